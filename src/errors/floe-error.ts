@@ -1,0 +1,73 @@
+/** Where in a source file something is: 1-based line and column. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** `recipe.yaml:12:9` */
+export function formatLocation(loc: SourceLocation | undefined): string {
+  return loc === undefined ? '' : `${loc.file}:${loc.line}:${loc.col}`;
+}
+
+/**
+ * Base of every error Floe raises for a user to read. The CLI prints `message` without a stack
+ * trace for these (exit code 1); anything else is an internal failure (exit code 2).
+ */
+export class FloeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found while validating a recipe. */
+export interface ConfigIssue {
+  /** Dotted property path, e.g. `optimizer.lr` or `data.sources[0].path`. */
+  path: string;
+  message: string;
+  location?: SourceLocation;
+}
+
+/** A recipe (or override) is invalid; carries every problem found, not just the first. */
+export class ConfigError extends FloeError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[], header = 'Invalid recipe') {
+    super(ConfigError.format(header, issues));
+    this.issues = issues;
+  }
+
+  static format(header: string, issues: ConfigIssue[]): string {
+    if (issues.length === 1) return `${header}: ${ConfigError.formatIssue(issues[0])}`;
+    return `${header} (${issues.length} problems):\n${issues.map((i) => `  - ${ConfigError.formatIssue(i)}`).join('\n')}`;
+  }
+
+  static formatIssue(issue: ConfigIssue): string {
+    const where = issue.location === undefined ? '' : ` (${formatLocation(issue.location)})`;
+    return issue.path === '' ? `${issue.message}${where}` : `${issue.path}: ${issue.message}${where}`;
+  }
+}
+
+/** A class failed registration-time validation; lists every problem at once. */
+export class RegistrationError extends FloeError {
+  readonly problems: string[];
+  constructor(subject: string, problems: string[]) {
+    super(`Cannot register ${subject}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** A registry lookup found nothing under the asked key. */
+export class UnknownTypeError extends FloeError {}
+
+/** A requested tfjs backend is not installed or failed to initialise. */
+export class BackendUnavailableError extends FloeError {}
+
+/** A data file is malformed; the message names file:line (and column/field where known). */
+export class DataError extends FloeError {}
+
+/** A checkpoint is missing, incomplete, corrupted or incompatible. */
+export class CheckpointError extends FloeError {}
+
+/** Training cannot go on (non-finite loss or gradient, a failed collective, ...). */
+export class TrainingError extends FloeError {}

@@ -1,0 +1,2 @@
+export * from './floe-error';
+export * from './did-you-mean';
