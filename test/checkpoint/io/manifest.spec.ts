@@ -1,0 +1,66 @@
+import { strict as assert } from 'assert';
+import { createHash } from 'crypto';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { CheckpointError } from '../../../src/errors';
+import { MANIFEST_FILE_NAME, verifyManifest, writeDirAtomically, writeManifest } from '../../../src/checkpoint/io';
+import { makeTempDir } from '../temp-dir';
+
+function expectCheckpointError(pattern: RegExp): (err: unknown) => boolean {
+  return (err: unknown) => {
+    assert.ok(err instanceof CheckpointError, `expected CheckpointError, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    return true;
+  };
+}
+
+describe('checkpoint manifest', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let ckpt: string;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await makeTempDir());
+    ckpt = path.join(dir, 'step-000040');
+    await writeDirAtomically(ckpt, async (tmp) => {
+      await fs.writeFile(path.join(tmp, 'model.safetensors'), Buffer.from([1, 2, 3, 4, 5]));
+      await fs.mkdir(path.join(tmp, 'extra'));
+      await fs.writeFile(path.join(tmp, 'extra', 'trainer-state.json'), '{"step":40}');
+      await writeManifest(tmp);
+    });
+  });
+  afterEach(() => cleanup());
+
+  it('lists every file with its size and sha256', async () => {
+    const manifest = JSON.parse(await fs.readFile(path.join(ckpt, MANIFEST_FILE_NAME), 'utf8'));
+    const sha = (s: Buffer | string): string => createHash('sha256').update(s).digest('hex');
+    assert.deepEqual(manifest.files, [
+      { path: 'extra/trainer-state.json', size: 11, sha256: sha('{"step":40}') },
+      { path: 'model.safetensors', size: 5, sha256: sha(Buffer.from([1, 2, 3, 4, 5])) },
+    ]);
+    assert.equal((await verifyManifest(ckpt)).files.length, 2);
+  });
+
+  it('names the file whose byte was flipped', async () => {
+    const file = path.join(ckpt, 'model.safetensors');
+    const bytes = await fs.readFile(file);
+    bytes[2] ^= 0x01;
+    await fs.writeFile(file, bytes);
+    await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/'model\.safetensors': sha256 mismatch/));
+  });
+
+  it('names missing and resized files', async () => {
+    await fs.rm(path.join(ckpt, 'model.safetensors'));
+    await fs.appendFile(path.join(ckpt, 'extra', 'trainer-state.json'), ' ');
+    await assert.rejects(
+      verifyManifest(ckpt),
+      expectCheckpointError(/'extra\/trainer-state\.json': size is 12 bytes, manifest says 11[\s\S]*'model\.safetensors': file is missing/),
+    );
+  });
+
+  it('rejects a missing or unparsable manifest', async () => {
+    await fs.writeFile(path.join(ckpt, MANIFEST_FILE_NAME), '{ nope');
+    await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/manifest\.json' is not valid JSON/));
+    await fs.rm(path.join(ckpt, MANIFEST_FILE_NAME));
+    await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/manifest\.json' cannot be read/));
+  });
+});
