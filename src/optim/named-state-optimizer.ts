@@ -1,0 +1,155 @@
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError, TrainingError } from '../errors';
+import { DecayFilter, defaultDecayFilter } from './decay-filter';
+import { ParamOptimizer } from './param-optimizer';
+
+/** What a subclass sees when updating one variable. */
+export interface ParamUpdate {
+  /** Variable name (state key prefix). */
+  name: string;
+  /** The variable to update in place with `assign`. */
+  param: tf.Variable;
+  /** Its gradient (owned by the caller; do not dispose). */
+  grad: tf.Tensor;
+  /** This step's learning rate. */
+  lr: number;
+  /** 1-based count of updates of THIS variable, for bias correction (PyTorch keeps it per param). */
+  step: number;
+  /** Whether weight decay applies to this variable (from the decay filter). */
+  decay: boolean;
+  /** Current state slots by slot name (`m`, `v`, `momentum`); missing on the variable's first update. */
+  slots: ReadonlyMap<string, tf.Tensor>;
+}
+
+/** Key of the global step counter in `getState` maps. */
+export const STEP_KEY = 'step';
+
+/**
+ * Shared bookkeeping for optimizers whose state is stored by variable name: the step counters,
+ * slot replacement with disposal, `getState`/`setState` and leak-free updates. Subclasses write
+ * only the per-variable math.
+ *
+ * Each variable also keeps its own update count (PyTorch semantics: a variable that first gets a
+ * gradient at global step 1000 starts Adam's bias correction at 1). `getState` writes it as
+ * `${name}/step` only where it differs from the global `step`, so the common case stays the plain
+ * `<name>/m`, `<name>/v`, `step` layout.
+ */
+export abstract class NamedStateOptimizer implements ParamOptimizer {
+  /** Slot names this optimizer keeps per variable, e.g. `['m', 'v']`. */
+  protected abstract readonly slotNames: readonly string[];
+
+  /** Decides which variables get weight decay. */
+  protected readonly decayFilter: DecayFilter;
+
+  private step = 0;
+  private readonly paramSteps = new Map<string, number>();
+  private readonly slots = new Map<string, Map<string, tf.Tensor>>();
+
+  protected constructor(decayFilter: DecayFilter | undefined) {
+    this.decayFilter = decayFilter ?? defaultDecayFilter;
+  }
+
+  /** Number of `applyGradients` calls so far. */
+  get stepCount(): number {
+    return this.step;
+  }
+
+  /**
+   * Computes one variable's update: assigns the new value to `u.param` and returns the new slot
+   * tensors by slot name. Runs inside `tf.tidy`; returned tensors are kept, the old ones disposed.
+   */
+  protected abstract update(u: ParamUpdate): Record<string, tf.Tensor>;
+
+  /** See {@link ParamOptimizer.applyGradients}. */
+  applyGradients(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
+    if (!Number.isFinite(lr) || lr < 0) throw new TrainingError(`Learning rate must be a finite number >= 0, got ${lr}.`);
+    // Check everything before mutating anything, so a bad call leaves params and state untouched.
+    for (const [name, grad] of grads) {
+      const param = params.get(name);
+      if (param === undefined) {
+        throw new TrainingError(`Gradient '${name}' has no matching parameter. Parameters: ${[...params.keys()].join(', ')}.`);
+      }
+      this.checkShape(name, param.shape, grad.shape, 'gradient');
+      const slots = this.slots.get(name);
+      if (slots !== undefined) for (const [slot, t] of slots) this.checkShape(name, param.shape, t.shape, `state '${slot}'`);
+    }
+    this.step += 1;
+    for (const [name, grad] of grads) {
+      const param = params.get(name) as tf.Variable;
+      const step = (this.paramSteps.get(name) ?? 0) + 1;
+      const old = this.slots.get(name) ?? new Map<string, tf.Tensor>();
+      const decay = this.decayFilter(name);
+      const next = tf.tidy(() => this.update({ name, param, grad, lr, step, decay, slots: old }));
+      for (const t of old.values()) t.dispose();
+      this.slots.set(name, new Map(Object.entries(next)));
+      this.paramSteps.set(name, step);
+    }
+  }
+
+  /** See {@link ParamOptimizer.getState}. The caller owns (and must dispose) every returned tensor. */
+  getState(): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    out.set(STEP_KEY, tf.scalar(this.step, 'int32'));
+    for (const [name, slots] of this.slots) {
+      // tf.clone shares the data buffer: cheap, bit-exact, and independent of later disposal.
+      for (const [slot, t] of slots) out.set(`${name}/${slot}`, tf.clone(t));
+      const own = this.paramSteps.get(name) ?? 0;
+      if (own !== this.step) out.set(`${name}/${STEP_KEY}`, tf.scalar(own, 'int32'));
+    }
+    return out;
+  }
+
+  /** See {@link ParamOptimizer.setState}. Throws `CheckpointError` on unknown keys or a missing `step`. */
+  setState(state: Map<string, tf.Tensor>): void {
+    const stepTensor = state.get(STEP_KEY);
+    if (stepTensor === undefined) throw new CheckpointError(`Optimizer state has no '${STEP_KEY}' entry.`);
+    const slots = new Map<string, Map<string, tf.Tensor>>();
+    const ownSteps = new Map<string, tf.Tensor>();
+    for (const [key, t] of state) {
+      if (key === STEP_KEY) continue;
+      const cut = key.lastIndexOf('/');
+      const name = key.slice(0, cut);
+      const slot = key.slice(cut + 1);
+      if (cut <= 0 || (slot !== STEP_KEY && !this.slotNames.includes(slot))) {
+        throw new CheckpointError(`Unknown optimizer state key '${key}'. Expected 'step', '<name>/step' or '<name>/<slot>' with slot one of: ${this.slotNames.join(', ') || '(none)'}.`);
+      }
+      if (slot === STEP_KEY) ownSteps.set(name, t);
+      else {
+        if (!slots.has(name)) slots.set(name, new Map());
+        slots.get(name)?.set(slot, t);
+      }
+    }
+    // A synchronous read, once per restore (not per step), of a few int scalars.
+    const step = readInt(stepTensor);
+    const steps = new Map([...ownSteps].map(([name, t]) => [name, readInt(t)]));
+    // Clone before disposing our own tensors, so passing in tensors that alias ours stays safe.
+    const cloned = new Map([...slots].map(([name, m]) => [name, new Map([...m].map(([slot, t]) => [slot, tf.clone(t)]))]));
+    this.dispose();
+    this.step = step;
+    for (const [name, m] of cloned) {
+      this.slots.set(name, m);
+      this.paramSteps.set(name, steps.get(name) ?? step);
+    }
+    for (const [name, n] of steps) this.paramSteps.set(name, n);
+  }
+
+  /** See {@link ParamOptimizer.dispose}. */
+  dispose(): void {
+    for (const m of this.slots.values()) for (const t of m.values()) t.dispose();
+    this.slots.clear();
+    this.paramSteps.clear();
+    this.step = 0;
+  }
+
+  private checkShape(name: string, want: number[], got: number[], what: string): void {
+    if (want.length !== got.length || want.some((d, i) => d !== got[i])) {
+      throw new TrainingError(`Shape of ${what} for '${name}' is [${got.join(', ')}], expected the parameter's [${want.join(', ')}].`);
+    }
+  }
+}
+
+function readInt(t: tf.Tensor): number {
+  if (t.size !== 1) throw new CheckpointError(`Optimizer step counter must be a scalar, got shape [${t.shape.join(', ')}].`);
+  const value = t.arraySync() as unknown;
+  return Math.round(Number(Array.isArray(value) ? value.flat(Infinity)[0] : value));
+}

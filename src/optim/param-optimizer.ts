@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * An optimizer that updates named variables in place and keeps its state by variable name.
+ *
+ * State is keyed by name (never by position) so reordering, adding or removing variables can
+ * never hand one variable another's moments; a variable seen for the first time gets fresh state.
+ */
+export interface ParamOptimizer {
+  /**
+   * One update of every param that has a gradient; `lr` is this step's learning rate.
+   * Params without a gradient are left alone (their state is kept). Grads are not disposed.
+   */
+  applyGradients(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void;
+
+  /** Number of `applyGradients` calls so far (restored by `setState`). */
+  readonly stepCount: number;
+
+  /**
+   * State by variable name: `${name}/m`, `${name}/v` (adam), `${name}/momentum` (sgd), plus
+   * `step` (int32 scalar). The returned tensors are new handles owned by the caller, who must
+   * dispose them; they share data with the optimizer but stay valid after later steps.
+   */
+  getState(): Map<string, tf.Tensor>;
+
+  /**
+   * Exact (bit-for-bit) restore of a map produced by `getState`. The optimizer takes its own
+   * handles: the caller still owns, and may dispose, the tensors it passed in.
+   */
+  setState(state: Map<string, tf.Tensor>): void;
+
+  /** Disposes all state tensors; the optimizer starts fresh if used again. */
+  dispose(): void;
+}
