@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../random';
+import { GptModel } from './gpt-model';
+import { ModelError } from './model-error';
+
+/** How {@link generate} and {@link sampleToken} pick the next token. */
+export interface SamplingOptions {
+  /** Softmax temperature; 0 picks the most likely token (greedy). Default 1. */
+  temperature?: number;
+  /** Sample only among the `topK` most likely tokens. Default: all. */
+  topK?: number;
+  /** Source of randomness; required when `temperature > 0`. */
+  rng?: Rng;
+}
+
+/** Options of {@link generate}. */
+export interface GenerateOptions extends SamplingOptions {
+  /** Upper bound on generated tokens. */
+  maxNewTokens: number;
+  /** Stop right after producing this token (it is included in the result). */
+  stopTokenId?: number;
+}
+
+/**
+ * Picks a token id from one row of logits. Greedy ties go to the lowest id; sampling draws
+ * one `rng.float()` per call, so a seeded `rng` reproduces the same choices.
+ */
+export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions = {}): number {
+  const temperature = options.temperature ?? 1;
+  if (!(temperature >= 0)) throw new ModelError(`temperature must be >= 0, got ${temperature}`);
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+  if (options.rng === undefined) throw new ModelError('Sampling with temperature > 0 needs an rng');
+  let ids = Array.from({ length: logits.length }, (_, i) => i);
+  const topK = options.topK ?? logits.length;
+  if (!Number.isInteger(topK) || topK < 1) throw new ModelError(`topK must be a positive integer, got ${topK}`);
+  if (topK < ids.length) ids = ids.sort((a, b) => logits[b] - logits[a] || a - b).slice(0, topK);
+  let max = -Infinity;
+  for (const i of ids) max = Math.max(max, logits[i] / temperature);
+  const weights = ids.map((i) => Math.exp(logits[i] / temperature - max));
+  let r = options.rng.float() * weights.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < ids.length; j++) {
+    r -= weights[j];
+    if (r < 0) return ids[j];
+  }
+  return ids[ids.length - 1];
+}
+
+/**
+ * Autoregressive generation from `promptIds`. Returns only the new tokens. Each step re-runs
+ * the model on the last `maxLength` tokens (no KV cache: this is for samples during training,
+ * not for serving). Leaves no tensors behind.
+ */
+export async function generate(model: GptModel, promptIds: number[], options: GenerateOptions): Promise<number[]> {
+  if (promptIds.length === 0) throw new ModelError('generate needs a non-empty prompt');
+  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0) {
+    throw new ModelError(`maxNewTokens must be a non-negative integer, got ${options.maxNewTokens}`);
+  }
+  const { vocabSize, maxLength } = model.options;
+  const tokens = [...promptIds];
+  const generated: number[] = [];
+  while (generated.length < options.maxNewTokens) {
+    const context = tokens.slice(-maxLength);
+    const last = tf.tidy(() => {
+      const ids = tf.tensor2d(context, [1, context.length], 'int32');
+      const logits = model.forward(ids);
+      return tf.reshape(tf.slice(logits, [0, context.length - 1, 0], [1, 1, vocabSize]), [vocabSize]);
+    });
+    let values: Float32Array;
+    try {
+      values = (await last.data()) as Float32Array;
+    } finally {
+      last.dispose();
+    }
+    const next = sampleToken(values, options);
+    tokens.push(next);
+    generated.push(next);
+    if (next === options.stopTokenId) break;
+  }
+  return generated;
+}

@@ -1,0 +1,207 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../random';
+import { causalBias, segmentBias } from './attention-mask';
+import { linear } from './dense';
+import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
+import { createGptParams } from './gpt-params';
+import { geluTanh, layerNorm, rmsNorm, silu } from './layers';
+import { ModelError } from './model-error';
+import { applyRope, ropeTables, RopeTables } from './rotary';
+
+/** Options of {@link GptModel.forward}. */
+export interface GptForwardOptions {
+  /**
+   * Position of each token, int32 `[B, T]`. Default: `0..T−1`, or, when `segmentIds` is given,
+   * the index of each token inside its segment. Must stay below `maxLength` for learned positions.
+   */
+  positions?: tf.Tensor2D;
+  /** Document id of each token, int32 `[B, T]`; tokens attend only within their own segment. */
+  segmentIds?: tf.Tensor2D;
+  /** Apply dropout (when `dropout > 0`). Default false. */
+  training?: boolean;
+  /** Seed of this call's dropout masks. Default: drawn from the model's own seeded stream. */
+  dropoutSeed?: number;
+}
+
+type Dropout = <T extends tf.Tensor>(x: T) => T;
+
+/**
+ * Decoder-only transformer (GPT-2 / Llama style, pre-norm) as plain tfjs variables and ops.
+ *
+ * Parameters live in {@link params} under stable dotted names (see `gptParamSpecs`). Linear
+ * weights are stored `[in, out]` so `x @ W` needs no transpose; exporters to PyTorch layout
+ * must transpose them. The tied LM head reuses `embed.tokens.weight` `[V, D]` as `x @ Eᵀ`.
+ *
+ * For wasm speed, dense layers run as 2-D matmuls on `[B·T, D]` and attention as batched
+ * matmuls on 4-D `[B, H, T, headDim]` tensors (see PERF.md).
+ */
+export class GptModel {
+  /** Options with defaults filled in. */
+  readonly options: ResolvedGptOptions;
+  /** Trainable variables by name, in a stable order. */
+  readonly params: Map<string, tf.Variable>;
+  private readonly dropoutRng: Rng;
+
+  /** Creates the variables from `rng` (consumes from it); see `createGptParams`. */
+  constructor(options: GptOptions, rng: Rng) {
+    this.options = resolveGptOptions(options);
+    this.params = createGptParams(this.options, rng);
+    this.dropoutRng = rng.fork('dropout');
+  }
+
+  /** Width of one attention head. */
+  get headDim(): number {
+    return this.options.dim / this.options.heads;
+  }
+
+  /** Next-token logits `[B, T, V]` for int32 token ids `[B, T]`. */
+  forward(inputIds: tf.Tensor2D, opts: GptForwardOptions = {}): tf.Tensor3D {
+    this.checkInputs(inputIds, opts);
+    const [b, t] = inputIds.shape;
+    const o = this.options;
+    const drop = this.dropout(opts);
+    return tf.tidy(() => {
+      let mask: tf.Tensor4D;
+      let positions = opts.positions;
+      if (opts.segmentIds !== undefined) {
+        const segments = segmentBias(opts.segmentIds);
+        mask = segments.bias;
+        positions = positions ?? segments.positions;
+      } else {
+        mask = causalBias(t);
+      }
+      let x = drop(this.embed(inputIds, positions));
+      let rope: RopeTables | undefined;
+      if (o.position === 'rope') {
+        rope = ropeTables(positions ?? (tf.range(0, t, 1, 'int32').reshape([1, t]) as tf.Tensor2D), this.headDim, o.ropeTheta);
+      }
+      for (let i = 0; i < o.layers; i++) {
+        const p = `blocks.${i}`;
+        x = tf.add(x, drop(this.attention(p, this.norm(`${p}.norm1`, x), { b, t, mask, rope, drop })));
+        x = tf.add(x, drop(this.mlp(p, this.norm(`${p}.norm2`, x))));
+      }
+      const h = this.norm('norm', x);
+      const logits = o.tieEmbeddings
+        ? linear(h, this.weight('embed.tokens.weight'), { transposeWeight: true, explicitTranspose: o.explicitTranspose })
+        : this.dense('lm_head', h);
+      return tf.reshape(logits, [b, t, o.vocabSize]) as tf.Tensor3D;
+    });
+  }
+
+  /** Total number of scalar parameters. */
+  parameterCount(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /** Human-readable table of options and parameters. */
+  summary(): string {
+    const o = this.options;
+    const lines = [
+      `GptModel: ${o.layers} layers, dim ${o.dim}, ${o.heads} heads, ffn ${o.ffnDim}, vocab ${o.vocabSize}, maxLength ${o.maxLength}`,
+      `  ${o.norm} / ${o.position} / ${o.activation}, tied=${o.tieEmbeddings}, bias=${o.bias}, dropout=${o.dropout}`,
+    ];
+    const width = Math.max(...Array.from(this.params.keys(), (k) => k.length));
+    for (const [name, v] of this.params) {
+      lines.push(`  ${name.padEnd(width)}  ${`[${v.shape.join(', ')}]`.padEnd(14)} ${v.size.toLocaleString('en-US')}`);
+    }
+    lines.push(`Total parameters: ${this.parameterCount().toLocaleString('en-US')}`);
+    return lines.join('\n');
+  }
+
+  /** Disposes every variable; the model is unusable afterwards. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+
+  private embed(inputIds: tf.Tensor2D, positions: tf.Tensor2D | undefined): tf.Tensor2D {
+    const [b, t] = inputIds.shape;
+    const n = b * t;
+    const d = this.options.dim;
+    const tokens = tf.gather(this.weight('embed.tokens.weight'), tf.reshape(inputIds, [n])) as tf.Tensor2D;
+    if (this.options.position !== 'learned') return tokens;
+    const table = this.weight('embed.positions.weight');
+    if (positions !== undefined) return tf.add(tokens, tf.gather(table, tf.reshape(positions, [n])));
+    // Default 0..T−1: a slice broadcast over the batch (cheaper backward than a gather).
+    const rows = tf.slice(table, [0, 0], [t, d]);
+    return tf.reshape(tf.add(tf.reshape(tokens, [b, t, d]), rows), [n, d]);
+  }
+
+  private attention(
+    prefix: string,
+    h: tf.Tensor2D,
+    ctx: { b: number; t: number; mask: tf.Tensor4D; rope: RopeTables | undefined; drop: Dropout },
+  ): tf.Tensor2D {
+    const { b, t } = ctx;
+    const { dim, heads } = this.options;
+    const hd = this.headDim;
+    const [q, k, v] = tf.split(this.dense(`${prefix}.attn.qkv`, h), 3, 1);
+    // [B·T, D] → [B, H, T, hd]: one 4-D transpose per tensor (5-D transposes are slow on wasm).
+    const toHeads = (x: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(x, [b, t, heads, hd]), [0, 2, 1, 3]);
+    // Scaling q (T·hd values) is cheaper than scaling scores (T·T); RoPE is linear so order is free.
+    let qh = toHeads(tf.mul(q, 1 / Math.sqrt(hd)));
+    let kh = toHeads(k);
+    if (ctx.rope !== undefined) {
+      qh = applyRope(qh, ctx.rope);
+      kh = applyRope(kh, ctx.rope);
+    }
+    const scores = tf.add(tf.matMul(qh, kh, false, true), ctx.mask);
+    const probs = ctx.drop(tf.softmax(scores));
+    const mixed = tf.matMul(probs, toHeads(v)); // [B, H, T, hd]
+    const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [b * t, dim]) as tf.Tensor2D;
+    return this.dense(`${prefix}.attn.out`, merged);
+  }
+
+  private mlp(prefix: string, h: tf.Tensor2D): tf.Tensor2D {
+    const up = this.dense(`${prefix}.mlp.up`, h);
+    const hidden = this.options.activation === 'swiglu' ? tf.mul(silu(this.dense(`${prefix}.mlp.gate`, h)), up) : geluTanh(up);
+    return this.dense(`${prefix}.mlp.down`, hidden as tf.Tensor2D);
+  }
+
+  private norm(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+    const o = this.options;
+    const normOptions = { eps: o.normEps, explicitTranspose: o.explicitTranspose };
+    const weight = this.params.get(`${prefix}.weight`) as tf.Tensor1D;
+    if (o.norm === 'rmsnorm') return rmsNorm(x, weight, normOptions);
+    return layerNorm(x, weight, this.params.get(`${prefix}.bias`) as tf.Tensor1D, normOptions);
+  }
+
+  private dense(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+    const bias = this.params.get(`${prefix}.bias`) as tf.Tensor1D | undefined;
+    return linear(x, this.weight(`${prefix}.weight`), { bias, explicitTranspose: this.options.explicitTranspose });
+  }
+
+  private weight(name: string): tf.Tensor2D {
+    const v = this.params.get(name);
+    if (v === undefined) throw new ModelError(`GptModel has no parameter '${name}' (was it disposed?)`);
+    return v as tf.Tensor as tf.Tensor2D;
+  }
+
+  private dropout(opts: GptForwardOptions): Dropout {
+    const rate = this.options.dropout;
+    if (opts.training !== true || rate === 0) return (x) => x;
+    // Each dropout site gets its own seed so masks are independent but reproducible.
+    const base = opts.dropoutSeed ?? this.dropoutRng.nextUint32();
+    let site = 0;
+    return (x) => tf.dropout(x, rate, undefined, `${base}:${site++}`) as typeof x;
+  }
+
+  private checkInputs(inputIds: tf.Tensor2D, opts: GptForwardOptions): void {
+    if (inputIds.rank !== 2 || inputIds.dtype !== 'int32') {
+      throw new ModelError(`GptModel.forward expects int32 inputIds [B, T], got ${inputIds.dtype} [${inputIds.shape.join(', ')}]`);
+    }
+    const [b, t] = inputIds.shape;
+    if (b < 1 || t < 1) throw new ModelError(`GptModel.forward got an empty batch [${b}, ${t}]`);
+    if (t > this.options.maxLength) {
+      throw new ModelError(`Sequence length ${t} exceeds the model's maxLength ${this.options.maxLength}`);
+    }
+    for (const key of ['positions', 'segmentIds'] as const) {
+      const x = opts[key];
+      if (x !== undefined && (x.dtype !== 'int32' || x.rank !== 2 || x.shape[0] !== b || x.shape[1] !== t)) {
+        throw new ModelError(`GptModel.forward expects ${key} int32 [${b}, ${t}], got ${x.dtype} [${x.shape.join(', ')}]`);
+      }
+    }
+  }
+}

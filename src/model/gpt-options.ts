@@ -1,0 +1,110 @@
+import { ConfigError, ConfigIssue } from '../errors';
+
+/** Normalisation layer used before attention, before the MLP and before the LM head. */
+export type GptNorm = 'layernorm' | 'rmsnorm';
+/** How token positions enter the model: a learned table added to embeddings, or rotary q/k. */
+export type GptPosition = 'learned' | 'rope';
+/** MLP flavour: GPT-2's tanh-GELU, or Llama's gated SiLU (SwiGLU). */
+export type GptActivation = 'gelu' | 'swiglu';
+
+/**
+ * Shape and flavour of a decoder-only transformer. Only the five size fields are required; the
+ * rest default to GPT-2 (pre-LayerNorm, learned positions, tanh-GELU, tied head, biases).
+ * A Llama-style model is `{ norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false,
+ * tieEmbeddings: false }`.
+ */
+export interface GptOptions {
+  /** Number of token ids. */
+  vocabSize: number;
+  /** Longest sequence (and largest position + 1) the model accepts. */
+  maxLength: number;
+  /** Number of transformer blocks. */
+  layers: number;
+  /** Attention heads per block; must divide `dim`. */
+  heads: number;
+  /** Model (residual stream) width. */
+  dim: number;
+  /** Hidden width of the MLP. Default `4 * dim` (also for SwiGLU, where Llama uses ~8/3·dim). */
+  ffnDim?: number;
+  /** Dropout rate on embeddings, attention probabilities and residual branches. Default 0. */
+  dropout?: number;
+  /** Normalisation layer. Default `'layernorm'`. */
+  norm?: GptNorm;
+  /** Position encoding. Default `'learned'`. */
+  position?: GptPosition;
+  /** MLP activation. Default `'gelu'`. */
+  activation?: GptActivation;
+  /** Reuse the token embedding as the LM head (no `lm_head.weight`). Default true (GPT-2). */
+  tieEmbeddings?: boolean;
+  /** Give linear layers a bias (GPT-2 does, Llama does not). Default true. */
+  bias?: boolean;
+  /** Epsilon inside the norm. Default 1e-5 for layernorm, 1e-6 for rmsnorm. */
+  normEps?: number;
+  /** Standard deviation of the normal weight init. Default 0.02. */
+  initStd?: number;
+  /** RoPE base frequency. Default 10000. */
+  ropeTheta?: number;
+  /**
+   * Differentiate the model's 2-D matmuls with explicit transposes and sum bias/norm gradients
+   * with a ones-row matmul, so every backward GEMM is an untransposed 2-D product (the only
+   * shape the stock wasm kernel runs fast, see PERF.md). Set false when a native GEMM handles
+   * transpose flags itself. Default true.
+   */
+  explicitTranspose?: boolean;
+}
+
+/** {@link GptOptions} with every default filled in. */
+export type ResolvedGptOptions = Required<GptOptions>;
+
+const NORMS: readonly GptNorm[] = ['layernorm', 'rmsnorm'];
+const POSITIONS: readonly GptPosition[] = ['learned', 'rope'];
+const ACTIVATIONS: readonly GptActivation[] = ['gelu', 'swiglu'];
+
+/**
+ * Fills defaults and checks consistency. Throws a {@link ConfigError} listing every problem.
+ */
+export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
+  const norm = options.norm ?? 'layernorm';
+  const resolved: ResolvedGptOptions = {
+    vocabSize: options.vocabSize,
+    maxLength: options.maxLength,
+    layers: options.layers,
+    heads: options.heads,
+    dim: options.dim,
+    ffnDim: options.ffnDim ?? 4 * options.dim,
+    dropout: options.dropout ?? 0,
+    norm,
+    position: options.position ?? 'learned',
+    activation: options.activation ?? 'gelu',
+    tieEmbeddings: options.tieEmbeddings ?? true,
+    bias: options.bias ?? true,
+    normEps: options.normEps ?? (norm === 'rmsnorm' ? 1e-6 : 1e-5),
+    initStd: options.initStd ?? 0.02,
+    ropeTheta: options.ropeTheta ?? 10000,
+    explicitTranspose: options.explicitTranspose ?? true,
+  };
+  const issues: ConfigIssue[] = [];
+  for (const key of ['vocabSize', 'maxLength', 'layers', 'heads', 'dim', 'ffnDim'] as const) {
+    const v = resolved[key];
+    if (!Number.isInteger(v) || v < 1) issues.push({ path: key, message: `must be a positive integer, got ${v}` });
+  }
+  if (issues.length === 0 && resolved.dim % resolved.heads !== 0) {
+    issues.push({ path: 'heads', message: `must divide dim (${resolved.dim}), got ${resolved.heads}` });
+  }
+  if (issues.length === 0 && resolved.position === 'rope' && (resolved.dim / resolved.heads) % 2 !== 0) {
+    issues.push({ path: 'heads', message: `rope needs an even head size, got dim/heads = ${resolved.dim / resolved.heads}` });
+  }
+  if (!(resolved.dropout >= 0 && resolved.dropout < 1)) issues.push({ path: 'dropout', message: `must be in [0, 1), got ${resolved.dropout}` });
+  if (!(resolved.normEps > 0)) issues.push({ path: 'normEps', message: `must be positive, got ${resolved.normEps}` });
+  if (!(resolved.initStd > 0)) issues.push({ path: 'initStd', message: `must be positive, got ${resolved.initStd}` });
+  if (!(resolved.ropeTheta > 0)) issues.push({ path: 'ropeTheta', message: `must be positive, got ${resolved.ropeTheta}` });
+  checkChoice(issues, 'norm', resolved.norm, NORMS);
+  checkChoice(issues, 'position', resolved.position, POSITIONS);
+  checkChoice(issues, 'activation', resolved.activation, ACTIVATIONS);
+  if (issues.length > 0) throw new ConfigError(issues, 'Invalid GPT model options');
+  return resolved;
+}
+
+function checkChoice(issues: ConfigIssue[], path: string, value: string, choices: readonly string[]): void {
+  if (!choices.includes(value)) issues.push({ path, message: `unknown value '${value}'. Supported: ${choices.join(', ')}` });
+}

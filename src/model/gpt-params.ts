@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../random';
+import { ResolvedGptOptions } from './gpt-options';
+
+/** How a parameter starts: N(0, std²), N(0, (std/√(2·layers))²) for residual outputs, 0 or 1. */
+export type GptParamInit = 'normal' | 'residual' | 'zeros' | 'ones';
+
+/** Name, shape and initialisation of one model parameter. */
+export interface GptParamSpec {
+  /** Dotted PyTorch-like name, e.g. `blocks.0.attn.qkv.weight`. */
+  name: string;
+  /** Shape; linear weights are `[in, out]`. */
+  shape: number[];
+  /** Initialisation rule. */
+  init: GptParamInit;
+}
+
+/**
+ * Every parameter of a model with these options, in a stable order. Linear weights are stored
+ * `[in, out]` (transpose to get PyTorch's `[out, in]`); `attn.qkv.weight` is `[D, 3D]` with
+ * columns `[q | k | v]`, each block split into heads `h·headDim … (h+1)·headDim − 1`.
+ */
+export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
+  const d = o.dim;
+  const specs: GptParamSpec[] = [];
+  const add = (name: string, shape: number[], init: GptParamInit): void => {
+    specs.push({ name, shape, init });
+  };
+  const addLinear = (prefix: string, inDim: number, outDim: number, init: GptParamInit): void => {
+    add(`${prefix}.weight`, [inDim, outDim], init);
+    if (o.bias) add(`${prefix}.bias`, [outDim], 'zeros');
+  };
+  const addNorm = (prefix: string): void => {
+    add(`${prefix}.weight`, [d], 'ones');
+    if (o.norm === 'layernorm') add(`${prefix}.bias`, [d], 'zeros');
+  };
+  add('embed.tokens.weight', [o.vocabSize, d], 'normal');
+  if (o.position === 'learned') add('embed.positions.weight', [o.maxLength, d], 'normal');
+  for (let i = 0; i < o.layers; i++) {
+    const p = `blocks.${i}`;
+    addNorm(`${p}.norm1`);
+    addLinear(`${p}.attn.qkv`, d, 3 * d, 'normal');
+    addLinear(`${p}.attn.out`, d, d, 'residual');
+    addNorm(`${p}.norm2`);
+    addLinear(`${p}.mlp.up`, d, o.ffnDim, 'normal');
+    if (o.activation === 'swiglu') addLinear(`${p}.mlp.gate`, d, o.ffnDim, 'normal');
+    addLinear(`${p}.mlp.down`, o.ffnDim, d, 'residual');
+  }
+  addNorm('norm');
+  if (!o.tieEmbeddings) addLinear('lm_head', d, o.vocabSize, 'normal');
+  return specs;
+}
+
+/**
+ * Creates the trainable variables. Values are drawn in JS from a per-parameter fork of `rng`
+ * (not from tfjs' RNG), so a seed gives bit-identical weights on every backend. Residual output
+ * projections use the GPT-2 scaling `initStd / √(2·layers)`.
+ */
+export function createGptParams(options: ResolvedGptOptions, rng: Rng): Map<string, tf.Variable> {
+  const params = new Map<string, tf.Variable>();
+  const residualStd = options.initStd / Math.sqrt(2 * options.layers);
+  try {
+    for (const spec of gptParamSpecs(options)) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const values = new Float32Array(size);
+      if (spec.init === 'ones') values.fill(1);
+      if (spec.init === 'normal' || spec.init === 'residual') {
+        const std = spec.init === 'normal' ? options.initStd : residualStd;
+        const r = rng.fork(spec.name);
+        for (let i = 0; i < size; i++) values[i] = r.normal() * std;
+      }
+      // No variable name: tfjs names are global, and two models must be able to coexist.
+      const initial = tf.tensor(values, spec.shape, 'float32');
+      params.set(spec.name, tf.variable(initial, true));
+      initial.dispose();
+    }
+  } catch (err) {
+    for (const v of params.values()) v.dispose();
+    throw err;
+  }
+  return params;
+}

@@ -1,0 +1,40 @@
+import * as tf from '@tensorflow/tfjs';
+import { GptModel, GptOptions } from '../../src/model';
+import { Rng } from '../../src/random';
+import { RefWeight } from './reference-gpt';
+
+/** A tiny model for tests (V=7, D=8, 2 heads, 1 layer unless overridden). */
+export function tinyModel(overrides: Partial<GptOptions> = {}, seed = 1): GptModel {
+  return new GptModel({ vocabSize: 7, maxLength: 16, layers: 1, heads: 2, dim: 8, ffnDim: 12, ...overrides }, new Rng(seed));
+}
+
+/** Overwrites every parameter with N(0, std²) values so biases and gains matter in comparisons. */
+export function randomizeParams(model: GptModel, seed: number, std = 0.5): void {
+  const rng = new Rng(seed);
+  for (const v of model.params.values()) {
+    const values = Float32Array.from({ length: v.size }, () => rng.normal() * std);
+    tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+  }
+}
+
+/** Reads every parameter into plain arrays. */
+export async function readWeights(model: GptModel): Promise<Map<string, RefWeight>> {
+  const out = new Map<string, RefWeight>();
+  for (const [name, v] of model.params) out.set(name, { data: (await v.data()) as Float32Array, shape: v.shape });
+  return out;
+}
+
+/** Runs forward on plain arrays and returns logits as a flat array. */
+export async function logitsOf(model: GptModel, ids: number[][], extra: { positions?: number[][]; segmentIds?: number[][] } = {}): Promise<Float32Array> {
+  const t = tf.tidy(() =>
+    model.forward(tf.tensor2d(ids, undefined, 'int32'), {
+      positions: extra.positions === undefined ? undefined : tf.tensor2d(extra.positions, undefined, 'int32'),
+      segmentIds: extra.segmentIds === undefined ? undefined : tf.tensor2d(extra.segmentIds, undefined, 'int32'),
+    }),
+  );
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
