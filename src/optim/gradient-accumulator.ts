@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import { TrainingError } from '../errors';
+
+/**
+ * Sums gradients of several micro-batches by variable name, for gradient accumulation.
+ *
+ * Ownership: `add` never disposes its inputs; the accumulator owns its running sums and disposes
+ * each replaced sum immediately, so the tensor count stays flat however many micro-batches are
+ * added. `average` returns new tensors owned by the caller. Call `reset` (or `dispose`) when done.
+ */
+export class GradientAccumulator {
+  private readonly sums = new Map<string, tf.Tensor>();
+  private added = 0;
+
+  /** Number of `add` calls since the last reset. */
+  get count(): number {
+    return this.added;
+  }
+
+  /** Variable names that have a running sum. */
+  get names(): string[] {
+    return [...this.sums.keys()];
+  }
+
+  /** Adds one micro-batch's gradients; names missing from earlier batches start at this gradient. */
+  add(grads: Map<string, tf.Tensor>): void {
+    for (const [name, g] of grads) {
+      const prev = this.sums.get(name);
+      if (prev !== undefined && (prev.rank !== g.rank || prev.shape.some((d, i) => d !== g.shape[i]))) {
+        throw new TrainingError(`Gradient '${name}' has shape [${g.shape.join(', ')}], but earlier micro-batches had [${prev.shape.join(', ')}].`);
+      }
+    }
+    for (const [name, g] of grads) {
+      const prev = this.sums.get(name);
+      // tf.clone shares the buffer, so the first micro-batch costs no copy and the caller may dispose `g`.
+      this.sums.set(name, prev === undefined ? tf.clone(g) : tf.add(prev, g));
+      prev?.dispose();
+    }
+    this.added += 1;
+  }
+
+  /**
+   * The mean gradient: each sum divided by `count` (default: the number of `add` calls, i.e. equal
+   * micro-batches). Pass the number of examples instead when sums are of per-example-summed losses.
+   * Returns new tensors owned by the caller; the running sums are kept until `reset`.
+   */
+  average(count: number = this.added): Map<string, tf.Tensor> {
+    if (!Number.isFinite(count) || count <= 0) throw new TrainingError(`Cannot average gradients over ${count} micro-batches; add at least one first.`);
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, s] of this.sums) out.set(name, tf.div(s, count));
+    return out;
+  }
+
+  /** Disposes the running sums and starts over. */
+  reset(): void {
+    for (const s of this.sums.values()) s.dispose();
+    this.sums.clear();
+    this.added = 0;
+  }
+
+  /** Same as {@link reset}: releases every tensor the accumulator holds. */
+  dispose(): void {
+    this.reset();
+  }
+}
