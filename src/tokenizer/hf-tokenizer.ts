@@ -1,0 +1,188 @@
+import { createHash } from 'crypto';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { Tokenizer as HfCoreTokenizer } from '@huggingface/tokenizers';
+import { jsonErrorPosition } from '../data/json-position';
+import { DataError } from '../errors';
+import { Tokenizer } from './tokenizer';
+
+/** Where to find a HuggingFace tokenizer and which special tokens to use. */
+export interface HfTokenizerOptions {
+  /** Path to `tokenizer.json`, or to a folder holding it (and maybe `tokenizer_config.json`). */
+  path: string;
+  /** Path to `tokenizer_config.json`; defaults to the one next to tokenizer.json, if present. */
+  configPath?: string;
+  /** Begin-of-sequence token string; overrides the config. Falls back to the eos token. */
+  bosToken?: string;
+  /** End-of-sequence token string; overrides the config. */
+  eosToken?: string;
+  /** Padding token string; overrides the config. Falls back to the eos token. */
+  padToken?: string;
+}
+
+/** Special-token choices for {@link HfTokenizer.fromJson}. */
+export type HfSpecialTokens = Pick<HfTokenizerOptions, 'bosToken' | 'eosToken' | 'padToken'>;
+
+type JsonObject = Record<string, unknown>;
+
+// Tried in order when neither the options nor tokenizer_config.json name a token.
+const EOS_CANDIDATES = ['</s>', '<|endoftext|>', '<|end_of_text|>', '<eos>', '[SEP]', '<|im_end|>'];
+const BOS_CANDIDATES = ['<s>', '<|begin_of_text|>', '<bos>', '[CLS]'];
+const PAD_CANDIDATES = ['<pad>', '[PAD]', '<|pad|>'];
+
+/**
+ * A HuggingFace `tokenizer.json` (BPE, WordPiece, Unigram, ...) loaded from local files with
+ * `@huggingface/tokenizers`; never touches the network.
+ */
+export class HfTokenizer implements Tokenizer {
+  /** Largest id in the vocabulary (added tokens included) plus one. */
+  readonly vocabSize: number;
+  /** Resolved begin-of-sequence id. */
+  readonly bosId: number;
+  /** Resolved end-of-sequence id. */
+  readonly eosId: number;
+  /** Resolved padding id. */
+  readonly padId: number;
+  /** sha256 of tokenizer.json, tokenizer_config.json and the resolved special ids. */
+  readonly fingerprint: string;
+
+  private readonly core: HfCoreTokenizer;
+  private readonly source: string;
+
+  private constructor(core: HfCoreTokenizer, ids: { bos: number; eos: number; pad: number }, fingerprint: string, source: string) {
+    this.core = core;
+    this.bosId = ids.bos;
+    this.eosId = ids.eos;
+    this.padId = ids.pad;
+    this.fingerprint = fingerprint;
+    this.source = source;
+    let maxId = -1;
+    for (const id of core.get_vocab(true).values()) maxId = Math.max(maxId, id);
+    this.vocabSize = maxId + 1;
+  }
+
+  /** Reads tokenizer.json (and tokenizer_config.json) from disk. */
+  static async load(options: HfTokenizerOptions): Promise<HfTokenizer> {
+    const jsonPath = await resolveTokenizerJson(options.path);
+    const tokenizerJson = await readJsonObject(jsonPath, 'a HuggingFace tokenizer.json');
+    let config: JsonObject = {};
+    const configPath = options.configPath ?? path.join(path.dirname(jsonPath), 'tokenizer_config.json');
+    if (options.configPath !== undefined || (await exists(configPath))) {
+      config = await readJsonObject(configPath, 'a HuggingFace tokenizer_config.json');
+    }
+    return HfTokenizer.fromJson(tokenizerJson, config, options, jsonPath);
+  }
+
+  /** Builds from already-parsed JSON; `source` names the file in error messages. */
+  static fromJson(tokenizerJson: JsonObject, config: JsonObject = {}, specials: HfSpecialTokens = {}, source = 'tokenizer.json'): HfTokenizer {
+    if (!Array.isArray(tokenizerJson.added_tokens)) tokenizerJson = { ...tokenizerJson, added_tokens: [] };
+    let core: HfCoreTokenizer;
+    try {
+      core = new HfCoreTokenizer(tokenizerJson, config);
+    } catch (err) {
+      throw new DataError(`${source}: not a usable HuggingFace tokenizer.json (expected "model", "pre_tokenizer", "decoder", ... as written by tokenizers): ${(err as Error).message}`, { cause: err });
+    }
+    const resolve = (field: string, explicit: string | undefined, candidates: string[]): number | undefined => {
+      const named = explicit ?? tokenString(config[field]);
+      if (named !== undefined) {
+        const id = core.token_to_id(named);
+        if (id === undefined) {
+          const from = explicit !== undefined ? `option ${field}` : `tokenizer_config.json field '${field}'`;
+          throw new DataError(`${source}: ${from} names token '${named}', which is not in the vocabulary.`);
+        }
+        return id;
+      }
+      for (const c of candidates) {
+        const id = core.token_to_id(c);
+        if (id !== undefined) return id;
+      }
+      return undefined;
+    };
+    const eos = resolve('eos_token', specials.eosToken, EOS_CANDIDATES);
+    if (eos === undefined) {
+      throw new DataError(`${source}: cannot find an end-of-sequence token. Expected 'eos_token' in tokenizer_config.json, an eosToken option, or one of ${EOS_CANDIDATES.join(', ')} in the vocabulary.`);
+    }
+    // Many tokenizers (GPT-2 style) have a single <|endoftext|> that serves as bos and pad too.
+    const bos = resolve('bos_token', specials.bosToken, BOS_CANDIDATES) ?? eos;
+    const pad = resolve('pad_token', specials.padToken, PAD_CANDIDATES) ?? eos;
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify(tokenizerJson))
+      .update(JSON.stringify(config))
+      .update(`${bos},${eos},${pad}`)
+      .digest('hex');
+    return new HfTokenizer(core, { bos, eos, pad }, fingerprint, source);
+  }
+
+  /** Text to ids without the tokenizer's own post-processing specials (Floe adds bos/eos). */
+  encode(text: string): number[] {
+    const { ids, tokens } = this.core.encode(text, { add_special_tokens: false });
+    const bad = ids.findIndex((id) => id === undefined);
+    if (bad >= 0) {
+      throw new DataError(`${this.source}: cannot encode piece '${tokens[bad]}': it is not in the vocabulary and the model has no unk_token.`);
+    }
+    return ids;
+  }
+
+  /** Ids to text, skipping special tokens and ids outside the vocabulary. */
+  decode(ids: readonly number[]): string {
+    const valid = ids.filter((id) => Number.isInteger(id) && this.core.id_to_token(id) !== undefined);
+    // The core decoder rejects an empty list; an empty sequence is simply empty text.
+    if (valid.length === 0) return '';
+    return this.core.decode(valid, { skip_special_tokens: true });
+  }
+
+  /** The id of a token string (added tokens included). */
+  tokenToId(token: string): number | undefined {
+    return this.core.token_to_id(token);
+  }
+}
+
+/** tokenizer_config.json writes specials as a string or as an AddedToken object `{ content }`. */
+function tokenString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && typeof (value as JsonObject).content === 'string') return (value as JsonObject).content as string;
+  return undefined;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function resolveTokenizerJson(p: string): Promise<string> {
+  let stat;
+  try {
+    stat = await fs.stat(p);
+  } catch {
+    throw new DataError(`${p}: tokenizer file not found (expected a HuggingFace tokenizer.json or a folder containing one).`);
+  }
+  if (!stat.isDirectory()) return p;
+  const inner = path.join(p, 'tokenizer.json');
+  if (!(await exists(inner))) throw new DataError(`${p}: folder has no tokenizer.json (expected a HuggingFace tokenizer.json inside it).`);
+  return inner;
+}
+
+async function readJsonObject(file: string, expected: string): Promise<JsonObject> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new DataError(`${file}: cannot read file (expected ${expected}): ${(err as Error).message}`, { cause: err });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const pos = jsonErrorPosition(text, err);
+    const where = pos === undefined ? file : `${file}:${pos.line}:${pos.col}`;
+    throw new DataError(`${where}: invalid JSON (expected ${expected}): ${(err as Error).message}`, { cause: err });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new DataError(`${file}:1: expected ${expected} (a JSON object), got ${Array.isArray(value) ? 'an array' : typeof value}.`);
+  }
+  return value as JsonObject;
+}

@@ -1,0 +1,5 @@
+export * from './tokenizer';
+export * from './byte-tokenizer';
+export * from './hf-tokenizer';
+export * from './chat-template';
+export * from './tokenizer-fingerprint';

@@ -1,0 +1,25 @@
+/**
+ * What every tokenizer gives the data pipeline and the trainers. Ids are dense in
+ * `[0, vocabSize)`; the special ids are ordinary ids the pipeline inserts itself.
+ */
+export interface Tokenizer {
+  /** Number of ids the model's embedding and output layers must cover. */
+  readonly vocabSize: number;
+  /** Id put at the start of a sequence (may equal `eosId` for tokenizers without one). */
+  readonly bosId: number;
+  /** Id that ends a document and, in chat, ends a turn. */
+  readonly eosId: number;
+  /** Id used to fill padded positions (never trained on). */
+  readonly padId: number;
+  /**
+   * Stable identity of the vocabulary and its settings (e.g. a hash of tokenizer.json), so
+   * tokenized caches are invalidated when the tokenizer changes. Optional: see `tokenizerFingerprint`.
+   */
+  readonly fingerprint?: string;
+  /** Text to ids, without adding bos/eos (the pipeline adds those where it needs them). */
+  encode(text: string): number[];
+  /** Ids to text; special ids are skipped and invalid input never throws. */
+  decode(ids: readonly number[]): string;
+  /** The id of a token string, if the vocabulary has it. */
+  tokenToId?(token: string): number | undefined;
+}

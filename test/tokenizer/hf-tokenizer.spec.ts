@@ -1,0 +1,58 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DataError } from '../../src/errors';
+import { HfTokenizer } from '../../src/tokenizer';
+import { tinyTokenizerJson } from './tiny-hf-tokenizer';
+
+describe('HfTokenizer', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-hf-tok-'));
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('loads a local tokenizer.json and round-trips text', async () => {
+    const tok = await HfTokenizer.load({ path: path.join(dir, 'tokenizer.json') });
+    assert.deepEqual(tok.encode('hello world'), [16, 21]);
+    assert.equal(tok.decode(tok.encode('hello world')), 'hello world');
+    assert.equal(tok.decode(tok.encode('world hello hello')), 'world hello hello');
+    assert.equal(tok.vocabSize, 22);
+    assert.equal(tok.tokenToId('▁hello'), 16);
+    assert.equal(tok.decode([]), '');
+  });
+
+  it('finds bos/eos/pad by convention, skips them in decode, and accepts a folder path', async () => {
+    const tok = await HfTokenizer.load({ path: dir });
+    assert.deepEqual([tok.bosId, tok.eosId, tok.padId], [1, 2, 3]);
+    assert.equal(tok.decode([1, 16, 2, 3, 3]), 'hello');
+  });
+
+  it('takes special tokens from tokenizer_config.json, and options over config', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'cfg-'));
+    fs.writeFileSync(path.join(sub, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
+    fs.writeFileSync(path.join(sub, 'tokenizer_config.json'), JSON.stringify({ eos_token: { content: '<pad>' }, pad_token: '<unk>' }));
+    const fromConfig = await HfTokenizer.load({ path: sub });
+    assert.deepEqual([fromConfig.eosId, fromConfig.padId], [3, 0]);
+    const fromOptions = await HfTokenizer.load({ path: sub, eosToken: '</s>' });
+    assert.equal(fromOptions.eosId, 2);
+    assert.notEqual(fromConfig.fingerprint, fromOptions.fingerprint);
+  });
+
+  it('rejects a missing file, invalid JSON, a non-tokenizer and an unknown special token with DataError', async () => {
+    const missing = path.join(dir, 'nope.json');
+    await assert.rejects(HfTokenizer.load({ path: missing }), (e: Error) => e instanceof DataError && e.message.includes(missing) && /tokenizer\.json/.test(e.message));
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, '{\n  "model": {,\n}');
+    await assert.rejects(HfTokenizer.load({ path: bad }), (e: Error) => e instanceof DataError && e.message.includes(`${bad}:2:13`) && /invalid JSON/.test(e.message));
+    const notTok = path.join(dir, 'not-tok.json');
+    fs.writeFileSync(notTok, JSON.stringify({ hello: 1 }));
+    await assert.rejects(HfTokenizer.load({ path: notTok }), (e: Error) => e instanceof DataError && e.message.includes(notTok) && /"model"/.test(e.message));
+    await assert.rejects(
+      HfTokenizer.load({ path: dir, eosToken: '<|eot|>' }),
+      (e: Error) => e instanceof DataError && /eos_token names token '<\|eot\|>'/.test(e.message),
+    );
+  });
+});
