@@ -14,8 +14,9 @@ export interface AdamUpdateInput {
   lr: number;
   /** 1-based update count of this variable. */
   step: number;
-  /** Decay rates of the first and second moments. */
+  /** Decay rate of the first moment. */
   beta1: number;
+  /** Decay rate of the second moment. */
   beta2: number;
   /** Added to the bias-corrected root of `v`. */
   eps: number;
