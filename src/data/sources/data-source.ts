@@ -1,0 +1,10 @@
+import { DataRecord } from '../data-record';
+
+/** A stream of records; iterating again starts over and yields the same records. */
+export interface DataSource extends AsyncIterable<DataRecord> {
+  /**
+   * Everything the records depend on (options, file sizes and modification times), as plain
+   * JSON. Part of the tokenized-cache key, so editing a data file invalidates the cache.
+   */
+  fingerprint(): Promise<unknown>;
+}

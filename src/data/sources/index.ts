@@ -1,0 +1,7 @@
+export * from './data-source';
+export * from './glob';
+export * from './line-reader';
+export * from './synthetic-source';
+export * from './text-source';
+export * from './jsonl-format';
+export * from './jsonl-source';

@@ -1,0 +1,116 @@
+import { DataError } from '../../errors';
+import { CHAT_ROLES, ChatMessage } from '../../tokenizer/chat-template';
+import { DataRecord, RecordOrigin, formatOrigin } from '../data-record';
+
+/** Record shapes a JSONL line can have. */
+export const JSONL_FORMATS = ['auto', 'text', 'chat', 'prompt-response', 'alpaca'] as const;
+
+/**
+ * How to read a JSON object: `text` (`{ text }`), `chat` (`{ messages: [{ role, content }] }`),
+ * `prompt-response` (`{ prompt, response }`, optional `system`), `alpaca`
+ * (`{ instruction, input?, output }`), or `auto` (`messages` if present, else `text`).
+ */
+export type JsonlFormat = (typeof JSONL_FORMATS)[number];
+
+/** Field names, for datasets that spell them differently. */
+export interface JsonlFields {
+  /** `text` format field. Default `text`. */
+  text?: string;
+  /** `chat` format field. Default `messages`. */
+  messages?: string;
+  /** `prompt-response` prompt field. Default `prompt`. */
+  prompt?: string;
+  /** `prompt-response` response field. Default `response`. */
+  response?: string;
+  /** `prompt-response` optional system field. Default `system`. */
+  system?: string;
+  /** `alpaca` instruction field. Default `instruction`. */
+  instruction?: string;
+  /** `alpaca` optional input field. Default `input`. */
+  input?: string;
+  /** `alpaca` output field. Default `output`. */
+  output?: string;
+}
+
+const DEFAULT_FIELDS: Required<JsonlFields> = {
+  text: 'text',
+  messages: 'messages',
+  prompt: 'prompt',
+  response: 'response',
+  system: 'system',
+  instruction: 'instruction',
+  input: 'input',
+  output: 'output',
+};
+
+/**
+ * Maps one parsed JSON value to a record. `prompt-response` and `alpaca` become chats (user asks,
+ * assistant answers; alpaca's non-empty `input` follows the instruction after a blank line).
+ * Throws DataError naming file:line, the field and what was expected.
+ */
+export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: RecordOrigin, fields: JsonlFields = {}): DataRecord {
+  const f = { ...DEFAULT_FIELDS, ...fields };
+  const where = formatOrigin(origin);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new DataError(`${where}: expected a JSON object, got ${describe(value)}.`);
+  }
+  const obj = value as Record<string, unknown>;
+  const str = (field: string, optional = false): string | undefined => {
+    const v = obj[field];
+    if (v === undefined && optional) return undefined;
+    if (typeof v !== 'string') throw new DataError(`${where}: field '${field}' expected a string, got ${describe(v)}.`);
+    return v;
+  };
+  switch (format) {
+    case 'auto':
+      if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, fields);
+      if (f.text in obj) return mapJsonRecord(value, 'text', origin, fields);
+      throw new DataError(`${where}: expected a field '${f.text}' (text) or '${f.messages}' (chat); found ${listKeys(obj)}.`);
+    case 'text':
+      return { kind: 'text', text: str(f.text) as string, origin };
+    case 'chat':
+      return { kind: 'chat', messages: parseMessages(obj[f.messages], f.messages, where), origin };
+    case 'prompt-response': {
+      const system = str(f.system, true);
+      const messages: ChatMessage[] = system === undefined ? [] : [{ role: 'system', content: system }];
+      messages.push({ role: 'user', content: str(f.prompt) as string }, { role: 'assistant', content: str(f.response) as string });
+      return { kind: 'chat', messages, origin };
+    }
+    case 'alpaca': {
+      const instruction = str(f.instruction) as string;
+      const input = str(f.input, true) ?? '';
+      const user = input.trim() === '' ? instruction : `${instruction}\n\n${input}`;
+      return { kind: 'chat', messages: [{ role: 'user', content: user }, { role: 'assistant', content: str(f.output) as string }], origin };
+    }
+    default:
+      throw new DataError(`${where}: unknown JSONL format '${String(format)}' (supported: ${JSONL_FORMATS.join(', ')}).`);
+  }
+}
+
+function parseMessages(value: unknown, field: string, where: string): ChatMessage[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new DataError(`${where}: field '${field}' expected a non-empty array of { role, content }, got ${describe(value)}.`);
+  }
+  return value.map((m, i) => {
+    const role = (m as Record<string, unknown> | null)?.role;
+    const content = (m as Record<string, unknown> | null)?.content;
+    if (typeof role !== 'string' || !(CHAT_ROLES as readonly string[]).includes(role)) {
+      throw new DataError(`${where}: field '${field}[${i}].role' expected one of ${CHAT_ROLES.join(', ')}, got ${describe(role)}.`);
+    }
+    if (typeof content !== 'string') throw new DataError(`${where}: field '${field}[${i}].content' expected a string, got ${describe(content)}.`);
+    return { role: role as ChatMessage['role'], content };
+  });
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (field missing)';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+function listKeys(obj: Record<string, unknown>): string {
+  const keys = Object.keys(obj);
+  return keys.length === 0 ? 'no fields' : `fields ${keys.map((k) => `'${k}'`).join(', ')}`;
+}

@@ -1,0 +1,49 @@
+import { promises as fs } from 'fs';
+import { DataRecord } from '../data-record';
+import { DataSource } from './data-source';
+import { expandPaths, fileStats } from './glob';
+import { readLines } from './line-reader';
+
+/** Options of {@link TextSource}. */
+export interface TextSourceOptions {
+  /** Files, folders or glob patterns (`data/*.txt`, `books/**\/*.md`). */
+  paths: string[];
+  /** One document per file (`file`, default) or per line (`line`). */
+  unit?: 'file' | 'line';
+  /** Skip documents that are empty or only whitespace. Default true. */
+  skipEmpty?: boolean;
+  /** Folder relative paths are resolved against. Default `process.cwd()`. */
+  cwd?: string;
+}
+
+/** Plain text files as `text` records, in sorted path order. */
+export class TextSource implements DataSource {
+  private readonly options: Required<TextSourceOptions>;
+
+  constructor(options: TextSourceOptions) {
+    this.options = { unit: 'file', skipEmpty: true, cwd: process.cwd(), ...options };
+  }
+
+  /** Options plus size and mtime of every matched file. */
+  async fingerprint(): Promise<unknown> {
+    const { paths, unit, skipEmpty } = this.options;
+    return { text: { paths, unit, skipEmpty }, files: await fileStats(await expandPaths(paths, this.options.cwd)) };
+  }
+
+  /** Yields one record per file or per line. */
+  async *[Symbol.asyncIterator](): AsyncIterator<DataRecord> {
+    const { unit, skipEmpty } = this.options;
+    for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
+      if (unit === 'line') {
+        for await (const [line, text] of readLines(file)) {
+          if (skipEmpty && text.trim() === '') continue;
+          yield { kind: 'text', text, origin: { file, line } };
+        }
+      } else {
+        const text = (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+        if (skipEmpty && text.trim() === '') continue;
+        yield { kind: 'text', text, origin: { file, line: 1 } };
+      }
+    }
+  }
+}

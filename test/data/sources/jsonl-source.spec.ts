@@ -1,0 +1,91 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DataRecord, JsonlSource, JsonlSourceOptions } from '../../../src/data';
+import { DataError } from '../../../src/errors';
+
+async function collect(source: AsyncIterable<DataRecord>): Promise<DataRecord[]> {
+  const out: DataRecord[] = [];
+  for await (const r of source) out.push(r);
+  return out;
+}
+
+describe('JsonlSource', () => {
+  let dir: string;
+  const write = (name: string, lines: string[]): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, lines.join('\n'));
+    return file;
+  };
+  const read = (name: string, lines: string[], options: Omit<JsonlSourceOptions, 'paths'> = {}) => collect(new JsonlSource({ paths: [write(name, lines)], ...options }));
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-jsonl-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('reads text and chat records (auto format), skipping blank lines, with line origins', async () => {
+    const records = await read('auto.jsonl', [
+      '{"text": "hello"}',
+      '',
+      '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}',
+    ]);
+    assert.equal(records.length, 2);
+    assert.deepEqual(records[0], { kind: 'text', text: 'hello', origin: { file: path.join(dir, 'auto.jsonl'), line: 1 } });
+    assert.equal(records[1].kind, 'chat');
+    assert.equal(records[1].origin.line, 3);
+  });
+
+  it('fails on a malformed line with file:line:col', async () => {
+    const file = path.join(dir, 'bad.jsonl');
+    await assert.rejects(read('bad.jsonl', ['{"text": "ok"}', '{"text": "x" "y"}']), (e: Error) => {
+      assert.ok(e instanceof DataError);
+      assert.ok(e.message.startsWith(`${file}:2:14: malformed JSON line`), e.message);
+      return true;
+    });
+  });
+
+  it('names file:line and the field when a record has the wrong shape', async () => {
+    const file = path.join(dir, 'shape.jsonl');
+    await assert.rejects(read('shape.jsonl', ['{"text": 5}'], { format: 'text' }), new RegExp(`^DataError: ${file}:1: field 'text' expected a string, got number 5`));
+    await assert.rejects(read('shape.jsonl', ['{"body": "x"}']), /shape\.jsonl:1: expected a field 'text' \(text\) or 'messages' \(chat\); found fields 'body'/);
+    await assert.rejects(
+      read('shape.jsonl', ['{"messages": [{"role": "bot", "content": "x"}]}'], { format: 'chat' }),
+      /shape\.jsonl:1: field 'messages\[0\]\.role' expected one of system, user, assistant, got string "bot"/,
+    );
+  });
+
+  it('skips and counts invalid lines with skipInvalid', async () => {
+    const source = new JsonlSource({ paths: [write('mixed.jsonl', ['{"text": "a"}', 'not json', '{"text": 1}', '[1]', '{"text": "b"}'])], skipInvalid: true });
+    const records = await collect(source);
+    assert.deepEqual(records.map((r) => (r.kind === 'text' ? r.text : '')), ['a', 'b']);
+    assert.equal(source.stats.records, 2);
+    assert.equal(source.stats.skipped, 3);
+    assert.match(source.stats.skippedReasons[0], /mixed\.jsonl:2/);
+  });
+
+  it('maps prompt-response (custom field names) and alpaca records to chats', async () => {
+    const [pr] = await read('pr.jsonl', ['{"question": "2+2?", "answer": "4", "system": "Be exact."}'], {
+      format: 'prompt-response',
+      fields: { prompt: 'question', response: 'answer' },
+    });
+    assert.deepEqual(pr.kind === 'chat' && pr.messages, [
+      { role: 'system', content: 'Be exact.' },
+      { role: 'user', content: '2+2?' },
+      { role: 'assistant', content: '4' },
+    ]);
+    const alpaca = await read('alpaca.jsonl', ['{"instruction": "Translate", "input": "chat", "output": "cat"}', '{"instruction": "Say hi", "input": "", "output": "hi"}'], {
+      format: 'alpaca',
+    });
+    assert.deepEqual(alpaca.map((r) => r.kind === 'chat' && r.messages), [
+      [{ role: 'user', content: 'Translate\n\nchat' }, { role: 'assistant', content: 'cat' }],
+      [{ role: 'user', content: 'Say hi' }, { role: 'assistant', content: 'hi' }],
+    ]);
+    await assert.rejects(read('alpaca-bad.jsonl', ['{"instruction": "x"}'], { format: 'alpaca' }), /alpaca-bad\.jsonl:1: field 'output' expected a string, got nothing/);
+  });
+
+  it('maps the text format with a custom field', async () => {
+    const [r] = await read('custom.jsonl', ['{"content": "abc", "text": 3}'], { format: 'text', fields: { text: 'content' } });
+    assert.equal(r.kind === 'text' && r.text, 'abc');
+  });
+});

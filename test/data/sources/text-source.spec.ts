@@ -1,0 +1,58 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DataRecord, TextSource, expandPaths, globSegmentToRegExp } from '../../../src/data';
+import { DataError } from '../../../src/errors';
+
+async function collect(source: AsyncIterable<DataRecord>): Promise<DataRecord[]> {
+  const out: DataRecord[] = [];
+  for await (const r of source) out.push(r);
+  return out;
+}
+
+describe('TextSource', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-text-'));
+    fs.mkdirSync(path.join(dir, 'a', 'deep'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'one.txt'), 'first doc\nsecond line\n');
+    fs.writeFileSync(path.join(dir, 'two.txt'), 'line A\r\n\r\nline B');
+    fs.writeFileSync(path.join(dir, 'skip.md'), 'markdown');
+    fs.writeFileSync(path.join(dir, '.hidden.txt'), 'hidden');
+    fs.writeFileSync(path.join(dir, 'a', 'deep', 'three.txt'), 'deep doc');
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('expands globs with *, ** and {a,b}, sorted and without dotfiles', async () => {
+    const rel = (files: string[]) => files.map((f) => path.relative(dir, f));
+    assert.deepEqual(rel(await expandPaths(['*.txt'], dir)), ['one.txt', 'two.txt']);
+    assert.deepEqual(rel(await expandPaths(['**/*.txt'], dir)), [path.join('a', 'deep', 'three.txt'), 'one.txt', 'two.txt']);
+    assert.deepEqual(rel(await expandPaths(['*.{md,txt}', 'one.txt'], dir)), ['one.txt', 'skip.md', 'two.txt']);
+    assert.deepEqual(rel(await expandPaths(['a'], dir)), [path.join('a', 'deep', 'three.txt')]);
+    assert.ok(globSegmentToRegExp('f?le[0-9].txt').test('file7.txt'));
+    assert.ok(!globSegmentToRegExp('*.txt').test('a.txt.bak'));
+  });
+
+  it('errors with the pattern when nothing matches', async () => {
+    await assert.rejects(expandPaths(['*.csv'], dir), (e: Error) => e instanceof DataError && /\*\.csv: pattern matched no files/.test(e.message));
+    await assert.rejects(expandPaths(['missing.txt'], dir), (e: Error) => e instanceof DataError && /missing\.txt: data file not found/.test(e.message));
+  });
+
+  it('yields one document per file', async () => {
+    const records = await collect(new TextSource({ paths: ['*.txt'], cwd: dir }));
+    assert.deepEqual(
+      records.map((r) => (r.kind === 'text' ? r.text : '')),
+      ['first doc\nsecond line\n', 'line A\r\n\r\nline B'],
+    );
+    assert.deepEqual(records[1].origin, { file: path.join(dir, 'two.txt'), line: 1 });
+  });
+
+  it('yields one document per non-empty line with its line number', async () => {
+    const records = await collect(new TextSource({ paths: ['two.txt', 'one.txt'], cwd: dir, unit: 'line' }));
+    assert.deepEqual(
+      records.map((r) => [r.kind === 'text' ? r.text : '', path.basename(r.origin.file), r.origin.line]),
+      [['first doc', 'one.txt', 1], ['second line', 'one.txt', 2], ['line A', 'two.txt', 1], ['line B', 'two.txt', 3]],
+    );
+  });
+});
