@@ -1,0 +1,39 @@
+/**
+ * Backend names a recipe may ask for, default first. `auto` picks the fastest one installed:
+ * `tensorflow-gpu`, then `tensorflow`, then `wasm`.
+ */
+export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+
+/** One of {@link BACKEND_NAMES}. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** A backend that actually runs: every {@link BackendName} except `auto`. */
+export type ConcreteBackendName = Exclude<BackendName, 'auto'>;
+
+/** True if `name` is one of {@link BACKEND_NAMES} (for config validation; does no I/O). */
+export function isBackendName(name: unknown): name is BackendName {
+  return typeof name === 'string' && (BACKEND_NAMES as readonly string[]).includes(name);
+}
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Which backend to start; `auto` picks the fastest installed one. */
+  name: BackendName;
+  /**
+   * Compute threads. `wasm` supports only 1 under Node (see `checkWasmThreads`); for the
+   * `tensorflow` backends it sets libtensorflow's intra-op pool size if set before first load.
+   */
+  threads?: number;
+}
+
+/** What {@link initBackend} actually started. */
+export interface BackendInfo {
+  /** The backend in use (never `auto`). */
+  name: ConcreteBackendName;
+  /** The name that was asked for (may be `auto`). */
+  requested: BackendName;
+  /** Compute threads in use; 0 means the native library sizes its own pool. */
+  threads: number;
+  /** Kernels Floe replaced or added for this backend, e.g. `BatchMatMul`. */
+  kernelOverrides: string[];
+}

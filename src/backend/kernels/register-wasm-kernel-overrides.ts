@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import { loadWasmPackage } from '../wasm-package';
+import { createBatchMatMulKernel } from './batch-mat-mul-kernel';
+import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
+import { createIdentityKernel } from './identity-kernel';
+import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum-kernel';
+
+/** Kernels Floe adds to or replaces in the wasm backend, in registration order. */
+export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity'] as const;
+
+/** One of {@link WASM_KERNEL_OVERRIDES}. */
+export type WasmKernelOverride = (typeof WASM_KERNEL_OVERRIDES)[number];
+
+const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) => KernelConfig> = {
+  UnsortedSegmentSum: () => createUnsortedSegmentSumKernel(),
+  BatchMatMul: createBatchMatMulKernel,
+  _FusedMatMul: createFusedMatMulKernel,
+  Identity: createIdentityKernel,
+};
+
+/** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
+const stockKernels = new Map<WasmKernelOverride, KernelConfig | undefined>();
+/** Kernel functions Floe registered, to recognise its own kernels in the global registry. */
+const floeKernelFuncs = new WeakSet<KernelFunc>();
+
+function isFloeKernel(name: string): boolean {
+  const current = tf.getKernel(name, 'wasm');
+  return current !== undefined && floeKernelFuncs.has(current.kernelFunc);
+}
+
+/**
+ * Registers Floe's wasm kernels: `UnsortedSegmentSum` (missing in tfjs-backend-wasm), fast
+ * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands), and a
+ * zero-copy `Identity`. Idempotent; works before or after the wasm backend starts. Affects every
+ * user of the wasm backend in this process (the kernel registry is global).
+ *
+ * @param only Register just these overrides (default: all of them), e.g. for benchmarks.
+ * @returns The names of the kernels that are now Floe's.
+ */
+export function registerWasmKernelOverrides(only: readonly WasmKernelOverride[] = WASM_KERNEL_OVERRIDES): string[] {
+  loadWasmPackage(); // the stock wasm kernels must be registered before we can wrap them
+  for (const name of only) {
+    if (isFloeKernel(name)) continue;
+    const current = tf.getKernel(name, 'wasm');
+    if (!stockKernels.has(name)) stockKernels.set(name, current);
+    if (current !== undefined) tf.unregisterKernel(name, 'wasm');
+    const config = FACTORIES[name](stockKernels.get(name));
+    floeKernelFuncs.add(config.kernelFunc);
+    tf.registerKernel(config);
+  }
+  return WASM_KERNEL_OVERRIDES.filter((name) => isFloeKernel(name));
+}
+
+/**
+ * Puts the stock wasm kernels back (and removes `UnsortedSegmentSum`). For benchmarks and tests
+ * that compare against stock tfjs.
+ */
+export function unregisterWasmKernelOverrides(): void {
+  for (const name of WASM_KERNEL_OVERRIDES) {
+    if (!isFloeKernel(name)) continue;
+    tf.unregisterKernel(name, 'wasm');
+    const stock = stockKernels.get(name);
+    if (stock !== undefined) tf.registerKernel(stock);
+  }
+}

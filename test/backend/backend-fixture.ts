@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend';
+import { Rng } from '../../src/random';
+
+/** Shape and values read back from a tensor. */
+export interface Result {
+  shape: number[];
+  values: Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Starts wasm (with Floe's overrides) for a suite and puts the previous backend back afterwards,
+ * so other suites in the same mocha process keep their backend.
+ */
+export function useWasmBackend(): void {
+  let previous: string | undefined;
+  before(async () => {
+    previous = tf.getBackend();
+    await initBackend({ name: 'wasm' });
+  });
+  after(async () => {
+    if (previous !== undefined) await tf.setBackend(previous);
+  });
+}
+
+/**
+ * Runs `fn` on the given backend (tensors made inside `fn` live there), reads every output and
+ * disposes everything. Restores the previously current backend.
+ */
+export async function runOn(backend: 'wasm' | 'cpu', fn: () => tf.Tensor | tf.Tensor[]): Promise<Result[]> {
+  const previous = tf.getBackend();
+  await tf.setBackend(backend);
+  try {
+    const out = tf.tidy(fn);
+    const outs = Array.isArray(out) ? out : [out];
+    try {
+      return await Promise.all(outs.map(async (t) => ({ shape: t.shape, values: (await t.data()) as Result['values'] })));
+    } finally {
+      tf.dispose(outs);
+    }
+  } finally {
+    await tf.setBackend(previous);
+  }
+}
+
+/** `count` standard-normal floats from a seeded stream. */
+export function randomValues(rng: Rng, count: number): Float32Array {
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) values[i] = rng.normal();
+  return values;
+}
+
+/** Number of data buffers the current backend holds (catches leaks inside kernels too). */
+export function numDataIds(): number {
+  return tf.engine().backend.numDataIds();
+}
