@@ -1,4 +1,5 @@
 import { promises as fs } from 'fs';
+import { FloeError } from '../../errors';
 
 /**
  * Appends chunks to an open file strictly in call order, even when callers do not await each
@@ -15,7 +16,7 @@ export class AppendQueue {
 
   /** Queues `data` after every earlier append. */
   append(data: Uint8Array | string): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`Cannot write to '${this.file}': writer is closed.`));
+    if (this.closed) return Promise.reject(new FloeError(`Cannot write to '${this.file}': writer is closed.`));
     const write = this.tail.then(async () => {
       await this.handle.write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     });
