@@ -41,6 +41,22 @@ describe('HfTokenizer', () => {
     assert.notEqual(fromConfig.fingerprint, fromOptions.fingerprint);
   });
 
+  it('loads a WordLevel model and refuses words it has no id for (no unk token)', () => {
+    const json = {
+      added_tokens: [{ id: 2, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+      normalizer: null,
+      pre_tokenizer: { type: 'WhitespaceSplit' },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'WordLevel', vocab: { hello: 0, world: 1, '<|endoftext|>': 2 } },
+    };
+    const tok = HfTokenizer.fromJson(json, {}, {}, 'tiny/tokenizer.json');
+    assert.deepEqual(tok.encode('hello world hello'), [0, 1, 0]);
+    assert.equal(tok.decode([0, 2, 1]), 'hello world');
+    assert.deepEqual([tok.bosId, tok.eosId, tok.padId], [2, 2, 2]);
+    assert.throws(() => tok.encode('hello there'), (e: Error) => e instanceof DataError && /tiny\/tokenizer\.json: cannot encode piece 'there'/.test(e.message));
+  });
+
   it('rejects a missing file, invalid JSON, a non-tokenizer and an unknown special token with DataError', async () => {
     const missing = path.join(dir, 'nope.json');
     await assert.rejects(HfTokenizer.load({ path: missing }), (e: Error) => e instanceof DataError && e.message.includes(missing) && /tokenizer\.json/.test(e.message));

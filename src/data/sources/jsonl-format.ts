@@ -55,32 +55,32 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
     throw new DataError(`${where}: expected a JSON object, got ${describe(value)}.`);
   }
   const obj = value as Record<string, unknown>;
-  const str = (field: string, optional = false): string | undefined => {
+  const str = (field: string): string => {
     const v = obj[field];
-    if (v === undefined && optional) return undefined;
     if (typeof v !== 'string') throw new DataError(`${where}: field '${field}' expected a string, got ${describe(v)}.`);
     return v;
   };
+  const optionalStr = (field: string): string | undefined => (obj[field] === undefined ? undefined : str(field));
   switch (format) {
     case 'auto':
       if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, fields);
       if (f.text in obj) return mapJsonRecord(value, 'text', origin, fields);
       throw new DataError(`${where}: expected a field '${f.text}' (text) or '${f.messages}' (chat); found ${listKeys(obj)}.`);
     case 'text':
-      return { kind: 'text', text: str(f.text) as string, origin };
+      return { kind: 'text', text: str(f.text), origin };
     case 'chat':
       return { kind: 'chat', messages: parseMessages(obj[f.messages], f.messages, where), origin };
     case 'prompt-response': {
-      const system = str(f.system, true);
+      const system = optionalStr(f.system);
       const messages: ChatMessage[] = system === undefined ? [] : [{ role: 'system', content: system }];
-      messages.push({ role: 'user', content: str(f.prompt) as string }, { role: 'assistant', content: str(f.response) as string });
+      messages.push({ role: 'user', content: str(f.prompt) }, { role: 'assistant', content: str(f.response) });
       return { kind: 'chat', messages, origin };
     }
     case 'alpaca': {
-      const instruction = str(f.instruction) as string;
-      const input = str(f.input, true) ?? '';
+      const instruction = str(f.instruction);
+      const input = optionalStr(f.input) ?? '';
       const user = input.trim() === '' ? instruction : `${instruction}\n\n${input}`;
-      return { kind: 'chat', messages: [{ role: 'user', content: user }, { role: 'assistant', content: str(f.output) as string }], origin };
+      return { kind: 'chat', messages: [{ role: 'user', content: user }, { role: 'assistant', content: str(f.output) }], origin };
     }
     default:
       throw new DataError(`${where}: unknown JSONL format '${String(format)}' (supported: ${JSONL_FORMATS.join(', ')}).`);

@@ -1,0 +1,128 @@
+import { FloeError } from '../errors';
+import { LmExample, TokenizedDocument } from './lm-example';
+
+/** Options of {@link SftPacker}. */
+export interface SftOptions {
+  /** Most tokens per row (T). Longer documents are cut to `maxLength + 1` tokens. */
+  maxLength: number;
+  /** Id filling padded positions. */
+  padId: number;
+  /** Put several documents in one row, each with its own segment id and positions. Default false. */
+  packing?: boolean;
+  /** Pad each row's length up to a multiple of this (e.g. 8 for aligned kernels). Default 1. */
+  padToMultipleOf?: number;
+}
+
+/** What {@link SftPacker} left out. */
+export interface SftStats {
+  /** Documents cut because they were longer than `maxLength + 1` tokens. */
+  truncated: number;
+  /** Documents dropped because no trained token was left (after truncation). */
+  dropped: number;
+}
+
+/**
+ * Supervised fine-tuning rows with completion-only loss: `lossMask[t]` is 1 only where the label
+ * (token t + 1) is marked trained, i.e. assistant replies and their end-of-turn. Without packing
+ * each document is one row. With packing, documents are laid greedily into rows of at most
+ * `maxLength` tokens; each gets `segmentIds` k = 1, 2, ... and `positions` restarting at 0, and
+ * labels never cross from one document into the next.
+ */
+export class SftPacker {
+  /** Truncation and drop counts so far. */
+  readonly stats: SftStats = { truncated: 0, dropped: 0 };
+  private readonly options: Required<SftOptions>;
+  private pending: LmExample[] = [];
+  private pendingLength = 0;
+
+  constructor(options: SftOptions) {
+    this.options = { packing: false, padToMultipleOf: 1, ...options };
+    const { maxLength, padToMultipleOf } = this.options;
+    if (!Number.isInteger(maxLength) || maxLength < 1) throw new FloeError(`SFT: maxLength must be a positive integer, got ${maxLength}.`);
+    if (!Number.isInteger(padToMultipleOf) || padToMultipleOf < 1) throw new FloeError(`SFT: padToMultipleOf must be a positive integer, got ${padToMultipleOf}.`);
+  }
+
+  /** Adds a document; returns the rows it completed (none while a packed row is still filling). */
+  push(doc: TokenizedDocument): LmExample[] {
+    const piece = this.shift(doc);
+    if (piece === undefined) return [];
+    if (!this.options.packing) return [this.pad(piece)];
+    const rows: LmExample[] = [];
+    if (this.pendingLength + piece.inputIds.length > this.options.maxLength) rows.push(...this.flush());
+    this.pending.push(piece);
+    this.pendingLength += piece.inputIds.length;
+    return rows;
+  }
+
+  /** Emits the last partly filled packed row. */
+  finish(): LmExample[] {
+    return this.flush();
+  }
+
+  /** One document as a shifted (input, label) row, truncated; undefined if nothing is trained. */
+  private shift(doc: TokenizedDocument): LmExample | undefined {
+    let { ids, trainMask } = doc;
+    if (ids.length > this.options.maxLength + 1) {
+      ids = ids.slice(0, this.options.maxLength + 1);
+      trainMask = trainMask.slice(0, this.options.maxLength + 1);
+      this.stats.truncated++;
+    }
+    const lossMask = trainMask.slice(1).map((m) => (m ? 1 : 0));
+    if (ids.length < 2 || !lossMask.includes(1)) {
+      this.stats.dropped++;
+      return undefined;
+    }
+    return { inputIds: ids.slice(0, -1), labels: ids.slice(1), lossMask };
+  }
+
+  private flush(): LmExample[] {
+    if (this.pending.length === 0) return [];
+    const row: Required<Omit<LmExample, 'numTokens'>> = { inputIds: [], labels: [], lossMask: [], positions: [], segmentIds: [] };
+    this.pending.forEach((piece, k) => {
+      row.inputIds.push(...piece.inputIds);
+      row.labels.push(...piece.labels);
+      row.lossMask.push(...piece.lossMask);
+      piece.inputIds.forEach((_, t) => {
+        row.positions.push(t);
+        row.segmentIds.push(k + 1);
+      });
+    });
+    this.pending = [];
+    this.pendingLength = 0;
+    return [this.pad(row)];
+  }
+
+  private pad(row: LmExample): LmExample {
+    const m = this.options.padToMultipleOf;
+    const extra = (m - (row.inputIds.length % m)) % m;
+    return padExample(row, row.inputIds.length + extra, this.options.padId);
+  }
+}
+
+/**
+ * `example` lengthened to `length` with pad ids, loss 0, position 0 and segment 0 (only the
+ * optional fields the example has are extended). Returns the same object if already that long.
+ */
+export function padExample(example: LmExample, length: number, padId: number): LmExample {
+  const extra = length - example.inputIds.length;
+  if (extra <= 0) return example;
+  const fill = (values: number[], value: number): number[] => values.concat(new Array<number>(extra).fill(value));
+  const padded: LmExample = {
+    inputIds: fill(example.inputIds, padId),
+    labels: fill(example.labels, padId),
+    lossMask: fill(example.lossMask, 0),
+    numTokens: example.numTokens ?? example.inputIds.length,
+  };
+  if (example.positions !== undefined) padded.positions = fill(example.positions, 0);
+  if (example.segmentIds !== undefined) padded.segmentIds = fill(example.segmentIds, 0);
+  return padded;
+}
+
+/** Builds all SFT rows from tokenized documents at once; see {@link SftPacker}. */
+export function buildSftExamples(documents: Iterable<TokenizedDocument>, options: SftOptions): { examples: LmExample[]; stats: SftStats } {
+  const packer = new SftPacker(options);
+  const examples: LmExample[] = [];
+  for (const doc of documents) examples.push(...packer.push(doc));
+  examples.push(...packer.finish());
+  return { examples, stats: packer.stats };
+}

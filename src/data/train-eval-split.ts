@@ -1,0 +1,47 @@
+import { FloeError } from '../errors';
+import { Rng } from '../random';
+
+/** Options of {@link trainEvalSplit}. */
+export interface TrainEvalSplitOptions {
+  /** Relative sizes of train and eval. Default `[0.95, 0.05]`. */
+  ratios?: [number, number];
+  /** Seed choosing which items go to eval. */
+  seed: number;
+  /** Keep at most this many eval items (the rest are left out of both sets). */
+  evalMaxSamples?: number;
+}
+
+/** The two sides of a split, each in the input's order. */
+export interface TrainEvalSplit<T> {
+  /** Items to train on. */
+  train: T[];
+  /** Held-out items. */
+  eval: T[];
+}
+
+/**
+ * Seeded random split. A positive eval ratio gives at least one eval item when there are two or
+ * more items. Items beyond `evalMaxSamples` are dropped rather than moved to train, so the
+ * training set does not change when only the eval budget does.
+ */
+export function trainEvalSplit<T>(items: readonly T[], options: TrainEvalSplitOptions): TrainEvalSplit<T> {
+  const [trainRatio, evalRatio] = options.ratios ?? [0.95, 0.05];
+  if (!(trainRatio >= 0 && evalRatio >= 0 && trainRatio + evalRatio > 0)) {
+    throw new FloeError(`trainEvalSplit: ratios must be two non-negative numbers with a positive sum, got [${trainRatio}, ${evalRatio}].`);
+  }
+  const n = items.length;
+  let evalCount = Math.round((n * evalRatio) / (trainRatio + evalRatio));
+  if (evalRatio > 0 && evalCount === 0 && n >= 2) evalCount = 1;
+  if (trainRatio > 0 && evalCount === n && n >= 2) evalCount = n - 1;
+  const order = new Rng(options.seed).fork('train-eval-split').shuffle(Array.from({ length: n }, (_, i) => i));
+  const isEval = new Uint8Array(n);
+  const kept = Math.min(evalCount, options.evalMaxSamples ?? Infinity);
+  for (let i = 0; i < evalCount; i++) isEval[order[i]] = i < kept ? 1 : 2;
+  const train: T[] = [];
+  const evalItems: T[] = [];
+  items.forEach((item, i) => {
+    if (isEval[i] === 0) train.push(item);
+    else if (isEval[i] === 1) evalItems.push(item);
+  });
+  return { train, eval: evalItems };
+}

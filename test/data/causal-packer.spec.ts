@@ -1,0 +1,48 @@
+import { strict as assert } from 'assert';
+import { CausalPacker, packCausal, tokenizeRecord } from '../../src/data';
+import { DataError } from '../../src/errors';
+import { ByteTokenizer, Tokenizer } from '../../src/tokenizer';
+
+describe('CausalPacker', () => {
+  const E = 99;
+
+  it('cuts the concatenated stream into maxLength+1 windows with labels shifted by one', () => {
+    const rows = packCausal([[1, 2, 3, E], [4, 5, E], [6, 7, 8, 9, E]], { maxLength: 3 });
+    assert.deepEqual(rows.map((r) => r.inputIds), [[1, 2, 3], [E, 4, 5], [E, 6, 7], [8, 9]]);
+    assert.deepEqual(rows.map((r) => r.labels), [[2, 3, E], [4, 5, E], [6, 7, 8], [9, E]]);
+    assert.ok(rows.every((r) => r.lossMask.every((m) => m === 1) && r.lossMask.length === r.inputIds.length));
+    // Every token after the first is a label exactly once.
+    assert.deepEqual(rows.flatMap((r) => r.labels), [2, 3, E, 4, 5, E, 6, 7, 8, 9, E]);
+  });
+
+  it('drops the final partial window when asked', () => {
+    const rows = packCausal([[1, 2, 3, E], [4, 5, E], [6, 7, 8, 9, E]], { maxLength: 3, remainder: 'drop' });
+    assert.equal(rows.length, 3);
+    assert.ok(rows.every((r) => r.inputIds.length === 3));
+  });
+
+  it('streams documents longer than a window', () => {
+    const packer = new CausalPacker({ maxLength: 4 });
+    const doc = Array.from({ length: 21 }, (_, i) => i);
+    const rows = packer.push(doc);
+    assert.equal(rows.length, 5);
+    assert.deepEqual(rows[4].inputIds, [16, 17, 18, 19]);
+    assert.deepEqual(packer.finish(), []);
+  });
+
+  it('appends eos to each tokenized text record', () => {
+    const tok = new ByteTokenizer();
+    const doc = tokenizeRecord({ kind: 'text', text: 'ab', origin: { file: 'x', line: 1 } }, tok);
+    assert.deepEqual(doc.ids, [97, 98, tok.eosId]);
+    const withBos = tokenizeRecord({ kind: 'text', text: 'ab', origin: { file: 'x', line: 1 } }, tok, { addBos: true });
+    assert.deepEqual(withBos.ids, [tok.bosId, 97, 98, tok.eosId]);
+  });
+
+  it('names the record file:line when tokenizing fails', () => {
+    const failing: Tokenizer = { ...new ByteTokenizer(), encode: () => { throw new DataError('cannot encode'); }, decode: () => '' };
+    assert.throws(
+      () => tokenizeRecord({ kind: 'text', text: 'x', origin: { file: 'data.jsonl', line: 7 } }, failing),
+      (e: Error) => e instanceof DataError && e.message === 'data.jsonl:7: cannot encode',
+    );
+  });
+});

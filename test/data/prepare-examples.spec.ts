@@ -1,0 +1,91 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { JsonlSource, SyntheticSource, TextSource, decodeExamples, encodeExamples, prepareExamples } from '../../src/data';
+import { ByteTokenizer, Tokenizer } from '../../src/tokenizer';
+
+describe('prepareExamples', () => {
+  let dir: string;
+  const tok = new ByteTokenizer();
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-prepare-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('packs causal text and hits the tokenized cache on the second load', async () => {
+    const cacheDir = path.join(dir, 'cache');
+    const options = () => ({
+      sources: [new SyntheticSource({ task: 'addition' as const, count: 40, seed: 1 })],
+      tokenizer: tok,
+      mode: 'causal' as const,
+      maxLength: 16,
+      cacheDir,
+      dataConfig: { synthetic: { task: 'addition', count: 40 } },
+    });
+    const first = await prepareExamples(options());
+    assert.equal(first.cacheHit, false);
+    assert.equal(first.stats.records, 40);
+    assert.ok(first.examples.length > 5);
+    assert.ok(first.examples.slice(0, -1).every((e) => e.inputIds.length === 16));
+    const files = fs.readdirSync(cacheDir);
+    assert.deepEqual(files, [`${first.cacheKey}.bin`]);
+    const second = await prepareExamples(options());
+    assert.equal(second.cacheHit, true);
+    assert.equal(second.cacheKey, first.cacheKey);
+    assert.deepEqual(second.examples, first.examples);
+    assert.deepEqual(second.stats, first.stats);
+    // Another tokenizer identity or processing option is another key.
+    const otherTok: Tokenizer = { vocabSize: 300, bosId: 1, eosId: 2, padId: 0, encode: (t) => tok.encode(t), decode: (ids) => tok.decode(ids) };
+    assert.equal((await prepareExamples({ ...options(), tokenizer: otherTok })).cacheHit, false);
+    assert.equal((await prepareExamples({ ...options(), maxLength: 8 })).cacheHit, false);
+  });
+
+  it('misses the cache after a data file changes', async () => {
+    const file = path.join(dir, 'a.txt');
+    fs.writeFileSync(file, 'one\ntwo\n');
+    const run = () => prepareExamples({ sources: [new TextSource({ paths: [file], unit: 'line' })], tokenizer: tok, mode: 'causal', maxLength: 4, cacheDir: path.join(dir, 'c') });
+    assert.equal((await run()).cacheHit, false);
+    assert.equal((await run()).cacheHit, true);
+    fs.writeFileSync(file, 'one\ntwo\nthree and more\n');
+    assert.equal((await run()).cacheHit, false);
+  });
+
+  it('builds packed SFT rows from JSONL chats and round-trips them through the cache', async () => {
+    const file = path.join(dir, 'chat.jsonl');
+    fs.writeFileSync(file, ['{"prompt": "hi", "response": "hello"}', '{"prompt": "1+1", "response": "2"}'].join('\n'));
+    const run = () =>
+      prepareExamples({
+        sources: [new JsonlSource({ paths: [file], format: 'prompt-response' })],
+        tokenizer: tok,
+        mode: 'sft',
+        maxLength: 128,
+        packing: true,
+        padToMultipleOf: 8,
+        chat: { systemPrompt: 'Date: {date}', date: '2025-01-02' },
+        cacheDir: path.join(dir, 'c'),
+      });
+    const first = await run();
+    assert.equal(first.examples.length, 1);
+    const [row] = first.examples;
+    assert.equal(row.inputIds.length % 8, 0);
+    assert.deepEqual([...new Set(row.segmentIds)].sort(), [0, 1, 2]);
+    assert.equal(tok.decode(row.labels.filter((_, t) => row.lossMask[t] === 1)), 'hello2');
+    assert.ok(tok.decode(row.inputIds).includes('Date: 2025-01-02'));
+    const second = await run();
+    assert.equal(second.cacheHit, true);
+    assert.deepEqual(second.examples, first.examples);
+  });
+
+  it('encodes examples to a compact binary form and back', () => {
+    const examples = [
+      { inputIds: [1, 2, 3], labels: [2, 3, 4], lossMask: [0, 1, 1] },
+      { inputIds: [5, 6], labels: [6, 7], lossMask: [1, 0], positions: [0, 0], segmentIds: [1, 2], numTokens: 1 },
+    ];
+    const { examples: back, meta } = decodeExamples(encodeExamples(examples, { a: 1 }), 'x.bin');
+    assert.deepEqual(back[1], examples[1]);
+    assert.deepEqual(back[0], { ...examples[0], positions: [0, 1, 2], segmentIds: [1, 1, 1] });
+    assert.deepEqual(meta, { a: 1 });
+    assert.throws(() => decodeExamples(Buffer.from('nope'), 'x.bin'), /x\.bin: not a Floe example cache/);
+  });
+});

@@ -1,0 +1,39 @@
+import { strict as assert } from 'assert';
+import { epochOrder, trainEvalSplit } from '../../src/data';
+
+describe('trainEvalSplit', () => {
+  const items = Array.from({ length: 200 }, (_, i) => i);
+
+  it('splits 95/5 by default, seeded, disjoint and complete', () => {
+    const a = trainEvalSplit(items, { seed: 1 });
+    assert.equal(a.eval.length, 10);
+    assert.equal(a.train.length, 190);
+    assert.deepEqual([...a.train, ...a.eval].sort((x, y) => x - y), items);
+    assert.deepEqual(trainEvalSplit(items, { seed: 1 }), a);
+    assert.notDeepEqual(trainEvalSplit(items, { seed: 2 }).eval, a.eval);
+    assert.notDeepEqual(a.eval, items.slice(190));
+  });
+
+  it('caps eval at evalMaxSamples without changing the training set', () => {
+    const full = trainEvalSplit(items, { seed: 3, ratios: [0.8, 0.2] });
+    const capped = trainEvalSplit(items, { seed: 3, ratios: [0.8, 0.2], evalMaxSamples: 5 });
+    assert.equal(capped.eval.length, 5);
+    assert.deepEqual(capped.train, full.train);
+    assert.ok(capped.eval.every((x) => full.eval.includes(x)));
+  });
+
+  it('keeps at least one eval item for tiny sets', () => {
+    assert.equal(trainEvalSplit([1, 2, 3], { seed: 0 }).eval.length, 1);
+    assert.deepEqual(trainEvalSplit([1, 2, 3], { seed: 0, ratios: [1, 0] }).eval, []);
+  });
+});
+
+describe('epochOrder', () => {
+  it('is a permutation reproducible from seed and epoch, different across epochs', () => {
+    const e0 = epochOrder(7, 0, 50);
+    assert.deepEqual([...e0].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(epochOrder(7, 0, 50), e0);
+    assert.notDeepEqual(epochOrder(7, 1, 50), e0);
+    assert.notDeepEqual(epochOrder(8, 0, 50), e0);
+  });
+});
