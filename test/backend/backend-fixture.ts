@@ -19,7 +19,7 @@ export function useWasmBackend(): void {
     await initBackend({ name: 'wasm' });
   });
   after(async () => {
-    if (previous !== undefined) await tf.setBackend(previous);
+    if (previous) await tf.setBackend(previous);
   });
 }
 

@@ -35,7 +35,7 @@ describe('initBackend', () => {
     previous = tf.getBackend();
   });
   after(async () => {
-    if (previous !== undefined) await tf.setBackend(previous);
+    if (previous) await tf.setBackend(previous);
   });
 
   it('lists the backend names for config validation, auto first', () => {
