@@ -14,3 +14,5 @@ export * from './example-codec';
 export * from './token-cache';
 export * from './prepare-examples';
 export * from './sources';
+export * from './data-loader';
+export * from './data-factory';

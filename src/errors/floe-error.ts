@@ -7,7 +7,9 @@ export interface SourceLocation {
 
 /** `recipe.yaml:12:9` */
 export function formatLocation(loc: SourceLocation | undefined): string {
-  return loc === undefined ? '' : `${loc.file}:${loc.line}:${loc.col}`;
+  if (loc === undefined) return '';
+  // Line 0 marks a source with no lines, such as a `--set` override.
+  return loc.line > 0 ? `${loc.file}:${loc.line}:${loc.col}` : loc.file;
 }
 
 /**

@@ -8,3 +8,5 @@ export * from './gpt-params';
 export * from './layers';
 export * from './model-error';
 export * from './rotary';
+export * from './floe-model';
+export * from './model-factory';

@@ -6,3 +6,8 @@ export * from './adam-optimizer';
 export * from './sgd-optimizer';
 export * from './clip-by-global-norm';
 export * from './gradient-accumulator';
+export * from './optimizer-factory';
+export * from './adam-family-config';
+export * from './adamw-optimizer-factory';
+export * from './adam-optimizer-factory';
+export * from './sgd-optimizer-factory';

@@ -5,3 +5,6 @@ export * from './cosine-schedule';
 export * from './wsd-schedule';
 export * from './inverse-sqrt-schedule';
 export * from './make-schedule';
+export * from './scheduler-factory';
+export * from './schedule-factory-base';
+export * from './builtin-schedulers';

@@ -1,0 +1,49 @@
+import { ComponentConfig, ConfigClass } from '../config/component-config';
+import { Component } from '../registry/component';
+import { defineComponentKind } from '../registry/component-kind';
+import { TrainerControl } from './trainer-control';
+
+/** Metrics of a log or evaluation event: name → value (`loss`, `lr`, `eval/loss`, ...). */
+export type Metrics = Record<string, number>;
+
+/** Base config of callbacks (entries of the recipe's `callbacks:` list). */
+export class CallbackConfig extends ComponentConfig {}
+
+/**
+ * Observes training through async hooks; changes the flow only through the {@link TrainerControl}.
+ * Override only the hooks you need. Steps are optimizer steps (after gradient accumulation).
+ */
+export abstract class Callback<C extends CallbackConfig = CallbackConfig> extends Component<C> {
+  static override readonly kind: string = 'callback';
+  static override readonly configType: ConfigClass = CallbackConfig;
+
+  async onTrainBegin(_control: TrainerControl): Promise<void> {}
+  async onTrainEnd(_control: TrainerControl): Promise<void> {}
+  async onEpochBegin(_control: TrainerControl): Promise<void> {}
+  async onEpochEnd(_control: TrainerControl): Promise<void> {}
+  /** Before the first micro-batch of an optimizer step. */
+  async onStepBegin(_control: TrainerControl): Promise<void> {}
+  /** After gradients are accumulated, averaged and clipped, before the update. */
+  async onBeforeOptimizerStep(_control: TrainerControl): Promise<void> {}
+  /** After the optimizer step (globalStep already counts it). */
+  async onStepEnd(_control: TrainerControl): Promise<void> {}
+  /** With training metrics, every `logInterval` steps. */
+  async onLog(_metrics: Metrics, _control: TrainerControl): Promise<void> {}
+  /** With evaluation metrics. */
+  async onEvaluate(_metrics: Metrics, _control: TrainerControl): Promise<void> {}
+  /** After a checkpoint was written to `path`. */
+  async onSave(_path: string, _control: TrainerControl): Promise<void> {}
+}
+
+/** Hook names of {@link Callback}. */
+export type CallbackHook = Exclude<keyof Callback, 'trainer' | 'config'>;
+
+/** The callback kind: listed in the recipe's `callbacks:` or declared by a trainer's `callbackType`. */
+export const CALLBACK_KIND = defineComponentKind({
+  name: 'callback',
+  label: 'callback',
+  baseConfig: CallbackConfig,
+  requiredMethods: [],
+  recipeSection: 'callbacks',
+  sectionIsList: true,
+});

@@ -1,0 +1,35 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+
+/** A complete checkpoint folder found on disk. */
+export interface FoundCheckpoint {
+  dir: string;
+  step: number;
+}
+
+/**
+ * Complete checkpoints under `root`, newest step first. A folder counts only when named
+ * `step-N` and holding a manifest (the last file written before the atomic rename), so a crash
+ * mid-save is never picked up.
+ */
+export async function findCheckpoints(root: string): Promise<FoundCheckpoint[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(root);
+  } catch {
+    return [];
+  }
+  const found: FoundCheckpoint[] = [];
+  for (const name of names) {
+    const m = /^step-(\d+)$/.exec(name);
+    if (m === null) continue;
+    const dir = path.join(root, name);
+    try {
+      await fs.access(path.join(dir, 'manifest.json'));
+      found.push({ dir, step: Number(m[1]) });
+    } catch {
+      // incomplete or foreign folder: skip
+    }
+  }
+  return found.sort((a, b) => b.step - a.step);
+}

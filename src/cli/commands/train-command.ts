@@ -1,0 +1,23 @@
+import type { Argv } from 'yargs';
+import { runJob } from '../../trainer/run-job';
+import { CliIo, EXIT } from '../cli-io';
+
+/** `floe train <recipe>`: runs a recipe. */
+export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
+  return yargs.command(
+    'train <recipe>',
+    'Train with a recipe (YAML). The recipe is validated in full before any work starts.',
+    (y) =>
+      y
+        .positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' })
+        .option('resume', { type: 'string', describe: 'Resume from this checkpoint folder' }),
+    async (args) => {
+      const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined });
+      const loss = result.finalLoss === undefined ? '' : `, final loss ${result.finalLoss.toFixed(4)}`;
+      const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
+      io.out(`done: ${result.globalStep} steps in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);
+      if (result.lastCheckpointPath !== undefined) io.out(`last checkpoint: ${result.lastCheckpointPath}`);
+      done(EXIT.ok);
+    },
+  );
+}

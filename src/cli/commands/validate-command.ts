@@ -1,0 +1,24 @@
+import type { Argv } from 'yargs';
+import { validateRecipe } from '../../config/validate-recipe';
+import { CliIo, EXIT } from '../cli-io';
+
+/** `floe validate <recipe>`: full validation, builds nothing heavy. */
+export function validateCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
+  return yargs.command(
+    'validate <recipe>',
+    'Validate a recipe (all errors at once, with file:line:col); exit 0 when valid, 1 otherwise.',
+    (y) => y.positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' }),
+    async (args) => {
+      const { config, files } = await validateRecipe(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [] });
+      const record = config as unknown as Record<string, { type?: string } | Array<{ type: string }>>;
+      const parts = ['tokenizer', 'data', 'model', 'optimizer', 'scheduler', 'checkpoint']
+        .filter((s) => record[s] !== undefined)
+        .map((s) => {
+          const v = record[s];
+          return `${s}: ${Array.isArray(v) ? v.map((x) => x.type).join('+') : v.type}`;
+        });
+      io.out(`OK: ${files[0] ?? args.recipe} is valid — trainer '${config.type}' (${parts.join(', ')})`);
+      done(EXIT.ok);
+    },
+  );
+}

@@ -1,0 +1,121 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigError } from '../errors';
+import { joinPath } from './config-path';
+import { SourceMap } from './source-map';
+import { parseYamlSource } from './yaml-source';
+
+/** A recipe with its `extends` chain merged in. */
+export interface ComposedRecipe {
+  value: Record<string, unknown>;
+  sourceMap: SourceMap;
+  /** Every file read, the top recipe first. */
+  files: string[];
+}
+
+/** Keys whose values are paths relative to the file that declares them. */
+const FILE_RELATIVE_KEYS = ['code', 'plugins'];
+
+/** True for a plain `{}` object (not an array, null or class instance). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * Reads a recipe file and everything it `extends` (a path or a list, relative to the file),
+ * deep-merged: bases in list order, then the file itself; objects merge, lists and scalars are
+ * replaced by the child. Cycles are an error naming the chain.
+ */
+export function composeRecipeFile(file: string, chain: string[] = []): ComposedRecipe {
+  const absolute = path.resolve(file);
+  if (chain.includes(absolute)) {
+    const cycle = [...chain.slice(chain.indexOf(absolute)), absolute].map((f) => path.relative(process.cwd(), f) || f);
+    throw new ConfigError([{ path: 'extends', message: `extends cycle: ${cycle.join(' → ')}` }]);
+  }
+  const display = path.relative(process.cwd(), absolute) || absolute;
+  let text: string;
+  try {
+    text = fs.readFileSync(absolute, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    throw new ConfigError([{ path: '', message: `cannot read recipe ${display}: ${reason}` }]);
+  }
+  const source = parseYamlSource(text, display);
+  if (!isPlainObject(source.value)) {
+    throw new ConfigError([{ path: '', message: 'a recipe must be a mapping of keys to values', location: source.sourceMap.locate('') }]);
+  }
+  const own = source.value;
+  absolutizeFileKeys(own, path.dirname(absolute));
+
+  const extendsIsList = Array.isArray(own.extends);
+  const bases = own.extends === undefined ? [] : extendsIsList ? (own.extends as unknown[]) : [own.extends];
+  delete own.extends;
+  let merged: Record<string, unknown> = {};
+  const sourceMap = new SourceMap();
+  const files = [absolute];
+  bases.forEach((base, i) => {
+    const at = extendsIsList ? joinPath('extends', i) : 'extends';
+    if (typeof base !== 'string' || base === '') {
+      throw new ConfigError([{ path: at, message: `extends must be a recipe path or a list of paths, got ${JSON.stringify(base)}`, location: source.sourceMap.locate(at) }]);
+    }
+    const basePath = path.resolve(path.dirname(absolute), base);
+    if (!fs.existsSync(basePath)) {
+      throw new ConfigError([{ path: at, message: `extended recipe not found: ${base} (resolved to ${basePath})`, location: source.sourceMap.locate(at) }]);
+    }
+    const composed = composeRecipeFile(basePath, [...chain, absolute]);
+    merged = deepMerge(merged, sourceMap, composed.value, composed.sourceMap, '');
+    files.push(...composed.files);
+  });
+  merged = deepMerge(merged, sourceMap, own, source.sourceMap, '');
+  return { value: merged, sourceMap, files };
+}
+
+/**
+ * Merges `child` over `base` (a new object), updating `baseMap` so each path points at the
+ * source that set it last.
+ */
+export function deepMerge(
+  base: Record<string, unknown>,
+  baseMap: SourceMap,
+  child: Record<string, unknown>,
+  childMap: SourceMap,
+  at: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(child)) {
+    const p = joinPath(at, key);
+    if (isPlainObject(value) && isPlainObject(out[key])) {
+      out[key] = deepMerge(out[key] as Record<string, unknown>, baseMap, value, childMap, p);
+      copyEntry(childMap, baseMap, p);
+    } else {
+      out[key] = value;
+      baseMap.clearUnder(p);
+      for (const map of ['values', 'keys'] as const) {
+        for (const [k, loc] of childMap[map]) {
+          if (k === p || k.startsWith(`${p}.`) || k.startsWith(`${p}[`)) baseMap[map].set(k, loc);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function copyEntry(from: SourceMap, to: SourceMap, p: string): void {
+  const v = from.values.get(p);
+  if (v !== undefined) to.values.set(p, v);
+  const k = from.keys.get(p);
+  if (k !== undefined) to.keys.set(p, k);
+}
+
+function absolutizeFileKeys(recipe: Record<string, unknown>, dir: string): void {
+  for (const key of FILE_RELATIVE_KEYS) {
+    const value = recipe[key];
+    if (typeof value === 'string') recipe[key] = resolveModulePath(value, dir);
+    else if (Array.isArray(value)) recipe[key] = value.map((v) => (typeof v === 'string' ? resolveModulePath(v, dir) : v));
+  }
+}
+
+/** `./x.js` → absolute; bare package names (`my-floe-plugin`) are left for require to find. */
+function resolveModulePath(spec: string, dir: string): string {
+  return spec.startsWith('.') || path.isAbsolute(spec) ? path.resolve(dir, spec) : spec;
+}

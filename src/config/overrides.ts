@@ -1,0 +1,54 @@
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, ConfigIssue } from '../errors';
+import { isPlainObject } from './compose';
+import { joinPath, splitPath } from './config-path';
+import { SourceMap } from './source-map';
+
+/**
+ * Applies `--set key.path=value` overrides in place. Values are parsed as YAML scalars/flow
+ * collections (`1e-3`, `true`, `[0.9, 0.95]`, `{type: sgd}`), so they validate like the file.
+ */
+export function applyOverrides(recipe: Record<string, unknown>, overrides: readonly string[], sourceMap: SourceMap): void {
+  const issues: ConfigIssue[] = [];
+  for (const override of overrides) {
+    const eq = override.indexOf('=');
+    if (eq <= 0) {
+      issues.push({ path: '', message: `--set '${override}' must look like key.path=value (e.g. --set optimizer.lr=1e-3)` });
+      continue;
+    }
+    const key = override.slice(0, eq).trim();
+    const raw = override.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = raw === '' ? '' : parseYaml(raw);
+    } catch (error) {
+      issues.push({ path: key, message: `--set value '${raw}' is not valid YAML: ${(error as Error).message.split('\n')[0]}` });
+      continue;
+    }
+    const parts = splitPath(key);
+    let node: unknown = recipe;
+    let at = '';
+    let failed = false;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i];
+      at = joinPath(at, part);
+      const container = node as Record<string | number, unknown>;
+      if (container[part] === undefined || container[part] === null) {
+        container[part] = typeof parts[i + 1] === 'number' ? [] : {};
+      }
+      node = container[part];
+      if (!isPlainObject(node) && !Array.isArray(node)) {
+        issues.push({ path: key, message: `--set ${key}: '${at}' holds ${JSON.stringify(node)}, not a mapping, so it has no '${parts[i + 1]}'` });
+        failed = true;
+        break;
+      }
+    }
+    if (failed) continue;
+    (node as Record<string | number, unknown>)[parts[parts.length - 1]] = value;
+    sourceMap.clearUnder(key);
+    const location = { file: `--set ${override}`, line: 0, col: 0 };
+    sourceMap.values.set(key, location);
+    sourceMap.keys.set(key, location);
+  }
+  if (issues.length > 0) throw new ConfigError(issues, 'Invalid --set override');
+}

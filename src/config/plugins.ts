@@ -1,0 +1,78 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigError, ConfigIssue, FloeError } from '../errors';
+import { joinPath } from './config-path';
+import { SourceMap } from './source-map';
+
+/** Real dynamic import (TypeScript would turn `import()` into `require` under CommonJS). */
+const dynamicImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
+
+/**
+ * Imports the recipe's plugin modules (`code: ./my_trainer.js`, or a list under `plugins:`)
+ * before validation, so the trainers and factories they register can be chosen by `type`.
+ * Relative paths were made absolute against the declaring recipe while composing.
+ */
+export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: SourceMap, recipeDir: string): Promise<string[]> {
+  const specs: Array<{ spec: unknown; at: string }> = [];
+  for (const key of ['code', 'plugins']) {
+    const value = recipe[key];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) value.forEach((spec, i) => specs.push({ spec, at: joinPath(key, i) }));
+    else specs.push({ spec: value, at: key });
+  }
+  const issues: ConfigIssue[] = [];
+  const loaded: string[] = [];
+  for (const { spec, at } of specs) {
+    if (typeof spec !== 'string' || spec === '') {
+      issues.push({ path: at, message: `must be a module path (./my_trainer.js) or package name, got ${JSON.stringify(spec)}`, location: sourceMap.locate(at) });
+      continue;
+    }
+    const target = spec.startsWith('.') ? path.resolve(recipeDir, spec) : spec;
+    try {
+      await importPlugin(target);
+      loaded.push(target);
+    } catch (error) {
+      const reason = error instanceof FloeError ? error.message : describeImportError(error, target);
+      issues.push({ path: at, message: `cannot load plugin ${spec}: ${reason}`, location: sourceMap.locate(at) });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues, 'Cannot load recipe plugins');
+  return loaded;
+}
+
+async function importPlugin(target: string): Promise<void> {
+  if (path.isAbsolute(target) && !fs.existsSync(target)) throw new FloeError(`file not found: ${target}`);
+  if (target.endsWith('.mjs')) {
+    await dynamicImport(`file://${target}`);
+    return;
+  }
+  if (/\.(c?ts|mts)$/.test(target)) registerTypeScript(target);
+  try {
+    require(target);
+  } catch (error) {
+    // An ES module plugin: fall back to a real dynamic import.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') await dynamicImport(path.isAbsolute(target) ? `file://${target}` : target);
+    else throw error;
+  }
+}
+
+let tsRegistered = false;
+
+/** TypeScript plugins run through ts-node when it is installed (it keeps decorator metadata). */
+function registerTypeScript(target: string): void {
+  if (tsRegistered) return;
+  let tsNode: { register: (options: object) => void };
+  try {
+    tsNode = require(require.resolve('ts-node', { paths: [path.dirname(target), process.cwd()] }));
+  } catch {
+    throw new FloeError(`${target} is TypeScript; compile it with tsc and point the recipe at the .js file, or install ts-node (npm install --save-dev ts-node)`);
+  }
+  tsNode.register({ transpileOnly: false, compilerOptions: { module: 'commonjs', experimentalDecorators: true, emitDecoratorMetadata: true } });
+  tsRegistered = true;
+}
+
+function describeImportError(error: unknown, target: string): string {
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'MODULE_NOT_FOUND' && e.message.includes(`'${target}'`)) return `module not found: ${target}`;
+  return e.message ?? String(error);
+}

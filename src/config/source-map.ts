@@ -1,0 +1,41 @@
+import { SourceLocation } from '../errors';
+import { parentPath } from './config-path';
+
+/**
+ * Where each value and key of a composed recipe came from. Paths are dotted config paths
+ * (`optimizer.lr`, `data.sources[0].path`). Composition and overrides merge maps so that each
+ * path points at the file that set it last.
+ */
+export class SourceMap {
+  readonly values = new Map<string, SourceLocation>();
+  readonly keys = new Map<string, SourceLocation>();
+
+  /** Location of the value at `path`, or of the nearest ancestor that has one. */
+  locate(path: string): SourceLocation | undefined {
+    for (let p = path; ; p = parentPath(p)) {
+      const loc = this.values.get(p);
+      if (loc !== undefined) return loc;
+      if (p === '') return undefined;
+    }
+  }
+
+  /** Location of the key at `path` (for unknown-key errors), falling back to the value. */
+  locateKey(path: string): SourceLocation | undefined {
+    return this.keys.get(path) ?? this.locate(path);
+  }
+
+  /** Copies every entry of `other` over this map's entries (the other wins). */
+  mergeFrom(other: SourceMap): void {
+    for (const [k, v] of other.values) this.values.set(k, v);
+    for (const [k, v] of other.keys) this.keys.set(k, v);
+  }
+
+  /** Drops entries at or under `path` (before a non-mergeable value replaces it). */
+  clearUnder(path: string): void {
+    for (const map of [this.values, this.keys]) {
+      for (const k of [...map.keys()]) {
+        if (k === path || k.startsWith(`${path}.`) || k.startsWith(`${path}[`)) map.delete(k);
+      }
+    }
+  }
+}

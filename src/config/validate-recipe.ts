@@ -1,0 +1,210 @@
+import * as path from 'path';
+import { ConfigError, ConfigIssue, didYouMean, listChoices } from '../errors';
+import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind } from '../registry/component-kind';
+import { normalizeFactoryList } from '../registry/register';
+import { getRegistry } from '../registry/registries';
+import type { Trainer } from '../trainer/trainer';
+import { RECIPE_META_KEYS, TrainerConfig } from '../trainer/trainer-config';
+import { ComponentConfig } from './component-config';
+import { componentFields } from './component-list';
+import { composeRecipeFile, isPlainObject } from './compose';
+import { joinPath } from './config-path';
+import { applyOverrides } from './overrides';
+import { loadPlugins } from './plugins';
+import { SourceMap } from './source-map';
+import { toPlainConfig } from './to-plain';
+import { buildConfig } from './validate-config';
+
+/** The trainer class a recipe chose. */
+export type TrainerClass = (abstract new (...args: any[]) => Trainer) & ComponentClass & Record<string, unknown>;
+
+/** A recipe composed, resolved and validated: everything needed to start a run. */
+export interface ResolvedRecipe {
+  trainerClass: TrainerClass;
+  config: TrainerConfig;
+  /** The validated recipe as plain data, defaults filled in (saved as recipe.resolved.yaml). */
+  resolved: Record<string, unknown>;
+  /** Recipe files read, the top one first (empty for an object recipe). */
+  files: string[];
+  /** Folder relative input paths resolve against. */
+  recipeDir: string;
+}
+
+/** Options of {@link validateRecipe} and {@link loadRecipe}. */
+export interface RecipeOptions {
+  /** `key.path=value` overrides applied after composition (`--set`). */
+  overrides?: readonly string[];
+  /** For object recipes: the folder relative paths resolve against (default: cwd). */
+  baseDir?: string;
+  /** Name used for the default outputDir `runs/<name>` (default: the recipe file's name). */
+  name?: string;
+}
+
+/** Trainer type used when a recipe names none. */
+export const DEFAULT_TRAINER_TYPE = 'causal';
+
+/** Loads a recipe file (with `extends`, plugins and overrides) and validates all of it. */
+export async function loadRecipe(file: string, options: RecipeOptions = {}): Promise<ResolvedRecipe> {
+  return validateRecipe(file, options);
+}
+
+/**
+ * Composes, resolves and validates a recipe given as a file path or a plain object. Every
+ * problem is collected and thrown as one {@link ConfigError} naming config paths and
+ * file:line:col. Imports plugins, but does no other I/O and builds nothing heavy.
+ */
+export async function validateRecipe(input: string | Record<string, unknown>, options: RecipeOptions = {}): Promise<ResolvedRecipe> {
+  let plain: Record<string, unknown>;
+  let sourceMap: SourceMap;
+  let files: string[] = [];
+  let recipeDir: string;
+  let name: string;
+  if (typeof input === 'string') {
+    const composed = composeRecipeFile(input);
+    ({ value: plain, sourceMap, files } = composed);
+    recipeDir = path.dirname(path.resolve(input));
+    name = options.name ?? path.basename(input).replace(/\.(ya?ml|json)$/i, '');
+  } else {
+    plain = structuredClone(input);
+    sourceMap = new SourceMap();
+    recipeDir = path.resolve(options.baseDir ?? process.cwd());
+    name = options.name ?? 'run';
+  }
+  applyOverrides(plain, options.overrides ?? [], sourceMap);
+  await loadPlugins(plain, sourceMap, recipeDir);
+
+  const trainerClass = pickTrainer(plain, sourceMap);
+  const issues: ConfigIssue[] = [];
+  const sectionKinds = trainerSectionKinds(trainerClass);
+  const sectionNames = sectionKinds.map((k) => k.recipeSection as string);
+  const { config, issues: topIssues } = buildConfig(trainerClass.configType as new () => TrainerConfig, plain, {
+    path: '',
+    sourceMap,
+    ignoreKeys: [...sectionNames, ...RECIPE_META_KEYS],
+  });
+  issues.push(...topIssues);
+  config.type = trainerClass.type;
+  config.outputDir ??= path.join('runs', name);
+
+  const resolvedSections: Record<string, unknown> = {};
+  for (const kind of sectionKinds) {
+    const section = kind.recipeSection as string;
+    const allowed = allowedClasses(trainerClass, kind);
+    const built = resolveSection(kind, section, plain[section], allowed, trainerClass.type, sourceMap, issues);
+    (config as unknown as Record<string, unknown>)[section] = built;
+    resolvedSections[section] = toPlainConfig(built);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const resolved = { ...(toPlainConfig(config) as Record<string, unknown>), ...resolvedSections };
+  for (const key of ['code', 'plugins']) if (plain[key] !== undefined) resolved[key] = plain[key];
+  return { trainerClass, config, resolved, files, recipeDir };
+}
+
+function pickTrainer(plain: Record<string, unknown>, sourceMap: SourceMap): TrainerClass {
+  const registry = getRegistry('trainer');
+  const type = plain.type ?? DEFAULT_TRAINER_TYPE;
+  const location = sourceMap.locate('type');
+  if (typeof type !== 'string') {
+    throw new ConfigError([{ path: 'type', message: `trainer type must be a string, got ${JSON.stringify(type)}. Registered trainers: ${listChoices(registry.types)}`, location }]);
+  }
+  const cls = registry.find(type);
+  if (cls === undefined) {
+    const hint = plain.type === undefined ? ` The recipe has no top-level 'type', so '${DEFAULT_TRAINER_TYPE}' was assumed.` : '';
+    throw new ConfigError([
+      { path: 'type', message: `unknown trainer type '${type}'.${hint} Registered trainers: ${listChoices(registry.types)}.${didYouMean(type, registry.types)}`, location },
+    ]);
+  }
+  return cls as unknown as TrainerClass;
+}
+
+/** Kinds whose recipe sections this trainer has: its factory lists, plus callbacks. */
+export function trainerSectionKinds(trainerClass: Function): ComponentKind[] {
+  const cls = trainerClass as unknown as Record<string, unknown>;
+  return allComponentKinds().filter((k) => k.recipeSection !== undefined && (k.trainerAttribute === undefined ? k.name === 'callback' : cls[k.trainerAttribute] !== undefined));
+}
+
+/** Classes a trainer accepts for a kind: its list, or every registered class (callbacks). */
+export function allowedClasses(trainerClass: Function, kind: ComponentKind): ComponentClass[] {
+  if (kind.trainerAttribute === undefined) return getRegistry(kind.name).classes;
+  return (normalizeFactoryList((trainerClass as unknown as Record<string, unknown>)[kind.trainerAttribute]) ?? []) as ComponentClass[];
+}
+
+function resolveSection(
+  kind: ComponentKind,
+  section: string,
+  value: unknown,
+  allowed: ComponentClass[],
+  trainerType: string,
+  sourceMap: SourceMap,
+  issues: ConfigIssue[],
+): ComponentConfig | ComponentConfig[] {
+  const context = { kind, allowed, trainerType, sourceMap, issues };
+  if (kind.sectionIsList !== true) return resolveComponent(value, section, context);
+  let items: unknown[];
+  if (value === undefined || value === null) items = kind.name === 'callback' ? [] : [{}];
+  else if (Array.isArray(value)) items = value;
+  else items = [value];
+  const single = !Array.isArray(value) && value !== undefined && value !== null;
+  return items.map((item, i) => resolveComponent(item, single ? section : joinPath(section, i), context));
+}
+
+interface ResolveContext {
+  kind: ComponentKind;
+  allowed: ComponentClass[];
+  trainerType?: string;
+  sourceMap: SourceMap;
+  issues: ConfigIssue[];
+}
+
+/** Resolves one component config: its `type` against the allowed classes, then validation. */
+function resolveComponent(value: unknown, at: string, ctx: ResolveContext): ComponentConfig {
+  const { kind, allowed, sourceMap, issues } = ctx;
+  const raw = value === undefined || value === null ? {} : value;
+  const types = allowed.map((c) => c.type);
+  if (!isPlainObject(raw)) {
+    issues.push({ path: at, message: `must be a mapping with a 'type' (one of: ${listChoices(types)}), got ${JSON.stringify(raw)}`, location: sourceMap.locate(at) });
+    return new kind.baseConfig();
+  }
+  const type = raw.type ?? (kind.name === 'callback' || kind.name === 'source' ? undefined : allowed[0]?.type);
+  const typePath = joinPath(at, 'type');
+  const cls = typeof type === 'string' ? allowed.find((c) => c.type === type) : undefined;
+  if (cls === undefined) {
+    const by = ctx.trainerType === undefined ? '' : ` by trainer '${ctx.trainerType}'`;
+    const message =
+      type === undefined
+        ? `missing 'type'. Supported${by}: ${listChoices(types)}`
+        : `${kind.label} type '${String(type)}' is not supported${by}. Supported: ${listChoices(types)}.${didYouMean(String(type), types)}`;
+    issues.push({ path: typePath, message, location: sourceMap.locate(raw.type === undefined ? at : typePath) });
+    return new kind.baseConfig();
+  }
+  return buildComponentConfig(cls, raw, at, sourceMap, issues);
+}
+
+/** Validates `raw` against `cls`'s config class, resolving nested component fields first. */
+function buildComponentConfig(cls: ComponentClass, raw: Record<string, unknown>, at: string, sourceMap: SourceMap, issues: ConfigIssue[]): ComponentConfig {
+  const nested = componentFields(cls.configType);
+  const { config, issues: own } = buildConfig(cls.configType, raw, { path: at, sourceMap, ignoreKeys: nested.map((f) => f.property) });
+  issues.push(...own);
+  config.type = cls.type;
+  for (const field of nested) {
+    const fieldKind = getComponentKind(field.kind);
+    if (fieldKind === undefined) continue;
+    const fieldPath = joinPath(at, field.property);
+    const ctx: ResolveContext = { kind: fieldKind, allowed: getRegistry(field.kind).classes, sourceMap, issues };
+    const value = raw[field.property];
+    if (value === undefined && field.required) {
+      const choices = listChoices(ctx.allowed.map((c) => c.type));
+      issues.push({ path: fieldPath, message: `missing '${field.property}' (${field.list ? 'a list of' : 'a'} ${fieldKind.label}${field.list ? 's' : ''}: ${choices})`, location: sourceMap.locate(at) });
+      continue;
+    }
+    if (!field.list) {
+      if (value !== undefined) (config as unknown as Record<string, unknown>)[field.property] = resolveComponent(value, fieldPath, ctx);
+      continue;
+    }
+    if (value === undefined) continue;
+    const items = Array.isArray(value) ? value : [value];
+    (config as unknown as Record<string, unknown>)[field.property] = items.map((item, i) => resolveComponent(item, Array.isArray(value) ? joinPath(fieldPath, i) : fieldPath, ctx));
+  }
+  return config;
+}

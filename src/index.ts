@@ -1,0 +1,22 @@
+/**
+ * Floe: recipe-driven model training for TypeScript on TensorFlow.js.
+ *
+ * Importing this module registers every built-in component, so recipes can name them.
+ * @packageDocumentation
+ */
+import 'reflect-metadata';
+
+export * from './errors';
+export * from './random';
+export * from './logging';
+export * from './registry';
+export * from './config';
+export * from './backend';
+export * from './tokenizer';
+export * from './data';
+export * from './model';
+export * from './optim';
+export * from './scheduler';
+export * from './checkpoint';
+export * from './callbacks';
+export * from './trainer';

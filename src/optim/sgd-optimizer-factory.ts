@@ -1,0 +1,47 @@
+import { IsArray, IsBoolean, IsNumber, IsString, Max, Min } from 'class-validator';
+import { register } from '../registry/register';
+import { DEFAULT_NO_DECAY_PATTERNS, makeDecayFilter } from './decay-filter';
+import { OptimizerConfig, OptimizerFactory } from './optimizer-factory';
+import { ParamOptimizer } from './param-optimizer';
+import { SgdOptimizer } from './sgd-optimizer';
+
+/** Config of `sgd` (PyTorch semantics). */
+export class SgdConfig extends OptimizerConfig {
+  /** Momentum factor in [0, 1). */
+  @IsNumber()
+  @Min(0)
+  @Max(0.999999)
+  momentum = 0;
+
+  /** Dampening of the momentum. */
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  dampening = 0;
+
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). */
+  @IsBoolean()
+  nesterov = false;
+
+  /** L2 penalty added to the gradient. */
+  @IsNumber()
+  @Min(0)
+  weightDecay = 0;
+
+  /** Weight-name patterns exempt from decay. */
+  @IsArray()
+  @IsString({ each: true })
+  noDecay: string[] = DEFAULT_NO_DECAY_PATTERNS.filter((p): p is string => typeof p === 'string');
+}
+
+/** Stochastic gradient descent with optional (Nesterov) momentum. */
+@register()
+export class SgdOptimizerFactory extends OptimizerFactory<SgdConfig> {
+  static override readonly type = 'sgd';
+  static override readonly configType = SgdConfig;
+
+  createOptimizer(): ParamOptimizer {
+    const c = this.config;
+    return new SgdOptimizer({ momentum: c.momentum, dampening: c.dampening, nesterov: c.nesterov, weightDecay: c.weightDecay, decayFilter: makeDecayFilter({ noDecay: c.noDecay }) });
+  }
+}

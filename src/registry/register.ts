@@ -1,0 +1,145 @@
+import { RegistrationError } from '../errors';
+import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind, isClass, isSubclassOf } from './component-kind';
+import { getRegistry } from './registries';
+import { RegisterOptions } from './registry';
+
+/** Registry keys: lowercase words joined by `-`, `_` or `.` (`adamw`, `inverse-sqrt`). */
+const TYPE_PATTERN = /^[a-z][a-z0-9]*([-_.][a-z0-9]+)*$/;
+
+/** Static attributes that look like factory lists but whose kind nobody declared. */
+const LIST_ATTRIBUTE_PATTERN = /(FactoryType|EngineType)$/;
+
+/**
+ * Registers a component class after validating it, reporting every problem at once.
+ *
+ * Usable as a decorator (`@register()`, `@register({ override: true })`) or as a plain call for
+ * JavaScript users (`register(MyTrainer)`). Re-registering the same class is a no-op.
+ */
+export function register<T extends Function>(cls: T, options?: RegisterOptions): T;
+export function register(options?: RegisterOptions): <T extends Function>(cls: T) => T;
+export function register<T extends Function>(
+  clsOrOptions?: T | RegisterOptions,
+  options?: RegisterOptions,
+): T | (<U extends Function>(cls: U) => U) {
+  if (typeof clsOrOptions === 'function') return registerClass(clsOrOptions, options ?? {});
+  return <U extends Function>(cls: U): U => registerClass(cls, clsOrOptions ?? {});
+}
+
+function registerClass<T extends Function>(cls: T, options: RegisterOptions): T {
+  const problems = validateComponentClass(cls, options);
+  const subject = describe(cls);
+  if (problems.length > 0) throw new RegistrationError(subject, problems);
+  const component = cls as unknown as ComponentClass;
+  getRegistry(component.kind).add(component, options);
+  return cls;
+}
+
+function describe(cls: unknown): string {
+  if (!isClass(cls)) return String(cls);
+  const c = cls as unknown as Partial<ComponentClass>;
+  const kind = typeof c.kind === 'string' ? (getComponentKind(c.kind)?.label ?? c.kind) : 'component';
+  return `${kind} class ${cls.name || '(anonymous)'}`;
+}
+
+/**
+ * Every registration problem of `cls`, empty when it is valid: its kind, its own `type` literal,
+ * its config class, its methods, duplicates, and — for trainers — every factory list.
+ */
+export function validateComponentClass(cls: unknown, options: RegisterOptions = {}): string[] {
+  if (!isClass(cls)) return [`expected a class, got ${typeof cls}`];
+  const problems: string[] = [];
+  const c = cls as unknown as Partial<ComponentClass> & Record<string, unknown>;
+  const kind = typeof c.kind === 'string' ? getComponentKind(c.kind) : undefined;
+  if (kind === undefined) {
+    const kinds = allComponentKinds().map((k) => k.label).join(', ');
+    problems.push(`it does not extend a component base class (no known static 'kind'); extend one of: ${kinds}`);
+    return problems;
+  }
+
+  const ownType = Object.prototype.hasOwnProperty.call(cls, 'type') ? c.type : undefined;
+  if (ownType === undefined) {
+    const inherited = typeof c.type === 'string' ? ` (it inherits '${c.type}' from its parent, which would collide)` : '';
+    problems.push(`missing its own static 'type' literal, e.g. static readonly type = 'my-${kind.name}'${inherited}`);
+  } else if (typeof ownType !== 'string' || !TYPE_PATTERN.test(ownType)) {
+    problems.push(`static 'type' must be a lowercase literal like 'adamw' or 'inverse-sqrt', got ${JSON.stringify(ownType)}`);
+  } else {
+    const existing = getRegistry(kind.name).find(ownType);
+    if (existing !== undefined && (existing as unknown) !== cls && options.override !== true) {
+      problems.push(`type '${ownType}' is already registered by class ${existing.name}; choose another type or pass { override: true }`);
+    }
+  }
+
+  if (c.configType === undefined) {
+    problems.push(`missing static 'configType' (a class extending ${kind.baseConfig.name})`);
+  } else if (!isSubclassOf(c.configType, kind.baseConfig)) {
+    const name = isClass(c.configType) ? c.configType.name : String(c.configType);
+    problems.push(`configType ${name} does not extend ${kind.baseConfig.name}`);
+  }
+
+  const proto = cls.prototype as Record<string, unknown>;
+  for (const method of kind.requiredMethods) {
+    if (typeof proto[method] !== 'function') problems.push(`missing required method ${method}()`);
+  }
+
+  if (kind.name === 'trainer') problems.push(...validateFactoryLists(cls));
+  return problems;
+}
+
+/** Checks each static factory list of a trainer class. */
+function validateFactoryLists(cls: Function): string[] {
+  const problems: string[] = [];
+  const statics = staticAttributeNames(cls);
+  const listKinds = allComponentKinds().filter((k) => k.trainerAttribute !== undefined);
+  for (const kind of listKinds) {
+    const attribute = kind.trainerAttribute as string;
+    if (!statics.has(attribute)) continue;
+    problems.push(...validateFactoryList(attribute, kind, (cls as unknown as Record<string, unknown>)[attribute]));
+  }
+  const declared = new Set(listKinds.map((k) => k.trainerAttribute));
+  for (const name of statics) {
+    if (LIST_ATTRIBUTE_PATTERN.test(name) && !declared.has(name)) {
+      problems.push(`static ${name} names no declared component kind; declare it with defineComponentKind({ trainerAttribute: '${name}', ... })`);
+    }
+  }
+  return problems;
+}
+
+function validateFactoryList(attribute: string, kind: ComponentKind, value: unknown): string[] {
+  const entries = normalizeFactoryList(value);
+  if (entries === undefined) return [`${attribute} must be a ${kind.label} class or a list of them, got ${typeof value}`];
+  if (entries.length === 0) return [`${attribute} is empty; list at least one ${kind.label} (the first is the default)`];
+  const problems: string[] = [];
+  entries.forEach((entry, i) => {
+    const at = `${attribute}[${i}]`;
+    if (!isClass(entry)) {
+      problems.push(`${at} is not a class (got ${entry === null ? 'null' : typeof entry})`);
+      return;
+    }
+    const entryKind = (entry as unknown as Partial<ComponentClass>).kind;
+    if (entryKind !== kind.name) {
+      const actual = typeof entryKind === 'string' ? (getComponentKind(entryKind)?.label ?? entryKind) : 'not a component';
+      problems.push(`${at} ${entry.name} is a ${actual}, expected a ${kind.label}`);
+      return;
+    }
+    if (!getRegistry(kind.name).contains(entry)) {
+      problems.push(`${at} ${entry.name} is not registered; decorate it with @register() or call register(${entry.name}) first`);
+    }
+  });
+  return problems;
+}
+
+/** A factory list attribute as an array (a single class counts as a one-item list). */
+export function normalizeFactoryList(value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (isClass(value)) return [value];
+  return undefined;
+}
+
+/** Names of static properties on a class and its ancestors. */
+function staticAttributeNames(cls: Function): Set<string> {
+  const names = new Set<string>();
+  for (let c: unknown = cls; isClass(c) && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    for (const name of Object.getOwnPropertyNames(c)) names.add(name);
+  }
+  return names;
+}

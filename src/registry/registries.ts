@@ -1,0 +1,38 @@
+import { getComponentKind, ComponentClass } from './component-kind';
+import { Registry } from './registry';
+import { FloeError, listChoices } from '../errors';
+import { allComponentKinds } from './component-kind';
+
+const registries = new Map<string, Registry>();
+
+/** The registry of one component kind (created on first use). */
+export function getRegistry<T extends ComponentClass = ComponentClass>(kindName: string): Registry<T> {
+  let registry = registries.get(kindName);
+  if (registry === undefined) {
+    const kind = getComponentKind(kindName);
+    if (kind === undefined) {
+      const known = allComponentKinds().map((k) => k.name);
+      throw new FloeError(`Unknown component kind '${kindName}'. Known kinds: ${listChoices(known)}.`);
+    }
+    registry = new Registry(kind);
+    registries.set(kindName, registry);
+  }
+  return registry as unknown as Registry<T>;
+}
+
+/** Saved contents of every registry, see {@link snapshotRegistries}. */
+export type RegistrySnapshot = Map<string, Map<string, ComponentClass>>;
+
+/** Saves every registry's contents (tests restore them afterwards). */
+export function snapshotRegistries(): RegistrySnapshot {
+  const saved: RegistrySnapshot = new Map();
+  for (const kind of allComponentKinds()) saved.set(kind.name, getRegistry(kind.name).snapshot());
+  return saved;
+}
+
+/** Restores contents saved by {@link snapshotRegistries}; registrations made since are dropped. */
+export function restoreRegistries(saved: RegistrySnapshot): void {
+  for (const kind of allComponentKinds()) {
+    getRegistry(kind.name).restore(saved.get(kind.name) ?? new Map());
+  }
+}

@@ -1,0 +1,53 @@
+import * as path from 'path';
+import { IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { register } from '../registry/register';
+import { HfTokenizer } from './hf-tokenizer';
+import { Tokenizer } from './tokenizer';
+import { TokenizerConfig, TokenizerFactory } from './tokenizer-factory';
+
+/** Config of the `hf` tokenizer: a local HuggingFace `tokenizer.json`. */
+export class HfTokenizerConfig extends TokenizerConfig {
+  /** Path to tokenizer.json or the folder holding it (relative to the recipe). */
+  @IsString()
+  @IsNotEmpty()
+  path!: string;
+
+  /** Path to tokenizer_config.json (default: next to tokenizer.json, if present). */
+  @IsOptional()
+  @IsString()
+  configPath?: string;
+
+  /** Begin-of-sequence token string (overrides the config). */
+  @IsOptional()
+  @IsString()
+  bosToken?: string;
+
+  /** End-of-sequence token string (overrides the config). */
+  @IsOptional()
+  @IsString()
+  eosToken?: string;
+
+  /** Padding token string (overrides the config; falls back to eos). */
+  @IsOptional()
+  @IsString()
+  padToken?: string;
+}
+
+/** Loads a HuggingFace tokenizer.json offline with @huggingface/tokenizers. */
+@register()
+export class HfTokenizerFactory extends TokenizerFactory<HfTokenizerConfig> {
+  static override readonly type = 'hf';
+  static override readonly configType = HfTokenizerConfig;
+
+  async createTokenizer(): Promise<Tokenizer> {
+    const dir = this.trainer.context.recipeDir;
+    const c = this.config;
+    return HfTokenizer.load({
+      path: path.resolve(dir, c.path),
+      configPath: c.configPath === undefined ? undefined : path.resolve(dir, c.configPath),
+      bosToken: c.bosToken,
+      eosToken: c.eosToken,
+      padToken: c.padToken,
+    });
+  }
+}

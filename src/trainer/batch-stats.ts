@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs';
+import { Metrics } from '../callbacks/callback';
+
+/** Examples and real tokens in a batch, found without reading tensor data. */
+export function batchStats(batch: unknown): { samples: number; tokens: number } {
+  if (typeof batch !== 'object' || batch === null) return { samples: 0, tokens: 0 };
+  const record = batch as Record<string, unknown>;
+  const tokens = typeof record.numTokens === 'number' ? record.numTokens : 0;
+  let samples = typeof record.numSamples === 'number' ? record.numSamples : 0;
+  if (samples === 0) {
+    const first = Object.values(record).find((v): v is tf.Tensor => v instanceof tf.Tensor);
+    samples = first === undefined || first.rank === 0 ? 0 : first.shape[0];
+  }
+  return { samples, tokens };
+}
+
+/** `step 10/200 | epoch 0 | loss 2.3456 | lr 1.00e-3 | grad 0.91 | 2,345 tok/s` */
+export function formatLogLine(m: Metrics, horizon: number): string {
+  const parts = [`step ${m.step}/${horizon}`, `epoch ${m.epoch}`, `loss ${fmt(m.loss, 4)}`, `lr ${m.lr.toExponential(2)}`];
+  if (m.gradNorm !== undefined) parts.push(`grad ${fmt(m.gradNorm, 3)}`);
+  if (m.tokensPerSec > 0) parts.push(`${Math.round(m.tokensPerSec).toLocaleString('en-US')} tok/s`);
+  else if (m.samplesPerSec > 0) parts.push(`${Math.round(m.samplesPerSec).toLocaleString('en-US')} samples/s`);
+  return parts.join(' | ');
+}
+
+function fmt(v: number | undefined, digits: number): string {
+  return v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits);
+}

@@ -1,0 +1,67 @@
+import { Callback } from '../callbacks/callback';
+import { CALLBACK_KIND } from '../callbacks/callback';
+import { CheckpointEngine } from '../checkpoint/checkpoint-engine';
+import { CHECKPOINT_KIND } from '../checkpoint/checkpoint-engine';
+import { ComponentConfig } from '../config/component-config';
+import { DATA_KIND, DataFactory } from '../data/data-factory';
+import { MODEL_KIND, ModelFactory } from '../model/model-factory';
+import { OPTIMIZER_KIND, OptimizerFactory } from '../optim/optimizer-factory';
+import { Component } from '../registry/component';
+import { ComponentKind } from '../registry/component-kind';
+import { getRegistry } from '../registry/registries';
+import { SCHEDULER_KIND, SchedulerFactory } from '../scheduler/scheduler-factory';
+import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
+import { TOKENS } from './run-context';
+import { ConfigError } from '../errors';
+import type { Trainer } from './trainer';
+
+/**
+ * Instantiates the component a config section chose (by its `type`) for `trainer`. Works for
+ * user-declared kinds too: `buildComponent(trainer, getComponentKind('loss')!)`.
+ */
+export function buildComponent<T extends Component>(trainer: Trainer, kind: ComponentKind, config?: ComponentConfig): T {
+  const section = config ?? ((trainer.config as unknown as Record<string, unknown>)[kind.recipeSection ?? kind.name] as ComponentConfig);
+  const cls = getRegistry(kind.name).get(section.type, { path: `${kind.recipeSection ?? kind.name}.type` }) as unknown as new (t: Trainer, c: ComponentConfig) => T;
+  return new cls(trainer, section);
+}
+
+/**
+ * Builds the run's parts in dependency order — tokenizer, data, model, optimizer, scheduler,
+ * checkpoint engines, callbacks — and registers each in the run's container.
+ */
+export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
+  const { container, logger } = trainer.context;
+  const tokenizerFactory = buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND);
+  trainer.factories.set('tokenizer', tokenizerFactory);
+  trainer.tokenizer = await tokenizerFactory.createTokenizer();
+  container.registerInstance(TOKENS.tokenizer, trainer.tokenizer);
+
+  const dataFactory = buildComponent<DataFactory>(trainer, DATA_KIND);
+  trainer.factories.set('data', dataFactory);
+  const loaders = await dataFactory.createDataLoaders();
+  trainer.trainLoader = loaders.train;
+  trainer.evalLoader = loaders.eval;
+  if (loaders.train.length === 0) {
+    throw new ConfigError([{ path: 'data', message: `the training split has no batches (${loaders.train.numExamples} examples, microBatchSize ${trainer.config.microBatchSize})` }]);
+  }
+
+  const modelFactory = buildComponent<ModelFactory>(trainer, MODEL_KIND);
+  trainer.factories.set('model', modelFactory);
+  trainer.model = await modelFactory.createModel();
+  container.registerInstance(TOKENS.model, trainer.model);
+  if (!trainer.config.quiet) logger.info(`model: ${trainer.model.parameterCount().toLocaleString('en-US')} parameters`);
+
+  const optimizerFactory = buildComponent<OptimizerFactory>(trainer, OPTIMIZER_KIND);
+  trainer.factories.set('optimizer', optimizerFactory);
+  trainer.optimizer = optimizerFactory.createOptimizer();
+  container.registerInstance(TOKENS.optimizer, trainer.optimizer);
+
+  const schedulerFactory = buildComponent<SchedulerFactory>(trainer, SCHEDULER_KIND);
+  trainer.factories.set('scheduler', schedulerFactory);
+  trainer.scheduler = schedulerFactory.createSchedule();
+  container.registerInstance(TOKENS.scheduler, trainer.scheduler);
+
+  trainer.checkpointEngines = trainer.config.checkpoint.map((c) => buildComponent<CheckpointEngine>(trainer, CHECKPOINT_KIND, c));
+  trainer.factories.set('checkpoint', trainer.checkpointEngines);
+  trainer.factories.set('callbacks', trainer.config.callbacks.map((c) => buildComponent<Callback>(trainer, CALLBACK_KIND, c)));
+}

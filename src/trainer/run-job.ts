@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import * as fs from 'fs/promises';
+import * as path from 'path';
+import { container as rootContainer } from 'tsyringe';
+import { stringify as toYaml } from 'yaml';
+import { initBackend } from '../backend/init-backend';
+import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
+import { CheckpointError } from '../errors';
+import { RecipeOptions, validateRecipe } from '../config/validate-recipe';
+import { Logger } from '../logging/logger';
+import { RunContext, TOKENS } from './run-context';
+import type { Trainer } from './trainer';
+import { TrainingResult } from './training-result';
+
+/** Options of {@link runJob}. */
+export interface RunJobOptions extends RecipeOptions {
+  /** Logger for the run (default: a new one, quiet when the recipe says so). */
+  logger?: Logger;
+  /** Resume from this checkpoint folder (overrides autoResume). */
+  resumeFrom?: string;
+  /** Called with the trainer once it is built, before training (for tests and tools). */
+  onTrainerReady?: (trainer: Trainer) => void | Promise<void>;
+}
+
+/**
+ * Runs a recipe end to end: validate (nothing heavy happens before this succeeds), start the
+ * backend, build the trainer and its parts in a child DI container of their own, resume if
+ * asked, train, and release the run's tensors.
+ */
+export async function runJob(recipe: string | Record<string, unknown>, options: RunJobOptions = {}): Promise<TrainingResult> {
+  const resolved = await validateRecipe(recipe, options);
+  const { config } = resolved;
+  const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info' });
+  const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
+  const outputDir = path.resolve(config.outputDir as string);
+  await fs.mkdir(outputDir, { recursive: true });
+  await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(resolved.resolved));
+
+  // One child container per run: two runs in one process never share components.
+  const container = rootContainer.createChildContainer();
+  const context: RunContext = { container, logger, backend, outputDir, recipeDir: resolved.recipeDir, resolvedRecipe: resolved.resolved };
+  container.registerInstance(TOKENS.config, config);
+  container.registerInstance(TOKENS.logger, logger);
+  container.registerInstance(TOKENS.backend, backend);
+  container.registerInstance(TOKENS.context, context);
+  const TrainerClass = resolved.trainerClass as unknown as new (c: typeof config, ctx: RunContext) => Trainer;
+  container.register(TOKENS.trainer, { useFactory: () => new TrainerClass(config, context) });
+  const trainer = container.resolve<Trainer>(TOKENS.trainer);
+  if (!config.quiet) logger.info(`floe: trainer '${config.type}' on backend ${backend.name}, run folder ${path.relative(process.cwd(), outputDir) || '.'}`);
+  try {
+    await trainer.setup();
+    await resume(trainer, options.resumeFrom, logger);
+    await options.onTrainerReady?.(trainer);
+    return await trainer.train();
+  } finally {
+    trainer.model?.dispose();
+    trainer.optimizer?.dispose();
+    container.clearInstances();
+  }
+}
+
+async function resume(trainer: Trainer, resumeFrom: string | undefined, logger: Logger): Promise<void> {
+  const engines = trainer.checkpointEngines.filter((e): e is FloeCheckpointEngine => e instanceof FloeCheckpointEngine);
+  if (resumeFrom !== undefined) {
+    const engine = engines[0];
+    if (engine === undefined) throw new CheckpointError(`Cannot resume from ${resumeFrom}: the recipe has no 'floe' checkpoint engine to load it`);
+    await engine.load(path.resolve(resumeFrom));
+    logger.info(`resumed from ${resumeFrom} at step ${trainer.globalStep}`);
+    return;
+  }
+  for (const engine of engines) {
+    if (!engine.config.autoResume) continue;
+    const latest = await engine.latest();
+    if (latest === undefined) continue;
+    await engine.load(latest);
+    logger.info(`auto-resumed from ${path.relative(process.cwd(), latest)} at step ${trainer.globalStep}`);
+    return;
+  }
+}

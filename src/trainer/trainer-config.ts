@@ -1,0 +1,127 @@
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { BACKEND_NAMES, BackendName } from '../backend/backend-names';
+import type { CallbackConfig } from '../callbacks/callback';
+import type { CheckpointConfig } from '../checkpoint/checkpoint-engine';
+import { ComponentConfig } from '../config/component-config';
+import { Count, HumanNumber, IsCount } from '../config/human-number';
+import type { DataConfig } from '../data/data-factory';
+import type { ModelConfig } from '../model/model-factory';
+import type { OptimizerConfig } from '../optim/optimizer-factory';
+import type { SchedulerConfig } from '../scheduler/scheduler-factory';
+import type { TokenizerConfig } from '../tokenizer/tokenizer-factory';
+
+/** Which tfjs backend runs the job (`backend: wasm` or `backend: { name: wasm, threads: 1 }`). */
+export class BackendConfig {
+  /** `auto` picks tensorflow-gpu, then tensorflow (tfjs-node), then wasm, by what is installed. */
+  @IsIn(BACKEND_NAMES as unknown as string[])
+  name: BackendName = 'auto';
+
+  /** Compute threads (wasm supports 1 under Node). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  threads?: number;
+}
+
+/**
+ * Settings of the training loop, the top level of a recipe. Component sections (`data`,
+ * `model`, `optimizer`, ...) are validated against the config class of their chosen `type`.
+ */
+export class TrainerConfig extends ComponentConfig {
+  /** Seed of every random choice in the run (init, shuffling, dropout, synthetic data). */
+  @IsInt()
+  @Min(0)
+  seed = 42;
+
+  /** Passes over the training data. */
+  @HumanNumber()
+  @IsCount({ min: 1 })
+  epochs = 1;
+
+  /** Examples per micro-batch (one forward/backward). */
+  @HumanNumber()
+  @IsCount({ min: 1 })
+  microBatchSize = 8;
+
+  /** Micro-batches whose gradients are averaged into one optimizer step. */
+  @HumanNumber()
+  @IsCount({ min: 1 })
+  gradientAccumulationSteps = 1;
+
+  /** Stop after this many optimizer steps (caps the training horizon). */
+  @IsOptional()
+  @HumanNumber()
+  @IsCount({ min: 1, allowPercent: true })
+  trainIters?: Count;
+
+  /** Stop (saving a checkpoint) when this optimizer step is reached, as a preemption would. */
+  @IsOptional()
+  @HumanNumber()
+  @IsCount({ min: 1 })
+  exitIteration?: number;
+
+  /** Clip gradients to this global L2 norm before each update; 0 turns clipping off. */
+  @IsNumber()
+  @Min(0)
+  maxGradNorm = 1;
+
+  /** Log training metrics every N optimizer steps. */
+  @HumanNumber()
+  @IsCount({ min: 1 })
+  logInterval = 10;
+
+  /** Evaluate every N optimizer steps (or a percentage of the horizon); 0 = only at the end. */
+  @HumanNumber()
+  @IsCount({ allowPercent: true })
+  evalInterval: Count = 0;
+
+  /** Evaluate once more when training ends. */
+  @IsBoolean()
+  evalAtEnd = true;
+
+  /** At most this many eval batches per evaluation (all when unset). */
+  @IsOptional()
+  @HumanNumber()
+  @IsCount({ min: 1 })
+  evalMaxBatches?: number;
+
+  /** Run folder (relative to the working directory); default `runs/<recipe name>`. */
+  @IsOptional()
+  @IsString()
+  outputDir?: string;
+
+  /** tfjs backend: a name, or `{ name, threads }`. */
+  @Transform(({ value }) => (typeof value === 'string' ? { name: value } : value))
+  @ValidateNested()
+  @Type(() => BackendConfig)
+  backend: BackendConfig = new BackendConfig();
+
+  /** Print only warnings and errors. */
+  @IsBoolean()
+  quiet = false;
+
+  /** Free text describing the recipe. */
+  @IsOptional()
+  @IsString()
+  description?: string;
+
+  /** Tokenizer factory config (`tokenizer:`). */
+  tokenizer!: TokenizerConfig;
+  /** Data factory config (`data:`). */
+  data!: DataConfig;
+  /** Model factory config (`model:`). */
+  model!: ModelConfig;
+  /** Optimizer factory config (`optimizer:`). */
+  optimizer!: OptimizerConfig;
+  /** Scheduler factory config (`scheduler:`). */
+  scheduler!: SchedulerConfig;
+  /** Checkpoint engines (`checkpoint:`, a list). */
+  checkpoint!: CheckpointConfig[];
+  /** Extra callbacks (`callbacks:`, a list). */
+  callbacks!: CallbackConfig[];
+}
+
+/** Top-level recipe keys consumed while loading, not by the trainer. */
+export const RECIPE_META_KEYS = ['extends', 'code', 'plugins'] as const;
+

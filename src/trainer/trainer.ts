@@ -1,0 +1,407 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendInfo } from '../backend/backend-names';
+import { Callback, Metrics } from '../callbacks/callback';
+import { CallbackList } from '../callbacks/callback-list';
+import { TrainerControl } from '../callbacks/trainer-control';
+import { CheckpointEngine, SaveReason } from '../checkpoint/checkpoint-engine';
+import { ConfigClass } from '../config/component-config';
+import { resolveCount } from '../config/human-number';
+import { DataLoader } from '../data/data-loader';
+import { Logger } from '../logging/logger';
+import { FloeModel } from '../model/floe-model';
+import { clipByGlobalNorm, globalNorm } from '../optim/clip-by-global-norm';
+import { GradientAccumulator } from '../optim/gradient-accumulator';
+import { ParamOptimizer } from '../optim/param-optimizer';
+import { Rng } from '../random';
+import { LrSchedule } from '../scheduler/lr-schedule';
+import { Tokenizer } from '../tokenizer/tokenizer';
+import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
+import { MetricTracker } from './metric-tracker';
+import { RunContext } from './run-context';
+import { TrainerConfig } from './trainer-config';
+import { TrainerState } from './trainer-state';
+import { buildTrainerComponents } from './build-components';
+import { RunStatus, TrainingResult } from './training-result';
+import { defineComponentKind } from '../registry/component-kind';
+import { batchStats, formatLogLine } from './batch-stats';
+import { DEFAULT_FACTORY_LISTS } from './default-factories';
+
+/** A factory list: classes of one kind, default first (a single class counts as a list of one). */
+export type FactoryList = readonly Function[] | Function;
+
+/**
+ * The training loop. A trainer is a list of allowed parts plus a loss: subclasses declare
+ * `type`, their factory lists and `loss(batch)`; they may override `step`, `epoch`, `train`,
+ * `evaluate` and `checkpoint`. The default `train()` calls `epoch()`, which calls `step()`
+ * per micro-batch, which calls `loss()`.
+ */
+export abstract class Trainer<B = any> {
+  static readonly kind: string = 'trainer';
+  /** Registry key and the recipe's top-level `type:`. Each concrete trainer declares its own. */
+  static readonly type: string;
+  /** Config class of the recipe's top level. */
+  static readonly configType: ConfigClass = TrainerConfig;
+  /** Allowed tokenizer factories, default first. */
+  static readonly tokenizerFactoryType: FactoryList = DEFAULT_FACTORY_LISTS.tokenizer;
+  /** Allowed data factories, default first (concrete trainers must declare these). */
+  static readonly dataFactoryType: FactoryList = [];
+  /** Allowed model factories, default first (concrete trainers must declare these). */
+  static readonly modelFactoryType: FactoryList = [];
+  /** Allowed optimizer factories, default first. */
+  static readonly optimizerFactoryType: FactoryList = DEFAULT_FACTORY_LISTS.optimizer;
+  /** Allowed LR scheduler factories, default first. */
+  static readonly schedulerFactoryType: FactoryList = DEFAULT_FACTORY_LISTS.scheduler;
+  /** Allowed checkpoint engines, default first. */
+  static readonly checkpointEngineType: FactoryList = DEFAULT_FACTORY_LISTS.checkpoint;
+  /** Pre/post method callbacks, e.g. `['post-loss', (trainer, loss) => ...]`. */
+  static readonly callbacks: ReadonlyArray<[MethodCallbackEvent, MethodCallback]> = [];
+  /** Methods that may carry pre/post callbacks; subclasses may add their own. */
+  static readonly callbackMethods: readonly string[] = DEFAULT_CALLBACK_METHODS;
+
+  /** The flow-control flags callbacks set. */
+  readonly control = new TrainerControl();
+  /** The run's RNG for per-step randomness (dropout seeds); checkpointed. */
+  readonly rng: Rng;
+  /** Training progress; checkpointed. */
+  state: TrainerState;
+  /** True inside training steps, false during evaluation (models switch dropout on this). */
+  isTraining = true;
+
+  tokenizer!: Tokenizer;
+  model!: FloeModel;
+  optimizer!: ParamOptimizer;
+  /** The learning-rate schedule: optimizer step → lr. */
+  scheduler!: LrSchedule;
+  trainLoader!: DataLoader<B>;
+  evalLoader?: DataLoader<B>;
+  checkpointEngines: CheckpointEngine[] = [];
+  callbackList!: CallbackList;
+  /** Built factories by recipe section (`optimizer` → the AdamW factory instance, ...). */
+  readonly factories = new Map<string, unknown>();
+  /** Folder of the newest checkpoint written or loaded. */
+  lastCheckpointPath?: string;
+  /** Last training metrics logged and last evaluation metrics. */
+  lastMetrics: Metrics = {};
+
+  protected readonly metrics = new MetricTracker();
+  private readonly accumulator = new GradientAccumulator();
+  private cycleWeight = 0;
+  private cycleMicroBatches = 0;
+  private varToParam = new Map<string, string>();
+  private lastLr = 0;
+  private lastEvalStep = -1;
+  private windowStart = performance.now();
+  private windowTokens = 0;
+  private windowSamples = 0;
+
+  constructor(
+    /** The validated recipe. */
+    readonly config: TrainerConfig,
+    /** Run-wide services: container, logger, backend, run folder. */
+    readonly context: RunContext,
+  ) {
+    this.rng = new Rng(config.seed).fork('trainer');
+    this.state = { globalStep: 0, epochIndex: 0, batchInEpoch: 0, rng: this.rng.getState(), samplesSeen: 0, tokensSeen: 0 };
+    const cls = this.constructor as typeof Trainer;
+    installMethodCallbacks(this, cls.callbackMethods, cls.callbacks);
+  }
+
+  /** The loss of one batch, a scalar. Called inside a gradient tape: keep it synchronous. */
+  abstract loss(batch: B): tf.Scalar;
+
+  /** Builds tokenizer, data, model, optimizer, scheduler, checkpoint engines and callbacks. */
+  async setup(): Promise<void> {
+    await buildTrainerComponents(this);
+    this.varToParam = new Map([...this.model.params].map(([name, v]) => [v.name, name]));
+    this.callbackList = new CallbackList(this.createCallbacks(), this.control);
+  }
+
+  /** Built-in callbacks plus the recipe's; subclasses may add their own. */
+  protected createCallbacks(): Callback[] {
+    return [...(this.factories.get('callbacks') as Callback[] | undefined ?? [])];
+  }
+
+  get logger(): Logger {
+    return this.context.logger;
+  }
+  get backend(): BackendInfo {
+    return this.context.backend;
+  }
+  get globalStep(): number {
+    return this.state.globalStep;
+  }
+  get epochIndex(): number {
+    return this.state.epochIndex;
+  }
+  /** Micro-batches per epoch. */
+  get trainBatchesPerEpoch(): number {
+    return this.trainLoader.length;
+  }
+  /**
+   * Total optimizer steps of the run. A final partial accumulation cycle at the end of an
+   * epoch still makes one (smaller) optimizer step, so each epoch has ceil(batches / accum).
+   */
+  get trainingHorizon(): number {
+    const perEpoch = Math.ceil(this.trainLoader.length / this.config.gradientAccumulationSteps);
+    const full = perEpoch * this.config.epochs;
+    return this.config.trainIters === undefined ? full : Math.min(full, resolveCount(this.config.trainIters, full));
+  }
+  /** Warmup steps resolved from the scheduler config (steps, or ratio of the horizon). */
+  get warmupSteps(): number {
+    const s = this.config.scheduler;
+    if (s.warmupSteps !== undefined) return s.warmupSteps;
+    return s.warmupRatio === undefined ? 0 : Math.ceil(s.warmupRatio * this.trainingHorizon);
+  }
+  /** Learning rate of the last optimizer step. */
+  get lr(): number {
+    return this.lastLr;
+  }
+
+  /** The epochs still to run (from the current one); advancing moves to the next epoch. */
+  get epochs(): Iterable<number> {
+    return {
+      [Symbol.iterator]: function* (this: Trainer<B>) {
+        while (this.state.epochIndex < this.config.epochs && !this.control.shouldStop) {
+          yield this.state.epochIndex;
+          if (this.control.shouldStop) return;
+          this.state.epochIndex++;
+          this.state.batchInEpoch = 0;
+        }
+      }.bind(this),
+    };
+  }
+
+  /** This epoch's remaining training batches (resumes at `state.batchInEpoch`). */
+  get trainBatches(): Iterable<B> | AsyncIterable<B> {
+    return this.trainLoader.batches(this.state.epochIndex, this.state.batchInEpoch);
+  }
+
+  /** Weight of a batch in the gradient average: its real token count, else 1. */
+  batchWeight(batch: B): number {
+    return batchStats(batch).tokens || 1;
+  }
+
+  /** Runs every remaining epoch, evaluates and saves at the end. */
+  async train(): Promise<TrainingResult> {
+    const start = performance.now();
+    let status: RunStatus = 'finished';
+    let failure: unknown;
+    try {
+      await this.callbackList.trainBegin();
+      for (const _epoch of this.epochs) await this.epoch();
+      if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
+      if (this.metrics.count('loss') > 0) await this.log();
+      await this.checkpoint('end');
+      if (this.control.stopReason !== undefined) status = 'stopped';
+      await this.callbackList.trainEnd();
+    } catch (error) {
+      status = 'failed';
+      failure = error;
+    } finally {
+      this.accumulator.dispose();
+      this.metrics.dispose();
+    }
+    if (failure !== undefined) throw failure;
+    return {
+      success: true,
+      status,
+      stopReason: this.control.stopReason,
+      globalStep: this.state.globalStep,
+      runtimeSec: (performance.now() - start) / 1000,
+      lastCheckpointPath: this.lastCheckpointPath,
+      finalLoss: this.lastMetrics.loss,
+      metrics: { ...this.lastMetrics },
+      outputDir: this.context.outputDir,
+    };
+  }
+
+  /** One pass over this epoch's remaining batches (a final partial accumulation cycle still steps). */
+  async epoch(): Promise<void> {
+    await this.callbackList.epochBegin();
+    for await (const batch of this.trainBatches) {
+      try {
+        await this.step(batch);
+      } finally {
+        tf.dispose(batch as unknown as tf.TensorContainer);
+      }
+      if (this.control.shouldStop) break;
+    }
+    if (this.cycleMicroBatches > 0 && !this.control.shouldStop) await this.optimizerStep();
+    await this.callbackList.epochEnd();
+    if (!this.control.shouldStop) await this.checkpoint('epoch');
+  }
+
+  /**
+   * One micro-batch: loss and gradients, accumulated weighted by the batch's token count; every
+   * `gradientAccumulationSteps` micro-batches the averaged gradients make one optimizer step.
+   */
+  async step(batch: B): Promise<void> {
+    if (this.cycleMicroBatches === 0) await this.callbackList.stepBegin();
+    const weight = this.batchWeight(batch);
+    const vars = [...this.model.params.values()];
+    // tidy keeps tensors in plain objects only (not in Maps), so return a record.
+    const { loss, named } = tf.tidy(() => {
+      const { value, grads: raw } = tf.variableGrads(() => this.loss(batch), vars);
+      const out: tf.NamedTensorMap = {};
+      for (const [varName, g] of Object.entries(raw)) out[this.varToParam.get(varName) ?? varName] = weight === 1 ? g : g.mul(weight);
+      return { loss: value, named: out };
+    });
+    const grads = new Map(Object.entries(named));
+    try {
+      this.accumulator.add(grads);
+    } finally {
+      tf.dispose([...grads.values()]);
+    }
+    this.metrics.add('loss', loss, weight);
+    const stats = batchStats(batch);
+    this.state.samplesSeen += stats.samples;
+    this.state.tokensSeen += stats.tokens;
+    this.windowSamples += stats.samples;
+    this.windowTokens += stats.tokens;
+    this.cycleWeight += weight;
+    this.cycleMicroBatches++;
+    this.state.batchInEpoch++;
+    if (this.cycleMicroBatches === this.config.gradientAccumulationSteps) await this.optimizerStep();
+  }
+
+  /** Average, clip, update, then log/evaluate/save as due. */
+  protected async optimizerStep(): Promise<void> {
+    const averaged = this.accumulator.average(this.cycleWeight);
+    this.accumulator.reset();
+    this.cycleWeight = 0;
+    this.cycleMicroBatches = 0;
+    let grads = averaged;
+    let norm: tf.Scalar;
+    if (this.config.maxGradNorm > 0) {
+      const clipped = clipByGlobalNorm(averaged, this.config.maxGradNorm);
+      grads = clipped.grads;
+      norm = clipped.norm;
+    } else {
+      norm = globalNorm(averaged);
+    }
+    try {
+      await this.callbackList.beforeOptimizerStep();
+      this.lastLr = this.scheduler(this.state.globalStep);
+      this.optimizer.applyGradients(this.model.params, grads, this.lastLr);
+    } finally {
+      tf.dispose([...averaged.values()]);
+      if (grads !== averaged) tf.dispose([...grads.values()]);
+    }
+    this.state.globalStep++;
+    this.metrics.add('gradNorm', norm);
+    await this.callbackList.stepEnd();
+    await this.afterOptimizerStep();
+  }
+
+  /** Stop conditions, logging, evaluation and checkpoints due after a step. */
+  protected async afterOptimizerStep(): Promise<void> {
+    const step = this.state.globalStep;
+    const c = this.config;
+    // The horizon ends the run without a stop reason: reaching it is finishing, not stopping.
+    if (step >= this.trainingHorizon) this.control.shouldStop = true;
+    if (c.exitIteration !== undefined && step >= c.exitIteration) {
+      this.control.stop(`exitIteration ${c.exitIteration} reached`);
+      this.control.shouldSave = true;
+    }
+    if (step % c.logInterval === 0 || this.control.shouldLog) await this.log();
+    const evalEvery = resolveCount(c.evalInterval, this.trainingHorizon);
+    if (this.evalLoader !== undefined && ((evalEvery > 0 && step % evalEvery === 0) || this.control.shouldEvaluate)) await this.runEvaluation();
+    await this.checkpoint(this.control.shouldSave ? 'requested' : 'step');
+    this.control.shouldLog = false;
+    this.control.shouldEvaluate = false;
+    this.control.shouldSave = false;
+  }
+
+  /** Reads the pending metrics in one batch and reports them. */
+  protected async log(): Promise<void> {
+    const { mean, last } = await this.metrics.flush();
+    const seconds = (performance.now() - this.windowStart) / 1000;
+    const record: Metrics = {
+      step: this.state.globalStep,
+      epoch: this.state.epochIndex,
+      loss: mean.loss,
+      lr: this.lastLr,
+      gradNorm: last.gradNorm,
+      tokensPerSec: seconds > 0 ? this.windowTokens / seconds : 0,
+      samplesPerSec: seconds > 0 ? this.windowSamples / seconds : 0,
+    };
+    this.windowStart = performance.now();
+    this.windowTokens = 0;
+    this.windowSamples = 0;
+    Object.assign(this.lastMetrics, record);
+    if (!this.config.quiet) this.logger.info(formatLogLine(record, this.trainingHorizon));
+    await this.callbackList.log(record);
+  }
+
+  /** Runs `evaluate()` and reports its metrics. */
+  protected async runEvaluation(): Promise<Metrics> {
+    this.isTraining = false;
+    let metrics: Metrics;
+    try {
+      metrics = await this.evaluate();
+    } finally {
+      this.isTraining = true;
+    }
+    this.lastEvalStep = this.state.globalStep;
+    Object.assign(this.lastMetrics, metrics);
+    if (!this.config.quiet && Object.keys(metrics).length > 0) {
+      this.logger.info(`eval step ${this.state.globalStep} | ${Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' | ')}`);
+    }
+    await this.callbackList.evaluate(metrics);
+    return metrics;
+  }
+
+  /** Mean eval loss over the eval split (token-weighted), as `eval/loss`. */
+  async evaluate(): Promise<Metrics> {
+    if (this.evalLoader === undefined) return {};
+    const losses: tf.Scalar[] = [];
+    const weights: number[] = [];
+    try {
+      let n = 0;
+      for await (const batch of this.evalLoader.batches(0)) {
+        try {
+          losses.push(tf.tidy(() => this.loss(batch)));
+          weights.push(this.batchWeight(batch));
+        } finally {
+          tf.dispose(batch as unknown as tf.TensorContainer);
+        }
+        if (this.config.evalMaxBatches !== undefined && ++n >= this.config.evalMaxBatches) break;
+      }
+      const values = await Promise.all(losses.map((l) => l.data()));
+      const total = weights.reduce((a, b) => a + b, 0);
+      const mean = values.reduce((acc, v, i) => acc + v[0] * weights[i], 0) / total;
+      return { 'eval/loss': mean };
+    } finally {
+      tf.dispose(losses);
+    }
+  }
+
+  /** Saves through every engine that wants to for `reason`; returns the last folder written. */
+  async checkpoint(reason: SaveReason = 'requested'): Promise<string | undefined> {
+    let saved: string | undefined;
+    this.state.rng = this.rng.getState();
+    for (const engine of this.checkpointEngines) {
+      if (engine.lastSavedStep === this.state.globalStep || !engine.shouldSave(reason)) continue;
+      saved = await engine.save(reason);
+      engine.lastSavedStep = this.state.globalStep;
+      this.lastCheckpointPath = saved;
+      await this.callbackList.save(saved);
+    }
+    return saved;
+  }
+
+  /** Restores progress saved in a checkpoint (the engine restores weights and optimizer state). */
+  restoreState(state: TrainerState): void {
+    this.state = { ...state };
+    this.rng.setState(state.rng);
+    this.lastEvalStep = state.globalStep;
+  }
+}
+
+/** The trainer kind. A trainer's lists name the factories a recipe may choose from. */
+export const TRAINER_KIND = defineComponentKind({
+  name: 'trainer',
+  label: 'trainer',
+  baseConfig: TrainerConfig,
+  requiredMethods: ['loss'],
+});

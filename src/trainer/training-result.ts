@@ -1,0 +1,23 @@
+/** How a run ended. */
+export type RunStatus = 'finished' | 'stopped' | 'failed';
+
+/** What `runJob` and `Trainer.train()` return. */
+export interface TrainingResult {
+  /** True when training ran to its end or was stopped on purpose (not failed). */
+  success: boolean;
+  status: RunStatus;
+  /** Why the run stopped early, if it did. */
+  stopReason?: string;
+  /** Optimizer steps taken in total (including those before a resume). */
+  globalStep: number;
+  /** Wall-clock seconds of this process's training. */
+  runtimeSec: number;
+  /** Folder of the last checkpoint written, if any. */
+  lastCheckpointPath?: string;
+  /** Mean training loss over the last logged window. */
+  finalLoss?: number;
+  /** Last training metrics and last evaluation metrics (`eval/...`). */
+  metrics: Record<string, number>;
+  /** The run folder. */
+  outputDir: string;
+}

@@ -1,0 +1,59 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Callback, CallbackConfig, Logger, Metrics, runJob, Trainer } from '../../src';
+import '../fixtures/tiny-regression';
+
+function quietLogger(lines: string[] = []): Logger {
+  return new Logger({ sink: (_level, line) => lines.push(line) });
+}
+
+class LossRecorder extends Callback {
+  constructor(trainer: Trainer, config: CallbackConfig, private readonly losses: number[]) {
+    super(trainer, config);
+  }
+  override async onLog(metrics: Metrics): Promise<void> {
+    this.losses.push(metrics.loss);
+  }
+}
+
+describe('runJob', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-runjob-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('trains a test-only trainer end to end on cpu and the loss falls', async () => {
+    const losses: number[] = [];
+    const before = tf.memory().numTensors;
+    const result = await runJob(
+      {
+        type: 'tiny',
+        backend: 'cpu',
+        epochs: 20,
+        microBatchSize: 8,
+        logInterval: 8,
+        outputDir: path.join(dir, 'run'),
+        optimizer: { type: 'adam', lr: 0.05 },
+        callbacks: [],
+      },
+      {
+        logger: quietLogger(),
+        onTrainerReady: (trainer: Trainer) => {
+          trainer.callbackList.callbacks.push(new LossRecorder(trainer, new CallbackConfig(), losses));
+        },
+      },
+    );
+    assert.equal(result.success, true);
+    assert.equal(result.status, 'finished');
+    assert.equal(result.globalStep, 20 * 8);
+    assert.ok(losses.length >= 10, `logged ${losses.length} times`);
+    assert.ok(losses[losses.length - 1] < losses[0] / 20, `loss fell from ${losses[0]} to ${losses[losses.length - 1]}`);
+    assert.ok(result.metrics['eval/loss'] < 0.05, `eval loss ${result.metrics['eval/loss']}`);
+    assert.ok(result.lastCheckpointPath !== undefined && fs.existsSync(path.join(result.lastCheckpointPath, 'manifest.json')));
+    assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
+  });
+});
