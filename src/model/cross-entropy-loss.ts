@@ -14,7 +14,9 @@ export function tokenCrossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.
   return tf.tidy(() => {
     const logProbs = tf.logSoftmax(tf.reshape(logits, [b * t, v]));
     // One-hot product rather than a gather: differentiable on every backend without scatter kernels.
-    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.reshape(labels, [b * t]), v, 1, 0, 'float32')), -1);
+    // Built as int32 then cast: tfjs-wasm's OneHot ignores a float32 dtype and writes int bits.
+    const oneHot = tf.cast(tf.oneHot(tf.reshape(labels, [b * t]), v), 'float32');
+    const picked = tf.sum(tf.mul(logProbs, oneHot), -1);
     return tf.reshape(tf.neg(picked), [b, t]) as tf.Tensor2D;
   });
 }

@@ -3,22 +3,53 @@ import { addBias, scaleColumns } from './dense';
 
 /** 2·sqrt(2/π): gelu_tanh(x) = x·sigmoid(GELU_C·(x + 0.044715x³)), since tanh(z) = 2σ(2z) − 1. */
 const GELU_C = 2 * Math.sqrt(2 / Math.PI);
+const GELU_C3 = GELU_C * 0.044715;
+
+// Hand-written gradients: autodiff of the composite would emit ~14 elementwise ops plus a Cast
+// (a copy on wasm) per Multiply on the largest activation [B·T, ffnDim].
+const geluTanhOp = tf.customGrad((x, save) => {
+  const xt = x as tf.Tensor;
+  // u = x·(C + C3·x²) = C·(x + 0.044715x³)
+  const s = tf.sigmoid(tf.mul(xt, tf.add(tf.mul(tf.square(xt), GELU_C3), GELU_C)));
+  (save as tf.GradSaveFunc)([xt, s]);
+  return {
+    value: tf.mul(xt, s),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, ss] = saved;
+      // d/dx x·σ(u) = σ(u)·(1 + x·(1 − σ(u))·u'), u' = C + 3·C3·x²
+      const du = tf.add(tf.mul(tf.square(sx), 3 * GELU_C3), GELU_C);
+      const inner = tf.add(tf.mul(tf.mul(sx, tf.sub(1, ss)), du), 1);
+      return tf.mul(dy, tf.mul(ss, inner));
+    },
+  };
+});
+
+const siluOp = tf.customGrad((x, save) => {
+  const xt = x as tf.Tensor;
+  const s = tf.sigmoid(xt);
+  (save as tf.GradSaveFunc)([xt, s]);
+  return {
+    value: tf.mul(xt, s),
+    // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, ss] = saved;
+      return tf.mul(dy, tf.mul(ss, tf.add(tf.mul(sx, tf.sub(1, ss)), 1)));
+    },
+  };
+});
 
 /**
- * GPT-2's `gelu_new` (tanh approximation), written with sigmoid and `x*x*x` because `tanh` and
+ * GPT-2's `gelu_new` (tanh approximation), written with sigmoid and `x*x` because `tanh` and
  * `pow` are slow on wasm. Mathematically identical to `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+ * Has a hand-written gradient.
  */
 export function geluTanh<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => {
-    const cube = tf.mul(tf.mul(x, x), x);
-    const inner = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), GELU_C);
-    return tf.mul(x, tf.sigmoid(inner)) as T;
-  });
+  return geluTanhOp(x) as T;
 }
 
-/** SiLU (swish): `x·sigmoid(x)`. */
+/** SiLU (swish): `x·sigmoid(x)`, with a hand-written gradient. */
 export function silu<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => tf.mul(x, tf.sigmoid(x)) as T);
+  return siluOp(x) as T;
 }
 
 /** Options shared by {@link layerNorm} and {@link rmsNorm}. */

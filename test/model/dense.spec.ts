@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { geluTanh, layerNorm, linear, rmsNorm, sumRows } from '../../src/model';
+import { geluTanh, layerNorm, linear, rmsNorm, silu, sumRows } from '../../src/model';
 import { Rng } from '../../src/random';
 import { assertClose } from '../support/tensors';
 
@@ -54,5 +54,19 @@ describe('dense ops', () => {
     const xs = Array.from({ length: 41 }, (_, i) => -8 + i * 0.4);
     const expected = xs.map((x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))));
     tf.tidy(() => assertClose(geluTanh(tf.tensor1d(xs)).dataSync(), expected, 1e-6));
+  });
+
+  it('geluTanh and silu gradients equal autodiff of their textbook forms', () => {
+    const xs = Array.from({ length: 41 }, (_, i) => -8 + i * 0.4);
+    tf.tidy(() => {
+      const x = tf.tensor1d(xs);
+      const probe = tf.linspace(-1, 2, xs.length);
+      const viaTanh = (v: tf.Tensor) => tf.mul(tf.mul(v, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(v, tf.mul(tf.mul(tf.mul(v, v), v), 0.044715)), Math.sqrt(2 / Math.PI)))));
+      const viaExp = (v: tf.Tensor) => tf.div(v, tf.add(1, tf.exp(tf.neg(v))));
+      const g = (f: (v: tf.Tensor) => tf.Tensor) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), probe)))(x).dataSync();
+      assertClose(g(geluTanh), g(viaTanh), 1e-5, 'gelu grad');
+      assertClose(g(silu), g(viaExp), 1e-5, 'silu grad');
+      assertClose(silu(x).dataSync(), viaExp(x).dataSync(), 1e-6, 'silu');
+    });
   });
 });
