@@ -30,6 +30,7 @@ export function collate(examples: readonly LmExample[], options: CollateOptions)
   const positions = packed ? new Int32Array(B * T) : undefined;
   const segmentIds = packed ? new Int32Array(B * T) : undefined;
   let numTokens = 0;
+  let numLossTokens = 0;
   examples.forEach((e, b) => {
     const n = e.inputIds.length;
     if (e.labels.length !== n || e.lossMask.length !== n) {
@@ -40,6 +41,7 @@ export function collate(examples: readonly LmExample[], options: CollateOptions)
       inputIds[row + t] = e.inputIds[t];
       labels[row + t] = e.labels[t];
       lossMask[row + t] = e.lossMask[t];
+      numLossTokens += e.lossMask[t];
       if (positions !== undefined && segmentIds !== undefined) {
         positions[row + t] = e.positions?.[t] ?? t;
         segmentIds[row + t] = e.segmentIds?.[t] ?? 1;
@@ -52,6 +54,7 @@ export function collate(examples: readonly LmExample[], options: CollateOptions)
     labels: tf.tensor2d(labels, [B, T], 'int32'),
     lossMask: tf.tensor2d(lossMask, [B, T], 'float32'),
     numTokens,
+    numLossTokens,
   };
   if (positions !== undefined && segmentIds !== undefined) {
     batch.positions = tf.tensor2d(positions, [B, T], 'int32');

@@ -14,6 +14,8 @@ export interface LmBatch {
   segmentIds?: tf.Tensor2D;
   /** Real (non-padding) tokens in the batch. */
   numTokens: number;
+  /** Tokens the loss is computed on (sum of lossMask): the batch's weight in gradient averaging. */
+  numLossTokens: number;
 }
 
 /** Frees every tensor of a batch. */

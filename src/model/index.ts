@@ -10,3 +10,5 @@ export * from './model-error';
 export * from './rotary';
 export * from './floe-model';
 export * from './model-factory';
+export * from './gpt-model-factory';
+export * from './complete-batch';

@@ -1,17 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { Metrics } from '../callbacks/callback';
 
-/** Examples and real tokens in a batch, found without reading tensor data. */
-export function batchStats(batch: unknown): { samples: number; tokens: number } {
-  if (typeof batch !== 'object' || batch === null) return { samples: 0, tokens: 0 };
+/**
+ * Examples, real tokens and loss tokens in a batch, found without reading tensor data
+ * (`numSamples`, `numTokens`, `numLossTokens` fields where the batch has them).
+ */
+export function batchStats(batch: unknown): { samples: number; tokens: number; lossTokens: number } {
+  if (typeof batch !== 'object' || batch === null) return { samples: 0, tokens: 0, lossTokens: 0 };
   const record = batch as Record<string, unknown>;
   const tokens = typeof record.numTokens === 'number' ? record.numTokens : 0;
+  const lossTokens = typeof record.numLossTokens === 'number' ? record.numLossTokens : tokens;
   let samples = typeof record.numSamples === 'number' ? record.numSamples : 0;
   if (samples === 0) {
     const first = Object.values(record).find((v): v is tf.Tensor => v instanceof tf.Tensor);
     samples = first === undefined || first.rank === 0 ? 0 : first.shape[0];
   }
-  return { samples, tokens };
+  return { samples, tokens, lossTokens };
 }
 
 /** `step 10/200 | epoch 0 | loss 2.3456 | lr 1.00e-3 | grad 0.91 | 2,345 tok/s` */

@@ -39,6 +39,7 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   const dataFactory = buildComponent<DataFactory>(trainer, DATA_KIND);
   trainer.factories.set('data', dataFactory);
   const loaders = await dataFactory.createDataLoaders();
+  trainer.dataLoaders = loaders;
   trainer.trainLoader = loaders.train;
   trainer.evalLoader = loaders.eval;
   if (loaders.train.length === 0) {

@@ -7,3 +7,6 @@ export * from './run-job';
 export * from './method-callbacks';
 export * from './build-components';
 export * from './default-factories';
+export * from './lm-trainer';
+export * from './causal-trainer';
+export * from './sft-trainer';

@@ -6,7 +6,7 @@ import { TrainerControl } from '../callbacks/trainer-control';
 import { CheckpointEngine, SaveReason } from '../checkpoint/checkpoint-engine';
 import { ConfigClass } from '../config/component-config';
 import { resolveCount } from '../config/human-number';
-import { DataLoader } from '../data/data-loader';
+import { DataLoader, DataLoaders } from '../data/data-loader';
 import { Logger } from '../logging/logger';
 import { FloeModel } from '../model/floe-model';
 import { clipByGlobalNorm, globalNorm } from '../optim/clip-by-global-norm';
@@ -74,6 +74,8 @@ export abstract class Trainer<B = any> {
   scheduler!: LrSchedule;
   trainLoader!: DataLoader<B>;
   evalLoader?: DataLoader<B>;
+  /** Everything the data factory built (loaders plus anything extra, e.g. held-out prompts). */
+  dataLoaders?: DataLoaders<B>;
   checkpointEngines: CheckpointEngine[] = [];
   callbackList!: CallbackList;
   /** Built factories by recipe section (`optimizer` → the AdamW factory instance, ...). */
@@ -176,9 +178,12 @@ export abstract class Trainer<B = any> {
     return this.trainLoader.batches(this.state.epochIndex, this.state.batchInEpoch);
   }
 
-  /** Weight of a batch in the gradient average: its real token count, else 1. */
+  /**
+   * Weight of a batch in the gradient average: the tokens its loss is averaged over (else 1),
+   * so micro-batches with more real tokens count for more, exactly as one big batch would.
+   */
   batchWeight(batch: B): number {
-    return batchStats(batch).tokens || 1;
+    return batchStats(batch).lossTokens || 1;
   }
 
   /** Runs every remaining epoch, evaluates and saves at the end. */

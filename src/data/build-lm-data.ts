@@ -1,0 +1,74 @@
+import * as path from 'path';
+import { resolveCount } from '../config/human-number';
+import { toPlainConfig } from '../config/to-plain';
+import { DataError } from '../errors';
+import { buildComponent } from '../trainer/build-components';
+import type { Trainer } from '../trainer/trainer';
+import { BatchIterator } from './batch-iterator';
+import { DataLoaders } from './data-loader';
+import { DataRecord } from './data-record';
+import { LmBatch } from './lm-batch';
+import { LmDataConfig } from './lm-data-config';
+import { prepareExamples, PrepareExamplesOptions } from './prepare-examples';
+import { RecordArraySource } from './record-array-source';
+import { SOURCE_KIND, SourceFactory } from './source-factory';
+import { trainEvalSplit } from './train-eval-split';
+
+/** A held-out prompt and the completion the model should produce. */
+export interface GenerationExample {
+  prompt: string;
+  completion: string;
+}
+
+/** Loaders plus held-out prompts for exact-match evaluation. */
+export interface LmDataLoaders extends DataLoaders<LmBatch> {
+  evalGenerations: GenerationExample[];
+}
+
+/**
+ * Reads every source, splits records into train/eval (before tokenizing, so eval records are
+ * truly held out), tokenizes each split through the cached pipeline, and batches them.
+ */
+export async function buildLmData(
+  trainer: Trainer,
+  config: LmDataConfig,
+  processing: Pick<PrepareExamplesOptions, 'mode' | 'packing' | 'remainder' | 'chat'>,
+): Promise<LmDataLoaders> {
+  const sources = config.sources.map((s) => buildComponent<SourceFactory>(trainer, SOURCE_KIND, s).createSource());
+  const records: DataRecord[] = [];
+  for (const source of sources) for await (const record of source) records.push(record);
+  if (records.length === 0) throw new DataError(`data.sources gave no records (${config.sources.map((s) => s.type).join(', ')}): check paths and filters`);
+
+  const seed = trainer.config.seed;
+  const evalMax = config.evalMaxSamples === undefined ? undefined : resolveCount(config.evalMaxSamples, records.length);
+  const split = trainEvalSplit(records, { seed, ratios: config.trainEvalSplit, evalMaxSamples: evalMax });
+  const identity = { sources: await Promise.all(sources.map((s) => s.fingerprint())), seed, ratios: config.trainEvalSplit, evalMax };
+  const cacheDir = config.cache ? path.resolve(config.cacheDir ?? path.join('.floe-cache', 'tokenized')) : undefined;
+  const prepare = async (part: DataRecord[], name: string) =>
+    part.length === 0
+      ? []
+      : (
+          await prepareExamples({
+            ...processing,
+            sources: [new RecordArraySource(part, { ...identity, split: name })],
+            tokenizer: trainer.tokenizer,
+            maxLength: config.maxLength,
+            addBos: config.addBos,
+            padToMultipleOf: processing.mode === 'sft' ? config.padToMultipleOf : 1,
+            cacheDir,
+            dataConfig: toPlainConfig(config),
+          })
+        ).examples;
+  const trainExamples = await prepare(split.train, 'train');
+  const evalExamples = await prepare(split.eval, 'eval');
+  const common = { batchSize: trainer.config.microBatchSize, seed, padId: trainer.tokenizer.padId, padToMultipleOf: config.padToMultipleOf };
+  const evalGenerations = split.eval
+    .filter((r): r is Extract<DataRecord, { kind: 'text' }> => r.kind === 'text' && r.prompt !== undefined && r.completion !== undefined)
+    .slice(0, config.evalGenerations)
+    .map((r) => ({ prompt: r.prompt as string, completion: r.completion as string }));
+  return {
+    train: new BatchIterator({ ...common, examples: trainExamples, shuffle: config.shuffle, dropLast: config.dropLast }),
+    eval: evalExamples.length === 0 ? undefined : new BatchIterator({ ...common, examples: evalExamples, shuffle: false }),
+    evalGenerations,
+  };
+}

@@ -1,0 +1,30 @@
+import { IsBoolean, IsOptional, IsString } from 'class-validator';
+import { register } from '../registry/register';
+import { buildLmData, LmDataLoaders } from './build-lm-data';
+import { DataFactory } from './data-factory';
+import { LmBatch } from './lm-batch';
+import { LmDataConfig } from './lm-data-config';
+
+/** Config of `sft` data: chats (or prompt/completion pairs) with loss on the answers only. */
+export class SftDataConfig extends LmDataConfig {
+  /** Pack several conversations per row; they do not attend to each other and positions restart. */
+  @IsBoolean()
+  packing = false;
+
+  /** System prompt added to chats without one; `{date}` becomes today's date. */
+  @IsOptional()
+  @IsString()
+  systemPrompt?: string;
+}
+
+/** Supervised fine-tuning data: labels masked on everything but assistant (completion) tokens. */
+@register()
+export class SftDataFactory extends DataFactory<SftDataConfig, LmBatch> {
+  static override readonly type = 'sft';
+  static override readonly configType = SftDataConfig;
+
+  async createDataLoaders(): Promise<LmDataLoaders> {
+    const c = this.config;
+    return buildLmData(this.trainer, c, { mode: 'sft', packing: c.packing, chat: { systemPrompt: c.systemPrompt } });
+  }
+}

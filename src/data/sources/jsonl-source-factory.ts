@@ -1,0 +1,64 @@
+import { Type } from 'class-transformer';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { register } from '../../registry/register';
+import { SourceConfig, SourceFactory } from '../source-factory';
+import { DataSource } from './data-source';
+import { JSONL_FORMATS, JsonlFormat } from './jsonl-format';
+import { JsonlSource } from './jsonl-source';
+import { PathList } from './paths-field';
+
+/** Field names of JSONL records, where a dataset spells them differently. */
+export class JsonlFieldsConfig {
+  /** `text` format field. */
+  @IsOptional() @IsString() text?: string;
+  /** `chat` format field. */
+  @IsOptional() @IsString() messages?: string;
+  /** `prompt-response` prompt field. */
+  @IsOptional() @IsString() prompt?: string;
+  /** `prompt-response` response field. */
+  @IsOptional() @IsString() response?: string;
+  /** Optional system prompt field. */
+  @IsOptional() @IsString() system?: string;
+  /** `alpaca` instruction field. */
+  @IsOptional() @IsString() instruction?: string;
+  /** `alpaca` input field. */
+  @IsOptional() @IsString() input?: string;
+  /** `alpaca` output field. */
+  @IsOptional() @IsString() output?: string;
+}
+
+/** Config of the `jsonl` source: one JSON record per line. */
+export class JsonlSourceConfig extends SourceConfig {
+  /** Files, folders or globs of .jsonl files, relative to the recipe; a single string is fine. */
+  @PathList()
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsString({ each: true })
+  paths!: string[];
+
+  /** Record shape: auto, text, chat (messages), prompt-response, alpaca. */
+  @IsIn(JSONL_FORMATS as unknown as string[])
+  format: JsonlFormat = 'auto';
+
+  /** Field names, where they differ from the defaults. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => JsonlFieldsConfig)
+  fields?: JsonlFieldsConfig;
+
+  /** Skip and count malformed lines instead of failing with file:line. */
+  @IsBoolean()
+  skipInvalid = false;
+}
+
+/** JSONL records (text or chat), streamed line by line. */
+@register()
+export class JsonlSourceFactory extends SourceFactory<JsonlSourceConfig> {
+  static override readonly type = 'jsonl';
+  static override readonly configType = JsonlSourceConfig;
+
+  createSource(): DataSource {
+    const c = this.config;
+    return new JsonlSource({ paths: c.paths, format: c.format, fields: c.fields, skipInvalid: c.skipInvalid, cwd: this.trainer.context.recipeDir });
+  }
+}

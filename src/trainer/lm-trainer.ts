@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import { Metrics } from '../callbacks/callback';
+import { LmDataLoaders, GenerationExample } from '../data/build-lm-data';
+import { LmBatch } from '../data/lm-batch';
+import { completeBatch } from '../model/complete-batch';
+import { GptModel } from '../model/gpt-model';
+import { Trainer } from './trainer';
+import { TrainingResult } from './training-result';
+
+/** One greedy completion of a held-out prompt. */
+export interface SampleCompletion extends GenerationExample {
+  produced: string;
+  correct: boolean;
+}
+
+/**
+ * Shared by the language-model trainers: evaluation with perplexity and, where the data has
+ * held-out prompt/completion pairs (synthetic tasks), exact-match accuracy of greedy completions.
+ */
+export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
+  /** The most recent evaluation's completions (for reports and the end-of-run printout). */
+  lastSamples: SampleCompletion[] = [];
+
+  /** The model as a GPT (LM trainers list GPT-compatible model factories). */
+  get gpt(): GptModel {
+    return this.model as unknown as GptModel;
+  }
+
+  /** Logits for a batch; training mode draws dropout seeds from the trainer's checkpointed RNG. */
+  protected logits(batch: LmBatch): tf.Tensor3D {
+    const dropout = this.gpt.options.dropout > 0 && this.isTraining;
+    return this.gpt.forward(batch.inputIds, {
+      positions: batch.positions,
+      segmentIds: batch.segmentIds,
+      training: this.isTraining,
+      dropoutSeed: dropout ? this.rng.int(2 ** 31) : undefined,
+    });
+  }
+
+  override async evaluate(): Promise<Metrics> {
+    const metrics = await super.evaluate();
+    if (metrics['eval/loss'] !== undefined) metrics['eval/perplexity'] = Math.exp(metrics['eval/loss']);
+    const examples = (this.lmData()?.evalGenerations ?? []) as GenerationExample[];
+    if (examples.length > 0) {
+      this.lastSamples = await this.completeExamples(examples);
+      metrics['eval/exact_match'] = this.lastSamples.filter((s) => s.correct).length / this.lastSamples.length;
+    }
+    return metrics;
+  }
+
+  /** Greedy completions of held-out prompts, compared with the expected completions. */
+  async completeExamples(examples: readonly GenerationExample[]): Promise<SampleCompletion[]> {
+    const tok = this.tokenizer;
+    const longest = Math.max(...examples.map((e) => tok.encode(e.completion).length));
+    const produced = await completeBatch(
+      this.gpt,
+      examples.map((e) => tok.encode(e.prompt)),
+      { maxNewTokens: longest + 2, stopTokenId: tok.eosId, padId: tok.padId },
+    );
+    return examples.map((e, i) => {
+      const text = tok.decode(produced[i]);
+      return { ...e, produced: text, correct: text === e.completion };
+    });
+  }
+
+  override async train(): Promise<TrainingResult> {
+    const result = await super.train();
+    if (!this.config.quiet && this.lastSamples.length > 0) {
+      this.logger.info('sample completions (held out):');
+      for (const s of this.lastSamples.slice(0, 5)) this.logger.info(`  ${s.prompt}${s.produced}   ${s.correct ? '✓' : `✗ expected ${s.completion}`}`);
+    }
+    return result;
+  }
+
+  private lmData(): LmDataLoaders | undefined {
+    return this.dataLoaders as LmDataLoaders | undefined;
+  }
+}
