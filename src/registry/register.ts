@@ -1,4 +1,4 @@
-import { RegistrationError } from '../errors';
+import { didYouMean, listChoices, RegistrationError } from '../errors';
 import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind, isClass, isSubclassOf } from './component-kind';
 import { getRegistry } from './registries';
 import { RegisterOptions } from './registry';
@@ -81,7 +81,35 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
     if (typeof proto[method] !== 'function') problems.push(`missing required method ${method}()`);
   }
 
-  if (kind.name === 'trainer') problems.push(...validateFactoryLists(cls));
+  if (kind.name === 'trainer') problems.push(...validateFactoryLists(cls), ...validateMethodCallbacks(cls));
+  return problems;
+}
+
+/** `an optimizer factory`, `a model factory`. */
+function withArticle(label: string): string {
+  return `${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}`;
+}
+
+/**
+ * Checks a trainer's static `callbacks`: each entry a `[event, function]` pair whose event is
+ * `pre-<method>` or `post-<method>` of one of its `callbackMethods`.
+ */
+function validateMethodCallbacks(cls: Function): string[] {
+  const statics = cls as unknown as Record<string, unknown>;
+  const callbacks = statics.callbacks;
+  if (callbacks === undefined) return [];
+  if (!Array.isArray(callbacks)) return [`static callbacks must be a list of [event, function] pairs, got ${typeof callbacks}`];
+  const methods = Array.isArray(statics.callbackMethods) ? (statics.callbackMethods as string[]) : [];
+  const events = methods.flatMap((m) => [`pre-${m}`, `post-${m}`]);
+  const problems: string[] = [];
+  callbacks.forEach((entry: unknown, i) => {
+    const at = `callbacks[${i}]`;
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || typeof entry[1] !== 'function') {
+      problems.push(`${at} must be an [event, function] pair like ['pre-loss', fn]`);
+    } else if (!events.includes(entry[0])) {
+      problems.push(`${at} event '${entry[0]}' names no callback method (pre-/post- one of: ${listChoices(methods)}).${didYouMean(entry[0], events)}`);
+    }
+  });
   return problems;
 }
 
@@ -106,7 +134,7 @@ function validateFactoryLists(cls: Function): string[] {
 
 function validateFactoryList(attribute: string, kind: ComponentKind, value: unknown): string[] {
   const entries = normalizeFactoryList(value);
-  if (entries === undefined) return [`${attribute} must be a ${kind.label} class or a list of them, got ${typeof value}`];
+  if (entries === undefined) return [`${attribute} must be ${withArticle(kind.label)} class or a list of them, got ${typeof value}`];
   if (entries.length === 0) return [`${attribute} is empty; list at least one ${kind.label} (the first is the default)`];
   const problems: string[] = [];
   entries.forEach((entry, i) => {
@@ -118,7 +146,7 @@ function validateFactoryList(attribute: string, kind: ComponentKind, value: unkn
     const entryKind = (entry as unknown as Partial<ComponentClass>).kind;
     if (entryKind !== kind.name) {
       const actual = typeof entryKind === 'string' ? (getComponentKind(entryKind)?.label ?? entryKind) : 'not a component';
-      problems.push(`${at} ${entry.name} is a ${actual}, expected a ${kind.label}`);
+      problems.push(`${at} ${entry.name} is ${withArticle(actual)}, expected ${withArticle(kind.label)}`);
       return;
     }
     if (!getRegistry(kind.name).contains(entry)) {

@@ -1,0 +1,275 @@
+import { strict as assert } from 'assert';
+import {
+  AdamWOptimizerFactory,
+  getRegistry,
+  MethodCallback,
+  MethodCallbackEvent,
+  ModelConfig,
+  OptimizerFactory,
+  ParamOptimizer,
+  register,
+  RegistrationError,
+  SgdOptimizerFactory,
+  UnknownTypeError,
+  validateComponentClass,
+} from '../../src';
+import { TinyDataFactory, TinyModelFactory, TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+
+/** Runs `fn`, expecting a RegistrationError, and returns its problems. */
+function registrationProblems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof RegistrationError, `expected a RegistrationError, got ${String(error)}`);
+    return error.problems;
+  }
+  assert.fail('expected registration to fail');
+}
+
+/** Captures console.warn while `fn` runs. */
+function captureWarnings(fn: () => void): string[] {
+  const warnings: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.map(String).join(' '));
+  try {
+    fn();
+  } finally {
+    console.warn = original;
+  }
+  return warnings;
+}
+
+/** A minimal valid optimizer factory body (the optimizer is never built in these tests). */
+abstract class UnusedOptimizerFactory extends OptimizerFactory {
+  createOptimizer(): ParamOptimizer {
+    throw new Error('not built in registry tests');
+  }
+}
+
+describe('register', () => {
+  isolateRegistries();
+
+  describe('valid classes', () => {
+    it('registers a class with the @register() decorator under its type literal', () => {
+      @register()
+      class LionFactory extends UnusedOptimizerFactory {
+        static override readonly type = 'lion';
+      }
+      assert.equal(getRegistry('optimizer').get('lion'), LionFactory);
+    });
+
+    it('registers a class with a plain register(cls) call, as JavaScript users do', () => {
+      class PlainFactory extends UnusedOptimizerFactory {
+        static override readonly type = 'plain';
+      }
+      assert.equal(register(PlainFactory), PlainFactory);
+      assert.equal(getRegistry('optimizer').get('plain'), PlainFactory);
+    });
+
+    it('finds no problems in a valid class', () => {
+      assert.deepEqual(validateComponentClass(TinyTrainer), []);
+      assert.deepEqual(validateComponentClass(AdamWOptimizerFactory), []);
+    });
+
+    it('treats re-registering the same class as a no-op', () => {
+      const before = getRegistry('data').types;
+      const warnings = captureWarnings(() => {
+        register(TinyDataFactory);
+        register(TinyDataFactory, { override: true });
+      });
+      assert.deepEqual(getRegistry('data').types, before);
+      assert.equal(getRegistry('data').get('tiny-regression'), TinyDataFactory);
+      assert.deepEqual(warnings, []);
+    });
+
+    it('accepts a single class as a one-item factory list', () => {
+      class SgdOnlyTrainer extends TinyTrainer {
+        static override readonly type = 'sgd-only';
+        static override readonly optimizerFactoryType = SgdOptimizerFactory;
+      }
+      assert.equal(register(SgdOnlyTrainer), SgdOnlyTrainer);
+    });
+  });
+
+  describe('each rule', () => {
+    it('rejects a class without its own static type literal', () => {
+      class Inherits extends AdamWOptimizerFactory {}
+      assert.deepEqual(registrationProblems(() => register(Inherits)), [
+        "missing its own static 'type' literal, e.g. static readonly type = 'my-optimizer' (it inherits 'adamw' from its parent, which would collide)",
+      ]);
+    });
+
+    it('rejects a type that is not a lowercase literal', () => {
+      class Shouting extends UnusedOptimizerFactory {
+        static override readonly type = 'AdamX';
+      }
+      assert.deepEqual(registrationProblems(() => register(Shouting)), [
+        `static 'type' must be a lowercase literal like 'adamw' or 'inverse-sqrt', got "AdamX"`,
+      ]);
+    });
+
+    it('rejects a type another class already holds', () => {
+      class OtherAdamW extends UnusedOptimizerFactory {
+        static override readonly type = 'adamw';
+      }
+      assert.deepEqual(registrationProblems(() => register(OtherAdamW)), [
+        "type 'adamw' is already registered by class AdamWOptimizerFactory; choose another type or pass { override: true }",
+      ]);
+      assert.equal(getRegistry('optimizer').get('adamw'), AdamWOptimizerFactory);
+    });
+
+    it('replaces a taken type with { override: true } and logs a warning', () => {
+      let Replacement: Function | undefined;
+      const warnings = captureWarnings(() => {
+        @register({ override: true })
+        class BetterAdamW extends UnusedOptimizerFactory {
+          static override readonly type = 'adamw';
+        }
+        Replacement = BetterAdamW;
+      });
+      assert.equal(getRegistry('optimizer').get('adamw'), Replacement);
+      assert.deepEqual(warnings, ["Floe: optimizer factory type 'adamw' (class AdamWOptimizerFactory) overridden by class BetterAdamW."]);
+    });
+
+    it('rejects a config class that does not extend the kind base config', () => {
+      class WrongConfig extends UnusedOptimizerFactory {
+        static override readonly type = 'wrong-config';
+        static override readonly configType = ModelConfig;
+      }
+      assert.deepEqual(registrationProblems(() => register(WrongConfig)), ['configType ModelConfig does not extend OptimizerConfig']);
+    });
+
+    it('rejects a class missing a required method', () => {
+      // What a JavaScript user gets when they forget createOptimizer().
+      class NoCreate extends (OptimizerFactory as unknown as new () => object) {
+        static readonly type = 'no-create';
+      }
+      assert.deepEqual(registrationProblems(() => register(NoCreate)), ['missing required method createOptimizer()']);
+    });
+
+    it('rejects a class that extends no component base class', () => {
+      class Lonely {
+        static readonly type = 'lonely';
+      }
+      const problems = registrationProblems(() => register(Lonely));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0], /^it does not extend a component base class \(no known static 'kind'\); extend one of: .*optimizer factory/);
+    });
+
+    it('rejects a factory list entry of the wrong kind', () => {
+      class WrongKindTrainer extends TinyTrainer {
+        static override readonly type = 'wrong-kind';
+        static override readonly optimizerFactoryType = [TinyModelFactory];
+      }
+      assert.deepEqual(registrationProblems(() => register(WrongKindTrainer)), [
+        'optimizerFactoryType[0] TinyModelFactory is a model factory, expected an optimizer factory',
+      ]);
+    });
+
+    it('rejects a factory list entry that is not a class', () => {
+      class StringEntryTrainer extends TinyTrainer {
+        static override readonly type = 'string-entry';
+        static override readonly optimizerFactoryType = [AdamWOptimizerFactory, 'sgd' as unknown as Function];
+      }
+      assert.deepEqual(registrationProblems(() => register(StringEntryTrainer)), ['optimizerFactoryType[1] is not a class (got string)']);
+    });
+
+    it('rejects a factory list entry that is not registered', () => {
+      class UnregisteredSgd extends UnusedOptimizerFactory {
+        static override readonly type = 'unregistered-sgd';
+      }
+      class UsesUnregistered extends TinyTrainer {
+        static override readonly type = 'uses-unregistered';
+        static override readonly optimizerFactoryType = [AdamWOptimizerFactory, UnregisteredSgd];
+      }
+      assert.deepEqual(registrationProblems(() => register(UsesUnregistered)), [
+        'optimizerFactoryType[1] UnregisteredSgd is not registered; decorate it with @register() or call register(UnregisteredSgd) first',
+      ]);
+    });
+
+    it('rejects an empty factory list', () => {
+      class NoSchedulers extends TinyTrainer {
+        static override readonly type = 'no-schedulers';
+        static override readonly schedulerFactoryType = [];
+      }
+      assert.deepEqual(registrationProblems(() => register(NoSchedulers)), [
+        'schedulerFactoryType is empty; list at least one scheduler factory (the first is the default)',
+      ]);
+    });
+
+    it('rejects a method callback on an event no method has', () => {
+      class TypoCallbacks extends TinyTrainer {
+        static override readonly type = 'typo-callbacks';
+        static override readonly callbacks: ReadonlyArray<[MethodCallbackEvent, MethodCallback]> = [['pre-lost', () => undefined]];
+      }
+      const problems = registrationProblems(() => register(TypoCallbacks));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0], /^callbacks\[0\] event 'pre-lost' names no callback method \(pre-\/post- one of: loss, step, .*\)\. Did you mean 'pre-loss'\?$/);
+    });
+  });
+
+  describe('all at once', () => {
+    it('reports every problem of a class in one error', () => {
+      class Broken extends (OptimizerFactory as unknown as new () => object) {
+        static readonly configType = ModelConfig;
+      }
+      let error: unknown;
+      try {
+        register(Broken);
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error instanceof RegistrationError);
+      assert.equal(
+        error.message,
+        [
+          'Cannot register optimizer factory class Broken:',
+          "  - missing its own static 'type' literal, e.g. static readonly type = 'my-optimizer'",
+          '  - configType ModelConfig does not extend OptimizerConfig',
+          '  - missing required method createOptimizer()',
+        ].join('\n'),
+      );
+    });
+
+    it('reports every broken factory list of a trainer in one error', () => {
+      class UnregisteredAdam extends UnusedOptimizerFactory {
+        static override readonly type = 'unregistered-adam';
+      }
+      class ManyProblems extends TinyTrainer {
+        static override readonly dataFactoryType = [];
+        static override readonly modelFactoryType = [TinyDataFactory];
+        static override readonly optimizerFactoryType = [UnregisteredAdam];
+      }
+      // Factory lists are checked in kind-declaration order; compare as sets.
+      assert.deepEqual([...registrationProblems(() => register(ManyProblems))].sort(), [
+        "missing its own static 'type' literal, e.g. static readonly type = 'my-trainer' (it inherits 'tiny' from its parent, which would collide)",
+        'dataFactoryType is empty; list at least one data factory (the first is the default)',
+        'modelFactoryType[0] TinyDataFactory is a data factory, expected a model factory',
+        'optimizerFactoryType[0] UnregisteredAdam is not registered; decorate it with @register() or call register(UnregisteredAdam) first',
+      ].sort());
+    });
+  });
+});
+
+describe('Registry.get', () => {
+  it('says what was asked, where, the registered choices and did you mean', () => {
+    assert.throws(
+      () => getRegistry('optimizer').get('adamx', { path: 'optimizer.type', where: 'recipe.yaml:12:9' }),
+      (error: unknown) => {
+        assert.ok(error instanceof UnknownTypeError);
+        assert.equal(
+          error.message,
+          "Unknown optimizer factory type 'adamx' at optimizer.type (recipe.yaml:12:9). Registered: adamw, adam, sgd. Did you mean 'adamw'?",
+        );
+        return true;
+      },
+    );
+  });
+
+  it('leaves out the suggestion when nothing is close', () => {
+    assert.throws(() => getRegistry('optimizer').get('rmsprop'), {
+      message: "Unknown optimizer factory type 'rmsprop'. Registered: adamw, adam, sgd.",
+    });
+  });
+});
