@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors';
 import { LrSchedule } from './lr-schedule';
 import { makeSchedule, ScheduleKind, ScheduleOptions } from './make-schedule';
 import { SchedulerConfig, SchedulerFactory } from './scheduler-factory';
@@ -14,11 +15,18 @@ export abstract class BuiltinScheduleFactory<C extends SchedulerConfig = Schedul
 
   createSchedule(): LrSchedule {
     const kind = (this.constructor as unknown as { type: ScheduleKind }).type;
+    const horizon = this.trainer.trainingHorizon;
+    const warmup = this.trainer.warmupSteps;
+    // Known only once the data is built, so checked here rather than at validation.
+    if (warmup > horizon) {
+      const field = this.config.warmupSteps !== undefined ? 'warmupSteps' : 'warmupRatio';
+      throw new ConfigError([{ path: `scheduler.${field}`, message: `warmup of ${warmup} steps is longer than training (${horizon} optimizer steps); lower it or train longer` }]);
+    }
     return makeSchedule({
       kind,
       peakLr: this.trainer.config.optimizer.lr,
-      totalSteps: this.trainer.trainingHorizon,
-      warmupSteps: this.trainer.warmupSteps,
+      totalSteps: horizon,
+      warmupSteps: warmup,
       ...this.extraOptions(),
     } as ScheduleOptions);
   }
