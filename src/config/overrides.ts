@@ -18,35 +18,41 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
     }
     const key = override.slice(0, eq).trim();
     const raw = override.slice(eq + 1);
+    // An override has no lines; its location names the --set itself.
+    const location = { file: `--set ${override}`, line: 0, col: 0 };
     let value: unknown;
     try {
       value = raw === '' ? '' : parseYaml(raw);
     } catch (error) {
-      issues.push({ path: key, message: `--set value '${raw}' is not valid YAML: ${(error as Error).message.split('\n')[0]}` });
+      issues.push({ path: key, message: `value '${raw}' is not valid YAML: ${(error as Error).message.split('\n')[0]}`, location });
       continue;
     }
     const parts = splitPath(key);
     let node: unknown = recipe;
     let at = '';
     let failed = false;
-    for (let i = 0; i < parts.length - 1; i++) {
+    for (let i = 0; i < parts.length; i++) {
       const part = parts[i];
+      // A name steps into a mapping, an index into a list; anything else would be lost silently.
+      const fits = typeof part === 'number' ? Array.isArray(node) : isPlainObject(node);
+      if (!fits) {
+        const holds = Array.isArray(node) ? 'a list' : isPlainObject(node) ? 'a mapping' : JSON.stringify(node);
+        const wants = typeof part === 'number' ? `an index [${part}]` : `a key '${part}'`;
+        issues.push({ path: key, message: `${at === '' ? 'the recipe' : `'${at}'`} holds ${holds}, which has no ${wants}`, location });
+        failed = true;
+        break;
+      }
+      if (i === parts.length - 1) break;
       at = joinPath(at, part);
       const container = node as Record<string | number, unknown>;
       if (container[part] === undefined || container[part] === null) {
         container[part] = typeof parts[i + 1] === 'number' ? [] : {};
       }
       node = container[part];
-      if (!isPlainObject(node) && !Array.isArray(node)) {
-        issues.push({ path: key, message: `--set ${key}: '${at}' holds ${JSON.stringify(node)}, not a mapping, so it has no '${parts[i + 1]}'` });
-        failed = true;
-        break;
-      }
     }
     if (failed) continue;
     (node as Record<string | number, unknown>)[parts[parts.length - 1]] = value;
     sourceMap.clearUnder(key);
-    const location = { file: `--set ${override}`, line: 0, col: 0 };
     sourceMap.values.set(key, location);
     sourceMap.keys.set(key, location);
   }

@@ -50,8 +50,8 @@ function unknownKeyIssues(instance: object, plain: Record<string, unknown>, path
   for (const key of Object.keys(plain)) {
     const p = joinPath(path, key);
     if (!known.includes(key)) {
-      const hint = didYouMean(key, known);
-      issues.push({ path: p, message: `unknown key '${key}'.${hint} Allowed: ${listChoices(known)}`, location: sourceMap.locateKey(p) });
+      const hint = `${didYouMean(key, known).trim()} Allowed: ${listChoices(known)}.`.trim();
+      issues.push({ path: p, message: `unknown key '${key}'`, location: sourceMap.locateKey(p), hint });
       delete (instance as Record<string, unknown>)[key];
       continue;
     }

@@ -110,10 +110,9 @@ function pickTrainer(plain: Record<string, unknown>, sourceMap: SourceMap): Trai
   }
   const cls = registry.find(type);
   if (cls === undefined) {
-    const hint = plain.type === undefined ? ` The recipe has no top-level 'type', so '${DEFAULT_TRAINER_TYPE}' was assumed.` : '';
-    throw new ConfigError([
-      { path: 'type', message: `unknown trainer type '${type}'.${hint} Registered trainers: ${listChoices(registry.types)}.${didYouMean(type, registry.types)}`, location },
-    ]);
+    const assumed = plain.type === undefined ? `The recipe has no top-level 'type', so '${DEFAULT_TRAINER_TYPE}' was assumed. ` : '';
+    const message = `unknown trainer type '${type}'`;
+    throw new ConfigError([{ path: 'type', message, location, hint: `${assumed}Registered trainers: ${listChoices(registry.types)}.${didYouMean(type, registry.types)}` }]);
   }
   return cls as unknown as TrainerClass;
 }
@@ -171,11 +170,13 @@ function resolveComponent(value: unknown, at: string, ctx: ResolveContext): Comp
   const cls = typeof type === 'string' ? allowed.find((c) => c.type === type) : undefined;
   if (cls === undefined) {
     const by = ctx.trainerType === undefined ? '' : ` by trainer '${ctx.trainerType}'`;
-    const message =
-      type === undefined
-        ? `missing 'type'. Supported${by}: ${listChoices(types)}`
-        : `${kind.label} type '${String(type)}' is not supported${by}. Supported: ${listChoices(types)}.${didYouMean(String(type), types)}`;
-    issues.push({ path: typePath, message, location: sourceMap.locate(raw.type === undefined ? at : typePath) });
+    const location = sourceMap.locate(raw.type === undefined ? at : typePath);
+    if (type === undefined) {
+      issues.push({ path: typePath, message: `missing 'type'`, location, hint: `Supported${by}: ${listChoices(types)}.` });
+    } else {
+      const hint = `Supported: ${listChoices(types)}.${didYouMean(String(type), types)}`;
+      issues.push({ path: typePath, message: `${typePath} '${String(type)}' is not supported${by}`, location, hint });
+    }
     return new kind.baseConfig();
   }
   return buildComponentConfig(cls, raw, at, sourceMap, issues);

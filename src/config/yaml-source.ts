@@ -10,54 +10,62 @@ export interface YamlSource {
 }
 
 /**
- * Parses YAML text, rejecting syntax errors and duplicate keys with file:line:col, and records
- * the location of every key and value.
+ * Parses YAML text, rejecting syntax errors and duplicate keys (each with its config path and
+ * file:line:col, all at once), and records the location of every key and value.
  */
 export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, lineCounter, prettyErrors: false });
+  // Duplicate keys are found while walking the tree, where their config path is known.
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter, prettyErrors: false });
   const at = (offset: number): SourceLocation => {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, col: pos.col };
   };
-  if (doc.errors.length > 0) {
-    const lines = text.split('\n');
-    const issues: ConfigIssue[] = doc.errors.map((error) => {
-      const location = at(error.pos[0]);
-      if (error.code === 'DUPLICATE_KEY') {
-        const key = (lines[location.line - 1] ?? '').slice(location.col - 1).split(':')[0].trim();
-        return { path: '', message: `duplicate key '${key}' (each key may appear once per mapping)`, location };
-      }
-      const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-      return { path: '', message: `YAML syntax error: ${message}`, location };
-    });
-    throw new ConfigError(issues, `Cannot parse ${file}`);
-  }
+  const issues: ConfigIssue[] = doc.errors.map((error) => {
+    const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    return { path: '', message: `YAML syntax error: ${message}`, location: at(error.pos[0]) };
+  });
   const sourceMap = new SourceMap();
   sourceMap.values.set('', { file, line: 1, col: 1 });
-  if (doc.contents !== null) walk(doc.contents as Node, '', sourceMap, at);
+  if (doc.contents !== null) walk(doc.contents as Node, '', { map: sourceMap, at, issues });
+  if (issues.length > 0) throw new ConfigError(issues, `Cannot parse ${file}`);
   return { value: doc.toJS({ maxAliasCount: 1000 }) ?? {}, sourceMap };
 }
 
-function walk(node: Node, path: string, map: SourceMap, at: (offset: number) => SourceLocation): void {
+interface WalkContext {
+  map: SourceMap;
+  at: (offset: number) => SourceLocation;
+  issues: ConfigIssue[];
+}
+
+function walk(node: Node, path: string, ctx: WalkContext): void {
+  const { map, at } = ctx;
   if (isMap(node)) {
+    const seen = new Map<string, SourceLocation | undefined>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const childPath = joinPath(path, key);
       const keyLoc = keyNode?.range ? at(keyNode.range[0]) : undefined;
+      if (seen.has(key)) {
+        const first = seen.get(key);
+        const firstAt = first === undefined ? '' : ` (first at line ${first.line}:${first.col})`;
+        ctx.issues.push({ path: childPath, message: `duplicate key '${key}'${firstAt}; each key may appear once per mapping`, location: keyLoc });
+        continue;
+      }
+      seen.set(key, keyLoc);
       if (keyLoc !== undefined) map.keys.set(childPath, keyLoc);
       const valueNode = pair.value as Node | null;
       const valueLoc = valueNode?.range ? at(valueNode.range[0]) : keyLoc;
       if (valueLoc !== undefined) map.values.set(childPath, valueLoc);
-      if (valueNode !== null && valueNode !== undefined) walk(valueNode, childPath, map, at);
+      if (valueNode !== null && valueNode !== undefined) walk(valueNode, childPath, ctx);
     }
   } else if (isSeq(node)) {
     node.items.forEach((item, i) => {
       const childPath = joinPath(path, i);
       const itemNode = item as Node;
       if (itemNode?.range) map.values.set(childPath, at(itemNode.range[0]));
-      if (itemNode !== null && itemNode !== undefined) walk(itemNode, childPath, map, at);
+      if (itemNode !== null && itemNode !== undefined) walk(itemNode, childPath, ctx);
     });
   }
 }

@@ -27,8 +27,11 @@ export class FloeError extends Error {
 export interface ConfigIssue {
   /** Dotted property path, e.g. `optimizer.lr` or `data.sources[0].path`. */
   path: string;
+  /** What is wrong; a message that starts with its own path is shown without a `path:` prefix. */
   message: string;
   location?: SourceLocation;
+  /** Shown after the location: the valid choices and a "did you mean" (`Supported: adamw, sgd.`). */
+  hint?: string;
 }
 
 /** A recipe (or override) is invalid; carries every problem found, not just the first. */
@@ -44,9 +47,15 @@ export class ConfigError extends FloeError {
     return `${header} (${issues.length} problems):\n${issues.map((i) => `  - ${ConfigError.formatIssue(i)}`).join('\n')}`;
   }
 
+  /**
+   * `optimizer.lr: must be a positive number, got -1 (recipe.yaml:7:7)`, or with a hint
+   * `optimizer.type 'x' is not supported by trainer 'causal' (recipe.yaml:12:9). Supported: adamw, adam, sgd.`
+   */
   static formatIssue(issue: ConfigIssue): string {
     const where = issue.location === undefined ? '' : ` (${formatLocation(issue.location)})`;
-    return issue.path === '' ? `${issue.message}${where}` : `${issue.path}: ${issue.message}${where}`;
+    const namesPath = issue.path === '' || issue.message.startsWith(issue.path);
+    const text = `${namesPath ? '' : `${issue.path}: `}${issue.message}${where}`;
+    return issue.hint === undefined ? text : `${text}. ${issue.hint}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Transform, Type } from 'class-transformer';
+import { plainToInstance, Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import { BACKEND_NAMES, BackendName } from '../backend/backend-names';
 import type { CallbackConfig } from '../callbacks/callback';
@@ -92,7 +92,8 @@ export class TrainerConfig extends ComponentConfig {
   outputDir?: string;
 
   /** tfjs backend: a name, or `{ name, threads }`. */
-  @Transform(({ value }) => (typeof value === 'string' ? { name: value } : value))
+  // Custom transforms run after @Type, so the string form must become a BackendConfig here (or it skips validation).
+  @Transform(({ value }) => (typeof value === 'string' ? plainToInstance(BackendConfig, { name: value }) : value))
   @ValidateNested()
   @Type(() => BackendConfig)
   backend: BackendConfig = new BackendConfig();

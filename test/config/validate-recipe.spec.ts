@@ -1,0 +1,123 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { register, SgdOptimizerFactory, validateRecipe } from '../../src';
+import { TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+import { escapeRegExp, expectConfigError, useRecipeDir } from './recipe-dir';
+
+describe('validateRecipe', () => {
+  isolateRegistries();
+  const recipes = useRecipeDir();
+
+  it('builds config instances, filling defaults and the first allowed type of each section', async () => {
+    const file = recipes().write('tiny.yaml', ['type: tiny', 'backend: cpu', 'optimizer:', '  type: sgd', '  momentum: 0.9', ''].join('\n'));
+    const { trainerClass, config, resolved, files } = await validateRecipe(file);
+    assert.equal(trainerClass, TinyTrainer);
+    assert.equal(config.type, 'tiny');
+    assert.equal(config.backend.name, 'cpu');
+    assert.equal(config.epochs, 1);
+    assert.equal(config.optimizer.type, 'sgd');
+    assert.equal((config.optimizer as unknown as { momentum: number }).momentum, 0.9);
+    assert.equal(config.data.type, 'tiny-regression');
+    assert.equal(config.model.type, 'tiny-linear');
+    assert.equal(config.tokenizer.type, 'byte');
+    assert.equal(config.scheduler.type, 'constant');
+    assert.deepEqual(
+      config.checkpoint.map((c) => c.type),
+      ['floe'],
+    );
+    assert.equal(config.outputDir, path.join('runs', 'tiny'));
+    assert.deepEqual(files, [file]);
+    assert.equal((resolved.optimizer as Record<string, unknown>).momentum, 0.9);
+  });
+
+  it('rejects unknown keys with did-you-mean, the allowed keys and the key location', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'epoch: 3', 'optimizer:', '  type: adam', '  lrr: 0.1', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.equal(error.issues.length, 2);
+    assert.match(
+      error.message,
+      new RegExp(`^  - epoch: unknown key 'epoch' \\(${escapeRegExp(r.at('recipe.yaml', 2, 1))}\\)\\. Did you mean 'epochs'\\? Allowed: seed, epochs, .*\\.$`, 'm'),
+    );
+    assert.match(
+      error.message,
+      new RegExp(`^  - optimizer\\.lrr: unknown key 'lrr' \\(${escapeRegExp(r.at('recipe.yaml', 5, 3))}\\)\\. Did you mean 'lr'\\? Allowed: .*\\blr\\b.*\\.$`, 'm'),
+    );
+  });
+
+  it('reports a section type the trainer does not support as `<path> <type> is not supported by trainer` with file:line:col', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'optimizer:', '  type: x', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.equal(error.message, `Invalid recipe: optimizer.type 'x' is not supported by trainer 'tiny' (${r.at('recipe.yaml', 3, 9)}). Supported: adamw, adam, sgd.`);
+    assert.deepEqual(error.issues[0].location, { file: path.relative(process.cwd(), file), line: 3, col: 9 });
+  });
+
+  it('suggests the closest supported type', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'scheduler: { type: cosin }', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.equal(
+      error.message,
+      `Invalid recipe: scheduler.type 'cosin' is not supported by trainer 'tiny' (${r.at('recipe.yaml', 2, 20)}). Supported: constant, linear, cosine, wsd, inverse-sqrt. Did you mean 'cosine'?`,
+    );
+  });
+
+  it("allows only the trainer's declared factories, even when other types are registered", async () => {
+    class SgdOnlyTrainer extends TinyTrainer {
+      static override readonly type = 'sgd-only';
+      static override readonly optimizerFactoryType = SgdOptimizerFactory;
+    }
+    register(SgdOnlyTrainer);
+    const defaulted = await validateRecipe({ type: 'sgd-only' });
+    assert.equal(defaulted.config.optimizer.type, 'sgd', 'a single class is the default of a one-item list');
+    const error = await expectConfigError(validateRecipe({ type: 'sgd-only', optimizer: { type: 'adam' } }));
+    assert.equal(error.message, "Invalid recipe: optimizer.type 'adam' is not supported by trainer 'sgd-only'. Supported: sgd.");
+  });
+
+  it('rejects an unknown trainer type with the registered trainers', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', 'type: tinny\n');
+    const error = await expectConfigError(validateRecipe(file));
+    assert.match(error.message, new RegExp(`^Invalid recipe: type: unknown trainer type 'tinny' \\(${escapeRegExp(r.at('recipe.yaml', 1, 7))}\\)\\. Registered trainers: .*\\btiny\\b.*\\. Did you mean 'tiny'\\?$`));
+  });
+
+  it('names the property path and file:line:col of every validation error, all at once', async () => {
+    const r = recipes();
+    const file = r.write(
+      'recipe.yaml',
+      ['type: tiny', 'seed: -1', 'backend: gpu9', 'data:', '  examples: 0', 'optimizer:', '  type: adam', '  lr: -1', '  betas: [0.9, 2]', 'scheduler:', '  type: nope', ''].join('\n'),
+    );
+    const error = await expectConfigError(validateRecipe(file));
+    const summary = error.issues.map((i) => `${i.path} @${i.location?.line}:${i.location?.col}`);
+    assert.deepEqual(summary.sort(), [
+      'backend.name @3:10',
+      'data.examples @5:13',
+      'optimizer.betas @9:10',
+      'optimizer.lr @8:7',
+      'scheduler.type @11:9',
+      'seed @2:7',
+    ]);
+    assert.match(error.message, /^Invalid recipe \(6 problems\):\n/);
+    for (const issue of error.issues) {
+      assert.equal(issue.location?.file, path.relative(process.cwd(), file));
+      assert.ok(error.message.includes(issue.path), `message names ${issue.path}`);
+    }
+  });
+
+  it('rejects a section that is not a mapping', async () => {
+    const error = await expectConfigError(validateRecipe({ type: 'tiny', optimizer: 'adam' }));
+    assert.equal(error.message, `Invalid recipe: optimizer: must be a mapping with a 'type' (one of: adamw, adam, sgd), got "adam"`);
+  });
+
+  it('does no I/O: the output folder is not created', async () => {
+    const r = recipes();
+    const outputDir = path.join(r.dir, 'run');
+    const file = r.write('recipe.yaml', `type: tiny\noutputDir: ${JSON.stringify(outputDir)}\n`);
+    await validateRecipe(file);
+    assert.equal(fs.existsSync(outputDir), false);
+  });
+});
+

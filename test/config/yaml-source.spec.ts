@@ -1,0 +1,52 @@
+import { strict as assert } from 'assert';
+import { formatLocation, parseYamlSource } from '../../src';
+import { expectConfigErrorSync } from './recipe-dir';
+
+describe('parseYamlSource', () => {
+  it('returns the plain value and the line:col of every key and value', () => {
+    const text = ['type: tiny', 'optimizer:', '  type: adam', '  betas: [0.9, 0.95]', 'checkpoint:', '  - type: floe', ''].join('\n');
+    const { value, sourceMap } = parseYamlSource(text, 'recipe.yaml');
+    assert.deepEqual(value, { type: 'tiny', optimizer: { type: 'adam', betas: [0.9, 0.95] }, checkpoint: [{ type: 'floe' }] });
+    assert.equal(formatLocation(sourceMap.locate('optimizer.type')), 'recipe.yaml:3:9');
+    assert.equal(formatLocation(sourceMap.locateKey('optimizer.type')), 'recipe.yaml:3:3');
+    assert.equal(formatLocation(sourceMap.locate('optimizer.betas[1]')), 'recipe.yaml:4:16');
+    assert.equal(formatLocation(sourceMap.locate('checkpoint[0].type')), 'recipe.yaml:6:11');
+    // A path with no entry of its own falls back to its nearest ancestor.
+    assert.equal(formatLocation(sourceMap.locate('optimizer.lr')), 'recipe.yaml:3:3');
+  });
+
+  it('treats an empty file as an empty mapping', () => {
+    assert.deepEqual(parseYamlSource('', 'empty.yaml').value, {});
+  });
+
+  it('rejects a syntax error with file:line:col', () => {
+    const error = expectConfigErrorSync(() => parseYamlSource('type: tiny\noptimizer: [1, 2\n', 'broken.yaml'));
+    assert.equal(error.issues.length, 1);
+    assert.match(error.issues[0].message, /^YAML syntax error: /);
+    assert.match(error.message, /^Cannot parse broken\.yaml: YAML syntax error: .* \(broken\.yaml:3:1\)$/);
+  });
+
+  it('rejects every duplicate key at once, naming its path and both places', () => {
+    const text = ['type: tiny', 'optimizer:', '  lr: 1', '  lr: 2', 'epochs: 1', 'epochs: 2', ''].join('\n');
+    const error = expectConfigErrorSync(() => parseYamlSource(text, 'recipe.yaml'));
+    assert.equal(
+      error.message,
+      [
+        'Cannot parse recipe.yaml (2 problems):',
+        "  - optimizer.lr: duplicate key 'lr' (first at line 3:3); each key may appear once per mapping (recipe.yaml:4:3)",
+        "  - epochs: duplicate key 'epochs' (first at line 5:1); each key may appear once per mapping (recipe.yaml:6:1)",
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      error.issues.map((i) => i.path),
+      ['optimizer.lr', 'epochs'],
+    );
+  });
+
+  it('rejects duplicate keys inside list items', () => {
+    const text = ['data:', '  sources:', '    - type: text', '      type: jsonl', ''].join('\n');
+    const error = expectConfigErrorSync(() => parseYamlSource(text, 'recipe.yaml'));
+    assert.equal(error.issues[0].path, 'data.sources[0].type');
+    assert.equal(formatLocation(error.issues[0].location), 'recipe.yaml:4:7');
+  });
+});
