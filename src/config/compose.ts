@@ -24,15 +24,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /**
  * Reads a recipe file and everything it `extends` (a path or a list, relative to the file),
  * deep-merged: bases in list order, then the file itself; objects merge, lists and scalars are
- * replaced by the child. Cycles are an error naming the chain.
+ * replaced by the child. Cycles are an error naming the chain and the `extends` that closes it.
  */
 export function composeRecipeFile(file: string, chain: string[] = []): ComposedRecipe {
   const absolute = path.resolve(file);
-  if (chain.includes(absolute)) {
-    const cycle = [...chain.slice(chain.indexOf(absolute)), absolute].map((f) => path.relative(process.cwd(), f) || f);
-    throw new ConfigError([{ path: 'extends', message: `extends cycle: ${cycle.join(' → ')}` }]);
-  }
-  const display = path.relative(process.cwd(), absolute) || absolute;
+  const display = displayPath(absolute);
   let text: string;
   try {
     text = fs.readFileSync(absolute, 'utf8');
@@ -56,13 +52,18 @@ export function composeRecipeFile(file: string, chain: string[] = []): ComposedR
   bases.forEach((base, i) => {
     const at = extendsIsList ? joinPath('extends', i) : 'extends';
     if (typeof base !== 'string' || base === '') {
-      throw new ConfigError([{ path: at, message: `extends must be a recipe path or a list of paths, got ${JSON.stringify(base)}`, location: source.sourceMap.locate(at) }]);
+      throw new ConfigError([{ path: at, message: `must be a recipe path (or a list of them), got ${JSON.stringify(base)}`, location: source.sourceMap.locate(at) }]);
     }
     const basePath = path.resolve(path.dirname(absolute), base);
+    const seen = [...chain, absolute];
+    if (seen.includes(basePath)) {
+      const cycle = [...seen.slice(seen.indexOf(basePath)), basePath].map(displayPath);
+      throw new ConfigError([{ path: at, message: `cycle ${cycle.join(' → ')}`, location: source.sourceMap.locate(at) }]);
+    }
     if (!fs.existsSync(basePath)) {
       throw new ConfigError([{ path: at, message: `extended recipe not found: ${base} (resolved to ${basePath})`, location: source.sourceMap.locate(at) }]);
     }
-    const composed = composeRecipeFile(basePath, [...chain, absolute]);
+    const composed = composeRecipeFile(basePath, seen);
     merged = deepMerge(merged, sourceMap, composed.value, composed.sourceMap, '');
     files.push(...composed.files);
   });
@@ -98,6 +99,11 @@ export function deepMerge(
     }
   }
   return out;
+}
+
+/** A file as messages show it: relative to the working directory. */
+function displayPath(absolute: string): string {
+  return path.relative(process.cwd(), absolute) || absolute;
 }
 
 function copyEntry(from: SourceMap, to: SourceMap, p: string): void {

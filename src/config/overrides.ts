@@ -24,7 +24,8 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
     try {
       value = raw === '' ? '' : parseYaml(raw);
     } catch (error) {
-      issues.push({ path: key, message: `value '${raw}' is not valid YAML: ${(error as Error).message.split('\n')[0]}`, location });
+      const reason = (error as Error).message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      issues.push({ path: key, message: `value '${raw}' is not valid YAML: ${reason}`, location });
       continue;
     }
     const parts = splitPath(key);
@@ -37,7 +38,7 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
       const fits = typeof part === 'number' ? Array.isArray(node) : isPlainObject(node);
       if (!fits) {
         const holds = Array.isArray(node) ? 'a list' : isPlainObject(node) ? 'a mapping' : JSON.stringify(node);
-        const wants = typeof part === 'number' ? `an index [${part}]` : `a key '${part}'`;
+        const wants = typeof part === 'number' ? `index [${part}]` : `key '${part}'`;
         issues.push({ path: key, message: `${at === '' ? 'the recipe' : `'${at}'`} holds ${holds}, which has no ${wants}`, location });
         failed = true;
         break;

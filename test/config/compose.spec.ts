@@ -1,0 +1,94 @@
+import { strict as assert } from 'assert';
+import * as path from 'path';
+import { composeRecipeFile, validateRecipe } from '../../src';
+import '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+import { expectConfigError, expectConfigErrorSync, useRecipeDir } from './recipe-dir';
+
+describe('composeRecipeFile (extends)', () => {
+  isolateRegistries();
+  const recipes = useRecipeDir();
+
+  it('deep-merges a base under the child: mappings merge, the child wins, lists are replaced', () => {
+    const r = recipes();
+    r.write('base.yaml', ['type: tiny', 'epochs: 3', 'seed: 7', 'optimizer:', '  type: adam', '  lr: 0.01', '  betas: [0.8, 0.9]', 'checkpoint:', '  - type: floe', '    keepLast: 1', ''].join('\n'));
+    const child = r.write('child.yaml', ['extends: base.yaml', 'epochs: 5', 'optimizer:', '  lr: 0.05', 'checkpoint: []', ''].join('\n'));
+    const { value, files } = composeRecipeFile(child);
+    assert.deepEqual(value, { type: 'tiny', epochs: 5, seed: 7, optimizer: { type: 'adam', lr: 0.05, betas: [0.8, 0.9] }, checkpoint: [] });
+    assert.deepEqual(files, [child, path.join(r.dir, 'base.yaml')]);
+  });
+
+  it('merges a list of bases in order, each later one winning, then the child', () => {
+    const r = recipes();
+    r.write('a.yaml', ['type: tiny', 'epochs: 2', 'seed: 1', 'optimizer: { type: sgd, momentum: 0.5 }', ''].join('\n'));
+    r.write('shared/b.yaml', ['epochs: 3', 'optimizer: { momentum: 0.9 }', ''].join('\n'));
+    const child = r.write('child.yaml', ['extends: [a.yaml, shared/b.yaml]', 'seed: 2', ''].join('\n'));
+    const { value } = composeRecipeFile(child);
+    assert.deepEqual(value, { type: 'tiny', epochs: 3, seed: 2, optimizer: { type: 'sgd', momentum: 0.9 } });
+  });
+
+  it('resolves extends relative to the file that declares it', () => {
+    const r = recipes();
+    r.write('bases/root.yaml', 'type: tiny\nseed: 11\n');
+    r.write('bases/mid.yaml', 'extends: root.yaml\nepochs: 4\n');
+    const child = r.write('deep/child.yaml', 'extends: ../bases/mid.yaml\n');
+    assert.deepEqual(composeRecipeFile(child).value, { type: 'tiny', seed: 11, epochs: 4 });
+  });
+
+  it('points each validation error at the file that set the value', async () => {
+    const r = recipes();
+    r.write('base.yaml', ['type: tiny', 'optimizer:', '  lr: -1', 'seed: 3', ''].join('\n'));
+    const child = r.write('child.yaml', ['extends: base.yaml', 'epochs: 0', 'seed: -2', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(child));
+    const where = Object.fromEntries(error.issues.map((i) => [i.path, `${i.location?.file}:${i.location?.line}:${i.location?.col}`]));
+    assert.deepEqual(where, {
+      epochs: r.at('child.yaml', 2, 9),
+      seed: r.at('child.yaml', 3, 7),
+      'optimizer.lr': r.at('base.yaml', 3, 7),
+    });
+  });
+
+  it('rejects an extends cycle, naming the chain and the extends that closes it', () => {
+    const r = recipes();
+    r.write('a.yaml', 'extends: b.yaml\ntype: tiny\n');
+    r.write('b.yaml', 'seed: 1\nextends: a.yaml\n');
+    const error = expectConfigErrorSync(() => composeRecipeFile(path.join(r.dir, 'a.yaml')));
+    const rel = (name: string) => path.relative(process.cwd(), path.join(r.dir, name));
+    assert.equal(error.message, `Invalid recipe: extends: cycle ${rel('a.yaml')} → ${rel('b.yaml')} → ${rel('a.yaml')} (${r.at('b.yaml', 2, 10)})`);
+  });
+
+  it('rejects a recipe that extends itself', () => {
+    const r = recipes();
+    const self = r.write('self.yaml', 'type: tiny\nextends: [./self.yaml]\n');
+    const error = expectConfigErrorSync(() => composeRecipeFile(self));
+    assert.equal(error.issues[0].path, 'extends[0]');
+    assert.match(error.issues[0].message, /^cycle .*self\.yaml → .*self\.yaml$/);
+  });
+
+  it('rejects a missing base file with the extends location', () => {
+    const r = recipes();
+    const child = r.write('child.yaml', 'type: tiny\nextends: [base.yaml, nope.yaml]\n');
+    r.write('base.yaml', 'seed: 1\n');
+    const error = expectConfigErrorSync(() => composeRecipeFile(child));
+    assert.equal(
+      error.message,
+      `Invalid recipe: extends[1]: extended recipe not found: nope.yaml (resolved to ${path.join(r.dir, 'nope.yaml')}) (${r.at('child.yaml', 2, 22)})`,
+    );
+  });
+
+  it('rejects an extends that is not a path', () => {
+    const r = recipes();
+    const child = r.write('child.yaml', 'extends: 3\n');
+    const error = expectConfigErrorSync(() => composeRecipeFile(child));
+    assert.equal(error.message, `Invalid recipe: extends: must be a recipe path (or a list of them), got 3 (${r.at('child.yaml', 1, 10)})`);
+  });
+
+  it('rejects a missing recipe and a recipe that is not a mapping', () => {
+    const r = recipes();
+    const missing = expectConfigErrorSync(() => composeRecipeFile(path.join(r.dir, 'missing.yaml')));
+    assert.equal(missing.message, `Invalid recipe: cannot read recipe ${path.relative(process.cwd(), path.join(r.dir, 'missing.yaml'))}: file not found`);
+    const list = r.write('list.yaml', '- type: tiny\n');
+    const notMapping = expectConfigErrorSync(() => composeRecipeFile(list));
+    assert.equal(notMapping.message, `Invalid recipe: a recipe must be a mapping of keys to values (${r.at('list.yaml', 1, 1)})`);
+  });
+});

@@ -1,0 +1,77 @@
+import { strict as assert } from 'assert';
+import { applyOverrides, SourceMap, validateRecipe } from '../../src';
+import '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+import { expectConfigError, expectConfigErrorSync, useRecipeDir } from './recipe-dir';
+
+const BASE = ['type: tiny', 'epochs: 4', 'optimizer:', '  type: adam', '  lr: 0.01', 'checkpoint:', '  - type: floe', '    keepLast: 1', ''].join('\n');
+
+describe('applyOverrides (--set)', () => {
+  isolateRegistries();
+  const recipes = useRecipeDir();
+
+  it('sets values parsed as YAML, creating missing sections, and wins over the file', async () => {
+    const file = recipes().write('recipe.yaml', BASE);
+    const { config } = await validateRecipe(file, {
+      overrides: ['optimizer.lr=1e-3', 'epochs=2', 'optimizer.betas=[0.8, 0.9]', 'scheduler.type=cosine', 'checkpoint[0].keepLast=5', 'backend=cpu', 'description=a b=c'],
+    });
+    assert.equal(config.optimizer.lr, 0.001);
+    assert.equal(config.epochs, 2);
+    assert.deepEqual((config.optimizer as unknown as { betas: number[] }).betas, [0.8, 0.9]);
+    assert.equal(config.optimizer.type, 'adam');
+    assert.equal(config.scheduler.type, 'cosine');
+    assert.equal((config.checkpoint[0] as unknown as { keepLast: number }).keepLast, 5);
+    assert.equal(config.backend.name, 'cpu');
+    assert.equal(config.description, 'a b=c', 'only the first = splits key from value');
+  });
+
+  it('replaces a whole section with a flow mapping', async () => {
+    const file = recipes().write('recipe.yaml', BASE);
+    const { config } = await validateRecipe(file, { overrides: ['optimizer={type: sgd, momentum: 0.9}', 'checkpoint=[]'] });
+    assert.equal(config.optimizer.type, 'sgd');
+    assert.equal(config.optimizer.lr, 1e-3, 'the replaced section starts from defaults');
+    assert.deepEqual(config.checkpoint, []);
+  });
+
+  it('validates overridden values like the file, naming the --set as the location', async () => {
+    const file = recipes().write('recipe.yaml', BASE);
+    const error = await expectConfigError(validateRecipe(file, { overrides: ['epochs=abc', 'optimizer.lrr=1', 'scheduler.type=x'] }));
+    const lines = error.message.split('\n').slice(1);
+    assert.deepEqual(lines.sort(), [
+      '  - epochs: must be a whole number >= 1 (like 100, 1k, 2.5M, 2^10), got "abc" (--set epochs=abc)',
+      "  - optimizer.lrr: unknown key 'lrr' (--set optimizer.lrr=1). Did you mean 'lr'? Allowed: " + allowedOptimizerKeys(error.message),
+      "  - scheduler.type 'x' is not supported by trainer 'tiny' (--set scheduler.type=x). Supported: constant, linear, cosine, wsd, inverse-sqrt.",
+    ].sort());
+  });
+
+  it('locates errors inside a replaced section at the --set', async () => {
+    const file = recipes().write('recipe.yaml', BASE);
+    const error = await expectConfigError(validateRecipe(file, { overrides: ['optimizer={type: sgd, lr: -1}'] }));
+    assert.equal(error.message, 'Invalid recipe: optimizer.lr: must be a positive number, got -1 (--set optimizer={type: sgd, lr: -1})');
+  });
+
+  it('rejects every malformed --set at once', () => {
+    const error = expectConfigErrorSync(() => applyOverrides({ epochs: 2, checkpoint: [{ type: 'floe' }] }, ['epochs', '=3', 'epochs.max=3', 'checkpoint.keepLast=2', 'optimizer.betas=[0.9'], new SourceMap()));
+    assert.deepEqual(error.message.split('\n'), [
+      'Invalid --set override (5 problems):',
+      "  - --set 'epochs' must look like key.path=value (e.g. --set optimizer.lr=1e-3)",
+      "  - --set '=3' must look like key.path=value (e.g. --set optimizer.lr=1e-3)",
+      "  - epochs.max: 'epochs' holds 2, which has no key 'max' (--set epochs.max=3)",
+      "  - checkpoint.keepLast: 'checkpoint' holds a list, which has no key 'keepLast' (--set checkpoint.keepLast=2)",
+      "  - optimizer.betas: value '[0.9' is not valid YAML: Flow sequence must end with a ] (--set optimizer.betas=[0.9)",
+    ]);
+  });
+
+  it('rejects an index into a mapping', () => {
+    const error = expectConfigErrorSync(() => applyOverrides({ optimizer: { lr: 1 } }, ['optimizer[0]=1'], new SourceMap()));
+    assert.equal(error.message, "Invalid --set override: optimizer[0]: 'optimizer' holds a mapping, which has no index [0] (--set optimizer[0]=1)");
+  });
+});
+
+/** The allowed-keys list of the optimizer's unknown-key message (its exact contents belong to the optimizer config). */
+function allowedOptimizerKeys(message: string): string {
+  const match = /optimizer\.lrr: .* Allowed: (.*)$/m.exec(message);
+  assert.ok(match !== null, message);
+  assert.match(match[1], /\blr\b.*\.$/);
+  return match[1];
+}
