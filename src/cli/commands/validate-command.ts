@@ -1,3 +1,4 @@
+import * as path from 'path';
 import type { Argv } from 'yargs';
 import { validateRecipe } from '../../config/validate-recipe';
 import { CliIo, EXIT } from '../cli-io';
@@ -17,7 +18,8 @@ export function validateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
           const v = record[s];
           return `${s}: ${Array.isArray(v) ? v.map((x) => x.type).join('+') : v.type}`;
         });
-      io.out(`OK: ${files[0] ?? args.recipe} is valid — trainer '${config.type}' (${parts.join(', ')})`);
+      const shown = files[0] === undefined ? String(args.recipe) : path.relative(process.cwd(), files[0]) || files[0];
+      io.out(`OK: ${shown} is valid — trainer '${config.type}' (${parts.join(', ')})`);
       done(EXIT.ok);
     },
   );
