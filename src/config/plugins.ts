@@ -41,7 +41,7 @@ export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: So
 }
 
 async function importPlugin(target: string): Promise<void> {
-  if (path.isAbsolute(target) && !fs.existsSync(target)) throw new FloeError(`file not found: ${target}`);
+  if (path.isAbsolute(target) && !fs.existsSync(target)) throw new FloeError('file not found');
   if (target.endsWith('.mjs')) {
     await dynamicImport(`file://${target}`);
     return;

@@ -1,0 +1,142 @@
+import { strict as assert } from 'assert';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Callback, CallbackConfig, getRegistry, Logger, Metrics, runJob, Trainer, validateRecipe } from '../../src';
+import '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+import { FLOE_ENTRY, TINY_FIXTURE, writeTrainerPlugin } from './plugin-files';
+import { expectConfigError, useRecipeDir } from './recipe-dir';
+
+class LossRecorder extends Callback {
+  constructor(
+    trainer: Trainer,
+    private readonly losses: number[],
+  ) {
+    super(trainer, new CallbackConfig());
+  }
+  override async onLog(metrics: Metrics): Promise<void> {
+    this.losses.push(metrics.loss);
+  }
+}
+
+describe('recipe plugins', () => {
+  isolateRegistries();
+  const recipes = useRecipeDir('floe-plugins-');
+
+  it('imports `code:` relative to the recipe before validation, so its trainer can be chosen', async () => {
+    const r = recipes();
+    writeTrainerPlugin(r, 'my_trainer.js', 'plugin-tiny');
+    const file = r.write('recipes/recipe.yaml', 'code: ../my_trainer.js\ntype: plugin-tiny\n');
+    const { trainerClass, config, resolved } = await validateRecipe(file);
+    assert.equal(trainerClass.name, 'PluginTrainer');
+    assert.equal(config.type, 'plugin-tiny');
+    assert.equal(config.data.type, 'tiny-regression', 'factory lists are inherited from the tiny trainer');
+    assert.equal(resolved.code, path.join(r.dir, 'my_trainer.js'));
+  });
+
+  it('imports a `plugins:` list in order, so a later plugin can use what an earlier one registered', async () => {
+    const r = recipes();
+    r.write(
+      'sgd_plugin.js',
+      [
+        `const floe = require(${JSON.stringify(FLOE_ENTRY)});`,
+        'class PluginSgd extends floe.SgdOptimizerFactory {}',
+        "PluginSgd.type = 'plugin-sgd';",
+        'floe.register(PluginSgd);',
+        '',
+      ].join('\n'),
+    );
+    r.write(
+      'trainer_plugin.js',
+      [
+        `const floe = require(${JSON.stringify(FLOE_ENTRY)});`,
+        `const { TinyTrainer } = require(${JSON.stringify(TINY_FIXTURE)});`,
+        'class SgdPluginTrainer extends TinyTrainer {}',
+        "SgdPluginTrainer.type = 'sgd-plugin-tiny';",
+        "SgdPluginTrainer.optimizerFactoryType = [floe.getRegistry('optimizer').get('plugin-sgd')];",
+        'floe.register(SgdPluginTrainer);',
+        '',
+      ].join('\n'),
+    );
+    const file = r.write('recipe.yaml', ['plugins: [./sgd_plugin.js, ./trainer_plugin.js]', 'type: sgd-plugin-tiny', 'optimizer: { momentum: 0.9 }', ''].join('\n'));
+    const { config } = await validateRecipe(file);
+    assert.equal(config.optimizer.type, 'plugin-sgd');
+    assert.equal((config.optimizer as unknown as { momentum: number }).momentum, 0.9);
+  });
+
+  it('resolves a plugin declared in an extended base relative to the base file', async () => {
+    const r = recipes();
+    writeTrainerPlugin(r, 'shared/plugin.js', 'base-plugin-tiny');
+    r.write('shared/base.yaml', 'code: ./plugin.js\ntype: base-plugin-tiny\n');
+    const file = r.write('child.yaml', 'extends: shared/base.yaml\nepochs: 2\n');
+    const { trainerClass, config } = await validateRecipe(file);
+    assert.equal(trainerClass.type, 'base-plugin-tiny');
+    assert.equal(config.epochs, 2);
+  });
+
+  it('reports a missing plugin file with its path and location', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', 'type: tiny\ncode: ./nope.js\n');
+    const error = await expectConfigError(validateRecipe(file));
+    assert.equal(
+      error.message,
+      `Cannot load recipe plugins: code: cannot load plugin ${path.join(r.dir, 'nope.js')}: file not found (${r.at('recipe.yaml', 2, 7)})`,
+    );
+  });
+
+  it('reports every failing plugin at once, with the error each raised', async () => {
+    const r = recipes();
+    r.write('throws.js', "throw new Error('plugin exploded');\n");
+    r.write(
+      'bad_registration.js',
+      [`const floe = require(${JSON.stringify(FLOE_ENTRY)});`, 'class NoType extends floe.SgdOptimizerFactory {}', 'floe.register(NoType);', ''].join('\n'),
+    );
+    const file = r.write('recipe.yaml', 'type: tiny\nplugins:\n  - ./throws.js\n  - ./bad_registration.js\n  - 42\n');
+    const error = await expectConfigError(validateRecipe(file));
+    assert.deepEqual(
+      error.issues.map((i) => i.path),
+      ['plugins[0]', 'plugins[1]', 'plugins[2]'],
+    );
+    assert.match(error.issues[0].message, /^cannot load plugin .*throws\.js: plugin exploded$/);
+    assert.match(error.issues[1].message, /^cannot load plugin .*bad_registration\.js: Cannot register optimizer factory class NoType:\n  - missing its own static 'type' literal/);
+    assert.equal(error.issues[2].message, 'must be a module path (./my_trainer.js) or package name, got 42');
+    assert.equal(`${error.issues[2].location?.line}:${error.issues[2].location?.col}`, '5:5');
+  });
+
+  it('trains a plugin trainer end to end through runJob, the loss falling', async () => {
+    const r = recipes();
+    writeTrainerPlugin(r, 'my_trainer.js', 'plugin-tiny');
+    const outputDir = path.join(r.dir, 'run');
+    const file = r.write(
+      'recipe.yaml',
+      [
+        'code: ./my_trainer.js',
+        'type: plugin-tiny',
+        'backend: cpu',
+        'epochs: 10',
+        'microBatchSize: 8',
+        'logInterval: 8',
+        `outputDir: ${JSON.stringify(outputDir)}`,
+        'optimizer: { type: adam, lr: 0.05 }',
+        'checkpoint: []',
+        '',
+      ].join('\n'),
+    );
+    const losses: number[] = [];
+    const before = tf.memory().numTensors;
+    const result = await runJob(file, {
+      logger: new Logger({ sink: () => undefined }),
+      onTrainerReady: (trainer) => {
+        assert.equal(trainer.constructor.name, 'PluginTrainer');
+        trainer.callbackList.callbacks.push(new LossRecorder(trainer, losses));
+      },
+    });
+    assert.equal(result.status, 'finished');
+    assert.equal(result.globalStep, 80);
+    assert.equal(result.outputDir, outputDir);
+    assert.equal(losses.length, 10);
+    assert.ok(losses[9] < losses[0] / 10, `loss fell from ${losses[0]} to ${losses[9]}`);
+    assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
+    assert.ok(getRegistry('trainer').has('plugin-tiny'));
+  });
+});
