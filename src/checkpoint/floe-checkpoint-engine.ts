@@ -16,6 +16,7 @@ import { verifyManifest } from './io/verify-manifest';
 import { writeDirAtomically } from './io/write-dir-atomically';
 import { writeManifest } from './io/write-manifest';
 import { assignWeights } from './assign-weights';
+import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-checkpoint-files';
 import { findCheckpoints } from './find-checkpoints';
 
 /** Keep the best checkpoints by an evaluation metric. */
@@ -88,6 +89,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
       }
       const stateFile: TrainerStateFile = { format: 'floe-trainer-state', version: 1, state: { ...t.state, rng: t.rng.getState() }, metrics: { ...t.lastMetrics } };
       await atomicWriteFile(path.join(tmp, 'trainer-state.json'), `${JSON.stringify(stateFile, null, 2)}\n`);
+      await writeExtraCheckpointFiles(tmp, t.extraCheckpointFiles());
       await atomicWriteFile(path.join(tmp, 'recipe.yaml'), toYaml(t.context.resolvedRecipe));
       await writeManifest(tmp);
     });
@@ -120,6 +122,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     }
     if (parsed.format !== 'floe-trainer-state') throw new CheckpointError(`${stateFile} is not a Floe trainer state file`);
     t.restoreState(parsed.state);
+    t.restoreExtraCheckpointFiles(await readExtraCheckpointFiles(dir, Object.keys(t.extraCheckpointFiles())));
     t.lastCheckpointPath = dir;
     this.lastSavedStep = parsed.state.globalStep;
   }

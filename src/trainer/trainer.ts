@@ -401,6 +401,18 @@ export abstract class Trainer<B = any> {
     this.rng.setState(state.rng);
     this.lastEvalStep = state.globalStep;
   }
+
+  /**
+   * Extra JSON files each checkpoint stores for this trainer, file name → value (e.g. a supervised
+   * trainer's `normalization.json`). Loading reads the same names back into
+   * {@link restoreExtraCheckpointFiles}. None by default.
+   */
+  extraCheckpointFiles(): Record<string, unknown> {
+    return {};
+  }
+
+  /** Receives the files named by {@link extraCheckpointFiles} that a loaded checkpoint holds, parsed. */
+  restoreExtraCheckpointFiles(_files: Record<string, unknown>): void {}
 }
 
 /** The trainer kind. A trainer's lists name the factories a recipe may choose from. */
