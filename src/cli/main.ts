@@ -6,6 +6,7 @@ import { CliIo, EXIT, processIo } from './cli-io';
 import { listCommand } from './commands/list-command';
 import { trainCommand } from './commands/train-command';
 import { validateCommand } from './commands/validate-command';
+import { UsageError } from './usage-error';
 
 /**
  * Runs the `floe` CLI and resolves to its exit code: 0 ok, 1 bad input (message only, stack
@@ -19,7 +20,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   let parser: Argv = yargs([...argv])
     .scriptName('floe')
     .usage('$0 <command> [options]')
-    .option('set', { type: 'string', array: true, describe: 'Override a recipe value: --set optimizer.lr=1e-3 (repeatable)' })
+    // nargs 1: each --set takes one value, so `--set a=1 recipe.yaml` leaves the recipe positional alone.
+    .option('set', { type: 'string', array: true, nargs: 1, describe: 'Override a recipe value: --set optimizer.lr=1e-3 (repeatable)' })
     .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors' })
     .strict()
     .demandCommand(1, 'Name a command: train, validate or list (floe --help shows all).')
@@ -31,21 +33,28 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = trainCommand(parser, io, done);
   parser = validateCommand(parser, io, done);
   parser = listCommand(parser, io, done);
-  let usageError: string | undefined;
+  // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {
     if (error !== undefined && error !== null) throw error;
-    usageError = message;
+    // recommendCommands reports only "Did you mean list?"; say what was not understood.
+    const command = argv.find((a) => !a.startsWith('-'));
+    throw new UsageError(/^Did you mean/.test(message) && command !== undefined ? `Unknown command '${command}'. ${message}` : message);
   });
   const verbose = argv.includes('--verbose');
   try {
-    await parser.parseAsync();
-    if (usageError !== undefined) {
-      io.err(`error: ${usageError}`);
+    // With a parse callback yargs hands over --help output instead of printing it to the console.
+    let help = '';
+    await parser.parseAsync([...argv], {}, (_error, _args, output) => {
+      help = output;
+    });
+    if (help !== '') io.out(help);
+    return code;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}`);
       io.err('Run floe --help for usage.');
       return EXIT.badInput;
     }
-    return code;
-  } catch (error) {
     if (error instanceof FloeError) {
       io.err(`error: ${error.message}`);
       if (verbose && error.stack !== undefined) io.err(error.stack);

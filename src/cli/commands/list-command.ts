@@ -25,12 +25,17 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
         if (wanted !== undefined && kind.name !== wanted) continue;
         const classes = getRegistry(kind.name).classes;
         if (classes.length === 0) continue;
-        io.out(`${kind.label}s:`);
+        io.out(`${plural(kind.label)}:`);
         for (const cls of classes) describeClass(cls, io);
       }
       done(EXIT.ok);
     },
   );
+}
+
+/** `optimizer factory` → `optimizer factories`, `trainer` → `trainers`. */
+function plural(label: string): string {
+  return /[^aeiou]y$/.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`;
 }
 
 function describeClass(cls: ComponentClass, io: CliIo): void {

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { Logger } from '../../logging/logger';
 import { runJob } from '../../trainer/run-job';
 import { CliIo, EXIT } from '../cli-io';
 
@@ -12,7 +13,9 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
         .positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' })
         .option('resume', { type: 'string', describe: 'Resume from this checkpoint folder' }),
     async (args) => {
-      const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined });
+      // The run's log goes through the CLI's io like everything else it prints.
+      const logger = new Logger({ sink: (level, line) => (level === 'warn' || level === 'error' ? io.err(line) : io.out(line)) });
+      const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined, logger });
       const loss = result.finalLoss === undefined ? '' : `, final loss ${result.finalLoss.toFixed(4)}`;
       const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
       io.out(`done: ${result.globalStep} steps in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);

@@ -1,0 +1,263 @@
+import { strict as assert } from 'assert';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { register } from '../../src';
+import { runCli } from '../../src/cli/main';
+import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+import { writeTrainerPlugin } from '../config/plugin-files';
+import { useRecipeDir } from '../config/recipe-dir';
+
+const REPO = path.resolve(__dirname, '../../..');
+const RECIPES = path.join(REPO, 'recipes');
+
+/** What one in-process CLI run printed and returned. */
+interface CliRun {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+async function cli(...argv: string[]): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  return { code, out, err };
+}
+
+/** Losses of the trainer's `step N/M | epoch E | loss L | ...` log lines, in order. */
+function loggedLosses(lines: string[]): number[] {
+  return lines.flatMap((text) => text.split('\n')).flatMap((line) => {
+    const match = /^step \d+\/\d+ \| .*\bloss (\d+(?:\.\d+)?)\b/.exec(line);
+    return match === null ? [] : [Number(match[1])];
+  });
+}
+
+function hasStackTrace(lines: string[]): boolean {
+  return lines.some((line) => /^\s+at .+\(.*:\d+:\d+\)$/m.test(line));
+}
+
+const TINY_RECIPE = ['type: tiny', 'backend: cpu', 'optimizer:', '  type: adam', '  lr: 0.05', ''].join('\n');
+
+describe('floe CLI (in process)', () => {
+  isolateRegistries();
+  const recipes = useRecipeDir('floe-cli-');
+
+  describe('validate', () => {
+    it('exits 0 and names the chosen parts of a valid recipe', async () => {
+      const file = recipes().write('tiny.yaml', TINY_RECIPE);
+      const run = await cli('validate', file);
+      assert.equal(run.code, 0, run.err.join('\n'));
+      assert.deepEqual(run.out, [
+        `OK: ${path.relative(process.cwd(), file)} is valid — trainer 'tiny' (tokenizer: byte, data: tiny-regression, model: tiny-linear, optimizer: adam, scheduler: constant, checkpoint: floe)`,
+      ]);
+      assert.deepEqual(run.err, []);
+    });
+
+    it('exits 1 with every problem and its location, and no stack trace', async () => {
+      const r = recipes();
+      const file = r.write('bad.yaml', ['type: tiny', 'epoch: 2', 'optimizer:', '  type: x', ''].join('\n'));
+      const run = await cli('validate', file);
+      assert.equal(run.code, 1);
+      assert.deepEqual(run.out, []);
+      const message = run.err.join('\n');
+      assert.match(message, /^error: Invalid recipe \(2 problems\):\n/);
+      assert.ok(message.includes(`  - epoch: unknown key 'epoch' (${r.at('bad.yaml', 2, 1)}). Did you mean 'epochs'?`), message);
+      assert.ok(message.includes(`  - optimizer.type 'x' is not supported by trainer 'tiny' (${r.at('bad.yaml', 4, 9)}). Supported: adamw, adam, sgd.`), message);
+      assert.equal(hasStackTrace(run.err), false);
+    });
+
+    it('adds the stack trace with --verbose', async () => {
+      const file = recipes().write('bad.yaml', 'type: tiny\nepoch: 2\n');
+      const run = await cli('validate', file, '--verbose');
+      assert.equal(run.code, 1);
+      assert.ok(hasStackTrace(run.err), run.err.join('\n'));
+    });
+
+    it('validates --set overrides like the file and names the --set in errors', async () => {
+      const file = recipes().write('tiny.yaml', TINY_RECIPE);
+      const ok = await cli('validate', '--set', 'optimizer.lr=1e-3', '--set', 'epochs=2', file);
+      assert.equal(ok.code, 0, ok.err.join('\n'));
+      const bad = await cli('validate', file, '--set', 'epochs=abc', '--set', 'optimizer.lr=1e-3');
+      assert.equal(bad.code, 1);
+      assert.deepEqual(bad.err, ['error: Invalid recipe: epochs: must be a whole number >= 1 (like 100, 1k, 2.5M, 2^10), got "abc" (--set epochs=abc)']);
+    });
+
+    it('exits 1 for a missing recipe file', async () => {
+      const run = await cli('validate', path.join(recipes().dir, 'missing.yaml'));
+      assert.equal(run.code, 1);
+      assert.match(run.err[0], /^error: Invalid recipe: cannot read recipe .*missing\.yaml: file not found$/);
+    });
+
+    it('does no I/O: the output folder is not created', async () => {
+      const r = recipes();
+      const outputDir = path.join(r.dir, 'run');
+      const file = r.write('tiny.yaml', `${TINY_RECIPE}outputDir: ${JSON.stringify(outputDir)}\n`);
+      assert.equal((await cli('validate', file)).code, 0);
+      assert.equal(fs.existsSync(outputDir), false);
+    });
+  });
+
+  describe('list', () => {
+    it('lists one kind with each type, its class and its settings', async () => {
+      const run = await cli('list', 'optimizer');
+      assert.equal(run.code, 0);
+      assert.equal(run.out[0], 'optimizer factories:');
+      assert.ok(run.out.includes('  adamw  (AdamWOptimizerFactory)'));
+      assert.ok(run.out.includes('  sgd  (SgdOptimizerFactory)'));
+      assert.ok(run.out.includes('      lr: 0.001'));
+      assert.equal(run.out.filter((line) => /^\S/.test(line)).length, 1, 'only the optimizer kind');
+    });
+
+    it("lists trainers with the types each section accepts", async () => {
+      const run = await cli('list', 'trainer');
+      assert.equal(run.code, 0);
+      const tiny = run.out.indexOf('  tiny  (TinyTrainer)');
+      assert.ok(tiny >= 0, run.out.join('\n'));
+      const section = run.out.slice(tiny + 1, run.out.findIndex((line, i) => i > tiny && /^ {2}\S/.test(line)));
+      assert.ok(section.includes('      data.type: tiny-regression'), section.join('\n'));
+      assert.ok(section.includes('      optimizer.type: adamw | adam | sgd'), section.join('\n'));
+    });
+
+    it('lists every kind that has registered types', async () => {
+      const run = await cli('list');
+      assert.equal(run.code, 0);
+      const headings = run.out.filter((line) => /^\S/.test(line));
+      for (const heading of ['trainers:', 'optimizer factories:', 'scheduler factories:', 'data factories:', 'model factories:']) {
+        assert.ok(headings.includes(heading), `${heading} in ${headings.join(', ')}`);
+      }
+    });
+
+    it('exits 1 for an unknown kind, with the kinds and did you mean', async () => {
+      const run = await cli('list', 'optimiser');
+      assert.equal(run.code, 1);
+      assert.match(run.err[0], /^error: Unknown kind 'optimiser'\. Kinds: .*\boptimizer\b.*\. Did you mean 'optimizer'\?$/);
+    });
+  });
+
+  describe('usage', () => {
+    it('prints help through its io and exits 0', async () => {
+      const run = await cli('--help');
+      assert.equal(run.code, 0);
+      const help = run.out.join('\n');
+      for (const command of ['floe train <recipe>', 'floe validate <recipe>', 'floe list [kind]', '--set', '--verbose']) {
+        assert.ok(help.includes(command), `help mentions ${command}`);
+      }
+    });
+
+    it('rejects an unknown flag without running the command', async () => {
+      const run = await cli('list', '--bogus');
+      assert.equal(run.code, 1);
+      assert.deepEqual(run.out, []);
+      assert.deepEqual(run.err, ['error: Unknown argument: bogus', 'Run floe --help for usage.']);
+    });
+
+    it('rejects an unknown command with a suggestion', async () => {
+      const run = await cli('lst');
+      assert.equal(run.code, 1);
+      assert.deepEqual(run.err, ["error: Unknown command 'lst'. Did you mean list?", 'Run floe --help for usage.']);
+    });
+
+    it('rejects a missing command and a missing recipe', async () => {
+      const none = await cli();
+      assert.equal(none.code, 1);
+      assert.match(none.err[0], /^error: Name a command: train, validate or list/);
+      const noRecipe = await cli('validate');
+      assert.equal(noRecipe.code, 1);
+      assert.equal(hasStackTrace(noRecipe.err), false);
+    });
+  });
+
+  describe('train', () => {
+    it('trains a recipe, logging through its io, and exits 0', async () => {
+      const r = recipes();
+      const file = r.write('tiny.yaml', `${TINY_RECIPE}epochs: 10\nlogInterval: 8\ncheckpoint: []\noutputDir: ${JSON.stringify(path.join(r.dir, 'run'))}\n`);
+      const before = tf.memory().numTensors;
+      const run = await cli('train', file);
+      assert.equal(run.code, 0, run.err.join('\n'));
+      const losses = loggedLosses(run.out);
+      assert.equal(losses.length, 10, run.out.join('\n'));
+      assert.ok(losses[9] < losses[0] / 10, `loss fell from ${losses[0]} to ${losses[9]}`);
+      assert.match(run.out[run.out.length - 1], /^done: 80 steps in \d+\.\ds, final loss \d+\.\d{4}$/);
+      assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
+    });
+
+    it('exits 2 with the stack for an internal failure', async () => {
+      class BrokenTrainer extends TinyTrainer {
+        static override readonly type = 'broken';
+        override loss(_batch: TinyBatch): tf.Scalar {
+          throw new TypeError('boom');
+        }
+      }
+      register(BrokenTrainer);
+      const r = recipes();
+      const file = r.write('broken.yaml', `type: broken\nbackend: cpu\nquiet: true\ncheckpoint: []\noutputDir: ${JSON.stringify(path.join(r.dir, 'run'))}\n`);
+      const run = await cli('train', file);
+      assert.equal(run.code, 2);
+      assert.match(run.err[0], /^internal error: TypeError: boom\n/);
+      assert.ok(hasStackTrace(run.err));
+    });
+  });
+});
+
+describe('floe CLI (bin/floe.js)', () => {
+  const recipes = useRecipeDir('floe-cli-spawn-');
+
+  it('trains a recipe with a plugin trainer in a real process, exit 0 and the loss falling', async () => {
+    const r = recipes();
+    writeTrainerPlugin(r, 'my_trainer.js', 'plugin-tiny');
+    const file = r.write(
+      'recipe.yaml',
+      [
+        'code: ./my_trainer.js',
+        'type: plugin-tiny',
+        'backend: cpu',
+        'epochs: 10',
+        'logInterval: 8',
+        'optimizer: { type: adam, lr: 0.05 }',
+        'checkpoint: []',
+        `outputDir: ${JSON.stringify(path.join(r.dir, 'run'))}`,
+        '',
+      ].join('\n'),
+    );
+    const { code, stdout, stderr } = await runNode([path.join(REPO, 'bin', 'floe.js'), 'train', file], REPO);
+    assert.equal(code, 0, `exit ${code}\n${stderr}`);
+    const losses = loggedLosses(stdout.split('\n'));
+    assert.equal(losses.length, 10, stdout);
+    assert.ok(losses[9] < losses[0] / 10, `loss fell from ${losses[0]} to ${losses[9]}`);
+    assert.match(stdout, /^done: 80 steps in /m);
+    assert.ok(fs.existsSync(path.join(r.dir, 'run', 'recipe.resolved.yaml')));
+  });
+});
+
+describe('recipes/', () => {
+  isolateRegistries();
+  const files = fs.existsSync(RECIPES) ? fs.readdirSync(RECIPES).filter((name) => name.endsWith('.yaml')).sort() : [];
+
+  it('exists', () => {
+    assert.ok(fs.statSync(RECIPES).isDirectory(), `${RECIPES} is a folder`);
+  });
+
+  for (const name of files) {
+    it(`validates ${name}`, async () => {
+      const run = await cli('validate', path.join(RECIPES, name));
+      assert.equal(run.code, 0, run.err.join('\n'));
+      assert.match(run.out[0], /^OK: .* is valid — trainer '/);
+    });
+  }
+});
+
+/** Runs `node args...` in `cwd`, collecting its output. */
+function runNode(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, CI: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
