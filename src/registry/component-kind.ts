@@ -48,6 +48,14 @@ export function defineComponentKind(kind: ComponentKind): ComponentKind {
   return kind;
 }
 
+/**
+ * Forgets a declared kind. Only for restoring a registry snapshot: a kind a test (or a plugin it
+ * loaded) declared must not outlive the test.
+ */
+export function forgetComponentKind(name: string): void {
+  kinds.delete(name);
+}
+
 /** The kind named `name`, if declared. */
 export function getComponentKind(name: string): ComponentKind | undefined {
   return kinds.get(name);

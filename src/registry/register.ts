@@ -22,6 +22,10 @@ export function register<T extends Function>(
   options?: RegisterOptions,
 ): T | (<U extends Function>(cls: U) => U) {
   if (typeof clsOrOptions === 'function') return registerClass(clsOrOptions, options ?? {});
+  // `register(undefined)` is a JavaScript user's mistyped import, not the decorator form.
+  if (arguments.length > 0 && (typeof clsOrOptions !== 'object' || clsOrOptions === null || Array.isArray(clsOrOptions))) {
+    throw new RegistrationError(String(clsOrOptions), [`expected a class, register(MyClass), or options, @register({ override: true }); got ${clsOrOptions === null ? 'null' : typeof clsOrOptions}`]);
+  }
   return <U extends Function>(cls: U): U => registerClass(cls, clsOrOptions ?? {});
 }
 
@@ -126,7 +130,8 @@ function validateFactoryLists(cls: Function): string[] {
   const declared = new Set(listKinds.map((k) => k.trainerAttribute));
   for (const name of statics) {
     if (LIST_ATTRIBUTE_PATTERN.test(name) && !declared.has(name)) {
-      problems.push(`static ${name} names no declared component kind; declare it with defineComponentKind({ trainerAttribute: '${name}', ... })`);
+      const hint = didYouMean(name, [...declared].filter((d): d is string => d !== undefined));
+      problems.push(`static ${name} names no declared component kind; declare it with defineComponentKind({ trainerAttribute: '${name}', ... }).${hint}`);
     }
   }
   return problems;

@@ -1,7 +1,6 @@
-import { getComponentKind, ComponentClass } from './component-kind';
+import { allComponentKinds, ComponentClass, forgetComponentKind, getComponentKind } from './component-kind';
 import { Registry } from './registry';
 import { FloeError, listChoices } from '../errors';
-import { allComponentKinds } from './component-kind';
 
 const registries = new Map<string, Registry>();
 
@@ -30,9 +29,18 @@ export function snapshotRegistries(): RegistrySnapshot {
   return saved;
 }
 
-/** Restores contents saved by {@link snapshotRegistries}; registrations made since are dropped. */
+/**
+ * Restores contents saved by {@link snapshotRegistries}: registrations made since are dropped,
+ * and so are component kinds declared since (with their registries).
+ */
 export function restoreRegistries(saved: RegistrySnapshot): void {
   for (const kind of allComponentKinds()) {
-    getRegistry(kind.name).restore(saved.get(kind.name) ?? new Map());
+    const entries = saved.get(kind.name);
+    if (entries === undefined) {
+      forgetComponentKind(kind.name);
+      registries.delete(kind.name);
+    } else {
+      getRegistry(kind.name).restore(entries);
+    }
   }
 }

@@ -148,6 +148,13 @@ describe('register', () => {
       assert.deepEqual(registrationProblems(() => register(NoCreate)), ['missing required method createOptimizer()']);
     });
 
+    it('rejects a value that is not a class, as a mistyped JavaScript import gives', () => {
+      assert.deepEqual(
+        registrationProblems(() => register(undefined as unknown as Function)),
+        ['expected a class, register(MyClass), or options, @register({ override: true }); got undefined'],
+      );
+    });
+
     it('rejects a class that extends no component base class', () => {
       class Lonely {
         static readonly type = 'lonely';
