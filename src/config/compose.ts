@@ -9,7 +9,7 @@ import { parseYamlSource } from './yaml-source';
 export interface ComposedRecipe {
   value: Record<string, unknown>;
   sourceMap: SourceMap;
-  /** Every file read, the top recipe first. */
+  /** Every file read, the top recipe first (for a recipe given as an object, only those it extends). */
   files: string[];
 }
 
@@ -40,34 +40,56 @@ export function composeRecipeFile(file: string, chain: string[] = []): ComposedR
   if (!isPlainObject(source.value)) {
     throw new ConfigError([{ path: '', message: 'a recipe must be a mapping of keys to values', location: source.sourceMap.locate('') }]);
   }
-  const own = source.value;
-  absolutizeFileKeys(own, path.dirname(absolute));
+  return composeRecipe(source.value, { dir: path.dirname(absolute), sourceMap: source.sourceMap, file: absolute, chain });
+}
+
+/** Options of {@link composeRecipe}. */
+export interface ComposeOptions {
+  /** Folder that `extends`, `code` and `plugins` paths are relative to. */
+  dir: string;
+  /** Where the recipe's values are (empty for a recipe given as an object). */
+  sourceMap?: SourceMap;
+  /** The recipe's own file, if it has one. */
+  file?: string;
+  /** Files already being composed (for cycle detection). */
+  chain?: string[];
+}
+
+/**
+ * Merges everything `recipe` extends under it (see {@link composeRecipeFile}); recipes given as
+ * objects (`runJob({ extends: 'base.yaml', ... })`) are composed the same way.
+ */
+export function composeRecipe(recipe: Record<string, unknown>, options: ComposeOptions): ComposedRecipe {
+  const { dir, file } = options;
+  const ownMap = options.sourceMap ?? new SourceMap();
+  const own = { ...recipe };
+  absolutizeFileKeys(own, dir);
 
   const extendsIsList = Array.isArray(own.extends);
   const bases = own.extends === undefined ? [] : extendsIsList ? (own.extends as unknown[]) : [own.extends];
   delete own.extends;
   let merged: Record<string, unknown> = {};
   const sourceMap = new SourceMap();
-  const files = [absolute];
+  const seen = file === undefined ? (options.chain ?? []) : [...(options.chain ?? []), file];
+  const files = file === undefined ? [] : [file];
   bases.forEach((base, i) => {
     const at = extendsIsList ? joinPath('extends', i) : 'extends';
     if (typeof base !== 'string' || base === '') {
-      throw new ConfigError([{ path: at, message: `must be a recipe path (or a list of them), got ${JSON.stringify(base)}`, location: source.sourceMap.locate(at) }]);
+      throw new ConfigError([{ path: at, message: `must be a recipe path (or a list of them), got ${JSON.stringify(base)}`, location: ownMap.locate(at) }]);
     }
-    const basePath = path.resolve(path.dirname(absolute), base);
-    const seen = [...chain, absolute];
+    const basePath = path.resolve(dir, base);
     if (seen.includes(basePath)) {
       const cycle = [...seen.slice(seen.indexOf(basePath)), basePath].map(displayPath);
-      throw new ConfigError([{ path: at, message: `cycle ${cycle.join(' → ')}`, location: source.sourceMap.locate(at) }]);
+      throw new ConfigError([{ path: at, message: `cycle ${cycle.join(' → ')}`, location: ownMap.locate(at) }]);
     }
     if (!fs.existsSync(basePath)) {
-      throw new ConfigError([{ path: at, message: `extended recipe not found: ${base} (resolved to ${basePath})`, location: source.sourceMap.locate(at) }]);
+      throw new ConfigError([{ path: at, message: `extended recipe not found: ${base} (resolved to ${basePath})`, location: ownMap.locate(at) }]);
     }
     const composed = composeRecipeFile(basePath, seen);
     merged = deepMerge(merged, sourceMap, composed.value, composed.sourceMap, '');
     files.push(...composed.files);
   });
-  merged = deepMerge(merged, sourceMap, own, source.sourceMap, '');
+  merged = deepMerge(merged, sourceMap, own, ownMap, '');
   return { value: merged, sourceMap, files };
 }
 

@@ -7,7 +7,7 @@ import type { Trainer } from '../trainer/trainer';
 import { RECIPE_META_KEYS, TrainerConfig } from '../trainer/trainer-config';
 import { ComponentConfig } from './component-config';
 import { componentFields } from './component-list';
-import { composeRecipeFile, isPlainObject } from './compose';
+import { composeRecipe, composeRecipeFile, isPlainObject } from './compose';
 import { joinPath } from './config-path';
 import { applyOverrides } from './overrides';
 import { loadPlugins } from './plugins';
@@ -24,7 +24,7 @@ export interface ResolvedRecipe {
   config: TrainerConfig;
   /** The validated recipe as plain data, defaults filled in (saved as recipe.resolved.yaml). */
   resolved: Record<string, unknown>;
-  /** Recipe files read, the top one first (empty for an object recipe). */
+  /** Recipe files read, the top one first (for an object recipe, only the files it extends). */
   files: string[];
   /** Folder relative input paths resolve against. */
   recipeDir: string;
@@ -65,9 +65,8 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
     recipeDir = path.dirname(path.resolve(input));
     name = options.name ?? path.basename(input).replace(/\.(ya?ml|json)$/i, '');
   } else {
-    plain = structuredClone(input);
-    sourceMap = new SourceMap();
     recipeDir = path.resolve(options.baseDir ?? process.cwd());
+    ({ value: plain, sourceMap, files } = composeRecipe(structuredClone(input), { dir: recipeDir }));
     name = options.name ?? 'run';
   }
   applyOverrides(plain, options.overrides ?? [], sourceMap);

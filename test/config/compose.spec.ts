@@ -35,6 +35,17 @@ describe('composeRecipeFile (extends)', () => {
     assert.deepEqual(composeRecipeFile(child).value, { type: 'tiny', seed: 11, epochs: 4 });
   });
 
+  it('composes the extends of a recipe given as an object, relative to its baseDir', async () => {
+    const r = recipes();
+    const base = r.write('bases/base.yaml', 'type: tiny\nepochs: 3\noptimizer: { type: sgd, lr: 0.5 }\n');
+    const { config, files } = await validateRecipe({ extends: 'bases/base.yaml', optimizer: { lr: 0.25 } }, { baseDir: r.dir });
+    assert.equal(config.type, 'tiny');
+    assert.equal(config.epochs, 3);
+    assert.equal(config.optimizer.type, 'sgd');
+    assert.equal(config.optimizer.lr, 0.25);
+    assert.deepEqual(files, [base]);
+  });
+
   it('points each validation error at the file that set the value', async () => {
     const r = recipes();
     r.write('base.yaml', ['type: tiny', 'optimizer:', '  lr: -1', 'seed: 3', ''].join('\n'));
