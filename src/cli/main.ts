@@ -3,6 +3,7 @@ import yargs, { Argv } from 'yargs';
 import '../index';
 import { FloeError } from '../errors';
 import { CliIo, EXIT, processIo } from './cli-io';
+import { exportCommand } from './commands/export-command';
 import { listCommand } from './commands/list-command';
 import { trainCommand } from './commands/train-command';
 import { validateCommand } from './commands/validate-command';
@@ -33,6 +34,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = trainCommand(parser, io, done);
   parser = validateCommand(parser, io, done);
   parser = listCommand(parser, io, done);
+  parser = exportCommand(parser, io, done);
   // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {
     if (error !== undefined && error !== null) throw error;

@@ -164,7 +164,8 @@ function resolveComponent(value: unknown, at: string, ctx: ResolveContext): Comp
     issues.push({ path: at, message: `must be a mapping with a 'type' (one of: ${listChoices(types)}), got ${JSON.stringify(raw)}`, location: sourceMap.locate(at) });
     return new kind.baseConfig();
   }
-  const type = raw.type ?? (kind.name === 'callback' || kind.name === 'source' ? undefined : allowed[0]?.type);
+  // An absent type means the default (first allowed); an explicit null is a mistake, not a default.
+  const type = raw.type === undefined ? (kind.name === 'callback' || kind.name === 'source' ? undefined : allowed[0]?.type) : raw.type;
   const typePath = joinPath(at, 'type');
   const cls = typeof type === 'string' ? allowed.find((c) => c.type === type) : undefined;
   if (cls === undefined) {
@@ -193,7 +194,7 @@ function buildComponentConfig(cls: ComponentClass, raw: Record<string, unknown>,
     const fieldPath = joinPath(at, field.property);
     const ctx: ResolveContext = { kind: fieldKind, allowed: getRegistry(field.kind).classes, sourceMap, issues };
     const value = raw[field.property];
-    if (value === undefined && field.required) {
+    if ((value === undefined || (Array.isArray(value) && value.length === 0)) && field.required) {
       const choices = listChoices(ctx.allowed.map((c) => c.type));
       issues.push({ path: fieldPath, message: `missing '${field.property}' (${field.list ? 'a list of' : 'a'} ${fieldKind.label}${field.list ? 's' : ''}: ${choices})`, location: sourceMap.locate(at) });
       continue;

@@ -15,7 +15,7 @@ export class CausalDataConfig extends LmDataConfig {
 /** Causal language-model data: every token is trained on. */
 @register()
 export class CausalDataFactory extends DataFactory<CausalDataConfig, LmBatch> {
-  static override readonly type = 'causal';
+  static override readonly type: string = 'causal';
   static override readonly configType = CausalDataConfig;
 
   async createDataLoaders(): Promise<LmDataLoaders> {

@@ -20,7 +20,7 @@ export class SftDataConfig extends LmDataConfig {
 /** Supervised fine-tuning data: labels masked on everything but assistant (completion) tokens. */
 @register()
 export class SftDataFactory extends DataFactory<SftDataConfig, LmBatch> {
-  static override readonly type = 'sft';
+  static override readonly type: string = 'sft';
   static override readonly configType = SftDataConfig;
 
   async createDataLoaders(): Promise<LmDataLoaders> {

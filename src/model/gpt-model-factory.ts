@@ -1,4 +1,8 @@
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min } from 'class-validator';
+import * as path from 'path';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsPositive, IsString, Max, Min } from 'class-validator';
+import { GptArchitecture } from '../checkpoint/import/gpt-source';
+import { mergeGptArchitecture } from '../checkpoint/import/merge-gpt-architecture';
+import { openGptSource } from '../checkpoint/import/open-gpt-source';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { ConfigError } from '../errors';
 import { register } from '../registry/register';
@@ -66,43 +70,66 @@ export class GptConfig extends ModelConfig {
   @IsBoolean()
   bias = true;
 
+  /** Epsilon inside the norms (default 1e-5 for layernorm, 1e-6 for rmsnorm). */
+  @IsOptional()
+  @IsPositive()
+  normEps?: number;
+
   /** Standard deviation of the weight init. */
   @IsPositive()
   initStd = 0.02;
+
+  /**
+   * Start from pretrained weights (path relative to the recipe): a Floe checkpoint or export, a
+   * folder of checkpoints or a run folder (newest), or a HuggingFace GPT-2 folder. The source's
+   * architecture wins; a field set here to a non-default value that contradicts it is an error.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  from?: string;
+}
+
+/** The architecture fields of a GPT config. */
+function architectureOf(c: GptConfig): GptArchitecture {
+  const { vocabSize, maxLength, layers, heads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps } = c;
+  return { vocabSize, maxLength, layers, heads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps };
 }
 
 /** Builds a {@link GptModel}, initialised from the recipe's seed. */
 @register()
 export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
-  static override readonly type = 'gpt';
+  static override readonly type: string = 'gpt';
   static override readonly configType = GptConfig;
 
   async createModel(): Promise<GptModel> {
     const c = this.config;
+    const source = c.from === undefined ? undefined : await openGptSource(path.resolve(this.trainer.context.recipeDir, c.from));
+    const arch = source === undefined ? architectureOf(c) : mergeGptArchitecture({ recipe: architectureOf(c), defaults: architectureOf(new GptConfig()), source });
+    const maxLength = arch.maxLength as number;
     const dataMaxLength = (this.trainer.config.data as { maxLength?: number }).maxLength;
-    if (dataMaxLength !== undefined && dataMaxLength > c.maxLength) {
-      throw new ConfigError([{ path: 'model.maxLength', message: `is ${c.maxLength} but data.maxLength is ${dataMaxLength}; the model must accept the longest training row` }]);
+    const origin = source === undefined ? '' : ` (from ${source.configFile})`;
+    if (dataMaxLength !== undefined && dataMaxLength > maxLength) {
+      throw new ConfigError([{ path: 'model.maxLength', message: `is ${maxLength}${origin} but data.maxLength is ${dataMaxLength}; the model must accept the longest training row` }]);
     }
-    if (c.dim % c.heads !== 0) {
-      throw new ConfigError([{ path: 'model.heads', message: `${c.heads} heads do not divide dim ${c.dim}` }]);
+    if ((arch.dim as number) % (arch.heads as number) !== 0) {
+      throw new ConfigError([{ path: 'model.heads', message: `${arch.heads} heads do not divide dim ${arch.dim}` }]);
     }
-    return new GptModel(
-      {
-        vocabSize: c.vocabSize ?? this.trainer.tokenizer.vocabSize,
-        maxLength: c.maxLength,
-        layers: c.layers,
-        heads: c.heads,
-        dim: c.dim,
-        ffnDim: c.ffnDim,
-        dropout: c.dropout,
-        norm: c.norm,
-        position: c.position,
-        activation: c.activation,
-        tieEmbeddings: c.tieEmbeddings,
-        bias: c.bias,
-        initStd: c.initStd,
-      },
+    const tokenizerVocab = this.trainer.tokenizer.vocabSize;
+    if (source !== undefined && arch.vocabSize !== undefined && tokenizerVocab > arch.vocabSize) {
+      throw new ConfigError([{ path: 'tokenizer', message: `has ${tokenizerVocab} token ids but the model${origin} has a vocabulary of ${arch.vocabSize}; use the model's own tokenizer` }]);
+    }
+    const model = new GptModel(
+      { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd },
       new Rng(this.trainer.config.seed).fork('model'),
     );
+    if (source === undefined) return model;
+    try {
+      await source.loadWeights(model.params);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
   }
 }

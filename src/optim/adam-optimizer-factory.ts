@@ -14,7 +14,7 @@ export class AdamConfig extends AdamFamilyConfig {
 /** Adam (L2 weight decay, PyTorch semantics). */
 @register()
 export class AdamOptimizerFactory extends OptimizerFactory<AdamConfig> {
-  static override readonly type = 'adam';
+  static override readonly type: string = 'adam';
   static override readonly configType = AdamConfig;
 
   createOptimizer(): ParamOptimizer {

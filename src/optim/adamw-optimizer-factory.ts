@@ -11,7 +11,7 @@ export class AdamWConfig extends AdamFamilyConfig {}
 /** AdamW, Floe's default optimizer. */
 @register()
 export class AdamWOptimizerFactory extends OptimizerFactory<AdamWConfig> {
-  static override readonly type = 'adamw';
+  static override readonly type: string = 'adamw';
   static override readonly configType = AdamWConfig;
 
   createOptimizer(): ParamOptimizer {

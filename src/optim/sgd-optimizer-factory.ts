@@ -37,7 +37,7 @@ export class SgdConfig extends OptimizerConfig {
 /** Stochastic gradient descent with optional (Nesterov) momentum. */
 @register()
 export class SgdOptimizerFactory extends OptimizerFactory<SgdConfig> {
-  static override readonly type = 'sgd';
+  static override readonly type: string = 'sgd';
   static override readonly configType = SgdConfig;
 
   createOptimizer(): ParamOptimizer {

@@ -10,7 +10,7 @@ export class ConstantSchedulerConfig extends SchedulerConfig {}
 /** Constant learning rate after an optional linear warmup. */
 @register()
 export class ConstantSchedulerFactory extends BuiltinScheduleFactory<ConstantSchedulerConfig> {
-  static override readonly type = 'constant';
+  static override readonly type: string = 'constant';
   static override readonly configType = ConstantSchedulerConfig;
 }
 
@@ -29,7 +29,7 @@ export class LinearSchedulerConfig extends DecayingSchedulerConfig {}
 /** Linear warmup then linear decay. */
 @register()
 export class LinearSchedulerFactory extends BuiltinScheduleFactory<LinearSchedulerConfig> {
-  static override readonly type = 'linear';
+  static override readonly type: string = 'linear';
   static override readonly configType = LinearSchedulerConfig;
   protected override extraOptions(): Record<string, unknown> {
     return { minLrRatio: this.config.minLrRatio };
@@ -42,7 +42,7 @@ export class CosineSchedulerConfig extends DecayingSchedulerConfig {}
 /** Linear warmup then cosine decay. */
 @register()
 export class CosineSchedulerFactory extends BuiltinScheduleFactory<CosineSchedulerConfig> {
-  static override readonly type = 'cosine';
+  static override readonly type: string = 'cosine';
   static override readonly configType = CosineSchedulerConfig;
   protected override extraOptions(): Record<string, unknown> {
     return { minLrRatio: this.config.minLrRatio };
@@ -72,7 +72,7 @@ export class WsdSchedulerConfig extends DecayingSchedulerConfig {
 /** Warmup-stable-decay. */
 @register()
 export class WsdSchedulerFactory extends BuiltinScheduleFactory<WsdSchedulerConfig> {
-  static override readonly type = 'wsd';
+  static override readonly type: string = 'wsd';
   static override readonly configType = WsdSchedulerConfig;
   protected override extraOptions(): Record<string, unknown> {
     const c = this.config;
@@ -91,7 +91,7 @@ export class InverseSqrtSchedulerConfig extends SchedulerConfig {
 /** Linear warmup then inverse-square-root decay. */
 @register()
 export class InverseSqrtSchedulerFactory extends BuiltinScheduleFactory<InverseSqrtSchedulerConfig> {
-  static override readonly type = 'inverse-sqrt';
+  static override readonly type: string = 'inverse-sqrt';
   static override readonly configType = InverseSqrtSchedulerConfig;
   protected override extraOptions(): Record<string, unknown> {
     return { timescale: this.config.timescale };

@@ -9,7 +9,7 @@ export class ByteTokenizerConfig extends TokenizerConfig {}
 /** UTF-8 bytes as tokens (vocabulary 259: 256 bytes + bos, eos, pad). Needs no files. */
 @register()
 export class ByteTokenizerFactory extends TokenizerFactory<ByteTokenizerConfig> {
-  static override readonly type = 'byte';
+  static override readonly type: string = 'byte';
   static override readonly configType = ByteTokenizerConfig;
 
   async createTokenizer(): Promise<Tokenizer> {

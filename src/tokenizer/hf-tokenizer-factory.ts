@@ -36,7 +36,7 @@ export class HfTokenizerConfig extends TokenizerConfig {
 /** Loads a HuggingFace tokenizer.json offline with @huggingface/tokenizers. */
 @register()
 export class HfTokenizerFactory extends TokenizerFactory<HfTokenizerConfig> {
-  static override readonly type = 'hf';
+  static override readonly type: string = 'hf';
   static override readonly configType = HfTokenizerConfig;
 
   async createTokenizer(): Promise<Tokenizer> {

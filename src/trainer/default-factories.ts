@@ -1,3 +1,5 @@
+import { SafetensorsCheckpointEngine } from '../checkpoint/export/safetensors-checkpoint-engine';
+import { TfjsCheckpointEngine } from '../checkpoint/export/tfjs-checkpoint-engine';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import { AdamOptimizerFactory } from '../optim/adam-optimizer-factory';
 import { AdamWOptimizerFactory } from '../optim/adamw-optimizer-factory';
@@ -17,5 +19,5 @@ export const DEFAULT_FACTORY_LISTS = {
   tokenizer: [ByteTokenizerFactory, HfTokenizerFactory],
   optimizer: [AdamWOptimizerFactory, AdamOptimizerFactory, SgdOptimizerFactory],
   scheduler: [ConstantSchedulerFactory, LinearSchedulerFactory, CosineSchedulerFactory, WsdSchedulerFactory, InverseSqrtSchedulerFactory],
-  checkpoint: [FloeCheckpointEngine],
+  checkpoint: [FloeCheckpointEngine, SafetensorsCheckpointEngine, TfjsCheckpointEngine],
 } as const;

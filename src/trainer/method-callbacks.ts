@@ -6,9 +6,18 @@ export type MethodCallbackEvent = `pre-${string}` | `post-${string}`;
 /**
  * A pre-callback receives the method's arguments and may return replacements (an array);
  * a post-callback receives the result and may return a replacement. Returning undefined keeps
- * the original. Callbacks around synchronous methods (like `loss`) must be synchronous.
+ * the original. A callback may be async only around async methods (`step`, `epoch`, `train`,
+ * `evaluate`, `checkpoint`): an async pre-callback makes the call wait for it; `loss` runs
+ * inside a gradient tape and its callbacks must be synchronous.
  */
 export type MethodCallback = (trainer: any, ...values: any[]) => unknown;
+
+/** A pre-callback's return: undefined keeps the arguments, an array replaces them. */
+function replacementArgs(returned: unknown, args: unknown[], method: string): unknown[] {
+  if (returned === undefined) return args;
+  if (Array.isArray(returned)) return returned;
+  throw new FloeError(`pre-${method} callback must return undefined (keep the arguments) or an array of replacement arguments, got ${typeof returned}`);
+}
 
 /** Methods the base Trainer wraps with pre/post callbacks; subclasses may add their own. */
 export const DEFAULT_CALLBACK_METHODS = ['loss', 'step', 'epoch', 'train', 'evaluate', 'checkpoint'];
@@ -38,13 +47,24 @@ export function installMethodCallbacks(target: object, methods: readonly string[
       }
       return result;
     };
-    self[method] = function wrapped(...args: unknown[]): unknown {
-      for (const fn of pre) {
-        const replaced = fn(target, ...args);
-        if (Array.isArray(replaced)) args = replaced;
-      }
+    const call = (args: unknown[]): unknown => {
       const result = (original as (...a: unknown[]) => unknown).apply(target, args);
       return result instanceof Promise ? result.then(applyPost) : applyPost(result);
+    };
+    // Runs pre-callbacks from index i on; an async one makes the rest (and the method) wait.
+    const runPre = (args: unknown[], i: number): unknown => {
+      for (; i < pre.length; i++) {
+        const replaced = pre[i](target, ...args);
+        if (replaced instanceof Promise) {
+          const next = i + 1;
+          return replaced.then((r) => runPre(replacementArgs(r, args, method), next));
+        }
+        args = replacementArgs(replaced, args, method);
+      }
+      return call(args);
+    };
+    self[method] = function wrapped(...args: unknown[]): unknown {
+      return runPre(args, 0);
     };
   }
 }

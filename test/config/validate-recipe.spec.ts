@@ -119,5 +119,19 @@ describe('validateRecipe', () => {
     await validateRecipe(file);
     assert.equal(fs.existsSync(outputDir), false);
   });
+
+  it('treats an explicit null type as an error, not as the default', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'optimizer:', '  type: null', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.match(error.message, /optimizer\.type 'null' is not supported by trainer 'tiny'/);
+  });
+
+  it('rejects an empty list of data sources', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: causal', 'data:', '  type: causal', '  sources: []', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.match(error.message, /data\.sources: missing 'sources' \(a list of data sources: synthetic, text, jsonl\)/);
+  });
 });
 

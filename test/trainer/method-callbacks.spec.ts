@@ -126,4 +126,28 @@ describe('Trainer method callbacks', () => {
     assert.deepEqual(stepsSeen, Array.from({ length: 16 }, (_, i) => i + 1), 'post-step after each step (one micro-batch per step)');
     assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
   });
+
+  it('awaits an async pre-callback around an async method and rejects a non-array return', async () => {
+    const order: string[] = [];
+    const target = {
+      async work(x: number): Promise<number> {
+        order.push(`work ${x}`);
+        return x * 2;
+      },
+      sync(x: number): number {
+        return x;
+      },
+    };
+    installMethodCallbacks(target, ['work', 'sync'], [
+      ['pre-work', async (_t: unknown, x: number) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        order.push('pre');
+        return [x + 1];
+      }],
+      ['pre-sync', () => 'not an array'],
+    ]);
+    assert.equal(await target.work(1), 4);
+    assert.deepEqual(order, ['pre', 'work 2']);
+    assert.throws(() => target.sync(1), /pre-sync callback must return undefined .* or an array of replacement arguments, got string/);
+  });
 });

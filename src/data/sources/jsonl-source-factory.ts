@@ -54,7 +54,7 @@ export class JsonlSourceConfig extends SourceConfig {
 /** JSONL records (text or chat), streamed line by line. */
 @register()
 export class JsonlSourceFactory extends SourceFactory<JsonlSourceConfig> {
-  static override readonly type = 'jsonl';
+  static override readonly type: string = 'jsonl';
   static override readonly configType = JsonlSourceConfig;
 
   createSource(): DataSource {

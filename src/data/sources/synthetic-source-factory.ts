@@ -56,7 +56,7 @@ export class SyntheticSourceConfig extends SourceConfig {
 /** Seeded generated tasks (addition, reverse). */
 @register()
 export class SyntheticSourceFactory extends SourceFactory<SyntheticSourceConfig> {
-  static override readonly type = 'synthetic';
+  static override readonly type: string = 'synthetic';
   static override readonly configType = SyntheticSourceConfig;
 
   createSource(): DataSource {

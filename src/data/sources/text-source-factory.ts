@@ -26,7 +26,7 @@ export class TextSourceConfig extends SourceConfig {
 /** Text files, one document per file or per line. */
 @register()
 export class TextSourceFactory extends SourceFactory<TextSourceConfig> {
-  static override readonly type = 'text';
+  static override readonly type: string = 'text';
   static override readonly configType = TextSourceConfig;
 
   createSource(): DataSource {
