@@ -35,4 +35,20 @@ export class CallbackList {
   async save(path: string): Promise<void> {
     for (const c of this.callbacks) await c.onSave(path, this.control);
   }
+  /** Disposes every callback, even if some throw; rethrows the first error afterwards. */
+  async dispose(): Promise<void> {
+    let first: unknown;
+    for (const c of this.callbacks) {
+      try {
+        await c.dispose();
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+  /** The first callback of class `cls`, if any (e.g. to point the progress bar at a stream in a test). */
+  find<T extends Callback>(cls: abstract new (...args: never[]) => T): T | undefined {
+    return this.callbacks.find((c): c is T => c instanceof cls);
+  }
 }

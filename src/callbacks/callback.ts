@@ -33,10 +33,16 @@ export abstract class Callback<C extends CallbackConfig = CallbackConfig> extend
   async onEvaluate(_metrics: Metrics, _control: TrainerControl): Promise<void> {}
   /** After a checkpoint was written to `path`. */
   async onSave(_path: string, _control: TrainerControl): Promise<void> {}
+
+  /**
+   * Releases what the callback holds (open files, timers, signal handlers). Called once when
+   * `train()` returns or throws — unlike `onTrainEnd`, also after a failure. Must be idempotent.
+   */
+  async dispose(): Promise<void> {}
 }
 
 /** Hook names of {@link Callback}. */
-export type CallbackHook = Exclude<keyof Callback, 'trainer' | 'config'>;
+export type CallbackHook = Exclude<keyof Callback, 'trainer' | 'config' | 'dispose'>;
 
 /** The callback kind: listed in the recipe's `callbacks:` or declared by a trainer's `callbackType`. */
 export const CALLBACK_KIND = defineComponentKind({

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { container as rootContainer } from 'tsyringe';
 import { stringify as toYaml } from 'yaml';
 import { initBackend } from '../backend/init-backend';
+import { writeFailedStatus } from '../callbacks/status-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import { CheckpointError } from '../errors';
 import { RecipeOptions, validateRecipe } from '../config/validate-recipe';
@@ -52,6 +53,10 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
     await resume(trainer, options.resumeFrom, logger);
     await options.onTrainerReady?.(trainer);
     return await trainer.train();
+  } catch (error) {
+    // status.json says `failed` with the message; the error still propagates.
+    await writeFailedStatus({ trainer, outputDir, error }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
+    throw error;
   } finally {
     trainer.model?.dispose();
     trainer.optimizer?.dispose();

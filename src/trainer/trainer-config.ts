@@ -2,6 +2,8 @@ import { plainToInstance, Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import { BACKEND_NAMES, BackendName } from '../backend/backend-names';
 import type { CallbackConfig } from '../callbacks/callback';
+import type { NonFinitePolicy } from '../callbacks/non-finite-guard';
+import type { ProgressMode } from '../callbacks/progress-callback';
 import type { CheckpointConfig } from '../checkpoint/checkpoint-engine';
 import { ComponentConfig } from '../config/component-config';
 import { Count, HumanNumber, IsCount } from '../config/human-number';
@@ -98,9 +100,47 @@ export class TrainerConfig extends ComponentConfig {
   @Type(() => BackendConfig)
   backend: BackendConfig = new BackendConfig();
 
-  /** Print only warnings and errors. */
+  /** Print only warnings and errors (no progress output). */
   @IsBoolean()
   quiet = false;
+
+  /** Progress display: `bar` (terminal), `lines` (one line per log, for CI and files), `none`; `auto` picks by TTY. */
+  @IsIn(['auto', 'bar', 'lines', 'none'])
+  progress: ProgressMode = 'auto';
+
+  /** Append per-log-step and per-evaluation metrics to metrics.jsonl in the run folder. */
+  @IsBoolean()
+  metricsLog = true;
+
+  /** Write TensorBoard event files (train/loss, train/lr, eval/...) into the run folder. */
+  @IsBoolean()
+  tensorboard = true;
+
+  /** Keep status.json (state, step, loss, eval, ETA, checkpoint, error) current in the run folder. */
+  @IsBoolean()
+  status = true;
+
+  /** Rewrite status.json every N optimizer steps. */
+  @HumanNumber()
+  @IsCount({ min: 1 })
+  statusInterval = 10;
+
+  /** Stop cleanly (finish the step, save, status `stopped`) when this file appears; relative to the run folder. */
+  @IsOptional()
+  @IsString()
+  killSwitchFile?: string;
+
+  /** On SIGINT/SIGTERM finish the step, save a checkpoint and stop; a second signal exits at once. */
+  @IsBoolean()
+  handleSignals = true;
+
+  /** On a NaN/Inf loss or gradient: `stop` the run (keeping the last good checkpoint) or `skip` that update. */
+  @IsIn(['stop', 'skip'])
+  nonFinite: NonFinitePolicy = 'stop';
+
+  /** Write report.html and loss/lr/eval charts (SVG and PNG) into the run folder when training ends. */
+  @IsBoolean()
+  report = true;
 
   /** Free text describing the recipe. */
   @IsOptional()

@@ -23,7 +23,9 @@ import { TrainerState } from './trainer-state';
 import { buildTrainerComponents } from './build-components';
 import { RunStatus, TrainingResult } from './training-result';
 import { defineComponentKind } from '../registry/component-kind';
-import { batchStats, formatLogLine } from './batch-stats';
+import { batchStats } from './batch-stats';
+import { createRunCallbacks } from '../callbacks/create-run-callbacks';
+import { NonFiniteGuard } from '../callbacks/non-finite-guard';
 import { DEFAULT_FACTORY_LISTS } from './default-factories';
 
 /** A factory list: classes of one kind, default first (a single class counts as a list of one). */
@@ -53,6 +55,8 @@ export abstract class Trainer<B = any> {
   static readonly schedulerFactoryType: FactoryList = DEFAULT_FACTORY_LISTS.scheduler;
   /** Allowed checkpoint engines, default first. */
   static readonly checkpointEngineType: FactoryList = DEFAULT_FACTORY_LISTS.checkpoint;
+  /** Callbacks this trainer always uses (built with default configs), before the recipe's `callbacks:`. */
+  static readonly callbackType: FactoryList = [];
   /** Pre/post method callbacks, e.g. `['post-loss', (trainer, loss) => ...]`. */
   static readonly callbacks: ReadonlyArray<[MethodCallbackEvent, MethodCallback]> = [];
   /** Methods that may carry pre/post callbacks; subclasses may add their own. */
@@ -86,6 +90,8 @@ export abstract class Trainer<B = any> {
   lastMetrics: Metrics = {};
 
   protected readonly metrics = new MetricTracker();
+  /** Spots NaN/Inf losses and gradient norms without a per-step sync (see NonFiniteGuard). */
+  protected readonly nonFiniteGuard = new NonFiniteGuard(() => this.lastCheckpointPath);
   private readonly accumulator = new GradientAccumulator();
   private cycleWeight = 0;
   private cycleMicroBatches = 0;
@@ -118,9 +124,9 @@ export abstract class Trainer<B = any> {
     this.callbackList = new CallbackList(this.createCallbacks(), this.control);
   }
 
-  /** Built-in callbacks plus the recipe's; subclasses may add their own. */
+  /** Built-in callbacks (per the recipe's top-level fields), `callbackType` and the recipe's; subclasses may add their own. */
   protected createCallbacks(): Callback[] {
-    return [...(this.factories.get('callbacks') as Callback[] | undefined ?? [])];
+    return createRunCallbacks(this, (this.factories.get('callbacks') as Callback[] | undefined) ?? []);
   }
 
   get logger(): Logger {
@@ -205,6 +211,8 @@ export abstract class Trainer<B = any> {
     } finally {
       this.accumulator.dispose();
       this.metrics.dispose();
+      // Closes files and removes signal handlers, also after a failure (when onTrainEnd never ran).
+      await this.callbackList.dispose().catch((error: Error) => this.logger.warn(`callback cleanup failed: ${error.message}`));
     }
     if (failure !== undefined) throw failure;
     return {
@@ -258,6 +266,7 @@ export abstract class Trainer<B = any> {
       tf.dispose([...grads.values()]);
     }
     this.metrics.add('loss', loss, weight);
+    if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('loss', loss, this.state.globalStep + 1);
     const stats = batchStats(batch);
     this.state.samplesSeen += stats.samples;
     this.state.tokensSeen += stats.tokens;
@@ -284,22 +293,27 @@ export abstract class Trainer<B = any> {
     } else {
       norm = globalNorm(averaged);
     }
+    // Skipping needs the answer before the update: one awaited read per step, only under `skip`.
+    const skip = this.config.nonFinite === 'skip' && !(await this.nonFiniteGuard.isFinite(norm));
     try {
       await this.callbackList.beforeOptimizerStep();
       this.lastLr = this.scheduler(this.state.globalStep);
-      this.optimizer.applyGradients(this.model.params, grads, this.lastLr);
+      if (skip) this.logger.warn(`step ${this.state.globalStep + 1}: non-finite gradient norm; update skipped (nonFinite: skip)`);
+      else this.optimizer.applyGradients(this.model.params, grads, this.lastLr);
     } finally {
       tf.dispose([...averaged.values()]);
       if (grads !== averaged) tf.dispose([...grads.values()]);
     }
     this.state.globalStep++;
     this.metrics.add('gradNorm', norm);
+    if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('gradient norm', norm, this.state.globalStep);
     await this.callbackList.stepEnd();
     await this.afterOptimizerStep();
   }
 
   /** Stop conditions, logging, evaluation and checkpoints due after a step. */
   protected async afterOptimizerStep(): Promise<void> {
+    this.nonFiniteGuard.check();
     const step = this.state.globalStep;
     const c = this.config;
     // The horizon ends the run without a stop reason: reaching it is finishing, not stopping.
@@ -334,7 +348,6 @@ export abstract class Trainer<B = any> {
     this.windowTokens = 0;
     this.windowSamples = 0;
     Object.assign(this.lastMetrics, record);
-    if (!this.config.quiet) this.logger.info(formatLogLine(record, this.trainingHorizon));
     await this.callbackList.log(record);
   }
 
@@ -349,9 +362,6 @@ export abstract class Trainer<B = any> {
     }
     this.lastEvalStep = this.state.globalStep;
     Object.assign(this.lastMetrics, metrics);
-    if (!this.config.quiet && Object.keys(metrics).length > 0) {
-      this.logger.info(`eval step ${this.state.globalStep} | ${Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' | ')}`);
-    }
     await this.callbackList.evaluate(metrics);
     return metrics;
   }
@@ -384,6 +394,8 @@ export abstract class Trainer<B = any> {
   /** Saves through every engine that wants to for `reason`; returns the last folder written. */
   async checkpoint(reason: SaveReason = 'requested'): Promise<string | undefined> {
     let saved: string | undefined;
+    // Never save weights from after a non-finite step: wait for the outstanding checks first.
+    await this.nonFiniteGuard.settle();
     this.state.rng = this.rng.getState();
     for (const engine of this.checkpointEngines) {
       if (engine.lastSavedStep === this.state.globalStep || !engine.shouldSave(reason)) continue;

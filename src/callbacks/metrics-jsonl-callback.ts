@@ -1,0 +1,103 @@
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { IsString } from 'class-validator';
+import { register } from '../registry/register';
+import { Callback, CallbackConfig, Metrics } from './callback';
+import { RunClock } from './run-clock';
+import { JsonlWriter } from './writers/jsonl-writer';
+
+/** Config of the `metrics-jsonl` callback. */
+export class MetricsJsonlConfig extends CallbackConfig {
+  /** File to append to, relative to the run folder. */
+  @IsString()
+  file = 'metrics.jsonl';
+}
+
+/** Memory use at a log step. */
+export interface MemoryRecord {
+  /** Live tfjs tensors. */
+  numTensors: number;
+  /** Bytes held by live tfjs tensors. */
+  numBytes: number;
+  /** Resident set size of the process, in bytes. */
+  rss: number;
+}
+
+/** One line of `metrics.jsonl` for a log step (`event: 'train'`) or an evaluation (`event: 'eval'`). */
+export interface MetricsRecord {
+  event: 'train' | 'eval';
+  step: number;
+  epoch: number;
+  /** Seconds since this process started training. */
+  elapsed: number;
+  /** ISO wall-clock time. */
+  time: string;
+  loss?: number;
+  lr?: number;
+  gradNorm?: number;
+  tokensPerSec?: number;
+  samplesPerSec?: number;
+  memory?: MemoryRecord;
+  /** Evaluation metrics (`eval/loss`, ...) are top-level keys too. */
+  [metric: string]: unknown;
+}
+
+/**
+ * Appends one JSON line per log step (loss, lr, grad norm, throughput, memory) and per evaluation
+ * to `metrics.jsonl`. A resumed run appends to the same file, so a step can appear twice; readers
+ * (`floe report`) keep the last record of each step.
+ */
+@register()
+export class MetricsJsonlCallback extends Callback<MetricsJsonlConfig> {
+  static override readonly type: string = 'metrics-jsonl';
+  static override readonly configType = MetricsJsonlConfig;
+
+  private writer?: JsonlWriter;
+  private readonly clock = new RunClock();
+
+  /** Absolute path of the metrics file. */
+  get file(): string {
+    return path.resolve(this.trainer.context.outputDir, this.config.file);
+  }
+
+  override async onTrainBegin(): Promise<void> {
+    this.clock.start(this.trainer.globalStep);
+    this.writer = await JsonlWriter.open(this.file);
+  }
+
+  override async onLog(metrics: Metrics): Promise<void> {
+    const memory = tf.memory();
+    await this.write({
+      ...this.base('train'),
+      ...metrics,
+      memory: { numTensors: memory.numTensors, numBytes: memory.numBytes, rss: process.memoryUsage().rss },
+    });
+  }
+
+  override async onEvaluate(metrics: Metrics): Promise<void> {
+    if (Object.keys(metrics).length === 0) return;
+    await this.write({ ...this.base('eval'), ...metrics });
+  }
+
+  override async onTrainEnd(): Promise<void> {
+    await this.dispose();
+  }
+
+  override async dispose(): Promise<void> {
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.close();
+  }
+
+  private base(event: MetricsRecord['event']): MetricsRecord {
+    return { event, step: this.trainer.globalStep, epoch: this.trainer.epochIndex, elapsed: round3(this.clock.elapsedSec), time: new Date().toISOString() };
+  }
+
+  private async write(record: MetricsRecord): Promise<void> {
+    await this.writer?.write(record);
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

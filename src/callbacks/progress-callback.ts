@@ -1,0 +1,108 @@
+import { MultiBar, Presets, SingleBar } from 'cli-progress';
+import { IsIn } from 'class-validator';
+import { register } from '../registry/register';
+import { formatLogLine } from '../trainer/batch-stats';
+import { Callback, CallbackConfig, Metrics } from './callback';
+import { formatDuration, RunClock } from './run-clock';
+import { TrainerControl } from './trainer-control';
+
+/** How progress is shown. */
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+
+/** The progress display modes, `auto` first. */
+export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bar', 'lines', 'none'];
+
+/** Config of the `progress` callback. */
+export class ProgressConfig extends CallbackConfig {
+  /** `bar` on a terminal, `lines` (one line per log) otherwise; `auto` picks by whether stderr is a TTY (and `quiet`). */
+  @IsIn(PROGRESS_MODES as unknown as string[])
+  mode: ProgressMode = 'auto';
+}
+
+/** The stream a progress bar draws on; only `write` and `isTTY`/`columns` are used. */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
+ * Shows what training is doing. On a terminal: a bar (step/total, loss, lr, throughput, ETA)
+ * redrawn as steps complete, with evaluation results printed above it. Elsewhere (CI, a log
+ * file): one plain line per log interval and one per evaluation, through the run's logger.
+ */
+@register()
+export class ProgressCallback extends Callback<ProgressConfig> {
+  static override readonly type: string = 'progress';
+  static override readonly configType = ProgressConfig;
+
+  /** Where the bar is drawn (tests substitute a fake terminal). */
+  stream: ProgressStream = process.stderr;
+  private readonly clock = new RunClock();
+  private multi?: MultiBar;
+  private bar?: SingleBar;
+  private payload: Record<string, string> = { loss: 'n/a', lr: 'n/a', speed: '', eta: '?' };
+
+  /** The mode in effect: `auto` resolved against the stream, `CI` and `quiet`. */
+  get mode(): Exclude<ProgressMode, 'auto'> {
+    if (this.config.mode !== 'auto') return this.config.mode;
+    if (this.trainer.config.quiet) return 'none';
+    return this.stream.isTTY === true && process.env.CI === undefined ? 'bar' : 'lines';
+  }
+
+  override async onTrainBegin(): Promise<void> {
+    this.clock.start(this.trainer.globalStep);
+    if (this.mode !== 'bar') return;
+    this.multi = new MultiBar(
+      {
+        stream: this.stream as NodeJS.WritableStream,
+        format: 'train |{bar}| {value}/{total} | loss {loss} | lr {lr}{speed} | ETA {eta}',
+        hideCursor: true,
+        clearOnComplete: false,
+        // Floe handles SIGINT/SIGTERM itself (finish the step, save); the bar must not grab them.
+        gracefulExit: false,
+        autopadding: true,
+      },
+      Presets.shades_classic,
+    );
+    this.bar = this.multi.create(this.trainer.trainingHorizon, this.trainer.globalStep, this.payload);
+  }
+
+  override async onStepEnd(): Promise<void> {
+    if (this.bar === undefined) return;
+    this.payload.eta = formatDuration(this.clock.etaSec(this.trainer.globalStep, this.trainer.trainingHorizon));
+    this.bar.update(this.trainer.globalStep, this.payload);
+  }
+
+  override async onLog(metrics: Metrics): Promise<void> {
+    const eta = formatDuration(this.clock.etaSec(metrics.step, this.trainer.trainingHorizon));
+    if (this.mode === 'lines') this.trainer.logger.info(`${formatLogLine(metrics, this.trainer.trainingHorizon)} | ETA ${eta}`);
+    if (this.bar === undefined) return;
+    this.payload.loss = Number.isFinite(metrics.loss) ? metrics.loss.toFixed(4) : String(metrics.loss);
+    this.payload.lr = metrics.lr.toExponential(2);
+    const speed = metrics.tokensPerSec > 0 ? `${Math.round(metrics.tokensPerSec)} tok/s` : metrics.samplesPerSec > 0 ? `${Math.round(metrics.samplesPerSec)} samples/s` : '';
+    this.payload.speed = speed === '' ? '' : ` | ${speed}`;
+    this.payload.eta = eta;
+    this.bar.update(metrics.step, this.payload);
+  }
+
+  override async onEvaluate(metrics: Metrics): Promise<void> {
+    if (Object.keys(metrics).length === 0 || this.mode === 'none') return;
+    const line = `eval step ${this.trainer.globalStep} | ${Object.entries(metrics)
+      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+      .join(' | ')}`;
+    if (this.multi !== undefined) this.multi.log(`${line}\n`);
+    else this.trainer.logger.info(line);
+  }
+
+  override async onTrainEnd(_control: TrainerControl): Promise<void> {
+    await this.dispose();
+  }
+
+  override async dispose(): Promise<void> {
+    // Stopping draws the final state and restores the cursor; it also clears the redraw timer.
+    this.multi?.stop();
+    this.multi = undefined;
+    this.bar = undefined;
+  }
+}

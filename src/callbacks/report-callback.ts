@@ -1,0 +1,34 @@
+import * as path from 'path';
+import { IsOptional, IsString } from 'class-validator';
+import { register } from '../registry/register';
+import { writeReport } from '../report/write-report';
+import { Callback, CallbackConfig } from './callback';
+
+/** Config of the `report` callback. */
+export class ReportConfig extends CallbackConfig {
+  /** Folder for report.html and the charts, relative to the run folder (default: the run folder). */
+  @IsOptional()
+  @IsString()
+  dir?: string;
+}
+
+/**
+ * Writes the run's report (loss, learning-rate and eval curves as SVG/PNG, report.html) when
+ * training ends — what `floe report <runDir>` does. A report that cannot be drawn is a warning,
+ * never a failed run. List it after the metrics callbacks, which close their files at the end.
+ */
+@register()
+export class ReportCallback extends Callback<ReportConfig> {
+  static override readonly type: string = 'report';
+  static override readonly configType = ReportConfig;
+
+  override async onTrainEnd(): Promise<void> {
+    const runDir = this.trainer.context.outputDir;
+    try {
+      const { html } = await writeReport(runDir, { outDir: path.resolve(runDir, this.config.dir ?? '.') });
+      if (!this.trainer.config.quiet) this.trainer.logger.info(`report: ${path.relative(process.cwd(), html) || html}`);
+    } catch (error) {
+      this.trainer.logger.warn(`could not write the report: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import * as path from 'path';
+import { IsInt, IsString, Min } from 'class-validator';
+import { HumanNumber } from '../config/human-number';
+import { register } from '../registry/register';
+import type { Trainer } from '../trainer/trainer';
+import { Callback, CallbackConfig, Metrics } from './callback';
+import { RunClock } from './run-clock';
+import { TrainerControl } from './trainer-control';
+import { StatusFileWriter } from './writers/status-file-writer';
+
+/** Config of the `status` callback. */
+export class StatusConfig extends CallbackConfig {
+  /** File to keep current, relative to the run folder. */
+  @IsString()
+  file = 'status.json';
+
+  /** Rewrite the file every N optimizer steps (it is also written at start and end). */
+  @HumanNumber()
+  @IsInt()
+  @Min(1)
+  interval = 10;
+}
+
+/** State of a run as the status file reports it. */
+export type RunState = 'running' | 'finished' | 'stopped' | 'failed';
+
+/** The document in `status.json`. */
+export interface RunStatusFile {
+  state: RunState;
+  /** Optimizer steps done. */
+  step: number;
+  /** Optimizer steps the run will make in all. */
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  /** Mean training loss of the last logged window. */
+  loss?: number;
+  lr?: number;
+  /** Last evaluation metrics (`eval/loss`, ...) and the step they were taken at. */
+  eval?: Metrics;
+  evalStep?: number;
+  /** Seconds this process has been training. */
+  elapsedSec: number;
+  /** Estimated seconds left, while running. */
+  etaSec?: number;
+  /** Newest checkpoint folder. */
+  checkpoint?: string;
+  /** Why a `stopped` run stopped. */
+  stopReason?: string;
+  /** Error message of a `failed` run. */
+  error?: string;
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Keeps `status.json` in the run folder current, replacing it atomically (a poller never reads a
+ * torn file): at start, every `interval` steps, and at the end as `finished`, `stopped` or
+ * `failed` with the error. Writes overlap with training; only the final one is awaited.
+ */
+@register()
+export class StatusCallback extends Callback<StatusConfig> {
+  static override readonly type: string = 'status';
+  static override readonly configType = StatusConfig;
+
+  private writer?: StatusFileWriter;
+  private readonly clock = new RunClock();
+  private startedAt = new Date().toISOString();
+  private due = false;
+  private fields: Partial<RunStatusFile> = {};
+  private warned = false;
+
+  /** Absolute path of the status file. */
+  get file(): string {
+    return path.resolve(this.trainer.context.outputDir, this.config.file);
+  }
+
+  override async onTrainBegin(): Promise<void> {
+    this.clock.start(this.trainer.globalStep);
+    this.startedAt = new Date().toISOString();
+    this.fields.checkpoint = this.trainer.lastCheckpointPath;
+    this.write('running');
+  }
+
+  override async onStepBegin(): Promise<void> {
+    // A due write waits for the step's log, evaluation and save, which run after onStepEnd.
+    if (this.due) this.write('running');
+  }
+
+  override async onStepEnd(): Promise<void> {
+    if (this.trainer.globalStep % this.config.interval === 0) this.due = true;
+  }
+
+  override async onLog(metrics: Metrics): Promise<void> {
+    this.fields.loss = metrics.loss;
+    this.fields.lr = metrics.lr;
+  }
+
+  override async onEvaluate(metrics: Metrics): Promise<void> {
+    if (Object.keys(metrics).length === 0) return;
+    this.fields.eval = { ...metrics };
+    this.fields.evalStep = this.trainer.globalStep;
+  }
+
+  override async onSave(dir: string): Promise<void> {
+    this.fields.checkpoint = dir;
+  }
+
+  override async onTrainEnd(control: TrainerControl): Promise<void> {
+    this.fields.stopReason = control.stopReason;
+    this.write(control.stopReason === undefined ? 'finished' : 'stopped');
+    await this.writer?.flush();
+  }
+
+  /** Records a failure (called by `runJob` when training throws) and waits for the write. */
+  async fail(error: unknown): Promise<void> {
+    this.fields.error = errorMessage(error);
+    this.write('failed');
+    await this.writer?.flush();
+  }
+
+  override async dispose(): Promise<void> {
+    await this.writer?.flush();
+  }
+
+  /** The document as it would be written now. */
+  snapshot(state: RunState): RunStatusFile {
+    const t = this.trainer;
+    const running = state === 'running';
+    return {
+      state,
+      step: t.globalStep,
+      totalSteps: t.trainingHorizon,
+      epoch: t.epochIndex,
+      epochs: t.config.epochs,
+      ...this.fields,
+      elapsedSec: Math.round(this.clock.elapsedSec * 1000) / 1000,
+      etaSec: running ? this.clock.etaSec(t.globalStep, t.trainingHorizon) : undefined,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  private write(state: RunState): void {
+    this.due = false;
+    this.writer ??= new StatusFileWriter(this.file);
+    // Not awaited: the atomic write (with fsync) overlaps with the next step. Order is kept by the writer.
+    this.writer.write(this.snapshot(state) as unknown as Record<string, unknown>).catch((error: Error) => {
+      if (this.warned) return;
+      this.warned = true;
+      this.trainer.logger.warn(`cannot write ${this.file}: ${error.message}`);
+    });
+  }
+}
+
+/**
+ * Marks a run `failed` in its status file with the error's message: through the trainer's status
+ * callback when it has one, else (setup failed before callbacks existed) by writing a fresh file.
+ * Does nothing when the recipe turned the status file off.
+ */
+export async function writeFailedStatus(options: { trainer?: Trainer; outputDir: string; error: unknown }): Promise<void> {
+  const status = options.trainer?.callbackList?.find(StatusCallback);
+  if (status !== undefined) return status.fail(options.error);
+  if (options.trainer !== undefined && options.trainer.config.status === false) return;
+  const now = new Date().toISOString();
+  await new StatusFileWriter(path.join(options.outputDir, 'status.json')).write({
+    state: 'failed',
+    step: options.trainer?.globalStep ?? 0,
+    error: errorMessage(options.error),
+    pid: process.pid,
+    updatedAt: now,
+  });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,72 @@
+import * as path from 'path';
+import { IsOptional, IsString } from 'class-validator';
+import { register } from '../registry/register';
+import { Callback, CallbackConfig, Metrics } from './callback';
+import { TensorBoardWriter } from './writers/tensorboard-writer';
+
+/** Config of the `tensorboard` callback. */
+export class TensorBoardConfig extends CallbackConfig {
+  /** Folder of the event files, relative to the run folder (default: the run folder itself). */
+  @IsOptional()
+  @IsString()
+  logDir?: string;
+}
+
+/** Tags of the training scalars, by log-record key. */
+export const TENSORBOARD_TRAIN_TAGS: Readonly<Record<string, string>> = {
+  loss: 'train/loss',
+  lr: 'train/lr',
+  gradNorm: 'train/grad_norm',
+  tokensPerSec: 'train/tokens_per_sec',
+  samplesPerSec: 'train/samples_per_sec',
+};
+
+/**
+ * Writes training scalars (`train/loss`, `train/lr`, `train/grad_norm`, throughput) and every
+ * evaluation metric (under its own name, e.g. `eval/loss`) to a TensorBoard event file
+ * (`tensorboard --logdir <run folder>`).
+ */
+@register()
+export class TensorBoardCallback extends Callback<TensorBoardConfig> {
+  static override readonly type: string = 'tensorboard';
+  static override readonly configType = TensorBoardConfig;
+
+  private writer?: TensorBoardWriter;
+
+  /** Absolute folder of the event files. */
+  get logDir(): string {
+    return path.resolve(this.trainer.context.outputDir, this.config.logDir ?? '.');
+  }
+
+  /** Path of the event file being written, once training began. */
+  get file(): string | undefined {
+    return this.writer?.file;
+  }
+
+  override async onTrainBegin(): Promise<void> {
+    this.writer = await TensorBoardWriter.create(this.logDir);
+  }
+
+  override async onLog(metrics: Metrics): Promise<void> {
+    const scalars: Record<string, number> = {};
+    for (const [key, tag] of Object.entries(TENSORBOARD_TRAIN_TAGS)) {
+      if (typeof metrics[key] === 'number') scalars[tag] = metrics[key];
+    }
+    await this.writer?.addScalars(scalars, metrics.step);
+  }
+
+  override async onEvaluate(metrics: Metrics): Promise<void> {
+    if (Object.keys(metrics).length === 0) return;
+    await this.writer?.addScalars(metrics, this.trainer.globalStep);
+  }
+
+  override async onTrainEnd(): Promise<void> {
+    await this.dispose();
+  }
+
+  override async dispose(): Promise<void> {
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.close();
+  }
+}

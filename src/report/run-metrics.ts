@@ -1,0 +1,122 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { readJsonl } from '../callbacks/writers/read-jsonl';
+import { readTensorBoardEvents } from '../callbacks/writers/read-tensorboard-events';
+import { FloeError } from '../errors';
+
+/** One logged training step. */
+export interface TrainPoint {
+  step: number;
+  loss?: number;
+  lr?: number;
+  gradNorm?: number;
+  tokensPerSec?: number;
+  samplesPerSec?: number;
+}
+
+/** One evaluation: its step and metrics (`eval/loss`, ...). */
+export interface EvalPoint {
+  step: number;
+  metrics: Record<string, number>;
+}
+
+/** The curves of a run, oldest first, one point per step. */
+export interface RunMetrics {
+  train: TrainPoint[];
+  eval: EvalPoint[];
+  /** The file(s) they were read from. */
+  sources: string[];
+}
+
+const TRAIN_KEYS = ['loss', 'lr', 'gradNorm', 'tokensPerSec', 'samplesPerSec'] as const;
+const RECORD_META = new Set(['event', 'step', 'epoch', 'elapsed', 'time', 'memory']);
+const TB_TAGS: Record<string, (typeof TRAIN_KEYS)[number]> = {
+  'train/loss': 'loss',
+  'train/lr': 'lr',
+  'train/grad_norm': 'gradNorm',
+  'train/tokens_per_sec': 'tokensPerSec',
+  'train/samples_per_sec': 'samplesPerSec',
+};
+
+/**
+ * Collects points in file order. A resumed run appends from its checkpoint's step, so when steps go
+ * back, the later run wins: earlier points from that step on are dropped.
+ */
+class PointCollector {
+  readonly train: TrainPoint[] = [];
+  readonly eval: EvalPoint[] = [];
+  private lastStep = -Infinity;
+
+  add(kind: 'train' | 'eval', step: number, values: Record<string, number>): void {
+    if (step < this.lastStep) {
+      const keep = <P extends { step: number }>(points: P[]): void => {
+        const n = points.findIndex((p) => p.step >= step);
+        if (n >= 0) points.length = n;
+      };
+      keep(this.train);
+      keep(this.eval);
+    }
+    this.lastStep = step;
+    if (kind === 'train') {
+      const last = this.train[this.train.length - 1];
+      if (last?.step === step) Object.assign(last, values);
+      else this.train.push({ step, ...values });
+    } else {
+      const last = this.eval[this.eval.length - 1];
+      if (last?.step === step) Object.assign(last.metrics, values);
+      else this.eval.push({ step, metrics: { ...values } });
+    }
+  }
+}
+
+/** Reads a run's curves from `metrics.jsonl`, or from its TensorBoard event files when there is none. */
+export async function readRunMetrics(runDir: string): Promise<RunMetrics> {
+  const jsonl = path.join(runDir, 'metrics.jsonl');
+  if (await exists(jsonl)) return fromJsonl(jsonl);
+  const events = (await fs.readdir(runDir).catch(() => [] as string[])).filter((f) => f.startsWith('events.out.tfevents.')).sort();
+  if (events.length > 0) return fromEvents(events.map((f) => path.join(runDir, f)));
+  throw new FloeError(`No metrics in ${runDir}: expected metrics.jsonl or events.out.tfevents.* (the recipe may have turned off metricsLog and tensorboard)`);
+}
+
+async function fromJsonl(file: string): Promise<RunMetrics> {
+  const collector = new PointCollector();
+  for (const record of await readJsonl<Record<string, unknown>>(file, { skipInvalid: true })) {
+    if (typeof record.step !== 'number') continue;
+    const values: Record<string, number> = {};
+    if (record.event === 'train') {
+      for (const key of TRAIN_KEYS) if (typeof record[key] === 'number') values[key] = record[key] as number;
+    } else if (record.event === 'eval') {
+      for (const [key, v] of Object.entries(record)) if (!RECORD_META.has(key) && typeof v === 'number') values[key] = v;
+    } else {
+      continue;
+    }
+    collector.add(record.event, record.step, values);
+  }
+  return { train: collector.train, eval: collector.eval, sources: [file] };
+}
+
+async function fromEvents(files: string[]): Promise<RunMetrics> {
+  const collector = new PointCollector();
+  for (const file of files) {
+    for (const event of await readTensorBoardEvents(file)) {
+      const train: Record<string, number> = {};
+      const evals: Record<string, number> = {};
+      for (const { tag, value } of event.scalars ?? []) {
+        if (TB_TAGS[tag] !== undefined) train[TB_TAGS[tag]] = value;
+        else if (!tag.startsWith('train/')) evals[tag] = value;
+      }
+      if (Object.keys(train).length > 0) collector.add('train', event.step, train);
+      if (Object.keys(evals).length > 0) collector.add('eval', event.step, evals);
+    }
+  }
+  return { train: collector.train, eval: collector.eval, sources: files };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

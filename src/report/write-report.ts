@@ -1,0 +1,66 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { buildChartSpecs } from './chart-specs';
+import { renderChart } from './render-chart';
+import { renderReportHtml } from './report-html';
+import { readRunMetrics } from './run-metrics';
+
+/** Options of {@link writeReport}. */
+export interface WriteReportOptions {
+  /** Folder for the report files (default: the run folder). */
+  outDir?: string;
+}
+
+/** What {@link writeReport} wrote. */
+export interface ReportFiles {
+  /** The HTML page. */
+  html: string;
+  /** Every file written (SVGs, PNGs, the page). */
+  files: string[];
+}
+
+/**
+ * Writes a run's report: loss / learning-rate / gradient-norm / eval curves as SVG and PNG, and
+ * `report.html` with a summary (from status.json), the charts and the resolved recipe. Reads
+ * `metrics.jsonl` (or the TensorBoard event files); safe to run while training is in progress.
+ */
+export async function writeReport(runDir: string, options: WriteReportOptions = {}): Promise<ReportFiles> {
+  const dir = path.resolve(runDir);
+  const outDir = path.resolve(options.outDir ?? dir);
+  const metrics = await readRunMetrics(dir);
+  const status = await readOptional(path.join(dir, 'status.json')).then((t) => (t === undefined ? undefined : parseObject(t)));
+  const recipe = await readOptional(path.join(dir, 'recipe.resolved.yaml'));
+  await fs.mkdir(outDir, { recursive: true });
+  const files: string[] = [];
+  const charts: { title: string; svg: string; png: string }[] = [];
+  for (const chart of buildChartSpecs(metrics)) {
+    const { svg, png } = await renderChart(chart.spec);
+    const svgFile = path.join(outDir, `${chart.name}.svg`);
+    const pngFile = path.join(outDir, `${chart.name}.png`);
+    await fs.writeFile(svgFile, svg);
+    await fs.writeFile(pngFile, png);
+    files.push(svgFile, pngFile);
+    charts.push({ title: chart.title, svg, png: path.basename(pngFile) });
+  }
+  const html = path.join(outDir, 'report.html');
+  await fs.writeFile(html, renderReportHtml({ title: path.basename(dir), status, metrics, charts, recipe }));
+  files.push(html);
+  return { html, files };
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
