@@ -5,6 +5,7 @@ import { FloeError } from '../errors';
 import { CliIo, EXIT, processIo } from './cli-io';
 import { exportCommand } from './commands/export-command';
 import { listCommand } from './commands/list-command';
+import { reportCommand } from './commands/report-command';
 import { trainCommand } from './commands/train-command';
 import { validateCommand } from './commands/validate-command';
 import { UsageError } from './usage-error';
@@ -35,6 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = validateCommand(parser, io, done);
   parser = listCommand(parser, io, done);
   parser = exportCommand(parser, io, done);
+  parser = reportCommand(parser, io, done);
   // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {
     if (error !== undefined && error !== null) throw error;

@@ -1,0 +1,22 @@
+import * as path from 'path';
+import type { Argv } from 'yargs';
+import { writeReport } from '../../report/write-report';
+import { CliIo, EXIT } from '../cli-io';
+
+/** `floe report <runDir>`: loss / lr / eval curves as SVG and PNG plus report.html, from the run's metrics. */
+export function reportCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
+  return yargs.command(
+    'report <runDir>',
+    'Write loss, learning-rate and eval curves (SVG, PNG) and report.html for a run folder (works while it trains).',
+    (y) =>
+      y
+        .positional('runDir', { type: 'string', demandOption: true, describe: 'Run folder (holds metrics.jsonl or TensorBoard events)' })
+        .option('out', { type: 'string', describe: 'Write the report here instead of the run folder' }),
+    async (args) => {
+      const { html, files } = await writeReport(args.runDir as string, { outDir: args.out as string | undefined });
+      for (const file of files) io.out(`wrote ${path.relative(process.cwd(), file) || file}`);
+      io.out(`report: ${html}`);
+      done(EXIT.ok);
+    },
+  );
+}
