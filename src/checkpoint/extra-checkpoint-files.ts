@@ -4,7 +4,7 @@ import { CheckpointError } from '../errors';
 import { atomicWriteFile } from './io/atomic-write-file';
 
 /** Files every floe checkpoint writes itself; a trainer's extra files may not take these names. */
-const RESERVED_NAMES = ['trainer-state.json', 'manifest.json'];
+const RESERVED_NAMES = ['trainer-state.json', 'manifest.json', 'model-config.json'];
 
 /** `normalization.json`: a plain `.json` file name, no folders. */
 const EXTRA_FILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.json$/;

@@ -9,10 +9,10 @@ export interface FoundCheckpoint {
 
 /**
  * Complete checkpoints under `root`, newest step first. A folder counts only when named
- * `step-N` and holding a manifest (the last file written before the atomic rename), so a crash
- * mid-save is never picked up.
+ * `step-N` and holding `marker` (default `manifest.json`, the last file written before the atomic
+ * rename), so a crash mid-save is never picked up.
  */
-export async function findCheckpoints(root: string): Promise<FoundCheckpoint[]> {
+export async function findCheckpoints(root: string, marker = 'manifest.json'): Promise<FoundCheckpoint[]> {
   let names: string[];
   try {
     names = await fs.readdir(root);
@@ -25,7 +25,7 @@ export async function findCheckpoints(root: string): Promise<FoundCheckpoint[]> 
     if (m === null) continue;
     const dir = path.join(root, name);
     try {
-      await fs.access(path.join(dir, 'manifest.json'));
+      await fs.access(path.join(dir, marker));
       found.push({ dir, step: Number(m[1]) });
     } catch {
       // incomplete or foreign folder: skip

@@ -4,11 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { stringify as toYaml } from 'yaml';
-import { CheckpointError } from '../errors';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { register } from '../registry/register';
-import { TrainerState } from '../trainer/trainer-state';
 import { CheckpointConfig, CheckpointEngine, SaveReason } from './checkpoint-engine';
+import { MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE, RECIPE_FILE, TRAINER_STATE_FILE, stepDirName } from './checkpoint-layout';
 import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { writeSafetensors } from './formats/write-safetensors';
 import { atomicWriteFile } from './io/atomic-write-file';
@@ -18,6 +17,10 @@ import { writeManifest } from './io/write-manifest';
 import { assignWeights } from './assign-weights';
 import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-checkpoint-files';
 import { findCheckpoints } from './find-checkpoints';
+import { writeModelConfigFile } from './model-config-file';
+import { pruneCheckpoints } from './prune-checkpoints';
+import { removeStaleTempDirs } from './stale-temp-dirs';
+import { TrainerStateFile, readTrainerStateFile } from './trainer-state-file';
 
 /** Keep the best checkpoints by an evaluation metric. */
 export class KeepBestConfig {
@@ -49,24 +52,18 @@ export class FloeCheckpointConfig extends CheckpointConfig {
   autoResume = false;
 }
 
-/** Trainer state file inside a checkpoint. */
-interface TrainerStateFile {
-  format: 'floe-trainer-state';
-  version: 1;
-  state: TrainerState;
-  /** Metric values at save time (for keepBest). */
-  metrics: Record<string, number>;
-}
-
 /**
- * Floe's own checkpoints: model weights and optimizer state (by variable name) in safetensors,
- * trainer state (step, epoch, data position, RNG), the resolved recipe and a manifest of
- * checksums — written to a temp folder and renamed into place, so a crash mid-save never leaves
- * a half checkpoint that looks complete.
+ * Floe's own checkpoints, one folder `step-NNNNNN` per save:
+ * `model.safetensors` (weights by name), `optimizer.safetensors` (state by variable name and the
+ * step counts), `trainer-state.json` (global step, epoch, position in the epoch's data order, RNG,
+ * scheduler position, best metric), `recipe.yaml` (the resolved recipe), `model-config.json`
+ * (architecture), the trainer's extra files, and `manifest.json` with every file's sha256. The
+ * folder is written under a hidden temp name and renamed into place, so a crash mid-save never
+ * leaves a half checkpoint that looks complete; loading verifies every checksum first.
  */
 @register()
 export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig> {
-  static override readonly type = 'floe';
+  static override readonly type: string = 'floe';
   static override readonly configType = FloeCheckpointConfig;
 
   /** Folder holding this engine's `step-NNNNNN` checkpoints. */
@@ -76,52 +73,74 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
 
   async save(_reason: SaveReason): Promise<string> {
     const t = this.trainer;
-    const dir = path.join(this.root, `step-${String(t.globalStep).padStart(6, '0')}`);
+    const dir = path.join(this.root, stepDirName(t.globalStep));
     await fs.mkdir(this.root, { recursive: true });
-    await fs.rm(dir, { recursive: true, force: true });
-    await writeDirAtomically(dir, async (tmp) => {
-      await writeSafetensors(path.join(tmp, 'model.safetensors'), t.model.params, { metadata: { format: 'floe', step: String(t.globalStep) } });
-      const optimizerState = t.optimizer.getState();
-      try {
-        await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerState);
-      } finally {
-        tf.dispose([...optimizerState.values()]);
-      }
-      const stateFile: TrainerStateFile = { format: 'floe-trainer-state', version: 1, state: { ...t.state, rng: t.rng.getState() }, metrics: { ...t.lastMetrics } };
-      await atomicWriteFile(path.join(tmp, 'trainer-state.json'), `${JSON.stringify(stateFile, null, 2)}\n`);
-      await writeExtraCheckpointFiles(tmp, t.extraCheckpointFiles());
-      await atomicWriteFile(path.join(tmp, 'recipe.yaml'), toYaml(t.context.resolvedRecipe));
-      await writeManifest(tmp);
-    });
-    await this.prune(dir);
+    await removeStaleTempDirs(this.root);
+    this.updateBestMetric();
+    // overwrite: a checkpoint of the same step (a rerun) is replaced whole, never deleted first.
+    await writeDirAtomically(
+      dir,
+      async (tmp) => {
+        await this.writeContents(tmp);
+        await writeManifest(tmp);
+      },
+      { overwrite: true },
+    );
+    const keepBest = this.config.keepBest;
+    await pruneCheckpoints(this.root, { newest: dir, keepLast: this.config.keepLast, keepBest: keepBest === undefined ? undefined : { ...keepBest, read: readMetric } });
     return dir;
   }
 
-  /** Loads weights, optimizer state and trainer state from `dir`, verifying checksums first. */
+  /**
+   * Writes the checkpoint's files into the temp folder `tmp` (the manifest is added after).
+   * Subclasses may add files; they end up in the manifest too.
+   */
+  protected async writeContents(tmp: string): Promise<void> {
+    const t = this.trainer;
+    await writeSafetensors(path.join(tmp, MODEL_WEIGHTS_FILE), t.model.params, { metadata: { format: 'floe', step: String(t.globalStep) } });
+    const optimizerState = t.optimizer.getState();
+    try {
+      await writeSafetensors(path.join(tmp, OPTIMIZER_STATE_FILE), optimizerState);
+    } finally {
+      tf.dispose([...optimizerState.values()]);
+    }
+    const stateFile: TrainerStateFile = {
+      format: 'floe-trainer-state',
+      version: 1,
+      state: { ...t.state, rng: t.rng.getState() },
+      metrics: { ...t.lastMetrics },
+      scheduler: { step: t.globalStep, lastLr: t.lr },
+      recipeDir: t.context.recipeDir,
+    };
+    await atomicWriteFile(path.join(tmp, TRAINER_STATE_FILE), `${JSON.stringify(stateFile, null, 2)}\n`);
+    await writeExtraCheckpointFiles(tmp, t.extraCheckpointFiles());
+    await atomicWriteFile(path.join(tmp, RECIPE_FILE), toYaml(t.context.resolvedRecipe));
+    await writeModelConfigFile(tmp, t.model, t.config.model.type);
+  }
+
+  /**
+   * Loads weights, optimizer state and trainer state from `dir`. Every checksum in the manifest is
+   * verified first, so a corrupted or truncated file is an error naming it, never a silent load.
+   */
   async load(dir: string): Promise<void> {
     await verifyManifest(dir);
     const t = this.trainer;
-    const weights = await readSafetensorsTensors(path.join(dir, 'model.safetensors'));
+    const parsed = await readTrainerStateFile(dir);
+    const weightsFile = path.join(dir, MODEL_WEIGHTS_FILE);
+    const weights = await readSafetensorsTensors(weightsFile);
     try {
-      assignWeights(t.model.params, weights, path.join(dir, 'model.safetensors'));
+      assignWeights(t.model.params, weights, weightsFile);
     } finally {
       tf.dispose([...weights.values()]);
     }
-    const optimizerState = await readSafetensorsTensors(path.join(dir, 'optimizer.safetensors'));
+    const optimizerState = await readSafetensorsTensors(path.join(dir, OPTIMIZER_STATE_FILE));
     try {
       t.optimizer.setState(optimizerState);
     } finally {
       tf.dispose([...optimizerState.values()]);
     }
-    const stateFile = path.join(dir, 'trainer-state.json');
-    let parsed: TrainerStateFile;
-    try {
-      parsed = JSON.parse(await fs.readFile(stateFile, 'utf8')) as TrainerStateFile;
-    } catch (error) {
-      throw new CheckpointError(`Cannot read ${stateFile}: ${(error as Error).message}`);
-    }
-    if (parsed.format !== 'floe-trainer-state') throw new CheckpointError(`${stateFile} is not a Floe trainer state file`);
     t.restoreState(parsed.state);
+    Object.assign(t.lastMetrics, parsed.metrics);
     t.restoreExtraCheckpointFiles(await readExtraCheckpointFiles(dir, Object.keys(t.extraCheckpointFiles())));
     t.lastCheckpointPath = dir;
     this.lastSavedStep = parsed.state.globalStep;
@@ -132,33 +151,20 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     return (await findCheckpoints(this.root))[0]?.dir;
   }
 
-  /** Deletes checkpoints beyond keepLast, never the newest or the best. */
-  private async prune(newest: string): Promise<void> {
-    const keepLast = this.config.keepLast;
-    if (keepLast === undefined) return;
-    const all = await findCheckpoints(this.root);
-    const keep = new Set(all.slice(0, keepLast).map((c) => c.dir));
-    keep.add(newest);
+  /** Records a new best value of the keepBest metric in the trainer state (saved with it). */
+  private updateBestMetric(): void {
     const best = this.config.keepBest;
-    if (best !== undefined) {
-      let bestDir: string | undefined;
-      let bestValue = best.mode === 'min' ? Infinity : -Infinity;
-      for (const c of all) {
-        const value = await readMetric(c.dir, best.metric);
-        if (value !== undefined && (best.mode === 'min' ? value < bestValue : value > bestValue)) {
-          bestValue = value;
-          bestDir = c.dir;
-        }
-      }
-      if (bestDir !== undefined) keep.add(bestDir);
-    }
-    for (const c of all) if (!keep.has(c.dir)) await fs.rm(c.dir, { recursive: true, force: true });
+    if (best === undefined) return;
+    const value = this.trainer.lastMetrics[best.metric];
+    if (typeof value !== 'number' || !Number.isFinite(value)) return;
+    const current = this.trainer.state.bestMetric;
+    if (current === undefined || (best.mode === 'min' ? value < current : value > current)) this.trainer.state.bestMetric = value;
   }
 }
 
 async function readMetric(dir: string, metric: string): Promise<number | undefined> {
   try {
-    const parsed = JSON.parse(await fs.readFile(path.join(dir, 'trainer-state.json'), 'utf8')) as TrainerStateFile;
+    const parsed = JSON.parse(await fs.readFile(path.join(dir, TRAINER_STATE_FILE), 'utf8')) as TrainerStateFile;
     const v = parsed.metrics?.[metric];
     return typeof v === 'number' ? v : undefined;
   } catch {

@@ -1,0 +1,42 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+import { IsOptional } from 'class-validator';
+import { HumanNumber, IsCount } from '../../config/human-number';
+import { CheckpointConfig, CheckpointEngine, SaveReason } from '../checkpoint-engine';
+import { stepDirName } from '../checkpoint-layout';
+import { pruneCheckpoints } from '../prune-checkpoints';
+import { removeStaleTempDirs } from '../stale-temp-dirs';
+import { EXPORT_MARKER, ExportFormat, exportModel } from './export-model';
+
+/** Config of the weights-only export engines (`safetensors`, `tfjs`). */
+export class ExportCheckpointConfig extends CheckpointConfig {
+  /** Keep only the newest N exports; unset keeps all. */
+  @IsOptional()
+  @HumanNumber()
+  @IsCount({ min: 1 })
+  keepLast?: number;
+}
+
+/**
+ * Base of engines that export the model's weights (no optimizer or trainer state, so not
+ * resumable) into `<outputDir>/<dir>/step-NNNNNN`, atomically, pruning to `keepLast`.
+ */
+export abstract class ExportCheckpointEngine<C extends ExportCheckpointConfig = ExportCheckpointConfig> extends CheckpointEngine<C> {
+  /** The format written. */
+  protected abstract readonly format: ExportFormat;
+
+  /** Folder holding this engine's exports (default: the format's name). */
+  get root(): string {
+    return path.resolve(this.trainer.context.outputDir, this.config.dir ?? this.format);
+  }
+
+  async save(_reason: SaveReason): Promise<string> {
+    const t = this.trainer;
+    const dir = path.join(this.root, stepDirName(t.globalStep));
+    await fs.mkdir(this.root, { recursive: true });
+    await removeStaleTempDirs(this.root);
+    await exportModel(t.model, dir, { format: this.format, modelType: t.config.model.type, overwrite: true, metadata: { step: String(t.globalStep) } });
+    await pruneCheckpoints(this.root, { newest: dir, keepLast: this.config.keepLast, marker: EXPORT_MARKER[this.format] });
+    return dir;
+  }
+}

@@ -1,0 +1,63 @@
+import * as path from 'path';
+import { CheckpointError } from '../../errors';
+import type { FloeModel } from '../../model/floe-model';
+import { GptModel } from '../../model/gpt-model';
+import { MODEL_WEIGHTS_FILE } from '../checkpoint-layout';
+import { TFJS_MODEL_JSON } from '../formats/tfjs-file-handler';
+import { writeSafetensors } from '../formats/write-safetensors';
+import { writeTfjsWeights } from '../formats/write-tfjs-weights';
+import { writeDirAtomically } from '../io/write-dir-atomically';
+import { MANIFEST_FILE_NAME, writeManifest } from '../io/write-manifest';
+import { writeModelConfigFile } from '../model-config-file';
+import { writeGptGraphModel } from '../tfjs/write-gpt-graph-model';
+
+/** Interchange formats Floe exports models to. */
+export const EXPORT_FORMATS = ['safetensors', 'tfjs'] as const;
+/** One of {@link EXPORT_FORMATS}. */
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** File whose presence marks a finished export folder of each format. */
+export const EXPORT_MARKER: Readonly<Record<ExportFormat, string>> = { safetensors: MANIFEST_FILE_NAME, tfjs: TFJS_MODEL_JSON };
+
+/** Options of {@link exportModel}. */
+export interface ExportModelOptions {
+  /** Output format. */
+  format: ExportFormat;
+  /** The model factory's recipe type (`gpt`), recorded in `model-config.json`. */
+  modelType: string;
+  /** Replace an existing folder (default false: an existing folder is an error). */
+  overwrite?: boolean;
+  /** Extra string metadata for the safetensors header (e.g. the step). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Writes a model's weights to folder `dir`, atomically.
+ *
+ * - `safetensors`: `model.safetensors` (Floe's dotted names, float32, `[in, out]` linear weights),
+ *   `model-config.json` (architecture, when the model exposes it) and `manifest.json` (sha256 of
+ *   each file). A recipe can start from it with `model: { type: gpt, from: <dir> }`.
+ * - `tfjs`: for a GPT, a tfjs graph model (`model.json` + weight shards) that
+ *   `tf.loadGraphModel` loads in a browser: int32 ids `[B, T]` in, logits `[B, T, V]` out. Other
+ *   models get a weights-only folder (`tf.io` weights manifest, no topology).
+ */
+export async function exportModel(model: FloeModel, dir: string, options: ExportModelOptions): Promise<void> {
+  const overwrite = options.overwrite === true;
+  if (options.format === 'tfjs') {
+    if (model instanceof GptModel) await writeGptGraphModel(dir, model, { overwrite });
+    else await writeTfjsWeights(dir, model.params, { overwrite });
+    return;
+  }
+  if (options.format !== 'safetensors') {
+    throw new CheckpointError(`Unknown export format '${String(options.format)}'. Supported: ${EXPORT_FORMATS.join(', ')}.`);
+  }
+  await writeDirAtomically(
+    dir,
+    async (tmp) => {
+      await writeSafetensors(path.join(tmp, MODEL_WEIGHTS_FILE), model.params, { metadata: { format: 'floe', ...options.metadata } });
+      await writeModelConfigFile(tmp, model, options.modelType);
+      await writeManifest(tmp);
+    },
+    { overwrite },
+  );
+}

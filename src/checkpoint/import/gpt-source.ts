@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+import type { GptOptions } from '../../model/gpt-options';
+
+/** Options that fix a GPT's shape and maths (everything but dropout and init). */
+export const GPT_ARCHITECTURE_KEYS = [
+  'vocabSize',
+  'maxLength',
+  'layers',
+  'heads',
+  'dim',
+  'ffnDim',
+  'norm',
+  'position',
+  'activation',
+  'tieEmbeddings',
+  'bias',
+  'normEps',
+  'ropeTheta',
+] as const;
+
+/** One architecture option name. */
+export type GptArchitectureKey = (typeof GPT_ARCHITECTURE_KEYS)[number];
+
+/** Architecture options, any subset. */
+export type GptArchitecture = Partial<Pick<GptOptions, GptArchitectureKey>>;
+
+/** Picks the architecture options out of a (resolved) options object. */
+export function pickGptArchitecture(options: Record<string, unknown>): GptArchitecture {
+  const out: Record<string, unknown> = {};
+  for (const key of GPT_ARCHITECTURE_KEYS) if (options[key] !== undefined) out[key] = options[key];
+  return out as GptArchitecture;
+}
+
+/** Where pretrained GPT weights come from (a recipe's `model: { type: gpt, from: ... }`). */
+export interface GptSource {
+  /** `floe`: a Floe checkpoint or export; `hf-gpt2`: a HuggingFace GPT-2 folder. */
+  kind: 'floe' | 'hf-gpt2';
+  /** The folder loaded from (absolute). */
+  dir: string;
+  /** File the architecture was read from, named in messages. */
+  configFile: string;
+  /** The source's architecture; it overrides the recipe's. */
+  architecture: GptArchitecture;
+  /** The source's own name of each architecture field, for messages (`layers` → `n_layer`). */
+  fieldNames: Partial<Record<GptArchitectureKey, string>>;
+  /**
+   * Copies the source's weights into the variables of a model built with the merged
+   * architecture. Every variable must be covered and every source tensor used (or knowingly
+   * ignored); otherwise a CheckpointError names the file and the names.
+   */
+  loadWeights(params: Map<string, tf.Variable>): Promise<void>;
+}

@@ -1,0 +1,135 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError } from '../../errors';
+import { rawToTensor } from '../formats/raw-to-tensor';
+import { readSafetensors, readSafetensorsHeader } from '../formats/read-safetensors';
+import { GptSource } from './gpt-source';
+import { readHfGpt2Config } from './hf-gpt2-config';
+import { floeToHfGpt2Name, mapHfGpt2Name } from './hf-gpt2-names';
+
+const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The safetensors files of a HF folder: `model.safetensors`, or the shards its index lists. */
+async function weightFiles(dir: string): Promise<string[]> {
+  const single = path.join(dir, 'model.safetensors');
+  if (await exists(single)) return [single];
+  const index = path.join(dir, 'model.safetensors.index.json');
+  if (await exists(index)) {
+    let map: Record<string, string>;
+    try {
+      map = (JSON.parse(await fs.readFile(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
+    } catch (error) {
+      throw new CheckpointError(`Cannot read safetensors index '${index}': ${(error as Error).message}`, { cause: error });
+    }
+    if (typeof map !== 'object' || map === null) throw new CheckpointError(`Safetensors index '${index}' has no 'weight_map' object.`);
+    const shards = [...new Set(Object.values(map))];
+    if (shards.some((s) => typeof s !== 'string' || s.includes('/') || s.includes('\\'))) {
+      throw new CheckpointError(`Safetensors index '${index}' names shard files outside its folder.`);
+    }
+    return shards.sort().map((s) => path.join(dir, s));
+  }
+  const hint = (await exists(path.join(dir, 'pytorch_model.bin'))) ? ' It has pytorch_model.bin only: save it as safetensors first (model.save_pretrained(dir, safe_serialization=True)).' : '';
+  throw new CheckpointError(`HuggingFace folder '${dir}' has no model.safetensors (or model.safetensors.index.json).${hint}`);
+}
+
+/** Where each source tensor goes. */
+interface Planned {
+  file: string;
+  hfName: string;
+  target: string;
+  transpose: boolean;
+}
+
+/**
+ * Checks every tensor's name, dtype and shape from the headers alone (nothing is loaded or
+ * assigned until the whole folder is known to fit the model).
+ */
+async function plan(files: string[], params: Map<string, tf.Variable>, tied: boolean): Promise<Planned[]> {
+  const planned: Planned[] = [];
+  const problems: string[] = [];
+  const covered = new Set<string>();
+  for (const file of files) {
+    const header = await readSafetensorsHeader(file);
+    for (const e of header.entries) {
+      const m = mapHfGpt2Name(e.name);
+      if (m.kind === 'ignore' || (m.kind === 'lm_head' && tied)) continue;
+      if (m.kind === 'unknown') {
+        problems.push(`unexpected tensor '${e.name}' in ${path.basename(file)}`);
+        continue;
+      }
+      const target = m.kind === 'lm_head' ? 'lm_head.weight' : m.name;
+      const transpose = m.kind === 'lm_head';
+      const variable = params.get(target);
+      if (variable === undefined) {
+        problems.push(`'${e.name}' maps to '${target}', which a model of this config does not have`);
+        continue;
+      }
+      const want = transpose ? [...variable.shape].reverse() : variable.shape;
+      if (!tf.util.arraysEqual(e.shape, want)) problems.push(`'${e.name}' has shape [${e.shape}] but the config implies [${want}]`);
+      else if (!FLOAT_DTYPES.includes(e.dtype)) problems.push(`'${e.name}' has dtype ${e.dtype}, expected a float type (${FLOAT_DTYPES.join(', ')})`);
+      else if (covered.has(target)) problems.push(`'${target}' is stored twice (again as '${e.name}')`);
+      else {
+        covered.add(target);
+        planned.push({ file, hfName: e.name, target, transpose });
+      }
+    }
+  }
+  for (const name of params.keys()) {
+    // GPT-2's untied head has no bias; Floe's zero-initialised one stays zero.
+    if (!covered.has(name) && name !== 'lm_head.bias') problems.push(`no tensor for '${name}' (GPT-2 '${floeToHfGpt2Name(name) ?? '?'}')`);
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 12).join('; ');
+    const more = problems.length > 12 ? `; and ${problems.length - 12} more` : '';
+    throw new CheckpointError(`Cannot load GPT-2 weights from ${files.join(', ')}: ${shown}${more}.`);
+  }
+  return planned;
+}
+
+/**
+ * A HuggingFace GPT-2 folder (`config.json`, `model.safetensors` or sharded safetensors with an
+ * index, optional `tokenizer.json`) as a {@link GptSource}. Names map as `wte` → `embed.tokens`,
+ * `wpe` → `embed.positions`, `h.{i}.ln_1/attn.c_attn/attn.c_proj/ln_2/mlp.c_fc/mlp.c_proj` →
+ * `blocks.{i}.norm1/attn.qkv/attn.out/norm2/mlp.up/mlp.down`, `ln_f` → `norm`, optionally
+ * prefixed `transformer.`. Conv1D weights are `[in, out]` like Floe's, so they copy unchanged; an
+ * untied `lm_head.weight` (`nn.Linear`, `[V, D]`) is transposed. Half-precision weights widen to
+ * float32.
+ */
+export async function openHfGpt2Source(dir: string): Promise<GptSource> {
+  const config = await readHfGpt2Config(dir);
+  const files = await weightFiles(dir);
+  const tied = config.architecture.tieEmbeddings !== false;
+  return {
+    kind: 'hf-gpt2',
+    dir,
+    configFile: config.file,
+    architecture: config.architecture,
+    fieldNames: config.fieldNames,
+    async loadWeights(params: Map<string, tf.Variable>): Promise<void> {
+      const planned = await plan(files, params, tied);
+      for (const file of files) {
+        const { tensors } = await readSafetensors(file);
+        for (const p of planned) {
+          if (p.file !== file) continue;
+          const variable = params.get(p.target) as tf.Variable;
+          const raw = tensors.get(p.hfName);
+          if (raw === undefined) throw new CheckpointError(`Tensor '${p.hfName}' vanished from ${file} while loading.`);
+          tf.tidy(() => {
+            const t = rawToTensor(raw, p.hfName);
+            variable.assign(p.transpose ? tf.transpose(t) : t);
+          });
+        }
+      }
+    },
+  };
+}

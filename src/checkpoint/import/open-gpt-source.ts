@@ -1,0 +1,45 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+import { CheckpointError } from '../../errors';
+import { MODEL_CONFIG_FILE } from '../checkpoint-layout';
+import { findCheckpoints } from '../find-checkpoints';
+import { openFloeGptSource } from './floe-gpt-source';
+import { GptSource } from './gpt-source';
+import { openHfGpt2Source } from './hf-gpt2-source';
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens what a recipe's `model.from` points at: a Floe checkpoint or export folder
+ * (`model-config.json`), a folder of `step-N` checkpoints or a run folder (its newest complete
+ * checkpoint), or a HuggingFace GPT-2 folder (`config.json` + safetensors).
+ *
+ * @throws CheckpointError naming the folder and what was expected.
+ */
+export async function openGptSource(target: string): Promise<GptSource> {
+  const dir = path.resolve(target);
+  let isDir: boolean;
+  try {
+    isDir = (await fs.stat(dir)).isDirectory();
+  } catch {
+    throw new CheckpointError(`Cannot load a model from '${dir}': it does not exist.`);
+  }
+  if (!isDir) throw new CheckpointError(`Cannot load a model from '${dir}': expected a folder, found a file.`);
+  if (await exists(path.join(dir, MODEL_CONFIG_FILE))) return openFloeGptSource(dir);
+  if (await exists(path.join(dir, 'config.json'))) return openHfGpt2Source(dir);
+  for (const root of [dir, path.join(dir, 'checkpoints')]) {
+    const newest = (await findCheckpoints(root))[0];
+    if (newest !== undefined) return openFloeGptSource(newest.dir);
+  }
+  throw new CheckpointError(
+    `Cannot load a model from '${dir}': expected a Floe checkpoint (${MODEL_CONFIG_FILE} + model.safetensors), ` +
+      'a folder of step-N checkpoints or a run folder, or a HuggingFace GPT-2 folder (config.json + model.safetensors).',
+  );
+}

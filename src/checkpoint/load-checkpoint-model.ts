@@ -1,0 +1,125 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { container as rootContainer } from 'tsyringe';
+import { parse as parseYaml } from 'yaml';
+import type { BackendInfo, ConcreteBackendName } from '../backend/backend-names';
+import { isPlainObject } from '../config/compose';
+import { validateRecipe } from '../config/validate-recipe';
+import { CheckpointError } from '../errors';
+import { Logger } from '../logging/logger';
+import type { FloeModel } from '../model/floe-model';
+import { MODEL_KIND, ModelFactory } from '../model/model-factory';
+import type { Tokenizer } from '../tokenizer/tokenizer';
+import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
+import { buildComponent } from '../trainer/build-components';
+import type { RunContext } from '../trainer/run-context';
+import type { Trainer } from '../trainer/trainer';
+import type { TrainerConfig } from '../trainer/trainer-config';
+import { assignWeights } from './assign-weights';
+import { MODEL_WEIGHTS_FILE, RECIPE_FILE } from './checkpoint-layout';
+import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
+import { verifyManifest } from './io/verify-manifest';
+import { resolveCheckpointDir } from './resolve-checkpoint-dir';
+import { readTrainerStateFile } from './trainer-state-file';
+
+/** A checkpoint's model and tokenizer, ready for inference or export. */
+export interface LoadedCheckpointModel {
+  /** The checkpoint folder loaded. */
+  dir: string;
+  /** Optimizer step the checkpoint was written at. */
+  step: number;
+  /** The checkpoint's recipe, validated. */
+  config: TrainerConfig;
+  /** A trainer built from the recipe but not set up (no data, optimizer or engines). */
+  trainer: Trainer;
+  tokenizer: Tokenizer;
+  model: FloeModel;
+  /** Frees the model's weights. */
+  dispose(): void;
+}
+
+/** Options of {@link loadCheckpointModel}. */
+export interface LoadCheckpointModelOptions {
+  /** Logger handed to the components (default: warnings only). */
+  logger?: Logger;
+}
+
+async function readRecipe(dir: string): Promise<Record<string, unknown>> {
+  const file = path.join(dir, RECIPE_FILE);
+  try {
+    const parsed: unknown = parseYaml(await fs.readFile(file, 'utf8'));
+    if (!isPlainObject(parsed)) throw new Error('not a mapping');
+    return parsed;
+  } catch (error) {
+    throw new CheckpointError(`Cannot read the checkpoint's recipe '${file}': ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function isDir(p: string | undefined): Promise<boolean> {
+  if (p === undefined) return false;
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the tokenizer and model a checkpoint's `recipe.yaml` describes and loads the
+ * checkpoint's weights — no data, optimizer or training. Used by `floe export` (and for
+ * generation). `target` may be a checkpoint folder, a folder of `step-N` checkpoints or a run
+ * folder (newest checkpoint). Checksums are verified first. Relative paths in the recipe (an `hf`
+ * tokenizer, plugins) resolve against the folder of the recipe the run was started from, as
+ * recorded in `trainer-state.json`. A model the recipe loaded `from:` elsewhere is rebuilt from
+ * the checkpoint itself. Does not start a backend: call `initBackend` first.
+ */
+export async function loadCheckpointModel(target: string, options: LoadCheckpointModelOptions = {}): Promise<LoadedCheckpointModel> {
+  const dir = await resolveCheckpointDir(target);
+  await verifyManifest(dir);
+  const state = await readTrainerStateFile(dir);
+  const recipe = await readRecipe(dir);
+  const recipeDir = (await isDir(state.recipeDir)) ? (state.recipeDir as string) : dir;
+  const model = recipe.model;
+  const fromSelf = isPlainObject(model) && model.from !== undefined;
+  if (fromSelf) (model as Record<string, unknown>).from = dir;
+  const resolved = await validateRecipe(recipe, { baseDir: recipeDir });
+  const logger = options.logger ?? new Logger({ level: 'warn' });
+  const backend: BackendInfo = { name: tf.getBackend() as ConcreteBackendName, requested: tf.getBackend() as ConcreteBackendName, threads: 1, kernelOverrides: [] };
+  const context: RunContext = {
+    container: rootContainer.createChildContainer(),
+    logger,
+    backend,
+    outputDir: path.dirname(path.dirname(dir)),
+    recipeDir,
+    resolvedRecipe: resolved.resolved,
+  };
+  const TrainerClass = resolved.trainerClass as unknown as new (c: TrainerConfig, ctx: RunContext) => Trainer;
+  const trainer = new TrainerClass(resolved.config, context);
+  trainer.tokenizer = await buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND).createTokenizer();
+  trainer.model = await buildComponent<ModelFactory>(trainer, MODEL_KIND).createModel();
+  if (!fromSelf) {
+    const file = path.join(dir, MODEL_WEIGHTS_FILE);
+    const weights = await readSafetensorsTensors(file);
+    try {
+      assignWeights(trainer.model.params, weights, file);
+    } catch (error) {
+      trainer.model.dispose();
+      throw error;
+    } finally {
+      tf.dispose([...weights.values()]);
+    }
+  }
+  return {
+    dir,
+    step: state.state.globalStep,
+    config: resolved.config,
+    trainer,
+    tokenizer: trainer.tokenizer,
+    model: trainer.model,
+    dispose: () => {
+      trainer.model.dispose();
+      context.container.clearInstances();
+    },
+  };
+}

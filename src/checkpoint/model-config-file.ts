@@ -1,0 +1,59 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+import { CheckpointError } from '../errors';
+import type { FloeModel } from '../model/floe-model';
+import { MODEL_CONFIG_FILE } from './checkpoint-layout';
+
+/** Content of `model-config.json`: the model's factory type and resolved architecture options. */
+export interface ModelConfigFile {
+  /** Format marker. */
+  format: 'floe-model-config';
+  /** Format version. */
+  version: 1;
+  /** The model factory's recipe type, e.g. `gpt`. */
+  type: string;
+  /** The model's resolved options (for `gpt`: `ResolvedGptOptions`). */
+  options: Record<string, unknown>;
+}
+
+/**
+ * Describes a model for `model-config.json`, when it exposes its resolved `options` (as
+ * `GptModel` does); undefined for models that do not.
+ */
+export function describeModel(model: FloeModel, type: string): ModelConfigFile | undefined {
+  const options = (model as { options?: unknown }).options;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return undefined;
+  return { format: 'floe-model-config', version: 1, type, options: { ...(options as Record<string, unknown>) } };
+}
+
+/** Writes `model-config.json` into `dir` when the model can be described; returns whether it did. */
+export async function writeModelConfigFile(dir: string, model: FloeModel, type: string): Promise<boolean> {
+  const described = describeModel(model, type);
+  if (described === undefined) return false;
+  await fs.writeFile(path.join(dir, MODEL_CONFIG_FILE), `${JSON.stringify(described, null, 2)}\n`);
+  return true;
+}
+
+/**
+ * Reads `model-config.json` from `dir`; undefined when the folder has none.
+ * @throws CheckpointError naming the file when it is unreadable or malformed.
+ */
+export async function readModelConfigFile(dir: string): Promise<ModelConfigFile | undefined> {
+  const file = path.join(dir, MODEL_CONFIG_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CheckpointError(`Cannot read model config '${file}': ${(error as Error).message}`, { cause: error });
+  }
+  let parsed: Partial<ModelConfigFile>;
+  try {
+    parsed = JSON.parse(text) as Partial<ModelConfigFile>;
+  } catch (error) {
+    throw new CheckpointError(`Model config '${file}' is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const ok = parsed.format === 'floe-model-config' && typeof parsed.type === 'string' && typeof parsed.options === 'object' && parsed.options !== null;
+  if (!ok) throw new CheckpointError(`Invalid model config '${file}': expected { format: "floe-model-config", type, options }.`);
+  return parsed as ModelConfigFile;
+}

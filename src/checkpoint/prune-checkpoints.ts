@@ -1,0 +1,49 @@
+import * as fs from 'fs/promises';
+import { findCheckpoints } from './find-checkpoints';
+
+/** Options of {@link pruneCheckpoints}. */
+export interface PruneOptions {
+  /** The folder just written; never deleted. */
+  newest: string;
+  /** File that marks a folder complete (default `manifest.json`). */
+  marker?: string;
+  /** Keep this many newest checkpoints; undefined keeps all. */
+  keepLast?: number;
+  /** Also keep the checkpoint with the best value of `metric`, read by `read`. */
+  keepBest?: {
+    metric: string;
+    mode: 'min' | 'max';
+    read: (dir: string, metric: string) => Promise<number | undefined>;
+  };
+}
+
+/**
+ * Deletes complete `step-N` checkpoints under `root` beyond the newest `keepLast`, keeping the
+ * one just written and the best one. Returns the folders deleted.
+ */
+export async function pruneCheckpoints(root: string, options: PruneOptions): Promise<string[]> {
+  if (options.keepLast === undefined) return [];
+  const all = await findCheckpoints(root, options.marker);
+  const keep = new Set(all.slice(0, options.keepLast).map((c) => c.dir));
+  keep.add(options.newest);
+  const best = options.keepBest;
+  if (best !== undefined) {
+    let bestDir: string | undefined;
+    let bestValue = best.mode === 'min' ? Infinity : -Infinity;
+    for (const c of all) {
+      const value = await best.read(c.dir, best.metric);
+      if (value !== undefined && (best.mode === 'min' ? value < bestValue : value > bestValue)) {
+        bestValue = value;
+        bestDir = c.dir;
+      }
+    }
+    if (bestDir !== undefined) keep.add(bestDir);
+  }
+  const removed: string[] = [];
+  for (const c of all) {
+    if (keep.has(c.dir)) continue;
+    await fs.rm(c.dir, { recursive: true, force: true });
+    removed.push(c.dir);
+  }
+  return removed;
+}

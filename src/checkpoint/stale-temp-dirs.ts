@@ -1,0 +1,36 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+
+/** Hidden temp folders `writeDirAtomically` leaves when a process dies mid-save: `.step-000040.tmp-<pid>-<hex>`. */
+const TEMP_PATTERN = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // our own saves are sequential: a leftover of ours is dead
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes temp folders under `root` left by saves that never finished (their process is gone).
+ * Folders of a live process are left alone. Returns the names removed.
+ */
+export async function removeStaleTempDirs(root: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_PATTERN.exec(name);
+    if (m === null || isAlive(Number(m[1]))) continue;
+    await fs.rm(path.join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}

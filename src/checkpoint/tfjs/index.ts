@@ -1,0 +1,3 @@
+export * from './graph-def-builder';
+export * from './gpt-graph';
+export * from './write-gpt-graph-model';

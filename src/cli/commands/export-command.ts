@@ -1,0 +1,37 @@
+import * as path from 'path';
+import type { Argv } from 'yargs';
+import { initBackend } from '../../backend/init-backend';
+import { BACKEND_NAMES, BackendName } from '../../backend/backend-names';
+import { EXPORT_FORMATS, ExportFormat, exportModel } from '../../checkpoint/export/export-model';
+import { loadCheckpointModel } from '../../checkpoint/load-checkpoint-model';
+import { CliIo, EXIT } from '../cli-io';
+
+/**
+ * `floe export --checkpoint <dir> --format safetensors|tfjs --out <dir>`: writes a checkpoint's
+ * model as safetensors (Floe names) or as a tfjs graph model a browser loads.
+ */
+export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
+  return yargs.command(
+    'export',
+    'Export a checkpoint\'s model: safetensors (weights by Floe name) or tfjs (a graph model for tf.loadGraphModel in the browser).',
+    (y) =>
+      y
+        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
+        .option('format', { choices: EXPORT_FORMATS as unknown as string[], demandOption: true, describe: 'Output format' })
+        .option('out', { type: 'string', demandOption: true, describe: 'Output folder (must not exist unless --overwrite)' })
+        .option('overwrite', { type: 'boolean', default: false, describe: 'Replace an existing output folder' })
+        .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'cpu', describe: 'tfjs backend used while exporting' }),
+    async (args) => {
+      await initBackend({ name: args.backend as BackendName });
+      const loaded = await loadCheckpointModel(args.checkpoint as string);
+      try {
+        const format = args.format as ExportFormat;
+        await exportModel(loaded.model, args.out as string, { format, modelType: loaded.config.model.type, overwrite: args.overwrite as boolean, metadata: { step: String(loaded.step) } });
+        io.out(`exported ${path.relative(process.cwd(), loaded.dir) || '.'} (step ${loaded.step}) as ${format} to ${args.out as string}`);
+      } finally {
+        loaded.dispose();
+      }
+      done(EXIT.ok);
+    },
+  );
+}
