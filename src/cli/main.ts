@@ -5,6 +5,7 @@ import { FloeError } from '../errors';
 import { CliIo, EXIT, processIo } from './cli-io';
 import { exportCommand } from './commands/export-command';
 import { listCommand } from './commands/list-command';
+import { predictCommand } from './commands/predict-command';
 import { reportCommand } from './commands/report-command';
 import { trainCommand } from './commands/train-command';
 import { validateCommand } from './commands/validate-command';
@@ -35,6 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = trainCommand(parser, io, done);
   parser = validateCommand(parser, io, done);
   parser = listCommand(parser, io, done);
+  parser = predictCommand(parser, io, done);
   parser = exportCommand(parser, io, done);
   parser = reportCommand(parser, io, done);
   // Throwing here stops yargs from running the command's handler after a usage error.

@@ -1,0 +1,28 @@
+import * as path from 'path';
+import type { Argv } from 'yargs';
+import { BACKEND_NAMES, BackendName } from '../../backend/backend-names';
+import { loadSupervisedPredictor, readFeatureRows } from '../../trainer/supervised-predictor';
+import { CliIo, EXIT } from '../cli-io';
+
+/** `floe predict --checkpoint <dir> --input rows.jsonl`: one JSON prediction per input row. */
+export function predictCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
+  return yargs.command(
+    'predict',
+    'Predict with a supervised checkpoint: reads feature rows (JSONL objects keyed by feature name, or arrays), prints one JSON prediction per row, in the targets\' own units.',
+    (y) =>
+      y
+        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder (e.g. runs/x/checkpoints/step-000400)' })
+        .option('input', { type: 'string', demandOption: true, describe: 'JSONL file of feature rows' })
+        .option('backend', { type: 'string', choices: BACKEND_NAMES as unknown as string[], describe: "Backend (default: the recipe's)" }),
+    async (args) => {
+      const predictor = await loadSupervisedPredictor(args.checkpoint as string, { backend: args.backend as BackendName | undefined });
+      try {
+        const rows = await readFeatureRows(path.resolve(args.input as string), predictor.featureNames);
+        for (const prediction of await predictor.predict(rows)) io.out(JSON.stringify(prediction));
+      } finally {
+        predictor.dispose();
+      }
+      done(EXIT.ok);
+    },
+  );
+}

@@ -1,0 +1,31 @@
+import { IsString, Length } from 'class-validator';
+import { register } from '../../registry/register';
+import { CsvTabularSource } from './csv-tabular-source';
+import { TabularFileSourceConfig } from './file-source-config';
+import { TabularSource } from './tabular-record';
+import { TabularSourceContext, TabularSourceFactory } from './tabular-source-factory';
+
+/** Config of the `csv` tabular source. */
+export class CsvTabularSourceConfig extends TabularFileSourceConfig {
+  /** Cell separator, one character (`,`, `;`, a tab). */
+  @IsString()
+  @Length(1, 1)
+  delimiter = ',';
+}
+
+/** CSV files with a header row: `features: [cols]` plus `targets: [cols]` or `label: col`. */
+@register()
+export class CsvTabularSourceFactory extends TabularSourceFactory<CsvTabularSourceConfig> {
+  static override readonly type: string = 'csv';
+  static override readonly configType = CsvTabularSourceConfig;
+
+  createSource(context: TabularSourceContext): TabularSource {
+    const c = this.config;
+    return new CsvTabularSource({ ...columnOptions(c, context), paths: c.paths, delimiter: c.delimiter, cwd: this.trainer.context.recipeDir });
+  }
+}
+
+/** The column settings of a file source config, with its config path for messages. */
+export function columnOptions(c: TabularFileSourceConfig, context: TabularSourceContext) {
+  return { features: c.features, targets: c.targets, label: c.label, classes: c.classes, configPath: context.configPath };
+}

@@ -1,0 +1,61 @@
+import { DataError } from '../../errors';
+import { expandPaths } from '../sources/glob';
+import { readLines } from '../sources/line-reader';
+import { splitCsvLine } from './csv-line';
+import { FileColumnsOptions, RowReader } from './row-reader';
+import { TabularRecord, TabularSource, TargetKind } from './tabular-record';
+
+/** Options of {@link CsvTabularSource}. */
+export interface CsvTabularSourceOptions extends FileColumnsOptions {
+  /** Files, folders or glob patterns of CSV files, each with a header row. */
+  paths: string[];
+  /** Cell separator. Default `,`. */
+  delimiter?: string;
+  /** Folder relative paths are resolved against. Default `process.cwd()`. */
+  cwd?: string;
+}
+
+/**
+ * CSV files with a header row naming the columns, streamed line by line. Blank lines are
+ * skipped. A missing column, a short row or a non-numeric cell is a {@link DataError} naming
+ * file:line and the column.
+ */
+export class CsvTabularSource implements TabularSource {
+  readonly featureNames: string[];
+  readonly targetNames: string[];
+  readonly targetKind: TargetKind;
+  readonly classNames?: string[];
+
+  constructor(private readonly options: CsvTabularSourceOptions) {
+    const columns = new RowReader(options);
+    this.featureNames = columns.featureNames;
+    this.targetNames = columns.targetNames;
+    this.targetKind = columns.targetKind;
+    this.classNames = columns.classNames;
+  }
+
+  async *records(): AsyncIterable<TabularRecord> {
+    const delimiter = this.options.delimiter ?? ',';
+    const reader = new RowReader(this.options);
+    for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
+      let header: string[] | undefined;
+      let index = new Map<string, number>();
+      for await (const [line, text] of readLines(file)) {
+        if (text.trim() === '') continue;
+        const cells = splitCsvLine(text, delimiter);
+        if (!Array.isArray(cells)) throw new DataError(`${file}:${line}:${cells.col}: ${cells.message}`);
+        if (header === undefined) {
+          header = cells.map((c) => c.trim());
+          reader.bindColumns(header, `the header of ${file}:${line}`);
+          index = new Map(header.map((name, i) => [name, i]));
+          continue;
+        }
+        if (cells.length !== header.length) {
+          throw new DataError(`${file}:${line}: expected ${header.length} cells like the header, got ${cells.length}`);
+        }
+        yield reader.read((column) => cells[index.get(column) ?? -1], { file, line });
+      }
+      if (header === undefined) throw new DataError(`${file}: the file is empty; expected a header row naming the columns`);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { DataError } from '../../errors';
+import { jsonErrorPosition } from '../json-position';
+import { expandPaths } from '../sources/glob';
+import { readLines } from '../sources/line-reader';
+import { FileColumnsOptions, RowReader } from './row-reader';
+import { TabularRecord, TabularSource, TargetKind } from './tabular-record';
+
+/** Options of {@link JsonlTabularSource}. */
+export interface JsonlTabularSourceOptions extends FileColumnsOptions {
+  /** Files, folders or glob patterns of `.jsonl` files, one JSON object per line. */
+  paths: string[];
+  /** Folder relative paths are resolved against. Default `process.cwd()`. */
+  cwd?: string;
+}
+
+/**
+ * JSON Lines files whose objects hold the columns as keys (`{"x1": 0.5, "x2": 3, "y": 1.2}`).
+ * Blank lines are skipped. Malformed JSON, a missing key or a non-numeric value is a
+ * {@link DataError} naming file:line and the column.
+ */
+export class JsonlTabularSource implements TabularSource {
+  readonly featureNames: string[];
+  readonly targetNames: string[];
+  readonly targetKind: TargetKind;
+  readonly classNames?: string[];
+
+  constructor(private readonly options: JsonlTabularSourceOptions) {
+    const columns = new RowReader(options);
+    this.featureNames = columns.featureNames;
+    this.targetNames = columns.targetNames;
+    this.targetKind = columns.targetKind;
+    this.classNames = columns.classNames;
+  }
+
+  async *records(): AsyncIterable<TabularRecord> {
+    const reader = new RowReader(this.options);
+    for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
+      for await (const [line, text] of readLines(file)) {
+        if (text.trim() === '') continue;
+        const row = parseJsonObject(text, file, line);
+        reader.bindColumns(Object.keys(row), `the record at ${file}:${line}`);
+        yield reader.read((column) => cellOf(row[column], column, file, line), { file, line });
+      }
+    }
+  }
+}
+
+function parseJsonObject(text: string, file: string, line: number): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const pos = jsonErrorPosition(text, error);
+    throw new DataError(`${file}:${line}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new DataError(`${file}:${line}: expected a JSON object with the columns as keys, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A JSON value as a cell: numbers as they are, strings for the cell parser; anything else is an error. */
+function cellOf(value: unknown, column: string, file: string, line: number): string | number {
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  throw new DataError(`${file}:${line}: column '${column}' has ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}, which is not a number`);
+}

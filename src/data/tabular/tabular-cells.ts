@@ -1,0 +1,48 @@
+import { didYouMean } from '../../errors';
+
+/** A decimal number as data files write it: `3`, `-0.5`, `.25`, `1e-3`, `+2.`. */
+const NUMBER_PATTERN = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** Why a cell could not be read; the caller adds file:line. */
+export type CellProblem = string;
+
+/**
+ * Parses a numeric cell. Returns the number, or a problem naming the column and the text
+ * (empty cells, words, `NaN`, hex and the like are all refused).
+ */
+export function parseNumberCell(text: string, column: string): number | CellProblem {
+  const s = text.trim();
+  if (s === '') return `column '${column}' is empty; every feature and target cell needs a number`;
+  if (!NUMBER_PATTERN.test(s)) return `column '${column}' has ${JSON.stringify(clip(s))}, which is not a number`;
+  return Number(s);
+}
+
+/**
+ * Parses a class label: a whole number ≥ 0, or one of `classes` (then its index). Returns the
+ * class id or a problem naming the column, the text and what is allowed.
+ */
+export function parseLabelCell(value: string | number, column: string, classes?: readonly string[]): number | CellProblem {
+  const s = typeof value === 'number' ? String(value) : value.trim();
+  if (classes !== undefined) {
+    const named = classes.indexOf(s);
+    if (named >= 0) return named;
+  }
+  if (/^\d+$/.test(s)) {
+    const id = Number(s);
+    if (classes !== undefined && id >= classes.length) return `column '${column}' has class id ${id}, but classes lists ${classes.length} (ids 0..${classes.length - 1})`;
+    return id;
+  }
+  if (classes !== undefined) return `column '${column}' has ${JSON.stringify(clip(s))}, which is not one of the classes ${classes.join(', ')}.${didYouMean(s, classes)}`;
+  return `column '${column}' has ${JSON.stringify(clip(s))}; class labels must be whole numbers 0, 1, 2, ... (or list the names under 'classes')`;
+}
+
+/** `column 'x9' (features[1] of data.sources[0]) is not in the header. Columns: a, b. Did you mean 'x1'?` */
+export function missingColumnProblem(options: { column: string; role: string; configPath: string; available: readonly string[]; where: string }): CellProblem {
+  const { column, role, configPath, available, where } = options;
+  const shown = available.length === 0 ? '(none)' : available.join(', ');
+  return `${role} column '${column}' (${configPath}) is not in ${where}. Columns: ${shown}.${didYouMean(column, available)}`;
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+}

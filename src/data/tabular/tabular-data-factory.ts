@@ -1,0 +1,127 @@
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { ComponentList } from '../../config/component-list';
+import { Count, HumanNumber, IsCount, resolveCount } from '../../config/human-number';
+import { DataError } from '../../errors';
+import { register } from '../../registry/register';
+import { buildComponent } from '../../trainer/build-components';
+import { DataConfig, DataFactory } from '../data-factory';
+import { DataLoaders } from '../data-loader';
+import { formatOrigin } from '../data-record';
+import { trainEvalSplit } from '../train-eval-split';
+import { computeColumnStats, NormalizationStats } from './normalization-stats';
+import { TabularBatch } from './tabular-batch';
+import { TabularLoader } from './tabular-loader';
+import { TabularRecord, TabularSchema, TabularSource } from './tabular-record';
+import { TABULAR_SOURCE_KIND, TabularSourceConfig, TabularSourceFactory } from './tabular-source-factory';
+
+/** Config of `tabular` data: rows of numeric features and targets from CSV, JSONL or a generator. */
+export class TabularDataConfig extends DataConfig {
+  /** Where rows come from: a list of tabular sources (`csv`, `jsonl`, `synthetic-tabular`), read in order. */
+  @ComponentList('tabular-source', { required: true })
+  sources!: TabularSourceConfig[];
+
+  /** Relative sizes of the train and eval splits (a seeded random split of the rows). */
+  @IsArray()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(2)
+  @IsNumber({}, { each: true })
+  @Min(0, { each: true })
+  @Max(1, { each: true })
+  trainEvalSplit: [number, number] = [0.8, 0.2];
+
+  /** Keep at most this many eval rows (a count or a percentage of all rows). */
+  @IsOptional()
+  @HumanNumber()
+  @IsCount({ min: 1, allowPercent: true })
+  evalMaxSamples?: Count;
+
+  /** Standardize features with the train split's mean and std (in the training loop, not the model). */
+  @IsBoolean()
+  normalizeFeatures = true;
+
+  /** Standardize regression targets with the train split's mean and std; predictions are mapped back. */
+  @IsBoolean()
+  normalizeTargets = true;
+
+  /** Number of classes of a label column (default: the source's class names, else the largest id + 1). */
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  numClasses?: number;
+
+  /** Shuffle training rows each epoch (the order is fixed by seed and epoch). */
+  @IsBoolean()
+  shuffle = true;
+
+  /** Skip a last, smaller batch of each epoch. */
+  @IsBoolean()
+  dropLast = false;
+}
+
+/** What the `tabular` data factory builds: loaders plus the columns and the normalization stats. */
+export interface TabularDataLoaders extends DataLoaders<TabularBatch> {
+  /** Columns and classes of the data. */
+  schema: TabularSchema;
+  /** Mean/std per feature and target column, computed on the train split only. */
+  stats: NormalizationStats;
+}
+
+/**
+ * Reads every source, splits rows into train/eval, computes normalization stats on the train
+ * split only, and batches both splits. Normalization itself happens in the training loop.
+ */
+@register()
+export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBatch> {
+  static override readonly type: string = 'tabular';
+  static override readonly configType = TabularDataConfig;
+
+  async createDataLoaders(): Promise<TabularDataLoaders> {
+    const c = this.config;
+    const sources = c.sources.map((s, i) => buildComponent<TabularSourceFactory>(this.trainer, TABULAR_SOURCE_KIND, s).createSource({ configPath: `data.sources[${i}]` }));
+    const schema = mergeColumns(sources);
+    const records: TabularRecord[] = [];
+    for (const source of sources) for await (const record of source.records()) records.push(record);
+    if (records.length === 0) throw new DataError(`data.sources gave no rows (${c.sources.map((s) => s.type).join(', ')}): check paths`);
+    if (schema.targetKind === 'class-id') schema.numClasses = countClasses(records, schema, c.numClasses);
+
+    const seed = this.trainer.config.seed;
+    const evalMax = c.evalMaxSamples === undefined ? undefined : resolveCount(c.evalMaxSamples, records.length);
+    const split = trainEvalSplit(records, { seed, ratios: c.trainEvalSplit, evalMaxSamples: evalMax });
+    const stats: NormalizationStats = {};
+    if (c.normalizeFeatures) stats.features = computeColumnStats(split.train.map((r) => r.features), schema.featureNames);
+    if (c.normalizeTargets && schema.targetKind === 'values') stats.targets = computeColumnStats(split.train.map((r) => r.targets), schema.targetNames);
+
+    const common = { targetKind: schema.targetKind, batchSize: this.trainer.config.microBatchSize, seed };
+    return {
+      train: new TabularLoader({ ...common, records: split.train, shuffle: c.shuffle, dropLast: c.dropLast }),
+      eval: split.eval.length === 0 ? undefined : new TabularLoader({ ...common, records: split.eval, shuffle: false }),
+      schema,
+      stats,
+    };
+  }
+}
+
+/** The sources' common columns (names from the first); sources must agree on counts and target kind. */
+function mergeColumns(sources: readonly TabularSource[]): TabularSchema {
+  const first = sources[0];
+  sources.forEach((s, i) => {
+    const same = s.featureNames.length === first.featureNames.length && s.targetNames.length === first.targetNames.length && s.targetKind === first.targetKind;
+    if (!same) {
+      const describe = (x: TabularSource) => `${x.featureNames.length} features and ${x.targetKind === 'class-id' ? 'a label column' : `${x.targetNames.length} target(s)`}`;
+      throw new DataError(`data.sources[${i}] gives ${describe(s)}, but data.sources[0] gives ${describe(first)}; all sources must give the same columns`);
+    }
+  });
+  return { featureNames: [...first.featureNames], targetNames: [...first.targetNames], targetKind: first.targetKind, classNames: first.classNames };
+}
+
+/** Number of classes of label rows; every id must be below it. */
+function countClasses(records: readonly TabularRecord[], schema: TabularSchema, configured: number | undefined): number {
+  const largest = records.reduce((m, r) => (r.targets[0] > m.targets[0] ? r : m), records[0]);
+  const n = configured ?? schema.classNames?.length ?? largest.targets[0] + 1;
+  if (largest.targets[0] >= n) {
+    const why = configured !== undefined ? `data.numClasses is ${n}` : `classes lists ${n} names`;
+    throw new DataError(`${formatOrigin(largest.origin)}: column '${schema.targetNames[0]}' has class id ${largest.targets[0]}, but ${why} (ids 0..${n - 1})`);
+  }
+  if (n < 2) throw new DataError(`column '${schema.targetNames[0]}' holds only class 0; classification needs at least 2 classes (set data.numClasses)`);
+  return n;
+}

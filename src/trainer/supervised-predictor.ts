@@ -1,0 +1,168 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { container as rootContainer } from 'tsyringe';
+import { parse as parseYaml } from 'yaml';
+import { BackendName } from '../backend/backend-names';
+import { initBackend } from '../backend/init-backend';
+import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
+import { verifyManifest } from '../checkpoint/io/verify-manifest';
+import { validateRecipe } from '../config/validate-recipe';
+import { formatOrigin, RecordOrigin } from '../data/data-record';
+import { jsonErrorPosition } from '../data/json-position';
+import { readLines } from '../data/sources/line-reader';
+import { missingColumnProblem, parseNumberCell } from '../data/tabular/tabular-cells';
+import { CheckpointError, DataError } from '../errors';
+import { Logger } from '../logging/logger';
+import { RunContext } from './run-context';
+import { outputProbabilities } from './supervised-metrics';
+import { SUPERVISED_CHECKPOINT_FILES, SupervisedTrainer } from './supervised-trainer';
+
+/** One prediction, as `floe predict` prints it (a JSON object per input row). */
+export type Prediction = Record<string, unknown>;
+
+/** Options of {@link loadSupervisedPredictor}. */
+export interface PredictorOptions {
+  /** Backend to run on (default: the recipe's). */
+  backend?: BackendName;
+  /** Rows per forward pass. Default 1024. */
+  batchSize?: number;
+}
+
+/**
+ * A trained supervised model loaded from a checkpoint folder, with the normalization it was
+ * trained with: raw feature rows in, predictions in the targets' own units out.
+ */
+export class SupervisedPredictor {
+  constructor(
+    /** The trainer holding the model, loss, schema and normalization (no data, no optimizer). */
+    readonly trainer: SupervisedTrainer,
+    private readonly batchSize = 1024,
+  ) {}
+
+  /** Feature column names, in the order rows must give them. */
+  get featureNames(): string[] {
+    return this.trainer.schema.featureNames;
+  }
+
+  /**
+   * Predicts raw feature rows: regression `{ <target>: value }` (denormalized); classification
+   * `{ <label>: id, className?, probabilities: [...] }`; binary `{ <target>: 0|1, ..., probabilities: {...} }`.
+   */
+  async predict(rows: readonly (readonly number[])[]): Promise<Prediction[]> {
+    const out: Prediction[] = [];
+    for (let start = 0; start < rows.length; start += this.batchSize) {
+      const chunk = rows.slice(start, start + this.batchSize);
+      const values = tf.tidy(() => {
+        const x = tf.tensor2d(chunk.map((r) => [...r]), [chunk.length, this.featureNames.length]);
+        const raw = this.trainer.predictRaw(x);
+        return this.trainer.supervisedLoss.task === 'regression' ? raw : outputProbabilities(this.trainer.supervisedLoss, raw);
+      });
+      try {
+        const data = (await values.array()) as number[][];
+        out.push(...data.map((row) => this.format(row)));
+      } finally {
+        values.dispose();
+      }
+    }
+    return out;
+  }
+
+  /** Frees the model and normalization tensors. */
+  dispose(): void {
+    this.trainer.model?.dispose();
+    this.trainer.disposeNormalizers();
+  }
+
+  private format(row: number[]): Prediction {
+    const { schema, supervisedLoss: loss } = this.trainer;
+    const names = schema.targetNames;
+    if (loss.task === 'regression') return Object.fromEntries(names.map((n, i) => [n, row[i]]));
+    if (loss.task === 'classification') {
+      const best = row.indexOf(Math.max(...row));
+      if (schema.targetKind === 'values') return { class: names[best], probabilities: Object.fromEntries(names.map((n, i) => [n, row[i]])) };
+      const named = schema.classNames?.[best];
+      return { [names[0]]: best, ...(named === undefined ? {} : { className: named }), probabilities: row };
+    }
+    const decisions = Object.fromEntries(names.map((n, i) => [n, row[i] > 0.5 ? 1 : 0]));
+    return { ...decisions, probabilities: Object.fromEntries(names.map((n, i) => [n, row[i]])) };
+  }
+}
+
+/**
+ * Loads a supervised model from a checkpoint folder: verifies its manifest, validates the recipe
+ * saved in it, starts the backend, builds the model from the saved schema (and topology) and
+ * assigns the saved weights. Reads no training data.
+ */
+export async function loadSupervisedPredictor(checkpointDir: string, options: PredictorOptions = {}): Promise<SupervisedPredictor> {
+  const dir = path.resolve(checkpointDir);
+  await verifyManifest(dir);
+  const recipeFile = path.join(dir, 'recipe.yaml');
+  let plain: Record<string, unknown>;
+  try {
+    plain = parseYaml(await fs.readFile(recipeFile, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new CheckpointError(`Cannot read ${recipeFile}: ${(error as Error).message}`);
+  }
+  const resolved = await validateRecipe(plain, { baseDir: dir });
+  if (!(resolved.trainerClass.prototype instanceof SupervisedTrainer) && (resolved.trainerClass as unknown) !== SupervisedTrainer) {
+    throw new CheckpointError(`${dir} was trained by trainer '${resolved.config.type}'; prediction from rows needs a supervised trainer's checkpoint`);
+  }
+  const { config } = resolved;
+  const backend = await initBackend({ name: options.backend ?? config.backend.name, threads: config.backend.threads });
+  const logger = new Logger({ level: 'warn' });
+  const context: RunContext = { container: rootContainer.createChildContainer(), logger, backend, outputDir: dir, recipeDir: dir, resolvedRecipe: resolved.resolved };
+  const TrainerClass = resolved.trainerClass as unknown as new (c: typeof config, ctx: RunContext) => SupervisedTrainer;
+  const trainer = new TrainerClass(config, context);
+  const files = await readExtraCheckpointFiles(dir, SUPERVISED_CHECKPOINT_FILES);
+  try {
+    await trainer.setupForInference(dir, files);
+  } catch (error) {
+    trainer.model?.dispose();
+    trainer.disposeNormalizers();
+    throw error;
+  }
+  return new SupervisedPredictor(trainer, options.batchSize);
+}
+
+/**
+ * Reads feature rows from a JSONL file: each line an object keyed by the feature names (other
+ * keys are ignored) or an array of numbers in feature order. Errors name file:line and the column.
+ */
+export async function readFeatureRows(file: string, featureNames: readonly string[]): Promise<number[][]> {
+  const rows: number[][] = [];
+  await fs.access(file).catch(() => {
+    throw new DataError(`${file}: input file not found`);
+  });
+  for await (const [line, text] of readLines(file)) {
+    if (text.trim() === '') continue;
+    rows.push(parseFeatureRow(text, featureNames, { file, line }));
+  }
+  return rows;
+}
+
+function parseFeatureRow(text: string, featureNames: readonly string[], origin: RecordOrigin): number[] {
+  const where = formatOrigin(origin);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const pos = jsonErrorPosition(text, error);
+    throw new DataError(`${where}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${(error as Error).message}`);
+  }
+  const cell = (v: unknown, column: string): number => {
+    const parsed = typeof v === 'number' ? (Number.isFinite(v) ? v : `column '${column}' has ${v}, which is not a finite number`) : typeof v === 'string' ? parseNumberCell(v, column) : `column '${column}' has ${JSON.stringify(v)}, which is not a number`;
+    if (typeof parsed === 'string') throw new DataError(`${where}: ${parsed}`);
+    return parsed;
+  };
+  if (Array.isArray(value)) {
+    if (value.length !== featureNames.length) throw new DataError(`${where}: expected ${featureNames.length} numbers (${featureNames.join(', ')}), got ${value.length}`);
+    return value.map((v, i) => cell(v, featureNames[i]));
+  }
+  if (value === null || typeof value !== 'object') throw new DataError(`${where}: expected an object keyed by ${featureNames.join(', ')} or an array of numbers`);
+  const obj = value as Record<string, unknown>;
+  return featureNames.map((name) => {
+    if (!(name in obj)) throw new DataError(`${where}: ${missingColumnProblem({ column: name, role: 'feature', configPath: 'the trained model', available: Object.keys(obj), where: 'this row' })}`);
+    return cell(obj[name], name);
+  });
+}
