@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { asWasmBackend, type WasmBackendInternals } from './wasm-backend-internals';
+import { takesStockFastPath } from './stock-gemm-path';
 import { wasmGemm, type GemmClamp } from './wasm-gemm';
 
 type Inputs = { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
@@ -49,6 +50,8 @@ function applyActivation(backend: WasmBackendInternals, x: TensorInfo, inputs: I
  * is transposed or batched (max error ~1.8 against cpu). Here the product runs on XNNPACK through
  * {@link wasmGemm}; a one-per-column bias with linear/relu/relu6 is fused into it, and any other
  * bias shape or activation is applied afterwards with the stock Add and activation kernels.
+ * Untransposed 2-D products with such a bias and clamp stay on the stock kernel, which is correct
+ * there and caches packed weights (see {@link takesStockFastPath}).
  */
 export function createFusedMatMulKernel(stock: KernelConfig | undefined): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
@@ -67,6 +70,8 @@ export function createFusedMatMulKernel(stock: KernelConfig | undefined): Kernel
 
     const fuseBias = bias === undefined || isColumnBias(bias, n);
     const fuseClamp = fuseBias && CLAMPS.includes(activation);
+    // The stock kernel is right (and caches packed weights) when it takes XNNPACK itself.
+    if (stock !== undefined && fuseClamp && takesStockFastPath(a, b, transposeA, transposeB)) return stock.kernelFunc(args);
     let out = wasmGemm(backend, {
       a,
       b,

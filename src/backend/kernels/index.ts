@@ -4,3 +4,8 @@ export * from './batch-mat-mul-kernel';
 export * from './fused-mat-mul-kernel';
 export * from './unsorted-segment-sum-kernel';
 export * from './identity-kernel';
+export * from './cast-kernel';
+export * from './transpose-kernel';
+export * from './sum-kernel';
+export * from './gather-kernel';
+export * from './stock-gemm-path';

@@ -2,12 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { loadWasmPackage } from '../wasm-package';
 import { createBatchMatMulKernel } from './batch-mat-mul-kernel';
+import { createCastKernel } from './cast-kernel';
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
+import { createGatherKernel } from './gather-kernel';
 import { createIdentityKernel } from './identity-kernel';
+import { createSumKernel } from './sum-kernel';
+import { createTransposeKernel } from './transpose-kernel';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum-kernel';
 
 /** Kernels Floe adds to or replaces in the wasm backend, in registration order. */
-export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity'] as const;
+export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', 'Transpose', 'Sum', 'GatherV2'] as const;
 
 /** One of {@link WASM_KERNEL_OVERRIDES}. */
 export type WasmKernelOverride = (typeof WASM_KERNEL_OVERRIDES)[number];
@@ -17,6 +21,10 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   BatchMatMul: createBatchMatMulKernel,
   _FusedMatMul: createFusedMatMulKernel,
   Identity: createIdentityKernel,
+  Cast: createCastKernel,
+  Transpose: createTransposeKernel,
+  Sum: createSumKernel,
+  GatherV2: createGatherKernel,
 };
 
 /** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
@@ -31,8 +39,9 @@ function isFloeKernel(name: string): boolean {
 
 /**
  * Registers Floe's wasm kernels: `UnsortedSegmentSum` (missing in tfjs-backend-wasm), fast
- * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands), and a
- * zero-copy `Identity`. Idempotent; works before or after the wasm backend starts. Affects every
+ * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands),
+ * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
+ * `Sum` and row `GatherV2` (memory-bound ops the stock kernels run slowly). Idempotent; works before or after the wasm backend starts. Affects every
  * user of the wasm backend in this process (the kernel registry is global).
  *
  * @param only Register just these overrides (default: all of them), e.g. for benchmarks.

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { HeapViews } from './heap-views';
+import { transposeBlocks } from './heap-loops';
 import { heapOffset, type WasmBackendInternals, type WasmFunction } from './wasm-backend-internals';
 
 /** Activations XNNPACK applies inside the GEMM as an output clamp. */
@@ -42,12 +43,27 @@ function shapeBytes(shape: number[]): Uint8Array {
   return new Uint8Array(new Int32Array(shape).buffer);
 }
 
-/** Swaps the last two axes of `x` seen as `[batch, rows, cols]`, with the stock wasm Transpose. */
+/** Swaps the last two axes of `x` seen as `[batch, rows, cols]`, into a new buffer. */
 function swapLastAxes(backend: WasmBackendInternals, x: TensorInfo, batch: number, rows: number, cols: number): TensorInfo {
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  if (transpose === undefined) throw new Error("Kernel 'Transpose' is not registered for wasm");
-  const view: TensorInfo = { dataId: x.dataId, shape: [batch, rows, cols], dtype: x.dtype };
-  return transpose.kernelFunc({ inputs: { x: view }, backend: backend as unknown as tf.KernelBackend, attrs: { perm: [0, 2, 1] } }) as TensorInfo;
+  const out = backend.makeOutput([batch, cols, rows], x.dtype);
+  // Views only after the allocation: a growing heap detaches earlier typed-array views.
+  transposeBlocks(backend.typedArrayFromHeap(x) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, batch, rows, cols);
+  return out;
+}
+
+/**
+ * Rough cost, in ns per element on one core, of the memory-bound work around a GEMM: XNNPACK
+ * packs its right operand (`[K, N]`, strided reads) at ~4.5 ns per element, and an explicit
+ * transpose ({@link transposeBlocks}) runs at ~1 ns per element.
+ */
+const PACK_NS = 4.5;
+const TRANSPOSE_NS = 1;
+
+/** Cost of the copies `op(a) @ op(b)` needs: transposes of transposed operands and the pack of `op(b)`. */
+function copyCost(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): number {
+  const tA = transposeA && m > 1 && k > 1 ? TRANSPOSE_NS * m * k : 0;
+  const tB = transposeB && k > 1 && n > 1 ? TRANSPOSE_NS * k * n : 0;
+  return tA + tB + PACK_NS * k * n;
 }
 
 /**
@@ -98,6 +114,11 @@ function fillEmptyProduct(backend: WasmBackendInternals, out: TensorInfo, n: num
  * layer), all of `a`'s rows go through one call. An optional bias and relu/relu6 clamp are
  * applied inside XNNPACK.
  *
+ * Without bias or clamp, the product may instead be computed transposed, `outᵀ = op(b)ᵀ·op(a)ᵀ`,
+ * and transposed back, when that moves fewer bytes: XNNPACK re-packs its right operand on every
+ * call, which for a weight gradient `xᵀ·dy` (K = tokens) costs as much as the arithmetic, so the
+ * narrower of the two operands should be the packed one.
+ *
  * Returns a new TensorInfo owned by the caller (the kernel's output).
  */
 export function wasmGemm(backend: WasmBackendInternals, args: WasmGemmArgs): TensorInfo {
@@ -115,11 +136,7 @@ export function wasmGemm(backend: WasmBackendInternals, args: WasmGemmArgs): Ten
       `Error in matMul: inner shapes (${k}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
       `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
   );
-  const aBatchShape = a.shape.slice(0, -2);
-  const bBatchShape = b.shape.slice(0, -2);
-  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
-  const batchA = tf.util.sizeFromShape(aBatchShape);
-  const batchB = tf.util.sizeFromShape(bBatchShape);
+  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batchOut = tf.util.sizeFromShape(outBatchShape);
 
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
@@ -128,6 +145,36 @@ export function wasmGemm(backend: WasmBackendInternals, args: WasmGemmArgs): Ten
     fillEmptyProduct(backend, out, n, args);
     return out;
   }
+  const plain = args.bias === undefined && (args.clamp ?? 'linear') === 'linear';
+  const swap = plain && m > 1 && n > 1 && copyCost(n, k, m, !transposeB, !transposeA) + TRANSPOSE_NS * m * n < copyCost(m, k, n, transposeA, transposeB);
+  try {
+    if (!swap) {
+      gemmInto(backend, out, { ...args, m, k, n });
+    } else {
+      const swapped = backend.makeOutput([...outBatchShape, n, m], 'float32');
+      try {
+        gemmInto(backend, swapped, { a: b, b: a, transposeA: !transposeB, transposeB: !transposeA, m: n, k, n: m });
+        transposeBlocks(backend.typedArrayFromHeap(swapped) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, batchOut, n, m);
+      } finally {
+        backend.disposeData(swapped.dataId);
+      }
+    }
+  } catch (error) {
+    backend.disposeData(out.dataId);
+    throw error;
+  }
+  return out;
+}
+
+/** Writes `op(a) @ op(b) (+ bias, clamp)` into `out` (already allocated, `[...batch, m, n]`). */
+function gemmInto(backend: WasmBackendInternals, out: TensorInfo, args: WasmGemmArgs & { m: number; k: number; n: number }): void {
+  const { a, b, transposeA, transposeB, m, k, n } = args;
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  const outBatchShape = out.shape.slice(0, -2);
+  const batchA = tf.util.sizeFromShape(aBatchShape);
+  const batchB = tf.util.sizeFromShape(bBatchShape);
+  const batchOut = tf.util.sizeFromShape(outBatchShape);
 
   const temps: TensorInfo[] = [];
   const views = new HeapViews(backend);
@@ -169,12 +216,8 @@ export function wasmGemm(backend: WasmBackendInternals, args: WasmGemmArgs): Ten
         run(aBase + aIndex[o] * aStride, m, bBase + bIndex[o] * bStride, outBase + o * outStride);
       }
     }
-  } catch (error) {
-    backend.disposeData(out.dataId);
-    throw error;
   } finally {
     views.release();
     for (const t of temps) backend.disposeData(t.dataId);
   }
-  return out;
 }

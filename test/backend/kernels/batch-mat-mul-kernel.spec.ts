@@ -97,6 +97,35 @@ describe('BatchMatMul wasm override', () => {
     }
   });
 
+  it('computes weight-gradient shapes (long K, narrow left operand) transposed and back, matching cpu', async () => {
+    // op(a) = aᵀ with M much smaller than N: Floe packs the narrower operand and transposes the result.
+    const rng = new Rng(7);
+    await checkAgainstCpu(rng, shapesFor(5, 300, 40, [], [], true, false), 1e-3);
+    await checkAgainstCpu(rng, shapesFor(5, 300, 40, [2], [2], true, false), 1e-3);
+    await checkAgainstCpu(rng, shapesFor(3, 200, 30, [2], [], true, true), 1e-3);
+  });
+
+  it('keeps the stock XNNPACK path for untransposed 2-D products, reusing packed weights only for the same shape', async () => {
+    const rng = new Rng(8);
+    const bValues = randomValues(rng, 24);
+    const a1 = randomValues(rng, 3 * 6);
+    const a2 = randomValues(rng, 2 * 4);
+    // The same buffer as b [6, 4] and, reshaped, [4, 6]: the stock cache (keyed by buffer) must not serve the second.
+    const op = (): tf.Tensor[] => {
+      const b = tf.tensor(bValues, [6, 4]);
+      const first = tf.matMul(tf.tensor(a1, [3, 6]), b);
+      const again = tf.matMul(tf.tensor(a1, [3, 6]), b);
+      const reshaped = tf.matMul(tf.tensor(a2, [2, 4]), tf.reshape(b, [4, 6]));
+      return [first, again, reshaped];
+    };
+    const expected = await runOn('cpu', op);
+    const actual = await runOn('wasm', op);
+    expected.forEach((e, i) => {
+      assert.deepEqual(actual[i].shape, e.shape, `case ${i}`);
+      assertClose(actual[i].values, e.values, 1e-5, `case ${i}`);
+    });
+  });
+
   it('returns zeros for an empty inner dimension and an empty result for an empty outer one', async () => {
     const [zero] = await runOn('wasm', () => tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])));
     assert.deepEqual(zero.shape, [3, 4]);
