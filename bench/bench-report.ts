@@ -1,0 +1,55 @@
+import type { BenchConfig } from './bench-config';
+import type { InterleavedResult, LoopResult } from './interleaved-run';
+
+/** Everything measured on one backend. */
+export interface BackendReport extends InterleavedResult {
+  backend: string;
+  kernelOverrides: string[];
+  /** Floe's median ms/step over the hand-written loop's (1.00 = no overhead). */
+  overheadRatio: number;
+  /** Mean training loss of the last logged window, per loop (both train the same model on the same data). */
+  lastLoss: Record<string, number>;
+  warmupSteps: number;
+  timedSteps: number;
+}
+
+/** The whole benchmark run. */
+export interface BenchReport {
+  config: BenchConfig;
+  flopsPerToken: number;
+  tokensPerStep: number;
+  node: string;
+  tfjs: string;
+  cpus: string;
+  backends: BackendReport[];
+}
+
+const f = (x: number, digits = 0): string => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function loopLine(l: LoopResult): string {
+  const s = l.msPerStep;
+  return (
+    `  ${l.name.padEnd(13)} ${f(l.tokensPerSec).padStart(7)} tok/s  ` +
+    `${f(s.median, 1).padStart(8)} ms/step (min ${f(s.min, 1)}, p25 ${f(s.p25, 1)}, p75 ${f(s.p75, 1)}, max ${f(s.max, 1)}; n=${s.count})  ` +
+    `${f(l.gflops, 2).padStart(6)} GFLOP/s  tensors ${l.tensorGrowth >= 0 ? '+' : ''}${l.tensorGrowth}`
+  );
+}
+
+/** Human-readable report. */
+export function formatReport(r: BenchReport): string {
+  const c = r.config;
+  const lines = [
+    `Floe training benchmark — config '${c.name}': vocab ${c.vocabSize}, seq ${c.seqLength}, batch ${c.batchSize}, d ${c.dim}, ${c.heads} heads, ${c.layers} layers, MLP ${c.ffnDim}, AdamW`,
+    `  ${f(r.tokensPerStep)} tokens/step, ${f(r.flopsPerToken / 1e6, 2)} MFLOP/token (model FLOPs: 3× forward matmuls)`,
+    `  node ${r.node}, tfjs ${r.tfjs}, ${r.cpus}`,
+  ];
+  for (const b of r.backends) {
+    lines.push('');
+    lines.push(`backend ${b.backend}${b.kernelOverrides.length > 0 ? ` (Floe kernels: ${b.kernelOverrides.join(', ')})` : ''} — ${b.warmupSteps} warm-up + ${b.timedSteps} timed steps per loop, alternating`);
+    for (const l of b.loops) lines.push(loopLine(l));
+    lines.push(`  Floe / hand-written step time: ${f(b.overheadRatio, 3)} (${b.overheadRatio >= 1 ? '+' : ''}${f((b.overheadRatio - 1) * 100, 1)}%)`);
+    lines.push(`  numTensors ${b.numTensorsBefore} → ${b.numTensorsAfter} over the timed steps; RSS ${f(b.rssMbBefore)} → ${f(b.rssMbAfter)} MB`);
+    lines.push(`  last logged loss: ${Object.entries(b.lastLoss).map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toFixed(4) : 'n/a'}`).join(', ')}`);
+  }
+  return lines.join('\n');
+}

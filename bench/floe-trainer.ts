@@ -1,0 +1,63 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import '../src';
+import type { BackendName } from '../src/backend/backend-names';
+import { Logger } from '../src/logging/logger';
+import { runJob } from '../src/trainer/run-job';
+import type { Trainer } from '../src/trainer/trainer';
+import type { BenchConfig } from './bench-config';
+import { TRAIN_HPARAMS } from './hand-written-loop';
+
+/** The recipe Floe trains the benchmark model with: causal LM, `gpt`, AdamW, constant lr, clip 1. */
+export function benchRecipe(config: BenchConfig, backend: BackendName, outputDir: string, seed: number): Record<string, unknown> {
+  const h = TRAIN_HPARAMS;
+  return {
+    type: 'causal',
+    seed,
+    backend,
+    quiet: true,
+    microBatchSize: config.batchSize,
+    gradientAccumulationSteps: 1,
+    maxGradNorm: h.maxGradNorm,
+    logInterval: h.logInterval,
+    evalAtEnd: false,
+    outputDir,
+    tokenizer: { type: 'byte' },
+    // The loader is built but not used: the benchmark hands the trainer its own batches.
+    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'addition', count: 64 }], maxLength: config.seqLength, cache: false, evalGenerations: 0 },
+    model: {
+      type: 'gpt',
+      vocabSize: config.vocabSize,
+      maxLength: config.seqLength,
+      layers: config.layers,
+      heads: config.heads,
+      dim: config.dim,
+      ffnDim: config.ffnDim,
+    },
+    optimizer: { type: 'adamw', lr: h.lr, betas: [h.beta1, h.beta2], eps: h.eps, weightDecay: h.weightDecay },
+    scheduler: { type: 'constant' },
+    checkpoint: [],
+    callbacks: [],
+  };
+}
+
+/**
+ * Builds a real Floe `CausalTrainer` through `runJob` (backend start, validation, factories) and
+ * calls `use` with it before training starts; the benchmark drives `trainer.step(batch)` itself,
+ * then the run ends without training further. The run folder is a temporary directory.
+ */
+export async function withFloeTrainer(options: { config: BenchConfig; backend: BackendName; seed: number; use: (trainer: Trainer) => Promise<void> }): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-'));
+  try {
+    await runJob(benchRecipe(options.config, options.backend, dir, options.seed), {
+      logger: new Logger({ level: 'error' }),
+      onTrainerReady: async (trainer) => {
+        await options.use(trainer);
+        trainer.control.shouldStop = true;
+      },
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
