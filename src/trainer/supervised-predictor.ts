@@ -162,7 +162,7 @@ function parseFeatureRow(text: string, featureNames: readonly string[], origin: 
   if (value === null || typeof value !== 'object') throw new DataError(`${where}: expected an object keyed by ${featureNames.join(', ')} or an array of numbers`);
   const obj = value as Record<string, unknown>;
   return featureNames.map((name) => {
-    if (!(name in obj)) throw new DataError(`${where}: ${missingColumnProblem({ column: name, role: 'feature', configPath: 'the trained model', available: Object.keys(obj), where: 'this row' })}`);
+    if (!(name in obj)) throw new DataError(missingColumnProblem({ column: name, role: 'feature', configPath: 'the trained model', available: Object.keys(obj), location: where, container: 'this row' }));
     return cell(obj[name], name);
   });
 }

@@ -3,10 +3,14 @@ import { register } from '../../registry/register';
 import { CsvTabularSource } from './csv-tabular-source';
 import { TabularFileSourceConfig } from './file-source-config';
 import { TabularSource } from './tabular-record';
-import { TabularSourceContext, TabularSourceFactory } from './tabular-source-factory';
+import { RequiredSourceType, TabularSourceContext, TabularSourceFactory } from './tabular-source-factory';
 
 /** Config of the `csv` tabular source. */
 export class CsvTabularSourceConfig extends TabularFileSourceConfig {
+  /** Which reader; required. */
+  @RequiredSourceType()
+  override type!: string;
+
   /** Cell separator, one character (`,`, `;`, a tab). */
   @IsString()
   @Length(1, 1)

@@ -46,7 +46,7 @@ export class CsvTabularSource implements TabularSource {
         if (!Array.isArray(cells)) throw new DataError(`${file}:${line}:${cells.col}: ${cells.message}`);
         if (header === undefined) {
           header = cells.map((c) => c.trim());
-          reader.bindColumns(header, `the header of ${file}:${line}`);
+          reader.bindColumns(header, `${file}:${line}`, 'the header');
           index = new Map(header.map((name, i) => [name, i]));
           continue;
         }

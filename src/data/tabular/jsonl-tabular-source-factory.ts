@@ -3,10 +3,14 @@ import { columnOptions } from './csv-tabular-source-factory';
 import { TabularFileSourceConfig } from './file-source-config';
 import { JsonlTabularSource } from './jsonl-tabular-source';
 import { TabularSource } from './tabular-record';
-import { TabularSourceContext, TabularSourceFactory } from './tabular-source-factory';
+import { RequiredSourceType, TabularSourceContext, TabularSourceFactory } from './tabular-source-factory';
 
 /** Config of the `jsonl` tabular source. */
-export class JsonlTabularSourceConfig extends TabularFileSourceConfig {}
+export class JsonlTabularSourceConfig extends TabularFileSourceConfig {
+  /** Which reader; required. */
+  @RequiredSourceType()
+  override type!: string;
+}
 
 /**
  * JSON Lines files of objects keyed by column: `features: [keys]` plus `targets: [keys]` or

@@ -38,7 +38,7 @@ export class JsonlTabularSource implements TabularSource {
       for await (const [line, text] of readLines(file)) {
         if (text.trim() === '') continue;
         const row = parseJsonObject(text, file, line);
-        reader.bindColumns(Object.keys(row), `the record at ${file}:${line}`);
+        reader.bindColumns(Object.keys(row), `${file}:${line}`, 'this record');
         yield reader.read((column) => cellOf(row[column], column, file, line), { file, line });
       }
     }

@@ -35,8 +35,11 @@ export class RowReader implements TabularColumns {
     if (this.targetNames.length === 0) throw new DataError(`${options.configPath ?? 'source'}: give 'targets' or 'label'`);
   }
 
-  /** Checks every configured column is among `available` (a header); throws naming the first missing one. */
-  bindColumns(available: readonly string[], where: string): void {
+  /**
+   * Checks every configured column is among `available`; throws naming the first missing one,
+   * at `location` (file:line) in `container` (`the header`, `this record`).
+   */
+  bindColumns(available: readonly string[], location: string, container: string): void {
     const at = this.options.configPath ?? 'source';
     const wanted: Array<[string, string, string]> = [
       ...this.featureNames.map((c, i): [string, string, string] => [c, 'feature', `${at}.features[${i}]`]),
@@ -45,7 +48,7 @@ export class RowReader implements TabularColumns {
         : this.targetNames.map((c, i): [string, string, string] => [c, 'target', `${at}.targets[${i}]`])),
     ];
     for (const [column, role, configPath] of wanted) {
-      if (!available.includes(column)) throw new DataError(missingColumnProblem({ column, role, configPath, available, where }));
+      if (!available.includes(column)) throw new DataError(missingColumnProblem({ column, role, configPath, available, location, container }));
     }
   }
 

@@ -3,10 +3,14 @@ import { HumanNumber, IsCount } from '../../config/human-number';
 import { register } from '../../registry/register';
 import { SyntheticTabularSource, TABULAR_GENERATORS, TabularGenerator } from './synthetic-tabular-source';
 import { TabularSource } from './tabular-record';
-import { TabularSourceConfig, TabularSourceFactory } from './tabular-source-factory';
+import { RequiredSourceType, TabularSourceConfig, TabularSourceFactory } from './tabular-source-factory';
 
 /** Config of the `synthetic-tabular` source. */
 export class SyntheticTabularSourceConfig extends TabularSourceConfig {
+  /** Which reader; required. */
+  @RequiredSourceType()
+  override type!: string;
+
   /** `spirals` (classification: x, y → class) or `sine` (regression: x → sin x). */
   @IsIn(TABULAR_GENERATORS as unknown as string[])
   generator: TabularGenerator = 'spirals';

@@ -36,11 +36,13 @@ export function parseLabelCell(value: string | number, column: string, classes?:
   return `column '${column}' has ${JSON.stringify(clip(s))}; class labels must be whole numbers 0, 1, 2, ... (or list the names under 'classes')`;
 }
 
-/** `column 'x9' (features[1] of data.sources[0]) is not in the header. Columns: a, b. Did you mean 'x1'?` */
-export function missingColumnProblem(options: { column: string; role: string; configPath: string; available: readonly string[]; where: string }): CellProblem {
-  const { column, role, configPath, available, where } = options;
+/**
+ * `file:line: feature column 'x9' (data.sources[0].features[1]) is not in the header. Columns: a, b. Did you mean 'x1'?`
+ */
+export function missingColumnProblem(options: { column: string; role: string; configPath: string; available: readonly string[]; location: string; container: string }): CellProblem {
+  const { column, role, configPath, available, location, container } = options;
   const shown = available.length === 0 ? '(none)' : available.join(', ');
-  return `${role} column '${column}' (${configPath}) is not in ${where}. Columns: ${shown}.${didYouMean(column, available)}`;
+  return `${location}: ${role} column '${column}' (${configPath}) is not in ${container}. Columns: ${shown}.${didYouMean(column, available)}`;
 }
 
 function clip(s: string): string {

@@ -9,12 +9,19 @@ import { TabularSource } from './tabular-record';
  * Their registry is separate from the text sources', so `type: jsonl` names a tabular reader here
  * and a text/chat reader under `causal`/`sft` data.
  */
-export class TabularSourceConfig extends ComponentConfig {
-  /** Which reader: csv, jsonl or synthetic-tabular; required (the file formats look alike). */
-  // ValidateIf replaces the base class's IsOptional: a tabular source must say what it reads.
-  @ValidateIf(() => true)
-  @IsString({ message: "missing 'type': name the tabular source (csv, jsonl or synthetic-tabular)" })
-  override type!: string;
+export class TabularSourceConfig extends ComponentConfig {}
+
+/**
+ * Makes `type` required on a tabular source config (a missing type would otherwise pick the
+ * first registered source, and CSV and JSONL files are easy to mix up). Apply it to
+ * `override type!: string` of each concrete config: class-validator lets a class's own
+ * conditions replace inherited ones, not an intermediate base class's.
+ */
+export function RequiredSourceType(): PropertyDecorator {
+  return (target: object, property: string | symbol) => {
+    ValidateIf(() => true)(target, property);
+    IsString({ message: "missing 'type': name the tabular source (csv, jsonl or synthetic-tabular)" })(target, property);
+  };
 }
 
 /** Where a source sits in the recipe, for messages. */

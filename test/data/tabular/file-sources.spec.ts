@@ -1,0 +1,103 @@
+import { strict as assert } from 'assert';
+import * as path from 'path';
+import { CsvTabularSource, DataError, JsonlTabularSource, TabularRecord, TabularSource } from '../../../src';
+import { useTempDir, writeFile } from '../../fixtures/supervised';
+
+async function readAll(source: TabularSource): Promise<TabularRecord[]> {
+  const out: TabularRecord[] = [];
+  for await (const r of source.records()) out.push(r);
+  return out;
+}
+
+/** Asserts `promise` rejects with a DataError whose message contains every part. */
+async function rejectsWith(promise: Promise<unknown>, ...parts: string[]): Promise<void> {
+  await assert.rejects(promise, (e: unknown) => {
+    assert.ok(e instanceof DataError, `expected a DataError, got ${String(e)}`);
+    for (const part of parts) assert.ok((e as Error).message.includes(part), `message ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(part)}`);
+    return true;
+  });
+}
+
+describe('CsvTabularSource', () => {
+  const tmp = useTempDir();
+
+  it('reads the named columns by header, in the configured order, skipping blank lines', async () => {
+    const file = writeFile(tmp(), 'd.csv', 'id,b,a,y\n1,2.5,-1,10\n\n2,"3",1e-1,20\n');
+    const rows = await readAll(new CsvTabularSource({ paths: [file], features: ['a', 'b'], targets: ['y'] }));
+    assert.deepEqual(rows.map((r) => [r.features, r.targets, r.origin.line]), [
+      [[-1, 2.5], [10], 2],
+      [[0.1, 3], [20], 4],
+    ]);
+  });
+
+  it('reads class labels as ids, or as names listed under classes', async () => {
+    const file = writeFile(tmp(), 'd.csv', 'x,kind\n0.5,cat\n1.5,dog\n2.5,1\n');
+    const source = new CsvTabularSource({ paths: [file], features: ['x'], label: 'kind', classes: ['cat', 'dog'] });
+    assert.equal(source.targetKind, 'class-id');
+    assert.deepEqual((await readAll(source)).map((r) => r.targets[0]), [0, 1, 1]);
+  });
+
+  it('a column missing from the header names file:line, the column, its config path, the columns there and a close match', async () => {
+    const file = writeFile(tmp(), 'd.csv', 'x1,x2,y\n1,2,3\n');
+    const source = new CsvTabularSource({ paths: [file], features: ['x1', 'x3'], targets: ['y'], configPath: 'data.sources[0]' });
+    await rejectsWith(readAll(source), `${file}:1: feature column 'x3' (data.sources[0].features[1]) is not in the header`, 'Columns: x1, x2, y', "Did you mean 'x1'?");
+    const badTarget = new CsvTabularSource({ paths: [file], features: ['x1'], targets: ['why'], configPath: 'data.sources[0]' });
+    await rejectsWith(readAll(badTarget), "target column 'why' (data.sources[0].targets[0])");
+  });
+
+  it('a non-numeric or empty cell names file:line and the column', async () => {
+    const file = writeFile(tmp(), 'd.csv', 'a,b,y\n1,2,3\n4,abc,6\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['a', 'b'], targets: ['y'] })), `${file}:3: column 'b' has "abc", which is not a number`);
+    const empty = writeFile(tmp(), 'e.csv', 'a,b,y\n1,,3\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a', 'b'], targets: ['y'] })), `${empty}:2: column 'b' is empty`);
+  });
+
+  it('a label that is not a whole number or a listed class names file:line, the column and what is allowed', async () => {
+    const file = writeFile(tmp(), 'd.csv', 'x,kind\n1,0\n2,1.5\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['x'], label: 'kind' })), `${file}:3: column 'kind' has "1.5"; class labels must be whole numbers`);
+    const named = writeFile(tmp(), 'n.csv', 'x,kind\n1,dgo\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [named], features: ['x'], label: 'kind', classes: ['cat', 'dog'] })), `${named}:2: column 'kind' has "dgo", which is not one of the classes cat, dog. Did you mean 'dog'?`);
+  });
+
+  it('a row with the wrong number of cells, an unclosed quote or an empty file is an error with its place', async () => {
+    const short = writeFile(tmp(), 's.csv', 'a,b,y\n1,2\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [short], features: ['a'], targets: ['y'] })), `${short}:2: expected 3 cells like the header, got 2`);
+    const quote = writeFile(tmp(), 'q.csv', 'a,y\n"1,2\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [quote], features: ['a'], targets: ['y'] })), `${quote}:2:1: quoted cell is not closed`);
+    const empty = writeFile(tmp(), 'empty.csv', '\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a'], targets: ['y'] })), `${empty}: the file is empty`);
+  });
+
+  it('resolves paths and globs against cwd', async () => {
+    writeFile(tmp(), 'parts/a.csv', 'x,y\n1,2\n');
+    writeFile(tmp(), 'parts/b.csv', 'x,y\n3,4\n');
+    const rows = await readAll(new CsvTabularSource({ paths: ['parts/*.csv'], features: ['x'], targets: ['y'], cwd: tmp() }));
+    assert.deepEqual(rows.map((r) => path.basename(r.origin.file)), ['a.csv', 'b.csv']);
+  });
+});
+
+describe('JsonlTabularSource', () => {
+  const tmp = useTempDir();
+
+  it('reads objects keyed by column, ignoring other keys', async () => {
+    const file = writeFile(tmp(), 'd.jsonl', '{"a": 1, "b": 2, "note": "x", "y": 3}\n\n{"a": -1, "b": "0.5", "y": 4}\n');
+    const rows = await readAll(new JsonlTabularSource({ paths: [file], features: ['b', 'a'], targets: ['y'] }));
+    assert.deepEqual(rows.map((r) => [r.features, r.targets]), [
+      [[2, 1], [3]],
+      [[0.5, -1], [4]],
+    ]);
+  });
+
+  it('a missing key, a non-numeric value or malformed JSON names file:line and the column', async () => {
+    const missing = writeFile(tmp(), 'm.jsonl', '{"a": 1, "y": 3}\n{"A": 1, "y": 3}\n');
+    await rejectsWith(
+      readAll(new JsonlTabularSource({ paths: [missing], features: ['a'], targets: ['y'], configPath: 'data.sources[1]' })),
+      `${missing}:2: feature column 'a' (data.sources[1].features[0]) is not in this record`,
+      "Did you mean 'A'?",
+    );
+    const text = writeFile(tmp(), 't.jsonl', '{"a": true, "y": 3}\n');
+    await rejectsWith(readAll(new JsonlTabularSource({ paths: [text], features: ['a'], targets: ['y'] })), `${text}:1: column 'a' has boolean, which is not a number`);
+    const bad = writeFile(tmp(), 'b.jsonl', '{"a": 1, "y": 3}\n{"a": 1,, "y": 3}\n');
+    await rejectsWith(readAll(new JsonlTabularSource({ paths: [bad], features: ['a'], targets: ['y'] })), `${bad}:2`, 'invalid JSON');
+  });
+});
