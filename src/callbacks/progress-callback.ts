@@ -41,7 +41,8 @@ export class ProgressCallback extends Callback<ProgressConfig> {
   private readonly clock = new RunClock();
   private multi?: MultiBar;
   private bar?: SingleBar;
-  private payload: Record<string, string> = { loss: 'n/a', lr: 'n/a', speed: '', eta: '?' };
+  // `remaining`, not `eta`: cli-progress fills {eta} itself, from its own rate estimate.
+  private payload: Record<string, string> = { loss: 'n/a', lr: 'n/a', speed: '', remaining: '?' };
 
   /** The mode in effect: `auto` resolved against the stream, `CI` and `quiet`. */
   get mode(): Exclude<ProgressMode, 'auto'> {
@@ -56,7 +57,7 @@ export class ProgressCallback extends Callback<ProgressConfig> {
     this.multi = new MultiBar(
       {
         stream: this.stream as NodeJS.WritableStream,
-        format: 'train |{bar}| {value}/{total} | loss {loss} | lr {lr}{speed} | ETA {eta}',
+        format: 'train |{bar}| {value}/{total} | loss {loss} | lr {lr}{speed} | ETA {remaining}',
         hideCursor: true,
         clearOnComplete: false,
         // Floe handles SIGINT/SIGTERM itself (finish the step, save); the bar must not grab them.
@@ -70,7 +71,7 @@ export class ProgressCallback extends Callback<ProgressConfig> {
 
   override async onStepEnd(): Promise<void> {
     if (this.bar === undefined) return;
-    this.payload.eta = formatDuration(this.clock.etaSec(this.trainer.globalStep, this.trainer.trainingHorizon));
+    this.payload.remaining = formatDuration(this.clock.etaSec(this.trainer.globalStep, this.trainer.trainingHorizon));
     this.bar.update(this.trainer.globalStep, this.payload);
   }
 
@@ -82,7 +83,7 @@ export class ProgressCallback extends Callback<ProgressConfig> {
     this.payload.lr = metrics.lr.toExponential(2);
     const speed = metrics.tokensPerSec > 0 ? `${Math.round(metrics.tokensPerSec)} tok/s` : metrics.samplesPerSec > 0 ? `${Math.round(metrics.samplesPerSec)} samples/s` : '';
     this.payload.speed = speed === '' ? '' : ` | ${speed}`;
-    this.payload.eta = eta;
+    this.payload.remaining = eta;
     this.bar.update(metrics.step, this.payload);
   }
 
@@ -100,7 +101,9 @@ export class ProgressCallback extends Callback<ProgressConfig> {
   }
 
   override async dispose(): Promise<void> {
-    // Stopping draws the final state and restores the cursor; it also clears the redraw timer.
+    // update() prints lines still buffered by log() (only the redraw timer would); stop() then
+    // draws the final state, restores the cursor and clears the timer.
+    this.multi?.update();
     this.multi?.stop();
     this.multi = undefined;
     this.bar = undefined;

@@ -120,8 +120,13 @@ export class StatusCallback extends Callback<StatusConfig> {
     await this.writer?.flush();
   }
 
-  override async dispose(): Promise<void> {
+  /** Resolves once every status write so far is on disk. */
+  async flush(): Promise<void> {
     await this.writer?.flush();
+  }
+
+  override async dispose(): Promise<void> {
+    await this.flush();
   }
 
   /** The document as it would be written now. */

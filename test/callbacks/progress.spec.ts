@@ -1,0 +1,66 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import { ProgressCallback, ProgressStream, runJob, Trainer } from '../../src';
+import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
+
+/** A stream that records what is written; a terminal when `isTTY`. */
+function fakeStream(isTTY: boolean): ProgressStream & { text: string } {
+  return {
+    text: '',
+    isTTY,
+    columns: 160,
+    write(chunk: string): boolean {
+      this.text += chunk;
+      return true;
+    },
+  };
+}
+
+describe('ProgressCallback', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('progress');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const run = async (fields: Record<string, unknown>, stream: ProgressStream): Promise<string[]> => {
+    const lines: string[] = [];
+    await runJob(tinyRecipe(dir, { epochs: 2, logInterval: 4, evalInterval: 8, ...fields }), {
+      logger: captureLogger(lines),
+      onTrainerReady: (trainer: Trainer) => {
+        const progress = trainer.callbackList.find(ProgressCallback);
+        if (progress !== undefined) progress.stream = stream;
+      },
+    });
+    return lines;
+  };
+
+  it('off a terminal (auto), prints one plain line per log interval with ETA, and eval lines', async () => {
+    const stream = fakeStream(false);
+    const lines = (await run({ progress: 'auto' }, stream)).filter((l) => /^(step|eval) /.test(l));
+    assert.equal(lines.length, 4 + 2);
+    assert.match(lines[0], /^step 4\/16 \| epoch 0 \| loss \d+\.\d{4} \| lr 5\.00e-2 \| grad \d+\.\d{3} \| [\d,]+ samples\/s \| ETA \d+s$/);
+    assert.match(lines[2], /^eval step 8 \| eval\/loss \d+\.\d{4}$/);
+    assert.match(lines[5], /^eval step 16 \| eval\/loss/);
+    assert.equal(stream.text, '', 'nothing drawn on the stream');
+  });
+
+  it('on a terminal (auto), draws a bar with step/total, loss, lr, throughput and ETA, eval lines above it', async () => {
+    const stream = fakeStream(true);
+    const lines = await run({ progress: 'auto' }, stream);
+    assert.deepEqual(lines.filter((l) => /^(step|eval) /.test(l)), [], 'no log lines under a bar');
+    const plain = stream.text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
+    assert.match(plain, /train \|[█░]+\| 16\/16 \| loss \d+\.\d{4} \| lr 5\.00e-2 \| \d+ samples\/s \| ETA \d+s/);
+    assert.match(plain, /eval step 8 \| eval\/loss \d+\.\d{4}\n/);
+    assert.match(plain, /eval step 16 \| eval\/loss/);
+  });
+
+  it('prints nothing in quiet mode or with progress: none', async () => {
+    for (const fields of [{ quiet: true, progress: 'auto' }, { progress: 'none' }]) {
+      const stream = fakeStream(true);
+      const lines = await run(fields, stream);
+      assert.deepEqual(lines.filter((l) => /^(step|eval) /.test(l)), [], JSON.stringify(fields));
+      assert.equal(stream.text, '');
+    }
+  });
+});

@@ -1,0 +1,158 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Callback, crc32c, MetricsRecord, readJsonl, readTensorBoardEvents, register, runJob, StatusCallback, Trainer } from '../../src';
+import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
+
+/** Reads status.json as the status callback last flushed it. */
+async function statusOf(trainer: Trainer): Promise<Record<string, any>> {
+  const status = trainer.callbackList.find(StatusCallback) as StatusCallback;
+  await status.flush();
+  return JSON.parse(fs.readFileSync(status.file, 'utf8'));
+}
+
+/** Runs `fn` in onStepEnd of one step. */
+class AtStep extends Callback {
+  static override readonly type = 'test-at-step';
+  constructor(trainer: Trainer, private readonly step: number, private readonly fn: (trainer: Trainer) => Promise<void> | void) {
+    super(trainer, {} as never);
+  }
+  override async onStepEnd(): Promise<void> {
+    if (this.trainer.globalStep === this.step) await this.fn(this.trainer);
+  }
+}
+
+/** Splits a TFRecord file by hand and checks both masked CRC32Cs of every record. */
+function checkTfRecordCrcs(bytes: Buffer): number {
+  const mask = (c: number): number => (((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0;
+  let offset = 0;
+  let records = 0;
+  while (offset < bytes.length) {
+    const len = bytes.subarray(offset, offset + 8);
+    const n = Number(len.readBigUInt64LE());
+    assert.equal(bytes.readUInt32LE(offset + 8), mask(crc32c(len)), `length CRC of record ${records}`);
+    const data = bytes.subarray(offset + 12, offset + 12 + n);
+    assert.equal(bytes.readUInt32LE(offset + 12 + n), mask(crc32c(data)), `data CRC of record ${records}`);
+    offset += 16 + n;
+    records++;
+  }
+  assert.equal(offset, bytes.length);
+  return records;
+}
+
+describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
+  isolateRegistries();
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('files');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes per-step and eval records, a live and a final status, and TensorBoard scalars with valid CRCs', async () => {
+    const before = tf.memory().numTensors;
+    const sigterm = process.listenerCount('SIGTERM');
+    let running: Record<string, any> | undefined;
+    const result = await runJob(tinyRecipe(dir, { epochs: 4, logInterval: 4, evalInterval: 8, statusInterval: 5, tensorboard: true }), {
+      logger: captureLogger(),
+      onTrainerReady: (trainer) => {
+        assert.equal(process.listenerCount('SIGTERM'), sigterm, 'handlers are installed only while train() runs');
+        trainer.callbackList.callbacks.push(new AtStep(trainer, 12, async (t) => void (running = await statusOf(t))));
+      },
+    });
+    assert.equal(result.globalStep, 32);
+    assert.equal(process.listenerCount('SIGTERM'), sigterm, 'signal handlers removed after training');
+
+    const records = await readJsonl<MetricsRecord>(path.join(dir, 'metrics.jsonl'));
+    const train = records.filter((r) => r.event === 'train');
+    const evals = records.filter((r) => r.event === 'eval');
+    assert.deepEqual(train.map((r) => r.step), [4, 8, 12, 16, 20, 24, 28, 32]);
+    assert.deepEqual(evals.map((r) => r.step), [8, 16, 24, 32]);
+    for (const r of train) {
+      for (const key of ['epoch', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'samplesPerSec', 'elapsed']) assert.equal(typeof r[key], 'number', `${key} at step ${r.step}`);
+      assert.equal(r.epoch, Math.floor((r.step - 1) / 8));
+      assert.ok(r.samplesPerSec! > 0 && r.lr === 0.05);
+      assert.ok(r.memory!.numTensors > 0 && r.memory!.numBytes > 0 && r.memory!.rss > 1e6, JSON.stringify(r.memory));
+      assert.ok(!Number.isNaN(Date.parse(r.time)));
+    }
+    assert.ok(train[7].loss! < train[0].loss!, 'loss fell');
+    assert.ok(evals.every((r) => typeof r['eval/loss'] === 'number'));
+
+    // Live status at step 12: written for step 10 (every 5 steps), with the loss logged at step 8.
+    assert.equal(running?.state, 'running');
+    assert.equal(running?.step, 10);
+    assert.equal(running?.totalSteps, 32);
+    assert.equal(running?.loss, train[1].loss);
+    assert.deepEqual(running?.eval, { 'eval/loss': evals[0]['eval/loss'] });
+    assert.ok(typeof running?.etaSec === 'number' && running.etaSec >= 0);
+
+    const status = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'finished');
+    assert.equal(status.step, 32);
+    assert.equal(status.totalSteps, 32);
+    assert.equal(status.loss, train[7].loss);
+    assert.equal(status.eval['eval/loss'], evals[3]['eval/loss']);
+    assert.equal(status.checkpoint, result.lastCheckpointPath);
+    assert.equal(status.etaSec, undefined);
+    assert.equal(status.pid, process.pid);
+    assert.ok(fs.existsSync(path.join(status.checkpoint, 'manifest.json')));
+
+    const [eventFile] = fs.readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
+    assert.equal(checkTfRecordCrcs(fs.readFileSync(path.join(dir, eventFile))), 1 + 8 + 4);
+    const events = await readTensorBoardEvents(path.join(dir, eventFile), { strict: true });
+    assert.equal(events[0].fileVersion, 'brain.Event:2');
+    const scalar = (tag: string): [number, number][] => events.flatMap((e) => (e.scalars ?? []).filter((s) => s.tag === tag).map((s) => [e.step, s.value] as [number, number]));
+    assert.deepEqual(scalar('train/loss'), train.map((r) => [r.step, Math.fround(r.loss!)]));
+    assert.deepEqual(scalar('train/lr'), train.map((r) => [r.step, Math.fround(0.05)]));
+    assert.deepEqual(scalar('eval/loss'), evals.map((r) => [r.step, Math.fround(r['eval/loss'] as number)]));
+    assert.equal(scalar('train/grad_norm').length, 8);
+    assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
+  });
+
+  it('marks status.json failed with the error message, and the error still reaches the caller', async () => {
+    class FailingTrainer extends TinyTrainer {
+      static override readonly type: string = 'tiny-failing';
+      override loss(batch: TinyBatch): tf.Scalar {
+        if (this.globalStep === 5) throw new Error('boom at step 5');
+        return super.loss(batch);
+      }
+    }
+    register(FailingTrainer);
+    const sigterm = process.listenerCount('SIGTERM');
+    await assert.rejects(runJob(tinyRecipe(dir, { type: 'tiny-failing' }), { logger: captureLogger() }), /boom at step 5/);
+    const status = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'failed');
+    assert.equal(status.error, 'boom at step 5');
+    assert.equal(status.step, 5);
+    assert.equal(process.listenerCount('SIGTERM'), sigterm, 'signal handlers removed after a failure');
+    // The metrics file was closed cleanly: every line parses.
+    assert.equal((await readJsonl(path.join(dir, 'metrics.jsonl'))).length, 5);
+  });
+
+  it('writes a failed status when setup fails before any callback exists', async () => {
+    await assert.rejects(runJob(tinyRecipe(dir, { data: { examples: 4 } }), { logger: captureLogger() }), /training split has no batches/);
+    const status = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'failed');
+    assert.match(status.error, /training split has no batches/);
+  });
+
+  it('stops cleanly when the kill-switch file appears: finishes the step, saves, removes the file', async () => {
+    const lines: string[] = [];
+    const stop = path.join(dir, 'STOP');
+    const result = await runJob(tinyRecipe(dir, { epochs: 5, killSwitchFile: 'STOP' }), {
+      logger: captureLogger(lines),
+      // Created after the kill switch looked at step 4, so it acts at step 5.
+      onTrainerReady: (trainer) => void trainer.callbackList.callbacks.push(new AtStep(trainer, 4, () => fs.writeFileSync(stop, ''))),
+    });
+    assert.equal(result.status, 'stopped');
+    assert.equal(result.globalStep, 5);
+    assert.equal(result.stopReason, `kill-switch file ${stop} found`);
+    assert.equal(result.lastCheckpointPath, path.join(dir, 'checkpoints', 'step-000005'));
+    assert.ok(fs.existsSync(path.join(dir, 'checkpoints', 'step-000005', 'manifest.json')));
+    assert.equal(fs.existsSync(stop), false);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')).state, 'stopped');
+    assert.ok(lines.includes('warn: kill-switch file found: stopping after step 5 and saving a checkpoint'), lines.join('\n'));
+  });
+});

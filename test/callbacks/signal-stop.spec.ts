@@ -1,0 +1,88 @@
+import { strict as assert } from 'assert';
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { runJob, TrainingResult, verifyManifest } from '../../src';
+import { captureLogger, longRecipe, tempDir } from './fixtures/tiny-run';
+
+const CHILD = path.join(__dirname, 'fixtures', 'signal-child.js');
+
+function readJson(file: string): Record<string, any> | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // not written yet
+  }
+}
+
+/** Resolves with the exit code and output once the child exits (kills it after `ms`). */
+function exited(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => (stdout += d));
+  child.stderr?.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      // 'exit' can precede the last 'data' events; 'close' comes after them.
+      child.on('close', () => resolve({ code, signal, stdout, stderr }));
+    });
+  });
+}
+
+describe('SIGTERM', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('sigterm');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('finishes the step, saves a complete checkpoint, writes status stopped, exits 0, and the run resumes from it', async () => {
+    const run = path.join(dir, 'run');
+    const child = spawn(process.execPath, [CHILD, run], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = exited(child, 40_000);
+    // Wait until training has visibly made progress.
+    const deadline = Date.now() + 30_000;
+    let seen: Record<string, any> | undefined;
+    while (Date.now() < deadline && child.exitCode === null) {
+      seen = readJson(path.join(run, 'status.json'));
+      if (seen?.state === 'running' && seen.step >= 20) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(seen !== undefined && seen.step >= 20, `child made no progress: ${JSON.stringify(seen)}`);
+    child.kill('SIGTERM');
+    const { code, signal, stdout, stderr } = await done;
+    assert.equal(signal, null, `killed by ${signal}; stderr:\n${stderr}`);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /warn: received SIGTERM: finishing step \d+, saving a checkpoint and stopping/);
+
+    const result = JSON.parse(stdout) as TrainingResult;
+    assert.equal(result.status, 'stopped');
+    assert.equal(result.stopReason, 'SIGTERM');
+    assert.ok(result.globalStep > seen.step);
+    const ckpt = path.join(run, 'checkpoints', `step-${String(result.globalStep).padStart(6, '0')}`);
+    assert.equal(result.lastCheckpointPath, ckpt);
+    await verifyManifest(ckpt); // every file present with its checksum
+    const state = readJson(path.join(ckpt, 'trainer-state.json'))?.state;
+    assert.equal(state.globalStep, result.globalStep);
+    assert.equal(state.batchInEpoch % 2, 0, 'a whole accumulation cycle: the step was finished, not cut');
+
+    const status = readJson(path.join(run, 'status.json'));
+    assert.equal(status?.state, 'stopped');
+    assert.equal(status?.stopReason, 'SIGTERM');
+    assert.equal(status?.checkpoint, ckpt);
+
+    // Resume in this process and run 4 more steps.
+    let resumedAt = -1;
+    const resumed = await runJob(longRecipe(run, { progress: 'none', exitIteration: result.globalStep + 4 }), {
+      logger: captureLogger(),
+      resumeFrom: ckpt,
+      onTrainerReady: (trainer) => void (resumedAt = trainer.globalStep),
+    });
+    assert.equal(resumedAt, result.globalStep);
+    assert.equal(resumed.globalStep, result.globalStep + 4);
+    assert.equal(resumed.status, 'stopped');
+    assert.ok(Number.isFinite(resumed.finalLoss));
+  });
+});

@@ -1,0 +1,98 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { FloeError, runJob } from '../../src';
+import { readRunMetrics, writeReport } from '../../src/report';
+import { runCli } from '../../src/cli/main';
+import { captureLogger, tempDir, tinyRecipe } from '../callbacks/fixtures/tiny-run';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(file: string): { width: number; height: number } {
+  const bytes = fs.readFileSync(file);
+  assert.deepEqual([...bytes.subarray(0, 8)], PNG_SIGNATURE, `${file} is not a PNG`);
+  assert.equal(bytes.subarray(12, 16).toString('ascii'), 'IHDR');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+describe('Run report', () => {
+  let dir: string;
+  before(async () => {
+    // One real run shared by the tests below; the report is written by the run itself (report: true).
+    dir = tempDir('report');
+    await runJob(tinyRecipe(path.join(dir, 'run'), { epochs: 4, logInterval: 2, evalInterval: 8, report: true, tensorboard: true }), { logger: captureLogger() });
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('is written at the end of training: loss, lr and grad-norm curves as SVG and PNG, and report.html', () => {
+    const run = path.join(dir, 'run');
+    for (const name of ['loss', 'lr', 'grad-norm']) {
+      const svg = fs.readFileSync(path.join(run, `${name}.svg`), 'utf8');
+      assert.match(svg, /^<svg[\s\S]*<\/svg>$/);
+      const { width, height } = pngSize(path.join(run, `${name}.png`));
+      assert.ok(width > 600 && height > 300, `${name}.png is ${width}×${height}`);
+    }
+    const lossSvg = fs.readFileSync(path.join(run, 'loss.svg'), 'utf8');
+    assert.ok(lossSvg.includes('train loss') && lossSvg.includes('eval loss'), 'legend names both series');
+    const html = fs.readFileSync(path.join(run, 'report.html'), 'utf8');
+    assert.match(html, /<th>state<\/th><td>finished<\/td>/);
+    assert.match(html, /<th>step<\/th><td>32 \/ 32<\/td>/);
+    assert.equal((html.match(/<svg/g) ?? []).length, 3);
+    assert.ok(html.includes('href="loss.png"') && html.includes('type: tiny'));
+    assert.equal(fs.existsSync(path.join(run, 'eval.png')), false, 'no extra eval metrics, no eval chart');
+  });
+
+  it('`floe report <runDir> --out` writes the report elsewhere', async () => {
+    const out = path.join(dir, 'elsewhere');
+    const lines: string[] = [];
+    const code = await runCli(['report', path.join(dir, 'run'), '--out', out], { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    assert.equal(code, 0, lines.join('\n'));
+    assert.deepEqual(fs.readdirSync(out).sort(), ['grad-norm.png', 'grad-norm.svg', 'loss.png', 'loss.svg', 'lr.png', 'lr.svg', 'report.html']);
+    assert.equal(lines[lines.length - 1], `report: ${path.join(out, 'report.html')}`);
+    pngSize(path.join(out, 'loss.png'));
+  });
+
+  it('reads the TensorBoard events when there is no metrics.jsonl, with the same curves', async () => {
+    const run = path.join(dir, 'run');
+    const fromJsonl = await readRunMetrics(run);
+    const copy = path.join(dir, 'events-only');
+    fs.mkdirSync(copy);
+    for (const f of fs.readdirSync(run).filter((f) => f.startsWith('events.out.'))) fs.copyFileSync(path.join(run, f), path.join(copy, f));
+    const fromEvents = await readRunMetrics(copy);
+    assert.equal(fromEvents.train.length, 16);
+    assert.deepEqual(fromEvents.train.map((p) => p.step), fromJsonl.train.map((p) => p.step));
+    assert.deepEqual(fromEvents.train.map((p) => p.loss), fromJsonl.train.map((p) => Math.fround(p.loss as number)));
+    assert.deepEqual(fromEvents.eval.map((p) => p.step), [8, 16, 24, 32]);
+    const { files } = await writeReport(copy);
+    assert.ok(files.some((f) => f.endsWith('loss.png')));
+  });
+
+  it('keeps the later records of a resumed run, charts extra eval metrics, and drops NaN points', async () => {
+    const run = path.join(dir, 'resumed');
+    fs.mkdirSync(run);
+    const line = (r: object): string => `${JSON.stringify(r)}\n`;
+    const first = [1, 2, 3, 4, 5, 6].map((step) => line({ event: 'train', step, loss: 10 - step, lr: 0.1 }));
+    const evalA = line({ event: 'eval', step: 4, 'eval/loss': 7, 'eval/accuracy': 0.5 });
+    // Resumed from the step-4 checkpoint: steps 5 and 6 run again, then 7 and 8 (one NaN).
+    const second = [5, 6, 7, 8].map((step) => line({ event: 'train', step, loss: step === 7 ? 'NaN' : 100 + step, lr: 0.1 }));
+    const evalB = line({ event: 'eval', step: 8, 'eval/loss': 6, 'eval/accuracy': 0.7 });
+    fs.writeFileSync(path.join(run, 'metrics.jsonl'), [...first.slice(0, 4), evalA, ...first.slice(4), ...second, evalB].join(''));
+    const metrics = await readRunMetrics(run);
+    assert.deepEqual(metrics.train.map((p) => [p.step, p.loss]), [[1, 9], [2, 8], [3, 7], [4, 6], [5, 105], [6, 106], [7, NaN], [8, 108]]);
+    assert.deepEqual(metrics.eval, [
+      { step: 4, metrics: { 'eval/loss': 7, 'eval/accuracy': 0.5 } },
+      { step: 8, metrics: { 'eval/loss': 6, 'eval/accuracy': 0.7 } },
+    ]);
+    const { files } = await writeReport(run);
+    assert.ok(files.some((f) => f.endsWith('eval.png')), 'eval/accuracy gets its own chart');
+    pngSize(path.join(run, 'eval.png'));
+    assert.ok(!fs.readFileSync(path.join(run, 'loss.svg'), 'utf8').includes('NaN'));
+  });
+
+  it('says what is missing when a folder has no metrics', async () => {
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    await assert.rejects(writeReport(empty), (e: unknown) => e instanceof FloeError && /No metrics in .*empty: expected metrics\.jsonl or events\.out\.tfevents\.\*/.test(e.message));
+  });
+});
