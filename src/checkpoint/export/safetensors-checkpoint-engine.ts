@@ -12,7 +12,7 @@ export class SafetensorsCheckpointConfig extends ExportCheckpointConfig {}
  */
 @register()
 export class SafetensorsCheckpointEngine extends ExportCheckpointEngine<SafetensorsCheckpointConfig> {
-  static override readonly type = 'safetensors';
+  static override readonly type: string = 'safetensors';
   static override readonly configType = SafetensorsCheckpointConfig;
   protected readonly format = 'safetensors';
 }

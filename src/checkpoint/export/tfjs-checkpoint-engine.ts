@@ -11,7 +11,7 @@ export class TfjsCheckpointConfig extends ExportCheckpointConfig {}
  */
 @register()
 export class TfjsCheckpointEngine extends ExportCheckpointEngine<TfjsCheckpointConfig> {
-  static override readonly type = 'tfjs';
+  static override readonly type: string = 'tfjs';
   static override readonly configType = TfjsCheckpointConfig;
   protected readonly format = 'tfjs';
 }
