@@ -5,7 +5,8 @@ import * as path from 'path';
 const TEMP_PATTERN = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
 
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return false; // our own saves are sequential: a leftover of ours is dead
+  // Our own process may be writing one right now (another worker thread): never touch those.
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;
@@ -15,8 +16,8 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Deletes temp folders under `root` left by saves that never finished (their process is gone).
- * Folders of a live process are left alone. Returns the names removed.
+ * Deletes temp folders under `root` left by saves that never finished because their process
+ * died. Folders of a live process (this one included) are left alone. Returns the names removed.
  */
 export async function removeStaleTempDirs(root: string): Promise<string[]> {
   let names: string[];

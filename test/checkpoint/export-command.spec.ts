@@ -1,0 +1,85 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { runCli } from '../../src/cli/main';
+import { TfjsFileHandler, loadCheckpointModel, readSafetensors } from '../../src/checkpoint';
+import { GptModel, LanguageModelTrainer } from '../../src';
+import { maxAbsDiff } from '../support/tensors';
+import { parseSafetensorsBytes } from './fixtures/parse-safetensors-bytes';
+import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
+import { makeTempDir } from './temp-dir';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe('floe export', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let run: string;
+  before(async () => {
+    ({ dir, cleanup } = await makeTempDir('floe-export-'));
+    run = path.join(dir, 'run');
+    await runRecorded(tinyGptRecipe(run, { trainIters: 6, checkpoint: [{ type: 'floe', saveEveryNSteps: 3 }] }));
+  });
+  after(() => cleanup());
+
+  it('--format safetensors writes the newest checkpoint\'s weights by Floe name, which a recipe can start from', async () => {
+    const out = path.join(dir, 'st');
+    const r = await cli('export', '--checkpoint', run, '--format', 'safetensors', '--out', out);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    assert.match(r.out.join('\n'), /step-000006 \(step 6\) as safetensors to/);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['manifest.json', 'model-config.json', 'model.safetensors']);
+    const exported = parseSafetensorsBytes(fs.readFileSync(path.join(out, 'model.safetensors')));
+    const checkpoint = await readSafetensors(path.join(run, 'checkpoints', 'step-000006', 'model.safetensors'));
+    assert.deepEqual([...exported.tensors.keys()].sort(), [...checkpoint.tensors.keys()]);
+    for (const [name, t] of checkpoint.tensors) assert.deepEqual(exported.tensors.get(name)?.values, [...t.data], name);
+
+    // Exporting again needs --overwrite.
+    const again = await cli('export', '--checkpoint', run, '--format', 'safetensors', '--out', out);
+    assert.equal(again.code, 1);
+    assert.match(again.err.join('\n'), /already exists/);
+
+    // A new run starts from the export with the same weights (architecture from model-config.json).
+    let first: number[] | undefined;
+    await runRecorded(tinyGptRecipe(path.join(dir, 'from-export'), { trainIters: 2, model: { type: 'gpt', from: out } }), {
+      onTrainerReady: async (t) => {
+        first = [...(await ((t as LanguageModelTrainer).gpt.params.get('blocks.0.attn.qkv.weight') as tf.Variable).data())];
+      },
+    });
+    assert.deepEqual(first, exported.tensors.get('blocks.0.attn.qkv.weight')?.values);
+  });
+
+  it('--format tfjs writes a graph model that predicts what the checkpoint\'s model does', async () => {
+    const out = path.join(dir, 'web');
+    const r = await cli('export', '--checkpoint', path.join(run, 'checkpoints', 'step-000003'), '--format', 'tfjs', '--out', out);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const loaded = await loadCheckpointModel(path.join(run, 'checkpoints', 'step-000003'));
+    const graph = await tf.loadGraphModel(new TfjsFileHandler(out));
+    const ids = tf.tensor2d([[16, 0, 8, 14, 6, 5]], [1, 6], 'int32');
+    try {
+      assert.equal(loaded.step, 3);
+      const a = graph.predict(ids) as tf.Tensor;
+      const b = (loaded.model as GptModel).forward(ids);
+      assert.ok(maxAbsDiff(await a.data(), await b.data()) < 1e-5);
+      tf.dispose([a, b]);
+    } finally {
+      tf.dispose(ids);
+      graph.dispose();
+      loaded.dispose();
+    }
+  });
+
+  it('names what is wrong with a bad checkpoint or format', async () => {
+    const missing = await cli('export', '--checkpoint', path.join(dir, 'nope'), '--format', 'tfjs', '--out', path.join(dir, 'x'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.err.join('\n'), /No Floe checkpoint at '.*nope': expected a checkpoint folder/);
+    const format = await cli('export', '--checkpoint', run, '--format', 'onnx', '--out', path.join(dir, 'x'));
+    assert.equal(format.code, 1);
+    assert.match(format.err.join('\n'), /onnx/);
+  });
+});
