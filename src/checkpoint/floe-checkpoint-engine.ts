@@ -19,6 +19,7 @@ import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-che
 import { findCheckpoints } from './find-checkpoints';
 import { writeModelConfigFile } from './model-config-file';
 import { pruneCheckpoints } from './prune-checkpoints';
+import { resolveCheckpointDir } from './resolve-checkpoint-dir';
 import { removeStaleTempDirs } from './stale-temp-dirs';
 import { TrainerStateFile, readTrainerStateFile } from './trainer-state-file';
 
@@ -119,10 +120,13 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
   }
 
   /**
-   * Loads weights, optimizer state and trainer state from `dir`. Every checksum in the manifest is
-   * verified first, so a corrupted or truncated file is an error naming it, never a silent load.
+   * Loads weights, optimizer state and trainer state from `target`: a checkpoint folder, or a
+   * folder of `step-N` checkpoints or a run folder (its newest complete one). Every checksum in the
+   * manifest is verified first, so a corrupted or truncated file is an error naming it, never a
+   * silent load.
    */
-  async load(dir: string): Promise<void> {
+  async load(target: string): Promise<void> {
+    const dir = await resolveCheckpointDir(target);
     await verifyManifest(dir);
     const t = this.trainer;
     const parsed = await readTrainerStateFile(dir);
