@@ -3,6 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import '../src';
 import type { BackendName } from '../src/backend/backend-names';
+import { Callback, CallbackConfig } from '../src/callbacks/callback';
+import { TrainerConfig } from '../src/trainer/trainer-config';
 import { Logger } from '../src/logging/logger';
 import { runJob } from '../src/trainer/run-job';
 import type { Trainer } from '../src/trainer/trainer';
@@ -39,22 +41,42 @@ export function benchRecipe(config: BenchConfig, backend: BackendName, outputDir
     scheduler: { type: 'constant' },
     checkpoint: [],
     callbacks: [],
+    // Written once when the run ends, outside the timed steps; not part of a step's cost.
+    report: false,
+    // One process, so Floe and the hand-written loop share backend, kernels and cores. Only set
+    // when this Floe has data parallelism (it defaults to worker threads on a multi-core machine).
+    ...('distributed' in new TrainerConfig() ? { distributed: 'none' } : {}),
   };
 }
 
+/** Runs the benchmark from inside training: after every other callback's `onTrainBegin`, then stops the run. */
+class BenchDriver extends Callback {
+  constructor(
+    trainer: Trainer,
+    private readonly use: (trainer: Trainer) => Promise<void>,
+  ) {
+    super(trainer, new CallbackConfig());
+  }
+
+  override async onTrainBegin(): Promise<void> {
+    await this.use(this.trainer);
+    this.trainer.control.shouldStop = true;
+  }
+}
+
 /**
- * Builds a real Floe `CausalTrainer` through `runJob` (backend start, validation, factories) and
- * calls `use` with it before training starts; the benchmark drives `trainer.step(batch)` itself,
- * then the run ends without training further. The run folder is a temporary directory.
+ * Builds a real Floe `CausalTrainer` through `runJob` (backend start, validation, factories,
+ * the default run callbacks: metrics.jsonl, TensorBoard, status.json) and calls `use` with it once
+ * `train()` has begun; the benchmark drives `trainer.step(batch)` itself, then the run ends
+ * without an epoch. The run folder is a temporary directory.
  */
 export async function withFloeTrainer(options: { config: BenchConfig; backend: BackendName; seed: number; use: (trainer: Trainer) => Promise<void> }): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-'));
   try {
     await runJob(benchRecipe(options.config, options.backend, dir, options.seed), {
       logger: new Logger({ level: 'error' }),
-      onTrainerReady: async (trainer) => {
-        await options.use(trainer);
-        trainer.control.shouldStop = true;
+      onTrainerReady: (trainer) => {
+        trainer.callbackList.callbacks.push(new BenchDriver(trainer, options.use));
       },
     });
   } finally {

@@ -11,11 +11,12 @@ export interface LinearOptions {
 }
 
 /**
- * Sums the rows of `[N, C]` into `[C]` as `ones[1, N] @ x`: a 2-D untransposed GEMM, which the
- * wasm backend runs through XNNPACK, whereas its leading-axis `Sum` transposes first.
+ * Sums the rows of `[N, C]` into `[C]`. Floe's wasm `Sum` kernel runs this leading-axis sum as a
+ * streaming loop (the stock kernel transposes first, and a ones-row GEMM re-packs `x`: both ~5×
+ * slower).
  */
 export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]));
+  return tf.sum(x, 0);
 }
 
 // x[N,in] @ w[in,out]; grads dy @ w^T and x^T @ dy, each as an explicit transpose + plain GEMM.
@@ -67,7 +68,7 @@ const scaleColumnsExplicit = tf.customGrad((x, w, save) => {
  * forward product needs no transpose (PyTorch stores `[out, in]`).
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, options: LinearOptions = {}): tf.Tensor2D {
-  const explicit = options.explicitTranspose ?? true;
+  const explicit = options.explicitTranspose ?? false;
   return tf.tidy(() => {
     let y: tf.Tensor2D;
     if (options.transposeWeight === true) {
@@ -81,11 +82,11 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, options: LinearOptio
 }
 
 /** `y + b` broadcast over rows, with a wasm-friendly bias gradient when `explicit`. */
-export function addBias(y: tf.Tensor2D, bias: tf.Tensor1D, explicit = true): tf.Tensor2D {
+export function addBias(y: tf.Tensor2D, bias: tf.Tensor1D, explicit = false): tf.Tensor2D {
   return explicit ? (addBiasExplicit(y, bias) as tf.Tensor2D) : tf.add(y, bias);
 }
 
 /** `x * w` broadcast over rows (a norm's gain), with a wasm-friendly gradient when `explicit`. */
-export function scaleColumns(x: tf.Tensor2D, weight: tf.Tensor1D, explicit = true): tf.Tensor2D {
+export function scaleColumns(x: tf.Tensor2D, weight: tf.Tensor1D, explicit = false): tf.Tensor2D {
   return explicit ? (scaleColumnsExplicit(x, weight) as tf.Tensor2D) : tf.mul(x, weight);
 }

@@ -45,10 +45,12 @@ export interface GptOptions {
   /** RoPE base frequency. Default 10000. */
   ropeTheta?: number;
   /**
-   * Differentiate the model's 2-D matmuls with explicit transposes and sum bias/norm gradients
-   * with a ones-row matmul, so every backward GEMM is an untransposed 2-D product (the only
-   * shape the stock wasm kernel runs fast, see PERF.md). Set false when a native GEMM handles
-   * transpose flags itself. Default true.
+   * Differentiate the model's 2-D matmuls with explicit transposes, so every backward GEMM is an
+   * untransposed 2-D product (the only shape the *stock* wasm kernel runs fast, see PERF.md).
+   * Default false: Floe's wasm `BatchMatMul` takes transpose flags itself and then picks the
+   * cheaper formulation of each weight gradient (the explicit form forces packing the wide
+   * operand: the MLP up-projection's weight gradient ran ~20% slower with it; the whole step is
+   * within noise otherwise — docs/performance.md).
    */
   explicitTranspose?: boolean;
 }
@@ -81,7 +83,7 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
     normEps: options.normEps ?? (norm === 'rmsnorm' ? 1e-6 : 1e-5),
     initStd: options.initStd ?? 0.02,
     ropeTheta: options.ropeTheta ?? 10000,
-    explicitTranspose: options.explicitTranspose ?? true,
+    explicitTranspose: options.explicitTranspose ?? false,
   };
   const issues: ConfigIssue[] = [];
   for (const key of ['vocabSize', 'maxLength', 'layers', 'heads', 'dim', 'ffnDim'] as const) {

@@ -62,7 +62,7 @@ export interface NormOptions {
 
 /** LayerNorm over the last axis of `[N, D]`: `(x − mean) / sqrt(var + eps) · w + b` (biased var). */
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D | undefined, options: NormOptions): tf.Tensor2D {
-  const explicit = options.explicitTranspose ?? true;
+  const explicit = options.explicitTranspose ?? false;
   return tf.tidy(() => {
     const centred = tf.sub(x, tf.mean(x, -1, true));
     const variance = tf.mean(tf.mul(centred, centred), -1, true);
@@ -74,7 +74,7 @@ export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D
 
 /** RMSNorm over the last axis of `[N, D]`: `x / sqrt(mean(x²) + eps) · w`. */
 export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, options: NormOptions): tf.Tensor2D {
-  const explicit = options.explicitTranspose ?? true;
+  const explicit = options.explicitTranspose ?? false;
   return tf.tidy(() => {
     const meanSquare = tf.mean(tf.mul(x, x), -1, true);
     const normed = tf.mul(x, tf.rsqrt(tf.add(meanSquare, options.eps))) as tf.Tensor2D;

@@ -9,3 +9,4 @@ export * from './transpose-kernel';
 export * from './sum-kernel';
 export * from './gather-kernel';
 export * from './stock-gemm-path';
+export * from './split-kernel';

@@ -6,12 +6,13 @@ import { createCastKernel } from './cast-kernel';
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
 import { createGatherKernel } from './gather-kernel';
 import { createIdentityKernel } from './identity-kernel';
+import { createSplitKernel } from './split-kernel';
 import { createSumKernel } from './sum-kernel';
 import { createTransposeKernel } from './transpose-kernel';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum-kernel';
 
 /** Kernels Floe adds to or replaces in the wasm backend, in registration order. */
-export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', 'Transpose', 'Sum', 'GatherV2'] as const;
+export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', 'Transpose', 'Sum', 'GatherV2', 'SplitV'] as const;
 
 /** One of {@link WASM_KERNEL_OVERRIDES}. */
 export type WasmKernelOverride = (typeof WASM_KERNEL_OVERRIDES)[number];
@@ -25,6 +26,7 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   Transpose: createTransposeKernel,
   Sum: createSumKernel,
   GatherV2: createGatherKernel,
+  SplitV: createSplitKernel,
 };
 
 /** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
@@ -41,7 +43,7 @@ function isFloeKernel(name: string): boolean {
  * Registers Floe's wasm kernels: `UnsortedSegmentSum` (missing in tfjs-backend-wasm), fast
  * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands),
  * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
- * `Sum` and row `GatherV2` (memory-bound ops the stock kernels run slowly). Idempotent; works before or after the wasm backend starts. Affects every
+ * `Sum`, row `GatherV2` and block-copy `SplitV` (memory-bound ops the stock kernels run slowly). Idempotent; works before or after the wasm backend starts. Affects every
  * user of the wasm backend in this process (the kernel registry is global).
  *
  * @param only Register just these overrides (default: all of them), e.g. for benchmarks.
