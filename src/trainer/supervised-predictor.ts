@@ -7,6 +7,7 @@ import { BackendName } from '../backend/backend-names';
 import { initBackend } from '../backend/init-backend';
 import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
 import { verifyManifest } from '../checkpoint/io/verify-manifest';
+import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { validateRecipe } from '../config/validate-recipe';
 import { formatOrigin, RecordOrigin } from '../data/data-record';
 import { jsonErrorPosition } from '../data/json-position';
@@ -90,12 +91,13 @@ export class SupervisedPredictor {
 }
 
 /**
- * Loads a supervised model from a checkpoint folder: verifies its manifest, validates the recipe
+ * Loads a supervised model from a checkpoint folder (or the newest checkpoint of a run folder or
+ * checkpoints folder): verifies its manifest, validates the recipe
  * saved in it, starts the backend, builds the model from the saved schema (and topology) and
  * assigns the saved weights. Reads no training data.
  */
 export async function loadSupervisedPredictor(checkpointDir: string, options: PredictorOptions = {}): Promise<SupervisedPredictor> {
-  const dir = path.resolve(checkpointDir);
+  const dir = await resolveCheckpointDir(checkpointDir);
   await verifyManifest(dir);
   const recipeFile = path.join(dir, 'recipe.yaml');
   let plain: Record<string, unknown>;

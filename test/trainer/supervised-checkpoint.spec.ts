@@ -108,7 +108,7 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
     }
   });
 
-  it('floe predict prints one JSON prediction per row, and names file:line and the column of a bad row', async () => {
+  it('floe predict prints one JSON prediction per row (from a checkpoint or its run folder), and names file:line and the column of a bad row', async () => {
     const input = writeFile(tmp(), 'rows.jsonl', '{"a": 0.25, "b": 120}\n[0.9, 800]\n\n{"b": 5, "a": "0.5", "extra": true}\n');
     assert.deepEqual(await readFeatureRows(input, ['a', 'b']), ROWS);
     const out: string[] = [];
@@ -117,6 +117,10 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
     assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', input, '--backend', 'cpu'], io), 0, err.join('\n'));
     assert.equal(out.length, 3);
     out.map((l) => JSON.parse(l).y as number).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-3));
+    const runFolder = path.join(tmp(), 'run');
+    const fromRun: string[] = [];
+    assert.equal(await runCli(['predict', '--checkpoint', runFolder, '--input', input, '--backend', 'cpu'], { out: (l) => fromRun.push(l), err: (l) => err.push(l) }), 0);
+    assert.deepEqual(fromRun, out);
 
     const bad = writeFile(tmp(), 'bad.jsonl', '{"a": 1, "b": 2}\n{"a": 1, "c": 2}\n');
     err.length = 0;

@@ -11,7 +11,7 @@ export function predictCommand(yargs: Argv, io: CliIo, done: (code: number) => v
     'Predict with a supervised checkpoint: reads feature rows (JSONL objects keyed by feature name, or arrays), prints one JSON prediction per row, in the targets\' own units.',
     (y) =>
       y
-        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder (e.g. runs/x/checkpoints/step-000400)' })
+        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder (runs/x/checkpoints/step-000400), or a run folder for its newest checkpoint' })
         .option('input', { type: 'string', demandOption: true, describe: 'JSONL file of feature rows' })
         .option('backend', { type: 'string', choices: BACKEND_NAMES as unknown as string[], describe: "Backend (default: the recipe's)" }),
     async (args) => {
