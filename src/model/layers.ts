@@ -56,13 +56,52 @@ export function silu<T extends tf.Tensor>(x: T): T {
 export interface NormOptions {
   /** Added to the variance before the square root. */
   eps: number;
-  /** Use the wasm-friendly gain/bias gradients (see `GptOptions.explicitTranspose`). */
+  /**
+   * false (default): one hand-written backward per norm (about half the elementwise ops of
+   * autodiff, whose `mean` gradients also materialise a full ones tensor). true: autodiff of the
+   * normalisation with the explicit gain/bias gradients of `dense.ts`, the reference the tests
+   * compare the hand-written backward with (see `GptOptions.explicitTranspose`).
+   */
   explicitTranspose?: boolean;
+}
+
+type Tensors = tf.Tensor[];
+
+/**
+ * `xhat·w (+ b)` with `xhat = (x − mean) · rstd` (LayerNorm, `centre`) or `x · rstd` (RMSNorm),
+ * `rstd = 1/sqrt(mean(·²) + eps)` over the last axis of `[N, D]`, and the textbook backward:
+ * `dx = rstd·(g − mean(g) − xhat·mean(g·xhat))` with `g = dy·w` (RMSNorm drops `mean(g)`),
+ * `dw = Σ_rows dy·xhat`, `db = Σ_rows dy`.
+ */
+function fusedNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D | undefined, eps: number, centre: boolean): tf.Tensor2D {
+  const op = tf.customGrad((...args: unknown[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [xt, wt, bt] = args.slice(0, -1) as Tensors;
+    const shifted = centre ? tf.sub(xt, tf.mean(xt, -1, true)) : xt;
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(shifted), -1, true), eps));
+    const xhat = tf.mul(shifted, rstd);
+    save([xhat, rstd, wt]);
+    const scaled = tf.mul(xhat, wt);
+    return {
+      value: bt === undefined ? scaled : tf.add(scaled, bt),
+      gradFunc: (dy: tf.Tensor, saved: Tensors) => {
+        const [sxhat, srstd, sw] = saved;
+        const g = tf.mul(dy, sw);
+        const projected = tf.mul(sxhat, tf.mean(tf.mul(g, sxhat), -1, true));
+        const centred = centre ? tf.sub(tf.sub(g, tf.mean(g, -1, true)), projected) : tf.sub(g, projected);
+        const grads = [tf.mul(centred, srstd), tf.sum(tf.mul(dy, sxhat), 0)];
+        if (bt !== undefined) grads.push(tf.sum(dy, 0));
+        return grads;
+      },
+    };
+  });
+  return (bias === undefined ? op(x, weight) : op(x, weight, bias)) as tf.Tensor2D;
 }
 
 /** LayerNorm over the last axis of `[N, D]`: `(x − mean) / sqrt(var + eps) · w + b` (biased var). */
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D | undefined, options: NormOptions): tf.Tensor2D {
   const explicit = options.explicitTranspose ?? false;
+  if (!explicit) return fusedNorm(x, weight, bias, options.eps, true);
   return tf.tidy(() => {
     const centred = tf.sub(x, tf.mean(x, -1, true));
     const variance = tf.mean(tf.mul(centred, centred), -1, true);
@@ -75,6 +114,7 @@ export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D
 /** RMSNorm over the last axis of `[N, D]`: `x / sqrt(mean(x²) + eps) · w`. */
 export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, options: NormOptions): tf.Tensor2D {
   const explicit = options.explicitTranspose ?? false;
+  if (!explicit) return fusedNorm(x, weight, undefined, options.eps, false);
   return tf.tidy(() => {
     const meanSquare = tf.mean(tf.mul(x, x), -1, true);
     const normed = tf.mul(x, tf.rsqrt(tf.add(meanSquare, options.eps))) as tf.Tensor2D;
