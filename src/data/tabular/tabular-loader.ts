@@ -27,6 +27,8 @@ export interface TabularLoaderOptions {
  * The caller owns (and disposes) each batch.
  */
 export class TabularLoader implements DataLoader<TabularBatch> {
+  /** `batches` takes a data-parallel shard and builds only that rank's batches. */
+  readonly shardable = true;
   private readonly features: Float32Array;
   private readonly targets: Float32Array | Int32Array;
   private readonly numFeatures: number;
@@ -52,13 +54,17 @@ export class TabularLoader implements DataLoader<TabularBatch> {
     return this.options.dropLast ? Math.floor(n / this.options.batchSize) : Math.ceil(n / this.options.batchSize);
   }
 
-  *batches(epoch: number, start = 0): Generator<TabularBatch> {
+  /**
+   * The batches of `epoch` from batch `start` on; with a `shard` (data parallelism), only every
+   * `size`-th of them starting at `start + rank`.
+   */
+  *batches(epoch: number, start = 0, shard?: { rank: number; size: number }): Generator<TabularBatch> {
     const { batchSize, shuffle, seed, targetKind } = this.options;
     const n = this.numExamples;
     const order = shuffle ? epochOrder(seed, epoch, n) : Array.from({ length: n }, (_, i) => i);
     const f = this.numFeatures;
     const k = this.numTargets;
-    for (let b = start; b < this.length; b++) {
+    for (let b = start + (shard?.rank ?? 0); b < this.length; b += shard?.size ?? 1) {
       const rows = order.slice(b * batchSize, (b + 1) * batchSize);
       const x = new Float32Array(rows.length * f);
       rows.forEach((row, i) => x.set(this.features.subarray(row * f, (row + 1) * f), i * f));
