@@ -20,6 +20,8 @@ export * from './scheduler';
 export * from './checkpoint';
 export * from './callbacks';
 export * from './trainer';
+export * from './distributed';
+export * from './report';
 export * from './checkpoint/extra-checkpoint-files';
 export * from './loss';
 export * from './data/tabular';

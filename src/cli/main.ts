@@ -3,6 +3,7 @@ import yargs, { Argv } from 'yargs';
 import '../index';
 import { FloeError } from '../errors';
 import { CliIo, EXIT, processIo } from './cli-io';
+import { generateCommand } from './commands/generate-command';
 import { exportCommand } from './commands/export-command';
 import { listCommand } from './commands/list-command';
 import { predictCommand } from './commands/predict-command';
@@ -27,7 +28,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('set', { type: 'string', array: true, nargs: 1, describe: 'Override a recipe value: --set optimizer.lr=1e-3 (repeatable)' })
     .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors' })
     .strict()
-    .demandCommand(1, 'Name a command: train, validate or list (floe --help shows all).')
+    .demandCommand(1, 'Name a command: train, validate, list, generate, export, report or predict (floe --help shows all).')
     .recommendCommands()
     .help()
     .version(false)
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = listCommand(parser, io, done);
   parser = predictCommand(parser, io, done);
   parser = exportCommand(parser, io, done);
+  parser = generateCommand(parser, io, done);
   parser = reportCommand(parser, io, done);
   // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {

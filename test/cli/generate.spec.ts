@@ -1,0 +1,56 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { completeBatch, GptModel, loadCheckpointModel, Logger, runJob } from '../../src';
+import { runCli } from '../../src/cli/main';
+
+describe('floe generate', () => {
+  let dir: string;
+  let checkpoint: string;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-gen-'));
+    const result = await runJob(
+      {
+        type: 'sft',
+        backend: 'cpu',
+        distributed: { backend: 'none' },
+        trainIters: 30,
+        microBatchSize: 16,
+        quiet: true,
+        report: false,
+        outputDir: path.join(dir, 'run'),
+        data: { type: 'sft', sources: [{ type: 'synthetic', task: 'addition', count: 400, maxDigits: 2 }], maxLength: 32, packing: true, cache: false },
+        model: { type: 'gpt', layers: 1, heads: 2, dim: 32, maxLength: 32 },
+        optimizer: { type: 'adamw', lr: 1e-2 },
+      },
+      { logger: new Logger({ sink: () => undefined }) },
+    );
+    checkpoint = result.lastCheckpointPath as string;
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints greedy completions equal to the batched greedy decoder on the same weights', async () => {
+    const prompts = ['12+34=', '7+8=', '55+5='];
+    const out: string[] = [];
+    const code = await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--max-tokens', '6', ...prompts.flatMap((p) => ['--prompt', p])], { out: (l) => out.push(l), err: (l) => out.push(`ERR ${l}`) });
+    assert.equal(code, 0, out.join('\n'));
+    const loaded = await loadCheckpointModel(checkpoint);
+    try {
+      const tok = loaded.tokenizer;
+      const produced = await completeBatch(loaded.model as GptModel, prompts.map((p) => tok.encode(p)), { maxNewTokens: 6, stopTokenId: tok.eosId, padId: tok.padId });
+      assert.deepEqual(out, prompts.map((p, i) => `${p}${tok.decode(produced[i])}`));
+    } finally {
+      loaded.dispose();
+    }
+  });
+
+  it('rejects bad flags and missing checkpoints with exit code 1', async () => {
+    const err: string[] = [];
+    const io = { out: () => undefined, err: (l: string) => err.push(l) };
+    assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--max-tokens', '0'], io), 1);
+    assert.match(err.join('\n'), /--max-tokens must be a whole number >= 1, got 0/);
+    assert.equal(await runCli(['generate', '--checkpoint', path.join(dir, 'nope'), '--prompt', 'x', '--backend', 'cpu'], io), 1);
+    assert.match(err.join('\n'), /No Floe checkpoint at/);
+  });
+});
