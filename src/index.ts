@@ -22,7 +22,6 @@ export * from './callbacks';
 export * from './trainer';
 export * from './distributed';
 export * from './report';
-export * from './checkpoint/extra-checkpoint-files';
 export * from './loss';
 export * from './data/tabular';
 export * from './model/supervised-model';
