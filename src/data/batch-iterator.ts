@@ -1,5 +1,6 @@
 import { FloeError } from '../errors';
 import { collate } from './collate';
+import { DataShard } from './data-loader';
 import { epochOrder } from './epoch-order';
 import { LmBatch } from './lm-batch';
 import { LmExample } from './lm-example';
@@ -29,6 +30,8 @@ export interface BatchIteratorOptions {
  * trainer's `DataLoader` (`length`, `numExamples`, `batches`).
  */
 export class BatchIterator {
+  /** `batches` takes a {@link DataShard} and collates only that rank's batches. */
+  readonly shardable = true;
   private readonly options: Required<BatchIteratorOptions>;
 
   constructor(options: BatchIteratorOptions) {
@@ -54,11 +57,12 @@ export class BatchIterator {
     return this.order(epoch).slice(batch * this.options.batchSize, (batch + 1) * this.options.batchSize);
   }
 
-  /** Yields the batches of `epoch`, from batch index `start` on. */
-  *batches(epoch: number, start = 0): Generator<LmBatch> {
+  /** Yields the batches of `epoch`, from batch index `start` on (with a `shard`, only that rank's). */
+  *batches(epoch: number, start = 0, shard?: DataShard): Generator<LmBatch> {
     const { examples, batchSize, padId, padToMultipleOf } = this.options;
     const order = this.order(epoch);
-    for (let b = start; b < this.length; b++) {
+    const stride = shard?.size ?? 1;
+    for (let b = start + (shard?.rank ?? 0); b < this.length; b += stride) {
       const rows = order.slice(b * batchSize, (b + 1) * batchSize).map((i) => examples[i]);
       yield collate(rows, { padId, padToMultipleOf });
     }

@@ -1,5 +1,6 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { BackendInfo } from '../backend/backend-names';
+import type { Communicator } from '../distributed/communicator';
 import { Logger } from '../logging/logger';
 
 /** Run-wide services a trainer and its components reach (never module-level globals). */
@@ -14,6 +15,8 @@ export interface RunContext {
   recipeDir: string;
   /** The fully composed recipe as plain data (saved as recipe.resolved.yaml and in checkpoints). */
   resolvedRecipe: Record<string, unknown>;
+  /** This run's rank in a data-parallel job (absent when training alone). */
+  communicator?: Communicator;
 }
 
 /** Injection tokens of the run container. */

@@ -7,7 +7,9 @@ import { initBackend } from '../backend/init-backend';
 import { writeFailedStatus } from '../callbacks/status-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import { CheckpointError } from '../errors';
-import { RecipeOptions, validateRecipe } from '../config/validate-recipe';
+import { RecipeOptions, ResolvedRecipe, validateRecipe } from '../config/validate-recipe';
+import type { Communicator } from '../distributed/communicator';
+import { runDistributed } from '../distributed/run-distributed';
 import { Logger } from '../logging/logger';
 import { RunContext, TOKENS } from './run-context';
 import type { Trainer } from './trainer';
@@ -21,6 +23,10 @@ export interface RunJobOptions extends RecipeOptions {
   resumeFrom?: string;
   /** Called with the trainer once it is built, before training (for tests and tools). */
   onTrainerReady?: (trainer: Trainer) => void | Promise<void>;
+  /** Run as this rank of a data-parallel job (set by the `threads` and `mpi` launchers). */
+  communicator?: Communicator;
+  /** Modules each `threads` worker imports before resolving the recipe (for classes registered in code, not by `code:`). */
+  workerModules?: string[];
 }
 
 /**
@@ -30,16 +36,23 @@ export interface RunJobOptions extends RecipeOptions {
  */
 export async function runJob(recipe: string | Record<string, unknown>, options: RunJobOptions = {}): Promise<TrainingResult> {
   const resolved = await validateRecipe(recipe, options);
+  // Data parallel (`distributed:`): worker threads or mpirun ranks each run the rest as one rank.
+  return runDistributed(recipe, options, resolved.config, (communicator) => runResolvedJob(resolved, options, communicator));
+}
+
+async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, communicator: Communicator | undefined): Promise<TrainingResult> {
   const { config } = resolved;
-  const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info' });
+  // Rank 0 alone logs and writes the run folder.
+  const isMain = (communicator?.rank ?? 0) === 0;
+  const logger = options.logger ?? new Logger({ level: !isMain ? 'error' : config.quiet ? 'warn' : 'info' });
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
   const outputDir = path.resolve(config.outputDir as string);
   await fs.mkdir(outputDir, { recursive: true });
-  await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(resolved.resolved));
+  if (isMain) await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(resolved.resolved));
 
   // One child container per run: two runs in one process never share components.
   const container = rootContainer.createChildContainer();
-  const context: RunContext = { container, logger, backend, outputDir, recipeDir: resolved.recipeDir, resolvedRecipe: resolved.resolved };
+  const context: RunContext = { container, logger, backend, outputDir, recipeDir: resolved.recipeDir, resolvedRecipe: resolved.resolved, communicator };
   container.registerInstance(TOKENS.config, config);
   container.registerInstance(TOKENS.logger, logger);
   container.registerInstance(TOKENS.backend, backend);
@@ -47,7 +60,8 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
   const TrainerClass = resolved.trainerClass as unknown as new (c: typeof config, ctx: RunContext) => Trainer;
   container.register(TOKENS.trainer, { useFactory: () => new TrainerClass(config, context) });
   const trainer = container.resolve<Trainer>(TOKENS.trainer);
-  if (!config.quiet) logger.info(`floe: trainer '${config.type}' on backend ${backend.name}, run folder ${path.relative(process.cwd(), outputDir) || '.'}`);
+  const rank = communicator === undefined ? '' : `, rank ${communicator.rank} of ${communicator.size} (${communicator.backend})`;
+  if (!config.quiet) logger.info(`floe: trainer '${config.type}' on backend ${backend.name}${rank}, run folder ${path.relative(process.cwd(), outputDir) || '.'}`);
   try {
     await trainer.setup();
     await resume(trainer, options.resumeFrom, logger);
@@ -55,7 +69,7 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
     return await trainer.train();
   } catch (error) {
     // status.json says `failed` with the message; the error still propagates.
-    await writeFailedStatus({ trainer, outputDir, error }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
+    if (isMain) await writeFailedStatus({ trainer, outputDir, error }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
     throw error;
   } finally {
     trainer.model?.dispose();

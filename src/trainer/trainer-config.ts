@@ -8,6 +8,7 @@ import type { CheckpointConfig } from '../checkpoint/checkpoint-engine';
 import { ComponentConfig } from '../config/component-config';
 import { Count, HumanNumber, IsCount } from '../config/human-number';
 import type { DataConfig } from '../data/data-factory';
+import { DistributedConfig } from '../distributed/distributed-config';
 import type { ModelConfig } from '../model/model-factory';
 import type { OptimizerConfig } from '../optim/optimizer-factory';
 import type { SchedulerConfig } from '../scheduler/scheduler-factory';
@@ -99,6 +100,12 @@ export class TrainerConfig extends ComponentConfig {
   @ValidateNested()
   @Type(() => BackendConfig)
   backend: BackendConfig = new BackendConfig();
+
+  /** Data parallelism: `{ backend: auto|threads|mpi|none, workers: auto|N }`, or just the backend name. */
+  @Transform(({ value }) => (typeof value === 'string' ? plainToInstance(DistributedConfig, { backend: value }) : value))
+  @ValidateNested()
+  @Type(() => DistributedConfig)
+  distributed: DistributedConfig = new DistributedConfig();
 
   /** Print only warnings and errors (no progress output). */
   @IsBoolean()

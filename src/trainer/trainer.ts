@@ -27,6 +27,8 @@ import { batchStats } from './batch-stats';
 import { createRunCallbacks } from '../callbacks/create-run-callbacks';
 import { NonFiniteGuard } from '../callbacks/non-finite-guard';
 import { DEFAULT_FACTORY_LISTS } from './default-factories';
+import { DataParallel, LocalDataParallel } from '../distributed/data-parallel';
+import { RankDataParallel } from '../distributed/rank-data-parallel';
 
 /** A factory list: classes of one kind, default first (a single class counts as a list of one). */
 export type FactoryList = readonly Function[] | Function;
@@ -92,6 +94,8 @@ export abstract class Trainer<B = any> {
   protected readonly metrics = new MetricTracker();
   /** Spots NaN/Inf losses and gradient norms without a per-step sync (see NonFiniteGuard). */
   protected readonly nonFiniteGuard = new NonFiniteGuard(() => this.lastCheckpointPath);
+  /** Data parallelism: this rank's shard, gradient averaging across ranks (identity when alone). */
+  readonly dp: DataParallel;
   private readonly accumulator = new GradientAccumulator();
   private cycleWeight = 0;
   private cycleMicroBatches = 0;
@@ -109,6 +113,7 @@ export abstract class Trainer<B = any> {
     readonly context: RunContext,
   ) {
     this.rng = new Rng(config.seed).fork('trainer');
+    this.dp = context.communicator === undefined ? new LocalDataParallel() : new RankDataParallel(context.communicator);
     this.state = { globalStep: 0, epochIndex: 0, batchInEpoch: 0, rng: this.rng.getState(), samplesSeen: 0, tokensSeen: 0 };
     const cls = this.constructor as typeof Trainer;
     installMethodCallbacks(this, cls.callbackMethods, cls.callbacks);
@@ -121,12 +126,13 @@ export abstract class Trainer<B = any> {
   async setup(): Promise<void> {
     await buildTrainerComponents(this);
     this.varToParam = new Map([...this.model.params].map(([name, v]) => [v.name, name]));
+    if (this.evalLoader !== undefined) this.evalLoader = this.dp.evalLoader(this, this.evalLoader);
     this.callbackList = new CallbackList(this.createCallbacks(), this.control);
   }
 
   /** Built-in callbacks (per the recipe's top-level fields), `callbackType` and the recipe's; subclasses may add their own. */
   protected createCallbacks(): Callback[] {
-    return createRunCallbacks(this, (this.factories.get('callbacks') as Callback[] | undefined) ?? []);
+    return createRunCallbacks(this, (this.factories.get('callbacks') as Callback[] | undefined) ?? []).filter((cb) => this.dp.keepsCallback(cb));
   }
 
   get logger(): Logger {
@@ -147,10 +153,10 @@ export abstract class Trainer<B = any> {
   }
   /**
    * Total optimizer steps of the run. A final partial accumulation cycle at the end of an
-   * epoch still makes one (smaller) optimizer step, so each epoch has ceil(batches / accum).
+   * epoch still makes one (smaller) optimizer step, so each epoch has ceil(batches / (accum × ranks)).
    */
   get trainingHorizon(): number {
-    const perEpoch = Math.ceil(this.trainLoader.length / this.config.gradientAccumulationSteps);
+    const perEpoch = Math.ceil(this.trainLoader.length / (this.config.gradientAccumulationSteps * this.dp.size));
     const full = perEpoch * this.config.epochs;
     return this.config.trainIters === undefined ? full : Math.min(full, resolveCount(this.config.trainIters, full));
   }
@@ -179,9 +185,9 @@ export abstract class Trainer<B = any> {
     };
   }
 
-  /** This epoch's remaining training batches (resumes at `state.batchInEpoch`). */
+  /** This epoch's remaining training batches (resumes at `state.batchInEpoch`); data parallel, this rank's shard. */
   get trainBatches(): Iterable<B> | AsyncIterable<B> {
-    return this.trainLoader.batches(this.state.epochIndex, this.state.batchInEpoch);
+    return this.dp.epochBatches(this, this.state.epochIndex, this.state.batchInEpoch);
   }
 
   /**
@@ -198,10 +204,11 @@ export abstract class Trainer<B = any> {
     let status: RunStatus = 'finished';
     let failure: unknown;
     try {
+      await this.dp.begin(this);
       await this.callbackList.trainBegin();
       for (const _epoch of this.epochs) await this.epoch();
       if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
-      if (this.metrics.count('loss') > 0) await this.log();
+      if (await this.dp.anyRank(this.metrics.count('loss') > 0)) await this.log();
       await this.checkpoint('end');
       if (this.control.stopReason !== undefined) status = 'stopped';
       await this.callbackList.trainEnd();
@@ -237,11 +244,14 @@ export abstract class Trainer<B = any> {
       } finally {
         tf.dispose(batch as unknown as tf.TensorContainer);
       }
-      if (this.control.shouldStop) break;
+      // Data parallel, ranks stop together at an optimizer step (where their flags are synced).
+      if (this.control.shouldStop && (this.dp.size === 1 || this.cycleMicroBatches === 0)) break;
     }
-    if (this.cycleMicroBatches > 0 && !this.control.shouldStop) await this.optimizerStep();
+    // A rank with no batch left in an uneven last cycle still joins that step, with weight 0.
+    if (!this.control.shouldStop && (this.cycleMicroBatches > 0 || this.dp.owesOptimizerStep)) await this.optimizerStep();
     await this.callbackList.epochEnd();
     if (!this.control.shouldStop) await this.checkpoint('epoch');
+    await this.dp.syncControl(this.control);
   }
 
   /**
@@ -274,13 +284,15 @@ export abstract class Trainer<B = any> {
     this.windowTokens += stats.tokens;
     this.cycleWeight += weight;
     this.cycleMicroBatches++;
-    this.state.batchInEpoch++;
+    // The position in the epoch's global order: data parallel, every rank took one batch.
+    this.state.batchInEpoch = Math.min(this.state.batchInEpoch + this.dp.size, this.trainLoader.length);
     if (this.cycleMicroBatches === this.config.gradientAccumulationSteps) await this.optimizerStep();
   }
 
   /** Average, clip, update, then log/evaluate/save as due. */
   protected async optimizerStep(): Promise<void> {
-    const averaged = this.accumulator.average(this.cycleWeight);
+    // Data parallel, the weighted sums of every rank are added up (all-reduce) before averaging.
+    const averaged = await this.dp.averageGradients(this, this.accumulator, this.cycleWeight);
     this.accumulator.reset();
     this.cycleWeight = 0;
     this.cycleMicroBatches = 0;
@@ -322,6 +334,8 @@ export abstract class Trainer<B = any> {
       this.control.stop(`exitIteration ${c.exitIteration} reached`);
       this.control.shouldSave = true;
     }
+    // Data parallel, logging and evaluation are collectives: every rank decides alike.
+    await this.dp.syncControl(this.control);
     if (step % c.logInterval === 0 || this.control.shouldLog) await this.log();
     const evalEvery = resolveCount(c.evalInterval, this.trainingHorizon);
     if (this.evalLoader !== undefined && ((evalEvery > 0 && step % evalEvery === 0) || this.control.shouldEvaluate)) await this.runEvaluation();
@@ -329,20 +343,23 @@ export abstract class Trainer<B = any> {
     this.control.shouldLog = false;
     this.control.shouldEvaluate = false;
     this.control.shouldSave = false;
+    await this.dp.syncControl(this.control);
   }
 
   /** Reads the pending metrics in one batch and reports them. */
   protected async log(): Promise<void> {
     const { mean, last } = await this.metrics.flush();
     const seconds = (performance.now() - this.windowStart) / 1000;
+    // Data parallel: the loss over every rank's micro-batches, the throughput of all ranks.
+    const window = await this.dp.reduceWindow({ loss: mean.loss, tokens: this.windowTokens, samples: this.windowSamples });
     const record: Metrics = {
       step: this.state.globalStep,
       epoch: this.state.epochIndex,
-      loss: mean.loss,
+      loss: window.loss,
       lr: this.lastLr,
       gradNorm: last.gradNorm,
-      tokensPerSec: seconds > 0 ? this.windowTokens / seconds : 0,
-      samplesPerSec: seconds > 0 ? this.windowSamples / seconds : 0,
+      tokensPerSec: seconds > 0 ? window.tokens / seconds : 0,
+      samplesPerSec: seconds > 0 ? window.samples / seconds : 0,
     };
     this.windowStart = performance.now();
     this.windowTokens = 0;
@@ -356,7 +373,7 @@ export abstract class Trainer<B = any> {
     this.isTraining = false;
     let metrics: Metrics;
     try {
-      metrics = await this.evaluate();
+      metrics = await this.dp.reduceEvalMetrics(await this.evaluate());
     } finally {
       this.isTraining = true;
     }
@@ -383,9 +400,9 @@ export abstract class Trainer<B = any> {
         if (this.config.evalMaxBatches !== undefined && ++n >= this.config.evalMaxBatches) break;
       }
       const values = await Promise.all(losses.map((l) => l.data()));
-      const total = weights.reduce((a, b) => a + b, 0);
-      const mean = values.reduce((acc, v, i) => acc + v[0] * weights[i], 0) / total;
-      return { 'eval/loss': mean };
+      // Data parallel, each rank saw its shard: add up the weighted sums of every rank.
+      const [sum, total] = await this.dp.sum([values.reduce((acc, v, i) => acc + v[0] * weights[i], 0), weights.reduce((a, b) => a + b, 0)]);
+      return { 'eval/loss': sum / total };
     } finally {
       tf.dispose(losses);
     }
@@ -393,6 +410,8 @@ export abstract class Trainer<B = any> {
 
   /** Saves through every engine that wants to for `reason`; returns the last folder written. */
   async checkpoint(reason: SaveReason = 'requested'): Promise<string | undefined> {
+    // Data parallel, the replicas are identical: rank 0 alone saves.
+    if (!this.dp.isMain) return undefined;
     let saved: string | undefined;
     // Never save weights from after a non-finite step: wait for the outstanding checks first.
     await this.nonFiniteGuard.settle();

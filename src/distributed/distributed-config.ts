@@ -1,0 +1,45 @@
+import { IsIn, IsNumber, Min, registerDecorator, ValidationArguments } from 'class-validator';
+
+/** Data-parallel transports a recipe may ask for, default first. */
+export const DISTRIBUTED_BACKENDS = ['auto', 'threads', 'mpi', 'none'] as const;
+
+/** One of {@link DISTRIBUTED_BACKENDS}. */
+export type DistributedBackend = (typeof DISTRIBUTED_BACKENDS)[number];
+
+/**
+ * Data parallelism (`distributed:` in a recipe; `distributed: none` is short for
+ * `{ backend: none }`). Every rank trains a replica on its shard of each global batch; gradients
+ * are averaged across ranks before clipping, so the replicas stay identical.
+ */
+export class DistributedConfig {
+  /**
+   * `auto`: `mpi` when started by mpirun, else `threads` when `workers` resolves to more than 1,
+   * else `none`. `threads`: worker threads in this process. `mpi`: one rank per mpirun process.
+   */
+  @IsIn(DISTRIBUTED_BACKENDS as unknown as string[])
+  backend: DistributedBackend = 'auto';
+
+  /** Worker threads for the `threads` backend: a number, or `auto` for the usable cores. */
+  @IsWorkers()
+  workers: number | 'auto' = 'auto';
+
+  /** Seconds a rank waits for the others in one collective before the job fails naming the ranks. */
+  @IsNumber()
+  @Min(1)
+  timeoutSec = 300;
+}
+
+/** `auto` or a positive integer. */
+function IsWorkers(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isWorkers',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) => value === 'auto' || (typeof value === 'number' && Number.isInteger(value) && value >= 1),
+        defaultMessage: (args: ValidationArguments) => `${args.property} must be 'auto' or a whole number >= 1, got ${JSON.stringify(args.value)}`,
+      },
+    });
+  };
+}

@@ -1,0 +1,69 @@
+import * as os from 'os';
+import { DistributedConfig, DISTRIBUTED_BACKENDS, DistributedBackend } from './distributed-config';
+import { DistributedSetupError } from './distributed-errors';
+
+/** Environment variable that decides what `distributed.backend: auto` means (a recipe's explicit choice wins). */
+export const DISTRIBUTED_ENV = 'FLOE_DISTRIBUTED';
+
+/** How a job will run, resolved from the recipe, the environment and the machine. */
+export interface DistributedPlan {
+  backend: 'none' | 'threads' | 'mpi';
+  /** Worker threads (`threads`), ranks announced by the launcher (`mpi`, 0 if it did not say), else 1. */
+  workers: number;
+  /** Collective timeout in milliseconds. */
+  timeoutMs: number;
+}
+
+/** Rank and size announced by mpirun (Open MPI, PMIx or PMI environment), if this process was started by it. */
+export function mpiLaunch(env: NodeJS.ProcessEnv = process.env): { rank: number; size: number } | undefined {
+  const size = env.OMPI_COMM_WORLD_SIZE ?? env.PMI_SIZE;
+  const rank = env.OMPI_COMM_WORLD_RANK ?? env.PMIX_RANK ?? env.PMI_RANK;
+  if (size === undefined && env.PMIX_RANK === undefined) return undefined;
+  return { rank: Number(rank ?? 0), size: size === undefined ? 0 : Number(size) };
+}
+
+/** Cores this process may use (respects CPU affinity). */
+export function usableCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/**
+ * Resolves `distributed:`: `none` runs in this thread; `threads` runs `workers` worker threads;
+ * `mpi` makes this process one rank of an mpirun job. `auto` uses {@link DISTRIBUTED_ENV} if set,
+ * then `mpi` under mpirun, then `threads` when `workers` resolves to more than 1, else `none`.
+ */
+export function planDistributed(config: DistributedConfig, env: NodeJS.ProcessEnv = process.env, cores = usableCores()): DistributedPlan {
+  const timeoutMs = config.timeoutSec * 1000;
+  const workers = config.workers === 'auto' ? cores : config.workers;
+  const launch = mpiLaunch(env);
+  let backend: DistributedBackend = config.backend;
+  if (backend === 'auto') backend = envBackend(env);
+  if (backend === 'auto') backend = launch !== undefined ? 'mpi' : workers > 1 ? 'threads' : 'none';
+  switch (backend) {
+    case 'none':
+      return { backend, workers: 1, timeoutMs };
+    case 'threads':
+      if (launch !== undefined && launch.size !== 1) {
+        throw new DistributedSetupError(
+          `distributed.backend 'threads' cannot run inside mpirun (${launch.size} ranks): every rank would start its own workers. Use backend 'mpi' (or 'auto') under mpirun.`,
+        );
+      }
+      return { backend, workers, timeoutMs };
+    case 'mpi':
+      if (launch === undefined) {
+        throw new DistributedSetupError(
+          `distributed.backend 'mpi' needs the job started by mpirun (no OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE in the environment), e.g. mpirun -np 2 npx floe train recipe.yaml. On one machine, backend 'threads' needs no launcher.`,
+        );
+      }
+      return { backend, workers: launch.size, timeoutMs };
+  }
+}
+
+function envBackend(env: NodeJS.ProcessEnv): DistributedBackend {
+  const value = env[DISTRIBUTED_ENV];
+  if (value === undefined || value === '') return 'auto';
+  if (!(DISTRIBUTED_BACKENDS as readonly string[]).includes(value)) {
+    throw new DistributedSetupError(`${DISTRIBUTED_ENV}=${value} is not a distributed backend. Supported: ${DISTRIBUTED_BACKENDS.join(', ')}.`);
+  }
+  return value as DistributedBackend;
+}

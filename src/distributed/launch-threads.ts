@@ -1,0 +1,171 @@
+import * as path from 'path';
+import { Readable } from 'stream';
+import { Worker } from 'worker_threads';
+import { writeFailedStatus } from '../callbacks/status-callback';
+import { Logger } from '../logging/logger';
+import type { TrainingResult } from '../trainer/training-result';
+import { RankFailedError } from './distributed-errors';
+import { SharedViews } from './shared-buffer-layout';
+import { SerializedError, ThreadWorkerData, WorkerMessage, WorkerRecipeOptions } from './worker-messages';
+
+/** Options of {@link launchThreadWorkers}. */
+export interface LaunchThreadsOptions {
+  recipe: string | Record<string, unknown>;
+  recipeOptions: WorkerRecipeOptions;
+  workers: number;
+  timeoutMs: number;
+  /** Receives rank 0's log lines (and other ranks' errors). */
+  logger: Logger;
+  /** Run folder, for status.json when rank 0 could not write the failure itself. */
+  outputDir: string;
+  /** The recipe keeps status.json. */
+  status: boolean;
+  /** Turn SIGINT/SIGTERM into a clean stop of every worker (a second signal exits). */
+  handleSignals: boolean;
+  /** Modules each worker imports first. */
+  modules?: string[];
+  /** After a failure, how long ranks get to stop on their own before they are terminated. Default 1000 ms. */
+  graceMs?: number;
+}
+
+interface RankState {
+  worker: Worker;
+  result?: TrainingResult;
+  error?: SerializedError;
+  /** The rank reported its error itself (rank 0 has then written status.json). */
+  reported: boolean;
+  exited: boolean;
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs a recipe on `workers` worker threads of this process, one rank each (see
+ * `thread-worker-main`), and returns rank 0's result. If any rank throws or exits non-zero, the
+ * job is aborted: ranks waiting in a collective stop at once, the rest are terminated after
+ * `graceMs`, and the returned promise rejects with a {@link RankFailedError} naming the first
+ * rank that failed. Checkpoints are written atomically by rank 0, so the last one stays intact.
+ */
+export async function launchThreadWorkers(options: LaunchThreadsOptions): Promise<TrainingResult> {
+  const shared = SharedViews.create(options.workers);
+  const entry = path.join(__dirname, 'thread-worker-main.js');
+  const columns = process.stderr.isTTY === true ? process.stderr.columns : undefined;
+  const failures: Array<{ rank: number; error: SerializedError }> = [];
+  let graceTimer: NodeJS.Timeout | undefined;
+  let signals = 0;
+
+  const ranks: RankState[] = Array.from({ length: options.workers }, (_, rank) => {
+    const data: ThreadWorkerData = {
+      rank,
+      size: options.workers,
+      buffer: shared.buffer,
+      timeoutMs: options.timeoutMs,
+      recipe: options.recipe,
+      options: options.recipeOptions,
+      modules: options.modules ?? [],
+      terminalColumns: columns,
+    };
+    const worker = new Worker(entry, { workerData: data, stdout: true, stderr: true });
+    forwardOutput(worker, rank);
+    return { worker, reported: false, exited: false };
+  });
+
+  const terminateAll = (): void => {
+    for (const r of ranks) if (!r.exited) void r.worker.terminate();
+  };
+  const fail = (rank: number, error: SerializedError): void => {
+    failures.push({ rank, error });
+    if (failures.length > 1) return;
+    shared.abort(1, -1, `rank ${rank} failed: ${error.message}`);
+    graceTimer = setTimeout(terminateAll, options.graceMs ?? 1000);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      options.logger.error(`received ${signal} again: exiting now without saving`);
+      terminateAll();
+      process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
+    }
+    options.logger.warn(`received ${signal}: every worker finishes its step, rank 0 saves a checkpoint, then the run stops (send it again to exit now)`);
+    for (const r of ranks) if (!r.exited) r.worker.postMessage({ type: 'stop', signal });
+  };
+  if (options.handleSignals) for (const s of SIGNALS) process.on(s, onSignal);
+
+  try {
+    await Promise.all(
+      ranks.map(
+        (state, rank) =>
+          new Promise<void>((resolve) => {
+            const { worker } = state;
+            worker.on('message', (message: WorkerMessage) => {
+              if (message.type === 'log') options.logger[message.level](message.message);
+              else if (message.type === 'result') state.result = message.result;
+              else {
+                state.error = message.error;
+                state.reported = true;
+                fail(rank, message.error);
+              }
+            });
+            worker.on('error', (error) => {
+              state.error = { name: error.name, message: error.message, stack: error.stack };
+              fail(rank, state.error);
+            });
+            worker.on('exit', (code) => {
+              state.exited = true;
+              if (state.result === undefined && state.error === undefined) {
+                state.error = { name: 'Error', message: `worker exited with code ${code} before finishing` };
+                fail(rank, state.error);
+              }
+              resolve();
+            });
+          }),
+      ),
+    );
+  } finally {
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+  }
+
+  if (failures.length === 0) return ranks[0].result as TrainingResult;
+  // The root cause: rank 0's own failure if it had one (errors every rank hits alike), else the
+  // first failure that is not just a rank stopping because of the abort.
+  const own = failures.filter((f) => f.error.name !== 'JobAbortedError');
+  const cause = own.find((f) => f.rank === 0) ?? own[0] ?? failures[0];
+  const error = new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}`, { cause: rebuild(cause.error) });
+  // Rank 0 records its own failure in status.json; if it was terminated instead, do it here.
+  if (options.status && !ranks[0].reported) {
+    await writeFailedStatus({ outputDir: options.outputDir, error }).catch((e: Error) => options.logger.warn(`cannot write status.json: ${e.message}`));
+  }
+  throw error;
+}
+
+/** Rank 0's stdout/stderr go to the process's; other ranks' stderr is kept, prefixed with the rank. */
+function forwardOutput(worker: Worker, rank: number): void {
+  if (rank === 0) {
+    worker.stdout.pipe(process.stdout, { end: false });
+    worker.stderr.pipe(process.stderr, { end: false });
+    return;
+  }
+  worker.stdout.resume();
+  prefixLines(worker.stderr, `[rank ${rank}] `);
+}
+
+function prefixLines(stream: Readable, prefix: string): void {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) process.stderr.write(`${prefix}${line}\n`);
+  });
+  stream.on('end', () => {
+    if (pending !== '') process.stderr.write(`${prefix}${pending}\n`);
+  });
+}
+
+function rebuild(serialized: SerializedError): Error {
+  const error = new Error(serialized.message);
+  error.name = serialized.name;
+  if (serialized.stack !== undefined) error.stack = serialized.stack;
+  return error;
+}

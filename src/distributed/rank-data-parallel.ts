@@ -1,0 +1,234 @@
+import * as tf from '@tensorflow/tfjs';
+import { Callback, Metrics } from '../callbacks/callback';
+import { TrainerControl } from '../callbacks/trainer-control';
+import { DataLoader, DataShard } from '../data/data-loader';
+import { TrainingError } from '../errors';
+import type { GradientAccumulator } from '../optim/gradient-accumulator';
+import { Rng } from '../random';
+import type { Trainer } from '../trainer/trainer';
+import { Communicator } from './communicator';
+import { DataParallel, WindowFigures } from './data-parallel';
+import { DistributedSetupError } from './distributed-errors';
+import { runsOnMainRankOnly } from './main-rank-callbacks';
+import { ShardedEvalLoader, shardedBatches } from './sharded-batches';
+import { broadcastText } from './text-collectives';
+
+interface ParamSlot {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+/**
+ * Data parallelism for one rank of a group (DDP semantics): each rank reads its shard of every
+ * epoch, and after each accumulation cycle one all-reduce sums `[weighted gradient sums...,
+ * presence flags..., weight, tokens, samples]`; dividing by the global weight gives every rank the
+ * exact token-weighted mean of the global batch, before clipping. Replicas start identical (rank
+ * 0's weights are broadcast) and stay so, because every rank applies the same bits.
+ */
+export class RankDataParallel implements DataParallel {
+  readonly rank: number;
+  readonly size: number;
+  readonly isMain: boolean;
+  private readonly shard: DataShard;
+  private slots: ParamSlot[] = [];
+  private buffer = new Float32Array(0);
+  private stepsDue = 0;
+  private stepsTaken = 0;
+  private tokenBase = 0;
+  private sampleBase = 0;
+  private window = { weight: 0, tokens: 0, samples: 0 };
+  private evalView?: ShardedEvalLoader<unknown>;
+
+  constructor(readonly communicator: Communicator) {
+    this.rank = communicator.rank;
+    this.size = communicator.size;
+    this.isMain = communicator.rank === 0;
+    this.shard = { rank: this.rank, size: this.size };
+  }
+
+  get owesOptimizerStep(): boolean {
+    return this.stepsTaken < this.stepsDue;
+  }
+
+  async begin(trainer: Trainer): Promise<void> {
+    const s = trainer.state;
+    const mine = [s.globalStep, s.epochIndex, s.batchInEpoch];
+    const root = await this.communicator.broadcast(Float32Array.from(mine), 0);
+    if (mine.some((v, i) => Math.fround(v) !== root[i])) {
+      throw new DistributedSetupError(
+        `Rank ${this.rank} starts at step ${mine[0]} (epoch ${mine[1]}, batch ${mine[2]}) but rank 0 at step ${root[0]} (epoch ${root[1]}, batch ${root[2]}): every rank must resume from the same checkpoint (on several hosts, put the run folder on a shared file system).`,
+      );
+    }
+    await this.broadcastWeights(trainer);
+    if (this.rank > 0) {
+      // Dropout and other per-step randomness differ per rank; rank 0 keeps the one-process stream.
+      const base = new Rng(0);
+      base.setState(trainer.rng.getState());
+      trainer.rng.setState(base.fork(`rank:${this.rank}`).getState());
+    }
+    this.tokenBase = s.tokensSeen;
+    this.sampleBase = s.samplesSeen;
+  }
+
+  epochBatches<B>(trainer: Trainer<B>, epoch: number, start: number): Iterable<B> | AsyncIterable<B> {
+    const perStep = trainer.config.gradientAccumulationSteps * this.size;
+    this.stepsDue = Math.ceil(Math.max(0, trainer.trainLoader.length - start) / perStep);
+    this.stepsTaken = 0;
+    return shardedBatches(trainer.trainLoader, epoch, start, this.shard);
+  }
+
+  async averageGradients(trainer: Trainer, accumulator: GradientAccumulator, localWeight: number): Promise<Map<string, tf.Tensor>> {
+    this.stepsTaken++;
+    const slots = this.layout(trainer.model.params);
+    const total = slots.length === 0 ? 0 : slots[slots.length - 1].offset + slots[slots.length - 1].size;
+    const flags = total;
+    const tail = flags + slots.length;
+    const buf = this.buffer;
+    // A rank without micro-batches this cycle (uneven last cycle) contributes zeros and weight 0.
+    const sums = accumulator.count > 0 ? accumulator.average(1) : new Map<string, tf.Tensor>();
+    try {
+      const values = await Promise.all(slots.map((p) => sums.get(p.name)?.data()));
+      slots.forEach((p, i) => {
+        const v = values[i];
+        if (v === undefined) buf.fill(0, p.offset, p.offset + p.size);
+        else buf.set(v as Float32Array, p.offset);
+        buf[flags + i] = v === undefined ? 0 : 1;
+      });
+    } finally {
+      tf.dispose([...sums.values()]);
+    }
+    const s = trainer.state;
+    buf[tail] = localWeight;
+    buf[tail + 1] = s.tokensSeen - this.tokenBase;
+    buf[tail + 2] = s.samplesSeen - this.sampleBase;
+    await this.communicator.allReduceSum(buf);
+    const weight = buf[tail];
+    if (!(weight > 0)) throw new TrainingError(`Cannot average gradients over a total weight of ${weight} across ${this.size} ranks; no rank had a micro-batch this cycle.`);
+    s.tokensSeen = this.tokenBase + buf[tail + 1];
+    s.samplesSeen = this.sampleBase + buf[tail + 2];
+    this.tokenBase = s.tokensSeen;
+    this.sampleBase = s.samplesSeen;
+    this.window.weight += localWeight;
+    this.window.tokens += buf[tail + 1];
+    this.window.samples += buf[tail + 2];
+    const out = new Map<string, tf.Tensor>();
+    slots.forEach((p, i) => {
+      // A parameter no rank had a gradient for stays out, as it would in one process.
+      if (buf[flags + i] === 0) return;
+      const mean = new Float32Array(p.size);
+      for (let j = 0; j < p.size; j++) mean[j] = buf[p.offset + j] / weight;
+      out.set(p.name, tf.tensor(mean, p.shape, 'float32'));
+    });
+    return out;
+  }
+
+  async syncControl(control: TrainerControl): Promise<void> {
+    const n = this.size;
+    const buf = new Float32Array(4 + n);
+    buf.set([+control.shouldStop, +control.shouldSave, +control.shouldEvaluate, +control.shouldLog]);
+    buf[4 + this.rank] = control.shouldStop && control.stopReason !== undefined ? 1 : 0;
+    await this.communicator.allReduceSum(buf);
+    control.shouldStop = buf[0] > 0;
+    control.shouldSave = buf[1] > 0;
+    control.shouldEvaluate = buf[2] > 0;
+    control.shouldLog = buf[3] > 0;
+    // Rank 0 reports the stop: if only another rank knows why, rank 0 learns it from the first such rank.
+    const from = buf.subarray(4).findIndex((v) => v > 0);
+    if (control.shouldStop && buf[4] === 0 && from > 0) {
+      const reason = await broadcastText(this.communicator, control.stopReason ?? '', from);
+      control.stopReason ??= `${reason} (on rank ${from})`;
+    }
+  }
+
+  async anyRank(flag: boolean): Promise<boolean> {
+    const buf = await this.communicator.allReduceSum(Float32Array.of(flag ? 1 : 0));
+    return buf[0] > 0;
+  }
+
+  async sum(values: readonly number[]): Promise<number[]> {
+    return Array.from(await this.communicator.allReduceSum(Float32Array.from(values)));
+  }
+
+  async reduceWindow(local: WindowFigures): Promise<WindowFigures> {
+    const w = this.window.weight;
+    const buf = await this.communicator.allReduceSum(Float32Array.of(w > 0 ? local.loss * w : 0, w));
+    const figures = { loss: buf[1] > 0 ? buf[0] / buf[1] : local.loss, tokens: this.window.tokens, samples: this.window.samples };
+    this.window = { weight: 0, tokens: 0, samples: 0 };
+    return figures;
+  }
+
+  evalLoader<B>(trainer: Trainer<B>, loader: DataLoader<B>): DataLoader<B> {
+    const view = new ShardedEvalLoader<B>(loader, this.shard, (b) => trainer.batchWeight(b), trainer.config.evalMaxBatches);
+    this.evalView = view as ShardedEvalLoader<unknown>;
+    return view;
+  }
+
+  /**
+   * Metrics every rank computed alike (the exactly reduced `eval/loss`, metrics derived from it,
+   * metrics over unsharded data) are kept; the others become means over ranks weighted by each
+   * rank's eval weight (exact for means over examples or tokens, close for e.g. RMSE).
+   */
+  async reduceEvalMetrics(metrics: Metrics): Promise<Metrics> {
+    const names = JSON.parse(await broadcastText(this.communicator, JSON.stringify(Object.keys(metrics)), 0)) as string[];
+    const mine = names.map((k) => metrics[k]);
+    const rootValues = await this.communicator.broadcast(Float32Array.from(mine, (v) => v ?? NaN), 0);
+    const w = this.evalView?.lastWeight ?? 0;
+    const k = names.length;
+    const buf = new Float32Array(3 * k);
+    mine.forEach((v, i) => {
+      const has = v !== undefined && w > 0;
+      buf[i] = has ? (v as number) * w : 0;
+      buf[k + i] = has ? w : 0;
+      buf[2 * k + i] = v !== undefined && Math.fround(v) === rootValues[i] ? 0 : 1;
+    });
+    await this.communicator.allReduceSum(buf);
+    const out: Metrics = {};
+    names.forEach((name, i) => {
+      if (buf[2 * k + i] === 0) out[name] = metrics[name] ?? rootValues[i];
+      else out[name] = buf[k + i] > 0 ? buf[i] / buf[k + i] : NaN;
+    });
+    return out;
+  }
+
+  keepsCallback(callback: Callback): boolean {
+    return this.isMain || !runsOnMainRankOnly(callback);
+  }
+
+  /** Copies rank 0's float32 weights into every replica. */
+  private async broadcastWeights(trainer: Trainer): Promise<void> {
+    const params = [...trainer.model.params.values()].filter((v) => v.dtype === 'float32');
+    const flat = new Float32Array(params.reduce((n, v) => n + v.size, 0));
+    if (this.isMain) {
+      const values = await Promise.all(params.map((v) => v.data()));
+      let at = 0;
+      for (const v of values) {
+        flat.set(v as Float32Array, at);
+        at += v.length;
+      }
+    }
+    await this.communicator.broadcast(flat, 0);
+    if (this.isMain) return;
+    let at = 0;
+    for (const v of params) {
+      const t = tf.tensor(flat.subarray(at, at + v.size), v.shape, 'float32');
+      v.assign(t);
+      t.dispose();
+      at += v.size;
+    }
+  }
+
+  /** Offsets of every parameter in the flat gradient buffer, in the model's parameter order. */
+  private layout(params: Map<string, tf.Variable>): ParamSlot[] {
+    if (this.slots.length === params.size && this.slots.every((p) => params.has(p.name))) return this.slots;
+    let offset = 0;
+    this.slots = [...params].map(([name, v]) => {
+      const slot = { name, shape: [...v.shape], offset, size: v.size };
+      offset += v.size;
+      return slot;
+    });
+    this.buffer = new Float32Array(offset + this.slots.length + 3);
+    return this.slots;
+  }
+}

@@ -1,0 +1,69 @@
+import * as path from 'path';
+import { writeFailedStatus } from '../callbacks/status-callback';
+import { Logger } from '../logging/logger';
+import type { RunJobOptions } from '../trainer/run-job';
+import type { TrainerConfig } from '../trainer/trainer-config';
+import type { TrainingResult } from '../trainer/training-result';
+import { Communicator } from './communicator';
+import { DistributedSetupError } from './distributed-errors';
+import { planDistributed } from './distributed-plan';
+import { launchThreadWorkers } from './launch-threads';
+import { loadMpiBinding, MpiCommunicator } from './mpi-communicator';
+
+/**
+ * Runs one job as the recipe's `distributed:` section says: `run(undefined)` in this thread
+ * (`none`), on worker threads that each call `runJob` with a communicator (`threads`), or as this
+ * process's rank of an mpirun job (`mpi`). A communicator already in `options` means this is a
+ * rank: run it.
+ */
+export async function runDistributed(
+  recipe: string | Record<string, unknown>,
+  options: RunJobOptions,
+  config: TrainerConfig,
+  run: (communicator?: Communicator) => Promise<TrainingResult>,
+): Promise<TrainingResult> {
+  if (options.communicator !== undefined) return run(options.communicator);
+  const plan = planDistributed(config.distributed);
+  const outputDir = path.resolve(config.outputDir as string);
+  switch (plan.backend) {
+    case 'none':
+      return run(undefined);
+    case 'threads': {
+      if (options.onTrainerReady !== undefined) {
+        throw new DistributedSetupError(
+          `onTrainerReady cannot reach trainers that run in worker threads; set distributed.backend: none for in-process hooks, or use a callback (recipe 'callbacks:' or 'code:').`,
+        );
+      }
+      const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info' });
+      if (!config.quiet) logger.info(`floe: data parallel on ${plan.workers} worker thread${plan.workers === 1 ? '' : 's'}`);
+      return launchThreadWorkers({
+        recipe,
+        recipeOptions: { overrides: [...(options.overrides ?? [])], baseDir: options.baseDir, name: options.name, resumeFrom: options.resumeFrom },
+        workers: plan.workers,
+        timeoutMs: plan.timeoutMs,
+        logger,
+        outputDir,
+        status: config.status,
+        handleSignals: config.handleSignals,
+        modules: options.workerModules,
+      });
+    }
+    case 'mpi': {
+      const comm = new MpiCommunicator(loadMpiBinding(), plan.timeoutMs);
+      let result: TrainingResult;
+      try {
+        result = await run(comm);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        // Rank 0 has written status.json itself; another rank's failure is recorded before the abort kills rank 0.
+        if (comm.rank !== 0 && config.status) await writeFailedStatus({ outputDir, error: new Error(`rank ${comm.rank} failed: ${message}`) }).catch(() => undefined);
+        process.stderr.write(`floe: rank ${comm.rank} of ${comm.size} failed, aborting the MPI job: ${message}\n`);
+        // Never MPI_Finalize after a failure: it waits for the other ranks forever.
+        comm.abort(1, message);
+        throw error;
+      }
+      await comm.close();
+      return result;
+    }
+  }
+}

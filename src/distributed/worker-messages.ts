@@ -1,0 +1,47 @@
+import type { LogLevel } from '../logging/logger';
+import type { TrainingResult } from '../trainer/training-result';
+
+/** An error as it crosses a thread boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** Messages a worker posts to the launcher. */
+export type WorkerMessage =
+  | { type: 'log'; level: LogLevel; message: string }
+  | { type: 'result'; result: TrainingResult }
+  | { type: 'error'; error: SerializedError };
+
+/** Messages the launcher posts to workers. */
+export type LauncherMessage = { type: 'stop'; signal: string };
+
+/** Recipe options a worker re-applies (everything of RunJobOptions that can be cloned). */
+export interface WorkerRecipeOptions {
+  overrides: string[];
+  baseDir?: string;
+  name?: string;
+  resumeFrom?: string;
+}
+
+/** `workerData` of each worker thread. */
+export interface ThreadWorkerData {
+  rank: number;
+  size: number;
+  buffer: SharedArrayBuffer;
+  timeoutMs: number;
+  /** The recipe as given to runJob: a file path (re-read, plugins re-imported) or a plain object. */
+  recipe: string | Record<string, unknown>;
+  options: WorkerRecipeOptions;
+  /** Modules imported before the recipe is resolved (classes registered in code rather than by `code:`). */
+  modules: string[];
+  /** The launcher's stderr is a terminal of this width (rank 0 then draws the progress bar). */
+  terminalColumns?: number;
+}
+
+/** Turns anything thrown into a {@link SerializedError}. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: String(error) };
+}

@@ -1,0 +1,127 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { RankFailedError, runJob, TrainingResult } from '../../src';
+import { lastEval, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
+
+function relDiff(a: number, b: number): number {
+  return Math.abs(a - b) / Math.max(1e-6, Math.abs(b));
+}
+
+function maxWeightDiff(a: Buffer, b: Buffer): number {
+  const x = new Float32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+  const y = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  assert.equal(x.length, y.length);
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
+
+describe('data-parallel training on worker threads', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-dp-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('2 workers match one process with the same global batch; the replicas stay bit-identical', async () => {
+    // 162 training examples in micro-batches of 4: 41 per epoch, so each epoch ends with a step
+    // that only rank 0 has a batch for (rank 1 joins it with weight 0).
+    const a = path.join(dir, 'two-workers');
+    const b = path.join(dir, 'one-process');
+    const dp = await runJob(tinyRecipe(a, { epochs: 2, distributed: { backend: 'threads', workers: 2 } }));
+    const single = await runJob(tinyRecipe(b, { epochs: 2, gradientAccumulationSteps: 2, distributed: 'none' }));
+
+    assert.equal(single.globalStep, 42);
+    assert.equal(dp.globalStep, 42, 'ceil(41 / (1 × 2)) = 21 optimizer steps per epoch');
+    const lossesDp = stepLosses(a);
+    const lossesSingle = stepLosses(b);
+    assert.equal(lossesDp.length, 42);
+    lossesDp.forEach((l, i) => assert.ok(relDiff(l, lossesSingle[i]) < 1e-4, `step ${i + 1}: loss ${l} vs ${lossesSingle[i]}`));
+    assert.ok(lossesDp[41] < lossesDp[0] * 0.8, `the loss falls (${lossesDp[0]} → ${lossesDp[41]})`);
+
+    assert.ok(rankWeights(a, 0).equals(rankWeights(a, 1)), 'the two replicas hold the same bytes');
+    assert.ok(maxWeightDiff(rankWeights(a, 0), rankWeights(b, 0)) < 1e-4);
+
+    // Evaluation is sharded and reduced: the same eval loss as one process.
+    assert.ok(relDiff(lastEval(a)['eval/loss'], lastEval(b)['eval/loss']) < 1e-4);
+    // Throughput and counts are of all ranks together.
+    const last = readMetrics(a).filter((r) => (r.event as unknown) === 'train').pop() as Record<string, number>;
+    assert.ok(last.tokensPerSec > 0);
+    assert.equal(dp.metrics.loss, lossesDp[41]);
+    // Rank 0 alone writes the run folder.
+    assert.deepEqual(fs.readdirSync(a).filter((f) => f.startsWith('status') || f.startsWith('metrics')).sort(), ['metrics.jsonl', 'status.json']);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(a, 'status.json'), 'utf8')).state, 'finished');
+  });
+
+  it('every rank resumes from the same checkpoint and ends where an uninterrupted run ends', async () => {
+    const whole = path.join(dir, 'whole');
+    const split = path.join(dir, 'split');
+    const threads = { distributed: { backend: 'threads', workers: 2 }, trainIters: 12 };
+    await runJob(tinyRecipe(whole, threads));
+    const first: TrainingResult = await runJob(tinyRecipe(split, { ...threads, exitIteration: 5 }));
+    assert.equal(first.status, 'stopped');
+    assert.equal(first.globalStep, 5);
+    const second = await runJob(tinyRecipe(split, { ...threads, checkpoint: [{ type: 'floe', saveEndOfTraining: false, autoResume: true }] }));
+    assert.equal(second.globalStep, 12);
+    assert.ok(rankWeights(split, 0).equals(rankWeights(split, 1)));
+    assert.ok(rankWeights(split, 0).equals(rankWeights(whole, 0)), 'stopping, saving and resuming changes nothing');
+  });
+
+  describe('faults', () => {
+    async function expectFailure(recipe: Record<string, unknown>): Promise<{ error: RankFailedError; afterFaultMs: number }> {
+      let error: unknown;
+      try {
+        await runJob(recipe);
+      } catch (e) {
+        error = e;
+      }
+      const ended = Date.now();
+      assert.ok(error instanceof RankFailedError, `expected a RankFailedError, got ${String(error)}`);
+      const faultFile = path.join(recipe.outputDir as string, 'fault-rank1.json');
+      assert.ok(fs.existsSync(faultFile), `the job failed before the injected fault: ${error.message}`);
+      const fault = JSON.parse(fs.readFileSync(faultFile, 'utf8')) as { at: number };
+      return { error, afterFaultMs: ended - fault.at };
+    }
+
+    function assertFailedWithCheckpoint(out: string, step: number): void {
+      const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+      assert.equal(status.state, 'failed');
+      const ckpt = path.join(out, 'checkpoints', `step-${String(step).padStart(6, '0')}`);
+      assert.ok(fs.existsSync(path.join(ckpt, 'manifest.json')), `${ckpt} is complete`);
+    }
+
+    const faulty = (out: string, probe: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> =>
+      tinyRecipe(out, {
+        distributed: { backend: 'threads', workers: 2 },
+        checkpoint: [{ type: 'floe', saveEveryNSteps: 2, saveEndOfTraining: false }],
+        callbacks: [{ type: 'dp-probe', faultRank: 1, ...probe }],
+        ...extra,
+      });
+
+    it('an exception on one rank ends the whole job within 2 s, status failed, last checkpoint intact', async () => {
+      const out = path.join(dir, 'throw');
+      const { error, afterFaultMs } = await expectFailure(faulty(out, { faultStep: 3, fault: 'throw' }));
+      assert.equal(error.rank, 1);
+      assert.match(error.message, /rank 1 of 2 failed: dp-probe: injected failure on rank 1 at step 3/);
+      assert.ok(afterFaultMs < 2000, `ended ${afterFaultMs} ms after the fault`);
+      assertFailedWithCheckpoint(out, 2);
+    });
+
+    it('a rank exiting non-zero ends the whole job within 2 s', async () => {
+      const out = path.join(dir, 'exit');
+      const { error, afterFaultMs } = await expectFailure(faulty(out, { faultStep: 3, fault: 'exit' }));
+      assert.match(error.message, /rank 1 of 2 failed: worker exited with code 3/);
+      assert.ok(afterFaultMs < 2000, `ended ${afterFaultMs} ms after the fault`);
+      assertFailedWithCheckpoint(out, 2);
+    });
+
+    it('a rank that never joins a collective fails the job after the timeout, naming the ranks and the collective', async () => {
+      const out = path.join(dir, 'stall');
+      const { error, afterFaultMs } = await expectFailure(faulty(out, { faultStep: 2, fault: 'stall', stallMs: 5000 }, { distributed: { backend: 'threads', workers: 2, timeoutSec: 1 } }));
+      assert.match(error.message, /Rank 0 timed out after 1 s in allReduceSum #\d+ \(\d+ floats\): waiting for rank 1 \(last in allReduceSum #\d+/);
+      assert.ok(afterFaultMs < 3500, `ended ${afterFaultMs} ms after the stall began`);
+    });
+  });
+});
