@@ -157,10 +157,12 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
         }
         if (this.config.evalMaxBatches !== undefined && ++n >= this.config.evalMaxBatches) break;
       }
+      // A data-parallel rank may hold no eval batch; it contributes nothing.
+      if (losses.length === 0) return {};
       const [lossValues, sumValues] = await Promise.all([Promise.all(losses.map((l) => l.data())), Promise.all(sums.map((s) => s.data()))]);
       const total = weights.reduce((a, b) => a + b, 0);
       const meanLoss = lossValues.reduce((acc, v, i) => acc + v[0] * weights[i], 0) / total;
-      const summed = sumValues.reduce<number[]>((acc, v) => acc.map((a, i) => a + v[i]), Array.from(sumValues[0] ?? [], () => 0));
+      const summed = sumValues.reduce<number[]>((acc, v) => acc.map((a, i) => a + v[i]), Array.from(sumValues[0], () => 0));
       return { 'eval/loss': meanLoss, ...metricsFromSums(this.supervisedLoss, summed) };
     } finally {
       tf.dispose([...losses, ...sums]);
