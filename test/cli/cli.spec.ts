@@ -163,7 +163,7 @@ describe('floe CLI (in process)', () => {
     it('rejects a missing command and a missing recipe', async () => {
       const none = await cli();
       assert.equal(none.code, 1);
-      assert.match(none.err[0], /^error: Name a command: train, validate or list/);
+      assert.match(none.err[0], /^error: Name a command: train, validate, list, generate/);
       const noRecipe = await cli('validate');
       assert.equal(noRecipe.code, 1);
       assert.equal(hasStackTrace(noRecipe.err), false);

@@ -17,79 +17,79 @@ import {
 import { TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 
-/** Config of a user-declared kind, the `loss:` section. */
-class LossConfig extends ComponentConfig {
-  /** Multiplies the loss. */
+/** Config of a user-declared kind, the `reward:` section. */
+class RewardConfig extends ComponentConfig {
+  /** Multiplies the reward. */
   @IsPositive()
   scale = 1;
 }
 
-abstract class LossFactory extends Component<LossConfig> {
-  static override readonly kind: string = 'loss';
-  static override readonly configType: ConfigClass = LossConfig;
-  abstract describeLoss(): string;
+abstract class RewardFactory extends Component<RewardConfig> {
+  static override readonly kind: string = 'reward';
+  static override readonly configType: ConfigClass = RewardConfig;
+  abstract describeReward(): string;
 }
 
-function declareLossKind(): void {
+function declareRewardKind(): void {
   defineComponentKind({
-    name: 'loss',
-    label: 'loss factory',
-    baseConfig: LossConfig,
-    requiredMethods: ['describeLoss'],
-    trainerAttribute: 'lossFactoryType',
-    recipeSection: 'loss',
+    name: 'reward',
+    label: 'reward factory',
+    baseConfig: RewardConfig,
+    requiredMethods: ['describeReward'],
+    trainerAttribute: 'rewardFactoryType',
+    recipeSection: 'reward',
   });
 }
 
 describe('a component kind a trainer declares', () => {
   isolateRegistries();
-  beforeEach(declareLossKind);
+  beforeEach(declareRewardKind);
 
   it('validates its recipe section against the trainer list like the built-in kinds', async () => {
-    class MseLossFactory extends LossFactory {
+    class MseRewardFactory extends RewardFactory {
       static override readonly type = 'mse';
-      describeLoss(): string {
+      describeReward(): string {
         return `mse x${this.config.scale}`;
       }
     }
-    class LossTrainer extends TinyTrainer {
-      static override readonly type = 'loss-tiny';
-      static readonly lossFactoryType: FactoryList = [MseLossFactory];
+    class RewardTrainer extends TinyTrainer {
+      static override readonly type = 'reward-tiny';
+      static readonly rewardFactoryType: FactoryList = [MseRewardFactory];
     }
-    register(MseLossFactory);
-    register(LossTrainer);
+    register(MseRewardFactory);
+    register(RewardTrainer);
 
-    const { config } = await validateRecipe({ type: 'loss-tiny', loss: { scale: 2 } });
-    const loss = (config as unknown as { loss: LossConfig }).loss;
-    assert.ok(loss instanceof LossConfig);
-    assert.equal(loss.type, 'mse');
-    assert.equal(loss.scale, 2);
+    const { config } = await validateRecipe({ type: 'reward-tiny', reward: { scale: 2 } });
+    const reward = (config as unknown as { reward: RewardConfig }).reward;
+    assert.ok(reward instanceof RewardConfig);
+    assert.equal(reward.type, 'mse');
+    assert.equal(reward.scale, 2);
 
-    await assert.rejects(validateRecipe({ type: 'loss-tiny', loss: { type: 'huber', scal: 2 } }), (error: unknown) => {
+    await assert.rejects(validateRecipe({ type: 'reward-tiny', reward: { type: 'huber', scal: 2 } }), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
-      assert.equal(error.message, "Invalid recipe: loss.type 'huber' is not supported by trainer 'loss-tiny'. Supported: mse.");
+      assert.equal(error.message, "Invalid recipe: reward.type 'huber' is not supported by trainer 'reward-tiny'. Supported: mse.");
       return true;
     });
-    await assert.rejects(validateRecipe({ type: 'loss-tiny', loss: { scal: 2 } }), {
-      message: "Invalid recipe: loss.scal: unknown key 'scal'. Did you mean 'scale'? Allowed: scale, type.",
+    await assert.rejects(validateRecipe({ type: 'reward-tiny', reward: { scal: 2 } }), {
+      message: "Invalid recipe: reward.scal: unknown key 'scal'. Did you mean 'scale'? Allowed: scale, type.",
     });
   });
 
   it('checks the new list at registration', () => {
-    class UnregisteredLoss extends LossFactory {
-      static override readonly type = 'unregistered-loss';
-      describeLoss(): string {
+    class UnregisteredLoss extends RewardFactory {
+      static override readonly type = 'unregistered-reward';
+      describeReward(): string {
         return '';
       }
     }
-    class BadLossTrainer extends TinyTrainer {
-      static override readonly type = 'bad-loss-tiny';
-      static readonly lossFactoryType: FactoryList = [UnregisteredLoss];
+    class BadRewardTrainer extends TinyTrainer {
+      static override readonly type = 'bad-reward-tiny';
+      static readonly rewardFactoryType: FactoryList = [UnregisteredLoss];
     }
-    assert.throws(() => register(BadLossTrainer), {
+    assert.throws(() => register(BadRewardTrainer), {
       message: [
-        'Cannot register trainer class BadLossTrainer:',
-        '  - lossFactoryType[0] UnregisteredLoss is not registered; decorate it with @register() or call register(UnregisteredLoss) first',
+        'Cannot register trainer class BadRewardTrainer:',
+        '  - rewardFactoryType[0] UnregisteredLoss is not registered; decorate it with @register() or call register(UnregisteredLoss) first',
       ].join('\n'),
     });
   });
@@ -117,10 +117,10 @@ describe('undeclared component kinds', () => {
 
   it('forgets a kind declared after a snapshot when the snapshot is restored', () => {
     const saved = snapshotRegistries();
-    declareLossKind();
-    assert.ok(getComponentKind('loss') !== undefined);
+    declareRewardKind();
+    assert.ok(getComponentKind('reward') !== undefined);
     restoreRegistries(saved);
-    assert.equal(getComponentKind('loss'), undefined);
+    assert.equal(getComponentKind('reward'), undefined);
     assert.ok(getComponentKind('optimizer') !== undefined, 'built-in kinds stay');
   });
 });
