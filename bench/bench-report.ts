@@ -7,6 +7,8 @@ export interface BackendReport extends InterleavedResult {
   kernelOverrides: string[];
   /** Floe's median ms/step over the hand-written loop's (1.00 = no overhead). */
   overheadRatio: number;
+  /** Median over rounds of Floe's step time / the hand-written step of the same round (less sensitive to load). */
+  pairedOverheadRatio: number;
   /** Mean training loss of the last logged window, per loop (both train the same model on the same data). */
   lastLoss: Record<string, number>;
   warmupSteps: number;
@@ -47,7 +49,8 @@ export function formatReport(r: BenchReport): string {
     lines.push('');
     lines.push(`backend ${b.backend}${b.kernelOverrides.length > 0 ? ` (Floe kernels: ${b.kernelOverrides.join(', ')})` : ''} — ${b.warmupSteps} warm-up + ${b.timedSteps} timed steps per loop, alternating`);
     for (const l of b.loops) lines.push(loopLine(l));
-    lines.push(`  Floe / hand-written step time: ${f(b.overheadRatio, 3)} (${b.overheadRatio >= 1 ? '+' : ''}${f((b.overheadRatio - 1) * 100, 1)}%)`);
+    const pct = (x: number): string => `${x >= 1 ? '+' : ''}${f((x - 1) * 100, 1)}%`;
+    lines.push(`  Floe / hand-written step time: ${f(b.overheadRatio, 3)} (${pct(b.overheadRatio)}) from medians; ${f(b.pairedOverheadRatio, 3)} (${pct(b.pairedOverheadRatio)}) median of per-round ratios`);
     lines.push(`  numTensors ${b.numTensorsBefore} → ${b.numTensorsAfter} over the timed steps; RSS ${f(b.rssMbBefore)} → ${f(b.rssMbAfter)} MB`);
     lines.push(`  last logged loss: ${Object.entries(b.lastLoss).map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toFixed(4) : 'n/a'}`).join(', ')}`);
   }

@@ -30,8 +30,8 @@ async function benchBackend(args: BenchArgs, backend: BenchBackend, log: (line: 
         let lastShown = 0;
         const result = await runInterleaved({
           loops: [
-            { name: 'floe', step: (batch: LmBatch) => trainer.step(batch) },
             { name: 'hand-written', step: (batch: LmBatch) => hand.step(batch) },
+            { name: 'floe', step: (batch: LmBatch) => trainer.step(batch) },
           ],
           batches: new SyntheticBatches(c, args.seed),
           config: c,
@@ -46,12 +46,13 @@ async function benchBackend(args: BenchArgs, backend: BenchBackend, log: (line: 
             }
           },
         });
-        const [floe, handResult] = result.loops;
+        const [handResult, floe] = result.loops;
         report = {
           backend,
           kernelOverrides: trainer.backend.kernelOverrides,
           ...result,
           overheadRatio: floe.msPerStep.median / handResult.msPerStep.median,
+          pairedOverheadRatio: result.pairedRatios[1],
           lastLoss: { floe: trainer.lastMetrics.loss ?? NaN, 'hand-written': hand.lastLoss },
           warmupSteps: warmup,
           timedSteps: timed,

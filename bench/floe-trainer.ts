@@ -11,6 +11,11 @@ import type { Trainer } from '../src/trainer/trainer';
 import type { BenchConfig } from './bench-config';
 import { TRAIN_HPARAMS } from './hand-written-loop';
 
+/** True when this Floe's recipes have the top-level field `name` (the benchmark also runs on older trees). */
+function knows(name: string): boolean {
+  return name in new TrainerConfig();
+}
+
 /** The recipe Floe trains the benchmark model with: causal LM, `gpt`, AdamW, constant lr, clip 1. */
 export function benchRecipe(config: BenchConfig, backend: BackendName, outputDir: string, seed: number): Record<string, unknown> {
   const h = TRAIN_HPARAMS;
@@ -42,10 +47,10 @@ export function benchRecipe(config: BenchConfig, backend: BackendName, outputDir
     checkpoint: [],
     callbacks: [],
     // Written once when the run ends, outside the timed steps; not part of a step's cost.
-    report: false,
-    // One process, so Floe and the hand-written loop share backend, kernels and cores. Only set
-    // when this Floe has data parallelism (it defaults to worker threads on a multi-core machine).
-    ...('distributed' in new TrainerConfig() ? { distributed: 'none' } : {}),
+    ...(knows('report') ? { report: false } : {}),
+    // One process, so Floe and the hand-written loop share backend, kernels and cores (Floe's
+    // data parallelism defaults to worker threads on a multi-core machine).
+    ...(knows('distributed') ? { distributed: 'none' } : {}),
   };
 }
 

@@ -29,6 +29,11 @@ export interface LoopResult {
 /** Result of {@link runInterleaved}. */
 export interface InterleavedResult {
   loops: LoopResult[];
+  /**
+   * Median over timed rounds of (each loop's step time / the first loop's, same round): robust
+   * to load that changes between rounds, since both steps of a round ran back to back.
+   */
+  pairedRatios: number[];
   /** numTensors (both loops' models and state) before and after the timed steps. */
   numTensorsBefore: number;
   numTensorsAfter: number;
@@ -85,6 +90,7 @@ export async function runInterleaved(options: {
   }
   const tokens = options.config.batchSize * options.config.seqLength;
   return {
+    pairedRatios: times.map((t) => spread(t.map((ms, k) => ms / times[0][k])).median),
     loops: loops.map((loop, i) => {
       const ms = spread(times[i]);
       return {
