@@ -23,3 +23,9 @@ export class RankFailedError extends TrainingError {
     super(message, options);
   }
 }
+
+/** `0.3 s`, `12 s`: a timeout in messages. */
+export function formatTimeout(ms: number): string {
+  const s = ms / 1000;
+  return `${s < 10 ? Number(s.toFixed(1)) : Math.round(s)} s`;
+}

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Communicator } from './communicator';
-import { CollectiveMismatchError, CollectiveTimeoutError, DistributedSetupError } from './distributed-errors';
+import { CollectiveMismatchError, CollectiveTimeoutError, DistributedSetupError, formatTimeout } from './distributed-errors';
 
 /** The N-API binding in `native/mpi` (package `floe-mpi`). */
 export interface MpiBinding {
@@ -108,7 +108,7 @@ export class MpiCommunicator implements Communicator {
   private check(status: number, kind: string): void {
     if (status === 0) return;
     throw new CollectiveTimeoutError(
-      `Rank ${this.rank} timed out after ${(this.timeoutMs / 1000).toFixed(0)} s in ${kind} #${this.seq}: another rank is stuck or skipped a collective (distributed.timeoutSec sets the limit).`,
+      `Rank ${this.rank} timed out after ${formatTimeout(this.timeoutMs)} in ${kind} #${this.seq}: another rank is stuck or skipped a collective (distributed.timeoutSec sets the limit).`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { Communicator, CollectiveKind } from './communicator';
-import { CollectiveMismatchError, CollectiveTimeoutError, JobAbortedError } from './distributed-errors';
+import { CollectiveMismatchError, CollectiveTimeoutError, JobAbortedError, formatTimeout } from './distributed-errors';
 import { CollectiveDescriptor, CONTROL, SharedViews } from './shared-buffer-layout';
 
 /** Options of {@link ThreadsCommunicator}. */
@@ -146,7 +146,7 @@ export class ThreadsCommunicator implements Communicator {
       if (other.seq < mine.seq) behind.push(`rank ${r} (last in ${describe(other)})`);
     }
     const who = behind.length > 0 ? `waiting for ${behind.join(', ')}` : 'not every rank arrived';
-    return `Rank ${this.rank} timed out after ${(this.timeoutMs / 1000).toFixed(0)} s in ${describe(mine)}: ${who}. A rank is stuck or skipped a collective (distributed.timeoutSec sets the limit).`;
+    return `Rank ${this.rank} timed out after ${formatTimeout(this.timeoutMs)} in ${describe(mine)}: ${who}. A rank is stuck or skipped a collective (distributed.timeoutSec sets the limit).`;
   }
 
   /** Aborts the job with `error`'s message (so the other ranks stop too) and throws it. */

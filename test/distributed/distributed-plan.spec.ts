@@ -1,0 +1,40 @@
+import { strict as assert } from 'assert';
+import { plainToInstance } from 'class-transformer';
+import { DistributedConfig, DistributedSetupError, mpiLaunch, planDistributed, validateRecipe } from '../../src';
+
+const config = (fields: Partial<DistributedConfig> = {}): DistributedConfig => plainToInstance(DistributedConfig, fields);
+
+describe('planDistributed', () => {
+  it('auto: worker threads, one per usable core, when there is more than one', () => {
+    assert.deepEqual(planDistributed(config(), {}, 2), { backend: 'threads', workers: 2, timeoutMs: 300_000 });
+    assert.deepEqual(planDistributed(config(), {}, 1), { backend: 'none', workers: 1, timeoutMs: 300_000 });
+    assert.equal(planDistributed(config({ workers: 1 }), {}, 8).backend, 'none');
+    assert.equal(planDistributed(config({ workers: 3 }), {}, 1).workers, 3);
+  });
+
+  it('auto: mpi when mpirun started the process (Open MPI, PMIx or PMI variables)', () => {
+    assert.deepEqual(planDistributed(config(), { OMPI_COMM_WORLD_SIZE: '4', OMPI_COMM_WORLD_RANK: '2' }, 2), { backend: 'mpi', workers: 4, timeoutMs: 300_000 });
+    assert.equal(planDistributed(config(), { PMIX_RANK: '0' }, 2).backend, 'mpi');
+    assert.deepEqual(mpiLaunch({ PMI_SIZE: '3', PMI_RANK: '1' }), { rank: 1, size: 3 });
+    assert.equal(mpiLaunch({}), undefined);
+  });
+
+  it('FLOE_DISTRIBUTED decides what auto means; an explicit recipe choice wins', () => {
+    assert.equal(planDistributed(config(), { FLOE_DISTRIBUTED: 'none' }, 2).backend, 'none');
+    assert.equal(planDistributed(config({ backend: 'threads' }), { FLOE_DISTRIBUTED: 'none' }, 2).backend, 'threads');
+    assert.throws(() => planDistributed(config(), { FLOE_DISTRIBUTED: 'gloo' }, 2), /FLOE_DISTRIBUTED=gloo is not a distributed backend. Supported: auto, threads, mpi, none/);
+  });
+
+  it('explains backends that cannot run here', () => {
+    assert.throws(() => planDistributed(config({ backend: 'mpi' }), {}, 2), (e: Error) => e instanceof DistributedSetupError && /needs the job started by mpirun/.test(e.message));
+    assert.throws(() => planDistributed(config({ backend: 'threads' }), { OMPI_COMM_WORLD_SIZE: '2' }, 2), /cannot run inside mpirun/);
+  });
+
+  it('is a recipe section with a string shorthand, validated like the rest', async () => {
+    const base = { type: 'sft', tokenizer: { type: 'byte' }, data: { type: 'sft', sources: [{ type: 'synthetic', task: 'addition', count: 10 }] } };
+    assert.equal((await validateRecipe({ ...base, distributed: 'threads' })).config.distributed.backend, 'threads');
+    const { config: c } = await validateRecipe({ ...base, distributed: { workers: 4, timeoutSec: 30 } });
+    assert.deepEqual({ ...c.distributed }, { backend: 'auto', workers: 4, timeoutSec: 30 });
+    await assert.rejects(validateRecipe({ ...base, distributed: { backend: 'nccl', workers: 0 } }), /distributed\.backend: must be one of the following values: auto, threads, mpi, none, got "nccl".*distributed\.workers: must be 'auto' or a whole number >= 1, got 0/s);
+  });
+});
