@@ -1,14 +1,14 @@
 import * as path from 'path';
 import { Communicator } from './communicator';
-import { CollectiveMismatchError, CollectiveTimeoutError, DistributedSetupError, formatTimeout } from './distributed-errors';
+import { CollectiveMismatchError, CollectiveTimeoutError, DistributedSetupError, formatTimeout, JobAbortedError } from './distributed-errors';
 
 /** The N-API binding in `native/mpi` (package `floe-mpi`). */
 export interface MpiBinding {
   /** MPI_Init_thread (once); returns [rank, size]. */
   init(): [number, number];
   /**
-   * Non-blocking collectives polled until done or `timeoutMs`: 0 done, 1 timed out. The data
-   * array is updated in place.
+   * Non-blocking collectives polled until done (0), `timeoutMs` (1), or 300 ms after a SIGTERM or
+   * SIGINT reached the waiting rank (2: mpirun is tearing the job down). Data is updated in place.
    */
   allReduceSum(data: Float32Array, timeoutMs: number): number;
   broadcast(data: Float32Array, root: number, timeoutMs: number): number;
@@ -107,6 +107,11 @@ export class MpiCommunicator implements Communicator {
 
   private check(status: number, kind: string): void {
     if (status === 0) return;
+    if (status === 2) {
+      throw new JobAbortedError(
+        `Rank ${this.rank} got SIGTERM/SIGINT while waiting in ${kind} #${this.seq}: mpirun is ending the job (another rank died, or mpirun was interrupted). For a clean stop under mpirun, send SIGUSR1 with signal-stop listening for it.`,
+      );
+    }
     throw new CollectiveTimeoutError(
       `Rank ${this.rank} timed out after ${formatTimeout(this.timeoutMs)} in ${kind} #${this.seq}: another rank is stuck or skipped a collective (distributed.timeoutSec sets the limit).`,
     );

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { mpiLaunch } from '../../distributed/distributed-plan';
 import { Logger } from '../../logging/logger';
 import { runJob } from '../../trainer/run-job';
 import { CliIo, EXIT } from '../cli-io';
@@ -13,9 +14,12 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
         .positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' })
         .option('resume', { type: 'string', describe: 'Resume from this checkpoint folder' }),
     async (args) => {
+      // Under mpirun every rank runs this command; rank 0 alone reports (other ranks print errors only).
+      const rank = mpiLaunch()?.rank ?? 0;
       // The run's log goes through the CLI's io like everything else it prints.
-      const logger = new Logger({ sink: (level, line) => (level === 'warn' || level === 'error' ? io.err(line) : io.out(line)) });
+      const logger = new Logger({ level: rank === 0 ? 'info' : 'error', sink: (level, line) => (level === 'warn' || level === 'error' ? io.err(line) : io.out(line)) });
       const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined, logger });
+      if (rank !== 0) return done(EXIT.ok);
       const loss = result.finalLoss === undefined ? '' : `, final loss ${result.finalLoss.toFixed(4)}`;
       const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
       io.out(`done: ${result.globalStep} steps in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);

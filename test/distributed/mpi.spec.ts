@@ -1,0 +1,112 @@
+import { strict as assert } from 'assert';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { loadMpiBinding, runJob } from '../../src';
+import { rankWeights, stepLosses, tinyRecipe } from './dp-recipes';
+
+const FLOE_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js');
+
+/** Why the MPI tests cannot run here, or undefined when they can. */
+function mpiUnavailable(): string | undefined {
+  const probe = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) return 'mpirun not found (apt-get install openmpi-bin libopenmpi-dev)';
+  try {
+    loadMpiBinding();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
+}
+
+/** `mpirun -np <ranks> node bin/floe.js train <recipe>`, as root and on fewer cores than ranks too. */
+function mpirun(ranks: number, recipeFile: string): { child: ChildProcess; done: Promise<{ code: number | null; output: string; endedAt: number }> } {
+  const flags = ['--oversubscribe', ...(process.getuid?.() === 0 ? ['--allow-run-as-root'] : [])];
+  // The environment of the test process says FLOE_DISTRIBUTED=none; the recipes ask for mpi explicitly.
+  const child = spawn('mpirun', [...flags, '-np', String(ranks), process.execPath, FLOE_BIN, 'train', recipeFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const done = new Promise<{ code: number | null; output: string; endedAt: number }>((resolve) => child.on('close', (code) => resolve({ code, output, endedAt: Date.now() })));
+  return { child, done };
+}
+
+function writeRecipe(dir: string, fields: Record<string, unknown>): { file: string; out: string } {
+  const out = path.join(dir, 'run');
+  const file = path.join(dir, 'recipe.yaml');
+  // JSON is YAML.
+  fs.writeFileSync(file, JSON.stringify(tinyRecipe(out, { distributed: 'mpi', ...fields })));
+  return { file, out };
+}
+
+async function waitForFile(file: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > end) throw new Error(`${file} did not appear within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('data-parallel training under mpirun (Open MPI)', function () {
+  let dir: string;
+  const unavailable = mpiUnavailable();
+
+  before(function () {
+    if (unavailable === undefined) return;
+    // Visible in the test output, and counted as skipped, never as passed.
+    console.warn(`    MPI tests SKIPPED: ${unavailable}`);
+    this.skip();
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-mpi-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('mpirun -np 2 trains identical replicas that match one process with the same global batch', async () => {
+    const { file, out } = writeRecipe(dir, {});
+    const { code, output } = await mpirun(2, file).done;
+    assert.equal(code, 0, output);
+    assert.equal((output.match(/^done: 21 steps/gm) ?? []).length, 1, `rank 0 alone reports:\n${output}`);
+    assert.ok(rankWeights(out, 0).equals(rankWeights(out, 1)), 'the two replicas hold the same bytes');
+
+    const single = path.join(dir, 'single');
+    await runJob(tinyRecipe(single, { gradientAccumulationSteps: 2, distributed: 'none' }));
+    const a = stepLosses(out);
+    const b = stepLosses(single);
+    assert.equal(a.length, 21);
+    a.forEach((l, i) => assert.ok(Math.abs(l - b[i]) <= 1e-4 * Math.abs(b[i]), `step ${i + 1}: ${l} vs ${b[i]}`));
+  });
+
+  const faulty = { checkpoint: [{ type: 'floe', saveEveryNSteps: 2, saveEndOfTraining: false }] };
+
+  it('an exception on one rank aborts the job (MPI_Abort) within 2 s, status failed, last checkpoint intact', async () => {
+    const { file, out } = writeRecipe(dir, { ...faulty, callbacks: [{ type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'throw' }] });
+    const { code, output, endedAt } = await mpirun(2, file).done;
+    assert.notEqual(code, 0);
+    const fault = JSON.parse(fs.readFileSync(path.join(out, 'fault-rank1.json'), 'utf8')) as { at: number };
+    assert.ok(endedAt - fault.at < 2000, `ended ${endedAt - fault.at} ms after the exception\n${output}`);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'failed');
+    assert.match(status.error, /rank 1 failed: dp-probe: injected failure on rank 1 at step 3/);
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'step-000002', 'manifest.json')));
+  });
+
+  it('killing one rank (SIGKILL) ends the job within ~2 s, status failed, last checkpoint intact', async () => {
+    const { file, out } = writeRecipe(dir, { ...faulty, callbacks: [{ type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'stall', stallMs: 60_000 }] });
+    const run = mpirun(2, file);
+    const faultFile = path.join(out, 'fault-rank1.json');
+    await waitForFile(faultFile, 60_000);
+    const { pid } = JSON.parse(fs.readFileSync(faultFile, 'utf8')) as { pid: number };
+    const killedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    const { code, output, endedAt } = await run.done;
+    assert.notEqual(code, 0);
+    // mpirun itself takes ~1 s to signal the survivors (odls_base_sigkill_timeout); ~2 s in all.
+    assert.ok(endedAt - killedAt < 3000, `ended ${endedAt - killedAt} ms after the kill\n${output}`);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'failed');
+    assert.match(status.error, /Rank 0 got SIGTERM\/SIGINT while waiting in allReduceSum/);
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'step-000002', 'manifest.json')));
+  });
+});
