@@ -14,6 +14,8 @@ export interface BenchArgs {
   warmup?: number;
   json: boolean;
   seed: number;
+  /** Data-parallel section (bench/data-parallel-bench.ts): `on` after the loops, `off`, or `only`. */
+  dataParallel: 'on' | 'off' | 'only';
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -26,6 +28,9 @@ tokens/s, ms/step, model GFLOP/s, numTensors and RSS per backend.
   --steps N             timed steps per loop (default: ref 50, d512 10; cpu 3)
   --warmup N            warm-up steps per loop (default: ref 30, d512 4; cpu 1)
   --seed N              init and data seed (default 1234)
+  --data-parallel on|off|only
+                        also train with 1 worker thread and with workers: auto and report the
+                        speedup (default on; only: just that)
   --json                print one JSON object instead of the table
   --help                this text`;
 
@@ -40,7 +45,7 @@ function count(flag: string, value: string | undefined, min: number): number {
 
 /** Parses `argv` (without node and script). Returns undefined for `--help`. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
-  const args: BenchArgs = { config: BENCH_CONFIGS[0], backends: ['wasm', 'cpu'], json: false, seed: 1234 };
+  const args: BenchArgs = { config: BENCH_CONFIGS[0], backends: ['wasm', 'cpu'], json: false, seed: 1234, dataParallel: 'on' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
     const value = (): string | undefined => inline ?? argv[++i];
@@ -72,6 +77,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
       case '--warmup':
         args.warmup = count(flag, value(), 0);
         break;
+      case '--data-parallel': {
+        const mode = value();
+        if (mode !== 'on' && mode !== 'off' && mode !== 'only') throw new BenchArgsError(`--data-parallel takes on, off or only, got '${mode ?? ''}'`);
+        args.dataParallel = mode;
+        break;
+      }
       case '--seed':
         args.seed = count(flag, value(), 0);
         break;

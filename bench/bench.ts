@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LmBatch } from '../src/data/lm-batch';
 import { BenchArgsError, parseBenchArgs, stepsFor, USAGE, type BenchArgs, type BenchBackend } from './bench-args';
 import { flopsPerToken } from './bench-config';
+import { benchDataParallel, formatDataParallelReport } from './data-parallel-bench';
 import { formatReport, type BackendReport, type BenchReport } from './bench-report';
 import { withFloeTrainer } from './floe-trainer';
 import { HandWrittenLoop } from './hand-written-loop';
@@ -93,11 +94,18 @@ async function main(): Promise<void> {
     cpus: `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
     backends: [],
   };
-  for (const backend of args.backends) {
-    log(`bench: ${backend}, config ${c.name}`);
-    report.backends.push(await benchBackend(args, backend, log));
+  if (args.dataParallel !== 'only') {
+    for (const backend of args.backends) {
+      log(`bench: ${backend}, config ${c.name}`);
+      report.backends.push(await benchBackend(args, backend, log));
+    }
   }
-  process.stdout.write(`${args.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
+  const dataParallel = args.dataParallel === 'off' ? undefined : await benchDataParallel({ config: c, seed: args.seed, log });
+  if (args.json) process.stdout.write(`${JSON.stringify({ ...report, dataParallel }, null, 2)}\n`);
+  else {
+    if (args.dataParallel !== 'only') process.stdout.write(`${formatReport(report)}\n`);
+    if (dataParallel !== undefined) process.stdout.write(`\n${formatDataParallelReport(dataParallel)}\n`);
+  }
 }
 
 main().catch((error: unknown) => {
