@@ -14,6 +14,11 @@ import { RecordArraySource } from './record-array-source';
 import { SOURCE_KIND, SourceFactory } from './source-factory';
 import { trainEvalSplit } from './train-eval-split';
 
+/** Content identity of a record, for splitting. */
+function recordKey(record: DataRecord): string {
+  return record.kind === 'text' ? `t:${record.text}` : `c:${JSON.stringify(record.messages)}`;
+}
+
 /** A held-out prompt and the completion the model should produce. */
 export interface GenerationExample {
   prompt: string;
@@ -41,7 +46,8 @@ export async function buildLmData(
 
   const seed = trainer.config.seed;
   const evalMax = config.evalMaxSamples === undefined ? undefined : resolveCount(config.evalMaxSamples, records.length);
-  const split = trainEvalSplit(records, { seed, ratios: config.trainEvalSplit, evalMaxSamples: evalMax });
+  // Split by content so a record that repeats (small synthetic problem spaces) is never in both.
+  const split = trainEvalSplit(records, { seed, ratios: config.trainEvalSplit, evalMaxSamples: evalMax, keyOf: recordKey });
   const identity = { sources: await Promise.all(sources.map((s) => s.fingerprint())), seed, ratios: config.trainEvalSplit, evalMax };
   const cacheDir = config.cache ? path.resolve(config.cacheDir ?? path.join('.floe-cache', 'tokenized')) : undefined;
   const prepare = async (part: DataRecord[], name: string) =>

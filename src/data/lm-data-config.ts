@@ -15,7 +15,7 @@ export class LmDataConfig extends DataConfig {
   @IsCount({ min: 2 })
   maxLength = 128;
 
-  /** Relative sizes of the train and eval splits, split by record before tokenizing. */
+  /** Relative sizes of the train and eval splits, over distinct records (copies share a split), before tokenizing. */
   @IsArray()
   @ArrayMinSize(2)
   @ArrayMaxSize(2)

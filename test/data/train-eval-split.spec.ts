@@ -36,4 +36,15 @@ describe('epochOrder', () => {
     assert.notDeepEqual(epochOrder(7, 1, 50), e0);
     assert.notDeepEqual(epochOrder(8, 0, 50), e0);
   });
+
+  it('with keyOf, keeps every copy of a record in one split and one copy of each eval record', () => {
+    // 40 distinct problems, each repeated 5 times: copies must never straddle the split.
+    const repeated = Array.from({ length: 200 }, (_, i) => `p${i % 40}`);
+    const { train, eval: held } = trainEvalSplit(repeated, { seed: 4, ratios: [0.8, 0.2], keyOf: (x) => x });
+    const trainSet = new Set(train);
+    assert.equal(held.length, 8, '20% of 40 distinct problems');
+    assert.equal(new Set(held).size, held.length, 'one copy of each eval problem');
+    for (const p of held) assert.ok(!trainSet.has(p), `${p} is held out, so never trained on`);
+    assert.equal(train.length, 200 - 8 * 5);
+  });
 });
