@@ -8,6 +8,7 @@ import { exportCommand } from './commands/export-command';
 import { listCommand } from './commands/list-command';
 import { predictCommand } from './commands/predict-command';
 import { reportCommand } from './commands/report-command';
+import { schemaCommand } from './commands/schema-command';
 import { trainCommand } from './commands/train-command';
 import { validateCommand } from './commands/validate-command';
 import { UsageError } from './usage-error';
@@ -28,7 +29,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('set', { type: 'string', array: true, nargs: 1, describe: 'Override a recipe value: --set optimizer.lr=1e-3 (repeatable)' })
     .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors' })
     .strict()
-    .demandCommand(1, 'Name a command: train, validate, list, generate, export, report or predict (floe --help shows all).')
+    .demandCommand(1, 'Name a command: train, validate, list, generate, export, report, predict or schema (floe --help shows all).')
     .recommendCommands()
     .help()
     .version(false)
@@ -41,6 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = exportCommand(parser, io, done);
   parser = generateCommand(parser, io, done);
   parser = reportCommand(parser, io, done);
+  parser = schemaCommand(parser, io, done);
   // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {
     if (error !== undefined && error !== null) throw error;

@@ -1,0 +1,40 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Argv } from 'yargs';
+import { loadPlugins } from '../../config/plugins';
+import { SourceMap } from '../../config/source-map';
+import { buildRecipeSchema } from '../../docs/recipe-schema';
+import { getRegistry } from '../../registry/registries';
+import { CliIo, EXIT } from '../cli-io';
+
+/**
+ * `floe schema [--out recipe.schema.json] [--code plugin.js]`: a JSON Schema of recipes for the
+ * trainers and components registered (plus those the plugins register), for editors running
+ * yaml-language-server.
+ */
+export function schemaCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
+  return yargs.command(
+    'schema',
+    'Write a JSON Schema of recipes (every registered trainer and the types each section allows) for editor completion and checking.',
+    (y) =>
+      y
+        .option('out', { type: 'string', describe: 'Write the schema to this file instead of stdout' })
+        .option('code', { type: 'string', array: true, describe: 'Import a plugin first, so its trainers and factories are in the schema (repeatable)' }),
+    async (args) => {
+      const code = (args.code as string[] | undefined) ?? [];
+      if (code.length > 0) await loadPlugins({ code: code.map((c) => (c.startsWith('.') ? path.resolve(c) : c)) }, new SourceMap(), process.cwd());
+      const text = `${JSON.stringify(buildRecipeSchema(), null, 2)}\n`;
+      const out = args.out as string | undefined;
+      if (out === undefined) {
+        io.out(text.trimEnd());
+      } else {
+        fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+        fs.writeFileSync(out, text);
+        const trainers = getRegistry('trainer').types.join(', ');
+        io.out(`wrote ${out} (trainers: ${trainers})`);
+        io.out(`Editors with yaml-language-server: put "# yaml-language-server: $schema=${out}" at the top of a recipe (path relative to the recipe).`);
+      }
+      done(EXIT.ok);
+    },
+  );
+}

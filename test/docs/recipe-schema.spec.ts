@@ -1,0 +1,164 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import Ajv, { ValidateFunction } from 'ajv';
+import { IsPositive } from 'class-validator';
+import { parse as parseYaml } from 'yaml';
+import { ModelConfig, register, validateRecipe } from '../../src';
+import { runCli } from '../../src/cli/main';
+import { buildRecipeSchema } from '../../src/docs/recipe-schema';
+import { TinyModelFactory, TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+
+const REPO = path.resolve(__dirname, '../../..');
+const RECIPES = path.join(REPO, 'recipes');
+
+function compile(schema: object): ValidateFunction {
+  return new Ajv({ allErrors: true, strict: false }).compile(schema);
+}
+
+function errorsOf(validate: ValidateFunction, recipe: unknown): string {
+  return validate(recipe) ? '' : JSON.stringify(validate.errors, null, 1);
+}
+
+/** True when Floe's own validation accepts the recipe (an object recipe, resolved against recipes/). */
+async function floeAccepts(recipe: Record<string, unknown>): Promise<boolean> {
+  try {
+    await validateRecipe(recipe, { baseDir: RECIPES });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A small valid recipe of each built-in trainer, to vary. */
+const BASES: Record<string, Record<string, unknown>> = {
+  causal: { type: 'causal', data: { sources: [{ type: 'synthetic', count: 100 }] } },
+  sft: { type: 'sft', data: { sources: [{ type: 'synthetic', output: 'chat' }] } },
+  supervised: { type: 'supervised', data: { sources: [{ type: 'synthetic-tabular' }] }, loss: { type: 'cross-entropy' } },
+};
+
+function variant(base: keyof typeof BASES, patch: Record<string, unknown>): Record<string, unknown> {
+  return { ...structuredClone(BASES[base]), ...patch };
+}
+
+/** Recipes Floe accepts: the schema must accept them too (human numbers, shorthands, defaults). */
+const GOOD: Array<[string, Record<string, unknown>]> = [
+  ['a recipe with no type (causal assumed)', { data: { sources: { type: 'text', paths: 'data/tiny.txt' } } }],
+  ['human-number counts and a percentage', variant('causal', { epochs: '2', microBatchSize: '1k', evalInterval: '10%', trainIters: '2^10', data: { sources: [{ type: 'synthetic', count: '60k' }], maxLength: '1_024' } })],
+  ['backend and distributed given as a name', variant('causal', { backend: 'wasm', distributed: 'none' })],
+  ['backend given as a mapping', variant('causal', { backend: { name: 'cpu', threads: 1 } })],
+  ['one checkpoint engine as a mapping, not a list', variant('sft', { checkpoint: { type: 'safetensors', saveEveryNSteps: '25%' } })],
+  ['a section without type takes the default', variant('sft', { optimizer: { lr: 1e-3, weightDecay: 0 }, scheduler: { warmupSteps: 10 } })],
+  ['callbacks with their types', variant('sft', { callbacks: [{ type: 'early-stopping', patience: 2 }, { type: 'kill-switch' }] })],
+  ['nested settings of a component', variant('causal', { checkpoint: [{ type: 'floe', keepBest: { metric: 'eval/loss', mode: 'min' } }] })],
+  ['a learning rate written as a human number', variant('causal', { optimizer: { type: 'sgd', lr: '1e-2', momentum: 0.9 } })],
+];
+
+/** Recipes Floe rejects, and why; the schema must reject them too. */
+const BAD: Array<[string, Record<string, unknown>]> = [
+  ['an unknown trainer type', variant('causal', { type: 'causl' })],
+  ['an unknown top-level key', variant('causal', { epoch: 2 })],
+  ['an unknown key in a section', variant('causal', { optimizer: { type: 'adamw', learningRate: 1e-3 } })],
+  ['a section type the trainer does not allow', variant('causal', { model: { type: 'mlp' } })],
+  ['a section of another trainer', variant('causal', { loss: { type: 'mse' } })],
+  ['a setting of another type of the same kind', variant('causal', { optimizer: { type: 'adamw', momentum: 0.9 } })],
+  ['a negative learning rate', variant('causal', { optimizer: { lr: -1 } })],
+  ['a count that is no number', variant('causal', { data: { sources: [{ type: 'synthetic', count: 'lots' }] } })],
+  ['a percentage where only counts are allowed', variant('causal', { epochs: '10%' })],
+  ['a value outside its choices', variant('causal', { model: { type: 'gpt', norm: 'batchnorm' } })],
+  ['a boolean given as a string', variant('causal', { report: 'yes' })],
+  ['a missing required setting', variant('causal', { tokenizer: { type: 'hf' } })],
+  ['a callback without a type', variant('causal', { callbacks: [{ patience: 2 }] })],
+  ['a data source of an unknown type', variant('causal', { data: { sources: [{ type: 'parquet' }] } })],
+  ['a data source of another kind', variant('supervised', { data: { sources: [{ type: 'synthetic' }] } })],
+  ['no data sources', variant('sft', { data: { sources: [] } })],
+  ['an unknown key inside a nested setting', variant('causal', { backend: { name: 'wasm', cores: 2 } })],
+];
+
+describe('floe schema (recipe JSON Schema)', () => {
+  const schema = buildRecipeSchema();
+  const validate = compile(schema);
+
+  it('accepts every recipe in recipes/', () => {
+    const files = fs.readdirSync(RECIPES).filter((f) => /\.ya?ml$/.test(f));
+    assert.ok(files.length >= 5, `expected the example recipes, found ${files.join(', ')}`);
+    for (const file of files) {
+      const recipe = parseYaml(fs.readFileSync(path.join(RECIPES, file), 'utf8'));
+      assert.equal(errorsOf(validate, recipe), '', `${file} does not match the schema`);
+    }
+  });
+
+  for (const [name, recipe] of GOOD) {
+    it(`accepts ${name}, as Floe does`, async () => {
+      assert.ok(await floeAccepts(recipe), `Floe itself rejects this recipe: ${JSON.stringify(recipe)}`);
+      assert.equal(errorsOf(validate, recipe), '', JSON.stringify(recipe));
+    });
+  }
+
+  for (const [name, recipe] of BAD) {
+    it(`rejects ${name}, as Floe does`, async () => {
+      assert.equal(await floeAccepts(recipe), false, `Floe accepts this recipe: ${JSON.stringify(recipe)}`);
+      assert.equal(validate(recipe), false, `the schema accepts ${JSON.stringify(recipe)}`);
+    });
+  }
+
+  it('checks only top-level keys of a recipe that extends another', () => {
+    assert.equal(errorsOf(validate, { extends: 'base.yaml', optimizer: { lr: 1e-4 } }), '');
+    assert.equal(validate({ extends: 'base.yaml', optimiser: { lr: 1e-4 } }), false);
+  });
+
+  it('describes fields, defaults and the allowed types of each section', () => {
+    const defs = schema.definitions as Record<string, { properties: Record<string, Record<string, unknown>>; description?: string }>;
+    const causal = defs['trainer.causal'].properties;
+    assert.match(String(causal.seed.description), /Seed/);
+    assert.equal(causal.seed.default, 42);
+    assert.deepEqual((causal.optimizer.properties as Record<string, { enum: string[] }>).type.enum, ['adamw', 'adam', 'sgd']);
+    assert.deepEqual((defs['trainer.supervised'].properties.model.properties as Record<string, { enum: string[] }>).type.enum, ['mlp', 'layers']);
+    const gpt = defs['model.gpt'];
+    assert.match(String(gpt.description), /transformer/);
+    assert.deepEqual(gpt.properties.norm.enum, ['layernorm', 'rmsnorm']);
+  });
+
+  describe('with plugins', () => {
+    isolateRegistries();
+
+    it('includes trainers and factories registered after startup, with their own settings', () => {
+      class ScaledConfig extends ModelConfig {
+        /** Output scale. */
+        @IsPositive()
+        scale = 1;
+      }
+      @register()
+      class ScaledModelFactory extends TinyModelFactory {
+        static override readonly type: string = 'scaled-linear';
+        static override readonly configType = ScaledConfig;
+      }
+      @register()
+      class ScaledTrainer extends TinyTrainer {
+        static override readonly type: string = 'scaled';
+        static override readonly modelFactoryType = [ScaledModelFactory];
+      }
+      const withPlugin = compile(buildRecipeSchema());
+      assert.equal(ScaledTrainer.type, 'scaled');
+      assert.equal(errorsOf(withPlugin, { type: 'scaled', model: { scale: 2 } }), '');
+      assert.equal(withPlugin({ type: 'scaled', model: { scale: -2 } }), false);
+      assert.equal(withPlugin({ type: 'scaled', model: { type: 'gpt' } }), false);
+    });
+  });
+
+  it('floe schema --out writes the schema the registries give', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-schema-'));
+    try {
+      const out: string[] = [];
+      const file = path.join(dir, 'recipe.schema.json');
+      const code = await runCli(['schema', '--out', file], { out: (l) => out.push(l), err: (l) => out.push(l) });
+      assert.equal(code, 0, out.join('\n'));
+      assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), JSON.parse(JSON.stringify(buildRecipeSchema())));
+      assert.match(out.join('\n'), /yaml-language-server: \$schema=/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
