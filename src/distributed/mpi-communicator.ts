@@ -7,14 +7,19 @@ export interface MpiBinding {
   /** MPI_Init_thread (once); returns [rank, size]. */
   init(): [number, number];
   /**
-   * Non-blocking collectives polled until done (0), `timeoutMs` (1), or 300 ms after a SIGTERM or
-   * SIGINT reached the waiting rank (2: mpirun is tearing the job down). Data is updated in place.
+   * Non-blocking collectives polled until done (0), `timeoutMs` (1), 300 ms after a SIGTERM or
+   * SIGINT reached the waiting rank (2: mpirun is tearing the job down), or an abort notice from
+   * another rank arrived (3). Data is updated in place.
    */
   allReduceSum(data: Float32Array, timeoutMs: number): number;
   broadcast(data: Float32Array, root: number, timeoutMs: number): number;
   barrier(timeoutMs: number): number;
   /** Element-wise MIN and MAX of an int32 array over ranks, polled like the collectives; returns [status, min..., max...]. */
   minMax(data: Int32Array, timeoutMs: number): Int32Array;
+  /** Sends rank 0 the reason of an abort (rank 0's waits end with status 3 and {@link notice}). */
+  notify(reason: string): void;
+  /** The abort reason another rank sent, if any. */
+  notice(): string | undefined;
   /** MPI_Abort on MPI_COMM_WORLD: ends every rank. */
   abort(code: number): void;
   /** MPI_Finalize. */
@@ -82,7 +87,8 @@ export class MpiCommunicator implements Communicator {
     return data;
   }
 
-  abort(code: number, _reason: string): void {
+  abort(code: number, reason: string): void {
+    this.binding.notify(reason);
     this.binding.abort(code);
   }
 
@@ -107,6 +113,7 @@ export class MpiCommunicator implements Communicator {
 
   private check(status: number, kind: string): void {
     if (status === 0) return;
+    if (status === 3) throw new JobAbortedError(`Rank ${this.rank} stopped in ${kind} #${this.seq}: the job was aborted: ${this.binding.notice() ?? 'another rank failed'}`);
     if (status === 2) {
       throw new JobAbortedError(
         `Rank ${this.rank} got SIGTERM/SIGINT while waiting in ${kind} #${this.seq}: mpirun is ending the job (another rank died, or mpirun was interrupted). For a clean stop under mpirun, send SIGUSR1 with signal-stop listening for it.`,

@@ -5,7 +5,7 @@ import type { RunJobOptions } from '../trainer/run-job';
 import type { TrainerConfig } from '../trainer/trainer-config';
 import type { TrainingResult } from '../trainer/training-result';
 import { Communicator } from './communicator';
-import { DistributedSetupError } from './distributed-errors';
+import { DistributedSetupError, JobAbortedError } from './distributed-errors';
 import { planDistributed } from './distributed-plan';
 import { launchThreadWorkers } from './launch-threads';
 import { loadMpiBinding, MpiCommunicator } from './mpi-communicator';
@@ -58,8 +58,9 @@ export async function runDistributed(
         // Rank 0 has written status.json itself; another rank's failure is recorded before the abort kills rank 0.
         if (comm.rank !== 0 && config.status) await writeFailedStatus({ outputDir, error: new Error(`rank ${comm.rank} failed: ${message}`) }).catch(() => undefined);
         process.stderr.write(`floe: rank ${comm.rank} of ${comm.size} failed, aborting the MPI job: ${message}\n`);
-        // Never MPI_Finalize after a failure: it waits for the other ranks forever.
-        comm.abort(1, message);
+        // Never MPI_Finalize after a failure: it waits for the other ranks forever. The reason
+        // reaches rank 0, so its status.json names the rank that failed.
+        comm.abort(1, error instanceof JobAbortedError ? message : `rank ${comm.rank} failed: ${message}`);
         throw error;
       }
       await comm.close();

@@ -97,9 +97,30 @@ static void watch_signals(void) {
 }
 
 /*
- * Polls `request` until it completes (0), `timeout_ms` passes (1), or it is still pending 300 ms
- * after a SIGTERM/SIGINT arrived during the wait (2: the job is being torn down). Spins briefly,
- * then sleeps 20 µs per poll.
+ * Abort notices: a failing rank sends its reason to rank 0 (tag NOTICE_TAG) before MPI_Abort, so
+ * rank 0, waiting in a collective the failed rank will never join, can record why the job ended.
+ */
+#define NOTICE_TAG 7411
+#define NOTICE_BYTES 2048
+static char notice[NOTICE_BYTES + 1];
+static int notice_length = -1;
+
+static int take_notice(void) {
+  int flag = 0;
+  MPI_Status status;
+  MPI_Iprobe(MPI_ANY_SOURCE, NOTICE_TAG, MPI_COMM_WORLD, &flag, &status);
+  if (!flag) return 0;
+  MPI_Recv(notice, NOTICE_BYTES, MPI_CHAR, status.MPI_SOURCE, NOTICE_TAG, MPI_COMM_WORLD, &status);
+  MPI_Get_count(&status, MPI_CHAR, &notice_length);
+  if (notice_length < 0) notice_length = 0;
+  notice[notice_length] = '\0';
+  return 1;
+}
+
+/*
+ * Polls `request` until it completes (0), `timeout_ms` passes (1), it is still pending 300 ms
+ * after a SIGTERM/SIGINT arrived during the wait (2: the job is being torn down), or another rank
+ * sent an abort notice (3). Spins briefly, then sleeps 20 µs per poll.
  */
 static int wait_request(MPI_Request* request, double timeout_ms) {
   const double deadline = MPI_Wtime() + timeout_ms / 1000.0;
@@ -111,11 +132,12 @@ static int wait_request(MPI_Request* request, double timeout_ms) {
   for (unsigned polls = 0;; polls++) {
     MPI_Test(request, &done, MPI_STATUS_IGNORE);
     if (done) return 0;
+    if ((polls & 63) == 0 && take_notice()) return 3;
     double now = MPI_Wtime();
     if (now > deadline) return 1;
     if (signal_seen != 0) {
       if (signal_deadline == 0) signal_deadline = now + 0.3;
-      else if (now > signal_deadline) return 2;
+      else if (now > signal_deadline) return take_notice() ? 3 : 2;
     }
     if (polls > 2000) nanosleep(&nap, NULL);
   }
@@ -218,6 +240,36 @@ static napi_value MinMax(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* notify(text): sends an abort notice to rank 0 (waits at most 200 ms for it to leave). */
+static napi_value Notify(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  argv_of(env, info, 1, argv);
+  static char text[NOTICE_BYTES];
+  size_t length = 0;
+  napi_get_value_string_utf8(env, argv[0], text, sizeof text, &length);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) return NULL;
+  MPI_Request request;
+  if (MPI_Isend(text, (int)length, MPI_CHAR, 0, NOTICE_TAG, MPI_COMM_WORLD, &request) != MPI_SUCCESS) return NULL;
+  const double deadline = MPI_Wtime() + 0.2;
+  int done = 0;
+  while (!done && MPI_Wtime() < deadline) MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+  return NULL;
+}
+
+/* notice(): the abort notice received from another rank, or undefined. */
+static napi_value Notice(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  if (notice_length < 0) {
+    napi_get_undefined(env, &out);
+    return out;
+  }
+  CHECK(napi_create_string_utf8(env, notice, (size_t)notice_length, &out));
+  return out;
+}
+
 /* abort(code): ends every rank of the job. */
 static napi_value Abort(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -259,6 +311,8 @@ static napi_value Module(napi_env env, napi_value exports) {
       {"barrier", NULL, Barrier, NULL, NULL, NULL, napi_default, NULL},
       {"minMax", NULL, MinMax, NULL, NULL, NULL, napi_default, NULL},
       {"abort", NULL, Abort, NULL, NULL, NULL, napi_default, NULL},
+      {"notify", NULL, Notify, NULL, NULL, NULL, napi_default, NULL},
+      {"notice", NULL, Notice, NULL, NULL, NULL, napi_default, NULL},
       {"finalize", NULL, Finalize, NULL, NULL, NULL, napi_default, NULL},
       {"version", NULL, Version, NULL, NULL, NULL, napi_default, NULL},
   };
