@@ -84,6 +84,7 @@ describe('data-parallel training under mpirun (Open MPI)', function () {
     const { file, out } = writeRecipe(dir, { ...faulty, callbacks: [{ type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'throw' }] });
     const { code, output, endedAt } = await mpirun(2, file).done;
     assert.notEqual(code, 0);
+    assert.ok(fs.existsSync(path.join(out, 'fault-rank1.json')), `the job failed before the injected fault:\n${output}`);
     const fault = JSON.parse(fs.readFileSync(path.join(out, 'fault-rank1.json'), 'utf8')) as { at: number };
     assert.ok(endedAt - fault.at < 2000, `ended ${endedAt - fault.at} ms after the exception\n${output}`);
     const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
