@@ -69,13 +69,14 @@ const scaleColumnsExplicit = tf.customGrad((x, w, save) => {
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, options: LinearOptions = {}): tf.Tensor2D {
   const explicit = options.explicitTranspose ?? false;
+  const transposeWeight = options.transposeWeight === true;
+  if (!explicit) {
+    // The bias rides along inside the GEMM (XNNPACK adds it per column); its gradient is a
+    // leading-axis Sum of dy.
+    return tf.fused.matMul({ a: x, b: weight, transposeB: transposeWeight, bias: options.bias }) as tf.Tensor2D;
+  }
   return tf.tidy(() => {
-    let y: tf.Tensor2D;
-    if (options.transposeWeight === true) {
-      y = explicit ? (matMulTransposedExplicit(x, weight) as tf.Tensor2D) : tf.matMul(x, weight, false, true);
-    } else {
-      y = explicit ? (matMulExplicit(x, weight) as tf.Tensor2D) : tf.matMul(x, weight);
-    }
+    let y = transposeWeight ? (matMulTransposedExplicit(x, weight) as tf.Tensor2D) : (matMulExplicit(x, weight) as tf.Tensor2D);
     if (options.bias !== undefined) y = addBias(y, options.bias, explicit);
     return y;
   });
