@@ -1,6 +1,7 @@
 export * from './param-optimizer';
 export * from './decay-filter';
 export * from './named-state-optimizer';
+export * from './adam-family-optimizer';
 export * from './adamw-optimizer';
 export * from './adam-optimizer';
 export * from './sgd-optimizer';

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import { adamUpdate } from './adam-update';
+import { DecayFilter } from './decay-filter';
+import { NamedStateOptimizer, ParamUpdate } from './named-state-optimizer';
+import { OptionChecks } from './option-checks';
+
+/** Options shared by {@link AdamOptimizer} and {@link AdamWOptimizer}. */
+export interface AdamFamilyOptions {
+  /** Decay rates of the first and second moment estimates. Default `[0.9, 0.999]`. */
+  betas?: readonly [number, number];
+  /** Added to the denominator for numerical stability. Default `1e-8`. */
+  eps?: number;
+  /** Weight decay coefficient (how it applies is the subclass's choice). */
+  weightDecay?: number;
+  /** Which variables are decayed. Default: all but biases, norm weights and embeddings. */
+  decayFilter?: DecayFilter;
+}
+
+/**
+ * The bias-corrected Adam step (PyTorch semantics, no amsgrad), with the weight decay left to
+ * subclasses: they say what value and gradient enter the step. State: `${name}/m`, `${name}/v`, `step`.
+ */
+export abstract class AdamFamilyOptimizer extends NamedStateOptimizer {
+  /** Slot names kept per variable. */
+  protected readonly slotNames = ['m', 'v'] as const;
+  /** Decay rates of the moments. */
+  readonly betas: readonly [number, number];
+  /** Denominator epsilon. */
+  readonly eps: number;
+  /** Weight decay coefficient. */
+  readonly weightDecay: number;
+
+  constructor(options: AdamFamilyOptions, defaults: { weightDecay: number; name: string }) {
+    super(options.decayFilter);
+    this.betas = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? defaults.weightDecay;
+    new OptionChecks()
+      .inRange(this.betas[0], 'betas[0]', { min: 0, max: 1 })
+      .inRange(this.betas[1], 'betas[1]', { min: 0, max: 1 })
+      .inRange(this.eps, 'eps', { min: 0 })
+      .inRange(this.weightDecay, 'weightDecay', { min: 0 })
+      .throwIfAny(`Invalid ${defaults.name} options`);
+  }
+
+  /** The value and gradient the Adam step starts from, after this optimizer's weight decay (decayed variables only). */
+  protected abstract applyDecay(u: ParamUpdate): { value: tf.Tensor; grad: tf.Tensor };
+
+  protected override update(u: ParamUpdate): Record<string, tf.Tensor> {
+    const { value, grad } = u.decay && this.weightDecay !== 0 ? this.applyDecay(u) : { value: u.param, grad: u.grad };
+    const out = adamUpdate({
+      value,
+      grad,
+      m: u.slots.get('m'),
+      v: u.slots.get('v'),
+      lr: u.lr,
+      step: u.step,
+      beta1: this.betas[0],
+      beta2: this.betas[1],
+      eps: this.eps,
+    });
+    u.param.assign(out.value);
+    return { m: out.m, v: out.v };
+  }
+}
