@@ -4,13 +4,11 @@ import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import { AdamOptimizerFactory } from '../optim/adam-optimizer-factory';
 import { AdamWOptimizerFactory } from '../optim/adamw-optimizer-factory';
 import { SgdOptimizerFactory } from '../optim/sgd-optimizer-factory';
-import {
-  ConstantSchedulerFactory,
-  CosineSchedulerFactory,
-  InverseSqrtSchedulerFactory,
-  LinearSchedulerFactory,
-  WsdSchedulerFactory,
-} from '../scheduler/builtin-schedulers';
+import { ConstantSchedulerFactory } from '../scheduler/constant-scheduler-factory';
+import { CosineSchedulerFactory } from '../scheduler/cosine-scheduler-factory';
+import { InverseSqrtSchedulerFactory } from '../scheduler/inverse-sqrt-scheduler-factory';
+import { LinearSchedulerFactory } from '../scheduler/linear-scheduler-factory';
+import { WsdSchedulerFactory } from '../scheduler/wsd-scheduler-factory';
 import { ByteTokenizerFactory } from '../tokenizer/byte-tokenizer-factory';
 import { HfTokenizerFactory } from '../tokenizer/hf-tokenizer-factory';
 
