@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { loadWasmPackage } from '../wasm-package';
+import { withNativeKernel } from '../native/native-kernels';
 import { createBatchMatMulKernel } from './batch-mat-mul-kernel';
 import { createCastKernel } from './cast-kernel';
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
@@ -56,7 +57,8 @@ export function registerWasmKernelOverrides(only: readonly WasmKernelOverride[] 
     const current = tf.getKernel(name, 'wasm');
     if (!stockKernels.has(name)) stockKernels.set(name, current);
     if (current !== undefined) tf.unregisterKernel(name, 'wasm');
-    const config = FACTORIES[name](stockKernels.get(name));
+    // Native GEMM/Sum (native/kernels) when built, self-tested and not FLOE_NATIVE=0; else the JS kernel.
+    const config = withNativeKernel(FACTORIES[name](stockKernels.get(name)));
     floeKernelFuncs.add(config.kernelFunc);
     tf.registerKernel(config);
   }

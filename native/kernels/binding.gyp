@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "floe_kernels",
+      "sources": ["src/floe_kernels.cc", "src/gemm.cc", "src/reduce.cc"],
+      "cflags_cc": ["-O3", "-Wall", "-fno-math-errno", "-std=c++17"],
+      "cflags_cc!": ["-O2", "-O0"],
+      "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"] }
+    }
+  ]
+}

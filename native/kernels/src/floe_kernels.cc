@@ -1,0 +1,237 @@
+// N-API surface of Floe's native kernels. Every kernel works in place on the wasm heap: the
+// caller passes the heap (a Uint8Array over the WebAssembly.Memory buffer, which may be a
+// SharedArrayBuffer, or the ArrayBuffer itself) and byte offsets into it. The heap is re-read on
+// every call, and every range is checked against its current length: a detached buffer (length 0
+// after the heap grew) or an out-of-range offset raises a JS error and touches nothing.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace {
+
+#define CHECK_NAPI(env, call)                                 \
+  do {                                                        \
+    if ((call) != napi_ok) {                                  \
+      napi_throw_error((env), nullptr, "N-API call failed");  \
+      return nullptr;                                         \
+    }                                                         \
+  } while (0)
+
+struct Heap {
+  uint8_t* data = nullptr;
+  size_t length = 0;
+};
+
+/** Reads a heap argument: a typed array (any kind; its bytes are used) or an ArrayBuffer. */
+bool GetHeap(napi_env env, napi_value value, Heap* heap) {
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  if (is_typed) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    napi_value buffer;
+    size_t byte_offset = 0;
+    if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok) return false;
+    size_t element = 1;
+    switch (type) {
+      case napi_int16_array:
+      case napi_uint16_array:
+        element = 2;
+        break;
+      case napi_int32_array:
+      case napi_uint32_array:
+      case napi_float32_array:
+        element = 4;
+        break;
+      case napi_float64_array:
+      case napi_bigint64_array:
+      case napi_biguint64_array:
+        element = 8;
+        break;
+      default:
+        break;
+    }
+    heap->data = static_cast<uint8_t*>(data);
+    heap->length = length * element;
+    return true;
+  }
+  bool is_buffer = false;
+  napi_is_arraybuffer(env, value, &is_buffer);
+  if (!is_buffer) return false;
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_arraybuffer_info(env, value, &data, &length) != napi_ok) return false;
+  heap->data = static_cast<uint8_t*>(data);
+  heap->length = length;
+  return true;
+}
+
+/** Reads a non-negative integer argument (or -1 when `allow_minus_one`). */
+bool GetIndex(napi_env env, napi_value value, int64_t* out, bool allow_minus_one = false) {
+  double d = 0;
+  if (napi_get_value_double(env, value, &d) != napi_ok) return false;
+  if (!std::isfinite(d) || d != std::floor(d) || d > 9007199254740991.0) return false;
+  if (d < 0 && !(allow_minus_one && d == -1)) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool GetBool(napi_env env, napi_value value, bool* out) { return napi_get_value_bool(env, value, out) == napi_ok; }
+
+/** A float range [offset, offset + count*4) of the heap, validated. */
+struct Range {
+  uint64_t begin = 0, end = 0;
+};
+
+bool CheckRange(const Heap& heap, int64_t offset, int64_t count, Range* range) {
+  if (offset % 4 != 0 || count < 0) return false;
+  const uint64_t begin = static_cast<uint64_t>(offset);
+  const uint64_t bytes = static_cast<uint64_t>(count) * 4u;
+  if (bytes / 4u != static_cast<uint64_t>(count)) return false;
+  if (begin > heap.length || bytes > heap.length - begin) return false;
+  range->begin = begin;
+  range->end = begin + bytes;
+  return true;
+}
+
+bool Overlaps(const Range& x, const Range& y) { return x.begin < y.end && y.begin < x.end && x.end > x.begin && y.end > y.begin; }
+
+napi_value Throw(napi_env env, const char* message) {
+  napi_throw_error(env, "FLOE_NATIVE_ARGS", message);
+  return nullptr;
+}
+
+napi_value SetString(napi_env env, napi_value object, const char* key, const char* value) {
+  napi_value v;
+  napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, object, key, v);
+  return object;
+}
+
+// info() -> { isa, detectedIsa, compiler }
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value result;
+  CHECK_NAPI(env, napi_create_object(env, &result));
+  SetString(env, result, "isa", floe::IsaName(floe::ActiveIsa()));
+  SetString(env, result, "detectedIsa", floe::IsaName(floe::DetectIsa()));
+#if defined(__clang__)
+  SetString(env, result, "compiler", "clang " __clang_version__);
+#elif defined(__GNUC__)
+  SetString(env, result, "compiler", "gcc " __VERSION__);
+#else
+  SetString(env, result, "compiler", "unknown");
+#endif
+  return result;
+}
+
+// setIsa('avx512' | 'avx2' | 'none') -> boolean (false if the CPU lacks it)
+napi_value SetIsa(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  char name[16] = {0};
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof(name), &len) != napi_ok) return Throw(env, "setIsa(name)");
+  floe::Isa isa;
+  if (std::strcmp(name, "avx512") == 0) {
+    isa = floe::Isa::kAvx512;
+  } else if (std::strcmp(name, "avx2") == 0) {
+    isa = floe::Isa::kAvx2;
+  } else if (std::strcmp(name, "none") == 0) {
+    isa = floe::Isa::kNone;
+  } else {
+    return Throw(env, "setIsa: expected 'avx512', 'avx2' or 'none'");
+  }
+  napi_value result;
+  CHECK_NAPI(env, napi_get_boolean(env, floe::SetIsa(isa), &result));
+  return result;
+}
+
+// gemm(heap, aOffset, bOffset, cOffset, biasOffset (-1: none), batch, m, n, k, transposeA,
+//      transposeB, aBatchStride, bBatchStride, activation (0 linear, 1 relu, 2 relu6))
+// Offsets in bytes, batch strides in floats (0 repeats one matrix). C is [batch, m, n].
+napi_value GemmCall(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value argv[14];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 14) return Throw(env, "gemm: expected 14 arguments");
+  if (floe::ActiveIsa() == floe::Isa::kNone) return Throw(env, "gemm: no supported instruction set (AVX2+FMA or AVX-512)");
+  Heap heap;
+  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "gemm: heap must be a typed array or ArrayBuffer");
+  int64_t a_off, b_off, c_off, bias_off, batch, m, n, k, a_stride, b_stride, act;
+  bool trans_a, trans_b;
+  if (!GetIndex(env, argv[1], &a_off) || !GetIndex(env, argv[2], &b_off) || !GetIndex(env, argv[3], &c_off) ||
+      !GetIndex(env, argv[4], &bias_off, true) || !GetIndex(env, argv[5], &batch) || !GetIndex(env, argv[6], &m) ||
+      !GetIndex(env, argv[7], &n) || !GetIndex(env, argv[8], &k) || !GetBool(env, argv[9], &trans_a) ||
+      !GetBool(env, argv[10], &trans_b) || !GetIndex(env, argv[11], &a_stride) || !GetIndex(env, argv[12], &b_stride) ||
+      !GetIndex(env, argv[13], &act)) {
+    return Throw(env, "gemm: offsets and sizes must be non-negative integers, transposes booleans");
+  }
+  if (act > 2) return Throw(env, "gemm: activation must be 0 (linear), 1 (relu) or 2 (relu6)");
+  if (m > (int64_t{1} << 31) || n > (int64_t{1} << 31) || k > (int64_t{1} << 31) || batch > (int64_t{1} << 31)) {
+    return Throw(env, "gemm: dimension too large");
+  }
+  if (batch == 0 || m == 0 || n == 0) return nullptr;
+  const int64_t last = batch - 1;
+  Range ra, rb, rc, rbias;
+  if (!CheckRange(heap, a_off, last * a_stride + m * k, &ra) || !CheckRange(heap, b_off, last * b_stride + k * n, &rb) ||
+      !CheckRange(heap, c_off, batch * m * n, &rc) || (bias_off >= 0 && !CheckRange(heap, bias_off, n, &rbias))) {
+    return Throw(env, "gemm: an operand lies outside the heap (stale or detached buffer?) or is not 4-byte aligned");
+  }
+  if (Overlaps(rc, ra) || Overlaps(rc, rb) || (bias_off >= 0 && Overlaps(rc, rbias))) return Throw(env, "gemm: output overlaps an input");
+  floe::GemmProblem p;
+  p.bias = bias_off >= 0 ? reinterpret_cast<const float*>(heap.data + bias_off) : nullptr;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.trans_a = trans_a;
+  p.trans_b = trans_b;
+  p.activation = static_cast<floe::Activation>(act);
+  for (int64_t i = 0; i < batch; i++) {
+    p.a = reinterpret_cast<const float*>(heap.data + a_off) + i * a_stride;
+    p.b = reinterpret_cast<const float*>(heap.data + b_off) + i * b_stride;
+    p.c = reinterpret_cast<float*>(heap.data + c_off) + i * m * n;
+    floe::Gemm(p);
+  }
+  return nullptr;
+}
+
+// sumRows(heap, xOffset, outOffset, rows, cols): out[c] = sum_r x[r, c]
+napi_value SumRowsCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 5) return Throw(env, "sumRows: expected 5 arguments");
+  Heap heap;
+  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "sumRows: heap must be a typed array or ArrayBuffer");
+  int64_t x_off, out_off, rows, cols;
+  if (!GetIndex(env, argv[1], &x_off) || !GetIndex(env, argv[2], &out_off) || !GetIndex(env, argv[3], &rows) ||
+      !GetIndex(env, argv[4], &cols) || rows > (int64_t{1} << 31) || cols > (int64_t{1} << 31)) {
+    return Throw(env, "sumRows: offsets and sizes must be non-negative integers");
+  }
+  Range rx, ro;
+  if (!CheckRange(heap, x_off, rows * cols, &rx) || !CheckRange(heap, out_off, cols, &ro)) {
+    return Throw(env, "sumRows: an operand lies outside the heap (stale or detached buffer?) or is not 4-byte aligned");
+  }
+  if (Overlaps(rx, ro)) return Throw(env, "sumRows: output overlaps the input");
+  floe::SumRows(reinterpret_cast<const float*>(heap.data + x_off), reinterpret_cast<float*>(heap.data + out_off), rows, cols);
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor props[] = {
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gemm", nullptr, GemmCall, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sumRows", nullptr, SumRowsCall, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}

@@ -1,0 +1,75 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Instruction sets the native GEMM micro-kernels use; `none` means the addon cannot compute. */
+export type NativeIsa = 'avx512' | 'avx2' | 'none';
+
+/** Activation codes of {@link NativeKernelsAddon.gemm}. */
+export const NATIVE_ACTIVATIONS = { linear: 0, relu: 1, relu6: 2 } as const;
+
+/**
+ * The N-API surface of `native/kernels` (floe_kernels.node). Every call works in place on a heap
+ * (a typed array over the wasm memory, or an ArrayBuffer) at byte offsets, and throws without
+ * touching memory when a range lies outside the heap's current length.
+ */
+export interface NativeKernelsAddon {
+  info(): { isa: NativeIsa; detectedIsa: NativeIsa; compiler: string };
+  /** Forces a lower instruction set (tests); false if the CPU lacks it. */
+  setIsa(isa: NativeIsa): boolean;
+  /**
+   * `C[i] = op(A[i]) · op(B[i]) (+ bias) then activation` for i < batch, row-major; offsets in
+   * bytes (bias -1: none), batch strides in floats (0 repeats one matrix), C is `[batch, m, n]`.
+   */
+  gemm(
+    heap: Uint8Array | ArrayBuffer,
+    aOffset: number,
+    bOffset: number,
+    cOffset: number,
+    biasOffset: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    aBatchStride: number,
+    bBatchStride: number,
+    activation: number,
+  ): void;
+  /** `out[c] = Σ_r x[r, c]` over a `[rows, cols]` block. */
+  sumRows(heap: Uint8Array | ArrayBuffer, xOffset: number, outOffset: number, rows: number, cols: number): void;
+}
+
+/** The addon, or why it could not be loaded. */
+export type AddonLoad = { addon: NativeKernelsAddon; file: string } | { addon?: undefined; reason: string };
+
+let cached: AddonLoad | undefined;
+
+/** native/kernels/ of this checkout or package: searched upwards from this file (src/ or dist/src/). */
+export function nativeKernelsDir(): string | undefined {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, 'native', 'kernels');
+    if (fs.existsSync(path.join(candidate, 'binding.gyp'))) return candidate;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+/** Loads `native/kernels/build/Release/floe_kernels.node` once; never throws. */
+export function loadNativeKernelsAddon(): AddonLoad {
+  if (cached !== undefined) return cached;
+  const dir = nativeKernelsDir();
+  const file = dir === undefined ? undefined : path.join(dir, 'build', 'Release', 'floe_kernels.node');
+  if (file === undefined || !fs.existsSync(file)) {
+    cached = { reason: 'addon not built (npm run build:native builds it when a C++ compiler is present)' };
+    return cached;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = { addon: require(file) as NativeKernelsAddon, file };
+  } catch (error) {
+    cached = { reason: `addon failed to load: ${(error as Error).message}` };
+  }
+  return cached;
+}

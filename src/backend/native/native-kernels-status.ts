@@ -1,0 +1,76 @@
+import { loadNativeKernelsAddon, type NativeIsa, type NativeKernelsAddon } from './native-kernels-addon';
+import { nativeSelfTest } from './native-self-test';
+
+/** wasm kernels that run natively when the addon is active. */
+export const NATIVE_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum'] as const;
+
+/** What the native kernels are doing in this process. */
+export interface NativeKernelsStatus {
+  /** True when the wasm kernels in {@link NATIVE_KERNELS} run on the addon. */
+  active: boolean;
+  /** Instruction set of the GEMM micro-kernels (`none` when inactive). */
+  isa: NativeIsa;
+  /** Kernels that run natively (empty when inactive). */
+  kernels: string[];
+  /** Why native is off (FLOE_NATIVE=0, not built, CPU without AVX2/AVX-512, self-test failed). */
+  reason?: string;
+  /** The loaded addon file, when loaded. */
+  file?: string;
+}
+
+let status: { value: NativeKernelsStatus; addon?: NativeKernelsAddon } | undefined;
+
+function inactive(reason: string, file?: string): NativeKernelsStatus {
+  return { active: false, isa: 'none', kernels: [], reason, file };
+}
+
+/**
+ * Decides once per process whether Floe's wasm kernels run natively: `FLOE_NATIVE=0` turns it
+ * off; otherwise the addon must load, the CPU must have AVX2+FMA or AVX-512 (the plain-C speed
+ * is below wasm SIMD, so there is no native fallback), and a start-up self-test GEMM must match a
+ * JS reference. `FLOE_NATIVE_ISA=avx2` forces the AVX2 micro-kernel (for comparisons).
+ */
+export function nativeKernelsStatus(): NativeKernelsStatus {
+  return resolve().value;
+}
+
+/** The addon when native kernels are active, else undefined. */
+export function activeNativeAddon(): NativeKernelsAddon | undefined {
+  return resolve().addon;
+}
+
+function resolve(): { value: NativeKernelsStatus; addon?: NativeKernelsAddon } {
+  if (status !== undefined) return status;
+  if (process.env.FLOE_NATIVE === '0') {
+    status = { value: inactive('turned off by FLOE_NATIVE=0') };
+    return status;
+  }
+  const load = loadNativeKernelsAddon();
+  if (load.addon === undefined) {
+    status = { value: inactive(load.reason) };
+    return status;
+  }
+  const { addon, file } = load;
+  const forced = process.env.FLOE_NATIVE_ISA;
+  if (forced !== undefined && forced !== '' && !addon.setIsa(forced as NativeIsa)) {
+    status = { value: inactive(`FLOE_NATIVE_ISA=${forced} is not supported by this CPU`, file) };
+    return status;
+  }
+  const isa = addon.info().isa;
+  if (isa === 'none') {
+    status = { value: inactive('this CPU has neither AVX2+FMA nor AVX-512 (the JS kernels are faster than plain C)', file) };
+    return status;
+  }
+  const failure = nativeSelfTest(addon);
+  if (failure !== undefined) {
+    status = { value: inactive(failure, file) };
+    return status;
+  }
+  status = { value: { active: true, isa, kernels: [...NATIVE_KERNELS], file }, addon };
+  return status;
+}
+
+/** Forgets the decision so the next call re-reads the environment (tests only). */
+export function resetNativeKernelsStatus(): void {
+  status = undefined;
+}
