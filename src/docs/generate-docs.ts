@@ -4,6 +4,7 @@ import * as path from 'path';
 import '../index';
 import { allComponentKinds } from '../registry/component-kind';
 import { getRegistry } from '../registry/registries';
+import { renderCliReference, spliceGenerated } from './cli-reference';
 import { describeConfigFields } from './config-fields';
 import { extractFieldDocs, formatFieldDocs } from './extract-field-docs';
 import { FieldDocs } from './field-docs';
@@ -29,20 +30,25 @@ export function packageRoot(): string {
   return dir;
 }
 
+/** The CLI guide; its command reference (every `--help`) is generated. */
+const CLI_GUIDE = 'docs/cli.md';
+
 /**
  * Every generated doc file, rendered from the sources as they are now: the field docs JSON
- * (TSDoc of every config field, read with the TypeScript compiler) and the recipe reference.
- * Dev-only: needs typescript.
+ * (TSDoc of every config field, read with the TypeScript compiler), the recipe reference, and
+ * the CLI guide's command reference. Dev-only: needs typescript.
  */
-export function generatedDocFiles(root: string = packageRoot(), docs: FieldDocs = extractFieldDocs({ root })): GeneratedFile[] {
+export async function generatedDocFiles(root: string = packageRoot(), docs: FieldDocs = extractFieldDocs({ root })): Promise<GeneratedFile[]> {
+  const cliGuide = fs.readFileSync(path.join(root, CLI_GUIDE), 'utf8');
   return [
     { file: 'src/docs/field-docs.json', content: formatFieldDocs(docs) },
     { file: 'docs/recipes-reference.md', content: renderRecipeReference({ docs }) },
+    { file: CLI_GUIDE, content: spliceGenerated(cliGuide, await renderCliReference(), CLI_GUIDE) },
   ];
 }
 
-/** Generated files whose committed content differs from what the sources give now. */
-export function staleDocFiles(root: string = packageRoot(), generated: GeneratedFile[] = generatedDocFiles(root)): string[] {
+/** Generated files whose committed content differs from `generated`. */
+export function staleDocFiles(root: string, generated: GeneratedFile[]): string[] {
   return generated
     .filter((g) => {
       const target = path.join(root, g.file);
@@ -73,17 +79,17 @@ export function undocumentedRecipeFields(docs: FieldDocs): string[] {
 }
 
 /** `node dist/src/docs/generate-docs.js [--check]`: writes (or, with --check, verifies) the generated docs. */
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const root = packageRoot();
   if (argv.includes('--check')) {
     const docs = extractFieldDocs({ root });
     const undocumented = undocumentedRecipeFields(docs);
     for (const line of undocumented) process.stderr.write(`Undocumented: ${line}\n`);
-    const stale = staleDocFiles(root, generatedDocFiles(root, docs));
+    const stale = staleDocFiles(root, await generatedDocFiles(root, docs));
     if (stale.length > 0) process.stderr.write(`Out of date: ${stale.join(', ')}. Run \`${RECIPE_DOCS_COMMAND}\` to update.\n`);
     return stale.length === 0 && undocumented.length === 0 ? 0 : 1;
   }
-  for (const g of generatedDocFiles(root)) {
+  for (const g of await generatedDocFiles(root)) {
     const target = path.join(root, g.file);
     const before = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : undefined;
     if (before === g.content) continue;
@@ -93,4 +99,14 @@ function main(argv: string[]): number {
   return 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
