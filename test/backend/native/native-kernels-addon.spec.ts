@@ -1,0 +1,63 @@
+import { strict as assert } from 'assert';
+import { nativeSelfTest } from '../../../src/backend/native';
+import { requireNativeKernels } from './native-fixture';
+
+/** float64 reference of op(A)·op(B). */
+function reference(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = s;
+    }
+  }
+  return c;
+}
+
+describe('native kernels addon', () => {
+  const addon = requireNativeKernels();
+
+  it('reports its instruction set and passes its start-up self-test', () => {
+    const info = addon().info();
+    assert.ok(['avx512', 'avx2'].includes(info.isa), info.isa);
+    assert.equal(nativeSelfTest(addon()), undefined);
+  });
+
+  it('computes at misaligned (4-byte) offsets, on an ArrayBuffer, a Uint8Array and a SharedArrayBuffer view', () => {
+    const m = 11;
+    const n = 35;
+    const k = 19;
+    for (const shift of [4, 8, 12]) {
+      for (const shared of [false, true]) {
+        const bytes = shift + 4 * (m * k + k * n + m * n);
+        const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+        const a = new Float32Array(buffer, shift, m * k);
+        const b = new Float32Array(buffer, shift + 4 * m * k, k * n);
+        for (let i = 0; i < a.length; i++) a[i] = Math.sin(i);
+        for (let i = 0; i < b.length; i++) b[i] = Math.cos(i);
+        const cOff = shift + 4 * (m * k + k * n);
+        addon().gemm(shared ? new Uint8Array(buffer) : (buffer as ArrayBuffer), shift, shift + 4 * m * k, cOff, -1, 1, m, n, k, false, false, 0, 0, 0);
+        const c = new Float32Array(buffer, cOff, m * n);
+        const ref = reference(a, b, m, n, k, false, false);
+        for (let i = 0; i < c.length; i++) assert.ok(Math.abs(c[i] - ref[i]) < 1e-4, `shift ${shift} shared ${shared} at ${i}`);
+      }
+    }
+  });
+
+  it('raises, touching nothing, for ranges outside the heap, unaligned offsets, overlaps and detached buffers', () => {
+    const buffer = new ArrayBuffer(4 * 64);
+    const heap = new Uint8Array(buffer);
+    const k = addon();
+    assert.throws(() => k.gemm(heap, 0, 64, 224, -1, 1, 4, 4, 8, false, false, 0, 0, 0), /outside the heap/);
+    assert.throws(() => k.gemm(heap, 2, 64, 128, -1, 1, 2, 2, 2, false, false, 0, 0, 0), /aligned/);
+    assert.throws(() => k.gemm(heap, 0, 16, 8, -1, 1, 2, 2, 2, false, false, 0, 0, 0), /overlaps/);
+    assert.throws(() => k.gemm(heap, 0, 16, 32, -1, 3, 2, 2, 2, false, false, 4, 40, 0), /outside the heap/);
+    assert.throws(() => k.sumRows(heap, 0, 200, 4, 16), /outside the heap|overlaps/);
+    assert.throws(() => k.gemm(heap, -4, 16, 32, -1, 1, 2, 2, 2, false, false, 0, 0, 0), /non-negative integers/);
+    const detached = new ArrayBuffer(4 * 64);
+    structuredClone(detached, { transfer: [detached] });
+    assert.equal(detached.byteLength, 0);
+    assert.throws(() => k.gemm(detached, 0, 16, 32, -1, 1, 2, 2, 2, false, false, 0, 0, 0), /outside the heap/);
+  });
+});
