@@ -1,4 +1,5 @@
 import type { BenchConfig } from './bench-config';
+import { TRAIN_HPARAMS } from './hand-written-loop';
 import type { InterleavedResult, LoopResult } from './interleaved-run';
 
 /** Everything measured on one backend. */
@@ -51,7 +52,12 @@ export function formatReport(r: BenchReport): string {
     for (const l of b.loops) lines.push(loopLine(l));
     const pct = (x: number): string => `${x >= 1 ? '+' : ''}${f((x - 1) * 100, 1)}%`;
     lines.push(`  Floe / hand-written step time: ${f(b.overheadRatio, 3)} (${pct(b.overheadRatio)}) from medians; ${f(b.pairedOverheadRatio, 3)} (${pct(b.pairedOverheadRatio)}) median of per-round ratios`);
-    lines.push(`  numTensors ${b.numTensorsBefore} → ${b.numTensorsAfter} over the timed steps; RSS ${f(b.rssMbBefore)} → ${f(b.rssMbAfter)} MB`);
+    const every = TRAIN_HPARAMS.logInterval;
+    const aligned = b.warmupSteps % every === 0 && b.timedSteps % every === 0;
+    lines.push(
+      `  numTensors ${b.numTensorsBefore} → ${b.numTensorsAfter} over the timed steps; RSS ${f(b.rssMbBefore)} → ${f(b.rssMbAfter)} MB` +
+        (aligned ? '' : ` (steps not a multiple of the log interval ${every}: loss/grad-norm scalars waiting for the next batched read count as growth)`),
+    );
     lines.push(`  last logged loss: ${Object.entries(b.lastLoss).map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toFixed(4) : 'n/a'}`).join(', ')}`);
   }
   return lines.join('\n');
