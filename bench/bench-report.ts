@@ -1,3 +1,4 @@
+import type { NativeKernelsStatus } from '../src/backend/native';
 import type { BenchConfig } from './bench-config';
 import { TRAIN_HPARAMS } from './hand-written-loop';
 import type { InterleavedResult, LoopResult } from './interleaved-run';
@@ -6,6 +7,8 @@ import type { InterleavedResult, LoopResult } from './interleaved-run';
 export interface BackendReport extends InterleavedResult {
   backend: string;
   kernelOverrides: string[];
+  /** Whether Floe's native GEMM/Sum kernels ran (wasm only; `FLOE_NATIVE=0` turns them off). */
+  native?: NativeKernelsStatus;
   /** Floe's median ms/step over the hand-written loop's (1.00 = no overhead). */
   overheadRatio: number;
   /** Median over rounds of Floe's step time / the hand-written step of the same round (less sensitive to load). */
@@ -49,6 +52,13 @@ export function formatReport(r: BenchReport): string {
   for (const b of r.backends) {
     lines.push('');
     lines.push(`backend ${b.backend}${b.kernelOverrides.length > 0 ? ` (Floe kernels: ${b.kernelOverrides.join(', ')})` : ''} — ${b.warmupSteps} warm-up + ${b.timedSteps} timed steps per loop, alternating`);
+    if (b.native !== undefined) {
+      lines.push(
+        b.native.active
+          ? `  native kernels: on (${b.native.isa}: ${b.native.kernels.join(', ')}); FLOE_NATIVE=0 for the wasm-only kernels`
+          : `  native kernels: off (${b.native.reason ?? 'unknown'})`,
+      );
+    }
     for (const l of b.loops) lines.push(loopLine(l));
     const pct = (x: number): string => `${x >= 1 ? '+' : ''}${f((x - 1) * 100, 1)}%`;
     lines.push(`  Floe / hand-written step time: ${f(b.overheadRatio, 3)} (${pct(b.overheadRatio)}) from medians; ${f(b.pairedOverheadRatio, 3)} (${pct(b.pairedOverheadRatio)}) median of per-round ratios`);

@@ -4,6 +4,7 @@
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
+import { nativeKernelsStatus } from '../src/backend/native';
 import type { LmBatch } from '../src/data/lm-batch';
 import { BenchArgsError, parseBenchArgs, stepsFor, USAGE, type BenchArgs, type BenchBackend } from './bench-args';
 import { flopsPerToken } from './bench-config';
@@ -51,6 +52,7 @@ async function benchBackend(args: BenchArgs, backend: BenchBackend, log: (line: 
         report = {
           backend,
           kernelOverrides: trainer.backend.kernelOverrides,
+          native: backend === 'wasm' ? nativeKernelsStatus() : undefined,
           ...result,
           overheadRatio: floe.msPerStep.median / handResult.msPerStep.median,
           pairedOverheadRatio: result.pairedRatios[1],
