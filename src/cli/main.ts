@@ -4,6 +4,7 @@ import '../index';
 import { FloeError } from '../errors';
 import { CliIo, EXIT, processIo } from './cli-io';
 import { generateCommand } from './commands/generate-command';
+import { envCommand } from './commands/env-command';
 import { exportCommand } from './commands/export-command';
 import { listCommand } from './commands/list-command';
 import { predictCommand } from './commands/predict-command';
@@ -43,6 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = generateCommand(parser, io, done);
   parser = reportCommand(parser, io, done);
   parser = schemaCommand(parser, io, done);
+  parser = envCommand(parser, io, done);
   // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {
     if (error !== undefined && error !== null) throw error;
