@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawn } from 'child_process';
 import { RankFailedError, runJob, TrainingResult } from '../../src';
 import { lastEval, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
 
@@ -47,8 +48,11 @@ describe('data-parallel training on worker threads', () => {
     // Evaluation is sharded and reduced: the same eval loss as one process.
     assert.ok(relDiff(lastEval(a)['eval/loss'], lastEval(b)['eval/loss']) < 1e-4);
     // Throughput and counts are of all ranks together.
-    const last = readMetrics(a).filter((r) => (r.event as unknown) === 'train').pop() as Record<string, number>;
-    assert.ok(last.tokensPerSec > 0);
+    const train = readMetrics(a).filter((r) => (r.event as unknown) === 'train');
+    assert.ok(train[41].tokensPerSec > 0);
+    // Rank 0's tensor count is flat from step 10 on (gradient all-reduce and metric reductions leak nothing).
+    const tensors = (i: number): number => (train[i] as unknown as { memory: { numTensors: number } }).memory.numTensors;
+    assert.equal(tensors(40), tensors(9));
     assert.equal(dp.metrics.loss, lossesDp[41]);
     // Rank 0 alone writes the run folder.
     assert.deepEqual(fs.readdirSync(a).filter((f) => f.startsWith('status') || f.startsWith('metrics')).sort(), ['metrics.jsonl', 'status.json']);
@@ -67,6 +71,27 @@ describe('data-parallel training on worker threads', () => {
     assert.equal(second.globalStep, 12);
     assert.ok(rankWeights(split, 0).equals(rankWeights(split, 1)));
     assert.ok(rankWeights(split, 0).equals(rankWeights(whole, 0)), 'stopping, saving and resuming changes nothing');
+  });
+
+  it('Ctrl-C stops every worker at the same step: rank 0 saves, the run ends as stopped', async () => {
+    const out = path.join(dir, 'signal');
+    const file = path.join(dir, 'recipe.yaml');
+    fs.writeFileSync(file, JSON.stringify(tinyRecipe(out, { epochs: 3, distributed: { backend: 'threads', workers: 2 }, callbacks: [{ type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'mark' }] })));
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js'), 'train', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    while (!fs.existsSync(path.join(out, 'fault-rank1.json'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, output);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'stopped', output);
+    assert.equal(status.stopReason, 'SIGINT');
+    assert.ok(status.step < 63, 'stopped early');
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', `step-${String(status.step).padStart(6, '0')}`, 'manifest.json')), 'rank 0 saved the step it stopped at');
+    assert.ok(rankWeights(out, 0).equals(rankWeights(out, 1)));
+    assert.match(output, /received SIGINT/);
   });
 
   describe('faults', () => {
