@@ -17,9 +17,13 @@ export abstract class Callback<C extends CallbackConfig = CallbackConfig> extend
   static override readonly kind: string = 'callback';
   static override readonly configType: ConfigClass = CallbackConfig;
 
+  /** Once, before the first step (after `setup()` and any resume). */
   async onTrainBegin(_control: TrainerControl): Promise<void> {}
+  /** Once, after training ended normally or was stopped (not after a failure: see `dispose`). */
   async onTrainEnd(_control: TrainerControl): Promise<void> {}
+  /** At the start of every epoch. */
   async onEpochBegin(_control: TrainerControl): Promise<void> {}
+  /** At the end of every epoch, before the epoch's checkpoint. */
   async onEpochEnd(_control: TrainerControl): Promise<void> {}
   /** Before the first micro-batch of an optimizer step. */
   async onStepBegin(_control: TrainerControl): Promise<void> {}

@@ -35,7 +35,12 @@ export class EarlyStoppingCallback extends Callback<EarlyStoppingConfig> {
   static override readonly configType = EarlyStoppingConfig;
 
   /** Best value seen and the step it was seen at. */
-  best?: { value: number; step: number };
+  best?: {
+    /** The best value of the metric so far. */
+    value: number;
+    /** The optimizer step it was reached at. */
+    step: number;
+  };
   /** Evaluations since the last improvement. */
   wait = 0;
   private warnedMissing = false;

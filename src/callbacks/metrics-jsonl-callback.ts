@@ -25,18 +25,27 @@ export interface MemoryRecord {
 
 /** One line of `metrics.jsonl` for a log step (`event: 'train'`) or an evaluation (`event: 'eval'`). */
 export interface MetricsRecord {
+  /** `train` for a log step, `eval` for an evaluation. */
   event: 'train' | 'eval';
+  /** Optimizer step. */
   step: number;
+  /** Epoch, from 0. */
   epoch: number;
   /** Seconds since this process started training. */
   elapsed: number;
   /** ISO wall-clock time. */
   time: string;
+  /** Mean training loss over the logged window. */
   loss?: number;
+  /** Learning rate of the last step. */
   lr?: number;
+  /** Global gradient norm of the last step, before clipping. */
   gradNorm?: number;
+  /** Training throughput over the window, in tokens per second. */
   tokensPerSec?: number;
+  /** Training throughput over the window, in examples per second. */
   samplesPerSec?: number;
+  /** Memory use at this log step. */
   memory?: MemoryRecord;
   /** Evaluation metrics (`eval/loss`, ...) are top-level keys too. */
   [metric: string]: unknown;

@@ -12,6 +12,7 @@ export class NonFiniteError extends FloeError {
   constructor(
     /** `loss` or `gradient norm`. */
     readonly what: string,
+    /** The non-finite value (NaN, Infinity or -Infinity). */
     readonly value: number,
     /** The optimizer step that produced it (1-based, as logged). */
     readonly step: number,

@@ -21,8 +21,11 @@ export class ProgressConfig extends CallbackConfig {
 
 /** The stream a progress bar draws on; only `write` and `isTTY`/`columns` are used. */
 export interface ProgressStream {
+  /** Writes text as it is. */
   write(chunk: string): unknown;
+  /** True for a terminal (the bar is drawn only there). */
   isTTY?: boolean;
+  /** Terminal width in characters. */
   columns?: number;
 }
 

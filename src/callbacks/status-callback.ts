@@ -26,18 +26,23 @@ export type RunState = 'running' | 'finished' | 'stopped' | 'failed';
 
 /** The document in `status.json`. */
 export interface RunStatusFile {
+  /** `running`, `finished`, `stopped` or `failed`. */
   state: RunState;
   /** Optimizer steps done. */
   step: number;
   /** Optimizer steps the run will make in all. */
   totalSteps: number;
+  /** Current epoch, from 0. */
   epoch: number;
+  /** Epochs the recipe asks for. */
   epochs: number;
   /** Mean training loss of the last logged window. */
   loss?: number;
+  /** Learning rate of the last step. */
   lr?: number;
   /** Last evaluation metrics (`eval/loss`, ...) and the step they were taken at. */
   eval?: Metrics;
+  /** Optimizer step of the last evaluation. */
   evalStep?: number;
   /** Seconds this process has been training. */
   elapsedSec: number;
@@ -49,8 +54,11 @@ export interface RunStatusFile {
   stopReason?: string;
   /** Error message of a `failed` run. */
   error?: string;
+  /** Process id of the training process. */
   pid: number;
+  /** When this process started training (ISO time). */
   startedAt: string;
+  /** When the file was last written (ISO time). */
   updatedAt: string;
 }
 

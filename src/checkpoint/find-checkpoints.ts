@@ -3,7 +3,9 @@ import * as path from 'path';
 
 /** A complete checkpoint folder found on disk. */
 export interface FoundCheckpoint {
+  /** The checkpoint folder. */
   dir: string;
+  /** Optimizer step it was written at (from its `step-NNNNNN` name). */
   step: number;
 }
 

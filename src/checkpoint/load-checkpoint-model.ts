@@ -33,7 +33,9 @@ export interface LoadedCheckpointModel {
   config: TrainerConfig;
   /** A trainer built from the recipe but not set up (no data, optimizer or engines). */
   trainer: Trainer;
+  /** The checkpoint's tokenizer. */
   tokenizer: Tokenizer;
+  /** The model, with the checkpoint's weights. */
   model: FloeModel;
   /** Frees the model's weights. */
   dispose(): void;

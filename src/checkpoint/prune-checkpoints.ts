@@ -11,8 +11,11 @@ export interface PruneOptions {
   keepLast?: number;
   /** Also keep the checkpoint with the best value of `metric`, read by `read`. */
   keepBest?: {
+    /** Metric to rank by, e.g. `eval/loss`. */
     metric: string;
+    /** `min` keeps the lowest value, `max` the highest. */
     mode: 'min' | 'max';
+    /** Reads the metric's value saved with a checkpoint (undefined when it has none). */
     read: (dir: string, metric: string) => Promise<number | undefined>;
   };
 }

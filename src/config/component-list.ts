@@ -1,5 +1,6 @@
 /** A config field whose items are components of another kind, resolved by their `type`. */
 export interface ComponentFieldInfo {
+  /** The config field holding the component(s). */
   property: string;
   /** Component kind of the items (`source` for data sources). */
   kind: string;

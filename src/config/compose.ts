@@ -7,7 +7,9 @@ import { parseYamlSource } from './yaml-source';
 
 /** A recipe with its `extends` chain merged in. */
 export interface ComposedRecipe {
+  /** The merged recipe. */
   value: Record<string, unknown>;
+  /** Where each value of the merged recipe was written. */
   sourceMap: SourceMap;
   /** Every file read, the top recipe first (for a recipe given as an object, only those it extends). */
   files: string[];

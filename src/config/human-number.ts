@@ -3,15 +3,20 @@ import { registerDecorator, ValidationArguments, ValidationOptions } from 'class
 
 /** A count given as a share of some total (`10%` of the training steps or of the dataset). */
 export class Percent {
-  constructor(readonly percent: number) {}
+  constructor(
+    /** The percentage, 0 to 100. */
+    readonly percent: number,
+  ) {}
   /** The share of `total`, rounded down, at least 1 when the percentage is positive. */
   of(total: number): number {
     const n = Math.floor((total * this.percent) / 100);
     return this.percent > 0 ? Math.max(1, n) : 0;
   }
+  /** `10%`. */
   toString(): string {
     return `${this.percent}%`;
   }
+  /** Serialized as written in a recipe: `10%`. */
   toJSON(): string {
     return this.toString();
   }

@@ -7,7 +7,9 @@ import { parentPath } from './config-path';
  * path points at the file that set it last.
  */
 export class SourceMap {
+  /** Location of each value, by config path. */
   readonly values = new Map<string, SourceLocation>();
+  /** Location of each key, by config path (for unknown-key errors). */
   readonly keys = new Map<string, SourceLocation>();
 
   /** Location of the value at `path`, or of the nearest ancestor that has one. */

@@ -14,7 +14,9 @@ export function knownConfigKeys(cls: Function): string[] {
 
 /** Result of {@link buildConfig}: the instance and every problem found. */
 export interface BuiltConfig<C> {
+  /** The config instance (filled in as far as the input allowed). */
   config: C;
+  /** Every problem found; empty when valid. */
   issues: ConfigIssue[];
 }
 

@@ -20,7 +20,9 @@ export type TrainerClass = (abstract new (...args: any[]) => Trainer) & Componen
 
 /** A recipe composed, resolved and validated: everything needed to start a run. */
 export interface ResolvedRecipe {
+  /** The trainer class the recipe's `type` names. */
   trainerClass: TrainerClass;
+  /** The validated recipe: the trainer's config with every section's config instance. */
   config: TrainerConfig;
   /** The validated recipe as plain data, defaults filled in (saved as recipe.resolved.yaml). */
   resolved: Record<string, unknown>;

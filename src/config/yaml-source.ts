@@ -5,7 +5,9 @@ import { SourceMap } from './source-map';
 
 /** A parsed YAML file: its plain value and where each part of it is. */
 export interface YamlSource {
+  /** The parsed document. */
   value: unknown;
+  /** Where each value and key is in the file. */
   sourceMap: SourceMap;
 }
 

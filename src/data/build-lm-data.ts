@@ -21,12 +21,15 @@ function recordKey(record: DataRecord): string {
 
 /** A held-out prompt and the completion the model should produce. */
 export interface GenerationExample {
+  /** Text given to the model. */
   prompt: string;
+  /** The expected continuation. */
   completion: string;
 }
 
 /** Loaders plus held-out prompts for exact-match evaluation. */
 export interface LmDataLoaders extends DataLoaders<LmBatch> {
+  /** Held-out prompt/completion pairs for exact-match accuracy. */
   evalGenerations: GenerationExample[];
 }
 

@@ -4,7 +4,9 @@
  * batch per rank, so each optimizer step covers a contiguous range of the epoch's order.
  */
 export interface DataShard {
+  /** This rank, from 0. */
   rank: number;
+  /** Number of ranks. */
   size: number;
 }
 
@@ -37,6 +39,8 @@ export interface DataLoader<B = unknown> {
 
 /** What a data factory builds. */
 export interface DataLoaders<B = unknown> {
+  /** Batches of the training split. */
   train: DataLoader<B>;
+  /** Batches of the eval split, if there is one. */
   eval?: DataLoader<B>;
 }

@@ -9,6 +9,7 @@ export class RecordArraySource implements DataSource {
     private readonly identity: unknown,
   ) {}
 
+  /** Yields the records in order. */
   async *[Symbol.asyncIterator](): AsyncIterator<DataRecord> {
     for (const r of this.records) yield r;
   }

@@ -10,7 +10,9 @@ import type { Communicator } from './communicator';
 export interface WindowFigures {
   /** Mean training loss over the window. */
   loss: number;
+  /** Tokens trained on in the window. */
   tokens: number;
+  /** Examples trained on in the window. */
   samples: number;
 }
 

@@ -7,6 +7,7 @@ export const DISTRIBUTED_ENV = 'FLOE_DISTRIBUTED';
 
 /** How a job will run, resolved from the recipe, the environment and the machine. */
 export interface DistributedPlan {
+  /** The transport chosen (`auto` resolved): `none` trains alone. */
   backend: 'none' | 'threads' | 'mpi';
   /** Worker threads (`threads`), ranks announced by the launcher (`mpi`, 0 if it did not say), else 1. */
   workers: number;

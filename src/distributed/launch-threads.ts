@@ -10,9 +10,13 @@ import { SerializedError, ThreadWorkerData, WorkerMessage, WorkerRecipeOptions }
 
 /** Options of {@link launchThreadWorkers}. */
 export interface LaunchThreadsOptions {
+  /** The recipe as given to `runJob`: a file path or a plain object. */
   recipe: string | Record<string, unknown>;
+  /** Overrides and other recipe options each worker re-applies. */
   recipeOptions: WorkerRecipeOptions;
+  /** Worker threads to start (one rank each). */
   workers: number;
+  /** Collective timeout in milliseconds. */
   timeoutMs: number;
   /** Receives rank 0's log lines (and other ranks' errors). */
   logger: Logger;

@@ -12,7 +12,9 @@ export interface MpiBinding {
    * another rank arrived (3). Data is updated in place.
    */
   allReduceSum(data: Float32Array, timeoutMs: number): number;
+  /** Broadcasts `data` from rank `root` to every rank, polled like `allReduceSum`. */
   broadcast(data: Float32Array, root: number, timeoutMs: number): number;
+  /** Waits for every rank, polled like `allReduceSum`. */
   barrier(timeoutMs: number): number;
   /** Element-wise MIN and MAX of an int32 array over ranks, polled like the collectives; returns [status, min..., max...]. */
   minMax(data: Int32Array, timeoutMs: number): Int32Array;

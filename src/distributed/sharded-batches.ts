@@ -28,7 +28,9 @@ export class ShardedEvalLoader<B> implements DataLoader<B> {
   lastWeight = 0;
 
   constructor(
+    /** The full eval loader. */
     readonly inner: DataLoader<B>,
+    /** This rank's share. */
     readonly shard: DataShard,
     private readonly weigh: (batch: B) => number,
     private readonly limit?: number,

@@ -12,6 +12,7 @@ import type { CollectiveKind } from './communicator';
  * ```
  * Collectives larger than one chunk run chunk by chunk, so the buffer's size does not depend on
  * the model.
+  * @internal
  */
 export const CONTROL = {
   arrived: 0,
@@ -26,17 +27,32 @@ export const CONTROL = {
   ranks: 8,
 } as const;
 
-/** Ints per rank descriptor: collective kind, sequence number, length, root. */
+/**
+ * Ints per rank descriptor: collective kind, sequence number, length, root.
+ * @internal
+ */
 export const DESCRIPTOR_INTS = 4;
-/** Bytes reserved for the abort reason. */
+/**
+ * Bytes reserved for the abort reason.
+ * @internal
+ */
 export const ABORT_TEXT_BYTES = 2048;
-/** Floats per slot by default: 1 Mi floats (4 MiB) per rank. */
+/**
+ * Floats per slot by default: 1 Mi floats (4 MiB) per rank.
+ * @internal
+ */
 export const DEFAULT_CHUNK_FLOATS = 1 << 20;
 
-/** Collective kinds as stored in descriptors (index + 1; 0 means none yet). */
+/**
+ * Collective kinds as stored in descriptors (index + 1; 0 means none yet).
+ * @internal
+ */
 export const COLLECTIVE_CODES: readonly CollectiveKind[] = ['barrier', 'allReduceSum', 'broadcast'];
 
-/** What a rank announced for its current collective. */
+/**
+ * What a rank announced for its current collective.
+ * @internal
+ */
 export interface CollectiveDescriptor {
   kind: CollectiveKind | 'none';
   seq: number;
@@ -44,7 +60,10 @@ export interface CollectiveDescriptor {
   root: number;
 }
 
-/** Typed views over the shared buffer. */
+/**
+ * Typed views over the shared buffer.
+ * @internal
+ */
 export class SharedViews {
   readonly control: Int32Array;
   readonly abortText: Uint8Array;

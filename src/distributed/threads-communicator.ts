@@ -12,7 +12,7 @@ export interface ThreadsCommunicatorOptions {
 
 /**
  * The `threads` transport: ranks are worker threads of one process sharing a SharedArrayBuffer
- * (layout in {@link SharedViews}). A collective goes chunk by chunk: every rank copies its chunk
+ * (layout in `SharedViews`). A collective goes chunk by chunk: every rank copies its chunk
  * into its slot; after a barrier each rank sums one slice of the chunk over the slots in rank
  * order (0, 1, 2, ...) into the result area; after a second barrier every rank copies the result.
  * The sum of each element is therefore computed once, in a fixed order, and every rank gets the

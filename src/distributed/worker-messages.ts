@@ -1,23 +1,35 @@
 import type { LogLevel } from '../logging/logger';
 import type { TrainingResult } from '../trainer/training-result';
 
-/** An error as it crosses a thread boundary. */
+/**
+ * An error as it crosses a thread boundary.
+ * @internal
+ */
 export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
 }
 
-/** Messages a worker posts to the launcher. */
+/**
+ * Messages a worker posts to the launcher.
+ * @internal
+ */
 export type WorkerMessage =
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'result'; result: TrainingResult }
   | { type: 'error'; error: SerializedError };
 
-/** Messages the launcher posts to workers. */
+/**
+ * Messages the launcher posts to workers.
+ * @internal
+ */
 export type LauncherMessage = { type: 'stop'; signal: string };
 
-/** Recipe options a worker re-applies (everything of RunJobOptions that can be cloned). */
+/**
+ * Recipe options a worker re-applies (everything of RunJobOptions that can be cloned).
+ * @internal
+ */
 export interface WorkerRecipeOptions {
   overrides: string[];
   baseDir?: string;
@@ -25,7 +37,10 @@ export interface WorkerRecipeOptions {
   resumeFrom?: string;
 }
 
-/** `workerData` of each worker thread. */
+/**
+ * `workerData` of each worker thread.
+ * @internal
+ */
 export interface ThreadWorkerData {
   rank: number;
   size: number;
@@ -40,7 +55,10 @@ export interface ThreadWorkerData {
   terminalColumns?: number;
 }
 
-/** Turns anything thrown into a {@link SerializedError}. */
+/**
+ * Turns anything thrown into a {@link SerializedError}.
+ * @internal
+ */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
   return { name: 'Error', message: String(error) };

@@ -1,7 +1,10 @@
 /** Where in a source file something is: 1-based line and column. */
 export interface SourceLocation {
+  /** File, relative to the working directory (or `--set ...` for an override). */
   file: string;
+  /** 1-based line. */
   line: number;
+  /** 1-based column. */
   col: number;
 }
 
@@ -29,6 +32,7 @@ export interface ConfigIssue {
   path: string;
   /** What is wrong; a message that starts with its own path is shown without a `path:` prefix. */
   message: string;
+  /** Where in the recipe the value (or key) was written, when known. */
   location?: SourceLocation;
   /** Shown after the location: the valid choices and a "did you mean" (`Supported: adamw, sgd.`). */
   hint?: string;
@@ -36,12 +40,14 @@ export interface ConfigIssue {
 
 /** A recipe (or override) is invalid; carries every problem found, not just the first. */
 export class ConfigError extends FloeError {
+  /** Every problem found, in order. */
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[], header = 'Invalid recipe') {
     super(ConfigError.format(header, issues));
     this.issues = issues;
   }
 
+  /** The message of an error with these issues: one line, or a header and a bulleted list. */
   static format(header: string, issues: ConfigIssue[]): string {
     if (issues.length === 1) return `${header}: ${ConfigError.formatIssue(issues[0])}`;
     return `${header} (${issues.length} problems):\n${issues.map((i) => `  - ${ConfigError.formatIssue(i)}`).join('\n')}`;
@@ -61,6 +67,7 @@ export class ConfigError extends FloeError {
 
 /** A class failed registration-time validation; lists every problem at once. */
 export class RegistrationError extends FloeError {
+  /** Every problem with the class, as sentences. */
   readonly problems: string[];
   constructor(subject: string, problems: string[]) {
     super(`Cannot register ${subject}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -13,6 +13,7 @@ export interface LoggerOptions {
 
 /** The run's logger: one per run, held by the run's container. */
 export class Logger {
+  /** Lowest level printed. */
   level: LogLevel;
   private readonly sink: (level: LogLevel, line: string) => void;
 
@@ -21,15 +22,19 @@ export class Logger {
     this.sink = options.sink ?? defaultSink;
   }
 
+  /** Prints a debug line (shown only at level `debug`). */
   debug(message: string): void {
     this.write('debug', message);
   }
+  /** Prints an informational line. */
   info(message: string): void {
     this.write('info', message);
   }
+  /** Prints a warning. */
   warn(message: string): void {
     this.write('warn', message);
   }
+  /** Prints an error. */
   error(message: string): void {
     this.write('error', message);
   }

@@ -15,7 +15,10 @@ export const MODEL_TOPOLOGY_FILE = 'model-topology.json';
 export class LayersModelAdapter implements SupervisedModel {
   readonly params = new Map<string, tf.Variable>();
 
-  constructor(readonly model: tf.LayersModel) {
+  constructor(
+    /** The tfjs model whose variables Floe trains. */
+    readonly model: tf.LayersModel,
+  ) {
     const inputs = model.inputs.map((i) => i.shape);
     const outputs = model.outputs.map((o) => o.shape);
     if (inputs.length !== 1 || inputs[0].length !== 2 || outputs.length !== 1 || outputs[0].length !== 2) {

@@ -41,6 +41,7 @@ export class MlpModel implements SupervisedModel {
   private readonly dropoutRng: Rng;
 
   constructor(
+    /** Layer widths and activations. */
     readonly options: MlpOptions,
     rng: Rng,
   ) {

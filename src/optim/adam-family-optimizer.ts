@@ -44,7 +44,12 @@ export abstract class AdamFamilyOptimizer extends NamedStateOptimizer {
   }
 
   /** The value and gradient the Adam step starts from, after this optimizer's weight decay (decayed variables only). */
-  protected abstract applyDecay(u: ParamUpdate): { value: tf.Tensor; grad: tf.Tensor };
+  protected abstract applyDecay(u: ParamUpdate): {
+    /** The variable's value the update starts from. */
+    value: tf.Tensor;
+    /** The gradient the update uses. */
+    grad: tf.Tensor;
+  };
 
   protected override update(u: ParamUpdate): Record<string, tf.Tensor> {
     const { value, grad } = u.decay && this.weightDecay !== 0 ? this.applyDecay(u) : { value: u.param, grad: u.grad };

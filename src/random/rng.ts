@@ -97,7 +97,9 @@ export class Rng {
 
 /** JSON-serializable {@link Rng} state. */
 export interface RngState {
+  /** The generator's four 32-bit state words. */
   s: number[];
+  /** The second normal draw of the last Box-Muller pair, not yet returned. */
   spareNormal: number | null;
 }
 

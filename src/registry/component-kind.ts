@@ -11,7 +11,9 @@ export interface ComponentClass {
   readonly type: string;
   /** Config class; must extend the kind's base config. */
   readonly configType: ConfigClass;
+  /** The class's prototype (required methods are checked on it). */
   readonly prototype: object;
+  /** The class name, for messages only (never a registry key). */
   readonly name: string;
 }
 
@@ -30,6 +32,7 @@ export interface ComponentKind {
    * recipe section it selects (`optimizer`).
    */
   readonly trainerAttribute?: string;
+  /** The recipe section it fills (`optimizer`), for kinds a trainer lists (and callbacks). */
   readonly recipeSection?: string;
   /** True when the recipe section is a list of components (checkpoint engines, callbacks). */
   readonly sectionIsList?: boolean;

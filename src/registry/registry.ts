@@ -19,7 +19,10 @@ export interface LookupContext {
 export class Registry<T extends ComponentClass = ComponentClass> {
   private readonly entries = new Map<string, T>();
 
-  constructor(readonly kind: ComponentKind) {}
+  constructor(
+    /** The kind whose classes this registry holds. */
+    readonly kind: ComponentKind,
+  ) {}
 
   /** Registered type keys, in registration order. */
   get types(): string[] {
@@ -31,6 +34,7 @@ export class Registry<T extends ComponentClass = ComponentClass> {
     return [...this.entries.values()];
   }
 
+  /** True when a class is registered under `type`. */
   has(type: string): boolean {
     return this.entries.has(type);
   }

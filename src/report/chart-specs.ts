@@ -4,6 +4,7 @@ import { RunMetrics } from './run-metrics';
 export interface ChartSpec {
   /** File stem: `loss` → loss.svg, loss.png. */
   name: string;
+  /** Chart title. */
   title: string;
   /** A vega-lite top-level spec with inline data. */
   spec: Record<string, unknown>;

@@ -15,7 +15,9 @@ interface VegaModule {
 
 /** A rendered chart. */
 export interface RenderedChart {
+  /** The chart as SVG text. */
   svg: string;
+  /** The chart as a PNG image. */
   png: Buffer;
 }
 

@@ -6,9 +6,17 @@ export interface ReportPage {
   title: string;
   /** Parsed status.json, if the run has one. */
   status?: Record<string, unknown>;
+  /** The run's curves. */
   metrics: RunMetrics;
   /** Charts in page order: title, inline SVG, PNG file name. */
-  charts: { title: string; svg: string; png: string }[];
+  charts: {
+    /** Chart title. */
+    title: string;
+    /** Inline SVG. */
+    svg: string;
+    /** PNG file name, next to the page. */
+    png: string;
+  }[];
   /** recipe.resolved.yaml text, if present. */
   recipe?: string;
 }

@@ -6,23 +6,33 @@ import { FloeError } from '../errors';
 
 /** One logged training step. */
 export interface TrainPoint {
+  /** Optimizer step. */
   step: number;
+  /** Mean training loss of the logged window. */
   loss?: number;
+  /** Learning rate. */
   lr?: number;
+  /** Global gradient norm before clipping. */
   gradNorm?: number;
+  /** Throughput in tokens per second. */
   tokensPerSec?: number;
+  /** Throughput in examples per second. */
   samplesPerSec?: number;
 }
 
 /** One evaluation: its step and metrics (`eval/loss`, ...). */
 export interface EvalPoint {
+  /** Optimizer step of the evaluation. */
   step: number;
+  /** Its metrics by name. */
   metrics: Record<string, number>;
 }
 
 /** The curves of a run, oldest first, one point per step. */
 export interface RunMetrics {
+  /** Logged training points. */
   train: TrainPoint[];
+  /** Evaluations. */
   eval: EvalPoint[];
   /** The file(s) they were read from. */
   sources: string[];

@@ -14,8 +14,12 @@ import { HfTokenizerFactory } from '../tokenizer/hf-tokenizer-factory';
 
 /** The base Trainer's factory lists, default first. */
 export const DEFAULT_FACTORY_LISTS = {
+  /** Tokenizer factories: `byte`, `hf`. */
   tokenizer: [ByteTokenizerFactory, HfTokenizerFactory],
+  /** Optimizer factories: `adamw`, `adam`, `sgd`. */
   optimizer: [AdamWOptimizerFactory, AdamOptimizerFactory, SgdOptimizerFactory],
+  /** Scheduler factories: `constant`, `linear`, `cosine`, `wsd`, `inverse-sqrt`. */
   scheduler: [ConstantSchedulerFactory, LinearSchedulerFactory, CosineSchedulerFactory, WsdSchedulerFactory, InverseSqrtSchedulerFactory],
+  /** Checkpoint engines: `floe`, `safetensors`, `tfjs`. */
   checkpoint: [FloeCheckpointEngine, SafetensorsCheckpointEngine, TfjsCheckpointEngine],
 } as const;

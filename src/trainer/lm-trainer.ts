@@ -9,7 +9,9 @@ import { TrainingResult } from './training-result';
 
 /** One greedy completion of a held-out prompt. */
 export interface SampleCompletion extends GenerationExample {
+  /** What the model produced. */
   produced: string;
+  /** True when it equals the expected completion. */
   correct: boolean;
 }
 

@@ -7,7 +7,9 @@ import { Logger } from '../logging/logger';
 export interface RunContext {
   /** The run's child DI container: config, backend, logger and the built components. */
   container: DependencyContainer;
+  /** The run's logger. */
   logger: Logger;
+  /** The tfjs backend the run started. */
   backend: BackendInfo;
   /** Absolute run folder. */
   outputDir: string;
@@ -21,13 +23,22 @@ export interface RunContext {
 
 /** Injection tokens of the run container. */
 export const TOKENS = {
+  /** The validated `TrainerConfig`. */
   config: 'floe.config',
+  /** The run's `Logger`. */
   logger: 'floe.logger',
+  /** The `BackendInfo` of the started backend. */
   backend: 'floe.backend',
+  /** The `RunContext`. */
   context: 'floe.context',
+  /** The `Trainer`. */
   trainer: 'floe.trainer',
+  /** The built `Tokenizer`. */
   tokenizer: 'floe.tokenizer',
+  /** The built model. */
   model: 'floe.model',
+  /** The built optimizer. */
   optimizer: 'floe.optimizer',
+  /** The built learning-rate schedule. */
   scheduler: 'floe.scheduler',
 } as const;

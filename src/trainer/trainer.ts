@@ -40,6 +40,7 @@ export type FactoryList = readonly Function[] | Function;
  * per micro-batch, which calls `loss()`.
  */
 export abstract class Trainer<B = any> {
+  /** The component kind of every trainer. */
   static readonly kind: string = 'trainer';
   /** Registry key and the recipe's top-level `type:`. Each concrete trainer declares its own. */
   static readonly type: string;
@@ -73,16 +74,23 @@ export abstract class Trainer<B = any> {
   /** True inside training steps, false during evaluation (models switch dropout on this). */
   isTraining = true;
 
+  /** The run's tokenizer (built first by `setup()`). */
   tokenizer!: Tokenizer;
+  /** The model being trained: named weights (built by `setup()`). */
   model!: FloeModel;
+  /** Updates the model's weights from averaged, clipped gradients. */
   optimizer!: ParamOptimizer;
   /** The learning-rate schedule: optimizer step → lr. */
   scheduler!: LrSchedule;
+  /** Batches of the training split. */
   trainLoader!: DataLoader<B>;
+  /** Batches of the eval split, when the data has one. */
   evalLoader?: DataLoader<B>;
   /** Everything the data factory built (loaders plus anything extra, e.g. held-out prompts). */
   dataLoaders?: DataLoaders<B>;
+  /** The recipe's checkpoint engines (`checkpoint:`), asked in order at every save point. */
   checkpointEngines: CheckpointEngine[] = [];
+  /** Every callback of the run, called hook by hook. */
   callbackList!: CallbackList;
   /** Built factories by recipe section (`optimizer` → the AdamW factory instance, ...). */
   readonly factories = new Map<string, unknown>();
@@ -91,6 +99,7 @@ export abstract class Trainer<B = any> {
   /** Last training metrics logged and last evaluation metrics. */
   lastMetrics: Metrics = {};
 
+  /** Training metrics accumulated as tensors until the next log reads them in one batch. */
   protected readonly metrics = new MetricTracker();
   /** Spots NaN/Inf losses and gradient norms without a per-step sync (see NonFiniteGuard). */
   protected readonly nonFiniteGuard = new NonFiniteGuard(() => this.lastCheckpointPath);
@@ -135,15 +144,19 @@ export abstract class Trainer<B = any> {
     return createRunCallbacks(this, (this.factories.get('callbacks') as Callback[] | undefined) ?? []).filter((cb) => this.dp.keepsCallback(cb));
   }
 
+  /** The run's logger. */
   get logger(): Logger {
     return this.context.logger;
   }
+  /** The tfjs backend the run uses. */
   get backend(): BackendInfo {
     return this.context.backend;
   }
+  /** Optimizer steps taken so far (including those before a resume). */
   get globalStep(): number {
     return this.state.globalStep;
   }
+  /** Index of the current epoch, from 0. */
   get epochIndex(): number {
     return this.state.epochIndex;
   }

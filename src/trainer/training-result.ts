@@ -5,6 +5,7 @@ export type RunStatus = 'finished' | 'stopped' | 'failed';
 export interface TrainingResult {
   /** True when training ran to its end or was stopped on purpose (not failed). */
   success: boolean;
+  /** `finished` (reached the end), `stopped` (on purpose, see `stopReason`) or `failed`. */
   status: RunStatus;
   /** Why the run stopped early, if it did. */
   stopReason?: string;

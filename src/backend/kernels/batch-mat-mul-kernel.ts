@@ -5,7 +5,7 @@ import { wasmGemm } from './wasm-gemm';
 
 /**
  * Floe's wasm `BatchMatMul`: every float32 case (transposes, batches, broadcast batch dims) runs
- * on XNNPACK through {@link wasmGemm} instead of the stock scalar loop. Untransposed 2-D products
+ * on XNNPACK through `wasmGemm` instead of the stock scalar loop. Untransposed 2-D products
  * that the stock kernel already runs on XNNPACK stay on it (it caches packed weights, see
  * {@link takesStockFastPath}). Other dtypes go to `stock`.
  */

@@ -48,7 +48,7 @@ function applyActivation(backend: WasmBackendInternals, x: TensorInfo, inputs: I
 /**
  * Floe's wasm `_FusedMatMul`. The stock kernel adds the bias at the wrong index once an operand
  * is transposed or batched (max error ~1.8 against cpu). Here the product runs on XNNPACK through
- * {@link wasmGemm}; a one-per-column bias with linear/relu/relu6 is fused into it, and any other
+ * `wasmGemm`; a one-per-column bias with linear/relu/relu6 is fused into it, and any other
  * bias shape or activation is applied afterwards with the stock Add and activation kernels.
  * Untransposed 2-D products with such a bias and clamp stay on the stock kernel, which is correct
  * there and caches packed weights (see {@link takesStockFastPath}).

@@ -5,6 +5,7 @@ import { asWasmBackend } from './wasm-backend-internals';
 /**
  * A transpose that, once size-1 axes are dropped and axes that stay adjacent are merged, swaps
  * the last two axes of `[batch, rows, cols]`; undefined for any other permutation.
+  * @internal
  */
 export function asMatrixTranspose(shape: readonly number[], perm: readonly number[]): { batch: number; rows: number; cols: number } | undefined {
   // Renumber the axes longer than 1 (0, 1, 2, ... in input order), then group runs of

@@ -4,13 +4,19 @@ import { HeapViews } from './heap-views';
 import { transposeBlocks } from './heap-loops';
 import { heapOffset, type WasmBackendInternals, type WasmFunction } from './wasm-backend-internals';
 
-/** Activations XNNPACK applies inside the GEMM as an output clamp. */
+/**
+ * Activations XNNPACK applies inside the GEMM as an output clamp.
+ * @internal
+ */
 export type GemmClamp = 'linear' | 'relu' | 'relu6';
 
 /** Values of tfjs-backend-wasm's `FusableActivation` enum for the clamps. */
 const CLAMP_CODES: Record<GemmClamp, number> = { linear: 0, relu: 1, relu6: 2 };
 
-/** Arguments of {@link wasmGemm}; the same semantics as `tf.matMul`. */
+/**
+ * Arguments of {@link wasmGemm}; the same semantics as `tf.matMul`.
+ * @internal
+ */
 export interface WasmGemmArgs {
   a: TensorInfo;
   b: TensorInfo;
@@ -69,6 +75,7 @@ function copyCost(m: number, k: number, n: number, transposeA: boolean, transpos
 /**
  * For every flat index of the broadcast batch shape `outShape`, the flat batch index of an
  * operand whose batch shape is `opShape` (right-aligned, size-1 axes repeat), as tf.matMul does.
+  * @internal
  */
 export function broadcastBatchIndices(outShape: number[], opShape: number[]): Int32Array {
   const count = tf.util.sizeFromShape(outShape);
@@ -120,6 +127,7 @@ function fillEmptyProduct(backend: WasmBackendInternals, out: TensorInfo, n: num
  * narrower of the two operands should be the packed one.
  *
  * Returns a new TensorInfo owned by the caller (the kernel's output).
+  * @internal
  */
 export function wasmGemm(backend: WasmBackendInternals, args: WasmGemmArgs): TensorInfo {
   const { a, b, transposeA, transposeB } = args;

@@ -1,4 +1,7 @@
-/** Protobuf wire types used by the writer and reader. */
+/**
+ * Protobuf wire types used by the writer and reader.
+ * @internal
+ */
 export enum WireType {
   Varint = 0,
   Fixed64 = 1,
@@ -9,6 +12,7 @@ export enum WireType {
 /**
  * Minimal protobuf encoder: just the field kinds TensorBoard's `Event` needs (varint, int64,
  * double, float, string, bytes, nested messages). Fields are emitted in call order.
+  * @internal
  */
 export class ProtoWriter {
   private readonly chunks: Uint8Array[] = [];

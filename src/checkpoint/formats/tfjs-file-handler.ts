@@ -40,6 +40,7 @@ function shardNames(count: number): string[] {
  */
 export class TfjsFileHandler implements tf.io.IOHandler {
   constructor(
+    /** Folder the model is saved to or loaded from. */
     readonly dir: string,
     private readonly options: TfjsFileHandlerOptions = {},
   ) {}

@@ -1,13 +1,29 @@
 /** How one tensor of a HuggingFace GPT-2 checkpoint maps onto Floe's GPT. */
 export type HfGpt2Mapping =
   /** Copy into Floe parameter `name` (`transpose`: PyTorch `nn.Linear` `[out, in]` → Floe `[in, out]`). */
-  | { kind: 'param'; name: string; transpose: boolean }
+  | {
+      /** Discriminant. */
+      kind: 'param';
+      /** Floe parameter name. */
+      name: string;
+      /** Transpose `[out, in]` to `[in, out]` on the way in. */
+      transpose: boolean;
+    }
   /** A buffer or duplicate that carries no weights of its own (causal-mask buffers). */
-  | { kind: 'ignore' }
+  | {
+      /** Discriminant. */
+      kind: 'ignore';
+    }
   /** The separate LM head; used only when embeddings are not tied. */
-  | { kind: 'lm_head' }
+  | {
+      /** Discriminant. */
+      kind: 'lm_head';
+    }
   /** Not a GPT-2 tensor. */
-  | { kind: 'unknown' };
+  | {
+      /** Discriminant. */
+      kind: 'unknown';
+    };
 
 const BLOCK_PARTS: Record<string, string> = {
   'ln_1.weight': 'norm1.weight',

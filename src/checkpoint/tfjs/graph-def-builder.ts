@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../errors';
 
-/** An attribute value of a TensorFlow `NodeDef`, in the JSON form tfjs graph models use. */
+/**
+ * An attribute value of a TensorFlow `NodeDef`, in the JSON form tfjs graph models use.
+ * @internal
+ */
 export type GraphAttr =
   | { type: string }
   | { b: boolean }
@@ -10,7 +13,10 @@ export type GraphAttr =
   | { shape: { dim: { size: string }[] } }
   | { tensor: { dtype: string; tensorShape: { dim: { size: string }[] } } };
 
-/** One node of a TensorFlow `GraphDef` (JSON form). */
+/**
+ * One node of a TensorFlow `GraphDef` (JSON form).
+ * @internal
+ */
 export interface GraphNode {
   name: string;
   op: string;
@@ -18,7 +24,10 @@ export interface GraphNode {
   attr?: Record<string, GraphAttr>;
 }
 
-/** A constant's values, stored in the weight shards under the node's name. */
+/**
+ * A constant's values, stored in the weight shards under the node's name.
+ * @internal
+ */
 export interface GraphConstant {
   name: string;
   dtype: 'float32' | 'int32';
@@ -28,12 +37,18 @@ export interface GraphConstant {
 
 const TF_DTYPE = { float32: 'DT_FLOAT', int32: 'DT_INT32', bool: 'DT_BOOL' } as const;
 
-/** A tfjs `DataType` as a TensorFlow dtype attribute. */
+/**
+ * A tfjs `DataType` as a TensorFlow dtype attribute.
+ * @internal
+ */
 export function dtypeAttr(dtype: keyof typeof TF_DTYPE): GraphAttr {
   return { type: TF_DTYPE[dtype] };
 }
 
-/** A shape attribute; -1 marks an unknown dimension. */
+/**
+ * A shape attribute; -1 marks an unknown dimension.
+ * @internal
+ */
 export function shapeAttr(shape: number[]): { dim: { size: string }[] } {
   return { dim: shape.map((d) => ({ size: String(d) })) };
 }
@@ -42,6 +57,7 @@ export function shapeAttr(shape: number[]): { dim: { size: string }[] } {
  * Builds a TensorFlow `GraphDef` in the JSON form `tf.loadGraphModel` reads (the layout the tfjs
  * converter writes): placeholders, `Const` nodes whose values live in the weight shards under the
  * node's name, and op nodes referring to inputs as `node` or `node:k`.
+  * @internal
  */
 export class GraphDefBuilder {
   readonly nodes: GraphNode[] = [];

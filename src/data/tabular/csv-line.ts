@@ -1,6 +1,8 @@
 /** A CSV line could not be split; `col` is the 1-based column of the problem. */
 export interface CsvLineProblem {
+  /** What is wrong. */
   message: string;
+  /** 1-based column of the problem in the line. */
   col: number;
 }
 

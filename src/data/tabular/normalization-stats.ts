@@ -46,7 +46,9 @@ export const NORMALIZATION_FORMAT = 'floe-normalization';
 
 /** The content of a checkpoint's `normalization.json`. */
 export interface NormalizationFile extends NormalizationStats {
+  /** Marks the file as Floe normalization stats. */
   format: typeof NORMALIZATION_FORMAT;
+  /** File format version. */
   version: 1;
 }
 

@@ -6,7 +6,10 @@ export class Normalizer {
   private readonly mean: tf.Tensor2D;
   private readonly std: tf.Tensor2D;
 
-  constructor(readonly stats: ColumnStats) {
+  constructor(
+    /** Mean and std per column. */
+    readonly stats: ColumnStats,
+  ) {
     this.mean = tf.tensor2d([stats.mean], [1, stats.mean.length]);
     this.std = tf.tensor2d([stats.std], [1, stats.std.length]);
   }
@@ -21,6 +24,7 @@ export class Normalizer {
     return tf.tidy(() => tf.add(tf.mul(y, this.std), this.mean) as tf.Tensor2D);
   }
 
+  /** Frees the mean and std tensors. */
   dispose(): void {
     tf.dispose([this.mean, this.std]);
   }
