@@ -21,9 +21,18 @@
 namespace floe {
 namespace {
 
-constexpr int64_t kKc = 256;   // depth of one packed slice
-constexpr int64_t kMc = 192;   // rows of A packed at a time (a multiple of both MRs)
-constexpr int64_t kNc = 3072;  // columns of B packed at a time (a multiple of both NRs)
+#ifndef FLOE_KC
+#define FLOE_KC 256
+#endif
+#ifndef FLOE_MC
+#define FLOE_MC 192
+#endif
+#ifndef FLOE_NC
+#define FLOE_NC 3072
+#endif
+constexpr int64_t kKc = FLOE_KC;  // depth of one packed slice
+constexpr int64_t kMc = FLOE_MC;  // rows of A packed at a time (a multiple of both MRs: 24)
+constexpr int64_t kNc = FLOE_NC;  // columns of B packed at a time (a multiple of both NRs: 32)
 
 Isa g_active = Isa::kNone;
 bool g_detected = false;
