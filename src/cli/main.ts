@@ -79,6 +79,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 
 /** Entry point of bin/floe.js. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `floe list | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const code = await runCli(argv);
   process.exit(code);
 }

@@ -150,8 +150,8 @@ function validateFactoryList(attribute: string, kind: ComponentKind, value: unkn
     }
     const entryKind = (entry as unknown as Partial<ComponentClass>).kind;
     if (entryKind !== kind.name) {
-      const actual = typeof entryKind === 'string' ? (getComponentKind(entryKind)?.label ?? entryKind) : 'not a component';
-      problems.push(`${at} ${entry.name} is ${withArticle(actual)}, expected ${withArticle(kind.label)}`);
+      const actual = typeof entryKind === 'string' ? withArticle(getComponentKind(entryKind)?.label ?? entryKind) : 'not a component';
+      problems.push(`${at} ${entry.name} is ${actual}, expected ${withArticle(kind.label)}`);
       return;
     }
     if (!getRegistry(kind.name).contains(entry)) {
