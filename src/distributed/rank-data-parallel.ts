@@ -117,9 +117,8 @@ export class RankDataParallel implements DataParallel {
     slots.forEach((p, i) => {
       // A parameter no rank had a gradient for stays out, as it would in one process.
       if (buf[flags + i] === 0) return;
-      const mean = new Float32Array(p.size);
-      for (let j = 0; j < p.size; j++) mean[j] = buf[p.offset + j] / weight;
-      out.set(p.name, tf.tensor(mean, p.shape, 'float32'));
+      // The same division one process does (tf.div of the summed gradient by the weight).
+      out.set(p.name, tf.tidy(() => tf.div(tf.tensor(buf.slice(p.offset, p.offset + p.size), p.shape, 'float32'), weight)));
     });
     return out;
   }
