@@ -26,7 +26,7 @@ tokens/s, ms/step, model GFLOP/s, numTensors and RSS per backend.
   --config ref|d512     model: ref (PERF.md reference, default) or d512 (d 512, 8 heads, 4 layers, seq 256)
   --backend LIST        comma-separated, from: ${BENCH_BACKENDS.join(', ')} (default: wasm,cpu)
   --steps N             timed steps per loop (default: ref 50, d512 10; cpu 3)
-  --warmup N            warm-up steps per loop (default: ref 30, d512 4; cpu 1)
+  --warmup N            warm-up steps per loop (default: ref 30, d512 10; cpu 1)
   --seed N              init and data seed (default 1234)
   --data-parallel on|off|only
                         also train with 1 worker thread and with workers: auto and report the

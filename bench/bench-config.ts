@@ -39,7 +39,7 @@ export const D512_CONFIG: BenchConfig = {
   heads: 8,
   layers: 4,
   ffnDim: 2048,
-  warmupSteps: 4,
+  warmupSteps: 10,
   timedSteps: 10,
 };
 
