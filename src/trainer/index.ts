@@ -10,3 +10,6 @@ export * from './default-factories';
 export * from './lm-trainer';
 export * from './causal-trainer';
 export * from './sft-trainer';
+export * from './micro-batch-gradients';
+export * from './throughput-window';
+export * from './weighted-loss-sum';

@@ -17,6 +17,9 @@ import { LrSchedule } from '../scheduler/lr-schedule';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
 import { MetricTracker } from './metric-tracker';
+import { microBatchGradients } from './micro-batch-gradients';
+import { ThroughputWindow } from './throughput-window';
+import { weightedLossSum } from './weighted-loss-sum';
 import { RunContext } from './run-context';
 import { TrainerConfig } from './trainer-config';
 import { TrainerState } from './trainer-state';
@@ -108,12 +111,9 @@ export abstract class Trainer<B = any> {
   private readonly accumulator = new GradientAccumulator();
   private cycleWeight = 0;
   private cycleMicroBatches = 0;
-  private varToParam = new Map<string, string>();
   private lastLr = 0;
   private lastEvalStep = -1;
-  private windowStart = performance.now();
-  private windowTokens = 0;
-  private windowSamples = 0;
+  private readonly window = new ThroughputWindow();
 
   constructor(
     /** The validated recipe. */
@@ -134,7 +134,6 @@ export abstract class Trainer<B = any> {
   /** Builds tokenizer, data, model, optimizer, scheduler, checkpoint engines and callbacks. */
   async setup(): Promise<void> {
     await buildTrainerComponents(this);
-    this.varToParam = new Map([...this.model.params].map(([name, v]) => [v.name, name]));
     if (this.evalLoader !== undefined) this.evalLoader = this.dp.evalLoader(this, this.evalLoader);
     this.callbackList = new CallbackList(this.createCallbacks(), this.control);
   }
@@ -274,15 +273,7 @@ export abstract class Trainer<B = any> {
   async step(batch: B): Promise<void> {
     if (this.cycleMicroBatches === 0) await this.callbackList.stepBegin();
     const weight = this.batchWeight(batch);
-    const vars = [...this.model.params.values()];
-    // tidy keeps tensors in plain objects only (not in Maps), so return a record.
-    const { loss, named } = tf.tidy(() => {
-      const { value, grads: raw } = tf.variableGrads(() => this.loss(batch), vars);
-      const out: tf.NamedTensorMap = {};
-      for (const [varName, g] of Object.entries(raw)) out[this.varToParam.get(varName) ?? varName] = weight === 1 ? g : g.mul(weight);
-      return { loss: value, named: out };
-    });
-    const grads = new Map(Object.entries(named));
+    const { loss, grads } = microBatchGradients(() => this.loss(batch), this.model.params, weight);
     try {
       this.accumulator.add(grads);
     } finally {
@@ -293,8 +284,7 @@ export abstract class Trainer<B = any> {
     const stats = batchStats(batch);
     this.state.samplesSeen += stats.samples;
     this.state.tokensSeen += stats.tokens;
-    this.windowSamples += stats.samples;
-    this.windowTokens += stats.tokens;
+    this.window.add(stats.tokens, stats.samples);
     this.cycleWeight += weight;
     this.cycleMicroBatches++;
     // The position in the epoch's global order: data parallel, every rank took one batch.
@@ -362,9 +352,9 @@ export abstract class Trainer<B = any> {
   /** Reads the pending metrics in one batch and reports them. */
   protected async log(): Promise<void> {
     const { mean, last } = await this.metrics.flush();
-    const seconds = (performance.now() - this.windowStart) / 1000;
+    const seconds = this.window.seconds;
     // Data parallel: the loss over every rank's micro-batches, the throughput of all ranks.
-    const window = await this.dp.reduceWindow({ loss: mean.loss, tokens: this.windowTokens, samples: this.windowSamples });
+    const window = await this.dp.reduceWindow({ loss: mean.loss, tokens: this.window.tokens, samples: this.window.samples });
     const record: Metrics = {
       step: this.state.globalStep,
       epoch: this.state.epochIndex,
@@ -374,9 +364,7 @@ export abstract class Trainer<B = any> {
       tokensPerSec: seconds > 0 ? window.tokens / seconds : 0,
       samplesPerSec: seconds > 0 ? window.samples / seconds : 0,
     };
-    this.windowStart = performance.now();
-    this.windowTokens = 0;
-    this.windowSamples = 0;
+    this.window.reset();
     Object.assign(this.lastMetrics, record);
     await this.callbackList.log(record);
   }
@@ -399,26 +387,15 @@ export abstract class Trainer<B = any> {
   /** Mean eval loss over the eval split (token-weighted), as `eval/loss`. */
   async evaluate(): Promise<Metrics> {
     if (this.evalLoader === undefined) return {};
-    const losses: tf.Scalar[] = [];
-    const weights: number[] = [];
-    try {
-      let n = 0;
-      for await (const batch of this.evalLoader.batches(0)) {
-        try {
-          losses.push(tf.tidy(() => this.loss(batch)));
-          weights.push(this.batchWeight(batch));
-        } finally {
-          tf.dispose(batch as unknown as tf.TensorContainer);
-        }
-        if (this.config.evalMaxBatches !== undefined && ++n >= this.config.evalMaxBatches) break;
-      }
-      const values = await Promise.all(losses.map((l) => l.data()));
-      // Data parallel, each rank saw its shard: add up the weighted sums of every rank.
-      const [sum, total] = await this.dp.sum([values.reduce((acc, v, i) => acc + v[0] * weights[i], 0), weights.reduce((a, b) => a + b, 0)]);
-      return { 'eval/loss': sum / total };
-    } finally {
-      tf.dispose(losses);
-    }
+    const local = await weightedLossSum({
+      batches: this.evalLoader.batches(0),
+      loss: (batch: B) => this.loss(batch),
+      weight: (batch: B) => this.batchWeight(batch),
+      maxBatches: this.config.evalMaxBatches,
+    });
+    // Data parallel, each rank saw its shard: add up the weighted sums of every rank.
+    const [sum, total] = await this.dp.sum([local.sum, local.weight]);
+    return { 'eval/loss': sum / total };
   }
 
   /** Saves through every engine that wants to for `reason`; returns the last folder written. */

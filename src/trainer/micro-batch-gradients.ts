@@ -1,0 +1,29 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** What {@link microBatchGradients} returns. */
+export interface MicroBatchGradients {
+  /** The micro-batch's loss (unscaled). */
+  loss: tf.Scalar;
+  /** Gradients by parameter name, multiplied by the batch weight. */
+  grads: Map<string, tf.Tensor>;
+}
+
+/**
+ * Loss and gradients of one micro-batch, gradients keyed by parameter name and scaled by
+ * `weight` (the batch's share of the accumulated average). The caller owns every tensor returned.
+ */
+export function microBatchGradients(
+  loss: () => tf.Scalar,
+  params: Map<string, tf.Variable>,
+  weight: number,
+): MicroBatchGradients {
+  const nameOf = new Map([...params].map(([name, v]) => [v.name, name]));
+  // tidy keeps tensors in plain objects only (not in Maps), so return a record.
+  const out = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(loss, [...params.values()]);
+    const named: tf.NamedTensorMap = {};
+    for (const [varName, g] of Object.entries(grads)) named[nameOf.get(varName) ?? varName] = weight === 1 ? g : g.mul(weight);
+    return { value, named };
+  });
+  return { loss: out.value, grads: new Map(Object.entries(out.named)) };
+}
