@@ -41,6 +41,22 @@ function loopLine(l: LoopResult): string {
   );
 }
 
+/** The issue's targets for the reference config: Floe ≥ 3,700 tokens/s, ≤ 3% over the hand-written loop, no tensor growth. */
+export const TARGETS = { tokensPerSec: 3700, maxOverhead: 1.03 } as const;
+
+function targetsLine(b: BackendReport): string {
+  const floe = b.loops.find((l) => l.name === 'floe');
+  if (floe === undefined) return '';
+  const yes = (ok: boolean): string => (ok ? 'yes' : 'NO');
+  // The per-round ratio: both steps of a round ran back to back, so machine load cancels out.
+  const overhead = b.pairedOverheadRatio;
+  return (
+    `  targets: Floe ≥ ${f(TARGETS.tokensPerSec)} tok/s: ${yes(floe.tokensPerSec >= TARGETS.tokensPerSec)}; ` +
+    `step ≤ ${f((TARGETS.maxOverhead - 1) * 100)}% over hand-written: ${yes(overhead <= TARGETS.maxOverhead)}; ` +
+    `numTensors unchanged: ${yes(b.numTensorsAfter === b.numTensorsBefore)}; RSS ${b.rssMbAfter >= b.rssMbBefore ? '+' : ''}${f(b.rssMbAfter - b.rssMbBefore)} MB`
+  );
+}
+
 /** Human-readable report. */
 export function formatReport(r: BenchReport): string {
   const c = r.config;
@@ -68,6 +84,7 @@ export function formatReport(r: BenchReport): string {
       `  numTensors ${b.numTensorsBefore} → ${b.numTensorsAfter} over the timed steps; RSS ${f(b.rssMbBefore)} → ${f(b.rssMbAfter)} MB` +
         (aligned ? '' : ` (steps not a multiple of the log interval ${every}: loss/grad-norm scalars waiting for the next batched read count as growth)`),
     );
+    if (r.config.name === 'ref') lines.push(targetsLine(b));
     lines.push(`  last logged loss: ${Object.entries(b.lastLoss).map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toFixed(4) : 'n/a'}`).join(', ')}`);
   }
   return lines.join('\n');
