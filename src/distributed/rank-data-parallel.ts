@@ -33,7 +33,6 @@ export class RankDataParallel implements DataParallel {
   readonly isMain: boolean;
   private readonly shard: DataShard;
   private slots: ParamSlot[] = [];
-  private buffer = new Float32Array(0);
   private stepsDue = 0;
   private stepsTaken = 0;
   private tokenBase = 0;
@@ -82,45 +81,46 @@ export class RankDataParallel implements DataParallel {
   async averageGradients(trainer: Trainer, accumulator: GradientAccumulator, localWeight: number): Promise<Map<string, tf.Tensor>> {
     this.stepsTaken++;
     const slots = this.layout(trainer.model.params);
-    const total = slots.length === 0 ? 0 : slots[slots.length - 1].offset + slots[slots.length - 1].size;
-    const flags = total;
-    const tail = flags + slots.length;
-    const buf = this.buffer;
+    const total = slots.reduce((n, p) => n + p.size, 0);
+    const s = trainer.state;
     // A rank without micro-batches this cycle (uneven last cycle) contributes zeros and weight 0.
     const sums = accumulator.count > 0 ? accumulator.average(1) : new Map<string, tf.Tensor>();
+    let buf: Float32Array;
     try {
-      const values = await Promise.all(slots.map((p) => sums.get(p.name)?.data()));
-      slots.forEach((p, i) => {
-        const v = values[i];
-        if (v === undefined) buf.fill(0, p.offset, p.offset + p.size);
-        else buf.set(v as Float32Array, p.offset);
-        buf[flags + i] = v === undefined ? 0 : 1;
-      });
+      // One flat tensor and one read: [weighted sums..., presence flags..., weight, tokens, samples].
+      const tail = [...slots.map((p) => (sums.has(p.name) ? 1 : 0)), localWeight, s.tokensSeen - this.tokenBase, s.samplesSeen - this.sampleBase];
+      const flat = tf.tidy(() => tf.concat([...slots.map((p) => (sums.has(p.name) ? tf.reshape(sums.get(p.name) as tf.Tensor, [-1]) : tf.zeros([p.size]))), tf.tensor1d(tail)]));
+      try {
+        buf = (await flat.data()) as Float32Array;
+      } finally {
+        flat.dispose();
+      }
     } finally {
       tf.dispose([...sums.values()]);
     }
-    const s = trainer.state;
-    buf[tail] = localWeight;
-    buf[tail + 1] = s.tokensSeen - this.tokenBase;
-    buf[tail + 2] = s.samplesSeen - this.sampleBase;
     await this.communicator.allReduceSum(buf);
-    const weight = buf[tail];
+    const at = total + slots.length;
+    const weight = buf[at];
     if (!(weight > 0)) throw new TrainingError(`Cannot average gradients over a total weight of ${weight} across ${this.size} ranks; no rank had a micro-batch this cycle.`);
-    s.tokensSeen = this.tokenBase + buf[tail + 1];
-    s.samplesSeen = this.sampleBase + buf[tail + 2];
+    s.tokensSeen = this.tokenBase + buf[at + 1];
+    s.samplesSeen = this.sampleBase + buf[at + 2];
     this.tokenBase = s.tokensSeen;
     this.sampleBase = s.samplesSeen;
     this.window.weight += localWeight;
-    this.window.tokens += buf[tail + 1];
-    this.window.samples += buf[tail + 2];
-    const out = new Map<string, tf.Tensor>();
-    slots.forEach((p, i) => {
-      // A parameter no rank had a gradient for stays out, as it would in one process.
-      if (buf[flags + i] === 0) return;
-      // The same division one process does (tf.div of the summed gradient by the weight).
-      out.set(p.name, tf.tidy(() => tf.div(tf.tensor(buf.slice(p.offset, p.offset + p.size), p.shape, 'float32'), weight)));
+    this.window.tokens += buf[at + 1];
+    this.window.samples += buf[at + 2];
+    const named = tf.tidy(() => {
+      // The same division one process does (tf.div of the summed gradient by the weight), then
+      // one split back into parameters. A parameter no rank had a gradient for stays out, as it
+      // would in one process.
+      const parts = tf.split(tf.div(tf.tensor1d(buf.subarray(0, total), 'float32'), weight), slots.map((p) => p.size));
+      const out: tf.NamedTensorMap = {};
+      slots.forEach((p, i) => {
+        if (buf[total + i] > 0) out[p.name] = tf.reshape(parts[i], p.shape);
+      });
+      return out;
     });
-    return out;
+    return new Map(Object.entries(named));
   }
 
   async syncControl(control: TrainerControl): Promise<void> {
@@ -227,7 +227,6 @@ export class RankDataParallel implements DataParallel {
       offset += v.size;
       return slot;
     });
-    this.buffer = new Float32Array(offset + this.slots.length + 3);
     return this.slots;
   }
 }
