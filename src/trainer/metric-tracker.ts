@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Holds per-step scalar tensors (loss, grad norm) until the logger needs them, then reads them
- * all in one batch — no `dataSync()` per step in the hot loop.
+ * all in one batch — no synchronous per-step read in the hot loop.
  */
 export class MetricTracker {
   private pending = new Map<string, { tensors: tf.Scalar[]; weights: number[] }>();
