@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { HeapViews } from './heap-views';
+import { matMulShapes } from './mat-mul-shapes';
 import { transposeBlocks } from './heap-loops';
 import { heapOffset, type WasmBackendInternals, type WasmFunction } from './wasm-backend-internals';
 
@@ -131,21 +132,7 @@ function fillEmptyProduct(backend: WasmBackendInternals, out: TensorInfo, n: num
  */
 export function wasmGemm(backend: WasmBackendInternals, args: WasmGemmArgs): TensorInfo {
   const { a, b, transposeA, transposeB } = args;
-  const aRank = a.shape.length;
-  const bRank = b.shape.length;
-  if (aRank < 2 || bRank < 2) throw new Error(`matMul needs rank >= 2 operands, got ${aRank} and ${bRank}`);
-  const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
-  const k = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
-  const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
-  const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
-  tf.util.assert(
-    k === kB,
-    () =>
-      `Error in matMul: inner shapes (${k}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
-      `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
-  );
-  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const batchOut = tf.util.sizeFromShape(outBatchShape);
+  const { m, k, n, outBatchShape, batchOut } = matMulShapes(a, b, transposeA, transposeB);
 
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
   if (batchOut * m * n === 0) return out;

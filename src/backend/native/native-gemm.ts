@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
+import { matMulShapes } from '../kernels/mat-mul-shapes';
 import { broadcastBatchIndices } from '../kernels/wasm-gemm';
 import { heapOffset, type WasmBackendInternals } from '../kernels/wasm-backend-internals';
 import { NATIVE_ACTIVATIONS, type NativeKernelsAddon } from './native-kernels-addon';
@@ -33,25 +34,7 @@ function sameShape(a: number[], b: number[]): boolean {
  */
 export function nativeGemm(backend: WasmBackendInternals, addon: NativeKernelsAddon, args: NativeGemmArgs): TensorInfo {
   const { a, b, transposeA, transposeB } = args;
-  const aRank = a.shape.length;
-  const bRank = b.shape.length;
-  if (aRank < 2 || bRank < 2) throw new Error(`matMul needs rank >= 2 operands, got ${aRank} and ${bRank}`);
-  const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
-  const k = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
-  const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
-  const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
-  tf.util.assert(
-    k === kB,
-    () =>
-      `Error in matMul: inner shapes (${k}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
-      `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
-  );
-  const aBatchShape = a.shape.slice(0, -2);
-  const bBatchShape = b.shape.slice(0, -2);
-  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
-  const batchA = tf.util.sizeFromShape(aBatchShape);
-  const batchB = tf.util.sizeFromShape(bBatchShape);
-  const batchOut = tf.util.sizeFromShape(outBatchShape);
+  const { m, k, n, aBatchShape, bBatchShape, outBatchShape, batchA, batchB, batchOut } = matMulShapes(a, b, transposeA, transposeB);
 
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
   if (batchOut * m * n === 0) return out;
