@@ -1,5 +1,5 @@
 import { DecayingScheduleOptions, LrSchedule } from './lr-schedule';
-import { checkStep, resolveMinLr, resolveWarmup, ScheduleChecks, warmupFactor } from './schedule-checks';
+import { warmupThenDecay } from './warmup-then-decay';
 
 /** Options of {@link linearSchedule}. */
 export type LinearScheduleOptions = DecayingScheduleOptions;
@@ -11,17 +11,5 @@ export type LinearScheduleOptions = DecayingScheduleOptions;
  * a small non-zero lr; step W (like W - 1) gets the peak.
  */
 export function linearSchedule(options: LinearScheduleOptions): LrSchedule {
-  const checks = new ScheduleChecks();
-  const warmup = resolveWarmup(options, checks);
-  checks.require(options.totalSteps !== undefined, 'totalSteps', 'is required');
-  const minLr = resolveMinLr(options, checks);
-  checks.throwIfAny('linear');
-  const peak = options.peakLr;
-  const decaySteps = options.totalSteps - warmup;
-  return (step) => {
-    checkStep(step);
-    if (step < warmup) return peak * warmupFactor(step, warmup);
-    const p = decaySteps === 0 ? 1 : Math.min(1, (step - warmup) / decaySteps);
-    return minLr + (peak - minLr) * (1 - p);
-  };
+  return warmupThenDecay(options, 'linear', (p) => 1 - p);
 }
