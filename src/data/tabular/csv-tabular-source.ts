@@ -2,8 +2,9 @@ import { DataError } from '../../errors';
 import { expandPaths } from '../sources/glob';
 import { readLines } from '../sources/line-reader';
 import { splitCsvLine } from './csv-line';
+import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
-import { TabularRecord, TabularSource, TargetKind } from './tabular-record';
+import { TabularRecord } from './tabular-record';
 
 /** Options of {@link CsvTabularSource}. */
 export interface CsvTabularSourceOptions extends FileColumnsOptions {
@@ -20,20 +21,7 @@ export interface CsvTabularSourceOptions extends FileColumnsOptions {
  * skipped. A missing column, a short row or a non-numeric cell is a {@link DataError} naming
  * file:line and the column.
  */
-export class CsvTabularSource implements TabularSource {
-  readonly featureNames: string[];
-  readonly targetNames: string[];
-  readonly targetKind: TargetKind;
-  readonly classNames?: string[];
-
-  constructor(private readonly options: CsvTabularSourceOptions) {
-    const columns = new RowReader(options);
-    this.featureNames = columns.featureNames;
-    this.targetNames = columns.targetNames;
-    this.targetKind = columns.targetKind;
-    this.classNames = columns.classNames;
-  }
-
+export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions> {
   async *records(): AsyncIterable<TabularRecord> {
     const delimiter = this.options.delimiter ?? ',';
     const reader = new RowReader(this.options);

@@ -1,3 +1,4 @@
+export * from './file-tabular-source';
 export * from './tabular-record';
 export * from './tabular-batch';
 export * from './tabular-cells';

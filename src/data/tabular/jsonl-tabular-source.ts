@@ -2,8 +2,9 @@ import { DataError } from '../../errors';
 import { jsonErrorPosition } from '../json-position';
 import { expandPaths } from '../sources/glob';
 import { readLines } from '../sources/line-reader';
+import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
-import { TabularRecord, TabularSource, TargetKind } from './tabular-record';
+import { TabularRecord } from './tabular-record';
 
 /** Options of {@link JsonlTabularSource}. */
 export interface JsonlTabularSourceOptions extends FileColumnsOptions {
@@ -18,20 +19,7 @@ export interface JsonlTabularSourceOptions extends FileColumnsOptions {
  * Blank lines are skipped. Malformed JSON, a missing key or a non-numeric value is a
  * {@link DataError} naming file:line and the column.
  */
-export class JsonlTabularSource implements TabularSource {
-  readonly featureNames: string[];
-  readonly targetNames: string[];
-  readonly targetKind: TargetKind;
-  readonly classNames?: string[];
-
-  constructor(private readonly options: JsonlTabularSourceOptions) {
-    const columns = new RowReader(options);
-    this.featureNames = columns.featureNames;
-    this.targetNames = columns.targetNames;
-    this.targetKind = columns.targetKind;
-    this.classNames = columns.classNames;
-  }
-
+export class JsonlTabularSource extends FileTabularSource<JsonlTabularSourceOptions> {
   async *records(): AsyncIterable<TabularRecord> {
     const reader = new RowReader(this.options);
     for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
