@@ -47,12 +47,34 @@ describe('ProgressCallback', () => {
 
   it('on a terminal (auto), draws a bar with step/total, loss, lr, throughput and ETA, eval lines above it', async () => {
     const stream = fakeStream(true);
-    const lines = await run({ progress: 'auto' }, stream);
+    // `auto` prints plain lines under CI even on a terminal; CI runners set CI, so clear it here.
+    const ci = process.env.CI;
+    delete process.env.CI;
+    let lines: string[];
+    try {
+      lines = await run({ progress: 'auto' }, stream);
+    } finally {
+      if (ci !== undefined) process.env.CI = ci;
+    }
     assert.deepEqual(lines.filter((l) => /^(step|eval) /.test(l)), [], 'no log lines under a bar');
     const plain = stream.text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
     assert.match(plain, /train \|[█░]+\| 16\/16 \| loss \d+\.\d{4} \| lr 5\.00e-2 \| \d+ samples\/s \| ETA \d+s/);
     assert.match(plain, /eval step 8 \| eval\/loss \d+\.\d{4}\n/);
     assert.match(plain, /eval step 16 \| eval\/loss/);
+  });
+
+  it('prints plain lines, not a bar, on a terminal when CI is set', async () => {
+    const stream = fakeStream(true);
+    const ci = process.env.CI;
+    process.env.CI = 'true';
+    try {
+      const lines = (await run({ progress: 'auto' }, stream)).filter((l) => /^(step|eval) /.test(l));
+      assert.equal(lines.length, 4 + 2);
+      assert.equal(stream.text, '', 'nothing drawn on the stream');
+    } finally {
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+    }
   });
 
   it('prints nothing in quiet mode or with progress: none', async () => {
