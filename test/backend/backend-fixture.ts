@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend, registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../src/backend';
+import { nativeKernelsStatus, resetNativeKernelsStatus } from '../../src/backend/native';
 import { Rng } from '../../src/random';
 
 /** Shape and values read back from a tensor. */
@@ -9,16 +10,44 @@ export interface Result {
 }
 
 /**
- * Starts wasm (with Floe's overrides) for a suite and puts the previous backend back afterwards,
- * so other suites in the same mocha process keep their backend.
+ * Turns the native kernels off (`FLOE_NATIVE=0`) or back to what the environment says, and
+ * re-registers Floe's wasm kernels so the choice takes effect. Returns a function that undoes it.
  */
-export function useWasmBackend(): void {
+export function useJsKernels(): () => void {
+  const saved = process.env.FLOE_NATIVE;
+  const reregister = (): void => {
+    resetNativeKernelsStatus();
+    unregisterWasmKernelOverrides();
+    registerWasmKernelOverrides();
+  };
+  process.env.FLOE_NATIVE = '0';
+  reregister();
+  return () => {
+    if (saved === undefined) delete process.env.FLOE_NATIVE;
+    else process.env.FLOE_NATIVE = saved;
+    reregister();
+  };
+}
+
+/**
+ * Starts wasm (with Floe's overrides) for a suite and puts the previous backend back afterwards,
+ * so other suites in the same mocha process keep their backend. `kernels: 'js'` runs the suite
+ * on Floe's JS kernels even where the native addon is active, so their tests cover them.
+ */
+export function useWasmBackend(options: { kernels?: 'js' | 'default' } = {}): void {
   let previous: string | undefined;
+  let restore: (() => void) | undefined;
   before(async () => {
     previous = tf.getBackend();
+    if (options.kernels === 'js') {
+      restore = useJsKernels();
+      if (nativeKernelsStatus().active) throw new Error('native kernels still active under FLOE_NATIVE=0');
+    }
     await initBackend({ name: 'wasm' });
   });
   after(async () => {
+    restore?.();
+    restore = undefined;
     if (previous) await tf.setBackend(previous);
   });
 }

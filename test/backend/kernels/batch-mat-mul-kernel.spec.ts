@@ -41,7 +41,7 @@ async function checkAgainstCpu(rng: Rng, c: Case, tol = 1e-4): Promise<void> {
 }
 
 describe('BatchMatMul wasm override', () => {
-  useWasmBackend();
+  useWasmBackend({ kernels: 'js' });
 
   it('matches cpu for 2-D operands with every transpose combination and odd sizes', async () => {
     const rng = new Rng(1);

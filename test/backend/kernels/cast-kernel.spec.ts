@@ -4,7 +4,7 @@ import { expectNoLeak } from '../../support/tensors';
 import { numDataIds, runOn, useWasmBackend } from '../backend-fixture';
 
 describe('Cast wasm override', () => {
-  useWasmBackend();
+  useWasmBackend({ kernels: 'js' });
 
   it('shares the buffer for a cast to the same dtype', () => {
     const x = tf.tensor2d([1.5, -2, 3, 4], [2, 2]);

@@ -50,7 +50,7 @@ async function checkAgainstCpu(rng: Rng, c: FusedCase): Promise<void> {
 }
 
 describe('_FusedMatMul wasm override', () => {
-  useWasmBackend();
+  useWasmBackend({ kernels: 'js' });
 
   it('matches cpu with a bias plus transposeA/transposeB (where the stock wasm kernel is wrong)', async () => {
     const rng = new Rng(11);

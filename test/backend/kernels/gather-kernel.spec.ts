@@ -5,7 +5,7 @@ import { expectNoLeak } from '../../support/tensors';
 import { numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
 
 describe('GatherV2 wasm override', () => {
-  useWasmBackend();
+  useWasmBackend({ kernels: 'js' });
 
   it('gathers rows (embedding lookups) like cpu for random tables and index shapes', async () => {
     const rng = new Rng(61);

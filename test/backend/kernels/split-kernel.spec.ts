@@ -5,7 +5,7 @@ import { expectNoLeak } from '../../support/tensors';
 import { numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
 
 describe('SplitV wasm override', () => {
-  useWasmBackend();
+  useWasmBackend({ kernels: 'js' });
 
   it('splits like cpu along every axis of random shapes, even and uneven, float32 and int32', async () => {
     const rng = new Rng(71);

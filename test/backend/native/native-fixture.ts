@@ -1,5 +1,5 @@
-import { registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../../src/backend';
-import { activeNativeAddon, nativeKernelsStatus, resetNativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
+import { activeNativeAddon, nativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
+import { useJsKernels } from '../backend-fixture';
 
 /**
  * Skips the suite, with a visible line saying why, when the native kernels are not active (addon
@@ -20,18 +20,10 @@ export function requireNativeKernels(): () => NativeKernelsAddon {
 
 /** Runs `fn` with Floe's JS wasm kernels instead of the native ones, then puts native back. */
 export async function withoutNative<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.FLOE_NATIVE;
-  process.env.FLOE_NATIVE = '0';
-  resetNativeKernelsStatus();
-  unregisterWasmKernelOverrides();
-  registerWasmKernelOverrides();
+  const restore = useJsKernels();
   try {
     return await fn();
   } finally {
-    if (saved === undefined) delete process.env.FLOE_NATIVE;
-    else process.env.FLOE_NATIVE = saved;
-    resetNativeKernelsStatus();
-    unregisterWasmKernelOverrides();
-    registerWasmKernelOverrides();
+    restore();
   }
 }
