@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { loadWasmPackage } from '../wasm-package';
+import { syncFusedKernels, unregisterFusedKernels } from '../native/fused';
 import { withNativeKernel } from '../native/native-kernels';
 import { createBatchMatMulKernel } from './batch-mat-mul-kernel';
 import { createCastKernel } from './cast-kernel';
@@ -62,6 +63,7 @@ export function registerWasmKernelOverrides(only: readonly WasmKernelOverride[] 
     floeKernelFuncs.add(config.kernelFunc);
     tf.registerKernel(config);
   }
+  syncFusedKernels();
   return WASM_KERNEL_OVERRIDES.filter((name) => isFloeKernel(name));
 }
 
@@ -70,6 +72,7 @@ export function registerWasmKernelOverrides(only: readonly WasmKernelOverride[] 
  * that compare against stock tfjs.
  */
 export function unregisterWasmKernelOverrides(): void {
+  unregisterFusedKernels();
   for (const name of WASM_KERNEL_OVERRIDES) {
     if (!isFloeKernel(name)) continue;
     tf.unregisterKernel(name, 'wasm');

@@ -3,3 +3,4 @@ export * from './native-kernels-status';
 export * from './native-gemm';
 export * from './native-kernels';
 export * from './native-self-test';
+export * from './fused';

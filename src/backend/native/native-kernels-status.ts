@@ -1,7 +1,8 @@
+import { FUSED_KERNELS } from './fused/fused-kernel-names';
 import { loadNativeKernelsAddon, type NativeIsa, type NativeKernelsAddon } from './native-kernels-addon';
 import { nativeSelfTest } from './native-self-test';
 
-/** wasm kernels that run natively when the addon is active. */
+/** tfjs wasm kernels that run natively when the addon is active (Floe's fused kernels: `FUSED_KERNELS`). */
 export const NATIVE_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum'] as const;
 
 /** What the native kernels are doing in this process. */
@@ -66,7 +67,7 @@ function resolve(): { value: NativeKernelsStatus; addon?: NativeKernelsAddon } {
     status = { value: inactive(failure, file) };
     return status;
   }
-  status = { value: { active: true, isa, kernels: [...NATIVE_KERNELS], file }, addon };
+  status = { value: { active: true, isa, kernels: [...NATIVE_KERNELS, ...FUSED_KERNELS], file }, addon };
   return status;
 }
 

@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import { activeNativeAddon } from '../native-kernels-status';
+import { adamWKernelConfigs } from './adamw-kernel';
+import { crossEntropyKernelConfigs } from './cross-entropy-kernels';
+import { FUSED_KERNELS } from './fused-kernel-names';
+import { geluNormKernelConfigs } from './gelu-norm-kernels';
+
+/**
+ * Registers Floe's fused wasm kernels (GELU, LayerNorm, softmax cross-entropy, AdamW) when the
+ * native kernels are active, and removes them when not, so the kernel registry always tells the
+ * model and optimizer which path to take (see {@link hasKernel}). Idempotent.
+ */
+export function syncFusedKernels(): void {
+  unregisterFusedKernels();
+  const addon = activeNativeAddon();
+  if (addon === undefined) return;
+  for (const config of [...geluNormKernelConfigs(addon), ...crossEntropyKernelConfigs(addon), ...adamWKernelConfigs(addon)]) {
+    tf.registerKernel(config);
+  }
+}
+
+/** Removes every fused kernel Floe registered on wasm. */
+export function unregisterFusedKernels(): void {
+  for (const name of FUSED_KERNELS) {
+    if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
+  }
+}
+
+/**
+ * True when the current backend has a kernel called `name`: how ops choose between one of Floe's
+ * fused kernels and their composite of stock ops (cpu, tfjs-node and native-less wasm).
+ */
+export function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}

@@ -1,0 +1,5 @@
+export * from './adamw-kernel';
+export * from './cross-entropy-kernels';
+export * from './fused-kernel-names';
+export * from './fused-kernels';
+export * from './gelu-norm-kernels';
