@@ -165,9 +165,11 @@ export class RankDataParallel implements DataParallel {
   }
 
   /**
-   * Metrics every rank computed alike (the exactly reduced `eval/loss`, metrics derived from it,
-   * metrics over unsharded data) are kept; the others become means over ranks weighted by each
-   * rank's eval weight (exact for means over examples or tokens, close for e.g. RMSE).
+   * Metrics every rank computed alike are kept: Floe's trainers sum their raw sums across ranks
+   * (`dp.sum`) before dividing, so `eval/loss`, perplexity, exact match, accuracy, MAE and RMSE
+   * arrive identical and exact. Any other metric (a subclass's own) becomes a mean over ranks
+   * weighted by each rank's eval weight: exact for means over examples or tokens, close for
+   * non-linear ones (a subclass wanting those exact sums its parts with `dp.sum` too).
    */
   async reduceEvalMetrics(metrics: Metrics): Promise<Metrics> {
     const names = JSON.parse(await broadcastText(this.communicator, JSON.stringify(Object.keys(metrics)), 0)) as string[];

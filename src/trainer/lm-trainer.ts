@@ -20,7 +20,7 @@ export interface SampleCompletion extends GenerationExample {
  * held-out prompt/completion pairs (synthetic tasks), exact-match accuracy of greedy completions.
  */
 export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
-  /** The most recent evaluation's completions (for reports and the end-of-run printout). */
+  /** The most recent evaluation's completions (for the end-of-run printout; data parallel, this rank's share). */
   lastSamples: SampleCompletion[] = [];
 
   /** The model as a GPT (LM trainers list GPT-compatible model factories). */
@@ -44,8 +44,12 @@ export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
     if (metrics['eval/loss'] !== undefined) metrics['eval/perplexity'] = Math.exp(metrics['eval/loss']);
     const examples = (this.lmData()?.evalGenerations ?? []) as GenerationExample[];
     if (examples.length > 0) {
-      this.lastSamples = await this.completeExamples(examples);
-      metrics['eval/exact_match'] = this.lastSamples.filter((s) => s.correct).length / this.lastSamples.length;
+      // Data parallel, each rank completes every size-th prompt (generation is the slow part of
+      // evaluation); the counts are summed, so the figure is the one a single process gets.
+      const mine = examples.filter((_, i) => i % this.dp.size === this.dp.rank);
+      this.lastSamples = mine.length > 0 ? await this.completeExamples(mine) : [];
+      const [correct, total] = await this.dp.sum([this.lastSamples.filter((s) => s.correct).length, this.lastSamples.length]);
+      metrics['eval/exact_match'] = correct / total;
     }
     return metrics;
   }

@@ -31,6 +31,11 @@ export function metricSums(loss: SupervisedLoss, predictions: tf.Tensor2D, targe
   });
 }
 
+/** Length of the {@link metricSums} vector for `loss` (so a rank without eval batches can join the sum). */
+export function metricSumsLength(loss: SupervisedLoss): number {
+  return loss.task === 'regression' ? 3 : 2;
+}
+
 /** Turns summed {@link metricSums} into `eval/accuracy` or `eval/mae` + `eval/rmse`. */
 export function metricsFromSums(loss: SupervisedLoss, sums: readonly number[]): Metrics {
   if (loss.task === 'regression') {

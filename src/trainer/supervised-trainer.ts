@@ -24,7 +24,7 @@ import { MODEL_KIND, ModelFactory } from '../model/model-factory';
 import { SupervisedModel, SupervisedModelHost } from '../model/supervised-model';
 import { register } from '../registry/register';
 import { buildComponent } from './build-components';
-import { metricsFromSums, metricSums } from './supervised-metrics';
+import { metricsFromSums, metricSums, metricSumsLength } from './supervised-metrics';
 import { FactoryList, Trainer } from './trainer';
 import { TrainerConfig } from './trainer-config';
 import { TrainingResult } from './training-result';
@@ -157,13 +157,18 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
         }
         if (this.config.evalMaxBatches !== undefined && ++n >= this.config.evalMaxBatches) break;
       }
-      // A data-parallel rank may hold no eval batch; it contributes nothing.
-      if (losses.length === 0) return {};
       const [lossValues, sumValues] = await Promise.all([Promise.all(losses.map((l) => l.data())), Promise.all(sums.map((s) => s.data()))]);
-      const total = weights.reduce((a, b) => a + b, 0);
-      const meanLoss = lossValues.reduce((acc, v, i) => acc + v[0] * weights[i], 0) / total;
-      const summed = sumValues.reduce<number[]>((acc, v) => acc.map((a, i) => a + v[i]), Array.from(sumValues[0], () => 0));
-      return { 'eval/loss': meanLoss, ...metricsFromSums(this.supervisedLoss, summed) };
+      const local = new Array<number>(2 + metricSumsLength(this.supervisedLoss)).fill(0);
+      lossValues.forEach((v, i) => {
+        local[0] += v[0] * weights[i];
+        local[1] += weights[i];
+        sumValues[i].forEach((x, j) => (local[2 + j] += x));
+      });
+      // Data parallel, each rank evaluated its shard (possibly none): summing the raw sums over
+      // ranks gives exactly the single-process figures, RMSE included.
+      const [lossSum, total, ...summed] = await this.dp.sum(local);
+      if (total === 0) return {};
+      return { 'eval/loss': lossSum / total, ...metricsFromSums(this.supervisedLoss, summed) };
     } finally {
       tf.dispose([...losses, ...sums]);
     }

@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
 import { RankFailedError, runJob, TrainingResult } from '../../src';
-import { lastEval, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
+import { DP_PROBE_PLUGIN } from './fixtures/dp-probe-plugin';
+import { lastEval, rankSamples, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
 
 function relDiff(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(1e-6, Math.abs(b));
@@ -31,8 +32,9 @@ describe('data-parallel training on worker threads', () => {
     // that only rank 0 has a batch for (rank 1 joins it with weight 0).
     const a = path.join(dir, 'two-workers');
     const b = path.join(dir, 'one-process');
-    const dp = await runJob(tinyRecipe(a, { epochs: 2, distributed: { backend: 'threads', workers: 2 } }));
-    const single = await runJob(tinyRecipe(b, { epochs: 2, gradientAccumulationSteps: 2, distributed: 'none' }));
+    const data = { ...(tinyRecipe(a).data as object), evalGenerations: 5 };
+    const dp = await runJob(tinyRecipe(a, { epochs: 2, data, distributed: { backend: 'threads', workers: 2 } }));
+    const single = await runJob(tinyRecipe(b, { epochs: 2, data, gradientAccumulationSteps: 2, distributed: 'none' }));
 
     assert.equal(single.globalStep, 42);
     assert.equal(dp.globalStep, 42, 'ceil(41 / (1 × 2)) = 21 optimizer steps per epoch');
@@ -47,6 +49,14 @@ describe('data-parallel training on worker threads', () => {
 
     // Evaluation is sharded and reduced: the same eval loss as one process.
     assert.ok(relDiff(lastEval(a)['eval/loss'], lastEval(b)['eval/loss']) < 1e-4);
+    // Generation too: rank 0 completes prompts 0, 2, 4 and rank 1 prompts 1, 3, the same
+    // completions one process makes, and exact match counts all five.
+    const all = rankSamples(b, 0);
+    assert.equal(all.length, 5);
+    assert.deepEqual(rankSamples(a, 0), [all[0], all[2], all[4]]);
+    assert.deepEqual(rankSamples(a, 1), [all[1], all[3]]);
+    assert.equal(lastEval(a)['eval/exact_match'], lastEval(b)['eval/exact_match']);
+    assert.equal(lastEval(a)['eval/exact_match'] * 5, Math.round(lastEval(a)['eval/exact_match'] * 5), 'a count out of 5');
     // Throughput and counts are of all ranks together.
     const train = readMetrics(a).filter((r) => (r.event as unknown) === 'train');
     assert.ok(train[41].tokensPerSec > 0);
@@ -57,6 +67,39 @@ describe('data-parallel training on worker threads', () => {
     // Rank 0 alone writes the run folder.
     assert.deepEqual(fs.readdirSync(a).filter((f) => f.startsWith('status') || f.startsWith('metrics')).sort(), ['metrics.jsonl', 'status.json']);
     assert.equal(JSON.parse(fs.readFileSync(path.join(a, 'status.json'), 'utf8')).state, 'finished');
+  });
+
+  it('a supervised regression on 2 workers reports the eval loss, MAE and RMSE of one process', async () => {
+    const recipe = (outputDir: string, fields: Record<string, unknown>): Record<string, unknown> => ({
+      type: 'supervised',
+      code: DP_PROBE_PLUGIN,
+      seed: 3,
+      backend: 'wasm',
+      quiet: true,
+      progress: 'none',
+      report: false,
+      tensorboard: false,
+      epochs: 2,
+      microBatchSize: 8,
+      maxGradNorm: 0,
+      outputDir,
+      // 61 eval rows: ranks get uneven shards, where a mean of per-rank RMSEs would be off.
+      data: { type: 'tabular', sources: [{ type: 'synthetic-tabular', generator: 'sine', count: 301, noise: 0.05 }], trainEvalSplit: [0.8, 0.2] },
+      model: { type: 'mlp', hidden: [16], activation: 'silu' },
+      optimizer: { type: 'adam', lr: 1e-2, weightDecay: 0 },
+      scheduler: { type: 'constant' },
+      checkpoint: [],
+      callbacks: [{ type: 'dp-probe' }],
+      ...fields,
+    });
+    const a = path.join(dir, 'two-workers');
+    const b = path.join(dir, 'one-process');
+    await runJob(recipe(a, { distributed: { backend: 'threads', workers: 2 } }));
+    await runJob(recipe(b, { gradientAccumulationSteps: 2, distributed: 'none' }));
+    assert.ok(rankWeights(a, 0).equals(rankWeights(a, 1)));
+    for (const metric of ['eval/loss', 'eval/mae', 'eval/rmse']) {
+      assert.ok(relDiff(lastEval(a)[metric], lastEval(b)[metric]) < 1e-4, `${metric}: ${lastEval(a)[metric]} vs ${lastEval(b)[metric]}`);
+    }
   });
 
   it('every rank resumes from the same checkpoint and ends where an uninterrupted run ends', async () => {

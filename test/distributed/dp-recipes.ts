@@ -60,3 +60,8 @@ export function lastEval(dir: string): Record<string, number> {
 export function rankWeights(dir: string, rank: number): Buffer {
   return fs.readFileSync(path.join(dir, `weights-rank${rank}.bin`));
 }
+
+/** `[prompt, produced]` of the held-out completions rank `rank` generated at the last evaluation. */
+export function rankSamples(dir: string, rank: number): Array<[string, string]> {
+  return JSON.parse(fs.readFileSync(path.join(dir, `samples-rank${rank}.json`), 'utf8')) as Array<[string, string]>;
+}
