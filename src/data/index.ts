@@ -17,6 +17,7 @@ export * from './sources';
 export * from './data-loader';
 export * from './data-factory';
 export * from './source-factory';
+export * from './split-data-config';
 export * from './lm-data-config';
 export * from './record-array-source';
 export * from './build-lm-data';

@@ -1,11 +1,11 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsOptional, IsString } from 'class-validator';
 import { ComponentList } from '../config/component-list';
-import { Count, HumanNumber, IsCount } from '../config/human-number';
-import { DataConfig } from './data-factory';
+import { HumanNumber, IsCount } from '../config/human-number';
+import { SplitDataConfig } from './split-data-config';
 import { SourceConfig } from './source-factory';
 
 /** Settings shared by the language-model data factories (`causal`, `sft`). */
-export class LmDataConfig extends DataConfig {
+export class LmDataConfig extends SplitDataConfig {
   /** Where records come from: a list of sources (`synthetic`, `text`, `jsonl`), read in order. */
   @ComponentList('source', { required: true })
   sources!: SourceConfig[];
@@ -16,32 +16,12 @@ export class LmDataConfig extends DataConfig {
   maxLength = 128;
 
   /** Relative sizes of the train and eval splits, over distinct records (copies share a split), before tokenizing. */
-  @IsArray()
-  @ArrayMinSize(2)
-  @ArrayMaxSize(2)
-  @IsNumber({}, { each: true })
-  @Min(0, { each: true })
-  @Max(1, { each: true })
-  trainEvalSplit: [number, number] = [0.95, 0.05];
-
-  /** Keep at most this many eval records (a count or a percentage of all records). */
-  @IsOptional()
-  @HumanNumber()
-  @IsCount({ min: 1, allowPercent: true })
-  evalMaxSamples?: Count;
+  override trainEvalSplit: [number, number] = [0.95, 0.05];
 
   /** Held-out prompt/completion records used for exact-match accuracy (synthetic tasks); 0 = off. */
   @HumanNumber()
   @IsCount()
   evalGenerations = 200;
-
-  /** Shuffle training rows each epoch (the order is fixed by seed and epoch). */
-  @IsBoolean()
-  shuffle = true;
-
-  /** Skip a last, smaller batch of each epoch. */
-  @IsBoolean()
-  dropLast = false;
 
   /** Put bos before each text record. */
   @IsBoolean()

@@ -61,7 +61,8 @@ const transformStorage = (require('class-transformer/cjs/storage') as { defaultM
 const SHAPE_VALIDATORS = new Set(['isString', 'isNotEmpty', 'isLength', 'isInt', 'isNumber', 'isPositive', 'min', 'max', 'isIn', 'isBoolean', 'isArray', 'arrayMinSize', 'arrayMaxSize', 'arrayNotEmpty', 'isCount']);
 
 /**
- * The settings of a config class, in declaration order (base class first): each with its
+ * The settings of a config class, required ones first, then in declaration order (base class
+ * first), so a section's table opens with what a recipe must give: each with its
  * description, JSON Schema (from class-validator metadata, human-number and shorthand
  * transforms, and the TypeScript type where validators say less), default and whether it is
  * required. Nested component fields (`sources`) are listed with `component` set and an empty
@@ -106,7 +107,7 @@ export function describeConfigFields(cls: Function, options: DescribeOptions = {
     if (field.description !== '') field.schema = { description: field.description, ...field.schema };
     out.push(field);
   }
-  return out;
+  return [...out.filter((f) => f.required), ...out.filter((f) => !f.required)];
 }
 
 /** A JSON Schema of a whole config object (no `type` key unless asked): properties, required, no unknown keys. */

@@ -1,10 +1,11 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Min } from 'class-validator';
 import { ComponentList } from '../../config/component-list';
-import { Count, HumanNumber, IsCount, resolveCount } from '../../config/human-number';
+import { resolveCount } from '../../config/human-number';
 import { DataError } from '../../errors';
 import { register } from '../../registry/register';
 import { buildComponent } from '../../trainer/build-components';
-import { DataConfig, DataFactory } from '../data-factory';
+import { DataFactory } from '../data-factory';
+import { SplitDataConfig } from '../split-data-config';
 import { DataLoaders } from '../data-loader';
 import { formatOrigin } from '../data-record';
 import { trainEvalSplit } from '../train-eval-split';
@@ -15,25 +16,13 @@ import { TabularRecord, TabularSchema, TabularSource } from './tabular-record';
 import { TABULAR_SOURCE_KIND, TabularSourceConfig, TabularSourceFactory } from './tabular-source-factory';
 
 /** Config of `tabular` data: rows of numeric features and targets from CSV, JSONL or a generator. */
-export class TabularDataConfig extends DataConfig {
+export class TabularDataConfig extends SplitDataConfig {
   /** Where rows come from: a list of tabular sources (`csv`, `jsonl`, `synthetic-tabular`), read in order. */
   @ComponentList('tabular-source', { required: true })
   sources!: TabularSourceConfig[];
 
   /** Relative sizes of the train and eval splits (a seeded random split of the rows). */
-  @IsArray()
-  @ArrayMinSize(2)
-  @ArrayMaxSize(2)
-  @IsNumber({}, { each: true })
-  @Min(0, { each: true })
-  @Max(1, { each: true })
-  trainEvalSplit: [number, number] = [0.8, 0.2];
-
-  /** Keep at most this many eval rows (a count or a percentage of all rows). */
-  @IsOptional()
-  @HumanNumber()
-  @IsCount({ min: 1, allowPercent: true })
-  evalMaxSamples?: Count;
+  override trainEvalSplit: [number, number] = [0.8, 0.2];
 
   /** Standardize features with the train split's mean and std (in the training loop, not the model). */
   @IsBoolean()
@@ -48,14 +37,6 @@ export class TabularDataConfig extends DataConfig {
   @IsInt()
   @Min(2)
   numClasses?: number;
-
-  /** Shuffle training rows each epoch (the order is fixed by seed and epoch). */
-  @IsBoolean()
-  shuffle = true;
-
-  /** Skip a last, smaller batch of each epoch. */
-  @IsBoolean()
-  dropLast = false;
 }
 
 /** What the `tabular` data factory builds: loaders plus the columns and the normalization stats. */
