@@ -17,12 +17,6 @@ interface Snippet {
   code: string;
 }
 
-/**
- * Guides whose TypeScript blocks are excerpts (with `...`) and are not yet marked ```ts no-check
- * by their authors; their blocks are skipped until they are.
- */
-const UNMARKED_GUIDES = new Set<string>(['docs/supervised.md']);
-
 /** The README and every guide in docs/ (not the generated API reference). */
 function markdownFiles(): string[] {
   const guides = fs.readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
@@ -68,7 +62,7 @@ function compilerOptions(rootDir: string, outDir: string): ts.CompilerOptions {
 
 describe('TypeScript snippets in the README and guides', () => {
   const snippets = markdownFiles().flatMap((f) => extractSnippets(fs.readFileSync(path.join(REPO, f), 'utf8'), f));
-  const checked = snippets.filter((s) => !s.flags.includes('no-check') && !UNMARKED_GUIDES.has(s.file));
+  const checked = snippets.filter((s) => !s.flags.includes('no-check'));
   // Inside the package, so a compiled snippet's require('floe') resolves to this package (self-reference).
   const work = path.join(REPO, 'tmp', `doc-snippets-${process.pid}`);
   const outDir = path.join(work, 'out');
