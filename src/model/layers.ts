@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { FLOE_GELU_TANH, FLOE_GELU_TANH_GRAD, FLOE_NORM, FLOE_NORM_GRAD, FLOE_SILU, FLOE_SILU_GRAD } from '../backend/native/fused/gelu-norm-kernels';
+import { hasKernel } from '../backend/native/fused/fused-kernels';
 import { addBias, scaleColumns } from './dense';
 
 /** 2·sqrt(2/π): gelu_tanh(x) = x·sigmoid(GELU_C·(x + 0.044715x³)), since tanh(z) = 2σ(2z) − 1. */
@@ -43,17 +45,42 @@ const siluOp = tf.customGrad((x, save) => {
 });
 
 /**
- * GPT-2's `gelu_new` (tanh approximation), written with sigmoid and `x*x` because `tanh` and
- * `pow` are slow on wasm. Mathematically identical to `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
- * Has a hand-written gradient.
+ * An activation computed by one of Floe's fused kernels (`forward`: `{x}` → y; `backward`:
+ * `{dy, x}` → dx). Only x is saved: the kernel recomputes σ from it, so the tape keeps one
+ * full-size tensor instead of the composite's four (x, x², σ, y).
  */
-export function geluTanh<T extends tf.Tensor>(x: T): T {
-  return geluTanhOp(x) as T;
+function fusedActivation(forward: string, backward: string): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((x, save) => {
+    const xt = x as tf.Tensor;
+    const y = tf.engine().runKernel(forward, { x: xt }, {}) as tf.Tensor;
+    (save as tf.GradSaveFunc)([xt]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(backward, { dy, x: saved[0] }, {}) as tf.Tensor,
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
 }
 
-/** SiLU (swish): `x·sigmoid(x)`, with a hand-written gradient. */
+const fusedGeluTanhOp = fusedActivation(FLOE_GELU_TANH, FLOE_GELU_TANH_GRAD);
+const fusedSiluOp = fusedActivation(FLOE_SILU, FLOE_SILU_GRAD);
+
+/** True when the current backend has the fused `kernel` and `x` is float32 (what it computes). */
+function useFused(kernel: string, x: tf.Tensor): boolean {
+  return x.dtype === 'float32' && hasKernel(kernel);
+}
+
+/**
+ * GPT-2's `gelu_new` (tanh approximation), written with sigmoid and `x*x` because `tanh` and
+ * `pow` are slow on wasm. Mathematically identical to `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+ * Has a hand-written gradient; one fused kernel each way where the backend has it (native).
+ */
+export function geluTanh<T extends tf.Tensor>(x: T): T {
+  return (useFused(FLOE_GELU_TANH, x) ? fusedGeluTanhOp(x) : geluTanhOp(x)) as T;
+}
+
+/** SiLU (swish): `x·sigmoid(x)`, with a hand-written gradient; fused kernels where the backend has them. */
 export function silu<T extends tf.Tensor>(x: T): T {
-  return siluOp(x) as T;
+  return (useFused(FLOE_SILU, x) ? fusedSiluOp(x) : siluOp(x)) as T;
 }
 
 /** Options shared by {@link layerNorm} and {@link rmsNorm}. */
@@ -61,8 +88,9 @@ export interface NormOptions {
   /** Added to the variance before the square root. */
   eps: number;
   /**
-   * false (default): one hand-written backward per norm (about half the elementwise ops of
-   * autodiff, whose `mean` gradients also materialise a full ones tensor). true: autodiff of the
+   * false (default): one fused native kernel each way where the backend has it, else one
+   * hand-written backward per norm (about half the elementwise ops of autodiff, whose `mean`
+   * gradients also materialise a full ones tensor). true: autodiff of the
    * normalisation with the explicit gain/bias gradients of `dense.ts`, the reference the tests
    * compare the hand-written backward with (see `GptOptions.explicitTranspose`).
    */
@@ -78,6 +106,7 @@ type Tensors = tf.Tensor[];
  * `dw = Σ_rows dy·xhat`, `db = Σ_rows dy`.
  */
 function fusedNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D | undefined, eps: number, centre: boolean): tf.Tensor2D {
+  if (useFused(FLOE_NORM, x)) return kernelNorm(x, weight, bias, eps, centre);
   const op = tf.customGrad((...args: unknown[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [xt, wt, bt] = args.slice(0, -1) as Tensors;
@@ -96,6 +125,29 @@ function fusedNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D | unde
         const grads = [tf.mul(centred, srstd), tf.sum(tf.mul(dy, sxhat), 0)];
         if (bt !== undefined) grads.push(tf.sum(dy, 0));
         return grads;
+      },
+    };
+  });
+  return (bias === undefined ? op(x, weight) : op(x, weight, bias)) as tf.Tensor2D;
+}
+
+/**
+ * {@link fusedNorm} as one fused kernel each way (native). The forward saves x, w and the
+ * per-row mean and rstd (2 floats a row), so the backward needs no row reductions of x.
+ */
+function kernelNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D | undefined, eps: number, centre: boolean): tf.Tensor2D {
+  const hasBias = bias !== undefined;
+  const op = tf.customGrad((...args: unknown[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [xt, wt, bt] = args.slice(0, -1) as Tensors;
+    const inputs: tf.NamedTensorMap = bt === undefined ? { x: xt, weight: wt } : { x: xt, weight: wt, bias: bt };
+    const [y, mean, rstd] = tf.engine().runKernel(FLOE_NORM, inputs, { eps, centre }) as Tensors;
+    save([xt, wt, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: Tensors) => {
+        const [sx, sw, smean, srstd] = saved;
+        return tf.engine().runKernel(FLOE_NORM_GRAD, { dy, x: sx, weight: sw, mean: smean, rstd: srstd }, { centre, hasBias }) as Tensors;
       },
     };
   });
