@@ -4,9 +4,9 @@
 // (as gemm.cc does), so this file builds with the default flags. The public functions dispatch
 // on ActiveIsa(); the scalar build is a reference and a fallback that native mode never selects.
 //
-// Why these shapes: on the wasm backend GELU was ~5 elementwise ops forward and 7 backward over
-// [B·T, ffn], and each norm ~8 forward and ~12 backward over [B·T, d]; here each is one pass
-// (two for the norms' row statistics, which sit in L1). The GELU backward recomputes σ from x
+// Why: on the wasm backend the composite GELU is 6 elementwise ops forward and 7 backward over
+// [B·T, ffn], and LayerNorm 9 forward and 11 backward (most over [B·T, d]); here each is one
+// pass over memory (the norms read a row twice more for its statistics, from L1). The GELU backward recomputes σ from x
 // (a few FMAs and one exp, cheaper than storing and re-reading σ); the norm forward saves only
 // the per-row mean and rstd (2 floats a row) so the backward needs no row reductions of x.
 #include "gelu_norm.h"
