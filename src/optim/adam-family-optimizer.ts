@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { adamUpdate } from './adam-update';
+import type { AdamDecayMode } from '../backend/native/fused/adamw-kernel';
+import { adamUpdate, canFuseAdamUpdate, fusedAdamUpdate } from './adam-update';
 import { DecayFilter } from './decay-filter';
 import { NamedStateOptimizer, ParamUpdate } from './named-state-optimizer';
 import { OptionChecks } from './option-checks';
@@ -43,6 +44,13 @@ export abstract class AdamFamilyOptimizer extends NamedStateOptimizer {
       .throwIfAny(`Invalid ${defaults.name} options`);
   }
 
+  /**
+   * What {@link applyDecay} does, for the fused update (which applies the decay itself):
+   * `decoupled` is `p * (1 - lr*wd)`, `l2` is `g + wd*p`. Undefined (a subclass with its own
+   * decay) keeps the fused update to steps where no variable is decayed.
+   */
+  protected readonly decayMode: Exclude<AdamDecayMode, 'none'> | undefined = undefined;
+
   /** The value and gradient the Adam step starts from, after this optimizer's weight decay (decayed variables only). */
   protected abstract applyDecay(u: ParamUpdate): {
     /** The variable's value the update starts from. */
@@ -66,5 +74,25 @@ export abstract class AdamFamilyOptimizer extends NamedStateOptimizer {
     });
     u.param.assign(out.value);
     return { m: out.m, v: out.v };
+  }
+
+  /** All variables in one call of the native fused kernel when it is there and can do this step's decay. */
+  protected override updateAll(updates: readonly ParamUpdate[]): Array<Record<string, tf.Tensor>> | undefined {
+    const decays = this.weightDecay !== 0 && updates.some((u) => u.decay);
+    if (updates.length === 0 || !canFuseAdamUpdate() || (decays && this.decayMode === undefined)) return undefined;
+    if (updates.some((u) => u.param.dtype !== 'float32' || u.grad.dtype !== 'float32')) return undefined;
+    const outs = fusedAdamUpdate({
+      variables: updates.map((u) => ({ value: u.param, grad: u.grad, m: u.slots.get('m'), v: u.slots.get('v'), step: u.step, decay: u.decay })),
+      lr: updates[0].lr,
+      beta1: this.betas[0],
+      beta2: this.betas[1],
+      eps: this.eps,
+      decay: decays && this.decayMode !== undefined ? this.decayMode : 'none',
+      weightDecay: this.weightDecay,
+    });
+    return updates.map((u, i) => {
+      u.param.assign(outs[i].value);
+      return { m: outs[i].m, v: outs[i].v };
+    });
   }
 }

@@ -10,6 +10,9 @@ export type AdamOptions = AdamFamilyOptions;
  * decayed variables, then the bias-corrected Adam step.
  */
 export class AdamOptimizer extends AdamFamilyOptimizer {
+  /** L2 decay: `g += wd*p` (see {@link AdamOptimizer.applyDecay}). */
+  protected override readonly decayMode = 'l2';
+
   constructor(options: AdamOptions = {}) {
     super(options, { weightDecay: 0, name: 'Adam' });
   }

@@ -10,6 +10,9 @@ export type AdamWOptions = AdamFamilyOptions;
  * `p *= 1 - lr*wd` for decayed variables, then the bias-corrected Adam step.
  */
 export class AdamWOptimizer extends AdamFamilyOptimizer {
+  /** Decoupled decay: `p *= 1 - lr*wd` (see {@link AdamWOptimizer.applyDecay}). */
+  protected override readonly decayMode = 'decoupled';
+
   constructor(options: AdamWOptions = {}) {
     super(options, { weightDecay: 0.01, name: 'AdamW' });
   }

@@ -74,16 +74,33 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
       if (slots !== undefined) for (const [slot, t] of slots) this.checkShape(name, param.shape, t.shape, `state '${slot}'`);
     }
     this.step += 1;
-    for (const [name, grad] of grads) {
-      const param = params.get(name) as tf.Variable;
-      const step = (this.paramSteps.get(name) ?? 0) + 1;
-      const old = this.slots.get(name) ?? new Map<string, tf.Tensor>();
-      const decay = this.decayFilter(name);
-      const next = tf.tidy(() => this.update({ name, param, grad, lr, step, decay, slots: old }));
-      for (const t of old.values()) t.dispose();
-      this.slots.set(name, new Map(Object.entries(next)));
-      this.paramSteps.set(name, step);
-    }
+    const updates: ParamUpdate[] = [...grads].map(([name, grad]) => ({
+      name,
+      param: params.get(name) as tf.Variable,
+      grad,
+      lr,
+      step: (this.paramSteps.get(name) ?? 0) + 1,
+      decay: this.decayFilter(name),
+      slots: this.slots.get(name) ?? new Map<string, tf.Tensor>(),
+    }));
+    const batched = tf.tidy(() => this.updateAll(updates));
+    updates.forEach((u, i) => {
+      const next = batched?.[i] ?? tf.tidy(() => this.update(u));
+      for (const t of u.slots.values()) t.dispose();
+      this.slots.set(u.name, new Map(Object.entries(next)));
+      this.paramSteps.set(u.name, u.step);
+    });
+  }
+
+  /**
+   * Updates every variable of a step at once (e.g. in one native call): assigns each new value and
+   * returns each variable's new slots, in the order of `updates`. Returns `undefined` (the
+   * default) to have {@link update} take the variables one by one. Runs inside `tf.tidy`; the
+   * returned tensors are kept, the old slots disposed.
+   */
+  protected updateAll(updates: readonly ParamUpdate[]): Array<Record<string, tf.Tensor>> | undefined {
+    void updates;
+    return undefined;
   }
 
   /** See {@link ParamOptimizer.getState}. The caller owns (and must dispose) every returned tensor. */
