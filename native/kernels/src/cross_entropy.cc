@@ -5,6 +5,7 @@
 // ExpScalar, which gives the same bits, so no element depends on where the row starts.
 #include "cross_entropy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -26,9 +27,20 @@ using StatsFn = RowStats (*)(const float* x, int64_t n);
 // dx[j] = softmax(x)[j] · dy for the whole row (the label's −dy is applied by the caller).
 using GradFn = void (*)(const float* x, RowStats s, float dy, float* dx, int64_t n);
 
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// A NaN or +inf logit makes the row NaN, as the composite's logSoftmax does: a diverged model
+// must show in its loss, and exp's clamping would otherwise hide it. (An all −inf row too.)
+bool BadRow(float max, bool nan) { return nan || !std::isfinite(max); }
+
 RowStats StatsScalar(const float* x, int64_t n) {
   float m = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < n; j++) m = std::fmax(m, x[j]);
+  bool nan = false;
+  for (int64_t j = 0; j < n; j++) {
+    m = std::fmax(m, x[j]);
+    nan |= std::isnan(x[j]);
+  }
+  if (BadRow(m, nan)) return {kNaN, kNaN};
   float s = 0;
   for (int64_t j = 0; j < n; j++) s += ExpScalar(x[j] - m);
   return {m, std::log(s)};
@@ -41,10 +53,20 @@ void GradScalar(const float* x, RowStats s, float dy, float* dx, int64_t n) {
 #ifdef FLOE_VEC_X86
 __attribute__((target("avx512f,fma"))) RowStats Stats512(const float* x, int64_t n) {
   __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __mmask16 unordered = 0;
   int64_t j = 0;
-  for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(x + j));
+  for (; j + 16 <= n; j += 16) {
+    const __m512 v = _mm512_loadu_ps(x + j);
+    vmax = _mm512_max_ps(vmax, v);
+    unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  }
   float m = _mm512_reduce_max_ps(vmax);
-  for (; j < n; j++) m = std::fmax(m, x[j]);
+  bool nan = unordered != 0;
+  for (; j < n; j++) {
+    m = std::fmax(m, x[j]);
+    nan |= std::isnan(x[j]);
+  }
+  if (BadRow(m, nan)) return {kNaN, kNaN};
   const __m512 vm = _mm512_set1_ps(m);
   // Two accumulators: the add chain, not exp, would otherwise bound the loop.
   __m512 s0 = _mm512_setzero_ps();
@@ -91,10 +113,20 @@ __attribute__((target("avx2,fma"))) float HorizontalSum8(__m256 v) {
 
 __attribute__((target("avx2,fma"))) RowStats Stats256(const float* x, int64_t n) {
   __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  __m256 unordered = _mm256_setzero_ps();
   int64_t j = 0;
-  for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + j));
+  for (; j + 8 <= n; j += 8) {
+    const __m256 v = _mm256_loadu_ps(x + j);
+    vmax = _mm256_max_ps(vmax, v);
+    unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  }
   float m = HorizontalMax8(vmax);
-  for (; j < n; j++) m = std::fmax(m, x[j]);
+  bool nan = _mm256_movemask_ps(unordered) != 0;
+  for (; j < n; j++) {
+    m = std::fmax(m, x[j]);
+    nan |= std::isnan(x[j]);
+  }
+  if (BadRow(m, nan)) return {kNaN, kNaN};
   const __m256 vm = _mm256_set1_ps(m);
   __m256 s0 = _mm256_setzero_ps();
   __m256 s1 = _mm256_setzero_ps();
@@ -170,6 +202,10 @@ void SoftmaxCrossEntropyGrad(const float* logits, const int32_t* labels, const f
     }
     const float* x = logits + r * cols;
     const RowStats s = {stats[2 * r], stats[2 * r + 1]};
+    if (std::isnan(s.max)) {
+      std::fill(out, out + cols, kNaN);  // exp would clamp NaN to ~0 and hide it
+      continue;
+    }
     row_grad(x, s, dy[r], out, cols);
     // (p − 1)·dy rather than p·dy − dy: no cancellation when p is close to 1.
     out[label] = (ExpScalar((x[label] - s.max) - s.log_sum) - 1.0f) * dy[r];

@@ -72,16 +72,21 @@ describe('fused softmax cross-entropy addon', () => {
     }
   });
 
-  it('gives the same results with the AVX2 and AVX-512 bodies (exp twins, only summation order differs)', () => {
+  it('gives the same results with the AVX2 and AVX-512 bodies (exp twins, only summation order differs), NaN rows included', () => {
     const original = addon().info().isa;
     const results: Partial<Record<NativeIsa, { loss: Float32Array; dx: Float32Array }>> = {};
     try {
       for (const isa of ['avx512', 'avx2'] as const) {
         if (!addon().setIsa(isa)) continue;
         const d = layout(9, 71, 4, false, 77);
+        d.x[2 * 71 + 40] = NaN; // row 2 (label in range): NaN must reach its loss and gradient
         const heap = new Uint8Array(d.buffer);
         addon().softmaxCrossEntropy(heap, d.off.x, d.off.labels, d.off.loss, d.off.stats, 9, 71);
         addon().softmaxCrossEntropyGrad(heap, d.off.x, d.off.labels, d.off.stats, d.off.dy, d.off.dx, 9, 71);
+        assert.ok(Number.isNaN(d.loss[2]), `${isa}: NaN loss`);
+        assert.ok(d.dx.subarray(2 * 71, 3 * 71).every(Number.isNaN), `${isa}: NaN gradient row`);
+        d.loss[2] = 0;
+        d.dx.fill(0, 2 * 71, 3 * 71);
         results[isa] = { loss: d.loss, dx: d.dx };
       }
     } finally {

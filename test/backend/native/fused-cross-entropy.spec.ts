@@ -113,6 +113,26 @@ describe('fused softmax cross-entropy (wasm)', () => {
     assert.ok(dLogits.values.slice(4 * 21).some((g) => g !== 0));
   });
 
+  it('shows a NaN or +inf logit as a NaN loss and gradient row, like the composite; ignored rows stay 0', async () => {
+    for (const bad of [NaN, Infinity]) {
+      const p = problem(1, 4, 40, 5);
+      p.labels.set([3, 3, -100, 7]);
+      p.logits[0 * 40 + 17] = bad; // row 0: vector body (the first 32 columns)
+      p.logits[1 * 40 + 38] = bad; // row 1: scalar tail
+      p.logits[2 * 40 + 5] = bad; // row 2: ignored label
+      const [tokens, , , dLogits] = await runOn('wasm', () => lossesAndGrads(p));
+      const [cpuTokens, , , cpuDLogits] = await runOn('cpu', () => lossesAndGrads(p));
+      const row = (values: Result['values'], r: number): number[] => Array.from(values.slice(r * 40, (r + 1) * 40));
+      for (const r of [0, 1]) {
+        assert.ok(Number.isNaN(tokens.values[r]) && Number.isNaN(cpuTokens.values[r]), `${bad} row ${r} loss`);
+        assert.ok(row(dLogits.values, r).every(Number.isNaN) && row(cpuDLogits.values, r).every(Number.isNaN), `${bad} row ${r} gradient`);
+      }
+      assert.equal(tokens.values[2], 0);
+      assert.ok(row(dLogits.values, 2).every((g) => g === 0));
+      assertClose(row(dLogits.values, 3), row(cpuDLogits.values, 3), 2e-6, `${bad} clean row`);
+    }
+  });
+
   it('re-reads the heap when it grows between forward and backward; a stale heap view throws', async () => {
     const p = problem(3, 4, 50, 8);
     const backend = asWasmBackend(tf.backend());
