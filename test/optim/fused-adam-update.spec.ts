@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import { ADAM_UPDATE_KERNEL } from '../../src/backend/native';
 import { AdamOptimizer, AdamWOptimizer } from '../../src/optim';
 import type { AdamFamilyOptimizer } from '../../src/optim/adam-family-optimizer';
-import { canFuseAdamUpdate } from '../../src/optim/adam-update';
+import { adamUpdate, canFuseAdamUpdate, fusedAdamUpdate } from '../../src/optim/adam-update';
 import { Rng } from '../../src/random';
 import { numDataIds, randomValues, useWasmBackend } from '../backend/backend-fixture';
 import { countingFusedAdamCalls, withoutFusedAdam } from '../backend/native/fused-adamw-fixture';
@@ -171,5 +171,32 @@ describe('fused Adam update (wasm, native)', () => {
       disposeAll(pa);
       disposeAll(pb);
     }
+  });
+
+  it('multiplies the gradients by a scale first, as clipping by global norm does with one Multiply per gradient', async () => {
+    await expectNoLeak(() => {
+      const rng = new Rng(7);
+      const [value, grad, m] = [0, 1, 2].map(() => tf.tensor(randomValues(rng, 23)));
+      const v = tf.tensor(randomValues(rng, 23).map((x) => x * x));
+      const scale = tf.scalar(0.37);
+      const hp = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8 };
+      for (const decay of ['decoupled', 'l2'] as const) {
+        const [fused, composite] = tf.tidy(() => {
+          const [out] = fusedAdamUpdate({ variables: [{ value, grad, m, v, step: 3, decay: true }], ...hp, decay, weightDecay: 0.2, gradScale: scale });
+          const g = grad.mul(scale);
+          const ref = adamUpdate({
+            value: decay === 'decoupled' ? value.mul(1 - hp.lr * 0.2) : value,
+            grad: decay === 'l2' ? g.add(value.mul(0.2)) : g,
+            m,
+            v,
+            step: 3,
+            ...hp,
+          });
+          return [[out.value, out.m, out.v].map((t) => t.dataSync()), [ref.value, ref.m, ref.v].map((t) => t.dataSync())];
+        });
+        fused.forEach((x, i) => assertClose(x, composite[i], 1e-6, `${decay} output ${i}`));
+      }
+      tf.dispose([value, grad, m, v, scale]);
+    });
   });
 });
