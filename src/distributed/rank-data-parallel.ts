@@ -83,21 +83,19 @@ export class RankDataParallel implements DataParallel {
     const slots = this.layout(trainer.model.params);
     const total = slots.reduce((n, p) => n + p.size, 0);
     const s = trainer.state;
-    // A rank without micro-batches this cycle (uneven last cycle) contributes zeros and weight 0.
-    const sums = accumulator.count > 0 ? accumulator.average(1) : new Map<string, tf.Tensor>();
-    let buf: Float32Array;
-    try {
-      // One flat tensor and one read: [weighted sums..., presence flags..., weight, tokens, samples].
-      const tail = [...slots.map((p) => (sums.has(p.name) ? 1 : 0)), localWeight, s.tokensSeen - this.tokenBase, s.samplesSeen - this.sampleBase];
-      const flat = tf.tidy(() => tf.concat([...slots.map((p) => (sums.has(p.name) ? tf.reshape(sums.get(p.name) as tf.Tensor, [-1]) : tf.zeros([p.size]))), tf.tensor1d(tail)]));
-      try {
-        buf = (await flat.data()) as Float32Array;
-      } finally {
-        flat.dispose();
-      }
-    } finally {
-      tf.dispose([...sums.values()]);
-    }
+    // One flat buffer: [weighted sums..., presence flags..., weight, tokens, samples]. The running
+    // sums are read straight into it (no averaging by 1, no concat); a rank without micro-batches
+    // this cycle (uneven last cycle) contributes zeros and weight 0.
+    const buf = new Float32Array(total + slots.length + 3);
+    const sums = slots.map((p) => accumulator.sum(p.name));
+    const values = await Promise.all(sums.map((t) => t?.data()));
+    slots.forEach((p, i) => {
+      const v = values[i];
+      if (v === undefined) return;
+      buf.set(v as Float32Array, p.offset);
+      buf[total + i] = 1;
+    });
+    buf.set([localWeight, s.tokensSeen - this.tokenBase, s.samplesSeen - this.sampleBase], total + slots.length);
     await this.communicator.allReduceSum(buf);
     const at = total + slots.length;
     const weight = buf[at];
@@ -109,18 +107,18 @@ export class RankDataParallel implements DataParallel {
     this.window.weight += localWeight;
     this.window.tokens += buf[at + 1];
     this.window.samples += buf[at + 2];
-    const named = tf.tidy(() => {
-      // The same division one process does (tf.div of the summed gradient by the weight), then
-      // one split back into parameters. A parameter no rank had a gradient for stays out, as it
-      // would in one process.
-      const parts = tf.split(tf.div(tf.tensor1d(buf.subarray(0, total), 'float32'), weight), slots.map((p) => p.size));
-      const out: tf.NamedTensorMap = {};
-      slots.forEach((p, i) => {
-        if (buf[total + i] > 0) out[p.name] = tf.reshape(parts[i], p.shape);
-      });
-      return out;
+    // The division one process does (tf.div of the summed gradient by the weight), done here: a
+    // float64 quotient of float32 operands rounded to float32 is the correctly rounded float32
+    // quotient, the bits tf.div gives. A parameter no rank had a gradient for stays out, as it
+    // would in one process.
+    const out = new Map<string, tf.Tensor>();
+    slots.forEach((p, i) => {
+      if (!(buf[total + i] > 0)) return;
+      const part = buf.subarray(p.offset, p.offset + p.size);
+      for (let j = 0; j < part.length; j++) part[j] = part[j] / weight;
+      out.set(p.name, tf.tensor(part, p.shape, 'float32'));
     });
-    return new Map(Object.entries(named));
+    return out;
   }
 
   async syncControl(control: TrainerControl): Promise<void> {

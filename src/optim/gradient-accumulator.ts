@@ -22,6 +22,11 @@ export class GradientAccumulator {
     return [...this.sums.keys()];
   }
 
+  /** The running sum for `name` (owned by the accumulator: read it, do not dispose it), if any. */
+  sum(name: string): tf.Tensor | undefined {
+    return this.sums.get(name);
+  }
+
   /** Adds one micro-batch's gradients; names missing from earlier batches start at this gradient. */
   add(grads: Map<string, tf.Tensor>): void {
     for (const [name, g] of grads) {
