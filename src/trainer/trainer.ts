@@ -9,13 +9,12 @@ import { resolveCount } from '../config/human-number';
 import { DataLoader, DataLoaders } from '../data/data-loader';
 import { Logger } from '../logging/logger';
 import { FloeModel } from '../model/floe-model';
-import { clipByGlobalNorm, globalNorm } from '../optim/clip-by-global-norm';
-import { GradientAccumulator } from '../optim/gradient-accumulator';
 import { ParamOptimizer } from '../optim/param-optimizer';
 import { Rng } from '../random';
 import { LrSchedule } from '../scheduler/lr-schedule';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
+import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
 import { microBatchGradients } from './micro-batch-gradients';
 import { ThroughputWindow } from './throughput-window';
@@ -108,9 +107,7 @@ export abstract class Trainer<B = any> {
   protected readonly nonFiniteGuard = new NonFiniteGuard(() => this.lastCheckpointPath);
   /** Data parallelism: this rank's shard, gradient averaging across ranks (identity when alone). */
   readonly dp: DataParallel;
-  private readonly accumulator = new GradientAccumulator();
-  private cycleWeight = 0;
-  private cycleMicroBatches = 0;
+  private readonly cycle = new GradientCycle();
   private lastLr = 0;
   private lastEvalStep = -1;
   private readonly window = new ThroughputWindow();
@@ -228,7 +225,7 @@ export abstract class Trainer<B = any> {
       status = 'failed';
       failure = error;
     } finally {
-      this.accumulator.dispose();
+      this.cycle.dispose();
       this.metrics.dispose();
       // Closes files and removes signal handlers, also after a failure (when onTrainEnd never ran).
       await this.callbackList.dispose().catch((error: Error) => this.logger.warn(`callback cleanup failed: ${error.message}`));
@@ -257,10 +254,10 @@ export abstract class Trainer<B = any> {
         tf.dispose(batch as unknown as tf.TensorContainer);
       }
       // Data parallel, ranks stop together at an optimizer step (where their flags are synced).
-      if (this.control.shouldStop && (this.dp.size === 1 || this.cycleMicroBatches === 0)) break;
+      if (this.control.shouldStop && (this.dp.size === 1 || this.cycle.microBatches === 0)) break;
     }
     // A rank with no batch left in an uneven last cycle still joins that step, with weight 0.
-    if (!this.control.shouldStop && (this.cycleMicroBatches > 0 || this.dp.owesOptimizerStep)) await this.optimizerStep();
+    if (!this.control.shouldStop && (this.cycle.microBatches > 0 || this.dp.owesOptimizerStep)) await this.optimizerStep();
     await this.callbackList.epochEnd();
     if (!this.control.shouldStop) await this.checkpoint('epoch');
     await this.dp.syncControl(this.control);
@@ -271,43 +268,25 @@ export abstract class Trainer<B = any> {
    * `gradientAccumulationSteps` micro-batches the averaged gradients make one optimizer step.
    */
   async step(batch: B): Promise<void> {
-    if (this.cycleMicroBatches === 0) await this.callbackList.stepBegin();
+    if (this.cycle.microBatches === 0) await this.callbackList.stepBegin();
     const weight = this.batchWeight(batch);
     const { loss, grads } = microBatchGradients(() => this.loss(batch), this.model.params, weight);
-    try {
-      this.accumulator.add(grads);
-    } finally {
-      tf.dispose([...grads.values()]);
-    }
+    this.cycle.add(grads, weight);
     this.metrics.add('loss', loss, weight);
     if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('loss', loss, this.state.globalStep + 1);
     const stats = batchStats(batch);
     this.state.samplesSeen += stats.samples;
     this.state.tokensSeen += stats.tokens;
     this.window.add(stats.tokens, stats.samples);
-    this.cycleWeight += weight;
-    this.cycleMicroBatches++;
     // The position in the epoch's global order: data parallel, every rank took one batch.
     this.state.batchInEpoch = Math.min(this.state.batchInEpoch + this.dp.size, this.trainLoader.length);
-    if (this.cycleMicroBatches === this.config.gradientAccumulationSteps) await this.optimizerStep();
+    if (this.cycle.microBatches === this.config.gradientAccumulationSteps) await this.optimizerStep();
   }
 
   /** Average, clip, update, then log/evaluate/save as due. */
   protected async optimizerStep(): Promise<void> {
     // Data parallel, the weighted sums of every rank are added up (all-reduce) before averaging.
-    const averaged = await this.dp.averageGradients(this, this.accumulator, this.cycleWeight);
-    this.accumulator.reset();
-    this.cycleWeight = 0;
-    this.cycleMicroBatches = 0;
-    let grads = averaged;
-    let norm: tf.Scalar;
-    if (this.config.maxGradNorm > 0) {
-      const clipped = clipByGlobalNorm(averaged, this.config.maxGradNorm);
-      grads = clipped.grads;
-      norm = clipped.norm;
-    } else {
-      norm = globalNorm(averaged);
-    }
+    const { grads, norm, dispose } = await this.cycle.finish(this.dp, this, this.config.maxGradNorm);
     // Skipping needs the answer before the update: one awaited read per step, only under `skip`.
     const skip = this.config.nonFinite === 'skip' && !(await this.nonFiniteGuard.isFinite(norm));
     try {
@@ -316,8 +295,7 @@ export abstract class Trainer<B = any> {
       if (skip) this.logger.warn(`step ${this.state.globalStep + 1}: non-finite gradient norm; update skipped (nonFinite: skip)`);
       else this.optimizer.applyGradients(this.model.params, grads, this.lastLr);
     } finally {
-      tf.dispose([...averaged.values()]);
-      if (grads !== averaged) tf.dispose([...grads.values()]);
+      dispose();
     }
     this.state.globalStep++;
     this.metrics.add('gradNorm', norm);
