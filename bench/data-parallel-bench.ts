@@ -97,8 +97,11 @@ function steadyTokensPerSec(dir: string): number {
 /** Trains with 1 worker, then with `workers: auto`, and reports both. */
 export async function benchDataParallel(options: DataParallelBenchOptions = {}): Promise<DataParallelReport> {
   const config = options.config ?? REFERENCE_CONFIG;
-  const warmup = options.warmup ?? 10;
-  const steps = options.steps ?? 30;
+  // The reference steps are short: 2 workers need ~20 steps before both runs are steady (wasm
+  // tier-up and V8 compile threads compete with the workers), and 60 timed steps even out the noise.
+  const short = config.name === REFERENCE_CONFIG.name;
+  const warmup = options.warmup ?? (short ? 20 : 10);
+  const steps = options.steps ?? (short ? 60 : 30);
   const log = options.log ?? (() => undefined);
   const cores = usableCores();
   const runs: DataParallelRun[] = [];
