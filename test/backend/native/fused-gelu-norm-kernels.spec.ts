@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { FLOE_GELU_TANH, FLOE_NORM, FLOE_NORM_GRAD, FLOE_SILU, GELU_NORM_KERNELS, hasKernel, syncFusedKernels } from '../../../src/backend/native';
-import { crossEntropyLoss, GptModel, type GptOptions } from '../../../src/model';
+import type { GptOptions } from '../../../src/model';
 import { geluTanh, layerNorm, rmsNorm, silu } from '../../../src/model/layers';
 import { Rng } from '../../../src/random';
 import { assertClose, expectNoLeak } from '../../support/tensors';
 import { asWasmBackend, heapOffset } from '../../../src/backend/kernels/wasm-backend-internals';
 import { numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
-import { requireNativeKernels, withoutNative } from './native-fixture';
+import { randomRows, requireNativeKernels, trainGptLosses, withoutNative } from './native-fixture';
 
 /** Runs `fn` with this family's kernels unregistered (the composite path), everything else as it is. */
 async function withoutGeluNormKernels<T>(fn: () => Promise<T>): Promise<T> {
@@ -25,29 +25,6 @@ async function kernelsOf(f: () => tf.Tensor | tf.Tensor[]): Promise<string[]> {
   return info.kernelNames;
 }
 
-/** Trains a small GPT for a few Adam steps on the current backend; returns the losses. */
-async function trainLosses(options: Partial<GptOptions>, steps: number): Promise<number[]> {
-  const model = new GptModel({ vocabSize: 31, maxLength: 24, layers: 2, heads: 2, dim: 36, ffnDim: 76, ...options }, new Rng(5));
-  const optimizer = tf.train.adam(3e-3);
-  const rng = new Rng(9);
-  const rows = Array.from({ length: 3 }, () => Array.from({ length: 24 }, () => rng.int(31)));
-  const losses: number[] = [];
-  try {
-    const vars = [...model.params.values()];
-    for (let s = 0; s < steps; s++) {
-      const loss = tf.tidy(() => {
-        const ids = tf.tensor2d(rows, undefined, 'int32');
-        return optimizer.minimize(() => crossEntropyLoss(model.forward(ids), ids, tf.ones([3, 24]) as tf.Tensor2D), true, vars)!;
-      });
-      losses.push((await loss.data())[0]);
-      loss.dispose();
-    }
-  } finally {
-    optimizer.dispose();
-    model.dispose();
-  }
-  return losses;
-}
 
 const ACTIVATION_SHAPES = [[1], [3, 17], [2, 3, 5], [33, 129], [1, 1000]];
 const NORM_SHAPES: Array<[number, number]> = [
@@ -189,10 +166,10 @@ describe('fused GELU and LayerNorm kernels (wasm)', () => {
   for (const options of [{}, { norm: 'rmsnorm', activation: 'swiglu', position: 'rope', bias: false }] as Array<Partial<GptOptions>>) {
     it(`trains a GPT (${options.norm ?? 'layernorm'}, ${options.activation ?? 'gelu'}) with the losses of the composite path, flat tensor count`, async () => {
       const before = tf.memory().numTensors;
-      const fused = await trainLosses(options, 6);
+      const fused = await trainGptLosses({ options: { dim: 36, ffnDim: 76, ...options }, inputs: randomRows(3, 24, 31), steps: 6 });
       assert.equal(tf.memory().numTensors, before, 'tensors after the fused run');
-      const composite = await withoutGeluNormKernels(() => trainLosses(options, 6));
-      const pureWasm = await withoutNative(() => trainLosses(options, 6));
+      const composite = await withoutGeluNormKernels(() => trainGptLosses({ options: { dim: 36, ffnDim: 76, ...options }, inputs: randomRows(3, 24, 31), steps: 6 }));
+      const pureWasm = await withoutNative(() => trainGptLosses({ options: { dim: 36, ffnDim: 76, ...options }, inputs: randomRows(3, 24, 31), steps: 6 }));
       assertClose(fused, composite, 1e-4, 'losses fused vs composite');
       assertClose(fused, pureWasm, 1e-4, 'losses fused vs JS wasm kernels');
       assert.ok(fused[5] < fused[0] - 0.05, `loss decreases: ${fused.join(', ')}`);

@@ -1,4 +1,7 @@
+import * as tf from '@tensorflow/tfjs';
 import { activeNativeAddon, nativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
+import { crossEntropyLoss, GptModel, type GptOptions } from '../../../src/model';
+import { Rng } from '../../../src/random';
 import { useJsKernels } from '../backend-fixture';
 
 /**
@@ -26,4 +29,50 @@ export async function withoutNative<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     restore();
   }
+}
+
+/** What {@link trainGptLosses} trains: a tiny GPT on fixed rows. */
+export interface TinyGptRun {
+  /** Model options over vocab 31, length 24, 2 layers, 2 heads, dim 32, MLP 64. */
+  options?: Partial<GptOptions>;
+  /** Input ids `[B, T]`. */
+  inputs: number[][];
+  /** Labels `[B, T]` (default: the inputs). */
+  labels?: number[][];
+  /** Loss weights `[B, T]` (default: all 1). */
+  weights?: number[][];
+  /** Adam steps. */
+  steps: number;
+}
+
+/** Trains a tiny GPT for a few tfjs Adam steps on the current backend; returns the losses. */
+export async function trainGptLosses(run: TinyGptRun): Promise<number[]> {
+  const model = new GptModel({ vocabSize: 31, maxLength: 24, layers: 2, heads: 2, dim: 32, ffnDim: 64, ...run.options }, new Rng(5));
+  const optimizer = tf.train.adam(3e-3);
+  const labels = run.labels ?? run.inputs;
+  const weights = run.weights ?? run.inputs.map((r) => r.map(() => 1));
+  const losses: number[] = [];
+  try {
+    const vars = [...model.params.values()];
+    for (let s = 0; s < run.steps; s++) {
+      const loss = tf.tidy(() => {
+        const ids = tf.tensor2d(run.inputs, undefined, 'int32');
+        const l = tf.tensor2d(labels, undefined, 'int32');
+        const w = tf.tensor2d(weights) as tf.Tensor2D;
+        return optimizer.minimize(() => crossEntropyLoss(model.forward(ids), l, w), true, vars)!;
+      });
+      losses.push((await loss.data())[0]);
+      loss.dispose();
+    }
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+  return losses;
+}
+
+/** `count` rows of `length` ids below `vocab` from a seeded stream. */
+export function randomRows(count: number, length: number, vocab: number, seed = 9): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: count }, () => Array.from({ length }, () => rng.int(vocab)));
 }
