@@ -77,7 +77,7 @@ export abstract class AdamFamilyOptimizer extends NamedStateOptimizer {
   }
 
   /** All variables in one call of the native fused kernel when it is there and can do this step's decay. */
-  protected override updateAll(updates: readonly ParamUpdate[]): Array<Record<string, tf.Tensor>> | undefined {
+  protected override updateAll(updates: readonly ParamUpdate[], gradScale: tf.Scalar | undefined): Array<Record<string, tf.Tensor>> | undefined {
     const decays = this.weightDecay !== 0 && updates.some((u) => u.decay);
     if (updates.length === 0 || !canFuseAdamUpdate() || (decays && this.decayMode === undefined)) return undefined;
     if (updates.some((u) => u.param.dtype !== 'float32' || u.grad.dtype !== 'float32')) return undefined;
@@ -89,6 +89,7 @@ export abstract class AdamFamilyOptimizer extends NamedStateOptimizer {
       eps: this.eps,
       decay: decays && this.decayMode !== undefined ? this.decayMode : 'none',
       weightDecay: this.weightDecay,
+      gradScale,
     });
     return updates.map((u, i) => {
       u.param.assign(outs[i].value);

@@ -14,6 +14,15 @@ export function globalNorm(grads: Map<string, tf.Tensor>): tf.Scalar {
 }
 
 /**
+ * The clip coefficient `maxNorm / max(norm, maxNorm)` of {@link clipByGlobalNorm}, for callers
+ * that fold it into the update instead (see `ApplyGradientsOptions.gradScale`). The caller owns it.
+ */
+export function clipCoefficient(norm: tf.Scalar, maxNorm: number): tf.Scalar {
+  new OptionChecks().require(Number.isFinite(maxNorm) && maxNorm > 0, 'maxNorm', `must be a finite number > 0, got ${maxNorm}`).throwIfAny('Invalid clipping options');
+  return tf.tidy(() => tf.div(maxNorm, tf.maximum(norm, maxNorm)) as tf.Scalar);
+}
+
+/**
  * Scales all gradients by one coefficient so that their global L2 norm is at most `maxNorm`.
  *
  * Coefficient: `maxNorm / max(norm, maxNorm)`. It is exactly 1 when `norm <= maxNorm` (small
@@ -29,9 +38,14 @@ export function globalNorm(grads: Map<string, tf.Tensor>): tf.Scalar {
  * tensors, same names) and `norm` belong to the caller.
  */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
-  new OptionChecks().require(Number.isFinite(maxNorm) && maxNorm > 0, 'maxNorm', `must be a finite number > 0, got ${maxNorm}`).throwIfAny('Invalid clipping options');
   const norm = globalNorm(grads);
-  const coef = tf.tidy(() => tf.div(maxNorm, tf.maximum(norm, maxNorm)));
+  let coef: tf.Scalar;
+  try {
+    coef = clipCoefficient(norm, maxNorm);
+  } catch (error) {
+    norm.dispose();
+    throw error;
+  }
   const clipped = new Map<string, tf.Tensor>();
   for (const [name, g] of grads) clipped.set(name, tf.mul(g, coef));
   coef.dispose();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, TrainingError } from '../errors';
 import { DecayFilter, defaultDecayFilter } from './decay-filter';
-import { ParamOptimizer } from './param-optimizer';
+import { ApplyGradientsOptions, ParamOptimizer } from './param-optimizer';
 
 /** What a subclass sees when updating one variable. */
 export interface ParamUpdate {
@@ -49,6 +49,9 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
     this.decayFilter = decayFilter ?? defaultDecayFilter;
   }
 
+  /** Honours `gradScale`: the fused update folds it in, the per-variable path multiplies first. */
+  readonly acceptsGradScale = true;
+
   /** Number of `applyGradients` calls so far. */
   get stepCount(): number {
     return this.step;
@@ -61,7 +64,7 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
   protected abstract update(u: ParamUpdate): Record<string, tf.Tensor>;
 
   /** See {@link ParamOptimizer.applyGradients}. */
-  applyGradients(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
+  applyGradients(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, options: ApplyGradientsOptions = {}): void {
     if (!Number.isFinite(lr) || lr < 0) throw new TrainingError(`Learning rate must be a finite number >= 0, got ${lr}.`);
     // Check everything before mutating anything, so a bad call leaves params and state untouched.
     for (const [name, grad] of grads) {
@@ -83,9 +86,10 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
       decay: this.decayFilter(name),
       slots: this.slots.get(name) ?? new Map<string, tf.Tensor>(),
     }));
-    const batched = tf.tidy(() => this.updateAll(updates));
+    const scale = options.gradScale;
+    const batched = tf.tidy(() => this.updateAll(updates, scale));
     updates.forEach((u, i) => {
-      const next = batched?.[i] ?? tf.tidy(() => this.update(u));
+      const next = batched?.[i] ?? tf.tidy(() => this.update(scale === undefined ? u : { ...u, grad: tf.mul(u.grad, scale) }));
       for (const t of u.slots.values()) t.dispose();
       this.slots.set(u.name, new Map(Object.entries(next)));
       this.paramSteps.set(u.name, u.step);
@@ -94,12 +98,14 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
 
   /**
    * Updates every variable of a step at once (e.g. in one native call): assigns each new value and
-   * returns each variable's new slots, in the order of `updates`. Returns `undefined` (the
-   * default) to have {@link update} take the variables one by one. Runs inside `tf.tidy`; the
-   * returned tensors are kept, the old slots disposed.
+   * returns each variable's new slots, in the order of `updates`, with every gradient multiplied
+   * by `gradScale` first when given. Returns `undefined` (the default) to have {@link update} take
+   * the variables one by one. Runs inside `tf.tidy`; the returned tensors are kept, the old slots
+   * disposed.
    */
-  protected updateAll(updates: readonly ParamUpdate[]): Array<Record<string, tf.Tensor>> | undefined {
+  protected updateAll(updates: readonly ParamUpdate[], gradScale: tf.Scalar | undefined): Array<Record<string, tf.Tensor>> | undefined {
     void updates;
+    void gradScale;
     return undefined;
   }
 

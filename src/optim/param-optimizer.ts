@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** Options of {@link ParamOptimizer.applyGradients}. */
+export interface ApplyGradientsOptions {
+  /**
+   * Every gradient is multiplied by this scalar before the update (the global-norm clip
+   * coefficient), so clipping costs no extra pass over the gradients. Only passed to optimizers
+   * with `acceptsGradScale`; for others the caller scales the gradients itself.
+   */
+  gradScale?: tf.Scalar;
+}
+
 /**
  * An optimizer that updates named variables in place and keeps its state by variable name.
  *
@@ -11,7 +21,10 @@ export interface ParamOptimizer {
    * One update of every param that has a gradient; `lr` is this step's learning rate.
    * Params without a gradient are left alone (their state is kept). Grads are not disposed.
    */
-  applyGradients(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void;
+  applyGradients(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, options?: ApplyGradientsOptions): void;
+
+  /** True when `applyGradients` honours `options.gradScale` (an optimizer that ignores it must leave this unset). */
+  readonly acceptsGradScale?: boolean;
 
   /** Number of `applyGradients` calls so far (restored by `setState`). */
   readonly stepCount: number;

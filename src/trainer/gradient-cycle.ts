@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataParallel } from '../distributed/data-parallel';
-import { clipByGlobalNorm, globalNorm } from '../optim/clip-by-global-norm';
+import { clipByGlobalNorm, clipCoefficient, globalNorm } from '../optim/clip-by-global-norm';
 import { GradientAccumulator } from '../optim/gradient-accumulator';
 import type { Trainer } from './trainer';
 
 /** The gradients one accumulation cycle ends with; the caller owns them. */
 export interface CycleGradients {
-  /** Averaged (over micro-batches and ranks) and clipped gradients by parameter name. */
+  /** Averaged (over micro-batches and ranks) gradients by parameter name; clipped unless `gradScale` is set. */
   grads: Map<string, tf.Tensor>;
+  /** The clip coefficient still to apply (when the optimizer folds it into its update). */
+  gradScale?: tf.Scalar;
   /** The global norm before clipping (a tensor: read with the other logged scalars). */
   norm: tf.Scalar;
-  /** Disposes `grads` and anything computed on the way (not `norm`). */
+  /** Disposes `grads`, `gradScale` and anything computed on the way (not `norm`). */
   dispose(): void;
 }
 
@@ -42,15 +44,23 @@ export class GradientCycle {
 
   /**
    * Ends the cycle: the weighted average over every rank's micro-batches (data parallel, an
-   * all-reduce), then clipping to `maxGradNorm` (0: none). The next cycle starts empty.
+   * all-reduce), then clipping to `maxGradNorm` (0: none): by scaling the gradients here, or,
+   * with `scaleInOptimizer` (an optimizer with `acceptsGradScale`), by handing back the
+   * coefficient so the update applies it without a pass of its own. The next cycle starts empty.
    */
-  async finish(dp: DataParallel, trainer: Trainer, maxGradNorm: number): Promise<CycleGradients> {
+  async finish(dp: DataParallel, trainer: Trainer, options: { maxGradNorm: number; scaleInOptimizer: boolean }): Promise<CycleGradients> {
+    const { maxGradNorm } = options;
     const averaged = await dp.averageGradients(trainer, this.accumulator, this.weight);
     this.accumulator.reset();
     this.weight = 0;
     this.count = 0;
     const disposeAveraged = (): void => tf.dispose([...averaged.values()]);
     if (maxGradNorm <= 0) return { grads: averaged, norm: globalNorm(averaged), dispose: disposeAveraged };
+    if (options.scaleInOptimizer) {
+      const norm = globalNorm(averaged);
+      const gradScale = clipCoefficient(norm, maxGradNorm);
+      return { grads: averaged, norm, gradScale, dispose: () => tf.dispose([...averaged.values(), gradScale]) };
+    }
     let clipped: ReturnType<typeof clipByGlobalNorm>;
     try {
       clipped = clipByGlobalNorm(averaged, maxGradNorm);

@@ -286,14 +286,17 @@ export abstract class Trainer<B = any> {
   /** Average, clip, update, then log/evaluate/save as due. */
   protected async optimizerStep(): Promise<void> {
     // Data parallel, the weighted sums of every rank are added up (all-reduce) before averaging.
-    const { grads, norm, dispose } = await this.cycle.finish(this.dp, this, this.config.maxGradNorm);
+    const { grads, norm, gradScale, dispose } = await this.cycle.finish(this.dp, this, {
+      maxGradNorm: this.config.maxGradNorm,
+      scaleInOptimizer: this.optimizer.acceptsGradScale === true,
+    });
     // Skipping needs the answer before the update: one awaited read per step, only under `skip`.
     const skip = this.config.nonFinite === 'skip' && !(await this.nonFiniteGuard.isFinite(norm));
     try {
       await this.callbackList.beforeOptimizerStep();
       this.lastLr = this.scheduler(this.state.globalStep);
       if (skip) this.logger.warn(`step ${this.state.globalStep + 1}: non-finite gradient norm; update skipped (nonFinite: skip)`);
-      else this.optimizer.applyGradients(this.model.params, grads, this.lastLr);
+      else this.optimizer.applyGradients(this.model.params, grads, this.lastLr, { gradScale });
     } finally {
       dispose();
     }
