@@ -146,5 +146,6 @@ NAPI_MODULE_INIT() {
   floe::RegisterGeluNorm(env, exports);
   floe::RegisterCrossEntropy(env, exports);
   floe::RegisterAdamW(env, exports);
+  floe::RegisterAttentionSoftmax(env, exports);
   return exports;
 }

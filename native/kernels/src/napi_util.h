@@ -123,5 +123,6 @@ inline void Export(napi_env env, napi_value exports, const char* name, napi_call
 void RegisterGeluNorm(napi_env env, napi_value exports);      // napi_gelu_norm.cc
 void RegisterCrossEntropy(napi_env env, napi_value exports);  // napi_cross_entropy.cc
 void RegisterAdamW(napi_env env, napi_value exports);         // napi_adamw.cc
+void RegisterAttentionSoftmax(napi_env env, napi_value exports);  // napi_attention_softmax.cc
 
 }  // namespace floe
