@@ -5,6 +5,7 @@ import { linear } from './dense';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { createGptParams } from './gpt-params';
 import { geluTanh, layerNorm, rmsNorm, silu } from './layers';
+import { maskedSoftmax } from './masked-softmax';
 import { ModelError } from './model-error';
 import { applyRope, ropeTables, RopeTables } from './rotary';
 
@@ -147,8 +148,7 @@ export class GptModel {
       qh = applyRope(qh, ctx.rope);
       kh = applyRope(kh, ctx.rope);
     }
-    const scores = tf.add(tf.matMul(qh, kh, false, true), ctx.mask);
-    const probs = ctx.drop(tf.softmax(scores));
+    const probs = ctx.drop(maskedSoftmax(tf.matMul(qh, kh, false, true), ctx.mask));
     const mixed = tf.matMul(probs, toHeads(v)); // [B, H, T, hd]
     const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [b * t, dim]) as tf.Tensor2D;
     return this.dense(`${prefix}.attn.out`, merged);

@@ -1,4 +1,5 @@
 export * from './adamw-kernel';
+export * from './attention-softmax-kernels';
 export * from './cross-entropy-kernels';
 export * from './fused-kernel-names';
 export * from './fused-kernels';
