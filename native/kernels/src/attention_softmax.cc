@@ -1,7 +1,7 @@
 // Fused attention softmax, forward and backward (see attention_softmax.h). The composite runs
 // Add, Softmax and, backward, Multiply, Sum, Multiply, Sub as full passes over [B, H, T, T]; here
 // a row of T floats is read and written in L1: the forward adds the mask and takes the max in one
-// pass, exp and sum in a second, divides in a third; the backward takes Σ p·dy, then writes dx.
+// pass, exp and sum in a second, scales by 1/sum in a third; the backward takes Σ p·dy, then writes dx.
 // Vector bodies use vec_math.h's Exp16/Exp8 and their tails ExpScalar, which gives the same bits.
 #include "attention_softmax.h"
 
@@ -50,7 +50,8 @@ void RowScalar(const float* s, const float* m, float* p, int64_t n) {
     p[j] = ExpOrZero(p[j] - mx);
     sum += p[j];
   }
-  for (int64_t j = 0; j < n; j++) p[j] = p[j] / sum;
+  const float inv = 1.0f / sum;  // one division per row; within 1 ulp of dividing each entry
+  for (int64_t j = 0; j < n; j++) p[j] = p[j] * inv;
 }
 
 void GradScalar(const float* p, const float* dy, float* dx, int64_t n) {
@@ -91,7 +92,9 @@ __attribute__((target("avx512f,fma"))) void Row512(const float* s, const float* 
   j = 0;
   for (; j + 16 <= n; j += 16) {
     const __m512 t = _mm512_sub_ps(_mm512_loadu_ps(p + j), vm);
-    const __m512 e = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, lo, _CMP_LT_OQ), vec::Exp16(t), zero);
+    const __mmask16 under = _mm512_cmp_ps_mask(t, lo, _CMP_LT_OQ);
+    // A block of masked keys (half of a causal row) needs no exp.
+    const __m512 e = under == 0xffff ? zero : _mm512_mask_blend_ps(under, vec::Exp16(t), zero);
     _mm512_storeu_ps(p + j, e);
     if ((j & 16) == 0) {
       s0 = _mm512_add_ps(s0, e);
@@ -104,10 +107,11 @@ __attribute__((target("avx512f,fma"))) void Row512(const float* s, const float* 
     p[j] = ExpOrZero(p[j] - mx);
     sum += p[j];
   }
-  const __m512 vsum = _mm512_set1_ps(sum);
+  const float inv = 1.0f / sum;
+  const __m512 vinv = _mm512_set1_ps(inv);
   j = 0;
-  for (; j + 16 <= n; j += 16) _mm512_storeu_ps(p + j, _mm512_div_ps(_mm512_loadu_ps(p + j), vsum));
-  for (; j < n; j++) p[j] = p[j] / sum;
+  for (; j + 16 <= n; j += 16) _mm512_storeu_ps(p + j, _mm512_mul_ps(_mm512_loadu_ps(p + j), vinv));
+  for (; j < n; j++) p[j] = p[j] * inv;
 }
 
 __attribute__((target("avx512f,fma"))) void Grad512(const float* p, const float* dy, float* dx, int64_t n) {
@@ -176,8 +180,9 @@ __attribute__((target("avx2,fma"))) void Row256(const float* s, const float* m, 
   j = 0;
   for (; j + 8 <= n; j += 8) {
     const __m256 t = _mm256_sub_ps(_mm256_loadu_ps(p + j), vm);
-    // andnot(t < lo, exp(t)): exactly 0 below the clamp.
-    const __m256 e = _mm256_andnot_ps(_mm256_cmp_ps(t, lo, _CMP_LT_OQ), vec::Exp8(t));
+    // andnot(t < lo, exp(t)): exactly 0 below the clamp; a block of masked keys needs no exp.
+    const __m256 under = _mm256_cmp_ps(t, lo, _CMP_LT_OQ);
+    const __m256 e = _mm256_movemask_ps(under) == 0xff ? _mm256_setzero_ps() : _mm256_andnot_ps(under, vec::Exp8(t));
     _mm256_storeu_ps(p + j, e);
     if ((j & 8) == 0) {
       s0 = _mm256_add_ps(s0, e);
@@ -190,10 +195,11 @@ __attribute__((target("avx2,fma"))) void Row256(const float* s, const float* m, 
     p[j] = ExpOrZero(p[j] - mx);
     sum += p[j];
   }
-  const __m256 vsum = _mm256_set1_ps(sum);
+  const float inv = 1.0f / sum;
+  const __m256 vinv = _mm256_set1_ps(inv);
   j = 0;
-  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(p + j, _mm256_div_ps(_mm256_loadu_ps(p + j), vsum));
-  for (; j < n; j++) p[j] = p[j] / sum;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(p + j, _mm256_mul_ps(_mm256_loadu_ps(p + j), vinv));
+  for (; j < n; j++) p[j] = p[j] * inv;
 }
 
 __attribute__((target("avx2,fma"))) void Grad256(const float* p, const float* dy, float* dx, int64_t n) {

@@ -17,7 +17,8 @@ struct AttentionSoftmaxShape {
 
 /**
  * probs[b, h, q, :] = softmax(scores[b, h, q, :] + mask[b or 0, 0, q, :]), the sum rounded to
- * float32 first, exactly as tf.add then tf.softmax. Entries more than 87.3 below the row max give
+ * float32 first, as tf.add then tf.softmax (which divides by Σ exp; this scales by its reciprocal,
+ * within 1 ulp). Entries more than 87.3 below the row max give
  * exactly 0 (masked keys), as the composite's exp underflows to. A row holding a NaN, or whose max
  * is ±inf, gives NaN, as the composite's x − max does. Pointers need only 4-byte alignment.
  */
