@@ -137,20 +137,6 @@ __attribute__((target("avx512f,fma"))) void Grad512(const float* p, const float*
   for (; j < n; j++) dx[j] = p[j] * dy[j] - dot * p[j];
 }
 
-__attribute__((target("avx2,fma"))) float HorizontalMax8(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-  return _mm_cvtss_f32(m);
-}
-
-__attribute__((target("avx2,fma"))) float HorizontalSum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
 __attribute__((target("avx2,fma"))) void Row256(const float* s, const float* m, float* p, int64_t n) {
   __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   __m256 unordered = _mm256_setzero_ps();
@@ -161,7 +147,7 @@ __attribute__((target("avx2,fma"))) void Row256(const float* s, const float* m, 
     vmax = _mm256_max_ps(vmax, x);
     unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
   }
-  float mx = HorizontalMax8(vmax);
+  float mx = vec::HorizontalMax8(vmax);
   bool nan = _mm256_movemask_ps(unordered) != 0;
   for (; j < n; j++) {
     const float x = s[j] + m[j];
@@ -190,7 +176,7 @@ __attribute__((target("avx2,fma"))) void Row256(const float* s, const float* m, 
       s1 = _mm256_add_ps(s1, e);
     }
   }
-  float sum = HorizontalSum8(_mm256_add_ps(s0, s1));
+  float sum = vec::HorizontalSum8(_mm256_add_ps(s0, s1));
   for (; j < n; j++) {
     p[j] = ExpOrZero(p[j] - mx);
     sum += p[j];
@@ -214,7 +200,7 @@ __attribute__((target("avx2,fma"))) void Grad256(const float* p, const float* dy
     d0 = _mm256_fmadd_ps(_mm256_loadu_ps(p + j), _mm256_loadu_ps(dy + j), d0);
     j += 8;
   }
-  float dot = HorizontalSum8(_mm256_add_ps(d0, d1));
+  float dot = vec::HorizontalSum8(_mm256_add_ps(d0, d1));
   for (; j < n; j++) dot += p[j] * dy[j];
   const __m256 vdot = _mm256_set1_ps(dot);
   j = 0;

@@ -97,20 +97,6 @@ __attribute__((target("avx512f,fma"))) void Grad512(const float* x, RowStats s, 
   for (; j < n; j++) dx[j] = ExpScalar((x[j] - s.max) - s.log_sum) * dy;
 }
 
-__attribute__((target("avx2,fma"))) float HorizontalMax8(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-  return _mm_cvtss_f32(m);
-}
-
-__attribute__((target("avx2,fma"))) float HorizontalSum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
 __attribute__((target("avx2,fma"))) RowStats Stats256(const float* x, int64_t n) {
   __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   __m256 unordered = _mm256_setzero_ps();
@@ -120,7 +106,7 @@ __attribute__((target("avx2,fma"))) RowStats Stats256(const float* x, int64_t n)
     vmax = _mm256_max_ps(vmax, v);
     unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
   }
-  float m = HorizontalMax8(vmax);
+  float m = vec::HorizontalMax8(vmax);
   bool nan = _mm256_movemask_ps(unordered) != 0;
   for (; j < n; j++) {
     m = std::fmax(m, x[j]);
@@ -139,7 +125,7 @@ __attribute__((target("avx2,fma"))) RowStats Stats256(const float* x, int64_t n)
     s0 = _mm256_add_ps(s0, vec::Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)));
     j += 8;
   }
-  float s = HorizontalSum8(_mm256_add_ps(s0, s1));
+  float s = vec::HorizontalSum8(_mm256_add_ps(s0, s1));
   for (; j < n; j++) s += ExpScalar(x[j] - m);
   return {m, std::log(s)};
 }

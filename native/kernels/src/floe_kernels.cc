@@ -66,13 +66,9 @@ napi_value SetIsa(napi_env env, napi_callback_info info) {
 //      transposeB, aBatchStride, bBatchStride, activation (0 linear, 1 relu, 2 relu6))
 // Offsets in bytes, batch strides in floats (0 repeats one matrix). C is [batch, m, n].
 napi_value GemmCall(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
   napi_value argv[14];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 14) return Throw(env, "gemm: expected 14 arguments");
-  if (floe::ActiveIsa() == floe::Isa::kNone) return Throw(env, "gemm: no supported instruction set (AVX2+FMA or AVX-512)");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "gemm: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "gemm", 14, argv, &heap, true)) return nullptr;
   int64_t a_off, b_off, c_off, bias_off, batch, m, n, k, a_stride, b_stride, act;
   bool trans_a, trans_b;
   if (!GetIndex(env, argv[1], &a_off) || !GetIndex(env, argv[2], &b_off) || !GetIndex(env, argv[3], &c_off) ||
@@ -113,12 +109,9 @@ napi_value GemmCall(napi_env env, napi_callback_info info) {
 
 // sumRows(heap, xOffset, outOffset, rows, cols): out[c] = sum_r x[r, c]
 napi_value SumRowsCall(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 5) return Throw(env, "sumRows: expected 5 arguments");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "sumRows: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "sumRows", 5, argv, &heap, false)) return nullptr;
   int64_t x_off, out_off, rows, cols;
   if (!GetIndex(env, argv[1], &x_off) || !GetIndex(env, argv[2], &out_off) || !GetIndex(env, argv[3], &rows) ||
       !GetIndex(env, argv[4], &cols) || rows > (int64_t{1} << 31) || cols > (int64_t{1} << 31)) {

@@ -61,12 +61,9 @@ bool OutputsOverlap(std::vector<Tagged>* ranges) {
 // Every range is checked against the heap's current length and no output may overlap any other
 // operand before anything is written, so a bad call throws and leaves memory untouched.
 napi_value AdamUpdateCall(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 3) return Throw(env, "adamUpdate: expected 3 arguments (heap, table, hyper)");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "adamUpdate: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "adamUpdate", 3, argv, &heap, false)) return nullptr;
   const double* table = nullptr;
   const double* hyper = nullptr;
   size_t table_length = 0, hyper_length = 0;

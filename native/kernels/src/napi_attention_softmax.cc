@@ -17,13 +17,9 @@ constexpr int64_t kMaxElements = int64_t{1} << 42;
 // attentionSoftmax(heap, scoresOffset, maskOffset, probsOffset, batch, heads, rows, cols, maskBatch)
 // scores float32 [batch, heads, rows, cols], mask [maskBatch (1 or batch), 1, rows, cols] -> probs like scores.
 napi_value ForwardCall(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 9) return Throw(env, "attentionSoftmax: expected 9 arguments");
-  if (ActiveIsa() == Isa::kNone) return Throw(env, "attentionSoftmax: no supported instruction set (AVX2+FMA or AVX-512)");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "attentionSoftmax: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "attentionSoftmax", 9, argv, &heap, true)) return nullptr;
   int64_t s_off, m_off, p_off, batch, heads, rows, cols, mask_batch;
   if (!GetIndex(env, argv[1], &s_off) || !GetIndex(env, argv[2], &m_off) || !GetIndex(env, argv[3], &p_off) || !GetIndex(env, argv[4], &batch) ||
       !GetIndex(env, argv[5], &heads) || !GetIndex(env, argv[6], &rows) || !GetIndex(env, argv[7], &cols) || !GetIndex(env, argv[8], &mask_batch)) {
@@ -50,13 +46,9 @@ napi_value ForwardCall(napi_env env, napi_callback_info info) {
 // attentionSoftmaxGrad(heap, probsOffset, dyOffset, dxOffset, rows, cols)
 // dx float32 [rows, cols] = p·dy − (Σ_row p·dy)·p.
 napi_value BackwardCall(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 6) return Throw(env, "attentionSoftmaxGrad: expected 6 arguments");
-  if (ActiveIsa() == Isa::kNone) return Throw(env, "attentionSoftmaxGrad: no supported instruction set (AVX2+FMA or AVX-512)");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "attentionSoftmaxGrad: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "attentionSoftmaxGrad", 6, argv, &heap, true)) return nullptr;
   int64_t p_off, dy_off, dx_off, rows, cols;
   if (!GetIndex(env, argv[1], &p_off) || !GetIndex(env, argv[2], &dy_off) || !GetIndex(env, argv[3], &dx_off) || !GetIndex(env, argv[4], &rows) ||
       !GetIndex(env, argv[5], &cols)) {

@@ -15,13 +15,9 @@ constexpr int64_t kMaxDim = int64_t{1} << 31;
 // softmaxCrossEntropy(heap, logitsOffset, labelsOffset, lossOffset, statsOffset, rows, cols)
 // logits float32 [rows, cols], labels int32 [rows] -> loss [rows], stats [rows, 2] (max, logSum).
 napi_value ForwardCall(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 7) return Throw(env, "softmaxCrossEntropy: expected 7 arguments");
-  if (ActiveIsa() == Isa::kNone) return Throw(env, "softmaxCrossEntropy: no supported instruction set (AVX2+FMA or AVX-512)");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "softmaxCrossEntropy: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "softmaxCrossEntropy", 7, argv, &heap, true)) return nullptr;
   int64_t x_off, label_off, loss_off, stats_off, rows, cols;
   if (!GetIndex(env, argv[1], &x_off) || !GetIndex(env, argv[2], &label_off) || !GetIndex(env, argv[3], &loss_off) ||
       !GetIndex(env, argv[4], &stats_off) || !GetIndex(env, argv[5], &rows) || !GetIndex(env, argv[6], &cols)) {
@@ -46,13 +42,9 @@ napi_value ForwardCall(napi_env env, napi_callback_info info) {
 // softmaxCrossEntropyGrad(heap, logitsOffset, labelsOffset, statsOffset, dyOffset, dxOffset, rows, cols)
 // dx float32 [rows, cols] = (softmax − onehot(label)) · dy[row]; 0 for rows whose label is out of range.
 napi_value BackwardCall(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 8) return Throw(env, "softmaxCrossEntropyGrad: expected 8 arguments");
-  if (ActiveIsa() == Isa::kNone) return Throw(env, "softmaxCrossEntropyGrad: no supported instruction set (AVX2+FMA or AVX-512)");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "softmaxCrossEntropyGrad: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "softmaxCrossEntropyGrad", 8, argv, &heap, true)) return nullptr;
   int64_t x_off, label_off, stats_off, dy_off, dx_off, rows, cols;
   if (!GetIndex(env, argv[1], &x_off) || !GetIndex(env, argv[2], &label_off) || !GetIndex(env, argv[3], &stats_off) ||
       !GetIndex(env, argv[4], &dy_off) || !GetIndex(env, argv[5], &dx_off) || !GetIndex(env, argv[6], &rows) || !GetIndex(env, argv[7], &cols)) {

@@ -43,12 +43,9 @@ bool GetKind(napi_env env, napi_value value, GateKind* kind) {
 
 // gateForward(heap, kind (0 gelu-tanh, 1 silu), xOffset, yOffset, count)
 napi_value GateForwardCall(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 5) return Throw(env, "gateForward: expected 5 arguments");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "gateForward: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "gateForward", 5, argv, &heap, false)) return nullptr;
   GateKind kind;
   if (!GetKind(env, argv[1], &kind)) return Throw(env, "gateForward: kind must be 0 (gelu-tanh) or 1 (silu)");
   int64_t x_off, y_off, count;
@@ -66,12 +63,9 @@ napi_value GateForwardCall(napi_env env, napi_callback_info info) {
 
 // gateBackward(heap, kind, dyOffset, xOffset, dxOffset, count)
 napi_value GateBackwardCall(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 6) return Throw(env, "gateBackward: expected 6 arguments");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "gateBackward: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "gateBackward", 6, argv, &heap, false)) return nullptr;
   GateKind kind;
   if (!GetKind(env, argv[1], &kind)) return Throw(env, "gateBackward: kind must be 0 (gelu-tanh) or 1 (silu)");
   int64_t dy_off, x_off, dx_off, count;
@@ -91,12 +85,9 @@ napi_value GateBackwardCall(napi_env env, napi_callback_info info) {
 
 // normForward(heap, xOffset, wOffset, bOffset (-1: none), yOffset, meanOffset, rstdOffset, rows, cols, eps, centre)
 napi_value NormForwardCall(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
   napi_value argv[11];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 11) return Throw(env, "normForward: expected 11 arguments");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "normForward: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "normForward", 11, argv, &heap, false)) return nullptr;
   int64_t x_off, w_off, b_off, y_off, mean_off, rstd_off, rows, cols;
   double eps = 0;
   bool centre = false;
@@ -123,12 +114,9 @@ napi_value NormForwardCall(napi_env env, napi_callback_info info) {
 
 // normBackward(heap, dyOffset, xOffset, wOffset, meanOffset, rstdOffset, dxOffset, dwOffset, dbOffset (-1: none), rows, cols, centre)
 napi_value NormBackwardCall(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 12) return Throw(env, "normBackward: expected 12 arguments");
   Heap heap;
-  if (!GetHeap(env, argv[0], &heap)) return Throw(env, "normBackward: heap must be a typed array or ArrayBuffer");
+  if (!KernelPrologue(env, info, "normBackward", 12, argv, &heap, false)) return nullptr;
   int64_t dy_off, x_off, w_off, mean_off, rstd_off, dx_off, dw_off, db_off, rows, cols;
   bool centre = false;
   if (!GetIndex(env, argv[1], &dy_off) || !GetIndex(env, argv[2], &x_off) || !GetIndex(env, argv[3], &w_off) ||

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+
+#include "kernels.h"
 
 namespace floe {
 namespace napi {
@@ -103,6 +106,31 @@ inline bool Overlaps(const Range& x, const Range& y) { return x.begin < y.end &&
 inline napi_value Throw(napi_env env, const char* message) {
   napi_throw_error(env, "FLOE_NATIVE_ARGS", message);
   return nullptr;
+}
+
+/**
+ * The common start of a kernel entry point: exactly `count` arguments (at most 16) into `argv`,
+ * an instruction set the kernels can run when `needs_isa`, and the heap from `argv[0]`. On
+ * failure a JS error naming `name` is pending and false is returned.
+ */
+inline bool KernelPrologue(napi_env env, napi_callback_info info, const char* name, size_t count, napi_value* argv, Heap* heap, bool needs_isa) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
+    napi_throw_error(env, nullptr, "N-API call failed");
+    return false;
+  }
+  char message[160];
+  if (argc != count) {
+    std::snprintf(message, sizeof(message), "%s: expected %zu arguments", name, count);
+  } else if (needs_isa && ActiveIsa() == Isa::kNone) {
+    std::snprintf(message, sizeof(message), "%s: no supported instruction set (AVX2+FMA or AVX-512)", name);
+  } else if (!GetHeap(env, argv[0], heap)) {
+    std::snprintf(message, sizeof(message), "%s: heap must be a typed array or ArrayBuffer", name);
+  } else {
+    return true;
+  }
+  Throw(env, message);
+  return false;
 }
 
 /** Reads a finite number argument. */

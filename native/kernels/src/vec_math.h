@@ -1,4 +1,4 @@
-// Vectorised exp for the fused kernels (GELU, softmax cross-entropy): AVX2+FMA (8 lanes),
+// Vectorised exp (and AVX2 horizontal max/sum) for the fused kernels (GELU, softmax cross-entropy): AVX2+FMA (8 lanes),
 // AVX-512 (16 lanes) and a scalar twin that runs the same steps, so a row's tail gives the same
 // bits as its vector body. Each function carries its own `target` attribute (as gemm.cc does),
 // so this header builds with the default flags; call the vector ones only when ActiveIsa() says.
@@ -88,6 +88,21 @@ __attribute__((target("avx512f,fma"))) inline __m512 Exp16(__m512 x) {
   p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
   const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
   return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+/** Largest of 8 floats (AVX2). */
+__attribute__((target("avx2,fma"))) inline float HorizontalMax8(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+/** Sum of 8 floats (AVX2), pairwise. */
+__attribute__((target("avx2,fma"))) inline float HorizontalSum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
 }
 #endif  // FLOE_VEC_X86
 
