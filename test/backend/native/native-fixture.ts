@@ -1,3 +1,4 @@
+import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeAddon, nativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
 import { crossEntropyLoss, GptModel, type GptOptions } from '../../../src/model';
@@ -75,4 +76,11 @@ export async function trainGptLosses(run: TinyGptRun): Promise<number[]> {
 export function randomRows(count: number, length: number, vocab: number, seed = 9): number[][] {
   const rng = new Rng(seed);
   return Array.from({ length: count }, () => Array.from({ length }, () => rng.int(vocab)));
+}
+
+/** Asserts that `f` (run in a tidy on the current backend) ran every kernel of `ran` and none of `notRan`. */
+export async function expectKernels(f: () => tf.TensorContainer, ran: readonly string[], notRan: readonly string[]): Promise<void> {
+  const { kernelNames } = await tf.profile(() => tf.tidy(f));
+  for (const name of ran) assert.ok(kernelNames.includes(name), `${name} did not run: ${kernelNames.join(', ')}`);
+  for (const name of notRan) assert.ok(!kernelNames.includes(name), `${name} ran: ${kernelNames.join(', ')}`);
 }
