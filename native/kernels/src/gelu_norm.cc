@@ -58,12 +58,7 @@ FLOE_TARGET inline void Store(float* p, Mask m, Vec v) { _mm256_maskstore_ps(p, 
 FLOE_TARGET inline Vec MaskedSub(Mask m, Vec a, Vec b) { return _mm256_and_ps(_mm256_sub_ps(a, b), _mm256_castsi256_ps(m)); }
 FLOE_TARGET inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
 FLOE_TARGET inline Vec Fnma(Vec a, Vec b, Vec c) { return _mm256_fnmadd_ps(a, b, c); }
-FLOE_TARGET inline float ReduceAdd(Vec v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+FLOE_TARGET inline float ReduceAdd(Vec v) { return vec::HorizontalSum8(v); }
 FLOE_TARGET inline Vec Exp(Vec v) { return vec::Exp8(v); }
 #include "gelu_norm_simd.inc"
 #undef FLOE_TARGET
