@@ -3,6 +3,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import { asWasmBackend, heapOffset } from '../kernels/wasm-backend-internals';
 import { NATIVE_ACTIVATIONS, type NativeKernelsAddon } from './native-kernels-addon';
 import { nativeGemm } from './native-gemm';
+import { withOutputs } from './native-outputs';
 import { activeNativeAddon } from './native-kernels-status';
 
 type FusedInputs = { a: TensorInfo; b: TensorInfo; bias?: TensorInfo };
@@ -55,13 +56,9 @@ function nativeSum(addon: NativeKernelsAddon, js: KernelConfig): KernelFunc {
     const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
     const innerShape = x.shape.slice(axes.length);
     const cols = tf.util.sizeFromShape(innerShape);
-    const out = backend.makeOutput(attrs.keepDims === true ? [...axes.map(() => 1), ...innerShape] : innerShape, 'float32');
-    try {
-      addon.sumRows(backend.wasm.HEAPU8, heapOffset(backend, x), heapOffset(backend, out), rows, cols);
-    } catch (error) {
-      backend.disposeData(out.dataId);
-      throw error;
-    }
+    const [out] = withOutputs(backend, [attrs.keepDims === true ? [...axes.map(() => 1), ...innerShape] : innerShape], (heap, [outOff]) =>
+      addon.sumRows(heap, heapOffset(backend, x), outOff, rows, cols),
+    );
     return out;
   };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { asWasmBackend, heapOffset } from '../../kernels/wasm-backend-internals';
+import { withOutputs } from '../native-outputs';
 
 /** Addon entry points of the fused attention softmax kernels (native/kernels/src/napi_attention_softmax.cc). */
 export interface AttentionSoftmaxAddon {
@@ -51,16 +52,9 @@ function forward(addon: AttentionSoftmaxAddon): KernelFunc {
     }
     const [b, h, tq, tk] = scores.shape;
     const backend = asWasmBackend(args.backend);
-    // Output first: allocating may grow the heap, so offsets and the heap view are read after.
-    const probs = backend.makeOutput(scores.shape, 'float32');
-    try {
-      if (b * h * tq * tk > 0) {
-        addon.attentionSoftmax(backend.wasm.HEAPU8, heapOffset(backend, scores), heapOffset(backend, mask), heapOffset(backend, probs), b, h, tq, tk, mask.shape[0]);
-      }
-    } catch (error) {
-      backend.disposeData(probs.dataId);
-      throw error;
-    }
+    const [probs] = withOutputs(backend, [scores.shape], (heap, [probsOff]) => {
+      if (b * h * tq * tk > 0) addon.attentionSoftmax(heap, heapOffset(backend, scores), heapOffset(backend, mask), probsOff, b, h, tq, tk, mask.shape[0]);
+    });
     return probs;
   };
 }
@@ -74,13 +68,9 @@ function backward(addon: AttentionSoftmaxAddon): KernelFunc {
     const cols = probs.shape[probs.shape.length - 1];
     const rows = tf.util.sizeFromShape(probs.shape.slice(0, -1));
     const backend = asWasmBackend(args.backend);
-    const dx = backend.makeOutput(probs.shape, 'float32');
-    try {
-      if (rows * cols > 0) addon.attentionSoftmaxGrad(backend.wasm.HEAPU8, heapOffset(backend, probs), heapOffset(backend, dy), heapOffset(backend, dx), rows, cols);
-    } catch (error) {
-      backend.disposeData(dx.dataId);
-      throw error;
-    }
+    const [dx] = withOutputs(backend, [probs.shape], (heap, [dxOff]) => {
+      if (rows * cols > 0) addon.attentionSoftmaxGrad(heap, heapOffset(backend, probs), heapOffset(backend, dy), dxOff, rows, cols);
+    });
     return dx;
   };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { asWasmBackend, heapOffset } from '../../kernels/wasm-backend-internals';
+import { withOutputs } from '../native-outputs';
 
 /** Addon entry points of the fused softmax cross-entropy kernels (native/kernels/src/napi_cross_entropy.cc). */
 export interface CrossEntropyAddon {
@@ -52,19 +53,9 @@ function forward(addon: CrossEntropyAddon): KernelFunc {
     const { logits, labels } = args.inputs as { logits: TensorInfo; labels: TensorInfo };
     const [rows, cols] = rowsAndCols(SOFTMAX_CROSS_ENTROPY, logits, [['labels', labels, 'int32', 1]]);
     const backend = asWasmBackend(args.backend);
-    // Outputs first: allocating may grow the heap, so offsets and the heap view are read after.
-    const loss = backend.makeOutput(logits.shape.slice(0, -1), 'float32');
-    const stats = backend.makeOutput([rows, 2], 'float32');
-    try {
-      if (rows > 0) {
-        addon.softmaxCrossEntropy(backend.wasm.HEAPU8, heapOffset(backend, logits), heapOffset(backend, labels), heapOffset(backend, loss), heapOffset(backend, stats), rows, cols);
-      }
-    } catch (error) {
-      backend.disposeData(loss.dataId);
-      backend.disposeData(stats.dataId);
-      throw error;
-    }
-    return [loss, stats];
+    return withOutputs(backend, [logits.shape.slice(0, -1), [rows, 2]], (heap, [lossOff, statsOff]) => {
+      if (rows > 0) addon.softmaxCrossEntropy(heap, heapOffset(backend, logits), heapOffset(backend, labels), lossOff, statsOff, rows, cols);
+    });
   };
 }
 
@@ -77,24 +68,9 @@ function backward(addon: CrossEntropyAddon): KernelFunc {
       ['dy', dy, 'float32', 1],
     ]);
     const backend = asWasmBackend(args.backend);
-    const dx = backend.makeOutput(logits.shape, 'float32');
-    try {
-      if (rows > 0) {
-        addon.softmaxCrossEntropyGrad(
-          backend.wasm.HEAPU8,
-          heapOffset(backend, logits),
-          heapOffset(backend, labels),
-          heapOffset(backend, stats),
-          heapOffset(backend, dy),
-          heapOffset(backend, dx),
-          rows,
-          cols,
-        );
-      }
-    } catch (error) {
-      backend.disposeData(dx.dataId);
-      throw error;
-    }
+    const [dx] = withOutputs(backend, [logits.shape], (heap, [dxOff]) => {
+      if (rows > 0) addon.softmaxCrossEntropyGrad(heap, heapOffset(backend, logits), heapOffset(backend, labels), heapOffset(backend, stats), heapOffset(backend, dy), dxOff, rows, cols);
+    });
     return dx;
   };
 }

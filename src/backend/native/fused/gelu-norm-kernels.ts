@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { asWasmBackend, heapOffset, type WasmBackendInternals } from '../../kernels/wasm-backend-internals';
+import { asWasmBackend, heapOffset } from '../../kernels/wasm-backend-internals';
+import { withOutputs } from '../native-outputs';
 
 /** Addon entry points of the fused GELU and LayerNorm kernels (native/kernels/src/napi_gelu_norm.cc). */
 export interface GeluNormAddon {
@@ -70,22 +71,6 @@ function requireFloat32(kernel: string, inputs: Record<string, TensorInfo | unde
   for (const [name, info] of Object.entries(inputs)) {
     if (info !== undefined && info.dtype !== 'float32') throw new Error(`${kernel}: input '${name}' must be float32, got ${info.dtype}`);
   }
-}
-
-/**
- * Allocates `shapes` as float32 outputs, then runs `compute` with the heap and their offsets;
- * disposes them all if it throws. The heap is read after every allocation (allocating may grow
- * it and detach older views).
- */
-function withOutputs(backend: WasmBackendInternals, shapes: number[][], compute: (heap: Uint8Array, offsets: number[]) => void): TensorInfo[] {
-  const outs = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
-  try {
-    compute(backend.wasm.HEAPU8, outs.map((out) => heapOffset(backend, out)));
-  } catch (error) {
-    for (const out of outs) backend.disposeData(out.dataId);
-    throw error;
-  }
-  return outs;
 }
 
 function gateForward(addon: GeluNormAddon, name: string, kind: number): KernelFunc {
