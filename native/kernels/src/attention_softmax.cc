@@ -212,26 +212,10 @@ __attribute__((target("avx2,fma"))) void Grad256(const float* p, const float* dy
 }
 #endif  // FLOE_VEC_X86
 
-RowFn PickRow() {
-#ifdef FLOE_VEC_X86
-  if (ActiveIsa() == Isa::kAvx512) return Row512;
-  if (ActiveIsa() == Isa::kAvx2) return Row256;
-#endif
-  return RowScalar;
-}
-
-GradFn PickGrad() {
-#ifdef FLOE_VEC_X86
-  if (ActiveIsa() == Isa::kAvx512) return Grad512;
-  if (ActiveIsa() == Isa::kAvx2) return Grad256;
-#endif
-  return GradScalar;
-}
-
 }  // namespace
 
 void AttentionSoftmax(const float* scores, const float* mask, float* probs, const AttentionSoftmaxShape& shape) {
-  const RowFn row = PickRow();
+  const RowFn row = FLOE_FOR_ISA(Row512, Row256, RowScalar);
   const int64_t plane = shape.rows * shape.cols;
   for (int64_t b = 0; b < shape.batch; b++) {
     const float* mask_plane = mask + (shape.mask_per_batch ? b * plane : 0);
@@ -246,7 +230,7 @@ void AttentionSoftmax(const float* scores, const float* mask, float* probs, cons
 }
 
 void AttentionSoftmaxGrad(const float* probs, const float* dy, float* dx, int64_t rows, int64_t cols) {
-  const GradFn grad = PickGrad();
+  const GradFn grad = FLOE_FOR_ISA(Grad512, Grad256, GradScalar);
   for (int64_t r = 0; r < rows; r++) grad(probs + r * cols, dy + r * cols, dx + r * cols, cols);
 }
 

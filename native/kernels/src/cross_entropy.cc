@@ -143,28 +143,12 @@ __attribute__((target("avx2,fma"))) void Grad256(const float* x, RowStats s, flo
 }
 #endif  // FLOE_VEC_X86
 
-StatsFn PickStats() {
-#ifdef FLOE_VEC_X86
-  if (ActiveIsa() == Isa::kAvx512) return Stats512;
-  if (ActiveIsa() == Isa::kAvx2) return Stats256;
-#endif
-  return StatsScalar;
-}
-
-GradFn PickGrad() {
-#ifdef FLOE_VEC_X86
-  if (ActiveIsa() == Isa::kAvx512) return Grad512;
-  if (ActiveIsa() == Isa::kAvx2) return Grad256;
-#endif
-  return GradScalar;
-}
-
 bool InRange(int32_t label, int64_t cols) { return label >= 0 && label < cols; }
 
 }  // namespace
 
 void SoftmaxCrossEntropy(const float* logits, const int32_t* labels, float* loss, float* stats, int64_t rows, int64_t cols) {
-  const StatsFn row_stats = PickStats();
+  const StatsFn row_stats = FLOE_FOR_ISA(Stats512, Stats256, StatsScalar);
   for (int64_t r = 0; r < rows; r++) {
     const float* x = logits + r * cols;
     const RowStats s = row_stats(x, cols);
@@ -178,7 +162,7 @@ void SoftmaxCrossEntropy(const float* logits, const int32_t* labels, float* loss
 
 void SoftmaxCrossEntropyGrad(const float* logits, const int32_t* labels, const float* stats, const float* dy, float* dx, int64_t rows,
                              int64_t cols) {
-  const GradFn row_grad = PickGrad();
+  const GradFn row_grad = FLOE_FOR_ISA(Grad512, Grad256, GradScalar);
   for (int64_t r = 0; r < rows; r++) {
     float* out = dx + r * cols;
     const int32_t label = labels[r];

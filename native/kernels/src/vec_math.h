@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define FLOE_VEC_X86 1
@@ -106,5 +108,20 @@ __attribute__((target("avx2,fma"))) inline float HorizontalSum8(__m256 v) {
 }
 #endif  // FLOE_VEC_X86
 
+/** The body for the active instruction set: `avx512`, `avx2`, else `scalar` (see FLOE_FOR_ISA). */
+template <typename Fn>
+Fn ForIsa(Fn avx512, Fn avx2, Fn scalar) {
+  if (ActiveIsa() == Isa::kAvx512) return avx512;
+  if (ActiveIsa() == Isa::kAvx2) return avx2;
+  return scalar;
+}
+
 }  // namespace vec
 }  // namespace floe
+
+// Picks a kernel body by ActiveIsa(); off x86 only the scalar body exists, so the others are not named.
+#ifdef FLOE_VEC_X86
+#define FLOE_FOR_ISA(avx512, avx2, scalar) ::floe::vec::ForIsa(avx512, avx2, scalar)
+#else
+#define FLOE_FOR_ISA(avx512, avx2, scalar) (scalar)
+#endif
