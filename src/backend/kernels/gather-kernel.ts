@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { asWasmBackend } from './wasm-backend-internals';
+import { asWasmBackend, heapWord, heapWords } from './wasm-backend-internals';
 
 /**
  * Floe's wasm `GatherV2`. Gathering whole rows along axis 0 (an embedding lookup) copies each
- * row with one `TypedArray.set`; the stock kernel walks every element with index arithmetic.
+ * row with one `copyWithin`; the stock kernel walks every element with index arithmetic.
  * Like the stock kernel, an index outside `[0, rows)` throws. Other gathers go to `stock`.
  */
 export function createGatherKernel(stock: KernelConfig | undefined): KernelConfig {
@@ -23,16 +23,18 @@ export function createGatherKernel(stock: KernelConfig | undefined): KernelConfi
     const inner = tf.util.sizeFromShape(x.shape.slice(1));
     const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
     // Views only after the allocation: a growing heap detaches earlier typed-array views.
-    const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+    const heap = heapWords(backend);
     const ids = backend.typedArrayFromHeap(indices) as Int32Array;
-    const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+    const src = heapWord(backend, x);
+    const dst = heapWord(backend, out);
     for (let i = 0; i < ids.length; i++) {
       const row = ids[i];
       if (!(row >= 0 && row < rows)) {
         backend.disposeData(out.dataId);
         throw new Error(`GatherV2: the index value ${row} is not in [0, ${rows - 1}]`);
       }
-      dst.set(src.subarray(row * inner, (row + 1) * inner), i * inner);
+      const from = src + row * inner;
+      heap.copyWithin(dst + i * inner, from, from + inner);
     }
     return out;
   };

@@ -5,6 +5,7 @@ import { syncFusedKernels, unregisterFusedKernels } from '../native/fused';
 import { withNativeKernel } from '../native/native-kernels';
 import { createBatchMatMulKernel } from './batch-mat-mul-kernel';
 import { createCastKernel } from './cast-kernel';
+import { createConcatKernel } from './concat-kernel';
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
 import { createGatherKernel } from './gather-kernel';
 import { createIdentityKernel } from './identity-kernel';
@@ -14,7 +15,7 @@ import { createTransposeKernel } from './transpose-kernel';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum-kernel';
 
 /** Kernels Floe adds to or replaces in the wasm backend, in registration order. */
-export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', 'Transpose', 'Sum', 'GatherV2', 'SplitV'] as const;
+export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', 'Transpose', 'Sum', 'GatherV2', 'SplitV', 'Concat'] as const;
 
 /** One of {@link WASM_KERNEL_OVERRIDES}. */
 export type WasmKernelOverride = (typeof WASM_KERNEL_OVERRIDES)[number];
@@ -29,6 +30,7 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   Sum: createSumKernel,
   GatherV2: createGatherKernel,
   SplitV: createSplitKernel,
+  Concat: createConcatKernel,
 };
 
 /** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
@@ -45,7 +47,7 @@ function isFloeKernel(name: string): boolean {
  * Registers Floe's wasm kernels: `UnsortedSegmentSum` (missing in tfjs-backend-wasm), fast
  * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands),
  * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
- * `Sum`, row `GatherV2` and block-copy `SplitV` (memory-bound ops the stock kernels run slowly). Idempotent; works before or after the wasm backend starts. Affects every
+ * `Sum`, row `GatherV2` and block-copy `SplitV` and `Concat` (memory-bound ops the stock kernels run slowly). Idempotent; works before or after the wasm backend starts. Affects every
  * user of the wasm backend in this process (the kernel registry is global).
  *
  * @param only Register just these overrides (default: all of them), e.g. for benchmarks.

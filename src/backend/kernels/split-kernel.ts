@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { asWasmBackend } from './wasm-backend-internals';
+import { asWasmBackend, heapWord, heapWords } from './wasm-backend-internals';
 
 /**
  * Floe's wasm `SplitV` for float32/int32: each piece is a strided block copy (one
- * `TypedArray.set` per outer row), ~5× faster than the stock kernel's per-piece generic `Slice`
+ * `copyWithin` per outer row), ~5× faster than the stock kernel's per-piece generic `Slice`
  * on the attention's `[B·T, 3D]` → q, k, v split. Other dtypes go to `stock`.
  */
 export function createSplitKernel(stock: KernelConfig | undefined): KernelConfig {
@@ -26,17 +26,14 @@ export function createSplitKernel(stock: KernelConfig | undefined): KernelConfig
       shape[axis] = s;
       return backend.makeOutput(shape, x.dtype);
     });
-    // Views only after every allocation: a growing heap detaches earlier typed-array views.
-    const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
-    let start = 0;
+    // The view only after every allocation: a growing heap detaches earlier typed-array views.
+    const heap = heapWords(backend);
+    let start = heapWord(backend, x);
     outs.forEach((out, i) => {
       const chunk = sizes[i] * inner;
-      const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
       if (chunk > 0) {
-        for (let r = 0; r < outer; r++) {
-          const from = r * rowLength + start;
-          dst.set(src.subarray(from, from + chunk), r * chunk);
-        }
+        let to = heapWord(backend, out);
+        for (let r = 0, from = start; r < outer; r++, from += rowLength, to += chunk) heap.copyWithin(to, from, from + chunk);
       }
       start += chunk;
     });

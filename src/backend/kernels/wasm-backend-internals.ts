@@ -48,3 +48,19 @@ export function heapOffset(backend: WasmBackendInternals, info: TensorInfo): num
   if (data === undefined) throw new Error('Tensor data is not on the wasm backend (disposed?)');
   return data.memoryOffset;
 }
+
+/**
+ * The whole wasm heap as 4-byte words, for block copies between tensors with `copyWithin`: one
+ * view per kernel call instead of a `subarray` per row (thousands of short-lived objects per step
+ * that the garbage collector then has to sweep). Only for float32/int32 data, whose offsets are
+ * 4-byte aligned. Take it after every allocation: a growing heap detaches earlier views.
+ */
+export function heapWords(backend: WasmBackendInternals): Int32Array {
+  const buffer = backend.wasm.HEAPU8.buffer;
+  return new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+}
+
+/** Word index of a float32/int32 tensor's first element in {@link heapWords}. */
+export function heapWord(backend: WasmBackendInternals, info: TensorInfo): number {
+  return heapOffset(backend, info) >>> 2;
+}
