@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Callback, Metrics } from '../callbacks/callback';
 import { TrainerControl } from '../callbacks/trainer-control';
+import { copyTensorsInto } from '../backend/host-copy';
 import { DataLoader, DataShard } from '../data/data-loader';
 import { TrainingError } from '../errors';
 import type { GradientAccumulator } from '../optim/gradient-accumulator';
@@ -33,6 +34,7 @@ export class RankDataParallel implements DataParallel {
   readonly isMain: boolean;
   private readonly shard: DataShard;
   private slots: ParamSlot[] = [];
+  private exchange?: Float32Array;
   private stepsDue = 0;
   private stepsTaken = 0;
   private tokenBase = 0;
@@ -85,16 +87,22 @@ export class RankDataParallel implements DataParallel {
     const s = trainer.state;
     // One flat buffer: [weighted sums..., presence flags..., weight, tokens, samples]. The running
     // sums are read straight into it (no averaging by 1, no concat); a rank without micro-batches
-    // this cycle (uneven last cycle) contributes zeros and weight 0.
-    const buf = new Float32Array(total + slots.length + 3);
-    const sums = slots.map((p) => accumulator.sum(p.name));
-    const values = await Promise.all(sums.map((t) => t?.data()));
+    // this cycle (uneven last cycle) contributes zeros and weight 0. The buffer is kept from step
+    // to step: a new one each step would be megabytes of garbage for the collector.
+    const length = total + slots.length + 3;
+    const buf = (this.exchange = this.exchange?.length === length ? this.exchange : new Float32Array(length));
+    const sums: tf.Tensor[] = [];
+    const offsets: number[] = [];
     slots.forEach((p, i) => {
-      const v = values[i];
-      if (v === undefined) return;
-      buf.set(v as Float32Array, p.offset);
-      buf[total + i] = 1;
+      const sum = accumulator.sum(p.name);
+      buf[total + i] = sum === undefined ? 0 : 1;
+      if (sum === undefined) buf.fill(0, p.offset, p.offset + p.size);
+      else {
+        sums.push(sum);
+        offsets.push(p.offset);
+      }
     });
+    await copyTensorsInto(sums, buf, offsets);
     buf.set([localWeight, s.tokensSeen - this.tokenBase, s.samplesSeen - this.sampleBase], total + slots.length);
     await this.communicator.allReduceSum(buf);
     const at = total + slots.length;
@@ -107,16 +115,14 @@ export class RankDataParallel implements DataParallel {
     this.window.weight += localWeight;
     this.window.tokens += buf[at + 1];
     this.window.samples += buf[at + 2];
-    // The division one process does (tf.div of the summed gradient by the weight), done here: a
-    // float64 quotient of float32 operands rounded to float32 is the correctly rounded float32
-    // quotient, the bits tf.div gives. A parameter no rank had a gradient for stays out, as it
-    // would in one process.
+    // The division one process does (tf.div of the summed gradient by the weight): given the same
+    // sums, the same bits. A parameter no rank had a gradient for stays out, as in one process.
     const out = new Map<string, tf.Tensor>();
-    slots.forEach((p, i) => {
-      if (!(buf[total + i] > 0)) return;
-      const part = buf.subarray(p.offset, p.offset + p.size);
-      for (let j = 0; j < part.length; j++) part[j] = part[j] / weight;
-      out.set(p.name, tf.tensor(part, p.shape, 'float32'));
+    tf.tidy(() => {
+      const divisor = tf.scalar(weight);
+      slots.forEach((p, i) => {
+        if (buf[total + i] > 0) out.set(p.name, tf.keep(tf.div(tf.tensor(buf.subarray(p.offset, p.offset + p.size), p.shape, 'float32'), divisor)));
+      });
     });
     return out;
   }
