@@ -44,6 +44,8 @@ export class ThreadsCommunicator implements Communicator {
   }
 
   async allReduceSum(data: Float32Array): Promise<Float32Array> {
+    // Alone, the sum is the data itself: no copies through the shared buffer.
+    if (this.size === 1) return this.alone(data);
     this.enter('allReduceSum', data.length, -1);
     const { slots, result, chunkFloats } = this.views;
     const size = this.size;
@@ -73,6 +75,7 @@ export class ThreadsCommunicator implements Communicator {
   }
 
   async broadcast(data: Float32Array, root: number): Promise<Float32Array> {
+    if (this.size === 1) return this.alone(data);
     this.enter('broadcast', data.length, root);
     const { slots, chunkFloats } = this.views;
     let first = true;
@@ -93,6 +96,12 @@ export class ThreadsCommunicator implements Communicator {
   }
 
   async close(): Promise<void> {}
+
+  /** A collective of a group of one: only an abort (by the launcher) can interrupt it. */
+  private alone(data: Float32Array): Float32Array {
+    this.throwIfAborted();
+    return data;
+  }
 
   /** Starts a collective: checks for an abort and announces what this rank is calling. */
   private enter(kind: CollectiveKind, length: number, root: number): void {

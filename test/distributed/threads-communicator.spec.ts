@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { Worker } from 'worker_threads';
-import { SharedViews } from '../../src';
+import { JobAbortedError, SharedViews, ThreadsCommunicator } from '../../src';
 import { COMM_WORKER, CommWorkerData, input } from './fixtures/comm-worker';
 
 interface Outcome {
@@ -69,5 +69,20 @@ describe('ThreadsCommunicator', () => {
     const [rank0] = await runRanks('abort', 2);
     assert.equal(rank0.error?.name, 'JobAbortedError');
     assert.match(rank0.error?.message ?? '', /Rank 0 stopped: the job was aborted by rank 1: rank 1 gave up/);
+  });
+
+  it('in a group of one, collectives return the data untouched without the shared buffer; an abort still stops them', async () => {
+    const views = SharedViews.create(1, 4);
+    const comm = new ThreadsCommunicator(views.buffer, 0, { timeoutMs: 1000 });
+    // Longer than a chunk: a group of one copies nothing through the slots.
+    const data = Float32Array.from({ length: 10 }, (_, i) => i * 0.5 - 1);
+    const copy = data.slice();
+    assert.equal(await comm.allReduceSum(data), data);
+    assert.equal(await comm.broadcast(data, 0), data);
+    await comm.barrier();
+    assert.deepEqual(data, copy);
+    assert.ok(views.slots[0].every((v) => v === 0), 'nothing went through the shared slot');
+    views.abort(1, -1, 'stopped by the launcher');
+    await assert.rejects(comm.allReduceSum(data), (e: Error) => e instanceof JobAbortedError && /aborted by the launcher: stopped by the launcher/.test(e.message));
   });
 });
