@@ -37,7 +37,8 @@ tokens/s, ms/step, model GFLOP/s, numTensors and RSS per backend.
 /** Thrown for a bad command line; the message is printed with the usage. */
 export class BenchArgsError extends Error {}
 
-function count(flag: string, value: string | undefined, min: number): number {
+/** `value` as an integer ≥ `min`, else a {@link BenchArgsError} naming the flag. */
+export function count(flag: string, value: string | undefined, min: number): number {
   const n = Number(value);
   if (value === undefined || !Number.isInteger(n) || n < min) throw new BenchArgsError(`${flag} needs an integer >= ${min}, got '${value ?? ''}'`);
   return n;

@@ -1,10 +1,13 @@
 /**
  * Data-parallel throughput: the same model trained by 1 worker thread and by `workers: auto`
  * (one per usable core), each worker with micro-batches of the config's batch size, so N workers
- * train N× the tokens per step. Reports steady-state tokens/s (after warm-up) and the speedup.
+ * train N× the tokens per step; one process without worker threads (`distributed: none`) is
+ * measured too, for reference. Reports steady-state tokens/s (after warm-up) and the speedup.
+ * The runs are interleaved over several rounds (1 process, 1 worker, auto, then again), so a
+ * machine whose speed drifts over minutes weighs on every setup alike.
  *
- * `npm run bench -- --data-parallel` runs it from the main benchmark; on its own:
- * `node dist/bench/data-parallel-bench.js [--config ref|d512] [--steps N] [--warmup N] [--json]`.
+ * `npm run bench -- --data-parallel only` runs just this section; on its own:
+ * `node dist/bench/data-parallel-bench.js [--config ref|d512] [--steps N] [--warmup N] [--rounds N] [--json]`.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,16 +16,22 @@ import '../src';
 import { usableCores } from '../src/distributed/distributed-plan';
 import { Logger } from '../src/logging/logger';
 import { runJob } from '../src/trainer/run-job';
+import { BenchArgsError, count } from './bench-args';
 import { BENCH_CONFIGS, BenchConfig, REFERENCE_CONFIG } from './bench-config';
 
-/** One data-parallel measurement. */
+/** What one row of the report trains with. */
+type Setup = 'process' | 1 | 'auto';
+
+/** One setup's measurements over the rounds. */
 export interface DataParallelRun {
-  /** `1` or `auto (N)`. */
+  /** `1 process`, `1 worker` or `auto (N)`. */
   label: string;
   workers: number;
-  /** Steady-state tokens/s of all workers together. */
+  /** Steady-state tokens/s of all workers together: the mean over the rounds. */
   tokensPerSec: number;
-  /** Wall-clock seconds of the whole run (start-up included). */
+  /** Each round's steady-state tokens/s. */
+  rounds: number[];
+  /** Wall-clock seconds of each run (start-up included), summed over the rounds. */
   wallSec: number;
 }
 
@@ -33,9 +42,13 @@ export interface DataParallelReport {
   cores: number;
   steps: number;
   warmup: number;
+  rounds: number;
+  /** One process, 1 worker, `workers: auto`. */
   runs: DataParallelRun[];
-  /** tokens/s of `workers: auto` over 1 worker. */
+  /** tokens/s of `workers: auto` over 1 worker (the mean of each round's ratio). */
   speedup: number;
+  /** tokens/s of `workers: auto` over one process without worker threads. */
+  speedupOverProcess: number;
 }
 
 /** Options of {@link benchDataParallel}. */
@@ -44,11 +57,13 @@ export interface DataParallelBenchOptions {
   /** Timed optimizer steps (after warm-up); a multiple of `warmup` keeps log windows aligned. */
   steps?: number;
   warmup?: number;
+  /** Interleaved rounds of the three setups (default 2). */
+  rounds?: number;
   seed?: number;
   log?: (line: string) => void;
 }
 
-function recipe(config: BenchConfig, outputDir: string, workers: number | 'auto', steps: number, logEvery: number, seed: number): Record<string, unknown> {
+function recipe(config: BenchConfig, outputDir: string, setup: Setup, steps: number, logEvery: number, seed: number): Record<string, unknown> {
   // Enough packed rows for every step of every worker without a second epoch (~10 tokens per example).
   const count = Math.ceil((steps * Math.max(2, usableCores()) * config.batchSize * config.seqLength) / 9);
   return {
@@ -72,7 +87,7 @@ function recipe(config: BenchConfig, outputDir: string, workers: number | 'auto'
     optimizer: { type: 'adamw', lr: 1e-3 },
     scheduler: { type: 'constant' },
     checkpoint: [],
-    distributed: { backend: 'threads', workers },
+    distributed: setup === 'process' ? { backend: 'none' } : { backend: 'threads', workers: setup },
   };
 }
 
@@ -94,7 +109,7 @@ function steadyTokensPerSec(dir: string): number {
   return seconds > 0 ? tokens / seconds : NaN;
 }
 
-/** Trains with 1 worker, then with `workers: auto`, and reports both. */
+/** Trains in one process, with 1 worker and with `workers: auto`, interleaved over the rounds, and reports all three. */
 export async function benchDataParallel(options: DataParallelBenchOptions = {}): Promise<DataParallelReport> {
   const config = options.config ?? REFERENCE_CONFIG;
   // The reference steps are short: 2 workers need ~20 steps before both runs are steady (wasm
@@ -102,32 +117,54 @@ export async function benchDataParallel(options: DataParallelBenchOptions = {}):
   const short = config.name === REFERENCE_CONFIG.name;
   const warmup = options.warmup ?? (short ? 20 : 10);
   const steps = options.steps ?? (short ? 60 : 30);
+  const rounds = Math.max(1, options.rounds ?? 2);
   const log = options.log ?? (() => undefined);
   const cores = usableCores();
-  const runs: DataParallelRun[] = [];
-  for (const workers of [1, 'auto'] as const) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-dp-bench-'));
-    try {
-      const label = workers === 'auto' ? `auto (${cores})` : '1';
-      log(`bench: data parallel, ${label} worker${workers === 1 ? '' : 's'}, config ${config.name}`);
-      const start = performance.now();
-      await runJob(recipe(config, dir, workers, warmup + steps, Math.max(1, warmup), options.seed ?? 1234), { logger: new Logger({ level: 'error' }) });
-      runs.push({ label, workers: workers === 'auto' ? cores : 1, tokensPerSec: steadyTokensPerSec(dir), wallSec: (performance.now() - start) / 1000 });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+  const setups: Setup[] = ['process', 1, 'auto'];
+  const labels = ['1 process', '1 worker', `auto (${cores})`];
+  const runs: DataParallelRun[] = setups.map((setup, i) => ({ label: labels[i], workers: setup === 'auto' ? cores : 1, tokensPerSec: 0, rounds: [], wallSec: 0 }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, setup] of setups.entries()) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-dp-bench-'));
+      try {
+        log(`bench: data parallel, ${labels[i]}, config ${config.name}, round ${round + 1}/${rounds}`);
+        const start = performance.now();
+        await runJob(recipe(config, dir, setup, warmup + steps, Math.max(1, warmup), options.seed ?? 1234), { logger: new Logger({ level: 'error' }) });
+        runs[i].rounds.push(steadyTokensPerSec(dir));
+        runs[i].wallSec += (performance.now() - start) / 1000;
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }
   }
-  return { config: config.name, backend: 'wasm', cores, steps, warmup, runs, speedup: runs[1].tokensPerSec / runs[0].tokensPerSec };
+  for (const run of runs) run.tokensPerSec = mean(run.rounds);
+  const [process1, worker1, auto] = runs;
+  return {
+    config: config.name,
+    backend: 'wasm',
+    cores,
+    steps,
+    warmup,
+    rounds,
+    runs,
+    speedup: mean(auto.rounds.map((v, r) => v / worker1.rounds[r])),
+    speedupOverProcess: mean(auto.rounds.map((v, r) => v / process1.rounds[r])),
+  };
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /** A small table. */
 export function formatDataParallelReport(r: DataParallelReport): string {
-  const rows = r.runs.map((run) => `  ${run.label.padEnd(10)} ${Math.round(run.tokensPerSec).toLocaleString('en-US').padStart(10)} tok/s   (run ${run.wallSec.toFixed(1)} s)`);
+  const tok = (v: number): string => Math.round(v).toLocaleString('en-US');
+  const rows = r.runs.map((run) => `  ${run.label.padEnd(10)} ${tok(run.tokensPerSec).padStart(10)} tok/s   (rounds: ${run.rounds.map(tok).join(', ')}; ${run.wallSec.toFixed(1)} s in all)`);
   return [
-    `Data parallel (threads), config ${r.config}, ${r.backend}, ${r.cores} usable cores, ${r.steps} timed steps after ${r.warmup} warm-up`,
-    `  workers         tokens/s`,
+    `Data parallel (threads), config ${r.config}, ${r.backend}, ${r.cores} usable cores, ${r.steps} timed steps after ${r.warmup} warm-up, ${r.rounds} interleaved round${r.rounds === 1 ? '' : 's'}`,
+    `  setup           tokens/s`,
     ...rows,
-    `  speedup ${r.speedup.toFixed(2)}× (auto over 1 worker)`,
+    `  speedup ${r.speedup.toFixed(2)}× (auto over 1 worker), ${r.speedupOverProcess.toFixed(2)}× (auto over 1 process)`,
   ].join('\n');
 }
 
@@ -138,14 +175,15 @@ async function main(argv: readonly string[]): Promise<void> {
     const [flag, inline] = argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
     if (flag === '--json') json = true;
-    else if (flag === '--steps') options.steps = Number(value());
-    else if (flag === '--warmup') options.warmup = Number(value());
-    else if (flag === '--seed') options.seed = Number(value());
+    else if (flag === '--steps') options.steps = count(flag, value(), 1);
+    else if (flag === '--warmup') options.warmup = count(flag, value(), 0);
+    else if (flag === '--seed') options.seed = count(flag, value(), 0);
+    else if (flag === '--rounds') options.rounds = count(flag, value(), 1);
     else if (flag === '--config') {
       const name = value();
       options.config = BENCH_CONFIGS.find((c) => c.name === name);
-      if (options.config === undefined) throw new Error(`Unknown --config '${name}'. Supported: ${BENCH_CONFIGS.map((c) => c.name).join(', ')}`);
-    } else throw new Error(`Unknown option '${argv[i]}'. Options: --config ref|d512, --steps N, --warmup N, --seed N, --json`);
+      if (options.config === undefined) throw new BenchArgsError(`Unknown --config '${name}'. Supported: ${BENCH_CONFIGS.map((c) => c.name).join(', ')}`);
+    } else throw new BenchArgsError(`Unknown option '${argv[i]}'. Options: --config ref|d512, --steps N, --warmup N, --rounds N, --seed N, --json`);
   }
   const report = await benchDataParallel(options);
   process.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDataParallelReport(report)}\n`);
@@ -153,7 +191,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`${error instanceof BenchArgsError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   });
 }
