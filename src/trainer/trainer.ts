@@ -18,6 +18,7 @@ import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
 import { microBatchGradients } from './micro-batch-gradients';
 import { ThroughputWindow } from './throughput-window';
+import { trainingHorizon, warmupSteps } from './training-horizon';
 import { weightedLossSum } from './weighted-loss-sum';
 import { RunContext } from './run-context';
 import { TrainerConfig } from './trainer-config';
@@ -160,20 +161,14 @@ export abstract class Trainer<B = any> {
   get trainBatchesPerEpoch(): number {
     return this.trainLoader.length;
   }
-  /**
-   * Total optimizer steps of the run. A final partial accumulation cycle at the end of an
-   * epoch still makes one (smaller) optimizer step, so each epoch has ceil(batches / (accum × ranks)).
-   */
+  /** Total optimizer steps of the run (see {@link trainingHorizon}: a partial last cycle of an epoch still steps). */
   get trainingHorizon(): number {
-    const perEpoch = Math.ceil(this.trainLoader.length / (this.config.gradientAccumulationSteps * this.dp.size));
-    const full = perEpoch * this.config.epochs;
-    return this.config.trainIters === undefined ? full : Math.min(full, resolveCount(this.config.trainIters, full));
+    const c = this.config;
+    return trainingHorizon({ batchesPerEpoch: this.trainLoader.length, gradientAccumulationSteps: c.gradientAccumulationSteps, ranks: this.dp.size, epochs: c.epochs, trainIters: c.trainIters });
   }
   /** Warmup steps resolved from the scheduler config (steps, or ratio of the horizon). */
   get warmupSteps(): number {
-    const s = this.config.scheduler;
-    if (s.warmupSteps !== undefined) return s.warmupSteps;
-    return s.warmupRatio === undefined ? 0 : Math.ceil(s.warmupRatio * this.trainingHorizon);
+    return warmupSteps(this.config.scheduler, this.trainingHorizon);
   }
   /** Learning rate of the last optimizer step. */
   get lr(): number {

@@ -1,0 +1,30 @@
+import { Count, resolveCount } from '../config/human-number';
+
+/** What the run's length depends on. */
+export interface HorizonInputs {
+  /** Micro-batches per epoch (of the whole job, every rank's together). */
+  batchesPerEpoch: number;
+  gradientAccumulationSteps: number;
+  /** Ranks training together (1 when alone). */
+  ranks: number;
+  epochs: number;
+  /** The recipe's `trainIters` (a count, or a ratio of the full length), if set. */
+  trainIters?: Count;
+}
+
+/**
+ * Total optimizer steps of a run. A final partial accumulation cycle at the end of an epoch
+ * still makes one (smaller) optimizer step, so each epoch has ceil(batches / (accum × ranks));
+ * `trainIters` caps the total.
+ */
+export function trainingHorizon(h: HorizonInputs): number {
+  const perEpoch = Math.ceil(h.batchesPerEpoch / (h.gradientAccumulationSteps * h.ranks));
+  const full = perEpoch * h.epochs;
+  return h.trainIters === undefined ? full : Math.min(full, resolveCount(h.trainIters, full));
+}
+
+/** Warmup steps from the scheduler config: `warmupSteps`, else `warmupRatio` of the horizon, else 0. */
+export function warmupSteps(scheduler: { warmupSteps?: number; warmupRatio?: number }, horizon: number): number {
+  if (scheduler.warmupSteps !== undefined) return scheduler.warmupSteps;
+  return scheduler.warmupRatio === undefined ? 0 : Math.ceil(scheduler.warmupRatio * horizon);
+}
