@@ -2,7 +2,8 @@
 // Add, Softmax and, backward, Multiply, Sum, Multiply, Sub as full passes over [B, H, T, T]; here
 // a row of T floats is read and written in L1: the forward adds the mask and takes the max in one
 // pass, exp and sum in a second, scales by 1/sum in a third; the backward takes Σ p·dy, then writes dx.
-// Vector bodies use vec_math.h's Exp16/Exp8 and their tails ExpScalar, which gives the same bits.
+// Vector bodies (attention_softmax_simd.inc, once per instruction set) use vec_math.h's Exp16/Exp8
+// and their tails ExpScalar, which gives the same bits.
 #include "attention_softmax.h"
 
 #include <algorithm>
@@ -61,161 +62,67 @@ void GradScalar(const float* p, const float* dy, float* dx, int64_t n) {
 }
 
 #ifdef FLOE_VEC_X86
-__attribute__((target("avx512f,fma"))) void Row512(const float* s, const float* m, float* p, int64_t n) {
-  __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  __mmask16 unordered = 0;
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const __m512 x = _mm512_add_ps(_mm512_loadu_ps(s + j), _mm512_loadu_ps(m + j));
-    _mm512_storeu_ps(p + j, x);
-    vmax = _mm512_max_ps(vmax, x);
-    unordered |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-  }
-  float mx = _mm512_reduce_max_ps(vmax);
-  bool nan = unordered != 0;
-  for (; j < n; j++) {
-    const float x = s[j] + m[j];
-    p[j] = x;
-    mx = std::fmax(mx, x);
-    nan |= std::isnan(x);
-  }
-  if (BadRow(mx, nan)) {
-    std::fill(p, p + n, kNaN);
-    return;
-  }
-  const __m512 vm = _mm512_set1_ps(mx);
-  const __m512 lo = _mm512_set1_ps(kExpLo);
-  const __m512 zero = _mm512_setzero_ps();
-  // Two accumulators: the add chain, not exp, would otherwise bound the loop.
-  __m512 s0 = zero;
-  __m512 s1 = zero;
-  j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const __m512 t = _mm512_sub_ps(_mm512_loadu_ps(p + j), vm);
-    const __mmask16 under = _mm512_cmp_ps_mask(t, lo, _CMP_LT_OQ);
-    // A block of masked keys (half of a causal row) needs no exp.
-    const __m512 e = under == 0xffff ? zero : _mm512_mask_blend_ps(under, vec::Exp16(t), zero);
-    _mm512_storeu_ps(p + j, e);
-    if ((j & 16) == 0) {
-      s0 = _mm512_add_ps(s0, e);
-    } else {
-      s1 = _mm512_add_ps(s1, e);
-    }
-  }
-  float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-  for (; j < n; j++) {
-    p[j] = ExpOrZero(p[j] - mx);
-    sum += p[j];
-  }
-  const float inv = 1.0f / sum;
-  const __m512 vinv = _mm512_set1_ps(inv);
-  j = 0;
-  for (; j + 16 <= n; j += 16) _mm512_storeu_ps(p + j, _mm512_mul_ps(_mm512_loadu_ps(p + j), vinv));
-  for (; j < n; j++) p[j] = p[j] * inv;
-}
+// The vector bodies (Row, Grad) live in attention_softmax_simd.inc, included once per
+// instruction set with that set's helpers, as gelu_norm.cc does.
+namespace avx512 {
+#define FLOE_TARGET __attribute__((target("avx512f,fma")))
+using Vec = __m512;
+using Lanes = __mmask16;
+constexpr int64_t kWidth = 16;
+FLOE_TARGET inline Vec Zero() { return _mm512_setzero_ps(); }
+FLOE_TARGET inline Vec Set1(float v) { return _mm512_set1_ps(v); }
+FLOE_TARGET inline Vec Load(const float* p) { return _mm512_loadu_ps(p); }
+FLOE_TARGET inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+FLOE_TARGET inline Vec Sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
+FLOE_TARGET inline Vec Mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+FLOE_TARGET inline Vec Max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+FLOE_TARGET inline Vec Fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+FLOE_TARGET inline float ReduceMax(Vec v) { return _mm512_reduce_max_ps(v); }
+FLOE_TARGET inline float ReduceAdd(Vec v) { return _mm512_reduce_add_ps(v); }
+FLOE_TARGET inline Vec Exp(Vec v) { return vec::Exp16(v); }
+inline Lanes NoLanes() { return 0; }
+FLOE_TARGET inline Lanes NaNLanes(Vec v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
+FLOE_TARGET inline Lanes LessLanes(Vec a, Vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+inline Lanes LanesOr(Lanes a, Lanes b) { return static_cast<Lanes>(a | b); }
+inline bool Any(Lanes l) { return l != 0; }
+inline bool All(Lanes l) { return l == 0xffff; }
+FLOE_TARGET inline Vec ZeroWhere(Lanes l, Vec v) { return _mm512_mask_blend_ps(l, v, _mm512_setzero_ps()); }
+#include "attention_softmax_simd.inc"
+#undef FLOE_TARGET
+}  // namespace avx512
 
-__attribute__((target("avx512f,fma"))) void Grad512(const float* p, const float* dy, float* dx, int64_t n) {
-  __m512 d0 = _mm512_setzero_ps();
-  __m512 d1 = _mm512_setzero_ps();
-  int64_t j = 0;
-  for (; j + 32 <= n; j += 32) {
-    d0 = _mm512_fmadd_ps(_mm512_loadu_ps(p + j), _mm512_loadu_ps(dy + j), d0);
-    d1 = _mm512_fmadd_ps(_mm512_loadu_ps(p + j + 16), _mm512_loadu_ps(dy + j + 16), d1);
-  }
-  if (j + 16 <= n) {
-    d0 = _mm512_fmadd_ps(_mm512_loadu_ps(p + j), _mm512_loadu_ps(dy + j), d0);
-    j += 16;
-  }
-  float dot = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
-  for (; j < n; j++) dot += p[j] * dy[j];
-  const __m512 vdot = _mm512_set1_ps(dot);
-  j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const __m512 pj = _mm512_loadu_ps(p + j);
-    _mm512_storeu_ps(dx + j, _mm512_sub_ps(_mm512_mul_ps(pj, _mm512_loadu_ps(dy + j)), _mm512_mul_ps(vdot, pj)));
-  }
-  for (; j < n; j++) dx[j] = p[j] * dy[j] - dot * p[j];
-}
-
-__attribute__((target("avx2,fma"))) void Row256(const float* s, const float* m, float* p, int64_t n) {
-  __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
-  __m256 unordered = _mm256_setzero_ps();
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256 x = _mm256_add_ps(_mm256_loadu_ps(s + j), _mm256_loadu_ps(m + j));
-    _mm256_storeu_ps(p + j, x);
-    vmax = _mm256_max_ps(vmax, x);
-    unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
-  }
-  float mx = vec::HorizontalMax8(vmax);
-  bool nan = _mm256_movemask_ps(unordered) != 0;
-  for (; j < n; j++) {
-    const float x = s[j] + m[j];
-    p[j] = x;
-    mx = std::fmax(mx, x);
-    nan |= std::isnan(x);
-  }
-  if (BadRow(mx, nan)) {
-    std::fill(p, p + n, kNaN);
-    return;
-  }
-  const __m256 vm = _mm256_set1_ps(mx);
-  const __m256 lo = _mm256_set1_ps(kExpLo);
-  __m256 s0 = _mm256_setzero_ps();
-  __m256 s1 = _mm256_setzero_ps();
-  j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256 t = _mm256_sub_ps(_mm256_loadu_ps(p + j), vm);
-    // andnot(t < lo, exp(t)): exactly 0 below the clamp; a block of masked keys needs no exp.
-    const __m256 under = _mm256_cmp_ps(t, lo, _CMP_LT_OQ);
-    const __m256 e = _mm256_movemask_ps(under) == 0xff ? _mm256_setzero_ps() : _mm256_andnot_ps(under, vec::Exp8(t));
-    _mm256_storeu_ps(p + j, e);
-    if ((j & 8) == 0) {
-      s0 = _mm256_add_ps(s0, e);
-    } else {
-      s1 = _mm256_add_ps(s1, e);
-    }
-  }
-  float sum = vec::HorizontalSum8(_mm256_add_ps(s0, s1));
-  for (; j < n; j++) {
-    p[j] = ExpOrZero(p[j] - mx);
-    sum += p[j];
-  }
-  const float inv = 1.0f / sum;
-  const __m256 vinv = _mm256_set1_ps(inv);
-  j = 0;
-  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(p + j, _mm256_mul_ps(_mm256_loadu_ps(p + j), vinv));
-  for (; j < n; j++) p[j] = p[j] * inv;
-}
-
-__attribute__((target("avx2,fma"))) void Grad256(const float* p, const float* dy, float* dx, int64_t n) {
-  __m256 d0 = _mm256_setzero_ps();
-  __m256 d1 = _mm256_setzero_ps();
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
-    d0 = _mm256_fmadd_ps(_mm256_loadu_ps(p + j), _mm256_loadu_ps(dy + j), d0);
-    d1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + j + 8), _mm256_loadu_ps(dy + j + 8), d1);
-  }
-  if (j + 8 <= n) {
-    d0 = _mm256_fmadd_ps(_mm256_loadu_ps(p + j), _mm256_loadu_ps(dy + j), d0);
-    j += 8;
-  }
-  float dot = vec::HorizontalSum8(_mm256_add_ps(d0, d1));
-  for (; j < n; j++) dot += p[j] * dy[j];
-  const __m256 vdot = _mm256_set1_ps(dot);
-  j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256 pj = _mm256_loadu_ps(p + j);
-    _mm256_storeu_ps(dx + j, _mm256_sub_ps(_mm256_mul_ps(pj, _mm256_loadu_ps(dy + j)), _mm256_mul_ps(vdot, pj)));
-  }
-  for (; j < n; j++) dx[j] = p[j] * dy[j] - dot * p[j];
-}
+namespace avx2 {
+#define FLOE_TARGET __attribute__((target("avx2,fma")))
+using Vec = __m256;
+using Lanes = __m256;  // a comparison's result: all bits set in the flagged lanes
+constexpr int64_t kWidth = 8;
+FLOE_TARGET inline Vec Zero() { return _mm256_setzero_ps(); }
+FLOE_TARGET inline Vec Set1(float v) { return _mm256_set1_ps(v); }
+FLOE_TARGET inline Vec Load(const float* p) { return _mm256_loadu_ps(p); }
+FLOE_TARGET inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+FLOE_TARGET inline Vec Sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
+FLOE_TARGET inline Vec Mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+FLOE_TARGET inline Vec Max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+FLOE_TARGET inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+FLOE_TARGET inline float ReduceMax(Vec v) { return vec::HorizontalMax8(v); }
+FLOE_TARGET inline float ReduceAdd(Vec v) { return vec::HorizontalSum8(v); }
+FLOE_TARGET inline Vec Exp(Vec v) { return vec::Exp8(v); }
+FLOE_TARGET inline Lanes NoLanes() { return _mm256_setzero_ps(); }
+FLOE_TARGET inline Lanes NaNLanes(Vec v) { return _mm256_cmp_ps(v, v, _CMP_UNORD_Q); }
+FLOE_TARGET inline Lanes LessLanes(Vec a, Vec b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+FLOE_TARGET inline Lanes LanesOr(Lanes a, Lanes b) { return _mm256_or_ps(a, b); }
+FLOE_TARGET inline bool Any(Lanes l) { return _mm256_movemask_ps(l) != 0; }
+FLOE_TARGET inline bool All(Lanes l) { return _mm256_movemask_ps(l) == 0xff; }
+FLOE_TARGET inline Vec ZeroWhere(Lanes l, Vec v) { return _mm256_andnot_ps(l, v); }
+#include "attention_softmax_simd.inc"
+#undef FLOE_TARGET
+}  // namespace avx2
 #endif  // FLOE_VEC_X86
 
 }  // namespace
 
 void AttentionSoftmax(const float* scores, const float* mask, float* probs, const AttentionSoftmaxShape& shape) {
-  const RowFn row = FLOE_FOR_ISA(Row512, Row256, RowScalar);
+  const RowFn row = FLOE_FOR_ISA(avx512::Row, avx2::Row, RowScalar);
   const int64_t plane = shape.rows * shape.cols;
   for (int64_t b = 0; b < shape.batch; b++) {
     const float* mask_plane = mask + (shape.mask_per_batch ? b * plane : 0);
@@ -230,7 +137,7 @@ void AttentionSoftmax(const float* scores, const float* mask, float* probs, cons
 }
 
 void AttentionSoftmaxGrad(const float* probs, const float* dy, float* dx, int64_t rows, int64_t cols) {
-  const GradFn grad = FLOE_FOR_ISA(Grad512, Grad256, GradScalar);
+  const GradFn grad = FLOE_FOR_ISA(avx512::Grad, avx2::Grad, GradScalar);
   for (int64_t r = 0; r < rows; r++) grad(probs + r * cols, dy + r * cols, dx + r * cols, cols);
 }
 

@@ -1,8 +1,9 @@
 // Fused softmax cross-entropy, forward and backward (see cross_entropy.h). A row of logits is
 // read once per pass: the forward takes its max, then Σ exp(x − max) (the row is in L1 by then),
 // and keeps two floats per row; the backward recomputes softmax from those two floats and writes
-// the gradient in the same pass. Vector bodies use vec_math.h's Exp16/Exp8 and their tails
-// ExpScalar, which gives the same bits, so no element depends on where the row starts.
+// the gradient in the same pass. Vector bodies (cross_entropy_simd.inc, once per instruction set)
+// use vec_math.h's Exp16/Exp8 and their tails ExpScalar, which gives the same bits, so no element
+// depends on where the row starts.
 #include "cross_entropy.h"
 
 #include <algorithm>
@@ -51,96 +52,49 @@ void GradScalar(const float* x, RowStats s, float dy, float* dx, int64_t n) {
 }
 
 #ifdef FLOE_VEC_X86
-__attribute__((target("avx512f,fma"))) RowStats Stats512(const float* x, int64_t n) {
-  __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  __mmask16 unordered = 0;
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const __m512 v = _mm512_loadu_ps(x + j);
-    vmax = _mm512_max_ps(vmax, v);
-    unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-  }
-  float m = _mm512_reduce_max_ps(vmax);
-  bool nan = unordered != 0;
-  for (; j < n; j++) {
-    m = std::fmax(m, x[j]);
-    nan |= std::isnan(x[j]);
-  }
-  if (BadRow(m, nan)) return {kNaN, kNaN};
-  const __m512 vm = _mm512_set1_ps(m);
-  // Two accumulators: the add chain, not exp, would otherwise bound the loop.
-  __m512 s0 = _mm512_setzero_ps();
-  __m512 s1 = _mm512_setzero_ps();
-  j = 0;
-  for (; j + 32 <= n; j += 32) {
-    s0 = _mm512_add_ps(s0, vec::Exp16(_mm512_sub_ps(_mm512_loadu_ps(x + j), vm)));
-    s1 = _mm512_add_ps(s1, vec::Exp16(_mm512_sub_ps(_mm512_loadu_ps(x + j + 16), vm)));
-  }
-  if (j + 16 <= n) {
-    s0 = _mm512_add_ps(s0, vec::Exp16(_mm512_sub_ps(_mm512_loadu_ps(x + j), vm)));
-    j += 16;
-  }
-  float s = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-  for (; j < n; j++) s += ExpScalar(x[j] - m);
-  return {m, std::log(s)};
-}
+// The vector bodies (Stats, Grad) live in cross_entropy_simd.inc, included once per instruction
+// set with that set's helpers, as gelu_norm.cc does.
+namespace avx512 {
+#define FLOE_TARGET __attribute__((target("avx512f,fma")))
+using Vec = __m512;
+using Lanes = __mmask16;
+constexpr int64_t kWidth = 16;
+FLOE_TARGET inline Vec Zero() { return _mm512_setzero_ps(); }
+FLOE_TARGET inline Vec Set1(float v) { return _mm512_set1_ps(v); }
+FLOE_TARGET inline Vec Load(const float* p) { return _mm512_loadu_ps(p); }
+FLOE_TARGET inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+FLOE_TARGET inline Vec Max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+FLOE_TARGET inline float ReduceMax(Vec v) { return _mm512_reduce_max_ps(v); }
+FLOE_TARGET inline float ReduceAdd(Vec v) { return _mm512_reduce_add_ps(v); }
+FLOE_TARGET inline Vec Exp(Vec v) { return vec::Exp16(v); }
+inline Lanes NoLanes() { return 0; }
+FLOE_TARGET inline Lanes NaNLanes(Vec v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
+inline Lanes LanesOr(Lanes a, Lanes b) { return static_cast<Lanes>(a | b); }
+inline bool Any(Lanes l) { return l != 0; }
+#include "cross_entropy_simd.inc"
+#undef FLOE_TARGET
+}  // namespace avx512
 
-__attribute__((target("avx512f,fma"))) void Grad512(const float* x, RowStats s, float dy, float* dx, int64_t n) {
-  const __m512 vm = _mm512_set1_ps(s.max);
-  const __m512 vls = _mm512_set1_ps(s.log_sum);
-  const __m512 vdy = _mm512_set1_ps(dy);
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const __m512 t = _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(x + j), vm), vls);
-    _mm512_storeu_ps(dx + j, _mm512_mul_ps(vec::Exp16(t), vdy));
-  }
-  for (; j < n; j++) dx[j] = ExpScalar((x[j] - s.max) - s.log_sum) * dy;
-}
-
-__attribute__((target("avx2,fma"))) RowStats Stats256(const float* x, int64_t n) {
-  __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
-  __m256 unordered = _mm256_setzero_ps();
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256 v = _mm256_loadu_ps(x + j);
-    vmax = _mm256_max_ps(vmax, v);
-    unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-  }
-  float m = vec::HorizontalMax8(vmax);
-  bool nan = _mm256_movemask_ps(unordered) != 0;
-  for (; j < n; j++) {
-    m = std::fmax(m, x[j]);
-    nan |= std::isnan(x[j]);
-  }
-  if (BadRow(m, nan)) return {kNaN, kNaN};
-  const __m256 vm = _mm256_set1_ps(m);
-  __m256 s0 = _mm256_setzero_ps();
-  __m256 s1 = _mm256_setzero_ps();
-  j = 0;
-  for (; j + 16 <= n; j += 16) {
-    s0 = _mm256_add_ps(s0, vec::Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)));
-    s1 = _mm256_add_ps(s1, vec::Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm)));
-  }
-  if (j + 8 <= n) {
-    s0 = _mm256_add_ps(s0, vec::Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)));
-    j += 8;
-  }
-  float s = vec::HorizontalSum8(_mm256_add_ps(s0, s1));
-  for (; j < n; j++) s += ExpScalar(x[j] - m);
-  return {m, std::log(s)};
-}
-
-__attribute__((target("avx2,fma"))) void Grad256(const float* x, RowStats s, float dy, float* dx, int64_t n) {
-  const __m256 vm = _mm256_set1_ps(s.max);
-  const __m256 vls = _mm256_set1_ps(s.log_sum);
-  const __m256 vdy = _mm256_set1_ps(dy);
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256 t = _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm), vls);
-    _mm256_storeu_ps(dx + j, _mm256_mul_ps(vec::Exp8(t), vdy));
-  }
-  for (; j < n; j++) dx[j] = ExpScalar((x[j] - s.max) - s.log_sum) * dy;
-}
+namespace avx2 {
+#define FLOE_TARGET __attribute__((target("avx2,fma")))
+using Vec = __m256;
+using Lanes = __m256;  // a comparison's result: all bits set in the flagged lanes
+constexpr int64_t kWidth = 8;
+FLOE_TARGET inline Vec Zero() { return _mm256_setzero_ps(); }
+FLOE_TARGET inline Vec Set1(float v) { return _mm256_set1_ps(v); }
+FLOE_TARGET inline Vec Load(const float* p) { return _mm256_loadu_ps(p); }
+FLOE_TARGET inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+FLOE_TARGET inline Vec Max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+FLOE_TARGET inline float ReduceMax(Vec v) { return vec::HorizontalMax8(v); }
+FLOE_TARGET inline float ReduceAdd(Vec v) { return vec::HorizontalSum8(v); }
+FLOE_TARGET inline Vec Exp(Vec v) { return vec::Exp8(v); }
+FLOE_TARGET inline Lanes NoLanes() { return _mm256_setzero_ps(); }
+FLOE_TARGET inline Lanes NaNLanes(Vec v) { return _mm256_cmp_ps(v, v, _CMP_UNORD_Q); }
+FLOE_TARGET inline Lanes LanesOr(Lanes a, Lanes b) { return _mm256_or_ps(a, b); }
+FLOE_TARGET inline bool Any(Lanes l) { return _mm256_movemask_ps(l) != 0; }
+#include "cross_entropy_simd.inc"
+#undef FLOE_TARGET
+}  // namespace avx2
 #endif  // FLOE_VEC_X86
 
 bool InRange(int32_t label, int64_t cols) { return label >= 0 && label < cols; }
@@ -148,7 +102,7 @@ bool InRange(int32_t label, int64_t cols) { return label >= 0 && label < cols; }
 }  // namespace
 
 void SoftmaxCrossEntropy(const float* logits, const int32_t* labels, float* loss, float* stats, int64_t rows, int64_t cols) {
-  const StatsFn row_stats = FLOE_FOR_ISA(Stats512, Stats256, StatsScalar);
+  const StatsFn row_stats = FLOE_FOR_ISA(avx512::Stats, avx2::Stats, StatsScalar);
   for (int64_t r = 0; r < rows; r++) {
     const float* x = logits + r * cols;
     const RowStats s = row_stats(x, cols);
@@ -162,7 +116,7 @@ void SoftmaxCrossEntropy(const float* logits, const int32_t* labels, float* loss
 
 void SoftmaxCrossEntropyGrad(const float* logits, const int32_t* labels, const float* stats, const float* dy, float* dx, int64_t rows,
                              int64_t cols) {
-  const GradFn row_grad = FLOE_FOR_ISA(Grad512, Grad256, GradScalar);
+  const GradFn row_grad = FLOE_FOR_ISA(avx512::Grad, avx2::Grad, GradScalar);
   for (int64_t r = 0; r < rows; r++) {
     float* out = dx + r * cols;
     const int32_t label = labels[r];
