@@ -66,25 +66,11 @@ void GradScalar(const float* p, const float* dy, float* dx, int64_t n) {
 // instruction set with that set's helpers, as gelu_norm.cc does.
 namespace avx512 {
 #define FLOE_TARGET __attribute__((target("avx512f,fma")))
-using Vec = __m512;
-using Lanes = __mmask16;
-constexpr int64_t kWidth = 16;
-FLOE_TARGET inline Vec Zero() { return _mm512_setzero_ps(); }
-FLOE_TARGET inline Vec Set1(float v) { return _mm512_set1_ps(v); }
-FLOE_TARGET inline Vec Load(const float* p) { return _mm512_loadu_ps(p); }
-FLOE_TARGET inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+#include "row_ops_avx512.inc"
 FLOE_TARGET inline Vec Sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
 FLOE_TARGET inline Vec Mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
-FLOE_TARGET inline Vec Max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
 FLOE_TARGET inline Vec Fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
-FLOE_TARGET inline float ReduceMax(Vec v) { return _mm512_reduce_max_ps(v); }
-FLOE_TARGET inline float ReduceAdd(Vec v) { return _mm512_reduce_add_ps(v); }
-FLOE_TARGET inline Vec Exp(Vec v) { return vec::Exp16(v); }
-inline Lanes NoLanes() { return 0; }
-FLOE_TARGET inline Lanes NaNLanes(Vec v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
 FLOE_TARGET inline Lanes LessLanes(Vec a, Vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-inline Lanes LanesOr(Lanes a, Lanes b) { return static_cast<Lanes>(a | b); }
-inline bool Any(Lanes l) { return l != 0; }
 inline bool All(Lanes l) { return l == 0xffff; }
 FLOE_TARGET inline Vec ZeroWhere(Lanes l, Vec v) { return _mm512_mask_blend_ps(l, v, _mm512_setzero_ps()); }
 #include "attention_softmax_simd.inc"
@@ -93,25 +79,11 @@ FLOE_TARGET inline Vec ZeroWhere(Lanes l, Vec v) { return _mm512_mask_blend_ps(l
 
 namespace avx2 {
 #define FLOE_TARGET __attribute__((target("avx2,fma")))
-using Vec = __m256;
-using Lanes = __m256;  // a comparison's result: all bits set in the flagged lanes
-constexpr int64_t kWidth = 8;
-FLOE_TARGET inline Vec Zero() { return _mm256_setzero_ps(); }
-FLOE_TARGET inline Vec Set1(float v) { return _mm256_set1_ps(v); }
-FLOE_TARGET inline Vec Load(const float* p) { return _mm256_loadu_ps(p); }
-FLOE_TARGET inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+#include "row_ops_avx2.inc"
 FLOE_TARGET inline Vec Sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
 FLOE_TARGET inline Vec Mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
-FLOE_TARGET inline Vec Max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
 FLOE_TARGET inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-FLOE_TARGET inline float ReduceMax(Vec v) { return vec::HorizontalMax8(v); }
-FLOE_TARGET inline float ReduceAdd(Vec v) { return vec::HorizontalSum8(v); }
-FLOE_TARGET inline Vec Exp(Vec v) { return vec::Exp8(v); }
-FLOE_TARGET inline Lanes NoLanes() { return _mm256_setzero_ps(); }
-FLOE_TARGET inline Lanes NaNLanes(Vec v) { return _mm256_cmp_ps(v, v, _CMP_UNORD_Q); }
 FLOE_TARGET inline Lanes LessLanes(Vec a, Vec b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-FLOE_TARGET inline Lanes LanesOr(Lanes a, Lanes b) { return _mm256_or_ps(a, b); }
-FLOE_TARGET inline bool Any(Lanes l) { return _mm256_movemask_ps(l) != 0; }
 FLOE_TARGET inline bool All(Lanes l) { return _mm256_movemask_ps(l) == 0xff; }
 FLOE_TARGET inline Vec ZeroWhere(Lanes l, Vec v) { return _mm256_andnot_ps(l, v); }
 #include "attention_softmax_simd.inc"
