@@ -9,19 +9,28 @@ export interface CausalPackingOptions {
   remainder?: 'keep' | 'drop';
 }
 
-// Compact the buffer once this many consumed tokens sit at its front.
-const COMPACT_AFTER = 1 << 16;
+// Rows are views into chunks of the token stream: one allocation per chunk, not per row. Chunks
+// start small (a tiny corpus wastes little) and grow to this many windows.
+const MAX_CHUNK_WINDOWS = 256;
 
 /**
  * Pretraining-style packing: documents (already ending in eos) are concatenated into one stream
  * and cut into windows of `maxLength + 1` tokens; a row's inputs are a window minus its last
  * token and its labels the window shifted by one. Consecutive windows share one token, so every
  * token of the stream is a label exactly once. Every label is trained; attention crosses documents.
+ *
+ * The stream is stored once, 4 bytes per token: a row's `inputIds` and `labels` are overlapping
+ * views of it and every `lossMask` is a view of one shared run of ones.
  */
 export class CausalPacker {
   private readonly maxLength: number;
   private readonly remainder: 'keep' | 'drop';
-  private buffer: number[] = [];
+  private readonly ones: Float32Array;
+  private chunk: Int32Array;
+  private chunks = 0;
+  /** Tokens written to `chunk`. */
+  private length = 0;
+  /** Where the next window starts in `chunk`. */
   private start = 0;
 
   constructor(options: CausalPackingOptions) {
@@ -30,35 +39,53 @@ export class CausalPacker {
     }
     this.maxLength = options.maxLength;
     this.remainder = options.remainder ?? 'keep';
+    this.ones = new Float32Array(this.maxLength).fill(1);
+    this.chunk = this.newChunk();
   }
 
   /** Appends a document; returns the rows it completed. */
   push(ids: readonly number[]): LmExample[] {
-    for (const id of ids) this.buffer.push(id);
     const rows: LmExample[] = [];
-    while (this.buffer.length - this.start >= this.maxLength + 1) {
-      rows.push(this.row(this.start, this.start + this.maxLength + 1));
-      this.start += this.maxLength;
-    }
-    if (this.start >= COMPACT_AFTER) {
-      this.buffer = this.buffer.slice(this.start);
-      this.start = 0;
+    const window = this.maxLength + 1;
+    for (const id of ids) {
+      if (this.length === this.chunk.length) this.renew();
+      this.chunk[this.length++] = id;
+      if (this.length - this.start === window) {
+        rows.push(this.row(this.start, this.length));
+        this.start += this.maxLength;
+      }
     }
     return rows;
   }
 
   /** Ends the stream: the last partial row (at least two tokens) unless `remainder: 'drop'`. */
   finish(): LmExample[] {
-    const left = this.buffer.length - this.start;
-    const rows = left >= 2 && this.remainder === 'keep' ? [this.row(this.start, this.buffer.length)] : [];
-    this.buffer = [];
+    const left = this.length - this.start;
+    const rows = left >= 2 && this.remainder === 'keep' ? [this.row(this.start, this.length)] : [];
+    this.chunks = 0;
+    this.chunk = this.newChunk();
+    this.length = 0;
     this.start = 0;
     return rows;
   }
 
+  /** Capacity k·maxLength + 1: a chunk ends exactly where its k-th window does. */
+  private newChunk(): Int32Array {
+    const windows = Math.min(MAX_CHUNK_WINDOWS, 4 * 2 ** this.chunks++);
+    return new Int32Array(windows * this.maxLength + 1);
+  }
+
+  /** Moves the unfinished window (at least the token shared with the last row) to a new chunk. */
+  private renew(): void {
+    const tail = this.chunk.subarray(this.start, this.length);
+    this.chunk = this.newChunk();
+    this.chunk.set(tail);
+    this.length = tail.length;
+    this.start = 0;
+  }
+
   private row(from: number, to: number): LmExample {
-    const window = this.buffer.slice(from, to);
-    return { inputIds: window.slice(0, -1), labels: window.slice(1), lossMask: new Array<number>(window.length - 1).fill(1) };
+    return { inputIds: this.chunk.subarray(from, to - 1), labels: this.chunk.subarray(from + 1, to), lossMask: this.ones.subarray(0, to - from - 1) };
   }
 }
 

@@ -62,15 +62,18 @@ export function decodeExamples(buffer: Buffer, file: string): { examples: LmExam
   const header = JSON.parse(buffer.toString('utf8', 12, 12 + headerLength)) as Header;
   const { count, total, packed } = header;
   const start = 12 + headerLength;
-  // Copy into a fresh, aligned ArrayBuffer: Node Buffers may sit at unaligned pool offsets.
-  const body = new Uint8Array(buffer.subarray(start)).buffer;
   const columns = packed ? 5 : 3;
-  if (body.byteLength !== 4 * (2 * count + columns * total)) {
-    throw new DataError(`${file}: example cache is truncated (expected ${4 * (2 * count + columns * total)} data bytes, found ${body.byteLength}).`);
+  if (buffer.length - start !== 4 * (2 * count + columns * total)) {
+    throw new DataError(`${file}: example cache is truncated (expected ${4 * (2 * count + columns * total)} data bytes, found ${buffer.length - start}).`);
   }
-  const lengths = new Int32Array(body, 0, count);
-  const realCounts = new Int32Array(body, 4 * count, count);
-  const column = (k: number): number => 4 * (2 * count + k * total);
+  // The rows are views of the file's bytes where they sit 4-byte aligned (a whole file read is);
+  // otherwise (a Buffer at an odd pool offset) of one aligned copy.
+  const aligned = (buffer.byteOffset + start) % 4 === 0;
+  const body = aligned ? buffer.buffer : new Uint8Array(buffer.subarray(start)).buffer;
+  const base = aligned ? buffer.byteOffset + start : 0;
+  const lengths = new Int32Array(body, base, count);
+  const realCounts = new Int32Array(body, base + 4 * count, count);
+  const column = (k: number): number => base + 4 * (2 * count + k * total);
   const ints = (k: number) => new Int32Array(body, column(k), total);
   const inputIds = ints(0);
   const labels = ints(1);
@@ -81,7 +84,8 @@ export function decodeExamples(buffer: Buffer, file: string): { examples: LmExam
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const n = lengths[i];
-    const slice = <A extends Int32Array | Float32Array>(a: A): number[] => Array.from(a.subarray(offset, offset + n));
+    // Views into the one decoded buffer: no per-row copies.
+    const slice = <A extends Int32Array | Float32Array>(a: A): A => a.subarray(offset, offset + n) as A;
     const e: LmExample = { inputIds: slice(inputIds), labels: slice(labels), lossMask: slice(lossMask) };
     if (realCounts[i] !== n) e.numTokens = realCounts[i];
     if (positions !== undefined && segmentIds !== undefined) {

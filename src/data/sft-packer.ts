@@ -61,31 +61,31 @@ export class SftPacker {
 
   /** One document as a shifted (input, label) row, truncated; undefined if nothing is trained. */
   private shift(doc: TokenizedDocument): LmExample | undefined {
-    let { ids, trainMask } = doc;
-    if (ids.length > this.options.maxLength + 1) {
-      ids = ids.slice(0, this.options.maxLength + 1);
-      trainMask = trainMask.slice(0, this.options.maxLength + 1);
-      this.stats.truncated++;
-    }
-    const lossMask = trainMask.slice(1).map((m) => (m ? 1 : 0));
-    if (ids.length < 2 || !lossMask.includes(1)) {
+    const n = Math.min(doc.ids.length, this.options.maxLength + 1);
+    if (n < doc.ids.length) this.stats.truncated++;
+    // inputIds and labels are two views of one copy of the document.
+    const ids = Int32Array.from(doc.ids.slice(0, n));
+    const lossMask = Float32Array.from(doc.trainMask.slice(1, n), (m) => (m ? 1 : 0));
+    if (n < 2 || !lossMask.includes(1)) {
       this.stats.dropped++;
       return undefined;
     }
-    return { inputIds: ids.slice(0, -1), labels: ids.slice(1), lossMask };
+    return { inputIds: ids.subarray(0, n - 1), labels: ids.subarray(1), lossMask };
   }
 
   private flush(): LmExample[] {
     if (this.pending.length === 0) return [];
-    const row: Required<Omit<LmExample, 'numTokens'>> = { inputIds: [], labels: [], lossMask: [], positions: [], segmentIds: [] };
+    const n = this.pendingLength;
+    const row = { inputIds: new Int32Array(n), labels: new Int32Array(n), lossMask: new Float32Array(n), positions: new Int32Array(n), segmentIds: new Int32Array(n) };
+    let at = 0;
     this.pending.forEach((piece, k) => {
-      row.inputIds.push(...piece.inputIds);
-      row.labels.push(...piece.labels);
-      row.lossMask.push(...piece.lossMask);
-      piece.inputIds.forEach((_, t) => {
-        row.positions.push(t);
-        row.segmentIds.push(k + 1);
-      });
+      const len = piece.inputIds.length;
+      row.inputIds.set(piece.inputIds, at);
+      row.labels.set(piece.labels, at);
+      row.lossMask.set(piece.lossMask, at);
+      for (let t = 0; t < len; t++) row.positions[at + t] = t;
+      row.segmentIds.fill(k + 1, at, at + len);
+      at += len;
     });
     this.pending = [];
     this.pendingLength = 0;
@@ -104,9 +104,13 @@ export class SftPacker {
  * optional fields the example has are extended). Returns the same object if already that long.
  */
 export function padExample(example: LmExample, length: number, padId: number): LmExample {
-  const extra = length - example.inputIds.length;
-  if (extra <= 0) return example;
-  const fill = (values: number[], value: number): number[] => values.concat(new Array<number>(extra).fill(value));
+  if (length <= example.inputIds.length) return example;
+  const fill = <A extends Int32Array | Float32Array>(values: A, value: number): A => {
+    const out = new (values.constructor as new (n: number) => A)(length);
+    out.set(values);
+    out.fill(value, values.length);
+    return out;
+  };
   const padded: LmExample = {
     inputIds: fill(example.inputIds, padId),
     labels: fill(example.labels, padId),

@@ -8,11 +8,11 @@ describe('CausalPacker', () => {
 
   it('cuts the concatenated stream into maxLength+1 windows with labels shifted by one', () => {
     const rows = packCausal([[1, 2, 3, E], [4, 5, E], [6, 7, 8, 9, E]], { maxLength: 3 });
-    assert.deepEqual(rows.map((r) => r.inputIds), [[1, 2, 3], [E, 4, 5], [E, 6, 7], [8, 9]]);
-    assert.deepEqual(rows.map((r) => r.labels), [[2, 3, E], [4, 5, E], [6, 7, 8], [9, E]]);
+    assert.deepEqual(rows.map((r) => Array.from(r.inputIds)), [[1, 2, 3], [E, 4, 5], [E, 6, 7], [8, 9]]);
+    assert.deepEqual(rows.map((r) => Array.from(r.labels)), [[2, 3, E], [4, 5, E], [6, 7, 8], [9, E]]);
     assert.ok(rows.every((r) => r.lossMask.every((m) => m === 1) && r.lossMask.length === r.inputIds.length));
     // Every token after the first is a label exactly once.
-    assert.deepEqual(rows.flatMap((r) => r.labels), [2, 3, E, 4, 5, E, 6, 7, 8, 9, E]);
+    assert.deepEqual(rows.flatMap((r) => Array.from(r.labels)), [2, 3, E, 4, 5, E, 6, 7, 8, 9, E]);
   });
 
   it('drops the final partial window when asked', () => {
@@ -26,8 +26,31 @@ describe('CausalPacker', () => {
     const doc = Array.from({ length: 21 }, (_, i) => i);
     const rows = packer.push(doc);
     assert.equal(rows.length, 5);
-    assert.deepEqual(rows[4].inputIds, [16, 17, 18, 19]);
+    assert.deepEqual(Array.from(rows[4].inputIds), [16, 17, 18, 19]);
     assert.deepEqual(packer.finish(), []);
+  });
+
+  it('matches plain slicing of the concatenated stream across many storage chunks', () => {
+    // Enough tokens for several chunks (they hold 4, 8, 16, ... windows): every chunk boundary
+    // must carry the window in progress over intact.
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const docs = Array.from({ length: 300 }, () => Array.from({ length: 1 + (next() % 40) }, () => next() % 1000));
+    const stream = docs.flat();
+    const T = 5;
+    const expected: number[][] = [];
+    for (let s = 0; s + 1 < stream.length; s += T) expected.push(stream.slice(s, Math.min(s + T + 1, stream.length)));
+    const packer = new CausalPacker({ maxLength: T });
+    const rows = [...docs.flatMap((d) => packer.push(d)), ...packer.finish()];
+    assert.ok(stream.length > 40 * T, 'spans several chunks');
+    assert.deepEqual(rows.map((r) => Array.from(r.inputIds)), expected.map((w) => w.slice(0, -1)));
+    assert.deepEqual(rows.map((r) => Array.from(r.labels)), expected.map((w) => w.slice(1)));
+    assert.ok(rows.every((r) => r.lossMask.length === r.inputIds.length && r.lossMask.every((m) => m === 1)));
+    // Stored once: a row's inputs and labels are views of the same buffer.
+    assert.ok(rows.every((r) => r.inputIds.buffer === r.labels.buffer));
+    // After finish the packer starts a fresh stream.
+    assert.deepEqual(packer.push([1, 2, 3, 4, 5, 6, 7]).map((r) => Array.from(r.inputIds)), [[1, 2, 3, 4, 5]]);
+    assert.deepEqual(packer.finish().map((r) => Array.from(r.labels)), [[7]]);
   });
 
   it('appends eos to each tokenized text record', () => {

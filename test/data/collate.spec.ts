@@ -3,11 +3,13 @@ import { BatchIterator, LmExample, collate, disposeBatch } from '../../src/data'
 import { expectNoLeak } from '../support/tensors';
 
 const PAD = 0;
-const ex = (ids: number[], extra: Partial<LmExample> = {}): LmExample => ({
-  inputIds: ids,
-  labels: ids.map((x) => x + 100),
-  lossMask: ids.map(() => 1),
-  ...extra,
+const ex = (ids: number[], extra: { positions?: number[]; segmentIds?: number[]; numTokens?: number } = {}): LmExample => ({
+  inputIds: Int32Array.from(ids),
+  labels: Int32Array.from(ids, (x) => x + 100),
+  lossMask: new Float32Array(ids.length).fill(1),
+  ...(extra.positions && { positions: Int32Array.from(extra.positions) }),
+  ...(extra.segmentIds && { segmentIds: Int32Array.from(extra.segmentIds) }),
+  ...(extra.numTokens !== undefined && { numTokens: extra.numTokens }),
 });
 
 describe('collate', () => {

@@ -70,22 +70,29 @@ describe('prepareExamples', () => {
     const [row] = first.examples;
     assert.equal(row.inputIds.length % 8, 0);
     assert.deepEqual([...new Set(row.segmentIds)].sort(), [0, 1, 2]);
-    assert.equal(tok.decode(row.labels.filter((_, t) => row.lossMask[t] === 1)), 'hello2');
-    assert.ok(tok.decode(row.inputIds).includes('Date: 2025-01-02'));
+    assert.equal(tok.decode(Array.from(row.labels.filter((_, t) => row.lossMask[t] === 1))), 'hello2');
+    assert.ok(tok.decode(Array.from(row.inputIds)).includes('Date: 2025-01-02'));
     const second = await run();
     assert.equal(second.cacheHit, true);
     assert.deepEqual(second.examples, first.examples);
   });
 
   it('encodes examples to a compact binary form and back', () => {
+    const i32 = (a: number[]): Int32Array => Int32Array.from(a);
+    const f32 = (a: number[]): Float32Array => Float32Array.from(a);
     const examples = [
-      { inputIds: [1, 2, 3], labels: [2, 3, 4], lossMask: [0, 1, 1] },
-      { inputIds: [5, 6], labels: [6, 7], lossMask: [1, 0], positions: [0, 0], segmentIds: [1, 2], numTokens: 1 },
+      { inputIds: i32([1, 2, 3]), labels: i32([2, 3, 4]), lossMask: f32([0, 1, 1]) },
+      { inputIds: i32([5, 6]), labels: i32([6, 7]), lossMask: f32([1, 0]), positions: i32([0, 0]), segmentIds: i32([1, 2]), numTokens: 1 },
     ];
     const { examples: back, meta } = decodeExamples(encodeExamples(examples, { a: 1 }), 'x.bin');
     assert.deepEqual(back[1], examples[1]);
-    assert.deepEqual(back[0], { ...examples[0], positions: [0, 1, 2], segmentIds: [1, 1, 1] });
+    assert.deepEqual(back[0], { ...examples[0], positions: i32([0, 1, 2]), segmentIds: i32([1, 1, 1]) });
     assert.deepEqual(meta, { a: 1 });
+    // Rows are views of the bytes when aligned; at an odd offset the decoder copies first.
+    const bytes = encodeExamples(examples);
+    const odd = Buffer.from(new ArrayBuffer(bytes.length + 1), 1, bytes.length);
+    bytes.copy(odd);
+    assert.deepEqual(decodeExamples(odd, 'odd.bin').examples, back);
     assert.throws(() => decodeExamples(Buffer.from('nope'), 'x.bin'), /x\.bin: not a Floe example cache/);
   });
 });

@@ -8,7 +8,7 @@ const chat = (q: string, a: string): TokenizedDocument =>
   tokenizeRecord({ kind: 'chat', messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] as ChatMessage[], origin }, tok);
 
 /** Labels whose loss is on, decoded per row. */
-const trainedText = (e: LmExample): string => tok.decode(e.labels.filter((_, t) => e.lossMask[t] === 1));
+const trainedText = (e: LmExample): string => tok.decode(Array.from(e.labels.filter((_, t) => e.lossMask[t] === 1)));
 
 describe('SftPacker', () => {
   it('puts loss only on assistant tokens and the end-of-turn after them', () => {
@@ -29,7 +29,7 @@ describe('SftPacker', () => {
     const { examples } = buildSftExamples([doc], { maxLength: 256, padId: tok.padId });
     assert.equal(examples.length, 1);
     const [e] = examples;
-    const trainedLabels = e.labels.filter((_, t) => e.lossMask[t] === 1);
+    const trainedLabels = Array.from(e.labels.filter((_, t) => e.lossMask[t] === 1));
     assert.deepEqual(trainedLabels, [...tok.encode('Four.'), tok.eosId, ...tok.encode('Six.'), tok.eosId]);
     // Labels are the inputs shifted by one.
     assert.deepEqual(e.inputIds.slice(1), e.labels.slice(0, -1));
@@ -39,7 +39,7 @@ describe('SftPacker', () => {
   it('trains only the completion of prompt/completion text records', () => {
     const doc = tokenizeRecord({ kind: 'text', text: '12+3=15', prompt: '12+3=', completion: '15', origin }, tok);
     const { examples } = buildSftExamples([doc], { maxLength: 64, padId: tok.padId });
-    assert.deepEqual(examples[0].labels.filter((_, t) => examples[0].lossMask[t] === 1), [...tok.encode('15'), tok.eosId]);
+    assert.deepEqual(Array.from(examples[0].labels.filter((_, t) => examples[0].lossMask[t] === 1)), [...tok.encode('15'), tok.eosId]);
   });
 
   it('packs conversations into rows with per-document segment ids and restarting positions', () => {
@@ -49,13 +49,13 @@ describe('SftPacker', () => {
     const { examples } = buildSftExamples(docs, { maxLength, padId: tok.padId, packing: true });
     assert.equal(examples.length, 2);
     const [row, last] = examples;
-    assert.deepEqual(row.segmentIds, [...Array(lengths[0]).fill(1), ...Array(lengths[1]).fill(2)]);
-    assert.deepEqual(row.positions, [...Array.from({ length: lengths[0] }, (_, i) => i), ...Array.from({ length: lengths[1] }, (_, i) => i)]);
+    assert.deepEqual(Array.from(row.segmentIds!), [...Array(lengths[0]).fill(1), ...Array(lengths[1]).fill(2)]);
+    assert.deepEqual(Array.from(row.positions!), [...Array.from({ length: lengths[0] }, (_, i) => i), ...Array.from({ length: lengths[1] }, (_, i) => i)]);
     assert.equal(trainedText(row), 'bdd');
     // The last label of document 1 is its own end-of-turn, not document 2's first token.
     assert.equal(row.labels[lengths[0] - 1], tok.eosId);
     assert.equal(row.inputIds[lengths[0]], tok.bosId);
-    assert.deepEqual(last.segmentIds, Array(lengths[2]).fill(1));
+    assert.deepEqual(Array.from(last.segmentIds!), Array(lengths[2]).fill(1));
     assert.equal(trainedText(last), 'f');
   });
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchIterator, DataLoader, initBackend, LmExample, shardBatchCount, ShardedEvalLoader, shardedBatches } from '../../src';
 
 function examples(n: number): LmExample[] {
-  return Array.from({ length: n }, (_, i) => ({ inputIds: [i + 1, i + 2], labels: [i + 2, i + 3], lossMask: [1, 1] }));
+  return Array.from({ length: n }, (_, i) => ({ inputIds: Int32Array.of(i + 1, i + 2), labels: Int32Array.of(i + 2, i + 3), lossMask: Float32Array.of(1, 1) }));
 }
 
 async function collect<B>(it: Iterable<B> | AsyncIterable<B>, read: (b: B) => number[]): Promise<number[][]> {
