@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
 import { causalBias, segmentBias } from './attention-mask';
+import { fusedAttention } from './fused-attention';
 import { linear } from './dense';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { createGptParams } from './gpt-params';
@@ -61,6 +62,7 @@ export class GptModel {
     const [b, t] = inputIds.shape;
     const o = this.options;
     const drop = this.dropout(opts);
+    const dropsProbs = opts.training === true && o.dropout > 0;
     return tf.tidy(() => {
       let mask: tf.Tensor4D;
       let positions = opts.positions;
@@ -78,7 +80,7 @@ export class GptModel {
       }
       for (let i = 0; i < o.layers; i++) {
         const p = `blocks.${i}`;
-        x = tf.add(x, drop(this.attention(p, this.norm(`${p}.norm1`, x), { b, t, mask, rope, drop })));
+        x = tf.add(x, drop(this.attention(p, this.norm(`${p}.norm1`, x), { b, t, mask, rope, drop, dropsProbs })));
         x = tf.add(x, drop(this.mlp(p, this.norm(`${p}.norm2`, x))));
       }
       const h = this.norm('norm', x);
@@ -133,12 +135,16 @@ export class GptModel {
   private attention(
     prefix: string,
     h: tf.Tensor2D,
-    ctx: { b: number; t: number; mask: tf.Tensor4D; rope: RopeTables | undefined; drop: Dropout },
+    ctx: { b: number; t: number; mask: tf.Tensor4D; rope: RopeTables | undefined; drop: Dropout; dropsProbs: boolean },
   ): tf.Tensor2D {
     const { b, t } = ctx;
     const { dim, heads } = this.options;
     const hd = this.headDim;
-    const [q, k, v] = tf.split(this.dense(`${prefix}.attn.qkv`, h), 3, 1);
+    const qkv = this.dense(`${prefix}.attn.qkv`, h);
+    // With the native kernels, and no RoPE or attention dropout between the products, one fused call.
+    const fused = ctx.rope === undefined && !ctx.dropsProbs ? fusedAttention(qkv, ctx.mask, b, heads) : undefined;
+    if (fused !== undefined) return this.dense(`${prefix}.attn.out`, fused);
+    const [q, k, v] = tf.split(qkv, 3, 1);
     // [B·T, D] → [B, H, T, hd]: one 4-D transpose per tensor (5-D transposes are slow on wasm).
     const toHeads = (x: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(x, [b, t, heads, hd]), [0, 2, 1, 3]);
     // Scaling q (T·hd values) is cheaper than scaling scores (T·T); RoPE is linear so order is free.

@@ -6,6 +6,7 @@ export * from './gpt-model';
 export * from './gpt-options';
 export * from './gpt-params';
 export * from './layers';
+export * from './fused-attention';
 export * from './masked-softmax';
 export * from './model-error';
 export * from './rotary';

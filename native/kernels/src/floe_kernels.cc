@@ -140,5 +140,6 @@ NAPI_MODULE_INIT() {
   floe::RegisterCrossEntropy(env, exports);
   floe::RegisterAdamW(env, exports);
   floe::RegisterAttentionSoftmax(env, exports);
+  floe::RegisterAttentionCore(env, exports);
   return exports;
 }

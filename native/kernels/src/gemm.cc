@@ -54,9 +54,12 @@ struct Scratch {
 thread_local Scratch t_pack_a;
 thread_local Scratch t_pack_b;
 
-/** op(A)(i, p): A is [m, k] row-major, or [k, m] when transposed. */
-inline const float* ARow(const GemmProblem& p, int64_t i, int64_t col) {
-  return p.trans_a ? p.a + col * p.m + i : p.a + i * p.k + col;
+/** The problem with its leading dimensions resolved (0 means dense). */
+GemmProblem Resolved(GemmProblem g) {
+  if (g.lda == 0) g.lda = g.trans_a ? g.m : g.k;
+  if (g.ldb == 0) g.ldb = g.trans_b ? g.k : g.n;
+  if (g.ldc == 0) g.ldc = g.n;
+  return g;
 }
 
 /** Packs op(A)[i0 : i0+mc, p0 : p0+kc] into MR-tall slivers, zero-padded: out[s][p][i]. */
@@ -67,7 +70,7 @@ void PackA(const GemmProblem& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
     if (g.trans_a) {
       // A is [k, m]: row p of the stored matrix holds op(A)(·, p) contiguously.
       for (int64_t p = 0; p < kc; p++) {
-        const float* src = g.a + (p0 + p) * g.m + i0 + ir;
+        const float* src = g.a + (p0 + p) * g.lda + i0 + ir;
         float* dst = out + p * MR;
         int64_t i = 0;
         for (; i < mr; i++) dst[i] = src[i];
@@ -75,7 +78,7 @@ void PackA(const GemmProblem& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
       }
     } else {
       for (int64_t i = 0; i < mr; i++) {
-        const float* src = g.a + (i0 + ir + i) * g.k + p0;
+        const float* src = g.a + (i0 + ir + i) * g.lda + p0;
         for (int64_t p = 0; p < kc; p++) out[p * MR + i] = src[p];
       }
       for (int64_t i = mr; i < MR; i++) {
@@ -94,7 +97,7 @@ void PackB(const GemmProblem& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
     if (!g.trans_b) {
       // B is [k, n]: op(B)(p, ·) is contiguous.
       for (int64_t p = 0; p < kc; p++) {
-        const float* src = g.b + (p0 + p) * g.n + j0 + jr;
+        const float* src = g.b + (p0 + p) * g.ldb + j0 + jr;
         float* dst = out + p * NR;
         if (nr == NR) {
           std::memcpy(dst, src, sizeof(float) * NR);
@@ -107,7 +110,7 @@ void PackB(const GemmProblem& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
     } else {
       // B is [n, k]: op(B)(·, j) is row j of the stored matrix.
       for (int64_t j = 0; j < nr; j++) {
-        const float* src = g.b + (j0 + jr + j) * g.k + p0;
+        const float* src = g.b + (j0 + jr + j) * g.ldb + p0;
         for (int64_t p = 0; p < kc; p++) out[p * NR + j] = src[p];
       }
       for (int64_t j = nr; j < NR; j++) {
@@ -118,11 +121,14 @@ void PackB(const GemmProblem& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
   }
 }
 
-/** Adds the bias and applies the activation to an mr x nr tile of C (after its last slice). */
+/** Scales by alpha, adds the bias and applies the activation to an mr x nr tile of C (after its last slice). */
 void Epilogue(const GemmProblem& g, float* c, int64_t ldc, int64_t mr, int64_t nr, int64_t j0) {
-  if (g.bias == nullptr && g.activation == Activation::kLinear) return;
+  if (g.alpha == 1.0f && g.bias == nullptr && g.activation == Activation::kLinear) return;
   for (int64_t i = 0; i < mr; i++) {
     float* row = c + i * ldc;
+    if (g.alpha != 1.0f) {
+      for (int64_t j = 0; j < nr; j++) row[j] *= g.alpha;
+    }
     if (g.bias != nullptr) {
       const float* bias = g.bias + j0;
       for (int64_t j = 0; j < nr; j++) row[j] += bias[j];
@@ -216,7 +222,7 @@ using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_
 template <int MR, int NR>
 void GemmBlocked(const GemmProblem& g, MicroKernel kernel) {
   const int64_t m = g.m, n = g.n, k = g.k;
-  const int64_t ldc = n;
+  const int64_t ldc = g.ldc;
   const int64_t nc_max = std::min<int64_t>(kNc, (n + NR - 1) / NR * NR);
   const int64_t kc_max = std::min<int64_t>(kKc, k);
   const int64_t mc_max = std::min<int64_t>(kMc, (m + MR - 1) / MR * MR);
@@ -302,11 +308,12 @@ const char* IsaName(Isa isa) {
   }
 }
 
-void Gemm(const GemmProblem& g) {
+void Gemm(const GemmProblem& problem) {
+  const GemmProblem g = Resolved(problem);
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0) {
-    for (int64_t i = 0; i < g.m; i++) std::memset(g.c + i * g.n, 0, sizeof(float) * g.n);
-    Epilogue(g, g.c, g.n, g.m, g.n, 0);
+    for (int64_t i = 0; i < g.m; i++) std::memset(g.c + i * g.ldc, 0, sizeof(float) * g.n);
+    Epilogue(g, g.c, g.ldc, g.m, g.n, 0);
     return;
   }
 #ifdef FLOE_X86

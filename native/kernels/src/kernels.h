@@ -17,7 +17,12 @@ const char* IsaName(Isa isa);
 
 enum class Activation { kLinear = 0, kRelu = 1, kRelu6 = 2 };
 
-/** One row-major GEMM problem: C[m,n] = op(A)[m,k] · op(B)[k,n] (+ bias[n]) then activation. */
+/**
+ * One row-major GEMM problem: C[m,n] = alpha · op(A)[m,k] · op(B)[k,n] (+ bias[n]) then
+ * activation. Leading dimensions (floats between stored rows) default to the dense ones (0):
+ * A stored [m, k] (lda k) or, transposed, [k, m] (lda m); B [k, n] or [n, k]; C ldc n. Larger
+ * ones address a block of a wider matrix, e.g. one head's columns of a fused QKV projection.
+ */
 struct GemmProblem {
   const float* a;
   const float* b;
@@ -26,6 +31,8 @@ struct GemmProblem {
   int64_t m, n, k;
   bool trans_a, trans_b;
   Activation activation;
+  int64_t lda = 0, ldb = 0, ldc = 0;
+  float alpha = 1.0f;
 };
 
 /** Runs `p`; requires ActiveIsa() != kNone. */

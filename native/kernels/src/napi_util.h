@@ -152,5 +152,6 @@ void RegisterGeluNorm(napi_env env, napi_value exports);      // napi_gelu_norm.
 void RegisterCrossEntropy(napi_env env, napi_value exports);  // napi_cross_entropy.cc
 void RegisterAdamW(napi_env env, napi_value exports);         // napi_adamw.cc
 void RegisterAttentionSoftmax(napi_env env, napi_value exports);  // napi_attention_softmax.cc
+void RegisterAttentionCore(napi_env env, napi_value exports);     // napi_attention_core.cc
 
 }  // namespace floe

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeAddon } from '../native-kernels-status';
 import { adamWKernelConfigs } from './adamw-kernel';
+import { attentionCoreKernelConfigs } from './attention-core-kernels';
 import { attentionSoftmaxKernelConfigs } from './attention-softmax-kernels';
 import { crossEntropyKernelConfigs } from './cross-entropy-kernels';
 import { FUSED_KERNELS } from './fused-kernel-names';
@@ -8,14 +9,14 @@ import { geluNormKernelConfigs } from './gelu-norm-kernels';
 
 /**
  * Registers Floe's fused wasm kernels (GELU, LayerNorm, softmax cross-entropy, AdamW, attention
- * softmax) when the native kernels are active, and removes them when not, so the kernel registry
+ * softmax, attention core) when the native kernels are active, and removes them when not, so the kernel registry
  * always tells the model and optimizer which path to take (see {@link hasKernel}). Idempotent.
  */
 export function syncFusedKernels(): void {
   unregisterFusedKernels();
   const addon = activeNativeAddon();
   if (addon === undefined) return;
-  for (const config of [...geluNormKernelConfigs(addon), ...crossEntropyKernelConfigs(addon), ...adamWKernelConfigs(addon), ...attentionSoftmaxKernelConfigs(addon)]) {
+  for (const config of [...geluNormKernelConfigs(addon), ...crossEntropyKernelConfigs(addon), ...adamWKernelConfigs(addon), ...attentionSoftmaxKernelConfigs(addon), ...attentionCoreKernelConfigs(addon)]) {
     tf.registerKernel(config);
   }
 }

@@ -1,4 +1,5 @@
 export * from './adamw-kernel';
+export * from './attention-core-kernels';
 export * from './attention-softmax-kernels';
 export * from './cross-entropy-kernels';
 export * from './fused-kernel-names';
