@@ -39,6 +39,12 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
   ): void;
   /** `out[c] = Σ_r x[r, c]` over a `[rows, cols]` block. */
   sumRows(heap: Uint8Array | ArrayBuffer, xOffset: number, outOffset: number, rows: number, cols: number): void;
+  /**
+   * Asks Linux for transparent huge pages on the heap's whole 2 MiB pages (madvise
+   * `MADV_HUGEPAGE`, then `MADV_COLLAPSE` for pages already touched): fewer TLB misses, ~3% off a
+   * training step. True when the advice took; false elsewhere. Missing from addons built before it.
+   */
+  adviseHugePages?(heap: Uint8Array | ArrayBuffer): boolean;
 }
 
 /** The addon, or why it could not be loaded. */

@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
 import { nativeSelfTest } from '../../../src/backend/native';
 import { requireNativeKernels } from './native-fixture';
 
@@ -22,6 +23,19 @@ describe('native kernels addon', () => {
     const info = addon().info();
     assert.ok(['avx512', 'avx2'].includes(info.isa), info.isa);
     assert.equal(nativeSelfTest(addon()), undefined);
+  });
+
+  it('asks for huge pages on a heap without changing its bytes; bad arguments give false, not a throw', () => {
+    const heap = new Uint8Array(8 << 20);
+    for (let i = 0; i < heap.length; i += 4096) heap[i] = i % 251;
+    const thp = fs.existsSync('/sys/kernel/mm/transparent_hugepage/enabled') ? fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8') : '';
+    const advised = addon().adviseHugePages?.(heap);
+    assert.equal(typeof advised, 'boolean');
+    // madvise takes the advice on Linux whenever THP exists, even in "never" mode.
+    if (process.platform === 'linux' && thp !== '') assert.equal(advised, true, `THP: ${thp.trim()}`);
+    for (let i = 0; i < heap.length; i += 4096) assert.equal(heap[i], i % 251);
+    assert.equal(addon().adviseHugePages?.(new Uint8Array(16)), false, 'smaller than one huge page');
+    assert.equal((addon().adviseHugePages as unknown as (x: unknown) => boolean)(42), false);
   });
 
   it('computes at misaligned (4-byte) offsets, on an ArrayBuffer, a Uint8Array and a SharedArrayBuffer view', () => {

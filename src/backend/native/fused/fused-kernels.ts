@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeAddon } from '../native-kernels-status';
+import { setHeapAdvisor } from '../native-outputs';
 import { adamWKernelConfigs } from './adamw-kernel';
 import { attentionCoreKernelConfigs } from './attention-core-kernels';
 import { attentionSoftmaxKernelConfigs } from './attention-softmax-kernels';
@@ -15,6 +16,10 @@ import { geluNormKernelConfigs } from './gelu-norm-kernels';
 export function syncFusedKernels(): void {
   unregisterFusedKernels();
   const addon = activeNativeAddon();
+  // Huge pages for the wasm heap the native kernels work on (fewer TLB misses, ~3% a step);
+  // FLOE_HUGE_PAGES=0 leaves the heap to the system's default.
+  const advise = process.env.FLOE_HUGE_PAGES !== '0' ? addon?.adviseHugePages?.bind(addon) : undefined;
+  setHeapAdvisor(advise);
   if (addon === undefined) return;
   for (const config of [...geluNormKernelConfigs(addon), ...crossEntropyKernelConfigs(addon), ...adamWKernelConfigs(addon), ...attentionSoftmaxKernelConfigs(addon), ...attentionCoreKernelConfigs(addon)]) {
     tf.registerKernel(config);
