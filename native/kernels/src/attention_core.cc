@@ -6,23 +6,11 @@
 
 #include "attention_softmax.h"
 #include "kernels.h"
+#include "scratch.h"
 
 namespace floe {
 namespace {
 
-/** A growable 64-byte-aligned scratch buffer (one per thread, kept for the process lifetime). */
-struct Scratch {
-  float* data = nullptr;
-  size_t size = 0;
-  float* Get(size_t count) {
-    if (count > size) {
-      std::free(data);
-      data = static_cast<float*>(std::aligned_alloc(64, ((count * sizeof(float)) + 63) / 64 * 64));
-      size = data == nullptr ? 0 : count;
-    }
-    return data;
-  }
-};
 thread_local Scratch t_scores;
 thread_local Scratch t_grad;
 

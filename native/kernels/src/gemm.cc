@@ -8,6 +8,7 @@
 // layout (transposed or not), so no operand is ever transposed explicitly. Operands may sit at
 // any 4-byte-aligned address: the kernels use unaligned loads and stores on A, B and C.
 #include "kernels.h"
+#include "scratch.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -37,20 +38,6 @@ constexpr int64_t kNc = FLOE_NC;  // columns of B packed at a time (a multiple o
 Isa g_active = Isa::kNone;
 bool g_detected = false;
 
-/** A growable 64-byte-aligned scratch buffer (one per thread, kept for the process lifetime). */
-struct Scratch {
-  float* data = nullptr;
-  size_t size = 0;
-  float* Get(size_t count) {
-    if (count > size) {
-      std::free(data);
-      size_t bytes = ((count * sizeof(float)) + 63) / 64 * 64;
-      data = static_cast<float*>(std::aligned_alloc(64, bytes));
-      size = data == nullptr ? 0 : count;
-    }
-    return data;
-  }
-};
 thread_local Scratch t_pack_a;
 thread_local Scratch t_pack_b;
 
