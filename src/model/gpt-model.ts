@@ -35,7 +35,8 @@ type Dropout = <T extends tf.Tensor>(x: T) => T;
  * must transpose them. The tied LM head reuses `embed.tokens.weight` `[V, D]` as `x @ Eᵀ`.
  *
  * For wasm speed, dense layers run as 2-D matmuls on `[B·T, D]` and attention as batched
- * matmuls on 4-D `[B, H, T, headDim]` tensors (see PERF.md).
+ * matmuls on 4-D `[B, H, T, headDim]` tensors (see PERF.md), or, with Floe's native kernels,
+ * as one fused call on the packed `qkv` projection ({@link fusedAttention}).
  */
 export class GptModel {
   /** Options with defaults filled in. */

@@ -10,8 +10,9 @@ import { geluNormKernelConfigs } from './gelu-norm-kernels';
 
 /**
  * Registers Floe's fused wasm kernels (GELU, LayerNorm, softmax cross-entropy, AdamW, attention
- * softmax, attention core) when the native kernels are active, and removes them when not, so the kernel registry
- * always tells the model and optimizer which path to take (see {@link hasKernel}). Idempotent.
+ * softmax, attention core) when the native kernels are active, and removes them when not, so
+ * the kernel registry always tells the model and optimizer which path to take (see
+ * {@link hasKernel}). Idempotent.
  */
 export function syncFusedKernels(): void {
   unregisterFusedKernels();
