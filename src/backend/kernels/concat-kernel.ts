@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { copyRows } from './heap-loops';
 import { asWasmBackend, heapWord, heapWords } from './wasm-backend-internals';
 
 /**
  * Floe's wasm `Concat` for float32/int32: each input's rows are block copies into the output
- * (`copyWithin` on one heap view). The stock kernel makes a typed-array view per row, and as the
+ * on one heap view (`copyRows`). The stock kernel makes a typed-array view per row, and as the
  * gradient of the attention's q/k/v split that was about a quarter of all JS allocation in a
  * training step. Other dtypes go to `stock`.
  */
@@ -30,8 +31,8 @@ export function createConcatKernel(stock: KernelConfig | undefined): KernelConfi
     for (const input of inputs) {
       const row = tf.util.sizeFromShape(input.shape.slice(axis));
       if (row === 0 || outer === 0) continue;
-      let from = heapWord(backend, input);
-      for (let r = 0, to = column; r < outer; r++, from += row, to += outRow) heap.copyWithin(to, from, from + row);
+      const from = heapWord(backend, input);
+      copyRows(heap, from, row, column, outRow, outer, row);
       column += row;
     }
     return out;

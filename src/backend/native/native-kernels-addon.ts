@@ -45,6 +45,12 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
    * training step. True when the advice took; false elsewhere. Missing from addons built before it.
    */
   adviseHugePages?(heap: Uint8Array | ArrayBuffer): boolean;
+  /**
+   * Copies `rows` rows of `length` 32-bit words: row r from `fromOffset + 4·r·fromStride` to
+   * `toOffset + 4·r·toStride` (offsets in bytes, strides in words); the two spans must not overlap.
+   * Missing from addons built before it.
+   */
+  copyRows?(heap: Uint8Array | Int32Array | ArrayBuffer, fromOffset: number, fromStride: number, toOffset: number, toStride: number, rows: number, length: number): void;
 }
 
 /** The addon, or why it could not be loaded. */

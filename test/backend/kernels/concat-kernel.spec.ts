@@ -3,6 +3,7 @@ import { strict as assert } from 'assert';
 import { Rng } from '../../../src/random';
 import { expectNoLeak } from '../../support/tensors';
 import { numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
+import { requireNativeKernels } from '../native/native-fixture';
 
 describe('Concat wasm override', () => {
   useWasmBackend({ kernels: 'js' });
@@ -56,6 +57,31 @@ describe('Concat wasm override', () => {
       assert.equal(numDataIds(), before);
     } finally {
       x.dispose();
+    }
+  });
+});
+
+describe('Concat and SplitV with the native row copier', () => {
+  useWasmBackend();
+  requireNativeKernels();
+
+  it('match cpu bit for bit on short rows (a rotate-half) and long ones', async () => {
+    const rng = new Rng(5);
+    for (const shape of [[2, 9, 4, 32], [3, 200]]) {
+      const values = randomValues(rng, tf.util.sizeFromShape(shape));
+      values[3] = new Float32Array(Int32Array.of(0x7fc00001).buffer)[0];
+      const last = shape[shape.length - 1];
+      const op = (): tf.Tensor[] => {
+        const x = tf.tensor(values, shape);
+        const [a, b] = tf.split(x, [last / 2, last / 2], -1);
+        return [a, b, tf.concat([b, a], -1)];
+      };
+      const expected = await runOn('cpu', op);
+      const actual = await runOn('wasm', op);
+      actual.forEach((r, i) => {
+        assert.deepEqual(r.shape, expected[i].shape);
+        assert.deepEqual(Array.from(new Int32Array(Float32Array.from(r.values).buffer)), Array.from(new Int32Array(Float32Array.from(expected[i].values).buffer)), `[${shape}] output ${i}`);
+      });
     }
   });
 });

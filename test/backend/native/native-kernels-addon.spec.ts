@@ -38,6 +38,21 @@ describe('native kernels addon', () => {
     assert.equal((addon().adviseHugePages as unknown as (x: unknown) => boolean)(42), false);
   });
 
+  it('copies strided rows of words bit for bit; refuses ranges outside the heap, overlaps and strides below the row', () => {
+    const words = Int32Array.from({ length: 1000 }, (_, i) => (i * 2654435761) | 0);
+    words[12] = 0x7fc00001; // a NaN payload must survive
+    const original = words.slice();
+    const copy = addon().copyRows!.bind(addon());
+    copy(words, 4 * 10, 7, 4 * 500, 5, 20, 5);
+    for (let r = 0; r < 20; r++) {
+      for (let i = 0; i < 5; i++) assert.equal(words[500 + 5 * r + i], original[10 + 7 * r + i], `row ${r}, word ${i}`);
+    }
+    assert.equal(words[500 + 5 * 20], original[500 + 5 * 20], 'nothing past the last row');
+    assert.throws(() => copy(words, 0, 7, 4 * 990, 5, 20, 5), /outside the heap/);
+    assert.throws(() => copy(words, 0, 5, 4 * 10, 5, 20, 5), /overlaps/);
+    assert.throws(() => copy(words, 0, 3, 4 * 500, 5, 20, 5), /strides must be at least the row length/);
+  });
+
   it('computes at misaligned (4-byte) offsets, on an ArrayBuffer, a Uint8Array and a SharedArrayBuffer view', () => {
     const m = 11;
     const n = 35;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeAddon } from '../native-kernels-status';
+import { setNativeRowCopier } from '../../kernels/heap-loops';
 import { setHeapAdvisor } from '../native-outputs';
 import { adamWKernelConfigs } from './adamw-kernel';
 import { attentionCoreKernelConfigs } from './attention-core-kernels';
@@ -21,6 +22,8 @@ export function syncFusedKernels(): void {
   // FLOE_HUGE_PAGES=0 leaves the heap to the system's default.
   const advise = process.env.FLOE_HUGE_PAGES !== '0' ? addon?.adviseHugePages?.bind(addon) : undefined;
   setHeapAdvisor(advise);
+  // Split and Concat move their rows with one native call instead of a JS loop.
+  setNativeRowCopier(addon?.copyRows?.bind(addon));
   if (addon === undefined) return;
   for (const config of [...geluNormKernelConfigs(addon), ...crossEntropyKernelConfigs(addon), ...adamWKernelConfigs(addon), ...attentionSoftmaxKernelConfigs(addon), ...attentionCoreKernelConfigs(addon)]) {
     tf.registerKernel(config);
