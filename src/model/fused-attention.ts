@@ -11,7 +11,7 @@ import { hasKernel } from '../backend/native/fused/fused-kernels';
  * (the caller runs the composite). The mask is a constant: it gets no gradient.
  */
 export function fusedAttention(qkv: tf.Tensor2D, mask: tf.Tensor4D, batch: number, heads: number): tf.Tensor2D | undefined {
-  if (!hasKernel(ATTENTION_CORE) || !hasKernel(ATTENTION_CORE_GRAD) || !attentionCoreSupports(qkv, mask, batch, heads)) return undefined;
+  if (!canFuseAttention(qkv, mask, batch, heads)) return undefined;
   const headDim = qkv.shape[1] / (3 * heads);
   const attrs = attentionCoreAttrs({ batch, heads, scale: 1 / Math.sqrt(headDim) });
   const core = tf.customGrad((x, save) => {
@@ -23,4 +23,9 @@ export function fusedAttention(qkv: tf.Tensor2D, mask: tf.Tensor4D, batch: numbe
     };
   });
   return core(qkv) as tf.Tensor2D;
+}
+
+/** True when {@link fusedAttention} takes these operands on the current backend. */
+export function canFuseAttention(qkv: tf.Tensor2D, mask: tf.Tensor4D, batch: number, heads: number): boolean {
+  return hasKernel(ATTENTION_CORE) && hasKernel(ATTENTION_CORE_GRAD) && attentionCoreSupports(qkv, mask, batch, heads);
 }

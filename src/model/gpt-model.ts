@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
 import { causalBias, segmentBias } from './attention-mask';
-import { fusedAttention } from './fused-attention';
+import { canFuseAttention, fusedAttention } from './fused-attention';
 import { linear } from './dense';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { createGptParams } from './gpt-params';
 import { geluTanh, layerNorm, rmsNorm, silu } from './layers';
 import { maskedSoftmax } from './masked-softmax';
 import { ModelError } from './model-error';
-import { applyRope, ropeTables, RopeTables } from './rotary';
+import { applyRope, applyRopePacked, ropeTables, RopeTables } from './rotary';
 
 /** Options of {@link GptModel.forward}. */
 export interface GptForwardOptions {
@@ -142,9 +142,12 @@ export class GptModel {
     const { dim, heads } = this.options;
     const hd = this.headDim;
     const qkv = this.dense(`${prefix}.attn.qkv`, h);
-    // With the native kernels, and no RoPE or attention dropout between the products, one fused call.
-    const fused = ctx.rope === undefined && !ctx.dropsProbs ? fusedAttention(qkv, ctx.mask, b, heads) : undefined;
-    if (fused !== undefined) return this.dense(`${prefix}.attn.out`, fused);
+    // With the native kernels and no attention dropout between the products: one fused call
+    // (RoPE rotates q and k in the packed layout first).
+    if (!ctx.dropsProbs && canFuseAttention(qkv, ctx.mask, b, heads)) {
+      const rotated = ctx.rope === undefined ? qkv : applyRopePacked(qkv, ctx.rope, b, heads);
+      return this.dense(`${prefix}.attn.out`, fusedAttention(rotated, ctx.mask, b, heads) as tf.Tensor2D);
+    }
     const [q, k, v] = tf.split(qkv, 3, 1);
     // [B·T, D] → [B, H, T, hd]: one 4-D transpose per tensor (5-D transposes are slow on wasm).
     const toHeads = (x: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(x, [b, t, heads, hd]), [0, 2, 1, 3]);

@@ -40,3 +40,22 @@ export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
     return tf.add(tf.mul(x, tables.cos), tf.mul(swapped, tables.sinSigned)) as tf.Tensor4D;
   });
 }
+
+/**
+ * {@link applyRope} on the query and key blocks of a packed projection `qkv [B·T, 3·D]` (every
+ * head's query, then keys, then values), values untouched, for the fused attention core: the
+ * rotation is per token and channel, so `[B, T, 2·heads, headDim]` takes the tables as
+ * `[B or 1, T, 1, headDim]` without any head transpose.
+ */
+export function applyRopePacked(qkv: tf.Tensor2D, tables: RopeTables, batch: number, heads: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n, width] = qkv.shape;
+    const d = width / 3;
+    const t = n / batch;
+    const headDim = d / heads;
+    const [qk, v] = tf.split(qkv, [2 * d, d], 1);
+    const perToken = (x: tf.Tensor4D): tf.Tensor4D => tf.reshape(x, [x.shape[0], t, 1, headDim]);
+    const rotated = applyRope(tf.reshape(qk, [batch, t, 2 * heads, headDim]), { cos: perToken(tables.cos), sinSigned: perToken(tables.sinSigned) });
+    return tf.concat([tf.reshape(rotated, [n, 2 * d]), v], 1) as tf.Tensor2D;
+  });
+}

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { asWasmBackend, heapOffset } from '../../../src/backend/kernels/wasm-backend-internals';
 import { ATTENTION_CORE, ATTENTION_CORE_GRAD, attentionCoreKernelConfigs, hasKernel } from '../../../src/backend/native';
-import { causalBias, fusedAttention, maskedSoftmax, segmentBias } from '../../../src/model';
+import { applyRope, applyRopePacked, causalBias, fusedAttention, maskedSoftmax, ropeTables, segmentBias, type RopeTables } from '../../../src/model';
 import { Rng } from '../../../src/random';
 import { assertClose } from '../../support/tensors';
+import { tinyModel } from '../../model/helpers';
 import { numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
 import { expectKernels, requireNativeKernels, withoutNative } from './native-fixture';
 
@@ -37,11 +38,12 @@ function maskOf(p: Problem): tf.Tensor4D {
   return bias;
 }
 
-/** The model's composite: split, heads transposed, scaled q·kᵀ, masked softmax, ·v, merged back. */
-function composite(qkv: tf.Tensor2D, mask: tf.Tensor4D, p: Problem): tf.Tensor2D {
+/** The model's composite: split, heads transposed, scaled q·kᵀ (RoPE on the heads), masked softmax, ·v, merged back. */
+function composite(qkv: tf.Tensor2D, mask: tf.Tensor4D, p: Problem, rope?: RopeTables): tf.Tensor2D {
   const [q, k, v] = tf.split(qkv, 3, 1);
   const toHeads = (x: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(x, [p.b, p.t, p.h, p.hd]), [0, 2, 1, 3]);
-  const probs = maskedSoftmax(tf.matMul(toHeads(tf.mul(q, 1 / Math.sqrt(p.hd))), toHeads(k), false, true), mask);
+  const rotate = (x: tf.Tensor4D): tf.Tensor4D => (rope === undefined ? x : applyRope(x, rope));
+  const probs = maskedSoftmax(tf.matMul(rotate(toHeads(tf.mul(q, 1 / Math.sqrt(p.hd)))), rotate(toHeads(k)), false, true), mask);
   return tf.reshape(tf.transpose(tf.matMul(probs, toHeads(v)), [0, 2, 1, 3]), [p.b * p.t, p.h * p.hd]);
 }
 
@@ -94,6 +96,37 @@ describe('fused attention core (wasm)', () => {
         const label = `b ${b}, t ${t}, heads ${h}, head dim ${hd}, ${packed ? 'packed' : 'causal'}`;
         assertMatches(await runOn('wasm', () => outAndGrad(p, fused(p))), await runOn('cpu', () => outAndGrad(p, (x, m) => composite(x, m, p))), label);
       }
+    }
+  });
+
+  it('with RoPE applied in the packed layout, matches the composite that rotates each head', async () => {
+    for (const packed of [false, true]) {
+      const p = problem(2, 12, 3, 6, packed ? 78 : 77, packed);
+      // Positions restart per document in packed rows, as the model derives them.
+      const tables = (): RopeTables => {
+        const positions = p.segments === undefined ? (tf.range(0, p.t, 1, 'int32').reshape([1, p.t]) as tf.Tensor2D) : segmentBias(tf.tensor2d(p.segments, [p.b, p.t], 'int32')).positions;
+        return ropeTables(positions, p.hd, 10000);
+      };
+      const label = `RoPE, ${packed ? 'packed' : 'causal'}`;
+      const actual = await runOn('wasm', () => outAndGrad(p, (x, m) => fused(p)(applyRopePacked(x, tables(), p.b, p.h), m)));
+      assertMatches(actual, await runOn('cpu', () => outAndGrad(p, (x, m) => composite(x, m, p, tables()))), label);
+    }
+  });
+
+  it('a GPT takes it with learned positions and with RoPE, and keeps the composite under attention dropout', async () => {
+    const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]], undefined, 'int32');
+    try {
+      for (const options of [{}, { position: 'rope' as const }]) {
+        const model = tinyModel(options);
+        await expectKernels(() => model.forward(ids), [ATTENTION_CORE], ['BatchMatMul']);
+        model.dispose();
+      }
+      const dropping = tinyModel({ dropout: 0.1 });
+      await expectKernels(() => dropping.forward(ids, { training: true, dropoutSeed: 1 }), ['BatchMatMul'], [ATTENTION_CORE]);
+      await expectKernels(() => dropping.forward(ids), [ATTENTION_CORE], []);
+      dropping.dispose();
+    } finally {
+      ids.dispose();
     }
   });
 
