@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { hasKernel } from '../backend/native/fused/fused-kernels';
+import { ROPE_PACKED, ropePackedAttrs, ropePackedSupports } from '../backend/native/fused/rope-packed-kernel';
 
 /** Cosine and signed-sine tables for {@link applyRope}, each `[B or 1, 1, T, headDim]`. */
 export interface RopeTables {
@@ -43,11 +45,21 @@ export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
 
 /**
  * {@link applyRope} on the query and key blocks of a packed projection `qkv [B·T, 3·D]` (every
- * head's query, then keys, then values), values untouched, for the fused attention core: the
- * rotation is per token and channel, so `[B, T, 2·heads, headDim]` takes the tables as
+ * head's query, then keys, then values), values untouched, for the fused attention core. With
+ * Floe's fused kernels it is one pass each way (`FloeRopePacked`, same float32 rounding as the
+ * composite); otherwise the composite on `[B, T, 2·heads, headDim]`, which takes the tables as
  * `[B or 1, T, 1, headDim]` without any head transpose.
  */
 export function applyRopePacked(qkv: tf.Tensor2D, tables: RopeTables, batch: number, heads: number): tf.Tensor2D {
+  if (hasKernel(ROPE_PACKED) && ropePackedSupports(qkv, tables.cos, tables.sinSigned, batch, heads)) {
+    const forward = ropePackedAttrs({ batch, heads, inverse: false });
+    const backward = ropePackedAttrs({ batch, heads, inverse: true });
+    const rotate = tf.customGrad((x) => ({
+      value: tf.engine().runKernel(ROPE_PACKED, { x: x as tf.Tensor, cos: tables.cos, sinSigned: tables.sinSigned }, forward) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(ROPE_PACKED, { x: dy, cos: tables.cos, sinSigned: tables.sinSigned }, backward) as tf.Tensor,
+    }));
+    return rotate(qkv) as tf.Tensor2D;
+  }
   return tf.tidy(() => {
     const [n, width] = qkv.shape;
     const d = width / 3;

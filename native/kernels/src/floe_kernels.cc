@@ -198,5 +198,6 @@ NAPI_MODULE_INIT() {
   floe::RegisterAdamW(env, exports);
   floe::RegisterAttentionSoftmax(env, exports);
   floe::RegisterAttentionCore(env, exports);
+  floe::RegisterRopePacked(env, exports);
   return exports;
 }

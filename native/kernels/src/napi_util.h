@@ -153,5 +153,6 @@ void RegisterCrossEntropy(napi_env env, napi_value exports);  // napi_cross_entr
 void RegisterAdamW(napi_env env, napi_value exports);         // napi_adamw.cc
 void RegisterAttentionSoftmax(napi_env env, napi_value exports);  // napi_attention_softmax.cc
 void RegisterAttentionCore(napi_env env, napi_value exports);     // napi_attention_core.cc
+void RegisterRopePacked(napi_env env, napi_value exports);        // napi_rope_packed.cc
 
 }  // namespace floe

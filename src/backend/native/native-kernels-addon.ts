@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { AdamWAddon, AttentionCoreAddon, AttentionSoftmaxAddon, CrossEntropyAddon, GeluNormAddon } from './fused';
+import type { AdamWAddon, AttentionCoreAddon, AttentionSoftmaxAddon, CrossEntropyAddon, GeluNormAddon, RopePackedAddon } from './fused';
 
 /** Instruction sets the native GEMM micro-kernels use; `none` means the addon cannot compute. */
 export type NativeIsa = 'avx512' | 'avx2' | 'none';
@@ -13,7 +13,7 @@ export const NATIVE_ACTIVATIONS = { linear: 0, relu: 1, relu6: 2 } as const;
  * (a typed array over the wasm memory, or an ArrayBuffer) at byte offsets, and throws without
  * touching memory when a range lies outside the heap's current length.
  */
-export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, AdamWAddon, AttentionSoftmaxAddon, AttentionCoreAddon {
+export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, AdamWAddon, AttentionSoftmaxAddon, AttentionCoreAddon, RopePackedAddon {
   info(): { isa: NativeIsa; detectedIsa: NativeIsa; compiler: string };
   /** Forces a lower instruction set (tests); false if the CPU lacks it. */
   setIsa(isa: NativeIsa): boolean;

@@ -8,6 +8,7 @@ import { attentionSoftmaxKernelConfigs } from './attention-softmax-kernels';
 import { crossEntropyKernelConfigs } from './cross-entropy-kernels';
 import { FUSED_KERNELS } from './fused-kernel-names';
 import { geluNormKernelConfigs } from './gelu-norm-kernels';
+import { ropePackedKernelConfigs } from './rope-packed-kernel';
 
 /**
  * Registers Floe's fused wasm kernels (GELU, LayerNorm, softmax cross-entropy, AdamW, attention
@@ -25,7 +26,7 @@ export function syncFusedKernels(): void {
   // Split and Concat move their rows with one native call instead of a JS loop.
   setNativeRowCopier(addon?.copyRows?.bind(addon));
   if (addon === undefined) return;
-  for (const config of [...geluNormKernelConfigs(addon), ...crossEntropyKernelConfigs(addon), ...adamWKernelConfigs(addon), ...attentionSoftmaxKernelConfigs(addon), ...attentionCoreKernelConfigs(addon)]) {
+  for (const config of [...geluNormKernelConfigs(addon), ...crossEntropyKernelConfigs(addon), ...adamWKernelConfigs(addon), ...attentionSoftmaxKernelConfigs(addon), ...attentionCoreKernelConfigs(addon), ...ropePackedKernelConfigs(addon)]) {
     tf.registerKernel(config);
   }
 }

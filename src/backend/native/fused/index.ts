@@ -5,3 +5,4 @@ export * from './cross-entropy-kernels';
 export * from './fused-kernel-names';
 export * from './fused-kernels';
 export * from './gelu-norm-kernels';
+export * from './rope-packed-kernel';
