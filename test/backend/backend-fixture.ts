@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { strict as assert } from 'assert';
 import { initBackend, registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../src/backend';
 import { nativeKernelsStatus, resetNativeKernelsStatus } from '../../src/backend/native';
 import { Rng } from '../../src/random';
+import { assertClose } from '../support/tensors';
 
 /** Shape and values read back from a tensor. */
 export interface Result {
@@ -82,4 +84,16 @@ export function randomValues(rng: Rng, count: number): Float32Array {
 /** Number of data buffers the current backend holds (catches leaks inside kernels too). */
 export function numDataIds(): number {
   return tf.engine().backend.numDataIds();
+}
+
+/**
+ * Each result's shape equals the expected one and its values are within `outputs[i].tol`
+ * (absolute); messages name the output (`outputs[i].name`) under `label`.
+ */
+export function assertResultsClose(actual: Result[], expected: Result[], outputs: ReadonlyArray<{ name: string; tol: number }>, label: string): void {
+  assert.equal(actual.length, expected.length, `${label}: number of outputs`);
+  actual.forEach((a, i) => {
+    assert.deepEqual(a.shape, expected[i].shape, `${label} ${outputs[i].name} shape`);
+    assertClose(a.values, expected[i].values, outputs[i].tol, `${label} ${outputs[i].name}`);
+  });
 }

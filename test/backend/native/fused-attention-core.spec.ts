@@ -4,9 +4,8 @@ import { asWasmBackend, heapOffset } from '../../../src/backend/kernels/wasm-bac
 import { ATTENTION_CORE, ATTENTION_CORE_GRAD, attentionCoreKernelConfigs, hasKernel } from '../../../src/backend/native';
 import { applyRope, applyRopePacked, causalBias, fusedAttention, maskedSoftmax, ropeTables, segmentBias, type RopeTables } from '../../../src/model';
 import { Rng } from '../../../src/random';
-import { assertClose } from '../../support/tensors';
 import { tinyModel } from '../../model/helpers';
-import { numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { assertResultsClose, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
 import { expectKernels, requireNativeKernels, withoutNative } from './native-fixture';
 
 /** One problem: qkv [b·t, 3·h·hd], an upstream dy [b·t, h·hd], and segment ids for a packed mask. */
@@ -64,10 +63,7 @@ function fused(p: Problem): (qkv: tf.Tensor2D, mask: tf.Tensor4D) => tf.Tensor2D
 }
 
 function assertMatches(actual: Result[], expected: Result[], label: string): void {
-  actual.forEach((a, i) => {
-    assert.deepEqual(a.shape, expected[i].shape, `${label} shape ${i}`);
-    assertClose(a.values, expected[i].values, i === 0 ? 1e-5 : 3e-5, `${label} ${i === 0 ? 'out' : 'dqkv'}`);
-  });
+  assertResultsClose(actual, expected, [{ name: 'out', tol: 1e-5 }, { name: 'dqkv', tol: 3e-5 }], label);
 }
 
 describe('fused attention core (wasm)', () => {

@@ -4,8 +4,7 @@ import { asWasmBackend, heapOffset } from '../../../src/backend/kernels/wasm-bac
 import { ATTENTION_SOFTMAX, ATTENTION_SOFTMAX_GRAD, attentionSoftmaxKernelConfigs, hasKernel } from '../../../src/backend/native';
 import { causalBias, maskedSoftmax, MASKED_SCORE, segmentBias } from '../../../src/model';
 import { Rng } from '../../../src/random';
-import { assertClose } from '../../support/tensors';
-import { numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { assertResultsClose, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
 import { expectKernels, requireNativeKernels, withoutNative } from './native-fixture';
 
 /** One problem: scores [b, h, t, t], an upstream dy, and either the causal mask or a packed-segment one. */
@@ -46,10 +45,7 @@ function probsAndGrad(p: Problem, mask: (p: Problem) => tf.Tensor4D = maskOf): t
 }
 
 function assertMatches(actual: Result[], expected: Result[], label: string): void {
-  actual.forEach((a, i) => {
-    assert.deepEqual(a.shape, expected[i].shape, `${label} shape ${i}`);
-    assertClose(a.values, expected[i].values, i === 0 ? 1e-6 : 2e-6, `${label} ${i === 0 ? 'probs' : 'dscores'}`);
-  });
+  assertResultsClose(actual, expected, [{ name: 'probs', tol: 1e-6 }, { name: 'dscores', tol: 2e-6 }], label);
 }
 
 describe('fused attention softmax (wasm)', () => {
