@@ -82,7 +82,7 @@ napi_value GemmCall(napi_env env, napi_callback_info info) {
     return Throw(env, "gemm: offsets and sizes must be non-negative integers, transposes booleans");
   }
   if (act > 2) return Throw(env, "gemm: activation must be 0 (linear), 1 (relu) or 2 (relu6)");
-  if (m > (int64_t{1} << 31) || n > (int64_t{1} << 31) || k > (int64_t{1} << 31) || batch > (int64_t{1} << 31)) {
+  if (m > kMaxDim || n > kMaxDim || k > kMaxDim || batch > kMaxDim) {
     return Throw(env, "gemm: dimension too large");
   }
   if (batch == 0 || m == 0 || n == 0) return nullptr;
@@ -122,8 +122,7 @@ napi_value CopyRowsCall(napi_env env, napi_callback_info info) {
       !GetIndex(env, argv[5], &rows) || !GetIndex(env, argv[6], &length)) {
     return Throw(env, "copyRows: offsets, strides and sizes must be non-negative integers");
   }
-  constexpr int64_t kMax = int64_t{1} << 31;
-  if (rows > kMax || length > kMax || from_stride > kMax || to_stride > kMax) return Throw(env, "copyRows: dimension too large");
+  if (rows > kMaxDim || length > kMaxDim || from_stride > kMaxDim || to_stride > kMaxDim) return Throw(env, "copyRows: dimension too large");
   if (rows == 0 || length == 0) return nullptr;
   if (from_stride < length || to_stride < length) return Throw(env, "copyRows: strides must be at least the row length");
   Range rf, rt;
@@ -169,7 +168,7 @@ napi_value SumRowsCall(napi_env env, napi_callback_info info) {
   if (!KernelPrologue(env, info, "sumRows", 5, argv, &heap, false)) return nullptr;
   int64_t x_off, out_off, rows, cols;
   if (!GetIndex(env, argv[1], &x_off) || !GetIndex(env, argv[2], &out_off) || !GetIndex(env, argv[3], &rows) ||
-      !GetIndex(env, argv[4], &cols) || rows > (int64_t{1} << 31) || cols > (int64_t{1} << 31)) {
+      !GetIndex(env, argv[4], &cols) || rows > kMaxDim || cols > kMaxDim) {
     return Throw(env, "sumRows: offsets and sizes must be non-negative integers");
   }
   Range rx, ro;

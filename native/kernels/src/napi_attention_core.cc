@@ -10,10 +10,6 @@ namespace {
 
 using namespace napi;
 
-constexpr int64_t kMaxDim = int64_t{1} << 31;
-// Largest operand in floats (16 TiB): products of checked dimensions stay far from int64 overflow.
-constexpr int64_t kMaxElements = int64_t{1} << 42;
-
 /** Reads and checks batch, seq, heads and headDim from dims[0 … 3] and the scale. */
 bool GetShape(napi_env env, const char* name, const napi_value* dims, napi_value scale_arg, AttentionCoreShape* shape) {
   int64_t batch, seq, heads, head_dim;

@@ -10,10 +10,6 @@ namespace {
 
 using namespace napi;
 
-constexpr int64_t kMaxDim = int64_t{1} << 31;
-// Largest operand in floats (16 TiB): products of checked dimensions stay far from int64 overflow.
-constexpr int64_t kMaxElements = int64_t{1} << 42;
-
 // attentionSoftmax(heap, scoresOffset, maskOffset, probsOffset, batch, heads, rows, cols, maskBatch)
 // scores float32 [batch, heads, rows, cols], mask [maskBatch (1 or batch), 1, rows, cols] -> probs like scores.
 napi_value ForwardCall(napi_env env, napi_callback_info info) {

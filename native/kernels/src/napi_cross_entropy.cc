@@ -10,8 +10,6 @@ namespace {
 
 using namespace napi;
 
-constexpr int64_t kMaxDim = int64_t{1} << 31;
-
 // softmaxCrossEntropy(heap, logitsOffset, labelsOffset, lossOffset, statsOffset, rows, cols)
 // logits float32 [rows, cols], labels int32 [rows] -> loss [rows], stats [rows, 2] (max, logSum).
 napi_value ForwardCall(napi_env env, napi_callback_info info) {

@@ -10,8 +10,6 @@ namespace {
 
 using namespace napi;
 
-constexpr int64_t kMaxDim = int64_t{1} << 31;
-
 /** True if some output overlaps an input or another output (empty ranges overlap nothing). */
 bool AnyOverlap(const Range* outs, int num_outs, const Range* ins, int num_ins) {
   for (int o = 0; o < num_outs; o++) {

@@ -9,9 +9,6 @@ namespace {
 
 using namespace napi;
 
-constexpr int64_t kMaxDim = int64_t{1} << 31;
-constexpr int64_t kMaxElements = int64_t{1} << 42;
-
 // ropePacked(heap, xOffset, cosOffset, sinOffset, outOffset, batch, seq, heads, headDim, tableBatch, inverse)
 napi_value RopePackedCall(napi_env env, napi_callback_info info) {
   napi_value argv[11];

@@ -15,6 +15,11 @@
 namespace floe {
 namespace napi {
 
+// Largest dimension an entry point accepts, and largest operand in floats (16 TiB): products of
+// checked dimensions stay far from int64 overflow.
+constexpr int64_t kMaxDim = int64_t{1} << 31;
+constexpr int64_t kMaxElements = int64_t{1} << 42;
+
 #define CHECK_NAPI(env, call)                                 \
   do {                                                        \
     if ((call) != napi_ok) {                                  \
