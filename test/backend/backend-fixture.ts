@@ -97,3 +97,22 @@ export function assertResultsClose(actual: Result[], expected: Result[], outputs
     assertClose(a.values, expected[i].values, outputs[i].tol, `${label} ${outputs[i].name}`);
   });
 }
+
+/**
+ * Runs `step` once to warm up, then three more times, and asserts the tensor count and the
+ * backend's data buffers did not grow. Returns the data-buffer count, for checks that follow.
+ */
+export function expectStepsLeakNothing(step: () => void): number {
+  step();
+  const tensors = tf.memory().numTensors;
+  const ids = numDataIds();
+  for (let i = 0; i < 3; i++) step();
+  assert.equal(tf.memory().numTensors, tensors, 'tensors');
+  assert.equal(numDataIds(), ids, 'data buffers');
+  return ids;
+}
+
+/** A stand-in addon entry point that always throws `boom` (to check kernels free their outputs). */
+export function boom(): never {
+  throw new Error('boom');
+}

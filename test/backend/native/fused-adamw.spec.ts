@@ -9,7 +9,7 @@ import { adamUpdate } from '../../../src/optim/adam-update';
 import { clipByGlobalNorm } from '../../../src/optim/clip-by-global-norm';
 import { Rng } from '../../../src/random';
 import { assertClose } from '../../support/tensors';
-import { numDataIds, randomValues, useWasmBackend } from '../backend-fixture';
+import { boom, numDataIds, randomValues, useWasmBackend } from '../backend-fixture';
 import { countingFusedAdamCalls, withoutFusedAdam } from './fused-adamw-fixture';
 import { requireNativeKernels } from './native-fixture';
 
@@ -112,9 +112,6 @@ describe('fused AdamW kernel (wasm)', () => {
       assert.throws(() => run({ grad0: g }), /'param0' is missing/);
       assert.throws(() => run({ param0: p, grad0: g, scale: g }), /'scale' must be one float32 value/);
       assert.throws(() => run({ param0: p, grad0: g }, { ...ATTRS, decays: [] }), /one entry per variable/);
-      const boom = (): never => {
-        throw new Error('boom');
-      };
       const [config] = adamWKernelConfigs({ adamUpdate: boom });
       assert.throws(() => config.kernelFunc({ inputs: { param0: p, grad0: g }, backend: tf.backend(), attrs: ATTRS as unknown as NamedAttrMap }), /boom/);
       assert.equal(numDataIds(), ids, 'data buffers after failed kernels');

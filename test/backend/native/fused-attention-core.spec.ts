@@ -5,7 +5,7 @@ import { ATTENTION_CORE, ATTENTION_CORE_GRAD, attentionCoreKernelConfigs, hasKer
 import { applyRope, applyRopePacked, causalBias, fusedAttention, maskedSoftmax, ropeTables, segmentBias, type RopeTables } from '../../../src/model';
 import { Rng } from '../../../src/random';
 import { tinyModel } from '../../model/helpers';
-import { assertResultsClose, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { assertResultsClose, boom, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
 import { expectKernels, requireNativeKernels, withoutNative } from './native-fixture';
 
 /** One problem: qkv [b·t, 3·h·hd], an upstream dy [b·t, h·hd], and segment ids for a packed mask. */
@@ -170,15 +170,7 @@ describe('fused attention core (wasm)', () => {
         const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => tf.sum(tf.mul(fused(p)(z as tf.Tensor2D, m), dy)))(x);
         tf.dispose([value, grad]);
       };
-      step();
-      const tensors = tf.memory().numTensors;
-      const ids = numDataIds();
-      for (let i = 0; i < 3; i++) step();
-      assert.equal(tf.memory().numTensors, tensors, 'tensors');
-      assert.equal(numDataIds(), ids, 'data buffers');
-      const boom = (): never => {
-        throw new Error('boom');
-      };
+      const ids = expectStepsLeakNothing(step);
       const [forward, backward] = attentionCoreKernelConfigs({ attentionCore: boom, attentionCoreGrad: boom });
       const attrs = { batch: 2, heads: 2, scale: 0.5 };
       assert.throws(() => forward.kernelFunc({ inputs: { qkv: x, mask: m }, backend: tf.backend(), attrs }), /boom/);

@@ -4,7 +4,7 @@ import { asWasmBackend, heapOffset } from '../../../src/backend/kernels/wasm-bac
 import { ATTENTION_SOFTMAX, ATTENTION_SOFTMAX_GRAD, attentionSoftmaxKernelConfigs, hasKernel } from '../../../src/backend/native';
 import { causalBias, maskedSoftmax, MASKED_SCORE, segmentBias } from '../../../src/model';
 import { Rng } from '../../../src/random';
-import { assertResultsClose, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { assertResultsClose, boom, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
 import { expectKernels, requireNativeKernels, withoutNative } from './native-fixture';
 
 /** One problem: scores [b, h, t, t], an upstream dy, and either the causal mask or a packed-segment one. */
@@ -139,16 +139,7 @@ describe('fused attention softmax (wasm)', () => {
         const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => tf.sum(tf.mul(maskedSoftmax(z as tf.Tensor4D, m), dy)))(x);
         tf.dispose([value, grad]);
       };
-      step();
-      const tensors = tf.memory().numTensors;
-      const ids = numDataIds();
-      for (let i = 0; i < 3; i++) step();
-      assert.equal(tf.memory().numTensors, tensors, 'tensors');
-      assert.equal(numDataIds(), ids, 'data buffers');
-
-      const boom = (): never => {
-        throw new Error('boom');
-      };
+      const ids = expectStepsLeakNothing(step);
       const [forward, backward] = attentionSoftmaxKernelConfigs({ attentionSoftmax: boom, attentionSoftmaxGrad: boom });
       const backendArg = tf.backend();
       assert.throws(() => forward.kernelFunc({ inputs: { scores: x, mask: m }, backend: backendArg, attrs: {} }), /boom/);
