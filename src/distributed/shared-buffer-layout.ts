@@ -7,11 +7,12 @@ import type { CollectiveKind } from './communicator';
  * Int32 control[CONTROL_INTS]   barrier counter and generation, abort flag/code/rank/text length,
  *                               group size, chunk length, then per rank [collective, seq, length, root]
  * Uint8 abortText[ABORT_TEXT_BYTES]   UTF-8 reason of an abort
- * Float32 slots[size][chunk]    each rank's contribution to the current chunk
- * Float32 result[chunk]         the reduced chunk every rank copies out
+ * Float32 slots[2][size][chunk] each rank's contribution to a chunk, in two sets used in turn
  * ```
  * Collectives larger than one chunk run chunk by chunk, so the buffer's size does not depend on
- * the model.
+ * the model. Chunks alternate between the two slot sets: a rank refills a set only after the
+ * barrier of the chunk in between, which every rank passes only once it has read that set, so a
+ * chunk needs one barrier instead of a second one to protect the slots.
   * @internal
  */
 export const CONTROL = {
@@ -38,10 +39,13 @@ export const DESCRIPTOR_INTS = 4;
  */
 export const ABORT_TEXT_BYTES = 2048;
 /**
- * Floats per slot by default: 1 Mi floats (4 MiB) per rank.
+ * Floats per slot by default for a group of `size`: 2 Mi floats (8 MiB, one chunk for a model of
+ * up to 2 M parameters), fewer for large groups so the slots stay within 128 MiB in all.
  * @internal
  */
-export const DEFAULT_CHUNK_FLOATS = 1 << 20;
+export function defaultChunkFloats(size: number): number {
+  return Math.max(1 << 16, Math.min(1 << 21, Math.floor((1 << 25) / (2 * size))));
+}
 
 /**
  * Collective kinds as stored in descriptors (index + 1; 0 means none yet).
@@ -67,8 +71,10 @@ export interface CollectiveDescriptor {
 export class SharedViews {
   readonly control: Int32Array;
   readonly abortText: Uint8Array;
-  readonly slots: Float32Array[];
-  readonly result: Float32Array;
+  /** The two slot sets chunks alternate between, each `[size, chunkFloats]`. */
+  readonly sets: Float32Array[];
+  /** `slots[set][rank]`: rank `rank`'s slot in `sets[set]`. */
+  readonly slots: Float32Array[][];
   readonly size: number;
   readonly chunkFloats: number;
 
@@ -80,14 +86,16 @@ export class SharedViews {
     this.control = new Int32Array(buffer, 0, controlInts);
     this.abortText = new Uint8Array(buffer, controlInts * 4, ABORT_TEXT_BYTES);
     const dataStart = controlInts * 4 + ABORT_TEXT_BYTES;
-    this.slots = Array.from({ length: this.size }, (_, r) => new Float32Array(buffer, dataStart + r * this.chunkFloats * 4, this.chunkFloats));
-    this.result = new Float32Array(buffer, dataStart + this.size * this.chunkFloats * 4, this.chunkFloats);
+    const setFloats = this.size * this.chunkFloats;
+    this.sets = [0, 1].map((set) => new Float32Array(buffer, dataStart + set * setFloats * 4, setFloats));
+    this.slots = this.sets.map((set) => Array.from({ length: this.size }, (_, r) => set.subarray(r * this.chunkFloats, (r + 1) * this.chunkFloats)));
   }
 
   /** Allocates and initializes a buffer for `size` ranks. */
-  static create(size: number, chunkFloats = DEFAULT_CHUNK_FLOATS): SharedViews {
+  static create(size: number, chunkFloats = defaultChunkFloats(size)): SharedViews {
     const controlInts = controlIntsFor(size);
-    const buffer = new SharedArrayBuffer(controlInts * 4 + ABORT_TEXT_BYTES + (size + 1) * chunkFloats * 4);
+    // Untouched pages of the buffer are never backed by memory: a small model uses a slot's start.
+    const buffer = new SharedArrayBuffer(controlInts * 4 + ABORT_TEXT_BYTES + 2 * size * chunkFloats * 4);
     const header = new Int32Array(buffer, 0, CONTROL.ranks);
     header[CONTROL.size] = size;
     header[CONTROL.chunkFloats] = chunkFloats;

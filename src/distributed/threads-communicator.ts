@@ -1,6 +1,7 @@
 import { Communicator, CollectiveKind } from './communicator';
 import { CollectiveMismatchError, CollectiveTimeoutError, JobAbortedError, formatTimeout } from './distributed-errors';
 import { CollectiveDescriptor, CONTROL, SharedViews } from './shared-buffer-layout';
+import { sumSlots } from './slot-sum';
 
 /** Options of {@link ThreadsCommunicator}. */
 export interface ThreadsCommunicatorOptions {
@@ -12,11 +13,14 @@ export interface ThreadsCommunicatorOptions {
 
 /**
  * The `threads` transport: ranks are worker threads of one process sharing a SharedArrayBuffer
- * (layout in `SharedViews`). A collective goes chunk by chunk: every rank copies its chunk
- * into its slot; after a barrier each rank sums one slice of the chunk over the slots in rank
- * order (0, 1, 2, ...) into the result area; after a second barrier every rank copies the result.
- * The sum of each element is therefore computed once, in a fixed order, and every rank gets the
- * same bits. Barriers are Atomics counters; waiting ranks sleep in `Atomics.wait`.
+ * (layout in `SharedViews`). A collective goes chunk by chunk, with one barrier per chunk: every
+ * rank copies its chunk into its slot, waits for the others, then sums the chunk over the slots in
+ * rank order (0, 1, 2, ...) itself, in float32 (`sumSlots`: native when the kernels addon is
+ * active, the same bits in JS otherwise). Every rank does the same float operations in the same
+ * order, so every rank gets the same bits, without a shared result area or a second barrier (a
+ * barrier is where ranks wait for the slowest, and a rank woken from one often starts late). Chunks alternate between two slot sets,
+ * which is what makes refilling a slot safe (see `SharedViews`). Barriers are Atomics counters;
+ * waiting ranks sleep in `Atomics.wait`.
  */
 export class ThreadsCommunicator implements Communicator {
   readonly backend = 'threads';
@@ -25,6 +29,7 @@ export class ThreadsCommunicator implements Communicator {
   private readonly timeoutMs: number;
   private readonly pollMs: number;
   private seq = 0;
+  private set = 1;
   private current: CollectiveDescriptor = { kind: 'none', seq: 0, length: 0, root: -1 };
 
   constructor(
@@ -47,29 +52,16 @@ export class ThreadsCommunicator implements Communicator {
     // Alone, the sum is the data itself: no copies through the shared buffer.
     if (this.size === 1) return this.alone(data);
     this.enter('allReduceSum', data.length, -1);
-    const { slots, result, chunkFloats } = this.views;
+    const { chunkFloats } = this.views;
     const size = this.size;
     let first = true;
     for (let offset = 0; first || offset < data.length; offset += chunkFloats) {
       const n = Math.min(chunkFloats, data.length - offset);
+      const slots = this.nextSlots();
       slots[this.rank].set(data.subarray(offset, offset + n));
       this.arrive(first);
       first = false;
-      const lo = Math.floor((n * this.rank) / size);
-      const hi = Math.floor((n * (this.rank + 1)) / size);
-      if (size === 2) {
-        const a = slots[0];
-        const b = slots[1];
-        for (let i = lo; i < hi; i++) result[i] = a[i] + b[i];
-      } else {
-        for (let i = lo; i < hi; i++) {
-          let s = slots[0][i];
-          for (let r = 1; r < size; r++) s += slots[r][i];
-          result[i] = s;
-        }
-      }
-      this.arrive(false);
-      data.set(result.subarray(0, n), offset);
+      sumSlots(data, offset, this.views.sets[this.set], chunkFloats, size, n);
     }
     return data;
   }
@@ -77,16 +69,15 @@ export class ThreadsCommunicator implements Communicator {
   async broadcast(data: Float32Array, root: number): Promise<Float32Array> {
     if (this.size === 1) return this.alone(data);
     this.enter('broadcast', data.length, root);
-    const { slots, chunkFloats } = this.views;
+    const { chunkFloats } = this.views;
     let first = true;
     for (let offset = 0; first || offset < data.length; offset += chunkFloats) {
       const n = Math.min(chunkFloats, data.length - offset);
+      const slots = this.nextSlots();
       if (this.rank === root) slots[root].set(data.subarray(offset, offset + n));
       this.arrive(first);
       first = false;
       if (this.rank !== root) data.set(slots[root].subarray(0, n), offset);
-      // The root may refill its slot only once everyone has copied it.
-      this.arrive(false);
     }
     return data;
   }
@@ -96,6 +87,12 @@ export class ThreadsCommunicator implements Communicator {
   }
 
   async close(): Promise<void> {}
+
+  /** The slot set of the next chunk: the two sets in turn (every rank turns alike). */
+  private nextSlots(): Float32Array[] {
+    this.set ^= 1;
+    return this.views.slots[this.set];
+  }
 
   /** A collective of a group of one: only an abort (by the launcher) can interrupt it. */
   private alone(data: Float32Array): Float32Array {
@@ -132,7 +129,7 @@ export class ThreadsCommunicator implements Communicator {
   }
 
   /**
-   * After the first barrier every rank has announced its collective. A faster rank may already
+   * After a collective's first barrier every rank has announced it. A faster rank may already
    * have announced its next one (seq + 1): that rank has checked this pair itself.
    */
   private verify(): void {

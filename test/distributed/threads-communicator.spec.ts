@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import { Worker } from 'worker_threads';
 import { JobAbortedError, SharedViews, ThreadsCommunicator } from '../../src';
+import { activeNativeAddon, nativeKernelsStatus } from '../../src/backend/native';
 import { COMM_WORKER, CommWorkerData, input } from './fixtures/comm-worker';
 
 interface Outcome {
@@ -9,12 +10,12 @@ interface Outcome {
 }
 
 /** Runs `scenario` on `size` worker threads sharing one buffer with tiny chunks (so collectives span chunks). */
-async function runRanks(scenario: CommWorkerData['scenario'], size: number, options: { length?: number; chunkFloats?: number; timeoutMs?: number } = {}): Promise<Outcome[]> {
+async function runRanks(scenario: CommWorkerData['scenario'], size: number, options: { length?: number; chunkFloats?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Outcome[]> {
   const views = SharedViews.create(size, options.chunkFloats ?? 7);
   return Promise.all(
     Array.from({ length: size }, (_, rank) => {
       const data: CommWorkerData = { buffer: views.buffer, rank, scenario, length: options.length ?? 100, timeoutMs: options.timeoutMs ?? 10_000 };
-      const worker = new Worker(COMM_WORKER, { workerData: data });
+      const worker = new Worker(COMM_WORKER, { workerData: data, env: options.env ?? process.env });
       return new Promise<Outcome>((resolve, reject) => {
         worker.once('message', (m: Outcome) => {
           resolve(m);
@@ -26,18 +27,42 @@ async function runRanks(scenario: CommWorkerData['scenario'], size: number, opti
   );
 }
 
+/** float32 adds in rank order, as the all-reduce does them. */
+function f32Sum(values: number[]): number {
+  return values.reduce((s, v) => Math.fround(s + v));
+}
+
+function bytes(data: Float32Array | undefined): Buffer {
+  return Buffer.from((data as Float32Array).buffer);
+}
+
 describe('ThreadsCommunicator', () => {
-  it('all-reduce sums over ranks in rank order, chunk by chunk, and every rank gets the same bits', async () => {
+  it('all-reduce sums over ranks in rank order with float32 adds, chunk by chunk, and every rank gets the same bits', async () => {
     const length = 100;
     const out = await runRanks('sum', 3, { length });
     // Summed twice (the second time over the first result), as the scenario does.
-    const once = Float32Array.from({ length }, (_, i) => input(0, i) + input(1, i) + input(2, i));
-    const twice = Float32Array.from(once, (v) => v + v + v);
+    const once = Float32Array.from({ length }, (_, i) => f32Sum([input(0, i), input(1, i), input(2, i)]));
+    const twice = Float32Array.from(once, (v) => f32Sum([v, v, v]));
     for (const o of out) {
       assert.equal(o.error, undefined, o.error?.message);
       assert.deepEqual(Array.from(o.data as Float32Array), Array.from(twice));
     }
-    assert.ok(Buffer.from((out[0].data as Float32Array).buffer).equals(Buffer.from((out[2].data as Float32Array).buffer)));
+    assert.ok(bytes(out[0].data).equals(bytes(out[2].data)));
+  });
+
+  it('all-reduce gives the same bits with the native sum and with FLOE_NATIVE=0 (ranks may differ in which they use)', async function () {
+    if (activeNativeAddon()?.sumSlots === undefined) {
+      console.log(`      [skipped: no native sumSlots: ${nativeKernelsStatus().reason ?? 'addon built before it'}]`);
+      this.skip();
+    }
+    for (const size of [2, 3]) {
+      const native = await runRanks('sum', size, { length: 1000, chunkFloats: 300 });
+      const js = await runRanks('sum', size, { length: 1000, chunkFloats: 300, env: { ...process.env, FLOE_NATIVE: '0' } });
+      for (let r = 0; r < size; r++) {
+        assert.equal(native[r].error ?? js[r].error, undefined);
+        assert.ok(bytes(native[r].data).equals(bytes(js[r].data)), `size ${size}, rank ${r}`);
+      }
+    }
   });
 
   it('broadcast copies the root rank\'s data to every rank, across chunks', async () => {
@@ -81,7 +106,7 @@ describe('ThreadsCommunicator', () => {
     assert.equal(await comm.broadcast(data, 0), data);
     await comm.barrier();
     assert.deepEqual(data, copy);
-    assert.ok(views.slots[0].every((v) => v === 0), 'nothing went through the shared slot');
+    assert.ok(views.slots.flat().every((slot) => slot.every((v) => v === 0)), 'nothing went through the shared slots');
     views.abort(1, -1, 'stopped by the launcher');
     await assert.rejects(comm.allReduceSum(data), (e: Error) => e instanceof JobAbortedError && /aborted by the launcher: stopped by the launcher/.test(e.message));
   });

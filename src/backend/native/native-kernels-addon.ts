@@ -51,6 +51,13 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
    * Missing from addons built before it.
    */
   copyRows?(heap: Uint8Array | Int32Array | ArrayBuffer, fromOffset: number, fromStride: number, toOffset: number, toStride: number, rows: number, length: number): void;
+  /**
+   * `dst[i] = src_0[i] + ... + src_{count-1}[i]` for i < n (float32 adds in slot order), slot r
+   * at `srcOffset + 4·r·srcStride` of `src` (offsets in bytes from each array's start, stride in
+   * floats): the data-parallel all-reduce's sum over a SharedArrayBuffer's slots. Missing from
+   * addons built before it.
+   */
+  sumSlots?(dst: Float32Array, dstOffset: number, src: Float32Array, srcOffset: number, srcStride: number, count: number, n: number): void;
 }
 
 /** The addon, or why it could not be loaded. */

@@ -53,6 +53,30 @@ describe('native kernels addon', () => {
     assert.throws(() => copy(words, 0, 3, 4 * 500, 5, 20, 5), /strides must be at least the row length/);
   });
 
+  it('sums SharedArrayBuffer slots in slot order with float32 adds (the JS rounding of each add), at an offset; refuses bad ranges and overlaps', () => {
+    const n = 10_000;
+    const stride = n + 3;
+    for (const count of [1, 2, 3, 5]) {
+      const set = new Float32Array(new SharedArrayBuffer(4 * count * stride));
+      for (let i = 0; i < set.length; i++) set[i] = Math.fround(Math.sin(i * 0.37) * 10 ** ((i % 9) - 4));
+      const dst = new Float32Array(n + 7).fill(-1);
+      addon().sumSlots!(dst, 4 * 5, set, 0, stride, count, n);
+      for (let i = 0; i < n; i++) {
+        let s = set[i];
+        for (let r = 1; r < count; r++) s = Math.fround(s + set[r * stride + i]);
+        assert.ok(Object.is(dst[5 + i], s), `count ${count}, element ${i}: ${dst[5 + i]} vs ${s}`);
+      }
+      assert.deepEqual([...dst.subarray(0, 5), ...dst.subarray(5 + n)], [-1, -1, -1, -1, -1, -1, -1], 'nothing outside [5, 5 + n)');
+    }
+    const sum = addon().sumSlots!.bind(addon());
+    const set = new Float32Array(new SharedArrayBuffer(4 * 2 * 16));
+    assert.throws(() => sum(new Float32Array(16), 0, set, 0, 16, 3, 16), /outside its array/);
+    assert.throws(() => sum(new Float32Array(8), 0, set, 0, 16, 2, 16), /outside its array/);
+    assert.throws(() => sum(new Float32Array(16), 0, set, 0, 8, 2, 16), /stride must be at least n/);
+    assert.throws(() => sum(set, 4 * 20, set, 0, 16, 2, 8), /overlaps the slots/);
+    sum(set, 4 * 24, set, 0, 16, 2, 8); // just past the second slot's 8 floats: no overlap
+  });
+
   it('computes at misaligned (4-byte) offsets, on an ArrayBuffer, a Uint8Array and a SharedArrayBuffer view', () => {
     const m = 11;
     const n = 35;
