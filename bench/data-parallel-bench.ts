@@ -47,6 +47,8 @@ export interface DataParallelReport {
   runs: DataParallelRun[];
   /** tokens/s of `workers: auto` over 1 worker (the mean of each round's ratio). */
   speedup: number;
+  /** Each round's ratio of `workers: auto` over 1 worker: how much the figure moves between rounds. */
+  roundSpeedups: number[];
   /** tokens/s of `workers: auto` over one process without worker threads. */
   speedupOverProcess: number;
 }
@@ -149,6 +151,7 @@ export async function benchDataParallel(options: DataParallelBenchOptions = {}):
     rounds,
     runs,
     speedup: mean(auto.rounds.map((v, r) => v / worker1.rounds[r])),
+    roundSpeedups: auto.rounds.map((v, r) => v / worker1.rounds[r]),
     speedupOverProcess: mean(auto.rounds.map((v, r) => v / process1.rounds[r])),
   };
 }
@@ -165,7 +168,7 @@ export function formatDataParallelReport(r: DataParallelReport): string {
     `Data parallel (threads), config ${r.config}, ${r.backend}, ${r.cores} usable cores, ${r.steps} timed steps after ${r.warmup} warm-up, ${r.rounds} interleaved round${r.rounds === 1 ? '' : 's'}`,
     `  setup           tokens/s`,
     ...rows,
-    `  speedup ${r.speedup.toFixed(2)}× (auto over 1 worker), ${r.speedupOverProcess.toFixed(2)}× (auto over 1 process)`,
+    `  speedup ${r.speedup.toFixed(2)}× (auto over 1 worker${r.rounds > 1 ? `; rounds ${r.roundSpeedups.map((v) => `${v.toFixed(2)}×`).join(', ')}` : ''}), ${r.speedupOverProcess.toFixed(2)}× (auto over 1 process)`,
   ].join('\n');
 }
 
