@@ -40,5 +40,8 @@ void Gemm(const GemmProblem& p);
 
 /** out[c] = sum over r of x[r * cols + c]. */
 void SumRows(const float* x, float* out, int64_t rows, int64_t cols);
+// out[i] = in[i] + in[stride + i] + ... + in[(count - 1)·stride + i] for i < n: float32 adds in
+// slot order (the data-parallel all-reduce's sum; see SumSlotsCall).
+void SumSlots(const float* in, int64_t stride, int64_t count, int64_t n, float* out);
 
 }  // namespace floe

@@ -22,4 +22,24 @@ void SumRows(const float* __restrict x, float* __restrict out, int64_t rows, int
   }
 }
 
+void SumSlots(const float* __restrict in, int64_t stride, int64_t count, int64_t n, float* __restrict out) {
+  // Blocks of 4 Ki floats: the partial sums stay in L1 between slots.
+  constexpr int64_t kBlock = 4096;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t len = n - b < kBlock ? n - b : kBlock;
+    float* o = out + b;
+    const float* s0 = in + b;
+    if (count == 1) {
+      std::memcpy(o, s0, sizeof(float) * len);
+      continue;
+    }
+    const float* s1 = s0 + stride;
+    for (int64_t i = 0; i < len; i++) o[i] = s0[i] + s1[i];
+    for (int64_t r = 2; r < count; r++) {
+      const float* sr = s0 + r * stride;
+      for (int64_t i = 0; i < len; i++) o[i] += sr[i];
+    }
+  }
+}
+
 }  // namespace floe
