@@ -18,9 +18,9 @@ export interface ThreadsCommunicatorOptions {
  * rank order (0, 1, 2, ...) itself, in float32 (`sumSlots`: native when the kernels addon is
  * active, the same bits in JS otherwise). Every rank does the same float operations in the same
  * order, so every rank gets the same bits, without a shared result area or a second barrier (a
- * barrier is where ranks wait for the slowest, and a rank woken from one often starts late). Chunks alternate between two slot sets,
- * which is what makes refilling a slot safe (see `SharedViews`). Barriers are Atomics counters;
- * waiting ranks sleep in `Atomics.wait`.
+ * barrier is where ranks wait for the slowest, and a rank woken from one can start late). Chunks
+ * alternate between two slot sets, which is what makes refilling a slot safe (see
+ * `SharedViews`). Barriers are Atomics counters; waiting ranks sleep in `Atomics.wait`.
  */
 export class ThreadsCommunicator implements Communicator {
   readonly backend = 'threads';
