@@ -4,6 +4,7 @@ import * as path from 'path';
 import { container as rootContainer } from 'tsyringe';
 import { stringify as toYaml } from 'yaml';
 import { initBackend } from '../backend/init-backend';
+import { nativeKernelsStatus, nativeKernelsWarning } from '../backend/native/native-kernels-status';
 import { writeFailedStatus } from '../callbacks/status-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import { CheckpointError } from '../errors';
@@ -62,6 +63,7 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   const trainer = container.resolve<Trainer>(TOKENS.trainer);
   const rank = communicator === undefined ? '' : `, rank ${communicator.rank} of ${communicator.size} (${communicator.backend})`;
   if (!config.quiet) logger.info(`floe: trainer '${config.type}' on backend ${backend.name}${rank}, run folder ${path.relative(process.cwd(), outputDir) || '.'}`);
+  warnIfSlowKernels(backend.name, isMain, logger);
   try {
     await trainer.setup();
     await resume(trainer, options.resumeFrom, logger);
@@ -95,4 +97,15 @@ async function resume(trainer: Trainer, resumeFrom: string | undefined, logger: 
     logger.info(`auto-resumed from ${path.relative(process.cwd(), latest)} at step ${trainer.globalStep}`);
     return;
   }
+}
+
+let warnedSlowKernels = false;
+
+/** Once per process (a test suite or sweep runs many jobs), rank 0 says why wasm runs without native kernels. */
+function warnIfSlowKernels(backend: string, isMain: boolean, logger: Logger): void {
+  if (!isMain || warnedSlowKernels) return;
+  const warning = nativeKernelsWarning(nativeKernelsStatus(), backend);
+  if (warning === undefined) return;
+  warnedSlowKernels = true;
+  logger.warn(warning);
 }

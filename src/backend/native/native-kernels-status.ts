@@ -1,3 +1,4 @@
+import { BackendUnavailableError } from '../../errors';
 import { FUSED_KERNELS } from './fused/fused-kernel-names';
 import { loadNativeKernelsAddon, type NativeIsa, type NativeKernelsAddon } from './native-kernels-addon';
 import { nativeSelfTest } from './native-self-test';
@@ -17,7 +18,12 @@ export interface NativeKernelsStatus {
   reason?: string;
   /** The loaded addon file, when loaded. */
   file?: string;
+  /** True when `FLOE_NATIVE=0` turned them off: the user's choice, not a problem to report. */
+  turnedOff?: boolean;
 }
+
+/** Values `FLOE_NATIVE_ISA` may force. */
+const FORCEABLE_ISAS = ['avx2', 'avx512'] as const;
 
 let status: { value: NativeKernelsStatus; addon?: NativeKernelsAddon } | undefined;
 
@@ -43,8 +49,13 @@ export function activeNativeAddon(): NativeKernelsAddon | undefined {
 function resolve(): { value: NativeKernelsStatus; addon?: NativeKernelsAddon } {
   if (status !== undefined) return status;
   if (process.env.FLOE_NATIVE === '0') {
-    status = { value: inactive('turned off by FLOE_NATIVE=0') };
+    status = { value: { ...inactive('turned off by FLOE_NATIVE=0'), turnedOff: true } };
     return status;
+  }
+  // Checked before the addon loads, so a typo fails the same on every machine.
+  const forced = process.env.FLOE_NATIVE_ISA;
+  if (forced !== undefined && forced !== '' && !(FORCEABLE_ISAS as readonly string[]).includes(forced)) {
+    throw new BackendUnavailableError(`FLOE_NATIVE_ISA=${forced} is not an instruction set of the native kernels. Supported: ${FORCEABLE_ISAS.join(', ')} (unset it for the best this CPU has; FLOE_NATIVE=0 turns them off).`);
   }
   const load = loadNativeKernelsAddon();
   if (load.addon === undefined) {
@@ -52,7 +63,6 @@ function resolve(): { value: NativeKernelsStatus; addon?: NativeKernelsAddon } {
     return status;
   }
   const { addon, file } = load;
-  const forced = process.env.FLOE_NATIVE_ISA;
   if (forced !== undefined && forced !== '' && !addon.setIsa(forced as NativeIsa)) {
     status = { value: inactive(`FLOE_NATIVE_ISA=${forced} is not supported by this CPU`, file) };
     return status;
@@ -69,6 +79,18 @@ function resolve(): { value: NativeKernelsStatus; addon?: NativeKernelsAddon } {
   }
   status = { value: { active: true, isa, kernels: [...NATIVE_KERNELS, ...FUSED_KERNELS], file }, addon };
   return status;
+}
+
+/**
+ * The warning a run prints once when the wasm backend trains without the native kernels for a
+ * reason the user did not choose (not built for want of a compiler, failed to load, CPU, failed
+ * self-test): the run still works, ~5× slower on the PERF.md reference model, and nothing else
+ * would say why. Undefined when they are active, turned off by `FLOE_NATIVE=0`, or the backend
+ * is not wasm (they serve only wasm).
+ */
+export function nativeKernelsWarning(status: NativeKernelsStatus, backend: string): string | undefined {
+  if (backend !== 'wasm' || status.active || status.turnedOff === true) return undefined;
+  return `native kernels off (${status.reason ?? 'unknown reason'}): training runs on the wasm kernels alone, ~5× slower; \`floe env\` shows the details (FLOE_NATIVE=0 silences this).`;
 }
 
 /** Forgets the decision so the next call re-reads the environment (tests only). */

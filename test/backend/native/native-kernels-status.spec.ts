@@ -1,0 +1,39 @@
+import { strict as assert } from 'assert';
+import { NativeKernelsStatus, nativeKernelsStatus, nativeKernelsWarning, resetNativeKernelsStatus } from '../../../src/backend/native';
+import { BackendUnavailableError } from '../../../src/errors';
+
+const off = (reason: string, extra: Partial<NativeKernelsStatus> = {}): NativeKernelsStatus => ({ active: false, isa: 'none', kernels: [], reason, ...extra });
+
+describe('nativeKernelsWarning', () => {
+  it('warns when wasm trains without the native kernels, naming why and where to look', () => {
+    const warning = nativeKernelsWarning(off('addon not built (npm run build:native builds it when a C++ compiler is present)'), 'wasm');
+    assert.match(warning ?? '', /^native kernels off \(addon not built \(npm run build:native builds it when a C\+\+ compiler is present\)\): .*~5× slower; `floe env` shows the details/);
+    assert.match(nativeKernelsWarning(off('self-test GEMM differs from the JS reference'), 'wasm') ?? '', /self-test GEMM differs/);
+  });
+
+  it('says nothing when they are active, turned off on purpose, or the backend is not wasm', () => {
+    assert.equal(nativeKernelsWarning({ active: true, isa: 'avx2', kernels: ['BatchMatMul'] }, 'wasm'), undefined);
+    assert.equal(nativeKernelsWarning(off('turned off by FLOE_NATIVE=0', { turnedOff: true }), 'wasm'), undefined);
+    assert.equal(nativeKernelsWarning(off('addon not built'), 'cpu'), undefined);
+    assert.equal(nativeKernelsWarning(off('addon not built'), 'tensorflow'), undefined);
+  });
+});
+
+describe('FLOE_NATIVE_ISA', () => {
+  it('rejects a value that is not an instruction set, listing the ones it accepts', () => {
+    const saved = process.env.FLOE_NATIVE_ISA;
+    process.env.FLOE_NATIVE_ISA = 'avx3';
+    resetNativeKernelsStatus();
+    try {
+      assert.throws(
+        () => nativeKernelsStatus(),
+        (e: Error) => e instanceof BackendUnavailableError && /^FLOE_NATIVE_ISA=avx3 is not an instruction set of the native kernels\. Supported: avx2, avx512 /.test(e.message),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.FLOE_NATIVE_ISA;
+      else process.env.FLOE_NATIVE_ISA = saved;
+      resetNativeKernelsStatus();
+    }
+    assert.doesNotThrow(() => nativeKernelsStatus());
+  });
+});
