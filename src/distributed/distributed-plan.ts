@@ -13,6 +13,8 @@ export interface DistributedPlan {
   workers: number;
   /** Collective timeout in milliseconds. */
   timeoutMs: number;
+  /** V8 young-generation size of each worker thread in MiB (`threads`; 0 keeps Node's default). */
+  youngGenerationMb: number;
 }
 
 /** Rank and size announced by mpirun (Open MPI, PMIx or PMI environment), if this process was started by it. */
@@ -35,6 +37,7 @@ export function usableCores(): number {
  */
 export function planDistributed(config: DistributedConfig, env: NodeJS.ProcessEnv = process.env, cores = usableCores()): DistributedPlan {
   const timeoutMs = config.timeoutSec * 1000;
+  const youngGenerationMb = config.workerYoungGenerationMb;
   const workers = config.workers === 'auto' ? cores : config.workers;
   const launch = mpiLaunch(env);
   let backend: DistributedBackend = config.backend;
@@ -42,21 +45,21 @@ export function planDistributed(config: DistributedConfig, env: NodeJS.ProcessEn
   if (backend === 'auto') backend = launch !== undefined ? 'mpi' : workers > 1 ? 'threads' : 'none';
   switch (backend) {
     case 'none':
-      return { backend, workers: 1, timeoutMs };
+      return { backend, workers: 1, timeoutMs, youngGenerationMb };
     case 'threads':
       if (launch !== undefined && launch.size !== 1) {
         throw new DistributedSetupError(
           `distributed.backend 'threads' cannot run inside mpirun (${launch.size} ranks): every rank would start its own workers. Use backend 'mpi' (or 'auto') under mpirun.`,
         );
       }
-      return { backend, workers, timeoutMs };
+      return { backend, workers, timeoutMs, youngGenerationMb };
     case 'mpi':
       if (launch === undefined) {
         throw new DistributedSetupError(
           `distributed.backend 'mpi' needs the job started by mpirun (no OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE in the environment), e.g. mpirun -np 2 npx floe train recipe.yaml. On one machine, backend 'threads' needs no launcher.`,
         );
       }
-      return { backend, workers: launch.size, timeoutMs };
+      return { backend, workers: launch.size, timeoutMs, youngGenerationMb };
   }
 }
 

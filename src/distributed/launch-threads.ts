@@ -18,6 +18,8 @@ export interface LaunchThreadsOptions {
   workers: number;
   /** Collective timeout in milliseconds. */
   timeoutMs: number;
+  /** V8 young-generation size of each worker in MiB; 0 or absent keeps Node's default. */
+  youngGenerationMb?: number;
   /** Receives rank 0's log lines (and other ranks' errors). */
   logger: Logger;
   /** Run folder, for status.json when rank 0 could not write the failure itself. */
@@ -70,7 +72,9 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
       modules: options.modules ?? [],
       terminalColumns: columns,
     };
-    const worker = new Worker(entry, { workerData: data, stdout: true, stderr: true });
+    const young = options.youngGenerationMb ?? 0;
+    const resourceLimits = young > 0 ? { maxYoungGenerationSizeMb: young } : undefined;
+    const worker = new Worker(entry, { workerData: data, stdout: true, stderr: true, resourceLimits });
     forwardOutput(worker, rank);
     return { worker, reported: false, exited: false };
   });

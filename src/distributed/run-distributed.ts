@@ -41,6 +41,7 @@ export async function runDistributed(
         recipeOptions: { overrides: [...(options.overrides ?? [])], baseDir: options.baseDir, name: options.name, resumeFrom: options.resumeFrom },
         workers: plan.workers,
         timeoutMs: plan.timeoutMs,
+        youngGenerationMb: plan.youngGenerationMb,
         logger,
         outputDir,
         status: config.status,

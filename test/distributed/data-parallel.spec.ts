@@ -3,9 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { RankFailedError, runJob, TrainingResult } from '../../src';
+import { DistributedConfig, RankFailedError, runJob, TrainingResult } from '../../src';
 import { DP_PROBE_PLUGIN } from './fixtures/dp-probe-plugin';
-import { lastEval, rankSamples, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
+import { lastEval, rankLimits, rankSamples, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
 
 function relDiff(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(1e-6, Math.abs(b));
@@ -97,6 +97,8 @@ describe('data-parallel training on worker threads', () => {
     await runJob(recipe(a, { distributed: { backend: 'threads', workers: 2 } }));
     await runJob(recipe(b, { gradientAccumulationSteps: 2, distributed: 'none' }));
     assert.ok(rankWeights(a, 0).equals(rankWeights(a, 1)));
+    // Workers get the larger young generation by default.
+    for (const rank of [0, 1]) assert.equal(rankLimits(a, rank).maxYoungGenerationSizeMb, new DistributedConfig().workerYoungGenerationMb);
     for (const metric of ['eval/loss', 'eval/mae', 'eval/rmse']) {
       assert.ok(relDiff(lastEval(a)[metric], lastEval(b)[metric]) < 1e-4, `${metric}: ${lastEval(a)[metric]} vs ${lastEval(b)[metric]}`);
     }
@@ -106,7 +108,8 @@ describe('data-parallel training on worker threads', () => {
     const whole = path.join(dir, 'whole');
     const split = path.join(dir, 'split');
     const threads = { distributed: { backend: 'threads', workers: 2 }, trainIters: 12 };
-    await runJob(tinyRecipe(whole, threads));
+    await runJob(tinyRecipe(whole, { ...threads, distributed: { backend: 'threads', workers: 2, workerYoungGenerationMb: 64 } }));
+    assert.equal(rankLimits(whole, 1).maxYoungGenerationSizeMb, 64);
     const first: TrainingResult = await runJob(tinyRecipe(split, { ...threads, exitIteration: 5 }));
     assert.equal(first.status, 'stopped');
     assert.equal(first.globalStep, 5);

@@ -57,6 +57,11 @@ export function lastEval(dir: string): Record<string, number> {
 }
 
 /** Weight bytes rank `rank` dumped at the end. */
+/** The V8 heap limits rank `rank`'s worker thread ran with (as `dp-probe` saved them). */
+export function rankLimits(dir: string, rank: number): { maxYoungGenerationSizeMb?: number } {
+  return JSON.parse(fs.readFileSync(path.join(dir, `limits-rank${rank}.json`), 'utf8'));
+}
+
 export function rankWeights(dir: string, rank: number): Buffer {
   return fs.readFileSync(path.join(dir, `weights-rank${rank}.bin`));
 }
