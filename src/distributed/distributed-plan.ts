@@ -15,6 +15,8 @@ export interface DistributedPlan {
   timeoutMs: number;
   /** V8 young-generation size of each worker thread in MiB (`threads`; 0 keeps Node's default). */
   youngGenerationMb: number;
+  /** Whether V8's allocation-site pretenuring stays on while ranks train (`threads`, `mpi`). */
+  pretenuring: boolean;
 }
 
 /** Rank and size announced by mpirun (Open MPI, PMIx or PMI environment), if this process was started by it. */
@@ -38,6 +40,7 @@ export function usableCores(): number {
 export function planDistributed(config: DistributedConfig, env: NodeJS.ProcessEnv = process.env, cores = usableCores()): DistributedPlan {
   const timeoutMs = config.timeoutSec * 1000;
   const youngGenerationMb = config.workerYoungGenerationMb;
+  const pretenuring = config.allocationSitePretenuring;
   const workers = config.workers === 'auto' ? cores : config.workers;
   const launch = mpiLaunch(env);
   let backend: DistributedBackend = config.backend;
@@ -45,21 +48,21 @@ export function planDistributed(config: DistributedConfig, env: NodeJS.ProcessEn
   if (backend === 'auto') backend = launch !== undefined ? 'mpi' : workers > 1 ? 'threads' : 'none';
   switch (backend) {
     case 'none':
-      return { backend, workers: 1, timeoutMs, youngGenerationMb };
+      return { backend, workers: 1, timeoutMs, youngGenerationMb, pretenuring };
     case 'threads':
       if (launch !== undefined && launch.size !== 1) {
         throw new DistributedSetupError(
           `distributed.backend 'threads' cannot run inside mpirun (${launch.size} ranks): every rank would start its own workers. Use backend 'mpi' (or 'auto') under mpirun.`,
         );
       }
-      return { backend, workers, timeoutMs, youngGenerationMb };
+      return { backend, workers, timeoutMs, youngGenerationMb, pretenuring };
     case 'mpi':
       if (launch === undefined) {
         throw new DistributedSetupError(
           `distributed.backend 'mpi' needs the job started by mpirun (no OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE in the environment), e.g. mpirun -np 2 npx floe train recipe.yaml. On one machine, backend 'threads' needs no launcher.`,
         );
       }
-      return { backend, workers: launch.size, timeoutMs, youngGenerationMb };
+      return { backend, workers: launch.size, timeoutMs, youngGenerationMb, pretenuring };
   }
 }
 

@@ -9,6 +9,7 @@ import { DistributedSetupError, JobAbortedError } from './distributed-errors';
 import { planDistributed } from './distributed-plan';
 import { launchThreadWorkers } from './launch-threads';
 import { loadMpiBinding, MpiCommunicator } from './mpi-communicator';
+import { withoutPretenuring } from './pretenuring';
 
 /**
  * Runs one job as the recipe's `distributed:` section says: `run(undefined)` in this thread
@@ -36,24 +37,27 @@ export async function runDistributed(
       }
       const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info' });
       if (!config.quiet) logger.info(`floe: data parallel on ${plan.workers} worker thread${plan.workers === 1 ? '' : 's'}`);
-      return launchThreadWorkers({
-        recipe,
-        recipeOptions: { overrides: [...(options.overrides ?? [])], baseDir: options.baseDir, name: options.name, resumeFrom: options.resumeFrom },
-        workers: plan.workers,
-        timeoutMs: plan.timeoutMs,
-        youngGenerationMb: plan.youngGenerationMb,
-        logger,
-        outputDir,
-        status: config.status,
-        handleSignals: config.handleSignals,
-        modules: options.workerModules,
-      });
+      // Set before the workers start, so their isolates run with it from the first step.
+      return withoutPretenuring(plan.pretenuring, () =>
+        launchThreadWorkers({
+          recipe,
+          recipeOptions: { overrides: [...(options.overrides ?? [])], baseDir: options.baseDir, name: options.name, resumeFrom: options.resumeFrom },
+          workers: plan.workers,
+          timeoutMs: plan.timeoutMs,
+          youngGenerationMb: plan.youngGenerationMb,
+          logger,
+          outputDir,
+          status: config.status,
+          handleSignals: config.handleSignals,
+          modules: options.workerModules,
+        }),
+      );
     }
     case 'mpi': {
       const comm = new MpiCommunicator(loadMpiBinding(), plan.timeoutMs);
       let result: TrainingResult;
       try {
-        result = await run(comm);
+        result = await withoutPretenuring(plan.pretenuring, () => run(comm));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         // Rank 0 has written status.json itself; another rank's failure is recorded before the abort kills rank 0.

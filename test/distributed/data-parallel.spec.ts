@@ -104,6 +104,28 @@ describe('data-parallel training on worker threads', () => {
     }
   });
 
+  it('turns V8 allocation-site pretenuring off while the workers train, unless the recipe keeps it', async () => {
+    // The real module object: Floe reads setFlagsFromString from it at call time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const v8: { setFlagsFromString(flag: string): void } = require('v8');
+    const original = v8.setFlagsFromString;
+    const calls: string[] = [];
+    v8.setFlagsFromString = (flag: string) => {
+      calls.push(flag);
+      original.call(v8, flag);
+    };
+    try {
+      await runJob(tinyRecipe(path.join(dir, 'off'), { trainIters: 2, distributed: { backend: 'threads', workers: 2 } }));
+      assert.deepEqual(calls, ['--no-allocation-site-pretenuring', '--allocation-site-pretenuring']);
+      calls.length = 0;
+      await runJob(tinyRecipe(path.join(dir, 'kept'), { trainIters: 2, distributed: { backend: 'threads', workers: 2, allocationSitePretenuring: true } }));
+      await runJob(tinyRecipe(path.join(dir, 'alone'), { trainIters: 2, distributed: 'none' }));
+      assert.deepEqual(calls, [], 'neither a recipe that keeps it nor a single-process run touches the flag');
+    } finally {
+      v8.setFlagsFromString = original;
+    }
+  });
+
   it('every rank resumes from the same checkpoint and ends where an uninterrupted run ends', async () => {
     const whole = path.join(dir, 'whole');
     const split = path.join(dir, 'split');

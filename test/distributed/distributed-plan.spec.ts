@@ -6,14 +6,14 @@ const config = (fields: Partial<DistributedConfig> = {}): DistributedConfig => p
 
 describe('planDistributed', () => {
   it('auto: worker threads, one per usable core, when there is more than one', () => {
-    assert.deepEqual(planDistributed(config(), {}, 2), { backend: 'threads', workers: 2, timeoutMs: 300_000, youngGenerationMb: 128 });
-    assert.deepEqual(planDistributed(config(), {}, 1), { backend: 'none', workers: 1, timeoutMs: 300_000, youngGenerationMb: 128 });
+    assert.deepEqual(planDistributed(config(), {}, 2), { backend: 'threads', workers: 2, timeoutMs: 300_000, youngGenerationMb: 128, pretenuring: false });
+    assert.deepEqual(planDistributed(config(), {}, 1), { backend: 'none', workers: 1, timeoutMs: 300_000, youngGenerationMb: 128, pretenuring: false });
     assert.equal(planDistributed(config({ workers: 1 }), {}, 8).backend, 'none');
     assert.equal(planDistributed(config({ workers: 3 }), {}, 1).workers, 3);
   });
 
   it('auto: mpi when mpirun started the process (Open MPI, PMIx or PMI variables)', () => {
-    assert.deepEqual(planDistributed(config(), { OMPI_COMM_WORLD_SIZE: '4', OMPI_COMM_WORLD_RANK: '2' }, 2), { backend: 'mpi', workers: 4, timeoutMs: 300_000, youngGenerationMb: 128 });
+    assert.deepEqual(planDistributed(config(), { OMPI_COMM_WORLD_SIZE: '4', OMPI_COMM_WORLD_RANK: '2' }, 2), { backend: 'mpi', workers: 4, timeoutMs: 300_000, youngGenerationMb: 128, pretenuring: false });
     assert.equal(planDistributed(config(), { PMIX_RANK: '0' }, 2).backend, 'mpi');
     assert.deepEqual(mpiLaunch({ PMI_SIZE: '3', PMI_RANK: '1' }), { rank: 1, size: 3 });
     assert.equal(mpiLaunch({}), undefined);
@@ -34,8 +34,9 @@ describe('planDistributed', () => {
     const base = { type: 'sft', tokenizer: { type: 'byte' }, data: { type: 'sft', sources: [{ type: 'synthetic', task: 'addition', count: 10 }] } };
     assert.equal((await validateRecipe({ ...base, distributed: 'threads' })).config.distributed.backend, 'threads');
     const { config: c } = await validateRecipe({ ...base, distributed: { workers: 4, timeoutSec: 30 } });
-    assert.deepEqual({ ...c.distributed }, { backend: 'auto', workers: 4, timeoutSec: 30, workerYoungGenerationMb: 128 });
+    assert.deepEqual({ ...c.distributed }, { backend: 'auto', workers: 4, timeoutSec: 30, workerYoungGenerationMb: 128, allocationSitePretenuring: false });
     await assert.rejects(validateRecipe({ ...base, distributed: { workerYoungGenerationMb: 1.5 } }), /distributed\.workerYoungGenerationMb: .*integer/);
+    await assert.rejects(validateRecipe({ ...base, distributed: { allocationSitePretenuring: 'yes' } }), /distributed\.allocationSitePretenuring: .*boolean/);
     await assert.rejects(validateRecipe({ ...base, distributed: { backend: 'nccl', workers: 0 } }), /distributed\.backend: must be one of the following values: auto, threads, mpi, none, got "nccl".*distributed\.workers: must be 'auto' or a whole number >= 1, got 0/s);
   });
 });
