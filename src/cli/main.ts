@@ -47,10 +47,13 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = envCommand(parser, io, done);
   // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {
+    // yargs's own parse errors (a flag missing its value: `--set` at the end) come as a YError.
+    if (error instanceof Error && error.name === 'YError') throw new UsageError(error.message);
     if (error !== undefined && error !== null) throw error;
     // recommendCommands reports only "Did you mean list?"; say what was not understood.
     const command = argv.find((a) => !a.startsWith('-'));
-    throw new UsageError(/^Did you mean/.test(message) && command !== undefined ? `Unknown command '${command}'. ${message}` : message);
+    if (/^Did you mean/.test(message) && command !== undefined) throw new UsageError(`Unknown command '${command}'. ${message}`);
+    throw new UsageError(/^Not enough non-option arguments/.test(message) ? `${message}${takenAsFlagValue(argv)}` : message);
   });
   const verbose = argv.includes('--verbose');
   try {
@@ -75,6 +78,21 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.err(`internal error: ${(error as Error)?.stack ?? String(error)}`);
     return EXIT.internal;
   }
+}
+
+/**
+ * Why a positional went missing when one was typed: a flag before it took it as its value
+ * (`floe train --bogus recipe.yaml`). Empty when no token after the command follows a bare flag.
+ */
+function takenAsFlagValue(argv: readonly string[]): string {
+  const first = argv.findIndex((a) => !a.startsWith('-'));
+  for (let i = first + 1; i < argv.length; i++) {
+    const previous = argv[i - 1];
+    if (!argv[i].startsWith('-') && previous.startsWith('--') && !previous.includes('=')) {
+      return ` ('${argv[i]}' was read as the value of ${previous}; put flags after the positional arguments)`;
+    }
+  }
+  return '';
 }
 
 /** Entry point of bin/floe.js. */

@@ -154,6 +154,12 @@ describe('floe CLI (in process)', () => {
       assert.deepEqual(run.err, ['error: Unknown argument: bogus', 'Run floe --help for usage.']);
     });
 
+    it('rejects a flag without its value as a usage error, not an internal one', async () => {
+      const run = await cli('validate', 'recipe.yaml', '--set');
+      assert.equal(run.code, 1);
+      assert.deepEqual(run.err, ['error: Not enough arguments following: set', 'Run floe --help for usage.']);
+    });
+
     it('rejects an unknown command with a suggestion', async () => {
       const run = await cli('lst');
       assert.equal(run.code, 1);
@@ -167,6 +173,13 @@ describe('floe CLI (in process)', () => {
       const noRecipe = await cli('validate');
       assert.equal(noRecipe.code, 1);
       assert.equal(hasStackTrace(noRecipe.err), false);
+      assert.equal(noRecipe.err[0], 'error: Not enough non-option arguments: got 0, need at least 1');
+      const swallowed = await cli('validate', '--bogus', 'recipe.yaml');
+      assert.equal(swallowed.code, 1);
+      assert.equal(
+        swallowed.err[0],
+        "error: Not enough non-option arguments: got 0, need at least 1 ('recipe.yaml' was read as the value of --bogus; put flags after the positional arguments)",
+      );
     });
   });
 

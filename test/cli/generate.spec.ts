@@ -50,6 +50,8 @@ describe('floe generate', () => {
     const io = { out: () => undefined, err: (l: string) => err.push(l) };
     assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--max-tokens', '0'], io), 1);
     assert.match(err.join('\n'), /--max-tokens must be a whole number >= 1, got 0/);
+    assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--seed', 'abc'], io), 1);
+    assert.match(err.join('\n'), /--seed must be a whole number, got text that is not a number/);
     assert.equal(await runCli(['generate', '--checkpoint', path.join(dir, 'nope'), '--prompt', 'x', '--backend', 'cpu'], io), 1);
     assert.match(err.join('\n'), /No Floe checkpoint at/);
   });

@@ -26,9 +26,10 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       const maxTokens = args['max-tokens'] as number;
       const temperature = args.temperature as number;
       const topK = args['top-k'] as number | undefined;
-      if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new FloeError(`--max-tokens must be a whole number >= 1, got ${maxTokens}`);
-      if (!(temperature >= 0)) throw new FloeError(`--temperature must be >= 0, got ${temperature}`);
-      if (topK !== undefined && (!Number.isInteger(topK) || topK < 1)) throw new FloeError(`--top-k must be a whole number >= 1, got ${topK}`);
+      checkNumberFlag('max-tokens', maxTokens, 'a whole number >= 1', Number.isInteger(maxTokens) && maxTokens >= 1);
+      checkNumberFlag('temperature', temperature, 'a number >= 0', temperature >= 0);
+      if (topK !== undefined) checkNumberFlag('top-k', topK, 'a whole number >= 1', Number.isInteger(topK) && topK >= 1);
+      checkNumberFlag('seed', args.seed as number, 'a whole number', Number.isSafeInteger(args.seed));
       await initBackend({ name: args.backend as BackendName });
       const loaded = await loadCheckpointModel(args.checkpoint as string);
       try {
@@ -53,4 +54,10 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       done(EXIT.ok);
     },
   );
+}
+
+/** yargs reads a number flag given text (`--max-tokens abc`) as NaN: say so rather than "got NaN". */
+function checkNumberFlag(flag: string, value: number, allowed: string, ok: boolean): void {
+  if (ok) return;
+  throw new FloeError(`--${flag} must be ${allowed}, got ${Number.isNaN(value) ? 'text that is not a number' : value}`);
 }
