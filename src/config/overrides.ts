@@ -48,6 +48,9 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
       const container = node as Record<string | number, unknown>;
       if (container[part] === undefined || container[part] === null) {
         container[part] = typeof parts[i + 1] === 'number' ? [] : {};
+        // A section the override creates is the override's too (`--set nosuch.x=1`: unknown key 'nosuch').
+        sourceMap.values.set(at, location);
+        sourceMap.keys.set(at, location);
       }
       node = container[part];
     }

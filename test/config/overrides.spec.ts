@@ -44,6 +44,12 @@ describe('applyOverrides (--set)', () => {
     ].sort());
   });
 
+  it('locates an unknown section that a --set creates at that --set', async () => {
+    const file = recipes().write('recipe.yaml', BASE);
+    const error = await expectConfigError(validateRecipe(file, { overrides: ['nosuch.field=1'] }));
+    assert.match(error.message, /^Invalid recipe: nosuch: unknown key 'nosuch' \(--set nosuch\.field=1\)\. Allowed: /);
+  });
+
   it('locates errors inside a replaced section at the --set', async () => {
     const file = recipes().write('recipe.yaml', BASE);
     const error = await expectConfigError(validateRecipe(file, { overrides: ['optimizer={type: sgd, lr: -1}'] }));
