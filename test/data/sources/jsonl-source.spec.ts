@@ -45,6 +45,33 @@ describe('JsonlSource', () => {
     });
   });
 
+  it('reports every bad line of a pass at once, with how to skip them', async () => {
+    const a = write('many-a.jsonl', ['{"text": "ok"}', 'not json', '{"text": 1}']);
+    const b = write('many-b.jsonl', ['{"text": "fine"}', '[1]']);
+    await assert.rejects(collect(new JsonlSource({ paths: [a, b] })), (e: Error) => {
+      assert.ok(e instanceof DataError);
+      const lines = e.message.split('\n');
+      assert.equal(lines[0], '3 bad JSONL lines:');
+      assert.ok(lines[1].startsWith(`  - ${a}:2: malformed JSON line`), lines[1]);
+      assert.equal(lines[2], `  - ${a}:3: field 'text' expected a string, got number 1.`);
+      assert.equal(lines[3], `  - ${b}:2: expected a JSON object, got an array.`);
+      assert.match(lines[4], /^Fix the data, or set skipInvalid: true on the source/);
+      return true;
+    });
+    const twelve = write('twelve.jsonl', Array.from({ length: 12 }, (_, i) => `{"text": ${i}}`));
+    await assert.rejects(collect(new JsonlSource({ paths: [twelve] })), /^DataError: 12 bad JSONL lines \(the first 10\):\n  - .*twelve\.jsonl:1: /);
+  });
+
+  it('stops looking for more bad lines 100,000 lines after the first', async () => {
+    const lines = ['{"text": 1}', ...Array.from({ length: 100_001 }, () => '{"text": "x"}'), '{"text": 2}'];
+    const file = write('long.jsonl', lines);
+    await assert.rejects(collect(new JsonlSource({ paths: [file] })), (e: Error) => {
+      assert.match(e.message, /^1 or more bad JSONL lines:\n/);
+      assert.ok(e.message.includes(`(looked 100,000 lines past the first bad one, up to ${file}:100002)`), e.message);
+      return true;
+    });
+  });
+
   it('names file:line and the field when a record has the wrong shape', async () => {
     const file = path.join(dir, 'shape.jsonl');
     await assert.rejects(read('shape.jsonl', ['{"text": 5}'], { format: 'text' }), new RegExp(`^DataError: ${file}:1: field 'text' expected a string, got number 5`));
