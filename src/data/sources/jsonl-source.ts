@@ -1,6 +1,7 @@
 import { DataError } from '../../errors';
 import { DataRecord } from '../data-record';
 import { jsonErrorPosition } from '../json-position';
+import { BadLines } from './bad-lines';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
 import { JsonlFields, JsonlFormat, mapJsonRecord } from './jsonl-format';
@@ -31,12 +32,11 @@ export interface JsonlStats {
 }
 
 const MAX_REASONS = 10;
-/** After the first bad line, how many more lines are checked for the error message. */
-const LOOK_AHEAD_LINES = 100_000;
 
 /**
- * JSON Lines files, read line by line (never whole). Blank lines are ignored. A malformed line
- * raises DataError with file:line[:col], or with `skipInvalid` is skipped and counted in `stats`.
+ * JSON Lines files, read line by line (never whole). Blank lines are ignored. Malformed lines
+ * raise one DataError listing them with file:line[:col], or with `skipInvalid` are skipped and
+ * counted in `stats`.
  */
 export class JsonlSource implements DataSource {
   /** Counts for the current (or last) pass; reset when a pass starts. */
@@ -55,62 +55,37 @@ export class JsonlSource implements DataSource {
 
   /**
    * Yields one record per non-blank line. Without `skipInvalid`, the first bad line ends the
-   * pass, but the lines after it are still checked (up to {@link LOOK_AHEAD_LINES}), so the error
-   * lists the first {@link MAX_REASONS} bad lines and how many there were, not one at a time.
+   * pass, but the lines after it are still checked (up to 100,000 of them), so the error lists the
+   * bad lines at once.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<DataRecord> {
     const { format, fields, skipInvalid } = this.options;
     const stats: JsonlStats = { records: 0, skipped: 0, skippedReasons: [] };
     this.stats = stats;
-    const bad: BadLines = { count: 0, reasons: [], checkedAfter: 0, stoppedAt: undefined };
+    const bad = new BadLines('JSONL', 'Fix the data, or set skipInvalid: true on the source to skip bad lines (they are counted and the first ones reported).');
     for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
       for await (const [line, text] of readLines(file)) {
-        if (bad.count > 0 && ++bad.checkedAfter > LOOK_AHEAD_LINES) {
-          bad.stoppedAt = `${file}:${line}`;
-          throw badLinesError(bad);
-        }
+        bad.line(file, line);
         if (text.trim() === '') continue;
         let record: DataRecord;
         try {
           record = mapJsonRecord(parseLine(text, file, line), format, { file, line }, fields);
         } catch (err) {
           if (!(err instanceof DataError)) throw err;
-          if (!skipInvalid) {
-            bad.count++;
-            if (bad.reasons.length < MAX_REASONS) bad.reasons.push(err);
-            continue;
+          if (!skipInvalid) bad.add(err);
+          else {
+            stats.skipped++;
+            if (stats.skippedReasons.length < MAX_REASONS) stats.skippedReasons.push(err.message);
           }
-          stats.skipped++;
-          if (stats.skippedReasons.length < MAX_REASONS) stats.skippedReasons.push(err.message);
           continue;
         }
-        if (bad.count > 0) continue;
+        if (bad.found) continue;
         stats.records++;
         yield record;
       }
     }
-    if (bad.count > 0) throw badLinesError(bad);
+    bad.finish();
   }
-}
-
-/** Bad lines found in one pass without `skipInvalid`. */
-interface BadLines {
-  count: number;
-  reasons: DataError[];
-  /** Lines read since the first bad one. */
-  checkedAfter: number;
-  /** file:line where the look-ahead stopped, if it did. */
-  stoppedAt: string | undefined;
-}
-
-function badLinesError(bad: BadLines): DataError {
-  const fix = 'Fix the data, or set skipInvalid: true on the source to skip bad lines (they are counted and the first ones reported).';
-  const [first] = bad.reasons;
-  if (bad.count === 1 && bad.stoppedAt === undefined) return new DataError(`${first.message} ${fix}`, { cause: first.cause ?? first });
-  const counted = bad.stoppedAt === undefined ? `${bad.count}` : `${bad.count} or more`;
-  const shown = bad.reasons.length < bad.count ? ` (the first ${bad.reasons.length})` : '';
-  const stopped = bad.stoppedAt === undefined ? '' : `\n(looked ${LOOK_AHEAD_LINES.toLocaleString('en-US')} lines past the first bad one, up to ${bad.stoppedAt})`;
-  return new DataError(`${counted} bad JSONL lines${shown}:\n${bad.reasons.map((r) => `  - ${r.message}`).join('\n')}${stopped}\n${fix}`, { cause: first });
 }
 
 function parseLine(text: string, file: string, line: number): unknown {

@@ -1,4 +1,5 @@
 import { DataError } from '../../errors';
+import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
 import { readLines } from '../sources/line-reader';
 import { splitCsvLine } from './csv-line';
@@ -18,32 +19,51 @@ export interface CsvTabularSourceOptions extends FileColumnsOptions {
 
 /**
  * CSV files with a header row naming the columns, streamed line by line. Blank lines are
- * skipped. A missing column, a short row or a non-numeric cell is a {@link DataError} naming
- * file:line and the column.
+ * skipped. A header without a configured column stops the read; short rows and non-numeric cells
+ * are gathered into one {@link DataError} naming each file:line and column.
  */
 export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions> {
   async *records(): AsyncIterable<TabularRecord> {
     const delimiter = this.options.delimiter ?? ',';
     const reader = new RowReader(this.options);
+    const bad = new BadLines('CSV', 'Fix the data.');
     for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
       let header: string[] | undefined;
       let index = new Map<string, number>();
       for await (const [line, text] of readLines(file)) {
+        bad.line(file, line);
         if (text.trim() === '') continue;
         const cells = splitCsvLine(text, delimiter);
-        if (!Array.isArray(cells)) throw new DataError(`${file}:${line}:${cells.col}: ${cells.message}`);
+        if (!Array.isArray(cells)) {
+          const error = new DataError(`${file}:${line}:${cells.col}: ${cells.message}`);
+          // Without a header no row can be read: stop there.
+          if (header === undefined) throw error;
+          bad.add(error);
+          continue;
+        }
         if (header === undefined) {
           header = cells.map((c) => c.trim());
           reader.bindColumns(header, `${file}:${line}`, 'the header');
           index = new Map(header.map((name, i) => [name, i]));
           continue;
         }
-        if (cells.length !== header.length) {
-          throw new DataError(`${file}:${line}: expected ${header.length} cells like the header, got ${cells.length}`);
-        }
-        yield reader.read((column) => cells[index.get(column) ?? -1], { file, line });
+        const record = this.row(reader, cells, header.length, index, file, line);
+        if (record instanceof DataError) bad.add(record);
+        else if (!bad.found) yield record;
       }
       if (header === undefined) throw new DataError(`${file}: the file is empty; expected a header row naming the columns`);
+    }
+    bad.finish();
+  }
+
+  /** One data row, or the problem with it. */
+  private row(reader: RowReader, cells: string[], width: number, index: Map<string, number>, file: string, line: number): TabularRecord | DataError {
+    if (cells.length !== width) return new DataError(`${file}:${line}: expected ${width} cells like the header, got ${cells.length}`);
+    try {
+      return reader.read((column) => cells[index.get(column) ?? -1], { file, line });
+    } catch (error) {
+      if (error instanceof DataError) return error;
+      throw error;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { DataError } from '../../errors';
 import { jsonErrorPosition } from '../json-position';
+import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
 import { readLines } from '../sources/line-reader';
 import { FileTabularSource } from './file-tabular-source';
@@ -16,20 +17,31 @@ export interface JsonlTabularSourceOptions extends FileColumnsOptions {
 
 /**
  * JSON Lines files whose objects hold the columns as keys (`{"x1": 0.5, "x2": 3, "y": 1.2}`).
- * Blank lines are skipped. Malformed JSON, a missing key or a non-numeric value is a
- * {@link DataError} naming file:line and the column.
+ * Blank lines are skipped. Malformed JSON, missing keys and non-numeric values are gathered into
+ * one {@link DataError} naming each file:line and column.
  */
 export class JsonlTabularSource extends FileTabularSource<JsonlTabularSourceOptions> {
   async *records(): AsyncIterable<TabularRecord> {
     const reader = new RowReader(this.options);
+    const bad = new BadLines('JSONL', 'Fix the data.');
     for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
       for await (const [line, text] of readLines(file)) {
+        bad.line(file, line);
         if (text.trim() === '') continue;
-        const row = parseJsonObject(text, file, line);
-        reader.bindColumns(Object.keys(row), `${file}:${line}`, 'this record');
-        yield reader.read((column) => cellOf(row[column], column, file, line), { file, line });
+        let record: TabularRecord;
+        try {
+          const row = parseJsonObject(text, file, line);
+          reader.bindColumns(Object.keys(row), `${file}:${line}`, 'this record');
+          record = reader.read((column) => cellOf(row[column], column, file, line), { file, line });
+        } catch (error) {
+          if (!(error instanceof DataError)) throw error;
+          bad.add(error);
+          continue;
+        }
+        if (!bad.found) yield record;
       }
     }
+    bad.finish();
   }
 }
 

@@ -59,6 +59,24 @@ describe('CsvTabularSource', () => {
     await rejectsWith(readAll(new CsvTabularSource({ paths: [named], features: ['x'], label: 'kind', classes: ['cat', 'dog'] })), `${named}:2: column 'kind' has "dgo", which is not one of the classes cat, dog. Did you mean 'dog'?`);
   });
 
+  it('lists every bad row of the files at once, with its place', async () => {
+    const a = writeFile(tmp(), 'a.csv', 'a,b,y\n1,2,3\n4,abc,6\n7,8\n');
+    const b = writeFile(tmp(), 'b.csv', 'a,b,y\n"9,1,2\n1,2,3\n');
+    await assert.rejects(readAll(new CsvTabularSource({ paths: [a, b], features: ['a', 'b'], targets: ['y'] })), (e: Error) => {
+      assert.equal(
+        e.message,
+        [
+          '3 bad CSV lines:',
+          `  - ${a}:3: column 'b' has "abc", which is not a number`,
+          `  - ${a}:4: expected 3 cells like the header, got 2`,
+          `  - ${b}:2:1: quoted cell is not closed (quoted cells spanning lines are not supported)`,
+          'Fix the data.',
+        ].join('\n'),
+      );
+      return true;
+    });
+  });
+
   it('a row with the wrong number of cells, an unclosed quote or an empty file is an error with its place', async () => {
     const short = writeFile(tmp(), 's.csv', 'a,b,y\n1,2\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [short], features: ['a'], targets: ['y'] })), `${short}:2: expected 3 cells like the header, got 2`);
@@ -99,5 +117,17 @@ describe('JsonlTabularSource', () => {
     await rejectsWith(readAll(new JsonlTabularSource({ paths: [text], features: ['a'], targets: ['y'] })), `${text}:1: column 'a' has boolean, which is not a number`);
     const bad = writeFile(tmp(), 'b.jsonl', '{"a": 1, "y": 3}\n{"a": 1,, "y": 3}\n');
     await rejectsWith(readAll(new JsonlTabularSource({ paths: [bad], features: ['a'], targets: ['y'] })), `${bad}:2`, 'invalid JSON');
+  });
+
+  it('lists every bad record at once', async () => {
+    const file = writeFile(tmp(), 'many.jsonl', '{"a": 1, "y": 3}\n{"a": "x", "y": 3}\n{"y": 3}\n{"a": 2, "y": 4}\n');
+    await assert.rejects(readAll(new JsonlTabularSource({ paths: [file], features: ['a'], targets: ['y'] })), (e: Error) => {
+      const lines = e.message.split('\n');
+      assert.equal(lines[0], '2 bad JSONL lines:');
+      assert.equal(lines[1], `  - ${file}:2: column 'a' has "x", which is not a number`);
+      assert.ok(lines[2].startsWith(`  - ${file}:3: feature column 'a' (source.features[0]) is not in this record`), lines[2]);
+      assert.equal(lines[lines.length - 1], 'Fix the data.');
+      return true;
+    });
   });
 });
