@@ -75,11 +75,19 @@ function isNestedConfig(value: unknown): value is object {
   return typeof value === 'object' && value !== null && value.constructor !== Object && knownConfigKeys(value.constructor).length > 0;
 }
 
+/** class-validator constraints that bound a number (named as in `ValidationError.constraints`). */
+const RANGE_CONSTRAINTS = new Set(['min', 'max', 'isPositive', 'isNegative']);
+
 function flattenValidationError(error: ValidationError, base: string, sourceMap: SourceMap): ConfigIssue[] {
   const index = /^\d+$/.test(error.property) ? Number(error.property) : error.property;
   const path = joinPath(base, index);
   const issues: ConfigIssue[] = [];
-  for (const message of Object.values(error.constraints ?? {})) {
+  let constraints = Object.entries(error.constraints ?? {});
+  // A range says nothing about a value that is not a number at all ("abc"): its type message is enough.
+  if (typeof error.value !== 'number' && constraints.some(([name]) => !RANGE_CONSTRAINTS.has(name))) {
+    constraints = constraints.filter(([name]) => !RANGE_CONSTRAINTS.has(name));
+  }
+  for (const [, message] of constraints) {
     issues.push({ path, message: describeConstraint(message, error), location: sourceMap.locate(path) });
   }
   for (const child of error.children ?? []) issues.push(...flattenValidationError(child, path, sourceMap));

@@ -95,7 +95,11 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
     (config as unknown as Record<string, unknown>)[section] = built;
     resolvedSections[section] = toPlainConfig(built);
   }
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) {
+    // Without a type every section was checked against the default trainer's choices: say so.
+    const assumed = plain.type === undefined ? ` (no top-level 'type', so trainer '${DEFAULT_TRAINER_TYPE}' was assumed; registered: ${listChoices(getRegistry('trainer').types)})` : '';
+    throw new ConfigError(issues, `Invalid recipe${assumed}`);
+  }
 
   const resolved = { ...(toPlainConfig(config) as Record<string, unknown>), ...resolvedSections };
   for (const key of ['code', 'plugins']) if (plain[key] !== undefined) resolved[key] = plain[key];

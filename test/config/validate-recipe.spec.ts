@@ -107,6 +107,18 @@ describe('validateRecipe', () => {
     }
   });
 
+  it('says which trainer it assumed when a recipe without a type is invalid', async () => {
+    const error = await expectConfigError(validateRecipe({ seed: 1, epochs: 0 }));
+    assert.match(error.message, /^Invalid recipe \(no top-level 'type', so trainer 'causal' was assumed; registered: .*\bcausal\b.*\)/);
+  });
+
+  it('gives a value that is not a number its type problem alone, not its range too', async () => {
+    const error = await expectConfigError(validateRecipe({ type: 'tiny', seed: 'abc' }));
+    assert.equal(error.message, 'Invalid recipe: seed: must be an integer number, got "abc"');
+    const both = await expectConfigError(validateRecipe({ type: 'tiny', seed: -1.5 }));
+    assert.equal(both.issues.length, 2, 'a number out of range and not whole breaks both rules');
+  });
+
   it('rejects a section that is not a mapping', async () => {
     const error = await expectConfigError(validateRecipe({ type: 'tiny', optimizer: 'adam' }));
     assert.equal(error.message, `Invalid recipe: optimizer: must be a mapping with a 'type' (one of: adamw, adam, sgd), got "adam"`);
