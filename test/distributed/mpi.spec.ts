@@ -7,6 +7,7 @@ import { loadMpiBinding, runJob } from '../../src';
 import { rankWeights, stepLosses, tinyRecipe } from './dp-recipes';
 
 const FLOE_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js');
+const RECORD_V8_FLAGS = path.join(__dirname, 'fixtures', 'record-v8-flags.js');
 
 /** Why the MPI tests cannot run here, or undefined when they can. */
 function mpiUnavailable(): string | undefined {
@@ -21,10 +22,20 @@ function mpiUnavailable(): string | undefined {
 }
 
 /** `mpirun -np <ranks> node bin/floe.js train <recipe>`, as root and on fewer cores than ranks too. */
-function mpirun(ranks: number, recipeFile: string): { child: ChildProcess; done: Promise<{ code: number | null; output: string; endedAt: number }> } {
+function mpirun(
+  ranks: number,
+  recipeFile: string,
+  options: { preload?: string; env?: Record<string, string> } = {},
+): { child: ChildProcess; done: Promise<{ code: number | null; output: string; endedAt: number }> } {
   const flags = ['--oversubscribe', ...(process.getuid?.() === 0 ? ['--allow-run-as-root'] : [])];
+  const preload = options.preload === undefined ? [] : ['-r', options.preload];
+  // `-x NAME` hands a variable to every rank (Open MPI forwards only its own by default).
+  const env = Object.keys(options.env ?? {}).flatMap((name) => ['-x', name]);
   // The environment of the test process says FLOE_DISTRIBUTED=none; the recipes ask for mpi explicitly.
-  const child = spawn('mpirun', [...flags, '-np', String(ranks), process.execPath, FLOE_BIN, 'train', recipeFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('mpirun', [...flags, ...env, '-np', String(ranks), process.execPath, ...preload, FLOE_BIN, 'train', recipeFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -65,10 +76,14 @@ describe('data-parallel training under mpirun (Open MPI)', function () {
 
   it('mpirun -np 2 trains identical replicas that match one process with the same global batch', async () => {
     const { file, out } = writeRecipe(dir, {});
-    const { code, output } = await mpirun(2, file).done;
+    const { code, output } = await mpirun(2, file, { preload: RECORD_V8_FLAGS, env: { FLOE_TEST_V8_FLAGS_DIR: dir } }).done;
     assert.equal(code, 0, output);
     assert.equal((output.match(/^done: 21 steps/gm) ?? []).length, 1, `rank 0 alone reports:\n${output}`);
     assert.ok(rankWeights(out, 0).equals(rankWeights(out, 1)), 'the two replicas hold the same bytes');
+    for (const rank of [0, 1]) {
+      const calls = JSON.parse(fs.readFileSync(path.join(dir, `flags-rank${rank}.json`), 'utf8'));
+      assert.deepEqual(calls, ['--no-allocation-site-pretenuring', '--allocation-site-pretenuring'], `rank ${rank} trains with pretenuring off`);
+    }
 
     const single = path.join(dir, 'single');
     await runJob(tinyRecipe(single, { gradientAccumulationSteps: 2, distributed: 'none' }));
