@@ -11,6 +11,7 @@ import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { validateRecipe } from '../config/validate-recipe';
 import { formatOrigin, RecordOrigin } from '../data/data-record';
 import { jsonErrorPosition } from '../data/json-position';
+import { BadLines } from '../data/sources/bad-lines';
 import { readLines } from '../data/sources/line-reader';
 import { missingColumnProblem, parseNumberCell } from '../data/tabular/tabular-cells';
 import { CheckpointError, DataError } from '../errors';
@@ -129,17 +130,27 @@ export async function loadSupervisedPredictor(checkpointDir: string, options: Pr
 
 /**
  * Reads feature rows from a JSONL file: each line an object keyed by the feature names (other
- * keys are ignored) or an array of numbers in feature order. Errors name file:line and the column.
+ * keys are ignored) or an array of numbers in feature order. One error lists the bad rows, each
+ * with file:line and the column.
  */
 export async function readFeatureRows(file: string, featureNames: readonly string[]): Promise<number[][]> {
   const rows: number[][] = [];
   await fs.access(file).catch(() => {
     throw new DataError(`${file}: input file not found`);
   });
+  // Every bad row is reported at once, as the training sources do.
+  const bad = new BadLines('input', 'Fix the rows; nothing was predicted.');
   for await (const [line, text] of readLines(file)) {
+    bad.line(file, line);
     if (text.trim() === '') continue;
-    rows.push(parseFeatureRow(text, featureNames, { file, line }));
+    try {
+      rows.push(parseFeatureRow(text, featureNames, { file, line }));
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      bad.add(error);
+    }
   }
+  bad.finish();
   return rows;
 }
 
@@ -158,7 +169,7 @@ function parseFeatureRow(text: string, featureNames: readonly string[], origin: 
     return parsed;
   };
   if (Array.isArray(value)) {
-    if (value.length !== featureNames.length) throw new DataError(`${where}: expected ${featureNames.length} numbers (${featureNames.join(', ')}), got ${value.length}`);
+    if (value.length !== featureNames.length) throw new DataError(`${where}: expected ${featureNames.length} number${featureNames.length === 1 ? '' : 's'} (${featureNames.join(', ')}), got ${value.length}`);
     return value.map((v, i) => cell(v, featureNames[i]));
   }
   if (value === null || typeof value !== 'object') throw new DataError(`${where}: expected an object keyed by ${featureNames.join(', ')} or an array of numbers`);
