@@ -1,4 +1,4 @@
-/** 1-based line and column of a `JSON.parse` failure, when V8 reports a position. */
+/** 1-based line and column of a `JSON.parse` failure. */
 export interface JsonErrorPosition {
   /** 1-based line within the parsed text. */
   line: number;
@@ -7,13 +7,15 @@ export interface JsonErrorPosition {
 }
 
 /**
- * Reads `at position N` from a `JSON.parse` error and maps it to line:col in `text`. V8 omits the
- * position for some errors (e.g. "Unexpected token"), so the result may be undefined.
+ * Line:col of a `JSON.parse` failure in `text`: from V8's `at position N` when it gives one, else
+ * from a scan of `text` for the first character no JSON value can have there (V8 omits the
+ * position for "Unexpected token" errors, the commonest: a trailing comma, a typo in `true`).
+ * Undefined when neither finds it (the text ends too early: the end of the line is the place).
  */
 export function jsonErrorPosition(text: string, error: unknown): JsonErrorPosition | undefined {
   const match = /position (\d+)/.exec(error instanceof Error ? error.message : String(error));
-  if (match === null) return undefined;
-  const offset = Math.min(Number(match[1]), text.length);
+  const offset = match !== null ? Math.min(Number(match[1]), text.length) : firstJsonErrorOffset(text);
+  if (offset === undefined) return undefined;
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset; i++) {
@@ -23,4 +25,108 @@ export function jsonErrorPosition(text: string, error: unknown): JsonErrorPositi
     }
   }
   return { line, col: offset - lineStart + 1 };
+}
+
+/** Thrown inside the scan with the offset of the bad character. */
+class JsonScanStop {
+  constructor(readonly offset: number) {}
+}
+
+/**
+ * Offset of the first character of `text` that cannot continue a JSON document, or undefined
+ * when the text is valid or only ends too early. Checks the grammar only (no values are built).
+ */
+export function firstJsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const stop = (): never => {
+    throw new JsonScanStop(i);
+  };
+  const space = (): void => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const expect = (c: string): void => {
+    if (i >= text.length || text[i] !== c) stop();
+    i++;
+  };
+  const digits = (): void => {
+    if (!/[0-9]/.test(text[i] ?? '')) stop();
+    while (/[0-9]/.test(text[i] ?? '')) i++;
+  };
+  const string = (): void => {
+    expect('"');
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) stop();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) ((i += k), stop());
+          i += 5;
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) stop();
+      }
+      i++;
+    }
+    expect('"');
+  };
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      space();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        space();
+        string();
+        space();
+        expect(':');
+        value();
+        space();
+        if (text[i] === ',') i++;
+        else return expect('}');
+      }
+    }
+    if (c === '[') {
+      i++;
+      space();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        space();
+        if (text[i] === ',') i++;
+        else return expect(']');
+      }
+    }
+    if (c === '"') return string();
+    if (c === '-' || /[0-9]/.test(c ?? '')) {
+      if (c === '-') i++;
+      if (text[i] === '0') i++;
+      else digits();
+      if (text[i] === '.') (i++, digits());
+      if (text[i] === 'e' || text[i] === 'E') {
+        i++;
+        if (text[i] === '+' || text[i] === '-') i++;
+        digits();
+      }
+      return;
+    }
+    for (const word of ['true', 'false', 'null']) {
+      if (c === word[0]) {
+        for (const ch of word) expect(ch);
+        return;
+      }
+    }
+    stop();
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) stop();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof JsonScanStop)) throw error;
+    // Running off the end is "the text ends too early", not a bad character.
+    return error.offset >= text.length ? undefined : error.offset;
+  }
 }

@@ -52,7 +52,7 @@ describe('JsonlSource', () => {
       assert.ok(e instanceof DataError);
       const lines = e.message.split('\n');
       assert.equal(lines[0], '3 bad JSONL lines:');
-      assert.ok(lines[1].startsWith(`  - ${a}:2: malformed JSON line`), lines[1]);
+      assert.ok(lines[1].startsWith(`  - ${a}:2:2: malformed JSON line`), lines[1]);
       assert.equal(lines[2], `  - ${a}:3: field 'text' expected a string, got number 1.`);
       assert.equal(lines[3], `  - ${b}:2: expected a JSON object, got an array.`);
       assert.match(lines[4], /^Fix the data, or set skipInvalid: true on the source/);
