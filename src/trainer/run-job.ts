@@ -86,7 +86,8 @@ async function resume(trainer: Trainer, resumeFrom: string | undefined, logger: 
     const engine = engines[0];
     if (engine === undefined) throw new CheckpointError(`Cannot resume from ${resumeFrom}: the recipe has no 'floe' checkpoint engine to load it`);
     await engine.load(path.resolve(resumeFrom));
-    logger.info(`resumed from ${resumeFrom} at step ${trainer.globalStep}`);
+    // A run folder or a folder of checkpoints resolves to one checkpoint: name the one loaded.
+    logger.info(`resumed from ${path.relative(process.cwd(), trainer.lastCheckpointPath ?? path.resolve(resumeFrom))} at step ${trainer.globalStep}`);
     return;
   }
   for (const engine of engines) {
