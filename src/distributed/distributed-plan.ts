@@ -66,6 +66,15 @@ export function planDistributed(config: DistributedConfig, env: NodeJS.ProcessEn
   }
 }
 
+/**
+ * A warning when more worker threads than usable cores were asked for: they share the cores, so
+ * each step waits for the slowest of them and the job trains slower than with one per core.
+ */
+export function oversubscriptionWarning(workers: number, cores = usableCores()): string | undefined {
+  if (workers <= cores) return undefined;
+  return `${workers} worker threads on ${cores} usable core${cores === 1 ? '' : 's'}: they share the cores, so each step waits for the slowest and tokens/s is usually lower than with ${cores} (distributed.workers: auto uses ${cores})`;
+}
+
 function envBackend(env: NodeJS.ProcessEnv): DistributedBackend {
   const value = env[DISTRIBUTED_ENV];
   if (value === undefined || value === '') return 'auto';

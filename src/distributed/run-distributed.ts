@@ -6,7 +6,7 @@ import type { TrainerConfig } from '../trainer/trainer-config';
 import type { TrainingResult } from '../trainer/training-result';
 import { Communicator } from './communicator';
 import { DistributedSetupError, JobAbortedError } from './distributed-errors';
-import { planDistributed } from './distributed-plan';
+import { oversubscriptionWarning, planDistributed } from './distributed-plan';
 import { launchThreadWorkers } from './launch-threads';
 import { loadMpiBinding, MpiCommunicator } from './mpi-communicator';
 import { withoutPretenuring } from './pretenuring';
@@ -37,6 +37,8 @@ export async function runDistributed(
       }
       const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info' });
       if (!config.quiet) logger.info(`floe: data parallel on ${plan.workers} worker thread${plan.workers === 1 ? '' : 's'}`);
+      const crowded = oversubscriptionWarning(plan.workers);
+      if (crowded !== undefined) logger.warn(crowded);
       // Set before the workers start, so their isolates run with it from the first step.
       return withoutPretenuring(plan.pretenuring, () =>
         launchThreadWorkers({

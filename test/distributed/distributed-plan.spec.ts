@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { plainToInstance } from 'class-transformer';
-import { DistributedConfig, DistributedSetupError, mpiLaunch, planDistributed, validateRecipe } from '../../src';
+import { DistributedConfig, DistributedSetupError, mpiLaunch, oversubscriptionWarning, planDistributed, validateRecipe } from '../../src';
 
 const config = (fields: Partial<DistributedConfig> = {}): DistributedConfig => plainToInstance(DistributedConfig, fields);
 
@@ -23,6 +23,13 @@ describe('planDistributed', () => {
     assert.equal(planDistributed(config(), { FLOE_DISTRIBUTED: 'none' }, 2).backend, 'none');
     assert.equal(planDistributed(config({ backend: 'threads' }), { FLOE_DISTRIBUTED: 'none' }, 2).backend, 'threads');
     assert.throws(() => planDistributed(config(), { FLOE_DISTRIBUTED: 'gloo' }, 2), /FLOE_DISTRIBUTED=gloo is not a distributed backend. Supported: auto, threads, mpi, none/);
+  });
+
+  it('warns when more worker threads than cores were asked for', () => {
+    assert.equal(oversubscriptionWarning(2, 2), undefined);
+    assert.equal(oversubscriptionWarning(1, 4), undefined);
+    assert.equal(oversubscriptionWarning(3, 2), '3 worker threads on 2 usable cores: they share the cores, so each step waits for the slowest and tokens/s is usually lower than with 2 (distributed.workers: auto uses 2)');
+    assert.match(oversubscriptionWarning(2, 1) ?? '', /^2 worker threads on 1 usable core: /);
   });
 
   it('explains backends that cannot run here', () => {
