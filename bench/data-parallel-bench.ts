@@ -160,6 +160,9 @@ function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+/** The data-parallel issue's target for `workers: auto` over 1 worker on a 2-core machine. */
+export const SPEEDUP_TARGET_2_CORES = 1.85;
+
 /** A small table. */
 export function formatDataParallelReport(r: DataParallelReport): string {
   const tok = (v: number): string => Math.round(v).toLocaleString('en-US');
@@ -169,6 +172,7 @@ export function formatDataParallelReport(r: DataParallelReport): string {
     `  setup           tokens/s`,
     ...rows,
     `  speedup ${r.speedup.toFixed(2)}× (auto over 1 worker${r.rounds > 1 ? `; rounds ${r.roundSpeedups.map((v) => `${v.toFixed(2)}×`).join(', ')}` : ''}), ${r.speedupOverProcess.toFixed(2)}× (auto over 1 process)`,
+    ...(r.cores === 2 ? [`  target ≥ ${SPEEDUP_TARGET_2_CORES}× over 1 worker on 2 cores: ${r.speedup >= SPEEDUP_TARGET_2_CORES ? 'met' : 'not met'}`] : []),
   ].join('\n');
 }
 
