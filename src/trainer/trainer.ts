@@ -17,6 +17,7 @@ import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installM
 import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
 import { microBatchGradients } from './micro-batch-gradients';
+import { EventLoopTurns } from './event-loop-turns';
 import { ThroughputWindow } from './throughput-window';
 import { trainingHorizon, warmupSteps } from './training-horizon';
 import { weightedLossSum } from './weighted-loss-sum';
@@ -112,6 +113,7 @@ export abstract class Trainer<B = any> {
   private lastLr = 0;
   private lastEvalStep = -1;
   private readonly window = new ThroughputWindow();
+  private readonly eventLoop = new EventLoopTurns();
 
   constructor(
     /** The validated recipe. */
@@ -248,6 +250,7 @@ export abstract class Trainer<B = any> {
       } finally {
         tf.dispose(batch as unknown as tf.TensorContainer);
       }
+      await this.eventLoop.maybeTurn();
       // Data parallel, ranks stop together at an optimizer step (where their flags are synced).
       if (this.control.shouldStop && (this.dp.size === 1 || this.cycle.microBatches === 0)) break;
     }
