@@ -5,6 +5,7 @@ import * as path from 'path';
 import { spawn } from 'child_process';
 import { DistributedConfig, RankFailedError, runJob, TrainingResult } from '../../src';
 import { DP_PROBE_PLUGIN } from './fixtures/dp-probe-plugin';
+import { recordV8FlagCalls } from './fixtures/v8-flag-calls';
 import { lastEval, rankLimits, rankSamples, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
 
 function relDiff(a: number, b: number): number {
@@ -105,15 +106,7 @@ describe('data-parallel training on worker threads', () => {
   });
 
   it('turns V8 allocation-site pretenuring off while the workers train, unless the recipe keeps it', async () => {
-    // The real module object: Floe reads setFlagsFromString from it at call time.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const v8: { setFlagsFromString(flag: string): void } = require('v8');
-    const original = v8.setFlagsFromString;
-    const calls: string[] = [];
-    v8.setFlagsFromString = (flag: string) => {
-      calls.push(flag);
-      original.call(v8, flag);
-    };
+    const { calls, restore } = recordV8FlagCalls();
     try {
       await runJob(tinyRecipe(path.join(dir, 'off'), { trainIters: 2, distributed: { backend: 'threads', workers: 2 } }));
       assert.deepEqual(calls, ['--no-allocation-site-pretenuring', '--allocation-site-pretenuring']);
@@ -122,7 +115,7 @@ describe('data-parallel training on worker threads', () => {
       await runJob(tinyRecipe(path.join(dir, 'alone'), { trainIters: 2, distributed: 'none' }));
       assert.deepEqual(calls, [], 'neither a recipe that keeps it nor a single-process run touches the flag');
     } finally {
-      v8.setFlagsFromString = original;
+      restore();
     }
   });
 
