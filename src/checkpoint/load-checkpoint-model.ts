@@ -14,9 +14,11 @@ import type { Tokenizer } from '../tokenizer/tokenizer';
 import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
 import { buildComponent } from '../trainer/build-components';
 import type { RunContext } from '../trainer/run-context';
+import { hasInferenceSetup } from '../trainer/inference-setup';
 import type { Trainer } from '../trainer/trainer';
 import type { TrainerConfig } from '../trainer/trainer-config';
 import { assignWeights } from './assign-weights';
+import { readExtraCheckpointFiles } from './extra-checkpoint-files';
 import { MODEL_WEIGHTS_FILE, RECIPE_FILE } from './checkpoint-layout';
 import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { verifyManifest } from './io/verify-manifest';
@@ -99,18 +101,12 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const TrainerClass = resolved.trainerClass as unknown as new (c: TrainerConfig, ctx: RunContext) => Trainer;
   const trainer = new TrainerClass(resolved.config, context);
   trainer.tokenizer = await buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND).createTokenizer();
-  trainer.model = await buildComponent<ModelFactory>(trainer, MODEL_KIND).createModel();
-  if (!fromSelf) {
-    const file = path.join(dir, MODEL_WEIGHTS_FILE);
-    const weights = await readSafetensorsTensors(file);
-    try {
-      assignWeights(trainer.model.params, weights, file);
-    } catch (error) {
-      trainer.model.dispose();
-      throw error;
-    } finally {
-      tf.dispose([...weights.values()]);
-    }
+  if (hasInferenceSetup(trainer)) {
+    // Its model's shape comes from files saved with the checkpoint (a data schema), not the recipe.
+    await trainer.setupForInference(dir, await readExtraCheckpointFiles(dir, trainer.inferenceFiles));
+  } else {
+    trainer.model = await buildComponent<ModelFactory>(trainer, MODEL_KIND).createModel();
+    if (!fromSelf) await loadModelWeights(trainer.model, path.join(dir, MODEL_WEIGHTS_FILE));
   }
   return {
     dir,
@@ -124,4 +120,17 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
       context.container.clearInstances();
     },
   };
+}
+
+/** Assigns a checkpoint's weights to `model`, disposing the model if they do not fit. */
+async function loadModelWeights(model: FloeModel, file: string): Promise<void> {
+  const weights = await readSafetensorsTensors(file);
+  try {
+    assignWeights(model.params, weights, file);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    tf.dispose([...weights.values()]);
+  }
 }

@@ -13,3 +13,4 @@ export * from './sft-trainer';
 export * from './micro-batch-gradients';
 export * from './throughput-window';
 export * from './weighted-loss-sum';
+export * from './inference-setup';

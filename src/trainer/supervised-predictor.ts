@@ -18,7 +18,7 @@ import { CheckpointError, DataError } from '../errors';
 import { Logger } from '../logging/logger';
 import { RunContext } from './run-context';
 import { outputProbabilities } from './supervised-metrics';
-import { SUPERVISED_CHECKPOINT_FILES, SupervisedTrainer } from './supervised-trainer';
+import { SupervisedTrainer } from './supervised-trainer';
 
 /** One prediction, as `floe predict` prints it (a JSON object per input row). */
 export type Prediction = Record<string, unknown>;
@@ -117,7 +117,7 @@ export async function loadSupervisedPredictor(checkpointDir: string, options: Pr
   const context: RunContext = { container: rootContainer.createChildContainer(), logger, backend, outputDir: dir, recipeDir: dir, resolvedRecipe: resolved.resolved };
   const TrainerClass = resolved.trainerClass as unknown as new (c: typeof config, ctx: RunContext) => SupervisedTrainer;
   const trainer = new TrainerClass(config, context);
-  const files = await readExtraCheckpointFiles(dir, SUPERVISED_CHECKPOINT_FILES);
+  const files = await readExtraCheckpointFiles(dir, trainer.inferenceFiles);
   try {
     await trainer.setupForInference(dir, files);
   } catch (error) {

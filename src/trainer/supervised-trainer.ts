@@ -24,6 +24,7 @@ import { MODEL_KIND, ModelFactory } from '../model/model-factory';
 import { SupervisedModel, SupervisedModelHost } from '../model/supervised-model';
 import { register } from '../registry/register';
 import { buildComponent } from './build-components';
+import { InferenceSetup } from './inference-setup';
 import { metricsFromSums, metricSums, metricSumsLength } from './supervised-metrics';
 import { FactoryList, Trainer } from './trainer';
 import { TrainerConfig } from './trainer-config';
@@ -46,7 +47,7 @@ export class SupervisedTrainerConfig extends TrainerConfig {
  * every checkpoint (`normalization.json`) so inference applies exactly the same transform.
  */
 @register()
-export class SupervisedTrainer extends Trainer<TabularBatch> implements SupervisedModelHost {
+export class SupervisedTrainer extends Trainer<TabularBatch> implements SupervisedModelHost, InferenceSetup {
   static override readonly type: string = 'supervised';
   static override readonly configType = SupervisedTrainerConfig;
   static override readonly dataFactoryType: FactoryList = [TabularDataFactory];
@@ -87,6 +88,9 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
     if (s.targetKind === 'class-id') return this.supervisedLoss.task === 'binary' ? 1 : (s.numClasses as number);
     return s.targetNames.length;
   }
+
+  /** What {@link setupForInference} reads: schema, normalization and (for `layers` models) topology. */
+  readonly inferenceFiles: readonly string[] = SUPERVISED_CHECKPOINT_FILES;
 
   override async setup(): Promise<void> {
     this.buildLoss();

@@ -108,6 +108,23 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
     }
   });
 
+  it('floe export writes a supervised checkpoint\'s weights bit for bit (its model is sized from the saved schema)', async () => {
+    const out = `${tmp()}/exported`;
+    const err: string[] = [];
+    const code = await runCli(['export', '--checkpoint', checkpoint, '--format', 'safetensors', '--out', out], { out: () => undefined, err: (l) => err.push(l) });
+    assert.equal(code, 0, err.join('\n'));
+    const exported = await readSafetensorsTensors(path.join(out, 'model.safetensors'));
+    const saved = await readSafetensorsTensors(path.join(checkpoint, 'model.safetensors'));
+    try {
+      assert.deepEqual([...exported.keys()].sort(), [...saved.keys()].sort());
+      for (const [name, t] of saved) assert.deepEqual(await exported.get(name)?.data(), await t.data(), name);
+    } finally {
+      tf.dispose([...exported.values(), ...saved.values()]);
+    }
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'model-config.json'), 'utf8'));
+    assert.deepEqual([config.type, config.options.inputSize, config.options.outputSize], ['mlp', 2, 1]);
+  });
+
   it('floe predict prints one JSON prediction per row (from a checkpoint or its run folder), and names file:line and the column of a bad row', async () => {
     const input = writeFile(tmp(), 'rows.jsonl', '{"a": 0.25, "b": 120}\n[0.9, 800]\n\n{"b": 5, "a": "0.5", "extra": true}\n');
     assert.deepEqual(await readFeatureRows(input, ['a', 'b']), ROWS);
