@@ -13,6 +13,7 @@ import type { Communicator } from '../distributed/communicator';
 import { runDistributed } from '../distributed/run-distributed';
 import { Logger } from '../logging/logger';
 import { RunContext, TOKENS } from './run-context';
+import { createRunFolder } from './run-folder';
 import type { Trainer } from './trainer';
 import { TrainingResult } from './training-result';
 
@@ -37,6 +38,7 @@ export interface RunJobOptions extends RecipeOptions {
  */
 export async function runJob(recipe: string | Record<string, unknown>, options: RunJobOptions = {}): Promise<TrainingResult> {
   const resolved = await validateRecipe(recipe, options);
+  await createRunFolder(path.resolve(resolved.config.outputDir as string));
   // Data parallel (`distributed:`): worker threads or mpirun ranks each run the rest as one rank.
   return runDistributed(recipe, options, resolved.config, (communicator) => runResolvedJob(resolved, options, communicator));
 }
@@ -48,7 +50,7 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   const logger = options.logger ?? new Logger({ level: !isMain ? 'error' : config.quiet ? 'warn' : 'info' });
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
   const outputDir = path.resolve(config.outputDir as string);
-  await fs.mkdir(outputDir, { recursive: true });
+  await createRunFolder(outputDir);
   if (isMain) await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(resolved.resolved));
 
   // One child container per run: two runs in one process never share components.

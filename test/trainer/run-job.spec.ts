@@ -26,6 +26,17 @@ describe('runJob', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it('names outputDir and why when the run folder cannot be created, before any work', async () => {
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, '');
+    const lines: string[] = [];
+    await assert.rejects(runJob({ type: 'tiny', backend: 'cpu', outputDir: path.join(file, 'run') }, { logger: quietLogger(lines) }), (e: Error) => {
+      assert.equal(e.message, `Cannot use the run folder: outputDir: cannot create the run folder ${path.join(file, 'run')}: a part of the path is a file, not a folder (ENOTDIR)`);
+      return true;
+    });
+    assert.deepEqual(lines, [], 'nothing was started');
+  });
+
   it('trains a test-only trainer end to end on cpu and the loss falls', async () => {
     const losses: number[] = [];
     const before = tf.memory().numTensors;
