@@ -81,6 +81,8 @@ class PointCollector {
 
 /** Reads a run's curves from `metrics.jsonl`, or from its TensorBoard event files when there is none. */
 export async function readRunMetrics(runDir: string): Promise<RunMetrics> {
+  const stat = await fs.stat(runDir).catch(() => undefined);
+  if (stat === undefined || !stat.isDirectory()) throw new FloeError(`${runDir} is ${stat === undefined ? 'not there' : 'a file'}: give a run folder (the outputDir of a run, e.g. runs/quickstart)`);
   const jsonl = path.join(runDir, 'metrics.jsonl');
   if (await exists(jsonl)) return fromJsonl(jsonl);
   const events = (await fs.readdir(runDir).catch(() => [] as string[])).filter((f) => f.startsWith('events.out.tfevents.')).sort();

@@ -94,5 +94,9 @@ describe('Run report', () => {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
     await assert.rejects(writeReport(empty), (e: unknown) => e instanceof FloeError && /No metrics in .*empty: expected metrics\.jsonl or events\.out\.tfevents\.\*/.test(e.message));
+    const missing = path.join(dir, 'typo');
+    await assert.rejects(writeReport(missing), (e: unknown) => e instanceof FloeError && e.message === `${missing} is not there: give a run folder (the outputDir of a run, e.g. runs/quickstart)`);
+    fs.writeFileSync(path.join(dir, 'metrics.txt'), '');
+    await assert.rejects(writeReport(path.join(dir, 'metrics.txt')), /metrics\.txt is a file: give a run folder/);
   });
 });
