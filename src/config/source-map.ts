@@ -21,6 +21,18 @@ export class SourceMap {
     }
   }
 
+  /**
+   * Location of the value at `path`, or of its nearest ancestor short of the whole recipe: for
+   * problems found after validation, which may name a setting the recipe left at its default.
+   */
+  locateSetting(path: string): SourceLocation | undefined {
+    for (let p = path; p !== ''; p = parentPath(p)) {
+      const loc = this.values.get(p);
+      if (loc !== undefined) return loc;
+    }
+    return undefined;
+  }
+
   /** Location of the key at `path` (for unknown-key errors), falling back to the value. */
   locateKey(path: string): SourceLocation | undefined {
     return this.keys.get(path) ?? this.locate(path);

@@ -30,6 +30,8 @@ export interface ResolvedRecipe {
   files: string[];
   /** Folder relative input paths resolve against. */
   recipeDir: string;
+  /** Where each setting came from (file:line:col or `--set`), for errors found after validation. */
+  sourceMap: SourceMap;
 }
 
 /** Options of {@link validateRecipe} and {@link loadRecipe}. */
@@ -103,7 +105,7 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
 
   const resolved = { ...(toPlainConfig(config) as Record<string, unknown>), ...resolvedSections };
   for (const key of ['code', 'plugins']) if (plain[key] !== undefined) resolved[key] = plain[key];
-  return { trainerClass, config, resolved, files, recipeDir };
+  return { trainerClass, config, resolved, files, recipeDir, sourceMap };
 }
 
 function pickTrainer(plain: Record<string, unknown>, sourceMap: SourceMap): TrainerClass {

@@ -42,9 +42,28 @@ export interface ConfigIssue {
 export class ConfigError extends FloeError {
   /** Every problem found, in order. */
   readonly issues: ConfigIssue[];
+  /** What the problems are with (`Invalid recipe`), the start of the message. */
+  readonly header: string;
   constructor(issues: ConfigIssue[], header = 'Invalid recipe') {
     super(ConfigError.format(header, issues));
     this.issues = issues;
+    this.header = header;
+  }
+
+  /**
+   * The same error with a location for each issue that has none, from `locate(path)` (for
+   * problems found after validation, e.g. while building the model, by config path only).
+   * Returns this error when nothing new is located.
+   */
+  located(locate: (path: string) => SourceLocation | undefined): ConfigError {
+    let changed = false;
+    const issues = this.issues.map((issue) => {
+      const location = issue.location ?? locate(issue.path);
+      if (location === issue.location) return issue;
+      changed = true;
+      return { ...issue, location };
+    });
+    return changed ? new ConfigError(issues, this.header) : this;
   }
 
   /** The message of an error with these issues: one line, or a header and a bulleted list. */

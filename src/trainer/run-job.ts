@@ -7,7 +7,7 @@ import { initBackend } from '../backend/init-backend';
 import { nativeKernelsStatus, nativeKernelsWarning } from '../backend/native/native-kernels-status';
 import { writeFailedStatus } from '../callbacks/status-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
-import { CheckpointError } from '../errors';
+import { CheckpointError, ConfigError } from '../errors';
 import { RecipeOptions, ResolvedRecipe, validateRecipe } from '../config/validate-recipe';
 import type { Communicator } from '../distributed/communicator';
 import { runDistributed } from '../distributed/run-distributed';
@@ -71,7 +71,9 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
     await resume(trainer, options.resumeFrom, logger);
     await options.onTrainerReady?.(trainer);
     return await trainer.train();
-  } catch (error) {
+  } catch (caught) {
+    // A setting found wrong while building (a warmup longer than training) is located like a validation error.
+    const error = caught instanceof ConfigError ? caught.located((p) => resolved.sourceMap.locateSetting(p)) : caught;
     // status.json says `failed` with the message; the error still propagates.
     if (isMain) await writeFailedStatus({ trainer, outputDir, error }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
     throw error;

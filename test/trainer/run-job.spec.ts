@@ -37,6 +37,16 @@ describe('runJob', () => {
     assert.deepEqual(lines, [], 'nothing was started');
   });
 
+  it('locates a setting found wrong while building the run, like a validation error', async () => {
+    const file = path.join(dir, 'recipe.yaml');
+    fs.writeFileSync(file, ['type: tiny', 'backend: cpu', `outputDir: ${JSON.stringify(path.join(dir, 'run'))}`, 'epochs: 1', 'scheduler:', '  type: linear', '  warmupSteps: 500', ''].join('\n'));
+    await assert.rejects(runJob(file, { logger: quietLogger() }), (e: Error) => {
+      assert.match(e.message, /^Invalid recipe: scheduler\.warmupSteps: warmup of 500 steps is longer than training \(\d+ optimizer steps\); lower it or train longer \((.*)recipe\.yaml:7:16\)$/);
+      return true;
+    });
+    await assert.rejects(runJob(file, { logger: quietLogger(), overrides: ['scheduler.warmupSteps=400'] }), /warmup of 400 steps .* \(--set scheduler\.warmupSteps=400\)$/);
+  });
+
   it('trains a test-only trainer end to end on cpu and the loss falls', async () => {
     const losses: number[] = [];
     const before = tf.memory().numTensors;
