@@ -68,7 +68,7 @@ export function planDistributed(config: DistributedConfig, env: NodeJS.ProcessEn
 
 /**
  * A warning when more worker threads than usable cores were asked for: they share the cores, so
- * each step waits for the slowest of them and the job trains slower than with one per core.
+ * each step waits for the slowest of them and tokens/s is usually lower than with one per core.
  */
 export function oversubscriptionWarning(workers: number, cores = usableCores()): string | undefined {
   if (workers <= cores) return undefined;
