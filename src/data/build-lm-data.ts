@@ -44,7 +44,11 @@ export async function buildLmData(
 ): Promise<LmDataLoaders> {
   const sources = config.sources.map((s) => buildComponent<SourceFactory>(trainer, SOURCE_KIND, s).createSource());
   const records: DataRecord[] = [];
-  for (const source of sources) for await (const record of source) records.push(record);
+  for (const [i, source] of sources.entries()) {
+    for await (const record of source) records.push(record);
+    const note = source.passNote?.();
+    if (note !== undefined) trainer.logger.warn(`data.sources[${i}] (${config.sources[i].type}): ${note}`);
+  }
   if (records.length === 0) throw new DataError(`data.sources gave no records (${config.sources.map((s) => s.type).join(', ')}): check paths and filters`);
 
   const seed = trainer.config.seed;

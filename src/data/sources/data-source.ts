@@ -7,4 +7,6 @@ export interface DataSource extends AsyncIterable<DataRecord> {
    * JSON. Part of the tokenized-cache key, so editing a data file invalidates the cache.
    */
   fingerprint(): Promise<unknown>;
+  /** What the user should hear about the last complete pass (lines skipped), if anything. */
+  passNote?(): string | undefined;
 }

@@ -53,6 +53,13 @@ export class JsonlSource implements DataSource {
     return { jsonl: { paths, format, fields, skipInvalid }, files: await fileStats(await expandPaths(paths, this.options.cwd)) };
   }
 
+  /** The skipped lines of the last pass, when `skipInvalid` skipped any. */
+  passNote(): string | undefined {
+    const { skipped, records, skippedReasons } = this.stats;
+    if (skipped === 0) return undefined;
+    return `skipped ${skipped} bad line${skipped === 1 ? '' : 's'} (skipInvalid: true) and read ${records} record${records === 1 ? '' : 's'}; the first: ${skippedReasons[0]}`;
+  }
+
   /**
    * Yields one record per non-blank line. Without `skipInvalid`, the first bad line ends the
    * pass, but the lines after it are still checked (up to 100,000 of them), so the error lists the

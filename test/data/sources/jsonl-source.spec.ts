@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DataRecord, JsonlSource, JsonlSourceOptions } from '../../../src/data';
 import { DataError } from '../../../src/errors';
+import { Logger, runJob } from '../../../src';
 
 async function collect(source: AsyncIterable<DataRecord>): Promise<DataRecord[]> {
   const out: DataRecord[] = [];
@@ -89,6 +90,30 @@ describe('JsonlSource', () => {
     assert.equal(source.stats.records, 2);
     assert.equal(source.stats.skipped, 3);
     assert.match(source.stats.skippedReasons[0], /mixed\.jsonl:2/);
+    assert.match(source.passNote() ?? '', /^skipped 3 bad lines \(skipInvalid: true\) and read 2 records; the first: .*mixed\.jsonl:2/);
+    const clean = new JsonlSource({ paths: [write('clean.jsonl', ['{"text": "a"}'])], skipInvalid: true });
+    await collect(clean);
+    assert.equal(clean.passNote(), undefined);
+  });
+
+  it('a run warns, naming the source, when skipInvalid skipped lines', async () => {
+    const file = write('run.jsonl', ['{"text": "1+1=2"}', 'oops', ...Array.from({ length: 40 }, (_, i) => `{"text": "${i}+1=${i + 1}"}`)]);
+    const lines: string[] = [];
+    await runJob(
+      {
+        type: 'causal',
+        backend: 'cpu',
+        trainIters: 1,
+        outputDir: path.join(dir, 'run'),
+        checkpoint: [],
+        tokenizer: { type: 'byte' },
+        data: { type: 'causal', sources: [{ type: 'jsonl', paths: file, skipInvalid: true }], maxLength: 16, cache: false, trainEvalSplit: [1, 0] },
+        model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 16 },
+        scheduler: { type: 'constant' },
+      },
+      { logger: new Logger({ sink: (_level, line) => lines.push(line) }) },
+    );
+    assert.ok(lines.some((l) => l.startsWith(`warn: data.sources[0] (jsonl): skipped 1 bad line (skipInvalid: true) and read 41 records; the first: ${file}:2`)), lines.join('\n'));
   });
 
   it('maps prompt-response (custom field names) and alpaca records to chats', async () => {
