@@ -46,7 +46,7 @@ export class JsonlSourceConfig extends SourceConfig {
   @Type(() => JsonlFieldsConfig)
   fields?: JsonlFieldsConfig;
 
-  /** Skip and count malformed lines instead of failing with file:line. */
+  /** Skip malformed lines instead of failing (the run warns with how many and the first, with file:line). */
   @IsBoolean()
   skipInvalid = false;
 }
