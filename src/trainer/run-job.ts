@@ -38,6 +38,7 @@ export interface RunJobOptions extends RecipeOptions {
  */
 export async function runJob(recipe: string | Record<string, unknown>, options: RunJobOptions = {}): Promise<TrainingResult> {
   const resolved = await validateRecipe(recipe, options);
+  // Every rank (worker thread or mpirun process) comes through here first, so the folder exists before any runs.
   await createRunFolder(path.resolve(resolved.config.outputDir as string));
   // Data parallel (`distributed:`): worker threads or mpirun ranks each run the rest as one rank.
   return runDistributed(recipe, options, resolved.config, (communicator) => runResolvedJob(resolved, options, communicator));
@@ -50,7 +51,6 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   const logger = options.logger ?? new Logger({ level: !isMain ? 'error' : config.quiet ? 'warn' : 'info' });
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
   const outputDir = path.resolve(config.outputDir as string);
-  await createRunFolder(outputDir);
   if (isMain) await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(resolved.resolved));
 
   // One child container per run: two runs in one process never share components.
