@@ -143,12 +143,8 @@ export async function readFeatureRows(file: string, featureNames: readonly strin
   for await (const [line, text] of readLines(file)) {
     bad.line(file, line);
     if (text.trim() === '') continue;
-    try {
-      rows.push(parseFeatureRow(text, featureNames, { file, line }));
-    } catch (error) {
-      if (!(error instanceof DataError)) throw error;
-      bad.add(error);
-    }
+    const row = bad.attempt(() => parseFeatureRow(text, featureNames, { file, line }));
+    if (row !== undefined) rows.push(row);
   }
   bad.finish();
   return rows;

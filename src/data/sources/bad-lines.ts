@@ -34,6 +34,20 @@ export class BadLines {
     if (this.listed.length < MAX_LISTED_BAD_LINES) this.listed.push(error);
   }
 
+  /**
+   * Reads one line with `read`: its value, or undefined once the DataError it threw is recorded
+   * (any other error propagates).
+   */
+  attempt<T>(read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      this.add(error);
+      return undefined;
+    }
+  }
+
   /** Called for each line read once a bad line was found; throws when the look-ahead ends. */
   line(file: string, line: number): void {
     if (this.count > 0 && ++this.checkedAfter > LOOK_AHEAD_LINES) throw this.error(`${file}:${line}`);

@@ -1,7 +1,7 @@
 import { DataError } from '../../errors';
 import { DataRecord } from '../data-record';
 import { jsonErrorPosition } from '../json-position';
-import { BadLines } from './bad-lines';
+import { BadLines, MAX_LISTED_BAD_LINES } from './bad-lines';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
 import { JsonlFields, JsonlFormat, mapJsonRecord } from './jsonl-format';
@@ -30,8 +30,6 @@ export interface JsonlStats {
   /** The first few skip reasons, each naming file:line. */
   skippedReasons: string[];
 }
-
-const MAX_REASONS = 10;
 
 /**
  * JSON Lines files, read line by line (never whole). Blank lines are ignored. Malformed lines
@@ -82,7 +80,7 @@ export class JsonlSource implements DataSource {
           if (!skipInvalid) bad.add(err);
           else {
             stats.skipped++;
-            if (stats.skippedReasons.length < MAX_REASONS) stats.skippedReasons.push(err.message);
+            if (stats.skippedReasons.length < MAX_LISTED_BAD_LINES) stats.skippedReasons.push(err.message);
           }
           continue;
         }

@@ -47,23 +47,16 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
           index = new Map(header.map((name, i) => [name, i]));
           continue;
         }
-        const record = this.row(reader, cells, header.length, index, file, line);
-        if (record instanceof DataError) bad.add(record);
-        else if (!bad.found) yield record;
+        const width = header.length;
+        const record = bad.attempt(() => {
+          if (cells.length !== width) throw new DataError(`${file}:${line}: expected ${width} cells like the header, got ${cells.length}`);
+          return reader.read((column) => cells[index.get(column) ?? -1], { file, line });
+        });
+        if (record !== undefined && !bad.found) yield record;
       }
       if (header === undefined) throw new DataError(`${file}: the file is empty; expected a header row naming the columns`);
     }
     bad.finish();
   }
 
-  /** One data row, or the problem with it. */
-  private row(reader: RowReader, cells: string[], width: number, index: Map<string, number>, file: string, line: number): TabularRecord | DataError {
-    if (cells.length !== width) return new DataError(`${file}:${line}: expected ${width} cells like the header, got ${cells.length}`);
-    try {
-      return reader.read((column) => cells[index.get(column) ?? -1], { file, line });
-    } catch (error) {
-      if (error instanceof DataError) return error;
-      throw error;
-    }
-  }
 }

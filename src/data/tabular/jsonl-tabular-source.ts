@@ -28,17 +28,12 @@ export class JsonlTabularSource extends FileTabularSource<JsonlTabularSourceOpti
       for await (const [line, text] of readLines(file)) {
         bad.line(file, line);
         if (text.trim() === '') continue;
-        let record: TabularRecord;
-        try {
+        const record = bad.attempt(() => {
           const row = parseJsonObject(text, file, line);
           reader.bindColumns(Object.keys(row), `${file}:${line}`, 'this record');
-          record = reader.read((column) => cellOf(row[column], column, file, line), { file, line });
-        } catch (error) {
-          if (!(error instanceof DataError)) throw error;
-          bad.add(error);
-          continue;
-        }
-        if (!bad.found) yield record;
+          return reader.read((column) => cellOf(row[column], column, file, line), { file, line });
+        });
+        if (record !== undefined && !bad.found) yield record;
       }
     }
     bad.finish();
