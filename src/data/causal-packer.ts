@@ -1,4 +1,5 @@
 import { FloeError } from '../errors';
+import { appendAll } from './append-all';
 import { LmExample } from './lm-example';
 
 /** Options of {@link CausalPacker}. */
@@ -93,7 +94,7 @@ export class CausalPacker {
 export function packCausal(documents: Iterable<readonly number[]>, options: CausalPackingOptions): LmExample[] {
   const packer = new CausalPacker(options);
   const rows: LmExample[] = [];
-  for (const doc of documents) rows.push(...packer.push(doc));
-  rows.push(...packer.finish());
+  for (const doc of documents) appendAll(rows, packer.push(doc));
+  appendAll(rows, packer.finish());
   return rows;
 }

@@ -1,5 +1,6 @@
 import { FloeError } from '../errors';
 import { ChatTemplateOptions, Tokenizer, formatChatDate, tokenizerFingerprint } from '../tokenizer';
+import { appendAll } from './append-all';
 import { CausalPacker } from './causal-packer';
 import { decodeExamples, encodeExamples } from './example-codec';
 import { LmExample } from './lm-example';
@@ -113,13 +114,13 @@ async function build(options: PrepareExamplesOptions): Promise<{ examples: LmExa
       const doc = tokenizeRecord(record, tokenizer, { chat: options.chat, addBos: options.addBos });
       stats.records++;
       stats.tokens += doc.ids.length;
-      if (causal !== undefined) examples.push(...causal.push(doc.ids));
-      else if (sft !== undefined) examples.push(...sft.push(doc));
+      if (causal !== undefined) appendAll(examples, causal.push(doc.ids));
+      else if (sft !== undefined) appendAll(examples, sft.push(doc));
     }
   }
-  if (causal !== undefined) examples.push(...causal.finish());
+  if (causal !== undefined) appendAll(examples, causal.finish());
   if (sft !== undefined) {
-    examples.push(...sft.finish());
+    appendAll(examples, sft.finish());
     stats.truncated = sft.stats.truncated;
     stats.dropped = sft.stats.dropped;
   }

@@ -1,4 +1,5 @@
 import { FloeError } from '../errors';
+import { appendAll } from './append-all';
 import { LmExample, TokenizedDocument } from './lm-example';
 
 /** Options of {@link SftPacker}. */
@@ -36,7 +37,8 @@ export class SftPacker {
   private pendingLength = 0;
 
   constructor(options: SftOptions) {
-    this.options = { packing: false, padToMultipleOf: 1, ...options };
+    // An option given as undefined keeps its default.
+    this.options = { ...options, packing: options.packing ?? false, padToMultipleOf: options.padToMultipleOf ?? 1 };
     const { maxLength, padToMultipleOf } = this.options;
     if (!Number.isInteger(maxLength) || maxLength < 1) throw new FloeError(`SFT: maxLength must be a positive integer, got ${maxLength}.`);
     if (!Number.isInteger(padToMultipleOf) || padToMultipleOf < 1) throw new FloeError(`SFT: padToMultipleOf must be a positive integer, got ${padToMultipleOf}.`);
@@ -48,7 +50,7 @@ export class SftPacker {
     if (piece === undefined) return [];
     if (!this.options.packing) return [this.pad(piece)];
     const rows: LmExample[] = [];
-    if (this.pendingLength + piece.inputIds.length > this.options.maxLength) rows.push(...this.flush());
+    if (this.pendingLength + piece.inputIds.length > this.options.maxLength) appendAll(rows, this.flush());
     this.pending.push(piece);
     this.pendingLength += piece.inputIds.length;
     return rows;
@@ -126,7 +128,7 @@ export function padExample(example: LmExample, length: number, padId: number): L
 export function buildSftExamples(documents: Iterable<TokenizedDocument>, options: SftOptions): { examples: LmExample[]; stats: SftStats } {
   const packer = new SftPacker(options);
   const examples: LmExample[] = [];
-  for (const doc of documents) examples.push(...packer.push(doc));
-  examples.push(...packer.finish());
+  for (const doc of documents) appendAll(examples, packer.push(doc));
+  appendAll(examples, packer.finish());
   return { examples, stats: packer.stats };
 }

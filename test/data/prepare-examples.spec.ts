@@ -77,6 +77,24 @@ describe('prepareExamples', () => {
     assert.deepEqual(second.examples, first.examples);
   });
 
+  it('packs one document into more rows than a call may have arguments (300k rows)', async () => {
+    // A 600k-character file read as one document: spreading its rows into push() overflowed the stack.
+    const file = path.join(dir, 'book.txt');
+    fs.writeFileSync(file, 'ab'.repeat(300_000));
+    const { examples, stats } = await prepareExamples({ sources: [new TextSource({ paths: [file], unit: 'file' })], tokenizer: tok, mode: 'causal', maxLength: 2 });
+    assert.equal(stats.records, 1);
+    // 600,000 bytes + end-of-text, in windows of 3 tokens that overlap by one: 300,000 rows.
+    assert.equal(examples.length, 300_000);
+    assert.deepEqual(Array.from(examples[1].inputIds), Array.from(tok.encode('ab')));
+  });
+
+  it('builds SFT rows when padToMultipleOf is given as undefined (its default, 1)', async () => {
+    const file = path.join(dir, 'chat.jsonl');
+    fs.writeFileSync(file, `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }] })}\n`);
+    const { examples } = await prepareExamples({ sources: [new JsonlSource({ paths: [file], format: 'chat' })], tokenizer: tok, mode: 'sft', maxLength: 64, padToMultipleOf: undefined });
+    assert.equal(examples.length, 1);
+  });
+
   it('encodes examples to a compact binary form and back', () => {
     const i32 = (a: number[]): Int32Array => Int32Array.from(a);
     const f32 = (a: number[]): Float32Array => Float32Array.from(a);
