@@ -13,7 +13,7 @@ import { formatOrigin, RecordOrigin } from '../data/data-record';
 import { jsonErrorPosition } from '../data/json-position';
 import { BadLines } from '../data/sources/bad-lines';
 import { readLines } from '../data/sources/line-reader';
-import { missingColumnProblem, parseNumberCell } from '../data/tabular/tabular-cells';
+import { checkNumberRange, missingColumnProblem, parseNumberCell } from '../data/tabular/tabular-cells';
 import { CheckpointError, DataError } from '../errors';
 import { Logger } from '../logging/logger';
 import { RunContext } from './run-context';
@@ -160,7 +160,7 @@ function parseFeatureRow(text: string, featureNames: readonly string[], origin: 
     throw new DataError(`${where}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${(error as Error).message}`);
   }
   const cell = (v: unknown, column: string): number => {
-    const parsed = typeof v === 'number' ? (Number.isFinite(v) ? v : `column '${column}' has ${v}, which is not a finite number`) : typeof v === 'string' ? parseNumberCell(v, column) : `column '${column}' has ${JSON.stringify(v)}, which is not a number`;
+    const parsed = typeof v === 'number' ? checkNumberRange(v, column) : typeof v === 'string' ? parseNumberCell(v, column) : `column '${column}' has ${JSON.stringify(v)}, which is not a number`;
     if (typeof parsed === 'string') throw new DataError(`${where}: ${parsed}`);
     return parsed;
   };

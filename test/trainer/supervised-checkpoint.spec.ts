@@ -144,14 +144,14 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
     assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', bad, '--backend', 'cpu'], io), 1);
     assert.ok(err.join('\n').includes(`${bad}:2: feature column 'b' (the trained model) is not in this row. Columns: a, c. Did you mean 'a'?`), err.join('\n'));
 
-    const several = writeFile(tmp(), 'several.jsonl', '{"a": 1, "b": 2}\n[1]\n{"a": "x", "b": 2}\nnope\n');
+    const several = writeFile(tmp(), 'several.jsonl', '{"a": 1, "b": 2}\n[1]\n{"a": "x", "b": 2}\nnope\n[1, 5e38]\n');
     err.length = 0;
     out.length = 0;
     assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', several, '--backend', 'cpu'], io), 1);
     assert.deepEqual(out, [], 'nothing is predicted from a file with bad rows');
     const message = err.join('\n');
-    assert.match(message, /^error: 3 bad input lines:\n/);
-    for (const part of [`${several}:2: expected 2 numbers (a, b), got 1`, `${several}:3: column 'a' has "x", which is not a number`, `${several}:4`, 'nothing was predicted']) {
+    assert.match(message, /^error: 4 bad input lines:\n/);
+    for (const part of [`${several}:2: expected 2 numbers (a, b), got 1`, `${several}:3: column 'a' has "x", which is not a number`, `${several}:4`, `${several}:5: column 'b' has 5e+38, which is out of range`, 'nothing was predicted']) {
       assert.ok(message.includes(part), `${message} lacks ${part}`);
     }
   });

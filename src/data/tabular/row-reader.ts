@@ -1,6 +1,6 @@
 import { DataError } from '../../errors';
 import { formatOrigin, RecordOrigin } from '../data-record';
-import { missingColumnProblem, parseLabelCell, parseNumberCell } from './tabular-cells';
+import { checkNumberRange, missingColumnProblem, parseLabelCell, parseNumberCell } from './tabular-cells';
 import { TabularColumns, TabularRecord, TargetKind } from './tabular-record';
 
 /** Which columns a file source reads. */
@@ -57,7 +57,7 @@ export class RowReader implements TabularColumns {
     const where = formatOrigin(origin);
     const number = (column: string): number => {
       const raw = cell(column);
-      const value = typeof raw === 'number' ? (Number.isFinite(raw) ? raw : `column '${column}' has ${raw}, which is not a finite number`) : parseNumberCell(raw ?? '', column);
+      const value = typeof raw === 'number' ? checkNumberRange(raw, column) : parseNumberCell(raw ?? '', column);
       if (typeof value === 'string') throw new DataError(`${where}: ${value}`);
       return value;
     };

@@ -14,7 +14,18 @@ export function parseNumberCell(text: string, column: string): number | CellProb
   const s = text.trim();
   if (s === '') return `column '${column}' is empty; every feature and target cell needs a number`;
   if (!NUMBER_PATTERN.test(s)) return `column '${column}' has ${JSON.stringify(clip(s))}, which is not a number`;
-  return Number(s);
+  return checkNumberRange(Number(s), column, clip(s));
+}
+
+/** The largest float32: training tensors are float32, so a larger value would become Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** `value`, or a problem when it is not finite or does not fit in float32 (`text` shows it as written). */
+export function checkNumberRange(value: number, column: string, text = String(value)): number | CellProblem {
+  if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
+    return `column '${column}' has ${text}, which is out of range: numbers must be finite and within ±3.4e38 (float32)`;
+  }
+  return value;
 }
 
 /**

@@ -52,6 +52,21 @@ describe('CsvTabularSource', () => {
     await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a', 'b'], targets: ['y'] })), `${empty}:2: column 'b' is empty`);
   });
 
+  it('a number beyond float32 (it would train as Infinity) names file:line, the column and the range', async () => {
+    const file = writeFile(tmp(), 'big.csv', 'a,y\n1,3.4e38\n2,1e400\n-3e39,1\n');
+    await rejectsWith(
+      readAll(new CsvTabularSource({ paths: [file], features: ['a'], targets: ['y'] })),
+      `${file}:3: column 'y' has 1e400, which is out of range: numbers must be finite and within ±3.4e38 (float32)`,
+      `${file}:4: column 'a' has -3e39, which is out of range`,
+    );
+    const json = writeFile(tmp(), 'big.jsonl', '{"a": 1, "y": 3e39}\n{"a": "1e400", "y": 1}\n{"a": 2, "y": 3.4e38}\n');
+    await rejectsWith(
+      readAll(new JsonlTabularSource({ paths: [json], features: ['a'], targets: ['y'] })),
+      `${json}:1: column 'y' has 3e+39, which is out of range`,
+      `${json}:2: column 'a' has 1e400, which is out of range`,
+    );
+  });
+
   it('a label that is not a whole number or a listed class names file:line, the column and what is allowed', async () => {
     const file = writeFile(tmp(), 'd.csv', 'x,kind\n1,0\n2,1.5\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['x'], label: 'kind' })), `${file}:3: column 'kind' has "1.5"; class labels must be whole numbers`);
