@@ -1,19 +1,41 @@
 import { createReadStream } from 'fs';
-import * as readline from 'readline';
+import { decodeUtf8 } from './utf8-text';
 
-/** Streams a UTF-8 file as `[1-based line number, line]`, CRLF-safe, without loading it whole. */
+/**
+ * Streams a UTF-8 file as `[1-based line number, line]` without loading it whole. Lines end at
+ * LF; a CR before it is dropped (CRLF files; a CR alone does not end a line), and a byte-order
+ * mark on line 1 is not content.
+ * Invalid UTF-8 is a DataError at file:line:col.
+ */
 export async function* readLines(file: string): AsyncGenerator<[number, string]> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  const stream = createReadStream(file);
+  // Bytes of a line that continues into the next chunk (split at LF bytes, which never occur
+  // inside a multi-byte UTF-8 sequence, so each line decodes on its own).
+  let pending: Buffer[] = [];
   let n = 0;
+  const line = (bytes: Buffer): string => {
+    n++;
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    const text = decodeUtf8(bytes.subarray(0, end), file, n);
+    return n === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  };
   try {
-    for await (const line of lines) {
-      n++;
-      // A UTF-8 byte-order mark on line 1 is not content.
-      yield [n, n === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line];
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let lf = chunk.indexOf(0x0a); lf >= 0; lf = chunk.indexOf(0x0a, start)) {
+        const head = chunk.subarray(start, lf);
+        const text = line(pending.length === 0 ? head : Buffer.concat([...pending, head]));
+        yield [n, text];
+        pending = [];
+        start = lf + 1;
+      }
+      if (start < chunk.length) pending.push(chunk.subarray(start));
+    }
+    if (pending.length > 0) {
+      const text = line(Buffer.concat(pending));
+      yield [n, text];
     }
   } finally {
-    lines.close();
     stream.destroy();
   }
 }

@@ -3,6 +3,7 @@ import { DataRecord } from '../data-record';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
 import { readLines } from './line-reader';
+import { decodeUtf8 } from './utf8-text';
 
 /** Options of {@link TextSource}. */
 export interface TextSourceOptions {
@@ -40,7 +41,8 @@ export class TextSource implements DataSource {
           yield { kind: 'text', text, origin: { file, line } };
         }
       } else {
-        const text = (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+        // One document: line ends become \n whatever the file used.
+        const text = decodeUtf8(await fs.readFile(file), file).replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
         if (skipEmpty && text.trim() === '') continue;
         yield { kind: 'text', text, origin: { file, line: 1 } };
       }

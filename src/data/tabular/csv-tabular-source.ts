@@ -44,6 +44,7 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
         if (header === undefined) {
           header = cells.map((c) => c.trim());
           reader.bindColumns(header, `${file}:${line}`, 'the header');
+          checkRepeatedColumns(header, [...reader.featureNames, ...reader.targetNames], `${file}:${line}`);
           index = new Map(header.map((name, i) => [name, i]));
           continue;
         }
@@ -58,5 +59,12 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
     }
     bad.finish();
   }
+}
 
+/** A column read by name must appear once in the header: with two, which one is meant is a guess. */
+function checkRepeatedColumns(header: readonly string[], used: readonly string[], location: string): void {
+  for (const name of new Set(used)) {
+    const cells = header.flatMap((h, i) => (h === name ? [i + 1] : []));
+    if (cells.length > 1) throw new DataError(`${location}: column '${name}' appears ${cells.length} times in the header (cells ${cells.join(', ')}); rename all but one`);
+  }
 }

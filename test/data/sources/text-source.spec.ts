@@ -39,11 +39,11 @@ describe('TextSource', () => {
     await assert.rejects(expandPaths(['missing.txt'], dir), (e: Error) => e instanceof DataError && /missing\.txt: data file not found/.test(e.message));
   });
 
-  it('yields one document per file', async () => {
+  it('yields one document per file, with CRLF line ends read as LF (as Python reads text files)', async () => {
     const records = await collect(new TextSource({ paths: ['*.txt'], cwd: dir }));
     assert.deepEqual(
       records.map((r) => (r.kind === 'text' ? r.text : '')),
-      ['first doc\nsecond line\n', 'line A\r\n\r\nline B'],
+      ['first doc\nsecond line\n', 'line A\n\nline B'],
     );
     assert.deepEqual(records[1].origin, { file: path.join(dir, 'two.txt'), line: 1 });
   });

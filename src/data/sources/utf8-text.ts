@@ -1,0 +1,63 @@
+import { DataError } from '../../errors';
+
+// Fatal: a byte sequence that is not UTF-8 throws instead of turning into U+FFFD, so a binary or
+// Latin-1 file is reported, not trained on as replacement characters.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes UTF-8 `bytes` read from `file` (their first byte on line `line`, column 1). Invalid
+ * UTF-8 is a {@link DataError} at file:line:col of the first bad byte.
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string, line = 1): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    const at = invalidUtf8Offset(bytes);
+    if (at < 0) throw new DataError(`${file}:${line}: not UTF-8 text`);
+    const lineStart = bytes.lastIndexOf(0x0a, at - 1) + 1;
+    const lineNo = line + countNewlines(bytes, lineStart);
+    const col = decoder.decode(bytes.subarray(lineStart, at)).length + 1;
+    const byte = `0x${bytes[at].toString(16).toUpperCase().padStart(2, '0')}`;
+    throw new DataError(
+      `${file}:${lineNo}:${col}: not UTF-8 text (byte ${byte}). Floe reads text and data files as UTF-8: convert the file (e.g. iconv -f latin1 -t utf-8), or leave binary files out of the paths`,
+    );
+  }
+}
+
+function countNewlines(bytes: Uint8Array, end: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0 && i < end; i = bytes.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence (RFC 3629). */
+export function invalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Trailing bytes and the allowed range of the second byte (no overlongs, surrogates or > U+10FFFF).
+    let trailing: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) trailing = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      trailing = 2;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      trailing = 3;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= trailing; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += trailing + 1;
+  }
+  return -1;
+}

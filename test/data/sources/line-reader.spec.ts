@@ -1,0 +1,95 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { JsonlSource, TextSource, invalidUtf8Offset, readLines } from '../../../src/data';
+import { DataError } from '../../../src/errors';
+
+async function lines(file: string): Promise<Array<[number, string]>> {
+  const out: Array<[number, string]> = [];
+  for await (const entry of readLines(file)) out.push(entry);
+  return out;
+}
+
+async function drain(source: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of source) n++;
+  return n;
+}
+
+describe('readLines', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-lines-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, content: string | Buffer): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content);
+    return file;
+  };
+
+  it('numbers LF and CRLF lines, drops a BOM on line 1 and keeps empty lines', async () => {
+    const file = write('a.txt', '\uFEFFone\r\ntwo\n\nthré€ 😀\r\nlast');
+    assert.deepEqual(await lines(file), [
+      [1, 'one'],
+      [2, 'two'],
+      [3, ''],
+      [4, 'thré€ 😀'],
+      [5, 'last'],
+    ]);
+    assert.deepEqual(await lines(write('b.txt', 'x\n')), [[1, 'x']]);
+    assert.deepEqual(await lines(write('empty.txt', '')), []);
+  });
+
+  it('joins lines and multi-byte characters that span read chunks (64 KiB)', async () => {
+    // 3-byte characters, so chunk boundaries fall inside characters; lines of ~100 KB span chunks.
+    const rows = Array.from({ length: 7 }, (_, i) => `${i}:${'€'.repeat(30_000 + i * 7_919)}`);
+    const file = write('long.txt', rows.join('\r\n'));
+    assert.deepEqual(await lines(file), rows.map((r, i) => [i + 1, r]));
+  });
+
+  it('reports invalid UTF-8 at file:line:col of the first bad byte', async () => {
+    const file = write('latin1.txt', Buffer.concat([Buffer.from('ok\nnaïve\ncaf'), Buffer.from([0xe9]), Buffer.from(' au lait\n')]));
+    await assert.rejects(lines(file), (e: Error) => {
+      assert.ok(e instanceof DataError);
+      assert.equal(e.message.split('. ')[0], `${file}:3:4: not UTF-8 text (byte 0xE9)`);
+      assert.ok(e.message.includes('iconv -f latin1 -t utf-8'), e.message);
+      return true;
+    });
+  });
+
+  it('finds the first invalid byte as the WHATWG decoder judges it', () => {
+    const dec = new TextDecoder('utf-8', { fatal: true });
+    const valid = (bytes: number[]): boolean => {
+      try {
+        dec.decode(Uint8Array.from(bytes));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const cases = [
+      [0x61, 0xc3, 0xa9], // é
+      [0xc0, 0xaf], // overlong
+      [0xe0, 0x80, 0xaf], // overlong
+      [0xed, 0xa0, 0x80], // surrogate
+      [0xf4, 0x90, 0x80, 0x80], // > U+10FFFF
+      [0xf0, 0x9f, 0x98, 0x80], // 😀
+      [0x61, 0xe2, 0x82], // cut short
+      [0x80],
+      [0xff, 0x61],
+    ];
+    for (const bytes of cases) assert.equal(invalidUtf8Offset(Uint8Array.from(bytes)) < 0, valid(bytes), bytes.join(' '));
+    assert.equal(invalidUtf8Offset(Uint8Array.from([0x61, 0x62, 0xe2, 0x82])), 2);
+  });
+
+  it('refuses binary files in text and JSONL sources, in either unit', async () => {
+    const junk = Buffer.from([0x7b, 0x22, 0x61, 0x0a, 0x00, 0xff, 0xfe, 0x10, 0x80]);
+    const file = write('data.bin', junk);
+    for (const unit of ['line', 'file'] as const) {
+      await assert.rejects(drain(new TextSource({ paths: [file], unit })), new RegExp(`^DataError: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:2: not UTF-8 text \\(byte 0xFF\\)`));
+    }
+    await assert.rejects(drain(new JsonlSource({ paths: [file], format: 'text' })), /:2:2: not UTF-8 text/);
+  });
+});
