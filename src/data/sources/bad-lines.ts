@@ -60,7 +60,7 @@ export class BadLines {
 
   private error(stoppedAt: string | undefined): DataError {
     const [first] = this.listed;
-    if (this.count === 1 && stoppedAt === undefined) return new DataError(`${first.message} ${this.fix}`, { cause: first.cause ?? first });
+    if (this.count === 1 && stoppedAt === undefined) return new DataError(`${first.message}${/[.!?]$/.test(first.message) ? '' : '.'} ${this.fix}`, { cause: first.cause ?? first });
     const counted = stoppedAt === undefined ? `${this.count}` : `${this.count} or more`;
     const shown = this.listed.length < this.count ? ` (the first ${this.listed.length})` : '';
     const stopped = stoppedAt === undefined ? '' : `\n(looked ${LOOK_AHEAD_LINES.toLocaleString('en-US')} lines past the first bad one, up to ${stoppedAt})`;

@@ -4,23 +4,30 @@ export interface CsvLineProblem {
   message: string;
   /** 1-based column of the problem in the line. */
   col: number;
+  /** True when a quoted cell is still open at the end of the text. */
+  unclosed?: boolean;
 }
 
 /**
- * Splits one CSV line into cells (RFC 4180 within a line): cells may be quoted, `""` inside
- * quotes is a quote, the delimiter inside quotes is text. Quoted cells spanning lines are not
- * supported. Returns the cells, or a problem with its column.
+ * Splits one CSV record into cells (RFC 4180): cells may be quoted, `""` inside quotes is a
+ * quote, the delimiter and line breaks inside quotes are text, and spaces around a quoted cell
+ * are ignored (`1, "2,5" ,3`). Returns the cells, or a problem with its column; `unclosed` marks
+ * a quote still open at the end, which the next line of the file may close.
  */
 export function splitCsvLine(line: string, delimiter = ','): string[] | CsvLineProblem {
   const cells: string[] = [];
+  // Space-delimited files keep their spaces: there they separate cells.
+  const skip = (at: number): number => (delimiter.includes(' ') ? at : skipSpaces(line, at));
   let i = 0;
   for (;;) {
-    if (line[i] === '"') {
+    const quote = skip(i);
+    if (line[quote] === '"') {
+      i = quote;
       const start = i;
       let cell = '';
       i++;
       for (;;) {
-        if (i >= line.length) return { message: 'quoted cell is not closed (quoted cells spanning lines are not supported)', col: start + 1 };
+        if (i >= line.length) return { message: 'quoted cell is not closed', col: start + 1, unclosed: true };
         if (line[i] === '"') {
           if (line[i + 1] === '"') {
             cell += '"';
@@ -32,6 +39,7 @@ export function splitCsvLine(line: string, delimiter = ','): string[] | CsvLineP
         }
         cell += line[i++];
       }
+      i = skip(i);
       if (i < line.length && !line.startsWith(delimiter, i)) return { message: `unexpected text after a closing quote (expected '${delimiter}')`, col: i + 1 };
       cells.push(cell);
     } else {
@@ -46,4 +54,9 @@ export function splitCsvLine(line: string, delimiter = ','): string[] | CsvLineP
       return cells;
     }
   }
+}
+
+function skipSpaces(line: string, i: number): number {
+  while (line[i] === ' ') i++;
+  return i;
 }

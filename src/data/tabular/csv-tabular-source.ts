@@ -1,8 +1,7 @@
 import { DataError } from '../../errors';
 import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
-import { readLines } from '../sources/line-reader';
-import { splitCsvLine } from './csv-line';
+import { readCsvRecords } from './csv-records';
 import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
 import { TabularRecord } from './tabular-record';
@@ -18,8 +17,8 @@ export interface CsvTabularSourceOptions extends FileColumnsOptions {
 }
 
 /**
- * CSV files with a header row naming the columns, streamed line by line. Blank lines are
- * skipped. A header without a configured column stops the read; short rows and non-numeric cells
+ * CSV files with a header row naming the columns, streamed record by record (a quoted cell may
+ * span lines). Blank lines are skipped. A header without a configured column stops the read; short rows and non-numeric cells
  * are gathered into one {@link DataError} naming each file:line and column.
  */
 export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions> {
@@ -30,10 +29,7 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
     for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
       let header: string[] | undefined;
       let index = new Map<string, number>();
-      for await (const [line, text] of readLines(file)) {
-        bad.line(file, line);
-        if (text.trim() === '') continue;
-        const cells = splitCsvLine(text, delimiter);
+      for await (const { line, cells } of readCsvRecords(file, delimiter, (at) => bad.line(file, at))) {
         if (!Array.isArray(cells)) {
           const error = new DataError(`${file}:${line}:${cells.col}: ${cells.message}`);
           // Without a header no row can be read: stop there.

@@ -3,6 +3,7 @@ export * from './tabular-record';
 export * from './tabular-batch';
 export * from './tabular-cells';
 export * from './csv-line';
+export * from './csv-records';
 export * from './row-reader';
 export * from './normalization-stats';
 export * from './normalizer';

@@ -47,7 +47,7 @@ describe('CsvTabularSource', () => {
 
   it('a non-numeric or empty cell names file:line and the column', async () => {
     const file = writeFile(tmp(), 'd.csv', 'a,b,y\n1,2,3\n4,abc,6\n');
-    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['a', 'b'], targets: ['y'] })), `${file}:3: column 'b' has "abc", which is not a number`);
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['a', 'b'], targets: ['y'] })), `${file}:3: column 'b' has "abc", which is not a number. Fix the data.`);
     const empty = writeFile(tmp(), 'e.csv', 'a,b,y\n1,,3\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a', 'b'], targets: ['y'] })), `${empty}:2: column 'b' is empty`);
   });
@@ -84,7 +84,7 @@ describe('CsvTabularSource', () => {
           '3 bad CSV lines:',
           `  - ${a}:3: column 'b' has "abc", which is not a number`,
           `  - ${a}:4: expected 3 cells like the header, got 2`,
-          `  - ${b}:2:1: quoted cell is not closed (quoted cells spanning lines are not supported)`,
+          `  - ${b}:2:1: quoted cell is not closed: it runs on to the end of the file (a quote inside a quoted cell is written "")`,
           'Fix the data.',
         ].join('\n'),
       );
@@ -99,6 +99,36 @@ describe('CsvTabularSource', () => {
     await rejectsWith(readAll(new CsvTabularSource({ paths: [quote], features: ['a'], targets: ['y'] })), `${quote}:2:1: quoted cell is not closed`);
     const empty = writeFile(tmp(), 'empty.csv', '\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a'], targets: ['y'] })), `${empty}: the file is empty`);
+  });
+
+  it('reads quoted cells holding line breaks, and spaces around quoted cells, as RFC 4180 records', async () => {
+    const file = writeFile(tmp(), 'notes.csv', 'x,note,y\r\n1,"two\r\nlines, and ""quotes""",2\r\n3, "x,y" ,4\r\n\r\n5,"",6\r\n');
+    const rows = await readAll(new CsvTabularSource({ paths: [file], features: ['x'], targets: ['y'] }));
+    assert.deepEqual(rows.map((r) => [r.features, r.targets, r.origin.line]), [
+      [[1], [2], 2],
+      [[3], [4], 4],
+      [[5], [6], 6],
+    ]);
+  });
+
+  it('a quote left open is reported where its record starts, and stops after 1000 lines', async () => {
+    const lines = ['x,y', '1,"oops', ...Array.from({ length: 1200 }, (_, i) => `${i},${i}`), 'z,2'];
+    const file = writeFile(tmp(), 'open.csv', `${lines.join('\n')}\n`);
+    // The open record takes 1000 lines (2..1001); the next records are read again, up to the bad 'z'.
+    await assert.rejects(readAll(new CsvTabularSource({ paths: [file], features: ['x'], targets: ['y'] })), (e: Error) => {
+      assert.ok(e.message.startsWith('2 bad CSV lines:\n'), e.message);
+      assert.ok(e.message.includes(`${file}:2:3: quoted cell is not closed: it runs on to 1000 lines`), e.message);
+      assert.ok(e.message.includes(`${file}:1203: column 'x' has "z", which is not a number`), e.message);
+      return true;
+    });
+  });
+
+  it('a column that the source reads and the header repeats is an error naming the cells', async () => {
+    const file = writeFile(tmp(), 'dup.csv', 'x,x,y,note,note\n1,100,1,a,b\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['x'], targets: ['y'] })), `${file}:1: column 'x' appears 2 times in the header (cells 1, 2); rename all but one`);
+    // A repeated column that is not read is no problem.
+    const ok = writeFile(tmp(), 'ok.csv', 'x,y,note,note\n1,2,a,b\n');
+    assert.equal((await readAll(new CsvTabularSource({ paths: [ok], features: ['x'], targets: ['y'] }))).length, 1);
   });
 
   it('resolves paths and globs against cwd', async () => {

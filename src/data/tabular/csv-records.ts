@@ -1,0 +1,35 @@
+import { readLines } from '../sources/line-reader';
+import { CsvLineProblem, splitCsvLine } from './csv-line';
+
+/** Most lines one record may span: a stray quote must not swallow the rest of a large file. */
+export const MAX_RECORD_LINES = 1000;
+
+/** One record of a CSV file: the line it starts on, and its cells or why they cannot be read. */
+export interface CsvRecord {
+  line: number;
+  cells: string[] | CsvLineProblem;
+}
+
+/**
+ * Streams the records of a CSV file, skipping blank lines. A quoted cell may hold line breaks
+ * (RFC 4180): its record then spans lines and is reported at the line it starts on. `onLine` is
+ * called with every line read.
+ */
+export async function* readCsvRecords(file: string, delimiter: string, onLine?: (line: number) => void): AsyncGenerator<CsvRecord> {
+  let open: { text: string; line: number; lines: number } | undefined;
+  for await (const [line, text] of readLines(file)) {
+    onLine?.(line);
+    if (open === undefined && text.trim() === '') continue;
+    const record = open === undefined ? { text, line, lines: 1 } : { text: `${open.text}\n${text}`, line: open.line, lines: open.lines + 1 };
+    const cells = splitCsvLine(record.text, delimiter);
+    open = !Array.isArray(cells) && cells.unclosed === true && record.lines < MAX_RECORD_LINES ? record : undefined;
+    if (open === undefined) yield { line: record.line, cells: unclosedAt(cells, `${MAX_RECORD_LINES} lines`) };
+  }
+  if (open !== undefined) yield { line: open.line, cells: unclosedAt(splitCsvLine(open.text, delimiter), 'the end of the file') };
+}
+
+/** Says where an unclosed quoted cell ran to. */
+function unclosedAt(cells: string[] | CsvLineProblem, end: string): string[] | CsvLineProblem {
+  if (Array.isArray(cells) || cells.unclosed !== true) return cells;
+  return { ...cells, message: `quoted cell is not closed: it runs on to ${end} (a quote inside a quoted cell is written "")` };
+}
