@@ -45,6 +45,13 @@ export class EarlyStoppingCallback extends Callback<EarlyStoppingConfig> {
   wait = 0;
   private warnedMissing = false;
 
+  override async onTrainBegin(): Promise<void> {
+    // Without held-out data no evaluation runs, so this callback could never stop the run.
+    if (this.trainer.evalLoader === undefined) {
+      this.trainer.logger.warn(`early-stopping: there is no eval split (see data.trainEvalSplit), so '${this.config.metric}' is never measured and this callback never stops training`);
+    }
+  }
+
   override async onEvaluate(metrics: Metrics, control: TrainerControl): Promise<void> {
     const { metric, patience, minDelta, mode } = this.config;
     const value = metrics[metric];

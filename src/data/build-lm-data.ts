@@ -9,9 +9,10 @@ import { DataLoaders } from './data-loader';
 import { DataRecord } from './data-record';
 import { LmBatch } from './lm-batch';
 import { LmDataConfig } from './lm-data-config';
-import { prepareExamples, PrepareExamplesOptions } from './prepare-examples';
+import { PrepareExamplesOptions, PrepareStats, prepareExamples } from './prepare-examples';
 import { RecordArraySource } from './record-array-source';
 import { SOURCE_KIND, SourceFactory } from './source-factory';
+import { splitNote } from './split-note';
 import { trainEvalSplit } from './train-eval-split';
 
 /** Content identity of a record, for splitting. */
@@ -49,29 +50,33 @@ export async function buildLmData(
     const note = source.passNote?.();
     if (note !== undefined) trainer.logger.warn(`data.sources[${i}] (${config.sources[i].type}): ${note}`);
   }
-  if (records.length === 0) throw new DataError(`data.sources gave no records (${config.sources.map((s) => s.type).join(', ')}): check paths and filters`);
+  if (records.length === 0) throw new DataError(`data.sources gave no records: ${describeSources(config)}. Check that the files have content (empty and whitespace-only documents are skipped)`);
 
   const seed = trainer.config.seed;
   const evalMax = config.evalMaxSamples === undefined ? undefined : resolveCount(config.evalMaxSamples, records.length);
   // Split by content so a record that repeats (small synthetic problem spaces) is never in both.
   const split = trainEvalSplit(records, { seed, ratios: config.trainEvalSplit, evalMaxSamples: evalMax, keyOf: recordKey });
+  const note = splitNote(config.trainEvalSplit, { items: records.length, eval: split.eval.length, noun: 'records', byContent: true });
+  if (note !== undefined) trainer.logger.warn(`data: ${note}`);
   const identity = { sources: await Promise.all(sources.map((s) => s.fingerprint())), seed, ratios: config.trainEvalSplit, evalMax };
   const cacheDir = config.cache ? path.resolve(config.cacheDir ?? path.join('.floe-cache', 'tokenized')) : undefined;
-  const prepare = async (part: DataRecord[], name: string) =>
-    part.length === 0
-      ? []
-      : (
-          await prepareExamples({
-            ...processing,
-            sources: [new RecordArraySource(part, { ...identity, split: name })],
-            tokenizer: trainer.tokenizer,
-            maxLength: config.maxLength,
-            addBos: config.addBos,
-            padToMultipleOf: processing.mode === 'sft' ? config.padToMultipleOf : 1,
-            cacheDir,
-            dataConfig: toPlainConfig(config),
-          })
-        ).examples;
+  const prepare = async (part: DataRecord[], name: string) => {
+    if (part.length === 0) return [];
+    const { examples, stats } = await prepareExamples({
+      ...processing,
+      sources: [new RecordArraySource(part, { ...identity, split: name })],
+      tokenizer: trainer.tokenizer,
+      maxLength: config.maxLength,
+      addBos: config.addBos,
+      padToMultipleOf: processing.mode === 'sft' ? config.padToMultipleOf : 1,
+      cacheDir,
+      dataConfig: toPlainConfig(config),
+    });
+    const cut = cutNote(stats, config.maxLength);
+    if (cut !== undefined && examples.length === 0) throw new DataError(`data: the ${name} split has no rows left: ${cut}`);
+    if (cut !== undefined) trainer.logger.warn(`data (${name} split): ${cut}`);
+    return examples;
+  };
   const trainExamples = await prepare(split.train, 'train');
   const evalExamples = await prepare(split.eval, 'eval');
   const common = { batchSize: trainer.config.microBatchSize, seed, padId: trainer.tokenizer.padId, padToMultipleOf: config.padToMultipleOf };
@@ -84,4 +89,27 @@ export async function buildLmData(
     eval: evalExamples.length === 0 ? undefined : new BatchIterator({ ...common, examples: evalExamples, shuffle: false }),
     evalGenerations,
   };
+}
+
+/** What truncation and dropping did to a split's SFT conversations, or undefined when nothing was lost. */
+function cutNote(stats: PrepareStats, maxLength: number): string | undefined {
+  if (stats.truncated === 0 && stats.dropped === 0) return undefined;
+  const of = `of ${stats.records} conversation${stats.records === 1 ? '' : 's'}`;
+  const parts = [];
+  if (stats.truncated > 0) parts.push(`${stats.truncated} ${of} were longer than maxLength ${maxLength} tokens and were cut`);
+  if (stats.dropped > 0) {
+    parts.push(`${stats.dropped} ${stats.truncated > 0 ? 'were' : `${of} were`} dropped with no trained token left (no assistant reply, or none within the first ${maxLength} tokens)`);
+  }
+  return `${parts.join('; ')}. Raise data.maxLength (and model.maxLength) or shorten the data`;
+}
+
+/** `data.sources[0] (text: t/a.txt), ...` for messages about what the sources gave. */
+function describeSources(config: LmDataConfig): string {
+  return config.sources
+    .map((s, i) => {
+      const paths = (s as { paths?: unknown }).paths;
+      const shown = Array.isArray(paths) ? `: ${paths.join(', ')}` : typeof paths === 'string' ? `: ${paths}` : '';
+      return `data.sources[${i}] (${s.type}${shown})`;
+    })
+    .join(', ');
 }

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNumber, IsOptional, Max, Min, ValidateBy } from 'class-validator';
 import { Count, HumanNumber, IsCount } from '../config/human-number';
 import { DataConfig } from './data-factory';
 
@@ -11,6 +11,7 @@ export class SplitDataConfig extends DataConfig {
   @IsNumber({}, { each: true })
   @Min(0, { each: true })
   @Max(1, { each: true })
+  @TrainsOnSomething()
   trainEvalSplit: [number, number] = [0.95, 0.05];
 
   /** Keep at most this many eval records (a count or a percentage of all records). */
@@ -26,4 +27,15 @@ export class SplitDataConfig extends DataConfig {
   /** Skip a last, smaller batch of each epoch. */
   @IsBoolean()
   dropLast = false;
+}
+
+/** The train share of `[train, eval]` must be above 0: a run needs something to train on. */
+function TrainsOnSomething(): PropertyDecorator {
+  return ValidateBy({
+    name: 'trainsOnSomething',
+    validator: {
+      validate: (value: unknown) => !Array.isArray(value) || typeof value[0] !== 'number' || value[0] > 0,
+      defaultMessage: () => 'trainEvalSplit must be [train, eval] with a train share above 0: e.g. [0.95, 0.05], or [1, 0] for no eval split',
+    },
+  });
 }

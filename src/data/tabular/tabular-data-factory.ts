@@ -8,6 +8,7 @@ import { DataFactory } from '../data-factory';
 import { SplitDataConfig } from '../split-data-config';
 import { DataLoaders } from '../data-loader';
 import { formatOrigin } from '../data-record';
+import { splitNote } from '../split-note';
 import { trainEvalSplit } from '../train-eval-split';
 import { computeColumnStats, NormalizationStats } from './normalization-stats';
 import { TabularBatch } from './tabular-batch';
@@ -62,12 +63,14 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
     const schema = mergeColumns(sources);
     const records: TabularRecord[] = [];
     for (const source of sources) for await (const record of source.records()) records.push(record);
-    if (records.length === 0) throw new DataError(`data.sources gave no rows (${c.sources.map((s) => s.type).join(', ')}): check paths`);
+    if (records.length === 0) throw new DataError(`data.sources gave no rows: every file has a header and no data rows (${c.sources.map((s, i) => `data.sources[${i}] (${s.type})`).join(', ')})`);
     if (schema.targetKind === 'class-id') schema.numClasses = countClasses(records, schema, c.numClasses);
 
     const seed = this.trainer.config.seed;
     const evalMax = c.evalMaxSamples === undefined ? undefined : resolveCount(c.evalMaxSamples, records.length);
     const split = trainEvalSplit(records, { seed, ratios: c.trainEvalSplit, evalMaxSamples: evalMax });
+    const note = splitNote(c.trainEvalSplit, { items: records.length, eval: split.eval.length, noun: 'rows' });
+    if (note !== undefined) this.trainer.logger.warn(`data: ${note}`);
     const stats: NormalizationStats = {};
     if (c.normalizeFeatures) stats.features = computeColumnStats(split.train.map((r) => r.features), schema.featureNames);
     if (c.normalizeTargets && schema.targetKind === 'values') stats.targets = computeColumnStats(split.train.map((r) => r.targets), schema.targetNames);

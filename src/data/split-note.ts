@@ -1,0 +1,22 @@
+/**
+ * A warning when the train/eval split came out unlike what `trainEvalSplit` asked for: no eval
+ * items though eval was asked for (too few distinct items), or a far larger eval share (a
+ * positive eval ratio keeps at least one item). `byContent`: the split was over distinct items.
+ * Undefined when the split is as asked.
+ */
+export function splitNote(ratios: readonly [number, number], counts: { items: number; eval: number; noun: string; byContent?: boolean }): string | undefined {
+  const [trainRatio, evalRatio] = ratios;
+  const { items, noun } = counts;
+  const asked = `trainEvalSplit [${trainRatio}, ${evalRatio}]`;
+  if (evalRatio > 0 && counts.eval === 0) {
+    const repeats = counts.byContent === true ? ` (identical ${noun} count once)` : '';
+    const count = items === 1 ? `1 ${noun.replace(/s$/, '')}${repeats} is` : `${items} ${noun}${repeats} are`;
+    return `the eval split is empty: ${count} too few to hold any out with ${asked}, so no evaluation runs`;
+  }
+  const share = counts.eval / items;
+  const askedShare = evalRatio / (trainRatio + evalRatio);
+  if (counts.eval > 0 && share >= 0.2 && share > 2 * askedShare) {
+    return `the eval split holds out ${counts.eval} of ${items} ${noun} (${Math.round(share * 100)}%), more than ${asked} asks: a positive eval ratio keeps at least one`;
+  }
+  return undefined;
+}

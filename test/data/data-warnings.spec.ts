@@ -1,0 +1,94 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Logger, runJob, validateRecipe } from '../../src';
+import { splitNote } from '../../src/data/split-note';
+
+const chat = (user: string, assistant?: string) =>
+  JSON.stringify({ messages: [{ role: 'user', content: user }, ...(assistant === undefined ? [] : [{ role: 'assistant', content: assistant }])] });
+
+describe('data warnings and errors of a run', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-data-warn-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const write = (name: string, lines: string[]): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    return file;
+  };
+
+  async function train(recipe: Record<string, unknown>): Promise<string[]> {
+    const lines: string[] = [];
+    await runJob(
+      { backend: 'cpu', trainIters: 1, outputDir: path.join(dir, 'run'), checkpoint: [], tokenizer: { type: 'byte' }, scheduler: { type: 'constant' }, ...recipe },
+      { logger: new Logger({ sink: (_level, line) => lines.push(line) }) },
+    );
+    return lines;
+  }
+
+  const sft = (file: string, extra: Record<string, unknown> = {}) => ({
+    type: 'sft',
+    microBatchSize: 2,
+    data: { type: 'sft', sources: [{ type: 'jsonl', paths: file, format: 'chat' }], maxLength: 64, cache: false, trainEvalSplit: [1, 0], ...extra },
+    model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 64 },
+  });
+
+  it('SFT warns how many conversations were cut to maxLength or dropped with nothing to train on', async () => {
+    const file = write('chat.jsonl', [...Array.from({ length: 6 }, (_, i) => chat(`q${i}`, `a${i}`)), chat('no answer'), chat('x'.repeat(200), 'late')]);
+    const lines = await train(sft(file));
+    const warning = lines.find((l) => l.startsWith('warn: data (train split): '));
+    assert.equal(
+      warning,
+      'warn: data (train split): 1 of 8 conversations were longer than maxLength 64 tokens and were cut; 2 were dropped with no trained token left (no assistant reply, or none within the first 64 tokens). Raise data.maxLength (and model.maxLength) or shorten the data',
+    );
+  });
+
+  it('SFT data with nothing to train on is a data error saying why, not an empty split', async () => {
+    const file = write('none.jsonl', [chat('a'), chat('b'), chat('c')]);
+    await assert.rejects(train(sft(file)), /data: the train split has no rows left: 3 of 3 conversations were dropped with no trained token left/);
+  });
+
+  it('warns when the eval split came out empty or far larger than trainEvalSplit asks', async () => {
+    const one = write('one.txt', ['only line']);
+    const causal = (paths: string, extra: Record<string, unknown>) => ({
+      type: 'causal',
+      data: { type: 'causal', sources: [{ type: 'text', paths, unit: 'line' }], maxLength: 8, cache: false, ...extra },
+      model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 },
+      microBatchSize: 1,
+    });
+    const lines = await train({ ...causal(one, {}), callbacks: [{ type: 'early-stopping' }] });
+    assert.ok(lines.includes('warn: data: the eval split is empty: 1 record (identical records count once) is too few to hold any out with trainEvalSplit [0.95, 0.05], so no evaluation runs'), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith("warn: early-stopping: there is no eval split (see data.trainEvalSplit), so 'eval/loss' is never measured")), lines.join('\n'));
+    const two = write('two.txt', ['first line', 'second line']);
+    const twoLines = await train(causal(two, {}));
+    assert.ok(twoLines.some((l) => l.startsWith('warn: data: the eval split holds out 1 of 2 records (50%), more than trainEvalSplit [0.95, 0.05] asks')), twoLines.join('\n'));
+    // Asked for no eval split: nothing to say.
+    assert.ok(!(await train(causal(two, { trainEvalSplit: [1, 0] }))).some((l) => l.includes('eval split')));
+  });
+
+  it('the note on a split: none when it is as asked', () => {
+    assert.equal(splitNote([0.9, 0.1], { items: 100, eval: 10, noun: 'rows' }), undefined);
+    assert.equal(splitNote([0.9, 0.1], { items: 5, eval: 1, noun: 'rows' }), undefined, '20% for 10% asked is within 2x');
+    assert.equal(splitNote([1, 0], { items: 1, eval: 0, noun: 'rows' }), undefined);
+    assert.match(splitNote([0.5, 0.5], { items: 1, eval: 0, noun: 'rows' }) ?? '', /eval split is empty: 1 row is too few/);
+  });
+
+  it('validation refuses a trainEvalSplit with no train share', async () => {
+    for (const split of [[0, 1], [0, 0]]) {
+      const recipe = { type: 'causal', data: { type: 'causal', sources: [{ type: 'synthetic', task: 'addition' }], trainEvalSplit: split }, model: { type: 'gpt' } };
+      await assert.rejects(validateRecipe(recipe), /data\.trainEvalSplit: must be \[train, eval\] with a train share above 0/);
+    }
+  });
+
+  it('an empty text file names the source and its paths', async () => {
+    const empty = write('empty.txt', ['', '  ']);
+    await assert.rejects(
+      train({ type: 'causal', data: { type: 'causal', sources: [{ type: 'text', paths: empty }], maxLength: 8, cache: false }, model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 } }),
+      new RegExp(`data.sources gave no records: data.sources\\[0\\] \\(text: ${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)\\. Check that the files have content`),
+    );
+  });
+});
