@@ -4,6 +4,7 @@ import * as path from 'path';
 import { Tokenizer as HfCoreTokenizer } from '@huggingface/tokenizers';
 import { jsonErrorPosition } from '../data/json-position';
 import { DataError } from '../errors';
+import { guardBpeDrops } from './bpe-drop-guard';
 import { Tokenizer } from './tokenizer';
 
 /** Where to find a HuggingFace tokenizer and which special tokens to use. */
@@ -48,6 +49,7 @@ export class HfTokenizer implements Tokenizer {
 
   private readonly core: HfCoreTokenizer;
   private readonly source: string;
+  private readonly drops: { take(): string[] } | undefined;
 
   private constructor(core: HfCoreTokenizer, ids: { bos: number; eos: number; pad: number }, fingerprint: string, source: string) {
     this.core = core;
@@ -56,6 +58,7 @@ export class HfTokenizer implements Tokenizer {
     this.padId = ids.pad;
     this.fingerprint = fingerprint;
     this.source = source;
+    this.drops = guardBpeDrops(core);
     let maxId = -1;
     for (const id of core.get_vocab(true).values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
@@ -116,6 +119,12 @@ export class HfTokenizer implements Tokenizer {
   /** Text to ids without the tokenizer's own post-processing specials (Floe adds bos/eos). */
   encode(text: string): number[] {
     const { ids, tokens } = this.core.encode(text, { add_special_tokens: false });
+    const [dropped] = this.drops?.take() ?? [];
+    if (dropped !== undefined) {
+      throw new DataError(
+        `${this.source}: cannot encode piece '${dropped}': it is not in the vocabulary, and the BPE model has no unk_token and no byte fallback for it, so the text would lose it. Add the piece or an unk_token to the tokenizer, or clean the text.`,
+      );
+    }
     const bad = ids.findIndex((id) => id === undefined);
     if (bad >= 0) {
       throw new DataError(`${this.source}: cannot encode piece '${tokens[bad]}': it is not in the vocabulary and the model has no unk_token.`);

@@ -57,6 +57,23 @@ describe('HfTokenizer', () => {
     assert.throws(() => tok.encode('hello there'), (e: Error) => e instanceof DataError && /tiny\/tokenizer\.json: cannot encode piece 'there'/.test(e.message));
   });
 
+  it('refuses text a BPE model without unk_token would drop, and keeps byte fallback and unk working', () => {
+    const json = tinyTokenizerJson();
+    const model = json.model as Record<string, unknown>;
+    const noUnk = HfTokenizer.fromJson({ ...json, model: { ...model, unk_token: null } }, {}, {}, 'tiny/tokenizer.json');
+    assert.deepEqual(noUnk.encode('hello world'), [16, 21]);
+    // 'W' and 'x' are not in the vocabulary: the library would leave them out of the ids.
+    assert.throws(() => noUnk.encode('hello World'), (e: Error) => e instanceof DataError && e.message.startsWith("tiny/tokenizer.json: cannot encode piece 'W': it is not in the vocabulary"));
+    assert.deepEqual(noUnk.encode('hello'), [16], 'a refused text leaves nothing behind for the next one');
+    // With an unk token the piece becomes <unk> (id 0), as before.
+    assert.deepEqual(HfTokenizer.fromJson(json, {}, {}, 'tiny/tokenizer.json').encode('▁hello x'), [16, 4, 0]);
+    // With byte fallback and byte tokens the piece is encoded byte by byte.
+    const vocab = { ...(model.vocab as Record<string, number>), '<0x78>': 22 };
+    const bytes = HfTokenizer.fromJson({ ...json, model: { ...model, unk_token: null, byte_fallback: true, vocab } }, {}, {}, 'tiny/tokenizer.json');
+    assert.deepEqual(bytes.encode('hello x'), [16, 4, 22]);
+    assert.throws(() => bytes.encode('hello y'), /cannot encode piece 'y'/);
+  });
+
   it('rejects a missing file, invalid JSON, a non-tokenizer and an unknown special token with DataError', async () => {
     const missing = path.join(dir, 'nope.json');
     await assert.rejects(HfTokenizer.load({ path: missing }), (e: Error) => e instanceof DataError && e.message.includes(missing) && /tokenizer\.json/.test(e.message));
