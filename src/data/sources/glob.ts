@@ -1,4 +1,4 @@
-import { promises as fs } from 'fs';
+import { Dirent, promises as fs } from 'fs';
 import * as path from 'path';
 import { DataError } from '../../errors';
 
@@ -42,46 +42,98 @@ export function globSegmentToRegExp(segment: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** Options of {@link expandPaths}. */
+export interface ExpandPathsOptions {
+  /** Folder relative patterns are resolved against. Default `process.cwd()`. */
+  cwd?: string;
+  /**
+   * File name endings a folder path stands for (`['.jsonl']`): a folder then gives only its
+   * files with these endings, so a README beside the data is not read. Default: every file.
+   * Globs match what they say.
+   */
+  folderExtensions?: readonly string[];
+}
+
 /**
  * Expands file paths and glob patterns (`data/*.txt`, `corpus/**\/*.{md,txt}`) relative to `cwd`
- * into a sorted, de-duplicated list of files. A folder stands for every file under it. `*` and
- * `?` skip dotfiles unless the segment starts with a dot. A pattern matching nothing is an error.
+ * into a sorted, de-duplicated list of files. A folder stands for every file under it (or those
+ * with `folderExtensions`). `*` and `?` skip dotfiles unless the segment starts with a dot.
+ * Symbolic links are followed. A path that exists is taken as it is, even if its name holds glob
+ * characters (`data[1].txt`). A pattern matching nothing is an error.
  */
-export async function expandPaths(patterns: readonly string[], cwd = process.cwd()): Promise<string[]> {
+export async function expandPaths(patterns: readonly string[], options: string | ExpandPathsOptions = {}): Promise<string[]> {
+  const { cwd = process.cwd(), folderExtensions } = typeof options === 'string' ? { cwd: options } : options;
   if (patterns.length === 0) throw new DataError('No data paths given (expected at least one file, folder or glob pattern).');
   const found = new Set<string>();
   for (const pattern of patterns) {
     const matched = new Set<string>();
     const absolute = path.resolve(cwd, pattern);
-    if (!hasGlobMagic(pattern)) {
-      const stat = await fs.stat(absolute).catch(() => undefined);
+    const stat = await fs.stat(absolute).catch(() => undefined);
+    if (stat !== undefined || !hasGlobMagic(pattern)) {
       if (stat === undefined) throw new DataError(`${pattern}: data file not found (resolved to ${absolute}).`);
-      if (stat.isDirectory()) await walk(absolute, ['**', '*'], 0, matched);
+      if (stat.isDirectory()) await walkFolder(pattern, absolute, folderExtensions, matched);
       else matched.add(absolute);
     } else {
       const segments = absolute.split(path.sep);
       const firstMagic = segments.findIndex((s) => hasGlobMagic(s));
       const base = segments.slice(0, firstMagic).join(path.sep) || path.sep;
-      await walk(base, segments.slice(firstMagic), 0, matched);
+      await walk(base, segments.slice(firstMagic), 0, matched, new Set());
     }
     if (matched.size === 0) throw new DataError(`${pattern}: pattern matched no files (resolved to ${absolute}; expected at least one file).`);
     for (const file of matched) found.add(file);
   }
-  return [...found].sort();
+  // A file reached by two paths (symbolic links) is read once, under the first path in order.
+  const reals = new Set<string>();
+  const files: string[] = [];
+  for (const file of [...found].sort()) {
+    const real = await fs.realpath(file).catch(() => file);
+    if (reals.has(real)) continue;
+    reals.add(real);
+    files.push(file);
+  }
+  return files;
 }
 
-async function walk(dir: string, segments: readonly string[], i: number, out: Set<string>): Promise<void> {
+/** Every file under a folder path, or those with one of `extensions`; none is an error naming what is there. */
+async function walkFolder(pattern: string, folder: string, extensions: readonly string[] | undefined, out: Set<string>): Promise<void> {
+  const all = new Set<string>();
+  await walk(folder, ['**', '*'], 0, all, new Set());
+  const wanted = extensions === undefined ? [...all] : [...all].filter((f) => extensions.some((e) => f.toLowerCase().endsWith(e)));
+  if (wanted.length === 0 && all.size > 0) {
+    const names = [...all].sort().slice(0, 5).map((f) => path.relative(folder, f));
+    const more = all.size > names.length ? `, ... (${all.size} files)` : '';
+    throw new DataError(`${pattern}: the folder has no ${extensions?.join(' or ')} files (it has ${names.join(', ')}${more}); name the files, or use a glob such as ${path.join(pattern, '**', '*')} to read every file.`);
+  }
+  for (const file of wanted) out.add(file);
+}
+
+/** The kind of a directory entry, following a symbolic link to what it points at. */
+async function entryKind(dir: string, entry: Dirent): Promise<'file' | 'dir' | undefined> {
+  if (entry.isFile()) return 'file';
+  if (entry.isDirectory()) return 'dir';
+  if (!entry.isSymbolicLink()) return undefined;
+  const stat = await fs.stat(path.join(dir, entry.name)).catch(() => undefined);
+  return stat?.isFile() ? 'file' : stat?.isDirectory() ? 'dir' : undefined;
+}
+
+async function walk(dir: string, segments: readonly string[], i: number, out: Set<string>, seen: Set<string>): Promise<void> {
   const segment = segments[i];
   const last = i === segments.length - 1;
   if (segment === '**') {
+    // A folder reached twice through symbolic links (a cycle) is walked once.
+    const real = await fs.realpath(dir).catch(() => dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     // `**` matches zero directories (skip it) or descends one level and stays on `**`.
-    if (!last) await walk(dir, segments, i + 1, out);
+    if (!last) await walk(dir, segments, i + 1, out, seen);
     for (const entry of await listDir(dir)) {
       if (entry.name.startsWith('.')) continue;
       const child = path.join(dir, entry.name);
-      if (entry.isDirectory()) await walk(child, segments, i, out);
-      else if (last && entry.isFile()) out.add(child);
+      const kind = await entryKind(dir, entry);
+      if (kind === 'dir') await walk(child, segments, i, out, seen);
+      else if (last && kind === 'file') out.add(child);
     }
+    seen.delete(real);
     return;
   }
   const matches: string[] = [];
@@ -101,7 +153,7 @@ async function walk(dir: string, segments: readonly string[], i: number, out: Se
     if (last) {
       if (stat.isFile()) out.add(child);
     } else if (stat.isDirectory()) {
-      await walk(child, segments, i + 1, out);
+      await walk(child, segments, i + 1, out, seen);
     }
   }
 }

@@ -114,3 +114,6 @@ function listKeys(obj: Record<string, unknown>): string {
   const keys = Object.keys(obj);
   return keys.length === 0 ? 'no fields' : `fields ${keys.map((k) => `'${k}'`).join(', ')}`;
 }
+
+/** What a folder path of JSON Lines stands for: its files with these endings. */
+export const JSONL_FILE_EXTENSIONS: readonly string[] = ['.jsonl', '.ndjson'];

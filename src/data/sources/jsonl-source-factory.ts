@@ -29,7 +29,7 @@ export class JsonlFieldsConfig {
 
 /** Config of the `jsonl` source: one JSON record per line. */
 export class JsonlSourceConfig extends SourceConfig {
-  /** Files, folders or globs of .jsonl files, relative to the recipe; a single string is fine. */
+  /** Files, folders (their .jsonl and .ndjson files) or globs, relative to the recipe; a single string is fine. */
   @PathList()
   @IsArray()
   @ArrayMinSize(1)

@@ -4,7 +4,7 @@ import { jsonErrorPosition } from '../json-position';
 import { BadLines, MAX_LISTED_BAD_LINES } from './bad-lines';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
-import { JsonlFields, JsonlFormat, mapJsonRecord } from './jsonl-format';
+import { JSONL_FILE_EXTENSIONS, JsonlFields, JsonlFormat, mapJsonRecord } from './jsonl-format';
 import { readLines } from './line-reader';
 
 /** Options of {@link JsonlSource}. */
@@ -48,7 +48,7 @@ export class JsonlSource implements DataSource {
   /** Options plus size and mtime of every matched file. */
   async fingerprint(): Promise<unknown> {
     const { paths, format, fields, skipInvalid } = this.options;
-    return { jsonl: { paths, format, fields, skipInvalid }, files: await fileStats(await expandPaths(paths, this.options.cwd)) };
+    return { jsonl: { paths, format, fields, skipInvalid }, files: await fileStats(await expandPaths(paths, { cwd: this.options.cwd, folderExtensions: JSONL_FILE_EXTENSIONS })) };
   }
 
   /** The skipped lines of the last pass, when `skipInvalid` skipped any. */
@@ -68,7 +68,7 @@ export class JsonlSource implements DataSource {
     const stats: JsonlStats = { records: 0, skipped: 0, skippedReasons: [] };
     this.stats = stats;
     const bad = new BadLines('JSONL', 'Fix the data, or set skipInvalid: true on the source to skip bad lines (they are counted and the first ones reported).');
-    for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
+    for (const file of await expandPaths(this.options.paths, { cwd: this.options.cwd, folderExtensions: JSONL_FILE_EXTENSIONS })) {
       for await (const [line, text] of readLines(file)) {
         bad.line(file, line);
         if (text.trim() === '') continue;

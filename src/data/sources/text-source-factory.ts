@@ -7,7 +7,7 @@ import { TextSource } from './text-source';
 
 /** Config of the `text` source: plain text files. */
 export class TextSourceConfig extends SourceConfig {
-  /** Files, folders or globs (`data/*.txt`), relative to the recipe; a single string is fine. */
+  /** Files, folders (every file under them) or globs (`data/*.txt`), relative to the recipe; a single string is fine. UTF-8 text. */
   @PathList()
   @IsArray()
   @ArrayMinSize(1)

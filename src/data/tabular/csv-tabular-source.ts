@@ -6,6 +6,9 @@ import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
 import { TabularRecord } from './tabular-record';
 
+/** What a folder path stands for: its files with these endings. */
+const FOLDER_EXTENSIONS = ['.csv', '.tsv'];
+
 /** Options of {@link CsvTabularSource}. */
 export interface CsvTabularSourceOptions extends FileColumnsOptions {
   /** Files, folders or glob patterns of CSV files, each with a header row. */
@@ -26,7 +29,7 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
     const delimiter = this.options.delimiter ?? ',';
     const reader = new RowReader(this.options);
     const bad = new BadLines('CSV', 'Fix the data.');
-    for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
+    for (const file of await expandPaths(this.options.paths, { cwd: this.options.cwd, folderExtensions: FOLDER_EXTENSIONS })) {
       let header: string[] | undefined;
       let index = new Map<string, number>();
       for await (const { line, cells } of readCsvRecords(file, delimiter, (at) => bad.line(file, at))) {

@@ -41,7 +41,10 @@ function columnProblem(c: TabularFileSourceConfig): string | undefined {
 
 /** Settings shared by the file sources (`csv`, `jsonl`): which files and which columns. */
 export class TabularFileSourceConfig extends TabularSourceConfig {
-  /** Files, folders or globs, relative to the recipe; a single string is fine. */
+  /**
+   * Files, folders or globs, relative to the recipe; a single string is fine. A folder gives its
+   * .csv and .tsv files to a `csv` source, its .jsonl and .ndjson files to a `jsonl` source.
+   */
   @PathList()
   @IsArray()
   @ArrayMinSize(1)

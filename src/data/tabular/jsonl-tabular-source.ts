@@ -2,6 +2,7 @@ import { DataError } from '../../errors';
 import { jsonErrorPosition } from '../json-position';
 import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
+import { JSONL_FILE_EXTENSIONS } from '../sources/jsonl-format';
 import { readLines } from '../sources/line-reader';
 import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
@@ -24,7 +25,7 @@ export class JsonlTabularSource extends FileTabularSource<JsonlTabularSourceOpti
   async *records(): AsyncIterable<TabularRecord> {
     const reader = new RowReader(this.options);
     const bad = new BadLines('JSONL', 'Fix the data.');
-    for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
+    for (const file of await expandPaths(this.options.paths, { cwd: this.options.cwd, folderExtensions: JSONL_FILE_EXTENSIONS })) {
       for await (const [line, text] of readLines(file)) {
         bad.line(file, line);
         if (text.trim() === '') continue;

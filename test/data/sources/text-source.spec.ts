@@ -56,3 +56,51 @@ describe('TextSource', () => {
     );
   });
 });
+
+describe('expandPaths: folders, symbolic links and literal names', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-glob-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const put = (rel: string, content = 'x'): string => {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+    return file;
+  };
+  const rel = (files: string[]) => files.map((f) => path.relative(dir, f));
+
+  it('a folder gives only files with the source extensions, and says what it has when none match', async () => {
+    put('data/a.jsonl');
+    put('data/sub/b.NDJSON');
+    put('data/README.md');
+    assert.deepEqual(rel(await expandPaths(['data'], { cwd: dir, folderExtensions: ['.jsonl', '.ndjson'] })), ['data/a.jsonl', 'data/sub/b.NDJSON']);
+    assert.deepEqual(rel(await expandPaths(['data'], dir)), ['data/README.md', 'data/a.jsonl', 'data/sub/b.NDJSON'], 'without extensions: every file');
+    assert.deepEqual(rel(await expandPaths(['data/*.md'], { cwd: dir, folderExtensions: ['.jsonl'] })), ['data/README.md'], 'a glob matches what it says');
+    put('docs/notes.md');
+    await assert.rejects(
+      expandPaths(['docs'], { cwd: dir, folderExtensions: ['.csv', '.tsv'] }),
+      (e: Error) => e instanceof DataError && e.message.startsWith('docs: the folder has no .csv or .tsv files (it has notes.md)'),
+    );
+  });
+
+  it('follows symbolic links to files and folders under **, once per file and without looping', async () => {
+    put('real/a.txt');
+    put('top/b.txt');
+    fs.symlinkSync(path.join(dir, 'real', 'a.txt'), path.join(dir, 'top', 'link.txt'));
+    fs.symlinkSync(path.join(dir, 'real'), path.join(dir, 'top', 'linked-dir'));
+    fs.symlinkSync(path.join(dir, 'top'), path.join(dir, 'top', 'loop'));
+    // Every spelling that reaches the files finds the same ones; the linked copy of real/a.txt is read once.
+    for (const pattern of ['top', 'top/**', 'top/**/*.txt']) {
+      assert.deepEqual(rel(await expandPaths([pattern], dir)), ['top/b.txt', 'top/link.txt'], pattern);
+    }
+  });
+
+  it('takes an existing path literally even when its name holds glob characters', async () => {
+    const file = put('g/data[1].txt');
+    put('g/data1.txt');
+    assert.deepEqual(await expandPaths(['g/data[1].txt'], dir), [file]);
+    assert.deepEqual(rel(await expandPaths(['g/data[0-9].txt'], dir)), ['g/data1.txt']);
+  });
+});
