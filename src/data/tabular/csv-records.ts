@@ -6,7 +6,9 @@ export const MAX_RECORD_LINES = 1000;
 
 /** One record of a CSV file: the line it starts on, and its cells or why they cannot be read. */
 export interface CsvRecord {
+  /** 1-based line the record starts on. */
   line: number;
+  /** Its cells, or why the record could not be split. */
   cells: string[] | CsvLineProblem;
 }
 
