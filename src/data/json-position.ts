@@ -27,6 +27,15 @@ export function jsonErrorPosition(text: string, error: unknown): JsonErrorPositi
   return { line, col: offset - lineStart + 1 };
 }
 
+/**
+ * The message of a `JSON.parse` failure without V8's `in JSON at position N` (and `(line L column
+ * C)`): callers show the place as file:line:col, so the offset would say it twice.
+ */
+export function jsonErrorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/( in JSON)? at position \d+( \(line \d+ column \d+\))?/, '');
+}
+
 /** Thrown inside the scan with the offset of the bad character. */
 class JsonScanStop {
   constructor(readonly offset: number) {}

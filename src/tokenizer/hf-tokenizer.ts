@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { Tokenizer as HfCoreTokenizer } from '@huggingface/tokenizers';
-import { jsonErrorPosition } from '../data/json-position';
+import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { DataError } from '../errors';
 import { guardBpeDrops } from './bpe-drop-guard';
 import { Tokenizer } from './tokenizer';
@@ -90,7 +90,8 @@ export class HfTokenizer implements Tokenizer {
       if (named !== undefined) {
         const id = core.token_to_id(named);
         if (id === undefined) {
-          const from = explicit !== undefined ? `option ${field}` : `tokenizer_config.json field '${field}'`;
+          const option = field.replace(/_(\w)/, (_m, c: string) => c.toUpperCase());
+          const from = explicit !== undefined ? `the ${option} setting (tokenizer.${option} in a recipe)` : `tokenizer_config.json field '${field}'`;
           throw new DataError(`${source}: ${from} names token '${named}', which is not in the vocabulary.`);
         }
         return id;
@@ -178,7 +179,8 @@ async function resolveTokenizerJson(p: string): Promise<string> {
 async function readJsonObject(file: string, expected: string): Promise<JsonObject> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    // A byte-order mark (some Windows editors write one) is not JSON.
+    text = (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   } catch (err) {
     throw new DataError(`${file}: cannot read file (expected ${expected}): ${(err as Error).message}`, { cause: err });
   }
@@ -188,7 +190,7 @@ async function readJsonObject(file: string, expected: string): Promise<JsonObjec
   } catch (err) {
     const pos = jsonErrorPosition(text, err);
     const where = pos === undefined ? file : `${file}:${pos.line}:${pos.col}`;
-    throw new DataError(`${where}: invalid JSON (expected ${expected}): ${(err as Error).message}`, { cause: err });
+    throw new DataError(`${where}: invalid JSON (expected ${expected}): ${jsonErrorMessage(err)}`, { cause: err });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new DataError(`${file}:1: expected ${expected} (a JSON object), got ${Array.isArray(value) ? 'an array' : typeof value}.`);

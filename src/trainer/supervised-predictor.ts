@@ -10,7 +10,7 @@ import { verifyManifest } from '../checkpoint/io/verify-manifest';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { validateRecipe } from '../config/validate-recipe';
 import { formatOrigin, RecordOrigin } from '../data/data-record';
-import { jsonErrorPosition } from '../data/json-position';
+import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { BadLines } from '../data/sources/bad-lines';
 import { readLines } from '../data/sources/line-reader';
 import { checkNumberRange, missingColumnProblem, parseNumberCell } from '../data/tabular/tabular-cells';
@@ -157,7 +157,7 @@ function parseFeatureRow(text: string, featureNames: readonly string[], origin: 
     value = JSON.parse(text);
   } catch (error) {
     const pos = jsonErrorPosition(text, error);
-    throw new DataError(`${where}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${(error as Error).message}`);
+    throw new DataError(`${where}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${jsonErrorMessage(error)}`);
   }
   const cell = (v: unknown, column: string): number => {
     const parsed = typeof v === 'number' ? checkNumberRange(v, column) : typeof v === 'string' ? parseNumberCell(v, column) : `column '${column}' has ${JSON.stringify(v)}, which is not a number`;

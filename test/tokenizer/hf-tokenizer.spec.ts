@@ -24,6 +24,12 @@ describe('HfTokenizer', () => {
     assert.equal(tok.decode([]), '');
   });
 
+  it('reads a tokenizer.json that starts with a byte-order mark', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'bom-'));
+    fs.writeFileSync(path.join(sub, 'tokenizer.json'), `\uFEFF${JSON.stringify(tinyTokenizerJson())}`);
+    assert.deepEqual((await HfTokenizer.load({ path: sub })).encode('hello world'), [16, 21]);
+  });
+
   it('finds bos/eos/pad by convention, skips them in decode, and accepts a folder path', async () => {
     const tok = await HfTokenizer.load({ path: dir });
     assert.deepEqual([tok.bosId, tok.eosId, tok.padId], [1, 2, 3]);
@@ -85,7 +91,7 @@ describe('HfTokenizer', () => {
     await assert.rejects(HfTokenizer.load({ path: notTok }), (e: Error) => e instanceof DataError && e.message.includes(notTok) && /"model"/.test(e.message));
     await assert.rejects(
       HfTokenizer.load({ path: dir, eosToken: '<|eot|>' }),
-      (e: Error) => e instanceof DataError && /eos_token names token '<\|eot\|>'/.test(e.message),
+      (e: Error) => e instanceof DataError && /: the eosToken setting \(tokenizer\.eosToken in a recipe\) names token '<\|eot\|>'/.test(e.message),
     );
   });
 });

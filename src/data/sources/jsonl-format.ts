@@ -60,7 +60,8 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
     if (typeof v !== 'string') throw new DataError(`${where}: field '${field}' expected a string, got ${describe(v)}.`);
     return v;
   };
-  const optionalStr = (field: string): string | undefined => (obj[field] === undefined ? undefined : str(field));
+  // Exported datasets often write an absent optional field as null.
+  const optionalStr = (field: string): string | undefined => (obj[field] === undefined || obj[field] === null ? undefined : str(field));
   switch (format) {
     case 'auto':
       if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, fields);
@@ -105,7 +106,7 @@ function parseMessages(value: unknown, field: string, where: string): ChatMessag
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing (field missing)';
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty array' : 'an array';
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 }

@@ -1,6 +1,6 @@
 import { DataError } from '../../errors';
 import { DataRecord } from '../data-record';
-import { jsonErrorPosition } from '../json-position';
+import { jsonErrorMessage, jsonErrorPosition } from '../json-position';
 import { BadLines, MAX_LISTED_BAD_LINES } from './bad-lines';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
@@ -99,6 +99,6 @@ function parseLine(text: string, file: string, line: number): unknown {
   } catch (err) {
     const pos = jsonErrorPosition(text, err);
     const where = pos === undefined ? `${file}:${line}` : `${file}:${line}:${pos.col}`;
-    throw new DataError(`${where}: malformed JSON line (expected one JSON object per line): ${(err as Error).message}`, { cause: err });
+    throw new DataError(`${where}: malformed JSON line (expected one JSON object per line): ${jsonErrorMessage(err)}`, { cause: err });
   }
 }

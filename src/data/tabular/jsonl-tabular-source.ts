@@ -1,5 +1,5 @@
 import { DataError } from '../../errors';
-import { jsonErrorPosition } from '../json-position';
+import { jsonErrorMessage, jsonErrorPosition } from '../json-position';
 import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
 import { JSONL_FILE_EXTENSIONS } from '../sources/jsonl-format';
@@ -47,7 +47,7 @@ function parseJsonObject(text: string, file: string, line: number): Record<strin
     value = JSON.parse(text);
   } catch (error) {
     const pos = jsonErrorPosition(text, error);
-    throw new DataError(`${file}:${line}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${(error as Error).message}`);
+    throw new DataError(`${file}:${line}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${jsonErrorMessage(error)}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new DataError(`${file}:${line}: expected a JSON object with the columns as keys, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);

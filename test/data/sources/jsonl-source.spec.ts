@@ -42,6 +42,8 @@ describe('JsonlSource', () => {
     await assert.rejects(read('bad.jsonl', ['{"text": "ok"}', '{"text": "x" "y"}']), (e: Error) => {
       assert.ok(e instanceof DataError);
       assert.ok(e.message.startsWith(`${file}:2:14: malformed JSON line`), e.message);
+      // The place is said once, as file:line:col, not again as V8's offset.
+      assert.ok(!/position \d/.test(e.message), e.message);
       return true;
     });
   });
@@ -126,14 +128,22 @@ describe('JsonlSource', () => {
       { role: 'user', content: '2+2?' },
       { role: 'assistant', content: '4' },
     ]);
-    const alpaca = await read('alpaca.jsonl', ['{"instruction": "Translate", "input": "chat", "output": "cat"}', '{"instruction": "Say hi", "input": "", "output": "hi"}'], {
-      format: 'alpaca',
-    });
+    const alpaca = await read(
+      'alpaca.jsonl',
+      ['{"instruction": "Translate", "input": "chat", "output": "cat"}', '{"instruction": "Say hi", "input": "", "output": "hi"}', '{"instruction": "Nod", "input": null, "output": "ok"}'],
+      { format: 'alpaca' },
+    );
     assert.deepEqual(alpaca.map((r) => r.kind === 'chat' && r.messages), [
       [{ role: 'user', content: 'Translate\n\nchat' }, { role: 'assistant', content: 'cat' }],
       [{ role: 'user', content: 'Say hi' }, { role: 'assistant', content: 'hi' }],
+      [{ role: 'user', content: 'Nod' }, { role: 'assistant', content: 'ok' }],
     ]);
     await assert.rejects(read('alpaca-bad.jsonl', ['{"instruction": "x"}'], { format: 'alpaca' }), /alpaca-bad\.jsonl:1: field 'output' expected a string, got nothing/);
+    // An optional field written as null is absent; a required one is not.
+    const [nullSystem] = await read('pr-null.jsonl', ['{"prompt": "hi", "response": "yo", "system": null}'], { format: 'prompt-response' });
+    assert.deepEqual(nullSystem.kind === 'chat' && nullSystem.messages.map((m) => m.role), ['user', 'assistant']);
+    await assert.rejects(read('pr-null-bad.jsonl', ['{"prompt": null, "response": "yo"}'], { format: 'prompt-response' }), /pr-null-bad\.jsonl:1: field 'prompt' expected a string, got null/);
+    await assert.rejects(read('empty-chat.jsonl', ['{"messages": []}'], { format: 'chat' }), /field 'messages' expected a non-empty array of \{ role, content \}, got an empty array/);
   });
 
   it('maps the text format with a custom field', async () => {
