@@ -74,6 +74,34 @@ describe('floe export', () => {
     }
   });
 
+  it('--overwrite replaces an earlier export, never a run folder, a checkpoint, a file or the working folder', async () => {
+    for (const format of ['safetensors', 'tfjs']) {
+      const out = path.join(dir, `again-${format}`);
+      assert.equal((await cli('export', '--checkpoint', run, '--format', format, '--out', out)).code, 0);
+      const r = await cli('export', '--checkpoint', run, '--format', format, '--out', out, '--overwrite');
+      assert.equal(r.code, 0, r.err.join('\n'));
+    }
+    const before = (p: string) => fs.readdirSync(p).sort();
+    const checkpoint = path.join(run, 'checkpoints', 'step-000006');
+    const file = path.join(dir, 'notes.txt');
+    fs.writeFileSync(file, 'keep');
+    const refusals: Array<[string, RegExp]> = [
+      [run, /it holds folders \(checkpoints\/\), which an export never has/],
+      [checkpoint, /it holds files an export does not write \(.*(optimizer\.safetensors|trainer-state\.json)/],
+      [file, /it is a file, not a folder/],
+      [process.cwd(), /it is the working folder or holds it/],
+    ];
+    for (const [target, why] of refusals) {
+      const listing = fs.statSync(target).isDirectory() ? before(target) : undefined;
+      const r = await cli('export', '--checkpoint', run, '--format', 'safetensors', '--out', target, '--overwrite');
+      assert.equal(r.code, 1, target);
+      assert.match(r.err.join('\n'), why);
+      assert.match(r.err.join('\n'), /--overwrite replaces only an earlier export; choose another --out/);
+      if (listing !== undefined) assert.deepEqual(before(target), listing, `${target} is untouched`);
+    }
+    assert.equal(fs.readFileSync(file, 'utf8'), 'keep');
+  });
+
   it('names what is wrong with a bad checkpoint or format', async () => {
     const missing = await cli('export', '--checkpoint', path.join(dir, 'nope'), '--format', 'tfjs', '--out', path.join(dir, 'x'));
     assert.equal(missing.code, 1);

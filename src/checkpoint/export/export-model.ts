@@ -1,8 +1,9 @@
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { CheckpointError } from '../../errors';
 import type { FloeModel } from '../../model/floe-model';
 import { GptModel } from '../../model/gpt-model';
-import { MODEL_WEIGHTS_FILE } from '../checkpoint-layout';
+import { MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE } from '../checkpoint-layout';
 import { TFJS_MODEL_JSON } from '../formats/tfjs-file-handler';
 import { writeSafetensors } from '../formats/write-safetensors';
 import { writeTfjsWeights } from '../formats/write-tfjs-weights';
@@ -43,6 +44,7 @@ export interface ExportModelOptions {
  */
 export async function exportModel(model: FloeModel, dir: string, options: ExportModelOptions): Promise<void> {
   const overwrite = options.overwrite === true;
+  if (overwrite) await checkReplaceable(dir);
   if (options.format === 'tfjs') {
     if (model instanceof GptModel) await writeGptGraphModel(dir, model, { overwrite });
     else await writeTfjsWeights(dir, model.params, { overwrite });
@@ -61,3 +63,31 @@ export async function exportModel(model: FloeModel, dir: string, options: Export
     { overwrite },
   );
 }
+
+/**
+ * `overwrite` replaces an earlier export, never anything else: the target must be missing, empty,
+ * or a folder of only the files an export writes, and not the working folder or one above it. A
+ * run folder, a training checkpoint, a file or `.` is refused.
+ */
+async function checkReplaceable(dir: string): Promise<void> {
+  const target = path.resolve(dir);
+  const refuse = (why: string): never => {
+    throw new CheckpointError(`Cannot replace '${dir}' with the export: ${why}. --overwrite replaces only an earlier export; choose another --out.`);
+  };
+  const stat = await fs.lstat(target).catch(() => undefined);
+  if (stat === undefined) return;
+  if (!stat.isDirectory()) refuse('it is a file, not a folder');
+  const cwd = process.cwd();
+  if (cwd === target || cwd.startsWith(`${target}${path.sep}`)) refuse('it is the working folder or holds it');
+  const entries = await fs.readdir(target, { withFileTypes: true });
+  if (entries.length === 0) return;
+  const folders = entries.filter((e) => !e.isFile()).map((e) => `${e.name}/`);
+  if (folders.length > 0) refuse(`it holds folders (${folders.slice(0, 3).join(', ')}), which an export never has`);
+  const names = entries.map((e) => e.name);
+  const foreign = names.filter((n) => !EXPORT_FILES.has(n) && !/^group\d+-shard\d+of\d+\.bin$/.test(n));
+  if (foreign.length > 0) refuse(`it holds files an export does not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''})`);
+  if (!Object.values(EXPORT_MARKER).some((marker) => names.includes(marker))) refuse(`it has no ${Object.values(EXPORT_MARKER).join(' or ')}`);
+}
+
+/** The files an export folder holds (besides tfjs weight shards). */
+const EXPORT_FILES = new Set([MANIFEST_FILE_NAME, MODEL_WEIGHTS_FILE, MODEL_CONFIG_FILE, TFJS_MODEL_JSON]);

@@ -19,7 +19,7 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
         .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
         .option('format', { choices: EXPORT_FORMATS as unknown as string[], demandOption: true, describe: 'Output format' })
         .option('out', { type: 'string', demandOption: true, describe: 'Output folder (must not exist unless --overwrite)' })
-        .option('overwrite', { type: 'boolean', default: false, describe: 'Replace an existing output folder' })
+        .option('overwrite', { type: 'boolean', default: false, describe: 'Replace an earlier export at --out (never a run folder, checkpoint or other files)' })
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'cpu', describe: 'tfjs backend used while exporting' }),
     async (args) => {
       await initBackend({ name: args.backend as BackendName });
