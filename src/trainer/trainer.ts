@@ -212,6 +212,11 @@ export abstract class Trainer<B = any> {
     try {
       await this.dp.begin(this);
       await this.callbackList.trainBegin();
+      // A run resumed at (or past) its horizon has nothing left to train.
+      if (this.state.globalStep >= this.trainingHorizon) {
+        this.control.shouldStop = true;
+        this.logger.info(`nothing to train: step ${this.state.globalStep} already reaches the run's ${this.trainingHorizon} steps`);
+      }
       for (const _epoch of this.epochs) await this.epoch();
       if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
       if (await this.dp.anyRank(this.metrics.count('loss') > 0)) await this.log();

@@ -90,5 +90,16 @@ describe('resume (floe checkpoint engine)', () => {
     assert.ok(second.lines.some((l) => l.includes('auto-resumed from') && l.includes('step-000007') && l.includes('at step 7')), second.lines.join('\n'));
     assert.equal(second.result.globalStep, 12);
     assert.deepEqual([...second.losses.keys()], [8, 9, 10, 11, 12]);
+
+    // Resuming the finished run (or with a shorter horizon) trains nothing and saves nothing new.
+    const listing = fs.readdirSync(path.join(run, 'checkpoints')).sort();
+    const third = await runRecorded(tinyGptRecipe(run, { trainIters: 12, checkpoint }));
+    assert.equal(third.result.globalStep, 12);
+    assert.equal(third.result.status, 'finished');
+    assert.equal(third.losses.size, 0, 'no step was trained');
+    assert.ok(third.lines.some((l) => l.includes("nothing to train: step 12 already reaches the run's 12 steps")), third.lines.join('\n'));
+    const shorter = await runRecorded(tinyGptRecipe(run, { trainIters: 10, checkpoint }));
+    assert.equal(shorter.result.globalStep, 12);
+    assert.deepEqual(fs.readdirSync(path.join(run, 'checkpoints')).sort(), listing);
   });
 });
