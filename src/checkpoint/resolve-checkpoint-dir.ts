@@ -12,6 +12,9 @@ import { MANIFEST_FILE_NAME } from './io/write-manifest';
  */
 export async function resolveCheckpointDir(target: string): Promise<string> {
   const dir = path.resolve(target);
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (stat === undefined) throw new CheckpointError(`No Floe checkpoint at '${target}': the path does not exist (resolved to ${dir}).`);
+  if (!stat.isDirectory()) throw new CheckpointError(`No Floe checkpoint at '${target}': it is a file; a checkpoint is a folder (with ${MANIFEST_FILE_NAME}).`);
   try {
     await fs.access(path.join(dir, MANIFEST_FILE_NAME));
     return dir;

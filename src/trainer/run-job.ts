@@ -7,6 +7,7 @@ import { initBackend } from '../backend/init-backend';
 import { nativeKernelsStatus, nativeKernelsWarning } from '../backend/native/native-kernels-status';
 import { writeFailedStatus } from '../callbacks/status-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
+import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { CheckpointError, ConfigError } from '../errors';
 import { RecipeOptions, ResolvedRecipe, validateRecipe } from '../config/validate-recipe';
 import type { Communicator } from '../distributed/communicator';
@@ -38,6 +39,8 @@ export interface RunJobOptions extends RecipeOptions {
  */
 export async function runJob(recipe: string | Record<string, unknown>, options: RunJobOptions = {}): Promise<TrainingResult> {
   const resolved = await validateRecipe(recipe, options);
+  // A --resume that names no checkpoint fails before the run folder (maybe an earlier run's) is touched.
+  if (options.resumeFrom !== undefined) await resolveCheckpointDir(options.resumeFrom);
   // Every rank (worker thread or mpirun process) comes through here first, so the folder exists before any runs.
   await createRunFolder(path.resolve(resolved.config.outputDir as string));
   // Data parallel (`distributed:`): worker threads or mpirun ranks each run the rest as one rank.

@@ -105,7 +105,7 @@ describe('floe export', () => {
   it('names what is wrong with a bad checkpoint or format', async () => {
     const missing = await cli('export', '--checkpoint', path.join(dir, 'nope'), '--format', 'tfjs', '--out', path.join(dir, 'x'));
     assert.equal(missing.code, 1);
-    assert.match(missing.err.join('\n'), /No Floe checkpoint at '.*nope': expected a checkpoint folder/);
+    assert.match(missing.err.join('\n'), /No Floe checkpoint at '.*nope': the path does not exist/);
     const format = await cli('export', '--checkpoint', run, '--format', 'onnx', '--out', path.join(dir, 'x'));
     assert.equal(format.code, 1);
     assert.match(format.err.join('\n'), /onnx/);
