@@ -98,12 +98,14 @@ describe('resume (floe checkpoint engine)', () => {
     assert.equal(third.result.status, 'finished');
     assert.equal(third.losses.size, 0, 'no step was trained');
     assert.ok(third.lines.some((l) => l.includes("nothing to train: step 12 already reaches the run's 12 steps")), third.lines.join('\n'));
-    // A --resume that names no checkpoint fails before touching the run folder.
-    fs.writeFileSync(path.join(run, 'status.json'), 'sentinel');
-    const status = 'sentinel';
+    // A --resume that names no checkpoint fails before touching the run folder (its resolved recipe
+    // would say trainIters 13, its status 'failed').
+    const files = ['recipe.resolved.yaml', 'status.json'].filter((f) => fs.existsSync(path.join(run, f)));
+    const contents = files.map((f) => fs.readFileSync(path.join(run, f), 'utf8'));
     const typo = path.join(run, 'checkpoints', 'step-00012');
-    await assert.rejects(runRecorded(tinyGptRecipe(run, { trainIters: 12, checkpoint }), { resumeFrom: typo }), /No Floe checkpoint at '.*step-00012': the path does not exist/);
-    assert.equal(fs.readFileSync(path.join(run, 'status.json'), 'utf8'), status, 'status.json is untouched');
+    await assert.rejects(runRecorded(tinyGptRecipe(run, { trainIters: 13, checkpoint }), { resumeFrom: typo }), /No Floe checkpoint at '.*step-00012': the path does not exist/);
+    assert.ok(files.includes('recipe.resolved.yaml'));
+    assert.deepEqual(files.map((f) => fs.readFileSync(path.join(run, f), 'utf8')), contents, 'the run folder is untouched');
     const shorter = await runRecorded(tinyGptRecipe(run, { trainIters: 10, checkpoint }));
     assert.equal(shorter.result.globalStep, 12);
     assert.deepEqual(fs.readdirSync(path.join(run, 'checkpoints')).sort(), listing);
