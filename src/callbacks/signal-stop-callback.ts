@@ -2,6 +2,7 @@ import { ArrayNotEmpty, IsArray, IsIn } from 'class-validator';
 import { register } from '../registry/register';
 import { Callback, CallbackConfig } from './callback';
 import { TrainerControl } from './trainer-control';
+import { markStatusExited } from './writers/mark-status-exited';
 
 /** Signals that can request a clean stop. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -15,7 +16,8 @@ export class SignalStopConfig extends CallbackConfig {
   signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 }
 
-const SIGNAL_EXIT_CODES: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGUSR1: 138, SIGUSR2: 140, SIGTERM: 143 };
+/** Exit code of a process ended by a signal (128 + its number), as shells report it. */
+export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGHUP: 129, SIGINT: 130, SIGUSR1: 138, SIGUSR2: 140, SIGTERM: 143 };
 
 /**
  * Turns SIGINT/SIGTERM (Ctrl-C, `kill`, a scheduler's preemption) into a clean stop: the current
@@ -60,9 +62,16 @@ export class SignalStopCallback extends Callback<SignalStopConfig> {
   private onSignal(signal: NodeJS.Signals): void {
     if (this.received !== undefined) {
       this.trainer.logger.error(`received ${signal} again: exiting now without saving`);
+      // Rank 0 owns the status file; elsewhere (mpi ranks > 0) there is none to mark.
+      if (this.trainer.dp.isMain) markStatusExited(this.trainer.context.outputDir, exitReason(signal));
       process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
     }
     this.received = signal;
     this.trainer.logger.warn(`received ${signal}: finishing step ${this.trainer.globalStep + 1}, saving a checkpoint and stopping (send it again to exit now)`);
   }
+}
+
+/** What `status.json` says of a run ended by a second signal. */
+export function exitReason(signal: string): string {
+  return `received ${signal} twice: exited at once, without saving (the newest checkpoint is intact)`;
 }

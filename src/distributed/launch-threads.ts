@@ -1,7 +1,9 @@
 import * as path from 'path';
 import { Readable } from 'stream';
 import { Worker } from 'worker_threads';
+import { SIGNAL_EXIT_CODES, exitReason } from '../callbacks/signal-stop-callback';
 import { writeFailedStatus } from '../callbacks/status-callback';
+import { markStatusExited } from '../callbacks/writers/mark-status-exited';
 import { Logger } from '../logging/logger';
 import type { TrainingResult } from '../trainer/training-result';
 import { RankFailedError } from './distributed-errors';
@@ -44,7 +46,6 @@ interface RankState {
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
  * Runs a recipe on `workers` worker threads of this process, one rank each (see
@@ -91,6 +92,7 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++signals > 1) {
       options.logger.error(`received ${signal} again: exiting now without saving`);
+      markStatusExited(options.outputDir, exitReason(signal));
       terminateAll();
       process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
     }

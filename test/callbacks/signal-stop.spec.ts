@@ -2,8 +2,9 @@ import { strict as assert } from 'assert';
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { runJob, TrainingResult, verifyManifest } from '../../src';
-import { captureLogger, longRecipe, tempDir } from './fixtures/tiny-run';
+import { runJob, SignalStopCallback, TrainingResult, verifyManifest } from '../../src';
+import { markStatusExited } from '../../src/callbacks/writers/mark-status-exited';
+import { captureLogger, longRecipe, tempDir, tinyRecipe } from './fixtures/tiny-run';
 
 const CHILD = path.join(__dirname, 'fixtures', 'signal-child.js');
 
@@ -84,5 +85,64 @@ describe('SIGTERM', () => {
     assert.equal(resumed.globalStep, result.globalStep + 4);
     assert.equal(resumed.status, 'stopped');
     assert.ok(Number.isFinite(resumed.finalLoss));
+  });
+});
+
+describe('a second signal', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('sigtwice');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('exits at once with the signal\'s code and leaves status.json failed, not running', async () => {
+    const run = path.join(dir, 'run');
+    const exits: Array<number | undefined> = [];
+    const realExit = process.exit;
+    let during: Record<string, any> | undefined;
+    await runJob(tinyRecipe(run, { epochs: 2, statusInterval: 1 }), {
+      logger: captureLogger(),
+      onTrainerReady: (trainer) => {
+        const callback = trainer.callbackList.find(SignalStopCallback);
+        assert.ok(callback !== undefined);
+        trainer.callbackList.callbacks.push(
+          Object.assign(Object.create(SignalStopCallback.prototype) as SignalStopCallback, {
+            onStepEnd: async () => {
+              if (trainer.globalStep !== 3) return;
+              // The status callback writes in the background: let its first writes land.
+              for (let i = 0; i < 100 && !fs.existsSync(path.join(run, 'status.json')); i++) await new Promise((r) => setTimeout(r, 20));
+              // Two Ctrl-Cs within one step, with process.exit recorded instead of run.
+              (process as { exit: (code?: number) => void }).exit = (code?: number) => void exits.push(code);
+              try {
+                process.emit('SIGINT', 'SIGINT');
+                process.emit('SIGINT', 'SIGINT');
+              } finally {
+                process.exit = realExit;
+              }
+              during = JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8'));
+            },
+            onTrainBegin: async () => undefined,
+            onTrainEnd: async () => undefined,
+            dispose: async () => undefined,
+          }),
+        );
+      },
+    });
+    assert.deepEqual(exits, [130]);
+    assert.equal(during?.state, 'failed');
+    assert.match(during?.error, /^received SIGINT twice: exited at once, without saving/);
+    assert.equal(typeof during?.step, 'number', 'the other fields are kept');
+  });
+
+  it('markStatusExited keeps the fields, sets failed, and does nothing without a status file', () => {
+    const file = path.join(dir, 'status.json');
+    fs.writeFileSync(file, JSON.stringify({ state: 'running', step: 7, loss: 1.5, etaSec: 20 }));
+    markStatusExited(dir, 'why');
+    const status = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.deepEqual([status.state, status.step, status.loss, status.error, status.etaSec], ['failed', 7, 1.5, 'why', undefined]);
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    markStatusExited(empty, 'why');
+    assert.deepEqual(fs.readdirSync(empty), []);
   });
 });
