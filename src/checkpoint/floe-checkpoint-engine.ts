@@ -20,6 +20,8 @@ import { findCheckpoints } from './find-checkpoints';
 import { writeModelConfigFile } from './model-config-file';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
+import { ResumeCheck } from './resume-check';
+import { runShapeOf } from './saved-run-shape';
 import { removeStaleTempDirs } from './stale-temp-dirs';
 import { TrainerStateFile, readTrainerStateFile } from './trainer-state-file';
 
@@ -112,6 +114,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
       metrics: { ...t.lastMetrics },
       scheduler: { step: t.globalStep, lastLr: t.lr },
       recipeDir: t.context.recipeDir,
+      run: runShapeOf(t),
     };
     await atomicWriteFile(path.join(tmp, TRAINER_STATE_FILE), `${JSON.stringify(stateFile, null, 2)}\n`);
     await writeExtraCheckpointFiles(tmp, t.extraCheckpointFiles());
@@ -130,16 +133,23 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     await verifyManifest(dir);
     const t = this.trainer;
     const parsed = await readTrainerStateFile(dir);
+    // What the recipe changed since the save: explains a failed load, and is reported once loaded.
+    const check = await ResumeCheck.compare(t, dir, parsed);
     const weightsFile = path.join(dir, MODEL_WEIGHTS_FILE);
     const weights = await readSafetensorsTensors(weightsFile);
     try {
       assignWeights(t.model.params, weights, weightsFile);
+    } catch (error) {
+      throw check.explainWeightsError(error);
     } finally {
       tf.dispose([...weights.values()]);
     }
-    const optimizerState = await readSafetensorsTensors(path.join(dir, OPTIMIZER_STATE_FILE));
+    const optimizerFile = path.join(dir, OPTIMIZER_STATE_FILE);
+    const optimizerState = await readSafetensorsTensors(optimizerFile);
     try {
       t.optimizer.setState(optimizerState);
+    } catch (error) {
+      throw check.explainOptimizerError(error, optimizerFile);
     } finally {
       tf.dispose([...optimizerState.values()]);
     }
@@ -148,6 +158,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     t.restoreExtraCheckpointFiles(await readExtraCheckpointFiles(dir, Object.keys(t.extraCheckpointFiles())));
     t.lastCheckpointPath = dir;
     this.lastSavedStep = parsed.state.globalStep;
+    check.report();
   }
 
   /** The newest complete checkpoint folder, if any. */

@@ -6,6 +6,8 @@ export * from './prune-checkpoints';
 export * from './assign-weights';
 export * from './extra-checkpoint-files';
 export * from './trainer-state-file';
+export * from './saved-run-shape';
+export * from './recipe-changes';
 export * from './model-config-file';
 export * from './stale-temp-dirs';
 export * from './resolve-checkpoint-dir';

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { CheckpointError } from '../errors';
 import type { TrainerState } from '../trainer/trainer-state';
 import { TRAINER_STATE_FILE } from './checkpoint-layout';
+import type { SavedRunShape } from './saved-run-shape';
 
 /** Where the learning-rate schedule stands; a schedule is a pure function of the optimizer step. */
 export interface SchedulerPosition {
@@ -26,6 +27,8 @@ export interface TrainerStateFile {
   scheduler?: SchedulerPosition;
   /** Folder of the recipe the run was started from; relative recipe paths resolve against it. */
   recipeDir?: string;
+  /** Ranks, batching and length of the run that saved it (absent in older checkpoints: unknown; checked by `checkSavedRunShape`). */
+  run?: SavedRunShape;
 }
 
 function isCount(x: unknown): boolean {

@@ -28,3 +28,26 @@ export function warmupSteps(scheduler: { warmupSteps?: number; warmupRatio?: num
   if (scheduler.warmupSteps !== undefined) return scheduler.warmupSteps;
   return scheduler.warmupRatio === undefined ? 0 : Math.ceil(scheduler.warmupRatio * horizon);
 }
+
+/** Where a run stands in its data, for {@link epochsEndStep}. */
+export interface EpochPosition {
+  /** Optimizer steps taken. */
+  globalStep: number;
+  /** Current epoch (0-based). */
+  epochIndex: number;
+  /** Micro-batches of the current epoch already consumed (every rank's together). */
+  batchInEpoch: number;
+}
+
+/**
+ * The optimizer step at which the run's epochs run out, from `position` on, with this batching:
+ * the rest of the current epoch, then whole epochs (a partial last cycle of an epoch still steps).
+ * A run resumed with another global batch can end here before its horizon, or reach its horizon
+ * before this.
+ */
+export function epochsEndStep(h: HorizonInputs, position: EpochPosition): number {
+  const perStep = h.gradientAccumulationSteps * h.ranks;
+  if (position.epochIndex >= h.epochs) return position.globalStep;
+  const rest = Math.ceil(Math.max(0, h.batchesPerEpoch - position.batchInEpoch) / perStep);
+  return position.globalStep + rest + (h.epochs - position.epochIndex - 1) * Math.ceil(h.batchesPerEpoch / perStep);
+}

@@ -1,0 +1,120 @@
+import * as fs from 'fs/promises';
+import * as path from 'path';
+import { parse as parseYaml } from 'yaml';
+import { CheckpointError } from '../errors';
+import type { Logger } from '../logging/logger';
+import type { Trainer } from '../trainer/trainer';
+import { RECIPE_FILE, TRAINER_STATE_FILE } from './checkpoint-layout';
+import { RESUME_EXEMPT_SETTINGS, RecipeChange, diffRecipes, formatRecipeChange, formatRecipeValue } from './recipe-changes';
+import { runShapeNote } from './run-shape-change';
+import { SavedRunShape, checkSavedRunShape } from './saved-run-shape';
+import type { TrainerStateFile } from './trainer-state-file';
+
+/** Changes listed in the warning before the rest are counted. */
+const MAX_LISTED = 20;
+
+/** Settings that decide which examples the training data holds and in what order. */
+const DATA_ORDER_SETTINGS = ['seed', 'microBatchSize', 'data', 'tokenizer'];
+
+function under(change: RecipeChange, sections: string[]): boolean {
+  return sections.some((s) => change.path === s || change.path.startsWith(`${s}.`) || change.path.startsWith(`${s}[`));
+}
+
+/** `model.dim is 64 in the recipe but 32 in the checkpoint's recipe.yaml` */
+function contrast(change: RecipeChange): string {
+  return `${change.path} is ${formatRecipeValue(change.current)} in the recipe but ${formatRecipeValue(change.saved)} in the checkpoint's ${RECIPE_FILE}`;
+}
+
+/** The checkpoint's recipe, or undefined (with a warning when the file is there but unreadable). */
+async function readSavedRecipe(dir: string, logger: Logger | undefined): Promise<Record<string, unknown> | undefined> {
+  const file = path.join(dir, RECIPE_FILE);
+  try {
+    const parsed: unknown = parseYaml(await fs.readFile(file, 'utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    logger?.warn(`cannot compare the recipe with the checkpoint's: '${file}' does not hold a recipe (a YAML mapping)`);
+  } catch (error) {
+    // Checkpoints written by engines that save no recipe: nothing to compare.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    logger?.warn(`cannot compare the recipe with the checkpoint's: '${file}': ${(error as Error).message}`);
+  }
+  return undefined;
+}
+
+/**
+ * What a resumed run changed from the run that wrote its checkpoint: the settings that differ from
+ * the checkpoint's `recipe.yaml` (a warning lists them) and the batching (global batch, rank count,
+ * length) recorded in its trainer state. Errors from loading the weights or the optimizer state
+ * are explained in these terms.
+ */
+export class ResumeCheck {
+  private constructor(
+    private readonly trainer: Trainer,
+    private readonly dir: string,
+    private readonly stateFile: TrainerStateFile,
+    private readonly shape: SavedRunShape | undefined,
+    /** Settings that differ from the checkpoint's recipe.yaml, in recipe order (empty without one). */
+    readonly changes: RecipeChange[],
+  ) {}
+
+  /**
+   * Compares `trainer`'s run with checkpoint `dir`, whose parsed trainer state is `stateFile`.
+   * Call after the trainer is set up, before loading.
+   * @throws CheckpointError when the trainer state's `run` field is malformed.
+   */
+  static async compare(trainer: Trainer, dir: string, stateFile: TrainerStateFile): Promise<ResumeCheck> {
+    const shape = checkSavedRunShape(stateFile.run, path.join(dir, TRAINER_STATE_FILE));
+    const saved = await readSavedRecipe(dir, trainer.dp.isMain ? trainer.logger : undefined);
+    // With the batching recorded, accumulation is judged with the rank count (through the global batch).
+    const exempt = shape === undefined ? RESUME_EXEMPT_SETTINGS : [...RESUME_EXEMPT_SETTINGS, 'gradientAccumulationSteps'];
+    const changes = saved === undefined ? [] : diffRecipes(saved, trainer.context.resolvedRecipe, exempt);
+    return new ResumeCheck(trainer, dir, stateFile, shape, changes);
+  }
+
+  /** Logs (rank 0) one warning listing the changed settings, and what a changed global batch does; call once loaded. */
+  report(): void {
+    const t = this.trainer;
+    if (!t.dp.isMain) return;
+    if (this.changes.length > 0) t.logger.warn(this.changesWarning());
+    const note = this.shape === undefined ? undefined : runShapeNote(this.shape, t, this.stateFile.state, this.stateFile.scheduler?.lastLr);
+    if (note !== undefined) t.logger[note.level](note.message);
+  }
+
+  private changesWarning(): string {
+    const n = this.changes.length;
+    const lines = this.changes.slice(0, MAX_LISTED).map((c) => `  - ${formatRecipeChange(c)}`);
+    if (n > MAX_LISTED) lines.push(`  - and ${n - MAX_LISTED} more`);
+    const where = path.relative(process.cwd(), this.dir) || '.';
+    let text = `resuming with ${n} setting${n === 1 ? '' : 's'} changed from ${path.join(where, RECIPE_FILE)} (checkpoint's → now):\n${lines.join('\n')}`;
+    const s = this.stateFile.state;
+    if (s.batchInEpoch > 0 && this.changes.some((c) => under(c, DATA_ORDER_SETTINGS))) {
+      text += `\nseed, microBatchSize, tokenizer and data settings decide the training data's order: the resumed position (epoch ${s.epochIndex}, micro-batch ${s.batchInEpoch}) now points into a different order, so this epoch may repeat some examples and skip others.`;
+    }
+    return text;
+  }
+
+  /** `error` from loading the checkpoint's weights, with the recipe's model settings that differ from the checkpoint's. */
+  explainWeightsError(error: unknown): unknown {
+    if (!(error instanceof CheckpointError)) return error;
+    let relevant = this.changes.filter((c) => under(c, ['model']));
+    // A model's input and output sizes may follow the tokenizer or the data (vocabulary, features).
+    if (relevant.length === 0) relevant = this.changes.filter((c) => under(c, ['tokenizer', 'data']));
+    if (relevant.length === 0) return error;
+    return new CheckpointError(`${error.message}. The recipe differs from the checkpoint's: ${relevant.map(contrast).join('; ')}. Resume with the checkpoint's settings.`, { cause: error });
+  }
+
+  /** `error` from loading optimizer state file `file`, naming the file and the optimizer settings that differ. */
+  explainOptimizerError(error: unknown, file: string): unknown {
+    if (!(error instanceof CheckpointError)) return error;
+    const type = this.changes.find((c) => c.path === 'optimizer.type');
+    const others = this.changes.filter((c) => c !== type && under(c, ['optimizer']));
+    let why = '';
+    if (type !== undefined) {
+      const [was, now] = [formatRecipeValue(type.saved), formatRecipeValue(type.current)];
+      why = ` the checkpoint was written by optimizer '${was}' but the recipe asks for '${now}' (optimizer.type), which cannot take its state.`;
+    } else if (others.length > 0) {
+      why = ` the recipe's optimizer differs from the checkpoint's: ${others.map(contrast).join('; ')}.`;
+    }
+    const fix = type === undefined ? '' : ` Resume with optimizer.type: ${formatRecipeValue(type.saved)}.`;
+    return new CheckpointError(`Cannot load optimizer state '${file}':${why} ${error.message}${fix}`, { cause: error });
+  }
+}
