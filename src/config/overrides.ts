@@ -28,6 +28,10 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
       issues.push({ path: key, message: `value '${raw}' is not valid YAML: ${reason}`, location });
       continue;
     }
+    if (/(^|\.)(\.|$)|^\./.test(key)) {
+      issues.push({ path: key, message: `--set '${key}' has an empty name between dots`, location });
+      continue;
+    }
     const parts = splitPath(key);
     let node: unknown = recipe;
     let at = '';
@@ -39,7 +43,16 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
       if (!fits) {
         const holds = Array.isArray(node) ? 'a list' : isPlainObject(node) ? 'a mapping' : JSON.stringify(node);
         const wants = typeof part === 'number' ? `index [${part}]` : `key '${part}'`;
-        issues.push({ path: key, message: `${at === '' ? 'the recipe' : `'${at}'`} holds ${holds}, which has no ${wants}`, location });
+        const hint = Array.isArray(node) && /^\d+$/.test(String(part)) ? ` (an item of a list is written ${at}[${part}])` : '';
+        issues.push({ path: key, message: `${at === '' ? 'the recipe' : `'${at}'`} holds ${holds}, which has no ${wants}${hint}`, location });
+        failed = true;
+        break;
+      }
+      // An index may name an item or the next one (appending); past that the list would get holes.
+      if (typeof part === 'number' && part > (node as unknown[]).length) {
+        const n = (node as unknown[]).length;
+        const choices = n === 0 ? 'it is empty: use [0] to add an item' : `${n} item${n === 1 ? '' : 's'}: use [0]..[${n - 1}] to change one, [${n}] to add one`;
+        issues.push({ path: key, message: `index [${part}] is past the end of '${at}' (${choices})`, location });
         failed = true;
         break;
       }

@@ -68,6 +68,22 @@ describe('applyOverrides (--set)', () => {
     ]);
   });
 
+  it('an index may name an item or append one; past the end, a dotted index or an empty name is an error', () => {
+    const recipe: Record<string, unknown> = { checkpoint: [{ type: 'floe' }] };
+    applyOverrides(recipe, ['checkpoint[0].keepLast=2', 'checkpoint[1].type=safetensors', 'callbacks[0].type=early-stopping'], new SourceMap());
+    assert.deepEqual(recipe, { checkpoint: [{ type: 'floe', keepLast: 2 }, { type: 'safetensors' }], callbacks: [{ type: 'early-stopping' }] });
+    const error = expectConfigErrorSync(() =>
+      applyOverrides({ checkpoint: [{ type: 'floe' }], callbacks: [] }, ['checkpoint[3].type=safetensors', 'callbacks[1].type=x', 'checkpoint.0.type=tfjs', 'optimizer..lr=1'], new SourceMap()),
+    );
+    assert.deepEqual(error.message.split('\n'), [
+      'Invalid --set override (4 problems):',
+      "  - checkpoint[3].type: index [3] is past the end of 'checkpoint' (1 item: use [0]..[0] to change one, [1] to add one) (--set checkpoint[3].type=safetensors)",
+      "  - callbacks[1].type: index [1] is past the end of 'callbacks' (it is empty: use [0] to add an item) (--set callbacks[1].type=x)",
+      "  - checkpoint.0.type: 'checkpoint' holds a list, which has no key '0' (an item of a list is written checkpoint[0]) (--set checkpoint.0.type=tfjs)",
+      "  - optimizer..lr: --set 'optimizer..lr' has an empty name between dots (--set optimizer..lr=1)",
+    ]);
+  });
+
   it('rejects an index into a mapping', () => {
     const error = expectConfigErrorSync(() => applyOverrides({ optimizer: { lr: 1 } }, ['optimizer[0]=1'], new SourceMap()));
     assert.equal(error.message, "Invalid --set override: optimizer[0]: 'optimizer' holds a mapping, which has no index [0] (--set optimizer[0]=1)");
