@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError } from '../errors';
 import { joinPath } from './config-path';
+import { rebaseRecipePaths } from './recipe-paths';
 import { SourceMap } from './source-map';
 import { parseYamlSource } from './yaml-source';
 
@@ -88,7 +89,9 @@ export function composeRecipe(recipe: Record<string, unknown>, options: ComposeO
       throw new ConfigError([{ path: at, message: `extended recipe not found: ${base} (resolved to ${basePath})`, location: ownMap.locate(at) }]);
     }
     const composed = composeRecipeFile(basePath, seen);
-    merged = deepMerge(merged, sourceMap, composed.value, composed.sourceMap, '');
+    // The base's data paths, `from:` and the like are relative to the base's own folder.
+    const rebased = rebaseRecipePaths(composed.value, path.dirname(basePath), dir);
+    merged = deepMerge(merged, sourceMap, rebased, composed.sourceMap, '');
     files.push(...composed.files);
   });
   merged = deepMerge(merged, sourceMap, own, ownMap, '');

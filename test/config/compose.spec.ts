@@ -35,6 +35,34 @@ describe('composeRecipeFile (extends)', () => {
     assert.deepEqual(composeRecipeFile(child).value, { type: 'tiny', seed: 11, epochs: 4 });
   });
 
+  it('keeps a base recipe\'s data paths, from: and tokenizer path relative to the base\'s own folder', () => {
+    const r = recipes();
+    r.write(
+      'recipes/base.yaml',
+      [
+        'type: tiny',
+        'data: { sources: [{ type: csv, paths: [data/a.csv, /abs/b.csv], features: [x] }] }',
+        'model: { from: weights/w }',
+        'tokenizer: { type: hf, path: tok }',
+        'outputDir: runs/base',
+        'checkpoint: [{ type: floe, dir: ck }]',
+        '',
+      ].join('\n'),
+    );
+    const child = r.write('recipes/experiments/child.yaml', 'extends: ../base.yaml\nmodel: { modelJson: mine/model.json }\n');
+    const { value } = composeRecipeFile(child);
+    assert.deepEqual(value, {
+      type: 'tiny',
+      // Relative to the child's folder now, so they still name the base's files.
+      data: { sources: [{ type: 'csv', paths: [path.join('..', 'data', 'a.csv'), '/abs/b.csv'], features: ['x'] }] },
+      model: { from: path.join('..', 'weights', 'w'), modelJson: 'mine/model.json' },
+      tokenizer: { type: 'hf', path: '../tok' },
+      // The working folder's and the run's paths are not the recipe's.
+      outputDir: 'runs/base',
+      checkpoint: [{ type: 'floe', dir: 'ck' }],
+    });
+  });
+
   it('composes the extends of a recipe given as an object, relative to its baseDir', async () => {
     const r = recipes();
     const base = r.write('bases/base.yaml', 'type: tiny\nepochs: 3\noptimizer: { type: sgd, lr: 0.5 }\n');
