@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { SIGNAL_EXIT_CODES } from '../../callbacks/signal-stop-callback';
 import { mpiLaunch } from '../../distributed/distributed-plan';
 import { Logger } from '../../logging/logger';
 import { runJob } from '../../trainer/run-job';
@@ -24,7 +25,9 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
       const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
       io.out(`done: ${result.globalStep} steps in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);
       if (result.lastCheckpointPath !== undefined) io.out(`last checkpoint: ${result.lastCheckpointPath}`);
-      done(EXIT.ok);
+      // A run a signal stopped saved cleanly, but did not finish: say so to the shell (`floe train && next` must not go on).
+      const signalCode = result.status === 'stopped' && result.stopReason !== undefined ? SIGNAL_EXIT_CODES[result.stopReason] : undefined;
+      done(signalCode ?? EXIT.ok);
     },
   );
 }
