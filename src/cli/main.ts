@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import * as fs from 'fs';
+import * as path from 'path';
 import yargs, { Argv } from 'yargs';
 import '../index';
 import { FloeError } from '../errors';
@@ -26,14 +28,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   let parser: Argv = yargs([...argv])
     .scriptName('floe')
     .usage('$0 <command> [options]')
-    // nargs 1: each --set takes one value, so `--set a=1 recipe.yaml` leaves the recipe positional alone.
-    .option('set', { type: 'string', array: true, nargs: 1, describe: 'Override a recipe value: --set optimizer.lr=1e-3 (repeatable)' })
     .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors' })
     .strict()
-    .demandCommand(1, 'Name a command: train, validate, list, generate, export, report, predict or schema (floe --help shows all).')
+    .demandCommand(1, `Name a command: ${COMMANDS.join(', ')} (floe --help shows all).`)
     .recommendCommands()
     .help()
-    .version(false)
+    .version(floeVersion())
     .wrap(100)
     .exitProcess(false);
   parser = trainCommand(parser, io, done);
@@ -53,6 +53,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     // recommendCommands reports only "Did you mean list?"; say what was not understood.
     const command = argv.find((a) => !a.startsWith('-'));
     if (/^Did you mean/.test(message) && command !== undefined) throw new UsageError(`Unknown command '${command}'. ${message}`);
+    // A word that is no command (and no close typo of one) comes as an unknown argument.
+    if (command !== undefined && argv.indexOf(command) === argv.findIndex((a) => !a.startsWith('-')) && !COMMANDS.includes(command) && /^Unknown argument/.test(message)) {
+      throw new UsageError(`Unknown command '${command}'. Commands: ${COMMANDS.join(', ')}.`);
+    }
+    if (/^Unknown arguments?: /.test(message)) {
+      const unknown = withoutCamelCaseTwins(message);
+      const setHint = /[:,] set(,|$)/.test(unknown) ? ' (--set overrides a recipe setting: only train and validate take it)' : '';
+      throw new UsageError(`${unknown}${setHint}`);
+    }
     throw new UsageError(/^Not enough non-option arguments/.test(message) ? `${message}${takenAsFlagValue(argv)}` : message);
   });
   const verbose = argv.includes('--verbose');
@@ -78,6 +87,28 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.err(`internal error: ${(error as Error)?.stack ?? String(error)}`);
     return EXIT.internal;
   }
+}
+
+/** The commands, in the order `floe --help` lists them. */
+const COMMANDS = ['train', 'validate', 'list', 'predict', 'export', 'generate', 'report', 'schema', 'env'];
+
+/** This package's version, from its package.json. */
+function floeVersion(): string {
+  // dist/src/cli/main.js → the package root three folders up.
+  const file = path.join(__dirname, '..', '..', '..', 'package.json');
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** yargs names an unknown `--bogus-flag` twice (`bogus-flag, bogusFlag`): keep the one typed. */
+function withoutCamelCaseTwins(message: string): string {
+  const [head, list] = message.split(/: (.*)/s, 2);
+  const names = list.split(', ');
+  const kept = names.filter((n) => !(n !== n.toLowerCase() && names.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))));
+  return `${kept.length === 1 ? head.replace(/arguments$/, 'argument') : head}: ${kept.join(', ')}`;
 }
 
 /**

@@ -142,9 +142,21 @@ describe('floe CLI (in process)', () => {
       const run = await cli('--help');
       assert.equal(run.code, 0);
       const help = run.out.join('\n');
-      for (const command of ['floe train <recipe>', 'floe validate <recipe>', 'floe list [kind]', '--set', '--verbose']) {
+      for (const command of ['floe train <recipe>', 'floe validate <recipe>', 'floe list [kind]', 'floe env', '--verbose', '--version']) {
         assert.ok(help.includes(command), `help mentions ${command}`);
       }
+      const train = (await cli('train', '--help')).out.join('\n');
+      assert.ok(train.includes('--set') && train.includes('--resume'), train);
+      const version = await cli('--version');
+      assert.deepEqual(version.out, [JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version]);
+    });
+
+    it('names a word that is no command, lists an unknown flag once, and refuses --set where no recipe is read', async () => {
+      assert.deepEqual((await cli('bogus')).err[0], "error: Unknown command 'bogus'. Commands: train, validate, list, predict, export, generate, report, schema, env.");
+      assert.deepEqual((await cli('list', '--bogus-flag')).err[0], 'error: Unknown argument: bogus-flag');
+      const set = await cli('env', '--set', 'a=1');
+      assert.equal(set.code, 1);
+      assert.equal(set.err[0], 'error: Unknown argument: set (--set overrides a recipe setting: only train and validate take it)');
     });
 
     it('rejects an unknown flag without running the command', async () => {
@@ -169,7 +181,7 @@ describe('floe CLI (in process)', () => {
     it('rejects a missing command and a missing recipe', async () => {
       const none = await cli();
       assert.equal(none.code, 1);
-      assert.match(none.err[0], /^error: Name a command: train, validate, list, generate/);
+      assert.equal(none.err[0], 'error: Name a command: train, validate, list, predict, export, generate, report, schema, env (floe --help shows all).');
       const noRecipe = await cli('validate');
       assert.equal(noRecipe.code, 1);
       assert.equal(hasStackTrace(noRecipe.err), false);

@@ -4,6 +4,7 @@ import { mpiLaunch } from '../../distributed/distributed-plan';
 import { Logger } from '../../logging/logger';
 import { runJob } from '../../trainer/run-job';
 import { CliIo, EXIT } from '../cli-io';
+import { withSetOption } from '../set-option';
 
 /** `floe train <recipe>`: runs a recipe. */
 export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
@@ -11,9 +12,11 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
     'train <recipe>',
     'Train with a recipe (YAML). The recipe is validated in full before any work starts.',
     (y) =>
-      y
-        .positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' })
-        .option('resume', { type: 'string', describe: 'Resume from this checkpoint folder' }),
+      withSetOption(
+        y
+          .positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' })
+          .option('resume', { type: 'string', describe: 'Resume from this checkpoint folder' }),
+      ),
     async (args) => {
       // Under mpirun every rank runs this command; rank 0 alone reports (other ranks print errors only).
       const rank = mpiLaunch()?.rank ?? 0;

@@ -2,13 +2,14 @@ import * as path from 'path';
 import type { Argv } from 'yargs';
 import { validateRecipe } from '../../config/validate-recipe';
 import { CliIo, EXIT } from '../cli-io';
+import { withSetOption } from '../set-option';
 
 /** `floe validate <recipe>`: full validation, builds nothing heavy. */
 export function validateCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
   return yargs.command(
     'validate <recipe>',
     'Validate a recipe (all errors at once, with file:line:col); exit 0 when valid, 1 otherwise.',
-    (y) => y.positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' }),
+    (y) => withSetOption(y.positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' })),
     async (args) => {
       const { config, files } = await validateRecipe(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [] });
       const record = config as unknown as Record<string, { type?: string } | Array<{ type: string }>>;
