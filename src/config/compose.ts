@@ -36,7 +36,8 @@ export function composeRecipeFile(file: string, chain: string[] = []): ComposedR
   try {
     text = fs.readFileSync(absolute, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder, not a recipe file (give the .yaml file)' : (error as Error).message;
     throw new ConfigError([{ path: '', message: `cannot read recipe ${display}: ${reason}` }]);
   }
   const source = parseYamlSource(text, display);

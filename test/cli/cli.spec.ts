@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { register } from '../../src';
@@ -149,6 +150,20 @@ describe('floe CLI (in process)', () => {
       assert.ok(train.includes('--set') && train.includes('--resume'), train);
       const version = await cli('--version');
       assert.deepEqual(version.out, [JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version]);
+    });
+
+    it('a folder where a file is expected is a usage or input error, not an internal one', async () => {
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-cli-folder-'));
+      try {
+        const schema = await cli('schema', '--out', folder);
+        assert.equal(schema.code, 1);
+        assert.equal(schema.err[0], `error: --out ${folder} is a folder: give a file name, e.g. --out ${path.join(folder, 'recipe.schema.json')}`);
+        const recipe = await cli('validate', folder);
+        assert.equal(recipe.code, 1);
+        assert.match(recipe.err[0], /cannot read recipe .*: it is a folder, not a recipe file \(give the \.yaml file\)$/);
+      } finally {
+        fs.rmSync(folder, { recursive: true, force: true });
+      }
     });
 
     it('names a word that is no command, lists an unknown flag once, and refuses --set where no recipe is read', async () => {

@@ -6,6 +6,7 @@ import { SourceMap } from '../../config/source-map';
 import { buildRecipeSchema } from '../../docs/recipe-schema';
 import { getRegistry } from '../../registry/registries';
 import { CliIo, EXIT } from '../cli-io';
+import { UsageError } from '../usage-error';
 
 /**
  * `floe schema [--out recipe.schema.json] [--code plugin.js]`: a JSON Schema of recipes for the
@@ -28,6 +29,7 @@ export function schemaCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       if (out === undefined) {
         io.out(text.trimEnd());
       } else {
+        if (fs.statSync(out, { throwIfNoEntry: false })?.isDirectory() === true) throw new UsageError(`--out ${out} is a folder: give a file name, e.g. --out ${path.join(out, 'recipe.schema.json')}`);
         fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
         fs.writeFileSync(out, text);
         const trainers = getRegistry('trainer').types.join(', ');

@@ -84,6 +84,12 @@ describe('readLines', () => {
     assert.equal(invalidUtf8Offset(Uint8Array.from([0x61, 0x62, 0xe2, 0x82])), 2);
   });
 
+  it('a folder or a missing file is a DataError saying why', async () => {
+    await assert.rejects(lines(dir), (e: Error) => e instanceof DataError && e.message === `${dir}: cannot read it: it is a folder, not a file (EISDIR)`);
+    const missing = path.join(dir, 'nope.txt');
+    await assert.rejects(lines(missing), (e: Error) => e instanceof DataError && e.message === `${missing}: cannot read it: file not found (ENOENT)`);
+  });
+
   it('refuses binary files in text and JSONL sources, in either unit', async () => {
     const junk = Buffer.from([0x7b, 0x22, 0x61, 0x0a, 0x00, 0xff, 0xfe, 0x10, 0x80]);
     const file = write('data.bin', junk);
