@@ -41,6 +41,10 @@ export function composeRecipeFile(file: string, chain: string[] = []): ComposedR
     throw new ConfigError([{ path: '', message: `cannot read recipe ${display}: ${reason}` }]);
   }
   const source = parseYamlSource(text, display);
+  // An empty base adds nothing, which is fine; an empty recipe to run is a mistake.
+  if (chain.length === 0 && text.replace(/^\s*#.*$/gm, '').trim() === '') {
+    throw new ConfigError([{ path: '', message: `recipe ${display} is empty: it needs at least a data section (see recipes/quickstart.yaml)` }]);
+  }
   if (!isPlainObject(source.value)) {
     throw new ConfigError([{ path: '', message: 'a recipe must be a mapping of keys to values', location: source.sourceMap.locate('') }]);
   }

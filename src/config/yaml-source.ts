@@ -24,7 +24,9 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     return { file, line: pos.line, col: pos.col };
   };
   const issues: ConfigIssue[] = doc.errors.map((error) => {
-    const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    const raw = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    // The library's advice names its own API; a recipe is one document.
+    const message = /multiple documents/.test(raw) ? 'the file holds more than one YAML document (a `---` line): a recipe is one document' : raw;
     return { path: '', message: `YAML syntax error: ${message}`, location: at(error.pos[0]) };
   });
   const sourceMap = new SourceMap();

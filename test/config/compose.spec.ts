@@ -63,6 +63,17 @@ describe('composeRecipeFile (extends)', () => {
     });
   });
 
+  it('an empty recipe or one of several YAML documents says so', () => {
+    const r = recipes();
+    const empty = r.write('empty.yaml', '# nothing yet\n\n');
+    assert.match(expectConfigErrorSync(() => composeRecipeFile(empty)).message, /recipe .*empty\.yaml is empty: it needs at least a data section/);
+    // As a base it only adds nothing.
+    const child = r.write('child.yaml', 'extends: empty.yaml\ntype: tiny\n');
+    assert.deepEqual(composeRecipeFile(child).value, { type: 'tiny' });
+    const multi = r.write('multi.yaml', 'type: tiny\n---\nepochs: 2\n');
+    assert.match(expectConfigErrorSync(() => composeRecipeFile(multi)).message, /the file holds more than one YAML document \(a `---` line\): a recipe is one document \(.*multi\.yaml:2:1\)/);
+  });
+
   it('composes the extends of a recipe given as an object, relative to its baseDir', async () => {
     const r = recipes();
     const base = r.write('bases/base.yaml', 'type: tiny\nepochs: 3\noptimizer: { type: sgd, lr: 0.5 }\n');
