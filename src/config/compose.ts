@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError } from '../errors';
 import { joinPath } from './config-path';
+import { resolveModuleSpec } from './module-spec';
 import { rebaseRecipePaths } from './recipe-paths';
 import { SourceMap } from './source-map';
 import { parseYamlSource } from './yaml-source';
@@ -148,12 +149,7 @@ function copyEntry(from: SourceMap, to: SourceMap, p: string): void {
 function absolutizeFileKeys(recipe: Record<string, unknown>, dir: string): void {
   for (const key of FILE_RELATIVE_KEYS) {
     const value = recipe[key];
-    if (typeof value === 'string') recipe[key] = resolveModulePath(value, dir);
-    else if (Array.isArray(value)) recipe[key] = value.map((v) => (typeof v === 'string' ? resolveModulePath(v, dir) : v));
+    if (typeof value === 'string') recipe[key] = resolveModuleSpec(value, dir);
+    else if (Array.isArray(value)) recipe[key] = value.map((v) => (typeof v === 'string' ? resolveModuleSpec(v, dir) : v));
   }
-}
-
-/** `./x.js` → absolute; bare package names (`my-floe-plugin`) are left for require to find. */
-function resolveModulePath(spec: string, dir: string): string {
-  return spec.startsWith('.') || path.isAbsolute(spec) ? path.resolve(dir, spec) : spec;
 }

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, ConfigIssue, FloeError } from '../errors';
 import { joinPath } from './config-path';
+import { resolveModuleSpec } from './module-spec';
 import { SourceMap } from './source-map';
 
 /** Real dynamic import (TypeScript would turn `import()` into `require` under CommonJS). */
@@ -27,7 +28,7 @@ export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: So
       issues.push({ path: at, message: `must be a module path (./my_trainer.js) or package name, got ${JSON.stringify(spec)}`, location: sourceMap.locate(at) });
       continue;
     }
-    const target = spec.startsWith('.') ? path.resolve(recipeDir, spec) : spec;
+    const target = resolveModuleSpec(spec, recipeDir);
     try {
       await importPlugin(target);
       loaded.push(target);
@@ -41,7 +42,7 @@ export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: So
 }
 
 async function importPlugin(target: string): Promise<void> {
-  if (path.isAbsolute(target) && !fs.existsSync(target)) throw new FloeError('file not found');
+  if (path.isAbsolute(target) && !fs.existsSync(target)) throw new FloeError(`file not found (resolved to ${target})`);
   if (target.endsWith('.mjs')) {
     await dynamicImport(`file://${target}`);
     return;
@@ -73,6 +74,22 @@ function registerTypeScript(target: string): void {
 
 function describeImportError(error: unknown, target: string): string {
   const e = error as NodeJS.ErrnoException;
-  if (e.code === 'MODULE_NOT_FOUND' && e.message.includes(`'${target}'`)) return `module not found: ${target}`;
-  return e.message ?? String(error);
+  if (e.code === 'MODULE_NOT_FOUND' && e.message.includes(`'${target}'`)) return `module not found: ${target} (a file path starts with ./)`;
+  const where = pluginLocation(e, target);
+  return `${e.message ?? String(error)}${where === undefined ? '' : ` (at ${where})`}`;
+}
+
+/**
+ * file:line[:col] of the error in the plugin's own file: a SyntaxError's stack starts with
+ * `file:line`; a runtime error's has a frame `(file:line:col)`.
+ */
+function pluginLocation(error: Error, target: string): string | undefined {
+  const stack = typeof error.stack === 'string' ? error.stack : '';
+  const display = (file: string): string => path.relative(process.cwd(), file) || file;
+  const first = /^(.+):(\d+)\n/.exec(stack);
+  if (error instanceof SyntaxError && first !== null) return `${display(first[1])}:${first[2]}`;
+  if (!path.isAbsolute(target)) return undefined;
+  const frame = stack.split('\n').find((l) => l.includes(`${target}:`));
+  const at = frame === undefined ? null : new RegExp(`${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`).exec(frame);
+  return at === null ? undefined : `${display(target)}:${at[1]}:${at[2]}`;
 }

@@ -80,7 +80,7 @@ describe('recipe plugins', () => {
     const error = await expectConfigError(validateRecipe(file));
     assert.equal(
       error.message,
-      `Cannot load recipe plugins: code: cannot load plugin ${path.join(r.dir, 'nope.js')}: file not found (${r.at('recipe.yaml', 2, 7)})`,
+      `Cannot load recipe plugins: code: cannot load plugin ${path.join(r.dir, 'nope.js')}: file not found (resolved to ${path.join(r.dir, 'nope.js')}) (${r.at('recipe.yaml', 2, 7)})`,
     );
   });
 
@@ -97,10 +97,21 @@ describe('recipe plugins', () => {
       error.issues.map((i) => i.path),
       ['plugins[0]', 'plugins[1]', 'plugins[2]'],
     );
-    assert.match(error.issues[0].message, /^cannot load plugin .*throws\.js: plugin exploded$/);
+    assert.match(error.issues[0].message, /^cannot load plugin .*throws\.js: plugin exploded \(at .*throws\.js:1:7\)$/);
     assert.match(error.issues[1].message, /^cannot load plugin .*bad_registration\.js: Cannot register optimizer factory class NoType:\n  - missing its own static 'type' literal/);
     assert.equal(error.issues[2].message, 'must be a module path (./my_trainer.js) or package name, got 42');
     assert.equal(`${error.issues[2].location?.line}:${error.issues[2].location?.col}`, '5:5');
+  });
+
+  it('names the line of a syntax error in the plugin, and takes a path without ./ when the file is there', async () => {
+    const r = recipes();
+    r.write('plugins/broken.js', 'const a = 1;\nthis is not JavaScript\n');
+    const file = r.write('recipe.yaml', 'type: tiny\ncode: plugins/broken.js\n');
+    const error = await expectConfigError(validateRecipe(file));
+    assert.match(error.issues[0].message, /^cannot load plugin .*plugins\/broken\.js: Unexpected identifier 'is' \(at .*plugins\/broken\.js:2\)$/);
+    // Without a file there, a bare name is a package: the message says how to name a file.
+    const pkg = r.write('pkg.yaml', 'type: tiny\ncode: no-such-floe-plugin\n');
+    assert.match((await expectConfigError(validateRecipe(pkg))).issues[0].message, /module not found: no-such-floe-plugin \(a file path starts with \.\/\)/);
   });
 
   it('trains a plugin trainer end to end through runJob, the loss falling', async () => {

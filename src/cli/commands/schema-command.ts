@@ -5,6 +5,7 @@ import { loadPlugins } from '../../config/plugins';
 import { SourceMap } from '../../config/source-map';
 import { buildRecipeSchema } from '../../docs/recipe-schema';
 import { getRegistry } from '../../registry/registries';
+import { resolveModuleSpec } from '../../config/module-spec';
 import { CliIo, EXIT } from '../cli-io';
 import { UsageError } from '../usage-error';
 
@@ -23,7 +24,7 @@ export function schemaCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
         .option('code', { type: 'string', array: true, describe: 'Import a plugin first, so its trainers and factories are in the schema (repeatable)' }),
     async (args) => {
       const code = (args.code as string[] | undefined) ?? [];
-      if (code.length > 0) await loadPlugins({ code: code.map((c) => (c.startsWith('.') ? path.resolve(c) : c)) }, new SourceMap(), process.cwd());
+      if (code.length > 0) await loadPlugins({ code: code.map((c) => resolveModuleSpec(c, process.cwd())) }, new SourceMap(), process.cwd());
       const text = `${JSON.stringify(buildRecipeSchema(), null, 2)}\n`;
       const out = args.out as string | undefined;
       if (out === undefined) {
