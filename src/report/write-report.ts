@@ -17,6 +17,8 @@ export interface ReportFiles {
   html: string;
   /** Every file written (SVGs, PNGs, the page). */
   files: string[];
+  /** Training and evaluation points the charts hold (0 before the first log line of a run). */
+  points: number;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function writeReport(runDir: string, options: WriteReportOptions = 
   const html = path.join(outDir, 'report.html');
   await fs.writeFile(html, renderReportHtml({ title: path.basename(dir), status, metrics, charts, recipe }));
   files.push(html);
-  return { html, files };
+  return { html, files, points: metrics.train.length + metrics.eval.length };
 }
 
 async function readOptional(file: string): Promise<string | undefined> {

@@ -99,4 +99,19 @@ describe('Run report', () => {
     fs.writeFileSync(path.join(dir, 'metrics.txt'), '');
     await assert.rejects(writeReport(path.join(dir, 'metrics.txt')), /metrics\.txt is a file: give a run folder/);
   });
+
+  it('`floe report` on a run with no records yet writes an empty report and says why', async () => {
+    const early = path.join(dir, 'early');
+    fs.mkdirSync(early);
+    fs.writeFileSync(path.join(early, 'metrics.jsonl'), 'not json\n{"event": "start"}\n');
+    const out: string[] = [];
+    const err: string[] = [];
+    assert.equal(await runCli(['report', early], { out: (l) => out.push(l), err: (l) => err.push(l) }), 0);
+    assert.deepEqual(err, [`warn: ${early} has no training or evaluation records yet, so the report has no charts`]);
+    assert.ok(fs.existsSync(path.join(early, 'report.html')));
+    // A run with records gets no warning.
+    const full: string[] = [];
+    assert.equal(await runCli(['report', path.join(dir, 'run')], { out: (l) => full.push(l), err: (l) => full.push(l) }), 0);
+    assert.ok(!full.some((l) => l.startsWith('warn:')), full.join('\n'));
+  });
 });

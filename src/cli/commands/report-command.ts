@@ -13,9 +13,11 @@ export function reportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
         .positional('runDir', { type: 'string', demandOption: true, describe: 'Run folder (holds metrics.jsonl or TensorBoard events)' })
         .option('out', { type: 'string', describe: 'Write the report here instead of the run folder' }),
     async (args) => {
-      const { html, files } = await writeReport(args.runDir as string, { outDir: args.out as string | undefined });
+      const { html, files, points } = await writeReport(args.runDir as string, { outDir: args.out as string | undefined });
       for (const file of files) io.out(`wrote ${path.relative(process.cwd(), file) || file}`);
       io.out(`report: ${html}`);
+      // A run that has not logged yet is no error (the report works while training), but say why it is empty.
+      if (points === 0) io.err(`warn: ${args.runDir} has no training or evaluation records yet, so the report has no charts`);
       done(EXIT.ok);
     },
   );
