@@ -166,6 +166,12 @@ describe('floe CLI (in process)', () => {
       }
     });
 
+    it('refuses --resume without a value', async () => {
+      const run = await cli('train', path.join(RECIPES, 'quickstart.yaml'), '--resume');
+      assert.equal(run.code, 1);
+      assert.equal(run.err[0], 'error: --resume needs a value: a checkpoint folder, or a run folder to resume from its newest checkpoint');
+    });
+
     it('names a word that is no command, lists an unknown flag once, and refuses --set where no recipe is read', async () => {
       assert.deepEqual((await cli('bogus')).err[0], "error: Unknown command 'bogus'. Commands: train, validate, list, predict, export, generate, report, schema, env.");
       assert.deepEqual((await cli('list', '--bogus-flag')).err[0], 'error: Unknown argument: bogus-flag');

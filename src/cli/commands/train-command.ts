@@ -5,6 +5,7 @@ import { Logger } from '../../logging/logger';
 import { runJob } from '../../trainer/run-job';
 import { CliIo, EXIT } from '../cli-io';
 import { withSetOption } from '../set-option';
+import { UsageError } from '../usage-error';
 
 /** `floe train <recipe>`: runs a recipe. */
 export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
@@ -22,6 +23,8 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
       const rank = mpiLaunch()?.rank ?? 0;
       // The run's log goes through the CLI's io like everything else it prints.
       const logger = new Logger({ level: rank === 0 ? 'info' : 'error', sink: (level, line) => (level === 'warn' || level === 'error' ? io.err(line) : io.out(line)) });
+      // `--resume` with no value parses as '' (the working folder): a missing argument, not a path.
+      if (args.resume === '') throw new UsageError('--resume needs a value: a checkpoint folder, or a run folder to resume from its newest checkpoint');
       const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined, logger });
       if (rank !== 0) return done(EXIT.ok);
       const loss = result.finalLoss === undefined ? '' : `, final loss ${result.finalLoss.toFixed(4)}`;
