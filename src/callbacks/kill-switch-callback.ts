@@ -1,14 +1,14 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { IsString } from 'class-validator';
 import { register } from '../registry/register';
 import { Callback, CallbackConfig } from './callback';
 import { TrainerControl } from './trainer-control';
+import { IsPath } from '../config/is-path';
 
 /** Config of the `kill-switch` callback. */
 export class KillSwitchConfig extends CallbackConfig {
   /** File whose appearance stops the run, relative to the run folder (e.g. `STOP`). */
-  @IsString()
+  @IsPath()
   file = 'STOP';
 }
 

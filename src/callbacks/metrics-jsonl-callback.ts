@@ -1,15 +1,15 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { IsString } from 'class-validator';
 import { register } from '../registry/register';
 import { Callback, CallbackConfig, Metrics } from './callback';
 import { RunClock } from './run-clock';
 import { JsonlWriter } from './writers/jsonl-writer';
+import { IsPath } from '../config/is-path';
 
 /** Config of the `metrics-jsonl` callback. */
 export class MetricsJsonlConfig extends CallbackConfig {
   /** File to append to, relative to the run folder. */
-  @IsString()
+  @IsPath()
   file = 'metrics.jsonl';
 }
 

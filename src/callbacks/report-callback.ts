@@ -1,14 +1,15 @@
 import * as path from 'path';
-import { IsOptional, IsString } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { register } from '../registry/register';
 import { writeReport } from '../report/write-report';
 import { Callback, CallbackConfig } from './callback';
+import { IsPath } from '../config/is-path';
 
 /** Config of the `report` callback. */
 export class ReportConfig extends CallbackConfig {
   /** Folder for report.html and the charts, relative to the run folder (default: the run folder). */
   @IsOptional()
-  @IsString()
+  @IsPath()
   dir?: string;
 }
 

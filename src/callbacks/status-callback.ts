@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { IsInt, IsString, Min } from 'class-validator';
+import { IsInt, Min } from 'class-validator';
 import { HumanNumber } from '../config/human-number';
 import { register } from '../registry/register';
 import type { Trainer } from '../trainer/trainer';
@@ -7,11 +7,12 @@ import { Callback, CallbackConfig, Metrics } from './callback';
 import { RunClock } from './run-clock';
 import { TrainerControl } from './trainer-control';
 import { StatusFileWriter } from './writers/status-file-writer';
+import { IsPath } from '../config/is-path';
 
 /** Config of the `status` callback. */
 export class StatusConfig extends CallbackConfig {
   /** File to keep current, relative to the run folder. */
-  @IsString()
+  @IsPath()
   file = 'status.json';
 
   /** Rewrite the file every N optimizer steps (it is also written at start and end). */
@@ -48,7 +49,7 @@ export interface RunStatusFile {
   elapsedSec: number;
   /** Estimated seconds left, while running. */
   etaSec?: number;
-  /** Newest checkpoint folder. */
+  /** Newest resumable (floe) checkpoint folder, what `--resume` takes; the newest export when no engine is resumable. */
   checkpoint?: string;
   /** Why a `stopped` run stopped. */
   stopReason?: string;
@@ -111,8 +112,9 @@ export class StatusCallback extends Callback<StatusConfig> {
     this.fields.evalStep = this.trainer.globalStep;
   }
 
-  override async onSave(dir: string): Promise<void> {
-    this.fields.checkpoint = dir;
+  override async onSave(_dir: string): Promise<void> {
+    // A weights-only export saved after a floe checkpoint is not what --resume needs.
+    this.fields.checkpoint = this.trainer.lastCheckpointPath;
   }
 
   override async onTrainEnd(control: TrainerControl): Promise<void> {

@@ -1,14 +1,15 @@
 import * as path from 'path';
-import { IsOptional, IsString } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { register } from '../registry/register';
 import { Callback, CallbackConfig, Metrics } from './callback';
 import { TensorBoardWriter } from './writers/tensorboard-writer';
+import { IsPath } from '../config/is-path';
 
 /** Config of the `tensorboard` callback. */
 export class TensorBoardConfig extends CallbackConfig {
   /** Folder of the event files, relative to the run folder (default: the run folder itself). */
   @IsOptional()
-  @IsString()
+  @IsPath()
   logDir?: string;
 }
 

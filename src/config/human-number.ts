@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { formatValue, MAX_SAFE_WHOLE, SAFE_WHOLE_LIMIT_TEXT } from './format-value';
 
 /** A count given as a share of some total (`10%` of the training steps or of the dataset). */
 export class Percent {
@@ -64,30 +65,41 @@ export function HumanNumber(): PropertyDecorator {
 export interface IsCountOptions {
   /** Smallest allowed value (default 0). */
   min?: number;
+  /** Largest allowed value (default: the largest exact whole number, 2^53 − 1). */
+  max?: number;
   /** Accept `N%` (resolved against a total at run time). */
   allowPercent?: boolean;
   /** Accept non-integers (for rates written as human numbers). */
   allowFraction?: boolean;
 }
 
-/** Validates a count written as a number or human number (and optionally a percentage). */
+/**
+ * Validates a count written as a number or human number (and optionally a percentage): finite,
+ * at least `min`, at most `max`, and whole (unless `allowFraction`) and exact (at most 2^53 − 1:
+ * `2^100` or `99999999999999999999` are not the numbers they look like).
+ */
 export function IsCount(options: IsCountOptions = {}, validationOptions?: ValidationOptions): PropertyDecorator {
   const min = options.min ?? 0;
+  const max = options.max ?? MAX_SAFE_WHOLE;
   return (target: object, propertyName: string | symbol) => {
     registerDecorator({
       name: 'isCount',
       target: target.constructor,
       propertyName: propertyName as string,
       options: validationOptions,
+      constraints: [{ ...options, min, max }],
       validator: {
         validate(value: unknown): boolean {
           if (value instanceof Percent) return options.allowPercent === true && value.percent >= 0 && value.percent <= 100;
-          return typeof value === 'number' && Number.isFinite(value) && value >= min && (options.allowFraction === true || Number.isInteger(value));
+          return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (options.allowFraction === true || Number.isInteger(value));
         },
         defaultMessage(args: ValidationArguments): string {
-          const kinds = [options.allowFraction === true ? 'a number' : 'a whole number', `>= ${min}`].join(' ');
+          const kind = options.allowFraction === true ? 'a number' : 'a whole number';
+          const got = formatValue(args.value);
+          if (typeof args.value === 'number' && args.value > MAX_SAFE_WHOLE) return `${args.property} must be ${kind} no larger than ${SAFE_WHOLE_LIMIT_TEXT}, got ${got}`;
+          const range = max === MAX_SAFE_WHOLE ? `>= ${min}` : `from ${min} to ${max}`;
           const forms = `like 100, 1k, 2.5M, 2^10${options.allowPercent === true ? ' or 10%' : ''}`;
-          return `${args.property} must be ${kinds} (${forms}), got ${JSON.stringify(args.value)}`;
+          return `${args.property} must be ${kind} ${range} (${forms}), got ${got}`;
         },
       },
     });

@@ -24,7 +24,7 @@ export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: So
   const issues: ConfigIssue[] = [];
   const loaded: string[] = [];
   for (const { spec, at } of specs) {
-    if (typeof spec !== 'string' || spec === '') {
+    if (typeof spec !== 'string' || spec.trim() === '') {
       issues.push({ path: at, message: `must be a module path (./my_trainer.js) or package name, got ${JSON.stringify(spec)}`, location: sourceMap.locate(at) });
       continue;
     }

@@ -4,6 +4,9 @@ import { ConfigIssue, didYouMean, listChoices } from '../errors';
 import { isPlainObject } from './compose';
 import { joinPath } from './config-path';
 import { ConfigClass, ComponentConfig } from './component-config';
+import { attachRecipe, CONFIG_RULE_PREFIX, WHOLE_RECIPE_GROUP } from './config-rule';
+import { formatValue, SAFE_WHOLE_LIMIT_TEXT } from './format-value';
+import { Percent } from './human-number';
 import { SourceMap } from './source-map';
 
 /** Config keys a class accepts: every property that carries a validator (inherited too). */
@@ -42,8 +45,81 @@ export function buildConfig<C extends object>(
   const config = plainToInstance(cls as new () => C, input);
   issues.push(...unknownKeyIssues(config, input, path, sourceMap, options.ignoreKeys ?? []));
   const errors = validateSync(config, { forbidUnknownValues: false, skipMissingProperties: false });
-  issues.push(...errors.flatMap((e) => flattenValidationError(e, path, sourceMap)));
+  // A number that is not finite or not exact gets one message of its own, in place of whatever
+  // the field's validators made of it (a range says nothing useful about NaN; some pass Infinity).
+  const numberIssues = inexactNumberIssues(config, Object.keys(input), path, sourceMap);
+  const covered = (p: string): boolean => numberIssues.some((n) => n.path === p || n.path.startsWith(`${p}[`) || n.path.startsWith(`${p}.`));
+  issues.push(...errors.flatMap((e) => flattenValidationError(e, path, sourceMap)).filter((i) => !covered(i.path)));
+  issues.push(...numberIssues);
   return { config, issues };
+}
+
+/**
+ * Numbers no setting may hold, found anywhere under the given keys of a config instance (nested
+ * settings, lists and free-form mappings such as a layer list included): NaN and ±Infinity (YAML
+ * `.nan`, `.inf`, `1e400`, `2^2000`), and, in whole-number fields (`@IsInt`), integers beyond
+ * 2^53 − 1, which are not the numbers they look like. One issue per value.
+ */
+function inexactNumberIssues(config: object, keys: string[], base: string, sourceMap: SourceMap): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string): void => {
+    issues.push({ path, message, location: sourceMap.locate(path) });
+  };
+  const visit = (value: unknown, path: string, whole: boolean): void => {
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) add(path, `must be a finite number, got ${formatValue(value)}`);
+      else if (whole && Number.isInteger(value) && !Number.isSafeInteger(value)) add(path, `must be a whole number no larger than ${SAFE_WHOLE_LIMIT_TEXT}, got ${formatValue(value)}`);
+      return;
+    }
+    if (value instanceof Percent) {
+      if (!Number.isFinite(value.percent)) add(path, `must be a finite percentage, got ${formatValue(value.percent)}%`);
+      return;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, joinPath(path, i), whole));
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    if (isNestedConfig(value)) {
+      visitConfig(value, Object.keys(value), path);
+      return;
+    }
+    if (isPlainObject(value)) for (const [key, item] of Object.entries(value)) visit(item, joinPath(path, key), false);
+  };
+  const visitConfig = (object: object, names: string[], path: string): void => {
+    const wholeFields = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(object.constructor, '', true, false)
+        .filter((m) => m.name === 'isInt')
+        .map((m) => m.propertyName),
+    );
+    for (const name of names) visit((object as Record<string, unknown>)[name], joinPath(path, name), wholeFields.has(name));
+  };
+  visitConfig(config, keys, base);
+  return issues;
+}
+
+/**
+ * Checks the rules over the whole recipe ({@link ConfigRule}s with `wholeRecipe`) on the trainer's
+ * config once every section is built into it: rules between sections, such as a warmup longer than
+ * an explicit `trainIters`. Does no I/O.
+ */
+export function wholeRecipeIssues(config: object, sourceMap: SourceMap): ConfigIssue[] {
+  const options = { groups: [WHOLE_RECIPE_GROUP], forbidUnknownValues: false, skipMissingProperties: false };
+  const issues = validateSync(config, options).flatMap((e) => flattenValidationError(e, '', sourceMap));
+  // Every component config in the recipe (sections and the components inside them, such as data sources).
+  const visit = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, joinPath(path, i)));
+      return;
+    }
+    if (!(value instanceof ComponentConfig)) return;
+    attachRecipe(value, config);
+    issues.push(...validateSync(value, options).flatMap((e) => flattenValidationError(e, path, sourceMap)));
+    for (const [key, item] of Object.entries(value)) visit(item, joinPath(path, key));
+  };
+  for (const [key, value] of Object.entries(config)) visit(value, key);
+  return issues;
 }
 
 function unknownKeyIssues(instance: object, plain: Record<string, unknown>, path: string, sourceMap: SourceMap, extraKnown: readonly string[] = []): ConfigIssue[] {
@@ -82,25 +158,43 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
   const index = /^\d+$/.test(error.property) ? Number(error.property) : error.property;
   const path = joinPath(base, index);
   const issues: ConfigIssue[] = [];
-  let constraints = Object.entries(error.constraints ?? {});
+  // Type rules first: "must be an integer number and must not be less than 0".
+  let constraints = Object.entries(error.constraints ?? {}).sort(([a], [b]) => ruleRank(a) - ruleRank(b));
   // A range says nothing about a value that is not a number at all ("abc"): its type message is enough.
   if (typeof error.value !== 'number' && constraints.some(([name]) => !RANGE_CONSTRAINTS.has(name))) {
     constraints = constraints.filter(([name]) => !RANGE_CONSTRAINTS.has(name));
   }
-  for (const [, message] of constraints) {
-    issues.push({ path, message: describeConstraint(message, error), location: sourceMap.locate(path) });
+  // One message per bad value: the rules it breaks, joined ("must be an integer number and must not be less than 0, got -1.5").
+  if (constraints.length > 0) {
+    let texts = constraints.map(([name, message]) => (name.startsWith(CONFIG_RULE_PREFIX) ? message : ruleText(message, error)));
+    if (texts.length > 1) texts = texts.map((t) => t.replace(/, got .*$/s, ''));
+    // A rule over several settings names its values itself.
+    const ruleOnly = constraints.every(([name]) => name.startsWith(CONFIG_RULE_PREFIX));
+    issues.push({ path, message: ruleOnly ? texts.join(' and ') : withValue(texts.join(' and '), error), location: sourceMap.locate(path) });
   }
   for (const child of error.children ?? []) issues.push(...flattenValidationError(child, path, sourceMap));
   return issues;
 }
 
-/** "lr must be a positive number" → "must be a positive number, got -1". */
-function describeConstraint(message: string, error: ValidationError): string {
+/** Constraints that say what kind of value a field takes, named as in `ValidationError.constraints`. */
+const TYPE_CONSTRAINTS = new Set(['isString', 'isNumber', 'isInt', 'isBoolean', 'isArray', 'isIn', 'isPath', 'isCount']);
+
+function ruleRank(name: string): number {
+  if (TYPE_CONSTRAINTS.has(name)) return 0;
+  return RANGE_CONSTRAINTS.has(name) ? 2 : 1;
+}
+
+/** class-validator's wording of a broken rule, made to read after the path: "lr must be a positive number" → "must be a positive number". */
+function ruleText(message: string, error: ValidationError): string {
   let text = message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message;
-  if (!/\bgot\b/.test(text) && error.value !== undefined && typeof error.value !== 'object') {
-    text += `, got ${JSON.stringify(error.value)}`;
-  } else if (error.value === undefined && !/\bgot\b/.test(text)) {
-    text += ' (missing)';
-  }
+  // class-validator's text for @IsNumber() names no constraint the reader can act on.
+  text = text.replace('must be a number conforming to the specified constraints', 'must be a number');
   return text;
+}
+
+/** Appends the value the rules were broken by ("…, got -1"), unless a rule's own text already gave it. */
+function withValue(text: string, error: ValidationError): string {
+  if (/\bgot\b/.test(text)) return text;
+  if (error.value === undefined) return `${text} (missing)`;
+  return typeof error.value === 'object' && error.value !== null && !Array.isArray(error.value) ? text : `${text}, got ${formatValue(error.value)}`;
 }

@@ -13,7 +13,7 @@ import { applyOverrides } from './overrides';
 import { loadPlugins } from './plugins';
 import { SourceMap } from './source-map';
 import { toPlainConfig } from './to-plain';
-import { buildConfig } from './validate-config';
+import { buildConfig, wholeRecipeIssues } from './validate-config';
 
 /** The trainer class a recipe chose. */
 export type TrainerClass = (abstract new (...args: any[]) => Trainer) & ComponentClass & Record<string, unknown>;
@@ -97,6 +97,7 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
     (config as unknown as Record<string, unknown>)[section] = built;
     resolvedSections[section] = toPlainConfig(built);
   }
+  issues.push(...wholeRecipeIssues(config, sourceMap));
   if (issues.length > 0) {
     // Without a type every section was checked against the default trainer's choices: say so.
     const assumed = plain.type === undefined ? ` (no top-level 'type', so trainer '${DEFAULT_TRAINER_TYPE}' was assumed; registered: ${listChoices(getRegistry('trainer').types)})` : '';

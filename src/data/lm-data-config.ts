@@ -1,8 +1,9 @@
-import { IsBoolean, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsOptional } from 'class-validator';
 import { ComponentList } from '../config/component-list';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { SplitDataConfig } from './split-data-config';
 import { SourceConfig } from './source-factory';
+import { IsPath } from '../config/is-path';
 
 /** Settings shared by the language-model data factories (`causal`, `sft`). */
 export class LmDataConfig extends SplitDataConfig {
@@ -38,6 +39,6 @@ export class LmDataConfig extends SplitDataConfig {
 
   /** Cache folder (default `.floe-cache/tokenized` in the working directory). */
   @IsOptional()
-  @IsString()
+  @IsPath()
   cacheDir?: string;
 }

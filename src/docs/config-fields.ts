@@ -1,7 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
 import { ComponentFieldInfo, componentFields } from '../config/component-list';
-import { Percent } from '../config/human-number';
+import { MAX_SAFE_WHOLE } from '../config/format-value';
+import { IsCountOptions } from '../config/human-number';
 import { toPlainConfig } from '../config/to-plain';
 import { knownConfigKeys } from '../config/validate-config';
 import { fieldDocs, FieldDocs, findFieldDoc, JsonSchema } from './field-docs';
@@ -58,7 +59,7 @@ interface TransformStorage {
 const transformStorage = (require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformStorage }).defaultMetadataStorage;
 
 /** Validators whose failure on a missing value makes a field required (custom ones may check several fields at once, so they do not). */
-const SHAPE_VALIDATORS = new Set(['isString', 'isNotEmpty', 'isLength', 'isInt', 'isNumber', 'isPositive', 'min', 'max', 'isIn', 'isBoolean', 'isArray', 'arrayMinSize', 'arrayMaxSize', 'arrayNotEmpty', 'isCount']);
+const SHAPE_VALIDATORS = new Set(['isString', 'isNotEmpty', 'isLength', 'isInt', 'isNumber', 'isPositive', 'min', 'max', 'isIn', 'isBoolean', 'isArray', 'arrayMinSize', 'arrayMaxSize', 'arrayNotEmpty', 'isCount', 'isPath']);
 
 /**
  * The settings of a config class, required ones first, then in declaration order (base class
@@ -210,6 +211,7 @@ function applyValidators(cls: Function, name: string, metas: ValidationMetadata[
       case 'arrayMaxSize': s.maxItems = c[0]; break;
       case 'arrayNotEmpty': s.minItems = Math.max(1, (s.minItems as number | undefined) ?? 0); break;
       case 'isCount': Object.assign(s, countSchema(m)); break;
+      case 'isPath': s.type = 'string'; s.minLength = 1; s.pattern = '\\S'; break;
       default: break;
     }
   }
@@ -221,20 +223,12 @@ function applyValidators(cls: Function, name: string, metas: ValidationMetadata[
   return s;
 }
 
-/** `@IsCount`: its options are closed over, so read them off the validator by asking it. */
+/** `@IsCount`: its options are recorded as the validator's constraint. */
 function countSchema(m: ValidationMetadata): JsonSchema {
-  const validator = new (m.constraintCls as new () => { validate(value: unknown, args: unknown): boolean })();
-  const ok = (value: unknown): boolean => {
-    try {
-      return validator.validate(value, { value, constraints: m.constraints, targetName: '', object: {}, property: m.propertyName });
-    } catch {
-      return false;
-    }
-  };
-  const fraction = ok(0.5) || ok(1.5) || ok(2.5);
-  let minimum = 0;
-  while (minimum < 1e6 && !ok(minimum)) minimum += 1;
-  const percent = ok(new Percent(50));
-  const numberSchema: JsonSchema = { type: fraction ? 'number' : 'integer', minimum };
-  return { anyOf: [numberSchema, { type: 'string', pattern: humanNumberPattern({ percent, signed: false }) }] };
+  const options = (m.constraints?.[0] ?? {}) as IsCountOptions;
+  const minimum = options.min ?? 0;
+  const numberSchema: JsonSchema = { type: options.allowFraction === true ? 'number' : 'integer', minimum };
+  // Every count is bounded by exactness (2^53 − 1); only a tighter, chosen bound is worth stating.
+  if (options.max !== undefined && options.max < MAX_SAFE_WHOLE) numberSchema.maximum = options.max;
+  return { anyOf: [numberSchema, { type: 'string', pattern: humanNumberPattern({ percent: options.allowPercent === true, signed: false }) }] };
 }

@@ -1,47 +1,98 @@
 import * as path from 'path';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsPositive, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min } from 'class-validator';
 import { GptArchitecture } from '../checkpoint/import/gpt-source';
 import { mergeGptArchitecture } from '../checkpoint/import/merge-gpt-architecture';
 import { openGptSource } from '../checkpoint/import/open-gpt-source';
+import { ConfigRule, isFiniteNumber, recipeOf } from '../config/config-rule';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { ConfigError } from '../errors';
 import { register } from '../registry/register';
 import { Rng } from '../random';
 import { GptModel } from './gpt-model';
 import { ModelConfig, ModelFactory } from './model-factory';
+import { IsPath } from '../config/is-path';
+
+/**
+ * Upper bounds of the GPT size settings: each well past any model this framework can train (the
+ * largest published models stay under a fifth of each), so a value beyond one is a typo (`1e12`)
+ * caught at validation rather than an allocation failure later.
+ */
+export const GPT_LIMITS = {
+  /** Transformer blocks. */
+  layers: 1024,
+  /** Attention heads. */
+  heads: 1024,
+  /** Model width (2^16). */
+  dim: 65_536,
+  /** MLP hidden width (2^18). */
+  ffnDim: 262_144,
+  /** Vocabulary size (2^24: token ids stay exact as float32). */
+  vocabSize: 16_777_216,
+  /** Context length (2^20). */
+  maxLength: 1_048_576,
+} as const;
+
+/**
+ * Heads must split the width evenly, and with rotary positions into an even head size. Left to
+ * the source's architecture when the model starts `from` pretrained weights.
+ */
+function headsProblem(c: GptConfig): string | undefined {
+  if (c.from !== undefined || !isFiniteNumber(c.heads) || !isFiniteNumber(c.dim) || c.heads < 1 || c.dim < 1) return undefined;
+  if (c.dim % c.heads !== 0) {
+    const near = [c.heads - 1, c.heads + 1, c.heads - 2, c.heads + 2].filter((h) => h >= 1 && c.dim % h === 0);
+    const hint = near.length > 0 ? ` (e.g. heads: ${near[0]})` : '';
+    return `${c.heads} heads do not divide dim ${c.dim} evenly (each head gets dim / heads channels): choose heads among the divisors of dim${hint}, or a dim that is a multiple of ${c.heads}`;
+  }
+  if (c.position === 'rope' && (c.dim / c.heads) % 2 !== 0) {
+    return `position: rope rotates channel pairs, so the head size dim / heads must be even, got ${c.dim} / ${c.heads} = ${c.dim / c.heads}`;
+  }
+  return undefined;
+}
+
+/** The model must take the data's rows whole (a pretrained source's own length is checked when it is read). */
+function maxLengthProblem(c: GptConfig): string | undefined {
+  const data = recipeOf<{ data: { maxLength?: unknown } }>(c)?.data;
+  const dataMaxLength = data?.maxLength;
+  if (c.from !== undefined || !isFiniteNumber(dataMaxLength) || !isFiniteNumber(c.maxLength) || c.maxLength >= dataMaxLength) return undefined;
+  return `is ${c.maxLength} but data.maxLength is ${dataMaxLength}: the model must accept the longest training row; raise model.maxLength to at least ${dataMaxLength} or lower data.maxLength`;
+}
 
 /** Config of the `gpt` model: a decoder-only transformer (GPT-2 / Llama style). */
 export class GptConfig extends ModelConfig {
   /** Transformer blocks. */
   @IsInt()
   @Min(1)
+  @Max(GPT_LIMITS.layers)
   layers = 2;
 
-  /** Attention heads per block (must divide dim). */
+  /** Attention heads per block (must divide dim; with `rope`, into an even head size). */
   @IsInt()
   @Min(1)
+  @Max(GPT_LIMITS.heads)
+  @ConfigRule('headsDivideDim', headsProblem)
   heads = 4;
 
   /** Model width. */
   @HumanNumber()
-  @IsCount({ min: 1 })
+  @IsCount({ min: 1, max: GPT_LIMITS.dim })
   dim = 128;
 
   /** MLP hidden width (default 4 × dim). */
   @IsOptional()
   @HumanNumber()
-  @IsCount({ min: 1 })
+  @IsCount({ min: 1, max: GPT_LIMITS.ffnDim })
   ffnDim?: number;
 
   /** Vocabulary size (default: the tokenizer's). */
   @IsOptional()
   @HumanNumber()
-  @IsCount({ min: 2 })
+  @IsCount({ min: 2, max: GPT_LIMITS.vocabSize })
   vocabSize?: number;
 
   /** Longest sequence the model accepts (at least the data's maxLength). */
   @HumanNumber()
-  @IsCount({ min: 2 })
+  @IsCount({ min: 2, max: GPT_LIMITS.maxLength })
+  @ConfigRule('fitsDataLength', maxLengthProblem, { wholeRecipe: true })
   maxLength = 256;
 
   /** Dropout on embeddings, attention and residual branches. */
@@ -85,8 +136,7 @@ export class GptConfig extends ModelConfig {
    * architecture wins; a field set here to a non-default value that contradicts it is an error.
    */
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
+  @IsPath()
   from?: string;
 }
 

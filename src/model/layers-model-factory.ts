@@ -1,7 +1,7 @@
 import * as fs from 'fs/promises';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { IsBoolean, IsOptional, IsString, registerDecorator, ValidationArguments } from 'class-validator';
+import { IsBoolean, IsOptional, registerDecorator, ValidationArguments } from 'class-validator';
 import { TfjsFileHandler, TFJS_MODEL_JSON } from '../checkpoint/formats/tfjs-file-handler';
 import { ConfigError, didYouMean } from '../errors';
 import { register } from '../registry/register';
@@ -9,6 +9,7 @@ import { Rng } from '../random';
 import { LayersModelAdapter, MODEL_TOPOLOGY_FILE, modelFromTopology } from './layers-model';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { supervisedHost } from './supervised-model';
+import { IsPath } from '../config/is-path';
 
 /** `tf.layers` factories that take a single input, so they can be stacked in a list. */
 export const TFJS_LAYER_TYPES: readonly string[] = Object.keys(tf.layers)
@@ -57,7 +58,7 @@ export class LayersConfig extends ModelConfig {
 
   /** A tfjs `model.json` (or the folder holding it), relative to the recipe. */
   @IsOptional()
-  @IsString()
+  @IsPath()
   modelJson?: string;
 
   /** Start from the weights model.json lists (when it has any); false draws fresh seeded weights. */

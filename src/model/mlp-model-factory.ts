@@ -11,6 +11,7 @@ export class MlpConfig extends ModelConfig {
   @IsArray()
   @IsInt({ each: true })
   @Min(1, { each: true })
+  @Max(65_536, { each: true })
   hidden: number[] = [64, 64];
 
   /** Hidden-layer activation: relu, tanh, sigmoid, gelu, silu, elu or linear. */

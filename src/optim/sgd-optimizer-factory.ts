@@ -1,9 +1,26 @@
 import { IsArray, IsBoolean, IsNumber, IsString, Max, Min } from 'class-validator';
+import { ConfigRule, isFiniteNumber } from '../config/config-rule';
 import { register } from '../registry/register';
 import { DEFAULT_NO_DECAY_PATTERNS, makeDecayFilter } from './decay-filter';
 import { OptimizerConfig, OptimizerFactory } from './optimizer-factory';
 import { ParamOptimizer } from './param-optimizer';
 import { SgdOptimizer } from './sgd-optimizer';
+
+/** Nesterov momentum looks ahead along the momentum buffer, so it needs one, undampened (as PyTorch requires). */
+function nesterovProblem(c: SgdConfig): string | undefined {
+  if (c.nesterov !== true || !isFiniteNumber(c.momentum) || !isFiniteNumber(c.dampening)) return undefined;
+  const needs: string[] = [];
+  const fixes: string[] = [];
+  if (!(c.momentum > 0)) {
+    needs.push(`momentum > 0 (got ${c.momentum})`);
+    fixes.push('momentum: 0.9');
+  }
+  if (c.dampening !== 0) {
+    needs.push(`dampening 0 (got ${c.dampening})`);
+    fixes.push('dampening: 0');
+  }
+  return needs.length === 0 ? undefined : `true needs ${needs.join(' and ')}: set ${fixes.join(', ')}, or nesterov: false`;
+}
 
 /** Config of `sgd` (PyTorch semantics). */
 export class SgdConfig extends OptimizerConfig {
@@ -21,6 +38,7 @@ export class SgdConfig extends OptimizerConfig {
 
   /** Nesterov momentum (needs momentum > 0 and dampening 0). */
   @IsBoolean()
+  @ConfigRule('nesterovMomentum', nesterovProblem)
   nesterov = false;
 
   /** L2 penalty added to the gradient. */

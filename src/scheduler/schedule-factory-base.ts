@@ -17,10 +17,14 @@ export abstract class BuiltinScheduleFactory<C extends SchedulerConfig = Schedul
     const kind = (this.constructor as unknown as { type: ScheduleKind }).type;
     const horizon = this.trainer.trainingHorizon;
     const warmup = this.trainer.warmupSteps;
-    // Known only once the data is built, so checked here rather than at validation.
-    if (warmup > horizon) {
-      const field = this.config.warmupSteps !== undefined ? 'warmupSteps' : 'warmupRatio';
-      throw new ConfigError([{ path: `scheduler.${field}`, message: `warmup of ${warmup} steps is longer than training (${horizon} optimizer steps); lower it or train longer` }]);
+    // Known only once the data is built, so checked here rather than at validation (where only
+    // an explicit trainIters bounds the horizon; see TrainerConfig.trainIters). A warmup given in
+    // steps must leave training at least one step after it; a ratio of at most 1 always fits.
+    const inSteps = typeof this.config.warmupSteps === 'number';
+    if (inSteps ? warmup >= horizon : warmup > horizon) {
+      const field = inSteps ? 'warmupSteps' : 'warmupRatio';
+      const fits = warmup > horizon ? 'is longer than training' : 'takes all of training, leaving no step after it';
+      throw new ConfigError([{ path: `scheduler.${field}`, message: `warmup of ${warmup} steps ${fits} (${horizon} optimizer steps); lower it or train longer` }]);
     }
     return makeSchedule({
       kind,

@@ -1,20 +1,20 @@
 import * as path from 'path';
-import { IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
 import { register } from '../registry/register';
 import { HfTokenizer } from './hf-tokenizer';
 import { Tokenizer } from './tokenizer';
 import { TokenizerConfig, TokenizerFactory } from './tokenizer-factory';
+import { IsPath } from '../config/is-path';
 
 /** Config of the `hf` tokenizer: a local HuggingFace `tokenizer.json`. */
 export class HfTokenizerConfig extends TokenizerConfig {
   /** Path to tokenizer.json or the folder holding it (relative to the recipe). */
-  @IsString()
-  @IsNotEmpty()
+  @IsPath()
   path!: string;
 
   /** Path to tokenizer_config.json (default: next to tokenizer.json, if present). */
   @IsOptional()
-  @IsString()
+  @IsPath()
   configPath?: string;
 
   /** Begin-of-sequence token string (overrides the config). */

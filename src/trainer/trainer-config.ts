@@ -12,7 +12,9 @@ import { DistributedConfig } from '../distributed/distributed-config';
 import type { ModelConfig } from '../model/model-factory';
 import type { OptimizerConfig } from '../optim/optimizer-factory';
 import type { SchedulerConfig } from '../scheduler/scheduler-factory';
+import { ConfigRule } from '../config/config-rule';
 import type { TokenizerConfig } from '../tokenizer/tokenizer-factory';
+import { IsPath } from '../config/is-path';
 
 /** Which tfjs backend runs the job (`backend: wasm` or `backend: { name: wasm, threads: 1 }`). */
 export class BackendConfig {
@@ -25,6 +27,27 @@ export class BackendConfig {
   @IsInt()
   @Min(1)
   threads?: number;
+}
+
+/**
+ * A schedule whose phases given in steps do not fit an explicit `trainIters` (which caps the
+ * horizon, so it is known to be at most that): a warmup must leave a step after it, and a `wsd`
+ * decay must end by the last step. With only `epochs` (or a percentage) the horizon depends on
+ * the data, so that check waits for the run's setup.
+ */
+function scheduleProblem(c: TrainerConfig): string | undefined {
+  const scheduler = c.scheduler as Partial<SchedulerConfig> | undefined;
+  if (typeof c.trainIters !== 'number' || !Number.isSafeInteger(c.trainIters) || typeof scheduler?.phasesInSteps !== 'function') return undefined;
+  const { warmup, after } = scheduler.phasesInSteps();
+  const total = warmup + after.reduce((sum, p) => sum + p.steps, 0);
+  if (warmup >= c.trainIters) {
+    return `is ${c.trainIters}, but scheduler.warmupSteps is ${warmup}: the warmup must end before training does (at most ${c.trainIters - 1} steps); lower scheduler.warmupSteps or raise trainIters`;
+  }
+  if (total > c.trainIters) {
+    const parts = [`warmupSteps ${warmup}`, ...after.map((p) => `${p.setting} ${p.steps}`)].join(' + ');
+    return `is ${c.trainIters}, but the scheduler's phases take ${total} steps (scheduler.${parts}); shorten them or raise trainIters`;
+  }
+  return undefined;
 }
 
 /**
@@ -52,10 +75,11 @@ export class TrainerConfig extends ComponentConfig {
   @IsCount({ min: 1 })
   gradientAccumulationSteps = 1;
 
-  /** Stop after this many optimizer steps (caps the training horizon). */
+  /** Stop after this many optimizer steps (caps the training horizon); a scheduler's warmup must end before it. */
   @IsOptional()
   @HumanNumber()
   @IsCount({ min: 1, allowPercent: true })
+  @ConfigRule('scheduleFitsTrainIters', scheduleProblem, { wholeRecipe: true })
   trainIters?: Count;
 
   /** Stop (saving a checkpoint) when this optimizer step is reached, as a preemption would. */
@@ -91,7 +115,7 @@ export class TrainerConfig extends ComponentConfig {
 
   /** Run folder (relative to the working directory); default `runs/<recipe name>`. */
   @IsOptional()
-  @IsString()
+  @IsPath()
   outputDir?: string;
 
   /** tfjs backend: a name, or `{ name, threads }`. */
@@ -134,7 +158,7 @@ export class TrainerConfig extends ComponentConfig {
 
   /** Stop cleanly (finish the step, save, status `stopped`) when this file appears; relative to the run folder. */
   @IsOptional()
-  @IsString()
+  @IsPath()
   killSwitchFile?: string;
 
   /** On SIGINT/SIGTERM finish the step, save a checkpoint and stop; a second signal exits at once. */

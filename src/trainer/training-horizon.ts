@@ -24,9 +24,10 @@ export function trainingHorizon(h: HorizonInputs): number {
 }
 
 /** Warmup steps from the scheduler config: `warmupSteps`, else `warmupRatio` of the horizon, else 0. */
-export function warmupSteps(scheduler: { warmupSteps?: number; warmupRatio?: number }, horizon: number): number {
-  if (scheduler.warmupSteps !== undefined) return scheduler.warmupSteps;
-  return scheduler.warmupRatio === undefined ? 0 : Math.ceil(scheduler.warmupRatio * horizon);
+export function warmupSteps(scheduler: { warmupSteps?: number | null; warmupRatio?: number | null }, horizon: number): number {
+  // null (written to drop a setting an extended recipe gives) is the same as leaving it out.
+  if (scheduler.warmupSteps !== undefined && scheduler.warmupSteps !== null) return scheduler.warmupSteps;
+  return scheduler.warmupRatio === undefined || scheduler.warmupRatio === null ? 0 : Math.ceil(scheduler.warmupRatio * horizon);
 }
 
 /** Where a run stands in its data, for {@link epochsEndStep}. */

@@ -46,7 +46,7 @@ function variant(base: keyof typeof BASES, patch: Record<string, unknown>): Reco
 /** Recipes Floe accepts: the schema must accept them too (human numbers, shorthands, defaults). */
 const GOOD: Array<[string, Record<string, unknown>]> = [
   ['a recipe with no type (causal assumed)', { data: { sources: { type: 'text', paths: 'data/tiny.txt' } } }],
-  ['human-number counts and a percentage', variant('causal', { epochs: '2', microBatchSize: '1k', evalInterval: '10%', trainIters: '2^10', data: { sources: [{ type: 'synthetic', count: '60k' }], maxLength: '1_024' } })],
+  ['human-number counts and a percentage', variant('causal', { epochs: '2', microBatchSize: '1k', evalInterval: '10%', trainIters: '2^10', data: { sources: [{ type: 'synthetic', count: '60k' }], maxLength: '1_024' }, model: { type: 'gpt', maxLength: '2k' } })],
   ['backend and distributed given as a name', variant('causal', { backend: 'wasm', distributed: 'none' })],
   ['backend given as a mapping', variant('causal', { backend: { name: 'cpu', threads: 1 } })],
   ['one checkpoint engine as a mapping, not a list', variant('sft', { checkpoint: { type: 'safetensors', saveEveryNSteps: '25%' } })],

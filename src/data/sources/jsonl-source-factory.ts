@@ -6,6 +6,7 @@ import { DataSource } from './data-source';
 import { JSONL_FORMATS, JsonlFormat } from './jsonl-format';
 import { JsonlSource } from './jsonl-source';
 import { PathList } from './paths-field';
+import { IsPath } from '../../config/is-path';
 
 /** Field names of JSONL records, where a dataset spells them differently. */
 export class JsonlFieldsConfig {
@@ -33,7 +34,7 @@ export class JsonlSourceConfig extends SourceConfig {
   @PathList()
   @IsArray()
   @ArrayMinSize(1)
-  @IsString({ each: true })
+  @IsPath({ each: true })
   paths!: string[];
 
   /** Record shape: auto, text, chat (messages), prompt-response, alpaca. */

@@ -1,9 +1,23 @@
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { HumanNumber, IsCount } from '../../config/human-number';
+import { ConfigRule, isFiniteNumber } from '../../config/config-rule';
 import { register } from '../../registry/register';
 import { SourceConfig, SourceFactory } from '../source-factory';
 import { DataSource } from './data-source';
 import { SYNTHETIC_TASKS, SyntheticOutput, SyntheticSource, SyntheticTask } from './synthetic-source';
+
+/** A `min…`/`max…` pair whose maximum is below its minimum (an empty range to draw from). */
+function rangeProblem(c: SyntheticSourceConfig, min: 'minDigits' | 'minLength', max: 'maxDigits' | 'maxLength'): string | undefined {
+  if (!isFiniteNumber(c[min]) || !isFiniteNumber(c[max]) || c[max] >= c[min]) return undefined;
+  return `must be at least ${min} (${c[min]}), got ${c[max]}: the generator draws from ${min}..${max}`;
+}
+
+function alphabetProblem(c: SyntheticSourceConfig): string | undefined {
+  if (typeof c.alphabet !== 'string') return undefined;
+  if (c.alphabet.length === 0) return 'is empty: give the characters the reverse task draws from, e.g. abcdefghijklmnopqrstuvwxyz';
+  if (c.alphabet.includes('>')) return `must not contain '>', which the reverse task writes after the string ("abc>cba"), got ${JSON.stringify(c.alphabet)}`;
+  return undefined;
+}
 
 /** Config of the `synthetic` source: generated tasks, no download. */
 export class SyntheticSourceConfig extends SourceConfig {
@@ -32,10 +46,11 @@ export class SyntheticSourceConfig extends SourceConfig {
   @Max(15)
   minDigits = 1;
 
-  /** addition: most digits per operand. */
+  /** addition: most digits per operand (at least minDigits). */
   @IsInt()
   @Min(1)
   @Max(15)
+  @ConfigRule('digitRange', (c: SyntheticSourceConfig) => rangeProblem(c, 'minDigits', 'maxDigits'))
   maxDigits = 3;
 
   /** reverse: shortest string. */
@@ -43,13 +58,15 @@ export class SyntheticSourceConfig extends SourceConfig {
   @Min(1)
   minLength = 1;
 
-  /** reverse: longest string. */
+  /** reverse: longest string (at least minLength). */
   @IsInt()
   @Min(1)
+  @ConfigRule('lengthRange', (c: SyntheticSourceConfig) => rangeProblem(c, 'minLength', 'maxLength'))
   maxLength = 8;
 
-  /** reverse: characters to draw from. */
+  /** reverse: characters to draw from (not `>`, which ends the prompt). */
   @IsString()
+  @ConfigRule('alphabet', alphabetProblem)
   alphabet = 'abcdefghijklmnopqrstuvwxyz';
 }
 

@@ -1,9 +1,10 @@
-import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsString } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn } from 'class-validator';
 import { register } from '../../registry/register';
 import { SourceConfig, SourceFactory } from '../source-factory';
 import { DataSource } from './data-source';
 import { PathList } from './paths-field';
 import { TextSource } from './text-source';
+import { IsPath } from '../../config/is-path';
 
 /** Config of the `text` source: plain text files. */
 export class TextSourceConfig extends SourceConfig {
@@ -11,7 +12,7 @@ export class TextSourceConfig extends SourceConfig {
   @PathList()
   @IsArray()
   @ArrayMinSize(1)
-  @IsString({ each: true })
+  @IsPath({ each: true })
   paths!: string[];
 
   /** One document per `file` or per `line`. */

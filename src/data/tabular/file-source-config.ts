@@ -1,6 +1,7 @@
 import { ArrayMinSize, IsArray, IsOptional, IsString, registerDecorator, ValidationArguments } from 'class-validator';
 import { PathList } from '../sources/paths-field';
 import { TabularSourceConfig } from './tabular-source-factory';
+import { IsPath } from '../../config/is-path';
 
 /**
  * Checks the column choice of a file source: `targets` (a list of names) or `label` (exactly
@@ -48,7 +49,7 @@ export class TabularFileSourceConfig extends TabularSourceConfig {
   @PathList()
   @IsArray()
   @ArrayMinSize(1)
-  @IsString({ each: true })
+  @IsPath({ each: true })
   paths!: string[];
 
   /** Feature columns, in the order the model sees them. */
