@@ -131,6 +131,27 @@ describe('floe CLI (in process)', () => {
       }
     });
 
+    it('shows required settings as (required), with the types a component field takes', async () => {
+      const sources = await cli('list', 'source');
+      assert.equal(sources.code, 0);
+      const text = sources.out.indexOf('  text  (TextSourceFactory)');
+      assert.equal(sources.out[text + 1], '      paths: (required)');
+      assert.ok(sources.out.includes('      seed: (unset)'), 'an optional setting without a default');
+      const data = await cli('list', 'data');
+      assert.equal(data.out[data.out.indexOf('  causal  (CausalDataFactory)') + 1], '      sources: (required) (a list of data sources: synthetic, text, jsonl)');
+    });
+
+    it('lists the types a plugin registers with --code, and names every kind in its help', async () => {
+      const plugin = writeTrainerPlugin(recipes(), 'list_plugin.js', 'listed-plugin');
+      assert.ok(!(await cli('list', 'trainer')).out.some((line) => line.startsWith('  listed-plugin ')));
+      const run = await cli('list', 'trainer', '--code', plugin);
+      assert.equal(run.code, 0, run.err.join('\n'));
+      assert.ok(run.out.includes('  listed-plugin  (PluginTrainer)'), run.out.join('\n'));
+      const help = (await cli('list', '--help')).out.join('\n').replace(/\s+/g, ' ');
+      for (const kind of ['trainer', 'data', 'source', 'loss', 'tabular-source', 'callback', 'checkpoint']) assert.match(help, new RegExp(`[(, ]${kind}[,)]`), kind);
+      assert.match(help, /--code/);
+    });
+
     it('exits 1 for an unknown kind, with the kinds and did you mean', async () => {
       const run = await cli('list', 'optimiser');
       assert.equal(run.code, 1);

@@ -45,6 +45,18 @@ describe('floe generate', () => {
     }
   });
 
+  it("refuses a prompt longer than the model's maxLength before generating anything, naming the prompt and the limit", async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const long = '1+'.repeat(25);
+    const code = await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--prompt', '1+2=', '--prompt', long], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    assert.equal(code, 1);
+    assert.deepEqual(out, [], 'nothing is generated, not even for the prompt that fits');
+    assert.equal(err[0], 'error: --prompt 2 ("1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1...") is 50 tokens: the model reads at most 32 tokens (its maxLength); shorten the prompt to 32 tokens or fewer');
+    const fits = await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--max-tokens', '2', '--prompt', '1+'.repeat(16)], { out: () => undefined, err: (l) => err.push(l) });
+    assert.equal(fits, 0, 'a prompt of exactly maxLength tokens fits');
+  });
+
   it('rejects bad flags and missing checkpoints with exit code 1', async () => {
     const err: string[] = [];
     const io = { out: () => undefined, err: (l: string) => err.push(l) };

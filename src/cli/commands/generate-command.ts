@@ -16,7 +16,7 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
     (y) =>
       y
         .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
-        .option('prompt', { type: 'string', array: true, demandOption: true, describe: 'Prompt text (repeatable)' })
+        .option('prompt', { type: 'string', array: true, demandOption: true, describe: "Prompt text (repeatable); at most the model's maxLength tokens" })
         .option('max-tokens', { type: 'number', default: 64, describe: 'Most tokens to generate per prompt' })
         .option('temperature', { type: 'number', default: 0, describe: 'Sampling temperature; 0 is greedy' })
         .option('top-k', { type: 'number', describe: 'Sample only among the k most likely tokens' })
@@ -37,8 +37,10 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
           throw new FloeError(`checkpoint ${loaded.dir} holds a '${loaded.config.model.type}' model, which does not generate text; use a language-model checkpoint (model type gpt)`);
         }
         const rng = new Rng(args.seed as number);
-        for (const prompt of args.prompt as string[]) {
-          const ids = await generate(loaded.model, loaded.tokenizer.encode(prompt), {
+        const prompts = (args.prompt as string[]).map((text) => ({ text, ids: loaded.tokenizer.encode(text) }));
+        checkPromptLengths(prompts, loaded.model.options.maxLength);
+        for (const { text: prompt, ids: promptIds } of prompts) {
+          const ids = await generate(loaded.model, promptIds, {
             maxNewTokens: maxTokens,
             temperature,
             topK,
@@ -54,6 +56,18 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       done(EXIT.ok);
     },
   );
+}
+
+/**
+ * A prompt longer than the model's context is an error, checked for every prompt before any is
+ * generated from (as llama.cpp and vLLM refuse one): the model would see only its last
+ * `maxLength` tokens, so its start, often the instruction, would be lost without a word.
+ */
+function checkPromptLengths(prompts: Array<{ text: string; ids: number[] }>, maxLength: number): void {
+  const long = prompts.map((p, i) => ({ ...p, n: i + 1 })).filter((p) => p.ids.length > maxLength);
+  if (long.length === 0) return;
+  const which = long.map((p) => `--prompt ${p.n} (${JSON.stringify(p.text.length > 40 ? `${p.text.slice(0, 37)}...` : p.text)}) is ${p.ids.length} tokens`);
+  throw new FloeError(`${which.join('; ')}: the model reads at most ${maxLength} tokens (its maxLength); shorten the prompt to ${maxLength} tokens or fewer`);
 }
 
 /** yargs reads a number flag given text (`--max-tokens abc`) as NaN: say so rather than "got NaN". */

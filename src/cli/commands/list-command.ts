@@ -1,20 +1,33 @@
 import type { Argv } from 'yargs';
-import { ConfigClass } from '../../config/component-config';
-import { toPlainConfig } from '../../config/to-plain';
-import { knownConfigKeys } from '../../config/validate-config';
+import { resolveModuleSpec } from '../../config/module-spec';
+import { loadPlugins } from '../../config/plugins';
+import { SourceMap } from '../../config/source-map';
 import { allowedClasses, trainerSectionKinds } from '../../config/validate-recipe';
+import { ConfigField, describeConfigFields } from '../../docs/config-fields';
 import { FloeError, listChoices, didYouMean } from '../../errors';
-import { allComponentKinds, ComponentClass } from '../../registry/component-kind';
+import { allComponentKinds, ComponentClass, getComponentKind } from '../../registry/component-kind';
 import { getRegistry } from '../../registry/registries';
 import { CliIo, EXIT } from '../cli-io';
 
-/** `floe list [kind]`: registered types with their config fields and defaults. */
+/**
+ * `floe list [kind] [--code plugin.js]`: registered types with their config fields, each with its
+ * default or `(required)`; `--code` imports plugins first, so their types are listed too.
+ */
 export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
+  // Trainers first: they decide which of the other kinds a recipe has.
+  const kindNames = allComponentKinds()
+    .map((k) => k.name)
+    .sort((a, b) => Number(b === 'trainer') - Number(a === 'trainer'));
   return yargs.command(
     'list [kind]',
-    'List registered components (trainer, data, model, optimizer, scheduler, tokenizer, checkpoint, callback, source) with their settings and defaults.',
-    (y) => y.positional('kind', { type: 'string', describe: 'Only this kind' }),
+    `List registered components (${kindNames.join(', ')}) with their settings: each one's default, or (required).`,
+    (y) =>
+      y
+        .positional('kind', { type: 'string', describe: 'Only this kind' })
+        .option('code', { type: 'string', array: true, describe: 'Import a plugin first, so its trainers and components are listed too (repeatable)' }),
     async (args) => {
+      const code = (args.code as string[] | undefined) ?? [];
+      if (code.length > 0) await loadPlugins({ code: code.map((c) => resolveModuleSpec(c, process.cwd())) }, new SourceMap(), process.cwd());
       const kinds = allComponentKinds();
       const names = kinds.map((k) => k.name);
       const wanted = args.kind as string | undefined;
@@ -33,6 +46,15 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
   );
 }
 
+/** ` (a list of data sources: synthetic, text, jsonl)` for a field of nested components. */
+function componentNote(field: ConfigField): string {
+  if (field.component === undefined) return '';
+  const kind = getComponentKind(field.component.kind);
+  const types = getRegistry(field.component.kind).types;
+  const label = kind === undefined ? field.component.kind : field.component.list ? plural(kind.label) : kind.label;
+  return ` (${field.component.list ? 'a list of ' : ''}${label}: ${listChoices(types)})`;
+}
+
 /** `optimizer factory` → `optimizer factories`, `trainer` → `trainers`. */
 function plural(label: string): string {
   return /[^aeiou]y$/.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`;
@@ -40,11 +62,9 @@ function plural(label: string): string {
 
 function describeClass(cls: ComponentClass, io: CliIo): void {
   io.out(`  ${cls.type}  (${cls.name})`);
-  const defaults = toPlainConfig(new (cls.configType as ConfigClass)()) as Record<string, unknown>;
-  for (const key of knownConfigKeys(cls.configType)) {
-    if (key === 'type') continue;
-    const value = defaults[key];
-    io.out(`      ${key}: ${value === undefined ? '(unset)' : JSON.stringify(value)}`);
+  // Required settings first, as in the recipe reference; `(unset)` is an optional one without a default.
+  for (const field of describeConfigFields(cls.configType)) {
+    io.out(`      ${field.name}: ${field.required ? '(required)' : field.default === undefined ? '(unset)' : JSON.stringify(field.default)}${componentNote(field)}`);
   }
   if (cls.kind === 'trainer') {
     for (const kind of trainerSectionKinds(cls as unknown as Function)) {
