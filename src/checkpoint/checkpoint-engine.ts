@@ -1,4 +1,4 @@
-import { IsBoolean, IsOptional } from 'class-validator';
+import { IsBoolean, IsOptional, IsString } from 'class-validator';
 import { ComponentConfig, ConfigClass } from '../config/component-config';
 import { Count, HumanNumber, IsCount, resolveCount } from '../config/human-number';
 import { Component } from '../registry/component';
@@ -23,8 +23,9 @@ export class CheckpointConfig extends ComponentConfig {
   @IsBoolean()
   saveEndOfTraining = true;
 
-  /** Folder for this engine's checkpoints, relative to the run's outputDir. */
+  /** Folder for this engine's checkpoints, relative to the run's outputDir (default `checkpoints` for floe, the format's name for exports); each engine needs its own. */
   @IsOptional()
+  @IsString()
   dir?: string;
 }
 
@@ -32,9 +33,18 @@ export class CheckpointConfig extends ComponentConfig {
 export abstract class CheckpointEngine<C extends CheckpointConfig = CheckpointConfig> extends Component<C> {
   static override readonly kind: string = 'checkpoint';
   static override readonly configType: ConfigClass = CheckpointConfig;
+  /**
+   * Folder, relative to the run folder, the engine writes to when its config sets no `dir`
+   * (undefined for engines without a folder of their own). Validation uses it to refuse two
+   * engines sharing a folder, the run's setup to create the folder before training.
+   */
+  static readonly defaultDir?: string;
 
   /** Optimizer step of this engine's last save (the trainer skips a second save at the same step). */
   lastSavedStep = -1;
+
+  /** True when its checkpoints can be resumed from (`--resume`); the run's last checkpoint names these first. */
+  readonly resumable: boolean = false;
 
   /** Writes a checkpoint of the trainer's current state; returns its folder. */
   abstract save(reason: SaveReason): Promise<string>;

@@ -11,6 +11,7 @@ import { MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE, RECIPE_FILE, TRAINER_STATE_FI
 import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { writeSafetensors } from './formats/write-safetensors';
 import { atomicWriteFile } from './io/atomic-write-file';
+import { makeFolder } from './io/make-folder';
 import { verifyManifest } from './io/verify-manifest';
 import { writeDirAtomically } from './io/write-dir-atomically';
 import { writeManifest } from './io/write-manifest';
@@ -68,16 +69,19 @@ export class FloeCheckpointConfig extends CheckpointConfig {
 export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig> {
   static override readonly type: string = 'floe';
   static override readonly configType = FloeCheckpointConfig;
+  static override readonly defaultDir: string = 'checkpoints';
+  override readonly resumable: boolean = true;
+  private warnedMissingMetric = false;
 
   /** Folder holding this engine's `step-NNNNNN` checkpoints. */
   get root(): string {
-    return path.resolve(this.trainer.context.outputDir, this.config.dir ?? 'checkpoints');
+    return path.resolve(this.trainer.context.outputDir, this.config.dir ?? (this.constructor as typeof FloeCheckpointEngine).defaultDir);
   }
 
   async save(_reason: SaveReason): Promise<string> {
     const t = this.trainer;
     const dir = path.join(this.root, stepDirName(t.globalStep));
-    await fs.mkdir(this.root, { recursive: true });
+    await makeFolder(this.root);
     await removeStaleTempDirs(this.root);
     this.updateBestMetric();
     // overwrite: a checkpoint of the same step (a rerun) is replaced whole, never deleted first.
@@ -129,7 +133,8 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
    * silent load.
    */
   async load(target: string): Promise<void> {
-    const dir = await resolveCheckpointDir(target);
+    // A run folder's checkpoints are in this engine's dir, which may not be `checkpoints`.
+    const dir = await resolveCheckpointDir(target, { checkpointDirs: [this.config.dir ?? (this.constructor as typeof FloeCheckpointEngine).defaultDir] });
     await verifyManifest(dir);
     const t = this.trainer;
     const parsed = await readTrainerStateFile(dir);
@@ -171,9 +176,22 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     const best = this.config.keepBest;
     if (best === undefined) return;
     const value = this.trainer.lastMetrics[best.metric];
+    if (value === undefined) this.warnMissingMetric(best.metric);
     if (typeof value !== 'number' || !Number.isFinite(value)) return;
     const current = this.trainer.state.bestMetric;
     if (current === undefined || (best.mode === 'min' ? value < current : value > current)) this.trainer.state.bestMetric = value;
+  }
+
+  /** Once, when an evaluation ran without the keepBest metric (a typo would otherwise keep no best checkpoint, silently). */
+  private warnMissingMetric(metric: string): void {
+    const t = this.trainer;
+    const evaluated = Object.keys(t.lastMetrics).filter((k) => k.startsWith('eval/'));
+    const noEvalSplit = t.evalLoader === undefined && metric.startsWith('eval/');
+    if (this.warnedMissingMetric || (evaluated.length === 0 && !noEvalSplit)) return;
+    this.warnedMissingMetric = true;
+    const at = `checkpoint[${t.checkpointEngines.indexOf(this)}].keepBest.metric`;
+    const why = noEvalSplit ? 'there is no eval split (see data.trainEvalSplit), so it is never measured' : `evaluation has no metric '${metric}' (it has: ${evaluated.join(', ')})`;
+    t.logger.warn(`${at}: ${why}; no checkpoint is kept as the best`);
   }
 }
 

@@ -17,3 +17,4 @@ export * from './io';
 export * from './import';
 export * from './tfjs';
 export * from './export';
+export * from './checkpoint-folders';

@@ -87,7 +87,8 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const model = recipe.model;
   const fromSelf = isPlainObject(model) && model.from !== undefined;
   if (fromSelf) (model as Record<string, unknown>).from = dir;
-  const resolved = await validateRecipe(recipe, { baseDir: recipeDir });
+  // The run that wrote it is over: where its engines saved does not matter here.
+  const resolved = await validateRecipe(recipe, { baseDir: recipeDir, checkCheckpointFolders: false });
   const logger = options.logger ?? new Logger({ level: 'warn' });
   const backend: BackendInfo = { name: tf.getBackend() as ConcreteBackendName, requested: tf.getBackend() as ConcreteBackendName, threads: 1, kernelOverrides: [] };
   const context: RunContext = {

@@ -40,6 +40,8 @@ function checkState(parsed: Partial<TrainerStateFile>): string[] {
   const problems: string[] = [];
   if (parsed.format !== 'floe-trainer-state') problems.push(`format is ${JSON.stringify(parsed.format)}, expected "floe-trainer-state"`);
   if (parsed.version !== 1) problems.push(`version is ${JSON.stringify(parsed.version)}, expected 1`);
+  const metrics: unknown = parsed.metrics;
+  if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics))) problems.push('metrics must be an object of metric values');
   const s = parsed.state as Partial<TrainerState> | undefined;
   if (typeof s !== 'object' || s === null) return [...problems, 'state is missing'];
   for (const key of ['globalStep', 'epochIndex', 'batchInEpoch', 'samplesSeen', 'tokensSeen'] as const) {
@@ -58,13 +60,17 @@ function checkState(parsed: Partial<TrainerStateFile>): string[] {
  */
 export async function readTrainerStateFile(dir: string): Promise<TrainerStateFile> {
   const file = path.join(dir, TRAINER_STATE_FILE);
-  let parsed: Partial<TrainerStateFile>;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<TrainerStateFile>;
+    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (error) {
     throw new CheckpointError(`Cannot read trainer state '${file}': ${(error as Error).message}`, { cause: error });
   }
-  const problems = checkState(parsed);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CheckpointError(`Invalid trainer state '${file}': expected a JSON object with format, version and state, got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`}.`);
+  }
+  const state = parsed as Partial<TrainerStateFile>;
+  const problems = checkState(state);
   if (problems.length > 0) throw new CheckpointError(`Invalid trainer state '${file}': ${problems.join('; ')}.`);
-  return { ...parsed, metrics: parsed.metrics ?? {} } as TrainerStateFile;
+  return { ...state, metrics: state.metrics ?? {} } as TrainerStateFile;
 }

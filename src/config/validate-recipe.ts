@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { CheckpointFolder, checkpointFolders, sharedFolderIssues } from '../checkpoint/checkpoint-folders';
 import { ConfigError, ConfigIssue, didYouMean, listChoices } from '../errors';
 import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind } from '../registry/component-kind';
 import { normalizeFactoryList } from '../registry/register';
@@ -42,6 +43,11 @@ export interface RecipeOptions {
   baseDir?: string;
   /** Name used for the default outputDir `runs/<name>` (default: the recipe file's name). */
   name?: string;
+  /**
+   * Refuse checkpoint engines that share a folder (default true). Off only for the recipe of a
+   * checkpoint loaded for inference or export, which writes no checkpoints.
+   */
+  checkCheckpointFolders?: boolean;
 }
 
 /** Trainer type used when a recipe names none. */
@@ -98,6 +104,7 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
     resolvedSections[section] = toPlainConfig(built);
   }
   issues.push(...wholeRecipeIssues(config, sourceMap));
+  if (options.checkCheckpointFolders !== false) issues.push(...sharedFolderIssues(recipeCheckpointFolders(trainerClass, config), sourceMap));
   if (issues.length > 0) {
     // Without a type every section was checked against the default trainer's choices: say so.
     const assumed = plain.type === undefined ? ` (no top-level 'type', so trainer '${DEFAULT_TRAINER_TYPE}' was assumed; registered: ${listChoices(getRegistry('trainer').types)})` : '';
@@ -107,6 +114,17 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
   const resolved = { ...(toPlainConfig(config) as Record<string, unknown>), ...resolvedSections };
   for (const key of ['code', 'plugins']) if (plain[key] !== undefined) resolved[key] = plain[key];
   return { trainerClass, config, resolved, files, recipeDir, sourceMap };
+}
+
+/**
+ * The folder each checkpoint engine of a validated recipe writes to (absolute, against the working
+ * folder like `outputDir`). Empty when the trainer has no checkpoint engines.
+ */
+export function recipeCheckpointFolders(trainerClass: Function, config: TrainerConfig): CheckpointFolder[] {
+  const kind = getComponentKind('checkpoint');
+  const checkpoint = (config as Partial<TrainerConfig>).checkpoint;
+  if (kind === undefined || !Array.isArray(checkpoint) || config.outputDir === undefined) return [];
+  return checkpointFolders({ checkpoint, outputDir: path.resolve(config.outputDir), classes: allowedClasses(trainerClass, kind), section: kind.recipeSection });
 }
 
 function pickTrainer(plain: Record<string, unknown>, sourceMap: SourceMap): TrainerClass {

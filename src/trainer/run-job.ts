@@ -9,12 +9,13 @@ import { writeFailedStatus } from '../callbacks/status-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { CheckpointError, ConfigError } from '../errors';
-import { RecipeOptions, ResolvedRecipe, validateRecipe } from '../config/validate-recipe';
+import { RecipeOptions, ResolvedRecipe, allowedClasses, recipeCheckpointFolders, validateRecipe } from '../config/validate-recipe';
+import { getComponentKind } from '../registry/component-kind';
 import type { Communicator } from '../distributed/communicator';
 import { runDistributed } from '../distributed/run-distributed';
 import { Logger } from '../logging/logger';
 import { RunContext, TOKENS } from './run-context';
-import { createRunFolder } from './run-folder';
+import { createCheckpointFolders, createRunFolder } from './run-folder';
 import type { Trainer } from './trainer';
 import { TrainingResult } from './training-result';
 
@@ -40,9 +41,13 @@ export interface RunJobOptions extends RecipeOptions {
 export async function runJob(recipe: string | Record<string, unknown>, options: RunJobOptions = {}): Promise<TrainingResult> {
   const resolved = await validateRecipe(recipe, options);
   // A --resume that names no checkpoint fails before the run folder (maybe an earlier run's) is touched.
-  if (options.resumeFrom !== undefined) await resolveCheckpointDir(options.resumeFrom);
+  if (options.resumeFrom !== undefined) await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) });
   // Every rank (worker thread or mpirun process) comes through here first, so the folder exists before any runs.
   await createRunFolder(path.resolve(resolved.config.outputDir as string));
+  // A checkpoint folder the run cannot write would otherwise fail at the first save, losing the training before it.
+  await createCheckpointFolders(recipeCheckpointFolders(resolved.trainerClass, resolved.config)).catch((error: unknown) => {
+    throw error instanceof ConfigError ? error.located((p) => resolved.sourceMap.locateSetting(p)) : error;
+  });
   // Data parallel (`distributed:`): worker threads or mpirun ranks each run the rest as one rank.
   return runDistributed(recipe, options, resolved.config, (communicator) => runResolvedJob(resolved, options, communicator));
 }
@@ -105,6 +110,18 @@ async function resume(trainer: Trainer, resumeFrom: string | undefined, logger: 
     logger.info(`auto-resumed from ${path.relative(process.cwd(), latest)} at step ${trainer.globalStep}`);
     return;
   }
+}
+
+/** The `dir` of the recipe's floe engines (the first is the one --resume loads with), relative to a run folder. */
+function floeCheckpointDirs(resolved: ResolvedRecipe): string[] {
+  const kind = getComponentKind('checkpoint');
+  if (kind === undefined) return [];
+  const classes = allowedClasses(resolved.trainerClass, kind);
+  return resolved.config.checkpoint.flatMap((c) => {
+    const cls = classes.find((k) => k.type === c.type) as unknown as typeof FloeCheckpointEngine | undefined;
+    const isFloe = cls !== undefined && (cls === FloeCheckpointEngine || cls.prototype instanceof FloeCheckpointEngine);
+    return isFloe ? [c.dir ?? cls.defaultDir] : [];
+  });
 }
 
 let warnedSlowKernels = false;

@@ -107,7 +107,7 @@ export async function loadSupervisedPredictor(checkpointDir: string, options: Pr
   } catch (error) {
     throw new CheckpointError(`Cannot read ${recipeFile}: ${(error as Error).message}`);
   }
-  const resolved = await validateRecipe(plain, { baseDir: dir });
+  const resolved = await validateRecipe(plain, { baseDir: dir, checkCheckpointFolders: false });
   if (!(resolved.trainerClass.prototype instanceof SupervisedTrainer) && (resolved.trainerClass as unknown) !== SupervisedTrainer) {
     throw new CheckpointError(`${dir} was trained by trainer '${resolved.config.type}'; prediction from rows needs a supervised trainer's checkpoint`);
   }

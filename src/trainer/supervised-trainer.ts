@@ -3,12 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Metrics } from '../callbacks/callback';
 import { assignWeights } from '../checkpoint/assign-weights';
 import { readSafetensorsTensors } from '../checkpoint/formats/read-safetensors-tensors';
-import { ConfigError, FloeError } from '../errors';
+import { CheckpointError, ConfigError, FloeError } from '../errors';
 import { NORMALIZATION_FILE } from '../data/tabular/normalization-file-name';
 import { NormalizationStats, parseNormalizationFile, toNormalizationFile } from '../data/tabular/normalization-stats';
 import { Normalizer } from '../data/tabular/normalizer';
 import { TabularBatch } from '../data/tabular/tabular-batch';
-import { TabularDataFactory, TabularDataLoaders } from '../data/tabular/tabular-data-factory';
+import { TabularDataConfig, TabularDataFactory, TabularDataLoaders } from '../data/tabular/tabular-data-factory';
 import { TabularSchema } from '../data/tabular/tabular-record';
 import { DATA_SCHEMA_FILE, parseSchemaFile, toSchemaFile } from '../data/tabular/tabular-schema-file';
 import { BinaryCrossEntropyLossFactory } from '../loss/binary-cross-entropy-loss-factory';
@@ -107,6 +107,7 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
     this.buildLoss();
     this.restoreExtraCheckpointFiles(files);
     if (this.restoredSchema === undefined) throw new FloeError(`${dir} has no ${DATA_SCHEMA_FILE}; it was not written by a supervised trainer`);
+    this.checkNormalizationRestored(dir, this.restoredSchema);
     const factory = buildComponent<ModelFactory>(this, MODEL_KIND);
     this.model = await factory.createModel();
     const weightsFile = path.join(dir, 'model.safetensors');
@@ -223,6 +224,21 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
     this.targetNormalizer?.dispose();
     this.featureNormalizer = undefined;
     this.targetNormalizer = undefined;
+  }
+
+  /** Fails when the recipe standardized features or targets but the checkpoint lacks their stats: predictions would silently be in standardized units. */
+  private checkNormalizationRestored(dir: string, schema: TabularSchema): void {
+    const data = this.config.data as TabularDataConfig;
+    const missing = [
+      ...(data.normalizeFeatures && this.normalization.features === undefined ? ['features (data.normalizeFeatures)'] : []),
+      ...(data.normalizeTargets && this.supervisedLoss.task === 'regression' && schema.targetKind === 'values' && this.normalization.targets === undefined ? ['targets (data.normalizeTargets)'] : []),
+    ];
+    if (missing.length === 0) return;
+    const file = path.join(dir, NORMALIZATION_FILE);
+    const what = this.restoredCheckpointFiles?.[NORMALIZATION_FILE] === undefined ? 'is missing' : `has no stats for the ${missing.join(' or ')}`;
+    throw new CheckpointError(
+      `${file} ${what}, but the checkpoint's recipe standardizes the ${missing.join(' and ')}: without the stats the model's inputs and outputs would be in the wrong units. Use a complete checkpoint of the run.`,
+    );
   }
 
   private buildLoss(): void {

@@ -382,7 +382,11 @@ export abstract class Trainer<B = any> {
     return { 'eval/loss': sum / total };
   }
 
-  /** Saves through every engine that wants to for `reason`; returns the last folder written. */
+  /**
+   * Saves through every engine that wants to for `reason`; returns the last folder written.
+   * `lastCheckpointPath` follows the resumable (floe) checkpoints, which `--resume` takes; a run
+   * whose engines are all weights-only exports names its newest export instead.
+   */
   async checkpoint(reason: SaveReason = 'requested'): Promise<string | undefined> {
     // Data parallel, the replicas are identical: rank 0 alone saves.
     if (!this.dp.isMain) return undefined;
@@ -394,7 +398,7 @@ export abstract class Trainer<B = any> {
       if (engine.lastSavedStep === this.state.globalStep || !engine.shouldSave(reason)) continue;
       saved = await engine.save(reason);
       engine.lastSavedStep = this.state.globalStep;
-      this.lastCheckpointPath = saved;
+      if (engine.resumable || !this.checkpointEngines.some((e) => e.resumable)) this.lastCheckpointPath = saved;
       await this.callbackList.save(saved);
     }
     return saved;

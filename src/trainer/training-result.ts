@@ -13,7 +13,10 @@ export interface TrainingResult {
   globalStep: number;
   /** Wall-clock seconds of this process's training. */
   runtimeSec: number;
-  /** Folder of the last checkpoint written, if any. */
+  /**
+   * Folder of the newest resumable (floe) checkpoint written or loaded, the one `--resume` takes;
+   * when no engine of the run is resumable, of the newest weights-only export. Undefined if none.
+   */
   lastCheckpointPath?: string;
   /** Mean training loss over the last logged window. */
   finalLoss?: number;

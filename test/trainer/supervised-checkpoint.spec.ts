@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { FloeCheckpointEngine, loadSupervisedPredictor, readFeatureRows, readSafetensorsTensors, runJob } from '../../src';
+import { CheckpointError, FloeCheckpointEngine, loadSupervisedPredictor, readFeatureRows, readSafetensorsTensors, runJob, writeManifest } from '../../src';
 import { runCli } from '../../src/cli/main';
 import { buildSupervisedTrainer, disposeTrainer, quietLogger, useTempDir, writeFile } from '../fixtures/supervised';
 
@@ -106,6 +106,20 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
     } finally {
       predictor.dispose();
     }
+  });
+
+  it('a checkpoint without the normalization its recipe used is an error naming the file, not predictions in standardized units', async () => {
+    const copy = path.join(tmp(), 'no-normalization');
+    fs.cpSync(checkpoint, copy, { recursive: true });
+    const file = path.join(copy, 'normalization.json');
+    fs.rmSync(file);
+    await writeManifest(copy);
+    await assert.rejects(loadSupervisedPredictor(copy, { backend: 'cpu' }), (e: Error) => e instanceof CheckpointError && e.message.startsWith(`${file} is missing, but the checkpoint's recipe standardizes the features (data.normalizeFeatures) and targets (data.normalizeTargets)`));
+    // Stats for the features only: the targets' are missing.
+    const saved = JSON.parse(fs.readFileSync(path.join(checkpoint, 'normalization.json'), 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...saved, targets: undefined }));
+    await writeManifest(copy);
+    await assert.rejects(loadSupervisedPredictor(copy, { backend: 'cpu' }), (e: Error) => e instanceof CheckpointError && e.message.startsWith(`${file} has no stats for the targets (data.normalizeTargets)`));
   });
 
   it('floe export writes a supervised checkpoint\'s weights bit for bit (its model is sized from the saved schema)', async () => {

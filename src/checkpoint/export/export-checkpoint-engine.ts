@@ -4,6 +4,7 @@ import { IsOptional } from 'class-validator';
 import { HumanNumber, IsCount } from '../../config/human-number';
 import { CheckpointConfig, CheckpointEngine, SaveReason } from '../checkpoint-engine';
 import { stepDirName } from '../checkpoint-layout';
+import { makeFolder } from '../io/make-folder';
 import { pruneCheckpoints } from '../prune-checkpoints';
 import { removeStaleTempDirs } from '../stale-temp-dirs';
 import { EXPORT_MARKER, ExportFormat, exportModel } from './export-model';
@@ -25,15 +26,15 @@ export abstract class ExportCheckpointEngine<C extends ExportCheckpointConfig = 
   /** The format written. */
   protected abstract readonly format: ExportFormat;
 
-  /** Folder holding this engine's exports (default: the format's name). */
+  /** Folder holding this engine's exports (default: the class's `defaultDir`, else the format's name). */
   get root(): string {
-    return path.resolve(this.trainer.context.outputDir, this.config.dir ?? this.format);
+    return path.resolve(this.trainer.context.outputDir, this.config.dir ?? (this.constructor as typeof ExportCheckpointEngine).defaultDir ?? this.format);
   }
 
   async save(_reason: SaveReason): Promise<string> {
     const t = this.trainer;
     const dir = path.join(this.root, stepDirName(t.globalStep));
-    await fs.mkdir(this.root, { recursive: true });
+    await makeFolder(this.root);
     await removeStaleTempDirs(this.root);
     await exportModel(t.model, dir, { format: this.format, modelType: t.config.model.type, overwrite: true, metadata: { step: String(t.globalStep) } });
     await pruneCheckpoints(this.root, { newest: dir, keepLast: this.config.keepLast, marker: EXPORT_MARKER[this.format] });

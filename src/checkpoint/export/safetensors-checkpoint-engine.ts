@@ -14,5 +14,6 @@ export class SafetensorsCheckpointConfig extends ExportCheckpointConfig {}
 export class SafetensorsCheckpointEngine extends ExportCheckpointEngine<SafetensorsCheckpointConfig> {
   static override readonly type: string = 'safetensors';
   static override readonly configType = SafetensorsCheckpointConfig;
+  static override readonly defaultDir: string = 'safetensors';
   protected readonly format = 'safetensors';
 }

@@ -13,5 +13,6 @@ export class TfjsCheckpointConfig extends ExportCheckpointConfig {}
 export class TfjsCheckpointEngine extends ExportCheckpointEngine<TfjsCheckpointConfig> {
   static override readonly type: string = 'tfjs';
   static override readonly configType = TfjsCheckpointConfig;
+  static override readonly defaultDir: string = 'tfjs';
   protected readonly format = 'tfjs';
 }

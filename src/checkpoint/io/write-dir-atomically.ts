@@ -2,6 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { CheckpointError } from '../../errors';
 import { fsyncDir, fsyncTree } from './fsync';
+import { makeFolder } from './make-folder';
 import { tempSiblingPath } from './temp-sibling-path';
 
 /** Options of {@link writeDirAtomically}. */
@@ -40,7 +41,7 @@ export async function writeDirAtomically<T>(
   if (options.overwrite !== true && (await exists(target))) {
     throw new CheckpointError(`Cannot write '${finalDir}': it already exists (pass overwrite to replace it).`);
   }
-  await fs.mkdir(parent, { recursive: true });
+  await makeFolder(parent);
   const tmp = tempSiblingPath(target);
   await fs.mkdir(tmp);
   let result: T;

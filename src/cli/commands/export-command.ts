@@ -4,6 +4,8 @@ import { initBackend } from '../../backend/init-backend';
 import { BACKEND_NAMES, BackendName } from '../../backend/backend-names';
 import { EXPORT_FORMATS, ExportFormat, exportModel } from '../../checkpoint/export/export-model';
 import { loadCheckpointModel } from '../../checkpoint/load-checkpoint-model';
+import { CheckpointError } from '../../errors';
+import { fsErrorReason } from '../../errors/fs-error-reason';
 import { CliIo, EXIT } from '../cli-io';
 
 /**
@@ -26,7 +28,11 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       const loaded = await loadCheckpointModel(args.checkpoint as string);
       try {
         const format = args.format as ExportFormat;
-        await exportModel(loaded.model, args.out as string, { format, modelType: loaded.config.model.type, overwrite: args.overwrite as boolean, metadata: { step: String(loaded.step) } });
+        await exportModel(loaded.model, args.out as string, { format, modelType: loaded.config.model.type, overwrite: args.overwrite as boolean, metadata: { step: String(loaded.step) } }).catch(
+          (error: unknown) => {
+            throw outError(error, args.out as string);
+          },
+        );
         io.out(`exported ${path.relative(process.cwd(), loaded.dir) || '.'} (step ${loaded.step}) as ${format} to ${args.out as string}`);
       } finally {
         loaded.dispose();
@@ -34,4 +40,10 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       done(EXIT.ok);
     },
   );
+}
+
+/** A file system error writing the export names --out (a path under a file, a folder that refuses new entries). */
+function outError(error: unknown, out: string): unknown {
+  if (typeof (error as NodeJS.ErrnoException | undefined)?.code !== 'string') return error;
+  return new CheckpointError(`Cannot write the export to --out '${out}' (${path.resolve(out)}): ${fsErrorReason(error)}. Choose an --out in a folder you can write to.`, { cause: error });
 }
