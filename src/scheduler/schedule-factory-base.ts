@@ -18,13 +18,11 @@ export abstract class BuiltinScheduleFactory<C extends SchedulerConfig = Schedul
     const horizon = this.trainer.trainingHorizon;
     const warmup = this.trainer.warmupSteps;
     // Known only once the data is built, so checked here rather than at validation (where only
-    // an explicit trainIters bounds the horizon; see TrainerConfig.trainIters). A warmup given in
-    // steps must leave training at least one step after it; a ratio of at most 1 always fits.
-    const inSteps = typeof this.config.warmupSteps === 'number';
-    if (inSteps ? warmup >= horizon : warmup > horizon) {
-      const field = inSteps ? 'warmupSteps' : 'warmupRatio';
-      const fits = warmup > horizon ? 'is longer than training' : 'takes all of training, leaving no step after it';
-      throw new ConfigError([{ path: `scheduler.${field}`, message: `warmup of ${warmup} steps ${fits} (${horizon} optimizer steps); lower it or train longer` }]);
+    // an explicit trainIters bounds the horizon; see TrainerConfig.trainIters). A warmup may take
+    // all of training (the rate then only rises), not more.
+    if (warmup > horizon) {
+      const field = typeof this.config.warmupSteps === 'number' ? 'warmupSteps' : 'warmupRatio';
+      throw new ConfigError([{ path: `scheduler.${field}`, message: `warmup of ${warmup} steps is longer than training (${horizon} optimizer steps); lower it or train longer` }]);
     }
     return makeSchedule({
       kind,

@@ -31,8 +31,8 @@ export class BackendConfig {
 
 /**
  * A schedule whose phases given in steps do not fit an explicit `trainIters` (which caps the
- * horizon, so it is known to be at most that): a warmup must leave a step after it, and a `wsd`
- * decay must end by the last step. With only `epochs` (or a percentage) the horizon depends on
+ * horizon, so it is known to be at most that): a warmup must end by the last step, and so must
+ * a `wsd` decay after it. With only `epochs` (or a percentage) the horizon depends on
  * the data, so that check waits for the run's setup.
  */
 function scheduleProblem(c: TrainerConfig): string | undefined {
@@ -40,8 +40,8 @@ function scheduleProblem(c: TrainerConfig): string | undefined {
   if (typeof c.trainIters !== 'number' || !Number.isSafeInteger(c.trainIters) || typeof scheduler?.phasesInSteps !== 'function') return undefined;
   const { warmup, after } = scheduler.phasesInSteps();
   const total = warmup + after.reduce((sum, p) => sum + p.steps, 0);
-  if (warmup >= c.trainIters) {
-    return `is ${c.trainIters}, but scheduler.warmupSteps is ${warmup}: the warmup must end before training does (at most ${c.trainIters - 1} steps); lower scheduler.warmupSteps or raise trainIters`;
+  if (warmup > c.trainIters) {
+    return `is ${c.trainIters}, but scheduler.warmupSteps is ${warmup}: the warmup is longer than training (at most ${c.trainIters} steps); lower scheduler.warmupSteps or raise trainIters`;
   }
   if (total > c.trainIters) {
     const parts = [`warmupSteps ${warmup}`, ...after.map((p) => `${p.setting} ${p.steps}`)].join(' + ');
