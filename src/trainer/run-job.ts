@@ -9,6 +9,7 @@ import { writeFailedStatus } from '../callbacks/status-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { CheckpointError, ConfigError } from '../errors';
+import { rebaseRecipePaths } from '../config/recipe-paths';
 import { RecipeOptions, ResolvedRecipe, allowedClasses, recipeCheckpointFolders, validateRecipe } from '../config/validate-recipe';
 import { getComponentKind } from '../registry/component-kind';
 import type { Communicator } from '../distributed/communicator';
@@ -59,7 +60,8 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   const logger = options.logger ?? new Logger({ level: !isMain ? 'error' : config.quiet ? 'warn' : 'info' });
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
   const outputDir = path.resolve(config.outputDir as string);
-  if (isMain) await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(resolved.resolved));
+  // Data paths and the like made absolute, so the file reproduces the run from wherever it is.
+  if (isMain) await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(rebaseRecipePaths(resolved.resolved, resolved.recipeDir)));
 
   // One child container per run: two runs in one process never share components.
   const container = rootContainer.createChildContainer();

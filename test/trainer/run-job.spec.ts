@@ -37,6 +37,31 @@ describe('runJob', () => {
     assert.deepEqual(lines, [], 'nothing was started');
   });
 
+  it('writes recipe.resolved.yaml with absolute data paths, so it reproduces the run from its run folder', async () => {
+    fs.mkdirSync(path.join(dir, 'recipes', 'data'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'recipes', 'data', 'a.txt'), 'one line of text\nanother line\n');
+    const recipe = path.join(dir, 'recipes', 'r.yaml');
+    fs.writeFileSync(
+      recipe,
+      [
+        'type: causal',
+        'backend: cpu',
+        'trainIters: 1',
+        'checkpoint: []',
+        'tokenizer: { type: byte }',
+        'data: { type: causal, sources: [{ type: text, paths: data/a.txt, unit: line }], maxLength: 8, trainEvalSplit: [1, 0], cache: false }',
+        'model: { type: gpt, layers: 1, heads: 1, dim: 8, maxLength: 8 }',
+        `outputDir: ${JSON.stringify(path.join(dir, 'run'))}`,
+        '',
+      ].join('\n'),
+    );
+    await runJob(recipe, { logger: quietLogger() });
+    const resolved = path.join(dir, 'run', 'recipe.resolved.yaml');
+    assert.match(fs.readFileSync(resolved, 'utf8'), new RegExp(`paths:\\s*\\n?\\s*- ${path.join(dir, 'recipes', 'data', 'a.txt').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const again = await runJob(resolved, { logger: quietLogger(), overrides: [`outputDir=${path.join(dir, 'again')}`] });
+    assert.equal(again.status, 'finished');
+  });
+
   it('locates a setting found wrong while building the run, like a validation error', async () => {
     const file = path.join(dir, 'recipe.yaml');
     fs.writeFileSync(file, ['type: tiny', 'backend: cpu', `outputDir: ${JSON.stringify(path.join(dir, 'run'))}`, 'epochs: 1', 'scheduler:', '  type: linear', '  warmupSteps: 500', ''].join('\n'));
