@@ -7,15 +7,18 @@ import { initBackend } from '../backend/init-backend';
 import { nativeKernelsStatus, nativeKernelsWarning } from '../backend/native/native-kernels-status';
 import { writeFailedStatus } from '../callbacks/status-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
+import type { CheckpointFolder } from '../checkpoint/checkpoint-folders';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { CheckpointError, ConfigError } from '../errors';
 import { rebaseRecipePaths } from '../config/recipe-paths';
 import { RecipeOptions, ResolvedRecipe, allowedClasses, recipeCheckpointFolders, validateRecipe } from '../config/validate-recipe';
 import { getComponentKind } from '../registry/component-kind';
 import type { Communicator } from '../distributed/communicator';
+import { mpiLaunch } from '../distributed/distributed-plan';
 import { runDistributed } from '../distributed/run-distributed';
 import { Logger } from '../logging/logger';
 import { RunContext, TOKENS } from './run-context';
+import { clearEarlierRun, earlierRunError, findEarlierRun } from './earlier-run';
 import { createCheckpointFolders, createRunFolder } from './run-folder';
 import type { Trainer } from './trainer';
 import { TrainingResult } from './training-result';
@@ -43,14 +46,30 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
   const resolved = await validateRecipe(recipe, options);
   // A --resume that names no checkpoint fails before the run folder (maybe an earlier run's) is touched.
   if (options.resumeFrom !== undefined) await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) });
+  const located = (error: unknown): unknown => (error instanceof ConfigError ? error.located((p) => resolved.sourceMap.locateSetting(p)) : error);
+  const outputDir = path.resolve(resolved.config.outputDir as string);
+  const folders = recipeCheckpointFolders(resolved.trainerClass, resolved.config);
+  // The process that starts the run (not each worker thread) keeps it from mixing with an earlier one.
+  if (options.communicator === undefined) await guardEarlierRun(resolved, options, outputDir, folders).catch((error: unknown) => Promise.reject(located(error)));
   // Every rank (worker thread or mpirun process) comes through here first, so the folder exists before any runs.
-  await createRunFolder(path.resolve(resolved.config.outputDir as string));
+  await createRunFolder(outputDir);
   // A checkpoint folder the run cannot write would otherwise fail at the first save, losing the training before it.
-  await createCheckpointFolders(recipeCheckpointFolders(resolved.trainerClass, resolved.config)).catch((error: unknown) => {
-    throw error instanceof ConfigError ? error.located((p) => resolved.sourceMap.locateSetting(p)) : error;
-  });
+  await createCheckpointFolders(folders).catch((error: unknown) => Promise.reject(located(error)));
   // Data parallel (`distributed:`): worker threads or mpirun ranks each run the rest as one rank.
   return runDistributed(recipe, options, resolved.config, (communicator) => runResolvedJob(resolved, options, communicator));
+}
+
+/**
+ * A fresh run (no --resume, no autoResume) in a folder holding an earlier run: refused, or with
+ * `overwriteOutputDir` the earlier run's files are deleted first (by rank 0 alone under mpirun).
+ */
+async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions, outputDir: string, folders: readonly CheckpointFolder[]): Promise<void> {
+  const autoResume = (resolved.config.checkpoint ?? []).some((c) => (c as { autoResume?: unknown }).autoResume === true);
+  if (options.resumeFrom !== undefined || autoResume) return;
+  const earlier = await findEarlierRun(outputDir, folders);
+  if (earlier === undefined) return;
+  if (resolved.config.overwriteOutputDir !== true) throw earlierRunError(outputDir, earlier);
+  if ((mpiLaunch()?.rank ?? 0) === 0) await clearEarlierRun(outputDir, folders);
 }
 
 async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, communicator: Communicator | undefined): Promise<TrainingResult> {

@@ -118,6 +118,14 @@ export class TrainerConfig extends ComponentConfig {
   @IsPath()
   outputDir?: string;
 
+  /**
+   * Start over when outputDir holds an earlier run: its checkpoints, metrics, TensorBoard events,
+   * status and report are deleted first (other files stay). Default false: a fresh run in such a
+   * folder is an error, so two runs never mix; `--resume` or `autoResume` continue it instead.
+   */
+  @IsBoolean()
+  overwriteOutputDir = false;
+
   /** tfjs backend: a name, or `{ name, threads }`. */
   // Custom transforms run after @Type, so the string form must become a BackendConfig here (or it skips validation).
   @Transform(({ value }) => (typeof value === 'string' ? plainToInstance(BackendConfig, { name: value }) : value))

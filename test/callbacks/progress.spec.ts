@@ -25,7 +25,8 @@ describe('ProgressCallback', () => {
 
   const run = async (fields: Record<string, unknown>, stream: ProgressStream): Promise<string[]> => {
     const lines: string[] = [];
-    await runJob(tinyRecipe(dir, { epochs: 2, logInterval: 4, evalInterval: 8, ...fields }), {
+    // One folder for the test's runs: each starts over in it.
+    await runJob(tinyRecipe(dir, { epochs: 2, logInterval: 4, evalInterval: 8, overwriteOutputDir: true, ...fields }), {
       logger: captureLogger(lines),
       onTrainerReady: (trainer: Trainer) => {
         const progress = trainer.callbackList.find(ProgressCallback);

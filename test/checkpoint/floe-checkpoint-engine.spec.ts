@@ -138,14 +138,16 @@ describe('FloeCheckpointEngine', () => {
     assert.deepEqual(await findCheckpoints(path.join(none, 'checkpoints')), []);
   });
 
-  it('a rerun saving the same step replaces that checkpoint whole', async () => {
+  it('a resumed run saving a step that exists replaces that checkpoint whole', async () => {
     const run = path.join(dir, 'run');
-    await runRecorded(tinyGptRecipe(run, { trainIters: 4, checkpoint: [{ type: 'floe', saveEveryNSteps: 4 }] }));
+    const checkpoint = [{ type: 'floe', saveEveryNSteps: 2 }];
+    await runRecorded(tinyGptRecipe(run, { trainIters: 4, checkpoint }));
     const first = fileBytes(path.join(run, 'checkpoints', 'step-000004'), 'model.safetensors');
-    await runRecorded(tinyGptRecipe(run, { trainIters: 4, seed: 8, checkpoint: [{ type: 'floe', saveEveryNSteps: 4 }] }));
+    // Resumed from step 2 with another learning rate: step 4 is written again, differently.
+    await runRecorded(tinyGptRecipe(run, { trainIters: 4, checkpoint, optimizer: { type: 'adamw', lr: 0.05 } }), { resumeFrom: path.join(run, 'checkpoints', 'step-000002') });
     const ckpt = path.join(run, 'checkpoints', 'step-000004');
     assert.ok(!fileBytes(ckpt, 'model.safetensors').equals(first));
-    assert.deepEqual(fs.readdirSync(path.join(run, 'checkpoints')), ['step-000004']);
+    assert.deepEqual(fs.readdirSync(path.join(run, 'checkpoints')).sort(), ['step-000002', 'step-000004']);
     assert.equal((await readTrainerStateFile(ckpt)).state.globalStep, 4);
   });
 });

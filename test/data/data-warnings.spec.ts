@@ -21,10 +21,11 @@ describe('data warnings and errors of a run', () => {
     return file;
   };
 
+  let runs = 0;
   async function train(recipe: Record<string, unknown>): Promise<string[]> {
     const lines: string[] = [];
     await runJob(
-      { backend: 'cpu', trainIters: 1, outputDir: path.join(dir, 'run'), checkpoint: [], tokenizer: { type: 'byte' }, scheduler: { type: 'constant' }, ...recipe },
+      { backend: 'cpu', trainIters: 1, outputDir: path.join(dir, `run-${++runs}`), checkpoint: [], tokenizer: { type: 'byte' }, scheduler: { type: 'constant' }, ...recipe },
       { logger: new Logger({ sink: (_level, line) => lines.push(line) }) },
     );
     return lines;

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Callback, CallbackConfig, Logger, Metrics, runJob, Trainer } from '../../src';
+import { Callback, CallbackConfig, ConfigError, Logger, Metrics, runJob, Trainer } from '../../src';
 import '../fixtures/tiny-regression';
 
 function quietLogger(lines: string[] = []): Logger {
@@ -60,6 +60,42 @@ describe('runJob', () => {
     assert.match(fs.readFileSync(resolved, 'utf8'), new RegExp(`paths:\\s*\\n?\\s*- ${path.join(dir, 'recipes', 'data', 'a.txt').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     const again = await runJob(resolved, { logger: quietLogger(), overrides: [`outputDir=${path.join(dir, 'again')}`] });
     assert.equal(again.status, 'finished');
+  });
+
+  it('refuses a fresh run in a folder holding an earlier run; --resume, autoResume or overwriteOutputDir go on', async () => {
+    const run = path.join(dir, 'run');
+    const recipe = (fields: Record<string, unknown> = {}) => ({ type: 'tiny', backend: 'cpu', epochs: 1, outputDir: run, checkpoint: [{ type: 'floe', saveEveryNSteps: 4 }], ...fields });
+    await runJob(recipe(), { logger: quietLogger() });
+    const before = fs.readdirSync(path.join(run, 'checkpoints')).sort();
+    const lines: string[] = [];
+    await assert.rejects(runJob(recipe({ seed: 9 }), { logger: quietLogger(lines) }), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /^Invalid recipe: outputDir: .*run already holds a run \(status finished at step 8, 2 checkpoints \(newest step-000008\), metrics\.jsonl\); a new run there would mix with it\. Continue it with --resume .*run, start over in it with --set overwriteOutputDir=true/);
+      return true;
+    });
+    assert.deepEqual(lines, [], 'nothing was started');
+    assert.deepEqual(fs.readdirSync(path.join(run, 'checkpoints')).sort(), before, 'nothing was touched');
+
+    // Continuing the run is fine either way.
+    assert.equal((await runJob(recipe({ epochs: 2 }), { logger: quietLogger(), resumeFrom: run })).globalStep, 16);
+    assert.equal((await runJob(recipe({ epochs: 3, checkpoint: [{ type: 'floe', saveEveryNSteps: 4, autoResume: true }] }), { logger: quietLogger() })).globalStep, 24);
+
+    // Starting over deletes the run's files and checkpoints, and leaves other files.
+    fs.writeFileSync(path.join(run, 'notes.md'), 'mine');
+    const fresh = await runJob(recipe({ overwriteOutputDir: true, epochs: 1 }), { logger: quietLogger() });
+    assert.equal(fresh.globalStep, 8);
+    assert.deepEqual(fs.readdirSync(path.join(run, 'checkpoints')).sort(), ['step-000004', 'step-000008']);
+    const steps = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).step as number);
+    assert.ok(Math.max(...steps) <= 8, `metrics.jsonl holds only the new run: ${steps.join(',')}`);
+    assert.equal(fs.readFileSync(path.join(run, 'notes.md'), 'utf8'), 'mine');
+  });
+
+  it('a folder whose earlier run failed before its first step is no earlier run', async () => {
+    const run = path.join(dir, 'failed');
+    // Fails at setup (a warmup longer than its 8 steps), after the run folder and status.json exist.
+    await assert.rejects(runJob({ type: 'tiny', backend: 'cpu', epochs: 1, outputDir: run, scheduler: { type: 'cosine', warmupSteps: 100 } }, { logger: quietLogger() }), /warmup of 100 steps/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8')).state, 'failed');
+    await runJob({ type: 'tiny', backend: 'cpu', epochs: 1, outputDir: run, checkpoint: [] }, { logger: quietLogger() });
   });
 
   it('locates a setting found wrong while building the run, like a validation error', async () => {

@@ -1,0 +1,74 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import type { CheckpointFolder } from '../checkpoint/checkpoint-folders';
+import { findCheckpoints } from '../checkpoint/find-checkpoints';
+import { ConfigError } from '../errors';
+
+/** Files of the run folder that a run writes (besides its checkpoint folders and TensorBoard events). */
+const RUN_FILES = ['metrics.jsonl', 'status.json', 'recipe.resolved.yaml', 'report.html', ...['loss', 'lr', 'grad-norm', 'eval'].flatMap((n) => [`${n}.svg`, `${n}.png`])];
+
+/** What a run folder holds of an earlier run: its newest checkpoint, logged metrics and status. */
+export interface EarlierRun {
+  /** Step folders with a manifest, over every engine folder. */
+  checkpoints: string[];
+  /** True when metrics.jsonl has content. */
+  metrics: boolean;
+  /** status.json's state and step, when it has a step past 0. */
+  status?: { state: string; step: number };
+}
+
+/**
+ * The earlier run `outputDir` holds, or undefined when it holds none (missing, empty, or a run
+ * that failed before its first step: nothing to mix with).
+ */
+export async function findEarlierRun(outputDir: string, folders: readonly CheckpointFolder[]): Promise<EarlierRun | undefined> {
+  const checkpoints = (await Promise.all(folders.map((f) => findCheckpoints(f.dir)))).flat().map((c) => c.dir);
+  const size = await fs.stat(path.join(outputDir, 'metrics.jsonl')).then((s) => s.size, () => 0);
+  let status: EarlierRun['status'];
+  try {
+    const parsed = JSON.parse(await fs.readFile(path.join(outputDir, 'status.json'), 'utf8')) as { state?: unknown; step?: unknown };
+    if (typeof parsed.step === 'number' && parsed.step > 0) status = { state: String(parsed.state), step: parsed.step };
+  } catch {
+    // no status file, or not JSON: not evidence of a run
+  }
+  if (checkpoints.length === 0 && size === 0 && status === undefined) return undefined;
+  return { checkpoints, metrics: size > 0, status };
+}
+
+/**
+ * Refuses to start a fresh run in a folder that holds an earlier one: its metrics would be
+ * appended to, and `--resume <run folder>`, export and pruning would mix the two runs' checkpoints.
+ */
+export function earlierRunError(outputDir: string, earlier: EarlierRun): ConfigError {
+  const shown = path.relative(process.cwd(), outputDir) || outputDir;
+  const what = [
+    earlier.status === undefined ? undefined : `status ${earlier.status.state} at step ${earlier.status.step}`,
+    earlier.checkpoints.length === 0 ? undefined : `${earlier.checkpoints.length} checkpoint${earlier.checkpoints.length === 1 ? '' : 's'} (newest ${path.basename(earlier.checkpoints.sort().at(-1) as string)})`,
+    earlier.metrics ? 'metrics.jsonl' : undefined,
+  ].filter((s) => s !== undefined);
+  return new ConfigError([
+    {
+      path: 'outputDir',
+      message: `${shown} already holds a run (${what.join(', ')}); a new run there would mix with it`,
+      hint: `Continue it with --resume ${shown}, start over in it with --set overwriteOutputDir=true (deletes its checkpoints, metrics and status), or choose another folder with --set outputDir=...`,
+    },
+  ]);
+}
+
+/**
+ * Deletes what an earlier run wrote in `outputDir` (see {@link RUN_FILES}, TensorBoard events and
+ * the checkpoint folders inside it); other files stay. A checkpoint folder outside the run folder
+ * holding checkpoints is an error: deleting outside the run folder is not this setting's to do.
+ */
+export async function clearEarlierRun(outputDir: string, folders: readonly CheckpointFolder[]): Promise<void> {
+  const inside = (dir: string): boolean => dir.startsWith(`${outputDir}${path.sep}`);
+  for (const folder of folders) {
+    if (inside(folder.dir)) continue;
+    if ((await findCheckpoints(folder.dir)).length > 0) {
+      throw new ConfigError([{ path: folder.path, message: `${folder.dir} is outside the run folder and holds checkpoints: overwriteOutputDir deletes only inside ${outputDir}; remove them yourself or use another dir` }]);
+    }
+  }
+  const names = await fs.readdir(outputDir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => RUN_FILES.includes(n) || n.startsWith('events.out.tfevents.'))) await fs.rm(path.join(outputDir, name), { force: true });
+  for (const folder of folders) if (inside(folder.dir)) await fs.rm(folder.dir, { recursive: true, force: true });
+}
