@@ -98,7 +98,7 @@ export abstract class Trainer<B = any> {
   callbackList!: CallbackList;
   /** Built factories by recipe section (`optimizer` → the AdamW factory instance, ...). */
   readonly factories = new Map<string, unknown>();
-  /** Folder of the newest checkpoint written or loaded. */
+  /** Folder of the newest resumable checkpoint written or loaded (an export only when no engine writes resumable ones). */
   lastCheckpointPath?: string;
   /** Last training metrics logged and last evaluation metrics. */
   lastMetrics: Metrics = {};
