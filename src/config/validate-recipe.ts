@@ -171,7 +171,15 @@ function resolveSection(
   else if (Array.isArray(value)) items = value;
   else items = [value];
   const single = !Array.isArray(value) && value !== undefined && value !== null;
-  return items.map((item, i) => resolveComponent(item, single ? section : joinPath(section, i), context));
+  return items.map((item, i) => {
+    const at = single ? section : joinPath(section, i);
+    // An empty item (`- ~`, a stray `-`) is a slip, not a request for the default component.
+    if (Array.isArray(value) && item === null) {
+      issues.push({ path: at, message: `is empty: give a mapping with a 'type' (one of: ${listChoices(allowed.map((c) => c.type))}), or remove the item`, location: sourceMap.locate(at) });
+      return new kind.baseConfig();
+    }
+    return resolveComponent(item, at, context);
+  });
 }
 
 interface ResolveContext {

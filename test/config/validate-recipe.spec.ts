@@ -55,6 +55,17 @@ describe('validateRecipe', () => {
     assert.deepEqual(error.issues[0].location, { file: path.relative(process.cwd(), file), line: 3, col: 9 });
   });
 
+  it('refuses an empty item in a list section instead of building the default component', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'checkpoint: [null]', 'callbacks:', '  -', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    const [callbacks, checkpoint] = error.issues;
+    assert.deepEqual([callbacks.path, checkpoint.path], ['callbacks[0]', 'checkpoint[0]']);
+    assert.equal(checkpoint.message, "is empty: give a mapping with a 'type' (one of: floe, safetensors, tfjs), or remove the item");
+    assert.match(callbacks.message, /^is empty: give a mapping with a 'type' \(one of: progress, .*\), or remove the item$/);
+    assert.equal(`${checkpoint.location?.line}:${checkpoint.location?.col}`, '2:14');
+  });
+
   it('suggests the closest supported type', async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: tiny', 'scheduler: { type: cosin }', ''].join('\n'));
