@@ -1,6 +1,7 @@
-import { IsBoolean, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsOptional } from 'class-validator';
 import { ComponentConfig, ConfigClass } from '../config/component-config';
 import { Count, HumanNumber, IsCount, resolveCount } from '../config/human-number';
+import { IsPath } from '../config/is-path';
 import { Component } from '../registry/component';
 import { defineComponentKind } from '../registry/component-kind';
 
@@ -25,7 +26,7 @@ export class CheckpointConfig extends ComponentConfig {
 
   /** Folder for this engine's checkpoints, relative to the run's outputDir (default `checkpoints` for floe, the format's name for exports); each engine needs its own. */
   @IsOptional()
-  @IsString()
+  @IsPath()
   dir?: string;
 }
 

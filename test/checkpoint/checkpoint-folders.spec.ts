@@ -45,6 +45,10 @@ describe('checkpoint engine folders', () => {
 
     // Each in its own folder (the defaults differ) is fine.
     await validateRecipe(tinyRecipe(run, [{ type: 'floe' }, { type: 'safetensors' }, { type: 'tfjs', dir: 'web' }]));
+    // An empty dir would be the run folder itself.
+    const empty = await configError(validateRecipe(tinyRecipe(run, [{ type: 'floe', dir: ' ' }])));
+    assert.equal(empty.issues[0].path, 'checkpoint[0].dir');
+    assert.match(empty.issues[0].message, /^must name a file or folder/);
   });
 
   it('a checkpoint dir the run cannot create fails before training, naming checkpoint[i].dir, the folder and why', async () => {
