@@ -1,5 +1,7 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { IsOptional, IsString } from 'class-validator';
+import { ConfigError } from '../errors';
 import { register } from '../registry/register';
 import { HfTokenizer } from './hf-tokenizer';
 import { Tokenizer } from './tokenizer';
@@ -42,6 +44,12 @@ export class HfTokenizerFactory extends TokenizerFactory<HfTokenizerConfig> {
   async createTokenizer(): Promise<Tokenizer> {
     const dir = this.trainer.context.recipeDir;
     const c = this.config;
+    // A path that is not there is a recipe mistake: say which setting, so the error can point at it.
+    for (const [field, value] of [['path', c.path], ['configPath', c.configPath]] as const) {
+      if (value !== undefined && !fs.existsSync(path.resolve(dir, value))) {
+        throw new ConfigError([{ path: `tokenizer.${field}`, message: `${value}: no such file or folder (resolved to ${path.resolve(dir, value)}); expected a HuggingFace tokenizer.json or a folder holding one` }]);
+      }
+    }
     return HfTokenizer.load({
       path: path.resolve(dir, c.path),
       configPath: c.configPath === undefined ? undefined : path.resolve(dir, c.configPath),

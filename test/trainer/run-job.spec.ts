@@ -98,6 +98,21 @@ describe('runJob', () => {
     await runJob({ type: 'tiny', backend: 'cpu', epochs: 1, outputDir: run, checkpoint: [] }, { logger: quietLogger() });
   });
 
+  it('a tokenizer path that is not there names tokenizer.path and where the recipe sets it', async () => {
+    const recipe = path.join(dir, 'tok.yaml');
+    fs.writeFileSync(
+      recipe,
+      ['type: causal', 'backend: cpu', 'trainIters: 1', 'tokenizer:', '  type: hf', '  path: nonexist', 'data: { type: causal, sources: [{ type: synthetic, count: 20 }], maxLength: 8 }', `outputDir: ${JSON.stringify(path.join(dir, 'run'))}`, ''].join('\n'),
+    );
+    await assert.rejects(runJob(recipe, { logger: quietLogger() }), (e: Error) => {
+      assert.equal(
+        e.message,
+        `Invalid recipe: tokenizer.path: nonexist: no such file or folder (resolved to ${path.join(dir, 'nonexist')}); expected a HuggingFace tokenizer.json or a folder holding one (${path.relative(process.cwd(), recipe)}:6:9)`,
+      );
+      return true;
+    });
+  });
+
   it('locates a setting found wrong while building the run, like a validation error', async () => {
     const file = path.join(dir, 'recipe.yaml');
     fs.writeFileSync(file, ['type: tiny', 'backend: cpu', `outputDir: ${JSON.stringify(path.join(dir, 'run'))}`, 'epochs: 1', 'scheduler:', '  type: linear', '  warmupSteps: 500', ''].join('\n'));
