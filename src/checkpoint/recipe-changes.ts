@@ -1,4 +1,5 @@
-import { joinPath } from '../config/config-path';
+import { isPlainObject } from '../config/compose';
+import { isAtOrUnder, joinPath } from '../config/config-path';
 
 /** One setting that differs between a checkpoint's `recipe.yaml` and the recipe resuming from it. */
 export interface RecipeChange {
@@ -45,12 +46,8 @@ export const RESUME_EXEMPT_SETTINGS: readonly string[] = [
   'data.evalGenerations',
 ];
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
 function isExempt(path: string, exempt: readonly string[]): boolean {
-  return exempt.some((e) => path === e || path.startsWith(`${e}.`) || path.startsWith(`${e}[`));
+  return exempt.some((e) => isAtOrUnder(path, e));
 }
 
 /** null and undefined both mean unset (YAML writes one, plain objects may hold the other). */
@@ -61,7 +58,7 @@ function unset(x: unknown): unknown {
 function walk(path: string, saved: unknown, current: unknown, exempt: readonly string[], out: RecipeChange[]): void {
   if (path !== '' && isExempt(path, exempt)) return;
   const [a, b] = [unset(saved), unset(current)];
-  if (isRecord(a) && isRecord(b)) {
+  if (isPlainObject(a) && isPlainObject(b)) {
     // A new component type brings its own fields: report the type, and compare only the fields both have.
     const typeChanged = a.type !== b.type;
     if (typeChanged) walk(joinPath(path, 'type'), a.type, b.type, exempt, out);

@@ -1,6 +1,7 @@
 import * as fs from 'fs/promises';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
+import { isAtOrUnder } from '../config/config-path';
 import { CheckpointError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { Trainer } from '../trainer/trainer';
@@ -17,7 +18,7 @@ const MAX_LISTED = 20;
 const DATA_ORDER_SETTINGS = ['seed', 'microBatchSize', 'data', 'tokenizer'];
 
 function under(change: RecipeChange, sections: string[]): boolean {
-  return sections.some((s) => change.path === s || change.path.startsWith(`${s}.`) || change.path.startsWith(`${s}[`));
+  return sections.some((s) => isAtOrUnder(change.path, s));
 }
 
 /** `model.dim is 64 in the recipe but 32 in the checkpoint's recipe.yaml` */

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError } from '../errors';
-import { joinPath } from './config-path';
+import { isAtOrUnder, joinPath } from './config-path';
 import { resolveModuleSpec } from './module-spec';
 import { rebaseRecipePaths } from './recipe-paths';
 import { SourceMap } from './source-map';
@@ -126,7 +126,7 @@ export function deepMerge(
       baseMap.clearUnder(p);
       for (const map of ['values', 'keys'] as const) {
         for (const [k, loc] of childMap[map]) {
-          if (k === p || k.startsWith(`${p}.`) || k.startsWith(`${p}[`)) baseMap[map].set(k, loc);
+          if (isAtOrUnder(k, p)) baseMap[map].set(k, loc);
         }
       }
     }

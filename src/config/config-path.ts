@@ -19,6 +19,11 @@ export function splitPath(path: string): Array<string | number> {
   return parts;
 }
 
+/** True when `path` is `prefix` or a setting inside it (`optimizer.lr` is under `optimizer`, `optimizerX` is not). */
+export function isAtOrUnder(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+}
+
 /** `a.b[0].c` → `a.b[0]`, `a` → `` (root). */
 export function parentPath(path: string): string {
   const bracket = path.lastIndexOf('[');

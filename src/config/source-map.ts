@@ -1,5 +1,5 @@
 import { SourceLocation } from '../errors';
-import { parentPath } from './config-path';
+import { isAtOrUnder, parentPath } from './config-path';
 
 /**
  * Where each value and key of a composed recipe came from. Paths are dotted config paths
@@ -48,7 +48,7 @@ export class SourceMap {
   clearUnder(path: string): void {
     for (const map of [this.values, this.keys]) {
       for (const k of [...map.keys()]) {
-        if (k === path || k.startsWith(`${path}.`) || k.startsWith(`${path}[`)) map.delete(k);
+        if (isAtOrUnder(k, path)) map.delete(k);
       }
     }
   }

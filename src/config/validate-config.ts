@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 import { ConfigIssue, didYouMean, listChoices } from '../errors';
 import { isPlainObject } from './compose';
-import { joinPath } from './config-path';
+import { isAtOrUnder, joinPath } from './config-path';
 import { ConfigClass, ComponentConfig } from './component-config';
 import { attachRecipe, CONFIG_RULE_PREFIX, WHOLE_RECIPE_GROUP } from './config-rule';
 import { formatValue, SAFE_WHOLE_LIMIT_TEXT } from './format-value';
@@ -48,7 +48,7 @@ export function buildConfig<C extends object>(
   // A number that is not finite or not exact gets one message of its own, in place of whatever
   // the field's validators made of it (a range says nothing useful about NaN; some pass Infinity).
   const numberIssues = inexactNumberIssues(config, Object.keys(input), path, sourceMap);
-  const covered = (p: string): boolean => numberIssues.some((n) => n.path === p || n.path.startsWith(`${p}[`) || n.path.startsWith(`${p}.`));
+  const covered = (p: string): boolean => numberIssues.some((n) => isAtOrUnder(n.path, p));
   issues.push(...errors.flatMap((e) => flattenValidationError(e, path, sourceMap)).filter((i) => !covered(i.path)));
   issues.push(...numberIssues);
   return { config, issues };

@@ -1,5 +1,6 @@
 import { createReadStream } from 'fs';
 import { DataError } from '../../errors';
+import { fsReadReason } from '../../errors/fs-error-reason';
 import { decodeUtf8 } from './utf8-text';
 
 /**
@@ -43,12 +44,8 @@ export async function* readLines(file: string): AsyncGenerator<[number, string]>
   }
 }
 
-/** Why a file cannot be read, in words. */
-const READ_REASONS: Record<string, string> = { EISDIR: 'it is a folder, not a file', ENOENT: 'file not found', EACCES: 'permission denied', EPERM: 'permission denied' };
-
 /** A file-system error reading `file` as a DataError saying why; anything else unchanged. */
 function readError(error: unknown, file: string): unknown {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason = code === undefined ? undefined : READ_REASONS[code];
-  return reason === undefined ? error : new DataError(`${file}: cannot read it: ${reason} (${code})`, { cause: error });
+  const reason = fsReadReason(error);
+  return reason === undefined ? error : new DataError(`${file}: cannot read it: ${reason}`, { cause: error });
 }
