@@ -18,7 +18,10 @@ import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
 import { microBatchGradients } from './micro-batch-gradients';
 import { EventLoopTurns } from './event-loop-turns';
+import { remainingEpochs } from './remaining-epochs';
 import { ThroughputWindow } from './throughput-window';
+import { trainLogRecord } from './train-log-record';
+import type { FactoryList } from './trainer-kind';
 import { trainingHorizon, warmupSteps } from './training-horizon';
 import { weightedLossSum } from './weighted-loss-sum';
 import { RunContext } from './run-context';
@@ -26,7 +29,6 @@ import { TrainerConfig } from './trainer-config';
 import { TrainerState } from './trainer-state';
 import { buildTrainerComponents } from './build-components';
 import { RunStatus, TrainingResult } from './training-result';
-import { defineComponentKind } from '../registry/component-kind';
 import { batchStats } from './batch-stats';
 import { createRunCallbacks } from '../callbacks/create-run-callbacks';
 import { NonFiniteGuard } from '../callbacks/non-finite-guard';
@@ -34,8 +36,8 @@ import { DEFAULT_FACTORY_LISTS } from './default-factories';
 import { DataParallel, LocalDataParallel } from '../distributed/data-parallel';
 import { RankDataParallel } from '../distributed/rank-data-parallel';
 
-/** A factory list: classes of one kind, default first (a single class counts as a list of one). */
-export type FactoryList = readonly Function[] | Function;
+export type { FactoryList } from './trainer-kind';
+export { TRAINER_KIND } from './trainer-kind';
 
 /**
  * The training loop. A trainer is a list of allowed parts plus a loss: subclasses declare
@@ -179,16 +181,7 @@ export abstract class Trainer<B = any> {
 
   /** The epochs still to run (from the current one); advancing moves to the next epoch. */
   get epochs(): Iterable<number> {
-    return {
-      [Symbol.iterator]: function* (this: Trainer<B>) {
-        while (this.state.epochIndex < this.config.epochs && !this.control.shouldStop) {
-          yield this.state.epochIndex;
-          if (this.control.shouldStop) return;
-          this.state.epochIndex++;
-          this.state.batchInEpoch = 0;
-        }
-      }.bind(this),
-    };
+    return { [Symbol.iterator]: () => remainingEpochs(() => this.state, this.config.epochs, this.control) };
   }
 
   /** This epoch's remaining training batches (resumes at `state.batchInEpoch`); data parallel, this rank's shard. */
@@ -339,15 +332,7 @@ export abstract class Trainer<B = any> {
     const seconds = this.window.seconds;
     // Data parallel: the loss over every rank's micro-batches, the throughput of all ranks.
     const window = await this.dp.reduceWindow({ loss: mean.loss, tokens: this.window.tokens, samples: this.window.samples });
-    const record: Metrics = {
-      step: this.state.globalStep,
-      epoch: this.state.epochIndex,
-      loss: window.loss,
-      lr: this.lastLr,
-      gradNorm: last.gradNorm,
-      tokensPerSec: seconds > 0 ? window.tokens / seconds : 0,
-      samplesPerSec: seconds > 0 ? window.samples / seconds : 0,
-    };
+    const record = trainLogRecord(this.state, { lr: this.lastLr, gradNorm: last.gradNorm, window, seconds });
     this.window.reset();
     Object.assign(this.lastMetrics, record);
     await this.callbackList.log(record);
@@ -423,11 +408,3 @@ export abstract class Trainer<B = any> {
   /** Receives the files named by {@link extraCheckpointFiles} that a loaded checkpoint holds, parsed. */
   restoreExtraCheckpointFiles(_files: Record<string, unknown>): void {}
 }
-
-/** The trainer kind. A trainer's lists name the factories a recipe may choose from. */
-export const TRAINER_KIND = defineComponentKind({
-  name: 'trainer',
-  label: 'trainer',
-  baseConfig: TrainerConfig,
-  requiredMethods: ['loss'],
-});
