@@ -1,4 +1,5 @@
 import { Count, resolveCount } from '../config/human-number';
+import { ceilSteps } from '../scheduler/schedule-checks';
 
 /** What the run's length depends on. */
 export interface HorizonInputs {
@@ -23,11 +24,14 @@ export function trainingHorizon(h: HorizonInputs): number {
   return h.trainIters === undefined ? full : Math.min(full, resolveCount(h.trainIters, full));
 }
 
-/** Warmup steps from the scheduler config: `warmupSteps`, else `warmupRatio` of the horizon, else 0. */
+/**
+ * Warmup steps from the scheduler config: `warmupSteps`, else `warmupRatio` of the horizon rounded
+ * up as the schedules round it ({@link ceilSteps}: 0.07 of 100 is 7, not 8), else 0.
+ */
 export function warmupSteps(scheduler: { warmupSteps?: number | null; warmupRatio?: number | null }, horizon: number): number {
   // null (written to drop a setting an extended recipe gives) is the same as leaving it out.
   if (scheduler.warmupSteps !== undefined && scheduler.warmupSteps !== null) return scheduler.warmupSteps;
-  return scheduler.warmupRatio === undefined || scheduler.warmupRatio === null ? 0 : Math.ceil(scheduler.warmupRatio * horizon);
+  return scheduler.warmupRatio === undefined || scheduler.warmupRatio === null ? 0 : ceilSteps(scheduler.warmupRatio * horizon);
 }
 
 /** Where a run stands in its data, for {@link epochsEndStep}. */

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 import { Percent } from '../../src/config/human-number';
+import { ceilSteps } from '../../src/scheduler/schedule-checks';
 import { trainingHorizon, warmupSteps } from '../../src/trainer/training-horizon';
 
 describe('trainingHorizon', () => {
@@ -25,5 +26,12 @@ describe('warmupSteps', () => {
     assert.equal(warmupSteps({ warmupSteps: 4, warmupRatio: 0.5 }, 100), 4);
     assert.equal(warmupSteps({ warmupRatio: 0.05 }, 30), 2);
     assert.equal(warmupSteps({}, 30), 0);
+  });
+
+  it('rounds a ratio up as the schedules do, ignoring float noise (0.07 × 100 is 7 steps, not 8)', () => {
+    assert.equal(0.07 * 100 > 7, true);
+    assert.equal(warmupSteps({ warmupRatio: 0.07 }, 100), 7);
+    assert.equal(warmupSteps({ warmupRatio: 0.07 }, 100), ceilSteps(0.07 * 100));
+    assert.equal(warmupSteps({ warmupRatio: 0.071 }, 100), 8);
   });
 });
