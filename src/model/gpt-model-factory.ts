@@ -165,9 +165,14 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     if ((arch.dim as number) % (arch.heads as number) !== 0) {
       throw new ConfigError([{ path: 'model.heads', message: `${arch.heads} heads do not divide dim ${arch.dim}` }]);
     }
+    // Every id the tokenizer (and so the data) can produce must have an embedding row: a
+    // smaller table fails inside the embedding gather on the first batch.
     const tokenizerVocab = this.trainer.tokenizer.vocabSize;
     if (source !== undefined && arch.vocabSize !== undefined && tokenizerVocab > arch.vocabSize) {
       throw new ConfigError([{ path: 'tokenizer', message: `has ${tokenizerVocab} token ids but the model${origin} has a vocabulary of ${arch.vocabSize}; use the model's own tokenizer` }]);
+    }
+    if (source === undefined && arch.vocabSize !== undefined && tokenizerVocab > arch.vocabSize) {
+      throw new ConfigError([{ path: 'model.vocabSize', message: `is ${arch.vocabSize} but the tokenizer (${this.trainer.config.tokenizer.type}) has ${tokenizerVocab} token ids (0..${tokenizerVocab - 1}); set it to at least ${tokenizerVocab}, or leave it out to use the tokenizer's` }]);
     }
     const model = new GptModel(
       { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd },
