@@ -14,7 +14,7 @@ export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bar', 'lines', 
 
 /** Config of the `progress` callback. */
 export class ProgressConfig extends CallbackConfig {
-  /** `bar` on a terminal, `lines` (one line per log) otherwise; `auto` picks by whether stderr is a TTY (and `quiet`). */
+  /** `bar` on a terminal (plain lines elsewhere), `lines` (one line per log), `none`; `auto` picks by whether stderr is a TTY (and `quiet`). */
   @IsIn(PROGRESS_MODES as unknown as string[])
   mode: ProgressMode = 'auto';
 }
@@ -47,8 +47,10 @@ export class ProgressCallback extends Callback<ProgressConfig> {
   // `remaining`, not `eta`: cli-progress fills {eta} itself, from its own rate estimate.
   private payload: Record<string, string> = { loss: 'n/a', lr: 'n/a', speed: '', remaining: '?' };
 
-  /** The mode in effect: `auto` resolved against the stream, `CI` and `quiet`. */
+  /** The mode in effect: `auto` resolved against the stream, `CI` and `quiet`; `bar` needs a terminal. */
   get mode(): Exclude<ProgressMode, 'auto'> {
+    // Off a terminal cli-progress never starts a bar: it would print nothing but a final `n/100`.
+    if (this.config.mode === 'bar' && this.stream.isTTY !== true) return 'lines';
     if (this.config.mode !== 'auto') return this.config.mode;
     if (this.trainer.config.quiet) return 'none';
     return this.stream.isTTY === true && process.env.CI === undefined ? 'bar' : 'lines';

@@ -143,7 +143,7 @@ export class TrainerConfig extends ComponentConfig {
   @IsBoolean()
   quiet = false;
 
-  /** Progress display: `bar` (terminal), `lines` (one line per log, for CI and files), `none`; `auto` picks by TTY. */
+  /** Progress display: `bar` (terminal; plain lines elsewhere), `lines` (one line per log, for CI and files), `none`; `auto` picks by TTY. */
   @IsIn(['auto', 'bar', 'lines', 'none'])
   progress: ProgressMode = 'auto';
 

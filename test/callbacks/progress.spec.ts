@@ -78,6 +78,14 @@ describe('ProgressCallback', () => {
     }
   });
 
+  it('prints plain lines for progress: bar off a terminal, where no bar can be drawn', async () => {
+    const stream = fakeStream(false);
+    const lines = (await run({ progress: 'bar' }, stream)).filter((l) => /^(step|eval) /.test(l));
+    assert.equal(lines.length, 4 + 2);
+    assert.match(lines[4], /^step 16\/16 \| epoch 1 \| loss/);
+    assert.equal(stream.text, '', 'no bar fragment (such as a final 16/100) on the stream');
+  });
+
   it('prints nothing in quiet mode or with progress: none', async () => {
     for (const fields of [{ quiet: true, progress: 'auto' }, { progress: 'none' }]) {
       const stream = fakeStream(true);
