@@ -75,9 +75,12 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
 
   if (c.configType === undefined) {
     problems.push(`missing static 'configType' (a class extending ${kind.baseConfig.name})`);
+  } else if (!isClass(c.configType)) {
+    problems.push(`configType must be a config class extending ${kind.baseConfig.name}, got ${describeValue(c.configType)}`);
   } else if (!isSubclassOf(c.configType, kind.baseConfig)) {
-    const name = isClass(c.configType) ? c.configType.name : String(c.configType);
-    problems.push(`configType ${name} does not extend ${kind.baseConfig.name}`);
+    problems.push(`configType ${c.configType.name} does not extend ${kind.baseConfig.name}`);
+  } else {
+    problems.push(...parentConfigProblems(cls, c.configType));
   }
 
   const proto = cls.prototype as Record<string, unknown>;
@@ -87,6 +90,28 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
 
   if (kind.name === 'trainer') problems.push(...validateFactoryLists(cls), ...validateMethodCallbacks(cls));
   return problems;
+}
+
+/**
+ * A subclass of a concrete component inherits methods that read the parent's settings
+ * (`AdamWOptimizerFactory.createOptimizer()` reads `betas`), so its config must extend the
+ * parent's config: otherwise those settings are missing at run time.
+ */
+function parentConfigProblems(cls: Function, configType: Function): string[] {
+  const parent = Object.getPrototypeOf(cls) as Partial<ComponentClass> | null;
+  const parentConfig = parent?.configType;
+  if (!isClass(parentConfig) || isSubclassOf(configType, parentConfig)) return [];
+  const parentName = typeof parent?.name === 'string' && parent.name !== '' ? parent.name : 'its parent';
+  return [
+    `configType ${configType.name} does not extend ${parentConfig.name}, the config of its parent class ${parentName}, whose inherited methods read those settings; extend ${parentConfig.name} instead`,
+  ];
+}
+
+/** A non-class value, for messages: `an object`, `null`, `the string "x"`. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  return `${withArticle(typeof value)}`;
 }
 
 /** `an optimizer factory`, `a model factory`. */

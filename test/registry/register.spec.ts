@@ -1,10 +1,12 @@
 import { strict as assert } from 'assert';
 import {
+  AdamWConfig,
   AdamWOptimizerFactory,
   getRegistry,
   MethodCallback,
   MethodCallbackEvent,
   ModelConfig,
+  OptimizerConfig,
   OptimizerFactory,
   ParamOptimizer,
   register,
@@ -138,6 +140,33 @@ describe('register', () => {
         static override readonly configType = ModelConfig;
       }
       assert.deepEqual(registrationProblems(() => register(WrongConfig)), ['configType ModelConfig does not extend OptimizerConfig']);
+    });
+
+    it("rejects a subclass whose config drops the parent's settings, which its inherited build method reads", () => {
+      // AdamWOptimizerFactory.createOptimizer() reads betas and eps: with this config (TypeScript
+      // refuses it, a JavaScript plugin does not) they were undefined at run time, a TypeError mid-setup.
+      class BareConfig extends OptimizerConfig {}
+      class MyAdamW extends AdamWOptimizerFactory {
+        static override readonly type = 'my-adamw';
+        static override readonly configType = BareConfig as unknown as typeof AdamWConfig;
+      }
+      assert.deepEqual(registrationProblems(() => register(MyAdamW)), [
+        'configType BareConfig does not extend AdamWConfig, the config of its parent class AdamWOptimizerFactory, whose inherited methods read those settings; extend AdamWConfig instead',
+      ]);
+      class MoreConfig extends AdamWConfig {}
+      class MyOtherAdamW extends AdamWOptimizerFactory {
+        static override readonly type = 'my-other-adamw';
+        static override readonly configType = MoreConfig;
+      }
+      assert.equal(register(MyOtherAdamW), MyOtherAdamW, 'a config extending the parent config is fine');
+    });
+
+    it('rejects a configType that is not a class, naming what it is', () => {
+      class ObjectConfig extends UnusedOptimizerFactory {
+        static override readonly type = 'object-config';
+        static override readonly configType = { lr: 1 } as unknown as typeof OptimizerConfig;
+      }
+      assert.deepEqual(registrationProblems(() => register(ObjectConfig)), ['configType must be a config class extending OptimizerConfig, got an object']);
     });
 
     it('rejects a class missing a required method', () => {
