@@ -1,4 +1,5 @@
 import { ComponentConfig, ConfigClass } from '../config/component-config';
+import { RegistrationError } from '../errors';
 
 /**
  * The static side every registrable component shares: a registry key, its config class and the
@@ -40,15 +41,62 @@ export interface ComponentKind {
 
 const kinds = new Map<string, ComponentKind>();
 
+/** Kind names: lowercase words joined by `-` (`optimizer`, `tabular-source`). */
+const KIND_NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
 /**
  * Declares a component kind. Built-in kinds are declared by their base classes' modules; a
- * user's trainer may declare its own kind (say `lossFactoryType` → recipe section `loss`).
+ * user's trainer may declare its own kind (say `regularizerFactoryType` → recipe section
+ * `regularizer`). Declaring the same kind again is a no-op; a different kind under a name,
+ * trainer attribute or recipe section already taken is a {@link RegistrationError} listing every
+ * problem (it would silently stand for the existing kind).
  */
 export function defineComponentKind(kind: ComponentKind): ComponentKind {
   const existing = kinds.get(kind.name);
-  if (existing !== undefined) return existing;
+  if (existing !== undefined && sameKind(existing, kind)) return existing;
+  const problems = componentKindProblems(kind);
+  if (problems.length > 0) throw new RegistrationError(`component kind ${JSON.stringify(kind.name)}`, problems);
   kinds.set(kind.name, kind);
   return kind;
+}
+
+function sameKind(a: ComponentKind, b: ComponentKind): boolean {
+  const fields = ['name', 'label', 'baseConfig', 'trainerAttribute', 'recipeSection', 'sectionIsList'] as const;
+  return fields.every((f) => a[f] === b[f]) && a.requiredMethods.join() === b.requiredMethods?.join();
+}
+
+/** Every problem of a kind declaration, against itself and the kinds declared before it. */
+function componentKindProblems(kind: ComponentKind): string[] {
+  const problems: string[] = [];
+  if (typeof kind.name !== 'string' || !KIND_NAME_PATTERN.test(kind.name)) {
+    problems.push(`name must be lowercase words joined by '-', like 'regularizer', got ${JSON.stringify(kind.name)}`);
+  }
+  if (typeof kind.label !== 'string' || kind.label.trim() === '') problems.push(`label must be the kind in words, like 'regularizer factory'`);
+  if (!isSubclassOf(kind.baseConfig, ComponentConfig)) problems.push('baseConfig must be a config class extending ComponentConfig');
+  if (!Array.isArray(kind.requiredMethods) || !kind.requiredMethods.every((m) => typeof m === 'string')) {
+    problems.push(`requiredMethods must be a list of method names, like ['createPenalty']`);
+  }
+  if (kind.trainerAttribute !== undefined && kind.recipeSection === undefined) {
+    problems.push(`trainerAttribute '${kind.trainerAttribute}' needs a recipeSection: the recipe section whose 'type' picks from that list`);
+  }
+  const taken = kinds.get(kind.name);
+  if (taken !== undefined) problems.push(`name '${kind.name}' is already the ${describeKind(taken)}; choose another name`);
+  for (const other of kinds.values()) {
+    if (other.name === kind.name) continue;
+    if (kind.trainerAttribute !== undefined && other.trainerAttribute === kind.trainerAttribute) {
+      problems.push(`trainerAttribute '${kind.trainerAttribute}' is already the list of the ${describeKind(other)}; choose another attribute`);
+    }
+    if (kind.recipeSection !== undefined && other.recipeSection === kind.recipeSection) {
+      problems.push(`recipeSection '${kind.recipeSection}' is already the section of the ${describeKind(other)}; choose another section`);
+    }
+  }
+  return problems;
+}
+
+/** `loss factory kind 'loss' (recipe section 'loss')`, for messages. */
+function describeKind(kind: ComponentKind): string {
+  const section = kind.recipeSection === undefined ? '' : ` (recipe section '${kind.recipeSection}')`;
+  return `${kind.label} kind '${kind.name}'${section}`;
 }
 
 /**

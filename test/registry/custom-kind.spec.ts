@@ -124,3 +124,49 @@ describe('undeclared component kinds', () => {
     assert.ok(getComponentKind('optimizer') !== undefined, 'built-in kinds stay');
   });
 });
+
+describe('defineComponentKind', () => {
+  isolateRegistries();
+
+  it('treats declaring the same kind again as a no-op', () => {
+    declareRewardKind();
+    const first = getComponentKind('reward');
+    declareRewardKind();
+    assert.equal(getComponentKind('reward'), first);
+  });
+
+  it('rejects a kind that would stand for one already declared, with every problem at once', () => {
+    // A user's `loss` kind silently became the built-in one: their factories then failed with "does not extend LossConfig".
+    class PenaltyConfig extends ComponentConfig {}
+    assert.throws(
+      () => defineComponentKind({ name: 'loss', label: 'penalty factory', baseConfig: PenaltyConfig, requiredMethods: [], trainerAttribute: 'optimizerFactoryType', recipeSection: 'scheduler' }),
+      (error: unknown) => {
+        assert.ok(error instanceof RegistrationError);
+        assert.deepEqual(error.problems, [
+          "name 'loss' is already the loss factory kind 'loss' (recipe section 'loss'); choose another name",
+          "trainerAttribute 'optimizerFactoryType' is already the list of the optimizer factory kind 'optimizer' (recipe section 'optimizer'); choose another attribute",
+          "recipeSection 'scheduler' is already the section of the scheduler factory kind 'scheduler' (recipe section 'scheduler'); choose another section",
+        ]);
+        return true;
+      },
+    );
+    assert.equal(getComponentKind('loss')?.baseConfig.name, 'LossConfig', 'the built-in kind is untouched');
+  });
+
+  it('rejects a malformed kind declaration, naming each field', () => {
+    assert.throws(
+      () => defineComponentKind({ name: 'My Kind', label: '', baseConfig: class NotAConfig {} as unknown as ConfigClass, requiredMethods: [], trainerAttribute: 'myKindFactoryType' }),
+      (error: unknown) => {
+        assert.ok(error instanceof RegistrationError);
+        assert.deepEqual(error.problems, [
+          `name must be lowercase words joined by '-', like 'regularizer', got "My Kind"`,
+          "label must be the kind in words, like 'regularizer factory'",
+          'baseConfig must be a config class extending ComponentConfig',
+          "trainerAttribute 'myKindFactoryType' needs a recipeSection: the recipe section whose 'type' picks from that list",
+        ]);
+        return true;
+      },
+    );
+    assert.equal(getComponentKind('My Kind'), undefined);
+  });
+});
