@@ -1,5 +1,8 @@
 import { IsIn, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { ConfigRule, isFiniteNumber } from '../config/config-rule';
+import { ConfigError } from '../errors';
+import type { LrSchedule } from './lr-schedule';
+import { ceilSteps } from './schedule-checks';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { register } from '../registry/register';
 import { DecayingSchedulerConfig } from './decaying-scheduler-config';
@@ -45,6 +48,32 @@ export class WsdSchedulerConfig extends DecayingSchedulerConfig {
 export class WsdSchedulerFactory extends BuiltinScheduleFactory<WsdSchedulerConfig> {
   static override readonly type: string = 'wsd';
   static override readonly configType = WsdSchedulerConfig;
+  /**
+   * Warmup and decay must fit the run, known only once the data is built. Checked here so the
+   * error names the recipe settings (`scheduler.decaySteps`, ...) and the run's length, rather than
+   * the schedule's internal `totalSteps`.
+   */
+  override createSchedule(): LrSchedule {
+    const c = this.config;
+    const horizon = this.trainer.trainingHorizon;
+    const warmup = this.trainer.warmupSteps;
+    const decaySteps = c.decaySteps ?? undefined;
+    const decay = decaySteps ?? ceilSteps((c.decayRatio ?? 0.1) * horizon);
+    // A warmup longer than the run on its own is reported by the base class, naming the warmup.
+    if (warmup <= horizon && warmup + decay > horizon) {
+      const decayGiven = decaySteps !== undefined ? `decaySteps ${decaySteps}` : `decayRatio ${c.decayRatio ?? '0.1 (the default)'} of ${horizon}`;
+      const warmupGiven = typeof c.warmupSteps === 'number' ? 'warmupSteps' : 'warmupRatio';
+      const field = decaySteps !== undefined ? 'decaySteps' : typeof c.decayRatio === 'number' ? 'decayRatio' : warmupGiven;
+      throw new ConfigError([
+        {
+          path: `scheduler.${field}`,
+          message: `warmup (${warmup} steps) + decay (${decay} steps: ${decayGiven}) is longer than training (${horizon} optimizer steps); shorten them or train longer`,
+        },
+      ]);
+    }
+    return super.createSchedule();
+  }
+
   protected override extraOptions(): Record<string, unknown> {
     const c = this.config;
     // null (written to drop a setting an extended recipe gives) is the same as leaving it out.
