@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, ConfigIssue, FloeError } from '../errors';
+import { loadedFloeCopies } from '../registry/registries';
 import { joinPath } from './config-path';
 import { resolveModuleSpec } from './module-spec';
 import { SourceMap } from './source-map';
@@ -29,8 +30,14 @@ export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: So
       continue;
     }
     const target = resolveModuleSpec(spec, recipeDir);
+    const copiesBefore = loadedFloeCopies().all.length;
     try {
       await importPlugin(target);
+      const secondCopy = loadedFloeCopies().all.slice(copiesBefore)[0];
+      if (secondCopy !== undefined) {
+        issues.push({ path: at, message: secondCopyMessage(spec, secondCopy), location: sourceMap.locate(at) });
+        continue;
+      }
       loaded.push(target);
     } catch (error) {
       const reason = error instanceof FloeError ? error.message : describeImportError(error, target);
@@ -39,6 +46,18 @@ export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: So
   }
   if (issues.length > 0) throw new ConfigError(issues, 'Cannot load recipe plugins');
   return loaded;
+}
+
+/**
+ * A plugin that resolved `floe` to another copy registered its classes there: this copy would
+ * then report its types as unknown, without a word about why.
+ */
+function secondCopyMessage(spec: string, secondCopy: string): string {
+  return (
+    `plugin ${spec} loaded a second copy of Floe (${secondCopy}) beside the one reading this recipe (${loadedFloeCopies().self}), ` +
+    `so what it registers goes to that copy and this one never sees it. Run the floe of the plugin's own project (npx floe), ` +
+    `or make its 'floe' dependency resolve to this one (a peerDependency, npm link, or a file: dependency)`
+  );
 }
 
 async function importPlugin(target: string): Promise<void> {

@@ -1,8 +1,26 @@
+import * as path from 'path';
 import { allComponentKinds, ComponentClass, forgetComponentKind, getComponentKind } from './component-kind';
 import { Registry } from './registry';
 import { FloeError, listChoices } from '../errors';
 
 const registries = new Map<string, Registry>();
+
+/**
+ * Where each copy of Floe loaded in this process lives, shared through a global: a plugin that
+ * resolves `floe` to a second copy registers into that copy's registries, which this one never
+ * sees, so plugin loading compares this list before and after.
+ */
+const loadedCopies = ((globalThis as Record<symbol, unknown>)[Symbol.for('floe.loadedCopies')] ??= []) as string[];
+const THIS_COPY = path.resolve(__dirname, '..');
+loadedCopies.push(THIS_COPY);
+
+/**
+ * The folders (`.../dist/src`) of every Floe copy loaded in this process, this one included.
+ * @internal
+ */
+export function loadedFloeCopies(): { self: string; all: readonly string[] } {
+  return { self: THIS_COPY, all: [...loadedCopies] };
+}
 
 /** The registry of one component kind (created on first use). */
 export function getRegistry<T extends ComponentClass = ComponentClass>(kindName: string): Registry<T> {

@@ -1,4 +1,6 @@
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Callback, CallbackConfig, getRegistry, Logger, Metrics, runJob, Trainer, validateRecipe } from '../../src';
@@ -6,6 +8,8 @@ import '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 import { FLOE_ENTRY, TINY_FIXTURE, writeTrainerPlugin } from './plugin-files';
 import { expectConfigError, useRecipeDir } from './recipe-dir';
+
+const REPO = path.resolve(__dirname, '../../..');
 
 class LossRecorder extends Callback {
   constructor(
@@ -112,6 +116,35 @@ describe('recipe plugins', () => {
     // Without a file there, a bare name is a package: the message says how to name a file.
     const pkg = r.write('pkg.yaml', 'type: tiny\ncode: no-such-floe-plugin\n');
     assert.match((await expectConfigError(validateRecipe(pkg))).issues[0].message, /module not found: no-such-floe-plugin \(a file path starts with \.\/\)/);
+  });
+
+  it('says so when a plugin brings its own copy of Floe, whose registrations this one never sees', function () {
+    this.timeout(30_000);
+    // A plugin project with Floe installed as a real copy, run with another floe: it said only "unknown trainer type".
+    const r = recipes();
+    const copy = path.join(r.dir, 'plugin-project', 'node_modules', 'floe');
+    const distSrc = path.dirname(FLOE_ENTRY);
+    fs.cpSync(distSrc, path.join(copy, 'dist', 'src'), { recursive: true, filter: (f) => fs.statSync(f).isDirectory() || /\.(js|json)$/.test(f) });
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+    r.write(
+      'plugin-project/trainer.js',
+      [
+        "const floe = require('./node_modules/floe/dist/src');",
+        'class CopyTrainer extends floe.CausalTrainer {}',
+        "CopyTrainer.type = 'copy-trainer';",
+        'floe.register(CopyTrainer);',
+        '',
+      ].join('\n'),
+    );
+    const file = r.write('recipe.yaml', 'code: ./plugin-project/trainer.js\ntype: copy-trainer\n');
+    const run = spawnSync(process.execPath, [path.join(REPO, 'bin', 'floe.js'), 'validate', file], { cwd: r.dir, encoding: 'utf8', timeout: 25_000 });
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(
+      run.stderr.trim(),
+      `error: Cannot load recipe plugins: code: plugin ${path.join(r.dir, 'plugin-project', 'trainer.js')} loaded a second copy of Floe (${path.join(copy, 'dist', 'src')}) ` +
+        `beside the one reading this recipe (${distSrc}), so what it registers goes to that copy and this one never sees it. ` +
+        "Run the floe of the plugin's own project (npx floe), or make its 'floe' dependency resolve to this one (a peerDependency, npm link, or a file: dependency) (recipe.yaml:1:7)",
+    );
   });
 
   it('trains a plugin trainer end to end through runJob, the loss falling', async () => {
