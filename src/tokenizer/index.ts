@@ -6,3 +6,4 @@ export * from './tokenizer-fingerprint';
 export * from './tokenizer-factory';
 export * from './byte-tokenizer-factory';
 export * from './hf-tokenizer-factory';
+export * from './encode-prompt';

@@ -4,6 +4,7 @@ import { LmDataLoaders, GenerationExample } from '../data/build-lm-data';
 import { LmBatch } from '../data/lm-batch';
 import { completeBatch } from '../model/complete-batch';
 import { GptModel } from '../model/gpt-model';
+import { encodePrompt } from '../tokenizer/encode-prompt';
 import { Trainer } from './trainer';
 import { TrainingResult } from './training-result';
 
@@ -58,9 +59,11 @@ export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
   async completeExamples(examples: readonly GenerationExample[]): Promise<SampleCompletion[]> {
     const tok = this.tokenizer;
     const longest = Math.max(...examples.map((e) => tok.encode(e.completion).length));
+    // The prompts start as their training rows did (after bos with data.addBos).
+    const addBos = (this.config.data as { addBos?: unknown }).addBos === true;
     const produced = await completeBatch(
       this.gpt,
-      examples.map((e) => tok.encode(e.prompt)),
+      examples.map((e) => encodePrompt(tok, e.prompt, { addBos })),
       { maxNewTokens: longest + 2, stopTokenId: tok.eosId, padId: tok.padId },
     );
     return examples.map((e, i) => {

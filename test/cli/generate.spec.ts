@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { completeBatch, GptModel, loadCheckpointModel, Logger, runJob } from '../../src';
+import * as tf from '@tensorflow/tfjs';
+import { completeBatch, GptModel, loadCheckpointModel, Logger, runJob, Tokenizer } from '../../src';
 import { runCli } from '../../src/cli/main';
 
 describe('floe generate', () => {
@@ -55,6 +56,70 @@ describe('floe generate', () => {
     assert.equal(err[0], 'error: --prompt 2 ("1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1...") is 50 tokens: the model reads at most 32 tokens (its maxLength); shorten the prompt to 32 tokens or fewer');
     const fits = await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--max-tokens', '2', '--prompt', '1+'.repeat(16)], { out: () => undefined, err: (l) => err.push(l) });
     assert.equal(fits, 0, 'a prompt of exactly maxLength tokens fits');
+  });
+
+  describe('prompts start as the training rows did', () => {
+    let bosCheckpoint: string;
+    before(async () => {
+      // Untrained but with large weights, so the model's answers depend on every prompt id.
+      const result = await runJob(
+        {
+          type: 'sft',
+          backend: 'cpu',
+          distributed: { backend: 'none' },
+          trainIters: 1,
+          microBatchSize: 4,
+          quiet: true,
+          report: false,
+          outputDir: path.join(dir, 'bos-run'),
+          data: { type: 'sft', sources: [{ type: 'synthetic', task: 'addition', count: 40, maxDigits: 2 }], maxLength: 32, addBos: true, systemPrompt: 'Be exact.', cache: false },
+          model: { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 64, initStd: 0.5 },
+          scheduler: { type: 'constant' },
+        },
+        { logger: new Logger({ sink: () => undefined }) },
+      );
+      bosCheckpoint = result.lastCheckpointPath as string;
+    });
+
+    /** The CLI's lines for `prompts` (plus `flags`), and the greedy completions of `idsOf(prompt)` on the same weights. */
+    async function compare(prompts: string[], flags: string[], idsOf: (tok: Tokenizer, prompt: string) => number[]): Promise<{ out: string[]; expected: string[]; plain: string[] }> {
+      const out: string[] = [];
+      const code = await runCli(['generate', '--checkpoint', bosCheckpoint, '--backend', 'cpu', '--max-tokens', '4', ...flags, ...prompts.flatMap((p) => ['--prompt', p])], { out: (l) => out.push(l), err: (l) => out.push(`ERR ${l}`) });
+      assert.equal(code, 0, out.join('\n'));
+      const loaded = await loadCheckpointModel(bosCheckpoint);
+      try {
+        const before = tf.memory().numTensors;
+        const tok = loaded.tokenizer;
+        const complete = async (ids: number[][]): Promise<string[]> =>
+          (await completeBatch(loaded.model as GptModel, ids, { maxNewTokens: 4, stopTokenId: tok.eosId, padId: tok.padId })).map((p, i) => `${prompts[i]}${tok.decode(p)}`);
+        const expected = await complete(prompts.map((p) => idsOf(tok, p)));
+        const plain = await complete(prompts.map((p) => tok.encode(p)));
+        assert.equal(tf.memory().numTensors, before);
+        return { out, expected, plain };
+      } finally {
+        loaded.dispose();
+      }
+    }
+
+    it('after bos for a model trained with data.addBos', async () => {
+      const { out, expected, plain } = await compare(['12+34=', '7+8=', '55+5='], [], (tok, p) => [tok.bosId, ...tok.encode(p)]);
+      assert.notDeepEqual(expected, plain, 'the model answers differently without bos');
+      assert.deepEqual(out, expected);
+    });
+
+    it("with --chat, as a user turn of Floe's chat format with the data's system prompt and an open assistant header", async () => {
+      const chatIds = (tok: Tokenizer, p: string): number[] => [
+        tok.bosId,
+        ...tok.encode('<|system|>\nBe exact.'),
+        tok.eosId,
+        ...tok.encode(`<|user|>\n${p}`),
+        tok.eosId,
+        ...tok.encode('<|assistant|>\n'),
+      ];
+      const { out, expected, plain } = await compare(['12+34=', '7+8='], ['--chat'], chatIds);
+      assert.notDeepEqual(expected, plain);
+      assert.deepEqual(out, expected);
+    });
   });
 
   it('rejects bad flags and missing checkpoints with exit code 1', async () => {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Callback, CallbackConfig, LanguageModelTrainer, LmBatch, Logger, Metrics, runJob, Trainer } from '../../src';
+import { Callback, CallbackConfig, completeBatch, LanguageModelTrainer, LmBatch, Logger, Metrics, runJob, Trainer } from '../../src';
 
 class LossLog extends Callback {
   constructor(trainer: Trainer, private readonly losses: number[]) {
@@ -84,5 +84,43 @@ describe('CausalTrainer and SFTTrainer', () => {
     assert.ok(trainer !== undefined);
     assert.equal(rows[0], rows[1], 'masked labels do not affect the loss');
     assert.ok(rows[2] < rows[3], 'fewer loss tokens than real tokens (prompts are masked)');
+  });
+
+  it('completes held-out prompts after bos when the data puts bos before each record (data.addBos)', async () => {
+    const prompts = ['12+34=', '7+8=', '5+61=', '90+9='];
+    let got: string[] = [];
+    let afterBos: string[] = [];
+    let withoutBos: string[] = [];
+    let leaked = -1;
+    await runJob(
+      {
+        type: 'sft',
+        backend: 'cpu',
+        seed: 5,
+        trainIters: 1,
+        microBatchSize: 4,
+        outputDir: path.join(dir, 'run'),
+        data: { type: 'sft', sources: [{ type: 'synthetic', task: 'addition', count: 8 }], maxLength: 16, trainEvalSplit: [1, 0], addBos: true, cache: false },
+        model: { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 16, initStd: 0.5 },
+        checkpoint: [],
+      },
+      {
+        logger: new Logger({ sink: () => undefined }),
+        onTrainerReady: async (t) => {
+          const lm = t as LanguageModelTrainer;
+          const tok = lm.tokenizer;
+          const before = tf.memory().numTensors;
+          got = (await lm.completeExamples(prompts.map((prompt) => ({ prompt, completion: '?' })))).map((s) => s.produced);
+          leaked = tf.memory().numTensors - before;
+          const complete = async (ids: number[][]): Promise<string[]> =>
+            (await completeBatch(lm.gpt, ids, { maxNewTokens: 3, stopTokenId: tok.eosId, padId: tok.padId })).map((p) => tok.decode(p));
+          afterBos = await complete(prompts.map((p) => [tok.bosId, ...tok.encode(p)]));
+          withoutBos = await complete(prompts.map((p) => tok.encode(p)));
+        },
+      },
+    );
+    assert.notDeepEqual(afterBos, withoutBos, 'the model answers differently with and without bos');
+    assert.deepEqual(got, afterBos);
+    assert.equal(leaked, 0);
   });
 });

@@ -6,6 +6,8 @@ import { FloeError } from '../../errors';
 import { generate } from '../../model/generate';
 import { GptModel } from '../../model/gpt-model';
 import { Rng } from '../../random';
+import { encodePrompt, PromptFormat } from '../../tokenizer/encode-prompt';
+import type { TrainerConfig } from '../../trainer/trainer-config';
 import { CliIo, EXIT } from '../cli-io';
 
 /** `floe generate --checkpoint <dir> --prompt "12+34="`: text from a trained language model. */
@@ -21,6 +23,7 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         .option('temperature', { type: 'number', default: 0, describe: 'Sampling temperature; 0 is greedy' })
         .option('top-k', { type: 'number', describe: 'Sample only among the k most likely tokens' })
         .option('seed', { type: 'number', default: 0, describe: 'Seed for sampling' })
+        .option('chat', { type: 'boolean', default: false, describe: "Send each prompt as a user turn in Floe's chat format (for models fine-tuned on chat data)" })
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'auto', describe: 'tfjs backend' }),
     async (args) => {
       const maxTokens = args['max-tokens'] as number;
@@ -37,7 +40,8 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
           throw new FloeError(`checkpoint ${loaded.dir} holds a '${loaded.config.model.type}' model, which does not generate text; use a language-model checkpoint (model type gpt)`);
         }
         const rng = new Rng(args.seed as number);
-        const prompts = (args.prompt as string[]).map((text) => ({ text, ids: loaded.tokenizer.encode(text) }));
+        const format = promptFormat(loaded.config, args.chat as boolean);
+        const prompts = (args.prompt as string[]).map((text) => ({ text, ids: encodePrompt(loaded.tokenizer, text, format) }));
         checkPromptLengths(prompts, loaded.model.options.maxLength);
         for (const { text: prompt, ids: promptIds } of prompts) {
           const ids = await generate(loaded.model, promptIds, {
@@ -56,6 +60,16 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       done(EXIT.ok);
     },
   );
+}
+
+/**
+ * Prompts start as the training rows did: after bos when the data added one (`data.addBos`), or,
+ * with --chat, as a user turn with the data's system prompt.
+ */
+function promptFormat(config: TrainerConfig, chat: boolean): PromptFormat {
+  const data = config.data as { addBos?: unknown; systemPrompt?: unknown };
+  if (chat) return { chat: { systemPrompt: typeof data.systemPrompt === 'string' ? data.systemPrompt : undefined } };
+  return { addBos: data.addBos === true };
 }
 
 /**

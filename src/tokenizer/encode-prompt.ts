@@ -1,0 +1,26 @@
+import { ChatTemplateOptions, renderChat } from './chat-template';
+import { Tokenizer } from './tokenizer';
+
+/** How a language model's training rows began, so an inference prompt begins the same way. */
+export interface PromptFormat {
+  /** Training put bos before each text record (`data.addBos`). */
+  addBos?: boolean;
+  /**
+   * Wrap the prompt as one user turn of Floe's chat format, ending in an open assistant header
+   * (the chat options of the data, such as its `systemPrompt`). Default: plain text.
+   */
+  chat?: ChatTemplateOptions;
+}
+
+/**
+ * Prompt text to the ids a model saw at the same point in training: a text record's ids, after
+ * bos when the data added one (a model trained on `<bos>12+34=` answers `12+34=` badly), or a
+ * chat's rendered user turn and assistant header.
+ */
+export function encodePrompt(tokenizer: Tokenizer, text: string, format: PromptFormat = {}): number[] {
+  if (format.chat !== undefined) {
+    return renderChat(tokenizer, [{ role: 'user', content: text }], { ...format.chat, addGenerationPrompt: true }).ids;
+  }
+  const ids = tokenizer.encode(text);
+  return format.addBos === true ? [tokenizer.bosId, ...ids] : ids;
+}
