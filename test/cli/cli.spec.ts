@@ -157,6 +157,12 @@ describe('floe CLI (in process)', () => {
       assert.equal(run.code, 1);
       assert.match(run.err[0], /^error: Unknown kind 'optimiser'\. Kinds: .*\boptimizer\b.*\. Did you mean 'optimizer'\?$/);
     });
+
+    it('points to --code for a kind no loaded module declares, as a plugin kind before its plugin is imported', async () => {
+      const run = await cli('list', 'regularizer');
+      assert.equal(run.code, 1);
+      assert.match(run.err[0], /^error: Unknown kind 'regularizer'\. Kinds: .*\. A kind a plugin declares is listed with its plugin: floe list regularizer --code \.\/plugin\.js\.$/);
+    });
   });
 
   describe('usage', () => {

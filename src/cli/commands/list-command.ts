@@ -32,7 +32,9 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
       const names = kinds.map((k) => k.name);
       const wanted = args.kind as string | undefined;
       if (wanted !== undefined && !names.includes(wanted)) {
-        throw new FloeError(`Unknown kind '${wanted}'. Kinds: ${listChoices(names)}.${didYouMean(wanted, names)}`);
+        // A kind a plugin declares exists only once the plugin is imported.
+        const suggestion = didYouMean(wanted, names) || (code.length === 0 ? ` A kind a plugin declares is listed with its plugin: floe list ${wanted} --code ./plugin.js.` : '');
+        throw new FloeError(`Unknown kind '${wanted}'. Kinds: ${listChoices(names)}.${suggestion}`);
       }
       for (const kind of kinds) {
         if (wanted !== undefined && kind.name !== wanted) continue;
