@@ -86,12 +86,13 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
   const issues: ConfigIssue[] = [];
   const sectionKinds = trainerSectionKinds(trainerClass);
   const sectionNames = sectionKinds.map((k) => k.recipeSection as string);
+  const foreign = foreignSectionIssues(trainerClass, plain, sourceMap);
   const { config, issues: topIssues } = buildConfig(trainerClass.configType as new () => TrainerConfig, plain, {
     path: '',
     sourceMap,
-    ignoreKeys: [...sectionNames, ...RECIPE_META_KEYS],
+    ignoreKeys: [...sectionNames, ...foreign.sections, ...RECIPE_META_KEYS],
   });
-  issues.push(...topIssues);
+  issues.push(...foreign.issues, ...topIssues);
   config.type = trainerClass.type;
   config.outputDir ??= path.join('runs', name);
 
@@ -209,12 +210,46 @@ function resolveComponent(value: unknown, at: string, ctx: ResolveContext): Comp
     if (type === undefined) {
       issues.push({ path: typePath, message: `missing 'type'`, location, hint: `Supported${by}: ${listChoices(types)}.` });
     } else {
-      const hint = `Supported: ${listChoices(types)}.${didYouMean(String(type), types)}`;
+      const hint = `Supported: ${listChoices(types)}.${didYouMean(String(type), types) || unlistedFactoryHint(kind, String(type), ctx.trainerType)}`;
       issues.push({ path: typePath, message: `${typePath} '${String(type)}' is not supported${by}`, location, hint });
     }
     return new kind.baseConfig();
   }
   return buildComponentConfig(cls, raw, at, sourceMap, issues);
+}
+
+/**
+ * For a type that is registered but not in the trainer's list (a new factory its author forgot to
+ * list): says so, with the trainers that do list it, instead of leaving it looking unregistered.
+ */
+function unlistedFactoryHint(kind: ComponentKind, type: string, trainerType: string | undefined): string {
+  const attribute = kind.trainerAttribute;
+  const cls = attribute === undefined || trainerType === undefined ? undefined : getRegistry(kind.name).find(type);
+  if (attribute === undefined || cls === undefined) return '';
+  const listers = getRegistry('trainer').classes.filter((t) => allowedClasses(t as unknown as Function, kind).includes(cls)).map((t) => `'${t.type}'`);
+  const choose = listers.length === 0 ? '' : `choose a trainer that does (${listers.join(', ')}), or `;
+  return ` '${type}' is a registered ${kind.label} (${cls.name}) that trainer '${trainerType}' does not list in ${attribute}: ${choose}list it in a trainer subclass's ${attribute}.`;
+}
+
+/**
+ * Sections of kinds this trainer does not have (`loss:` in a causal recipe): named as such, with
+ * the trainers that have them, rather than as an unknown key.
+ */
+function foreignSectionIssues(trainerClass: TrainerClass, plain: Record<string, unknown>, sourceMap: SourceMap): { sections: string[]; issues: ConfigIssue[] } {
+  const own = new Set(trainerSectionKinds(trainerClass).map((k) => k.recipeSection));
+  const foreign = allComponentKinds().filter((k) => k.trainerAttribute !== undefined && k.recipeSection !== undefined && !own.has(k.recipeSection) && plain[k.recipeSection] !== undefined);
+  const issues = foreign.map((kind): ConfigIssue => {
+    const section = kind.recipeSection as string;
+    const havers = getRegistry('trainer').classes.filter((t) => trainerSectionKinds(t as unknown as Function).includes(kind)).map((t) => `'${t.type}'`);
+    const hint = havers.length === 0 ? `No registered trainer lists ${kind.trainerAttribute}.` : `Trainers with a '${section}' section: ${havers.join(', ')}.`;
+    return { path: section, message: `trainer '${trainerClass.type}' has no '${section}' section (${plural(kind.label)}: ${kind.trainerAttribute})`, location: sourceMap.locateKey(section), hint };
+  });
+  return { sections: foreign.map((k) => k.recipeSection as string), issues };
+}
+
+/** `loss factory` → `loss factories`. */
+function plural(label: string): string {
+  return /[^aeiou]y$/.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`;
 }
 
 /** Validates `raw` against `cls`'s config class, resolving nested component fields first. */

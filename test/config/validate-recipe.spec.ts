@@ -55,6 +55,37 @@ describe('validateRecipe', () => {
     assert.deepEqual(error.issues[0].location, { file: path.relative(process.cwd(), file), line: 3, col: 9 });
   });
 
+  it('says a registered type the trainer does not list is registered, with the trainers that list it', async () => {
+    // A new factory its author forgot to list: "Supported: adamw, adam, sgd" alone made it look unregistered.
+    class LionFactory extends SgdOptimizerFactory {
+      static override readonly type = 'lion';
+    }
+    class LionTrainer extends TinyTrainer {
+      static override readonly type = 'lion-tiny';
+      static override readonly optimizerFactoryType = [LionFactory];
+    }
+    register(LionFactory);
+    register(LionTrainer);
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'optimizer: { type: lion }', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.equal(
+      error.message,
+      `Invalid recipe: optimizer.type 'lion' is not supported by trainer 'tiny' (${r.at('recipe.yaml', 2, 20)}). Supported: adamw, adam, sgd. ` +
+        "'lion' is a registered optimizer factory (LionFactory) that trainer 'tiny' does not list in optimizerFactoryType: choose a trainer that does ('lion-tiny'), or list it in a trainer subclass's optimizerFactoryType.",
+    );
+  });
+
+  it("names a section of another trainer's kind as such, with the trainers that have it", async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'loss: { type: mse }', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.equal(
+      error.message,
+      `Invalid recipe: loss: trainer 'tiny' has no 'loss' section (loss factories: lossFactoryType) (${r.at('recipe.yaml', 2, 1)}). Trainers with a 'loss' section: 'supervised'.`,
+    );
+  });
+
   it('refuses an empty item in a list section instead of building the default component', async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: tiny', 'checkpoint: [null]', 'callbacks:', '  -', ''].join('\n'));
@@ -85,7 +116,11 @@ describe('validateRecipe', () => {
     const defaulted = await validateRecipe({ type: 'sgd-only' });
     assert.equal(defaulted.config.optimizer.type, 'sgd', 'a single class is the default of a one-item list');
     const error = await expectConfigError(validateRecipe({ type: 'sgd-only', optimizer: { type: 'adam' } }));
-    assert.equal(error.message, "Invalid recipe: optimizer.type 'adam' is not supported by trainer 'sgd-only'. Supported: sgd.");
+    assert.equal(
+      error.message,
+      "Invalid recipe: optimizer.type 'adam' is not supported by trainer 'sgd-only'. Supported: sgd. 'adam' is a registered optimizer factory (AdamOptimizerFactory) " +
+        "that trainer 'sgd-only' does not list in optimizerFactoryType: choose a trainer that does ('causal', 'sft', 'supervised', 'tiny'), or list it in a trainer subclass's optimizerFactoryType.",
+    );
   });
 
   it('rejects an unknown trainer type with the registered trainers', async () => {
