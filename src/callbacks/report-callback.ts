@@ -2,7 +2,10 @@ import * as path from 'path';
 import { IsOptional } from 'class-validator';
 import { register } from '../registry/register';
 import { writeReport } from '../report/write-report';
+import { defaultMetricSources, MetricSources } from '../report/metric-sources';
 import { Callback, CallbackConfig } from './callback';
+import { MetricsJsonlCallback } from './metrics-jsonl-callback';
+import { TensorBoardCallback } from './tensorboard-callback';
 import { IsPath } from '../config/is-path';
 
 /** Config of the `report` callback. */
@@ -26,10 +29,18 @@ export class ReportCallback extends Callback<ReportConfig> {
   override async onTrainEnd(): Promise<void> {
     const runDir = this.trainer.context.outputDir;
     try {
-      const { html } = await writeReport(runDir, { outDir: path.resolve(runDir, this.config.dir ?? '.') });
+      const { html } = await writeReport(runDir, { outDir: path.resolve(runDir, this.config.dir ?? '.'), sources: this.metricSources(runDir) });
       if (!this.trainer.config.quiet) this.trainer.logger.info(`report: ${path.relative(process.cwd(), html) || html}`);
     } catch (error) {
       this.trainer.logger.warn(`could not write the report: ${(error as Error).message}`);
     }
+  }
+
+  /** Where this run's metrics callbacks write, which a recipe may move (`file:`, `logDir:`). */
+  private metricSources(runDir: string): MetricSources {
+    const sources = defaultMetricSources(runDir);
+    const jsonl = this.trainer.callbackList.find(MetricsJsonlCallback);
+    const events = this.trainer.callbackList.find(TensorBoardCallback);
+    return { metricsFile: jsonl?.file ?? sources.metricsFile, eventsDir: events?.logDir ?? sources.eventsDir };
   }
 }

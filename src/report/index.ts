@@ -1,5 +1,6 @@
 export * from './chart-specs';
 export * from './load-esm';
+export * from './metric-sources';
 export * from './render-chart';
 export * from './report-html';
 export * from './run-metrics';

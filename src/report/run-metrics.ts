@@ -3,6 +3,7 @@ import * as path from 'path';
 import { readJsonl } from '../callbacks/writers/read-jsonl';
 import { readTensorBoardEvents } from '../callbacks/writers/read-tensorboard-events';
 import { FloeError } from '../errors';
+import { MetricSources, runMetricSources } from './metric-sources';
 
 /** One logged training step. */
 export interface TrainPoint {
@@ -79,15 +80,21 @@ class PointCollector {
   }
 }
 
-/** Reads a run's curves from `metrics.jsonl`, or from its TensorBoard event files when there is none. */
-export async function readRunMetrics(runDir: string): Promise<RunMetrics> {
+/**
+ * Reads a run's curves from its metrics JSONL file, or from its TensorBoard event files when there
+ * is none. `sources` says where they are (default: as the run's recipe.resolved.yaml puts them).
+ */
+export async function readRunMetrics(runDir: string, sources?: MetricSources): Promise<RunMetrics> {
   const stat = await fs.stat(runDir).catch(() => undefined);
   if (stat === undefined || !stat.isDirectory()) throw new FloeError(`${runDir} is ${stat === undefined ? 'not there' : 'a file'}: give a run folder (the outputDir of a run, e.g. runs/quickstart)`);
-  const jsonl = path.join(runDir, 'metrics.jsonl');
-  if (await exists(jsonl)) return fromJsonl(jsonl);
-  const events = (await fs.readdir(runDir).catch(() => [] as string[])).filter((f) => f.startsWith('events.out.tfevents.')).sort();
-  if (events.length > 0) return fromEvents(events.map((f) => path.join(runDir, f)));
-  throw new FloeError(`No metrics in ${runDir}: expected metrics.jsonl or events.out.tfevents.* (the recipe may have turned off metricsLog and tensorboard)`);
+  const { metricsFile, eventsDir } = sources ?? (await runMetricSources(runDir));
+  if (await exists(metricsFile)) return fromJsonl(metricsFile);
+  const events = (await fs.readdir(eventsDir).catch(() => [] as string[])).filter((f) => f.startsWith('events.out.tfevents.')).sort();
+  if (events.length > 0) return fromEvents(events.map((f) => path.join(eventsDir, f)));
+  const shown = (p: string): string => path.relative(runDir, p) || '.';
+  throw new FloeError(
+    `No metrics in ${runDir}: expected ${shown(metricsFile)} or events.out.tfevents.* in ${shown(eventsDir)} (the recipe may have turned off metricsLog and tensorboard)`,
+  );
 }
 
 async function fromJsonl(file: string): Promise<RunMetrics> {

@@ -3,12 +3,15 @@ import * as path from 'path';
 import { buildChartSpecs } from './chart-specs';
 import { renderChart } from './render-chart';
 import { renderReportHtml } from './report-html';
+import { MetricSources } from './metric-sources';
 import { readRunMetrics } from './run-metrics';
 
 /** Options of {@link writeReport}. */
 export interface WriteReportOptions {
   /** Folder for the report files (default: the run folder). */
   outDir?: string;
+  /** Where the metrics are (default: as the run's recipe.resolved.yaml puts them). */
+  sources?: MetricSources;
 }
 
 /** What {@link writeReport} wrote. */
@@ -29,7 +32,7 @@ export interface ReportFiles {
 export async function writeReport(runDir: string, options: WriteReportOptions = {}): Promise<ReportFiles> {
   const dir = path.resolve(runDir);
   const outDir = path.resolve(options.outDir ?? dir);
-  const metrics = await readRunMetrics(dir);
+  const metrics = await readRunMetrics(dir, options.sources);
   const status = await readOptional(path.join(dir, 'status.json')).then((t) => (t === undefined ? undefined : parseObject(t)));
   const recipe = await readOptional(path.join(dir, 'recipe.resolved.yaml'));
   await fs.mkdir(outDir, { recursive: true });
