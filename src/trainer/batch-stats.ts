@@ -27,6 +27,8 @@ export function formatLogLine(m: Metrics, horizon: number): string {
   return parts.join(' | ');
 }
 
+/** A diverged value shows as `NaN` / `Infinity` (as in the bar and metrics.jsonl), never as a missing `n/a`. */
 function fmt(v: number | undefined, digits: number): string {
-  return v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits);
+  if (v === undefined) return 'n/a';
+  return Number.isFinite(v) ? v.toFixed(digits) : String(v);
 }
