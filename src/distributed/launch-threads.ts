@@ -141,7 +141,10 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
   // first failure that is not just a rank stopping because of the abort.
   const own = failures.filter((f) => f.error.name !== 'JobAbortedError');
   const cause = own.find((f) => f.rank === 0) ?? own[0] ?? failures[0];
-  const error = new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}`, { cause: rebuild(cause.error) });
+  const hint = lacksRegistrations(cause.error)
+    ? `\nThe recipe is valid in the launching thread, so the workers lack classes registered there: a worker imports only the recipe's code: modules and runJob's workerModules; name the modules that register your classes in one of them.`
+    : '';
+  const error = new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}${hint}`, { cause: rebuild(cause.error) });
   // Rank 0 records its own failure in status.json; if it was terminated instead, do it here.
   if (options.status && !ranks[0].reported) {
     await writeFailedStatus({ outputDir: options.outputDir, error }).catch((e: Error) => options.logger.warn(`cannot write status.json: ${e.message}`));
@@ -171,6 +174,14 @@ function prefixLines(stream: Readable, prefix: string): void {
   stream.on('end', () => {
     if (pending !== '') process.stderr.write(`${prefix}${pending}\n`);
   });
+}
+
+/**
+ * The launcher resolved every type of this recipe before starting the workers: a worker that finds
+ * one unknown lacks a registration made in the launching thread's code (not by `code:`).
+ */
+function lacksRegistrations(error: SerializedError): boolean {
+  return error.name === 'ConfigError' && /unknown trainer type '|\.type '[^']*' is not supported/.test(error.message);
 }
 
 function rebuild(serialized: SerializedError): Error {

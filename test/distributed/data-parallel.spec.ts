@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { DistributedConfig, RankFailedError, runJob, TrainingResult } from '../../src';
+import { Callback, DistributedConfig, RankFailedError, register, restoreRegistries, runJob, snapshotRegistries, TrainingResult } from '../../src';
 import { DP_PROBE_PLUGIN } from './fixtures/dp-probe-plugin';
 import { recordV8FlagCalls } from './fixtures/v8-flag-calls';
 import { lastEval, rankLimits, rankSamples, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
@@ -154,6 +154,26 @@ describe('data-parallel training on worker threads', () => {
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', `step-${String(status.step).padStart(6, '0')}`, 'manifest.json')), 'rank 0 saved the step it stopped at');
     assert.ok(rankWeights(out, 0).equals(rankWeights(out, 1)));
     assert.match(output, /received SIGINT/);
+  });
+
+  it('says a worker lacks registrations made in the launching thread, and how to give them to it', async () => {
+    // Registered here in code, not by the recipe's code:: the workers never see it.
+    class LaunchOnlyCallback extends Callback {
+      static override readonly type = 'launch-only';
+    }
+    const saved = snapshotRegistries();
+    try {
+      register(LaunchOnlyCallback);
+      const recipe = tinyRecipe(path.join(dir, 'unregistered'), { distributed: { backend: 'threads', workers: 2 }, callbacks: [{ type: 'launch-only' }] });
+      await assert.rejects(runJob(recipe), (error: unknown) => {
+        assert.ok(error instanceof RankFailedError, String(error));
+        assert.match(error.message, /^rank \d of 2 failed: Invalid recipe: callbacks\[0\]\.type 'launch-only' is not supported/);
+        assert.match(error.message, /\nThe recipe is valid in the launching thread, so the workers lack classes registered there: .* runJob's workerModules; /);
+        return true;
+      });
+    } finally {
+      restoreRegistries(saved);
+    }
   });
 
   describe('faults', () => {
