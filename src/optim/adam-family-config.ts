@@ -10,7 +10,7 @@ export class AdamFamilyConfig extends OptimizerConfig {
   @ArrayMaxSize(2)
   @IsNumber({}, { each: true })
   @Min(0, { each: true })
-  @Max(0.999999, { each: true, message: 'betas must each be in [0, 1)' })
+  @Max(0.999999, { each: true, message: 'betas must each be from 0 to 0.999999' })
   betas: [number, number] = [0.9, 0.999];
 
   /** Added to the denominator for numerical stability. */
