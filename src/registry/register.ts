@@ -51,7 +51,7 @@ function describe(cls: unknown): string {
  */
 export function validateComponentClass(cls: unknown, options: RegisterOptions = {}): string[] {
   if (!isClass(cls)) return [`expected a class, got ${typeof cls}`];
-  const problems: string[] = [];
+  const problems: string[] = optionProblems(options);
   const c = cls as unknown as Partial<ComponentClass> & Record<string, unknown>;
   const kind = typeof c.kind === 'string' ? getComponentKind(c.kind) : undefined;
   if (kind === undefined) {
@@ -112,6 +112,17 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   return `${withArticle(typeof value)}`;
+}
+
+/** Register options this version knows; a misspelt one (`overide`) would be ignored silently. */
+const OPTION_NAMES = ['override'];
+
+function optionProblems(options: RegisterOptions): string[] {
+  const problems = Object.keys(options)
+    .filter((k) => !OPTION_NAMES.includes(k))
+    .map((k) => `unknown register option '${k}'; options: ${listChoices(OPTION_NAMES)}.${didYouMean(k, OPTION_NAMES)}`);
+  if (options.override !== undefined && typeof options.override !== 'boolean') problems.push(`option override must be true or false, got ${JSON.stringify(options.override)}`);
+  return problems;
 }
 
 /** `an optimizer factory`, `a model factory`. */

@@ -134,6 +134,18 @@ describe('register', () => {
       assert.deepEqual(warnings, ["Floe: optimizer factory type 'adamw' (class AdamWOptimizerFactory) overridden by class BetterAdamW."]);
     });
 
+    it('rejects a misspelt or mistyped register option instead of ignoring it', () => {
+      class Overriding extends UnusedOptimizerFactory {
+        static override readonly type = 'overriding';
+      }
+      const options = { overide: true, override: 'yes' } as unknown as { override: boolean };
+      assert.deepEqual(registrationProblems(() => register(Overriding, options)), [
+        "unknown register option 'overide'; options: override. Did you mean 'override'?",
+        'option override must be true or false, got "yes"',
+      ]);
+      assert.equal(getRegistry('optimizer').find('overriding'), undefined);
+    });
+
     it('rejects a config class that does not extend the kind base config', () => {
       class WrongConfig extends UnusedOptimizerFactory {
         static override readonly type = 'wrong-config';
