@@ -12,6 +12,7 @@ import type { FloeModel } from '../model/floe-model';
 import { MODEL_KIND, ModelFactory } from '../model/model-factory';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
+import { checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE } from '../tokenizer/tokenizer-identity';
 import { buildComponent } from '../trainer/build-components';
 import type { RunContext } from '../trainer/run-context';
 import { hasInferenceSetup } from '../trainer/inference-setup';
@@ -102,6 +103,8 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const TrainerClass = resolved.trainerClass as unknown as new (c: TrainerConfig, ctx: RunContext) => Trainer;
   const trainer = new TrainerClass(resolved.config, context);
   trainer.tokenizer = await buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND).createTokenizer();
+  const { [TOKENIZER_IDENTITY_FILE]: identity } = await readExtraCheckpointFiles(dir, [TOKENIZER_IDENTITY_FILE]);
+  checkTokenizerIdentity(identity, trainer.tokenizer, { type: resolved.config.tokenizer.type, checkpoint: `checkpoint ${dir}` });
   if (hasInferenceSetup(trainer)) {
     // Its model's shape comes from files saved with the checkpoint (a data schema), not the recipe.
     await trainer.setupForInference(dir, await readExtraCheckpointFiles(dir, trainer.inferenceFiles));

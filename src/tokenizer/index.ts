@@ -7,3 +7,4 @@ export * from './tokenizer-factory';
 export * from './byte-tokenizer-factory';
 export * from './hf-tokenizer-factory';
 export * from './encode-prompt';
+export * from './tokenizer-identity';

@@ -5,6 +5,7 @@ import { LmBatch } from '../data/lm-batch';
 import { completeBatch } from '../model/complete-batch';
 import { GptModel } from '../model/gpt-model';
 import { encodePrompt } from '../tokenizer/encode-prompt';
+import { checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE, tokenizerIdentity } from '../tokenizer/tokenizer-identity';
 import { Trainer } from './trainer';
 import { TrainingResult } from './training-result';
 
@@ -70,6 +71,16 @@ export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
       const text = tok.decode(produced[i]);
       return { ...e, produced: text, correct: text === e.completion };
     });
+  }
+
+  /** The tokenizer's identity, so loading the checkpoint with a changed tokenizer is an error. */
+  override extraCheckpointFiles(): Record<string, unknown> {
+    return { ...super.extraCheckpointFiles(), [TOKENIZER_IDENTITY_FILE]: tokenizerIdentity(this.tokenizer, this.config.tokenizer.type) };
+  }
+
+  override restoreExtraCheckpointFiles(files: Record<string, unknown>): void {
+    super.restoreExtraCheckpointFiles(files);
+    checkTokenizerIdentity(files[TOKENIZER_IDENTITY_FILE], this.tokenizer, { type: this.config.tokenizer.type, checkpoint: 'the checkpoint being resumed' });
   }
 
   override async train(): Promise<TrainingResult> {

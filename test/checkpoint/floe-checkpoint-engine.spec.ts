@@ -40,7 +40,7 @@ describe('FloeCheckpointEngine', () => {
 
     it('holds weights, optimizer state, trainer state, recipe, architecture and a manifest of checksums', async () => {
       assert.deepEqual(steps(path.join(run, 'checkpoints')), [5, 10]);
-      assert.deepEqual(fs.readdirSync(ckpt).sort(), ['manifest.json', 'model-config.json', 'model.safetensors', 'optimizer.safetensors', 'recipe.yaml', 'trainer-state.json']);
+      assert.deepEqual(fs.readdirSync(ckpt).sort(), ['manifest.json', 'model-config.json', 'model.safetensors', 'optimizer.safetensors', 'recipe.yaml', 'tokenizer-identity.json', 'trainer-state.json']);
       const { state, scheduler, metrics, recipeDir } = await readTrainerStateFile(ckpt);
       assert.equal(state.globalStep, 10);
       assert.equal(state.epochIndex, 0);
@@ -61,7 +61,7 @@ describe('FloeCheckpointEngine', () => {
         assert.equal(entry.size, bytes.length);
         assert.equal(entry.sha256, createHash('sha256').update(bytes).digest('hex'), entry.path);
       }
-      assert.equal(manifest.files.length, 5);
+      assert.equal(manifest.files.length, 6);
     });
 
     it('writes model.safetensors and optimizer.safetensors by the spec, with the model\'s names and values', async () => {

@@ -1,0 +1,55 @@
+import { CheckpointError } from '../errors';
+import { Tokenizer } from './tokenizer';
+import { tokenizerFingerprint } from './tokenizer-fingerprint';
+
+/**
+ * Checkpoint file naming the tokenizer a language model was trained with. A checkpoint holds no
+ * tokenizer of its own (an `hf` one is read again from the recipe's path), so a tokenizer.json
+ * edited or replaced since training would otherwise map text to the wrong embedding rows
+ * without a word.
+ */
+export const TOKENIZER_IDENTITY_FILE = 'tokenizer-identity.json';
+
+/** What {@link TOKENIZER_IDENTITY_FILE} holds. */
+export interface TokenizerIdentity {
+  /** The recipe's tokenizer type (`byte`, `hf`, ...). */
+  type: string;
+  /** {@link tokenizerFingerprint} of the tokenizer. */
+  fingerprint: string;
+  /** Number of ids. */
+  vocabSize: number;
+  /** Special ids. */
+  bosId: number;
+  eosId: number;
+  padId: number;
+}
+
+/** The identity of `tokenizer` (of recipe type `type`) to store with a checkpoint. */
+export function tokenizerIdentity(tokenizer: Tokenizer, type: string): TokenizerIdentity {
+  const { vocabSize, bosId, eosId, padId } = tokenizer;
+  return { type, fingerprint: tokenizerFingerprint(tokenizer), vocabSize, bosId, eosId, padId };
+}
+
+/**
+ * Throws a {@link CheckpointError} when `tokenizer` is not the one `checkpoint` (words naming it,
+ * like `checkpoint runs/x/checkpoints/step-000040`) saved as `saved`; a checkpoint older than the
+ * file is not checked.
+ */
+export function checkTokenizerIdentity(saved: unknown, tokenizer: Tokenizer, options: { type: string; checkpoint: string }): void {
+  if (saved === undefined) return;
+  const s = saved as Partial<TokenizerIdentity>;
+  const now = tokenizerIdentity(tokenizer, options.type);
+  const differences = (['type', 'vocabSize', 'bosId', 'eosId', 'padId', 'fingerprint'] as const)
+    .filter((key) => s[key] !== now[key])
+    .map((key) => `${key} ${show(s[key])} then, ${show(now[key])} now`);
+  if (differences.length === 0) return;
+  throw new CheckpointError(
+    `The tokenizer has changed since ${options.checkpoint} was written (${differences.join('; ')}): its model would read text with the wrong token ids. ` +
+      `Restore the tokenizer the run was trained with (the recipe's tokenizer section and its files), or train a new model for this tokenizer.`,
+  );
+}
+
+/** A value for the message; fingerprints (sha256 hex) shortened. */
+function show(value: unknown): string {
+  return typeof value === 'string' && value.length > 16 ? `'${value.slice(0, 12)}…'` : JSON.stringify(value);
+}

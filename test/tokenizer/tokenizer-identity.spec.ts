@@ -1,0 +1,55 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { loadCheckpointModel } from '../../src/checkpoint';
+import { CheckpointError } from '../../src/errors';
+import { ByteTokenizer, checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE, tokenizerIdentity } from '../../src/tokenizer';
+import { runRecorded, tinyGptRecipe, writeTinyTokenizer } from '../checkpoint/fixtures/tiny-gpt-run';
+import { makeTempDir } from '../checkpoint/temp-dir';
+
+/** Swaps the ids of two vocabulary entries of the tiny tokenizer: same size, different mapping. */
+function swapTwoIds(file: string): void {
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const vocab = json.model.vocab as Record<string, number>;
+  [vocab.h, vocab.e] = [vocab.e, vocab.h];
+  fs.writeFileSync(file, JSON.stringify(json));
+}
+
+describe('tokenizer identity in checkpoints', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-tok-id-')));
+  afterEach(() => cleanup());
+
+  it('names what changed and passes the same tokenizer', () => {
+    const byte = new ByteTokenizer();
+    const saved = tokenizerIdentity(byte, 'byte');
+    checkTokenizerIdentity(saved, byte, { type: 'byte', checkpoint: 'checkpoint c' });
+    checkTokenizerIdentity(undefined, byte, { type: 'byte', checkpoint: 'checkpoint c' });
+    assert.throws(
+      () => checkTokenizerIdentity({ ...saved, vocabSize: 300 }, byte, { type: 'byte', checkpoint: 'checkpoint c' }),
+      (e: Error) => e instanceof CheckpointError && /changed since checkpoint c was written \(vocabSize 300 then, 259 now\)/.test(e.message),
+    );
+  });
+
+  it('refuses to load or resume a language model whose hf tokenizer.json changed after training', async () => {
+    const run = path.join(dir, 'run');
+    const recipe = tinyGptRecipe(run, { trainIters: 2, scheduler: { type: 'constant' }, checkpoint: [{ type: 'floe', saveEveryNSteps: 2 }] });
+    const { result } = await runRecorded(recipe);
+    const checkpoint = result.lastCheckpointPath as string;
+    assert.ok(fs.existsSync(path.join(checkpoint, TOKENIZER_IDENTITY_FILE)));
+
+    const before = tf.memory().numTensors;
+    const loaded = await loadCheckpointModel(checkpoint);
+    loaded.dispose();
+
+    swapTwoIds(writeTinyTokenizer(run));
+    await assert.rejects(loadCheckpointModel(checkpoint), (e: Error) => e instanceof CheckpointError && /tokenizer has changed since checkpoint .*step-000002 was written \(fingerprint/.test(e.message));
+    assert.equal(tf.memory().numTensors, before);
+    await assert.rejects(
+      runRecorded({ ...recipe, trainIters: 4 }, { resumeFrom: checkpoint }),
+      (e: Error) => e instanceof CheckpointError && /tokenizer has changed since the checkpoint being resumed was written/.test(e.message),
+    );
+  });
+});
