@@ -165,7 +165,8 @@ function resolveSection(
   sourceMap: SourceMap,
   issues: ConfigIssue[],
 ): ComponentConfig | ComponentConfig[] {
-  const context = { kind, allowed, trainerType, sourceMap, issues };
+  // Open kinds (callbacks) take any registered type: the trainer has no say in which.
+  const context = { kind, allowed, trainerType: kind.trainerAttribute === undefined ? undefined : trainerType, sourceMap, issues };
   if (kind.sectionIsList !== true) return resolveComponent(value, section, context);
   let items: unknown[];
   if (value === undefined || value === null) items = kind.name === 'callback' ? [] : [{}];

@@ -76,6 +76,13 @@ describe('validateRecipe', () => {
     );
   });
 
+  it('leaves the trainer out of an unknown callback type: any registered callback is allowed', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'callbacks: [{ type: early-stoping }]', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.match(error.message, /^Invalid recipe: callbacks\[0\]\.type 'early-stoping' is not supported \(.*\)\. Supported: .*\bearly-stopping\b.*\. Did you mean 'early-stopping'\?$/);
+  });
+
   it("names a section of another trainer's kind as such, with the trainers that have it", async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: tiny', 'loss: { type: mse }', ''].join('\n'));
