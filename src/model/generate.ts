@@ -28,6 +28,7 @@ export interface GenerateOptions extends SamplingOptions {
 export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions = {}): number {
   const temperature = options.temperature ?? 1;
   if (!(temperature >= 0)) throw new ModelError(`temperature must be >= 0, got ${temperature}`);
+  checkLogits(logits);
   if (temperature === 0) {
     let best = 0;
     for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
@@ -47,6 +48,19 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions 
     if (r < 0) return ids[j];
   }
   return ids[ids.length - 1];
+}
+
+/**
+ * NaN or +Infinity logits come from weights that are not finite (a diverged run, a corrupt
+ * import); the argmax and the sampler would turn them into an arbitrary id without a word.
+ * (-Infinity is a token ruled out, which is fine.)
+ */
+function checkLogits(logits: ArrayLike<number>): void {
+  for (let i = 0; i < logits.length; i++) {
+    if (Number.isNaN(logits[i]) || logits[i] === Infinity) {
+      throw new ModelError(`the model's logit for token id ${i} is ${logits[i]}: its weights are not finite (a diverged or corrupt checkpoint), so it cannot pick a next token`);
+    }
+  }
 }
 
 /**

@@ -72,4 +72,13 @@ describe('sampleToken', () => {
     assert.ok(Math.abs(hot[0] / n - 1 / (1 + Math.sqrt(3) + Math.sqrt(6))) < 0.03, `p(0) = ${hot[0] / n}`);
     assert.equal(sampleToken(logits, { temperature: 0 }), 2);
   });
+
+  it('refuses NaN or +Infinity logits (weights that are not finite) instead of picking an arbitrary id', () => {
+    for (const bad of [NaN, Infinity]) {
+      for (const temperature of [0, 1]) {
+        assert.throws(() => sampleToken([0.5, bad, 2], { temperature, rng: new Rng(1) }), (e: Error) => e instanceof ModelError && /logit for token id 1 is (NaN|Infinity)/.test(e.message));
+      }
+    }
+    assert.equal(sampleToken([-Infinity, 1, -Infinity], { temperature: 1, rng: new Rng(1) }), 1, '-Infinity only rules a token out');
+  });
 });
