@@ -1,3 +1,4 @@
+import { validateSync } from 'class-validator';
 import { didYouMean, listChoices, RegistrationError } from '../errors';
 import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind, isClass, isSubclassOf } from './component-kind';
 import { getRegistry } from './registries';
@@ -88,7 +89,7 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
     if (typeof proto[method] !== 'function') problems.push(`missing required method ${method}()`);
   }
 
-  if (kind.name === 'trainer') problems.push(...validateFactoryLists(cls), ...validateMethodCallbacks(cls));
+  if (kind.name === 'trainer') problems.push(...validateFactoryLists(cls), ...validateDeclaredCallbacks(cls), ...validateMethodCallbacks(cls));
   return problems;
 }
 
@@ -148,6 +149,40 @@ function validateMethodCallbacks(cls: Function): string[] {
       problems.push(`${at} must be an [event, function] pair like ['pre-loss', fn]`);
     } else if (!events.includes(entry[0])) {
       problems.push(`${at} event '${entry[0]}' names no callback method (pre-/post- one of: ${listChoices(methods)}).${didYouMean(entry[0], events)}`);
+    }
+  });
+  return problems;
+}
+
+/**
+ * Checks a trainer's static `callbackType`: callback classes, each built with its default config
+ * at run time, so that config must be valid as it stands (a required setting has no value there).
+ */
+function validateDeclaredCallbacks(cls: Function): string[] {
+  const value = (cls as unknown as Record<string, unknown>).callbackType;
+  if (value === undefined) return [];
+  const entries = normalizeFactoryList(value);
+  if (entries === undefined) return [`callbackType must be a callback class or a list of them, got ${typeof value}`];
+  const problems: string[] = [];
+  entries.forEach((entry, i) => {
+    const at = `callbackType[${i}]`;
+    if (!isClass(entry)) {
+      problems.push(`${at} is not a class (got ${entry === null ? 'null' : typeof entry})`);
+      return;
+    }
+    const entryKind = (entry as unknown as Partial<ComponentClass>).kind;
+    if (entryKind !== 'callback') {
+      const actual = typeof entryKind === 'string' ? withArticle(getComponentKind(entryKind)?.label ?? entryKind) : 'not a component';
+      problems.push(`${at} ${entry.name} is ${actual}, expected a callback`);
+      return;
+    }
+    const configType = (entry as unknown as Partial<ComponentClass>).configType;
+    if (!isClass(configType)) return;
+    const invalid = validateSync(new (configType as new () => object)(), { forbidUnknownValues: false }).map(
+      (e) => `${e.property} (${Object.values(e.constraints ?? {}).join('; ') || 'invalid'})`,
+    );
+    if (invalid.length > 0) {
+      problems.push(`${at} ${entry.name} is built with its default config, where ${invalid.join(', ')}; give those settings defaults, or name the callback in recipes' callbacks: instead`);
     }
   });
   return problems;

@@ -1,6 +1,10 @@
 import { strict as assert } from 'assert';
+import { IsString } from 'class-validator';
 import {
   AdamWConfig,
+  Callback,
+  CallbackConfig,
+  FactoryList,
   AdamWOptimizerFactory,
   getRegistry,
   MethodCallback,
@@ -243,6 +247,31 @@ describe('register', () => {
       }
       assert.deepEqual(registrationProblems(() => register(NoSchedulers)), [
         'schedulerFactoryType is empty; list at least one scheduler factory (the first is the default)',
+      ]);
+    });
+
+    it("checks a trainer's callbackType: callback classes whose default config is valid", () => {
+      // Found only when the run built its callbacks, or never: the required setting was just undefined.
+      class PathConfig extends CallbackConfig {
+        /** Where to write. */
+        @IsString()
+        path!: string;
+      }
+      class NeedsPath extends Callback<PathConfig> {
+        static override readonly type = 'needs-path';
+        static override readonly configType = PathConfig;
+      }
+      class Fine extends Callback {
+        static override readonly type = 'fine';
+      }
+      class CallbackTrainer extends TinyTrainer {
+        static override readonly type = 'callback-tiny';
+        static override readonly callbackType = [Fine, NeedsPath, SgdOptimizerFactory, 'progress'] as unknown as FactoryList;
+      }
+      assert.deepEqual(registrationProblems(() => register(CallbackTrainer)), [
+        "callbackType[1] NeedsPath is built with its default config, where path (path must be a string); give those settings defaults, or name the callback in recipes' callbacks: instead",
+        'callbackType[2] SgdOptimizerFactory is an optimizer factory, expected a callback',
+        'callbackType[3] is not a class (got string)',
       ]);
     });
 
