@@ -44,6 +44,7 @@ export class ProgressCallback extends Callback<ProgressConfig> {
   private readonly clock = new RunClock();
   private multi?: MultiBar;
   private bar?: SingleBar;
+  private unwrapLogger?: () => void;
   // `remaining`, not `eta`: cli-progress fills {eta} itself, from its own rate estimate.
   private payload: Record<string, string> = { loss: 'n/a', lr: 'n/a', speed: '', remaining: '?' };
 
@@ -72,6 +73,12 @@ export class ProgressCallback extends Callback<ProgressConfig> {
       Presets.shades_classic,
     );
     this.bar = this.multi.create(this.trainer.trainingHorizon, this.trainer.globalStep, this.payload);
+    // A warning printed while the bar is up would land on the bar's line: clear it, print, redraw.
+    this.unwrapLogger = this.trainer.logger.wrapWrites((write) => {
+      this.stream.write('\r\x1b[2K');
+      write();
+      this.multi?.update();
+    });
   }
 
   override async onStepEnd(): Promise<void> {
@@ -106,6 +113,8 @@ export class ProgressCallback extends Callback<ProgressConfig> {
   }
 
   override async dispose(): Promise<void> {
+    this.unwrapLogger?.();
+    this.unwrapLogger = undefined;
     // update() prints lines still buffered by log() (only the redraw timer would); stop() then
     // draws the final state, restores the cursor and clears the timer.
     this.multi?.update();

@@ -16,6 +16,7 @@ export class Logger {
   /** Lowest level printed. */
   level: LogLevel;
   private readonly sink: (level: LogLevel, line: string) => void;
+  private wrap?: (write: () => void) => void;
 
   constructor(options: LoggerOptions = {}) {
     this.level = options.level ?? 'info';
@@ -39,9 +40,24 @@ export class Logger {
     this.write('error', message);
   }
 
+  /**
+   * Runs every printed line through `wrap` until the returned function is called: a progress bar
+   * on the terminal clears its line before the line is written and redraws itself after it, so
+   * the two never end up glued on one line. The line still goes to the sink.
+   */
+  wrapWrites(wrap: (write: () => void) => void): () => void {
+    const previous = this.wrap;
+    this.wrap = wrap;
+    return () => {
+      this.wrap = previous;
+    };
+  }
+
   private write(level: LogLevel, message: string): void {
     if (ORDER[level] < ORDER[this.level]) return;
-    this.sink(level, level === 'warn' || level === 'error' ? `${level}: ${message}` : message);
+    const emit = (): void => this.sink(level, level === 'warn' || level === 'error' ? `${level}: ${message}` : message);
+    if (this.wrap === undefined) emit();
+    else this.wrap(emit);
   }
 }
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import { ProgressCallback, ProgressStream, runJob, Trainer } from '../../src';
+import { Logger, ProgressCallback, ProgressStream, runJob, Trainer } from '../../src';
 import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
 
 /** A stream that records what is written; a terminal when `isTTY`. */
@@ -62,6 +62,31 @@ describe('ProgressCallback', () => {
     assert.match(plain, /train \|[█░]+\| 16\/16 \| loss \d+\.\d{4} \| lr 5\.00e-2 \| \d+ samples\/s \| ETA \d+s/);
     assert.match(plain, /eval step 8 \| eval\/loss \d+\.\d{4}\n/);
     assert.match(plain, /eval step 16 \| eval\/loss/);
+  });
+
+  it('on a terminal, prints a warning on a line of its own above the bar, never glued to the bar', async () => {
+    const stream = fakeStream(true);
+    const ci = process.env.CI;
+    delete process.env.CI;
+    try {
+      // The warnings go to the terminal the bar draws on, as the CLI's stderr does.
+      const logger = new Logger({ sink: (_level, line) => stream.write(`${line}\n`) });
+      await runJob(tinyRecipe(dir, { epochs: 2, logInterval: 4, evalInterval: 8, progress: 'auto', callbacks: [{ type: 'early-stopping', metric: 'eval/nope' }] }), {
+        logger,
+        onTrainerReady: (trainer: Trainer) => {
+          const progress = trainer.callbackList.find(ProgressCallback);
+          if (progress !== undefined) progress.stream = stream;
+        },
+      });
+    } finally {
+      if (ci !== undefined) process.env.CI = ci;
+    }
+    const warning = "warn: early-stopping: evaluation has no metric 'eval/nope' (it has: eval/loss)\n";
+    const at = stream.text.indexOf(warning);
+    assert.ok(at > 0, stream.text);
+    // The bar's line is cleared first (so the warning starts the line), and the bar comes back below it.
+    assert.equal(stream.text.slice(at - 5, at), '\r\x1b[2K');
+    assert.match(stream.text.slice(at + warning.length), /^(\x1b\[[0-9;?]*[A-Za-z])*train \|/);
   });
 
   it('prints plain lines, not a bar, on a terminal when CI is set', async () => {
