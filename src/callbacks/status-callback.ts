@@ -1,3 +1,4 @@
+import * as os from 'os';
 import * as path from 'path';
 import { IsInt, Min } from 'class-validator';
 import { HumanNumber } from '../config/human-number';
@@ -57,6 +58,8 @@ export interface RunStatusFile {
   error?: string;
   /** Process id of the training process. */
   pid: number;
+  /** Host name of the training process: with `pid`, tells a reader whether a `running` run is still alive. */
+  host: string;
   /** When this process started training (ISO time). */
   startedAt: string;
   /** When the file was last written (ISO time). */
@@ -153,6 +156,7 @@ export class StatusCallback extends Callback<StatusConfig> {
       elapsedSec: Math.round(this.clock.elapsedSec * 1000) / 1000,
       etaSec: running ? this.clock.etaSec(t.globalStep, t.trainingHorizon) : undefined,
       pid: process.pid,
+      host: os.hostname(),
       startedAt: this.startedAt,
       updatedAt: new Date().toISOString(),
     };

@@ -5,6 +5,7 @@ import { renderChart } from './render-chart';
 import { renderReportHtml } from './report-html';
 import { MetricSources } from './metric-sources';
 import { readRunMetrics } from './run-metrics';
+import { withLiveness } from './run-liveness';
 
 /** Options of {@link writeReport}. */
 export interface WriteReportOptions {
@@ -33,7 +34,7 @@ export async function writeReport(runDir: string, options: WriteReportOptions = 
   const dir = path.resolve(runDir);
   const outDir = path.resolve(options.outDir ?? dir);
   const metrics = await readRunMetrics(dir, options.sources);
-  const status = await readOptional(path.join(dir, 'status.json')).then((t) => (t === undefined ? undefined : parseObject(t)));
+  const status = withLiveness(await readOptional(path.join(dir, 'status.json')).then((t) => (t === undefined ? undefined : parseObject(t))));
   const recipe = await readOptional(path.join(dir, 'recipe.resolved.yaml'));
   await fs.mkdir(outDir, { recursive: true });
   const files: string[] = [];

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Callback, crc32c, MetricsRecord, readJsonl, readTensorBoardEvents, register, runJob, StatusCallback, Trainer } from '../../src';
@@ -97,6 +98,7 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     assert.equal(status.checkpoint, result.lastCheckpointPath);
     assert.equal(status.etaSec, undefined);
     assert.equal(status.pid, process.pid);
+    assert.equal(status.host, os.hostname());
     assert.ok(fs.existsSync(path.join(status.checkpoint, 'manifest.json')));
 
     const [eventFile] = fs.readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));

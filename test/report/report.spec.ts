@@ -1,5 +1,7 @@
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { FloeError, runJob } from '../../src';
 import { readRunMetrics, writeReport } from '../../src/report';
@@ -108,6 +110,27 @@ describe('Run report', () => {
     assert.ok(fs.readdirSync(path.join(tb, 'tb')).some((f) => f.startsWith('events.out.tfevents.')));
     assert.match(fs.readFileSync(path.join(tb, 'report.html'), 'utf8'), /<th>last logged step<\/th><td>16<\/td>/);
     assert.equal((await readRunMetrics(tb)).train.length, 8);
+  });
+
+  it("says a run whose status.json claims running is not, when its process on this host is gone", async () => {
+    const crashed = path.join(dir, 'crashed');
+    fs.mkdirSync(crashed);
+    fs.copyFileSync(path.join(dir, 'run', 'metrics.jsonl'), path.join(crashed, 'metrics.jsonl'));
+    // A child that has exited: its pid is free (a crashed or killed run looks like this).
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const status = (fields: Record<string, unknown>): void =>
+      fs.writeFileSync(path.join(crashed, 'status.json'), JSON.stringify({ state: 'running', step: 5, totalSteps: 32, pid: gone, host: os.hostname(), ...fields }));
+    const stateCell = async (): Promise<string> => {
+      await writeReport(crashed);
+      return /<th>state<\/th><td>([^<]*)<\/td>/.exec(fs.readFileSync(path.join(crashed, 'report.html'), 'utf8'))?.[1] ?? '';
+    };
+    status({});
+    assert.equal(await stateCell(), `not running: status.json says running, but its process ${gone} is gone (killed or crashed); resume from its last checkpoint`);
+    // Alive (this process), or on another machine (cannot be checked): as the file says.
+    status({ pid: process.pid });
+    assert.equal(await stateCell(), 'running');
+    status({ host: `${os.hostname()}-elsewhere` });
+    assert.equal(await stateCell(), 'running');
   });
 
   it('says what is missing when a folder has no metrics', async () => {
