@@ -150,10 +150,16 @@ export function trainerSectionKinds(trainerClass: Function): ComponentKind[] {
   return allComponentKinds().filter((k) => k.recipeSection !== undefined && (k.trainerAttribute === undefined ? k.name === 'callback' : cls[k.trainerAttribute] !== undefined));
 }
 
-/** Classes a trainer accepts for a kind: its list, or every registered class (callbacks). */
+/**
+ * Classes a trainer accepts for a kind: its list, or every registered class (callbacks). A listed
+ * class whose type was re-registered with `{ override: true }` stands for its replacement, which is
+ * what the run builds: the recipe is validated against that class's config.
+ */
 export function allowedClasses(trainerClass: Function, kind: ComponentKind): ComponentClass[] {
-  if (kind.trainerAttribute === undefined) return getRegistry(kind.name).classes;
-  return (normalizeFactoryList((trainerClass as unknown as Record<string, unknown>)[kind.trainerAttribute]) ?? []) as ComponentClass[];
+  const registry = getRegistry(kind.name);
+  if (kind.trainerAttribute === undefined) return registry.classes;
+  const listed = (normalizeFactoryList((trainerClass as unknown as Record<string, unknown>)[kind.trainerAttribute]) ?? []) as ComponentClass[];
+  return listed.map((cls) => (registry.isReplaced(cls) ? (registry.find(cls.type) as ComponentClass) : cls));
 }
 
 function resolveSection(

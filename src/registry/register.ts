@@ -225,7 +225,8 @@ function validateFactoryList(attribute: string, kind: ComponentKind, value: unkn
       problems.push(`${at} ${entry.name} is ${actual}, expected ${withArticle(kind.label)}`);
       return;
     }
-    if (!getRegistry(kind.name).contains(entry)) {
+    const registry = getRegistry(kind.name);
+    if (!registry.contains(entry) && !registry.isReplaced(entry)) {
       problems.push(`${at} ${entry.name} is not registered; decorate it with @register() or call register(${entry.name}) first`);
     }
   });

@@ -18,6 +18,8 @@ export interface LookupContext {
 /** One typed registry per component kind: `type` literal → class. */
 export class Registry<T extends ComponentClass = ComponentClass> {
   private readonly entries = new Map<string, T>();
+  /** Classes whose type another class took over with `{ override: true }`. */
+  private readonly replaced = new Set<T>();
 
   constructor(
     /** The kind whose classes this registry holds. */
@@ -42,6 +44,16 @@ export class Registry<T extends ComponentClass = ComponentClass> {
   /** True when this exact class is registered (under its own type). */
   contains(cls: unknown): boolean {
     return [...this.entries.values()].includes(cls as T);
+  }
+
+  /**
+   * True when `cls` was registered and another class then took its type with `{ override: true }`:
+   * trainers that list `cls` get the replacement.
+   */
+  isReplaced(cls: unknown): boolean {
+    if (!this.replaced.has(cls as T)) return false;
+    const holder = this.entries.get((cls as T).type);
+    return holder !== undefined && holder !== cls;
   }
 
   /** The class registered under `type`, or undefined. */
@@ -72,6 +84,7 @@ export class Registry<T extends ComponentClass = ComponentClass> {
         throw new Error(`duplicate type '${cls.type}': already registered by class ${existing.name}`);
       }
       warn(`Floe: ${this.kind.label} type '${cls.type}' (class ${existing.name}) overridden by class ${cls.name}.`);
+      this.replaced.add(existing);
     }
     this.entries.set(cls.type, cls);
     return true;

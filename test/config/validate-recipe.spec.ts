@@ -1,7 +1,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { register, SgdOptimizerFactory, validateRecipe } from '../../src';
+import { IsNumber } from 'class-validator';
+import { getRegistry, register, SgdConfig, SgdOptimizerFactory, validateRecipe } from '../../src';
 import { TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 import { escapeRegExp, expectConfigError, useRecipeDir } from './recipe-dir';
@@ -128,6 +129,30 @@ describe('validateRecipe', () => {
       "Invalid recipe: optimizer.type 'adam' is not supported by trainer 'sgd-only'. Supported: sgd. 'adam' is a registered optimizer factory (AdamOptimizerFactory) " +
         "that trainer 'sgd-only' does not list in optimizerFactoryType: choose a trainer that does ('causal', 'sft', 'supervised', 'tiny'), or list it in a trainer subclass's optimizerFactoryType.",
     );
+  });
+
+  it('validates a type re-registered with { override: true } against the replacement the run builds', async () => {
+    // The trainer lists the built-in class: validation used its config while the run built the replacement.
+    class LoudConfig extends SgdConfig {
+      /** How loud. */
+      @IsNumber()
+      loudness = 1;
+    }
+    class LoudSgd extends SgdOptimizerFactory {
+      static override readonly type = 'sgd';
+      static override readonly configType = LoudConfig;
+    }
+    const original = console.warn;
+    console.warn = () => undefined;
+    try {
+      register(LoudSgd, { override: true });
+    } finally {
+      console.warn = original;
+    }
+    const { config } = await validateRecipe({ type: 'tiny', optimizer: { type: 'sgd', loudness: 3 } });
+    assert.ok(config.optimizer instanceof LoudConfig, `got ${config.optimizer.constructor.name}`);
+    assert.equal((config.optimizer as LoudConfig).loudness, 3);
+    assert.equal(getRegistry('optimizer').get('sgd'), LoudSgd, 'and the run builds the same class');
   });
 
   it('rejects an unknown trainer type with the registered trainers', async () => {

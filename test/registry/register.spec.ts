@@ -138,6 +138,32 @@ describe('register', () => {
       assert.deepEqual(warnings, ["Floe: optimizer factory type 'adamw' (class AdamWOptimizerFactory) overridden by class BetterAdamW."]);
     });
 
+    it('lets a trainer list a class whose type was overridden (the default lists name the built-ins)', () => {
+      // Overriding adamw, then listing DEFAULT_FACTORY_LISTS.optimizer, said AdamWOptimizerFactory "is not registered".
+      captureWarnings(() => {
+        @register({ override: true })
+        class LoudAdamW extends AdamWOptimizerFactory {
+          static override readonly type = 'adamw';
+        }
+        void LoudAdamW;
+      });
+      class DefaultListsTrainer extends TinyTrainer {
+        static override readonly type = 'default-lists-tiny';
+        static override readonly optimizerFactoryType = [AdamWOptimizerFactory, SgdOptimizerFactory];
+      }
+      assert.deepEqual(validateComponentClass(DefaultListsTrainer), []);
+      class NeverRegistered extends UnusedOptimizerFactory {
+        static override readonly type = 'sgd';
+      }
+      class SameTypeTrainer extends TinyTrainer {
+        static override readonly type = 'same-type-tiny';
+        static override readonly optimizerFactoryType = [NeverRegistered];
+      }
+      assert.deepEqual(validateComponentClass(SameTypeTrainer), [
+        'optimizerFactoryType[0] NeverRegistered is not registered; decorate it with @register() or call register(NeverRegistered) first',
+      ]);
+    });
+
     it('rejects a misspelt or mistyped register option instead of ignoring it', () => {
       class Overriding extends UnusedOptimizerFactory {
         static override readonly type = 'overriding';
