@@ -1,4 +1,4 @@
-import { didYouMean, listChoices, UnknownTypeError } from '../errors';
+import { didYouMean, listChoices, RegistrationError, UnknownTypeError } from '../errors';
 import { ComponentClass, ComponentKind } from './component-kind';
 
 /** Options for {@link Registry.add}. */
@@ -81,7 +81,9 @@ export class Registry<T extends ComponentClass = ComponentClass> {
     if (existing === cls) return false;
     if (existing !== undefined) {
       if (options.override !== true) {
-        throw new Error(`duplicate type '${cls.type}': already registered by class ${existing.name}`);
+        throw new RegistrationError(`${this.kind.label} class ${cls.name}`, [
+          `type '${cls.type}' is already registered by class ${existing.name}; choose another type or pass { override: true }`,
+        ]);
       }
       warn(`Floe: ${this.kind.label} type '${cls.type}' (class ${existing.name}) overridden by class ${cls.name}.`);
       this.replaced.add(existing);

@@ -355,6 +355,20 @@ describe('register', () => {
   });
 });
 
+describe('Registry.add', () => {
+  isolateRegistries();
+
+  it('refuses a taken type with a RegistrationError, as register() does', () => {
+    class Taker extends UnusedOptimizerFactory {
+      static override readonly type = 'adamw';
+    }
+    assert.deepEqual(
+      registrationProblems(() => getRegistry('optimizer').add(Taker as never)),
+      ["type 'adamw' is already registered by class AdamWOptimizerFactory; choose another type or pass { override: true }"],
+    );
+  });
+});
+
 describe('Registry.get', () => {
   it('says what was asked, where, the registered choices and did you mean', () => {
     assert.throws(
