@@ -8,6 +8,7 @@ import { register } from '../registry/register';
 import { Rng } from '../random';
 import { LayersModelAdapter, MODEL_TOPOLOGY_FILE, modelFromTopology } from './layers-model';
 import { ModelConfig, ModelFactory } from './model-factory';
+import { activationMismatch, activationMismatchMessage, LossSection } from './output-activation-rule';
 import { supervisedHost } from './supervised-model';
 import { IsPath } from '../config/is-path';
 
@@ -88,6 +89,9 @@ export class LayersModelFactory extends ModelFactory<LayersConfig, LayersModelAd
     const problems: string[] = [];
     if (adapter.inputSize !== host.modelInputSize) problems.push(`takes ${adapter.inputSize} features per row, but the data has ${host.modelInputSize}`);
     if (adapter.outputSize !== host.modelOutputSize) problems.push(`gives ${adapter.outputSize} outputs per row, but the data and loss need ${host.modelOutputSize}`);
+    // A checkpoint's saved topology is what the run trained; only a new model is checked against its loss.
+    const mismatch = saved === undefined ? activationMismatch(lastActivation(model), (this.trainer.config as { loss?: LossSection }).loss) : undefined;
+    if (mismatch !== undefined) problems.push(`ends in a layer with activation '${lastActivation(model)}' ${activationMismatchMessage(mismatch, 'activation')}`);
     if (problems.length > 0) {
       adapter.dispose();
       const where = this.config.modelJson === undefined ? 'model.layers' : 'model.modelJson';
@@ -130,4 +134,20 @@ export class LayersModelFactory extends ModelFactory<LayersConfig, LayersModelAd
     if (hasWeights && this.config.loadWeights) return tf.loadLayersModel(new TfjsFileHandler(dir));
     return modelFromTopology(artifacts.modelTopology, rng);
   }
+}
+
+/** Layers that pass values through unchanged at inference, so the activation before them is the model's last. */
+const PASS_THROUGH_LAYERS = ['Dropout', 'AlphaDropout', 'GaussianDropout', 'GaussianNoise', 'SpatialDropout1D', 'Flatten', 'Reshape'];
+
+/** The activation the model's outputs come from: a Softmax or Activation layer, or the last layer's `activation`. */
+function lastActivation(model: tf.LayersModel): string {
+  for (let i = model.layers.length - 1; i >= 0; i--) {
+    const layer = model.layers[i];
+    const name = layer.getClassName();
+    if (PASS_THROUGH_LAYERS.includes(name)) continue;
+    if (name === 'Softmax') return 'softmax';
+    const activation = (layer.getConfig() as { activation?: unknown }).activation;
+    return typeof activation === 'string' ? activation : 'linear';
+  }
+  return 'linear';
 }

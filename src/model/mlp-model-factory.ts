@@ -4,27 +4,13 @@ import { register } from '../registry/register';
 import { Rng } from '../random';
 import { MLP_ACTIVATIONS, MLP_OUTPUT_ACTIVATIONS, MlpActivation, MlpModel, MlpOutputActivation } from './mlp-model';
 import { ModelConfig, ModelFactory } from './model-factory';
+import { activationMismatch, activationMismatchMessage, LossSection } from './output-activation-rule';
 import { supervisedHost } from './supervised-model';
 
-/** The built-in losses that can take logits (`fromLogits`), and the activation their probabilities come from. */
-const LOGIT_LOSSES: Record<string, 'softmax' | 'sigmoid'> = { 'cross-entropy': 'softmax', 'binary-cross-entropy': 'sigmoid' };
-
-/**
- * The output activation must match what the loss reads: a softmax (or sigmoid) output fed to a
- * loss that applies one itself squashes twice — training stalls and `floe predict` reports
- * probabilities of probabilities — and raw outputs read as probabilities give log(≤ 0).
- */
+/** The output activation must match what the loss reads (see {@link activationMismatch}). */
 function outputActivationProblem(c: MlpConfig): string | undefined {
-  const loss = recipeOf<{ loss: { type?: unknown; fromLogits?: unknown } }>(c)?.loss;
-  const squash = typeof loss?.type === 'string' ? LOGIT_LOSSES[loss.type] : undefined;
-  if (squash === undefined || typeof loss?.fromLogits !== 'boolean') return undefined;
-  if (loss.fromLogits && c.outputActivation !== 'linear') {
-    return `is '${c.outputActivation}' but loss ${loss.type} takes logits and applies the ${squash} itself (loss.fromLogits: true): use outputActivation: linear, or set loss.fromLogits: false with outputActivation: ${squash}`;
-  }
-  if (!loss.fromLogits && c.outputActivation !== squash) {
-    return `is '${c.outputActivation}' but loss ${loss.type} with loss.fromLogits: false reads probabilities: use outputActivation: ${squash}, or leave loss.fromLogits at true with outputActivation: linear`;
-  }
-  return undefined;
+  const mismatch = activationMismatch(c.outputActivation, recipeOf<{ loss: LossSection }>(c)?.loss);
+  return mismatch === undefined ? undefined : `is '${c.outputActivation}' ${activationMismatchMessage(mismatch, 'outputActivation')}`;
 }
 
 /** Config of the `mlp` model; input and output widths come from the data and the loss. */

@@ -111,4 +111,21 @@ describe('LayersModelFactory', () => {
     const missing = { ...base, model: { type: 'layers', modelJson: 'nowhere/model.json' } };
     await assert.rejects(buildSupervisedTrainer(missing, tmp()), /model\.modelJson: nowhere\/model\.json: not found/);
   });
+
+  it('refuses a last activation the loss applies again (softmax into logits cross-entropy), past pass-through layers', async () => {
+    const base = { type: 'supervised', data: spirals, loss: { type: 'cross-entropy' } };
+    const before = tf.memory().numTensors;
+    for (const layers of [
+      [{ type: 'dense', units: 3, activation: 'softmax' }],
+      [{ type: 'dense', units: 3 }, { type: 'softmax' }, { type: 'dropout', rate: 0.1 }],
+    ]) {
+      await assert.rejects(
+        buildSupervisedTrainer({ ...base, model: { type: 'layers', layers } }, tmp()),
+        (e: unknown) => e instanceof ConfigError && /model\.layers: the tfjs model ends in a layer with activation 'softmax' but loss cross-entropy takes logits and applies the softmax itself/.test((e as Error).message),
+      );
+    }
+    assert.equal(tf.memory().numTensors, before);
+    const probabilities = await buildSupervisedTrainer({ ...base, loss: { type: 'cross-entropy', fromLogits: false }, model: { type: 'layers', layers: [{ type: 'dense', units: 3, activation: 'softmax' }] } }, tmp());
+    disposeTrainer(probabilities);
+  });
 });
