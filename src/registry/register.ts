@@ -89,6 +89,9 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
     if (typeof proto[method] !== 'function') problems.push(`missing required method ${method}()`);
   }
 
+  if (kind.name === 'trainer' && isAsyncFunction(proto.loss)) {
+    problems.push('loss() must be synchronous: it runs inside the gradient tape and returns a tf.Scalar, not a Promise (remove async, and read no data() inside it)');
+  }
   if (kind.name === 'trainer') problems.push(...validateFactoryLists(cls), ...validateDeclaredCallbacks(cls), ...validateMethodCallbacks(cls));
   return problems;
 }
@@ -126,6 +129,11 @@ function optionProblems(options: RegisterOptions): string[] {
   return problems;
 }
 
+/** True for an `async` function (it returns a Promise, whatever its body). */
+function isAsyncFunction(value: unknown): boolean {
+  return typeof value === 'function' && /^Async(Generator)?Function$/.test(value.constructor?.name ?? '');
+}
+
 /** `an optimizer factory`, `a model factory`. */
 function withArticle(label: string): string {
   return `${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}`;
@@ -149,6 +157,8 @@ function validateMethodCallbacks(cls: Function): string[] {
       problems.push(`${at} must be an [event, function] pair like ['pre-loss', fn]`);
     } else if (!events.includes(entry[0])) {
       problems.push(`${at} event '${entry[0]}' names no callback method (pre-/post- one of: ${listChoices(methods)}).${didYouMean(entry[0], events)}`);
+    } else if (/^(pre|post)-loss$/.test(entry[0]) && isAsyncFunction(entry[1])) {
+      problems.push(`${at} '${entry[0]}' runs inside the gradient tape with loss(), so it must be synchronous; its function is async`);
     }
   });
   return problems;

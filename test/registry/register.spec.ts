@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import * as tf from '@tensorflow/tfjs';
 import { IsString } from 'class-validator';
 import {
   AdamWConfig,
@@ -19,7 +20,7 @@ import {
   UnknownTypeError,
   validateComponentClass,
 } from '../../src';
-import { TinyDataFactory, TinyModelFactory, TinyTrainer } from '../fixtures/tiny-regression';
+import { TinyBatch, TinyDataFactory, TinyModelFactory, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 
 /** Runs `fn`, expecting a RegistrationError, and returns its problems. */
@@ -309,6 +310,25 @@ describe('register', () => {
       const problems = registrationProblems(() => register(TypoCallbacks));
       assert.equal(problems.length, 1);
       assert.match(problems[0], /^callbacks\[0\] event 'pre-lost' names no callback method \(pre-\/post- one of: loss, step, .*\)\. Did you mean 'pre-loss'\?$/);
+    });
+
+    it('rejects an async loss and an async loss callback: they run inside the gradient tape', () => {
+      // An async loss failed mid-training with tfjs's "The result y returned by f() must be a tensor".
+      class AsyncLossTrainer extends TinyTrainer {
+        static override readonly type = 'async-loss';
+        static override readonly callbacks: ReadonlyArray<[MethodCallbackEvent, MethodCallback]> = [
+          ['post-loss', async (_trainer: unknown, loss: unknown) => loss],
+          ['post-step', async () => undefined],
+        ];
+        // @ts-expect-error: TypeScript refuses this override too; a JavaScript plugin does not.
+        override async loss(batch: TinyBatch): Promise<tf.Scalar> {
+          return super.loss(batch);
+        }
+      }
+      assert.deepEqual(registrationProblems(() => register(AsyncLossTrainer)), [
+        'loss() must be synchronous: it runs inside the gradient tape and returns a tf.Scalar, not a Promise (remove async, and read no data() inside it)',
+        "callbacks[0] 'post-loss' runs inside the gradient tape with loss(), so it must be synchronous; its function is async",
+      ]);
     });
   });
 
