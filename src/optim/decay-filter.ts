@@ -6,9 +6,10 @@ export type NamePattern = string | RegExp;
 
 /**
  * Names that conventionally get no weight decay: biases (`*.bias`), normalisation weights (any
- * name containing `norm`) and embeddings (`embed.*`, also nested as `*.embed.*`).
+ * name containing `norm`, or `Norm` as in tfjs layers' `batchNormalization_1.gamma`) and
+ * embeddings (`embed.*`, also nested as `*.embed.*`, and tfjs/Keras `Embedding` layers' `*.embeddings`).
  */
-export const DEFAULT_NO_DECAY_PATTERNS: readonly NamePattern[] = Object.freeze(['*.bias', 'bias', '*norm*', 'embed.*', '*.embed.*']);
+export const DEFAULT_NO_DECAY_PATTERNS: readonly NamePattern[] = Object.freeze(['*.bias', 'bias', '*norm*', '*Norm*', 'embed.*', '*.embed.*', '*.embeddings']);
 
 /** Compiles a glob (whole-name match; `*` any characters including dots, `?` one character). */
 function globToRegExp(glob: string): RegExp {

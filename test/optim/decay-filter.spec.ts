@@ -20,6 +20,14 @@ describe('decay filters', () => {
     for (const n of noDecay) assert.equal(defaultDecayFilter(n), false, n);
   });
 
+  it('defaultNoDecay knows the norm and embedding weights of tfjs layers models (camelCase layer names)', () => {
+    // `model: { type: layers }` names weights `<layerName>.<weightName>`, list layers `<type>_<index>`.
+    const noDecay = ['batchNormalization_1.gamma', 'batchNormalization_1.beta', 'layerNormalization_2.gamma', 'embedding_0.embeddings', 'dense_0.bias'];
+    const decay = ['dense_0.kernel', 'conv1d_3.kernel', 'embedding_proj.weight'];
+    for (const n of noDecay) assert.equal(defaultDecayFilter(n), false, n);
+    for (const n of decay) assert.equal(defaultDecayFilter(n), true, n);
+  });
+
   it('makeDecayFilter takes globs and regexps', () => {
     const filter = makeDecayFilter({ noDecay: ['lm_head.*', 'blocks.?.mlp.*', /\.bias$/g] });
     assert.equal(filter('lm_head.weight'), false);
