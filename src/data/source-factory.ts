@@ -20,4 +20,5 @@ export const SOURCE_KIND = defineComponentKind({
   label: 'data source',
   baseConfig: SourceConfig,
   requiredMethods: ['createSource'],
+  synchronousMethods: ['createSource'],
 });

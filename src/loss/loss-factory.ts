@@ -44,6 +44,7 @@ export const LOSS_KIND = defineComponentKind({
   label: 'loss factory',
   baseConfig: LossConfig,
   requiredMethods: ['createLoss'],
+  synchronousMethods: ['createLoss'],
   trainerAttribute: 'lossFactoryType',
   recipeSection: 'loss',
 });

@@ -27,6 +27,7 @@ export const OPTIMIZER_KIND = defineComponentKind({
   label: 'optimizer factory',
   baseConfig: OptimizerConfig,
   requiredMethods: ['createOptimizer'],
+  synchronousMethods: ['createOptimizer'],
   trainerAttribute: 'optimizerFactoryType',
   recipeSection: 'optimizer',
 });

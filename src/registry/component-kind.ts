@@ -28,6 +28,8 @@ export interface ComponentKind {
   readonly baseConfig: ConfigClass;
   /** Methods an instance must have (checked on the prototype at registration). */
   readonly requiredMethods: readonly string[];
+  /** Methods Floe calls without `await`: an `async` one is refused at registration. */
+  readonly synchronousMethods?: readonly string[];
   /**
    * For kinds a trainer lists: the trainer's static attribute (`optimizerFactoryType`) and the
    * recipe section it selects (`optimizer`).
@@ -62,7 +64,7 @@ export function defineComponentKind(kind: ComponentKind): ComponentKind {
 
 function sameKind(a: ComponentKind, b: ComponentKind): boolean {
   const fields = ['name', 'label', 'baseConfig', 'trainerAttribute', 'recipeSection', 'sectionIsList'] as const;
-  return fields.every((f) => a[f] === b[f]) && a.requiredMethods.join() === b.requiredMethods?.join();
+  return fields.every((f) => a[f] === b[f]) && a.requiredMethods.join() === b.requiredMethods?.join() && (a.synchronousMethods ?? []).join() === (b.synchronousMethods ?? []).join();
 }
 
 /** Every problem of a kind declaration, against itself and the kinds declared before it. */

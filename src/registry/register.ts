@@ -92,6 +92,9 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
   if (kind.name === 'trainer' && isAsyncFunction(proto.loss)) {
     problems.push('loss() must be synchronous: it runs inside the gradient tape and returns a tf.Scalar, not a Promise (remove async, and read no data() inside it)');
   }
+  for (const method of kind.synchronousMethods ?? []) {
+    if (isAsyncFunction(proto[method])) problems.push(`${method}() must return its product itself, not a Promise: Floe calls it without await (remove async)`);
+  }
   if (kind.name === 'trainer') problems.push(...validateFactoryLists(cls), ...validateDeclaredCallbacks(cls), ...validateMethodCallbacks(cls));
   return problems;
 }

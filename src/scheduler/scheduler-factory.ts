@@ -72,6 +72,7 @@ export const SCHEDULER_KIND = defineComponentKind({
   label: 'scheduler factory',
   baseConfig: SchedulerConfig,
   requiredMethods: ['createSchedule'],
+  synchronousMethods: ['createSchedule'],
   trainerAttribute: 'schedulerFactoryType',
   recipeSection: 'scheduler',
 });

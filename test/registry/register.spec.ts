@@ -312,6 +312,20 @@ describe('register', () => {
       assert.match(problems[0], /^callbacks\[0\] event 'pre-lost' names no callback method \(pre-\/post- one of: loss, step, .*\)\. Did you mean 'pre-loss'\?$/);
     });
 
+    it('rejects an async build method that Floe calls without await', () => {
+      // The trainer's optimizer became a Promise: "applyGradients is not a function" at the first step.
+      class AsyncOptimizerFactory extends SgdOptimizerFactory {
+        static override readonly type = 'async-sgd';
+        // @ts-expect-error: TypeScript refuses this override too; a JavaScript plugin does not.
+        override async createOptimizer(): Promise<ParamOptimizer> {
+          return super.createOptimizer();
+        }
+      }
+      assert.deepEqual(registrationProblems(() => register(AsyncOptimizerFactory)), [
+        'createOptimizer() must return its product itself, not a Promise: Floe calls it without await (remove async)',
+      ]);
+    });
+
     it('rejects an async loss and an async loss callback: they run inside the gradient tape', () => {
       // An async loss failed mid-training with tfjs's "The result y returned by f() must be a tensor".
       class AsyncLossTrainer extends TinyTrainer {

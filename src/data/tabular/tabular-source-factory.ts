@@ -44,4 +44,5 @@ export const TABULAR_SOURCE_KIND = defineComponentKind({
   label: 'tabular data source',
   baseConfig: TabularSourceConfig,
   requiredMethods: ['createSource'],
+  synchronousMethods: ['createSource'],
 });
