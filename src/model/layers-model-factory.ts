@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { IsBoolean, IsOptional, registerDecorator, ValidationArguments } from 'class-validator';
 import { TfjsFileHandler, TFJS_MODEL_JSON } from '../checkpoint/formats/tfjs-file-handler';
-import { ConfigError, didYouMean } from '../errors';
+import { closestMatch, ConfigError, didYouMean } from '../errors';
 import { register } from '../registry/register';
 import { Rng } from '../random';
 import { LayersModelAdapter, MODEL_TOPOLOGY_FILE, modelFromTopology } from './layers-model';
@@ -108,11 +108,14 @@ export class LayersModelFactory extends ModelFactory<LayersConfig, LayersModelAd
         const { type, ...args } = spec;
         const make = (tf.layers as unknown as Record<string, (a: object) => tf.layers.Layer>)[type];
         const extra = i === 0 && args.inputShape === undefined && args.batchInputShape === undefined ? { inputShape: [inputSize] } : {};
+        let layer: tf.layers.Layer;
         try {
-          model.add(make({ name: `${type}_${i}`, ...extra, ...args }));
+          layer = make({ name: `${type}_${i}`, ...extra, ...args });
+          model.add(layer);
         } catch (error) {
           throw new ConfigError([{ path: `model.layers[${i}]`, message: `tf.layers.${type}(...) failed: ${(error as Error).message}` }]);
         }
+        checkLayerArgs(layer, type, Object.keys(args), i);
       });
       return model.toJSON(null, false);
     } finally {
@@ -150,4 +153,23 @@ function lastActivation(model: tf.LayersModel): string {
     return typeof activation === 'string' ? activation : 'linear';
   }
   return 'linear';
+}
+
+/** Arguments every layer takes that its `getConfig()` does not echo back. */
+const BASE_LAYER_ARGS = ['inputShape', 'batchInputShape', 'batchSize', 'inputDim', 'dtype', 'name', 'trainable', 'weights', 'inputDType'];
+
+/**
+ * tf.layers ignores arguments it does not know, so `activaton: relu` would build a linear layer
+ * without a word: an argument that is neither echoed by the layer's config nor a base argument,
+ * and is a near miss of one that is, is a typo.
+ */
+function checkLayerArgs(layer: tf.layers.Layer, type: string, argNames: readonly string[], index: number): void {
+  const known = [...Object.keys(layer.getConfig()), ...BASE_LAYER_ARGS];
+  for (const arg of argNames) {
+    if (known.includes(arg)) continue;
+    const near = closestMatch(arg, known);
+    if (near !== undefined) {
+      throw new ConfigError([{ path: `model.layers[${index}].${arg}`, message: `tf.layers.${type} has no argument '${arg}' (it would be ignored). Did you mean '${near}'?` }]);
+    }
+  }
 }

@@ -112,6 +112,14 @@ describe('LayersModelFactory', () => {
     await assert.rejects(buildSupervisedTrainer(missing, tmp()), /model\.modelJson: nowhere\/model\.json: not found/);
   });
 
+  it('refuses a misspelt layer argument tf.layers would ignore, and accepts arguments its config does not echo', async () => {
+    const base = { type: 'supervised', data: spirals, loss: { type: 'cross-entropy' } };
+    const typo = { ...base, model: { type: 'layers', layers: [{ type: 'dense', units: 8, activaton: 'relu' }, { type: 'dense', units: 3 }] } };
+    await assert.rejects(buildSupervisedTrainer(typo, tmp()), (e: unknown) => e instanceof ConfigError && e.issues[0].path === 'model.layers[0].activaton' && /has no argument 'activaton' \(it would be ignored\)\. Did you mean 'activation'\?/.test(e.message));
+    const fine = { ...base, model: { type: 'layers', layers: [{ type: 'dense', units: 8, inputDim: 2, activation: 'relu' }, { type: 'dropout', rate: 0.1, seed: 2 }, { type: 'dense', units: 3 }] } };
+    disposeTrainer(await buildSupervisedTrainer(fine, tmp()));
+  });
+
   it('refuses a last activation the loss applies again (softmax into logits cross-entropy), past pass-through layers', async () => {
     const base = { type: 'supervised', data: spirals, loss: { type: 'cross-entropy' } };
     const before = tf.memory().numTensors;
