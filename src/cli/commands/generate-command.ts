@@ -14,14 +14,14 @@ import { CliIo, EXIT } from '../cli-io';
 export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
   return yargs.command(
     'generate',
-    'Generate text from a checkpoint of a language model (greedy by default; --temperature and --top-k to sample).',
+    'Generate text from a checkpoint of a language model (greedy by default; --temperature > 0 samples, --top-k limits sampling to the k most likely tokens).',
     (y) =>
       y
         .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
         .option('prompt', { type: 'string', array: true, demandOption: true, describe: "Prompt text (repeatable); at most the model's maxLength tokens" })
         .option('max-tokens', { type: 'number', default: 64, describe: 'Most tokens to generate per prompt' })
         .option('temperature', { type: 'number', default: 0, describe: 'Sampling temperature; 0 is greedy' })
-        .option('top-k', { type: 'number', describe: 'Sample only among the k most likely tokens' })
+        .option('top-k', { type: 'number', describe: 'Sample only among the k most likely tokens (needs --temperature > 0)' })
         .option('seed', { type: 'number', default: 0, describe: 'Seed for sampling' })
         .option('chat', { type: 'boolean', default: false, describe: "Send each prompt as a user turn in Floe's chat format (for models fine-tuned on chat data)" })
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'auto', describe: 'tfjs backend' }),
@@ -32,6 +32,10 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       checkNumberFlag('max-tokens', maxTokens, 'a whole number >= 1', Number.isInteger(maxTokens) && maxTokens >= 1);
       checkNumberFlag('temperature', temperature, 'a number >= 0', temperature >= 0);
       if (topK !== undefined) checkNumberFlag('top-k', topK, 'a whole number >= 1', Number.isInteger(topK) && topK >= 1);
+      // Greedy decoding takes the single most likely token: a top-k would be ignored without a word.
+      if (topK !== undefined && temperature === 0) {
+        throw new FloeError(`--top-k ${topK} has no effect with --temperature 0 (greedy decoding always takes the most likely token); add --temperature 1 (or another value > 0) to sample among the ${topK} most likely tokens`);
+      }
       checkNumberFlag('seed', args.seed as number, 'a whole number', Number.isSafeInteger(args.seed));
       await initBackend({ name: args.backend as BackendName });
       const loaded = await loadCheckpointModel(args.checkpoint as string);
