@@ -1,4 +1,4 @@
-import { validateSync } from 'class-validator';
+import { getMetadataStorage, validateSync } from 'class-validator';
 import { didYouMean, listChoices, RegistrationError } from '../errors';
 import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind, isClass, isSubclassOf } from './component-kind';
 import { getRegistry } from './registries';
@@ -81,7 +81,7 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
   } else if (!isSubclassOf(c.configType, kind.baseConfig)) {
     problems.push(`configType ${c.configType.name} does not extend ${kind.baseConfig.name}`);
   } else {
-    problems.push(...parentConfigProblems(cls, c.configType));
+    problems.push(...parentConfigProblems(cls, c.configType), ...unsettableFieldProblems(c.configType));
   }
 
   const proto = cls.prototype as Record<string, unknown>;
@@ -112,6 +112,23 @@ function parentConfigProblems(cls: Function, configType: Function): string[] {
   return [
     `configType ${configType.name} does not extend ${parentConfig.name}, the config of its parent class ${parentName}, whose inherited methods read those settings; extend ${parentConfig.name} instead`,
   ];
+}
+
+/**
+ * Recipes may set only the config fields that carry a validator (the rest are unknown keys), so a
+ * field with a default but no validator is one a user can see in code and never set.
+ */
+function unsettableFieldProblems(configType: Function): string[] {
+  let instance: object;
+  try {
+    instance = new (configType as new () => object)();
+  } catch (error) {
+    return [`configType ${configType.name} cannot be constructed without arguments: ${error instanceof Error ? error.message : String(error)}`];
+  }
+  const validated = new Set(getMetadataStorage().getTargetValidationMetadatas(configType, '', true, false).map((m) => m.propertyName));
+  return Object.keys(instance)
+    .filter((field) => field !== 'type' && !validated.has(field))
+    .map((field) => `configType ${configType.name} field '${field}' has no validator, so a recipe cannot set it (it would be an unknown key); add one, e.g. @IsNumber(), or @Allow() for a free-form value`);
 }
 
 /** A non-class value, for messages: `an object`, `null`, `the string "x"`. */

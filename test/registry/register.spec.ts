@@ -204,6 +204,25 @@ describe('register', () => {
       assert.equal(register(MyOtherAdamW), MyOtherAdamW, 'a config extending the parent config is fine');
     });
 
+    it('rejects a config field no recipe can set, because it has no validator', () => {
+      // The field showed in code, yet `lrDecay: 0.5` in a recipe was "unknown key 'lrDecay'".
+      class HalfDecoratedConfig extends OptimizerConfig {
+        /** Decay per step (forgot its validator). */
+        lrDecay = 0.9;
+
+        /** Validated: settable. */
+        @IsString()
+        label = 'x';
+      }
+      class HalfDecorated extends UnusedOptimizerFactory {
+        static override readonly type = 'half-decorated';
+        static override readonly configType = HalfDecoratedConfig;
+      }
+      assert.deepEqual(registrationProblems(() => register(HalfDecorated)), [
+        "configType HalfDecoratedConfig field 'lrDecay' has no validator, so a recipe cannot set it (it would be an unknown key); add one, e.g. @IsNumber(), or @Allow() for a free-form value",
+      ]);
+    });
+
     it('rejects a configType that is not a class, naming what it is', () => {
       class ObjectConfig extends UnusedOptimizerFactory {
         static override readonly type = 'object-config';
