@@ -129,6 +129,8 @@ describe('floe generate', () => {
     assert.match(err.join('\n'), /--max-tokens must be a whole number >= 1, got 0/);
     assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--seed', 'abc'], io), 1);
     assert.match(err.join('\n'), /--seed must be a whole number, got text that is not a number/);
+    assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--prompt', 'x', '--prompt', ''], io), 1);
+    assert.match(err.join('\n'), /--prompt 2 is empty: a model trained without data.addBos has no start token to begin from/);
     assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--top-k', '5'], io), 1);
     assert.match(err.join('\n'), /--top-k 5 has no effect with --temperature 0 \(greedy decoding always takes the most likely token\); add --temperature 1/);
     assert.equal(await runCli(['generate', '--checkpoint', path.join(dir, 'nope'), '--prompt', 'x', '--backend', 'cpu'], io), 1);

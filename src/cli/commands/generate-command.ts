@@ -46,7 +46,7 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         const rng = new Rng(args.seed as number);
         const format = promptFormat(loaded.config, args.chat as boolean);
         const prompts = (args.prompt as string[]).map((text) => ({ text, ids: encodePrompt(loaded.tokenizer, text, format) }));
-        checkPromptLengths(prompts, loaded.model.options.maxLength);
+        checkPrompts(prompts, loaded.model.options.maxLength);
         for (const { text: prompt, ids: promptIds } of prompts) {
           const ids = await generate(loaded.model, promptIds, {
             maxNewTokens: maxTokens,
@@ -77,11 +77,17 @@ function promptFormat(config: TrainerConfig, chat: boolean): PromptFormat {
 }
 
 /**
- * A prompt longer than the model's context is an error, checked for every prompt before any is
- * generated from (as llama.cpp and vLLM refuse one): the model would see only its last
- * `maxLength` tokens, so its start, often the instruction, would be lost without a word.
+ * An empty prompt (nothing to start from) and a prompt longer than the model's context are errors,
+ * checked for every prompt before any is generated from. A long one is refused as llama.cpp and
+ * vLLM refuse it: the model would see only its last `maxLength` tokens, so its start, often the
+ * instruction, would be lost without a word.
  */
-function checkPromptLengths(prompts: Array<{ text: string; ids: number[] }>, maxLength: number): void {
+function checkPrompts(prompts: Array<{ text: string; ids: number[] }>, maxLength: number): void {
+  const empty = prompts.findIndex((p) => p.ids.length === 0);
+  if (empty >= 0) {
+    const what = prompts[empty].text === '' ? 'is empty' : `(${JSON.stringify(prompts[empty].text)}) encodes to no tokens`;
+    throw new FloeError(`--prompt ${empty + 1} ${what}: a model trained without data.addBos has no start token to begin from; give it some text`);
+  }
   const long = prompts.map((p, i) => ({ ...p, n: i + 1 })).filter((p) => p.ids.length > maxLength);
   if (long.length === 0) return;
   const which = long.map((p) => `--prompt ${p.n} (${JSON.stringify(p.text.length > 40 ? `${p.text.slice(0, 37)}...` : p.text)}) is ${p.ids.length} tokens`);
