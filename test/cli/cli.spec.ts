@@ -57,6 +57,13 @@ describe('floe CLI (in process)', () => {
       assert.deepEqual(run.err, []);
     });
 
+    it("names the sections a trainer adds (supervised's loss) and says none for an empty checkpoint list", async () => {
+      const file = recipes().write('spirals.yaml', `extends: ${JSON.stringify(path.join(RECIPES, 'spirals-classifier.yaml'))}\ncheckpoint: []\n`);
+      const run = await cli('validate', file);
+      assert.equal(run.code, 0, run.err.join('\n'));
+      assert.match(run.out[0], /\(tokenizer: byte, data: tabular, model: mlp, optimizer: adam, scheduler: cosine, checkpoint: none, loss: cross-entropy\)$/);
+    });
+
     it('exits 1 with every problem and its location, and no stack trace', async () => {
       const r = recipes();
       const file = r.write('bad.yaml', ['type: tiny', 'epoch: 2', 'optimizer:', '  type: x', ''].join('\n'));
