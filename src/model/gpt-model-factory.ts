@@ -37,7 +37,8 @@ export const GPT_LIMITS = {
  * the source's architecture when the model starts `from` pretrained weights.
  */
 function headsProblem(c: GptConfig): string | undefined {
-  if (c.from !== undefined || !isFiniteNumber(c.heads) || !isFiniteNumber(c.dim) || c.heads < 1 || c.dim < 1) return undefined;
+  // A fractional or out-of-range size is the size field's own error, reported once there.
+  if (c.from !== undefined || !Number.isInteger(c.heads) || !Number.isInteger(c.dim) || c.heads < 1 || c.dim < 1) return undefined;
   if (c.dim % c.heads !== 0) {
     const near = [c.heads - 1, c.heads + 1, c.heads - 2, c.heads + 2].filter((h) => h >= 1 && c.dim % h === 0);
     const hint = near.length > 0 ? ` (e.g. heads: ${near[0]})` : '';

@@ -32,6 +32,8 @@ describe('recipe rules checked at validation', () => {
       assert.equal(rope.path, 'model.heads');
       assert.match(rope.message, /rope .* head size dim \/ heads must be even, got 12 \/ 4 = 3/);
       await validateRecipe(lm(), { overrides: ['model.heads=4', 'model.dim=130', 'model.from=pretrained'] });
+      const fractional = await oneIssue(lm(), ['model.dim=64.5']);
+      assert.equal(fractional.path, 'model.dim', 'a fractional dim is reported once, at dim');
     });
 
     it('sgd nesterov needs momentum and no dampening', async () => {
