@@ -256,7 +256,11 @@ function validateFactoryList(attribute: string, kind: ComponentKind, value: unkn
       return;
     }
     const registry = getRegistry(kind.name);
-    if (!registry.contains(entry) && !registry.isReplaced(entry)) {
+    if (!Object.prototype.hasOwnProperty.call(entry, 'type')) {
+      // A base class (OptimizerFactory) has no type: registering it cannot work, listing concrete ones does.
+      const examples = listChoices(registry.classes.slice(0, 3).map((c) => c.name));
+      problems.push(`${at} ${entry.name} has no static type of its own, so it cannot be registered: list registered ${kind.label} classes (${examples}, ...), or give it a type and register it`);
+    } else if (!registry.contains(entry) && !registry.isReplaced(entry)) {
       problems.push(`${at} ${entry.name} is not registered; decorate it with @register() or call register(${entry.name}) first`);
     }
   });

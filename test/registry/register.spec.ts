@@ -165,6 +165,16 @@ describe('register', () => {
       ]);
     });
 
+    it('says a listed base class has no type to register, instead of asking to register it', () => {
+      class BaseListTrainer extends TinyTrainer {
+        static override readonly type = 'base-list-tiny';
+        static override readonly optimizerFactoryType = [OptimizerFactory];
+      }
+      assert.deepEqual(registrationProblems(() => register(BaseListTrainer)), [
+        'optimizerFactoryType[0] OptimizerFactory has no static type of its own, so it cannot be registered: list registered optimizer factory classes (AdamWOptimizerFactory, AdamOptimizerFactory, SgdOptimizerFactory, ...), or give it a type and register it',
+      ]);
+    });
+
     it('rejects a misspelt or mistyped register option instead of ignoring it', () => {
       class Overriding extends UnusedOptimizerFactory {
         static override readonly type = 'overriding';
