@@ -50,6 +50,10 @@ export class HfTokenizerFactory extends TokenizerFactory<HfTokenizerConfig> {
         throw new ConfigError([{ path: `tokenizer.${field}`, message: `${value}: no such file or folder (resolved to ${path.resolve(dir, value)}); expected a HuggingFace tokenizer.json or a folder holding one` }]);
       }
     }
+    const folder = path.resolve(dir, c.path);
+    if (fs.statSync(folder).isDirectory() && !fs.existsSync(path.join(folder, 'tokenizer.json'))) {
+      throw new ConfigError([{ path: 'tokenizer.path', message: `${c.path}: the folder (${folder}) has no tokenizer.json; name the file, or a folder holding a HuggingFace tokenizer.json` }]);
+    }
     return HfTokenizer.load({
       path: path.resolve(dir, c.path),
       configPath: c.configPath === undefined ? undefined : path.resolve(dir, c.configPath),

@@ -113,6 +113,22 @@ describe('runJob', () => {
     });
   });
 
+  it('a tokenizer folder without tokenizer.json names tokenizer.path and where the recipe sets it', async () => {
+    const recipe = path.join(dir, 'tok.yaml');
+    fs.mkdirSync(path.join(dir, 'empty'));
+    fs.writeFileSync(
+      recipe,
+      ['type: causal', 'backend: cpu', 'trainIters: 1', 'tokenizer:', '  type: hf', '  path: empty', 'data: { type: causal, sources: [{ type: synthetic, count: 20 }], maxLength: 8 }', `outputDir: ${JSON.stringify(path.join(dir, 'run'))}`, ''].join('\n'),
+    );
+    await assert.rejects(runJob(recipe, { logger: quietLogger() }), (e: Error) => {
+      assert.equal(
+        e.message,
+        `Invalid recipe: tokenizer.path: empty: the folder (${path.join(dir, 'empty')}) has no tokenizer.json; name the file, or a folder holding a HuggingFace tokenizer.json (${path.relative(process.cwd(), recipe)}:6:9)`,
+      );
+      return true;
+    });
+  });
+
   it('locates a setting found wrong while building the run, like a validation error', async () => {
     const file = path.join(dir, 'recipe.yaml');
     fs.writeFileSync(file, ['type: tiny', 'backend: cpu', `outputDir: ${JSON.stringify(path.join(dir, 'run'))}`, 'epochs: 1', 'scheduler:', '  type: linear', '  warmupSteps: 500', ''].join('\n'));
