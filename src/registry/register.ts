@@ -85,6 +85,7 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
   }
 
   const proto = cls.prototype as Record<string, unknown>;
+  problems.push(...unknownHookProblems(cls));
   for (const method of kind.requiredMethods) {
     if (typeof proto[method] !== 'function') problems.push(`missing required method ${method}()`);
   }
@@ -147,6 +148,25 @@ function optionProblems(options: RegisterOptions): string[] {
     .map((k) => `unknown register option '${k}'; options: ${listChoices(OPTION_NAMES)}.${didYouMean(k, OPTION_NAMES)}`);
   if (options.override !== undefined && typeof options.override !== 'boolean') problems.push(`option override must be true or false, got ${JSON.stringify(options.override)}`);
   return problems;
+}
+
+/**
+ * Methods named like hooks (`on<Something>`) that the kind's base class does not have: never
+ * called, so a misspelt hook (`onEvaluation`) would silently do nothing.
+ */
+function unknownHookProblems(cls: Function): string[] {
+  const chain: Function[] = [];
+  for (let c: unknown = cls; isClass(c) && c !== Function.prototype; c = Object.getPrototypeOf(c)) chain.push(c);
+  // The kind's base class declares `kind` itself (Callback); hooks are the on* methods it declares.
+  const baseIndex = chain.findIndex((c) => Object.prototype.hasOwnProperty.call(c, 'kind'));
+  if (baseIndex <= 0) return [];
+  const hooks = Object.getOwnPropertyNames(chain[baseIndex].prototype).filter((name) => /^on[A-Z]/.test(name));
+  if (hooks.length === 0) return [];
+  // Only names close to a hook: a helper such as onSignal() is the class's own business.
+  const own = new Set(chain.slice(0, baseIndex).flatMap((c) => Object.getOwnPropertyNames(c.prototype).filter((name) => /^on/i.test(name))));
+  return [...own]
+    .filter((name) => !hooks.includes(name) && didYouMean(name, hooks) !== '')
+    .map((name) => `method ${name}() is not a hook, so it is never called.${didYouMean(name, hooks)} Hooks: ${listChoices(hooks)}.`);
 }
 
 /** True for an `async` function (it returns a Promise, whatever its body). */

@@ -175,6 +175,18 @@ describe('register', () => {
       ]);
     });
 
+    it('rejects a callback method that misspells a hook (it would never be called), and leaves other helpers alone', () => {
+      class TypoHooks extends Callback {
+        static override readonly type = 'typo-hooks';
+        override async onLog(): Promise<void> {}
+        async onEvaluation(): Promise<void> {}
+        async onSignalReceived(): Promise<void> {}
+      }
+      const problems = registrationProblems(() => register(TypoHooks));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0], /^method onEvaluation\(\) is not a hook, so it is never called\. Did you mean 'onEvaluate'\? Hooks: onTrainBegin, .*onSave\.$/);
+    });
+
     it('rejects a misspelt or mistyped register option instead of ignoring it', () => {
       class Overriding extends UnusedOptimizerFactory {
         static override readonly type = 'overriding';
