@@ -46,17 +46,20 @@ export class HfTokenizer implements Tokenizer {
   readonly padId: number;
   /** sha256 of tokenizer.json, tokenizer_config.json and the resolved special ids. */
   readonly fingerprint: string;
+  /** sha256 of the parts of tokenizer.json that decide ids (not padding, truncation, post-processor) and the special ids. */
+  readonly idFingerprint: string;
 
   private readonly core: HfCoreTokenizer;
   private readonly source: string;
   private readonly drops: { take(): string[] } | undefined;
 
-  private constructor(core: HfCoreTokenizer, ids: { bos: number; eos: number; pad: number }, fingerprint: string, source: string) {
+  private constructor(core: HfCoreTokenizer, ids: { bos: number; eos: number; pad: number }, fingerprints: { all: string; ids: string }, source: string) {
     this.core = core;
     this.bosId = ids.bos;
     this.eosId = ids.eos;
     this.padId = ids.pad;
-    this.fingerprint = fingerprint;
+    this.fingerprint = fingerprints.all;
+    this.idFingerprint = fingerprints.ids;
     this.source = source;
     this.drops = guardBpeDrops(core);
     let maxId = -1;
@@ -114,7 +117,10 @@ export class HfTokenizer implements Tokenizer {
       .update(JSON.stringify(config))
       .update(`${bos},${eos},${pad}`)
       .digest('hex');
-    return new HfTokenizer(core, { bos, eos, pad }, fingerprint, source);
+    // Encoding never adds the post-processor's specials (see encode), so it does not decide ids either.
+    const { truncation: _t, padding: _p, post_processor: _pp, version: _v, ...idParts } = tokenizerJson;
+    const idFingerprint = createHash('sha256').update(JSON.stringify(idParts)).update(`${bos},${eos},${pad}`).digest('hex');
+    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source);
   }
 
   /** Text to ids without the tokenizer's own post-processing specials (Floe adds bos/eos). */

@@ -14,7 +14,7 @@ export const TOKENIZER_IDENTITY_FILE = 'tokenizer-identity.json';
 export interface TokenizerIdentity {
   /** The recipe's tokenizer type (`byte`, `hf`, ...). */
   type: string;
-  /** {@link tokenizerFingerprint} of the tokenizer. */
+  /** The tokenizer's `idFingerprint`, else its {@link tokenizerFingerprint}. */
   fingerprint: string;
   /** Number of ids. */
   vocabSize: number;
@@ -27,7 +27,7 @@ export interface TokenizerIdentity {
 /** The identity of `tokenizer` (of recipe type `type`) to store with a checkpoint. */
 export function tokenizerIdentity(tokenizer: Tokenizer, type: string): TokenizerIdentity {
   const { vocabSize, bosId, eosId, padId } = tokenizer;
-  return { type, fingerprint: tokenizerFingerprint(tokenizer), vocabSize, bosId, eosId, padId };
+  return { type, fingerprint: tokenizer.idFingerprint ?? tokenizerFingerprint(tokenizer), vocabSize, bosId, eosId, padId };
 }
 
 /**

@@ -16,6 +16,12 @@ export interface Tokenizer {
    * tokenized caches are invalidated when the tokenizer changes. Optional: see `tokenizerFingerprint`.
    */
   readonly fingerprint?: string;
+  /**
+   * Identity of what decides the ids alone (vocabulary, normalization, pre-tokenization, special
+   * ids), unchanged by settings that do not (padding, truncation, a chat template). Checkpoints
+   * store it to refuse a changed tokenizer. Optional: defaults to `fingerprint`.
+   */
+  readonly idFingerprint?: string;
   /** Text to ids, without adding bos/eos (the pipeline adds those where it needs them). */
   encode(text: string): number[];
   /** Ids to text; special ids are skipped and invalid input never throws. */

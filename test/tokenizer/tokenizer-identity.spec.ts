@@ -43,6 +43,10 @@ describe('tokenizer identity in checkpoints', () => {
     const before = tf.memory().numTensors;
     const loaded = await loadCheckpointModel(checkpoint);
     loaded.dispose();
+    // Settings that do not decide ids may change: a chat template, a length limit.
+    const tokenizerFile = writeTinyTokenizer(run);
+    fs.writeFileSync(path.join(path.dirname(tokenizerFile), 'tokenizer_config.json'), JSON.stringify({ chat_template: '{{ messages }}', model_max_length: 512 }));
+    (await loadCheckpointModel(checkpoint)).dispose();
 
     swapTwoIds(writeTinyTokenizer(run));
     await assert.rejects(loadCheckpointModel(checkpoint), (e: Error) => e instanceof CheckpointError && /tokenizer has changed since checkpoint .*step-000002 was written \(fingerprint/.test(e.message));
