@@ -43,7 +43,10 @@ export { TRAINER_KIND } from './trainer-kind';
  * The training loop. A trainer is a list of allowed parts plus a loss: subclasses declare
  * `type`, their factory lists and `loss(batch)`; they may override `step`, `epoch`, `train`,
  * `evaluate` and `checkpoint`. The default `train()` calls `epoch()`, which calls `step()`
- * per micro-batch, which calls `loss()`.
+ * per micro-batch, which calls `loss()`. Other override points: `setup()` (build parts of a
+ * kind the trainer declares itself), `batchWeight()` (a batch's share of the gradient average),
+ * `createCallbacks()`, and `extraCheckpointFiles()` / `restoreExtraCheckpointFiles()` (state
+ * saved with every checkpoint).
  */
 export abstract class Trainer<B = any> {
   /** The component kind of every trainer. */
