@@ -84,7 +84,7 @@ export class GptConfig extends ModelConfig {
   @IsCount({ min: 1, max: GPT_LIMITS.ffnDim })
   ffnDim?: number;
 
-  /** Vocabulary size (default: the tokenizer's). */
+  /** Vocabulary size, at least the tokenizer's id count (default: the tokenizer's). */
   @IsOptional()
   @HumanNumber()
   @IsCount({ min: 2, max: GPT_LIMITS.vocabSize })
