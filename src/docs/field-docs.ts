@@ -34,20 +34,37 @@ export function fieldDocs(): FieldDocs {
   return fieldDocsJson as unknown as FieldDocs;
 }
 
+let floeClasses: Map<string, Function> | undefined;
+
+/**
+ * The docs are keyed by class name: they describe `cls` only when it is Floe's own class of that
+ * name, not a plugin's class that happens to share it (a user's `SgdConfig` got Floe's `SgdConfig`
+ * descriptions and field types).
+ */
+function docsOf(cls: Function, docs: FieldDocs): ClassDoc | undefined {
+  // Loaded on first use: the package entry imports this module.
+  floeClasses ??= new Map(
+    Object.values(require('../index') as Record<string, unknown>)
+      .filter((value): value is Function => typeof value === 'function')
+      .map((f) => [f.name, f]),
+  );
+  return floeClasses.get(cls.name) === cls ? docs[cls.name] : undefined;
+}
+
 /**
  * The documentation of `field` on `cls` or the nearest ancestor that declares it, from `docs`
  * (default: the committed field docs). Undefined for classes Floe's sources do not declare
- * (a plugin's config classes).
+ * (a plugin's config classes; their Floe ancestors' fields are still found).
  */
 export function findFieldDoc(cls: Function, field: string, docs: FieldDocs = fieldDocs()): FieldDoc | undefined {
   for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
-    const found = docs[(c as Function).name]?.fields[field];
+    const found = docsOf(c as Function, docs)?.fields[field];
     if (found !== undefined) return found;
   }
   return undefined;
 }
 
-/** The TSDoc of a class, empty when Floe's sources do not document it. */
+/** The TSDoc of a class, empty when Floe's sources do not document it (a plugin's class). */
 export function findClassDoc(cls: Function, docs: FieldDocs = fieldDocs()): string {
-  return docs[cls.name]?.doc ?? '';
+  return docsOf(cls, docs)?.doc ?? '';
 }

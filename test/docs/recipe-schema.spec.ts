@@ -3,11 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
-import { IsPositive } from 'class-validator';
+import { IsIn, IsPositive } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
-import { ModelConfig, register, validateRecipe } from '../../src';
+import { ModelConfig, OptimizerConfig, OptimizerFactory, register, validateRecipe } from '../../src';
 import { runCli } from '../../src/cli/main';
-import { buildRecipeSchema } from '../../src/docs/recipe-schema';
+import { buildRecipeSchema, componentDefinitionName } from '../../src/docs/recipe-schema';
 import { TinyModelFactory, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 
@@ -145,6 +145,34 @@ describe('floe schema (recipe JSON Schema)', () => {
       assert.equal(errorsOf(withPlugin, { type: 'scaled', model: { scale: 2 } }), '');
       assert.equal(withPlugin({ type: 'scaled', model: { scale: -2 } }), false);
       assert.equal(withPlugin({ type: 'scaled', model: { type: 'gpt' } }), false);
+    });
+
+    it("gives a plugin's config class none of the docs of Floe's class of the same name", () => {
+      // Field docs are keyed by class name: a user's SgdConfig got "Momentum factor in [0, 1)." for its own momentum.
+      class SgdConfig extends OptimizerConfig {
+        /** How the user describes it (TSDoc is gone at run time). */
+        @IsIn(['low', 'high'])
+        momentum = 'low';
+      }
+      @register()
+      class NamedLikeSgd extends OptimizerFactory<SgdConfig> {
+        static override readonly type: string = 'named-like-sgd';
+        static override readonly configType = SgdConfig;
+        createOptimizer(): never {
+          throw new Error('not built');
+        }
+      }
+      @register()
+      class NamedLikeSgdTrainer extends TinyTrainer {
+        static override readonly type: string = 'named-like-sgd-tiny';
+        static override readonly optimizerFactoryType = [NamedLikeSgd];
+      }
+      assert.equal(NamedLikeSgdTrainer.type, 'named-like-sgd-tiny');
+      const definitions = buildRecipeSchema().definitions as Record<string, { properties: Record<string, { description?: string }> }>;
+      const own = definitions[componentDefinitionName(NamedLikeSgd)].properties;
+      assert.equal(own.momentum.description, undefined);
+      assert.match(String(own.lr.description), /learning rate/i, 'fields of Floe ancestors keep their docs');
+      assert.equal(definitions['optimizer.sgd'].properties.momentum.description, 'Momentum factor in [0, 1).');
     });
   });
 
