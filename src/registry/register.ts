@@ -2,6 +2,7 @@ import { getMetadataStorage, validateSync } from 'class-validator';
 import { didYouMean, listChoices, RegistrationError } from '../errors';
 import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind, isClass, isSubclassOf } from './component-kind';
 import { getRegistry } from './registries';
+import { recordRegistrationSite, registrationSite } from './registration-site';
 import { RegisterOptions } from './registry';
 
 /** Registry keys: lowercase words joined by `-`, `_` or `.` (`adamw`, `inverse-sqrt`). */
@@ -35,7 +36,7 @@ function registerClass<T extends Function>(cls: T, options: RegisterOptions): T 
   const subject = describe(cls);
   if (problems.length > 0) throw new RegistrationError(subject, problems);
   const component = cls as unknown as ComponentClass;
-  getRegistry(component.kind).add(component, options);
+  if (getRegistry(component.kind).add(component, options)) recordRegistrationSite(cls);
   return cls;
 }
 
@@ -70,7 +71,7 @@ export function validateComponentClass(cls: unknown, options: RegisterOptions = 
   } else {
     const existing = getRegistry(kind.name).find(ownType);
     if (existing !== undefined && (existing as unknown) !== cls && options.override !== true) {
-      problems.push(`type '${ownType}' is already registered by class ${existing.name}; choose another type or pass { override: true }`);
+      problems.push(`type '${ownType}' is already registered by class ${existing.name}${registrationSite(existing as unknown as Function)}; choose another type or pass { override: true }`);
     }
   }
 

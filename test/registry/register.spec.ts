@@ -126,6 +126,20 @@ describe('register', () => {
       assert.equal(getRegistry('optimizer').get('adamw'), AdamWOptimizerFactory);
     });
 
+    it("names where a plugin's class that holds the type was registered", () => {
+      // Two plugins registering one type: the message named the first class but not which file it came from.
+      class FirstLion extends UnusedOptimizerFactory {
+        static override readonly type = 'lion';
+      }
+      register(FirstLion);
+      class SecondLion extends UnusedOptimizerFactory {
+        static override readonly type = 'lion';
+      }
+      const problems = registrationProblems(() => register(SecondLion));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0], /^type 'lion' is already registered by class FirstLion \(registered at \S*test\/registry\/register\.spec\.js:\d+\); choose another type/);
+    });
+
     it('replaces a taken type with { override: true } and logs a warning', () => {
       let Replacement: Function | undefined;
       const warnings = captureWarnings(() => {

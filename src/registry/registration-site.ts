@@ -1,0 +1,32 @@
+import * as path from 'path';
+
+/** Floe's own compiled sources: a class registered from in here is a built-in. */
+const FLOE_SOURCES = path.resolve(__dirname, '..') + path.sep;
+/** The registration machinery itself (this folder), skipped to find the caller. */
+const REGISTRY_SOURCES = __dirname + path.sep;
+
+const sites = new WeakMap<Function, string>();
+
+/**
+ * Remembers where `cls` was registered from: the first stack frame outside the registry and
+ * node_modules (decorator helpers), when that is not one of Floe's own files (a plugin's
+ * `file:line`). Built-in classes have none.
+ */
+export function recordRegistrationSite(cls: Function): void {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  for (const frame of frames) {
+    // `at fn (/abs/file.js:4:7)` or `at /abs/file.js:4:7`; node:internal and other non-files are skipped.
+    const match = /(?:\(|at )(?:file:\/\/)?(\/[^()]*?):(\d+):\d+\)?$/.exec(frame.trim());
+    if (match === null) continue;
+    const file = match[1];
+    if (file.startsWith(REGISTRY_SOURCES) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    if (!file.startsWith(FLOE_SOURCES)) sites.set(cls, `${path.relative(process.cwd(), file) || file}:${match[2]}`);
+    return;
+  }
+}
+
+/** ` (registered at plugins/a.js:4)`, or empty for a class registered by Floe itself. */
+export function registrationSite(cls: Function): string {
+  const site = sites.get(cls);
+  return site === undefined ? '' : ` (registered at ${site})`;
+}
