@@ -198,6 +198,8 @@ function validateMethodCallbacks(cls: Function): string[] {
       problems.push(`${at} must be an [event, function] pair like ['pre-loss', fn]`);
     } else if (!events.includes(entry[0])) {
       problems.push(`${at} event '${entry[0]}' names no callback method (pre-/post- one of: ${listChoices(methods)}).${didYouMean(entry[0], events)}`);
+    } else if (typeof (cls.prototype as Record<string, unknown>)[entry[0].replace(/^(pre|post)-/, '')] !== 'function') {
+      problems.push(`${at} event '${entry[0]}' names method ${entry[0].replace(/^(pre|post)-/, '')}() of callbackMethods, which the trainer does not have`);
     } else if (/^(pre|post)-loss$/.test(entry[0]) && isAsyncFunction(entry[1])) {
       problems.push(`${at} '${entry[0]}' runs inside the gradient tape with loss(), so it must be synchronous; its function is async`);
     }

@@ -5,6 +5,7 @@ import {
   AdamWConfig,
   Callback,
   CallbackConfig,
+  DEFAULT_CALLBACK_METHODS,
   FactoryList,
   AdamWOptimizerFactory,
   getRegistry,
@@ -378,6 +379,18 @@ describe('register', () => {
       }
       assert.deepEqual(registrationProblems(() => register(AsyncOptimizerFactory)), [
         'createOptimizer() must return its product itself, not a Promise: Floe calls it without await (remove async)',
+      ]);
+    });
+
+    it('rejects a method callback on a listed method the trainer does not have', () => {
+      // It failed only when the run constructed the trainer: "Trainer has no method 'score'".
+      class ScoreCallbacks extends TinyTrainer {
+        static override readonly type = 'score-callbacks';
+        static override readonly callbackMethods = [...DEFAULT_CALLBACK_METHODS, 'score'];
+        static override readonly callbacks: ReadonlyArray<[MethodCallbackEvent, MethodCallback]> = [['post-score', () => undefined]];
+      }
+      assert.deepEqual(registrationProblems(() => register(ScoreCallbacks)), [
+        "callbacks[0] event 'post-score' names method score() of callbackMethods, which the trainer does not have",
       ]);
     });
 
