@@ -18,9 +18,11 @@ export interface TokenizerIdentity {
   fingerprint: string;
   /** Number of ids. */
   vocabSize: number;
-  /** Special ids. */
+  /** Begin-of-sequence id. */
   bosId: number;
+  /** End-of-sequence id. */
   eosId: number;
+  /** Padding id. */
   padId: number;
 }
 
