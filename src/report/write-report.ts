@@ -1,5 +1,8 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { makeFolder } from '../checkpoint/io/make-folder';
+import { FloeError } from '../errors';
+import { fsErrorReason } from '../errors/fs-error-reason';
 import { buildChartSpecs } from './chart-specs';
 import { renderChart } from './render-chart';
 import { renderReportHtml } from './report-html';
@@ -36,22 +39,32 @@ export async function writeReport(runDir: string, options: WriteReportOptions = 
   const metrics = await readRunMetrics(dir, options.sources);
   const status = withLiveness(await readOptional(path.join(dir, 'status.json')).then((t) => (t === undefined ? undefined : parseObject(t))));
   const recipe = await readOptional(path.join(dir, 'recipe.resolved.yaml'));
-  await fs.mkdir(outDir, { recursive: true });
+  // makeFolder, not mkdir -p: Node's recursive mkdir never returns below a folder such as /proc.
+  await makeFolder(outDir).catch((error: unknown) => Promise.reject(cannotWrite(outDir, error)));
   const files: string[] = [];
   const charts: { title: string; svg: string; png: string }[] = [];
   for (const chart of buildChartSpecs(metrics)) {
     const { svg, png } = await renderChart(chart.spec);
     const svgFile = path.join(outDir, `${chart.name}.svg`);
     const pngFile = path.join(outDir, `${chart.name}.png`);
-    await fs.writeFile(svgFile, svg);
-    await fs.writeFile(pngFile, png);
+    await writeFile(svgFile, svg);
+    await writeFile(pngFile, png);
     files.push(svgFile, pngFile);
     charts.push({ title: chart.title, svg, png: path.basename(pngFile) });
   }
   const html = path.join(outDir, 'report.html');
-  await fs.writeFile(html, renderReportHtml({ title: path.basename(dir), status, metrics, charts, recipe }));
+  await writeFile(html, renderReportHtml({ title: path.basename(dir), status, metrics, charts, recipe }));
   files.push(html);
   return { html, files, points: metrics.train.length + metrics.eval.length };
+}
+
+/** A report that cannot be written where asked is the user's to fix (a file in the way, no permission): say where and why. */
+function cannotWrite(target: string, error: unknown): FloeError {
+  return new FloeError(`Cannot write the report to ${target}: ${fsErrorReason(error)}`, { cause: error });
+}
+
+async function writeFile(file: string, data: string | Uint8Array): Promise<void> {
+  await fs.writeFile(file, data).catch((error: unknown) => Promise.reject(cannotWrite(file, error)));
 }
 
 async function readOptional(file: string): Promise<string | undefined> {

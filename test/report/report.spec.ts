@@ -133,6 +133,23 @@ describe('Run report', () => {
     assert.equal(await stateCell(), 'running');
   });
 
+  it('`floe report --out` somewhere it cannot write is a clear error (exit 1), not an internal error or a hang', async () => {
+    const file = path.join(dir, 'a-file.txt');
+    fs.writeFileSync(file, 'mine');
+    const cases: [string, RegExp][] = [
+      [file, /^error: Cannot write the report to .*a-file\.txt: a file of that name is in the way \(EEXIST\)$/],
+      [path.join(file, 'sub'), /^error: Cannot write the report to .*a-file\.txt[/\\]sub: a part of the path is a file, not a folder \(ENOTDIR\)$/],
+    ];
+    // Node's recursive mkdir never returns below /proc.
+    if (fs.existsSync('/proc/self')) cases.push(['/proc/floe-report', /^error: Cannot write the report to \/proc\/floe-report: /]);
+    for (const [out, message] of cases) {
+      const err: string[] = [];
+      assert.equal(await runCli(['report', path.join(dir, 'run'), '--out', out], { out: () => undefined, err: (l) => err.push(l) }), 1, err.join('\n'));
+      assert.match(err[0], message);
+    }
+    assert.equal(fs.readFileSync(file, 'utf8'), 'mine');
+  });
+
   it('says what is missing when a folder has no metrics', async () => {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
