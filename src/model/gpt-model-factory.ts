@@ -3,6 +3,8 @@ import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min } fr
 import { GptArchitecture } from '../checkpoint/import/gpt-source';
 import { mergeGptArchitecture } from '../checkpoint/import/merge-gpt-architecture';
 import { openGptSource } from '../checkpoint/import/open-gpt-source';
+import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
+import { checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE } from '../tokenizer/tokenizer-identity';
 import { ConfigRule, isFiniteNumber, recipeOf } from '../config/config-rule';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { ConfigError } from '../errors';
@@ -181,11 +183,18 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     );
     if (source === undefined) return model;
     try {
+      if (source.kind === 'floe') await this.checkSourceTokenizer(source.dir);
       await source.loadWeights(model.params);
     } catch (error) {
       model.dispose();
       throw error;
     }
     return model;
+  }
+
+  /** A Floe checkpoint names its tokenizer: one of the same size but other ids would silently scramble the embeddings. */
+  private async checkSourceTokenizer(dir: string): Promise<void> {
+    const { [TOKENIZER_IDENTITY_FILE]: identity } = await readExtraCheckpointFiles(dir, [TOKENIZER_IDENTITY_FILE]);
+    checkTokenizerIdentity(identity, this.trainer.tokenizer, { type: this.trainer.config.tokenizer.type, checkpoint: `model.from ${dir}` });
   }
 }

@@ -33,7 +33,7 @@ describe('tokenizer identity in checkpoints', () => {
     );
   });
 
-  it('refuses to load or resume a language model whose hf tokenizer.json changed after training', async () => {
+  it('refuses to load, resume or fine-tune (model.from) a language model whose hf tokenizer.json changed after training', async () => {
     const run = path.join(dir, 'run');
     const recipe = tinyGptRecipe(run, { trainIters: 2, scheduler: { type: 'constant' }, checkpoint: [{ type: 'floe', saveEveryNSteps: 2 }] });
     const { result } = await runRecorded(recipe);
@@ -55,5 +55,8 @@ describe('tokenizer identity in checkpoints', () => {
       runRecorded({ ...recipe, trainIters: 4 }, { resumeFrom: checkpoint }),
       (e: Error) => e instanceof CheckpointError && /tokenizer has changed since the checkpoint being resumed was written/.test(e.message),
     );
+    const fineTune = { ...recipe, outputDir: path.join(dir, 'tuned'), model: { ...(recipe.model as object), from: checkpoint } };
+    await assert.rejects(runRecorded(fineTune), (e: Error) => e instanceof CheckpointError && /tokenizer has changed since model\.from .*step-000002 was written/.test(e.message));
+    assert.equal(tf.memory().numTensors, before);
   });
 });
