@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError } from '../errors';
+import { ConfigError, SourceLocation } from '../errors';
 import { isAtOrUnder, joinPath } from './config-path';
 import { resolveModuleSpec } from './module-spec';
 import { rebaseRecipePaths } from './recipe-paths';
@@ -100,8 +100,34 @@ export function composeRecipe(recipe: Record<string, unknown>, options: ComposeO
     merged = deepMerge(merged, sourceMap, rebased, composed.sourceMap, '');
     files.push(...composed.files);
   });
+  keepBaseModules(merged, sourceMap, own, ownMap);
   merged = deepMerge(merged, sourceMap, own, ownMap, '');
   return { value: merged, sourceMap, files };
+}
+
+/**
+ * `code:` and `plugins:` add to a base's instead of replacing them (as other lists do): the
+ * base's types need its modules, so a child naming a plugin of its own lost the base's trainer.
+ * The base's modules come first; a module named twice is imported once.
+ */
+function keepBaseModules(merged: Record<string, unknown>, sourceMap: SourceMap, own: Record<string, unknown>, ownMap: SourceMap): void {
+  for (const key of FILE_RELATIVE_KEYS) {
+    if (merged[key] === undefined || own[key] === undefined) continue;
+    const items = (value: unknown, map: SourceMap): Array<{ spec: unknown; location?: SourceLocation }> =>
+      Array.isArray(value) ? value.map((spec, i) => ({ spec, location: map.locate(joinPath(key, i)) })) : [{ spec: value, location: map.locate(key) }];
+    const all = [...items(merged[key], sourceMap), ...items(own[key], ownMap)];
+    const unique = all.filter((item, i) => typeof item.spec !== 'string' || all.findIndex((other) => other.spec === item.spec) === i);
+    const ownLocation = ownMap.locate(key);
+    const keyLocation = ownMap.keys.get(key);
+    sourceMap.clearUnder(key);
+    merged[key] = unique.map((item) => item.spec);
+    if (ownLocation !== undefined) sourceMap.values.set(key, ownLocation);
+    if (keyLocation !== undefined) sourceMap.keys.set(key, keyLocation);
+    unique.forEach((item, i) => {
+      if (item.location !== undefined) sourceMap.values.set(joinPath(key, i), item.location);
+    });
+    delete own[key];
+  }
 }
 
 /**

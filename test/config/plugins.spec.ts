@@ -78,6 +78,25 @@ describe('recipe plugins', () => {
     assert.equal(config.epochs, 2);
   });
 
+  it("keeps a base's plugins when the recipe extending it names its own", async () => {
+    // The child's code: replaced the base's, so the base's trainer type was unknown.
+    const r = recipes();
+    writeTrainerPlugin(r, 'shared/plugin.js', 'kept-plugin-tiny');
+    r.write(
+      'callback_plugin.js',
+      [`const floe = require(${JSON.stringify(FLOE_ENTRY)});`, 'class Quiet extends floe.Callback {}', "Quiet.type = 'quiet-plugin';", 'floe.register(Quiet);', ''].join('\n'),
+    );
+    r.write('shared/base.yaml', 'code: ./plugin.js\ntype: kept-plugin-tiny\n');
+    const file = r.write('child.yaml', 'extends: shared/base.yaml\ncode: [./callback_plugin.js, ./shared/plugin.js]\ncallbacks: [{ type: quiet-plugin }]\n');
+    const { trainerClass, config, resolved } = await validateRecipe(file);
+    assert.equal(trainerClass.type, 'kept-plugin-tiny');
+    assert.deepEqual(
+      config.callbacks.map((c) => c.type),
+      ['quiet-plugin'],
+    );
+    assert.deepEqual(resolved.code, [path.join(r.dir, 'shared', 'plugin.js'), path.join(r.dir, 'callback_plugin.js')], 'base first, each module once');
+  });
+
   it('reports a missing plugin file with its path and location', async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', 'type: tiny\ncode: ./nope.js\n');
