@@ -13,14 +13,26 @@ const sites = new WeakMap<Function, string>();
  * `file:line`). Built-in classes have none.
  */
 export function recordRegistrationSite(cls: Function): void {
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  // Enough frames to get past decorator helpers whatever the process's limit.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 30;
+  let stack: string;
+  try {
+    stack = new Error().stack ?? '';
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  const frames = stack.split('\n').slice(1);
   for (const frame of frames) {
     // `at fn (/abs/file.js:4:7)` or `at /abs/file.js:4:7`; node:internal and other non-files are skipped.
     const match = /(?:\(|at )(?:file:\/\/)?(\/[^()]*?):(\d+):\d+\)?$/.exec(frame.trim());
     if (match === null) continue;
     const file = match[1];
-    if (file.startsWith(REGISTRY_SOURCES) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
-    if (!file.startsWith(FLOE_SOURCES)) sites.set(cls, `${path.relative(process.cwd(), file) || file}:${match[2]}`);
+    if (file.startsWith(REGISTRY_SOURCES)) continue;
+    // Checked before node_modules: an installed Floe lives there too.
+    if (file.startsWith(FLOE_SOURCES)) return;
+    if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    sites.set(cls, `${path.relative(process.cwd(), file) || file}:${match[2]}`);
     return;
   }
 }

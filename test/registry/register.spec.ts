@@ -1,4 +1,8 @@
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { IsString } from 'class-validator';
 import {
@@ -125,6 +129,32 @@ describe('register', () => {
         "type 'adamw' is already registered by class AdamWOptimizerFactory; choose another type or pass { override: true }",
       ]);
       assert.equal(getRegistry('optimizer').get('adamw'), AdamWOptimizerFactory);
+    });
+
+    it('names no registration site for a built-in when Floe is installed under node_modules', function () {
+      this.timeout(20_000);
+      // Floe's own frames are in node_modules there too: the built-in was said to be registered by the user's script.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-installed-'));
+      try {
+        const installed = path.join(dir, 'node_modules', 'floe');
+        const distSrc = path.resolve(__dirname, '../../src');
+        fs.cpSync(distSrc, path.join(installed, 'dist', 'src'), { recursive: true, filter: (f) => fs.statSync(f).isDirectory() || /\.(js|json)$/.test(f) });
+        fs.writeFileSync(path.join(installed, 'package.json'), JSON.stringify({ name: 'floe', main: 'dist/src/index.js' }));
+        fs.symlinkSync(path.resolve(distSrc, '../../node_modules'), path.join(installed, 'node_modules'), 'dir');
+        const script = [
+          '// Deep enough to reach this script from inside Floe\'s own module loading.',
+          'Error.stackTraceLimit = Infinity;',
+          "const floe = require('floe');",
+          "class Again extends floe.SgdOptimizerFactory {}",
+          "Again.type = 'adamw';",
+          'try { floe.register(Again); } catch (error) { console.log(error.problems[0]); }',
+        ].join('\n');
+        fs.writeFileSync(path.join(dir, 'script.js'), script);
+        const run = spawnSync(process.execPath, ['script.js'], { cwd: dir, encoding: 'utf8', timeout: 15_000 });
+        assert.equal(run.stdout.trim(), "type 'adamw' is already registered by class AdamWOptimizerFactory; choose another type or pass { override: true }", run.stderr);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("names where a plugin's class that holds the type was registered", () => {
