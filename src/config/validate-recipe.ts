@@ -14,7 +14,7 @@ import { applyOverrides } from './overrides';
 import { loadPlugins } from './plugins';
 import { SourceMap } from './source-map';
 import { toPlainConfig } from './to-plain';
-import { buildConfig, wholeRecipeIssues } from './validate-config';
+import { buildConfig, knownConfigKeys, wholeRecipeIssues } from './validate-config';
 
 /** The trainer class a recipe chose. */
 export type TrainerClass = (abstract new (...args: any[]) => Trainer) & ComponentClass & Record<string, unknown>;
@@ -243,7 +243,8 @@ function unlistedFactoryHint(kind: ComponentKind, type: string, trainerType: str
  * the trainers that have them, rather than as an unknown key.
  */
 function foreignSectionIssues(trainerClass: TrainerClass, plain: Record<string, unknown>, sourceMap: SourceMap): { sections: string[]; issues: ConfigIssue[] } {
-  const own = new Set(trainerSectionKinds(trainerClass).map((k) => k.recipeSection));
+  // The trainer's own sections and settings (a setting may share a name with another kind's section).
+  const own = new Set([...trainerSectionKinds(trainerClass).map((k) => k.recipeSection), ...knownConfigKeys(trainerClass.configType)]);
   const foreign = allComponentKinds().filter((k) => k.trainerAttribute !== undefined && k.recipeSection !== undefined && !own.has(k.recipeSection) && plain[k.recipeSection] !== undefined);
   const issues = foreign.map((kind): ConfigIssue => {
     const section = kind.recipeSection as string;

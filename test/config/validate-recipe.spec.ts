@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { IsNumber } from 'class-validator';
-import { getRegistry, register, SgdConfig, SgdOptimizerFactory, validateRecipe } from '../../src';
+import { getRegistry, register, SgdConfig, SgdOptimizerFactory, TrainerConfig, validateRecipe } from '../../src';
 import { TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 import { escapeRegExp, expectConfigError, useRecipeDir } from './recipe-dir';
@@ -75,6 +75,21 @@ describe('validateRecipe', () => {
       `Invalid recipe: optimizer.type 'lion' is not supported by trainer 'tiny' (${r.at('recipe.yaml', 2, 20)}). Supported: adamw, adam, sgd. ` +
         "'lion' is a registered optimizer factory (LionFactory) that trainer 'tiny' does not list in optimizerFactoryType: choose a trainer that does ('lion-tiny'), or list it in a trainer subclass's optimizerFactoryType.",
     );
+  });
+
+  it("takes a trainer setting named like another kind's section as the setting", async () => {
+    class LossWeightConfig extends TrainerConfig {
+      /** A setting that shares its name with the supervised trainer's section. */
+      @IsNumber()
+      loss = 1;
+    }
+    class LossWeightTrainer extends TinyTrainer {
+      static override readonly type = 'loss-weight-tiny';
+      static override readonly configType = LossWeightConfig;
+    }
+    register(LossWeightTrainer);
+    const { config } = await validateRecipe({ type: 'loss-weight-tiny', loss: 0.5 });
+    assert.equal((config as LossWeightConfig).loss, 0.5);
   });
 
   it('leaves the trainer out of an unknown callback type: any registered callback is allowed', async () => {
