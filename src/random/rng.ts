@@ -1,3 +1,6 @@
+/** The largest seed: the generator is seeded from 32 bits, so a larger seed would repeat a smaller one's stream. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /**
  * Seeded, checkpointable random number generator (xoshiro128**). All randomness in Floe —
  * weight init, shuffling, dropout seeds, synthetic data — flows from one of these, so a run is

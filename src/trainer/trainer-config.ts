@@ -1,5 +1,5 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { BACKEND_NAMES, BackendName } from '../backend/backend-names';
 import type { CallbackConfig } from '../callbacks/callback';
 import type { NonFinitePolicy } from '../callbacks/non-finite-guard';
@@ -15,6 +15,7 @@ import type { SchedulerConfig } from '../scheduler/scheduler-factory';
 import { ConfigRule } from '../config/config-rule';
 import type { TokenizerConfig } from '../tokenizer/tokenizer-factory';
 import { IsPath } from '../config/is-path';
+import { MAX_SEED } from '../random/rng';
 
 /** Which tfjs backend runs the job (`backend: wasm` or `backend: { name: wasm, threads: 1 }`). */
 export class BackendConfig {
@@ -55,9 +56,10 @@ function scheduleProblem(c: TrainerConfig): string | undefined {
  * `model`, `optimizer`, ...) are validated against the config class of their chosen `type`.
  */
 export class TrainerConfig extends ComponentConfig {
-  /** Seed of every random choice in the run (init, shuffling, dropout, synthetic data). */
+  /** Seed of every random choice in the run (init, shuffling, dropout, synthetic data); the generator takes 32 bits. */
   @IsInt()
   @Min(0)
+  @Max(MAX_SEED)
   seed = 42;
 
   /** Passes over the training data. */

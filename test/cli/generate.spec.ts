@@ -128,7 +128,9 @@ describe('floe generate', () => {
     assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--max-tokens', '0'], io), 1);
     assert.match(err.join('\n'), /--max-tokens must be a whole number >= 1, got 0/);
     assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--seed', 'abc'], io), 1);
-    assert.match(err.join('\n'), /--seed must be a whole number, got text that is not a number/);
+    assert.match(err.join('\n'), /--seed must be a whole number from 0 to 4294967295, got text that is not a number/);
+    assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--seed', '4294967296'], io), 1);
+    assert.match(err.join('\n'), /--seed must be a whole number from 0 to 4294967295, got 4294967296/);
     assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--prompt', 'x', '--prompt', ''], io), 1);
     assert.match(err.join('\n'), /--prompt 2 is empty: a model trained without data.addBos has no start token to begin from/);
     assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--prompt', 'x', '--top-k', '5'], io), 1);

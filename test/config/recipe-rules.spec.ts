@@ -128,7 +128,16 @@ describe('recipe rules checked at validation', () => {
       assert.equal(batch.message, 'must be a whole number no larger than 2^53 − 1 (9007199254740991, beyond which numbers are not exact), got 1.2676506002282294e+30');
       const dim = await oneIssue(lm(), ['model.dim=1e12']);
       assert.equal(dim.message, 'must be a whole number from 1 to 65536 (like 100, 1k, 2.5M, 2^10), got 1000000000000');
-      await validateRecipe(lm(), { overrides: [`seed=${Number.MAX_SAFE_INTEGER}`] });
+      await validateRecipe(lm(), { overrides: [`microBatchSize=${Number.MAX_SAFE_INTEGER}`] });
+    });
+
+    it("keeps seeds within the generator's 32 bits (2^32 would repeat seed 0's stream)", async () => {
+      const seed = await oneIssue(lm(), ['seed=4294967296']);
+      assert.equal(seed.path, 'seed');
+      assert.equal(seed.message, 'must not be greater than 4294967295, got 4294967296');
+      const source = await oneIssue(lm({ type: 'supervised', data: { type: 'tabular', sources: [{ type: 'synthetic-tabular', generator: 'spirals', seed: 2 ** 32 }] }, model: { type: 'mlp' } }));
+      assert.equal(source.path, 'data.sources[0].seed');
+      await validateRecipe(lm(), { overrides: ['seed=4294967295'] });
     });
 
     it('gives a missing required path one message', async () => {

@@ -5,7 +5,7 @@ import { loadCheckpointModel } from '../../checkpoint/load-checkpoint-model';
 import { FloeError } from '../../errors';
 import { generate } from '../../model/generate';
 import { GptModel } from '../../model/gpt-model';
-import { Rng } from '../../random';
+import { MAX_SEED, Rng } from '../../random';
 import { encodePrompt, PromptFormat } from '../../tokenizer/encode-prompt';
 import type { TrainerConfig } from '../../trainer/trainer-config';
 import { CliIo, EXIT } from '../cli-io';
@@ -36,7 +36,8 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       if (topK !== undefined && temperature === 0) {
         throw new FloeError(`--top-k ${topK} has no effect with --temperature 0 (greedy decoding always takes the most likely token); add --temperature 1 (or another value > 0) to sample among the ${topK} most likely tokens`);
       }
-      checkNumberFlag('seed', args.seed as number, 'a whole number', Number.isSafeInteger(args.seed));
+      const seed = args.seed as number;
+      checkNumberFlag('seed', seed, `a whole number from 0 to ${MAX_SEED}`, Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED);
       await initBackend({ name: args.backend as BackendName });
       const loaded = await loadCheckpointModel(args.checkpoint as string);
       try {

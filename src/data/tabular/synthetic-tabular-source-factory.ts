@@ -1,4 +1,5 @@
-import { IsIn, IsInt, IsNumber, IsOptional, IsPositive, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min } from 'class-validator';
+import { MAX_SEED } from '../../random/rng';
 import { HumanNumber, IsCount } from '../../config/human-number';
 import { register } from '../../registry/register';
 import { SyntheticTabularSource, TABULAR_GENERATORS, TabularGenerator } from './synthetic-tabular-source';
@@ -38,6 +39,7 @@ export class SyntheticTabularSourceConfig extends TabularSourceConfig {
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(MAX_SEED)
   seed?: number;
 }
 
