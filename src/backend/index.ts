@@ -1,4 +1,5 @@
 export * from './backend-names';
+export * from './check-backend';
 export * from './init-backend';
 export * from './native-backend';
 export * from './silence-cpu-banner';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { BackendUnavailableError, FloeError, UnknownTypeError, didYouMean, listChoices } from '../errors';
-import { BACKEND_NAMES, isBackendName, type BackendInfo, type InitBackendOptions } from './backend-names';
+import { BackendUnavailableError } from '../errors';
+import type { BackendInfo, InitBackendOptions } from './backend-names';
+import { checkBackendRequest } from './check-backend';
 import { registerWasmKernelOverrides } from './kernels/register-wasm-kernel-overrides';
-import { pickAutoBackend, startNativeBackend } from './native-backend';
+import { startNativeBackend } from './native-backend';
 import { silenceCpuBanner } from './silence-cpu-banner';
-import { checkWasmThreads } from './wasm-threads';
 import { loadWasmPackage, wasmBinaryDir } from './wasm-package';
 
 let wasmPathsSet = false;
@@ -25,8 +25,7 @@ async function selectBackend(name: 'wasm' | 'cpu'): Promise<void> {
   await tf.ready();
 }
 
-async function startWasm(threads: number | undefined): Promise<{ threads: number; kernelOverrides: string[] }> {
-  checkWasmThreads(threads);
+async function startWasm(): Promise<{ threads: number; kernelOverrides: string[] }> {
   configureWasmPaths();
   const kernelOverrides = registerWasmKernelOverrides();
   await selectBackend('wasm');
@@ -48,22 +47,14 @@ async function startWasm(threads: number | undefined): Promise<{ threads: number
  */
 export async function initBackend(options: InitBackendOptions): Promise<BackendInfo> {
   const requested = options.name;
-  if (!isBackendName(requested)) {
-    throw new UnknownTypeError(
-      `Unknown backend '${String(requested)}'. Supported: ${listChoices(BACKEND_NAMES)}.${didYouMean(String(requested), BACKEND_NAMES)}`,
-    );
-  }
-  const name = requested === 'auto' ? pickAutoBackend() : requested;
+  const name = checkBackendRequest(options);
   silenceCpuBanner();
   switch (name) {
     case 'wasm': {
-      const { threads, kernelOverrides } = await startWasm(options.threads);
+      const { threads, kernelOverrides } = await startWasm();
       return { name, requested, threads, kernelOverrides };
     }
     case 'cpu': {
-      if (options.threads !== undefined && options.threads !== 1) {
-        throw new FloeError(`The cpu backend runs on one thread; threads: ${options.threads} is not supported. Use 1 or omit it.`);
-      }
       await selectBackend('cpu');
       return { name, requested, threads: 1, kernelOverrides: [] };
     }

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { checkBackendRequest } from '../backend/check-backend';
 import { writeFailedStatus } from '../callbacks/status-callback';
 import { Logger } from '../logging/logger';
 import type { RunJobOptions } from '../trainer/run-job';
@@ -35,6 +36,8 @@ export async function runDistributed(
           `onTrainerReady cannot reach trainers that run in worker threads; set distributed.backend: none for in-process hooks, or use a callback (recipe 'callbacks:' or 'code:').`,
         );
       }
+      // A backend the workers could not start fails here, once, before any worker starts.
+      checkBackendRequest({ name: config.backend.name, threads: config.backend.threads });
       const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info' });
       if (!config.quiet) logger.info(`floe: data parallel on ${plan.workers} worker thread${plan.workers === 1 ? '' : 's'}`);
       const crowded = oversubscriptionWarning(plan.workers);

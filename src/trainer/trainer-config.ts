@@ -23,11 +23,22 @@ export class BackendConfig {
   @IsIn(BACKEND_NAMES as unknown as string[])
   name: BackendName = 'auto';
 
-  /** Compute threads (wasm supports 1 under Node). */
+  /** Compute threads (wasm and cpu support 1 under Node). */
   @IsOptional()
   @IsInt()
   @Min(1)
+  @ConfigRule('oneThread', oneThreadProblem)
   threads?: number;
+}
+
+/** wasm and cpu run on one thread under Node: more is refused at validation (`auto` is checked when it resolves). */
+function oneThreadProblem(c: BackendConfig): string | undefined {
+  if ((c.name !== 'wasm' && c.name !== 'cpu') || typeof c.threads !== 'number' || c.threads <= 1) return undefined;
+  return (
+    `is ${c.threads}, but the ${c.name} backend runs on one thread under Node (tfjs has no ${c.name} thread pool there); ` +
+    `use threads: 1, data-parallel worker threads for every core (distributed: { workers: auto }), ` +
+    `or backend tensorflow (npm install @tensorflow/tfjs-node)`
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   BACKEND_NAMES,
   NATIVE_BACKEND_PACKAGES,
   WASM_KERNEL_OVERRIDES,
+  checkBackendRequest,
   initBackend,
   isBackendName,
   isPackageInstalled,
@@ -73,6 +74,21 @@ describe('initBackend', () => {
       });
     });
   }
+
+  it('checks a request without starting a backend: the name it resolves to, or the error initBackend would throw', () => {
+    const before = tf.getBackend();
+    assert.equal(checkBackendRequest({ name: 'wasm' }), 'wasm');
+    assert.equal(checkBackendRequest({ name: 'cpu', threads: 1 }), 'cpu');
+    assert.equal(checkBackendRequest({ name: 'auto' }), pickAutoBackend());
+    assert.throws(() => checkBackendRequest({ name: 'wasm', threads: 2 }), /cannot use 2 threads under Node\.js/);
+    assert.throws(() => checkBackendRequest({ name: 'cpu', threads: 3 }), /The cpu backend runs on one thread; threads: 3/);
+    assert.throws(() => checkBackendRequest({ name: 'wsam' as BackendName }), (error: unknown) => error instanceof UnknownTypeError && /Did you mean 'wasm'/.test(error.message));
+    for (const name of ['tensorflow', 'tensorflow-gpu'] as const) {
+      if (isPackageInstalled(NATIVE_BACKEND_PACKAGES[name])) assert.equal(checkBackendRequest({ name }), name);
+      else assert.throws(() => checkBackendRequest({ name }), (error: unknown) => error instanceof BackendUnavailableError && error.message.includes(`npm install ${NATIVE_BACKEND_PACKAGES[name]}`));
+    }
+    assert.equal(tf.getBackend(), before, 'nothing was started');
+  });
 
   it('starts wasm with Floe kernel overrides, and is idempotent', async () => {
     const first = await initBackend({ name: 'wasm' });

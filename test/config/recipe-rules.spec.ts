@@ -131,6 +131,15 @@ describe('recipe rules checked at validation', () => {
       await validateRecipe(lm(), { overrides: [`microBatchSize=${Number.MAX_SAFE_INTEGER}`] });
     });
 
+    it('refuses more than one thread for wasm and cpu at validation, and leaves auto to the backend start', async () => {
+      const wasm = await oneIssue(lm({ backend: { name: 'wasm', threads: 2 } }));
+      assert.equal(wasm.path, 'backend.threads');
+      assert.match(wasm.message, /^is 2, but the wasm backend runs on one thread under Node .*distributed: \{ workers: auto \}/);
+      assert.equal((await oneIssue(lm({ backend: { name: 'cpu', threads: 4 } }))).path, 'backend.threads');
+      await validateRecipe(lm({ backend: { name: 'auto', threads: 4 } }));
+      await validateRecipe(lm({ backend: { name: 'wasm', threads: 1 } }));
+    });
+
     it("keeps seeds within the generator's 32 bits (2^32 would repeat seed 0's stream)", async () => {
       const seed = await oneIssue(lm(), ['seed=4294967296']);
       assert.equal(seed.path, 'seed');

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { Callback, DistributedConfig, RankFailedError, register, restoreRegistries, runJob, snapshotRegistries, TrainingResult } from '../../src';
+import { BackendUnavailableError, Callback, DistributedConfig, isPackageInstalled, NATIVE_BACKEND_PACKAGES, RankFailedError, register, restoreRegistries, runJob, snapshotRegistries, TrainingResult } from '../../src';
 import { DP_PROBE_PLUGIN } from './fixtures/dp-probe-plugin';
 import { recordV8FlagCalls } from './fixtures/v8-flag-calls';
 import { lastEval, rankLimits, rankSamples, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
@@ -174,6 +174,19 @@ describe('data-parallel training on worker threads', () => {
     } finally {
       restoreRegistries(saved);
     }
+  });
+
+  it('refuses a backend the workers could not start before starting any (the error one process gives, not one per rank)', async function () {
+    if (isPackageInstalled(NATIVE_BACKEND_PACKAGES.tensorflow)) this.skip();
+    const out = path.join(dir, 'no-backend');
+    const recipe = tinyRecipe(out, { backend: 'tensorflow', distributed: { backend: 'threads', workers: 2 } });
+    await assert.rejects(runJob(recipe), (error: unknown) => {
+      assert.ok(error instanceof BackendUnavailableError, String(error));
+      assert.match(error.message, /^Backend 'tensorflow' needs the package @tensorflow\/tfjs-node, which is not installed/);
+      return true;
+    });
+    // No worker ran: none wrote the run's status.
+    assert.ok(!fs.existsSync(path.join(out, 'status.json')));
   });
 
   describe('faults', () => {
