@@ -147,6 +147,8 @@ export async function readFeatureRows(file: string, featureNames: readonly strin
     if (row !== undefined) rows.push(row);
   }
   bad.finish();
+  // An empty answer to an empty file would pass for a run that predicted nothing by mistake.
+  if (rows.length === 0) throw new DataError(`${file}: no feature rows (the file is empty or only blank lines); nothing to predict`);
   return rows;
 }
 

@@ -168,6 +168,11 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
     for (const part of [`${several}:2: expected 2 numbers (a, b), got 1`, `${several}:3: column 'a' has "x", which is not a number`, `${several}:4`, `${several}:5: column 'b' has 5e+38, which is out of range`, 'nothing was predicted']) {
       assert.ok(message.includes(part), `${message} lacks ${part}`);
     }
+
+    const blank = writeFile(tmp(), 'blank.jsonl', '\n  \n');
+    err.length = 0;
+    assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', blank, '--backend', 'cpu'], io), 1);
+    assert.ok(err.join('\n').includes(`${blank}: no feature rows (the file is empty or only blank lines); nothing to predict`), err.join('\n'));
   });
 });
 

@@ -8,7 +8,7 @@ import { CliIo, EXIT } from '../cli-io';
 export function predictCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
   return yargs.command(
     'predict',
-    'Predict with a supervised checkpoint: reads feature rows (JSONL objects keyed by feature name, or arrays), prints one JSON prediction per row, in the targets\' own units.',
+    'Predict with a supervised checkpoint: reads feature rows (JSONL objects keyed by feature name, or arrays), prints one JSON prediction per row (blank lines are skipped), in the targets\' own units.',
     (y) =>
       y
         .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder (runs/x/checkpoints/step-000400), or a run folder for its newest checkpoint' })
