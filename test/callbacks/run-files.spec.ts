@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Callback, crc32c, MetricsRecord, readJsonl, readTensorBoardEvents, register, runJob, StatusCallback, Trainer } from '../../src';
+import { Callback, crc32c, FloeError, MetricsRecord, readJsonl, readTensorBoardEvents, register, runJob, StatusCallback, Trainer } from '../../src';
 import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
@@ -131,6 +131,25 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     assert.equal(process.listenerCount('SIGTERM'), sigterm, 'signal handlers removed after a failure');
     // The metrics file was closed cleanly: every line parses.
     assert.equal((await readJsonl(path.join(dir, 'metrics.jsonl'))).length, 5);
+  });
+
+  it('a metrics file or TensorBoard folder that cannot be created fails the run with a clear FloeError, not a hang', async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'x'), 'a file in the way');
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ type: 'metrics-jsonl', file: 'x/m.jsonl' }, /^Cannot write .*m\.jsonl: cannot create its folder .*x: a file of that name is in the way \(EEXIST\)$/],
+      [{ type: 'tensorboard', logDir: 'x/tb' }, /^Cannot write TensorBoard events to .*tb: a part of the path is a file, not a folder \(ENOTDIR\)$/],
+    ];
+    // Node's recursive mkdir never returns below /proc: the run hung before its first step.
+    if (fs.existsSync('/proc/self')) cases.push([{ type: 'tensorboard', logDir: '/proc/floe-tb' }, /^Cannot write TensorBoard events to \/proc\/floe-tb: /]);
+    for (const [callback, message] of cases) {
+      await assert.rejects(runJob(tinyRecipe(dir, { overwriteOutputDir: true, callbacks: [callback] }), { logger: captureLogger() }), (e: unknown) => {
+        assert.ok(e instanceof FloeError, String(e));
+        assert.match(e.message, message);
+        return true;
+      });
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')).state, 'failed');
+    }
   });
 
   it('writes a failed status when setup fails before any callback exists', async () => {

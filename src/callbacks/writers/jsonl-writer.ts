@@ -1,6 +1,8 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { makeFolder } from '../../checkpoint/io/make-folder';
 import { FloeError } from '../../errors';
+import { fsErrorReason } from '../../errors/fs-error-reason';
 import { AppendQueue } from './append-queue';
 
 /** Options of {@link JsonlWriter.open}. */
@@ -38,10 +40,19 @@ export class JsonlWriter {
     private readonly queue: AppendQueue,
   ) {}
 
-  /** Opens (creating folders as needed) for appending. */
+  /**
+   * Opens (creating folders as needed) for appending.
+   * @throws FloeError naming the file and why when it cannot be created (a file in the way, no permission).
+   */
   static async open(file: string, options: JsonlWriterOptions = {}): Promise<JsonlWriter> {
-    await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    const handle = await fs.open(file, options.truncate === true ? 'w' : 'a+');
+    const dir = path.dirname(path.resolve(file));
+    const cannot =
+      (what: string) =>
+      (error: unknown): Promise<never> =>
+        Promise.reject(new FloeError(`Cannot write ${file}: ${what}${fsErrorReason(error)}`, { cause: error }));
+    // makeFolder, not mkdir -p: Node's recursive mkdir never returns below a folder such as /proc.
+    await makeFolder(dir).catch(cannot(`cannot create its folder ${dir}: `));
+    const handle = await fs.open(file, options.truncate === true ? 'w' : 'a+').catch(cannot(''));
     const writer = new JsonlWriter(file, new AppendQueue(handle, file));
     const { size } = await handle.stat();
     if (size > 0) {

@@ -1,6 +1,9 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { makeFolder } from '../../checkpoint/io/make-folder';
+import { FloeError } from '../../errors';
+import { fsErrorReason } from '../../errors/fs-error-reason';
 import { AppendQueue } from './append-queue';
 import { encodeTfRecord } from './tfrecord-codec';
 import { encodeTensorBoardEvent } from './tensorboard-event-codec';
@@ -29,11 +32,16 @@ export class TensorBoardWriter {
     private readonly now: () => number,
   ) {}
 
-  /** Creates the log folder and a new event file in it, and writes the file-version record. */
+  /**
+   * Creates the log folder and a new event file in it, and writes the file-version record.
+   * @throws FloeError naming the folder and why when it cannot be created (a file in the way, no permission).
+   */
   static async create(logDir: string, options: TensorBoardWriterOptions = {}): Promise<TensorBoardWriter> {
     const now = options.now ?? Date.now;
     const hostname = (options.hostname ?? os.hostname()).replace(/[/\\]/g, '_');
-    await fs.mkdir(logDir, { recursive: true });
+    const cannot = (error: unknown): Promise<never> => Promise.reject(new FloeError(`Cannot write TensorBoard events to ${logDir}: ${fsErrorReason(error)}`, { cause: error }));
+    // makeFolder, not mkdir -p: Node's recursive mkdir never returns below a folder such as /proc.
+    await makeFolder(logDir).catch(cannot);
     const base = path.join(logDir, `events.out.tfevents.${Math.floor(now() / 1000)}.${hostname}`);
     let file = base;
     let handle: fs.FileHandle | undefined;
@@ -42,7 +50,7 @@ export class TensorBoardWriter {
       try {
         handle = await fs.open(file, 'wx');
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) await cannot(err);
         file = `${base}.${n}`;
       }
     }
