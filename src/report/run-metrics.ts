@@ -91,9 +91,9 @@ export async function readRunMetrics(runDir: string, sources?: MetricSources): P
   if (await exists(metricsFile)) return fromJsonl(metricsFile);
   const events = (await fs.readdir(eventsDir).catch(() => [] as string[])).filter((f) => f.startsWith('events.out.tfevents.')).sort();
   if (events.length > 0) return fromEvents(events.map((f) => path.join(eventsDir, f)));
-  const shown = (p: string): string => path.relative(runDir, p) || '.';
+  const eventsWhere = path.resolve(eventsDir) === path.resolve(runDir) ? '' : ` in ${path.relative(runDir, eventsDir)}`;
   throw new FloeError(
-    `No metrics in ${runDir}: expected ${shown(metricsFile)} or events.out.tfevents.* in ${shown(eventsDir)} (the recipe may have turned off metricsLog and tensorboard)`,
+    `No metrics in ${runDir}: expected ${path.relative(runDir, metricsFile)} or events.out.tfevents.*${eventsWhere} (the recipe may have turned off metricsLog and tensorboard)`,
   );
 }
 

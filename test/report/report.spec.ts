@@ -153,7 +153,7 @@ describe('Run report', () => {
   it('says what is missing when a folder has no metrics', async () => {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
-    await assert.rejects(writeReport(empty), (e: unknown) => e instanceof FloeError && /No metrics in .*empty: expected metrics\.jsonl or events\.out\.tfevents\.\*/.test(e.message));
+    await assert.rejects(writeReport(empty), (e: unknown) => e instanceof FloeError && /No metrics in .*empty: expected metrics\.jsonl or events\.out\.tfevents\.\* \(the recipe may have turned off metricsLog and tensorboard\)$/.test(e.message));
     const missing = path.join(dir, 'typo');
     await assert.rejects(writeReport(missing), (e: unknown) => e instanceof FloeError && e.message === `${missing} is not there: give a run folder (the outputDir of a run, e.g. runs/quickstart)`);
     fs.writeFileSync(path.join(dir, 'metrics.txt'), '');
