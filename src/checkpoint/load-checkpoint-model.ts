@@ -5,7 +5,6 @@ import { container as rootContainer } from 'tsyringe';
 import { parse as parseYaml } from 'yaml';
 import type { BackendInfo, ConcreteBackendName } from '../backend/backend-names';
 import { isPlainObject } from '../config/compose';
-import { validateRecipe } from '../config/validate-recipe';
 import { CheckpointError } from '../errors';
 import { Logger } from '../logging/logger';
 import type { FloeModel } from '../model/floe-model';
@@ -23,6 +22,7 @@ import { readExtraCheckpointFiles } from './extra-checkpoint-files';
 import { MODEL_WEIGHTS_FILE, RECIPE_FILE } from './checkpoint-layout';
 import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { verifyManifest } from './io/verify-manifest';
+import { asCheckpointRecipe, validateCheckpointRecipe } from './validate-checkpoint-recipe';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
 import { readTrainerStateFile } from './trainer-state-file';
 
@@ -88,8 +88,7 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const model = recipe.model;
   const fromSelf = isPlainObject(model) && model.from !== undefined;
   if (fromSelf) (model as Record<string, unknown>).from = dir;
-  // The run that wrote it is over: where its engines saved does not matter here.
-  const resolved = await validateRecipe(recipe, { baseDir: recipeDir, checkCheckpointFolders: false });
+  const resolved = await validateCheckpointRecipe(dir, recipe, recipeDir);
   const logger = options.logger ?? new Logger({ level: 'warn' });
   const backend: BackendInfo = { name: tf.getBackend() as ConcreteBackendName, requested: tf.getBackend() as ConcreteBackendName, threads: 1, kernelOverrides: [] };
   const context: RunContext = {
@@ -102,7 +101,7 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   };
   const TrainerClass = resolved.trainerClass as unknown as new (c: TrainerConfig, ctx: RunContext) => Trainer;
   const trainer = new TrainerClass(resolved.config, context);
-  trainer.tokenizer = await buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND).createTokenizer();
+  trainer.tokenizer = await asCheckpointRecipe(dir, recipeDir, () => buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND).createTokenizer());
   const { [TOKENIZER_IDENTITY_FILE]: identity } = await readExtraCheckpointFiles(dir, [TOKENIZER_IDENTITY_FILE]);
   checkTokenizerIdentity(identity, trainer.tokenizer, { type: resolved.config.tokenizer.type, checkpoint: `checkpoint ${dir}` });
   if (hasInferenceSetup(trainer)) {

@@ -8,7 +8,7 @@ import { initBackend } from '../backend/init-backend';
 import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
 import { verifyManifest } from '../checkpoint/io/verify-manifest';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
-import { validateRecipe } from '../config/validate-recipe';
+import { validateCheckpointRecipe } from '../checkpoint/validate-checkpoint-recipe';
 import { formatOrigin, RecordOrigin } from '../data/data-record';
 import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { BadLines } from '../data/sources/bad-lines';
@@ -107,7 +107,7 @@ export async function loadSupervisedPredictor(checkpointDir: string, options: Pr
   } catch (error) {
     throw new CheckpointError(`Cannot read ${recipeFile}: ${(error as Error).message}`);
   }
-  const resolved = await validateRecipe(plain, { baseDir: dir, checkCheckpointFolders: false });
+  const resolved = await validateCheckpointRecipe(dir, plain, dir);
   if (!(resolved.trainerClass.prototype instanceof SupervisedTrainer) && (resolved.trainerClass as unknown) !== SupervisedTrainer) {
     throw new CheckpointError(`${dir} was trained by trainer '${resolved.config.type}'; prediction from rows needs a supervised trainer's checkpoint`);
   }

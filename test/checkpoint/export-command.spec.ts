@@ -110,4 +110,20 @@ describe('floe export', () => {
     assert.equal(format.code, 1);
     assert.match(format.err.join('\n'), /onnx/);
   });
+
+  it("reports a saved recipe that no longer validates as the checkpoint's, not as a recipe the user passed", async () => {
+    const tokenizer = path.join(dir, 'tiny-tokenizer.json');
+    fs.renameSync(tokenizer, `${tokenizer}.moved`);
+    try {
+      const moved = await cli('export', '--checkpoint', run, '--format', 'safetensors', '--out', path.join(dir, 'moved'));
+      assert.equal(moved.code, 1);
+      const message = moved.err.join('\n');
+      const checkpoint = path.join(run, 'checkpoints', 'step-000006');
+      assert.ok(message.includes(`Checkpoint ${checkpoint} cannot be loaded: the recipe it was trained with (${path.join(checkpoint, 'recipe.yaml')}) is not valid here`), message);
+      assert.match(message, /tokenizer\.path/);
+      assert.doesNotMatch(message, /Invalid recipe/);
+    } finally {
+      fs.renameSync(`${tokenizer}.moved`, tokenizer);
+    }
+  });
 });
