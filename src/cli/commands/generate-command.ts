@@ -57,7 +57,8 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
             stopTokenId: loaded.tokenizer.eosId,
           });
           const text = loaded.tokenizer.decode(ids.filter((id) => id !== loaded.tokenizer.eosId));
-          io.out(`${prompt}${text}`);
+          // A completion continues its prompt; a chat reply stands alone (the prompt was the user's turn).
+          io.out(format.chat !== undefined ? text : `${prompt}${text}`);
         }
       } finally {
         loaded.dispose();
