@@ -5,6 +5,7 @@ import { writeReport } from '../report/write-report';
 import { defaultMetricSources, MetricSources } from '../report/metric-sources';
 import { Callback, CallbackConfig } from './callback';
 import { MetricsJsonlCallback } from './metrics-jsonl-callback';
+import { StatusCallback } from './status-callback';
 import { TensorBoardCallback } from './tensorboard-callback';
 import { IsPath } from '../config/is-path';
 
@@ -36,11 +37,12 @@ export class ReportCallback extends Callback<ReportConfig> {
     }
   }
 
-  /** Where this run's metrics callbacks write, which a recipe may move (`file:`, `logDir:`). */
+  /** Where this run's metrics and status callbacks write, which a recipe may move (`file:`, `logDir:`). */
   private metricSources(runDir: string): MetricSources {
     const sources = defaultMetricSources(runDir);
     const jsonl = this.trainer.callbackList.find(MetricsJsonlCallback);
     const events = this.trainer.callbackList.find(TensorBoardCallback);
-    return { metricsFile: jsonl?.file ?? sources.metricsFile, eventsDir: events?.logDir ?? sources.eventsDir };
+    const status = this.trainer.callbackList.find(StatusCallback);
+    return { metricsFile: jsonl?.file ?? sources.metricsFile, eventsDir: events?.logDir ?? sources.eventsDir, statusFile: status?.file ?? sources.statusFile };
   }
 }

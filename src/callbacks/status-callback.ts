@@ -1,7 +1,9 @@
 import * as os from 'os';
 import * as path from 'path';
 import { IsInt, Min } from 'class-validator';
+import { makeFolder } from '../checkpoint/io/make-folder';
 import { HumanNumber } from '../config/human-number';
+import { fsErrorReason } from '../errors/fs-error-reason';
 import { register } from '../registry/register';
 import type { Trainer } from '../trainer/trainer';
 import { Callback, CallbackConfig, Metrics } from './callback';
@@ -92,6 +94,8 @@ export class StatusCallback extends Callback<StatusConfig> {
     this.clock.start(this.trainer.globalStep);
     this.startedAt = new Date().toISOString();
     this.fields.checkpoint = this.trainer.lastCheckpointPath;
+    // A `file` in a subfolder (`logs/status.json`): make the folder, as the metrics writers do.
+    await makeFolder(path.dirname(this.file)).catch((error: Error) => this.warnOnce(error));
     this.write('running');
   }
 
@@ -166,11 +170,13 @@ export class StatusCallback extends Callback<StatusConfig> {
     this.due = false;
     this.writer ??= new StatusFileWriter(this.file);
     // Not awaited: the atomic write (with fsync) overlaps with the next step. Order is kept by the writer.
-    this.writer.write(this.snapshot(state) as unknown as Record<string, unknown>).catch((error: Error) => {
-      if (this.warned) return;
-      this.warned = true;
-      this.trainer.logger.warn(`cannot write ${this.file}: ${error.message}`);
-    });
+    this.writer.write(this.snapshot(state) as unknown as Record<string, unknown>).catch((error: Error) => this.warnOnce(error));
+  }
+
+  private warnOnce(error: Error): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.trainer.logger.warn(`cannot write ${this.file}: ${fsErrorReason(error)}`);
   }
 }
 

@@ -8,11 +8,13 @@ export interface MetricSources {
   metricsFile: string;
   /** Folder holding `events.out.tfevents.*` (the run folder unless a recipe moves them). */
   eventsDir: string;
+  /** The run's status file (`status.json` in the run folder unless a recipe moves it). */
+  statusFile: string;
 }
 
-/** The built-in places: `<runDir>/metrics.jsonl` and the run folder itself. */
+/** The built-in places: `<runDir>/metrics.jsonl`, the run folder itself and `<runDir>/status.json`. */
 export function defaultMetricSources(runDir: string): MetricSources {
-  return { metricsFile: path.join(runDir, 'metrics.jsonl'), eventsDir: runDir };
+  return { metricsFile: path.join(runDir, 'metrics.jsonl'), eventsDir: runDir, statusFile: path.join(runDir, 'status.json') };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -22,8 +24,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /**
  * Where a finished or running run wrote its metrics: the defaults, or what its
  * `recipe.resolved.yaml` lists (a `metrics-jsonl` callback's `file`, a `tensorboard` callback's
- * `logDir`, both relative to the run folder as the callbacks resolve them). A missing or
- * unreadable recipe leaves the defaults.
+ * `logDir`, a `status` callback's `file`, relative to the run folder as the callbacks resolve
+ * them). A missing or unreadable recipe leaves the defaults.
  */
 export async function runMetricSources(runDir: string): Promise<MetricSources> {
   const sources = defaultMetricSources(runDir);
@@ -37,6 +39,7 @@ export async function runMetricSources(runDir: string): Promise<MetricSources> {
   for (const cb of callbacks) {
     if (cb.type === 'metrics-jsonl' && typeof cb.file === 'string') sources.metricsFile = path.resolve(runDir, cb.file);
     if (cb.type === 'tensorboard' && typeof cb.logDir === 'string') sources.eventsDir = path.resolve(runDir, cb.logDir);
+    if (cb.type === 'status' && typeof cb.file === 'string') sources.statusFile = path.resolve(runDir, cb.file);
   }
   return sources;
 }

@@ -6,7 +6,7 @@ import { fsErrorReason } from '../errors/fs-error-reason';
 import { buildChartSpecs } from './chart-specs';
 import { renderChart } from './render-chart';
 import { renderReportHtml } from './report-html';
-import { MetricSources } from './metric-sources';
+import { MetricSources, runMetricSources } from './metric-sources';
 import { readRunMetrics } from './run-metrics';
 import { withLiveness } from './run-liveness';
 
@@ -14,7 +14,7 @@ import { withLiveness } from './run-liveness';
 export interface WriteReportOptions {
   /** Folder for the report files (default: the run folder). */
   outDir?: string;
-  /** Where the metrics are (default: as the run's recipe.resolved.yaml puts them). */
+  /** Where the metrics and status are (default: as the run's recipe.resolved.yaml puts them). */
   sources?: MetricSources;
 }
 
@@ -36,8 +36,9 @@ export interface ReportFiles {
 export async function writeReport(runDir: string, options: WriteReportOptions = {}): Promise<ReportFiles> {
   const dir = path.resolve(runDir);
   const outDir = path.resolve(options.outDir ?? dir);
-  const metrics = await readRunMetrics(dir, options.sources);
-  const status = withLiveness(await readOptional(path.join(dir, 'status.json')).then((t) => (t === undefined ? undefined : parseObject(t))));
+  const sources = options.sources ?? (await runMetricSources(dir));
+  const metrics = await readRunMetrics(dir, sources);
+  const status = withLiveness(await readOptional(sources.statusFile).then((t) => (t === undefined ? undefined : parseObject(t))));
   const recipe = await readOptional(path.join(dir, 'recipe.resolved.yaml'));
   // makeFolder, not mkdir -p: Node's recursive mkdir never returns below a folder such as /proc.
   await makeFolder(outDir).catch((error: unknown) => Promise.reject(cannotWrite(outDir, error)));

@@ -92,18 +92,26 @@ describe('Run report', () => {
     assert.ok(!fs.readFileSync(path.join(run, 'loss.svg'), 'utf8').includes('NaN'));
   });
 
-  it('finds metrics a recipe moved (metrics-jsonl file, tensorboard logDir), at the end of the run and in `floe report`', async () => {
+  it('finds metrics and status a recipe moved (metrics-jsonl file, tensorboard logDir, status file), at the end of the run and in `floe report`', async () => {
     const logger = captureLogger();
     const moved = path.join(dir, 'moved');
     // metrics.jsonl moved: the run's own report and `floe report` read it there.
-    await runJob(tinyRecipe(moved, { epochs: 2, logInterval: 2, report: true, callbacks: [{ type: 'metrics-jsonl', file: 'logs/m.jsonl' }] }), { logger });
+    const callbacks = [
+      { type: 'metrics-jsonl', file: 'logs/m.jsonl' },
+      { type: 'status', file: 'state/status.json' },
+    ];
+    await runJob(tinyRecipe(moved, { epochs: 2, logInterval: 2, report: true, callbacks }), { logger });
     assert.ok(fs.existsSync(path.join(moved, 'logs', 'm.jsonl')) && !fs.existsSync(path.join(moved, 'metrics.jsonl')));
+    // The status file's folder is made as the metrics file's is (it was never written: only a warning).
+    assert.equal(JSON.parse(fs.readFileSync(path.join(moved, 'state', 'status.json'), 'utf8')).state, 'finished');
     assert.match(fs.readFileSync(path.join(moved, 'report.html'), 'utf8'), /<th>last logged step<\/th><td>16<\/td>/);
+    assert.match(fs.readFileSync(path.join(moved, 'report.html'), 'utf8'), /<th>state<\/th><td>finished<\/td>/);
     assert.ok(fs.existsSync(path.join(moved, 'loss.png')));
     fs.rmSync(path.join(moved, 'report.html'));
     const lines: string[] = [];
     assert.equal(await runCli(['report', moved], { out: (l) => lines.push(l), err: (l) => lines.push(l) }), 0, lines.join('\n'));
     assert.match(fs.readFileSync(path.join(moved, 'report.html'), 'utf8'), /<th>last logged step<\/th><td>16<\/td>/);
+    assert.match(fs.readFileSync(path.join(moved, 'report.html'), 'utf8'), /<th>state<\/th><td>finished<\/td>/);
     // Only TensorBoard events, in their own folder.
     const tb = path.join(dir, 'moved-tb');
     await runJob(tinyRecipe(tb, { epochs: 2, logInterval: 2, report: true, metricsLog: false, callbacks: [{ type: 'tensorboard', logDir: 'tb' }] }), { logger });
