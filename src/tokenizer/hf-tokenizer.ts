@@ -6,6 +6,7 @@ import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { DataError } from '../errors';
 import { guardBpeDrops } from './bpe-drop-guard';
 import { Tokenizer } from './tokenizer';
+import { hfModelProblem } from './hf-model-shape';
 
 /** Where to find a HuggingFace tokenizer and which special tokens to use. */
 export interface HfTokenizerOptions {
@@ -82,6 +83,8 @@ export class HfTokenizer implements Tokenizer {
   /** Builds from already-parsed JSON; `source` names the file in error messages. */
   static fromJson(tokenizerJson: JsonObject, config: JsonObject = {}, specials: HfSpecialTokens = {}, source = 'tokenizer.json'): HfTokenizer {
     if (!Array.isArray(tokenizerJson.added_tokens)) tokenizerJson = { ...tokenizerJson, added_tokens: [] };
+    const modelProblem = hfModelProblem(tokenizerJson);
+    if (modelProblem !== undefined) throw new DataError(`${source}: not a usable HuggingFace tokenizer.json: ${modelProblem}`);
     let core: HfCoreTokenizer;
     try {
       core = new HfCoreTokenizer(tokenizerJson, config);

@@ -89,6 +89,14 @@ describe('HfTokenizer', () => {
     const notTok = path.join(dir, 'not-tok.json');
     fs.writeFileSync(notTok, JSON.stringify({ hello: 1 }));
     await assert.rejects(HfTokenizer.load({ path: notTok }), (e: Error) => e instanceof DataError && e.message.includes(notTok) && /"model"/.test(e.message));
+    // A typed model missing a field it needs says which, not the library's 'Cannot read properties of undefined'.
+    const json = tinyTokenizerJson();
+    const model = json.model as Record<string, unknown>;
+    const without = (field: string, value?: unknown): Record<string, unknown> => ({ ...json, model: { ...model, [field]: value } });
+    assert.throws(() => HfTokenizer.fromJson(without('merges'), {}, {}, 'bpe.json'), (e: Error) => e instanceof DataError && e.message === 'bpe.json: not a usable HuggingFace tokenizer.json: "model.merges" is missing; a BPE model needs its merges as an array');
+    assert.throws(() => HfTokenizer.fromJson(without('vocab', []), {}, {}, 'bpe.json'), /"model\.vocab" is an array; a BPE model needs its vocab as an object/);
+    assert.throws(() => HfTokenizer.fromJson({ ...json, model: { type: 'Unigram', vocab: {} } }, {}, {}, 'u.json'), /"model\.vocab" is an object; a Unigram model needs its vocab as an array/);
+    assert.throws(() => HfTokenizer.fromJson({ ...json, model: null }, {}, {}, 'n.json'), /"model" is null; expected the tokenizer model object/);
     await assert.rejects(
       HfTokenizer.load({ path: dir, eosToken: '<|eot|>' }),
       (e: Error) => e instanceof DataError && /: the eosToken setting \(tokenizer\.eosToken in a recipe\) names token '<\|eot\|>'/.test(e.message),
