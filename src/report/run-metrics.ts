@@ -91,10 +91,33 @@ export async function readRunMetrics(runDir: string, sources?: MetricSources): P
   if (await exists(metricsFile)) return fromJsonl(metricsFile);
   const events = (await fs.readdir(eventsDir).catch(() => [] as string[])).filter((f) => f.startsWith('events.out.tfevents.')).sort();
   if (events.length > 0) return fromEvents(events.map((f) => path.join(eventsDir, f)));
+  const inCheckpoints = await enclosingRunFolder(runDir);
+  if (inCheckpoints !== undefined) {
+    throw new FloeError(`${runDir} is ${inCheckpoints.what}, not a run folder: give the run folder${inCheckpoints.run === undefined ? ' (the outputDir of the run)' : `, ${inCheckpoints.run}`}`);
+  }
   const eventsWhere = path.resolve(eventsDir) === path.resolve(runDir) ? '' : ` in ${path.relative(runDir, eventsDir)}`;
   throw new FloeError(
     `No metrics in ${runDir}: expected ${path.relative(runDir, metricsFile)} or events.out.tfevents.*${eventsWhere} (the recipe may have turned off metricsLog and tensorboard)`,
   );
+}
+
+/**
+ * For a checkpoint folder (`manifest.json`) or a folder of them (`step-*` holding one), which the
+ * other commands' --checkpoint take: what it is, and the nearest folder above with a run's
+ * status.json or metrics.jsonl.
+ */
+async function enclosingRunFolder(dir: string): Promise<{ what: string; run?: string } | undefined> {
+  let what: string | undefined;
+  if (await exists(path.join(dir, 'manifest.json'))) what = 'a checkpoint folder';
+  else {
+    const steps = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('step-'));
+    for (const step of steps) if (what === undefined && (await exists(path.join(dir, step, 'manifest.json')))) what = 'a folder of checkpoints';
+  }
+  if (what === undefined) return undefined;
+  for (let up = path.dirname(path.resolve(dir)), i = 0; i < 3 && up !== path.dirname(up); up = path.dirname(up), i++) {
+    if ((await exists(path.join(up, 'status.json'))) || (await exists(path.join(up, 'metrics.jsonl')))) return { what, run: path.relative(process.cwd(), up) || '.' };
+  }
+  return { what };
 }
 
 async function fromJsonl(file: string): Promise<RunMetrics> {

@@ -158,6 +158,18 @@ describe('Run report', () => {
     assert.equal(fs.readFileSync(file, 'utf8'), 'mine');
   });
 
+  it('given a checkpoint folder (what --checkpoint takes elsewhere), names the run folder to give instead', async () => {
+    const run = path.join(dir, 'with-checkpoints');
+    const step = path.join(run, 'checkpoints', 'step-000004');
+    fs.mkdirSync(step, { recursive: true });
+    fs.writeFileSync(path.join(step, 'manifest.json'), '{}');
+    fs.writeFileSync(path.join(run, 'status.json'), '{"state": "finished"}');
+    const shown = path.relative(process.cwd(), run);
+    await assert.rejects(writeReport(step), (e: unknown) => e instanceof FloeError && e.message === `${step} is a checkpoint folder, not a run folder: give the run folder, ${shown}`);
+    const folder = path.join(run, 'checkpoints');
+    await assert.rejects(writeReport(folder), (e: unknown) => e instanceof FloeError && e.message === `${folder} is a folder of checkpoints, not a run folder: give the run folder, ${shown}`);
+  });
+
   it('says what is missing when a folder has no metrics', async () => {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
