@@ -1,6 +1,7 @@
 import { ArrayNotEmpty, IsArray, IsIn } from 'class-validator';
 import { register } from '../registry/register';
 import { Callback, CallbackConfig } from './callback';
+import { StatusCallback } from './status-callback';
 import { TrainerControl } from './trainer-control';
 import { markStatusExited } from './writers/mark-status-exited';
 
@@ -63,7 +64,7 @@ export class SignalStopCallback extends Callback<SignalStopConfig> {
     if (this.received !== undefined) {
       this.trainer.logger.error(`received ${signal} again: exiting now without saving`);
       // Rank 0 owns the status file; elsewhere (mpi ranks > 0) there is none to mark.
-      if (this.trainer.dp.isMain) markStatusExited(this.trainer.context.outputDir, exitReason(signal));
+      if (this.trainer.dp.isMain) markStatusExited(this.trainer.context.outputDir, exitReason(signal), this.trainer.callbackList.find(StatusCallback)?.file);
       process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
     }
     this.received = signal;

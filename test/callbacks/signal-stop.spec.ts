@@ -95,44 +95,48 @@ describe('a second signal', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('exits at once with the signal\'s code and leaves status.json failed, not running', async () => {
-    const run = path.join(dir, 'run');
-    const exits: Array<number | undefined> = [];
-    const realExit = process.exit;
-    let during: Record<string, any> | undefined;
-    await runJob(tinyRecipe(run, { epochs: 2, statusInterval: 1 }), {
-      logger: captureLogger(),
-      onTrainerReady: (trainer) => {
-        const callback = trainer.callbackList.find(SignalStopCallback);
-        assert.ok(callback !== undefined);
-        trainer.callbackList.callbacks.push(
-          Object.assign(Object.create(SignalStopCallback.prototype) as SignalStopCallback, {
-            onStepEnd: async () => {
-              if (trainer.globalStep !== 3) return;
-              // The status callback writes in the background: let its first writes land.
-              for (let i = 0; i < 100 && !fs.existsSync(path.join(run, 'status.json')); i++) await new Promise((r) => setTimeout(r, 20));
-              // Two Ctrl-Cs within one step, with process.exit recorded instead of run.
-              (process as { exit: (code?: number) => void }).exit = (code?: number) => void exits.push(code);
-              try {
-                process.emit('SIGINT', 'SIGINT');
-                process.emit('SIGINT', 'SIGINT');
-              } finally {
-                process.exit = realExit;
-              }
-              during = JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8'));
-            },
-            onTrainBegin: async () => undefined,
-            onTrainEnd: async () => undefined,
-            dispose: async () => undefined,
-          }),
-        );
-      },
+  for (const statusFile of ['status.json', 'logs/status.json']) {
+    it(`exits at once with the signal's code and leaves the status file (${statusFile}) failed, not running`, async () => {
+      const run = path.join(dir, 'run');
+      const statusPath = path.join(run, statusFile);
+      const moved = statusFile === 'status.json' ? {} : { callbacks: [{ type: 'status', file: statusFile }] };
+      const exits: Array<number | undefined> = [];
+      const realExit = process.exit;
+      let during: Record<string, any> | undefined;
+      await runJob(tinyRecipe(run, { epochs: 2, statusInterval: 1, ...moved }), {
+        logger: captureLogger(),
+        onTrainerReady: (trainer) => {
+          const callback = trainer.callbackList.find(SignalStopCallback);
+          assert.ok(callback !== undefined);
+          trainer.callbackList.callbacks.push(
+            Object.assign(Object.create(SignalStopCallback.prototype) as SignalStopCallback, {
+              onStepEnd: async () => {
+                if (trainer.globalStep !== 3) return;
+                // The status callback writes in the background: let its first writes land.
+                for (let i = 0; i < 100 && !fs.existsSync(statusPath); i++) await new Promise((r) => setTimeout(r, 20));
+                // Two Ctrl-Cs within one step, with process.exit recorded instead of run.
+                (process as { exit: (code?: number) => void }).exit = (code?: number) => void exits.push(code);
+                try {
+                  process.emit('SIGINT', 'SIGINT');
+                  process.emit('SIGINT', 'SIGINT');
+                } finally {
+                  process.exit = realExit;
+                }
+                during = JSON.parse(fs.readFileSync(statusPath, 'utf8'));
+              },
+              onTrainBegin: async () => undefined,
+              onTrainEnd: async () => undefined,
+              dispose: async () => undefined,
+            }),
+          );
+        },
+      });
+      assert.deepEqual(exits, [130]);
+      assert.equal(during?.state, 'failed');
+      assert.match(during?.error, /^received SIGINT twice: exited at once, without saving/);
+      assert.equal(typeof during?.step, 'number', 'the other fields are kept');
     });
-    assert.deepEqual(exits, [130]);
-    assert.equal(during?.state, 'failed');
-    assert.match(during?.error, /^received SIGINT twice: exited at once, without saving/);
-    assert.equal(typeof during?.step, 'number', 'the other fields are kept');
-  });
+  }
 
   it('markStatusExited keeps the fields, sets failed, and does nothing without a status file', () => {
     const file = path.join(dir, 'status.json');

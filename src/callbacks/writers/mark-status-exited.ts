@@ -2,12 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * Marks `status.json` in `outputDir` `failed` with `reason`, synchronously: for a process about to
- * exit at once (a second Ctrl-C), where no async write would finish. Keeps the file's other
- * fields (step, loss, checkpoint). Does nothing when the run writes no status file.
+ * Marks the run's status file (`status.json` in `outputDir`, or `file` where a recipe moved it)
+ * `failed` with `reason`, synchronously: for a process about to exit at once (a second Ctrl-C),
+ * where no async write would finish. Keeps the file's other fields (step, loss, checkpoint). Does
+ * nothing when the run writes no status file.
  */
-export function markStatusExited(outputDir: string, reason: string): void {
-  const file = path.join(outputDir, 'status.json');
+export function markStatusExited(outputDir: string, reason: string, file = path.join(outputDir, 'status.json')): void {
   let current: Record<string, unknown>;
   try {
     current = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
