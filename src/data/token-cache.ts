@@ -2,6 +2,9 @@ import { randomBytes } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { stableHash } from './stable-hash';
+import { makeFolder } from '../checkpoint/io/make-folder';
+import { DataError } from '../errors';
+import { fsErrorReason } from '../errors/fs-error-reason';
 
 /** Result of {@link TokenCache.getOrBuild}. */
 export interface CacheResult<T> {
@@ -67,14 +70,15 @@ export class TokenCache {
 
   /** Atomic write: temp file in the same folder, then rename over the target. */
   async write(file: string, bytes: Buffer): Promise<void> {
-    await fs.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
+      // makeFolder, not mkdir -p: Node's recursive mkdir never returns below a folder such as /proc.
+      await makeFolder(path.dirname(file));
       await fs.writeFile(tmp, bytes);
       await fs.rename(tmp, file);
     } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw new DataError(`Cannot write the tokenized-data cache ${file}: ${fsErrorReason(err)}. Set data.cacheDir to a writable folder, or data.cache: false.`, { cause: err });
     }
   }
 }

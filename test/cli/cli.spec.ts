@@ -192,6 +192,11 @@ describe('floe CLI (in process)', () => {
         const schema = await cli('schema', '--out', folder);
         assert.equal(schema.code, 1);
         assert.equal(schema.err[0], `error: --out ${folder} is a folder: give a file name, e.g. --out ${path.join(folder, 'recipe.schema.json')}`);
+        const file = path.join(folder, 'a-file');
+        fs.writeFileSync(file, '');
+        const underFile = await cli('schema', '--out', path.join(file, 'schema.json'));
+        assert.equal(underFile.code, 1);
+        assert.equal(underFile.err[0], `error: Cannot write the schema to ${path.join(file, 'schema.json')}: a part of the path is a file, not a folder (ENOTDIR)`);
         const recipe = await cli('validate', folder);
         assert.equal(recipe.code, 1);
         assert.match(recipe.err[0], /cannot read recipe .*: it is a folder, not a recipe file \(give the \.yaml file\)$/);

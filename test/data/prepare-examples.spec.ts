@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { JsonlSource, SyntheticSource, TextSource, decodeExamples, encodeExamples, prepareExamples } from '../../src/data';
+import { DataError } from '../../src/errors';
 import { ByteTokenizer, Tokenizer } from '../../src/tokenizer';
 
 describe('prepareExamples', () => {
@@ -39,6 +40,18 @@ describe('prepareExamples', () => {
     const otherTok: Tokenizer = { vocabSize: 300, bosId: 1, eosId: 2, padId: 0, encode: (t) => tok.encode(t), decode: (ids) => tok.decode(ids) };
     assert.equal((await prepareExamples({ ...options(), tokenizer: otherTok })).cacheHit, false);
     assert.equal((await prepareExamples({ ...options(), maxLength: 8 })).cacheHit, false);
+  });
+
+  it('says a cache folder that cannot be written is the data cache, with the reason and the settings to change', async () => {
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, '');
+    const run = prepareExamples({ sources: [new SyntheticSource({ task: 'addition', count: 4, seed: 1 })], tokenizer: tok, mode: 'causal', maxLength: 8, cacheDir: path.join(file, 'cache') });
+    await assert.rejects(run, (error: unknown) => {
+      assert.ok(error instanceof DataError, String(error));
+      assert.match(error.message, /^Cannot write the tokenized-data cache .*a-file\/cache\/[0-9a-f]{64}\.bin: a part of the path is a file, not a folder \(ENOTDIR\)\. Set data\.cacheDir to a writable folder, or data\.cache: false\.$/);
+      return true;
+    });
+    assert.deepEqual(fs.readdirSync(dir), ['a-file'], 'no temp file is left behind');
   });
 
   it('misses the cache after a data file changes', async () => {

@@ -1,9 +1,12 @@
-import * as fs from 'fs';
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { Argv } from 'yargs';
+import { makeFolder } from '../../checkpoint/io/make-folder';
 import { loadPlugins } from '../../config/plugins';
 import { SourceMap } from '../../config/source-map';
 import { buildRecipeSchema } from '../../docs/recipe-schema';
+import { FloeError } from '../../errors';
+import { fsErrorReason } from '../../errors/fs-error-reason';
 import { getRegistry } from '../../registry/registries';
 import { resolveModuleSpec } from '../../config/module-spec';
 import { CliIo, EXIT } from '../cli-io';
@@ -30,9 +33,12 @@ export function schemaCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       if (out === undefined) {
         io.out(text.trimEnd());
       } else {
-        if (fs.statSync(out, { throwIfNoEntry: false })?.isDirectory() === true) throw new UsageError(`--out ${out} is a folder: give a file name, e.g. --out ${path.join(out, 'recipe.schema.json')}`);
-        fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-        fs.writeFileSync(out, text);
+        // makeFolder, not mkdir -p: Node's recursive mkdir never returns below a folder such as /proc.
+        const cannotWrite = (error: unknown): FloeError => new FloeError(`Cannot write the schema to ${out}: ${fsErrorReason(error)}`, { cause: error });
+        const existing = await fs.stat(out).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(cannotWrite(error))));
+        if (existing?.isDirectory() === true) throw new UsageError(`--out ${out} is a folder: give a file name, e.g. --out ${path.join(out, 'recipe.schema.json')}`);
+        await makeFolder(path.dirname(path.resolve(out))).catch((error: unknown) => Promise.reject(cannotWrite(error)));
+        await fs.writeFile(out, text).catch((error: unknown) => Promise.reject(cannotWrite(error)));
         const trainers = getRegistry('trainer').types.join(', ');
         io.out(`wrote ${out} (trainers: ${trainers})`);
         io.out(`Editors with yaml-language-server: put "# yaml-language-server: $schema=${out}" at the top of a recipe (path relative to the recipe).`);
