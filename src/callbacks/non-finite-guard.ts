@@ -26,6 +26,24 @@ export class NonFiniteError extends FloeError {
   }
 }
 
+/** Too many updates in a row were skipped for a non-finite gradient (policy `skip`): the run is not training. */
+export class NonFiniteSkipsError extends FloeError {
+  constructor(
+    /** Consecutive skipped updates. */
+    readonly skipped: number,
+    /** The last of them (1-based, as logged). */
+    readonly step: number,
+    lastCheckpoint: string | undefined,
+  ) {
+    const kept = lastCheckpoint === undefined ? 'no checkpoint had been saved yet' : `the last checkpoint is ${lastCheckpoint}`;
+    super(
+      `${skipped} updates in a row (steps ${step - skipped + 1} to ${step}) had a non-finite gradient norm and were skipped (nonFinite: skip): ` +
+        `the weights have not changed since step ${step - skipped}, so training is not progressing. Stopped; ${kept}. ` +
+        'Try a lower learning rate or gradient clipping (maxGradNorm), check the data, or raise nonFiniteSkipLimit (0: never stop).',
+    );
+  }
+}
+
 /**
  * Watches losses and gradient norms for NaN/Inf without a synchronous read in the hot loop.
  *
@@ -41,6 +59,7 @@ export class NonFiniteError extends FloeError {
 export class NonFiniteGuard {
   private readonly pending = new Set<Promise<void>>();
   private found?: { what: string; value: number; step: number };
+  private consecutiveSkips = 0;
 
   constructor(private readonly lastCheckpoint: () => string | undefined) {}
 
@@ -65,6 +84,16 @@ export class NonFiniteGuard {
   async settle(): Promise<void> {
     await Promise.all([...this.pending]);
     this.check();
+  }
+
+  /**
+   * Counts updates skipped in a row (policy `skip`); throws {@link NonFiniteSkipsError} when the
+   * count passes `limit` (0: no limit). A run whose every update is skipped would otherwise end
+   * `finished`, saving the same weights again and again.
+   */
+  countSkip(skipped: boolean, step: number, limit: number): void {
+    this.consecutiveSkips = skipped ? this.consecutiveSkips + 1 : 0;
+    if (limit > 0 && this.consecutiveSkips > limit) throw new NonFiniteSkipsError(this.consecutiveSkips, step, this.lastCheckpoint());
   }
 
   /** Reads `value` now: true when it is finite (policy `skip`, before the update). */

@@ -37,6 +37,7 @@ export const RESUME_EXEMPT_SETTINGS: readonly string[] = [
   'evalAtEnd',
   'evalMaxBatches',
   'nonFinite',
+  'nonFiniteSkipLimit',
   'checkpoint',
   'callbacks',
   'backend',

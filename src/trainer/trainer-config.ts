@@ -190,6 +190,11 @@ export class TrainerConfig extends ComponentConfig {
   @IsIn(['stop', 'skip'])
   nonFinite: NonFinitePolicy = 'stop';
 
+  /** Under `nonFinite: skip`, fail the run when more than this many updates in a row are skipped (0: never). */
+  @IsInt()
+  @Min(0)
+  nonFiniteSkipLimit = 20;
+
   /** Write report.html and loss/lr/eval charts (SVG and PNG) into the run folder when training ends. */
   @IsBoolean()
   report = true;

@@ -295,7 +295,8 @@ export abstract class Trainer<B = any> {
       await this.callbackList.beforeOptimizerStep();
       this.lastLr = this.scheduler(this.state.globalStep);
       if (skip) this.logger.warn(`step ${this.state.globalStep + 1}: non-finite gradient norm; update skipped (nonFinite: skip)`);
-      else this.optimizer.applyGradients(this.model.params, grads, this.lastLr, { gradScale });
+      this.nonFiniteGuard.countSkip(skip, this.state.globalStep + 1, this.config.nonFiniteSkipLimit);
+      if (!skip) this.optimizer.applyGradients(this.model.params, grads, this.lastLr, { gradScale });
     } finally {
       dispose();
     }

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { NonFiniteError, NonFiniteGuard, register, runJob } from '../../src';
+import { NonFiniteError, NonFiniteGuard, NonFiniteSkipsError, register, runJob } from '../../src';
 import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
@@ -16,12 +16,22 @@ class NanAtStep7Trainer extends TinyTrainer {
   }
 }
 
+/** Poisons every loss from optimizer step 7 on. */
+class NanFromStep7Trainer extends TinyTrainer {
+  static override readonly type: string = 'tiny-nan-from-7';
+  override loss(batch: TinyBatch): tf.Scalar {
+    const loss = super.loss(batch);
+    return this.globalStep >= 6 ? loss.mul(NaN) : loss;
+  }
+}
+
 describe('Non-finite guard', () => {
   isolateRegistries();
   let dir: string;
   beforeEach(() => {
     dir = tempDir('nonfinite');
     register(NanAtStep7Trainer);
+    register(NanFromStep7Trainer);
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -58,6 +68,26 @@ describe('Non-finite guard', () => {
     assert.equal(result.globalStep, 32);
     assert.deepEqual(lines.filter((l) => l.startsWith('warn:')), ['warn: step 7: non-finite gradient norm; update skipped (nonFinite: skip)']);
     assert.ok(Number.isFinite(result.metrics['eval/loss']), `eval loss ${result.metrics['eval/loss']}`);
+  });
+
+  it('with nonFinite: skip, fails the run when more updates in a row than nonFiniteSkipLimit are skipped', async () => {
+    const lines: string[] = [];
+    // From step 7 on, every loss is NaN: nothing would train again.
+    const recipe = tinyRecipe(dir, { type: 'tiny-nan-from-7', epochs: 4, logInterval: 100, nonFinite: 'skip', nonFiniteSkipLimit: 3, checkpoint: [{ type: 'floe', saveEveryNSteps: 5 }] });
+    const error = await runJob(recipe, { logger: captureLogger(lines) }).then(
+      () => assert.fail('the run should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof NonFiniteSkipsError, String(error));
+    assert.equal(error.skipped, 4);
+    assert.equal(error.step, 10);
+    assert.match(error.message, /^4 updates in a row \(steps 7 to 10\) had a non-finite gradient norm and were skipped \(nonFinite: skip\): the weights have not changed since step 6, so training is not progressing\. Stopped; the last checkpoint is .*step-000005\./);
+    assert.equal(lines.filter((l) => l.includes('update skipped')).length, 4);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')).state, 'failed');
+    // The limit counts skips in a row: one bad step among good ones never reaches it.
+    fs.rmSync(dir, { recursive: true, force: true });
+    const once = await runJob(tinyRecipe(dir, { type: 'tiny-nan-at-7', epochs: 4, logInterval: 100, nonFinite: 'skip', nonFiniteSkipLimit: 1 }), { logger: captureLogger() });
+    assert.equal(once.status, 'finished');
   });
 
   it('checks without blocking: a settled probe is seen by check(), settle() waits for pending ones', async () => {
