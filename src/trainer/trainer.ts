@@ -28,7 +28,7 @@ import { RunContext } from './run-context';
 import { TrainerConfig } from './trainer-config';
 import { TrainerState } from './trainer-state';
 import { buildTrainerComponents } from './build-components';
-import { RunStatus, TrainingResult } from './training-result';
+import { RunStatus, TrainingResult, trainingResultOf } from './training-result';
 import { batchStats } from './batch-stats';
 import { createRunCallbacks } from '../callbacks/create-run-callbacks';
 import { NonFiniteGuard } from '../callbacks/non-finite-guard';
@@ -229,17 +229,7 @@ export abstract class Trainer<B = any> {
       await this.callbackList.dispose().catch((error: Error) => this.logger.warn(`callback cleanup failed: ${error.message}`));
     }
     if (failure !== undefined) throw failure;
-    return {
-      success: true,
-      status,
-      stopReason: this.control.stopReason,
-      globalStep: this.state.globalStep,
-      runtimeSec: (performance.now() - start) / 1000,
-      lastCheckpointPath: this.lastCheckpointPath,
-      finalLoss: this.lastMetrics.loss,
-      metrics: { ...this.lastMetrics },
-      outputDir: this.context.outputDir,
-    };
+    return trainingResultOf(this, { status, runtimeSec: (performance.now() - start) / 1000 });
   }
 
   /** One pass over this epoch's remaining batches (a final partial accumulation cycle still steps). */

@@ -25,3 +25,21 @@ export interface TrainingResult {
   /** The run folder. */
   outputDir: string;
 }
+
+/** The result of a run that ended with `status` (not failed), from what its trainer holds at the end. */
+export function trainingResultOf(
+  trainer: { control: { stopReason?: string }; globalStep: number; lastCheckpointPath?: string; lastMetrics: Record<string, number>; context: { outputDir: string } },
+  options: { status: RunStatus; runtimeSec: number },
+): TrainingResult {
+  return {
+    success: true,
+    status: options.status,
+    stopReason: trainer.control.stopReason,
+    globalStep: trainer.globalStep,
+    runtimeSec: options.runtimeSec,
+    lastCheckpointPath: trainer.lastCheckpointPath,
+    finalLoss: trainer.lastMetrics.loss,
+    metrics: { ...trainer.lastMetrics },
+    outputDir: trainer.context.outputDir,
+  };
+}
