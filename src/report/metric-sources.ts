@@ -28,15 +28,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * them). A missing or unreadable recipe leaves the defaults.
  */
 export async function runMetricSources(runDir: string): Promise<MetricSources> {
-  const sources = defaultMetricSources(runDir);
   let recipe: unknown;
   try {
     recipe = parse(await fs.readFile(path.join(runDir, 'recipe.resolved.yaml'), 'utf8'));
   } catch {
-    return sources;
+    return defaultMetricSources(runDir);
   }
-  const callbacks = isRecord(recipe) && Array.isArray(recipe.callbacks) ? recipe.callbacks.filter(isRecord) : [];
-  for (const cb of callbacks) {
+  return metricSourcesOf(runDir, isRecord(recipe) && Array.isArray(recipe.callbacks) ? recipe.callbacks : []);
+}
+
+/**
+ * Where a run in `runDir` with these recipe `callbacks:` (plain objects or config instances)
+ * writes its metrics and status: a listed `metrics-jsonl` callback's `file`, `tensorboard`'s
+ * `logDir` and `status`'s `file` replace the defaults, relative to the run folder.
+ */
+export function metricSourcesOf(runDir: string, callbacks: readonly unknown[]): MetricSources {
+  const sources = defaultMetricSources(runDir);
+  for (const cb of callbacks.filter(isRecord)) {
     if (cb.type === 'metrics-jsonl' && typeof cb.file === 'string') sources.metricsFile = path.resolve(runDir, cb.file);
     if (cb.type === 'tensorboard' && typeof cb.logDir === 'string') sources.eventsDir = path.resolve(runDir, cb.logDir);
     if (cb.type === 'status' && typeof cb.file === 'string') sources.statusFile = path.resolve(runDir, cb.file);

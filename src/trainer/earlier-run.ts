@@ -3,6 +3,7 @@ import * as path from 'path';
 import type { CheckpointFolder } from '../checkpoint/checkpoint-folders';
 import { findCheckpoints } from '../checkpoint/find-checkpoints';
 import { ConfigError } from '../errors';
+import { defaultMetricSources, type MetricSources } from '../report/metric-sources';
 
 /** Files of the run folder that a run writes (besides its checkpoint folders and TensorBoard events). */
 const RUN_FILES = ['metrics.jsonl', 'status.json', 'recipe.resolved.yaml', 'report.html', ...['loss', 'lr', 'grad-norm', 'eval'].flatMap((n) => [`${n}.svg`, `${n}.png`])];
@@ -21,18 +22,22 @@ export interface EarlierRun {
  * The earlier run `outputDir` holds, or undefined when it holds none (missing, empty, or a run
  * that failed before its first step: nothing to mix with).
  */
-export async function findEarlierRun(outputDir: string, folders: readonly CheckpointFolder[]): Promise<EarlierRun | undefined> {
+export async function findEarlierRun(outputDir: string, folders: readonly CheckpointFolder[], sources: MetricSources = defaultMetricSources(outputDir)): Promise<EarlierRun | undefined> {
   const checkpoints = (await Promise.all(folders.map((f) => findCheckpoints(f.dir)))).flat().map((c) => c.dir);
-  const size = await fs.stat(path.join(outputDir, 'metrics.jsonl')).then((s) => s.size, () => 0);
+  const size = await fileSize(sources.metricsFile);
   let status: EarlierRun['status'];
   try {
-    const parsed = JSON.parse(await fs.readFile(path.join(outputDir, 'status.json'), 'utf8')) as { state?: unknown; step?: unknown };
+    const parsed = JSON.parse(await fs.readFile(sources.statusFile, 'utf8')) as { state?: unknown; step?: unknown };
     if (typeof parsed.step === 'number' && parsed.step > 0) status = { state: String(parsed.state), step: parsed.step };
   } catch {
     // no status file, or not JSON: not evidence of a run
   }
   if (checkpoints.length === 0 && size === 0 && status === undefined) return undefined;
   return { checkpoints, metrics: size > 0, status };
+}
+
+function fileSize(file: string): Promise<number> {
+  return fs.stat(file).then((s) => (s.isFile() ? s.size : 0), () => 0);
 }
 
 /**
@@ -57,18 +62,28 @@ export function earlierRunError(outputDir: string, earlier: EarlierRun): ConfigE
 
 /**
  * Deletes what an earlier run wrote in `outputDir` (see {@link RUN_FILES}, TensorBoard events and
- * the checkpoint folders inside it); other files stay. A checkpoint folder outside the run folder
- * holding checkpoints is an error: deleting outside the run folder is not this setting's to do.
+ * the checkpoint folders inside it, and the metrics, status and event files where the recipe's
+ * callbacks moved them inside it); other files stay. A checkpoint folder, metrics or status file
+ * or TensorBoard folder outside the run folder that holds an earlier run's output is an error:
+ * deleting outside the run folder is not this setting's to do.
  */
-export async function clearEarlierRun(outputDir: string, folders: readonly CheckpointFolder[]): Promise<void> {
-  const inside = (dir: string): boolean => dir.startsWith(`${outputDir}${path.sep}`);
+export async function clearEarlierRun(outputDir: string, folders: readonly CheckpointFolder[], sources: MetricSources = defaultMetricSources(outputDir)): Promise<void> {
+  const inside = (p: string): boolean => p.startsWith(`${outputDir}${path.sep}`);
+  const outside = (setting: string, p: string, what: string): ConfigError =>
+    new ConfigError([{ path: setting, message: `${p} is outside the run folder and holds ${what}: overwriteOutputDir deletes only inside ${outputDir}; remove them yourself or choose a place inside the run folder` }]);
   for (const folder of folders) {
     if (inside(folder.dir)) continue;
-    if ((await findCheckpoints(folder.dir)).length > 0) {
-      throw new ConfigError([{ path: folder.path, message: `${folder.dir} is outside the run folder and holds checkpoints: overwriteOutputDir deletes only inside ${outputDir}; remove them yourself or use another dir` }]);
-    }
+    if ((await findCheckpoints(folder.dir)).length > 0) throw outside(folder.path, folder.dir, 'checkpoints');
   }
+  const eventFiles = async (dir: string): Promise<string[]> => (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('events.out.tfevents.')).map((n) => path.join(dir, n));
+  if (!inside(sources.metricsFile) && (await fileSize(sources.metricsFile)) > 0) throw outside('callbacks (metrics-jsonl file)', sources.metricsFile, 'metrics');
+  if (!inside(sources.statusFile) && (await fileSize(sources.statusFile)) > 0) throw outside('callbacks (status file)', sources.statusFile, 'a status');
+  const eventsMoved = sources.eventsDir !== outputDir;
+  if (eventsMoved && !inside(sources.eventsDir) && (await eventFiles(sources.eventsDir)).length > 0) throw outside('callbacks (tensorboard logDir)', sources.eventsDir, 'TensorBoard event files');
   const names = await fs.readdir(outputDir).catch(() => [] as string[]);
   for (const name of names.filter((n) => RUN_FILES.includes(n) || n.startsWith('events.out.tfevents.'))) await fs.rm(path.join(outputDir, name), { force: true });
+  for (const file of [sources.metricsFile, sources.statusFile, ...(eventsMoved ? await eventFiles(sources.eventsDir) : [])]) {
+    if (inside(file)) await fs.rm(file, { force: true });
+  }
   for (const folder of folders) if (inside(folder.dir)) await fs.rm(folder.dir, { recursive: true, force: true });
 }

@@ -19,6 +19,7 @@ import { runDistributed } from '../distributed/run-distributed';
 import { Logger } from '../logging/logger';
 import { RunContext, TOKENS } from './run-context';
 import { clearEarlierRun, earlierRunError, findEarlierRun } from './earlier-run';
+import { metricSourcesOf } from '../report/metric-sources';
 import { createCheckpointFolders, createRunFolder } from './run-folder';
 import type { Trainer } from './trainer';
 import { TrainingResult } from './training-result';
@@ -66,10 +67,12 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
 async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions, outputDir: string, folders: readonly CheckpointFolder[]): Promise<void> {
   const autoResume = (resolved.config.checkpoint ?? []).some((c) => (c as { autoResume?: unknown }).autoResume === true);
   if (options.resumeFrom !== undefined || autoResume) return;
-  const earlier = await findEarlierRun(outputDir, folders);
+  // Where this run writes its metrics and status: an earlier run's there would be appended to.
+  const sources = metricSourcesOf(outputDir, resolved.config.callbacks ?? []);
+  const earlier = await findEarlierRun(outputDir, folders, sources);
   if (earlier === undefined) return;
   if (resolved.config.overwriteOutputDir !== true) throw earlierRunError(outputDir, earlier);
-  if ((mpiLaunch()?.rank ?? 0) === 0) await clearEarlierRun(outputDir, folders);
+  if ((mpiLaunch()?.rank ?? 0) === 0) await clearEarlierRun(outputDir, folders, sources);
 }
 
 async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, communicator: Communicator | undefined): Promise<TrainingResult> {

@@ -90,6 +90,37 @@ describe('runJob', () => {
     assert.equal(fs.readFileSync(path.join(run, 'notes.md'), 'utf8'), 'mine');
   });
 
+  it('finds and clears an earlier run where the recipe moved its metrics, status and events; refuses to delete outside the run folder', async () => {
+    const run = path.join(dir, 'moved');
+    const moved = [
+      { type: 'metrics-jsonl', file: 'logs/m.jsonl' },
+      { type: 'status', file: 'logs/status.json' },
+      { type: 'tensorboard', logDir: 'tb' },
+    ];
+    const recipe = (fields: Record<string, unknown> = {}) => ({ type: 'tiny', backend: 'cpu', epochs: 1, outputDir: run, checkpoint: [], callbacks: moved, ...fields });
+    await runJob(recipe(), { logger: quietLogger() });
+    const records = () => fs.readFileSync(path.join(run, 'logs', 'm.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const firstRun = records().length;
+    // No checkpoints: only the moved metrics and status tell of the earlier run.
+    await assert.rejects(runJob(recipe(), { logger: quietLogger() }), /already holds a run \(status finished at step 8, metrics\.jsonl\)/);
+    const events = () => fs.readdirSync(path.join(run, 'tb')).filter((n) => n.startsWith('events.out.tfevents.'));
+    assert.equal(events().length, 1);
+    await runJob(recipe({ overwriteOutputDir: true }), { logger: quietLogger() });
+    assert.equal(records().length, firstRun, 'the moved metrics hold only the new run');
+    assert.equal(events().length, 1, 'the earlier event file was deleted');
+
+    // A metrics file outside the run folder is not this setting's to delete.
+    const outside = path.join(dir, 'shared-metrics.jsonl');
+    fs.writeFileSync(outside, '{"step": 1}\n');
+    const outsideRecipe = recipe({ overwriteOutputDir: true, callbacks: [{ type: 'metrics-jsonl', file: outside }] });
+    await assert.rejects(runJob(outsideRecipe, { logger: quietLogger() }), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(e.message.includes(`${outside} is outside the run folder and holds metrics: overwriteOutputDir deletes only inside ${run}`), e.message);
+      return true;
+    });
+    assert.equal(fs.readFileSync(outside, 'utf8'), '{"step": 1}\n');
+  });
+
   it('a folder whose earlier run failed before its first step is no earlier run', async () => {
     const run = path.join(dir, 'failed');
     // Fails at setup (a warmup longer than its 8 steps), after the run folder and status.json exist.
