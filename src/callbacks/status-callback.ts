@@ -185,12 +185,15 @@ export class StatusCallback extends Callback<StatusConfig> {
  * callback when it has one, else (setup failed before callbacks existed) by writing a fresh file.
  * Does nothing when the recipe turned the status file off.
  */
-export async function writeFailedStatus(options: { trainer?: Trainer; outputDir: string; error: unknown }): Promise<void> {
+export async function writeFailedStatus(options: { trainer?: Trainer; outputDir: string; error: unknown; file?: string }): Promise<void> {
   const status = options.trainer?.callbackList?.find(StatusCallback);
   if (status !== undefined) return status.fail(options.error);
   if (options.trainer !== undefined && options.trainer.config.status === false) return;
   const now = new Date().toISOString();
-  await new StatusFileWriter(path.join(options.outputDir, 'status.json')).write({
+  const file = options.file ?? path.join(options.outputDir, 'status.json');
+  // A run that failed in setup has not made a moved status file's folder yet.
+  await makeFolder(path.dirname(file));
+  await new StatusFileWriter(file).write({
     state: 'failed',
     step: options.trainer?.globalStep ?? 0,
     error: errorMessage(options.error),

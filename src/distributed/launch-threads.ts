@@ -28,6 +28,8 @@ export interface LaunchThreadsOptions {
   outputDir: string;
   /** The recipe keeps status.json. */
   status: boolean;
+  /** The status file, where the recipe's `status` callback puts it (default `<outputDir>/status.json`). */
+  statusFile?: string;
   /** Turn SIGINT/SIGTERM into a clean stop of every worker (a second signal exits). */
   handleSignals: boolean;
   /** Modules each worker imports first. */
@@ -92,7 +94,7 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++signals > 1) {
       options.logger.error(`received ${signal} again: exiting now without saving`);
-      markStatusExited(options.outputDir, exitReason(signal));
+      markStatusExited(options.outputDir, exitReason(signal), options.statusFile);
       terminateAll();
       process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
     }
@@ -147,7 +149,7 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
   const error = new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}${hint}`, { cause: rebuild(cause.error) });
   // Rank 0 records its own failure in status.json; if it was terminated instead, do it here.
   if (options.status && !ranks[0].reported) {
-    await writeFailedStatus({ outputDir: options.outputDir, error }).catch((e: Error) => options.logger.warn(`cannot write status.json: ${e.message}`));
+    await writeFailedStatus({ outputDir: options.outputDir, error, file: options.statusFile }).catch((e: Error) => options.logger.warn(`cannot write status.json: ${e.message}`));
   }
   throw error;
 }

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { checkBackendRequest } from '../backend/check-backend';
+import { metricSourcesOf } from '../report/metric-sources';
 import { writeFailedStatus } from '../callbacks/status-callback';
 import { Logger } from '../logging/logger';
 import type { RunJobOptions } from '../trainer/run-job';
@@ -53,6 +54,7 @@ export async function runDistributed(
           logger,
           outputDir,
           status: config.status,
+          statusFile: metricSourcesOf(outputDir, config.callbacks ?? []).statusFile,
           handleSignals: config.handleSignals,
           modules: options.workerModules,
         }),
@@ -66,7 +68,7 @@ export async function runDistributed(
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         // Rank 0 has written status.json itself; another rank's failure is recorded before the abort kills rank 0.
-        if (comm.rank !== 0 && config.status) await writeFailedStatus({ outputDir, error: new Error(`rank ${comm.rank} failed: ${message}`) }).catch(() => undefined);
+        if (comm.rank !== 0 && config.status) await writeFailedStatus({ outputDir, error: new Error(`rank ${comm.rank} failed: ${message}`), file: metricSourcesOf(outputDir, config.callbacks ?? []).statusFile }).catch(() => undefined);
         process.stderr.write(`floe: rank ${comm.rank} of ${comm.size} failed, aborting the MPI job: ${message}\n`);
         // Never MPI_Finalize after a failure: it waits for the other ranks forever. The reason
         // reaches rank 0, so its status.json names the rank that failed.

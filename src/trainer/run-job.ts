@@ -107,7 +107,7 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
     // A setting found wrong while building (a warmup longer than training) is located like a validation error.
     const error = caught instanceof ConfigError ? caught.located((p) => resolved.sourceMap.locateSetting(p)) : caught;
     // status.json says `failed` with the message; the error still propagates.
-    if (isMain) await writeFailedStatus({ trainer, outputDir, error }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
+    if (isMain) await writeFailedStatus({ trainer, outputDir, error, file: metricSourcesOf(outputDir, config.callbacks ?? []).statusFile }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
     throw error;
   } finally {
     trainer.model?.dispose();

@@ -121,6 +121,14 @@ describe('runJob', () => {
     assert.equal(fs.readFileSync(outside, 'utf8'), '{"step": 1}\n');
   });
 
+  it('a run that fails in setup marks its status failed where the recipe put the status file', async () => {
+    const run = path.join(dir, 'moved-status');
+    const recipe = { type: 'tiny', backend: 'cpu', epochs: 1, outputDir: run, callbacks: [{ type: 'status', file: 'logs/status.json' }], scheduler: { type: 'cosine', warmupSteps: 100 } };
+    await assert.rejects(runJob(recipe, { logger: quietLogger() }), /warmup of 100 steps/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'logs', 'status.json'), 'utf8')).state, 'failed');
+    assert.ok(!fs.existsSync(path.join(run, 'status.json')), 'no second status file in the run folder');
+  });
+
   it('a folder whose earlier run failed before its first step is no earlier run', async () => {
     const run = path.join(dir, 'failed');
     // Fails at setup (a warmup longer than its 8 steps), after the run folder and status.json exist.
