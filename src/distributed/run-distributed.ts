@@ -39,7 +39,7 @@ export async function runDistributed(
       }
       // A backend the workers could not start fails here, once, before any worker starts.
       checkBackendRequest({ name: config.backend.name, threads: config.backend.threads });
-      const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info' });
+      const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info', sink: options.logSink });
       if (!config.quiet) logger.info(`floe: data parallel on ${plan.workers} worker thread${plan.workers === 1 ? '' : 's'}`);
       const crowded = oversubscriptionWarning(plan.workers);
       if (crowded !== undefined) logger.warn(crowded);

@@ -16,7 +16,7 @@ import { getComponentKind } from '../registry/component-kind';
 import type { Communicator } from '../distributed/communicator';
 import { mpiLaunch } from '../distributed/distributed-plan';
 import { runDistributed } from '../distributed/run-distributed';
-import { Logger } from '../logging/logger';
+import { Logger, type LoggerOptions } from '../logging/logger';
 import { RunContext, TOKENS } from './run-context';
 import { clearEarlierRun, earlierRunError, findEarlierRun } from './earlier-run';
 import { metricSourcesOf } from '../report/metric-sources';
@@ -26,8 +26,10 @@ import { TrainingResult } from './training-result';
 
 /** Options of {@link runJob}. */
 export interface RunJobOptions extends RecipeOptions {
-  /** Logger for the run (default: a new one, quiet when the recipe says so). */
+  /** Logger for the run (default: a new one printing to `logSink`, quiet when the recipe says so). */
   logger?: Logger;
+  /** Where the default logger prints (default: stdout, warnings and errors to stderr); the recipe's `quiet` still applies. */
+  logSink?: LoggerOptions['sink'];
   /** Resume from this checkpoint folder (overrides autoResume). */
   resumeFrom?: string;
   /** Called with the trainer once it is built, before training (for tests and tools). */
@@ -79,7 +81,7 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   const { config } = resolved;
   // Rank 0 alone logs and writes the run folder.
   const isMain = (communicator?.rank ?? 0) === 0;
-  const logger = options.logger ?? new Logger({ level: !isMain ? 'error' : config.quiet ? 'warn' : 'info' });
+  const logger = options.logger ?? new Logger({ level: !isMain ? 'error' : config.quiet ? 'warn' : 'info', sink: options.logSink });
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
   const outputDir = path.resolve(config.outputDir as string);
   // Data paths and the like made absolute, so the file reproduces the run from wherever it is.

@@ -269,6 +269,21 @@ describe('floe CLI (in process)', () => {
       assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
     });
 
+    it("keeps to warnings and errors under the recipe's quiet, resuming too; prints its result", async () => {
+      const r = recipes();
+      const run = path.join(r.dir, 'run');
+      const file = r.write('quiet.yaml', `${TINY_RECIPE}quiet: true\nprogress: lines\nepochs: 1\noutputDir: ${JSON.stringify(run)}\n`);
+      const first = await cli('train', file);
+      assert.equal(first.code, 0, first.err.join('\n'));
+      assert.deepEqual(first.err, []);
+      assert.deepEqual(first.out.filter((l) => !/^(done|last checkpoint): /.test(l)), [], 'only the result');
+      const resumed = await cli('train', file, '--resume', run, '--set', 'epochs=2');
+      assert.equal(resumed.code, 0, resumed.err.join('\n'));
+      assert.deepEqual(resumed.out.filter((l) => !/^(done|last checkpoint): /.test(l)), [], 'no "resumed from" line');
+      const loud = await cli('train', file, '--resume', run, '--set', 'epochs=3', '--set', 'quiet=false', '--set', 'progress=none');
+      assert.ok(loud.out.some((l) => l.startsWith('resumed from ')), loud.out.join('\n'));
+    });
+
     it('exits 2 with the stack for an internal failure', async () => {
       class BrokenTrainer extends TinyTrainer {
         static override readonly type = 'broken';

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { SIGNAL_EXIT_CODES } from '../../callbacks/signal-stop-callback';
 import { mpiLaunch } from '../../distributed/distributed-plan';
-import { Logger } from '../../logging/logger';
+import type { LogLevel } from '../../logging/logger';
 import { runJob } from '../../trainer/run-job';
 import { CliIo, EXIT } from '../cli-io';
 import { withSetOption } from '../set-option';
@@ -21,11 +21,12 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
     async (args) => {
       // Under mpirun every rank runs this command; rank 0 alone reports (other ranks print errors only).
       const rank = mpiLaunch()?.rank ?? 0;
-      // The run's log goes through the CLI's io like everything else it prints.
-      const logger = new Logger({ level: rank === 0 ? 'info' : 'error', sink: (level, line) => (level === 'warn' || level === 'error' ? io.err(line) : io.out(line)) });
+      // The run's log goes through the CLI's io like everything else it prints; runJob makes the
+      // logger, so the recipe's `quiet` (and a non-zero rank's errors-only) apply to it.
+      const logSink = (level: LogLevel, line: string): void => (level === 'warn' || level === 'error' ? io.err(line) : io.out(line));
       // `--resume` with no value parses as '' (the working folder): a missing argument, not a path.
       if (args.resume === '') throw new UsageError('--resume needs a value: a checkpoint folder, or a run folder to resume from its newest checkpoint');
-      const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined, logger });
+      const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined, logSink });
       if (rank !== 0) return done(EXIT.ok);
       const loss = result.finalLoss === undefined ? '' : `, final loss ${result.finalLoss.toFixed(4)}`;
       const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
