@@ -48,6 +48,13 @@ export function planDistributed(config: DistributedConfig, env: NodeJS.ProcessEn
   if (backend === 'auto') backend = launch !== undefined ? 'mpi' : workers > 1 ? 'threads' : 'none';
   switch (backend) {
     case 'none':
+      // Every mpirun rank would train a whole run of its own, all into the same run folder.
+      if (launch !== undefined && launch.size > 1) {
+        const chosen = config.backend === 'none' ? `distributed.backend 'none'` : `${DISTRIBUTED_ENV}=none`;
+        throw new DistributedSetupError(
+          `${chosen} cannot run inside mpirun (${launch.size} ranks): every rank would train its own copy of the run into the same run folder. Use backend 'mpi' (or 'auto') under mpirun, or start one process without mpirun.`,
+        );
+      }
       return { backend, workers: 1, timeoutMs, youngGenerationMb, pretenuring };
     case 'threads':
       if (launch !== undefined && launch.size !== 1) {

@@ -141,13 +141,15 @@ export class TrainerConfig extends ComponentConfig {
 
   /** tfjs backend: a name, or `{ name, threads }`. */
   // Custom transforms run after @Type, so the string form must become a BackendConfig here (or it skips validation).
-  @Transform(({ value }) => (typeof value === 'string' ? plainToInstance(BackendConfig, { name: value }) : value))
+  // Any other non-mapping (a list, a number, null) is taken as a name too, so it is refused naming the choices
+  // (a list passed @ValidateNested as an empty list of configs and failed at startup).
+  @Transform(({ value }) => (value instanceof BackendConfig ? value : plainToInstance(BackendConfig, { name: value })))
   @ValidateNested()
   @Type(() => BackendConfig)
   backend: BackendConfig = new BackendConfig();
 
   /** Data parallelism: `{ backend: auto|threads|mpi|none, workers: auto|N }`, or just the backend name. */
-  @Transform(({ value }) => (typeof value === 'string' ? plainToInstance(DistributedConfig, { backend: value }) : value))
+  @Transform(({ value }) => (value instanceof DistributedConfig ? value : plainToInstance(DistributedConfig, { backend: value })))
   @ValidateNested()
   @Type(() => DistributedConfig)
   distributed: DistributedConfig = new DistributedConfig();

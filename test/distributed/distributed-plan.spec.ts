@@ -37,6 +37,17 @@ describe('planDistributed', () => {
     assert.throws(() => planDistributed(config({ backend: 'threads' }), { OMPI_COMM_WORLD_SIZE: '2' }, 2), /cannot run inside mpirun/);
   });
 
+  it('refuses none under mpirun with several ranks: each would train its own run into one folder', () => {
+    const under2 = { OMPI_COMM_WORLD_SIZE: '2', OMPI_COMM_WORLD_RANK: '1' };
+    assert.throws(
+      () => planDistributed(config({ backend: 'none' }), under2, 2),
+      (e: Error) => e instanceof DistributedSetupError && /^distributed\.backend 'none' cannot run inside mpirun \(2 ranks\): every rank would train its own copy .*Use backend 'mpi' \(or 'auto'\)/.test(e.message),
+    );
+    assert.throws(() => planDistributed(config(), { ...under2, FLOE_DISTRIBUTED: 'none' }, 2), /: FLOE_DISTRIBUTED=none cannot run inside mpirun \(2 ranks\)/);
+    // mpirun -np 1 is one process: none is fine there.
+    assert.equal(planDistributed(config({ backend: 'none' }), { OMPI_COMM_WORLD_SIZE: '1' }, 2).backend, 'none');
+  });
+
   it('is a recipe section with a string shorthand, validated like the rest', async () => {
     const base = { type: 'sft', tokenizer: { type: 'byte' }, data: { type: 'sft', sources: [{ type: 'synthetic', task: 'addition', count: 10 }] } };
     assert.equal((await validateRecipe({ ...base, distributed: 'threads' })).config.distributed.backend, 'threads');
@@ -44,6 +55,12 @@ describe('planDistributed', () => {
     assert.deepEqual({ ...c.distributed }, { backend: 'auto', workers: 4, timeoutSec: 30, workerYoungGenerationMb: 128, allocationSitePretenuring: false });
     await assert.rejects(validateRecipe({ ...base, distributed: { workerYoungGenerationMb: 1.5 } }), /distributed\.workerYoungGenerationMb: .*integer/);
     await assert.rejects(validateRecipe({ ...base, distributed: { allocationSitePretenuring: 'yes' } }), /distributed\.allocationSitePretenuring: .*boolean/);
+    // A list, a number or null is refused naming the choices, at its line (a list used to pass and crash at startup).
+    for (const bad of [[], 5, null, true]) {
+      const shown = JSON.stringify(bad);
+      await assert.rejects(validateRecipe({ ...base, distributed: bad }), (e: Error) => e.message.includes(`distributed.backend: must be one of the following values: auto, threads, mpi, none, got ${shown}`));
+      await assert.rejects(validateRecipe({ ...base, backend: bad }), (e: Error) => e.message.includes(`backend.name: must be one of the following values: auto, wasm, cpu, tensorflow, tensorflow-gpu, got ${shown}`));
+    }
     await assert.rejects(validateRecipe({ ...base, distributed: { backend: 'nccl', workers: 0 } }), /distributed\.backend: must be one of the following values: auto, threads, mpi, none, got "nccl".*distributed\.workers: must be 'auto' or a whole number >= 1, got 0/s);
   });
 });
