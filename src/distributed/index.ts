@@ -2,6 +2,7 @@ export * from './communicator';
 export * from './distributed-errors';
 export * from './distributed-config';
 export * from './distributed-plan';
+export * from './distributed-env';
 export * from './shared-buffer-layout';
 export * from './threads-communicator';
 export * from './mpi-communicator';

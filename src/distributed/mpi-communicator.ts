@@ -32,7 +32,7 @@ export interface MpiBinding {
 
 /** What to install when the MPI binding is missing. */
 export const MPI_INSTALL_HINT =
-  "Install Open MPI (apt-get install openmpi-bin libopenmpi-dev), then build Floe's MPI addon: `npm install` in the floe folder (it builds the optional package native/mpi), or `cd native/mpi && npm install`.";
+  "Install Open MPI (apt-get install openmpi-bin libopenmpi-dev), then build Floe's MPI addon: `cd native/mpi && npm run build` in the floe folder.";
 
 /** Loads the optional binding; throws {@link DistributedSetupError} with install steps when it is missing. */
 export function loadMpiBinding(): MpiBinding {

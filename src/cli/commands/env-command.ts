@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Argv } from 'yargs';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../../backend';
 import { loadNativeKernelsAddon, nativeKernelsStatus } from '../../backend/native';
+import { isPackageInstalled, NATIVE_BACKEND_PACKAGES } from '../../backend/native-backend';
+import { describeDistributedEnv, distributedEnv, type DistributedEnv } from '../../distributed/distributed-env';
 import { CliIo, EXIT } from '../cli-io';
 
 /** What `floe env` reports. */
@@ -26,6 +28,10 @@ export interface EnvReport {
     reason?: string;
     file?: string;
   };
+  /** Whether the package of each native (libtensorflow) backend is installed. */
+  nativeBackends: Record<string, { package: string; installed: boolean }>;
+  /** Data parallelism here: what `distributed: auto` runs as, and whether the MPI addon loads. */
+  distributed: DistributedEnv;
 }
 
 /** Starts the backend and collects the report. */
@@ -50,6 +56,10 @@ export async function collectEnv(backend: BackendName): Promise<EnvReport> {
       reason: native.active && !onWasm ? `native kernels serve the wasm backend; this one is '${info.name}'` : native.reason,
       detectedIsa: load.addon?.info().detectedIsa,
     },
+    nativeBackends: Object.fromEntries(
+      Object.entries(NATIVE_BACKEND_PACKAGES).map(([name, pkg]) => [name, { package: pkg, installed: isPackageInstalled(pkg) }]),
+    ),
+    distributed: distributedEnv(),
   };
 }
 
@@ -57,7 +67,7 @@ export async function collectEnv(backend: BackendName): Promise<EnvReport> {
 export function envCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
   return yargs.command(
     'env',
-    'Show the compute environment: backend, threads, Floe kernel overrides, native kernels (instruction set, or why they are off).',
+    'Show the compute environment: backend, threads, Floe kernel overrides, native kernels (instruction set, or why they are off), installed tfjs-node packages, data parallelism and the MPI addon.',
     (y) =>
       y
         .option('backend', { type: 'string', choices: [...BACKEND_NAMES], default: 'auto', describe: 'Backend to start and describe' })
@@ -77,6 +87,10 @@ export function envCommand(yargs: Argv, io: CliIo, done: (code: number) => void)
           io.out(`native kernels: off (${n.reason ?? 'unknown'})`);
         }
         if (n.file !== undefined) io.out(`native addon: ${n.file}`);
+        const missing = Object.entries(report.nativeBackends).filter(([, b]) => !b.installed);
+        for (const [name, b] of Object.entries(report.nativeBackends)) if (b.installed) io.out(`${name}: ${b.package} installed`);
+        if (missing.length > 0) io.out(`not installed: ${missing.map(([name, b]) => `${b.package} (backend ${name})`).join(', ')}`);
+        for (const line of describeDistributedEnv(report.distributed)) io.out(line);
       }
       done(EXIT.ok);
     },

@@ -1,6 +1,17 @@
 import { strict as assert } from 'assert';
 import { runCli } from '../../../src/cli/main';
 import { nativeKernelsStatus } from '../../../src/backend/native';
+import { isPackageInstalled } from '../../../src/backend/native-backend';
+import { distributedEnv, loadMpiBinding } from '../../../src/distributed';
+
+function mpiBuilt(): boolean {
+  try {
+    loadMpiBinding();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('floe env', () => {
   it('prints the backend, the kernel overrides and the native kernels state', async () => {
@@ -14,11 +25,33 @@ describe('floe env', () => {
     assert.match(text, native.active ? new RegExp(`native kernels: active, ${native.isa}`) : /native kernels: off \(/);
   });
 
+  it('says which tfjs-node packages are missing, what distributed auto runs as, and whether the MPI addon loads', async () => {
+    const lines: string[] = [];
+    assert.equal(await runCli(['env', '--backend', 'wasm'], { out: (l) => lines.push(l), err: (l) => lines.push(l) }), 0);
+    const text = lines.join('\n');
+    const tfjsNode = isPackageInstalled('@tensorflow/tfjs-node');
+    assert.match(text, tfjsNode ? /^tensorflow: @tensorflow\/tfjs-node installed$/m : /^not installed: .*@tensorflow\/tfjs-node \(backend tensorflow\)/m);
+    // The test process sets FLOE_DISTRIBUTED=none, and env says that is why auto trains alone.
+    assert.match(text, /^data parallel: distributed auto → none \(one process, one thread.*\) \(FLOE_DISTRIBUTED=none\)$/m);
+    assert.match(text, mpiBuilt() ? /^mpi addon: built \(Open MPI v?[\d.]+\)$/m : /^mpi addon: not built; Install Open MPI .*cd native\/mpi && npm run build/m);
+  });
+
+  it('resolves distributed auto as a training job would: threads per usable core, mpi under mpirun, or the error', () => {
+    assert.deepEqual(distributedEnv({}, 3).auto, { backend: 'threads', workers: 3 });
+    assert.deepEqual(distributedEnv({}, 1).auto, { backend: 'none', workers: 1 });
+    const under = distributedEnv({ OMPI_COMM_WORLD_SIZE: '4', OMPI_COMM_WORLD_RANK: '2' }, 2);
+    assert.deepEqual([under.auto, under.mpiLaunch], [{ backend: 'mpi', workers: 4 }, { rank: 2, size: 4 }]);
+    assert.match((distributedEnv({ FLOE_DISTRIBUTED: 'gloo' }, 2).auto as { error: string }).error, /FLOE_DISTRIBUTED=gloo is not a distributed backend/);
+    assert.equal(distributedEnv({}, 2).mpi.available, mpiBuilt());
+  });
+
   it('prints JSON with --json', async () => {
     const lines: string[] = [];
     assert.equal(await runCli(['env', '--backend', 'wasm', '--json'], { out: (l) => lines.push(l), err: (l) => lines.push(l) }), 0);
-    const report = JSON.parse(lines.join('\n')) as { backend: string; native: { active: boolean } };
+    const report = JSON.parse(lines.join('\n')) as { backend: string; native: { active: boolean }; nativeBackends: Record<string, { installed: boolean }>; distributed: { auto: unknown } };
     assert.equal(report.backend, 'wasm');
+    assert.equal(report.nativeBackends.tensorflow.installed, isPackageInstalled('@tensorflow/tfjs-node'));
+    assert.deepEqual(report.distributed.auto, { backend: 'none', workers: 1 });
     assert.equal(report.native.active, nativeKernelsStatus().active);
   });
 });

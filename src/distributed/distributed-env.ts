@@ -1,0 +1,51 @@
+import { DistributedConfig } from './distributed-config';
+import { DISTRIBUTED_ENV, mpiLaunch, planDistributed, usableCores } from './distributed-plan';
+import { loadMpiBinding, MPI_INSTALL_HINT } from './mpi-communicator';
+
+/** What `floe env` says about data parallelism on this machine. */
+export interface DistributedEnv {
+  /** Cores this process may use (what `workers: auto` starts). */
+  usableCores: number;
+  /** What a recipe's default `distributed:` (backend and workers `auto`) runs as here, or why it cannot start. */
+  auto: { backend: 'none' | 'threads' | 'mpi'; workers: number } | { error: string };
+  /** The `FLOE_DISTRIBUTED` value that decides `auto`, when set. */
+  envOverride?: string;
+  /** Rank and size announced by mpirun, when this process was started by it. */
+  mpiLaunch?: { rank: number; size: number };
+  /** Whether the Open MPI binding (`native/mpi`) loads: its library version, or what to do. */
+  mpi: { available: true; version: string } | { available: false; reason: string };
+}
+
+/** Resolves the default `distributed:` section and probes the MPI binding without initializing MPI. */
+export function distributedEnv(env: NodeJS.ProcessEnv = process.env, cores = usableCores()): DistributedEnv {
+  let auto: DistributedEnv['auto'];
+  try {
+    const plan = planDistributed(new DistributedConfig(), env, cores);
+    auto = { backend: plan.backend, workers: plan.workers };
+  } catch (error) {
+    auto = { error: (error as Error).message };
+  }
+  let mpi: DistributedEnv['mpi'];
+  try {
+    // version() is MPI_Get_library_version, which needs no MPI_Init.
+    mpi = { available: true, version: loadMpiBinding().version().split(/[,\n]/)[0].trim() };
+  } catch {
+    mpi = { available: false, reason: `not built; ${MPI_INSTALL_HINT}` };
+  }
+  const override = env[DISTRIBUTED_ENV];
+  return { usableCores: cores, auto, envOverride: override === undefined || override === '' ? undefined : override, mpiLaunch: mpiLaunch(env), mpi };
+}
+
+/** One line per fact, as `floe env` prints them. */
+export function describeDistributedEnv(d: DistributedEnv): string[] {
+  let auto: string;
+  if ('error' in d.auto) auto = `cannot start: ${d.auto.error}`;
+  else if (d.auto.backend === 'threads') auto = `threads, ${d.auto.workers} worker threads (one per usable core)`;
+  else if (d.auto.backend === 'mpi') auto = `mpi, rank ${d.mpiLaunch?.rank ?? 0} of ${d.auto.workers} (started by mpirun)`;
+  else auto = `none (one process, one thread${d.usableCores === 1 ? ': 1 usable core' : ''})`;
+  const why = d.envOverride !== undefined ? ` (${DISTRIBUTED_ENV}=${d.envOverride})` : '';
+  return [
+    `data parallel: distributed auto → ${auto}${why}`,
+    d.mpi.available ? `mpi addon: built (${d.mpi.version})` : `mpi addon: ${d.mpi.reason}`,
+  ];
+}
