@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import * as fs from 'fs/promises';
 import * as path from 'path';
-import { container as rootContainer } from 'tsyringe';
 import { stringify as toYaml } from 'yaml';
 import { initBackend } from '../backend/init-backend';
 import { nativeKernelsStatus, nativeKernelsWarning } from '../backend/native/native-kernels-status';
@@ -17,7 +16,7 @@ import type { Communicator } from '../distributed/communicator';
 import { mpiLaunch } from '../distributed/distributed-plan';
 import { runDistributed } from '../distributed/run-distributed';
 import { Logger, type LoggerOptions } from '../logging/logger';
-import { RunContext, TOKENS } from './run-context';
+import { buildRunTrainer } from './build-run-trainer';
 import { clearEarlierRun, earlierRunError, findEarlierRun } from './earlier-run';
 import { metricSourcesOf } from '../report/metric-sources';
 import { createCheckpointFolders, createRunFolder } from './run-folder';
@@ -87,16 +86,7 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   // Data paths and the like made absolute, so the file reproduces the run from wherever it is.
   if (isMain) await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(rebaseRecipePaths(resolved.resolved, resolved.recipeDir)));
 
-  // One child container per run: two runs in one process never share components.
-  const container = rootContainer.createChildContainer();
-  const context: RunContext = { container, logger, backend, outputDir, recipeDir: resolved.recipeDir, resolvedRecipe: resolved.resolved, communicator };
-  container.registerInstance(TOKENS.config, config);
-  container.registerInstance(TOKENS.logger, logger);
-  container.registerInstance(TOKENS.backend, backend);
-  container.registerInstance(TOKENS.context, context);
-  const TrainerClass = resolved.trainerClass as unknown as new (c: typeof config, ctx: RunContext) => Trainer;
-  container.register(TOKENS.trainer, { useFactory: () => new TrainerClass(config, context) });
-  const trainer = container.resolve<Trainer>(TOKENS.trainer);
+  const { trainer, container } = buildRunTrainer(resolved, { logger, backend, outputDir, communicator });
   const rank = communicator === undefined ? '' : `, rank ${communicator.rank} of ${communicator.size} (${communicator.backend})`;
   if (!config.quiet) logger.info(`floe: trainer '${config.type}' on backend ${backend.name}${rank}, run folder ${path.relative(process.cwd(), outputDir) || '.'}`);
   warnIfSlowKernels(backend.name, isMain, logger);
