@@ -7,6 +7,7 @@ import { FloeError } from '../errors';
 import { CliIo, EXIT, processIo } from './cli-io';
 import { generateCommand } from './commands/generate-command';
 import { envCommand } from './commands/env-command';
+import { evaluateCommand } from './commands/evaluate-command';
 import { exportCommand } from './commands/export-command';
 import { listCommand } from './commands/list-command';
 import { predictCommand } from './commands/predict-command';
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .exitProcess(false);
   parser = trainCommand(parser, io, done);
   parser = validateCommand(parser, io, done);
+  parser = evaluateCommand(parser, io, done);
   parser = listCommand(parser, io, done);
   parser = predictCommand(parser, io, done);
   parser = exportCommand(parser, io, done);
@@ -90,7 +92,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 }
 
 /** The commands, in the order `floe --help` lists them. */
-const COMMANDS = ['train', 'validate', 'list', 'predict', 'export', 'generate', 'report', 'schema', 'env'];
+const COMMANDS = ['train', 'validate', 'evaluate', 'list', 'predict', 'export', 'generate', 'report', 'schema', 'env'];
 
 /** This package's version, from its package.json. */
 function floeVersion(): string {

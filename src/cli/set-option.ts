@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 
 /**
- * Adds `--set key.path=value` to a command that reads a recipe (`train`, `validate`); other
+ * Adds `--set key.path=value` to a command that reads a recipe (`train`, `validate`, `evaluate`); other
  * commands refuse it as an unknown flag rather than ignore it.
  */
 export function withSetOption(y: Argv): Argv {

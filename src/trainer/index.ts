@@ -4,6 +4,7 @@ export * from './trainer-state';
 export * from './training-result';
 export * from './run-context';
 export * from './run-job';
+export * from './evaluate-job';
 export * from './method-callbacks';
 export * from './build-components';
 export * from './default-factories';

@@ -212,7 +212,7 @@ describe('floe CLI (in process)', () => {
     });
 
     it('names a word that is no command, lists an unknown flag once, and refuses --set where no recipe is read', async () => {
-      assert.deepEqual((await cli('bogus')).err[0], "error: Unknown command 'bogus'. Commands: train, validate, list, predict, export, generate, report, schema, env.");
+      assert.deepEqual((await cli('bogus')).err[0], "error: Unknown command 'bogus'. Commands: train, validate, evaluate, list, predict, export, generate, report, schema, env.");
       assert.deepEqual((await cli('list', '--bogus-flag')).err[0], 'error: Unknown argument: bogus-flag');
       const set = await cli('env', '--set', 'a=1');
       assert.equal(set.code, 1);
@@ -241,7 +241,7 @@ describe('floe CLI (in process)', () => {
     it('rejects a missing command and a missing recipe', async () => {
       const none = await cli();
       assert.equal(none.code, 1);
-      assert.equal(none.err[0], 'error: Name a command: train, validate, list, predict, export, generate, report, schema, env (floe --help shows all).');
+      assert.equal(none.err[0], 'error: Name a command: train, validate, evaluate, list, predict, export, generate, report, schema, env (floe --help shows all).');
       const noRecipe = await cli('validate');
       assert.equal(noRecipe.code, 1);
       assert.equal(hasStackTrace(noRecipe.err), false);

@@ -1,0 +1,73 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, evaluateJob, Logger } from '../../src';
+import { runCli } from '../../src/cli/main';
+import { runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
+import { makeTempDir } from '../checkpoint/temp-dir';
+
+const silent = (): Logger => new Logger({ sink: () => undefined });
+
+/** Every file of a folder with its bytes, to check a folder is left as it was. */
+function snapshot(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files.set(path.join(entry.parentPath, entry.name), fs.readFileSync(path.join(entry.parentPath, entry.name)).toString('base64'));
+  }
+  return files;
+}
+
+describe('evaluateJob and floe evaluate', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let run: string;
+  let recipe: Record<string, unknown>;
+  let evals: Map<number, Record<string, number>>;
+  before(async () => {
+    ({ dir, cleanup } = await makeTempDir('floe-evaluate-'));
+    run = path.join(dir, 'run');
+    recipe = tinyGptRecipe(run, { trainIters: 12, evalInterval: 6, checkpoint: [{ type: 'floe', saveEveryNSteps: 6 }] });
+    ({ evals } = await runRecorded(recipe));
+  });
+  after(() => cleanup());
+
+  it("gives a checkpoint's eval metrics exactly as training measured them at its step, touching no run folder", async () => {
+    const before = snapshot(run);
+    const tensors = tf.memory().numTensors;
+    for (const step of [6, 12]) {
+      const checkpoint = path.join(run, 'checkpoints', `step-${String(step).padStart(6, '0')}`);
+      const result = await evaluateJob(recipe, { checkpoint, logger: silent() });
+      assert.equal(result.checkpoint, checkpoint);
+      assert.equal(result.step, step);
+      assert.deepEqual(result.metrics, evals.get(step), `step ${step}`);
+    }
+    // A run folder means its newest checkpoint.
+    assert.equal((await evaluateJob(recipe, { checkpoint: run, logger: silent() })).step, 12);
+    assert.equal(tf.memory().numTensors, tensors, 'evaluation left tensors behind');
+    assert.deepEqual(snapshot(run), before, 'the run folder is untouched');
+  });
+
+  it('the CLI prints the metrics, or one JSON line; a recipe without an eval split is a recipe error', async () => {
+    const file = path.join(dir, 'recipe.json');
+    fs.writeFileSync(file, JSON.stringify(recipe));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    assert.equal(await runCli(['evaluate', file, '--checkpoint', run, '--json'], io), 0, err.join('\n'));
+    const printed = JSON.parse(out.at(-1) as string) as { step: number; metrics: Record<string, number> };
+    assert.equal(printed.step, 12);
+    assert.deepEqual(printed.metrics, evals.get(12));
+    out.length = 0;
+    assert.equal(await runCli(['evaluate', file, '--checkpoint', run], io), 0, err.join('\n'));
+    assert.ok(out.some((l) => l === `  eval/loss: ${evals.get(12)?.['eval/loss']}`), out.join('\n'));
+
+    await assert.rejects(evaluateJob(recipe, { checkpoint: run, logger: silent(), overrides: ['data.trainEvalSplit=[1, 0]'] }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, /data\.trainEvalSplit: the data has no eval split to evaluate on .*trainEvalSplit: \[0\.9, 0\.1\]/);
+      return true;
+    });
+    assert.equal(await runCli(['evaluate', file, '--checkpoint', path.join(dir, 'nope')], io), 1);
+    assert.match(err.at(-1) as string, /No Floe checkpoint at/);
+  });
+});
