@@ -12,6 +12,7 @@ import { DataParallel, WindowFigures } from './data-parallel';
 import { DistributedSetupError } from './distributed-errors';
 import { runsOnMainRankOnly } from './main-rank-callbacks';
 import { ShardedEvalLoader, shardedBatches } from './sharded-batches';
+import { checkSameRecipe } from './recipe-agreement';
 import { broadcastText } from './text-collectives';
 
 interface ParamSlot {
@@ -54,6 +55,7 @@ export class RankDataParallel implements DataParallel {
   }
 
   async begin(trainer: Trainer): Promise<void> {
+    await checkSameRecipe(this.communicator, trainer.config);
     const s = trainer.state;
     const mine = [s.globalStep, s.epochIndex, s.batchInEpoch];
     const root = await this.communicator.broadcast(Float32Array.from(mine), 0);

@@ -25,14 +25,20 @@ function mpiUnavailable(): string | undefined {
 function mpirun(
   ranks: number,
   recipeFile: string,
-  options: { preload?: string; env?: Record<string, string> } = {},
+  options: { preload?: string; env?: Record<string, string>; lastRankArgs?: string[] } = {},
 ): { child: ChildProcess; done: Promise<{ code: number | null; output: string; endedAt: number }> } {
   const flags = ['--oversubscribe', ...(process.getuid?.() === 0 ? ['--allow-run-as-root'] : [])];
   const preload = options.preload === undefined ? [] : ['-r', options.preload];
   // `-x NAME` hands a variable to every rank (Open MPI forwards only its own by default).
   const env = Object.keys(options.env ?? {}).flatMap((name) => ['-x', name]);
   // The environment of the test process says FLOE_DISTRIBUTED=none; the recipes ask for mpi explicitly.
-  const child = spawn('mpirun', [...flags, ...env, '-np', String(ranks), process.execPath, ...preload, FLOE_BIN, 'train', recipeFile], {
+  const command = [process.execPath, ...preload, FLOE_BIN, 'train', recipeFile];
+  // MPMD (`-np 1 a : -np 1 b`): the last rank gets extra arguments.
+  const ranksArgs =
+    options.lastRankArgs === undefined
+      ? ['-np', String(ranks), ...command]
+      : ['-np', String(ranks - 1), ...command, ':', '-np', '1', ...command, ...options.lastRankArgs];
+  const child = spawn('mpirun', [...flags, ...env, ...ranksArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
@@ -91,6 +97,15 @@ describe('data-parallel training under mpirun (Open MPI)', function () {
     const b = stepLosses(single);
     assert.equal(a.length, 21);
     a.forEach((l, i) => assert.ok(Math.abs(l - b[i]) <= 1e-4 * Math.abs(b[i]), `step ${i + 1}: ${l} vs ${b[i]}`));
+  });
+
+  it('a rank given another recipe (other --set flags) fails the job at the start, naming the settings', async () => {
+    const { file, out } = writeRecipe(dir, {});
+    const { code, output } = await mpirun(2, file, { lastRankArgs: ['--set', 'microBatchSize=8'] }).done;
+    assert.notEqual(code, 0, output);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.deepEqual([status.state, status.step], ['failed', 0]);
+    assert.match(status.error, /rank 1 failed: Rank 1's recipe differs from rank 0's: microBatchSize is 8 here but 4 on rank 0\. Every rank must train the same recipe/);
   });
 
   const faulty = { checkpoint: [{ type: 'floe', saveEveryNSteps: 2, saveEndOfTraining: false }] };
