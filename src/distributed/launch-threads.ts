@@ -9,6 +9,7 @@ import type { TrainingResult } from '../trainer/training-result';
 import { RankFailedError } from './distributed-errors';
 import { SharedViews } from './shared-buffer-layout';
 import { SerializedError, ThreadWorkerData, WorkerMessage, WorkerRecipeOptions } from './worker-messages';
+import { resolveWorkerModules } from './worker-modules';
 
 /** Options of {@link launchThreadWorkers}. */
 export interface LaunchThreadsOptions {
@@ -57,6 +58,7 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
  * rank that failed. Checkpoints are written atomically by rank 0, so the last one stays intact.
  */
 export async function launchThreadWorkers(options: LaunchThreadsOptions): Promise<TrainingResult> {
+  const modules = resolveWorkerModules(options.modules ?? []);
   const shared = SharedViews.create(options.workers);
   const entry = path.join(__dirname, 'thread-worker-main.js');
   const columns = process.stderr.isTTY === true ? process.stderr.columns : undefined;
@@ -72,7 +74,7 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
       timeoutMs: options.timeoutMs,
       recipe: options.recipe,
       options: options.recipeOptions,
-      modules: options.modules ?? [],
+      modules,
       terminalColumns: columns,
     };
     const young = options.youngGenerationMb ?? 0;

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { BackendUnavailableError, Callback, DistributedConfig, isPackageInstalled, NATIVE_BACKEND_PACKAGES, RankFailedError, register, restoreRegistries, runJob, snapshotRegistries, TrainingResult } from '../../src';
+import { BackendUnavailableError, Callback, DistributedConfig, DistributedSetupError, isPackageInstalled, NATIVE_BACKEND_PACKAGES, RankFailedError, register, restoreRegistries, runJob, snapshotRegistries, TrainingResult } from '../../src';
 import { DP_PROBE_PLUGIN } from './fixtures/dp-probe-plugin';
 import { recordV8FlagCalls } from './fixtures/v8-flag-calls';
 import { lastEval, rankLimits, rankSamples, rankWeights, readMetrics, stepLosses, tinyRecipe } from './dp-recipes';
@@ -172,6 +172,35 @@ describe('data-parallel training on worker threads', () => {
         return true;
       });
     } finally {
+      restoreRegistries(saved);
+    }
+  });
+
+  it('workerModules: a ./path is found from the working directory; a missing module fails before any worker starts', async () => {
+    const file = path.join(dir, 'register-probe.js');
+    const floe = path.resolve(__dirname, '..', '..', 'src');
+    fs.writeFileSync(file, `const { Callback, register } = require(${JSON.stringify(floe)});\nclass WorkerModuleProbe extends Callback {}\nWorkerModuleProbe.type = 'worker-module-probe';\nregister(WorkerModuleProbe);\n`);
+    const saved = snapshotRegistries();
+    const cwd = process.cwd();
+    try {
+      require(file); // the launching thread validates the recipe, so it needs the class too
+      process.chdir(dir);
+      const distributed = { backend: 'threads', workers: 2 };
+      const out = path.join(dir, 'with-module');
+      const result = await runJob(tinyRecipe(out, { distributed, trainIters: 2, callbacks: [{ type: 'worker-module-probe' }] }), { workerModules: ['./register-probe.js'] });
+      assert.equal(result.globalStep, 2);
+      const missing = path.join(dir, 'missing');
+      await assert.rejects(runJob(tinyRecipe(missing, { distributed, trainIters: 2 }), { workerModules: ['./nope.js'] }), (error: unknown) => {
+        assert.ok(error instanceof DistributedSetupError, String(error));
+        assert.equal(
+          error.message,
+          `workerModules: cannot load './nope.js' for the worker threads (Cannot find module '${path.join(dir, 'nope.js')}'). Give the path of a built .js module (absolute, or ./relative to the working directory ${dir}) or an installed package name.`,
+        );
+        return true;
+      });
+      assert.ok(!fs.existsSync(path.join(missing, 'status.json')), 'no worker ran');
+    } finally {
+      process.chdir(cwd);
       restoreRegistries(saved);
     }
   });
