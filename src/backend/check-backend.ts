@@ -1,6 +1,7 @@
 import { FloeError, UnknownTypeError, didYouMean, listChoices } from '../errors';
 import { BACKEND_NAMES, isBackendName, type ConcreteBackendName, type InitBackendOptions } from './backend-names';
 import { isPackageInstalled, NATIVE_BACKEND_PACKAGES, nativeBackendMissingError, pickAutoBackend } from './native-backend';
+import { checkNativeEnv } from './native/native-kernels-status';
 import { checkWasmThreads } from './wasm-threads';
 
 /**
@@ -18,6 +19,7 @@ export function checkBackendRequest(options: InitBackendOptions): ConcreteBacken
   switch (name) {
     case 'wasm':
       checkWasmThreads(options.threads);
+      checkNativeEnv();
       break;
     case 'cpu':
       if (options.threads !== undefined && options.threads !== 1) {

@@ -46,17 +46,32 @@ export function activeNativeAddon(): NativeKernelsAddon | undefined {
   return resolve().addon;
 }
 
+/**
+ * Refuses a `FLOE_NATIVE` or `FLOE_NATIVE_ISA` value that means nothing, without loading the
+ * addon: checked before it loads, so a typo fails the same on every machine, and by a
+ * data-parallel launcher before any worker starts.
+ */
+export function checkNativeEnv(env: NodeJS.ProcessEnv = process.env): void {
+  const setting = env.FLOE_NATIVE;
+  // FLOE_NATIVE=false or off would otherwise leave the kernels on without a word.
+  if (setting !== undefined && setting !== '' && setting !== '0' && setting !== '1') {
+    throw new BackendUnavailableError(`FLOE_NATIVE=${setting} is not a setting of the native kernels: FLOE_NATIVE=0 turns them off; 1 (or unset) uses them where they can run.`);
+  }
+  const forced = env.FLOE_NATIVE_ISA;
+  if (setting !== '0' && forced !== undefined && forced !== '' && !(FORCEABLE_ISAS as readonly string[]).includes(forced)) {
+    throw new BackendUnavailableError(`FLOE_NATIVE_ISA=${forced} is not an instruction set of the native kernels. Supported: ${FORCEABLE_ISAS.join(', ')} (unset it for the best this CPU has; FLOE_NATIVE=0 turns them off).`);
+  }
+}
+
 function resolve(): { value: NativeKernelsStatus; addon?: NativeKernelsAddon } {
   if (status !== undefined) return status;
-  if (process.env.FLOE_NATIVE === '0') {
+  const setting = process.env.FLOE_NATIVE;
+  if (setting === '0') {
     status = { value: { ...inactive('turned off by FLOE_NATIVE=0'), turnedOff: true } };
     return status;
   }
-  // Checked before the addon loads, so a typo fails the same on every machine.
+  checkNativeEnv();
   const forced = process.env.FLOE_NATIVE_ISA;
-  if (forced !== undefined && forced !== '' && !(FORCEABLE_ISAS as readonly string[]).includes(forced)) {
-    throw new BackendUnavailableError(`FLOE_NATIVE_ISA=${forced} is not an instruction set of the native kernels. Supported: ${FORCEABLE_ISAS.join(', ')} (unset it for the best this CPU has; FLOE_NATIVE=0 turns them off).`);
-  }
   const load = loadNativeKernelsAddon();
   if (load.addon === undefined) {
     status = { value: inactive(load.reason) };

@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import { NativeKernelsStatus, nativeKernelsStatus, nativeKernelsWarning, resetNativeKernelsStatus } from '../../../src/backend/native';
 import { BackendUnavailableError } from '../../../src/errors';
+import { checkBackendRequest } from '../../../src/backend/check-backend';
 
 const off = (reason: string, extra: Partial<NativeKernelsStatus> = {}): NativeKernelsStatus => ({ active: false, isa: 'none', kernels: [], reason, ...extra });
 
@@ -35,5 +36,33 @@ describe('FLOE_NATIVE_ISA', () => {
       resetNativeKernelsStatus();
     }
     assert.doesNotThrow(() => nativeKernelsStatus());
+  });
+});
+
+describe('FLOE_NATIVE', () => {
+  it('0 turns the native kernels off; any value but 0, 1 or empty is refused, not read as on', () => {
+    const saved = process.env.FLOE_NATIVE;
+    try {
+      for (const value of ['false', 'off', 'no', 'true']) {
+        process.env.FLOE_NATIVE = value;
+        resetNativeKernelsStatus();
+        assert.throws(
+          () => nativeKernelsStatus(),
+          (e: Error) => e instanceof BackendUnavailableError && e.message === `FLOE_NATIVE=${value} is not a setting of the native kernels: FLOE_NATIVE=0 turns them off; 1 (or unset) uses them where they can run.`,
+        );
+        // A data-parallel launcher checks the request before any worker starts: the same error, once.
+        assert.throws(() => checkBackendRequest({ name: 'wasm' }), /FLOE_NATIVE=\w+ is not a setting of the native kernels/);
+      }
+      process.env.FLOE_NATIVE = '0';
+      resetNativeKernelsStatus();
+      assert.deepEqual([nativeKernelsStatus().active, nativeKernelsStatus().turnedOff], [false, true]);
+      process.env.FLOE_NATIVE = '1';
+      resetNativeKernelsStatus();
+      assert.equal(nativeKernelsStatus().turnedOff, undefined);
+    } finally {
+      if (saved === undefined) delete process.env.FLOE_NATIVE;
+      else process.env.FLOE_NATIVE = saved;
+      resetNativeKernelsStatus();
+    }
   });
 });
