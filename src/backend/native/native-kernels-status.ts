@@ -47,7 +47,7 @@ export function activeNativeAddon(): NativeKernelsAddon | undefined {
 }
 
 /**
- * Refuses a `FLOE_NATIVE` or `FLOE_NATIVE_ISA` value that means nothing, without loading the
+ * Refuses a `FLOE_NATIVE`, `FLOE_HUGE_PAGES` or `FLOE_NATIVE_ISA` value that means nothing, without loading the
  * addon: checked before it loads, so a typo fails the same on every machine, and by a
  * data-parallel launcher before any worker starts.
  */
@@ -56,6 +56,10 @@ export function checkNativeEnv(env: NodeJS.ProcessEnv = process.env): void {
   // FLOE_NATIVE=false or off would otherwise leave the kernels on without a word.
   if (setting !== undefined && setting !== '' && setting !== '0' && setting !== '1') {
     throw new BackendUnavailableError(`FLOE_NATIVE=${setting} is not a setting of the native kernels: FLOE_NATIVE=0 turns them off; 1 (or unset) uses them where they can run.`);
+  }
+  const huge = env.FLOE_HUGE_PAGES;
+  if (huge !== undefined && huge !== '' && huge !== '0' && huge !== '1') {
+    throw new BackendUnavailableError(`FLOE_HUGE_PAGES=${huge} is not a setting of the native kernels: FLOE_HUGE_PAGES=0 leaves the wasm heap on the system's default pages; 1 (or unset) asks for huge pages.`);
   }
   const forced = env.FLOE_NATIVE_ISA;
   if (setting !== '0' && forced !== undefined && forced !== '' && !(FORCEABLE_ISAS as readonly string[]).includes(forced)) {

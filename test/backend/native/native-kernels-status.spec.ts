@@ -40,8 +40,9 @@ describe('FLOE_NATIVE_ISA', () => {
 });
 
 describe('FLOE_NATIVE', () => {
-  it('0 turns the native kernels off; any value but 0, 1 or empty is refused, not read as on', () => {
+  it('0 turns the native kernels off; any value but 0, 1 or empty is refused, not read as on (FLOE_HUGE_PAGES too)', () => {
     const saved = process.env.FLOE_NATIVE;
+    const savedHuge = process.env.FLOE_HUGE_PAGES;
     try {
       for (const value of ['false', 'off', 'no', 'true']) {
         process.env.FLOE_NATIVE = value;
@@ -53,6 +54,10 @@ describe('FLOE_NATIVE', () => {
         // A data-parallel launcher checks the request before any worker starts: the same error, once.
         assert.throws(() => checkBackendRequest({ name: 'wasm' }), /FLOE_NATIVE=\w+ is not a setting of the native kernels/);
       }
+      delete process.env.FLOE_NATIVE;
+      process.env.FLOE_HUGE_PAGES = 'off';
+      assert.throws(() => checkBackendRequest({ name: 'wasm' }), /^BackendUnavailableError: FLOE_HUGE_PAGES=off is not a setting of the native kernels: FLOE_HUGE_PAGES=0 /);
+      delete process.env.FLOE_HUGE_PAGES;
       process.env.FLOE_NATIVE = '0';
       resetNativeKernelsStatus();
       assert.deepEqual([nativeKernelsStatus().active, nativeKernelsStatus().turnedOff], [false, true]);
@@ -62,6 +67,8 @@ describe('FLOE_NATIVE', () => {
     } finally {
       if (saved === undefined) delete process.env.FLOE_NATIVE;
       else process.env.FLOE_NATIVE = saved;
+      if (savedHuge === undefined) delete process.env.FLOE_HUGE_PAGES;
+      else process.env.FLOE_HUGE_PAGES = savedHuge;
       resetNativeKernelsStatus();
     }
   });
