@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Callback, Metrics } from '../callbacks/callback';
+import { SIGNAL_EXIT_CODES } from '../callbacks/signal-stop-callback';
 import { TrainerControl } from '../callbacks/trainer-control';
 import { copyTensorsInto } from '../backend/host-copy';
 import { DataLoader, DataShard } from '../data/data-loader';
@@ -143,7 +144,9 @@ export class RankDataParallel implements DataParallel {
     const from = buf.subarray(4).findIndex((v) => v > 0);
     if (control.shouldStop && buf[4] === 0 && from > 0) {
       const reason = await broadcastText(this.communicator, control.stopReason ?? '', from);
-      control.stopReason ??= `${reason} (on rank ${from})`;
+      // A signal reaches every rank (the threads launcher and mpirun pass it to all), so the
+      // rank that synced first says nothing; its name alone gives the exit code (130 for SIGINT).
+      control.stopReason ??= reason in SIGNAL_EXIT_CODES ? reason : `${reason} (on rank ${from})`;
     }
   }
 

@@ -1,33 +1,7 @@
 import { strict as assert } from 'assert';
-import { Communicator, DistributedSetupError, validateRecipe } from '../../src';
+import { DistributedSetupError, validateRecipe } from '../../src';
 import { checkSameRecipe, recipeFingerprint } from '../../src/distributed/recipe-agreement';
-
-/** Ranks of one process whose broadcast hands every rank the root's data (what both transports do). */
-function fakeGroup(size: number): Communicator[] {
-  const sent = new Map<number, Promise<Float32Array>>();
-  const resolvers = new Map<number, (d: Float32Array) => void>();
-  const calls = new Array(size).fill(0);
-  const slot = (n: number): Promise<Float32Array> => {
-    if (!sent.has(n)) sent.set(n, new Promise((resolve) => resolvers.set(n, resolve)));
-    return sent.get(n) as Promise<Float32Array>;
-  };
-  return Array.from({ length: size }, (_, rank) => ({
-    rank,
-    size,
-    backend: 'fake',
-    barrier: async () => undefined,
-    allReduceSum: async (d: Float32Array) => d,
-    broadcast: async (data: Float32Array, root: number) => {
-      const n = calls[rank]++;
-      const wait = slot(n);
-      if (rank === root) resolvers.get(n)?.(Float32Array.from(data));
-      data.set(await wait);
-      return data;
-    },
-    abort: () => undefined,
-    close: async () => undefined,
-  }));
-}
+import { fakeGroup } from './fixtures/fake-group';
 
 const base = {
   type: 'sft',
