@@ -29,8 +29,10 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env, cores = usa
   try {
     // version() is MPI_Get_library_version, which needs no MPI_Init.
     mpi = { available: true, version: loadMpiBinding().version().split(/[,\n]/)[0].trim() };
-  } catch {
-    mpi = { available: false, reason: `not built; ${MPI_INSTALL_HINT}` };
+  } catch (error) {
+    // Built but not loadable (libmpi missing, another Node ABI) says so too: the loader's reasons follow.
+    const tried = /\(Tried (.*)\.\)$/s.exec((error as Error).message)?.[1];
+    mpi = { available: false, reason: `not built or not loadable; ${MPI_INSTALL_HINT}${tried === undefined ? '' : ` (tried ${tried})`}` };
   }
   const override = env[DISTRIBUTED_ENV];
   return { usableCores: cores, auto, envOverride: override === undefined || override === '' ? undefined : override, mpiLaunch: mpiLaunch(env), mpi };

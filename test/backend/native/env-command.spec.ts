@@ -33,7 +33,7 @@ describe('floe env', () => {
     assert.match(text, tfjsNode ? /^tensorflow: @tensorflow\/tfjs-node installed$/m : /^not installed: .*@tensorflow\/tfjs-node \(backend tensorflow\)/m);
     // The test process sets FLOE_DISTRIBUTED=none, and env says that is why auto trains alone.
     assert.match(text, /^data parallel: distributed auto → none \(one process, one thread.*\) \(FLOE_DISTRIBUTED=none\)$/m);
-    assert.match(text, mpiBuilt() ? /^mpi addon: built \(Open MPI v?[\d.]+\)$/m : /^mpi addon: not built; Install Open MPI .*cd native\/mpi && npm run build/m);
+    assert.match(text, mpiBuilt() ? /^mpi addon: built \(Open MPI v?[\d.]+\)$/m : /^mpi addon: not built or not loadable; Install Open MPI .*cd native\/mpi && npm run build.* \(tried floe-mpi: /m);
   });
 
   it('resolves distributed auto as a training job would: threads per usable core, mpi under mpirun, or the error', () => {
@@ -43,6 +43,23 @@ describe('floe env', () => {
     assert.deepEqual([under.auto, under.mpiLaunch], [{ backend: 'mpi', workers: 4 }, { rank: 2, size: 4 }]);
     assert.match((distributedEnv({ FLOE_DISTRIBUTED: 'gloo' }, 2).auto as { error: string }).error, /FLOE_DISTRIBUTED=gloo is not a distributed backend/);
     assert.equal(distributedEnv({}, 2).mpi.available, mpiBuilt());
+  });
+
+  it('says why the MPI addon is unavailable, with the loader\'s reasons and the build steps', () => {
+    // As on a machine where the addon was never built (or libmpi is missing): loading it fails.
+    const Module = require('module') as { _load: (request: string, ...rest: unknown[]) => unknown };
+    const load = Module._load;
+    Module._load = function (request: string, ...rest: unknown[]) {
+      if (request === 'floe-mpi' || /native[\\/]mpi$/.test(request)) throw new Error(`libmpi.so.40: cannot open shared object file (${request})`);
+      return load.call(this, request, ...rest);
+    };
+    try {
+      const { mpi } = distributedEnv({}, 2);
+      assert.equal(mpi.available, false);
+      assert.match((mpi as { reason: string }).reason, /^not built or not loadable; Install Open MPI .*`cd native\/mpi && npm run build`.* \(tried floe-mpi: libmpi\.so\.40: cannot open shared object file/);
+    } finally {
+      Module._load = load;
+    }
   });
 
   it('prints JSON with --json', async () => {
