@@ -53,6 +53,9 @@ export function defaultChunkFloats(size: number): number {
  */
 export const COLLECTIVE_CODES: readonly CollectiveKind[] = ['barrier', 'allReduceSum', 'broadcast'];
 
+/** Collective number of a descriptor being rewritten (numbers start at 1). */
+const ANNOUNCING = -1;
+
 /**
  * What a rank announced for its current collective.
  * @internal
@@ -106,22 +109,28 @@ export class SharedViews {
   /** Rank `rank`'s current descriptor. */
   descriptor(rank: number): CollectiveDescriptor {
     const at = CONTROL.ranks + rank * DESCRIPTOR_INTS;
-    const code = Atomics.load(this.control, at);
-    return {
-      kind: code === 0 ? 'none' : COLLECTIVE_CODES[code - 1],
-      seq: Atomics.load(this.control, at + 1),
-      length: Atomics.load(this.control, at + 2),
-      root: Atomics.load(this.control, at + 3),
-    };
+    // A consistent snapshot: the rank may be announcing its next call meanwhile (a GC pause
+    // between two reads made an old number with a new length, a false mismatch), so read the
+    // number before and after the fields and retry while it is being rewritten or changed.
+    for (;;) {
+      const seq = Atomics.load(this.control, at + 1);
+      if (seq === ANNOUNCING) continue;
+      const code = Atomics.load(this.control, at);
+      const length = Atomics.load(this.control, at + 2);
+      const root = Atomics.load(this.control, at + 3);
+      if (Atomics.load(this.control, at + 1) === seq) return { kind: code === 0 ? 'none' : COLLECTIVE_CODES[code - 1], seq, length, root };
+    }
   }
 
   /** Publishes rank `rank`'s descriptor (before it arrives at the collective's first barrier). */
   announce(rank: number, d: CollectiveDescriptor): void {
     const at = CONTROL.ranks + rank * DESCRIPTOR_INTS;
+    // The number is marked first and set last, so a reader never takes half of two announcements.
+    Atomics.store(this.control, at + 1, ANNOUNCING);
     Atomics.store(this.control, at, d.kind === 'none' ? 0 : COLLECTIVE_CODES.indexOf(d.kind) + 1);
-    Atomics.store(this.control, at + 1, d.seq);
     Atomics.store(this.control, at + 2, d.length);
     Atomics.store(this.control, at + 3, d.root);
+    Atomics.store(this.control, at + 1, d.seq);
   }
 
   /** Marks the job aborted (first caller wins) and wakes every waiting rank. Returns false if it already was. */

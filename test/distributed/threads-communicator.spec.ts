@@ -65,6 +65,31 @@ describe('ThreadsCommunicator', () => {
     }
   });
 
+  it("reads a rank's announcement whole while the rank rewrites it for its next call (no false mismatch)", () => {
+    // A garbage collection between two reads made an old call number with the next call's
+    // length: a healthy training run failed with "Collective mismatch" after some thousand steps.
+    const views = SharedViews.create(2, 7);
+    views.announce(1, { kind: 'allReduceSum', seq: 5, length: 6, root: -1 });
+    const load = Atomics.load;
+    let reads = 0;
+    // Rank 1 announces its next call right after the reader's second read.
+    (Atomics as { load: typeof Atomics.load }).load = ((array: Int32Array, index: number) => {
+      const value = load(array, index);
+      if (++reads === 2) views.announce(1, { kind: 'allReduceSum', seq: 6, length: 2, root: -1 });
+      return value;
+    }) as typeof Atomics.load;
+    let seen;
+    try {
+      seen = views.descriptor(1);
+    } finally {
+      (Atomics as { load: typeof Atomics.load }).load = load;
+    }
+    assert.ok(
+      (seen.seq === 5 && seen.length === 6) || (seen.seq === 6 && seen.length === 2),
+      `a torn read: call #${seen.seq} with ${seen.length} floats`,
+    );
+  });
+
   it('broadcast copies the root rank\'s data to every rank, across chunks', async () => {
     const out = await runRanks('broadcast', 3, { length: 50 });
     const root = Array.from({ length: 50 }, (_, i) => input(1, i));
