@@ -50,6 +50,9 @@ interface RankState {
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
+/** A repeat of the first signal sooner than this is the same request delivered twice. */
+const REPEAT_MS = 500;
+
 /**
  * Runs a recipe on `workers` worker threads of this process, one rank each (see
  * `thread-worker-main`), and returns rank 0's result. If any rank throws or exits non-zero, the
@@ -93,7 +96,12 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
     shared.abort(1, -1, `rank ${rank} failed: ${error.message}`);
     graceTimer = setTimeout(terminateAll, options.graceMs ?? 1000);
   };
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
+    // The same signal twice within moments is one request delivered twice (GNU timeout signals
+    // the process and then its group), not a user asking again: it would exit without saving.
+    if (first !== undefined && first.signal === signal && Date.now() - first.at < REPEAT_MS) return;
+    first ??= { signal, at: Date.now() };
     if (++signals > 1) {
       options.logger.error(`received ${signal} again: exiting now without saving`);
       markStatusExited(options.outputDir, exitReason(signal), options.statusFile);

@@ -156,6 +156,26 @@ describe('data-parallel training on worker threads', () => {
     assert.match(output, /received SIGINT/);
   });
 
+  it('one SIGTERM delivered twice within moments (GNU timeout: the process, then its group) still stops cleanly', async () => {
+    const out = path.join(dir, 'twice');
+    const file = path.join(dir, 'recipe.yaml');
+    fs.writeFileSync(file, JSON.stringify(tinyRecipe(out, { epochs: 3, distributed: { backend: 'threads', workers: 2 }, callbacks: [{ type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'mark' }] })));
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js'), 'train', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    while (!fs.existsSync(path.join(out, 'fault-rank1.json'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143, output);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.deepEqual([status.state, status.stopReason], ['stopped', 'SIGTERM'], output);
+    assert.doesNotMatch(output, /again: exiting now/);
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', `step-${String(status.step).padStart(6, '0')}`, 'manifest.json')), 'rank 0 saved the step it stopped at');
+  });
+
   it('says a worker lacks registrations made in the launching thread, and how to give them to it', async () => {
     // Registered here in code, not by the recipe's code:: the workers never see it.
     class LaunchOnlyCallback extends Callback {
