@@ -7,13 +7,40 @@ export interface DistributedEnv {
   /** Cores this process may use (what `workers: auto` starts). */
   usableCores: number;
   /** What a recipe's default `distributed:` (backend and workers `auto`) runs as here, or why it cannot start. */
-  auto: { backend: 'none' | 'threads' | 'mpi'; workers: number } | { error: string };
+  auto:
+    | {
+        /** The communicator a default recipe gets. */
+        backend: 'none' | 'threads' | 'mpi';
+        /** Processes or threads it trains on. */
+        workers: number;
+      }
+    | {
+        /** Why a default recipe cannot start here. */
+        error: string;
+      };
   /** The `FLOE_DISTRIBUTED` value that decides `auto`, when set. */
   envOverride?: string;
   /** Rank and size announced by mpirun, when this process was started by it. */
-  mpiLaunch?: { rank: number; size: number };
+  mpiLaunch?: {
+    /** This process's rank. */
+    rank: number;
+    /** Ranks in the job. */
+    size: number;
+  };
   /** Whether the Open MPI binding (`native/mpi`) loads: its library version, or what to do. */
-  mpi: { available: true; version: string } | { available: false; reason: string };
+  mpi:
+    | {
+        /** The binding loads. */
+        available: true;
+        /** First line of MPI_Get_library_version. */
+        version: string;
+      }
+    | {
+        /** The binding is missing or cannot load. */
+        available: false;
+        /** What failed and how to build it. */
+        reason: string;
+      };
 }
 
 /** Resolves the default `distributed:` section and probes the MPI binding without initializing MPI. */
