@@ -269,6 +269,14 @@ describe('floe CLI (in process)', () => {
       assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
     });
 
+    it("says 'done: 1 step' of a one-step run", async () => {
+      const r = recipes();
+      const file = r.write('one.yaml', `${TINY_RECIPE}trainIters: 1\ncheckpoint: []\noutputDir: ${JSON.stringify(path.join(r.dir, 'run'))}\n`);
+      const run = await cli('train', file);
+      assert.equal(run.code, 0, run.err.join('\n'));
+      assert.match(run.out[run.out.length - 1], /^done: 1 step in \d+\.\ds, final loss \d+\.\d{4}$/);
+    });
+
     it("keeps to warnings and errors under the recipe's quiet, resuming too; prints its result", async () => {
       const r = recipes();
       const run = path.join(r.dir, 'run');

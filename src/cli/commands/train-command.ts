@@ -30,7 +30,7 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
       if (rank !== 0) return done(EXIT.ok);
       const loss = result.finalLoss === undefined ? '' : `, final loss ${result.finalLoss.toFixed(4)}`;
       const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
-      io.out(`done: ${result.globalStep} steps in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);
+      io.out(`done: ${result.globalStep} step${result.globalStep === 1 ? '' : 's'} in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);
       if (result.lastCheckpointPath !== undefined) io.out(`last checkpoint: ${result.lastCheckpointPath}`);
       // A run a signal stopped saved cleanly, but did not finish: say so to the shell (`floe train && next` must not go on).
       const signalCode = result.status === 'stopped' && result.stopReason !== undefined ? SIGNAL_EXIT_CODES[result.stopReason] : undefined;
