@@ -68,7 +68,9 @@ export class SignalStopCallback extends Callback<SignalStopConfig> {
       process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
     }
     this.received = signal;
-    this.trainer.logger.warn(`received ${signal}: finishing step ${this.trainer.globalStep + 1}, saving a checkpoint and stopping (send it again to exit now)`);
+    // No step number: a signal handled during the end-of-step callbacks stops at the step just counted,
+    // one handled mid-step at the next, so "the current step" is the only wording true of both.
+    this.trainer.logger.warn(`received ${signal}: finishing the current step, saving a checkpoint and stopping (send it again to exit now)`);
   }
 }
 

@@ -56,7 +56,7 @@ describe('SIGTERM', () => {
     const { code, signal, stdout, stderr } = await done;
     assert.equal(signal, null, `killed by ${signal}; stderr:\n${stderr}`);
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /warn: received SIGTERM: finishing step \d+, saving a checkpoint and stopping/);
+    assert.match(stderr, /warn: received SIGTERM: finishing the current step, saving a checkpoint and stopping/);
 
     const result = JSON.parse(stdout) as TrainingResult;
     assert.equal(result.status, 'stopped');
