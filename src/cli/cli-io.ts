@@ -1,3 +1,4 @@
+import { mpiLaunch } from '../distributed/distributed-plan';
 /** Where the CLI writes; tests capture it. */
 export interface CliIo {
   out: (line: string) => void;
@@ -12,3 +13,14 @@ export const processIo: CliIo = {
 
 /** Exit codes: 0 ok, 1 bad input (recipe, data, checkpoint, flag), 2 internal failure. */
 export const EXIT = { ok: 0, badInput: 1, internal: 2 } as const;
+
+/**
+ * Under mpirun every rank prints its own errors into one terminal: ranks other than 0 tag each
+ * line `[rank N] `, so a problem seen on one host only (a file missing there) says where it was.
+ */
+export function rankTaggedIo(io: CliIo, env: NodeJS.ProcessEnv = process.env): CliIo {
+  const rank = mpiLaunch(env)?.rank ?? 0;
+  if (rank === 0) return io;
+  const tag = (line: string): string => line.replace(/^/gm, `[rank ${rank}] `);
+  return { out: (line) => io.out(tag(line)), err: (line) => io.err(tag(line)) };
+}

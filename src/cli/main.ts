@@ -4,7 +4,7 @@ import * as path from 'path';
 import yargs, { Argv } from 'yargs';
 import '../index';
 import { FloeError } from '../errors';
-import { CliIo, EXIT, processIo } from './cli-io';
+import { CliIo, EXIT, processIo, rankTaggedIo } from './cli-io';
 import { generateCommand } from './commands/generate-command';
 import { envCommand } from './commands/env-command';
 import { evaluateCommand } from './commands/evaluate-command';
@@ -135,6 +135,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  const code = await runCli(argv);
+  const code = await runCli(argv, rankTaggedIo(processIo));
   process.exit(code);
 }
