@@ -19,6 +19,7 @@ export interface RecipeChange {
  */
 export const RESUME_EXEMPT_SETTINGS: readonly string[] = [
   'outputDir',
+  'overwriteOutputDir',
   'description',
   'epochs',
   'trainIters',

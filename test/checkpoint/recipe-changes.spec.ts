@@ -6,6 +6,8 @@ describe('diffRecipes', () => {
     seed: 7,
     epochs: 2,
     outputDir: 'runs/a',
+    // `npm start` trains with overwriteOutputDir=true; `--resume` of that run leaves it out.
+    overwriteOutputDir: true,
     logInterval: 10,
     checkpoint: [{ type: 'floe', saveEveryNSteps: 10 }],
     data: { type: 'causal', cache: true, sources: [{ type: 'synthetic', count: 60 }], trainEvalSplit: [0.9, 0.1] },
@@ -19,6 +21,7 @@ describe('diffRecipes', () => {
       seed: 8,
       epochs: 4,
       outputDir: 'runs/b',
+      overwriteOutputDir: false,
       logInterval: 1,
       checkpoint: [{ type: 'floe', saveEveryNSteps: 5, autoResume: true }],
       data: { ...saved.data, cache: false, sources: [{ type: 'synthetic', count: 80 }, { type: 'text', path: 'a.txt' }], trainEvalSplit: [0.8, 0.2] },
