@@ -3,33 +3,50 @@ import { DataError } from '../../errors';
 import { fsReadReason } from '../../errors/fs-error-reason';
 import { decodeUtf8 } from './utf8-text';
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 /**
  * Streams a UTF-8 file as `[1-based line number, line]` without loading it whole. Lines end at
- * LF; a CR before it is dropped (CRLF files; a CR alone does not end a line), and a byte-order
- * mark on line 1 is not content.
+ * LF, CRLF or a CR alone (universal newlines, as Python and pandas read text: a file saved with
+ * old Mac line ends is lines, not one long line), and a byte-order mark on line 1 is not content.
  * Invalid UTF-8 is a DataError at file:line:col.
  */
 export async function* readLines(file: string): AsyncGenerator<[number, string]> {
   const stream = createReadStream(file);
-  // Bytes of a line that continues into the next chunk (split at LF bytes, which never occur
-  // inside a multi-byte UTF-8 sequence, so each line decodes on its own).
+  // Bytes of a line that continues into the next chunk (split at CR and LF bytes, which never
+  // occur inside a multi-byte UTF-8 sequence, so each line decodes on its own).
   let pending: Buffer[] = [];
+  // The previous chunk ended in a CR: an LF starting this one belongs to the same line end.
+  let afterCr = false;
   let n = 0;
   const line = (bytes: Buffer): string => {
     n++;
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
-    const text = decodeUtf8(bytes.subarray(0, end), file, n);
+    const text = decodeUtf8(bytes, file, n);
     return n === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (let lf = chunk.indexOf(0x0a); lf >= 0; lf = chunk.indexOf(0x0a, start)) {
-        const head = chunk.subarray(start, lf);
+      let start = afterCr && chunk[0] === LF ? 1 : 0;
+      afterCr = false;
+      // Next LF and CR at or after `start`, searched again only once passed (a file without CRs
+      // is scanned for them once per chunk, not once per line).
+      let lf = chunk.indexOf(LF, start);
+      let cr = chunk.indexOf(CR, start);
+      for (;;) {
+        if (lf >= 0 && lf < start) lf = chunk.indexOf(LF, start);
+        if (cr >= 0 && cr < start) cr = chunk.indexOf(CR, start);
+        const end = cr < 0 ? lf : lf < 0 ? cr : Math.min(lf, cr);
+        if (end < 0) break;
+        const head = chunk.subarray(start, end);
         const text = line(pending.length === 0 ? head : Buffer.concat([...pending, head]));
-        yield [n, text];
         pending = [];
-        start = lf + 1;
+        start = end + 1;
+        if (end === cr) {
+          if (start === chunk.length) afterCr = true;
+          else if (chunk[start] === LF) start++;
+        }
+        yield [n, text];
       }
       if (start < chunk.length) pending.push(chunk.subarray(start));
     }

@@ -8,7 +8,7 @@ import { IsPath } from '../../config/is-path';
 
 /** Config of the `text` source: plain text files. */
 export class TextSourceConfig extends SourceConfig {
-  /** Files, folders (every file under them) or globs (`data/*.txt`), relative to the recipe; a single string is fine. UTF-8 text. */
+  /** Files, folders (every file under them) or globs (`data/*.txt`), relative to the recipe; a single string is fine. UTF-8 text; lines end in LF, CRLF or a lone CR. */
   @PathList()
   @IsArray()
   @ArrayMinSize(1)

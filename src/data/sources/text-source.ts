@@ -41,8 +41,8 @@ export class TextSource implements DataSource {
           yield { kind: 'text', text, origin: { file, line } };
         }
       } else {
-        // One document: line ends become \n whatever the file used.
-        const text = decodeUtf8(await fs.readFile(file), file).replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+        // One document: line ends (CRLF, a lone CR) become \n, as readLines splits them.
+        const text = decodeUtf8(await fs.readFile(file), file).replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
         if (skipEmpty && text.trim() === '') continue;
         yield { kind: 'text', text, origin: { file, line: 1 } };
       }

@@ -14,8 +14,9 @@ export function decodeUtf8(bytes: Uint8Array, file: string, line = 1): string {
   } catch {
     const at = invalidUtf8Offset(bytes);
     if (at < 0) throw new DataError(`${file}:${line}: not UTF-8 text`);
-    const lineStart = bytes.lastIndexOf(0x0a, at - 1) + 1;
-    const lineNo = line + countNewlines(bytes, lineStart);
+    // (lastIndexOf from -1 would search from the end.)
+    const lineStart = at === 0 ? 0 : Math.max(bytes.lastIndexOf(0x0a, at - 1), bytes.lastIndexOf(0x0d, at - 1)) + 1;
+    const lineNo = line + countLineEnds(bytes, lineStart);
     const col = decoder.decode(bytes.subarray(lineStart, at)).length + 1;
     const byte = `0x${bytes[at].toString(16).toUpperCase().padStart(2, '0')}`;
     throw new DataError(
@@ -24,9 +25,16 @@ export function decodeUtf8(bytes: Uint8Array, file: string, line = 1): string {
   }
 }
 
-function countNewlines(bytes: Uint8Array, end: number): number {
+/** Line ends (LF, CRLF or a lone CR, as readLines splits lines) before `end`. */
+function countLineEnds(bytes: Uint8Array, end: number): number {
   let n = 0;
-  for (let i = bytes.indexOf(0x0a); i >= 0 && i < end; i = bytes.indexOf(0x0a, i + 1)) n++;
+  for (let i = 0; i < end; i++) {
+    if (bytes[i] === 0x0a) n++;
+    else if (bytes[i] === 0x0d) {
+      n++;
+      if (bytes[i + 1] === 0x0a) i++;
+    }
+  }
   return n;
 }
 

@@ -42,6 +42,40 @@ describe('readLines', () => {
     assert.deepEqual(await lines(write('empty.txt', '')), []);
   });
 
+  it('ends lines at a lone CR as at LF and CRLF (universal newlines), also across read chunks', async () => {
+    assert.deepEqual(await lines(write('mac.txt', 'one\rtwo\r\rfour\r\nfive\n\rseven\r')), [
+      [1, 'one'],
+      [2, 'two'],
+      [3, ''],
+      [4, 'four'],
+      [5, 'five'],
+      [6, ''],
+      [7, 'seven'],
+    ]);
+    const mac = path.join(dir, 'mac.txt');
+    const docs = [];
+    for await (const r of new TextSource({ paths: [mac], unit: 'file' })) docs.push(r.kind === 'text' ? r.text : '');
+    assert.deepEqual(docs, ['one\ntwo\n\nfour\nfive\n\nseven\n']);
+    const jsonl = write('mac.jsonl', '{"text":"a"}\r{"text":"b"}\r');
+    assert.equal(await drain(new JsonlSource({ paths: [jsonl] })), 2);
+    // A CRLF split between two 64 KiB chunks is one line end, not two.
+    const first = 'a'.repeat(64 * 1024 - 1);
+    assert.deepEqual(await lines(write('split.txt', `${first}\r\nb\rc`)), [
+      [1, first],
+      [2, 'b'],
+      [3, 'c'],
+    ]);
+    // Invalid UTF-8 after lone CRs is reported on its line, in either text unit.
+    const file = write('mac-latin1.txt', Buffer.concat([Buffer.from('ok\rcaf'), Buffer.from([0xe9]), Buffer.from('\r')]));
+    await assert.rejects(lines(file), (e: Error) => e.message.startsWith(`${file}:2:4: not UTF-8 text`));
+    await assert.rejects(drain(new TextSource({ paths: [file], unit: 'file' })), (e: Error) => e.message.startsWith(`${file}:2:4: not UTF-8 text`));
+  });
+
+  it('reports a bad first byte of a whole-file document on line 1', async () => {
+    const file = write('bad-first.txt', Buffer.concat([Buffer.from([0xff]), Buffer.from('\nabc\n')]));
+    await assert.rejects(drain(new TextSource({ paths: [file], unit: 'file' })), (e: Error) => e.message.startsWith(`${file}:1:1: not UTF-8 text (byte 0xFF)`));
+  });
+
   it('joins lines and multi-byte characters that span read chunks (64 KiB)', async () => {
     // 3-byte characters, so chunk boundaries fall inside characters; lines of ~100 KB span chunks.
     const rows = Array.from({ length: 7 }, (_, i) => `${i}:${'€'.repeat(30_000 + i * 7_919)}`);
