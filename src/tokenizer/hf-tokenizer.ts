@@ -7,6 +7,7 @@ import { DataError } from '../errors';
 import { guardBpeDrops } from './bpe-drop-guard';
 import { Tokenizer } from './tokenizer';
 import { hfModelProblem } from './hf-model-shape';
+import { hfVocabProblem } from './hf-vocab-check';
 
 /** Where to find a HuggingFace tokenizer and which special tokens to use. */
 export interface HfTokenizerOptions {
@@ -83,7 +84,7 @@ export class HfTokenizer implements Tokenizer {
   /** Builds from already-parsed JSON; `source` names the file in error messages. */
   static fromJson(tokenizerJson: JsonObject, config: JsonObject = {}, specials: HfSpecialTokens = {}, source = 'tokenizer.json'): HfTokenizer {
     if (!Array.isArray(tokenizerJson.added_tokens)) tokenizerJson = { ...tokenizerJson, added_tokens: [] };
-    const modelProblem = hfModelProblem(tokenizerJson);
+    const modelProblem = hfModelProblem(tokenizerJson) ?? hfVocabProblem(tokenizerJson);
     if (modelProblem !== undefined) throw new DataError(`${source}: not a usable HuggingFace tokenizer.json: ${modelProblem}`);
     let core: HfCoreTokenizer;
     try {
@@ -137,6 +138,11 @@ export class HfTokenizer implements Tokenizer {
     }
     const bad = ids.findIndex((id) => id === undefined);
     if (bad >= 0) {
+      // The library puts the unk_token's text in place of an unknown piece, id or not.
+      const unk = (this.core as unknown as { model?: { unk_token?: unknown } }).model?.unk_token;
+      if (typeof unk === 'string' && unk === tokens[bad]) {
+        throw new DataError(`${this.source}: the text has a piece the vocabulary lacks, and "model.unk_token" ('${unk}') that should stand for it is not in the vocabulary either. Name a vocabulary token as model.unk_token.`);
+      }
       throw new DataError(`${this.source}: cannot encode piece '${tokens[bad]}': it is not in the vocabulary and the model has no unk_token.`);
     }
     return ids;

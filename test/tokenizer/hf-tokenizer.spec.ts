@@ -80,6 +80,39 @@ describe('HfTokenizer', () => {
     assert.throws(() => bytes.encode('hello y'), /cannot encode piece 'y'/);
   });
 
+  it('refuses ids the library would take silently: unknown model type, bad or shared ids, added tokens that disagree, merges of unknown tokens', () => {
+    const json = tinyTokenizerJson();
+    const model = json.model as Record<string, unknown>;
+    const vocab = model.vocab as Record<string, number>;
+    const added = json.added_tokens as Array<Record<string, unknown>>;
+    const refused = (variant: Record<string, unknown>, problem: string): void => {
+      assert.throws(
+        () => HfTokenizer.fromJson(variant, {}, {}, 't.json'),
+        (e: Error) => e instanceof DataError && e.message === `t.json: not a usable HuggingFace tokenizer.json: ${problem}`,
+      );
+    };
+    refused({ ...json, model: { ...model, type: 'Foo' } }, `"model.type" is 'Foo'; supported: BPE, WordPiece, Unigram, WordLevel`);
+    refused({ ...json, model: { ...model, vocab: { ...vocab, x: 5 } } }, `"model.vocab" gives id 5 to 'x', but 'h' has it too; each id names one token`);
+    refused({ ...json, model: { ...model, vocab: { ...vocab, e: 1.5 } } }, `"model.vocab" gives 'e' the id 1.5; ids are whole numbers from 0`);
+    refused({ ...json, model: { ...model, vocab: { ...vocab, e: -1 } } }, `"model.vocab" gives 'e' the id -1; ids are whole numbers from 0`);
+    // '</s>' on id 7 ('l'): eos would have been every 'l' of the text.
+    refused({ ...json, added_tokens: added.map((t) => (t.content === '</s>' ? { ...t, id: 7 } : t)) }, `"added_tokens[2]" gives '</s>' the id 7, but "model.vocab" gives it 2; the two must agree`);
+    refused({ ...json, added_tokens: [...added, { ...added[0], content: '<eot>', id: 7 }] }, `"added_tokens[4]" gives '<eot>' the id 7, which 'l' has already; each id names one token`);
+    refused({ ...json, added_tokens: [...added, { content: '<eot>' }] }, `"added_tokens[4]" is {"content":"<eot>"}; an added token needs "content" (a string) and "id" (a whole number from 0)`);
+    refused({ ...json, model: { ...model, merges: [...(model.merges as string[]), 'q z'] } }, `"model.merges[10]" ('q z') joins 'q', which is not in "model.vocab"`);
+    refused({ ...json, model: { type: 'Unigram', vocab: [['a', -1], ['b']] } }, `"model.vocab[1]" is ["b"]; a Unigram vocab entry is [piece, score]`);
+    // Gaps in the ids, new added tokens past the vocabulary and merges as pairs are fine.
+    const fine = HfTokenizer.fromJson({ ...json, added_tokens: [...added, { ...added[0], content: '<eot>', id: 40 }], model: { ...model, vocab: { ...vocab, z: 30 }, merges: (model.merges as string[]).map((m) => m.split(' ')) } });
+    assert.equal(fine.vocabSize, 41);
+    assert.deepEqual(fine.encode('hello world'), [16, 21]);
+  });
+
+  it('says when the unk_token itself is not in the vocabulary', () => {
+    const json = tinyTokenizerJson();
+    const tok = HfTokenizer.fromJson({ ...json, model: { ...(json.model as Record<string, unknown>), unk_token: '<nope>' } }, {}, {}, 't.json');
+    assert.throws(() => tok.encode('hello zq'), (e: Error) => e instanceof DataError && e.message.startsWith(`t.json: the text has a piece the vocabulary lacks, and "model.unk_token" ('<nope>')`));
+  });
+
   it('rejects a missing file, invalid JSON, a non-tokenizer and an unknown special token with DataError', async () => {
     const missing = path.join(dir, 'nope.json');
     await assert.rejects(HfTokenizer.load({ path: missing }), (e: Error) => e instanceof DataError && e.message.includes(missing) && /tokenizer\.json/.test(e.message));
