@@ -18,6 +18,7 @@ import { writeManifest } from './io/write-manifest';
 import { assignWeights } from './assign-weights';
 import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-checkpoint-files';
 import { findCheckpoints } from './find-checkpoints';
+import { skippedSavesNote } from './incomplete-saves';
 import { writeModelConfigFile } from './model-config-file';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
@@ -135,8 +136,10 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
   async load(target: string): Promise<void> {
     // A run folder's checkpoints are in this engine's dir, which may not be `checkpoints`.
     const dir = await resolveCheckpointDir(target, { checkpointDirs: [this.config.dir ?? (this.constructor as typeof FloeCheckpointEngine).defaultDir] });
-    await verifyManifest(dir);
     const t = this.trainer;
+    const skipped = await skippedSavesNote(dir);
+    if (skipped !== undefined) t.logger.warn(skipped);
+    await verifyManifest(dir);
     const parsed = await readTrainerStateFile(dir);
     // What the recipe changed since the save: explains a failed load, and is reported once loaded.
     const check = await ResumeCheck.compare(t, dir, parsed);

@@ -10,6 +10,7 @@ export * from './saved-run-shape';
 export * from './recipe-changes';
 export * from './model-config-file';
 export * from './stale-temp-dirs';
+export * from './incomplete-saves';
 export * from './resolve-checkpoint-dir';
 export * from './load-checkpoint-model';
 export * from './formats';

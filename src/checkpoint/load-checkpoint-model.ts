@@ -24,6 +24,7 @@ import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { verifyManifest } from './io/verify-manifest';
 import { asCheckpointRecipe, validateCheckpointRecipe } from './validate-checkpoint-recipe';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
+import { skippedSavesNote } from './incomplete-saves';
 import { readTrainerStateFile } from './trainer-state-file';
 
 /** A checkpoint's model and tokenizer, ready for inference or export. */
@@ -81,6 +82,9 @@ async function isDir(p: string | undefined): Promise<boolean> {
  */
 export async function loadCheckpointModel(target: string, options: LoadCheckpointModelOptions = {}): Promise<LoadedCheckpointModel> {
   const dir = await resolveCheckpointDir(target);
+  const logger = options.logger ?? new Logger({ level: 'warn' });
+  const skipped = await skippedSavesNote(dir);
+  if (skipped !== undefined) logger.warn(skipped);
   await verifyManifest(dir);
   const state = await readTrainerStateFile(dir);
   const recipe = await readRecipe(dir);
@@ -89,7 +93,6 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const fromSelf = isPlainObject(model) && model.from !== undefined;
   if (fromSelf) (model as Record<string, unknown>).from = dir;
   const resolved = await validateCheckpointRecipe(dir, recipe, recipeDir);
-  const logger = options.logger ?? new Logger({ level: 'warn' });
   const backend: BackendInfo = { name: tf.getBackend() as ConcreteBackendName, requested: tf.getBackend() as ConcreteBackendName, threads: 1, kernelOverrides: [] };
   const context: RunContext = {
     container: rootContainer.createChildContainer(),

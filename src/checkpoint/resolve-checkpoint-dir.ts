@@ -2,6 +2,7 @@ import * as fs from 'fs/promises';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { CheckpointError } from '../errors';
+import { OPTIMIZER_STATE_FILE, TRAINER_STATE_FILE } from './checkpoint-layout';
 import { findCheckpoints } from './find-checkpoints';
 import { TFJS_MODEL_JSON } from './formats/tfjs-file-handler';
 import { MANIFEST_FILE_NAME } from './io/write-manifest';
@@ -28,6 +29,25 @@ async function recordedCheckpointDirs(runDir: string): Promise<string[]> {
 }
 
 /**
+ * A folder holding a floe checkpoint's files but no manifest is a save that never finished (or a
+ * partial copy): its files cannot be verified, so it is refused by name, pointing at a complete one.
+ */
+async function refuseIncompleteCheckpoint(target: string, dir: string): Promise<void> {
+  // Not recipe.yaml: a project folder may hold one.
+  const files: string[] = [];
+  for (const name of [TRAINER_STATE_FILE, OPTIMIZER_STATE_FILE]) {
+    if (await fs.access(path.join(dir, name)).then(() => true, () => false)) files.push(name);
+  }
+  if (files.length === 0) return;
+  const newest = (await findCheckpoints(path.dirname(dir)))[0];
+  const instead = newest === undefined ? 'Resume or load a complete checkpoint instead.' : `The newest complete checkpoint beside it is ${newest.dir}.`;
+  throw new CheckpointError(
+    `'${target}' is an incomplete checkpoint: it holds ${files.join(', ')} but no ${MANIFEST_FILE_NAME}, the file a save writes last, ` +
+      `so the save did not finish (its process stopped mid-save) or the folder was copied in part, and its files cannot be verified. ${instead}`,
+  );
+}
+
+/**
  * The checkpoint folder `target` names: itself when it holds a manifest, else the newest complete
  * floe checkpoint (`step-N`) in it or in one of a run folder's checkpoint folders (see
  * {@link ResolveCheckpointDirOptions.checkpointDirs}). Weights-only exports are refused with an
@@ -47,6 +67,7 @@ export async function resolveCheckpointDir(target: string, options: ResolveCheck
   } catch {
     // not a checkpoint itself: look for step-N folders below
   }
+  await refuseIncompleteCheckpoint(target, dir);
   const subfolders = [...(options.checkpointDirs ?? []), ...(await recordedCheckpointDirs(dir)), 'checkpoints'];
   const roots = [...new Set([dir, ...subfolders.map((d) => path.resolve(dir, d))])];
   let weightsOnly: string | undefined;

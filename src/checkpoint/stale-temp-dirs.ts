@@ -4,7 +4,8 @@ import * as path from 'path';
 /** Hidden temp folders `writeDirAtomically` leaves when a process dies mid-save: `.step-000040.tmp-<pid>-<hex>`. */
 const TEMP_PATTERN = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
 
-function isAlive(pid: number): boolean {
+/** True unless process `pid` is gone (this process counts as alive: its other worker threads may be saving). */
+export function isProcessAlive(pid: number): boolean {
   // Our own process may be writing one right now (another worker thread): never touch those.
   if (pid === process.pid) return true;
   try {
@@ -29,7 +30,7 @@ export async function removeStaleTempDirs(root: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     const m = TEMP_PATTERN.exec(name);
-    if (m === null || isAlive(Number(m[1]))) continue;
+    if (m === null || isProcessAlive(Number(m[1]))) continue;
     await fs.rm(path.join(root, name), { recursive: true, force: true });
     removed.push(name);
   }
