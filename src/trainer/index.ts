@@ -15,3 +15,4 @@ export * from './micro-batch-gradients';
 export * from './throughput-window';
 export * from './weighted-loss-sum';
 export * from './inference-setup';
+export * from './checked-loss';

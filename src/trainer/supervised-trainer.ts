@@ -24,6 +24,7 @@ import { MODEL_KIND, ModelFactory } from '../model/model-factory';
 import { SupervisedModel, SupervisedModelHost } from '../model/supervised-model';
 import { register } from '../registry/register';
 import { buildComponent } from './build-components';
+import { checkedLoss } from './checked-loss';
 import { InferenceSetup } from './inference-setup';
 import { metricsFromSums, metricSums, metricSumsLength } from './supervised-metrics';
 import { FactoryList, Trainer } from './trainer';
@@ -154,7 +155,7 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
       let n = 0;
       for await (const batch of this.evalLoader.batches(0)) {
         try {
-          losses.push(tf.tidy(() => this.loss(batch)));
+          losses.push(tf.tidy(() => checkedLoss(this, batch, () => `eval batch ${losses.length + 1}`)));
           sums.push(tf.tidy(() => metricSums(this.supervisedLoss, this.predictRaw(batch.features), batch.targets)));
           weights.push(batch.numSamples);
         } finally {

@@ -16,6 +16,7 @@ import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
 import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
+import { checkedLoss } from './checked-loss';
 import { microBatchGradients } from './micro-batch-gradients';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
@@ -259,7 +260,9 @@ export abstract class Trainer<B = any> {
   async step(batch: B): Promise<void> {
     if (this.cycle.microBatches === 0) await this.callbackList.stepBegin();
     const weight = this.batchWeight(batch);
-    const { loss, grads } = microBatchGradients(() => this.loss(batch), this.model.params, weight);
+    // checkedLoss: a wrong value from a subclass's loss() names the class, not tfjs internals.
+    const where = (): string => `training batch ${this.state.batchInEpoch + 1} of epoch ${this.state.epochIndex + 1} (step ${this.state.globalStep + 1})`;
+    const { loss, grads } = microBatchGradients(() => checkedLoss(this, batch, where), this.model.params, weight);
     this.cycle.add(grads, weight);
     this.metrics.add('loss', loss, weight);
     if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('loss', loss, this.state.globalStep + 1);
@@ -352,7 +355,7 @@ export abstract class Trainer<B = any> {
     if (this.evalLoader === undefined) return {};
     const local = await weightedLossSum({
       batches: this.evalLoader.batches(0),
-      loss: (batch: B) => this.loss(batch),
+      loss: (batch: B, index: number) => checkedLoss(this, batch, () => `eval batch ${index + 1}`),
       weight: (batch: B) => this.batchWeight(batch),
       maxBatches: this.config.evalMaxBatches,
     });

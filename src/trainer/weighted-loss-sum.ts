@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 export interface WeightedLossSumOptions<B> {
   /** The batches to score (each is disposed after use). */
   batches: Iterable<B> | AsyncIterable<B>;
-  /** Loss of one batch. */
-  loss: (batch: B) => tf.Scalar;
+  /** Loss of one batch (`index` counts from 0, for messages). */
+  loss: (batch: B, index: number) => tf.Scalar;
   /** Weight of one batch (its loss tokens). */
   weight: (batch: B) => number;
   /** Stop after this many batches. */
@@ -30,7 +30,7 @@ export async function weightedLossSum<B>(options: WeightedLossSumOptions<B>): Pr
   try {
     for await (const batch of options.batches) {
       try {
-        losses.push(tf.tidy(() => options.loss(batch)));
+        losses.push(tf.tidy(() => options.loss(batch, losses.length)));
         weights.push(options.weight(batch));
       } finally {
         tf.dispose(batch as unknown as tf.TensorContainer);

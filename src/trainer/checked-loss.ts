@@ -1,0 +1,78 @@
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { FloeError, TrainingError } from '../errors';
+
+/** Where a loss is computed, for messages (`training batch 3 of epoch 1`); built only for an error. */
+export type LossSite = () => string;
+
+/** Floe's compiled sources (this file's parent folder): their frames are not the plugin's. */
+const FLOE_SRC = path.resolve(__dirname, '..');
+
+/**
+ * Calls `trainer.loss(batch)` and checks that it returned a scalar tensor. A wrong value, or an
+ * error thrown inside (a shape mismatch from data of the wrong shape), becomes a
+ * {@link TrainingError} naming the trainer class, `loss()`, the batch's tensor shapes and the
+ * first line of plugin code on the way, since tfjs's own message names none of them.
+ */
+export function checkedLoss<B>(trainer: { loss(batch: B): tf.Scalar }, batch: B, where: LossSite): tf.Scalar {
+  const owner = `${trainer.constructor.name || 'Trainer'}.loss()`;
+  let value: unknown;
+  // tfjs's own frames fill Node's default 10, hiding the plugin line that called it.
+  const stackLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Math.max(stackLimit, 50);
+  try {
+    value = trainer.loss(batch);
+  } catch (error) {
+    if (error instanceof FloeError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new TrainingError(`${owner} threw on ${where()}, batch ${describeBatch(batch)}${pluginFrame(error)}: ${message}`, { cause: error });
+  } finally {
+    Error.stackTraceLimit = stackLimit;
+  }
+  if (value instanceof tf.Tensor && value.rank === 0) return value as tf.Scalar;
+  if (value instanceof tf.Tensor) {
+    throw new TrainingError(
+      `${owner} returned a rank-${value.rank} tensor of shape [${value.shape.join(',')}] on ${where()}; it must return a scalar (rank 0): reduce it, e.g. tf.mean(perExample)`,
+    );
+  }
+  if (value instanceof Promise) {
+    void value.catch(() => undefined);
+    throw new TrainingError(`${owner} returned a Promise on ${where()}; it runs inside the gradient tape and must return a tf.Scalar synchronously (no async, no await, no data() reads)`);
+  }
+  throw new TrainingError(`${owner} returned ${describeValue(value)} on ${where()}; it must return a tf.Scalar (a rank-0 tensor), e.g. tf.mean(tf.square(tf.sub(prediction, target)))`);
+}
+
+/** `{x: float32[8,3], y: float32[8,1]}`: the batch's tensors, without reading their data. */
+export function describeBatch(batch: unknown): string {
+  if (batch instanceof tf.Tensor) return tensorShape(batch);
+  if (typeof batch !== 'object' || batch === null) return String(batch);
+  const parts = Object.entries(batch as Record<string, unknown>)
+    .filter(([, v]) => v instanceof tf.Tensor)
+    .map(([k, v]) => `${k}: ${tensorShape(v as tf.Tensor)}`);
+  return `{${parts.join(', ')}}`;
+}
+
+function tensorShape(t: tf.Tensor): string {
+  return `${t.dtype}[${t.shape.join(',')}]`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined (a missing return?)';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return `the number ${value} (a plain number has no gradient: compute the loss with tf ops on the batch's tensors)`;
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `a ${typeof value}`;
+}
+
+/** ` at plugin.js:12:5`: the first stack frame outside Floe and node_modules, if any. */
+function pluginFrame(error: unknown): string {
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    if (m === null) continue;
+    const file = m[1].replace(/^file:\/\//, '');
+    if (!path.isAbsolute(file) || file.includes(`${path.sep}node_modules${path.sep}`) || file.startsWith(FLOE_SRC + path.sep)) continue;
+    return ` at ${path.relative(process.cwd(), file) || file}:${m[2]}:${m[3]}`;
+  }
+  return '';
+}

@@ -1,0 +1,108 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { checkedLoss, ConfigError, describeBatch, Logger, register, runJob, TrainingError } from '../../src';
+import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+
+/** A stand-in trainer whose loss() does whatever the test needs. */
+class PluginTrainer {
+  constructor(readonly loss: (batch: TinyBatch) => unknown) {}
+}
+
+const where = (): string => 'training batch 3 of epoch 1 (step 3)';
+
+describe('checkedLoss', () => {
+  let batch: TinyBatch;
+  beforeEach(() => {
+    batch = { x: tf.zeros([8, 4]) as tf.Tensor2D, y: tf.zeros([8, 1]) as tf.Tensor2D };
+  });
+  afterEach(() => tf.dispose(batch as unknown as tf.TensorContainer));
+
+  const call = (loss: (b: TinyBatch) => unknown): tf.Scalar => checkedLoss(new PluginTrainer(loss) as never, batch, where);
+
+  it('passes a scalar through', () => {
+    const loss = call((b) => tf.mean(b.y));
+    assert.equal(loss.rank, 0);
+    loss.dispose();
+  });
+
+  it('names the class and the shape when loss() returns a non-scalar tensor', () => {
+    const before = tf.memory().numTensors;
+    assert.throws(
+      () => tf.tidy(() => call((b) => tf.mean(b.y, 1))),
+      (e: Error) =>
+        e instanceof TrainingError &&
+        e.message === 'PluginTrainer.loss() returned a rank-1 tensor of shape [8] on training batch 3 of epoch 1 (step 3); it must return a scalar (rank 0): reduce it, e.g. tf.mean(perExample)',
+    );
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('names the class when loss() returns a number, undefined or a Promise', () => {
+    assert.throws(() => call(() => 0.5), /^TrainingError: PluginTrainer\.loss\(\) returned the number 0\.5 \(a plain number has no gradient.*must return a tf\.Scalar/);
+    assert.throws(() => call(() => undefined), /PluginTrainer\.loss\(\) returned undefined \(a missing return\?\) on training batch 3/);
+    assert.throws(() => call(async () => tf.scalar(1)), /PluginTrainer\.loss\(\) returned a Promise on .*must return a tf\.Scalar synchronously/);
+  });
+
+  it("wraps an error thrown inside loss() with the batch's shapes and the plugin line that called tfjs", () => {
+    assert.throws(
+      () => call((b) => tf.matMul(b.x, tf.ones([3, 1]))),
+      (e: Error) => {
+        assert.ok(e instanceof TrainingError, String(e));
+        assert.match(e.message, /^PluginTrainer\.loss\(\) threw on training batch 3 of epoch 1 \(step 3\), batch \{x: float32\[8,4\], y: float32\[8,1\]\} at .*checked-loss\.spec\.js:\d+:\d+: Error in matMul: inner shapes \(4\) and \(3\)/);
+        assert.ok((e as Error & { cause?: unknown }).cause instanceof Error);
+        return true;
+      },
+    );
+  });
+
+  it("rethrows Floe's own errors unchanged", () => {
+    const own = new ConfigError([{ path: 'data.path', message: 'missing' }]);
+    assert.throws(() => call(() => { throw own; }), (e: unknown) => e === own);
+  });
+
+  it('describes a batch by its tensors only', () => {
+    assert.equal(describeBatch({ ...batch, numSamples: 8 }), '{x: float32[8,4], y: float32[8,1]}');
+  });
+});
+
+describe('Trainer with a wrong loss()', () => {
+  isolateRegistries();
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-checked-loss-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('fails at the first step naming the class and what to do, leaving no tensors behind', async () => {
+    class PerExampleTrainer extends TinyTrainer {
+      static override readonly type = 'per-example';
+      override loss(b: TinyBatch): tf.Scalar {
+        return tf.squaredDifference(b.y, tf.zerosLike(b.y)).mean(1) as unknown as tf.Scalar;
+      }
+    }
+    register(PerExampleTrainer);
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      runJob({ type: 'per-example', backend: 'cpu', distributed: 'none', microBatchSize: 8, outputDir: path.join(dir, 'run'), checkpoint: [] }, { logger: new Logger({ sink: () => undefined }) }),
+      (e: Error) => e instanceof TrainingError && /^PerExampleTrainer\.loss\(\) returned a rank-1 tensor of shape \[8\] on training batch 1 of epoch 1 \(step 1\)/.test(e.message),
+    );
+    assert.equal(tf.memory().numTensors, before, 'the failed run left tensors behind');
+  });
+
+  it('names the eval batch when loss() fails only in evaluation', async () => {
+    class EvalOnlyBadTrainer extends TinyTrainer {
+      static override readonly type = 'eval-bad';
+      override loss(b: TinyBatch): tf.Scalar {
+        return this.isTraining ? super.loss(b) : (tf.mean(b.y, 1) as unknown as tf.Scalar);
+      }
+    }
+    register(EvalOnlyBadTrainer);
+    await assert.rejects(
+      runJob({ type: 'eval-bad', backend: 'cpu', distributed: 'none', microBatchSize: 8, outputDir: path.join(dir, 'run'), checkpoint: [] }, { logger: new Logger({ sink: () => undefined }) }),
+      /EvalOnlyBadTrainer\.loss\(\) returned a rank-1 tensor of shape \[8\] on eval batch 1;/,
+    );
+  });
+});
