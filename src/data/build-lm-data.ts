@@ -13,6 +13,7 @@ import { PrepareExamplesOptions, PrepareStats, prepareExamples } from './prepare
 import { RecordArraySource } from './record-array-source';
 import { SOURCE_KIND, SourceFactory } from './source-factory';
 import { splitNote } from './split-note';
+import { withSourcePathErrors } from './source-path-errors';
 import { trainEvalSplit } from './train-eval-split';
 
 /** Content identity of a record, for splitting. */
@@ -46,7 +47,9 @@ export async function buildLmData(
   const sources = config.sources.map((s) => buildComponent<SourceFactory>(trainer, SOURCE_KIND, s).createSource());
   const records: DataRecord[] = [];
   for (const [i, source] of sources.entries()) {
-    for await (const record of source) records.push(record);
+    await withSourcePathErrors(`data.sources[${i}]`, config.sources[i], async () => {
+      for await (const record of source) records.push(record);
+    });
     const note = source.passNote?.();
     if (note !== undefined) trainer.logger.warn(`data.sources[${i}] (${config.sources[i].type}): ${note}`);
   }

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Logger, runJob, validateRecipe } from '../../src';
+import { ConfigError, Logger, runJob, validateRecipe } from '../../src';
 import { splitNote } from '../../src/data/split-note';
 
 const chat = (user: string, assistant?: string) =>
@@ -91,5 +91,42 @@ describe('data warnings and errors of a run', () => {
       train({ type: 'causal', data: { type: 'causal', sources: [{ type: 'text', paths: empty }], maxLength: 8, cache: false }, model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 } }),
       new RegExp(`data.sources gave no records: data.sources\\[0\\] \\(text: ${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)\\. Check that the files have content`),
     );
+  });
+
+  it('a data path that gives no files is a recipe error at its paths entry, with the recipe file:line:col', async () => {
+    write('a.txt', ['some text']);
+    fs.mkdirSync(path.join(dir, 'empty'));
+    const recipe = path.join(dir, 'recipe.yaml');
+    const body = (paths: string, source = 'text') =>
+      [
+        'type: causal',
+        'backend: cpu',
+        'trainIters: 1',
+        `outputDir: ${JSON.stringify(path.join(dir, `run-${++runs}`))}`,
+        'data:',
+        '  type: causal',
+        '  maxLength: 8',
+        '  cache: false',
+        '  sources:',
+        `    - type: ${source}`,
+        `      paths: ${paths}`,
+        'model: { type: gpt, layers: 1, heads: 1, dim: 8, maxLength: 8 }',
+        '',
+      ].join('\n');
+    const expect = async (paths: string, message: string, source?: string): Promise<void> => {
+      fs.writeFileSync(recipe, body(paths, source));
+      await assert.rejects(runJob(recipe, { logger: new Logger({ sink: () => undefined }) }), (e: Error) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.message, `Invalid recipe: ${message}`);
+        return true;
+      });
+    };
+    const at = path.relative(process.cwd(), recipe);
+    await expect('[a.txt, nope.txt]', `data.sources[0].paths[1]: nope.txt: data file not found (resolved to ${path.join(dir, 'nope.txt')}); expected a file, a folder or a glob pattern (${at}:11:22)`);
+    await expect('"*.md"', `data.sources[0].paths[0]: *.md: pattern matched no files (resolved to ${path.join(dir, '*.md')}; expected at least one file) (${at}:11:14)`);
+    await expect('empty', `data.sources[0].paths[0]: empty: the folder has no files (resolved to ${path.join(dir, 'empty')}; expected at least one file) (${at}:11:14)`);
+    fs.mkdirSync(path.join(dir, 'docs'));
+    write('docs/README.md', ['# data']);
+    await expect('docs', `data.sources[0].paths[0]: docs: the folder has no .jsonl or .ndjson files (it has README.md); name the files, or use a glob such as docs/**/* to read every file (${at}:11:14)`, 'jsonl');
   });
 });

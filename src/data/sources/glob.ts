@@ -4,6 +4,17 @@ import { DataError } from '../../errors';
 
 const MAGIC = /[*?[{]/;
 
+/** A data path (file, folder or glob) that gives no files to read. */
+export class DataPathError extends DataError {
+  constructor(
+    message: string,
+    /** The path as the recipe wrote it, to find the setting that holds it. */
+    readonly pattern: string,
+  ) {
+    super(message);
+  }
+}
+
 /** True if `pattern` uses any glob syntax (`*`, `?`, `[...]`, `{a,b}`). */
 export function hasGlobMagic(pattern: string): boolean {
   return MAGIC.test(pattern);
@@ -70,7 +81,7 @@ export async function expandPaths(patterns: readonly string[], options: string |
     const absolute = path.resolve(cwd, pattern);
     const stat = await fs.stat(absolute).catch(() => undefined);
     if (stat !== undefined || !hasGlobMagic(pattern)) {
-      if (stat === undefined) throw new DataError(`${pattern}: data file not found (resolved to ${absolute}).`);
+      if (stat === undefined) throw new DataPathError(`${pattern}: data file not found (resolved to ${absolute}); expected a file, a folder or a glob pattern`, pattern);
       if (stat.isDirectory()) await walkFolder(pattern, absolute, folderExtensions, matched);
       else matched.add(absolute);
     } else {
@@ -79,7 +90,7 @@ export async function expandPaths(patterns: readonly string[], options: string |
       const base = segments.slice(0, firstMagic).join(path.sep) || path.sep;
       await walk(base, segments.slice(firstMagic), 0, matched, new Set());
     }
-    if (matched.size === 0) throw new DataError(`${pattern}: pattern matched no files (resolved to ${absolute}; expected at least one file).`);
+    if (matched.size === 0) throw new DataPathError(`${pattern}: ${hasGlobMagic(pattern) ? 'pattern matched no files' : 'the folder has no files'} (resolved to ${absolute}; expected at least one file)`, pattern);
     for (const file of matched) found.add(file);
   }
   // A file reached by two paths (symbolic links) is read once, under the first path in order.
@@ -102,7 +113,7 @@ async function walkFolder(pattern: string, folder: string, extensions: readonly 
   if (wanted.length === 0 && all.size > 0) {
     const names = [...all].sort().slice(0, 5).map((f) => path.relative(folder, f));
     const more = all.size > names.length ? `, ... (${all.size} files)` : '';
-    throw new DataError(`${pattern}: the folder has no ${extensions?.join(' or ')} files (it has ${names.join(', ')}${more}); name the files, or use a glob such as ${path.join(pattern, '**', '*')} to read every file.`);
+    throw new DataPathError(`${pattern}: the folder has no ${extensions?.join(' or ')} files (it has ${names.join(', ')}${more}); name the files, or use a glob such as ${path.join(pattern, '**', '*')} to read every file`, pattern);
   }
   for (const file of wanted) out.add(file);
 }

@@ -9,6 +9,7 @@ import { SplitDataConfig } from '../split-data-config';
 import { DataLoaders } from '../data-loader';
 import { formatOrigin } from '../data-record';
 import { splitNote } from '../split-note';
+import { withSourcePathErrors } from '../source-path-errors';
 import { trainEvalSplit } from '../train-eval-split';
 import { computeColumnStats, NormalizationStats } from './normalization-stats';
 import { TabularBatch } from './tabular-batch';
@@ -62,7 +63,11 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
     const sources = c.sources.map((s, i) => buildComponent<TabularSourceFactory>(this.trainer, TABULAR_SOURCE_KIND, s).createSource({ configPath: `data.sources[${i}]` }));
     const schema = mergeColumns(sources);
     const records: TabularRecord[] = [];
-    for (const source of sources) for await (const record of source.records()) records.push(record);
+    for (const [i, source] of sources.entries()) {
+      await withSourcePathErrors(`data.sources[${i}]`, c.sources[i], async () => {
+        for await (const record of source.records()) records.push(record);
+      });
+    }
     if (records.length === 0) throw new DataError(`data.sources gave no rows: every file has a header and no data rows (${c.sources.map((s, i) => `data.sources[${i}] (${s.type})`).join(', ')})`);
     if (schema.targetKind === 'class-id') schema.numClasses = countClasses(records, schema, c.numClasses);
 

@@ -100,6 +100,12 @@ describe('TabularDataFactory', () => {
     await assert.rejects(buildSupervisedTrainer(bad, tmp()), /d\.csv:1: feature column 'bb' \(data\.sources\[0\]\.features\[1\]\) is not in the header.*Did you mean 'b'\?/);
   });
 
+  it('a data path that gives no files is a config error at its paths entry', async () => {
+    writeFile(tmp(), 'd.csv', csvText());
+    const missing = recipe([{ type: 'csv', paths: ['d.csv', 'nope.csv'], features: ['a', 'b'], targets: ['y'] }]);
+    await assert.rejects(buildSupervisedTrainer(missing, tmp()), (e: unknown) => e instanceof ConfigError && /^Invalid recipe: data\.sources\[0\]\.paths\[1\]: nope\.csv: data file not found/.test((e as Error).message));
+  });
+
   it('a loss that does not fit the targets is a config error at loss.type', async () => {
     const regressionOnLabels = recipe([{ type: 'synthetic-tabular', generator: 'spirals', count: 30 }], {}, { loss: { type: 'mse' } });
     await assert.rejects(buildSupervisedTrainer(regressionOnLabels, tmp()), (e: unknown) => e instanceof ConfigError && /loss\.type: loss 'mse' fits numbers, but the data has a label column 'class'/.test((e as Error).message));
