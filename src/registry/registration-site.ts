@@ -5,6 +5,9 @@ const FLOE_SOURCES = path.resolve(__dirname, '..') + path.sep;
 /** The registration machinery itself (this folder), skipped to find the caller. */
 const REGISTRY_SOURCES = __dirname + path.sep;
 
+/** Frames of the helpers TypeScript and Babel emit for decorators (`__decorate`, `__esDecorate`, `_applyDecs`). */
+const DECORATOR_HELPER = /\bat (?:Object\.)?(?:__decorate|__esDecorate|__runInitializers|_applyDecs\w*|_decorate)\b/;
+
 const sites = new WeakMap<Function, string>();
 
 /**
@@ -29,6 +32,8 @@ export function recordRegistrationSite(cls: Function): void {
     if (match === null) continue;
     const file = match[1];
     if (file.startsWith(REGISTRY_SOURCES)) continue;
+    // tsc's decorator helper sits at the top of every compiled file: its line says nothing.
+    if (DECORATOR_HELPER.test(frame)) continue;
     // Checked before node_modules: an installed Floe lives there too.
     if (file.startsWith(FLOE_SOURCES)) return;
     if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;

@@ -171,6 +171,23 @@ describe('register', () => {
       assert.match(problems[0], /^type 'lion' is already registered by class FirstLion \(registered at \S*test\/registry\/register\.spec\.js:\d+\); choose another type/);
     });
 
+    it('names the line that decorates the class, not the __decorate helper tsc puts at the top of the file', () => {
+      // Every decorated plugin class was reported "registered at plugin.js:20": the helper's line.
+      @register()
+      class DecoratedLion extends UnusedOptimizerFactory {
+        static override readonly type = 'decorated-lion';
+      }
+      class OtherLion extends UnusedOptimizerFactory {
+        static override readonly type = 'decorated-lion';
+      }
+      const problems = registrationProblems(() => register(OtherLion));
+      const site = /registered at (\S+):(\d+)\)/.exec(problems[0]);
+      assert.ok(site !== null && DecoratedLion !== undefined, problems[0]);
+      const line = fs.readFileSync(path.resolve(site[1]), 'utf8').split('\n')[Number(site[2]) - 1];
+      assert.match(line, /__decorate\(\[/, `line ${site[2]}: ${line}`);
+      assert.doesNotMatch(line, /Reflect\.decorate/);
+    });
+
     it('replaces a taken type with { override: true } and logs a warning', () => {
       let Replacement: Function | undefined;
       const warnings = captureWarnings(() => {
