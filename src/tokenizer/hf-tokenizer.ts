@@ -4,6 +4,7 @@ import * as path from 'path';
 import { Tokenizer as HfCoreTokenizer } from '@huggingface/tokenizers';
 import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { DataError } from '../errors';
+import { fsReadReason } from '../errors/fs-error-reason';
 import { guardBpeDrops } from './bpe-drop-guard';
 import { Tokenizer } from './tokenizer';
 import { hfModelProblem } from './hf-model-shape';
@@ -197,7 +198,7 @@ async function readJsonObject(file: string, expected: string): Promise<JsonObjec
     // A byte-order mark (some Windows editors write one) is not JSON.
     text = (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   } catch (err) {
-    throw new DataError(`${file}: cannot read file (expected ${expected}): ${(err as Error).message}`, { cause: err });
+    throw new DataError(`${file}: cannot read file (expected ${expected}): ${fsReadReason(err) ?? (err as Error).message}`, { cause: err });
   }
   let value: unknown;
   try {

@@ -55,14 +55,14 @@ export async function* readLines(file: string): AsyncGenerator<[number, string]>
       yield [n, text];
     }
   } catch (error) {
-    throw readError(error, file);
+    throw fileReadError(error, file);
   } finally {
     stream.destroy();
   }
 }
 
 /** A file-system error reading `file` as a DataError saying why; anything else unchanged. */
-function readError(error: unknown, file: string): unknown {
+export function fileReadError(error: unknown, file: string): unknown {
   const reason = fsReadReason(error);
   return reason === undefined ? error : new DataError(`${file}: cannot read it: ${reason}`, { cause: error });
 }

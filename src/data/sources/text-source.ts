@@ -2,7 +2,7 @@ import { promises as fs } from 'fs';
 import { DataRecord } from '../data-record';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
-import { readLines } from './line-reader';
+import { fileReadError, readLines } from './line-reader';
 import { decodeUtf8 } from './utf8-text';
 
 /** Options of {@link TextSource}. */
@@ -42,7 +42,8 @@ export class TextSource implements DataSource {
         }
       } else {
         // One document: line ends (CRLF, a lone CR) become \n, as readLines splits them.
-        const text = decodeUtf8(await fs.readFile(file), file).replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+        const bytes = await fs.readFile(file).catch((error: unknown) => Promise.reject(fileReadError(error, file)));
+        const text = decodeUtf8(bytes, file).replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
         if (skipEmpty && text.trim() === '') continue;
         yield { kind: 'text', text, origin: { file, line: 1 } };
       }

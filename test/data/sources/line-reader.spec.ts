@@ -124,6 +124,18 @@ describe('readLines', () => {
     await assert.rejects(lines(missing), (e: Error) => e instanceof DataError && e.message === `${missing}: cannot read it: file not found (ENOENT)`);
   });
 
+  it('a whole-file document that cannot be read is a DataError saying why, not an internal error', async () => {
+    const file = write('locked.txt', 'text');
+    // Tests run as root, which chmod cannot lock out: the file system's refusal is simulated.
+    const readFile = fs.promises.readFile;
+    fs.promises.readFile = (() => Promise.reject(Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' }))) as typeof readFile;
+    try {
+      await assert.rejects(drain(new TextSource({ paths: [file], unit: 'file' })), (e: Error) => e instanceof DataError && e.message === `${file}: cannot read it: permission denied (EACCES)`);
+    } finally {
+      fs.promises.readFile = readFile;
+    }
+  });
+
   it('refuses binary files in text and JSONL sources, in either unit', async () => {
     const junk = Buffer.from([0x7b, 0x22, 0x61, 0x0a, 0x00, 0xff, 0xfe, 0x10, 0x80]);
     const file = write('data.bin', junk);
