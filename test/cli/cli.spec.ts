@@ -129,10 +129,11 @@ describe('floe CLI (in process)', () => {
       assert.ok(section.includes('      optimizer.type: adamw | adam | sgd'), section.join('\n'));
     });
 
-    it('lists every kind that has registered types', async () => {
+    it('lists every kind that has registered types, trainers first as in its help', async () => {
       const run = await cli('list');
       assert.equal(run.code, 0);
       const headings = run.out.filter((line) => /^\S/.test(line));
+      assert.equal(headings[0], 'trainers:', headings.join(', '));
       for (const heading of ['trainers:', 'optimizer factories:', 'scheduler factories:', 'data factories:', 'model factories:']) {
         assert.ok(headings.includes(heading), `${heading} in ${headings.join(', ')}`);
       }

@@ -14,10 +14,7 @@ import { CliIo, EXIT } from '../cli-io';
  * default or `(required)`; `--code` imports plugins first, so their types are listed too.
  */
 export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
-  // Trainers first: they decide which of the other kinds a recipe has.
-  const kindNames = allComponentKinds()
-    .map((k) => k.name)
-    .sort((a, b) => Number(b === 'trainer') - Number(a === 'trainer'));
+  const kindNames = kindsTrainersFirst().map((k) => k.name);
   return yargs.command(
     'list [kind]',
     `List registered components (${kindNames.join(', ')}) with their settings: each one's default, or (required).`,
@@ -28,7 +25,7 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
     async (args) => {
       const code = (args.code as string[] | undefined) ?? [];
       if (code.length > 0) await loadPlugins({ code: code.map((c) => resolveModuleSpec(c, process.cwd())) }, new SourceMap(), process.cwd());
-      const kinds = allComponentKinds();
+      const kinds = kindsTrainersFirst();
       const names = kinds.map((k) => k.name);
       const wanted = args.kind as string | undefined;
       if (wanted !== undefined && !names.includes(wanted)) {
@@ -46,6 +43,11 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
       done(EXIT.ok);
     },
   );
+}
+
+/** Every component kind, trainers first (as in the help): they decide which of the other kinds a recipe has. */
+function kindsTrainersFirst(): ReturnType<typeof allComponentKinds> {
+  return [...allComponentKinds()].sort((a, b) => Number(b.name === 'trainer') - Number(a.name === 'trainer'));
 }
 
 /** ` (a list of data sources: synthetic, text, jsonl)` for a field of nested components. */
