@@ -20,6 +20,7 @@ import { checkedLoss } from './checked-loss';
 import { microBatchGradients } from './micro-batch-gradients';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
+import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tensor-growth-watch';
 import { ThroughputWindow } from './throughput-window';
 import { trainLogRecord } from './train-log-record';
 import type { FactoryList } from './trainer-kind';
@@ -120,6 +121,7 @@ export abstract class Trainer<B = any> {
   private lastEvalStep = -1;
   private readonly window = new ThroughputWindow();
   private readonly eventLoop = new EventLoopTurns();
+  private readonly tensorGrowth = new TensorGrowthWatch();
 
   constructor(
     /** The validated recipe. */
@@ -326,6 +328,9 @@ export abstract class Trainer<B = any> {
   /** Reads the pending metrics in one batch and reports them. */
   protected async log(): Promise<void> {
     const { mean, last } = await this.metrics.flush();
+    // Counted with the step's metrics freed: what is left over grows only if something leaks.
+    const growth = this.tensorGrowth.check(this.state.globalStep, tf.memory().numTensors);
+    if (growth !== undefined) this.logger.warn(tensorGrowthWarning(growth, pluginClassesOf(this)));
     const seconds = this.window.seconds;
     // Data parallel: the loss over every rank's micro-batches, the throughput of all ranks.
     const window = await this.dp.reduceWindow({ loss: mean.loss, tokens: this.window.tokens, samples: this.window.samples });
