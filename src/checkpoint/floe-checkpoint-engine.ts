@@ -22,7 +22,9 @@ import { skippedSavesNote } from './incomplete-saves';
 import { writeModelConfigFile } from './model-config-file';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
-import { ResumeCheck } from './resume-check';
+import { CheckpointLoadPurpose, ResumeCheck } from './resume-check';
+
+export type { CheckpointLoadPurpose } from './resume-check';
 import { runShapeOf } from './saved-run-shape';
 import { removeStaleTempDirs } from './stale-temp-dirs';
 import { TrainerStateFile, readTrainerStateFile } from './trainer-state-file';
@@ -131,9 +133,11 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
    * Loads weights, optimizer state and trainer state from `target`: a checkpoint folder, or a
    * folder of `step-N` checkpoints or a run folder (its newest complete one). Every checksum in the
    * manifest is verified first, so a corrupted or truncated file is an error naming it, never a
-   * silent load.
+   * silent load. With `purpose: 'evaluate'` the optimizer state is left alone (the recipe's
+   * optimizer may differ) and only changes that affect an evaluation are reported.
    */
-  async load(target: string): Promise<void> {
+  async load(target: string, options: { purpose?: CheckpointLoadPurpose } = {}): Promise<void> {
+    const purpose = options.purpose ?? 'resume';
     // A run folder's checkpoints are in this engine's dir, which may not be `checkpoints`.
     const dir = await resolveCheckpointDir(target, { checkpointDirs: [this.config.dir ?? (this.constructor as typeof FloeCheckpointEngine).defaultDir] });
     const t = this.trainer;
@@ -142,7 +146,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     await verifyManifest(dir);
     const parsed = await readTrainerStateFile(dir);
     // What the recipe changed since the save: explains a failed load, and is reported once loaded.
-    const check = await ResumeCheck.compare(t, dir, parsed);
+    const check = await ResumeCheck.compare(t, dir, parsed, purpose);
     const weightsFile = path.join(dir, MODEL_WEIGHTS_FILE);
     const weights = await readSafetensorsTensors(weightsFile);
     try {
@@ -152,21 +156,24 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     } finally {
       tf.dispose([...weights.values()]);
     }
-    const optimizerFile = path.join(dir, OPTIMIZER_STATE_FILE);
-    const optimizerState = await readSafetensorsTensors(optimizerFile);
-    try {
-      t.optimizer.setState(optimizerState);
-    } catch (error) {
-      throw check.explainOptimizerError(error, optimizerFile);
-    } finally {
-      tf.dispose([...optimizerState.values()]);
-    }
+    if (purpose === 'resume') await this.loadOptimizerState(path.join(dir, OPTIMIZER_STATE_FILE), check);
     t.restoreState(parsed.state);
     Object.assign(t.lastMetrics, parsed.metrics);
     t.restoreExtraCheckpointFiles(await readExtraCheckpointFiles(dir, Object.keys(t.extraCheckpointFiles())));
     t.lastCheckpointPath = dir;
     this.lastSavedStep = parsed.state.globalStep;
     check.report();
+  }
+
+  private async loadOptimizerState(file: string, check: ResumeCheck): Promise<void> {
+    const state = await readSafetensorsTensors(file);
+    try {
+      this.trainer.optimizer.setState(state);
+    } catch (error) {
+      throw check.explainOptimizerError(error, file);
+    } finally {
+      tf.dispose([...state.values()]);
+    }
   }
 
   /** The newest complete checkpoint folder, if any. */

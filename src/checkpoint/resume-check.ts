@@ -17,6 +17,12 @@ const MAX_LISTED = 20;
 /** Settings that decide which examples the training data holds and in what order. */
 const DATA_ORDER_SETTINGS = ['seed', 'microBatchSize', 'data', 'tokenizer'];
 
+/** Settings that decide an evaluation's result: the trainer, model, tokenizer, loss and eval data (its split follows the seed). */
+const EVALUATION_SETTINGS = ['type', 'seed', 'model', 'tokenizer', 'data', 'loss'];
+
+/** Why a checkpoint is loaded: to continue training it, or to evaluate its weights (no optimizer state). */
+export type CheckpointLoadPurpose = 'resume' | 'evaluate';
+
 function under(change: RecipeChange, sections: string[]): boolean {
   return sections.some((s) => isAtOrUnder(change.path, s));
 }
@@ -55,6 +61,7 @@ export class ResumeCheck {
     private readonly shape: SavedRunShape | undefined,
     /** Settings that differ from the checkpoint's recipe.yaml, in recipe order (empty without one). */
     readonly changes: RecipeChange[],
+    private readonly purpose: CheckpointLoadPurpose,
   ) {}
 
   /**
@@ -62,13 +69,15 @@ export class ResumeCheck {
    * Call after the trainer is set up, before loading.
    * @throws CheckpointError when the trainer state's `run` field is malformed.
    */
-  static async compare(trainer: Trainer, dir: string, stateFile: TrainerStateFile): Promise<ResumeCheck> {
+  static async compare(trainer: Trainer, dir: string, stateFile: TrainerStateFile, purpose: CheckpointLoadPurpose = 'resume'): Promise<ResumeCheck> {
     const shape = checkSavedRunShape(stateFile.run, path.join(dir, TRAINER_STATE_FILE));
     const saved = await readSavedRecipe(dir, trainer.dp.isMain ? trainer.logger : undefined);
     // With the batching recorded, accumulation is judged with the rank count (through the global batch).
     const exempt = shape === undefined ? RESUME_EXEMPT_SETTINGS : [...RESUME_EXEMPT_SETTINGS, 'gradientAccumulationSteps'];
-    const changes = saved === undefined ? [] : diffRecipes(saved, trainer.context.resolvedRecipe, exempt);
-    return new ResumeCheck(trainer, dir, stateFile, shape, changes);
+    let changes = saved === undefined ? [] : diffRecipes(saved, trainer.context.resolvedRecipe, exempt);
+    // An evaluation neither trains nor continues the data order: optimizer, schedule and batching do not matter.
+    if (purpose === 'evaluate') changes = changes.filter((c) => under(c, EVALUATION_SETTINGS));
+    return new ResumeCheck(trainer, dir, stateFile, shape, changes, purpose);
   }
 
   /** Logs (rank 0) one warning listing the changed settings, and what a changed global batch does; call once loaded. */
@@ -76,6 +85,7 @@ export class ResumeCheck {
     const t = this.trainer;
     if (!t.dp.isMain) return;
     if (this.changes.length > 0) t.logger.warn(this.changesWarning());
+    if (this.purpose === 'evaluate') return;
     const note = this.shape === undefined ? undefined : runShapeNote(this.shape, t, this.stateFile.state, this.stateFile.scheduler?.lastLr);
     if (note !== undefined) t.logger[note.level](note.message);
   }
@@ -85,9 +95,10 @@ export class ResumeCheck {
     const lines = this.changes.slice(0, MAX_LISTED).map((c) => `  - ${formatRecipeChange(c)}`);
     if (n > MAX_LISTED) lines.push(`  - and ${n - MAX_LISTED} more`);
     const where = path.relative(process.cwd(), this.dir) || '.';
-    let text = `resuming with ${n} setting${n === 1 ? '' : 's'} changed from ${path.join(where, RECIPE_FILE)} (checkpoint's → now):\n${lines.join('\n')}`;
+    const verb = this.purpose === 'evaluate' ? 'evaluating' : 'resuming';
+    let text = `${verb} with ${n} setting${n === 1 ? '' : 's'} changed from ${path.join(where, RECIPE_FILE)} (checkpoint's → now):\n${lines.join('\n')}`;
     const s = this.stateFile.state;
-    if (s.batchInEpoch > 0 && this.changes.some((c) => under(c, DATA_ORDER_SETTINGS))) {
+    if (this.purpose === 'resume' && s.batchInEpoch > 0 && this.changes.some((c) => under(c, DATA_ORDER_SETTINGS))) {
       text += `\nseed, microBatchSize, tokenizer and data settings decide the training data's order: the resumed position (epoch ${s.epochIndex}, micro-batch ${s.batchInEpoch}) now points into a different order, so this epoch may repeat some examples and skip others.`;
     }
     return text;
@@ -96,11 +107,19 @@ export class ResumeCheck {
   /** `error` from loading the checkpoint's weights, with the recipe's model settings that differ from the checkpoint's. */
   explainWeightsError(error: unknown): unknown {
     if (!(error instanceof CheckpointError)) return error;
+    const fix = `${this.purpose === 'evaluate' ? 'Evaluate' : 'Resume'} with the checkpoint's settings.`;
+    // Another trainer or model type: the kind of model differs, which says more than its weights' names.
+    const kinds = this.changes.filter((c) => c.path === 'type' || c.path === 'model.type');
+    if (kinds.length > 0) {
+      const what = kinds.map((c) => `${c.path === 'type' ? 'trainer' : 'model'} '${formatRecipeValue(c.saved)}'`).join(', ');
+      const asked = kinds.map((c) => `'${formatRecipeValue(c.current)}' (${c.path})`).join(', ');
+      return new CheckpointError(`Checkpoint ${this.dir} holds another kind of model: it was written by ${what}, but the recipe asks for ${asked}. ${fix}\n${error.message}`, { cause: error });
+    }
     let relevant = this.changes.filter((c) => under(c, ['model']));
     // A model's input and output sizes may follow the tokenizer or the data (vocabulary, features).
     if (relevant.length === 0) relevant = this.changes.filter((c) => under(c, ['tokenizer', 'data']));
     if (relevant.length === 0) return error;
-    return new CheckpointError(`${error.message}. The recipe differs from the checkpoint's: ${relevant.map(contrast).join('; ')}. Resume with the checkpoint's settings.`, { cause: error });
+    return new CheckpointError(`${error.message}. The recipe differs from the checkpoint's: ${relevant.map(contrast).join('; ')}. ${fix}`, { cause: error });
   }
 
   /** `error` from loading optimizer state file `file`, naming the file and the optimizer settings that differ. */

@@ -3,9 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../backend/init-backend';
 import type { Metrics } from '../callbacks/callback';
-import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
+import { FloeCheckpointConfig, FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import { RecipeOptions, validateRecipe } from '../config/validate-recipe';
-import { CheckpointError, ConfigError } from '../errors';
+import { ConfigError } from '../errors';
 import { Logger, type LoggerOptions } from '../logging/logger';
 import { buildRunTrainer } from './build-run-trainer';
 
@@ -33,7 +33,8 @@ export interface EvaluationResult {
  * Evaluates a checkpoint on a recipe's eval split, as training evaluates (dropout off, the same
  * metrics), without training and without writing to any run folder: the recipe builds the trainer
  * and its data, the checkpoint gives the weights and what the run saved beside them (a supervised
- * model's normalization). One process; `distributed:` does not apply.
+ * model's normalization). The optimizer state is not loaded, so the recipe's optimizer need not
+ * match. One process; `distributed:` does not apply.
  */
 export async function evaluateJob(recipe: string | Record<string, unknown>, options: EvaluateJobOptions): Promise<EvaluationResult> {
   const resolved = await validateRecipe(recipe, options);
@@ -48,9 +49,9 @@ export async function evaluateJob(recipe: string | Record<string, unknown>, opti
     if (trainer.evalLoader === undefined) {
       throw new ConfigError([{ path: 'data.trainEvalSplit', message: 'the data has no eval split to evaluate on', location: resolved.sourceMap.locateSetting('data.trainEvalSplit'), hint: 'Give the eval share a positive size, e.g. trainEvalSplit: [0.9, 0.1]' }]);
     }
-    const engine = trainer.checkpointEngines.find((e): e is FloeCheckpointEngine => e instanceof FloeCheckpointEngine);
-    if (engine === undefined) throw new CheckpointError(`Cannot evaluate ${options.checkpoint}: the recipe has no 'floe' checkpoint engine to load it with`);
-    await engine.load(path.resolve(options.checkpoint));
+    // The recipe's floe engine knows its custom dir; a recipe without one (exports only) loads with a default one.
+    const engine = trainer.checkpointEngines.find((e): e is FloeCheckpointEngine => e instanceof FloeCheckpointEngine) ?? new FloeCheckpointEngine(trainer, new FloeCheckpointConfig());
+    await engine.load(path.resolve(options.checkpoint), { purpose: 'evaluate' });
     trainer.isTraining = false;
     const metrics = await trainer.evaluate();
     return { checkpoint: trainer.lastCheckpointPath as string, step: trainer.globalStep, metrics };

@@ -70,4 +70,28 @@ describe('evaluateJob and floe evaluate', () => {
     assert.equal(await runCli(['evaluate', file, '--checkpoint', path.join(dir, 'nope')], io), 1);
     assert.match(err.at(-1) as string, /No Floe checkpoint at/);
   });
+
+  it('needs no optimizer state and no floe engine in the recipe, and warns only about settings that change the evaluation', async () => {
+    const lines: string[] = [];
+    const logger = new Logger({ sink: (_level, line) => lines.push(line) });
+    // Another optimizer cannot take the checkpoint's Adam state, but an evaluation does not load it; the recipe saves exports only.
+    const other = { ...recipe, seed: 8, microBatchSize: 2, optimizer: { type: 'sgd', lr: 0.5 }, checkpoint: [{ type: 'safetensors' }] };
+    const result = await evaluateJob(other, { checkpoint: run, logger });
+    assert.equal(result.step, 12);
+    const warned = lines.filter((l) => l.startsWith('warn: '));
+    assert.equal(warned.length, 1, lines.join('\n'));
+    // seed decides the eval split; the optimizer and the batch size do not change what is measured.
+    assert.match(warned[0], /^warn: evaluating with 1 setting changed from .*recipe\.yaml \(checkpoint's → now\):\n {2}- seed: 7 → 8$/);
+  });
+
+  it("another kind of model (trainer or model type) is named before the weights' names", async () => {
+    const supervised = { type: 'supervised', data: { type: 'tabular', sources: [{ type: 'synthetic-tabular', generator: 'spirals', count: 60 }], trainEvalSplit: [0.8, 0.2] }, model: { type: 'mlp', hidden: [4] }, loss: { type: 'cross-entropy' } };
+    const { tokenizer: _t, ...rest } = recipe;
+    await assert.rejects(evaluateJob({ ...rest, ...supervised }, { checkpoint: run, logger: silent() }), (error: Error) => {
+      assert.equal(error.name, 'CheckpointError', error.message);
+      assert.ok(error.message.startsWith(`Checkpoint ${path.join(run, 'checkpoints', 'step-000012')} holds another kind of model: it was written by trainer 'causal', model 'gpt', but the recipe asks for 'supervised' (type), 'mlp' (model.type). Evaluate with the checkpoint's settings.\n`), error.message);
+      assert.match(error.message, /model\.safetensors does not match the model: missing weight 'layers\.0\.weight'/);
+      return true;
+    });
+  });
 });
