@@ -52,6 +52,8 @@ export async function buildLmData(
     });
     const note = source.passNote?.();
     if (note !== undefined) trainer.logger.warn(`data.sources[${i}] (${config.sources[i].type}): ${note}`);
+    const info = source.passInfo?.();
+    if (info !== undefined) trainer.logger.info(`data.sources[${i}] (${config.sources[i].type}): ${info}`);
   }
   if (records.length === 0) throw new DataError(`data.sources gave no records: ${describeSources(config)}. Check that the files have content (empty and whitespace-only documents are skipped)`);
 

@@ -71,6 +71,18 @@ describe('data warnings and errors of a run', () => {
     assert.ok(!(await train(causal(two, { trainEvalSplit: [1, 0] }))).some((l) => l.includes('eval split')));
   });
 
+  it('says how many empty documents skipEmpty left out, and nothing when none were', async () => {
+    const file = write('gaps.txt', ['first line', '', 'second line', '   ', 'third line']);
+    const causalText = (extra: Record<string, unknown>) => ({
+      type: 'causal',
+      data: { type: 'causal', sources: [{ type: 'text', paths: file, unit: 'line', ...extra }], maxLength: 8, cache: false, trainEvalSplit: [1, 0] },
+      model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 },
+    });
+    const lines = await train(causalText({}));
+    assert.ok(lines.includes('data.sources[0] (text): skipped 2 empty or whitespace-only lines (skipEmpty: true) and read 3 documents'), lines.join('\n'));
+    assert.ok(!(await train(causalText({ skipEmpty: false }))).some((l) => l.includes('skipped')));
+  });
+
   it('the note on a split: none when it is as asked', () => {
     assert.equal(splitNote([0.9, 0.1], { items: 100, eval: 10, noun: 'rows' }), undefined);
     assert.equal(splitNote([0.9, 0.1], { items: 5, eval: 1, noun: 'rows' }), undefined, '20% for 10% asked is within 2x');

@@ -9,4 +9,6 @@ export interface DataSource extends AsyncIterable<DataRecord> {
   fingerprint(): Promise<unknown>;
   /** What the user should hear about the last complete pass (lines skipped), if anything. */
   passNote?(): string | undefined;
+  /** What the run log should say at info level about the last pass (documents skipped by design), if anything. */
+  passInfo?(): string | undefined;
 }

@@ -19,7 +19,7 @@ export class TextSourceConfig extends SourceConfig {
   @IsIn(['file', 'line'])
   unit: 'file' | 'line' = 'file';
 
-  /** Skip empty or whitespace-only documents. */
+  /** Skip empty or whitespace-only documents (the run log says how many). */
   @IsBoolean()
   skipEmpty = true;
 }

@@ -20,6 +20,8 @@ export interface TextSourceOptions {
 /** Plain text files as `text` records, in sorted path order. */
 export class TextSource implements DataSource {
   private readonly options: Required<TextSourceOptions>;
+  /** Documents yielded and empty ones skipped in the current (or last) pass. */
+  private counts = { records: 0, skipped: 0 };
 
   constructor(options: TextSourceOptions) {
     this.options = { unit: 'file', skipEmpty: true, cwd: process.cwd(), ...options };
@@ -31,20 +33,38 @@ export class TextSource implements DataSource {
     return { text: { paths, unit, skipEmpty }, files: await fileStats(await expandPaths(paths, this.options.cwd)) };
   }
 
+  /** How many empty documents `skipEmpty` left out of the last pass, if any. */
+  passInfo(): string | undefined {
+    const { records, skipped } = this.counts;
+    if (skipped === 0) return undefined;
+    const what = this.options.unit === 'line' ? 'line' : 'file';
+    return `skipped ${skipped} empty or whitespace-only ${what}${skipped === 1 ? '' : 's'} (skipEmpty: true) and read ${records} document${records === 1 ? '' : 's'}`;
+  }
+
   /** Yields one record per file or per line. */
   async *[Symbol.asyncIterator](): AsyncIterator<DataRecord> {
     const { unit, skipEmpty } = this.options;
+    const counts = { records: 0, skipped: 0 };
+    this.counts = counts;
     for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
       if (unit === 'line') {
         for await (const [line, text] of readLines(file)) {
-          if (skipEmpty && text.trim() === '') continue;
+          if (skipEmpty && text.trim() === '') {
+            counts.skipped++;
+            continue;
+          }
+          counts.records++;
           yield { kind: 'text', text, origin: { file, line } };
         }
       } else {
         // One document: line ends (CRLF, a lone CR) become \n, as readLines splits them.
         const bytes = await fs.readFile(file).catch((error: unknown) => Promise.reject(fileReadError(error, file)));
         const text = decodeUtf8(bytes, file).replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-        if (skipEmpty && text.trim() === '') continue;
+        if (skipEmpty && text.trim() === '') {
+          counts.skipped++;
+          continue;
+        }
+        counts.records++;
         yield { kind: 'text', text, origin: { file, line: 1 } };
       }
     }
