@@ -39,7 +39,9 @@ export function runShapeNote(saved: SavedRunShape, trainer: Trainer, state: Trai
   }
   const parts = [`${rankChange ?? 'resuming with another global batch'}: the global batch (${formula}) changes from ${product(saved)} to ${product(now)} examples per optimizer step.`];
   const c = trainer.config;
-  if (now.trainingHorizon !== saved.trainingHorizon) {
+  // A length fixed by a trainIters count is the recipe's choice, not a consequence of the batch.
+  const pinned = typeof c.trainIters === 'number' && now.trainingHorizon === c.trainIters;
+  if (now.trainingHorizon !== saved.trainingHorizon && !pinned) {
     const step = state.globalStep;
     const was = savedLr === undefined ? 'lr ' : `lr ${lr(savedLr)} at step ${step}, `;
     parts.push(`The run's length changes with it: ${now.trainingHorizon} optimizer steps instead of ${saved.trainingHorizon} (its epochs count global batches), and the LR schedule follows the new length (${was}${lr(trainer.scheduler(step))} at step ${step + 1}).`);
@@ -49,7 +51,7 @@ export function runShapeNote(saved: SavedRunShape, trainer: Trainer, state: Trai
     );
     const epochs = `${c.epochs} epoch${c.epochs === 1 ? '' : 's'}`;
     if (end < now.trainingHorizon) parts.push(`The run's ${epochs} ${c.epochs === 1 ? 'runs' : 'run'} out at step ${end}, before the schedule ends.`);
-    if (end > now.trainingHorizon) parts.push(`The run stops at step ${now.trainingHorizon}, before its ${epochs} are done (at step ${end}).`);
+    if (end > now.trainingHorizon) parts.push(`The run stops at step ${now.trainingHorizon}, before its ${epochs} ${c.epochs === 1 ? 'is' : 'are'} done (at step ${end}).`);
   }
   const perRank = c.microBatchSize * now.worldSize;
   if (globalBatch(saved) % perRank === 0) parts.push(`To keep the global batch of ${globalBatch(saved)}, set gradientAccumulationSteps: ${globalBatch(saved) / perRank}.`);

@@ -106,4 +106,12 @@ describe('resuming with a changed recipe', () => {
     assert.match(warnings(halved.lines)[0], /: 22 optimizer steps instead of 12 .* The run's 2 epochs run out at step 19, before the schedule ends\. To keep the global batch of 8, set gradientAccumulationSteps: 2\.$/);
     assert.equal(halved.result.globalStep, 19);
   });
+
+  it('with the length fixed by trainIters, a changed global batch and a longer trainIters do not claim the length follows the batch', async () => {
+    await runRecorded(tinyGptRecipe(path.join(dir, 'short'), { trainIters: 4 }));
+    const longer = await runRecorded(tinyGptRecipe(path.join(dir, 'longer'), { trainIters: 6, gradientAccumulationSteps: 2 }), { resumeFrom: path.join(dir, 'short') });
+    const [warned] = warnings(longer.lines);
+    assert.match(warned, /^warn: resuming with another global batch: .* changes from 4 × 1 × 1 = 4 to 4 × 2 × 1 = 8 examples per optimizer step\. To keep the global batch of 4, set gradientAccumulationSteps: 1\.$/);
+    assert.equal(longer.result.globalStep, 6);
+  });
 });
