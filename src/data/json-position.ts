@@ -33,7 +33,11 @@ export function jsonErrorPosition(text: string, error: unknown): JsonErrorPositi
  */
 export function jsonErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/( in JSON)? at position \d+( \(line \d+ column \d+\))?/, '');
+  // V8 quotes the bad text: control characters (a NUL of a binary file) are shown escaped, not
+  // sent to the terminal.
+  return message
+    .replace(/( in JSON)? at position \d+( \(line \d+ column \d+\))?/, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Thrown inside the scan with the offset of the bad character. */

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { firstJsonErrorOffset, jsonErrorPosition } from '../../src/data/json-position';
+import { firstJsonErrorOffset, jsonErrorMessage, jsonErrorPosition } from '../../src/data/json-position';
 
 /** V8's own error offset, when its message gives one. */
 function v8Offset(text: string): number | undefined {
@@ -47,5 +47,15 @@ describe('jsonErrorPosition', () => {
     }
     assert.equal(firstJsonErrorOffset('{"a": [1, 2'), undefined);
     assert.equal(firstJsonErrorOffset(''), undefined);
+  });
+
+  it('shows control characters of the bad text escaped (a NUL of a binary file), without the offset', () => {
+    let error: unknown;
+    try {
+      JSON.parse('\u0000\u001b[2J');
+    } catch (e) {
+      error = e;
+    }
+    assert.equal(jsonErrorMessage(error), `Unexpected token '\\u0000', "\\u0000\\u001b[2J" is not valid JSON`);
   });
 });
