@@ -42,7 +42,7 @@ describe('floe export', () => {
     // Exporting again needs --overwrite.
     const again = await cli('export', '--checkpoint', run, '--format', 'safetensors', '--out', out);
     assert.equal(again.code, 1);
-    assert.match(again.err.join('\n'), /already exists/);
+    assert.match(again.err.join('\n'), /^error: --out '.*st' already exists: pass --overwrite to replace an earlier export there, or choose another --out\.$/);
 
     // A new run starts from the export with the same weights (architecture from model-config.json).
     let first: number[] | undefined;

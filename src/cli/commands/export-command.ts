@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import type { Argv } from 'yargs';
 import { initBackend } from '../../backend/init-backend';
@@ -24,6 +25,11 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
         .option('overwrite', { type: 'boolean', default: false, describe: 'Replace an earlier export at --out (never a run folder, checkpoint or other files)' })
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'cpu', describe: 'tfjs backend used while exporting' }),
     async (args) => {
+      const out = args.out as string;
+      // Before loading anything, and in flag terms (the export API's own message says 'overwrite').
+      if (args.overwrite !== true && fs.existsSync(out)) {
+        throw new CheckpointError(`--out '${out}' already exists: pass --overwrite to replace an earlier export there, or choose another --out.`);
+      }
       await initBackend({ name: args.backend as BackendName });
       const loaded = await loadCheckpointModel(args.checkpoint as string);
       try {
