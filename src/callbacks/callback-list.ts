@@ -1,3 +1,5 @@
+import { FloeError, TrainingError } from '../errors';
+import { pluginFrameOf } from '../registry/registration-site';
 import { Callback, Metrics } from './callback';
 import { TrainerControl } from './trainer-control';
 
@@ -12,44 +14,61 @@ export class CallbackList {
 
   /** Calls every callback's `onTrainBegin`. */
   async trainBegin(): Promise<void> {
-    for (const c of this.callbacks) await c.onTrainBegin(this.control);
+    await this.each('onTrainBegin', (c) => c.onTrainBegin(this.control));
   }
   /** Calls every callback's `onTrainEnd`. */
   async trainEnd(): Promise<void> {
-    for (const c of this.callbacks) await c.onTrainEnd(this.control);
+    await this.each('onTrainEnd', (c) => c.onTrainEnd(this.control));
   }
   /** Calls every callback's `onEpochBegin`. */
   async epochBegin(): Promise<void> {
-    for (const c of this.callbacks) await c.onEpochBegin(this.control);
+    await this.each('onEpochBegin', (c) => c.onEpochBegin(this.control));
   }
   /** Calls every callback's `onEpochEnd`. */
   async epochEnd(): Promise<void> {
-    for (const c of this.callbacks) await c.onEpochEnd(this.control);
+    await this.each('onEpochEnd', (c) => c.onEpochEnd(this.control));
   }
   /** Calls every callback's `onStepBegin`. */
   async stepBegin(): Promise<void> {
-    for (const c of this.callbacks) await c.onStepBegin(this.control);
+    await this.each('onStepBegin', (c) => c.onStepBegin(this.control));
   }
   /** Calls every callback's `onBeforeOptimizerStep`. */
   async beforeOptimizerStep(): Promise<void> {
-    for (const c of this.callbacks) await c.onBeforeOptimizerStep(this.control);
+    await this.each('onBeforeOptimizerStep', (c) => c.onBeforeOptimizerStep(this.control));
   }
   /** Calls every callback's `onStepEnd`. */
   async stepEnd(): Promise<void> {
-    for (const c of this.callbacks) await c.onStepEnd(this.control);
+    await this.each('onStepEnd', (c) => c.onStepEnd(this.control));
   }
   /** Calls every callback's `onLog` with the logged training metrics. */
   async log(metrics: Metrics): Promise<void> {
-    for (const c of this.callbacks) await c.onLog(metrics, this.control);
+    await this.each('onLog', (c) => c.onLog(metrics, this.control));
   }
   /** Calls every callback's `onEvaluate` with the evaluation metrics. */
   async evaluate(metrics: Metrics): Promise<void> {
-    for (const c of this.callbacks) await c.onEvaluate(metrics, this.control);
+    await this.each('onEvaluate', (c) => c.onEvaluate(metrics, this.control));
   }
   /** Calls every callback's `onSave` with the checkpoint folder just written. */
   async save(path: string): Promise<void> {
-    for (const c of this.callbacks) await c.onSave(path, this.control);
+    await this.each('onSave', (c) => c.onSave(path, this.control));
   }
+  /**
+   * Runs one hook on every callback in order. An error a hook throws (other than Floe's own)
+   * names the callback's type, class and hook, and the plugin line it came from.
+   */
+  private async each(hook: string, call: (c: Callback) => Promise<void> | void): Promise<void> {
+    for (const c of this.callbacks) {
+      try {
+        await call(c);
+      } catch (error) {
+        if (error instanceof FloeError) throw error;
+        const type = (c.constructor as { type?: unknown }).type;
+        const message = error instanceof Error ? error.message : String(error);
+        throw new TrainingError(`callback ${typeof type === 'string' ? `'${type}' ` : ''}(${c.constructor.name}) failed in ${hook}()${pluginFrameOf(error)}: ${message}`, { cause: error });
+      }
+    }
+  }
+
   /** Disposes every callback, even if some throw; rethrows the first error afterwards. */
   async dispose(): Promise<void> {
     let first: unknown;

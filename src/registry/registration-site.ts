@@ -47,3 +47,19 @@ export function registrationSite(cls: Function): string {
   const site = sites.get(cls);
   return site === undefined ? '' : ` (registered at ${site})`;
 }
+
+/**
+ * ` at plugin.js:12:5`: where `error` was thrown from outside Floe and node_modules (the plugin
+ * line to look at), or empty when its stack has no such frame.
+ */
+export function pluginFrameOf(error: unknown): string {
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  for (const frame of stack.split('\n').slice(1)) {
+    const match = /(?:\(|at )(?:file:\/\/)?(\/[^()]*?):(\d+):(\d+)\)?$/.exec(frame.trim());
+    if (match === null) continue;
+    const file = match[1];
+    if (file.startsWith(FLOE_SOURCES) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    return ` at ${path.relative(process.cwd(), file) || file}:${match[2]}:${match[3]}`;
+  }
+  return '';
+}

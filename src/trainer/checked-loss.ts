@@ -1,12 +1,9 @@
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { FloeError, TrainingError } from '../errors';
+import { pluginFrameOf } from '../registry/registration-site';
 
 /** Where a loss is computed, for messages (`training batch 3 of epoch 1`); built only for an error. */
 export type LossSite = () => string;
-
-/** Floe's compiled sources (this file's parent folder): their frames are not the plugin's. */
-const FLOE_SRC = path.resolve(__dirname, '..');
 
 /**
  * Calls `trainer.loss(batch)` and checks that it returned a scalar tensor. A wrong value, or an
@@ -25,7 +22,7 @@ export function checkedLoss<B>(trainer: { loss(batch: B): tf.Scalar }, batch: B,
   } catch (error) {
     if (error instanceof FloeError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new TrainingError(`${owner} threw on ${where()}, batch ${describeBatch(batch)}${pluginFrame(error)}: ${message}`, { cause: error });
+    throw new TrainingError(`${owner} threw on ${where()}, batch ${describeBatch(batch)}${pluginFrameOf(error)}: ${message}`, { cause: error });
   } finally {
     Error.stackTraceLimit = stackLimit;
   }
@@ -62,17 +59,4 @@ function describeValue(value: unknown): string {
   if (typeof value === 'number') return `the number ${value} (a plain number has no gradient: compute the loss with tf ops on the batch's tensors)`;
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `a ${typeof value}`;
-}
-
-/** ` at plugin.js:12:5`: the first stack frame outside Floe and node_modules, if any. */
-function pluginFrame(error: unknown): string {
-  const stack = error instanceof Error ? (error.stack ?? '') : '';
-  for (const line of stack.split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
-    if (m === null) continue;
-    const file = m[1].replace(/^file:\/\//, '');
-    if (!path.isAbsolute(file) || file.includes(`${path.sep}node_modules${path.sep}`) || file.startsWith(FLOE_SRC + path.sep)) continue;
-    return ` at ${path.relative(process.cwd(), file) || file}:${m[2]}:${m[3]}`;
-  }
-  return '';
 }

@@ -126,7 +126,8 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     await assert.rejects(runJob(tinyRecipe(dir, { type: 'tiny-failing' }), { logger: captureLogger() }), /boom at step 5/);
     const status = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
     assert.equal(status.state, 'failed');
-    assert.equal(status.error, 'boom at step 5');
+    // The loss's error, with the class, the batch and the plugin line it came from.
+    assert.match(status.error, /^FailingTrainer\.loss\(\) threw on training batch 6 of epoch 1 \(step 6\), batch \{x: float32\[8,4\], y: float32\[8,1\]\} at \S+run-files\.spec\.js:\d+:\d+: boom at step 5$/);
     assert.equal(status.step, 5);
     assert.equal(process.listenerCount('SIGTERM'), sigterm, 'signal handlers removed after a failure');
     // The metrics file was closed cleanly: every line parses.

@@ -273,7 +273,7 @@ describe('data-parallel training on worker threads', () => {
       const out = path.join(dir, 'throw');
       const { error, afterFaultMs } = await expectFailure(faulty(out, { faultStep: 3, fault: 'throw' }));
       assert.equal(error.rank, 1);
-      assert.match(error.message, /rank 1 of 2 failed: dp-probe: injected failure on rank 1 at step 3/);
+      assert.match(error.message, /rank 1 of 2 failed: callback 'dp-probe' \(DpProbeCallback\) failed in onStepEnd\(\) at \S+dp-probe-plugin\.js:\d+:\d+: dp-probe: injected failure on rank 1 at step 3/);
       assert.ok(afterFaultMs < 2000, `ended ${afterFaultMs} ms after the fault`);
       assertFailedWithCheckpoint(out, 2);
     });
