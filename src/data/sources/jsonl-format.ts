@@ -58,7 +58,7 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
   const str = (field: string): string => {
     const v = obj[field];
     if (typeof v !== 'string') throw new DataError(`${where}: field '${field}' expected a string, got ${describe(v)}.`);
-    return v;
+    return wellFormed(v, field, where);
   };
   // Exported datasets often write an absent optional field as null.
   const optionalStr = (field: string): string | undefined => (obj[field] === undefined || obj[field] === null ? undefined : str(field));
@@ -99,8 +99,23 @@ function parseMessages(value: unknown, field: string, where: string): ChatMessag
       throw new DataError(`${where}: field '${field}[${i}].role' expected one of ${CHAT_ROLES.join(', ')}, got ${describe(role)}.`);
     }
     if (typeof content !== 'string') throw new DataError(`${where}: field '${field}[${i}].content' expected a string, got ${describe(content)}.`);
-    return { role: role as ChatMessage['role'], content };
+    return { role: role as ChatMessage['role'], content: wellFormed(content, `${field}[${i}].content`, where) };
   });
+}
+
+// A high surrogate not followed by a low one, or a low one not after a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * `value`, refused if it holds a lone UTF-16 surrogate (`"\ud83d"`, half an emoji escaped by a
+ * tool that cut a string): it is no character, and UTF-8 tokenizers would silently train on
+ * U+FFFD in its place.
+ */
+function wellFormed(value: string, field: string, where: string): string {
+  const at = value.search(LONE_SURROGATE);
+  if (at < 0) return value;
+  const code = value.charCodeAt(at).toString(16);
+  throw new DataError(`${where}: field '${field}' holds a lone surrogate \\u${code} at character ${at + 1}, which is no character (half of an escaped pair such as \\ud83d\\ude00); write the character, or both halves of its pair.`);
 }
 
 function describe(v: unknown): string {

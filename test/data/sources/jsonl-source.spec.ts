@@ -85,6 +85,17 @@ describe('JsonlSource', () => {
     );
   });
 
+  it('refuses a lone surrogate escape (half an emoji) instead of training on U+FFFD, and keeps pairs', async () => {
+    const file = path.join(dir, 'surrogate.jsonl');
+    await assert.rejects(
+      read('surrogate.jsonl', ['{"text": "ok \\ud83d\\ude00"}', '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "cut \\ud83d"}]}']),
+      (e: Error) => e instanceof DataError && e.message.startsWith(`${file}:2: field 'messages[1].content' holds a lone surrogate \\ud83d at character 5, which is no character`),
+    );
+    await assert.rejects(read('surrogate.jsonl', ['{"text": "\\ude00 tail"}']), /:1: field 'text' holds a lone surrogate \\ude00 at character 1/);
+    const [record] = await read('surrogate.jsonl', ['{"text": "ok \\ud83d\\ude00"}']);
+    assert.deepEqual(record.kind === 'text' ? record.text : '', 'ok 😀');
+  });
+
   it('skips and counts invalid lines with skipInvalid', async () => {
     const source = new JsonlSource({ paths: [write('mixed.jsonl', ['{"text": "a"}', 'not json', '{"text": 1}', '[1]', '{"text": "b"}'])], skipInvalid: true });
     const records = await collect(source);
