@@ -128,6 +128,11 @@ function unknownKeyIssues(instance: object, plain: Record<string, unknown>, path
   for (const key of Object.keys(plain)) {
     const p = joinPath(path, key);
     if (!known.includes(key)) {
+      // `null` unsets: an extending recipe that switches a section's type drops the base's keys the new type lacks.
+      if (plain[key] === null) {
+        delete (instance as Record<string, unknown>)[key];
+        continue;
+      }
       const hint = `${didYouMean(key, known).trim()} Allowed: ${listChoices(known)}.`.trim();
       issues.push({ path: p, message: `unknown key '${key}'`, location: sourceMap.locateKey(p), hint });
       delete (instance as Record<string, unknown>)[key];

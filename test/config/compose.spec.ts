@@ -27,6 +27,19 @@ describe('composeRecipeFile (extends)', () => {
     assert.deepEqual(value, { type: 'tiny', epochs: 3, seed: 2, optimizer: { type: 'sgd', momentum: 0.9 } });
   });
 
+  it("switches a section's type over a base: null unsets the base's keys the new type lacks", async () => {
+    const r = recipes();
+    r.write('base.yaml', 'type: tiny\noptimizer: { type: sgd, lr: 0.5, momentum: 0.9, nesterov: true }\n');
+    const kept = r.write('kept.yaml', 'extends: base.yaml\noptimizer: { type: adam }\n');
+    const error = await expectConfigError(validateRecipe(kept));
+    assert.deepEqual(error.issues.map((i) => i.path), ['optimizer.momentum', 'optimizer.nesterov']);
+    const dropped = r.write('dropped.yaml', 'extends: base.yaml\noptimizer: { type: adam, momentum: null, nesterov: null }\n');
+    const { config } = await validateRecipe(dropped);
+    assert.equal(config.optimizer.type, 'adam');
+    assert.equal(config.optimizer.lr, 0.5);
+    assert.equal('momentum' in config.optimizer, false);
+  });
+
   it('resolves extends relative to the file that declares it', () => {
     const r = recipes();
     r.write('bases/root.yaml', 'type: tiny\nseed: 11\n');
