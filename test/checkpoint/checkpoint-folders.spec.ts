@@ -69,6 +69,25 @@ describe('checkpoint engine folders', () => {
     assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace');
   });
 
+  it('a read-only run folder (resuming in place on a read-only disk) is a recipe error naming outputDir and the way out, not an internal error', async () => {
+    const run = path.join(dir, 'run');
+    await runRecorded(tinyRecipe(run, [{ type: 'floe', dir: path.join(dir, 'ck') }]));
+    // Root ignores permission bits, so the read-only file system is simulated where the run checks it.
+    const fsp = require('fs/promises') as { access: (p: string, mode?: number) => Promise<void> };
+    const access = fsp.access;
+    fsp.access = async (p, mode) => {
+      if (path.resolve(p) === run && mode === fs.constants.W_OK) throw Object.assign(new Error(`EROFS: read-only file system, access '${p}'`), { code: 'EROFS' });
+      return access(p, mode);
+    };
+    try {
+      const error = await configError(runRecorded({ ...tinyRecipe(run, [{ type: 'floe', dir: path.join(dir, 'ck') }]), epochs: 3 }, { resumeFrom: path.join(dir, 'ck') }));
+      assert.equal(error.issues[0].path, 'outputDir');
+      assert.match(error.message, /outputDir: cannot write to the run folder .*run: the file system is read-only \(EROFS\)\. Set an outputDir the run can write to \(--set outputDir=\.\.\.\)/);
+    } finally {
+      fsp.access = access;
+    }
+  });
+
   it('makeFolder fails with the file system\'s code where mkdir -p would hang or mislead', async () => {
     const file = path.join(dir, 'afile');
     fs.writeFileSync(file, 'x');
