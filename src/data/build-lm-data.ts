@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { resolveCount } from '../config/human-number';
 import { toPlainConfig } from '../config/to-plain';
-import { DataError } from '../errors';
+import { ConfigError, DataError } from '../errors';
+import { chatHeaderProblem } from '../tokenizer/chat-template';
 import { buildComponent } from '../trainer/build-components';
 import type { Trainer } from '../trainer/trainer';
 import { BatchIterator } from './batch-iterator';
@@ -56,6 +57,8 @@ export async function buildLmData(
     if (info !== undefined) trainer.logger.info(`data.sources[${i}] (${config.sources[i].type}): ${info}`);
   }
   if (records.length === 0) throw new DataError(`data.sources gave no records: ${describeSources(config)}. Check that the files have content (empty and whitespace-only documents are skipped)`);
+  const headerProblem = records.some((r) => r.kind === 'chat') ? chatHeaderProblem(trainer.tokenizer) : undefined;
+  if (headerProblem !== undefined) throw new ConfigError([{ path: 'tokenizer', message: `${headerProblem} (the data has chat records)` }]);
 
   const seed = trainer.config.seed;
   const evalMax = config.evalMaxSamples === undefined ? undefined : resolveCount(config.evalMaxSamples, records.length);

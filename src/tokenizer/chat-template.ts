@@ -45,6 +45,31 @@ export function roleHeader(role: ChatRole): string {
   return `<|${role}|>\n`;
 }
 
+/**
+ * Why `tokenizer` cannot write Floe's chat format, or undefined: a role header it cannot encode
+ * (no unk token) or encodes into something else (`<unk>` pieces), which would make the turns of
+ * every conversation look alike. A header that is a token of its own (an added token) is fine;
+ * otherwise its ids must decode back to it (whitespace aside: WordPiece spaces out punctuation).
+ */
+export function chatHeaderProblem(tokenizer: Tokenizer): string | undefined {
+  for (const role of CHAT_ROLES) {
+    const header = roleHeader(role);
+    const name = header.trim();
+    if (tokenizer.tokenToId?.(name) !== undefined) continue;
+    let back: string | undefined;
+    try {
+      back = tokenizer.decode(tokenizer.encode(header));
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+    }
+    if (back === undefined || !back.replace(/\s/g, '').includes(name)) {
+      const what = back === undefined ? 'cannot be encoded' : `comes back as '${back.trim()}'`;
+      return `the tokenizer cannot write chat turns: the role header '${name}' ${what}, so turns would not say who speaks. Floe's chat format writes ${CHAT_ROLES.map((r) => `<|${r}|>`).join(', ')} as text: use a tokenizer that encodes any text (byte, byte-level BPE, byte fallback), or add them to tokenizer.json as added tokens`;
+    }
+  }
+  return undefined;
+}
+
 /** `YYYY-MM-DD` of a Date in UTC, or the given string unchanged. */
 export function formatChatDate(date: string | Date = new Date()): string {
   return typeof date === 'string' ? date : date.toISOString().slice(0, 10);

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, Logger, runJob, validateRecipe } from '../../src';
 import { splitNote } from '../../src/data/split-note';
+import { tinyTokenizerJson } from '../tokenizer/tiny-hf-tokenizer';
 
 const chat = (user: string, assistant?: string) =>
   JSON.stringify({ messages: [{ role: 'user', content: user }, ...(assistant === undefined ? [] : [{ role: 'assistant', content: assistant }])] });
@@ -81,6 +82,16 @@ describe('data warnings and errors of a run', () => {
     const lines = await train(causalText({}));
     assert.ok(lines.includes('data.sources[0] (text): skipped 2 empty or whitespace-only lines (skipEmpty: true) and read 3 documents'), lines.join('\n'));
     assert.ok(!(await train(causalText({ skipEmpty: false }))).some((l) => l.includes('skipped')));
+  });
+
+  it('chat data with a tokenizer that cannot write the role headers is a recipe error at tokenizer, before tokenizing', async () => {
+    const file = write('chat.jsonl', [chat('hello', 'world'), chat('world', 'hello')]);
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
+    await assert.rejects(train({ ...sft(file), tokenizer: { type: 'hf', path: dir } }), (e: Error) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.match(e.message, /^Invalid recipe: tokenizer: the tokenizer cannot write chat turns: the role header '<\|system\|>' comes back as 'e'.*\(the data has chat records\)$/);
+      return true;
+    });
   });
 
   it('the note on a split: none when it is as asked', () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
-import { ByteTokenizer, ChatMessage, fillSystemPrompt, renderChat } from '../../src/tokenizer';
+import { ByteTokenizer, ChatMessage, HfTokenizer, chatHeaderProblem, fillSystemPrompt, renderChat } from '../../src/tokenizer';
+import { tinyTokenizerJson } from './tiny-hf-tokenizer';
 
 describe('renderChat', () => {
   const tok = new ByteTokenizer();
@@ -46,5 +47,16 @@ describe('renderChat', () => {
 
   it('rejects an unknown role', () => {
     assert.throws(() => renderChat(tok, [{ role: 'bot' as 'user', content: 'x' }]), /expected \{ role: system \| user \| assistant/);
+  });
+
+  it('chatHeaderProblem: a tokenizer that turns role headers into <unk> or cannot encode them cannot write chats; byte and added-token headers can', () => {
+    assert.equal(chatHeaderProblem(tok), undefined);
+    const json = tinyTokenizerJson();
+    const withUnk = HfTokenizer.fromJson(json);
+    assert.match(chatHeaderProblem(withUnk) ?? '', /^the tokenizer cannot write chat turns: the role header '<\|system\|>' comes back as 'e', so turns would not say who speaks/);
+    const noUnk = HfTokenizer.fromJson({ ...json, model: { ...(json.model as Record<string, unknown>), unk_token: null } });
+    assert.match(chatHeaderProblem(noUnk) ?? '', /the role header '<\|system\|>' cannot be encoded/);
+    const added = (json.added_tokens as Array<Record<string, unknown>>).concat(['<|system|>', '<|user|>', '<|assistant|>'].map((content, i) => ({ ...(json.added_tokens as Array<Record<string, unknown>>)[0], id: 22 + i, content })));
+    assert.equal(chatHeaderProblem(HfTokenizer.fromJson({ ...json, added_tokens: added })), undefined);
   });
 });
