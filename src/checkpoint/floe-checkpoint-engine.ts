@@ -163,6 +163,24 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     t.lastCheckpointPath = dir;
     this.lastSavedStep = parsed.state.globalStep;
     check.report();
+    if (purpose === 'resume') await this.warnNewerCheckpoints(dir, parsed.state.globalStep);
+  }
+
+  /**
+   * Resuming from an older checkpoint of this engine's own folder: the newer ones there come from
+   * a run that went further. They are kept (pruning skips them), but a resume from the run folder
+   * would pick them over this run's checkpoints until this run saves past them.
+   */
+  private async warnNewerCheckpoints(dir: string, step: number): Promise<void> {
+    if (!this.trainer.dp.isMain || path.resolve(path.dirname(dir)) !== this.root) return;
+    const newer = (await findCheckpoints(this.root)).filter((c) => c.step > step).reverse();
+    if (newer.length === 0) return;
+    const names = newer.map((c) => path.basename(c.dir)).join(', ');
+    this.trainer.logger.warn(
+      `resuming from ${path.basename(dir)}, but ${path.relative(process.cwd(), this.root) || '.'} also holds newer checkpoints of a run that went further: ${names}. ` +
+        `keepLast does not prune them, and this run replaces each when it saves that step; until then --resume with the run folder or autoResume would pick them, ` +
+        `not this run's checkpoints. Move them out of the folder to keep both runs apart.`,
+    );
   }
 
   private async loadOptimizerState(file: string, check: ResumeCheck): Promise<void> {

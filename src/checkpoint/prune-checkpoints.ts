@@ -22,11 +22,16 @@ export interface PruneOptions {
 
 /**
  * Deletes complete `step-N` checkpoints under `root` beyond the newest `keepLast`, keeping the
- * one just written and the best one. Returns the folders deleted.
+ * one just written and the best one. Checkpoints of later steps than the one just written (an
+ * earlier run went further than the point this one resumed from) are neither counted nor deleted:
+ * counting them would delete the checkpoint this run resumed from and keep the abandoned ones.
+ * Returns the folders deleted.
  */
 export async function pruneCheckpoints(root: string, options: PruneOptions): Promise<string[]> {
   if (options.keepLast === undefined) return [];
-  const all = await findCheckpoints(root, options.marker);
+  const found = await findCheckpoints(root, options.marker);
+  const newestStep = found.find((c) => c.dir === options.newest)?.step;
+  const all = newestStep === undefined ? found : found.filter((c) => c.step <= newestStep);
   const keep = new Set(all.slice(0, options.keepLast).map((c) => c.dir));
   keep.add(options.newest);
   const best = options.keepBest;
