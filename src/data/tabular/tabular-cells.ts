@@ -3,6 +3,9 @@ import { didYouMean } from '../../errors';
 /** A decimal number as data files write it: `3`, `-0.5`, `.25`, `1e-3`, `+2.`. */
 const NUMBER_PATTERN = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
+/** How exports write a missing or non-finite value: `NaN`, `-inf`, `NA`, `null`, `?`, ... */
+const MISSING_MARKER = /^([-+]?(nan|inf|infinity)|n\/?a|null|none|missing|-|\?)$/i;
+
 /** Why a cell could not be read; the caller adds file:line. */
 export type CellProblem = string;
 
@@ -13,7 +16,10 @@ export type CellProblem = string;
 export function parseNumberCell(text: string, column: string): number | CellProblem {
   const s = text.trim();
   if (s === '') return `column '${column}' is empty; every feature and target cell needs a number`;
-  if (!NUMBER_PATTERN.test(s)) return `column '${column}' has ${JSON.stringify(clip(s))}, which is not a number`;
+  if (!NUMBER_PATTERN.test(s)) {
+    const missing = MISSING_MARKER.test(s) ? ' (missing and non-finite values cannot be trained on: fill the cell or drop the row)' : ' (expected a decimal number such as 3, -0.5 or 1e-3)';
+    return `column '${column}' has ${JSON.stringify(clip(s))}, which is not a number${missing}`;
+  }
   return checkNumberRange(Number(s), column, clip(s));
 }
 

@@ -68,7 +68,7 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
         for await (const record of source.records()) records.push(record);
       });
     }
-    if (records.length === 0) throw new DataError(`data.sources gave no rows: every file has a header and no data rows (${c.sources.map((s, i) => `data.sources[${i}] (${s.type})`).join(', ')})`);
+    if (records.length === 0) throw new DataError(`data.sources gave no rows: ${describeSources(c.sources)}. Check that the files have data rows (a CSV file's header does not count; blank lines are skipped)`);
     if (schema.targetKind === 'class-id') schema.numClasses = countClasses(records, schema, c.numClasses);
 
     const seed = this.trainer.config.seed;
@@ -113,4 +113,14 @@ function countClasses(records: readonly TabularRecord[], schema: TabularSchema, 
   }
   if (n < 2) throw new DataError(`column '${schema.targetNames[0]}' holds only class 0; classification needs at least 2 classes (set data.numClasses)`);
   return n;
+}
+
+/** `data.sources[0] (csv: a.csv, b.csv), ...` for messages about what the sources gave. */
+function describeSources(sources: readonly TabularSourceConfig[]): string {
+  return sources
+    .map((s, i) => {
+      const paths = (s as { paths?: unknown }).paths;
+      return `data.sources[${i}] (${s.type}${Array.isArray(paths) ? `: ${paths.join(', ')}` : ''})`;
+    })
+    .join(', ');
 }

@@ -47,9 +47,17 @@ describe('CsvTabularSource', () => {
 
   it('a non-numeric or empty cell names file:line and the column', async () => {
     const file = writeFile(tmp(), 'd.csv', 'a,b,y\n1,2,3\n4,abc,6\n');
-    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['a', 'b'], targets: ['y'] })), `${file}:3: column 'b' has "abc", which is not a number. Fix the data.`);
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['a', 'b'], targets: ['y'] })), `${file}:3: column 'b' has "abc", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3). Fix the data.`);
     const empty = writeFile(tmp(), 'e.csv', 'a,b,y\n1,,3\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a', 'b'], targets: ['y'] })), `${empty}:2: column 'b' is empty`);
+    // Missing-value markers of exports (pandas, R, spreadsheets) say why they cannot be trained on.
+    const markers = writeFile(tmp(), 'm.csv', 'a,y\nNaN,1\n-inf,2\nNA,3\n?,4\n');
+    await rejectsWith(
+      readAll(new CsvTabularSource({ paths: [markers], features: ['a'], targets: ['y'] })),
+      `  - ${markers}:2: column 'a' has "NaN", which is not a number (missing and non-finite values cannot be trained on: fill the cell or drop the row)`,
+      `${markers}:3: column 'a' has "-inf"`,
+      `${markers}:5: column 'a' has "?", which is not a number (missing`,
+    );
   });
 
   it('a number beyond float32 (it would train as Infinity) names file:line, the column and the range', async () => {
@@ -82,7 +90,7 @@ describe('CsvTabularSource', () => {
         e.message,
         [
           '3 bad CSV lines:',
-          `  - ${a}:3: column 'b' has "abc", which is not a number`,
+          `  - ${a}:3: column 'b' has "abc", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3)`,
           `  - ${a}:4: expected 3 cells like the header, got 2`,
           `  - ${b}:2:1: quoted cell is not closed: it runs on to the end of the file (a quote inside a quoted cell is written "")`,
           'Fix the data.',
@@ -169,7 +177,7 @@ describe('JsonlTabularSource', () => {
     await assert.rejects(readAll(new JsonlTabularSource({ paths: [file], features: ['a'], targets: ['y'] })), (e: Error) => {
       const lines = e.message.split('\n');
       assert.equal(lines[0], '2 bad JSONL lines:');
-      assert.equal(lines[1], `  - ${file}:2: column 'a' has "x", which is not a number`);
+      assert.equal(lines[1], `  - ${file}:2: column 'a' has "x", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3)`);
       assert.ok(lines[2].startsWith(`  - ${file}:3: feature column 'a' (source.features[0]) is not in this record`), lines[2]);
       assert.equal(lines[lines.length - 1], 'Fix the data.');
       return true;

@@ -106,6 +106,12 @@ describe('TabularDataFactory', () => {
     await assert.rejects(buildSupervisedTrainer(missing, tmp()), (e: unknown) => e instanceof ConfigError && /^Invalid recipe: data\.sources\[0\]\.paths\[1\]: nope\.csv: data file not found/.test((e as Error).message));
   });
 
+  it('sources with no rows name their paths (a JSONL file has no header to blame)', async () => {
+    writeFile(tmp(), 'e.jsonl', '\n\n');
+    const empty = recipe([{ type: 'jsonl', paths: 'e.jsonl', features: ['a'], targets: ['y'] }]);
+    await assert.rejects(buildSupervisedTrainer(empty, tmp()), (e: unknown) => e instanceof DataError && (e as Error).message === "data.sources gave no rows: data.sources[0] (jsonl: e.jsonl). Check that the files have data rows (a CSV file's header does not count; blank lines are skipped)");
+  });
+
   it('a loss that does not fit the targets is a config error at loss.type', async () => {
     const regressionOnLabels = recipe([{ type: 'synthetic-tabular', generator: 'spirals', count: 30 }], {}, { loss: { type: 'mse' } });
     await assert.rejects(buildSupervisedTrainer(regressionOnLabels, tmp()), (e: unknown) => e instanceof ConfigError && /loss\.type: loss 'mse' fits numbers, but the data has a label column 'class'/.test((e as Error).message));
