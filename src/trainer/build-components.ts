@@ -11,6 +11,7 @@ import { ComponentKind } from '../registry/component-kind';
 import { getRegistry } from '../registry/registries';
 import { SCHEDULER_KIND, SchedulerFactory } from '../scheduler/scheduler-factory';
 import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
+import { checkProduct } from './product-checks';
 import { TOKENS } from './run-context';
 import { ConfigError } from '../errors';
 import type { Trainer } from './trainer';
@@ -34,11 +35,13 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   const tokenizerFactory = buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND);
   trainer.factories.set('tokenizer', tokenizerFactory);
   trainer.tokenizer = await tokenizerFactory.createTokenizer();
+  checkProduct('tokenizer', tokenizerFactory, trainer.tokenizer);
   container.registerInstance(TOKENS.tokenizer, trainer.tokenizer);
 
   const dataFactory = buildComponent<DataFactory>(trainer, DATA_KIND);
   trainer.factories.set('data', dataFactory);
   const loaders = await dataFactory.createDataLoaders();
+  checkProduct('data', dataFactory, loaders);
   trainer.dataLoaders = loaders;
   trainer.trainLoader = loaders.train;
   trainer.evalLoader = loaders.eval;
@@ -49,17 +52,20 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   const modelFactory = buildComponent<ModelFactory>(trainer, MODEL_KIND);
   trainer.factories.set('model', modelFactory);
   trainer.model = await modelFactory.createModel();
+  checkProduct('model', modelFactory, trainer.model);
   container.registerInstance(TOKENS.model, trainer.model);
   if (!trainer.config.quiet) logger.info(`model: ${trainer.model.parameterCount().toLocaleString('en-US')} parameters`);
 
   const optimizerFactory = buildComponent<OptimizerFactory>(trainer, OPTIMIZER_KIND);
   trainer.factories.set('optimizer', optimizerFactory);
   trainer.optimizer = optimizerFactory.createOptimizer();
+  checkProduct('optimizer', optimizerFactory, trainer.optimizer);
   container.registerInstance(TOKENS.optimizer, trainer.optimizer);
 
   const schedulerFactory = buildComponent<SchedulerFactory>(trainer, SCHEDULER_KIND);
   trainer.factories.set('scheduler', schedulerFactory);
   trainer.scheduler = schedulerFactory.createSchedule();
+  checkProduct('scheduler', schedulerFactory, trainer.scheduler);
   container.registerInstance(TOKENS.scheduler, trainer.scheduler);
 
   trainer.checkpointEngines = trainer.config.checkpoint.map((c) => buildComponent<CheckpointEngine>(trainer, CHECKPOINT_KIND, c));

@@ -102,8 +102,14 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
     if (isMain) await writeFailedStatus({ trainer, outputDir, error, file: metricSourcesOf(outputDir, config.callbacks ?? []).statusFile }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
     throw error;
   } finally {
-    trainer.model?.dispose();
-    trainer.optimizer?.dispose();
+    // A plugin's model or optimizer that cannot be disposed must not replace the error that ended the run.
+    for (const part of [trainer.model, trainer.optimizer] as Array<{ dispose?: unknown } | undefined>) {
+      try {
+        if (typeof part?.dispose === 'function') part.dispose();
+      } catch (error) {
+        logger.warn(`cleanup: disposing ${part?.constructor?.name ?? 'a part'} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     container.clearInstances();
   }
 }

@@ -1,0 +1,95 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { FactoryList, FloeModel, Logger, LrSchedule, ModelConfig, ModelFactory, register, runJob, SchedulerConfig, SchedulerFactory, TrainingError } from '../../src';
+import { checkProduct } from '../../src/trainer/product-checks';
+import { TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+
+class StepLr {}
+
+describe('checkProduct', () => {
+  it('names the factory, its build method and every problem', () => {
+    assert.throws(
+      () => checkProduct('model', new StepLr(), { params: new Map([['w', tf.zeros([2])]]), parameterCount: () => 2 }),
+      (e: Error) => {
+        assert.ok(e instanceof TrainingError);
+        assert.equal(
+          e.message,
+          [
+            'model (StepLr): what createModel() built is not usable:',
+            '  - dispose() is missing (undefined)',
+            "  - params 'w' is a tf.Tensor, not a tf.Variable: wrap it, tf.variable(tensor, true, name)",
+          ].join('\n'),
+        );
+        return true;
+      },
+    );
+  });
+
+  it('checks loaders, schedules and their first learning rate', () => {
+    assert.throws(() => checkProduct('data', {}, { train: { length: 2.5, batches: () => [] } }), /train\.length is the number 2\.5; it must be a whole number ≥ 0\n  - train\.numExamples is undefined/);
+    assert.throws(() => checkProduct('data', {}, Promise.resolve({})), /returned a Promise \(await it, or drop async\)/);
+    assert.throws(() => checkProduct('scheduler', {}, () => Number.NaN), /its schedule returned the number NaN for step 0; it must return a finite learning rate ≥ 0/);
+    assert.throws(() => checkProduct('optimizer', {}, { applyGradients: () => undefined }), /getState\(\) is missing.*\n  - setState\(\) is missing/);
+  });
+
+  it('accepts well-formed products', () => {
+    const w = tf.variable(tf.zeros([2]));
+    try {
+      checkProduct('model', {}, { params: new Map([['w', w]]), parameterCount: () => 2, dispose: () => undefined });
+      checkProduct('scheduler', {}, (() => 1e-3) as LrSchedule);
+      checkProduct('data', {}, { train: { length: 0, numExamples: 0, batches: () => [] } });
+    } finally {
+      w.dispose();
+    }
+  });
+});
+
+describe('a plugin factory building the wrong thing', () => {
+  isolateRegistries();
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-product-checks-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const run = (type: string, extra: Record<string, unknown> = {}): Promise<unknown> =>
+    runJob({ type, backend: 'cpu', distributed: 'none', microBatchSize: 8, outputDir: path.join(dir, type), checkpoint: [], ...extra }, { logger: new Logger({ sink: () => undefined }) });
+
+  it('fails at setup naming the scheduler whose createSchedule() returned a number (was: this.scheduler is not a function at step 1)', async () => {
+    class NumberScheduleFactory extends SchedulerFactory {
+      static override readonly type = 'number-schedule';
+      static override readonly configType = SchedulerConfig;
+      createSchedule(): LrSchedule {
+        return 0.01 as unknown as LrSchedule;
+      }
+    }
+    register(NumberScheduleFactory);
+    class T extends TinyTrainer {
+      static override readonly type = 'number-schedule-trainer';
+      static override readonly schedulerFactoryType: FactoryList = [NumberScheduleFactory];
+    }
+    register(T);
+    await assert.rejects(run('number-schedule-trainer'), /^TrainingError: scheduler 'number-schedule' \(NumberScheduleFactory\): what createSchedule\(\) built is not usable:\n  - returned the number 0\.01; it must return the schedule itself/);
+  });
+
+  it("reports a model without params, not cleanup's 'dispose is not a function'", async () => {
+    class HollowModelFactory extends ModelFactory {
+      static override readonly type = 'hollow';
+      static override readonly configType = ModelConfig;
+      async createModel(): Promise<FloeModel> {
+        return {} as FloeModel;
+      }
+    }
+    register(HollowModelFactory);
+    class T extends TinyTrainer {
+      static override readonly type = 'hollow-trainer';
+      static override readonly modelFactoryType: FactoryList = [HollowModelFactory];
+    }
+    register(T);
+    await assert.rejects(run('hollow-trainer'), /^TrainingError: model 'hollow' \(HollowModelFactory\): what createModel\(\) built is not usable:\n  - params is undefined/);
+  });
+});
