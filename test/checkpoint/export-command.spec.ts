@@ -72,6 +72,12 @@ describe('floe export', () => {
       graph.dispose();
       loaded.dispose();
     }
+    // The browser export is not a 'from' source: says what it is and what to use instead.
+    await assert.rejects(runRecorded(tinyGptRecipe(path.join(dir, 'from-tfjs'), { trainIters: 2, model: { type: 'gpt', from: out } })), (e: Error) => {
+      assert.equal(e.name, 'CheckpointError', e.message);
+      assert.match(e.message, /it is a tfjs export \(model\.json\), made for tf\.loadGraphModel in the browser, not for 'from'\. .*floe export --format safetensors/);
+      return true;
+    });
   });
 
   it('--overwrite replaces an earlier export, never a run folder, a checkpoint, a file or the working folder', async () => {

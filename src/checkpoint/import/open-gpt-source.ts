@@ -3,6 +3,7 @@ import * as path from 'path';
 import { CheckpointError } from '../../errors';
 import { MODEL_CONFIG_FILE } from '../checkpoint-layout';
 import { findCheckpoints } from '../find-checkpoints';
+import { TFJS_MODEL_JSON } from '../formats/tfjs-file-handler';
 import { openFloeGptSource } from './floe-gpt-source';
 import { GptSource } from './gpt-source';
 import { openHfGpt2Source } from './hf-gpt2-source';
@@ -34,6 +35,12 @@ export async function openGptSource(target: string): Promise<GptSource> {
   if (!isDir) throw new CheckpointError(`Cannot load a model from '${dir}': expected a folder, found a file.`);
   if (await exists(path.join(dir, MODEL_CONFIG_FILE))) return openFloeGptSource(dir);
   if (await exists(path.join(dir, 'config.json'))) return openHfGpt2Source(dir);
+  if (await exists(path.join(dir, TFJS_MODEL_JSON))) {
+    throw new CheckpointError(
+      `Cannot load a model from '${dir}': it is a tfjs export (${TFJS_MODEL_JSON}), made for tf.loadGraphModel in the browser, not for 'from'. ` +
+        'Point from at the checkpoint it was exported from, or at a safetensors export (floe export --format safetensors).',
+    );
+  }
   for (const root of [dir, path.join(dir, 'checkpoints')]) {
     const newest = (await findCheckpoints(root))[0];
     if (newest !== undefined) return openFloeGptSource(newest.dir);
