@@ -1,4 +1,5 @@
-import { IsString, Length } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Length } from 'class-validator';
 import { register } from '../../registry/register';
 import { CsvTabularSource } from './csv-tabular-source';
 import { TabularFileSourceConfig } from './file-source-config';
@@ -11,10 +12,13 @@ export class CsvTabularSourceConfig extends TabularFileSourceConfig {
   @RequiredSourceType()
   override type!: string;
 
-  /** Cell separator, one character (`,`, `;`, a tab). */
+  /** Cell separator, one character (`,`, `;`, `|`, a tab written `"\t"` or `tab`). Default: a tab for .tsv files, else a comma. */
+  // YAML reads '\t' in single quotes (and --set reads \t) as two characters: both mean a tab.
+  @Transform(({ value }) => (value === 'tab' || value === '\\t' ? '\t' : value))
+  @IsOptional()
   @IsString()
-  @Length(1, 1)
-  delimiter = ',';
+  @Length(1, 1, { message: 'must be one character, such as \',\', \';\', \'|\' or a tab ("\\t" or tab)' })
+  delimiter?: string;
 }
 
 /** CSV files with a header row: `features: [cols]` plus `targets: [cols]` or `label: col`. */

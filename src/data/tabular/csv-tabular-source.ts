@@ -13,7 +13,7 @@ const FOLDER_EXTENSIONS = ['.csv', '.tsv'];
 export interface CsvTabularSourceOptions extends FileColumnsOptions {
   /** Files, folders or glob patterns of CSV files, each with a header row. */
   paths: string[];
-  /** Cell separator. Default `,`. */
+  /** Cell separator. Default: a tab for `.tsv` files, else `,`. */
   delimiter?: string;
   /** Folder relative paths are resolved against. Default `process.cwd()`. */
   cwd?: string;
@@ -26,10 +26,10 @@ export interface CsvTabularSourceOptions extends FileColumnsOptions {
  */
 export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions> {
   async *records(): AsyncIterable<TabularRecord> {
-    const delimiter = this.options.delimiter ?? ',';
     const reader = new RowReader(this.options);
     const bad = new BadLines('CSV', 'Fix the data.');
     for (const file of await expandPaths(this.options.paths, { cwd: this.options.cwd, folderExtensions: FOLDER_EXTENSIONS })) {
+      const delimiter = this.options.delimiter ?? (file.toLowerCase().endsWith('.tsv') ? '\t' : ',');
       let header: string[] | undefined;
       let index = new Map<string, number>();
       for await (const { line, cells } of readCsvRecords(file, delimiter, (at) => bad.line(file, at))) {
@@ -42,7 +42,7 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
         }
         if (header === undefined) {
           header = cells.map((c) => c.trim());
-          reader.bindColumns(header, `${file}:${line}`, 'the header');
+          bindHeader(reader, header, `${file}:${line}`, { delimiter, configPath: this.options.configPath });
           checkRepeatedColumns(header, [...reader.featureNames, ...reader.targetNames], `${file}:${line}`);
           index = new Map(header.map((name, i) => [name, i]));
           continue;
@@ -57,6 +57,26 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
       if (header === undefined) throw new DataError(`${file}: the file is empty; expected a header row naming the columns`);
     }
     bad.finish();
+  }
+}
+
+/** Separators files use instead of the configured one, to explain a header read as one cell. */
+const OTHER_DELIMITERS: Array<[string, string]> = [
+  ['\t', 'a tab ("\\t")'],
+  [';', "';'"],
+  ['|', "'|'"],
+  [',', "','"],
+];
+
+/** Binds the header's columns; a header read as one cell holding another separator says which to set. */
+function bindHeader(reader: RowReader, header: readonly string[], location: string, options: { delimiter: string; configPath?: string }): void {
+  try {
+    reader.bindColumns(header, location, 'the header');
+  } catch (error) {
+    const other = header.length === 1 ? OTHER_DELIMITERS.find(([d]) => d !== options.delimiter && header[0].includes(d)) : undefined;
+    if (!(error instanceof DataError) || other === undefined) throw error;
+    const shown = options.delimiter === '\t' ? 'a tab' : `'${options.delimiter}'`;
+    throw new DataError(`${error.message} The header is one cell split at ${shown}, but it holds ${other[1]}: if that separates the columns, set delimiter: ${JSON.stringify(other[0])} on ${options.configPath ?? 'the source'}.`);
   }
 }
 

@@ -139,6 +139,18 @@ describe('CsvTabularSource', () => {
     assert.equal((await readAll(new CsvTabularSource({ paths: [ok], features: ['x'], targets: ['y'] }))).length, 1);
   });
 
+  it('reads .tsv files at tabs unless told otherwise, and a header read as one cell says which delimiter to set', async () => {
+    const tsv = writeFile(tmp(), 'd.tsv', 'a\tb\ty\n1\t2,5\t3\n');
+    assert.deepEqual((await readAll(new CsvTabularSource({ paths: [tsv], features: ['a'], targets: ['y'] }))).map((r) => [r.features, r.targets]), [[[1], [3]]]);
+    const semicolons = writeFile(tmp(), 'eu.csv', 'a;b;y\n1,5;2;3\n');
+    await rejectsWith(
+      readAll(new CsvTabularSource({ paths: [semicolons], features: ['a'], targets: ['y'], configPath: 'data.sources[0]' })),
+      `${semicolons}:1: feature column 'a' (data.sources[0].features[0]) is not in the header. Columns: a;b;y. The header is one cell split at ',', but it holds ';': if that separates the columns, set delimiter: ";" on data.sources[0].`,
+    );
+    const tabs = writeFile(tmp(), 'tabs.csv', 'a\tb\ty\n1\t2\t3\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [tabs], features: ['a'], targets: ['y'] })), 'but it holds a tab ("\\t"): if that separates the columns, set delimiter: "\\t" on the source.');
+  });
+
   it('resolves paths and globs against cwd', async () => {
     writeFile(tmp(), 'parts/a.csv', 'x,y\n1,2\n');
     writeFile(tmp(), 'parts/b.csv', 'x,y\n3,4\n');

@@ -132,6 +132,14 @@ describe('tabular source configs', () => {
     await assert.rejects(validateRecipe(base({ type: 'csv', paths: 'd.csv', features: ['a'], targets: 'y' })), /targets: must be a non-empty list of column names, got "y"/);
   });
 
+  it('a csv delimiter is one character; a tab may be written \\t or tab', async () => {
+    for (const written of ['\t', '\\t', 'tab']) {
+      const resolved = await validateRecipe(base({ type: 'csv', paths: 'd.csv', features: ['a'], targets: ['y'], delimiter: written }));
+      assert.equal((resolved.config.data as unknown as { sources: Array<{ delimiter?: string }> }).sources[0].delimiter, '\t', JSON.stringify(written));
+    }
+    await assert.rejects(validateRecipe(base({ type: 'csv', paths: 'd.csv', features: ['a'], targets: ['y'], delimiter: ';;' })), /data\.sources\[0\]\.delimiter: must be one character, such as ',', ';', '\|' or a tab \("\\t" or tab\)/);
+  });
+
   it('tabular and text sources are separate registries: type jsonl means the tabular reader under tabular data', async () => {
     const { config } = await validateRecipe(base({ type: 'jsonl', paths: 'd.jsonl', features: ['a'], targets: ['y'] }));
     const source = (config.data as unknown as { sources: Array<{ constructor: { name: string } }> }).sources[0];
