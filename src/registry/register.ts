@@ -9,7 +9,7 @@ import { RegisterOptions } from './registry';
 const TYPE_PATTERN = /^[a-z][a-z0-9]*([-_.][a-z0-9]+)*$/;
 
 /** Static attributes that look like factory lists but whose kind nobody declared. */
-const LIST_ATTRIBUTE_PATTERN = /(FactoryType|EngineType)$/;
+const LIST_ATTRIBUTE_PATTERN = /((Factory|Engine)(Types?|Lists?)|Factories|Engines)$/;
 
 /**
  * Registers a component class after validating it, reporting every problem at once.
@@ -251,11 +251,18 @@ function validateFactoryLists(cls: Function): string[] {
     if (!statics.has(attribute)) continue;
     problems.push(...validateFactoryList(attribute, kind, (cls as unknown as Record<string, unknown>)[attribute]));
   }
-  const declared = new Set(listKinds.map((k) => k.trainerAttribute));
+  const declared = listKinds.map((k) => k.trainerAttribute as string);
+  const values = cls as unknown as Record<string, unknown>;
   for (const name of statics) {
-    if (LIST_ATTRIBUTE_PATTERN.test(name) && !declared.has(name)) {
-      const hint = didYouMean(name, [...declared].filter((d): d is string => d !== undefined));
-      problems.push(`static ${name} names no declared component kind; declare it with defineComponentKind({ trainerAttribute: '${name}', ... }).${hint}`);
+    if (declared.includes(name) || name === 'callbackType') continue;
+    // `modelFactories` is too far from `modelFactoryType` for a spelling match: match its stem.
+    const stem = name.replace(/(Factor(y|ies)|Engines?)\w*$/, '');
+    const sameStem = stem !== name && stem !== '' ? declared.find((d) => d.startsWith(stem) && LIST_ATTRIBUTE_PATTERN.test(d)) : undefined;
+    const hint = didYouMean(name, declared) || (sameStem === undefined ? '' : ` Did you mean '${sameStem}'?`);
+    // `dataFactoryTypes = [...]`: components listed under a name no kind reads are never used.
+    const holdsComponents = (normalizeFactoryList(values[name]) ?? []).some((e) => isClass(e) && typeof (e as unknown as Partial<ComponentClass>).kind === 'string');
+    if (LIST_ATTRIBUTE_PATTERN.test(name) || (holdsComponents && hint !== '')) {
+      problems.push(`static ${name} is not read by any component kind, so its list is ignored.${hint} For a kind of your own, declare it with defineComponentKind({ trainerAttribute: '${name}', ... }).`);
     }
   }
   return problems;

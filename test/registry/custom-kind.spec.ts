@@ -14,7 +14,7 @@ import {
   snapshotRegistries,
   validateRecipe,
 } from '../../src';
-import { TinyTrainer } from '../fixtures/tiny-regression';
+import { TinyDataFactory, TinyModelFactory, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 
 /** Config of a user-declared kind, the `reward:` section. */
@@ -108,8 +108,32 @@ describe('undeclared component kinds', () => {
       (error: unknown) => {
         assert.ok(error instanceof RegistrationError);
         assert.deepEqual(error.problems, [
-          "static optimiserFactoryType names no declared component kind; declare it with defineComponentKind({ trainerAttribute: 'optimiserFactoryType', ... }). Did you mean 'optimizerFactoryType'?",
+          "static optimiserFactoryType is not read by any component kind, so its list is ignored. Did you mean 'optimizerFactoryType'? For a kind of your own, declare it with defineComponentKind({ trainerAttribute: 'optimiserFactoryType', ... }).",
         ]);
+        return true;
+      },
+    );
+  });
+
+  it('rejects a plural or misnamed list of components (dataFactoryTypes), which was accepted and silently ignored', () => {
+    class PluralTrainer extends TinyTrainer {
+      static override readonly type = 'plural-tiny';
+      static readonly dataFactoryTypes: FactoryList = [TinyDataFactory];
+      static readonly modelFactories: FactoryList = [TinyModelFactory];
+      // A static of the trainer's own that holds no components and looks like no list: allowed.
+      static readonly defaults = { lr: 1 };
+    }
+    assert.throws(
+      () => register(PluralTrainer),
+      (error: unknown) => {
+        assert.ok(error instanceof RegistrationError);
+        assert.deepEqual(
+          error.problems.map((p) => p.replace(/ For a kind of your own.*/, '')),
+          [
+            "static dataFactoryTypes is not read by any component kind, so its list is ignored. Did you mean 'dataFactoryType'?",
+            "static modelFactories is not read by any component kind, so its list is ignored. Did you mean 'modelFactoryType'?",
+          ],
+        );
         return true;
       },
     );
