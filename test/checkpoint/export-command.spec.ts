@@ -115,6 +115,19 @@ describe('floe export', () => {
     const format = await cli('export', '--checkpoint', run, '--format', 'onnx', '--out', path.join(dir, 'x'));
     assert.equal(format.code, 1);
     assert.match(format.err.join('\n'), /onnx/);
+    // An empty flag (an unset shell variable) is named, not taken as the working folder.
+    const emptyOut = await cli('export', '--checkpoint', run, '--format', 'tfjs', '--out', '', '--overwrite');
+    assert.equal(emptyOut.code, 1);
+    assert.match(emptyOut.err[0], /^error: --out needs a value: the folder to write the export to/);
+    for (const argv of [
+      ['export', '--checkpoint', '', '--format', 'tfjs', '--out', path.join(dir, 'x')],
+      ['generate', '--checkpoint', '', '--prompt', 'a'],
+      ['predict', '--checkpoint', '', '--input', 'rows.jsonl'],
+    ]) {
+      const r = await cli(...argv);
+      assert.equal(r.code, 1, argv[0]);
+      assert.match(r.err[0], /^error: --checkpoint needs a value: a checkpoint folder/, argv[0]);
+    }
   });
 
   it("reports a saved recipe that no longer validates as the checkpoint's, not as a recipe the user passed", async () => {

@@ -8,6 +8,7 @@ import { loadCheckpointModel } from '../../checkpoint/load-checkpoint-model';
 import { CheckpointError } from '../../errors';
 import { fsErrorReason } from '../../errors/fs-error-reason';
 import { CliIo, EXIT } from '../cli-io';
+import { UsageError } from '../usage-error';
 
 /**
  * `floe export --checkpoint <dir> --format safetensors|tfjs --out <dir>`: writes a checkpoint's
@@ -26,6 +27,9 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'cpu', describe: 'tfjs backend used while exporting' }),
     async (args) => {
       const out = args.out as string;
+      if (args.checkpoint === '') throw new UsageError('--checkpoint needs a value: a checkpoint folder, a folder of step-N checkpoints, or a run folder (its newest)');
+      // An empty --out would be the working folder.
+      if (out.trim() === '') throw new UsageError('--out needs a value: the folder to write the export to (it must not exist unless --overwrite)');
       // Before loading anything, and in flag terms (the export API's own message says 'overwrite').
       if (args.overwrite !== true && fs.existsSync(out)) {
         throw new CheckpointError(`--out '${out}' already exists: pass --overwrite to replace an earlier export there, or choose another --out.`);

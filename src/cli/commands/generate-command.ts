@@ -9,6 +9,7 @@ import { MAX_SEED, Rng } from '../../random';
 import { encodePrompt, PromptFormat } from '../../tokenizer/encode-prompt';
 import type { TrainerConfig } from '../../trainer/trainer-config';
 import { CliIo, EXIT } from '../cli-io';
+import { UsageError } from '../usage-error';
 
 /** `floe generate --checkpoint <dir> --prompt "12+34="`: text from a trained language model. */
 export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
@@ -26,6 +27,7 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         .option('chat', { type: 'boolean', default: false, describe: "Send each prompt as a user turn in Floe's chat format (for models fine-tuned on chat data)" })
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'auto', describe: 'tfjs backend' }),
     async (args) => {
+      if (args.checkpoint === '') throw new UsageError('--checkpoint needs a value: a checkpoint folder, a folder of step-N checkpoints, or a run folder (its newest)');
       const maxTokens = args['max-tokens'] as number;
       const temperature = args.temperature as number;
       const topK = args['top-k'] as number | undefined;

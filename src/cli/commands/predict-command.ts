@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { BACKEND_NAMES, BackendName } from '../../backend/backend-names';
 import { loadSupervisedPredictor, readFeatureRows } from '../../trainer/supervised-predictor';
 import { CliIo, EXIT } from '../cli-io';
+import { UsageError } from '../usage-error';
 
 /** `floe predict --checkpoint <dir> --input rows.jsonl`: one JSON prediction per input row. */
 export function predictCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
@@ -15,6 +16,8 @@ export function predictCommand(yargs: Argv, io: CliIo, done: (code: number) => v
         .option('input', { type: 'string', demandOption: true, describe: 'JSONL file of feature rows' })
         .option('backend', { type: 'string', choices: BACKEND_NAMES as unknown as string[], describe: "Backend (default: the recipe's)" }),
     async (args) => {
+      if (args.checkpoint === '') throw new UsageError('--checkpoint needs a value: a checkpoint folder, or a run folder for its newest checkpoint');
+      if (args.input === '') throw new UsageError('--input needs a value: a JSONL file of feature rows');
       const predictor = await loadSupervisedPredictor(args.checkpoint as string, { backend: args.backend as BackendName | undefined });
       try {
         const rows = await readFeatureRows(path.resolve(args.input as string), predictor.featureNames);
