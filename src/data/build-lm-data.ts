@@ -2,6 +2,7 @@ import * as path from 'path';
 import { resolveCount } from '../config/human-number';
 import { toPlainConfig } from '../config/to-plain';
 import { ConfigError, DataError } from '../errors';
+import type { Tokenizer } from '../tokenizer';
 import { chatHeaderProblem } from '../tokenizer/chat-template';
 import { buildComponent } from '../trainer/build-components';
 import type { Trainer } from '../trainer/trainer';
@@ -83,6 +84,7 @@ export async function buildLmData(
     const cut = cutNote(stats, config.maxLength);
     if (cut !== undefined && examples.length === 0) throw new DataError(`data: the ${name} split has no rows left: ${cut}`);
     if (cut !== undefined) trainer.logger.warn(`data (${name} split): ${cut}`);
+    if (stats.unknown > 0) trainer.logger.warn(`data (${name} split): ${unknownNote(stats, trainer.tokenizer)}`);
     return examples;
   };
   const trainExamples = await prepare(split.train, 'train');
@@ -109,6 +111,13 @@ function cutNote(stats: PrepareStats, maxLength: number): string | undefined {
     parts.push(`${stats.dropped} ${stats.truncated > 0 ? 'were' : `${of} were`} dropped with no trained token left (no assistant reply, or none within the first ${maxLength} tokens)`);
   }
   return `${parts.join('; ')}. Raise data.maxLength (and model.maxLength) or shorten the data`;
+}
+
+/** How much text the tokenizer could only write as its unknown token. */
+function unknownNote(stats: PrepareStats, tokenizer: Tokenizer): string {
+  const share = stats.tokens === 0 ? 0 : (100 * stats.unknown) / stats.tokens;
+  const shown = share < 0.1 ? '<0.1' : share.toFixed(1);
+  return `${stats.unknown} of ${stats.tokens} tokens (${shown}%) are the tokenizer's unknown token (id ${tokenizer.unkId}): its vocabulary lacks some characters of the text, the first in ${stats.firstUnknown ?? 'the data'}. The model cannot learn or write them; use a tokenizer that covers the text (or byte fallback), or clean the text`;
 }
 
 /** `data.sources[0] (text: t/a.txt), ...` for messages about what the sources gave. */

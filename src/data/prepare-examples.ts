@@ -3,6 +3,7 @@ import { ChatTemplateOptions, Tokenizer, formatChatDate, tokenizerFingerprint } 
 import { appendAll } from './append-all';
 import { CausalPacker } from './causal-packer';
 import { decodeExamples, encodeExamples } from './example-codec';
+import { formatOrigin } from './data-record';
 import { LmExample } from './lm-example';
 import { SftPacker } from './sft-packer';
 import { DataSource } from './sources/data-source';
@@ -10,7 +11,8 @@ import { TokenCache } from './token-cache';
 import { tokenizeRecord } from './tokenize-record';
 
 // Bump when tokenization or packing changes meaning, so old cache entries are not reused.
-const PIPELINE_VERSION = 1;
+// 2: stats count unknown tokens.
+const PIPELINE_VERSION = 2;
 
 /** Options of {@link prepareExamples}. */
 export interface PrepareExamplesOptions {
@@ -48,6 +50,10 @@ export interface PrepareStats {
   truncated: number;
   /** sft: documents dropped for having nothing to train on. */
   dropped: number;
+  /** Tokens that are the tokenizer's unknown token (text its vocabulary lacks). */
+  unknown: number;
+  /** file:line of the first record with an unknown token. */
+  firstUnknown?: string;
 }
 
 /** Result of {@link prepareExamples}. */
@@ -104,7 +110,7 @@ export async function prepareExamples(options: PrepareExamplesOptions): Promise<
 
 async function build(options: PrepareExamplesOptions): Promise<{ examples: LmExample[]; stats: PrepareStats }> {
   const { tokenizer, mode, maxLength } = options;
-  const stats: PrepareStats = { records: 0, tokens: 0, truncated: 0, dropped: 0 };
+  const stats: PrepareStats = { records: 0, tokens: 0, truncated: 0, dropped: 0, unknown: 0 };
   const examples: LmExample[] = [];
   const causal = mode === 'causal' ? new CausalPacker({ maxLength, remainder: options.remainder }) : undefined;
   const sft =
@@ -114,6 +120,9 @@ async function build(options: PrepareExamplesOptions): Promise<{ examples: LmExa
       const doc = tokenizeRecord(record, tokenizer, { chat: options.chat, addBos: options.addBos });
       stats.records++;
       stats.tokens += doc.ids.length;
+      const unknown = tokenizer.unkId === undefined ? 0 : countOf(doc.ids, tokenizer.unkId);
+      if (unknown > 0 && stats.unknown === 0) stats.firstUnknown = formatOrigin(record.origin);
+      stats.unknown += unknown;
       if (causal !== undefined) appendAll(examples, causal.push(doc.ids));
       else if (sft !== undefined) appendAll(examples, sft.push(doc));
     }
@@ -125,4 +134,10 @@ async function build(options: PrepareExamplesOptions): Promise<{ examples: LmExa
     stats.dropped = sft.stats.dropped;
   }
   return { examples, stats };
+}
+
+function countOf(ids: readonly number[], id: number): number {
+  let n = 0;
+  for (const x of ids) if (x === id) n++;
+  return n;
 }

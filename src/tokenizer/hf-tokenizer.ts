@@ -47,6 +47,8 @@ export class HfTokenizer implements Tokenizer {
   readonly eosId: number;
   /** Resolved padding id. */
   readonly padId: number;
+  /** The model's unknown-token id, if it has one (text it has no token for becomes this). */
+  readonly unkId: number | undefined;
   /** sha256 of tokenizer.json, tokenizer_config.json and the resolved special ids. */
   readonly fingerprint: string;
   /** sha256 of the parts of tokenizer.json that decide ids (not padding, truncation, post-processor) and the special ids. */
@@ -65,6 +67,8 @@ export class HfTokenizer implements Tokenizer {
     this.idFingerprint = fingerprints.ids;
     this.source = source;
     this.drops = guardBpeDrops(core);
+    const unk = (core as unknown as { model?: { unk_token_id?: unknown } }).model?.unk_token_id;
+    this.unkId = typeof unk === 'number' ? unk : undefined;
     let maxId = -1;
     for (const id of core.get_vocab(true).values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;

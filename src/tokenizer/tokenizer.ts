@@ -22,6 +22,8 @@ export interface Tokenizer {
    * store it to refuse a changed tokenizer. Optional: defaults to `fingerprint`.
    */
   readonly idFingerprint?: string;
+  /** Id that text the vocabulary lacks becomes, if the tokenizer has one (the data pipeline counts them). */
+  readonly unkId?: number;
   /** Text to ids, without adding bos/eos (the pipeline adds those where it needs them). */
   encode(text: string): number[];
   /** Ids to text; special ids are skipped and invalid input never throws. */

@@ -94,6 +94,24 @@ describe('data warnings and errors of a run', () => {
     });
   });
 
+  it('warns how many tokens became the unknown token, and where the first was', async () => {
+    const file = write('words.txt', ['hello world', 'hello wörld', 'world hello']);
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
+    const causalText = (paths: string) => ({
+      type: 'causal',
+      tokenizer: { type: 'hf', path: dir },
+      data: { type: 'causal', sources: [{ type: 'text', paths, unit: 'line' }], maxLength: 8, cache: false, trainEvalSplit: [1, 0] },
+      model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 },
+    });
+    const lines = await train(causalText(file));
+    assert.ok(
+      lines.includes(`warn: data (train split): 1 of 13 tokens (7.7%) are the tokenizer's unknown token (id 0): its vocabulary lacks some characters of the text, the first in ${file}:2. The model cannot learn or write them; use a tokenizer that covers the text (or byte fallback), or clean the text`),
+      lines.join('\n'),
+    );
+    const clean = write('clean.txt', ['hello world', 'world hello']);
+    assert.ok(!(await train(causalText(clean))).some((l) => l.includes('unknown token')));
+  });
+
   it('the note on a split: none when it is as asked', () => {
     assert.equal(splitNote([0.9, 0.1], { items: 100, eval: 10, noun: 'rows' }), undefined);
     assert.equal(splitNote([0.9, 0.1], { items: 5, eval: 1, noun: 'rows' }), undefined, '20% for 10% asked is within 2x');
