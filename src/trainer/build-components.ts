@@ -11,7 +11,8 @@ import { ComponentKind } from '../registry/component-kind';
 import { getRegistry } from '../registry/registries';
 import { SCHEDULER_KIND, SchedulerFactory } from '../scheduler/scheduler-factory';
 import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
-import { checkProduct } from './product-checks';
+import { checkedLoader } from './checked-loader';
+import { checkProduct, describeFactory } from './product-checks';
 import { TOKENS } from './run-context';
 import { ConfigError } from '../errors';
 import type { Trainer } from './trainer';
@@ -43,8 +44,9 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   const loaders = await dataFactory.createDataLoaders();
   checkProduct('data', dataFactory, loaders);
   trainer.dataLoaders = loaders;
-  trainer.trainLoader = loaders.train;
-  trainer.evalLoader = loaders.eval;
+  // Checked as they yield: a plugin's wrong batches are reported naming its factory.
+  trainer.trainLoader = checkedLoader(loaders.train, describeFactory('data', dataFactory), 'train');
+  trainer.evalLoader = loaders.eval === undefined ? undefined : checkedLoader(loaders.eval, describeFactory('data', dataFactory), 'eval');
   if (loaders.train.length === 0) {
     throw new ConfigError([{ path: 'data', message: `the training split has no batches (${loaders.train.numExamples} examples, microBatchSize ${trainer.config.microBatchSize})` }]);
   }

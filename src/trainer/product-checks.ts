@@ -51,10 +51,15 @@ const BUILD_METHOD: Record<string, string> = {
 export function checkProduct(kind: string, factory: object, product: unknown): void {
   const problems = CHECKS[kind]?.(product) ?? [];
   if (problems.length === 0) return;
-  const type = (factory.constructor as { type?: unknown }).type;
-  const who = `${kind} ${typeof type === 'string' ? `'${type}' ` : ''}(${factory.constructor.name})`;
+  const who = describeFactory(kind, factory);
   const method = BUILD_METHOD[kind] ?? 'its build method';
   throw new TrainingError(`${who}: what ${method} built is not usable:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+/** `scheduler 'step-lr' (StepLrFactory)`: a built factory, for messages. */
+export function describeFactory(kind: string, factory: object): string {
+  const type = (factory.constructor as { type?: unknown }).type;
+  return `${kind} ${typeof type === 'string' ? `'${type}' ` : ''}(${factory.constructor.name})`;
 }
 
 function loaderProblems(loader: unknown, split: string): string[] {

@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs';
+import { TrainingError } from '../errors';
+import { DataLoader } from '../data/data-loader';
+
+/**
+ * `loader` with its `batches()` checked: it must return an iterable (or async iterable), and
+ * each batch must be an object holding tensors. A data factory's wrong batches otherwise fail
+ * inside the trainer as a bare TypeError (`reading 'Symbol(Symbol.asyncIterator)'`,
+ * `reading 'shape'`) naming neither the factory nor the batch. Everything else is the loader's own.
+ */
+export function checkedLoader<B>(loader: DataLoader<B>, who: string, split: string): DataLoader<B> {
+  return new Proxy(loader, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (prop === 'batches' && typeof value === 'function') {
+        return (...args: Parameters<DataLoader<B>['batches']>) => checkedBatches(value.apply(target, args) as unknown, `${who}: ${split}.batches(epoch ${args[0]}, start ${args[1] ?? 0})`);
+      }
+      // Methods run on the loader itself, so its private fields stay reachable.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function checkedBatches<B>(result: unknown, call: string): Iterable<B> | AsyncIterable<B> {
+  const iterable = typeof result === 'object' && result !== null;
+  if (iterable && Symbol.asyncIterator in result) return checkAsync(result as AsyncIterable<unknown>, call);
+  if (iterable && Symbol.iterator in result) return checkSync(result as Iterable<unknown>, call);
+  throw new TrainingError(`${call} returned ${result === null ? 'null' : typeof result}; it must return the batches as an iterable, e.g. a generator: *batches(epoch, start) { yield { x, y } }`);
+}
+
+function* checkSync<B>(batches: Iterable<unknown>, call: string): Iterable<B> {
+  let i = 0;
+  for (const batch of batches) yield checkBatch<B>(batch, call, i++);
+}
+
+async function* checkAsync<B>(batches: AsyncIterable<unknown>, call: string): AsyncIterable<B> {
+  let i = 0;
+  for await (const batch of batches) yield checkBatch<B>(batch, call, i++);
+}
+
+function checkBatch<B>(batch: unknown, call: string, index: number): B {
+  if (batch instanceof tf.Tensor) return batch as B;
+  if (typeof batch === 'object' && batch !== null && !Array.isArray(batch) && Object.values(batch).some((v) => v instanceof tf.Tensor)) return batch as B;
+  tf.dispose(batch as tf.TensorContainer);
+  const what = batch === null ? 'null' : Array.isArray(batch) ? 'an array' : typeof batch === 'object' ? 'an object with no tensors' : typeof batch;
+  throw new TrainingError(`${call} yielded ${what} as batch ${index + 1}; each batch must be an object of tensors the trainer's loss() reads, e.g. { x: tf.tensor2d(rows), y: tf.tensor2d(targets) }`);
+}

@@ -1,0 +1,66 @@
+import { strict as assert } from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { DataLoader, TrainingError } from '../../src';
+import { checkedLoader } from '../../src/trainer/checked-loader';
+
+/** A loader with a private field and a getter, as a plugin would write one. */
+class RowLoader implements DataLoader<unknown> {
+  readonly #rows: unknown[];
+  readonly shardable = true;
+  constructor(rows: unknown[]) {
+    this.#rows = rows;
+  }
+  get length(): number {
+    return this.#rows.length;
+  }
+  get numExamples(): number {
+    return this.#rows.length;
+  }
+  *batches(_epoch: number, start = 0): Iterable<unknown> {
+    for (const row of this.#rows.slice(start)) yield typeof row === 'function' ? row() : row;
+  }
+}
+
+const WHO = "data 'rows' (RowFactory)";
+
+describe('checkedLoader', () => {
+  it("passes the loader's batches and fields through unchanged (private fields still reachable)", () => {
+    const loader = checkedLoader(new RowLoader([() => ({ x: tf.ones([2, 3]) }), () => tf.zeros([2])]), WHO, 'train');
+    assert.equal(loader.length, 2);
+    assert.equal(loader.numExamples, 2);
+    assert.equal(loader.shardable, true);
+    const batches = [...(loader.batches(0, 0) as Iterable<unknown>)];
+    assert.equal(batches.length, 2);
+    assert.deepEqual((batches[0] as { x: tf.Tensor }).x.shape, [2, 3]);
+    tf.dispose(batches as tf.TensorContainer);
+  });
+
+  it('names the factory, the split and the call when batches() returns no iterable', () => {
+    const loader = checkedLoader({ length: 1, numExamples: 1, batches: () => undefined as unknown as Iterable<unknown> }, WHO, 'eval');
+    assert.throws(
+      () => loader.batches(2, 1),
+      (e: Error) =>
+        e instanceof TrainingError &&
+        e.message === "data 'rows' (RowFactory): eval.batches(epoch 2, start 1) returned undefined; it must return the batches as an iterable, e.g. a generator: *batches(epoch, start) { yield { x, y } }",
+    );
+  });
+
+  it('refuses a batch that holds no tensors, naming which one', async () => {
+    const loader = checkedLoader(new RowLoader([() => ({ x: tf.ones([1]) }), [[1, 2, 3]]]), WHO, 'train');
+    const seen: unknown[] = [];
+    assert.throws(
+      () => {
+        for (const b of loader.batches(0, 0) as Iterable<unknown>) seen.push(b);
+      },
+      /^TrainingError: data 'rows' \(RowFactory\): train\.batches\(epoch 0, start 0\) yielded an array as batch 2; each batch must be an object of tensors/,
+    );
+    tf.dispose(seen as tf.TensorContainer);
+    async function* asyncRows(): AsyncIterable<unknown> {
+      yield { numSamples: 3 };
+    }
+    const asyncLoader = checkedLoader({ length: 1, numExamples: 1, batches: asyncRows }, WHO, 'train');
+    await assert.rejects(async () => {
+      for await (const _ of asyncLoader.batches(0) as AsyncIterable<unknown>) void _;
+    }, /yielded an object with no tensors as batch 1/);
+  });
+});
