@@ -5,7 +5,7 @@ import { BadLines, MAX_LISTED_BAD_LINES } from './bad-lines';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
 import { JSONL_FILE_EXTENSIONS, JsonlFields, JsonlFormat, mapJsonRecord } from './jsonl-format';
-import { readLines } from './line-reader';
+import { readLinesOrErrors } from './line-reader';
 
 /** Options of {@link JsonlSource}. */
 export interface JsonlSourceOptions {
@@ -69,11 +69,12 @@ export class JsonlSource implements DataSource {
     this.stats = stats;
     const bad = new BadLines('JSONL', 'Fix the data, or set skipInvalid: true on the source to skip bad lines (they are counted and the first ones reported).');
     for (const file of await expandPaths(this.options.paths, { cwd: this.options.cwd, folderExtensions: JSONL_FILE_EXTENSIONS })) {
-      for await (const [line, text] of readLines(file)) {
+      for await (const [line, text] of readLinesOrErrors(file)) {
         bad.line(file, line);
-        if (text.trim() === '') continue;
+        if (typeof text === 'string' && text.trim() === '') continue;
         let record: DataRecord;
         try {
+          if (text instanceof DataError) throw text;
           record = mapJsonRecord(parseLine(text, file, line), format, { file, line }, fields);
         } catch (err) {
           if (!(err instanceof DataError)) throw err;

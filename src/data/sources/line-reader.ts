@@ -12,7 +12,20 @@ const CR = 0x0d;
  * old Mac line ends is lines, not one long line), and a byte-order mark on line 1 is not content.
  * Invalid UTF-8 is a DataError at file:line:col.
  */
-export async function* readLines(file: string): AsyncGenerator<[number, string]> {
+export function readLines(file: string): AsyncGenerator<[number, string]> {
+  // Without `tolerant` a bad line throws, so no DataError is yielded.
+  return lines(file, false) as AsyncGenerator<[number, string]>;
+}
+
+/**
+ * {@link readLines}, but a line that is not UTF-8 is yielded as its DataError (file:line:col) and
+ * the reading goes on, for sources that gather or skip bad lines.
+ */
+export function readLinesOrErrors(file: string): AsyncGenerator<[number, string | DataError]> {
+  return lines(file, true);
+}
+
+async function* lines(file: string, tolerant: boolean): AsyncGenerator<[number, string | DataError]> {
   const stream = createReadStream(file);
   // Bytes of a line that continues into the next chunk (split at CR and LF bytes, which never
   // occur inside a multi-byte UTF-8 sequence, so each line decodes on its own).
@@ -20,9 +33,15 @@ export async function* readLines(file: string): AsyncGenerator<[number, string]>
   // The previous chunk ended in a CR: an LF starting this one belongs to the same line end.
   let afterCr = false;
   let n = 0;
-  const line = (bytes: Buffer): string => {
+  const line = (bytes: Buffer): string | DataError => {
     n++;
-    const text = decodeUtf8(bytes, file, n);
+    let text: string;
+    try {
+      text = decodeUtf8(bytes, file, n);
+    } catch (error) {
+      if (tolerant && error instanceof DataError) return error;
+      throw error;
+    }
     return n === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   };
   try {

@@ -3,7 +3,7 @@ import { jsonErrorMessage, jsonErrorPosition } from '../json-position';
 import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
 import { JSONL_FILE_EXTENSIONS } from '../sources/jsonl-format';
-import { readLines } from '../sources/line-reader';
+import { readLinesOrErrors } from '../sources/line-reader';
 import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
 import { TabularRecord } from './tabular-record';
@@ -26,10 +26,11 @@ export class JsonlTabularSource extends FileTabularSource<JsonlTabularSourceOpti
     const reader = new RowReader(this.options);
     const bad = new BadLines('JSONL', 'Fix the data.');
     for (const file of await expandPaths(this.options.paths, { cwd: this.options.cwd, folderExtensions: JSONL_FILE_EXTENSIONS })) {
-      for await (const [line, text] of readLines(file)) {
+      for await (const [line, text] of readLinesOrErrors(file)) {
         bad.line(file, line);
-        if (text.trim() === '') continue;
+        if (typeof text === 'string' && text.trim() === '') continue;
         const record = bad.attempt(() => {
+          if (text instanceof DataError) throw text;
           const row = parseJsonObject(text, file, line);
           reader.bindColumns(Object.keys(row), `${file}:${line}`, 'this record');
           return reader.read((column) => cellOf(row[column], column, file, line), { file, line });

@@ -96,6 +96,21 @@ describe('JsonlSource', () => {
     assert.deepEqual(record.kind === 'text' ? record.text : '', 'ok 😀');
   });
 
+  it('a line that is not UTF-8 is one of the bad lines: listed with the others, or skipped and counted with skipInvalid', async () => {
+    const file = path.join(dir, 'latin1.jsonl');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('{"text": "a"}\n{"text": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n{bad\n{"text": "b"}\n')]));
+    await assert.rejects(collect(new JsonlSource({ paths: [file] })), (e: Error) => {
+      const lines = e.message.split('\n');
+      assert.equal(lines[0], '2 bad JSONL lines:');
+      assert.ok(lines[1].startsWith(`  - ${file}:2:14: not UTF-8 text (byte 0xE9)`), lines[1]);
+      assert.ok(lines[2].startsWith(`  - ${file}:3:2: malformed JSON line`), lines[2]);
+      return true;
+    });
+    const skipping = new JsonlSource({ paths: [file], skipInvalid: true });
+    assert.deepEqual((await collect(skipping)).map((r) => (r.kind === 'text' ? r.text : '')), ['a', 'b']);
+    assert.match(skipping.passNote() ?? '', /^skipped 2 bad lines \(skipInvalid: true\) and read 2 records; the first: .*latin1\.jsonl:2:14: not UTF-8 text/);
+  });
+
   it('skips and counts invalid lines with skipInvalid', async () => {
     const source = new JsonlSource({ paths: [write('mixed.jsonl', ['{"text": "a"}', 'not json', '{"text": 1}', '[1]', '{"text": "b"}'])], skipInvalid: true });
     const records = await collect(source);

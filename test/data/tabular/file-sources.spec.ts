@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import { CsvTabularSource, DataError, JsonlTabularSource, TabularRecord, TabularSource } from '../../../src';
 import { useTempDir, writeFile } from '../../fixtures/supervised';
@@ -194,5 +195,9 @@ describe('JsonlTabularSource', () => {
       assert.equal(lines[lines.length - 1], 'Fix the data.');
       return true;
     });
+    // A line that is not UTF-8 is listed with the others, not a stop on its own.
+    const latin1 = path.join(tmp(), 'latin1.jsonl');
+    fs.writeFileSync(latin1, Buffer.concat([Buffer.from('{"a": 1, "y": 3}\n{"a": 2, "y": 3, "note": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n{"a": "x", "y": 3}\n')]));
+    await rejectsWith(readAll(new JsonlTabularSource({ paths: [latin1], features: ['a'], targets: ['y'] })), '2 bad JSONL lines:', `  - ${latin1}:2:30: not UTF-8 text (byte 0xE9)`, `  - ${latin1}:3: column 'a' has "x"`);
   });
 });
