@@ -2,7 +2,7 @@ import { getMetadataStorage, validateSync } from 'class-validator';
 import { didYouMean, listChoices, RegistrationError } from '../errors';
 import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind, isClass, isSubclassOf } from './component-kind';
 import { getRegistry } from './registries';
-import { recordRegistrationSite, registrationSite } from './registration-site';
+import { callerSite, recordRegistrationSite, registrationSite } from './registration-site';
 import { RegisterOptions } from './registry';
 
 /** Registry keys: lowercase words joined by `-`, `_` or `.` (`adamw`, `inverse-sqrt`). */
@@ -33,8 +33,11 @@ export function register<T extends Function>(
 
 function registerClass<T extends Function>(cls: T, options: RegisterOptions): T {
   const problems = validateComponentClass(cls, options);
-  const subject = describe(cls);
-  if (problems.length > 0) throw new RegistrationError(subject, problems);
+  if (problems.length > 0) {
+    // Which class of a plugin file: its register line (none for Floe's own).
+    const site = callerSite();
+    throw new RegistrationError(`${describe(cls)}${site === undefined ? '' : ` (at ${site})`}`, problems);
+  }
   const component = cls as unknown as ComponentClass;
   if (getRegistry(component.kind).add(component, options)) recordRegistrationSite(cls);
   return cls;

@@ -16,6 +16,15 @@ const sites = new WeakMap<Function, string>();
  * `file:line`). Built-in classes have none.
  */
 export function recordRegistrationSite(cls: Function): void {
+  const site = callerSite();
+  if (site !== undefined) sites.set(cls, site);
+}
+
+/**
+ * `plugins/a.js:4`: the line that called `register` — the first stack frame outside the registry,
+ * decorator helpers and node_modules — or undefined when that is one of Floe's own files.
+ */
+export function callerSite(): string | undefined {
   // Enough frames to get past decorator helpers whatever the process's limit.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 30;
@@ -35,11 +44,11 @@ export function recordRegistrationSite(cls: Function): void {
     // tsc's decorator helper sits at the top of every compiled file: its line says nothing.
     if (DECORATOR_HELPER.test(frame)) continue;
     // Checked before node_modules: an installed Floe lives there too.
-    if (file.startsWith(FLOE_SOURCES)) return;
+    if (file.startsWith(FLOE_SOURCES)) return undefined;
     if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
-    sites.set(cls, `${path.relative(process.cwd(), file) || file}:${match[2]}`);
-    return;
+    return `${path.relative(process.cwd(), file) || file}:${match[2]}`;
   }
+  return undefined;
 }
 
 /** ` (registered at plugins/a.js:4)`, or empty for a class registered by Floe itself. */

@@ -121,7 +121,7 @@ describe('recipe plugins', () => {
       ['plugins[0]', 'plugins[1]', 'plugins[2]'],
     );
     assert.match(error.issues[0].message, /^cannot load plugin .*throws\.js: plugin exploded \(at .*throws\.js:1:7\)$/);
-    assert.match(error.issues[1].message, /^cannot load plugin .*bad_registration\.js: Cannot register optimizer factory class NoType:\n  - missing its own static 'type' literal/);
+    assert.match(error.issues[1].message, /^cannot load plugin .*bad_registration\.js: Cannot register optimizer factory class NoType \(at \S*bad_registration\.js:3\):\n  - missing its own static 'type' literal/);
     assert.equal(error.issues[2].message, 'must be a module path (./my_trainer.js) or package name, got 42');
     assert.equal(`${error.issues[2].location?.line}:${error.issues[2].location?.col}`, '5:5');
   });

@@ -86,12 +86,20 @@ describe('a component kind a trainer declares', () => {
       static override readonly type = 'bad-reward-tiny';
       static readonly rewardFactoryType: FactoryList = [UnregisteredLoss];
     }
-    assert.throws(() => register(BadRewardTrainer), {
-      message: [
-        'Cannot register trainer class BadRewardTrainer:',
-        '  - rewardFactoryType[0] UnregisteredLoss is not registered; decorate it with @register() or call register(UnregisteredLoss) first',
-      ].join('\n'),
-    });
+    assert.throws(
+      () => register(BadRewardTrainer),
+      (error: Error) => {
+        assert.match(error.message, /^Cannot register trainer class BadRewardTrainer \(at \S*custom-kind\.spec\.js:\d+\):\n/);
+        assert.equal(
+          error.message.replace(/ \(at \S+\):/, ':'),
+          [
+            'Cannot register trainer class BadRewardTrainer:',
+            '  - rewardFactoryType[0] UnregisteredLoss is not registered; decorate it with @register() or call register(UnregisteredLoss) first',
+          ].join('\n'),
+        );
+        return true;
+      },
+    );
   });
 });
 
@@ -194,3 +202,4 @@ describe('defineComponentKind', () => {
     assert.equal(getComponentKind('My Kind'), undefined);
   });
 });
+

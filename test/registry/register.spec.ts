@@ -473,8 +473,10 @@ describe('register', () => {
         error = e;
       }
       assert.ok(error instanceof RegistrationError);
+      // The class is named with the line that registered it, so a plugin file's classes are told apart.
+      assert.match(error.message, /^Cannot register optimizer factory class Broken \(at \S*test\/registry\/register\.spec\.js:\d+\):\n/);
       assert.equal(
-        error.message,
+        error.message.replace(/ \(at \S+\):/, ':'),
         [
           'Cannot register optimizer factory class Broken:',
           "  - missing its own static 'type' literal, e.g. static readonly type = 'my-optimizer'",
