@@ -50,6 +50,8 @@ export class HfTokenizerFactory extends TokenizerFactory<HfTokenizerConfig> {
         throw new ConfigError([{ path: `tokenizer.${field}`, message: `${value}: no such file or folder (resolved to ${path.resolve(dir, value)}); expected a HuggingFace tokenizer.json or a folder holding one` }]);
       }
     }
+    const other = otherTokenizerFile(c.path);
+    if (other !== undefined) throw new ConfigError([{ path: 'tokenizer.path', message: `${c.path}: ${other}` }]);
     const folder = path.resolve(dir, c.path);
     if (fs.statSync(folder).isDirectory() && !fs.existsSync(path.join(folder, 'tokenizer.json'))) {
       throw new ConfigError([{ path: 'tokenizer.path', message: `${c.path}: the folder (${folder}) has no tokenizer.json; name the file, or a folder holding a HuggingFace tokenizer.json` }]);
@@ -62,4 +64,22 @@ export class HfTokenizerFactory extends TokenizerFactory<HfTokenizerConfig> {
       padToken: c.padToken,
     });
   }
+}
+
+/** Files of a HuggingFace tokenizer folder that are not tokenizer.json, and what each is. */
+const OTHER_TOKENIZER_FILES: Record<string, string> = {
+  'vocab.txt': 'a WordPiece vocabulary',
+  'vocab.json': 'a BPE vocabulary',
+  'merges.txt': 'BPE merges',
+  'tokenizer_config.json': 'tokenizer settings (give it as tokenizer.configPath)',
+  'special_tokens_map.json': 'special token names',
+  'added_tokens.json': 'added tokens',
+};
+
+/** Why `file` is not the tokenizer.json Floe reads, when its name says so; undefined otherwise. */
+function otherTokenizerFile(file: string): string | undefined {
+  const name = path.basename(file).toLowerCase();
+  const what = OTHER_TOKENIZER_FILES[name] ?? (name.endsWith('.model') ? 'a SentencePiece model' : undefined);
+  if (what === undefined) return undefined;
+  return `this file is ${what}, not a tokenizer.json. Floe reads the single-file tokenizer.json of HuggingFace tokenizers: name it or its folder (from the older files, AutoTokenizer.from_pretrained(folder).save_pretrained(out) in Python writes one)`;
 }

@@ -98,7 +98,11 @@ export class HfTokenizer implements Tokenizer {
       throw new DataError(`${source}: not a usable HuggingFace tokenizer.json (expected "model", "pre_tokenizer", "decoder", ... as written by tokenizers): ${(err as Error).message}`, { cause: err });
     }
     const resolve = (field: string, explicit: string | undefined, candidates: string[]): number | undefined => {
-      const named = explicit ?? tokenString(config[field]);
+      const written = config[field];
+      if (explicit === undefined && written !== undefined && written !== null && tokenString(written) === undefined) {
+        throw new DataError(`${source}: tokenizer_config.json field '${field}' is ${JSON.stringify(written)}; expected the token as a string ("</s>") or an object with "content", or null.`);
+      }
+      const named = explicit ?? tokenString(written);
       if (named !== undefined) {
         const id = core.token_to_id(named);
         if (id === undefined) {

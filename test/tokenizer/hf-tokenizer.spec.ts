@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DataError } from '../../src/errors';
+import { ConfigError, DataError } from '../../src/errors';
+import { Logger, runJob } from '../../src';
 import { HfTokenizer } from '../../src/tokenizer';
 import { tinyTokenizerJson } from './tiny-hf-tokenizer';
 
@@ -111,6 +112,28 @@ describe('HfTokenizer', () => {
     const json = tinyTokenizerJson();
     const tok = HfTokenizer.fromJson({ ...json, model: { ...(json.model as Record<string, unknown>), unk_token: '<nope>' } }, {}, {}, 't.json');
     assert.throws(() => tok.encode('hello zq'), (e: Error) => e instanceof DataError && e.message.startsWith(`t.json: the text has a piece the vocabulary lacks, and "model.unk_token" ('<nope>')`));
+  });
+
+  it('a tokenizer_config.json special token that is neither a string nor { content } is an error, not skipped', () => {
+    assert.throws(
+      () => HfTokenizer.fromJson(tinyTokenizerJson(), { eos_token: 5 }, {}, 't.json'),
+      (e: Error) => e instanceof DataError && e.message === `t.json: tokenizer_config.json field 'eos_token' is 5; expected the token as a string ("</s>") or an object with "content", or null.`,
+    );
+    assert.equal(HfTokenizer.fromJson(tinyTokenizerJson(), { eos_token: { content: '</s>' }, bos_token: null }).eosId, 2);
+  });
+
+  it('tokenizer.path naming vocab.txt, merges.txt, tokenizer_config.json or a SentencePiece model says what Floe reads instead', async () => {
+    for (const [name, what] of [['vocab.txt', 'a WordPiece vocabulary'], ['merges.txt', 'BPE merges'], ['tokenizer_config.json', 'tokenizer settings (give it as tokenizer.configPath)'], ['spiece.model', 'a SentencePiece model']]) {
+      fs.mkdirSync(path.join(dir, 'other'), { recursive: true });
+      const file = path.join(dir, 'other', name);
+      fs.writeFileSync(file, 'x');
+      const recipe = { type: 'causal', backend: 'cpu', trainIters: 1, outputDir: path.join(dir, 'run'), tokenizer: { type: 'hf', path: file }, data: { type: 'causal', sources: [{ type: 'synthetic', count: 8 }], maxLength: 8 } };
+      await assert.rejects(runJob(recipe, { logger: new Logger({ sink: () => undefined }) }), (e: Error) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.ok(e.message.startsWith(`Invalid recipe: tokenizer.path: ${file}: this file is ${what}, not a tokenizer.json. Floe reads the single-file tokenizer.json`), e.message);
+        return true;
+      });
+    }
   });
 
   it('rejects a missing file, invalid JSON, a non-tokenizer and an unknown special token with DataError', async () => {
