@@ -43,8 +43,9 @@ function fileSize(file: string): Promise<number> {
 /**
  * Refuses to start a fresh run in a folder that holds an earlier one: its metrics would be
  * appended to, and `--resume <run folder>`, export and pruning would mix the two runs' checkpoints.
+ * `resuming` names the checkpoint of another run folder being resumed there, if that is the case.
  */
-export function earlierRunError(outputDir: string, earlier: EarlierRun): ConfigError {
+export function earlierRunError(outputDir: string, earlier: EarlierRun, resuming?: string): ConfigError {
   const shown = path.relative(process.cwd(), outputDir) || outputDir;
   const what = [
     earlier.status === undefined ? undefined : `status ${earlier.status.state} at step ${earlier.status.step}`,
@@ -54,7 +55,7 @@ export function earlierRunError(outputDir: string, earlier: EarlierRun): ConfigE
   return new ConfigError([
     {
       path: 'outputDir',
-      message: `${shown} already holds a run (${what.join(', ')}); a new run there would mix with it`,
+      message: `${shown} already holds a run (${what.join(', ')}); ${resuming === undefined ? 'a new run' : `resuming ${path.relative(process.cwd(), resuming) || resuming}, a checkpoint of another run folder,`} there would mix with it`,
       hint: `Continue it with --resume ${shown}, start over in it with --set overwriteOutputDir=true (deletes its checkpoints, metrics and status), or choose another folder with --set outputDir=...`,
     },
   ]);

@@ -62,17 +62,24 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
 }
 
 /**
- * A fresh run (no --resume, no autoResume) in a folder holding an earlier run: refused, or with
- * `overwriteOutputDir` the earlier run's files are deleted first (by rank 0 alone under mpirun).
+ * A fresh run (no autoResume, no --resume of a checkpoint of this run folder) in a folder holding
+ * an earlier run: refused, or with `overwriteOutputDir` the earlier run's files are deleted first
+ * (by rank 0 alone under mpirun). The checkpoint a run resumes from is never among them.
  */
 async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions, outputDir: string, folders: readonly CheckpointFolder[]): Promise<void> {
   const autoResume = (resolved.config.checkpoint ?? []).some((c) => (c as { autoResume?: unknown }).autoResume === true);
-  if (options.resumeFrom !== undefined || autoResume) return;
+  let resuming: string | undefined;
+  if (options.resumeFrom !== undefined) {
+    resuming = await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) });
+    // Continuing the run in its own folder; a checkpoint from elsewhere may start a folder but not join another run's.
+    const own = resuming.startsWith(`${outputDir}${path.sep}`) || folders.some((f) => path.dirname(resuming as string) === f.dir);
+    if (own) return;
+  } else if (autoResume) return;
   // Where this run writes its metrics and status: an earlier run's there would be appended to.
   const sources = metricSourcesOf(outputDir, resolved.config.callbacks ?? []);
   const earlier = await findEarlierRun(outputDir, folders, sources);
   if (earlier === undefined) return;
-  if (resolved.config.overwriteOutputDir !== true) throw earlierRunError(outputDir, earlier);
+  if (resolved.config.overwriteOutputDir !== true) throw earlierRunError(outputDir, earlier, resuming);
   if ((mpiLaunch()?.rank ?? 0) === 0) await clearEarlierRun(outputDir, folders, sources);
 }
 

@@ -7,9 +7,9 @@ import { writeManifest } from '../../src/checkpoint/io/write-manifest';
 import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
 
-/** Warning lines of a run's log. */
+/** Warning lines of a run's log, but the data's (the tiny tokenizer lacks the reverse task's '>'). */
 function warnings(lines: string[]): string[] {
-  return lines.filter((l) => l.startsWith('warn: '));
+  return lines.filter((l) => l.startsWith('warn: ') && !l.startsWith('warn: data ('));
 }
 
 describe('resuming with a changed recipe', () => {

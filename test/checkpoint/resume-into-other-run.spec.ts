@@ -1,0 +1,38 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigError } from '../../src';
+import '../fixtures/tiny-regression';
+import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
+import { makeTempDir } from './temp-dir';
+
+/** The test-only linear regression trainer: 8 batches per epoch, a checkpoint every 4 steps. */
+function tinyRecipe(outputDir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const checkpoint = [{ type: 'floe', saveEveryNSteps: 4, keepLast: 2 }];
+  return { type: 'tiny', backend: 'cpu', ...QUIET_RUN, status: true, epochs: 1, microBatchSize: 8, outputDir, optimizer: { type: 'adam', lr: 0.05 }, checkpoint, callbacks: [], ...overrides };
+}
+
+describe('--resume with a checkpoint of another run folder', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-resume-other-')));
+  afterEach(() => cleanup());
+
+  it('is refused into a folder holding a third run (its checkpoints would mix), and goes on into a new folder or its own', async () => {
+    const a = path.join(dir, 'a');
+    const b = path.join(dir, 'b');
+    await runRecorded(tinyRecipe(a));
+    await runRecorded(tinyRecipe(b, { epochs: 3 }));
+    const before = fs.readdirSync(path.join(b, 'checkpoints')).sort();
+    await assert.rejects(runRecorded(tinyRecipe(b, { epochs: 2 }), { resumeFrom: a }), (e: Error) => {
+      assert.ok(e instanceof ConfigError, e.stack);
+      assert.match(e.message, /outputDir: .*b already holds a run \(status finished at step 24, 2 checkpoints \(newest step-000024\)\); resuming .*a\/checkpoints\/step-000008, a checkpoint of another run folder, there would mix with it\. Continue it with --resume .*b/);
+      return true;
+    });
+    assert.deepEqual(fs.readdirSync(path.join(b, 'checkpoints')).sort(), before, 'nothing was touched');
+
+    // A new folder, and the checkpoint's own run folder, are fine.
+    assert.equal((await runRecorded(tinyRecipe(path.join(dir, 'c'), { epochs: 2 }), { resumeFrom: a })).result.globalStep, 16);
+    assert.equal((await runRecorded(tinyRecipe(a, { epochs: 2 }), { resumeFrom: path.join(a, 'checkpoints', 'step-000004') })).result.globalStep, 16);
+  });
+});
