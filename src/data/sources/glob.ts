@@ -81,7 +81,11 @@ export async function expandPaths(patterns: readonly string[], options: string |
     const absolute = path.resolve(cwd, pattern);
     const stat = await fs.stat(absolute).catch(() => undefined);
     if (stat !== undefined || !hasGlobMagic(pattern)) {
-      if (stat === undefined) throw new DataPathError(`${pattern}: data file not found (resolved to ${absolute}); expected a file, a folder or a glob pattern`, pattern);
+      if (stat === undefined) {
+        // Shells expand ~; a recipe is not read by a shell.
+        const tilde = pattern.startsWith('~') ? ' (~ is not expanded here: write the full path, or one relative to the recipe)' : '';
+        throw new DataPathError(`${pattern}: data file not found (resolved to ${absolute}); expected a file, a folder or a glob pattern${tilde}`, pattern);
+      }
       if (stat.isDirectory()) await walkFolder(pattern, absolute, folderExtensions, matched);
       else matched.add(absolute);
     } else {

@@ -37,6 +37,7 @@ describe('TextSource', () => {
   it('errors with the pattern when nothing matches', async () => {
     await assert.rejects(expandPaths(['*.csv'], dir), (e: Error) => e instanceof DataError && /\*\.csv: pattern matched no files/.test(e.message));
     await assert.rejects(expandPaths(['missing.txt'], dir), (e: Error) => e instanceof DataError && /missing\.txt: data file not found/.test(e.message));
+    await assert.rejects(expandPaths(['~/corpus.txt'], dir), (e: Error) => e instanceof DataError && e.message.endsWith('a glob pattern (~ is not expanded here: write the full path, or one relative to the recipe)'));
   });
 
   it('yields one document per file, with CRLF line ends read as LF (as Python reads text files)', async () => {
