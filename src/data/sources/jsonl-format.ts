@@ -96,9 +96,12 @@ function parseMessages(value: unknown, field: string, where: string): ChatMessag
     const role = (m as Record<string, unknown> | null)?.role;
     const content = (m as Record<string, unknown> | null)?.content;
     if (typeof role !== 'string' || !(CHAT_ROLES as readonly string[]).includes(role)) {
-      throw new DataError(`${where}: field '${field}[${i}].role' expected one of ${CHAT_ROLES.join(', ')}, got ${describe(role)}.`);
+      throw new DataError(`${where}: field '${field}[${i}].role' expected one of ${CHAT_ROLES.join(', ')}, got ${describe(role)}.${roleHint(m, role)}`);
     }
-    if (typeof content !== 'string') throw new DataError(`${where}: field '${field}[${i}].content' expected a string, got ${describe(content)}.`);
+    if (typeof content !== 'string') {
+      const parts = Array.isArray(content) ? ' (a list of content parts is not read: join its text parts into one string)' : '';
+      throw new DataError(`${where}: field '${field}[${i}].content' expected a string, got ${describe(content)}${parts}.`);
+    }
     return { role: role as ChatMessage['role'], content: wellFormed(content, `${field}[${i}].content`, where) };
   });
 }
@@ -116,6 +119,17 @@ function wellFormed(value: string, field: string, where: string): string {
   if (at < 0) return value;
   const code = value.charCodeAt(at).toString(16);
   throw new DataError(`${where}: field '${field}' holds a lone surrogate \\u${code} at character ${at + 1}, which is no character (half of an escaped pair such as \\ud83d\\ude00); write the character, or both halves of its pair.`);
+}
+
+// Role names of other chat formats (ShareGPT, Gemini, ...) and the Floe role each means.
+const OTHER_ROLES: Record<string, string> = { human: 'user', gpt: 'assistant', bot: 'assistant', model: 'assistant', ai: 'assistant' };
+
+/** A hint for a message in another chat format: ShareGPT's { from, value }, or a known role name. */
+function roleHint(message: unknown, role: unknown): string {
+  const m = (message ?? {}) as Record<string, unknown>;
+  if (role === undefined && 'from' in m && 'value' in m) return ' The messages look like ShareGPT ({ from, value }): write them as { role, content } (human → user, gpt → assistant).';
+  const mapped = typeof role === 'string' ? OTHER_ROLES[role.toLowerCase()] : undefined;
+  return mapped === undefined ? '' : ` Did you mean '${mapped}'?`;
 }
 
 function describe(v: unknown): string {

@@ -81,7 +81,16 @@ describe('JsonlSource', () => {
     await assert.rejects(read('shape.jsonl', ['{"body": "x"}']), /shape\.jsonl:1: expected a field 'text' \(text\) or 'messages' \(chat\); found fields 'body'/);
     await assert.rejects(
       read('shape.jsonl', ['{"messages": [{"role": "bot", "content": "x"}]}'], { format: 'chat' }),
-      /shape\.jsonl:1: field 'messages\[0\]\.role' expected one of system, user, assistant, got string "bot"/,
+      /shape\.jsonl:1: field 'messages\[0\]\.role' expected one of system, user, assistant, got string "bot"\. Did you mean 'assistant'\?/,
+    );
+    // Other chat formats say how to write them.
+    await assert.rejects(
+      read('shape.jsonl', ['{"messages": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]}']),
+      /:1: field 'messages\[0\]\.role' expected one of system, user, assistant, got nothing \(field missing\)\. The messages look like ShareGPT \(\{ from, value \}\): write them as \{ role, content \} \(human → user, gpt → assistant\)\./,
+    );
+    await assert.rejects(
+      read('shape.jsonl', ['{"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}']),
+      /:1: field 'messages\[0\]\.content' expected a string, got an array \(a list of content parts is not read: join its text parts into one string\)\./,
     );
   });
 
