@@ -130,10 +130,29 @@ function unsettableFieldProblems(configType: Function): string[] {
   } catch (error) {
     return [`configType ${configType.name} cannot be constructed without arguments: ${error instanceof Error ? error.message : String(error)}`];
   }
-  const validated = new Set(getMetadataStorage().getTargetValidationMetadatas(configType, '', true, false).map((m) => m.propertyName));
-  return Object.keys(instance)
-    .filter((field) => field !== 'type' && !validated.has(field))
-    .map((field) => `configType ${configType.name} field '${field}' has no validator, so a recipe cannot set it (it would be an unknown key); add one, e.g. @IsNumber(), or @Allow() for a free-form value`);
+  return unvalidatedFields(instance, '', new Set()).map(
+    (field) => `configType ${configType.name} field '${field}' has no validator, so a recipe cannot set it (it would be an unknown key); add one, e.g. @IsNumber(), or @Allow() for a free-form value`,
+  );
+}
+
+/**
+ * Fields of `instance` without a validator, dotted, including those of nested config objects
+ * (`retry.attempts` of a `@ValidateNested() retry = new Retry()`): a nested class without
+ * validators takes any key silently.
+ */
+function unvalidatedFields(instance: object, prefix: string, seen: Set<object>): string[] {
+  seen.add(instance);
+  const validated = new Set(getMetadataStorage().getTargetValidationMetadatas(instance.constructor, '', true, false).map((m) => m.propertyName));
+  const out: string[] = [];
+  for (const [field, value] of Object.entries(instance)) {
+    if (prefix === '' && field === 'type') continue;
+    if (!validated.has(field)) out.push(`${prefix}${field}`);
+    // A nested config: an instance of a class of its own (not a plain object, array or Date).
+    else if (typeof value === 'object' && value !== null && !seen.has(value) && isClass(value.constructor) && ![Object, Array, Date, Map, Set].includes(value.constructor)) {
+      out.push(...unvalidatedFields(value, `${prefix}${field}.`, seen));
+    }
+  }
+  return out;
 }
 
 /** A non-class value, for messages: `an object`, `null`, `the string "x"`. */

@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { IsString } from 'class-validator';
+import { Type } from 'class-transformer';
+import { Allow, IsString, ValidateNested } from 'class-validator';
 import {
   AdamWConfig,
   Callback,
@@ -304,6 +305,31 @@ describe('register', () => {
       }
       assert.deepEqual(registrationProblems(() => register(HalfDecorated)), [
         "configType HalfDecoratedConfig field 'lrDecay' has no validator, so a recipe cannot set it (it would be an unknown key); add one, e.g. @IsNumber(), or @Allow() for a free-form value",
+      ]);
+    });
+
+    it("rejects a nested config class's field without a validator, which took any key silently", () => {
+      // `retry: { attempts: 5, bogus: 1 }` validated and trained: nothing checked the nested keys.
+      class Retry {
+        attempts = 3;
+        @IsString()
+        mode = 'exponential';
+      }
+      class RetryConfig extends OptimizerConfig {
+        /** Nested settings. */
+        @ValidateNested()
+        @Type(() => Retry)
+        retry = new Retry();
+        /** A free-form object is not a nested config: not inspected. */
+        @Allow()
+        extra: Record<string, unknown> = { any: 1 };
+      }
+      class NestedRetry extends UnusedOptimizerFactory {
+        static override readonly type = 'nested-retry';
+        static override readonly configType = RetryConfig;
+      }
+      assert.deepEqual(registrationProblems(() => register(NestedRetry)), [
+        "configType RetryConfig field 'retry.attempts' has no validator, so a recipe cannot set it (it would be an unknown key); add one, e.g. @IsNumber(), or @Allow() for a free-form value",
       ]);
     });
 
