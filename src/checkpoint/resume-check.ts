@@ -134,7 +134,9 @@ export class ResumeCheck {
     } else if (others.length > 0) {
       why = ` the recipe's optimizer differs from the checkpoint's: ${others.map(contrast).join('; ')}.`;
     }
-    const fix = type === undefined ? '' : ` Resume with optimizer.type: ${formatRecipeValue(type.saved)}.`;
+    // Switching optimizers means fresh optimizer state: for a GPT, model.from starts a run from the weights alone.
+    const fresh = (this.trainer.config.model as { type?: unknown }).type === 'gpt' ? `, or start a new run from its weights alone (new optimizer state, step 0) with model.from: ${this.dir}` : '';
+    const fix = type === undefined ? '' : ` Resume with optimizer.type: ${formatRecipeValue(type.saved)}${fresh}.`;
     return new CheckpointError(`Cannot load optimizer state '${file}':${why} ${error.message}${fix}`, { cause: error });
   }
 }
