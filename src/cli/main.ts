@@ -16,6 +16,7 @@ import { schemaCommand } from './commands/schema-command';
 import { trainCommand } from './commands/train-command';
 import { validateCommand } from './commands/validate-command';
 import { UsageError } from './usage-error';
+import { explainUsageFailure, parseContext } from './usage-messages';
 
 /**
  * Runs the `floe` CLI and resolves to its exit code: 0 ok, 1 bad input (message only, stack
@@ -50,21 +51,24 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {
     // yargs's own parse errors (a flag missing its value: `--set` at the end) come as a YError.
-    if (error instanceof Error && error.name === 'YError') throw new UsageError(error.message);
+    if (error instanceof Error && error.name === 'YError') {
+      const context = parseContext(parser);
+      throw new UsageError(explainUsageFailure(error.message, argv, context), context.command);
+    }
     if (error !== undefined && error !== null) throw error;
     // recommendCommands reports only "Did you mean list?"; say what was not understood.
     const command = argv.find((a) => !a.startsWith('-'));
-    if (/^Did you mean/.test(message) && command !== undefined) throw new UsageError(`Unknown command '${command}'. ${message}`);
+    const suggested = /^Did you mean (\S+)\?$/.exec(message);
+    if (suggested !== null && command !== undefined) {
+      throw new UsageError(`Unknown command '${command}'. Did you mean '${suggested[1]}'? Commands: ${COMMANDS.join(', ')}.`);
+    }
     // A word that is no command (and no close typo of one) comes as an unknown argument.
-    if (command !== undefined && argv.indexOf(command) === argv.findIndex((a) => !a.startsWith('-')) && !COMMANDS.includes(command) && /^Unknown argument/.test(message)) {
+    if (command !== undefined && !COMMANDS.includes(command) && /^Unknown argument/.test(message)) {
       throw new UsageError(`Unknown command '${command}'. Commands: ${COMMANDS.join(', ')}.`);
     }
-    if (/^Unknown arguments?: /.test(message)) {
-      const unknown = withoutCamelCaseTwins(message);
-      const setHint = /[:,] set(,|$)/.test(unknown) ? ' (--set overrides a recipe setting: only train and validate take it)' : '';
-      throw new UsageError(`${unknown}${setHint}`);
-    }
-    throw new UsageError(/^Not enough non-option arguments/.test(message) ? `${message}${takenAsFlagValue(argv)}` : message);
+    const context = parseContext(parser);
+    const explained = explainUsageFailure(message, argv, context);
+    throw new UsageError(/^Not enough non-option arguments/.test(message) ? `${explained}${takenAsFlagValue(argv)}` : explained, context.command);
   });
   const verbose = argv.includes('--verbose');
   try {
@@ -78,7 +82,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`error: ${error.message}`);
-      io.err('Run floe --help for usage.');
+      io.err(`Run floe ${error.command === undefined ? '' : `${error.command} `}--help for usage.`);
       return EXIT.badInput;
     }
     if (error instanceof FloeError) {
@@ -103,14 +107,6 @@ function floeVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** yargs names an unknown `--bogus-flag` twice (`bogus-flag, bogusFlag`): keep the one typed. */
-function withoutCamelCaseTwins(message: string): string {
-  const [head, list] = message.split(/: (.*)/s, 2);
-  const names = list.split(', ');
-  const kept = names.filter((n) => !(n !== n.toLowerCase() && names.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))));
-  return `${kept.length === 1 ? head.replace(/arguments$/, 'argument') : head}: ${kept.join(', ')}`;
 }
 
 /**

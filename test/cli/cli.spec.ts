@@ -214,29 +214,55 @@ describe('floe CLI (in process)', () => {
 
     it('names a word that is no command, lists an unknown flag once, and refuses --set where no recipe is read', async () => {
       assert.deepEqual((await cli('bogus')).err[0], "error: Unknown command 'bogus'. Commands: train, validate, evaluate, list, predict, export, generate, report, schema, env.");
-      assert.deepEqual((await cli('list', '--bogus-flag')).err[0], 'error: Unknown argument: bogus-flag');
+      assert.deepEqual((await cli('list', '--bogus-flag')).err[0], 'error: Unknown flag --bogus-flag for floe list. Its flags: --code, --verbose, --help, --version.');
       const set = await cli('env', '--set', 'a=1');
       assert.equal(set.code, 1);
-      assert.equal(set.err[0], 'error: Unknown argument: set (--set overrides a recipe setting: only train and validate take it)');
+      assert.equal(
+        set.err[0],
+        'error: Unknown flag --set for floe env (--set overrides a recipe setting: only train, validate and evaluate take it). Its flags: --backend, --json, --verbose, --help, --version.',
+      );
     });
 
     it('rejects an unknown flag without running the command', async () => {
       const run = await cli('list', '--bogus');
       assert.equal(run.code, 1);
       assert.deepEqual(run.out, []);
-      assert.deepEqual(run.err, ['error: Unknown argument: bogus', 'Run floe --help for usage.']);
+      assert.deepEqual(run.err, ['error: Unknown flag --bogus for floe list. Its flags: --code, --verbose, --help, --version.', 'Run floe list --help for usage.']);
+    });
+
+    it("suggests the command's flag a typo was close to, and names extra words with the command's usage", async () => {
+      const typo = await cli('train', 'r.yaml', '--resum', 'x');
+      assert.equal(typo.code, 1);
+      assert.deepEqual(typo.err, [
+        'error: Unknown flag --resum for floe train. Did you mean --resume? Its flags: --resume, --set, --verbose, --help, --version.',
+        'Run floe train --help for usage.',
+      ]);
+      const extra = await cli('list', 'optimizer', 'extra');
+      assert.equal(extra.err[0], "error: Unexpected argument 'extra' for floe list. Usage: floe list [kind].");
+    });
+
+    it('names a bad choice with the valid ones, and a missing required flag by its --name', async () => {
+      const format = await cli('export', '--checkpoint', 'x', '--format', 'onnx', '--out', 'y');
+      assert.equal(format.code, 1);
+      assert.deepEqual(format.err, ["error: --format 'onnx' is not one of: safetensors, tfjs.", 'Run floe export --help for usage.']);
+      const missing = await cli('generate');
+      assert.equal(missing.code, 1);
+      assert.equal(missing.err[0], 'error: floe generate needs --checkpoint and --prompt.');
     });
 
     it('rejects a flag without its value as a usage error, not an internal one', async () => {
       const run = await cli('validate', 'recipe.yaml', '--set');
       assert.equal(run.code, 1);
-      assert.deepEqual(run.err, ['error: Not enough arguments following: set', 'Run floe --help for usage.']);
+      assert.deepEqual(run.err, ['error: --set needs a value.', 'Run floe validate --help for usage.']);
     });
 
     it('rejects an unknown command with a suggestion', async () => {
       const run = await cli('lst');
       assert.equal(run.code, 1);
-      assert.deepEqual(run.err, ["error: Unknown command 'lst'. Did you mean list?", 'Run floe --help for usage.']);
+      assert.deepEqual(run.err, [
+        "error: Unknown command 'lst'. Did you mean 'list'? Commands: train, validate, evaluate, list, predict, export, generate, report, schema, env.",
+        'Run floe --help for usage.',
+      ]);
     });
 
     it('rejects a missing command and a missing recipe', async () => {
@@ -246,12 +272,12 @@ describe('floe CLI (in process)', () => {
       const noRecipe = await cli('validate');
       assert.equal(noRecipe.code, 1);
       assert.equal(hasStackTrace(noRecipe.err), false);
-      assert.equal(noRecipe.err[0], 'error: Not enough non-option arguments: got 0, need at least 1');
+      assert.deepEqual(noRecipe.err, ['error: floe validate needs <recipe>: floe validate <recipe>', 'Run floe validate --help for usage.']);
       const swallowed = await cli('validate', '--bogus', 'recipe.yaml');
       assert.equal(swallowed.code, 1);
       assert.equal(
         swallowed.err[0],
-        "error: Not enough non-option arguments: got 0, need at least 1 ('recipe.yaml' was read as the value of --bogus; put flags after the positional arguments)",
+        "error: floe validate needs <recipe>: floe validate <recipe> ('recipe.yaml' was read as the value of --bogus; put flags after the positional arguments)",
       );
     });
   });

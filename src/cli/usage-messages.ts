@@ -1,0 +1,100 @@
+import type { Argv } from 'yargs';
+import { closestMatch } from '../errors';
+
+/** What yargs was parsing when it failed: the command (if any), its usage line and its flags. */
+export interface ParseContext {
+  /** `train`, or undefined before a command was recognised. */
+  command?: string;
+  /** `floe train <recipe>`, or undefined before a command was recognised. */
+  usage?: string;
+  /** The flags valid here, without dashes: the command's own first, then the global ones. */
+  flags: string[];
+}
+
+const GLOBAL_FLAGS = ['verbose', 'help', 'version'];
+
+/**
+ * Reads the parse context from yargs. yargs exposes these methods without types; if they change,
+ * messages lose the detail (no flag list, no usage) but stay correct.
+ */
+export function parseContext(parser: Argv): ParseContext {
+  const y = parser as unknown as {
+    getOptions?: () => { key?: Record<string, unknown> };
+    getInternalMethods?: () => { getContext?: () => { commands?: string[]; fullCommands?: string[] } };
+  };
+  const keys = Object.keys(y.getOptions?.().key ?? {});
+  const context = y.getInternalMethods?.().getContext?.();
+  const command = context?.commands?.[0];
+  const full = context?.fullCommands?.[0];
+  // Positionals (`<recipe>`, `[kind]`) are options to yargs too, but not flags to a user.
+  const positionals = [...(full ?? '').matchAll(/[<[]([^>\]]+)[>\]]/g)].map((m) => m[1]);
+  const own = keys.filter((k) => !GLOBAL_FLAGS.includes(k) && !positionals.includes(k));
+  return { command, usage: full === undefined ? undefined : `floe ${full}`, flags: [...own, ...GLOBAL_FLAGS.filter((k) => keys.includes(k))] };
+}
+
+/** `--a, --b`. */
+function dashed(names: readonly string[]): string {
+  return names.map((n) => `--${n}`).join(', ');
+}
+
+/** yargs names an unknown `--bogus-flag` twice (`bogus-flag, bogusFlag`): keep the one typed. */
+function withoutCamelCaseTwins(names: readonly string[]): string[] {
+  return names.filter((n) => !(n !== n.toLowerCase() && names.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))));
+}
+
+/** `Unknown flag --resum for floe train. Did you mean --resume? Its flags: --resume, --set, ...` */
+function unknownArguments(list: string, argv: readonly string[], context: ParseContext): string {
+  const names = withoutCamelCaseTwins(list.split(', '));
+  // A name typed with dashes is a flag; anything else is a word the command does not take.
+  const isFlag = (n: string): boolean => argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `-${n}`);
+  const flags = names.filter(isFlag);
+  const words = names.filter((n) => !isFlag(n));
+  const where = context.command === undefined ? '' : ` for floe ${context.command}`;
+  const parts: string[] = [];
+  if (flags.length > 0) {
+    const suggestion = flags.length === 1 ? closestMatch(flags[0], context.flags) : undefined;
+    const hint = suggestion === undefined ? '' : ` Did you mean --${suggestion}?`;
+    const setHint = flags.includes('set') ? ' (--set overrides a recipe setting: only train, validate and evaluate take it)' : '';
+    const valid = context.flags.length === 0 ? '' : ` ${context.command === undefined ? 'Flags' : 'Its flags'}: ${dashed(context.flags)}.`;
+    parts.push(`Unknown flag${flags.length === 1 ? '' : 's'} ${dashed(flags)}${where}${setHint}.${hint}${valid}`);
+  }
+  if (words.length > 0) {
+    const usage = context.usage === undefined ? '' : ` Usage: ${context.usage}.`;
+    parts.push(`Unexpected argument${words.length === 1 ? '' : 's'} ${words.map((w) => `'${w}'`).join(', ')}${where}.${usage}`);
+  }
+  return parts.join(' ');
+}
+
+/** `Invalid values:\n  Argument: format, Given: "onnx", Choices: "safetensors", "tfjs"` → one line per flag. */
+function invalidValues(message: string): string {
+  const lines = [...message.matchAll(/Argument: (\S+), Given: (.*), Choices: (.*)/g)].map(([, name, given, choices]) => {
+    const allowed = choices.split(', ').map((c) => c.replace(/^"(.*)"$/, '$1'));
+    const value = given.replace(/^"(.*)"$/, '$1');
+    const suggestion = closestMatch(value, allowed);
+    return `--${name} '${value}' is not one of: ${allowed.join(', ')}.${suggestion === undefined ? '' : ` Did you mean '${suggestion}'?`}`;
+  });
+  return lines.length === 0 ? message : lines.join('\n');
+}
+
+/**
+ * Rewrites a yargs usage message in Floe's terms: what was wrong, for which command, and what is
+ * valid there (its flags, its usage line, a flag's choices). Messages it does not know pass through.
+ */
+export function explainUsageFailure(message: string, argv: readonly string[], context: ParseContext): string {
+  const unknown = /^Unknown arguments?: (.*)$/s.exec(message);
+  if (unknown !== null) return unknownArguments(unknown[1], argv, context);
+  if (/^Invalid values:/.test(message)) return invalidValues(message);
+  const required = /^Missing required arguments?: ([^\n]*)/.exec(message);
+  if (required !== null) {
+    const names = required[1].split(', ');
+    const listed = names.length === 1 ? `--${names[0]}` : `${dashed(names.slice(0, -1))} and --${names[names.length - 1]}`;
+    return `${context.command === undefined ? 'floe' : `floe ${context.command}`} needs ${listed}.`;
+  }
+  const following = /^Not enough arguments following: (\S+)$/.exec(message);
+  if (following !== null) return `--${following[1]} needs a value.`;
+  if (/^Not enough non-option arguments/.test(message) && context.usage !== undefined) {
+    const missing = [...context.usage.matchAll(/<([^>]+)>/g)].map((m) => `<${m[1]}>`);
+    return `floe ${context.command ?? ''} needs ${missing.join(' ')}: ${context.usage}`;
+  }
+  return message;
+}
