@@ -54,8 +54,11 @@ describe('evaluateJob and floe evaluate', () => {
     const out: string[] = [];
     const err: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
-    assert.equal(await runCli(['evaluate', file, '--checkpoint', run, '--json'], io), 0, err.join('\n'));
-    const printed = JSON.parse(out.at(-1) as string) as { step: number; metrics: Record<string, number> };
+    assert.equal(await runCli(['evaluate', file, '--checkpoint', run, '--json', '--set', 'quiet=false'], io), 0, err.join('\n'));
+    // stdout is the JSON alone, so `floe evaluate ... --json | jq` works; 'model: N parameters' goes to stderr.
+    assert.equal(out.length, 1, out.join('\n'));
+    assert.ok(err.some((l) => /^model: [\d,]+ parameters$/.test(l)), err.join('\n'));
+    const printed = JSON.parse(out[0]) as { step: number; metrics: Record<string, number> };
     assert.equal(printed.step, 12);
     assert.deepEqual(printed.metrics, evals.get(12));
     out.length = 0;

@@ -20,7 +20,8 @@ export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       ),
     async (args) => {
       if (args.checkpoint === '') throw new UsageError('--checkpoint needs a value: a checkpoint folder, or a run folder for its newest checkpoint');
-      const logSink = (level: LogLevel, line: string): void => (level === 'warn' || level === 'error' ? io.err(line) : io.out(line));
+      // With --json, stdout holds the JSON alone (for `| jq`); progress lines go to stderr.
+      const logSink = (level: LogLevel, line: string): void => (level === 'warn' || level === 'error' || args.json === true ? io.err(line) : io.out(line));
       const result = await evaluateJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], checkpoint: args.checkpoint as string, logSink });
       if (args.json === true) {
         io.out(JSON.stringify({ checkpoint: result.checkpoint, step: result.step, metrics: result.metrics }));
