@@ -85,6 +85,13 @@ export async function buildLmData(
     if (cut !== undefined && examples.length === 0) throw new DataError(`data: the ${name} split has no rows left: ${cut}`);
     if (cut !== undefined) trainer.logger.warn(`data (${name} split): ${cut}`);
     if (stats.unknown > 0) trainer.logger.warn(`data (${name} split): ${unknownNote(stats, trainer.tokenizer)}`);
+    if (stats.remainderDropped > 0) {
+      const lost = `remainder: drop left out the last ${stats.remainderDropped} of ${stats.tokens} tokens (a window shorter than maxLength ${config.maxLength} + 1)`;
+      const fix = 'Set data.remainder: keep, lower data.maxLength, or add data';
+      if (examples.length === 0 && name === 'train') throw new DataError(`data: the train split has no rows: ${lost}. ${fix}`);
+      if (examples.length === 0) trainer.logger.warn(`data: the ${name} split has no rows, so no evaluation runs: ${lost}. ${fix}`);
+      else trainer.logger.info(`data (${name} split): ${lost}`);
+    }
     return examples;
   };
   const trainExamples = await prepare(split.train, 'train');

@@ -33,6 +33,8 @@ export class CausalPacker {
   private length = 0;
   /** Where the next window starts in `chunk`. */
   private start = 0;
+  /** Labels of final partial windows that `remainder: 'drop'` left out, over every finished stream. */
+  droppedLabels = 0;
 
   constructor(options: CausalPackingOptions) {
     if (!Number.isInteger(options.maxLength) || options.maxLength < 1) {
@@ -63,6 +65,7 @@ export class CausalPacker {
   finish(): LmExample[] {
     const left = this.length - this.start;
     const rows = left >= 2 && this.remainder === 'keep' ? [this.row(this.start, this.length)] : [];
+    if (left >= 2 && this.remainder === 'drop') this.droppedLabels += left - 1;
     this.chunks = 0;
     this.chunk = this.newChunk();
     this.length = 0;

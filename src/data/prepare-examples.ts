@@ -50,6 +50,8 @@ export interface PrepareStats {
   truncated: number;
   /** sft: documents dropped for having nothing to train on. */
   dropped: number;
+  /** causal: labels of the final partial window left out by `remainder: 'drop'`. */
+  remainderDropped: number;
   /** Tokens that are the tokenizer's unknown token (text its vocabulary lacks). */
   unknown: number;
   /** file:line of the first record with an unknown token. */
@@ -110,7 +112,7 @@ export async function prepareExamples(options: PrepareExamplesOptions): Promise<
 
 async function build(options: PrepareExamplesOptions): Promise<{ examples: LmExample[]; stats: PrepareStats }> {
   const { tokenizer, mode, maxLength } = options;
-  const stats: PrepareStats = { records: 0, tokens: 0, truncated: 0, dropped: 0, unknown: 0 };
+  const stats: PrepareStats = { records: 0, tokens: 0, truncated: 0, dropped: 0, remainderDropped: 0, unknown: 0 };
   const examples: LmExample[] = [];
   const causal = mode === 'causal' ? new CausalPacker({ maxLength, remainder: options.remainder }) : undefined;
   const sft =
@@ -127,7 +129,10 @@ async function build(options: PrepareExamplesOptions): Promise<{ examples: LmExa
       else if (sft !== undefined) appendAll(examples, sft.push(doc));
     }
   }
-  if (causal !== undefined) appendAll(examples, causal.finish());
+  if (causal !== undefined) {
+    appendAll(examples, causal.finish());
+    stats.remainderDropped = causal.droppedLabels;
+  }
   if (sft !== undefined) {
     appendAll(examples, sft.finish());
     stats.truncated = sft.stats.truncated;

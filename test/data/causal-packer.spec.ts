@@ -19,6 +19,15 @@ describe('CausalPacker', () => {
     const rows = packCausal([[1, 2, 3, E], [4, 5, E], [6, 7, 8, 9, E]], { maxLength: 3, remainder: 'drop' });
     assert.equal(rows.length, 3);
     assert.ok(rows.every((r) => r.inputIds.length === 3));
+    // It counts the labels it leaves out (9 and eos), so the run can say so.
+    const packer = new CausalPacker({ maxLength: 3, remainder: 'drop' });
+    for (const doc of [[1, 2, 3, E], [4, 5, E], [6, 7, 8, 9, E]]) packer.push(doc);
+    packer.finish();
+    assert.equal(packer.droppedLabels, 2);
+    const keeping = new CausalPacker({ maxLength: 3 });
+    keeping.push([1, 2, 3, 4, 5]);
+    keeping.finish();
+    assert.equal(keeping.droppedLabels, 0);
   });
 
   it('streams documents longer than a window', () => {

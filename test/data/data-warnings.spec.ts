@@ -112,6 +112,21 @@ describe('data warnings and errors of a run', () => {
     assert.ok(!(await train(causalText(clean))).some((l) => l.includes('unknown token')));
   });
 
+  it('says what remainder: drop left out, and refuses a train split it emptied', async () => {
+    const causalDrop = (paths: string) => ({
+      type: 'causal',
+      data: { type: 'causal', sources: [{ type: 'text', paths }], maxLength: 8, cache: false, remainder: 'drop', trainEvalSplit: [1, 0] },
+      model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 },
+    });
+    // 'abcdefghijkl\n' + eos: 14 tokens, one window of 9, then 6 left with 5 labels.
+    const lines = await train(causalDrop(write('long.txt', ['abcdefghijkl'])));
+    assert.ok(lines.includes('data (train split): remainder: drop left out the last 5 of 14 tokens (a window shorter than maxLength 8 + 1)'), lines.join('\n'));
+    await assert.rejects(
+      train(causalDrop(write('short.txt', ['abc']))),
+      /^DataError: data: the train split has no rows: remainder: drop left out the last 4 of 5 tokens \(a window shorter than maxLength 8 \+ 1\)\. Set data\.remainder: keep, lower data\.maxLength, or add data$/,
+    );
+  });
+
   it('the note on a split: none when it is as asked', () => {
     assert.equal(splitNote([0.9, 0.1], { items: 100, eval: 10, noun: 'rows' }), undefined);
     assert.equal(splitNote([0.9, 0.1], { items: 5, eval: 1, noun: 'rows' }), undefined, '20% for 10% asked is within 2x');
