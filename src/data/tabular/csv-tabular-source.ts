@@ -4,6 +4,7 @@ import { expandPaths } from '../sources/glob';
 import { readCsvRecords } from './csv-records';
 import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
+import { parseNumberCell } from './tabular-cells';
 import { TabularRecord } from './tabular-record';
 
 /** What a folder path stands for: its files with these endings. */
@@ -73,8 +74,13 @@ function bindHeader(reader: RowReader, header: readonly string[], location: stri
   try {
     reader.bindColumns(header, location, 'the header');
   } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    // A first row of numbers is data: the file has no header.
+    if (header.every((cell) => typeof parseNumberCell(cell, '') === 'number')) {
+      throw new DataError(`${error.message} The first row holds only numbers, so it looks like data: a CSV file needs a header row naming its columns first.`);
+    }
     const other = header.length === 1 ? OTHER_DELIMITERS.find(([d]) => d !== options.delimiter && header[0].includes(d)) : undefined;
-    if (!(error instanceof DataError) || other === undefined) throw error;
+    if (other === undefined) throw error;
     const shown = options.delimiter === '\t' ? 'a tab' : `'${options.delimiter}'`;
     throw new DataError(`${error.message} The header is one cell split at ${shown}, but it holds ${other[1]}: if that separates the columns, set delimiter: ${JSON.stringify(other[0])} on ${options.configPath ?? 'the source'}.`);
   }

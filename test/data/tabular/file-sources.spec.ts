@@ -148,6 +148,11 @@ describe('CsvTabularSource', () => {
       readAll(new CsvTabularSource({ paths: [semicolons], features: ['a'], targets: ['y'], configPath: 'data.sources[0]' })),
       `${semicolons}:1: feature column 'a' (data.sources[0].features[0]) is not in the header. Columns: a;b;y. The header is one cell split at ',', but it holds ';': if that separates the columns, set delimiter: ";" on data.sources[0].`,
     );
+    const headless = writeFile(tmp(), 'headless.csv', '1,2,3\n4,5,6\n');
+    await rejectsWith(
+      readAll(new CsvTabularSource({ paths: [headless], features: ['a'], targets: ['y'] })),
+      `${headless}:1: feature column 'a' (source.features[0]) is not in the header. Columns: 1, 2, 3. Did you mean '1'? The first row holds only numbers, so it looks like data: a CSV file needs a header row naming its columns first.`,
+    );
     const tabs = writeFile(tmp(), 'tabs.csv', 'a\tb\ty\n1\t2\t3\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [tabs], features: ['a'], targets: ['y'] })), 'but it holds a tab ("\\t"): if that separates the columns, set delimiter: "\\t" on the source.');
   });
