@@ -15,7 +15,7 @@ export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       withSetOption(
         y
           .positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file (its data and trainer; --set data.sources=... to evaluate other data)' })
-          .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, or a run folder for its newest checkpoint' })
+          .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
           .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object: checkpoint, step and metrics' }),
       ),
     async (args) => {

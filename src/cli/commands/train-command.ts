@@ -16,7 +16,7 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
       withSetOption(
         y
           .positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' })
-          .option('resume', { type: 'string', describe: 'Resume from this checkpoint folder' }),
+          .option('resume', { type: 'string', describe: 'Resume from a checkpoint folder, a folder of step-N checkpoints, or a run folder (its newest)' }),
       ),
     async (args) => {
       // Under mpirun every rank runs this command; rank 0 alone reports (other ranks print errors only).
