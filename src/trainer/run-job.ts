@@ -91,7 +91,10 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
   const outputDir = path.resolve(config.outputDir as string);
   // Data paths and the like made absolute, so the file reproduces the run from wherever it is.
-  if (isMain) await fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(rebaseRecipePaths(resolved.resolved, resolved.recipeDir)));
+  const writeResolvedRecipe = (): Promise<void> => fs.writeFile(path.join(outputDir, 'recipe.resolved.yaml'), toYaml(rebaseRecipePaths(resolved.resolved, resolved.recipeDir)));
+  // A resume that fails to load (a mistyped setting) must not replace the recipe of the run it continues.
+  const resuming = options.resumeFrom !== undefined || config.checkpoint.some((c) => (c as { autoResume?: unknown }).autoResume === true);
+  if (isMain && !resuming) await writeResolvedRecipe();
 
   const { trainer, container } = buildRunTrainer(resolved, { logger, backend, outputDir, communicator });
   const rank = communicator === undefined ? '' : `, rank ${communicator.rank} of ${communicator.size} (${communicator.backend})`;
@@ -100,13 +103,17 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   try {
     await trainer.setup();
     await resume(trainer, options.resumeFrom, logger);
+    if (isMain && resuming) await writeResolvedRecipe();
     await options.onTrainerReady?.(trainer);
     return await trainer.train();
   } catch (caught) {
     // A setting found wrong while building (a warmup longer than training) is located like a validation error.
     const error = caught instanceof ConfigError ? caught.located((p) => resolved.sourceMap.locateSetting(p)) : caught;
-    // status.json says `failed` with the message; the error still propagates.
-    if (isMain) await writeFailedStatus({ trainer, outputDir, error, file: metricSourcesOf(outputDir, config.callbacks ?? []).statusFile }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
+    // status.json says `failed` with the message; the error still propagates. A resume that failed
+    // before loading leaves the status of the run it meant to continue (its step and checkpoint).
+    const statusFile = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;
+    const keepStatus = resuming && trainer.globalStep === 0 && (await statusStep(statusFile)) > 0;
+    if (isMain && !keepStatus) await writeFailedStatus({ trainer, outputDir, error, file: statusFile }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
     throw error;
   } finally {
     // A plugin's model or optimizer that cannot be disposed must not replace the error that ended the run.
@@ -138,6 +145,16 @@ async function resume(trainer: Trainer, resumeFrom: string | undefined, logger: 
     await engine.load(latest);
     logger.info(`auto-resumed from ${path.relative(process.cwd(), latest)} at step ${trainer.globalStep}`);
     return;
+  }
+}
+
+/** The step a status file records (0 when there is none). */
+async function statusStep(file: string): Promise<number> {
+  try {
+    const step = (JSON.parse(await fs.readFile(file, 'utf8')) as { step?: unknown }).step;
+    return typeof step === 'number' ? step : 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -12,13 +12,13 @@ function tinyRecipe(outputDir: string, overrides: Record<string, unknown> = {}):
   return { type: 'tiny', backend: 'cpu', ...QUIET_RUN, status: true, epochs: 1, microBatchSize: 8, outputDir, optimizer: { type: 'adam', lr: 0.05 }, checkpoint, callbacks: [], ...overrides };
 }
 
-describe('--resume with a checkpoint of another run folder', () => {
+describe('resuming into a run folder', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-resume-other-')));
   afterEach(() => cleanup());
 
-  it('is refused into a folder holding a third run (its checkpoints would mix), and goes on into a new folder or its own', async () => {
+  it('with a checkpoint of another run folder is refused into a folder holding a third run (its checkpoints would mix), and goes on into a new folder or its own', async () => {
     const a = path.join(dir, 'a');
     const b = path.join(dir, 'b');
     await runRecorded(tinyRecipe(a));
@@ -34,5 +34,23 @@ describe('--resume with a checkpoint of another run folder', () => {
     // A new folder, and the checkpoint's own run folder, are fine.
     assert.equal((await runRecorded(tinyRecipe(path.join(dir, 'c'), { epochs: 2 }), { resumeFrom: a })).result.globalStep, 16);
     assert.equal((await runRecorded(tinyRecipe(a, { epochs: 2 }), { resumeFrom: path.join(a, 'checkpoints', 'step-000004') })).result.globalStep, 16);
+  });
+
+  it("a resume that fails to load leaves the run's status.json and recipe.resolved.yaml as they were", async () => {
+    const a = path.join(dir, 'a');
+    await runRecorded(tinyRecipe(a));
+    const files = ['status.json', 'recipe.resolved.yaml'].map((f) => path.join(a, f));
+    const before = files.map((f) => fs.readFileSync(f, 'utf8'));
+    // Another optimizer cannot take the checkpoint's Adam state: nothing was trained, the finished run stays finished.
+    await assert.rejects(runRecorded(tinyRecipe(a, { epochs: 2, optimizer: { type: 'sgd', lr: 0.05 } }), { resumeFrom: a }), /Cannot load optimizer state/);
+    assert.deepEqual(
+      files.map((f) => fs.readFileSync(f, 'utf8')),
+      before,
+    );
+    assert.equal(JSON.parse(before[0]).state, 'finished');
+    // Once loaded, the resumed run records its own recipe and status.
+    await runRecorded(tinyRecipe(a, { epochs: 2, seed: 5 }), { resumeFrom: a });
+    assert.match(fs.readFileSync(files[1], 'utf8'), /^seed: 5$/m);
+    assert.equal(JSON.parse(fs.readFileSync(files[0], 'utf8')).step, 16);
   });
 });
