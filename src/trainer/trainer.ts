@@ -21,6 +21,7 @@ import { microBatchGradients } from './micro-batch-gradients';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
 import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tensor-growth-watch';
+import { StepWatch } from './step-watch';
 import { ThroughputWindow } from './throughput-window';
 import { trainLogRecord } from './train-log-record';
 import type { FactoryList } from './trainer-kind';
@@ -122,6 +123,7 @@ export abstract class Trainer<B = any> {
   private readonly window = new ThroughputWindow();
   private readonly eventLoop = new EventLoopTurns();
   private readonly tensorGrowth = new TensorGrowthWatch();
+  private readonly stepWatch = new StepWatch();
 
   constructor(
     /** The validated recipe. */
@@ -241,6 +243,7 @@ export abstract class Trainer<B = any> {
     for await (const batch of this.trainBatches) {
       try {
         await this.step(batch);
+        await this.stepWatch.check(this.constructor.name);
       } finally {
         tf.dispose(batch as unknown as tf.TensorContainer);
       }
@@ -259,7 +262,12 @@ export abstract class Trainer<B = any> {
    * One micro-batch: loss and gradients, accumulated weighted by the batch's token count; every
    * `gradientAccumulationSteps` micro-batches the averaged gradients make one optimizer step.
    */
-  async step(batch: B): Promise<void> {
+  step(batch: B): Promise<void> {
+    // Tracked, so an override that forgets to await super.step(batch) is reported (see StepWatch).
+    return this.stepWatch.track(this.microBatchStep(batch));
+  }
+
+  private async microBatchStep(batch: B): Promise<void> {
     if (this.cycle.microBatches === 0) await this.callbackList.stepBegin();
     const weight = this.batchWeight(batch);
     // checkedLoss: a wrong value from a subclass's loss() names the class, not tfjs internals.

@@ -1,0 +1,33 @@
+import { TrainingError } from '../errors';
+
+/**
+ * Notices an override of `step()` that calls `super.step(batch)` without awaiting it. The epoch
+ * loop disposes each batch as soon as `step()` returns, so the base step, still running, then
+ * failed on a disposed batch with tfjs's "Cannot read properties of undefined (reading
+ * 'backend')" as an unhandled rejection that killed the process with no status written.
+ */
+export class StepWatch {
+  private running?: Promise<void>;
+  private settled = true;
+
+  /** Follows one run of the base `step()`; its rejection is still the caller's to handle. */
+  track(run: Promise<void>): Promise<void> {
+    this.settled = false;
+    // Attached before any caller's await, so it has run by the time an awaiting caller resumes.
+    this.running = run.then(
+      () => void (this.settled = true),
+      () => void (this.settled = true),
+    );
+    return run;
+  }
+
+  /**
+   * Called right after the trainer's `step()` returned: when the base step is still running,
+   * waits for it (so it does not fail on a disposed batch) and throws, naming the class.
+   */
+  async check(owner: string): Promise<void> {
+    if (this.settled) return;
+    await this.running;
+    throw new TrainingError(`${owner}.step() returned while super.step(batch) was still running: write 'await super.step(batch)' (the batch is disposed as soon as step() returns)`);
+  }
+}

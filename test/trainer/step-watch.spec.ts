@@ -1,0 +1,54 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Logger, register, runJob, TrainingError } from '../../src';
+import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
+
+describe('a step() override', () => {
+  isolateRegistries();
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-step-watch-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const run = (type: string): Promise<unknown> =>
+    runJob({ type, backend: 'cpu', distributed: 'none', microBatchSize: 8, outputDir: path.join(dir, type), checkpoint: [] }, { logger: new Logger({ sink: () => undefined }) });
+
+  it("that forgets to await super.step(batch) fails at the first step naming the class and the fix (was: an unhandled 'reading backend' crash)", async () => {
+    class NoAwaitTrainer extends TinyTrainer {
+      static override readonly type = 'no-await';
+      override async step(batch: TinyBatch): Promise<void> {
+        void super.step(batch);
+      }
+    }
+    register(NoAwaitTrainer);
+    const before = tf.memory().numTensors;
+    await assert.rejects(run('no-await'), (e: Error) => {
+      assert.ok(e instanceof TrainingError, String(e));
+      assert.equal(e.message, "NoAwaitTrainer.step() returned while super.step(batch) was still running: write 'await super.step(batch)' (the batch is disposed as soon as step() returns)");
+      return true;
+    });
+    const status = JSON.parse(fs.readFileSync(path.join(dir, 'no-await', 'status.json'), 'utf8')) as { state: string };
+    assert.equal(status.state, 'failed');
+    assert.equal(tf.memory().numTensors, before, 'the failed run left tensors behind');
+  });
+
+  it('that awaits super.step, or skips a batch without calling it, trains', async () => {
+    let skipped = 0;
+    class SkippingTrainer extends TinyTrainer {
+      static override readonly type = 'skipping';
+      override async step(batch: TinyBatch): Promise<void> {
+        if (skipped++ % 2 === 0) return;
+        await super.step(batch);
+      }
+    }
+    register(SkippingTrainer);
+    const result = (await run('skipping')) as { status: string; globalStep: number };
+    assert.equal(result.status, 'finished');
+    assert.equal(result.globalStep, 4);
+  });
+});
