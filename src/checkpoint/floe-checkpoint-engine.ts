@@ -12,13 +12,12 @@ import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { writeSafetensors } from './formats/write-safetensors';
 import { atomicWriteFile } from './io/atomic-write-file';
 import { makeFolder } from './io/make-folder';
-import { verifyManifest } from './io/verify-manifest';
 import { writeDirAtomically } from './io/write-dir-atomically';
 import { writeManifest } from './io/write-manifest';
 import { assignWeights } from './assign-weights';
 import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-checkpoint-files';
 import { findCheckpoints } from './find-checkpoints';
-import { skippedSavesNote } from './incomplete-saves';
+import { skippedSavesNote, verifyCheckpoint } from './incomplete-saves';
 import { writeModelConfigFile } from './model-config-file';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
@@ -143,7 +142,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     const t = this.trainer;
     const skipped = await skippedSavesNote(dir);
     if (skipped !== undefined) t.logger.warn(skipped);
-    await verifyManifest(dir);
+    await verifyCheckpoint(dir);
     const parsed = await readTrainerStateFile(dir);
     // What the recipe changed since the save: explains a failed load, and is reported once loaded.
     const check = await ResumeCheck.compare(t, dir, parsed, purpose);

@@ -2,6 +2,8 @@ import * as fs from 'fs/promises';
 import * as path from 'path';
 import { stepDirName } from './checkpoint-layout';
 import { findCheckpoints } from './find-checkpoints';
+import { CheckpointError } from '../errors';
+import { verifyManifest } from './io/verify-manifest';
 import { MANIFEST_FILE_NAME } from './io/write-manifest';
 import { isProcessAlive } from './stale-temp-dirs';
 
@@ -61,4 +63,21 @@ export async function skippedSavesNote(dir: string): Promise<string | undefined>
     `or the folder was copied in part, and cannot be verified. ` +
     `Loaded ${stepDirName(step)}, the newest complete checkpoint before it.`
   );
+}
+
+/**
+ * Verifies checkpoint `dir` against its manifest; a damaged one's error also names the newest
+ * complete checkpoint before it, so a run folder or autoResume that picked the damaged newest one
+ * shows the way back (passing that older folder directly).
+ */
+export async function verifyCheckpoint(dir: string): Promise<void> {
+  try {
+    await verifyManifest(dir);
+  } catch (error) {
+    if (!(error instanceof CheckpointError)) throw error;
+    const own = STEP_PATTERN.exec(path.basename(dir));
+    const older = own === null ? undefined : (await findCheckpoints(path.dirname(dir))).find((c) => c.step < Number(own[1]));
+    if (older === undefined) throw error;
+    throw new CheckpointError(`${error.message}\nThe newest checkpoint before it is ${older.dir}: pass that folder to use it instead, or move the damaged one out of the folder.`, { cause: error });
+  }
 }

@@ -21,10 +21,9 @@ import { assignWeights } from './assign-weights';
 import { readExtraCheckpointFiles } from './extra-checkpoint-files';
 import { MODEL_WEIGHTS_FILE, RECIPE_FILE } from './checkpoint-layout';
 import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
-import { verifyManifest } from './io/verify-manifest';
 import { asCheckpointRecipe, validateCheckpointRecipe } from './validate-checkpoint-recipe';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
-import { skippedSavesNote } from './incomplete-saves';
+import { skippedSavesNote, verifyCheckpoint } from './incomplete-saves';
 import { readTrainerStateFile } from './trainer-state-file';
 
 /** A checkpoint's model and tokenizer, ready for inference or export. */
@@ -85,7 +84,7 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const logger = options.logger ?? new Logger({ level: 'warn' });
   const skipped = await skippedSavesNote(dir);
   if (skipped !== undefined) logger.warn(skipped);
-  await verifyManifest(dir);
+  await verifyCheckpoint(dir);
   const state = await readTrainerStateFile(dir);
   const recipe = await readRecipe(dir);
   const recipeDir = (await isDir(state.recipeDir)) ? (state.recipeDir as string) : dir;

@@ -111,6 +111,10 @@ describe('FloeCheckpointEngine', () => {
       fs.appendFileSync(path.join(ckpt, 'recipe.yaml'), '# edited\n');
       const checkpoint = [{ type: 'floe', saveEveryNSteps: 5, autoResume: true }];
       await rejectsNaming(runRecorded(tinyGptRecipe(run, { trainIters: 12, checkpoint })), 'recipe.yaml', 'step-000010');
+      // The error shows the way back: the complete checkpoint before it (as do --resume and generate/export of the run folder).
+      const way = `The newest checkpoint before it is ${path.join(run, 'checkpoints', 'step-000005')}: pass that folder to use it instead`;
+      await rejectsNaming(runRecorded(tinyGptRecipe(run, { trainIters: 12, checkpoint })), way);
+      await rejectsNaming(loadCheckpointModel(run), way);
     });
   });
 
