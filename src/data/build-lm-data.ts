@@ -14,7 +14,7 @@ import { LmDataConfig } from './lm-data-config';
 import { PrepareExamplesOptions, PrepareStats, prepareExamples } from './prepare-examples';
 import { RecordArraySource } from './record-array-source';
 import { SOURCE_KIND, SourceFactory } from './source-factory';
-import { splitNote } from './split-note';
+import { dropLastProblem, splitNote } from './split-note';
 import { withSourcePathErrors } from './source-path-errors';
 import { trainEvalSplit } from './train-eval-split';
 
@@ -95,6 +95,8 @@ export async function buildLmData(
     return examples;
   };
   const trainExamples = await prepare(split.train, 'train');
+  const tooFew = dropLastProblem({ trainCount: trainExamples.length, noun: 'rows', batchSize: trainer.config.microBatchSize, dropLast: config.dropLast });
+  if (tooFew !== undefined) throw tooFew;
   const evalExamples = await prepare(split.eval, 'eval');
   const common = { batchSize: trainer.config.microBatchSize, seed, padId: trainer.tokenizer.padId, padToMultipleOf: config.padToMultipleOf };
   const evalGenerations = split.eval

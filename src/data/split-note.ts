@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors';
+
 /**
  * A warning when the train/eval split came out unlike what `trainEvalSplit` asked for: no eval
  * items though eval was asked for (too few distinct items), or a far larger eval share (a
@@ -19,4 +21,19 @@ export function splitNote(ratios: readonly [number, number], counts: { items: nu
     return `the eval split holds out ${counts.eval} of ${items} ${noun} (${Math.round(share * 100)}%), more than ${asked} asks: a positive eval ratio keeps at least one`;
   }
   return undefined;
+}
+
+/**
+ * A recipe error at `data.dropLast` when the train split is smaller than one batch and dropLast
+ * drops that partial batch, so nothing would train; undefined otherwise.
+ */
+export function dropLastProblem(options: { trainCount: number; noun: string; batchSize: number; dropLast: boolean }): ConfigError | undefined {
+  const { trainCount, noun, batchSize, dropLast } = options;
+  if (!dropLast || trainCount === 0 || trainCount >= batchSize) return undefined;
+  return new ConfigError([
+    {
+      path: 'data.dropLast',
+      message: `the train split has ${trainCount} ${trainCount === 1 ? noun.replace(/s$/, '') : noun}, fewer than one batch (microBatchSize ${batchSize}), and dropLast: true drops a partial batch, so nothing would train. Set dropLast: false, lower microBatchSize, or add data`,
+    },
+  ]);
 }

@@ -127,6 +127,21 @@ describe('data warnings and errors of a run', () => {
     );
   });
 
+  it('a train split smaller than one batch with dropLast: true is a recipe error at data.dropLast', async () => {
+    const lines = write('three.txt', ['one', 'two', 'three']);
+    const recipe = {
+      type: 'causal',
+      microBatchSize: 8,
+      data: { type: 'causal', sources: [{ type: 'text', paths: lines, unit: 'line' }], maxLength: 8, cache: false, trainEvalSplit: [1, 0], dropLast: true },
+      model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 },
+    };
+    await assert.rejects(train(recipe), (e: Error) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.equal(e.message, 'Invalid recipe: data.dropLast: the train split has 2 rows, fewer than one batch (microBatchSize 8), and dropLast: true drops a partial batch, so nothing would train. Set dropLast: false, lower microBatchSize, or add data');
+      return true;
+    });
+  });
+
   it('the note on a split: none when it is as asked', () => {
     assert.equal(splitNote([0.9, 0.1], { items: 100, eval: 10, noun: 'rows' }), undefined);
     assert.equal(splitNote([0.9, 0.1], { items: 5, eval: 1, noun: 'rows' }), undefined, '20% for 10% asked is within 2x');

@@ -112,6 +112,12 @@ describe('TabularDataFactory', () => {
     await assert.rejects(buildSupervisedTrainer(empty, tmp()), (e: unknown) => e instanceof DataError && (e as Error).message === "data.sources gave no rows: data.sources[0] (jsonl: e.jsonl). Check that the files have data rows (a CSV file's header does not count; blank lines are skipped)");
   });
 
+  it('a train split smaller than one batch with dropLast: true is a config error at data.dropLast', async () => {
+    writeFile(tmp(), 'small.csv', 'a,b,y\n1,2,3\n4,5,6\n7,8,9\n');
+    const small = recipe([{ type: 'csv', paths: 'small.csv', features: ['a', 'b'], targets: ['y'] }], { dropLast: true, trainEvalSplit: [1, 0] });
+    await assert.rejects(buildSupervisedTrainer(small, tmp()), (e: unknown) => e instanceof ConfigError && /^Invalid recipe: data\.dropLast: the train split has 3 rows, fewer than one batch \(microBatchSize 8\)/.test((e as Error).message));
+  });
+
   it('a loss that does not fit the targets is a config error at loss.type', async () => {
     const regressionOnLabels = recipe([{ type: 'synthetic-tabular', generator: 'spirals', count: 30 }], {}, { loss: { type: 'mse' } });
     await assert.rejects(buildSupervisedTrainer(regressionOnLabels, tmp()), (e: unknown) => e instanceof ConfigError && /loss\.type: loss 'mse' fits numbers, but the data has a label column 'class'/.test((e as Error).message));
