@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FloeError, TrainingError } from '../errors';
 import { pluginFrameOf } from '../registry/registration-site';
+import { MicroBatchGradients, microBatchGradients } from './micro-batch-gradients';
 
 /** Where a loss is computed, for messages (`training batch 3 of epoch 1`); built only for an error. */
 export type LossSite = () => string;
@@ -59,4 +60,27 @@ function describeValue(value: unknown): string {
   if (typeof value === 'number') return `the number ${value} (a plain number has no gradient: compute the loss with tf ops on the batch's tensors)`;
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `a ${typeof value}`;
+}
+
+/**
+ * {@link microBatchGradients} of `trainer.loss(batch)`, checked by {@link checkedLoss}; a loss
+ * that no model weight feeds (tfjs: "Cannot find a connection between any variable and the
+ * result of the loss function ... minimize()") is reported naming the class and the usual causes.
+ */
+export function checkedLossGradients<B>(
+  trainer: { loss(batch: B): tf.Scalar; model: { params: Map<string, tf.Variable> } },
+  batch: B,
+  where: LossSite,
+  weight: number,
+): MicroBatchGradients {
+  try {
+    return microBatchGradients(() => checkedLoss(trainer, batch, where), trainer.model.params, weight);
+  } catch (error) {
+    if (!(error instanceof Error) || !/Cannot find a connection between any variable/.test(error.message)) throw error;
+    throw new TrainingError(
+      `${trainer.constructor.name || 'Trainer'}.loss() does not depend on any weight in this.model.params on ${where()}, so it has no gradient: ` +
+        'compute it with tf ops from the model\'s variables (values read with data()/dataSync()/arraySync() and turned back into tensors, or weights kept outside model.params, are constants)',
+      { cause: error },
+    );
+  }
 }

@@ -16,8 +16,7 @@ import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
 import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
-import { checkedLoss } from './checked-loss';
-import { microBatchGradients } from './micro-batch-gradients';
+import { checkedLoss, checkedLossGradients } from './checked-loss';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
 import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tensor-growth-watch';
@@ -272,7 +271,7 @@ export abstract class Trainer<B = any> {
     const weight = this.batchWeight(batch);
     // checkedLoss: a wrong value from a subclass's loss() names the class, not tfjs internals.
     const where = (): string => `training batch ${this.state.batchInEpoch + 1} of epoch ${this.state.epochIndex + 1} (step ${this.state.globalStep + 1})`;
-    const { loss, grads } = microBatchGradients(() => checkedLoss(this, batch, where), this.model.params, weight);
+    const { loss, grads } = checkedLossGradients(this, batch, where, weight);
     this.cycle.add(grads, weight);
     this.metrics.add('loss', loss, weight);
     if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('loss', loss, this.state.globalStep + 1);

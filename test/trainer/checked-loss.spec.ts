@@ -92,6 +92,22 @@ describe('Trainer with a wrong loss()', () => {
     assert.equal(tf.memory().numTensors, before, 'the failed run left tensors behind');
   });
 
+  it("explains a loss no weight feeds, instead of tfjs's 'Cannot find a connection ... minimize()'", async () => {
+    class DetachedTrainer extends TinyTrainer {
+      static override readonly type = 'detached';
+      override loss(b: TinyBatch): tf.Scalar {
+        // A copy of the weights read back from the backend: a constant to the gradient tape.
+        const w = tf.tensor2d(this.model.params.get('linear.weight')!.dataSync(), [4, 1]);
+        return tf.losses.meanSquaredError(b.y, tf.matMul(b.x, w)) as tf.Scalar;
+      }
+    }
+    register(DetachedTrainer);
+    await assert.rejects(
+      runJob({ type: 'detached', backend: 'cpu', distributed: 'none', microBatchSize: 8, outputDir: path.join(dir, 'run'), checkpoint: [] }, { logger: new Logger({ sink: () => undefined }) }),
+      (e: Error) => e instanceof TrainingError && /^DetachedTrainer\.loss\(\) does not depend on any weight in this\.model\.params on training batch 1 of epoch 1 \(step 1\), so it has no gradient: .*dataSync\(\)/.test(e.message),
+    );
+  });
+
   it('names the eval batch when loss() fails only in evaluation', async () => {
     class EvalOnlyBadTrainer extends TinyTrainer {
       static override readonly type = 'eval-bad';
