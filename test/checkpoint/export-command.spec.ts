@@ -115,6 +115,11 @@ describe('floe export', () => {
     const format = await cli('export', '--checkpoint', run, '--format', 'onnx', '--out', path.join(dir, 'x'));
     assert.equal(format.code, 1);
     assert.match(format.err.join('\n'), /onnx/);
+    // A step-N folder among the run's checkpoints would pass for one (and be pruned by keepLast).
+    const among = await cli('export', '--checkpoint', run, '--format', 'safetensors', '--out', path.join(run, 'checkpoints', 'step-000100'));
+    assert.equal(among.code, 1);
+    assert.match(among.err[0], /^error: --out '.*step-000100' is a step-N folder among the floe checkpoints in .*checkpoints: the run would take the export for one of its checkpoints .* e\.g\. .*run\/exports\/step-000100\.$/);
+    assert.equal(fs.existsSync(path.join(run, 'checkpoints', 'step-000100')), false);
     // An empty flag (an unset shell variable) is named, not taken as the working folder.
     const emptyOut = await cli('export', '--checkpoint', run, '--format', 'tfjs', '--out', '', '--overwrite');
     assert.equal(emptyOut.code, 1);

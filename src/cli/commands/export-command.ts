@@ -4,7 +4,9 @@ import type { Argv } from 'yargs';
 import { initBackend } from '../../backend/init-backend';
 import { BACKEND_NAMES, BackendName } from '../../backend/backend-names';
 import { EXPORT_FORMATS, ExportFormat, exportModel } from '../../checkpoint/export/export-model';
+import { findCheckpoints } from '../../checkpoint/find-checkpoints';
 import { loadCheckpointModel } from '../../checkpoint/load-checkpoint-model';
+import { isWeightsOnlyExport } from '../../checkpoint/weights-only-export';
 import { CheckpointError } from '../../errors';
 import { fsErrorReason } from '../../errors/fs-error-reason';
 import { CliIo, EXIT } from '../cli-io';
@@ -34,6 +36,7 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       if (args.overwrite !== true && fs.existsSync(out)) {
         throw new CheckpointError(`--out '${out}' already exists: pass --overwrite to replace an earlier export there, or choose another --out.`);
       }
+      await refuseCheckpointFolderOut(out);
       await initBackend({ name: args.backend as BackendName });
       const loaded = await loadCheckpointModel(args.checkpoint as string);
       try {
@@ -50,6 +53,24 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       done(EXIT.ok);
     },
   );
+}
+
+/**
+ * An export named `step-N` among a run's floe checkpoints would pass for one of them: keepLast
+ * would count and prune it, and a resume of the run would have to skip it.
+ */
+async function refuseCheckpointFolderOut(out: string): Promise<void> {
+  const target = path.resolve(out);
+  // An existing folder is --overwrite's to judge (it names a checkpoint as such).
+  if (!/^step-\d+$/.test(path.basename(target)) || fs.existsSync(target)) return;
+  const beside = await findCheckpoints(path.dirname(target));
+  for (const c of beside) {
+    if (await isWeightsOnlyExport(c.dir)) continue;
+    throw new CheckpointError(
+      `--out '${out}' is a step-N folder among the floe checkpoints in ${path.dirname(target)}: the run would take the export for one of its checkpoints (keepLast would count and delete it). ` +
+        `Choose an --out outside that folder, e.g. ${path.join(path.dirname(path.dirname(target)), 'exports', path.basename(target))}.`,
+    );
+  }
 }
 
 /** A file system error writing the export names --out (a path under a file, a folder that refuses new entries). */
