@@ -6,23 +6,33 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Decodes UTF-8 `bytes` read from `file` (their first byte on line `line`, column 1). Invalid
- * UTF-8 is a {@link DataError} at file:line:col of the first bad byte.
+ * UTF-8 is a {@link DataError} at file:line:col of the first bad byte; so is a NUL byte, which
+ * text does not hold (valid UTF-8, but the mark of a UTF-16 or binary file).
  */
 export function decodeUtf8(bytes: Uint8Array, file: string, line = 1): string {
+  let text: string | undefined;
   try {
-    return decoder.decode(bytes);
+    text = decoder.decode(bytes);
   } catch {
-    const at = invalidUtf8Offset(bytes);
-    if (at < 0) throw new DataError(`${file}:${line}: not UTF-8 text`);
-    // (lastIndexOf from -1 would search from the end.)
-    const lineStart = at === 0 ? 0 : Math.max(bytes.lastIndexOf(0x0a, at - 1), bytes.lastIndexOf(0x0d, at - 1)) + 1;
-    const lineNo = line + countLineEnds(bytes, lineStart);
-    const col = decoder.decode(bytes.subarray(lineStart, at)).length + 1;
-    const byte = `0x${bytes[at].toString(16).toUpperCase().padStart(2, '0')}`;
-    throw new DataError(
-      `${file}:${lineNo}:${col}: not UTF-8 text (byte ${byte}). Floe reads text and data files as UTF-8: convert the file (e.g. iconv -f latin1 -t utf-8), or leave binary files out of the paths`,
-    );
+    // Located below.
   }
+  const nul = bytes.indexOf(0);
+  if (text !== undefined && nul < 0) return text;
+  const invalid = text === undefined ? invalidUtf8Offset(bytes) : -1;
+  const at = nul >= 0 && (invalid < 0 || nul < invalid) ? nul : invalid;
+  if (at < 0) throw new DataError(`${file}:${line}: not UTF-8 text`);
+  // (lastIndexOf from -1 would search from the end.)
+  const lineStart = at === 0 ? 0 : Math.max(bytes.lastIndexOf(0x0a, at - 1), bytes.lastIndexOf(0x0d, at - 1)) + 1;
+  const lineNo = line + countLineEnds(bytes, lineStart);
+  const col = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, at)).length + 1;
+  const where = `${file}:${lineNo}:${col}`;
+  const utf16Bom = line === 1 && at === 0 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+  if (utf16Bom || bytes[at] === 0) {
+    const what = utf16Bom ? 'it starts with a UTF-16 byte-order mark' : 'a NUL byte (0x00), which text does not hold: the file looks like UTF-16 or binary';
+    throw new DataError(`${where}: not UTF-8 text (${what}). Floe reads text and data files as UTF-8: convert the file (e.g. iconv -f utf-16 -t utf-8), or leave binary files out of the paths`);
+  }
+  const byte = `0x${bytes[at].toString(16).toUpperCase().padStart(2, '0')}`;
+  throw new DataError(`${where}: not UTF-8 text (byte ${byte}). Floe reads text and data files as UTF-8: convert the file (e.g. iconv -f latin1 -t utf-8), or leave binary files out of the paths`);
 }
 
 /** Line ends (LF, CRLF or a lone CR, as readLines splits lines) before `end`. */

@@ -140,8 +140,17 @@ describe('readLines', () => {
     const junk = Buffer.from([0x7b, 0x22, 0x61, 0x0a, 0x00, 0xff, 0xfe, 0x10, 0x80]);
     const file = write('data.bin', junk);
     for (const unit of ['line', 'file'] as const) {
-      await assert.rejects(drain(new TextSource({ paths: [file], unit })), new RegExp(`^DataError: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:2: not UTF-8 text \\(byte 0xFF\\)`));
+      await assert.rejects(drain(new TextSource({ paths: [file], unit })), (e: Error) => e instanceof DataError && e.message.startsWith(`${file}:2:1: not UTF-8 text (a NUL byte (0x00), which text does not hold: the file looks like UTF-16 or binary)`));
     }
-    await assert.rejects(drain(new JsonlSource({ paths: [file], format: 'text' })), /:2:2: not UTF-8 text/);
+    await assert.rejects(drain(new JsonlSource({ paths: [file], format: 'text' })), /:2:1: not UTF-8 text \(a NUL byte/);
+    // Latin-1 is reported at its first non-UTF-8 byte.
+    await assert.rejects(drain(new TextSource({ paths: [write('l1.txt', Buffer.from([0x61, 0x0a, 0x62, 0xff]))], unit: 'line' })), /l1\.txt:2:2: not UTF-8 text \(byte 0xFF\)/);
+  });
+
+  it('says a UTF-16 file (Excel "Unicode text") is UTF-16, with or without its byte-order mark', async () => {
+    const le = write('excel.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,y\r\n1,2\r\n', 'utf16le')]));
+    await assert.rejects(lines(le), (e: Error) => e instanceof DataError && e.message === `${le}:1:1: not UTF-8 text (it starts with a UTF-16 byte-order mark). Floe reads text and data files as UTF-8: convert the file (e.g. iconv -f utf-16 -t utf-8), or leave binary files out of the paths`);
+    const bare = write('bare.txt', Buffer.from('ab\n', 'utf16le'));
+    await assert.rejects(lines(bare), (e: Error) => e instanceof DataError && e.message.startsWith(`${bare}:1:2: not UTF-8 text (a NUL byte (0x00)`));
   });
 });
