@@ -82,7 +82,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`error: ${error.message}`);
-      io.err(`Run floe ${error.command === undefined ? '' : `${error.command} `}--help for usage.`);
+      // A usage error thrown by a command's handler (--resume without a value) names no command: take it from argv.
+      const command = error.command ?? argv.find((a) => COMMANDS.includes(a));
+      io.err(`Run floe ${command === undefined ? '' : `${command} `}--help for usage.`);
       return EXIT.badInput;
     }
     if (error instanceof FloeError) {

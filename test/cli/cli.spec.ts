@@ -209,7 +209,7 @@ describe('floe CLI (in process)', () => {
     it('refuses --resume without a value', async () => {
       const run = await cli('train', path.join(RECIPES, 'quickstart.yaml'), '--resume');
       assert.equal(run.code, 1);
-      assert.equal(run.err[0], 'error: --resume needs a value: a checkpoint folder, or a run folder to resume from its newest checkpoint');
+      assert.deepEqual(run.err, ['error: --resume needs a value: a checkpoint folder, or a run folder to resume from its newest checkpoint', 'Run floe train --help for usage.']);
     });
 
     it('names a word that is no command, lists an unknown flag once, and refuses --set where no recipe is read', async () => {
