@@ -14,7 +14,7 @@ export class HfTokenizerConfig extends TokenizerConfig {
   @IsPath()
   path!: string;
 
-  /** Path to tokenizer_config.json (default: next to tokenizer.json, if present). */
+  /** Path to tokenizer_config.json or the folder holding it (default: next to tokenizer.json, if present). */
   @IsOptional()
   @IsPath()
   configPath?: string;
@@ -47,7 +47,8 @@ export class HfTokenizerFactory extends TokenizerFactory<HfTokenizerConfig> {
     // A path that is not there is a recipe mistake: say which setting, so the error can point at it.
     for (const [field, value] of [['path', c.path], ['configPath', c.configPath]] as const) {
       if (value !== undefined && !fs.existsSync(path.resolve(dir, value))) {
-        throw new ConfigError([{ path: `tokenizer.${field}`, message: `${value}: no such file or folder (resolved to ${path.resolve(dir, value)}); expected a HuggingFace tokenizer.json or a folder holding one` }]);
+        const expected = field === 'path' ? 'a HuggingFace tokenizer.json or a folder holding one' : 'a tokenizer_config.json or a folder holding one';
+        throw new ConfigError([{ path: `tokenizer.${field}`, message: `${value}: no such file or folder (resolved to ${path.resolve(dir, value)}); expected ${expected}` }]);
       }
     }
     const other = otherTokenizerFile(c.path);
@@ -56,9 +57,17 @@ export class HfTokenizerFactory extends TokenizerFactory<HfTokenizerConfig> {
     if (fs.statSync(folder).isDirectory() && !fs.existsSync(path.join(folder, 'tokenizer.json'))) {
       throw new ConfigError([{ path: 'tokenizer.path', message: `${c.path}: the folder (${folder}) has no tokenizer.json; name the file, or a folder holding a HuggingFace tokenizer.json` }]);
     }
+    let configPath = c.configPath === undefined ? undefined : path.resolve(dir, c.configPath);
+    if (configPath !== undefined && fs.statSync(configPath).isDirectory()) {
+      const inner = path.join(configPath, 'tokenizer_config.json');
+      if (!fs.existsSync(inner)) {
+        throw new ConfigError([{ path: 'tokenizer.configPath', message: `${c.configPath}: the folder (${configPath}) has no tokenizer_config.json; name the file, or a folder holding one` }]);
+      }
+      configPath = inner;
+    }
     return HfTokenizer.load({
       path: path.resolve(dir, c.path),
-      configPath: c.configPath === undefined ? undefined : path.resolve(dir, c.configPath),
+      configPath,
       bosToken: c.bosToken,
       eosToken: c.eosToken,
       padToken: c.padToken,

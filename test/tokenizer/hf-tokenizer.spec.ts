@@ -136,6 +136,27 @@ describe('HfTokenizer', () => {
     }
   });
 
+  it('tokenizer.configPath may name a folder holding tokenizer_config.json; a folder without one or a missing path is an error there', async () => {
+    const cfg = path.join(dir, 'cfg');
+    fs.mkdirSync(path.join(cfg, 'empty'), { recursive: true });
+    fs.writeFileSync(path.join(cfg, 'tokenizer_config.json'), JSON.stringify({ pad_token: '<unk>' }));
+    const tokenizerOf = async (configPath: string): Promise<Error | number> => {
+      const recipe = { type: 'causal', backend: 'cpu', trainIters: 1, outputDir: path.join(dir, 'run-cfg'), overwriteOutputDir: true, checkpoint: [], tokenizer: { type: 'hf', path: path.join(dir, 'tokenizer.json'), configPath }, data: { type: 'causal', sources: [{ type: 'synthetic', count: 8 }], maxLength: 8 }, model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 } };
+      let padId = -1;
+      try {
+        await runJob(recipe, { logger: new Logger({ sink: () => undefined }), onTrainerReady: (t) => void (padId = t.tokenizer.padId) });
+      } catch (e) {
+        return e as Error;
+      }
+      return padId;
+    };
+    assert.equal(await tokenizerOf(cfg), 0);
+    const empty = await tokenizerOf(path.join(cfg, 'empty'));
+    assert.ok(empty instanceof ConfigError && empty.message.startsWith(`Invalid recipe: tokenizer.configPath: ${path.join(cfg, 'empty')}: the folder (${path.join(cfg, 'empty')}) has no tokenizer_config.json`), String(empty));
+    const missing = await tokenizerOf(path.join(cfg, 'nope.json'));
+    assert.ok(missing instanceof ConfigError && missing.message.includes('expected a tokenizer_config.json or a folder holding one'), String(missing));
+  });
+
   it('rejects a missing file, invalid JSON, a non-tokenizer and an unknown special token with DataError', async () => {
     const missing = path.join(dir, 'nope.json');
     await assert.rejects(HfTokenizer.load({ path: missing }), (e: Error) => e instanceof DataError && e.message.includes(missing) && /tokenizer\.json/.test(e.message));
