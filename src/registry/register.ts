@@ -1,4 +1,4 @@
-import { getMetadataStorage, validateSync } from 'class-validator';
+import { getMetadataStorage, validateSync, ValidationTypes } from 'class-validator';
 import { didYouMean, listChoices, RegistrationError } from '../errors';
 import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind, isClass, isSubclassOf } from './component-kind';
 import { getRegistry } from './registries';
@@ -142,13 +142,15 @@ function unsettableFieldProblems(configType: Function): string[] {
  */
 function unvalidatedFields(instance: object, prefix: string, seen: Set<object>): string[] {
   seen.add(instance);
-  const validated = new Set(getMetadataStorage().getTargetValidationMetadatas(instance.constructor, '', true, false).map((m) => m.propertyName));
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(instance.constructor, '', true, false);
+  const validated = new Set(metadata.map((m) => m.propertyName));
+  const nested = new Set(metadata.filter((m) => m.type === ValidationTypes.NESTED_VALIDATION).map((m) => m.propertyName));
   const out: string[] = [];
   for (const [field, value] of Object.entries(instance)) {
     if (prefix === '' && field === 'type') continue;
     if (!validated.has(field)) out.push(`${prefix}${field}`);
-    // A nested config: an instance of a class of its own (not a plain object, array or Date).
-    else if (typeof value === 'object' && value !== null && !seen.has(value) && isClass(value.constructor) && ![Object, Array, Date, Map, Set].includes(value.constructor)) {
+    // A @ValidateNested() config object of a class of its own (not a plain object).
+    else if (nested.has(field) && typeof value === 'object' && value !== null && !Array.isArray(value) && !seen.has(value) && value.constructor !== Object) {
       out.push(...unvalidatedFields(value, `${prefix}${field}.`, seen));
     }
   }

@@ -323,6 +323,9 @@ describe('register', () => {
         /** A free-form object is not a nested config: not inspected. */
         @Allow()
         extra: Record<string, unknown> = { any: 1 };
+        /** Nor is a class instance without @ValidateNested() (its indices are no settings). */
+        @Allow()
+        table = new Float32Array(2);
       }
       class NestedRetry extends UnusedOptimizerFactory {
         static override readonly type = 'nested-retry';
