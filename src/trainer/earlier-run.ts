@@ -1,4 +1,5 @@
 import { promises as fs } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { CheckpointFolder } from '../checkpoint/checkpoint-folders';
 import { findCheckpoints } from '../checkpoint/find-checkpoints';
@@ -34,6 +35,50 @@ export async function findEarlierRun(outputDir: string, folders: readonly Checkp
   }
   if (checkpoints.length === 0 && size === 0 && status === undefined) return undefined;
   return { checkpoints, metrics: size > 0, status };
+}
+
+/** A run still training in a folder, from its status file. */
+export interface LiveRun {
+  /** Its process id (on this host). */
+  pid: number;
+  /** Step its status last recorded. */
+  step: number;
+  /** The status file it keeps. */
+  statusFile: string;
+}
+
+/**
+ * The run whose status file says `running` from a process of this host that is still alive (not
+ * this one), or undefined. Two runs in one folder would overwrite each other's checkpoints.
+ */
+export async function findLiveRun(statusFile: string): Promise<LiveRun | undefined> {
+  let parsed: { state?: unknown; pid?: unknown; host?: unknown; step?: unknown };
+  try {
+    parsed = JSON.parse(await fs.readFile(statusFile, 'utf8')) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  const { state, pid, host, step } = parsed;
+  if (state !== 'running' || typeof pid !== 'number' || host !== os.hostname() || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // Gone (a killed run leaves `running` behind); EPERM means alive under another user.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return { pid, step: typeof step === 'number' ? step : 0, statusFile };
+}
+
+/** The error for a run started in a folder another live run is training in. */
+export function liveRunError(outputDir: string, live: LiveRun): ConfigError {
+  const shown = path.relative(process.cwd(), outputDir) || outputDir;
+  return new ConfigError([
+    {
+      path: 'outputDir',
+      message: `${shown} is in use: a run is training there now (process ${live.pid} on this host, at step ${live.step} according to ${live.statusFile}); two runs in one folder would overwrite each other's checkpoints and metrics`,
+      hint: `Wait for it to finish or stop it (kill ${live.pid}; it saves a checkpoint), then resume; or choose another folder with --set outputDir=.... If process ${live.pid} is no Floe run, delete ${live.statusFile}.`,
+    },
+  ]);
 }
 
 function fileSize(file: string): Promise<number> {

@@ -17,7 +17,7 @@ import { mpiLaunch } from '../distributed/distributed-plan';
 import { runDistributed } from '../distributed/run-distributed';
 import { Logger, type LoggerOptions } from '../logging/logger';
 import { buildRunTrainer } from './build-run-trainer';
-import { clearEarlierRun, earlierRunError, findEarlierRun } from './earlier-run';
+import { clearEarlierRun, earlierRunError, findEarlierRun, findLiveRun, liveRunError } from './earlier-run';
 import { metricSourcesOf } from '../report/metric-sources';
 import { createCheckpointFolders, createRunFolder } from './run-folder';
 import type { Trainer } from './trainer';
@@ -68,6 +68,11 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
  */
 async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions, outputDir: string, folders: readonly CheckpointFolder[]): Promise<void> {
   const autoResume = (resolved.config.checkpoint ?? []).some((c) => (c as { autoResume?: unknown }).autoResume === true);
+  // Where this run writes its metrics and status: an earlier run's there would be appended to.
+  const sources = metricSourcesOf(outputDir, resolved.config.callbacks ?? []);
+  // A run still going there (launched twice, or resumed while it trains), resumed or not; mpirun's other ranks would see rank 0's.
+  const live = (mpiLaunch()?.rank ?? 0) === 0 ? await findLiveRun(sources.statusFile) : undefined;
+  if (live !== undefined) throw liveRunError(outputDir, live);
   let resuming: string | undefined;
   if (options.resumeFrom !== undefined) {
     resuming = await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) });
@@ -75,8 +80,6 @@ async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions,
     const own = resuming.startsWith(`${outputDir}${path.sep}`) || folders.some((f) => path.dirname(resuming as string) === f.dir);
     if (own) return;
   } else if (autoResume) return;
-  // Where this run writes its metrics and status: an earlier run's there would be appended to.
-  const sources = metricSourcesOf(outputDir, resolved.config.callbacks ?? []);
   const earlier = await findEarlierRun(outputDir, folders, sources);
   if (earlier === undefined) return;
   if (resolved.config.overwriteOutputDir !== true) throw earlierRunError(outputDir, earlier, resuming);

@@ -1,5 +1,7 @@
 import { strict as assert } from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ConfigError } from '../../src';
 import '../fixtures/tiny-regression';
@@ -34,6 +36,32 @@ describe('resuming into a run folder', () => {
     // A new folder, and the checkpoint's own run folder, are fine.
     assert.equal((await runRecorded(tinyRecipe(path.join(dir, 'c'), { epochs: 2 }), { resumeFrom: a })).result.globalStep, 16);
     assert.equal((await runRecorded(tinyRecipe(a, { epochs: 2 }), { resumeFrom: path.join(a, 'checkpoints', 'step-000004') })).result.globalStep, 16);
+  });
+
+  it('a folder a live run is training in is refused (resume, autoResume, overwriteOutputDir), one a killed run left is not', async () => {
+    const a = path.join(dir, 'a');
+    await runRecorded(tinyRecipe(a));
+    const statusFile = path.join(a, 'status.json');
+    const status = JSON.parse(fs.readFileSync(statusFile, 'utf8')) as Record<string, unknown>;
+    // Another process of this host, alive, says it is training there.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(statusFile, JSON.stringify({ ...status, state: 'running', pid: other.pid, host: os.hostname() }));
+      const inUse = new RegExp(`outputDir: .*a is in use: a run is training there now \\(process ${other.pid} on this host, at step 8 according to .*status\\.json\\).*Wait for it to finish or stop it \\(kill ${other.pid}`);
+      const autoResume = [{ type: 'floe', saveEveryNSteps: 4, autoResume: true }];
+      for (const [recipe, options] of [
+        [tinyRecipe(a, { epochs: 2 }), { resumeFrom: a }],
+        [tinyRecipe(a, { epochs: 2, checkpoint: autoResume }), {}],
+        [tinyRecipe(a, { overwriteOutputDir: true }), {}],
+      ] as const) {
+        await assert.rejects(runRecorded(recipe, options), (e: Error) => e instanceof ConfigError && inUse.test(e.message));
+      }
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
+    // The process is gone: `running` is what a killed run leaves, and resuming goes on.
+    assert.equal((await runRecorded(tinyRecipe(a, { epochs: 2 }), { resumeFrom: a })).result.globalStep, 16);
   });
 
   it("a resume that fails to load leaves the run's status.json and recipe.resolved.yaml as they were", async () => {
