@@ -17,7 +17,7 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
   const kindNames = kindsTrainersFirst().map((k) => k.name);
   return yargs.command(
     'list [kind]',
-    `List registered components (${kindNames.join(', ')}) with their settings: each one's default, or (required).`,
+    `List registered components (${kindNames.join(', ')}) with their settings: each one's default, (required), or (unset) when optional with no default.`,
     (y) =>
       y
         .positional('kind', { type: 'string', describe: 'Only this kind' })
