@@ -160,6 +160,14 @@ describe('floe CLI (in process)', () => {
       assert.match(help, /--code/);
     });
 
+    it('takes a kind in the plural (floe list trainers, losses)', async () => {
+      for (const [kind, heading] of [['trainers', 'trainers:'], ['losses', 'loss factories:'], ['tabular-sources', 'tabular data sources:']]) {
+        const run = await cli('list', kind);
+        assert.equal(run.code, 0, run.err.join('\n'));
+        assert.deepEqual(run.out.filter((line) => /^\S/.test(line)), [heading], kind);
+      }
+    });
+
     it('exits 1 for an unknown kind, with the kinds and did you mean', async () => {
       const run = await cli('list', 'optimiser');
       assert.equal(run.code, 1);

@@ -27,7 +27,9 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
       if (code.length > 0) await loadPlugins({ code: code.map((c) => resolveModuleSpec(c, process.cwd())) }, new SourceMap(), process.cwd());
       const kinds = kindsTrainersFirst();
       const names = kinds.map((k) => k.name);
-      const wanted = args.kind as string | undefined;
+      // `floe list trainers` means the kind `trainer`, as kubectl takes `pods` and `pod`.
+      const typed = args.kind as string | undefined;
+      const wanted = typed === undefined || names.includes(typed) ? typed : (names.find((n) => typed === `${n}s` || typed === `${n}es`) ?? typed);
       if (wanted !== undefined && !names.includes(wanted)) {
         // A kind a plugin declares exists only once the plugin is imported.
         const suggestion = didYouMean(wanted, names) || (code.length === 0 ? ` A kind a plugin declares is listed with its plugin: floe list ${wanted} --code ./plugin.js.` : '');
