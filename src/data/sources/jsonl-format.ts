@@ -55,33 +55,37 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
     throw new DataError(`${where}: expected a JSON object, got ${describe(value)}.`);
   }
   const obj = value as Record<string, unknown>;
-  const str = (field: string): string => {
+  const str = (key: keyof JsonlFields): string => {
+    const field = f[key];
     const v = obj[field];
+    if (v === undefined) {
+      throw new DataError(`${where}: field '${field}' expected a string, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, set fields: { ${key}: <its name> } on the source.`);
+    }
     if (typeof v !== 'string') throw new DataError(`${where}: field '${field}' expected a string, got ${describe(v)}.`);
     return wellFormed(v, field, where);
   };
   // Exported datasets often write an absent optional field as null.
-  const optionalStr = (field: string): string | undefined => (obj[field] === undefined || obj[field] === null ? undefined : str(field));
+  const optionalStr = (key: keyof JsonlFields): string | undefined => (obj[f[key]] === undefined || obj[f[key]] === null ? undefined : str(key));
   switch (format) {
     case 'auto':
       if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, fields);
       if (f.text in obj) return mapJsonRecord(value, 'text', origin, fields);
       throw new DataError(`${where}: expected a field '${f.text}' (text) or '${f.messages}' (chat); found ${listKeys(obj)}.`);
     case 'text':
-      return { kind: 'text', text: str(f.text), origin };
+      return { kind: 'text', text: str('text'), origin };
     case 'chat':
       return { kind: 'chat', messages: parseMessages(obj[f.messages], f.messages, where), origin };
     case 'prompt-response': {
-      const system = optionalStr(f.system);
+      const system = optionalStr('system');
       const messages: ChatMessage[] = system === undefined ? [] : [{ role: 'system', content: system }];
-      messages.push({ role: 'user', content: str(f.prompt) }, { role: 'assistant', content: str(f.response) });
+      messages.push({ role: 'user', content: str('prompt') }, { role: 'assistant', content: str('response') });
       return { kind: 'chat', messages, origin };
     }
     case 'alpaca': {
-      const instruction = str(f.instruction);
-      const input = optionalStr(f.input) ?? '';
+      const instruction = str('instruction');
+      const input = optionalStr('input') ?? '';
       const user = input.trim() === '' ? instruction : `${instruction}\n\n${input}`;
-      return { kind: 'chat', messages: [{ role: 'user', content: user }, { role: 'assistant', content: str(f.output) }], origin };
+      return { kind: 'chat', messages: [{ role: 'user', content: user }, { role: 'assistant', content: str('output') }], origin };
     }
     default:
       throw new DataError(`${where}: unknown JSONL format '${String(format)}' (supported: ${JSONL_FORMATS.join(', ')}).`);

@@ -163,6 +163,11 @@ describe('JsonlSource', () => {
       { role: 'user', content: '2+2?' },
       { role: 'assistant', content: '4' },
     ]);
+    // Without the renaming, the error lists the fields there and names the setting.
+    await assert.rejects(
+      read('pr.jsonl', ['{"question": "2+2?", "answer": "4"}'], { format: 'prompt-response' }),
+      /pr\.jsonl:1: field 'prompt' expected a string, got nothing \(field missing\); found fields 'question', 'answer'\. If the data names it differently, set fields: \{ prompt: <its name> \} on the source\./,
+    );
     const alpaca = await read(
       'alpaca.jsonl',
       ['{"instruction": "Translate", "input": "chat", "output": "cat"}', '{"instruction": "Say hi", "input": "", "output": "hi"}', '{"instruction": "Nod", "input": null, "output": "ok"}'],
