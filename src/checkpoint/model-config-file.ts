@@ -55,5 +55,7 @@ export async function readModelConfigFile(dir: string): Promise<ModelConfigFile 
   }
   const ok = parsed.format === 'floe-model-config' && typeof parsed.type === 'string' && typeof parsed.options === 'object' && parsed.options !== null;
   if (!ok) throw new CheckpointError(`Invalid model config '${file}': expected { format: "floe-model-config", type, options }.`);
+  // A later format may mean something else by the same fields: refuse rather than build the wrong model.
+  if (parsed.version !== 1) throw new CheckpointError(`Invalid model config '${file}': version is ${JSON.stringify(parsed.version)}, expected 1 (written by another Floe version?).`);
   return parsed as ModelConfigFile;
 }

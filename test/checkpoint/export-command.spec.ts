@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { runCli } from '../../src/cli/main';
-import { TfjsFileHandler, loadCheckpointModel, readSafetensors } from '../../src/checkpoint';
+import { TfjsFileHandler, loadCheckpointModel, readSafetensors, writeManifest } from '../../src/checkpoint';
 import { GptModel, LanguageModelTrainer } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
 import { parseSafetensorsBytes } from './fixtures/parse-safetensors-bytes';
@@ -52,6 +52,12 @@ describe('floe export', () => {
       },
     });
     assert.deepEqual(first, exported.tensors.get('blocks.0.attn.qkv.weight')?.values);
+
+    // A model-config.json of another format version is refused, not read as this one.
+    const configFile = path.join(out, 'model-config.json');
+    fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), version: 2 }));
+    await writeManifest(out);
+    await assert.rejects(runRecorded(tinyGptRecipe(path.join(dir, 'from-v2'), { trainIters: 2, model: { type: 'gpt', from: out } })), /Invalid model config '.*model-config\.json': version is 2, expected 1/);
   });
 
   it('--format tfjs writes a graph model that predicts what the checkpoint\'s model does', async () => {
