@@ -330,7 +330,7 @@ describe('floe CLI (in process)', () => {
     it('exits 2 with the stack for an internal failure', async () => {
       class BrokenTrainer extends TinyTrainer {
         static override readonly type = 'broken';
-        override loss(_batch: TinyBatch): tf.Scalar {
+        override async epoch(): Promise<void> {
           throw new TypeError('boom');
         }
       }
@@ -341,6 +341,25 @@ describe('floe CLI (in process)', () => {
       assert.equal(run.code, 2);
       assert.match(run.err[0], /^internal error: TypeError: boom\n/);
       assert.ok(hasStackTrace(run.err));
+    });
+
+    it("exits 1 naming the class, the batch and the plugin line when a plugin's loss() throws; --verbose adds both stacks", async () => {
+      class ThrowingLossTrainer extends TinyTrainer {
+        static override readonly type = 'throwing-loss';
+        override loss(_batch: TinyBatch): tf.Scalar {
+          throw new TypeError('boom');
+        }
+      }
+      register(ThrowingLossTrainer);
+      const r = recipes();
+      const file = r.write('throwing.yaml', `type: throwing-loss\nbackend: cpu\nquiet: true\ncheckpoint: []\noutputDir: ${JSON.stringify(path.join(r.dir, 'run'))}\n`);
+      const run = await cli('train', file);
+      assert.equal(run.code, 1);
+      assert.match(run.err[0], /^error: ThrowingLossTrainer\.loss\(\) threw on training batch 1 of epoch 1 \(step 1\), batch \{x: float32\[8,4\], y: float32\[8,1\]\} at \S*cli\.spec\.js:\d+:\d+: boom$/);
+      assert.ok(!hasStackTrace(run.err));
+      const verbose = await cli('train', file, '--set', 'overwriteOutputDir=true', '--verbose');
+      const text = verbose.err.join('\n');
+      assert.match(text, /Caused by: TypeError: boom\n\s+at ThrowingLossTrainer\.loss \(/);
     });
   });
 });
