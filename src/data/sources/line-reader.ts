@@ -7,29 +7,43 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
+ * Longest line read, in bytes: a line becomes one string, and JavaScript strings end at about
+ * 512 M characters (a longer one fails deep inside V8); the tokens of such a line would not fit
+ * in memory either.
+ */
+export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+/**
  * Streams a UTF-8 file as `[1-based line number, line]` without loading it whole. Lines end at
  * LF, CRLF or a CR alone (universal newlines, as Python and pandas read text: a file saved with
  * old Mac line ends is lines, not one long line), and a byte-order mark on line 1 is not content.
  * Invalid UTF-8 is a DataError at file:line:col.
  */
-export function readLines(file: string): AsyncGenerator<[number, string]> {
+export function readLines(file: string, options: ReadLinesOptions = {}): AsyncGenerator<[number, string]> {
   // Without `tolerant` a bad line throws, so no DataError is yielded.
-  return lines(file, false) as AsyncGenerator<[number, string]>;
+  return lines(file, false, options.maxLineBytes ?? MAX_LINE_BYTES) as AsyncGenerator<[number, string]>;
 }
 
 /**
  * {@link readLines}, but a line that is not UTF-8 is yielded as its DataError (file:line:col) and
  * the reading goes on, for sources that gather or skip bad lines.
  */
-export function readLinesOrErrors(file: string): AsyncGenerator<[number, string | DataError]> {
-  return lines(file, true);
+export function readLinesOrErrors(file: string, options: ReadLinesOptions = {}): AsyncGenerator<[number, string | DataError]> {
+  return lines(file, true, options.maxLineBytes ?? MAX_LINE_BYTES);
 }
 
-async function* lines(file: string, tolerant: boolean): AsyncGenerator<[number, string | DataError]> {
+/** Options of {@link readLines}. */
+export interface ReadLinesOptions {
+  /** Longest line allowed, in bytes. Default {@link MAX_LINE_BYTES}. */
+  maxLineBytes?: number;
+}
+
+async function* lines(file: string, tolerant: boolean, maxLineBytes: number): AsyncGenerator<[number, string | DataError]> {
   const stream = createReadStream(file);
   // Bytes of a line that continues into the next chunk (split at CR and LF bytes, which never
   // occur inside a multi-byte UTF-8 sequence, so each line decodes on its own).
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
   // The previous chunk ended in a CR: an LF starting this one belongs to the same line end.
   let afterCr = false;
   let n = 0;
@@ -60,6 +74,7 @@ async function* lines(file: string, tolerant: boolean): AsyncGenerator<[number, 
         const head = chunk.subarray(start, end);
         const text = line(pending.length === 0 ? head : Buffer.concat([...pending, head]));
         pending = [];
+        pendingBytes = 0;
         start = end + 1;
         if (end === cr) {
           if (start === chunk.length) afterCr = true;
@@ -67,7 +82,11 @@ async function* lines(file: string, tolerant: boolean): AsyncGenerator<[number, 
         }
         yield [n, text];
       }
-      if (start < chunk.length) pending.push(chunk.subarray(start));
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        pendingBytes += chunk.length - start;
+        if (pendingBytes > maxLineBytes) throw tooLong(file, n + 1, maxLineBytes);
+      }
     }
     if (pending.length > 0) {
       const text = line(Buffer.concat(pending));
@@ -78,6 +97,11 @@ async function* lines(file: string, tolerant: boolean): AsyncGenerator<[number, 
   } finally {
     stream.destroy();
   }
+}
+
+function tooLong(file: string, line: number, maxLineBytes: number): DataError {
+  const size = maxLineBytes >= 1024 * 1024 ? `${maxLineBytes / 1024 / 1024} MiB` : `${maxLineBytes} bytes`;
+  return new DataError(`${file}:${line}: the line is longer than ${size} with no line break; a line is read as one string, which cannot be that long. Break the data into lines (one record or document per line)`);
 }
 
 /** A file-system error reading `file` as a DataError saying why; anything else unchanged. */

@@ -2,7 +2,8 @@ import { promises as fs } from 'fs';
 import { DataRecord } from '../data-record';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
-import { fileReadError, readLines } from './line-reader';
+import { DataError } from '../../errors';
+import { MAX_LINE_BYTES, fileReadError, readLines } from './line-reader';
 import { decodeUtf8 } from './utf8-text';
 
 /** Options of {@link TextSource}. */
@@ -58,6 +59,10 @@ export class TextSource implements DataSource {
         }
       } else {
         // One document: line ends (CRLF, a lone CR) become \n, as readLines splits them.
+        const size = (await fs.stat(file)).size;
+        if (size > MAX_LINE_BYTES) {
+          throw new DataError(`${file}: the file is larger than ${MAX_LINE_BYTES / 1024 / 1024} MiB; unit: file reads a file as one document (one string), which cannot be that long. Use unit: line, or split the file`);
+        }
         const bytes = await fs.readFile(file).catch((error: unknown) => Promise.reject(fileReadError(error, file)));
         const text = decodeUtf8(bytes, file).replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
         if (skipEmpty && text.trim() === '') {

@@ -76,6 +76,17 @@ describe('readLines', () => {
     await assert.rejects(drain(new TextSource({ paths: [file], unit: 'file' })), (e: Error) => e.message.startsWith(`${file}:1:1: not UTF-8 text (byte 0xFF)`));
   });
 
+  it('refuses a line too long to be one string, naming its line, before reading it whole', async () => {
+    const file = write('long-line.txt', `short\n${'x'.repeat(200_000)}\nafter\n`);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of readLines(file, { maxLineBytes: 100_000 })) void _;
+      })(),
+      (e: Error) => e instanceof DataError && e.message.startsWith(`${file}:2: the line is longer than 100000 bytes with no line break; a line is read as one string`),
+    );
+    assert.equal((await lines(file)).length, 3);
+  });
+
   it('joins lines and multi-byte characters that span read chunks (64 KiB)', async () => {
     // 3-byte characters, so chunk boundaries fall inside characters; lines of ~100 KB span chunks.
     const rows = Array.from({ length: 7 }, (_, i) => `${i}:${'€'.repeat(30_000 + i * 7_919)}`);
