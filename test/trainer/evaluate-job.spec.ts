@@ -81,7 +81,8 @@ describe('evaluateJob and floe evaluate', () => {
     const other = { ...recipe, seed: 8, microBatchSize: 2, optimizer: { type: 'sgd', lr: 0.5 }, checkpoint: [{ type: 'safetensors' }] };
     const result = await evaluateJob(other, { checkpoint: run, logger });
     assert.equal(result.step, 12);
-    const warned = lines.filter((l) => l.startsWith('warn: '));
+    // The fixture's tiny tokenizer lacks some characters of the synthetic text: the data warns about it (a7b343e), not about settings.
+    const warned = lines.filter((l) => l.startsWith('warn: ') && !l.startsWith('warn: data ('));
     assert.equal(warned.length, 1, lines.join('\n'));
     // seed decides the eval split; the optimizer and the batch size do not change what is measured.
     assert.match(warned[0], /^warn: evaluating with 1 setting changed from .*recipe\.yaml \(checkpoint's → now\):\n {2}- seed: 7 → 8$/);
