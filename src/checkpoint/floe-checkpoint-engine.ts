@@ -17,7 +17,7 @@ import { writeManifest } from './io/write-manifest';
 import { assignWeights } from './assign-weights';
 import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-checkpoint-files';
 import { findCheckpoints } from './find-checkpoints';
-import { skippedSavesNote, verifyCheckpoint } from './incomplete-saves';
+import { findIncompleteSaves, skippedSavesNote, verifyCheckpoint } from './incomplete-saves';
 import { writeModelConfigFile } from './model-config-file';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
@@ -193,9 +193,19 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     }
   }
 
-  /** The newest complete checkpoint folder, if any. */
+  /**
+   * The newest complete checkpoint folder, if any. With none, saves that never finished (a run
+   * killed during its first save) are reported, so autoResume's fresh start is not a silent one.
+   */
   async latest(): Promise<string | undefined> {
-    return (await findCheckpoints(this.root))[0]?.dir;
+    const newest = (await findCheckpoints(this.root))[0]?.dir;
+    if (newest !== undefined || !this.trainer.dp.isMain) return newest;
+    const incomplete = await findIncompleteSaves(this.root);
+    if (incomplete.length > 0) {
+      const where = path.relative(process.cwd(), this.root) || '.';
+      this.trainer.logger.warn(`no complete checkpoint to resume from in ${where}, only incomplete saves (no manifest.json): ${incomplete.map((s) => s.name).join(', ')}; starting from step 0`);
+    }
+    return undefined;
   }
 
   /** Records a new best value of the keepBest metric in the trainer state (saved with it). */

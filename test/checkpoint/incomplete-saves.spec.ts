@@ -47,6 +47,18 @@ describe('incomplete saves (a save killed midway)', () => {
     assert.equal(resumed.result.globalStep, 24);
   });
 
+  it('autoResume with only incomplete saves starts from step 0 and says so', async () => {
+    const fresh = path.join(dir, 'fresh');
+    fs.mkdirSync(path.join(fresh, 'checkpoints', deadTemp), { recursive: true });
+    const checkpoint = [{ type: 'floe', saveEveryNSteps: 4, autoResume: true }];
+    const run = await runRecorded(tinyRecipe(fresh, { quiet: false, epochs: 1, checkpoint }));
+    assert.ok(
+      run.lines.includes(`warn: no complete checkpoint to resume from in ${path.relative(process.cwd(), path.join(fresh, 'checkpoints'))}, only incomplete saves (no manifest.json): ${deadTemp}; starting from step 0`),
+      run.lines.join('\n'),
+    );
+    assert.equal(run.result.globalStep, 8);
+  });
+
   it('an older checkpoint chosen on purpose skipped nothing: no note', async () => {
     const resumed = await runRecorded(tinyRecipe(run, { epochs: 3, quiet: false }), { resumeFrom: path.join(root, 'step-000008') });
     assert.ok(!resumed.lines.some((l) => l.includes('skipped')), resumed.lines.join('\n'));
