@@ -1,5 +1,5 @@
-import { FloeError, TrainingError } from '../errors';
-import { pluginFrameOf } from '../registry/registration-site';
+import { FloeError } from '../errors';
+import { pluginCodeError, pluginFrameOf } from '../registry/registration-site';
 import { Callback, Metrics } from './callback';
 import { TrainerControl } from './trainer-control';
 
@@ -64,7 +64,7 @@ export class CallbackList {
         if (error instanceof FloeError) throw error;
         const type = (c.constructor as { type?: unknown }).type;
         const message = error instanceof Error ? error.message : String(error);
-        throw new TrainingError(`callback ${typeof type === 'string' ? `'${type}' ` : ''}(${c.constructor.name}) failed in ${hook}()${pluginFrameOf(error)}: ${message}`, { cause: error });
+        throw pluginCodeError(`callback ${typeof type === 'string' ? `'${type}' ` : ''}(${c.constructor.name}) failed in ${hook}()${pluginFrameOf(error)}: ${message}`, error);
       }
     }
   }

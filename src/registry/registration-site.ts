@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { TrainingError } from '../errors';
 
 /** Floe's own compiled sources: a class registered from in here is a built-in. */
 const FLOE_SOURCES = path.resolve(__dirname, '..') + path.sep;
@@ -71,4 +72,14 @@ export function pluginFrameOf(error: unknown): string {
     return ` at ${path.relative(process.cwd(), file) || file}:${match[2]}:${match[3]}`;
   }
   return '';
+}
+
+/**
+ * The error for `cause`, thrown by plugin code Floe called: a {@link TrainingError} with
+ * `message` whose stack ends with the cause's, so `--verbose` shows where it was thrown.
+ */
+export function pluginCodeError(message: string, cause: unknown): TrainingError {
+  const error = new TrainingError(message, { cause });
+  if (cause instanceof Error && cause.stack !== undefined) error.stack = `${error.stack ?? ''}\nCaused by: ${cause.stack}`;
+  return error;
 }

@@ -12,7 +12,7 @@ import { getRegistry } from '../registry/registries';
 import { SCHEDULER_KIND, SchedulerFactory } from '../scheduler/scheduler-factory';
 import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
 import { checkedLoader } from './checked-loader';
-import { checkProduct, describeFactory } from './product-checks';
+import { buildProduct, buildProductSync, describeFactory } from './product-checks';
 import { TOKENS } from './run-context';
 import { ConfigError } from '../errors';
 import type { Trainer } from './trainer';
@@ -35,14 +35,12 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   const { container, logger } = trainer.context;
   const tokenizerFactory = buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND);
   trainer.factories.set('tokenizer', tokenizerFactory);
-  trainer.tokenizer = await tokenizerFactory.createTokenizer();
-  checkProduct('tokenizer', tokenizerFactory, trainer.tokenizer);
+  trainer.tokenizer = await buildProduct('tokenizer', tokenizerFactory, () => tokenizerFactory.createTokenizer());
   container.registerInstance(TOKENS.tokenizer, trainer.tokenizer);
 
   const dataFactory = buildComponent<DataFactory>(trainer, DATA_KIND);
   trainer.factories.set('data', dataFactory);
-  const loaders = await dataFactory.createDataLoaders();
-  checkProduct('data', dataFactory, loaders);
+  const loaders = await buildProduct('data', dataFactory, () => dataFactory.createDataLoaders());
   trainer.dataLoaders = loaders;
   // Checked as they yield: a plugin's wrong batches are reported naming its factory.
   trainer.trainLoader = checkedLoader(loaders.train, describeFactory('data', dataFactory), 'train');
@@ -53,21 +51,18 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
 
   const modelFactory = buildComponent<ModelFactory>(trainer, MODEL_KIND);
   trainer.factories.set('model', modelFactory);
-  trainer.model = await modelFactory.createModel();
-  checkProduct('model', modelFactory, trainer.model);
+  trainer.model = await buildProduct('model', modelFactory, () => modelFactory.createModel());
   container.registerInstance(TOKENS.model, trainer.model);
   if (!trainer.config.quiet) logger.info(`model: ${trainer.model.parameterCount().toLocaleString('en-US')} parameters`);
 
   const optimizerFactory = buildComponent<OptimizerFactory>(trainer, OPTIMIZER_KIND);
   trainer.factories.set('optimizer', optimizerFactory);
-  trainer.optimizer = optimizerFactory.createOptimizer();
-  checkProduct('optimizer', optimizerFactory, trainer.optimizer);
+  trainer.optimizer = buildProductSync('optimizer', optimizerFactory, () => optimizerFactory.createOptimizer());
   container.registerInstance(TOKENS.optimizer, trainer.optimizer);
 
   const schedulerFactory = buildComponent<SchedulerFactory>(trainer, SCHEDULER_KIND);
   trainer.factories.set('scheduler', schedulerFactory);
-  trainer.scheduler = schedulerFactory.createSchedule();
-  checkProduct('scheduler', schedulerFactory, trainer.scheduler);
+  trainer.scheduler = buildProductSync('scheduler', schedulerFactory, () => schedulerFactory.createSchedule());
   container.registerInstance(TOKENS.scheduler, trainer.scheduler);
 
   trainer.checkpointEngines = trainer.config.checkpoint.map((c) => buildComponent<CheckpointEngine>(trainer, CHECKPOINT_KIND, c));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FloeError, TrainingError } from '../errors';
-import { pluginFrameOf } from '../registry/registration-site';
+import { pluginCodeError, pluginFrameOf } from '../registry/registration-site';
 import { MicroBatchGradients, microBatchGradients } from './micro-batch-gradients';
 
 /** Where a loss is computed, for messages (`training batch 3 of epoch 1`); built only for an error. */
@@ -23,7 +23,7 @@ export function checkedLoss<B>(trainer: { loss(batch: B): tf.Scalar }, batch: B,
   } catch (error) {
     if (error instanceof FloeError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new TrainingError(`${owner} threw on ${where()}, batch ${describeBatch(batch)}${pluginFrameOf(error)}: ${message}`, { cause: error });
+    throw pluginCodeError(`${owner} threw on ${where()}, batch ${describeBatch(batch)}${pluginFrameOf(error)}: ${message}`, error);
   } finally {
     Error.stackTraceLimit = stackLimit;
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { TrainingError } from '../errors';
+import { FloeError, TrainingError } from '../errors';
+import { pluginCodeError, pluginFrameOf } from '../registry/registration-site';
 
 /**
  * Checks of what a factory's build method returned, run once when the trainer is set up. A
@@ -54,6 +55,41 @@ export function checkProduct(kind: string, factory: object, product: unknown): v
   const who = describeFactory(kind, factory);
   const method = BUILD_METHOD[kind] ?? 'its build method';
   throw new TrainingError(`${who}: what ${method} built is not usable:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+/**
+ * Runs a factory's async build method (`createTokenizer`, `createDataLoaders`, `createModel`) and
+ * checks its product; an error it throws that is not Floe's own names the factory, the method
+ * and the plugin line (`data 'xy-file' (XYFileDataFactory): createDataLoaders() failed at
+ * plugin.js:86:12: ENOENT ...`).
+ */
+export async function buildProduct<T>(kind: string, factory: object, build: () => Promise<T>): Promise<T> {
+  let product: T;
+  try {
+    product = await build();
+  } catch (error) {
+    throw buildError(kind, factory, error);
+  }
+  checkProduct(kind, factory, product);
+  return product;
+}
+
+/** {@link buildProduct} for the build methods Floe calls without await (`createOptimizer`, `createSchedule`). */
+export function buildProductSync<T>(kind: string, factory: object, build: () => T): T {
+  let product: T;
+  try {
+    product = build();
+  } catch (error) {
+    throw buildError(kind, factory, error);
+  }
+  checkProduct(kind, factory, product);
+  return product;
+}
+
+function buildError(kind: string, factory: object, error: unknown): unknown {
+  if (error instanceof FloeError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return pluginCodeError(`${describeFactory(kind, factory)}: ${BUILD_METHOD[kind] ?? 'its build method'} failed${pluginFrameOf(error)}: ${message}`, error);
 }
 
 /** `scheduler 'step-lr' (StepLrFactory)`: a built factory, for messages. */

@@ -76,6 +76,28 @@ describe('a plugin factory building the wrong thing', () => {
     await assert.rejects(run('number-schedule-trainer'), /^TrainingError: scheduler 'number-schedule' \(NumberScheduleFactory\): what createSchedule\(\) built is not usable:\n  - returned the number 0\.01; it must return the schedule itself/);
   });
 
+  it('names the factory, its build method and the plugin line when the build method throws', async () => {
+    class MissingFileModelFactory extends ModelFactory {
+      static override readonly type = 'missing-file';
+      static override readonly configType = ModelConfig;
+      async createModel(): Promise<FloeModel> {
+        throw Object.assign(new Error("ENOENT: no such file or directory, open 'weights.bin'"), { code: 'ENOENT' });
+      }
+    }
+    register(MissingFileModelFactory);
+    class T extends TinyTrainer {
+      static override readonly type = 'missing-file-trainer';
+      static override readonly modelFactoryType: FactoryList = [MissingFileModelFactory];
+    }
+    register(T);
+    await assert.rejects(run('missing-file-trainer'), (e: Error) => {
+      assert.ok(e instanceof TrainingError, String(e));
+      assert.match(e.message, /^model 'missing-file' \(MissingFileModelFactory\): createModel\(\) failed at \S*product-checks\.spec\.js:\d+:\d+: ENOENT: no such file or directory, open 'weights\.bin'$/);
+      assert.equal((e.cause as { code?: string }).code, 'ENOENT');
+      return true;
+    });
+  });
+
   it("reports a model without params, not cleanup's 'dispose is not a function'", async () => {
     class HollowModelFactory extends ModelFactory {
       static override readonly type = 'hollow';
