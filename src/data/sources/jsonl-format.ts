@@ -74,6 +74,9 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
     case 'text':
       return { kind: 'text', text: str('text'), origin };
     case 'chat':
+      if (obj[f.messages] === undefined) {
+        throw new DataError(`${where}: field '${f.messages}' expected a non-empty array of { role, content }, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, set fields: { messages: <its name> } on the source.`);
+      }
       return { kind: 'chat', messages: parseMessages(obj[f.messages], f.messages, where), origin };
     case 'prompt-response': {
       const system = optionalStr('system');

@@ -163,6 +163,10 @@ describe('JsonlSource', () => {
       { role: 'user', content: '2+2?' },
       { role: 'assistant', content: '4' },
     ]);
+    await assert.rejects(
+      read('pr.jsonl', ['{"conversations": []}'], { format: 'chat' }),
+      /pr\.jsonl:1: field 'messages' expected a non-empty array of \{ role, content \}, got nothing \(field missing\); found fields 'conversations'\. If the data names it differently, set fields: \{ messages: <its name> \} on the source\./,
+    );
     // Without the renaming, the error lists the fields there and names the setting.
     await assert.rejects(
       read('pr.jsonl', ['{"question": "2+2?", "answer": "4"}'], { format: 'prompt-response' }),
