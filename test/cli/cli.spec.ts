@@ -168,6 +168,17 @@ describe('floe CLI (in process)', () => {
       }
     });
 
+    it('takes --code before the kind (one module per --code), and names the flag when a plugin is missing', async () => {
+      const plugin = writeTrainerPlugin(recipes(), 'list_plugin_first.js', 'listed-first');
+      const run = await cli('list', '--code', plugin, 'trainer');
+      assert.equal(run.code, 0, run.err.join('\n'));
+      assert.ok(run.out.includes('  listed-first  (PluginTrainer)'), run.out.join('\n'));
+      assert.deepEqual(run.out.filter((line) => /^\S/.test(line)), ['trainers:']);
+      const missing = await cli('schema', '--code', './nope.js');
+      assert.equal(missing.code, 1);
+      assert.match(missing.err[0], /^error: Cannot load --code plugins: code\[0\]: cannot load plugin .*nope\.js: file not found .*\(--code \.\/nope\.js\)$/);
+    });
+
     it('exits 1 for an unknown kind, with the kinds and did you mean', async () => {
       const run = await cli('list', 'optimiser');
       assert.equal(run.code, 1);

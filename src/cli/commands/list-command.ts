@@ -1,13 +1,11 @@
 import type { Argv } from 'yargs';
-import { resolveModuleSpec } from '../../config/module-spec';
-import { loadPlugins } from '../../config/plugins';
-import { SourceMap } from '../../config/source-map';
 import { allowedClasses, trainerSectionKinds } from '../../config/validate-recipe';
 import { ConfigField, describeConfigFields } from '../../docs/config-fields';
 import { FloeError, listChoices, didYouMean } from '../../errors';
 import { allComponentKinds, ComponentClass, getComponentKind } from '../../registry/component-kind';
 import { getRegistry } from '../../registry/registries';
 import { CliIo, EXIT } from '../cli-io';
+import { loadCodePlugins, withCodeOption } from '../code-option';
 
 /**
  * `floe list [kind] [--code plugin.js]`: registered types with their config fields, each with its
@@ -19,12 +17,10 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
     'list [kind]',
     `List registered components (${kindNames.join(', ')}) with their settings: each one's default, (required), or (unset) when optional with no default.`,
     (y) =>
-      y
-        .positional('kind', { type: 'string', describe: 'Only this kind' })
-        .option('code', { type: 'string', array: true, describe: 'Import a plugin first, so its trainers and components are listed too (repeatable)' }),
+      withCodeOption(y.positional('kind', { type: 'string', describe: 'Only this kind' }), 'Import a plugin first, so its trainers and components are listed too (repeatable)'),
     async (args) => {
       const code = (args.code as string[] | undefined) ?? [];
-      if (code.length > 0) await loadPlugins({ code: code.map((c) => resolveModuleSpec(c, process.cwd())) }, new SourceMap(), process.cwd());
+      await loadCodePlugins(code);
       const kinds = kindsTrainersFirst();
       const names = kinds.map((k) => k.name);
       // `floe list trainers` means the kind `trainer`, as kubectl takes `pods` and `pod`.

@@ -2,14 +2,12 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { Argv } from 'yargs';
 import { makeFolder } from '../../checkpoint/io/make-folder';
-import { loadPlugins } from '../../config/plugins';
-import { SourceMap } from '../../config/source-map';
 import { buildRecipeSchema } from '../../docs/recipe-schema';
 import { FloeError } from '../../errors';
 import { fsErrorReason } from '../../errors/fs-error-reason';
 import { getRegistry } from '../../registry/registries';
-import { resolveModuleSpec } from '../../config/module-spec';
 import { CliIo, EXIT } from '../cli-io';
+import { loadCodePlugins, withCodeOption } from '../code-option';
 import { UsageError } from '../usage-error';
 
 /**
@@ -22,12 +20,13 @@ export function schemaCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
     'schema',
     'Write a JSON Schema of recipes (every registered trainer and the types each section allows) for editor completion and checking.',
     (y) =>
-      y
-        .option('out', { type: 'string', describe: 'Write the schema to this file instead of stdout' })
-        .option('code', { type: 'string', array: true, describe: 'Import a plugin first, so its trainers and factories are in the schema (repeatable)' }),
+      withCodeOption(
+        y.option('out', { type: 'string', describe: 'Write the schema to this file instead of stdout' }),
+        'Import a plugin first, so its trainers and factories are in the schema (repeatable)',
+      ),
     async (args) => {
       const code = (args.code as string[] | undefined) ?? [];
-      if (code.length > 0) await loadPlugins({ code: code.map((c) => resolveModuleSpec(c, process.cwd())) }, new SourceMap(), process.cwd());
+      await loadCodePlugins(code);
       const text = `${JSON.stringify(buildRecipeSchema(), null, 2)}\n`;
       const out = args.out as string | undefined;
       if (out === undefined) {
