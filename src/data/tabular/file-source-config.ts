@@ -1,4 +1,4 @@
-import { ArrayMinSize, IsArray, IsOptional, IsString, registerDecorator, ValidationArguments } from 'class-validator';
+import { ArrayMinSize, IsArray, IsNotEmpty, IsOptional, IsString, registerDecorator, ValidationArguments } from 'class-validator';
 import { PathList } from '../sources/paths-field';
 import { TabularSourceConfig } from './tabular-source-factory';
 import { IsPath } from '../../config/is-path';
@@ -26,7 +26,7 @@ function TargetColumns(): PropertyDecorator {
 }
 
 function columnProblem(c: TabularFileSourceConfig): string | undefined {
-  if (c.targets !== undefined && (!Array.isArray(c.targets) || c.targets.length === 0 || c.targets.some((t) => typeof t !== 'string'))) {
+  if (c.targets !== undefined && (!Array.isArray(c.targets) || c.targets.length === 0 || c.targets.some((t) => typeof t !== 'string' || t === ''))) {
     return `must be a non-empty list of column names, got ${JSON.stringify(c.targets)}`;
   }
   const hasTargets = c.targets !== undefined;
@@ -56,6 +56,7 @@ export class TabularFileSourceConfig extends TabularSourceConfig {
   @IsArray()
   @ArrayMinSize(1)
   @IsString({ each: true })
+  @IsNotEmpty({ each: true, message: 'column names must not be empty' })
   features!: string[];
 
   /** Target columns holding numbers (regression, one-hot or 0/1 outputs); or use `label`. */
@@ -66,6 +67,7 @@ export class TabularFileSourceConfig extends TabularSourceConfig {
   /** One column holding a class id 0..C−1 (or a name from `classes`), for classification. */
   @IsOptional()
   @IsString()
+  @IsNotEmpty({ message: 'a column name must not be empty' })
   label?: string;
 
   /** Class names in id order; a label cell may then hold a name instead of an id. */

@@ -136,6 +136,10 @@ describe('tabular source configs', () => {
     await assert.rejects(validateRecipe(base({ type: 'jsonl', paths: 'd.jsonl', features: ['a'], targets: ['y'], label: 'k' })), /give either 'targets: \[columns\]' \(values\) or 'label: column' \(class ids\), not both/);
     await assert.rejects(validateRecipe(base({ type: 'csv', paths: 'd.csv', features: ['a', 'y'], targets: ['y'] })), /column 'y' is used twice/);
     await assert.rejects(validateRecipe(base({ type: 'csv', paths: 'd.csv', features: ['a'], targets: 'y' })), /targets: must be a non-empty list of column names, got "y"/);
+    // An empty column name would only fail when the file is read.
+    await assert.rejects(validateRecipe(base({ type: 'csv', paths: 'd.csv', features: ['a', ''], targets: ['y'] })), /features: column names must not be empty, got \["a",""\]/);
+    await assert.rejects(validateRecipe(base({ type: 'csv', paths: 'd.csv', features: ['a'], targets: [''] })), /targets: must be a non-empty list of column names, got \[""\]/);
+    await assert.rejects(validateRecipe(base({ type: 'jsonl', paths: 'd.jsonl', features: ['a'], label: '' })), /label: a column name must not be empty/);
   });
 
   it('a csv delimiter is one character; a tab may be written \\t or tab', async () => {
