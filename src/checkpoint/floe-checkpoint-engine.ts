@@ -25,6 +25,7 @@ import { CheckpointLoadPurpose, ResumeCheck } from './resume-check';
 
 export type { CheckpointLoadPurpose } from './resume-check';
 import { runShapeOf } from './saved-run-shape';
+import { saveError } from './save-error';
 import { removeStaleTempDirs } from './stale-temp-dirs';
 import { TrainerStateFile, readTrainerStateFile } from './trainer-state-file';
 
@@ -94,7 +95,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
         await writeManifest(tmp);
       },
       { overwrite: true },
-    );
+    ).catch(async (error: unknown) => Promise.reject(await saveError(error, { dir, step: t.globalStep, setting: `checkpoint[${t.checkpointEngines.indexOf(this)}]` })));
     const keepBest = this.config.keepBest;
     await pruneCheckpoints(this.root, { newest: dir, keepLast: this.config.keepLast, keepBest: keepBest === undefined ? undefined : { ...keepBest, read: readMetric } });
     return dir;

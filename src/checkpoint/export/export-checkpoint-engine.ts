@@ -7,6 +7,7 @@ import { stepDirName } from '../checkpoint-layout';
 import { makeFolder } from '../io/make-folder';
 import { pruneCheckpoints } from '../prune-checkpoints';
 import { removeStaleTempDirs } from '../stale-temp-dirs';
+import { saveError } from '../save-error';
 import { EXPORT_MARKER, ExportFormat, exportModel } from './export-model';
 
 /** Config of the weights-only export engines (`safetensors`, `tfjs`). */
@@ -36,8 +37,11 @@ export abstract class ExportCheckpointEngine<C extends ExportCheckpointConfig = 
     const dir = path.join(this.root, stepDirName(t.globalStep));
     await makeFolder(this.root);
     await removeStaleTempDirs(this.root);
-    await exportModel(t.model, dir, { format: this.format, modelType: t.config.model.type, overwrite: true, metadata: { step: String(t.globalStep) } });
-    await pruneCheckpoints(this.root, { newest: dir, keepLast: this.config.keepLast, marker: EXPORT_MARKER[this.format] });
+    const marker = EXPORT_MARKER[this.format];
+    await exportModel(t.model, dir, { format: this.format, modelType: t.config.model.type, overwrite: true, metadata: { step: String(t.globalStep) } }).catch(async (error: unknown) =>
+      Promise.reject(await saveError(error, { dir, step: t.globalStep, setting: `checkpoint[${t.checkpointEngines.indexOf(this)}]`, marker })),
+    );
+    await pruneCheckpoints(this.root, { newest: dir, keepLast: this.config.keepLast, marker });
     return dir;
   }
 }
