@@ -26,6 +26,6 @@ export async function saveError(error: unknown, options: SaveErrorOptions): Prom
   // The save is atomic: what is left is the engine's earlier checkpoints.
   const newest = (await findCheckpoints(root, options.marker)).find((c) => c.dir !== options.dir)?.dir;
   const room = `Make room (or set ${options.setting}.dir to another disk)`;
-  const next = newest === undefined ? `There is no earlier checkpoint in that folder. ${room}, then start the run again.` : `Earlier checkpoints are intact; the newest is ${newest}. ${room}, then resume from it with --resume.`;
+  const next = newest === undefined ? `There is no earlier checkpoint in that folder. ${room}, then start the run again (--set overwriteOutputDir=true replaces this one).` : `Earlier checkpoints are intact; the newest is ${newest}. ${room}, then resume from it with --resume.`;
   return new CheckpointError(`Cannot save the step ${options.step} checkpoint to ${options.dir} (${options.setting}): ${fsErrorReason(error)}. Nothing of this save was kept. ${next}`, { cause: error });
 }
