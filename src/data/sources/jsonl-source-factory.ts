@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { register } from '../../registry/register';
 import { SourceConfig, SourceFactory } from '../source-factory';
 import { DataSource } from './data-source';
@@ -11,21 +11,21 @@ import { IsPath } from '../../config/is-path';
 /** Field names of JSONL records, where a dataset spells them differently. */
 export class JsonlFieldsConfig {
   /** `text` format field. */
-  @IsOptional() @IsString() text?: string;
+  @IsOptional() @IsString() @IsNotEmpty() text?: string;
   /** `chat` format field. */
-  @IsOptional() @IsString() messages?: string;
+  @IsOptional() @IsString() @IsNotEmpty() messages?: string;
   /** `prompt-response` prompt field. */
-  @IsOptional() @IsString() prompt?: string;
+  @IsOptional() @IsString() @IsNotEmpty() prompt?: string;
   /** `prompt-response` response field. */
-  @IsOptional() @IsString() response?: string;
+  @IsOptional() @IsString() @IsNotEmpty() response?: string;
   /** Optional system prompt field. */
-  @IsOptional() @IsString() system?: string;
+  @IsOptional() @IsString() @IsNotEmpty() system?: string;
   /** `alpaca` instruction field. */
-  @IsOptional() @IsString() instruction?: string;
+  @IsOptional() @IsString() @IsNotEmpty() instruction?: string;
   /** `alpaca` input field. */
-  @IsOptional() @IsString() input?: string;
+  @IsOptional() @IsString() @IsNotEmpty() input?: string;
   /** `alpaca` output field. */
-  @IsOptional() @IsString() output?: string;
+  @IsOptional() @IsString() @IsNotEmpty() output?: string;
 }
 
 /** Config of the `jsonl` source: one JSON record per line. */

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DataRecord, JsonlSource, JsonlSourceOptions } from '../../../src/data';
 import { DataError } from '../../../src/errors';
-import { Logger, runJob } from '../../../src';
+import { Logger, runJob, validateRecipe } from '../../../src';
 
 async function collect(source: AsyncIterable<DataRecord>): Promise<DataRecord[]> {
   const out: DataRecord[] = [];
@@ -193,5 +193,10 @@ describe('JsonlSource', () => {
   it('maps the text format with a custom field', async () => {
     const [r] = await read('custom.jsonl', ['{"content": "abc", "text": 3}'], { format: 'text', fields: { text: 'content' } });
     assert.equal(r.kind === 'text' && r.text, 'abc');
+  });
+
+  it('a field renamed to an empty name is a recipe error at that field', async () => {
+    const recipe = { type: 'sft', data: { type: 'sft', sources: [{ type: 'jsonl', paths: 'd.jsonl', fields: { messages: '' } }] }, model: { type: 'gpt' } };
+    await assert.rejects(validateRecipe(recipe), /data\.sources\[0\]\.fields\.messages: should not be empty, got ""/);
   });
 });
