@@ -77,8 +77,11 @@ async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions,
   if (options.resumeFrom !== undefined) {
     resuming = await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) });
     // Continuing the run in its own folder; a checkpoint from elsewhere may start a folder but not join another run's.
-    const own = resuming.startsWith(`${outputDir}${path.sep}`) || folders.some((f) => path.dirname(resuming as string) === f.dir);
-    if (own) return;
+    // Compared as real paths: the same folder may be named through a symlink.
+    const real = (p: string): Promise<string> => fs.realpath(p).catch(() => p);
+    const [checkpoint, run] = [await real(resuming), await real(outputDir)];
+    const engineDirs = await Promise.all(folders.map((f) => real(f.dir)));
+    if (checkpoint.startsWith(`${run}${path.sep}`) || engineDirs.includes(path.dirname(checkpoint))) return;
   } else if (autoResume) return;
   const earlier = await findEarlierRun(outputDir, folders, sources);
   if (earlier === undefined) return;

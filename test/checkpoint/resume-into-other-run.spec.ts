@@ -36,6 +36,9 @@ describe('resuming into a run folder', () => {
     // A new folder, and the checkpoint's own run folder, are fine.
     assert.equal((await runRecorded(tinyRecipe(path.join(dir, 'c'), { epochs: 2 }), { resumeFrom: a })).result.globalStep, 16);
     assert.equal((await runRecorded(tinyRecipe(a, { epochs: 2 }), { resumeFrom: path.join(a, 'checkpoints', 'step-000004') })).result.globalStep, 16);
+    // Its own run folder named through a symlink is still its own.
+    fs.symlinkSync(a, path.join(dir, 'link'));
+    assert.equal((await runRecorded(tinyRecipe(path.join(dir, 'link'), { epochs: 3 }), { resumeFrom: a })).result.globalStep, 24);
   });
 
   it('a folder a live run is training in is refused (resume, autoResume, overwriteOutputDir), one a killed run left is not', async () => {
