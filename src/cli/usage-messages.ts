@@ -59,8 +59,11 @@ function unknownArguments(list: string, argv: readonly string[], context: ParseC
     parts.push(`Unknown flag${flags.length === 1 ? '' : 's'} ${dashed(flags)}${where}${setHint}.${hint}${valid}`);
   }
   if (words.length > 0) {
-    const usage = context.usage === undefined ? '' : ` Usage: ${context.usage}.`;
-    parts.push(`Unexpected argument${words.length === 1 ? '' : 's'} ${words.map((w) => `'${w}'`).join(', ')}${where}.${usage}`);
+    const takesPositionals = context.usage !== undefined && /[<[]/.test(context.usage);
+    const usage = context.usage === undefined ? '' : takesPositionals ? ` Usage: ${context.usage}.` : ` It takes flags only: ${dashed(context.flags)}.`;
+    // `--input -` is the Unix way to say stdin; yargs reads a lone '-' as a positional.
+    const stdin = words.includes('-') ? " '-' (standard input) is not read: give a file." : '';
+    parts.push(`Unexpected argument${words.length === 1 ? '' : 's'} ${words.map((w) => `'${w}'`).join(', ')}${where}.${stdin}${usage}`);
   }
   return parts.join(' ');
 }

@@ -258,6 +258,11 @@ describe('floe CLI (in process)', () => {
       ]);
       const extra = await cli('list', 'optimizer', 'extra');
       assert.equal(extra.err[0], "error: Unexpected argument 'extra' for floe list. Usage: floe list [kind].");
+      const stdin = await cli('predict', '--checkpoint', 'x', '--input', '-');
+      assert.equal(
+        stdin.err[0],
+        "error: Unexpected argument '-' for floe predict. '-' (standard input) is not read: give a file. It takes flags only: --checkpoint, --input, --backend, --verbose, --help, --version.",
+      );
     });
 
     it('names a bad choice with the valid ones, and a missing required flag by its --name', async () => {
