@@ -2,8 +2,6 @@ import * as fs from 'fs/promises';
 import * as path from 'path';
 import { stepDirName } from './checkpoint-layout';
 import { findCheckpoints } from './find-checkpoints';
-import { CheckpointError } from '../errors';
-import { verifyManifest } from './io/verify-manifest';
 import { MANIFEST_FILE_NAME } from './io/write-manifest';
 import { isProcessAlive } from './stale-temp-dirs';
 
@@ -15,7 +13,8 @@ export interface IncompleteSave {
   step: number;
 }
 
-const STEP_PATTERN = /^step-(\d+)$/;
+/** A complete or incomplete checkpoint folder's name: `step-000044`. */
+export const STEP_DIR_PATTERN = /^step-(\d+)$/;
 // Temp folders of live processes are saves in progress (this run's other ranks, or a run still going).
 const TEMP_PATTERN = /^\.step-(\d+)\.tmp-(\d+)-[0-9a-f]+$/;
 
@@ -34,7 +33,7 @@ export async function findIncompleteSaves(root: string): Promise<IncompleteSave[
   const names = await fs.readdir(root).catch(() => [] as string[]);
   const found: IncompleteSave[] = [];
   for (const name of names) {
-    const step = STEP_PATTERN.exec(name);
+    const step = STEP_DIR_PATTERN.exec(name);
     if (step !== null && !(await exists(path.join(root, name, MANIFEST_FILE_NAME)))) found.push({ name, step: Number(step[1]) });
     const temp = TEMP_PATTERN.exec(name);
     if (temp !== null && !isProcessAlive(Number(temp[2]))) found.push({ name, step: Number(temp[1]) });
@@ -47,7 +46,7 @@ export async function findIncompleteSaves(root: string): Promise<IncompleteSave[
  * so a resume or load that falls back past them says what it skipped; undefined when none do.
  */
 export async function skippedSavesNote(dir: string): Promise<string | undefined> {
-  const own = STEP_PATTERN.exec(path.basename(dir));
+  const own = STEP_DIR_PATTERN.exec(path.basename(dir));
   if (own === null) return undefined;
   const step = Number(own[1]);
   const root = path.dirname(dir);
@@ -63,21 +62,4 @@ export async function skippedSavesNote(dir: string): Promise<string | undefined>
     `or the folder was copied in part, and cannot be verified. ` +
     `Loaded ${stepDirName(step)}, the newest complete checkpoint before it.`
   );
-}
-
-/**
- * Verifies checkpoint `dir` against its manifest; a damaged one's error also names the newest
- * complete checkpoint before it, so a run folder or autoResume that picked the damaged newest one
- * shows the way back (passing that older folder directly).
- */
-export async function verifyCheckpoint(dir: string): Promise<void> {
-  try {
-    await verifyManifest(dir);
-  } catch (error) {
-    if (!(error instanceof CheckpointError)) throw error;
-    const own = STEP_PATTERN.exec(path.basename(dir));
-    const older = own === null ? undefined : (await findCheckpoints(path.dirname(dir))).find((c) => c.step < Number(own[1]));
-    if (older === undefined) throw error;
-    throw new CheckpointError(`${error.message}\nThe newest checkpoint before it is ${older.dir}: pass that folder to use it instead, or move the damaged one out of the folder.`, { cause: error });
-  }
 }

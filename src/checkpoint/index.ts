@@ -11,6 +11,7 @@ export * from './recipe-changes';
 export * from './model-config-file';
 export * from './stale-temp-dirs';
 export * from './incomplete-saves';
+export * from './verify-checkpoint';
 export * from './resolve-checkpoint-dir';
 export * from './load-checkpoint-model';
 export * from './formats';

@@ -23,7 +23,8 @@ import { MODEL_WEIGHTS_FILE, RECIPE_FILE } from './checkpoint-layout';
 import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { asCheckpointRecipe, validateCheckpointRecipe } from './validate-checkpoint-recipe';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
-import { skippedSavesNote, verifyCheckpoint } from './incomplete-saves';
+import { skippedSavesNote } from './incomplete-saves';
+import { verifyCheckpoint } from './verify-checkpoint';
 import { readTrainerStateFile } from './trainer-state-file';
 
 /** A checkpoint's model and tokenizer, ready for inference or export. */
