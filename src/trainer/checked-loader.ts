@@ -13,7 +13,12 @@ export function checkedLoader<B>(loader: DataLoader<B>, who: string, split: stri
     get(target, prop) {
       const value: unknown = Reflect.get(target, prop, target);
       if (prop === 'batches' && typeof value === 'function') {
-        return (...args: Parameters<DataLoader<B>['batches']>) => checkedBatches(value.apply(target, args) as unknown, `${who}: ${split}.batches(epoch ${args[0]}, start ${args[1] ?? 0})`);
+        return (...args: Parameters<DataLoader<B>['batches']>) => {
+          const [epoch, start = 0, shard] = args;
+          // A shard yields only its rank's share: only a whole epoch's count can be checked against length.
+          const expected = shard === undefined ? Math.max(0, target.length - start) : undefined;
+          return checkedBatches(value.apply(target, args) as unknown, { call: `${who}: ${split}.batches(epoch ${epoch}, start ${start})`, expected, length: target.length });
+        };
       }
       // Methods run on the loader itself, so its private fields stay reachable.
       return typeof value === 'function' ? value.bind(target) : value;
@@ -21,21 +26,39 @@ export function checkedLoader<B>(loader: DataLoader<B>, who: string, split: stri
   });
 }
 
-function checkedBatches<B>(result: unknown, call: string): Iterable<B> | AsyncIterable<B> {
+/** Which call is being checked, and how many batches it must yield (undefined: not checked). */
+interface BatchesCall {
+  call: string;
+  expected?: number;
+  length: number;
+}
+
+function checkedBatches<B>(result: unknown, at: BatchesCall): Iterable<B> | AsyncIterable<B> {
   const iterable = typeof result === 'object' && result !== null;
-  if (iterable && Symbol.asyncIterator in result) return checkAsync(result as AsyncIterable<unknown>, call);
-  if (iterable && Symbol.iterator in result) return checkSync(result as Iterable<unknown>, call);
-  throw new TrainingError(`${call} returned ${result === null ? 'null' : typeof result}; it must return the batches as an iterable, e.g. a generator: *batches(epoch, start) { yield { x, y } }`);
+  if (iterable && Symbol.asyncIterator in result) return checkAsync(result as AsyncIterable<unknown>, at);
+  if (iterable && Symbol.iterator in result) return checkSync(result as Iterable<unknown>, at);
+  throw new TrainingError(`${at.call} returned ${result === null ? 'null' : typeof result}; it must return the batches as an iterable, e.g. a generator: *batches(epoch, start) { yield { x, y } }`);
 }
 
-function* checkSync<B>(batches: Iterable<unknown>, call: string): Iterable<B> {
+function* checkSync<B>(batches: Iterable<unknown>, at: BatchesCall): Iterable<B> {
   let i = 0;
-  for (const batch of batches) yield checkBatch<B>(batch, call, i++);
+  for (const batch of batches) yield checkBatch<B>(batch, at.call, i++);
+  checkCount(i, at);
 }
 
-async function* checkAsync<B>(batches: AsyncIterable<unknown>, call: string): AsyncIterable<B> {
+async function* checkAsync<B>(batches: AsyncIterable<unknown>, at: BatchesCall): AsyncIterable<B> {
   let i = 0;
-  for await (const batch of batches) yield checkBatch<B>(batch, call, i++);
+  for await (const batch of batches) yield checkBatch<B>(batch, at.call, i++);
+  checkCount(i, at);
+}
+
+/** Run when the batches ran out (not when the consumer stopped early): their number must match `length`. */
+function checkCount(count: number, at: BatchesCall): void {
+  if (at.expected === undefined || count === at.expected) return;
+  throw new TrainingError(
+    `${at.call} yielded ${count} batch${count === 1 ? '' : 'es'}, but the loader's length (${at.length}) says ${at.expected} from there: length must be the number of batches batches(epoch) yields, ` +
+      'and batches(epoch, start) must skip exactly start of them, or the run\'s step count and a resumed run\'s batches are wrong',
+  );
 }
 
 function checkBatch<B>(batch: unknown, call: string, index: number): B {

@@ -63,4 +63,27 @@ describe('checkedLoader', () => {
       for await (const _ of asyncLoader.batches(0) as AsyncIterable<unknown>) void _;
     }, /yielded an object with no tensors as batch 1/);
   });
+
+  it("refuses a loader that yields more or fewer batches than its length says, from start on, but not a shard's share or an early stop", () => {
+    const rows = [1, 2, 3].map(() => () => ({ x: tf.ones([1]) }));
+    class OffByOne extends RowLoader {
+      override get length(): number {
+        return 4;
+      }
+    }
+    const loader = checkedLoader(new OffByOne(rows), WHO, 'train');
+    const drain = (it: Iterable<unknown>): void => {
+      for (const b of it) tf.dispose(b as tf.TensorContainer);
+    };
+    assert.throws(
+      () => drain(loader.batches(0, 1) as Iterable<unknown>),
+      /^TrainingError: data 'rows' \(RowFactory\): train\.batches\(epoch 0, start 1\) yielded 2 batches, but the loader's length \(4\) says 3 from there: length must be the number of batches/,
+    );
+    drain(loader.batches(0, 0, { rank: 0, size: 2 }) as Iterable<unknown>);
+    for (const b of loader.batches(0) as Iterable<unknown>) {
+      tf.dispose(b as tf.TensorContainer);
+      break;
+    }
+    drain(checkedLoader(new RowLoader(rows), WHO, 'train').batches(0, 1) as Iterable<unknown>);
+  });
 });
