@@ -93,6 +93,22 @@ describe('floe CLI (in process)', () => {
       assert.deepEqual(bad.err, ['error: Invalid recipe: epochs: must be a whole number >= 1 (like 100, 1k, 2.5M, 2^10), got "abc" (--set epochs=abc)']);
     });
 
+    it('checks several recipes (floe validate recipes/*.yaml), going on past an invalid one, exit 1 if any is', async () => {
+      const r = recipes();
+      const good = r.write('good.yaml', TINY_RECIPE);
+      const bad = r.write('bad.yaml', 'type: tiny\nepochs: 0\n');
+      const all = await cli('validate', bad, good, path.join(r.dir, 'missing.yaml'));
+      assert.equal(all.code, 1);
+      assert.equal(all.out.length, 1);
+      assert.match(all.out[0], /^OK: .*good\.yaml is valid/);
+      assert.match(all.err[0], /^error: .*bad\.yaml: Invalid recipe: epochs: /);
+      assert.match(all.err[1], /^error: .*missing\.yaml: Invalid recipe: cannot read recipe .*: file not found$/);
+      assert.equal(all.err[2], '2 of 3 recipes are invalid');
+      const fine = await cli('validate', good, good);
+      assert.equal(fine.code, 0, fine.err.join('\n'));
+      assert.equal(fine.out.length, 2);
+    });
+
     it('exits 1 for a missing recipe file', async () => {
       const run = await cli('validate', path.join(recipes().dir, 'missing.yaml'));
       assert.equal(run.code, 1);
@@ -296,12 +312,12 @@ describe('floe CLI (in process)', () => {
       const noRecipe = await cli('validate');
       assert.equal(noRecipe.code, 1);
       assert.equal(hasStackTrace(noRecipe.err), false);
-      assert.deepEqual(noRecipe.err, ['error: floe validate needs <recipe>: floe validate <recipe>', 'Run floe validate --help for usage.']);
+      assert.deepEqual(noRecipe.err, ['error: floe validate needs <recipe>: floe validate <recipe> [more..]', 'Run floe validate --help for usage.']);
       const swallowed = await cli('validate', '--bogus', 'recipe.yaml');
       assert.equal(swallowed.code, 1);
       assert.equal(
         swallowed.err[0],
-        "error: floe validate needs <recipe>: floe validate <recipe> ('recipe.yaml' was read as the value of --bogus; put flags after the positional arguments)",
+        "error: floe validate needs <recipe>: floe validate <recipe> [more..] ('recipe.yaml' was read as the value of --bogus; put flags after the positional arguments)",
       );
     });
   });
