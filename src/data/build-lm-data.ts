@@ -14,7 +14,7 @@ import { LmDataConfig } from './lm-data-config';
 import { PrepareExamplesOptions, PrepareStats, prepareExamples } from './prepare-examples';
 import { RecordArraySource } from './record-array-source';
 import { SOURCE_KIND, SourceFactory } from './source-factory';
-import { dropLastProblem, splitNote } from './split-note';
+import { dropLastProblem, leftOutNote, splitNote } from './split-note';
 import { withSourcePathErrors } from './source-path-errors';
 import { trainEvalSplit } from './train-eval-split';
 
@@ -67,6 +67,8 @@ export async function buildLmData(
   const split = trainEvalSplit(records, { seed, ratios: config.trainEvalSplit, evalMaxSamples: evalMax, keyOf: recordKey });
   const note = splitNote(config.trainEvalSplit, { items: records.length, eval: split.eval.length, noun: 'records', byContent: true });
   if (note !== undefined) trainer.logger.warn(`data: ${note}`);
+  const leftOut = leftOutNote({ leftOut: split.leftOut, repeats: split.repeats, noun: 'records', evalMaxSamples: evalMax });
+  if (leftOut !== undefined) trainer.logger.info(`data: ${leftOut}`);
   const identity = { sources: await Promise.all(sources.map((s) => s.fingerprint())), seed, ratios: config.trainEvalSplit, evalMax };
   const cacheDir = config.cache ? path.resolve(config.cacheDir ?? path.join('.floe-cache', 'tokenized')) : undefined;
   const prepare = async (part: DataRecord[], name: string) => {

@@ -14,7 +14,7 @@ export class SplitDataConfig extends DataConfig {
   @TrainsOnSomething()
   trainEvalSplit: [number, number] = [0.95, 0.05];
 
-  /** Keep at most this many eval records (a count or a percentage of all records). */
+  /** Keep at most this many eval records (a count or a percentage of all records); held-out records beyond it are not trained on either (the log says how many). */
   @IsOptional()
   @HumanNumber()
   @IsCount({ min: 1, allowPercent: true })

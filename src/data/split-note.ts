@@ -37,3 +37,18 @@ export function dropLastProblem(options: { trainCount: number; noun: string; bat
     },
   ]);
 }
+
+/**
+ * What the run log says when held-out items went to neither split (beyond `evalMaxSamples`, or
+ * repeats of an eval item); undefined when none did.
+ */
+export function leftOutNote(options: { leftOut: number; repeats: number; noun: string; evalMaxSamples?: number }): string | undefined {
+  const { leftOut, repeats, noun, evalMaxSamples } = options;
+  if (leftOut === 0) return undefined;
+  const count = (n: number): string => `${n} ${n === 1 ? noun.replace(/s$/, '') : noun}`;
+  const parts: string[] = [];
+  const capped = leftOut - repeats;
+  if (capped > 0) parts.push(`${count(capped)} held out beyond evalMaxSamples ${evalMaxSamples} (kept out of training too, so the train split does not depend on the eval budget)`);
+  if (repeats > 0) parts.push(`${repeats} ${repeats === 1 ? 'repeat' : 'repeats'} of eval ${noun} (an eval record is evaluated once and never trained on)`);
+  return `left out of both splits: ${parts.join('; ')}`;
+}

@@ -23,6 +23,10 @@ export interface TrainEvalSplit<T> {
   train: T[];
   /** Held-out items. */
   eval: T[];
+  /** Held-out items left out of both sets: beyond `evalMaxSamples`, or repeats of an eval item. */
+  leftOut: number;
+  /** Of `leftOut`, the repeats of an eval item (with `keyOf`). */
+  repeats: number;
 }
 
 /**
@@ -50,7 +54,7 @@ export function trainEvalSplit<T>(items: readonly T[], options: TrainEvalSplitOp
     if (isEval[i] === 0) train.push(item);
     else if (isEval[i] === 1) evalItems.push(item);
   });
-  return { train, eval: evalItems };
+  return { train, eval: evalItems, leftOut: n - train.length - evalItems.length, repeats: 0 };
 }
 
 /** {@link trainEvalSplit} over distinct content keys (see `keyOf`). */
@@ -67,10 +71,12 @@ function splitByKey<T>(items: readonly T[], keyOf: (item: T) => string, options:
   const kept = new Set(picked.eval.slice(0, options.evalMaxSamples ?? Infinity));
   const train: T[] = [];
   const evalItems: T[] = [];
+  let repeats = 0;
   items.forEach((item, i) => {
     const k = keys[i];
     if (!evalKeys.has(k)) train.push(item);
     else if (kept.has(k) && first.get(k) === i) evalItems.push(item);
+    else if (kept.has(k)) repeats++;
   });
-  return { train, eval: evalItems };
+  return { train, eval: evalItems, leftOut: items.length - train.length - evalItems.length, repeats };
 }

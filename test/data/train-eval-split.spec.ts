@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 import { epochOrder, trainEvalSplit } from '../../src/data';
+import { leftOutNote } from '../../src/data/split-note';
 
 describe('trainEvalSplit', () => {
   const items = Array.from({ length: 200 }, (_, i) => i);
@@ -20,6 +21,10 @@ describe('trainEvalSplit', () => {
     assert.equal(capped.eval.length, 5);
     assert.deepEqual(capped.train, full.train);
     assert.ok(capped.eval.every((x) => full.eval.includes(x)));
+    // The rest of the held-out items are counted, for the run log.
+    assert.deepEqual([full.leftOut, capped.leftOut, capped.repeats], [0, 35, 0]);
+    assert.equal(leftOutNote({ leftOut: 35, repeats: 0, noun: 'rows', evalMaxSamples: 5 }), 'left out of both splits: 35 rows held out beyond evalMaxSamples 5 (kept out of training too, so the train split does not depend on the eval budget)');
+    assert.equal(leftOutNote({ leftOut: 0, repeats: 0, noun: 'rows' }), undefined);
   });
 
   it('keeps at least one eval item for tiny sets', () => {
@@ -46,5 +51,11 @@ describe('epochOrder', () => {
     assert.equal(new Set(held).size, held.length, 'one copy of each eval problem');
     for (const p of held) assert.ok(!trainSet.has(p), `${p} is held out, so never trained on`);
     assert.equal(train.length, 200 - 8 * 5);
+    const split = trainEvalSplit(repeated, { seed: 4, ratios: [0.8, 0.2], keyOf: (x) => x, evalMaxSamples: 6 });
+    assert.deepEqual([split.eval.length, split.leftOut, split.repeats], [6, 40 - 6, 6 * 4]);
+    assert.equal(
+      leftOutNote({ leftOut: split.leftOut, repeats: split.repeats, noun: 'records', evalMaxSamples: 6 }),
+      'left out of both splits: 10 records held out beyond evalMaxSamples 6 (kept out of training too, so the train split does not depend on the eval budget); 24 repeats of eval records (an eval record is evaluated once and never trained on)',
+    );
   });
 });

@@ -8,7 +8,7 @@ import { DataFactory } from '../data-factory';
 import { SplitDataConfig } from '../split-data-config';
 import { DataLoaders } from '../data-loader';
 import { formatOrigin } from '../data-record';
-import { dropLastProblem, splitNote } from '../split-note';
+import { dropLastProblem, leftOutNote, splitNote } from '../split-note';
 import { withSourcePathErrors } from '../source-path-errors';
 import { trainEvalSplit } from '../train-eval-split';
 import { computeColumnStats, NormalizationStats } from './normalization-stats';
@@ -76,6 +76,8 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
     const split = trainEvalSplit(records, { seed, ratios: c.trainEvalSplit, evalMaxSamples: evalMax });
     const note = splitNote(c.trainEvalSplit, { items: records.length, eval: split.eval.length, noun: 'rows' });
     if (note !== undefined) this.trainer.logger.warn(`data: ${note}`);
+    const leftOut = leftOutNote({ leftOut: split.leftOut, repeats: split.repeats, noun: 'rows', evalMaxSamples: evalMax });
+    if (leftOut !== undefined) this.trainer.logger.info(`data: ${leftOut}`);
     const tooFew = dropLastProblem({ trainCount: split.train.length, noun: 'rows', batchSize: this.trainer.config.microBatchSize, dropLast: c.dropLast });
     if (tooFew !== undefined) throw tooFew;
     const stats: NormalizationStats = {};
