@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { CheckpointError } from '../errors';
 import { OPTIMIZER_STATE_FILE, TRAINER_STATE_FILE } from './checkpoint-layout';
 import { findCheckpoints } from './find-checkpoints';
+import { findIncompleteSaves } from './incomplete-saves';
 import { TFJS_MODEL_JSON } from './formats/tfjs-file-handler';
 import { MANIFEST_FILE_NAME } from './io/write-manifest';
 import { isWeightsOnlyExport, weightsOnlyExportError } from './weights-only-export';
@@ -80,8 +81,11 @@ export async function resolveCheckpointDir(target: string, options: ResolveCheck
   }
   if (weightsOnly !== undefined) throw weightsOnlyExportError(target, weightsOnly);
   const looked = roots.map((r) => path.relative(process.cwd(), r) || '.').join(', ');
+  // A run killed during its first save leaves only these: say so rather than 'nothing found'.
+  const incomplete = (await Promise.all(roots.map(async (r) => (await findIncompleteSaves(r)).map((s) => path.join(path.relative(process.cwd(), r), s.name))))).flat();
+  const only = incomplete.length === 0 ? '' : ` (only incomplete saves, without ${MANIFEST_FILE_NAME}: ${incomplete.join(', ')})`;
   throw new CheckpointError(
     `No Floe checkpoint at '${target}': expected a checkpoint folder (with ${MANIFEST_FILE_NAME}), a folder of step-N checkpoints, or a run folder; ` +
-      `found no complete step-N checkpoint in ${looked}. A floe engine with a custom dir keeps its checkpoints there: pass that folder (or a step-N folder in it) directly.`,
+      `found no complete step-N checkpoint in ${looked}${only}. A floe engine with a custom dir keeps its checkpoints there: pass that folder (or a step-N folder in it) directly.`,
   );
 }

@@ -59,6 +59,16 @@ describe('incomplete saves (a save killed midway)', () => {
     assert.equal(run.result.globalStep, 8);
   });
 
+  it('a run folder with only incomplete saves is no checkpoint, and the error names them', async () => {
+    const fresh = path.join(dir, 'fresh');
+    fs.mkdirSync(path.join(fresh, 'checkpoints', deadTemp), { recursive: true });
+    await assert.rejects(loadCheckpointModel(fresh), (e: Error) => {
+      assert.ok(e instanceof CheckpointError, e.stack);
+      assert.match(e.message, /^No Floe checkpoint at '.*fresh': .*found no complete step-N checkpoint in .*fresh, .*fresh\/checkpoints \(only incomplete saves, without manifest\.json: .*checkpoints\/\.step-000020\.tmp-2147483646-0badcafe\)\./);
+      return true;
+    });
+  });
+
   it('an older checkpoint chosen on purpose skipped nothing: no note', async () => {
     const resumed = await runRecorded(tinyRecipe(run, { epochs: 3, quiet: false }), { resumeFrom: path.join(root, 'step-000008') });
     assert.ok(!resumed.lines.some((l) => l.includes('skipped')), resumed.lines.join('\n'));
