@@ -31,7 +31,12 @@ const CHECKS: Record<string, (value: unknown) => string[]> = {
   optimizer: (o) => [...needObject(o, 'a ParamOptimizer'), ...(isObject(o) ? needMethods(o, ['applyGradients', 'getState', 'setState']) : [])],
   scheduler: (s) => {
     if (typeof s !== 'function') return [`returned ${describe(s)}; it must return the schedule itself, a function (step) => lr`];
-    const lr: unknown = s(0);
+    let lr: unknown;
+    try {
+      lr = s(0);
+    } catch (error) {
+      return [`its schedule threw for step 0${pluginFrameOf(error)}: ${error instanceof Error ? error.message : String(error)}`];
+    }
     return typeof lr === 'number' && Number.isFinite(lr) && lr >= 0 ? [] : [`its schedule returned ${describe(lr)} for step 0; it must return a finite learning rate ≥ 0`];
   },
 };

@@ -33,6 +33,13 @@ describe('checkProduct', () => {
     assert.throws(() => checkProduct('data', {}, { train: { length: 2.5, batches: () => [] } }), /train\.length is the number 2\.5; it must be a whole number ≥ 0\n  - train\.numExamples is undefined/);
     assert.throws(() => checkProduct('data', {}, Promise.resolve({})), /returned a Promise \(await it, or drop async\)/);
     assert.throws(() => checkProduct('scheduler', {}, () => Number.NaN), /its schedule returned the number NaN for step 0; it must return a finite learning rate ≥ 0/);
+    assert.throws(
+      () =>
+        checkProduct('scheduler', {}, () => {
+          throw new RangeError('no lr before warmup');
+        }),
+      /its schedule threw for step 0 at \S*product-checks\.spec\.js:\d+:\d+: no lr before warmup/,
+    );
     assert.throws(() => checkProduct('optimizer', {}, { applyGradients: () => undefined }), /getState\(\) is missing.*\n  - setState\(\) is missing/);
   });
 
