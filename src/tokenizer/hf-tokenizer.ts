@@ -208,6 +208,7 @@ async function readJsonObject(file: string, expected: string): Promise<JsonObjec
   } catch (err) {
     throw new DataError(`${file}: cannot read file (expected ${expected}): ${fsReadReason(err) ?? (err as Error).message}`, { cause: err });
   }
+  if (text.trim() === '') throw new DataError(`${file}: the file is empty (expected ${expected})`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -163,6 +163,9 @@ describe('HfTokenizer', () => {
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, '{\n  "model": {,\n}');
     await assert.rejects(HfTokenizer.load({ path: bad }), (e: Error) => e instanceof DataError && e.message.includes(`${bad}:2:13`) && /invalid JSON/.test(e.message));
+    const empty = path.join(dir, 'empty.json');
+    fs.writeFileSync(empty, '\n');
+    await assert.rejects(HfTokenizer.load({ path: empty }), (e: Error) => e instanceof DataError && e.message === `${empty}: the file is empty (expected a HuggingFace tokenizer.json)`);
     const notTok = path.join(dir, 'not-tok.json');
     fs.writeFileSync(notTok, JSON.stringify({ hello: 1 }));
     await assert.rejects(HfTokenizer.load({ path: notTok }), (e: Error) => e instanceof DataError && e.message.includes(notTok) && /"model"/.test(e.message));
