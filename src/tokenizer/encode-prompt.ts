@@ -1,4 +1,5 @@
-import { ChatTemplateOptions, renderChat } from './chat-template';
+import { DataError } from '../errors';
+import { ChatTemplateOptions, chatHeaderProblem, renderChat } from './chat-template';
 import { Tokenizer } from './tokenizer';
 
 /** How a language model's training rows began, so an inference prompt begins the same way. */
@@ -19,6 +20,9 @@ export interface PromptFormat {
  */
 export function encodePrompt(tokenizer: Tokenizer, text: string, format: PromptFormat = {}): number[] {
   if (format.chat !== undefined) {
+    // A tokenizer that turns the role headers into <unk> would prompt the model with noise.
+    const problem = chatHeaderProblem(tokenizer);
+    if (problem !== undefined) throw new DataError(`cannot write the prompt as a chat turn: ${problem}`);
     return renderChat(tokenizer, [{ role: 'user', content: text }], { ...format.chat, addGenerationPrompt: true }).ids;
   }
   const ids = tokenizer.encode(text);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { ByteTokenizer, ChatMessage, HfTokenizer, chatHeaderProblem, fillSystemPrompt, renderChat } from '../../src/tokenizer';
+import { ByteTokenizer, ChatMessage, HfTokenizer, chatHeaderProblem, encodePrompt, fillSystemPrompt, renderChat } from '../../src/tokenizer';
 import { tinyTokenizerJson } from './tiny-hf-tokenizer';
 
 describe('renderChat', () => {
@@ -58,5 +58,8 @@ describe('renderChat', () => {
     assert.match(chatHeaderProblem(noUnk) ?? '', /the role header '<\|system\|>' cannot be encoded/);
     const added = (json.added_tokens as Array<Record<string, unknown>>).concat(['<|system|>', '<|user|>', '<|assistant|>'].map((content, i) => ({ ...(json.added_tokens as Array<Record<string, unknown>>)[0], id: 22 + i, content })));
     assert.equal(chatHeaderProblem(HfTokenizer.fromJson({ ...json, added_tokens: added })), undefined);
+    // A chat prompt for generation is refused the same way; plain prompts are fine.
+    assert.throws(() => encodePrompt(withUnk, 'hello', { chat: {} }), /^DataError: cannot write the prompt as a chat turn: the tokenizer cannot write chat turns/);
+    assert.deepEqual(encodePrompt(withUnk, 'hello'), [16]);
   });
 });
