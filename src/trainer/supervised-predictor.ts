@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { BackendName } from '../backend/backend-names';
 import { initBackend } from '../backend/init-backend';
 import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
-import { verifyManifest } from '../checkpoint/io/verify-manifest';
+import { verifyCheckpoint } from '../checkpoint/verify-checkpoint';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { validateCheckpointRecipe } from '../checkpoint/validate-checkpoint-recipe';
 import { formatOrigin, RecordOrigin } from '../data/data-record';
@@ -99,7 +99,8 @@ export class SupervisedPredictor {
  */
 export async function loadSupervisedPredictor(checkpointDir: string, options: PredictorOptions = {}): Promise<SupervisedPredictor> {
   const dir = await resolveCheckpointDir(checkpointDir);
-  await verifyManifest(dir);
+  // A damaged checkpoint's error names the newest intact one before it.
+  await verifyCheckpoint(dir);
   const recipeFile = path.join(dir, 'recipe.yaml');
   let plain: Record<string, unknown>;
   try {
