@@ -282,7 +282,7 @@ function validateFactoryLists(cls: Function): string[] {
     // `modelFactories` is too far from `modelFactoryType` for a spelling match: match its stem.
     const stem = name.replace(/(Factor(y|ies)|Engines?)\w*$/, '');
     const sameStem = stem !== name && stem !== '' ? declared.find((d) => d.startsWith(stem) && LIST_ATTRIBUTE_PATTERN.test(d)) : undefined;
-    const hint = didYouMean(name, declared) || (sameStem === undefined ? '' : ` Did you mean '${sameStem}'?`);
+    const hint = didYouMean(name, [...declared, 'callbackType']) || (sameStem === undefined ? '' : ` Did you mean '${sameStem}'?`);
     // `dataFactoryTypes = [...]`: components listed under a name no kind reads are never used.
     const holdsComponents = (normalizeFactoryList(values[name]) ?? []).some((e) => isClass(e) && typeof (e as unknown as Partial<ComponentClass>).kind === 'string');
     if (LIST_ATTRIBUTE_PATTERN.test(name) || (holdsComponents && hint !== '')) {

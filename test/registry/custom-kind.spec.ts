@@ -5,6 +5,7 @@ import {
   ComponentConfig,
   ConfigClass,
   ConfigError,
+  EarlyStoppingCallback,
   defineComponentKind,
   FactoryList,
   getComponentKind,
@@ -128,6 +129,7 @@ describe('undeclared component kinds', () => {
       static override readonly type = 'plural-tiny';
       static readonly dataFactoryTypes: FactoryList = [TinyDataFactory];
       static readonly modelFactories: FactoryList = [TinyModelFactory];
+      static readonly callbackTypes = [EarlyStoppingCallback];
       // A static of the trainer's own that holds no components and looks like no list: allowed.
       static readonly defaults = { lr: 1 };
     }
@@ -140,6 +142,7 @@ describe('undeclared component kinds', () => {
           [
             "static dataFactoryTypes is not read by any component kind, so its list is ignored. Did you mean 'dataFactoryType'?",
             "static modelFactories is not read by any component kind, so its list is ignored. Did you mean 'modelFactoryType'?",
+            "static callbackTypes is not read by any component kind, so its list is ignored. Did you mean 'callbackType'?",
           ],
         );
         return true;
