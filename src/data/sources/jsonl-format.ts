@@ -152,5 +152,15 @@ function listKeys(obj: Record<string, unknown>): string {
   return keys.length === 0 ? 'no fields' : `fields ${keys.map((k) => `'${k}'`).join(', ')}`;
 }
 
+/**
+ * A hint for a line that is the start of one JSON document spread over lines (a `.json` file
+ * given as JSON Lines): an opening bracket alone, or a whole array. Empty otherwise.
+ */
+export function wholeJsonHint(text: string, line: number): string {
+  const t = text.trim();
+  if (!(line === 1 && (t === '[' || t === '{' || t.startsWith('[{') || t.startsWith('[ {')))) return '';
+  return ' (the file looks like one JSON document, not JSON Lines: write one object per line, e.g. jq -c ".[]" data.json > data.jsonl)';
+}
+
 /** What a folder path of JSON Lines stands for: its files with these endings. */
 export const JSONL_FILE_EXTENSIONS: readonly string[] = ['.jsonl', '.ndjson'];

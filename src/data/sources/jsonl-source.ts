@@ -4,7 +4,7 @@ import { jsonErrorMessage, jsonErrorPosition } from '../json-position';
 import { BadLines, MAX_LISTED_BAD_LINES } from './bad-lines';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
-import { JSONL_FILE_EXTENSIONS, JsonlFields, JsonlFormat, mapJsonRecord } from './jsonl-format';
+import { JSONL_FILE_EXTENSIONS, JsonlFields, JsonlFormat, mapJsonRecord, wholeJsonHint } from './jsonl-format';
 import { readLinesOrErrors } from './line-reader';
 
 /** Options of {@link JsonlSource}. */
@@ -75,7 +75,9 @@ export class JsonlSource implements DataSource {
         let record: DataRecord;
         try {
           if (text instanceof DataError) throw text;
-          record = mapJsonRecord(parseLine(text, file, line), format, { file, line }, fields);
+          const value = parseLine(text, file, line);
+          if (Array.isArray(value)) throw new DataError(`${file}:${line}: expected a JSON object, got an array${wholeJsonHint(text, line)}.`);
+          record = mapJsonRecord(value, format, { file, line }, fields);
         } catch (err) {
           if (!(err instanceof DataError)) throw err;
           if (!skipInvalid) bad.add(err);
@@ -100,6 +102,6 @@ function parseLine(text: string, file: string, line: number): unknown {
   } catch (err) {
     const pos = jsonErrorPosition(text, err);
     const where = pos === undefined ? `${file}:${line}` : `${file}:${line}:${pos.col}`;
-    throw new DataError(`${where}: malformed JSON line (expected one JSON object per line): ${jsonErrorMessage(err)}`, { cause: err });
+    throw new DataError(`${where}: malformed JSON line (expected one JSON object per line): ${jsonErrorMessage(err)}${wholeJsonHint(text, line)}`, { cause: err });
   }
 }

@@ -2,7 +2,7 @@ import { DataError } from '../../errors';
 import { jsonErrorMessage, jsonErrorPosition } from '../json-position';
 import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
-import { JSONL_FILE_EXTENSIONS } from '../sources/jsonl-format';
+import { JSONL_FILE_EXTENSIONS, wholeJsonHint } from '../sources/jsonl-format';
 import { readLinesOrErrors } from '../sources/line-reader';
 import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
@@ -48,10 +48,10 @@ function parseJsonObject(text: string, file: string, line: number): Record<strin
     value = JSON.parse(text);
   } catch (error) {
     const pos = jsonErrorPosition(text, error);
-    throw new DataError(`${file}:${line}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${jsonErrorMessage(error)}`);
+    throw new DataError(`${file}:${line}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${jsonErrorMessage(error)}${wholeJsonHint(text, line)}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new DataError(`${file}:${line}: expected a JSON object with the columns as keys, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+    throw new DataError(`${file}:${line}: expected a JSON object with the columns as keys, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}${wholeJsonHint(text, line)}`);
   }
   return value as Record<string, unknown>;
 }

@@ -199,4 +199,12 @@ describe('JsonlSource', () => {
     const recipe = { type: 'sft', data: { type: 'sft', sources: [{ type: 'jsonl', paths: 'd.jsonl', fields: { messages: '' } }] }, model: { type: 'gpt' } };
     await assert.rejects(validateRecipe(recipe), /data\.sources\[0\]\.fields\.messages: should not be empty, got ""/);
   });
+
+  it('a .json document given as JSON Lines (pretty-printed or one array) says to write one object per line', async () => {
+    const hint = '(the file looks like one JSON document, not JSON Lines: write one object per line, e.g. jq -c ".[]" data.json > data.jsonl)';
+    await assert.rejects(read('pretty.jsonl', ['[', '  {"text": "a"}', ']']), (e: Error) => e.message.split('\n')[1].endsWith(`pretty.jsonl:1: malformed JSON line (expected one JSON object per line): Unexpected end of JSON input ${hint}`));
+    await assert.rejects(read('array.jsonl', ['[{"text": "a"}, {"text": "b"}]']), (e: Error) => e.message.includes(`array.jsonl:1: expected a JSON object, got an array ${hint}.`));
+    // Further lines say nothing of the kind.
+    await assert.rejects(read('later.jsonl', ['{"text": "a"}', '[1]']), (e: Error) => !e.message.includes('JSON document'));
+  });
 });
