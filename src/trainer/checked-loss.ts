@@ -84,3 +84,16 @@ export function checkedLossGradients<B>(
     );
   }
 }
+
+/**
+ * `trainer.batchWeight(batch)`, checked: an override returning `undefined` or `NaN` (a batch field
+ * that does not exist) otherwise failed inside tfjs ("Argument 'b' passed to 'mul' must be a Tensor").
+ */
+export function checkedBatchWeight<B>(trainer: { batchWeight(batch: B): number }, batch: B): number {
+  const weight: unknown = trainer.batchWeight(batch);
+  if (typeof weight === 'number' && Number.isFinite(weight) && weight >= 0) return weight;
+  throw new TrainingError(
+    `${trainer.constructor.name || 'Trainer'}.batchWeight() returned ${typeof weight === 'number' ? String(weight) : weight === null ? 'null' : typeof weight} for batch ${describeBatch(batch)}; ` +
+      "it must return a finite number ≥ 0, the batch's weight in the gradient average (e.g. its example or token count)",
+  );
+}

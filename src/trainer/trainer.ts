@@ -16,7 +16,7 @@ import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
 import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
-import { checkedLoss, checkedLossGradients } from './checked-loss';
+import { checkedBatchWeight, checkedLoss, checkedLossGradients } from './checked-loss';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
 import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tensor-growth-watch';
@@ -268,7 +268,7 @@ export abstract class Trainer<B = any> {
 
   private async microBatchStep(batch: B): Promise<void> {
     if (this.cycle.microBatches === 0) await this.callbackList.stepBegin();
-    const weight = this.batchWeight(batch);
+    const weight = checkedBatchWeight(this, batch);
     // checkedLoss: a wrong value from a subclass's loss() names the class, not tfjs internals.
     const where = (): string => `training batch ${this.state.batchInEpoch + 1} of epoch ${this.state.epochIndex + 1} (step ${this.state.globalStep + 1})`;
     const { loss, grads } = checkedLossGradients(this, batch, where, weight);
@@ -368,7 +368,7 @@ export abstract class Trainer<B = any> {
     const local = await weightedLossSum({
       batches: this.evalLoader.batches(0),
       loss: (batch: B, index: number) => checkedLoss(this, batch, () => `eval batch ${index + 1}`),
-      weight: (batch: B) => this.batchWeight(batch),
+      weight: (batch: B) => checkedBatchWeight(this, batch),
       maxBatches: this.config.evalMaxBatches,
     });
     // Data parallel, each rank saw its shard: add up the weighted sums of every rank.

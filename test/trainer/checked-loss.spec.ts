@@ -108,6 +108,20 @@ describe('Trainer with a wrong loss()', () => {
     );
   });
 
+  it('names the class when batchWeight() returns no number (was: tfjs\'s "Argument \'b\' passed to \'mul\'")', async () => {
+    class NoWeightTrainer extends TinyTrainer {
+      static override readonly type = 'no-weight';
+      override batchWeight(b: TinyBatch): number {
+        return (b as unknown as { numSamples: number }).numSamples;
+      }
+    }
+    register(NoWeightTrainer);
+    await assert.rejects(
+      runJob({ type: 'no-weight', backend: 'cpu', distributed: 'none', microBatchSize: 8, outputDir: path.join(dir, 'run'), checkpoint: [] }, { logger: new Logger({ sink: () => undefined }) }),
+      /^TrainingError: NoWeightTrainer\.batchWeight\(\) returned undefined for batch \{x: float32\[8,4\], y: float32\[8,1\]\}; it must return a finite number ≥ 0/,
+    );
+  });
+
   it('names the eval batch when loss() fails only in evaluation', async () => {
     class EvalOnlyBadTrainer extends TinyTrainer {
       static override readonly type = 'eval-bad';
