@@ -107,7 +107,8 @@ export class ResumeCheck {
   /** `error` from loading the checkpoint's weights, with the recipe's model settings that differ from the checkpoint's. */
   explainWeightsError(error: unknown): unknown {
     if (!(error instanceof CheckpointError)) return error;
-    const fix = `${this.purpose === 'evaluate' ? 'Evaluate' : 'Resume'} with the checkpoint's settings.`;
+    // Changed on purpose (autoResume picked the folder's checkpoint): the new settings are a new run.
+    const fix = this.purpose === 'evaluate' ? "Evaluate with the checkpoint's settings." : "Resume with the checkpoint's settings, or train the new ones as a new run in another folder (--set outputDir=...).";
     // Another trainer or model type: the kind of model differs, which says more than its weights' names.
     const kinds = this.changes.filter((c) => c.path === 'type' || c.path === 'model.type');
     if (kinds.length > 0) {

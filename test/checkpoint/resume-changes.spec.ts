@@ -61,7 +61,7 @@ describe('resuming with a changed recipe', () => {
   it('a model size change says which model settings differ, besides the shape mismatches', async () => {
     const step3 = await checkpointAtStep3();
     const run = runRecorded(tinyGptRecipe(path.join(dir, 'wider'), { model: { type: 'gpt', layers: 1, heads: 2, dim: 32, maxLength: 16, dropout: 0.1 } }), { resumeFrom: step3 });
-    await assert.rejects(run, /model\.safetensors does not match the model: .*has shape .*\. The recipe differs from the checkpoint's: model\.dim is 32 in the recipe but 16 in the checkpoint's recipe\.yaml\. Resume with the checkpoint's settings\.$/);
+    await assert.rejects(run, /model\.safetensors does not match the model: .*has shape .*\. The recipe differs from the checkpoint's: model\.dim is 32 in the recipe but 16 in the checkpoint's recipe\.yaml\. Resume with the checkpoint's settings, or train the new ones as a new run in another folder \(--set outputDir=\.\.\.\)\.$/);
   });
 
   it('records the batching and length in trainer-state.json; a checkpoint without them still resumes, a malformed one is named', async () => {
