@@ -150,6 +150,11 @@ async function resume(trainer: Trainer, resumeFrom: string | undefined, logger: 
     if (latest === undefined) continue;
     await engine.load(latest);
     logger.info(`auto-resumed from ${path.relative(process.cwd(), latest)} at step ${trainer.globalStep}`);
+    // Resuming wins (a preempted job relaunched with both must not start over), but not silently.
+    if (trainer.config.overwriteOutputDir === true) {
+      const at = `checkpoint[${trainer.checkpointEngines.indexOf(engine)}]`;
+      logger.warn(`overwriteOutputDir is ignored: ${at}.autoResume continues the run in ${path.relative(process.cwd(), trainer.context.outputDir) || '.'} instead of starting over; to start over, also set ${at}.autoResume=false`);
+    }
     return;
   }
 }

@@ -67,6 +67,15 @@ describe('resuming into a run folder', () => {
     assert.equal((await runRecorded(tinyRecipe(a, { epochs: 2 }), { resumeFrom: a })).result.globalStep, 16);
   });
 
+  it('overwriteOutputDir with autoResume resumes (a relaunched job must not start over) and warns that it was ignored', async () => {
+    const a = path.join(dir, 'a');
+    await runRecorded(tinyRecipe(a));
+    const checkpoint = [{ type: 'floe', saveEveryNSteps: 4, autoResume: true }];
+    const both = await runRecorded(tinyRecipe(a, { quiet: false, epochs: 2, overwriteOutputDir: true, checkpoint }));
+    assert.equal(both.result.globalStep, 16);
+    assert.ok(both.lines.includes(`warn: overwriteOutputDir is ignored: checkpoint[0].autoResume continues the run in ${path.relative(process.cwd(), a)} instead of starting over; to start over, also set checkpoint[0].autoResume=false`), both.lines.join('\n'));
+  });
+
   it("a resume that fails to load leaves the run's status.json and recipe.resolved.yaml as they were", async () => {
     const a = path.join(dir, 'a');
     await runRecorded(tinyRecipe(a));
