@@ -97,3 +97,20 @@ export function checkedBatchWeight<B>(trainer: { batchWeight(batch: B): number }
       "it must return a finite number ≥ 0, the batch's weight in the gradient average (e.g. its example or token count)",
   );
 }
+
+/**
+ * What `trainer.evaluate()` returned, checked: an object of numbers. A tensor or `undefined`
+ * otherwise failed in whichever callback read it first (`ProgressCallback ... v.toFixed is not a
+ * function`), blaming a built-in part for the override's mistake.
+ */
+export function checkedMetrics(trainer: object, metrics: unknown): Record<string, number> {
+  const owner = `${trainer.constructor.name || 'Trainer'}.evaluate()`;
+  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics) || metrics instanceof tf.Tensor) {
+    const what = metrics === null ? 'null' : Array.isArray(metrics) ? 'an array' : metrics instanceof tf.Tensor ? 'a tensor' : typeof metrics;
+    throw new TrainingError(`${owner} returned ${what}; it must return an object of numbers, e.g. { 'eval/loss': 1.23 } ({} when there is nothing to report)`);
+  }
+  const wrong = Object.entries(metrics).filter(([, v]) => typeof v !== 'number');
+  if (wrong.length === 0) return metrics as Record<string, number>;
+  const described = wrong.map(([k, v]) => `'${k}' is ${v instanceof tf.Tensor ? 'a tensor (read it first: (await t.data())[0], then dispose it)' : v === null ? 'null' : typeof v}`);
+  throw new TrainingError(`${owner} returned metrics that are not numbers: ${described.join('; ')}`);
+}

@@ -16,7 +16,7 @@ import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
 import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
-import { checkedBatchWeight, checkedLoss, checkedLossGradients } from './checked-loss';
+import { checkedBatchWeight, checkedLoss, checkedLossGradients, checkedMetrics } from './checked-loss';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
 import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tensor-growth-watch';
@@ -352,7 +352,7 @@ export abstract class Trainer<B = any> {
     this.isTraining = false;
     let metrics: Metrics;
     try {
-      metrics = await this.dp.reduceEvalMetrics(await this.evaluate());
+      metrics = await this.dp.reduceEvalMetrics(checkedMetrics(this, await this.evaluate()));
     } finally {
       this.isTraining = true;
     }

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { checkedLoss, ConfigError, describeBatch, Logger, register, runJob, TrainingError } from '../../src';
+import { checkedLoss, checkedMetrics, ConfigError, describeBatch, Logger, register, runJob, TrainingError } from '../../src';
 import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 
@@ -65,6 +65,23 @@ describe('checkedLoss', () => {
 
   it('describes a batch by its tensors only', () => {
     assert.equal(describeBatch({ ...batch, numSamples: 8 }), '{x: float32[8,4], y: float32[8,1]}');
+  });
+});
+
+describe('checkedMetrics', () => {
+  class MyTrainer {}
+  it("names the class and the metric when evaluate() returns a tensor or no object (was blamed on the progress callback: 'v.toFixed is not a function')", () => {
+    const t = tf.scalar(1);
+    try {
+      assert.throws(
+        () => checkedMetrics(new MyTrainer(), { 'eval/loss': t, 'eval/n': 3 }),
+        /^TrainingError: MyTrainer\.evaluate\(\) returned metrics that are not numbers: 'eval\/loss' is a tensor \(read it first/,
+      );
+    } finally {
+      t.dispose();
+    }
+    assert.throws(() => checkedMetrics(new MyTrainer(), undefined), /MyTrainer\.evaluate\(\) returned undefined; it must return an object of numbers/);
+    assert.deepEqual(checkedMetrics(new MyTrainer(), { 'eval/loss': Number.NaN }), { 'eval/loss': Number.NaN });
   });
 });
 
