@@ -126,6 +126,9 @@ describe('floe export', () => {
     assert.equal(among.code, 1);
     assert.match(among.err[0], /^error: --out '.*step-000100' is a step-N folder among the floe checkpoints in .*checkpoints: the run would take the export for one of its checkpoints .* e\.g\. .*run\/exports\/step-000100\.$/);
     assert.equal(fs.existsSync(path.join(run, 'checkpoints', 'step-000100')), false);
+    const inside = await cli('export', '--checkpoint', run, '--format', 'tfjs', '--out', path.join(run, 'checkpoints', 'step-000003', 'web'));
+    assert.equal(inside.code, 1);
+    assert.match(inside.err[0], /^error: --out '.*step-000003\/web' is inside the checkpoint .*step-000003: the export would be deleted with it when keepLast prunes it\./);
     // An empty flag (an unset shell variable) is named, not taken as the working folder.
     const emptyOut = await cli('export', '--checkpoint', run, '--format', 'tfjs', '--out', '', '--overwrite');
     assert.equal(emptyOut.code, 1);

@@ -57,10 +57,17 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
 
 /**
  * An export named `step-N` among a run's floe checkpoints would pass for one of them: keepLast
- * would count and prune it, and a resume of the run would have to skip it.
+ * would count and prune it, and a resume of the run would have to skip it. One inside a
+ * checkpoint folder would be pruned with it.
  */
 async function refuseCheckpointFolderOut(out: string): Promise<void> {
   const target = path.resolve(out);
+  // Inside a checkpoint (or an export), the export would be deleted with it when keepLast prunes.
+  for (let p = path.dirname(target); p !== path.dirname(p); p = path.dirname(p)) {
+    if (/^step-\d+$/.test(path.basename(p)) && fs.existsSync(path.join(p, 'manifest.json'))) {
+      throw new CheckpointError(`--out '${out}' is inside the checkpoint ${p}: the export would be deleted with it when keepLast prunes it. Choose an --out outside the run's checkpoint folders.`);
+    }
+  }
   // An existing folder is --overwrite's to judge (it names a checkpoint as such).
   if (!/^step-\d+$/.test(path.basename(target)) || fs.existsSync(target)) return;
   const beside = await findCheckpoints(path.dirname(target));
