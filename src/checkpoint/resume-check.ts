@@ -99,7 +99,13 @@ export class ResumeCheck {
     let text = `${verb} with ${n} setting${n === 1 ? '' : 's'} changed from ${path.join(where, RECIPE_FILE)} (checkpoint's → now):\n${lines.join('\n')}`;
     const s = this.stateFile.state;
     if (this.purpose === 'resume' && s.batchInEpoch > 0 && this.changes.some((c) => under(c, DATA_ORDER_SETTINGS))) {
-      text += `\nseed, microBatchSize, tokenizer and data settings decide the training data's order: the resumed position (epoch ${s.epochIndex}, micro-batch ${s.batchInEpoch}) now points into a different order, so this epoch may repeat some examples and skip others.`;
+      const perEpoch = this.trainer.trainBatchesPerEpoch;
+      // A smaller dataset can end before the saved position: the rest of that epoch is empty.
+      const what =
+        s.batchInEpoch >= perEpoch
+          ? `is past the end of an epoch of the data now (${perEpoch} micro-batches), so the run goes on with epoch ${s.epochIndex + 1}`
+          : 'now points into a different order, so this epoch may repeat some examples and skip others';
+      text += `\nseed, microBatchSize, tokenizer and data settings decide the training data's order: the resumed position (epoch ${s.epochIndex}, micro-batch ${s.batchInEpoch}) ${what}.`;
     }
     return text;
   }

@@ -42,6 +42,11 @@ describe('resuming with a changed recipe', () => {
     // The saved position is mid-epoch, and a new seed and data make it point into another order.
     assert.match(rest[3], /the resumed position \(epoch 0, micro-batch 3\) now points into a different order/);
     assert.equal(changed.result.globalStep, 8);
+    // Fewer examples than the saved position: the rest of that epoch is empty, and the warning says so.
+    const fewer = { ...data, sources: [{ type: 'synthetic', task: 'reverse', count: 10, output: 'text', alphabet: 'helowrd' }] };
+    const smaller = await runRecorded(tinyGptRecipe(path.join(dir, 'smaller'), { trainIters: 8, data: fewer }), { resumeFrom: step3 });
+    assert.match(warnings(smaller.lines)[0], /the resumed position \(epoch 0, micro-batch 3\) is past the end of an epoch of the data now \(\d micro-batches\), so the run goes on with epoch 1\.$/);
+    assert.equal(smaller.result.globalStep, 8);
     assert.equal(tf.memory().numTensors, before, 'runs left tensors behind');
   });
 
