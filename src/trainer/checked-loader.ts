@@ -62,8 +62,15 @@ function checkCount(count: number, at: BatchesCall): void {
 }
 
 function checkBatch<B>(batch: unknown, call: string, index: number): B {
-  if (batch instanceof tf.Tensor) return batch as B;
-  if (typeof batch === 'object' && batch !== null && !Array.isArray(batch) && Object.values(batch).some((v) => v instanceof tf.Tensor)) return batch as B;
+  const tensors = batch instanceof tf.Tensor ? [['', batch] as const] : typeof batch === 'object' && batch !== null && !Array.isArray(batch) ? Object.entries(batch).filter((e): e is [string, tf.Tensor] => e[1] instanceof tf.Tensor) : [];
+  const disposed = tensors.filter(([, t]) => t.isDisposed).map(([k]) => (k === '' ? 'the batch' : k));
+  if (disposed.length > 0) {
+    tf.dispose(batch as tf.TensorContainer);
+    throw new TrainingError(
+      `${call} yielded batch ${index + 1} with disposed tensors (${disposed.join(', ')}): the trainer disposes every batch after its step, so batches() must build new tensors each time (keep plain arrays across epochs, not tensors)`,
+    );
+  }
+  if (tensors.length > 0) return batch as B;
   tf.dispose(batch as tf.TensorContainer);
   const what = batch === null ? 'null' : Array.isArray(batch) ? 'an array' : typeof batch === 'object' ? 'an object with no tensors' : typeof batch;
   throw new TrainingError(`${call} yielded ${what} as batch ${index + 1}; each batch must be an object of tensors the trainer's loss() reads, e.g. { x: tf.tensor2d(rows), y: tf.tensor2d(targets) }`);

@@ -86,4 +86,14 @@ describe('checkedLoader', () => {
     }
     drain(checkedLoader(new RowLoader(rows), WHO, 'train').batches(0, 1) as Iterable<unknown>);
   });
+
+  it('refuses a batch whose tensors were disposed (a loader that caches tensors across epochs)', () => {
+    const x = tf.ones([2, 3]);
+    const loader = checkedLoader(new RowLoader([{ x }]), WHO, 'train');
+    for (const b of loader.batches(0) as Iterable<unknown>) tf.dispose(b as tf.TensorContainer);
+    assert.throws(
+      () => [...(loader.batches(1) as Iterable<unknown>)],
+      /^TrainingError: data 'rows' \(RowFactory\): train\.batches\(epoch 1, start 0\) yielded batch 1 with disposed tensors \(x\): the trainer disposes every batch after its step/,
+    );
+  });
 });
