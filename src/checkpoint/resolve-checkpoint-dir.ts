@@ -2,7 +2,7 @@ import * as fs from 'fs/promises';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { CheckpointError } from '../errors';
-import { OPTIMIZER_STATE_FILE, TRAINER_STATE_FILE } from './checkpoint-layout';
+import { OPTIMIZER_STATE_FILE, TRAINER_STATE_FILE, stepDirName } from './checkpoint-layout';
 import { findCheckpoints } from './find-checkpoints';
 import { findIncompleteSaves } from './incomplete-saves';
 import { TFJS_MODEL_JSON } from './formats/tfjs-file-handler';
@@ -27,6 +27,15 @@ async function recordedCheckpointDirs(runDir: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** ` Did you mean …/step-000006?` for a step folder named without its zero padding (`step-6`). */
+async function stepNameHint(dir: string): Promise<string> {
+  const m = /^step-?(\d+)$/i.exec(path.basename(dir));
+  if (m === null) return '';
+  const padded = path.join(path.dirname(dir), stepDirName(Number(m[1])));
+  const exists = await fs.stat(padded).then((s) => s.isDirectory(), () => false);
+  return exists && padded !== dir ? ` Did you mean ${padded}?` : '';
 }
 
 /**
@@ -59,7 +68,7 @@ async function refuseIncompleteCheckpoint(target: string, dir: string): Promise<
 export async function resolveCheckpointDir(target: string, options: ResolveCheckpointDirOptions = {}): Promise<string> {
   const dir = path.resolve(target);
   const stat = await fs.stat(dir).catch(() => undefined);
-  if (stat === undefined) throw new CheckpointError(`No Floe checkpoint at '${target}': the path does not exist (resolved to ${dir}).`);
+  if (stat === undefined) throw new CheckpointError(`No Floe checkpoint at '${target}': the path does not exist (resolved to ${dir}).${await stepNameHint(dir)}`);
   if (!stat.isDirectory()) throw new CheckpointError(`No Floe checkpoint at '${target}': it is a file; a checkpoint is a folder (with ${MANIFEST_FILE_NAME}).`);
   if (await isWeightsOnlyExport(dir)) throw weightsOnlyExportError(target, dir);
   try {

@@ -46,6 +46,13 @@ describe('what a checkpoint path may name', () => {
     assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8')).checkpoint, floe);
   });
 
+  it('a step folder named without its zero padding suggests the real one', async () => {
+    const short = path.join(run, 'ck', 'step-12');
+    const r = await cli('export', '--checkpoint', short, '--format', 'tfjs', '--out', path.join(dir, 'padded'));
+    assert.equal(r.code, 1);
+    assert.ok(r.err.endsWith(`the path does not exist (resolved to ${short}). Did you mean ${path.join(run, 'ck', 'step-000012')}?`), r.err);
+  });
+
   it('--resume, export and predict refuse a weights-only export, saying what it is', async () => {
     const exported = path.join(run, 'safetensors', 'step-000012');
     await assert.rejects(runRecorded(tinyRecipe(path.join(dir, 'r1'), { epochs: 3 }), { resumeFrom: exported }), (e: Error) => e instanceof CheckpointError && WEIGHTS_ONLY.test(e.message));
