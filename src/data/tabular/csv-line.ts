@@ -12,15 +12,17 @@ export interface CsvLineProblem {
  * Splits one CSV record into cells (RFC 4180): cells may be quoted, `""` inside quotes is a
  * quote, the delimiter and line breaks inside quotes are text, and spaces around a quoted cell
  * are ignored (`1, "2,5" ,3`). Returns the cells, or a problem with its column; `unclosed` marks
- * a quote still open at the end, which the next line of the file may close.
+ * a quote still open at the end, which the next line of the file may close. `starts`, if given,
+ * receives each cell's 0-based offset in `line` (for messages).
  */
-export function splitCsvLine(line: string, delimiter = ','): string[] | CsvLineProblem {
+export function splitCsvLine(line: string, delimiter = ',', starts?: number[]): string[] | CsvLineProblem {
   const cells: string[] = [];
   // Space-delimited files keep their spaces: there they separate cells.
   const skip = (at: number): number => (delimiter.includes(' ') ? at : skipSpaces(line, at));
   let i = 0;
   for (;;) {
     const quote = skip(i);
+    starts?.push(line[quote] === '"' ? quote : i);
     if (line[quote] === '"') {
       i = quote;
       const start = i;
@@ -50,6 +52,7 @@ export function splitCsvLine(line: string, delimiter = ','): string[] | CsvLineP
     if (i >= line.length) return cells;
     i += delimiter.length;
     if (i === line.length) {
+      starts?.push(i);
       cells.push('');
       return cells;
     }

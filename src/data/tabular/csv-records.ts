@@ -10,6 +10,23 @@ export interface CsvRecord {
   line: number;
   /** Its cells, or why the record could not be split. */
   cells: string[] | CsvLineProblem;
+  /** The record's text (its lines joined by `\n`) and each cell's offset in it, to place a cell. */
+  text?: string;
+  /** 0-based offset of each cell in `text`. */
+  starts?: number[];
+}
+
+/** `line:col` of cell `index` of a record (a quoted cell may sit on a later line of the record). */
+export function cellPlace(record: CsvRecord, index: number): string {
+  const start = record.starts?.[index];
+  if (record.text === undefined || start === undefined) return `${record.line}`;
+  let line = record.line;
+  let lineStart = 0;
+  for (let nl = record.text.indexOf('\n'); nl >= 0 && nl < start; nl = record.text.indexOf('\n', nl + 1)) {
+    line++;
+    lineStart = nl + 1;
+  }
+  return `${line}:${start - lineStart + 1}`;
 }
 
 /**
@@ -23,9 +40,10 @@ export async function* readCsvRecords(file: string, delimiter: string, onLine?: 
     onLine?.(line);
     if (open === undefined && text.trim() === '') continue;
     const record = open === undefined ? { text, line, lines: 1 } : { text: `${open.text}\n${text}`, line: open.line, lines: open.lines + 1 };
-    const cells = splitCsvLine(record.text, delimiter);
+    const starts: number[] = [];
+    const cells = splitCsvLine(record.text, delimiter, starts);
     open = !Array.isArray(cells) && cells.unclosed === true && record.lines < MAX_RECORD_LINES ? record : undefined;
-    if (open === undefined) yield { line: record.line, cells: unclosedAt(cells, `${MAX_RECORD_LINES} lines`) };
+    if (open === undefined) yield { line: record.line, cells: unclosedAt(cells, `${MAX_RECORD_LINES} lines`), text: record.text, starts };
   }
   if (open !== undefined) yield { line: open.line, cells: unclosedAt(splitCsvLine(open.text, delimiter), 'the end of the file') };
 }

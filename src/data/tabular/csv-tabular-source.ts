@@ -1,7 +1,7 @@
 import { DataError } from '../../errors';
 import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
-import { readCsvRecords } from './csv-records';
+import { cellPlace, readCsvRecords } from './csv-records';
 import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
 import { parseNumberCell } from './tabular-cells';
@@ -33,7 +33,8 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
       const delimiter = this.options.delimiter ?? (file.toLowerCase().endsWith('.tsv') ? '\t' : ',');
       let header: string[] | undefined;
       let index = new Map<string, number>();
-      for await (const { line, cells } of readCsvRecords(file, delimiter, (at) => bad.line(file, at))) {
+      for await (const record of readCsvRecords(file, delimiter, (at) => bad.line(file, at))) {
+        const { line, cells } = record;
         if (!Array.isArray(cells)) {
           const error = new DataError(`${file}:${line}:${cells.col}: ${cells.message}`);
           // Without a header no row can be read: stop there.
@@ -49,11 +50,11 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
           continue;
         }
         const width = header.length;
-        const record = bad.attempt(() => {
+        const row = bad.attempt(() => {
           if (cells.length !== width) throw new DataError(`${file}:${line}: expected ${width} cells like the header, got ${cells.length}`);
-          return reader.read((column) => cells[index.get(column) ?? -1], { file, line });
+          return reader.read((column) => cells[index.get(column) ?? -1], { file, line }, (column) => `${file}:${cellPlace(record, index.get(column) ?? -1)}`);
         });
-        if (record !== undefined && !bad.found) yield record;
+        if (row !== undefined && !bad.found) yield row;
       }
       if (header === undefined) throw new DataError(`${file}: the file is empty; expected a header row naming the columns`);
     }

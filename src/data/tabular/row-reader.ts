@@ -52,13 +52,16 @@ export class RowReader implements TabularColumns {
     }
   }
 
-  /** Reads one row; `cell(column)` gives the raw cell (undefined when the row lacks the column). */
-  read(cell: (column: string) => string | number | undefined, origin: RecordOrigin): TabularRecord {
-    const where = formatOrigin(origin);
+  /**
+   * Reads one row; `cell(column)` gives the raw cell (undefined when the row lacks the column),
+   * `place(column)` where it is (file:line:col) when the source knows, for messages.
+   */
+  read(cell: (column: string) => string | number | undefined, origin: RecordOrigin, place?: (column: string) => string): TabularRecord {
+    const at = (column: string): string => place?.(column) ?? formatOrigin(origin);
     const number = (column: string): number => {
       const raw = cell(column);
       const value = typeof raw === 'number' ? checkNumberRange(raw, column) : parseNumberCell(raw ?? '', column);
-      if (typeof value === 'string') throw new DataError(`${where}: ${value}`);
+      if (typeof value === 'string') throw new DataError(`${at(column)}: ${value}`);
       return value;
     };
     const features = this.featureNames.map(number);
@@ -66,7 +69,7 @@ export class RowReader implements TabularColumns {
     const column = this.targetNames[0];
     const raw = cell(column);
     const id = parseLabelCell(raw ?? '', column, this.classNames);
-    if (typeof id === 'string') throw new DataError(`${where}: ${id}`);
+    if (typeof id === 'string') throw new DataError(`${at(column)}: ${id}`);
     return { features, targets: [id], origin };
   }
 }

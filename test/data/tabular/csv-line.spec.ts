@@ -18,4 +18,10 @@ describe('splitCsvLine', () => {
     assert.deepEqual(splitCsvLine('1,"abc'), { message: 'quoted cell is not closed', col: 3, unclosed: true });
     assert.deepEqual(splitCsvLine('"a"b,2'), { message: "unexpected text after a closing quote (expected ',')", col: 4 });
   });
+
+  it('gives the offset of each cell (the quote of a quoted one), for messages', () => {
+    const starts: number[] = [];
+    assert.deepEqual(splitCsvLine('a, "b,c",,d,', ',', starts), ['a', 'b,c', '', 'd', '']);
+    assert.deepEqual(starts, [0, 3, 9, 10, 12]);
+  });
 });

@@ -48,16 +48,16 @@ describe('CsvTabularSource', () => {
 
   it('a non-numeric or empty cell names file:line and the column', async () => {
     const file = writeFile(tmp(), 'd.csv', 'a,b,y\n1,2,3\n4,abc,6\n');
-    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['a', 'b'], targets: ['y'] })), `${file}:3: column 'b' has "abc", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3). Fix the data.`);
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['a', 'b'], targets: ['y'] })), `${file}:3:3: column 'b' has "abc", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3). Fix the data.`);
     const empty = writeFile(tmp(), 'e.csv', 'a,b,y\n1,,3\n');
-    await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a', 'b'], targets: ['y'] })), `${empty}:2: column 'b' is empty`);
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a', 'b'], targets: ['y'] })), `${empty}:2:3: column 'b' is empty`);
     // Missing-value markers of exports (pandas, R, spreadsheets) say why they cannot be trained on.
     const markers = writeFile(tmp(), 'm.csv', 'a,y\nNaN,1\n-inf,2\nNA,3\n?,4\n');
     await rejectsWith(
       readAll(new CsvTabularSource({ paths: [markers], features: ['a'], targets: ['y'] })),
-      `  - ${markers}:2: column 'a' has "NaN", which is not a number (missing and non-finite values cannot be trained on: fill the cell or drop the row)`,
-      `${markers}:3: column 'a' has "-inf"`,
-      `${markers}:5: column 'a' has "?", which is not a number (missing`,
+      `  - ${markers}:2:1: column 'a' has "NaN", which is not a number (missing and non-finite values cannot be trained on: fill the cell or drop the row)`,
+      `${markers}:3:1: column 'a' has "-inf"`,
+      `${markers}:5:1: column 'a' has "?", which is not a number (missing`,
     );
   });
 
@@ -65,8 +65,8 @@ describe('CsvTabularSource', () => {
     const file = writeFile(tmp(), 'big.csv', 'a,y\n1,3.4e38\n2,1e400\n-3e39,1\n');
     await rejectsWith(
       readAll(new CsvTabularSource({ paths: [file], features: ['a'], targets: ['y'] })),
-      `${file}:3: column 'y' has 1e400, which is out of range: numbers must be finite and within ±3.4e38 (float32)`,
-      `${file}:4: column 'a' has -3e39, which is out of range`,
+      `${file}:3:3: column 'y' has 1e400, which is out of range: numbers must be finite and within ±3.4e38 (float32)`,
+      `${file}:4:1: column 'a' has -3e39, which is out of range`,
     );
     const json = writeFile(tmp(), 'big.jsonl', '{"a": 1, "y": 3e39}\n{"a": "1e400", "y": 1}\n{"a": 2, "y": 3.4e38}\n');
     await rejectsWith(
@@ -78,9 +78,9 @@ describe('CsvTabularSource', () => {
 
   it('a label that is not a whole number or a listed class names file:line, the column and what is allowed', async () => {
     const file = writeFile(tmp(), 'd.csv', 'x,kind\n1,0\n2,1.5\n');
-    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['x'], label: 'kind' })), `${file}:3: column 'kind' has "1.5"; class labels must be whole numbers`);
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['x'], label: 'kind' })), `${file}:3:3: column 'kind' has "1.5"; class labels must be whole numbers`);
     const named = writeFile(tmp(), 'n.csv', 'x,kind\n1,dgo\n');
-    await rejectsWith(readAll(new CsvTabularSource({ paths: [named], features: ['x'], label: 'kind', classes: ['cat', 'dog'] })), `${named}:2: column 'kind' has "dgo", which is not one of the classes cat, dog. Did you mean 'dog'?`);
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [named], features: ['x'], label: 'kind', classes: ['cat', 'dog'] })), `${named}:2:3: column 'kind' has "dgo", which is not one of the classes cat, dog. Did you mean 'dog'?`);
   });
 
   it('lists every bad row of the files at once, with its place', async () => {
@@ -91,7 +91,7 @@ describe('CsvTabularSource', () => {
         e.message,
         [
           '3 bad CSV lines:',
-          `  - ${a}:3: column 'b' has "abc", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3)`,
+          `  - ${a}:3:3: column 'b' has "abc", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3)`,
           `  - ${a}:4: expected 3 cells like the header, got 2`,
           `  - ${b}:2:1: quoted cell is not closed: it runs on to the end of the file (a quote inside a quoted cell is written "")`,
           'Fix the data.',
@@ -120,6 +120,11 @@ describe('CsvTabularSource', () => {
     ]);
   });
 
+  it('places a bad cell at its line and column, also after a quoted cell that spans lines', async () => {
+    const file = writeFile(tmp(), 'placed.csv', 'note,a,y\n"two\nlines", x ,1\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [file], features: ['a'], targets: ['y'] })), `${file}:3:8: column 'a' has "x", which is not a number`);
+  });
+
   it('a quote left open is reported where its record starts, and stops after 1000 lines', async () => {
     const lines = ['x,y', '1,"oops', ...Array.from({ length: 1200 }, (_, i) => `${i},${i}`), 'z,2'];
     const file = writeFile(tmp(), 'open.csv', `${lines.join('\n')}\n`);
@@ -127,7 +132,7 @@ describe('CsvTabularSource', () => {
     await assert.rejects(readAll(new CsvTabularSource({ paths: [file], features: ['x'], targets: ['y'] })), (e: Error) => {
       assert.ok(e.message.startsWith('2 bad CSV lines:\n'), e.message);
       assert.ok(e.message.includes(`${file}:2:3: quoted cell is not closed: it runs on to 1000 lines`), e.message);
-      assert.ok(e.message.includes(`${file}:1203: column 'x' has "z", which is not a number`), e.message);
+      assert.ok(e.message.includes(`${file}:1203:1: column 'x' has "z", which is not a number`), e.message);
       return true;
     });
   });
