@@ -1,5 +1,6 @@
 import * as fs from 'fs/promises';
 import { findCheckpoints } from './find-checkpoints';
+import { tempSiblingPath } from './io/temp-sibling-path';
 
 /** Options of {@link pruneCheckpoints}. */
 export interface PruneOptions {
@@ -50,7 +51,11 @@ export async function pruneCheckpoints(root: string, options: PruneOptions): Pro
   const removed: string[] = [];
   for (const c of all) {
     if (keep.has(c.dir)) continue;
-    await fs.rm(c.dir, { recursive: true, force: true });
+    // Renamed away first (atomic), so a process killed mid-delete leaves a hidden temp folder the
+    // next save removes, never a half-deleted step-N folder that still looks complete.
+    const doomed = tempSiblingPath(c.dir);
+    await fs.rename(c.dir, doomed);
+    await fs.rm(doomed, { recursive: true, force: true });
     removed.push(c.dir);
   }
   return removed;

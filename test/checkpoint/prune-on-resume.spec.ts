@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { pruneCheckpoints, stepDirName } from '../../src';
+import { findCheckpoints, pruneCheckpoints, stepDirName } from '../../src';
 import '../fixtures/tiny-regression';
 import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
@@ -32,6 +32,28 @@ describe('keepLast pruning after resuming from an older checkpoint', () => {
     const removed = await pruneCheckpoints(root, { newest: path.join(root, 'step-000009'), keepLast: 2 });
     assert.deepEqual(removed, [path.join(root, 'step-000004')]);
     assert.deepEqual(steps(root), ['step-000008', 'step-000009', 'step-000010']);
+  });
+
+  it('a prune killed mid-delete leaves no half-deleted step-N folder that looks complete', async () => {
+    const root = path.join(dir, 'checkpoints');
+    for (const step of [1, 2]) {
+      fs.mkdirSync(path.join(root, stepDirName(step)), { recursive: true });
+      fs.writeFileSync(path.join(root, stepDirName(step), 'manifest.json'), '{}');
+      fs.writeFileSync(path.join(root, stepDirName(step), 'model.safetensors'), 'w');
+    }
+    // The delete dies right after it starts (as a kill -9 would stop it).
+    const fsp = require('fs/promises') as { rm: (p: string, o?: object) => Promise<void> };
+    const rm = fsp.rm;
+    fsp.rm = async () => {
+      throw new Error('killed');
+    };
+    try {
+      await assert.rejects(pruneCheckpoints(root, { newest: path.join(root, stepDirName(2)), keepLast: 1 }), /killed/);
+    } finally {
+      fsp.rm = rm;
+    }
+    assert.deepEqual(steps(root), ['step-000002']);
+    assert.deepEqual((await findCheckpoints(root)).map((c) => c.step), [2]);
   });
 
   it('a resume from an older checkpoint warns about the newer ones beside it, and keepLast keeps the one resumed from', async () => {
