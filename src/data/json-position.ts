@@ -50,6 +50,25 @@ class JsonScanStop {
  * when the text is valid or only ends too early. Checks the grammar only (no values are built).
  */
 export function firstJsonErrorOffset(text: string): number | undefined {
+  return scanJson(text);
+}
+
+/**
+ * Offset in `text` (valid JSON) where the value at `path` starts (`['messages', 0, 'role']`);
+ * the last one for a key written twice, as `JSON.parse` keeps it. Undefined when there is none.
+ */
+export function jsonValueOffset(text: string, path: ReadonlyArray<string | number>): number | undefined {
+  let found: number | undefined;
+  const want = JSON.stringify(path);
+  scanJson(text, (at, offset) => {
+    if (at.length === path.length && JSON.stringify(at) === want) found = offset;
+  });
+  return found;
+}
+
+/** {@link firstJsonErrorOffset}, calling `onValue(path, offset)` where each value starts. */
+function scanJson(text: string, onValue?: (path: ReadonlyArray<string | number>, offset: number) => void): number | undefined {
+  const path: Array<string | number> = [];
   let i = 0;
   const stop = (): never => {
     throw new JsonScanStop(i);
@@ -84,6 +103,7 @@ export function firstJsonErrorOffset(text: string): number | undefined {
   };
   const value = (): void => {
     space();
+    onValue?.(path, i);
     const c = text[i];
     if (c === '{') {
       i++;
@@ -91,10 +111,13 @@ export function firstJsonErrorOffset(text: string): number | undefined {
       if (text[i] === '}') return void i++;
       for (;;) {
         space();
+        const keyStart = i;
         string();
+        if (onValue !== undefined) path.push(JSON.parse(text.slice(keyStart, i)) as string);
         space();
         expect(':');
         value();
+        if (onValue !== undefined) path.pop();
         space();
         if (text[i] === ',') i++;
         else return expect('}');
@@ -104,8 +127,10 @@ export function firstJsonErrorOffset(text: string): number | undefined {
       i++;
       space();
       if (text[i] === ']') return void i++;
-      for (;;) {
+      for (let index = 0; ; index++) {
+        path.push(index);
         value();
+        path.pop();
         space();
         if (text[i] === ',') i++;
         else return expect(']');

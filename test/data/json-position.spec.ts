@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { firstJsonErrorOffset, jsonErrorMessage, jsonErrorPosition } from '../../src/data/json-position';
+import { firstJsonErrorOffset, jsonErrorMessage, jsonErrorPosition, jsonValueOffset } from '../../src/data/json-position';
 
 /** V8's own error offset, when its message gives one. */
 function v8Offset(text: string): number | undefined {
@@ -57,5 +57,19 @@ describe('jsonErrorPosition', () => {
       error = e;
     }
     assert.equal(jsonErrorMessage(error), `Unexpected token '\\u0000', "\\u0000\\u001b[2J" is not valid JSON`);
+  });
+
+  it('finds where the value at a path starts (the last of a repeated key, as JSON.parse keeps)', () => {
+    const text = '{"messages": [{"role": "user"}, {"role": "bot", "content": 5}], "a\\u0062": 1, "x": 1, "x": 2}';
+    const at = (path: Array<string | number>): string | undefined => {
+      const offset = jsonValueOffset(text, path);
+      return offset === undefined ? undefined : text.slice(offset, offset + 5);
+    };
+    assert.equal(at(['messages', 1, 'role']), '"bot"');
+    assert.equal(at(['messages', 1, 'content']), '5}], ');
+    assert.equal(at(['ab']), '1, "x');
+    assert.equal(at(['x']), '2}');
+    assert.equal(at(['messages', 2]), undefined);
+    assert.equal(jsonValueOffset(text, []), 0);
   });
 });

@@ -2,6 +2,9 @@ import { DataError } from '../../errors';
 import { CHAT_ROLES, ChatMessage } from '../../tokenizer/chat-template';
 import { DataRecord, RecordOrigin, formatOrigin } from '../data-record';
 
+/** Where the value at a JSON path of the record is, as `file:line:col` (or `file:line`). */
+export type JsonLocator = (path: ReadonlyArray<string | number>) => string;
+
 /** Record shapes a JSONL line can have. */
 export const JSONL_FORMATS = ['auto', 'text', 'chat', 'prompt-response', 'alpaca'] as const;
 
@@ -48,9 +51,10 @@ const DEFAULT_FIELDS: Required<JsonlFields> = {
  * assistant answers; alpaca's non-empty `input` follows the instruction after a blank line).
  * Throws DataError naming file:line, the field and what was expected.
  */
-export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: RecordOrigin, fields: JsonlFields = {}): DataRecord {
+export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: RecordOrigin, fields: JsonlFields = {}, locate?: JsonLocator): DataRecord {
   const f = { ...DEFAULT_FIELDS, ...fields };
   const where = formatOrigin(origin);
+  const at: JsonLocator = locate ?? (() => where);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new DataError(`${where}: expected a JSON object, got ${describe(value)}.`);
   }
@@ -61,15 +65,15 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
     if (v === undefined) {
       throw new DataError(`${where}: field '${field}' expected a string, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, set fields: { ${key}: <its name> } on the source.`);
     }
-    if (typeof v !== 'string') throw new DataError(`${where}: field '${field}' expected a string, got ${describe(v)}.`);
-    return wellFormed(v, field, where);
+    if (typeof v !== 'string') throw new DataError(`${at([field])}: field '${field}' expected a string, got ${describe(v)}.`);
+    return wellFormed(v, field, at([field]));
   };
   // Exported datasets often write an absent optional field as null.
   const optionalStr = (key: keyof JsonlFields): string | undefined => (obj[f[key]] === undefined || obj[f[key]] === null ? undefined : str(key));
   switch (format) {
     case 'auto':
-      if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, fields);
-      if (f.text in obj) return mapJsonRecord(value, 'text', origin, fields);
+      if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, fields, locate);
+      if (f.text in obj) return mapJsonRecord(value, 'text', origin, fields, locate);
       throw new DataError(`${where}: expected a field '${f.text}' (text) or '${f.messages}' (chat); found ${listKeys(obj)}.`);
     case 'text':
       return { kind: 'text', text: str('text'), origin };
@@ -77,7 +81,7 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
       if (obj[f.messages] === undefined) {
         throw new DataError(`${where}: field '${f.messages}' expected a non-empty array of { role, content }, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, set fields: { messages: <its name> } on the source.`);
       }
-      return { kind: 'chat', messages: parseMessages(obj[f.messages], f.messages, where), origin };
+      return { kind: 'chat', messages: parseMessages(obj[f.messages], f.messages, at), origin };
     case 'prompt-response': {
       const system = optionalStr('system');
       const messages: ChatMessage[] = system === undefined ? [] : [{ role: 'system', content: system }];
@@ -95,21 +99,21 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
   }
 }
 
-function parseMessages(value: unknown, field: string, where: string): ChatMessage[] {
+function parseMessages(value: unknown, field: string, at: JsonLocator): ChatMessage[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new DataError(`${where}: field '${field}' expected a non-empty array of { role, content }, got ${describe(value)}.`);
+    throw new DataError(`${at([field])}: field '${field}' expected a non-empty array of { role, content }, got ${describe(value)}.`);
   }
   return value.map((m, i) => {
     const role = (m as Record<string, unknown> | null)?.role;
     const content = (m as Record<string, unknown> | null)?.content;
     if (typeof role !== 'string' || !(CHAT_ROLES as readonly string[]).includes(role)) {
-      throw new DataError(`${where}: field '${field}[${i}].role' expected one of ${CHAT_ROLES.join(', ')}, got ${describe(role)}.${roleHint(m, role)}`);
+      throw new DataError(`${at(role === undefined ? [field, i] : [field, i, 'role'])}: field '${field}[${i}].role' expected one of ${CHAT_ROLES.join(', ')}, got ${describe(role)}.${roleHint(m, role)}`);
     }
     if (typeof content !== 'string') {
       const parts = Array.isArray(content) ? ' (a list of content parts is not read: join its text parts into one string)' : '';
-      throw new DataError(`${where}: field '${field}[${i}].content' expected a string, got ${describe(content)}${parts}.`);
+      throw new DataError(`${at(content === undefined ? [field, i] : [field, i, 'content'])}: field '${field}[${i}].content' expected a string, got ${describe(content)}${parts}.`);
     }
-    return { role: role as ChatMessage['role'], content: wellFormed(content, `${field}[${i}].content`, where) };
+    return { role: role as ChatMessage['role'], content: wellFormed(content, `${field}[${i}].content`, at([field, i, 'content'])) };
   });
 }
 

@@ -1,6 +1,6 @@
 import { DataError } from '../../errors';
 import { DataRecord } from '../data-record';
-import { jsonErrorMessage, jsonErrorPosition } from '../json-position';
+import { jsonErrorMessage, jsonErrorPosition, jsonValueOffset } from '../json-position';
 import { BadLines, MAX_LISTED_BAD_LINES } from './bad-lines';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
@@ -77,7 +77,12 @@ export class JsonlSource implements DataSource {
           if (text instanceof DataError) throw text;
           const value = parseLine(text, file, line);
           if (Array.isArray(value)) throw new DataError(`${file}:${line}: expected a JSON object, got an array${wholeJsonHint(text, line)}.`);
-          record = mapJsonRecord(value, format, { file, line }, fields);
+          // Offsets are looked up only for a message: a good line costs nothing more.
+          const locate = (path: ReadonlyArray<string | number>): string => {
+            const offset = jsonValueOffset(text, path);
+            return offset === undefined ? `${file}:${line}` : `${file}:${line}:${offset + 1}`;
+          };
+          record = mapJsonRecord(value, format, { file, line }, fields, locate);
         } catch (err) {
           if (!(err instanceof DataError)) throw err;
           if (!skipInvalid) bad.add(err);

@@ -56,13 +56,13 @@ describe('JsonlSource', () => {
       const lines = e.message.split('\n');
       assert.equal(lines[0], '3 bad JSONL lines:');
       assert.ok(lines[1].startsWith(`  - ${a}:2:2: malformed JSON line`), lines[1]);
-      assert.equal(lines[2], `  - ${a}:3: field 'text' expected a string, got number 1.`);
+      assert.equal(lines[2], `  - ${a}:3:10: field 'text' expected a string, got number 1.`);
       assert.equal(lines[3], `  - ${b}:2: expected a JSON object, got an array.`);
       assert.match(lines[4], /^Fix the data, or set skipInvalid: true on the source/);
       return true;
     });
     const twelve = write('twelve.jsonl', Array.from({ length: 12 }, (_, i) => `{"text": ${i}}`));
-    await assert.rejects(collect(new JsonlSource({ paths: [twelve] })), /^DataError: 12 bad JSONL lines \(the first 10\):\n  - .*twelve\.jsonl:1: /);
+    await assert.rejects(collect(new JsonlSource({ paths: [twelve] })), /^DataError: 12 bad JSONL lines \(the first 10\):\n  - .*twelve\.jsonl:1:10: /);
   });
 
   it('stops looking for more bad lines 100,000 lines after the first', async () => {
@@ -77,20 +77,20 @@ describe('JsonlSource', () => {
 
   it('names file:line and the field when a record has the wrong shape', async () => {
     const file = path.join(dir, 'shape.jsonl');
-    await assert.rejects(read('shape.jsonl', ['{"text": 5}'], { format: 'text' }), new RegExp(`^DataError: ${file}:1: field 'text' expected a string, got number 5`));
+    await assert.rejects(read('shape.jsonl', ['{"text": 5}'], { format: 'text' }), new RegExp(`^DataError: ${file}:1:10: field 'text' expected a string, got number 5`));
     await assert.rejects(read('shape.jsonl', ['{"body": "x"}']), /shape\.jsonl:1: expected a field 'text' \(text\) or 'messages' \(chat\); found fields 'body'/);
     await assert.rejects(
       read('shape.jsonl', ['{"messages": [{"role": "bot", "content": "x"}]}'], { format: 'chat' }),
-      /shape\.jsonl:1: field 'messages\[0\]\.role' expected one of system, user, assistant, got string "bot"\. Did you mean 'assistant'\?/,
+      /shape\.jsonl:1:24: field 'messages\[0\]\.role' expected one of system, user, assistant, got string "bot"\. Did you mean 'assistant'\?/,
     );
     // Other chat formats say how to write them.
     await assert.rejects(
       read('shape.jsonl', ['{"messages": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]}']),
-      /:1: field 'messages\[0\]\.role' expected one of system, user, assistant, got nothing \(field missing\)\. The messages look like ShareGPT \(\{ from, value \}\): write them as \{ role, content \} \(human → user, gpt → assistant\)\./,
+      /:1:15: field 'messages\[0\]\.role' expected one of system, user, assistant, got nothing \(field missing\)\. The messages look like ShareGPT \(\{ from, value \}\): write them as \{ role, content \} \(human → user, gpt → assistant\)\./,
     );
     await assert.rejects(
       read('shape.jsonl', ['{"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}']),
-      /:1: field 'messages\[0\]\.content' expected a string, got an array \(a list of content parts is not read: join its text parts into one string\)\./,
+      /:1:\d+: field 'messages\[0\]\.content' expected a string, got an array \(a list of content parts is not read: join its text parts into one string\)\./,
     );
   });
 
@@ -98,9 +98,9 @@ describe('JsonlSource', () => {
     const file = path.join(dir, 'surrogate.jsonl');
     await assert.rejects(
       read('surrogate.jsonl', ['{"text": "ok \\ud83d\\ude00"}', '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "cut \\ud83d"}]}']),
-      (e: Error) => e instanceof DataError && e.message.startsWith(`${file}:2: field 'messages[1].content' holds a lone surrogate \\ud83d at character 5, which is no character`),
+      (e: Error) => e instanceof DataError && e.message.startsWith(`${file}:2:82: field 'messages[1].content' holds a lone surrogate \\ud83d at character 5, which is no character`),
     );
-    await assert.rejects(read('surrogate.jsonl', ['{"text": "\\ude00 tail"}']), /:1: field 'text' holds a lone surrogate \\ude00 at character 1/);
+    await assert.rejects(read('surrogate.jsonl', ['{"text": "\\ude00 tail"}']), /:1:10: field 'text' holds a lone surrogate \\ude00 at character 1/);
     const [record] = await read('surrogate.jsonl', ['{"text": "ok \\ud83d\\ude00"}']);
     assert.deepEqual(record.kind === 'text' ? record.text : '', 'ok 😀');
   });
@@ -186,7 +186,7 @@ describe('JsonlSource', () => {
     // An optional field written as null is absent; a required one is not.
     const [nullSystem] = await read('pr-null.jsonl', ['{"prompt": "hi", "response": "yo", "system": null}'], { format: 'prompt-response' });
     assert.deepEqual(nullSystem.kind === 'chat' && nullSystem.messages.map((m) => m.role), ['user', 'assistant']);
-    await assert.rejects(read('pr-null-bad.jsonl', ['{"prompt": null, "response": "yo"}'], { format: 'prompt-response' }), /pr-null-bad\.jsonl:1: field 'prompt' expected a string, got null/);
+    await assert.rejects(read('pr-null-bad.jsonl', ['{"prompt": null, "response": "yo"}'], { format: 'prompt-response' }), /pr-null-bad\.jsonl:1:12: field 'prompt' expected a string, got null/);
     await assert.rejects(read('empty-chat.jsonl', ['{"messages": []}'], { format: 'chat' }), /field 'messages' expected a non-empty array of \{ role, content \}, got an empty array/);
   });
 
