@@ -66,6 +66,9 @@ export async function findLiveRun(statusFile: string): Promise<LiveRun | undefin
     // Gone (a killed run leaves `running` behind); EPERM means alive under another user.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
+  // A restarted container reuses pids: on Linux, a process that is not Node is not that run.
+  const command = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (command !== undefined && !/node|floe/i.test(command)) return undefined;
   return { pid, step: typeof step === 'number' ? step : 0, statusFile };
 }
 

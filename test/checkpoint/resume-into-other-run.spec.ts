@@ -65,6 +65,16 @@ describe('resuming into a run folder', () => {
     }
     // The process is gone: `running` is what a killed run leaves, and resuming goes on.
     assert.equal((await runRecorded(tinyRecipe(a, { epochs: 2 }), { resumeFrom: a })).result.globalStep, 16);
+    if (process.platform === 'linux') {
+      // A restarted container reuses pids: a live process that is not Node is not that run.
+      const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        fs.writeFileSync(statusFile, JSON.stringify({ ...status, step: 16, state: 'running', pid: sleeper.pid, host: os.hostname() }));
+        assert.equal((await runRecorded(tinyRecipe(a, { epochs: 3 }), { resumeFrom: a })).result.globalStep, 24);
+      } finally {
+        sleeper.kill('SIGKILL');
+      }
+    }
   });
 
   it('overwriteOutputDir with autoResume resumes (a relaunched job must not start over) and warns that it was ignored', async () => {
