@@ -1,5 +1,5 @@
 import { DataError } from '../../errors';
-import { jsonErrorMessage, jsonErrorPosition } from '../json-position';
+import { jsonErrorMessage, jsonErrorPosition, jsonValueOffset } from '../json-position';
 import { BadLines } from '../sources/bad-lines';
 import { expandPaths } from '../sources/glob';
 import { JSONL_FILE_EXTENSIONS, wholeJsonHint } from '../sources/jsonl-format';
@@ -33,7 +33,11 @@ export class JsonlTabularSource extends FileTabularSource<JsonlTabularSourceOpti
           if (text instanceof DataError) throw text;
           const row = parseJsonObject(text, file, line);
           reader.bindColumns(Object.keys(row), `${file}:${line}`, 'this record');
-          return reader.read((column) => cellOf(row[column], column, file, line), { file, line });
+          const place = (column: string): string => {
+            const offset = jsonValueOffset(text, [column]);
+            return offset === undefined ? `${file}:${line}` : `${file}:${line}:${offset + 1}`;
+          };
+          return reader.read((column) => cellOf(row[column], column, place(column)), { file, line }, place);
         });
         if (record !== undefined && !bad.found) yield record;
       }
@@ -57,7 +61,7 @@ function parseJsonObject(text: string, file: string, line: number): Record<strin
 }
 
 /** A JSON value as a cell: numbers as they are, strings for the cell parser; anything else is an error. */
-function cellOf(value: unknown, column: string, file: string, line: number): string | number {
+function cellOf(value: unknown, column: string, place: string): string | number {
   if (typeof value === 'number' || typeof value === 'string') return value;
-  throw new DataError(`${file}:${line}: column '${column}' has ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}, which is not a number`);
+  throw new DataError(`${place}: column '${column}' has ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}, which is not a number`);
 }

@@ -71,8 +71,8 @@ describe('CsvTabularSource', () => {
     const json = writeFile(tmp(), 'big.jsonl', '{"a": 1, "y": 3e39}\n{"a": "1e400", "y": 1}\n{"a": 2, "y": 3.4e38}\n');
     await rejectsWith(
       readAll(new JsonlTabularSource({ paths: [json], features: ['a'], targets: ['y'] })),
-      `${json}:1: column 'y' has 3e+39, which is out of range`,
-      `${json}:2: column 'a' has 1e400, which is out of range`,
+      `${json}:1:15: column 'y' has 3e+39, which is out of range`,
+      `${json}:2:7: column 'a' has 1e400, which is out of range`,
     );
   });
 
@@ -190,7 +190,7 @@ describe('JsonlTabularSource', () => {
       "Did you mean 'A'?",
     );
     const text = writeFile(tmp(), 't.jsonl', '{"a": true, "y": 3}\n');
-    await rejectsWith(readAll(new JsonlTabularSource({ paths: [text], features: ['a'], targets: ['y'] })), `${text}:1: column 'a' has boolean, which is not a number`);
+    await rejectsWith(readAll(new JsonlTabularSource({ paths: [text], features: ['a'], targets: ['y'] })), `${text}:1:7: column 'a' has boolean, which is not a number`);
     const bad = writeFile(tmp(), 'b.jsonl', '{"a": 1, "y": 3}\n{"a": 1,, "y": 3}\n');
     await rejectsWith(readAll(new JsonlTabularSource({ paths: [bad], features: ['a'], targets: ['y'] })), `${bad}:2`, 'invalid JSON');
   });
@@ -200,7 +200,7 @@ describe('JsonlTabularSource', () => {
     await assert.rejects(readAll(new JsonlTabularSource({ paths: [file], features: ['a'], targets: ['y'] })), (e: Error) => {
       const lines = e.message.split('\n');
       assert.equal(lines[0], '2 bad JSONL lines:');
-      assert.equal(lines[1], `  - ${file}:2: column 'a' has "x", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3)`);
+      assert.equal(lines[1], `  - ${file}:2:7: column 'a' has "x", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3)`);
       assert.ok(lines[2].startsWith(`  - ${file}:3: feature column 'a' (source.features[0]) is not in this record`), lines[2]);
       assert.equal(lines[lines.length - 1], 'Fix the data.');
       return true;
@@ -208,6 +208,6 @@ describe('JsonlTabularSource', () => {
     // A line that is not UTF-8 is listed with the others, not a stop on its own.
     const latin1 = path.join(tmp(), 'latin1.jsonl');
     fs.writeFileSync(latin1, Buffer.concat([Buffer.from('{"a": 1, "y": 3}\n{"a": 2, "y": 3, "note": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n{"a": "x", "y": 3}\n')]));
-    await rejectsWith(readAll(new JsonlTabularSource({ paths: [latin1], features: ['a'], targets: ['y'] })), '2 bad JSONL lines:', `  - ${latin1}:2:30: not UTF-8 text (byte 0xE9)`, `  - ${latin1}:3: column 'a' has "x"`);
+    await rejectsWith(readAll(new JsonlTabularSource({ paths: [latin1], features: ['a'], targets: ['y'] })), '2 bad JSONL lines:', `  - ${latin1}:2:30: not UTF-8 text (byte 0xE9)`, `  - ${latin1}:3:7: column 'a' has "x"`);
   });
 });
