@@ -60,6 +60,19 @@ describe('floe export', () => {
     await assert.rejects(runRecorded(tinyGptRecipe(path.join(dir, 'from-v2'), { trainIters: 2, model: { type: 'gpt', from: out } })), /Invalid model config '.*model-config\.json': version is 2, expected 1/);
   });
 
+  it("model.from a run folder finds the checkpoints where the run's floe engine kept them (a custom dir)", async () => {
+    const custom = path.join(dir, 'custom-dir-run');
+    await runRecorded(tinyGptRecipe(custom, { trainIters: 2, checkpoint: [{ type: 'floe', dir: 'ck' }] }));
+    let loaded: number[] | undefined;
+    await runRecorded(tinyGptRecipe(path.join(dir, 'from-custom'), { trainIters: 2, model: { type: 'gpt', from: custom } }), {
+      onTrainerReady: async (t) => {
+        loaded = [...(await ((t as LanguageModelTrainer).gpt.params.get('blocks.0.attn.qkv.weight') as tf.Variable).data())];
+      },
+    });
+    const saved = await readSafetensors(path.join(custom, 'ck', 'step-000002', 'model.safetensors'));
+    assert.deepEqual(loaded, [...(saved.tensors.get('blocks.0.attn.qkv.weight')?.data ?? [])]);
+  });
+
   it('--format tfjs writes a graph model that predicts what the checkpoint\'s model does', async () => {
     const out = path.join(dir, 'web');
     const r = await cli('export', '--checkpoint', path.join(run, 'checkpoints', 'step-000003'), '--format', 'tfjs', '--out', out);

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { CheckpointError } from '../../errors';
 import { MODEL_CONFIG_FILE } from '../checkpoint-layout';
 import { findCheckpoints } from '../find-checkpoints';
+import { resolveCheckpointDir } from '../resolve-checkpoint-dir';
 import { TFJS_MODEL_JSON } from '../formats/tfjs-file-handler';
 import { openFloeGptSource } from './floe-gpt-source';
 import { GptSource } from './gpt-source';
@@ -45,6 +46,9 @@ export async function openGptSource(target: string): Promise<GptSource> {
     const newest = (await findCheckpoints(root))[0];
     if (newest !== undefined) return openFloeGptSource(newest.dir);
   }
+  // A run folder whose floe engine had its own dir: the run's recipe.resolved.yaml names it.
+  const resolved = await resolveCheckpointDir(dir).catch(() => undefined);
+  if (resolved !== undefined) return openFloeGptSource(resolved);
   throw new CheckpointError(
     `Cannot load a model from '${dir}': expected a Floe checkpoint (${MODEL_CONFIG_FILE} + model.safetensors), ` +
       'a folder of step-N checkpoints or a run folder, or a HuggingFace GPT-2 folder (config.json + model.safetensors).',
