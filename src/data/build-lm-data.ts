@@ -84,8 +84,10 @@ export async function buildLmData(
       dataConfig: toPlainConfig(config),
     });
     const cut = cutNote(stats, config.maxLength);
-    if (cut !== undefined && examples.length === 0) throw new DataError(`data: the ${name} split has no rows left: ${cut}`);
-    if (cut !== undefined) trainer.logger.warn(`data (${name} split): ${cut}`);
+    if (cut !== undefined && examples.length === 0 && name === 'train') throw new DataError(`data: the train split has no rows left: ${cut}`);
+    // An emptied eval split costs the evaluation, not the run (as an eval split too small to hold any).
+    if (cut !== undefined && examples.length === 0) trainer.logger.warn(`data: the ${name} split has no rows left, so no evaluation runs: ${cut}`);
+    else if (cut !== undefined) trainer.logger.warn(`data (${name} split): ${cut}`);
     if (stats.unknown > 0) trainer.logger.warn(`data (${name} split): ${unknownNote(stats, trainer.tokenizer)}`);
     if (stats.remainderDropped > 0) {
       const lost = `remainder: drop left out the last ${stats.remainderDropped} of ${stats.tokens} tokens (a window shorter than maxLength ${config.maxLength} + 1)`;
@@ -117,9 +119,10 @@ function cutNote(stats: PrepareStats, maxLength: number): string | undefined {
   if (stats.truncated === 0 && stats.dropped === 0) return undefined;
   const of = `of ${stats.records} conversation${stats.records === 1 ? '' : 's'}`;
   const parts = [];
-  if (stats.truncated > 0) parts.push(`${stats.truncated} ${of} were longer than maxLength ${maxLength} tokens and were cut`);
+  const were = (n: number): string => (n === 1 ? 'was' : 'were');
+  if (stats.truncated > 0) parts.push(`${stats.truncated} ${of} ${were(stats.truncated)} longer than maxLength ${maxLength} tokens and ${were(stats.truncated)} cut`);
   if (stats.dropped > 0) {
-    parts.push(`${stats.dropped} ${stats.truncated > 0 ? 'were' : `${of} were`} dropped with no trained token left (no assistant reply, or none within the first ${maxLength} tokens)`);
+    parts.push(`${stats.dropped} ${stats.truncated > 0 ? were(stats.dropped) : `${of} ${were(stats.dropped)}`} dropped with no trained token left (no assistant reply, or none within the first ${maxLength} tokens)`);
   }
   return `${parts.join('; ')}. Raise data.maxLength (and model.maxLength) or shorten the data`;
 }

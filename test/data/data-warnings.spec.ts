@@ -45,7 +45,17 @@ describe('data warnings and errors of a run', () => {
     const warning = lines.find((l) => l.startsWith('warn: data (train split): '));
     assert.equal(
       warning,
-      'warn: data (train split): 1 of 8 conversations were longer than maxLength 64 tokens and were cut; 2 were dropped with no trained token left (no assistant reply, or none within the first 64 tokens). Raise data.maxLength (and model.maxLength) or shorten the data',
+      'warn: data (train split): 1 of 8 conversations was longer than maxLength 64 tokens and was cut; 2 were dropped with no trained token left (no assistant reply, or none within the first 64 tokens). Raise data.maxLength (and model.maxLength) or shorten the data',
+    );
+  });
+
+  it('an eval split whose conversations were all dropped warns that no evaluation runs; the run goes on', async () => {
+    // The split is by content with seed 29: the long conversation is the held-out one.
+    const rows = [...Array.from({ length: 19 }, (_, i) => chat(`q${i}`, `a${i}`)), chat('x'.repeat(200), 'late')];
+    const lines = await train({ ...sft(write('evaldrop.jsonl', rows), { trainEvalSplit: [0.95, 0.05] }), seed: 29 });
+    assert.ok(
+      lines.includes('warn: data: the eval split has no rows left, so no evaluation runs: 1 of 1 conversation was longer than maxLength 64 tokens and was cut; 1 was dropped with no trained token left (no assistant reply, or none within the first 64 tokens). Raise data.maxLength (and model.maxLength) or shorten the data'),
+      lines.join('\n'),
     );
   });
 
