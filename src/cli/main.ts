@@ -136,3 +136,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   const code = await runCli(argv, rankTaggedIo(processIo));
   process.exit(code);
 }
+
+// `node dist/src/cli/main.js <command>` works like bin/floe.js (a debugger or profiler is often pointed here).
+if (require.main === module) void main(process.argv.slice(2));
