@@ -152,6 +152,13 @@ describe('data warnings and errors of a run', () => {
     });
   });
 
+  it('a text source reading a .jsonl file warns that its JSON syntax is trained on', async () => {
+    const file = write('chat.jsonl', [chat('hello', 'world'), chat('more', 'text')]);
+    const causal = { type: 'causal', data: { type: 'causal', sources: [{ type: 'text', paths: file, unit: 'line' }], maxLength: 8, cache: false, trainEvalSplit: [1, 0] }, model: { type: 'gpt', layers: 1, heads: 1, dim: 8, maxLength: 8 } };
+    const lines = await train(causal);
+    assert.ok(lines.includes('warn: data.sources[0] (text): chat.jsonl read as plain text, JSON or CSV syntax and all: for their records use type: jsonl (or a tabular csv source); to train on the raw text, name the files by a text ending'), lines.join('\n'));
+  });
+
   it('the note on a split: none when it is as asked', () => {
     assert.equal(splitNote([0.9, 0.1], { items: 100, eval: 10, noun: 'rows' }), undefined);
     assert.equal(splitNote([0.9, 0.1], { items: 5, eval: 1, noun: 'rows' }), undefined, '20% for 10% asked is within 2x');

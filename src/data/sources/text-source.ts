@@ -1,10 +1,14 @@
 import { promises as fs } from 'fs';
+import * as path from 'path';
 import { DataRecord } from '../data-record';
 import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
 import { DataError } from '../../errors';
 import { MAX_LINE_BYTES, fileReadError, readLines } from './line-reader';
 import { decodeUtf8 } from './utf8-text';
+
+// Endings of files that hold records rather than prose.
+const RECORD_FILE = /\.(jsonl|ndjson|json|csv|tsv)$/i;
 
 /** Options of {@link TextSource}. */
 export interface TextSourceOptions {
@@ -23,6 +27,8 @@ export class TextSource implements DataSource {
   private readonly options: Required<TextSourceOptions>;
   /** Documents yielded and empty ones skipped in the current (or last) pass. */
   private counts = { records: 0, skipped: 0 };
+  /** Files of the last pass whose names say they hold records, not prose (`data.jsonl`). */
+  private recordFiles: string[] = [];
 
   constructor(options: TextSourceOptions) {
     this.options = { unit: 'file', skipEmpty: true, cwd: process.cwd(), ...options };
@@ -32,6 +38,14 @@ export class TextSource implements DataSource {
   async fingerprint(): Promise<unknown> {
     const { paths, unit, skipEmpty } = this.options;
     return { text: { paths, unit, skipEmpty }, files: await fileStats(await expandPaths(paths, this.options.cwd)) };
+  }
+
+  /** A warning when the last pass read JSON Lines or CSV files as plain text (their syntax is trained on). */
+  passNote(): string | undefined {
+    const [first] = this.recordFiles;
+    if (first === undefined) return undefined;
+    const more = this.recordFiles.length > 1 ? ` and ${this.recordFiles.length - 1} more` : '';
+    return `${path.basename(first)}${more} read as plain text, JSON or CSV syntax and all: for their records use type: jsonl (or a tabular csv source); to train on the raw text, name the files by a text ending`;
   }
 
   /** How many empty documents `skipEmpty` left out of the last pass, if any. */
@@ -47,7 +61,9 @@ export class TextSource implements DataSource {
     const { unit, skipEmpty } = this.options;
     const counts = { records: 0, skipped: 0 };
     this.counts = counts;
-    for (const file of await expandPaths(this.options.paths, this.options.cwd)) {
+    const files = await expandPaths(this.options.paths, this.options.cwd);
+    this.recordFiles = files.filter((f) => RECORD_FILE.test(f));
+    for (const file of files) {
       if (unit === 'line') {
         for await (const [line, text] of readLines(file)) {
           if (skipEmpty && text.trim() === '') {
