@@ -157,10 +157,16 @@ function listKeys(obj: Record<string, unknown>): string {
 }
 
 /**
- * A hint for a line that is the start of one JSON document spread over lines (a `.json` file
- * given as JSON Lines): an opening bracket alone, or a whole array. Empty otherwise.
+ * A hint for a bad line 1 of a JSONL source: the start of one JSON document spread over lines
+ * (a `.json` file given as JSON Lines: an opening bracket alone, or a whole array), or a file
+ * named as CSV or text. Empty otherwise.
  */
-export function wholeJsonHint(text: string, line: number): string {
+export function wholeJsonHint(text: string, line: number, file = ''): string {
+  const ending = /\.(csv|tsv|txt|md)$/i.exec(file)?.[1].toLowerCase();
+  if (line === 1 && ending !== undefined) {
+    const source = ending === 'csv' || ending === 'tsv' ? 'a tabular csv source' : 'a text source';
+    return ` (the file's name says .${ending}, not JSON Lines: for such a file use ${source})`;
+  }
   const t = text.trim();
   if (!(line === 1 && (t === '[' || t === '{' || t.startsWith('[{') || t.startsWith('[ {')))) return '';
   return ' (the file looks like one JSON document, not JSON Lines: write one object per line, e.g. jq -c ".[]" data.json > data.jsonl)';

@@ -107,6 +107,6 @@ function parseLine(text: string, file: string, line: number): unknown {
   } catch (err) {
     const pos = jsonErrorPosition(text, err);
     const where = pos === undefined ? `${file}:${line}` : `${file}:${line}:${pos.col}`;
-    throw new DataError(`${where}: malformed JSON line (expected one JSON object per line): ${jsonErrorMessage(err)}${wholeJsonHint(text, line)}`, { cause: err });
+    throw new DataError(`${where}: malformed JSON line (expected one JSON object per line): ${jsonErrorMessage(err)}${wholeJsonHint(text, line, file)}`, { cause: err });
   }
 }

@@ -52,7 +52,7 @@ function parseJsonObject(text: string, file: string, line: number): Record<strin
     value = JSON.parse(text);
   } catch (error) {
     const pos = jsonErrorPosition(text, error);
-    throw new DataError(`${file}:${line}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${jsonErrorMessage(error)}${wholeJsonHint(text, line)}`);
+    throw new DataError(`${file}:${line}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${jsonErrorMessage(error)}${wholeJsonHint(text, line, file)}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new DataError(`${file}:${line}: expected a JSON object with the columns as keys, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}${wholeJsonHint(text, line)}`);

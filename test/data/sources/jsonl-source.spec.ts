@@ -204,6 +204,7 @@ describe('JsonlSource', () => {
     const hint = '(the file looks like one JSON document, not JSON Lines: write one object per line, e.g. jq -c ".[]" data.json > data.jsonl)';
     await assert.rejects(read('pretty.jsonl', ['[', '  {"text": "a"}', ']']), (e: Error) => e.message.split('\n')[1].endsWith(`pretty.jsonl:1: malformed JSON line (expected one JSON object per line): Unexpected end of JSON input ${hint}`));
     await assert.rejects(read('array.jsonl', ['[{"text": "a"}, {"text": "b"}]']), (e: Error) => e.message.includes(`array.jsonl:1: expected a JSON object, got an array ${hint}.`));
+    await assert.rejects(read('notes.txt', ['plain words', 'more']), (e: Error) => e.message.includes("notes.txt:1:1: malformed JSON line (expected one JSON object per line): Unexpected token 'p', \"plain words\" is not valid JSON (the file's name says .txt, not JSON Lines: for such a file use a text source)"));
     // Further lines say nothing of the kind.
     await assert.rejects(read('later.jsonl', ['{"text": "a"}', '[1]']), (e: Error) => !e.message.includes('JSON document'));
   });
