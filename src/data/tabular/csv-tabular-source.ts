@@ -38,7 +38,7 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
         if (!Array.isArray(cells)) {
           const error = new DataError(`${file}:${line}:${cells.col}: ${cells.message}`);
           // Without a header no row can be read: stop there.
-          if (header === undefined) throw error;
+          if (header === undefined) throw record.text?.trimStart().startsWith('{') === true ? new DataError(`${error.message}. ${JSON_ROW}`) : error;
           bad.add(error);
           continue;
         }
@@ -62,6 +62,8 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
   }
 }
 
+const JSON_ROW = 'The first row is a JSON object: for JSON Lines use a jsonl source.';
+
 /** Separators files use instead of the configured one, to explain a header read as one cell. */
 const OTHER_DELIMITERS: Array<[string, string]> = [
   ['\t', 'a tab ("\\t")'],
@@ -76,6 +78,7 @@ function bindHeader(reader: RowReader, header: readonly string[], location: stri
     reader.bindColumns(header, location, 'the header');
   } catch (error) {
     if (!(error instanceof DataError)) throw error;
+    if (header[0]?.startsWith('{')) throw new DataError(`${error.message} ${JSON_ROW}`);
     // A first row of numbers is data: the file has no header.
     if (header.every((cell) => typeof parseNumberCell(cell, '') === 'number')) {
       throw new DataError(`${error.message} The first row holds only numbers, so it looks like data: a CSV file needs a header row naming its columns first.`);

@@ -158,6 +158,8 @@ describe('CsvTabularSource', () => {
       readAll(new CsvTabularSource({ paths: [headless], features: ['a'], targets: ['y'] })),
       `${headless}:1: feature column 'a' (source.features[0]) is not in the header. Columns: 1, 2, 3. Did you mean '1'? The first row holds only numbers, so it looks like data: a CSV file needs a header row naming its columns first.`,
     );
+    const jsonl = writeFile(tmp(), 'rows.jsonl', '{"a": 1, "y": 2}\n');
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [jsonl], features: ['a'], targets: ['y'] })), 'The first row is a JSON object: for JSON Lines use a jsonl source.');
     const tabs = writeFile(tmp(), 'tabs.csv', 'a\tb\ty\n1\t2\t3\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [tabs], features: ['a'], targets: ['y'] })), 'but it holds a tab ("\\t"): if that separates the columns, set delimiter: "\\t" on the source.');
   });
