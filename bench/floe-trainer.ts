@@ -10,6 +10,7 @@ import { runJob } from '../src/trainer/run-job';
 import type { Trainer } from '../src/trainer/trainer';
 import type { BenchConfig } from './bench-config';
 import { TRAIN_HPARAMS } from './hand-written-loop';
+import './bench-tokenizer';
 
 /** True when this Floe's recipes have the top-level field `name` (the benchmark also runs on older trees). */
 function knows(name: string): boolean {
@@ -20,7 +21,8 @@ function knows(name: string): boolean {
 export function benchRecipe(config: BenchConfig, backend: BackendName, outputDir: string, seed: number): Record<string, unknown> {
   const h = TRAIN_HPARAMS;
   return {
-    type: 'causal',
+    // CausalTrainer with a 256-id tokenizer, so the model keeps PERF.md's vocab 256.
+    type: 'bench-causal',
     seed,
     backend,
     quiet: true,
@@ -30,7 +32,7 @@ export function benchRecipe(config: BenchConfig, backend: BackendName, outputDir
     logInterval: h.logInterval,
     evalAtEnd: false,
     outputDir,
-    tokenizer: { type: 'byte' },
+    tokenizer: { type: 'bench-ascii' },
     // The loader is built but not used: the benchmark hands the trainer its own batches.
     data: { type: 'causal', sources: [{ type: 'synthetic', task: 'addition', count: 64 }], maxLength: config.seqLength, cache: false, evalGenerations: 0 },
     model: {
