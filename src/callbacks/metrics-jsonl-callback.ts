@@ -35,15 +35,15 @@ export interface MetricsRecord {
   elapsed: number;
   /** ISO wall-clock time. */
   time: string;
-  /** Mean training loss over the logged window. */
+  /** Mean training loss over the steps since the last log, weighted by each micro-batch's loss tokens (as one big batch would be). */
   loss?: number;
-  /** Learning rate of the last step. */
+  /** Learning rate the last step (this record's `step`) was taken with. */
   lr?: number;
   /** Global gradient norm of the last step, before clipping. */
   gradNorm?: number;
-  /** Training throughput over the window, in tokens per second. */
+  /** Real (non-padding) tokens per second of training time since the last log; evaluation and checkpoint time left out. 0 when batches carry no token count. */
   tokensPerSec?: number;
-  /** Training throughput over the window, in examples per second. */
+  /** Examples per second of training time since the last log; evaluation and checkpoint time left out. */
   samplesPerSec?: number;
   /** Memory use at this log step. */
   memory?: MemoryRecord;

@@ -349,6 +349,10 @@ export abstract class Trainer<B = any> {
 
   /** Runs `evaluate()` and reports its metrics. */
   protected async runEvaluation(): Promise<Metrics> {
+    return this.window.excluding(() => this.evaluateAndReport());
+  }
+
+  private async evaluateAndReport(): Promise<Metrics> {
     this.isTraining = false;
     let metrics: Metrics;
     try {
@@ -384,6 +388,11 @@ export abstract class Trainer<B = any> {
   async checkpoint(reason: SaveReason = 'requested'): Promise<string | undefined> {
     // Data parallel, the replicas are identical: rank 0 alone saves.
     if (!this.dp.isMain) return undefined;
+    // A save is not training time: the throughput of the window it falls in leaves it out.
+    return this.window.excluding(() => this.saveCheckpoints(reason));
+  }
+
+  private async saveCheckpoints(reason: SaveReason): Promise<string | undefined> {
     let saved: string | undefined;
     // Never save weights from after a non-finite step: wait for the outstanding checks first.
     await this.nonFiniteGuard.settle();
