@@ -138,6 +138,12 @@ function unknownKeyIssues(instance: object, plain: Record<string, unknown>, path
       delete (instance as Record<string, unknown>)[key];
       continue;
     }
+    // `null` on a known key unsets it too: the setting takes its default, as if left out (a
+    // null `trainIters` meant 0 steps, a null `eps` was 'not a positive number').
+    if (plain[key] === null) {
+      (instance as Record<string, unknown>)[key] = defaultOf(instance, key);
+      continue;
+    }
     // Nested config objects (those with validators of their own) are checked for unknown keys too.
     const value = (instance as Record<string, unknown>)[key];
     const raw = plain[key];
@@ -150,6 +156,11 @@ function unknownKeyIssues(instance: object, plain: Record<string, unknown>, path
     }
   }
   return issues;
+}
+
+/** The value a config class gives `key` when the recipe leaves it out. */
+function defaultOf(instance: object, key: string): unknown {
+  return (new (instance.constructor as new () => Record<string, unknown>)())[key];
 }
 
 function isNestedConfig(value: unknown): value is object {

@@ -232,6 +232,22 @@ describe('validateRecipe', () => {
     assert.match(error.message, /optimizer\.type 'null' is not supported by trainer 'tiny'/);
   });
 
+  it('takes null on a known setting as left out: its default applies, at the top, in a section and in a nested setting', async () => {
+    // `trainIters: ~` became 0 steps ('totalSteps must be > 0' at startup), `eps: ~` was 'not a positive number'.
+    const r = recipes();
+    const base = r.write('base.yaml', ['type: tiny', 'trainIters: 5', 'seed: 3', 'backend: { name: cpu, threads: 1 }', 'optimizer: { type: adam, eps: 1e-6 }', ''].join('\n'));
+    const file = r.write('child.yaml', [`extends: ${path.basename(base)}`, 'trainIters: ~', 'seed: null', 'backend: { threads: ~ }', 'optimizer: { eps: null }', 'data: { examples: ~ }', ''].join('\n'));
+    const { config, resolved } = await validateRecipe(file);
+    const defaults = new TrainerConfig();
+    assert.equal(config.trainIters, undefined);
+    assert.equal(config.seed, defaults.seed);
+    assert.equal(config.backend.name, 'cpu');
+    assert.equal(config.backend.threads, undefined);
+    assert.equal((config.optimizer as unknown as { eps: number }).eps, 1e-8);
+    assert.equal((config.data as unknown as { examples: number }).examples, 64);
+    assert.equal('trainIters' in resolved, false);
+  });
+
   it('rejects an empty list of data sources', async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: causal', 'data:', '  type: causal', '  sources: []', ''].join('\n'));
