@@ -12,7 +12,7 @@ import { getRegistry } from '../registry/registries';
 import { SCHEDULER_KIND, SchedulerFactory } from '../scheduler/scheduler-factory';
 import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
 import { checkedLoader } from './checked-loader';
-import { buildProduct, buildProductSync, describeFactory } from './product-checks';
+import { buildProduct, buildProductSync, checkedSchedule, describeFactory } from './product-checks';
 import { TOKENS } from './run-context';
 import { ConfigError } from '../errors';
 import type { Trainer } from './trainer';
@@ -62,7 +62,7 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
 
   const schedulerFactory = buildComponent<SchedulerFactory>(trainer, SCHEDULER_KIND);
   trainer.factories.set('scheduler', schedulerFactory);
-  trainer.scheduler = buildProductSync('scheduler', schedulerFactory, () => schedulerFactory.createSchedule());
+  trainer.scheduler = checkedSchedule(schedulerFactory, buildProductSync('scheduler', schedulerFactory, () => schedulerFactory.createSchedule()));
   container.registerInstance(TOKENS.scheduler, trainer.scheduler);
 
   trainer.checkpointEngines = trainer.config.checkpoint.map((c) => buildComponent<CheckpointEngine>(trainer, CHECKPOINT_KIND, c));

@@ -91,6 +91,25 @@ export function buildProductSync<T>(kind: string, factory: object, build: () => 
   return product;
 }
 
+/**
+ * The schedule a scheduler factory built, checked at every step: a plugin's schedule that turns
+ * negative or NaN mid-run (a decay past its own horizon) would otherwise fail inside the optimizer
+ * as a bare 'Learning rate must be ...', naming neither the scheduler nor the step.
+ */
+export function checkedSchedule(factory: object, schedule: (step: number) => number): (step: number) => number {
+  return (step) => {
+    let lr: unknown;
+    try {
+      lr = schedule(step);
+    } catch (error) {
+      if (error instanceof FloeError) throw error;
+      throw pluginCodeError(`${describeFactory('scheduler', factory)}: its schedule threw for step ${step} (optimizer step ${step + 1})${pluginFrameOf(error)}: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+    if (typeof lr === 'number' && Number.isFinite(lr) && lr >= 0) return lr;
+    throw new TrainingError(`${describeFactory('scheduler', factory)}: its schedule returned ${describe(lr)} for step ${step} (optimizer step ${step + 1}); it must return a finite learning rate ≥ 0`);
+  };
+}
+
 function buildError(kind: string, factory: object, error: unknown): unknown {
   if (error instanceof FloeError) return error;
   const message = error instanceof Error ? error.message : String(error);

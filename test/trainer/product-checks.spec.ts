@@ -83,6 +83,31 @@ describe('a plugin factory building the wrong thing', () => {
     await assert.rejects(run('number-schedule-trainer'), /^TrainingError: scheduler 'number-schedule' \(NumberScheduleFactory\): what createSchedule\(\) built is not usable:\n  - returned the number 0\.01; it must return the schedule itself/);
   });
 
+  it('names the scheduler and the step when its schedule turns negative mid-run (was: a bare "Learning rate must be a finite number >= 0")', async () => {
+    class OvershootScheduleFactory extends SchedulerFactory {
+      static override readonly type = 'overshoot';
+      static override readonly configType = SchedulerConfig;
+      createSchedule(): LrSchedule {
+        // A linear decay written for 2 steps, so step 3 asks for a negative lr.
+        return (step) => 0.01 * (1 - step / 2);
+      }
+    }
+    register(OvershootScheduleFactory);
+    class T extends TinyTrainer {
+      static override readonly type = 'overshoot-trainer';
+      static override readonly schedulerFactoryType: FactoryList = [OvershootScheduleFactory];
+    }
+    register(T);
+    await assert.rejects(
+      run('overshoot-trainer', { trainIters: 5 }),
+      (e: Error) => {
+        assert.ok(e instanceof TrainingError, String(e));
+        assert.equal(e.message, "scheduler 'overshoot' (OvershootScheduleFactory): its schedule returned the number -0.005 for step 3 (optimizer step 4); it must return a finite learning rate ≥ 0");
+        return true;
+      },
+    );
+  });
+
   it('names the factory, its build method and the plugin line when the build method throws', async () => {
     class MissingFileModelFactory extends ModelFactory {
       static override readonly type = 'missing-file';
