@@ -4,6 +4,8 @@ import { register } from '../registry/register';
 import { Callback, CallbackConfig, Metrics } from './callback';
 import { RunClock } from './run-clock';
 import { JsonlWriter } from './writers/jsonl-writer';
+import { supersedeRecordsAfter } from './writers/supersede-records';
+import { fsErrorReason } from '../errors/fs-error-reason';
 import { IsPath } from '../config/is-path';
 
 /** Config of the `metrics-jsonl` callback. */
@@ -53,8 +55,9 @@ export interface MetricsRecord {
 
 /**
  * Appends one JSON line per log step (loss, lr, grad norm, throughput, memory) and per evaluation
- * to `metrics.jsonl`. A resumed run appends to the same file, so a step can appear twice; readers
- * (`floe report`) keep the last record of each step.
+ * to `metrics.jsonl`. A resumed run appends to the same file, after moving the records the earlier
+ * run logged past the resumed checkpoint's step (an abandoned timeline) to
+ * `metrics.superseded.jsonl`: the file keeps one record per step, in step order.
  */
 @register()
 export class MetricsJsonlCallback extends Callback<MetricsJsonlConfig> {
@@ -70,7 +73,17 @@ export class MetricsJsonlCallback extends Callback<MetricsJsonlConfig> {
   }
 
   override async onTrainBegin(): Promise<void> {
-    this.clock.start(this.trainer.globalStep);
+    const step = this.trainer.globalStep;
+    this.clock.start(step);
+    const superseded = await supersedeRecordsAfter(this.file, step).catch((error: Error) => {
+      // The records then stay (readers keep the last record of a step); training goes on.
+      this.trainer.logger.warn(`could not move the records after step ${step} out of ${this.file}: ${fsErrorReason(error)}`);
+      return undefined;
+    });
+    if (superseded !== undefined) {
+      const where = path.relative(process.cwd(), superseded.file) || superseded.file;
+      this.trainer.logger.info(`metrics: ${superseded.moved} record${superseded.moved === 1 ? '' : 's'} logged after step ${step} by the run before this resume moved to ${where}`);
+    }
     this.writer = await JsonlWriter.open(this.file);
   }
 

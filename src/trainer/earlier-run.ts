@@ -4,10 +4,11 @@ import * as path from 'path';
 import type { CheckpointFolder } from '../checkpoint/checkpoint-folders';
 import { findCheckpoints } from '../checkpoint/find-checkpoints';
 import { ConfigError } from '../errors';
+import { supersededFileOf } from '../callbacks/writers/supersede-records';
 import { defaultMetricSources, type MetricSources } from '../report/metric-sources';
 
 /** Files of the run folder that a run writes (besides its checkpoint folders and TensorBoard events). */
-const RUN_FILES = ['metrics.jsonl', 'status.json', 'recipe.resolved.yaml', 'report.html', ...['loss', 'lr', 'grad-norm', 'eval'].flatMap((n) => [`${n}.svg`, `${n}.png`])];
+const RUN_FILES = ['metrics.jsonl', 'metrics.superseded.jsonl', 'status.json', 'recipe.resolved.yaml', 'report.html', ...['loss', 'lr', 'grad-norm', 'eval'].flatMap((n) => [`${n}.svg`, `${n}.png`])];
 
 /** What a run folder holds of an earlier run: its newest checkpoint, logged metrics and status. */
 export interface EarlierRun {
@@ -131,7 +132,7 @@ export async function clearEarlierRun(outputDir: string, folders: readonly Check
   if (eventsMoved && !inside(sources.eventsDir) && (await eventFiles(sources.eventsDir)).length > 0) throw outside('callbacks (tensorboard logDir)', sources.eventsDir, 'TensorBoard event files');
   const names = await fs.readdir(outputDir).catch(() => [] as string[]);
   for (const name of names.filter((n) => RUN_FILES.includes(n) || n.startsWith('events.out.tfevents.'))) await fs.rm(path.join(outputDir, name), { force: true });
-  for (const file of [sources.metricsFile, sources.statusFile, ...(eventsMoved ? await eventFiles(sources.eventsDir) : [])]) {
+  for (const file of [sources.metricsFile, supersededFileOf(sources.metricsFile), sources.statusFile, ...(eventsMoved ? await eventFiles(sources.eventsDir) : [])]) {
     if (inside(file)) await fs.rm(file, { force: true });
   }
   for (const folder of folders) if (inside(folder.dir)) await fs.rm(folder.dir, { recursive: true, force: true });

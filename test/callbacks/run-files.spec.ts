@@ -113,6 +113,24 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
   });
 
+  it('a resumed run keeps one record per step in metrics.jsonl: the earlier run\'s records past the checkpoint move to metrics.superseded.jsonl', async () => {
+    const recipe = tinyRecipe(dir, { epochs: 2, logInterval: 3, evalInterval: 4, evalAtEnd: false, checkpoint: [{ type: 'floe', saveEveryNSteps: 4 }] });
+    await runJob(recipe, { logger: captureLogger() });
+    const file = path.join(dir, 'metrics.jsonl');
+    const stepsOf = async (f: string): Promise<string[]> => (await readJsonl<MetricsRecord>(f)).map((r) => `${r.event}@${r.step}`);
+    const first = await stepsOf(file);
+    assert.deepEqual(first, ['train@3', 'eval@4', 'train@6', 'eval@8', 'train@9', 'train@12', 'eval@12', 'train@15', 'eval@16', 'train@16']);
+    // Resume from step 8 (as after a crash that lost the later checkpoints): steps 9-16 are trained again.
+    const lines: string[] = [];
+    await runJob(recipe, { logger: captureLogger(lines), resumeFrom: path.join(dir, 'checkpoints', 'step-000008') });
+    assert.deepEqual(await stepsOf(file), first, 'each step once, in order, the later ones from the resumed run');
+    assert.deepEqual(await stepsOf(path.join(dir, 'metrics.superseded.jsonl')), first.slice(4));
+    assert.ok(lines.some((l) => /^metrics: 6 records logged after step 8 by the run before this resume moved to .*metrics\.superseded\.jsonl$/.test(l)), lines.join('\n'));
+    // Starting over clears it with the rest of the earlier run's files.
+    await runJob({ ...recipe, epochs: 1, overwriteOutputDir: true }, { logger: captureLogger() });
+    assert.equal(fs.existsSync(path.join(dir, 'metrics.superseded.jsonl')), false);
+  });
+
   it('marks status.json failed with the error message, and the error still reaches the caller', async () => {
     class FailingTrainer extends TinyTrainer {
       static override readonly type: string = 'tiny-failing';

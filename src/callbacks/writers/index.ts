@@ -9,3 +9,4 @@ export * from './status-file-writer';
 export * from './tensorboard-event-codec';
 export * from './tensorboard-writer';
 export * from './tfrecord-codec';
+export * from './supersede-records';
