@@ -109,12 +109,30 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
   if (issues.length > 0) {
     // Without a type every section was checked against the default trainer's choices: say so.
     const assumed = plain.type === undefined ? ` (no top-level 'type', so trainer '${DEFAULT_TRAINER_TYPE}' was assumed; registered: ${listChoices(getRegistry('trainer').types)})` : '';
-    throw new ConfigError(issues, `Invalid recipe${assumed}`);
+    throw new ConfigError(inFileOrder(issues, files, options.overrides ?? []), `Invalid recipe${assumed}`);
   }
 
   const resolved = { ...(toPlainConfig(config) as Record<string, unknown>), ...resolvedSections };
   for (const key of ['code', 'plugins']) if (plain[key] !== undefined) resolved[key] = plain[key];
   return { trainerClass, config, resolved, files, recipeDir, sourceMap };
+}
+
+/**
+ * Issues as a reader meets them: by file (the recipe run first, then the ones it extends, then
+ * `--set`s), line and column; those with no location (a missing section) last. Validation finds
+ * them section by section, in each config class's field order.
+ */
+function inFileOrder(issues: ConfigIssue[], files: string[], overrides: readonly string[]): ConfigIssue[] {
+  const sources = [...files, ...overrides.map((o) => `--set ${o}`)];
+  const rank = (issue: ConfigIssue): [number, number, number] => {
+    const loc = issue.location;
+    // An override's location is `--set <override>`, with no line; one outside both lists (a plugin's file) after them.
+    const source = loc === undefined ? -1 : loc.line === 0 ? sources.indexOf(loc.file) : files.indexOf(path.resolve(loc.file));
+    return loc === undefined ? [sources.length + 1, 0, 0] : [source === -1 ? sources.length : source, loc.line, loc.col];
+  };
+  const keyed = issues.map((issue) => ({ issue, key: rank(issue) }));
+  keyed.sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2]);
+  return keyed.map((k) => k.issue);
 }
 
 /**

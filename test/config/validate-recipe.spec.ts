@@ -113,8 +113,8 @@ describe('validateRecipe', () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: tiny', 'checkpoint: [null]', 'callbacks:', '  -', ''].join('\n'));
     const error = await expectConfigError(validateRecipe(file));
-    const [callbacks, checkpoint] = error.issues;
-    assert.deepEqual([callbacks.path, checkpoint.path], ['callbacks[0]', 'checkpoint[0]']);
+    const [checkpoint, callbacks] = error.issues;
+    assert.deepEqual([checkpoint.path, callbacks.path], ['checkpoint[0]', 'callbacks[0]']);
     assert.equal(checkpoint.message, "is empty: give a mapping with a 'type' (one of: floe, safetensors, tfjs), or remove the item");
     assert.match(callbacks.message, /^is empty: give a mapping with a 'type' \(one of: progress, .*\), or remove the item$/);
     assert.equal(`${checkpoint.location?.line}:${checkpoint.location?.col}`, '2:14');
@@ -230,6 +230,19 @@ describe('validateRecipe', () => {
     const file = r.write('recipe.yaml', ['type: tiny', 'optimizer:', '  type: null', ''].join('\n'));
     const error = await expectConfigError(validateRecipe(file));
     assert.match(error.message, /optimizer\.type 'null' is not supported by trainer 'tiny'/);
+  });
+
+  it('lists every problem in file order: the recipe run, then its base (pointing into the base), then --set', async () => {
+    // Validation meets them section by section; a reader goes down the file.
+    const r = recipes();
+    r.write('base.yaml', ['type: tiny', 'optimizer:', '  type: adam', '  lrr: 1', 'epochs: 0', ''].join('\n'));
+    const file = r.write('child.yaml', ['extends: base.yaml', 'scheduler: { type: cosin }', 'quiet: yes', 'seed: x', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file, { overrides: ['optimizer.lr=-1', 'logInterval=0'] }));
+    assert.deepEqual(
+      error.issues.map((i) => i.path),
+      ['scheduler.type', 'quiet', 'seed', 'optimizer.lrr', 'epochs', 'optimizer.lr', 'logInterval'],
+    );
+    assert.match(error.message, new RegExp(`optimizer\\.lrr: unknown key 'lrr' \\(${escapeRegExp(r.at('base.yaml', 4, 3))}\\)`));
   });
 
   it('takes null on a known setting as left out: its default applies, at the top, in a section and in a nested setting', async () => {
