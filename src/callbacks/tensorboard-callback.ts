@@ -46,6 +46,9 @@ export class TensorBoardCallback extends Callback<TensorBoardConfig> {
 
   override async onTrainBegin(): Promise<void> {
     this.writer = await TensorBoardWriter.create(this.logDir);
+    // Resumed at step S: the points an earlier file holds after S belong to the abandoned run.
+    const step = this.trainer.globalStep;
+    if (step > 0) await this.writer.addSessionStart(step + 1);
   }
 
   override async onLog(metrics: Metrics): Promise<void> {

@@ -59,14 +59,7 @@ class PointCollector {
   private lastStep = -Infinity;
 
   add(kind: 'train' | 'eval', step: number, values: Record<string, number>): void {
-    if (step < this.lastStep) {
-      const keep = <P extends { step: number }>(points: P[]): void => {
-        const n = points.findIndex((p) => p.step >= step);
-        if (n >= 0) points.length = n;
-      };
-      keep(this.train);
-      keep(this.eval);
-    }
+    if (step < this.lastStep) this.dropFrom(step);
     this.lastStep = step;
     if (kind === 'train') {
       const last = this.train[this.train.length - 1];
@@ -77,6 +70,17 @@ class PointCollector {
       if (last?.step === step) Object.assign(last.metrics, values);
       else this.eval.push({ step, metrics: { ...values } });
     }
+  }
+
+  /** Drops the points at `step` or later (a resumed run writes them again). */
+  dropFrom(step: number): void {
+    const keep = <P extends { step: number }>(points: P[]): void => {
+      const n = points.findIndex((p) => p.step >= step);
+      if (n >= 0) points.length = n;
+    };
+    keep(this.train);
+    keep(this.eval);
+    this.lastStep = Math.min(this.lastStep, step);
   }
 }
 
@@ -141,6 +145,7 @@ async function fromEvents(files: string[]): Promise<RunMetrics> {
   const collector = new PointCollector();
   for (const file of files) {
     for (const event of await readTensorBoardEvents(file)) {
+      if (event.sessionStart === true) collector.dropFrom(event.step);
       const train: Record<string, number> = {};
       const evals: Record<string, number> = {};
       for (const { tag, value } of event.scalars ?? []) {

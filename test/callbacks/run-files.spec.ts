@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Callback, crc32c, FloeError, MetricsRecord, readJsonl, readTensorBoardEvents, register, runJob, StatusCallback, Trainer } from '../../src';
+import { readRunMetrics } from '../../src/report/run-metrics';
 import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
 import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
@@ -129,6 +130,23 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     // Starting over clears it with the rest of the earlier run's files.
     await runJob({ ...recipe, epochs: 1, overwriteOutputDir: true }, { logger: captureLogger() });
     assert.equal(fs.existsSync(path.join(dir, 'metrics.superseded.jsonl')), false);
+  });
+
+  it('a resumed run\'s TensorBoard file starts with a SessionLog START at the first step it trains, so the earlier run\'s later points are dropped', async () => {
+    const recipe = tinyRecipe(dir, { epochs: 2, logInterval: 3, evalInterval: 4, evalAtEnd: false, metricsLog: false, tensorboard: true, checkpoint: [{ type: 'floe', saveEveryNSteps: 4 }] });
+    await runJob(recipe, { logger: captureLogger() });
+    const before = await readRunMetrics(dir);
+    // Resumed from step 8 and stopped at 10, logging every 5 steps: the earlier run's point at 9 (after
+    // the checkpoint) must go although nothing is logged at 9 again.
+    await runJob({ ...recipe, trainIters: 10, logInterval: 5 }, { logger: captureLogger(), resumeFrom: path.join(dir, 'checkpoints', 'step-000008') });
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.')).sort();
+    assert.equal(files.length, 2);
+    const resumed = await readTensorBoardEvents(path.join(dir, files[1]), { strict: true });
+    assert.deepEqual(resumed.slice(0, 2).map((e) => [e.step, e.sessionStart]), [[0, undefined], [9, true]]);
+    const after = await readRunMetrics(dir);
+    assert.deepEqual(before.train.map((p) => p.step), [3, 6, 9, 12, 15, 16]);
+    assert.deepEqual(after.train.map((p) => p.step), [3, 6, 10], 'steps 9-16 of the abandoned run are gone');
+    assert.deepEqual(after.eval.map((p) => p.step), [4, 8]);
   });
 
   it('marks status.json failed with the error message, and the error still reaches the caller', async () => {

@@ -19,10 +19,18 @@ export interface TensorBoardEvent {
   fileVersion?: string;
   /** Scalar summary values. */
   scalars?: ScalarValue[];
+  /**
+   * A `SessionLog` START: a (re)started run writes from this step on, so readers drop points an
+   * earlier file holds at this step or later (TensorBoard's purge of orphaned data, as PyTorch's
+   * `SummaryWriter(purge_step=…)` writes it).
+   */
+  sessionStart?: boolean;
 }
 
 // Field numbers from tensorflow/core/util/event.proto and framework/summary.proto.
-const EVENT = { wallTime: 1, step: 2, fileVersion: 3, summary: 5 } as const;
+const EVENT = { wallTime: 1, step: 2, fileVersion: 3, summary: 5, sessionLog: 6 } as const;
+// SessionLog.status is field 1; its enum value START is 1.
+const SESSION_LOG = { status: 1, start: 1 } as const;
 const SUMMARY = { value: 1 } as const;
 const VALUE = { tag: 1, simpleValue: 2, tensor: 8 } as const;
 const TENSOR = { dtype: 1, content: 4, floatVal: 5, doubleVal: 6 } as const;
@@ -35,6 +43,7 @@ export function encodeTensorBoardEvent(event: TensorBoardEvent): Uint8Array {
   if (event.wallTime !== 0) w.double(EVENT.wallTime, event.wallTime);
   if (event.step !== 0) w.int64(EVENT.step, Math.trunc(event.step));
   if (event.fileVersion !== undefined) w.string(EVENT.fileVersion, event.fileVersion);
+  if (event.sessionStart === true) w.message(EVENT.sessionLog, (m) => m.int64(SESSION_LOG.status, SESSION_LOG.start));
   if (event.scalars !== undefined) {
     w.message(EVENT.summary, (s) => {
       for (const { tag, value } of event.scalars ?? []) {
@@ -85,6 +94,9 @@ export function decodeTensorBoardEvent(bytes: Uint8Array): TensorBoardEvent {
     if (f.field === EVENT.wallTime && f.bytes !== undefined) event.wallTime = dataView(f.bytes).getFloat64(0, true);
     else if (f.field === EVENT.step && f.varint !== undefined) event.step = Number(BigInt.asIntN(64, f.varint));
     else if (f.field === EVENT.fileVersion && f.bytes !== undefined) event.fileVersion = new TextDecoder().decode(f.bytes);
+    else if (f.field === EVENT.sessionLog && f.bytes !== undefined) {
+      for (const s of new ProtoReader(f.bytes).fields()) if (s.field === SESSION_LOG.status && s.varint === BigInt(SESSION_LOG.start)) event.sessionStart = true;
+    }
     else if (f.field === EVENT.summary && f.bytes !== undefined) {
       const scalars: ScalarValue[] = [];
       for (const v of new ProtoReader(f.bytes).fields()) {

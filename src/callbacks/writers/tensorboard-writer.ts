@@ -74,6 +74,14 @@ export class TensorBoardWriter {
     return this.writeEvent({ wallTime: this.now() / 1000, step, scalars });
   }
 
+  /**
+   * Marks a resumed run: it writes from `step` on, so TensorBoard drops the points earlier event
+   * files of the folder hold at `step` or later (from the run before, past its checkpoint).
+   */
+  addSessionStart(step: number): Promise<void> {
+    return this.writeEvent({ wallTime: this.now() / 1000, step, sessionStart: true });
+  }
+
   /** Resolves once everything written so far is in the file. */
   flush(): Promise<void> {
     return this.queue.flush();

@@ -57,6 +57,14 @@ describe('TensorBoard event encoding', () => {
     assert.deepEqual(decodeTensorBoardEvent(data), { wallTime: 1.5, step: 3, scalars: [{ tag: 'loss', value: 0.25 }] });
   });
 
+  it('encodes a SessionLog START (what PyTorch\'s purge_step writes) and reads it back', () => {
+    // Event{ step: 7, session_log { status: START } }: field 6, length 2, status (field 1) = 1.
+    assert.deepEqual([...encodeTensorBoardEvent({ wallTime: 0, step: 7, sessionStart: true })], hex('10 07 32 02 08 01'));
+    assert.deepEqual(decodeTensorBoardEvent(Uint8Array.from(hex('10 07 32 02 08 01'))), { wallTime: 0, step: 7, sessionStart: true });
+    // STOP (2) is not a start.
+    assert.equal(decodeTensorBoardEvent(Uint8Array.from(hex('10 07 32 02 08 02'))).sessionStart, undefined);
+  });
+
   it('reads TF2-style tensor scalars (tf.summary.scalar)', () => {
     // Value{ tag: "acc", tensor: TensorProto{ dtype: DT_FLOAT, tensor_shape {}, float_val: [0.5] } }
     const value = hex('0a 03 616363  42 0a 08 01 12 00 2a 04 0000003f');
