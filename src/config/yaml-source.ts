@@ -2,6 +2,7 @@ import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
 import { ConfigError, ConfigIssue, SourceLocation } from '../errors';
 import { joinPath } from './config-path';
 import { SourceMap } from './source-map';
+import { yamlSyntaxProblems } from './yaml-syntax-errors';
 
 /** A parsed YAML file: its plain value and where each part of it is. */
 export interface YamlSource {
@@ -23,15 +24,16 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, col: pos.col };
   };
-  const issues: ConfigIssue[] = doc.errors.map((error) => {
-    const raw = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    // The library's advice names its own API; a recipe is one document.
-    const message = /multiple documents/.test(raw) ? 'the file holds more than one YAML document (a `---` line): a recipe is one document' : raw;
-    return { path: '', message: `YAML syntax error: ${message}`, location: at(error.pos[0]) };
-  });
+  const issues: ConfigIssue[] = yamlSyntaxProblems(doc, text).map((p) => ({ path: '', message: `YAML syntax error: ${p.message}`, location: at(p.offset) }));
   const sourceMap = new SourceMap();
   sourceMap.values.set('', { file, line: 1, col: 1 });
-  if (doc.contents !== null) walk(doc.contents as Node, '', { map: sourceMap, at, issues });
+  const keyIssues: ConfigIssue[] = [];
+  if (doc.contents !== null) walk(doc.contents as Node, '', { map: sourceMap, at, issues: keyIssues });
+  // Past a syntax error the tree is the parser's guess: a tab-indented key read as a sibling is no real duplicate.
+  const firstError = Math.min(...doc.errors.map((e) => e.pos[0]));
+  const before = at(firstError);
+  issues.push(...keyIssues.filter((i) => doc.errors.length === 0 || (i.location !== undefined && (i.location.line < before.line || (i.location.line === before.line && i.location.col < before.col)))));
+  issues.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0));
   if (issues.length > 0) throw new ConfigError(issues, `Cannot parse ${file}`);
   return { value: doc.toJS({ maxAliasCount: 1000 }) ?? {}, sourceMap };
 }

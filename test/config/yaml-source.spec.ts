@@ -23,7 +23,41 @@ describe('parseYamlSource', () => {
     const error = expectConfigErrorSync(() => parseYamlSource('type: tiny\noptimizer: [1, 2\n', 'broken.yaml'));
     assert.equal(error.issues.length, 1);
     assert.match(error.issues[0].message, /^YAML syntax error: /);
-    assert.match(error.message, /^Cannot parse broken\.yaml: YAML syntax error: .* \(broken\.yaml:3:1\)$/);
+    assert.match(error.message, /^Cannot parse broken\.yaml: YAML syntax error: .* \(broken\.yaml:2:12\)$/);
+  });
+
+  describe('says what to fix for the usual slips, where the fix goes (not where the parser gave up)', () => {
+    const problem = (text: string): string => {
+      const error = expectConfigErrorSync(() => parseYamlSource(text, 'r.yaml'));
+      return error.issues.map((i) => `${i.message} (${formatLocation(i.location)})`).join('\n');
+    };
+
+    it('a tab as indentation, alone (the parser\'s guess at the rest is no duplicate key)', () => {
+      assert.equal(problem('type: causal\ndata:\n\ttype: causal\n'), 'YAML syntax error: a tab indents this line: YAML indents with spaces only (r.yaml:3:1)');
+    });
+
+    it('a key indented deeper than the one above: at that line, once (was twice, about "compact mappings", on the line above)', () => {
+      assert.equal(
+        problem('model:\n  layers: 2\n   dim: 3\n  heads: 2\n'),
+        "YAML syntax error: this line is indented deeper than 'layers: 2' above it, which already has a value: keys of one mapping start in the same column (r.yaml:3:4)",
+      );
+    });
+
+    it('an unclosed quote or bracket: at its opening (was the end of the file)', () => {
+      assert.equal(
+        problem('seed: 1\ndescription: "abc\noptimizer: {lr: 1}\nepochs: 2\n'),
+        'YAML syntax error: the " that opens this string is never closed: it runs to the end of the file (r.yaml:2:14)',
+      );
+      assert.equal(
+        problem('optimizer: {type: adamw, lr: 1\nmodel: {}\n'),
+        "YAML syntax error: the '{' opened here is not closed: end it with '}' on its line, or indent its continuation lines (r.yaml:1:12)",
+      );
+    });
+
+    it('a key without a colon, or with no space after it', () => {
+      assert.equal(problem('seed: 1\nepochs:2\n'), "YAML syntax error: 'epochs:2' is not a key: value pair: put a space after the colon (epochs: 2) (r.yaml:2:1)");
+      assert.equal(problem('type causal\nseed: 1\n'), "YAML syntax error: 'type causal' has no ':' after its key, so the next line was read as part of it: write key: value (r.yaml:1:1)");
+    });
   });
 
   it('rejects every duplicate key at once, naming its path and both places', () => {
