@@ -14,7 +14,7 @@ export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bar', 'lines', 
 
 /** Config of the `progress` callback. */
 export class ProgressConfig extends CallbackConfig {
-  /** `bar` on a terminal (plain lines elsewhere), `lines` (one line per log), `none`; `auto` picks by whether stderr is a TTY (and `quiet`). */
+  /** `bar` on a terminal (plain lines elsewhere), `lines` (one line per log), `none`; `auto` picks by whether stderr is a TTY. A `quiet` run shows none. */
   @IsIn(PROGRESS_MODES as unknown as string[])
   mode: ProgressMode = 'auto';
 }
@@ -50,10 +50,12 @@ export class ProgressCallback extends Callback<ProgressConfig> {
 
   /** The mode in effect: `auto` resolved against the stream, `CI` and `quiet`; `bar` needs a terminal. */
   get mode(): Exclude<ProgressMode, 'auto'> {
+    // `quiet` means no progress output, whatever the mode: its lines would be dropped by the
+    // logger anyway, and a bar (with eval lines) is drawn on the stream past it.
+    if (this.trainer.config.quiet) return 'none';
     // Off a terminal cli-progress never starts a bar: it would print nothing but a final `n/100`.
     if (this.config.mode === 'bar' && this.stream.isTTY !== true) return 'lines';
     if (this.config.mode !== 'auto') return this.config.mode;
-    if (this.trainer.config.quiet) return 'none';
     return this.stream.isTTY === true && process.env.CI === undefined ? 'bar' : 'lines';
   }
 
@@ -93,7 +95,9 @@ export class ProgressCallback extends Callback<ProgressConfig> {
     if (this.bar === undefined) return;
     this.payload.loss = Number.isFinite(metrics.loss) ? metrics.loss.toFixed(4) : String(metrics.loss);
     this.payload.lr = metrics.lr.toExponential(2);
-    const speed = metrics.tokensPerSec > 0 ? `${Math.round(metrics.tokensPerSec)} tok/s` : metrics.samplesPerSec > 0 ? `${Math.round(metrics.samplesPerSec)} samples/s` : '';
+    // As the log lines print it: `2,345 tok/s`.
+    const rate = (v: number): string => Math.round(v).toLocaleString('en-US');
+    const speed = metrics.tokensPerSec > 0 ? `${rate(metrics.tokensPerSec)} tok/s` : metrics.samplesPerSec > 0 ? `${rate(metrics.samplesPerSec)} samples/s` : '';
     this.payload.speed = speed === '' ? '' : ` | ${speed}`;
     this.payload.remaining = eta;
     this.bar.update(metrics.step, this.payload);

@@ -59,7 +59,7 @@ describe('ProgressCallback', () => {
     }
     assert.deepEqual(lines.filter((l) => /^(step|eval) /.test(l)), [], 'no log lines under a bar');
     const plain = stream.text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
-    assert.match(plain, /train \|[█░]+\| 16\/16 \| loss \d+\.\d{4} \| lr 5\.00e-2 \| \d+ samples\/s \| ETA \d+s/);
+    assert.match(plain, /train \|[█░]+\| 16\/16 \| loss \d+\.\d{4} \| lr 5\.00e-2 \| \d{1,3}(,\d{3})* samples\/s \| ETA \d+s/);
     assert.match(plain, /eval step 8 \| eval\/loss \d+\.\d{4}\n/);
     assert.match(plain, /eval step 16 \| eval\/loss/);
   });
@@ -111,12 +111,18 @@ describe('ProgressCallback', () => {
     assert.equal(stream.text, '', 'no bar fragment (such as a final 16/100) on the stream');
   });
 
-  it('prints nothing in quiet mode or with progress: none', async () => {
-    for (const fields of [{ quiet: true, progress: 'auto' }, { progress: 'none' }]) {
-      const stream = fakeStream(true);
-      const lines = await run(fields, stream);
-      assert.deepEqual(lines.filter((l) => /^(step|eval) /.test(l)), [], JSON.stringify(fields));
-      assert.equal(stream.text, '');
+  it('prints nothing in quiet mode (whatever the progress mode) or with progress: none', async () => {
+    const ci = process.env.CI;
+    delete process.env.CI;
+    try {
+      for (const fields of [{ quiet: true, progress: 'auto' }, { quiet: true, progress: 'bar' }, { quiet: true, progress: 'lines' }, { progress: 'none' }]) {
+        const stream = fakeStream(true);
+        const lines = await run(fields, stream);
+        assert.deepEqual(lines.filter((l) => /^(step|eval) /.test(l)), [], JSON.stringify(fields));
+        assert.equal(stream.text, '', JSON.stringify(fields));
+      }
+    } finally {
+      if (ci !== undefined) process.env.CI = ci;
     }
   });
 });
