@@ -66,3 +66,37 @@ describe('gradient accumulation', () => {
     assertSameWeights(big.weights, small.weights, 2e-5);
   });
 });
+
+describe('gradient accumulation with clipping and a partial last cycle', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-accum-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // 42 rows: one batch of 16 per step is 16, 16, 10 rows; 4 micro-batches of 4 per step are
+  // 4+4+4+4, 4+4+4+4, 4+4+2 (a partial cycle whose last micro-batch is short).
+  const recipe = {
+    type: 'supervised',
+    seed: 3,
+    epochs: 2,
+    data: { type: 'tabular', sources: [{ type: 'synthetic-tabular', generator: 'sine', count: 42, noise: 0.05 }], trainEvalSplit: [1, 0] },
+    model: { type: 'mlp', hidden: [8] },
+    loss: { type: 'mse' },
+    optimizer: { type: 'adamw', lr: 0.05 },
+  };
+
+  it('clips the global norm of the averaged gradient (not each micro-batch), and a short last cycle is its rows’ mean, as one big batch', async () => {
+    // maxGradNorm 0.05 is well under these gradients' norms, so every step is clipped.
+    const clipped = { ...recipe, maxGradNorm: 0.05 };
+    const big = await trainAndCapture({ ...clipped, microBatchSize: 16, gradientAccumulationSteps: 1 }, path.join(dir, 'a'));
+    const small = await trainAndCapture({ ...clipped, microBatchSize: 4, gradientAccumulationSteps: 4 }, path.join(dir, 'b'));
+    assert.equal(big.steps, 6);
+    assert.equal(small.steps, 6, 'a partial last cycle still makes an optimizer step');
+    assertSameWeights(big.weights, small.weights, 1e-6);
+    // Not trivially equal: without accumulation the run takes 22 different steps.
+    const noAccum = await trainAndCapture({ ...clipped, microBatchSize: 4, gradientAccumulationSteps: 1 }, path.join(dir, 'c'));
+    assert.equal(noAccum.steps, 22);
+    assert.ok(maxAbsDiff(noAccum.weights.get('output.weight') as Float32Array, big.weights.get('output.weight') as Float32Array) > 1e-2);
+  });
+});
