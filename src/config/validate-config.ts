@@ -186,10 +186,24 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
     if (texts.length > 1) texts = texts.map((t) => t.replace(/, got .*$/s, ''));
     // A rule over several settings names its values itself.
     const ruleOnly = constraints.every(([name]) => name.startsWith(CONFIG_RULE_PREFIX));
-    issues.push({ path, message: ruleOnly ? texts.join(' and ') : withValue(texts.join(' and '), error), location: sourceMap.locate(path) });
+    const hint = booleanHint(constraints.map(([name]) => name), error.value);
+    issues.push({ path, message: ruleOnly ? texts.join(' and ') : withValue(texts.join(' and '), error), location: sourceMap.locate(path), ...(hint === undefined ? {} : { hint }) });
   }
   for (const child of error.children ?? []) issues.push(...flattenValidationError(child, path, sourceMap));
   return issues;
+}
+
+/**
+ * For a switch given as text: `yes`, `on`, `off` are booleans in YAML 1.1 (PyYAML, so ArcticTraining
+ * and HF configs) but text in YAML 1.2, which recipes are; a quoted `"true"` is text in both.
+ */
+function booleanHint(constraints: string[], value: unknown): string | undefined {
+  if (!constraints.includes('isBoolean') || typeof value !== 'string') return undefined;
+  const word = value.trim().toLowerCase();
+  if (word === 'true' || word === 'false') return `Write ${word} without quotes: quoted, it is text.`;
+  const yes = ['yes', 'y', 'on'].includes(word);
+  if (yes || ['no', 'n', 'off'].includes(word)) return `Write ${yes ? 'true' : 'false'}: recipes are YAML 1.2, where '${value}' is text, not a boolean.`;
+  return 'Write true or false.';
 }
 
 /** Constraints that say what kind of value a field takes, named as in `ValidationError.constraints`. */

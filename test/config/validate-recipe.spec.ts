@@ -245,6 +245,21 @@ describe('validateRecipe', () => {
     assert.match(error.message, new RegExp(`optimizer\\.lrr: unknown key 'lrr' \\(${escapeRegExp(r.at('base.yaml', 4, 3))}\\)`));
   });
 
+  it("says to write true or false for a switch given as yes/on/off (YAML 1.1's booleans, text in YAML 1.2) or a quoted \"true\"", async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'quiet: yes', 'tensorboard: off', 'evalAtEnd: "true"', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file, { overrides: ['overwriteOutputDir=maybe'] }));
+    assert.deepEqual(
+      error.issues.map((i) => `${i.path}: ${i.hint}`),
+      [
+        "quiet: Write true: recipes are YAML 1.2, where 'yes' is text, not a boolean.",
+        "tensorboard: Write false: recipes are YAML 1.2, where 'off' is text, not a boolean.",
+        'evalAtEnd: Write true without quotes: quoted, it is text.',
+        'overwriteOutputDir: Write true or false.',
+      ],
+    );
+  });
+
   it('takes null on a known setting as left out: its default applies, at the top, in a section and in a nested setting', async () => {
     // `trainIters: ~` became 0 steps ('totalSteps must be > 0' at startup), `eps: ~` was 'not a positive number'.
     const r = recipes();
