@@ -27,7 +27,8 @@ export function escapeHtml(text: string): string {
 }
 
 function formatValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(5);
+  // Five significant digits without padding zeros: 0.021, not 0.021000.
+  if (typeof v === 'number') return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Number(v.toPrecision(5)));
   if (typeof v === 'object' && v !== null) return JSON.stringify(v);
   return String(v);
 }

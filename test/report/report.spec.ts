@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FloeError, runJob } from '../../src';
-import { readRunMetrics, writeReport } from '../../src/report';
+import { readRunMetrics, renderReportHtml, writeReport } from '../../src/report';
 import { runCli } from '../../src/cli/main';
 import { captureLogger, tempDir, tinyRecipe } from '../callbacks/fixtures/tiny-run';
 
@@ -178,6 +178,18 @@ describe('Run report', () => {
     await assert.rejects(writeReport(missing), (e: unknown) => e instanceof FloeError && e.message === `${missing} is not there: give a run folder (the outputDir of a run, e.g. runs/quickstart)`);
     fs.writeFileSync(path.join(dir, 'metrics.txt'), '');
     await assert.rejects(writeReport(path.join(dir, 'metrics.txt')), /metrics\.txt is a file: give a run folder/);
+  });
+
+  it('shows summary numbers with five significant digits and no padding zeros', () => {
+    const html = renderReportHtml({
+      title: 'r',
+      status: { state: 'failed', step: 2, totalSteps: 30, elapsedSec: 0.021, error: 'Non-finite loss (NaN) at step 2' },
+      metrics: { train: [{ step: 2, loss: 1.2587146759 }], eval: [{ step: 2, metrics: { 'eval/loss': NaN, 'eval/acc': 0.5 } }], sources: [] },
+      charts: [],
+    });
+    for (const cell of ['<th>elapsedSec</th><td>0.021</td>', '<th>train loss</th><td>1.2587</td>', '<th>eval/loss (step 2)</th><td>NaN</td>', '<th>eval/acc (step 2)</th><td>0.5</td>', '<th>step</th><td>2 / 30</td>']) {
+      assert.ok(html.includes(cell), cell);
+    }
   });
 
   it('`floe report` on a run with no records yet writes an empty report and says why', async () => {
