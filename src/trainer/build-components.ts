@@ -49,6 +49,9 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
     throw new ConfigError([{ path: 'data', message: `the training split has no batches (${loaders.train.numExamples} examples, microBatchSize ${trainer.config.microBatchSize})` }]);
   }
 
+  const accumulationNote = accumulationWarning(trainer.config, loaders.train.length, trainer.dp.size);
+  if (accumulationNote !== undefined && trainer.dp.isMain) logger.warn(accumulationNote);
+
   const modelFactory = buildComponent<ModelFactory>(trainer, MODEL_KIND);
   trainer.factories.set('model', modelFactory);
   trainer.model = await buildProduct('model', modelFactory, () => modelFactory.createModel());
@@ -68,4 +71,22 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   trainer.checkpointEngines = trainer.config.checkpoint.map((c) => buildComponent<CheckpointEngine>(trainer, CHECKPOINT_KIND, c));
   trainer.factories.set('checkpoint', trainer.checkpointEngines);
   trainer.factories.set('callbacks', trainer.config.callbacks.map((c) => buildComponent<Callback>(trainer, CALLBACK_KIND, c)));
+}
+
+/**
+ * An accumulation longer than an epoch: each epoch still ends its partial cycle with one optimizer
+ * step (as HF's Trainer does), so the global batch is the epoch, not what the recipe asks for.
+ * @internal
+ */
+export function accumulationWarning(config: { gradientAccumulationSteps: number; microBatchSize: number }, batchesPerEpoch: number, ranks: number): string | undefined {
+  const perStep = config.gradientAccumulationSteps * ranks;
+  if (perStep <= batchesPerEpoch) return undefined;
+  const asked = ranks === 1 ? `gradientAccumulationSteps ${config.gradientAccumulationSteps}` : `gradientAccumulationSteps ${config.gradientAccumulationSteps} × ${ranks} ranks`;
+  const most = Math.max(1, Math.floor(batchesPerEpoch / ranks));
+  const examples = (n: number): string => (n * config.microBatchSize).toLocaleString('en-US');
+  return (
+    `${asked} asks for ${perStep} micro-batches per optimizer step, but an epoch has only ${batchesPerEpoch} (microBatchSize ${config.microBatchSize}), ` +
+    `so each epoch makes one optimizer step of its ${batchesPerEpoch}: a global batch of up to ${examples(batchesPerEpoch)} examples, not ${examples(perStep)}. ` +
+    `Set gradientAccumulationSteps to at most ${most}, or use more data or a larger microBatchSize.`
+  );
 }

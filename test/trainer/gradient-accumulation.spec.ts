@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Callback, CallbackConfig, Logger, runJob, Trainer } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
+import { accumulationWarning } from '../../src/trainer/build-components';
 import '../fixtures/tiny-regression';
 
 /** Copies every weight at the end of training (runJob disposes the model afterwards). */
@@ -98,5 +99,33 @@ describe('gradient accumulation with clipping and a partial last cycle', () => {
     const noAccum = await trainAndCapture({ ...clipped, microBatchSize: 4, gradientAccumulationSteps: 1 }, path.join(dir, 'c'));
     assert.equal(noAccum.steps, 22);
     assert.ok(maxAbsDiff(noAccum.weights.get('output.weight') as Float32Array, big.weights.get('output.weight') as Float32Array) > 1e-2);
+  });
+});
+
+describe('gradient accumulation longer than an epoch', () => {
+  it('warns that each epoch makes one smaller step, with the global batch it gets and the largest setting that fits', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-accum-'));
+    const lines: string[] = [];
+    try {
+      // 64 examples in micro-batches of 8: 8 per epoch, 10 asked for.
+      const result = await runJob(
+        { type: 'tiny', epochs: 2, microBatchSize: 8, gradientAccumulationSteps: 10, backend: 'cpu', quiet: true, outputDir: dir, checkpoint: [] },
+        { logger: new Logger({ sink: (level, line) => void lines.push(line) }) },
+      );
+      assert.equal(result.globalStep, 2, 'one optimizer step per epoch');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const warnings = lines.filter((l) => l.startsWith('warn:'));
+    assert.deepEqual(warnings, [
+      'warn: gradientAccumulationSteps 10 asks for 10 micro-batches per optimizer step, but an epoch has only 8 (microBatchSize 8), so each epoch makes one optimizer step of its 8: ' +
+        'a global batch of up to 64 examples, not 80. Set gradientAccumulationSteps to at most 8, or use more data or a larger microBatchSize.',
+    ]);
+  });
+
+  it('counts every data-parallel rank, and says nothing when a step fits in an epoch', () => {
+    assert.match(accumulationWarning({ gradientAccumulationSteps: 3, microBatchSize: 4 }, 5, 2) ?? '', /^gradientAccumulationSteps 3 × 2 ranks asks for 6 micro-batches .* at most 2,/);
+    assert.equal(accumulationWarning({ gradientAccumulationSteps: 4, microBatchSize: 4 }, 8, 2), undefined);
+    assert.equal(accumulationWarning({ gradientAccumulationSteps: 5, microBatchSize: 4 }, 5, 1), undefined);
   });
 });
