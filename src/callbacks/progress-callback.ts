@@ -1,7 +1,7 @@
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { IsIn } from 'class-validator';
 import { register } from '../registry/register';
-import { formatLogLine } from '../trainer/batch-stats';
+import { formatLogLine, formatMetricValue } from '../trainer/batch-stats';
 import { Callback, CallbackConfig, Metrics } from './callback';
 import { formatDuration, RunClock } from './run-clock';
 import { TrainerControl } from './trainer-control';
@@ -93,7 +93,7 @@ export class ProgressCallback extends Callback<ProgressConfig> {
     const eta = formatDuration(this.clock.etaSec(metrics.step, this.trainer.trainingHorizon));
     if (this.mode === 'lines') this.trainer.logger.info(`${formatLogLine(metrics, this.trainer.trainingHorizon)} | ETA ${eta}`);
     if (this.bar === undefined) return;
-    this.payload.loss = Number.isFinite(metrics.loss) ? metrics.loss.toFixed(4) : String(metrics.loss);
+    this.payload.loss = formatMetricValue(metrics.loss, 4);
     this.payload.lr = metrics.lr.toExponential(2);
     // As the log lines print it: `2,345 tok/s`.
     const rate = (v: number): string => Math.round(v).toLocaleString('en-US');
@@ -106,7 +106,7 @@ export class ProgressCallback extends Callback<ProgressConfig> {
   override async onEvaluate(metrics: Metrics): Promise<void> {
     if (Object.keys(metrics).length === 0 || this.mode === 'none') return;
     const line = `eval step ${this.trainer.globalStep} | ${Object.entries(metrics)
-      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : formatMetricValue(v, 4)}`)
       .join(' | ')}`;
     if (this.multi !== undefined) this.multi.log(`${line}\n`);
     else this.trainer.logger.info(line);

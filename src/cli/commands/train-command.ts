@@ -6,6 +6,7 @@ import { runJob } from '../../trainer/run-job';
 import { CliIo, EXIT } from '../cli-io';
 import { withSetOption } from '../set-option';
 import { UsageError } from '../usage-error';
+import { formatMetricValue } from '../../trainer/batch-stats';
 
 /** `floe train <recipe>`: runs a recipe. */
 export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
@@ -28,7 +29,7 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
       if (args.resume === '') throw new UsageError('--resume needs a value: a checkpoint folder, or a run folder to resume from its newest checkpoint');
       const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined, logSink });
       if (rank !== 0) return done(EXIT.ok);
-      const loss = result.finalLoss === undefined ? '' : `, final loss ${result.finalLoss.toFixed(4)}`;
+      const loss = result.finalLoss === undefined ? '' : `, final loss ${formatMetricValue(result.finalLoss, 4)}`;
       const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
       io.out(`done: ${result.globalStep} step${result.globalStep === 1 ? '' : 's'} in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);
       if (result.lastCheckpointPath !== undefined) io.out(`last checkpoint: ${result.lastCheckpointPath}`);
