@@ -76,3 +76,8 @@ export function warmupFactor(step: number, warmup: number): number {
 export function checkStep(step: number): void {
   if (!Number.isFinite(step) || step < 0) throw new TrainingError(`Schedule step must be a finite number >= 0, got ${step}.`);
 }
+
+/** `1 step`, `5 steps`, `1 optimizer step`: a count with its noun, for messages. */
+export function countText(n: number, noun = 'step'): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

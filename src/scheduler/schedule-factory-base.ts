@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors';
 import { LrSchedule } from './lr-schedule';
 import { makeSchedule, ScheduleKind, ScheduleOptions } from './make-schedule';
+import { countText } from './schedule-checks';
 import { SchedulerConfig, SchedulerFactory } from './scheduler-factory';
 
 /**
@@ -22,7 +23,7 @@ export abstract class BuiltinScheduleFactory<C extends SchedulerConfig = Schedul
     // all of training (the rate then only rises), not more.
     if (warmup > horizon) {
       const field = typeof this.config.warmupSteps === 'number' ? 'warmupSteps' : 'warmupRatio';
-      throw new ConfigError([{ path: `scheduler.${field}`, message: `warmup of ${warmup} steps is longer than training (${horizon} optimizer steps); lower it or train longer` }]);
+      throw new ConfigError([{ path: `scheduler.${field}`, message: `warmup of ${countText(warmup)} is longer than training (${countText(horizon, 'optimizer step')}); lower it or train longer` }]);
     }
     return makeSchedule({
       kind,

@@ -2,7 +2,7 @@ import { IsIn, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { ConfigRule, isFiniteNumber } from '../config/config-rule';
 import { ConfigError } from '../errors';
 import type { LrSchedule } from './lr-schedule';
-import { ceilSteps } from './schedule-checks';
+import { ceilSteps, countText } from './schedule-checks';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { register } from '../registry/register';
 import { DecayingSchedulerConfig } from './decaying-scheduler-config';
@@ -67,7 +67,7 @@ export class WsdSchedulerFactory extends BuiltinScheduleFactory<WsdSchedulerConf
       throw new ConfigError([
         {
           path: `scheduler.${field}`,
-          message: `warmup (${warmup} steps) + decay (${decay} steps: ${decayGiven}) is longer than training (${horizon} optimizer steps); shorten them or train longer`,
+          message: `warmup (${countText(warmup)}) + decay (${countText(decay)}: ${decayGiven}) is longer than training (${countText(horizon, 'optimizer step')}); shorten them or train longer`,
         },
       ]);
     }

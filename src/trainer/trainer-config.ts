@@ -11,6 +11,7 @@ import type { DataConfig } from '../data/data-factory';
 import { DistributedConfig } from '../distributed/distributed-config';
 import type { ModelConfig } from '../model/model-factory';
 import type { OptimizerConfig } from '../optim/optimizer-factory';
+import { countText } from '../scheduler/schedule-checks';
 import type { SchedulerConfig } from '../scheduler/scheduler-factory';
 import { ConfigRule } from '../config/config-rule';
 import type { TokenizerConfig } from '../tokenizer/tokenizer-factory';
@@ -53,7 +54,7 @@ function scheduleProblem(c: TrainerConfig): string | undefined {
   const { warmup, after } = scheduler.phasesInSteps();
   const total = warmup + after.reduce((sum, p) => sum + p.steps, 0);
   if (warmup > c.trainIters) {
-    return `is ${c.trainIters}, but scheduler.warmupSteps is ${warmup}: the warmup is longer than training (at most ${c.trainIters} steps); lower scheduler.warmupSteps or raise trainIters`;
+    return `is ${c.trainIters}, but scheduler.warmupSteps is ${warmup}: the warmup is longer than training (at most ${countText(c.trainIters)}); lower scheduler.warmupSteps or raise trainIters`;
   }
   if (total > c.trainIters) {
     const parts = [`warmupSteps ${warmup}`, ...after.map((p) => `${p.setting} ${p.steps}`)].join(' + ');

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 import { ConfigError } from '../../src/errors';
+import { validateRecipe } from '../../src';
 import { constantSchedule, cosineSchedule, inverseSqrtSchedule, linearSchedule, LrSchedule, makeSchedule, wsdSchedule } from '../../src/scheduler';
 
 const PEAK = 1e-3;
@@ -107,5 +108,12 @@ describe('makeSchedule', () => {
     assert.throws(() => wsdSchedule({ peakLr: 1, totalSteps: 10, warmupSteps: 6, decaySteps: 5 }), /exceeds totalSteps/);
     assert.throws(() => cosineSchedule({ peakLr: 1 } as never), /totalSteps/);
     assert.throws(() => constantSchedule({ peakLr: 1 })(-1), /step must be/);
+  });
+});
+
+describe('schedule length messages', () => {
+  it("say '1 step', not '1 steps' (trainIters 1 with a 5-step warmup)", async () => {
+    const recipe = { type: 'causal', data: { type: 'causal', sources: [{ type: 'synthetic' }] }, trainIters: 1, scheduler: { type: 'cosine', warmupSteps: 5 } };
+    await assert.rejects(validateRecipe(recipe), (e: unknown) => e instanceof ConfigError && /the warmup is longer than training \(at most 1 step\); lower/.test(e.message));
   });
 });
