@@ -77,6 +77,23 @@ describe('parseYamlSource', () => {
     );
   });
 
+  it('merges `<<:` keys as PyYAML does (own keys win, then earlier sources), locating merged settings at their anchor', () => {
+    const text = ['small: &small { layers: 1, dim: 16 }', 'model:', '  <<: [*small, { dim: 32, heads: 2 }]', '  layers: 3', 'src: &src { count: 64 }', 'sources: [*src]', ''].join('\n');
+    const { value, sourceMap } = parseYamlSource(text, 'r.yaml');
+    assert.deepEqual((value as Record<string, unknown>).model, { layers: 3, dim: 16, heads: 2 });
+    assert.equal(formatLocation(sourceMap.locate('model.layers')), 'r.yaml:4:11');
+    assert.equal(formatLocation(sourceMap.locate('model.dim')), 'r.yaml:1:33');
+    assert.equal(formatLocation(sourceMap.locateKey('model.heads')), 'r.yaml:3:27');
+    assert.equal(formatLocation(sourceMap.locate('sources[0].count')), 'r.yaml:5:20');
+  });
+
+  it('refuses an alias with no anchor before it, or inside the value it names (was an internal ReferenceError / stack overflow)', () => {
+    const missing = expectConfigErrorSync(() => parseYamlSource('a: &one 1\nb: *two\n', 'r.yaml'));
+    assert.equal(missing.message, "Cannot parse r.yaml: YAML alias '*two' has no anchor '&two' before it (anchors defined above it: &one) (r.yaml:2:4)");
+    const cycle = expectConfigErrorSync(() => parseYamlSource('b: &y { c: [*y] }\n', 'r.yaml'));
+    assert.equal(cycle.message, "Cannot parse r.yaml: YAML alias '*y' is inside the value anchored '&y': that value would contain itself (r.yaml:1:13)");
+  });
+
   it('rejects duplicate keys inside list items', () => {
     const text = ['data:', '  sources:', '    - type: text', '      type: jsonl', ''].join('\n');
     const error = expectConfigErrorSync(() => parseYamlSource(text, 'recipe.yaml'));
