@@ -42,9 +42,9 @@ export interface RunStatusFile {
   epochs: number;
   /** Mean training loss of the last logged window. */
   loss?: number;
-  /** Learning rate of the last step. */
+  /** Learning rate of the last logged step. */
   lr?: number;
-  /** Last evaluation metrics (`eval/loss`, ...) and the step they were taken at. */
+  /** Last evaluation metrics (`eval/loss`, ...); `evalStep` says when they were taken. */
   eval?: Metrics;
   /** Optimizer step of the last evaluation. */
   evalStep?: number;
