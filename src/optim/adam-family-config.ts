@@ -22,7 +22,7 @@ export class AdamFamilyConfig extends OptimizerConfig {
   @Min(0)
   weightDecay = 0.01;
 
-  /** Weight-name patterns exempt from decay (glob: `*.bias`, `*norm*`, `embed.*`). */
+  /** Weight-name patterns exempt from decay (globs: `*.bias`, `*norm*`, `embed.*`); a list replaces the default, `[]` decays every weight. */
   @IsArray()
   @IsString({ each: true })
   noDecay: string[] = DEFAULT_NO_DECAY_PATTERNS.filter((p): p is string => typeof p === 'string');

@@ -1,7 +1,6 @@
 import { register } from '../registry/register';
 import { AdamFamilyConfig } from './adam-family-config';
 import { AdamOptimizer } from './adam-optimizer';
-import { makeDecayFilter } from './decay-filter';
 import { OptimizerFactory } from './optimizer-factory';
 import { ParamOptimizer } from './param-optimizer';
 
@@ -19,6 +18,6 @@ export class AdamOptimizerFactory extends OptimizerFactory<AdamConfig> {
 
   createOptimizer(): ParamOptimizer {
     const c = this.config;
-    return new AdamOptimizer({ betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, decayFilter: makeDecayFilter({ noDecay: c.noDecay }) });
+    return new AdamOptimizer({ betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, decayFilter: this.noDecayFilter(c.noDecay) });
   }
 }

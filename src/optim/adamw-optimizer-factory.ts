@@ -3,7 +3,6 @@ import { ConfigRule, isFiniteNumber } from '../config/config-rule';
 import { register } from '../registry/register';
 import { AdamFamilyConfig } from './adam-family-config';
 import { AdamWOptimizer } from './adamw-optimizer';
-import { makeDecayFilter } from './decay-filter';
 import { OptimizerFactory } from './optimizer-factory';
 import { ParamOptimizer } from './param-optimizer';
 
@@ -35,6 +34,6 @@ export class AdamWOptimizerFactory extends OptimizerFactory<AdamWConfig> {
 
   createOptimizer(): ParamOptimizer {
     const c = this.config;
-    return new AdamWOptimizer({ betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, decayFilter: makeDecayFilter({ noDecay: c.noDecay }) });
+    return new AdamWOptimizer({ betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, decayFilter: this.noDecayFilter(c.noDecay) });
   }
 }

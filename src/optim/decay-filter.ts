@@ -43,3 +43,12 @@ export function makeDecayFilter(options: { noDecay: readonly NamePattern[] }): D
   const compiled = options.noDecay.map(compilePattern);
   return (name) => !compiled.some((r) => r.test(name));
 }
+
+/**
+ * The patterns of `noDecay` a user added that match none of `names` (a typo such as `*.baises`
+ * exempts nothing, silently). Floe's defaults are left out: they are written for every model.
+ */
+export function unmatchedNoDecay(noDecay: readonly NamePattern[], names: readonly string[]): NamePattern[] {
+  const defaults = new Set(DEFAULT_NO_DECAY_PATTERNS.map(String));
+  return noDecay.filter((p) => !defaults.has(String(p)) && !names.some((n) => compilePattern(p).test(n)));
+}

@@ -3,6 +3,7 @@ import { ComponentConfig, ConfigClass } from '../config/component-config';
 import { HumanNumber } from '../config/human-number';
 import { Component } from '../registry/component';
 import { defineComponentKind } from '../registry/component-kind';
+import { DecayFilter, makeDecayFilter, unmatchedNoDecay } from './decay-filter';
 import { ParamOptimizer } from './param-optimizer';
 
 /** Base config of optimizer factories (recipe section `optimizer:`). */
@@ -19,6 +20,24 @@ export abstract class OptimizerFactory<C extends OptimizerConfig = OptimizerConf
   static override readonly configType: ConfigClass = OptimizerConfig;
   /** Builds the optimizer; `trainer.model` exists by then. */
   abstract createOptimizer(): ParamOptimizer;
+
+  /**
+   * The decay filter of a `noDecay` list, warning (once, on the main rank) about patterns that
+   * match no weight of the model: they exempt nothing, which is easy to miss in a long run.
+   */
+  protected noDecayFilter(noDecay: readonly string[]): DecayFilter {
+    const names = [...(this.trainer.model?.params?.keys() ?? [])];
+    const unmatched = unmatchedNoDecay(noDecay, names);
+    if (unmatched.length > 0 && names.length > 0 && this.trainer.dp.isMain) {
+      const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')}, ... (${names.length} in all)` : names.join(', ');
+      const which = unmatched.map((p) => `'${p}'`).join(', ');
+      this.trainer.logger.warn(
+        `optimizer.noDecay: ${which} ${unmatched.length === 1 ? 'matches' : 'match'} no weight of the model, so ${unmatched.length === 1 ? 'it exempts' : 'they exempt'} nothing from weight decay. ` +
+          `Patterns are globs over whole weight names (* is any run, ? one character); the weights are: ${shown}.`,
+      );
+    }
+    return makeDecayFilter({ noDecay });
+  }
 }
 
 /** The optimizer factory kind: trainers list them in `optimizerFactoryType`. */

@@ -1,7 +1,7 @@
 import { IsArray, IsBoolean, IsNumber, IsString, Max, Min } from 'class-validator';
 import { ConfigRule, isFiniteNumber } from '../config/config-rule';
 import { register } from '../registry/register';
-import { DEFAULT_NO_DECAY_PATTERNS, makeDecayFilter } from './decay-filter';
+import { DEFAULT_NO_DECAY_PATTERNS } from './decay-filter';
 import { OptimizerConfig, OptimizerFactory } from './optimizer-factory';
 import { ParamOptimizer } from './param-optimizer';
 import { SgdOptimizer } from './sgd-optimizer';
@@ -46,7 +46,7 @@ export class SgdConfig extends OptimizerConfig {
   @Min(0)
   weightDecay = 0;
 
-  /** Weight-name patterns exempt from decay. */
+  /** Weight-name patterns exempt from decay (globs: `*.bias`, `*norm*`, `embed.*`); a list replaces the default, `[]` decays every weight. */
   @IsArray()
   @IsString({ each: true })
   noDecay: string[] = DEFAULT_NO_DECAY_PATTERNS.filter((p): p is string => typeof p === 'string');
@@ -60,6 +60,6 @@ export class SgdOptimizerFactory extends OptimizerFactory<SgdConfig> {
 
   createOptimizer(): ParamOptimizer {
     const c = this.config;
-    return new SgdOptimizer({ momentum: c.momentum, dampening: c.dampening, nesterov: c.nesterov, weightDecay: c.weightDecay, decayFilter: makeDecayFilter({ noDecay: c.noDecay }) });
+    return new SgdOptimizer({ momentum: c.momentum, dampening: c.dampening, nesterov: c.nesterov, weightDecay: c.weightDecay, decayFilter: this.noDecayFilter(c.noDecay) });
   }
 }
