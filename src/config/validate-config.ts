@@ -6,6 +6,7 @@ import { isAtOrUnder, joinPath } from './config-path';
 import { ConfigClass, ComponentConfig } from './component-config';
 import { attachRecipe, CONFIG_RULE_PREFIX, WHOLE_RECIPE_GROUP } from './config-rule';
 import { formatValue, SAFE_WHOLE_LIMIT_TEXT } from './format-value';
+import { keySynonym, sectionHome } from './key-synonyms';
 import { Percent } from './human-number';
 import { SourceMap } from './source-map';
 
@@ -133,7 +134,10 @@ function unknownKeyIssues(instance: object, plain: Record<string, unknown>, path
         delete (instance as Record<string, unknown>)[key];
         continue;
       }
-      const hint = `${didYouMean(key, known).trim()} Allowed: ${listChoices(known)}.`.trim();
+      const synonym = keySynonym(key, known);
+      const home = path === '' ? sectionHome(key) : undefined;
+      const suggestion = synonym !== undefined ? `Floe calls it '${synonym}'.` : home !== undefined ? `It belongs in a section: ${home}.` : didYouMean(key, known).trim();
+      const hint = `${suggestion} Allowed: ${listChoices(known)}.`.trim();
       issues.push({ path: p, message: `unknown key '${key}'`, location: sourceMap.locateKey(p), hint });
       delete (instance as Record<string, unknown>)[key];
       continue;

@@ -48,6 +48,23 @@ describe('validateRecipe', () => {
     );
   });
 
+  it("names Floe's key for another framework's name (learning_rate, batch_size), and the section of a top-level lr", async () => {
+    // Typo matching finds micro_batch_size → microBatchSize, but nothing for names unlike Floe's.
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'batch_size: 8', 'max_steps: 5', 'lr: 0.1', 'optimizer: { learning_rate: 0.1 }', 'micro_batch_size: 4', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.deepEqual(
+      error.issues.map((i) => `${i.path}: ${i.hint?.replace(/ Allowed: .*/, '')}`),
+      [
+        "batch_size: Floe calls it 'microBatchSize'.",
+        "max_steps: Floe calls it 'trainIters'.",
+        'lr: It belongs in a section: optimizer.lr.',
+        "optimizer.learning_rate: Floe calls it 'lr'.",
+        "micro_batch_size: Did you mean 'microBatchSize'?",
+      ],
+    );
+  });
+
   it('reports a section type the trainer does not support as `<path> <type> is not supported by trainer` with file:line:col', async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: tiny', 'optimizer:', '  type: x', ''].join('\n'));
