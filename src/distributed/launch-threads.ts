@@ -2,11 +2,11 @@ import * as path from 'path';
 import { Readable } from 'stream';
 import { Worker } from 'worker_threads';
 import { SIGNAL_EXIT_CODES, exitReason } from '../callbacks/signal-stop-callback';
-import { writeFailedStatus } from '../callbacks/status-callback';
 import { markStatusExited } from '../callbacks/writers/mark-status-exited';
 import { Logger } from '../logging/logger';
 import type { TrainingResult } from '../trainer/training-result';
 import { RankFailedError } from './distributed-errors';
+import { recordRankFailure } from './record-rank-failure';
 import { SharedViews } from './shared-buffer-layout';
 import { SerializedError, ThreadWorkerData, WorkerMessage, WorkerRecipeOptions } from './worker-messages';
 import { resolveWorkerModules } from './worker-modules';
@@ -61,6 +61,7 @@ const REPEAT_MS = 500;
  * rank that failed. Checkpoints are written atomically by rank 0, so the last one stays intact.
  */
 export async function launchThreadWorkers(options: LaunchThreadsOptions): Promise<TrainingResult> {
+  const startedAt = Date.now();
   const modules = resolveWorkerModules(options.modules ?? []);
   const shared = SharedViews.create(options.workers);
   const entry = path.join(__dirname, 'thread-worker-main.js');
@@ -87,7 +88,9 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
     return { worker, reported: false, exited: false };
   });
 
+  let terminated = false;
   const terminateAll = (): void => {
+    terminated = true;
     for (const r of ranks) if (!r.exited) void r.worker.terminate();
   };
   const fail = (rank: number, error: SerializedError): void => {
@@ -135,7 +138,10 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
             worker.on('exit', (code) => {
               state.exited = true;
               if (state.result === undefined && state.error === undefined) {
-                state.error = { name: 'Error', message: `worker exited with code ${code} before finishing` };
+                // A rank this launcher terminated (still busy after the grace time) did not fail by itself.
+                state.error = terminated
+                  ? { name: 'JobAbortedError', message: `rank ${rank} was terminated: it had not stopped ${options.graceMs ?? 1000} ms after the job was aborted` }
+                  : { name: 'Error', message: `worker exited with code ${code} before finishing` };
                 fail(rank, state.error);
               }
               resolve();
@@ -157,9 +163,11 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
     ? `\nThe recipe is valid in the launching thread, so the workers lack classes registered there: a worker imports only the recipe's code: modules and runJob's workerModules; name the modules that register your classes in one of them.`
     : '';
   const error = new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}${hint}`, { cause: rebuild(cause.error) });
-  // Rank 0 records its own failure in status.json; if it was terminated instead, do it here.
+  // Rank 0 records its own failure in status.json; if it was terminated instead, do it here,
+  // keeping the step and checkpoint rank 0 last wrote.
   if (options.status && !ranks[0].reported) {
-    await writeFailedStatus({ outputDir: options.outputDir, error, file: options.statusFile }).catch((e: Error) => options.logger.warn(`cannot write status.json: ${e.message}`));
+    const file = options.statusFile ?? path.join(options.outputDir, 'status.json');
+    await recordRankFailure({ file, error, jobStartMs: startedAt }).catch((e: Error) => options.logger.warn(`cannot write status.json: ${e.message}`));
   }
   throw error;
 }

@@ -64,6 +64,7 @@ export class MpiCommunicator implements Communicator {
   readonly size: number;
   private seq = 0;
   private closed = false;
+  private notified = false;
 
   constructor(
     private readonly binding: MpiBinding,
@@ -90,8 +91,19 @@ export class MpiCommunicator implements Communicator {
   }
 
   abort(code: number, reason: string): void {
-    this.binding.notify(reason);
+    this.notify(reason);
     this.binding.abort(code);
+  }
+
+  /**
+   * Sends rank 0 the reason the job fails without ending it yet: rank 0's next collective throws
+   * with it, and rank 0 records the failure (its step, last checkpoint) before it aborts the job.
+   * Sent once; rank 0 itself sends nothing.
+   */
+  notify(reason: string): void {
+    if (this.notified) return;
+    this.notified = true;
+    this.binding.notify(reason);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,6 @@
 import * as path from 'path';
 import { checkBackendRequest } from '../backend/check-backend';
 import { metricSourcesOf } from '../report/metric-sources';
-import { writeFailedStatus } from '../callbacks/status-callback';
 import { Logger } from '../logging/logger';
 import type { RunJobOptions } from '../trainer/run-job';
 import type { TrainerConfig } from '../trainer/trainer-config';
@@ -12,6 +11,7 @@ import { oversubscriptionWarning, planDistributed } from './distributed-plan';
 import { launchThreadWorkers } from './launch-threads';
 import { loadMpiBinding, MpiCommunicator } from './mpi-communicator';
 import { withoutPretenuring } from './pretenuring';
+import { recordRankFailure } from './record-rank-failure';
 
 /**
  * Runs one job as the recipe's `distributed:` section says: `run(undefined)` in this thread
@@ -67,12 +67,20 @@ export async function runDistributed(
         result = await withoutPretenuring(plan.pretenuring, () => run(comm));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        // Rank 0 has written status.json itself; another rank's failure is recorded before the abort kills rank 0.
-        if (comm.rank !== 0 && config.status) await writeFailedStatus({ outputDir, error: new Error(`rank ${comm.rank} failed: ${message}`), file: metricSourcesOf(outputDir, config.callbacks ?? []).statusFile }).catch(() => undefined);
+        const reason = error instanceof JobAbortedError ? message : `rank ${comm.rank} failed: ${message}`;
         process.stderr.write(`floe: rank ${comm.rank} of ${comm.size} failed, aborting the MPI job: ${message}\n`);
-        // Never MPI_Finalize after a failure: it waits for the other ranks forever. The reason
-        // reaches rank 0, so its status.json names the rank that failed.
-        comm.abort(1, error instanceof JobAbortedError ? message : `rank ${comm.rank} failed: ${message}`);
+        if (comm.rank !== 0) {
+          // Rank 0 has the run's step and last checkpoint: it gets the reason in its next
+          // collective, records it in status.json and aborts the job. If it does not within a
+          // second (busy in a long step, or gone), this rank records it.
+          comm.notify(reason);
+          if (config.status) {
+            const file = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;
+            await recordRankFailure({ file, error: new Error(reason), jobStartMs: Date.now() - process.uptime() * 1000, waitForMainRankMs: 1000 }).catch(() => undefined);
+          }
+        }
+        // Never MPI_Finalize after a failure: it waits for the other ranks forever.
+        comm.abort(1, reason);
         throw error;
       }
       await comm.close();

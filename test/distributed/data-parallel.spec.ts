@@ -278,6 +278,24 @@ describe('data-parallel training on worker threads', () => {
       assertFailedWithCheckpoint(out, 2);
     });
 
+    it("a rank failing while rank 0 is busy past the grace time is the cause (not rank 0's termination); status.json keeps rank 0's step and checkpoint", async () => {
+      const out = path.join(dir, 'busy0');
+      const callbacks = [
+        { type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'throw' },
+        { type: 'dp-probe', faultRank: 0, faultStep: 3, fault: 'stall', stallMs: 4000 },
+        { type: 'status', interval: 1 },
+      ];
+      const { error } = await expectFailure(faulty(out, {}, { callbacks }));
+      assert.equal(error.rank, 1);
+      assert.match(error.message, /^rank 1 of 2 failed: .*injected failure on rank 1 at step 3/);
+      const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+      assert.equal(status.state, 'failed');
+      assert.match(status.error, /^rank 1 of 2 failed: .*injected failure on rank 1 at step 3/);
+      assert.equal(status.step, 2, 'the step rank 0 last recorded');
+      assert.equal(status.checkpoint, path.join(out, 'checkpoints', 'step-000002'));
+      assert.equal(status.etaSec, undefined);
+    });
+
     it('a rank exiting non-zero ends the whole job within 2 s', async () => {
       const out = path.join(dir, 'exit');
       const { error, afterFaultMs } = await expectFailure(faulty(out, { faultStep: 3, fault: 'exit' }));

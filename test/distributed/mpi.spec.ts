@@ -121,6 +121,27 @@ describe('data-parallel training under mpirun (Open MPI)', function () {
     assert.equal(status.state, 'failed');
     assert.match(status.error, /rank 1 failed: callback 'dp-probe' \(DpProbeCallback\) failed in onStepEnd\(\) at \S+dp-probe-plugin\.js:\d+:\d+: dp-probe: injected failure on rank 1 at step 3/);
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'step-000002', 'manifest.json')));
+    // Rank 0 recorded it: the step the job reached and the checkpoint to resume from.
+    assert.equal(status.step, 3);
+    assert.equal(status.checkpoint, path.join(out, 'checkpoints', 'step-000002'));
+  });
+
+  it("a rank failing while rank 0 is busy records the failure itself, keeping rank 0's step and checkpoint", async () => {
+    const callbacks = [
+      { type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'throw' },
+      { type: 'dp-probe', faultRank: 0, faultStep: 3, fault: 'stall', stallMs: 10_000 },
+      { type: 'status', interval: 1 },
+    ];
+    const { file, out } = writeRecipe(dir, { ...faulty, callbacks });
+    const { code, output, endedAt } = await mpirun(2, file).done;
+    assert.notEqual(code, 0);
+    const fault = JSON.parse(fs.readFileSync(path.join(out, 'fault-rank1.json'), 'utf8')) as { at: number };
+    assert.ok(endedAt - fault.at < 2500, `ended ${endedAt - fault.at} ms after the exception\n${output}`);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'failed');
+    assert.match(status.error, /^rank 1 failed: .*injected failure on rank 1 at step 3/);
+    assert.equal(status.step, 2, 'the step rank 0 last recorded');
+    assert.equal(status.checkpoint, path.join(out, 'checkpoints', 'step-000002'));
   });
 
   it('killing one rank (SIGKILL) ends the job within ~2 s, status failed, last checkpoint intact', async () => {
