@@ -94,6 +94,9 @@ export function composeRecipe(recipe: Record<string, unknown>, options: ComposeO
     if (!fs.existsSync(basePath)) {
       throw new ConfigError([{ path: at, message: `extended recipe not found: ${base} (resolved to ${basePath})`, location: ownMap.locate(at) }]);
     }
+    if (fs.statSync(basePath).isDirectory()) {
+      throw new ConfigError([{ path: at, message: `extended recipe ${base} is a folder (resolved to ${basePath}): name its .yaml file`, location: ownMap.locate(at) }]);
+    }
     const composed = composeRecipeFile(basePath, seen);
     // The base's data paths, `from:` and the like are relative to the base's own folder.
     const rebased = rebaseRecipePaths(composed.value, path.dirname(basePath), dir);

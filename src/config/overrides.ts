@@ -33,6 +33,11 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
       continue;
     }
     const parts = splitPath(key);
+    // The recipe's bases are merged before overrides apply: a --set extends would be ignored.
+    if (parts[0] === 'extends') {
+      issues.push({ path: key, message: `--set cannot change 'extends' (the bases are merged before --set applies): put it in the recipe (or in a new recipe that extends both)`, location });
+      continue;
+    }
     let node: unknown = recipe;
     let at = '';
     let failed = false;

@@ -139,6 +139,14 @@ describe('composeRecipeFile (extends)', () => {
     );
   });
 
+  it('rejects a base that is a folder at the extends (was a message with no location)', () => {
+    const r = recipes();
+    r.write('bases/a.yaml', 'seed: 1\n');
+    const child = r.write('child.yaml', 'type: tiny\nextends: bases\n');
+    const error = expectConfigErrorSync(() => composeRecipeFile(child));
+    assert.equal(error.message, `Invalid recipe: extends: extended recipe bases is a folder (resolved to ${path.join(r.dir, 'bases')}): name its .yaml file (${r.at('child.yaml', 2, 10)})`);
+  });
+
   it('rejects an extends that is not a path', () => {
     const r = recipes();
     const child = r.write('child.yaml', 'extends: 3\n');

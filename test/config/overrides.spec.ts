@@ -84,6 +84,15 @@ describe('applyOverrides (--set)', () => {
     ]);
   });
 
+  it('refuses --set extends=… (bases merge before overrides apply: it was silently ignored)', async () => {
+    const r = recipes();
+    r.write('bad-base.yaml', 'epochs: -1\n');
+    const file = r.write('recipe.yaml', BASE);
+    const error = await expectConfigError(validateRecipe(file, { overrides: ['extends=bad-base.yaml'] }));
+    assert.equal(error.issues.length, 1);
+    assert.match(error.message, /extends: --set cannot change 'extends' \(the bases are merged before --set applies\)/);
+  });
+
   it('rejects an index into a mapping', () => {
     const error = expectConfigErrorSync(() => applyOverrides({ optimizer: { lr: 1 } }, ['optimizer[0]=1'], new SourceMap()));
     assert.equal(error.message, "Invalid --set override: optimizer[0]: 'optimizer' holds a mapping, which has no index [0] (--set optimizer[0]=1)");
