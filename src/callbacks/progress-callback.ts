@@ -41,6 +41,12 @@ export class ProgressCallback extends Callback<ProgressConfig> {
 
   /** Where the bar is drawn (tests substitute a fake terminal). */
   stream: ProgressStream = process.stderr;
+  /**
+   * Whether the run's log lines (stdout) show on the terminal the bar is drawn on. When they go to
+   * a file or a pipe instead (`floe train r.yaml > train.log`, `| tee`), the step and eval lines
+   * are logged there too, as off a terminal: the bar alone would leave the log without them.
+   */
+  logIsTerminal: boolean = process.stdout.isTTY === true;
   private readonly clock = new RunClock();
   private multi?: MultiBar;
   private bar?: SingleBar;
@@ -91,7 +97,7 @@ export class ProgressCallback extends Callback<ProgressConfig> {
 
   override async onLog(metrics: Metrics): Promise<void> {
     const eta = formatDuration(this.clock.etaSec(metrics.step, this.trainer.trainingHorizon));
-    if (this.mode === 'lines') this.trainer.logger.info(`${formatLogLine(metrics, this.trainer.trainingHorizon)} | ETA ${eta}`);
+    if (this.logsLines) this.trainer.logger.info(`${formatLogLine(metrics, this.trainer.trainingHorizon)} | ETA ${eta}`);
     if (this.bar === undefined) return;
     this.payload.loss = formatMetricValue(metrics.loss, 4);
     this.payload.lr = metrics.lr.toExponential(2);
@@ -109,7 +115,13 @@ export class ProgressCallback extends Callback<ProgressConfig> {
       .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : formatMetricValue(v, 4)}`)
       .join(' | ')}`;
     if (this.multi !== undefined) this.multi.log(`${line}\n`);
-    else this.trainer.logger.info(line);
+    if (this.logsLines) this.trainer.logger.info(line);
+  }
+
+  /** Step and eval lines go to the log: off a terminal, and beside a bar whose terminal the log is not on. */
+  private get logsLines(): boolean {
+    const mode = this.mode;
+    return mode === 'lines' || (mode === 'bar' && !this.logIsTerminal);
   }
 
   override async onTrainEnd(_control: TrainerControl): Promise<void> {

@@ -23,14 +23,17 @@ describe('ProgressCallback', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const run = async (fields: Record<string, unknown>, stream: ProgressStream): Promise<string[]> => {
+  const run = async (fields: Record<string, unknown>, stream: ProgressStream, logIsTerminal = true): Promise<string[]> => {
     const lines: string[] = [];
     // One folder for the test's runs: each starts over in it.
     await runJob(tinyRecipe(dir, { epochs: 2, logInterval: 4, evalInterval: 8, overwriteOutputDir: true, ...fields }), {
       logger: captureLogger(lines),
       onTrainerReady: (trainer: Trainer) => {
         const progress = trainer.callbackList.find(ProgressCallback);
-        if (progress !== undefined) progress.stream = stream;
+        if (progress !== undefined) {
+          progress.stream = stream;
+          progress.logIsTerminal = logIsTerminal;
+        }
       },
     });
     return lines;
@@ -64,6 +67,22 @@ describe('ProgressCallback', () => {
     assert.match(plain, /eval step 16 \| eval\/loss/);
   });
 
+  it('on a terminal whose stdout goes to a file (floe train r.yaml > train.log), draws the bar and logs the step and eval lines too', async () => {
+    const stream = fakeStream(true);
+    const ci = process.env.CI;
+    delete process.env.CI;
+    let lines: string[];
+    try {
+      lines = (await run({ progress: 'auto' }, stream, false)).filter((l) => /^(step|eval) /.test(l));
+    } finally {
+      if (ci !== undefined) process.env.CI = ci;
+    }
+    assert.equal(lines.length, 4 + 2, lines.join('\n'));
+    assert.match(lines[0], /^step 4\/16 \| epoch 0 \| loss /);
+    assert.match(lines[2], /^eval step 8 \| eval\/loss /);
+    assert.match(stream.text, /train \|[█░]+\| 16\/16/);
+  });
+
   it('on a terminal, prints a warning on a line of its own above the bar, never glued to the bar', async () => {
     const stream = fakeStream(true);
     const ci = process.env.CI;
@@ -75,7 +94,11 @@ describe('ProgressCallback', () => {
         logger,
         onTrainerReady: (trainer: Trainer) => {
           const progress = trainer.callbackList.find(ProgressCallback);
-          if (progress !== undefined) progress.stream = stream;
+          if (progress !== undefined) {
+            progress.stream = stream;
+            // The log lines go to that same terminal.
+            progress.logIsTerminal = true;
+          }
         },
       });
     } finally {
