@@ -36,7 +36,7 @@ function resumeIsBitExact(backend: 'cpu' | 'wasm'): void {
     await cleanup();
   });
 
-  it(`resumes bit-exactly on ${backend}: losses at every step and final weights equal an uninterrupted run`, async () => {
+  it(`resumes bit-exactly on ${backend}: losses and lr at every step and final weights equal an uninterrupted run`, async () => {
     const overrides = { backend, gradientAccumulationSteps: 2, evalInterval: 10, evalMaxBatches: 2 };
     const before = tf.memory().numTensors;
     const full = await runRecorded(tinyGptRecipe(path.join(dir, 'full'), overrides));
@@ -56,6 +56,11 @@ function resumeIsBitExact(backend: 'cpu' | 'wasm'): void {
     const expected = lossesUpTo(full, 1, 40);
     assert.deepEqual([...lossesUpTo(firstHalf, 1, 20), ...lossesUpTo(secondHalf, 21, 40)], expected);
     assert.equal(new Set(expected).size, 40, 'losses should differ from step to step');
+    // The learning rate of every step too (warmup, then cosine across the resume), bit for bit.
+    const lrs = (run: RecordedRun, from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => run.lrs.get(from + i) as number);
+    assert.deepEqual([...lrs(firstHalf, 1, 20), ...lrs(secondHalf, 21, 40)], lrs(full, 1, 40));
+    const unchanged = lrs(full, 1, 40).flatMap((lr, i, all) => (i > 0 && lr === all[i - 1] ? [i + 1] : []));
+    assert.deepEqual(unchanged, [3], 'the lr moves at every step but step 3 (the peak, as at the end of the 2-step warmup)');
 
     const a = path.join(dir, 'full', 'checkpoints', 'step-000040');
     const b = path.join(dir, 'resumed', 'checkpoints', 'step-000040');
