@@ -222,7 +222,9 @@ function resolveComponent(value: unknown, at: string, ctx: ResolveContext): Comp
   const raw = value === undefined || value === null ? {} : value;
   const types = allowed.map((c) => c.type);
   if (!isPlainObject(raw)) {
-    issues.push({ path: at, message: `must be a mapping with a 'type' (one of: ${listChoices(types)}), got ${JSON.stringify(raw)}`, location: sourceMap.locate(at) });
+    // `optimizer: adamw` is the type alone, as `backend: wasm` is: say how to write it.
+    const hint = typeof raw === 'string' && types.includes(raw) ? `Write { type: ${raw} }.` : undefined;
+    issues.push({ path: at, message: `must be a mapping with a 'type' (one of: ${listChoices(types)}), got ${JSON.stringify(raw)}`, location: sourceMap.locate(at), ...(hint === undefined ? {} : { hint }) });
     return new kind.baseConfig();
   }
   // An absent type means the default (first allowed); an explicit null is a mistake, not a default.

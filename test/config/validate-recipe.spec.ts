@@ -231,7 +231,12 @@ describe('validateRecipe', () => {
 
   it('rejects a section that is not a mapping', async () => {
     const error = await expectConfigError(validateRecipe({ type: 'tiny', optimizer: 'adam' }));
-    assert.equal(error.message, `Invalid recipe: optimizer: must be a mapping with a 'type' (one of: adamw, adam, sgd), got "adam"`);
+    assert.equal(error.message, `Invalid recipe: optimizer: must be a mapping with a 'type' (one of: adamw, adam, sgd), got "adam". Write { type: adam }.`);
+    const other = await expectConfigError(validateRecipe({ type: 'tiny', optimizer: 'lion', checkpoint: ['floe'] }));
+    assert.deepEqual(
+      other.issues.map((i) => `${i.path}: ${i.hint}`).sort(),
+      ['checkpoint[0]: Write { type: floe }.', 'optimizer: undefined'],
+    );
   });
 
   it('does no I/O: the output folder is not created', async () => {
