@@ -54,7 +54,9 @@ export class TensorBoardCallback extends Callback<TensorBoardConfig> {
   override async onLog(metrics: Metrics): Promise<void> {
     const scalars: Record<string, number> = {};
     for (const [key, tag] of Object.entries(TENSORBOARD_TRAIN_TAGS)) {
-      if (typeof metrics[key] === 'number') scalars[tag] = metrics[key];
+      // A throughput of 0 means the batches carry no such count (tokens of tabular data): no flat-zero curve.
+      const throughput = key === 'tokensPerSec' || key === 'samplesPerSec';
+      if (typeof metrics[key] === 'number' && !(throughput && metrics[key] === 0)) scalars[tag] = metrics[key];
     }
     await this.writer?.addScalars(scalars, metrics.step);
   }

@@ -111,6 +111,9 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     assert.deepEqual(scalar('train/lr'), train.map((r) => [r.step, Math.fround(0.05)]));
     assert.deepEqual(scalar('eval/loss'), evals.map((r) => [r.step, Math.fround(r['eval/loss'] as number)]));
     assert.equal(scalar('train/grad_norm').length, 8);
+    // Tabular batches have no token count: samples/s is charted, tokens/s (always 0) is not.
+    assert.equal(scalar('train/samples_per_sec').length, 8);
+    assert.deepEqual(scalar('train/tokens_per_sec'), []);
     assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
   });
 
