@@ -1,6 +1,7 @@
 import * as os from 'os';
 import { DistributedConfig, DISTRIBUTED_BACKENDS, DistributedBackend } from './distributed-config';
 import { DistributedSetupError } from './distributed-errors';
+import { didYouMean } from '../errors/did-you-mean';
 
 /** Environment variable that decides what `distributed.backend: auto` means (a recipe's explicit choice wins). */
 export const DISTRIBUTED_ENV = 'FLOE_DISTRIBUTED';
@@ -82,11 +83,20 @@ export function oversubscriptionWarning(workers: number, cores = usableCores()):
   return `${workers} worker threads on ${cores} usable core${cores === 1 ? '' : 's'}: they share the cores, so each step waits for the slowest and tokens/s is usually lower than with ${cores} (distributed.workers: auto uses ${cores})`;
 }
 
+/**
+ * What one optimizer step of a data-parallel job averages over, for the start-up log:
+ * `global batch 16 × 2 × 2 = 64 (microBatchSize × gradientAccumulationSteps × ranks)`.
+ */
+export function globalBatchSummary(options: { microBatchSize: number; gradientAccumulationSteps: number; ranks: number }): string {
+  const { microBatchSize: micro, gradientAccumulationSteps: accumulation, ranks } = options;
+  return `global batch ${micro} × ${accumulation} × ${ranks} = ${micro * accumulation * ranks} (microBatchSize × gradientAccumulationSteps × ranks)`;
+}
+
 function envBackend(env: NodeJS.ProcessEnv): DistributedBackend {
   const value = env[DISTRIBUTED_ENV];
   if (value === undefined || value === '') return 'auto';
   if (!(DISTRIBUTED_BACKENDS as readonly string[]).includes(value)) {
-    throw new DistributedSetupError(`${DISTRIBUTED_ENV}=${value} is not a distributed backend. Supported: ${DISTRIBUTED_BACKENDS.join(', ')}.`);
+    throw new DistributedSetupError(`${DISTRIBUTED_ENV}=${value} is not a distributed backend. Supported: ${DISTRIBUTED_BACKENDS.join(', ')}.${didYouMean(value, DISTRIBUTED_BACKENDS)}`);
   }
   return value as DistributedBackend;
 }

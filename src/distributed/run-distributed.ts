@@ -7,7 +7,7 @@ import type { TrainerConfig } from '../trainer/trainer-config';
 import type { TrainingResult } from '../trainer/training-result';
 import { Communicator } from './communicator';
 import { DistributedSetupError, JobAbortedError } from './distributed-errors';
-import { oversubscriptionWarning, planDistributed } from './distributed-plan';
+import { globalBatchSummary, oversubscriptionWarning, planDistributed } from './distributed-plan';
 import { launchThreadWorkers } from './launch-threads';
 import { loadMpiBinding, MpiCommunicator } from './mpi-communicator';
 import { withoutPretenuring } from './pretenuring';
@@ -40,7 +40,8 @@ export async function runDistributed(
       // A backend the workers could not start fails here, once, before any worker starts.
       checkBackendRequest({ name: config.backend.name, threads: config.backend.threads });
       const logger = options.logger ?? new Logger({ level: config.quiet ? 'warn' : 'info', sink: options.logSink });
-      if (!config.quiet) logger.info(`floe: data parallel on ${plan.workers} worker thread${plan.workers === 1 ? '' : 's'}`);
+      const batch = globalBatchSummary({ microBatchSize: config.microBatchSize, gradientAccumulationSteps: config.gradientAccumulationSteps, ranks: plan.workers });
+      if (!config.quiet) logger.info(`floe: data parallel on ${plan.workers} worker thread${plan.workers === 1 ? '' : 's'}, ${batch}`);
       const crowded = oversubscriptionWarning(plan.workers);
       if (crowded !== undefined) logger.warn(crowded);
       // Set before the workers start, so their isolates run with it from the first step.
@@ -62,6 +63,10 @@ export async function runDistributed(
     }
     case 'mpi': {
       const comm = new MpiCommunicator(loadMpiBinding(), plan.timeoutMs);
+      if (comm.rank === 0 && !config.quiet) {
+        const batch = globalBatchSummary({ microBatchSize: config.microBatchSize, gradientAccumulationSteps: config.gradientAccumulationSteps, ranks: comm.size });
+        (options.logger ?? new Logger({ level: 'info', sink: options.logSink })).info(`floe: data parallel on ${comm.size} MPI rank${comm.size === 1 ? '' : 's'}, ${batch}`);
+      }
       let result: TrainingResult;
       try {
         result = await withoutPretenuring(plan.pretenuring, () => run(comm));

@@ -70,6 +70,12 @@ describe('data-parallel training on worker threads', () => {
     assert.equal(JSON.parse(fs.readFileSync(path.join(a, 'status.json'), 'utf8')).state, 'finished');
   });
 
+  it('says at the start how many workers train and the global batch they make together', async () => {
+    const lines: string[] = [];
+    await runJob(tinyRecipe(path.join(dir, 'log'), { quiet: false, trainIters: 1, gradientAccumulationSteps: 3, distributed: { backend: 'threads', workers: 2 } }), { logSink: (_level, line) => lines.push(line) });
+    assert.ok(lines.includes('floe: data parallel on 2 worker threads, global batch 4 × 3 × 2 = 24 (microBatchSize × gradientAccumulationSteps × ranks)'), lines.join('\n'));
+  });
+
   it('a supervised regression on 2 workers reports the eval loss, MAE and RMSE of one process', async () => {
     const recipe = (outputDir: string, fields: Record<string, unknown>): Record<string, unknown> => ({
       type: 'supervised',

@@ -23,6 +23,7 @@ describe('planDistributed', () => {
     assert.equal(planDistributed(config(), { FLOE_DISTRIBUTED: 'none' }, 2).backend, 'none');
     assert.equal(planDistributed(config({ backend: 'threads' }), { FLOE_DISTRIBUTED: 'none' }, 2).backend, 'threads');
     assert.throws(() => planDistributed(config(), { FLOE_DISTRIBUTED: 'gloo' }, 2), /FLOE_DISTRIBUTED=gloo is not a distributed backend. Supported: auto, threads, mpi, none/);
+    assert.throws(() => planDistributed(config(), { FLOE_DISTRIBUTED: 'thread' }, 2), /FLOE_DISTRIBUTED=thread is not a distributed backend. Supported: auto, threads, mpi, none\. Did you mean 'threads'\?/);
   });
 
   it('warns when more worker threads than cores were asked for', () => {

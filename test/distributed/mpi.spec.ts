@@ -81,10 +81,11 @@ describe('data-parallel training under mpirun (Open MPI)', function () {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('mpirun -np 2 trains identical replicas that match one process with the same global batch', async () => {
-    const { file, out } = writeRecipe(dir, {});
+    const { file, out } = writeRecipe(dir, { quiet: false });
     const { code, output } = await mpirun(2, file, { preload: RECORD_V8_FLAGS, env: { FLOE_TEST_V8_FLAGS_DIR: dir } }).done;
     assert.equal(code, 0, output);
     assert.equal((output.match(/^done: 21 steps/gm) ?? []).length, 1, `rank 0 alone reports:\n${output}`);
+    assert.equal((output.match(/^floe: data parallel on 2 MPI ranks, global batch 4 × 1 × 2 = 8 \(microBatchSize × gradientAccumulationSteps × ranks\)$/gm) ?? []).length, 1, output);
     assert.ok(rankWeights(out, 0).equals(rankWeights(out, 1)), 'the two replicas hold the same bytes');
     for (const rank of [0, 1]) {
       const calls = JSON.parse(fs.readFileSync(path.join(dir, `flags-rank${rank}.json`), 'utf8'));
