@@ -50,6 +50,13 @@ export class GradientAccumulator {
    * Returns new tensors owned by the caller; the running sums are kept until `reset`.
    */
   average(count: number = this.added): Map<string, tf.Tensor> {
+    if (this.added > 0 && count === 0) {
+      // Weighted accumulation (the trainer passes the summed batch weights): every batch weighed 0.
+      throw new TrainingError(
+        `Cannot average gradients: ${this.added === 1 ? 'the 1 micro-batch of this step weighs 0' : `the ${this.added} micro-batches of this step weigh 0 in total`} ` +
+          "(a batch's weight is its loss tokens or rows, from the trainer's batchWeight()), so no example counts; a step needs a batch with weight > 0.",
+      );
+    }
     if (!Number.isFinite(count) || count <= 0) throw new TrainingError(`Cannot average gradients over ${count} micro-batches; add at least one first.`);
     const out = new Map<string, tf.Tensor>();
     for (const [name, s] of this.sums) out.set(name, tf.div(s, count));

@@ -87,4 +87,14 @@ describe('GradientAccumulator', () => {
     [a, b].forEach(disposeAll);
     acc.dispose();
   });
+
+  it('says when micro-batches were added but weigh 0 in total (was: "over 0 micro-batches; add at least one first")', () => {
+    const acc = new GradientAccumulator();
+    const g = new Map([['p', tf.zeros([2])]]);
+    acc.add(g);
+    acc.add(g);
+    assert.throws(() => acc.average(0), /^TrainingError: Cannot average gradients: the 2 micro-batches of this step weigh 0 in total \(a batch's weight is its loss tokens or rows, from the trainer's batchWeight\(\)\)/);
+    disposeAll(g);
+    acc.dispose();
+  });
 });
