@@ -19,7 +19,7 @@ export class ReportConfig extends CallbackConfig {
 
 /**
  * Writes the run's report (loss, learning-rate and eval curves as SVG/PNG, report.html) when
- * training ends — what `floe report <runDir>` does. A report that cannot be drawn is a warning,
+ * training ends, and after a failure once training began — what `floe report <runDir>` does. A report that cannot be drawn is a warning,
  * never a failed run. List it after the metrics callbacks, which close their files at the end.
  */
 @register()
@@ -28,6 +28,14 @@ export class ReportCallback extends Callback<ReportConfig> {
   static override readonly configType = ReportConfig;
 
   override async onTrainEnd(): Promise<void> {
+    await this.write();
+  }
+
+  /**
+   * Writes the report now. `runJob` calls it for a run that failed once training began, after
+   * status.json says `failed`: the page then shows the error beside the curves up to the failure.
+   */
+  async write(): Promise<void> {
     const runDir = this.trainer.context.outputDir;
     try {
       const { html } = await writeReport(runDir, { outDir: path.resolve(runDir, this.config.dir ?? '.'), sources: this.metricSources(runDir) });

@@ -5,6 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import { initBackend } from '../backend/init-backend';
 import { nativeKernelsStatus, nativeKernelsWarning } from '../backend/native/native-kernels-status';
 import { writeFailedStatus } from '../callbacks/status-callback';
+import { ReportCallback } from '../callbacks/report-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import type { CheckpointFolder } from '../checkpoint/checkpoint-folders';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
@@ -120,6 +121,8 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
     const statusFile = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;
     const keepStatus = resuming && trainer.globalStep === 0 && (await statusStep(statusFile)) > 0;
     if (isMain && !keepStatus) await writeFailedStatus({ trainer, outputDir, error, file: statusFile }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
+    // The curves up to the failure, with the error (a run that diverged is where a report helps most).
+    if (isMain && trainer.globalStep > 0 && !keepStatus) await trainer.callbackList?.find(ReportCallback)?.write();
     throw error;
   } finally {
     // A plugin's model or optimizer that cannot be disposed must not replace the error that ended the run.

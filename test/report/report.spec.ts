@@ -3,7 +3,10 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FloeError, runJob } from '../../src';
+import * as tf from '@tensorflow/tfjs';
+import { FloeError, register, runJob } from '../../src';
+import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
+import { isolateRegistries } from '../support/isolated-registries';
 import { readRunMetrics, renderReportHtml, writeReport } from '../../src/report';
 import { runCli } from '../../src/cli/main';
 import { captureLogger, tempDir, tinyRecipe } from '../callbacks/fixtures/tiny-run';
@@ -205,5 +208,31 @@ describe('Run report', () => {
     const full: string[] = [];
     assert.equal(await runCli(['report', path.join(dir, 'run')], { out: (l) => full.push(l), err: (l) => full.push(l) }), 0);
     assert.ok(!full.some((l) => l.startsWith('warn:')), full.join('\n'));
+  });
+});
+
+describe('Run report of a failed run', () => {
+  isolateRegistries();
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('report-failed');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('is written once training began: state failed, the error, the curves up to the failure', async () => {
+    class FailingTrainer extends TinyTrainer {
+      static override readonly type: string = 'tiny-failing-report';
+      override loss(batch: TinyBatch): tf.Scalar {
+        if (this.globalStep === 5) throw new Error('boom at step 5');
+        return super.loss(batch);
+      }
+    }
+    register(FailingTrainer);
+    await assert.rejects(runJob(tinyRecipe(dir, { type: 'tiny-failing-report', report: true }), { logger: captureLogger() }), /boom at step 5/);
+    const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+    assert.ok(html.includes('<th>state</th><td>failed</td>'), html);
+    assert.match(html, /<th>error<\/th><td>[^<]*boom at step 5<\/td>/);
+    assert.ok(html.includes('<th>last logged step</th><td>5</td>'), html);
+    assert.ok(fs.existsSync(path.join(dir, 'loss.svg')));
   });
 });
