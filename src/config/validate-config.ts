@@ -229,6 +229,6 @@ function ruleText(message: string, error: ValidationError): string {
 /** Appends the value the rules were broken by ("…, got -1"), unless a rule's own text already gave it. */
 function withValue(text: string, error: ValidationError): string {
   if (/\bgot\b/.test(text)) return text;
-  if (error.value === undefined) return `${text} (missing)`;
+  if (error.value === undefined) return /^missing\b/.test(text) ? text : `${text} (missing)`;
   return typeof error.value === 'object' && error.value !== null && !Array.isArray(error.value) ? text : `${text}, got ${formatValue(error.value)}`;
 }

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { CheckpointFolder, checkpointFolders, sharedFolderIssues } from '../checkpoint/checkpoint-folders';
-import { ConfigError, ConfigIssue, didYouMean, listChoices } from '../errors';
+import { ConfigError, ConfigIssue, didYouMean, formatLocation, listChoices, SourceLocation } from '../errors';
 import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind } from '../registry/component-kind';
 import { normalizeFactoryList } from '../registry/register';
 import { getRegistry } from '../registry/registries';
@@ -9,7 +9,7 @@ import { RECIPE_META_KEYS, TrainerConfig } from '../trainer/trainer-config';
 import { ComponentConfig } from './component-config';
 import { componentFields } from './component-list';
 import { composeRecipe, composeRecipeFile, isPlainObject } from './compose';
-import { joinPath } from './config-path';
+import { joinPath, parentPath, splitPath } from './config-path';
 import { applyOverrides } from './overrides';
 import { loadPlugins } from './plugins';
 import { SourceMap } from './source-map';
@@ -109,7 +109,8 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
   if (issues.length > 0) {
     // Without a type every section was checked against the default trainer's choices: say so.
     const assumed = plain.type === undefined ? ` (no top-level 'type', so trainer '${DEFAULT_TRAINER_TYPE}' was assumed; registered: ${listChoices(getRegistry('trainer').types)})` : '';
-    throw new ConfigError(inFileOrder(issues, files, options.overrides ?? []), `Invalid recipe${assumed}`);
+    const hinted = issues.map((issue) => withTypeSwitchHint(issue, plain, sourceMap, files));
+    throw new ConfigError(inFileOrder(hinted, files, options.overrides ?? []), `Invalid recipe${assumed}`);
   }
 
   const resolved = { ...(toPlainConfig(config) as Record<string, unknown>), ...resolvedSections };
@@ -273,6 +274,26 @@ function foreignSectionIssues(trainerClass: TrainerClass, plain: Record<string, 
     return { path: section, message: `trainer '${trainerClass.type}' has no '${section}' section (${plural(kind.label)}: ${kind.trainerAttribute})`, location: sourceMap.locateKey(section), hint };
   });
   return { sections: foreign.map((k) => k.recipeSection as string), issues };
+}
+
+/**
+ * An unknown key of a section whose `type` was set by a later source than the key (`--set
+ * model.type=layers`, or a child recipe, over a base's `hidden`) is most likely the replaced
+ * type's: say how to unset it.
+ */
+function withTypeSwitchHint(issue: ConfigIssue, plain: Record<string, unknown>, sourceMap: SourceMap, files: string[]): ConfigIssue {
+  const at = parentPath(issue.path);
+  const typeAt = sourceMap.values.get(joinPath(at, 'type'));
+  const section = splitPath(at).reduce<unknown>((node, part) => (node as Record<string | number, unknown> | undefined)?.[part], plain);
+  const type = isPlainObject(section) ? section.type : undefined;
+  if (!issue.message.startsWith('unknown key') || typeAt === undefined || issue.location === undefined || typeof type !== 'string') return issue;
+  // Sources by precedence: a --set over the recipe run over the recipes it extends.
+  const precedence = (loc: SourceLocation): number => (loc.line === 0 ? -1 : files.indexOf(path.resolve(loc.file)));
+  if (precedence(typeAt) >= precedence(issue.location)) return issue;
+  const key = issue.path.slice(at.length + 1);
+  const unset = typeAt.line === 0 ? `--set ${issue.path}=null` : `'${key}: null' beside the type`;
+  const hint = `The type '${type}' is set over the recipe that has '${key}' (${formatLocation(typeAt)}): if the key was for the type it replaced, unset it with ${unset}. ${issue.hint ?? ''}`;
+  return { ...issue, hint: hint.trim() };
 }
 
 /** `loss factory` → `loss factories`. */

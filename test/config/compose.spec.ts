@@ -3,7 +3,7 @@ import * as path from 'path';
 import { composeRecipeFile, validateRecipe } from '../../src';
 import '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
-import { expectConfigError, expectConfigErrorSync, useRecipeDir } from './recipe-dir';
+import { escapeRegExp, expectConfigError, expectConfigErrorSync, useRecipeDir } from './recipe-dir';
 
 describe('composeRecipeFile (extends)', () => {
   isolateRegistries();
@@ -33,6 +33,13 @@ describe('composeRecipeFile (extends)', () => {
     const kept = r.write('kept.yaml', 'extends: base.yaml\noptimizer: { type: adam }\n');
     const error = await expectConfigError(validateRecipe(kept));
     assert.deepEqual(error.issues.map((i) => i.path), ['optimizer.momentum', 'optimizer.nesterov']);
+    // The hint says how: the key comes from the base, the type from the child.
+    assert.match(error.issues[0].hint ?? '', new RegExp(`^The type 'adam' is set over the recipe that has 'momentum' \\(${escapeRegExp(r.at('kept.yaml', 2, 20))}\\): if the key was for the type it replaced, unset it with 'momentum: null' beside the type\\. Allowed: `));
+    const viaSet = await expectConfigError(validateRecipe(path.join(r.dir, 'base.yaml'), { overrides: ['optimizer.type=adam'] }));
+    assert.match(viaSet.issues[0].hint ?? '', /unset it with --set optimizer\.momentum=null\./);
+    // A typo next to a type set by the base is no type switch.
+    const typo = await expectConfigError(validateRecipe(r.write('typo.yaml', 'extends: base.yaml\noptimizer: { momentun: 0.5 }\n')));
+    assert.equal(typo.issues[0].hint?.startsWith("Did you mean 'momentum'?"), true);
     const dropped = r.write('dropped.yaml', 'extends: base.yaml\noptimizer: { type: adam, momentum: null, nesterov: null }\n');
     const { config } = await validateRecipe(dropped);
     assert.equal(config.optimizer.type, 'adam');

@@ -153,6 +153,12 @@ describe('recipe rules checked at validation', () => {
       const missing = await oneIssue(lm({ tokenizer: { type: 'hf' } }));
       assert.equal(`${missing.path}: ${missing.message}`, 'tokenizer.path: must be a path (a non-empty string) (missing)');
     });
+
+    it("says 'missing' once when a rule's own text starts with it", async () => {
+      const spirals = { type: 'synthetic-tabular', generator: 'spirals' };
+      const layers = await oneIssue(lm({ type: 'supervised', data: { type: 'tabular', sources: [spirals] }, model: { type: 'layers' } }));
+      assert.equal(layers.message, "missing: give 'layers: [...]' (a list of tf.layers, e.g. { type: dense, units: 32 }) or 'modelJson: path/to/model.json'");
+    });
   });
 
   describe('paths', () => {
