@@ -84,9 +84,14 @@ export function accumulationWarning(config: { gradientAccumulationSteps: number;
   const asked = ranks === 1 ? `gradientAccumulationSteps ${config.gradientAccumulationSteps}` : `gradientAccumulationSteps ${config.gradientAccumulationSteps} × ${ranks} ranks`;
   const most = Math.max(1, Math.floor(batchesPerEpoch / ranks));
   const examples = (n: number): string => (n * config.microBatchSize).toLocaleString('en-US');
+  // Fewer micro-batches than ranks: no accumulation setting helps, fewer ranks (or smaller micro-batches) do.
+  const fix =
+    batchesPerEpoch < ranks
+      ? `${ranks - batchesPerEpoch} of the ${ranks} ranks have no micro-batch and only wait: train on at most ${batchesPerEpoch} rank${batchesPerEpoch === 1 ? '' : 's'} (distributed.workers, or mpirun -np), or use more data or a smaller microBatchSize.`
+      : `Set gradientAccumulationSteps to at most ${most}, or use more data or a larger microBatchSize.`;
   return (
     `${asked} asks for ${perStep} micro-batches per optimizer step, but an epoch has only ${batchesPerEpoch} (microBatchSize ${config.microBatchSize}), ` +
     `so each epoch makes one optimizer step of its ${batchesPerEpoch}: a global batch of up to ${examples(batchesPerEpoch)} examples, not ${examples(perStep)}. ` +
-    `Set gradientAccumulationSteps to at most ${most}, or use more data or a larger microBatchSize.`
+    fix
   );
 }

@@ -128,4 +128,12 @@ describe('gradient accumulation longer than an epoch', () => {
     assert.equal(accumulationWarning({ gradientAccumulationSteps: 4, microBatchSize: 4 }, 8, 2), undefined);
     assert.equal(accumulationWarning({ gradientAccumulationSteps: 5, microBatchSize: 4 }, 5, 1), undefined);
   });
+
+  it('with more ranks than micro-batches in an epoch, says to train on fewer ranks (no accumulation setting helps)', () => {
+    assert.match(
+      accumulationWarning({ gradientAccumulationSteps: 1, microBatchSize: 16 }, 1, 3) ?? '',
+      /an epoch has only 1 \(microBatchSize 16\), .* not 48\. 2 of the 3 ranks have no micro-batch and only wait: train on at most 1 rank \(distributed\.workers, or mpirun -np\), or use more data or a smaller microBatchSize\.$/,
+    );
+    assert.doesNotMatch(accumulationWarning({ gradientAccumulationSteps: 2, microBatchSize: 4 }, 2, 3) ?? '', /gradientAccumulationSteps to at most/);
+  });
 });
