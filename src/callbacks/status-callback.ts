@@ -157,8 +157,8 @@ export class StatusCallback extends Callback<StatusConfig> {
       epoch: t.epochIndex,
       epochs: t.config.epochs,
       ...this.fields,
-      elapsedSec: Math.round(this.clock.elapsedSec * 1000) / 1000,
-      etaSec: running ? this.clock.etaSec(t.globalStep, t.trainingHorizon) : undefined,
+      elapsedSec: round3(this.clock.elapsedSec),
+      etaSec: running ? round3(this.clock.etaSec(t.globalStep, t.trainingHorizon)) : undefined,
       pid: process.pid,
       host: os.hostname(),
       startedAt: this.startedAt,
@@ -200,6 +200,11 @@ export async function writeFailedStatus(options: { trainer?: Trainer; outputDir:
     pid: process.pid,
     updatedAt: now,
   });
+}
+
+/** Seconds to the millisecond, as elapsedSec is (undefined stays undefined). */
+function round3<T extends number | undefined>(x: T): T {
+  return (x === undefined ? x : Math.round(x * 1000) / 1000) as T;
 }
 
 function errorMessage(error: unknown): string {

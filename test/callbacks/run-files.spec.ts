@@ -89,6 +89,7 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     assert.equal(running?.loss, train[1].loss);
     assert.deepEqual(running?.eval, { 'eval/loss': evals[0]['eval/loss'] });
     assert.ok(typeof running?.etaSec === 'number' && running.etaSec >= 0);
+    assert.equal(running.etaSec, Math.round(running.etaSec * 1000) / 1000, 'seconds to the millisecond, as elapsedSec');
 
     const status = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
     assert.equal(status.state, 'finished');
