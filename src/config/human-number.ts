@@ -95,7 +95,12 @@ export function IsCount(options: IsCountOptions = {}, validationOptions?: Valida
         },
         defaultMessage(args: ValidationArguments): string {
           const kind = options.allowFraction === true ? 'a number' : 'a whole number';
-          const got = formatValue(args.value);
+          const got = args.value instanceof Percent ? args.value.toString() : formatValue(args.value);
+          if (args.value instanceof Percent) {
+            // A percentage is a share of a total: of what, the field says; past 100% it is no share.
+            if (options.allowPercent === true) return `${args.property} must be a percentage from 0% to 100%, got ${got}`;
+            return `${args.property} takes no percentage (there is no total it would be a share of): give ${kind} ${max === MAX_SAFE_WHOLE ? `>= ${min}` : `from ${min} to ${max}`}, got ${got}`;
+          }
           if (typeof args.value === 'number' && args.value > MAX_SAFE_WHOLE) return `${args.property} must be ${kind} no larger than ${SAFE_WHOLE_LIMIT_TEXT}, got ${got}`;
           const range = max === MAX_SAFE_WHOLE ? `>= ${min}` : `from ${min} to ${max}`;
           const forms = `like 100, 1k, 2.5M, 2^10${options.allowPercent === true ? ' or 10%' : ''}`;

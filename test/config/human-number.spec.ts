@@ -64,17 +64,17 @@ describe('human numbers in recipes', () => {
     assert.equal(config.optimizer.lr, 2.5e-4);
   });
 
-  it('rejects a non-number, a fraction and a disallowed percentage, each with its path and line:col', async () => {
+  it('rejects a non-number, a fraction, a percentage where none is taken and one past 100%, each with its path and line:col', async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: tiny', 'epochs: 10%', 'microBatchSize: 1.5', 'logInterval: lots', 'trainIters: 150%', ''].join('\n'));
     const error = await expectConfigError(validateRecipe(file));
     assert.deepEqual(
       error.issues.map((i) => `${i.path}: ${i.message}`).sort(),
       [
-        'epochs: must be a whole number >= 1 (like 100, 1k, 2.5M, 2^10), got "10%"',
+        'epochs: takes no percentage (there is no total it would be a share of): give a whole number >= 1, got 10%',
         'microBatchSize: must be a whole number >= 1 (like 100, 1k, 2.5M, 2^10), got 1.5',
         'logInterval: must be a whole number >= 1 (like 100, 1k, 2.5M, 2^10), got "lots"',
-        'trainIters: must be a whole number >= 1 (like 100, 1k, 2.5M, 2^10 or 10%), got "150%"',
+        'trainIters: must be a percentage from 0% to 100%, got 150%',
       ].sort(),
     );
     assert.match(error.message, new RegExp(`epochs: .* \\(${escapeRegExp(r.at('recipe.yaml', 2, 9))}\\)`));
