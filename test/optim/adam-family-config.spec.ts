@@ -35,7 +35,7 @@ describe('AdamWConfig', () => {
       'optimizer.weightDecay: 100000 with lr 0.01 makes AdamW multiply the decayed weights by 1 - lr × weightDecay = -999 at every step, which zeroes or flips them: weightDecay must be below 1 / lr = 100 (typical values are 0.01 to 0.1)',
     );
     assert.match(await optimizerIssue({ type: 'adamw', lr: 0.5, weightDecay: 2 }), /= 0 at every step.*below 1 \/ lr = 2 /);
-    // The field's own checks still hold (redeclaring a field's validators in a subclass drops the parent's).
+    // The field's own checks still hold alongside the rule.
     assert.equal(await optimizerIssue({ type: 'adamw', weightDecay: -1 }), 'optimizer.weightDecay: must not be less than 0, got -1');
     assert.equal(await optimizerIssue({ type: 'adamw', weightDecay: 'abc' }), 'optimizer.weightDecay: must be a number, got "abc"');
     // Just below the limit is allowed, and Adam's L2 decay (added to the gradient) has no such limit.
