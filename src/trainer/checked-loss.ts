@@ -98,6 +98,9 @@ export function checkedBatchWeight<B>(trainer: { batchWeight(batch: B): number }
   );
 }
 
+/** Fields every metrics.jsonl record has, which no metric may be called. */
+const RECORD_FIELDS = ['event', 'step', 'epoch', 'elapsed', 'time', 'memory'];
+
 /**
  * What `trainer.evaluate()` returned, checked: an object of numbers. A tensor or `undefined`
  * otherwise failed in whichever callback read it first (`ProgressCallback ... v.toFixed is not a
@@ -108,6 +111,12 @@ export function checkedMetrics(trainer: object, metrics: unknown): Record<string
   if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics) || metrics instanceof tf.Tensor) {
     const what = metrics === null ? 'null' : Array.isArray(metrics) ? 'an array' : metrics instanceof tf.Tensor ? 'a tensor' : typeof metrics;
     throw new TrainingError(`${owner} returned ${what}; it must return an object of numbers, e.g. { 'eval/loss': 1.23 } ({} when there is nothing to report)`);
+  }
+  // metrics.jsonl writes them beside the record's own fields: a metric `step` would move the record.
+  const taken = Object.keys(metrics).filter((k) => RECORD_FIELDS.includes(k));
+  if (taken.length > 0) {
+    const names = taken.map((k) => `'${k}'`).join(', ');
+    throw new TrainingError(`${owner} returned ${names}, which metrics.jsonl uses for each record itself (${RECORD_FIELDS.join(', ')}); name ${taken.length === 1 ? 'it' : 'them'} '${taken.map((k) => `eval/${k}`).join("', '")}' instead`);
   }
   const wrong = Object.entries(metrics).filter(([, v]) => typeof v !== 'number');
   if (wrong.length === 0) return metrics as Record<string, number>;

@@ -83,6 +83,16 @@ describe('checkedMetrics', () => {
     assert.throws(() => checkedMetrics(new MyTrainer(), undefined), /MyTrainer\.evaluate\(\) returned undefined; it must return an object of numbers/);
     assert.deepEqual(checkedMetrics(new MyTrainer(), { 'eval/loss': Number.NaN }), { 'eval/loss': Number.NaN });
   });
+
+  it("refuses a metric named like a metrics.jsonl record's own field ('step' would move the eval record to another step)", () => {
+    assert.throws(
+      () => checkedMetrics(new MyTrainer(), { 'eval/loss': 1, step: 3, epoch: 0 }),
+      (e: unknown) =>
+        e instanceof TrainingError &&
+        e.message === "MyTrainer.evaluate() returned 'step', 'epoch', which metrics.jsonl uses for each record itself (event, step, epoch, elapsed, time, memory); name them 'eval/step', 'eval/epoch' instead",
+    );
+    assert.deepEqual(checkedMetrics(new MyTrainer(), { loss: 1, accuracy: 0.5 }), { loss: 1, accuracy: 0.5 });
+  });
 });
 
 describe('Trainer with a wrong loss()', () => {
