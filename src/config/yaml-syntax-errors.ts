@@ -41,10 +41,11 @@ export function yamlSyntaxProblems(doc: Document, text: string): YamlSyntaxProbl
       const opening = nodeEndingAt(doc, start, 'quote');
       const quote = raw.includes('"') ? '"' : "'";
       problems.push({ message: `the ${quote} that opens this string is never closed: it runs to the end of the file`, offset: opening ?? start });
-    } else if (error.code === 'BAD_INDENT' && /^Flow (map|sequence)/.test(raw)) {
+    } else if ((error.code === 'BAD_INDENT' || error.code === 'MISSING_CHAR') && /^Flow (map|sequence)/.test(raw)) {
       const opening = nodeEndingAt(doc, start, 'flow');
       const [open, close] = /^Flow map/.test(raw) ? ['{', '}'] : ['[', ']'];
-      problems.push({ message: `the '${open}' opened here is not closed: end it with '${close}' on its line, or indent its continuation lines`, offset: opening ?? start });
+      const fix = error.code === 'MISSING_CHAR' ? `add the '${close}'` : `end it with '${close}' on its line, or indent its continuation lines`;
+      problems.push({ message: `the '${open}' opened here is not closed: ${fix}`, offset: opening ?? start });
     } else {
       problems.push({ message: raw, offset: start });
     }

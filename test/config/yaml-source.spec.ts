@@ -52,6 +52,8 @@ describe('parseYamlSource', () => {
         problem('optimizer: {type: adamw, lr: 1\nmodel: {}\n'),
         "YAML syntax error: the '{' opened here is not closed: end it with '}' on its line, or indent its continuation lines (r.yaml:1:12)",
       );
+      // A JSON recipe missing its last brace.
+      assert.match(problem('{"type": "causal",\n "optimizer": {"lr": 1}\n'), /^YAML syntax error: the '\{' opened here is not closed: .* \(r\.yaml:1:1\)$/);
     });
 
     it('a key without a colon, or with no space after it', () => {
