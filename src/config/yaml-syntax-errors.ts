@@ -41,6 +41,11 @@ export function yamlSyntaxProblems(doc: Document, text: string): YamlSyntaxProbl
       const opening = nodeEndingAt(doc, start, 'quote');
       const quote = raw.includes('"') ? '"' : "'";
       problems.push({ message: `the ${quote} that opens this string is never closed: it runs to the end of the file`, offset: opening ?? start });
+    } else if (error.code === 'BAD_INDENT' && /same column/.test(raw)) {
+      const line = lineText(text, start);
+      const indent = line.length - line.trimStart().length;
+      const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+      problems.push({ message: `'${line.trim()}' is indented to column ${indent + 1}, in line with no key above it: keys of one mapping start in the same column`, offset: lineStart + indent });
     } else if ((error.code === 'BAD_INDENT' || error.code === 'MISSING_CHAR') && /^Flow (map|sequence)/.test(raw)) {
       const opening = nodeEndingAt(doc, start, 'flow');
       const [open, close] = /^Flow map/.test(raw) ? ['{', '}'] : ['[', ']'];

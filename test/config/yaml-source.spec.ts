@@ -43,6 +43,13 @@ describe('parseYamlSource', () => {
       );
     });
 
+    it('a key indented between two levels: at the key, naming its column', () => {
+      assert.equal(
+        problem('model:\n    layers: 1\n  dim: 16\n'),
+        "YAML syntax error: 'dim: 16' is indented to column 3, in line with no key above it: keys of one mapping start in the same column (r.yaml:3:3)",
+      );
+    });
+
     it('an unclosed quote or bracket: at its opening (was the end of the file)', () => {
       assert.equal(
         problem('seed: 1\ndescription: "abc\noptimizer: {lr: 1}\nepochs: 2\n'),
