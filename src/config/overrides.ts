@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, ConfigIssue } from '../errors';
+import { allComponentKinds } from '../registry/component-kind';
 import { isPlainObject } from './compose';
 import { joinPath, splitPath } from './config-path';
 import { SourceMap } from './source-map';
@@ -48,7 +49,13 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
       if (!fits) {
         const holds = Array.isArray(node) ? 'a list' : isPlainObject(node) ? 'a mapping' : JSON.stringify(node);
         const wants = typeof part === 'number' ? `index [${part}]` : `key '${part}'`;
-        const hint = Array.isArray(node) && /^\d+$/.test(String(part)) ? ` (an item of a list is written ${at}[${part}])` : '';
+        const rest = parts.slice(i + 1).reduce<string>((p, q) => joinPath(p, q), at);
+        const hint =
+          Array.isArray(node) && /^\d+$/.test(String(part))
+            ? ` (an item of a list is written ${at}[${part}])`
+            : part === 0 && isPlainObject(node) && listSections().includes(at)
+              ? ` (it is one item written without a list: set ${rest === at ? at : rest}, or give '${at}' as a list)`
+              : '';
         issues.push({ path: key, message: `${at === '' ? 'the recipe' : `'${at}'`} holds ${holds}, which has no ${wants}${hint}`, location });
         failed = true;
         break;
@@ -79,4 +86,11 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
     sourceMap.keys.set(key, location);
   }
   if (issues.length > 0) throw new ConfigError(issues, 'Invalid --set override');
+}
+
+/** Recipe sections that take a list, where a single mapping is a list of one (`checkpoint`, `callbacks`). */
+function listSections(): string[] {
+  return allComponentKinds()
+    .filter((k) => k.sectionIsList === true && k.recipeSection !== undefined)
+    .map((k) => k.recipeSection as string);
 }

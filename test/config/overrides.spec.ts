@@ -96,6 +96,12 @@ describe('applyOverrides (--set)', () => {
   it('rejects an index into a mapping', () => {
     const error = expectConfigErrorSync(() => applyOverrides({ optimizer: { lr: 1 } }, ['optimizer[0]=1'], new SourceMap()));
     assert.equal(error.message, "Invalid --set override: optimizer[0]: 'optimizer' holds a mapping, which has no index [0] (--set optimizer[0]=1)");
+    // A list section written as one mapping (a list of one): say how to reach it.
+    const single = expectConfigErrorSync(() => applyOverrides({ checkpoint: { type: 'floe' } }, ['checkpoint[0].keepLast=3'], new SourceMap()));
+    assert.equal(
+      single.issues[0].message,
+      "'checkpoint' holds a mapping, which has no index [0] (it is one item written without a list: set checkpoint.keepLast, or give 'checkpoint' as a list)",
+    );
   });
 });
 
