@@ -207,6 +207,8 @@ export abstract class Trainer<B = any> {
   /** Runs every remaining epoch, evaluates and saves at the end. */
   async train(): Promise<TrainingResult> {
     const start = performance.now();
+    // Restored by a resume before train() runs.
+    const startStep = this.state.globalStep;
     let status: RunStatus = 'finished';
     let failure: unknown;
     try {
@@ -233,7 +235,7 @@ export abstract class Trainer<B = any> {
       await this.callbackList.dispose().catch((error: Error) => this.logger.warn(`callback cleanup failed: ${error.message}`));
     }
     if (failure !== undefined) throw failure;
-    return trainingResultOf(this, { status, runtimeSec: (performance.now() - start) / 1000 });
+    return trainingResultOf(this, { status, runtimeSec: (performance.now() - start) / 1000, startStep });
   }
 
   /** One pass over this epoch's remaining batches (a final partial accumulation cycle still steps). */

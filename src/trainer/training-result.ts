@@ -13,6 +13,8 @@ export interface TrainingResult {
   globalStep: number;
   /** Wall-clock seconds of this process's training. */
   runtimeSec: number;
+  /** Optimizer step this process started at: 0, or the step of the checkpoint it resumed from. */
+  startStep: number;
   /**
    * Folder of the newest resumable (floe) checkpoint written or loaded, the one `--resume` takes;
    * when no engine of the run is resumable, of the newest weights-only export. Undefined if none.
@@ -29,7 +31,7 @@ export interface TrainingResult {
 /** The result of a run that ended with `status` (not failed), from what its trainer holds at the end. */
 export function trainingResultOf(
   trainer: { control: { stopReason?: string }; globalStep: number; lastCheckpointPath?: string; lastMetrics: Record<string, number>; context: { outputDir: string } },
-  options: { status: RunStatus; runtimeSec: number },
+  options: { status: RunStatus; runtimeSec: number; startStep: number },
 ): TrainingResult {
   return {
     success: true,
@@ -37,6 +39,7 @@ export function trainingResultOf(
     stopReason: trainer.control.stopReason,
     globalStep: trainer.globalStep,
     runtimeSec: options.runtimeSec,
+    startStep: options.startStep,
     lastCheckpointPath: trainer.lastCheckpointPath,
     finalLoss: trainer.lastMetrics.loss,
     metrics: { ...trainer.lastMetrics },

@@ -355,6 +355,8 @@ describe('floe CLI (in process)', () => {
       const resumed = await cli('train', file, '--resume', run, '--set', 'epochs=2');
       assert.equal(resumed.code, 0, resumed.err.join('\n'));
       assert.deepEqual(resumed.out.filter((l) => !/^(done|last checkpoint): /.test(l)), [], 'no "resumed from" line');
+      // The time covers only the steps after the resume: the line says how many those were.
+      assert.match(resumed.out.find((l) => l.startsWith('done: ')) ?? '', /^done: 16 steps \(8 after resuming at step 8\) in \d+\.\ds, final loss /);
       const loud = await cli('train', file, '--resume', run, '--set', 'epochs=3', '--set', 'quiet=false', '--set', 'progress=none');
       assert.ok(loud.out.some((l) => l.startsWith('resumed from ')), loud.out.join('\n'));
     });

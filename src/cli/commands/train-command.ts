@@ -31,7 +31,10 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
       if (rank !== 0) return done(EXIT.ok);
       const loss = result.finalLoss === undefined ? '' : `, final loss ${formatMetricValue(result.finalLoss, 4)}`;
       const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
-      io.out(`done: ${result.globalStep} step${result.globalStep === 1 ? '' : 's'} in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);
+      // After a resume, the time covers only this process's steps: say how many those were.
+      const trained = result.globalStep - result.startStep;
+      const resumed = result.startStep > 0 ? ` (${trained} after resuming at step ${result.startStep})` : '';
+      io.out(`done: ${result.globalStep} step${result.globalStep === 1 ? '' : 's'}${resumed} in ${result.runtimeSec.toFixed(1)}s${loss}${stopped}`);
       if (result.lastCheckpointPath !== undefined) io.out(`last checkpoint: ${result.lastCheckpointPath}`);
       // A run a signal stopped saved cleanly, but did not finish: say so to the shell (`floe train && next` must not go on).
       const signalCode = result.status === 'stopped' && result.stopReason !== undefined ? SIGNAL_EXIT_CODES[result.stopReason] : undefined;
