@@ -1,4 +1,5 @@
 import { IsOptional, IsPositive } from 'class-validator';
+import { HumanNumber } from '../config/human-number';
 import { register } from '../registry/register';
 import { BuiltinScheduleFactory } from './schedule-factory-base';
 import { SchedulerConfig } from './scheduler-factory';
@@ -7,6 +8,7 @@ import { SchedulerConfig } from './scheduler-factory';
 export class InverseSqrtSchedulerConfig extends SchedulerConfig {
   /** Time scale of the decay in steps (default: the warmup length, else 10000). */
   @IsOptional()
+  @HumanNumber()
   @IsPositive()
   timescale?: number;
 }

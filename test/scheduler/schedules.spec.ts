@@ -117,3 +117,10 @@ describe('schedule length messages', () => {
     await assert.rejects(validateRecipe(recipe), (e: unknown) => e instanceof ConfigError && /the warmup is longer than training \(at most 1 step\); lower/.test(e.message));
   });
 });
+
+describe('inverse-sqrt timescale in a recipe', () => {
+  it("takes a human number like the other step counts ('10k')", async () => {
+    const { config } = await validateRecipe({ type: 'causal', data: { type: 'causal', sources: [{ type: 'synthetic' }] }, scheduler: { type: 'inverse-sqrt', timescale: '10k' } });
+    assert.equal((config.scheduler as unknown as { timescale: number }).timescale, 10_000);
+  });
+});
