@@ -49,8 +49,13 @@ async function main(data: ThreadWorkerData): Promise<void> {
     },
   });
   const forwarded: ForwardedSignalCallback[] = [];
+  // A signal can arrive while the trainer is still being built (data, model): keep it for the
+  // callback, or the run would ignore the Ctrl-C and train to the end.
+  let signal: string | undefined;
   parentPort?.on('message', (message: LauncherMessage) => {
-    if (message.type === 'stop') for (const cb of forwarded) cb.received ??= message.signal;
+    if (message.type !== 'stop') return;
+    signal ??= message.signal;
+    for (const cb of forwarded) cb.received ??= message.signal;
   });
   parentPort?.unref();
   try {
@@ -62,6 +67,7 @@ async function main(data: ThreadWorkerData): Promise<void> {
       communicator: comm,
       onTrainerReady: (trainer) => {
         const cb = new ForwardedSignalCallback(trainer);
+        cb.received = signal;
         forwarded.push(cb);
         trainer.callbackList.callbacks.unshift(cb);
       },

@@ -162,6 +162,32 @@ describe('data-parallel training on worker threads', () => {
     assert.match(output, /received SIGINT/);
   });
 
+  it('Ctrl-C while the workers are still starting (before training) stops after the first step, not at the end', async () => {
+    const out = path.join(dir, 'early');
+    const file = path.join(dir, 'recipe.yaml');
+    fs.writeFileSync(file, JSON.stringify(tinyRecipe(out, { quiet: false, epochs: 3, distributed: { backend: 'threads', workers: 2 } })));
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js'), 'train', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let signalled = false;
+    const onData = (d: Buffer): void => {
+      output += d.toString();
+      // The launcher installs its signal handlers just after it says it starts the workers,
+      // which take ~1 s to load Floe and build their trainers.
+      if (!signalled && output.includes('floe: data parallel on 2 worker threads')) {
+        signalled = true;
+        setTimeout(() => child.kill('SIGINT'), 150);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(await exited, 130, output);
+    assert.ok(output.indexOf('received SIGINT') < output.indexOf("trainer 'sft'"), `the signal came before the workers built their trainers:\n${output}`);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.deepEqual([status.state, status.stopReason, status.step], ['stopped', 'SIGINT', 1], output);
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'step-000001', 'manifest.json')), 'rank 0 saved the step it stopped at');
+  });
+
   it('one SIGTERM delivered twice within moments (GNU timeout: the process, then its group) still stops cleanly', async () => {
     const out = path.join(dir, 'twice');
     const file = path.join(dir, 'recipe.yaml');
