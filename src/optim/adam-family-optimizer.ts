@@ -39,7 +39,8 @@ export abstract class AdamFamilyOptimizer extends NamedStateOptimizer {
     new OptionChecks()
       .inRange(this.betas[0], 'betas[0]', { min: 0, max: 1 })
       .inRange(this.betas[1], 'betas[1]', { min: 0, max: 1 })
-      .inRange(this.eps, 'eps', { min: 0 })
+      // eps 0 turns a weight whose gradient is still 0 (an unused embedding row) into 0/0 = NaN.
+      .require(Number.isFinite(this.eps) && this.eps > 0, 'eps', `must be a finite number > 0, got ${this.eps}`)
       .inRange(this.weightDecay, 'weightDecay', { min: 0 })
       .throwIfAny(`Invalid ${defaults.name} options`);
   }

@@ -66,6 +66,8 @@ describe('AdamWOptimizer', () => {
       () => new AdamWOptimizer({ betas: [1.2, 0.9], eps: -1, weightDecay: -0.1 }),
       (e: unknown) => e instanceof ConfigError && e.issues.map((i) => i.path).join() === 'betas[0],eps,weightDecay',
     );
+    // As the recipe's eps: 0 would make a weight whose gradient is still 0 NaN (0 / (0 + 0)).
+    assert.throws(() => new AdamWOptimizer({ eps: 0 }), /eps: must be a finite number > 0, got 0/);
   });
 });
 
