@@ -198,7 +198,7 @@ export class TrainerConfig extends ComponentConfig {
   @Min(0)
   nonFiniteSkipLimit = 20;
 
-  /** Write report.html and loss/lr/eval charts (SVG and PNG) into the run folder when training ends. */
+  /** Write report.html and loss/lr/eval charts (SVG and PNG) into the run folder when training ends (also when it failed after its first step). */
   @IsBoolean()
   report = true;
 
