@@ -23,7 +23,7 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
     const location = { file: `--set ${override}`, line: 0, col: 0 };
     let value: unknown;
     try {
-      value = raw === '' ? '' : parseYaml(raw);
+      value = parseOverrideValue(raw);
     } catch (error) {
       const reason = (error as Error).message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
       issues.push({ path: key, message: `value '${raw}' is not valid YAML: ${reason}`, location });
@@ -93,4 +93,24 @@ function listSections(): string[] {
   return allComponentKinds()
     .filter((k) => k.sectionIsList === true && k.recipeSection !== undefined)
     .map((k) => k.recipeSection as string);
+}
+
+/**
+ * A --set value: YAML (`1e-3`, `true`, `[0.9, 0.95]`, `{type: sgd}`), except plain text that YAML
+ * would cut or restructure, which stays the text typed: `Run 3: bigger` (a mapping to YAML) and
+ * `runs/a #1` or `#3` (the rest a comment, silently dropped).
+ */
+function parseOverrideValue(raw: string): unknown {
+  if (raw === '') return '';
+  const text = raw.trim();
+  const flowOrQuoted = /^[[{"']/.test(text);
+  if (!flowOrQuoted && /(^|\s)#/.test(text)) return text;
+  let value: unknown;
+  try {
+    value = parseYaml(raw);
+  } catch (error) {
+    if (!flowOrQuoted && /:\s/.test(text)) return text;
+    throw error;
+  }
+  return !flowOrQuoted && isPlainObject(value) ? text : value;
 }

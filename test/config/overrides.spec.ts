@@ -25,6 +25,19 @@ describe('applyOverrides (--set)', () => {
     assert.equal(config.description, 'a b=c', 'only the first = splits key from value');
   });
 
+  it("keeps plain text that YAML would cut or restructure as typed: 'a: b' and ' #' (was a mapping, or the rest dropped as a comment)", async () => {
+    const file = recipes().write('recipe.yaml', BASE);
+    const { config } = await validateRecipe(file, { overrides: ['description=Run 3: bigger model', 'outputDir=runs/a #1'] });
+    assert.equal(config.description, 'Run 3: bigger model');
+    assert.equal(config.outputDir, 'runs/a #1');
+    const hash = await validateRecipe(file, { overrides: ['description=#3'] });
+    assert.equal(hash.config.description, '#3');
+    // Flow collections and quoted text are still YAML.
+    const flow = await validateRecipe(file, { overrides: ['optimizer={type: sgd, momentum: 0.5}', 'description="quoted: yes"'] });
+    assert.equal(flow.config.optimizer.type, 'sgd');
+    assert.equal(flow.config.description, 'quoted: yes');
+  });
+
   it('replaces a whole section with a flow mapping', async () => {
     const file = recipes().write('recipe.yaml', BASE);
     const { config } = await validateRecipe(file, { overrides: ['optimizer={type: sgd, momentum: 0.9}', 'checkpoint=[]'] });
