@@ -56,12 +56,14 @@ describe('planDistributed', () => {
     assert.deepEqual({ ...c.distributed }, { backend: 'auto', workers: 4, timeoutSec: 30, workerYoungGenerationMb: 128, allocationSitePretenuring: false });
     await assert.rejects(validateRecipe({ ...base, distributed: { workerYoungGenerationMb: 1.5 } }), /distributed\.workerYoungGenerationMb: .*integer/);
     await assert.rejects(validateRecipe({ ...base, distributed: { allocationSitePretenuring: 'yes' } }), /distributed\.allocationSitePretenuring: .*boolean/);
-    // A list, a number or null is refused naming the choices, at its line (a list used to pass and crash at startup).
-    for (const bad of [[], 5, null, true]) {
+    // A list, a number or a boolean is refused naming the choices, at its line (a list used to pass and crash at startup).
+    for (const bad of [[], 5, true]) {
       const shown = JSON.stringify(bad);
       await assert.rejects(validateRecipe({ ...base, distributed: bad }), (e: Error) => e.message.includes(`distributed.backend: must be one of the following values: auto, threads, mpi, none, got ${shown}`));
       await assert.rejects(validateRecipe({ ...base, backend: bad }), (e: Error) => e.message.includes(`backend.name: must be one of the following values: auto, wasm, cpu, tensorflow, tensorflow-gpu, got ${shown}`));
     }
+    // null unsets, as everywhere in a recipe: the defaults.
+    assert.equal((await validateRecipe({ ...base, distributed: null })).config.distributed.backend, 'auto');
     await assert.rejects(validateRecipe({ ...base, distributed: { backend: 'nccl', workers: 0 } }), /distributed\.backend: must be one of the following values: auto, threads, mpi, none, got "nccl".*distributed\.workers: must be 'auto' or a whole number >= 1, got 0/s);
   });
 });
