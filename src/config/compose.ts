@@ -115,6 +115,8 @@ export function composeRecipe(recipe: Record<string, unknown>, options: ComposeO
  */
 function keepBaseModules(merged: Record<string, unknown>, sourceMap: SourceMap, own: Record<string, unknown>, ownMap: SourceMap): void {
   for (const key of FILE_RELATIVE_KEYS) {
+    // `code: ~` adds nothing: the base's modules stay (its types need them).
+    if (own[key] === null && merged[key] !== undefined) delete own[key];
     if (merged[key] === undefined || own[key] === undefined) continue;
     const items = (value: unknown, map: SourceMap): Array<{ spec: unknown; location?: SourceLocation }> =>
       Array.isArray(value) ? value.map((spec, i) => ({ spec, location: map.locate(joinPath(key, i)) })) : [{ spec: value, location: map.locate(key) }];

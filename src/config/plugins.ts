@@ -18,7 +18,8 @@ export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: So
   const specs: Array<{ spec: unknown; at: string }> = [];
   for (const key of ['code', 'plugins']) {
     const value = recipe[key];
-    if (value === undefined) continue;
+    // null unsets, as for any setting: no modules of its own.
+    if (value === undefined || value === null) continue;
     if (Array.isArray(value)) value.forEach((spec, i) => specs.push({ spec, at: joinPath(key, i) }));
     else specs.push({ spec: value, at: key });
   }

@@ -114,7 +114,7 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
   }
 
   const resolved = { ...(toPlainConfig(config) as Record<string, unknown>), ...resolvedSections };
-  for (const key of ['code', 'plugins']) if (plain[key] !== undefined) resolved[key] = plain[key];
+  for (const key of ['code', 'plugins']) if (plain[key] !== undefined && plain[key] !== null) resolved[key] = plain[key];
   return { trainerClass, config, resolved, files, recipeDir, sourceMap };
 }
 

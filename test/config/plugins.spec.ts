@@ -97,6 +97,18 @@ describe('recipe plugins', () => {
     assert.deepEqual(resolved.code, [path.join(r.dir, 'shared', 'plugin.js'), path.join(r.dir, 'callback_plugin.js')], 'base first, each module once');
   });
 
+  it('takes code: null as no modules of its own: alone, or over a base whose modules stay', async () => {
+    // It was 'code[1]: must be a module path …, got null'.
+    const r = recipes();
+    writeTrainerPlugin(r, 'plugin.js', 'null-plugin-tiny');
+    r.write('base.yaml', 'code: ./plugin.js\ntype: null-plugin-tiny\n');
+    const child = await validateRecipe(r.write('child.yaml', 'extends: base.yaml\ncode: ~\nplugins: null\n'));
+    assert.equal(child.trainerClass.type, 'null-plugin-tiny');
+    assert.equal(child.resolved.code, path.join(r.dir, 'plugin.js'));
+    const alone = await validateRecipe(r.write('alone.yaml', 'type: tiny\ncode: ~\n'));
+    assert.equal('code' in alone.resolved, false);
+  });
+
   it('reports a missing plugin file with its path and location', async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', 'type: tiny\ncode: ./nope.js\n');
