@@ -75,7 +75,8 @@ export function composeRecipe(recipe: Record<string, unknown>, options: ComposeO
   absolutizeFileKeys(own, dir);
 
   const extendsIsList = Array.isArray(own.extends);
-  const bases = own.extends === undefined ? [] : extendsIsList ? (own.extends as unknown[]) : [own.extends];
+  // `extends: ~` extends nothing (null unsets, as for any setting).
+  const bases = own.extends === undefined || own.extends === null ? [] : extendsIsList ? (own.extends as unknown[]) : [own.extends];
   delete own.extends;
   let merged: Record<string, unknown> = {};
   const sourceMap = new SourceMap();

@@ -159,6 +159,8 @@ describe('composeRecipeFile (extends)', () => {
     const child = r.write('child.yaml', 'extends: 3\n');
     const error = expectConfigErrorSync(() => composeRecipeFile(child));
     assert.equal(error.message, `Invalid recipe: extends: must be a recipe path (or a list of them), got 3 (${r.at('child.yaml', 1, 10)})`);
+    // null unsets: it extends nothing.
+    assert.deepEqual(composeRecipeFile(r.write('none.yaml', 'extends: ~\nseed: 2\n')).value, { seed: 2 });
   });
 
   it('rejects a missing recipe and a recipe that is not a mapping', () => {
