@@ -41,7 +41,7 @@ export function composeRecipeFile(file: string, chain: string[] = []): ComposedR
     const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder, not a recipe file (give the .yaml file)' : (error as Error).message;
     throw new ConfigError([{ path: '', message: `cannot read recipe ${display}: ${reason}` }]);
   }
-  const source = parseYamlSource(text, display);
+  const source = parseRecipeText(text, display);
   // An empty base adds nothing, which is fine; an empty recipe to run is a mistake.
   if (chain.length === 0 && text.replace(/^\s*#.*$/gm, '').trim() === '') {
     throw new ConfigError([{ path: '', message: `recipe ${display} is empty: it needs at least a data section (see recipes/quickstart.yaml)` }]);
@@ -50,6 +50,21 @@ export function composeRecipeFile(file: string, chain: string[] = []): ComposedR
     throw new ConfigError([{ path: '', message: 'a recipe must be a mapping of keys to values', location: source.sourceMap.locate('') }]);
   }
   return composeRecipe(source.value, { dir: path.dirname(absolute), sourceMap: source.sourceMap, file: absolute, chain });
+}
+
+/** Files that are data, not recipes: a YAML error list for one of them says nothing useful. */
+const DATA_EXTENSIONS = ['.jsonl', '.ndjson', '.csv', '.tsv', '.txt', '.safetensors', '.bin'];
+
+/** {@link parseYamlSource}, except that a data file that is not YAML is named as such. */
+function parseRecipeText(text: string, display: string): ReturnType<typeof parseYamlSource> {
+  try {
+    return parseYamlSource(text, display);
+  } catch (error) {
+    const ext = path.extname(display).toLowerCase();
+    if (!(error instanceof ConfigError) || !DATA_EXTENSIONS.includes(ext)) throw error;
+    const use = ['.safetensors', '.bin'].includes(ext) ? 'weights are loaded with model.from' : 'data files go in data.sources[].paths';
+    throw new ConfigError([{ path: '', message: `${display} is a ${ext} file, not a YAML recipe: give the recipe's .yaml file (${use})` }]);
+  }
 }
 
 /** Options of {@link composeRecipe}. */

@@ -17,6 +17,10 @@ export interface YamlSource {
  * file:line:col, all at once), and records the location of every key and value.
  */
 export function parseYamlSource(text: string, file: string): YamlSource {
+  // A checkpoint or other binary file given as a recipe made thousands of "syntax errors" of garbage.
+  if (text.includes('\u0000')) {
+    throw new ConfigError([{ path: '', message: `it is binary data (it has NUL bytes), not a YAML recipe: give the recipe's .yaml file` }], `Cannot parse ${file}`);
+  }
   const lineCounter = new LineCounter();
   // Duplicate keys are found while walking the tree, where their config path is known.
   // Merge keys (`<<: *defaults`) as in PyYAML: YAML 1.2 dropped them, but configs use them.
@@ -36,6 +40,11 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const before = at(firstError);
   issues.push(...keyIssues.filter((i) => doc.errors.length === 0 || (i.location !== undefined && (i.location.line < before.line || (i.location.line === before.line && i.location.col < before.col)))));
   issues.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0));
+  // Past the first few, syntax errors are mostly the parser losing its way after the first (a file that is not YAML).
+  if (issues.length > MAX_SYNTAX_ISSUES) {
+    const rest = issues.length - MAX_SYNTAX_ISSUES;
+    issues.splice(MAX_SYNTAX_ISSUES, rest, { path: '', message: `… and ${rest} more after these (fix the first ones first; is ${file} a YAML recipe?)` });
+  }
   if (issues.length > 0) throw new ConfigError(issues, `Cannot parse ${file}`);
   let value: unknown;
   try {
@@ -70,6 +79,9 @@ function unresolvedAliasIssues(doc: Document, at: (offset: number) => SourceLoca
   });
   return issues;
 }
+
+/** Syntax problems listed at most (a file that is not YAML at all has thousands). */
+const MAX_SYNTAX_ISSUES = 10;
 
 interface WalkContext {
   map: SourceMap;

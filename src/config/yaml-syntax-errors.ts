@@ -28,12 +28,12 @@ export function yamlSyntaxProblems(doc: Document, text: string): YamlSyntaxProbl
       problems.push({ message: 'a tab indents this line: YAML indents with spaces only', offset: start });
     } else if (error.code === 'BLOCK_AS_IMPLICIT_KEY') {
       const next = nextContentLine(text, start);
-      const above = lineText(text, start).trim();
+      const above = clip(lineText(text, start).trim());
       problems.push({ message: `this line is indented deeper than '${above}' above it, which already has a value: keys of one mapping start in the same column`, offset: next ?? start });
     } else if (error.code === 'MULTILINE_IMPLICIT_KEY') {
-      problems.push({ message: `'${lineText(text, start).trim()}' has no ':' after its key, so the next line was read as part of it: write key: value`, offset: start });
+      problems.push({ message: `'${clip(lineText(text, start).trim())}' has no ':' after its key, so the next line was read as part of it: write key: value`, offset: start });
     } else if (error.code === 'MISSING_CHAR' && /map values/.test(raw)) {
-      const written = text.slice(start, end).trim();
+      const written = clip(text.slice(start, end).trim());
       const glued = /^([^\s:]+):(\S.*)$/.exec(written);
       const fix = glued === null ? `write key: value` : `put a space after the colon (${glued[1]}: ${glued[2]})`;
       problems.push({ message: `'${written}' is not a key: value pair: ${fix}`, offset: start });
@@ -45,7 +45,7 @@ export function yamlSyntaxProblems(doc: Document, text: string): YamlSyntaxProbl
       const line = lineText(text, start);
       const indent = line.length - line.trimStart().length;
       const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-      problems.push({ message: `'${line.trim()}' is indented to column ${indent + 1}, in line with no key above it: keys of one mapping start in the same column`, offset: lineStart + indent });
+      problems.push({ message: `'${clip(line.trim())}' is indented to column ${indent + 1}, in line with no key above it: keys of one mapping start in the same column`, offset: lineStart + indent });
     } else if ((error.code === 'BAD_INDENT' || error.code === 'MISSING_CHAR') && /^Flow (map|sequence)/.test(raw)) {
       const opening = nodeEndingAt(doc, start, 'flow');
       const [open, close] = /^Flow map/.test(raw) ? ['{', '}'] : ['[', ']'];
@@ -59,7 +59,12 @@ export function yamlSyntaxProblems(doc: Document, text: string): YamlSyntaxProbl
 }
 
 function firstLine(error: YAMLError): string {
-  return error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  return clip(error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), 200);
+}
+
+/** A quoted piece of the file, cut short: a long or garbled line would fill the screen. */
+function clip(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** The text of the line holding `offset`. */

@@ -154,6 +154,21 @@ describe('composeRecipeFile (extends)', () => {
     assert.equal(error.message, `Invalid recipe: extends: extended recipe bases is a folder (resolved to ${path.join(r.dir, 'bases')}): name its .yaml file (${r.at('child.yaml', 2, 10)})`);
   });
 
+  it('names a data or weights file given as the recipe, instead of listing its thousands of YAML errors', () => {
+    const r = recipes();
+    const jsonl = r.write('chat.jsonl', '{"messages": [{"role": "user", "content": "hi"}]}\n{"messages": []}\n');
+    const error = expectConfigErrorSync(() => composeRecipeFile(jsonl));
+    assert.equal(error.message, `Invalid recipe: ${path.relative(process.cwd(), jsonl)} is a .jsonl file, not a YAML recipe: give the recipe's .yaml file (data files go in data.sources[].paths)`);
+    const weights = r.write('model.safetensors', 'x\u0000y: [\n');
+    assert.match(expectConfigErrorSync(() => composeRecipeFile(weights)).message, /is a \.safetensors file, not a YAML recipe: .*\(weights are loaded with model\.from\)$/);
+    // Binary under any name, and a long list of syntax errors, are cut short.
+    const binary = expectConfigErrorSync(() => composeRecipeFile(r.write('odd.yaml', 'a\u0000b\n')));
+    assert.match(binary.message, /: it is binary data \(it has NUL bytes\), not a YAML recipe/);
+    const garbled = expectConfigErrorSync(() => composeRecipeFile(r.write('garbled.yaml', '{"a": 1, "b": 2}\n'.repeat(30))));
+    assert.equal(garbled.issues.length, 11);
+    assert.match(garbled.issues[10].message, /^… and \d+ more after these/);
+  });
+
   it('rejects an extends that is not a path', () => {
     const r = recipes();
     const child = r.write('child.yaml', 'extends: 3\n');
