@@ -38,7 +38,8 @@ export function composeRecipeFile(file: string, chain: string[] = []): ComposedR
     text = fs.readFileSync(absolute, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder, not a recipe file (give the .yaml file)' : (error as Error).message;
+    const near = code === 'ENOENT' ? nearbyRecipe(absolute) : undefined;
+    const reason = code === 'ENOENT' ? `file not found${near === undefined ? '' : `. Did you mean ${displayPath(near)}?`}` : code === 'EISDIR' ? 'it is a folder, not a recipe file (give the .yaml file)' : (error as Error).message;
     throw new ConfigError([{ path: '', message: `cannot read recipe ${display}: ${reason}` }]);
   }
   const source = parseRecipeText(text, display);
@@ -108,7 +109,9 @@ export function composeRecipe(recipe: Record<string, unknown>, options: ComposeO
       throw new ConfigError([{ path: at, message: `cycle ${cycle.join(' → ')}`, location: ownMap.locate(at) }]);
     }
     if (!fs.existsSync(basePath)) {
-      throw new ConfigError([{ path: at, message: `extended recipe not found: ${base} (resolved to ${basePath})`, location: ownMap.locate(at) }]);
+      const near = nearbyRecipe(basePath);
+      const hint = near === undefined ? undefined : `Did you mean ${path.relative(dir, near)}?`;
+      throw new ConfigError([{ path: at, message: `extended recipe not found: ${base} (resolved to ${basePath})`, location: ownMap.locate(at), ...(hint === undefined ? {} : { hint }) }]);
     }
     if (fs.statSync(basePath).isDirectory()) {
       throw new ConfigError([{ path: at, message: `extended recipe ${base} is a folder (resolved to ${basePath}): name its .yaml file`, location: ownMap.locate(at) }]);
@@ -179,6 +182,17 @@ export function deepMerge(
     }
   }
   return out;
+}
+
+/**
+ * An existing recipe a missing path likely meant: the same name with another YAML extension
+ * (`quickstart` → `quickstart.yaml`, `.yml` ↔ `.yaml`), or in `recipes/` under the working folder.
+ */
+function nearbyRecipe(missing: string): string | undefined {
+  const stem = missing.replace(/\.(ya?ml|json)$/i, '');
+  const names = ['.yaml', '.yml', '.json'].map((ext) => stem + ext);
+  const inRecipes = names.map((n) => path.join(process.cwd(), 'recipes', path.basename(n)));
+  return [...names, ...inRecipes].find((candidate) => candidate !== missing && fs.existsSync(candidate) && fs.statSync(candidate).isFile());
 }
 
 /** A file as messages show it: relative to the working directory. */

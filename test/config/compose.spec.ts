@@ -169,6 +169,17 @@ describe('composeRecipeFile (extends)', () => {
     assert.match(garbled.issues[10].message, /^… and \d+ more after these/);
   });
 
+  it('asks "Did you mean" for a missing recipe or base whose name exists with a YAML extension', () => {
+    const r = recipes();
+    const real = r.write('base.yaml', 'seed: 1\n');
+    const missing = expectConfigErrorSync(() => composeRecipeFile(path.join(r.dir, 'base')));
+    assert.match(missing.message, new RegExp(`file not found\\. Did you mean ${escapeRegExp(path.relative(process.cwd(), real))}\\?$`));
+    const yml = expectConfigErrorSync(() => composeRecipeFile(path.join(r.dir, 'base.yml')));
+    assert.match(yml.message, /Did you mean .*base\.yaml\?$/);
+    const child = r.write('child.yaml', 'extends: base.yml\n');
+    assert.equal(expectConfigErrorSync(() => composeRecipeFile(child)).issues[0].hint, 'Did you mean base.yaml?');
+  });
+
   it('rejects an extends that is not a path', () => {
     const r = recipes();
     const child = r.write('child.yaml', 'extends: 3\n');
