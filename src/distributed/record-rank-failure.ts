@@ -31,11 +31,11 @@ export interface RankFailureOptions {
 export async function recordRankFailure(options: RankFailureOptions): Promise<void> {
   const end = Date.now() + (options.waitForMainRankMs ?? 0);
   const since = Date.now() - CLOCK_SLACK_MS;
-  // Rank 0's message quotes the reason this rank sent it (`... the job was aborted: rank 1 failed: ...`).
-  const quoted = options.error.message.slice(0, 80);
   for (;;) {
     const current = await readStatus(options.file);
-    const recorded = current?.state === 'failed' && String(current.error).includes(quoted) && Date.parse(String(current.updatedAt)) >= since;
+    // Rank 0 recorded the job's failure (this rank's, or its own when this rank only saw the
+    // job end): never replace its record.
+    const recorded = current?.state === 'failed' && Date.parse(String(current.updatedAt)) >= since;
     if (recorded) return;
     if (Date.now() >= end) {
       if (current !== undefined && current.state === 'running' && Date.parse(String(current.startedAt)) >= options.jobStartMs - CLOCK_SLACK_MS) {
