@@ -121,7 +121,12 @@ export class StatusCallback extends Callback<StatusConfig> {
 
   override async onSave(_dir: string): Promise<void> {
     // A weights-only export saved after a floe checkpoint is not what --resume needs.
-    this.fields.checkpoint = this.trainer.lastCheckpointPath;
+    const checkpoint = this.trainer.lastCheckpointPath;
+    if (checkpoint === this.fields.checkpoint) return;
+    this.fields.checkpoint = checkpoint;
+    // Written now, not at the next interval: after a kill -9 or a crash the file must name the
+    // newest checkpoint (saves are rare, so this adds few writes).
+    this.write('running');
   }
 
   override async onTrainEnd(control: TrainerControl): Promise<void> {

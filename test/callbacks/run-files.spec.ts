@@ -153,6 +153,17 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     assert.deepEqual(after.eval.map((p) => p.step), [4, 8]);
   });
 
+  it('names a new checkpoint in status.json as soon as it is saved, not at the next status interval', async () => {
+    let atStep5: Record<string, any> | undefined;
+    await runJob(tinyRecipe(dir, { statusInterval: 100, checkpoint: [{ type: 'floe', saveEveryNSteps: 4 }] }), {
+      logger: captureLogger(),
+      onTrainerReady: (trainer) => void trainer.callbackList.callbacks.push(new AtStep(trainer, 5, async (t) => void (atStep5 = await statusOf(t)))),
+    });
+    assert.equal(atStep5?.state, 'running');
+    assert.equal(path.basename(atStep5?.checkpoint ?? ''), 'step-000004');
+    assert.equal(atStep5?.step, 4, 'written when step 4 saved');
+  });
+
   it('marks status.json failed with the error message, and the error still reaches the caller', async () => {
     class FailingTrainer extends TinyTrainer {
       static override readonly type: string = 'tiny-failing';
