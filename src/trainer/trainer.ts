@@ -16,7 +16,7 @@ import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
 import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
-import { checkedBatchWeight, checkedLoss, checkedLossGradients, checkedMetrics } from './checked-loss';
+import { checkedBatchWeight, checkedLossGradients, checkedMetrics } from './checked-loss';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
 import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tensor-growth-watch';
@@ -25,13 +25,14 @@ import { ThroughputWindow } from './throughput-window';
 import { trainLogRecord } from './train-log-record';
 import type { FactoryList } from './trainer-kind';
 import { trainingHorizon, warmupSteps } from './training-horizon';
-import { weightedLossSum } from './weighted-loss-sum';
+import { meanEvalLoss } from './mean-eval-loss';
 import { RunContext } from './run-context';
 import { TrainerConfig } from './trainer-config';
 import { TrainerState } from './trainer-state';
 import { buildTrainerComponents } from './build-components';
 import { RunStatus, TrainingResult, trainingResultOf } from './training-result';
 import { batchStats } from './batch-stats';
+import { saveThroughEngines } from './save-checkpoints';
 import { createRunCallbacks } from '../callbacks/create-run-callbacks';
 import { NonFiniteGuard } from '../callbacks/non-finite-guard';
 import { DEFAULT_FACTORY_LISTS } from './default-factories';
@@ -370,22 +371,12 @@ export abstract class Trainer<B = any> {
 
   /** Mean eval loss over the eval split (token-weighted), as `eval/loss`. */
   async evaluate(): Promise<Metrics> {
-    if (this.evalLoader === undefined) return {};
-    const local = await weightedLossSum({
-      batches: this.evalLoader.batches(0),
-      loss: (batch: B, index: number) => checkedLoss(this, batch, () => `eval batch ${index + 1}`),
-      weight: (batch: B) => checkedBatchWeight(this, batch),
-      maxBatches: this.config.evalMaxBatches,
-    });
-    // Data parallel, each rank saw its shard: add up the weighted sums of every rank.
-    const [sum, total] = await this.dp.sum([local.sum, local.weight]);
-    return { 'eval/loss': sum / total };
+    return meanEvalLoss(this);
   }
 
   /**
    * Saves through every engine that wants to for `reason`; returns the last folder written.
-   * `lastCheckpointPath` follows the resumable (floe) checkpoints, which `--resume` takes; a run
-   * whose engines are all weights-only exports names its newest export instead.
+   * `lastCheckpointPath` follows the resumable (floe) checkpoints, which `--resume` takes.
    */
   async checkpoint(reason: SaveReason = 'requested'): Promise<string | undefined> {
     // Data parallel, the replicas are identical: rank 0 alone saves.
@@ -395,18 +386,9 @@ export abstract class Trainer<B = any> {
   }
 
   private async saveCheckpoints(reason: SaveReason): Promise<string | undefined> {
-    let saved: string | undefined;
     // Never save weights from after a non-finite step: wait for the outstanding checks first.
     await this.nonFiniteGuard.settle();
-    this.state.rng = this.rng.getState();
-    for (const engine of this.checkpointEngines) {
-      if (engine.lastSavedStep === this.state.globalStep || !engine.shouldSave(reason)) continue;
-      saved = await engine.save(reason);
-      engine.lastSavedStep = this.state.globalStep;
-      if (engine.resumable || !this.checkpointEngines.some((e) => e.resumable)) this.lastCheckpointPath = saved;
-      await this.callbackList.save(saved);
-    }
-    return saved;
+    return saveThroughEngines(this, reason);
   }
 
   /** Restores progress saved in a checkpoint (the engine restores weights and optimizer state). */
