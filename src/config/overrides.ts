@@ -5,11 +5,17 @@ import { isPlainObject } from './compose';
 import { joinPath, splitPath } from './config-path';
 import { SourceMap } from './source-map';
 
+/** Options of {@link applyOverrides}. */
+export interface ApplyOverridesOptions {
+  /** The setting a top-level section's scalar short form stands for (`distributed: threads` → `backend`), if it has one. */
+  shortFormKey?: (section: string) => string | undefined;
+}
+
 /**
  * Applies `--set key.path=value` overrides in place. Values are parsed as YAML scalars/flow
  * collections (`1e-3`, `true`, `[0.9, 0.95]`, `{type: sgd}`), so they validate like the file.
  */
-export function applyOverrides(recipe: Record<string, unknown>, overrides: readonly string[], sourceMap: SourceMap): void {
+export function applyOverrides(recipe: Record<string, unknown>, overrides: readonly string[], sourceMap: SourceMap, options: ApplyOverridesOptions = {}): void {
   const issues: ConfigIssue[] = [];
   for (const override of overrides) {
     const eq = override.indexOf('=');
@@ -55,7 +61,7 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
             ? ` (an item of a list is written ${at}[${part}])`
             : part === 0 && isPlainObject(node) && listSections().includes(at)
               ? ` (it is one item written without a list: set ${rest === at ? at : rest}, or give '${at}' as a list)`
-              : '';
+              : shortFormHint(node, at, parts, i, raw, options);
         issues.push({ path: key, message: `${at === '' ? 'the recipe' : `'${at}'`} holds ${holds}, which has no ${wants}${hint}`, location });
         failed = true;
         break;
@@ -113,4 +119,12 @@ function parseOverrideValue(raw: string): unknown {
     throw error;
   }
   return !flowOrQuoted && isPlainObject(value) ? text : value;
+}
+
+/** `distributed: threads` then `--set distributed.workers=2`: how to write the section out in full. */
+function shortFormHint(node: unknown, at: string, parts: ReadonlyArray<string | number>, i: number, raw: string, options: ApplyOverridesOptions): string {
+  if (i !== 1 || parts.length !== 2 || typeof parts[1] !== 'string' || (typeof node !== 'string' && typeof node !== 'number')) return '';
+  const key = options.shortFormKey?.(at);
+  if (key === undefined || key === parts[1]) return '';
+  return ` ('${at}: ${node}' is short for { ${key}: ${node} }: to set '${parts[1]}' as well, write the section out: --set '${at}={${key}: ${node}, ${parts[1]}: ${raw.trim()}}')`;
 }

@@ -11,6 +11,7 @@ import { componentFields } from './component-list';
 import { composeRecipe, composeRecipeFile, isPlainObject } from './compose';
 import { joinPath, parentPath, splitPath } from './config-path';
 import { applyOverrides } from './overrides';
+import { shortFormKey } from './short-form';
 import { loadPlugins } from './plugins';
 import { SourceMap } from './source-map';
 import { toPlainConfig } from './to-plain';
@@ -79,7 +80,7 @@ export async function validateRecipe(input: string | Record<string, unknown>, op
     ({ value: plain, sourceMap, files } = composeRecipe(structuredClone(input), { dir: recipeDir }));
     name = options.name ?? 'run';
   }
-  applyOverrides(plain, options.overrides ?? [], sourceMap);
+  applyOverrides(plain, options.overrides ?? [], sourceMap, { shortFormKey: (section) => shortFormKey(TrainerConfig, section) });
   await loadPlugins(plain, sourceMap, recipeDir);
 
   const trainerClass = pickTrainer(plain, sourceMap);

@@ -3,6 +3,7 @@ import { getMetadataStorage, validateSync } from 'class-validator';
 import { ComponentFieldInfo, componentFields } from '../config/component-list';
 import { MAX_SAFE_WHOLE } from '../config/format-value';
 import { IsCountOptions } from '../config/human-number';
+import { shortFormKey } from '../config/short-form';
 import { toPlainConfig } from '../config/to-plain';
 import { knownConfigKeys } from '../config/validate-config';
 import { fieldDocs, FieldDocs, findFieldDoc, JsonSchema } from './field-docs';
@@ -156,17 +157,11 @@ function transformed(cls: Function, name: string, raw: unknown): unknown {
 /** A nested settings object; when a string is short for one of its fields (`backend: wasm`), that too. */
 function nestedSchema(cls: Function, name: string, nested: Function, docs: FieldDocs): JsonSchema {
   const objectSchema = configObjectSchema(nested, { docs, omit: [] });
-  const probe = '__floe_probe__';
-  const value = transformed(cls, name, probe);
-  if (typeof value === 'object' && value !== null && value instanceof nested) {
-    const key = Object.entries(value).find(([, v]) => v === probe)?.[0];
-    const shorthand = key === undefined ? undefined : (objectSchema.properties as Record<string, JsonSchema>)[key];
-    if (shorthand !== undefined) {
-      const { description: _unused, default: _default, ...shape } = shorthand;
-      return { anyOf: [shape, objectSchema] };
-    }
-  }
-  return objectSchema;
+  const key = shortFormKey(cls, name);
+  const shorthand = key === undefined ? undefined : (objectSchema.properties as Record<string, JsonSchema>)[key];
+  if (shorthand === undefined) return objectSchema;
+  const { description: _unused, default: _default, ...shape } = shorthand;
+  return { anyOf: [shape, objectSchema] };
 }
 
 /** Schema of a scalar or list field from its validators; the TypeScript type fills what they leave open. */

@@ -106,6 +106,18 @@ describe('applyOverrides (--set)', () => {
     assert.match(error.message, /extends: --set cannot change 'extends' \(the bases are merged before --set applies\)/);
   });
 
+  it("a key under a section written in short form (distributed: threads) says how to write the section out, and that works", async () => {
+    const file = recipes().write('recipe.yaml', `${BASE}distributed: none\n`);
+    const error = await expectConfigError(validateRecipe(file, { overrides: ['distributed.workers=2'] }));
+    assert.equal(
+      error.message,
+      "Invalid --set override: distributed.workers: 'distributed' holds \"none\", which has no key 'workers' ('distributed: none' is short for { backend: none }: to set 'workers' as well, write the section out: --set 'distributed={backend: none, workers: 2}') (--set distributed.workers=2)",
+    );
+    const { config } = await validateRecipe(file, { overrides: ['distributed={backend: none, workers: 2}'] });
+    assert.equal(config.distributed.backend, 'none');
+    assert.equal(config.distributed.workers, 2);
+  });
+
   it('rejects an index into a mapping', () => {
     const error = expectConfigErrorSync(() => applyOverrides({ optimizer: { lr: 1 } }, ['optimizer[0]=1'], new SourceMap()));
     assert.equal(error.message, "Invalid --set override: optimizer[0]: 'optimizer' holds a mapping, which has no index [0] (--set optimizer[0]=1)");
