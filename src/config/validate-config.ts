@@ -173,6 +173,8 @@ function isNestedConfig(value: unknown): value is object {
 
 /** class-validator constraints that bound a number (named as in `ValidationError.constraints`). */
 const RANGE_CONSTRAINTS = new Set(['min', 'max', 'isPositive', 'isNegative']);
+/** class-validator constraints on a list's length and contents. */
+const ARRAY_CONSTRAINTS = new Set(['arrayMinSize', 'arrayMaxSize', 'arrayNotEmpty', 'arrayUnique', 'arrayContains', 'arrayNotContains']);
 
 function flattenValidationError(error: ValidationError, base: string, sourceMap: SourceMap): ConfigIssue[] {
   const index = /^\d+$/.test(error.property) ? Number(error.property) : error.property;
@@ -183,6 +185,10 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
   // A range says nothing about a value that is not a number at all ("abc"): its type message is enough.
   if (typeof error.value !== 'number' && constraints.some(([name]) => !RANGE_CONSTRAINTS.has(name))) {
     constraints = constraints.filter(([name]) => !RANGE_CONSTRAINTS.has(name));
+  }
+  // Likewise a list's length and items say nothing of a value that is no list (betas: 0.9).
+  if (!Array.isArray(error.value) && constraints.some(([name]) => name === 'isArray')) {
+    constraints = constraints.filter(([name]) => !ARRAY_CONSTRAINTS.has(name));
   }
   // One message per bad value: the rules it breaks, joined ("must be an integer number and must not be less than 0, got -1.5").
   if (constraints.length > 0) {

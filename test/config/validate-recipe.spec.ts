@@ -48,6 +48,15 @@ describe('validateRecipe', () => {
     );
   });
 
+  it('a scalar where a list belongs says it must be a list, without the list-length rules it cannot meet', async () => {
+    const file = recipes().write('recipe.yaml', ['type: tiny', 'optimizer:', '  type: adam', '  betas: 0.9', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.equal(error.issues.length, 1);
+    assert.equal(error.issues[0].message, 'must be an array, got 0.9');
+    const short = await expectConfigError(validateRecipe(file, { overrides: ['optimizer.betas=[0.9]'] }));
+    assert.equal(short.issues[0].message, 'must contain at least 2 elements, got [0.9]');
+  });
+
   it("names Floe's key for another framework's name (learning_rate, batch_size), and the section of a top-level lr", async () => {
     // Typo matching finds micro_batch_size → microBatchSize, but nothing for names unlike Floe's.
     const r = recipes();
