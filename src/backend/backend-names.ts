@@ -37,3 +37,18 @@ export interface BackendInfo {
   /** Kernels Floe replaced or added for this backend, e.g. `BatchMatMul`. */
   kernelOverrides: string[];
 }
+
+/**
+ * What a backend name from another tool means here (`gpu`, `cuda`, `webgl`, `tfjs-node`), where
+ * spelling alone would suggest a wrong one (`gpu` → `cpu`); undefined for other names.
+ */
+export function backendNameHint(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  if (/^(gpu|cuda|nvidia|webgl|webgpu|tfjs-node-gpu|@tensorflow\/tfjs-node-gpu|node-gpu)$/i.test(name)) {
+    return `For a GPU, use backend tensorflow-gpu (npm install @tensorflow/tfjs-node-gpu; NVIDIA with CUDA, on Linux); webgl and webgpu are browser backends.`;
+  }
+  if (/^(node|tfjs-node|@tensorflow\/tfjs-node|native|libtensorflow|tf|tensorflow-cpu)$/i.test(name)) {
+    return `For libtensorflow on the CPU, use backend tensorflow (npm install @tensorflow/tfjs-node).`;
+  }
+  return undefined;
+}

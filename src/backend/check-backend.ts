@@ -1,5 +1,5 @@
 import { FloeError, UnknownTypeError, didYouMean, listChoices } from '../errors';
-import { BACKEND_NAMES, isBackendName, type ConcreteBackendName, type InitBackendOptions } from './backend-names';
+import { BACKEND_NAMES, backendNameHint, isBackendName, type ConcreteBackendName, type InitBackendOptions } from './backend-names';
 import { isPackageInstalled, NATIVE_BACKEND_PACKAGES, nativeBackendMissingError, pickAutoBackend } from './native-backend';
 import { checkNativeEnv } from './native/native-kernels-status';
 import { checkWasmThreads } from './wasm-threads';
@@ -13,7 +13,8 @@ import { checkWasmThreads } from './wasm-threads';
 export function checkBackendRequest(options: InitBackendOptions): ConcreteBackendName {
   const requested = options.name;
   if (!isBackendName(requested)) {
-    throw new UnknownTypeError(`Unknown backend '${String(requested)}'. Supported: ${listChoices(BACKEND_NAMES)}.${didYouMean(String(requested), BACKEND_NAMES)}`);
+    const hint = backendNameHint(requested);
+    throw new UnknownTypeError(`Unknown backend '${String(requested)}'. Supported: ${listChoices(BACKEND_NAMES)}.${hint === undefined ? didYouMean(String(requested), BACKEND_NAMES) : ` ${hint}`}`);
   }
   const name = requested === 'auto' ? pickAutoBackend() : requested;
   switch (name) {

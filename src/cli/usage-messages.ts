@@ -1,3 +1,4 @@
+import { backendNameHint } from '../backend/backend-names';
 import type { Argv } from 'yargs';
 import { closestMatch } from '../errors';
 
@@ -73,8 +74,11 @@ function invalidValues(message: string): string {
   const lines = [...message.matchAll(/Argument: (\S+), Given: (.*), Choices: (.*)/g)].map(([, name, given, choices]) => {
     const allowed = choices.split(', ').map((c) => c.replace(/^"(.*)"$/, '$1'));
     const value = given.replace(/^"(.*)"$/, '$1');
+    // `--backend gpu` is closest to cpu by spelling; say what a GPU is here instead.
+    const hint = name === 'backend' ? backendNameHint(value) : undefined;
     const suggestion = closestMatch(value, allowed);
-    return `--${name} '${value}' is not one of: ${allowed.join(', ')}.${suggestion === undefined ? '' : ` Did you mean '${suggestion}'?`}`;
+    const help = hint !== undefined ? ` ${hint}` : suggestion === undefined ? '' : ` Did you mean '${suggestion}'?`;
+    return `--${name} '${value}' is not one of: ${allowed.join(', ')}.${help}`;
   });
   return lines.length === 0 ? message : lines.join('\n');
 }

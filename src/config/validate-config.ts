@@ -196,7 +196,7 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
     if (texts.length > 1) texts = texts.map((t) => t.replace(/, got .*$/s, ''));
     // A rule over several settings names its values itself.
     const ruleOnly = constraints.every(([name]) => name.startsWith(CONFIG_RULE_PREFIX));
-    const hint = booleanHint(constraints.map(([name]) => name), error.value);
+    const hint = booleanHint(constraints.map(([name]) => name), error.value) ?? contextHint(error, constraints.map(([name]) => name));
     issues.push({ path, message: ruleOnly ? texts.join(' and ') : withValue(texts.join(' and '), error), location: sourceMap.locate(path), ...(hint === undefined ? {} : { hint }) });
   }
   for (const child of error.children ?? []) issues.push(...flattenValidationError(child, path, sourceMap));
@@ -207,6 +207,18 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
  * For a switch given as text: `yes`, `on`, `off` are booleans in YAML 1.1 (PyYAML, so ArcticTraining
  * and HF configs) but text in YAML 1.2, which recipes are; a quoted `"true"` is text in both.
  */
+/**
+ * A validator's own hint for a bad value: `@IsIn(names, { context: { hint: (value) => ... } })`
+ * says what a name from elsewhere means here (a message alone cannot depend on the value's meaning).
+ */
+function contextHint(error: ValidationError, constraints: string[]): string | undefined {
+  for (const name of constraints) {
+    const hint = (error.contexts?.[name] as { hint?: (value: unknown) => string | undefined } | undefined)?.hint?.(error.value);
+    if (hint !== undefined) return hint;
+  }
+  return undefined;
+}
+
 function booleanHint(constraints: string[], value: unknown): string | undefined {
   if (!constraints.includes('isBoolean') || typeof value !== 'string') return undefined;
   const word = value.trim().toLowerCase();

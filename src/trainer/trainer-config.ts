@@ -1,6 +1,6 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
-import { BACKEND_NAMES, BackendName } from '../backend/backend-names';
+import { BACKEND_NAMES, BackendName, backendNameHint } from '../backend/backend-names';
 import type { CallbackConfig } from '../callbacks/callback';
 import type { NonFinitePolicy } from '../callbacks/non-finite-guard';
 import type { ProgressMode } from '../callbacks/progress-callback';
@@ -21,7 +21,7 @@ import { MAX_SEED } from '../random/rng';
 /** Which tfjs backend runs the job (`backend: wasm` or `backend: { name: wasm, threads: 1 }`). */
 export class BackendConfig {
   /** `auto` picks tensorflow-gpu, then tensorflow (tfjs-node), then wasm, by what is installed. */
-  @IsIn(BACKEND_NAMES as unknown as string[])
+  @IsIn(BACKEND_NAMES as unknown as string[], { context: { hint: backendNameHint } })
   name: BackendName = 'auto';
 
   /** Compute threads (wasm and cpu support 1 under Node). */

@@ -13,7 +13,10 @@ import {
   pickAutoBackend,
   type BackendName,
 } from '../../src/backend';
-import { BackendUnavailableError, FloeError, UnknownTypeError } from '../../src/errors';
+import { runCli } from '../../src/cli/main';
+import { validateRecipe } from '../../src/config/validate-recipe';
+import { BackendUnavailableError, ConfigError, FloeError, UnknownTypeError } from '../../src/errors';
+import '../fixtures/tiny-regression';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const BANNER = 'looks like you are running TensorFlow.js in Node.js';
@@ -53,6 +56,22 @@ describe('initBackend', () => {
       assert.match(error.message, /Did you mean 'wasm'\?/);
       return true;
     });
+  });
+
+  it("a name from another tool (gpu, cuda, tfjs-node) is told what it is here, not 'did you mean cpu'", async () => {
+    await assert.rejects(initBackend({ name: 'gpu' as BackendName }), (error: unknown) => {
+      assert.ok(error instanceof UnknownTypeError);
+      assert.match(error.message, /Unknown backend 'gpu'\. Supported: .*\. For a GPU, use backend tensorflow-gpu \(npm install @tensorflow\/tfjs-node-gpu;/);
+      assert.doesNotMatch(error.message, /Did you mean/);
+      return true;
+    });
+    const recipe = await validateRecipe({ type: 'tiny', backend: 'tfjs-node' }).catch((e: Error) => e);
+    assert.ok(recipe instanceof ConfigError);
+    assert.match(recipe.message, /backend\.name: must be one of the following values: auto, wasm, cpu, tensorflow, tensorflow-gpu, got "tfjs-node"\. For libtensorflow on the CPU, use backend tensorflow \(npm install @tensorflow\/tfjs-node\)\.$/);
+    const lines: string[] = [];
+    const cuda = await runCli(['env', '--backend', 'cuda'], { out: () => undefined, err: (l) => lines.push(l) });
+    assert.equal(cuda, 1);
+    assert.match(lines[0], /^error: --backend 'cuda' is not one of: auto, wasm, cpu, tensorflow, tensorflow-gpu\. For a GPU, use backend tensorflow-gpu/);
   });
 
   it('auto prefers tensorflow-gpu, then tensorflow, then wasm, by what is installed', () => {
