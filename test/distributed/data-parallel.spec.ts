@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import { BackendUnavailableError, Callback, DistributedConfig, DistributedSetupError, isPackageInstalled, NATIVE_BACKEND_PACKAGES, RankFailedError, register, restoreRegistries, runJob, snapshotRegistries, TrainingResult } from '../../src';
 import { DP_PROBE_PLUGIN } from './fixtures/dp-probe-plugin';
 import { recordV8FlagCalls } from './fixtures/v8-flag-calls';
@@ -19,6 +19,20 @@ function maxWeightDiff(a: Buffer, b: Buffer): number {
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
+}
+
+/** Starts `floe train` on 2 worker threads (3 epochs) and resolves once rank 1 has marked step 3. */
+async function startMarkedRun(dir: string, name: string): Promise<{ out: string; child: ChildProcess; exited: Promise<number | null>; log: { text: string } }> {
+  const out = path.join(dir, name);
+  const file = path.join(dir, 'recipe.yaml');
+  fs.writeFileSync(file, JSON.stringify(tinyRecipe(out, { epochs: 3, distributed: { backend: 'threads', workers: 2 }, callbacks: [{ type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'mark' }] })));
+  const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js'), 'train', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = { text: '' };
+  child.stdout.on('data', (d: Buffer) => (log.text += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (log.text += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  while (!fs.existsSync(path.join(out, 'fault-rank1.json'))) await new Promise((resolve) => setTimeout(resolve, 20));
+  return { out, child, exited, log };
 }
 
 describe('data-parallel training on worker threads', () => {
@@ -141,25 +155,17 @@ describe('data-parallel training on worker threads', () => {
   });
 
   it('Ctrl-C stops every worker at the same step: rank 0 saves, the run ends as stopped', async () => {
-    const out = path.join(dir, 'signal');
-    const file = path.join(dir, 'recipe.yaml');
-    fs.writeFileSync(file, JSON.stringify(tinyRecipe(out, { epochs: 3, distributed: { backend: 'threads', workers: 2 }, callbacks: [{ type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'mark' }] })));
-    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js'), 'train', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    while (!fs.existsSync(path.join(out, 'fault-rank1.json'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    const { out, child, exited, log } = await startMarkedRun(dir, 'signal');
     child.kill('SIGINT');
     // Saved and stopped cleanly, and the shell learns it was interrupted: 128 + SIGINT.
-    assert.equal(await exited, 130, output);
+    assert.equal(await exited, 130, log.text);
     const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
-    assert.equal(status.state, 'stopped', output);
+    assert.equal(status.state, 'stopped', log.text);
     assert.equal(status.stopReason, 'SIGINT');
     assert.ok(status.step < 63, 'stopped early');
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', `step-${String(status.step).padStart(6, '0')}`, 'manifest.json')), 'rank 0 saved the step it stopped at');
     assert.ok(rankWeights(out, 0).equals(rankWeights(out, 1)));
-    assert.match(output, /received SIGINT/);
+    assert.match(log.text, /received SIGINT/);
   });
 
   it('Ctrl-C while the workers are still starting (before training) stops after the first step, not at the end', async () => {
@@ -189,22 +195,14 @@ describe('data-parallel training on worker threads', () => {
   });
 
   it('one SIGTERM delivered twice within moments (GNU timeout: the process, then its group) still stops cleanly', async () => {
-    const out = path.join(dir, 'twice');
-    const file = path.join(dir, 'recipe.yaml');
-    fs.writeFileSync(file, JSON.stringify(tinyRecipe(out, { epochs: 3, distributed: { backend: 'threads', workers: 2 }, callbacks: [{ type: 'dp-probe', faultRank: 1, faultStep: 3, fault: 'mark' }] })));
-    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js'), 'train', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    while (!fs.existsSync(path.join(out, 'fault-rank1.json'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    const { out, child, exited, log } = await startMarkedRun(dir, 'twice');
     child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 5));
     child.kill('SIGTERM');
-    assert.equal(await exited, 143, output);
+    assert.equal(await exited, 143, log.text);
     const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
-    assert.deepEqual([status.state, status.stopReason], ['stopped', 'SIGTERM'], output);
-    assert.doesNotMatch(output, /again: exiting now/);
+    assert.deepEqual([status.state, status.stopReason], ['stopped', 'SIGTERM'], log.text);
+    assert.doesNotMatch(log.text, /again: exiting now/);
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', `step-${String(status.step).padStart(6, '0')}`, 'manifest.json')), 'rank 0 saved the step it stopped at');
   });
 
