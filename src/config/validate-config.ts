@@ -196,7 +196,8 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
     if (texts.length > 1) texts = texts.map((t) => t.replace(/, got .*$/s, ''));
     // A rule over several settings names its values itself.
     const ruleOnly = constraints.every(([name]) => name.startsWith(CONFIG_RULE_PREFIX));
-    const hint = booleanHint(constraints.map(([name]) => name), error.value) ?? contextHint(error, constraints.map(([name]) => name));
+    const names = constraints.map(([name]) => name);
+    const hint = booleanHint(names, error.value) ?? contextHint(error, names) ?? choiceHint(error);
     issues.push({ path, message: ruleOnly ? texts.join(' and ') : withValue(texts.join(' and '), error), location: sourceMap.locate(path), ...(hint === undefined ? {} : { hint }) });
   }
   for (const child of error.children ?? []) issues.push(...flattenValidationError(child, path, sourceMap));
@@ -217,6 +218,13 @@ function contextHint(error: ValidationError, constraints: string[]): string | un
     if (hint !== undefined) return hint;
   }
   return undefined;
+}
+
+/** `progress: lnes` → "Did you mean 'lines'?", from the choices an @IsIn message lists. */
+function choiceHint(error: ValidationError): string | undefined {
+  const choices = /one of the following values: (.*)$/.exec(error.constraints?.isIn ?? '')?.[1];
+  if (choices === undefined || typeof error.value !== 'string') return undefined;
+  return didYouMean(error.value, choices.split(', ')).trim() || undefined;
 }
 
 function booleanHint(constraints: string[], value: unknown): string | undefined {

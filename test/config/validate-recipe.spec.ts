@@ -57,6 +57,12 @@ describe('validateRecipe', () => {
     assert.equal(short.issues[0].message, 'must contain at least 2 elements, got [0.9]');
   });
 
+  it('a misspelt choice (progress: lnes) gets the closest allowed value', async () => {
+    const file = recipes().write('recipe.yaml', ['type: tiny', 'progress: lnes', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.match(error.message, /progress: must be one of the following values: auto, bar, lines, none, got "lnes" \(.*recipe\.yaml:2:11\)\. Did you mean 'lines'\?$/);
+  });
+
   it("names Floe's key for another framework's name (learning_rate, batch_size), and the section of a top-level lr", async () => {
     // Typo matching finds micro_batch_size → microBatchSize, but nothing for names unlike Floe's.
     const r = recipes();
