@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { CheckpointFolder, checkpointFolders, sharedFolderIssues } from '../checkpoint/checkpoint-folders';
 import { ConfigError, ConfigIssue, didYouMean, formatLocation, listChoices, SourceLocation } from '../errors';
-import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind } from '../registry/component-kind';
+import { allComponentKinds, ComponentClass, ComponentKind, getComponentKind, pluralLabel } from '../registry/component-kind';
 import { normalizeFactoryList } from '../registry/register';
 import { getRegistry } from '../registry/registries';
 import type { Trainer } from '../trainer/trainer';
@@ -272,7 +272,7 @@ function foreignSectionIssues(trainerClass: TrainerClass, plain: Record<string, 
     const section = kind.recipeSection as string;
     const havers = getRegistry('trainer').classes.filter((t) => trainerSectionKinds(t as unknown as Function).includes(kind)).map((t) => `'${t.type}'`);
     const hint = havers.length === 0 ? `No registered trainer lists ${kind.trainerAttribute}.` : `Trainers with a '${section}' section: ${havers.join(', ')}.`;
-    return { path: section, message: `trainer '${trainerClass.type}' has no '${section}' section (${plural(kind.label)}: ${kind.trainerAttribute})`, location: sourceMap.locateKey(section), hint };
+    return { path: section, message: `trainer '${trainerClass.type}' has no '${section}' section (${pluralLabel(kind.label)}: ${kind.trainerAttribute})`, location: sourceMap.locateKey(section), hint };
   });
   return { sections: foreign.map((k) => k.recipeSection as string), issues };
 }
@@ -298,10 +298,6 @@ function withTypeSwitchHint(issue: ConfigIssue, plain: Record<string, unknown>, 
 }
 
 /** `loss factory` → `loss factories`. */
-function plural(label: string): string {
-  return /[^aeiou]y$/.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`;
-}
-
 /** Validates `raw` against `cls`'s config class, resolving nested component fields first. */
 function buildComponentConfig(cls: ComponentClass, raw: Record<string, unknown>, at: string, sourceMap: SourceMap, issues: ConfigIssue[]): ComponentConfig {
   const nested = componentFields(cls.configType);

@@ -1,6 +1,6 @@
 import { allowedClasses, DEFAULT_TRAINER_TYPE, trainerSectionKinds } from '../config/validate-recipe';
 import { componentFields } from '../config/component-list';
-import { allComponentKinds, ComponentClass, ComponentKind } from '../registry/component-kind';
+import { allComponentKinds, ComponentClass, ComponentKind, pluralLabel } from '../registry/component-kind';
 import { getRegistry } from '../registry/registries';
 import { ConfigField, describeConfigFields, humanNumberPattern } from './config-fields';
 import { fieldDocs, FieldDocs, findFieldDoc, JsonSchema } from './field-docs';
@@ -39,8 +39,8 @@ export function renderRecipeReference(options: ReferenceOptions = {}): string {
     '',
   );
   out.push('- [Trainers](#trainers)', '- [Top-level settings](#top-level-settings)');
-  for (const k of sectionKinds) out.push(`- [\`${k.recipeSection}:\` ${plural(k.label)}](#${sectionAnchor(k)})`);
-  for (const k of nestedKinds) out.push(`- [${capitalize(plural(k.label))}](#${sectionAnchor(k)})`);
+  for (const k of sectionKinds) out.push(`- [\`${k.recipeSection}:\` ${pluralLabel(k.label)}](#${sectionAnchor(k)})`);
+  for (const k of nestedKinds) out.push(`- [${capitalize(pluralLabel(k.label))}](#${sectionAnchor(k)})`);
   out.push('');
 
   out.push('## Trainers', '');
@@ -76,14 +76,14 @@ export function renderRecipeReference(options: ReferenceOptions = {}): string {
 
   for (const kind of sectionKinds) {
     const classes = getRegistry(kind.name).classes;
-    out.push(`<a id="${sectionAnchor(kind)}"></a>`, '', `## \`${kind.recipeSection}:\` ${plural(kind.label)}`, '');
+    out.push(`<a id="${sectionAnchor(kind)}"></a>`, '', `## \`${kind.recipeSection}:\` ${pluralLabel(kind.label)}`, '');
     const description = trainers.map((t) => findFieldDoc(t.configType, kind.recipeSection as string, docs)?.doc).find((d) => d !== undefined);
     if (description !== undefined) out.push(description, '');
     if (kind.sectionIsList === true) out.push(`A list (a single mapping is a list of one); each item names its \`type\`.`, '');
     for (const cls of classes) out.push(...componentSection(cls, kind, trainers, docs));
   }
   for (const kind of nestedKinds) {
-    out.push(`<a id="${sectionAnchor(kind)}"></a>`, '', `## ${capitalize(plural(kind.label))}`, '');
+    out.push(`<a id="${sectionAnchor(kind)}"></a>`, '', `## ${capitalize(pluralLabel(kind.label))}`, '');
     const usedIn = nestedUsers(kind);
     if (usedIn.length > 0) out.push(`Items of ${usedIn.join(', ')}; each item names its \`type\`.`, '');
     for (const cls of getRegistry(kind.name).classes) out.push(...componentSection(cls, kind, trainers, docs));
@@ -131,7 +131,7 @@ function fieldTable(fields: ConfigField[], docs: FieldDocs, prefix = ''): string
 function componentAccepts(f: ConfigField): string {
   const info = f.component as NonNullable<ConfigField['component']>;
   const kind = allComponentKinds().find((k) => k.name === info.kind);
-  const label = kind === undefined ? info.kind : `[${plural(kind.label)}](#${sectionAnchor(kind)})`;
+  const label = kind === undefined ? info.kind : `[${pluralLabel(kind.label)}](#${sectionAnchor(kind)})`;
   return info.list ? `list of ${label}` : `one of the ${label}`;
 }
 
@@ -201,10 +201,6 @@ function inlineCode(text: string): string {
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-function plural(label: string): string {
-  return /[^aeiou]y$/.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`;
 }
 
 function capitalize(text: string): string {

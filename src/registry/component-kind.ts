@@ -136,3 +136,8 @@ export function isSubclassOf(sub: unknown, base: Function): boolean {
 
 /** A section config's base class for a kind, for typing helpers. */
 export type ConfigOf<K extends ComponentKind> = K['baseConfig'] extends ConfigClass<infer C> ? C : ComponentConfig;
+
+/** A kind's label in the plural, for headings and lists (`data factory` → `data factories`). */
+export function pluralLabel(label: string): string {
+  return /[^aeiou]y$/.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`;
+}

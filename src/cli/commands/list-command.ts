@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { allowedClasses, trainerSectionKinds } from '../../config/validate-recipe';
 import { ConfigField, describeConfigFields } from '../../docs/config-fields';
 import { FloeError, listChoices, didYouMean } from '../../errors';
-import { allComponentKinds, ComponentClass, getComponentKind } from '../../registry/component-kind';
+import { allComponentKinds, ComponentClass, getComponentKind, pluralLabel } from '../../registry/component-kind';
 import { getRegistry } from '../../registry/registries';
 import { CliIo, EXIT } from '../cli-io';
 import { loadCodePlugins, withCodeOption } from '../code-option';
@@ -35,7 +35,7 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
         if (wanted !== undefined && kind.name !== wanted) continue;
         const classes = getRegistry(kind.name).classes;
         if (classes.length === 0) continue;
-        io.out(`${plural(kind.label)}:`);
+        io.out(`${pluralLabel(kind.label)}:`);
         for (const cls of classes) describeClass(cls, io);
       }
       done(EXIT.ok);
@@ -53,15 +53,11 @@ function componentNote(field: ConfigField): string {
   if (field.component === undefined) return '';
   const kind = getComponentKind(field.component.kind);
   const types = getRegistry(field.component.kind).types;
-  const label = kind === undefined ? field.component.kind : field.component.list ? plural(kind.label) : kind.label;
+  const label = kind === undefined ? field.component.kind : field.component.list ? pluralLabel(kind.label) : kind.label;
   return ` (${field.component.list ? 'a list of ' : ''}${label}: ${listChoices(types)})`;
 }
 
 /** `optimizer factory` → `optimizer factories`, `trainer` → `trainers`. */
-function plural(label: string): string {
-  return /[^aeiou]y$/.test(label) ? `${label.slice(0, -1)}ies` : `${label}s`;
-}
-
 function describeClass(cls: ComponentClass, io: CliIo): void {
   io.out(`  ${cls.type}  (${cls.name})`);
   // Required settings first, as in the recipe reference; `(unset)` is an optional one without a default.
