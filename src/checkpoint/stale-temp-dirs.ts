@@ -1,5 +1,6 @@
 import * as fs from 'fs/promises';
 import * as path from 'path';
+import { processExists } from '../report/run-liveness';
 
 /** Hidden temp folders `writeDirAtomically` leaves when a process dies mid-save: `.step-000040.tmp-<pid>-<hex>`. */
 const TEMP_PATTERN = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
@@ -7,13 +8,7 @@ const TEMP_PATTERN = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
 /** True unless process `pid` is gone (this process counts as alive: its other worker threads may be saving). */
 export function isProcessAlive(pid: number): boolean {
   // Our own process may be writing one right now (another worker thread): never touch those.
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid === process.pid || processExists(pid);
 }
 
 /**

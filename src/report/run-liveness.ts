@@ -1,7 +1,7 @@
 import * as os from 'os';
 
 /** True when process `pid` exists on this machine (EPERM: it does, under another user). */
-function isAlive(pid: number): boolean {
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -18,6 +18,6 @@ function isAlive(pid: number): boolean {
  */
 export function withLiveness(status: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (status === undefined || status.state !== 'running' || status.host !== os.hostname() || typeof status.pid !== 'number') return status;
-  if (isAlive(status.pid)) return status;
+  if (processExists(status.pid)) return status;
   return { ...status, state: `not running: status.json says running, but its process ${status.pid} is gone (killed or crashed); resume from its last checkpoint` };
 }

@@ -6,6 +6,7 @@ import { findCheckpoints } from '../checkpoint/find-checkpoints';
 import { ConfigError } from '../errors';
 import { supersededFileOf } from '../callbacks/writers/supersede-records';
 import { defaultMetricSources, type MetricSources } from '../report/metric-sources';
+import { processExists } from '../report/run-liveness';
 
 /** Files of the run folder that a run writes (besides its checkpoint folders and TensorBoard events). */
 const RUN_FILES = ['metrics.jsonl', 'metrics.superseded.jsonl', 'status.json', 'recipe.resolved.yaml', 'report.html', ...['loss', 'lr', 'grad-norm', 'eval'].flatMap((n) => [`${n}.svg`, `${n}.png`])];
@@ -61,12 +62,8 @@ export async function findLiveRun(statusFile: string): Promise<LiveRun | undefin
   }
   const { state, pid, host, step } = parsed;
   if (state !== 'running' || typeof pid !== 'number' || host !== os.hostname() || pid === process.pid) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // Gone (a killed run leaves `running` behind); EPERM means alive under another user.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
-  }
+  // Gone: a killed run leaves `running` behind.
+  if (!processExists(pid)) return undefined;
   // A restarted container reuses pids: on Linux, a process that is not Node is not that run.
   const command = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
   if (command !== undefined && !/node|floe/i.test(command)) return undefined;
