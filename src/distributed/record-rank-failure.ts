@@ -1,7 +1,6 @@
-import { promises as fs } from 'fs';
 import * as path from 'path';
 import { writeFailedStatus } from '../callbacks/status-callback';
-import { StatusFileWriter } from '../callbacks/writers/status-file-writer';
+import { readStatusFile, StatusFileWriter } from '../callbacks/writers/status-file-writer';
 
 /** Ranks on several hosts may disagree on the time by this much. */
 const CLOCK_SLACK_MS = 10_000;
@@ -32,7 +31,7 @@ export async function recordRankFailure(options: RankFailureOptions): Promise<vo
   const end = Date.now() + (options.waitForMainRankMs ?? 0);
   const since = Date.now() - CLOCK_SLACK_MS;
   for (;;) {
-    const current = await readStatus(options.file);
+    const current = await readStatusFile(options.file);
     // Rank 0 recorded the job's failure (this rank's, or its own when this rank only saw the
     // job end): never replace its record.
     const recorded = current?.state === 'failed' && Date.parse(String(current.updatedAt)) >= since;
@@ -47,14 +46,5 @@ export async function recordRankFailure(options: RankFailureOptions): Promise<vo
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function readStatus(file: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors';
 import { supersededFileOf } from '../callbacks/writers/supersede-records';
 import { defaultMetricSources, type MetricSources } from '../report/metric-sources';
 import { processExists } from '../report/run-liveness';
+import { readStatusFile } from '../callbacks/writers/status-file-writer';
 
 /** Files of the run folder that a run writes (besides its checkpoint folders and TensorBoard events). */
 const RUN_FILES = ['metrics.jsonl', 'metrics.superseded.jsonl', 'status.json', 'recipe.resolved.yaml', 'report.html', ...['loss', 'lr', 'grad-norm', 'eval'].flatMap((n) => [`${n}.svg`, `${n}.png`])];
@@ -28,13 +29,9 @@ export interface EarlierRun {
 export async function findEarlierRun(outputDir: string, folders: readonly CheckpointFolder[], sources: MetricSources = defaultMetricSources(outputDir)): Promise<EarlierRun | undefined> {
   const checkpoints = (await Promise.all(folders.map((f) => findCheckpoints(f.dir)))).flat().map((c) => c.dir);
   const size = await fileSize(sources.metricsFile);
-  let status: EarlierRun['status'];
-  try {
-    const parsed = JSON.parse(await fs.readFile(sources.statusFile, 'utf8')) as { state?: unknown; step?: unknown };
-    if (typeof parsed.step === 'number' && parsed.step > 0) status = { state: String(parsed.state), step: parsed.step };
-  } catch {
-    // no status file, or not JSON: not evidence of a run
-  }
+  // No status file, or not JSON: not evidence of a run.
+  const parsed = await readStatusFile(sources.statusFile);
+  const status: EarlierRun['status'] = typeof parsed?.step === 'number' && parsed.step > 0 ? { state: String(parsed.state), step: parsed.step } : undefined;
   if (checkpoints.length === 0 && size === 0 && status === undefined) return undefined;
   return { checkpoints, metrics: size > 0, status };
 }
@@ -54,12 +51,8 @@ export interface LiveRun {
  * this one), or undefined. Two runs in one folder would overwrite each other's checkpoints.
  */
 export async function findLiveRun(statusFile: string): Promise<LiveRun | undefined> {
-  let parsed: { state?: unknown; pid?: unknown; host?: unknown; step?: unknown };
-  try {
-    parsed = JSON.parse(await fs.readFile(statusFile, 'utf8')) as typeof parsed;
-  } catch {
-    return undefined;
-  }
+  const parsed = await readStatusFile(statusFile);
+  if (parsed === undefined) return undefined;
   const { state, pid, host, step } = parsed;
   if (state !== 'running' || typeof pid !== 'number' || host !== os.hostname() || pid === process.pid) return undefined;
   // Gone: a killed run leaves `running` behind.

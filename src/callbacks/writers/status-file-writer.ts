@@ -1,3 +1,4 @@
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { atomicWriteFile } from '../../checkpoint/io';
 import { FloeError } from '../../errors';
@@ -43,5 +44,15 @@ export class StatusFileWriter {
     const write = this.tail.then(() => atomicWriteFile(path.resolve(this.file), text));
     this.tail = write.catch(() => undefined);
     return write;
+  }
+}
+
+/** A status file's fields, or undefined when it is missing or holds no JSON object (a reader must not fail on it). */
+export async function readStatusFile(file: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
