@@ -128,6 +128,66 @@ void Epilogue(const GemmProblem& g, float* c, int64_t ldc, int64_t mr, int64_t n
   }
 }
 
+/**
+ * A region of a stored operand, walked one cache line at a time: `rows` rows of `len` floats,
+ * `ld` apart. GemmBlocked prefetches the block it will pack next while the micro-kernels run
+ * over the current one: the packing loops read short row segments (a few cache lines each), too
+ * short for the hardware streamer to run ahead, so without this each packed block waits on
+ * memory, and more so when another core loads the memory system. Measured on the PERF.md
+ * machine: the reference GPT's step 3.5% faster, and dX [2048,512]·[128,512]ᵀ beside a second
+ * copy of itself at 155 GFLOP/s instead of 135.
+ */
+struct PrefetchRegion {
+  const float* base = nullptr;
+  int64_t rows = 0, len = 0, ld = 0;
+  int64_t row = 0, offset = 0;  // cursor: next row, next float within it
+
+  /** Lines the region spans (an upper bound: each row may straddle one more). */
+  int64_t Lines() const { return rows * ((len * 4 + 63) / 64 + 1); }
+
+  /** Issues up to `count` prefetches toward L2, continuing where the last call stopped. */
+  void Step(int64_t count) {
+#ifdef FLOE_X86
+    for (; count > 0 && row < rows; count--) {
+      const float* p = base + row * ld + offset;
+      _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T1);
+      // Next line start: the float after the end of this line.
+      offset += 16 - (reinterpret_cast<uintptr_t>(p) & 63) / 4;
+      if (offset >= len) {
+        row++;
+        offset = 0;
+      }
+    }
+#else
+    (void)count;
+#endif
+  }
+};
+
+/** The stored region of op(A)[i0 : i0+mc, p0 : p0+kc]. */
+PrefetchRegion RegionA(const GemmProblem& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc) {
+  PrefetchRegion r;
+  if (g.trans_a) {
+    r.base = g.a + p0 * g.lda + i0, r.rows = kc, r.len = mc;
+  } else {
+    r.base = g.a + i0 * g.lda + p0, r.rows = mc, r.len = kc;
+  }
+  r.ld = g.lda;
+  return r;
+}
+
+/** The stored region of op(B)[p0 : p0+kc, j0 : j0+nc]. */
+PrefetchRegion RegionB(const GemmProblem& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc) {
+  PrefetchRegion r;
+  if (g.trans_b) {
+    r.base = g.b + j0 * g.ldb + p0, r.rows = nc, r.len = kc;
+  } else {
+    r.base = g.b + p0 * g.ldb + j0, r.rows = kc, r.len = nc;
+  }
+  r.ld = g.ldb;
+  return r;
+}
+
 #ifdef FLOE_X86
 
 // The micro-kernels name every accumulator (no arrays): GCC keeps an accumulator array in
@@ -226,6 +286,17 @@ void GemmBlocked(const GemmProblem& g, MicroKernel kernel) {
       for (int64_t ic = 0; ic < m; ic += kMc) {
         const int64_t mc = std::min(kMc, m - ic);
         PackA<MR>(g, ic, mc, pc, kc, pack_a);
+        // What gets packed next: the next A block, else the next B slice (then its first A block).
+        PrefetchRegion next;
+        if (ic + kMc < m) {
+          next = RegionA(g, ic + kMc, std::min(kMc, m - ic - kMc), pc, kc);
+        } else if (pc + kKc < k) {
+          next = RegionB(g, pc + kKc, std::min(kKc, k - pc - kKc), jc, nc);
+        } else if (jc + kNc < n) {
+          next = RegionB(g, 0, kc_max, jc + kNc, std::min(kNc, n - jc - kNc));
+        }
+        const int64_t tiles = ((nc + NR - 1) / NR) * ((mc + MR - 1) / MR);
+        const int64_t per_tile = (next.Lines() + tiles - 1) / tiles;
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min<int64_t>(NR, nc - jr);
           const float* bp = pack_b + jr * kc;
@@ -249,6 +320,7 @@ void GemmBlocked(const GemmProblem& g, MicroKernel kernel) {
               }
             }
             if (last) Epilogue(g, c, ldc, mr, nr, jc + jr);
+            next.Step(per_tile);
           }
         }
       }
