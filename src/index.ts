@@ -16,6 +16,7 @@ export * from './tokenizer';
 export * from './data';
 export * from './model';
 export * from './optim';
+export * from './autograd';
 export * from './scheduler';
 export * from './checkpoint';
 export * from './callbacks';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { DisconnectedLossError } from '../autograd';
 import { FloeError, TrainingError } from '../errors';
 import { pluginCodeError, pluginFrameOf } from '../registry/registration-site';
 import { MicroBatchGradients, microBatchGradients } from './micro-batch-gradients';
@@ -64,8 +65,8 @@ function describeValue(value: unknown): string {
 
 /**
  * {@link microBatchGradients} of `trainer.loss(batch)`, checked by {@link checkedLoss}; a loss
- * that no model weight feeds (tfjs: "Cannot find a connection between any variable and the
- * result of the loss function ... minimize()") is reported naming the class and the usual causes.
+ * that no model weight feeds ({@link DisconnectedLossError}) is reported naming the class and the
+ * usual causes.
  */
 export function checkedLossGradients<B>(
   trainer: { loss(batch: B): tf.Scalar; model: { params: Map<string, tf.Variable> } },
@@ -76,7 +77,7 @@ export function checkedLossGradients<B>(
   try {
     return microBatchGradients(() => checkedLoss(trainer, batch, where), trainer.model.params, weight);
   } catch (error) {
-    if (!(error instanceof Error) || !/Cannot find a connection between any variable/.test(error.message)) throw error;
+    if (!(error instanceof DisconnectedLossError)) throw error;
     throw new TrainingError(
       `${trainer.constructor.name || 'Trainer'}.loss() does not depend on any weight in this.model.params on ${where()}, so it has no gradient: ` +
         'compute it with tf ops from the model\'s variables (values read with data()/dataSync()/arraySync() and turned back into tensors, or weights kept outside model.params, are constants)',

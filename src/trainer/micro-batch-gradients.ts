@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { frugalVariableGrads } from '../autograd';
 
 /** What {@link microBatchGradients} returns. */
 export interface MicroBatchGradients {
@@ -19,30 +20,12 @@ export function microBatchGradients(
 ): MicroBatchGradients {
   const nameOf = new Map([...params].map(([name, v]) => [v.name, name]));
   // tidy keeps tensors in plain objects only (not in Maps), so return a record.
-  let out: { value: tf.Scalar; named: tf.NamedTensorMap };
-  try {
-    out = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(loss, [...params.values()]);
-      const named: tf.NamedTensorMap = {};
-      for (const [varName, g] of Object.entries(grads)) named[nameOf.get(varName) ?? varName] = weight === 1 ? g : g.mul(weight);
-      return { value, named };
-    });
-  } catch (error) {
-    releaseAbandonedTape();
-    throw error;
-  }
+  // frugalVariableGrads frees the tape itself when the loss throws midway.
+  const out = tf.tidy(() => {
+    const { value, grads } = frugalVariableGrads(loss, [...params.values()]);
+    const named: tf.NamedTensorMap = {};
+    for (const [varName, g] of Object.entries(grads)) named[nameOf.get(varName) ?? varName] = weight === 1 ? g : g.mul(weight);
+    return { value, named };
+  });
   return { loss: out.value, grads: new Map(Object.entries(out.named)) };
-}
-
-/**
- * tfjs keeps copies of the forward pass's inputs on the gradient tape for the backward pass and
- * frees them only when the backward pass runs; a loss that throws midway leaves them behind
- * (outside every tidy). Frees them, so a failed step in a long-lived process leaks nothing.
- */
-function releaseAbandonedTape(): void {
-  const state = tf.engine().state;
-  // Only at the outermost level: a nested (higher-order) tape still belongs to its caller.
-  if (state.gradientDepth !== 0 || state.activeTape == null) return;
-  for (const node of state.activeTape) tf.dispose(node.saved ?? []);
-  state.activeTape = null as unknown as typeof state.activeTape;
 }

@@ -1,0 +1,2 @@
+export * from './autograd-errors';
+export * from './frugal-grads';
