@@ -17,7 +17,11 @@ interface MatMulCase {
   activation?: 'linear' | 'relu' | 'relu6' | 'elu';
 }
 
-/** Odd sizes, edges of the 8x32 / 6x16 tiles, depth across the 256-deep slices, rows across 192-row panels. */
+/**
+ * Odd sizes, edges of the 8x32 / 6x16 tiles, depth across the 256-deep slices, rows across 192-row
+ * panels; [40, 37, 70] and [16, 263, 96] give full slivers with a depth that is not a multiple of
+ * 8, the tail of the 8×8 packing transposes.
+ */
 const SHAPES: Array<[number, number, number]> = [
   [1, 1, 1],
   [7, 5, 33],
@@ -25,6 +29,8 @@ const SHAPES: Array<[number, number, number]> = [
   [200, 40, 65],
   [9, 257, 31],
   [64, 32, 64],
+  [40, 37, 70],
+  [16, 263, 96],
 ];
 
 function op(rng: Rng, c: MatMulCase): () => tf.Tensor {
