@@ -6,12 +6,13 @@ import type { RunJobOptions } from '../trainer/run-job';
 import type { TrainerConfig } from '../trainer/trainer-config';
 import type { TrainingResult } from '../trainer/training-result';
 import { Communicator } from './communicator';
-import { DistributedSetupError, JobAbortedError } from './distributed-errors';
+import { DistributedSetupError } from './distributed-errors';
 import { globalBatchSummary, oversubscriptionWarning, planDistributed } from './distributed-plan';
 import { launchThreadWorkers } from './launch-threads';
 import { loadMpiBinding, MpiCommunicator } from './mpi-communicator';
 import { withoutPretenuring } from './pretenuring';
 import { recordRankFailure } from './record-rank-failure';
+import { runMpiRank } from './run-mpi-rank';
 
 /**
  * Runs one job as the recipe's `distributed:` section says: `run(undefined)` in this thread
@@ -67,29 +68,17 @@ export async function runDistributed(
         const batch = globalBatchSummary({ microBatchSize: config.microBatchSize, gradientAccumulationSteps: config.gradientAccumulationSteps, ranks: comm.size });
         (options.logger ?? new Logger({ level: 'info', sink: options.logSink })).info(`floe: data parallel on ${comm.size} MPI rank${comm.size === 1 ? '' : 's'}, ${batch}`);
       }
-      let result: TrainingResult;
-      try {
-        result = await withoutPretenuring(plan.pretenuring, () => run(comm));
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const reason = error instanceof JobAbortedError ? message : `rank ${comm.rank} failed: ${message}`;
-        process.stderr.write(`floe: rank ${comm.rank} of ${comm.size} failed, aborting the MPI job: ${message}\n`);
-        if (comm.rank !== 0) {
-          // Rank 0 has the run's step and last checkpoint: it gets the reason in its next
-          // collective, records it in status.json and aborts the job. If it does not within a
-          // second (busy in a long step, or gone), this rank records it.
-          comm.notify(reason);
-          if (config.status) {
-            const file = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;
-            await recordRankFailure({ file, error: new Error(reason), jobStartMs: Date.now() - process.uptime() * 1000, waitForMainRankMs: 1000 }).catch(() => undefined);
-          }
-        }
-        // Never MPI_Finalize after a failure: it waits for the other ranks forever.
-        comm.abort(1, reason);
-        throw error;
-      }
-      await comm.close();
-      return result;
+      return runMpiRank(
+        comm,
+        () => withoutPretenuring(plan.pretenuring, () => run(comm)),
+        // Rank 0 has the run's step and last checkpoint: it records the failure in status.json and
+        // aborts the job. If it does not within a second (busy in a long step, or gone), this rank records it.
+        async (reason) => {
+          if (!config.status) return;
+          const file = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;
+          await recordRankFailure({ file, error: new Error(reason), jobStartMs: Date.now() - process.uptime() * 1000, waitForMainRankMs: 1000 }).catch(() => undefined);
+        },
+      );
     }
   }
 }

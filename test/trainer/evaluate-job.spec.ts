@@ -6,6 +6,7 @@ import { ConfigError, evaluateJob, Logger } from '../../src';
 import { runCli } from '../../src/cli/main';
 import { runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 import { makeTempDir } from '../checkpoint/temp-dir';
+import { fakeGroup } from '../distributed/fixtures/fake-group';
 
 const silent = (): Logger => new Logger({ sink: () => undefined });
 
@@ -46,6 +47,33 @@ describe('evaluateJob and floe evaluate', () => {
     assert.equal((await evaluateJob(recipe, { checkpoint: run, logger: silent() })).step, 12);
     assert.equal(tf.memory().numTensors, tensors, 'evaluation left tensors behind');
     assert.deepEqual(snapshot(run), before, 'the run folder is untouched');
+  });
+
+  it('ranks of a group share the eval split and each gets the metrics of one process', async () => {
+    const alone = await evaluateJob(recipe, { checkpoint: run, logger: silent() });
+    assert.deepEqual([alone.rank, alone.ranks], [0, 1]);
+    const lines: string[] = [];
+    const logger = (rank: number): Logger => new Logger({ sink: (_level, line) => lines.push(`${rank}: ${line}`) });
+    const tensors = tf.memory().numTensors;
+    const shared = await Promise.all(fakeGroup(2).map((communicator) => evaluateJob({ ...recipe, quiet: false }, { checkpoint: run, logger: logger(communicator.rank), communicator })));
+    assert.equal(tf.memory().numTensors, tensors, 'evaluation left tensors behind');
+    assert.deepEqual(
+      shared.map((r) => [r.rank, r.ranks, r.step]),
+      [
+        [0, 2, 12],
+        [1, 2, 12],
+      ],
+    );
+    // The ranks' sums meet in float32.
+    for (const r of shared) {
+      assert.deepEqual(Object.keys(r.metrics), Object.keys(alone.metrics));
+      for (const [name, value] of Object.entries(alone.metrics)) assert.ok(Math.abs(r.metrics[name] - value) <= 1e-6 * Math.abs(value), `rank ${r.rank} ${name}: ${r.metrics[name]} vs ${value}`);
+    }
+    // Rank 0 alone says so.
+    assert.deepEqual(
+      lines.filter((l) => l.includes('floe: evaluating')),
+      ['0: floe: evaluating on 2 ranks, each its share of the eval split'],
+    );
   });
 
   it('the CLI prints the metrics, or one JSON line; a recipe without an eval split is a recipe error', async () => {

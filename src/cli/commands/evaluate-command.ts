@@ -10,7 +10,7 @@ import { UsageError } from '../usage-error';
 export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
   return yargs.command(
     'evaluate <recipe>',
-    "Evaluate a checkpoint on the recipe's eval split, as training does; prints the metrics (one JSON line with --json). Trains nothing, writes no run folder.",
+    "Evaluate a checkpoint on the recipe's eval split, as training does; prints the metrics (one JSON line with --json). Trains nothing, writes no run folder. Under mpirun the ranks share the eval split.",
     (y) =>
       withSetOption(
         y
@@ -23,6 +23,8 @@ export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       // With --json, stdout holds the JSON alone (for `| jq`); progress lines go to stderr.
       const logSink = (level: LogLevel, line: string): void => (level === 'warn' || level === 'error' || args.json === true ? io.err(line) : io.out(line));
       const result = await evaluateJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], checkpoint: args.checkpoint as string, logSink });
+      // Under mpirun the ranks share the evaluation and each gets the job's metrics: rank 0 alone prints them.
+      if (result.rank !== 0) return done(EXIT.ok);
       if (args.json === true) {
         io.out(JSON.stringify({ checkpoint: result.checkpoint, step: result.step, metrics: result.metrics }));
       } else {
