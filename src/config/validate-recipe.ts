@@ -260,14 +260,20 @@ function unlistedFactoryHint(kind: ComponentKind, type: string, trainerType: str
   return ` '${type}' is a registered ${kind.label} (${cls.name}) that trainer '${trainerType}' does not list in ${attribute}: ${choose}list it in a trainer subclass's ${attribute}.`;
 }
 
+/** Kinds other trainers list whose sections this trainer lacks (`loss` for `causal`): a recipe may not have them, even null. */
+export function foreignSectionKinds(trainerClass: Function): ComponentKind[] {
+  // The trainer's own sections and settings (a setting may share a name with another kind's section).
+  const configType = (trainerClass as unknown as TrainerClass).configType;
+  const own = new Set([...trainerSectionKinds(trainerClass).map((k) => k.recipeSection), ...knownConfigKeys(configType)]);
+  return allComponentKinds().filter((k) => k.trainerAttribute !== undefined && k.recipeSection !== undefined && !own.has(k.recipeSection));
+}
+
 /**
  * Sections of kinds this trainer does not have (`loss:` in a causal recipe): named as such, with
  * the trainers that have them, rather than as an unknown key.
  */
 function foreignSectionIssues(trainerClass: TrainerClass, plain: Record<string, unknown>, sourceMap: SourceMap): { sections: string[]; issues: ConfigIssue[] } {
-  // The trainer's own sections and settings (a setting may share a name with another kind's section).
-  const own = new Set([...trainerSectionKinds(trainerClass).map((k) => k.recipeSection), ...knownConfigKeys(trainerClass.configType)]);
-  const foreign = allComponentKinds().filter((k) => k.trainerAttribute !== undefined && k.recipeSection !== undefined && !own.has(k.recipeSection) && plain[k.recipeSection] !== undefined);
+  const foreign = foreignSectionKinds(trainerClass).filter((k) => plain[k.recipeSection as string] !== undefined);
   const issues = foreign.map((kind): ConfigIssue => {
     const section = kind.recipeSection as string;
     const havers = getRegistry('trainer').classes.filter((t) => trainerSectionKinds(t as unknown as Function).includes(kind)).map((t) => `'${t.type}'`);

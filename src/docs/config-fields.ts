@@ -37,6 +37,11 @@ export interface DescribeOptions {
   docs?: FieldDocs;
   /** Keys to leave out (default: `type`, which the component's own type fills). */
   omit?: readonly string[];
+  /**
+   * Let schemas take `null` where the recipe loader reads it as "unset" (default false): every
+   * setting a recipe may leave out, and unknown keys, in nested settings too.
+   */
+  nullUnsets?: boolean;
 }
 
 /** Matches what `parseHumanNumber` reads: `1k`, `2.5M`, `2^10`, `1e-3`, `1_000` (no sign: counts are not negative). */
@@ -99,12 +104,14 @@ export function describeConfigFields(cls: Function, options: DescribeOptions = {
     const nested = own.some((m) => m.type === 'nestedValidation') ? nestedClass(cls, name, instance[name]) : undefined;
     if (nested !== undefined) {
       field.nested = nested;
-      field.schema = nestedSchema(cls, name, nested, docs);
+      field.schema = nestedSchema(cls, name, nested, { docs, nullUnsets: options.nullUnsets });
     } else {
       field.schema = valueSchema(cls, name, own, doc?.schema ?? {});
     }
     const failsWhenMissing = (missingErrors.get(name) ?? []).some((c) => SHAPE_VALIDATORS.has(c));
     field.required = !optional && field.default === undefined && failsWhenMissing;
+    // `key: null` takes the default; a required setting has none, so null is as missing there.
+    if (options.nullUnsets === true && !field.required) field.schema = orNull(field.schema);
     if (field.default !== undefined) field.schema = { ...field.schema, default: field.default };
     if (field.description !== '') field.schema = { description: field.description, ...field.schema };
     out.push(field);
@@ -112,13 +119,29 @@ export function describeConfigFields(cls: Function, options: DescribeOptions = {
   return [...out.filter((f) => f.required), ...out.filter((f) => !f.required)];
 }
 
-/** A JSON Schema of a whole config object (no `type` key unless asked): properties, required, no unknown keys. */
+/**
+ * A JSON Schema of a whole config object (no `type` key unless asked): properties, required, no
+ * unknown keys (with `nullUnsets`, unknown keys set to `null`, which the loader drops).
+ */
 export function configObjectSchema(cls: Function, options: DescribeOptions = {}): JsonSchema {
   const fields = describeConfigFields(cls, options);
   const properties: Record<string, JsonSchema> = {};
   for (const f of fields) properties[f.name] = f.schema;
   const required = fields.filter((f) => f.required).map((f) => f.name);
-  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}), additionalProperties: false };
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}), additionalProperties: unknownKeySchema(options) };
+}
+
+/** What an unknown key of a config object may hold: nothing, or `null` (unset) with `nullUnsets`. */
+export function unknownKeySchema(options: Pick<DescribeOptions, 'nullUnsets'>): JsonSchema | false {
+  return options.nullUnsets === true ? { type: 'null' } : false;
+}
+
+/** `schema` or `null`; its description and default stay on the outside, where editors show them. */
+export function orNull(schema: JsonSchema): JsonSchema {
+  const { description, default: defaultValue, ...shape } = schema;
+  const keys = Object.keys(shape);
+  const choices = keys.length === 1 && Array.isArray(shape.anyOf) ? (shape.anyOf as JsonSchema[]) : [shape];
+  return { ...(description === undefined ? {} : { description }), anyOf: [...choices, { type: 'null' }], ...(defaultValue === undefined ? {} : { default: defaultValue }) };
 }
 
 /** Field names in declaration order: documented ancestors first, then anything only the metadata knows. */
@@ -155,8 +178,8 @@ function transformed(cls: Function, name: string, raw: unknown): unknown {
 }
 
 /** A nested settings object; when a string is short for one of its fields (`backend: wasm`), that too. */
-function nestedSchema(cls: Function, name: string, nested: Function, docs: FieldDocs): JsonSchema {
-  const objectSchema = configObjectSchema(nested, { docs, omit: [] });
+function nestedSchema(cls: Function, name: string, nested: Function, options: Pick<DescribeOptions, 'docs' | 'nullUnsets'>): JsonSchema {
+  const objectSchema = configObjectSchema(nested, { ...options, omit: [] });
   const key = shortFormKey(cls, name);
   const shorthand = key === undefined ? undefined : (objectSchema.properties as Record<string, JsonSchema>)[key];
   if (shorthand === undefined) return objectSchema;

@@ -5,7 +5,7 @@ import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
 import { IsIn, IsPositive } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
-import { ModelConfig, OptimizerConfig, OptimizerFactory, register, validateRecipe } from '../../src';
+import { ComponentList, ModelConfig, OptimizerConfig, OptimizerFactory, register, validateRecipe } from '../../src';
 import { runCli } from '../../src/cli/main';
 import { buildRecipeSchema, componentDefinitionName } from '../../src/docs/recipe-schema';
 import { TinyModelFactory, TinyTrainer } from '../fixtures/tiny-regression';
@@ -20,6 +20,19 @@ function compile(schema: object): ValidateFunction {
 
 function errorsOf(validate: ValidateFunction, recipe: unknown): string {
   return validate(recipe) ? '' : JSON.stringify(validate.errors, null, 1);
+}
+
+/** What a property that may also be null (`anyOf: [schema, { type: 'null' }]`) takes otherwise. */
+function unlessNull(property: Record<string, unknown>): Record<string, unknown> {
+  const branches = property.anyOf as Array<Record<string, unknown>>;
+  assert.deepEqual(branches.at(-1), { type: 'null' }, JSON.stringify(property));
+  assert.equal(branches.length, 2, JSON.stringify(property));
+  return branches[0];
+}
+
+/** The `type`s a section or component choice allows. */
+function typeChoices(choice: Record<string, unknown>): unknown {
+  return (choice.properties as Record<string, { enum: string[] }>).type.enum;
 }
 
 /** True when Floe's own validation accepts the recipe (an object recipe, resolved against recipes/). */
@@ -54,6 +67,11 @@ const GOOD: Array<[string, Record<string, unknown>]> = [
   ['callbacks with their types', variant('sft', { callbacks: [{ type: 'early-stopping', patience: 2 }, { type: 'kill-switch' }] })],
   ['nested settings of a component', variant('causal', { checkpoint: [{ type: 'floe', keepBest: { metric: 'eval/loss', mode: 'min' } }] })],
   ['a learning rate written as a human number', variant('causal', { optimizer: { type: 'sgd', lr: '1e-2', momentum: 0.9 } })],
+  // `null` unsets: the setting takes its default, as if left out.
+  ['null for the trainer type, settings, sections and recipe keys', variant('causal', { type: null, seed: null, outputDir: null, optimizer: null, checkpoint: null, callbacks: null, extends: null, code: null, plugins: null })],
+  ['null for settings of sections, components and nested settings', variant('causal', { optimizer: { type: 'adamw', lr: null }, backend: { name: 'cpu', threads: null }, data: { sources: [{ type: 'synthetic', count: null }], maxLength: null }, checkpoint: [{ type: 'floe', keepBest: { metric: 'eval/loss', mode: null } }] })],
+  ['null for whole nested settings', variant('causal', { backend: null, distributed: null, checkpoint: { type: 'floe', keepBest: null } })],
+  ["null for keys the type lacks (a base's keys, after switching type)", variant('causal', { lerningRate: null, optimizer: { type: 'adamw', momentum: null }, backend: { name: 'cpu', cores: null } })],
 ];
 
 /** Recipes Floe rejects, and why; the schema must reject them too. */
@@ -75,6 +93,14 @@ const BAD: Array<[string, Record<string, unknown>]> = [
   ['a data source of another kind', variant('supervised', { data: { sources: [{ type: 'synthetic' }] } })],
   ['no data sources', variant('sft', { data: { sources: [] } })],
   ['an unknown key inside a nested setting', variant('causal', { backend: { name: 'wasm', cores: 2 } })],
+  ['a wrong type beside nulls', variant('causal', { seed: null, optimizer: { lr: null, weightDecay: 'none' }, backend: { name: 'cpu', threads: 'many' } })],
+  ['a null section of another trainer', variant('causal', { loss: null })],
+  ['a null section type', variant('causal', { optimizer: { type: null } })],
+  ['a null list item', variant('causal', { checkpoint: [null] })],
+  ['null for a required setting', variant('causal', { tokenizer: { type: 'hf', path: null } })],
+  ['null data sources', variant('causal', { data: { sources: null } })],
+  ['a null data source', variant('causal', { data: { sources: [null] } })],
+  ['a null section whose default needs settings', variant('causal', { data: null })],
 ];
 
 describe('floe schema (recipe JSON Schema)', () => {
@@ -107,6 +133,8 @@ describe('floe schema (recipe JSON Schema)', () => {
   it('checks only top-level keys of a recipe that extends another', () => {
     assert.equal(errorsOf(validate, { extends: 'base.yaml', optimizer: { lr: 1e-4 } }), '');
     assert.equal(validate({ extends: 'base.yaml', optimiser: { lr: 1e-4 } }), false);
+    // `extends: ~` extends nothing: the recipe is checked in full.
+    assert.equal(validate({ extends: null, optimizer: { lr: 'fast' } }), false);
   });
 
   it('describes fields, defaults and the allowed types of each section', () => {
@@ -114,11 +142,11 @@ describe('floe schema (recipe JSON Schema)', () => {
     const causal = defs['trainer.causal'].properties;
     assert.match(String(causal.seed.description), /Seed/);
     assert.equal(causal.seed.default, 42);
-    assert.deepEqual((causal.optimizer.properties as Record<string, { enum: string[] }>).type.enum, ['adamw', 'adam', 'sgd']);
-    assert.deepEqual((defs['trainer.supervised'].properties.model.properties as Record<string, { enum: string[] }>).type.enum, ['mlp', 'layers']);
+    assert.deepEqual(typeChoices(unlessNull(causal.optimizer)), ['adamw', 'adam', 'sgd']);
+    assert.deepEqual(typeChoices(unlessNull(defs['trainer.supervised'].properties.model)), ['mlp', 'layers']);
     const gpt = defs['model.gpt'];
     assert.match(String(gpt.description), /transformer/);
-    assert.deepEqual(gpt.properties.norm.enum, ['layernorm', 'rmsnorm']);
+    assert.deepEqual(unlessNull(gpt.properties.norm).enum, ['layernorm', 'rmsnorm']);
   });
 
   describe('with plugins', () => {
@@ -145,6 +173,31 @@ describe('floe schema (recipe JSON Schema)', () => {
       assert.equal(errorsOf(withPlugin, { type: 'scaled', model: { scale: 2 } }), '');
       assert.equal(withPlugin({ type: 'scaled', model: { scale: -2 } }), false);
       assert.equal(withPlugin({ type: 'scaled', model: { type: 'gpt' } }), false);
+    });
+
+    it('takes null for a nested component list of a kind whose type may be left out, read as {}', async () => {
+      class ChainConfig extends ModelConfig {
+        /** Optimizers, one per stage. */
+        @ComponentList('optimizer')
+        stages?: OptimizerConfig[];
+      }
+      @register()
+      class ChainModelFactory extends TinyModelFactory {
+        static override readonly type: string = 'chain-linear';
+        static override readonly configType = ChainConfig;
+      }
+      @register()
+      class ChainTrainer extends TinyTrainer {
+        static override readonly type: string = 'chain';
+        static override readonly modelFactoryType = [ChainModelFactory];
+      }
+      const withPlugin = compile(buildRecipeSchema());
+      for (const stages of [null, [null, { type: 'sgd' }]]) {
+        const recipe = { type: ChainTrainer.type, model: { stages } };
+        assert.ok(await floeAccepts(recipe), `Floe itself rejects ${JSON.stringify(recipe)}`);
+        assert.equal(errorsOf(withPlugin, recipe), '', JSON.stringify(recipe));
+      }
+      assert.equal(withPlugin({ type: 'chain', model: { stages: [{ type: null }] } }), false);
     });
 
     it("gives a plugin's config class none of the docs of Floe's class of the same name", () => {
