@@ -44,6 +44,13 @@ export class CallbackList {
   async log(metrics: Metrics): Promise<void> {
     await this.each('onLog', (c) => c.onLog(metrics, this.control));
   }
+  /**
+   * Calls every callback's `onLog`, going on past one that throws (`onError` gets its error): for
+   * a failed run's last window, which the metrics writers must get even when a plugin fails again.
+   */
+  async logEach(metrics: Metrics, onError: (error: unknown) => void): Promise<void> {
+    await this.each('onLog', (c) => c.onLog(metrics, this.control), onError);
+  }
   /** Calls every callback's `onEvaluate` with the evaluation metrics. */
   async evaluate(metrics: Metrics): Promise<void> {
     await this.each('onEvaluate', (c) => c.onEvaluate(metrics, this.control));
@@ -54,17 +61,17 @@ export class CallbackList {
   }
   /**
    * Runs one hook on every callback in order. An error a hook throws (other than Floe's own)
-   * names the callback's type, class and hook, and the plugin line it came from.
+   * names the callback's type, class and hook, and the plugin line it came from; it stops the
+   * loop, or with `onError`, goes to it and the next callback is called.
    */
-  private async each(hook: string, call: (c: Callback) => Promise<void> | void): Promise<void> {
+  private async each(hook: string, call: (c: Callback) => Promise<void> | void, onError?: (error: unknown) => void): Promise<void> {
     for (const c of this.callbacks) {
       try {
         await call(c);
       } catch (error) {
-        if (error instanceof FloeError) throw error;
-        const type = (c.constructor as { type?: unknown }).type;
-        const message = error instanceof Error ? error.message : String(error);
-        throw pluginCodeError(`callback ${typeof type === 'string' ? `'${type}' ` : ''}(${c.constructor.name}) failed in ${hook}()${pluginFrameOf(error)}: ${message}`, error);
+        const named = error instanceof FloeError ? error : hookError(c, hook, error);
+        if (onError === undefined) throw named;
+        onError(named);
       }
     }
   }
@@ -85,4 +92,11 @@ export class CallbackList {
   find<T extends Callback>(cls: abstract new (...args: never[]) => T): T | undefined {
     return this.callbacks.find((c): c is T => c instanceof cls);
   }
+}
+
+/** An error a callback's hook threw, naming the callback's type, class and hook and the plugin line. */
+function hookError(c: Callback, hook: string, error: unknown): Error {
+  const type = (c.constructor as { type?: unknown }).type;
+  const message = error instanceof Error ? error.message : String(error);
+  return pluginCodeError(`callback ${typeof type === 'string' ? `'${type}' ` : ''}(${c.constructor.name}) failed in ${hook}()${pluginFrameOf(error)}: ${message}`, error);
 }

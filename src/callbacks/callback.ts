@@ -31,7 +31,7 @@ export abstract class Callback<C extends CallbackConfig = CallbackConfig> extend
   async onBeforeOptimizerStep(_control: TrainerControl): Promise<void> {}
   /** After the optimizer step (globalStep already counts it). */
   async onStepEnd(_control: TrainerControl): Promise<void> {}
-  /** With training metrics, every `logInterval` steps. */
+  /** With training metrics, every `logInterval` steps, at the end, and after a failure for the steps completed since the last log (`windowSteps` says how many). */
   async onLog(_metrics: Metrics, _control: TrainerControl): Promise<void> {}
   /** With evaluation metrics. */
   async onEvaluate(_metrics: Metrics, _control: TrainerControl): Promise<void> {}

@@ -7,6 +7,7 @@ import { JsonlWriter } from './writers/jsonl-writer';
 import { supersedeRecordsAfter } from './writers/supersede-records';
 import { fsErrorReason } from '../errors/fs-error-reason';
 import { IsPath } from '../config/is-path';
+import { isPartialWindow } from '../trainer/train-log-record';
 
 /** Config of the `metrics-jsonl` callback. */
 export class MetricsJsonlConfig extends CallbackConfig {
@@ -47,6 +48,14 @@ export interface MetricsRecord {
   tokensPerSec?: number;
   /** Examples per second of training time since the last log; evaluation and checkpoint time left out. */
   samplesPerSec?: number;
+  /** Optimizer steps the record's `loss` and throughput cover (`logInterval`, or fewer in a partial window). */
+  windowSteps?: number;
+  /**
+   * True when the window covers fewer than `logInterval` steps: the last window of a run that
+   * ended, or failed, between two log steps (a failed run's covers the steps completed before the
+   * failure), the first after a resume off the interval, or one a callback asked for early.
+   */
+  partial?: true;
   /** Memory use at this log step. */
   memory?: MemoryRecord;
   /** Evaluation metrics (`eval/loss`, ...) are top-level keys too. */
@@ -55,7 +64,8 @@ export interface MetricsRecord {
 
 /**
  * Appends one JSON line per log step (loss, lr, grad norm, throughput, memory) and per evaluation
- * to `metrics.jsonl`. A resumed run appends to the same file, after moving the records the earlier
+ * to `metrics.jsonl`; a run that fails between log steps still gets a line for the steps it
+ * completed, marked `partial`. A resumed run appends to the same file, after moving the records the earlier
  * run logged past the resumed checkpoint's step (an abandoned timeline) to
  * `metrics.superseded.jsonl`: the file keeps one record per step, in step order.
  */
@@ -92,6 +102,7 @@ export class MetricsJsonlCallback extends Callback<MetricsJsonlConfig> {
     await this.write({
       ...this.base('train'),
       ...metrics,
+      ...(isPartialWindow(metrics, this.trainer.config.logInterval) ? { partial: true } : {}),
       memory: { numTensors: memory.numTensors, numBytes: memory.numBytes, rss: process.memoryUsage().rss },
     });
   }

@@ -4,6 +4,7 @@ import { register } from '../registry/register';
 import { Callback, CallbackConfig, Metrics } from './callback';
 import { TensorBoardWriter } from './writers/tensorboard-writer';
 import { IsPath } from '../config/is-path';
+import { isPartialWindow } from '../trainer/train-log-record';
 
 /** Config of the `tensorboard` callback. */
 export class TensorBoardConfig extends CallbackConfig {
@@ -22,8 +23,12 @@ export const TENSORBOARD_TRAIN_TAGS: Readonly<Record<string, string>> = {
   samplesPerSec: 'train/samples_per_sec',
 };
 
+/** Tag of the steps a partial log window covers (fewer than `logInterval`): charted only at such windows, e.g. the last one of a failed run. */
+export const TENSORBOARD_PARTIAL_WINDOW_TAG = 'train/window_steps';
+
 /**
- * Writes training scalars (`train/loss`, `train/lr`, `train/grad_norm`, throughput) and every
+ * Writes training scalars (`train/loss`, `train/lr`, `train/grad_norm`, throughput; `train/window_steps`
+ * at a partial window, such as a failed run's last) and every
  * evaluation metric (under its own name, e.g. `eval/loss`) to a TensorBoard event file
  * (`tensorboard --logdir <run folder>`).
  */
@@ -58,6 +63,7 @@ export class TensorBoardCallback extends Callback<TensorBoardConfig> {
       const throughput = key === 'tokensPerSec' || key === 'samplesPerSec';
       if (typeof metrics[key] === 'number' && !(throughput && metrics[key] === 0)) scalars[tag] = metrics[key];
     }
+    if (isPartialWindow(metrics, this.trainer.config.logInterval)) scalars[TENSORBOARD_PARTIAL_WINDOW_TAG] = metrics.windowSteps;
     await this.writer?.addScalars(scalars, metrics.step);
   }
 

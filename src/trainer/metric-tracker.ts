@@ -23,6 +23,14 @@ export class MetricTracker {
     return this.pending.get(name)?.tensors.length ?? 0;
   }
 
+  /** Keeps the first `count` values under `name` and disposes the rest (those of a step that never completed). */
+  truncate(name: string, count: number): void {
+    const entry = this.pending.get(name);
+    if (entry === undefined || entry.tensors.length <= count) return;
+    tf.dispose(entry.tensors.splice(count));
+    entry.weights.splice(count);
+  }
+
   /** Reads every pending value, disposes them, returns weighted means and the last values. */
   async flush(): Promise<{ mean: Record<string, number>; last: Record<string, number> }> {
     const entries = [...this.pending.entries()];

@@ -23,6 +23,7 @@ import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tenso
 import { StepWatch } from './step-watch';
 import { ThroughputWindow } from './throughput-window';
 import { trainLogRecord } from './train-log-record';
+import { LogWindowSteps } from './log-window-steps';
 import type { FactoryList } from './trainer-kind';
 import { trainingHorizon, warmupSteps } from './training-horizon';
 import { meanEvalLoss } from './mean-eval-loss';
@@ -121,6 +122,7 @@ export abstract class Trainer<B = any> {
   private lastLr = 0;
   private lastEvalStep = -1;
   private readonly window = new ThroughputWindow();
+  private readonly logSteps = new LogWindowSteps();
   private readonly eventLoop = new EventLoopTurns();
   private readonly tensorGrowth = new TensorGrowthWatch();
   private readonly stepWatch = new StepWatch();
@@ -212,6 +214,7 @@ export abstract class Trainer<B = any> {
     const startStep = this.state.globalStep;
     let status: RunStatus = 'finished';
     let failure: unknown;
+    this.logSteps.start(startStep);
     try {
       await this.dp.begin(this);
       await this.callbackList.trainBegin();
@@ -229,6 +232,7 @@ export abstract class Trainer<B = any> {
     } catch (error) {
       status = 'failed';
       failure = error;
+      await this.logCompletedSteps();
     } finally {
       this.cycle.dispose();
       this.metrics.dispose();
@@ -307,6 +311,8 @@ export abstract class Trainer<B = any> {
     }
     this.state.globalStep++;
     this.metrics.add('gradNorm', norm);
+    const { tokens, samples, seconds } = this.window;
+    this.logSteps.stepDone({ losses: this.metrics.count('loss'), lr: this.lastLr, tokens, samples, seconds });
     if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('gradient norm', norm, this.state.globalStep);
     await this.callbackList.stepEnd();
     await this.afterOptimizerStep();
@@ -344,10 +350,32 @@ export abstract class Trainer<B = any> {
     const seconds = this.window.seconds;
     // Data parallel: the loss over every rank's micro-batches, the throughput of all ranks.
     const window = await this.dp.reduceWindow({ loss: mean.loss, tokens: this.window.tokens, samples: this.window.samples });
-    const record = trainLogRecord(this.state, { lr: this.lastLr, gradNorm: last.gradNorm, window, seconds });
+    await this.report(trainLogRecord(this.state, { lr: this.lastLr, gradNorm: last.gradNorm, window, seconds, windowSteps: this.logSteps.stepsTo(this.state.globalStep) }));
+  }
+
+  /**
+   * After a failure, logs the steps completed since the last log record (not the failing step's
+   * own micro-batches), so metrics.jsonl and TensorBoard keep them. No collectives (data parallel,
+   * this rank's figures); a callback failing again only warns: the caller gets the run's error.
+   */
+  private async logCompletedSteps(): Promise<void> {
+    const step = this.state.globalStep;
+    const first = step - this.logSteps.stepsTo(step) + 1;
+    const warn = (error: unknown): void => this.logger.warn(`could not log steps ${first}-${step} before the failure: ${error instanceof Error ? error.message : String(error)}`);
+    try {
+      const record = await this.logSteps.completedRecord(this.metrics, this.state);
+      if (record !== undefined) await this.report(record, warn);
+    } catch (error) {
+      warn(error);
+    }
+  }
+
+  /** Reports a log record to every callback (past those that throw, with `onError`); the next window starts. */
+  private async report(record: Metrics, onError?: (error: unknown) => void): Promise<void> {
     this.window.reset();
+    this.logSteps.close(this.state.globalStep);
     Object.assign(this.lastMetrics, record);
-    await this.callbackList.log(record);
+    await (onError === undefined ? this.callbackList.log(record) : this.callbackList.logEach(record, onError));
   }
 
   /** Runs `evaluate()` and reports its metrics. */
