@@ -5,6 +5,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { stringify as toYaml } from 'yaml';
 import { HumanNumber, IsCount } from '../config/human-number';
+import { OptimizerStateError } from '../optim/optimizer-state-error';
 import { register } from '../registry/register';
 import { CheckpointConfig, CheckpointEngine, SaveReason } from './checkpoint-engine';
 import { MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE, RECIPE_FILE, TRAINER_STATE_FILE, stepDirName } from './checkpoint-layout';
@@ -18,7 +19,7 @@ import { assignWeights } from './assign-weights';
 import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-checkpoint-files';
 import { findCheckpoints } from './find-checkpoints';
 import { findIncompleteSaves, skippedSavesNote } from './incomplete-saves';
-import { verifyCheckpoint } from './verify-checkpoint';
+import { newestCheckpointBefore, verifyCheckpoint } from './verify-checkpoint';
 import { writeModelConfigFile } from './model-config-file';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
@@ -187,9 +188,11 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
   private async loadOptimizerState(file: string, check: ResumeCheck): Promise<void> {
     const state = await readSafetensorsTensors(file);
     try {
-      this.trainer.optimizer.setState(state);
+      this.trainer.optimizer.setState(state, { params: this.trainer.model.params });
     } catch (error) {
-      throw check.explainOptimizerError(error, file);
+      // State its optimizer could not have written: point to the checkpoint before this one.
+      const older = error instanceof OptimizerStateError ? await newestCheckpointBefore(path.dirname(file)) : undefined;
+      throw check.explainOptimizerError(error, file, { older: older?.dir });
     } finally {
       tf.dispose([...state.values()]);
     }

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { isAtOrUnder } from '../config/config-path';
 import { CheckpointError } from '../errors';
 import type { Logger } from '../logging/logger';
+import { OptimizerStateError } from '../optim/optimizer-state-error';
 import type { Trainer } from '../trainer/trainer';
 import { RECIPE_FILE, TRAINER_STATE_FILE } from './checkpoint-layout';
 import { RESUME_EXEMPT_SETTINGS, RecipeChange, diffRecipes, formatRecipeChange, formatRecipeValue } from './recipe-changes';
@@ -129,9 +130,20 @@ export class ResumeCheck {
     return new CheckpointError(`${error.message}. The recipe differs from the checkpoint's: ${relevant.map(contrast).join('; ')}. ${fix}`, { cause: error });
   }
 
-  /** `error` from loading optimizer state file `file`, naming the file and the optimizer settings that differ. */
-  explainOptimizerError(error: unknown, file: string): unknown {
+  /**
+   * `error` from loading optimizer state file `file`, naming the file and the optimizer settings
+   * that differ, or, for state its optimizer could not have written, the way out: `older` (the
+   * newest checkpoint before this one, if any) or a new run from the weights alone.
+   */
+  explainOptimizerError(error: unknown, file: string, options: { older?: string } = {}): unknown {
     if (!(error instanceof CheckpointError)) return error;
+    // Switching optimizers or damaged state both mean fresh optimizer state: for a GPT, model.from starts a run from the weights alone.
+    const fresh = (this.trainer.config.model as { type?: unknown }).type === 'gpt' ? `start a new run from its weights alone (new optimizer state, step 0) with model.from: ${this.dir}` : undefined;
+    if (error instanceof OptimizerStateError) {
+      const other = options.older === undefined ? 'another checkpoint' : `another checkpoint: the newest before it is ${options.older} (pass that folder to --resume, or move this one out of the folder)`;
+      const fix = `The checkpoint is damaged or was edited by hand: resume from ${other}${fresh === undefined ? '' : `; or ${fresh}`}.`;
+      return new OptimizerStateError(`Cannot load optimizer state '${file}': ${error.message} ${fix}`, { cause: error });
+    }
     const type = this.changes.find((c) => c.path === 'optimizer.type');
     const others = this.changes.filter((c) => c !== type && under(c, ['optimizer']));
     let why = '';
@@ -141,9 +153,7 @@ export class ResumeCheck {
     } else if (others.length > 0) {
       why = ` the recipe's optimizer differs from the checkpoint's: ${others.map(contrast).join('; ')}.`;
     }
-    // Switching optimizers means fresh optimizer state: for a GPT, model.from starts a run from the weights alone.
-    const fresh = (this.trainer.config.model as { type?: unknown }).type === 'gpt' ? `, or start a new run from its weights alone (new optimizer state, step 0) with model.from: ${this.dir}` : '';
-    const fix = type === undefined ? '' : ` Resume with optimizer.type: ${formatRecipeValue(type.saved)}${fresh}.`;
+    const fix = type === undefined ? '' : ` Resume with optimizer.type: ${formatRecipeValue(type.saved)}${fresh === undefined ? '' : `, or ${fresh}`}.`;
     return new CheckpointError(`Cannot load optimizer state '${file}':${why} ${error.message}${fix}`, { cause: error });
   }
 }

@@ -12,3 +12,4 @@ export * from './adam-family-config';
 export * from './adamw-optimizer-factory';
 export * from './adam-optimizer-factory';
 export * from './sgd-optimizer-factory';
+export * from './optimizer-state-error';

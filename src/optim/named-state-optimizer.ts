@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, TrainingError } from '../errors';
 import { DecayFilter, defaultDecayFilter } from './decay-filter';
-import { ApplyGradientsOptions, ParamOptimizer } from './param-optimizer';
+import { OptimizerStateError } from './optimizer-state-error';
+import { ApplyGradientsOptions, ParamOptimizer, SetStateOptions } from './param-optimizer';
 
 /** What a subclass sees when updating one variable. */
 export interface ParamUpdate {
@@ -23,6 +24,9 @@ export interface ParamUpdate {
 
 /** Key of the global step counter in `getState` maps. */
 export const STEP_KEY = 'step';
+
+/** Problems listed in an `OptimizerStateError` before the rest are counted. */
+const MAX_LISTED_PROBLEMS = 10;
 
 /**
  * Shared bookkeeping for optimizers whose state is stored by variable name: the step counters,
@@ -122,8 +126,13 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
     return out;
   }
 
-  /** See {@link ParamOptimizer.setState}. Throws `CheckpointError` on unknown keys or a missing `step`. */
-  setState(state: Map<string, tf.Tensor>): void {
+  /**
+   * See {@link ParamOptimizer.setState}. Throws `CheckpointError` on unknown keys or a missing
+   * `step`, and {@link OptimizerStateError} on a variable with only some of the slots, or a slot
+   * of another shape than its variable in `options.params`. A variable with no slots at all (never
+   * updated, or a state saved before the first step) starts fresh.
+   */
+  setState(state: Map<string, tf.Tensor>, options: SetStateOptions = {}): void {
     const stepTensor = state.get(STEP_KEY);
     if (stepTensor === undefined) throw new CheckpointError(`Optimizer state has no '${STEP_KEY}' entry.`);
     const slots = new Map<string, Map<string, tf.Tensor>>();
@@ -142,6 +151,7 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
         slots.get(name)?.set(slot, t);
       }
     }
+    this.checkSlots(slots, options.params);
     // A synchronous read, once per restore (not per step), of a few int scalars.
     const step = readInt(stepTensor);
     const steps = new Map([...ownSteps].map(([name, t]) => [name, readInt(t)]));
@@ -164,11 +174,45 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
     this.step = 0;
   }
 
+  /**
+   * Every variable with state must have all of `slotNames`, each of its variable's shape:
+   * updates write them together, so anything else is a damaged or hand-edited state.
+   */
+  private checkSlots(slots: ReadonlyMap<string, ReadonlyMap<string, tf.Tensor>>, params: ReadonlyMap<string, tf.Tensor> | undefined): void {
+    const problems: string[] = [];
+    for (const [name, m] of slots) {
+      const missing = this.slotNames.filter((slot) => !m.has(slot));
+      if (missing.length > 0) problems.push(`parameter '${name}' has ${quoteList('slot', [...m.keys()])} but is missing ${quoteList('', missing)}`);
+      const param = params?.get(name);
+      if (param === undefined) continue;
+      for (const [slot, t] of m) {
+        if (!sameShape(t.shape, param.shape)) problems.push(`slot '${slot}' of parameter '${name}' has shape [${t.shape.join(', ')}], expected the parameter's [${param.shape.join(', ')}]`);
+      }
+    }
+    if (problems.length === 0) return;
+    const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+    if (problems.length > MAX_LISTED_PROBLEMS) listed.push(`and ${problems.length - MAX_LISTED_PROBLEMS} more`);
+    const head = problems.length === 1 ? 'Optimizer state is inconsistent' : `Optimizer state is inconsistent (${problems.length} problems)`;
+    const keeps = `This optimizer keeps ${quoteList('slot', this.slotNames)}, each of its parameter's shape, for every parameter it has updated.`;
+    throw new OptimizerStateError(`${head}: ${listed.join('; ')}. ${keeps}`);
+  }
+
   private checkShape(name: string, want: number[], got: number[], what: string): void {
-    if (want.length !== got.length || want.some((d, i) => d !== got[i])) {
+    if (!sameShape(got, want)) {
       throw new TrainingError(`Shape of ${what} for '${name}' is [${got.join(', ')}], expected the parameter's [${want.join(', ')}].`);
     }
   }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** `slot 'm'`, `slots 'm', 'v'`; with an empty noun just the quoted names. */
+function quoteList(noun: string, names: readonly string[]): string {
+  const quoted = names.map((n) => `'${n}'`).join(', ');
+  if (noun === '') return quoted;
+  return `${noun}${names.length === 1 ? '' : 's'} ${quoted}`;
 }
 
 function readInt(t: tf.Tensor): number {

@@ -10,6 +10,15 @@ export interface ApplyGradientsOptions {
   gradScale?: tf.Scalar;
 }
 
+/** Options of {@link ParamOptimizer.setState}. */
+export interface SetStateOptions {
+  /**
+   * The variables the state is for, by name: a slot of another shape than its variable is
+   * refused. State of names not in the map is kept unchecked.
+   */
+  params?: ReadonlyMap<string, tf.Tensor>;
+}
+
 /**
  * An optimizer that updates named variables in place and keeps its state by variable name.
  *
@@ -38,9 +47,11 @@ export interface ParamOptimizer {
 
   /**
    * Exact (bit-for-bit) restore of a map produced by `getState`. The optimizer takes its own
-   * handles: the caller still owns, and may dispose, the tensors it passed in.
+   * handles: the caller still owns, and may dispose, the tensors it passed in. State this
+   * optimizer could not have written (a variable with only some of its slots, a slot of another
+   * shape than its variable in `options.params`) is refused, leaving the optimizer as it was.
    */
-  setState(state: Map<string, tf.Tensor>): void;
+  setState(state: Map<string, tf.Tensor>, options?: SetStateOptions): void;
 
   /** Disposes all state tensors; the optimizer starts fresh if used again. */
   dispose(): void;

@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs';
+import { strict as assert } from 'assert';
+import { CheckpointError } from '../../src/errors';
+import { AdamWOptimizer, OptimizerStateError, SgdOptimizer } from '../../src/optim';
+import { expectNoLeak } from '../support/tensors';
+import { disposeAll, lrAt, makeGrads, makeParams, readAll } from './optimizer-fixture';
+
+/** An AdamW optimizer after two steps on the fixture, its params and a copy of its state. */
+function trained(): { opt: AdamWOptimizer; params: Map<string, tf.Variable>; state: Map<string, tf.Tensor> } {
+  const opt = new AdamWOptimizer({ weightDecay: 0.1 });
+  const params = makeParams();
+  for (let k = 0; k < 2; k++) {
+    const grads = makeGrads(k);
+    opt.applyGradients(params, grads, lrAt(k));
+    disposeAll(grads);
+  }
+  return { opt, params, state: opt.getState() };
+}
+
+/** `state` without `key` (the removed tensor is disposed). */
+function without(state: Map<string, tf.Tensor>, key: string): Map<string, tf.Tensor> {
+  state.get(key)?.dispose();
+  state.delete(key);
+  return state;
+}
+
+describe('NamedStateOptimizer.setState checks', () => {
+  it('refuses a parameter with m but not v, or v but not m, naming the parameter and the slots', async () => {
+    await expectNoLeak(() => {
+      const { opt, params, state } = trained();
+      const noV = without(state, 'layer.bias/v');
+      const fresh = new AdamWOptimizer();
+      assert.throws(
+        () => fresh.setState(noV, { params }),
+        (e: unknown) => {
+          assert.ok(e instanceof OptimizerStateError && e instanceof CheckpointError, String(e));
+          assert.equal(
+            e.message,
+            "Optimizer state is inconsistent: parameter 'layer.bias' has slot 'm' but is missing 'v'. This optimizer keeps slots 'm', 'v', each of its parameter's shape, for every parameter it has updated.",
+          );
+          return true;
+        },
+      );
+      // The same without params (no shape check): completeness does not need them.
+      assert.throws(() => fresh.setState(noV), /parameter 'layer\.bias' has slot 'm' but is missing 'v'/);
+      disposeAll(noV);
+      const other = opt.getState();
+      const noM = without(other, 'layer.weight/m');
+      assert.throws(() => fresh.setState(noM, { params }), /parameter 'layer\.weight' has slot 'v' but is missing 'm'/);
+      disposeAll(noM);
+      [opt, fresh].forEach((o) => o.dispose());
+      disposeAll(params);
+    });
+  });
+
+  it('refuses a slot whose shape is not its parameter\'s, and lists every problem', async () => {
+    await expectNoLeak(() => {
+      const { opt, params, state } = trained();
+      const m = state.get('layer.weight/m') as tf.Tensor;
+      state.set('layer.weight/m', m.reshape([3, 2]));
+      m.dispose();
+      without(state, 'layer.bias/m');
+      const fresh = new AdamWOptimizer();
+      assert.throws(
+        () => fresh.setState(state, { params }),
+        (e: unknown) => {
+          assert.ok(e instanceof OptimizerStateError, String(e));
+          assert.match(e.message, /^Optimizer state is inconsistent \(2 problems\): /);
+          assert.match(e.message, /slot 'm' of parameter 'layer\.weight' has shape \[3, 2\], expected the parameter's \[2, 3\]/);
+          assert.match(e.message, /parameter 'layer\.bias' has slot 'v' but is missing 'm'/);
+          return true;
+        },
+      );
+      disposeAll(state);
+      // The state of a name that is not among the params is not shape-checked (a removed variable's state is kept).
+      const complete = opt.getState();
+      const w = complete.get('layer.weight/v') as tf.Tensor;
+      complete.set('layer.weight/v', w.reshape([6]));
+      w.dispose();
+      fresh.setState(complete, { params: new Map([['layer.bias', params.get('layer.bias') as tf.Variable]]) });
+      assert.equal(fresh.stepCount, 2);
+      disposeAll(complete);
+      [opt, fresh].forEach((o) => o.dispose());
+      disposeAll(params);
+    });
+  });
+
+  it('leaves its own state untouched when it refuses one', async () => {
+    await expectNoLeak(() => {
+      const { opt, params, state } = trained();
+      const before = readAll(state);
+      const other = trained();
+      const broken = without(other.state, 'layer.bias/v');
+      assert.throws(() => opt.setState(broken, { params }), OptimizerStateError);
+      const after = opt.getState();
+      assert.deepEqual(readAll(after), before);
+      assert.equal(opt.stepCount, 2);
+      [state, after, broken, params, other.params].forEach(disposeAll);
+      [opt, other.opt].forEach((o) => o.dispose());
+    });
+  });
+
+  it('takes a state with no slots at all (saved before the first step) and starts each variable fresh', async () => {
+    await expectNoLeak(() => {
+      const params = makeParams();
+      const freshParams = makeParams();
+      const opt = new AdamWOptimizer({ weightDecay: 0.1 });
+      const fresh = new AdamWOptimizer({ weightDecay: 0.1 });
+      const onlyStep = new Map<string, tf.Tensor>([['step', tf.scalar(5, 'int32')]]);
+      opt.setState(onlyStep, { params });
+      assert.equal(opt.stepCount, 5);
+      const grads = makeGrads(0);
+      opt.applyGradients(params, grads, lrAt(0));
+      fresh.applyGradients(freshParams, grads, lrAt(0));
+      assert.deepEqual(readAll(params), readAll(freshParams));
+      [onlyStep, grads, params, freshParams].forEach(disposeAll);
+      [opt, fresh].forEach((o) => o.dispose());
+    });
+  });
+
+  it('checks sgd momentum slots against the parameters too', () => {
+    const params = makeParams();
+    const opt = new SgdOptimizer({ momentum: 0.9 });
+    const state = new Map<string, tf.Tensor>([
+      ['step', tf.scalar(1, 'int32')],
+      ['layer.bias/momentum', tf.zeros([4])],
+    ]);
+    assert.throws(() => opt.setState(state, { params }), /slot 'momentum' of parameter 'layer\.bias' has shape \[4\], expected the parameter's \[3\]/);
+    [state, params].forEach(disposeAll);
+    opt.dispose();
+  });
+});
