@@ -298,19 +298,23 @@ export abstract class Trainer<B = any> {
       maxGradNorm: this.config.maxGradNorm,
       scaleInOptimizer: this.optimizer.acceptsGradScale === true,
     });
-    // Skipping needs the answer before the update: one awaited read per step, only under `skip`.
-    const skip = this.config.nonFinite === 'skip' && !(await this.nonFiniteGuard.isFinite(norm));
+    // The norm is freed here unless the metric tracker took it: a step that throws never gets there.
+    let unowned: tf.Scalar | undefined = norm;
     try {
+      // Skipping needs the answer before the update: one awaited read per step, only under `skip`.
+      const skip = this.config.nonFinite === 'skip' && !(await this.nonFiniteGuard.isFinite(norm));
       await this.callbackList.beforeOptimizerStep();
       this.lastLr = this.scheduler(this.state.globalStep);
       if (skip) this.logger.warn(`step ${this.state.globalStep + 1}: non-finite gradient norm; update skipped (nonFinite: skip)`);
       this.nonFiniteGuard.countSkip(skip, this.state.globalStep + 1, this.config.nonFiniteSkipLimit);
       if (!skip) this.optimizer.applyGradients(this.model.params, grads, this.lastLr, { gradScale });
+      this.metrics.add('gradNorm', norm);
+      unowned = undefined;
     } finally {
       dispose();
+      tf.dispose(unowned);
     }
     this.state.globalStep++;
-    this.metrics.add('gradNorm', norm);
     const { tokens, samples, seconds } = this.window;
     this.logSteps.stepDone({ losses: this.metrics.count('loss'), lr: this.lastLr, tokens, samples, seconds });
     if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('gradient norm', norm, this.state.globalStep);
