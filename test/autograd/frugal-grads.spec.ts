@@ -128,6 +128,24 @@ describe('frugalVariableGrads', () => {
     });
   }
 
+  it('gives tf.variableGrads bits for a loss that takes a gradient itself (a gradient penalty)', async () => {
+    const w = tf.variable(randn([5, 3]), true, 'fg.pw');
+    const x = randn([4, 5]);
+    try {
+      await expectNoLeak(() => {
+        const loss: Loss = () => {
+          const out = (input: tf.Tensor): tf.Scalar => tf.sum(tf.tanh(tf.matMul(input, w)));
+          // Penalise the input gradient's norm, as WGAN-GP does: the inner pass runs on the outer tape.
+          const dx = tf.grad(out)(x);
+          return tf.add(out(x), tf.mul(0.1, tf.sum(tf.square(dx)))) as tf.Scalar;
+        };
+        assertSameAsTfjs(loss, [w], 'gradient penalty');
+      }, 'both passes');
+    } finally {
+      tf.dispose([w, x]);
+    }
+  });
+
   it('defers to tf.variableGrads inside another gradient pass (higher-order gradients)', () => {
     const w = tf.variable(tf.tensor1d([0.5, -1.5]), true, 'fg.hw');
     try {
