@@ -49,13 +49,21 @@ export class LogWindowSteps {
   }
 
   /**
+   * Disposes the loss values `metrics` holds for micro-batches of a step that never completed (a
+   * failure or a stop mid accumulation cycle); returns the figures of the window's completed steps.
+   */
+  dropUnfinished(metrics: MetricTracker): CompletedStepFigures {
+    metrics.truncate('loss', this.figures.losses);
+    return this.figures;
+  }
+
+  /**
    * The log record of the steps completed since the last one, read from `metrics` (emptied; the
    * loss values a step that never completed added are dropped); undefined when no step completed.
    */
   async completedRecord(metrics: MetricTracker, state: TrainerState): Promise<Metrics | undefined> {
     const windowSteps = this.stepsTo(state.globalStep);
-    const { losses, lr, tokens, samples, seconds } = this.figures;
-    metrics.truncate('loss', losses);
+    const { lr, tokens, samples, seconds } = this.dropUnfinished(metrics);
     if (windowSteps <= 0 || metrics.count('loss') === 0) return undefined;
     const { mean, last } = await metrics.flush();
     return trainLogRecord(state, { lr, gradNorm: last.gradNorm, window: { loss: mean.loss, tokens, samples }, seconds, windowSteps });

@@ -23,7 +23,7 @@ import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tenso
 import { StepWatch } from './step-watch';
 import { ThroughputWindow } from './throughput-window';
 import { trainLogRecord } from './train-log-record';
-import { LogWindowSteps } from './log-window-steps';
+import { CompletedStepFigures, LogWindowSteps } from './log-window-steps';
 import type { FactoryList } from './trainer-kind';
 import { trainingHorizon, warmupSteps } from './training-horizon';
 import { meanEvalLoss } from './mean-eval-loss';
@@ -225,7 +225,9 @@ export abstract class Trainer<B = any> {
       }
       for (const _epoch of this.epochs) await this.epoch();
       if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
-      if (await this.dp.anyRank(this.metrics.count('loss') > 0)) await this.log();
+      // A stop mid accumulation cycle drops that cycle: the record covers completed steps only, none without one.
+      const completed = this.cycle.microBatches > 0 ? this.logSteps.dropUnfinished(this.metrics) : undefined;
+      if (await this.dp.anyRank(this.logSteps.stepsTo(this.state.globalStep) > 0)) await this.log(completed);
       await this.checkpoint('end');
       if (this.control.stopReason !== undefined) status = 'stopped';
       await this.callbackList.trainEnd();
@@ -345,15 +347,18 @@ export abstract class Trainer<B = any> {
     await this.dp.syncControl(this.control);
   }
 
-  /** Reads the pending metrics in one batch and reports them. */
-  protected async log(): Promise<void> {
+  /**
+   * Reads the pending metrics in one batch and reports them; `completed` (the figures of the
+   * window's completed steps) replaces the throughput window's when a dropped cycle is left out.
+   */
+  protected async log(completed?: CompletedStepFigures): Promise<void> {
     const { mean, last } = await this.metrics.flush();
     // Counted with the step's metrics freed: what is left over grows only if something leaks.
     const growth = this.tensorGrowth.check(this.state.globalStep, tf.memory().numTensors);
     if (growth !== undefined) this.logger.warn(tensorGrowthWarning(growth, pluginClassesOf(this)));
-    const seconds = this.window.seconds;
+    const { tokens, samples, seconds } = completed ?? { tokens: this.window.tokens, samples: this.window.samples, seconds: this.window.seconds };
     // Data parallel: the loss over every rank's micro-batches, the throughput of all ranks.
-    const window = await this.dp.reduceWindow({ loss: mean.loss, tokens: this.window.tokens, samples: this.window.samples });
+    const window = await this.dp.reduceWindow({ loss: mean.loss, tokens, samples });
     await this.report(trainLogRecord(this.state, { lr: this.lastLr, gradNorm: last.gradNorm, window, seconds, windowSteps: this.logSteps.stepsTo(this.state.globalStep) }));
   }
 
