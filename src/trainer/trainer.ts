@@ -19,11 +19,9 @@ import { MetricTracker } from './metric-tracker';
 import { checkedBatchWeight, checkedLossGradients, checkedMetrics } from './checked-loss';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
-import { pluginClassesOf, TensorGrowthWatch, tensorGrowthWarning } from './tensor-growth-watch';
 import { StepWatch } from './step-watch';
-import { ThroughputWindow } from './throughput-window';
-import { trainLogRecord } from './train-log-record';
-import { CompletedStepFigures, LogWindowSteps } from './log-window-steps';
+import type { CompletedStepFigures } from './log-window-steps';
+import { TrainLog } from './train-log';
 import type { FactoryList } from './trainer-kind';
 import { trainingHorizon, warmupSteps } from './training-horizon';
 import { meanEvalLoss } from './mean-eval-loss';
@@ -121,10 +119,8 @@ export abstract class Trainer<B = any> {
   private readonly cycle = new GradientCycle();
   private lastLr = 0;
   private lastEvalStep = -1;
-  private readonly window = new ThroughputWindow();
-  private readonly logSteps = new LogWindowSteps();
+  private readonly trainLog = new TrainLog(this, this.metrics);
   private readonly eventLoop = new EventLoopTurns();
-  private readonly tensorGrowth = new TensorGrowthWatch();
   private readonly stepWatch = new StepWatch();
 
   constructor(
@@ -214,7 +210,7 @@ export abstract class Trainer<B = any> {
     const startStep = this.state.globalStep;
     let status: RunStatus = 'finished';
     let failure: unknown;
-    this.logSteps.start(startStep);
+    this.trainLog.start(startStep);
     try {
       await this.dp.begin(this);
       await this.callbackList.trainBegin();
@@ -226,15 +222,15 @@ export abstract class Trainer<B = any> {
       for (const _epoch of this.epochs) await this.epoch();
       if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
       // A stop mid accumulation cycle drops that cycle: the record covers completed steps only, none without one.
-      const completed = this.cycle.microBatches > 0 ? this.logSteps.dropUnfinished(this.metrics) : undefined;
-      if (await this.dp.anyRank(this.logSteps.stepsTo(this.state.globalStep) > 0)) await this.log(completed);
+      const completed = this.cycle.microBatches > 0 ? this.trainLog.dropUnfinished() : undefined;
+      if (await this.dp.anyRank(this.trainLog.windowSteps > 0)) await this.log(completed);
       await this.checkpoint('end');
       if (this.control.stopReason !== undefined) status = 'stopped';
       await this.callbackList.trainEnd();
     } catch (error) {
       status = 'failed';
       failure = error;
-      await this.logCompletedSteps();
+      await this.trainLog.logCompletedSteps();
     } finally {
       this.cycle.dispose();
       this.metrics.dispose();
@@ -287,7 +283,7 @@ export abstract class Trainer<B = any> {
     const stats = batchStats(batch);
     this.state.samplesSeen += stats.samples;
     this.state.tokensSeen += stats.tokens;
-    this.window.add(stats.tokens, stats.samples);
+    this.trainLog.addMicroBatch(stats.tokens, stats.samples);
     // The position in the epoch's global order: data parallel, every rank took one batch.
     this.state.batchInEpoch = Math.min(this.state.batchInEpoch + this.dp.size, this.trainLoader.length);
     if (this.cycle.microBatches === this.config.gradientAccumulationSteps) await this.optimizerStep();
@@ -317,8 +313,7 @@ export abstract class Trainer<B = any> {
       tf.dispose(unowned);
     }
     this.state.globalStep++;
-    const { tokens, samples, seconds } = this.window;
-    this.logSteps.stepDone({ losses: this.metrics.count('loss'), lr: this.lastLr, tokens, samples, seconds });
+    this.trainLog.stepDone(this.lastLr);
     if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('gradient norm', norm, this.state.globalStep);
     await this.callbackList.stepEnd();
     await this.afterOptimizerStep();
@@ -347,49 +342,14 @@ export abstract class Trainer<B = any> {
     await this.dp.syncControl(this.control);
   }
 
-  /**
-   * Reads the pending metrics in one batch and reports them; `completed` (the figures of the
-   * window's completed steps) replaces the throughput window's when a dropped cycle is left out.
-   */
+  /** Reads the pending metrics in one batch and reports them (`completed`: a dropped cycle's figures left out). */
   protected async log(completed?: CompletedStepFigures): Promise<void> {
-    const { mean, last } = await this.metrics.flush();
-    // Counted with the step's metrics freed: what is left over grows only if something leaks.
-    const growth = this.tensorGrowth.check(this.state.globalStep, tf.memory().numTensors);
-    if (growth !== undefined) this.logger.warn(tensorGrowthWarning(growth, pluginClassesOf(this)));
-    const { tokens, samples, seconds } = completed ?? { tokens: this.window.tokens, samples: this.window.samples, seconds: this.window.seconds };
-    // Data parallel: the loss over every rank's micro-batches, the throughput of all ranks.
-    const window = await this.dp.reduceWindow({ loss: mean.loss, tokens, samples });
-    await this.report(trainLogRecord(this.state, { lr: this.lastLr, gradNorm: last.gradNorm, window, seconds, windowSteps: this.logSteps.stepsTo(this.state.globalStep) }));
-  }
-
-  /**
-   * After a failure, logs the steps completed since the last log record (not the failing step's
-   * own micro-batches), so metrics.jsonl and TensorBoard keep them. No collectives (data parallel,
-   * this rank's figures); a callback failing again only warns: the caller gets the run's error.
-   */
-  private async logCompletedSteps(): Promise<void> {
-    const step = this.state.globalStep;
-    const first = step - this.logSteps.stepsTo(step) + 1;
-    const warn = (error: unknown): void => this.logger.warn(`could not log steps ${first}-${step} before the failure: ${error instanceof Error ? error.message : String(error)}`);
-    try {
-      const record = await this.logSteps.completedRecord(this.metrics, this.state);
-      if (record !== undefined) await this.report(record, warn);
-    } catch (error) {
-      warn(error);
-    }
-  }
-
-  /** Reports a log record to every callback (past those that throw, with `onError`); the next window starts. */
-  private async report(record: Metrics, onError?: (error: unknown) => void): Promise<void> {
-    this.window.reset();
-    this.logSteps.close(this.state.globalStep);
-    Object.assign(this.lastMetrics, record);
-    await (onError === undefined ? this.callbackList.log(record) : this.callbackList.logEach(record, onError));
+    await this.trainLog.log(completed);
   }
 
   /** Runs `evaluate()` and reports its metrics. */
   protected async runEvaluation(): Promise<Metrics> {
-    return this.window.excluding(() => this.evaluateAndReport());
+    return this.trainLog.excluding(() => this.evaluateAndReport());
   }
 
   private async evaluateAndReport(): Promise<Metrics> {
@@ -419,7 +379,7 @@ export abstract class Trainer<B = any> {
     // Data parallel, the replicas are identical: rank 0 alone saves.
     if (!this.dp.isMain) return undefined;
     // A save is not training time: the throughput of the window it falls in leaves it out.
-    return this.window.excluding(() => this.saveCheckpoints(reason));
+    return this.trainLog.excluding(() => this.saveCheckpoints(reason));
   }
 
   private async saveCheckpoints(reason: SaveReason): Promise<string | undefined> {
