@@ -13,10 +13,22 @@ import { LmBatch } from './lm-batch';
 import { LmDataConfig } from './lm-data-config';
 import { PrepareExamplesOptions, PrepareStats, prepareExamples } from './prepare-examples';
 import { RecordArraySource } from './record-array-source';
-import { SOURCE_KIND, SourceFactory } from './source-factory';
+import { SOURCE_KIND, SourceConfig, SourceFactory } from './source-factory';
+import { evalDataLabel, evalDataSources, withEvalDataPathErrors } from './eval-data';
+import { JSONL_FILE_EXTENSIONS } from './sources/jsonl-format';
+import { getRegistry } from '../registry/registries';
+import type { ConfigClass } from '../config/component-config';
 import { dropLastProblem, leftOutNote, splitNote } from './split-note';
 import { withSourcePathErrors } from './source-path-errors';
 import { trainEvalSplit } from './train-eval-split';
+
+/** The source of a `--data` file when the recipe reads no files: `.jsonl`/`.ndjson` JSON lines (format auto), any other file text, one document per file. */
+function defaultFileSource(file: string): SourceConfig {
+  const type = JSONL_FILE_EXTENSIONS.some((e) => file.toLowerCase().endsWith(e)) ? 'jsonl' : 'text';
+  // The config class through the registry: importing the sources here would change their registration order.
+  const factory = getRegistry(SOURCE_KIND.name).get(type) as unknown as { configType: ConfigClass };
+  return Object.assign(new factory.configType(), { type, paths: [file] });
+}
 
 /** Content identity of a record, for splitting. */
 function recordKey(record: DataRecord): string {
@@ -46,31 +58,41 @@ export async function buildLmData(
   config: LmDataConfig,
   processing: Pick<PrepareExamplesOptions, 'mode' | 'packing' | 'remainder' | 'chat'>,
 ): Promise<LmDataLoaders> {
-  const sources = config.sources.map((s) => buildComponent<SourceFactory>(trainer, SOURCE_KIND, s).createSource());
+  const whole = trainer.context.evalData;
+  const sourceConfigs = whole === undefined ? config.sources : evalDataSources(config.sources, whole, defaultFileSource).map((s) => s as SourceConfig);
+  const sources = sourceConfigs.map((s) => buildComponent<SourceFactory>(trainer, SOURCE_KIND, s).createSource());
   const records: DataRecord[] = [];
   for (const [i, source] of sources.entries()) {
-    await withSourcePathErrors(`data.sources[${i}]`, config.sources[i], async () => {
+    const label = whole === undefined ? `data.sources[${i}] (${sourceConfigs[i].type})` : evalDataLabel(whole, i, sourceConfigs[i].type);
+    const read = async () => {
       for await (const record of source) records.push(record);
-    });
+    };
+    if (whole === undefined) await withSourcePathErrors(`data.sources[${i}]`, sourceConfigs[i], read);
+    else await withEvalDataPathErrors(whole, i, read);
     const note = source.passNote?.();
-    if (note !== undefined) trainer.logger.warn(`data.sources[${i}] (${config.sources[i].type}): ${note}`);
+    if (note !== undefined) trainer.logger.warn(`${label}: ${note}`);
     const info = source.passInfo?.();
-    if (info !== undefined) trainer.logger.info(`data.sources[${i}] (${config.sources[i].type}): ${info}`);
+    if (info !== undefined) trainer.logger.info(`${label}: ${info}`);
   }
+  if (records.length === 0 && whole !== undefined) throw new DataError(`--data ${whole.paths.join(', ')} gave no records. Check that the files have content (empty and whitespace-only documents are skipped)`);
   if (records.length === 0) throw new DataError(`data.sources gave no records: ${describeSources(config)}. Check that the files have content (empty and whitespace-only documents are skipped)`);
   const headerProblem = records.some((r) => r.kind === 'chat') ? chatHeaderProblem(trainer.tokenizer) : undefined;
   if (headerProblem !== undefined) throw new ConfigError([{ path: 'tokenizer', message: `${headerProblem} (the data has chat records)` }]);
 
   const seed = trainer.config.seed;
-  const evalMax = config.evalMaxSamples === undefined ? undefined : resolveCount(config.evalMaxSamples, records.length);
+  const evalMax = config.evalMaxSamples === undefined || whole !== undefined ? undefined : resolveCount(config.evalMaxSamples, records.length);
   // Split by content so a record that repeats (small synthetic problem spaces) is never in both.
-  const split = trainEvalSplit(records, { seed, ratios: config.trainEvalSplit, evalMaxSamples: evalMax, keyOf: recordKey });
-  const note = splitNote(config.trainEvalSplit, { items: records.length, eval: split.eval.length, noun: 'records', byContent: true });
-  if (note !== undefined) trainer.logger.warn(`data: ${note}`);
-  const leftOut = leftOutNote({ leftOut: split.leftOut, repeats: split.repeats, noun: 'records', evalMaxSamples: evalMax });
-  if (leftOut !== undefined) trainer.logger.info(`data: ${leftOut}`);
-  const identity = { sources: await Promise.all(sources.map((s) => s.fingerprint())), seed, ratios: config.trainEvalSplit, evalMax };
+  // Whole files are evaluated record by record, copies included, in file order.
+  const split = whole !== undefined ? { train: [], eval: records, leftOut: 0, repeats: 0 } : trainEvalSplit(records, { seed, ratios: config.trainEvalSplit, evalMaxSamples: evalMax, keyOf: recordKey });
+  if (whole === undefined) {
+    const note = splitNote(config.trainEvalSplit, { items: records.length, eval: split.eval.length, noun: 'records', byContent: true });
+    if (note !== undefined) trainer.logger.warn(`data: ${note}`);
+    const leftOut = leftOutNote({ leftOut: split.leftOut, repeats: split.repeats, noun: 'records', evalMaxSamples: evalMax });
+    if (leftOut !== undefined) trainer.logger.info(`data: ${leftOut}`);
+  }
+  const identity = { sources: await Promise.all(sources.map((s) => s.fingerprint())), seed, ratios: whole === undefined ? config.trainEvalSplit : 'whole', evalMax };
   const cacheDir = config.cache ? path.resolve(config.cacheDir ?? path.join('.floe-cache', 'tokenized')) : undefined;
+  let evalTokens = 0;
   const prepare = async (part: DataRecord[], name: string) => {
     if (part.length === 0) return [];
     const { examples, stats } = await prepareExamples({
@@ -83,6 +105,7 @@ export async function buildLmData(
       cacheDir,
       dataConfig: toPlainConfig(config),
     });
+    if (name === 'eval') evalTokens = stats.tokens;
     const cut = cutNote(stats, config.maxLength);
     if (cut !== undefined && examples.length === 0 && name === 'train') throw new DataError(`data: the train split has no rows left: ${cut}`);
     // An emptied eval split costs the evaluation, not the run (as an eval split too small to hold any).
@@ -100,7 +123,7 @@ export async function buildLmData(
   };
   const trainExamples = await prepare(split.train, 'train');
   const tooFew = dropLastProblem({ trainCount: trainExamples.length, noun: 'rows', batchSize: trainer.config.microBatchSize, dropLast: config.dropLast });
-  if (tooFew !== undefined) throw tooFew;
+  if (tooFew !== undefined && whole === undefined) throw tooFew;
   const evalExamples = await prepare(split.eval, 'eval');
   const common = { batchSize: trainer.config.microBatchSize, seed, padId: trainer.tokenizer.padId, padToMultipleOf: config.padToMultipleOf };
   const evalGenerations = split.eval
@@ -110,6 +133,7 @@ export async function buildLmData(
   return {
     train: new BatchIterator({ ...common, examples: trainExamples, shuffle: config.shuffle, dropLast: config.dropLast }),
     eval: evalExamples.length === 0 ? undefined : new BatchIterator({ ...common, examples: evalExamples, shuffle: false }),
+    evalSummary: { ...(whole === undefined ? {} : { files: [...whole.paths] }), records: split.eval.length, tokens: evalTokens },
     evalGenerations,
   };
 }

@@ -1,3 +1,5 @@
+import type { EvalDataSummary } from './eval-data';
+
 /**
  * The part of an epoch one data-parallel rank reads: of the batches from `start` on, the i-th
  * (counting from 0) goes to rank `i % size`. Consecutive runs of `size` batches are thus one
@@ -43,4 +45,6 @@ export interface DataLoaders<B = unknown> {
   train: DataLoader<B>;
   /** Batches of the eval split, if there is one. */
   eval?: DataLoader<B>;
+  /** What the eval loader holds: its records and tokens, and the files when evaluating whole files (`RunContext.evalData`, which a factory must report here). */
+  evalSummary?: EvalDataSummary;
 }

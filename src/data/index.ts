@@ -15,6 +15,7 @@ export * from './token-cache';
 export * from './prepare-examples';
 export * from './sources';
 export * from './data-loader';
+export * from './eval-data';
 export * from './data-factory';
 export * from './source-factory';
 export * from './split-data-config';

@@ -45,11 +45,16 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   // Checked as they yield: a plugin's wrong batches are reported naming its factory.
   trainer.trainLoader = checkedLoader(loaders.train, describeFactory('data', dataFactory), 'train');
   trainer.evalLoader = loaders.eval === undefined ? undefined : checkedLoader(loaders.eval, describeFactory('data', dataFactory), 'eval');
-  if (loaders.train.length === 0) {
+  // Evaluating whole files (floe evaluate --data) reads no training data.
+  const evalData = trainer.context.evalData;
+  if (evalData !== undefined && loaders.evalSummary?.files === undefined) {
+    throw new ConfigError([{ path: 'data.type', message: `data factory '${trainer.config.data.type}' cannot evaluate whole files (--data ${evalData.paths.join(', ')}); its loaders do not report them in evalSummary.files. The built-in causal, sft and tabular data can` }]);
+  }
+  if (loaders.train.length === 0 && evalData === undefined) {
     throw new ConfigError([{ path: 'data', message: `the training split has no batches (${loaders.train.numExamples} examples, microBatchSize ${trainer.config.microBatchSize})` }]);
   }
 
-  const accumulationNote = accumulationWarning(trainer.config, loaders.train.length, trainer.dp.size);
+  const accumulationNote = evalData === undefined ? accumulationWarning(trainer.config, loaders.train.length, trainer.dp.size) : undefined;
   if (accumulationNote !== undefined && trainer.dp.isMain) logger.warn(accumulationNote);
 
   const modelFactory = buildComponent<ModelFactory>(trainer, MODEL_KIND);
@@ -65,7 +70,8 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
 
   const schedulerFactory = buildComponent<SchedulerFactory>(trainer, SCHEDULER_KIND);
   trainer.factories.set('scheduler', schedulerFactory);
-  trainer.scheduler = checkedSchedule(schedulerFactory, buildProductSync('scheduler', schedulerFactory, () => schedulerFactory.createSchedule()));
+  // Evaluating whole files takes no optimizer step, and a schedule's horizon follows training data it does not read.
+  trainer.scheduler = evalData !== undefined ? () => 0 : checkedSchedule(schedulerFactory, buildProductSync('scheduler', schedulerFactory, () => schedulerFactory.createSchedule()));
   container.registerInstance(TOKENS.scheduler, trainer.scheduler);
 
   trainer.checkpointEngines = trainer.config.checkpoint.map((c) => buildComponent<CheckpointEngine>(trainer, CHECKPOINT_KIND, c));

@@ -1,6 +1,7 @@
 import { container as rootContainer, DependencyContainer } from 'tsyringe';
 import type { BackendInfo } from '../backend/backend-names';
 import type { ResolvedRecipe } from '../config/validate-recipe';
+import type { EvalDataFiles } from '../data/eval-data';
 import type { Communicator } from '../distributed/communicator';
 import type { Logger } from '../logging/logger';
 import { RunContext, TOKENS } from './run-context';
@@ -12,7 +13,7 @@ import type { Trainer } from './trainer';
  */
 export function buildRunTrainer(
   resolved: ResolvedRecipe,
-  options: { logger: Logger; backend: BackendInfo; outputDir: string; communicator?: Communicator },
+  options: { logger: Logger; backend: BackendInfo; outputDir: string; communicator?: Communicator; evalData?: EvalDataFiles },
 ): { trainer: Trainer; container: DependencyContainer } {
   const { config } = resolved;
   const container = rootContainer.createChildContainer();

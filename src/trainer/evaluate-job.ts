@@ -9,7 +9,8 @@ import type { Communicator } from '../distributed/communicator';
 import { mpiLaunch } from '../distributed/distributed-plan';
 import { loadMpiBinding, MpiCommunicator } from '../distributed/mpi-communicator';
 import { runMpiRank } from '../distributed/run-mpi-rank';
-import { ConfigError } from '../errors';
+import type { EvalDataFiles, EvalDataSummary } from '../data/eval-data';
+import { ConfigError, DataError } from '../errors';
 import { Logger, type LoggerOptions } from '../logging/logger';
 import { buildRunTrainer } from './build-run-trainer';
 import { checkedMetrics } from './checked-loss';
@@ -24,6 +25,13 @@ export interface EvaluateJobOptions extends RecipeOptions {
   logSink?: LoggerOptions['sink'];
   /** Evaluate as this rank of a group, each rank its share (default: this process's rank under mpirun with several ranks, else alone). */
   communicator?: Communicator;
+  /**
+   * Evaluate on these files whole (files, folders or globs, relative to the working directory)
+   * instead of the recipe's eval split: read as the recipe's data sources read files (format,
+   * fields, columns) and processed with its data settings, with no train/eval split and no
+   * shuffling; every record is evaluated (`evalMaxBatches` does not apply).
+   */
+  data?: string[];
 }
 
 /** What {@link evaluateJob} measured. */
@@ -38,18 +46,22 @@ export interface EvaluationResult {
   rank: number;
   /** How many ranks shared the evaluation (1 alone). */
   ranks: number;
+  /** The data evaluated: the `data` files (absent for the eval split), its records and tokens (whole, not this rank's share). */
+  data: EvalDataSummary;
 }
 
 /**
- * Evaluates a checkpoint on a recipe's eval split, as training evaluates (dropout off, the same
- * metrics), without training and without writing to any run folder: the recipe builds the trainer
- * and its data, the checkpoint gives the weights and what the run saved beside them (a supervised
- * model's normalization). The optimizer state is not loaded, so the recipe's optimizer need not
- * match. Under mpirun with several ranks (whatever the recipe's `distributed:` says) the ranks
- * share the eval split as data-parallel training does and every rank gets the job's metrics;
- * otherwise one process evaluates, without worker threads.
+ * Evaluates a checkpoint on a recipe's eval split (or, with `data`, on whole files), as training
+ * evaluates (dropout off, the same metrics), without training and without writing to any run
+ * folder: the recipe builds the trainer and its data, the checkpoint gives the weights and what
+ * the run saved beside them (a supervised model's normalization). The optimizer state is not
+ * loaded, so the recipe's optimizer need not match. Under mpirun with several ranks (whatever the
+ * recipe's `distributed:` says) the ranks share the eval split (or the files) as data-parallel
+ * training does and every rank gets the job's metrics; otherwise one process evaluates, without
+ * worker threads.
  */
 export async function evaluateJob(recipe: string | Record<string, unknown>, options: EvaluateJobOptions): Promise<EvaluationResult> {
+  if (options.data !== undefined && options.data.length === 0) throw new DataError('evaluateJob: data lists no files; give at least one file, folder or glob, or leave it out for the eval split');
   const resolved = await validateRecipe(recipe, options);
   if (options.communicator !== undefined) return evaluateResolved(resolved, options, options.communicator);
   const launch = mpiLaunch();
@@ -62,14 +74,21 @@ async function evaluateResolved(resolved: ResolvedRecipe, options: EvaluateJobOp
   const { config } = resolved;
   const [rank, ranks] = [communicator?.rank ?? 0, communicator?.size ?? 1];
   const logger = options.logger ?? new Logger({ level: rank !== 0 ? 'error' : config.quiet ? 'warn' : 'info', sink: options.logSink });
-  if (rank === 0 && ranks > 1 && !config.quiet) logger.info(`floe: evaluating on ${ranks} ${communicator?.backend === 'mpi' ? 'MPI ranks' : 'ranks'}, each its share of the eval split`);
+  const evalData: EvalDataFiles | undefined = options.data === undefined ? undefined : { paths: [...options.data], cwd: process.cwd() };
+  const share = evalData === undefined ? 'the eval split' : `the data (${evalData.paths.join(', ')})`;
+  if (rank === 0 && ranks > 1 && !config.quiet) logger.info(`floe: evaluating on ${ranks} ${communicator?.backend === 'mpi' ? 'MPI ranks' : 'ranks'}, each its share of ${share}`);
+  // Whole files are evaluated to their last record.
+  if (evalData !== undefined) config.evalMaxBatches = undefined;
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
   // The trainer's run folder is a scratch one: evaluation must not touch the run that saved the checkpoint.
   const outputDir = await fs.mkdtemp(path.join(os.tmpdir(), 'floe-evaluate-'));
-  const { trainer, container } = buildRunTrainer(resolved, { logger, backend, outputDir, communicator });
+  const { trainer, container } = buildRunTrainer(resolved, { logger, backend, outputDir, communicator, evalData });
   try {
     // With a communicator, the trainer's eval loader yields this rank's share.
     await trainer.setup();
+    if (trainer.evalLoader === undefined && evalData !== undefined) {
+      throw new DataError(`--data ${evalData.paths.join(', ')} gave no rows to evaluate (the warnings above say why)`);
+    }
     if (trainer.evalLoader === undefined) {
       throw new ConfigError([{ path: 'data.trainEvalSplit', message: 'the data has no eval split to evaluate on', location: resolved.sourceMap.locateSetting('data.trainEvalSplit'), hint: 'Give the eval share a positive size, e.g. trainEvalSplit: [0.9, 0.1]' }]);
     }
@@ -81,7 +100,8 @@ async function evaluateResolved(resolved: ResolvedRecipe, options: EvaluateJobOp
     trainer.isTraining = false;
     // Each rank's sums are added up before dividing (as training's evaluation does): every rank gets the job's figures.
     const metrics = await trainer.dp.reduceEvalMetrics(checkedMetrics(trainer, await trainer.evaluate()));
-    return { checkpoint: trainer.lastCheckpointPath as string, step: trainer.globalStep, metrics, rank, ranks };
+    const data = trainer.dataLoaders?.evalSummary ?? { records: trainer.evalLoader.numExamples };
+    return { checkpoint: trainer.lastCheckpointPath as string, step: trainer.globalStep, metrics, rank, ranks, data };
   } catch (error) {
     throw error instanceof ConfigError ? error.located((p) => resolved.sourceMap.locateSetting(p)) : error;
   } finally {

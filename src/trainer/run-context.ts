@@ -1,5 +1,6 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { BackendInfo } from '../backend/backend-names';
+import type { EvalDataFiles } from '../data/eval-data';
 import type { Communicator } from '../distributed/communicator';
 import { Logger } from '../logging/logger';
 
@@ -19,6 +20,8 @@ export interface RunContext {
   resolvedRecipe: Record<string, unknown>;
   /** This run's rank in a data-parallel job (absent when training alone). */
   communicator?: Communicator;
+  /** Files to evaluate whole (`floe evaluate --data`): the data factory reads them as `data.sources` would, every record into the eval loader, no train split. */
+  evalData?: EvalDataFiles;
 }
 
 /** Injection tokens of the run container. */

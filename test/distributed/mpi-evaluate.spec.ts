@@ -90,4 +90,22 @@ describe('floe evaluate under mpirun (Open MPI)', function () {
     assertSameMetrics(metrics);
     assert.equal(stderr, '', 'quiet: nothing on stderr');
   });
+
+  it('--data: the ranks share the whole file, and the JSON names it with the counts and metrics of one process', async () => {
+    const file = path.join(dir, 'test.jsonl');
+    // 23 records: their rows split unevenly over 2 ranks.
+    fs.writeFileSync(file, Array.from({ length: 23 }, (_, i) => JSON.stringify({ text: `${i}+${2 * i}=${3 * i}` })).join('\n') + '\n');
+    const recipe = JSON.parse(fs.readFileSync(recipeFile, 'utf8')) as Record<string, unknown>;
+    const alone = await evaluateJob(recipe, { checkpoint: run, logger: new Logger({ sink: () => undefined }), data: [file] });
+    assert.equal(alone.data.records, 23);
+    const { code, stdout, stderr } = await mpirun(2, ['evaluate', recipeFile, '--checkpoint', run, '--data', file, '--json']);
+    assert.equal(code, 0, stdout + stderr);
+    const lines = stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, `stdout holds one JSON line:\n${stdout}`);
+    const printed = JSON.parse(lines[0]) as { data: unknown; metrics: Record<string, number> };
+    assert.deepEqual(printed.data, alone.data);
+    assert.deepEqual(Object.keys(printed.metrics).sort(), Object.keys(alone.metrics).sort());
+    for (const [name, value] of Object.entries(alone.metrics)) assert.ok(Math.abs(printed.metrics[name] - value) <= 1e-6 * Math.abs(value), `${name}: ${printed.metrics[name]} on 2 ranks vs ${value} in one process`);
+    assert.equal((stderr.match(/^floe: evaluating on 2 MPI ranks, each its share of the data \(.*test\.jsonl\)$/gm) ?? []).length, 1, stderr);
+  });
 });

@@ -10,6 +10,7 @@ import { DataLoaders } from '../data-loader';
 import { formatOrigin } from '../data-record';
 import { dropLastProblem, leftOutNote, splitNote } from '../split-note';
 import { withSourcePathErrors } from '../source-path-errors';
+import { evalDataSources, withEvalDataPathErrors } from '../eval-data';
 import { trainEvalSplit } from '../train-eval-split';
 import { computeColumnStats, NormalizationStats } from './normalization-stats';
 import { TabularBatch } from './tabular-batch';
@@ -60,18 +61,28 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
 
   async createDataLoaders(): Promise<TabularDataLoaders> {
     const c = this.config;
-    const sources = c.sources.map((s, i) => buildComponent<TabularSourceFactory>(this.trainer, TABULAR_SOURCE_KIND, s).createSource({ configPath: `data.sources[${i}]` }));
+    const whole = this.trainer.context.evalData;
+    const sourceConfigs = whole === undefined ? c.sources : evalDataSources(c.sources, whole, () => undefined).map((s) => s ?? noFileSource(c.sources));
+    const sources = sourceConfigs.map((s, i) => buildComponent<TabularSourceFactory>(this.trainer, TABULAR_SOURCE_KIND, s).createSource({ configPath: whole === undefined ? `data.sources[${i}]` : `--data ${whole.paths[i]}` }));
     const schema = mergeColumns(sources);
     const records: TabularRecord[] = [];
     for (const [i, source] of sources.entries()) {
-      await withSourcePathErrors(`data.sources[${i}]`, c.sources[i], async () => {
+      const read = async () => {
         for await (const record of source.records()) records.push(record);
-      });
+      };
+      if (whole === undefined) await withSourcePathErrors(`data.sources[${i}]`, c.sources[i], read);
+      else await withEvalDataPathErrors(whole, i, read);
     }
-    if (records.length === 0) throw new DataError(`data.sources gave no rows: ${describeSources(c.sources)}. Check that the files have data rows (a CSV file's header does not count; blank lines are skipped)`);
+    const where = whole === undefined ? `data.sources gave no rows: ${describeSources(c.sources)}` : `--data ${whole.paths.join(', ')} gave no rows`;
+    if (records.length === 0) throw new DataError(`${where}. Check that the files have data rows (a CSV file's header does not count; blank lines are skipped)`);
     if (schema.targetKind === 'class-id') schema.numClasses = countClasses(records, schema, c.numClasses);
 
     const seed = this.trainer.config.seed;
+    // Whole files are evaluated row by row, in file order; the checkpoint gives the normalization.
+    if (whole !== undefined) {
+      const common = { targetKind: schema.targetKind, batchSize: this.trainer.config.microBatchSize, seed, shuffle: false };
+      return { train: new TabularLoader({ ...common, records: [] }), eval: new TabularLoader({ ...common, records }), evalSummary: { files: [...whole.paths], records: records.length }, schema, stats: {} };
+    }
     const evalMax = c.evalMaxSamples === undefined ? undefined : resolveCount(c.evalMaxSamples, records.length);
     const split = trainEvalSplit(records, { seed, ratios: c.trainEvalSplit, evalMaxSamples: evalMax });
     const note = splitNote(c.trainEvalSplit, { items: records.length, eval: split.eval.length, noun: 'rows' });
@@ -88,10 +99,16 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
     return {
       train: new TabularLoader({ ...common, records: split.train, shuffle: c.shuffle, dropLast: c.dropLast }),
       eval: split.eval.length === 0 ? undefined : new TabularLoader({ ...common, records: split.eval, shuffle: false }),
+      evalSummary: { records: split.eval.length },
       schema,
       stats,
     };
   }
+}
+
+/** `--data` with a recipe that reads no files: its generator gives no columns to read a file by. */
+function noFileSource(sources: readonly TabularSourceConfig[]): never {
+  throw new DataError(`--data needs a csv or jsonl source in the recipe's data.sources to read the files' columns by (features, targets or label); it has ${sources.map((s) => s.type).join(', ')}`);
 }
 
 /** The sources' common columns (names from the first); sources must agree on counts and target kind. */

@@ -1,0 +1,68 @@
+import * as path from 'path';
+import { DataPathError } from './sources/glob';
+import { JSONL_FILE_EXTENSIONS } from './sources/jsonl-format';
+
+/** Data files evaluated whole (`floe evaluate --data`) instead of the recipe's eval split. */
+export interface EvalDataFiles {
+  /** Files, folders or globs, as given. */
+  paths: string[];
+  /** Folder the relative ones resolve against (the working directory). */
+  cwd: string;
+}
+
+/** What an evaluation measured on: the files evaluated whole (if any), how many records and tokens. */
+export interface EvalDataSummary {
+  /** The `--data` paths evaluated whole, as given; absent for the recipe's eval split. */
+  files?: string[];
+  /** Records (rows of tabular data) evaluated. */
+  records: number;
+  /** Tokens of those records, as tokenized (language-model data). */
+  tokens?: number;
+}
+
+/** File name endings a source type reads from a folder; a path ending in one picks a source of that type. */
+const TYPE_EXTENSIONS: Record<string, readonly string[]> = { jsonl: JSONL_FILE_EXTENSIONS, csv: ['.csv', '.tsv'] };
+
+/** The recipe source type whose files end like `file` (`text` for any other ending). */
+function typeOfPath(file: string): string {
+  const lower = file.toLowerCase();
+  return Object.keys(TYPE_EXTENSIONS).find((type) => TYPE_EXTENSIONS[type].some((e) => lower.endsWith(e))) ?? 'text';
+}
+
+/**
+ * The sources that read `files` for an evaluation, one per path: a copy of the recipe's first
+ * source that reads files (has `paths`) of the path's type (`.jsonl`/`.ndjson` a `jsonl` source,
+ * `.csv`/`.tsv` a `csv` one, other names a `text` one), else of its first file source, keeping its
+ * settings (format, fields, columns, ...) with the path in place of its `paths`. A recipe with no
+ * file source (synthetic data) takes `fallback`'s source for the path, or undefined when none.
+ */
+export function evalDataSources<S extends object>(recipeSources: readonly S[], files: EvalDataFiles, fallback: (file: string) => S | undefined): Array<S | undefined> {
+  const withPaths = recipeSources.filter((s) => Array.isArray((s as { paths?: unknown }).paths));
+  return files.paths.map((given) => {
+    const file = path.resolve(files.cwd, given);
+    const template = withPaths.find((s) => (s as { type?: string }).type === typeOfPath(given)) ?? withPaths[0];
+    if (template === undefined) return fallback(file);
+    return Object.assign(Object.create(Object.getPrototypeOf(template) as object) as S, template, { paths: [file] });
+  });
+}
+
+/** `--data test.jsonl (jsonl)`: the source of an evaluation's data file `i`, for messages. */
+export function evalDataLabel(files: EvalDataFiles, i: number, type: string): string {
+  return `--data ${files.paths[i]} (${type})`;
+}
+
+/**
+ * Runs `read`, a pass over the source of `--data` path `i`. A path that gives no files fails with
+ * the message training gives for a recipe path, naming the path as given to `--data`.
+ */
+export async function withEvalDataPathErrors<T>(files: EvalDataFiles, i: number, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof DataPathError)) throw error;
+    const given = files.paths[i];
+    const file = path.resolve(files.cwd, given);
+    const rest = error.message.startsWith(`${file}:`) ? error.message.slice(file.length) : `: ${error.message}`;
+    throw new DataPathError(`--data ${given}${rest}`, given);
+  }
+}

@@ -1,0 +1,191 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DataError, evaluateJob, Logger, trainEvalSplit } from '../../src';
+import { runCli } from '../../src/cli/main';
+import { runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
+import { makeTempDir } from '../checkpoint/temp-dir';
+import '../fixtures/tiny-regression';
+import { fakeGroup } from '../distributed/fixtures/fake-group';
+
+const silent = (): Logger => new Logger({ sink: () => undefined });
+
+/** Short words over the tiny tokenizer's letters, some repeated. */
+function words(count: number): string[] {
+  const letters = 'helowrd';
+  return Array.from({ length: count }, (_, i) => Array.from({ length: 3 + (i % 5) }, (_, j) => letters[(i * 3 + j * (i % 4 + 1)) % letters.length]).join(''));
+}
+
+const jsonl = (texts: readonly string[]): string => texts.map((text) => JSON.stringify({ text })).join('\n') + '\n';
+
+describe('floe evaluate --data (whole data files)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let run: string;
+  let recipe: Record<string, unknown>;
+  let trainTexts: string[];
+  before(async () => {
+    ({ dir, cleanup } = await makeTempDir('floe-evaluate-data-'));
+    run = path.join(dir, 'run');
+    trainTexts = words(60);
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), jsonl(trainTexts));
+    const base = tinyGptRecipe(run, { trainIters: 6 });
+    recipe = { ...base, data: { ...(base.data as object), sources: [{ type: 'jsonl', paths: [path.join(dir, 'train.jsonl')] }] } };
+    await runRecorded(recipe);
+  });
+  after(() => cleanup());
+
+  it("gives the metrics of the recipe's eval split when the file holds that split's records, and counts every record", async () => {
+    const split = await evaluateJob(recipe, { checkpoint: run, logger: silent() });
+    // The eval split is the seeded split over distinct records (a record's text is its identity).
+    const held = trainEvalSplit(trainTexts, { seed: 7, ratios: [0.9, 0.1], keyOf: (t) => t }).eval;
+    assert.equal(split.data.records, held.length);
+    assert.equal(split.data.files, undefined);
+    const file = path.join(dir, 'held.jsonl');
+    fs.writeFileSync(file, jsonl(held));
+    const tensors = tf.memory().numTensors;
+    const whole = await evaluateJob(recipe, { checkpoint: run, logger: silent(), data: [file] });
+    assert.equal(tf.memory().numTensors, tensors, 'evaluation left tensors behind');
+    assert.deepEqual(whole.metrics, split.metrics);
+    assert.deepEqual(whole.data, { files: [file], records: held.length, tokens: split.data.tokens });
+    assert.ok((whole.data.tokens ?? 0) > held.length, JSON.stringify(whole.data));
+  });
+
+  it('evaluates every record of the files, copies included, regardless of evalMaxBatches and the split settings', async () => {
+    const texts = words(23);
+    const file = path.join(dir, 'test.jsonl');
+    // A repeat of a record: the eval split would keep one copy, a test file counts both.
+    fs.writeFileSync(file, jsonl([...texts, texts[0]]));
+    const other = path.join(dir, 'more.jsonl');
+    fs.writeFileSync(other, jsonl(['hello world']));
+    const result = await evaluateJob({ ...recipe, evalMaxBatches: 1 }, { checkpoint: run, logger: silent(), overrides: ['data.trainEvalSplit=[0.5, 0.5]', 'data.evalMaxSamples=1'], data: [file, other] });
+    assert.deepEqual(result.data.files, [file, other]);
+    assert.equal(result.data.records, texts.length + 2);
+    // One batch of at most microBatchSize (4) rows could not hold 25 records.
+    const { metrics: one } = await evaluateJob(recipe, { checkpoint: run, logger: silent(), data: [file, other] });
+    assert.deepEqual(result.metrics, one);
+  });
+
+  it('a recipe of generated data reads a .jsonl file as JSON lines and any other file as one text document', async () => {
+    const file = path.join(dir, 'fallback.jsonl');
+    fs.writeFileSync(file, jsonl(words(11)));
+    const text = path.join(dir, 'fallback.txt');
+    fs.writeFileSync(text, 'hello world\nold word\n');
+    const synthetic = tinyGptRecipe(run, { trainIters: 6 });
+    const generated = await evaluateJob(synthetic, { checkpoint: run, logger: silent(), data: [file] });
+    const asRecipe = await evaluateJob(recipe, { checkpoint: run, logger: silent(), data: [file] });
+    assert.deepEqual(generated.data, asRecipe.data);
+    assert.deepEqual(generated.metrics, asRecipe.metrics);
+    const both = await evaluateJob(synthetic, { checkpoint: run, logger: silent(), data: [file, text] });
+    assert.equal(both.data.records, 11 + 1);
+  });
+
+  it('ranks of a group share the file and each gets the metrics of one process', async () => {
+    const file = path.join(dir, 'test.jsonl');
+    fs.writeFileSync(file, jsonl(words(23)));
+    const alone = await evaluateJob(recipe, { checkpoint: run, logger: silent(), data: [file] });
+    const lines: string[] = [];
+    const logger = (rank: number): Logger => new Logger({ sink: (_level, line) => lines.push(`${rank}: ${line}`) });
+    const shared = await Promise.all(fakeGroup(2).map((communicator) => evaluateJob({ ...recipe, quiet: false }, { checkpoint: run, logger: logger(communicator.rank), communicator, data: [file] })));
+    for (const r of shared) {
+      assert.deepEqual(r.data, alone.data);
+      assert.deepEqual(Object.keys(r.metrics), Object.keys(alone.metrics));
+      for (const [name, value] of Object.entries(alone.metrics)) assert.ok(Math.abs(r.metrics[name] - value) <= 1e-6 * Math.abs(value), `rank ${r.rank} ${name}: ${r.metrics[name]} vs ${value}`);
+    }
+    assert.deepEqual(
+      lines.filter((l) => l.includes('floe: evaluating')),
+      [`0: floe: evaluating on 2 ranks, each its share of the data (${file})`],
+    );
+  });
+
+  it('a missing file or a bad line fails as in training, naming the file (and line:col)', async () => {
+    const missing = path.join(dir, 'nope.jsonl');
+    await assert.rejects(evaluateJob(recipe, { checkpoint: run, logger: silent(), data: [missing] }), (error: Error) => {
+      assert.ok(error instanceof DataError, String(error));
+      assert.equal(error.message, `--data ${missing}: data file not found (resolved to ${missing}); expected a file, a folder or a glob pattern`);
+      return true;
+    });
+    const bad = path.join(dir, 'bad.jsonl');
+    fs.writeFileSync(bad, '{"text": "hello"}\n{"text": "wor\n');
+    let training = '';
+    const asTraining = { ...recipe, data: { ...(recipe.data as object), sources: [{ type: 'jsonl', paths: [bad] }] } };
+    await assert.rejects(evaluateJob(asTraining, { checkpoint: run, logger: silent() }), (error: Error) => {
+      training = error.message;
+      return error instanceof DataError;
+    });
+    assert.match(training, new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:\\d+: malformed JSON line`), training);
+    await assert.rejects(evaluateJob(recipe, { checkpoint: run, logger: silent(), data: [bad] }), (error: Error) => {
+      assert.ok(error instanceof DataError, String(error));
+      assert.equal(error.message, training);
+      return true;
+    });
+  });
+
+  it('the CLI names the data and its counts, in text and in --json', async () => {
+    const file = path.join(dir, 'cli.jsonl');
+    fs.writeFileSync(file, jsonl(words(9)));
+    const recipeFile = path.join(dir, 'recipe.json');
+    fs.writeFileSync(recipeFile, JSON.stringify(recipe));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    assert.equal(await runCli(['evaluate', recipeFile, '--checkpoint', run, '--data', file, '--json'], io), 0, err.join('\n'));
+    assert.equal(out.length, 1, out.join('\n'));
+    const printed = JSON.parse(out[0]) as { data: { files: string[]; records: number; tokens: number }; metrics: Record<string, number> };
+    const direct = await evaluateJob(recipe, { checkpoint: run, logger: silent(), data: [file] });
+    assert.deepEqual(printed.data, direct.data);
+    assert.deepEqual(printed.metrics, direct.metrics);
+    out.length = 0;
+    assert.equal(await runCli(['evaluate', recipeFile, '--checkpoint', run, '--data', file], io), 0, err.join('\n'));
+    assert.ok(out.includes(`  data: ${file} (whole, no split: 9 records, ${direct.data.tokens} tokens)`), out.join('\n'));
+    assert.ok(out.includes(`  eval/loss: ${direct.metrics['eval/loss']}`), out.join('\n'));
+    out.length = 0;
+    assert.equal(await runCli(['evaluate', recipeFile, '--checkpoint', run], io), 0, err.join('\n'));
+    const split = await evaluateJob(recipe, { checkpoint: run, logger: silent() });
+    assert.ok(out.includes(`  data: the recipe's eval split (${split.data.records} records, ${split.data.tokens} tokens)`), out.join('\n'));
+    assert.equal(await runCli(['evaluate', recipeFile, '--checkpoint', run, '--data', path.join(dir, 'nope.jsonl')], io), 1);
+    assert.match(err.at(-1) as string, /--data .*nope\.jsonl: data file not found/);
+  });
+
+  it("tabular data: a CSV file of the eval split's rows gives its metrics, with the checkpoint's normalization", async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `${((i * 37) % 101) / 100},${(i * 53) % 97},${i % 7}`);
+    fs.writeFileSync(path.join(dir, 'train.csv'), ['a,b,y', ...rows].join('\n') + '\n');
+    const table = {
+      type: 'supervised',
+      backend: 'cpu',
+      quiet: true,
+      seed: 5,
+      epochs: 2,
+      microBatchSize: 8,
+      outputDir: path.join(dir, 'table-run'),
+      data: { type: 'tabular', sources: [{ type: 'csv', paths: path.join(dir, 'train.csv'), features: ['a', 'b'], targets: ['y'] }] },
+      model: { type: 'mlp', hidden: [] },
+      optimizer: { type: 'adam', lr: 0.05 },
+      checkpoint: [{ type: 'floe' }],
+    };
+    await runRecorded(table);
+    const checkpoint = path.join(dir, 'table-run');
+    const split = await evaluateJob(table, { checkpoint, logger: silent() });
+    const held = trainEvalSplit(rows, { seed: 5, ratios: [0.8, 0.2] }).eval;
+    const file = path.join(dir, 'held.csv');
+    fs.writeFileSync(file, ['a,b,y', ...held].join('\n') + '\n');
+    const whole = await evaluateJob(table, { checkpoint, logger: silent(), data: [file] });
+    assert.deepEqual(whole.data, { files: [file], records: held.length });
+    assert.deepEqual(split.data, { records: held.length });
+    assert.deepEqual(whole.metrics, split.metrics);
+    // A recipe of generated rows has no columns to read a file by.
+    const generated = { ...table, data: { type: 'tabular', sources: [{ type: 'synthetic-tabular', generator: 'sine', count: 40 }] } };
+    await assert.rejects(evaluateJob(generated, { checkpoint, logger: silent(), data: [file] }), /--data needs a csv or jsonl source in the recipe's data\.sources .* it has synthetic-tabular/);
+  });
+
+  it("a plugin data factory that cannot read whole files is an error naming it, not its own split measured instead", async () => {
+    const file = path.join(dir, 'held.csv');
+    const tiny = { type: 'tiny', backend: 'cpu', quiet: true, outputDir: path.join(dir, 'tiny-run'), checkpoint: [] };
+    await assert.rejects(evaluateJob(tiny, { checkpoint: path.join(dir, 'tiny-run'), logger: silent(), data: [file] }), (error: Error) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, /data\.type: data factory 'tiny-regression' cannot evaluate whole files \(--data .*held\.csv\)/);
+      return true;
+    });
+  });
+});
