@@ -2,7 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataParallel } from '../distributed/data-parallel';
 import { clipByGlobalNorm, clipCoefficient, globalNorm } from '../optim/clip-by-global-norm';
 import { GradientAccumulator } from '../optim/gradient-accumulator';
+import type { Rng, RngState } from '../random';
 import type { Trainer } from './trainer';
+import type { TrainerState } from './trainer-state';
+
+/** The data position and RNG state as a cycle's first micro-batch begins. */
+type CycleStart = Pick<TrainerState, 'batchInEpoch' | 'samplesSeen' | 'tokensSeen'> & { rng: RngState };
 
 /** The gradients one accumulation cycle ends with; the caller owns them. */
 export interface CycleGradients {
@@ -25,10 +30,35 @@ export class GradientCycle {
   private readonly accumulator = new GradientAccumulator();
   private weight = 0;
   private count = 0;
+  private start?: CycleStart;
 
   /** Micro-batches added since the cycle began (0 right after an optimizer step). */
   get microBatches(): number {
     return this.count;
+  }
+
+  /** Records where the data position and `rng` stand as the cycle's first micro-batch begins (see `rewind`). */
+  begin(state: TrainerState, rng: Rng): void {
+    this.start = { batchInEpoch: state.batchInEpoch, samplesSeen: state.samplesSeen, tokensSeen: state.tokensSeen, rng: rng.getState() };
+  }
+
+  /**
+   * Drops an unfinished cycle (a stop before its optimizer step): its gradients are discarded and
+   * the data position (`batchInEpoch`, `samplesSeen`, `tokensSeen`) and `rng` go back to where the
+   * cycle began, so a checkpoint describes the completed steps only and a resumed run trains the
+   * dropped micro-batches again, in the same cycle as an uninterrupted run (with the same dropout seeds).
+   */
+  rewind(state: TrainerState, rng: Rng): void {
+    const start = this.start;
+    this.accumulator.reset();
+    this.weight = 0;
+    this.count = 0;
+    this.start = undefined;
+    if (start === undefined) return;
+    state.batchInEpoch = start.batchInEpoch;
+    state.samplesSeen = start.samplesSeen;
+    state.tokensSeen = start.tokensSeen;
+    rng.setState(start.rng);
   }
 
   /** Adds one micro-batch's gradients (already scaled by `weight`) and disposes them. */
@@ -54,6 +84,7 @@ export class GradientCycle {
     this.accumulator.reset();
     this.weight = 0;
     this.count = 0;
+    this.start = undefined;
     const disposeAveraged = (): void => tf.dispose([...averaged.values()]);
     if (maxGradNorm <= 0) return { grads: averaged, norm: globalNorm(averaged), dispose: disposeAveraged };
     if (options.scaleInOptimizer) {

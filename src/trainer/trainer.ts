@@ -220,9 +220,11 @@ export abstract class Trainer<B = any> {
         this.logger.info(`nothing to train: step ${this.state.globalStep} already reaches the run's ${this.trainingHorizon} steps`);
       }
       for (const _epoch of this.epochs) await this.epoch();
-      if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
-      // A stop mid accumulation cycle drops that cycle: the record covers completed steps only, none without one.
+      // A stop mid accumulation cycle drops that cycle: the record covers completed steps only (none
+      // without one), and the saved data position and RNG are the cycle's start, where a resume continues.
       const completed = this.cycle.microBatches > 0 ? this.trainLog.dropUnfinished() : undefined;
+      if (completed !== undefined) this.cycle.rewind(this.state, this.rng);
+      if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
       if (await this.dp.anyRank(this.trainLog.windowSteps > 0)) await this.log(completed);
       await this.checkpoint('end');
       if (this.control.stopReason !== undefined) status = 'stopped';
@@ -244,6 +246,7 @@ export abstract class Trainer<B = any> {
   /** One pass over this epoch's remaining batches (a final partial accumulation cycle still steps). */
   async epoch(): Promise<void> {
     await this.callbackList.epochBegin();
+    let stoppedEarly = false;
     for await (const batch of this.trainBatches) {
       try {
         await this.step(batch);
@@ -253,10 +256,13 @@ export abstract class Trainer<B = any> {
       }
       await this.eventLoop.maybeTurn();
       // Data parallel, ranks stop together at an optimizer step (where their flags are synced).
-      if (this.control.shouldStop && (this.dp.size === 1 || this.cycle.microBatches === 0)) break;
+      stoppedEarly = this.control.shouldStop && (this.dp.size === 1 || this.cycle.microBatches === 0);
+      if (stoppedEarly) break;
     }
-    // A rank with no batch left in an uneven last cycle still joins that step, with weight 0.
-    if (!this.control.shouldStop && (this.cycle.microBatches > 0 || this.dp.owesOptimizerStep)) await this.optimizerStep();
+    // A rank with no batch left in an uneven last cycle still joins that step, with weight 0. Data
+    // parallel, a stop not yet synced (asked for mid-cycle on some rank) finishes the cycle here too.
+    const finishesCycle = !this.control.shouldStop || (this.dp.size > 1 && !stoppedEarly);
+    if (finishesCycle && (this.cycle.microBatches > 0 || this.dp.owesOptimizerStep)) await this.optimizerStep();
     await this.callbackList.epochEnd();
     if (!this.control.shouldStop) await this.checkpoint('epoch');
     await this.dp.syncControl(this.control);
@@ -272,7 +278,10 @@ export abstract class Trainer<B = any> {
   }
 
   private async microBatchStep(batch: B): Promise<void> {
-    if (this.cycle.microBatches === 0) await this.callbackList.stepBegin();
+    if (this.cycle.microBatches === 0) {
+      this.cycle.begin(this.state, this.rng);
+      await this.callbackList.stepBegin();
+    }
     const weight = checkedBatchWeight(this, batch);
     // checkedLoss: a wrong value from a subclass's loss() names the class, not tfjs internals.
     const where = (): string => `training batch ${this.state.batchInEpoch + 1} of epoch ${this.state.epochIndex + 1} (step ${this.state.globalStep + 1})`;
