@@ -1,28 +1,16 @@
 import { strict as assert } from 'assert';
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { evaluateJob, loadMpiBinding, Logger, runJob } from '../../src';
+import { evaluateJob, Logger, runJob } from '../../src';
 import { tinyRecipe } from './dp-recipes';
+import { FLOE_BIN, mpirunFlags, mpiUnavailable } from './mpi-support';
 
-const FLOE_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js');
-
-/** Why mpirun cannot run the ranks here, or undefined when it can. */
-function mpiUnavailable(): string | undefined {
-  const probe = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) return 'mpirun not found (apt-get install openmpi-bin libopenmpi-dev)';
-  try {
-    loadMpiBinding();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return undefined;
-}
 
 /** `mpirun -np <ranks> node bin/floe.js <args>` (as root and on fewer cores than ranks too): exit code, stdout and stderr apart. */
 function mpirun(ranks: number, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const flags = ['--oversubscribe', ...(process.getuid?.() === 0 ? ['--allow-run-as-root'] : [])];
+  const flags = mpirunFlags();
   const child = spawn('mpirun', [...flags, '-np', String(ranks), process.execPath, FLOE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -1,25 +1,13 @@
 import { strict as assert } from 'assert';
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadMpiBinding, runJob } from '../../src';
+import { runJob } from '../../src';
 import { rankWeights, stepLosses, tinyRecipe } from './dp-recipes';
+import { FLOE_BIN, mpirunFlags, mpiUnavailable } from './mpi-support';
 
-const FLOE_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js');
 const RECORD_V8_FLAGS = path.join(__dirname, 'fixtures', 'record-v8-flags.js');
-
-/** Why the MPI tests cannot run here, or undefined when they can. */
-function mpiUnavailable(): string | undefined {
-  const probe = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) return 'mpirun not found (apt-get install openmpi-bin libopenmpi-dev)';
-  try {
-    loadMpiBinding();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return undefined;
-}
 
 /** `mpirun -np <ranks> node bin/floe.js train <recipe>`, as root and on fewer cores than ranks too. */
 function mpirun(
@@ -27,7 +15,7 @@ function mpirun(
   recipeFile: string,
   options: { preload?: string; env?: Record<string, string>; lastRankArgs?: string[] } = {},
 ): { child: ChildProcess; done: Promise<{ code: number | null; output: string; endedAt: number }> } {
-  const flags = ['--oversubscribe', ...(process.getuid?.() === 0 ? ['--allow-run-as-root'] : [])];
+  const flags = mpirunFlags();
   const preload = options.preload === undefined ? [] : ['-r', options.preload];
   // `-x NAME` hands a variable to every rank (Open MPI forwards only its own by default).
   const env = Object.keys(options.env ?? {}).flatMap((name) => ['-x', name]);
