@@ -185,8 +185,9 @@ void Epilogue(const GemmProblem& g, float* c, int64_t ldc, int64_t mr, int64_t n
  * over the current one: the packing loops read short row segments (a few cache lines each), too
  * short for the hardware streamer to run ahead, so without this each packed block waits on
  * memory, and more so when another core loads the memory system. Measured on the PERF.md
- * machine: the reference GPT's step 3.5% faster, and dX [2048,512]·[128,512]ᵀ beside a second
- * copy of itself at 155 GFLOP/s instead of 135.
+ * machine: dX [2048,512]·[128,512]ᵀ beside a second copy of itself at 155 GFLOP/s instead of
+ * 135; the reference GPT's step 3.5% faster with tfjs's backward pass, within the noise with
+ * Floe's frugal one (a smaller working set, more of it in cache).
  */
 struct PrefetchRegion {
   const float* base = nullptr;
