@@ -59,6 +59,7 @@ export class NonFiniteSkipsError extends FloeError {
 export class NonFiniteGuard {
   private readonly pending = new Set<Promise<void>>();
   private found?: { what: string; value: number; step: number };
+  private readonly dropped = new Set<number>();
   private consecutiveSkips = 0;
 
   constructor(private readonly lastCheckpoint: () => string | undefined) {}
@@ -68,11 +69,21 @@ export class NonFiniteGuard {
     const probe = value
       .data()
       .then(([v]) => {
-        if (!Number.isFinite(v) && (this.found === undefined || step < this.found.step)) this.found = { what, value: v, step };
+        if (!Number.isFinite(v) && !this.dropped.has(step) && (this.found === undefined || step < this.found.step)) this.found = { what, value: v, step };
       })
       .catch(() => undefined)
       .finally(() => this.pending.delete(probe));
     this.pending.add(probe);
+  }
+
+  /**
+   * Forgets what was watched for `step`, a step whose accumulation cycle was dropped (a stop
+   * before its optimizer step): no update used those losses, so a NaN among them stops nothing,
+   * whether its read has finished or lands later.
+   */
+  dropStep(step: number): void {
+    this.dropped.add(step);
+    if (this.found?.step === step) this.found = undefined;
   }
 
   /** Throws {@link NonFiniteError} if a finished read saw a non-finite value. Synchronous and free. */

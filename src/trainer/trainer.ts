@@ -221,9 +221,13 @@ export abstract class Trainer<B = any> {
       }
       for (const _epoch of this.epochs) await this.epoch();
       // A stop mid accumulation cycle drops that cycle: the record covers completed steps only (none
-      // without one), and the saved data position and RNG are the cycle's start, where a resume continues.
+      // without one), the saved data position and RNG are the cycle's start, where a resume
+      // continues, and a non-finite loss of the dropped micro-batches, which no update used, stops nothing.
       const completed = this.cycle.microBatches > 0 ? this.trainLog.dropUnfinished() : undefined;
-      if (completed !== undefined) this.cycle.rewind(this.state, this.rng);
+      if (completed !== undefined) {
+        this.cycle.rewind(this.state, this.rng);
+        this.nonFiniteGuard.dropStep(this.state.globalStep + 1);
+      }
       if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
       if (await this.dp.anyRank(this.trainLog.windowSteps > 0)) await this.log(completed);
       await this.checkpoint('end');
