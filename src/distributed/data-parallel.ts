@@ -39,7 +39,7 @@ export interface DataParallel {
   readonly owesOptimizerStep: boolean;
   /** The gradient of this accumulation cycle averaged over every rank's micro-batches, by weight. */
   averageGradients(trainer: Trainer, accumulator: GradientAccumulator, localWeight: number): Promise<Map<string, tf.Tensor>>;
-  /** ORs the control flags across ranks, so every rank logs, evaluates and stops at the same step. */
+  /** ORs the control flags across ranks, so every rank logs, evaluates and stops at the same step (with the same stop reason). */
   syncControl(control: TrainerControl): Promise<void>;
   /** True if `flag` is true on any rank. */
   anyRank(flag: boolean): Promise<boolean>;

@@ -43,6 +43,7 @@ export class RankDataParallel implements DataParallel {
   private sampleBase = 0;
   private window = { weight: 0, tokens: 0, samples: 0 };
   private evalView?: ShardedEvalLoader<unknown>;
+  private stopReasonShared = false;
 
   constructor(readonly communicator: Communicator) {
     this.rank = communicator.rank;
@@ -140,13 +141,15 @@ export class RankDataParallel implements DataParallel {
     control.shouldSave = buf[1] > 0;
     control.shouldEvaluate = buf[2] > 0;
     control.shouldLog = buf[3] > 0;
-    // Rank 0 reports the stop: if only another rank knows why, rank 0 learns it from the first such rank.
+    // Every rank reports the job's stop alike: rank 0's reason, else the first rank's that has one,
+    // shared once (the flags above are the same on every rank, so all or none broadcast).
     const from = buf.subarray(4).findIndex((v) => v > 0);
-    if (control.shouldStop && buf[4] === 0 && from > 0) {
+    if (control.shouldStop && from >= 0 && !this.stopReasonShared) {
+      this.stopReasonShared = true;
       const reason = await broadcastText(this.communicator, control.stopReason ?? '', from);
       // A signal reaches every rank (the threads launcher and mpirun pass it to all), so the
       // rank that synced first says nothing; its name alone gives the exit code (130 for SIGINT).
-      control.stopReason ??= reason in SIGNAL_EXIT_CODES ? reason : `${reason} (on rank ${from})`;
+      control.stopReason = from === 0 || reason in SIGNAL_EXIT_CODES ? reason : `${reason} (on rank ${from})`;
     }
   }
 

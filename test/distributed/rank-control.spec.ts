@@ -21,6 +21,19 @@ describe('stop requests across ranks', () => {
     assert.deepEqual([rank0.shouldStop, rank0.stopReason], [true, 'SIGINT']);
   });
 
+  it("every rank ends with the same reason: rank 0's when it has one, else the first rank's that has one", async () => {
+    const fromRank0 = await sync(['exitIteration 4 reached', undefined, 'SIGINT']);
+    assert.deepEqual(fromRank0.map((c) => [c.shouldStop, c.stopReason]), [...Array(3)].map(() => [true, 'exitIteration 4 reached']));
+    const fromRank1 = await sync([undefined, 'kill switch file /tmp/stop', undefined]);
+    assert.deepEqual(fromRank1.map((c) => c.stopReason), [...Array(3)].map(() => 'kill switch file /tmp/stop (on rank 1)'));
+    // A stop without a reason (the horizon reached) is finishing: no rank gets one.
+    const group = fakeGroup(2);
+    const controls = [new TrainerControl(), new TrainerControl()];
+    controls[0].shouldStop = true;
+    await Promise.all(group.map((comm, rank) => new RankDataParallel(comm).syncControl(controls[rank])));
+    assert.deepEqual(controls.map((c) => [c.shouldStop, c.stopReason]), [[true, undefined], [true, undefined]]);
+  });
+
   it('any other reason names the rank it came from; rank 0 keeps its own', async () => {
     const [rank0] = await sync([undefined, undefined, 'kill switch file /tmp/stop']);
     assert.deepEqual([rank0.shouldStop, rank0.stopReason], [true, 'kill switch file /tmp/stop (on rank 2)']);
