@@ -66,8 +66,11 @@ export class SftPacker {
     const n = Math.min(doc.ids.length, this.options.maxLength + 1);
     if (n < doc.ids.length) this.stats.truncated++;
     // inputIds and labels are two views of one copy of the document.
-    const ids = Int32Array.from(doc.ids.slice(0, n));
-    const lossMask = Float32Array.from(doc.trainMask.slice(1, n), (m) => (m ? 1 : 0));
+    // Copied straight from the document: a slice first would be one more copy of a long document.
+    const ids = new Int32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = doc.ids[i];
+    const lossMask = new Float32Array(Math.max(n - 1, 0));
+    for (let i = 1; i < n; i++) lossMask[i - 1] = doc.trainMask[i] ? 1 : 0;
     if (n < 2 || !lossMask.includes(1)) {
       this.stats.dropped++;
       return undefined;

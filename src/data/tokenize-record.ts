@@ -32,20 +32,34 @@ function tokenize(record: DataRecord, tokenizer: Tokenizer, options: TokenizeRec
     const { ids, assistantMask } = renderChat(tokenizer, record.messages, options.chat);
     return { ids, trainMask: assistantMask };
   }
-  const ids: number[] = options.addBos === true ? [tokenizer.bosId] : [];
-  const trainMask: boolean[] = options.addBos === true ? [false] : [];
-  const add = (piece: readonly number[], trained: boolean): void => {
-    for (const id of piece) {
-      ids.push(id);
-      trainMask.push(trained);
-    }
-  };
-  if (record.prompt !== undefined && record.completion !== undefined) {
-    add(tokenizer.encode(record.prompt), false);
-    add(tokenizer.encode(record.completion), true);
-  } else {
-    add(tokenizer.encode(record.text), true);
+  const bos = options.addBos === true ? 1 : 0;
+  const pieces: { ids: readonly number[]; trained: boolean }[] =
+    record.prompt !== undefined && record.completion !== undefined
+      ? [
+          { ids: tokenizer.encode(record.prompt), trained: false },
+          { ids: tokenizer.encode(record.completion), trained: true },
+        ]
+      : [{ ids: tokenizer.encode(record.text), trained: true }];
+  // Both arrays are sized once (a long line is tens of millions of ids; push would copy them as
+  // they grow), and the ids are filled before the mask is made, so a piece's copy can go first.
+  const length = bos + pieces.reduce((n, p) => n + p.ids.length, 0) + 1;
+  const ids = new Array<number>(length).fill(0);
+  let at = 0;
+  if (bos === 1) ids[at++] = tokenizer.bosId;
+  const ends: number[] = [];
+  for (const piece of pieces) {
+    for (let i = 0; i < piece.ids.length; i++) ids[at++] = piece.ids[i];
+    ends.push(at);
   }
-  add([tokenizer.eosId], true);
+  ids[at] = tokenizer.eosId;
+  const trained = pieces.map((p) => p.trained);
+  pieces.length = 0;
+  const trainMask = new Array<boolean>(length).fill(true);
+  if (bos === 1) trainMask[0] = false;
+  let from = bos;
+  ends.forEach((end, k) => {
+    if (!trained[k]) trainMask.fill(false, from, end);
+    from = end;
+  });
   return { ids, trainMask };
 }

@@ -25,7 +25,11 @@ export class ByteTokenizer implements Tokenizer {
 
   /** UTF-8 bytes of `text`. */
   encode(text: string): number[] {
-    return Array.from(this.encoder.encode(text));
+    const bytes = this.encoder.encode(text);
+    // Sized once: Array.from would grow the array in steps, leaving ~2x its size in copies.
+    const ids = new Array<number>(bytes.length).fill(0);
+    for (let i = 0; i < bytes.length; i++) ids[i] = bytes[i];
+    return ids;
   }
 
   /** Bytes back to text; specials and out-of-range ids are dropped, bad UTF-8 becomes U+FFFD. */

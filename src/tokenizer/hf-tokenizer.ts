@@ -8,6 +8,7 @@ import { fsReadReason } from '../errors/fs-error-reason';
 import { guardBpeDrops } from './bpe-drop-guard';
 import { Tokenizer } from './tokenizer';
 import { hfModelProblem } from './hf-model-shape';
+import { IdBuffer, hfStreamEncoder } from './hf-stream-encode';
 import { hfVocabProblem } from './hf-vocab-check';
 
 /** Where to find a HuggingFace tokenizer and which special tokens to use. */
@@ -57,8 +58,9 @@ export class HfTokenizer implements Tokenizer {
   private readonly core: HfCoreTokenizer;
   private readonly source: string;
   private readonly drops: { take(): string[] } | undefined;
+  private readonly stream: ((text: string, emit: (tokens: string[]) => void) => void) | undefined;
 
-  private constructor(core: HfCoreTokenizer, ids: { bos: number; eos: number; pad: number }, fingerprints: { all: string; ids: string }, source: string) {
+  private constructor(core: HfCoreTokenizer, ids: { bos: number; eos: number; pad: number }, fingerprints: { all: string; ids: string }, source: string, tokenizerJson: JsonObject) {
     this.core = core;
     this.bosId = ids.bos;
     this.eosId = ids.eos;
@@ -67,6 +69,7 @@ export class HfTokenizer implements Tokenizer {
     this.idFingerprint = fingerprints.ids;
     this.source = source;
     this.drops = guardBpeDrops(core);
+    this.stream = hfStreamEncoder(core, tokenizerJson);
     const unk = (core as unknown as { model?: { unk_token_id?: unknown } }).model?.unk_token_id;
     this.unkId = typeof unk === 'number' ? unk : undefined;
     let maxId = -1;
@@ -133,28 +136,45 @@ export class HfTokenizer implements Tokenizer {
     // Encoding never adds the post-processor's specials (see encode), so it does not decide ids either.
     const { truncation: _t, padding: _p, post_processor: _pp, version: _v, ...idParts } = tokenizerJson;
     const idFingerprint = createHash('sha256').update(JSON.stringify(idParts)).update(`${bos},${eos},${pad}`).digest('hex');
-    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source);
+    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson);
   }
 
-  /** Text to ids without the tokenizer's own post-processing specials (Floe adds bos/eos). */
+  /**
+   * Text to ids without the tokenizer's own post-processing specials (Floe adds bos/eos). Streams
+   * the text through the model batch by batch into 4-byte ids (a 30 MB line needs no per-character
+   * arrays); tokenizers with parts the stream does not reproduce go through the library whole.
+   */
   encode(text: string): number[] {
-    const { ids, tokens } = this.core.encode(text, { add_special_tokens: false });
+    const ids = new IdBuffer();
+    if (this.stream !== undefined) this.stream(text, (tokens) => this.appendIds(tokens, ids));
+    else this.appendIds(this.core.encode(text, { add_special_tokens: false }).tokens, ids);
+    return ids.toArray();
+  }
+
+  /**
+   * The library's token-to-id step (added token, vocabulary, else unk) with Floe's checks: a piece
+   * the BPE model dropped, or one with no id, is an error.
+   */
+  private appendIds(tokens: readonly string[], into: IdBuffer): void {
     const [dropped] = this.drops?.take() ?? [];
     if (dropped !== undefined) {
       throw new DataError(
         `${this.source}: cannot encode piece '${dropped}': it is not in the vocabulary, and the BPE model has no unk_token and no byte fallback for it, so the text would lose it. Add the piece or an unk_token to the tokenizer, or clean the text.`,
       );
     }
-    const bad = ids.findIndex((id) => id === undefined);
-    if (bad >= 0) {
-      // The library puts the unk_token's text in place of an unknown piece, id or not.
-      const unk = (this.core as unknown as { model?: { unk_token?: unknown } }).model?.unk_token;
-      if (typeof unk === 'string' && unk === tokens[bad]) {
-        throw new DataError(`${this.source}: the text has a piece the vocabulary lacks, and "model.unk_token" ('${unk}') that should stand for it is not in the vocabulary either. Name a vocabulary token as model.unk_token.`);
+    const core = this.core as unknown as { added_tokens_map: Map<string, { id: number }>; model: { tokens_to_ids: Map<string, number>; unk_token_id?: number; unk_token?: unknown } };
+    for (const token of tokens) {
+      const id = core.added_tokens_map.get(token)?.id ?? core.model.tokens_to_ids.get(token) ?? core.model.unk_token_id;
+      if (id === undefined) {
+        // The library puts the unk_token's text in place of an unknown piece, id or not.
+        const unk = core.model.unk_token;
+        if (typeof unk === 'string' && unk === token) {
+          throw new DataError(`${this.source}: the text has a piece the vocabulary lacks, and "model.unk_token" ('${unk}') that should stand for it is not in the vocabulary either. Name a vocabulary token as model.unk_token.`);
+        }
+        throw new DataError(`${this.source}: cannot encode piece '${token}': it is not in the vocabulary and the model has no unk_token.`);
       }
-      throw new DataError(`${this.source}: cannot encode piece '${tokens[bad]}': it is not in the vocabulary and the model has no unk_token.`);
+      into.push(id);
     }
-    return ids;
   }
 
   /** Ids to text, skipping special tokens and ids outside the vocabulary. */
