@@ -54,6 +54,47 @@ describe('Tokenizing one long line', () => {
     assert.deepEqual(tok.encode(text), pieces);
   });
 
+  it('HfTokenizer cuts long BPE words only where no merge can cross: same ids as the library for random merges', () => {
+    // Seeded random vocabularies whose merges join ▁, letters and a surrogate pair in any order,
+    // on texts with words of thousands of characters (rare spaces and added tokens).
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    const alphabet = ['▁', 'a', 'b', 'c', 'd', '😀'];
+    const preTokenizers = [null, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true }, { type: 'Whitespace' }, { type: 'ByteLevel', add_prefix_space: true, use_regex: true }];
+    for (let trial = 0; trial < 16; trial++) {
+      const vocab: Record<string, number> = { '<unk>': 0, '</s>': 1 };
+      alphabet.forEach((c, i) => (vocab[c] = i + 2));
+      const tokens = [...alphabet];
+      const merges: string[] = [];
+      for (let m = 0; m < 25; m++) {
+        const [l, r] = [tokens[rnd(tokens.length)], tokens[rnd(tokens.length)]];
+        if (vocab[l + r] !== undefined || (l + r).length > 8) continue;
+        vocab[l + r] = Object.keys(vocab).length;
+        merges.push(`${l} ${r}`);
+        tokens.push(l + r);
+      }
+      const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+      const json = {
+        ...tinyTokenizerJson(),
+        added_tokens: [added(0, '<unk>'), added(1, '</s>')],
+        normalizer: trial % 2 === 1 ? { type: 'Lowercase' } : null,
+        pre_tokenizer: preTokenizers[trial % preTokenizers.length],
+        decoder: null,
+        model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: trial % 3 === 0, byte_fallback: false, vocab, merges },
+      };
+      const chars = ['A', '.', 'a', 'b', 'c', 'd', '😀', 'x', '▁'];
+      let text = '';
+      for (let i = 0; i < 3000; i++) {
+        const r = rnd(3000);
+        text += r === 0 ? '</s>' : r < 4 ? ' ' : chars[rnd(chars.length)];
+      }
+      assert.deepEqual(HfTokenizer.fromJson(json).encode(text), libraryIds(json, text), `trial ${trial}`);
+    }
+  });
+
   it('tokenizeRecord gives the byte ids of the line and eos, all trained, and bos untrained', () => {
     const tok = new ByteTokenizer();
     const text = longLine(3_000_000);
