@@ -74,7 +74,13 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
     case 'auto':
       if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, fields, locate);
       if (f.text in obj) return mapJsonRecord(value, 'text', origin, fields, locate);
-      throw new DataError(`${where}: expected a field '${f.text}' (text) or '${f.messages}' (chat); found ${listKeys(obj)}.`);
+      // The two instruction-tuning shapes are told apart by their pair of fields.
+      if (f.prompt in obj && f.response in obj) return mapJsonRecord(value, 'prompt-response', origin, fields, locate);
+      if (f.instruction in obj && f.output in obj) return mapJsonRecord(value, 'alpaca', origin, fields, locate);
+      throw new DataError(
+        `${where}: expected a field '${f.text}' (text) or '${f.messages}' (chat), or the pair '${f.prompt}' + '${f.response}' (prompt-response) or ` +
+          `'${f.instruction}' + '${f.output}' (alpaca); found ${listKeys(obj)}. If the data names them differently, set fields: { ... } on the source.`,
+      );
     case 'text':
       return { kind: 'text', text: str('text'), origin };
     case 'chat':

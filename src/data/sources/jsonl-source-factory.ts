@@ -37,7 +37,7 @@ export class JsonlSourceConfig extends SourceConfig {
   @IsPath({ each: true })
   paths!: string[];
 
-  /** Record shape: auto, text, chat (messages), prompt-response, alpaca. */
+  /** Record shape: auto (per line: messages → chat, text → text, prompt + response → prompt-response, instruction + output → alpaca), text, chat (messages), prompt-response, alpaca. */
   @IsIn(JSONL_FORMATS as unknown as string[])
   format: JsonlFormat = 'auto';
 

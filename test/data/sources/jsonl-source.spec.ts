@@ -37,6 +37,28 @@ describe('JsonlSource', () => {
     assert.equal(records[1].origin.line, 3);
   });
 
+  it('recognises prompt-response and alpaca lines in the auto format, by their field pairs', async () => {
+    const records = await read('auto-pairs.jsonl', [
+      '{"prompt": "2+2=", "response": "4", "system": "be brief"}',
+      '{"instruction": "Add", "input": "2 and 2", "output": "4"}',
+      '{"prompt": "no answer"}',
+    ], { skipInvalid: true });
+    assert.equal(records.length, 2, 'a prompt without its response is not a record');
+    assert.deepEqual(records[0], {
+      kind: 'chat',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: '2+2=' },
+        { role: 'assistant', content: '4' },
+      ],
+      origin: { file: path.join(dir, 'auto-pairs.jsonl'), line: 1 },
+    });
+    assert.deepEqual(records[1].kind === 'chat' && records[1].messages, [
+      { role: 'user', content: 'Add\n\n2 and 2' },
+      { role: 'assistant', content: '4' },
+    ]);
+  });
+
   it('fails on a malformed line with file:line:col', async () => {
     const file = path.join(dir, 'bad.jsonl');
     await assert.rejects(read('bad.jsonl', ['{"text": "ok"}', '{"text": "x" "y"}']), (e: Error) => {
@@ -78,7 +100,10 @@ describe('JsonlSource', () => {
   it('names file:line and the field when a record has the wrong shape', async () => {
     const file = path.join(dir, 'shape.jsonl');
     await assert.rejects(read('shape.jsonl', ['{"text": 5}'], { format: 'text' }), new RegExp(`^DataError: ${file}:1:10: field 'text' expected a string, got number 5`));
-    await assert.rejects(read('shape.jsonl', ['{"body": "x"}']), /shape\.jsonl:1: expected a field 'text' \(text\) or 'messages' \(chat\); found fields 'body'/);
+    await assert.rejects(
+      read('shape.jsonl', ['{"body": "x"}']),
+      /shape\.jsonl:1: expected a field 'text' \(text\) or 'messages' \(chat\), or the pair 'prompt' \+ 'response' \(prompt-response\) or 'instruction' \+ 'output' \(alpaca\); found fields 'body'/,
+    );
     await assert.rejects(
       read('shape.jsonl', ['{"messages": [{"role": "bot", "content": "x"}]}'], { format: 'chat' }),
       /shape\.jsonl:1:24: field 'messages\[0\]\.role' expected one of system, user, assistant, got string "bot"\. Did you mean 'assistant'\?/,
