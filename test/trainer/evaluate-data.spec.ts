@@ -148,6 +148,24 @@ describe('floe evaluate --data (whole data files)', () => {
     assert.match(err.at(-1) as string, /--data .*nope\.jsonl: data file not found/);
   });
 
+  it('the CLI takes a run folder alone (its resolved recipe, newest checkpoint), and says what a recipe file lacks', async () => {
+    const recipeFile = path.join(dir, 'recipe-only.json');
+    fs.writeFileSync(recipeFile, JSON.stringify(recipe));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    assert.equal(await runCli(['evaluate', run, '--json'], io), 0, err.join('\n'));
+    const printed = JSON.parse(out[0]) as { checkpoint: string; metrics: Record<string, number> };
+    const direct = await evaluateJob(recipe, { checkpoint: run, logger: silent() });
+    assert.equal(printed.checkpoint, direct.checkpoint);
+    assert.deepEqual(printed.metrics, direct.metrics);
+    assert.equal(await runCli(['evaluate', recipeFile], io), 1);
+    assert.match(err.join('\n'), /floe evaluate needs --checkpoint with a recipe file .*; or give the run folder alone: floe evaluate <run folder>/);
+    const empty = fs.mkdtempSync(path.join(dir, 'not-a-run-'));
+    assert.equal(await runCli(['evaluate', empty], io), 1);
+    assert.match(err.join('\n'), /is a folder without recipe\.resolved\.yaml, so not a run folder/);
+  });
+
   it("tabular data: a CSV file of the eval split's rows gives its metrics, with the checkpoint's normalization", async () => {
     const rows = Array.from({ length: 40 }, (_, i) => `${((i * 37) % 101) / 100},${(i * 53) % 97},${i % 7}`);
     fs.writeFileSync(path.join(dir, 'train.csv'), ['a,b,y', ...rows].join('\n') + '\n');
