@@ -71,6 +71,12 @@ export function frugalVariableGrads(f: () => tf.Scalar, vars: readonly tf.Variab
  */
 function backpropagate(engine: EngineInternals, path: readonly TapeNode[], y: tf.Scalar, xs: readonly tf.Tensor[]): (tf.Tensor | undefined)[] {
   const gradOf = new Map<number, tf.Tensor>();
+  const seed = tf.onesLike(y);
+  // The pass frees only what it owns: tensors made from here on (tensor ids only grow) and the
+  // ops' saved clones. A custom gradient may return a tensor from outside (a constant, a
+  // variable, an input it captured): freeing that would break the caller (tf.variableGrads keeps it).
+  const saved = new Set<tf.Tensor>(path.flatMap((node) => node.saved ?? []));
+  const owned = (t: tf.Tensor): boolean => t.id >= seed.id || saved.has(t);
   // A gradient function may hand back a tensor it was given (a dy, a saved tensor): count the
   // entries holding each tensor, and free one only when none does.
   const holders = new Map<tf.Tensor, number>();
@@ -81,10 +87,9 @@ function backpropagate(engine: EngineInternals, path: readonly TapeNode[], y: tf
       holders.set(t, n);
     } else {
       holders.delete(t);
-      t.dispose();
+      if (owned(t)) t.dispose();
     }
   };
-  const seed = tf.onesLike(y);
   gradOf.set(y.id, seed);
   hold(seed);
   for (let i = path.length - 1; i >= 0; i--) {
