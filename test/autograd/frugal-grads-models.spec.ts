@@ -149,11 +149,6 @@ describe('frugalVariableGrads on the shipped models', () => {
             const labels = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32');
             try {
               const loss: Loss = () => classLoss(model.predict(x, { training: true }), labels);
-              if (backend === 'wasm' && name.startsWith('conv')) {
-                // tfjs-wasm has no Conv2DBackpropFilter kernel: neither pass can train a conv layer there.
-                await assertSameFailure(loss, [...model.params.values()], /Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'/, `${name} on wasm`);
-                return;
-              }
               await assertSameAsTfjs(loss, [...model.params.values()], `${name} on ${backend}`);
             } finally {
               tf.dispose([x, labels]);

@@ -10,3 +10,4 @@ export * from './sum-kernel';
 export * from './gather-kernel';
 export * from './stock-gemm-path';
 export * from './split-kernel';
+export * from './conv2d-backprop-filter-kernel';

@@ -6,6 +6,7 @@ import { withNativeKernel } from '../native/native-kernels';
 import { createBatchMatMulKernel } from './batch-mat-mul-kernel';
 import { createCastKernel } from './cast-kernel';
 import { createConcatKernel } from './concat-kernel';
+import { createConv2DBackpropFilterKernel } from './conv2d-backprop-filter-kernel';
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
 import { createGatherKernel } from './gather-kernel';
 import { createIdentityKernel } from './identity-kernel';
@@ -15,7 +16,7 @@ import { createTransposeKernel } from './transpose-kernel';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum-kernel';
 
 /** Kernels Floe adds to or replaces in the wasm backend, in registration order. */
-export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', 'Transpose', 'Sum', 'GatherV2', 'SplitV', 'Concat'] as const;
+export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', 'Transpose', 'Sum', 'GatherV2', 'SplitV', 'Concat', 'Conv2DBackpropFilter'] as const;
 
 /** One of {@link WASM_KERNEL_OVERRIDES}. */
 export type WasmKernelOverride = (typeof WASM_KERNEL_OVERRIDES)[number];
@@ -31,6 +32,7 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   GatherV2: createGatherKernel,
   SplitV: createSplitKernel,
   Concat: createConcatKernel,
+  Conv2DBackpropFilter: () => createConv2DBackpropFilterKernel(),
 };
 
 /** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
@@ -44,7 +46,8 @@ function isFloeKernel(name: string): boolean {
 }
 
 /**
- * Registers Floe's wasm kernels: `UnsortedSegmentSum` (missing in tfjs-backend-wasm), fast
+ * Registers Floe's wasm kernels: `UnsortedSegmentSum` and `Conv2DBackpropFilter` (missing in
+ * tfjs-backend-wasm; the gradients of `tf.gather` and of conv1d/conv2d filters need them), fast
  * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands),
  * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
  * `Sum`, row `GatherV2` and block-copy `SplitV` and `Concat` (memory-bound ops the stock kernels run slowly). Idempotent; works before or after the wasm backend starts. Affects every
@@ -70,7 +73,7 @@ export function registerWasmKernelOverrides(only: readonly WasmKernelOverride[] 
 }
 
 /**
- * Puts the stock wasm kernels back (and removes `UnsortedSegmentSum`). For benchmarks and tests
+ * Puts the stock wasm kernels back (and removes `UnsortedSegmentSum` and `Conv2DBackpropFilter`). For benchmarks and tests
  * that compare against stock tfjs.
  */
 export function unregisterWasmKernelOverrides(): void {
