@@ -11,3 +11,4 @@ export * from './gather-kernel';
 export * from './stock-gemm-path';
 export * from './split-kernel';
 export * from './conv2d-backprop-filter-kernel';
+export * from './depthwise-conv2d-backprop-kernels';

@@ -7,6 +7,7 @@ import { createBatchMatMulKernel } from './batch-mat-mul-kernel';
 import { createCastKernel } from './cast-kernel';
 import { createConcatKernel } from './concat-kernel';
 import { createConv2DBackpropFilterKernel } from './conv2d-backprop-filter-kernel';
+import { createDepthwiseConv2dBackpropFilterKernel, createDepthwiseConv2dBackpropInputKernel } from './depthwise-conv2d-backprop-kernels';
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
 import { createGatherKernel } from './gather-kernel';
 import { createIdentityKernel } from './identity-kernel';
@@ -16,7 +17,21 @@ import { createTransposeKernel } from './transpose-kernel';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum-kernel';
 
 /** Kernels Floe adds to or replaces in the wasm backend, in registration order. */
-export const WASM_KERNEL_OVERRIDES = ['UnsortedSegmentSum', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast', 'Transpose', 'Sum', 'GatherV2', 'SplitV', 'Concat', 'Conv2DBackpropFilter'] as const;
+export const WASM_KERNEL_OVERRIDES = [
+  'UnsortedSegmentSum',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Identity',
+  'Cast',
+  'Transpose',
+  'Sum',
+  'GatherV2',
+  'SplitV',
+  'Concat',
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+] as const;
 
 /** One of {@link WASM_KERNEL_OVERRIDES}. */
 export type WasmKernelOverride = (typeof WASM_KERNEL_OVERRIDES)[number];
@@ -33,6 +48,8 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   SplitV: createSplitKernel,
   Concat: createConcatKernel,
   Conv2DBackpropFilter: () => createConv2DBackpropFilterKernel(),
+  DepthwiseConv2dNativeBackpropFilter: () => createDepthwiseConv2dBackpropFilterKernel(),
+  DepthwiseConv2dNativeBackpropInput: () => createDepthwiseConv2dBackpropInputKernel(),
 };
 
 /** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
@@ -46,8 +63,9 @@ function isFloeKernel(name: string): boolean {
 }
 
 /**
- * Registers Floe's wasm kernels: `UnsortedSegmentSum` and `Conv2DBackpropFilter` (missing in
- * tfjs-backend-wasm; the gradients of `tf.gather` and of conv1d/conv2d filters need them), fast
+ * Registers Floe's wasm kernels: `UnsortedSegmentSum`, `Conv2DBackpropFilter` and the two
+ * depthwise-conv backprops (missing in tfjs-backend-wasm; the gradients of `tf.gather` and of
+ * conv1d/conv2d/depthwise/separable conv layers need them), fast
  * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands),
  * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
  * `Sum`, row `GatherV2` and block-copy `SplitV` and `Concat` (memory-bound ops the stock kernels run slowly). Idempotent; works before or after the wasm backend starts. Affects every
@@ -73,7 +91,8 @@ export function registerWasmKernelOverrides(only: readonly WasmKernelOverride[] 
 }
 
 /**
- * Puts the stock wasm kernels back (and removes `UnsortedSegmentSum` and `Conv2DBackpropFilter`). For benchmarks and tests
+ * Puts the stock wasm kernels back (and removes the kernels wasm lacked: `UnsortedSegmentSum`,
+ * `Conv2DBackpropFilter`, the depthwise-conv backprops). For benchmarks and tests
  * that compare against stock tfjs.
  */
 export function unregisterWasmKernelOverrides(): void {
