@@ -166,6 +166,35 @@ describe('floe evaluate --data (whole data files)', () => {
     assert.match(err.join('\n'), /is a folder without recipe\.resolved\.yaml, so not a run folder/);
   });
 
+  it("the CLI takes a run's checkpoint folder (or its checkpoints folder) alone, and names a path that does not exist", async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    const step = path.join(run, 'checkpoints', 'step-000006');
+    const direct = await evaluateJob(recipe, { checkpoint: step, logger: silent() });
+    for (const given of [step, path.join(run, 'checkpoints')]) {
+      out.length = 0;
+      assert.equal(await runCli(['evaluate', given, '--json'], io), 0, err.join('\n'));
+      assert.equal(out.length, 1, out.join('\n'));
+      const printed = JSON.parse(out[0]) as { checkpoint: string; metrics: Record<string, number> };
+      assert.equal(printed.checkpoint, direct.checkpoint);
+      assert.deepEqual(printed.metrics, direct.metrics);
+    }
+    // A checkpoint folder with --checkpoint naming another one is ambiguous.
+    out.length = 0;
+    assert.equal(await runCli(['evaluate', step, '--checkpoint', run, '--json'], io), 1);
+    assert.deepEqual(out, []);
+    assert.match(err.at(-2) as string, /step-000006 is a checkpoint folder inside the run folder .*run, and --checkpoint .* names another checkpoint: give the run folder with --checkpoint/);
+    // A checkpoint copied out of its run has no recipe to evaluate with.
+    const lone = path.join(dir, 'lone-checkpoint');
+    fs.cpSync(step, lone, { recursive: true });
+    assert.equal(await runCli(['evaluate', lone], io), 1);
+    assert.match(err.at(-2) as string, /lone-checkpoint is a checkpoint folder \(manifest\.json\) outside any run folder: give a recipe file \(and --checkpoint\)/);
+    assert.equal(await runCli(['evaluate', path.join(dir, 'no-such-run'), '--json'], io), 1);
+    assert.deepEqual(out, []);
+    assert.match(err.at(-2) as string, /no-such-run does not exist \(resolved to .*no-such-run\): give a recipe file/);
+  });
+
   it("tabular data: a CSV file of the eval split's rows gives its metrics, with the checkpoint's normalization", async () => {
     const rows = Array.from({ length: 40 }, (_, i) => `${((i * 37) % 101) / 100},${(i * 53) % 97},${i % 7}`);
     fs.writeFileSync(path.join(dir, 'train.csv'), ['a,b,y', ...rows].join('\n') + '\n');

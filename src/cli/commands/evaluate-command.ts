@@ -8,8 +8,11 @@ import { CliIo, EXIT } from '../cli-io';
 import { withSetOption } from '../set-option';
 import { UsageError } from '../usage-error';
 
+/** The recipe a run folder holds, as floe train resolved it. */
+const RESOLVED_RECIPE = 'recipe.resolved.yaml';
+
 /**
- * `floe evaluate <recipe> --checkpoint <dir> [--data FILE]...`, or `floe evaluate <run folder>`: a
+ * `floe evaluate <recipe> --checkpoint <dir> [--data FILE]...`, or `floe evaluate <run or checkpoint folder>`: a
  * checkpoint's eval metrics on the recipe's eval split, or on whole data files.
  */
 export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
@@ -22,7 +25,7 @@ export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
           .positional('recipe', {
             type: 'string',
             demandOption: true,
-            describe: "Recipe file (its trainer, tokenizer and data settings), or a run folder: its recipe.resolved.yaml, and its newest checkpoint unless --checkpoint says otherwise",
+            describe: "Recipe file (its trainer, tokenizer and data settings), or a run folder: its recipe.resolved.yaml, and its newest checkpoint unless --checkpoint says otherwise; or a checkpoint folder (or checkpoints folder) in a run folder: that run's recipe and this checkpoint",
           })
           .option('checkpoint', { type: 'string', describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest); required with a recipe file' })
           .option('data', {
@@ -62,17 +65,45 @@ function describeData(data: EvalDataSummary): string {
   return data.files === undefined ? `the recipe's eval split (${counts})` : `${data.files.join(', ')} (whole, no split: ${counts})`;
 }
 
-/** The recipe file and checkpoint to evaluate: a run folder given as `<recipe>` stands for its resolved recipe and its newest checkpoint. */
+/** How many folders up from a checkpoint folder `floe evaluate <checkpoint folder>` looks for its run folder (`<run>/checkpoints/step-N`). */
+const RUN_FOLDER_DEPTH = 2;
+
+/**
+ * The recipe file and checkpoint to evaluate: a run folder given as `<recipe>` stands for its
+ * resolved recipe and its newest checkpoint; a checkpoint folder (or folder of step-N checkpoints)
+ * inside a run folder for that run's resolved recipe and this checkpoint.
+ */
 function recipeAndCheckpoint(recipe: string, checkpoint: string | undefined): { recipe: string; checkpoint: string } {
-  const resolved = path.join(recipe, 'recipe.resolved.yaml');
-  if (fs.statSync(recipe, { throwIfNoEntry: false })?.isDirectory()) {
-    if (!fs.existsSync(resolved)) {
-      throw new UsageError(`${recipe} is a folder without recipe.resolved.yaml, so not a run folder: give a recipe file (and --checkpoint), or the folder of a run floe train wrote`);
+  const stat = fs.statSync(recipe, { throwIfNoEntry: false });
+  if (stat === undefined) {
+    throw new UsageError(`${recipe} does not exist (resolved to ${path.resolve(recipe)}): give a recipe file (and --checkpoint), or the folder of a run floe train wrote`);
+  }
+  if (stat.isDirectory()) {
+    const resolved = path.join(recipe, RESOLVED_RECIPE);
+    if (fs.existsSync(resolved)) return { recipe: resolved, checkpoint: checkpoint ?? recipe };
+    const run = enclosingRun(recipe);
+    const isCheckpoint = fs.existsSync(path.join(recipe, 'manifest.json'));
+    if (run !== undefined && checkpoint === undefined) return { recipe: path.join(run, RESOLVED_RECIPE), checkpoint: recipe };
+    if (run !== undefined) {
+      throw new UsageError(`${recipe} is ${isCheckpoint ? 'a checkpoint folder' : 'a folder'} inside the run folder ${run}, and --checkpoint ${checkpoint} names another checkpoint: give the run folder with --checkpoint (floe evaluate ${run} --checkpoint ${checkpoint}), or this folder alone`);
     }
-    return { recipe: resolved, checkpoint: checkpoint ?? recipe };
+    const what = isCheckpoint ? 'a checkpoint folder (manifest.json) outside any run folder' : `a folder without ${RESOLVED_RECIPE}, so not a run folder`;
+    throw new UsageError(`${recipe} is ${what}: give a recipe file (and --checkpoint), or the folder of a run floe train wrote`);
   }
   if (checkpoint === undefined) {
     throw new UsageError(`floe evaluate needs --checkpoint with a recipe file (a checkpoint folder, or a run folder for its newest checkpoint); or give the run folder alone: floe evaluate <run folder>`);
   }
   return { recipe, checkpoint };
+}
+
+/** The run folder (holding recipe.resolved.yaml) at most `RUN_FOLDER_DEPTH` folders above `folder`, if any. */
+function enclosingRun(folder: string): string | undefined {
+  let dir = folder;
+  for (let up = 0; up < RUN_FOLDER_DEPTH; up++) {
+    const parent = path.dirname(path.resolve(dir)) === path.resolve(dir) ? undefined : path.join(dir, '..');
+    if (parent === undefined) return undefined;
+    dir = path.normalize(parent);
+    if (fs.existsSync(path.join(dir, RESOLVED_RECIPE))) return dir;
+  }
+  return undefined;
 }
