@@ -37,13 +37,23 @@ function typeOfPath(file: string): string {
  * file source (synthetic data) takes `fallback`'s source for the path, or undefined when none.
  */
 export function evalDataSources<S extends object>(recipeSources: readonly S[], files: EvalDataFiles, fallback: (file: string) => S | undefined): Array<S | undefined> {
-  const withPaths = recipeSources.filter((s) => Array.isArray((s as { paths?: unknown }).paths));
   return files.paths.map((given) => {
     const file = path.resolve(files.cwd, given);
-    const template = withPaths.find((s) => (s as { type?: string }).type === typeOfPath(given)) ?? withPaths[0];
+    const index = evalDataTemplateIndex(recipeSources, given);
+    const template = index === undefined ? undefined : recipeSources[index];
     if (template === undefined) return fallback(file);
     return Object.assign(Object.create(Object.getPrototypeOf(template) as object) as S, template, { paths: [file] });
   });
+}
+
+/**
+ * Index in `recipeSources` of the source whose settings read `--data` path `given` (see
+ * {@link evalDataSources}): the first file source of the path's type, else the first file source;
+ * undefined when the recipe has no file source.
+ */
+export function evalDataTemplateIndex(recipeSources: readonly object[], given: string): number | undefined {
+  const withPaths = recipeSources.map((s, i) => ({ s, i })).filter(({ s }) => Array.isArray((s as { paths?: unknown }).paths));
+  return (withPaths.find(({ s }) => (s as { type?: string }).type === typeOfPath(given)) ?? withPaths[0])?.i;
 }
 
 /** `--data test.jsonl (jsonl)`: the source of an evaluation's data file `i`, for messages. */

@@ -224,6 +224,14 @@ describe('floe evaluate --data (whole data files)', () => {
     // A recipe of generated rows has no columns to read a file by.
     const generated = { ...table, data: { type: 'tabular', sources: [{ type: 'synthetic-tabular', generator: 'sine', count: 40 }] } };
     await assert.rejects(evaluateJob(generated, { checkpoint, logger: silent(), data: [file] }), /--data needs a csv or jsonl source in the recipe's data\.sources .* it has synthetic-tabular/);
+    // A file without a column the recipe reads names the recipe setting that asks for it (the one a --set changes), not '--data FILE.features'.
+    const twoSources = { ...table, data: { type: 'tabular', sources: [{ type: 'jsonl', paths: path.join(dir, 'x.jsonl'), features: ['a', 'b'], targets: ['y'] }, (table.data.sources as object[])[0]] } };
+    const missing = path.join(dir, 'missing-column.csv');
+    fs.writeFileSync(missing, 'a,y\n1,2\n');
+    await assert.rejects(evaluateJob(twoSources, { checkpoint, logger: silent(), data: [missing] }), (e: Error) => {
+      assert.ok(e.message.startsWith(`${missing}:1: feature column 'b' (data.sources[1].features[1]) is not in the header. Columns: a, y.`), e.message);
+      return true;
+    });
   });
 
   it("a plugin data factory that cannot read whole files is an error naming it, not its own split measured instead", async () => {

@@ -10,7 +10,7 @@ import { DataLoaders } from '../data-loader';
 import { formatOrigin } from '../data-record';
 import { dropLastProblem, leftOutNote, splitNote } from '../split-note';
 import { withSourcePathErrors } from '../source-path-errors';
-import { evalDataSources, withEvalDataPathErrors } from '../eval-data';
+import { evalDataSources, evalDataTemplateIndex, withEvalDataPathErrors } from '../eval-data';
 import { trainEvalSplit } from '../train-eval-split';
 import { computeColumnStats, NormalizationStats } from './normalization-stats';
 import { TabularBatch } from './tabular-batch';
@@ -63,7 +63,7 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
     const c = this.config;
     const whole = this.trainer.context.evalData;
     const sourceConfigs = whole === undefined ? c.sources : evalDataSources(c.sources, whole, () => undefined).map((s) => s ?? noFileSource(c.sources));
-    const sources = sourceConfigs.map((s, i) => buildComponent<TabularSourceFactory>(this.trainer, TABULAR_SOURCE_KIND, s).createSource({ configPath: whole === undefined ? `data.sources[${i}]` : `--data ${whole.paths[i]}` }));
+    const sources = sourceConfigs.map((s, i) => buildComponent<TabularSourceFactory>(this.trainer, TABULAR_SOURCE_KIND, s).createSource({ configPath: `data.sources[${whole === undefined ? i : (evalDataTemplateIndex(c.sources, whole.paths[i]) ?? i)}]` }));
     const schema = mergeColumns(sources);
     const records: TabularRecord[] = [];
     for (const [i, source] of sources.entries()) {
