@@ -193,6 +193,14 @@ describe('floe evaluate --data (whole data files)', () => {
     assert.equal(await runCli(['evaluate', path.join(dir, 'no-such-run'), '--json'], io), 1);
     assert.deepEqual(out, []);
     assert.match(err.at(-2) as string, /no-such-run does not exist \(resolved to .*no-such-run\): give a recipe file/);
+    // A run that failed before its first save: the error says so, with the run's reason.
+    const failed = path.join(dir, 'failed-run');
+    fs.mkdirSync(failed);
+    fs.copyFileSync(path.join(run, 'recipe.resolved.yaml'), path.join(failed, 'recipe.resolved.yaml'));
+    fs.writeFileSync(path.join(failed, 'status.json'), JSON.stringify({ state: 'failed', step: 2, error: 'Non-finite loss (NaN) at step 2.' }));
+    assert.equal(await runCli(['evaluate', failed, '--json'], io), 1);
+    assert.deepEqual(out, []);
+    assert.match(err.at(-1) as string, /^error: No Floe checkpoint at .*failed-run'.* The run failed at step 2 \(.*failed-run\/status\.json\): Non-finite loss \(NaN\) at step 2\.$/);
   });
 
   it("tabular data: a CSV file of the eval split's rows gives its metrics, with the checkpoint's normalization", async () => {

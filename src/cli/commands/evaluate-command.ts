@@ -3,6 +3,7 @@ import * as path from 'path';
 import type { Argv } from 'yargs';
 import type { LogLevel } from '../../logging/logger';
 import type { EvalDataSummary } from '../../data/eval-data';
+import { CheckpointError } from '../../errors';
 import { evaluateJob } from '../../trainer/evaluate-job';
 import { CliIo, EXIT } from '../cli-io';
 import { withSetOption } from '../set-option';
@@ -44,7 +45,9 @@ export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       if (data !== undefined && data.some((d) => typeof d !== 'string' || d.trim() === '')) throw new UsageError('--data needs a value: a data file, folder or glob (repeat --data for more)');
       // With --json, stdout holds the JSON alone (for `| jq`); progress lines go to stderr.
       const logSink = (level: LogLevel, line: string): void => (level === 'warn' || level === 'error' || args.json === true ? io.err(line) : io.out(line));
-      const result = await evaluateJob(recipe, { overrides: (args.set as string[] | undefined) ?? [], checkpoint, data, logSink });
+      const result = await evaluateJob(recipe, { overrides: (args.set as string[] | undefined) ?? [], checkpoint, data, logSink }).catch((error: unknown) => {
+        throw args.checkpoint === undefined ? withRunStatus(error, checkpoint) : error;
+      });
       // Under mpirun the ranks share the evaluation and each gets the job's metrics: rank 0 alone prints them.
       if (result.rank !== 0) return done(EXIT.ok);
       if (args.json === true) {
@@ -106,4 +109,21 @@ function enclosingRun(folder: string): string | undefined {
     if (fs.existsSync(path.join(dir, RESOLVED_RECIPE))) return dir;
   }
   return undefined;
+}
+
+/**
+ * A run folder without a checkpoint to evaluate: when its status.json says the run failed, the
+ * error also says at which step and why (a run that fails before its first save leaves none).
+ */
+function withRunStatus(error: unknown, run: string): unknown {
+  if (!(error instanceof CheckpointError) || !error.message.startsWith('No Floe checkpoint')) return error;
+  let status: { state?: unknown; step?: unknown; error?: unknown };
+  try {
+    status = JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8')) as typeof status;
+  } catch {
+    return error;
+  }
+  if (status.state !== 'failed') return error;
+  const why = typeof status.error === 'string' ? `: ${status.error}` : '';
+  return new CheckpointError(`${error.message} The run failed at step ${String(status.step)} (${path.join(run, 'status.json')})${why}`);
 }
