@@ -12,3 +12,4 @@ export * from './stock-gemm-path';
 export * from './split-kernel';
 export * from './conv2d-backprop-filter-kernel';
 export * from './depthwise-conv2d-backprop-kernels';
+export * from './numeric-pad-guard';

@@ -11,6 +11,7 @@ import { createDepthwiseConv2dBackpropFilterKernel, createDepthwiseConv2dBackpro
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
 import { createGatherKernel } from './gather-kernel';
 import { createIdentityKernel } from './identity-kernel';
+import { createNumericPadGuardKernel } from './numeric-pad-guard';
 import { createSplitKernel } from './split-kernel';
 import { createSumKernel } from './sum-kernel';
 import { createTransposeKernel } from './transpose-kernel';
@@ -31,6 +32,12 @@ export const WASM_KERNEL_OVERRIDES = [
   'Conv2DBackpropFilter',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
+  'Conv2D',
+  'FusedConv2D',
+  'DepthwiseConv2dNative',
+  'FusedDepthwiseConv2D',
+  'MaxPool',
+  'AvgPool',
 ] as const;
 
 /** One of {@link WASM_KERNEL_OVERRIDES}. */
@@ -50,6 +57,13 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   Conv2DBackpropFilter: () => createConv2DBackpropFilterKernel(),
   DepthwiseConv2dNativeBackpropFilter: () => createDepthwiseConv2dBackpropFilterKernel(),
   DepthwiseConv2dNativeBackpropInput: () => createDepthwiseConv2dBackpropInputKernel(),
+  // Stock kernels behind a guard: a numeric pad tfjs sizes wrongly would corrupt the wasm heap (numeric-pad-guard.ts).
+  Conv2D: (stock) => createNumericPadGuardKernel('Conv2D', stock),
+  FusedConv2D: (stock) => createNumericPadGuardKernel('FusedConv2D', stock),
+  DepthwiseConv2dNative: (stock) => createNumericPadGuardKernel('DepthwiseConv2dNative', stock),
+  FusedDepthwiseConv2D: (stock) => createNumericPadGuardKernel('FusedDepthwiseConv2D', stock),
+  MaxPool: (stock) => createNumericPadGuardKernel('MaxPool', stock),
+  AvgPool: (stock) => createNumericPadGuardKernel('AvgPool', stock),
 };
 
 /** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
@@ -68,7 +82,9 @@ function isFloeKernel(name: string): boolean {
  * conv1d/conv2d/depthwise/separable conv layers need them), fast
  * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands),
  * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
- * `Sum`, row `GatherV2` and block-copy `SplitV` and `Concat` (memory-bound ops the stock kernels run slowly). Idempotent; works before or after the wasm backend starts. Affects every
+ * `Sum`, row `GatherV2` and block-copy `SplitV` and `Concat` (memory-bound ops the stock kernels run slowly),
+ * and a guard on the stock conv/pool kernels that refuses a numeric `pad` tfjs sizes wrongly
+ * (non-square filter or unequal strides), which would otherwise corrupt the wasm heap. Idempotent; works before or after the wasm backend starts. Affects every
  * user of the wasm backend in this process (the kernel registry is global).
  *
  * @param only Register just these overrides (default: all of them), e.g. for benchmarks.
