@@ -2,6 +2,7 @@ import * as fs from 'fs/promises';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { isAtOrUnder } from '../config/config-path';
+import { rebaseRecipePaths } from '../config/recipe-paths';
 import { CheckpointError } from '../errors';
 import type { Logger } from '../logging/logger';
 import { OptimizerStateError } from '../optim/optimizer-state-error';
@@ -75,7 +76,13 @@ export class ResumeCheck {
     const saved = await readSavedRecipe(dir, trainer.dp.isMain ? trainer.logger : undefined);
     // With the batching recorded, accumulation is judged with the rank count (through the global batch).
     const exempt = shape === undefined ? RESUME_EXEMPT_SETTINGS : [...RESUME_EXEMPT_SETTINGS, 'gradientAccumulationSteps'];
-    let changes = saved === undefined ? [] : diffRecipes(saved, trainer.context.resolvedRecipe, exempt);
+    // Recipe-relative paths (data files, tokenizer) compare as the files they name: the run's
+    // recipe.resolved.yaml writes them absolute, a recipe elsewhere relative to its own folder.
+    const savedDir = stateFile.recipeDir ?? trainer.context.recipeDir;
+    let changes =
+      saved === undefined
+        ? []
+        : diffRecipes(rebaseRecipePaths(saved, savedDir), rebaseRecipePaths(trainer.context.resolvedRecipe, trainer.context.recipeDir), exempt);
     // An evaluation neither trains nor continues the data order: optimizer, schedule and batching do not matter.
     if (purpose === 'evaluate') changes = changes.filter((c) => under(c, EVALUATION_SETTINGS));
     return new ResumeCheck(trainer, dir, stateFile, shape, changes, purpose);

@@ -148,6 +148,28 @@ describe('floe evaluate --data (whole data files)', () => {
     assert.match(err.at(-1) as string, /--data .*nope\.jsonl: data file not found/);
   });
 
+  it('a run folder of a recipe with relative data paths evaluates without a spurious "setting changed" warning', async () => {
+    const recipeDir = fs.mkdtempSync(path.join(dir, 'relative-'));
+    fs.copyFileSync(path.join(dir, 'train.jsonl'), path.join(recipeDir, 'train.jsonl'));
+    const relRun = path.join(recipeDir, 'run');
+    const base = tinyGptRecipe(relRun, { trainIters: 2 });
+    const recipeFile = path.join(recipeDir, 'recipe.json');
+    fs.writeFileSync(recipeFile, JSON.stringify({ ...base, data: { ...(base.data as object), sources: [{ type: 'jsonl', paths: ['train.jsonl'] }] } }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    assert.equal(await runCli(['train', recipeFile], io), 0, err.join('\n'));
+    err.length = 0;
+    // recipe.resolved.yaml holds the data path absolute, the checkpoint's recipe.yaml as written.
+    assert.equal(await runCli(['evaluate', relRun, '--json'], io), 0, err.join('\n'));
+    assert.ok(!err.some((l) => /setting.* changed/.test(l)), err.join('\n'));
+    // A real change is still reported.
+    err.length = 0;
+    fs.copyFileSync(path.join(dir, 'train.jsonl'), path.join(recipeDir, 'other.jsonl'));
+    assert.equal(await runCli(['evaluate', recipeFile, '--checkpoint', relRun, '--set', 'data.sources[0].paths=other.jsonl', '--json'], io), 0, err.join('\n'));
+    assert.ok(err.some((l) => /evaluating with 1 setting changed/.test(l)), err.join('\n'));
+  });
+
   it('the CLI takes a run folder alone (its resolved recipe, newest checkpoint), and says what a recipe file lacks', async () => {
     const recipeFile = path.join(dir, 'recipe-only.json');
     fs.writeFileSync(recipeFile, JSON.stringify(recipe));
