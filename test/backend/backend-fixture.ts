@@ -116,3 +116,46 @@ export function expectStepsLeakNothing(step: () => void): number {
 export function boom(): never {
   throw new Error('boom');
 }
+
+/**
+ * Trains one step of the tf.layers model `build()` makes (softmax cross-entropy over 3 classes of
+ * `labels`) on cpu and on wasm, and asserts the gradients agree within 1e-4, are non-zero, leak
+ * nothing, and include a weight `expect` accepts. Keys are position and weight name (layer names
+ * carry a per-process counter).
+ */
+export async function assertLayersGradsMatchCpu(
+  build: () => tf.LayersModel,
+  features: Float32Array,
+  inputShape: number[],
+  labels: Int32Array,
+  expect: { label: string; accepts: (name: string) => boolean },
+): Promise<void> {
+  const gradsOn = async (backend: 'cpu' | 'wasm'): Promise<Map<string, Float32Array>> => {
+    const previous = tf.getBackend();
+    await tf.setBackend(backend);
+    const model = build();
+    try {
+      const before = tf.memory().numTensors;
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(
+        () => tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 3), model.predict(tf.tensor(features, inputShape)) as tf.Tensor)),
+        vars,
+      );
+      const read = new Map(model.trainableWeights.map((w, i) => [`${i}:${w.originalName.replace(/\d+\//, '/')}`, grads[vars[i].name].dataSync() as Float32Array]));
+      tf.dispose([value, ...Object.values(grads)]);
+      assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked by a training step`);
+      return read;
+    } finally {
+      model.dispose();
+      await tf.setBackend(previous);
+    }
+  };
+  const cpu = await gradsOn('cpu');
+  const wasm = await gradsOn('wasm');
+  assert.deepEqual([...wasm.keys()].sort(), [...cpu.keys()].sort());
+  assert.ok([...cpu.keys()].some(expect.accepts), `${expect.label} among ${[...cpu.keys()].join(', ')}`);
+  for (const [name, g] of cpu) {
+    assert.ok(g.some((v) => v !== 0), `${name}: non-zero gradient`);
+    assertClose(wasm.get(name)!, g, 1e-4, name);
+  }
+}

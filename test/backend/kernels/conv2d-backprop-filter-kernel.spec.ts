@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { Rng } from '../../../src/random';
 import { assertClose, expectNoLeak } from '../../support/tensors';
-import { numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
+import { assertLayersGradsMatchCpu, numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Case = { x: [number, number, number, number]; filter: [number, number, number, number]; strides: number | [number, number]; pad: Pad };
@@ -110,43 +110,22 @@ describe('Conv2DBackpropFilter wasm kernel', () => {
     const rng = new Rng(60);
     const features = randomValues(rng, 5 * 12);
     const labels = Int32Array.from({ length: 5 }, (_, i) => i % 3);
-    const gradsOn = async (backend: 'cpu' | 'wasm'): Promise<Map<string, Float32Array>> => {
-      const previous = tf.getBackend();
-      await tf.setBackend(backend);
-      const model = tf.sequential({
-        layers: [
-          tf.layers.reshape({ targetShape: [12, 1], inputShape: [12] }),
-          tf.layers.conv1d({ filters: 3, kernelSize: 3, strides: 2, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-          tf.layers.reshape({ targetShape: [5, 3, 1] }),
-          tf.layers.conv2d({ filters: 2, kernelSize: 2, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-          tf.layers.flatten(),
-          tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-        ],
-      });
-      try {
-        const before = tf.memory().numTensors;
-        const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-        const { value, grads } = tf.variableGrads(
-          () => tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 3), model.predict(tf.tensor2d(features, [5, 12])) as tf.Tensor)),
-          vars,
-        );
-        // Layer names get a per-process counter; key by position and the weight's own name.
-        const read = new Map(model.trainableWeights.map((w, i) => [`${i}:${w.originalName.replace(/\d+\//, '/')}`, grads[vars[i].name].dataSync() as Float32Array]));
-        tf.dispose([value, ...Object.values(grads)]);
-        assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked by a training step`);
-        return read;
-      } finally {
-        model.dispose();
-        await tf.setBackend(previous);
-      }
-    };
-    const cpu = await gradsOn('cpu');
-    const wasm = await gradsOn('wasm');
-    assert.deepEqual([...wasm.keys()].sort(), [...cpu.keys()].sort());
-    assert.ok([...cpu.keys()].some((name) => name.includes('conv2d') && name.endsWith('kernel')), `conv2d kernel among ${[...cpu.keys()].join(', ')}`);
-    for (const [name, g] of cpu) {
-      assert.ok(g.some((v) => v !== 0), `${name}: non-zero gradient`);
-      assertClose(wasm.get(name)!, g, 1e-4, name);
-    }
+    await assertLayersGradsMatchCpu(
+      () =>
+        tf.sequential({
+          layers: [
+            tf.layers.reshape({ targetShape: [12, 1], inputShape: [12] }),
+            tf.layers.conv1d({ filters: 3, kernelSize: 3, strides: 2, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+            tf.layers.reshape({ targetShape: [5, 3, 1] }),
+            tf.layers.conv2d({ filters: 2, kernelSize: 2, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+            tf.layers.flatten(),
+            tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+          ],
+        }),
+      features,
+      [5, 12],
+      labels,
+      { label: 'conv2d kernel', accepts: (name) => name.includes('conv2d') && name.endsWith('kernel') },
+    );
   });
 });

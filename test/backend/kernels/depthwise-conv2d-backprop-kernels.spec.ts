@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { Rng } from '../../../src/random';
 import { assertClose, expectNoLeak } from '../../support/tensors';
-import { numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
+import { assertLayersGradsMatchCpu, numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
 
 type Pad = 'valid' | 'same' | number;
 type Shape4 = [number, number, number, number];
@@ -86,47 +86,26 @@ describe('DepthwiseConv2dNative backprop wasm kernels', () => {
     const rng = new Rng(80);
     const features = randomValues(rng, 4 * 7 * 6 * 2);
     const labels = Int32Array.from({ length: 4 }, (_, i) => i % 3);
-    const gradsOn = async (backend: 'cpu' | 'wasm'): Promise<Map<string, Float32Array>> => {
-      const previous = tf.getBackend();
-      await tf.setBackend(backend);
-      const model = tf.sequential({
-        layers: [
-          tf.layers.depthwiseConv2d({ inputShape: [7, 6, 2], kernelSize: 3, depthMultiplier: 2, activation: 'tanh', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-          tf.layers.separableConv2d({
-            filters: 3,
-            kernelSize: 2,
-            padding: 'same',
-            depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
-            pointwiseInitializer: tf.initializers.glorotUniform({ seed: 3 }),
-          }),
-          tf.layers.flatten(),
-          tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
-        ],
-      });
-      try {
-        const before = tf.memory().numTensors;
-        const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-        const { value, grads } = tf.variableGrads(
-          () => tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 3), model.predict(tf.tensor4d(features, [4, 7, 6, 2])) as tf.Tensor)),
-          vars,
-        );
-        // Layer names get a per-process counter; key by position and the weight's own name.
-        const read = new Map(model.trainableWeights.map((w, i) => [`${i}:${w.originalName.replace(/\d+\//, '/')}`, grads[vars[i].name].dataSync() as Float32Array]));
-        tf.dispose([value, ...Object.values(grads)]);
-        assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked by a training step`);
-        return read;
-      } finally {
-        model.dispose();
-        await tf.setBackend(previous);
-      }
-    };
-    const cpu = await gradsOn('cpu');
-    const wasm = await gradsOn('wasm');
-    assert.deepEqual([...wasm.keys()].sort(), [...cpu.keys()].sort());
-    assert.ok([...cpu.keys()].some((name) => name.includes('depthwise_kernel')), `depthwise kernel among ${[...cpu.keys()].join(', ')}`);
-    for (const [name, g] of cpu) {
-      assert.ok(g.some((v) => v !== 0), `${name}: non-zero gradient`);
-      assertClose(wasm.get(name)!, g, 1e-4, name);
-    }
+    await assertLayersGradsMatchCpu(
+      () =>
+        tf.sequential({
+          layers: [
+            tf.layers.depthwiseConv2d({ inputShape: [7, 6, 2], kernelSize: 3, depthMultiplier: 2, activation: 'tanh', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+            tf.layers.separableConv2d({
+              filters: 3,
+              kernelSize: 2,
+              padding: 'same',
+              depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+              pointwiseInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+            }),
+            tf.layers.flatten(),
+            tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+          ],
+        }),
+      features,
+      [4, 7, 6, 2],
+      labels,
+      { label: 'depthwise kernel', accepts: (name) => name.includes('depthwise_kernel') },
+    );
   });
 });
