@@ -2,10 +2,10 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Callback, MetricsRecord, NonFiniteError, readJsonl, readTensorBoardEvents, register, runJob } from '../../src';
+import { Callback, NonFiniteError, readTensorBoardEvents, register, runJob } from '../../src';
 import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
-import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
+import { captureLogger, tempDir, tinyRecipe, trainRecords } from './fixtures/tiny-run';
 
 /** Loss values of every micro-batch by the optimizer step it belongs to (1-based). */
 const lossesByStep = new Map<number, number[]>();
@@ -51,8 +51,6 @@ class BrokenAtStep7Callback extends Callback {
     if (this.trainer.globalStep === 7) throw new Error('plugin still broken');
   }
 }
-
-const trainRecords = async (dir: string): Promise<MetricsRecord[]> => (await readJsonl<MetricsRecord>(path.join(dir, 'metrics.jsonl'))).filter((r) => r.event === 'train');
 
 describe("A failed run's last log window", () => {
   isolateRegistries();

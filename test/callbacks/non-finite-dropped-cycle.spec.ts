@@ -2,11 +2,11 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Callback, MetricsRecord, NonFiniteError, NonFiniteGuard, readJsonl, register, runJob, TrainerControl } from '../../src';
+import { Callback, NonFiniteError, NonFiniteGuard, register, runJob, TrainerControl } from '../../src';
 import { readTrainerStateFile } from '../../src/checkpoint';
 import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
-import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
+import { captureLogger, tempDir, tinyRecipe, trainRecords } from './fixtures/tiny-run';
 
 /** Poisons the training loss of every micro-batch of optimizer step 8 with NaN. */
 class NanInStep8Trainer extends TinyTrainer {
@@ -24,8 +24,6 @@ class StopsInStep8Callback extends Callback {
     if (this.trainer.globalStep === 7) control.stop('stop requested in step 8');
   }
 }
-
-const trainRecords = async (dir: string): Promise<MetricsRecord[]> => (await readJsonl<MetricsRecord>(path.join(dir, 'metrics.jsonl'))).filter((r) => r.event === 'train');
 
 describe('nonFinite: stop and a NaN loss in a dropped accumulation cycle', () => {
   isolateRegistries();

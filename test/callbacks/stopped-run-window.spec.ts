@@ -1,11 +1,10 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Callback, MetricsRecord, readJsonl, register, runJob, TrainerControl } from '../../src';
+import { Callback, register, runJob, TrainerControl } from '../../src';
 import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
-import { captureLogger, tempDir, tinyRecipe } from './fixtures/tiny-run';
+import { captureLogger, tempDir, tinyRecipe, trainRecords } from './fixtures/tiny-run';
 
 /** Loss values of every micro-batch by the optimizer step it belongs to (1-based). */
 const lossesByStep = new Map<number, number[]>();
@@ -36,8 +35,6 @@ class StopsInStep6Callback extends Callback {
     if (this.trainer.globalStep === 5) control.stop('stop requested in step 6');
   }
 }
-
-const trainRecords = async (dir: string): Promise<MetricsRecord[]> => (await readJsonl<MetricsRecord>(path.join(dir, 'metrics.jsonl'))).filter((r) => r.event === 'train');
 
 describe("A run stopped mid accumulation cycle: its last log window", () => {
   isolateRegistries();
