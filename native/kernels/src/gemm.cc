@@ -216,27 +216,18 @@ struct PrefetchRegion {
   }
 };
 
-/** The stored region of op(A)[i0 : i0+mc, p0 : p0+kc]. */
-PrefetchRegion RegionA(const GemmProblem& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc) {
+/**
+ * The stored region of op(M)[r0 : r0+rows, c0 : c0+cols] for an operand M stored with leading
+ * dimension `ld`, transposed (op(M) = Mᵀ) or not.
+ */
+PrefetchRegion StoredRegion(const float* m, int64_t ld, bool trans, int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
   PrefetchRegion r;
-  if (g.trans_a) {
-    r.base = g.a + p0 * g.lda + i0, r.rows = kc, r.len = mc;
+  if (trans) {
+    r.base = m + c0 * ld + r0, r.rows = cols, r.len = rows;
   } else {
-    r.base = g.a + i0 * g.lda + p0, r.rows = mc, r.len = kc;
+    r.base = m + r0 * ld + c0, r.rows = rows, r.len = cols;
   }
-  r.ld = g.lda;
-  return r;
-}
-
-/** The stored region of op(B)[p0 : p0+kc, j0 : j0+nc]. */
-PrefetchRegion RegionB(const GemmProblem& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc) {
-  PrefetchRegion r;
-  if (g.trans_b) {
-    r.base = g.b + j0 * g.ldb + p0, r.rows = nc, r.len = kc;
-  } else {
-    r.base = g.b + p0 * g.ldb + j0, r.rows = kc, r.len = nc;
-  }
-  r.ld = g.ldb;
+  r.ld = ld;
   return r;
 }
 
@@ -341,11 +332,11 @@ void GemmBlocked(const GemmProblem& g, MicroKernel kernel) {
         // What gets packed next: the next A block, else the next B slice (then its first A block).
         PrefetchRegion next;
         if (ic + kMc < m) {
-          next = RegionA(g, ic + kMc, std::min(kMc, m - ic - kMc), pc, kc);
+          next = StoredRegion(g.a, g.lda, g.trans_a, ic + kMc, std::min(kMc, m - ic - kMc), pc, kc);
         } else if (pc + kKc < k) {
-          next = RegionB(g, pc + kKc, std::min(kKc, k - pc - kKc), jc, nc);
+          next = StoredRegion(g.b, g.ldb, g.trans_b, pc + kKc, std::min(kKc, k - pc - kKc), jc, nc);
         } else if (jc + kNc < n) {
-          next = RegionB(g, 0, kc_max, jc + kNc, std::min(kNc, n - jc - kNc));
+          next = StoredRegion(g.b, g.ldb, g.trans_b, 0, kc_max, jc + kNc, std::min(kNc, n - jc - kNc));
         }
         const int64_t tiles = ((nc + NR - 1) / NR) * ((mc + MR - 1) / MR);
         const int64_t per_tile = (next.Lines() + tiles - 1) / tiles;
