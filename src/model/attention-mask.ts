@@ -3,13 +3,17 @@ import * as tf from '@tensorflow/tfjs';
 /** Added to attention scores of forbidden pairs; large enough that softmax gives them exactly 0. */
 export const MASKED_SCORE = -1e9;
 
-/** Additive causal mask `[1, 1, T, T]`: 0 where key ≤ query, {@link MASKED_SCORE} above. */
-export function causalBias(length: number): tf.Tensor4D {
-  const values = new Float32Array(length * length);
+/**
+ * Additive causal mask `[1, 1, T, past + T]`: 0 where key ≤ query, {@link MASKED_SCORE} above.
+ * `past` keys come before the `T` queries (cached tokens, see `KvCache`); every query sees them.
+ */
+export function causalBias(length: number, past = 0): tf.Tensor4D {
+  const keys = past + length;
+  const values = new Float32Array(length * keys);
   for (let q = 0; q < length; q++) {
-    for (let k = q + 1; k < length; k++) values[q * length + k] = MASKED_SCORE;
+    for (let k = past + q + 1; k < keys; k++) values[q * keys + k] = MASKED_SCORE;
   }
-  return tf.tensor4d(values, [1, 1, length, length]);
+  return tf.tensor4d(values, [1, 1, length, keys]);
 }
 
 /** Result of {@link segmentBias}. */

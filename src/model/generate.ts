@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
 import { GptModel } from './gpt-model';
+import { KvCache } from './kv-cache';
 import { ModelError } from './model-error';
 
 /** How {@link generate} and {@link sampleToken} pick the next token. */
@@ -19,6 +20,11 @@ export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
   /** Stop right after producing this token (it is included in the result). */
   stopTokenId?: number;
+  /**
+   * Keep the keys and values of earlier tokens ({@link KvCache}) so each new token costs one
+   * token's forward pass. Default true; false re-runs the whole context every token.
+   */
+  kvCache?: boolean;
 }
 
 /**
@@ -64,9 +70,11 @@ function checkLogits(logits: ArrayLike<number>): void {
 }
 
 /**
- * Autoregressive generation from `promptIds`. Returns only the new tokens. Each step re-runs
- * the model on the last `maxLength` tokens (no KV cache: this is for samples during training,
- * not for serving). Leaves no tensors behind.
+ * Autoregressive generation from `promptIds`. Returns only the new tokens. The prompt runs once;
+ * then each new token runs alone against the cached keys and values of the ones before
+ * ({@link KvCache}). Past `maxLength` tokens the context slides: each step re-runs the model on
+ * the last `maxLength` tokens (learned positions shift with the window, so nothing cached stays
+ * valid). Leaves no tensors behind.
  */
 export async function generate(model: GptModel, promptIds: number[], options: GenerateOptions): Promise<number[]> {
   if (promptIds.length === 0) throw new ModelError('generate needs a non-empty prompt');
@@ -76,23 +84,33 @@ export async function generate(model: GptModel, promptIds: number[], options: Ge
   const { vocabSize, maxLength } = model.options;
   const tokens = [...promptIds];
   const generated: number[] = [];
-  while (generated.length < options.maxNewTokens) {
-    const context = tokens.slice(-maxLength);
-    const last = tf.tidy(() => {
-      const ids = tf.tensor2d(context, [1, context.length], 'int32');
-      const logits = model.forward(ids);
-      return tf.reshape(tf.slice(logits, [0, context.length - 1, 0], [1, 1, vocabSize]), [vocabSize]);
-    });
-    let values: Float32Array;
-    try {
-      values = (await last.data()) as Float32Array;
-    } finally {
-      last.dispose();
+  let cache = options.kvCache === false ? undefined : new KvCache();
+  try {
+    while (generated.length < options.maxNewTokens) {
+      if (cache !== undefined && tokens.length > maxLength) {
+        cache.dispose();
+        cache = undefined;
+      }
+      // With the cache, only the tokens it has not seen yet; else the whole (sliding) context.
+      const context = cache !== undefined ? tokens.slice(cache.length) : tokens.slice(-maxLength);
+      const last = tf.tidy(() => {
+        const ids = tf.tensor2d(context, [1, context.length], 'int32');
+        const logits = model.forward(ids, { cache });
+        return tf.reshape(tf.slice(logits, [0, context.length - 1, 0], [1, 1, vocabSize]), [vocabSize]);
+      });
+      let values: Float32Array;
+      try {
+        values = (await last.data()) as Float32Array;
+      } finally {
+        last.dispose();
+      }
+      const next = sampleToken(values, options);
+      tokens.push(next);
+      generated.push(next);
+      if (next === options.stopTokenId) break;
     }
-    const next = sampleToken(values, options);
-    tokens.push(next);
-    generated.push(next);
-    if (next === options.stopTokenId) break;
+  } finally {
+    cache?.dispose();
   }
   return generated;
 }

@@ -4,6 +4,7 @@ import { causalBias, segmentBias } from './attention-mask';
 import { canFuseAttention, fusedAttention } from './fused-attention';
 import { linear } from './dense';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
+import { KvCache } from './kv-cache';
 import { createGptParams } from './gpt-params';
 import { geluTanh, layerNorm, rmsNorm, silu } from './layers';
 import { maskedSoftmax } from './masked-softmax';
@@ -23,6 +24,12 @@ export interface GptForwardOptions {
   training?: boolean;
   /** Seed of this call's dropout masks. Default: drawn from the model's own seeded stream. */
   dropoutSeed?: number;
+  /**
+   * Keys and values of the tokens before `inputIds` (incremental decoding, see {@link KvCache}):
+   * the call attends to them, appends its own, and positions default to `cache.length + 0..T−1`.
+   * Inference only: not with `training` or `segmentIds`.
+   */
+  cache?: KvCache;
 }
 
 type Dropout = <T extends tf.Tensor>(x: T) => T;
@@ -61,13 +68,33 @@ export class GptModel {
   forward(inputIds: tf.Tensor2D, opts: GptForwardOptions = {}): tf.Tensor3D {
     this.checkInputs(inputIds, opts);
     const [b, t] = inputIds.shape;
+    const cache = opts.cache;
+    if (cache === undefined) return this.run(inputIds, opts);
+    try {
+      const logits = this.run(inputIds, opts);
+      cache.commit(b, t);
+      return logits;
+    } catch (error) {
+      cache.abort();
+      throw error;
+    }
+  }
+
+  private run(inputIds: tf.Tensor2D, opts: GptForwardOptions): tf.Tensor3D {
+    const [b, t] = inputIds.shape;
     const o = this.options;
     const drop = this.dropout(opts);
     const dropsProbs = opts.training === true && o.dropout > 0;
+    const cache = opts.cache;
     return tf.tidy(() => {
       let mask: tf.Tensor4D;
       let positions = opts.positions;
-      if (opts.segmentIds !== undefined) {
+      if (cache !== undefined) {
+        // New tokens see every cached one and, causally, each other.
+        mask = causalBias(t, cache.length);
+        const past = cache.length;
+        positions = positions ?? tf.tensor2d(Int32Array.from({ length: b * t }, (_, i) => past + (i % t)), [b, t], 'int32');
+      } else if (opts.segmentIds !== undefined) {
         const segments = segmentBias(opts.segmentIds);
         mask = segments.bias;
         positions = positions ?? segments.positions;
@@ -81,7 +108,7 @@ export class GptModel {
       }
       for (let i = 0; i < o.layers; i++) {
         const p = `blocks.${i}`;
-        x = tf.add(x, drop(this.attention(p, this.norm(`${p}.norm1`, x), { b, t, mask, rope, drop, dropsProbs })));
+        x = tf.add(x, drop(this.attention(p, this.norm(`${p}.norm1`, x), { b, t, mask, rope, drop, dropsProbs, cache, layer: i })));
         x = tf.add(x, drop(this.mlp(p, this.norm(`${p}.norm2`, x))));
       }
       const h = this.norm('norm', x);
@@ -136,7 +163,7 @@ export class GptModel {
   private attention(
     prefix: string,
     h: tf.Tensor2D,
-    ctx: { b: number; t: number; mask: tf.Tensor4D; rope: RopeTables | undefined; drop: Dropout; dropsProbs: boolean },
+    ctx: { b: number; t: number; mask: tf.Tensor4D; rope: RopeTables | undefined; drop: Dropout; dropsProbs: boolean; cache?: KvCache; layer: number },
   ): tf.Tensor2D {
     const { b, t } = ctx;
     const { dim, heads } = this.options;
@@ -144,7 +171,7 @@ export class GptModel {
     const qkv = this.dense(`${prefix}.attn.qkv`, h);
     // With the native kernels and no attention dropout between the products: one fused call
     // (RoPE rotates q and k in the packed layout first).
-    if (!ctx.dropsProbs && canFuseAttention(qkv, ctx.mask, b, heads)) {
+    if (!ctx.dropsProbs && ctx.cache === undefined && canFuseAttention(qkv, ctx.mask, b, heads)) {
       const rotated = ctx.rope === undefined ? qkv : applyRopePacked(qkv, ctx.rope, b, heads);
       return this.dense(`${prefix}.attn.out`, fusedAttention(rotated, ctx.mask, b, heads) as tf.Tensor2D);
     }
@@ -158,8 +185,10 @@ export class GptModel {
       qh = applyRope(qh, ctx.rope);
       kh = applyRope(kh, ctx.rope);
     }
+    let vh = toHeads(v);
+    if (ctx.cache !== undefined) ({ keys: kh, values: vh } = ctx.cache.extend(ctx.layer, kh, vh));
     const probs = ctx.drop(maskedSoftmax(tf.matMul(qh, kh, false, true), ctx.mask));
-    const mixed = tf.matMul(probs, toHeads(v)); // [B, H, T, hd]
+    const mixed = tf.matMul(probs, vh); // [B, H, T, hd]
     const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [b * t, dim]) as tf.Tensor2D;
     return this.dense(`${prefix}.attn.out`, merged);
   }
@@ -198,6 +227,19 @@ export class GptModel {
     return (x) => tf.dropout(x, rate, undefined, `${base}:${site++}`) as typeof x;
   }
 
+  private checkCache(cache: KvCache, b: number, t: number, opts: GptForwardOptions): void {
+    if (opts.training === true) throw new ModelError('GptModel.forward: a KV cache is for inference; it cannot be used with training: true');
+    if (opts.segmentIds !== undefined) throw new ModelError('GptModel.forward: a KV cache cannot be used with segmentIds (packed rows); decode one sequence per row');
+    if (cache.length > 0 && cache.batchSize !== b) {
+      throw new ModelError(`GptModel.forward: the KV cache holds a batch of ${cache.batchSize} rows, but inputIds has ${b}`);
+    }
+    if (cache.length + t > this.options.maxLength) {
+      throw new ModelError(
+        `GptModel.forward: the KV cache holds ${cache.length} tokens; ${t} more make ${cache.length + t}, past the model's maxLength ${this.options.maxLength} (start a new cache over the last ${this.options.maxLength} tokens)`,
+      );
+    }
+  }
+
   private checkInputs(inputIds: tf.Tensor2D, opts: GptForwardOptions): void {
     if (inputIds.rank !== 2 || inputIds.dtype !== 'int32') {
       throw new ModelError(`GptModel.forward expects int32 inputIds [B, T], got ${inputIds.dtype} [${inputIds.shape.join(', ')}]`);
@@ -207,6 +249,7 @@ export class GptModel {
     if (t > this.options.maxLength) {
       throw new ModelError(`Sequence length ${t} exceeds the model's maxLength ${this.options.maxLength}`);
     }
+    if (opts.cache !== undefined) this.checkCache(opts.cache, b, t, opts);
     for (const key of ['positions', 'segmentIds'] as const) {
       const x = opts[key];
       if (x !== undefined && (x.dtype !== 'int32' || x.rank !== 2 || x.shape[0] !== b || x.shape[1] !== t)) {

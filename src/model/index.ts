@@ -4,6 +4,7 @@ export * from './dense';
 export * from './generate';
 export * from './gpt-model';
 export * from './gpt-options';
+export * from './kv-cache';
 export * from './gpt-params';
 export * from './layers';
 export * from './fused-attention';
