@@ -1,7 +1,24 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 
-/** The wasm kernels whose output shape tfjs computes with `backend_util.computeConv2DInfo` and XNNPACK recomputes itself. */
-export const NUMERIC_PAD_GUARDED_KERNELS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'MaxPool', 'AvgPool'] as const;
+/**
+ * The stock wasm kernels that size a conv/pool output with `backend_util.computeConv2DInfo`: the
+ * forward ones, where XNNPACK recomputes the true width itself, and the input gradients, whose
+ * loops walk `dy` with tfjs's width.
+ */
+export const NUMERIC_PAD_GUARDED_KERNELS = [
+  'Conv2D',
+  'FusedConv2D',
+  'DepthwiseConv2dNative',
+  'FusedDepthwiseConv2D',
+  'MaxPool',
+  'AvgPool',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'AvgPoolGrad',
+] as const;
+
+/** Gradient kernels among {@link NUMERIC_PAD_GUARDED_KERNELS}: they read `dy` with the wrong width rather than write past a buffer. */
+const GRADIENT_KERNELS: ReadonlySet<string> = new Set(['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad']);
 
 /** One of {@link NUMERIC_PAD_GUARDED_KERNELS}. */
 export type NumericPadGuardedKernel = (typeof NUMERIC_PAD_GUARDED_KERNELS)[number];
@@ -21,12 +38,28 @@ function outSize(options: { size: number; field: number; stride: number; pad: nu
 }
 
 /**
- * Throws when a numeric `pad` would make tfjs and XNNPACK disagree on the output width.
+ * Whether the stock `Conv2DBackpropInput` still gives the right `dx` although tfjs's `dy` width is
+ * wrong: its loops take `dy` columns `yc < min(tfjsWidth, reach)`, where `reach` is one past the
+ * last column any input column can reach (`yc·strideW ≤ xc + pad`), so the answer is right when
+ * both widths clamp to the same count. Common with strides > 1 (3x3 filter, pad 1, strides
+ * [1, 2]); checked against cpu with explicit padding on 729 small geometries.
+ */
+function backpropInputUnaffected(options: { tfjsWidth: number; trueWidth: number; inWidth: number; pad: number; strideWidth: number }): boolean {
+  const reach = Math.floor((options.inWidth - 1 + options.pad) / options.strideWidth) + 1;
+  return Math.min(options.tfjsWidth, reach) === Math.min(options.trueWidth, reach);
+}
+
+/**
+ * Throws when a numeric `pad` makes tfjs size a conv/pool output width wrongly for `kernelName`.
  * tfjs-core's `computeConv2DInfo` sizes both output axes from the (dilated) filter height and the
  * stride height when `pad` is a number (tensorflow/tfjs#649), so a non-square effective filter or
- * unequal strides give a wrong width; tfjs-backend-wasm allocates that width but XNNPACK writes
- * the true one, past the buffer when it is wider, corrupting the wasm heap (a later, unrelated op
- * then dies with `RuntimeError: Aborted()` or `memory access out of bounds`).
+ * unequal strides give a wrong width. Forward kernels: tfjs-backend-wasm allocates that width but
+ * XNNPACK writes the true one, past the buffer when it is wider, corrupting the wasm heap (a
+ * later, unrelated op then dies with `RuntimeError: Aborted()` or `memory access out of bounds`).
+ * Input gradients (`Conv2DBackpropInput`, `MaxPoolGrad`, `AvgPoolGrad`): `dx` has the right shape,
+ * but the loops walk a true-shaped `dy` with the wrong width, so the values are silently wrong
+ * (`Conv2DBackpropInput` only where the wrong width changes which `dy` columns it reads).
+ * `xShape` is the conv/pool input (for the gradients: the shape of `dx`).
  */
 export function checkNumericPad(kernelName: string, options: { xShape: readonly number[]; filterHW: [number, number]; attrs: NamedAttrMap }): void {
   const { pad, strides, dilations, dimRoundingMode, dataFormat } = options.attrs as Record<string, unknown>;
@@ -41,30 +74,43 @@ export function checkNumericPad(kernelName: string, options: { xShape: readonly 
   const tfjsWidth = outSize({ size: width, field: effH, stride: sh, pad, rounding: dimRoundingMode });
   const trueWidth = outSize({ size: width, field: effW, stride: sw, pad, rounding: dimRoundingMode });
   if (tfjsWidth === trueWidth) return;
+  if (kernelName === 'Conv2DBackpropInput' && backpropInputUnaffected({ tfjsWidth, trueWidth, inWidth: width, pad, strideWidth: sw })) return;
+  const harm = GRADIENT_KERNELS.has(kernelName)
+    ? `and tfjs-backend-wasm would read dy as ${tfjsWidth} wide and return wrong values`
+    : 'and tfjs-backend-wasm would write past its output buffer and corrupt the wasm heap';
   throw new Error(
     `${kernelName} on wasm: numeric pad ${pad} with a ${fh}x${fw} filter (dilations ${dh}x${dw}, effective ${effH}x${effW}) and strides ${sh}x${sw} ` +
       `on input width ${width}: tfjs computes the output width from the filter height and stride height as ${tfjsWidth}, but it is ${trueWidth} ` +
-      `(tensorflow/tfjs#649), and tfjs-backend-wasm would write past its output buffer and corrupt the wasm heap. ` +
+      `(tensorflow/tfjs#649), ${harm}. ` +
       `Allowed: pad 'valid' or 'same', explicit padding [[0, 0], [${pad}, ${pad}], [${pad}, ${pad}], [0, 0]], or a numeric pad with a square effective filter and equal strides`,
   );
 }
 
 function filterHW(kernelName: NumericPadGuardedKernel, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): [number, number] {
-  if (kernelName === 'MaxPool' || kernelName === 'AvgPool') return pair(attrs.filterSize, 'filterSize');
+  if (attrs.filterSize !== undefined) return pair(attrs.filterSize, 'filterSize'); // the pools and their gradients
   const filter = inputs.filter;
   return [filter.shape[0], filter.shape[1]];
 }
 
+/** The conv/pool input shape: `x`, or for the gradients the shape of `dx` (`inputShape`, the pools' `input`). */
+function inputShape(kernelName: NumericPadGuardedKernel, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): readonly number[] {
+  if (kernelName === 'Conv2DBackpropInput') return attrs.inputShape as unknown as number[];
+  if (kernelName === 'MaxPoolGrad' || kernelName === 'AvgPoolGrad') return inputs.input.shape;
+  return inputs.x.shape;
+}
+
 /**
- * Wraps a stock wasm conv/pool kernel so a numeric `pad` that tfjs sizes wrongly (see
- * {@link checkNumericPad}) throws a clear error instead of corrupting the wasm heap.
+ * Wraps a stock wasm conv/pool kernel (or input gradient) so a numeric `pad` that tfjs sizes
+ * wrongly (see {@link checkNumericPad}) throws a clear error instead of corrupting the wasm heap
+ * or returning wrong values.
  */
 export function createNumericPadGuardKernel(kernelName: NumericPadGuardedKernel, stock: KernelConfig | undefined): KernelConfig {
   if (stock === undefined) throw new Error(`numeric-pad guard: tfjs-backend-wasm has no '${kernelName}' kernel to wrap`);
   const stockFunc = stock.kernelFunc;
   const kernelFunc: KernelFunc = (args) => {
     const inputs = args.inputs as Record<string, TensorInfo>;
-    checkNumericPad(kernelName, { xShape: inputs.x.shape, filterHW: filterHW(kernelName, inputs, args.attrs ?? {}), attrs: args.attrs ?? {} });
+    const attrs = args.attrs ?? {};
+    checkNumericPad(kernelName, { xShape: inputShape(kernelName, inputs, attrs), filterHW: filterHW(kernelName, inputs, attrs), attrs });
     return stockFunc(args);
   };
   return { ...stock, kernelFunc };

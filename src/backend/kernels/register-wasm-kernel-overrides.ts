@@ -38,6 +38,9 @@ export const WASM_KERNEL_OVERRIDES = [
   'FusedDepthwiseConv2D',
   'MaxPool',
   'AvgPool',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'AvgPoolGrad',
 ] as const;
 
 /** One of {@link WASM_KERNEL_OVERRIDES}. */
@@ -64,6 +67,10 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   FusedDepthwiseConv2D: (stock) => createNumericPadGuardKernel('FusedDepthwiseConv2D', stock),
   MaxPool: (stock) => createNumericPadGuardKernel('MaxPool', stock),
   AvgPool: (stock) => createNumericPadGuardKernel('AvgPool', stock),
+  // Input gradients behind the same guard: they would read dy with tfjs's wrong width (wrong values, no corruption).
+  Conv2DBackpropInput: (stock) => createNumericPadGuardKernel('Conv2DBackpropInput', stock),
+  MaxPoolGrad: (stock) => createNumericPadGuardKernel('MaxPoolGrad', stock),
+  AvgPoolGrad: (stock) => createNumericPadGuardKernel('AvgPoolGrad', stock),
 };
 
 /** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
@@ -83,8 +90,9 @@ function isFloeKernel(name: string): boolean {
  * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands),
  * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
  * `Sum`, row `GatherV2` and block-copy `SplitV` and `Concat` (memory-bound ops the stock kernels run slowly),
- * and a guard on the stock conv/pool kernels that refuses a numeric `pad` tfjs sizes wrongly
- * (non-square filter or unequal strides), which would otherwise corrupt the wasm heap. Idempotent; works before or after the wasm backend starts. Affects every
+ * and a guard on the stock conv/pool kernels and their input gradients that refuses a numeric `pad`
+ * tfjs sizes wrongly (non-square filter or unequal strides), which would otherwise corrupt the
+ * wasm heap (forward) or give wrong values (gradients). Idempotent; works before or after the wasm backend starts. Affects every
  * user of the wasm backend in this process (the kernel registry is global).
  *
  * @param only Register just these overrides (default: all of them), e.g. for benchmarks.
