@@ -146,12 +146,13 @@ export class ResumeCheck {
     if (!(error instanceof CheckpointError)) return error;
     // Switching optimizers or damaged state both mean fresh optimizer state: for a GPT, model.from starts a run from the weights alone.
     const fresh = (this.trainer.config.model as { type?: unknown }).type === 'gpt' ? `start a new run from its weights alone (new optimizer state, step 0) with model.from: ${this.dir}` : undefined;
-    if (error instanceof OptimizerStateError) {
+    const type = this.changes.find((c) => c.path === 'optimizer.type');
+    // Another optimizer's state (SGD's bare step counts read by Adam) is not damage: say the type changed.
+    if (error instanceof OptimizerStateError && type === undefined) {
       const other = options.older === undefined ? 'another checkpoint' : `another checkpoint: the newest before it is ${options.older} (pass that folder to --resume, or move this one out of the folder)`;
       const fix = `The checkpoint is damaged or was edited by hand: resume from ${other}${fresh === undefined ? '' : `; or ${fresh}`}.`;
       return new OptimizerStateError(`Cannot load optimizer state '${file}': ${error.message} ${fix}`, { cause: error });
     }
-    const type = this.changes.find((c) => c.path === 'optimizer.type');
     const others = this.changes.filter((c) => c !== type && under(c, ['optimizer']));
     let why = '';
     if (type !== undefined) {

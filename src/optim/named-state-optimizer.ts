@@ -128,9 +128,10 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
 
   /**
    * See {@link ParamOptimizer.setState}. Throws `CheckpointError` on unknown keys or a missing
-   * `step`, and {@link OptimizerStateError} on a variable with only some of the slots, or a slot
-   * of another shape than its variable in `options.params`. A variable with no slots at all (never
-   * updated, or a state saved before the first step) starts fresh.
+   * `step`, and {@link OptimizerStateError} on a variable with only some of the slots, with its
+   * own step count but none of the slots, or a slot of another shape than its variable in
+   * `options.params`. A variable with no state at all (never updated, or a state saved before the
+   * first step) starts fresh.
    */
   setState(state: Map<string, tf.Tensor>, options: SetStateOptions = {}): void {
     const stepTensor = state.get(STEP_KEY);
@@ -151,7 +152,7 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
         slots.get(name)?.set(slot, t);
       }
     }
-    this.checkSlots(slots, options.params);
+    this.checkSlots(slots, ownSteps, options.params);
     // A synchronous read, once per restore (not per step), of a few int scalars.
     const step = readInt(stepTensor);
     const steps = new Map([...ownSteps].map(([name, t]) => [name, readInt(t)]));
@@ -163,7 +164,11 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
       this.slots.set(name, m);
       this.paramSteps.set(name, steps.get(name) ?? step);
     }
-    for (const [name, n] of steps) this.paramSteps.set(name, n);
+    for (const [name, n] of steps) {
+      this.paramSteps.set(name, n);
+      // A count without slots (SGD without momentum): keep the variable, so getState writes it again.
+      if (!this.slots.has(name)) this.slots.set(name, new Map());
+    }
   }
 
   /** See {@link ParamOptimizer.dispose}. */
@@ -176,10 +181,23 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
 
   /**
    * Every variable with state must have all of `slotNames`, each of its variable's shape:
-   * updates write them together, so anything else is a damaged or hand-edited state.
+   * updates write them together, so anything else is a damaged or hand-edited state. That holds
+   * for a variable with only its own step count too: `getState` writes `<name>/step` only beside
+   * its slots, so a count without them means the slots were lost (with no slots kept at all, as
+   * for SGD without momentum, the count alone is the whole state). A variable never updated has
+   * neither, and starts fresh.
    */
-  private checkSlots(slots: ReadonlyMap<string, ReadonlyMap<string, tf.Tensor>>, params: ReadonlyMap<string, tf.Tensor> | undefined): void {
+  private checkSlots(
+    slots: ReadonlyMap<string, ReadonlyMap<string, tf.Tensor>>,
+    ownSteps: ReadonlyMap<string, tf.Tensor>,
+    params: ReadonlyMap<string, tf.Tensor> | undefined,
+  ): void {
     const problems: string[] = [];
+    if (this.slotNames.length > 0) {
+      for (const name of ownSteps.keys()) {
+        if (!slots.has(name)) problems.push(`parameter '${name}' has its own step count '${name}/${STEP_KEY}' but none of ${quoteList('its slot', this.slotNames)}`);
+      }
+    }
     for (const [name, m] of slots) {
       const missing = this.slotNames.filter((slot) => !m.has(slot));
       if (missing.length > 0) problems.push(`parameter '${name}' has ${quoteList('slot', [...m.keys()])} but is missing ${quoteList('', missing)}`);

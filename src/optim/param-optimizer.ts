@@ -48,8 +48,9 @@ export interface ParamOptimizer {
   /**
    * Exact (bit-for-bit) restore of a map produced by `getState`. The optimizer takes its own
    * handles: the caller still owns, and may dispose, the tensors it passed in. State this
-   * optimizer could not have written (a variable with only some of its slots, a slot of another
-   * shape than its variable in `options.params`) is refused, leaving the optimizer as it was.
+   * optimizer could not have written (a variable with only some of its slots, or with its own step
+   * count but no slots, a slot of another shape than its variable in `options.params`) is refused,
+   * leaving the optimizer as it was.
    */
   setState(state: Map<string, tf.Tensor>, options?: SetStateOptions): void;
 

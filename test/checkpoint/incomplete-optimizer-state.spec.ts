@@ -174,3 +174,84 @@ describe('loading incomplete optimizer state', () => {
     }
   });
 });
+
+describe('loading optimizer state of a parameter first updated mid-run', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let root: string;
+  /** The parameter that got no gradient in steps 1-2: no state at step 2, its own count (2) at step 4. */
+  let late = '';
+
+  /** Trains 4 steps into `name` (checkpoints at 2 and 4) with `late` getting no gradient in steps 1-2. */
+  async function trainLate(name: string, fields: Record<string, unknown> = {}): Promise<void> {
+    await runRecorded(tinyGptRecipe(path.join(dir, name), { trainIters: 4, checkpoint: [{ type: 'floe', saveEveryNSteps: 2 }], ...fields }), {
+      onTrainerReady: (trainer) => {
+        late = [...trainer.model.params.keys()].find((k) => trainer.model.params.get(k)?.rank === 2) ?? '';
+        const opt = trainer.optimizer;
+        const apply = opt.applyGradients.bind(opt);
+        opt.applyGradients = (params, grads, lr, options) => apply(params, opt.stepCount < 2 ? new Map([...grads].filter(([k]) => k !== late)) : grads, lr, options);
+      },
+    });
+    assert.notEqual(late, '');
+  }
+
+  before(async () => {
+    ({ dir, cleanup } = await makeTempDir('floe-late-param-'));
+    await trainLate('first');
+    root = path.join(dir, 'first', 'checkpoints');
+  });
+  after(() => cleanup());
+
+  function resume(ckpt: string, name: string): ReturnType<typeof runRecorded> {
+    return runRecorded(tinyGptRecipe(path.join(dir, name), { trainIters: 6, checkpoint: [{ type: 'floe', saveEveryNSteps: 2 }] }), { resumeFrom: ckpt });
+  }
+
+  it('resumes a checkpoint saved before the parameter ever got a gradient (no state for it at all)', async () => {
+    const step2 = path.join(root, 'step-000002');
+    const saved = await readSafetensorsTensors(path.join(step2, 'optimizer.safetensors'));
+    const keys = [...saved.keys()];
+    tf.dispose([...saved.values()]);
+    assert.deepEqual(keys.filter((k) => k.startsWith(`${late}/`)), [], 'the step-2 state should hold nothing for it');
+    assert.ok(keys.some((k) => k.endsWith('/m')), 'the other parameters should have moments');
+    const resumed = await resume(step2, 'from-step-2');
+    assert.equal(resumed.result.globalStep, 6);
+  });
+
+  it("refuses its own step count kept with both its m and v removed, naming the parameter, the file and the ways out", async () => {
+    const copy = path.join(dir, 'copy', 'checkpoints');
+    fs.cpSync(root, copy, { recursive: true });
+    const step4 = path.join(copy, 'step-000004');
+    await editOptimizerState(step4, (state) => {
+      assert.deepEqual(Array.from(state.get(`${late}/step`)?.dataSync() ?? []), [2], 'its own count should be saved');
+      drop(state, `${late}/m`);
+      drop(state, `${late}/v`);
+    });
+    const file = path.join(step4, 'optimizer.safetensors');
+    const before = tf.memory().numTensors;
+    await assert.rejects(resume(step4, 'from-step-4'), (error: Error) => {
+      assert.ok(error instanceof OptimizerStateError, `expected an OptimizerStateError, got ${error.name}: ${error.message}`);
+      assert.ok(
+        error.message.startsWith(
+          `Cannot load optimizer state '${file}': Optimizer state is inconsistent: parameter '${late}' has its own step count '${late}/step' but none of its slots 'm', 'v'. `,
+        ),
+        error.message,
+      );
+      assert.ok(error.message.includes(`resume from another checkpoint: the newest before it is ${path.join(copy, 'step-000002')}`), error.message);
+      return true;
+    });
+    assert.equal(tf.memory().numTensors, before, 'the failed load left tensors behind');
+  });
+
+  it("says the optimizer type changed, not that the checkpoint is damaged, for sgd's bare step counts read by adam", async () => {
+    await trainLate('sgd', { optimizer: { type: 'sgd', lr: 0.05 } });
+    const step4 = path.join(dir, 'sgd', 'checkpoints', 'step-000004');
+    await assert.rejects(resume(step4, 'sgd-to-adamw'), (error: Error) => {
+      assert.ok(error instanceof CheckpointError, error.message);
+      assert.ok(error.message.includes("the checkpoint was written by optimizer 'sgd' but the recipe asks for 'adamw' (optimizer.type), which cannot take its state."), error.message);
+      assert.ok(error.message.includes(`has its own step count '${late}/step' but none of its slots 'm', 'v'`), error.message);
+      assert.ok(error.message.includes('Resume with optimizer.type: sgd'), error.message);
+      assert.ok(!error.message.includes('damaged'), error.message);
+      return true;
+    });
+  });
+});

@@ -118,6 +118,84 @@ describe('NamedStateOptimizer.setState checks', () => {
     });
   });
 
+  it("refuses a parameter's own step count without its m and v, naming the parameter, the key and the slots", async () => {
+    await expectNoLeak(() => {
+      const { opt, params, state } = trained();
+      disposeAll(state);
+      // A third step without a bias gradient: the bias's own count (2) now differs from the step (3), so it is saved.
+      const grads = makeGrads(2);
+      opt.applyGradients(params, new Map([['layer.weight', grads.get('layer.weight') as tf.Tensor]]), lrAt(2));
+      const kept = without(without(opt.getState(), 'layer.bias/m'), 'layer.bias/v');
+      assert.deepEqual([...kept.keys()].sort(), ['layer.bias/step', 'layer.weight/m', 'layer.weight/v', 'step']);
+      const fresh = new AdamWOptimizer();
+      for (const withParams of [true, false]) {
+        assert.throws(
+          () => fresh.setState(kept, withParams ? { params } : {}),
+          (e: unknown) => {
+            assert.ok(e instanceof OptimizerStateError, String(e));
+            assert.equal(
+              e.message,
+              "Optimizer state is inconsistent: parameter 'layer.bias' has its own step count 'layer.bias/step' but none of its slots 'm', 'v'. " +
+                "This optimizer keeps slots 'm', 'v', each of its parameter's shape, for every parameter it has updated.",
+            );
+            return true;
+          },
+        );
+      }
+      assert.equal(fresh.stepCount, 0, 'the refused state must not be taken in part');
+      [kept, grads, params].forEach(disposeAll);
+      [opt, fresh].forEach((o) => o.dispose());
+    });
+  });
+
+  it('takes a state saved before a parameter ever got a gradient; that parameter then starts fresh', async () => {
+    await expectNoLeak(() => {
+      const params = makeParams();
+      const opt = new AdamWOptimizer({ weightDecay: 0.1 });
+      for (let k = 0; k < 2; k++) {
+        const grads = makeGrads(k);
+        opt.applyGradients(params, new Map([['layer.weight', grads.get('layer.weight') as tf.Tensor]]), lrAt(k));
+        disposeAll(grads);
+      }
+      const state = opt.getState();
+      assert.deepEqual([...state.keys()].sort(), ['layer.weight/m', 'layer.weight/v', 'step'], 'no key at all for the bias');
+      const resumed = new AdamWOptimizer({ weightDecay: 0.1 });
+      resumed.setState(state, { params });
+      assert.equal(resumed.stepCount, 2);
+      // Its first bias update is a fresh optimizer's first update (bias correction from 1).
+      const [bias, freshBias] = [tf.tidy(() => tf.variable(tf.tensor([0.1, -0.4, 0.25]))), tf.tidy(() => tf.variable(tf.tensor([0.1, -0.4, 0.25])))];
+      const g = tf.tensor([0.3, -0.2, 0.05]);
+      resumed.applyGradients(new Map([['layer.bias', bias]]), new Map([['layer.bias', g]]), lrAt(2));
+      const fresh = new AdamWOptimizer({ weightDecay: 0.1 });
+      fresh.applyGradients(new Map([['layer.bias', freshBias]]), new Map([['layer.bias', g]]), lrAt(2));
+      assert.deepEqual(Array.from(bias.dataSync()), Array.from(freshBias.dataSync()));
+      const after = resumed.getState();
+      assert.deepEqual(Array.from(after.get('layer.bias/step')?.dataSync() ?? []), [1]);
+      [state, after, params].forEach(disposeAll);
+      [bias, freshBias, g].forEach((t) => t.dispose());
+      [opt, resumed, fresh].forEach((o) => o.dispose());
+    });
+  });
+
+  it('takes an sgd state without momentum, where a step count alone is all a parameter keeps', async () => {
+    await expectNoLeak(() => {
+      const params = makeParams();
+      const opt = new SgdOptimizer();
+      const grads = makeGrads(0);
+      opt.applyGradients(params, grads, lrAt(0));
+      opt.applyGradients(params, new Map([['layer.weight', grads.get('layer.weight') as tf.Tensor]]), lrAt(1));
+      const state = opt.getState();
+      assert.deepEqual([...state.keys()].sort(), ['layer.bias/step', 'step']);
+      const resumed = new SgdOptimizer();
+      resumed.setState(state, { params });
+      assert.equal(resumed.stepCount, 2);
+      const again = resumed.getState();
+      assert.deepEqual(readAll(again), readAll(state));
+      [state, again, grads, params].forEach(disposeAll);
+      [opt, resumed].forEach((o) => o.dispose());
+    });
+  });
+
   it('checks sgd momentum slots against the parameters too', () => {
     const params = makeParams();
     const opt = new SgdOptimizer({ momentum: 0.9 });
