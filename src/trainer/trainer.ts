@@ -5,7 +5,6 @@ import { CallbackList } from '../callbacks/callback-list';
 import { TrainerControl } from '../callbacks/trainer-control';
 import { CheckpointEngine, SaveReason } from '../checkpoint/checkpoint-engine';
 import { ConfigClass } from '../config/component-config';
-import { resolveCount } from '../config/human-number';
 import { DataLoader, DataLoaders } from '../data/data-loader';
 import { Logger } from '../logging/logger';
 import { FloeModel } from '../model/floe-model';
@@ -16,7 +15,7 @@ import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
 import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
-import { checkedBatchWeight, checkedLossGradients, checkedMetrics } from './checked-loss';
+import { accumulateMicroBatch, CycleParts, dropUnfinishedCycle } from './cycle-micro-batches';
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
 import { StepWatch } from './step-watch';
@@ -25,6 +24,8 @@ import { TrainLog } from './train-log';
 import type { FactoryList } from './trainer-kind';
 import { trainingHorizon, warmupSteps } from './training-horizon';
 import { meanEvalLoss } from './mean-eval-loss';
+import { EvaluationRuns } from './evaluation-runs';
+import { applyStepLimits, stopIfNothingToTrain } from './step-limits';
 import { RunContext } from './run-context';
 import { TrainerConfig } from './trainer-config';
 import { TrainerState } from './trainer-state';
@@ -118,8 +119,9 @@ export abstract class Trainer<B = any> {
   readonly dp: DataParallel;
   private readonly cycle = new GradientCycle();
   private lastLr = 0;
-  private lastEvalStep = -1;
   private readonly trainLog = new TrainLog(this, this.metrics);
+  private readonly cycleParts: CycleParts = { cycle: this.cycle, metrics: this.metrics, nonFiniteGuard: this.nonFiniteGuard, trainLog: this.trainLog };
+  private readonly evaluationRuns = new EvaluationRuns(this);
   private readonly eventLoop = new EventLoopTurns();
   private readonly stepWatch = new StepWatch();
 
@@ -214,21 +216,11 @@ export abstract class Trainer<B = any> {
     try {
       await this.dp.begin(this);
       await this.callbackList.trainBegin();
-      // A run resumed at (or past) its horizon has nothing left to train.
-      if (this.state.globalStep >= this.trainingHorizon) {
-        this.control.shouldStop = true;
-        this.logger.info(`nothing to train: step ${this.state.globalStep} already reaches the run's ${this.trainingHorizon} steps`);
-      }
+      stopIfNothingToTrain(this);
       for (const _epoch of this.epochs) await this.epoch();
-      // A stop mid accumulation cycle drops that cycle: the record covers completed steps only (none
-      // without one), the saved data position and RNG are the cycle's start, where a resume
-      // continues, and a non-finite loss of the dropped micro-batches, which no update used, stops nothing.
-      const completed = this.cycle.microBatches > 0 ? this.trainLog.dropUnfinished() : undefined;
-      if (completed !== undefined) {
-        this.cycle.rewind(this.state, this.rng);
-        this.nonFiniteGuard.dropStep(this.state.globalStep + 1);
-      }
-      if (this.config.evalAtEnd && this.evalLoader !== undefined && this.lastEvalStep !== this.state.globalStep) await this.runEvaluation();
+      // A stop mid accumulation cycle drops that cycle: the final record covers completed steps only.
+      const completed = dropUnfinishedCycle(this, this.cycleParts);
+      if (this.evaluationRuns.dueAtEnd) await this.runEvaluation();
       if (await this.dp.anyRank(this.trainLog.windowSteps > 0)) await this.log(completed);
       await this.checkpoint('end');
       if (this.control.stopReason !== undefined) status = 'stopped';
@@ -286,19 +278,7 @@ export abstract class Trainer<B = any> {
       this.cycle.begin(this.state, this.rng);
       await this.callbackList.stepBegin();
     }
-    const weight = checkedBatchWeight(this, batch);
-    // checkedLoss: a wrong value from a subclass's loss() names the class, not tfjs internals.
-    const where = (): string => `training batch ${this.state.batchInEpoch + 1} of epoch ${this.state.epochIndex + 1} (step ${this.state.globalStep + 1})`;
-    const { loss, grads } = checkedLossGradients(this, batch, where, weight);
-    this.cycle.add(grads, weight);
-    this.metrics.add('loss', loss, weight);
-    if (this.config.nonFinite === 'stop') this.nonFiniteGuard.watch('loss', loss, this.state.globalStep + 1);
-    const stats = batchStats(batch);
-    this.state.samplesSeen += stats.samples;
-    this.state.tokensSeen += stats.tokens;
-    this.trainLog.addMicroBatch(stats.tokens, stats.samples);
-    // The position in the epoch's global order: data parallel, every rank took one batch.
-    this.state.batchInEpoch = Math.min(this.state.batchInEpoch + this.dp.size, this.trainLoader.length);
+    accumulateMicroBatch(this, batch, this.cycleParts);
     if (this.cycle.microBatches === this.config.gradientAccumulationSteps) await this.optimizerStep();
   }
 
@@ -336,18 +316,11 @@ export abstract class Trainer<B = any> {
   protected async afterOptimizerStep(): Promise<void> {
     this.nonFiniteGuard.check();
     const step = this.state.globalStep;
-    const c = this.config;
-    // The horizon ends the run without a stop reason: reaching it is finishing, not stopping.
-    if (step >= this.trainingHorizon) this.control.shouldStop = true;
-    if (c.exitIteration !== undefined && step >= c.exitIteration) {
-      this.control.stop(`exitIteration ${c.exitIteration} reached`);
-      this.control.shouldSave = true;
-    }
+    applyStepLimits(this, step);
     // Data parallel, logging and evaluation are collectives: every rank decides alike.
     await this.dp.syncControl(this.control);
-    if (step % c.logInterval === 0 || this.control.shouldLog) await this.log();
-    const evalEvery = resolveCount(c.evalInterval, this.trainingHorizon);
-    if (this.evalLoader !== undefined && ((evalEvery > 0 && step % evalEvery === 0) || this.control.shouldEvaluate)) await this.runEvaluation();
+    if (step % this.config.logInterval === 0 || this.control.shouldLog) await this.log();
+    if (this.evaluationRuns.dueAfterStep(step)) await this.runEvaluation();
     await this.checkpoint(this.control.shouldSave ? 'requested' : 'step');
     this.control.shouldLog = false;
     this.control.shouldEvaluate = false;
@@ -362,21 +335,7 @@ export abstract class Trainer<B = any> {
 
   /** Runs `evaluate()` and reports its metrics. */
   protected async runEvaluation(): Promise<Metrics> {
-    return this.trainLog.excluding(() => this.evaluateAndReport());
-  }
-
-  private async evaluateAndReport(): Promise<Metrics> {
-    this.isTraining = false;
-    let metrics: Metrics;
-    try {
-      metrics = await this.dp.reduceEvalMetrics(checkedMetrics(this, await this.evaluate()));
-    } finally {
-      this.isTraining = true;
-    }
-    this.lastEvalStep = this.state.globalStep;
-    Object.assign(this.lastMetrics, metrics);
-    await this.callbackList.evaluate(metrics);
-    return metrics;
+    return this.trainLog.excluding(() => this.evaluationRuns.run());
   }
 
   /** Mean eval loss over the eval split (token-weighted), as `eval/loss`. */
@@ -405,7 +364,7 @@ export abstract class Trainer<B = any> {
   restoreState(state: TrainerState): void {
     this.state = { ...state };
     this.rng.setState(state.rng);
-    this.lastEvalStep = state.globalStep;
+    this.evaluationRuns.restored(state.globalStep);
   }
 
   /**
