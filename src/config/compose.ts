@@ -91,7 +91,7 @@ export function composeRecipe(recipe: Record<string, unknown>, options: ComposeO
   absolutizeFileKeys(own, dir);
 
   const extendsIsList = Array.isArray(own.extends);
-  // `extends: ~` extends nothing (null unsets, as for any setting).
+  // `extends: ~` extends nothing (null unsets, as for any setting), and so does `extends: []`.
   const bases = own.extends === undefined || own.extends === null ? [] : extendsIsList ? (own.extends as unknown[]) : [own.extends];
   delete own.extends;
   let merged: Record<string, unknown> = {};

@@ -19,11 +19,14 @@ const META_DESCRIPTIONS: Record<(typeof RECIPE_META_KEYS)[number], string> = {
   plugins: 'More plugin modules, like `code`.',
 };
 
-// `~` unsets these too: `extends: ~` extends nothing, `code: ~` adds no module.
+// `~` unsets these too: `extends: ~` (or `[]`) extends nothing, `code: ~` adds no module.
 const STRING_OR_LIST: JsonSchema = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }, { type: 'null' }] };
 
-/** A recipe that extends another (`extends: ~` extends nothing). */
-const EXTENDS_ANOTHER: JsonSchema = { required: ['extends'], properties: { extends: { not: { type: 'null' } } } };
+/**
+ * A recipe that extends another: as the loader (composeRecipe) reads `extends`, `extends: ~` and
+ * `extends: []` extend nothing, so such a recipe is checked in full like one without `extends`.
+ */
+const EXTENDS_ANOTHER: JsonSchema = { required: ['extends'], properties: { extends: { not: { anyOf: [{ type: 'null' }, { type: 'array', maxItems: 0 }] } } } };
 
 /** A recipe that names its trainer (`type: ~` takes the default, as leaving it out does). */
 const NAMES_TRAINER: JsonSchema = { required: ['type'], properties: { type: { not: { type: 'null' } } } };

@@ -94,6 +94,20 @@ describe('composeRecipeFile (extends)', () => {
     assert.match(expectConfigErrorSync(() => composeRecipeFile(multi)).message, /the file holds more than one YAML document \(a `---` line\): a recipe is one document \(.*multi\.yaml:2:1\)/);
   });
 
+  it('extends: [] and extends: ~ extend nothing: the recipe alone is composed and validated in full', async () => {
+    const r = recipes();
+    for (const value of ['[]', '~']) {
+      const file = r.write(`none-${value === '[]' ? 'list' : 'null'}.yaml`, `extends: ${value}\ntype: tiny\nepochs: 2\n`);
+      const { value: composed, files } = composeRecipeFile(file);
+      assert.deepEqual(composed, { type: 'tiny', epochs: 2 });
+      assert.deepEqual(files, [file]);
+      // Checked as a recipe of its own: a bad setting of its sections is refused at its line.
+      const bad = r.write('bad.yaml', `extends: ${value}\ntype: tiny\noptimizer: { type: sgd, lr: fast }\n`);
+      const error = await expectConfigError(validateRecipe(bad));
+      assert.deepEqual(error.issues.map((i) => i.path), ['optimizer.lr']);
+    }
+  });
+
   it('composes the extends of a recipe given as an object, relative to its baseDir', async () => {
     const r = recipes();
     const base = r.write('bases/base.yaml', 'type: tiny\nepochs: 3\noptimizer: { type: sgd, lr: 0.5 }\n');

@@ -137,6 +137,21 @@ describe('floe schema (recipe JSON Schema)', () => {
     assert.equal(validate({ extends: null, optimizer: { lr: 'fast' } }), false);
   });
 
+  it('checks a recipe with extends: [] in full, as the loader composes it from nothing', async () => {
+    for (const bad of [{ optimizer: { lr: 'fast' } }, { type: 'sft', optimizer: { lr: 'fast' } }, { optimizer: { lrr: 1e-4 } }, { type: 'causal', data: { sources: [{ type: 'synthetic', count: 'many' }] } }]) {
+      // Without extends and with extends: [], Floe rejects it, and so must the schema.
+      assert.equal(await floeAccepts(bad), false, JSON.stringify(bad));
+      assert.equal(await floeAccepts({ ...bad, extends: [] }), false, JSON.stringify(bad));
+      assert.equal(validate(bad), false, JSON.stringify(bad));
+      assert.equal(validate({ ...bad, extends: [] }), false, `the schema accepts ${JSON.stringify({ ...bad, extends: [] })}`);
+    }
+    // A complete recipe with extends: [] is accepted by both, and a non-empty list still extends.
+    const good = variant('supervised', { extends: [] });
+    assert.ok(await floeAccepts(good));
+    assert.equal(errorsOf(validate, good), '');
+    assert.equal(errorsOf(validate, { extends: ['base.yaml'], optimizer: { lr: 1e-4 } }), '');
+  });
+
   it('describes fields, defaults and the allowed types of each section', () => {
     const defs = schema.definitions as Record<string, { properties: Record<string, Record<string, unknown>>; description?: string }>;
     const causal = defs['trainer.causal'].properties;
