@@ -40,28 +40,55 @@ export function convGradientInfo(
   return info;
 }
 
+/** Output positions `[lo, hi)` along one axis whose tap at `offset = f·dilation − pad` reads inside an input of `inSize`. */
+function tapRange(offset: number, stride: number, inSize: number, outSize: number): [number, number] {
+  // o·stride + offset ∈ [0, inSize)
+  const lo = Math.max(0, Math.ceil(-offset / stride));
+  const hi = Math.min(outSize, Math.floor((inSize - 1 - offset) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/** One run of output positions along a row that a filter tap reads inside the image; see {@link forEachTapRow}. */
+export interface TapRow {
+  /** The tap's index `fh·filterWidth + fw`. */
+  tap: number;
+  /** NHWC offset of the input pixel the first position reads. */
+  xBase: number;
+  /** NHWC offset of the first position's `dy` row. */
+  dyBase: number;
+  /** Number of consecutive output positions (`ow`) in the run. */
+  count: number;
+}
+
 /**
- * Calls `visit` for every (output position, filter tap) pair that reads an input pixel inside the
- * image, in the order b, oh, ow, fh, fw: with the NHWC offsets of that input pixel and of the
- * output position's `dy` row, and the tap's index `fh·filterWidth + fw`. The channel loops stay
- * in `visit`, so the call is paid once per tap, not per multiply.
+ * Calls `visit` for every (filter tap, batch, output row) with the run of output columns whose
+ * tap reads an input pixel inside the image, in the order fh, fw, b, oh. Position `k` of a run
+ * reads the input pixel at `xBase + k·xStep` (`xStep = strideWidth·inChannels`) and the `dy` row
+ * at `dyBase + k·outChannels`. The in-image ranges are worked out once per tap, so the kernels'
+ * loops carry no bounds checks and the call is paid once per row, not per position; per tap, the
+ * positions come in b, oh, ow order (the sum order of a plain loop over the output). One `row`
+ * object is reused for every call: read it, do not keep it.
  */
-export function forEachTap(info: tf.backend_util.Conv2DInfo, visit: (xBase: number, dyBase: number, tap: number) => void): void {
+export function forEachTapRow(info: tf.backend_util.Conv2DInfo, visit: (row: TapRow) => void): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
   const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const { top, left } = info.padInfo;
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        const dyBase = ((b * outHeight + oh) * outWidth + ow) * outChannels;
-        for (let fh = 0; fh < filterHeight; fh++) {
-          const xr = oh * strideHeight + fh * dilationHeight - top;
-          if (xr < 0 || xr >= inHeight) continue;
-          for (let fw = 0; fw < filterWidth; fw++) {
-            const xc = ow * strideWidth + fw * dilationWidth - left;
-            if (xc < 0 || xc >= inWidth) continue;
-            visit(((b * inHeight + xr) * inWidth + xc) * inChannels, dyBase, fh * filterWidth + fw);
-          }
+  const row: TapRow = { tap: 0, xBase: 0, dyBase: 0, count: 0 };
+  for (let fh = 0; fh < filterHeight; fh++) {
+    const rowOffset = fh * dilationHeight - top;
+    const [ohLo, ohHi] = tapRange(rowOffset, strideHeight, inHeight, outHeight);
+    for (let fw = 0; fw < filterWidth; fw++) {
+      const colOffset = fw * dilationWidth - left;
+      const [owLo, owHi] = tapRange(colOffset, strideWidth, inWidth, outWidth);
+      if (owHi === owLo) continue;
+      row.tap = fh * filterWidth + fw;
+      row.count = owHi - owLo;
+      const xc = owLo * strideWidth + colOffset;
+      for (let b = 0; b < batchSize; b++) {
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          row.xBase = ((b * inHeight + oh * strideHeight + rowOffset) * inWidth + xc) * inChannels;
+          row.dyBase = ((b * outHeight + oh) * outWidth + owLo) * outChannels;
+          visit(row);
         }
       }
     }

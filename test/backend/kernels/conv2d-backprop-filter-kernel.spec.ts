@@ -31,6 +31,8 @@ describe('Conv2DBackpropFilter wasm kernel', () => {
   const cases: Record<string, Case> = {
     'stride 1, valid, batch 3, odd sizes': { x: [3, 7, 5, 3], filter: [3, 2, 3, 4], strides: 1, pad: 'valid' },
     'stride 1, same, odd filter': { x: [2, 5, 7, 2], filter: [3, 3, 2, 5], strides: 1, pad: 'same' },
+    // 6 input channels and 11-wide rows: blocks of 4 channels x 4 positions plus leftovers of each.
+    'stride 1, same, 6 input channels, wide rows': { x: [2, 5, 11, 6], filter: [3, 3, 6, 5], strides: 1, pad: 'same' },
     'stride 2, same, even filter': { x: [2, 9, 6, 3], filter: [2, 4, 3, 2], strides: 2, pad: 'same' },
     'stride 2, valid, odd sizes': { x: [3, 9, 7, 1], filter: [3, 3, 1, 3], strides: 2, pad: 'valid' },
     // A numeric pad needs a square filter and equal strides: tfjs sizes both axes from the height (tensorflow/tfjs#649; numeric-pad-guard.ts).

@@ -15,6 +15,8 @@ describe('DepthwiseConv2dNative backprop wasm kernels', () => {
 
   const cases: Record<string, Case> = {
     'stride 1, valid, batch 3, odd sizes, multiplier 2': { x: [3, 7, 5, 3], filter: [3, 2, 3, 2], strides: 1, dilations: 1, pad: 'valid' },
+    // 11-wide rows: runs of four positions plus leftovers on the multiplier-1 paths.
+    'stride 1, same, multiplier 1, wide rows': { x: [2, 5, 11, 3], filter: [3, 3, 3, 1], strides: 1, dilations: 1, pad: 'same' },
     'stride 2, same, multiplier 1': { x: [2, 9, 6, 4], filter: [2, 3, 4, 1], strides: 2, dilations: 1, pad: 'same' },
     'stride 2, valid, multiplier 3': { x: [2, 8, 7, 2], filter: [3, 3, 2, 3], strides: 2, dilations: 1, pad: 'valid' },
     'dilation 2, same': { x: [2, 9, 8, 2], filter: [3, 2, 2, 2], strides: 1, dilations: 2, pad: 'same' },
