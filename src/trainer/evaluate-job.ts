@@ -4,6 +4,7 @@ import * as path from 'path';
 import { initBackend } from '../backend/init-backend';
 import type { Metrics } from '../callbacks/callback';
 import { FloeCheckpointConfig, FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
+import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { RecipeOptions, ResolvedRecipe, validateRecipe } from '../config/validate-recipe';
 import type { Communicator } from '../distributed/communicator';
 import { mpiLaunch } from '../distributed/distributed-plan';
@@ -14,6 +15,7 @@ import { ConfigError, DataError } from '../errors';
 import { Logger, type LoggerOptions } from '../logging/logger';
 import { buildRunTrainer } from './build-run-trainer';
 import { checkedMetrics } from './checked-loss';
+import { floeCheckpointDirs } from './floe-checkpoint-dirs';
 
 /** Options of {@link evaluateJob}. */
 export interface EvaluateJobOptions extends RecipeOptions {
@@ -63,6 +65,9 @@ export interface EvaluationResult {
 export async function evaluateJob(recipe: string | Record<string, unknown>, options: EvaluateJobOptions): Promise<EvaluationResult> {
   if (options.data !== undefined && options.data.length === 0) throw new DataError('evaluateJob: data lists no files; give at least one file, folder or glob, or leave it out for the eval split');
   const resolved = await validateRecipe(recipe, options);
+  // No checkpoint there (a run folder before its first save): said now, before the data and the model are built for nothing.
+  // The engine's load below looks in the first of these dirs, so whatever it would find, this finds.
+  await resolveCheckpointDir(options.checkpoint, { checkpointDirs: [...floeCheckpointDirs(resolved), FloeCheckpointEngine.defaultDir] });
   if (options.communicator !== undefined) return evaluateResolved(resolved, options, options.communicator);
   const launch = mpiLaunch();
   if (launch === undefined || launch.size === 1) return evaluateResolved(resolved, options, undefined);

@@ -11,13 +11,13 @@ import type { CheckpointFolder } from '../checkpoint/checkpoint-folders';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { CheckpointError, ConfigError } from '../errors';
 import { rebaseRecipePaths } from '../config/recipe-paths';
-import { RecipeOptions, ResolvedRecipe, allowedClasses, recipeCheckpointFolders, validateRecipe } from '../config/validate-recipe';
-import { getComponentKind } from '../registry/component-kind';
+import { RecipeOptions, ResolvedRecipe, recipeCheckpointFolders, validateRecipe } from '../config/validate-recipe';
 import type { Communicator } from '../distributed/communicator';
 import { mpiLaunch } from '../distributed/distributed-plan';
 import { runDistributed } from '../distributed/run-distributed';
 import { Logger, type LoggerOptions } from '../logging/logger';
 import { buildRunTrainer } from './build-run-trainer';
+import { floeCheckpointDirs } from './floe-checkpoint-dirs';
 import { clearEarlierRun, earlierRunError, findEarlierRun, findLiveRun, liveRunError } from './earlier-run';
 import { metricSourcesOf } from '../report/metric-sources';
 import { createCheckpointFolders, createRunFolder } from './run-folder';
@@ -170,18 +170,6 @@ async function statusStep(file: string): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-/** The `dir` of the recipe's floe engines (the first is the one --resume loads with), relative to a run folder. */
-function floeCheckpointDirs(resolved: ResolvedRecipe): string[] {
-  const kind = getComponentKind('checkpoint');
-  if (kind === undefined) return [];
-  const classes = allowedClasses(resolved.trainerClass, kind);
-  return resolved.config.checkpoint.flatMap((c) => {
-    const cls = classes.find((k) => k.type === c.type) as unknown as typeof FloeCheckpointEngine | undefined;
-    const isFloe = cls !== undefined && (cls === FloeCheckpointEngine || cls.prototype instanceof FloeCheckpointEngine);
-    return isFloe ? [c.dir ?? cls.defaultDir] : [];
-  });
 }
 
 let warnedSlowKernels = false;

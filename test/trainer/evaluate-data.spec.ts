@@ -222,7 +222,7 @@ describe('floe evaluate --data (whole data files)', () => {
     fs.writeFileSync(path.join(failed, 'status.json'), JSON.stringify({ state: 'failed', step: 2, error: 'Non-finite loss (NaN) at step 2.' }));
     assert.equal(await runCli(['evaluate', failed, '--json'], io), 1);
     assert.deepEqual(out, []);
-    assert.match(err.at(-1) as string, /^error: No Floe checkpoint at .*failed-run'.* The run failed at step 2 \(.*failed-run\/status\.json\): Non-finite loss \(NaN\) at step 2\.$/);
+    assert.match(err.at(-1) as string, /^error: No Floe checkpoint at .*failed-run'.* The run failed at step 2 \(.*failed-run\/status\.json\): Non-finite loss \(NaN\) at step 2\. To evaluate this run's recipe on a checkpoint saved elsewhere, give it: floe evaluate .*failed-run --checkpoint <checkpoint folder>\.$/);
   });
 
   it("tabular data: a CSV file of the eval split's rows gives its metrics, with the checkpoint's normalization", async () => {
@@ -267,7 +267,8 @@ describe('floe evaluate --data (whole data files)', () => {
   it("a plugin data factory that cannot read whole files is an error naming it, not its own split measured instead", async () => {
     const file = path.join(dir, 'held.csv');
     const tiny = { type: 'tiny', backend: 'cpu', quiet: true, outputDir: path.join(dir, 'tiny-run'), checkpoint: [] };
-    await assert.rejects(evaluateJob(tiny, { checkpoint: path.join(dir, 'tiny-run'), logger: silent(), data: [file] }), (error: Error) => {
+    // A checkpoint that exists (any run's): a missing one is refused first, before the data factory is built.
+    await assert.rejects(evaluateJob(tiny, { checkpoint: run, logger: silent(), data: [file] }), (error: Error) => {
       assert.ok(error instanceof ConfigError, String(error));
       assert.match(error.message, /data\.type: data factory 'tiny-regression' cannot evaluate whole files \(--data .*held\.csv\)/);
       return true;

@@ -40,13 +40,13 @@ export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       ),
     async (args) => {
       if (args.checkpoint === '') throw new UsageError('--checkpoint needs a value: a checkpoint folder, or a run folder for its newest checkpoint');
-      const { recipe, checkpoint } = recipeAndCheckpoint(args.recipe as string, args.checkpoint as string | undefined);
+      const { recipe, checkpoint, run } = recipeAndCheckpoint(args.recipe as string, args.checkpoint as string | undefined);
       const data = args.data as string[] | undefined;
       if (data !== undefined && data.some((d) => typeof d !== 'string' || d.trim() === '')) throw new UsageError('--data needs a value: a data file, folder or glob (repeat --data for more)');
       // With --json, stdout holds the JSON alone (for `| jq`); progress lines go to stderr.
       const logSink = (level: LogLevel, line: string): void => (level === 'warn' || level === 'error' || args.json === true ? io.err(line) : io.out(line));
       const result = await evaluateJob(recipe, { overrides: (args.set as string[] | undefined) ?? [], checkpoint, data, logSink }).catch((error: unknown) => {
-        throw args.checkpoint === undefined ? withRunStatus(error, checkpoint) : error;
+        throw run === undefined ? error : noCheckpointInRun(error, run);
       });
       // Under mpirun the ranks share the evaluation and each gets the job's metrics: rank 0 alone prints them.
       if (result.rank !== 0) return done(EXIT.ok);
@@ -74,19 +74,20 @@ const RUN_FOLDER_DEPTH = 2;
 /**
  * The recipe file and checkpoint to evaluate: a run folder given as `<recipe>` stands for its
  * resolved recipe and its newest checkpoint; a checkpoint folder (or folder of step-N checkpoints)
- * inside a run folder for that run's resolved recipe and this checkpoint.
+ * inside a run folder for that run's resolved recipe and this checkpoint. `run` is that run folder
+ * when the checkpoint came from it (no --checkpoint).
  */
-function recipeAndCheckpoint(recipe: string, checkpoint: string | undefined): { recipe: string; checkpoint: string } {
+function recipeAndCheckpoint(recipe: string, checkpoint: string | undefined): { recipe: string; checkpoint: string; run?: string } {
   const stat = fs.statSync(recipe, { throwIfNoEntry: false });
   if (stat === undefined) {
     throw new UsageError(`${recipe} does not exist (resolved to ${path.resolve(recipe)}): give a recipe file (and --checkpoint), or the folder of a run floe train wrote`);
   }
   if (stat.isDirectory()) {
     const resolved = path.join(recipe, RESOLVED_RECIPE);
-    if (fs.existsSync(resolved)) return { recipe: resolved, checkpoint: checkpoint ?? recipe };
+    if (fs.existsSync(resolved)) return checkpoint === undefined ? { recipe: resolved, checkpoint: recipe, run: recipe } : { recipe: resolved, checkpoint };
     const run = enclosingRun(recipe);
     const isCheckpoint = fs.existsSync(path.join(recipe, 'manifest.json'));
-    if (run !== undefined && checkpoint === undefined) return { recipe: path.join(run, RESOLVED_RECIPE), checkpoint: recipe };
+    if (run !== undefined && checkpoint === undefined) return { recipe: path.join(run, RESOLVED_RECIPE), checkpoint: recipe, run };
     if (run !== undefined) {
       throw new UsageError(`${recipe} is ${isCheckpoint ? 'a checkpoint folder' : 'a folder'} inside the run folder ${run}, and --checkpoint ${checkpoint} names another checkpoint: give the run folder with --checkpoint (floe evaluate ${run} --checkpoint ${checkpoint}), or this folder alone`);
     }
@@ -112,18 +113,24 @@ function enclosingRun(folder: string): string | undefined {
 }
 
 /**
- * A run folder without a checkpoint to evaluate: when its status.json says the run failed, the
- * error also says at which step and why (a run that fails before its first save leaves none).
+ * A run folder given alone that holds no checkpoint yet (a run that failed, or is still going,
+ * before its first save): the error says what its status.json tells and what to give instead.
  */
-function withRunStatus(error: unknown, run: string): unknown {
+function noCheckpointInRun(error: unknown, run: string): unknown {
   if (!(error instanceof CheckpointError) || !error.message.startsWith('No Floe checkpoint')) return error;
-  let status: { state?: unknown; step?: unknown; error?: unknown };
+  return new CheckpointError(`${error.message}${runStatusNote(run)} To evaluate this run's recipe on a checkpoint saved elsewhere, give it: floe evaluate ${run} --checkpoint <checkpoint folder>.`);
+}
+
+/** ` The run failed at step 2 (run/status.json): why` or ` The run is still going (step 3 of 40, run/status.json)…`; empty without a status. */
+function runStatusNote(run: string): string {
+  const file = path.join(run, 'status.json');
+  let status: { state?: unknown; step?: unknown; totalSteps?: unknown; error?: unknown };
   try {
-    status = JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8')) as typeof status;
+    status = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof status;
   } catch {
-    return error;
+    return '';
   }
-  if (status.state !== 'failed') return error;
-  const why = typeof status.error === 'string' ? `: ${status.error}` : '';
-  return new CheckpointError(`${error.message} The run failed at step ${String(status.step)} (${path.join(run, 'status.json')})${why}`);
+  if (status.state === 'failed') return ` The run failed at step ${String(status.step)} (${file})${typeof status.error === 'string' ? `: ${status.error}` : '.'}`;
+  if (status.state === 'running') return ` The run is still going (step ${String(status.step)} of ${String(status.totalSteps)}, ${file}) and has saved no checkpoint yet: evaluate it once it has.`;
+  return '';
 }
