@@ -14,7 +14,7 @@ import { LmDataConfig } from './lm-data-config';
 import { PrepareExamplesOptions, PrepareStats, prepareExamples } from './prepare-examples';
 import { RecordArraySource } from './record-array-source';
 import { SOURCE_KIND, SourceConfig, SourceFactory } from './source-factory';
-import { evalDataLabel, evalDataSources, withEvalDataPathErrors } from './eval-data';
+import { evalDataLabel, evalDataSettingHint, evalDataSources, withEvalDataPathErrors } from './eval-data';
 import { JSONL_FILE_EXTENSIONS } from './sources/jsonl-format';
 import { getRegistry } from '../registry/registries';
 import type { ConfigClass } from '../config/component-config';
@@ -60,7 +60,8 @@ export async function buildLmData(
 ): Promise<LmDataLoaders> {
   const whole = trainer.context.evalData;
   const sourceConfigs = whole === undefined ? config.sources : evalDataSources(config.sources, whole, defaultFileSource).map((s) => s as SourceConfig);
-  const sources = sourceConfigs.map((s) => buildComponent<SourceFactory>(trainer, SOURCE_KIND, s).createSource());
+  // A --data file's source is a copy of a recipe source: its errors name the --set that changes that one.
+  const sources = sourceConfigs.map((s, i) => buildComponent<SourceFactory>(trainer, SOURCE_KIND, s).createSource(whole === undefined ? {} : { settingHint: evalDataSettingHint(config.sources, whole.paths[i]) }));
   const records: DataRecord[] = [];
   for (const [i, source] of sources.entries()) {
     const label = whole === undefined ? `data.sources[${i}] (${sourceConfigs[i].type})` : evalDataLabel(whole, i, sourceConfigs[i].type);
@@ -68,7 +69,7 @@ export async function buildLmData(
       for await (const record of source) records.push(record);
     };
     if (whole === undefined) await withSourcePathErrors(`data.sources[${i}]`, sourceConfigs[i], read);
-    else await withEvalDataPathErrors(whole, i, read);
+    else await withEvalDataPathErrors(whole, i, read, { recipeSources: config.sources });
     const note = source.passNote?.();
     if (note !== undefined) trainer.logger.warn(`${label}: ${note}`);
     const info = source.passInfo?.();

@@ -85,4 +85,74 @@ describe('floe evaluate (CLI)', () => {
       }
     });
   });
+
+  describe('--data of the wrong kind', () => {
+    it("names the --set that changes the recipe source reading it (not 'on the source'), and that --set works", async () => {
+      const wrong = path.join(dir, 'wrong.jsonl');
+      fs.writeFileSync(wrong, jsonl([{ body: 'hello world' }, { body: 'lower' }]));
+      const { code, err } = await cli('evaluate', run, '--data', wrong);
+      assert.equal(code, 1);
+      const message = err.join('\n');
+      assert.match(message, /wrong\.jsonl:1: expected a field 'text' .* found fields 'body'\. If the data names them differently, add --set 'data\.sources\[0\]\.fields=\{ \.\.\. \}'\./);
+      assert.match(message, /\nFix the data, or add --set 'data\.sources\[0\]\.skipInvalid=true' to skip bad lines \(they are counted and the first ones reported\)\.$/);
+      assert.doesNotMatch(message, /on the source/);
+      // The overrides it names are the ones that read the file.
+      const mapped = await cli('evaluate', run, '--data', wrong, '--set', 'data.sources[0].fields={text: body}', '--json');
+      assert.equal(mapped.code, 0, mapped.err.join('\n'));
+      assert.equal((JSON.parse(mapped.out[0]) as { data: { records: number } }).data.records, 2);
+      const mixed = path.join(dir, 'mixed.jsonl');
+      fs.writeFileSync(mixed, jsonl([{ text: 'hello' }, { body: 'x' }, { text: 'world' }]));
+      const skipping = await cli('evaluate', run, '--data', mixed, '--set', 'data.sources[0].skipInvalid=true', '--json');
+      assert.equal(skipping.code, 0, skipping.err.join('\n'));
+      assert.equal((JSON.parse(skipping.out[0]) as { data: { records: number } }).data.records, 2);
+    });
+
+    it('a file of a kind no recipe source reads says which source read it and what that source reads', async () => {
+      const table = path.join(dir, 'table.csv');
+      fs.writeFileSync(table, 'a,b\n1,2\n');
+      const { code, err } = await cli('evaluate', run, '--data', table);
+      assert.equal(code, 1);
+      assert.ok((err.at(-1) as string).endsWith(` --data ${table} is read with the settings of data.sources[0] (jsonl: JSON Lines, one object per line), as the recipe has no csv source.`), err.join('\n'));
+    });
+
+    it('floe train keeps the recipe hint', async () => {
+      const recipe = parseYaml(fs.readFileSync(path.join(run, 'recipe.resolved.yaml'), 'utf8')) as Record<string, unknown> & { data: { sources: Array<{ paths: string[] }> } };
+      recipe.outputDir = path.join(dir, 'train-wrong');
+      recipe.data.sources[0].paths = [path.join(dir, 'wrong.jsonl')];
+      const file = path.join(dir, 'train-wrong.yaml');
+      fs.writeFileSync(file, toYaml(recipe));
+      const { code, err } = await cli('train', file);
+      assert.equal(code, 1);
+      const message = err.join('\n');
+      assert.match(message, /If the data names them differently, set fields: \{ \.\.\. \} on the source\./);
+      assert.match(message, /Fix the data, or set skipInvalid: true on the source to skip bad lines/);
+      assert.doesNotMatch(message, /--set/);
+    });
+
+    it("tabular data: a header split at the wrong delimiter names the --set of the source's delimiter", async () => {
+      const rows = Array.from({ length: 24 }, (_, i) => `${(i % 7) / 7},${(i * 5) % 11},${i % 3}`);
+      fs.writeFileSync(path.join(dir, 'train.csv'), ['a,b,y', ...rows].join('\n') + '\n');
+      const table = {
+        type: 'supervised',
+        backend: 'cpu',
+        quiet: true,
+        seed: 5,
+        epochs: 1,
+        microBatchSize: 8,
+        outputDir: path.join(dir, 'table-run'),
+        data: { type: 'tabular', sources: [{ type: 'csv', paths: path.join(dir, 'train.csv'), features: ['a', 'b'], targets: ['y'] }] },
+        model: { type: 'mlp', hidden: [] },
+        checkpoint: [{ type: 'floe' }],
+      };
+      await runRecorded(table);
+      const semicolons = path.join(dir, 'semicolons.csv');
+      fs.writeFileSync(semicolons, ['a;b;y', ...rows.map((r) => r.replace(/,/g, ';'))].join('\n') + '\n');
+      const { code, err } = await cli('evaluate', table.outputDir, '--data', semicolons);
+      assert.equal(code, 1);
+      assert.match(err.at(-1) as string, /The header is one cell split at ',', but it holds ';': if that separates the columns, add --set 'data\.sources\[0\]\.delimiter=";"'\.$/);
+      const fixed = await cli('evaluate', table.outputDir, '--data', semicolons, '--set', 'data.sources[0].delimiter=";"', '--json');
+      assert.equal(fixed.code, 0, fixed.err.join('\n'));
+      assert.equal((JSON.parse(fixed.out[0]) as { data: { records: number } }).data.records, rows.length);
+    });
+  });
 });

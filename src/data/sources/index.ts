@@ -6,3 +6,4 @@ export * from './synthetic-source';
 export * from './text-source';
 export * from './jsonl-format';
 export * from './jsonl-source';
+export * from './setting-hint';

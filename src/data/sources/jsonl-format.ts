@@ -1,6 +1,7 @@
 import { DataError } from '../../errors';
 import { CHAT_ROLES, ChatMessage } from '../../tokenizer/chat-template';
 import { DataRecord, RecordOrigin, formatOrigin } from '../data-record';
+import { SettingHint, recipeSettingHint } from './setting-hint';
 
 /** Where the value at a JSON path of the record is, as `file:line:col` (or `file:line`). */
 export type JsonLocator = (path: ReadonlyArray<string | number>) => string;
@@ -46,12 +47,23 @@ const DEFAULT_FIELDS: Required<JsonlFields> = {
   output: 'output',
 };
 
+/** Options of {@link mapJsonRecord}. */
+export interface MapJsonRecordOptions {
+  /** Field names, where they differ from the defaults. */
+  fields?: JsonlFields;
+  /** Where a field's value is, for messages (default: the record's file:line). */
+  locate?: JsonLocator;
+  /** How a message says to set `fields` (default: `set fields: { ... } on the source`). */
+  settingHint?: SettingHint;
+}
+
 /**
  * Maps one parsed JSON value to a record. `prompt-response` and `alpaca` become chats (user asks,
  * assistant answers; alpaca's non-empty `input` follows the instruction after a blank line).
  * Throws DataError naming file:line, the field and what was expected.
  */
-export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: RecordOrigin, fields: JsonlFields = {}, locate?: JsonLocator): DataRecord {
+export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: RecordOrigin, options: MapJsonRecordOptions = {}): DataRecord {
+  const { fields = {}, locate, settingHint = recipeSettingHint() } = options;
   const f = { ...DEFAULT_FIELDS, ...fields };
   const where = formatOrigin(origin);
   const at: JsonLocator = locate ?? (() => where);
@@ -63,7 +75,7 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
     const field = f[key];
     const v = obj[field];
     if (v === undefined) {
-      throw new DataError(`${where}: field '${field}' expected a string, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, set fields: { ${key}: <its name> } on the source.`);
+      throw new DataError(`${where}: field '${field}' expected a string, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, ${settingHint(`fields.${key}`, '<its name>')}.`);
     }
     if (typeof v !== 'string') throw new DataError(`${at([field])}: field '${field}' expected a string, got ${describe(v)}.`);
     return wellFormed(v, field, at([field]));
@@ -72,20 +84,20 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
   const optionalStr = (key: keyof JsonlFields): string | undefined => (obj[f[key]] === undefined || obj[f[key]] === null ? undefined : str(key));
   switch (format) {
     case 'auto':
-      if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, fields, locate);
-      if (f.text in obj) return mapJsonRecord(value, 'text', origin, fields, locate);
+      if (f.messages in obj) return mapJsonRecord(value, 'chat', origin, options);
+      if (f.text in obj) return mapJsonRecord(value, 'text', origin, options);
       // The two instruction-tuning shapes are told apart by their pair of fields.
-      if (f.prompt in obj && f.response in obj) return mapJsonRecord(value, 'prompt-response', origin, fields, locate);
-      if (f.instruction in obj && f.output in obj) return mapJsonRecord(value, 'alpaca', origin, fields, locate);
+      if (f.prompt in obj && f.response in obj) return mapJsonRecord(value, 'prompt-response', origin, options);
+      if (f.instruction in obj && f.output in obj) return mapJsonRecord(value, 'alpaca', origin, options);
       throw new DataError(
         `${where}: expected a field '${f.text}' (text) or '${f.messages}' (chat), or the pair '${f.prompt}' + '${f.response}' (prompt-response) or ` +
-          `'${f.instruction}' + '${f.output}' (alpaca); found ${listKeys(obj)}. If the data names them differently, set fields: { ... } on the source.`,
+          `'${f.instruction}' + '${f.output}' (alpaca); found ${listKeys(obj)}. If the data names them differently, ${settingHint('fields', '{ ... }')}.`,
       );
     case 'text':
       return { kind: 'text', text: str('text'), origin };
     case 'chat':
       if (obj[f.messages] === undefined) {
-        throw new DataError(`${where}: field '${f.messages}' expected a non-empty array of { role, content }, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, set fields: { messages: <its name> } on the source.`);
+        throw new DataError(`${where}: field '${f.messages}' expected a non-empty array of { role, content }, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, ${settingHint('fields.messages', '<its name>')}.`);
       }
       return { kind: 'chat', messages: parseMessages(obj[f.messages], f.messages, at), origin };
     case 'prompt-response': {

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { register } from '../../registry/register';
-import { SourceConfig, SourceFactory } from '../source-factory';
+import { SourceConfig, SourceContext, SourceFactory } from '../source-factory';
 import { DataSource } from './data-source';
 import { JSONL_FORMATS, JsonlFormat } from './jsonl-format';
 import { JsonlSource } from './jsonl-source';
@@ -58,8 +58,8 @@ export class JsonlSourceFactory extends SourceFactory<JsonlSourceConfig> {
   static override readonly type: string = 'jsonl';
   static override readonly configType = JsonlSourceConfig;
 
-  createSource(): DataSource {
+  createSource(context: SourceContext = {}): DataSource {
     const c = this.config;
-    return new JsonlSource({ paths: c.paths, format: c.format, fields: c.fields, skipInvalid: c.skipInvalid, cwd: this.trainer.context.recipeDir });
+    return new JsonlSource({ paths: c.paths, format: c.format, fields: c.fields, skipInvalid: c.skipInvalid, cwd: this.trainer.context.recipeDir, settingHint: context.settingHint });
   }
 }

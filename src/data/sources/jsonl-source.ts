@@ -6,6 +6,7 @@ import { DataSource } from './data-source';
 import { expandPaths, fileStats } from './glob';
 import { JSONL_FILE_EXTENSIONS, JsonlFields, JsonlFormat, mapJsonRecord, wholeJsonHint } from './jsonl-format';
 import { readLinesOrErrors } from './line-reader';
+import { SettingHint, recipeSettingHint } from './setting-hint';
 
 /** Options of {@link JsonlSource}. */
 export interface JsonlSourceOptions {
@@ -19,6 +20,8 @@ export interface JsonlSourceOptions {
   skipInvalid?: boolean;
   /** Folder relative paths are resolved against. Default `process.cwd()`. */
   cwd?: string;
+  /** How errors say to change a setting (skipInvalid, fields). Default: `set skipInvalid: true on the source`. */
+  settingHint?: SettingHint;
 }
 
 /** Counts of the last completed or running pass. */
@@ -42,7 +45,7 @@ export class JsonlSource implements DataSource {
   private readonly options: Required<JsonlSourceOptions>;
 
   constructor(options: JsonlSourceOptions) {
-    this.options = { format: 'auto', fields: {}, skipInvalid: false, cwd: process.cwd(), ...options };
+    this.options = { format: 'auto', fields: {}, skipInvalid: false, cwd: process.cwd(), ...options, settingHint: options.settingHint ?? recipeSettingHint() };
   }
 
   /** Options plus size and mtime of every matched file. */
@@ -64,10 +67,10 @@ export class JsonlSource implements DataSource {
    * bad lines at once.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<DataRecord> {
-    const { format, fields, skipInvalid } = this.options;
+    const { format, fields, skipInvalid, settingHint } = this.options;
     const stats: JsonlStats = { records: 0, skipped: 0, skippedReasons: [] };
     this.stats = stats;
-    const bad = new BadLines('JSONL', 'Fix the data, or set skipInvalid: true on the source to skip bad lines (they are counted and the first ones reported).');
+    const bad = new BadLines('JSONL', `Fix the data, or ${settingHint('skipInvalid', 'true')} to skip bad lines (they are counted and the first ones reported).`);
     for (const file of await expandPaths(this.options.paths, { cwd: this.options.cwd, folderExtensions: JSONL_FILE_EXTENSIONS })) {
       for await (const [line, text] of readLinesOrErrors(file)) {
         bad.line(file, line);
@@ -82,7 +85,7 @@ export class JsonlSource implements DataSource {
             const offset = jsonValueOffset(text, path);
             return offset === undefined ? `${file}:${line}` : `${file}:${line}:${offset + 1}`;
           };
-          record = mapJsonRecord(value, format, { file, line }, fields, locate);
+          record = mapJsonRecord(value, format, { file, line }, { fields, locate, settingHint });
         } catch (err) {
           if (!(err instanceof DataError)) throw err;
           if (!skipInvalid) bad.add(err);

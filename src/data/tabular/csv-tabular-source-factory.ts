@@ -29,7 +29,7 @@ export class CsvTabularSourceFactory extends TabularSourceFactory<CsvTabularSour
 
   createSource(context: TabularSourceContext): TabularSource {
     const c = this.config;
-    return new CsvTabularSource({ ...columnOptions(c, context), paths: c.paths, delimiter: c.delimiter, cwd: this.trainer.context.recipeDir });
+    return new CsvTabularSource({ ...columnOptions(c, context), paths: c.paths, delimiter: c.delimiter, cwd: this.trainer.context.recipeDir, settingHint: context.settingHint });
   }
 }
 

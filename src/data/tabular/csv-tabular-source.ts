@@ -1,5 +1,6 @@
 import { DataError } from '../../errors';
 import { BadLines } from '../sources/bad-lines';
+import { SettingHint, recipeSettingHint } from '../sources/setting-hint';
 import { expandPaths } from '../sources/glob';
 import { cellPlace, readCsvRecords } from './csv-records';
 import { FileTabularSource } from './file-tabular-source';
@@ -18,6 +19,8 @@ export interface CsvTabularSourceOptions extends FileColumnsOptions {
   delimiter?: string;
   /** Folder relative paths are resolved against. Default `process.cwd()`. */
   cwd?: string;
+  /** How errors say to change a setting (delimiter). Default: `set delimiter: ";" on <configPath>`. */
+  settingHint?: SettingHint;
 }
 
 /**
@@ -44,7 +47,7 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
         }
         if (header === undefined) {
           header = cells.map((c) => c.trim());
-          bindHeader(reader, header, `${file}:${line}`, { delimiter, configPath: this.options.configPath });
+          bindHeader(reader, header, `${file}:${line}`, { delimiter, settingHint: this.options.settingHint ?? recipeSettingHint(this.options.configPath) });
           checkRepeatedColumns(header, [...reader.featureNames, ...reader.targetNames], `${file}:${line}`);
           index = new Map(header.map((name, i) => [name, i]));
           continue;
@@ -73,7 +76,7 @@ const OTHER_DELIMITERS: Array<[string, string]> = [
 ];
 
 /** Binds the header's columns; a header read as one cell holding another separator says which to set. */
-function bindHeader(reader: RowReader, header: readonly string[], location: string, options: { delimiter: string; configPath?: string }): void {
+function bindHeader(reader: RowReader, header: readonly string[], location: string, options: { delimiter: string; settingHint: SettingHint }): void {
   try {
     reader.bindColumns(header, location, 'the header');
   } catch (error) {
@@ -86,7 +89,7 @@ function bindHeader(reader: RowReader, header: readonly string[], location: stri
     const other = header.length === 1 ? OTHER_DELIMITERS.find(([d]) => d !== options.delimiter && header[0].includes(d)) : undefined;
     if (other === undefined) throw error;
     const shown = options.delimiter === '\t' ? 'a tab' : `'${options.delimiter}'`;
-    throw new DataError(`${error.message} The header is one cell split at ${shown}, but it holds ${other[1]}: if that separates the columns, set delimiter: ${JSON.stringify(other[0])} on ${options.configPath ?? 'the source'}.`);
+    throw new DataError(`${error.message} The header is one cell split at ${shown}, but it holds ${other[1]}: if that separates the columns, ${options.settingHint('delimiter', JSON.stringify(other[0]))}.`);
   }
 }
 

@@ -10,7 +10,7 @@ import { DataLoaders } from '../data-loader';
 import { formatOrigin } from '../data-record';
 import { dropLastProblem, leftOutNote, splitNote } from '../split-note';
 import { withSourcePathErrors } from '../source-path-errors';
-import { evalDataSources, evalDataTemplateIndex, withEvalDataPathErrors } from '../eval-data';
+import { evalDataSettingHint, evalDataSources, evalDataTemplateIndex, withEvalDataPathErrors } from '../eval-data';
 import { trainEvalSplit } from '../train-eval-split';
 import { computeColumnStats, NormalizationStats } from './normalization-stats';
 import { TabularBatch } from './tabular-batch';
@@ -63,7 +63,9 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
     const c = this.config;
     const whole = this.trainer.context.evalData;
     const sourceConfigs = whole === undefined ? c.sources : evalDataSources(c.sources, whole, () => undefined).map((s) => s ?? noFileSource(c.sources));
-    const sources = sourceConfigs.map((s, i) => buildComponent<TabularSourceFactory>(this.trainer, TABULAR_SOURCE_KIND, s).createSource({ configPath: `data.sources[${whole === undefined ? i : (evalDataTemplateIndex(c.sources, whole.paths[i]) ?? i)}]` }));
+    // A --data file's source is a copy of a recipe source: its errors name that one's settings, and the --set that changes them.
+    const contextOf = (i: number) => (whole === undefined ? { configPath: `data.sources[${i}]` } : { configPath: `data.sources[${evalDataTemplateIndex(c.sources, whole.paths[i]) ?? i}]`, settingHint: evalDataSettingHint(c.sources, whole.paths[i]) });
+    const sources = sourceConfigs.map((s, i) => buildComponent<TabularSourceFactory>(this.trainer, TABULAR_SOURCE_KIND, s).createSource(contextOf(i)));
     const schema = mergeColumns(sources);
     const records: TabularRecord[] = [];
     for (const [i, source] of sources.entries()) {
@@ -71,7 +73,7 @@ export class TabularDataFactory extends DataFactory<TabularDataConfig, TabularBa
         for await (const record of source.records()) records.push(record);
       };
       if (whole === undefined) await withSourcePathErrors(`data.sources[${i}]`, c.sources[i], read);
-      else await withEvalDataPathErrors(whole, i, read);
+      else await withEvalDataPathErrors(whole, i, read, { recipeSources: c.sources });
     }
     const where = whole === undefined ? `data.sources gave no rows: ${describeSources(c.sources)}` : `--data ${whole.paths.join(', ')} gave no rows`;
     if (records.length === 0) throw new DataError(`${where}. Check that the files have data rows (a CSV file's header does not count; blank lines are skipped)`);

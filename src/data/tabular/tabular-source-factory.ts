@@ -2,6 +2,7 @@ import { IsString, ValidateIf } from 'class-validator';
 import { ComponentConfig, ConfigClass } from '../../config/component-config';
 import { Component } from '../../registry/component';
 import { defineComponentKind } from '../../registry/component-kind';
+import type { SettingHint } from '../sources/setting-hint';
 import { TabularSource } from './tabular-record';
 
 /**
@@ -28,6 +29,8 @@ export function RequiredSourceType(): PropertyDecorator {
 export interface TabularSourceContext {
   /** Config path of the source, e.g. `data.sources[0]`. */
   configPath: string;
+  /** How its errors say to change one of its settings (default: in the recipe, on `configPath`); `floe evaluate --data` names the `--set`. */
+  settingHint?: SettingHint;
 }
 
 /** Builds one tabular data source. */
