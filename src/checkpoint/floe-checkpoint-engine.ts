@@ -5,6 +5,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { stringify as toYaml } from 'yaml';
 import { HumanNumber, IsCount } from '../config/human-number';
+import { CheckpointError, FloeError } from '../errors';
 import { OptimizerStateError } from '../optim/optimizer-state-error';
 import { register } from '../registry/register';
 import { CheckpointConfig, CheckpointEngine, SaveReason } from './checkpoint-engine';
@@ -161,7 +162,14 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     if (purpose === 'resume') await this.loadOptimizerState(path.join(dir, OPTIMIZER_STATE_FILE), check);
     t.restoreState(parsed.state);
     Object.assign(t.lastMetrics, parsed.metrics);
-    t.restoreExtraCheckpointFiles(await readExtraCheckpointFiles(dir, Object.keys(t.extraCheckpointFiles())));
+    const extra = await readExtraCheckpointFiles(dir, Object.keys(t.extraCheckpointFiles()));
+    try {
+      t.restoreExtraCheckpointFiles(extra);
+    } catch (error) {
+      // The trainer checks its files by name only: say which checkpoint they are in.
+      if (error instanceof FloeError) throw new CheckpointError(`Checkpoint '${dir}': ${error.message}`, { cause: error });
+      throw error;
+    }
     t.lastCheckpointPath = dir;
     this.lastSavedStep = parsed.state.globalStep;
     check.report();

@@ -106,7 +106,7 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const trainer = new TrainerClass(resolved.config, context);
   trainer.tokenizer = await asCheckpointRecipe(dir, recipeDir, () => buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND).createTokenizer());
   const { [TOKENIZER_IDENTITY_FILE]: identity } = await readExtraCheckpointFiles(dir, [TOKENIZER_IDENTITY_FILE]);
-  checkTokenizerIdentity(identity, trainer.tokenizer, { type: resolved.config.tokenizer.type, checkpoint: `checkpoint ${dir}` });
+  checkTokenizerIdentity(identity, trainer.tokenizer, { type: resolved.config.tokenizer.type, checkpoint: `checkpoint ${dir}`, file: path.join(dir, TOKENIZER_IDENTITY_FILE) });
   if (hasInferenceSetup(trainer)) {
     // Its model's shape comes from files saved with the checkpoint (a data schema), not the recipe.
     await trainer.setupForInference(dir, await readExtraCheckpointFiles(dir, trainer.inferenceFiles));

@@ -195,6 +195,6 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
   /** A Floe checkpoint names its tokenizer: one of the same size but other ids would silently scramble the embeddings. */
   private async checkSourceTokenizer(dir: string): Promise<void> {
     const { [TOKENIZER_IDENTITY_FILE]: identity } = await readExtraCheckpointFiles(dir, [TOKENIZER_IDENTITY_FILE]);
-    checkTokenizerIdentity(identity, this.trainer.tokenizer, { type: this.trainer.config.tokenizer.type, checkpoint: `model.from ${dir}` });
+    checkTokenizerIdentity(identity, this.trainer.tokenizer, { type: this.trainer.config.tokenizer.type, checkpoint: `model.from ${dir}`, file: path.join(dir, TOKENIZER_IDENTITY_FILE) });
   }
 }

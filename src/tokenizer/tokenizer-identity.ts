@@ -32,18 +32,51 @@ export function tokenizerIdentity(tokenizer: Tokenizer, type: string): Tokenizer
   return { type, fingerprint: tokenizer.idFingerprint ?? tokenizerFingerprint(tokenizer), vocabSize, bosId, eosId, padId };
 }
 
+/** Fields of {@link TokenizerIdentity} that hold ids and counts (non-negative integers). */
+const COUNT_FIELDS = ['vocabSize', 'bosId', 'eosId', 'padId'] as const;
+
+/** What is wrong with a parsed identity file, empty when it has every field of the right type. */
+function identityProblems(saved: unknown): string[] {
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) {
+    return [`expected a JSON object, got ${saved === null ? 'null' : Array.isArray(saved) ? 'an array' : `a ${typeof saved}`}`];
+  }
+  const s = saved as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of ['type', 'fingerprint'] as const) {
+    if (typeof s[key] !== 'string' || s[key] === '') problems.push(`${key} is ${JSON.stringify(s[key])}, expected a non-empty string`);
+  }
+  for (const key of COUNT_FIELDS) {
+    const v = s[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) problems.push(`${key} is ${JSON.stringify(v)}, expected a non-negative integer`);
+  }
+  return problems;
+}
+
 /**
  * Throws a {@link CheckpointError} when `tokenizer` is not the one `checkpoint` (words naming it,
  * like `checkpoint runs/x/checkpoints/step-000040`) saved as `saved`; a checkpoint older than the
- * file is not checked.
+ * file is not checked. A `saved` value that is not an identity (a damaged or hand-edited file,
+ * named by `file`, default the file's name) is refused as such, not reported as a changed tokenizer.
  */
-export function checkTokenizerIdentity(saved: unknown, tokenizer: Tokenizer, options: { type: string; checkpoint: string }): void {
+export function checkTokenizerIdentity(saved: unknown, tokenizer: Tokenizer, options: { type: string; checkpoint: string; file?: string }): void {
   if (saved === undefined) return;
-  const s = saved as Partial<TokenizerIdentity>;
+  const problems = identityProblems(saved);
+  if (problems.length > 0) {
+    throw new CheckpointError(
+      `Invalid tokenizer identity '${options.file ?? TOKENIZER_IDENTITY_FILE}' of ${options.checkpoint}: ${problems.join('; ')}. ` +
+        `A checkpoint writes it as { type, fingerprint: strings; vocabSize, bosId, eosId, padId: non-negative integers }, so this one is damaged or was edited by hand: ` +
+        `use another checkpoint, or an intact copy of this one.`,
+    );
+  }
+  const s = saved as TokenizerIdentity;
   const now = tokenizerIdentity(tokenizer, options.type);
   const differences = (['type', 'vocabSize', 'bosId', 'eosId', 'padId', 'fingerprint'] as const)
     .filter((key) => s[key] !== now[key])
-    .map((key) => `${key} ${show(s[key])} then, ${show(now[key])} now`);
+    .map((key) => {
+      // Shortened fingerprints that look alike would read as no change: show them whole.
+      const whole = key === 'fingerprint' && show(s[key]) === show(now[key]);
+      return whole ? `${key} '${s[key]}' then, '${now[key]}' now` : `${key} ${show(s[key])} then, ${show(now[key])} now`;
+    });
   if (differences.length === 0) return;
   throw new CheckpointError(
     `The tokenizer has changed since ${options.checkpoint} was written (${differences.join('; ')}): its model would read text with the wrong token ids. ` +

@@ -80,7 +80,7 @@ export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
 
   override restoreExtraCheckpointFiles(files: Record<string, unknown>): void {
     super.restoreExtraCheckpointFiles(files);
-    checkTokenizerIdentity(files[TOKENIZER_IDENTITY_FILE], this.tokenizer, { type: this.config.tokenizer.type, checkpoint: 'the checkpoint being resumed' });
+    checkTokenizerIdentity(files[TOKENIZER_IDENTITY_FILE], this.tokenizer, { type: this.config.tokenizer.type, checkpoint: 'the checkpoint' });
   }
 
   override async train(): Promise<TrainingResult> {

@@ -31,6 +31,15 @@ describe('tokenizer identity in checkpoints', () => {
       () => checkTokenizerIdentity({ ...saved, vocabSize: 300 }, byte, { type: 'byte', checkpoint: 'checkpoint c' }),
       (e: Error) => e instanceof CheckpointError && /changed since checkpoint c was written \(vocabSize 300 then, 259 now\)/.test(e.message),
     );
+    // A damaged file is named as such (with the file given), not reported as a changed tokenizer, nor a TypeError.
+    assert.throws(
+      () => checkTokenizerIdentity(null, byte, { type: 'byte', checkpoint: 'checkpoint c', file: 'c/tokenizer-identity.json' }),
+      (e: Error) => e instanceof CheckpointError && e.message.startsWith("Invalid tokenizer identity 'c/tokenizer-identity.json' of checkpoint c: expected a JSON object, got null. "),
+    );
+    assert.throws(
+      () => checkTokenizerIdentity({ ...saved, padId: -1 }, byte, { type: 'byte', checkpoint: 'checkpoint c' }),
+      (e: Error) => e instanceof CheckpointError && e.message.startsWith("Invalid tokenizer identity 'tokenizer-identity.json' of checkpoint c: padId is -1, expected a non-negative integer. "),
+    );
   });
 
   it('refuses to load, resume or fine-tune (model.from) a language model whose hf tokenizer.json changed after training', async () => {
@@ -53,7 +62,7 @@ describe('tokenizer identity in checkpoints', () => {
     assert.equal(tf.memory().numTensors, before);
     await assert.rejects(
       runRecorded({ ...recipe, trainIters: 4 }, { resumeFrom: checkpoint }),
-      (e: Error) => e instanceof CheckpointError && /tokenizer has changed since the checkpoint being resumed was written/.test(e.message),
+      (e: Error) => e instanceof CheckpointError && e.message.startsWith(`Checkpoint '${checkpoint}': The tokenizer has changed since the checkpoint was written`),
     );
     const fineTune = { ...recipe, outputDir: path.join(dir, 'tuned'), model: { ...(recipe.model as object), from: checkpoint } };
     await assert.rejects(runRecorded(fineTune), (e: Error) => e instanceof CheckpointError && /tokenizer has changed since model\.from .*step-000002 was written/.test(e.message));
