@@ -102,4 +102,62 @@ describe('loading hand-edited checkpoint files', () => {
       });
     });
   });
+
+  describe('trainer-state.json', () => {
+    const invalid = (problems: string) => (message: string): void => {
+      assert.equal(message, `Invalid trainer state '${path.join(step4, 'trainer-state.json')}': ${problems}.`);
+    };
+
+    it('refuses an RNG state that is all zeros, or whose spare normal is not a number (they loaded, and gave constant or NaN randomness)', async () => {
+      await editJson('trainer-state.json', (json) => {
+        json.state.rng.s = [0, 0, 0, 0];
+        json.state.rng.spareNormal = 'x';
+      });
+      await bothRefuse(invalid('state.rng.s is all zeros, a state the generator never reaches (it would give only zeros); state.rng.spareNormal is "x", expected null or a finite number'));
+    });
+
+    it('refuses a best metric or a metric value that is not a number', async () => {
+      await editJson('trainer-state.json', (json) => {
+        json.state.bestMetric = 'low';
+        json.metrics.loss = '3.0';
+      });
+      await bothRefuse(invalid('state.bestMetric is "low", expected a finite number or no field; metrics.loss is "3.0", expected a number (null for a non-finite one)'));
+    });
+
+    it('refuses a scheduler position that is not at the saved step, or a wrong lastLr, scheduler or recipeDir', async () => {
+      await editJson('trainer-state.json', (json) => {
+        json.scheduler.step = 999;
+        json.scheduler.lastLr = 'high';
+        json.recipeDir = 5;
+      });
+      await bothRefuse(invalid('scheduler.step is 999, expected state.globalStep (4); scheduler.lastLr is "high", expected a finite number >= 0; recipeDir is 5, expected the recipe\'s folder (a non-empty string) or no field'));
+      await editJson('trainer-state.json', (json) => {
+        json.scheduler = 'cosine';
+        json.recipeDir = '/somewhere';
+      });
+      await bothRefuse(invalid('scheduler is "cosine", expected { step, lastLr } or no field'));
+    });
+
+    it('still loads a state without the optional fields (older checkpoints) and with a null metric (a NaN loss)', async () => {
+      await editJson('trainer-state.json', (json) => {
+        delete json.scheduler;
+        delete json.recipeDir;
+        delete json.state.rng.spareNormal;
+        json.metrics.loss = null;
+      });
+      const resumed = await runRecorded(recipe('resumed-optional', 6), { resumeFrom: step4 });
+      assert.equal(resumed.result.globalStep, 6);
+    });
+
+    it('says where invalid JSON is, as file:line:col', async () => {
+      const text = fs.readFileSync(path.join(step4, 'trainer-state.json'), 'utf8');
+      await rewrite('trainer-state.json', text.replace('"globalStep": 4,', '"globalStep": 4,,'));
+      const line = text.split('\n').findIndex((l) => l.includes('"globalStep"')) + 1;
+      await bothRefuse((message) => {
+        assert.ok(message.startsWith(`Trainer state '${path.join(step4, 'trainer-state.json')}:${line}:`), message);
+        assert.match(message, /' is not valid JSON: .+\. It is written with the checkpoint: this one is damaged or was edited by hand\.$/);
+        assert.ok(!/at position/.test(message), message);
+      });
+    });
+  });
 });
