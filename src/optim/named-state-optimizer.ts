@@ -152,10 +152,10 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
         slots.get(name)?.set(slot, t);
       }
     }
-    this.checkSlots(slots, ownSteps, options.params);
     // A synchronous read, once per restore (not per step), of a few int scalars.
     const step = readInt(stepTensor);
     const steps = new Map([...ownSteps].map(([name, t]) => [name, readInt(t)]));
+    this.checkSlots(slots, { step, steps }, options.params);
     // Clone before disposing our own tensors, so passing in tensors that alias ours stays safe.
     const cloned = new Map([...slots].map(([name, m]) => [name, new Map([...m].map(([slot, t]) => [slot, tf.clone(t)]))]));
     this.dispose();
@@ -189,18 +189,20 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
    */
   private checkSlots(
     slots: ReadonlyMap<string, ReadonlyMap<string, tf.Tensor>>,
-    ownSteps: ReadonlyMap<string, tf.Tensor>,
+    counts: { step: number; steps: ReadonlyMap<string, number> },
     params: ReadonlyMap<string, tf.Tensor> | undefined,
   ): void {
     const problems: string[] = [];
-    if (this.slotNames.length > 0) {
-      for (const name of ownSteps.keys()) {
-        if (!slots.has(name)) problems.push(`parameter '${name}' has its own step count '${name}/${STEP_KEY}' but none of ${quoteList('its slot', this.slotNames)}`);
-      }
+    // Counts: each update adds one to `step` and at most one to each variable's own count.
+    if (!Number.isSafeInteger(counts.step) || counts.step < 0) problems.push(`'${STEP_KEY}' is ${counts.step}, expected an integer >= 0`);
+    for (const [name, n] of counts.steps) {
+      if (!Number.isSafeInteger(n) || n < 1 || n > counts.step) problems.push(`'${name}/${STEP_KEY}' is ${n}, expected an integer from 1 to '${STEP_KEY}' (${counts.step})`);
+      else if (this.slotNames.length > 0 && !slots.has(name)) problems.push(`parameter '${name}' has its own step count '${name}/${STEP_KEY}' but none of ${quoteList('its slot', this.slotNames)}`);
     }
     for (const [name, m] of slots) {
       const missing = this.slotNames.filter((slot) => !m.has(slot));
       if (missing.length > 0) problems.push(`parameter '${name}' has ${quoteList('slot', [...m.keys()])} but is missing ${quoteList('', missing)}`);
+      for (const [slot, t] of m) if (t.dtype !== 'float32') problems.push(`slot '${slot}' of parameter '${name}' is ${t.dtype}, expected float32`);
       const param = params?.get(name);
       if (param === undefined) continue;
       for (const [slot, t] of m) {
@@ -236,5 +238,6 @@ function quoteList(noun: string, names: readonly string[]): string {
 function readInt(t: tf.Tensor): number {
   if (t.size !== 1) throw new CheckpointError(`Optimizer step counter must be a scalar, got shape [${t.shape.join(', ')}].`);
   const value = t.arraySync() as unknown;
-  return Math.round(Number(Array.isArray(value) ? value.flat(Infinity)[0] : value));
+  // Exact: a fractional count (a float tensor) is refused by the caller, not rounded.
+  return Number(Array.isArray(value) ? value.flat(Infinity)[0] : value);
 }

@@ -196,6 +196,39 @@ describe('NamedStateOptimizer.setState checks', () => {
     });
   });
 
+  it('refuses step counts no run writes (negative, fractional, a parameter\'s above the step) and non-float32 slots; they loaded, and gave NaN updates', async () => {
+    await expectNoLeak(() => {
+      const { opt, params, state } = trained();
+      const fresh = new AdamWOptimizer();
+      const refuses = (edit: (s: Map<string, tf.Tensor>) => void, problem: string): void => {
+        const edited = opt.getState();
+        edit(edited);
+        assert.throws(
+          () => fresh.setState(edited, { params }),
+          (e: unknown) => e instanceof OptimizerStateError && e.message.startsWith(`Optimizer state is inconsistent: ${problem}. `),
+        );
+        disposeAll(edited);
+      };
+      const set = (key: string, t: tf.Tensor) => (s: Map<string, tf.Tensor>): void => {
+        s.get(key)?.dispose();
+        s.set(key, t);
+      };
+      refuses(set('step', tf.scalar(-3, 'int32')), "'step' is -3, expected an integer >= 0");
+      refuses(set('step', tf.scalar(2.5)), "'step' is 2.5, expected an integer >= 0");
+      refuses(set('layer.bias/step', tf.scalar(0, 'int32')), "'layer.bias/step' is 0, expected an integer from 1 to 'step' (2)");
+      refuses(set('layer.bias/step', tf.scalar(3, 'int32')), "'layer.bias/step' is 3, expected an integer from 1 to 'step' (2)");
+      refuses((s) => set('layer.weight/m', (s.get('layer.weight/m') as tf.Tensor).toInt())(s), "slot 'm' of parameter 'layer.weight' is int32, expected float32");
+      assert.equal(fresh.stepCount, 0);
+      // A step count written as a float that is whole still loads (the value is what counts).
+      const floatStep = opt.getState();
+      set('step', tf.scalar(2))(floatStep);
+      fresh.setState(floatStep, { params });
+      assert.equal(fresh.stepCount, 2);
+      [state, floatStep, params].forEach(disposeAll);
+      [opt, fresh].forEach((o) => o.dispose());
+    });
+  });
+
   it('checks sgd momentum slots against the parameters too', () => {
     const params = makeParams();
     const opt = new SgdOptimizer({ momentum: 0.9 });
