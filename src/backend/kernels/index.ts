@@ -13,3 +13,4 @@ export * from './split-kernel';
 export * from './conv2d-backprop-filter-kernel';
 export * from './depthwise-conv2d-backprop-kernels';
 export * from './numeric-pad-guard';
+export * from './max-pool-grad-kernel';

@@ -100,9 +100,9 @@ function inputShape(kernelName: NumericPadGuardedKernel, inputs: Record<string, 
 }
 
 /**
- * Wraps a stock wasm conv/pool kernel (or input gradient) so a numeric `pad` that tfjs sizes
- * wrongly (see {@link checkNumericPad}) throws a clear error instead of corrupting the wasm heap
- * or returning wrong values.
+ * Wraps a stock wasm conv/pool kernel (or input gradient, or Floe's replacement of one, as for
+ * `MaxPoolGrad`) so a numeric `pad` that tfjs sizes wrongly (see {@link checkNumericPad}) throws a
+ * clear error instead of corrupting the wasm heap or returning wrong values.
  */
 export function createNumericPadGuardKernel(kernelName: NumericPadGuardedKernel, stock: KernelConfig | undefined): KernelConfig {
   if (stock === undefined) throw new Error(`numeric-pad guard: tfjs-backend-wasm has no '${kernelName}' kernel to wrap`);

@@ -11,6 +11,7 @@ import { createDepthwiseConv2dBackpropFilterKernel, createDepthwiseConv2dBackpro
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
 import { createGatherKernel } from './gather-kernel';
 import { createIdentityKernel } from './identity-kernel';
+import { createMaxPoolGradKernel } from './max-pool-grad-kernel';
 import { createNumericPadGuardKernel } from './numeric-pad-guard';
 import { createSplitKernel } from './split-kernel';
 import { createSumKernel } from './sum-kernel';
@@ -69,7 +70,8 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   AvgPool: (stock) => createNumericPadGuardKernel('AvgPool', stock),
   // Input gradients behind the same guard: they would read dy with tfjs's wrong width (wrong values, no corruption).
   Conv2DBackpropInput: (stock) => createNumericPadGuardKernel('Conv2DBackpropInput', stock),
-  MaxPoolGrad: (stock) => createNumericPadGuardKernel('MaxPoolGrad', stock),
+  // Floe's own (stock wasm misroutes the gradient of windows whose max is <= 0 and of ties), still behind the guard.
+  MaxPoolGrad: (stock) => createNumericPadGuardKernel('MaxPoolGrad', createMaxPoolGradKernel(stock)),
   AvgPoolGrad: (stock) => createNumericPadGuardKernel('AvgPoolGrad', stock),
 };
 
@@ -90,7 +92,8 @@ function isFloeKernel(name: string): boolean {
  * `BatchMatMul` and correct `_FusedMatMul` (XNNPACK for transposed and batched operands),
  * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
  * `Sum`, row `GatherV2` and block-copy `SplitV` and `Concat` (memory-bound ops the stock kernels run slowly),
- * and a guard on the stock conv/pool kernels and their input gradients that refuses a numeric `pad`
+ * a `MaxPoolGrad` with the cpu backend's semantics (the stock one sends the gradient of a window
+ * whose maximum is ≤ 0 to the wrong pixel or drops it), and a guard on the stock conv/pool kernels and their input gradients that refuses a numeric `pad`
  * tfjs sizes wrongly (non-square filter or unequal strides), which would otherwise corrupt the
  * wasm heap (forward) or give wrong values (gradients). Idempotent; works before or after the wasm backend starts. Affects every
  * user of the wasm backend in this process (the kernel registry is global).
