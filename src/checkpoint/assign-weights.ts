@@ -11,6 +11,8 @@ export function assignWeights(params: Map<string, tf.Variable>, loaded: Map<stri
     const t = loaded.get(name);
     if (t === undefined) problems.push(`missing weight '${name}'`);
     else if (!tf.util.arraysEqual(t.shape, variable.shape)) problems.push(`'${name}' has shape [${t.shape}] but the model expects [${variable.shape}]`);
+    // Every float format reads as float32; integers or booleans for a float weight are not weights.
+    else if (variable.dtype === 'float32' && t.dtype !== 'float32') problems.push(`'${name}' holds ${t.dtype} values but the model's weight is float32 (a float dtype: F32, F16, BF16 or F64)`);
   }
   for (const name of loaded.keys()) if (!params.has(name)) problems.push(`unexpected weight '${name}' (not in the model)`);
   if (problems.length > 0) {

@@ -22,12 +22,14 @@ import { findCheckpoints } from './find-checkpoints';
 import { findIncompleteSaves, skippedSavesNote } from './incomplete-saves';
 import { newestCheckpointBefore, verifyCheckpoint } from './verify-checkpoint';
 import { writeModelConfigFile } from './model-config-file';
+import { listNames, nonFiniteTensors } from './non-finite-values';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
 import { CheckpointLoadPurpose, ResumeCheck } from './resume-check';
 
 export type { CheckpointLoadPurpose } from './resume-check';
 import { runShapeOf } from './saved-run-shape';
+import { checkSavedStep, savedStepMetadata } from './saved-step-check';
 import { saveError } from './save-error';
 import { removeStaleTempDirs } from './stale-temp-dirs';
 import { TrainerStateFile, readTrainerStateFile } from './trainer-state-file';
@@ -110,10 +112,11 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
    */
   protected async writeContents(tmp: string): Promise<void> {
     const t = this.trainer;
-    await writeSafetensors(path.join(tmp, MODEL_WEIGHTS_FILE), t.model.params, { metadata: { format: 'floe', step: String(t.globalStep) } });
+    const metadata = savedStepMetadata(t.globalStep);
+    await writeSafetensors(path.join(tmp, MODEL_WEIGHTS_FILE), t.model.params, { metadata });
     const optimizerState = t.optimizer.getState();
     try {
-      await writeSafetensors(path.join(tmp, OPTIMIZER_STATE_FILE), optimizerState);
+      await writeSafetensors(path.join(tmp, OPTIMIZER_STATE_FILE), optimizerState, { metadata });
     } finally {
       tf.dispose([...optimizerState.values()]);
     }
@@ -148,17 +151,21 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     if (skipped !== undefined) t.logger.warn(skipped);
     await verifyCheckpoint(dir);
     const parsed = await readTrainerStateFile(dir);
+    for (const file of purpose === 'resume' ? [MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE] : [MODEL_WEIGHTS_FILE]) await checkSavedStep(dir, file, parsed.state.globalStep);
     // What the recipe changed since the save: explains a failed load, and is reported once loaded.
     const check = await ResumeCheck.compare(t, dir, parsed, purpose);
     const weightsFile = path.join(dir, MODEL_WEIGHTS_FILE);
     const weights = await readSafetensorsTensors(weightsFile);
+    let nonFinite: string[];
     try {
       assignWeights(t.model.params, weights, weightsFile);
+      nonFinite = nonFiniteTensors(weights);
     } catch (error) {
       throw check.explainWeightsError(error);
     } finally {
       tf.dispose([...weights.values()]);
     }
+    if (nonFinite.length > 0) throw await nonFiniteError(`${weightsFile} holds NaN or infinite values, in ${listNames(nonFinite)}`, dir);
     if (purpose === 'resume') await this.loadOptimizerState(path.join(dir, OPTIMIZER_STATE_FILE), check);
     t.restoreState(parsed.state);
     Object.assign(t.lastMetrics, parsed.metrics);
@@ -196,6 +203,8 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
   private async loadOptimizerState(file: string, check: ResumeCheck): Promise<void> {
     const state = await readSafetensorsTensors(file);
     try {
+      const bad = nonFiniteTensors(state);
+      if (bad.length > 0) throw new OptimizerStateError(`Optimizer state holds NaN or infinite values, in ${listNames(bad)}; a run never saves them.`);
       this.trainer.optimizer.setState(state, { params: this.trainer.model.params });
     } catch (error) {
       // State its optimizer could not have written: point to the checkpoint before this one.
@@ -253,4 +262,11 @@ async function readMetric(dir: string, metric: string): Promise<number | undefin
   } catch {
     return undefined;
   }
+}
+
+/** Weights with NaN or infinite values `what`: damage, with the way out (the checkpoint before it). */
+async function nonFiniteError(what: string, dir: string): Promise<CheckpointError> {
+  const older = await newestCheckpointBefore(dir);
+  const other = older === undefined ? 'another checkpoint' : `another checkpoint (the newest before it is ${older.dir})`;
+  return new CheckpointError(`${what}. A run never saves them (nonFinite: stop ends it first, skip keeps the last finite weights), so the file is damaged or was edited by hand: use ${other}.`);
 }

@@ -2,8 +2,10 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
+import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors';
 import { writeManifest } from '../../src/checkpoint/io/write-manifest';
-import { CheckpointError, evaluateJob, Logger } from '../../src';
+import { CheckpointError, evaluateJob, Logger, OptimizerStateError } from '../../src';
 import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
 
@@ -49,6 +51,32 @@ describe('loading hand-edited checkpoint files', () => {
     const json = JSON.parse(fs.readFileSync(path.join(step4, name), 'utf8')) as Record<string, any>;
     edit(json);
     await rewrite(name, JSON.stringify(json, null, 2));
+  }
+
+  /** Edits safetensors file `name` of step 4 (keeping its step metadata) and rebuilds the manifest. */
+  async function editTensors(name: string, edit: (tensors: Map<string, tf.Tensor>) => void): Promise<void> {
+    const file = path.join(step4, name);
+    const tensors = await readSafetensorsTensors(file);
+    try {
+      edit(tensors);
+      await writeSafetensors(file, tensors, { metadata: { format: 'floe', step: '4' } });
+    } finally {
+      tf.dispose([...tensors.values()]);
+    }
+    await writeManifest(step4);
+  }
+
+  /** Replaces tensor `key` (the old one is freed). */
+  function replace(tensors: Map<string, tf.Tensor>, key: string, make: (old: tf.Tensor) => tf.Tensor): void {
+    const old = tensors.get(key) as tf.Tensor;
+    tensors.set(key, make(old));
+    old.dispose();
+  }
+
+  /** Copies file `name` of the step-2 checkpoint over step 4's and rebuilds the manifest. */
+  async function copyFromStep2(name: string): Promise<void> {
+    fs.copyFileSync(path.join(path.dirname(step4), 'step-000002', name), path.join(step4, name));
+    await writeManifest(step4);
   }
 
   /** Asserts that resuming from step 4 and evaluating it both fail with a CheckpointError whose message passes `check`. */
@@ -157,6 +185,80 @@ describe('loading hand-edited checkpoint files', () => {
         assert.ok(message.startsWith(`Trainer state '${path.join(step4, 'trainer-state.json')}:${line}:`), message);
         assert.match(message, /' is not valid JSON: .+\. It is written with the checkpoint: this one is damaged or was edited by hand\.$/);
         assert.ok(!/at position/.test(message), message);
+      });
+    });
+  });
+
+  describe('files of different saves', () => {
+    const mixed = (file: string, fileStep: number, stateStep: number) => (message: string): void => {
+      assert.equal(
+        message,
+        `Checkpoint '${step4}' mixes files of different saves: ${file} was saved at step ${fileStep} (its metadata 'step'), but trainer-state.json at state.globalStep ${stateStep}. ` +
+          'Every file of a checkpoint comes from one save (was one copied in from another checkpoint folder?): use an intact checkpoint folder.',
+      );
+    };
+
+    it("refuses another save's weights or trainer state (they loaded, pairing one step's weights with another's data position)", async () => {
+      await copyFromStep2('model.safetensors');
+      await bothRefuse(mixed('model.safetensors', 2, 4));
+      fs.copyFileSync(path.join(pristine, 'step-000004', 'model.safetensors'), path.join(step4, 'model.safetensors'));
+      await copyFromStep2('trainer-state.json');
+      await bothRefuse(mixed('model.safetensors', 4, 2));
+    });
+
+    it("refuses another save's optimizer state on resume; evaluating, which does not read it, still works", async () => {
+      await copyFromStep2('optimizer.safetensors');
+      await assert.rejects(runRecorded(recipe('resumed-mixed-optimizer', 6), { resumeFrom: step4 }), (error: Error) => {
+        assert.ok(error instanceof CheckpointError, error.message);
+        mixed('optimizer.safetensors', 2, 4)(error.message);
+        return true;
+      });
+      const evaluated = await evaluateJob(recipe('evaluated-mixed-optimizer', 6), { checkpoint: step4, logger: new Logger({ sink: () => undefined }) });
+      assert.equal(evaluated.step, 4);
+    });
+  });
+
+  describe('tensor values', () => {
+    it('refuses NaN or infinite weights, naming the file, the weights and the checkpoint before (evaluating gave NaN metrics)', async () => {
+      let names: string[] = [];
+      await editTensors('model.safetensors', (tensors) => {
+        names = [...tensors.keys()].filter((k) => tensors.get(k)?.rank === 2).slice(0, 2);
+        replace(tensors, names[0], (old) => tf.fill(old.shape, NaN));
+        replace(tensors, names[1], (old) => tf.tidy(() => old.add(tf.scalar(Infinity))));
+      });
+      await bothRefuse((message) => {
+        assert.equal(
+          message,
+          `${path.join(step4, 'model.safetensors')} holds NaN or infinite values, in '${names[0]}', '${names[1]}'. A run never saves them (nonFinite: stop ends it first, skip keeps the last finite weights), ` +
+            `so the file is damaged or was edited by hand: use another checkpoint (the newest before it is ${path.join(path.dirname(step4), 'step-000002')}).`,
+        );
+      });
+    });
+
+    it('refuses integer weights for float ones (they were cast silently)', async () => {
+      let name = '';
+      await editTensors('model.safetensors', (tensors) => {
+        name = [...tensors.keys()].find((k) => tensors.get(k)?.rank === 2) ?? '';
+        replace(tensors, name, (old) => old.toInt());
+      });
+      await bothRefuse((message) => {
+        assert.ok(message.includes(`model.safetensors does not match the model: '${name}' holds int32 values but the model's weight is float32 (a float dtype: F32, F16, BF16 or F64)`), message);
+      });
+    });
+
+    it('refuses NaN or infinite optimizer state as damaged, with the ways out', async () => {
+      let key = '';
+      await editTensors('optimizer.safetensors', (tensors) => {
+        key = [...tensors.keys()].find((k) => k.endsWith('/v')) ?? '';
+        replace(tensors, key, (old) => tf.fill(old.shape, Infinity));
+      });
+      await assert.rejects(runRecorded(recipe('resumed-infinite-v', 6), { resumeFrom: step4 }), (error: Error) => {
+        assert.ok(error instanceof OptimizerStateError, error.message);
+        assert.ok(
+          error.message.startsWith(`Cannot load optimizer state '${path.join(step4, 'optimizer.safetensors')}': Optimizer state holds NaN or infinite values, in '${key}'; a run never saves them. The checkpoint is damaged`),
+          error.message,
+        );
+        return true;
       });
     });
   });

@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { readSafetensorsHeader } from '../../src/checkpoint/formats/read-safetensors';
 import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
 import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors';
 import { writeManifest } from '../../src/checkpoint/io/write-manifest';
@@ -10,15 +11,17 @@ import { fileBytes, runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
 
 /**
- * Rewrites a checkpoint's optimizer.safetensors through `edit` and its manifest after it, as a
- * hand-rebuilt checkpoint would be (so the checksums pass and only the content is wrong).
+ * Rewrites a checkpoint's optimizer.safetensors through `edit` (keeping its metadata) and its
+ * manifest after it, as a hand-rebuilt checkpoint would be (so the checksums pass and only the
+ * content is wrong).
  */
 async function editOptimizerState(ckpt: string, edit: (state: Map<string, tf.Tensor>) => void): Promise<void> {
   const file = path.join(ckpt, 'optimizer.safetensors');
+  const { metadata } = await readSafetensorsHeader(file);
   const state = await readSafetensorsTensors(file);
   try {
     edit(state);
-    await writeSafetensors(file, state);
+    await writeSafetensors(file, state, { metadata });
   } finally {
     tf.dispose([...state.values()]);
   }
