@@ -262,4 +262,40 @@ describe('loading hand-edited checkpoint files', () => {
       });
     });
   });
+
+  describe('manifest.json', () => {
+    /** Rewrites step 4's manifest with only the entries `keep` passes. */
+    function keepEntries(keep: (entry: { path: string }) => boolean): void {
+      const file = path.join(step4, 'manifest.json');
+      const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { files: Array<{ path: string }> };
+      manifest.files = manifest.files.filter(keep);
+      fs.writeFileSync(file, JSON.stringify(manifest, null, 2));
+    }
+    const unlisted = (what: string, verb: string, pronoun: string) => (message: string): void => {
+      assert.equal(
+        message,
+        `Checkpoint manifest '${path.join(step4, 'manifest.json')}' does not list ${what}, which ${verb} in the folder, so ${pronoun} cannot be verified. ` +
+          'A save lists every file it writes: the manifest was edited by hand or belongs to another folder.\n' +
+          `The newest checkpoint before it is ${path.join(path.dirname(step4), 'step-000002')}: pass that folder to use it instead, or move the damaged one out of the folder.`,
+      );
+    };
+
+    it('refuses a manifest that leaves out a file the load reads (it loaded that file unverified)', async () => {
+      keepEntries((e) => e.path !== 'model.safetensors');
+      await bothRefuse(unlisted('model.safetensors', 'is', 'it'));
+    });
+
+    it('refuses an empty file list (it verified nothing)', async () => {
+      keepEntries(() => false);
+      await bothRefuse(unlisted('model.safetensors, optimizer.safetensors, trainer-state.json, model-config.json, recipe.yaml', 'are', 'they'));
+    });
+
+    it('still loads when a file it leaves out is not in the folder either, nor with files the load does not read', async () => {
+      fs.rmSync(path.join(step4, 'model-config.json'));
+      fs.writeFileSync(path.join(step4, 'notes.txt'), 'kept by hand');
+      keepEntries((e) => e.path !== 'model-config.json');
+      const evaluated = await evaluateJob(recipe('evaluated-partial-manifest', 6), { checkpoint: step4, logger: new Logger({ sink: () => undefined }) });
+      assert.equal(evaluated.step, 4);
+    });
+  });
 });
