@@ -177,7 +177,8 @@ export class GptModel {
     }
     const [q, k, v] = tf.split(qkv, 3, 1);
     // [B·T, D] → [B, H, T, hd]: one 4-D transpose per tensor (5-D transposes are slow on wasm).
-    const toHeads = (x: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(x, [b, t, heads, hd]), [0, 2, 1, 3]);
+    // With one token (a cached decoding step) the transpose moves nothing: a reshape does it.
+    const toHeads = (x: tf.Tensor): tf.Tensor4D => (t === 1 ? tf.reshape(x, [b, heads, 1, hd]) : tf.transpose(tf.reshape(x, [b, t, heads, hd]), [0, 2, 1, 3]));
     // Scaling q (T·hd values) is cheaper than scaling scores (T·T); RoPE is linear so order is free.
     let qh = toHeads(tf.mul(q, 1 / Math.sqrt(hd)));
     let kh = toHeads(k);
@@ -189,7 +190,7 @@ export class GptModel {
     if (ctx.cache !== undefined) ({ keys: kh, values: vh } = ctx.cache.extend(ctx.layer, kh, vh));
     const probs = ctx.drop(maskedSoftmax(tf.matMul(qh, kh, false, true), ctx.mask));
     const mixed = tf.matMul(probs, vh); // [B, H, T, hd]
-    const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [b * t, dim]) as tf.Tensor2D;
+    const merged = tf.reshape(t === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [b * t, dim]) as tf.Tensor2D;
     return this.dense(`${prefix}.attn.out`, merged);
   }
 

@@ -130,7 +130,7 @@ function runStatusNote(run: string): string {
   } catch {
     return '';
   }
-  if (status.state === 'failed') return ` The run failed at step ${String(status.step)} (${file})${typeof status.error === 'string' ? `: ${status.error}` : '.'}`;
+  if (status.state === 'failed') return ` The run failed at step ${String(status.step)} (${file})${typeof status.error === 'string' ? `: ${status.error.replace(/[.\s]*$/, '')}.` : '.'}`;
   if (status.state === 'running') return ` The run is still going (step ${String(status.step)} of ${String(status.totalSteps)}, ${file}) and has saved no checkpoint yet: evaluate it once it has.`;
   return '';
 }
