@@ -1,5 +1,6 @@
 import * as fs from 'fs/promises';
 import * as path from 'path';
+import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { CheckpointError } from '../errors';
 import { atomicWriteFile } from './io/atomic-write-file';
 
@@ -45,7 +46,9 @@ export async function readExtraCheckpointFiles(dir: string, names: readonly stri
     try {
       out[name] = JSON.parse(text);
     } catch (error) {
-      throw new CheckpointError(`${file} is not valid JSON: ${(error as Error).message}`);
+      const at = jsonErrorPosition(text, error);
+      const where = at === undefined ? file : `${file}:${at.line}:${at.col}`;
+      throw new CheckpointError(`${where}: not valid JSON: ${jsonErrorMessage(error)}. The checkpoint wrote it as JSON, so it is damaged or was edited by hand: use another checkpoint, or an intact copy of this one.`);
     }
   }
   return out;

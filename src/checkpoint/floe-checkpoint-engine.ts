@@ -150,6 +150,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     const skipped = await skippedSavesNote(dir);
     if (skipped !== undefined) t.logger.warn(skipped);
     await verifyCheckpoint(dir);
+    await checkHasFiles(dir, purpose);
     const parsed = await readTrainerStateFile(dir);
     for (const file of purpose === 'resume' ? [MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE] : [MODEL_WEIGHTS_FILE]) await checkSavedStep(dir, file, parsed.state.globalStep);
     // What the recipe changed since the save: explains a failed load, and is reported once loaded.
@@ -269,4 +270,34 @@ async function nonFiniteError(what: string, dir: string): Promise<CheckpointErro
   const older = await newestCheckpointBefore(dir);
   const other = older === undefined ? 'another checkpoint' : `another checkpoint (the newest before it is ${older.dir})`;
   return new CheckpointError(`${what}. A run never saves them (nonFinite: stop ends it first, skip keeps the last finite weights), so the file is damaged or was edited by hand: use ${other}.`);
+}
+
+/** What each file a load reads holds, for the message when one is missing. */
+const LOADED_FILES: Record<string, string> = {
+  [TRAINER_STATE_FILE]: 'step, data position, RNG',
+  [MODEL_WEIGHTS_FILE]: 'weights',
+  [OPTIMIZER_STATE_FILE]: 'optimizer state, read to resume',
+};
+
+/**
+ * Throws when checkpoint `dir` lacks a file the load reads (an evaluation reads no optimizer
+ * state). The manifest passes such a folder when it was rebuilt without the file.
+ */
+async function checkHasFiles(dir: string, purpose: CheckpointLoadPurpose): Promise<void> {
+  const needed = Object.keys(LOADED_FILES).filter((name) => purpose === 'resume' || name !== OPTIMIZER_STATE_FILE);
+  const missing: string[] = [];
+  for (const name of needed) {
+    const there = await fs.stat(path.join(dir, name)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (!there) missing.push(name);
+  }
+  if (missing.length === 0) return;
+  const older = await newestCheckpointBefore(dir);
+  const holds = Object.entries(LOADED_FILES).map(([name, what]) => `${name} (${what})`).join(', ');
+  throw new CheckpointError(
+    `Checkpoint '${dir}' has no ${missing.join(', ')}, and its manifest does not list ${missing.length === 1 ? 'it' : 'them'} either. A floe checkpoint holds ${holds}: ` +
+      `use ${older === undefined ? 'another checkpoint' : `another checkpoint (the newest before it is ${older.dir})`}.`,
+  );
 }

@@ -103,6 +103,14 @@ describe('loading hand-edited checkpoint files', () => {
       assert.ok(message.includes('{ type, fingerprint: strings; vocabSize, bosId, eosId, padId: non-negative integers }'), message);
     };
 
+    it('says where invalid JSON is, as file:line:col', async () => {
+      await rewrite('tokenizer-identity.json', '{\n  "type": "hf",\n  "vocabSize": 22,,\n}');
+      await bothRefuse((message) => {
+        assert.ok(message.startsWith(`${path.join(step4, 'tokenizer-identity.json')}:3:19: not valid JSON: `), message);
+        assert.ok(message.endsWith('The checkpoint wrote it as JSON, so it is damaged or was edited by hand: use another checkpoint, or an intact copy of this one.'), message);
+      });
+    });
+
     it('refuses null (it was a TypeError), naming the checkpoint and the file', async () => {
       await rewrite('tokenizer-identity.json', 'null');
       await bothRefuse(invalid('expected a JSON object, got null'));
@@ -295,6 +303,30 @@ describe('loading hand-edited checkpoint files', () => {
       fs.writeFileSync(path.join(step4, 'notes.txt'), 'kept by hand');
       keepEntries((e) => e.path !== 'model-config.json');
       const evaluated = await evaluateJob(recipe('evaluated-partial-manifest', 6), { checkpoint: step4, logger: new Logger({ sink: () => undefined }) });
+      assert.equal(evaluated.step, 4);
+    });
+  });
+
+  describe('missing files', () => {
+    it('names a file the load reads that is gone with its manifest entry (it was an ENOENT from the reader)', async () => {
+      const step2 = path.join(path.dirname(step4), 'step-000002');
+      const holds = 'A floe checkpoint holds trainer-state.json (step, data position, RNG), model.safetensors (weights), optimizer.safetensors (optimizer state, read to resume): ';
+      fs.rmSync(path.join(step4, 'model.safetensors'));
+      fs.rmSync(path.join(step4, 'trainer-state.json'));
+      await writeManifest(step4);
+      await bothRefuse((message) => {
+        assert.equal(message, `Checkpoint '${step4}' has no trainer-state.json, model.safetensors, and its manifest does not list them either. ${holds}use another checkpoint (the newest before it is ${step2}).`);
+      });
+    });
+
+    it('needs the optimizer state to resume only', async () => {
+      fs.rmSync(path.join(step4, 'optimizer.safetensors'));
+      await writeManifest(step4);
+      await assert.rejects(runRecorded(recipe('resumed-no-optimizer', 6), { resumeFrom: step4 }), (error: Error) => {
+        assert.ok(error instanceof CheckpointError && error.message.startsWith(`Checkpoint '${step4}' has no optimizer.safetensors, and its manifest does not list it either. `), error.message);
+        return true;
+      });
+      const evaluated = await evaluateJob(recipe('evaluated-no-optimizer', 6), { checkpoint: step4, logger: new Logger({ sink: () => undefined }) });
       assert.equal(evaluated.step, 4);
     });
   });

@@ -1,5 +1,6 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { jsonErrorMessage, jsonErrorPosition } from '../../data/json-position';
 import { CheckpointError } from '../../errors';
 import { sha256File } from './sha256-file';
 import { CheckpointManifest, MANIFEST_FILE_NAME, ManifestEntry } from './write-manifest';
@@ -16,7 +17,9 @@ async function readManifest(dir: string): Promise<CheckpointManifest> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new CheckpointError(`Checkpoint manifest '${file}' is not valid JSON: ${(err as Error).message}`, { cause: err });
+    const at = jsonErrorPosition(text, err);
+    const where = at === undefined ? file : `${file}:${at.line}:${at.col}`;
+    throw new CheckpointError(`Checkpoint manifest '${where}' is not valid JSON: ${jsonErrorMessage(err)}`, { cause: err });
   }
   const files = (parsed as { files?: unknown })?.files;
   const wellFormed = Array.isArray(files) && files.every(isEntry);

@@ -59,7 +59,7 @@ describe('checkpoint manifest', () => {
 
   it('rejects a missing or unparsable manifest', async () => {
     await fs.writeFile(path.join(ckpt, MANIFEST_FILE_NAME), '{ nope');
-    await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/manifest\.json' is not valid JSON/));
+    await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/manifest\.json:1:3' is not valid JSON: Expected property name/));
     await fs.rm(path.join(ckpt, MANIFEST_FILE_NAME));
     await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/manifest\.json' cannot be read/));
   });
