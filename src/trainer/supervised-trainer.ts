@@ -26,6 +26,7 @@ import { register } from '../registry/register';
 import { buildComponent } from './build-components';
 import { checkedLoss } from './checked-loss';
 import { InferenceSetup } from './inference-setup';
+import { checkFeatureOrder, checkNormalizationKept } from './supervised-restore-checks';
 import { metricsFromSums, metricSums, metricSumsLength } from './supervised-metrics';
 import { FactoryList, Trainer } from './trainer';
 import { TrainerConfig } from './trainer-config';
@@ -203,12 +204,14 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
     if (files[DATA_SCHEMA_FILE] !== undefined) {
       const saved = parseSchemaFile(files[DATA_SCHEMA_FILE], DATA_SCHEMA_FILE);
       const current = this.restoredSchema ?? (this.dataLoaders as TabularDataLoaders | undefined)?.schema;
-      if (current !== undefined && saved.featureNames.length !== current.featureNames.length) {
-        throw new FloeError(`the checkpoint's model takes ${saved.featureNames.length} features (${saved.featureNames.join(', ')}), but the data gives ${current.featureNames.length}`);
-      }
+      if (current !== undefined) checkFeatureOrder(saved.featureNames, current.featureNames);
       if (current === undefined) this.restoredSchema = saved;
     }
-    if (files[NORMALIZATION_FILE] !== undefined) this.setNormalization(parseNormalizationFile(files[NORMALIZATION_FILE], NORMALIZATION_FILE));
+    if (files[NORMALIZATION_FILE] !== undefined) {
+      const stats = parseNormalizationFile(files[NORMALIZATION_FILE], NORMALIZATION_FILE);
+      checkNormalizationKept(stats, this.normalization);
+      this.setNormalization(stats);
+    }
   }
 
   /** Replaces the normalization in use (and its tensors). */

@@ -96,6 +96,42 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
     }
   });
 
+  it('loading a checkpoint whose normalization lacks stats the recipe standardizes is an error (resuming went on in other units)', async () => {
+    const copy = path.join(tmp(), 'no-target-stats');
+    fs.cpSync(checkpoint, copy, { recursive: true });
+    const saved = JSON.parse(fs.readFileSync(path.join(checkpoint, 'normalization.json'), 'utf8'));
+    fs.writeFileSync(path.join(copy, 'normalization.json'), JSON.stringify({ ...saved, targets: undefined }));
+    await writeManifest(copy);
+    const trainer = await buildSupervisedTrainer(regressionRecipe('train.csv'), tmp());
+    try {
+      await assert.rejects((trainer.checkpointEngines[0] as FloeCheckpointEngine).load(copy), (e: Error) => {
+        assert.ok(e instanceof CheckpointError, String(e));
+        assert.ok(e.message.startsWith(`Checkpoint '${copy}': normalization.json has no stats for the targets (data.normalizeTargets), which the recipe standardizes: `), e.message);
+        return true;
+      });
+    } finally {
+      disposeTrainer(trainer);
+    }
+  });
+
+  it('loading a checkpoint with the data giving its features in another order is an error (each input read another column)', async () => {
+    writeFile(tmp(), 'swapped.csv', linearCsv(120).replace('a,b,y', 'b,a,y'));
+    const recipe = regressionRecipe('swapped.csv');
+    recipe.data.sources[0].features = ['b', 'a'];
+    const trainer = await buildSupervisedTrainer(recipe, tmp());
+    try {
+      await assert.rejects((trainer.checkpointEngines[0] as FloeCheckpointEngine).load(checkpoint), (e: Error) => {
+        assert.equal(
+          e.message,
+          `Checkpoint '${checkpoint}': the checkpoint's model takes its features in the order (a, b), but the data gives (b, a): 'b', 'a' would feed another input. List the features in the checkpoint's order (data.sources[].features).`,
+        );
+        return true;
+      });
+    } finally {
+      disposeTrainer(trainer);
+    }
+  });
+
   it('a predictor from the checkpoint applies the saved stats and gives values in the target’s units', async () => {
     const predictor = await loadSupervisedPredictor(checkpoint, { backend: 'cpu' });
     try {
