@@ -74,6 +74,15 @@ export async function runOn(backend: 'wasm' | 'cpu', fn: () => tf.Tensor | tf.Te
   }
 }
 
+/** Same shape and the same 32-bit patterns (NaN, −0 and all), naming the first element that differs. */
+export function assertSameBits(actual: Result, expected: Result, label: string): void {
+  assert.deepEqual(actual.shape, expected.shape, `${label}: shape`);
+  const a = new Uint32Array(actual.values.buffer, actual.values.byteOffset, actual.values.length);
+  const e = new Uint32Array(expected.values.buffer, expected.values.byteOffset, expected.values.length);
+  const i = a.findIndex((bits, k) => bits !== e[k]);
+  assert.equal(i, -1, `${label}: [${i}] is ${actual.values[i]} on wasm, ${expected.values[i]} on cpu`);
+}
+
 /** `count` standard-normal floats from a seeded stream. */
 export function randomValues(rng: Rng, count: number): Float32Array {
   const values = new Float32Array(count);

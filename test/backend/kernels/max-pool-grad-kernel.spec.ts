@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../../src/backend';
 import { Rng } from '../../../src/random';
-import { assertLayersGradsMatchCpu, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { assertLayersGradsMatchCpu, assertSameBits, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -24,15 +24,6 @@ function poolGrad(g: Geometry, x: Float32Array, w: Float32Array): () => tf.Tenso
 
 function outSize(g: Geometry): number {
   return size(tf.backend_util.computePool2DInfo(g.x, g.window, g.strides, 1, g.pad, g.rounding).outShape);
-}
-
-/** Same shape and the same float32 bits (NaN, −0 and all), naming the first element that differs. */
-function assertSameBits(actual: Result, expected: Result, label: string): void {
-  assert.deepEqual(actual.shape, expected.shape, `${label}: shape`);
-  const a = new Uint32Array(actual.values.buffer, actual.values.byteOffset, actual.values.length);
-  const e = new Uint32Array(expected.values.buffer, expected.values.byteOffset, expected.values.length);
-  const i = a.findIndex((bits, k) => bits !== e[k]);
-  assert.equal(i, -1, `${label}: dx[${i}] is ${actual.values[i]} on wasm, ${expected.values[i]} on cpu`);
 }
 
 /** Input values by kind; each exercises a way the stock wasm kernel routed the gradient wrongly. */
