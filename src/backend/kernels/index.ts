@@ -14,3 +14,5 @@ export * from './conv2d-backprop-filter-kernel';
 export * from './depthwise-conv2d-backprop-kernels';
 export * from './numeric-pad-guard';
 export * from './max-pool-grad-kernel';
+export * from './max-pool-3d-kernels';
+export * from './max-pool-with-argmax-kernel';

@@ -11,7 +11,9 @@ import { createDepthwiseConv2dBackpropFilterKernel, createDepthwiseConv2dBackpro
 import { createFusedMatMulKernel } from './fused-mat-mul-kernel';
 import { createGatherKernel } from './gather-kernel';
 import { createIdentityKernel } from './identity-kernel';
+import { createMaxPool3DGradKernel, createMaxPool3DKernel } from './max-pool-3d-kernels';
 import { createMaxPoolGradKernel } from './max-pool-grad-kernel';
+import { createMaxPoolWithArgmaxKernel } from './max-pool-with-argmax-kernel';
 import { createNumericPadGuardKernel } from './numeric-pad-guard';
 import { createSplitKernel } from './split-kernel';
 import { createSumKernel } from './sum-kernel';
@@ -42,6 +44,9 @@ export const WASM_KERNEL_OVERRIDES = [
   'Conv2DBackpropInput',
   'MaxPoolGrad',
   'AvgPoolGrad',
+  'MaxPool3D',
+  'MaxPool3DGrad',
+  'MaxPoolWithArgmax',
 ] as const;
 
 /** One of {@link WASM_KERNEL_OVERRIDES}. */
@@ -73,6 +78,10 @@ const FACTORIES: Record<WasmKernelOverride, (stock: KernelConfig | undefined) =>
   // Floe's own (stock wasm misroutes the gradient of windows whose max is <= 0 and of ties), still behind the guard.
   MaxPoolGrad: (stock) => createNumericPadGuardKernel('MaxPoolGrad', createMaxPoolGradKernel(stock)),
   AvgPoolGrad: (stock) => createNumericPadGuardKernel('AvgPoolGrad', stock),
+  // Floe's own: the stock kernels start each window's maximum at 1.18e-38 instead of -inf (wrong maxima and gradients for windows <= 0).
+  MaxPool3D: createMaxPool3DKernel,
+  MaxPool3DGrad: createMaxPool3DGradKernel,
+  MaxPoolWithArgmax: createMaxPoolWithArgmaxKernel,
 };
 
 /** The stock configs (or undefined when wasm had none), captured the first time we replace them. */
@@ -93,7 +102,9 @@ function isFloeKernel(name: string): boolean {
  * zero-copy `Identity` and same-dtype `Cast`, and JS loops for matrix `Transpose`, leading-axis
  * `Sum`, row `GatherV2` and block-copy `SplitV` and `Concat` (memory-bound ops the stock kernels run slowly),
  * a `MaxPoolGrad` with the cpu backend's semantics (the stock one sends the gradient of a window
- * whose maximum is ≤ 0 to the wrong pixel or drops it), and a guard on the stock conv/pool kernels and their input gradients that refuses a numeric `pad`
+ * whose maximum is ≤ 0 to the wrong pixel or drops it), `MaxPool3D`, `MaxPool3DGrad` and
+ * `MaxPoolWithArgmax` with the cpu backend's results (the stock ones start each window's maximum
+ * at 1.18e-38, so windows of values ≤ 0 pool and route gradients wrongly), and a guard on the stock conv/pool kernels and their input gradients that refuses a numeric `pad`
  * tfjs sizes wrongly (non-square filter or unequal strides), which would otherwise corrupt the
  * wasm heap (forward) or give wrong values (gradients). Idempotent; works before or after the wasm backend starts. Affects every
  * user of the wasm backend in this process (the kernel registry is global).
