@@ -39,14 +39,14 @@ function isCount(x: unknown): boolean {
 /** Problems with a parsed trainer state, empty when it is usable. */
 function checkState(parsed: Partial<TrainerStateFile>): string[] {
   const problems: string[] = [];
-  if (parsed.format !== 'floe-trainer-state') problems.push(`format is ${JSON.stringify(parsed.format)}, expected "floe-trainer-state"`);
-  if (parsed.version !== 1) problems.push(`version is ${JSON.stringify(parsed.version)}, expected 1`);
+  if (parsed.format !== 'floe-trainer-state') problems.push(`format is ${show(parsed.format)}, expected "floe-trainer-state"`);
+  if (parsed.version !== 1) problems.push(`version is ${show(parsed.version)}, expected 1`);
   const metrics: unknown = parsed.metrics;
   if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics))) problems.push('metrics must be an object of metric values');
   const s = parsed.state as Partial<TrainerState> | undefined;
   if (typeof s !== 'object' || s === null) return [...problems, 'state is missing'];
   for (const key of ['globalStep', 'epochIndex', 'batchInEpoch', 'samplesSeen', 'tokensSeen'] as const) {
-    if (!isCount(s[key])) problems.push(`state.${key} is ${JSON.stringify(s[key])}, expected a non-negative integer`);
+    if (!isCount(s[key])) problems.push(`state.${key} is ${show(s[key])}, expected a non-negative integer`);
   }
   const rng = s.rng;
   if (typeof rng !== 'object' || rng === null || !Array.isArray(rng.s) || rng.s.length !== 4 || !rng.s.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
@@ -75,7 +75,7 @@ function checkOther(parsed: Partial<TrainerStateFile>, s: Partial<TrainerState>)
     if (typeof scheduler !== 'object' || scheduler === null || Array.isArray(scheduler)) problems.push(`scheduler is ${show(scheduler)}, expected { step, lastLr } or no field`);
     else {
       const { step, lastLr } = scheduler as Partial<SchedulerPosition>;
-      if (step !== s.globalStep) problems.push(`scheduler.step is ${show(step)}, expected state.globalStep (${show(s.globalStep)})`);
+      if (step !== s.globalStep && isCount(s.globalStep)) problems.push(`scheduler.step is ${show(step)}, expected state.globalStep (${show(s.globalStep)})`);
       if (typeof lastLr !== 'number' || !Number.isFinite(lastLr) || lastLr < 0) problems.push(`scheduler.lastLr is ${show(lastLr)}, expected a finite number >= 0`);
     }
   }
@@ -89,9 +89,9 @@ function isOptionalFinite(x: unknown, options: { orNull?: boolean } = {}): boole
   return x === undefined || (x === null && options.orNull === true) || (typeof x === 'number' && Number.isFinite(x));
 }
 
-/** A value for a message: JSON, or `undefined`. */
+/** A value for a message: JSON, `undefined`, or a number as read (JSON.parse gives Infinity for 1e400, which JSON would show as null). */
 function show(x: unknown): string {
-  return x === undefined ? 'undefined' : JSON.stringify(x);
+  return x === undefined ? 'undefined' : typeof x === 'number' ? String(x) : JSON.stringify(x);
 }
 
 /**

@@ -152,6 +152,12 @@ describe('loading hand-edited checkpoint files', () => {
       await bothRefuse(invalid('state.rng.s is all zeros, a state the generator never reaches (it would give only zeros); state.rng.spareNormal is "x", expected null or a finite number'));
     });
 
+    it('shows a number JSON reads as infinite as such (it said null), and checks the scheduler only against a valid step', async () => {
+      const text = fs.readFileSync(path.join(step4, 'trainer-state.json'), 'utf8');
+      await rewrite('trainer-state.json', text.replace('"globalStep": 4,', '"globalStep": 1e400,').replace('"spareNormal": null', '"spareNormal": -1e999'));
+      await bothRefuse(invalid('state.globalStep is Infinity, expected a non-negative integer; state.rng.spareNormal is -Infinity, expected null or a finite number'));
+    });
+
     it('refuses a best metric or a metric value that is not a number', async () => {
       await editJson('trainer-state.json', (json) => {
         json.state.bestMetric = 'low';
