@@ -24,6 +24,8 @@ export interface AdamFamilyOptions {
 export abstract class AdamFamilyOptimizer extends NamedStateOptimizer {
   /** Slot names kept per variable. */
   protected readonly slotNames = ['m', 'v'] as const;
+  /** `v` is a running mean of squared gradients. */
+  protected override readonly nonNegativeSlots: readonly string[] = ['v'];
   /** Decay rates of the moments. */
   readonly betas: readonly [number, number];
   /** Denominator epsilon. */

@@ -42,6 +42,9 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
   /** Slot names this optimizer keeps per variable, e.g. `['m', 'v']`. */
   protected abstract readonly slotNames: readonly string[];
 
+  /** Slots that can never hold a negative value (Adam's `v`, a mean of squares); `setState` refuses one that does. */
+  protected readonly nonNegativeSlots: readonly string[] = [];
+
   /** Decides which variables get weight decay. */
   protected readonly decayFilter: DecayFilter;
 
@@ -199,6 +202,7 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
       if (!Number.isSafeInteger(n) || n < 1 || n > counts.step) problems.push(`'${name}/${STEP_KEY}' is ${n}, expected an integer from 1 to '${STEP_KEY}' (${counts.step})`);
       else if (this.slotNames.length > 0 && !slots.has(name)) problems.push(`parameter '${name}' has its own step count '${name}/${STEP_KEY}' but none of ${quoteList('its slot', this.slotNames)}`);
     }
+    problems.push(...this.negativeSlotProblems(slots));
     for (const [name, m] of slots) {
       const missing = this.slotNames.filter((slot) => !m.has(slot));
       if (missing.length > 0) problems.push(`parameter '${name}' has ${quoteList('slot', [...m.keys()])} but is missing ${quoteList('', missing)}`);
@@ -215,6 +219,19 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
     const head = problems.length === 1 ? 'Optimizer state is inconsistent' : `Optimizer state is inconsistent (${problems.length} problems)`;
     const keeps = `This optimizer keeps ${quoteList('slot', this.slotNames)}, each of its parameter's shape, for every parameter it has updated.`;
     throw new OptimizerStateError(`${head}: ${listed.join('; ')}. ${keeps}`);
+  }
+
+  /** One problem per slot of {@link nonNegativeSlots} holding a negative value (one read for all of them). */
+  private negativeSlotProblems(slots: ReadonlyMap<string, ReadonlyMap<string, tf.Tensor>>): string[] {
+    const checked = [...slots].flatMap(([name, m]) =>
+      this.nonNegativeSlots.flatMap((slot) => {
+        const t = m.get(slot);
+        return t === undefined || t.size === 0 || t.dtype !== 'float32' ? [] : [{ name, slot, t }];
+      }),
+    );
+    if (checked.length === 0) return [];
+    const flags = tf.tidy(() => tf.stack(checked.map((c) => tf.any(tf.less(c.t, 0)))).dataSync());
+    return checked.filter((_, i) => flags[i] !== 0).map((c) => `slot '${c.slot}' of parameter '${c.name}' has negative values, which it never holds`);
   }
 
   private checkShape(name: string, want: number[], got: number[], what: string): void {

@@ -196,7 +196,7 @@ describe('NamedStateOptimizer.setState checks', () => {
     });
   });
 
-  it('refuses step counts no run writes (negative, fractional, a parameter\'s above the step) and non-float32 slots; they loaded, and gave NaN updates', async () => {
+  it('refuses step counts no run writes (negative, fractional, a parameter\'s above the step), non-float32 slots and a negative v; they loaded, and gave NaN updates', async () => {
     await expectNoLeak(() => {
       const { opt, params, state } = trained();
       const fresh = new AdamWOptimizer();
@@ -218,6 +218,7 @@ describe('NamedStateOptimizer.setState checks', () => {
       refuses(set('layer.bias/step', tf.scalar(0, 'int32')), "'layer.bias/step' is 0, expected an integer from 1 to 'step' (2)");
       refuses(set('layer.bias/step', tf.scalar(3, 'int32')), "'layer.bias/step' is 3, expected an integer from 1 to 'step' (2)");
       refuses((s) => set('layer.weight/m', (s.get('layer.weight/m') as tf.Tensor).toInt())(s), "slot 'm' of parameter 'layer.weight' is int32, expected float32");
+      refuses((s) => set('layer.bias/v', (s.get('layer.bias/v') as tf.Tensor).neg())(s), "slot 'v' of parameter 'layer.bias' has negative values, which it never holds");
       assert.equal(fresh.stepCount, 0);
       // A step count written as a float that is whole still loads (the value is what counts).
       const floatStep = opt.getState();
