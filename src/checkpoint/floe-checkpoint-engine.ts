@@ -160,7 +160,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     let nonFinite: string[];
     try {
       assignWeights(t.model.params, weights, weightsFile);
-      nonFinite = nonFiniteTensors(weights);
+      nonFinite = await nonFiniteTensors(weights);
     } catch (error) {
       throw check.explainWeightsError(error);
     } finally {
@@ -204,7 +204,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
   private async loadOptimizerState(file: string, check: ResumeCheck): Promise<void> {
     const state = await readSafetensorsTensors(file);
     try {
-      const bad = nonFiniteTensors(state);
+      const bad = await nonFiniteTensors(state);
       if (bad.length > 0) throw new OptimizerStateError(`Optimizer state holds NaN or infinite values, in ${listNames(bad)}; a run never saves them.`);
       this.trainer.optimizer.setState(state, { params: this.trainer.model.params });
     } catch (error) {

@@ -9,10 +9,16 @@ const MAX_LISTED = 5;
  * the next save, and `skip` leaves weights and moments as they were, so they mean a damaged or
  * hand-edited file that would otherwise load silently and give NaN metrics.
  */
-export function nonFiniteTensors(tensors: ReadonlyMap<string, tf.Tensor>): string[] {
+export async function nonFiniteTensors(tensors: ReadonlyMap<string, tf.Tensor>): Promise<string[]> {
   const floats = [...tensors].filter(([, t]) => t.dtype === 'float32' && t.size > 0);
   if (floats.length === 0) return [];
-  const flags = tf.tidy(() => tf.stack(floats.map(([, t]) => tf.any(tf.logicalNot(tf.isFinite(t))))).dataSync());
+  const stacked = tf.tidy(() => tf.stack(floats.map(([, t]) => tf.any(tf.logicalNot(tf.isFinite(t))))));
+  let flags: ArrayLike<number>;
+  try {
+    flags = await stacked.data();
+  } finally {
+    stacked.dispose();
+  }
   return floats.filter((_, i) => flags[i] !== 0).map(([name]) => name);
 }
 

@@ -230,6 +230,7 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
       }),
     );
     if (checked.length === 0) return [];
+    // setState is synchronous (the optimizer interface); this runs once per load, not per step.
     const flags = tf.tidy(() => tf.stack(checked.map((c) => tf.any(tf.less(c.t, 0)))).dataSync());
     return checked.filter((_, i) => flags[i] !== 0).map((c) => `slot '${c.slot}' of parameter '${c.name}' has negative values, which it never holds`);
   }
