@@ -86,6 +86,29 @@ describe('floe evaluate (CLI)', () => {
     });
   });
 
+  describe('a run folder whose recipe.resolved.yaml was deleted', () => {
+    it("says the run's recipe.resolved.yaml is missing and what to give instead, not that the checkpoint is outside any run folder", async () => {
+      const copy = path.join(dir, 'run-without-recipe');
+      fs.cpSync(run, copy, { recursive: true });
+      fs.rmSync(path.join(copy, 'recipe.resolved.yaml'));
+      const step = path.join(copy, 'checkpoints', 'step-000004');
+      const missing = path.join(copy, 'recipe.resolved.yaml');
+      const fromCheckpoint = await cli('evaluate', step);
+      assert.equal(fromCheckpoint.code, 1);
+      assert.deepEqual(fromCheckpoint.out, []);
+      assert.equal(
+        fromCheckpoint.err[0],
+        `error: ${step} is a checkpoint folder in the run folder ${copy}, but that run's ${missing} is missing (floe train writes it; it is the recipe to evaluate with): ` +
+          `give the recipe file the run was trained with, and the checkpoint: floe evaluate <recipe.yaml> --checkpoint ${step}`,
+      );
+      const fromCheckpoints = await cli('evaluate', path.join(copy, 'checkpoints'));
+      assert.ok(fromCheckpoints.err[0].startsWith(`error: ${path.join(copy, 'checkpoints')} is a folder in the run folder ${copy}, but that run's ${missing} is missing`), fromCheckpoints.err[0]);
+      const fromRun = await cli('evaluate', copy);
+      assert.ok(fromRun.err[0].startsWith(`error: ${copy} is a run folder, but its ${missing} is missing (floe train writes it; it is the recipe to evaluate with): `), fromRun.err[0]);
+      assert.ok(fromRun.err[0].endsWith(`floe evaluate <recipe.yaml> --checkpoint ${copy}`), fromRun.err[0]);
+    });
+  });
+
   describe('--data of the wrong kind', () => {
     it("names the --set that changes the recipe source reading it (not 'on the source'), and that --set works", async () => {
       const wrong = path.join(dir, 'wrong.jsonl');

@@ -91,6 +91,14 @@ function recipeAndCheckpoint(recipe: string, checkpoint: string | undefined): { 
     if (run !== undefined) {
       throw new UsageError(`${recipe} is ${isCheckpoint ? 'a checkpoint folder' : 'a folder'} inside the run folder ${run}, and --checkpoint ${checkpoint} names another checkpoint: give the run folder with --checkpoint (floe evaluate ${run} --checkpoint ${checkpoint}), or this folder alone`);
     }
+    const orphan = runWithoutRecipe(recipe);
+    if (orphan !== undefined) {
+      const here = path.resolve(orphan) === path.resolve(recipe) ? 'a run folder, but its' : `${isCheckpoint ? 'a checkpoint folder' : 'a folder'} in the run folder ${orphan}, but that run's`;
+      throw new UsageError(
+        `${recipe} is ${here} ${path.join(orphan, RESOLVED_RECIPE)} is missing (floe train writes it; it is the recipe to evaluate with): ` +
+          `give the recipe file the run was trained with, and the checkpoint: floe evaluate <recipe.yaml> --checkpoint ${checkpoint ?? recipe}`,
+      );
+    }
     const what = isCheckpoint ? 'a checkpoint folder (manifest.json) outside any run folder' : `a folder without ${RESOLVED_RECIPE}, so not a run folder`;
     throw new UsageError(`${recipe} is ${what}: give a recipe file (and --checkpoint), or the folder of a run floe train wrote`);
   }
@@ -100,14 +108,30 @@ function recipeAndCheckpoint(recipe: string, checkpoint: string | undefined): { 
   return { recipe, checkpoint };
 }
 
-/** The run folder (holding recipe.resolved.yaml) at most `RUN_FOLDER_DEPTH` folders above `folder`, if any. */
-function enclosingRun(folder: string): string | undefined {
+/** Files floe train writes in a run folder besides recipe.resolved.yaml (status and metrics are on by default). */
+const RUN_FOLDER_FILES = ['status.json', 'metrics.jsonl'];
+
+/** Folder of the `floe` engine's checkpoints in a run folder, by default. */
+const CHECKPOINTS_DIR = 'checkpoints';
+
+/**
+ * The run folder whose recipe.resolved.yaml was deleted that `folder` is (or is at most
+ * `RUN_FOLDER_DEPTH` folders inside), if any: it still holds the run's other files or its
+ * `checkpoints` folder.
+ */
+function runWithoutRecipe(folder: string): string | undefined {
+  const isRun = (dir: string): boolean => [...RUN_FOLDER_FILES, CHECKPOINTS_DIR].some((name) => fs.existsSync(path.join(dir, name)));
+  return isRun(folder) ? folder : enclosingRun(folder, isRun);
+}
+
+/** The run folder (by default, one holding recipe.resolved.yaml) at most `RUN_FOLDER_DEPTH` folders above `folder`, if any. */
+function enclosingRun(folder: string, isRun = (dir: string): boolean => fs.existsSync(path.join(dir, RESOLVED_RECIPE))): string | undefined {
   let dir = folder;
   for (let up = 0; up < RUN_FOLDER_DEPTH; up++) {
     const parent = path.dirname(path.resolve(dir)) === path.resolve(dir) ? undefined : path.join(dir, '..');
     if (parent === undefined) return undefined;
     dir = path.normalize(parent);
-    if (fs.existsSync(path.join(dir, RESOLVED_RECIPE))) return dir;
+    if (isRun(dir)) return dir;
   }
   return undefined;
 }
