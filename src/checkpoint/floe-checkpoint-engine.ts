@@ -16,11 +16,11 @@ import { atomicWriteFile } from './io/atomic-write-file';
 import { makeFolder } from './io/make-folder';
 import { writeDirAtomically } from './io/write-dir-atomically';
 import { writeManifest } from './io/write-manifest';
-import { assignWeights } from './assign-weights';
+import { loadCheckedWeights, openCheckedCheckpoint } from './checked-load';
 import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-checkpoint-files';
 import { findCheckpoints } from './find-checkpoints';
 import { findIncompleteSaves, skippedSavesNote } from './incomplete-saves';
-import { newestCheckpointBefore, verifyCheckpoint } from './verify-checkpoint';
+import { newestCheckpointBefore } from './verify-checkpoint';
 import { writeModelConfigFile } from './model-config-file';
 import { listNames, nonFiniteTensors } from './non-finite-values';
 import { pruneCheckpoints } from './prune-checkpoints';
@@ -29,10 +29,10 @@ import { CheckpointLoadPurpose, ResumeCheck } from './resume-check';
 
 export type { CheckpointLoadPurpose } from './resume-check';
 import { runShapeOf } from './saved-run-shape';
-import { checkSavedStep, savedStepMetadata } from './saved-step-check';
+import { savedStepMetadata } from './saved-step-check';
 import { saveError } from './save-error';
 import { removeStaleTempDirs } from './stale-temp-dirs';
-import { TrainerStateFile, readTrainerStateFile } from './trainer-state-file';
+import { TrainerStateFile } from './trainer-state-file';
 
 /** Keep the best checkpoints by an evaluation metric. */
 export class KeepBestConfig {
@@ -149,24 +149,10 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     const t = this.trainer;
     const skipped = await skippedSavesNote(dir);
     if (skipped !== undefined) t.logger.warn(skipped);
-    await verifyCheckpoint(dir);
-    await checkHasFiles(dir, purpose);
-    const parsed = await readTrainerStateFile(dir);
-    for (const file of purpose === 'resume' ? [MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE] : [MODEL_WEIGHTS_FILE]) await checkSavedStep(dir, file, parsed.state.globalStep);
+    const parsed = await openCheckedCheckpoint(dir, { tensorFiles: purpose === 'resume' ? [MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE] : [MODEL_WEIGHTS_FILE] });
     // What the recipe changed since the save: explains a failed load, and is reported once loaded.
     const check = await ResumeCheck.compare(t, dir, parsed, purpose);
-    const weightsFile = path.join(dir, MODEL_WEIGHTS_FILE);
-    const weights = await readSafetensorsTensors(weightsFile);
-    let nonFinite: string[];
-    try {
-      assignWeights(t.model.params, weights, weightsFile);
-      nonFinite = await nonFiniteTensors(weights);
-    } catch (error) {
-      throw check.explainWeightsError(error);
-    } finally {
-      tf.dispose([...weights.values()]);
-    }
-    if (nonFinite.length > 0) throw await nonFiniteError(`${weightsFile} holds NaN or infinite values, in ${listNames(nonFinite)}`, dir);
+    await loadCheckedWeights(t.model.params, dir, { explain: (error) => check.explainWeightsError(error) });
     if (purpose === 'resume') await this.loadOptimizerState(path.join(dir, OPTIMIZER_STATE_FILE), check);
     t.restoreState(parsed.state);
     Object.assign(t.lastMetrics, parsed.metrics);
@@ -263,41 +249,4 @@ async function readMetric(dir: string, metric: string): Promise<number | undefin
   } catch {
     return undefined;
   }
-}
-
-/** Weights with NaN or infinite values `what`: damage, with the way out (the checkpoint before it). */
-async function nonFiniteError(what: string, dir: string): Promise<CheckpointError> {
-  const older = await newestCheckpointBefore(dir);
-  const other = older === undefined ? 'another checkpoint' : `another checkpoint (the newest before it is ${older.dir})`;
-  return new CheckpointError(`${what}. A run never saves them (nonFinite: stop ends it first, skip keeps the last finite weights), so the file is damaged or was edited by hand: use ${other}.`);
-}
-
-/** What each file a load reads holds, for the message when one is missing. */
-const LOADED_FILES: Record<string, string> = {
-  [TRAINER_STATE_FILE]: 'step, data position, RNG',
-  [MODEL_WEIGHTS_FILE]: 'weights',
-  [OPTIMIZER_STATE_FILE]: 'optimizer state, read to resume',
-};
-
-/**
- * Throws when checkpoint `dir` lacks a file the load reads (an evaluation reads no optimizer
- * state). The manifest passes such a folder when it was rebuilt without the file.
- */
-async function checkHasFiles(dir: string, purpose: CheckpointLoadPurpose): Promise<void> {
-  const needed = Object.keys(LOADED_FILES).filter((name) => purpose === 'resume' || name !== OPTIMIZER_STATE_FILE);
-  const missing: string[] = [];
-  for (const name of needed) {
-    const there = await fs.stat(path.join(dir, name)).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    if (!there) missing.push(name);
-  }
-  if (missing.length === 0) return;
-  const older = await newestCheckpointBefore(dir);
-  const holds = Object.entries(LOADED_FILES).map(([name, what]) => `${name} (${what})`).join(', ');
-  throw new CheckpointError(
-    `Checkpoint '${dir}' has no ${missing.join(', ')}, and its manifest does not list ${missing.length === 1 ? 'it' : 'them'} either. A floe checkpoint holds ${holds}: ` +
-      `use ${older === undefined ? 'another checkpoint' : `another checkpoint (the newest before it is ${older.dir})`}.`,
-  );
 }

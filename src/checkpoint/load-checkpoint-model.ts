@@ -17,15 +17,12 @@ import type { RunContext } from '../trainer/run-context';
 import { hasInferenceSetup } from '../trainer/inference-setup';
 import type { Trainer } from '../trainer/trainer';
 import type { TrainerConfig } from '../trainer/trainer-config';
-import { assignWeights } from './assign-weights';
+import { loadCheckedWeights, openCheckedCheckpoint } from './checked-load';
 import { readExtraCheckpointFiles } from './extra-checkpoint-files';
 import { MODEL_WEIGHTS_FILE, RECIPE_FILE } from './checkpoint-layout';
-import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { asCheckpointRecipe, validateCheckpointRecipe } from './validate-checkpoint-recipe';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
 import { skippedSavesNote } from './incomplete-saves';
-import { verifyCheckpoint } from './verify-checkpoint';
-import { readTrainerStateFile } from './trainer-state-file';
 
 /** A checkpoint's model and tokenizer, ready for inference or export. */
 export interface LoadedCheckpointModel {
@@ -85,8 +82,8 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const logger = options.logger ?? new Logger({ level: 'warn' });
   const skipped = await skippedSavesNote(dir);
   if (skipped !== undefined) logger.warn(skipped);
-  await verifyCheckpoint(dir);
-  const state = await readTrainerStateFile(dir);
+  // The same checks as a resume makes of the files it reads (no optimizer state here).
+  const state = await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
   const recipe = await readRecipe(dir);
   const recipeDir = (await isDir(state.recipeDir)) ? (state.recipeDir as string) : dir;
   const model = recipe.model;
@@ -112,7 +109,7 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
     await trainer.setupForInference(dir, await readExtraCheckpointFiles(dir, trainer.inferenceFiles));
   } else {
     trainer.model = await buildComponent<ModelFactory>(trainer, MODEL_KIND).createModel();
-    if (!fromSelf) await loadModelWeights(trainer.model, path.join(dir, MODEL_WEIGHTS_FILE));
+    if (!fromSelf) await loadModelWeights(trainer.model, dir);
   }
   return {
     dir,
@@ -128,15 +125,12 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   };
 }
 
-/** Assigns a checkpoint's weights to `model`, disposing the model if they do not fit. */
-async function loadModelWeights(model: FloeModel, file: string): Promise<void> {
-  const weights = await readSafetensorsTensors(file);
+/** Assigns the weights of checkpoint `dir` to `model` (checked), disposing the model if they do not load. */
+async function loadModelWeights(model: FloeModel, dir: string): Promise<void> {
   try {
-    assignWeights(model.params, weights, file);
+    await loadCheckedWeights(model.params, dir);
   } catch (error) {
     model.dispose();
     throw error;
-  } finally {
-    tf.dispose([...weights.values()]);
   }
 }

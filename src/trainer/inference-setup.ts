@@ -7,7 +7,7 @@
 export interface InferenceSetup {
   /** Extra checkpoint files (see `Trainer.extraCheckpointFiles`) the model needs, by name. */
   readonly inferenceFiles: readonly string[];
-  /** Builds the model from the checkpoint folder `dir` and `files` (parsed), with its weights. */
+  /** Builds the model from the checkpoint folder `dir` and `files` (parsed), with its weights checked; on failure nothing stays allocated. */
   setupForInference(dir: string, files: Record<string, unknown>): Promise<void>;
 }
 

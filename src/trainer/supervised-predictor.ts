@@ -6,7 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import { BackendName } from '../backend/backend-names';
 import { initBackend } from '../backend/init-backend';
 import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
-import { verifyCheckpoint } from '../checkpoint/verify-checkpoint';
+import { openCheckedCheckpoint } from '../checkpoint/checked-load';
+import { MODEL_WEIGHTS_FILE } from '../checkpoint/checkpoint-layout';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { validateCheckpointRecipe } from '../checkpoint/validate-checkpoint-recipe';
 import { formatOrigin, RecordOrigin } from '../data/data-record';
@@ -93,14 +94,16 @@ export class SupervisedPredictor {
 
 /**
  * Loads a supervised model from a checkpoint folder (or the newest checkpoint of a run folder or
- * checkpoints folder): verifies its manifest, validates the recipe
+ * checkpoints folder): checks it as a resume does (manifest, files of one save, finite weights of
+ * float dtypes, normalization matching the schema), validates the recipe
  * saved in it, starts the backend, builds the model from the saved schema (and topology) and
  * assigns the saved weights. Reads no training data.
  */
 export async function loadSupervisedPredictor(checkpointDir: string, options: PredictorOptions = {}): Promise<SupervisedPredictor> {
   const dir = await resolveCheckpointDir(checkpointDir);
-  // A damaged checkpoint's error names the newest intact one before it.
-  await verifyCheckpoint(dir);
+  // The checks a resume makes of the files it reads (no optimizer state here); a damaged
+  // checkpoint's error names the newest intact one before it.
+  await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
   const recipeFile = path.join(dir, 'recipe.yaml');
   let plain: Record<string, unknown>;
   try {

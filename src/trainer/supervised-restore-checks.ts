@@ -1,6 +1,8 @@
 import { CheckpointError, FloeError } from '../errors';
 import { NORMALIZATION_FILE } from '../data/tabular/normalization-file-name';
 import type { NormalizationStats } from '../data/tabular/normalization-stats';
+import type { TabularSchema } from '../data/tabular/tabular-record';
+import { DATA_SCHEMA_FILE } from '../data/tabular/tabular-schema-file';
 
 /**
  * Checks that the data gives the features a checkpoint's model was trained on, in its order: the
@@ -35,5 +37,27 @@ export function checkNormalizationKept(saved: NormalizationStats, current: Norma
   throw new CheckpointError(
     `${NORMALIZATION_FILE} has no stats for the ${lost.join(' or ')}, which the recipe standardizes: the model would see values in other units than it was trained on. ` +
       `A run writes the stats of everything it standardizes, so the file is damaged or was edited by hand: use another checkpoint of the run.`,
+  );
+}
+
+/**
+ * Checks that a checkpoint's normalization `stats` are for the columns of its schema, in order:
+ * the stats apply by position, so feature stats of other columns (or the same in another order)
+ * would standardize each input with another column's mean and std, silently. A run writes both
+ * files from the same data, so a mismatch is a hand edit or files of two checkpoints.
+ * @throws CheckpointError naming both files and both column lists.
+ */
+export function checkNormalizationColumns(stats: NormalizationStats, schema: TabularSchema): void {
+  const problems: string[] = [];
+  const compare = (kind: 'features' | 'targets', stat: readonly string[] | undefined, columns: readonly string[]): void => {
+    if (stat === undefined || (stat.length === columns.length && stat.every((name, i) => name === columns[i]))) return;
+    problems.push(`its ${kind} stats are for (${stat.join(', ')}) but ${DATA_SCHEMA_FILE} gives the ${kind} (${columns.join(', ')})`);
+  };
+  compare('features', stats.features?.names, schema.featureNames);
+  if (schema.targetKind === 'values') compare('targets', stats.targets?.names, schema.targetNames);
+  if (problems.length === 0) return;
+  throw new CheckpointError(
+    `${NORMALIZATION_FILE} does not match ${DATA_SCHEMA_FILE}: ${problems.join('; ')}. The stats apply by position, so each column would be standardized with another's mean and std. ` +
+      `A run writes both files from the same data, so one was edited by hand or copied from another checkpoint: use another checkpoint of the run.`,
   );
 }

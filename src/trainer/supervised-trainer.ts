@@ -1,8 +1,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Metrics } from '../callbacks/callback';
-import { assignWeights } from '../checkpoint/assign-weights';
-import { readSafetensorsTensors } from '../checkpoint/formats/read-safetensors-tensors';
+import { loadCheckedWeights } from '../checkpoint/checked-load';
 import { CheckpointError, ConfigError, FloeError } from '../errors';
 import { NORMALIZATION_FILE } from '../data/tabular/normalization-file-name';
 import { NormalizationStats, parseNormalizationFile, toNormalizationFile } from '../data/tabular/normalization-stats';
@@ -26,7 +25,7 @@ import { register } from '../registry/register';
 import { buildComponent } from './build-components';
 import { checkedLoss } from './checked-loss';
 import { InferenceSetup } from './inference-setup';
-import { checkFeatureOrder, checkNormalizationKept } from './supervised-restore-checks';
+import { checkFeatureOrder, checkNormalizationColumns, checkNormalizationKept } from './supervised-restore-checks';
 import { metricsFromSums, metricSums, metricSumsLength } from './supervised-metrics';
 import { FactoryList, Trainer } from './trainer';
 import { TrainerConfig } from './trainer-config';
@@ -107,17 +106,33 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
    */
   async setupForInference(dir: string, files: Record<string, unknown>): Promise<void> {
     this.buildLoss();
-    this.restoreExtraCheckpointFiles(files);
-    if (this.restoredSchema === undefined) throw new FloeError(`${dir} has no ${DATA_SCHEMA_FILE}; it was not written by a supervised trainer`);
-    this.checkNormalizationRestored(dir, this.restoredSchema);
-    const factory = buildComponent<ModelFactory>(this, MODEL_KIND);
-    this.model = await factory.createModel();
-    const weightsFile = path.join(dir, 'model.safetensors');
-    const weights = await readSafetensorsTensors(weightsFile);
+    // On failure nothing stays allocated: no model, no normalization tensors.
     try {
-      assignWeights(this.model.params, weights, weightsFile);
-    } finally {
-      tf.dispose([...weights.values()]);
+      this.restoreInferenceFiles(dir, files);
+      if (this.restoredSchema === undefined) throw new FloeError(`${dir} has no ${DATA_SCHEMA_FILE}; it was not written by a supervised trainer`);
+      this.checkNormalizationRestored(dir, this.restoredSchema);
+      const model = await buildComponent<ModelFactory>(this, MODEL_KIND).createModel();
+      try {
+        // Shape, dtype and finiteness checked as a resume checks them.
+        await loadCheckedWeights(model.params, dir);
+      } catch (error) {
+        model.dispose();
+        throw error;
+      }
+      this.model = model;
+    } catch (error) {
+      this.disposeNormalizers();
+      throw error;
+    }
+  }
+
+  /** {@link restoreExtraCheckpointFiles}, its errors naming checkpoint `dir` (its checks name the files only, as for a resume). */
+  private restoreInferenceFiles(dir: string, files: Record<string, unknown>): void {
+    try {
+      this.restoreExtraCheckpointFiles(files);
+    } catch (error) {
+      if (error instanceof FloeError) throw new CheckpointError(`Checkpoint '${dir}': ${error.message}`, { cause: error });
+      throw error;
     }
   }
 
@@ -201,14 +216,16 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
   /** Takes normalization and schema from a checkpoint, so a resumed or served model sees the same transform. */
   override restoreExtraCheckpointFiles(files: Record<string, unknown>): void {
     this.restoredCheckpointFiles = files;
-    if (files[DATA_SCHEMA_FILE] !== undefined) {
-      const saved = parseSchemaFile(files[DATA_SCHEMA_FILE], DATA_SCHEMA_FILE);
+    const saved = files[DATA_SCHEMA_FILE] === undefined ? undefined : parseSchemaFile(files[DATA_SCHEMA_FILE], DATA_SCHEMA_FILE);
+    if (saved !== undefined) {
       const current = this.restoredSchema ?? (this.dataLoaders as TabularDataLoaders | undefined)?.schema;
       if (current !== undefined) checkFeatureOrder(saved.featureNames, current.featureNames);
       if (current === undefined) this.restoredSchema = saved;
     }
     if (files[NORMALIZATION_FILE] !== undefined) {
       const stats = parseNormalizationFile(files[NORMALIZATION_FILE], NORMALIZATION_FILE);
+      // The saved stats name the saved columns (a resume may have renamed them in place).
+      if (saved !== undefined) checkNormalizationColumns(stats, saved);
       checkNormalizationKept(stats, this.normalization);
       this.setNormalization(stats);
     }

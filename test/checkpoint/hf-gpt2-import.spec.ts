@@ -3,6 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { openGptSource } from '../../src/checkpoint';
+import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
+import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors';
 import { CheckpointError, ConfigError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng, Trainer } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
@@ -154,6 +156,32 @@ describe('HuggingFace GPT-2 import (model.from)', () => {
       });
       assert.match(message, /model\.safetensors/);
       assert.match(message, /truncated/);
+    });
+
+    it('NaN or infinite weights, by GPT-2 name (they loaded silently, to give NaN losses)', async () => {
+      const hf = writeTinyGpt2Folder(path.join(dir, 'gpt2'));
+      const file = path.join(hf.dir, 'model.safetensors');
+      const tensors = await readSafetensorsTensors(file);
+      for (const name of ['h.1.mlp.c_fc.bias', 'ln_f.weight']) {
+        const old = tensors.get(name) as tf.Tensor;
+        tensors.set(name, tf.fill(old.shape, name === 'ln_f.weight' ? Number.NaN : Number.NEGATIVE_INFINITY));
+        old.dispose();
+      }
+      await writeSafetensors(file, tensors);
+      tf.dispose([...tensors.values()]);
+      const before = tf.memory().numTensors;
+      const source = await openGptSource(hf.dir);
+      const model = new GptModel({ vocabSize: 22, maxLength: 12, layers: 2, heads: 2, dim: 8, ...source.architecture }, new Rng(1));
+      try {
+        await assert.rejects(source.loadWeights(model.params), (error: Error) => {
+          assert.ok(error instanceof CheckpointError, String(error));
+          assert.ok(error.message.startsWith(`Cannot load GPT-2 weights from '${hf.dir}': model.safetensors holds NaN or infinite values, in 'h.1.mlp.c_fc.bias', 'ln_f.weight' (after widening to float32). `), error.message);
+          return true;
+        });
+      } finally {
+        model.dispose();
+      }
+      assert.equal(tf.memory().numTensors, before);
     });
 
     it('a folder that is neither Floe nor GPT-2', async () => {

@@ -2,10 +2,9 @@ import * as fs from 'fs/promises';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../errors';
-import { assignWeights } from '../assign-weights';
+import { isTrainingCheckpoint, loadCheckedWeights, openCheckedCheckpoint } from '../checked-load';
 import { MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE } from '../checkpoint-layout';
-import { readSafetensorsTensors } from '../formats/read-safetensors-tensors';
-import { verifyManifest } from '../io/verify-manifest';
+import { verifyCheckpoint } from '../verify-checkpoint';
 import { MANIFEST_FILE_NAME } from '../io/write-manifest';
 import { readModelConfigFile } from '../model-config-file';
 import { GptSource, pickGptArchitecture } from './gpt-source';
@@ -21,16 +20,19 @@ async function exists(file: string): Promise<boolean> {
 
 /**
  * A Floe checkpoint or export folder (`model-config.json` + `model.safetensors`, usually with a
- * manifest) as a {@link GptSource}. When a manifest is present every checksum is verified first.
+ * manifest) as a {@link GptSource}. A training checkpoint is checked as a resume checks it (manifest,
+ * files of one save); an export's manifest, when present, is verified. Weights must be finite and
+ * of a float dtype.
  * Only the weights are used: optimizer and trainer state are not (that is resuming, not `from`).
  */
 export async function openFloeGptSource(dir: string): Promise<GptSource> {
-  if (await exists(path.join(dir, MANIFEST_FILE_NAME))) await verifyManifest(dir);
+  // A training checkpoint gets a resume's checks of the files it reads; an export its manifest's.
+  if (await isTrainingCheckpoint(dir)) await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
+  else if (await exists(path.join(dir, MANIFEST_FILE_NAME))) await verifyCheckpoint(dir);
   const described = await readModelConfigFile(dir);
   const configFile = path.join(dir, MODEL_CONFIG_FILE);
   if (described === undefined) throw new CheckpointError(`Cannot load a GPT from '${dir}': ${MODEL_CONFIG_FILE} is missing.`);
   if (described.type !== 'gpt') throw new CheckpointError(`Cannot load a GPT from '${configFile}': it describes a '${described.type}' model.`);
-  const weightsFile = path.join(dir, MODEL_WEIGHTS_FILE);
   return {
     kind: 'floe',
     dir,
@@ -38,12 +40,7 @@ export async function openFloeGptSource(dir: string): Promise<GptSource> {
     architecture: pickGptArchitecture(described.options),
     fieldNames: {},
     async loadWeights(params: Map<string, tf.Variable>): Promise<void> {
-      const weights = await readSafetensorsTensors(weightsFile);
-      try {
-        assignWeights(params, weights, weightsFile);
-      } finally {
-        tf.dispose([...weights.values()]);
-      }
+      await loadCheckedWeights(params, dir);
     },
   };
 }

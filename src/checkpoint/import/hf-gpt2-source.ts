@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../errors';
 import { rawToTensor } from '../formats/raw-to-tensor';
 import { readSafetensors, readSafetensorsHeader } from '../formats/read-safetensors';
+import { listNames, nonFiniteTensors } from '../non-finite-values';
 import { GptSource } from './gpt-source';
 import { readHfGpt2Config } from './hf-gpt2-config';
 import { floeToHfGpt2Name, mapHfGpt2Name } from './hf-gpt2-names';
@@ -130,6 +131,23 @@ export async function openHfGpt2Source(dir: string): Promise<GptSource> {
           });
         }
       }
+      await checkFinite(planned, params, dir);
     },
   };
+}
+
+/**
+ * Throws when a loaded weight holds NaN or an infinity (as a Floe checkpoint's would be refused):
+ * trained weights never do, and F64 values beyond float32's range widen to infinities. Such a
+ * model would only give NaN losses and text from NaN logits.
+ */
+async function checkFinite(planned: readonly Planned[], params: Map<string, tf.Variable>, dir: string): Promise<void> {
+  const loaded = new Map(planned.map((p) => [p.hfName, params.get(p.target) as tf.Tensor]));
+  const bad = await nonFiniteTensors(loaded);
+  if (bad.length === 0) return;
+  const files = [...new Set(planned.filter((p) => bad.includes(p.hfName)).map((p) => path.basename(p.file)))].join(', ');
+  throw new CheckpointError(
+    `Cannot load GPT-2 weights from '${dir}': ${files} ${files.includes(',') ? 'hold' : 'holds'} NaN or infinite values, in ${listNames(bad)} (after widening to float32). ` +
+      'Trained weights never hold them, so the file is damaged or was converted wrongly: download or convert the model again.',
+  );
 }
