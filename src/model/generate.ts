@@ -25,6 +25,13 @@ export interface GenerateOptions extends SamplingOptions {
    * token's forward pass. Default true; false re-runs the whole context every token.
    */
   kvCache?: boolean;
+  /**
+   * Called with each new token id as soon as it is chosen, in order (the stop token included),
+   * before the next token's forward pass, e.g. to print text as it is generated (see
+   * `TextStream`). The step's logits are already freed when it runs; an exception it throws ends
+   * generation (the KV cache is freed) and is rethrown by {@link generate}.
+   */
+  onToken?: (id: number) => void;
 }
 
 /**
@@ -107,6 +114,7 @@ export async function generate(model: GptModel, promptIds: number[], options: Ge
       const next = sampleToken(values, options);
       tokens.push(next);
       generated.push(next);
+      options.onToken?.(next);
       if (next === options.stopTokenId) break;
     }
   } finally {

@@ -54,6 +54,40 @@ describe('generate', () => {
       model.dispose();
     }
   });
+
+  it('hands each new id to onToken as it is chosen (the stop token included), changing nothing else and leaking nothing', async () => {
+    const model = tinyModel({ maxLength: 6 });
+    try {
+      randomizeParams(model, 23);
+      for (const kvCache of [true, false]) {
+        const plain = await generate(model, [1, 2], { maxNewTokens: 7, temperature: 0, kvCache });
+        const seen: number[] = [];
+        const got = await expectNoLeak(() => generate(model, [1, 2], { maxNewTokens: 7, temperature: 0, kvCache, onToken: (id) => seen.push(id) }), 'generate with onToken');
+        assert.deepEqual(got, plain);
+        assert.deepEqual(seen, got);
+        const stopSeen: number[] = [];
+        const stopped = await generate(model, [1, 2], { maxNewTokens: 7, temperature: 0, kvCache, stopTokenId: plain[2], onToken: (id) => stopSeen.push(id) });
+        assert.deepEqual(stopSeen, stopped);
+        assert.equal(stopSeen[stopSeen.length - 1], plain[2]);
+        // A hook that throws ends generation there; the KV cache is freed.
+        let calls = 0;
+        const before = tf.memory().numTensors;
+        const failing = generate(model, [1, 2], {
+          maxNewTokens: 7,
+          temperature: 0,
+          kvCache,
+          onToken: () => {
+            if (++calls === 3) throw new Error('reader gone');
+          },
+        });
+        await assert.rejects(failing, /reader gone/);
+        assert.equal(calls, 3);
+        assert.equal(tf.memory().numTensors, before, 'a failed generation leaves no tensors');
+      }
+    } finally {
+      model.dispose();
+    }
+  });
 });
 
 describe('sampleToken', () => {
