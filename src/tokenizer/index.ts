@@ -8,3 +8,4 @@ export * from './byte-tokenizer-factory';
 export * from './hf-tokenizer-factory';
 export * from './encode-prompt';
 export * from './tokenizer-identity';
+export * from './text-stream';
