@@ -12,7 +12,7 @@ const CLEANUP_PENDING = new Set(['', "'", 'n', "n'", "'v", "'r"]);
  * multi-byte UTF-8 characters across ids, and decoders change text when more ids follow (the HF
  * clean-up drops the space of " ." once the dot arrives; Metaspace drops the first token's space
  * only). So, as HF's TextStreamer does, every {@link push} decodes all ids so far and returns only
- * the new text that is stable: held back while the text ends in U+FFFD (an unfinished character)
+ * the new text that is stable: held back while the text ends in U+FFFD (a character cut off)
  * or in a quote, from a last space the clean-up may still remove (while what follows it could
  * become " n't", " 's", " ."...), and while the decoded text does not extend what was returned
  * before. {@link flush} returns the rest, so all increments joined equal `tokenizer.decode(ids)`
@@ -60,7 +60,7 @@ export class TextStream {
 }
 
 /**
- * `text` without what may still change: trailing U+FFFD, and a last space the clean-up may remove.
+ * `text` without what may still change: a last U+FFFD, and a last space the clean-up may remove.
  * A lone quote (or nothing yet) after it may still lose that space (" ' " becomes "'") and join
  * the word before: "do n '" is "don't" once " t" follows, so that word's space is checked with
  * the quote added.
@@ -68,8 +68,8 @@ export class TextStream {
  * first) takes its space back and "x ' ." reads "x '.".
  */
 function stablePart(text: string): string {
-  let end = text.length;
-  while (end > 0 && text[end - 1] === REPLACEMENT) end--;
+  // UTF-8 decoders end a cut-off character with one U+FFFD; any before it stand for bad bytes.
+  let end = text.endsWith(REPLACEMENT) ? text.length - 1 : text.length;
   const keep = end > 0 && text[end - 1] === "'" ? end - 1 : end;
   let glued = '';
   while (end > 0) {

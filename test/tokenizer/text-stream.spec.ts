@@ -114,6 +114,10 @@ describe('TextStream', () => {
     // A character split as the decoder last saw it: U+FFFD at the end is held back, then replaced.
     const stream = new TextStream(tok);
     assert.deepEqual([0xe6, 0x97, 0xa5].map((id) => stream.push(id)), ['', '', '日']);
+    // Only the last U+FFFD can still become a character: bad bytes before it go out (an untrained model's output streams too).
+    const bad = new TextStream(tok);
+    assert.deepEqual([0x80, 0xff, 0xe6, 0x41].map((id) => bad.push(id)), ['', '\uFFFD', '\uFFFD', '\uFFFDA']);
+    assert.equal(bad.flush(), '');
   });
 
   it('streams the Metaspace BPE fixture exactly, though decode drops the first leading space and the specials', () => {
