@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { completeBatch, GptModel, loadCheckpointModel, Logger, runJob, Tokenizer } from '../../src';
 import { runCli } from '../../src/cli/main';
+import { tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 
 describe('floe generate', () => {
   let dir: string;
@@ -44,6 +45,38 @@ describe('floe generate', () => {
     } finally {
       loaded.dispose();
     }
+  });
+
+  /** Runs `floe generate` twice, printing with and without a raw `write`: the writes (with tfjs's tensor count at each) and the lines. */
+  async function streamedAndWhole(args: string[]): Promise<{ writes: Array<{ text: string; tensors: number }>; lines: string[] }> {
+    const writes: Array<{ text: string; tensors: number }> = [];
+    const other: string[] = [];
+    const streamed = { out: (l: string) => other.push(`OUT ${l}`), err: (l: string) => other.push(`ERR ${l}`), write: (text: string) => writes.push({ text, tensors: tf.memory().numTensors }) };
+    assert.equal(await runCli(['generate', ...args], streamed), 0, other.join('\n'));
+    assert.deepEqual(other, [], 'everything goes through write');
+    const lines: string[] = [];
+    assert.equal(await runCli(['generate', ...args], { out: (l) => lines.push(l), err: (l) => lines.push(`ERR ${l}`) }), 0, lines.join('\n'));
+    return { writes, lines };
+  }
+
+  /** Splits writes into each prompt's: those up to and including its '\n'. */
+  function perPrompt(writes: Array<{ text: string; tensors: number }>): Array<Array<{ text: string; tensors: number }>> {
+    const groups: Array<Array<{ text: string; tensors: number }>> = [[]];
+    for (const w of writes) {
+      groups[groups.length - 1].push(w);
+      if (w.text === '\n') groups.push([]);
+    }
+    assert.deepEqual(groups.pop(), [], 'the output ends with a newline');
+    return groups;
+  }
+
+  it('streams an HF tokenizer (words with spaces, the first one losing its space) exactly as the whole lines', async () => {
+    const result = await runJob(tinyGptRecipe(path.join(dir, 'hf-run'), { trainIters: 1, model: { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 16, initStd: 0.5 }, scheduler: { type: 'constant' }, checkpoint: [{ type: 'floe', saveEveryNSteps: 1 }] }), { logger: new Logger({ sink: () => undefined }) });
+    const prompts = ['hello', 'world hello', 'he'];
+    const { writes, lines } = await streamedAndWhole(['--checkpoint', result.lastCheckpointPath as string, '--backend', 'cpu', '--max-tokens', '10', '--temperature', '1', '--seed', '3', ...prompts.flatMap((p) => ['--prompt', p])]);
+    assert.equal(writes.map((w) => w.text).join(''), lines.map((l) => `${l}\n`).join(''));
+    assert.ok(lines.some((l, i) => / \S/.test(l.slice(prompts[i].length))), `some completion has several words: ${JSON.stringify(lines)}`);
+    assert.ok(perPrompt(writes).some((group) => group.length > 3), 'some completion came in pieces');
   });
 
   it("refuses a prompt longer than the model's maxLength before generating anything, naming the prompt and the limit", async () => {
@@ -121,6 +154,27 @@ describe('floe generate', () => {
       assert.notDeepEqual(expected, plain);
       // The reply alone: the prompt was the user's turn, not the start of the text.
       assert.deepEqual(out, expected.map((line, i) => line.slice(prompts[i].length)));
+    });
+
+    it('writes each completion as it is generated, after its prompt (a chat reply alone), the same bytes as the whole lines', async () => {
+      const prompts = ['12+34=', '7+8=', '55+5='];
+      for (const chat of [false, true]) {
+        const { writes, lines } = await streamedAndWhole(['--checkpoint', bosCheckpoint, '--backend', 'cpu', '--max-tokens', '6', ...(chat ? ['--chat'] : []), ...prompts.flatMap((p) => ['--prompt', p])]);
+        assert.equal(writes.map((w) => w.text).join(''), lines.map((l) => `${l}\n`).join(''));
+        const groups = perPrompt(writes);
+        assert.equal(groups.length, prompts.length);
+        for (const [i, group] of groups.entries()) {
+          const pieces = group.slice(chat ? 0 : 1, -1);
+          if (!chat) assert.equal(group[0].text, prompts[i], 'the prompt goes out before generation starts');
+          // While generating, the KV cache holds tensors; it is freed before the last piece (text
+          // held back to the end, if any) and the newline.
+          const after = group[group.length - 1].tensors;
+          const during = pieces.filter((w) => w.tensors > after);
+          const shown = JSON.stringify(group.map((w) => [w.text, w.tensors]));
+          assert.ok(during.length >= 2, `prompt ${i + 1}: ${shown} is not written while generating (${after} tensors after)`);
+          assert.ok(pieces.length - during.length <= 1 && pieces.indexOf(during[during.length - 1]) >= pieces.length - 2, `prompt ${i + 1}: ${shown}`);
+        }
+      }
     });
   });
 

@@ -7,6 +7,7 @@ import { generate } from '../../model/generate';
 import { GptModel } from '../../model/gpt-model';
 import { MAX_SEED, Rng } from '../../random';
 import { encodePrompt, PromptFormat } from '../../tokenizer/encode-prompt';
+import { TextStream } from '../../tokenizer/text-stream';
 import type { TrainerConfig } from '../../trainer/trainer-config';
 import { CliIo, EXIT } from '../cli-io';
 import { UsageError } from '../usage-error';
@@ -50,17 +51,28 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         const format = promptFormat(loaded.config, args.chat as boolean);
         const prompts = (args.prompt as string[]).map((text) => ({ text, ids: encodePrompt(loaded.tokenizer, text, format) }));
         checkPrompts(prompts, loaded.model.options.maxLength);
+        const { tokenizer } = loaded;
         for (const { text: prompt, ids: promptIds } of prompts) {
-          const ids = await generate(loaded.model, promptIds, {
-            maxNewTokens: maxTokens,
-            temperature,
-            topK,
-            rng,
-            stopTokenId: loaded.tokenizer.eosId,
-          });
-          const text = loaded.tokenizer.decode(ids.filter((id) => id !== loaded.tokenizer.eosId));
           // A completion continues its prompt; a chat reply stands alone (the prompt was the user's turn).
-          io.out(format.chat !== undefined ? text : `${prompt}${text}`);
+          const output = new ResultWriter(io, format.chat !== undefined ? '' : prompt);
+          const stream = new TextStream(tokenizer);
+          try {
+            await generate(loaded.model, promptIds, {
+              maxNewTokens: maxTokens,
+              temperature,
+              topK,
+              rng,
+              stopTokenId: tokenizer.eosId,
+              onToken: (id) => {
+                if (id !== tokenizer.eosId) output.write(stream.push(id));
+              },
+            });
+            output.write(stream.flush());
+          } catch (err) {
+            output.abort();
+            throw err;
+          }
+          output.end();
         }
       } finally {
         loaded.dispose();
@@ -68,6 +80,45 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       done(EXIT.ok);
     },
   );
+}
+
+/**
+ * One prompt's result line. With a raw `io.write` the text goes out as it comes (the prompt
+ * first); without one it is printed whole via `io.out` at the {@link end}. The stdout bytes are
+ * the same either way.
+ */
+class ResultWriter {
+  private buffered = '';
+  private written = false;
+
+  constructor(
+    private readonly io: CliIo,
+    head: string,
+  ) {
+    this.write(head);
+  }
+
+  /** Adds text to the line. */
+  write(text: string): void {
+    if (text === '') return;
+    if (this.io.write === undefined) {
+      this.buffered += text;
+      return;
+    }
+    this.io.write(text);
+    this.written = true;
+  }
+
+  /** Ends the line (an empty result is an empty line). */
+  end(): void {
+    if (this.io.write === undefined) this.io.out(this.buffered);
+    else this.io.write('\n');
+  }
+
+  /** Generation failed: a line already begun is ended so the error starts on a clean line. */
+  abort(): void {
+    if (this.written) this.io.write?.('\n');
+  }
 }
 
 /**
