@@ -22,11 +22,20 @@ const CLEANUP_PENDING = new Set(['', "'", 'n', "n'", "'v", "'r"]);
 export class TextStream {
   private readonly tokenizer: Tokenizer;
   private readonly received: number[] = [];
+  private readonly context: readonly number[];
+  private readonly contextText: string;
   private emitted = '';
 
-  /** Streams the text of ids decoded with `tokenizer` (any Floe tokenizer). */
-  constructor(tokenizer: Tokenizer) {
+  /**
+   * Streams the text of ids decoded with `tokenizer` (any Floe tokenizer). With `context` (a
+   * prompt the ids continue), the text is what the ids add to the context's decoded text: a
+   * SentencePiece-style decoder drops the space of a sequence's first word, so `▁world` after
+   * `hello` is " world" in context but "world" alone.
+   */
+  constructor(tokenizer: Tokenizer, options: { context?: readonly number[] } = {}) {
     this.tokenizer = tokenizer;
+    this.context = options.context ?? [];
+    this.contextText = this.context.length > 0 ? tokenizer.decode([...this.context]) : '';
   }
 
   /** The ids pushed so far. */
@@ -42,12 +51,23 @@ export class TextStream {
   /** Adds the next id; returns the text it makes stable beyond what was returned before ('' if none). */
   push(id: number): string {
     this.received.push(id);
-    return this.emit(stablePart(this.tokenizer.decode(this.received)));
+    return this.emit(stablePart(this.decoded()));
   }
 
-  /** Ends the stream: the remaining text, so that everything returned equals `tokenizer.decode(ids)`. */
+  /**
+   * Ends the stream: the remaining text, so that everything returned equals `tokenizer.decode(ids)`
+   * (with a context: what decoding context + ids adds to the context's text).
+   */
   flush(): string {
-    return this.emit(this.tokenizer.decode(this.received));
+    return this.emit(this.decoded());
+  }
+
+  // A decoder that rewrites the context's end once ids follow (a clean-up across the boundary):
+  // then the ids' own text.
+  private decoded(): string {
+    if (this.context.length === 0) return this.tokenizer.decode(this.received);
+    const whole = this.tokenizer.decode([...this.context, ...this.received]);
+    return whole.startsWith(this.contextText) ? whole.slice(this.contextText.length) : this.tokenizer.decode(this.received);
   }
 
   // Text that does not extend what went out (a decoder rewrote it) waits until it does again.

@@ -173,6 +173,26 @@ describe('TextStream', () => {
     }
   });
 
+  it('with a context (the prompt), streams what the ids add to its text: a Metaspace continuation keeps its first space', () => {
+    const tok = HfTokenizer.fromJson(tinyTokenizerJson());
+    const prompt = tok.encode('hello');
+    const all = tok.encode('hello world hello');
+    assert.deepEqual(all.slice(0, prompt.length), prompt);
+    const rest = all.slice(prompt.length);
+    const inContext = new TextStream(tok, { context: prompt });
+    const pieces = rest.map((id) => inContext.push(id));
+    pieces.push(inContext.flush());
+    assert.equal(pieces.join(''), ' world hello');
+    assert.equal(`hello${pieces.join('')}`, tok.decode(all));
+    // Alone, the continuation's first word loses its space.
+    assert.equal(assertExact(tok, rest, 'alone').join(''), 'world hello');
+    // A tokenizer whose decode concatenates (bytes) gives the same text with or without the context.
+    const bytes = new ByteTokenizer();
+    const withBytes = new TextStream(bytes, { context: bytes.encode('caf') });
+    const cont = bytes.encode('é au lait');
+    assert.equal(cont.map((id) => withBytes.push(id)).join('') + withBytes.flush(), 'é au lait');
+  });
+
   it('returns nothing for no text and keeps the ids it was given', () => {
     const tok = new ByteTokenizer();
     const stream = new TextStream(tok);

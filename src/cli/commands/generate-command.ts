@@ -55,7 +55,8 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         for (const { text: prompt, ids: promptIds } of prompts) {
           // A completion continues its prompt; a chat reply stands alone (the prompt was the user's turn).
           const output = new ResultWriter(io, format.chat !== undefined ? '' : prompt);
-          const stream = new TextStream(tokenizer);
+          // A completion's text is what it adds to the prompt's (a SentencePiece decoder keeps its first space then).
+          const stream = new TextStream(tokenizer, { context: format.chat !== undefined ? [] : promptIds });
           try {
             await generate(loaded.model, promptIds, {
               maxNewTokens: maxTokens,
