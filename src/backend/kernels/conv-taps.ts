@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { asWasmBackend } from './wasm-backend-internals';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Pair = number | [number, number];
@@ -93,4 +94,27 @@ export function forEachTapRow(info: tf.backend_util.Conv2DInfo, visit: (row: Tap
       }
     }
   }
+}
+
+/**
+ * Runs a convolution gradient kernel on the wasm heap: allocates the float32 output of `outShape`,
+ * reads both inputs' heap views, has `visit` add each tap row's products into a float64 buffer of
+ * the output's size, and writes that buffer out once.
+ */
+export function sumTapRowsInto(
+  backend: unknown,
+  info: tf.backend_util.Conv2DInfo,
+  outShape: Shape4,
+  inputs: [TensorInfo, TensorInfo],
+  visit: (sums: Float64Array, a: Float32Array, b: Float32Array, row: TapRow) => void,
+): TensorInfo {
+  const wasm = asWasmBackend(backend);
+  const sums = new Float64Array(outShape[0] * outShape[1] * outShape[2] * outShape[3]);
+  const out = wasm.makeOutput(outShape, 'float32');
+  // Views only after the allocation: a growing heap detaches earlier typed-array views.
+  const a = wasm.typedArrayFromHeap(inputs[0]) as Float32Array;
+  const b = wasm.typedArrayFromHeap(inputs[1]) as Float32Array;
+  forEachTapRow(info, (row) => visit(sums, a, b, row));
+  wasm.typedArrayFromHeap(out).set(sums);
+  return out;
 }

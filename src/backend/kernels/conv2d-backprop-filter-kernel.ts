@@ -1,6 +1,5 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { convGradientInfo, forEachTapRow, type Shape4, type TapRow } from './conv-taps';
-import { asWasmBackend } from './wasm-backend-internals';
+import { convGradientInfo, sumTapRowsInto, type Shape4, type TapRow } from './conv-taps';
 
 /**
  * `Conv2DBackpropFilter` for wasm, which tfjs-backend-wasm lacks; without it the gradient of a
@@ -19,16 +18,8 @@ export function createConv2DBackpropFilterKernel(): KernelConfig {
     const filterShape = (args.attrs as NamedAttrMap).filterShape as unknown as Shape4;
     const info = convGradientInfo(kernelName, x.shape as Shape4, filterShape, [x, dy], dy, args.attrs as NamedAttrMap, false);
     const { inChannels, outChannels } = info;
-    const sums = new Float64Array(filterShape[0] * filterShape[1] * inChannels * outChannels);
-    const backend = asWasmBackend(args.backend);
-    const out = backend.makeOutput(filterShape, 'float32');
-    // Views only after the allocation: a growing heap detaches earlier typed-array views.
-    const xs = backend.typedArrayFromHeap(x) as Float32Array;
-    const dys = backend.typedArrayFromHeap(dy) as Float32Array;
     const xStep = info.strideWidth * inChannels;
-    forEachTapRow(info, (row) => accumulateFilterRow({ sums, xs, dys, row, xStep, inChannels, outChannels }));
-    backend.typedArrayFromHeap(out).set(sums);
-    return out;
+    return sumTapRowsInto(args.backend, info, filterShape, [x, dy], (sums, xs, dys, row) => accumulateFilterRow({ sums, xs, dys, row, xStep, inChannels, outChannels }));
   };
   return { kernelName, backendName: 'wasm', kernelFunc };
 }

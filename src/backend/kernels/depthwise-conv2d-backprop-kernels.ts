@@ -1,6 +1,5 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { convGradientInfo, forEachTapRow, type Shape4, type TapRow } from './conv-taps';
-import { asWasmBackend } from './wasm-backend-internals';
+import { convGradientInfo, sumTapRowsInto, type Shape4, type TapRow } from './conv-taps';
 
 /**
  * `DepthwiseConv2dNativeBackpropFilter` for wasm, which tfjs-backend-wasm lacks (the filter
@@ -16,16 +15,8 @@ export function createDepthwiseConv2dBackpropFilterKernel(): KernelConfig {
     const info = convGradientInfo(kernelName, x.shape as Shape4, filterShape, [x, dy], dy, args.attrs as NamedAttrMap, true);
     const { inChannels, outChannels } = info;
     const mul = outChannels / inChannels;
-    const sums = new Float64Array(info.filterHeight * info.filterWidth * outChannels);
-    const backend = asWasmBackend(args.backend);
-    const out = backend.makeOutput(filterShape, 'float32');
-    // Views only after the allocation: a growing heap detaches earlier typed-array views.
-    const xs = backend.typedArrayFromHeap(x) as Float32Array;
-    const dys = backend.typedArrayFromHeap(dy) as Float32Array;
     const xStep = info.strideWidth * inChannels;
-    forEachTapRow(info, (row) => accumulateDepthwiseFilterRow({ sums, xs, dys, row, xStep, inChannels, mul }));
-    backend.typedArrayFromHeap(out).set(sums);
-    return out;
+    return sumTapRowsInto(args.backend, info, filterShape, [x, dy], (sums, xs, dys, row) => accumulateDepthwiseFilterRow({ sums, xs, dys, row, xStep, inChannels, mul }));
   };
   return { kernelName, backendName: 'wasm', kernelFunc };
 }
@@ -45,15 +36,8 @@ export function createDepthwiseConv2dBackpropInputKernel(): KernelConfig {
     const info = convGradientInfo(kernelName, inputShape, filter.shape as Shape4, [filter, dy], dy, args.attrs as NamedAttrMap, true);
     const { inChannels, outChannels } = info;
     const mul = outChannels / inChannels;
-    const sums = new Float64Array(info.batchSize * info.inHeight * info.inWidth * inChannels);
-    const backend = asWasmBackend(args.backend);
-    const out = backend.makeOutput(inputShape, 'float32');
-    const ws = backend.typedArrayFromHeap(filter) as Float32Array;
-    const dys = backend.typedArrayFromHeap(dy) as Float32Array;
     const xStep = info.strideWidth * inChannels;
-    forEachTapRow(info, (row) => scatterDepthwiseInputRow({ sums, ws, dys, row, xStep, inChannels, mul }));
-    backend.typedArrayFromHeap(out).set(sums);
-    return out;
+    return sumTapRowsInto(args.backend, info, inputShape, [filter, dy], (sums, ws, dys, row) => scatterDepthwiseInputRow({ sums, ws, dys, row, xStep, inChannels, mul }));
   };
   return { kernelName, backendName: 'wasm', kernelFunc };
 }
