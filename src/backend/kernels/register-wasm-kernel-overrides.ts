@@ -14,7 +14,7 @@ import { createIdentityKernel } from './identity-kernel';
 import { createMaxPool3DGradKernel, createMaxPool3DKernel } from './max-pool-3d-kernels';
 import { createMaxPoolGradKernel } from './max-pool-grad-kernel';
 import { createMaxPoolWithArgmaxKernel } from './max-pool-with-argmax-kernel';
-import { createNumericPadGuardKernel } from './numeric-pad-guard';
+import { createNumericPadGuardKernel, NUMERIC_PAD_GUARDED_KERNELS } from './numeric-pad-guard';
 import { createSplitKernel } from './split-kernel';
 import { createSumKernel } from './sum-kernel';
 import { createTransposeKernel } from './transpose-kernel';
@@ -35,15 +35,8 @@ export const WASM_KERNEL_OVERRIDES = [
   'Conv2DBackpropFilter',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
-  'Conv2D',
-  'FusedConv2D',
-  'DepthwiseConv2dNative',
-  'FusedDepthwiseConv2D',
-  'MaxPool',
-  'AvgPool',
-  'Conv2DBackpropInput',
-  'MaxPoolGrad',
-  'AvgPoolGrad',
+  // Conv and pool kernels behind the guard of tfjs#649 (MaxPoolGrad is Floe's own behind it).
+  ...NUMERIC_PAD_GUARDED_KERNELS,
   'MaxPool3D',
   'MaxPool3DGrad',
   'MaxPoolWithArgmax',
