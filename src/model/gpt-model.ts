@@ -30,6 +30,11 @@ export interface GptForwardOptions {
    * Inference only: not with `training` or `segmentIds`.
    */
   cache?: KvCache;
+  /**
+   * With `cache`: which of `inputIds` are padding (1) rather than tokens (0), `[B, T]`. No token
+   * attends to a padding key, in this call or later ones: rows of different lengths share a cache.
+   */
+  padding?: tf.Tensor2D;
 }
 
 type Dropout = <T extends tf.Tensor>(x: T) => T;
@@ -92,6 +97,8 @@ export class GptModel {
       if (cache !== undefined) {
         // New tokens see every cached one and, causally, each other.
         mask = causalBias(t, cache.length);
+        const keyBias = cache.keyBias(opts.padding, b, t);
+        if (keyBias !== undefined) mask = tf.add(mask, keyBias);
         const past = cache.length;
         positions = positions ?? tf.tensor2d(Int32Array.from({ length: b * t }, (_, i) => past + (i % t)), [b, t], 'int32');
       } else if (opts.segmentIds !== undefined) {
@@ -231,6 +238,10 @@ export class GptModel {
   private checkCache(cache: KvCache, b: number, t: number, opts: GptForwardOptions): void {
     if (opts.training === true) throw new ModelError('GptModel.forward: a KV cache is for inference; it cannot be used with training: true');
     if (opts.segmentIds !== undefined) throw new ModelError('GptModel.forward: a KV cache cannot be used with segmentIds (packed rows); decode one sequence per row');
+    const pad = opts.padding;
+    if (pad !== undefined && (pad.rank !== 2 || pad.shape[0] !== b || pad.shape[1] !== t)) {
+      throw new ModelError(`GptModel.forward expects padding [${b}, ${t}] (1 for padding, 0 for tokens), got [${pad.shape.join(', ')}]`);
+    }
     if (cache.length > 0 && cache.batchSize !== b) {
       throw new ModelError(`GptModel.forward: the KV cache holds a batch of ${cache.batchSize} rows, but inputIds has ${b}`);
     }
@@ -251,6 +262,7 @@ export class GptModel {
       throw new ModelError(`Sequence length ${t} exceeds the model's maxLength ${this.options.maxLength}`);
     }
     if (opts.cache !== undefined) this.checkCache(opts.cache, b, t, opts);
+    else if (opts.padding !== undefined) throw new ModelError('GptModel.forward: padding is for a KV cache (rows of different lengths decoded together); without one, right-pad and read each row at its own last position');
     for (const key of ['positions', 'segmentIds'] as const) {
       const x = opts[key];
       if (x !== undefined && (x.dtype !== 'int32' || x.rank !== 2 || x.shape[0] !== b || x.shape[1] !== t)) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { MASKED_SCORE } from './attention-mask';
 import { ModelError } from './model-error';
 
 interface LayerEntry {
@@ -18,6 +19,9 @@ interface LayerEntry {
 export class KvCache {
   private entries: LayerEntry[] = [];
   private staged: LayerEntry[] = [];
+  // Additive bias of every held key `[B, 1, 1, T]`: MASKED_SCORE for padding; none until padding is seen.
+  private bias?: tf.Tensor4D;
+  private stagedBias?: tf.Tensor4D;
   private tokens = 0;
   private batch = 0;
 
@@ -46,8 +50,26 @@ export class KvCache {
     return entry;
   }
 
+  /**
+   * The additive key bias `[B, 1, 1, held + Tnew]` of a forward pass of `batch × newTokens` whose
+   * `padding` (`[B, Tnew]`, 1 for padding) marks keys no token may attend to; undefined while no
+   * padding was ever given. Part of a forward pass: staged until {@link commit}.
+   */
+  keyBias(padding: tf.Tensor2D | undefined, batch: number, newTokens: number): tf.Tensor4D | undefined {
+    if (padding === undefined && this.bias === undefined) return undefined;
+    const fresh = padding === undefined ? tf.zeros([batch, 1, 1, newTokens]) : tf.mul(tf.reshape(tf.cast(padding, 'float32'), [batch, 1, 1, newTokens]), MASKED_SCORE);
+    const held = this.bias ?? (this.tokens > 0 ? tf.zeros([batch, 1, 1, this.tokens]) : undefined);
+    this.stagedBias = tf.keep((held === undefined ? fresh : tf.concat([held, fresh], 3)) as tf.Tensor4D);
+    return this.stagedBias;
+  }
+
   /** Ends a successful forward pass of `batch × newTokens`: the staged layers replace the held ones. */
   commit(batch: number, newTokens: number): void {
+    if (this.stagedBias !== undefined) {
+      this.bias?.dispose();
+      this.bias = this.stagedBias;
+      this.stagedBias = undefined;
+    }
     for (const [layer, entry] of this.staged.entries()) {
       const held = this.entries[layer];
       if (held !== undefined) tf.dispose([held.keys, held.values]);
@@ -62,6 +84,8 @@ export class KvCache {
   abort(): void {
     for (const entry of this.staged) if (entry !== undefined) tf.dispose([entry.keys, entry.values]);
     this.staged = [];
+    this.stagedBias?.dispose();
+    this.stagedBias = undefined;
   }
 
   /** Frees every held tensor; the cache is empty afterwards. */
@@ -69,6 +93,8 @@ export class KvCache {
     this.abort();
     for (const entry of this.entries) tf.dispose([entry.keys, entry.values]);
     this.entries = [];
+    this.bias?.dispose();
+    this.bias = undefined;
     this.tokens = 0;
     this.batch = 0;
   }
