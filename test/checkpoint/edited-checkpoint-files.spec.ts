@@ -2,10 +2,9 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
-import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors';
 import { writeManifest } from '../../src/checkpoint/io/write-manifest';
 import { CheckpointError, evaluateJob, Logger, OptimizerStateError } from '../../src';
+import { editCheckpointTensors, replaceTensor } from './fixtures/edit-checkpoint';
 import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
 
@@ -54,24 +53,8 @@ describe('loading hand-edited checkpoint files', () => {
   }
 
   /** Edits safetensors file `name` of step 4 (keeping its step metadata) and rebuilds the manifest. */
-  async function editTensors(name: string, edit: (tensors: Map<string, tf.Tensor>) => void): Promise<void> {
-    const file = path.join(step4, name);
-    const tensors = await readSafetensorsTensors(file);
-    try {
-      edit(tensors);
-      await writeSafetensors(file, tensors, { metadata: { format: 'floe', step: '4' } });
-    } finally {
-      tf.dispose([...tensors.values()]);
-    }
-    await writeManifest(step4);
-  }
-
-  /** Replaces tensor `key` (the old one is freed). */
-  function replace(tensors: Map<string, tf.Tensor>, key: string, make: (old: tf.Tensor) => tf.Tensor): void {
-    const old = tensors.get(key) as tf.Tensor;
-    tensors.set(key, make(old));
-    old.dispose();
-  }
+  const editTensors = (name: string, edit: (tensors: Map<string, tf.Tensor>) => void): Promise<void> => editCheckpointTensors(step4, name, 4, edit);
+  const replace = replaceTensor;
 
   /** Copies file `name` of the step-2 checkpoint over step 4's and rebuilds the manifest. */
   async function copyFromStep2(name: string): Promise<void> {

@@ -2,10 +2,9 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
-import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors';
 import { writeManifest } from '../../src/checkpoint/io/write-manifest';
 import { runCli } from '../../src/cli/main';
+import { editCheckpointTensors, replaceTensor } from './fixtures/edit-checkpoint';
 import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
 
@@ -36,23 +35,8 @@ describe('checkpoint checks of floe export, floe generate and model.from', () =>
   });
 
   /** Edits step 4's model.safetensors (keeping its step metadata) and rebuilds the manifest. */
-  async function editWeights(edit: (tensors: Map<string, tf.Tensor>) => void): Promise<void> {
-    const file = path.join(step4, 'model.safetensors');
-    const tensors = await readSafetensorsTensors(file);
-    try {
-      edit(tensors);
-      await writeSafetensors(file, tensors, { metadata: { format: 'floe', step: '4' } });
-    } finally {
-      tf.dispose([...tensors.values()]);
-    }
-    await writeManifest(step4);
-  }
-
-  function replace(tensors: Map<string, tf.Tensor>, key: string, make: (old: tf.Tensor) => tf.Tensor): void {
-    const old = tensors.get(key) as tf.Tensor;
-    tensors.set(key, make(old));
-    old.dispose();
-  }
+  const editWeights = (edit: (tensors: Map<string, tf.Tensor>) => void): Promise<void> => editCheckpointTensors(step4, 'model.safetensors', 4, edit);
+  const replace = replaceTensor;
 
   /** Runs the CLI; returns its exit code and what it printed to stderr. */
   async function cli(argv: string[]): Promise<{ code: number; err: string }> {

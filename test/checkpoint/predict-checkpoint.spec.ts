@@ -2,12 +2,11 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
-import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors';
 import { writeManifest } from '../../src/checkpoint/io/write-manifest';
 import { runCli } from '../../src/cli/main';
 import { CheckpointError, loadSupervisedPredictor } from '../../src';
 import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
+import { editCheckpointTensors, replaceTensor } from './fixtures/edit-checkpoint';
 import { makeTempDir } from './temp-dir';
 
 describe('floe predict and damaged checkpoints', () => {
@@ -67,13 +66,11 @@ describe('floe predict and damaged checkpoints', () => {
 
     it('refuses NaN weights, naming the file and the tensor', async () => {
       const file = path.join(step4, 'model.safetensors');
-      const tensors = await readSafetensorsTensors(file);
-      const [name, first] = [...tensors][0];
-      tensors.set(name, tf.fill(first.shape, Number.POSITIVE_INFINITY));
-      first.dispose();
-      await writeSafetensors(file, tensors, { metadata: { format: 'floe', step: '4' } });
-      tf.dispose([...tensors.values()]);
-      await writeManifest(step4);
+      let name = '';
+      await editCheckpointTensors(step4, 'model.safetensors', 4, (tensors) => {
+        name = [...tensors.keys()][0];
+        replaceTensor(tensors, name, (old) => tf.fill(old.shape, Number.POSITIVE_INFINITY));
+      });
       await refused(`${file} holds NaN or infinite values, in '${name}'.`);
       // floe export of the supervised checkpoint loads it through the same checks.
       const before = tf.memory().numTensors;
@@ -105,19 +102,7 @@ describe('floe predict and damaged checkpoints', () => {
 
   it("a run folder's damaged newest checkpoint is an error naming the intact one before it", async () => {
     const run = path.join(dir, 'run');
-    await runRecorded({
-      type: 'supervised',
-      backend: 'cpu',
-      ...QUIET_RUN,
-      epochs: 1,
-      microBatchSize: 16,
-      outputDir: run,
-      data: { type: 'tabular', sources: [{ type: 'synthetic-tabular', generator: 'spirals', count: 64, classes: 2 }], trainEvalSplit: [1, 0] },
-      model: { type: 'mlp', hidden: [4] },
-      loss: { type: 'cross-entropy' },
-      checkpoint: [{ type: 'floe', saveEveryNSteps: 2 }],
-      callbacks: [],
-    });
+    await trainSpirals(run);
     fs.truncateSync(path.join(run, 'checkpoints', 'step-000004', 'model.safetensors'), 10);
     await assert.rejects(loadSupervisedPredictor(run, { backend: 'cpu' }), (e: Error) => {
       assert.ok(e instanceof CheckpointError, e.stack);
