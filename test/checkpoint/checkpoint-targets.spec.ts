@@ -2,10 +2,10 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CheckpointError, readTrainerStateFile, writeManifest } from '../../src';
-import { runCli } from '../../src/cli/main';
 import '../fixtures/tiny-regression';
 import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
+import { cli as runCliCaptured } from '../support/cli-run';
 
 /** The test-only linear regression trainer: 8 batches per epoch, an eval split of 16 rows. */
 function tinyRecipe(outputDir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -13,9 +13,8 @@ function tinyRecipe(outputDir: string, overrides: Record<string, unknown> = {}):
 }
 
 async function cli(...argv: string[]): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const code = await runCli(argv, { out: () => undefined, err: (l) => err.push(l) });
-  return { code, err: err.join('\n') };
+  const run = await runCliCaptured(...argv);
+  return { code: run.code, err: run.err.join('\n') };
 }
 
 const WEIGHTS_ONLY = /is a weights-only export, written by a safetensors or tfjs checkpoint engine or floe export: .* cannot be resumed or loaded as a checkpoint\. Pass a floe checkpoint instead/;

@@ -2,20 +2,14 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { runCli } from '../../src/cli/main';
 import { TfjsFileHandler, loadCheckpointModel, readSafetensors, writeManifest } from '../../src/checkpoint';
 import { GptModel, LanguageModelTrainer } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
 import { parseSafetensorsBytes } from './fixtures/parse-safetensors-bytes';
 import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
+import { cli } from '../support/cli-run';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 describe('floe export', () => {
   let dir: string;

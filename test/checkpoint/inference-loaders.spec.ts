@@ -3,10 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { writeManifest } from '../../src/checkpoint/io/write-manifest';
-import { runCli } from '../../src/cli/main';
 import { editCheckpointTensors, replaceTensor } from './fixtures/edit-checkpoint';
 import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { makeTempDir } from './temp-dir';
+import { cli as runCliCaptured } from '../support/cli-run';
 
 /**
  * The loaders besides --resume and floe evaluate: floe export, floe generate and a new run's
@@ -40,9 +40,8 @@ describe('checkpoint checks of floe export, floe generate and model.from', () =>
 
   /** Runs the CLI; returns its exit code and what it printed to stderr. */
   async function cli(argv: string[]): Promise<{ code: number; err: string }> {
-    const err: string[] = [];
-    const code = await runCli(argv, { out: () => undefined, err: (l) => err.push(l) });
-    return { code, err: err.join('\n') };
+    const run = await runCliCaptured(...argv);
+    return { code: run.code, err: run.err.join('\n') };
   }
 
   /** The three loaders of `target`: each resolves to its error message, or undefined when it loaded. */

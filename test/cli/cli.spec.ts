@@ -5,28 +5,15 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { register } from '../../src';
-import { runCli } from '../../src/cli/main';
 import { TinyBatch, TinyTrainer } from '../fixtures/tiny-regression';
 import { isolateRegistries } from '../support/isolated-registries';
+import { cli } from '../support/cli-run';
 import { writeTrainerPlugin } from '../config/plugin-files';
 import { useRecipeDir } from '../config/recipe-dir';
 
 const REPO = path.resolve(__dirname, '../../..');
 const RECIPES = path.join(REPO, 'recipes');
 
-/** What one in-process CLI run printed and returned. */
-interface CliRun {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-async function cli(...argv: string[]): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
-  return { code, out, err };
-}
 
 /** Losses of the trainer's `step N/M | epoch E | loss L | ...` log lines, in order. */
 function loggedLosses(lines: string[]): number[] {

@@ -4,23 +4,10 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { CheckpointError, evaluateJob, Logger } from '../../src';
-import { runCli } from '../../src/cli/main';
 import { runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 import { makeTempDir } from '../checkpoint/temp-dir';
+import { cli } from '../support/cli-run';
 
-/** What one in-process CLI run printed and returned. */
-interface CliRun {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-async function cli(...argv: string[]): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
-  return { code, out, err };
-}
 
 const jsonl = (records: readonly object[]): string => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
