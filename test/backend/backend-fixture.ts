@@ -90,6 +90,22 @@ export function randomValues(rng: Rng, count: number): Float32Array {
   return values;
 }
 
+/** Pool inputs by kind; each exercises a way the stock wasm max-pool kernels went wrong (they start a window's maximum at 1.18e-38). */
+export const POOL_INPUT_KINDS = {
+  negative: (rng: Rng, n: number) => randomValues(rng, n).map((v) => -0.1 - Math.abs(v)),
+  mixed: (rng: Rng, n: number) => randomValues(rng, n),
+  // Few distinct values: most windows hold several equal maxima (the tie rules differ by kernel).
+  'tied negative': (rng: Rng, n: number) => randomValues(rng, n).map((v) => (v < 0 ? -2 : -1)),
+  'tied 0/1': (rng: Rng, n: number) => randomValues(rng, n).map((v) => (v < 0 ? 0 : 1)),
+  'mixed with NaN': (rng: Rng, n: number) => randomValues(rng, n).map((v) => (v < -0.8 ? NaN : v)),
+  zeros: (_rng: Rng, n: number) => new Float32Array(n),
+};
+
+/** The {@link POOL_INPUT_KINDS} named, in that order. */
+export function poolInputs(...kinds: (keyof typeof POOL_INPUT_KINDS)[]): Record<string, (rng: Rng, n: number) => Float32Array> {
+  return Object.fromEntries(kinds.map((k) => [k, POOL_INPUT_KINDS[k]]));
+}
+
 /** Number of data buffers the current backend holds (catches leaks inside kernels too). */
 export function numDataIds(): number {
   return tf.engine().backend.numDataIds();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../../src/backend';
 import { Rng } from '../../../src/random';
-import { assertLayersGradsMatchCpu, assertSameBits, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
+import { assertLayersGradsMatchCpu, assertSameBits, expectStepsLeakNothing, numDataIds, poolInputs, randomValues, runOn, useWasmBackend } from '../backend-fixture';
 
 type Shape5 = [number, number, number, number, number];
 type Triple = number | [number, number, number];
@@ -31,16 +31,7 @@ function outSize(g: Geometry): number {
   return size(tf.backend_util.computePool3DInfo(g.x, g.window, g.strides, 1, g.pad, g.rounding).outShape);
 }
 
-/** Input values by kind; each exercises a way the stock wasm kernels went wrong. */
-const inputs: Record<string, (rng: Rng, n: number) => Float32Array> = {
-  negative: (rng, n) => randomValues(rng, n).map((v) => -0.1 - Math.abs(v)),
-  mixed: (rng, n) => randomValues(rng, n),
-  // Few distinct values: most windows hold several equal maxima (cpu's gradient goes to the last one).
-  'tied negative': (rng, n) => randomValues(rng, n).map((v) => (v < 0 ? -2 : -1)),
-  'tied 0/1': (rng, n) => randomValues(rng, n).map((v) => (v < 0 ? 0 : 1)),
-  'mixed with NaN': (rng, n) => randomValues(rng, n).map((v) => (v < -0.8 ? NaN : v)),
-  zeros: (_rng, n) => new Float32Array(n),
-};
+const inputs = poolInputs('negative', 'mixed', 'tied negative', 'tied 0/1', 'mixed with NaN', 'zeros');
 
 // Windows with equal height and width: cpu's gradient is right there (see the non-square case below).
 const geometries: Record<string, Geometry> = {

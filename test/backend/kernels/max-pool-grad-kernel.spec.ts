@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../../src/backend';
 import { Rng } from '../../../src/random';
-import { assertLayersGradsMatchCpu, assertSameBits, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend } from '../backend-fixture';
+import { assertLayersGradsMatchCpu, assertSameBits, expectStepsLeakNothing, numDataIds, poolInputs, randomValues, runOn, useWasmBackend } from '../backend-fixture';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -26,15 +26,7 @@ function outSize(g: Geometry): number {
   return size(tf.backend_util.computePool2DInfo(g.x, g.window, g.strides, 1, g.pad, g.rounding).outShape);
 }
 
-/** Input values by kind; each exercises a way the stock wasm kernel routed the gradient wrongly. */
-const inputs: Record<string, (rng: Rng, n: number) => Float32Array> = {
-  negative: (rng, n) => randomValues(rng, n).map((v) => -0.1 - Math.abs(v)),
-  mixed: (rng, n) => randomValues(rng, n),
-  // Few distinct values: most windows hold several equal maxima (cpu gives the first one the gradient).
-  'tied negative': (rng, n) => randomValues(rng, n).map((v) => (v < 0 ? -2 : -1)),
-  'tied 0/1': (rng, n) => randomValues(rng, n).map((v) => (v < 0 ? 0 : 1)),
-  zeros: (_rng, n) => new Float32Array(n),
-};
+const inputs = poolInputs('negative', 'mixed', 'tied negative', 'tied 0/1', 'zeros');
 
 const geometries: Record<string, Geometry> = {
   '2x2, stride 1, valid (overlapping)': { x: [2, 5, 6, 3], window: 2, strides: 1, pad: 'valid' },

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { Rng } from '../../../src/random';
-import { assertSameBits, expectStepsLeakNothing, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { assertSameBits, expectStepsLeakNothing, randomValues, runOn, poolInputs, useWasmBackend, type Result } from '../backend-fixture';
 
 type Shape4 = [number, number, number, number];
 interface Geometry {
@@ -24,14 +24,7 @@ function withArgmax(g: Geometry, x: Float32Array, includeBatchInIndex: boolean):
   };
 }
 
-/** Input values by kind; each exercises a way the stock wasm kernel went wrong. */
-const inputs: Record<string, (rng: Rng, n: number) => Float32Array> = {
-  negative: (rng, n) => randomValues(rng, n).map((v) => -0.1 - Math.abs(v)),
-  mixed: (rng, n) => randomValues(rng, n),
-  'tied negative': (rng, n) => randomValues(rng, n).map((v) => (v < 0 ? -2 : -1)),
-  'tied 0/1': (rng, n) => randomValues(rng, n).map((v) => (v < 0 ? 0 : 1)),
-  'mixed with NaN': (rng, n) => randomValues(rng, n).map((v) => (v < -0.8 ? NaN : v)),
-};
+const inputs = poolInputs('negative', 'mixed', 'tied negative', 'tied 0/1', 'mixed with NaN');
 
 const geometries: Record<string, Geometry> = {
   '2x2, stride 1, valid (overlapping)': { x: [2, 5, 6, 3], window: 2, strides: 1, pad: 'valid' },
