@@ -3,17 +3,11 @@ import { strict as assert } from 'assert';
 import '@tensorflow/tfjs-backend-wasm';
 import { completeBatch, GptOptions } from '../../src/model';
 import { expectNoLeak } from '../support/tensors';
-import { logitsOf, randomizeParams, tinyModel } from './helpers';
+import { argmax, logitsOf, randomizeParams, tinyModel } from './helpers';
 
 const LLAMA: Partial<GptOptions> = { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false };
 // Prompts of different lengths; one fills the context, one stops at once on the stop id path.
 const PROMPTS = [[1], [2, 3, 4], [5, 6], [1, 2, 3, 4, 5, 6, 0, 1, 2, 3], [6, 6, 6, 6, 6], [3, 1, 4, 1, 5, 2]];
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
-}
 
 describe('completeBatch', () => {
   afterEach(async () => {

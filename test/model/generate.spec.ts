@@ -3,13 +3,7 @@ import { strict as assert } from 'assert';
 import { generate, ModelError, sampleToken } from '../../src/model';
 import { Rng } from '../../src/random';
 import { expectNoLeak } from '../support/tensors';
-import { logitsOf, randomizeParams, tinyModel } from './helpers';
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
-}
+import { argmax, logitsOf, randomizeParams, tinyModel } from './helpers';
 
 describe('generate', () => {
   before(async () => {

@@ -38,3 +38,10 @@ export async function logitsOf(model: GptModel, ids: number[][], extra: { positi
     t.dispose();
   }
 }
+
+/** Index of the largest value (the first one on ties), as greedy decoding picks a token. */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
