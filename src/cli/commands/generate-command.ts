@@ -52,12 +52,13 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         const prompts = (args.prompt as string[]).map((text) => ({ text, ids: encodePrompt(loaded.tokenizer, text, format) }));
         checkPrompts(prompts, loaded.model.options.maxLength);
         const { tokenizer } = loaded;
-        for (const { text: prompt, ids: promptIds } of prompts) {
+        for (const [i, { text: prompt, ids: promptIds }] of prompts.entries()) {
           // A completion continues its prompt; a chat reply stands alone (the prompt was the user's turn).
           const output = new ResultWriter(io, format.chat !== undefined ? '' : prompt);
-          // A completion's text is what it adds to the prompt's (a SentencePiece decoder keeps its first space then).
-          const stream = new TextStream(tokenizer, { context: format.chat !== undefined ? [] : promptIds });
+          let streamed = 0;
           try {
+            // A completion's text is what it adds to the prompt's (a SentencePiece decoder keeps its first space then).
+            const stream = new TextStream(tokenizer, { context: format.chat !== undefined ? [] : promptIds });
             await generate(loaded.model, promptIds, {
               maxNewTokens: maxTokens,
               temperature,
@@ -66,11 +67,14 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
               stopTokenId: tokenizer.eosId,
               onToken: (id) => {
                 if (id !== tokenizer.eosId) output.write(stream.push(id));
+                streamed += 1;
               },
             });
             output.write(stream.flush());
           } catch (err) {
+            // The text so far stays (a line begun is ended); stderr says it is cut short, then the error.
             output.abort();
+            io.err(`error: --prompt ${i + 1} (${quoted(prompt)}) stopped after ${streamed} generated token${streamed === 1 ? '' : 's'}: the line above is incomplete`);
             throw err;
           }
           output.end();
@@ -116,9 +120,14 @@ class ResultWriter {
     else this.io.write('\n');
   }
 
-  /** Generation failed: a line already begun is ended so the error starts on a clean line. */
+  /**
+   * Generation failed: the text so far is kept, a line already begun is ended so the error starts
+   * on a clean line (without a raw write, what was buffered is printed as the line).
+   */
   abort(): void {
-    if (this.written) this.io.write?.('\n');
+    if (this.io.write === undefined) {
+      if (this.buffered !== '') this.io.out(this.buffered);
+    } else if (this.written) this.io.write('\n');
   }
 }
 
@@ -146,8 +155,13 @@ function checkPrompts(prompts: Array<{ text: string; ids: number[] }>, maxLength
   }
   const long = prompts.map((p, i) => ({ ...p, n: i + 1 })).filter((p) => p.ids.length > maxLength);
   if (long.length === 0) return;
-  const which = long.map((p) => `--prompt ${p.n} (${JSON.stringify(p.text.length > 40 ? `${p.text.slice(0, 37)}...` : p.text)}) is ${p.ids.length} tokens`);
+  const which = long.map((p) => `--prompt ${p.n} (${quoted(p.text)}) is ${p.ids.length} tokens`);
   throw new FloeError(`${which.join('; ')}: the model reads at most ${maxLength} tokens (its maxLength); shorten the prompt to ${maxLength} tokens or fewer`);
+}
+
+/** A prompt as messages show it: quoted, cut to 40 characters. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text);
 }
 
 /** yargs reads a number flag given text (`--max-tokens abc`) as NaN: say so rather than "got NaN". */
