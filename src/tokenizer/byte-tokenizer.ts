@@ -18,6 +18,8 @@ export class ByteTokenizer implements Tokenizer {
   readonly vocabSize = BYTE_COUNT + 3;
   /** Fixed: the byte vocabulary never changes. */
   readonly fingerprint = 'byte-v1';
+  /** UTF-8 bytes decode as they are: no clean-up, so later ids never change earlier text. */
+  readonly decodeCleansUpSpaces = false;
 
   private readonly encoder = new TextEncoder();
   // fatal: false turns invalid or truncated sequences into U+FFFD instead of throwing.

@@ -54,6 +54,8 @@ export class HfTokenizer implements Tokenizer {
   readonly fingerprint: string;
   /** sha256 of the parts of tokenizer.json that decide ids (not padding, truncation, post-processor) and the special ids. */
   readonly idFingerprint: string;
+  /** tokenizer_config.json's `clean_up_tokenization_spaces` (the library's default: true). */
+  readonly decodeCleansUpSpaces: boolean;
 
   private readonly core: HfCoreTokenizer;
   private readonly source: string;
@@ -70,6 +72,8 @@ export class HfTokenizer implements Tokenizer {
     this.source = source;
     this.drops = guardBpeDrops(core);
     this.stream = hfStreamEncoder(core, tokenizerJson);
+    // The library decides it from tokenizer_config.json the same way (`?? true`, then truthiness).
+    this.decodeCleansUpSpaces = Boolean((core as unknown as { clean_up_tokenization_spaces?: unknown }).clean_up_tokenization_spaces ?? true);
     const unk = (core as unknown as { model?: { unk_token_id?: unknown } }).model?.unk_token_id;
     this.unkId = typeof unk === 'number' ? unk : undefined;
     let maxId = -1;

@@ -12,10 +12,12 @@ const CLEANUP_PENDING = new Set(['', "'", 'n', "n'", "'v", "'r"]);
  * multi-byte UTF-8 characters across ids, and decoders change text when more ids follow (the HF
  * clean-up drops the space of " ." once the dot arrives; Metaspace drops the first token's space
  * only). So, as HF's TextStreamer does, every {@link push} decodes all ids so far and returns only
- * the new text that is stable: held back while the text ends in U+FFFD (a character cut off)
- * or in a quote, from a last space the clean-up may still remove (while what follows it could
- * become " n't", " 's", " ."...), and while the decoded text does not extend what was returned
- * before. {@link flush} returns the rest, so all increments joined equal `tokenizer.decode(ids)`
+ * the new text that is stable: held back while the text ends in U+FFFD (a character cut off),
+ * and while the decoded text does not extend what was returned before. With a tokenizer whose
+ * decode cleans up spaces ({@link Tokenizer.decodeCleansUpSpaces}), also a last quote and text
+ * from a last space the clean-up may still remove (while what follows it could become " n't",
+ * " 's", " ."...); without it (the byte tokenizer, HF tokenizers with
+ * `clean_up_tokenization_spaces: false`) spaces and quotes go out at once. {@link flush} returns the rest, so all increments joined equal `tokenizer.decode(ids)`
  * exactly. Each push decodes the whole list (cost grows with its square, nothing next to a
  * forward pass at generation lengths).
  */
@@ -24,6 +26,7 @@ export class TextStream {
   private readonly received: number[] = [];
   private readonly context: readonly number[];
   private readonly contextText: string;
+  private readonly cleansUp: boolean;
   private emitted = '';
 
   /**
@@ -34,6 +37,7 @@ export class TextStream {
    */
   constructor(tokenizer: Tokenizer, options: { context?: readonly number[] } = {}) {
     this.tokenizer = tokenizer;
+    this.cleansUp = tokenizer.decodeCleansUpSpaces !== false;
     this.context = options.context ?? [];
     this.contextText = this.context.length > 0 ? tokenizer.decode([...this.context]) : '';
   }
@@ -51,7 +55,7 @@ export class TextStream {
   /** Adds the next id; returns the text it makes stable beyond what was returned before ('' if none). */
   push(id: number): string {
     this.received.push(id);
-    return this.emit(stablePart(this.decoded()));
+    return this.emit(stablePart(this.decoded(), this.cleansUp));
   }
 
   /**
@@ -80,16 +84,18 @@ export class TextStream {
 }
 
 /**
- * `text` without what may still change: a last U+FFFD, and a last space the clean-up may remove.
+ * `text` without what may still change: a last U+FFFD, and (when `cleansUp`) a last space the
+ * clean-up may remove.
  * A lone quote (or nothing yet) after it may still lose that space (" ' " becomes "'") and join
  * the word before: "do n '" is "don't" once " t" follows, so that word's space is checked with
  * the quote added.
  * A quote at the very end is held back too: " ' " became "'" already, but a "." (" ." is cleaned
  * first) takes its space back and "x ' ." reads "x '.".
  */
-function stablePart(text: string): string {
+function stablePart(text: string, cleansUp: boolean): string {
   // UTF-8 decoders end a cut-off character with one U+FFFD; any before it stand for bad bytes.
   let end = text.endsWith(REPLACEMENT) ? text.length - 1 : text.length;
+  if (!cleansUp) return text.slice(0, end);
   const keep = end > 0 && text[end - 1] === "'" ? end - 1 : end;
   let glued = '';
   while (end > 0) {

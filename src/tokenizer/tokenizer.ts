@@ -24,6 +24,13 @@ export interface Tokenizer {
   readonly idFingerprint?: string;
   /** Id that text the vocabulary lacks becomes, if the tokenizer has one (the data pipeline counts them). */
   readonly unkId?: number;
+  /**
+   * Whether `decode` applies HuggingFace's clean-up of tokenization spaces (" ." → ".", " n't" →
+   * "n't", " 's" → "'s", ...), so that ids added later can remove a space already decoded.
+   * Streaming (`TextStream`) holds back a last space only then. Optional: unset counts as true,
+   * since a decoder Floe does not know may clean up.
+   */
+  readonly decodeCleansUpSpaces?: boolean;
   /** Text to ids, without adding bos/eos (the pipeline adds those where it needs them). */
   encode(text: string): number[];
   /** Ids to text; special ids are skipped and invalid input never throws. */

@@ -31,7 +31,7 @@ function byteChars(): string[] {
 }
 
 /** A GPT-2 style byte-level BPE: the 256 byte tokens, a few merges, <|endoftext|>; decode cleans up spaces (the library's default). */
-function byteLevelTokenizer(): HfTokenizer {
+function byteLevelTokenizer(config: Record<string, unknown> = {}): HfTokenizer {
   const vocab: Record<string, number> = {};
   byteChars().forEach((c, i) => (vocab[c] = i));
   const merges = ['Ġ t', 'h e', 'Ġt he', 'Ġ n', "' t", "' s", 'Ã ©', 'ä ¸'];
@@ -45,11 +45,11 @@ function byteLevelTokenizer(): HfTokenizer {
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges },
-  });
+  }, config);
 }
 
 /** A Llama/SentencePiece style BPE with byte fallback (<0x00>..<0xFF>) and Llama's decoder chain. */
-function byteFallbackTokenizer(): HfTokenizer {
+function byteFallbackTokenizer(config: Record<string, unknown> = {}): HfTokenizer {
   const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
   for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
   for (const piece of ['▁', 'a', 'b', 'é', '▁a', '▁b', '.', "'", 's']) vocab[piece] = Object.keys(vocab).length;
@@ -64,11 +64,11 @@ function byteFallbackTokenizer(): HfTokenizer {
       decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }],
     },
     model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges: ['▁ a', '▁ b'] },
-  });
+  }, config);
 }
 
 /** A BERT style WordPiece with ## continuations and the WordPiece decoder's clean-up. */
-function wordPieceTokenizer(): HfTokenizer {
+function wordPieceTokenizer(config: Record<string, unknown> = {}): HfTokenizer {
   const vocab: Record<string, number> = {};
   for (const piece of ['[UNK]', '[CLS]', '[SEP]', '[PAD]', 'do', 'n', "'", 't', '##n', "##'", '##t', '.', ',', 's', '##s', 'it']) vocab[piece] = Object.keys(vocab).length;
   return HfTokenizer.fromJson({
@@ -79,7 +79,52 @@ function wordPieceTokenizer(): HfTokenizer {
     post_processor: null,
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
     model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
-  });
+  }, config);
+}
+
+/** A T5/ALBERT style SentencePiece Unigram model (scored pieces, Metaspace), with contraction and punctuation pieces. */
+function unigramTokenizer(config: Record<string, unknown> = {}): HfTokenizer {
+  const pieces = ['▁', '▁a', '▁b', 'a', 'b', '.', "'", 's', 't', 'n', "n't", '▁n', '▁.', ',', "▁'", '▁do', 'é', '日'];
+  const metaspace = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+  return HfTokenizer.fromJson({
+    version: '1.0',
+    added_tokens: [added(0, '<unk>'), added(1, '<s>'), added(2, '</s>')],
+    normalizer: null,
+    pre_tokenizer: metaspace,
+    post_processor: null,
+    decoder: metaspace,
+    model: { type: 'Unigram', unk_id: 0, byte_fallback: false, vocab: [['<unk>', 0], ['<s>', 0], ['</s>', 0], ...pieces.map((p, i) => [p, -1 - i / 10])] },
+  }, config);
+}
+
+/** Every tokenizer kind of the repo, with the HF decode's clean-up on (the library's default) and off. */
+function everyKind(): Array<{ label: string; tok: Tokenizer }> {
+  const hf: Array<[string, (config: Record<string, unknown>) => HfTokenizer]> = [
+    ['metaspace BPE', (config) => HfTokenizer.fromJson(tinyTokenizerJson(), config)],
+    ['byte-level BPE', byteLevelTokenizer],
+    ['byte-fallback BPE', byteFallbackTokenizer],
+    ['WordPiece', wordPieceTokenizer],
+    ['Unigram', unigramTokenizer],
+  ];
+  return [
+    { label: 'byte', tok: new ByteTokenizer() },
+    ...hf.flatMap(([label, make]) => [
+      { label: `${label} (clean-up)`, tok: make({}) },
+      { label: `${label} (no clean-up)`, tok: make({ clean_up_tokenization_spaces: false }) },
+    ]),
+  ];
+}
+
+/** Random ids of `tok`: mostly ids of text rich in spaces, quotes, punctuation and multi-byte characters, some any id at all. */
+function randomIds(tok: Tokenizer, rng: Rng): number[] {
+  if (rng.int(4) === 0) return Array.from({ length: rng.intBetween(1, 16) }, () => rng.int(tok.vocabSize + 2));
+  const chars = [' ', ' ', '.', ',', '!', "'", "'", 'n', 't', 's', 'v', 'e', 'r', 'a', 'b', 'é', '日', '😀'];
+  let text = '';
+  for (let i = rng.intBetween(1, 14); i > 0; i--) text += chars[rng.int(chars.length)];
+  const ids = tok.encode(text);
+  if (rng.int(3) === 0) ids.push(tok.encode('😀')[0]);
+  if (rng.int(5) === 0) ids.splice(rng.int(ids.length + 1), 0, tok.eosId);
+  return ids;
 }
 
 const MULTI_BYTE = 'Crème brûlée, naïve café — 日本語のテキスト 😀👩‍👩‍👧 done.\nZweite Zeile: äöü ß ½ 🇫🇷!';
@@ -191,6 +236,68 @@ describe('TextStream', () => {
     const withBytes = new TextStream(bytes, { context: bytes.encode('caf') });
     const cont = bytes.encode('é au lait');
     assert.equal(cont.map((id) => withBytes.push(id)).join('') + withBytes.flush(), 'é au lait');
+  });
+
+  it('streams random ids of every tokenizer kind exactly, with and without the clean-up', () => {
+    const rng = new Rng(23);
+    for (const { label, tok } of everyKind()) {
+      for (let trial = 0; trial < 300; trial++) {
+        const ids = randomIds(tok, rng);
+        assertExact(tok, ids, `${label} trial ${trial}`);
+        // As the continuation of a prompt too.
+        const cut = rng.int(ids.length);
+        const stream = new TextStream(tok, { context: ids.slice(0, cut) });
+        const rest = ids.slice(cut).map((id) => stream.push(id)).join('') + stream.flush();
+        const whole = tok.decode(ids);
+        const head = tok.decode(ids.slice(0, cut));
+        if (whole.startsWith(head)) assert.equal(rest, whole.slice(head.length), `${label} trial ${trial} after ${cut} ids`);
+      }
+    }
+  });
+
+  it('without the clean-up, holds back nothing but a cut-off character: spaces and quotes go out with their token', () => {
+    const rng = new Rng(29);
+    for (const { label, tok } of everyKind().filter((k) => k.tok.decodeCleansUpSpaces === false)) {
+      for (let trial = 0; trial < 200; trial++) {
+        const ids = randomIds(tok, rng);
+        const stream = new TextStream(tok);
+        for (const [i, id] of ids.entries()) {
+          stream.push(id);
+          const decoded = tok.decode(ids.slice(0, i + 1));
+          // A decode that does not extend what went out waits, as it must; otherwise all of it is out.
+          if (!decoded.startsWith(stream.text)) continue;
+          const held = decoded.slice(stream.text.length);
+          assert.ok(held === '' || held === '\uFFFD', `${label}: ${JSON.stringify(held)} held back after ${JSON.stringify(decoded)} (ids ${JSON.stringify(ids.slice(0, i + 1))})`);
+        }
+      }
+    }
+    const bytes = new ByteTokenizer();
+    const stream = new TextStream(bytes);
+    assert.deepEqual(bytes.encode("it 's do n ' t x").map((id) => stream.push(id)).join('|'), "i|t| |'|s| |d|o| |n| |'| |t| |x");
+    const bpe = byteLevelTokenizer({ clean_up_tokenization_spaces: false });
+    const plain = new TextStream(bpe);
+    assert.deepEqual(bpe.encode('a .').map((id) => plain.push(id)), ['a', ' ', '.']);
+  });
+
+  it('with the clean-up, holds back only a last quote and text after a last space that a clean-up rule may still change', () => {
+    const rng = new Rng(31);
+    for (const { label, tok } of everyKind().filter((k) => k.tok.decodeCleansUpSpaces === true)) {
+      for (let trial = 0; trial < 200; trial++) {
+        const ids = randomIds(tok, rng);
+        const stream = new TextStream(tok);
+        for (const [i, id] of ids.entries()) {
+          stream.push(id);
+          const decoded = tok.decode(ids.slice(0, i + 1));
+          if (!decoded.startsWith(stream.text)) continue;
+          const held = decoded.slice(stream.text.length);
+          // Spaces, then what may still become " n't", " 's", " 've", " 're", " ' ", or a quote " ." may split off, then a cut-off character.
+          assert.match(held, /^(?: (?:|'|n|n'|'v|'r))*'?\uFFFD?$/, `${label}: ${JSON.stringify(held)} held back after ${JSON.stringify(decoded)}`);
+        }
+      }
+    }
+    const tok = byteLevelTokenizer();
+    const stream = new TextStream(tok);
+    assert.deepEqual(tok.encode('a b .').map((id) => stream.push(id)), ['a', '', ' b', '', '.']);
   });
 
   it('returns nothing for no text and keeps the ids it was given', () => {
