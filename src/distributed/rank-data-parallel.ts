@@ -86,7 +86,8 @@ export class RankDataParallel implements DataParallel {
 
   async averageGradients(trainer: Trainer, accumulator: GradientAccumulator, localWeight: number): Promise<Map<string, tf.Tensor>> {
     this.stepsTaken++;
-    const slots = this.layout(trainer.model.params);
+    // Frozen parameters have no gradient: they take no room in the all-reduce.
+    const slots = this.layout(trainer.trainableParams);
     const total = slots.reduce((n, p) => n + p.size, 0);
     const s = trainer.state;
     // One flat buffer: [weighted sums..., presence flags..., weight, tokens, samples]. The running
@@ -232,7 +233,7 @@ export class RankDataParallel implements DataParallel {
     }
   }
 
-  /** Offsets of every parameter in the flat gradient buffer, in the model's parameter order. */
+  /** Offsets of every trainable parameter in the flat gradient buffer, in the model's parameter order. */
   private layout(params: Map<string, tf.Variable>): ParamSlot[] {
     if (this.slots.length === params.size && this.slots.every((p) => params.has(p.name))) return this.slots;
     let offset = 0;

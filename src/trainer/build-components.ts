@@ -62,6 +62,9 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   trainer.model = await buildProduct('model', modelFactory, () => modelFactory.createModel());
   container.registerInstance(TOKENS.model, trainer.model);
   if (!trainer.config.quiet) logger.info(`model: ${trainer.model.parameterCount().toLocaleString('en-US')} parameters`);
+  // `freeze:` patterns are checked here, once the model's names are known and before any step.
+  const frozen = trainer.frozenParams.summary();
+  if (frozen !== undefined && !trainer.config.quiet) logger.info(frozen);
 
   const optimizerFactory = buildComponent<OptimizerFactory>(trainer, OPTIMIZER_KIND);
   trainer.factories.set('optimizer', optimizerFactory);

@@ -64,18 +64,20 @@ function describeValue(value: unknown): string {
 }
 
 /**
- * {@link microBatchGradients} of `trainer.loss(batch)`, checked by {@link checkedLoss}; a loss
+ * {@link microBatchGradients} of `trainer.loss(batch)` for the trainable parameters (those
+ * `freeze:` leaves out), checked by {@link checkedLoss}; a loss
  * that no model weight feeds ({@link DisconnectedLossError}) is reported naming the class and the
  * usual causes.
  */
 export function checkedLossGradients<B>(
-  trainer: { loss(batch: B): tf.Scalar; model: { params: Map<string, tf.Variable> } },
+  trainer: { loss(batch: B): tf.Scalar; trainableParams: Map<string, tf.Variable> },
   batch: B,
   where: LossSite,
   weight: number,
 ): MicroBatchGradients {
   try {
-    return microBatchGradients(() => checkedLoss(trainer, batch, where), trainer.model.params, weight);
+    // Frozen parameters are left out of the tape's sources: their gradient kernels never run.
+    return microBatchGradients(() => checkedLoss(trainer, batch, where), trainer.trainableParams, weight);
   } catch (error) {
     if (!(error instanceof DisconnectedLossError)) throw error;
     throw new TrainingError(

@@ -16,3 +16,4 @@ export * from './throughput-window';
 export * from './weighted-loss-sum';
 export * from './inference-setup';
 export * from './checked-loss';
+export * from './frozen-params';

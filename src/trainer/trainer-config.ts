@@ -1,5 +1,5 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { BACKEND_NAMES, BackendName, backendNameHint } from '../backend/backend-names';
 import type { CallbackConfig } from '../callbacks/callback';
 import type { NonFinitePolicy } from '../callbacks/non-finite-guard';
@@ -101,6 +101,15 @@ export class TrainerConfig extends ComponentConfig {
   @HumanNumber()
   @IsCount({ min: 1 })
   exitIteration?: number;
+
+  /**
+   * Parameters to keep fixed (fine-tuning): globs over whole weight names, e.g. `embed.*`, `blocks.0.*`
+   * (`*` any run, dots included; `?` one character). Frozen weights get no gradient, optimizer state or
+   * weight decay and are still saved. Each pattern must match a parameter, and one must stay trainable.
+   */
+  @IsArray()
+  @IsString({ each: true })
+  freeze: string[] = [];
 
   /** Clip gradients to this global L2 norm before each update; 0 turns clipping off. */
   @IsNumber()

@@ -30,6 +30,7 @@ import { RunContext } from './run-context';
 import { TrainerConfig } from './trainer-config';
 import { TrainerState } from './trainer-state';
 import { buildTrainerComponents } from './build-components';
+import { FrozenParams } from './frozen-params';
 import { RunStatus, TrainingResult, trainingResultOf } from './training-result';
 import { batchStats } from './batch-stats';
 import { saveThroughEngines } from './save-checkpoints';
@@ -124,6 +125,7 @@ export abstract class Trainer<B = any> {
   private readonly evaluationRuns = new EvaluationRuns(this);
   private readonly eventLoop = new EventLoopTurns();
   private readonly stepWatch = new StepWatch();
+  private frozen?: { params: Map<string, tf.Variable>; split: FrozenParams };
 
   constructor(
     /** The validated recipe. */
@@ -156,6 +158,19 @@ export abstract class Trainer<B = any> {
   /** The run's logger. */
   get logger(): Logger {
     return this.context.logger;
+  }
+  /**
+   * `model.params` split by the recipe's `freeze:` patterns, resolved once the model is built (the
+   * setup checks it before any step). @throws ConfigError for a pattern matching no parameter, or all of them.
+   */
+  get frozenParams(): FrozenParams {
+    const params = this.model.params;
+    if (this.frozen?.params !== params) this.frozen = { params, split: FrozenParams.resolve(params, this.config.freeze ?? []) };
+    return this.frozen.split;
+  }
+  /** The parameters training differentiates and updates: `model.params` minus the frozen ones. */
+  get trainableParams(): Map<string, tf.Variable> {
+    return this.frozenParams.trainable;
   }
   /** The tfjs backend the run uses. */
   get backend(): BackendInfo {

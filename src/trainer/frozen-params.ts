@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, ConfigIssue } from '../errors';
+import { didYouMean } from '../errors/did-you-mean';
+import { matchesAny } from '../optim/decay-filter';
+import { STEP_KEY } from '../optim/named-state-optimizer';
+
+/** Names listed in a message before the rest are counted. */
+const MAX_LISTED = 12;
+
+/** `a, b, c`, or the first {@link MAX_LISTED} and a count. */
+function listNames(names: readonly string[]): string {
+  return names.length > MAX_LISTED ? `${names.slice(0, MAX_LISTED).join(', ')}, ... (${names.length} in all)` : names.join(', ');
+}
+
+function scalarCount(params: ReadonlyMap<string, tf.Variable>): number {
+  let n = 0;
+  for (const v of params.values()) n += v.size;
+  return n;
+}
+
+/**
+ * The model's parameters split by the recipe's `freeze:` patterns (globs over whole weight names,
+ * matched as `optimizer.noDecay` is). Training computes gradients for, updates and keeps optimizer
+ * state of `trainable` only; `frozen` keep their values (and are still saved with every checkpoint).
+ */
+export class FrozenParams {
+  private constructor(
+    /** The parameters training updates, in the model's order. */
+    readonly trainable: Map<string, tf.Variable>,
+    /** The parameters `freeze` matches, in the model's order. */
+    readonly frozen: Map<string, tf.Variable>,
+  ) {}
+
+  /**
+   * Splits `params` by `patterns`. Throws a {@link ConfigError} at `freeze[i]` for a pattern that
+   * matches no parameter (listing them, or suggesting a close name) and at `freeze` when every
+   * parameter is frozen (nothing would train).
+   */
+  static resolve(params: Map<string, tf.Variable>, patterns: readonly string[]): FrozenParams {
+    const names = [...params.keys()];
+    const issues: ConfigIssue[] = [];
+    patterns.forEach((pattern, i) => {
+      if (names.some((n) => matchesAny(n, [pattern]))) return;
+      issues.push({
+        path: `freeze[${i}]`,
+        message: `'${pattern}' matches no parameter of the model`,
+        hint: `Patterns are globs over whole parameter names (* is any run, dots included; ? one character); the parameters are: ${listNames(names)}.${didYouMean(pattern, names)}`,
+      });
+    });
+    if (issues.length > 0) throw new ConfigError(issues);
+    const frozen = new Map([...params].filter(([name]) => matchesAny(name, patterns)));
+    const trainable = new Map([...params].filter(([name]) => !frozen.has(name)));
+    if (trainable.size === 0 && params.size > 0) {
+      throw new ConfigError([
+        {
+          path: 'freeze',
+          message: `matches every parameter of the model (${params.size}: ${listNames(names)}), so training would change nothing; leave at least one parameter out of the patterns`,
+        },
+      ]);
+    }
+    return new FrozenParams(trainable, frozen);
+  }
+
+  /** One log line: trainable and frozen scalar counts, and the frozen names; undefined when nothing is frozen. */
+  summary(): string | undefined {
+    if (this.frozen.size === 0) return undefined;
+    const trainable = scalarCount(this.trainable);
+    const frozen = scalarCount(this.frozen);
+    const en = (n: number): string => n.toLocaleString('en-US');
+    const weights = `${this.frozen.size} weight${this.frozen.size === 1 ? '' : 's'}`;
+    return `freeze: ${en(trainable)} parameters trainable, ${en(frozen)} frozen (${weights}): ${listNames([...this.frozen.keys()])}`;
+  }
+
+  /**
+   * A checkpoint's optimizer state (`<name>/<slot>`, `<name>/step`, `step`) fitted to this freeze
+   * list, for a resume whose `freeze:` changed: the entries of parameters frozen now are dropped (a
+   * frozen parameter keeps no state), and trainable parameters with none, while others have slots,
+   * will start with fresh state. Returns the entries to load (the caller still owns every tensor)
+   * and a note naming both, undefined when neither happened.
+   */
+  fitOptimizerState(state: ReadonlyMap<string, tf.Tensor>): { state: Map<string, tf.Tensor>; note?: string } {
+    const owner = (key: string): string | undefined => (key === STEP_KEY || !key.includes('/') ? undefined : key.slice(0, key.lastIndexOf('/')));
+    const kept = new Map<string, tf.Tensor>();
+    const dropped = new Set<string>();
+    const saved = new Set<string>();
+    let hasSlots = false;
+    for (const [key, t] of state) {
+      const name = owner(key);
+      if (name !== undefined && !key.endsWith(`/${STEP_KEY}`)) hasSlots = true;
+      if (name !== undefined && this.frozen.has(name)) {
+        dropped.add(name);
+        continue;
+      }
+      if (name !== undefined) saved.add(name);
+      kept.set(key, t);
+    }
+    // An optimizer without slots (SGD without momentum) saves nothing per parameter: nothing is missing.
+    const fresh = hasSlots ? [...this.trainable.keys()].filter((name) => !saved.has(name)) : [];
+    const parts: string[] = [];
+    if (dropped.size > 0) parts.push(`the saved state of ${plural(dropped.size, 'parameter')} frozen now is dropped (${listNames([...this.frozen.keys()].filter((name) => dropped.has(name)))})`);
+    if (fresh.length > 0) parts.push(`${plural(fresh.length, 'trainable parameter')} without saved state (frozen in the checkpoint's run, or never updated) start with fresh optimizer state (${listNames(fresh)})`);
+    return { state: kept, note: parts.length === 0 ? undefined : `resume: optimizer state fitted to freeze: ${parts.join('; ')}` };
+  }
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
