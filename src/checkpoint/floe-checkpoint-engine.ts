@@ -192,7 +192,10 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     try {
       const bad = await nonFiniteTensors(state);
       if (bad.length > 0) throw new OptimizerStateError(`Optimizer state holds NaN or infinite values, in ${listNames(bad)}; a run never saves them.`);
-      this.trainer.optimizer.setState(state, { params: this.trainer.model.params });
+      // A changed `freeze:` list: frozen parameters keep no state, newly trainable ones start fresh.
+      const fitted = this.trainer.frozenParams.fitOptimizerState(state);
+      this.trainer.optimizer.setState(fitted.state, { params: this.trainer.model.params });
+      if (fitted.note !== undefined && this.trainer.dp.isMain) this.trainer.logger.info(fitted.note);
     } catch (error) {
       // State its optimizer could not have written: point to the checkpoint before this one.
       const older = error instanceof OptimizerStateError ? await newestCheckpointBefore(path.dirname(file)) : undefined;
