@@ -14,6 +14,7 @@ export * from './incomplete-saves';
 export * from './verify-checkpoint';
 export * from './resolve-checkpoint-dir';
 export * from './load-checkpoint-model';
+export * from './checkpoint-recipe';
 export * from './formats';
 export * from './io';
 export * from './import';

@@ -1,11 +1,8 @@
-import * as fs from 'fs/promises';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
-import { parse as parseYaml } from 'yaml';
 import type { BackendInfo, ConcreteBackendName } from '../backend/backend-names';
 import { isPlainObject } from '../config/compose';
-import { CheckpointError } from '../errors';
 import { Logger } from '../logging/logger';
 import type { FloeModel } from '../model/floe-model';
 import { MODEL_KIND, ModelFactory } from '../model/model-factory';
@@ -19,7 +16,8 @@ import type { Trainer } from '../trainer/trainer';
 import type { TrainerConfig } from '../trainer/trainer-config';
 import { loadCheckedWeights, openCheckedCheckpoint } from './checked-load';
 import { readExtraCheckpointFiles } from './extra-checkpoint-files';
-import { MODEL_WEIGHTS_FILE, RECIPE_FILE } from './checkpoint-layout';
+import { MODEL_WEIGHTS_FILE } from './checkpoint-layout';
+import { readCheckpointRecipe } from './checkpoint-recipe';
 import { asCheckpointRecipe, validateCheckpointRecipe } from './validate-checkpoint-recipe';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
 import { skippedSavesNote } from './incomplete-saves';
@@ -48,33 +46,13 @@ export interface LoadCheckpointModelOptions {
   logger?: Logger;
 }
 
-async function readRecipe(dir: string): Promise<Record<string, unknown>> {
-  const file = path.join(dir, RECIPE_FILE);
-  try {
-    const parsed: unknown = parseYaml(await fs.readFile(file, 'utf8'));
-    if (!isPlainObject(parsed)) throw new Error('not a mapping');
-    return parsed;
-  } catch (error) {
-    throw new CheckpointError(`Cannot read the checkpoint's recipe '${file}': ${(error as Error).message}`, { cause: error });
-  }
-}
-
-async function isDir(p: string | undefined): Promise<boolean> {
-  if (p === undefined) return false;
-  try {
-    return (await fs.stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Builds the tokenizer and model a checkpoint's `recipe.yaml` describes and loads the
  * checkpoint's weights — no data, optimizer or training. Used by `floe export` (and for
  * generation). `target` may be a checkpoint folder, a folder of `step-N` checkpoints or a run
  * folder (newest checkpoint). Checksums are verified first. Relative paths in the recipe (an `hf`
- * tokenizer, plugins) resolve against the folder of the recipe the run was started from, as
- * recorded in `trainer-state.json`. A model the recipe loaded `from:` elsewhere is rebuilt from
+ * tokenizer, data files) resolve against the folder of the recipe the run was started from, as
+ * recorded in `trainer-state.json` (see `savedRecipeDir`). A model the recipe loaded `from:` elsewhere is rebuilt from
  * the checkpoint itself. Does not start a backend: call `initBackend` first.
  */
 export async function loadCheckpointModel(target: string, options: LoadCheckpointModelOptions = {}): Promise<LoadedCheckpointModel> {
@@ -84,8 +62,7 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   if (skipped !== undefined) logger.warn(skipped);
   // The same checks as a resume makes of the files it reads (no optimizer state here).
   const state = await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
-  const recipe = await readRecipe(dir);
-  const recipeDir = (await isDir(state.recipeDir)) ? (state.recipeDir as string) : dir;
+  const { recipe, recipeDir } = await readCheckpointRecipe(dir, state);
   const model = recipe.model;
   const fromSelf = isPlainObject(model) && model.from !== undefined;
   if (fromSelf) (model as Record<string, unknown>).from = dir;

@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger';
 import { OptimizerStateError } from '../optim/optimizer-state-error';
 import type { Trainer } from '../trainer/trainer';
 import { RECIPE_FILE, TRAINER_STATE_FILE } from './checkpoint-layout';
+import { savedRecipeDir } from './checkpoint-recipe';
 import { RESUME_EXEMPT_SETTINGS, RecipeChange, diffRecipes, formatRecipeChange, formatRecipeValue } from './recipe-changes';
 import { runShapeNote } from './run-shape-change';
 import { SavedRunShape, checkSavedRunShape } from './saved-run-shape';
@@ -78,7 +79,8 @@ export class ResumeCheck {
     const exempt = shape === undefined ? RESUME_EXEMPT_SETTINGS : [...RESUME_EXEMPT_SETTINGS, 'gradientAccumulationSteps'];
     // Recipe-relative paths (data files, tokenizer) compare as the files they name: the run's
     // recipe.resolved.yaml writes them absolute, a recipe elsewhere relative to its own folder.
-    const savedDir = stateFile.recipeDir ?? trainer.context.recipeDir;
+    // The saved ones resolve as every loader resolves them (a recipe folder moved since: this one's).
+    const savedDir = await savedRecipeDir(stateFile, trainer.context.recipeDir);
     let changes =
       saved === undefined
         ? []

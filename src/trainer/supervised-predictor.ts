@@ -1,13 +1,12 @@
 import * as fs from 'fs/promises';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer } from 'tsyringe';
-import { parse as parseYaml } from 'yaml';
 import { BackendName } from '../backend/backend-names';
 import { initBackend } from '../backend/init-backend';
 import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
 import { openCheckedCheckpoint } from '../checkpoint/checked-load';
 import { MODEL_WEIGHTS_FILE } from '../checkpoint/checkpoint-layout';
+import { readCheckpointRecipe } from '../checkpoint/checkpoint-recipe';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
 import { validateCheckpointRecipe } from '../checkpoint/validate-checkpoint-recipe';
 import { formatOrigin, RecordOrigin } from '../data/data-record';
@@ -103,22 +102,17 @@ export async function loadSupervisedPredictor(checkpointDir: string, options: Pr
   const dir = await resolveCheckpointDir(checkpointDir);
   // The checks a resume makes of the files it reads (no optimizer state here); a damaged
   // checkpoint's error names the newest intact one before it.
-  await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
-  const recipeFile = path.join(dir, 'recipe.yaml');
-  let plain: Record<string, unknown>;
-  try {
-    plain = parseYaml(await fs.readFile(recipeFile, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new CheckpointError(`Cannot read ${recipeFile}: ${(error as Error).message}`);
-  }
-  const resolved = await validateCheckpointRecipe(dir, plain, dir);
+  const state = await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
+  // Relative paths resolve as for every loader and a resume: against the run's recipe folder.
+  const { recipe, recipeDir } = await readCheckpointRecipe(dir, state);
+  const resolved = await validateCheckpointRecipe(dir, recipe, recipeDir);
   if (!(resolved.trainerClass.prototype instanceof SupervisedTrainer) && (resolved.trainerClass as unknown) !== SupervisedTrainer) {
     throw new CheckpointError(`${dir} was trained by trainer '${resolved.config.type}'; prediction from rows needs a supervised trainer's checkpoint`);
   }
   const { config } = resolved;
   const backend = await initBackend({ name: options.backend ?? config.backend.name, threads: config.backend.threads });
   const logger = new Logger({ level: 'warn' });
-  const context: RunContext = { container: rootContainer.createChildContainer(), logger, backend, outputDir: dir, recipeDir: dir, resolvedRecipe: resolved.resolved };
+  const context: RunContext = { container: rootContainer.createChildContainer(), logger, backend, outputDir: dir, recipeDir, resolvedRecipe: resolved.resolved };
   const TrainerClass = resolved.trainerClass as unknown as new (c: typeof config, ctx: RunContext) => SupervisedTrainer;
   const trainer = new TrainerClass(config, context);
   const files = await readExtraCheckpointFiles(dir, trainer.inferenceFiles);
