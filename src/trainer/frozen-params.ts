@@ -18,6 +18,14 @@ function scalarCount(params: ReadonlyMap<string, tf.Variable>): number {
   return n;
 }
 
+/** What {@link FrozenParams.fitOptimizerState} returns. */
+export interface FittedOptimizerState {
+  /** The entries to load: the saved ones less those of frozen parameters (the same tensors, still the caller's). */
+  state: Map<string, tf.Tensor>;
+  /** What was dropped and what starts fresh, for the log; undefined when neither. */
+  note?: string;
+}
+
 /**
  * The model's parameters split by the recipe's `freeze:` patterns (globs over whole weight names,
  * matched as `optimizer.noDecay` is). Training computes gradients for, updates and keeps optimizer
@@ -78,7 +86,7 @@ export class FrozenParams {
    * will start with fresh state. Returns the entries to load (the caller still owns every tensor)
    * and a note naming both, undefined when neither happened.
    */
-  fitOptimizerState(state: ReadonlyMap<string, tf.Tensor>): { state: Map<string, tf.Tensor>; note?: string } {
+  fitOptimizerState(state: ReadonlyMap<string, tf.Tensor>): FittedOptimizerState {
     const owner = (key: string): string | undefined => (key === STEP_KEY || !key.includes('/') ? undefined : key.slice(0, key.lastIndexOf('/')));
     const kept = new Map<string, tf.Tensor>();
     const dropped = new Set<string>();
