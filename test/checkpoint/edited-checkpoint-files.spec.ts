@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { writeManifest } from '../../src/checkpoint/io/write-manifest';
 import { CheckpointError, evaluateJob, Logger, OptimizerStateError } from '../../src';
 import { editCheckpointTensors, replaceTensor } from './fixtures/edit-checkpoint';
-import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
-import { makeTempDir } from './temp-dir';
+import { useCheckpointCopies } from './fixtures/checkpoint-copies';
+import { runRecorded } from './fixtures/tiny-gpt-run';
 
 /**
  * A checkpoint whose files were edited by hand and its manifest rebuilt after (so the checksums
@@ -14,43 +14,14 @@ import { makeTempDir } from './temp-dir';
  * the file, the field and what is allowed, never a TypeError or a silent wrong load.
  */
 describe('loading hand-edited checkpoint files', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
+  const copies = useCheckpointCopies('floe-edited-files-');
+  const { recipe, rewrite, editJson, bothRefuse } = copies;
   /** The run's checkpoints (step 2 and step 4), copied fresh for each test. */
   let pristine: string;
   let step4: string;
-  let copies = 0;
-
-  before(async () => {
-    ({ dir, cleanup } = await makeTempDir('floe-edited-files-'));
-    await runRecorded(recipe('first', 4));
-    pristine = path.join(dir, 'first', 'checkpoints');
-  });
-  after(() => cleanup());
-
   beforeEach(() => {
-    copies += 1;
-    const root = path.join(dir, `copy-${copies}`, 'checkpoints');
-    fs.cpSync(pristine, root, { recursive: true });
-    step4 = path.join(root, 'step-000004');
+    ({ pristine, step4 } = copies);
   });
-
-  function recipe(name: string, trainIters: number): Record<string, unknown> {
-    return tinyGptRecipe(path.join(dir, name), { trainIters, checkpoint: [{ type: 'floe', saveEveryNSteps: 2 }] });
-  }
-
-  /** Writes `text` as checkpoint file `name` of step 4 and rebuilds its manifest. */
-  async function rewrite(name: string, text: string): Promise<void> {
-    fs.writeFileSync(path.join(step4, name), text);
-    await writeManifest(step4);
-  }
-
-  /** Edits JSON file `name` of step 4 in place and rebuilds its manifest. */
-  async function editJson(name: string, edit: (json: Record<string, any>) => void): Promise<void> {
-    const json = JSON.parse(fs.readFileSync(path.join(step4, name), 'utf8')) as Record<string, any>;
-    edit(json);
-    await rewrite(name, JSON.stringify(json, null, 2));
-  }
 
   /** Edits safetensors file `name` of step 4 (keeping its step metadata) and rebuilds the manifest. */
   const editTensors = (name: string, edit: (tensors: Map<string, tf.Tensor>) => void): Promise<void> => editCheckpointTensors(step4, name, 4, edit);
@@ -60,24 +31,6 @@ describe('loading hand-edited checkpoint files', () => {
   async function copyFromStep2(name: string): Promise<void> {
     fs.copyFileSync(path.join(path.dirname(step4), 'step-000002', name), path.join(step4, name));
     await writeManifest(step4);
-  }
-
-  /** Asserts that resuming from step 4 and evaluating it both fail with a CheckpointError whose message passes `check`. */
-  async function bothRefuse(check: (message: string) => void): Promise<void> {
-    const before = tf.memory().numTensors;
-    copies += 1;
-    const attempts = [
-      () => runRecorded(recipe(`resumed-${copies}`, 6), { resumeFrom: step4 }),
-      () => evaluateJob(recipe(`evaluated-${copies}`, 6), { checkpoint: step4, logger: new Logger({ sink: () => undefined }) }),
-    ];
-    for (const [i, attempt] of attempts.entries()) {
-      await assert.rejects(attempt(), (error: Error) => {
-        assert.ok(error instanceof CheckpointError, `${i === 0 ? 'resume' : 'evaluate'}: expected a CheckpointError, got ${error.name}: ${error.message}`);
-        check(error.message);
-        return true;
-      });
-    }
-    assert.equal(tf.memory().numTensors, before, 'the failed loads left tensors behind');
   }
 
   describe('tokenizer-identity.json', () => {
