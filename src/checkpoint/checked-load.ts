@@ -5,6 +5,7 @@ import { CheckpointError } from '../errors';
 import { assignWeights } from './assign-weights';
 import { MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE, RECIPE_FILE, TRAINER_STATE_FILE } from './checkpoint-layout';
 import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
+import { readModelConfigFile } from './model-config-file';
 import { listNames, nonFiniteTensors } from './non-finite-values';
 import { checkSavedStep } from './saved-step-check';
 import { TrainerStateFile, readTrainerStateFile } from './trainer-state-file';
@@ -32,7 +33,8 @@ export interface OpenCheckedCheckpointOptions {
 /**
  * Checks floe checkpoint folder `dir` before anything is loaded from it: every checksum in its
  * manifest (which must list every file a load reads), `trainer-state.json` and `tensorFiles`
- * present, the trainer state valid, and each of `tensorFiles` saved at its step (not copied in
+ * present, the trainer state (and `model-config.json`, when there) of a format and version this
+ * Floe reads, and each of `tensorFiles` saved at its step (not copied in
  * from another checkpoint folder).
  * @returns the checked trainer state.
  * @throws CheckpointError naming the file, what is wrong and the checkpoint before it.
@@ -41,6 +43,8 @@ export async function openCheckedCheckpoint(dir: string, options: OpenCheckedChe
   await verifyCheckpoint(dir);
   await checkHasFiles(dir, [TRAINER_STATE_FILE, ...options.tensorFiles]);
   const parsed = await readTrainerStateFile(dir);
+  // Not read by a resume, but a newer Floe's (or another kind of) model-config.json means the save is not one this Floe wrote.
+  await readModelConfigFile(dir);
   for (const file of options.tensorFiles) await checkSavedStep(dir, file, parsed.state.globalStep);
   return parsed;
 }

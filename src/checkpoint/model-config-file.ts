@@ -3,6 +3,7 @@ import * as path from 'path';
 import { CheckpointError } from '../errors';
 import type { FloeModel } from '../model/floe-model';
 import { MODEL_CONFIG_FILE } from './checkpoint-layout';
+import { MODEL_CONFIG_FORMAT, formatProblems } from './file-format';
 
 /** Content of `model-config.json`: the model's factory type and resolved architecture options. */
 export interface ModelConfigFile {
@@ -47,15 +48,17 @@ export async function readModelConfigFile(dir: string): Promise<ModelConfigFile 
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new CheckpointError(`Cannot read model config '${file}': ${(error as Error).message}`, { cause: error });
   }
-  let parsed: Partial<ModelConfigFile>;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(text) as Partial<ModelConfigFile>;
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new CheckpointError(`Model config '${file}' is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  const ok = parsed.format === 'floe-model-config' && typeof parsed.type === 'string' && typeof parsed.options === 'object' && parsed.options !== null;
-  if (!ok) throw new CheckpointError(`Invalid model config '${file}': expected { format: "floe-model-config", type, options }.`);
+  const config = (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {}) as Partial<ModelConfigFile>;
   // A later format may mean something else by the same fields: refuse rather than build the wrong model.
-  if (parsed.version !== 1) throw new CheckpointError(`Invalid model config '${file}': version is ${JSON.stringify(parsed.version)}, expected 1 (written by another Floe version?).`);
-  return parsed as ModelConfigFile;
+  const problems = formatProblems(config, MODEL_CONFIG_FORMAT);
+  if (problems.length > 0) throw new CheckpointError(`Invalid model config '${file}': ${problems.join('; ')}.`);
+  const ok = typeof config.type === 'string' && typeof config.options === 'object' && config.options !== null;
+  if (!ok) throw new CheckpointError(`Invalid model config '${file}': expected { format: "floe-model-config", version, type, options }.`);
+  return config as ModelConfigFile;
 }

@@ -4,6 +4,7 @@ import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { CheckpointError } from '../errors';
 import type { TrainerState } from '../trainer/trainer-state';
 import { TRAINER_STATE_FILE } from './checkpoint-layout';
+import { TRAINER_STATE_FORMAT, formatProblems } from './file-format';
 import type { SavedRunShape } from './saved-run-shape';
 
 /** Where the learning-rate schedule stands; a schedule is a pure function of the optimizer step. */
@@ -38,9 +39,9 @@ function isCount(x: unknown): boolean {
 
 /** Problems with a parsed trainer state, empty when it is usable. */
 function checkState(parsed: Partial<TrainerStateFile>): string[] {
-  const problems: string[] = [];
-  if (parsed.format !== 'floe-trainer-state') problems.push(`format is ${show(parsed.format)}, expected "floe-trainer-state"`);
-  if (parsed.version !== 1) problems.push(`version is ${show(parsed.version)}, expected 1`);
+  const problems = formatProblems(parsed, TRAINER_STATE_FORMAT);
+  // Another kind of file, or a newer Floe's state whose fields may mean something else: the rest would only mislead.
+  if (problems.length > 0) return problems;
   const metrics: unknown = parsed.metrics;
   if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics))) problems.push('metrics must be an object of metric values');
   const s = parsed.state as Partial<TrainerState> | undefined;

@@ -51,7 +51,7 @@ describe('floe export', () => {
     const configFile = path.join(out, 'model-config.json');
     fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), version: 2 }));
     await writeManifest(out);
-    await assert.rejects(runRecorded(tinyGptRecipe(path.join(dir, 'from-v2'), { trainIters: 2, model: { type: 'gpt', from: out } })), /Invalid model config '.*model-config\.json': version is 2, expected 1/);
+    await assert.rejects(runRecorded(tinyGptRecipe(path.join(dir, 'from-v2'), { trainIters: 2, model: { type: 'gpt', from: out } })), /Invalid model config '.*model-config\.json': version is 2: written by a newer Floe \(version 2\); this Floe reads version 1\./);
   });
 
   it("model.from a run folder finds the checkpoints where the run's floe engine kept them (a custom dir)", async () => {

@@ -2,6 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { jsonErrorMessage, jsonErrorPosition } from '../../data/json-position';
 import { CheckpointError } from '../../errors';
+import { MANIFEST_FORMAT, formatProblems } from '../file-format';
 import { sha256File } from './sha256-file';
 import { CheckpointManifest, MANIFEST_FILE_NAME, ManifestEntry } from './write-manifest';
 
@@ -21,6 +22,9 @@ async function readManifest(dir: string): Promise<CheckpointManifest> {
     const where = at === undefined ? file : `${file}:${at.line}:${at.col}`;
     throw new CheckpointError(`Checkpoint manifest '${where}' is not valid JSON: ${jsonErrorMessage(err)}`, { cause: err });
   }
+  // A newer Floe's manifest may list files differently: check what wrote it before reading the list.
+  const problems = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? formatProblems(parsed, MANIFEST_FORMAT) : [];
+  if (problems.length > 0) throw new CheckpointError(`Checkpoint manifest '${file}': ${problems.join('; ')}.`);
   const files = (parsed as { files?: unknown })?.files;
   const wellFormed = Array.isArray(files) && files.every(isEntry);
   if (!wellFormed) {
