@@ -6,6 +6,7 @@ import { IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-val
 import { stringify as toYaml } from 'yaml';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { CheckpointError, FloeError } from '../errors';
+import { NamedStateOptimizer } from '../optim/named-state-optimizer';
 import { OptimizerStateError } from '../optim/optimizer-state-error';
 import { register } from '../registry/register';
 import { CheckpointConfig, CheckpointEngine, SaveReason } from './checkpoint-engine';
@@ -23,6 +24,7 @@ import { findIncompleteSaves, skippedSavesNote } from './incomplete-saves';
 import { newestCheckpointBefore } from './verify-checkpoint';
 import { writeModelConfigFile } from './model-config-file';
 import { listNames, nonFiniteTensors } from './non-finite-values';
+import { checkOptimizerStep } from './optimizer-step-check';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
 import { CheckpointLoadPurpose, ResumeCheck } from './resume-check';
@@ -153,7 +155,7 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     // What the recipe changed since the save: explains a failed load, and is reported once loaded.
     const check = await ResumeCheck.compare(t, dir, parsed, purpose);
     await loadCheckedWeights(t.model.params, dir, { explain: (error) => check.explainWeightsError(error) });
-    if (purpose === 'resume') await this.loadOptimizerState(path.join(dir, OPTIMIZER_STATE_FILE), check);
+    if (purpose === 'resume') await this.loadOptimizerState(path.join(dir, OPTIMIZER_STATE_FILE), check, parsed.state.globalStep);
     t.restoreState(parsed.state);
     Object.assign(t.lastMetrics, parsed.metrics);
     const extra = await readExtraCheckpointFiles(dir, Object.keys(t.extraCheckpointFiles()));
@@ -187,11 +189,13 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     );
   }
 
-  private async loadOptimizerState(file: string, check: ResumeCheck): Promise<void> {
+  private async loadOptimizerState(file: string, check: ResumeCheck, globalStep: number): Promise<void> {
     const state = await readSafetensorsTensors(file);
     try {
       const bad = await nonFiniteTensors(state);
       if (bad.length > 0) throw new OptimizerStateError(`Optimizer state holds NaN or infinite values, in ${listNames(bad)}; a run never saves them.`);
+      // Its step count means updates made only for Floe's own optimizers; a plugin's may count otherwise.
+      if (this.trainer.optimizer instanceof NamedStateOptimizer) await checkOptimizerStep(state, { globalStep, trainerStateFile: path.join(path.dirname(file), TRAINER_STATE_FILE) });
       // A changed `freeze:` list: frozen parameters keep no state, newly trainable ones start fresh.
       const fitted = this.trainer.frozenParams.fitOptimizerState(state);
       this.trainer.optimizer.setState(fitted.state, { params: this.trainer.model.params });

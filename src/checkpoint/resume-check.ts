@@ -96,8 +96,30 @@ export class ResumeCheck {
     if (!t.dp.isMain) return;
     if (this.changes.length > 0) t.logger.warn(this.changesWarning());
     if (this.purpose === 'evaluate') return;
+    const position = this.positionNote();
+    if (position !== undefined) t.logger.warn(position);
     const note = this.shape === undefined ? undefined : runShapeNote(this.shape, t, this.stateFile.state, this.stateFile.scheduler?.lastLr);
     if (note !== undefined) t.logger[note.level](note.message);
+  }
+
+  /**
+   * A saved data position the recipe's run cannot continue from, though a load accepts it: past the
+   * recipe's epochs (nothing left to train), or past the end of an epoch's data with no data setting
+   * changed (a save caps it at the epoch's length). Said, so the resume is not a silent no-op or skip.
+   */
+  private positionNote(): string | undefined {
+    const s = this.stateFile.state;
+    const { epochs } = this.trainer.config;
+    const file = path.join(this.dir, TRAINER_STATE_FILE);
+    if (s.epochIndex >= epochs) {
+      return `the checkpoint is at epoch ${s.epochIndex} (state.epochIndex in ${file}, 0-based), but the recipe trains ${epochs} epoch${epochs === 1 ? '' : 's'} (epochs): nothing is left to train, so the run ends at step ${s.globalStep}. Raise epochs to train further.`;
+    }
+    const perEpoch = this.trainer.trainBatchesPerEpoch;
+    if (s.batchInEpoch <= perEpoch || this.changes.some((c) => under(c, DATA_ORDER_SETTINGS))) return undefined;
+    return (
+      `the checkpoint is at micro-batch ${s.batchInEpoch} of epoch ${s.epochIndex} (state.batchInEpoch in ${file}), past the end of an epoch of the data (${perEpoch} micro-batches), ` +
+      `though no setting that decides the data order changed. A save never records more than its epoch holds, so the data files changed since or the file was edited: the run goes on with epoch ${s.epochIndex + 1}.`
+    );
   }
 
   private changesWarning(): string {
