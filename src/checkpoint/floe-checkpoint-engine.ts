@@ -24,6 +24,7 @@ import { findIncompleteSaves, skippedSavesNote } from './incomplete-saves';
 import { newestCheckpointBefore } from './verify-checkpoint';
 import { writeModelConfigFile } from './model-config-file';
 import { listNames, nonFiniteTensors } from './non-finite-values';
+import { missingExtraFilesNote } from './missing-extra-files';
 import { checkOptimizerStep } from './optimizer-step-check';
 import { pruneCheckpoints } from './prune-checkpoints';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
@@ -158,7 +159,11 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     if (purpose === 'resume') await this.loadOptimizerState(path.join(dir, OPTIMIZER_STATE_FILE), check, parsed.state.globalStep);
     t.restoreState(parsed.state);
     Object.assign(t.lastMetrics, parsed.metrics);
-    const extra = await readExtraCheckpointFiles(dir, Object.keys(t.extraCheckpointFiles()));
+    const extraNames = Object.keys(t.extraCheckpointFiles());
+    const extra = await readExtraCheckpointFiles(dir, extraNames);
+    const absent = extraNames.filter((name) => !(name in extra));
+    // Older checkpoints lack files added since, so a missing one loads; said, since what it checks or restores is skipped.
+    if (absent.length > 0 && t.dp.isMain) t.logger.warn(missingExtraFilesNote(dir, absent));
     try {
       t.restoreExtraCheckpointFiles(extra);
     } catch (error) {
