@@ -15,6 +15,7 @@ import { reportCommand } from './commands/report-command';
 import { schemaCommand } from './commands/schema-command';
 import { trainCommand } from './commands/train-command';
 import { validateCommand } from './commands/validate-command';
+import { refuseRepeatedFlags } from './repeated-flags';
 import { UsageError } from './usage-error';
 import { explainUsageFailure, parseContext } from './usage-messages';
 
@@ -48,6 +49,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   parser = reportCommand(parser, io, done);
   parser = schemaCommand(parser, io, done);
   parser = envCommand(parser, io, done);
+  parser = parser.middleware((args) => refuseRepeatedFlags(parser, args));
   // Throwing here stops yargs from running the command's handler after a usage error.
   parser = parser.fail((message, error) => {
     // yargs's own parse errors (a flag missing its value: `--set` at the end) come as a YError.
