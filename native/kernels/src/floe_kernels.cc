@@ -232,5 +232,6 @@ NAPI_MODULE_INIT() {
   floe::RegisterAttentionSoftmax(env, exports);
   floe::RegisterAttentionCore(env, exports);
   floe::RegisterRopePacked(env, exports);
+  floe::RegisterConvFilterGrad(env, exports);
   return exports;
 }

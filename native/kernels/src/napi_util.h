@@ -159,5 +159,6 @@ void RegisterAdamW(napi_env env, napi_value exports);         // napi_adamw.cc
 void RegisterAttentionSoftmax(napi_env env, napi_value exports);  // napi_attention_softmax.cc
 void RegisterAttentionCore(napi_env env, napi_value exports);     // napi_attention_core.cc
 void RegisterRopePacked(napi_env env, napi_value exports);        // napi_rope_packed.cc
+void RegisterConvFilterGrad(napi_env env, napi_value exports);    // napi_conv_filter_grad.cc
 
 }  // namespace floe

@@ -37,6 +37,13 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
     bBatchStride: number,
     activation: number,
   ): void;
+  /**
+   * The NHWC filter gradient of a 2-D convolution, `dw [filterHeight, filterWidth, inChannels,
+   * outChannels]` from `x` and `dy` (offsets in bytes): per group of filter taps, the input rows
+   * they read are gathered into per-thread scratch (kept for the process) and multiplied by `dy`
+   * in one GEMM. Returns the floats of scratch the thread keeps. Missing from addons built before it.
+   */
+  conv2dBackpropFilter?(heap: Uint8Array | ArrayBuffer, xOffset: number, dyOffset: number, dwOffset: number, geometry: NativeConvGeometry): number;
   /** `out[c] = Σ_r x[r, c]` over a `[rows, cols]` block. */
   sumRows(heap: Uint8Array | ArrayBuffer, xOffset: number, outOffset: number, rows: number, cols: number): void;
   /**
@@ -58,6 +65,43 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
    * addons built before it.
    */
   sumSlots?(dst: Float32Array, dstOffset: number, src: Float32Array, srcOffset: number, srcStride: number, count: number, n: number): void;
+}
+
+/**
+ * Geometry of {@link NativeKernelsAddon.conv2dBackpropFilter}: the fields of tfjs's `Conv2DInfo`
+ * of the same names, with `padTop`/`padLeft` from its `padInfo`.
+ */
+export interface NativeConvGeometry {
+  /** Batch size of `x` and `dy`. */
+  batchSize: number;
+  /** Rows of `x`. */
+  inHeight: number;
+  /** Columns of `x`. */
+  inWidth: number;
+  /** Channels of `x`. */
+  inChannels: number;
+  /** Rows of `dy`. */
+  outHeight: number;
+  /** Columns of `dy`. */
+  outWidth: number;
+  /** Channels of `dy`. */
+  outChannels: number;
+  /** Filter rows (undilated). */
+  filterHeight: number;
+  /** Filter columns (undilated). */
+  filterWidth: number;
+  /** Row stride, at least 1. */
+  strideHeight: number;
+  /** Column stride, at least 1. */
+  strideWidth: number;
+  /** Row dilation, at least 1. */
+  dilationHeight: number;
+  /** Column dilation, at least 1. */
+  dilationWidth: number;
+  /** Padding rows above the input. */
+  padTop: number;
+  /** Padding columns left of the input. */
+  padLeft: number;
 }
 
 /** The addon, or why it could not be loaded. */

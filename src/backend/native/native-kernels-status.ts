@@ -4,7 +4,7 @@ import { loadNativeKernelsAddon, type NativeIsa, type NativeKernelsAddon } from 
 import { nativeSelfTest } from './native-self-test';
 
 /** tfjs wasm kernels that run natively when the addon is active (Floe's fused kernels: `FUSED_KERNELS`). */
-export const NATIVE_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum'] as const;
+export const NATIVE_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum', 'Conv2DBackpropFilter'] as const;
 
 /** What the native kernels are doing in this process. */
 export interface NativeKernelsStatus {
@@ -96,7 +96,9 @@ function resolve(): { value: NativeKernelsStatus; addon?: NativeKernelsAddon } {
     status = { value: inactive(failure, file) };
     return status;
   }
-  status = { value: { active: true, isa, kernels: [...NATIVE_KERNELS, ...FUSED_KERNELS], file }, addon };
+  // An addon built before conv2dBackpropFilter existed leaves that kernel on JS.
+  const kernels = NATIVE_KERNELS.filter((name) => name !== 'Conv2DBackpropFilter' || addon.conv2dBackpropFilter !== undefined);
+  status = { value: { active: true, isa, kernels: [...kernels, ...FUSED_KERNELS], file }, addon };
   return status;
 }
 

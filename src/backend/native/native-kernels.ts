@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { asWasmBackend, heapOffset } from '../kernels/wasm-backend-internals';
 import { NATIVE_ACTIVATIONS, type NativeKernelsAddon } from './native-kernels-addon';
+import { nativeConv2DBackpropFilter } from './native-conv2d-backprop-filter';
 import { nativeGemm } from './native-gemm';
 import { withOutputs } from './native-outputs';
 import { activeNativeAddon } from './native-kernels-status';
@@ -67,12 +68,13 @@ const WRAPPERS: Record<string, (addon: NativeKernelsAddon, js: KernelConfig) => 
   BatchMatMul: nativeBatchMatMul,
   _FusedMatMul: nativeFusedMatMul,
   Sum: nativeSum,
+  Conv2DBackpropFilter: nativeConv2DBackpropFilter,
 };
 
 /**
  * Wraps one of Floe's wasm kernel configs with its native version when the native kernels are
  * active (see `nativeKernelsStatus`); cases the addon does not handle (other dtypes, activations,
- * bias shapes, reductions) fall through to `js`. Returns `js` itself otherwise.
+ * bias shapes, reductions, an addon built before a kernel existed) fall through to `js`. Returns `js` itself otherwise.
  */
 export function withNativeKernel(js: KernelConfig): KernelConfig {
   const wrap = WRAPPERS[js.kernelName];

@@ -1,0 +1,116 @@
+// Conv2D filter gradient as GEMMs over gathered taps. A tap (fh, fw) pairs every output position
+// with one input pixel (or padding); the pixels of a group of taps are gathered row by row with
+// memcpy into scratch, so the packed GEMM does the arithmetic and dy is read in place as
+// [batch·out_h·out_w, out_c]. dw's layout [fh, fw, ci, co] makes a group's rows contiguous.
+#include "conv_filter_grad.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels.h"
+#include "scratch.h"
+
+namespace floe {
+namespace {
+
+// Scratch the taps of one GEMM may fill: 8 MiB. Several taps per GEMM when they fit (dy is then
+// packed once for all of them, and a layer with few input channels gets a taller GEMM); one tap
+// per GEMM above it, whatever its size.
+constexpr int64_t kGroupFloats = int64_t{1} << 21;
+
+thread_local Scratch t_taps;
+
+/** Output positions [lo, hi) along one axis whose tap at `offset` (f·dilation − pad) reads inside [0, in). */
+void TapRange(int64_t offset, int64_t stride, int64_t in, int64_t out, int64_t* lo, int64_t* hi) {
+  int64_t l = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int64_t h = in - 1 - offset < 0 ? 0 : (in - 1 - offset) / stride + 1;
+  l = std::min(l, out);
+  h = std::min(h, out);
+  *lo = l;
+  *hi = std::max(l, h);
+}
+
+/** Zeroes `count` pixel slots of `len` floats, `width` apart (one memset when they touch). */
+void ZeroPixels(float* dst, int64_t count, int64_t len, int64_t width) {
+  if (count <= 0) return;
+  if (len == width) {
+    std::memset(dst, 0, sizeof(float) * count * len);
+    return;
+  }
+  for (int64_t k = 0; k < count; k++) std::memset(dst + k * width, 0, sizeof(float) * len);
+}
+
+/** Writes tap `tap`'s input rows into column block `slot` of the [P, width] scratch. */
+void GatherTap(const float* x, const ConvFilterGradShape& s, int64_t tap, int64_t slot, int64_t width, float* scratch) {
+  const int64_t fh = tap / s.filter_w, fw = tap % s.filter_w;
+  const int64_t row_off = fh * s.dilation_h - s.pad_top, col_off = fw * s.dilation_w - s.pad_left;
+  int64_t oh_lo, oh_hi, ow_lo, ow_hi;
+  TapRange(row_off, s.stride_h, s.in_h, s.out_h, &oh_lo, &oh_hi);
+  TapRange(col_off, s.stride_w, s.in_w, s.out_w, &ow_lo, &ow_hi);
+  const int64_t c = s.in_c, count = ow_hi - ow_lo;
+  const int64_t x_step = s.stride_w * c;
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int64_t oh = 0; oh < s.out_h; oh++) {
+      float* dst = scratch + ((b * s.out_h + oh) * s.out_w) * width + slot * c;
+      if (oh < oh_lo || oh >= oh_hi || count == 0) {
+        ZeroPixels(dst, s.out_w, c, width);
+        continue;
+      }
+      ZeroPixels(dst, ow_lo, c, width);
+      const float* src = x + ((b * s.in_h + oh * s.stride_h + row_off) * s.in_w + ow_lo * s.stride_w + col_off) * c;
+      float* run = dst + ow_lo * width;
+      if (x_step == c && width == c) {
+        std::memcpy(run, src, sizeof(float) * count * c);  // stride 1, one tap: the run is one block
+      } else {
+        for (int64_t k = 0; k < count; k++) std::memcpy(run + k * width, src + k * x_step, sizeof(float) * c);
+      }
+      ZeroPixels(dst + ow_hi * width, s.out_w - ow_hi, c, width);
+    }
+  }
+}
+
+/** True when the only tap reads x itself, pixel for pixel (1×1 filter, stride 1, no padding). */
+bool TapIsInput(const ConvFilterGradShape& s) {
+  return s.filter_h == 1 && s.filter_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 && s.in_h == s.out_h && s.in_w == s.out_w;
+}
+
+}  // namespace
+
+bool ConvFilterGrad(const float* x, const float* dy, float* dw, const ConvFilterGradShape& s) {
+  const int64_t taps = s.filter_h * s.filter_w;
+  const int64_t positions = s.batch * s.out_h * s.out_w;
+  if (taps == 0 || s.in_c == 0 || s.out_c == 0) return true;
+  GemmProblem p;
+  p.b = dy;
+  p.bias = nullptr;
+  p.n = s.out_c;
+  p.k = positions;
+  p.trans_a = true;  // scratch is [positions, taps·in_c]: its transpose is the GEMM's left operand
+  p.trans_b = false;
+  p.activation = Activation::kLinear;
+  if (positions == 0 || TapIsInput(s)) {
+    p.a = x;  // unread when positions == 0 (the GEMM zeroes dw)
+    p.c = dw;
+    p.m = taps * s.in_c;
+    Gemm(p);
+    return true;
+  }
+  const int64_t per_tap = positions * s.in_c;
+  const int64_t group = std::max<int64_t>(1, std::min<int64_t>(taps, kGroupFloats / per_tap));
+  float* scratch = t_taps.Get(static_cast<size_t>(per_tap * group));
+  if (scratch == nullptr) return false;
+  for (int64_t t0 = 0; t0 < taps; t0 += group) {
+    const int64_t g = std::min(group, taps - t0);
+    const int64_t width = g * s.in_c;
+    for (int64_t j = 0; j < g; j++) GatherTap(x, s, t0 + j, j, width, scratch);
+    p.a = scratch;
+    p.m = width;
+    p.c = dw + t0 * s.in_c * s.out_c;
+    Gemm(p);
+  }
+  return true;
+}
+
+int64_t ConvFilterGradScratchFloats() { return static_cast<int64_t>(t_taps.size); }
+
+}  // namespace floe

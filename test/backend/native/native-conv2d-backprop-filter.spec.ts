@@ -1,0 +1,233 @@
+import * as tf from '@tensorflow/tfjs';
+import { strict as assert } from 'assert';
+import { registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../../src/backend';
+import { createConv2DBackpropFilterKernel } from '../../../src/backend/kernels/conv2d-backprop-filter-kernel';
+import { nativeConv2DBackpropFilter } from '../../../src/backend/native/native-conv2d-backprop-filter';
+import { nativeKernelsStatus, resetNativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
+import { Rng } from '../../../src/random';
+import { assertClose } from '../../support/tensors';
+import { boom, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { requireNativeKernels, withoutNative } from './native-fixture';
+
+type Shape4 = [number, number, number, number];
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+interface Case {
+  x: Shape4;
+  filter: Shape4;
+  strides: number | [number, number];
+  pad: Pad;
+  dilations?: number | [number, number];
+}
+type ConvCall = NonNullable<NativeKernelsAddon['conv2dBackpropFilter']>;
+
+/**
+ * The grid: 1×1 (the tap that reads x itself, and strided), 3×3 and 5×5, strides 1 and 2,
+ * same/valid/numeric/explicit padding, dilation (alone and with stride 2), batch 1 and more, odd
+ * sizes, one input channel (a first layer), a filter larger than the input (taps wholly in the
+ * padding), output channels across the 32-wide GEMM tile. The last two exceed the 8 MiB tap group:
+ * 2 taps per GEMM with a shorter last group, then one tap per GEMM.
+ */
+const CASES: Record<string, Case> = {
+  '1x1, stride 1, valid, batch 1 (x read in place)': { x: [1, 5, 7, 3], filter: [1, 1, 3, 4], strides: 1, pad: 'valid' },
+  '1x1, stride 2, same, batch 2': { x: [2, 7, 6, 5], filter: [1, 1, 5, 3], strides: 2, pad: 'same' },
+  '3x3, stride 1, same, batch 3, odd sizes': { x: [3, 7, 9, 6], filter: [3, 3, 6, 10], strides: 1, pad: 'same' },
+  '3x3, stride 2, valid': { x: [2, 9, 7, 3], filter: [3, 3, 3, 8], strides: 2, pad: 'valid' },
+  '3x3, stride 2, same, even input': { x: [2, 8, 10, 4], filter: [3, 3, 4, 5], strides: 2, pad: 'same' },
+  '3x3, one input channel, batch 4 (first layer)': { x: [4, 28, 28, 1], filter: [3, 3, 1, 32], strides: 1, pad: 'valid' },
+  '5x5, stride 1, same': { x: [2, 9, 11, 3], filter: [5, 5, 3, 7], strides: 1, pad: 'same' },
+  '5x5, stride 2, valid, 33 output channels, batch 1': { x: [1, 13, 12, 2], filter: [5, 5, 2, 33], strides: 2, pad: 'valid' },
+  '5x5, numeric pad 2': { x: [2, 8, 7, 3], filter: [5, 5, 3, 4], strides: 1, pad: 2 },
+  'explicit padding, 3x2 filter, strides [2, 1]': {
+    x: [2, 5, 6, 2],
+    filter: [3, 2, 2, 3],
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  'conv1d shape (height 1)': { x: [4, 1, 11, 3], filter: [1, 3, 3, 4], strides: 1, pad: 'valid' },
+  'dilation 2, same': { x: [2, 9, 8, 2], filter: [3, 2, 2, 3], strides: 1, pad: 'same', dilations: 2 },
+  'dilation [2, 3] with stride 2, valid': { x: [2, 11, 13, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid', dilations: [2, 3] },
+  'filter larger than the input, same': { x: [1, 2, 3, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'same' },
+  '3x3, 256 channels: 2 taps per GEMM': { x: [4, 28, 28, 256], filter: [3, 3, 256, 4], strides: 1, pad: 'same' },
+  '3x3, 512 channels: 1 tap per GEMM': { x: [4, 32, 32, 512], filter: [3, 3, 512, 3], strides: 1, pad: 'same' },
+};
+
+const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+/** Runs the kernel op directly (tfjs's conv2d gradient refuses dilations before it gets there). */
+function backpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Record<string, unknown>): tf.Tensor {
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { dataFormat: 'NHWC', dimRoundingMode: undefined, ...attrs } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** Seeded x and dy for a case, and its dy shape. */
+function operands(c: Case, seed: number): { x: Float32Array; dy: Float32Array; dyShape: Shape4 } {
+  const rng = new Rng(seed);
+  const dyShape = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, c.dilations ?? 1, c.pad).outShape as Shape4;
+  return { x: randomValues(rng, tf.util.sizeFromShape(c.x)), dy: randomValues(rng, tf.util.sizeFromShape(dyShape)), dyShape };
+}
+
+/** The case's filter gradient on the current wasm kernels. */
+function onWasm(c: Case, seed: number): Promise<Result[]> {
+  const { x, dy, dyShape } = operands(c, seed);
+  return runOn('wasm', () => backpropFilter(tf.tensor4d(x, c.x), tf.tensor4d(dy, dyShape), { strides: c.strides, pad: c.pad, filterShape: c.filter, dilations: c.dilations ?? 1 }));
+}
+
+/**
+ * cpu's filter gradient. cpu's kernel ignores dilations, so a dilated filter's gradient is that of
+ * the spread-out filter (taps `dilation` apart), read at every `dilation`-th tap.
+ */
+async function onCpu(c: Case, seed: number): Promise<Float32Array> {
+  const { x, dy, dyShape } = operands(c, seed);
+  const [dh, dw] = pair(c.dilations ?? 1);
+  const spread: Shape4 = [(c.filter[0] - 1) * dh + 1, (c.filter[1] - 1) * dw + 1, c.filter[2], c.filter[3]];
+  const [full] = await runOn('cpu', () => {
+    const g = backpropFilter(tf.tensor4d(x, c.x), tf.tensor4d(dy, dyShape), { strides: c.strides, pad: c.pad, filterShape: spread });
+    return g.stridedSlice([0, 0, 0, 0], spread, [dh, dw, 1, 1]);
+  });
+  return full.values as Float32Array;
+}
+
+/** Re-registers Floe's wasm kernels so a changed addon method (or none) takes effect. */
+function reregister(): void {
+  resetNativeKernelsStatus();
+  unregisterWasmKernelOverrides();
+  registerWasmKernelOverrides();
+}
+
+/** Runs `fn` with the addon's conv2dBackpropFilter replaced by `replacement`, registered as the kernel. */
+async function withAddonConv<T>(addon: NativeKernelsAddon, replacement: ConvCall | undefined, fn: () => Promise<T>): Promise<T> {
+  const saved = addon.conv2dBackpropFilter;
+  addon.conv2dBackpropFilter = replacement;
+  reregister();
+  try {
+    return await fn();
+  } finally {
+    addon.conv2dBackpropFilter = saved;
+    reregister();
+  }
+}
+
+/** The real addon call, counted, with the scratch sizes it reports. */
+function spy(addon: NativeKernelsAddon): { call: ConvCall; scratch: number[] } {
+  const real = addon.conv2dBackpropFilter!.bind(addon);
+  const scratch: number[] = [];
+  return {
+    scratch,
+    call: (...args) => {
+      const floats = real(...args);
+      scratch.push(floats);
+      return floats;
+    },
+  };
+}
+
+describe('native Conv2DBackpropFilter (wasm)', () => {
+  useWasmBackend();
+  const addon = requireNativeKernels();
+
+  it('is listed as a native kernel', () => {
+    assert.ok(nativeKernelsStatus().kernels.includes('Conv2DBackpropFilter'), nativeKernelsStatus().kernels.join(', '));
+  });
+
+  Object.entries(CASES).forEach(([name, c], i) => {
+    it(`runs on the addon and matches cpu and the JS kernel: ${name}`, async () => {
+      const seed = 70 + i;
+      const { call, scratch } = spy(addon());
+      const [native] = await withAddonConv(addon(), call, () => onWasm(c, seed));
+      assert.equal(scratch.length, 1, 'addon calls');
+      const [js] = await withoutNative(() => onWasm(c, seed));
+      const cpu = await onCpu(c, seed);
+      assert.deepEqual(native.shape, c.filter);
+      const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, c.dilations ?? 1, c.pad);
+      const tol = 2e-5 * Math.sqrt(info.batchSize * info.outHeight * info.outWidth) + 1e-5;
+      assertClose(native.values, cpu, tol, `${name} vs cpu`);
+      assertClose(native.values, js.values, tol, `${name} vs the JS kernel`);
+    });
+  });
+
+  it('keeps its gather scratch across calls: the same shape again, or a smaller one, allocates nothing', async () => {
+    const { call, scratch } = spy(addon());
+    const big = CASES['3x3, stride 1, same, batch 3, odd sizes'];
+    const small = CASES['3x3, stride 2, valid'];
+    await withAddonConv(addon(), call, async () => {
+      for (const c of [big, big, small, big]) await onWasm(c, 1);
+    });
+    assert.equal(scratch.length, 4);
+    assert.ok(scratch[0] > 0, 'scratch after the first call');
+    assert.deepEqual(scratch, [scratch[0], scratch[0], scratch[0], scratch[0]], 'scratch floats after each call');
+  });
+
+  it('leaks no tensors or data buffers over training steps, and frees its output when the addon throws', async () => {
+    const x = tf.randomNormal([2, 9, 8, 3]) as tf.Tensor4D;
+    const filter = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
+    try {
+      expectStepsLeakNothing(() => tf.tidy(() => void tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(x, f as tf.Tensor4D, 2, 'same')))(filter)));
+      const kernel = nativeConv2DBackpropFilter({ conv2dBackpropFilter: boom } as unknown as NativeKernelsAddon, createConv2DBackpropFilterKernel());
+      const dy = tf.zeros([2, 5, 4, 4]);
+      try {
+        const ids = numDataIds();
+        const attrs = { strides: 2, pad: 'same', filterShape: [3, 3, 3, 4], dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
+        assert.throws(() => kernel({ inputs: { x, dy }, backend: tf.backend(), attrs }), /boom/);
+        assert.equal(numDataIds(), ids, 'data buffers after the addon threw');
+      } finally {
+        dy.dispose();
+      }
+    } finally {
+      tf.dispose([x, filter]);
+    }
+  });
+
+  it('refuses NCHW and a dy of the wrong shape as the JS kernel does', () => {
+    tf.tidy(() => {
+      const x = tf.zeros([1, 5, 5, 2]) as tf.Tensor4D;
+      assert.throws(() => backpropFilter(x, tf.zeros([1, 4, 4, 3]) as tf.Tensor4D, { strides: 1, pad: 'valid', filterShape: [2, 2, 2, 3], dataFormat: 'NCHW' }), /Conv2DBackpropFilter on wasm: dataFormat 'NCHW' is not supported; allowed: 'NHWC'/);
+      assert.throws(() => backpropFilter(x, tf.zeros([1, 3, 3, 3]) as tf.Tensor4D, { strides: 1, pad: 'valid', filterShape: [2, 2, 2, 3] }), /dy has shape \[1, 3, 3, 3\], expected \[1, 4, 4, 3\]/);
+    });
+  });
+
+  it('falls back to the JS kernel with an addon built before conv2dBackpropFilter', async () => {
+    const c = CASES['5x5, stride 1, same'];
+    await withAddonConv(addon(), undefined, async () => {
+      assert.ok(!nativeKernelsStatus().kernels.includes('Conv2DBackpropFilter'), 'not listed as native');
+      assert.ok(nativeKernelsStatus().kernels.includes('BatchMatMul'), 'the rest stays native');
+      const [fallback] = await onWasm(c, 3);
+      assertClose(fallback.values, await onCpu(c, 3), 1e-4, 'JS fallback vs cpu');
+    });
+  });
+
+  it('trains a tf.layers CNN as the JS kernel does: same losses over 5 SGD steps', async () => {
+    const rng = new Rng(90);
+    const xs = randomValues(rng, 8 * 12 * 12);
+    const labels = Int32Array.from({ length: 8 }, (_, i) => i % 3);
+    const train = async (): Promise<number[]> => {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+          tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        ],
+      });
+      model.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
+      const x = tf.tensor4d(xs, [8, 12, 12, 1]);
+      const y = tf.tensor1d(Float32Array.from(labels));
+      try {
+        const history = await model.fit(x, y, { epochs: 5, batchSize: 8, shuffle: false, verbose: 0 });
+        return history.history.loss as number[];
+      } finally {
+        tf.dispose([x, y]);
+        model.dispose();
+      }
+    };
+    const { call, scratch } = spy(addon());
+    const native = await withAddonConv(addon(), call, train);
+    assert.equal(scratch.length, 10, 'addon calls: 2 conv layers x 5 steps');
+    const js = await withoutNative(train);
+    assert.ok(native[4] < native[0], `loss falls: ${native.join(', ')}`);
+    assertClose(native, js, 1e-4, 'losses');
+  });
+});
