@@ -178,6 +178,18 @@ describe('floe generate', () => {
     });
   });
 
+  it('refuses --prompt without a value, which printed nothing and exited 0', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    for (const argv of [['--prompt'], ['--prompt', '--max-tokens', '3']]) {
+      err.length = 0;
+      assert.equal(await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', ...argv], io), 1, argv.join(' '));
+      assert.deepEqual(err, ['error: --prompt needs a value: the text to continue (repeat --prompt for more prompts)', 'Run floe generate --help for usage.']);
+    }
+    assert.deepEqual(out, []);
+  });
+
   it('rejects bad flags and missing checkpoints with exit code 1', async () => {
     const err: string[] = [];
     const io = { out: () => undefined, err: (l: string) => err.push(l) };

@@ -29,6 +29,8 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'auto', describe: 'tfjs backend' }),
     async (args) => {
       if (args.checkpoint === '') throw new UsageError('--checkpoint needs a value: a checkpoint folder, a folder of step-N checkpoints, or a run folder (its newest)');
+      // A bare --prompt parses as an empty list, which generated nothing and exited 0.
+      if ((args.prompt as string[]).length === 0) throw new UsageError('--prompt needs a value: the text to continue (repeat --prompt for more prompts)');
       const maxTokens = args['max-tokens'] as number;
       const temperature = args.temperature as number;
       const topK = args['top-k'] as number | undefined;
