@@ -1,14 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../errors';
 
+/** Options of {@link assignWeights}. */
+export interface AssignWeightsOptions {
+  /** Weights `loaded` may lack (a model's new LoRA factors): those keep their values. */
+  optional?: ReadonlySet<string>;
+}
+
+/** LoRA factor names (`blocks.0.attn.qkv.lora_a`), for the hint on a LoRA checkpoint loaded into a plain model. */
+const LORA_NAME = /\.lora_[ab]$/;
+
 /**
  * Copies loaded tensors into the model's variables by name. Every weight must be present with
- * the same shape; extra or missing names are an error naming them and the file.
+ * the same shape (but `optional` ones may be absent); extra or missing names are an error naming
+ * them and the file.
  */
-export function assignWeights(params: Map<string, tf.Variable>, loaded: Map<string, tf.Tensor>, file: string): void {
+export function assignWeights(params: Map<string, tf.Variable>, loaded: Map<string, tf.Tensor>, file: string, options: AssignWeightsOptions = {}): void {
   const problems: string[] = [];
   for (const [name, variable] of params) {
     const t = loaded.get(name);
+    if (t === undefined && options.optional?.has(name) === true) continue;
     if (t === undefined) problems.push(`missing weight '${name}'`);
     else if (!tf.util.arraysEqual(t.shape, variable.shape)) problems.push(`'${name}' has shape [${t.shape}] but the model expects [${variable.shape}]`);
     // Every float format reads as float32; integers or booleans for a float weight are not weights.
@@ -17,8 +28,14 @@ export function assignWeights(params: Map<string, tf.Variable>, loaded: Map<stri
   for (const name of loaded.keys()) if (!params.has(name)) problems.push(`unexpected weight '${name}' (not in the model)`);
   if (problems.length > 0) {
     const shown = problems.slice(0, 10).join('; ');
-    throw new CheckpointError(`${file} does not match the model: ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}`);
+    const lora = [...loaded.keys()].some((name) => LORA_NAME.test(name) && !params.has(name))
+      ? ". It holds LoRA factors (*.lora_a, *.lora_b) the model lacks: set model.lora as in the run that wrote it, or 'floe export' it first (an export merges them into the weights)"
+      : '';
+    throw new CheckpointError(`${file} does not match the model: ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}${lora}`);
   }
   // tidy: cast may return a new tensor, which must not outlive the assignment.
-  for (const [name, variable] of params) tf.tidy(() => variable.assign(tf.cast(loaded.get(name) as tf.Tensor, variable.dtype)));
+  for (const [name, variable] of params) {
+    const t = loaded.get(name);
+    if (t !== undefined) tf.tidy(() => variable.assign(tf.cast(t, variable.dtype)));
+  }
 }

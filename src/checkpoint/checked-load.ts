@@ -63,6 +63,8 @@ export async function isTrainingCheckpoint(dir: string): Promise<boolean> {
 export interface LoadCheckedWeightsOptions {
   /** Turns an error of the weights not fitting the model into a clearer one (a resume's recipe changes). */
   explain?: (error: unknown) => unknown;
+  /** Parameters the file may lack (a model's new LoRA factors, when starting `from` a base model). */
+  optional?: ReadonlySet<string>;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function loadCheckedWeights(params: Map<string, tf.Variable>, dir: 
   const weights = await readSafetensorsTensors(file);
   let nonFinite: string[];
   try {
-    assignWeights(params, weights, file);
+    assignWeights(params, weights, file, { optional: options.optional });
     nonFinite = await nonFiniteTensors(weights);
   } catch (error) {
     throw options.explain === undefined ? error : options.explain(error);

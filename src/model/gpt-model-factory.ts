@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min, ValidateNested } from 'class-validator';
 import { GptArchitecture } from '../checkpoint/import/gpt-source';
 import { mergeGptArchitecture } from '../checkpoint/import/merge-gpt-architecture';
 import { openGptSource } from '../checkpoint/import/open-gpt-source';
@@ -11,6 +12,9 @@ import { ConfigError } from '../errors';
 import { register } from '../registry/register';
 import { Rng } from '../random';
 import { GptModel } from './gpt-model';
+import { LoraConfig } from './lora-config';
+import { gptDenseLayers, loraIssues, resolveLoraOptions } from './lora';
+import { resolveGptOptions } from './gpt-options';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
 
@@ -141,6 +145,15 @@ export class GptConfig extends ModelConfig {
   @IsOptional()
   @IsPath()
   from?: string;
+
+  /**
+   * LoRA fine-tuning: `{ rank, alpha, targets, dropout }` adds low-rank adapters to the dense
+   * layers `targets` names and freezes every other weight (usually with `from`).
+   */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LoraConfig)
+  lora?: LoraConfig;
 }
 
 /** The architecture fields of a GPT config. */
@@ -177,14 +190,19 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     if (source === undefined && arch.vocabSize !== undefined && tokenizerVocab > arch.vocabSize) {
       throw new ConfigError([{ path: 'model.vocabSize', message: `is ${arch.vocabSize} but the tokenizer (${this.trainer.config.tokenizer.type}) has ${tokenizerVocab} token ids (0..${tokenizerVocab - 1}); set it to at least ${tokenizerVocab}, or leave it out to use the tokenizer's` }]);
     }
-    const model = new GptModel(
-      { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd },
-      new Rng(this.trainer.config.seed).fork('model'),
-    );
+    const options = { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd };
+    const lora = c.lora === undefined ? undefined : resolveLoraOptions(c.lora);
+    // Targets are checked against the dense layers of the final architecture (`from` may change it).
+    if (lora !== undefined) {
+      const issues = loraIssues(lora, gptDenseLayers(resolveGptOptions(options)), 'model.lora');
+      if (issues.length > 0) throw new ConfigError(issues);
+    }
+    const model = new GptModel(lora === undefined ? options : { ...options, lora }, new Rng(this.trainer.config.seed).fork('model'));
     if (source === undefined) return model;
     try {
       if (source.kind === 'floe') await this.checkSourceTokenizer(source.dir);
-      await source.loadWeights(model.params);
+      // The LoRA factors are new: a base checkpoint lacks them (they keep their init), a LoRA one has them.
+      await source.loadWeights(model.params, { optional: new Set(model.lora?.paramNames ?? []) });
     } catch (error) {
       model.dispose();
       throw error;

@@ -5,6 +5,7 @@ import { canFuseAttention, fusedAttention } from './fused-attention';
 import { linear } from './dense';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { KvCache } from './kv-cache';
+import { LoraAdapters } from './lora';
 import { createGptParams } from './gpt-params';
 import { geluTanh, layerNorm, rmsNorm, silu } from './layers';
 import { maskedSoftmax } from './masked-softmax';
@@ -55,13 +56,31 @@ export class GptModel {
   readonly options: ResolvedGptOptions;
   /** Trainable variables by name, in a stable order. */
   readonly params: Map<string, tf.Variable>;
+  /** The LoRA adapters when `options.lora` is set (their factors are also in {@link params}). */
+  readonly lora?: LoraAdapters;
   private readonly dropoutRng: Rng;
 
-  /** Creates the variables from `rng` (consumes from it); see `createGptParams`. */
+  /**
+   * Creates the variables from `rng` (consumes from it); see `createGptParams`. LoRA factors are
+   * drawn after every base weight, so a seed gives the same base weights with or without them.
+   */
   constructor(options: GptOptions, rng: Rng) {
     this.options = resolveGptOptions(options);
     this.params = createGptParams(this.options, rng);
     this.dropoutRng = rng.fork('dropout');
+    if (this.options.lora !== undefined) {
+      try {
+        this.lora = new LoraAdapters(this.options.lora, this, rng.fork('lora'));
+      } catch (error) {
+        this.dispose();
+        throw error;
+      }
+    }
+  }
+
+  /** The LoRA adapters as the trainer sees them: only their parameters train. */
+  get adapter(): LoraAdapters | undefined {
+    return this.lora;
   }
 
   /** Width of one attention head. */
@@ -91,6 +110,7 @@ export class GptModel {
     const drop = this.dropout(opts);
     const dropsProbs = opts.training === true && o.dropout > 0;
     const cache = opts.cache;
+    this.lora?.begin(opts);
     return tf.tidy(() => {
       let mask: tf.Tensor4D;
       let positions = opts.positions;
@@ -140,6 +160,7 @@ export class GptModel {
       `GptModel: ${o.layers} layers, dim ${o.dim}, ${o.heads} heads, ffn ${o.ffnDim}, vocab ${o.vocabSize}, maxLength ${o.maxLength}`,
       `  ${o.norm} / ${o.position} / ${o.activation}, tied=${o.tieEmbeddings}, bias=${o.bias}, dropout=${o.dropout}`,
     ];
+    if (o.lora !== undefined) lines.push(`  lora: rank ${o.lora.rank}, alpha ${o.lora.alpha}, dropout ${o.lora.dropout} on ${this.lora?.layers.join(', ')}`);
     const width = Math.max(...Array.from(this.params.keys(), (k) => k.length));
     for (const [name, v] of this.params) {
       lines.push(`  ${name.padEnd(width)}  ${`[${v.shape.join(', ')}]`.padEnd(14)} ${v.size.toLocaleString('en-US')}`);
@@ -217,7 +238,10 @@ export class GptModel {
 
   private dense(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
     const bias = this.params.get(`${prefix}.bias`) as tf.Tensor1D | undefined;
-    return linear(x, this.weight(`${prefix}.weight`), { bias, explicitTranspose: this.options.explicitTranspose });
+    const explicitTranspose = this.options.explicitTranspose;
+    const y = linear(x, this.weight(`${prefix}.weight`), { bias, explicitTranspose });
+    // A plain model pays one field test; the adapter adds its low-rank term to targeted layers.
+    return this.lora === undefined ? y : this.lora.apply(prefix, x, y, explicitTranspose);
   }
 
   private weight(name: string): tf.Tensor2D {

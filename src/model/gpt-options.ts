@@ -1,4 +1,5 @@
 import { ConfigError, ConfigIssue } from '../errors';
+import { gptDenseLayers, loraIssues, LoraOptions, ResolvedLoraOptions, resolveLoraOptions } from './lora';
 
 /** Normalisation layer used before attention, before the MLP and before the LM head. */
 export type GptNorm = 'layernorm' | 'rmsnorm';
@@ -53,10 +54,12 @@ export interface GptOptions {
    * within noise otherwise — docs/performance.md).
    */
   explicitTranspose?: boolean;
+  /** Low-rank adapters on dense layers (LoRA); absent for a plain model. */
+  lora?: LoraOptions;
 }
 
-/** {@link GptOptions} with every default filled in. */
-export type ResolvedGptOptions = Required<GptOptions>;
+/** {@link GptOptions} with every default filled in (`lora` stays absent for a plain model). */
+export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora'>> & { lora?: ResolvedLoraOptions };
 
 const NORMS: readonly GptNorm[] = ['layernorm', 'rmsnorm'];
 const POSITIONS: readonly GptPosition[] = ['learned', 'rope'];
@@ -103,6 +106,12 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
   checkChoice(issues, 'norm', resolved.norm, NORMS);
   checkChoice(issues, 'position', resolved.position, POSITIONS);
   checkChoice(issues, 'activation', resolved.activation, ACTIVATIONS);
+  // Only added when set, so a plain model's options (and its model-config.json) stay as they were.
+  if (options.lora !== undefined) {
+    const lora = resolveLoraOptions(options.lora);
+    if (issues.length === 0) issues.push(...loraIssues(lora, gptDenseLayers(resolved), 'lora'));
+    resolved.lora = lora;
+  }
   if (issues.length > 0) throw new ConfigError(issues, 'Invalid GPT model options');
   return resolved;
 }

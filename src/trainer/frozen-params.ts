@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ConfigIssue } from '../errors';
+import type { ModelAdapter } from '../model/floe-model';
 import { didYouMean } from '../errors/did-you-mean';
 import { matchesAny } from '../optim/decay-filter';
 import { STEP_KEY } from '../optim/named-state-optimizer';
@@ -35,16 +36,18 @@ export class FrozenParams {
   private constructor(
     /** The parameters training updates, in the model's order. */
     readonly trainable: Map<string, tf.Variable>,
-    /** The parameters `freeze` matches, in the model's order. */
+    /** The parameters `freeze` matches (and, with adapters, every non-adapter one), in the model's order. */
     readonly frozen: Map<string, tf.Variable>,
+    private readonly adapter?: ModelAdapter,
   ) {}
 
   /**
    * Splits `params` by `patterns`. Throws a {@link ConfigError} at `freeze[i]` for a pattern that
    * matches no parameter (listing them, or suggesting a close name) and at `freeze` when every
-   * parameter is frozen (nothing would train).
+   * parameter is frozen (nothing would train). With a model `adapter` (LoRA) every parameter but
+   * the adapter's is frozen too, and the patterns freeze more on top.
    */
-  static resolve(params: Map<string, tf.Variable>, patterns: readonly string[]): FrozenParams {
+  static resolve(params: Map<string, tf.Variable>, patterns: readonly string[], adapter?: ModelAdapter): FrozenParams {
     const names = [...params.keys()];
     const issues: ConfigIssue[] = [];
     patterns.forEach((pattern, i) => {
@@ -56,8 +59,17 @@ export class FrozenParams {
       });
     });
     if (issues.length > 0) throw new ConfigError(issues);
-    const frozen = new Map([...params].filter(([name]) => matchesAny(name, patterns)));
+    const adapted = adapter === undefined ? undefined : new Set(adapter.paramNames);
+    const frozen = new Map([...params].filter(([name]) => (adapted !== undefined && !adapted.has(name)) || matchesAny(name, patterns)));
     const trainable = new Map([...params].filter(([name]) => !frozen.has(name)));
+    if (trainable.size === 0 && adapted !== undefined && adapted.size > 0) {
+      throw new ConfigError([
+        {
+          path: 'freeze',
+          message: `matches every LoRA parameter (${listNames([...adapted])}); with model.lora only those train, so training would change nothing: leave at least one out of the patterns`,
+        },
+      ]);
+    }
     if (trainable.size === 0 && params.size > 0) {
       throw new ConfigError([
         {
@@ -66,7 +78,7 @@ export class FrozenParams {
         },
       ]);
     }
-    return new FrozenParams(trainable, frozen);
+    return new FrozenParams(trainable, frozen, adapter);
   }
 
   /** One log line: trainable and frozen scalar counts, and the frozen names; undefined when nothing is frozen. */
@@ -76,7 +88,9 @@ export class FrozenParams {
     const frozen = scalarCount(this.frozen);
     const en = (n: number): string => n.toLocaleString('en-US');
     const weights = `${this.frozen.size} weight${this.frozen.size === 1 ? '' : 's'}`;
-    return `freeze: ${en(trainable)} parameters trainable, ${en(frozen)} frozen (${weights}): ${listNames([...this.frozen.keys()])}`;
+    const counts = `${en(trainable)} parameters trainable, ${en(frozen)} frozen (${weights}): ${listNames([...this.frozen.keys()])}`;
+    if (this.adapter !== undefined) return `${this.adapter.describe()}; every other weight is frozen (freeze: patterns apply on top): ${counts}`;
+    return `freeze: ${counts}`;
   }
 
   /**

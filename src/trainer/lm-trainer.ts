@@ -32,7 +32,9 @@ export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
 
   /** Logits for a batch; training mode draws dropout seeds from the trainer's checkpointed RNG. */
   protected logits(batch: LmBatch): tf.Tensor3D {
-    const dropout = this.gpt.options.dropout > 0 && this.isTraining;
+    const o = this.gpt.options;
+    // LoRA dropout draws its masks from the same checkpointed seed.
+    const dropout = (o.dropout > 0 || (o.lora !== undefined && o.lora.dropout > 0)) && this.isTraining;
     return this.gpt.forward(batch.inputIds, {
       positions: batch.positions,
       segmentIds: batch.segmentIds,

@@ -165,7 +165,7 @@ export abstract class Trainer<B = any> {
    */
   get frozenParams(): FrozenParams {
     const params = this.model.params;
-    if (this.frozen?.params !== params) this.frozen = { params, split: FrozenParams.resolve(params, this.config.freeze ?? []) };
+    if (this.frozen?.params !== params) this.frozen = { params, split: FrozenParams.resolve(params, this.config.freeze ?? [], this.model.adapter) };
     return this.frozen.split;
   }
   /** The parameters training differentiates and updates: `model.params` minus the frozen ones. */

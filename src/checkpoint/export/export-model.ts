@@ -3,6 +3,7 @@ import * as path from 'path';
 import { CheckpointError } from '../../errors';
 import type { FloeModel } from '../../model/floe-model';
 import { GptModel } from '../../model/gpt-model';
+import { mergeLora } from '../../model/merge-lora';
 import { MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE } from '../checkpoint-layout';
 import { TFJS_MODEL_JSON } from '../formats/tfjs-file-handler';
 import { writeSafetensors } from '../formats/write-safetensors';
@@ -33,7 +34,8 @@ export interface ExportModelOptions {
 }
 
 /**
- * Writes a model's weights to folder `dir`, atomically.
+ * Writes a model's weights to folder `dir`, atomically. A GPT with LoRA adapters is written merged
+ * (`W + (alpha / rank) · A · B`, no LoRA weights, no `lora` option): a plain GPT.
  *
  * - `safetensors`: `model.safetensors` (Floe's dotted names, float32, `[in, out]` linear weights),
  *   `model-config.json` (architecture, when the model exposes it) and `manifest.json` (sha256 of
@@ -43,6 +45,15 @@ export interface ExportModelOptions {
  *   models get a weights-only folder (`tf.io` weights manifest, no topology).
  */
 export async function exportModel(model: FloeModel, dir: string, options: ExportModelOptions): Promise<void> {
+  // A LoRA model exports as the plain GPT it computes: adapters merged into their weights.
+  if (model instanceof GptModel && model.lora !== undefined) {
+    const merged = mergeLora(model);
+    try {
+      return await exportModel(merged, dir, options);
+    } finally {
+      merged.dispose();
+    }
+  }
   const overwrite = options.overwrite === true;
   if (overwrite) await checkReplaceable(dir);
   if (options.format === 'tfjs') {

@@ -7,7 +7,7 @@ import { MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE } from '../checkpoint-layout';
 import { verifyCheckpoint } from '../verify-checkpoint';
 import { MANIFEST_FILE_NAME } from '../io/write-manifest';
 import { readModelConfigFile } from '../model-config-file';
-import { GptSource, pickGptArchitecture } from './gpt-source';
+import { GptSource, LoadSourceWeightsOptions, pickGptArchitecture } from './gpt-source';
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -39,8 +39,8 @@ export async function openFloeGptSource(dir: string): Promise<GptSource> {
     configFile,
     architecture: pickGptArchitecture(described.options),
     fieldNames: {},
-    async loadWeights(params: Map<string, tf.Variable>): Promise<void> {
-      await loadCheckedWeights(params, dir);
+    async loadWeights(params: Map<string, tf.Variable>, options: LoadSourceWeightsOptions = {}): Promise<void> {
+      await loadCheckedWeights(params, dir, { optional: options.optional });
     },
   };
 }

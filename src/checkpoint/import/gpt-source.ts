@@ -46,7 +46,14 @@ export interface GptSource {
   /**
    * Copies the source's weights into the variables of a model built with the merged
    * architecture. Every variable must be covered and every source tensor used (or knowingly
-   * ignored); otherwise a CheckpointError names the file and the names.
+   * ignored), except the `optional` ones (LoRA factors), which keep their values when the source
+   * lacks them; otherwise a CheckpointError names the file and the names.
    */
-  loadWeights(params: Map<string, tf.Variable>): Promise<void>;
+  loadWeights(params: Map<string, tf.Variable>, options?: LoadSourceWeightsOptions): Promise<void>;
+}
+
+/** Options of {@link GptSource.loadWeights}. */
+export interface LoadSourceWeightsOptions {
+  /** Parameters the source may lack (a model's new LoRA factors); loaded when it has them. */
+  optional?: ReadonlySet<string>;
 }

@@ -5,7 +5,7 @@ import { CheckpointError } from '../../errors';
 import { rawToTensor } from '../formats/raw-to-tensor';
 import { readSafetensors, readSafetensorsHeader } from '../formats/read-safetensors';
 import { listNames, nonFiniteTensors } from '../non-finite-values';
-import { GptSource } from './gpt-source';
+import { GptSource, LoadSourceWeightsOptions } from './gpt-source';
 import { readHfGpt2Config } from './hf-gpt2-config';
 import { floeToHfGpt2Name, mapHfGpt2Name } from './hf-gpt2-names';
 
@@ -116,7 +116,10 @@ export async function openHfGpt2Source(dir: string): Promise<GptSource> {
     configFile: config.file,
     architecture: config.architecture,
     fieldNames: config.fieldNames,
-    async loadWeights(params: Map<string, tf.Variable>): Promise<void> {
+    async loadWeights(all: Map<string, tf.Variable>, options: LoadSourceWeightsOptions = {}): Promise<void> {
+      // A GPT-2 folder never holds LoRA factors: the optional ones keep their init.
+      const optional = options.optional ?? new Set<string>();
+      const params = new Map([...all].filter(([name]) => !optional.has(name)));
       const planned = await plan(files, params, tied);
       for (const file of files) {
         const { tensors } = await readSafetensors(file);

@@ -1,0 +1,32 @@
+import { ArrayNotEmpty, IsArray, IsInt, IsNumber, IsOptional, IsPositive, IsString, Max, Min } from 'class-validator';
+
+/**
+ * Recipe section `model.lora`: low-rank adapters on the GPT's dense layers. With it every other
+ * weight is frozen; `freeze:` patterns still apply on top.
+ */
+export class LoraConfig {
+  /** Rank of each adapter's update `A · B` (the trainable size grows with it). */
+  @IsInt()
+  @Min(1)
+  @Max(65_536) // GPT_LIMITS.dim: no adapter is wider than the model
+  rank!: number;
+
+  /** The update is scaled by `alpha / rank` (default: rank, a scale of 1). */
+  @IsOptional()
+  @IsNumber()
+  @IsPositive()
+  alpha?: number;
+
+  /** Globs over dense layer names, e.g. `*.attn.qkv`, `*.mlp.*`, `blocks.0.attn.out` (default: `*.attn.qkv`, `*.attn.out`). */
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsString({ each: true })
+  targets?: string[];
+
+  /** Dropout on each adapter's input while training, in [0, 1). */
+  @IsNumber()
+  @Min(0)
+  @Max(0.9)
+  dropout = 0;
+}

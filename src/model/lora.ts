@@ -1,0 +1,166 @@
+import * as tf from '@tensorflow/tfjs';
+import { ConfigIssue } from '../errors';
+import { didYouMean } from '../errors/did-you-mean';
+import { matchesAny } from '../optim/decay-filter';
+import { Rng } from '../random';
+import { linear } from './dense';
+import type { ModelAdapter } from './floe-model';
+import type { ResolvedGptOptions } from './gpt-options';
+import { gptParamSpecs } from './gpt-params';
+
+/** Dense layers LoRA adapts when `targets` is not given: the attention projections. */
+export const DEFAULT_LORA_TARGETS: readonly string[] = Object.freeze(['*.attn.qkv', '*.attn.out']);
+
+/** Suffixes of the two LoRA factors of a dense layer `p`: `p.lora_a` `[in, rank]`, `p.lora_b` `[rank, out]`. */
+export const LORA_SUFFIXES = ['lora_a', 'lora_b'] as const;
+
+/**
+ * Low-rank adapters (LoRA) on a GPT's dense layers: `y = dense(x) + (alpha / rank) · (dropout(x) · A) · B`.
+ * Only `A` and `B` train; the base weights stay fixed.
+ */
+export interface LoraOptions {
+  /** Rank of the update `A · B`. */
+  rank: number;
+  /** Scale numerator: the update is multiplied by `alpha / rank`. Default `rank` (scale 1). */
+  alpha?: number;
+  /** Globs over dense layer names (`blocks.0.attn.qkv`, `*.mlp.*`). Default {@link DEFAULT_LORA_TARGETS}. */
+  targets?: string[];
+  /** Dropout on the adapter's input while training, in [0, 1). Default 0. */
+  dropout?: number;
+}
+
+/** {@link LoraOptions} with every default filled in. */
+export type ResolvedLoraOptions = Required<LoraOptions>;
+
+/** A dense layer of a GPT: its name (the weight's prefix) and sizes. */
+export interface DenseLayer {
+  /** E.g. `blocks.0.attn.qkv` (weight `blocks.0.attn.qkv.weight`). */
+  name: string;
+  /** Input width. */
+  inDim: number;
+  /** Output width. */
+  outDim: number;
+}
+
+/** Every dense layer `GptModel.dense` runs (the tied LM head reuses the embedding and is not one). */
+export function gptDenseLayers(o: ResolvedGptOptions): DenseLayer[] {
+  return gptParamSpecs(o)
+    .filter((s) => s.name.endsWith('.weight') && s.shape.length === 2 && !s.name.startsWith('embed.'))
+    .map((s) => ({ name: s.name.slice(0, -'.weight'.length), inDim: s.shape[0], outDim: s.shape[1] }));
+}
+
+/** Fills LoRA defaults (alpha = rank, the attention projections, no dropout). */
+export function resolveLoraOptions(lora: LoraOptions): ResolvedLoraOptions {
+  return { rank: lora.rank, alpha: lora.alpha ?? lora.rank, targets: [...(lora.targets ?? DEFAULT_LORA_TARGETS)], dropout: lora.dropout ?? 0 };
+}
+
+/**
+ * Problems of LoRA options against a model's dense layers, at `path` (`lora`, or `model.lora` in a
+ * recipe): a non-positive rank or alpha, a dropout outside [0, 1), no targets, or a target glob
+ * matching no dense layer (listing them).
+ */
+export function loraIssues(lora: ResolvedLoraOptions, layers: readonly DenseLayer[], path: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (!Number.isInteger(lora.rank) || lora.rank < 1) issues.push({ path: `${path}.rank`, message: `must be a positive integer, got ${lora.rank}` });
+  if (!(lora.alpha > 0 && Number.isFinite(lora.alpha))) issues.push({ path: `${path}.alpha`, message: `must be a positive number, got ${lora.alpha}` });
+  if (!(lora.dropout >= 0 && lora.dropout < 1)) issues.push({ path: `${path}.dropout`, message: `must be in [0, 1), got ${lora.dropout}` });
+  if (lora.targets.length === 0) issues.push({ path: `${path}.targets`, message: `lists no dense layer; leave it out for the attention projections (${DEFAULT_LORA_TARGETS.join(', ')})` });
+  const names = layers.map((l) => l.name);
+  lora.targets.forEach((target, i) => {
+    if (names.some((n) => matchesAny(n, [target]))) return;
+    issues.push({
+      path: `${path}.targets[${i}]`,
+      message: `'${target}' matches no dense layer of the model`,
+      hint: `Targets are globs over whole dense layer names (* is any run, dots included; ? one character); the dense layers are: ${names.join(', ')}.${didYouMean(target, names)}`,
+    });
+  });
+  return issues;
+}
+
+/** One adapted layer: its two factors (also in the model's `params`). */
+interface Adapter {
+  a: tf.Variable;
+  b: tf.Variable;
+}
+
+/**
+ * The LoRA factors of a model and the forward term they add. The variables are created here and
+ * handed to the model's `params` (so checkpoints, optimizers and `freeze` see them by name).
+ */
+export class LoraAdapters implements ModelAdapter {
+  /** The update's scale, `alpha / rank`. */
+  readonly scale: number;
+  /** Adapted dense layers, in the model's order. */
+  readonly layers: readonly string[];
+  private readonly adapters = new Map<string, Adapter>();
+  private readonly dropoutRng: Rng;
+  private drop: (x: tf.Tensor2D) => tf.Tensor2D = (x) => x;
+
+  /**
+   * Creates `p.lora_a` (uniform ±1/√in, from `rng.fork(name)`) and `p.lora_b` (zeros, so the model
+   * starts exactly as its base) for each targeted layer `p`, adding them to `params`.
+   */
+  constructor(
+    /** The resolved LoRA options. */
+    readonly options: ResolvedLoraOptions,
+    model: { options: ResolvedGptOptions; params: Map<string, tf.Variable> },
+    rng: Rng,
+  ) {
+    this.scale = options.alpha / options.rank;
+    const targeted = gptDenseLayers(model.options).filter((l) => matchesAny(l.name, options.targets));
+    this.layers = targeted.map((l) => l.name);
+    for (const layer of targeted) {
+      const bound = 1 / Math.sqrt(layer.inDim);
+      const r = rng.fork(`${layer.name}.lora_a`);
+      const a = Float32Array.from({ length: layer.inDim * options.rank }, () => (2 * r.float() - 1) * bound);
+      const adapter = {
+        a: tf.tidy(() => tf.variable(tf.tensor2d(a, [layer.inDim, options.rank]), true)),
+        b: tf.tidy(() => tf.variable(tf.zeros([options.rank, layer.outDim]), true)),
+      };
+      this.adapters.set(layer.name, adapter);
+      model.params.set(`${layer.name}.lora_a`, adapter.a);
+      model.params.set(`${layer.name}.lora_b`, adapter.b);
+    }
+    this.dropoutRng = rng.fork('dropout');
+  }
+
+  /** Names of the LoRA parameters, in the model's order. */
+  get paramNames(): string[] {
+    return this.layers.flatMap((name) => LORA_SUFFIXES.map((s) => `${name}.${s}`));
+  }
+
+  /** `lora: rank 4, alpha 8 on 2 dense layers (blocks.0.attn.qkv, ...)`. */
+  describe(): string {
+    const { rank, alpha, dropout } = this.options;
+    const shown = this.layers.length > 6 ? `${this.layers.slice(0, 6).join(', ')}, ...` : this.layers.join(', ');
+    return `lora: rank ${rank}, alpha ${alpha}${dropout > 0 ? `, dropout ${dropout}` : ''} on ${this.layers.length} dense layer${this.layers.length === 1 ? '' : 's'} (${shown})`;
+  }
+
+  /** Starts a forward call: its dropout masks (training with `dropout > 0`), seeded like the model's own. */
+  begin(opts: { training?: boolean; dropoutSeed?: number }): void {
+    const rate = this.options.dropout;
+    if (opts.training !== true || rate === 0) {
+      this.drop = (x) => x;
+      return;
+    }
+    const base = opts.dropoutSeed ?? this.dropoutRng.nextUint32();
+    let site = 0;
+    this.drop = (x) => tf.dropout(x, rate, undefined, `${base}:lora:${site++}`) as tf.Tensor2D;
+  }
+
+  /** `y + scale · (dropout(x) · A) · B` when layer `name` is adapted, else `y` itself. */
+  apply(name: string, x: tf.Tensor2D, y: tf.Tensor2D, explicitTranspose: boolean): tf.Tensor2D {
+    const adapter = this.adapters.get(name);
+    if (adapter === undefined) return y;
+    // Scaling the [N, rank] product costs rank columns instead of out.
+    const down = tf.mul(linear(this.drop(x), adapter.a as tf.Tensor as tf.Tensor2D, { explicitTranspose }), this.scale) as tf.Tensor2D;
+    return tf.add(y, linear(down, adapter.b as tf.Tensor as tf.Tensor2D, { explicitTranspose }));
+  }
+
+  /** `W + scale · A · B` for layer `name` (its stored `[in, out]` layout), a new tensor. */
+  merged(name: string, weight: tf.Tensor2D): tf.Tensor2D {
+    const adapter = this.adapters.get(name);
+    if (adapter === undefined) return weight.clone();
+    return tf.tidy(() => tf.add(weight, tf.mul(tf.matMul(adapter.a as tf.Tensor2D, adapter.b as tf.Tensor2D), this.scale)));
+  }
+}
