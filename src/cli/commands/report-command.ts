@@ -2,6 +2,7 @@ import * as path from 'path';
 import type { Argv } from 'yargs';
 import { writeReport } from '../../report/write-report';
 import { CliIo, EXIT } from '../cli-io';
+import { UsageError } from '../usage-error';
 
 /** `floe report <runDir>`: loss / lr / eval curves as SVG and PNG plus report.html, from the run's metrics. */
 export function reportCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
@@ -13,6 +14,8 @@ export function reportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
         .positional('runDir', { type: 'string', demandOption: true, describe: 'Run folder (holds metrics.jsonl or TensorBoard events)' })
         .option('out', { type: 'string', describe: 'Write the report here instead of the run folder' }),
     async (args) => {
+      // A bare --out parses as '': the report went into the working folder without a word.
+      if (args.out === '') throw new UsageError('--out needs a value: the folder to write the report to (leave --out out to write into the run folder)');
       const { html, files, points } = await writeReport(args.runDir as string, { outDir: args.out as string | undefined });
       for (const file of files) io.out(`wrote ${path.relative(process.cwd(), file) || file}`);
       io.out(`report: ${html}`);

@@ -25,10 +25,12 @@ export function schemaCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
         'Import a plugin first, so its trainers and factories are in the schema (repeatable)',
       ),
     async (args) => {
+      const out = args.out as string | undefined;
+      // A bare --out parses as '', which failed as "Cannot write the schema to : ... (ENOENT)".
+      if (out === '') throw new UsageError('--out needs a value: the file to write the schema to, e.g. --out recipe.schema.json (leave --out out to print it)');
       const code = (args.code as string[] | undefined) ?? [];
       await loadCodePlugins(code);
       const text = `${JSON.stringify(buildRecipeSchema(), null, 2)}\n`;
-      const out = args.out as string | undefined;
       if (out === undefined) {
         io.out(text.trimEnd());
       } else {
