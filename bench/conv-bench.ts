@@ -1,0 +1,133 @@
+/**
+ * Conv training on wasm: ms per training step of a tiny CNN (tf.layers, 28×28×1, two 3×3 conv
+ * layers, batch 32) and ms per `Conv2DBackpropFilter` call on a few shapes, with the filter
+ * gradient on the native addon (per-tap gather + packed GEMM) and on Floe's JS kernel. Three
+ * setups: all native; native but the filter gradient on the JS kernel (what the native path
+ * alone buys); FLOE_NATIVE=0 (every kernel on its JS/XNNPACK fallback, a machine without a
+ * compiler). Figures, not assertions.
+ *
+ *   npm run build && node dist/bench/conv-bench.js [--steps N] [--calls N]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../src/backend';
+import { createConv2DBackpropFilterKernel } from '../src/backend/kernels/conv2d-backprop-filter-kernel';
+import { nativeKernelsStatus, resetNativeKernelsStatus } from '../src/backend/native';
+import { spread } from './stats';
+
+type Setup = 'native' | 'native, JS filter grad' | 'FLOE_NATIVE=0';
+type Shape4 = [number, number, number, number];
+
+/** Kernel shapes: the two layers of the step model, then wider and strided layers. */
+const SHAPES: Array<{ label: string; x: Shape4; filter: Shape4; strides: number; pad: 'same' | 'valid' }> = [
+  { label: 'B32 28×28×1 → 32, 3×3 valid', x: [32, 28, 28, 1], filter: [3, 3, 1, 32], strides: 1, pad: 'valid' },
+  { label: 'B32 26×26×32 → 64, 3×3 valid', x: [32, 26, 26, 32], filter: [3, 3, 32, 64], strides: 1, pad: 'valid' },
+  { label: 'B16 14×14×32 → 64, 3×3 same', x: [16, 14, 14, 32], filter: [3, 3, 32, 64], strides: 1, pad: 'same' },
+  { label: 'B16 14×14×32 → 64, 3×3 stride 2 valid', x: [16, 14, 14, 32], filter: [3, 3, 32, 64], strides: 2, pad: 'valid' },
+  { label: 'B16 16×16×64 → 128, 3×3 same', x: [16, 16, 16, 64], filter: [3, 3, 64, 128], strides: 1, pad: 'same' },
+  { label: 'B8 28×28×16 → 32, 5×5 same', x: [8, 28, 28, 16], filter: [5, 5, 16, 32], strides: 1, pad: 'same' },
+  { label: 'B32 14×14×64 → 128, 1×1', x: [32, 14, 14, 64], filter: [1, 1, 64, 128], strides: 1, pad: 'valid' },
+];
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Registers Floe's wasm kernels for `setup` (the native decision is re-read from FLOE_NATIVE). */
+function use(setup: Setup): void {
+  if (setup === 'FLOE_NATIVE=0') process.env.FLOE_NATIVE = '0';
+  else delete process.env.FLOE_NATIVE;
+  resetNativeKernelsStatus();
+  unregisterWasmKernelOverrides();
+  registerWasmKernelOverrides();
+  if (setup === 'native, JS filter grad') {
+    tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+    tf.registerKernel(createConv2DBackpropFilterKernel());
+  }
+}
+
+/** The step model: conv 32 (relu) → conv 64 (relu) → max-pool 2 → dense 10. */
+function buildModel(): tf.LayersModel {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.sgd(0.01), loss: 'sparseCategoricalCrossentropy' });
+  return model;
+}
+
+/** Median and range of ms per trainOnBatch step after two warm-up steps. */
+async function stepMs(steps: number): Promise<string> {
+  const model = buildModel();
+  const x = tf.randomNormal([32, 28, 28, 1], 0, 1, 'float32', 7);
+  const y = tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 10));
+  const times: number[] = [];
+  try {
+    for (let s = 0; s < steps + 2; s++) {
+      const t0 = performance.now();
+      await model.trainOnBatch(x, y); // reads the loss back: the step has finished
+      if (s >= 2) times.push(performance.now() - t0);
+    }
+  } finally {
+    tf.dispose([x, y]);
+    model.dispose();
+  }
+  const t = spread(times);
+  return `${t.median.toFixed(1)} (${t.min.toFixed(1)}–${t.max.toFixed(1)})`;
+}
+
+/** Median ms per Conv2DBackpropFilter call (the wasm kernels run synchronously). */
+function kernelMs(shape: (typeof SHAPES)[number], calls: number): number {
+  const info = tf.backend_util.computeConv2DInfo(shape.x, shape.filter, shape.strides, 1, shape.pad);
+  const x = tf.randomNormal(shape.x, 0, 1, 'float32', 1);
+  const dy = tf.randomNormal(info.outShape, 0, 1, 'float32', 2);
+  const attrs = { strides: shape.strides, pad: shape.pad, filterShape: shape.filter, dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < calls + 1; i++) {
+      const t0 = performance.now();
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor;
+      const ms = performance.now() - t0;
+      dw.dispose();
+      if (i > 0) times.push(ms);
+    }
+  } finally {
+    tf.dispose([x, dy]);
+  }
+  return spread(times).median;
+}
+
+async function main(): Promise<void> {
+  const steps = arg('--steps', 8);
+  const calls = arg('--calls', 7);
+  await initBackend({ name: 'wasm' });
+  use('native');
+  const status = nativeKernelsStatus();
+  if (!status.kernels.includes('Conv2DBackpropFilter')) {
+    console.log(`native Conv2DBackpropFilter inactive (${status.reason ?? 'addon built before it: node native/kernels/build-native.js'}); nothing to compare`);
+    return;
+  }
+  console.log(`native kernels: ${status.isa}; tiny CNN step (conv 32 → conv 64 → pool → dense 10, 28×28×1, batch 32), ${steps} steps`);
+  const setups: Setup[] = ['native', 'native, JS filter grad', 'FLOE_NATIVE=0'];
+  for (const setup of setups) {
+    use(setup);
+    console.log(`  ${setup.padEnd(24)} ms/step ${await stepMs(steps)}`);
+  }
+  console.log(`\nConv2DBackpropFilter alone, median ms of ${calls} calls`);
+  console.log(`${'shape'.padEnd(40)}${'native'.padStart(9)}${'JS'.padStart(9)}${'speedup'.padStart(9)}`);
+  for (const shape of SHAPES) {
+    use('native');
+    const native = kernelMs(shape, calls);
+    use('native, JS filter grad');
+    const js = kernelMs(shape, calls);
+    console.log(`${shape.label.padEnd(40)}${native.toFixed(2).padStart(9)}${js.toFixed(2).padStart(9)}${`${(js / native).toFixed(1)}x`.padStart(9)}`);
+  }
+  use('native');
+}
+
+void main();
