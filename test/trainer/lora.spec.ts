@@ -1,0 +1,156 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Logger, runJob, Trainer, TrainingResult } from '../../src';
+import { loadCheckedWeights } from '../../src/checkpoint/checked-load';
+import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
+import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
+import { GptModel } from '../../src/model';
+import { Rng } from '../../src/random';
+import { stepLosses, tinyRecipe } from '../distributed/dp-recipes';
+import { useTempDir } from '../fixtures/supervised';
+import { cli } from '../support/cli-run';
+import { assertClose } from '../support/tensors';
+
+type Weights = Map<string, Float32Array>;
+
+async function readWeights(params: Map<string, tf.Variable>): Promise<Weights> {
+  const out: Weights = new Map();
+  for (const [name, v] of params) out.set(name, Float32Array.from((await v.data()) as Float32Array));
+  return out;
+}
+
+interface Observed {
+  result: TrainingResult;
+  before: Weights;
+  after: Weights;
+  stateKeys: string[];
+  lines: string[];
+}
+
+/** runJob, reading the weights as training begins and ends and the optimizer's state keys; checks no tensor leaked. */
+async function observe(recipe: Record<string, unknown> | string, options: { resumeFrom?: string } = {}): Promise<Observed> {
+  const lines: string[] = [];
+  const seen = { before: new Map() as Weights, after: new Map() as Weights, stateKeys: [] as string[] };
+  const tensors = tf.memory().numTensors;
+  const result = await runJob(recipe, {
+    ...options,
+    logger: new Logger({ sink: (level, line) => void lines.push(`${level}: ${line}`) }),
+    onTrainerReady: async (t: Trainer) => {
+      seen.before = await readWeights(t.model.params);
+      const train = t.train.bind(t);
+      t.train = async () => {
+        const r = await train();
+        seen.after = await readWeights(t.model.params);
+        const state = t.optimizer.getState();
+        seen.stateKeys = [...state.keys()];
+        tf.dispose([...state.values()]);
+        return r;
+      };
+    },
+  });
+  assert.equal(tf.memory().numTensors, tensors, 'no tensor leaked');
+  return { result, lines, ...seen };
+}
+
+const sameBits = (a: Float32Array | undefined, b: Float32Array | undefined): boolean => a !== undefined && b !== undefined && Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+const isLora = (name: string): boolean => /\.lora_[ab]$/.test(name);
+// An untied head: adapting it moves the output distribution, which a few steps of a tiny model mostly learn.
+const BASE_MODEL = { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 16, tieEmbeddings: false };
+const LORA = { rank: 4, alpha: 16, targets: ['*.attn.*', '*.mlp.*', 'lm_head'], dropout: 0.1 };
+
+describe('model.lora (LoRA fine-tuning of a GPT)', () => {
+  const tmp = useTempDir('floe-lora-');
+  let base: Observed;
+  let baseCheckpoint: string;
+  const loraRecipe = (name: string, fields: Record<string, unknown> = {}): Record<string, unknown> =>
+    tinyRecipe(path.join(tmp(), name), { distributed: 'none', quiet: false, trainIters: 12, callbacks: [], checkpoint: [{ type: 'floe', saveEveryNSteps: 6 }], model: { type: 'gpt', from: baseCheckpoint, lora: LORA }, ...fields });
+
+  beforeEach(async () => {
+    base = await observe(tinyRecipe(path.join(tmp(), 'base'), { distributed: 'none', trainIters: 4, callbacks: [], checkpoint: [{ type: 'floe' }], model: BASE_MODEL }));
+    baseCheckpoint = base.result.lastCheckpointPath as string;
+  });
+
+  it('trains only the adapters from model.from: base weights keep every bit, the loss falls, the start line says so; resume is bit-exact', async () => {
+    const run = await observe(loraRecipe('lora'));
+    assert.equal(run.result.globalStep, 12);
+    for (const [name, start] of run.before) {
+      if (isLora(name)) {
+        assert.ok(!sameBits(start, run.after.get(name)), `${name} trains`);
+      } else {
+        assert.ok(sameBits(start, base.after.get(name)), `${name} loaded from the base checkpoint`);
+        assert.ok(sameBits(start, run.after.get(name)), `${name} is frozen`);
+      }
+    }
+    assert.equal(run.before.size, base.after.size + 10, 'lora_a and lora_b for 5 dense layers');
+    assert.ok(run.stateKeys.length > 1 && run.stateKeys.every((k) => k === 'step' || isLora(k.slice(0, k.indexOf('/')))), run.stateKeys.join(', '));
+    const losses = stepLosses(path.join(tmp(), 'lora'));
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    assert.ok(mean(losses.slice(-3)) < mean(losses.slice(0, 3)) - 0.5, `the loss falls (${losses.join(', ')})`);
+    const start = run.lines.find((l) => l.startsWith('info: lora: '));
+    assert.match(start ?? run.lines.join('\n'), /^info: lora: rank 4, alpha 16, dropout 0\.1 on 5 dense layers \(blocks\.0\.attn\.qkv, blocks\.0\.attn\.out, blocks\.0\.mlp\.up, blocks\.0\.mlp\.down, lm_head\); every other weight is frozen \(freeze: patterns apply on top\): [\d,]+ parameters trainable, [\d,]+ frozen \(\d+ weights\): embed\.tokens\.weight, /);
+
+    // Round trip: the saved adapters are the trained ones, bit for bit; resuming at step 6 ends where the whole run did.
+    const step6 = path.join(tmp(), 'lora', 'checkpoints', 'step-000006');
+    const saved = await readSafetensorsTensors(path.join(tmp(), 'lora', 'checkpoints', 'step-000012', 'model.safetensors'));
+    for (const [name, t] of saved) assert.ok(sameBits((await t.data()) as Float32Array, run.after.get(name)), `${name} saved bit-exact`);
+    tf.dispose([...saved.values()]);
+    const resumed = await observe(loraRecipe('lora'), { resumeFrom: step6 });
+    assert.equal(resumed.result.globalStep, 12);
+    for (const [name, end] of run.after) assert.ok(sameBits(end, resumed.after.get(name)), `${name}: resumed run ends bit-identical`);
+  });
+
+  it('floe export writes the merged plain GPT (no lora factors or option), equal to the adapted forward; floe generate runs the LoRA checkpoint', async () => {
+    const run = await observe(loraRecipe('lora', { trainIters: 6 }));
+    const checkpoint = run.result.lastCheckpointPath as string;
+    const exported = path.join(tmp(), 'exported');
+    const exportRun = await cli('export', '--checkpoint', checkpoint, '--format', 'safetensors', '--out', exported);
+    assert.equal(exportRun.code, 0, exportRun.err.join('\n'));
+    const config = JSON.parse(fs.readFileSync(path.join(exported, 'model-config.json'), 'utf8')) as { options: Record<string, unknown> };
+    assert.ok(!('lora' in config.options), 'a plain model config');
+    const loaded = await loadCheckpointModel(checkpoint);
+    const plain = new GptModel(config.options as never, new Rng(0));
+    try {
+      await loadCheckedWeights(plain.params, exported);
+      assert.deepEqual([...plain.params.keys()], [...base.after.keys()], 'the base model names, no lora factors');
+      for (const name of ['embed.tokens.weight', 'blocks.0.norm1.weight']) assert.ok(sameBits(((await plain.params.get(name)!.data()) as Float32Array), base.after.get(name)), name);
+      const merged = (await plain.params.get('blocks.0.attn.qkv.weight')!.data()) as Float32Array;
+      assert.ok(!sameBits(merged, base.after.get('blocks.0.attn.qkv.weight')), 'the adapters are merged in');
+      const ids = [[1, 50, 51, 52, 43, 53, 61]];
+      const logits = (model: GptModel): Float32Array => tf.tidy(() => model.forward(tf.tensor2d(ids, undefined, 'int32')).dataSync() as Float32Array);
+      assertClose(logits(plain), logits(loaded.model as GptModel), 1e-4, 'merged export vs adapters');
+    } finally {
+      plain.dispose();
+      loaded.dispose();
+    }
+    const graph = await cli('export', '--checkpoint', checkpoint, '--format', 'tfjs', '--out', path.join(tmp(), 'graph'));
+    assert.equal(graph.code, 0, graph.err.join('\n'));
+    assert.ok(!fs.readFileSync(path.join(tmp(), 'graph', 'model.json'), 'utf8').includes('lora'), 'the tfjs graph is the merged plain GPT');
+    const generated = await cli('generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--max-tokens', '4', '--prompt', '12+34=');
+    assert.equal(generated.code, 0, generated.err.join('\n'));
+    assert.ok(generated.out.length > 0);
+  });
+
+  it('refuses a target matching no dense layer (model.lora.targets[i], file:line:col, the dense layers) and a bad rank; a plain model from a LoRA checkpoint says how to merge', async () => {
+    const file = path.join(tmp(), 'recipe.yaml');
+    fs.writeFileSync(file, JSON.stringify(loraRecipe('bad', { model: { type: 'gpt', from: baseCheckpoint, lora: { rank: 2, targets: ['*.attn.qkv', '*.mlp.gate'] } } }), null, 1));
+    await assert.rejects(observe(file), (error: Error) => {
+      assert.match(error.message, /model\.lora\.targets\[1\]: '\*\.mlp\.gate' matches no dense layer of the model \(.*recipe\.yaml:\d+:\d+\)\. /);
+      assert.ok(error.message.includes('the dense layers are: blocks.0.attn.qkv, blocks.0.attn.out, blocks.0.mlp.up, blocks.0.mlp.down, lm_head.'), error.message);
+      return true;
+    });
+    fs.writeFileSync(file, JSON.stringify(loraRecipe('bad', { model: { type: 'gpt', from: baseCheckpoint, lora: { rank: 0, dropout: 2, rnak: 4 } } }), null, 1));
+    await assert.rejects(observe(file), (error: Error) => {
+      assert.match(error.message, /model\.lora\.rank.*recipe\.yaml:\d+:\d+/);
+      assert.match(error.message, /model\.lora\.dropout.*recipe\.yaml:\d+:\d+/);
+      assert.match(error.message, /model\.lora\.rnak.*Did you mean 'rank'/);
+      return true;
+    });
+    const lora = await observe(loraRecipe('lora', { trainIters: 2 }));
+    await assert.rejects(
+      observe(loraRecipe('plain', { model: { type: 'gpt', from: lora.result.lastCheckpointPath } })),
+      /unexpected weight 'blocks\.0\.attn\.qkv\.lora_a' \(not in the model\).*It holds LoRA factors \(\*\.lora_a, \*\.lora_b\) the model lacks: set model\.lora as in the run that wrote it, or 'floe export' it first/,
+    );
+  });
+});
