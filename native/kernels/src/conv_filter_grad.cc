@@ -14,11 +14,13 @@ namespace floe {
 namespace {
 
 // Scratch the taps of one GEMM may fill: 8 MiB. Several taps per GEMM when they fit (dy is then
-// packed once for all of them, and a layer with few input channels gets a taller GEMM); one tap
-// per GEMM above it, whatever its size.
+// packed once for all of them, and a layer with few input channels gets a taller GEMM); a tap
+// larger than that is split into chunks of output rows, each one GEMM added into dW. So the
+// scratch a thread keeps is bounded whatever the layer.
 constexpr int64_t kGroupFloats = int64_t{1} << 21;
 
 thread_local Scratch t_taps;
+thread_local Scratch t_partial;  // one chunk's product, before it is added into dW
 
 /** Output positions [lo, hi) along one axis whose tap at `offset` (f·dilation − pad) reads inside [0, in). */
 void TapRange(int64_t offset, int64_t stride, int64_t in, int64_t out, int64_t* lo, int64_t* hi) {
@@ -40,8 +42,11 @@ void ZeroPixels(float* dst, int64_t count, int64_t len, int64_t width) {
   for (int64_t k = 0; k < count; k++) std::memset(dst + k * width, 0, sizeof(float) * len);
 }
 
-/** Writes tap `tap`'s input rows into column block `slot` of the [P, width] scratch. */
-void GatherTap(const float* x, const ConvFilterGradShape& s, int64_t tap, int64_t slot, int64_t width, float* scratch) {
+/**
+ * Writes tap `tap`'s input rows for output rows [r0, r1) (an output row is one (b, oh)) into
+ * column block `slot` of the [(r1 − r0)·out_w, width] scratch.
+ */
+void GatherTap(const float* x, const ConvFilterGradShape& s, int64_t tap, int64_t slot, int64_t width, int64_t r0, int64_t r1, float* scratch) {
   const int64_t fh = tap / s.filter_w, fw = tap % s.filter_w;
   const int64_t row_off = fh * s.dilation_h - s.pad_top, col_off = fw * s.dilation_w - s.pad_left;
   int64_t oh_lo, oh_hi, ow_lo, ow_hi;
@@ -49,23 +54,22 @@ void GatherTap(const float* x, const ConvFilterGradShape& s, int64_t tap, int64_
   TapRange(col_off, s.stride_w, s.in_w, s.out_w, &ow_lo, &ow_hi);
   const int64_t c = s.in_c, count = ow_hi - ow_lo;
   const int64_t x_step = s.stride_w * c;
-  for (int64_t b = 0; b < s.batch; b++) {
-    for (int64_t oh = 0; oh < s.out_h; oh++) {
-      float* dst = scratch + ((b * s.out_h + oh) * s.out_w) * width + slot * c;
-      if (oh < oh_lo || oh >= oh_hi || count == 0) {
-        ZeroPixels(dst, s.out_w, c, width);
-        continue;
-      }
-      ZeroPixels(dst, ow_lo, c, width);
-      const float* src = x + ((b * s.in_h + oh * s.stride_h + row_off) * s.in_w + ow_lo * s.stride_w + col_off) * c;
-      float* run = dst + ow_lo * width;
-      if (x_step == c && width == c) {
-        std::memcpy(run, src, sizeof(float) * count * c);  // stride 1, one tap: the run is one block
-      } else {
-        for (int64_t k = 0; k < count; k++) std::memcpy(run + k * width, src + k * x_step, sizeof(float) * c);
-      }
-      ZeroPixels(dst + ow_hi * width, s.out_w - ow_hi, c, width);
+  for (int64_t r = r0; r < r1; r++) {
+    const int64_t b = r / s.out_h, oh = r % s.out_h;
+    float* dst = scratch + (r - r0) * s.out_w * width + slot * c;
+    if (oh < oh_lo || oh >= oh_hi || count == 0) {
+      ZeroPixels(dst, s.out_w, c, width);
+      continue;
     }
+    ZeroPixels(dst, ow_lo, c, width);
+    const float* src = x + ((b * s.in_h + oh * s.stride_h + row_off) * s.in_w + ow_lo * s.stride_w + col_off) * c;
+    float* run = dst + ow_lo * width;
+    if (x_step == c && width == c) {
+      std::memcpy(run, src, sizeof(float) * count * c);  // stride 1, one tap: the run is one block
+    } else {
+      for (int64_t k = 0; k < count; k++) std::memcpy(run + k * width, src + k * x_step, sizeof(float) * c);
+    }
+    ZeroPixels(dst + ow_hi * width, s.out_w - ow_hi, c, width);
   }
 }
 
@@ -95,22 +99,33 @@ bool ConvFilterGrad(const float* x, const float* dy, float* dw, const ConvFilter
     Gemm(p);
     return true;
   }
-  const int64_t per_tap = positions * s.in_c;
-  const int64_t group = std::max<int64_t>(1, std::min<int64_t>(taps, kGroupFloats / per_tap));
-  float* scratch = t_taps.Get(static_cast<size_t>(per_tap * group));
-  if (scratch == nullptr) return false;
+  const int64_t rows = s.batch * s.out_h, row_floats = s.out_w * s.in_c;
+  const int64_t group = std::max<int64_t>(1, std::min<int64_t>(taps, kGroupFloats / (rows * row_floats)));
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(rows, kGroupFloats / (group * row_floats)));
+  float* scratch = t_taps.Get(static_cast<size_t>(chunk * group * row_floats));
+  float* partial = chunk < rows ? t_partial.Get(static_cast<size_t>(s.in_c * s.out_c)) : nullptr;
+  if (scratch == nullptr || (chunk < rows && partial == nullptr)) return false;
   for (int64_t t0 = 0; t0 < taps; t0 += group) {
     const int64_t g = std::min(group, taps - t0);
     const int64_t width = g * s.in_c;
-    for (int64_t j = 0; j < g; j++) GatherTap(x, s, t0 + j, j, width, scratch);
-    p.a = scratch;
-    p.m = width;
-    p.c = dw + t0 * s.in_c * s.out_c;
-    Gemm(p);
+    float* block = dw + t0 * s.in_c * s.out_c;
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+      const int64_t r1 = std::min(rows, r0 + chunk);
+      for (int64_t j = 0; j < g; j++) GatherTap(x, s, t0 + j, j, width, r0, r1, scratch);
+      p.a = scratch;
+      p.m = width;
+      p.k = (r1 - r0) * s.out_w;
+      p.b = dy + r0 * s.out_w * s.out_c;
+      p.c = r0 == 0 ? block : partial;
+      Gemm(p);
+      if (r0 > 0) {
+        for (int64_t i = 0; i < width * s.out_c; i++) block[i] += partial[i];
+      }
+    }
   }
   return true;
 }
 
-int64_t ConvFilterGradScratchFloats() { return static_cast<int64_t>(t_taps.size); }
+int64_t ConvFilterGradScratchFloats() { return static_cast<int64_t>(t_taps.size + t_partial.size); }
 
 }  // namespace floe

@@ -24,8 +24,9 @@ type ConvCall = NonNullable<NativeKernelsAddon['conv2dBackpropFilter']>;
  * The grid: 1×1 (the tap that reads x itself, and strided), 3×3 and 5×5, strides 1 and 2,
  * same/valid/numeric/explicit padding, dilation (alone and with stride 2), batch 1 and more, odd
  * sizes, one input channel (a first layer), a filter larger than the input (taps wholly in the
- * padding), output channels across the 32-wide GEMM tile. The last two exceed the 8 MiB tap group:
- * 2 taps per GEMM with a shorter last group, then one tap per GEMM.
+ * padding), output channels across the 32-wide GEMM tile. The last three fill the 8 MiB tap group
+ * differently: 2 taps per GEMM with a shorter last group; one tap per GEMM; one tap in two chunks
+ * of output rows (68 and 22 of 90), added up.
  */
 const CASES: Record<string, Case> = {
   '1x1, stride 1, valid, batch 1 (x read in place)': { x: [1, 5, 7, 3], filter: [1, 1, 3, 4], strides: 1, pad: 'valid' },
@@ -54,7 +55,11 @@ const CASES: Record<string, Case> = {
   'filter larger than the input, same': { x: [1, 2, 3, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'same' },
   '3x3, 256 channels: 2 taps per GEMM': { x: [4, 28, 28, 256], filter: [3, 3, 256, 4], strides: 1, pad: 'same' },
   '3x3, 512 channels: 1 tap per GEMM': { x: [4, 32, 32, 512], filter: [3, 3, 512, 3], strides: 1, pad: 'same' },
+  '3x3, 1024 channels: 1 tap per GEMM in 2 chunks': { x: [3, 30, 30, 1024], filter: [3, 3, 1024, 2], strides: 1, pad: 'same' },
 };
+
+/** Floats of the tap group the addon fills at most (8 MiB), besides one chunk's [inChannels, outChannels] product. */
+const GROUP_FLOATS = 2 ** 21;
 
 const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
@@ -149,16 +154,19 @@ describe('native Conv2DBackpropFilter (wasm)', () => {
     });
   });
 
-  it('keeps its gather scratch across calls: the same shape again, or a smaller one, allocates nothing', async () => {
+  it('keeps its gather scratch across calls (the same shape again, or a smaller one, allocates nothing) and bounded for a large layer', async () => {
     const { call, scratch } = spy(addon());
     const big = CASES['3x3, stride 1, same, batch 3, odd sizes'];
     const small = CASES['3x3, stride 2, valid'];
+    const large = CASES['3x3, 1024 channels: 1 tap per GEMM in 2 chunks'];
     await withAddonConv(addon(), call, async () => {
-      for (const c of [big, big, small, big]) await onWasm(c, 1);
+      for (const c of [big, big, small, big, large]) await onWasm(c, 1);
     });
-    assert.equal(scratch.length, 4);
+    assert.equal(scratch.length, 5);
     assert.ok(scratch[0] > 0, 'scratch after the first call');
-    assert.deepEqual(scratch, [scratch[0], scratch[0], scratch[0], scratch[0]], 'scratch floats after each call');
+    assert.deepEqual(scratch.slice(0, 4), [scratch[0], scratch[0], scratch[0], scratch[0]], 'scratch floats after each call');
+    // One tap of the large layer gathers 3·30·30·1024 = 2.8 M floats; chunks keep the scratch within the group.
+    assert.ok(scratch[4] <= GROUP_FLOATS + 1024 * 2, `scratch floats after the large layer: ${scratch[4]}`);
   });
 
   it('leaks no tensors or data buffers over training steps, and frees its output when the addon throws', async () => {
