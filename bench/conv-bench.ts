@@ -4,7 +4,7 @@
  * gradient on the native addon (per-tap gather + packed GEMM) and on Floe's JS kernel. Three
  * setups: all native; native but the filter gradient on the JS kernel (what the native path
  * alone buys); FLOE_NATIVE=0 (every kernel on its JS/XNNPACK fallback, a machine without a
- * compiler). Figures, not assertions.
+ * compiler), taking turns step by step. Figures, not assertions.
  *
  *   npm run build && node dist/bench/conv-bench.js [--steps N] [--calls N]
  */
@@ -61,24 +61,33 @@ function buildModel(): tf.LayersModel {
   return model;
 }
 
-/** Median and range of ms per trainOnBatch step after two warm-up steps. */
-async function stepMs(steps: number): Promise<string> {
-  const model = buildModel();
+/**
+ * Median and range of ms per trainOnBatch step for each setup, after two warm-up steps each. The
+ * setups take turns step by step (one model each), so a change in the machine's load falls on
+ * all of them alike.
+ */
+async function stepMs(setups: Setup[], steps: number): Promise<string[]> {
+  const models = setups.map(() => buildModel());
   const x = tf.randomNormal([32, 28, 28, 1], 0, 1, 'float32', 7);
   const y = tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 10));
-  const times: number[] = [];
+  const times: number[][] = setups.map(() => []);
   try {
     for (let s = 0; s < steps + 2; s++) {
-      const t0 = performance.now();
-      await model.trainOnBatch(x, y); // reads the loss back: the step has finished
-      if (s >= 2) times.push(performance.now() - t0);
+      for (let i = 0; i < setups.length; i++) {
+        use(setups[i]);
+        const t0 = performance.now();
+        await models[i].trainOnBatch(x, y); // reads the loss back: the step has finished
+        if (s >= 2) times[i].push(performance.now() - t0);
+      }
     }
   } finally {
     tf.dispose([x, y]);
-    model.dispose();
+    for (const model of models) model.dispose();
   }
-  const t = spread(times);
-  return `${t.median.toFixed(1)} (${t.min.toFixed(1)}–${t.max.toFixed(1)})`;
+  return times.map((t) => {
+    const { median, min, max } = spread(t);
+    return `${median.toFixed(1)} (${min.toFixed(1)}–${max.toFixed(1)})`;
+  });
 }
 
 /** Median ms per Conv2DBackpropFilter call (the wasm kernels run synchronously). */
@@ -114,10 +123,8 @@ async function main(): Promise<void> {
   }
   console.log(`native kernels: ${status.isa}; tiny CNN step (conv 32 → conv 64 → pool → dense 10, 28×28×1, batch 32), ${steps} steps`);
   const setups: Setup[] = ['native', 'native, JS filter grad', 'FLOE_NATIVE=0'];
-  for (const setup of setups) {
-    use(setup);
-    console.log(`  ${setup.padEnd(24)} ms/step ${await stepMs(steps)}`);
-  }
+  const ms = await stepMs(setups, steps);
+  setups.forEach((setup, i) => console.log(`  ${setup.padEnd(24)} ms/step ${ms[i]}`));
   console.log(`\nConv2DBackpropFilter alone, median ms of ${calls} calls`);
   console.log(`${'shape'.padEnd(40)}${'native'.padStart(9)}${'JS'.padStart(9)}${'speedup'.padStart(9)}`);
   for (const shape of SHAPES) {
