@@ -7,6 +7,7 @@ import { ConfigClass, ComponentConfig } from './component-config';
 import { attachRecipe, CONFIG_RULE_PREFIX, WHOLE_RECIPE_GROUP } from './config-rule';
 import { formatValue, SAFE_WHOLE_LIMIT_TEXT } from './format-value';
 import { keySynonym, sectionHome } from './key-synonyms';
+import { missingSettingKind } from './missing-setting';
 import { Percent } from './human-number';
 import { SourceMap } from './source-map';
 
@@ -255,6 +256,11 @@ function ruleText(message: string, error: ValidationError): string {
 /** Appends the value the rules were broken by ("…, got -1"), unless a rule's own text already gave it. */
 function withValue(text: string, error: ValidationError): string {
   if (/\bgot\b/.test(text)) return text;
-  if (error.value === undefined) return /^missing\b/.test(text) ? text : `${text} (missing)`;
+  if (error.value === undefined) {
+    if (/^missing\b/.test(text)) return text;
+    // One broken rule says what the setting takes; several, joined, contradict each other for a missing value.
+    const kind = Object.keys(error.constraints ?? {}).length > 1 ? missingSettingKind(error) : undefined;
+    return kind === undefined ? `${text} (missing)` : `missing '${error.property}', which is required: ${kind}`;
+  }
   return typeof error.value === 'object' && error.value !== null && !Array.isArray(error.value) ? text : `${text}, got ${formatValue(error.value)}`;
 }

@@ -154,6 +154,20 @@ describe('recipe rules checked at validation', () => {
       assert.equal(`${missing.path}: ${missing.message}`, 'tokenizer.path: must be a path (a non-empty string) (missing)');
     });
 
+    it('says what a missing list setting takes, not the item and list rules it broke at once', async () => {
+      const csv = { type: 'supervised', data: { type: 'tabular', sources: [{ type: 'csv', targets: ['y'] }] }, model: { type: 'mlp' } };
+      const error = await expectConfigError(validateRecipe(lm(csv)));
+      assert.deepEqual(
+        error.issues.map((i) => `${i.path}: ${i.message}`),
+        [
+          "data.sources[0].paths: missing 'paths', which is required: list of non-empty string (at least 1); a single item may be written alone",
+          "data.sources[0].features: missing 'features', which is required: list of non-empty string (at least 1)",
+        ],
+      );
+      const text = await oneIssue(lm({ data: { type: 'causal', sources: [{ type: 'text' }], maxLength: 32 } }));
+      assert.equal(`${text.path}: ${text.message}`, "data.sources[0].paths: missing 'paths', which is required: list of non-empty string (at least 1); a single item may be written alone");
+    });
+
     it("says 'missing' once when a rule's own text starts with it", async () => {
       const spirals = { type: 'synthetic-tabular', generator: 'spirals' };
       const layers = await oneIssue(lm({ type: 'supervised', data: { type: 'tabular', sources: [spirals] }, model: { type: 'layers' } }));
