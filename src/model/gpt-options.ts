@@ -59,7 +59,10 @@ export interface GptOptions {
 }
 
 /** {@link GptOptions} with every default filled in (`lora` stays absent for a plain model). */
-export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora'>> & { lora?: ResolvedLoraOptions };
+export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora'>> & {
+  /** LoRA options with defaults filled in; absent for a plain model. */
+  lora?: ResolvedLoraOptions;
+};
 
 const NORMS: readonly GptNorm[] = ['layernorm', 'rmsnorm'];
 const POSITIONS: readonly GptPosition[] = ['learned', 'rope'];

@@ -24,7 +24,7 @@ export class LoraConfig {
   @IsString({ each: true })
   targets?: string[];
 
-  /** Dropout on each adapter's input while training, in [0, 1). */
+  /** Dropout on each adapter's input while training (at most 0.9, as the model's `dropout`). */
   @IsNumber()
   @Min(0)
   @Max(0.9)
