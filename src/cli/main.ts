@@ -36,6 +36,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .demandCommand(1, `Name a command: ${COMMANDS.join(', ')} (floe --help shows all).`)
     .recommendCommands()
     .help()
+    // `floe -h` and `floe train -h` are what many type first: without the alias they said 'Name a command' / 'needs <recipe>'.
+    .alias('help', 'h')
     .version(floeVersion())
     .wrap(100)
     .exitProcess(false);
