@@ -151,7 +151,7 @@ export class GptConfig extends ModelConfig {
    * layers `targets` names and freezes every other weight (usually with `from`).
    */
   @IsOptional()
-  @ValidateNested()
+  @ValidateNested({ message: 'must be a mapping { rank, alpha?, targets?, dropout? }' })
   @Type(() => LoraConfig)
   lora?: LoraConfig;
 }

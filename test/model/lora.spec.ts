@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { ConfigError } from '../../src/errors';
-import { crossEntropyLoss, GptModel, GptOptions, KvCache, mergeLora } from '../../src/model';
+import { completeBatch, crossEntropyLoss, GptModel, GptOptions, KvCache, mergeLora } from '../../src/model';
 import { assertClose, expectNoLeak } from '../support/tensors';
 import { logitsOf, randomizeParams, tinyModel } from './helpers';
 
@@ -81,6 +81,15 @@ describe('GptModel with LoRA', () => {
       } finally {
         plain.dispose();
       }
+      const prompts = [[1, 2, 3], [4, 5], [6]];
+      const complete = (m: GptModel, cache: boolean): Promise<number[][]> => completeBatch(m, prompts, { maxNewTokens: 4, stopTokenId: 0, padId: 0, kvCache: cache });
+      const reference = mergeLora(model);
+      try {
+        const merged = await complete(reference, false);
+        assert.deepEqual(await expectNoLeak(() => complete(model, true), 'completeBatch'), merged, 'completeBatch (KV cache) with adapters = merged model');
+      } finally {
+        reference.dispose();
+      }
       const cache = new KvCache();
       try {
         const pieces: Float32Array[] = [];
@@ -124,6 +133,29 @@ describe('GptModel with LoRA', () => {
     } finally {
       model.dispose();
     }
+  });
+
+  it('gives the same gradients with explicit-transpose kernels as with plain autodiff', () => {
+    const grads = (explicitTranspose: boolean): Float32Array[] => {
+      const model = tinyModel({ explicitTranspose, lora: { rank: 2, alpha: 3, targets: ['*'] } });
+      try {
+        randomizeLoraB(model, 4);
+        const trainable = [...model.params].filter(([n]) => n.includes('.lora_')).map(([, v]) => v);
+        return tf.tidy(() => {
+          const ids = tf.tensor2d(ROWS, undefined, 'int32');
+          const labels = tf.tensor2d(ROWS.map((r) => [...r.slice(1), 0]), undefined, 'int32');
+          const { grads: g } = tf.variableGrads(() => crossEntropyLoss(model.forward(ids), labels, tf.ones([2, 6]) as tf.Tensor2D), trainable);
+          return Object.values(g).map((t) => t.dataSync() as Float32Array);
+        });
+      } finally {
+        model.dispose();
+      }
+    };
+    const plain = grads(false);
+    const explicit = grads(true);
+    assert.equal(plain.length, 8);
+    plain.forEach((g, i) => assertClose(explicit[i], g, 1e-5, `gradient ${i}`));
+    assert.ok(plain.every((g) => g.some((x) => x !== 0)), 'every factor gets a gradient');
   });
 
   it('refuses a target matching no dense layer (listing them) and a bad rank, alpha or dropout', () => {

@@ -10,6 +10,7 @@ import { GptModel } from '../../src/model';
 import { Rng } from '../../src/random';
 import { stepLosses, tinyRecipe } from '../distributed/dp-recipes';
 import { useTempDir } from '../fixtures/supervised';
+import { writeTinyGpt2Folder, hfGpt2Forward } from '../checkpoint/fixtures/tiny-gpt2-folder';
 import { cli } from '../support/cli-run';
 import { assertClose } from '../support/tensors';
 
@@ -130,6 +131,34 @@ describe('model.lora (LoRA fine-tuning of a GPT)', () => {
     const generated = await cli('generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--max-tokens', '4', '--prompt', '12+34=');
     assert.equal(generated.code, 0, generated.err.join('\n'));
     assert.ok(generated.out.length > 0);
+  });
+
+  it('freeze patterns apply on top: a frozen lora_a keeps every bit while lora_b trains; freezing every factor is an error', async () => {
+    const run = await observe(loraRecipe('lora', { trainIters: 3, freeze: ['*.lora_a'] }));
+    for (const [name, start] of run.before) assert.equal(sameBits(start, run.after.get(name)), !name.endsWith('.lora_b'), name);
+    await assert.rejects(observe(loraRecipe('all', { freeze: ['*.lora_?'] })), /freeze: matches every LoRA parameter \(blocks\.0\.attn\.qkv\.lora_a, .*\); with model\.lora only those train/);
+  });
+
+  it('starts from a HuggingFace GPT-2 folder (which has no LoRA factors): step 0 is the GPT-2 forward', async () => {
+    const hf = writeTinyGpt2Folder(path.join(tmp(), 'gpt2'));
+    const ids = [16, 0, 8, 14, 6, 5, 21, 3];
+    let logits: number[][] = [];
+    const recipe = {
+      ...tinyRecipe(path.join(tmp(), 'hf'), { distributed: 'none', trainIters: 2, callbacks: [], checkpoint: [] }),
+      tokenizer: { type: 'hf', path: hf.dir },
+      data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 40, output: 'text', alphabet: 'helowrd' }], maxLength: 12, evalGenerations: 0, cache: false },
+      type: 'causal',
+      model: { type: 'gpt', from: hf.dir, lora: { rank: 2, targets: ['*'] } },
+    };
+    const run = await runJob(recipe, {
+      logger: new Logger({ level: 'warn' }),
+      onTrainerReady: (t: Trainer) => {
+        logits = tf.tidy(() => ((t.model as unknown as GptModel).forward(tf.tensor2d([ids], undefined, 'int32')).arraySync() as number[][][])[0]);
+      },
+    });
+    assert.equal(run.globalStep, 2);
+    const expected = hfGpt2Forward(hf, ids);
+    assertClose(logits.flat(), expected.flat(), 1e-4, 'LoRA model at step 0 vs GPT-2');
   });
 
   it('refuses a target matching no dense layer (model.lora.targets[i], file:line:col, the dense layers) and a bad rank; a plain model from a LoRA checkpoint says how to merge', async () => {
