@@ -16,9 +16,20 @@ export class SourceMap {
   locate(path: string): SourceLocation | undefined {
     for (let p = path; ; p = parentPath(p)) {
       const loc = this.values.get(p);
-      if (loc !== undefined) return loc;
+      if (loc !== undefined) return p === path ? this.withOverridesUnder(path, loc) : loc;
       if (p === '') return undefined;
     }
+  }
+
+  /**
+   * A value written in a file whose items a `--set` changed (`--set model.hidden[0]=-3` on the
+   * file's `hidden: [32, 32]`) is validated whole: its location names those overrides too, or the
+   * reader looks at the file and finds no -3 there.
+   */
+  private withOverridesUnder(path: string, loc: SourceLocation): SourceLocation {
+    if (loc.line === 0) return loc;
+    const changedBy = [...this.values].filter(([k, v]) => k !== path && v.line === 0 && isAtOrUnder(k, path)).map(([, v]) => v.file);
+    return changedBy.length === 0 ? loc : { ...loc, changedBy: [...new Set(changedBy)] };
   }
 
   /**

@@ -6,13 +6,16 @@ export interface SourceLocation {
   line: number;
   /** 1-based column. */
   col: number;
+  /** `--set` overrides that changed part of this value (an item of its list), named after it. */
+  changedBy?: string[];
 }
 
 /** `recipe.yaml:12:9` */
 export function formatLocation(loc: SourceLocation | undefined): string {
   if (loc === undefined) return '';
   // Line 0 marks a source with no lines, such as a `--set` override.
-  return loc.line > 0 ? `${loc.file}:${loc.line}:${loc.col}` : loc.file;
+  const at = loc.line > 0 ? `${loc.file}:${loc.line}:${loc.col}` : loc.file;
+  return loc.changedBy === undefined || loc.changedBy.length === 0 ? at : `${at}, changed by ${loc.changedBy.join(', ')}`;
 }
 
 /**

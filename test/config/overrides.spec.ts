@@ -69,6 +69,18 @@ describe('applyOverrides (--set)', () => {
     assert.equal(error.message, 'Invalid recipe: optimizer.lr: must be a positive number, got -1 (--set optimizer={type: sgd, lr: -1})');
   });
 
+  it('names the --set beside the file when it changed an item of a list the file wrote (the file alone shows no bad value)', async () => {
+    const r = recipes();
+    const file = r.write('recipe.yaml', ['type: tiny', 'epochs: 4', 'optimizer:', '  type: adam', '  betas: [0.9, 0.99]', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file, { overrides: ['optimizer.betas[1]=1.5'] }));
+    assert.equal(error.message, `Invalid recipe: optimizer.betas: must each be from 0 to 0.999999, got [0.9,1.5] (${r.at('recipe.yaml', 5, 10)}, changed by --set optimizer.betas[1]=1.5)`);
+    // A list the --set gave whole, and one it left alone, keep their single location.
+    const whole = await expectConfigError(validateRecipe(file, { overrides: ['optimizer.betas=[0.9, 1.5]'] }));
+    assert.match(whole.message, / \(--set optimizer\.betas=\[0\.9, 1\.5\]\)$/);
+    const untouched = await expectConfigError(validateRecipe(file, { overrides: ['optimizer.lr=-1'] }));
+    assert.equal(untouched.message, 'Invalid recipe: optimizer.lr: must be a positive number, got -1 (--set optimizer.lr=-1)');
+  });
+
   it('rejects every malformed --set at once', () => {
     const error = expectConfigErrorSync(() => applyOverrides({ epochs: 2, checkpoint: [{ type: 'floe' }] }, ['epochs', '=3', 'epochs.max=3', 'checkpoint.keepLast=2', 'optimizer.betas=[0.9'], new SourceMap()));
     assert.deepEqual(error.message.split('\n'), [
