@@ -8,7 +8,7 @@ import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model'
 import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
 import { GptModel } from '../../src/model';
 import { Rng } from '../../src/random';
-import { stepLosses, tinyRecipe } from '../distributed/dp-recipes';
+import { rankWeights, stepLosses, tinyRecipe } from '../distributed/dp-recipes';
 import { useTempDir } from '../fixtures/supervised';
 import { writeTinyGpt2Folder, hfGpt2Forward } from '../checkpoint/fixtures/tiny-gpt2-folder';
 import { cli } from '../support/cli-run';
@@ -137,6 +137,23 @@ describe('model.lora (LoRA fine-tuning of a GPT)', () => {
     const run = await observe(loraRecipe('lora', { trainIters: 3, freeze: ['*.lora_a'] }));
     for (const [name, start] of run.before) assert.equal(sameBits(start, run.after.get(name)), !name.endsWith('.lora_b'), name);
     await assert.rejects(observe(loraRecipe('all', { freeze: ['*.lora_?'] })), /freeze: matches every LoRA parameter \(blocks\.0\.attn\.qkv\.lora_a, .*\); with model\.lora only those train/);
+  });
+
+  it('2 data-parallel workers: the replicas stay bit-identical, only the factors train', async () => {
+    const fields = { trainIters: 4, model: { ...BASE_MODEL, lora: LORA } };
+    const start = await observe(tinyRecipe(path.join(tmp(), 'init'), { ...fields, distributed: 'none', trainIters: 1 }));
+    const out = path.join(tmp(), 'dp');
+    const result = await runJob(tinyRecipe(out, { ...fields, distributed: { backend: 'threads', workers: 2 } }), { logger: new Logger({ level: 'warn' }) });
+    assert.equal(result.globalStep, 4);
+    const [rank0, rank1] = [rankWeights(out, 0), rankWeights(out, 1)];
+    assert.ok(rank0.equals(rank1), 'replicas bit-identical');
+    let at = 0;
+    for (const [name, bits] of start.before) {
+      const end = new Float32Array(rank0.buffer.slice(rank0.byteOffset + at, rank0.byteOffset + at + bits.byteLength));
+      at += bits.byteLength;
+      assert.equal(sameBits(end, bits), !isLora(name), `${name} ${isLora(name) ? 'trained' : 'kept its bits'}`);
+    }
+    assert.equal(at, rank0.length);
   });
 
   it('starts from a HuggingFace GPT-2 folder (which has no LoRA factors): step 0 is the GPT-2 forward', async () => {
