@@ -160,7 +160,8 @@ export abstract class Trainer<B = any> {
     return this.context.logger;
   }
   /**
-   * `model.params` split by the recipe's `freeze:` patterns, resolved once the model is built (the
+   * `model.params` split by the recipe's `freeze:` patterns (and, for a model with adapters such as
+   * `model.lora`, every non-adapter parameter frozen), resolved once the model is built (the
    * setup checks it before any step). @throws ConfigError for a pattern matching no parameter, or all of them.
    */
   get frozenParams(): FrozenParams {
