@@ -158,7 +158,12 @@ export class ResumeCheck {
     // A model's input and output sizes may follow the tokenizer or the data (vocabulary, features).
     if (relevant.length === 0) relevant = this.changes.filter((c) => under(c, ['tokenizer', 'data']));
     if (relevant.length === 0) return error;
-    return new CheckpointError(`${error.message}. The recipe differs from the checkpoint's: ${relevant.map(contrast).join('; ')}. ${fix}`, { cause: error });
+    // LoRA added to a plain model's run: its adapters are new weights, so this is a new run from the checkpoint's weights.
+    const loraAdded = this.purpose === 'resume' && relevant.some((c) => isAtOrUnder(c.path, 'model.lora') && c.saved === undefined);
+    const how = loraAdded
+      ? `To fine-tune this checkpoint with LoRA, start a new run from its weights (new adapters and optimizer state, step 0): model.from: ${this.dir} with model.lora, in another folder (--set outputDir=...), without --resume.`
+      : fix;
+    return new CheckpointError(`${error.message}. The recipe differs from the checkpoint's: ${relevant.map(contrast).join('; ')}. ${how}`, { cause: error });
   }
 
   /**

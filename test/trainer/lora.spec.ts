@@ -102,6 +102,18 @@ describe('model.lora (LoRA fine-tuning of a GPT)', () => {
     for (const [name, end] of run.after) assert.ok(sameBits(end, resumed.after.get(name)), `${name}: resumed run ends bit-identical`);
   });
 
+  it('resuming a plain checkpoint with model.lora added is refused, pointing to a new run from its weights with model.from', async () => {
+    const recipe = tinyRecipe(path.join(tmp(), 'base'), { distributed: 'none', trainIters: 8, callbacks: [], checkpoint: [{ type: 'floe' }], model: { ...BASE_MODEL, lora: LORA } });
+    const tensors = tf.memory().numTensors;
+    await assert.rejects(runJob(recipe, { resumeFrom: baseCheckpoint, logger: new Logger({ sink: () => undefined }) }), (error: Error) => {
+      assert.match(error.message, /missing weight 'blocks\.0\.attn\.qkv\.lora_a'/);
+      assert.match(error.message, /model\.lora is .* in the recipe but \(unset\) in the checkpoint's recipe\.yaml/);
+      assert.ok(error.message.includes(`To fine-tune this checkpoint with LoRA, start a new run from its weights (new adapters and optimizer state, step 0): model.from: ${baseCheckpoint} with model.lora`), error.message);
+      return true;
+    });
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor leaked');
+  });
+
   it('floe export writes the merged plain GPT (no lora factors or option), equal to the adapted forward; floe generate runs the LoRA checkpoint', async () => {
     const run = await observe(loraRecipe('lora', { trainIters: 6 }));
     const checkpoint = run.result.lastCheckpointPath as string;
