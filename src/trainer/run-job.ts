@@ -145,6 +145,13 @@ async function resume(trainer: Trainer, resumeFrom: string | undefined, logger: 
     await engine.load(path.resolve(resumeFrom));
     // A run folder or a folder of checkpoints resolves to one checkpoint: name the one loaded.
     logger.info(`resumed from ${path.relative(process.cwd(), trainer.lastCheckpointPath ?? path.resolve(resumeFrom))} at step ${trainer.globalStep}`);
+    // Resuming this folder's own run deletes nothing (guardEarlierRun), as with autoResume: say so.
+    const runDir = trainer.context.outputDir;
+    const loaded = path.resolve(trainer.lastCheckpointPath ?? resumeFrom);
+    if (trainer.config.overwriteOutputDir === true && loaded.startsWith(`${runDir}${path.sep}`)) {
+      const shown = path.relative(process.cwd(), runDir) || '.';
+      logger.warn(`overwriteOutputDir is ignored: --resume continues the run in ${shown} instead of starting over (its metrics and checkpoints are kept); to start over, leave out --resume`);
+    }
     return;
   }
   for (const engine of engines) {

@@ -86,6 +86,21 @@ describe('resuming into a run folder', () => {
     assert.ok(both.lines.includes(`warn: overwriteOutputDir is ignored: checkpoint[0].autoResume continues the run in ${path.relative(process.cwd(), a)} instead of starting over; to start over, also set checkpoint[0].autoResume=false`), both.lines.join('\n'));
   });
 
+  it('overwriteOutputDir with --resume of its own run folder resumes, keeps the metrics, and warns that it was ignored (it said nothing)', async () => {
+    const a = path.join(dir, 'a');
+    await runRecorded(tinyRecipe(a, { metricsLog: true }));
+    const metrics = fs.readFileSync(path.join(a, 'metrics.jsonl'), 'utf8');
+    const both = await runRecorded(tinyRecipe(a, { quiet: false, metricsLog: true, epochs: 2, overwriteOutputDir: true }), { resumeFrom: a });
+    assert.equal(both.result.globalStep, 16);
+    assert.ok(fs.readFileSync(path.join(a, 'metrics.jsonl'), 'utf8').startsWith(metrics), 'the earlier records are kept');
+    assert.ok(both.lines.includes(`warn: overwriteOutputDir is ignored: --resume continues the run in ${path.relative(process.cwd(), a)} instead of starting over (its metrics and checkpoints are kept); to start over, leave out --resume`), both.lines.join('\n'));
+    // Into another folder holding an earlier run, overwriteOutputDir does clear it: no warning.
+    const b = path.join(dir, 'b');
+    await runRecorded(tinyRecipe(b));
+    const into = await runRecorded(tinyRecipe(b, { quiet: false, epochs: 2, overwriteOutputDir: true }), { resumeFrom: a });
+    assert.ok(!into.lines.some((l) => l.includes('overwriteOutputDir is ignored')), into.lines.join('\n'));
+  });
+
   it("a resume that fails to load leaves the run's status.json and recipe.resolved.yaml as they were", async () => {
     const a = path.join(dir, 'a');
     await runRecorded(tinyRecipe(a));
