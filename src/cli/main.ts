@@ -130,12 +130,23 @@ function takenAsFlagValue(argv: readonly string[]): string {
   return '';
 }
 
+/** What `floe train` says on stderr when the reader of its stdout goes away. */
+export const STDOUT_CLOSED_WARNING =
+  'stdout was closed (the program reading it ended): training goes on without printing its progress there (metrics.jsonl and status.json in the run folder have it); Ctrl-C stops it cleanly with a checkpoint';
+
 /** Entry point of bin/floe.js. */
 export async function main(argv: readonly string[]): Promise<void> {
-  // `floe list | head` closes the pipe early: that is the reader's choice, not an error.
+  // `floe list | head` closes the pipe early: that is the reader's choice, not an error. A training
+  // run goes on without its reader (`floe train r.yaml | head`, quitting `less`): exiting there, mid
+  // step, lost the steps since the last checkpoint, left no status and reported success.
+  const training = argv.find((a) => !a.startsWith('-')) === 'train';
+  let readerGone = false;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
+    if (error.code !== 'EPIPE' && !(readerGone && error.code === 'ERR_STREAM_DESTROYED')) throw error;
+    if (!training) process.exit(0);
+    if (readerGone) return;
+    readerGone = true;
+    process.stderr.write(`warn: ${STDOUT_CLOSED_WARNING}\n`);
   });
   const code = await runCli(argv, rankTaggedIo(processIo));
   process.exit(code);
