@@ -25,17 +25,31 @@ async function readManifest(dir: string): Promise<CheckpointManifest> {
   // A newer Floe's manifest may list files differently: check what wrote it before reading the list.
   const problems = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? formatProblems(parsed, MANIFEST_FORMAT) : [];
   if (problems.length > 0) throw new CheckpointError(`Checkpoint manifest '${file}': ${problems.join('; ')}.`);
-  const files = (parsed as { files?: unknown })?.files;
-  const wellFormed = Array.isArray(files) && files.every(isEntry);
-  if (!wellFormed) {
-    throw new CheckpointError(`Checkpoint manifest '${file}' is malformed: expected { files: [{ path, size, sha256 }] }.`);
+  const shape = listProblems((parsed as { files?: unknown }).files);
+  if (shape.length > 0) {
+    const listed = shape.length > MAX_LISTED ? [...shape.slice(0, MAX_LISTED), `and ${shape.length - MAX_LISTED} more`] : shape;
+    throw new CheckpointError(`Checkpoint manifest '${file}' is malformed: ${listed.join('; ')}. Expected { files: [{ path, size, sha256 }] }: a relative path, a size in bytes and a 64-digit hex sha256 per file.`);
   }
   return parsed as CheckpointManifest;
 }
 
-function isEntry(e: unknown): e is ManifestEntry {
-  const x = e as ManifestEntry;
-  return typeof x === 'object' && x !== null && typeof x.path === 'string' && typeof x.size === 'number' && typeof x.sha256 === 'string';
+/** Problems listed in a malformed-manifest message before the rest are counted. */
+const MAX_LISTED = 5;
+
+const show = (x: unknown): string => (x === undefined ? 'missing' : `${JSON.stringify(x)}`);
+
+/** What is wrong with the manifest's `files` list, field by field (`files[2].size is "12", expected ...`); empty when well formed. */
+function listProblems(files: unknown): string[] {
+  if (!Array.isArray(files)) return [`files is ${show(files)}, expected a list`];
+  return files.flatMap((e: unknown, i) => {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) return [`files[${i}] is ${show(e)}, expected { path, size, sha256 }`];
+    const x = e as Record<string, unknown>;
+    const problems: string[] = [];
+    if (typeof x.path !== 'string' || x.path === '') problems.push(`files[${i}].path is ${show(x.path)}, expected a file path`);
+    if (typeof x.size !== 'number' || !Number.isSafeInteger(x.size) || x.size < 0) problems.push(`files[${i}].size is ${show(x.size)}, expected a whole number of bytes`);
+    if (typeof x.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(x.sha256)) problems.push(`files[${i}].sha256 is ${show(x.sha256)}, expected 64 hex digits`);
+    return problems;
+  });
 }
 
 async function checkEntry(dir: string, entry: ManifestEntry): Promise<string | undefined> {

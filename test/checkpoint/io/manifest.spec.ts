@@ -57,6 +57,23 @@ describe('checkpoint manifest', () => {
     );
   });
 
+  it('names each malformed entry field and what it should hold', async () => {
+    const file = path.join(ckpt, MANIFEST_FILE_NAME);
+    const manifest = JSON.parse(await fs.readFile(file, 'utf8')) as { files: Array<Record<string, unknown>> };
+    manifest.files[0].size = '5';
+    manifest.files[1].sha256 = 'abc';
+    delete manifest.files[1].path;
+    await fs.writeFile(file, JSON.stringify({ ...manifest, files: [...manifest.files, 7] }));
+    await assert.rejects(
+      verifyManifest(ckpt),
+      expectCheckpointError(
+        /is malformed: files\[0\]\.size is "5", expected a whole number of bytes; files\[1\]\.path is missing, expected a file path; files\[1\]\.sha256 is "abc", expected 64 hex digits; files\[2\] is 7, expected \{ path, size, sha256 \}\. Expected/,
+      ),
+    );
+    await fs.writeFile(file, JSON.stringify({ ...manifest, files: undefined }));
+    await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/is malformed: files is missing, expected a list\./));
+  });
+
   it('rejects a missing or unparsable manifest', async () => {
     await fs.writeFile(path.join(ckpt, MANIFEST_FILE_NAME), '{ nope');
     await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/manifest\.json:1:3' is not valid JSON: Expected property name/));
