@@ -22,16 +22,6 @@ constexpr int64_t kGroupFloats = int64_t{1} << 21;
 thread_local Scratch t_taps;
 thread_local Scratch t_partial;  // one chunk's product, before it is added into dW
 
-/** Output positions [lo, hi) along one axis whose tap at `offset` (f·dilation − pad) reads inside [0, in). */
-void TapRange(int64_t offset, int64_t stride, int64_t in, int64_t out, int64_t* lo, int64_t* hi) {
-  int64_t l = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  int64_t h = in - 1 - offset < 0 ? 0 : (in - 1 - offset) / stride + 1;
-  l = std::min(l, out);
-  h = std::min(h, out);
-  *lo = l;
-  *hi = std::max(l, h);
-}
-
 /** Zeroes `count` pixel slots of `len` floats, `width` apart (one memset when they touch). */
 void ZeroPixels(float* dst, int64_t count, int64_t len, int64_t width) {
   if (count <= 0) return;
@@ -71,11 +61,6 @@ void GatherTap(const float* x, const ConvFilterGradShape& s, int64_t tap, int64_
     }
     ZeroPixels(dst + ow_hi * width, s.out_w - ow_hi, c, width);
   }
-}
-
-/** True when the only tap reads x itself, pixel for pixel (1×1 filter, stride 1, no padding). */
-bool TapIsInput(const ConvFilterGradShape& s) {
-  return s.filter_h == 1 && s.filter_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 && s.in_h == s.out_h && s.in_w == s.out_w;
 }
 
 }  // namespace

@@ -3,17 +3,12 @@
 #pragma once
 #include <cstdint>
 
+#include "conv_taps.h"
+
 namespace floe {
 
-/** NHWC geometry: x [batch, in_h, in_w, in_c], dy [batch, out_h, out_w, out_c], dw [filter_h, filter_w, in_c, out_c]. */
-struct ConvFilterGradShape {
-  int64_t batch, in_h, in_w, in_c;
-  int64_t out_h, out_w, out_c;
-  int64_t filter_h, filter_w;
-  int64_t stride_h, stride_w;      // >= 1
-  int64_t dilation_h, dilation_w;  // >= 1
-  int64_t pad_top, pad_left;       // >= 0
-};
+/** The geometry of a conv2d gradient (conv_taps.h). */
+using ConvFilterGradShape = ConvShape;
 
 /**
  * dw[fh, fw, ci, co] = Σ x[b, oh·stride_h + fh·dilation_h − pad_top, ow·stride_w + fw·dilation_w − pad_left, ci] · dy[b, oh, ow, co]

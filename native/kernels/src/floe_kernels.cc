@@ -233,5 +233,6 @@ NAPI_MODULE_INIT() {
   floe::RegisterAttentionCore(env, exports);
   floe::RegisterRopePacked(env, exports);
   floe::RegisterConvFilterGrad(env, exports);
+  floe::RegisterConvInputGrad(env, exports);
   return exports;
 }

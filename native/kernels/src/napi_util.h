@@ -160,5 +160,6 @@ void RegisterAttentionSoftmax(napi_env env, napi_value exports);  // napi_attent
 void RegisterAttentionCore(napi_env env, napi_value exports);     // napi_attention_core.cc
 void RegisterRopePacked(napi_env env, napi_value exports);        // napi_rope_packed.cc
 void RegisterConvFilterGrad(napi_env env, napi_value exports);    // napi_conv_filter_grad.cc
+void RegisterConvInputGrad(napi_env env, napi_value exports);     // napi_conv_input_grad.cc
 
 }  // namespace floe
