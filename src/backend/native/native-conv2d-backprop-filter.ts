@@ -1,32 +1,9 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGradientInfo, type Shape4 } from '../kernels/conv-taps';
 import { asWasmBackend, heapOffset } from '../kernels/wasm-backend-internals';
-import type { NativeConvGeometry, NativeKernelsAddon } from './native-kernels-addon';
+import { nativeConvGeometry } from './native-conv-geometry';
+import type { NativeKernelsAddon } from './native-kernels-addon';
 import { withOutputs } from './native-outputs';
-
-/** The addon's geometry from tfjs's conv info. */
-function nativeGeometry(info: tf.backend_util.Conv2DInfo): NativeConvGeometry {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
-  const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
-  return {
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels,
-    outHeight,
-    outWidth,
-    outChannels,
-    filterHeight,
-    filterWidth,
-    strideHeight,
-    strideWidth,
-    dilationHeight,
-    dilationWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
-}
 
 /**
  * `Conv2DBackpropFilter` on the native addon: per group of filter taps, the input rows the taps
@@ -45,7 +22,7 @@ export function nativeConv2DBackpropFilter(addon: NativeKernelsAddon, js: Kernel
     const filterShape = attrs.filterShape as unknown as Shape4;
     const info = convGradientInfo('Conv2DBackpropFilter', x.shape as Shape4, filterShape, [x, dy], dy, attrs, false);
     const backend = asWasmBackend(args.backend);
-    const [dw] = withOutputs(backend, [filterShape], (heap, [dwOffset]) => conv(heap, heapOffset(backend, x), heapOffset(backend, dy), dwOffset, nativeGeometry(info)));
+    const [dw] = withOutputs(backend, [filterShape], (heap, [dwOffset]) => conv(heap, heapOffset(backend, x), heapOffset(backend, dy), dwOffset, nativeConvGeometry(info)));
     return dw;
   };
 }

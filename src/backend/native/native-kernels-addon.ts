@@ -44,6 +44,13 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
    * in one GEMM. Returns the floats of scratch the thread keeps. Missing from addons built before it.
    */
   conv2dBackpropFilter?(heap: Uint8Array | ArrayBuffer, xOffset: number, dyOffset: number, dwOffset: number, geometry: NativeConvGeometry): number;
+  /**
+   * The NHWC input gradient of a 2-D convolution, `dx [batchSize, inHeight, inWidth, inChannels]`
+   * from `dy` and the filter `w` (offsets in bytes): per group of filter taps one GEMM
+   * `dy · w[taps]ᵀ` into per-thread scratch (kept for the process), whose rows are added into the
+   * input pixels each tap read. Returns the floats of scratch the thread keeps. Missing from addons built before it.
+   */
+  conv2dBackpropInput?(heap: Uint8Array | ArrayBuffer, dyOffset: number, wOffset: number, dxOffset: number, geometry: NativeConvGeometry): number;
   /** `out[c] = Σ_r x[r, c]` over a `[rows, cols]` block. */
   sumRows(heap: Uint8Array | ArrayBuffer, xOffset: number, outOffset: number, rows: number, cols: number): void;
   /**
@@ -68,7 +75,8 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
 }
 
 /**
- * Geometry of {@link NativeKernelsAddon.conv2dBackpropFilter}: the fields of tfjs's `Conv2DInfo`
+ * Geometry of {@link NativeKernelsAddon.conv2dBackpropFilter} and
+ * {@link NativeKernelsAddon.conv2dBackpropInput}: the fields of tfjs's `Conv2DInfo`
  * of the same names, with `padTop`/`padLeft` from its `padInfo`.
  */
 export interface NativeConvGeometry {

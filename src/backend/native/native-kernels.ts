@@ -3,6 +3,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import { asWasmBackend, heapOffset } from '../kernels/wasm-backend-internals';
 import { NATIVE_ACTIVATIONS, type NativeKernelsAddon } from './native-kernels-addon';
 import { nativeConv2DBackpropFilter } from './native-conv2d-backprop-filter';
+import { nativeConv2DBackpropInput } from './native-conv2d-backprop-input';
 import { nativeGemm } from './native-gemm';
 import { withOutputs } from './native-outputs';
 import { activeNativeAddon } from './native-kernels-status';
@@ -69,6 +70,7 @@ const WRAPPERS: Record<string, (addon: NativeKernelsAddon, js: KernelConfig) => 
   _FusedMatMul: nativeFusedMatMul,
   Sum: nativeSum,
   Conv2DBackpropFilter: nativeConv2DBackpropFilter,
+  Conv2DBackpropInput: nativeConv2DBackpropInput,
 };
 
 /**

@@ -1,3 +1,4 @@
+import { convSelfTest } from './native-conv-self-test';
 import type { NativeKernelsAddon } from './native-kernels-addon';
 
 /** Shapes of the start-up check: odd sizes, every transpose, a bias, a batch, a misaligned offset. */
@@ -9,8 +10,9 @@ const CASES: ReadonlyArray<{ m: number; n: number; k: number; ta: boolean; tb: b
 ];
 
 /**
- * Runs small GEMMs (and a row sum) through the addon on a private buffer and compares them with
- * a float64 JS reference. Returns undefined when all agree, else what went wrong.
+ * Runs small GEMMs (and a row sum, and the conv gradients the addon has) through the addon on a
+ * private buffer and compares them with a float64 JS reference. Returns undefined when all agree,
+ * else what went wrong.
  */
 export function nativeSelfTest(addon: NativeKernelsAddon): string | undefined {
   let seed = 12345;
@@ -66,6 +68,8 @@ export function nativeSelfTest(addon: NativeKernelsAddon): string | undefined {
       for (let r = 0; r < rows; r++) sum += x[r * cols + j];
       if (!(Math.abs(sums[j] - sum) <= 1e-5)) return `self-test sumRows gave ${sums[j]}, expected ${sum}`;
     }
+    const conv = convSelfTest(addon, addon.info().isa, next);
+    if (conv !== undefined) return conv;
   } catch (error) {
     return `self-test threw: ${(error as Error).message}`;
   }
