@@ -230,6 +230,25 @@ describe('native Conv2DBackpropInput (wasm)', () => {
     });
   });
 
+  it('runs tf.conv2dTranspose (this kernel is its forward) as cpu does, on the addon', async () => {
+    const rng = new Rng(92);
+    const x = randomValues(rng, 2 * 4 * 5 * 6);
+    const w = randomValues(rng, 3 * 3 * 3 * 6);
+    const transposes = (): tf.Tensor[] => {
+      const input = tf.tensor4d(x, [2, 4, 5, 6]);
+      const filter = tf.tensor4d(w, [3, 3, 3, 6]);
+      return [tf.conv2dTranspose(input, filter, [2, 8, 10, 3], 2, 'same'), tf.conv2dTranspose(input, filter, [2, 9, 11, 3], 2, 'valid'), tf.conv2dTranspose(input, filter, [2, 6, 7, 3], 1, 'valid')];
+    };
+    const { call, scratch } = spy(addon());
+    const native = await withAddonConv(addon(), call, () => runOn('wasm', transposes));
+    assert.equal(scratch.length, 3, 'addon calls');
+    const cpu = await runOn('cpu', transposes);
+    native.forEach((r, i) => {
+      assert.deepEqual(r.shape, cpu[i].shape);
+      assertClose(r.values, cpu[i].values, 1e-4, `transpose ${i}`);
+    });
+  });
+
   it('trains a tf.layers CNN as the stock kernel does: same losses over 5 SGD steps', async () => {
     const rng = new Rng(91);
     const xs = randomValues(rng, 8 * 12 * 12);
