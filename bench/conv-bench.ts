@@ -1,10 +1,12 @@
 /**
  * Conv training on wasm: ms per training step of a tiny CNN (tf.layers, 28×28×1, two 3×3 conv
- * layers, batch 32) and ms per `Conv2DBackpropFilter` call on a few shapes, with the filter
- * gradient on the native addon (per-tap gather + packed GEMM) and on Floe's JS kernel. Three
- * setups: all native; native but the filter gradient on the JS kernel (what the native path
- * alone buys); FLOE_NATIVE=0 (every kernel on its JS/XNNPACK fallback, a machine without a
- * compiler), taking turns step by step. Figures, not assertions.
+ * layers, batch 32) and ms per `Conv2DBackpropFilter` and `Conv2DBackpropInput` call on a few
+ * shapes, with the gradients on the native addon (GEMMs over filter taps) and on their fallbacks
+ * (Floe's JS filter kernel, the stock tfjs-wasm input kernel behind the numeric-pad guard). Four
+ * setups: all native; native but the input gradient on the stock kernel; native but the filter
+ * gradient on the JS kernel (what each native gradient alone buys); FLOE_NATIVE=0 (every kernel on
+ * its JS/XNNPACK fallback, a machine without a compiler), taking turns step by step. Figures, not
+ * assertions.
  *
  *   npm run build && node dist/bench/conv-bench.js [--steps N] [--calls N]
  */
@@ -14,7 +16,8 @@ import { createConv2DBackpropFilterKernel } from '../src/backend/kernels/conv2d-
 import { nativeKernelsStatus, resetNativeKernelsStatus } from '../src/backend/native';
 import { spread } from './stats';
 
-type Setup = 'native' | 'native, JS filter grad' | 'FLOE_NATIVE=0';
+type Setup = 'native' | 'native, stock input grad' | 'native, JS filter grad' | 'FLOE_NATIVE=0';
+type GradKernel = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
 type Shape4 = [number, number, number, number];
 
 /** Kernel shapes: the two layers of the step model, then wider and strided layers. */
@@ -33,6 +36,9 @@ function arg(name: string, fallback: number): number {
   return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
 }
 
+/** The input gradient's fallback (the stock kernel behind the numeric-pad guard), read once under FLOE_NATIVE=0. */
+let stockInputGrad: tf.KernelConfig | undefined;
+
 /** Registers Floe's wasm kernels for `setup` (the native decision is re-read from FLOE_NATIVE). */
 function use(setup: Setup): void {
   if (setup === 'FLOE_NATIVE=0') process.env.FLOE_NATIVE = '0';
@@ -40,9 +46,15 @@ function use(setup: Setup): void {
   resetNativeKernelsStatus();
   unregisterWasmKernelOverrides();
   registerWasmKernelOverrides();
+  if (setup === 'FLOE_NATIVE=0') stockInputGrad ??= tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (setup === 'native, JS filter grad') {
     tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
     tf.registerKernel(createConv2DBackpropFilterKernel());
+  }
+  if (setup === 'native, stock input grad') {
+    if (stockInputGrad === undefined) throw new Error('conv-bench: use FLOE_NATIVE=0 once before the stock input gradient');
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel(stockInputGrad);
   }
 }
 
@@ -90,50 +102,61 @@ async function stepMs(setups: Setup[], steps: number): Promise<string[]> {
   });
 }
 
-/** Median ms per Conv2DBackpropFilter call (the wasm kernels run synchronously). */
-function kernelMs(shape: (typeof SHAPES)[number], calls: number): number {
+/** Median ms per call of a conv gradient kernel (the wasm kernels run synchronously). */
+function kernelMs(kernel: GradKernel, shape: (typeof SHAPES)[number], calls: number): number {
   const info = tf.backend_util.computeConv2DInfo(shape.x, shape.filter, shape.strides, 1, shape.pad);
   const x = tf.randomNormal(shape.x, 0, 1, 'float32', 1);
+  const filter = tf.randomNormal(shape.filter, 0, 1, 'float32', 3);
   const dy = tf.randomNormal(info.outShape, 0, 1, 'float32', 2);
-  const attrs = { strides: shape.strides, pad: shape.pad, filterShape: shape.filter, dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
+  const common = { strides: shape.strides, pad: shape.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+  const inputs: tf.NamedTensorMap = kernel === 'Conv2DBackpropFilter' ? { x, dy } : { dy, filter };
+  const attrs = (kernel === 'Conv2DBackpropFilter' ? { ...common, filterShape: shape.filter } : { ...common, inputShape: shape.x }) as unknown as tf.NamedAttrMap;
   const times: number[] = [];
   try {
     for (let i = 0; i < calls + 1; i++) {
       const t0 = performance.now();
-      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor;
+      const grad = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor;
       const ms = performance.now() - t0;
-      dw.dispose();
+      grad.dispose();
       if (i > 0) times.push(ms);
     }
   } finally {
-    tf.dispose([x, dy]);
+    tf.dispose([x, filter, dy]);
   }
   return spread(times).median;
+}
+
+/** One table: ms per `kernel` call on every shape, native vs its fallback (`fallback` setup). */
+function kernelTable(kernel: GradKernel, fallback: Setup, calls: number): void {
+  const other = kernel === 'Conv2DBackpropFilter' ? 'JS' : 'stock';
+  console.log(`\n${kernel} alone, median ms of ${calls} calls`);
+  console.log(`${'shape'.padEnd(40)}${'native'.padStart(9)}${other.padStart(9)}${'speedup'.padStart(9)}`);
+  for (const shape of SHAPES) {
+    use('native');
+    const native = kernelMs(kernel, shape, calls);
+    use(fallback);
+    const slow = kernelMs(kernel, shape, calls);
+    console.log(`${shape.label.padEnd(40)}${native.toFixed(2).padStart(9)}${slow.toFixed(2).padStart(9)}${`${(slow / native).toFixed(1)}x`.padStart(9)}`);
+  }
 }
 
 async function main(): Promise<void> {
   const steps = arg('--steps', 8);
   const calls = arg('--calls', 7);
   await initBackend({ name: 'wasm' });
+  use('FLOE_NATIVE=0');
   use('native');
   const status = nativeKernelsStatus();
-  if (!status.kernels.includes('Conv2DBackpropFilter')) {
-    console.log(`native Conv2DBackpropFilter inactive (${status.reason ?? 'addon built before it: node native/kernels/build-native.js'}); nothing to compare`);
+  if (!status.kernels.includes('Conv2DBackpropFilter') || !status.kernels.includes('Conv2DBackpropInput')) {
+    console.log(`native conv gradients inactive (${status.reason ?? 'addon built before them: node native/kernels/build-native.js'}); nothing to compare`);
     return;
   }
   console.log(`native kernels: ${status.isa}; tiny CNN step (conv 32 → conv 64 → pool → dense 10, 28×28×1, batch 32), ${steps} steps`);
-  const setups: Setup[] = ['native', 'native, JS filter grad', 'FLOE_NATIVE=0'];
+  const setups: Setup[] = ['native', 'native, stock input grad', 'native, JS filter grad', 'FLOE_NATIVE=0'];
   const ms = await stepMs(setups, steps);
   setups.forEach((setup, i) => console.log(`  ${setup.padEnd(24)} ms/step ${ms[i]}`));
-  console.log(`\nConv2DBackpropFilter alone, median ms of ${calls} calls`);
-  console.log(`${'shape'.padEnd(40)}${'native'.padStart(9)}${'JS'.padStart(9)}${'speedup'.padStart(9)}`);
-  for (const shape of SHAPES) {
-    use('native');
-    const native = kernelMs(shape, calls);
-    use('native, JS filter grad');
-    const js = kernelMs(shape, calls);
-    console.log(`${shape.label.padEnd(40)}${native.toFixed(2).padStart(9)}${js.toFixed(2).padStart(9)}${`${(js / native).toFixed(1)}x`.padStart(9)}`);
-  }
+  kernelTable('Conv2DBackpropFilter', 'native, JS filter grad', calls);
+  kernelTable('Conv2DBackpropInput', 'native, stock input grad', calls);
   use('native');
 }
 
