@@ -91,13 +91,16 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
       if (f.instruction in obj && f.output in obj) return mapJsonRecord(value, 'alpaca', origin, options);
       throw new DataError(
         `${where}: expected a field '${f.text}' (text) or '${f.messages}' (chat), or the pair '${f.prompt}' + '${f.response}' (prompt-response) or ` +
-          `'${f.instruction}' + '${f.output}' (alpaca); found ${listKeys(obj)}. If the data names them differently, ${settingHint('fields', '{ ... }')}.`,
+          `'${f.instruction}' + '${f.output}' (alpaca); found ${listKeys(obj)}. ${pairFieldsHint(obj, f, settingHint) ?? `If the data names them differently, ${settingHint('fields', '{ ... }')}`}.`,
       );
     case 'text':
       return { kind: 'text', text: str('text'), origin };
     case 'chat':
       if (obj[f.messages] === undefined) {
-        throw new DataError(`${where}: field '${f.messages}' expected a non-empty array of { role, content }, got nothing (field missing); found ${listKeys(obj)}. If the data names it differently, ${settingHint('fields.messages', '<its name>')}.`);
+        // A prompt/completion file read by a chat recipe (sft-chat.yaml with its data swapped): renaming messages would not help.
+        const pair = pairFieldsHint(obj, f, settingHint);
+        const fix = pair === undefined ? `If the data names it differently, ${settingHint('fields.messages', '<its name>')}` : `These are a pair format's fields: ${settingHint('format', 'auto')} (it is chat). ${pair}`;
+        throw new DataError(`${where}: field '${f.messages}' expected a non-empty array of { role, content }, got nothing (field missing); found ${listKeys(obj)}. ${fix}.`);
       }
       return { kind: 'chat', messages: parseMessages(obj[f.messages], f.messages, at), origin };
     case 'prompt-response': {
@@ -115,6 +118,39 @@ export function mapJsonRecord(value: unknown, format: JsonlFormat, origin: Recor
     default:
       throw new DataError(`${where}: unknown JSONL format '${String(format)}' (supported: ${JSONL_FORMATS.join(', ')}).`);
   }
+}
+
+/** What other datasets call the fields of a pair (TRL's prompt-completion, Q&A sets), most common first. */
+const FIELD_ALIASES: Partial<Record<keyof JsonlFields, readonly string[]>> = {
+  prompt: ['question', 'query'],
+  response: ['completion', 'answer', 'output', 'target'],
+  output: ['response', 'completion', 'answer'],
+};
+
+/**
+ * A record shaped like a pair format with a field or both named differently (`prompt` beside
+ * `completion`, TRL's prompt-completion; `question` + `answer`): name the `fields` setting that
+ * reads it, rather than `fields: { ... }`. Undefined when no pair is recognisable.
+ */
+function pairFieldsHint(obj: Record<string, unknown>, f: Required<JsonlFields>, settingHint: SettingHint): string | undefined {
+  const pairs = [
+    { first: 'prompt', second: 'response', format: 'prompt-response' },
+    { first: 'instruction', second: 'output', format: 'alpaca' },
+  ] as const;
+  const named = (key: keyof JsonlFields, taken: string | undefined): string | undefined =>
+    f[key] in obj ? f[key] : (FIELD_ALIASES[key] ?? []).find((alias) => alias in obj && alias !== taken);
+  for (const { first, second, format } of pairs) {
+    const firstName = named(first, undefined);
+    if (firstName === undefined) continue;
+    const secondName = named(second, firstName);
+    if (secondName === undefined) {
+      if (firstName !== f[first]) continue;
+      return `It has '${firstName}' but no '${f[second]}': if the data names it differently, ${settingHint(`fields.${second}`, '<its name>')}`;
+    }
+    const renamed = [first, second].map((key, i) => ({ key, name: i === 0 ? firstName : secondName })).filter(({ key, name }) => name !== f[key]);
+    return `For ${format}, ${settingHint('fields', `{ ${renamed.map(({ key, name }) => `${key}: ${name}`).join(', ')} }`)}`;
+  }
+  return undefined;
 }
 
 function parseMessages(value: unknown, field: string, at: JsonLocator): ChatMessage[] {

@@ -119,6 +119,32 @@ describe('JsonlSource', () => {
     );
   });
 
+  it("names the fields setting for a pair format's shape with other field names (TRL's prompt + completion; question + answer), also read as chat", async () => {
+    const hint = async (lines: string[], options: Omit<JsonlSourceOptions, 'paths'> = {}): Promise<string> => {
+      const error = await read('pair.jsonl', lines, options).then(
+        () => assert.fail('read'),
+        (e: Error) => e,
+      );
+      assert.ok(error instanceof DataError, String(error));
+      // One bad line: the message is that line's, then what to do about bad lines.
+      return error.message.replace(/^[\s\S]*?pair\.jsonl:1: /, '').replace(/ Fix the data[\s\S]*$/, '');
+    };
+    const found = (fields: string): string =>
+      `expected a field 'text' (text) or 'messages' (chat), or the pair 'prompt' + 'response' (prompt-response) or 'instruction' + 'output' (alpaca); found fields ${fields}.`;
+    assert.equal(await hint(['{"prompt": "q", "completion": "a"}']), `${found("'prompt', 'completion'")} For prompt-response, set fields: { response: completion } on the source.`);
+    assert.equal(await hint(['{"question": "q", "answer": "a"}']), `${found("'question', 'answer'")} For prompt-response, set fields: { prompt: question, response: answer } on the source.`);
+    assert.equal(await hint(['{"instruction": "q", "response": "a"}']), `${found("'instruction', 'response'")} For alpaca, set fields: { output: response } on the source.`);
+    assert.equal(await hint(['{"prompt": "q", "reply": "a"}']), `${found("'prompt', 'reply'")} It has 'prompt' but no 'response': if the data names it differently, set fields: { response: <its name> } on the source.`);
+    assert.equal(await hint(['{"body": "x"}']), `${found("'body'")} If the data names them differently, set fields: { ... } on the source.`);
+    assert.equal(
+      await hint(['{"prompt": "q", "completion": "a"}'], { format: 'chat' }),
+      "field 'messages' expected a non-empty array of { role, content }, got nothing (field missing); found fields 'prompt', 'completion'. These are a pair format's fields: set format: auto on the source (it is chat). For prompt-response, set fields: { response: completion } on the source.",
+    );
+    // The hinted setting reads the file.
+    const records = await read('pair.jsonl', ['{"prompt": "q", "completion": "a"}'], { fields: { response: 'completion' } });
+    assert.deepEqual(records.map((r) => r.kind === 'chat' && r.messages.map((m) => m.content)), [['q', 'a']]);
+  });
+
   it('refuses a lone surrogate escape (half an emoji) instead of training on U+FFFD, and keeps pairs', async () => {
     const file = path.join(dir, 'surrogate.jsonl');
     await assert.rejects(
