@@ -41,6 +41,10 @@ const SYNONYMS: Record<string, readonly string[]> = {
   gradclip: ['maxGradNorm'],
   clipgradnorm: ['maxGradNorm'],
   gradientclipping: ['maxGradNorm'],
+  // jsonl `fields`: TRL's prompt-completion datasets, Q&A sets.
+  completion: ['response'],
+  answer: ['response'],
+  question: ['prompt'],
 };
 
 /** The key among `known` that other frameworks call `key` (`learning_rate` → `lr`), if any. */

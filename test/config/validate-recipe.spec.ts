@@ -80,6 +80,16 @@ describe('validateRecipe', () => {
     );
   });
 
+  it("names the jsonl field Floe reads for TRL's completion and a Q&A set's question / answer", async () => {
+    const fields = { question: 'q', completion: 'c' };
+    const recipe = { type: 'sft', data: { type: 'sft', sources: [{ type: 'jsonl', paths: __filename, fields }] }, model: { type: 'gpt', layers: 1, heads: 1, dim: 8 } };
+    const error = await expectConfigError(validateRecipe(recipe));
+    assert.deepEqual(
+      error.issues.map((i) => `${i.path}: ${i.hint?.replace(/ Allowed: .*/, '')}`),
+      ["data.sources[0].fields.question: Floe calls it 'prompt'.", "data.sources[0].fields.completion: Floe calls it 'response'."],
+    );
+  });
+
   it('reports a section type the trainer does not support as `<path> <type> is not supported by trainer` with file:line:col', async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: tiny', 'optimizer:', '  type: x', ''].join('\n'));
