@@ -96,7 +96,34 @@ function describeImportError(error: unknown, target: string): string {
   const e = error as NodeJS.ErrnoException;
   if (e.code === 'MODULE_NOT_FOUND' && e.message.includes(`'${target}'`)) return `module not found: ${target} (a file path starts with ./)`;
   const where = pluginLocation(e, target);
-  return `${e.message ?? String(error)}${where === undefined ? '' : ` (at ${where})`}`;
+  const at = where === undefined ? '' : ` (at ${where})`;
+  const missing = e.code === 'MODULE_NOT_FOUND' ? /^Cannot find module '([^']+)'/.exec(e.message ?? '')?.[1] : undefined;
+  // Node names the file that asked for it first in its require stack: the plugin, or a file it loads.
+  const stack = (e as { requireStack?: unknown }).requireStack;
+  const requirer = Array.isArray(stack) && typeof stack[0] === 'string' ? stack[0] : target;
+  if (missing !== undefined) return `${missingModuleReason(missing, requirer)}${at}`;
+  return `${e.message ?? String(error)}${at}`;
+}
+
+/**
+ * A module the plugin requires that Node cannot find from the plugin's folder, most often `floe`
+ * itself (a plugin written beside a recipe, run with a floe installed elsewhere). Node's message
+ * adds the whole require stack, which says nothing the user can act on.
+ */
+function missingModuleReason(missing: string, requirer: string): string {
+  const from = path.dirname(path.resolve(requirer));
+  const who = path.relative(process.cwd(), requirer) || requirer;
+  if (missing === 'floe' || missing.startsWith('floe/')) {
+    const root = path.resolve(loadedFloeCopies().self, '..', '..');
+    return (
+      `${who} requires '${missing}', which Node cannot find from ${from}. Install Floe in the plugin's project (npm install floe) and run ` +
+      `that project's floe (npx floe), or link the floe running now into it (npm link ${root})`
+    );
+  }
+  if (missing.startsWith('.') || path.isAbsolute(missing)) return `${who} requires '${missing}', which is not there (${path.resolve(from, missing)}[.js])`;
+  // The package name: `lodash/fp` → lodash, `@scope/pkg/x` → @scope/pkg.
+  const pkg = missing.split('/').slice(0, missing.startsWith('@') ? 2 : 1).join('/');
+  return `${who} requires '${missing}', which Node cannot find from ${from}: install it in the plugin's project (npm install ${pkg})`;
 }
 
 /**

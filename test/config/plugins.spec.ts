@@ -149,6 +149,24 @@ describe('recipe plugins', () => {
     assert.match((await expectConfigError(validateRecipe(pkg))).issues[0].message, /module not found: no-such-floe-plugin \(a file path starts with \.\/\)/);
   });
 
+  it("says what to install when a plugin requires a module Node cannot find from its folder (floe itself most often), without Node's require stack", async () => {
+    const r = recipes();
+    r.write('needs-floe.js', "const { register } = require('floe');\n");
+    r.write('needs-pkg.js', "require('no-such-floe-dep/sub');\n");
+    r.write('needs-file.js', "require('./lib/helper');\n");
+    const file = r.write('recipe.yaml', 'type: tiny\nplugins: [./needs-floe.js, ./needs-pkg.js, ./needs-file.js]\n');
+    const error = await expectConfigError(validateRecipe(file));
+    const shown = (name: string): string => path.relative(process.cwd(), path.join(r.dir, name));
+    assert.deepEqual(
+      error.issues.map((i) => i.message.replace(/^cannot load plugin \S+: /, '')),
+      [
+        `${shown('needs-floe.js')} requires 'floe', which Node cannot find from ${r.dir}. Install Floe in the plugin's project (npm install floe) and run that project's floe (npx floe), or link the floe running now into it (npm link ${REPO}) (at ${shown('needs-floe.js')}:1:22)`,
+        `${shown('needs-pkg.js')} requires 'no-such-floe-dep/sub', which Node cannot find from ${r.dir}: install it in the plugin's project (npm install no-such-floe-dep) (at ${shown('needs-pkg.js')}:1:1)`,
+        `${shown('needs-file.js')} requires './lib/helper', which is not there (${path.join(r.dir, 'lib', 'helper')}[.js]) (at ${shown('needs-file.js')}:1:1)`,
+      ],
+    );
+  });
+
   it('says so when a plugin brings its own copy of Floe, whose registrations this one never sees', function () {
     this.timeout(30_000);
     // A plugin project with Floe installed as a real copy, run with another floe: it said only "unknown trainer type".
