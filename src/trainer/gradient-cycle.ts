@@ -61,13 +61,9 @@ export class GradientCycle {
     rng.setState(start.rng);
   }
 
-  /** Adds one micro-batch's gradients (already scaled by `weight`) and disposes them. */
+  /** Adds one micro-batch's gradients (already scaled by `weight`) and takes them: they are disposed, or kept as the running sums. */
   add(grads: Map<string, tf.Tensor>, weight: number): void {
-    try {
-      this.accumulator.add(grads);
-    } finally {
-      tf.dispose([...grads.values()]);
-    }
+    this.accumulator.take(grads);
     this.weight += weight;
     this.count++;
   }

@@ -24,7 +24,9 @@ export function microBatchGradients(
   const out = tf.tidy(() => {
     const { value, grads } = frugalVariableGrads(loss, [...params.values()]);
     const named: tf.NamedTensorMap = {};
-    for (const [varName, g] of Object.entries(grads)) named[nameOf.get(varName) ?? varName] = weight === 1 ? g : g.mul(weight);
+    // One weight tensor for every gradient: g.mul(weight) would upload the same scalar per parameter.
+    const w = weight === 1 ? undefined : tf.scalar(weight);
+    for (const [varName, g] of Object.entries(grads)) named[nameOf.get(varName) ?? varName] = w === undefined ? g : g.mul(w);
     return { value, named };
   });
   return { loss: out.value, grads: new Map(Object.entries(out.named)) };

@@ -97,4 +97,52 @@ describe('GradientAccumulator', () => {
     disposeAll(g);
     acc.dispose();
   });
+
+  it('take() keeps a first gradient as its running sum (no clone) and frees later ones once added', () => {
+    const acc = new GradientAccumulator();
+    const before = tf.memory().numTensors;
+    const g1 = tf.tensor([1, 2]);
+    acc.take(new Map([['p', g1]]));
+    assert.equal(acc.sum('p'), g1, 'the first gradient is the sum itself');
+    assert.equal(tf.memory().numTensors, before + 1);
+    const g2 = tf.tensor([10, 20]);
+    acc.take(new Map([['p', g2]]));
+    assert.ok(g1.isDisposed && g2.isDisposed, 'the replaced sum and the added gradient are freed');
+    assert.deepEqual(Array.from(acc.sum('p')?.dataSync() ?? []), [11, 22]);
+    assert.equal(tf.memory().numTensors, before + 1);
+    acc.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('take() keeps one tensor held under two names as two sums, and frees everything when a shape is wrong', () => {
+    const acc = new GradientAccumulator();
+    const before = tf.memory().numTensors;
+    const shared = tf.tensor([1, 2]);
+    acc.take(new Map([['a', shared], ['b', shared]]));
+    acc.take(new Map([['a', tf.tensor([1, 1])], ['b', tf.tensor([2, 2])]]));
+    assert.deepEqual(Array.from(acc.sum('a')?.dataSync() ?? []), [2, 3]);
+    assert.deepEqual(Array.from(acc.sum('b')?.dataSync() ?? []), [3, 4]);
+    const wrong = tf.zeros([3]);
+    const other = tf.zeros([2]);
+    assert.throws(() => acc.take(new Map([['b', other], ['a', wrong]])), /Gradient 'a' has shape \[3\], but earlier micro-batches had \[2\]/);
+    assert.ok(wrong.isDisposed && other.isDisposed, 'take() owns what it was given, also when it throws');
+    assert.equal(acc.count, 2);
+    acc.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('average() makes one divisor tensor for all sums, with the bits of dividing each by the count', () => {
+    const acc = new GradientAccumulator();
+    const sums = Array.from({ length: 5 }, (_, i) => tf.tensor([0.1 * (i + 1), 1 / 3, 7 + i]));
+    acc.add(new Map(sums.map((t, i) => [`p${i}`, t])));
+    const firstId = tf.scalar(0);
+    const mean = acc.average(2048 * 3);
+    const lastId = tf.scalar(0);
+    // Tensor ids count every tensor made: 5 quotients and 1 divisor (a number per tf.div made 5 more).
+    assert.equal(lastId.id - firstId.id - 1, 5 + 1);
+    sums.forEach((t, i) => assert.deepEqual(Array.from(mean.get(`p${i}`)?.dataSync() ?? []), Array.from(tf.tidy(() => tf.div(t, 2048 * 3).dataSync()))));
+    [mean, new Map(sums.map((t, i) => [`p${i}`, t]))].forEach(disposeAll);
+    tf.dispose([firstId, lastId]);
+    acc.dispose();
+  });
 });
