@@ -27,8 +27,11 @@ export function listCommand(yargs: Argv, io: CliIo, done: (code: number) => void
       const typed = args.kind as string | undefined;
       const wanted = typed === undefined || names.includes(typed) ? typed : (names.find((n) => typed === `${n}s` || typed === `${n}es`) ?? typed);
       if (wanted !== undefined && !names.includes(wanted)) {
+        // A type given for its kind (`floe list gpt`): name the kind that lists it.
+        const owners = names.filter((n) => getRegistry(n).types.includes(wanted));
+        const asType = owners.length === 0 ? '' : ` '${wanted}' is a type of ${owners.map((n) => `kind ${n} (floe list ${n})`).join(' and of ')}.`;
         // A kind a plugin declares exists only once the plugin is imported.
-        const suggestion = didYouMean(wanted, names) || (code.length === 0 ? ` A kind a plugin declares is listed with its plugin: floe list ${wanted} --code ./plugin.js.` : '');
+        const suggestion = asType || didYouMean(wanted, names) || (code.length === 0 ? ` A kind a plugin declares is listed with its plugin: floe list ${wanted} --code ./plugin.js.` : '');
         throw new FloeError(`Unknown kind '${wanted}'. Kinds: ${listChoices(names)}.${suggestion}`);
       }
       for (const kind of kinds) {
