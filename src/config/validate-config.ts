@@ -193,13 +193,15 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
   }
   // One message per bad value: the rules it breaks, joined ("must be an integer number and must not be less than 0, got -1.5").
   if (constraints.length > 0) {
-    let texts = constraints.map(([name, message]) => (name.startsWith(CONFIG_RULE_PREFIX) ? message : ruleText(message, error)));
+    // A rule over several settings names its values itself, in sentences of its own: it is not
+    // joined into the value's rules with "and" ("... set it to null) and must not be greater than 1").
+    const rules = constraints.filter(([name]) => name.startsWith(CONFIG_RULE_PREFIX)).map(([, message]) => message);
+    let texts = constraints.filter(([name]) => !name.startsWith(CONFIG_RULE_PREFIX)).map(([, message]) => ruleText(message, error));
     if (texts.length > 1) texts = texts.map((t) => t.replace(/, got .*$/s, ''));
-    // A rule over several settings names its values itself.
-    const ruleOnly = constraints.every(([name]) => name.startsWith(CONFIG_RULE_PREFIX));
     const names = constraints.map(([name]) => name);
     const hint = booleanHint(names, error.value) ?? contextHint(error, names) ?? choiceHint(error);
-    issues.push({ path, message: ruleOnly ? texts.join(' and ') : withValue(texts.join(' and '), error), location: sourceMap.locate(path), ...(hint === undefined ? {} : { hint }) });
+    const message = [...(texts.length > 0 ? [withValue(texts.join(' and '), error)] : []), ...rules].join('; ');
+    issues.push({ path, message, location: sourceMap.locate(path), ...(hint === undefined ? {} : { hint }) });
   }
   for (const child of error.children ?? []) issues.push(...flattenValidationError(child, path, sourceMap));
   return issues;

@@ -67,6 +67,12 @@ describe('recipe rules checked at validation', () => {
       assert.match(decay.message, /^give decaySteps \(10\) or decayRatio \(0\.2\), not both/);
       const phases = await oneIssue(lm({ scheduler: { type: 'wsd', warmupRatio: 0.9, decayRatio: 0.2 } }));
       assert.match(phases.message, /warmupRatio \(0\.9\) \+ decayRatio \(0\.2\) is more than the whole run/);
+      // A value that also breaks its own range gets both, each its own clause (they were joined with "and", the rule's "got" cut).
+      const both = await oneIssue(lm({ scheduler: { type: 'cosine', warmupSteps: 10, warmupRatio: 1.5 } }));
+      assert.equal(
+        both.message,
+        'must not be greater than 1, got 1.5; give warmupSteps (10) or warmupRatio (1.5), not both: both set the same length, warmupSteps in optimizer steps and warmupRatio as a share of the training steps (to drop one that an extended recipe sets, set it to null)',
+      );
       const dropped = await validateRecipe(lm({ scheduler: { type: 'cosine', warmupSteps: 10 } }), { overrides: ['scheduler.warmupSteps=null', 'scheduler.warmupRatio=0.1'] });
       assert.equal(dropped.config.scheduler.warmupRatio, 0.1);
     });
