@@ -3,14 +3,16 @@ import type { TapeNode } from './engine-internals';
 
 /**
  * The tape's nodes on a path from one of `xs` to `y`, in tape order, each with its inputs cut
- * down to those that depend on some x (no gradient is computed for the others).
+ * down to those that depend on some x (no gradient is computed for the others). A node whose
+ * inputs all depend on an x is returned as it is; the others are copies with fewer inputs.
  */
 export function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly tf.Tensor[], y: tf.Tensor): TapeNode[] {
+  // Runs once per training step over a few hundred nodes: plain loops, no per-node arrays.
   // Forward: which tensors (and nodes) depend on an x.
   const fromX = new Set<number>(xs.map((x) => x.id));
   const nodeFromX = new Set<number>();
   for (const node of tape) {
-    if (Object.values(node.inputs).some((input) => fromX.has(input.id))) {
+    if (anyInput(node.inputs, fromX)) {
       nodeFromX.add(node.id);
       for (const output of node.outputs) fromX.add(output.id);
     }
@@ -22,15 +24,29 @@ export function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly tf.Tensor
     const node = tape[i];
     if (node.outputs.some((output) => toY.has(output.id))) {
       nodeToY.add(node.id);
-      for (const input of Object.values(node.inputs)) toY.add(input.id);
+      for (const name in node.inputs) toY.add(node.inputs[name].id);
     }
   }
   const path: TapeNode[] = [];
   for (const node of tape) {
     if (!nodeFromX.has(node.id) || !nodeToY.has(node.id)) continue;
+    if (allInputs(node.inputs, fromX)) {
+      path.push(node);
+      continue;
+    }
     const inputs: tf.NamedTensorMap = {};
-    for (const [name, input] of Object.entries(node.inputs)) if (fromX.has(input.id)) inputs[name] = input;
+    for (const name in node.inputs) if (fromX.has(node.inputs[name].id)) inputs[name] = node.inputs[name];
     path.push({ ...node, inputs });
   }
   return path;
+}
+
+function anyInput(inputs: tf.NamedTensorMap, ids: ReadonlySet<number>): boolean {
+  for (const name in inputs) if (ids.has(inputs[name].id)) return true;
+  return false;
+}
+
+function allInputs(inputs: tf.NamedTensorMap, ids: ReadonlySet<number>): boolean {
+  for (const name in inputs) if (!ids.has(inputs[name].id)) return false;
+  return true;
 }
