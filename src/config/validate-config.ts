@@ -189,7 +189,8 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
   }
   // Likewise a list's length and items say nothing of a value that is no list (betas: 0.9).
   if (!Array.isArray(error.value) && constraints.some(([name]) => name === 'isArray')) {
-    constraints = constraints.filter(([name]) => !ARRAY_CONSTRAINTS.has(name));
+    // ... and so do its rules for each item ("each value in hidden must be an integer number and must be an array").
+    constraints = constraints.filter(([name, message]) => !ARRAY_CONSTRAINTS.has(name) && !message.startsWith(`each value in ${error.property} `));
   }
   // One message per bad value: the rules it breaks, joined ("must be an integer number and must not be less than 0, got -1.5").
   if (constraints.length > 0) {
@@ -199,7 +200,7 @@ function flattenValidationError(error: ValidationError, base: string, sourceMap:
     let texts = constraints.filter(([name]) => !name.startsWith(CONFIG_RULE_PREFIX)).map(([, message]) => ruleText(message, error));
     if (texts.length > 1) texts = texts.map((t) => t.replace(/, got .*$/s, ''));
     const names = constraints.map(([name]) => name);
-    const hint = booleanHint(names, error.value) ?? contextHint(error, names) ?? choiceHint(error);
+    const hint = booleanHint(names, error.value) ?? contextHint(error, names) ?? choiceHint(error) ?? listHint(names, error.value);
     const message = [...(texts.length > 0 ? [withValue(texts.join(' and '), error)] : []), ...rules].join('; ');
     issues.push({ path, message, location: sourceMap.locate(path), ...(hint === undefined ? {} : { hint }) });
   }
@@ -228,6 +229,12 @@ function choiceHint(error: ValidationError): string | undefined {
   const choices = /one of the following values: (.*)$/.exec(error.constraints?.isIn ?? '')?.[1];
   if (choices === undefined || typeof error.value !== 'string') return undefined;
   return didYouMean(error.value, choices.split(', ')).trim() || undefined;
+}
+
+/** `hidden: 32,32` (a --set or a plain YAML scalar) is text: say how a list is written. */
+function listHint(constraints: string[], value: unknown): string | undefined {
+  if (!constraints.includes('isArray') || typeof value !== 'string' || !value.includes(',')) return undefined;
+  return `Write a list in brackets: [${value.split(',').map((v) => v.trim()).join(', ')}].`;
 }
 
 function booleanHint(constraints: string[], value: unknown): string | undefined {

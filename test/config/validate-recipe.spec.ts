@@ -57,6 +57,17 @@ describe('validateRecipe', () => {
     assert.equal(short.issues[0].message, 'must contain at least 2 elements, got [0.9]');
   });
 
+  it("a comma-separated value where a list belongs says it must be a list, without the item rules, and how to write it ('--set model.hidden=32,32')", async () => {
+    const recipe = { type: 'supervised', data: { type: 'tabular', sources: [{ type: 'synthetic-tabular' }] }, model: { type: 'mlp' } };
+    const error = await expectConfigError(validateRecipe(recipe, { overrides: ['model.hidden=32,32'] }));
+    assert.deepEqual(
+      error.issues.map((i) => [i.path, i.message, i.hint]),
+      [['model.hidden', 'must be an array, got "32,32"', 'Write a list in brackets: [32, 32].']],
+    );
+    const one = await expectConfigError(validateRecipe(recipe, { overrides: ['model.hidden=32'] }));
+    assert.deepEqual([one.issues[0].message, one.issues[0].hint], ['must be an array, got 32', undefined]);
+  });
+
   it('a misspelt choice (progress: lnes) gets the closest allowed value', async () => {
     const file = recipes().write('recipe.yaml', ['type: tiny', 'progress: lnes', ''].join('\n'));
     const error = await expectConfigError(validateRecipe(file));
