@@ -1,6 +1,6 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { readJsonl } from '../callbacks/writers/read-jsonl';
+import { parseJsonl } from '../callbacks/writers/read-jsonl';
 import { readTensorBoardEvents } from '../callbacks/writers/read-tensorboard-events';
 import { FloeError } from '../errors';
 import { MetricSources, runMetricSources } from './metric-sources';
@@ -37,6 +37,11 @@ export interface RunMetrics {
   eval: EvalPoint[];
   /** The file(s) they were read from. */
   sources: string[];
+  /**
+   * Lines of metrics.jsonl that are not JSON (`metrics.jsonl:3`) and were left out; a last line
+   * without its newline (a record being written while the run goes on) is not one of them.
+   */
+  skippedLines?: string[];
 }
 
 const TRAIN_KEYS = ['loss', 'lr', 'gradNorm', 'tokensPerSec', 'samplesPerSec'] as const;
@@ -126,7 +131,20 @@ async function enclosingRunFolder(dir: string): Promise<{ what: string; run?: st
 
 async function fromJsonl(file: string): Promise<RunMetrics> {
   const collector = new PointCollector();
-  for (const record of await readJsonl<Record<string, unknown>>(file, { skipInvalid: true })) {
+  const text = await fs.readFile(file, 'utf8');
+  const lines = text.split('\n');
+  const skippedLines: string[] = [];
+  const records: Array<Record<string, unknown>> = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      records.push(parseJsonl<Record<string, unknown>>(line, file)[0]);
+    } catch {
+      // The run may be writing its last record now; a bad line before it is damage, and says so.
+      if (i < lines.length - 1) skippedLines.push(`${file}:${i + 1}`);
+    }
+  });
+  for (const record of records) {
     if (typeof record.step !== 'number') continue;
     const values: Record<string, number> = {};
     if (record.event === 'train') {
@@ -138,7 +156,7 @@ async function fromJsonl(file: string): Promise<RunMetrics> {
     }
     collector.add(record.event, record.step, values);
   }
-  return { train: collector.train, eval: collector.eval, sources: [file] };
+  return { train: collector.train, eval: collector.eval, sources: [file], ...(skippedLines.length > 0 ? { skippedLines } : {}) };
 }
 
 async function fromEvents(files: string[]): Promise<RunMetrics> {

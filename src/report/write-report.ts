@@ -26,6 +26,8 @@ export interface ReportFiles {
   files: string[];
   /** Training and evaluation points the charts hold (0 before the first log line of a run). */
   points: number;
+  /** Lines of metrics.jsonl left out as not JSON (`file:line`), see {@link RunMetrics.skippedLines}. */
+  skippedLines: string[];
 }
 
 /**
@@ -56,7 +58,7 @@ export async function writeReport(runDir: string, options: WriteReportOptions = 
   const html = path.join(outDir, 'report.html');
   await writeFile(html, renderReportHtml({ title: path.basename(dir), status, metrics, charts, recipe }));
   files.push(html);
-  return { html, files, points: metrics.train.length + metrics.eval.length };
+  return { html, files, points: metrics.train.length + metrics.eval.length, skippedLines: metrics.skippedLines ?? [] };
 }
 
 /** A report that cannot be written where asked is the user's to fix (a file in the way, no permission): say where and why. */

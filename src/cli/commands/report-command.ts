@@ -16,7 +16,12 @@ export function reportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
     async (args) => {
       // A bare --out parses as '': the report went into the working folder without a word.
       if (args.out === '') throw new UsageError('--out needs a value: the folder to write the report to (leave --out out to write into the run folder)');
-      const { html, files, points } = await writeReport(args.runDir as string, { outDir: args.out as string | undefined });
+      const { html, files, points, skippedLines } = await writeReport(args.runDir as string, { outDir: args.out as string | undefined });
+      // A damaged line (a full disk, two runs writing one file) would otherwise leave a silent gap in the curves.
+      if (skippedLines.length > 0) {
+        const shown = skippedLines.slice(0, 5).map((l) => (path.relative(process.cwd(), l).startsWith('..') ? l : path.relative(process.cwd(), l)));
+        io.err(`warn: left out ${skippedLines.length} line${skippedLines.length === 1 ? '' : 's'} of metrics that ${skippedLines.length === 1 ? 'is' : 'are'} not JSON: ${shown.join(', ')}${skippedLines.length > 5 ? ', ...' : ''}`);
+      }
       for (const file of files) io.out(`wrote ${path.relative(process.cwd(), file) || file}`);
       io.out(`report: ${html}`);
       // A run that has not logged yet is no error (the report works while training), but say why it is empty.
