@@ -1,4 +1,5 @@
 import { IsIn, IsInt, IsNumber, IsString, Min } from 'class-validator';
+import { resolveCount } from '../config/human-number';
 import { register } from '../registry/register';
 import { Callback, CallbackConfig, Metrics } from './callback';
 import { TrainerControl } from './trainer-control';
@@ -49,6 +50,12 @@ export class EarlyStoppingCallback extends Callback<EarlyStoppingConfig> {
     // Without held-out data no evaluation runs, so this callback could never stop the run.
     if (this.trainer.evalLoader === undefined) {
       this.trainer.logger.warn(`early-stopping: there is no eval split (see data.trainEvalSplit), so '${this.config.metric}' is never measured and this callback never stops training`);
+    } else if (resolveCount(this.trainer.config.evalInterval, this.trainer.trainingHorizon) === 0) {
+      // evalInterval's default is 0: a recipe that adds this callback alone evaluates only once training is over.
+      this.trainer.logger.warn(
+        `early-stopping: evalInterval is ${String(this.trainer.config.evalInterval)}, so evaluations run only when training ends and this callback never stops it; ` +
+          `set evalInterval (e.g. --set evalInterval=10%) to evaluate during training`,
+      );
     }
   }
 

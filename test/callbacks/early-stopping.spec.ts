@@ -79,6 +79,21 @@ describe('EarlyStoppingCallback', () => {
     assert.deepEqual(lines, ["warn: early-stopping: evaluation has no metric 'eval/acc' (it has: eval/loss)"]);
   });
 
+  it('warns that it never stops a run that evaluates only at its end (evalInterval 0, the default); it said nothing', async () => {
+    register(ScriptedEvalTrainer);
+    const warnings = async (out: string, evalInterval: unknown): Promise<string[]> => {
+      const lines: string[] = [];
+      const recipe = tinyRecipe(path.join(dir, out), { type: 'tiny-scripted-eval', epochs: 2, evalInterval, callbacks: [{ type: 'early-stopping', metric: 'eval/score' }] });
+      await runJob(recipe, { logger: captureLogger(lines) });
+      return lines.filter((l) => l.startsWith('warn: early-stopping'));
+    };
+    assert.deepEqual(await warnings('none', 0), [
+      'warn: early-stopping: evalInterval is 0, so evaluations run only when training ends and this callback never stops it; set evalInterval (e.g. --set evalInterval=10%) to evaluate during training',
+    ]);
+    assert.deepEqual(await warnings('every', 2), []);
+    assert.deepEqual(await warnings('share', '25%'), []);
+  });
+
   it('counts a NaN metric as no improvement', async () => {
     const trainer = { globalStep: 0, logger: captureLogger() };
     const cb = callback({ patience: 1 }, trainer);
