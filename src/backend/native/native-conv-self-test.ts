@@ -1,7 +1,11 @@
 import type { NativeConvGeometry, NativeIsa, NativeKernelsAddon } from './native-kernels-addon';
 
-/** Batch 2, 5×6×3 input, 3×2 filter to 4 channels, strides [2, 1], dilations [1, 2], pads 1 and 2: out 3×5. */
-const GEOMETRY: NativeConvGeometry = {
+/**
+ * Batch 2, 5×6×3 input, 3×2 filter to 4 channels, strides [2, 1], dilations [1, 2], pads 1 and 2:
+ * out 3×5. The addon specs check both conv calls on it too.
+ * @internal
+ */
+export const CONV_SELF_TEST_GEOMETRY: NativeConvGeometry = {
   batchSize: 2,
   inHeight: 5,
   inWidth: 6,
@@ -75,7 +79,7 @@ const passed = new WeakMap<NativeKernelsAddon, Set<NativeIsa>>();
  */
 export function convSelfTest(addon: NativeKernelsAddon, isa: NativeIsa, next: () => number): string | undefined {
   if (passed.get(addon)?.has(isa) === true) return undefined;
-  const g = GEOMETRY;
+  const g = CONV_SELF_TEST_GEOMETRY;
   const nx = g.batchSize * g.inHeight * g.inWidth * g.inChannels;
   const ndy = g.batchSize * g.outHeight * g.outWidth * g.outChannels;
   const nw = g.filterHeight * g.filterWidth * g.inChannels * g.outChannels;

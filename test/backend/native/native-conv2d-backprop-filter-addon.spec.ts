@@ -1,52 +1,9 @@
 import { strict as assert } from 'assert';
 import type { NativeConvGeometry, NativeKernelsAddon } from '../../../src/backend/native';
+import { CONV_SELF_TEST_GEOMETRY as GEOMETRY, convFilterGradReference } from '../../../src/backend/native/native-conv-self-test';
 import { Rng } from '../../../src/random';
 import { assertClose } from '../../support/tensors';
 import { requireNativeKernels } from './native-fixture';
-
-/** 5×6×3 input, batch 2, 3×2 filter to 4 channels, stride [2, 1], dilation [1, 2], pads 1 and 2: out 3×5. */
-const GEOMETRY: NativeConvGeometry = {
-  batchSize: 2,
-  inHeight: 5,
-  inWidth: 6,
-  inChannels: 3,
-  outHeight: 3,
-  outWidth: 5,
-  outChannels: 4,
-  filterHeight: 3,
-  filterWidth: 2,
-  strideHeight: 2,
-  strideWidth: 1,
-  dilationHeight: 1,
-  dilationWidth: 2,
-  padTop: 1,
-  padLeft: 2,
-};
-
-/** float64 loop over every output position, tap and channel pair; taps in the padding add nothing. */
-function reference(x: Float32Array, dy: Float32Array, g: NativeConvGeometry): Float64Array {
-  const dw = new Float64Array(g.filterHeight * g.filterWidth * g.inChannels * g.outChannels);
-  for (let b = 0; b < g.batchSize; b++) {
-    for (let oh = 0; oh < g.outHeight; oh++) {
-      for (let ow = 0; ow < g.outWidth; ow++) {
-        for (let fh = 0; fh < g.filterHeight; fh++) {
-          for (let fw = 0; fw < g.filterWidth; fw++) {
-            const r = oh * g.strideHeight + fh * g.dilationHeight - g.padTop;
-            const c = ow * g.strideWidth + fw * g.dilationWidth - g.padLeft;
-            if (r < 0 || r >= g.inHeight || c < 0 || c >= g.inWidth) continue;
-            for (let ci = 0; ci < g.inChannels; ci++) {
-              const xv = x[((b * g.inHeight + r) * g.inWidth + c) * g.inChannels + ci];
-              for (let co = 0; co < g.outChannels; co++) {
-                dw[((fh * g.filterWidth + fw) * g.inChannels + ci) * g.outChannels + co] += xv * dy[((b * g.outHeight + oh) * g.outWidth + ow) * g.outChannels + co];
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  return dw;
-}
 
 /** x, dy and dw back to back from byte `shift` of a fresh buffer; dw filled with a marker value. */
 function layout(shift: number) {
@@ -77,7 +34,7 @@ describe('native conv2dBackpropFilter addon', () => {
           const { buffer, off, x, dy, dw } = layout(shift);
           const floats = conv()(new Uint8Array(buffer), off.x, off.dy, off.dw, GEOMETRY);
           assert.ok(floats > 0, 'scratch floats');
-          assertClose(dw, reference(x, dy, GEOMETRY), 1e-5, `${isa}, shift ${shift}`);
+          assertClose(dw, convFilterGradReference(x, dy, GEOMETRY), 1e-5, `${isa}, shift ${shift}`);
         }
       }
     } finally {

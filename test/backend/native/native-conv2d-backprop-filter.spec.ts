@@ -1,24 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
-import { registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../../src/backend';
 import { createConv2DBackpropFilterKernel } from '../../../src/backend/kernels/conv2d-backprop-filter-kernel';
 import { nativeConv2DBackpropFilter } from '../../../src/backend/native/native-conv2d-backprop-filter';
-import { nativeKernelsStatus, resetNativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
+import { nativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
 import { Rng } from '../../../src/random';
 import { assertClose } from '../../support/tensors';
 import { boom, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { cnnLosses, GROUP_FLOATS, pair, spyConv, withAddonConv, type ConvCase, type Shape4 } from './conv-fixture';
 import { requireNativeKernels, withoutNative } from './native-fixture';
 
-type Shape4 = [number, number, number, number];
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-interface Case {
-  x: Shape4;
-  filter: Shape4;
-  strides: number | [number, number];
-  pad: Pad;
-  dilations?: number | [number, number];
-}
-type ConvCall = NonNullable<NativeKernelsAddon['conv2dBackpropFilter']>;
 
 /**
  * The grid: 1×1 (the tap that reads x itself, and strided), 3×3 and 5×5, strides 1 and 2,
@@ -28,7 +18,7 @@ type ConvCall = NonNullable<NativeKernelsAddon['conv2dBackpropFilter']>;
  * differently: 2 taps per GEMM with a shorter last group; one tap per GEMM; one tap in two chunks
  * of output rows (68 and 22 of 90), added up.
  */
-const CASES: Record<string, Case> = {
+const CASES: Record<string, ConvCase> = {
   '1x1, stride 1, valid, batch 1 (x read in place)': { x: [1, 5, 7, 3], filter: [1, 1, 3, 4], strides: 1, pad: 'valid' },
   '1x1, stride 2, same, batch 2': { x: [2, 7, 6, 5], filter: [1, 1, 5, 3], strides: 2, pad: 'same' },
   '3x3, stride 1, same, batch 3, odd sizes': { x: [3, 7, 9, 6], filter: [3, 3, 6, 10], strides: 1, pad: 'same' },
@@ -58,25 +48,20 @@ const CASES: Record<string, Case> = {
   '3x3, 1024 channels: 1 tap per GEMM in 2 chunks': { x: [3, 30, 30, 1024], filter: [3, 3, 1024, 2], strides: 1, pad: 'same' },
 };
 
-/** Floats of the tap group the addon fills at most (8 MiB), besides one chunk's [inChannels, outChannels] product. */
-const GROUP_FLOATS = 2 ** 21;
-
-const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
-
 /** Runs the kernel op directly (tfjs's conv2d gradient refuses dilations before it gets there). */
 function backpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Record<string, unknown>): tf.Tensor {
   return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { dataFormat: 'NHWC', dimRoundingMode: undefined, ...attrs } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /** Seeded x and dy for a case, and its dy shape. */
-function operands(c: Case, seed: number): { x: Float32Array; dy: Float32Array; dyShape: Shape4 } {
+function operands(c: ConvCase, seed: number): { x: Float32Array; dy: Float32Array; dyShape: Shape4 } {
   const rng = new Rng(seed);
   const dyShape = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, c.dilations ?? 1, c.pad).outShape as Shape4;
   return { x: randomValues(rng, tf.util.sizeFromShape(c.x)), dy: randomValues(rng, tf.util.sizeFromShape(dyShape)), dyShape };
 }
 
 /** The case's filter gradient on the current wasm kernels. */
-function onWasm(c: Case, seed: number): Promise<Result[]> {
+function onWasm(c: ConvCase, seed: number): Promise<Result[]> {
   const { x, dy, dyShape } = operands(c, seed);
   return runOn('wasm', () => backpropFilter(tf.tensor4d(x, c.x), tf.tensor4d(dy, dyShape), { strides: c.strides, pad: c.pad, filterShape: c.filter, dilations: c.dilations ?? 1 }));
 }
@@ -85,7 +70,7 @@ function onWasm(c: Case, seed: number): Promise<Result[]> {
  * cpu's filter gradient. cpu's kernel ignores dilations, so a dilated filter's gradient is that of
  * the spread-out filter (taps `dilation` apart), read at every `dilation`-th tap.
  */
-async function onCpu(c: Case, seed: number): Promise<Float32Array> {
+async function onCpu(c: ConvCase, seed: number): Promise<Float32Array> {
   const { x, dy, dyShape } = operands(c, seed);
   const [dh, dw] = pair(c.dilations ?? 1);
   const spread: Shape4 = [(c.filter[0] - 1) * dh + 1, (c.filter[1] - 1) * dw + 1, c.filter[2], c.filter[3]];
@@ -94,40 +79,6 @@ async function onCpu(c: Case, seed: number): Promise<Float32Array> {
     return g.stridedSlice([0, 0, 0, 0], spread, [dh, dw, 1, 1]);
   });
   return full.values as Float32Array;
-}
-
-/** Re-registers Floe's wasm kernels so a changed addon method (or none) takes effect. */
-function reregister(): void {
-  resetNativeKernelsStatus();
-  unregisterWasmKernelOverrides();
-  registerWasmKernelOverrides();
-}
-
-/** Runs `fn` with the addon's conv2dBackpropFilter replaced by `replacement`, registered as the kernel. */
-async function withAddonConv<T>(addon: NativeKernelsAddon, replacement: ConvCall | undefined, fn: () => Promise<T>): Promise<T> {
-  const saved = addon.conv2dBackpropFilter;
-  addon.conv2dBackpropFilter = replacement;
-  reregister();
-  try {
-    return await fn();
-  } finally {
-    addon.conv2dBackpropFilter = saved;
-    reregister();
-  }
-}
-
-/** The real addon call, counted, with the scratch sizes it reports. */
-function spy(addon: NativeKernelsAddon): { call: ConvCall; scratch: number[] } {
-  const real = addon.conv2dBackpropFilter!.bind(addon);
-  const scratch: number[] = [];
-  return {
-    scratch,
-    call: (...args) => {
-      const floats = real(...args);
-      scratch.push(floats);
-      return floats;
-    },
-  };
 }
 
 describe('native Conv2DBackpropFilter (wasm)', () => {
@@ -141,8 +92,8 @@ describe('native Conv2DBackpropFilter (wasm)', () => {
   Object.entries(CASES).forEach(([name, c], i) => {
     it(`runs on the addon and matches cpu and the JS kernel: ${name}`, async () => {
       const seed = 70 + i;
-      const { call, scratch } = spy(addon());
-      const [native] = await withAddonConv(addon(), call, () => onWasm(c, seed));
+      const { call, scratch } = spyConv(addon(), 'conv2dBackpropFilter');
+      const [native] = await withAddonConv(addon(), 'conv2dBackpropFilter', call, () => onWasm(c, seed));
       assert.equal(scratch.length, 1, 'addon calls');
       const [js] = await withoutNative(() => onWasm(c, seed));
       const cpu = await onCpu(c, seed);
@@ -155,11 +106,11 @@ describe('native Conv2DBackpropFilter (wasm)', () => {
   });
 
   it('keeps its gather scratch across calls (the same shape again, or a smaller one, allocates nothing) and bounded for a large layer', async () => {
-    const { call, scratch } = spy(addon());
+    const { call, scratch } = spyConv(addon(), 'conv2dBackpropFilter');
     const big = CASES['3x3, stride 1, same, batch 3, odd sizes'];
     const small = CASES['3x3, stride 2, valid'];
     const large = CASES['3x3, 1024 channels: 1 tap per GEMM in 2 chunks'];
-    await withAddonConv(addon(), call, async () => {
+    await withAddonConv(addon(), 'conv2dBackpropFilter', call, async () => {
       for (const c of [big, big, small, big, large]) await onWasm(c, 1);
     });
     assert.equal(scratch.length, 5);
@@ -199,7 +150,7 @@ describe('native Conv2DBackpropFilter (wasm)', () => {
 
   it('falls back to the JS kernel with an addon built before conv2dBackpropFilter', async () => {
     const c = CASES['5x5, stride 1, same'];
-    await withAddonConv(addon(), undefined, async () => {
+    await withAddonConv(addon(), 'conv2dBackpropFilter', undefined, async () => {
       assert.ok(!nativeKernelsStatus().kernels.includes('Conv2DBackpropFilter'), 'not listed as native');
       assert.ok(nativeKernelsStatus().kernels.includes('BatchMatMul'), 'the rest stays native');
       const [fallback] = await onWasm(c, 3);
@@ -208,31 +159,9 @@ describe('native Conv2DBackpropFilter (wasm)', () => {
   });
 
   it('trains a tf.layers CNN as the JS kernel does: same losses over 5 SGD steps', async () => {
-    const rng = new Rng(90);
-    const xs = randomValues(rng, 8 * 12 * 12);
-    const labels = Int32Array.from({ length: 8 }, (_, i) => i % 3);
-    const train = async (): Promise<number[]> => {
-      const model = tf.sequential({
-        layers: [
-          tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-          tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-          tf.layers.flatten(),
-          tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-        ],
-      });
-      model.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
-      const x = tf.tensor4d(xs, [8, 12, 12, 1]);
-      const y = tf.tensor1d(Float32Array.from(labels));
-      try {
-        const history = await model.fit(x, y, { epochs: 5, batchSize: 8, shuffle: false, verbose: 0 });
-        return history.history.loss as number[];
-      } finally {
-        tf.dispose([x, y]);
-        model.dispose();
-      }
-    };
-    const { call, scratch } = spy(addon());
-    const native = await withAddonConv(addon(), call, train);
+    const train = (): Promise<number[]> => cnnLosses({ seed: 90 });
+    const { call, scratch } = spyConv(addon(), 'conv2dBackpropFilter');
+    const native = await withAddonConv(addon(), 'conv2dBackpropFilter', call, train);
     assert.equal(scratch.length, 10, 'addon calls: 2 conv layers x 5 steps');
     const js = await withoutNative(train);
     assert.ok(native[4] < native[0], `loss falls: ${native.join(', ')}`);

@@ -1,28 +1,9 @@
 import { strict as assert } from 'assert';
 import type { NativeConvGeometry, NativeKernelsAddon } from '../../../src/backend/native';
-import { convInputGradReference, convSelfTest } from '../../../src/backend/native/native-conv-self-test';
+import { CONV_SELF_TEST_GEOMETRY as GEOMETRY, convInputGradReference, convSelfTest } from '../../../src/backend/native/native-conv-self-test';
 import { Rng } from '../../../src/random';
 import { assertClose } from '../../support/tensors';
 import { requireNativeKernels } from './native-fixture';
-
-/** 5×6×3 input, batch 2, 3×2 filter from 4 channels, stride [2, 1], dilation [1, 2], pads 1 and 2: out 3×5. */
-const GEOMETRY: NativeConvGeometry = {
-  batchSize: 2,
-  inHeight: 5,
-  inWidth: 6,
-  inChannels: 3,
-  outHeight: 3,
-  outWidth: 5,
-  outChannels: 4,
-  filterHeight: 3,
-  filterWidth: 2,
-  strideHeight: 2,
-  strideWidth: 1,
-  dilationHeight: 1,
-  dilationWidth: 2,
-  padTop: 1,
-  padLeft: 2,
-};
 
 /** dy, w and dx back to back from byte `shift` of a fresh buffer; dx filled with a marker value. */
 function layout(shift: number, g: NativeConvGeometry = GEOMETRY) {

@@ -1,24 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
-import { registerWasmKernelOverrides, unregisterWasmKernelOverrides } from '../../../src/backend';
 import { createNumericPadGuardKernel } from '../../../src/backend/kernels/numeric-pad-guard';
 import { nativeConv2DBackpropInput } from '../../../src/backend/native/native-conv2d-backprop-input';
-import { nativeKernelsStatus, resetNativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
+import { nativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backend/native';
 import { Rng } from '../../../src/random';
 import { assertClose } from '../../support/tensors';
 import { boom, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
+import { cnnLosses, GROUP_FLOATS, pair, spyConv, withAddonConv, type ConvCase, type Shape4 } from './conv-fixture';
 import { requireNativeKernels, withoutNative } from './native-fixture';
 
-type Shape4 = [number, number, number, number];
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-interface Case {
-  x: Shape4;
-  filter: Shape4;
-  strides: number | [number, number];
-  pad: Pad;
-  dilations?: number | [number, number];
-}
-type ConvCall = NonNullable<NativeKernelsAddon['conv2dBackpropInput']>;
 
 /**
  * The grid of the filter gradient's spec: 1×1 (one GEMM straight into dx, and strided), 3×3 and
@@ -28,7 +18,7 @@ type ConvCall = NonNullable<NativeKernelsAddon['conv2dBackpropInput']>;
  * differently: 5 taps per GEMM, then 4; one tap per GEMM; one tap in two
  * chunks of output rows (68 and 22 of 90).
  */
-const CASES: Record<string, Case> = {
+const CASES: Record<string, ConvCase> = {
   '1x1, stride 1, valid, batch 1 (one GEMM into dx)': { x: [1, 5, 7, 3], filter: [1, 1, 3, 4], strides: 1, pad: 'valid' },
   '1x1, stride 2, same, batch 2 (pixels no tap reads stay 0)': { x: [2, 7, 6, 5], filter: [1, 1, 5, 3], strides: 2, pad: 'same' },
   '3x3, stride 1, same, batch 3, odd sizes': { x: [3, 7, 9, 6], filter: [3, 3, 6, 10], strides: 1, pad: 'same' },
@@ -59,13 +49,8 @@ const CASES: Record<string, Case> = {
   '3x3, 1024 channels: 1 tap per GEMM in 2 chunks': { x: [3, 30, 30, 1024], filter: [3, 3, 1024, 2], strides: 1, pad: 'same' },
 };
 
-/** Floats of the product group the addon fills at most (8 MiB). */
-const GROUP_FLOATS = 2 ** 21;
-
-const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
-
 /** The case's true dy shape (a numeric pad as explicit padding: tfjs sizes the width from the filter height). */
-function dyShapeOf(c: Case): Shape4 {
+function dyShapeOf(c: ConvCase): Shape4 {
   const pad = typeof c.pad === 'number' ? ([[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]] as tf.backend_util.ExplicitPadding) : c.pad;
   return tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, c.dilations ?? 1, pad).outShape as Shape4;
 }
@@ -76,7 +61,7 @@ function backpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: Record<strin
 }
 
 /** Seeded dy and filter for a case. */
-function operands(c: Case, seed: number): { dy: Float32Array; filter: Float32Array; dyShape: Shape4 } {
+function operands(c: ConvCase, seed: number): { dy: Float32Array; filter: Float32Array; dyShape: Shape4 } {
   const rng = new Rng(seed);
   const dyShape = dyShapeOf(c);
   return { dy: randomValues(rng, tf.util.sizeFromShape(dyShape)), filter: randomValues(rng, tf.util.sizeFromShape(c.filter)), dyShape };
@@ -87,7 +72,7 @@ function operands(c: Case, seed: number): { dy: Float32Array; filter: Float32Arr
  * the spread-out filter (taps `dilation` apart, zeros between) without a dilations attr: cpu's and
  * the stock wasm kernel's way, as they ignore dilations.
  */
-function onBackend(backend: 'wasm' | 'cpu', c: Case, seed: number, spreadOut: boolean): Promise<Result[]> {
+function onBackend(backend: 'wasm' | 'cpu', c: ConvCase, seed: number, spreadOut: boolean): Promise<Result[]> {
   const { dy, filter, dyShape } = operands(c, seed);
   const [dh, dw] = pair(c.dilations ?? 1);
   return runOn(backend, () => {
@@ -108,40 +93,6 @@ function spreadFilter(w: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
   return out.toTensor() as tf.Tensor4D;
 }
 
-/** Re-registers Floe's wasm kernels so a changed addon method (or none) takes effect. */
-function reregister(): void {
-  resetNativeKernelsStatus();
-  unregisterWasmKernelOverrides();
-  registerWasmKernelOverrides();
-}
-
-/** Runs `fn` with the addon's conv2dBackpropInput replaced by `replacement`, registered as the kernel. */
-async function withAddonConv<T>(addon: NativeKernelsAddon, replacement: ConvCall | undefined, fn: () => Promise<T>): Promise<T> {
-  const saved = addon.conv2dBackpropInput;
-  addon.conv2dBackpropInput = replacement;
-  reregister();
-  try {
-    return await fn();
-  } finally {
-    addon.conv2dBackpropInput = saved;
-    reregister();
-  }
-}
-
-/** The real addon call, counted, with the scratch sizes it reports. */
-function spy(addon: NativeKernelsAddon): { call: ConvCall; scratch: number[] } {
-  const real = addon.conv2dBackpropInput!.bind(addon);
-  const scratch: number[] = [];
-  return {
-    scratch,
-    call: (...args) => {
-      const floats = real(...args);
-      scratch.push(floats);
-      return floats;
-    },
-  };
-}
-
 describe('native Conv2DBackpropInput (wasm)', () => {
   useWasmBackend();
   const addon = requireNativeKernels();
@@ -153,8 +104,8 @@ describe('native Conv2DBackpropInput (wasm)', () => {
   Object.entries(CASES).forEach(([name, c], i) => {
     it(`runs on the addon and matches cpu and the stock kernel: ${name}`, async () => {
       const seed = 170 + i;
-      const { call, scratch } = spy(addon());
-      const [native] = await withAddonConv(addon(), call, () => onBackend('wasm', c, seed, false));
+      const { call, scratch } = spyConv(addon(), 'conv2dBackpropInput');
+      const [native] = await withAddonConv(addon(), 'conv2dBackpropInput', call, () => onBackend('wasm', c, seed, false));
       assert.equal(scratch.length, 1, 'addon calls');
       const [stock] = await withoutNative(() => onBackend('wasm', c, seed, true));
       const [cpu] = await onBackend('cpu', c, seed, true);
@@ -166,11 +117,11 @@ describe('native Conv2DBackpropInput (wasm)', () => {
   });
 
   it('keeps its product scratch across calls (the same shape again, or a smaller one, allocates nothing) and bounded for a large layer', async () => {
-    const { call, scratch } = spy(addon());
+    const { call, scratch } = spyConv(addon(), 'conv2dBackpropInput');
     const big = CASES['3x3, stride 1, same, batch 3, odd sizes'];
     const small = CASES['3x3, stride 2, valid'];
     const large = CASES['3x3, 1024 channels: 1 tap per GEMM in 2 chunks'];
-    await withAddonConv(addon(), call, async () => {
+    await withAddonConv(addon(), 'conv2dBackpropInput', call, async () => {
       for (const c of [big, big, small, big, large]) await onBackend('wasm', c, 1, false);
     });
     assert.equal(scratch.length, 5);
@@ -181,11 +132,11 @@ describe('native Conv2DBackpropInput (wasm)', () => {
   });
 
   it('refuses a numeric pad tfjs sizes wrongly, as the stock kernel behind the guard does, without calling the addon', async () => {
-    const { call, scratch } = spy(addon());
+    const { call, scratch } = spyConv(addon(), 'conv2dBackpropInput');
     // 3x1 filter, pad 1: tfjs computes the width from the filter height as 5, it is 7.
-    const c: Case = { x: [1, 5, 5, 2], filter: [3, 1, 2, 3], strides: 1, pad: 1 };
+    const c: ConvCase = { x: [1, 5, 5, 2], filter: [3, 1, 2, 3], strides: 1, pad: 1 };
     const message = /Conv2DBackpropInput on wasm: numeric pad 1 with a 3x1 filter .*tensorflow\/tfjs#649.*Allowed: pad 'valid' or 'same'/;
-    await withAddonConv(addon(), call, async () => {
+    await withAddonConv(addon(), 'conv2dBackpropInput', call, async () => {
       await assert.rejects(onBackend('wasm', c, 2, false), message);
     });
     assert.equal(scratch.length, 0, 'addon calls');
@@ -221,7 +172,7 @@ describe('native Conv2DBackpropInput (wasm)', () => {
 
   it('falls back to the stock kernel with an addon built before conv2dBackpropInput', async () => {
     const c = CASES['5x5, stride 1, same'];
-    await withAddonConv(addon(), undefined, async () => {
+    await withAddonConv(addon(), 'conv2dBackpropInput', undefined, async () => {
       assert.ok(!nativeKernelsStatus().kernels.includes('Conv2DBackpropInput'), 'not listed as native');
       assert.ok(nativeKernelsStatus().kernels.includes('Conv2DBackpropFilter'), 'the rest stays native');
       const [fallback] = await onBackend('wasm', c, 3, false);
@@ -239,8 +190,8 @@ describe('native Conv2DBackpropInput (wasm)', () => {
       const filter = tf.tensor4d(w, [3, 3, 3, 6]);
       return [tf.conv2dTranspose(input, filter, [2, 8, 10, 3], 2, 'same'), tf.conv2dTranspose(input, filter, [2, 9, 11, 3], 2, 'valid'), tf.conv2dTranspose(input, filter, [2, 6, 7, 3], 1, 'valid')];
     };
-    const { call, scratch } = spy(addon());
-    const native = await withAddonConv(addon(), call, () => runOn('wasm', transposes));
+    const { call, scratch } = spyConv(addon(), 'conv2dBackpropInput');
+    const native = await withAddonConv(addon(), 'conv2dBackpropInput', call, () => runOn('wasm', transposes));
     assert.equal(scratch.length, 3, 'addon calls');
     const cpu = await runOn('cpu', transposes);
     native.forEach((r, i) => {
@@ -250,32 +201,9 @@ describe('native Conv2DBackpropInput (wasm)', () => {
   });
 
   it('trains a tf.layers CNN as the stock kernel does: same losses over 5 SGD steps', async () => {
-    const rng = new Rng(91);
-    const xs = randomValues(rng, 8 * 12 * 12);
-    const labels = Int32Array.from({ length: 8 }, (_, i) => i % 3);
-    const train = async (): Promise<number[]> => {
-      const model = tf.sequential({
-        layers: [
-          tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-          tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-          tf.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
-          tf.layers.flatten(),
-          tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-        ],
-      });
-      model.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
-      const x = tf.tensor4d(xs, [8, 12, 12, 1]);
-      const y = tf.tensor1d(Float32Array.from(labels));
-      try {
-        const history = await model.fit(x, y, { epochs: 5, batchSize: 8, shuffle: false, verbose: 0 });
-        return history.history.loss as number[];
-      } finally {
-        tf.dispose([x, y]);
-        model.dispose();
-      }
-    };
-    const { call, scratch } = spy(addon());
-    const native = await withAddonConv(addon(), call, train);
+    const train = (): Promise<number[]> => cnnLosses({ seed: 91, thirdConv: true });
+    const { call, scratch } = spyConv(addon(), 'conv2dBackpropInput');
+    const native = await withAddonConv(addon(), 'conv2dBackpropInput', call, train);
     // The first layer's input gradient is never asked for (its input is data, not a weight).
     assert.equal(scratch.length, 10, 'addon calls: 2 conv layers x 5 steps');
     const stock = await withoutNative(train);
