@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigIssue } from '../errors';
-import { didYouMean } from '../errors/did-you-mean';
 import { matchesAny } from '../optim/decay-filter';
+import { unmatchedPatternIssues } from '../optim/unmatched-patterns';
 import { Rng } from '../random';
 import { linear } from './dense';
 import type { ModelAdapter } from './floe-model';
@@ -66,14 +66,7 @@ export function loraIssues(lora: ResolvedLoraOptions, layers: readonly DenseLaye
   if (!(lora.dropout >= 0 && lora.dropout < 1)) issues.push({ path: `${path}.dropout`, message: `must be in [0, 1), got ${lora.dropout}` });
   if (lora.targets.length === 0) issues.push({ path: `${path}.targets`, message: `lists no dense layer; leave it out for the attention projections (${DEFAULT_LORA_TARGETS.join(', ')})` });
   const names = layers.map((l) => l.name);
-  lora.targets.forEach((target, i) => {
-    if (names.some((n) => matchesAny(n, [target]))) return;
-    issues.push({
-      path: `${path}.targets[${i}]`,
-      message: `'${target}' matches no dense layer of the model`,
-      hint: `Targets are globs over whole dense layer names (* is any run, dots included; ? one character); the dense layers are: ${names.join(', ')}.${didYouMean(target, names)}`,
-    });
-  });
+  issues.push(...unmatchedPatternIssues(lora.targets, names, { path: `${path}.targets`, noun: 'dense layer', label: 'Targets' }));
   return issues;
 }
 

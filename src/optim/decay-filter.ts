@@ -50,5 +50,11 @@ export function makeDecayFilter(options: { noDecay: readonly NamePattern[] }): D
  */
 export function unmatchedNoDecay(noDecay: readonly NamePattern[], names: readonly string[]): NamePattern[] {
   const defaults = new Set(DEFAULT_NO_DECAY_PATTERNS.map(String));
-  return noDecay.filter((p) => !defaults.has(String(p)) && !names.some((n) => compilePattern(p).test(n)));
+  return noDecay.filter((p) => !defaults.has(String(p)) && !matchesSome(p, names));
+}
+
+/** True when `pattern` matches at least one of `names` (compiled once). */
+export function matchesSome(pattern: NamePattern, names: readonly string[]): boolean {
+  const r = compilePattern(pattern);
+  return names.some((n) => r.test(n));
 }

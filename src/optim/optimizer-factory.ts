@@ -4,6 +4,7 @@ import { HumanNumber } from '../config/human-number';
 import { Component } from '../registry/component';
 import { defineComponentKind } from '../registry/component-kind';
 import { DecayFilter, makeDecayFilter, unmatchedNoDecay } from './decay-filter';
+import { listSome } from './unmatched-patterns';
 import { ParamOptimizer } from './param-optimizer';
 
 /** Base config of optimizer factories (recipe section `optimizer:`). */
@@ -29,7 +30,7 @@ export abstract class OptimizerFactory<C extends OptimizerConfig = OptimizerConf
     const names = [...(this.trainer.model?.params?.keys() ?? [])];
     const unmatched = unmatchedNoDecay(noDecay, names);
     if (unmatched.length > 0 && names.length > 0 && this.trainer.dp.isMain) {
-      const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')}, ... (${names.length} in all)` : names.join(', ');
+      const shown = listSome(names, 8);
       const which = unmatched.map((p) => `'${p}'`).join(', ');
       this.trainer.logger.warn(
         `optimizer.noDecay: ${which} ${unmatched.length === 1 ? 'matches' : 'match'} no weight of the model, so ${unmatched.length === 1 ? 'it exempts' : 'they exempt'} nothing from weight decay. ` +

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, ConfigIssue } from '../errors';
+import { ConfigError } from '../errors';
 import type { ModelAdapter } from '../model/floe-model';
-import { didYouMean } from '../errors/did-you-mean';
 import { matchesAny } from '../optim/decay-filter';
+import { listSome, unmatchedPatternIssues } from '../optim/unmatched-patterns';
 import { STEP_KEY } from '../optim/named-state-optimizer';
 
 /** Names listed in a message before the rest are counted. */
@@ -10,7 +10,7 @@ const MAX_LISTED = 12;
 
 /** `a, b, c`, or the first {@link MAX_LISTED} and a count. */
 function listNames(names: readonly string[]): string {
-  return names.length > MAX_LISTED ? `${names.slice(0, MAX_LISTED).join(', ')}, ... (${names.length} in all)` : names.join(', ');
+  return listSome(names, MAX_LISTED);
 }
 
 function scalarCount(params: ReadonlyMap<string, tf.Variable>): number {
@@ -49,15 +49,7 @@ export class FrozenParams {
    */
   static resolve(params: Map<string, tf.Variable>, patterns: readonly string[], adapter?: ModelAdapter): FrozenParams {
     const names = [...params.keys()];
-    const issues: ConfigIssue[] = [];
-    patterns.forEach((pattern, i) => {
-      if (names.some((n) => matchesAny(n, [pattern]))) return;
-      issues.push({
-        path: `freeze[${i}]`,
-        message: `'${pattern}' matches no parameter of the model`,
-        hint: `Patterns are globs over whole parameter names (* is any run, dots included; ? one character); the parameters are: ${listNames(names)}.${didYouMean(pattern, names)}`,
-      });
-    });
+    const issues = unmatchedPatternIssues(patterns, names, { path: 'freeze', noun: 'parameter', label: 'Patterns', maxListed: MAX_LISTED });
     if (issues.length > 0) throw new ConfigError(issues);
     const adapted = adapter === undefined ? undefined : new Set(adapter.paramNames);
     const frozen = new Map([...params].filter(([name]) => (adapted !== undefined && !adapted.has(name)) || matchesAny(name, patterns)));
