@@ -19,7 +19,7 @@ import { UsageError } from '../usage-error';
 export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
   return yargs.command(
     'export',
-    'Export a checkpoint\'s model: safetensors (weights by Floe name) or tfjs (a graph model for tf.loadGraphModel in the browser).',
+    'Export a checkpoint\'s model: safetensors (weights by Floe name) or tfjs (a GPT as a graph model for tf.loadGraphModel in the browser; other models as their weights only).',
     (y) =>
       y
         .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
@@ -46,7 +46,7 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
             throw outError(error, args.out as string);
           },
         );
-        io.out(`exported ${path.relative(process.cwd(), loaded.dir) || '.'} (step ${loaded.step}) as ${format} to ${args.out as string}`);
+        io.out(`exported ${path.relative(process.cwd(), loaded.dir) || '.'} (step ${loaded.step}) as ${format} to ${args.out as string}${weightsOnlyNote(format, out, loaded.config.model.type)}`);
       } finally {
         loaded.dispose();
       }
@@ -78,6 +78,21 @@ async function refuseCheckpointFolderOut(out: string): Promise<void> {
         `Choose an --out outside that folder, e.g. ${path.join(path.dirname(path.dirname(target)), 'exports', path.basename(target))}.`,
     );
   }
+}
+
+/**
+ * A tfjs export holds a graph for `tf.loadGraphModel` only for models that export one (GPT);
+ * others get their weights alone, which the help's "a graph model" would not lead one to expect.
+ */
+function weightsOnlyNote(format: ExportFormat, out: string, modelType: string): string {
+  if (format !== 'tfjs') return '';
+  try {
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')) as { modelTopology?: unknown };
+    if (json.modelTopology !== undefined && json.modelTopology !== null) return '';
+  } catch {
+    return '';
+  }
+  return ` (weights only: a '${modelType}' model exports no graph, so model.json is not for tf.loadGraphModel; a 'gpt' model's is)`;
 }
 
 /** A file system error writing the export names --out (a path under a file, a folder that refuses new entries). */
