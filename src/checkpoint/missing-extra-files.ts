@@ -1,9 +1,14 @@
+import { DATA_SCHEMA_FILE } from '../data/tabular/tabular-schema-file';
+import { NORMALIZATION_FILE } from '../data/tabular/normalization-file-name';
+import { MODEL_TOPOLOGY_FILE } from '../model/layers-model';
+import { TOKENIZER_IDENTITY_FILE } from '../tokenizer/tokenizer-identity';
+
 /** What the built-in trainers' extra files hold, for {@link missingExtraFilesNote}. */
 const EXTRA_FILE_CONTENTS: Record<string, string> = {
-  'tokenizer-identity.json': "the tokenizer's type, fingerprint and special ids, checked against the recipe's tokenizer",
-  'normalization.json': 'the feature and target standardization stats',
-  'data-schema.json': 'the data columns, checked against the data',
-  'model-topology.json': "the layers model's topology",
+  [TOKENIZER_IDENTITY_FILE]: "the tokenizer's type, fingerprint and special ids, checked against the recipe's tokenizer",
+  [NORMALIZATION_FILE]: 'the feature and target standardization stats',
+  [DATA_SCHEMA_FILE]: 'the data columns, checked against the data',
+  [MODEL_TOPOLOGY_FILE]: "the layers model's topology",
 };
 
 /**
