@@ -25,6 +25,15 @@ export interface ParamUpdate {
 /** Key of the global step counter in `getState` maps. */
 export const STEP_KEY = 'step';
 
+/**
+ * The parameter and slot of a state key `<name>/<slot>` (also `<name>/step`); undefined for the
+ * global {@link STEP_KEY} and for a key without a name before its last `/`.
+ */
+export function splitStateKey(key: string): { name: string; slot: string } | undefined {
+  const cut = key.lastIndexOf('/');
+  return key === STEP_KEY || cut <= 0 ? undefined : { name: key.slice(0, cut), slot: key.slice(cut + 1) };
+}
+
 /** Problems listed in an `OptimizerStateError` before the rest are counted. */
 const MAX_LISTED_PROBLEMS = 10;
 
@@ -143,12 +152,11 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
     const ownSteps = new Map<string, tf.Tensor>();
     for (const [key, t] of state) {
       if (key === STEP_KEY) continue;
-      const cut = key.lastIndexOf('/');
-      const name = key.slice(0, cut);
-      const slot = key.slice(cut + 1);
-      if (cut <= 0 || (slot !== STEP_KEY && !this.slotNames.includes(slot))) {
+      const parts = splitStateKey(key);
+      if (parts === undefined || (parts.slot !== STEP_KEY && !this.slotNames.includes(parts.slot))) {
         throw new CheckpointError(`Unknown optimizer state key '${key}'. Expected 'step', '<name>/step' or '<name>/<slot>' with slot one of: ${this.slotNames.join(', ') || '(none)'}.`);
       }
+      const { name, slot } = parts;
       if (slot === STEP_KEY) ownSteps.set(name, t);
       else {
         if (!slots.has(name)) slots.set(name, new Map());

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import type { ModelAdapter } from '../model/floe-model';
 import { matchesAny } from '../optim/decay-filter';
 import { listSome, unmatchedPatternIssues } from '../optim/unmatched-patterns';
-import { STEP_KEY } from '../optim/named-state-optimizer';
+import { splitStateKey, STEP_KEY } from '../optim/named-state-optimizer';
 
 /** Names listed in a message before the rest are counted. */
 const MAX_LISTED = 12;
@@ -93,14 +93,14 @@ export class FrozenParams {
    * and a note naming both, undefined when neither happened.
    */
   fitOptimizerState(state: ReadonlyMap<string, tf.Tensor>): FittedOptimizerState {
-    const owner = (key: string): string | undefined => (key === STEP_KEY || !key.includes('/') ? undefined : key.slice(0, key.lastIndexOf('/')));
     const kept = new Map<string, tf.Tensor>();
     const dropped = new Set<string>();
     const saved = new Set<string>();
     let hasSlots = false;
     for (const [key, t] of state) {
-      const name = owner(key);
-      if (name !== undefined && !key.endsWith(`/${STEP_KEY}`)) hasSlots = true;
+      const parts = splitStateKey(key);
+      const name = parts?.name;
+      if (parts !== undefined && parts.slot !== STEP_KEY) hasSlots = true;
       if (name !== undefined && this.frozen.has(name)) {
         dropped.add(name);
         continue;
