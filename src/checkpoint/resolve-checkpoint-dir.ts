@@ -29,6 +29,19 @@ async function recordedCheckpointDirs(runDir: string): Promise<string[]> {
   }
 }
 
+/**
+ * Whether a run folder's `recipe.resolved.yaml` lists no `floe` checkpoint engine (`checkpoint: []`,
+ * or export engines only): such a run saved nothing to resume or load. False without a readable recipe.
+ */
+async function recordedNoFloeEngine(runDir: string): Promise<boolean> {
+  try {
+    const recipe = parseYaml(await fs.readFile(path.join(runDir, 'recipe.resolved.yaml'), 'utf8')) as { checkpoint?: unknown };
+    return Array.isArray(recipe?.checkpoint) && !recipe.checkpoint.some((e) => (e as { type?: unknown } | null)?.type === 'floe');
+  } catch {
+    return false;
+  }
+}
+
 /** ` Did you mean …/step-000006?` for a step folder named without its zero padding (`step-6`). */
 async function stepNameHint(dir: string): Promise<string> {
   const m = /^step-?(\d+)$/i.exec(path.basename(dir));
@@ -93,8 +106,12 @@ export async function resolveCheckpointDir(target: string, options: ResolveCheck
   // A run killed during its first save leaves only these: say so rather than 'nothing found'.
   const incomplete = (await Promise.all(roots.map(async (r) => (await findIncompleteSaves(r)).map((s) => path.join(path.relative(process.cwd(), r), s.name))))).flat();
   const only = incomplete.length === 0 ? '' : ` (only incomplete saves, without ${MANIFEST_FILE_NAME}: ${incomplete.join(', ')})`;
+  // A run trained with `checkpoint: []` saved nothing: the custom-dir hint would send one looking for it.
+  const why = (await recordedNoFloeEngine(dir))
+    ? ` Its recipe (${path.join(path.relative(process.cwd(), dir) || '.', 'recipe.resolved.yaml')}) has no floe checkpoint engine, so the run saved none: train with one (checkpoint: [{ type: floe }]) to have a checkpoint.`
+    : ' A floe engine with a custom dir keeps its checkpoints there: pass that folder (or a step-N folder in it) directly.';
   throw new CheckpointError(
     `No Floe checkpoint at '${target}': expected a checkpoint folder (with ${MANIFEST_FILE_NAME}), a folder of step-N checkpoints, or a run folder; ` +
-      `found no complete step-N checkpoint in ${looked}${only}. A floe engine with a custom dir keeps its checkpoints there: pass that folder (or a step-N folder in it) directly.`,
+      `found no complete step-N checkpoint in ${looked}${only}.${why}`,
   );
 }

@@ -89,6 +89,22 @@ describe('what a checkpoint path may name', () => {
     assert.equal(fromRecipe.result.globalStep, 24);
   });
 
+  it('a run folder of a run trained without a floe engine (checkpoint: []) says it saved none, not to look in a custom dir', async () => {
+    const none = path.join(dir, 'none');
+    await runRecorded(tinyRecipe(none, { checkpoint: [] }));
+    const shown = path.relative(process.cwd(), none);
+    for (const argv of [['export', '--checkpoint', none, '--format', 'safetensors', '--out', path.join(dir, 'st-none')], ['evaluate', none]]) {
+      const missing = await cli(...argv);
+      assert.equal(missing.code, 1, argv[0]);
+      assert.ok(
+        missing.err.includes(`found no complete step-N checkpoint in ${shown}, ${path.join(shown, 'checkpoints')}. Its recipe (${path.join(shown, 'recipe.resolved.yaml')}) has no floe checkpoint engine, so the run saved none: train with one (checkpoint: [{ type: floe }]) to have a checkpoint.`),
+        missing.err,
+      );
+      assert.ok(!missing.err.includes('custom dir'), missing.err);
+    }
+    await assert.rejects(runRecorded(tinyRecipe(path.join(dir, 'none2')), { resumeFrom: none }), (e: Error) => e instanceof CheckpointError && /has no floe checkpoint engine, so the run saved none/.test(e.message));
+  });
+
   it('export --out under a file or where no folder can be made is a CheckpointError naming --out', async () => {
     const file = path.join(dir, 'afile');
     fs.writeFileSync(file, 'x');
