@@ -2,57 +2,9 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Logger, runJob, Trainer, TrainingResult } from '../../src';
 import { stepLosses, tinyRecipe } from '../distributed/dp-recipes';
 import { useTempDir } from '../fixtures/supervised';
-
-type Weights = Map<string, Float32Array>;
-
-async function readWeights(trainer: Trainer): Promise<Weights> {
-  const out: Weights = new Map();
-  for (const [name, v] of trainer.model.params) out.set(name, Float32Array.from((await v.data()) as Float32Array));
-  return out;
-}
-
-/** What a run looked like: weights as training began and ended, the optimizer's state keys at the end, the log lines. */
-interface Observed {
-  result: TrainingResult;
-  before: Weights;
-  after: Weights;
-  stateKeys: string[];
-  lines: string[];
-}
-
-/** runJob, reading the trainer before and after `train()` (runJob frees the model afterwards); checks no tensor leaks. */
-async function observe(recipe: Record<string, unknown> | string, options: { resumeFrom?: string } = {}): Promise<Observed> {
-  const lines: string[] = [];
-  let before: Weights = new Map();
-  let after: Weights = new Map();
-  let stateKeys: string[] = [];
-  const tensors = tf.memory().numTensors;
-  const result = await runJob(recipe, {
-    ...options,
-    logger: new Logger({ sink: (level, line) => void lines.push(`${level}: ${line}`) }),
-    onTrainerReady: async (t) => {
-      before = await readWeights(t);
-      const train = t.train.bind(t);
-      t.train = async () => {
-        const r = await train();
-        after = await readWeights(t);
-        const state = t.optimizer.getState();
-        stateKeys = [...state.keys()];
-        tf.dispose([...state.values()]);
-        return r;
-      };
-    },
-  });
-  assert.equal(tf.memory().numTensors, tensors, 'no tensor leaked');
-  return { result, before, after, stateKeys, lines };
-}
-
-function sameBits(a: Float32Array | undefined, b: Float32Array | undefined): boolean {
-  return a !== undefined && b !== undefined && Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
-}
+import { observe, sameBits, type Observed } from './observe-run';
 
 /** Asserts the `frozen` weights kept every bit and every other weight moved. */
 function assertFrozen(run: Observed, frozen: (name: string) => boolean): void {

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Logger, runJob, Trainer, TrainingResult } from '../../src';
+import { Logger, runJob, Trainer } from '../../src';
 import { loadCheckedWeights } from '../../src/checkpoint/checked-load';
 import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
@@ -13,49 +13,8 @@ import { useTempDir } from '../fixtures/supervised';
 import { writeTinyGpt2Folder, hfGpt2Forward } from '../checkpoint/fixtures/tiny-gpt2-folder';
 import { cli } from '../support/cli-run';
 import { assertClose } from '../support/tensors';
+import { observe, sameBits, type Observed } from './observe-run';
 
-type Weights = Map<string, Float32Array>;
-
-async function readWeights(params: Map<string, tf.Variable>): Promise<Weights> {
-  const out: Weights = new Map();
-  for (const [name, v] of params) out.set(name, Float32Array.from((await v.data()) as Float32Array));
-  return out;
-}
-
-interface Observed {
-  result: TrainingResult;
-  before: Weights;
-  after: Weights;
-  stateKeys: string[];
-  lines: string[];
-}
-
-/** runJob, reading the weights as training begins and ends and the optimizer's state keys; checks no tensor leaked. */
-async function observe(recipe: Record<string, unknown> | string, options: { resumeFrom?: string } = {}): Promise<Observed> {
-  const lines: string[] = [];
-  const seen = { before: new Map() as Weights, after: new Map() as Weights, stateKeys: [] as string[] };
-  const tensors = tf.memory().numTensors;
-  const result = await runJob(recipe, {
-    ...options,
-    logger: new Logger({ sink: (level, line) => void lines.push(`${level}: ${line}`) }),
-    onTrainerReady: async (t: Trainer) => {
-      seen.before = await readWeights(t.model.params);
-      const train = t.train.bind(t);
-      t.train = async () => {
-        const r = await train();
-        seen.after = await readWeights(t.model.params);
-        const state = t.optimizer.getState();
-        seen.stateKeys = [...state.keys()];
-        tf.dispose([...state.values()]);
-        return r;
-      };
-    },
-  });
-  assert.equal(tf.memory().numTensors, tensors, 'no tensor leaked');
-  return { result, lines, ...seen };
-}
-
-const sameBits = (a: Float32Array | undefined, b: Float32Array | undefined): boolean => a !== undefined && b !== undefined && Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
 const isLora = (name: string): boolean => /\.lora_[ab]$/.test(name);
 // An untied head: adapting it moves the output distribution, which a few steps of a tiny model mostly learn.
 const BASE_MODEL = { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 16, tieEmbeddings: false };
