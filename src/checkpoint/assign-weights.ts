@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../errors';
+import { isLoraParamName } from '../model/lora';
 
 /** Options of {@link assignWeights}. */
 export interface AssignWeightsOptions {
   /** Weights `loaded` may lack (a model's new LoRA factors): those keep their values. */
   optional?: ReadonlySet<string>;
 }
-
-/** LoRA factor names (`blocks.0.attn.qkv.lora_a`), for the hint on a LoRA checkpoint loaded into a plain model. */
-const LORA_NAME = /\.lora_[ab]$/;
 
 /**
  * Copies loaded tensors into the model's variables by name. Every weight must be present with
@@ -28,7 +26,7 @@ export function assignWeights(params: Map<string, tf.Variable>, loaded: Map<stri
   for (const name of loaded.keys()) if (!params.has(name)) problems.push(`unexpected weight '${name}' (not in the model)`);
   if (problems.length > 0) {
     const shown = problems.slice(0, 10).join('; ');
-    const lora = [...loaded.keys()].some((name) => LORA_NAME.test(name) && !params.has(name))
+    const lora = [...loaded.keys()].some((name) => isLoraParamName(name) && !params.has(name))
       ? ". It holds LoRA factors (*.lora_a, *.lora_b) the model lacks: set model.lora as in the run that wrote it, or 'floe export' it first (an export merges them into the weights)"
       : '';
     throw new CheckpointError(`${file} does not match the model: ${shown}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}${lora}`);

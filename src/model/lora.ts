@@ -14,6 +14,11 @@ export const DEFAULT_LORA_TARGETS: readonly string[] = Object.freeze(['*.attn.qk
 /** Suffixes of the two LoRA factors of a dense layer `p`: `p.lora_a` `[in, rank]`, `p.lora_b` `[rank, out]`. */
 export const LORA_SUFFIXES = ['lora_a', 'lora_b'] as const;
 
+/** True for a LoRA factor's name (`blocks.0.attn.qkv.lora_a`). */
+export function isLoraParamName(name: string): boolean {
+  return LORA_SUFFIXES.some((suffix) => name.endsWith(`.${suffix}`));
+}
+
 /**
  * Low-rank adapters (LoRA) on a GPT's dense layers: `y = dense(x) + (alpha / rank) · (dropout(x) · A) · B`.
  * Only `A` and `B` train; the base weights stay fixed.
