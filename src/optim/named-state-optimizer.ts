@@ -25,11 +25,19 @@ export interface ParamUpdate {
 /** Key of the global step counter in `getState` maps. */
 export const STEP_KEY = 'step';
 
+/** A state key `<name>/<slot>` taken apart by {@link splitStateKey}. */
+export interface StateKeyParts {
+  /** The parameter's name (everything before the last `/`). */
+  name: string;
+  /** The slot (`m`, `v`, `momentum`) or {@link STEP_KEY} for the parameter's own step count. */
+  slot: string;
+}
+
 /**
  * The parameter and slot of a state key `<name>/<slot>` (also `<name>/step`); undefined for the
  * global {@link STEP_KEY} and for a key without a name before its last `/`.
  */
-export function splitStateKey(key: string): { name: string; slot: string } | undefined {
+export function splitStateKey(key: string): StateKeyParts | undefined {
   const cut = key.lastIndexOf('/');
   return key === STEP_KEY || cut <= 0 ? undefined : { name: key.slice(0, cut), slot: key.slice(cut + 1) };
 }
