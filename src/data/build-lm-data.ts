@@ -14,7 +14,7 @@ import { LmDataConfig } from './lm-data-config';
 import { PrepareExamplesOptions, PrepareStats, prepareExamples } from './prepare-examples';
 import { RecordArraySource } from './record-array-source';
 import { SOURCE_KIND, SourceConfig, SourceFactory } from './source-factory';
-import { evalDataLabel, evalDataSettingHint, evalDataSources, withEvalDataPathErrors } from './eval-data';
+import { EvalDataSummary, evalDataLabel, evalDataSettingHint, evalDataSources, withEvalDataPathErrors } from './eval-data';
 import { JSONL_FILE_EXTENSIONS } from './sources/jsonl-format';
 import { getRegistry } from '../registry/registries';
 import type { ConfigClass } from '../config/component-config';
@@ -93,7 +93,7 @@ export async function buildLmData(
   }
   const identity = { sources: await Promise.all(sources.map((s) => s.fingerprint())), seed, ratios: whole === undefined ? config.trainEvalSplit : 'whole', evalMax };
   const cacheDir = config.cache ? path.resolve(config.cacheDir ?? path.join('.floe-cache', 'tokenized')) : undefined;
-  let evalTokens = 0;
+  let evalStats: PrepareStats | undefined;
   const prepare = async (part: DataRecord[], name: string) => {
     if (part.length === 0) return [];
     const { examples, stats } = await prepareExamples({
@@ -106,7 +106,7 @@ export async function buildLmData(
       cacheDir,
       dataConfig: toPlainConfig(config),
     });
-    if (name === 'eval') evalTokens = stats.tokens;
+    if (name === 'eval') evalStats = stats;
     const cut = cutNote(stats, config.maxLength);
     if (cut !== undefined && examples.length === 0 && name === 'train') throw new DataError(`data: the train split has no rows left: ${cut}`);
     // An emptied eval split costs the evaluation, not the run (as an eval split too small to hold any).
@@ -134,12 +134,25 @@ export async function buildLmData(
   return {
     train: new BatchIterator({ ...common, examples: trainExamples, shuffle: config.shuffle, dropLast: config.dropLast }),
     eval: evalExamples.length === 0 ? undefined : new BatchIterator({ ...common, examples: evalExamples, shuffle: false }),
-    evalSummary: { ...(whole === undefined ? {} : { files: [...whole.paths] }), records: split.eval.length, tokens: evalTokens },
+    evalSummary: { ...(whole === undefined ? {} : { files: [...whole.paths] }), ...evalCounts(split.eval.length, evalStats, config.maxLength) },
     evalGenerations,
   };
 }
 
 /** What truncation and dropping did to a split's SFT conversations, or undefined when nothing was lost. */
+/** What an evaluation covers: records without those dropped, and how many were cut or dropped at maxLength. */
+function evalCounts(records: number, stats: PrepareStats | undefined, maxLength: number): EvalDataSummary {
+  if (stats === undefined) return { records, tokens: 0 };
+  const limited = stats.truncated > 0 || stats.dropped > 0;
+  return {
+    records: records - stats.dropped,
+    tokens: stats.tokens,
+    ...(stats.dropped > 0 ? { dropped: stats.dropped } : {}),
+    ...(stats.truncated > 0 ? { cut: stats.truncated } : {}),
+    ...(limited ? { maxLength } : {}),
+  };
+}
+
 function cutNote(stats: PrepareStats, maxLength: number): string | undefined {
   if (stats.truncated === 0 && stats.dropped === 0) return undefined;
   const of = `of ${stats.records} conversation${stats.records === 1 ? '' : 's'}`;

@@ -16,10 +16,16 @@ export interface EvalDataFiles {
 export interface EvalDataSummary {
   /** The `--data` paths evaluated whole, as given; absent for the recipe's eval split. */
   files?: string[];
-  /** Records (rows of tabular data) evaluated. */
+  /** Records (rows of tabular data) evaluated: those `dropped` are not counted. */
   records: number;
-  /** Tokens of those records, as tokenized (language-model data). */
+  /** Tokens of the records, as tokenized, before any was cut to `maxLength` (language-model data). */
   tokens?: number;
+  /** sft: records left out with nothing to evaluate within `maxLength` tokens (no assistant reply there). */
+  dropped?: number;
+  /** sft: records longer than `maxLength` tokens, evaluated on their first `maxLength` only. */
+  cut?: number;
+  /** The data's `maxLength`, when records were cut or dropped. */
+  maxLength?: number;
 }
 
 /** File name endings a source type reads from a folder; a path ending in one picks a source of that type. */

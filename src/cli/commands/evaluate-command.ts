@@ -64,7 +64,16 @@ export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
 
 /** `test.jsonl (whole, no split: 40 records, 1,234 tokens)` or `the recipe's eval split (6 records, 180 tokens)`. */
 function describeData(data: EvalDataSummary): string {
-  const counts = [`${data.records.toLocaleString('en-US')} record${data.records === 1 ? '' : 's'}`, ...(data.tokens === undefined ? [] : [`${data.tokens.toLocaleString('en-US')} tokens`])].join(', ');
+  const n = (count: number): string => count.toLocaleString('en-US');
+  // Records cut or dropped at maxLength: the counts say what was evaluated, of how many read.
+  const limits = [
+    ...(data.dropped === undefined ? [] : [`${n(data.dropped)} dropped: nothing to evaluate in their first ${data.maxLength} tokens`]),
+    ...(data.cut === undefined ? [] : [`${n(data.cut)} cut to ${data.maxLength} tokens`]),
+  ];
+  const read = data.records + (data.dropped ?? 0);
+  const records = `${data.dropped === undefined ? '' : `${n(data.records)} of `}${n(read)} record${read === 1 ? '' : 's'}${limits.length === 0 ? '' : ` (${limits.join('; ')})`}`;
+  const tokens = data.tokens === undefined ? [] : [`${n(data.tokens)} tokens${data.cut === undefined ? '' : ' before cutting'}`];
+  const counts = [records, ...tokens].join(', ');
   return data.files === undefined ? `the recipe's eval split (${counts})` : `${data.files.join(', ')} (whole, no split: ${counts})`;
 }
 
