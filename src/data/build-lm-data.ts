@@ -107,18 +107,20 @@ export async function buildLmData(
       dataConfig: toPlainConfig(config),
     });
     if (name === 'eval') evalStats = stats;
+    // floe evaluate --data reads whole files into the eval part: name them, not a split they are not.
+    const what = whole !== undefined && name === 'eval' ? `--data ${whole.paths.join(', ')}` : `${name} split`;
     const cut = cutNote(stats, config.maxLength);
     if (cut !== undefined && examples.length === 0 && name === 'train') throw new DataError(`data: the train split has no rows left: ${cut}`);
     // An emptied eval split costs the evaluation, not the run (as an eval split too small to hold any).
-    if (cut !== undefined && examples.length === 0) trainer.logger.warn(`data: the ${name} split has no rows left, so no evaluation runs: ${cut}`);
-    else if (cut !== undefined) trainer.logger.warn(`data (${name} split): ${cut}`);
-    if (stats.unknown > 0) trainer.logger.warn(`data (${name} split): ${unknownNote(stats, trainer.tokenizer)}`);
+    if (cut !== undefined && examples.length === 0) trainer.logger.warn(`data: the ${what} has no rows left, so no evaluation runs: ${cut}`);
+    else if (cut !== undefined) trainer.logger.warn(`data (${what}): ${cut}`);
+    if (stats.unknown > 0) trainer.logger.warn(`data (${what}): ${unknownNote(stats, trainer.tokenizer)}`);
     if (stats.remainderDropped > 0) {
       const lost = `remainder: drop left out the last ${stats.remainderDropped} of ${stats.tokens} tokens (a window shorter than maxLength ${config.maxLength} + 1)`;
       const fix = 'Set data.remainder: keep, lower data.maxLength, or add data';
       if (examples.length === 0 && name === 'train') throw new DataError(`data: the train split has no rows: ${lost}. ${fix}`);
-      if (examples.length === 0) trainer.logger.warn(`data: the ${name} split has no rows, so no evaluation runs: ${lost}. ${fix}`);
-      else trainer.logger.info(`data (${name} split): ${lost}`);
+      if (examples.length === 0) trainer.logger.warn(`data: the ${what} has no rows, so no evaluation runs: ${lost}. ${fix}`);
+      else trainer.logger.info(`data (${what}): ${lost}`);
     }
     return examples;
   };

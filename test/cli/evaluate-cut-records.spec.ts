@@ -38,6 +38,8 @@ describe('floe evaluate on records longer than maxLength', () => {
     const data = (JSON.parse(json.out[json.out.length - 1]) as { data: Record<string, unknown> }).data;
     assert.deepEqual({ records: data.records, dropped: data.dropped, cut: data.cut, maxLength: data.maxLength }, { records: 3, dropped: 2, cut: 3, maxLength: 32 });
     const text = await cli('evaluate', run, '--data', test);
+    // The warning names the files: they are no eval split (it said 'data (eval split)').
+    assert.ok(text.err.some((l) => l.startsWith(`warn: data (--data ${test}): 3 of 5 conversations were longer than maxLength 32 tokens`)), text.err.join('\n'));
     assert.match(text.out.join('\n'), / \(whole, no split: 3 of 5 records \(2 dropped: nothing to evaluate in their first 32 tokens; 3 cut to 32 tokens\), \d+ tokens before cutting\)$/m);
     // Records that fit are counted as before, with no note.
     fs.writeFileSync(test, [chat('1+1?', '2'), chat('2+2?', '4')].join('\n') + '\n');
