@@ -18,8 +18,12 @@ function readVersions(expected: FileFormat): string {
   return expected.version === 1 ? 'version 1' : `versions 1 to ${expected.version}`;
 }
 
-function show(x: unknown): string {
-  return x === undefined ? 'undefined' : JSON.stringify(x);
+/**
+ * A value of a parsed Floe JSON file for a message: JSON, `undefined`, or a number as read
+ * (JSON.parse gives Infinity for 1e400, which JSON would show as null).
+ */
+export function showJsonValue(x: unknown): string {
+  return x === undefined ? 'undefined' : typeof x === 'number' ? String(x) : JSON.stringify(x);
 }
 
 /**
@@ -31,12 +35,12 @@ function show(x: unknown): string {
 export function formatProblems(parsed: { format?: unknown; version?: unknown }, expected: FileFormat): string[] {
   if (parsed.format !== expected.format) {
     // Another kind of file (or none): its version says nothing about this format.
-    return [`format is ${show(parsed.format)}, expected "${expected.format}"${parsed.format === undefined ? ' (every Floe writes it)' : ' (a file of another kind)'}`];
+    return [`format is ${showJsonValue(parsed.format)}, expected "${expected.format}"${parsed.format === undefined ? ' (every Floe writes it)' : ' (a file of another kind)'}`];
   }
   const v = parsed.version;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v > expected.version) {
     return [`version is ${v}: written by a newer Floe (version ${v}); this Floe reads ${readVersions(expected)}. Load it with the newer Floe that wrote it`];
   }
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) return [`version is ${show(v)}, expected ${readVersions(expected)} (every Floe writes it)`];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) return [`version is ${showJsonValue(v)}, expected ${readVersions(expected)} (every Floe writes it)`];
   return [];
 }

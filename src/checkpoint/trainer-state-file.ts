@@ -4,7 +4,7 @@ import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { CheckpointError } from '../errors';
 import type { TrainerState } from '../trainer/trainer-state';
 import { TRAINER_STATE_FILE } from './checkpoint-layout';
-import { TRAINER_STATE_FORMAT, formatProblems } from './file-format';
+import { TRAINER_STATE_FORMAT, formatProblems, showJsonValue as show } from './file-format';
 import type { SavedRunShape } from './saved-run-shape';
 
 /** Where the learning-rate schedule stands; a schedule is a pure function of the optimizer step. */
@@ -88,11 +88,6 @@ function checkOther(parsed: Partial<TrainerStateFile>, s: Partial<TrainerState>)
 /** Undefined, a finite number, or (with `orNull`) null. */
 function isOptionalFinite(x: unknown, options: { orNull?: boolean } = {}): boolean {
   return x === undefined || (x === null && options.orNull === true) || (typeof x === 'number' && Number.isFinite(x));
-}
-
-/** A value for a message: JSON, `undefined`, or a number as read (JSON.parse gives Infinity for 1e400, which JSON would show as null). */
-function show(x: unknown): string {
-  return x === undefined ? 'undefined' : typeof x === 'number' ? String(x) : JSON.stringify(x);
 }
 
 /**

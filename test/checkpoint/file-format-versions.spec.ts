@@ -73,6 +73,12 @@ describe('checkpoint file formats and versions', () => {
       });
       await copies.bothRefuse(refused('version is "1", expected version 1 (every Floe writes it).'));
     });
+
+    it('shows a version beyond a number as read (1e400 parses as Infinity), not as JSON null', async () => {
+      const file = path.join(copies.step4, 'trainer-state.json');
+      await copies.rewrite('trainer-state.json', fs.readFileSync(file, 'utf8').replace(/"version": 1\b/, '"version": 1e400'));
+      await copies.bothRefuse(refused('version is Infinity, expected version 1 (every Floe writes it).'));
+    });
   });
 
   describe('model-config.json', () => {
