@@ -150,8 +150,9 @@ export class LoraAdapters implements ModelAdapter {
   apply(name: string, x: tf.Tensor2D, y: tf.Tensor2D, explicitTranspose: boolean): tf.Tensor2D {
     const adapter = this.adapters.get(name);
     if (adapter === undefined) return y;
-    // Scaling the [N, rank] product costs rank columns instead of out.
-    const down = tf.mul(linear(this.drop(x), adapter.a as tf.Tensor as tf.Tensor2D, { explicitTranspose }), this.scale) as tf.Tensor2D;
+    const product = linear(this.drop(x), adapter.a as tf.Tensor as tf.Tensor2D, { explicitTranspose });
+    // Scaling the [N, rank] product costs rank columns instead of out; scale 1 (alpha = rank, the default) costs nothing.
+    const down = this.scale === 1 ? product : (tf.mul(product, this.scale) as tf.Tensor2D);
     return tf.add(y, linear(down, adapter.b as tf.Tensor as tf.Tensor2D, { explicitTranspose }));
   }
 

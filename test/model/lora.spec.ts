@@ -112,6 +112,26 @@ describe('GptModel with LoRA', () => {
     }
   });
 
+  it('at scale 1 (alpha = rank, the default) adds no multiply to the forward: as many Mul kernels as the plain model', async () => {
+    const muls = async (model: GptModel): Promise<number> => {
+      const { kernelNames, kernels } = await tf.profile(() => void logitsOf(model, ROWS));
+      assert.ok(kernelNames.length > 0);
+      return kernels.filter((k) => k.name === 'Multiply').length;
+    };
+    const base = tinyModel({ layers: 2 });
+    const unscaled = tinyModel({ layers: 2, lora: { rank: 2, targets: ['*.attn.*', '*.mlp.*'] } });
+    const scaled = tinyModel({ layers: 2, lora: { rank: 2, alpha: 4, targets: ['*.attn.*', '*.mlp.*'] } });
+    try {
+      const plain = await muls(base);
+      assert.equal(await muls(unscaled), plain, 'scale 1');
+      assert.equal(await muls(scaled), plain + 8, 'scale 2: one multiply per adapted layer (2 blocks x 4 dense layers)');
+    } finally {
+      base.dispose();
+      unscaled.dispose();
+      scaled.dispose();
+    }
+  });
+
   it('differentiates through the factors without leaking tensors; lora dropout applies only in training, seeded', async () => {
     const model = tinyModel({ lora: { rank: 2, dropout: 0.5 } });
     try {
