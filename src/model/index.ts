@@ -17,4 +17,5 @@ export * from './rotary';
 export * from './floe-model';
 export * from './model-factory';
 export * from './gpt-model-factory';
+export * from './gpt-limits';
 export * from './complete-batch';

@@ -1,4 +1,5 @@
 import { ArrayNotEmpty, IsArray, IsInt, IsNumber, IsOptional, IsPositive, IsString, Max, Min } from 'class-validator';
+import { GPT_LIMITS } from './gpt-limits';
 
 /**
  * Recipe section `model.lora`: low-rank adapters on the GPT's dense layers. With it every other
@@ -8,7 +9,7 @@ export class LoraConfig {
   /** Rank of each adapter's update `A · B` (the trainable size grows with it). */
   @IsInt()
   @Min(1)
-  @Max(65_536) // GPT_LIMITS.dim: no adapter is wider than the model
+  @Max(GPT_LIMITS.dim) // no adapter is wider than the model
   rank!: number;
 
   /** The update is scaled by `alpha / rank` (default: rank, a scale of 1). */
