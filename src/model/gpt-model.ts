@@ -78,6 +78,11 @@ export class GptModel {
     }
   }
 
+  /** Whether a training forward drops anything (the model's `dropout` or its adapters'), so it wants a `dropoutSeed`. */
+  get usesDropout(): boolean {
+    return this.options.dropout > 0 || (this.options.lora?.dropout ?? 0) > 0;
+  }
+
   /** The LoRA adapters as the trainer sees them: only their parameters train. */
   get adapter(): LoraAdapters | undefined {
     return this.lora;

@@ -32,9 +32,8 @@ export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
 
   /** Logits for a batch; training mode draws dropout seeds from the trainer's checkpointed RNG. */
   protected logits(batch: LmBatch): tf.Tensor3D {
-    const o = this.gpt.options;
-    // LoRA dropout draws its masks from the same checkpointed seed.
-    const dropout = (o.dropout > 0 || (o.lora !== undefined && o.lora.dropout > 0)) && this.isTraining;
+    // Drawn only when the model drops anything (LoRA's dropout included), so runs without dropout keep their RNG stream.
+    const dropout = this.isTraining && this.gpt.usesDropout;
     return this.gpt.forward(batch.inputIds, {
       positions: batch.positions,
       segmentIds: batch.segmentIds,
