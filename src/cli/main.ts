@@ -139,15 +139,18 @@ export async function main(argv: readonly string[]): Promise<void> {
   // `floe list | head` closes the pipe early: that is the reader's choice, not an error. A training
   // run goes on without its reader (`floe train r.yaml | head`, quitting `less`): exiting there, mid
   // step, lost the steps since the last checkpoint, left no status and reported success.
+  // stderr too: `floe train r.yaml 2>&1 | head` sends both into the pipe, and an unhandled EPIPE there crashed the run.
   const training = argv.find((a) => !a.startsWith('-')) === 'train';
-  let readerGone = false;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && !(readerGone && error.code === 'ERR_STREAM_DESTROYED')) throw error;
-    if (!training) process.exit(0);
-    if (readerGone) return;
-    readerGone = true;
-    process.stderr.write(`warn: ${STDOUT_CLOSED_WARNING}\n`);
-  });
+  const gone = new Set<NodeJS.WriteStream>();
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && !(gone.has(stream) && error.code === 'ERR_STREAM_DESTROYED')) throw error;
+      if (!training) process.exit(0);
+      if (gone.has(stream)) return;
+      gone.add(stream);
+      if (!gone.has(process.stderr)) process.stderr.write(`warn: ${STDOUT_CLOSED_WARNING}\n`);
+    });
+  }
   const code = await runCli(argv, rankTaggedIo(processIo));
   process.exit(code);
 }

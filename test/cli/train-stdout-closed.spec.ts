@@ -8,11 +8,15 @@ import { STDOUT_CLOSED_WARNING } from '../../src/cli/main';
 const REPO = path.resolve(__dirname, '../../..');
 
 /** Runs `floe <args>` with its stdout read until the first line, then closed (as `| head -1` does). */
-async function withStdoutClosedEarly(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+async function withStdoutClosedEarly(args: string[], cwd: string, options: { stderrToo?: boolean } = {}): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [path.join(REPO, 'bin', 'floe.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.once('data', () => child.stdout.destroy());
+  // `2>&1 | head -1`: the reader of both streams goes away.
+  child.stdout.once('data', () => {
+    child.stdout.destroy();
+    if (options.stderrToo === true) child.stderr.destroy();
+  });
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   return { code, stderr };
 }
@@ -50,6 +54,32 @@ describe('floe train whose stdout reader goes away (| head, quitting less)', () 
     assert.equal(status.state, 'finished');
     assert.equal(status.step, status.totalSteps);
     assert.ok(fs.existsSync(path.join(status.checkpoint, 'manifest.json')), status.checkpoint);
+  });
+
+  it('also when stderr goes into the same pipe (2>&1 | head), which crashed the run with an unhandled EPIPE', async () => {
+    const run = path.join(dir, 'run');
+    const recipe = path.join(dir, 'r.yaml');
+    fs.writeFileSync(
+      recipe,
+      [
+        'type: supervised',
+        'backend: cpu',
+        'distributed: none',
+        'epochs: 3',
+        'logInterval: 1',
+        'progress: lines',
+        'data: { type: tabular, sources: [{ type: synthetic-tabular, generator: spirals, count: 400 }] }',
+        'model: { type: mlp, hidden: [8] }',
+        'loss: { type: cross-entropy }',
+        `outputDir: ${JSON.stringify(run)}`,
+        '',
+      ].join('\n'),
+    );
+    const { code } = await withStdoutClosedEarly(['train', recipe], dir, { stderrToo: true });
+    assert.equal(code, 0);
+    const status = JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8')) as { state: string; step: number; totalSteps: number };
+    assert.equal(status.state, 'finished');
+    assert.equal(status.step, status.totalSteps);
   });
 
   it('other commands still end quietly with exit 0 (floe list | head)', async () => {
