@@ -79,6 +79,21 @@ function fileSize(file: string): Promise<number> {
   return fs.stat(file).then((s) => (s.isFile() ? s.size : 0), () => 0);
 }
 
+/** What an earlier run left: `status finished at step 12`, `1 checkpoint (newest step-000012)`, `metrics.jsonl`. */
+function earlierRunParts(earlier: EarlierRun): string[] {
+  return [
+    earlier.status === undefined ? undefined : `status ${earlier.status.state} at step ${earlier.status.step}`,
+    earlier.checkpoints.length === 0 ? undefined : `${earlier.checkpoints.length} checkpoint${earlier.checkpoints.length === 1 ? '' : 's'} (newest ${path.basename([...earlier.checkpoints].sort().at(-1) as string)})`,
+    earlier.metrics ? 'metrics.jsonl' : undefined,
+  ].filter((s): s is string => s !== undefined);
+}
+
+/** The line a run that started over prints: what overwriteOutputDir deleted, and where. */
+export function clearedEarlierRunNote(outputDir: string, earlier: EarlierRun): string {
+  const shown = path.relative(process.cwd(), outputDir) || outputDir;
+  return `overwriteOutputDir: deleted the earlier run in ${shown} (${earlierRunParts(earlier).join(', ')}) to start over`;
+}
+
 /**
  * Refuses to start a fresh run in a folder that holds an earlier one: its metrics would be
  * appended to, and `--resume <run folder>`, export and pruning would mix the two runs' checkpoints.
@@ -86,11 +101,7 @@ function fileSize(file: string): Promise<number> {
  */
 export function earlierRunError(outputDir: string, earlier: EarlierRun, resuming?: string): ConfigError {
   const shown = path.relative(process.cwd(), outputDir) || outputDir;
-  const what = [
-    earlier.status === undefined ? undefined : `status ${earlier.status.state} at step ${earlier.status.step}`,
-    earlier.checkpoints.length === 0 ? undefined : `${earlier.checkpoints.length} checkpoint${earlier.checkpoints.length === 1 ? '' : 's'} (newest ${path.basename(earlier.checkpoints.sort().at(-1) as string)})`,
-    earlier.metrics ? 'metrics.jsonl' : undefined,
-  ].filter((s) => s !== undefined);
+  const what = earlierRunParts(earlier);
   return new ConfigError([
     {
       path: 'outputDir',

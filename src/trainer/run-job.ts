@@ -18,7 +18,7 @@ import { runDistributed } from '../distributed/run-distributed';
 import { Logger, type LoggerOptions } from '../logging/logger';
 import { buildRunTrainer } from './build-run-trainer';
 import { floeCheckpointDirs } from './floe-checkpoint-dirs';
-import { clearEarlierRun, earlierRunError, findEarlierRun, findLiveRun, liveRunError } from './earlier-run';
+import { clearEarlierRun, clearedEarlierRunNote, earlierRunError, findEarlierRun, findLiveRun, liveRunError } from './earlier-run';
 import { metricSourcesOf } from '../report/metric-sources';
 import { createCheckpointFolders, createRunFolder } from './run-folder';
 import type { Trainer } from './trainer';
@@ -53,7 +53,9 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
   const outputDir = path.resolve(resolved.config.outputDir as string);
   const folders = recipeCheckpointFolders(resolved.trainerClass, resolved.config);
   // The process that starts the run (not each worker thread) keeps it from mixing with an earlier one.
-  if (options.communicator === undefined) await guardEarlierRun(resolved, options, outputDir, folders).catch((error: unknown) => Promise.reject(located(error)));
+  const cleared = options.communicator === undefined ? await guardEarlierRun(resolved, options, outputDir, folders).catch((error: unknown) => Promise.reject(located(error))) : undefined;
+  // Said here, by the process that deleted it: with worker threads, rank 0 trains in a thread of its own.
+  if (cleared !== undefined) (options.logger ?? new Logger({ level: resolved.config.quiet ? 'warn' : 'info', sink: options.logSink })).info(cleared);
   // Every rank (worker thread or mpirun process) comes through here first, so the folder exists before any runs.
   await createRunFolder(outputDir);
   // A checkpoint folder the run cannot write would otherwise fail at the first save, losing the training before it.
@@ -67,7 +69,7 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
  * an earlier run: refused, or with `overwriteOutputDir` the earlier run's files are deleted first
  * (by rank 0 alone under mpirun). The checkpoint a run resumes from is never among them.
  */
-async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions, outputDir: string, folders: readonly CheckpointFolder[]): Promise<void> {
+async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions, outputDir: string, folders: readonly CheckpointFolder[]): Promise<string | undefined> {
   const autoResume = (resolved.config.checkpoint ?? []).some((c) => (c as { autoResume?: unknown }).autoResume === true);
   // Where this run writes its metrics and status: an earlier run's there would be appended to.
   const sources = metricSourcesOf(outputDir, resolved.config.callbacks ?? []);
@@ -88,6 +90,8 @@ async function guardEarlierRun(resolved: ResolvedRecipe, options: RunJobOptions,
   if (earlier === undefined) return;
   if (resolved.config.overwriteOutputDir !== true) throw earlierRunError(outputDir, earlier, resuming);
   if ((mpiLaunch()?.rank ?? 0) === 0) await clearEarlierRun(outputDir, folders, sources);
+  // Deleting a run's checkpoints and metrics is worth a line: it said nothing.
+  return clearedEarlierRunNote(outputDir, earlier);
 }
 
 async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, communicator: Communicator | undefined): Promise<TrainingResult> {

@@ -101,6 +101,16 @@ describe('resuming into a run folder', () => {
     assert.ok(!into.lines.some((l) => l.includes('overwriteOutputDir is ignored')), into.lines.join('\n'));
   });
 
+  it('overwriteOutputDir says what it deleted (it deleted an earlier run without a word), and nothing when there was no run', async () => {
+    const a = path.join(dir, 'a');
+    await runRecorded(tinyRecipe(a, { metricsLog: true }));
+    const again = await runRecorded(tinyRecipe(a, { quiet: false, metricsLog: true, overwriteOutputDir: true }));
+    const shown = path.relative(process.cwd(), a);
+    assert.ok(again.lines.includes(`overwriteOutputDir: deleted the earlier run in ${shown} (status finished at step 8, 2 checkpoints (newest step-000008), metrics.jsonl) to start over`), again.lines.join('\n'));
+    const fresh = await runRecorded(tinyRecipe(path.join(dir, 'fresh'), { quiet: false, overwriteOutputDir: true }));
+    assert.ok(!fresh.lines.some((l) => l.includes('deleted the earlier run')), fresh.lines.join('\n'));
+  });
+
   it("a resume that fails to load leaves the run's status.json and recipe.resolved.yaml as they were", async () => {
     const a = path.join(dir, 'a');
     await runRecorded(tinyRecipe(a));
