@@ -36,12 +36,9 @@ void ZeroPixels(float* dst, int64_t count, int64_t len, int64_t width) {
  * Writes tap `tap`'s input rows for output rows [r0, r1) (an output row is one (b, oh)) into
  * column block `slot` of the [(r1 − r0)·out_w, width] scratch.
  */
-void GatherTap(const float* x, const ConvFilterGradShape& s, int64_t tap, int64_t slot, int64_t width, int64_t r0, int64_t r1, float* scratch) {
-  const int64_t fh = tap / s.filter_w, fw = tap % s.filter_w;
-  const int64_t row_off = fh * s.dilation_h - s.pad_top, col_off = fw * s.dilation_w - s.pad_left;
-  int64_t oh_lo, oh_hi, ow_lo, ow_hi;
-  TapRange(row_off, s.stride_h, s.in_h, s.out_h, &oh_lo, &oh_hi);
-  TapRange(col_off, s.stride_w, s.in_w, s.out_w, &ow_lo, &ow_hi);
+void GatherTap(const float* x, const ConvShape& s, int64_t tap, int64_t slot, int64_t width, int64_t r0, int64_t r1, float* scratch) {
+  const TapWindow t = TapWindowOf(s, tap);
+  const int64_t row_off = t.row_off, col_off = t.col_off, oh_lo = t.oh_lo, oh_hi = t.oh_hi, ow_lo = t.ow_lo, ow_hi = t.ow_hi;
   const int64_t c = s.in_c, count = ow_hi - ow_lo;
   const int64_t x_step = s.stride_w * c;
   for (int64_t r = r0; r < r1; r++) {
@@ -65,7 +62,7 @@ void GatherTap(const float* x, const ConvFilterGradShape& s, int64_t tap, int64_
 
 }  // namespace
 
-bool ConvFilterGrad(const float* x, const float* dy, float* dw, const ConvFilterGradShape& s) {
+bool ConvFilterGrad(const float* x, const float* dy, float* dw, const ConvShape& s) {
   const int64_t taps = s.filter_h * s.filter_w;
   const int64_t positions = s.batch * s.out_h * s.out_w;
   if (taps == 0 || s.in_c == 0 || s.out_c == 0) return true;

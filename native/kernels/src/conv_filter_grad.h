@@ -7,9 +7,6 @@
 
 namespace floe {
 
-/** The geometry of a conv2d gradient (conv_taps.h). */
-using ConvFilterGradShape = ConvShape;
-
 /**
  * dw[fh, fw, ci, co] = Σ x[b, oh·stride_h + fh·dilation_h − pad_top, ow·stride_w + fw·dilation_w − pad_left, ci] · dy[b, oh, ow, co]
  * (taps in the padding read 0). Each group of consecutive taps is one GEMM: the rows of x those
@@ -18,7 +15,7 @@ using ConvFilterGradShape = ConvShape;
  * of output rows, added up, so the scratch stays bounded. Returns false (dw untouched) when the
  * scratch cannot be allocated. Requires ActiveIsa() != kNone.
  */
-bool ConvFilterGrad(const float* x, const float* dy, float* dw, const ConvFilterGradShape& s);
+bool ConvFilterGrad(const float* x, const float* dy, float* dw, const ConvShape& s);
 
 /** Floats of per-thread scratch the gather keeps for the process lifetime (0 before the first call). */
 int64_t ConvFilterGradScratchFloats();

@@ -34,12 +34,9 @@ inline void AddRow(float* __restrict dst, const float* __restrict src, int64_t n
  * [r0, r1) (an output row is one (b, oh)) into the input pixels tap `tap` reads.
  */
 void ScatterTap(const float* products, const ConvShape& s, int64_t tap, int64_t slot, int64_t width, int64_t r0, int64_t r1, float* dx) {
-  const int64_t fh = tap / s.filter_w, fw = tap % s.filter_w;
-  const int64_t row_off = fh * s.dilation_h - s.pad_top, col_off = fw * s.dilation_w - s.pad_left;
-  int64_t oh_lo, oh_hi, ow_lo, ow_hi;
-  TapRange(row_off, s.stride_h, s.in_h, s.out_h, &oh_lo, &oh_hi);
-  TapRange(col_off, s.stride_w, s.in_w, s.out_w, &ow_lo, &ow_hi);
-  const int64_t c = s.in_c, count = ow_hi - ow_lo;
+  const TapWindow t = TapWindowOf(s, tap);
+  const int64_t row_off = t.row_off, col_off = t.col_off, oh_lo = t.oh_lo, oh_hi = t.oh_hi, ow_lo = t.ow_lo;
+  const int64_t c = s.in_c, count = t.ow_hi - ow_lo;
   if (count == 0) return;
   const int64_t x_step = s.stride_w * c;
   for (int64_t r = r0; r < r1; r++) {

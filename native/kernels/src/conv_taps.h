@@ -25,6 +25,25 @@ inline void TapRange(int64_t offset, int64_t stride, int64_t in, int64_t out, in
   *hi = std::max(l, h);
 }
 
+/**
+ * Where filter tap `tap` (row-major over filter_h × filter_w) reads: its offsets into the input
+ * (f·dilation − pad) and the output rows [oh_lo, oh_hi) and columns [ow_lo, ow_hi) whose read of
+ * it lands inside the input (outside them it reads padding).
+ */
+struct TapWindow {
+  int64_t row_off, col_off;
+  int64_t oh_lo, oh_hi, ow_lo, ow_hi;
+};
+
+inline TapWindow TapWindowOf(const ConvShape& s, int64_t tap) {
+  TapWindow w;
+  w.row_off = (tap / s.filter_w) * s.dilation_h - s.pad_top;
+  w.col_off = (tap % s.filter_w) * s.dilation_w - s.pad_left;
+  TapRange(w.row_off, s.stride_h, s.in_h, s.out_h, &w.oh_lo, &w.oh_hi);
+  TapRange(w.col_off, s.stride_w, s.in_w, s.out_w, &w.ow_lo, &w.ow_hi);
+  return w;
+}
+
 /** True when the only tap reads x itself, pixel for pixel (1×1 filter, stride 1, no padding). */
 inline bool TapIsInput(const ConvShape& s) {
   return s.filter_h == 1 && s.filter_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 && s.in_h == s.out_h && s.in_w == s.out_w;

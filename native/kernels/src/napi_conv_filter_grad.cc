@@ -23,7 +23,7 @@ napi_value Conv2DBackpropFilterCall(napi_env env, napi_callback_info info) {
   if (!GetIndex(env, argv[1], &x_off) || !GetIndex(env, argv[2], &dy_off) || !GetIndex(env, argv[3], &dw_off)) {
     return Throw(env, "conv2dBackpropFilter: offsets must be non-negative integers");
   }
-  ConvFilterGradShape s;
+  ConvShape s;
   if (!GetConvShape(env, argv[4], &s)) {
     return Throw(env, "conv2dBackpropFilter: " FLOE_CONV_GEOMETRY_FIELDS);
   }
