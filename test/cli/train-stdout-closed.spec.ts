@@ -21,6 +21,26 @@ async function withStdoutClosedEarly(args: string[], cwd: string, options: { std
   return { code, stderr };
 }
 
+/** A small supervised recipe in `dir` that logs every step for a few epochs; returns its path and run folder. */
+function writeRecipe(dir: string): { run: string; recipe: string } {
+  const run = path.join(dir, 'run');
+  const recipe = path.join(dir, 'r.yaml');
+  const lines = [
+    'type: supervised',
+    'backend: cpu',
+    'distributed: none',
+    'epochs: 3',
+    'logInterval: 1',
+    'progress: lines',
+    'data: { type: tabular, sources: [{ type: synthetic-tabular, generator: spirals, count: 400 }] }',
+    'model: { type: mlp, hidden: [8] }',
+    'loss: { type: cross-entropy }',
+    `outputDir: ${JSON.stringify(run)}`,
+  ];
+  fs.writeFileSync(recipe, `${lines.join('\n')}\n`);
+  return { run, recipe };
+}
+
 describe('floe train whose stdout reader goes away (| head, quitting less)', () => {
   let dir: string;
   beforeEach(() => {
@@ -29,24 +49,7 @@ describe('floe train whose stdout reader goes away (| head, quitting less)', () 
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('trains to the end, saves and finishes with exit 0, saying so on stderr (it exited 0 at once: no checkpoint, no status)', async () => {
-    const run = path.join(dir, 'run');
-    const recipe = path.join(dir, 'r.yaml');
-    fs.writeFileSync(
-      recipe,
-      [
-        'type: supervised',
-        'backend: cpu',
-        'distributed: none',
-        'epochs: 3',
-        'logInterval: 1',
-        'progress: lines',
-        'data: { type: tabular, sources: [{ type: synthetic-tabular, generator: spirals, count: 400 }] }',
-        'model: { type: mlp, hidden: [8] }',
-        'loss: { type: cross-entropy }',
-        `outputDir: ${JSON.stringify(run)}`,
-        '',
-      ].join('\n'),
-    );
+    const { run, recipe } = writeRecipe(dir);
     const { code, stderr } = await withStdoutClosedEarly(['train', recipe], dir);
     assert.equal(code, 0, stderr);
     assert.ok(stderr.includes(`warn: ${STDOUT_CLOSED_WARNING}`), stderr);
@@ -57,24 +60,7 @@ describe('floe train whose stdout reader goes away (| head, quitting less)', () 
   });
 
   it('also when stderr goes into the same pipe (2>&1 | head), which crashed the run with an unhandled EPIPE', async () => {
-    const run = path.join(dir, 'run');
-    const recipe = path.join(dir, 'r.yaml');
-    fs.writeFileSync(
-      recipe,
-      [
-        'type: supervised',
-        'backend: cpu',
-        'distributed: none',
-        'epochs: 3',
-        'logInterval: 1',
-        'progress: lines',
-        'data: { type: tabular, sources: [{ type: synthetic-tabular, generator: spirals, count: 400 }] }',
-        'model: { type: mlp, hidden: [8] }',
-        'loss: { type: cross-entropy }',
-        `outputDir: ${JSON.stringify(run)}`,
-        '',
-      ].join('\n'),
-    );
+    const { run, recipe } = writeRecipe(dir);
     const { code } = await withStdoutClosedEarly(['train', recipe], dir, { stderrToo: true });
     assert.equal(code, 0);
     const status = JSON.parse(fs.readFileSync(path.join(run, 'status.json'), 'utf8')) as { state: string; step: number; totalSteps: number };
