@@ -10,9 +10,17 @@ export interface ParseContext {
   usage?: string;
   /** The flags valid here, without dashes: the command's own first, then the global ones. */
   flags: string[];
+  /** The repeatable flags (`array` options: --prompt, --data, --set, --code), without dashes. */
+  repeatable: string[];
 }
 
 const GLOBAL_FLAGS = ['verbose', 'help', 'version'];
+
+/** What a repeatable flag given bare (`--prompt` at the end) needs; yargs refuses it before the command runs. */
+const VALUE_HINTS: Record<string, string> = {
+  prompt: ': the text to continue (repeat --prompt for more prompts)',
+  data: ': a data file, folder or glob (repeat --data for more)',
+};
 
 /**
  * Reads the parse context from yargs. yargs exposes these methods without types; if they change,
@@ -20,17 +28,19 @@ const GLOBAL_FLAGS = ['verbose', 'help', 'version'];
  */
 export function parseContext(parser: Argv): ParseContext {
   const y = parser as unknown as {
-    getOptions?: () => { key?: Record<string, unknown> };
+    getOptions?: () => { key?: Record<string, unknown>; array?: string[] };
     getInternalMethods?: () => { getContext?: () => { commands?: string[]; fullCommands?: string[] } };
   };
-  const keys = Object.keys(y.getOptions?.().key ?? {});
+  const options = y.getOptions?.();
+  const keys = Object.keys(options?.key ?? {});
   const context = y.getInternalMethods?.().getContext?.();
   const command = context?.commands?.[0];
   const full = context?.fullCommands?.[0];
   // Positionals (`<recipe>`, `[kind]`) are options to yargs too, but not flags to a user.
   const positionals = [...(full ?? '').matchAll(/[<[]([^>\]]+)[>\]]/g)].map((m) => m[1]);
   const own = keys.filter((k) => !GLOBAL_FLAGS.includes(k) && !positionals.includes(k));
-  return { command, usage: full === undefined ? undefined : `floe ${full}`, flags: [...own, ...GLOBAL_FLAGS.filter((k) => keys.includes(k))] };
+  const repeatable = (options?.array ?? []).filter((k) => own.includes(k));
+  return { command, usage: full === undefined ? undefined : `floe ${full}`, flags: [...own, ...GLOBAL_FLAGS.filter((k) => keys.includes(k))], repeatable };
 }
 
 /** `--a, --b`. */
@@ -64,9 +74,38 @@ function unknownArguments(list: string, argv: readonly string[], context: ParseC
     const usage = context.usage === undefined ? '' : takesPositionals ? ` Usage: ${context.usage}.` : ` It takes flags only: ${dashed(context.flags)}.`;
     // `--input -` is the Unix way to say stdin; yargs reads a lone '-' as a positional.
     const stdin = words.includes('-') ? " '-' (standard input) is not read: give a file." : '';
-    parts.push(`Unexpected argument${words.length === 1 ? '' : 's'} ${words.map((w) => `'${w}'`).join(', ')}${where}.${stdin}${usage}`);
+    const listed = `Unexpected argument${words.length === 1 ? '' : 's'} ${words.map((w) => `'${w}'`).join(', ')}${where}`;
+    const stray = strayAfterRepeatable(argv, context.repeatable, words);
+    parts.push(stray === undefined ? `${listed}.${stdin}${usage}` : `${listed}: ${stray}`);
   }
   return parts.join(' ');
+}
+
+/**
+ * Each repeatable flag takes one value (`nargs: 1`), so bare words after its value are left over:
+ * `--prompt '1+1=' extra` was two prompts while yargs's arrays were greedy. Says which words came
+ * after which flag, and the two ways to mean them: repeat the flag, or quote one value.
+ */
+function strayAfterRepeatable(argv: readonly string[], repeatable: readonly string[], unexpected: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const flag = /^--([^=]+)(=(.*))?$/s.exec(argv[i]);
+    if (flag === null || !repeatable.includes(flag[1])) continue;
+    const name = flag[1];
+    const valueAt = flag[2] === undefined ? i + 1 : i;
+    const value = flag[2] === undefined ? argv[valueAt] : flag[3];
+    if (value === undefined || (valueAt > i && value.startsWith('-'))) continue;
+    let end = valueAt + 1;
+    while (end < argv.length && !argv[end].startsWith('-')) end++;
+    // A word yargs did place (a positional: `--data a.jsonl run`) is not stray.
+    const words = argv.slice(valueAt + 1, end).filter((w) => unexpected.includes(w));
+    if (words.length === 0) continue;
+    const q = (w: string): string => `'${w}'`;
+    const repeated = [value, ...words].map((w) => `--${name} ${q(w)}`).join(' ');
+    // A shell expands an unquoted glob into words; Floe expands a quoted one itself (--data only).
+    const quoting = name === 'data' ? `quote a glob for Floe to expand (--data 'tests/*.jsonl')` : `quote a value that has spaces (--${name} ${q([value, ...words].join(' '))})`;
+    return `each --${name} takes one value (${words.map(q).join(', ')} came after --${name} ${q(value)}). Repeat the flag for several (${repeated}), or ${quoting}.`;
+  }
+  return undefined;
 }
 
 /** `Invalid values:\n  Argument: format, Given: "onnx", Choices: "safetensors", "tfjs"` → one line per flag. */
@@ -98,7 +137,7 @@ export function explainUsageFailure(message: string, argv: readonly string[], co
     return `${context.command === undefined ? 'floe' : `floe ${context.command}`} needs ${listed}.`;
   }
   const following = /^Not enough arguments following: (\S+)$/.exec(message);
-  if (following !== null) return `--${following[1]} needs a value.`;
+  if (following !== null) return `--${following[1]} needs a value${VALUE_HINTS[following[1]] ?? '.'}`;
   if (/^Not enough non-option arguments/.test(message) && context.usage !== undefined) {
     const missing = [...context.usage.matchAll(/<([^>]+)>/g)].map((m) => `<${m[1]}>`);
     return `floe ${context.command ?? ''} needs ${missing.join(' ')}: ${context.usage}`;

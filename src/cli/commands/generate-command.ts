@@ -20,7 +20,8 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
     (y) =>
       y
         .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
-        .option('prompt', { type: 'string', array: true, demandOption: true, describe: "Prompt text (repeatable); at most the model's maxLength tokens" })
+        // nargs 1: each --prompt takes one value, so a stray word is refused, not run as a second prompt.
+        .option('prompt', { type: 'string', array: true, nargs: 1, demandOption: true, describe: "Prompt text (repeatable); at most the model's maxLength tokens" })
         .option('max-tokens', { type: 'number', default: 64, describe: 'Most tokens to generate per prompt' })
         .option('temperature', { type: 'number', default: 0, describe: 'Sampling temperature; 0 is greedy' })
         .option('top-k', { type: 'number', describe: 'Sample only among the k most likely tokens (needs --temperature > 0)' })
@@ -29,8 +30,6 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'auto', describe: 'tfjs backend' }),
     async (args) => {
       if (args.checkpoint === '') throw new UsageError('--checkpoint needs a value: a checkpoint folder, a folder of step-N checkpoints, or a run folder (its newest)');
-      // A bare --prompt parses as an empty list, which generated nothing and exited 0.
-      if ((args.prompt as string[]).length === 0) throw new UsageError('--prompt needs a value: the text to continue (repeat --prompt for more prompts)');
       const maxTokens = args['max-tokens'] as number;
       const temperature = args.temperature as number;
       const topK = args['top-k'] as number | undefined;
