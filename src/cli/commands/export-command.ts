@@ -34,6 +34,8 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       if (out.trim() === '') throw new UsageError('--out needs a value: the folder to write the export to (it must not exist unless --overwrite)');
       // Before loading anything, and in flag terms (the export API's own message says 'overwrite').
       if (args.overwrite !== true && fs.existsSync(out)) {
+        // --overwrite replaces a folder only: suggesting it for a file led to a second refusal.
+        if (!fs.statSync(out).isDirectory()) throw new CheckpointError(`--out '${out}' is a file, not a folder: --out names the folder the export writes its files into. Choose a folder path that does not exist yet, e.g. --out ${besideAsFolder(out)}.`);
         throw new CheckpointError(`--out '${out}' already exists: pass --overwrite to replace an earlier export there, or choose another --out.`);
       }
       await refuseCheckpointFolderOut(out);
@@ -53,6 +55,11 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       done(EXIT.ok);
     },
   );
+}
+
+/** `runs/model.safetensors` → `runs/model-export`: a folder name beside a file given as --out. */
+function besideAsFolder(file: string): string {
+  return path.join(path.dirname(file), `${path.parse(file).name}-export`);
 }
 
 /**
