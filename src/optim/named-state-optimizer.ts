@@ -93,9 +93,7 @@ export abstract class NamedStateOptimizer implements ParamOptimizer {
     // Check everything before mutating anything, so a bad call leaves params and state untouched.
     for (const [name, grad] of grads) {
       const param = params.get(name);
-      if (param === undefined) {
-        throw new TrainingError(`Gradient '${name}' has no matching parameter. Parameters: ${[...params.keys()].join(', ')}.`);
-      }
+      if (param === undefined) throw unmatchedGradientError(name, params);
       this.checkShape(name, param.shape, grad.shape, 'gradient');
       const slots = this.slots.get(name);
       if (slots !== undefined) for (const [slot, t] of slots) this.checkShape(name, param.shape, t.shape, `state '${slot}'`);
@@ -274,4 +272,19 @@ function readInt(t: tf.Tensor): number {
   const value = t.arraySync() as unknown;
   // Exact: a fractional count (a float tensor) is refused by the caller, not rounded.
   return Number(Array.isArray(value) ? value.flat(Infinity)[0] : value);
+}
+
+/**
+ * A gradient keyed by something no parameter is called. tfjs keys gradients by `tf.Variable.name`
+ * (often an auto-numbered '34'), not by the parameter's name: say which parameter that is and how
+ * to key them, since a step of one's own written with `tf.variableGrads` runs into exactly this.
+ */
+function unmatchedGradientError(key: string, params: Map<string, tf.Variable>): TrainingError {
+  const byVariableName = [...params].find(([, v]) => v.name === key)?.[0];
+  const hint =
+    byVariableName === undefined
+      ? ''
+      : ` '${key}' is the tf.Variable name of parameter '${byVariableName}': gradients are keyed by parameter name (the keys of model.params), ` +
+        'as microBatchGradients(loss, params, weight) returns them; tf.variableGrads and frugalVariableGrads key them by tf.Variable.name.';
+  return new TrainingError(`Gradient '${key}' has no matching parameter.${hint} Parameters: ${[...params.keys()].join(', ')}.`);
 }

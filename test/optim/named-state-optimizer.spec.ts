@@ -162,6 +162,23 @@ describe('NamedStateOptimizer', () => {
     });
   });
 
+  it('names the parameter behind a gradient keyed by its tf.Variable name (as tf.variableGrads keys them), and how to key it', () => {
+    const opt = new AdamWOptimizer();
+    const params = makeParams();
+    const bias = params.get('layer.bias') as tf.Variable;
+    const grads = new Map([[bias.name, tf.zeros([3])]]);
+    assert.throws(
+      () => opt.applyGradients(params, grads, 0.1),
+      (e: unknown) =>
+        e instanceof TrainingError &&
+        e.message.includes(`Gradient '${bias.name}' has no matching parameter. '${bias.name}' is the tf.Variable name of parameter 'layer.bias'`) &&
+        e.message.includes('keyed by parameter name') &&
+        e.message.includes('microBatchGradients') &&
+        e.message.endsWith('Parameters: layer.weight, layer.bias.'),
+    );
+    [grads, params].forEach(disposeAll);
+  });
+
   it('rejects a gradient whose shape differs from its parameter', () => {
     const opt = new SgdOptimizer();
     const params = makeParams();
