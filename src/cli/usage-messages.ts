@@ -10,7 +10,7 @@ export interface ParseContext {
   usage?: string;
   /** The flags valid here, without dashes: the command's own first, then the global ones. */
   flags: string[];
-  /** The repeatable flags (`array` options: --prompt, --data, --set, --code), without dashes. */
+  /** The repeatable flags (`array` options: --prompt, --set, --code take one value each; --data every word after it), without dashes. */
   repeatable: string[];
 }
 
@@ -96,14 +96,13 @@ function strayAfterRepeatable(argv: readonly string[], repeatable: readonly stri
     if (value === undefined || (valueAt > i && value.startsWith('-'))) continue;
     let end = valueAt + 1;
     while (end < argv.length && !argv[end].startsWith('-')) end++;
-    // A word yargs did place (a positional: `--data a.jsonl run`) is not stray.
+    // A word yargs did place (a positional: `--prompt a run`) is not stray.
     const words = argv.slice(valueAt + 1, end).filter((w) => unexpected.includes(w));
     if (words.length === 0) continue;
     const q = (w: string): string => `'${w}'`;
     const repeated = [value, ...words].map((w) => `--${name} ${q(w)}`).join(' ');
-    // A shell expands an unquoted glob into words; Floe expands a quoted one itself (--data only).
-    const quoting = name === 'data' ? `quote a glob for Floe to expand (--data 'tests/*.jsonl')` : `quote a value that has spaces (--${name} ${q([value, ...words].join(' '))})`;
-    return `each --${name} takes one value (${words.map(q).join(', ')} came after --${name} ${q(value)}). Repeat the flag for several (${repeated}), or ${quoting}.`;
+    const quoted = q([value, ...words].join(' '));
+    return `each --${name} takes one value (${words.map(q).join(', ')} came after --${name} ${q(value)}). Repeat the flag for several (${repeated}), or quote a value that has spaces (--${name} ${quoted}).`;
   }
   return undefined;
 }

@@ -32,8 +32,8 @@ export function evaluateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
           .option('data', {
             type: 'string',
             array: true,
-            // One value per --data (requiresArg let it take every word after it, the recipe too).
-            nargs: 1,
+            // Every word after it, unlike --prompt: an unquoted glob the shell expands (--data tests/*.jsonl) is several files.
+            requiresArg: true,
             describe:
               "Evaluate on this file (folder or glob) whole instead of the recipe's eval split; repeatable. Read as the recipe's data sources read files (a .jsonl file as its jsonl source: format, fields; a .csv as its csv source: columns) with its data settings, no split, no shuffling, every record",
           })
