@@ -244,7 +244,7 @@ function validateDeclaredCallbacks(cls: Function): string[] {
   entries.forEach((entry, i) => {
     const at = `callbackType[${i}]`;
     if (!isClass(entry)) {
-      problems.push(`${at} is not a class (got ${entry === null ? 'null' : typeof entry})`);
+      problems.push(notAClass(at, entry, 'callback', 'callback'));
       return;
     }
     const entryKind = (entry as unknown as Partial<ComponentClass>).kind;
@@ -292,6 +292,23 @@ function validateFactoryLists(cls: Function): string[] {
   return problems;
 }
 
+/**
+ * A list entry that is not a class, with what is expected instead: a recipe type written where
+ * the class goes ('sgd') names its class; `undefined` is what a mistyped import or an import
+ * cycle (the class's module still loading) leaves.
+ */
+function notAClass(at: string, entry: unknown, kindName: string, label: string): string {
+  const expected = `expected ${withArticle(label)} class`;
+  if (typeof entry === 'string') {
+    const cls = getRegistry(kindName).find(entry);
+    if (cls !== undefined) return `${at} is the string '${entry}', ${expected}: list ${cls.name} (the class registered as '${entry}'), not its recipe type`;
+    const names = getRegistry(kindName).classes.map((c) => c.name);
+    return names.length === 0 ? `${at} is the string '${entry}', ${expected}` : `${at} is the string '${entry}', ${expected} (registered: ${listChoices(names)})`;
+  }
+  if (entry === undefined) return `${at} is undefined, ${expected}: check its import (a misspelt name, or an import cycle that leaves the class undefined while its module loads)`;
+  return `${at} is not a class (got ${entry === null ? 'null' : typeof entry}), ${expected}`;
+}
+
 function validateFactoryList(attribute: string, kind: ComponentKind, value: unknown): string[] {
   const entries = normalizeFactoryList(value);
   if (entries === undefined) return [`${attribute} must be ${withArticle(kind.label)} class or a list of them, got ${typeof value}`];
@@ -300,7 +317,7 @@ function validateFactoryList(attribute: string, kind: ComponentKind, value: unkn
   entries.forEach((entry, i) => {
     const at = `${attribute}[${i}]`;
     if (!isClass(entry)) {
-      problems.push(`${at} is not a class (got ${entry === null ? 'null' : typeof entry})`);
+      problems.push(notAClass(at, entry, kind.name, kind.label));
       return;
     }
     const entryKind = (entry as unknown as Partial<ComponentClass>).kind;

@@ -383,7 +383,24 @@ describe('register', () => {
         static override readonly type = 'string-entry';
         static override readonly optimizerFactoryType = [AdamWOptimizerFactory, 'sgd' as unknown as Function];
       }
-      assert.deepEqual(registrationProblems(() => register(StringEntryTrainer)), ['optimizerFactoryType[1] is not a class (got string)']);
+      assert.deepEqual(registrationProblems(() => register(StringEntryTrainer)), [
+        "optimizerFactoryType[1] is the string 'sgd', expected an optimizer factory class: list SgdOptimizerFactory (the class registered as 'sgd'), not its recipe type",
+      ]);
+    });
+
+    it('says what a factory list expects in place of undefined (an import cycle), a number or an unknown string', () => {
+      class HolesTrainer extends TinyTrainer {
+        static override readonly type = 'holes';
+        static override readonly optimizerFactoryType = [AdamWOptimizerFactory, undefined, 3, 'adamx'] as unknown as FactoryList;
+      }
+      const problems = registrationProblems(() => register(HolesTrainer));
+      assert.equal(problems.length, 3);
+      assert.equal(
+        problems[0],
+        'optimizerFactoryType[1] is undefined, expected an optimizer factory class: check its import (a misspelt name, or an import cycle that leaves the class undefined while its module loads)',
+      );
+      assert.equal(problems[1], 'optimizerFactoryType[2] is not a class (got number), expected an optimizer factory class');
+      assert.match(problems[2], /^optimizerFactoryType\[3\] is the string 'adamx', expected an optimizer factory class \(registered: .*AdamWOptimizerFactory.*SgdOptimizerFactory.*\)$/);
     });
 
     it('rejects a factory list entry that is not registered', () => {
@@ -430,7 +447,7 @@ describe('register', () => {
       assert.deepEqual(registrationProblems(() => register(CallbackTrainer)), [
         "callbackType[1] NeedsPath is built with its default config, where path (path must be a string); give those settings defaults, or name the callback in recipes' callbacks: instead",
         'callbackType[2] SgdOptimizerFactory is an optimizer factory, expected a callback',
-        'callbackType[3] is not a class (got string)',
+        "callbackType[3] is the string 'progress', expected a callback class: list ProgressCallback (the class registered as 'progress'), not its recipe type",
       ]);
     });
 
