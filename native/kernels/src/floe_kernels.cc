@@ -234,5 +234,6 @@ NAPI_MODULE_INIT() {
   floe::RegisterRopePacked(env, exports);
   floe::RegisterConvFilterGrad(env, exports);
   floe::RegisterConvInputGrad(env, exports);
+  floe::RegisterMaxPoolGrad(env, exports);
   return exports;
 }
