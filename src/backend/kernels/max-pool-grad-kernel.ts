@@ -7,8 +7,12 @@ type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Pair = number | [number, number];
 type Shape4 = [number, number, number, number];
 
-/** The pool geometry tfjs's cpu kernel uses, after checking `input` and `dy` fit it. */
-function maxPoolGradInfo(input: TensorInfo, dy: TensorInfo, attrs: NamedAttrMap): tf.backend_util.Conv2DInfo {
+/**
+ * The pool geometry tfjs's cpu kernel uses, after checking `input` and `dy` fit it (rank, dtypes,
+ * `dy`'s shape; see {@link createMaxPoolGradKernel} on the rounding taken from `dy`).
+ * @internal
+ */
+export function maxPoolGradInfo(input: TensorInfo, dy: TensorInfo, attrs: NamedAttrMap): tf.backend_util.Conv2DInfo {
   const kernel = 'MaxPoolGrad on wasm';
   checkPoolRank(kernel, 'input', input.shape, 'NHWC');
   checkPoolDtypes(kernel, { input, dy });

@@ -100,6 +100,14 @@ function inputShape(kernelName: NumericPadGuardedKernel, inputs: Record<string, 
 }
 
 /**
+ * {@link checkNumericPad} for a call of `kernelName` with these inputs and attrs: what the guard
+ * kernel checks before it runs the kernel it wraps (a native version of that kernel runs it too).
+ */
+export function checkNumericPadOf(kernelName: NumericPadGuardedKernel, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): void {
+  checkNumericPad(kernelName, { xShape: inputShape(kernelName, inputs, attrs), filterHW: filterHW(kernelName, inputs, attrs), attrs });
+}
+
+/**
  * Wraps a stock wasm conv/pool kernel (or input gradient, or Floe's replacement of one, as for
  * `MaxPoolGrad`) so a numeric `pad` that tfjs sizes wrongly (see {@link checkNumericPad}) throws a
  * clear error instead of corrupting the wasm heap or returning wrong values.
@@ -108,9 +116,7 @@ export function createNumericPadGuardKernel(kernelName: NumericPadGuardedKernel,
   if (stock === undefined) throw new Error(`numeric-pad guard: tfjs-backend-wasm has no '${kernelName}' kernel to wrap`);
   const stockFunc = stock.kernelFunc;
   const kernelFunc: KernelFunc = (args) => {
-    const inputs = args.inputs as Record<string, TensorInfo>;
-    const attrs = args.attrs ?? {};
-    checkNumericPad(kernelName, { xShape: inputShape(kernelName, inputs, attrs), filterHW: filterHW(kernelName, inputs, attrs), attrs });
+    checkNumericPadOf(kernelName, args.inputs as Record<string, TensorInfo>, args.attrs ?? {});
     return stockFunc(args);
   };
   return { ...stock, kernelFunc };

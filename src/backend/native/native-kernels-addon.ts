@@ -51,6 +51,14 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
    * input pixels each tap read. Returns the floats of scratch the thread keeps. Missing from addons built before it.
    */
   conv2dBackpropInput?(heap: Uint8Array | ArrayBuffer, dyOffset: number, wOffset: number, dxOffset: number, geometry: NativeConvGeometry): number;
+  /**
+   * The NHWC gradient of a 2-D max pool, `dx [batch, inHeight, inWidth, channels]` from `x` and
+   * `dy` (offsets in bytes), with the semantics of Floe's JS `MaxPoolGrad` kernel: each window's
+   * maximum is its first in-image pixel strictly greater than all before it (from −∞; NaN never
+   * wins), and dx sums in float64 in output order, so the result is bit-identical. Missing from
+   * addons built before it.
+   */
+  maxPoolGrad?(heap: Uint8Array | ArrayBuffer, xOffset: number, dyOffset: number, dxOffset: number, geometry: NativePoolGeometry): void;
   /** `out[c] = Σ_r x[r, c]` over a `[rows, cols]` block. */
   sumRows(heap: Uint8Array | ArrayBuffer, xOffset: number, outOffset: number, rows: number, cols: number): void;
   /**
@@ -106,6 +114,37 @@ export interface NativeConvGeometry {
   dilationHeight: number;
   /** Column dilation, at least 1. */
   dilationWidth: number;
+  /** Padding rows above the input. */
+  padTop: number;
+  /** Padding columns left of the input. */
+  padLeft: number;
+}
+
+/**
+ * Geometry of {@link NativeKernelsAddon.maxPoolGrad}: a 2-D pool's windows (Floe's `PoolWindows`
+ * without the depth axis; window sizes are the effective ones).
+ */
+export interface NativePoolGeometry {
+  /** Batch size of `x`, `dy` and `dx`. */
+  batch: number;
+  /** Rows of `x`. */
+  inHeight: number;
+  /** Columns of `x`. */
+  inWidth: number;
+  /** Channels of `x` and `dy`. */
+  channels: number;
+  /** Rows of `dy`. */
+  outHeight: number;
+  /** Columns of `dy`. */
+  outWidth: number;
+  /** Window rows, at least 1. */
+  filterHeight: number;
+  /** Window columns, at least 1. */
+  filterWidth: number;
+  /** Row stride, at least 1. */
+  strideHeight: number;
+  /** Column stride, at least 1. */
+  strideWidth: number;
   /** Padding rows above the input. */
   padTop: number;
   /** Padding columns left of the input. */

@@ -5,6 +5,7 @@ import { NATIVE_ACTIVATIONS, type NativeKernelsAddon } from './native-kernels-ad
 import { nativeConv2DBackpropFilter } from './native-conv2d-backprop-filter';
 import { nativeConv2DBackpropInput } from './native-conv2d-backprop-input';
 import { nativeGemm } from './native-gemm';
+import { nativeMaxPoolGrad } from './native-max-pool-grad';
 import { withOutputs } from './native-outputs';
 import { activeNativeAddon } from './native-kernels-status';
 
@@ -71,6 +72,7 @@ const WRAPPERS: Record<string, (addon: NativeKernelsAddon, js: KernelConfig) => 
   Sum: nativeSum,
   Conv2DBackpropFilter: nativeConv2DBackpropFilter,
   Conv2DBackpropInput: nativeConv2DBackpropInput,
+  MaxPoolGrad: nativeMaxPoolGrad,
 };
 
 /**

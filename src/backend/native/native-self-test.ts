@@ -1,5 +1,6 @@
 import { convSelfTest } from './native-conv-self-test';
 import type { NativeKernelsAddon } from './native-kernels-addon';
+import { poolSelfTest } from './native-pool-self-test';
 
 /** Shapes of the start-up check: odd sizes, every transpose, a bias, a batch, a misaligned offset. */
 const CASES: ReadonlyArray<{ m: number; n: number; k: number; ta: boolean; tb: boolean; batch: number; bias: boolean }> = [
@@ -10,7 +11,7 @@ const CASES: ReadonlyArray<{ m: number; n: number; k: number; ta: boolean; tb: b
 ];
 
 /**
- * Runs small GEMMs (and a row sum, and the conv gradients the addon has) through the addon on a
+ * Runs small GEMMs (and a row sum, and the conv and max-pool gradients the addon has) through the addon on a
  * private buffer and compares them with a float64 JS reference. Returns undefined when all agree,
  * else what went wrong.
  */
@@ -70,6 +71,8 @@ export function nativeSelfTest(addon: NativeKernelsAddon): string | undefined {
     }
     const conv = convSelfTest(addon, addon.info().isa, next);
     if (conv !== undefined) return conv;
+    const pool = poolSelfTest(addon, next);
+    if (pool !== undefined) return pool;
   } catch (error) {
     return `self-test threw: ${(error as Error).message}`;
   }

@@ -40,7 +40,8 @@ const geometries: Record<string, Geometry> = {
 };
 
 describe('MaxPoolGrad wasm kernel', () => {
-  useWasmBackend();
+  // The JS kernel, also where the native addon is active (native-max-pool-grad.spec.ts compares the two bit for bit).
+  useWasmBackend({ kernels: 'js' });
 
   Object.entries(geometries).forEach(([geometry, g], i) => {
     it(`gives cpu's dx bit for bit, on negative, mixed, tied and zero inputs: ${geometry}`, async () => {
