@@ -1,12 +1,13 @@
 /**
  * Conv training on wasm: ms per training step of a tiny CNN (tf.layers, 28×28×1, two 3×3 conv
- * layers, batch 32) and ms per `Conv2DBackpropFilter` and `Conv2DBackpropInput` call on a few
- * shapes, with the gradients on the native addon (GEMMs over filter taps) and on their fallbacks
- * (Floe's JS filter kernel, the stock tfjs-wasm input kernel behind the numeric-pad guard). Four
- * setups: all native; native but the input gradient on the stock kernel; native but the filter
- * gradient on the JS kernel (what each native gradient alone buys); FLOE_NATIVE=0 (every kernel on
- * its JS/XNNPACK fallback, a machine without a compiler), taking turns step by step. Figures, not
- * assertions.
+ * layers, a 2×2 max pool, batch 32) and ms per `Conv2DBackpropFilter`, `Conv2DBackpropInput` and
+ * `MaxPoolGrad` call on a few shapes, with the gradients on the native addon (GEMMs over filter
+ * taps; the pool's windows) and on their fallbacks (Floe's JS filter and max-pool kernels, the
+ * stock tfjs-wasm input kernel behind the numeric-pad guard). Five setups: all native; native but
+ * the input gradient on the stock kernel; native but the filter gradient, or the max-pool
+ * gradient, on the JS kernel (what each native gradient alone buys); FLOE_NATIVE=0 (every kernel
+ * on its JS/XNNPACK fallback, a machine without a compiler), taking turns step by step. Figures,
+ * not assertions.
  *
  *   npm run build && node dist/bench/conv-bench.js [--steps N] [--calls N]
  */
@@ -16,7 +17,7 @@ import { createConv2DBackpropFilterKernel } from '../src/backend/kernels/conv2d-
 import { nativeKernelsStatus, resetNativeKernelsStatus } from '../src/backend/native';
 import { spread } from './stats';
 
-type Setup = 'native' | 'native, stock input grad' | 'native, JS filter grad' | 'FLOE_NATIVE=0';
+type Setup = 'native' | 'native, stock input grad' | 'native, JS filter grad' | 'native, JS max-pool grad' | 'FLOE_NATIVE=0';
 type GradKernel = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
 type Shape4 = [number, number, number, number];
 
@@ -31,6 +32,14 @@ const SHAPES: Array<{ label: string; x: Shape4; filter: Shape4; strides: number;
   { label: 'B32 14×14×64 → 128, 1×1', x: [32, 14, 14, 64], filter: [1, 1, 64, 128], strides: 1, pad: 'valid' },
 ];
 
+/** Max-pool shapes: the step model's pool, then the shapes of performance.md's JS kernel figures (overlapping windows last). */
+const POOL_SHAPES: Array<{ label: string; x: Shape4; window: number; strides: number; pad: 'same' | 'valid' }> = [
+  { label: 'B32 24×24×64, 2×2 stride 2 valid', x: [32, 24, 24, 64], window: 2, strides: 2, pad: 'valid' },
+  { label: 'B16 28×28×32, 2×2 stride 2 valid', x: [16, 28, 28, 32], window: 2, strides: 2, pad: 'valid' },
+  { label: 'B16 14×14×64, 3×3 stride 2 same', x: [16, 14, 14, 64], window: 3, strides: 2, pad: 'same' },
+  { label: 'B16 32×32×3, 3×3 stride 1 same', x: [16, 32, 32, 3], window: 3, strides: 1, pad: 'same' },
+];
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
@@ -38,6 +47,8 @@ function arg(name: string, fallback: number): number {
 
 /** The input gradient's fallback (the stock kernel behind the numeric-pad guard), read once under FLOE_NATIVE=0. */
 let stockInputGrad: tf.KernelConfig | undefined;
+/** Floe's JS MaxPoolGrad (behind the guard), read once under FLOE_NATIVE=0. */
+let jsMaxPoolGrad: tf.KernelConfig | undefined;
 
 /** Registers Floe's wasm kernels for `setup` (the native decision is re-read from FLOE_NATIVE). */
 function use(setup: Setup): void {
@@ -46,7 +57,15 @@ function use(setup: Setup): void {
   resetNativeKernelsStatus();
   unregisterWasmKernelOverrides();
   registerWasmKernelOverrides();
-  if (setup === 'FLOE_NATIVE=0') stockInputGrad ??= tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (setup === 'FLOE_NATIVE=0') {
+    stockInputGrad ??= tf.getKernel('Conv2DBackpropInput', 'wasm');
+    jsMaxPoolGrad ??= tf.getKernel('MaxPoolGrad', 'wasm');
+  }
+  if (setup === 'native, JS max-pool grad') {
+    if (jsMaxPoolGrad === undefined) throw new Error('conv-bench: use FLOE_NATIVE=0 once before the JS max-pool gradient');
+    tf.unregisterKernel('MaxPoolGrad', 'wasm');
+    tf.registerKernel(jsMaxPoolGrad);
+  }
   if (setup === 'native, JS filter grad') {
     tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
     tf.registerKernel(createConv2DBackpropFilterKernel());
@@ -140,6 +159,40 @@ function kernelTable(kernel: GradKernel, fallback: Setup, calls: number): void {
   }
 }
 
+/** Median ms per `MaxPoolGrad` call on `shape`. */
+function poolMs(shape: (typeof POOL_SHAPES)[number], calls: number): number {
+  const info = tf.backend_util.computePool2DInfo(shape.x, shape.window, shape.strides, 1, shape.pad);
+  const input = tf.randomNormal(shape.x, 0, 1, 'float32', 1);
+  const dy = tf.randomNormal(info.outShape, 0, 1, 'float32', 2);
+  const attrs = { filterSize: shape.window, strides: shape.strides, pad: shape.pad } as unknown as tf.NamedAttrMap;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < calls + 1; i++) {
+      const t0 = performance.now();
+      const grad = tf.engine().runKernel('MaxPoolGrad', { dy, input, output: dy }, attrs) as tf.Tensor;
+      const ms = performance.now() - t0;
+      grad.dispose();
+      if (i > 0) times.push(ms);
+    }
+  } finally {
+    tf.dispose([input, dy]);
+  }
+  return spread(times).median;
+}
+
+/** ms per `MaxPoolGrad` call on every pool shape, native vs Floe's JS kernel. */
+function poolTable(calls: number): void {
+  console.log(`\nMaxPoolGrad alone, median ms of ${calls} calls`);
+  console.log(`${'shape'.padEnd(40)}${'native'.padStart(9)}${'JS'.padStart(9)}${'speedup'.padStart(9)}`);
+  for (const shape of POOL_SHAPES) {
+    use('native');
+    const native = poolMs(shape, calls);
+    use('native, JS max-pool grad');
+    const js = poolMs(shape, calls);
+    console.log(`${shape.label.padEnd(40)}${native.toFixed(2).padStart(9)}${js.toFixed(2).padStart(9)}${`${(js / native).toFixed(1)}x`.padStart(9)}`);
+  }
+}
+
 async function main(): Promise<void> {
   const steps = arg('--steps', 8);
   const calls = arg('--calls', 7);
@@ -151,12 +204,15 @@ async function main(): Promise<void> {
     console.log(`native conv gradients inactive (${status.reason ?? 'addon built before them: node native/kernels/build-native.js'}); nothing to compare`);
     return;
   }
+  const nativePool = status.kernels.includes('MaxPoolGrad');
   console.log(`native kernels: ${status.isa}; tiny CNN step (conv 32 → conv 64 → pool → dense 10, 28×28×1, batch 32), ${steps} steps`);
-  const setups: Setup[] = ['native', 'native, stock input grad', 'native, JS filter grad', 'FLOE_NATIVE=0'];
+  if (!nativePool) console.log('native MaxPoolGrad inactive (addon built before it: node native/kernels/build-native.js); its setup and table are left out');
+  const setups: Setup[] = ['native', 'native, stock input grad', 'native, JS filter grad', ...(nativePool ? (['native, JS max-pool grad'] as const) : []), 'FLOE_NATIVE=0'];
   const ms = await stepMs(setups, steps);
-  setups.forEach((setup, i) => console.log(`  ${setup.padEnd(24)} ms/step ${ms[i]}`));
+  setups.forEach((setup, i) => console.log(`  ${setup.padEnd(25)} ms/step ${ms[i]}`));
   kernelTable('Conv2DBackpropFilter', 'native, JS filter grad', calls);
   kernelTable('Conv2DBackpropInput', 'native, stock input grad', calls);
+  if (nativePool) poolTable(calls);
   use('native');
 }
 
