@@ -98,3 +98,34 @@ export async function cnnLosses(options: { seed: number; thirdConv?: boolean }):
     model.dispose();
   }
 }
+
+/**
+ * The geometries both native conv gradient specs run (each adds its own 1×1 cases and the ones
+ * that fill its 8 MiB group differently): 3×3 and 5×5, strides 1 and 2, same/valid/numeric/explicit
+ * padding, dilation (alone and with stride 2), batch 1 and more, odd sizes, one input channel (a
+ * first layer), output channels across the 32-wide GEMM tile, a filter larger than the input.
+ */
+export const SHARED_CONV_CASES: Record<string, ConvCase> = {
+  '3x3, stride 1, same, batch 3, odd sizes': { x: [3, 7, 9, 6], filter: [3, 3, 6, 10], strides: 1, pad: 'same' },
+  '3x3, stride 2, valid': { x: [2, 9, 7, 3], filter: [3, 3, 3, 8], strides: 2, pad: 'valid' },
+  '3x3, stride 2, same, even input': { x: [2, 8, 10, 4], filter: [3, 3, 4, 5], strides: 2, pad: 'same' },
+  '3x3, one input channel, batch 4 (first layer)': { x: [4, 28, 28, 1], filter: [3, 3, 1, 32], strides: 1, pad: 'valid' },
+  '5x5, stride 1, same': { x: [2, 9, 11, 3], filter: [5, 5, 3, 7], strides: 1, pad: 'same' },
+  '5x5, stride 2, valid, 33 output channels, batch 1': { x: [1, 13, 12, 2], filter: [5, 5, 2, 33], strides: 2, pad: 'valid' },
+  '5x5, numeric pad 2': { x: [2, 8, 7, 3], filter: [5, 5, 3, 4], strides: 1, pad: 2 },
+  'explicit padding, 3x2 filter, strides [2, 1]': {
+    x: [2, 5, 6, 2],
+    filter: [3, 2, 2, 3],
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  'conv1d shape (height 1)': { x: [4, 1, 11, 3], filter: [1, 3, 3, 4], strides: 1, pad: 'valid' },
+  'dilation 2, same': { x: [2, 9, 8, 2], filter: [3, 2, 2, 3], strides: 1, pad: 'same', dilations: 2 },
+  'dilation [2, 3] with stride 2, valid': { x: [2, 11, 13, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid', dilations: [2, 3] },
+  'filter larger than the input, same': { x: [1, 2, 3, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'same' },
+};

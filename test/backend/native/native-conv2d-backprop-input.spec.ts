@@ -6,7 +6,7 @@ import { nativeKernelsStatus, type NativeKernelsAddon } from '../../../src/backe
 import { Rng } from '../../../src/random';
 import { assertClose } from '../../support/tensors';
 import { boom, expectStepsLeakNothing, numDataIds, randomValues, runOn, useWasmBackend, type Result } from '../backend-fixture';
-import { cnnLosses, GROUP_FLOATS, pair, spyConv, withAddonConv, type ConvCase, type Shape4 } from './conv-fixture';
+import { cnnLosses, GROUP_FLOATS, pair, SHARED_CONV_CASES, spyConv, withAddonConv, type ConvCase, type Shape4 } from './conv-fixture';
 import { requireNativeKernels, withoutNative } from './native-fixture';
 
 
@@ -21,29 +21,8 @@ import { requireNativeKernels, withoutNative } from './native-fixture';
 const CASES: Record<string, ConvCase> = {
   '1x1, stride 1, valid, batch 1 (one GEMM into dx)': { x: [1, 5, 7, 3], filter: [1, 1, 3, 4], strides: 1, pad: 'valid' },
   '1x1, stride 2, same, batch 2 (pixels no tap reads stay 0)': { x: [2, 7, 6, 5], filter: [1, 1, 5, 3], strides: 2, pad: 'same' },
-  '3x3, stride 1, same, batch 3, odd sizes': { x: [3, 7, 9, 6], filter: [3, 3, 6, 10], strides: 1, pad: 'same' },
-  '3x3, stride 2, valid': { x: [2, 9, 7, 3], filter: [3, 3, 3, 8], strides: 2, pad: 'valid' },
-  '3x3, stride 2, same, even input': { x: [2, 8, 10, 4], filter: [3, 3, 4, 5], strides: 2, pad: 'same' },
-  '3x3, one input channel, batch 4 (first layer)': { x: [4, 28, 28, 1], filter: [3, 3, 1, 32], strides: 1, pad: 'valid' },
-  '5x5, stride 1, same': { x: [2, 9, 11, 3], filter: [5, 5, 3, 7], strides: 1, pad: 'same' },
-  '5x5, stride 2, valid, 33 output channels, batch 1': { x: [1, 13, 12, 2], filter: [5, 5, 2, 33], strides: 2, pad: 'valid' },
-  '5x5, numeric pad 2': { x: [2, 8, 7, 3], filter: [5, 5, 3, 4], strides: 1, pad: 2 },
+  ...SHARED_CONV_CASES,
   '3x3, numeric pad 1, strides [1, 2] (tfjs sizes the width wrongly; the guard lets it through)': { x: [2, 6, 7, 3], filter: [3, 3, 3, 4], strides: [1, 2], pad: 1 },
-  'explicit padding, 3x2 filter, strides [2, 1]': {
-    x: [2, 5, 6, 2],
-    filter: [3, 2, 2, 3],
-    strides: [2, 1],
-    pad: [
-      [0, 0],
-      [1, 2],
-      [0, 3],
-      [0, 0],
-    ],
-  },
-  'conv1d shape (height 1)': { x: [4, 1, 11, 3], filter: [1, 3, 3, 4], strides: 1, pad: 'valid' },
-  'dilation 2, same': { x: [2, 9, 8, 2], filter: [3, 2, 2, 3], strides: 1, pad: 'same', dilations: 2 },
-  'dilation [2, 3] with stride 2, valid': { x: [2, 11, 13, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid', dilations: [2, 3] },
-  'filter larger than the input, same': { x: [1, 2, 3, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'same' },
   '3x3, 128 channels: 5 taps per GEMM, then 4': { x: [4, 28, 28, 128], filter: [3, 3, 128, 4], strides: 1, pad: 'same' },
   '3x3, 512 channels: 1 tap per GEMM': { x: [4, 32, 32, 512], filter: [3, 3, 512, 3], strides: 1, pad: 'same' },
   '3x3, 1024 channels: 1 tap per GEMM in 2 chunks': { x: [3, 30, 30, 1024], filter: [3, 3, 1024, 2], strides: 1, pad: 'same' },
