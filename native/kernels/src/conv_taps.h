@@ -1,4 +1,4 @@
-// Geometry shared by the conv2d gradient kernels (conv_filter_grad.cc, conv_input_grad.cc).
+// Geometry shared by the conv2d kernels (conv_forward.cc, conv_filter_grad.cc, conv_input_grad.cc).
 #pragma once
 #include <algorithm>
 #include <cstdint>

@@ -234,6 +234,7 @@ NAPI_MODULE_INIT() {
   floe::RegisterRopePacked(env, exports);
   floe::RegisterConvFilterGrad(env, exports);
   floe::RegisterConvInputGrad(env, exports);
+  floe::RegisterConvForward(env, exports);
   floe::RegisterMaxPoolGrad(env, exports);
   return exports;
 }

@@ -1,5 +1,5 @@
-// Reading and sizing the conv2d gradients' geometry argument (napi_conv_filter_grad.cc,
-// napi_conv_input_grad.cc).
+// Reading and sizing the conv2d kernels' geometry argument (napi_conv_forward.cc,
+// napi_conv_filter_grad.cc, napi_conv_input_grad.cc).
 #pragma once
 #include "conv_taps.h"
 #include "napi_util.h"

@@ -161,6 +161,7 @@ void RegisterAttentionCore(napi_env env, napi_value exports);     // napi_attent
 void RegisterRopePacked(napi_env env, napi_value exports);        // napi_rope_packed.cc
 void RegisterConvFilterGrad(napi_env env, napi_value exports);    // napi_conv_filter_grad.cc
 void RegisterConvInputGrad(napi_env env, napi_value exports);     // napi_conv_input_grad.cc
+void RegisterConvForward(napi_env env, napi_value exports);       // napi_conv_forward.cc
 void RegisterMaxPoolGrad(napi_env env, napi_value exports);       // napi_max_pool_grad.cc
 
 }  // namespace floe
