@@ -25,7 +25,7 @@ export const CONV_SELF_TEST_GEOMETRY: NativeConvGeometry = {
 
 /**
  * Calls `visit(xIndex, dyIndex, wIndex)` for every output position, in-image tap and channel pair
- * of an NHWC conv (taps in the padding are skipped): the terms of both conv gradients.
+ * of an NHWC conv (taps in the padding are skipped): the terms of the forward and both gradients.
  */
 function forEachConvTerm(g: NativeConvGeometry, visit: (x: number, dy: number, w: number) => void): void {
   for (let b = 0; b < g.batchSize; b++) {
@@ -69,11 +69,21 @@ export function convFilterGradReference(x: Float32Array, dy: Float32Array, g: Na
   return dw;
 }
 
+/**
+ * float64 reference of the NHWC conv2d forward (no bias, linear): `y[o] = Σ x·w[tap]`.
+ * @internal
+ */
+export function convForwardReference(x: Float32Array, w: Float32Array, g: NativeConvGeometry): Float64Array {
+  const y = new Float64Array(g.batchSize * g.outHeight * g.outWidth * g.outChannels);
+  forEachConvTerm(g, (i, o, t) => (y[o] += x[i] * w[t]));
+  return y;
+}
+
 /** ISAs whose conv calls passed, per addon: the calls do not change between status resets (tests swap in counting stand-ins). */
 const passed = new WeakMap<NativeKernelsAddon, Set<NativeIsa>>();
 
 /**
- * The start-up check of the conv gradient calls the addon has (an addon built before them has
+ * The start-up check of the conv calls (forward and gradients) the addon has (an addon built before them has
  * none): one small strided, dilated, padded geometry at a 4-byte-misaligned offset against the
  * float64 references, once per addon and instruction set. Returns what went wrong, or undefined.
  */
@@ -88,7 +98,8 @@ export function convSelfTest(addon: NativeKernelsAddon, isa: NativeIsa, next: ()
   const x = new Float32Array(heap, base, nx);
   const dy = new Float32Array(heap, base + 4 * nx, ndy);
   const w = new Float32Array(heap, base + 4 * (nx + ndy), nw);
-  for (const values of [dy, w]) for (let i = 0; i < values.length; i++) values[i] = next();
+  // x too, for an addon with the forward alone (the input gradient overwrites it otherwise)
+  for (const values of [dy, w, x]) for (let i = 0; i < values.length; i++) values[i] = next();
   const off = { x: base, dy: base + 4 * nx, w: base + 4 * (nx + ndy) };
   const checks: Array<{ name: string; run?: () => void; out: Float32Array; expected: () => Float64Array }> = [
     {
@@ -102,6 +113,12 @@ export function convSelfTest(addon: NativeKernelsAddon, isa: NativeIsa, next: ()
       run: addon.conv2dBackpropFilter && (() => addon.conv2dBackpropFilter!(new Uint8Array(heap), off.x, off.dy, off.w, g)),
       out: w,
       expected: () => convFilterGradReference(x, dy, g), // x now holds dx: any values do
+    },
+    {
+      name: 'conv2d',
+      run: addon.conv2d && (() => addon.conv2d!(new Uint8Array(heap), off.x, off.w, -1, off.dy, g, 0)),
+      out: dy,
+      expected: () => convForwardReference(x, w, g), // x holds dx, w holds dw: any values do
     },
   ];
   for (const check of checks) {

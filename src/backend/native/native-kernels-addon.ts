@@ -38,6 +38,14 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
     activation: number,
   ): void;
   /**
+   * The NHWC forward 2-D convolution, `y [batchSize, outHeight, outWidth, outChannels]` from `x`
+   * and the filter `w [filterHeight, filterWidth, inChannels, outChannels]` (offsets in bytes; bias
+   * `outChannels` floats or -1 for none; activation as `gemm`'s): every tap's input pixels are
+   * gathered into per-thread scratch (kept for the process) and multiplied by `w` in one GEMM per
+   * chunk of output rows. Returns the floats of scratch the thread keeps. Missing from addons built before it.
+   */
+  conv2d?(heap: Uint8Array | ArrayBuffer, xOffset: number, wOffset: number, biasOffset: number, yOffset: number, geometry: NativeConvGeometry, activation: number): number;
+  /**
    * The NHWC filter gradient of a 2-D convolution, `dw [filterHeight, filterWidth, inChannels,
    * outChannels]` from `x` and `dy` (offsets in bytes): per group of filter taps, the input rows
    * they read are gathered into per-thread scratch (kept for the process) and multiplied by `dy`
@@ -83,7 +91,7 @@ export interface NativeKernelsAddon extends GeluNormAddon, CrossEntropyAddon, Ad
 }
 
 /**
- * Geometry of {@link NativeKernelsAddon.conv2dBackpropFilter} and
+ * Geometry of {@link NativeKernelsAddon.conv2d}, {@link NativeKernelsAddon.conv2dBackpropFilter} and
  * {@link NativeKernelsAddon.conv2dBackpropInput}: the fields of tfjs's `Conv2DInfo`
  * of the same names, with `padTop`/`padLeft` from its `padInfo`.
  */

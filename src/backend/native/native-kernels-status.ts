@@ -4,7 +4,7 @@ import { loadNativeKernelsAddon, type NativeIsa, type NativeKernelsAddon } from 
 import { nativeSelfTest } from './native-self-test';
 
 /** tfjs wasm kernels that run natively when the addon is active (Floe's fused kernels: `FUSED_KERNELS`). */
-export const NATIVE_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'] as const;
+export const NATIVE_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad'] as const;
 
 /** What the native kernels are doing in this process. */
 export interface NativeKernelsStatus {
@@ -96,8 +96,10 @@ function resolve(): { value: NativeKernelsStatus; addon?: NativeKernelsAddon } {
     status = { value: inactive(failure, file) };
     return status;
   }
-  // An addon built before conv2dBackpropFilter, conv2dBackpropInput or maxPoolGrad existed leaves that kernel on JS.
+  // An addon built before conv2d, conv2dBackpropFilter, conv2dBackpropInput or maxPoolGrad existed leaves that kernel on JS.
   const missing = new Set([
+    addon.conv2d === undefined ? 'Conv2D' : '',
+    addon.conv2d === undefined ? 'FusedConv2D' : '',
     addon.conv2dBackpropFilter === undefined ? 'Conv2DBackpropFilter' : '',
     addon.conv2dBackpropInput === undefined ? 'Conv2DBackpropInput' : '',
     addon.maxPoolGrad === undefined ? 'MaxPoolGrad' : '',

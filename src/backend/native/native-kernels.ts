@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { asWasmBackend, heapOffset } from '../kernels/wasm-backend-internals';
 import { NATIVE_ACTIVATIONS, type NativeKernelsAddon } from './native-kernels-addon';
+import { nativeConv2D } from './native-conv2d';
 import { nativeConv2DBackpropFilter } from './native-conv2d-backprop-filter';
 import { nativeConv2DBackpropInput } from './native-conv2d-backprop-input';
 import { nativeGemm } from './native-gemm';
@@ -70,6 +71,8 @@ const WRAPPERS: Record<string, (addon: NativeKernelsAddon, js: KernelConfig) => 
   BatchMatMul: nativeBatchMatMul,
   _FusedMatMul: nativeFusedMatMul,
   Sum: nativeSum,
+  Conv2D: nativeConv2D,
+  FusedConv2D: nativeConv2D,
   Conv2DBackpropFilter: nativeConv2DBackpropFilter,
   Conv2DBackpropInput: nativeConv2DBackpropInput,
   MaxPoolGrad: nativeMaxPoolGrad,

@@ -24,10 +24,10 @@ export interface ConvCase {
   dilations?: number | [number, number];
 }
 
-/** The addon's conv gradient calls, which the specs swap out. */
-export type ConvMethod = 'conv2dBackpropFilter' | 'conv2dBackpropInput';
+/** The addon's conv calls (forward and gradients), which the specs swap out. */
+export type ConvMethod = 'conv2d' | 'conv2dBackpropFilter' | 'conv2dBackpropInput';
 
-/** One of the addon's conv gradient calls. */
+/** One of the addon's conv calls. */
 export type ConvCall = NonNullable<NativeKernelsAddon[ConvMethod]>;
 
 /** Floats of the tap group the addon fills at most (8 MiB). */
@@ -44,7 +44,7 @@ function reregister(): void {
 }
 
 /** Runs `fn` with the addon's `method` replaced by `replacement` (none: an older addon), registered as the kernel. */
-export async function withAddonConv<T>(addon: NativeKernelsAddon, method: ConvMethod, replacement: ConvCall | undefined, fn: () => Promise<T>): Promise<T> {
+export async function withAddonConv<M extends ConvMethod, T>(addon: NativeKernelsAddon, method: M, replacement: NativeKernelsAddon[M], fn: () => Promise<T>): Promise<T> {
   const saved = addon[method];
   addon[method] = replacement;
   reregister();
@@ -57,17 +57,15 @@ export async function withAddonConv<T>(addon: NativeKernelsAddon, method: ConvMe
 }
 
 /** The addon's real `method`, counted, with the scratch sizes it reports. */
-export function spyConv(addon: NativeKernelsAddon, method: ConvMethod): { call: ConvCall; scratch: number[] } {
-  const real = addon[method]!.bind(addon);
+export function spyConv<M extends ConvMethod>(addon: NativeKernelsAddon, method: M): { call: NonNullable<NativeKernelsAddon[M]>; scratch: number[] } {
+  const real = (addon[method] as (...args: unknown[]) => number).bind(addon);
   const scratch: number[] = [];
-  return {
-    scratch,
-    call: (...args) => {
-      const floats = real(...args);
-      scratch.push(floats);
-      return floats;
-    },
+  const call = (...args: unknown[]): number => {
+    const floats = real(...args);
+    scratch.push(floats);
+    return floats;
   };
+  return { scratch, call: call as unknown as NonNullable<NativeKernelsAddon[M]> };
 }
 
 /**
