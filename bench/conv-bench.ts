@@ -1,13 +1,13 @@
 /**
  * Conv training on wasm: ms per training step of a tiny CNN (tf.layers, 28×28×1, two 3×3 conv
- * layers, a 2×2 max pool, batch 32) and ms per `Conv2DBackpropFilter`, `Conv2DBackpropInput` and
- * `MaxPoolGrad` call on a few shapes, with the gradients on the native addon (GEMMs over filter
- * taps; the pool's windows) and on their fallbacks (Floe's JS filter and max-pool kernels, the
- * stock tfjs-wasm input kernel behind the numeric-pad guard). Five setups: all native; native but
- * the input gradient on the stock kernel; native but the filter gradient, or the max-pool
- * gradient, on the JS kernel (what each native gradient alone buys); FLOE_NATIVE=0 (every kernel
- * on its JS/XNNPACK fallback, a machine without a compiler), taking turns step by step. Figures,
- * not assertions.
+ * layers, a 2×2 max pool, batch 32) and ms per `FusedConv2D` (bias, relu), `Conv2DBackpropFilter`,
+ * `Conv2DBackpropInput` and `MaxPoolGrad` call on a few shapes, with the forward and gradients on
+ * the native addon (GEMMs over filter taps; the pool's windows) and on their fallbacks (Floe's JS
+ * filter and max-pool kernels, the stock tfjs-wasm forward and input kernels behind the
+ * numeric-pad guard). Six setups: all native; native but the forward, or the input gradient, on
+ * the stock kernel; native but the filter gradient, or the max-pool gradient, on the JS kernel
+ * (what each native kernel alone buys); FLOE_NATIVE=0 (every kernel on its JS/XNNPACK fallback, a
+ * machine without a compiler), taking turns step by step. Figures, not assertions.
  *
  *   npm run build && node dist/bench/conv-bench.js [--steps N] [--calls N]
  */
@@ -17,8 +17,8 @@ import { createConv2DBackpropFilterKernel } from '../src/backend/kernels/conv2d-
 import { nativeKernelsStatus, resetNativeKernelsStatus } from '../src/backend/native';
 import { spread } from './stats';
 
-type Setup = 'native' | 'native, stock input grad' | 'native, JS filter grad' | 'native, JS max-pool grad' | 'FLOE_NATIVE=0';
-type GradKernel = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
+type Setup = 'native' | 'native, stock forward' | 'native, stock input grad' | 'native, JS filter grad' | 'native, JS max-pool grad' | 'FLOE_NATIVE=0';
+type ConvKernel = 'FusedConv2D' | 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
 type Shape4 = [number, number, number, number];
 
 /** Kernel shapes: the two layers of the step model, then wider and strided layers. */
@@ -47,6 +47,8 @@ function arg(name: string, fallback: number): number {
 
 /** The input gradient's fallback (the stock kernel behind the numeric-pad guard), read once under FLOE_NATIVE=0. */
 let stockInputGrad: tf.KernelConfig | undefined;
+/** The forward's fallbacks (stock Conv2D and FusedConv2D behind the guard), read once under FLOE_NATIVE=0. */
+let stockForward: tf.KernelConfig[] | undefined;
 /** Floe's JS MaxPoolGrad (behind the guard), read once under FLOE_NATIVE=0. */
 let jsMaxPoolGrad: tf.KernelConfig | undefined;
 
@@ -60,6 +62,14 @@ function use(setup: Setup): void {
   if (setup === 'FLOE_NATIVE=0') {
     stockInputGrad ??= tf.getKernel('Conv2DBackpropInput', 'wasm');
     jsMaxPoolGrad ??= tf.getKernel('MaxPoolGrad', 'wasm');
+    stockForward ??= (['Conv2D', 'FusedConv2D'] as const).map((name) => tf.getKernel(name, 'wasm')!);
+  }
+  if (setup === 'native, stock forward') {
+    if (stockForward === undefined) throw new Error('conv-bench: use FLOE_NATIVE=0 once before the stock forward');
+    for (const config of stockForward) {
+      tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+    }
   }
   if (setup === 'native, JS max-pool grad') {
     if (jsMaxPoolGrad === undefined) throw new Error('conv-bench: use FLOE_NATIVE=0 once before the JS max-pool gradient');
@@ -121,15 +131,21 @@ async function stepMs(setups: Setup[], steps: number): Promise<string[]> {
   });
 }
 
-/** Median ms per call of a conv gradient kernel (the wasm kernels run synchronously). */
-function kernelMs(kernel: GradKernel, shape: (typeof SHAPES)[number], calls: number): number {
+/** Median ms per call of a conv kernel (the wasm kernels run synchronously); the forward with bias and relu, as the step model's layers. */
+function kernelMs(kernel: ConvKernel, shape: (typeof SHAPES)[number], calls: number): number {
   const info = tf.backend_util.computeConv2DInfo(shape.x, shape.filter, shape.strides, 1, shape.pad);
   const x = tf.randomNormal(shape.x, 0, 1, 'float32', 1);
   const filter = tf.randomNormal(shape.filter, 0, 1, 'float32', 3);
   const dy = tf.randomNormal(info.outShape, 0, 1, 'float32', 2);
+  const bias = tf.randomNormal([shape.filter[3]], 0, 1, 'float32', 4);
   const common = { strides: shape.strides, pad: shape.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-  const inputs: tf.NamedTensorMap = kernel === 'Conv2DBackpropFilter' ? { x, dy } : { dy, filter };
-  const attrs = (kernel === 'Conv2DBackpropFilter' ? { ...common, filterShape: shape.filter } : { ...common, inputShape: shape.x }) as unknown as tf.NamedAttrMap;
+  const byKernel = {
+    FusedConv2D: { inputs: { x, filter, bias }, attrs: { ...common, dilations: 1, activation: 'relu' } },
+    Conv2DBackpropFilter: { inputs: { x, dy }, attrs: { ...common, filterShape: shape.filter } },
+    Conv2DBackpropInput: { inputs: { dy, filter }, attrs: { ...common, inputShape: shape.x } },
+  };
+  const inputs: tf.NamedTensorMap = byKernel[kernel].inputs;
+  const attrs = byKernel[kernel].attrs as unknown as tf.NamedAttrMap;
   const times: number[] = [];
   try {
     for (let i = 0; i < calls + 1; i++) {
@@ -140,13 +156,13 @@ function kernelMs(kernel: GradKernel, shape: (typeof SHAPES)[number], calls: num
       if (i > 0) times.push(ms);
     }
   } finally {
-    tf.dispose([x, filter, dy]);
+    tf.dispose([x, filter, dy, bias]);
   }
   return spread(times).median;
 }
 
 /** One table: ms per `kernel` call on every shape, native vs its fallback (`fallback` setup). */
-function kernelTable(kernel: GradKernel, fallback: Setup, calls: number): void {
+function kernelTable(kernel: ConvKernel, fallback: Setup, calls: number): void {
   const other = kernel === 'Conv2DBackpropFilter' ? 'JS' : 'stock';
   console.log(`\n${kernel} alone, median ms of ${calls} calls`);
   console.log(`${'shape'.padEnd(40)}${'native'.padStart(9)}${other.padStart(9)}${'speedup'.padStart(9)}`);
@@ -207,9 +223,12 @@ async function main(): Promise<void> {
   const nativePool = status.kernels.includes('MaxPoolGrad');
   console.log(`native kernels: ${status.isa}; tiny CNN step (conv 32 → conv 64 → pool → dense 10, 28×28×1, batch 32), ${steps} steps`);
   if (!nativePool) console.log('native MaxPoolGrad inactive (addon built before it: node native/kernels/build-native.js); its setup and table are left out');
-  const setups: Setup[] = ['native', 'native, stock input grad', 'native, JS filter grad', ...(nativePool ? (['native, JS max-pool grad'] as const) : []), 'FLOE_NATIVE=0'];
+  const nativeForward = status.kernels.includes('FusedConv2D');
+  if (!nativeForward) console.log('native Conv2D/FusedConv2D inactive (addon built before them: node native/kernels/build-native.js); their setup and table are left out');
+  const setups: Setup[] = ['native', ...(nativeForward ? (['native, stock forward'] as const) : []), 'native, stock input grad', 'native, JS filter grad', ...(nativePool ? (['native, JS max-pool grad'] as const) : []), 'FLOE_NATIVE=0'];
   const ms = await stepMs(setups, steps);
   setups.forEach((setup, i) => console.log(`  ${setup.padEnd(25)} ms/step ${ms[i]}`));
+  if (nativeForward) kernelTable('FusedConv2D', 'native, stock forward', calls);
   kernelTable('Conv2DBackpropFilter', 'native, JS filter grad', calls);
   kernelTable('Conv2DBackpropInput', 'native, stock input grad', calls);
   if (nativePool) poolTable(calls);
