@@ -2,7 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { jsonErrorMessage, jsonErrorPosition } from '../../data/json-position';
 import { CheckpointError } from '../../errors';
-import { MANIFEST_FORMAT, formatProblems } from '../file-format';
+import { MANIFEST_FORMAT, formatProblems, showJsonValue } from '../file-format';
 import { sha256File } from './sha256-file';
 import { CheckpointManifest, MANIFEST_FILE_NAME, ManifestEntry } from './write-manifest';
 
@@ -36,7 +36,8 @@ async function readManifest(dir: string): Promise<CheckpointManifest> {
 /** Problems listed in a malformed-manifest message before the rest are counted. */
 const MAX_LISTED = 5;
 
-const show = (x: unknown): string => (x === undefined ? 'missing' : `${JSON.stringify(x)}`);
+// Values shown as the format checks show them (a size of 1e400 reads Infinity, not JSON's null).
+const show = (x: unknown): string => (x === undefined ? 'missing' : showJsonValue(x));
 
 /** What is wrong with the manifest's `files` list, field by field (`files[2].size is "12", expected ...`); empty when well formed. */
 function listProblems(files: unknown): string[] {

@@ -70,6 +70,8 @@ describe('checkpoint manifest', () => {
         /is malformed: files\[0\]\.size is "5", expected a whole number of bytes; files\[1\]\.path is missing, expected a file path; files\[1\]\.sha256 is "abc", expected 64 hex digits; files\[2\] is 7, expected \{ path, size, sha256 \}\. Expected/,
       ),
     );
+    await fs.writeFile(file, JSON.stringify({ ...manifest, files: [{ ...manifest.files[0], size: 5 }] }).replace('"size":5', '"size":1e400'));
+    await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/files\[0\]\.size is Infinity, expected a whole number of bytes/));
     await fs.writeFile(file, JSON.stringify({ ...manifest, files: undefined }));
     await assert.rejects(verifyManifest(ckpt), expectCheckpointError(/is malformed: files is missing, expected a list\./));
   });
