@@ -1,6 +1,6 @@
 import { backendNameHint } from '../backend/backend-names';
 import type { Argv } from 'yargs';
-import { closestMatch } from '../errors';
+import { closestMatches, didYouMean, orList } from '../errors';
 
 /** What yargs was parsing when it failed: the command (if any), its usage line and its flags. */
 export interface ParseContext {
@@ -63,8 +63,8 @@ function unknownArguments(list: string, argv: readonly string[], context: ParseC
   const where = context.command === undefined ? '' : ` for floe ${context.command}`;
   const parts: string[] = [];
   if (flags.length > 0) {
-    const suggestion = flags.length === 1 ? closestMatch(flags[0], context.flags) : undefined;
-    const hint = suggestion === undefined ? '' : ` Did you mean --${suggestion}?`;
+    const suggestions = flags.length === 1 ? closestMatches(flags[0], context.flags) : [];
+    const hint = suggestions.length === 0 ? '' : ` Did you mean ${orList(suggestions, (f) => `--${f}`)}?`;
     const setHint = flags.includes('set') ? ' (--set overrides a recipe setting: only train, validate and evaluate take it)' : '';
     const valid = context.flags.length === 0 ? '' : ` ${context.command === undefined ? 'Flags' : 'Its flags'}: ${dashed(context.flags)}.`;
     parts.push(`Unknown flag${flags.length === 1 ? '' : 's'} ${dashed(flags)}${where}${setHint}.${hint}${valid}`);
@@ -114,8 +114,7 @@ function invalidValues(message: string): string {
     const value = given.replace(/^"(.*)"$/, '$1');
     // `--backend gpu` is closest to cpu by spelling; say what a GPU is here instead.
     const hint = name === 'backend' ? backendNameHint(value) : undefined;
-    const suggestion = closestMatch(value, allowed);
-    const help = hint !== undefined ? ` ${hint}` : suggestion === undefined ? '' : ` Did you mean '${suggestion}'?`;
+    const help = hint !== undefined ? ` ${hint}` : didYouMean(value, allowed);
     return `--${name} '${value}' is not one of: ${allowed.join(', ')}.${help}`;
   });
   return lines.length === 0 ? message : lines.join('\n');

@@ -13,26 +13,44 @@ export function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-/** The closest choice to `word`, if it is close enough to be a plausible typo. */
-export function closestMatch(word: string, choices: readonly string[]): string | undefined {
-  let best: string | undefined;
+/**
+ * Every choice at the smallest edit distance from `word` (ties are all returned, in the order of
+ * `choices`), or none when even the closest is too far to be a plausible typo.
+ */
+export function closestMatches(word: string, choices: readonly string[]): string[] {
+  let best: string[] = [];
   let bestDistance = Infinity;
   const lower = word.toLowerCase();
   for (const choice of choices) {
     const d = editDistance(lower, choice.toLowerCase());
     if (d < bestDistance) {
-      best = choice;
+      best = [choice];
       bestDistance = d;
+    } else if (d === bestDistance && !best.includes(choice)) {
+      best.push(choice);
     }
   }
-  // Allow roughly one edit per three characters, at least one.
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  // Allow roughly one edit per three characters, at least one, but never rewriting the whole word:
+  // 'b' is no typo of 'a' (nor of 'c' beside it), while 'A' still suggests 'a'.
+  const allowed = Math.min(Math.max(1, Math.floor(word.length / 3)), word.length - 1);
+  return bestDistance <= allowed ? best : [];
 }
 
-/** `" Did you mean 'x'?"` or an empty string. */
+/** The closest choice to `word`, if it is close enough to be a plausible typo (the first of several as close). */
+export function closestMatch(word: string, choices: readonly string[]): string | undefined {
+  return closestMatches(word, choices)[0];
+}
+
+/** `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`: `words` each wrapped by `quote` (single quotes by default). */
+export function orList(words: readonly string[], quote: (word: string) => string = (w) => `'${w}'`): string {
+  const quoted = words.map(quote);
+  return quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
+/** `" Did you mean 'x'?"`, `" Did you mean 'x' or 'y'?"` when several are as close, or an empty string. */
 export function didYouMean(word: string, choices: readonly string[]): string {
-  const match = closestMatch(word, choices);
-  return match === undefined ? '' : ` Did you mean '${match}'?`;
+  const matches = closestMatches(word, choices);
+  return matches.length === 0 ? '' : ` Did you mean ${orList(matches)}?`;
 }
 
 /** `"a, b, c"`, or `"(none registered)"`. */

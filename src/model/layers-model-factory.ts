@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { IsBoolean, IsOptional, registerDecorator, ValidationArguments } from 'class-validator';
 import { TfjsFileHandler, TFJS_MODEL_JSON } from '../checkpoint/formats/tfjs-file-handler';
-import { closestMatch, ConfigError, didYouMean } from '../errors';
+import { ConfigError, didYouMean } from '../errors';
 import { register } from '../registry/register';
 import { Rng } from '../random';
 import { LayersModelAdapter, MODEL_TOPOLOGY_FILE, modelFromTopology } from './layers-model';
@@ -167,9 +167,9 @@ function checkLayerArgs(layer: tf.layers.Layer, type: string, argNames: readonly
   const known = [...Object.keys(layer.getConfig()), ...BASE_LAYER_ARGS];
   for (const arg of argNames) {
     if (known.includes(arg)) continue;
-    const near = closestMatch(arg, known);
-    if (near !== undefined) {
-      throw new ConfigError([{ path: `model.layers[${index}].${arg}`, message: `tf.layers.${type} has no argument '${arg}' (it would be ignored). Did you mean '${near}'?` }]);
+    const near = didYouMean(arg, known);
+    if (near !== '') {
+      throw new ConfigError([{ path: `model.layers[${index}].${arg}`, message: `tf.layers.${type} has no argument '${arg}' (it would be ignored).${near}` }]);
     }
   }
 }

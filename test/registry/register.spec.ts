@@ -574,7 +574,7 @@ describe('Registry.get', () => {
         assert.ok(error instanceof UnknownTypeError);
         assert.equal(
           error.message,
-          "Unknown optimizer factory type 'adamx' at optimizer.type (recipe.yaml:12:9). Registered: adamw, adam, sgd. Did you mean 'adamw'?",
+          "Unknown optimizer factory type 'adamx' at optimizer.type (recipe.yaml:12:9). Registered: adamw, adam, sgd. Did you mean 'adamw' or 'adam'?",
         );
         return true;
       },

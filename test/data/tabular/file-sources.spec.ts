@@ -41,7 +41,7 @@ describe('CsvTabularSource', () => {
   it('a column missing from the header names file:line, the column, its config path, the columns there and a close match', async () => {
     const file = writeFile(tmp(), 'd.csv', 'x1,x2,y\n1,2,3\n');
     const source = new CsvTabularSource({ paths: [file], features: ['x1', 'x3'], targets: ['y'], configPath: 'data.sources[0]' });
-    await rejectsWith(readAll(source), `${file}:1: feature column 'x3' (data.sources[0].features[1]) is not in the header`, 'Columns: x1, x2, y', "Did you mean 'x1'?");
+    await rejectsWith(readAll(source), `${file}:1: feature column 'x3' (data.sources[0].features[1]) is not in the header`, 'Columns: x1, x2, y', "Did you mean 'x1' or 'x2'?");
     const badTarget = new CsvTabularSource({ paths: [file], features: ['x1'], targets: ['why'], configPath: 'data.sources[0]' });
     await rejectsWith(readAll(badTarget), "target column 'why' (data.sources[0].targets[0])");
   });
@@ -156,7 +156,7 @@ describe('CsvTabularSource', () => {
     const headless = writeFile(tmp(), 'headless.csv', '1,2,3\n4,5,6\n');
     await rejectsWith(
       readAll(new CsvTabularSource({ paths: [headless], features: ['a'], targets: ['y'] })),
-      `${headless}:1: feature column 'a' (source.features[0]) is not in the header. Columns: 1, 2, 3. Did you mean '1'? The first row holds only numbers, so it looks like data: a CSV file needs a header row naming its columns first.`,
+      `${headless}:1: feature column 'a' (source.features[0]) is not in the header. Columns: 1, 2, 3. The first row holds only numbers, so it looks like data: a CSV file needs a header row naming its columns first.`,
     );
     const jsonl = writeFile(tmp(), 'rows.jsonl', '{"a": 1, "y": 2}\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [jsonl], features: ['a'], targets: ['y'] })), 'The first row is a JSON object: for JSON Lines use a jsonl source.');
