@@ -8,6 +8,7 @@ import { fsErrorReason } from '../../errors/fs-error-reason';
 import { getRegistry } from '../../registry/registries';
 import { CliIo, EXIT } from '../cli-io';
 import { loadCodePlugins, withCodeOption } from '../code-option';
+import { schemaModelineHint } from '../schema-modeline';
 import { UsageError } from '../usage-error';
 
 /**
@@ -42,7 +43,7 @@ export function schemaCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
         await fs.writeFile(out, text).catch((error: unknown) => Promise.reject(cannotWrite(error)));
         const trainers = getRegistry('trainer').types.join(', ');
         io.out(`wrote ${out} (trainers: ${trainers})`);
-        io.out(`Editors with yaml-language-server: put "# yaml-language-server: $schema=${out}" at the top of a recipe (path relative to the recipe).`);
+        io.out(schemaModelineHint(out));
       }
       done(EXIT.ok);
     },
