@@ -34,6 +34,12 @@ describe('floe schema modeline hint', () => {
     assert.match(hint, /a relative \$schema path is read from the recipe's folder/);
   });
 
+  it('gives only the absolute path for a schema outside the working folder', () => {
+    fs.mkdirSync(path.join(dir, 'project', 'recipes'), { recursive: true });
+    const file = path.join(dir, 'shared', 'recipe.schema.json');
+    assert.deepEqual(schemaPaths(schemaModelineHint(file, path.join(dir, 'project'))), [file]);
+  });
+
   it('floe schema --out prints paths that reach the written file from where the recipes are', async () => {
     fs.mkdirSync(path.join(dir, 'recipes'));
     process.chdir(dir);
