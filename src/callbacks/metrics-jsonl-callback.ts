@@ -44,7 +44,7 @@ export interface MetricsRecord {
   lr?: number;
   /** Global gradient norm of the last step, before clipping. */
   gradNorm?: number;
-  /** Real (non-padding) tokens per second of training time since the last log; evaluation and checkpoint time left out. 0 when batches carry no token count. */
+  /** Real (non-padding) tokens per second of training time since the last log; evaluation and checkpoint time left out. Absent when batches carry no token count (tabular data). */
   tokensPerSec?: number;
   /** Examples per second of training time since the last log; evaluation and checkpoint time left out. */
   samplesPerSec?: number;

@@ -59,7 +59,8 @@ export class TensorBoardCallback extends Callback<TensorBoardConfig> {
   override async onLog(metrics: Metrics): Promise<void> {
     const scalars: Record<string, number> = {};
     for (const [key, tag] of Object.entries(TENSORBOARD_TRAIN_TAGS)) {
-      // A throughput of 0 means the batches carry no such count (tokens of tabular data): no flat-zero curve.
+      // No flat-zero throughput curve: tokensPerSec is absent for batches without tokens, and a
+      // 0 (a window of no measurable time) says nothing.
       const throughput = key === 'tokensPerSec' || key === 'samplesPerSec';
       if (typeof metrics[key] === 'number' && !(throughput && metrics[key] === 0)) scalars[tag] = metrics[key];
     }

@@ -73,7 +73,9 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     assert.deepEqual(train.map((r) => r.step), [4, 8, 12, 16, 20, 24, 28, 32]);
     assert.deepEqual(evals.map((r) => r.step), [8, 16, 24, 32]);
     for (const r of train) {
-      for (const key of ['epoch', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'samplesPerSec', 'elapsed']) assert.equal(typeof r[key], 'number', `${key} at step ${r.step}`);
+      for (const key of ['epoch', 'loss', 'lr', 'gradNorm', 'samplesPerSec', 'elapsed']) assert.equal(typeof r[key], 'number', `${key} at step ${r.step}`);
+      // Tabular batches count no tokens: no `tokensPerSec: 0` that reads as a stalled run.
+      assert.equal('tokensPerSec' in r, false, `tokensPerSec at step ${r.step}`);
       assert.equal(r.epoch, Math.floor((r.step - 1) / 8));
       assert.ok(r.samplesPerSec! > 0 && r.lr === 0.05);
       assert.ok(r.memory!.numTensors > 0 && r.memory!.numBytes > 0 && r.memory!.rss > 1e6, JSON.stringify(r.memory));
@@ -112,7 +114,7 @@ describe('Run files: metrics.jsonl, status.json, TensorBoard events', () => {
     assert.deepEqual(scalar('train/lr'), train.map((r) => [r.step, Math.fround(0.05)]));
     assert.deepEqual(scalar('eval/loss'), evals.map((r) => [r.step, Math.fround(r['eval/loss'] as number)]));
     assert.equal(scalar('train/grad_norm').length, 8);
-    // Tabular batches have no token count: samples/s is charted, tokens/s (always 0) is not.
+    // Tabular batches have no token count: samples/s is charted, tokens/s is not.
     assert.equal(scalar('train/samples_per_sec').length, 8);
     assert.deepEqual(scalar('train/tokens_per_sec'), []);
     assert.equal(tf.memory().numTensors, before, 'run left tensors behind');
