@@ -20,6 +20,7 @@ import { getRegistry } from '../registry/registries';
 import type { ConfigClass } from '../config/component-config';
 import { dropLastProblem, leftOutNote, splitNote } from './split-note';
 import { withSourcePathErrors } from './source-path-errors';
+import { mixSources, readSourceRecords, sourceMixLabel, sourceMixNote } from './source-mix';
 import { trainEvalSplit } from './train-eval-split';
 
 /** The source of a `--data` file when the recipe reads no files: `.jsonl`/`.ndjson` JSON lines (format auto), any other file text, one document per file. */
@@ -63,10 +64,18 @@ export async function buildLmData(
   // A --data file's source is a copy of a recipe source: its errors name the --set that changes that one.
   const sources = sourceConfigs.map((s, i) => buildComponent<SourceFactory>(trainer, SOURCE_KIND, s).createSource(whole === undefined ? {} : { settingHint: evalDataSettingHint(config.sources, whole.paths[i]) }));
   const records: DataRecord[] = [];
+  const sourceOf = new Map<DataRecord, number>();
   for (const [i, source] of sources.entries()) {
     const label = whole === undefined ? `data.sources[${i}] (${sourceConfigs[i].type})` : evalDataLabel(whole, i, sourceConfigs[i].type);
+    // --data files are evaluated whole: no maxRecords there.
+    const maxRecords = whole === undefined ? sourceConfigs[i].maxRecords : undefined;
     const read = async () => {
-      for await (const record of source) records.push(record);
+      const got = await readSourceRecords(source, maxRecords);
+      for (const record of got.records) {
+        records.push(record);
+        sourceOf.set(record, i);
+      }
+      if (got.stopped) trainer.logger.info(`${label}: read the first ${got.records.length.toLocaleString('en-US')} records (maxRecords: ${maxRecords})`);
     };
     if (whole === undefined) await withSourcePathErrors(`data.sources[${i}]`, sourceConfigs[i], read);
     else await withEvalDataPathErrors(whole, i, read, { recipeSources: config.sources });
@@ -91,14 +100,21 @@ export async function buildLmData(
     const leftOut = leftOutNote({ leftOut: split.leftOut, repeats: split.repeats, noun: 'records', evalMaxSamples: evalMax });
     if (leftOut !== undefined) trainer.logger.info(`data: ${leftOut}`);
   }
+  // Weights apply to the training records only, after the split: eval records count once.
+  const mix = whole === undefined ? mixSources(split.train, { sources: config.sources, labels: config.sources.map(sourceMixLabel), sourceOf: (r) => sourceOf.get(r) ?? 0, seed }) : undefined;
+  const mixNote = mix === undefined ? undefined : sourceMixNote(mix.entries);
+  if (mixNote !== undefined) trainer.logger.info(mixNote);
+  const trainRecords = mix?.train ?? split.train;
   const identity = { sources: await Promise.all(sources.map((s) => s.fingerprint())), seed, ratios: whole === undefined ? config.trainEvalSplit : 'whole', evalMax };
+  // The weights are in dataConfig too; said here as well so the train entry's identity is its records'.
+  const weights = mixNote === undefined ? {} : { weights: mix?.entries.map((e) => e.weight) };
   const cacheDir = config.cache ? path.resolve(config.cacheDir ?? path.join('.floe-cache', 'tokenized')) : undefined;
   let evalStats: PrepareStats | undefined;
   const prepare = async (part: DataRecord[], name: string) => {
     if (part.length === 0) return [];
     const { examples, stats } = await prepareExamples({
       ...processing,
-      sources: [new RecordArraySource(part, { ...identity, split: name })],
+      sources: [new RecordArraySource(part, { ...identity, split: name, ...(name === 'train' ? weights : {}) })],
       tokenizer: trainer.tokenizer,
       maxLength: config.maxLength,
       addBos: config.addBos,
@@ -124,7 +140,7 @@ export async function buildLmData(
     }
     return examples;
   };
-  const trainExamples = await prepare(split.train, 'train');
+  const trainExamples = await prepare(trainRecords, 'train');
   const tooFew = dropLastProblem({ trainCount: trainExamples.length, noun: 'rows', batchSize: trainer.config.microBatchSize, dropLast: config.dropLast });
   if (tooFew !== undefined && whole === undefined) throw tooFew;
   const evalExamples = await prepare(split.eval, 'eval');

@@ -21,6 +21,7 @@ export * from './source-factory';
 export * from './split-data-config';
 export * from './lm-data-config';
 export * from './record-array-source';
+export * from './source-mix';
 export * from './build-lm-data';
 export * from './causal-data-factory';
 export * from './sft-data-factory';
