@@ -32,6 +32,11 @@ export interface RunJobOptions extends RecipeOptions {
   logSink?: LoggerOptions['sink'];
   /** Resume from this checkpoint folder (overrides autoResume). */
   resumeFrom?: string;
+  /**
+   * Resume from the newest checkpoint of the recipe's own run folder (`outputDir`), as
+   * `floe train <recipe> --resume` with no value does; `resumeFrom` wins when both are given.
+   */
+  resumeRunFolder?: boolean;
   /** Called with the trainer once it is built, before training (for tests and tools). */
   onTrainerReady?: (trainer: Trainer) => void | Promise<void>;
   /** Run as this rank of a data-parallel job (set by the `threads` and `mpi` launchers). */
@@ -47,6 +52,8 @@ export interface RunJobOptions extends RecipeOptions {
  */
 export async function runJob(recipe: string | Record<string, unknown>, options: RunJobOptions = {}): Promise<TrainingResult> {
   const resolved = await validateRecipe(recipe, options);
+  // The run folder is known only once the recipe (with its --set overrides) is resolved.
+  if (options.resumeRunFolder === true && options.resumeFrom === undefined) options = { ...options, resumeFrom: resolved.config.outputDir as string };
   // A --resume that names no checkpoint fails before the run folder (maybe an earlier run's) is touched.
   if (options.resumeFrom !== undefined) await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) });
   const located = (error: unknown): unknown => (error instanceof ConfigError ? error.located((p) => resolved.sourceMap.locateSetting(p)) : error);

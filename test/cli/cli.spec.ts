@@ -228,10 +228,23 @@ describe('floe CLI (in process)', () => {
       }
     });
 
-    it('refuses --resume without a value', async () => {
-      const run = await cli('train', path.join(RECIPES, 'quickstart.yaml'), '--resume');
-      assert.equal(run.code, 1);
-      assert.deepEqual(run.err, ['error: --resume needs a value: a checkpoint folder, or a run folder to resume from its newest checkpoint', 'Run floe train --help for usage.']);
+    it("resumes from the recipe's own run folder when --resume has no value (its --set outputDir too)", async () => {
+      const r = recipes();
+      const run = path.join(r.dir, 'run');
+      const file = r.write('bare-resume.yaml', `${TINY_RECIPE}quiet: true\nepochs: 1\noutputDir: ${JSON.stringify(run)}\n`);
+      // No checkpoint yet: the error names the run folder the bare flag stands for.
+      const early = await cli('train', file, '--resume');
+      assert.equal(early.code, 1);
+      assert.ok(early.err[0].startsWith(`error: No Floe checkpoint at '${run}': the path does not exist`), early.err[0]);
+      assert.equal((await cli('train', file)).code, 0);
+      const resumed = await cli('train', file, '--resume', '--set', 'epochs=2');
+      assert.equal(resumed.code, 0, resumed.err.join('\n'));
+      assert.match(resumed.out.find((l) => l.startsWith('done: ')) ?? '', /^done: 16 steps \(8 after resuming at step 8\) in /);
+      // --set outputDir moves the run folder, and the bare flag follows it.
+      const moved = path.join(r.dir, 'moved');
+      const elsewhere = await cli('train', file, '--resume', '--set', `outputDir=${moved}`);
+      assert.equal(elsewhere.code, 1);
+      assert.ok(elsewhere.err[0].includes(`No Floe checkpoint at '${moved}'`), elsewhere.err[0]);
     });
 
     it('names a word that is no command, lists an unknown flag once, and refuses --set where no recipe is read', async () => {

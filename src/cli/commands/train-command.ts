@@ -5,7 +5,6 @@ import type { LogLevel } from '../../logging/logger';
 import { runJob } from '../../trainer/run-job';
 import { CliIo, EXIT } from '../cli-io';
 import { withSetOption } from '../set-option';
-import { UsageError } from '../usage-error';
 import { formatMetricValue } from '../../trainer/batch-stats';
 
 /** `floe train <recipe>`: runs a recipe. */
@@ -17,7 +16,10 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
       withSetOption(
         y
           .positional('recipe', { type: 'string', demandOption: true, describe: 'Recipe file' })
-          .option('resume', { type: 'string', describe: 'Resume from a checkpoint folder, a folder of step-N checkpoints, or a run folder (its newest)' }),
+          .option('resume', {
+            type: 'string',
+            describe: "Resume from a checkpoint folder, a folder of step-N checkpoints, or a run folder (its newest); with no value, the recipe's own run folder (outputDir)",
+          }),
       ),
     async (args) => {
       // Under mpirun every rank runs this command; rank 0 alone reports (other ranks print errors only).
@@ -25,9 +27,13 @@ export function trainCommand(yargs: Argv, io: CliIo, done: (code: number) => voi
       // The run's log goes through the CLI's io like everything else it prints; runJob makes the
       // logger, so the recipe's `quiet` (and a non-zero rank's errors-only) apply to it.
       const logSink = (level: LogLevel, line: string): void => (level === 'warn' || level === 'error' ? io.err(line) : io.out(line));
-      // `--resume` with no value parses as '' (the working folder): a missing argument, not a path.
-      if (args.resume === '') throw new UsageError('--resume needs a value: a checkpoint folder, or a run folder to resume from its newest checkpoint');
-      const result = await runJob(args.recipe as string, { overrides: (args.set as string[] | undefined) ?? [], resumeFrom: args.resume as string | undefined, logSink });
+      // `--resume` with no value parses as '': the recipe's own run folder, not the working folder.
+      const resume = args.resume as string | undefined;
+      const result = await runJob(args.recipe as string, {
+        overrides: (args.set as string[] | undefined) ?? [],
+        ...(resume === '' ? { resumeRunFolder: true } : { resumeFrom: resume }),
+        logSink,
+      });
       if (rank !== 0) return done(EXIT.ok);
       const loss = result.finalLoss === undefined ? '' : `, final loss ${formatMetricValue(result.finalLoss, 4)}`;
       const stopped = result.status === 'stopped' ? ` (stopped: ${result.stopReason})` : '';
