@@ -17,13 +17,15 @@ import { trainCommand } from './commands/train-command';
 import { validateCommand } from './commands/validate-command';
 import { refuseRepeatedFlags } from './repeated-flags';
 import { UsageError } from './usage-error';
+import { checkpointFirst } from './checkpoint-arg';
 import { explainUsageFailure, parseContext } from './usage-messages';
 
 /**
  * Runs the `floe` CLI and resolves to its exit code: 0 ok, 1 bad input (message only, stack
  * with --verbose), 2 internal failure.
  */
-export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+export async function runCli(given: readonly string[], io: CliIo = processIo): Promise<number> {
+  const argv = checkpointFirst(given);
   let code: number = EXIT.ok;
   const done = (c: number): void => {
     code = c;

@@ -22,7 +22,7 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
     'Export a checkpoint\'s model: safetensors (weights by Floe name) or tfjs (a GPT as a graph model for tf.loadGraphModel in the browser; other models as their weights only).',
     (y) =>
       y
-        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
+        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest); it may also come first: floe export <checkpoint> ...' })
         .option('format', { choices: EXPORT_FORMATS as unknown as string[], demandOption: true, describe: 'Output format' })
         .option('out', { type: 'string', demandOption: true, describe: 'Output folder (must not exist unless --overwrite)' })
         .option('overwrite', { type: 'boolean', default: false, describe: 'Replace an earlier export at --out (never a run folder, checkpoint or other files)' })

@@ -8,6 +8,8 @@ import { GptModel } from '../../model/gpt-model';
 import { MAX_SEED, Rng } from '../../random';
 import { encodePrompt, PromptFormat } from '../../tokenizer/encode-prompt';
 import { TextStream } from '../../tokenizer/text-stream';
+import type { Tokenizer } from '../../tokenizer/tokenizer';
+import { resolveChatTemplate } from '../../data/chat-template-setting';
 import type { TrainerConfig } from '../../trainer/trainer-config';
 import { CliIo, EXIT } from '../cli-io';
 import { UsageError } from '../usage-error';
@@ -19,14 +21,14 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
     'Generate text from a checkpoint of a language model (greedy by default; --temperature > 0 samples, --top-k limits sampling to the k most likely tokens).',
     (y) =>
       y
-        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest)' })
+        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest); it may also come first: floe generate <checkpoint> ...' })
         // nargs 1: each --prompt takes one value, so a stray word is refused, not run as a second prompt.
         .option('prompt', { type: 'string', array: true, nargs: 1, demandOption: true, describe: "Prompt text (repeatable); at most the model's maxLength tokens" })
         .option('max-tokens', { type: 'number', default: 64, describe: 'Most tokens to generate per prompt' })
         .option('temperature', { type: 'number', default: 0, describe: 'Sampling temperature; 0 is greedy' })
         .option('top-k', { type: 'number', describe: 'Sample only among the k most likely tokens (needs --temperature > 0)' })
         .option('seed', { type: 'number', default: 0, describe: 'Seed for sampling' })
-        .option('chat', { type: 'boolean', default: false, describe: "Send each prompt as a user turn in Floe's chat format (for models fine-tuned on chat data)" })
+        .option('chat', { type: 'boolean', default: false, describe: 'Send each prompt as a user turn in the chat format the model was fine-tuned with (data.chatTemplate: Floe\'s, or a Jinja template)' })
         .option('backend', { choices: BACKEND_NAMES as unknown as string[], default: 'auto', describe: 'tfjs backend' }),
     async (args) => {
       if (args.checkpoint === '') throw new UsageError('--checkpoint needs a value: a checkpoint folder, a folder of step-N checkpoints, or a run folder (its newest)');
@@ -49,7 +51,7 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
           throw new FloeError(`checkpoint ${loaded.dir} holds a '${loaded.config.model.type}' model, which does not generate text; use a language-model checkpoint (model type gpt)`);
         }
         const rng = new Rng(args.seed as number);
-        const format = promptFormat(loaded.config, args.chat as boolean);
+        const format = promptFormat(loaded.config, loaded.tokenizer, args.chat as boolean);
         const prompts = (args.prompt as string[]).map((text) => ({ text, ids: encodePrompt(loaded.tokenizer, text, format) }));
         checkPrompts(prompts, loaded.model.options.maxLength);
         const { tokenizer } = loaded;
@@ -134,11 +136,16 @@ class ResultWriter {
 
 /**
  * Prompts start as the training rows did: after bos when the data added one (`data.addBos`), or,
- * with --chat, as a user turn with the data's system prompt.
+ * with --chat, as a user turn with the data's system prompt, in the data's chat format: Floe's, or
+ * the Jinja template `data.chatTemplate` names (the tokenizer's, read again from its files).
  */
-function promptFormat(config: TrainerConfig, chat: boolean): PromptFormat {
-  const data = config.data as { addBos?: unknown; systemPrompt?: unknown };
-  if (chat) return { chat: { systemPrompt: typeof data.systemPrompt === 'string' ? data.systemPrompt : undefined } };
+function promptFormat(config: TrainerConfig, tokenizer: Tokenizer, chat: boolean): PromptFormat {
+  const data = config.data as { addBos?: unknown; systemPrompt?: unknown; chatTemplate?: unknown };
+  if (chat) {
+    const setting = typeof data.chatTemplate === 'string' ? data.chatTemplate : undefined;
+    const template = resolveChatTemplate(setting, tokenizer, config.tokenizer.type);
+    return { chat: { systemPrompt: typeof data.systemPrompt === 'string' ? data.systemPrompt : undefined, template } };
+  }
   return { addBos: data.addBos === true };
 }
 

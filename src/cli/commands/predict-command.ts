@@ -12,7 +12,7 @@ export function predictCommand(yargs: Argv, io: CliIo, done: (code: number) => v
     'Predict with a supervised checkpoint: reads feature rows (JSONL objects keyed by feature name, or arrays), prints one JSON prediction per row (blank lines are skipped), in the targets\' own units.',
     (y) =>
       y
-        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder (runs/x/checkpoints/step-000400), folder of step-N checkpoints, or run folder (newest)' })
+        .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder (runs/x/checkpoints/step-000400), folder of step-N checkpoints, or run folder (newest); it may also come first: floe predict <checkpoint> ...' })
         .option('input', { type: 'string', demandOption: true, describe: 'JSONL file of feature rows' })
         .option('backend', { type: 'string', choices: BACKEND_NAMES as unknown as string[], describe: "Backend (default: the recipe's)" }),
     async (args) => {
