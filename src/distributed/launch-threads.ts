@@ -3,6 +3,7 @@ import { Readable } from 'stream';
 import { Worker } from 'worker_threads';
 import { SIGNAL_EXIT_CODES, exitReason } from '../callbacks/signal-stop-callback';
 import { markStatusExited } from '../callbacks/writers/mark-status-exited';
+import { ConfigError } from '../errors';
 import { Logger } from '../logging/logger';
 import type { TrainingResult } from '../trainer/training-result';
 import { RankFailedError } from './distributed-errors';
@@ -162,7 +163,7 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
   const hint = lacksRegistrations(cause.error)
     ? `\nThe recipe is valid in the launching thread, so the workers lack classes registered there: a worker imports only the recipe's code: modules and runJob's workerModules; name the modules that register your classes in one of them.`
     : '';
-  const error = new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}${hint}`, { cause: rebuild(cause.error) });
+  const error = recipeError(cause.error, hint) ?? new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}${hint}`, { cause: rebuild(cause.error) });
   // Rank 0 records its own failure in status.json; if it was terminated instead, do it here,
   // keeping the step and checkpoint rank 0 last wrote.
   if (options.status && !ranks[0].reported) {
@@ -202,6 +203,17 @@ function prefixLines(stream: Readable, prefix: string): void {
  */
 function lacksRegistrations(error: SerializedError): boolean {
   return error.name === 'ConfigError' && /unknown trainer type '|\.type '[^']*' is not supported/.test(error.message);
+}
+
+/**
+ * A recipe error a rank found while building its parts (a warmup longer than the training the data
+ * makes, a model shorter than the data's rows) is the one every rank finds: the ranks share the
+ * process, the files and the recipe. It is raised as the ConfigError one process raises, with the
+ * same text, not as one rank's failure. Not when the launcher adds a hint to it.
+ */
+function recipeError(serialized: SerializedError, hint: string): ConfigError | undefined {
+  if (serialized.config === undefined || hint !== '') return undefined;
+  return new ConfigError(serialized.config.issues, serialized.config.header);
 }
 
 function rebuild(serialized: SerializedError): Error {

@@ -71,12 +71,14 @@ export async function runDistributed(
       return runMpiRank(
         comm,
         () => withoutPretenuring(plan.pretenuring, () => run(comm)),
-        // Rank 0 has the run's step and last checkpoint: it records the failure in status.json and
-        // aborts the job. If it does not within a second (busy in a long step, or gone), this rank records it.
-        async (reason) => {
-          if (!config.status) return;
-          const file = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;
-          await recordRankFailure({ file, error: new Error(reason), jobStartMs: Date.now() - process.uptime() * 1000, waitForMainRankMs: 1000 }).catch(() => undefined);
+        {
+          // Rank 0 has the run's step and last checkpoint: it records the failure in status.json and
+          // aborts the job. If it does not within a second (busy in a long step, or gone), this rank records it.
+          onRankFailure: async (reason) => {
+            if (!config.status) return;
+            const file = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;
+            await recordRankFailure({ file, error: new Error(reason), jobStartMs: Date.now() - process.uptime() * 1000, waitForMainRankMs: 1000 }).catch(() => undefined);
+          },
         },
       );
     }

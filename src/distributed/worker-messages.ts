@@ -1,3 +1,4 @@
+import { ConfigError, ConfigIssue } from '../errors';
 import type { LogLevel } from '../logging/logger';
 import type { TrainingResult } from '../trainer/training-result';
 
@@ -9,6 +10,8 @@ export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
+  /** A ConfigError's issues and header, so the launcher can raise the same error. */
+  config?: { issues: ConfigIssue[]; header: string };
 }
 
 /**
@@ -60,6 +63,7 @@ export interface ThreadWorkerData {
  * @internal
  */
 export function serializeError(error: unknown): SerializedError {
+  if (error instanceof ConfigError) return { name: error.name, message: error.message, stack: error.stack, config: { issues: error.issues, header: error.header } };
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
   return { name: 'Error', message: String(error) };
 }

@@ -97,6 +97,17 @@ describe('data-parallel training under mpirun (Open MPI)', function () {
     assert.match(status.error, /rank 1 failed: Rank 1's recipe differs from rank 0's: microBatchSize is 8 here but 4 on rank 0\. Every rank must train the same recipe/);
   });
 
+  it('a recipe error found once the data is built is printed once, by rank 0', async () => {
+    const { file, out } = writeRecipe(dir, { quiet: false, scheduler: { type: 'cosine', warmupSteps: 500 } });
+    const { code, output } = await mpirun(2, file).done;
+    assert.notEqual(code, 0, output);
+    const said = output.split('\n').filter((l) => l.includes('warmup of 500 steps'));
+    assert.equal(said.length, 1, output);
+    assert.match(said[0], /^floe: rank 0 of 2 failed, aborting the MPI job: Invalid recipe: scheduler\.warmupSteps: warmup of 500 steps is longer than training \(21 optimizer steps\); lower it or train longer \(\S*recipe\.yaml:1:\d+\)$/);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.deepEqual([status.state, status.step], ['failed', 0]);
+  });
+
   const faulty = { checkpoint: [{ type: 'floe', saveEveryNSteps: 2, saveEndOfTraining: false }] };
 
   it('an exception on one rank aborts the job (MPI_Abort) within 2 s, status failed, last checkpoint intact', async () => {
