@@ -1,4 +1,6 @@
 import { strict as assert } from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'fs';
 import * as path from 'path';
 import { container as rootContainer } from 'tsyringe';
 import { ConfigError, initBackend, LmDataLoaders, Logger, RunContext, runJob, Trainer, validateRecipe } from '../../src';
@@ -109,9 +111,24 @@ describe('source mix (data.sources[].weight, maxRecords)', () => {
       };
       const Cls = resolved.trainerClass as unknown as new (c: typeof resolved.config, ctx: RunContext) => Trainer;
       const trainer = new Cls(resolved.config, context);
+      built.push(trainer);
       await trainer.setup();
       return trainer;
     }
+
+    // Every trainer a test built is freed after it, and the tensors with it.
+    const built: Trainer[] = [];
+    let tensorsBefore = 0;
+    beforeEach(() => {
+      tensorsBefore = tf.memory().numTensors;
+    });
+    afterEach(() => {
+      for (const t of built.splice(0)) {
+        t.model?.dispose();
+        t.optimizer?.dispose();
+      }
+      assert.equal(tf.memory().numTensors, tensorsBefore, 'the trainers left tensors behind');
+    });
 
     const sft = (sources: unknown[], extra: Record<string, unknown> = {}) => ({
       type: 'sft',
@@ -133,37 +150,36 @@ describe('source mix (data.sources[].weight, maxRecords)', () => {
       const lines: string[] = [];
       const trainer = await buildTrainer(sft(sources, { cacheDir: path.join(r.dir, 'cache') }), lines);
       const loaders = trainer.dataLoaders as LmDataLoaders;
-      try {
-        assert.ok(loaders.train instanceof BatchIterator);
-        const train = counts(rowNames(trainer, loaders.train));
-        const evalNames = rowNames(trainer, loaders.eval);
-        // 30 distinct records, 20% held out: 6 eval records, each once and never trained on.
-        assert.equal(evalNames.length, 6);
-        assert.equal(new Set(evalNames).size, 6);
-        for (const name of evalNames) assert.equal(train.get(name), undefined, `${name} is held out`);
-        const trainA = range('a', 20).filter((n) => !evalNames.includes(n));
-        const trainB = range('b', 10).filter((n) => !evalNames.includes(n));
-        const keptA = Math.round(trainA.length * 0.5);
-        const extraB = Math.round(trainB.length * 2.5) - 2 * trainB.length;
-        assert.equal(trainA.filter((n) => train.get(n) === 1).length, keptA);
-        assert.ok(trainA.every((n) => (train.get(n) ?? 0) <= 1));
-        assert.equal(trainB.filter((n) => train.get(n) === 3).length, extraB);
-        assert.equal(trainB.filter((n) => train.get(n) === 2).length, trainB.length - extraB);
-        assert.equal(loaders.train.numExamples, keptA + 2 * trainB.length + extraB);
-        const total = keptA + 2 * trainB.length + extraB;
-        const share = (n: number) => `${Math.round((100 * n) / total)}%`;
-        const mixLine = `data mix: a.jsonl ${trainA.length} train records × 0.5 → ${keptA} (${share(keptA)}); b.jsonl ${trainB.length} × 2.5 → ${total - keptA} (${share(total - keptA)})`;
-        assert.deepEqual(lines.filter((l) => l.startsWith('data mix')), [mixLine]);
+      assert.ok(loaders.train instanceof BatchIterator);
+      const train = counts(rowNames(trainer, loaders.train));
+      const evalNames = rowNames(trainer, loaders.eval);
+      // 30 distinct records, 20% held out: 6 eval records, each once and never trained on.
+      assert.equal(evalNames.length, 6);
+      assert.equal(new Set(evalNames).size, 6);
+      for (const name of evalNames) assert.equal(train.get(name), undefined, `${name} is held out`);
+      const trainA = range('a', 20).filter((n) => !evalNames.includes(n));
+      const trainB = range('b', 10).filter((n) => !evalNames.includes(n));
+      const keptA = Math.round(trainA.length * 0.5);
+      const extraB = Math.round(trainB.length * 2.5) - 2 * trainB.length;
+      assert.equal(trainA.filter((n) => train.get(n) === 1).length, keptA);
+      assert.ok(trainA.every((n) => (train.get(n) ?? 0) <= 1));
+      assert.equal(trainB.filter((n) => train.get(n) === 3).length, extraB);
+      assert.equal(trainB.filter((n) => train.get(n) === 2).length, trainB.length - extraB);
+      assert.equal(loaders.train.numExamples, keptA + 2 * trainB.length + extraB);
+      const total = keptA + 2 * trainB.length + extraB;
+      const share = (n: number) => `${Math.round((100 * n) / total)}%`;
+      const mixLine = `data mix: a.jsonl ${trainA.length} train records × 0.5 → ${keptA} (${share(keptA)}); b.jsonl ${trainB.length} × 2.5 → ${total - keptA} (${share(total - keptA)})`;
+      assert.deepEqual(lines.filter((l) => l.startsWith('data mix')), [mixLine]);
 
-        // The same recipe again reads the cache and builds the same rows; another weight is another entry.
-        const again = await buildTrainer(sft(sources, { cacheDir: path.join(r.dir, 'cache') }), []);
-        assert.deepEqual(counts(rowNames(again, again.dataLoaders?.train)), train);
-        const other = await buildTrainer(sft([sources[0], { ...sources[1], weight: 1 }], { cacheDir: path.join(r.dir, 'cache') }), []);
-        assert.equal((other.dataLoaders as LmDataLoaders).train.numExamples, keptA + trainB.length);
-        for (const t of [again, other]) t.model?.dispose();
-      } finally {
-        trainer.model?.dispose();
-      }
+      // The same recipe again reads the cache and builds the same rows; another weight is another entry.
+      const entries = () => fs.readdirSync(path.join(r.dir, 'cache')).length;
+      assert.equal(entries(), 2, 'a train and an eval entry');
+      const again = await buildTrainer(sft(sources, { cacheDir: path.join(r.dir, 'cache') }), []);
+      assert.deepEqual(counts(rowNames(again, again.dataLoaders?.train)), train);
+      assert.equal(entries(), 2);
+      const other = await buildTrainer(sft([sources[0], { ...sources[1], weight: 1 }], { cacheDir: path.join(r.dir, 'cache') }), []);
+      assert.equal((other.dataLoaders as LmDataLoaders).train.numExamples, keptA + trainB.length);
+      assert.equal(entries(), 4, 'another weight is another key (the data config is part of each)');
     });
 
     it('reads only the first maxRecords records of a source', async () => {
@@ -171,12 +187,8 @@ describe('source mix (data.sources[].weight, maxRecords)', () => {
       r.write('a.jsonl', `${range('a', 20).map(chat).join('\n')}\n`);
       const lines: string[] = [];
       const trainer = await buildTrainer(sft([{ type: 'jsonl', paths: 'a.jsonl', format: 'chat', maxRecords: 6 }], { trainEvalSplit: [1, 0], cache: false }), lines);
-      try {
-        assert.deepEqual([...counts(rowNames(trainer, trainer.dataLoaders?.train)).keys()].sort(), range('a', 6));
-        assert.ok(lines.includes('data.sources[0] (jsonl): read the first 6 records (maxRecords: 6)'), lines.join('\n'));
-      } finally {
-        trainer.model?.dispose();
-      }
+      assert.deepEqual([...counts(rowNames(trainer, trainer.dataLoaders?.train)).keys()].sort(), range('a', 6));
+      assert.ok(lines.includes('data.sources[0] (jsonl): read the first 6 records (maxRecords: 6)'), lines.join('\n'));
     });
 
     it('rejects a weight that is not a number > 0 at its path and file:line:col', async () => {
