@@ -1,10 +1,22 @@
 import * as path from 'path';
 import { TrainingError } from '../errors';
 
-/** Floe's own compiled sources: a class registered from in here is a built-in. */
-const FLOE_SOURCES = path.resolve(__dirname, '..') + path.sep;
+/**
+ * `dir` and, when it is compiled (`<root>/dist/src/...`), the TypeScript folder its source maps
+ * name (`<root>/src/...`): with source maps on (bin/floe.js, `node --enable-source-maps`) stack
+ * frames of Floe's own code name the .ts files, which must not pass for a plugin's.
+ */
+function withMappedSources(dir: string): string[] {
+  const dist = path.resolve(__dirname, '..', '..');
+  if (path.basename(dist) !== 'dist') return [dir + path.sep];
+  return [dir + path.sep, path.join(path.dirname(dist), path.relative(dist, dir)) + path.sep];
+}
+
+/** Floe's own sources: a class registered from in here is a built-in. */
+const FLOE_SOURCES = withMappedSources(path.resolve(__dirname, '..'));
 /** The registration machinery itself (this folder), skipped to find the caller. */
-const REGISTRY_SOURCES = __dirname + path.sep;
+const REGISTRY_SOURCES = withMappedSources(__dirname);
+const isUnder = (file: string, folders: readonly string[]): boolean => folders.some((f) => file.startsWith(f));
 
 /** Frames of the helpers TypeScript and Babel emit for decorators (`__decorate`, `__esDecorate`, `_applyDecs`). */
 const DECORATOR_HELPER = /\bat (?:Object\.)?(?:__decorate|__esDecorate|__runInitializers|_applyDecs\w*|_decorate)\b/;
@@ -41,11 +53,11 @@ export function callerSite(): string | undefined {
     const match = /(?:\(|at )(?:file:\/\/)?(\/[^()]*?):(\d+):\d+\)?$/.exec(frame.trim());
     if (match === null) continue;
     const file = match[1];
-    if (file.startsWith(REGISTRY_SOURCES)) continue;
+    if (isUnder(file, REGISTRY_SOURCES)) continue;
     // tsc's decorator helper sits at the top of every compiled file: its line says nothing.
     if (DECORATOR_HELPER.test(frame)) continue;
     // Checked before node_modules: an installed Floe lives there too.
-    if (file.startsWith(FLOE_SOURCES)) return undefined;
+    if (isUnder(file, FLOE_SOURCES)) return undefined;
     if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
     return `${path.relative(process.cwd(), file) || file}:${match[2]}`;
   }
@@ -68,7 +80,7 @@ export function pluginFrameOf(error: unknown): string {
     const match = /(?:\(|at )(?:file:\/\/)?(\/[^()]*?):(\d+):(\d+)\)?$/.exec(frame.trim());
     if (match === null) continue;
     const file = match[1];
-    if (file.startsWith(FLOE_SOURCES) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    if (isUnder(file, FLOE_SOURCES) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
     return ` at ${path.relative(process.cwd(), file) || file}:${match[2]}:${match[3]}`;
   }
   return '';
