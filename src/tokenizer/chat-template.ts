@@ -1,4 +1,6 @@
 import { DataError } from '../errors';
+import { JinjaChatTemplate } from './jinja-chat-template';
+import { renderTemplatedChat } from './templated-chat';
 import { Tokenizer } from './tokenizer';
 
 /** The roles the chat format knows. */
@@ -30,6 +32,12 @@ export interface ChatTemplateOptions {
   endOfTurnId?: number;
   /** End with an open `<|assistant|>` header so a model can generate the reply. Default false. */
   addGenerationPrompt?: boolean;
+  /**
+   * Render with this Jinja template (a HuggingFace `chat_template`) instead of Floe's format; then
+   * `addBos` and `endOfTurnId` do not apply (the template writes its own specials). See
+   * {@link renderTemplatedChat}.
+   */
+  template?: JinjaChatTemplate;
 }
 
 /** Token ids of a rendered conversation and which of them the model is trained to produce. */
@@ -87,9 +95,13 @@ export function fillSystemPrompt(template: string, date?: string | Date): string
  * ```
  * Headers are plain text encoded by the tokenizer (a tokenizer with `<|user|>` etc. as added
  * tokens maps them to single ids); `<eot>` is `endOfTurnId` (default eos). Only assistant content
- * and its `<eot>` are marked, so SFT trains on replies, never on prompts or headers.
+ * and its `<eot>` are marked, so SFT trains on replies, never on prompts or headers. With
+ * `options.template` the conversation is rendered with that Jinja template instead.
  */
 export function renderChat(tokenizer: Tokenizer, messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): RenderedChat {
+  const turns = withSystemPrompt(messages, options);
+  turns.forEach(checkMessage);
+  if (options.template !== undefined) return renderTemplatedChat(tokenizer, options.template, turns, { addGenerationPrompt: options.addGenerationPrompt });
   const eot = options.endOfTurnId ?? tokenizer.eosId;
   const ids: number[] = [];
   const assistantMask: boolean[] = [];
@@ -100,15 +112,7 @@ export function renderChat(tokenizer: Tokenizer, messages: readonly ChatMessage[
     }
   };
   if (options.addBos !== false) push([tokenizer.bosId], false);
-  const hasSystem = messages.some((m) => m.role === 'system');
-  const turns: ChatMessage[] = [...messages];
-  if (!hasSystem && options.systemPrompt !== undefined) {
-    turns.unshift({ role: 'system', content: fillSystemPrompt(options.systemPrompt, options.date) });
-  }
-  turns.forEach((m, i) => {
-    if (!(CHAT_ROLES as readonly string[]).includes(m.role) || typeof m.content !== 'string') {
-      throw new DataError(`chat message ${i}: expected { role: ${CHAT_ROLES.join(' | ')}, content: string }, got ${JSON.stringify(m)}.`);
-    }
+  turns.forEach((m) => {
     const trained = m.role === 'assistant';
     push(tokenizer.encode(roleHeader(m.role)), false);
     push(tokenizer.encode(m.content), trained);
@@ -116,4 +120,19 @@ export function renderChat(tokenizer: Tokenizer, messages: readonly ChatMessage[
   });
   if (options.addGenerationPrompt === true) push(tokenizer.encode(roleHeader('assistant')), false);
   return { ids, assistantMask };
+}
+
+/** The messages, after a system message from `options.systemPrompt` when they have none. */
+function withSystemPrompt(messages: readonly ChatMessage[], options: ChatTemplateOptions): ChatMessage[] {
+  const turns: ChatMessage[] = [...messages];
+  if (!messages.some((m) => m.role === 'system') && options.systemPrompt !== undefined) {
+    turns.unshift({ role: 'system', content: fillSystemPrompt(options.systemPrompt, options.date) });
+  }
+  return turns;
+}
+
+function checkMessage(m: ChatMessage, i: number): void {
+  if (!(CHAT_ROLES as readonly string[]).includes(m.role) || typeof m.content !== 'string') {
+    throw new DataError(`chat message ${i}: expected { role: ${CHAT_ROLES.join(' | ')}, content: string }, got ${JSON.stringify(m)}.`);
+  }
 }

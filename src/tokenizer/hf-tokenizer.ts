@@ -6,6 +6,8 @@ import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { DataError } from '../errors';
 import { fsReadReason } from '../errors/fs-error-reason';
 import { guardBpeDrops } from './bpe-drop-guard';
+import { hfChatTemplate, tokenString } from './hf-chat-template';
+import { JinjaChatTemplate } from './jinja-chat-template';
 import { Tokenizer } from './tokenizer';
 import { hfModelProblem } from './hf-model-shape';
 import { IdBuffer, hfStreamEncoder } from './hf-stream-encode';
@@ -56,14 +58,24 @@ export class HfTokenizer implements Tokenizer {
   readonly idFingerprint: string;
   /** tokenizer_config.json's `clean_up_tokenization_spaces` (the library's default: true). */
   readonly decodeCleansUpSpaces: boolean;
+  /** tokenizer_config.json's `chat_template` (or a `chat_template.jinja` beside it), if any. */
+  readonly chatTemplate: JinjaChatTemplate | undefined;
 
   private readonly core: HfCoreTokenizer;
   private readonly source: string;
   private readonly drops: { take(): string[] } | undefined;
   private readonly stream: ((text: string, emit: (tokens: string[]) => void) => void) | undefined;
 
-  private constructor(core: HfCoreTokenizer, ids: { bos: number; eos: number; pad: number }, fingerprints: { all: string; ids: string }, source: string, tokenizerJson: JsonObject) {
+  private constructor(
+    core: HfCoreTokenizer,
+    ids: { bos: number; eos: number; pad: number },
+    fingerprints: { all: string; ids: string },
+    source: string,
+    tokenizerJson: JsonObject,
+    chatTemplate: JinjaChatTemplate | undefined,
+  ) {
     this.core = core;
+    this.chatTemplate = chatTemplate;
     this.bosId = ids.bos;
     this.eosId = ids.eos;
     this.padId = ids.pad;
@@ -90,11 +102,24 @@ export class HfTokenizer implements Tokenizer {
     if (options.configPath !== undefined || (await exists(configPath))) {
       config = await readJsonObject(configPath, 'a HuggingFace tokenizer_config.json');
     }
-    return HfTokenizer.fromJson(tokenizerJson, config, options, jsonPath);
+    // Newer transformers versions save the template as chat_template.jinja beside the config.
+    const jinjaPath = path.join(path.dirname(configPath), 'chat_template.jinja');
+    let chatTemplateFile: { text: string; source: string } | undefined;
+    if (config.chat_template === undefined && (await exists(jinjaPath))) chatTemplateFile = { text: await fs.readFile(jinjaPath, 'utf8'), source: jinjaPath };
+    return HfTokenizer.fromJson(tokenizerJson, config, options, jsonPath, { configSource: configPath, chatTemplateFile });
   }
 
-  /** Builds from already-parsed JSON; `source` names the file in error messages. */
-  static fromJson(tokenizerJson: JsonObject, config: JsonObject = {}, specials: HfSpecialTokens = {}, source = 'tokenizer.json'): HfTokenizer {
+  /**
+   * Builds from already-parsed JSON; `source` names the file in error messages, `files` the
+   * tokenizer_config.json (for messages about its chat template) and a chat_template.jinja read beside it.
+   */
+  static fromJson(
+    tokenizerJson: JsonObject,
+    config: JsonObject = {},
+    specials: HfSpecialTokens = {},
+    source = 'tokenizer.json',
+    files: { configSource?: string; chatTemplateFile?: { text: string; source: string } } = {},
+  ): HfTokenizer {
     if (!Array.isArray(tokenizerJson.added_tokens)) tokenizerJson = { ...tokenizerJson, added_tokens: [] };
     const modelProblem = hfModelProblem(tokenizerJson) ?? hfVocabProblem(tokenizerJson);
     if (modelProblem !== undefined) throw new DataError(`${source}: not a usable HuggingFace tokenizer.json: ${modelProblem}`);
@@ -132,15 +157,21 @@ export class HfTokenizer implements Tokenizer {
     // Many tokenizers (GPT-2 style) have a single <|endoftext|> that serves as bos and pad too.
     const bos = resolve('bos_token', specials.bosToken, BOS_CANDIDATES) ?? eos;
     const pad = resolve('pad_token', specials.padToken, PAD_CANDIDATES) ?? eos;
+    const chatTemplate = hfChatTemplate(config, {
+      configSource: files.configSource ?? 'tokenizer_config.json',
+      explicit: { bos_token: specials.bosToken, eos_token: specials.eosToken, pad_token: specials.padToken },
+      file: files.chatTemplateFile,
+    });
     const fingerprint = createHash('sha256')
       .update(JSON.stringify(tokenizerJson))
       .update(JSON.stringify(config))
+      .update(files.chatTemplateFile?.text ?? '')
       .update(`${bos},${eos},${pad}`)
       .digest('hex');
     // Encoding never adds the post-processor's specials (see encode), so it does not decide ids either.
     const { truncation: _t, padding: _p, post_processor: _pp, version: _v, ...idParts } = tokenizerJson;
     const idFingerprint = createHash('sha256').update(JSON.stringify(idParts)).update(`${bos},${eos},${pad}`).digest('hex');
-    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson);
+    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson, chatTemplate);
   }
 
   /**
@@ -193,13 +224,6 @@ export class HfTokenizer implements Tokenizer {
   tokenToId(token: string): number | undefined {
     return this.core.token_to_id(token);
   }
-}
-
-/** tokenizer_config.json writes specials as a string or as an AddedToken object `{ content }`. */
-function tokenString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object' && typeof (value as JsonObject).content === 'string') return (value as JsonObject).content as string;
-  return undefined;
 }
 
 async function exists(p: string): Promise<boolean> {

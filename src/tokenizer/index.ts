@@ -2,6 +2,8 @@ export * from './tokenizer';
 export * from './byte-tokenizer';
 export * from './hf-tokenizer';
 export * from './chat-template';
+export * from './jinja-chat-template';
+export * from './templated-chat';
 export * from './tokenizer-fingerprint';
 export * from './tokenizer-factory';
 export * from './byte-tokenizer-factory';

@@ -1,3 +1,5 @@
+import type { JinjaChatTemplate } from './jinja-chat-template';
+
 /**
  * What every tokenizer gives the data pipeline and the trainers. Ids are dense in
  * `[0, vocabSize)`; the special ids are ordinary ids the pipeline inserts itself.
@@ -31,6 +33,11 @@ export interface Tokenizer {
    * since a decoder Floe does not know may clean up.
    */
   readonly decodeCleansUpSpaces?: boolean;
+  /**
+   * The model's own chat template (a HuggingFace tokenizer_config.json `chat_template`), used by
+   * `data.chatTemplate: tokenizer`. Optional: tokenizers without one leave it unset.
+   */
+  readonly chatTemplate?: JinjaChatTemplate;
   /** Text to ids, without adding bos/eos (the pipeline adds those where it needs them). */
   encode(text: string): number[];
   /** Ids to text; special ids are skipped and invalid input never throws. */

@@ -1,0 +1,50 @@
+import { DataError } from '../errors';
+import { JinjaChatTemplate } from './jinja-chat-template';
+
+type JsonObject = Record<string, unknown>;
+
+/** The special-token fields of tokenizer_config.json that HuggingFace passes to a chat template. */
+const SPECIAL_TOKEN_FIELDS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
+
+/** tokenizer_config.json writes specials as a string or as an AddedToken object `{ content }`. */
+export function tokenString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && typeof (value as JsonObject).content === 'string') return (value as JsonObject).content as string;
+  return undefined;
+}
+
+/**
+ * The chat template of a tokenizer_config.json, or undefined when it has none: its
+ * `chat_template` string, or from a list of named templates (`[{ name, template }]`) the one
+ * named `default`; else `fileTemplate`, the text of a `chat_template.jinja` beside it (where
+ * newer transformers versions save it). The special tokens are those the config names (or
+ * `explicit` overrides), as HuggingFace's `special_tokens_map`.
+ * @throws DataError when `chat_template` is neither a string nor a list of named templates.
+ */
+export function hfChatTemplate(
+  config: JsonObject,
+  options: { configSource: string; explicit: Partial<Record<'bos_token' | 'eos_token' | 'pad_token', string>>; file?: { text: string; source: string } },
+): JinjaChatTemplate | undefined {
+  const found = templateOf(config.chat_template, options.configSource) ?? options.file;
+  if (found === undefined) return undefined;
+  const specialTokens: Record<string, string | string[]> = {};
+  for (const field of SPECIAL_TOKEN_FIELDS) {
+    const token = (options.explicit as Record<string, string | undefined>)[field] ?? tokenString(config[field]);
+    if (token !== undefined) specialTokens[field] = token;
+  }
+  const extra = config.additional_special_tokens;
+  if (Array.isArray(extra)) specialTokens.additional_special_tokens = extra.map(tokenString).filter((t): t is string => t !== undefined);
+  return { text: found.text, source: found.source, specialTokens };
+}
+
+function templateOf(value: unknown, configSource: string): { text: string; source: string } | undefined {
+  if (value === undefined || value === null) return undefined;
+  const source = `chat_template of ${configSource}`;
+  if (typeof value === 'string') return { text: value, source };
+  const named = Array.isArray(value) && value.every((t) => t !== null && typeof t === 'object' && typeof t.name === 'string' && typeof t.template === 'string');
+  if (!named) {
+    throw new DataError(`${configSource}: field 'chat_template' is ${JSON.stringify(value).slice(0, 80)}; expected a Jinja template string or a list of { "name", "template" } entries.`);
+  }
+  const entry = (value as Array<{ name: string; template: string }>).find((t) => t.name === 'default');
+  return entry === undefined ? undefined : { text: entry.template, source: `${source} (the one named 'default')` };
+}
