@@ -86,7 +86,9 @@ export async function buildLmData(
   }
   if (records.length === 0 && whole !== undefined) throw new DataError(`--data ${whole.paths.join(', ')} gave no records. Check that the files have content (empty and whitespace-only documents are skipped)`);
   if (records.length === 0) throw new DataError(`data.sources gave no records: ${describeSources(config)}. Check that the files have content (empty and whitespace-only documents are skipped)`);
-  const headerProblem = records.some((r) => r.kind === 'chat') ? chatHeaderProblem(trainer.tokenizer) : undefined;
+  // Floe's role headers only matter to its own format; a Jinja template writes the model's.
+  const floeChat = processing.chat?.template === undefined && records.some((r) => r.kind === 'chat');
+  const headerProblem = floeChat ? chatHeaderProblem(trainer.tokenizer) : undefined;
   if (headerProblem !== undefined) throw new ConfigError([{ path: 'tokenizer', message: `${headerProblem} (the data has chat records)` }]);
 
   const seed = trainer.config.seed;

@@ -77,16 +77,19 @@ export interface PreparedExamples {
  */
 export async function prepareExamples(options: PrepareExamplesOptions): Promise<PreparedExamples> {
   if (options.sources.length === 0) throw new FloeError('prepareExamples: no data sources given (expected at least one).');
-  const chat: ChatTemplateOptions | undefined =
-    options.chat?.systemPrompt !== undefined ? { ...options.chat, date: formatChatDate(options.chat.date) } : options.chat;
+  // A template's strftime_now writes today's date too, so then the date is part of the key as well.
+  const dated = options.chat?.systemPrompt !== undefined || options.chat?.template?.text.includes('strftime_now') === true;
+  const chat: ChatTemplateOptions | undefined = dated ? { ...options.chat, date: formatChatDate(options.chat?.date) } : options.chat;
   const resolved = { ...options, chat };
+  // The template's text and variables decide the ids; where it was read from does not.
+  const keyChat = chat?.template === undefined ? chat : { ...chat, template: { text: chat.template.text, specialTokens: chat.template.specialTokens ?? {} } };
   const cacheKey = TokenCache.keyOf({
     version: PIPELINE_VERSION,
     dataConfig: options.dataConfig ?? null,
     processing: {
       mode: options.mode,
       maxLength: options.maxLength,
-      chat: chat ?? null,
+      chat: keyChat ?? null,
       addBos: options.addBos ?? false,
       packing: options.packing ?? false,
       padToMultipleOf: options.padToMultipleOf ?? 1,

@@ -1,6 +1,7 @@
 import { IsBoolean, IsOptional, IsString } from 'class-validator';
 import { register } from '../registry/register';
 import { buildLmData, LmDataLoaders } from './build-lm-data';
+import { IsChatTemplateSetting, resolveChatTemplate } from './chat-template-setting';
 import { DataFactory } from './data-factory';
 import { LmBatch } from './lm-batch';
 import { LmDataConfig } from './lm-data-config';
@@ -15,6 +16,10 @@ export class SftDataConfig extends LmDataConfig {
   @IsOptional()
   @IsString()
   systemPrompt?: string;
+
+  /** How chats are written: `floe` (Floe's format), `tokenizer` (the hf tokenizer's `chat_template`), or an inline Jinja template. */
+  @IsChatTemplateSetting()
+  chatTemplate = 'floe';
 }
 
 /** Supervised fine-tuning data: labels masked on everything but assistant (completion) tokens. */
@@ -25,6 +30,7 @@ export class SftDataFactory extends DataFactory<SftDataConfig, LmBatch> {
 
   async createDataLoaders(): Promise<LmDataLoaders> {
     const c = this.config;
-    return buildLmData(this.trainer, c, { mode: 'sft', packing: c.packing, chat: { systemPrompt: c.systemPrompt } });
+    const template = resolveChatTemplate(c.chatTemplate, this.trainer.tokenizer, this.trainer.config.tokenizer.type);
+    return buildLmData(this.trainer, c, { mode: 'sft', packing: c.packing, chat: { systemPrompt: c.systemPrompt, template } });
   }
 }

@@ -1,0 +1,86 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { completeBatch, GptModel, loadCheckpointModel, Logger, runJob, Tokenizer } from '../../src';
+import { runCli } from '../../src/cli/main';
+import { writeTinyChatmlTokenizer } from '../tokenizer/tiny-chatml-tokenizer';
+
+describe('floe generate --chat with a Jinja chat template', () => {
+  let dir: string;
+  const chats = [
+    { messages: [{ role: 'user', content: 'hello?' }, { role: 'assistant', content: 'hello world' }] },
+    { messages: [{ role: 'user', content: 'world?' }, { role: 'assistant', content: 'world hello' }] },
+  ];
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-gen-template-'));
+    writeTinyChatmlTokenizer(path.join(dir, 'tok'));
+    fs.writeFileSync(path.join(dir, 'chats.jsonl'), `${chats.map((c) => JSON.stringify(c)).join('\n')}\n`);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Trains one step with `chatTemplate` and returns the checkpoint. */
+  async function train(name: string, chatTemplate: string): Promise<string> {
+    const result = await runJob(
+      {
+        type: 'sft',
+        backend: 'cpu',
+        distributed: { backend: 'none' },
+        trainIters: 1,
+        microBatchSize: 2,
+        quiet: true,
+        report: false,
+        outputDir: path.join(dir, name),
+        tokenizer: { type: 'hf', path: path.join(dir, 'tok') },
+        data: { type: 'sft', sources: [{ type: 'jsonl', paths: path.join(dir, 'chats.jsonl'), format: 'chat' }], maxLength: 48, chatTemplate, cache: false, trainEvalSplit: [1, 0] },
+        model: { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 64, initStd: 0.5 },
+        scheduler: { type: 'constant' },
+      },
+      { logger: new Logger({ sink: () => undefined }) },
+    );
+    return result.lastCheckpointPath as string;
+  }
+
+  /** The CLI's --chat lines for `prompts`, and the greedy replies to `idsOf(prompt)` on the same weights. */
+  async function compare(checkpoint: string, prompts: string[], idsOf: Array<(tok: Tokenizer, prompt: string) => number[]>): Promise<{ out: string[]; replies: string[][] }> {
+    const out: string[] = [];
+    const code = await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--max-tokens', '4', '--chat', ...prompts.flatMap((p) => ['--prompt', p])], { out: (l) => out.push(l), err: (l) => out.push(`ERR ${l}`) });
+    assert.equal(code, 0, out.join('\n'));
+    const loaded = await loadCheckpointModel(checkpoint);
+    try {
+      const before = tf.memory().numTensors;
+      const tok = loaded.tokenizer;
+      const replies: string[][] = [];
+      for (const of of idsOf) {
+        const produced = await completeBatch(loaded.model as GptModel, prompts.map((p) => of(tok, p)), { maxNewTokens: 4, stopTokenId: tok.eosId, padId: tok.padId });
+        replies.push(produced.map((ids) => tok.decode(ids)));
+      }
+      assert.equal(tf.memory().numTensors, before);
+      return { out, replies };
+    } finally {
+      loaded.dispose();
+    }
+  }
+
+  it("prompts a model trained with chatTemplate: tokenizer as the tokenizer's template writes a user turn, ending in the generation prompt", async () => {
+    const checkpoint = await train('tokenizer-run', 'tokenizer');
+    const chatml = (tok: Tokenizer, p: string) => tok.encode(`<|im_start|>user\n${p}<|im_end|>\n<|im_start|>assistant\n`);
+    const floe = (tok: Tokenizer, p: string) => [tok.bosId, ...tok.encode(`<|user|>\n${p}`), tok.eosId, ...tok.encode('<|assistant|>\n')];
+    const prompts = ['hello?', 'world', 'hello hello world?'];
+    const { out, replies } = await compare(checkpoint, prompts, [chatml, floe]);
+    assert.notDeepEqual(replies[0], replies[1], "the model answers differently in Floe's format");
+    assert.deepEqual(out, replies[0]);
+  });
+
+  it('prompts a model trained with an inline template with that template', async () => {
+    const inline = "{% for m in messages %}{{ m.role + ': ' + m.content + eos_token }}{% endfor %}{% if add_generation_prompt %}{{ 'assistant: ' }}{% endif %}";
+    const checkpoint = await train('inline-run', inline);
+    const own = (tok: Tokenizer, p: string) => tok.encode(`user: ${p}<|im_end|>assistant: `);
+    const chatml = (tok: Tokenizer, p: string) => tok.encode(`<|im_start|>user\n${p}<|im_end|>\n<|im_start|>assistant\n`);
+    const prompts = ['hello?', 'world', 'hello hello world?'];
+    const { out, replies } = await compare(checkpoint, prompts, [own, chatml]);
+    assert.notDeepEqual(replies[0], replies[1]);
+    assert.deepEqual(out, replies[0]);
+  });
+});
