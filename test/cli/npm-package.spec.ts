@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import { builtinModules } from 'module';
 import * as path from 'path';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -55,13 +56,28 @@ describe('npm package contents (npm pack --dry-run)', function () {
     const missing: string[] = [];
     for (const file of [...files].filter((f) => f.startsWith('dist/src/') && f.endsWith('.js'))) {
       const text = fs.readFileSync(path.join(REPO, file), 'utf8');
-      for (const [, spec] of text.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
+      for (const [, , spec] of text.matchAll(/require\((["'])(\.{1,2}\/[^"']+)\1\)/g)) {
         const target = path.posix.join(path.posix.dirname(file), spec);
         if (![target, `${target}.js`, `${target}/index.js`].some((t) => files.has(t))) missing.push(`${file} requires ${spec}`);
       }
     }
     assert.deepEqual(missing, []);
     assert.ok(files.has('dist/src/docs/field-docs.json'), 'field-docs.json (imported by docs/field-docs) ships');
+  });
+
+  it('needs only Node built-ins and its dependencies at run time (typescript only for docs:recipes)', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const undeclared: string[] = [];
+    for (const file of [...files].filter((f) => f.startsWith('dist/src/') && f.endsWith('.js'))) {
+      const text = fs.readFileSync(path.join(REPO, file), 'utf8');
+      for (const [, , spec] of text.matchAll(/require\((["'])([^."'][^"']*)\1\)/g)) {
+        const name = spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+        if (builtinModules.includes(name.replace(/^node:/, '')) || pkg.dependencies[name] !== undefined) continue;
+        if (name === 'typescript' && file === 'dist/src/docs/extract-field-docs.js') continue;
+        undeclared.push(`${file} requires ${spec}`);
+      }
+    }
+    assert.deepEqual(undeclared, []);
   });
 
   it('holds what dist/src reads by a path from its own folder, and nothing new reads one unreviewed', () => {
