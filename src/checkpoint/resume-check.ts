@@ -12,6 +12,8 @@ import { savedRecipeDir } from './checkpoint-recipe';
 import { RESUME_EXEMPT_SETTINGS, RecipeChange, diffRecipes, formatRecipeChange, formatRecipeValue } from './recipe-changes';
 import { runShapeNote } from './run-shape-change';
 import { SavedRunShape, checkSavedRunShape } from './saved-run-shape';
+import { checkStateCounters, runsBuiltInLoop } from './state-counters';
+import { newestCheckpointBefore } from './verify-checkpoint';
 import type { TrainerStateFile } from './trainer-state-file';
 
 /** Changes listed in the warning before the rest are counted. */
@@ -51,6 +53,28 @@ async function readSavedRecipe(dir: string, logger: Logger | undefined): Promise
 }
 
 /**
+ * Checks the trainer state's counters against each other: throws for a contradiction no save of
+ * Floe's loop writes; returns the warning for one that a change of batching before the save (or a
+ * trainer's own loop) explains, if any.
+ */
+async function counterProblems(trainer: Trainer, dir: string, stateFile: TrainerStateFile, shape: SavedRunShape | undefined): Promise<string | undefined> {
+  const builtInLoop = runsBuiltInLoop(trainer);
+  const { errors, warnings } = checkStateCounters(stateFile.state, { shape, builtInLoop });
+  const file = path.join(dir, TRAINER_STATE_FILE);
+  if (errors.length > 0) {
+    const older = await newestCheckpointBefore(dir);
+    const other = older === undefined ? 'another checkpoint' : `another checkpoint (the newest before it is ${older.dir})`;
+    throw new CheckpointError(`Invalid trainer state '${file}': ${errors.join('; ')}. No save writes this: the file was edited or is damaged; resume from ${other}.`);
+  }
+  if (warnings.length === 0) return undefined;
+  const own = builtInLoop ? '' : ", or this trainer's own epoch(), step() or optimizerStep()";
+  return (
+    `the counters of ${file} disagree: ${warnings.join('; ')}. ` +
+    `A save keeps these while the run's batching stays the same; a resume with another global batch or rank count before this save${own} explains them, else the file was edited. The run resumes from the saved values.`
+  );
+}
+
+/**
  * What a resumed run changed from the run that wrote its checkpoint: the settings that differ from
  * the checkpoint's `recipe.yaml` (a warning lists them) and the batching (global batch, rank count,
  * length) recorded in its trainer state. Errors from loading the weights or the optimizer state
@@ -65,12 +89,15 @@ export class ResumeCheck {
     /** Settings that differ from the checkpoint's recipe.yaml, in recipe order (empty without one). */
     readonly changes: RecipeChange[],
     private readonly purpose: CheckpointLoadPurpose,
+    /** The state's counters that disagree in a way a change of batching (or the trainer's own loop) explains. */
+    private readonly counterWarning?: string,
   ) {}
 
   /**
    * Compares `trainer`'s run with checkpoint `dir`, whose parsed trainer state is `stateFile`.
    * Call after the trainer is set up, before loading.
-   * @throws CheckpointError when the trainer state's `run` field is malformed.
+   * @throws CheckpointError when the trainer state's `run` field is malformed, or (to resume) its
+   * counters contradict each other as no save of the training loop does (see {@link checkStateCounters}).
    */
   static async compare(trainer: Trainer, dir: string, stateFile: TrainerStateFile, purpose: CheckpointLoadPurpose = 'resume'): Promise<ResumeCheck> {
     const shape = checkSavedRunShape(stateFile.run, path.join(dir, TRAINER_STATE_FILE));
@@ -87,7 +114,9 @@ export class ResumeCheck {
         : diffRecipes(rebaseRecipePaths(saved, savedDir), rebaseRecipePaths(trainer.context.resolvedRecipe, trainer.context.recipeDir), exempt);
     // An evaluation neither trains nor continues the data order: optimizer, schedule and batching do not matter.
     if (purpose === 'evaluate') changes = changes.filter((c) => under(c, EVALUATION_SETTINGS));
-    return new ResumeCheck(trainer, dir, stateFile, shape, changes, purpose);
+    // An evaluation reads no counter; a resume continues from them.
+    const counterWarning = purpose === 'resume' ? await counterProblems(trainer, dir, stateFile, shape) : undefined;
+    return new ResumeCheck(trainer, dir, stateFile, shape, changes, purpose, counterWarning);
   }
 
   /** Logs (rank 0) one warning listing the changed settings, and what a changed global batch does; call once loaded. */
@@ -96,6 +125,7 @@ export class ResumeCheck {
     if (!t.dp.isMain) return;
     if (this.changes.length > 0) t.logger.warn(this.changesWarning());
     if (this.purpose === 'evaluate') return;
+    if (this.counterWarning !== undefined) t.logger.warn(this.counterWarning);
     const position = this.positionNote();
     if (position !== undefined) t.logger.warn(position);
     const note = this.shape === undefined ? undefined : runShapeNote(this.shape, t, this.stateFile.state, this.stateFile.scheduler?.lastLr);
