@@ -163,7 +163,7 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
   const hint = lacksRegistrations(cause.error)
     ? `\nThe recipe is valid in the launching thread, so the workers lack classes registered there: a worker imports only the recipe's code: modules and runJob's workerModules; name the modules that register your classes in one of them.`
     : '';
-  const error = recipeError(cause.error, hint) ?? new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}${hint}`, { cause: rebuild(cause.error) });
+  const error = (cause.rank === 0 ? recipeError(cause.error, hint) : undefined) ?? new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}${hint}`, { cause: rebuild(cause.error) });
   // Rank 0 records its own failure in status.json; if it was terminated instead, do it here,
   // keeping the step and checkpoint rank 0 last wrote.
   if (options.status && !ranks[0].reported) {
@@ -206,10 +206,11 @@ function lacksRegistrations(error: SerializedError): boolean {
 }
 
 /**
- * A recipe error a rank found while building its parts (a warmup longer than the training the data
+ * A recipe error rank 0 found while building its parts (a warmup longer than the training the data
  * makes, a model shorter than the data's rows) is the one every rank finds: the ranks share the
  * process, the files and the recipe. It is raised as the ConfigError one process raises, with the
- * same text, not as one rank's failure. Not when the launcher adds a hint to it.
+ * same text, not as one rank's failure. Not when the launcher adds a hint to it. (Another rank's is
+ * the cause only when rank 0 had none of its own, so its rank is worth saying.)
  */
 function recipeError(serialized: SerializedError, hint: string): ConfigError | undefined {
   if (serialized.config === undefined || hint !== '') return undefined;
