@@ -20,6 +20,8 @@ export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
   /** Stop right after producing this token (it is included in the result). */
   stopTokenId?: number;
+  /** More tokens to stop after, as `stopTokenId` (e.g. a chat template's end-of-turn token besides eos). */
+  stopTokenIds?: readonly number[];
   /**
    * Keep the keys and values of earlier tokens ({@link KvCache}) so each new token costs one
    * token's forward pass. Default true; false re-runs the whole context every token.
@@ -115,7 +117,7 @@ export async function generate(model: GptModel, promptIds: number[], options: Ge
       tokens.push(next);
       generated.push(next);
       options.onToken?.(next);
-      if (next === options.stopTokenId) break;
+      if (next === options.stopTokenId || options.stopTokenIds?.includes(next) === true) break;
     }
   } finally {
     cache?.dispose();

@@ -85,6 +85,35 @@ export function renderTemplatedChat(tokenizer: Tokenizer, template: JinjaChatTem
   return { ids, assistantMask };
 }
 
+/**
+ * The id of the token a template writes right after every assistant reply (its end-of-turn
+ * marker: `<|im_end|>`, `<|eot_id|>`, `<end_of_turn>`), found by rendering a probe conversation,
+ * so generation can stop there; undefined when the marker is not one token (or there is none, or
+ * the probe does not render).
+ */
+export function templateEndOfTurnId(tokenizer: Tokenizer, template: JinjaChatTemplate): number | undefined {
+  const reply = 'Floe probe reply';
+  let pieces: ChatTextPiece[];
+  try {
+    pieces = templatedChatPieces(template, [{ role: 'user', content: 'Floe probe question' }, { role: 'assistant', content: reply }]);
+  } catch (err) {
+    if (err instanceof DataError) return undefined;
+    throw err;
+  }
+  const trained = pieces.find((p) => p.trained)?.text ?? '';
+  const at = trained.indexOf(reply);
+  const marker = at < 0 ? '' : trained.slice(at + reply.length).trim();
+  if (marker === '') return undefined;
+  let ids: number[];
+  try {
+    ids = tokenizer.encode(marker);
+  } catch (err) {
+    if (err instanceof DataError) return undefined;
+    throw err;
+  }
+  return ids.length === 1 ? ids[0] : undefined;
+}
+
 /** Adjacent pieces with the same flag joined, empty ones dropped: fewer boundaries to place. */
 function mergeRuns(pieces: ChatTextPiece[]): ChatTextPiece[] {
   const out: ChatTextPiece[] = [];

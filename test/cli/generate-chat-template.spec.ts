@@ -20,21 +20,23 @@ describe('floe generate --chat with a Jinja chat template', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** Trains one step with `chatTemplate` and returns the checkpoint. */
-  async function train(name: string, chatTemplate: string): Promise<string> {
+  /** Trains `steps` steps (default 1) with `chatTemplate` and returns the checkpoint. */
+  async function train(name: string, chatTemplate: string, options: { steps?: number; tokenizer?: Record<string, unknown>; initStd?: number } = {}): Promise<string> {
     const result = await runJob(
       {
         type: 'sft',
         backend: 'cpu',
         distributed: { backend: 'none' },
-        trainIters: 1,
+        trainIters: options.steps ?? 1,
+        epochs: options.steps ?? 1,
         microBatchSize: 2,
         quiet: true,
         report: false,
         outputDir: path.join(dir, name),
-        tokenizer: { type: 'hf', path: path.join(dir, 'tok') },
+        tokenizer: { type: 'hf', path: path.join(dir, 'tok'), ...options.tokenizer },
         data: { type: 'sft', sources: [{ type: 'jsonl', paths: path.join(dir, 'chats.jsonl'), format: 'chat' }], maxLength: 48, chatTemplate, cache: false, trainEvalSplit: [1, 0] },
-        model: { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 64, initStd: 0.5 },
+        model: { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 64, initStd: options.initStd ?? 0.5 },
+        optimizer: { type: 'adamw', lr: 1e-2 },
         scheduler: { type: 'constant' },
       },
       { logger: new Logger({ sink: () => undefined }) },
@@ -82,5 +84,26 @@ describe('floe generate --chat with a Jinja chat template', () => {
     const { out, replies } = await compare(checkpoint, prompts, [own, chatml]);
     assert.notDeepEqual(replies[0], replies[1]);
     assert.deepEqual(out, replies[0]);
+  });
+
+  it("stops a reply at the end-of-turn token the template writes after replies, not only at eos", async () => {
+    // Turns end with a plain '!' token; trained until it writes one (what follows it was never trained).
+    const bang = "{% for m in messages %}{{ m.role + ': ' + m.content + '!' }}{% endfor %}{% if add_generation_prompt %}{{ 'assistant: ' }}{% endif %}";
+    const checkpoint = await train('eot-run', bang, { steps: 60, initStd: 0.02 });
+    const out: string[] = [];
+    const code = await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--max-tokens', '8', '--chat', '--prompt', 'hello?'], { out: (l) => out.push(l), err: (l) => out.push(`ERR ${l}`) });
+    assert.equal(code, 0, out.join('\n'));
+    const loaded = await loadCheckpointModel(checkpoint);
+    try {
+      const tok = loaded.tokenizer;
+      const [mark] = tok.encode('!');
+      const [greedy] = await completeBatch(loaded.model as GptModel, [tok.encode('user: hello?!assistant: ')], { maxNewTokens: 8, stopTokenId: tok.eosId, padId: tok.padId });
+      const end = greedy.indexOf(mark);
+      assert.ok(end >= 0 && end < greedy.length - 1, `the model writes '!' and goes on past it when only eos stops it: ${JSON.stringify(greedy)}`);
+      assert.deepEqual(out, [tok.decode(greedy.slice(0, end))]);
+      assert.notDeepEqual(out, [tok.decode(greedy)]);
+    } finally {
+      loaded.dispose();
+    }
   });
 });

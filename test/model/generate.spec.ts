@@ -37,6 +37,9 @@ describe('generate', () => {
       const greedy = await generate(model, [4], { maxNewTokens: 5, temperature: 0 });
       const stopped = await generate(model, [4], { maxNewTokens: 5, temperature: 0, stopTokenId: greedy[1] });
       assert.deepEqual(stopped, greedy.slice(0, greedy.indexOf(greedy[1]) + 1));
+      // Any of stopTokenIds stops it too, beside stopTokenId.
+      const unseen = [...Array(model.options.vocabSize).keys()].find((id) => !greedy.includes(id)) as number;
+      assert.deepEqual(await generate(model, [4], { maxNewTokens: 5, temperature: 0, stopTokenId: unseen, stopTokenIds: [unseen, greedy[2]] }), greedy.slice(0, greedy.indexOf(greedy[2]) + 1));
       const sample = (seed: number, topK?: number): Promise<number[]> =>
         generate(model, [4, 2], { maxNewTokens: 12, temperature: 1.5, topK, rng: new Rng(seed) });
       assert.deepEqual(await sample(9), await sample(9));

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { tokenizeRecord } from '../../src/data/tokenize-record';
 import { DataError } from '../../src/errors';
-import { ChatMessage, HfTokenizer, JinjaChatTemplate, encodePrompt, renderChat, renderChatTemplateText } from '../../src/tokenizer';
+import { ChatMessage, HfTokenizer, JinjaChatTemplate, encodePrompt, renderChat, renderChatTemplateText, templateEndOfTurnId } from '../../src/tokenizer';
 import { CHATML_TEMPLATE, tinyChatmlConfig, tinyChatmlTokenizerJson, writeTinyChatmlTokenizer } from './tiny-chatml-tokenizer';
 import { tinyTokenizerJson } from './tiny-hf-tokenizer';
 
@@ -98,6 +98,15 @@ describe('chat templates (Jinja)', () => {
   it('writes a prompt as one user turn with the generation prompt, tokenized whole', () => {
     const ids = encodePrompt(tok, 'hello?', { chat: { template } });
     assert.deepEqual(ids, tok.encode('<|im_start|>user\nhello?<|im_end|>\n<|im_start|>assistant\n'));
+  });
+
+  it("finds the end-of-turn token the template writes after replies, when it is one token", () => {
+    assert.equal(templateEndOfTurnId(tok, template), imEnd);
+    const withText = (text: string): JinjaChatTemplate => ({ text, source: 'test', specialTokens: { eos_token: '<|endoftext|>' } });
+    assert.equal(templateEndOfTurnId(tok, withText("{% for m in messages %}{{ m.content + eos_token + '\\n' }}{% endfor %}")), tok.tokenToId('<|endoftext|>'));
+    assert.equal(templateEndOfTurnId(tok, withText('{% for m in messages %}{{ m.content }}{% endfor %}')), undefined, 'no marker');
+    assert.equal(templateEndOfTurnId(tok, withText("{% for m in messages %}{{ m.content + ' END' }}{% endfor %}")), undefined, 'more than one token');
+    assert.equal(templateEndOfTurnId(tok, withText("{{ raise_exception('no') }}")), undefined, 'the probe does not render');
   });
 
   describe('from files', () => {

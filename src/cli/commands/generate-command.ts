@@ -8,6 +8,7 @@ import { GptModel } from '../../model/gpt-model';
 import { MAX_SEED, Rng } from '../../random';
 import { encodePrompt, PromptFormat } from '../../tokenizer/encode-prompt';
 import { TextStream } from '../../tokenizer/text-stream';
+import { templateEndOfTurnId } from '../../tokenizer/templated-chat';
 import type { Tokenizer } from '../../tokenizer/tokenizer';
 import { resolveChatTemplate } from '../../data/chat-template-setting';
 import type { TrainerConfig } from '../../trainer/trainer-config';
@@ -55,6 +56,9 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         const prompts = (args.prompt as string[]).map((text) => ({ text, ids: encodePrompt(loaded.tokenizer, text, format) }));
         checkPrompts(prompts, loaded.model.options.maxLength);
         const { tokenizer } = loaded;
+        // A reply ends at eos, or at the end-of-turn token the chat template writes after replies (<|im_end|>).
+        const endOfTurn = format.chat?.template === undefined ? undefined : templateEndOfTurnId(tokenizer, format.chat.template);
+        const stops = endOfTurn === undefined ? [tokenizer.eosId] : [tokenizer.eosId, endOfTurn];
         for (const [i, { text: prompt, ids: promptIds }] of prompts.entries()) {
           // A completion continues its prompt; a chat reply stands alone (the prompt was the user's turn).
           const output = new ResultWriter(io, format.chat !== undefined ? '' : prompt);
@@ -67,9 +71,9 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
               temperature,
               topK,
               rng,
-              stopTokenId: tokenizer.eosId,
+              stopTokenIds: stops,
               onToken: (id) => {
-                if (id !== tokenizer.eosId) output.write(stream.push(id));
+                if (!stops.includes(id)) output.write(stream.push(id));
                 streamed += 1;
               },
             });
