@@ -105,7 +105,12 @@ export class HfTokenizer implements Tokenizer {
     // Newer transformers versions save the template as chat_template.jinja beside the config.
     const jinjaPath = path.join(path.dirname(configPath), 'chat_template.jinja');
     let chatTemplateFile: { text: string; source: string } | undefined;
-    if (config.chat_template === undefined && (await exists(jinjaPath))) chatTemplateFile = { text: await fs.readFile(jinjaPath, 'utf8'), source: jinjaPath };
+    if (config.chat_template === undefined && (await exists(jinjaPath))) {
+      const text = await fs.readFile(jinjaPath, 'utf8').catch((err: unknown) => {
+        throw new DataError(`${jinjaPath}: cannot read file (expected a Jinja chat template): ${fsReadReason(err) ?? (err as Error).message}`, { cause: err });
+      });
+      chatTemplateFile = { text, source: jinjaPath };
+    }
     return HfTokenizer.fromJson(tokenizerJson, config, options, jsonPath, { configSource: configPath, chatTemplateFile });
   }
 

@@ -120,6 +120,9 @@ describe('chat templates (Jinja)', () => {
       writeTinyChatmlTokenizer(dir, null);
       const configFile = path.join(dir, 'tokenizer_config.json');
       assert.equal((await HfTokenizer.load({ path: dir })).chatTemplate, undefined);
+      fs.mkdirSync(path.join(dir, 'chat_template.jinja'));
+      await assert.rejects(HfTokenizer.load({ path: dir }), (e: Error) => e instanceof DataError && e.message.startsWith(`${path.join(dir, 'chat_template.jinja')}: cannot read file (expected a Jinja chat template): `));
+      fs.rmdirSync(path.join(dir, 'chat_template.jinja'));
       fs.writeFileSync(path.join(dir, 'chat_template.jinja'), '{{ messages[0].content }}');
       const fromFile = (await HfTokenizer.load({ path: dir })).chatTemplate;
       assert.deepEqual([fromFile?.text, fromFile?.source], ['{{ messages[0].content }}', path.join(dir, 'chat_template.jinja')]);
