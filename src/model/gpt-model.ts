@@ -6,7 +6,7 @@ import { linear } from './dense';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { KvCache } from './kv-cache';
 import { LoraAdapters } from './lora';
-import { createGptParams } from './gpt-params';
+import { createGptParams, gptParamsFrom } from './gpt-params';
 import { geluTanh, layerNorm, rmsNorm, silu } from './layers';
 import { maskedSoftmax } from './masked-softmax';
 import { ModelError } from './model-error';
@@ -38,6 +38,12 @@ export interface GptForwardOptions {
   padding?: tf.Tensor2D;
 }
 
+/** Initial values of a plain {@link GptModel}'s weights, by parameter name: the model draws no init. */
+export interface GptInitialWeights {
+  /** One float32 tensor per parameter (`gptParamSpecs` names and shapes); the caller keeps ownership. */
+  weights: ReadonlyMap<string, tf.Tensor>;
+}
+
 type Dropout = <T extends tf.Tensor>(x: T) => T;
 
 /**
@@ -63,14 +69,23 @@ export class GptModel {
   /**
    * Creates the variables from `rng` (consumes from it); see `createGptParams`. LoRA factors are
    * drawn after every base weight, so a seed gives the same base weights with or without them.
+   * Given `{ weights }` instead, the variables take those values and nothing is drawn (see
+   * `gptParamsFrom`; a plain model only: LoRA factors start from a seed).
    */
-  constructor(options: GptOptions, rng: Rng) {
+  constructor(options: GptOptions, init: Rng | GptInitialWeights) {
     this.options = resolveGptOptions(options);
-    this.params = createGptParams(this.options, rng);
-    this.dropoutRng = rng.fork('dropout');
+    if ('weights' in init) {
+      if (this.options.lora !== undefined) throw new ModelError('GptModel: initial weights are for a plain model; with lora, build it from an Rng (its LoRA factors start from the seed) and load the weights into params');
+      this.params = gptParamsFrom(this.options, init.weights);
+      // No seed given: a fixed dropout stream (read only by a training forward without a dropoutSeed).
+      this.dropoutRng = new Rng(0).fork('dropout');
+      return;
+    }
+    this.params = createGptParams(this.options, init);
+    this.dropoutRng = init.fork('dropout');
     if (this.options.lora !== undefined) {
       try {
-        this.lora = new LoraAdapters(this.options.lora, this, rng.fork('lora'));
+        this.lora = new LoraAdapters(this.options.lora, this, init.fork('lora'));
       } catch (error) {
         this.dispose();
         throw error;

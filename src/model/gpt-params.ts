@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
 import { ResolvedGptOptions } from './gpt-options';
+import { ModelError } from './model-error';
 
 /** How a parameter starts: N(0, std²), N(0, (std/√(2·layers))²) for residual outputs, 0 or 1. */
 export type GptParamInit = 'normal' | 'residual' | 'zeros' | 'ones';
@@ -79,4 +80,25 @@ export function createGptParams(options: ResolvedGptOptions, rng: Rng): Map<stri
     throw err;
   }
   return params;
+}
+
+/**
+ * Variables holding the given values, with no init drawn (a merge or a load that overwrites every
+ * weight anyway): one per parameter of `options`, in {@link gptParamSpecs} order, each checked by
+ * name and shape. A variable shares its tensor's data until assigned (tfjs counts references), so
+ * nothing is copied; the caller still owns, and disposes, `weights`.
+ */
+export function gptParamsFrom(options: ResolvedGptOptions, weights: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Variable> {
+  const specs = gptParamSpecs(options);
+  const problems: string[] = [];
+  for (const spec of specs) {
+    const value = weights.get(spec.name);
+    if (value === undefined) problems.push(`'${spec.name}' is missing`);
+    else if (value.shape.join() !== spec.shape.join() || value.dtype !== 'float32') problems.push(`'${spec.name}' is ${value.dtype} [${value.shape.join(', ')}], the model needs float32 [${spec.shape.join(', ')}]`);
+  }
+  const known = new Set(specs.map((s) => s.name));
+  for (const name of weights.keys()) if (!known.has(name)) problems.push(`'${name}' is not a parameter of the model`);
+  if (problems.length > 0) throw new ModelError(`GptModel weights do not fit the options: ${problems.join('; ')}. The parameters are: ${specs.map((s) => s.name).join(', ')}`);
+  // No variable name: tfjs names are global, and two models must be able to coexist.
+  return new Map(specs.map((spec) => [spec.name, tf.variable(weights.get(spec.name) as tf.Tensor, true)]));
 }

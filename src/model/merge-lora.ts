@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../random';
 import { GptModel } from './gpt-model';
+import { gptParamSpecs } from './gpt-params';
 import { ModelError } from './model-error';
 
 /**
@@ -12,18 +12,19 @@ export function mergeLora(model: GptModel): GptModel {
   const lora = model.lora;
   if (lora === undefined) return model;
   const { lora: _adapters, ...options } = model.options;
-  // Every weight is overwritten below: the seed only fills values nobody reads.
-  const merged = new GptModel(options, new Rng(0));
+  const adapted = new Set(lora.layers.map((name) => `${name}.weight`));
+  // The merged model is built from these values, not from a throwaway random init (on a big
+  // model that init cost seconds and a whole model's memory). Copied weights share their data.
+  const weights = new Map<string, tf.Tensor>();
   try {
-    const adapted = new Set(lora.layers.map((name) => `${name}.weight`));
-    for (const [name, target] of merged.params) {
+    for (const { name } of gptParamSpecs(options)) {
       const source = model.params.get(name);
       if (source === undefined) throw new ModelError(`mergeLora: the LoRA model has no '${name}'`);
-      tf.tidy(() => target.assign(adapted.has(name) ? lora.merged(name.slice(0, -'.weight'.length), source as tf.Tensor as tf.Tensor2D) : source));
+      weights.set(name, adapted.has(name) ? lora.merged(name.slice(0, -'.weight'.length), source as tf.Tensor as tf.Tensor2D) : source);
     }
-  } catch (error) {
-    merged.dispose();
-    throw error;
+    return new GptModel(options, { weights });
+  } finally {
+    // The model's variables hold their own references: only the merged sums are ours to drop.
+    for (const [name, t] of weights) if (adapted.has(name)) t.dispose();
   }
-  return merged;
 }
