@@ -1,11 +1,40 @@
 import type { Trainer } from './trainer';
 
-/** A run resumed at (or past) its horizon has nothing left to train: it stops before its first epoch. */
-export function stopIfNothingToTrain(trainer: Trainer): void {
-  if (trainer.state.globalStep >= trainer.trainingHorizon) {
+/**
+ * Trainers whose `exitIteration` the run had already passed when it started (a resume at or past
+ * it): it stops nothing, or every resume would train one step and stop again.
+ */
+const exitIterationPassed = new WeakSet<Trainer>();
+
+/**
+ * Checks the step limits once, before the first epoch: a run resumed at (or past) its horizon has
+ * nothing left to train and stops; an `exitIteration` the run never reaches (past the horizon) or
+ * already passed (at or before the resumed step) is said once, by rank 0, with what the run does
+ * instead: it ends at its horizon as usual, or (passed) trains on to it.
+ */
+export function checkStepLimitsAtStart(trainer: Trainer): void {
+  const step = trainer.state.globalStep;
+  const horizon = trainer.trainingHorizon;
+  if (step >= horizon) {
     trainer.control.shouldStop = true;
-    trainer.logger.info(`nothing to train: step ${trainer.state.globalStep} already reaches the run's ${trainer.trainingHorizon} steps`);
+    trainer.logger.info(`nothing to train: step ${step} already reaches the run's ${horizon} steps`);
   }
+  const exit = trainer.config.exitIteration;
+  if (exit === undefined) return;
+  const warn = (message: string): void => {
+    if (trainer.dp.isMain) trainer.logger.warn(message);
+  };
+  if (exit <= step) {
+    exitIterationPassed.add(trainer);
+    if (step < horizon) {
+      warn(
+        `exitIteration ${exit} is not after step ${step}, where this run resumes: it stops nothing, and the run trains on to step ${horizon} (${horizonParts(trainer)}). ` +
+          `To stop earlier, set exitIteration past ${step}; leave it out (--set exitIteration=null) to silence this.`,
+      );
+    }
+    return;
+  }
+  if (exit > horizon) warn(`exitIteration ${exit} is past the end of training (step ${horizon}: ${horizonParts(trainer)}): the run ends at step ${horizon} as usual, without it`);
 }
 
 /**
@@ -15,8 +44,16 @@ export function stopIfNothingToTrain(trainer: Trainer): void {
 export function applyStepLimits(trainer: Trainer, step: number): void {
   const c = trainer.config;
   if (step >= trainer.trainingHorizon) trainer.control.shouldStop = true;
-  if (c.exitIteration !== undefined && step >= c.exitIteration) {
+  if (c.exitIteration !== undefined && step >= c.exitIteration && !exitIterationPassed.has(trainer)) {
     trainer.control.stop(`exitIteration ${c.exitIteration} reached`);
     trainer.control.shouldSave = true;
   }
+}
+
+/** What sets the horizon: `1 epoch of 120 steps`, `2 epochs of 21 steps`, or `trainIters 50`. */
+function horizonParts(trainer: Trainer): string {
+  const c = trainer.config;
+  const perEpoch = Math.ceil(trainer.trainBatchesPerEpoch / (c.gradientAccumulationSteps * trainer.dp.size));
+  if (c.trainIters !== undefined && trainer.trainingHorizon < perEpoch * c.epochs) return `trainIters ${String(c.trainIters)}`;
+  return `${c.epochs} epoch${c.epochs === 1 ? '' : 's'} of ${perEpoch} step${perEpoch === 1 ? '' : 's'}`;
 }

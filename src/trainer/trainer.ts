@@ -25,7 +25,7 @@ import type { FactoryList } from './trainer-kind';
 import { trainingHorizon, warmupSteps } from './training-horizon';
 import { meanEvalLoss } from './mean-eval-loss';
 import { EvaluationRuns } from './evaluation-runs';
-import { applyStepLimits, stopIfNothingToTrain } from './step-limits';
+import { applyStepLimits, checkStepLimitsAtStart } from './step-limits';
 import { RunContext } from './run-context';
 import { TrainerConfig } from './trainer-config';
 import { TrainerState } from './trainer-state';
@@ -232,7 +232,7 @@ export abstract class Trainer<B = any> {
     try {
       await this.dp.begin(this);
       await this.callbackList.trainBegin();
-      stopIfNothingToTrain(this);
+      checkStepLimitsAtStart(this);
       for (const _epoch of this.epochs) await this.epoch();
       // A stop mid accumulation cycle drops that cycle: the final record covers completed steps only.
       const completed = dropUnfinishedCycle(this, this.cycleParts);
