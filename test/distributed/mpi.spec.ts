@@ -119,7 +119,7 @@ describe('data-parallel training under mpirun (Open MPI)', function () {
     assert.ok(endedAt - fault.at < 2000, `ended ${endedAt - fault.at} ms after the exception\n${output}`);
     const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
     assert.equal(status.state, 'failed');
-    assert.match(status.error, /rank 1 failed: callback 'dp-probe' \(DpProbeCallback\) failed in onStepEnd\(\) at \S+dp-probe-plugin\.js:\d+:\d+: dp-probe: injected failure on rank 1 at step 3/);
+    assert.match(status.error, /rank 1 failed: callback 'dp-probe' \(DpProbeCallback\) failed in onStepEnd\(\) at \S+dp-probe-plugin\.ts:\d+:\d+: dp-probe: injected failure on rank 1 at step 3/);
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'step-000002', 'manifest.json')));
     // Rank 0 recorded it: the step the job reached and the checkpoint to resume from.
     assert.equal(status.step, 3);
