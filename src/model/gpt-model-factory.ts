@@ -13,8 +13,8 @@ import { register } from '../registry/register';
 import { Rng } from '../random';
 import { GptModel } from './gpt-model';
 import { LoraConfig } from './lora-config';
-import { gptDenseLayers, loraIssues, resolveLoraOptions } from './lora';
-import { resolveGptOptions } from './gpt-options';
+import { resolveLoraOptions } from './lora';
+import { GptOptions } from './gpt-options';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
 import { GPT_LIMITS } from './gpt-limits';
@@ -173,12 +173,7 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     }
     const options = { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd };
     const lora = c.lora === undefined ? undefined : resolveLoraOptions(c.lora);
-    // Targets are checked against the dense layers of the final architecture (`from` may change it).
-    if (lora !== undefined) {
-      const issues = loraIssues(lora, gptDenseLayers(resolveGptOptions(options)), 'model.lora');
-      if (issues.length > 0) throw new ConfigError(issues);
-    }
-    const model = new GptModel(lora === undefined ? options : { ...options, lora }, new Rng(this.trainer.config.seed).fork('model'));
+    const model = this.buildModel(lora === undefined ? options : { ...options, lora });
     if (source === undefined) return model;
     try {
       if (source.kind === 'floe') await this.checkSourceTokenizer(source.dir);
@@ -189,6 +184,20 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
       throw error;
     }
     return model;
+  }
+
+  /**
+   * The model from the recipe's seed. It checks its own options, LoRA targets included, against
+   * the final architecture (`from` may change it): one checker for the API and recipes, whose
+   * problems are reported here at their recipe paths (`model.lora.targets[1]`; the run adds file:line:col).
+   */
+  private buildModel(options: GptOptions): GptModel {
+    try {
+      return new GptModel(options, new Rng(this.trainer.config.seed).fork('model'));
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ConfigError(error.issues.map((issue) => ({ ...issue, path: `model.${issue.path}` })));
+      throw error;
+    }
   }
 
   /** A Floe checkpoint names its tokenizer: one of the same size but other ids would silently scramble the embeddings. */

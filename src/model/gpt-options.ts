@@ -1,5 +1,5 @@
 import { ConfigError, ConfigIssue } from '../errors';
-import { gptDenseLayers, loraIssues, LoraOptions, ResolvedLoraOptions, resolveLoraOptions } from './lora';
+import { gptDenseLayers, loraOptionIssues, LoraOptions, loraTargetIssues, ResolvedLoraOptions, resolveLoraOptions } from './lora';
 
 /** Normalisation layer used before attention, before the MLP and before the LM head. */
 export type GptNorm = 'layernorm' | 'rmsnorm';
@@ -111,9 +111,12 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
   checkChoice(issues, 'activation', resolved.activation, ACTIVATIONS);
   // Only added when set, so a plain model's options (and its model-config.json) stay as they were.
   if (options.lora !== undefined) {
-    const lora = resolveLoraOptions(options.lora);
-    if (issues.length === 0) issues.push(...loraIssues(lora, gptDenseLayers(resolved), 'lora'));
-    resolved.lora = lora;
+    issues.push(...loraOptionIssues(options.lora, 'lora'));
+    // Targets are globs over the dense layers: only sound options have them.
+    if (issues.length === 0) {
+      resolved.lora = resolveLoraOptions(options.lora);
+      issues.push(...loraTargetIssues(resolved.lora.targets, gptDenseLayers(resolved), 'lora'));
+    }
   }
   if (issues.length > 0) throw new ConfigError(issues, 'Invalid GPT model options');
   return resolved;

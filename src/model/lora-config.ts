@@ -1,9 +1,13 @@
 import { ArrayNotEmpty, IsArray, IsInt, IsNumber, IsOptional, IsPositive, IsString, Max, Min } from 'class-validator';
 import { GPT_LIMITS } from './gpt-limits';
 
+/** Dense layers LoRA adapts when `targets` is not given: the attention projections. */
+export const DEFAULT_LORA_TARGETS: readonly string[] = Object.freeze(['*.attn.qkv', '*.attn.out']);
+
 /**
  * Recipe section `model.lora`: low-rank adapters on the GPT's dense layers. With it every other
- * weight is frozen; `freeze:` patterns still apply on top.
+ * weight is frozen; `freeze:` patterns still apply on top. The model API checks `lora` options by
+ * these same rules (`loraOptionIssues`), so both report the same reason for a bad value.
  */
 export class LoraConfig {
   /** Rank of each adapter's update `A · B` (the trainable size grows with it). */
@@ -21,7 +25,7 @@ export class LoraConfig {
   /** Globs over dense layer names, e.g. `*.attn.qkv`, `*.mlp.*`, `blocks.0.attn.out` (default: `*.attn.qkv`, `*.attn.out`). */
   @IsOptional()
   @IsArray()
-  @ArrayNotEmpty()
+  @ArrayNotEmpty({ message: `lists no dense layer; leave it out for the attention projections (${DEFAULT_LORA_TARGETS.join(', ')})` })
   @IsString({ each: true })
   targets?: string[];
 

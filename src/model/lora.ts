@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { isPlainObject } from '../config/compose';
+import { SourceMap } from '../config/source-map';
+import { buildConfig } from '../config/validate-config';
 import { ConfigIssue } from '../errors';
 import { matchesAny } from '../optim/decay-filter';
 import { unmatchedPatternIssues } from '../optim/unmatched-patterns';
@@ -7,9 +10,7 @@ import { linear } from './dense';
 import type { ModelAdapter } from './floe-model';
 import type { ResolvedGptOptions } from './gpt-options';
 import { gptParamSpecs } from './gpt-params';
-
-/** Dense layers LoRA adapts when `targets` is not given: the attention projections. */
-export const DEFAULT_LORA_TARGETS: readonly string[] = Object.freeze(['*.attn.qkv', '*.attn.out']);
+import { DEFAULT_LORA_TARGETS, LoraConfig } from './lora-config';
 
 /** Suffixes of the two LoRA factors of a dense layer `p`: `p.lora_a` `[in, rank]`, `p.lora_b` `[rank, out]`. */
 export const LORA_SUFFIXES = ['lora_a', 'lora_b'] as const;
@@ -24,13 +25,13 @@ export function isLoraParamName(name: string): boolean {
  * Only `A` and `B` train; the base weights stay fixed.
  */
 export interface LoraOptions {
-  /** Rank of the update `A · B`. */
+  /** Rank of the update `A · B`: an integer from 1 (at most `GPT_LIMITS.dim`). */
   rank: number;
   /** Scale numerator: the update is multiplied by `alpha / rank`. Default `rank` (scale 1). */
   alpha?: number;
   /** Globs over dense layer names (`blocks.0.attn.qkv`, `*.mlp.*`). Default {@link DEFAULT_LORA_TARGETS}. */
   targets?: string[];
-  /** Dropout on the adapter's input while training, in [0, 1). Default 0. */
+  /** Dropout on the adapter's input while training, in [0, 0.9] (as a recipe's). Default 0. */
   dropout?: number;
 }
 
@@ -60,19 +61,23 @@ export function resolveLoraOptions(lora: LoraOptions): ResolvedLoraOptions {
 }
 
 /**
- * Problems of LoRA options against a model's dense layers, at `path` (`lora`, or `model.lora` in a
- * recipe): a non-positive rank or alpha, a dropout outside [0, 1), no targets, or a target glob
- * matching no dense layer (listing them).
+ * Problems of LoRA options at `path` (`lora`; `model.lora` in a recipe), by the recipe's own rules
+ * for `model.lora` ({@link LoraConfig}: types, ranges, unknown keys), so a library call gets the
+ * same reason for a bad value as a recipe does. Without locations: a recipe's validation adds them.
  */
-export function loraIssues(lora: ResolvedLoraOptions, layers: readonly DenseLayer[], path: string): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  if (!Number.isInteger(lora.rank) || lora.rank < 1) issues.push({ path: `${path}.rank`, message: `must be a positive integer, got ${lora.rank}` });
-  if (!(lora.alpha > 0 && Number.isFinite(lora.alpha))) issues.push({ path: `${path}.alpha`, message: `must be a positive number, got ${lora.alpha}` });
-  if (!(lora.dropout >= 0 && lora.dropout < 1)) issues.push({ path: `${path}.dropout`, message: `must be in [0, 1), got ${lora.dropout}` });
-  if (lora.targets.length === 0) issues.push({ path: `${path}.targets`, message: `lists no dense layer; leave it out for the attention projections (${DEFAULT_LORA_TARGETS.join(', ')})` });
+export function loraOptionIssues(lora: unknown, path: string): ConfigIssue[] {
+  // A LoraConfig (or other class instance) is read as the mapping of its fields.
+  const plain = typeof lora === 'object' && lora !== null && !Array.isArray(lora) && !isPlainObject(lora) ? { ...lora } : lora;
+  return buildConfig(LoraConfig, plain, { path, sourceMap: new SourceMap() }).issues;
+}
+
+/**
+ * A target glob that matches no dense layer of the model, at `path.targets[i]`, listing the
+ * layers. Checked once the architecture is final (`model.from` may change it), after the options.
+ */
+export function loraTargetIssues(targets: readonly string[], layers: readonly DenseLayer[], path: string): ConfigIssue[] {
   const names = layers.map((l) => l.name);
-  issues.push(...unmatchedPatternIssues(lora.targets, names, { path: `${path}.targets`, noun: 'dense layer', label: 'Targets' }));
-  return issues;
+  return unmatchedPatternIssues(targets, names, { path: `${path}.targets`, noun: 'dense layer', label: 'Targets' });
 }
 
 /** One adapted layer: its two factors (also in the model's `params`). */

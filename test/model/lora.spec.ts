@@ -189,7 +189,7 @@ describe('GptModel with LoRA', () => {
         return true;
       },
     );
-    assert.throws(() => tinyModel({ lora: { rank: 0, alpha: -1, dropout: 1 } }), /lora\.rank: must be a positive integer, got 0[\s\S]*lora\.alpha: must be a positive number, got -1[\s\S]*lora\.dropout: must be in \[0, 1\), got 1/);
+    assert.throws(() => tinyModel({ lora: { rank: 0, alpha: -1, dropout: 1 } }), /lora\.rank: must not be less than 1, got 0[\s\S]*lora\.alpha: must be a positive number, got -1[\s\S]*lora\.dropout: must not be greater than 0\.9, got 1/);
     assert.equal(tf.memory().numTensors, tensors);
   });
 });
