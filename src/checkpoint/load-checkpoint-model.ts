@@ -8,7 +8,7 @@ import type { FloeModel } from '../model/floe-model';
 import { MODEL_KIND, ModelFactory } from '../model/model-factory';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { TOKENIZER_KIND, TokenizerFactory } from '../tokenizer/tokenizer-factory';
-import { checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE } from '../tokenizer/tokenizer-identity';
+import { chatTemplateChangeNote, checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE } from '../tokenizer/tokenizer-identity';
 import { buildComponent } from '../trainer/build-components';
 import type { RunContext } from '../trainer/run-context';
 import { hasInferenceSetup } from '../trainer/inference-setup';
@@ -81,6 +81,11 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   trainer.tokenizer = await asCheckpointRecipe(dir, recipeDir, () => buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND).createTokenizer());
   const { [TOKENIZER_IDENTITY_FILE]: identity } = await readExtraCheckpointFiles(dir, [TOKENIZER_IDENTITY_FILE]);
   checkTokenizerIdentity(identity, trainer.tokenizer, { type: resolved.config.tokenizer.type, checkpoint: `checkpoint ${dir}`, file: path.join(dir, TOKENIZER_IDENTITY_FILE) });
+  // Prompts of `floe generate --chat` are rendered with the template the tokenizer's files hold now.
+  if ((resolved.config.data as { chatTemplate?: unknown }).chatTemplate === 'tokenizer') {
+    const changed = chatTemplateChangeNote(identity, trainer.tokenizer, `checkpoint ${dir}`);
+    if (changed !== undefined) logger.warn(changed);
+  }
   if (hasInferenceSetup(trainer)) {
     // Its model's shape comes from files saved with the checkpoint (a data schema), not the recipe.
     await trainer.setupForInference(dir, await readExtraCheckpointFiles(dir, trainer.inferenceFiles));

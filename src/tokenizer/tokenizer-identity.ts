@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { CheckpointError } from '../errors';
 import { Tokenizer } from './tokenizer';
 import { tokenizerFingerprint } from './tokenizer-fingerprint';
@@ -24,12 +25,44 @@ export interface TokenizerIdentity {
   eosId: number;
   /** Padding id. */
   padId: number;
+  /**
+   * sha256 of the tokenizer's own chat template (its text and special tokens), when it has one:
+   * `data.chatTemplate: tokenizer` reads the template from the tokenizer's files again at every
+   * load, so a changed template is told apart (see {@link chatTemplateChangeNote}).
+   */
+  chatTemplateSha256?: string;
 }
 
 /** The identity of `tokenizer` (of recipe type `type`) to store with a checkpoint. */
 export function tokenizerIdentity(tokenizer: Tokenizer, type: string): TokenizerIdentity {
   const { vocabSize, bosId, eosId, padId } = tokenizer;
-  return { type, fingerprint: tokenizer.idFingerprint ?? tokenizerFingerprint(tokenizer), vocabSize, bosId, eosId, padId };
+  const identity: TokenizerIdentity = { type, fingerprint: tokenizer.idFingerprint ?? tokenizerFingerprint(tokenizer), vocabSize, bosId, eosId, padId };
+  const template = chatTemplateSha256(tokenizer);
+  return template === undefined ? identity : { ...identity, chatTemplateSha256: template };
+}
+
+/** sha256 of the tokenizer's chat template text and special tokens; undefined without a template. */
+function chatTemplateSha256(tokenizer: Tokenizer): string | undefined {
+  const template = tokenizer.chatTemplate;
+  if (template === undefined) return undefined;
+  return createHash('sha256').update(JSON.stringify([template.text, template.specialTokens ?? {}])).digest('hex');
+}
+
+/**
+ * A warning when the tokenizer's chat template is not the one `saved` (a checkpoint's identity)
+ * recorded: a model trained with `data.chatTemplate: tokenizer` then gets prompts (`floe generate
+ * --chat`) or, on resume, training rows in another format. Not an error: the ids are the same, and
+ * a fixed template is a legitimate edit. Undefined when it is unchanged or the checkpoint predates
+ * the field.
+ */
+export function chatTemplateChangeNote(saved: unknown, tokenizer: Tokenizer, checkpoint: string): string | undefined {
+  if (typeof saved !== 'object' || saved === null) return undefined;
+  const then = (saved as { chatTemplateSha256?: unknown }).chatTemplateSha256;
+  if (typeof then !== 'string') return undefined;
+  const now = chatTemplateSha256(tokenizer);
+  if (now === then) return undefined;
+  const what = now === undefined ? 'the tokenizer has no chat template now' : `${tokenizer.chatTemplate?.source ?? 'its chat template'} differs (sha256 ${then.slice(0, 12)}… then, ${now.slice(0, 12)}… now)`;
+  return `The tokenizer's chat template has changed since ${checkpoint} was written: ${what}. The model was trained on conversations rendered with the old one; restore it to get the format it learned.`;
 }
 
 /** Fields of {@link TokenizerIdentity} that hold ids and counts (non-negative integers). */
@@ -44,6 +77,9 @@ function identityProblems(saved: unknown): string[] {
   const problems: string[] = [];
   for (const key of ['type', 'fingerprint'] as const) {
     if (typeof s[key] !== 'string' || s[key] === '') problems.push(`${key} is ${JSON.stringify(s[key])}, expected a non-empty string`);
+  }
+  if (s.chatTemplateSha256 !== undefined && (typeof s.chatTemplateSha256 !== 'string' || s.chatTemplateSha256 === '')) {
+    problems.push(`chatTemplateSha256 is ${JSON.stringify(s.chatTemplateSha256)}, expected a non-empty string when present`);
   }
   for (const key of COUNT_FIELDS) {
     const v = s[key];

@@ -5,7 +5,7 @@ import { LmBatch } from '../data/lm-batch';
 import { completeBatch } from '../model/complete-batch';
 import { GptModel } from '../model/gpt-model';
 import { encodePrompt } from '../tokenizer/encode-prompt';
-import { checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE, tokenizerIdentity } from '../tokenizer/tokenizer-identity';
+import { chatTemplateChangeNote, checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE, tokenizerIdentity } from '../tokenizer/tokenizer-identity';
 import { Trainer } from './trainer';
 import { TrainingResult } from './training-result';
 
@@ -82,6 +82,10 @@ export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
   override restoreExtraCheckpointFiles(files: Record<string, unknown>): void {
     super.restoreExtraCheckpointFiles(files);
     checkTokenizerIdentity(files[TOKENIZER_IDENTITY_FILE], this.tokenizer, { type: this.config.tokenizer.type, checkpoint: 'the checkpoint' });
+    if ((this.config.data as { chatTemplate?: unknown }).chatTemplate === 'tokenizer') {
+      const changed = chatTemplateChangeNote(files[TOKENIZER_IDENTITY_FILE], this.tokenizer, 'the checkpoint');
+      if (changed !== undefined) this.logger.warn(changed);
+    }
   }
 
   override async train(): Promise<TrainingResult> {
