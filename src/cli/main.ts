@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import yargs, { Argv } from 'yargs';
 import '../index';
+import { RankFailedError } from '../distributed/distributed-errors';
 import { FloeError } from '../errors';
 import { CliIo, EXIT, processIo, rankTaggedIo } from './cli-io';
 import { generateCommand } from './commands/generate-command';
@@ -92,6 +93,11 @@ export async function runCli(given: readonly string[], io: CliIo = processIo): P
       const command = error.command ?? argv.find((a) => COMMANDS.includes(a));
       io.err(`Run floe ${command === undefined ? '' : `${command} `}--help for usage.`);
       return EXIT.badInput;
+    }
+    if (error instanceof RankFailedError && error.internal) {
+      // A rank's TypeError is as internal as one process's: its stack (after the rank), exit code 2.
+      io.err(`internal error: ${error.stack ?? error.message}`);
+      return EXIT.internal;
     }
     if (error instanceof FloeError) {
       io.err(`error: ${error.message}`);

@@ -14,13 +14,19 @@ export class JobAbortedError extends TrainingError {}
 
 /** One rank of a data-parallel job failed; the message names the rank, the cause is its error. */
 export class RankFailedError extends TrainingError {
+  /**
+   * The rank's error was an internal failure (a TypeError, anything not a FloeError): the CLI
+   * reports it as one (`internal error:`, the rank's stack, exit code 2), as one process does.
+   */
+  readonly internal: boolean;
   constructor(
     /** The rank that failed first. */
     readonly rank: number,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; internal?: boolean },
   ) {
     super(message, options);
+    this.internal = options?.internal ?? false;
   }
 }
 

@@ -3,10 +3,11 @@ import { Readable } from 'stream';
 import { Worker } from 'worker_threads';
 import { SIGNAL_EXIT_CODES, exitReason } from '../callbacks/signal-stop-callback';
 import { markStatusExited } from '../callbacks/writers/mark-status-exited';
-import { ConfigError } from '../errors';
+import { FloeError } from '../errors';
 import { Logger } from '../logging/logger';
 import type { TrainingResult } from '../trainer/training-result';
 import { RankFailedError } from './distributed-errors';
+import { rankErrorFacts, reviveFloeError } from './rank-errors';
 import { recordRankFailure } from './record-rank-failure';
 import { SharedViews } from './shared-buffer-layout';
 import { SerializedError, ThreadWorkerData, WorkerMessage, WorkerRecipeOptions } from './worker-messages';
@@ -56,10 +57,12 @@ const REPEAT_MS = 500;
 
 /**
  * Runs a recipe on `workers` worker threads of this process, one rank each (see
- * `thread-worker-main`), and returns rank 0's result. If any rank throws or exits non-zero, the
- * job is aborted: ranks waiting in a collective stop at once, the rest are terminated after
- * `graceMs`, and the returned promise rejects with a {@link RankFailedError} naming the first
- * rank that failed. Checkpoints are written atomically by rank 0, so the last one stays intact.
+ * `thread-worker-main`), and returns rank 0's result. If any rank throws
+ * or exits non-zero, the job is aborted: ranks waiting in a collective stop at once, the rest are
+ * terminated after `graceMs`, and the returned promise rejects with rank 0's own user-input error
+ * as one process raises it (a DataError, CheckpointError, ConfigError, ...), else with a
+ * {@link RankFailedError} naming the first rank that failed. Checkpoints are written atomically by
+ * rank 0, so the last one stays intact.
  */
 export async function launchThreadWorkers(options: LaunchThreadsOptions): Promise<TrainingResult> {
   const startedAt = Date.now();
@@ -133,7 +136,8 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
               }
             });
             worker.on('error', (error) => {
-              state.error = { name: error.name, message: error.message, stack: error.stack };
+              // Uncaught in the worker, outside its runJob (a module that fails to load there).
+              state.error = { name: error.name, message: error.message, stack: error.stack, facts: rankErrorFacts(error), oneProcess: false };
               fail(rank, state.error);
             });
             worker.on('exit', (code) => {
@@ -163,7 +167,7 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
   const hint = lacksRegistrations(cause.error)
     ? `\nThe recipe is valid in the launching thread, so the workers lack classes registered there: a worker imports only the recipe's code: modules and runJob's workerModules; name the modules that register your classes in one of them.`
     : '';
-  const error = (cause.rank === 0 ? recipeError(cause.error, hint) : undefined) ?? new RankFailedError(cause.rank, `rank ${cause.rank} of ${options.workers} failed: ${cause.error.message}${hint}`, { cause: rebuild(cause.error) });
+  const error = (cause.rank === 0 ? oneProcessError(cause.error, hint) : undefined) ?? rankFailure(cause, options.workers, hint);
   // Rank 0 records its own failure in status.json; if it was terminated instead, do it here,
   // keeping the step and checkpoint rank 0 last wrote.
   if (options.status && !ranks[0].reported) {
@@ -206,15 +210,27 @@ function lacksRegistrations(error: SerializedError): boolean {
 }
 
 /**
- * A recipe error rank 0 found while building its parts (a warmup longer than the training the data
- * makes, a model shorter than the data's rows) is the one every rank finds: the ranks share the
- * process, the files and the recipe. It is raised as the ConfigError one process raises, with the
- * same text, not as one rank's failure. Not when the launcher adds a hint to it. (Another rank's is
- * the cause only when rank 0 had none of its own, so its rank is worth saying.)
+ * A user-input error of rank 0 (a recipe error found once the data is built, a bad data line, a
+ * corrupt checkpoint, a plugin's failing loss) is the one every rank finds, and the one a single
+ * process finds: the ranks share the process, the files and the recipe. It is raised as that
+ * error, with the same class, text and fields, not as one rank's failure; not when the launcher
+ * adds a hint to it. (Another rank's is the cause only when rank 0 had none of its own, so its
+ * rank is worth saying.)
  */
-function recipeError(serialized: SerializedError, hint: string): ConfigError | undefined {
-  if (serialized.config === undefined || hint !== '') return undefined;
-  return new ConfigError(serialized.config.issues, serialized.config.header);
+function oneProcessError(serialized: SerializedError, hint: string): FloeError | undefined {
+  if (serialized.oneProcess !== true || serialized.facts === undefined || hint !== '') return undefined;
+  return reviveFloeError({ name: serialized.name, message: serialized.message, stack: serialized.stack, ...serialized.facts });
+}
+
+/** `rank 1 of 2 failed: ...`; internal when the rank threw something other than a FloeError. */
+function rankFailure(cause: { rank: number; error: SerializedError }, workers: number, hint: string): RankFailedError {
+  const { facts } = cause.error;
+  const internal = facts !== undefined && !facts.chain.includes('FloeError');
+  const prefix = `rank ${cause.rank} of ${workers} failed: `;
+  const error = new RankFailedError(cause.rank, `${prefix}${cause.error.message}${hint}`, { cause: rebuild(cause.error), internal });
+  // The stack an internal error is reported with is the rank's own, where the bug is.
+  if (internal && cause.error.stack !== undefined) error.stack = `${prefix}${cause.error.stack}`;
+  return error;
 }
 
 function rebuild(serialized: SerializedError): Error {

@@ -1,6 +1,6 @@
-import { ConfigError, ConfigIssue } from '../errors';
 import type { LogLevel } from '../logging/logger';
 import type { TrainingResult } from '../trainer/training-result';
+import { rankErrorFacts, RankErrorFacts, saidAsOneProcess } from './rank-errors';
 
 /**
  * An error as it crosses a thread boundary.
@@ -10,8 +10,10 @@ export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
-  /** A ConfigError's issues and header, so the launcher can raise the same error. */
-  config?: { issues: ConfigIssue[]; header: string };
+  /** Class chain and fields of a thrown Error, so the launcher can raise the same error (absent for a rank that exited or was terminated). */
+  facts?: RankErrorFacts;
+  /** A user-input error, raised by the launcher as one process raises it when rank 0 threw it. */
+  oneProcess?: boolean;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface ThreadWorkerData {
  * @internal
  */
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof ConfigError) return { name: error.name, message: error.message, stack: error.stack, config: { issues: error.issues, header: error.header } };
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error) };
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack, facts: rankErrorFacts(error), oneProcess: saidAsOneProcess(error) };
+  // Something thrown that is no Error is a bug as much as a TypeError is.
+  return { name: 'Error', message: String(error), facts: { chain: [], fields: {} }, oneProcess: false };
 }

@@ -97,15 +97,29 @@ describe('data-parallel training under mpirun (Open MPI)', function () {
     assert.match(status.error, /rank 1 failed: Rank 1's recipe differs from rank 0's: microBatchSize is 8 here but 4 on rank 0\. Every rank must train the same recipe/);
   });
 
-  it('a recipe error found once the data is built is printed once, by rank 0', async () => {
+  it('a recipe error found once the data is built is printed once, by rank 0, as one process prints it', async () => {
     const { file, out } = writeRecipe(dir, { quiet: false, scheduler: { type: 'cosine', warmupSteps: 500 } });
     const { code, output } = await mpirun(2, file).done;
-    assert.notEqual(code, 0, output);
+    assert.equal(code, 1, output);
     const said = output.split('\n').filter((l) => l.includes('warmup of 500 steps'));
     assert.equal(said.length, 1, output);
-    assert.match(said[0], /^floe: rank 0 of 2 failed, aborting the MPI job: Invalid recipe: scheduler\.warmupSteps: warmup of 500 steps is longer than training \(21 optimizer steps\); lower it or train longer \(\S*recipe\.yaml:1:\d+\)$/);
+    assert.match(said[0], /^error: Invalid recipe: scheduler\.warmupSteps: warmup of 500 steps is longer than training \(21 optimizer steps\); lower it or train longer \(\S*recipe\.yaml:1:\d+\)$/);
     const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
     assert.deepEqual([status.state, status.step], ['failed', 0]);
+  });
+
+  it('a malformed data line is printed once, by rank 0, as one process prints it (exit 1)', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) => JSON.stringify({ prompt: `${i}+1=`, response: `${i + 1}` }));
+    lines[40] = '{"prompt": "40+1=", "response": 41';
+    const data = path.join(dir, 'data.jsonl');
+    fs.writeFileSync(data, `${lines.join('\n')}\n`);
+    const { file, out } = writeRecipe(dir, { data: { type: 'sft', sources: [{ type: 'jsonl', paths: data }], maxLength: 16, cache: false, evalGenerations: 0 } });
+    const { code, output } = await mpirun(2, file).done;
+    assert.equal(code, 1, output);
+    const said = output.split('\n').filter((l) => l.includes('malformed JSON line'));
+    assert.deepEqual(said, [`error: ${data}:41:35: malformed JSON line (expected one JSON object per line): Expected ',' or '}' after property value. Fix the data, or set skipInvalid: true on the source to skip bad lines (they are counted and the first ones reported).`], output);
+    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+    assert.deepEqual([status.state, status.error], ['failed', said[0].slice('error: '.length)]);
   });
 
   const faulty = { checkpoint: [{ type: 'floe', saveEveryNSteps: 2, saveEndOfTraining: false }] };
