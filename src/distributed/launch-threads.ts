@@ -57,7 +57,7 @@ const REPEAT_MS = 500;
 
 /**
  * Runs a recipe on `workers` worker threads of this process, one rank each (see
- * `thread-worker-main`), and returns rank 0's result. If any rank throws
+ * `thread-worker-entry`, `thread-worker-main`), and returns rank 0's result. If any rank throws
  * or exits non-zero, the job is aborted: ranks waiting in a collective stop at once, the rest are
  * terminated after `graceMs`, and the returned promise rejects with rank 0's own user-input error
  * as one process raises it (a DataError, CheckpointError, ConfigError, ...), else with a
@@ -68,7 +68,8 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
   const startedAt = Date.now();
   const modules = resolveWorkerModules(options.modules ?? []);
   const shared = SharedViews.create(options.workers);
-  const entry = path.join(__dirname, 'thread-worker-main.js');
+  const entry = path.join(__dirname, 'thread-worker-entry.js');
+  const sourceMaps = sourceMapsEnabled();
   const columns = process.stderr.isTTY === true ? process.stderr.columns : undefined;
   const failures: Array<{ rank: number; error: SerializedError }> = [];
   let graceTimer: NodeJS.Timeout | undefined;
@@ -84,6 +85,7 @@ export async function launchThreadWorkers(options: LaunchThreadsOptions): Promis
       options: options.recipeOptions,
       modules,
       terminalColumns: columns,
+      sourceMaps,
     };
     const young = options.youngGenerationMb ?? 0;
     const resourceLimits = young > 0 ? { maxYoungGenerationSizeMb: young } : undefined;
@@ -231,6 +233,16 @@ function rankFailure(cause: { rank: number; error: SerializedError }, workers: n
   // The stack an internal error is reported with is the rank's own, where the bug is.
   if (internal && cause.error.stack !== undefined) error.stack = `${prefix}${cause.error.stack}`;
   return error;
+}
+
+/**
+ * This thread maps stack traces through source maps (bin/floe.js, `node --enable-source-maps`).
+ * Node before 20.7 has no `process.sourceMapsEnabled`: then a stack taken here names this file's
+ * .ts source only when maps are on.
+ */
+function sourceMapsEnabled(): boolean {
+  const known = (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled;
+  return known ?? /launch-threads\.ts:\d+/.test(new Error().stack ?? '');
 }
 
 function rebuild(serialized: SerializedError): Error {

@@ -58,6 +58,8 @@ export interface ThreadWorkerData {
   modules: string[];
   /** The launcher's stderr is a terminal of this width (rank 0 then draws the progress bar). */
   terminalColumns?: number;
+  /** The launching thread has source maps on: the worker turns them on before Floe loads. */
+  sourceMaps: boolean;
 }
 
 /**

@@ -12,7 +12,7 @@ const REPO = path.resolve(__dirname, '../../..');
  */
 const READS_BY_PATH: Record<string, string[]> = {
   'dist/src/cli/main.js': ['package.json'],
-  'dist/src/distributed/launch-threads.js': ['dist/src/distributed/thread-worker-main.js'],
+  'dist/src/distributed/launch-threads.js': ['dist/src/distributed/thread-worker-entry.js'],
   'dist/src/distributed/mpi-communicator.js': ['native/mpi/index.js', 'native/mpi/build.js', 'native/mpi/binding.gyp', 'native/mpi/src/floe_mpi.c'],
   'dist/src/backend/native/native-kernels-addon.js': ['native/kernels/binding.gyp', 'native/kernels/index.js'],
   // Only its own folders, to tell Floe's stack frames from a plugin's.

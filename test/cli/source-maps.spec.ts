@@ -78,4 +78,35 @@ describe('floe CLI with source maps (bin/floe.js)', () => {
     assert.match(stderr, /collision: [^\n]*\n\s+- type 'adamw' is already registered by class AdamWOptimizerFactory; choose another type/);
     assert.match(stderr, /Throwing\.loss\(\) threw on training batch 1 .* at plugin\.js:7:\d+: boom/);
   });
+
+  it('a loss() error of a TypeScript plugin on 2 worker threads names the same .ts line as one process', async () => {
+    const r = recipes();
+    const source = [
+      'declare const require: (id: string) => any;',
+      ...HEADER,
+      '',
+      'class Throwing extends TinyTrainer {',
+      '  loss(): never {',
+      "    throw new TypeError('boom');",
+      '  }',
+      '}',
+      "Throwing.type = 'throwing';",
+      'floe.register(Throwing);',
+      '',
+    ].join('\n');
+    const compiled = ts.transpileModule(source, { fileName: 'plugin.ts', compilerOptions: { sourceMap: true, module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+    r.write('plugin.ts', source);
+    r.write('plugin.js', compiled.outputText);
+    r.write('plugin.js.map', compiled.sourceMapText ?? '');
+    const line = source.split('\n').indexOf("    throw new TypeError('boom');") + 1;
+    assert.notEqual(compiled.outputText.split('\n').indexOf("    throw new TypeError('boom');") + 1, line);
+    const recipe = recipeWith(r, 'plugin.js', 'throwing');
+    const single = await floe(['train', recipe, '--set', 'distributed=none'], r.dir);
+    assert.equal(single.code, 1, single.stderr);
+    assert.match(single.stderr, new RegExp(`Throwing\\.loss\\(\\) threw on training batch 1 .* at plugin\\.ts:${line}:\\d+: boom`));
+    // The workers had no source maps: plugin.js's line.
+    const threads = await floe(['train', recipe, '--set', 'distributed.backend=threads', '--set', 'distributed.workers=2'], r.dir);
+    assert.equal(threads.code, 1, threads.stderr);
+    assert.equal(threads.stderr, single.stderr);
+  });
 });
