@@ -132,10 +132,10 @@ describe('HuggingFace GPT-2 import (model.from)', () => {
     }
 
     it('an unsupported activation or model type', async () => {
-      const message = await loadError({ config: { activation_function: 'gelu', model_type: 'llama' } });
+      const message = await loadError({ config: { activation_function: 'gelu' } });
       assert.match(message, /config\.json/);
       assert.match(message, /activation_function 'gelu' is not supported/);
-      assert.match(message, /model_type is 'llama'/);
+      assert.match(await loadError({ config: { model_type: 'bert' } }), /config\.json has model_type "bert"; Floe reads model_type gpt2, llama, mistral/);
     });
 
     it('a missing tensor, by Floe and GPT-2 name', async () => {
@@ -186,7 +186,7 @@ describe('HuggingFace GPT-2 import (model.from)', () => {
 
     it('a folder that is neither Floe nor GPT-2', async () => {
       fs.mkdirSync(path.join(dir, 'empty'));
-      await assert.rejects(openGptSource(path.join(dir, 'empty')), /expected a Floe checkpoint .* or a HuggingFace GPT-2 folder \(config\.json \+ model\.safetensors\)/);
+      await assert.rejects(openGptSource(path.join(dir, 'empty')), /expected a Floe checkpoint .* or a HuggingFace GPT-2 or Llama folder \(config\.json \+ model\.safetensors\)/);
       await assert.rejects(openGptSource(path.join(dir, 'missing')), /does not exist/);
     });
   });

@@ -7,6 +7,7 @@ export const GPT_ARCHITECTURE_KEYS = [
   'maxLength',
   'layers',
   'heads',
+  'kvHeads',
   'dim',
   'ffnDim',
   'norm',
@@ -33,8 +34,8 @@ export function pickGptArchitecture(options: Record<string, unknown>): GptArchit
 
 /** Where pretrained GPT weights come from (a recipe's `model: { type: gpt, from: ... }`). */
 export interface GptSource {
-  /** `floe`: a Floe checkpoint or export; `hf-gpt2`: a HuggingFace GPT-2 folder. */
-  kind: 'floe' | 'hf-gpt2';
+  /** `floe`: a Floe checkpoint or export; `hf-gpt2` / `hf-llama`: a HuggingFace GPT-2 / Llama folder. */
+  kind: 'floe' | 'hf-gpt2' | 'hf-llama';
   /** The folder loaded from (absolute). */
   dir: string;
   /** File the architecture was read from, named in messages. */

@@ -1,4 +1,3 @@
-import * as fs from 'fs/promises';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../errors';
@@ -6,42 +5,11 @@ import { rawToTensor } from '../formats/raw-to-tensor';
 import { readSafetensors, readSafetensorsHeader } from '../formats/read-safetensors';
 import { listNames, nonFiniteTensors } from '../non-finite-values';
 import { GptSource, LoadSourceWeightsOptions } from './gpt-source';
+import { hfWeightFiles } from './hf-folder';
 import { readHfGpt2Config } from './hf-gpt2-config';
 import { floeToHfGpt2Name, mapHfGpt2Name } from './hf-gpt2-names';
 
 const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The safetensors files of a HF folder: `model.safetensors`, or the shards its index lists. */
-async function weightFiles(dir: string): Promise<string[]> {
-  const single = path.join(dir, 'model.safetensors');
-  if (await exists(single)) return [single];
-  const index = path.join(dir, 'model.safetensors.index.json');
-  if (await exists(index)) {
-    let map: Record<string, string>;
-    try {
-      map = (JSON.parse(await fs.readFile(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-    } catch (error) {
-      throw new CheckpointError(`Cannot read safetensors index '${index}': ${(error as Error).message}`, { cause: error });
-    }
-    if (typeof map !== 'object' || map === null) throw new CheckpointError(`Safetensors index '${index}' has no 'weight_map' object.`);
-    const shards = [...new Set(Object.values(map))];
-    if (shards.some((s) => typeof s !== 'string' || s.includes('/') || s.includes('\\'))) {
-      throw new CheckpointError(`Safetensors index '${index}' names shard files outside its folder.`);
-    }
-    return shards.sort().map((s) => path.join(dir, s));
-  }
-  const hint = (await exists(path.join(dir, 'pytorch_model.bin'))) ? ' It has pytorch_model.bin only: save it as safetensors first (model.save_pretrained(dir, safe_serialization=True)).' : '';
-  throw new CheckpointError(`HuggingFace folder '${dir}' has no model.safetensors (or model.safetensors.index.json).${hint}`);
-}
 
 /** Where each source tensor goes. */
 interface Planned {
@@ -108,7 +76,7 @@ async function plan(files: string[], params: Map<string, tf.Variable>, tied: boo
  */
 export async function openHfGpt2Source(dir: string): Promise<GptSource> {
   const config = await readHfGpt2Config(dir);
-  const files = await weightFiles(dir);
+  const files = await hfWeightFiles(dir);
   const tied = config.architecture.tieEmbeddings !== false;
   return {
     kind: 'hf-gpt2',

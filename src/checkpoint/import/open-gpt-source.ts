@@ -7,7 +7,25 @@ import { resolveCheckpointDir } from '../resolve-checkpoint-dir';
 import { TFJS_MODEL_JSON } from '../formats/tfjs-file-handler';
 import { openFloeGptSource } from './floe-gpt-source';
 import { GptSource } from './gpt-source';
+import { readHfConfigJson } from './hf-folder';
 import { openHfGpt2Source } from './hf-gpt2-source';
+import { HF_LLAMA_MODEL_TYPES } from './hf-llama-config';
+import { openHfLlamaSource } from './hf-llama-source';
+
+/** HuggingFace `model_type`s `from` reads (GPT-2 folders may leave it out). */
+const HF_MODEL_TYPES = ['gpt2', ...HF_LLAMA_MODEL_TYPES];
+
+/** Opens a HuggingFace folder by its config.json's model_type. */
+async function openHfSource(dir: string): Promise<GptSource> {
+  const { file, json } = await readHfConfigJson(dir);
+  const modelType = json.model_type;
+  if ((HF_LLAMA_MODEL_TYPES as readonly unknown[]).includes(modelType)) return openHfLlamaSource(dir);
+  if (modelType === undefined || modelType === 'gpt2') return openHfGpt2Source(dir);
+  throw new CheckpointError(
+    `Cannot import the HuggingFace model in '${dir}': ${file} has model_type ${JSON.stringify(modelType)}; ` +
+      `Floe reads model_type ${HF_MODEL_TYPES.join(', ')} (mistral without a sliding window shorter than the context).`,
+  );
+}
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -21,7 +39,7 @@ async function exists(file: string): Promise<boolean> {
 /**
  * Opens what a recipe's `model.from` points at: a Floe checkpoint or export folder
  * (`model-config.json`), a folder of `step-N` checkpoints or a run folder (its newest complete
- * checkpoint), or a HuggingFace GPT-2 folder (`config.json` + safetensors).
+ * checkpoint), or a HuggingFace GPT-2, Llama or Mistral folder (`config.json` + safetensors).
  *
  * @throws CheckpointError naming the folder and what was expected.
  */
@@ -35,7 +53,7 @@ export async function openGptSource(target: string): Promise<GptSource> {
   }
   if (!isDir) throw new CheckpointError(`Cannot load a model from '${dir}': expected a folder, found a file.`);
   if (await exists(path.join(dir, MODEL_CONFIG_FILE))) return openFloeGptSource(dir);
-  if (await exists(path.join(dir, 'config.json'))) return openHfGpt2Source(dir);
+  if (await exists(path.join(dir, 'config.json'))) return openHfSource(dir);
   if (await exists(path.join(dir, TFJS_MODEL_JSON))) {
     throw new CheckpointError(
       `Cannot load a model from '${dir}': it is a tfjs export (${TFJS_MODEL_JSON}), made for tf.loadGraphModel in the browser, not for 'from'. ` +
@@ -51,6 +69,6 @@ export async function openGptSource(target: string): Promise<GptSource> {
   if (resolved !== undefined) return openFloeGptSource(resolved);
   throw new CheckpointError(
     `Cannot load a model from '${dir}': expected a Floe checkpoint (${MODEL_CONFIG_FILE} + model.safetensors), ` +
-      'a folder of step-N checkpoints or a run folder, or a HuggingFace GPT-2 folder (config.json + model.safetensors).',
+      'a folder of step-N checkpoints or a run folder, or a HuggingFace GPT-2 or Llama folder (config.json + model.safetensors).',
   );
 }

@@ -1,0 +1,128 @@
+import { CheckpointError } from '../../errors';
+import { GptArchitecture, GptArchitectureKey } from './gpt-source';
+import { readHfConfigJson } from './hf-folder';
+
+/** `model_type`s read as Llama: Mistral is Llama's maths plus an optional sliding window. */
+export const HF_LLAMA_MODEL_TYPES = ['llama', 'mistral'] as const;
+
+/** A HuggingFace Llama (or Mistral) `config.json`, mapped onto Floe's GPT options. */
+export interface HfLlamaConfig {
+  /** The config file read. */
+  file: string;
+  /** Floe architecture options. */
+  architecture: GptArchitecture;
+  /** Key/value heads (`num_key_value_heads`): the k and v projections are `kvHeads · headDim` wide. */
+  kvHeads: number;
+  /** HF key of each option, for messages. */
+  fieldNames: Partial<Record<GptArchitectureKey, string>>;
+}
+
+/** Reads fields of one config object, collecting every problem rather than stopping at the first. */
+class Fields {
+  readonly problems: string[] = [];
+  constructor(private readonly json: Record<string, unknown>) {}
+
+  positiveInt(key: string, fallback?: number): number {
+    const v = this.json[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) this.problems.push(`${key} is ${JSON.stringify(v)}, expected a positive integer`);
+    return v as number;
+  }
+
+  positive(key: string, fallback: number): number {
+    const v = this.json[key] ?? fallback;
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) this.problems.push(`${key} is ${JSON.stringify(v)}, expected a positive number`);
+    return v as number;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.json[key] ?? fallback;
+    if (typeof v !== 'boolean') this.problems.push(`${key} is ${JSON.stringify(v)}, expected true or false`);
+    return v as boolean;
+  }
+
+  /** A field whose only supported value is `allowed`: anything else names both. */
+  only(key: string, allowed: unknown, why: string): void {
+    const v = this.json[key];
+    if (v !== undefined && v !== allowed) this.problems.push(`${key} is ${JSON.stringify(v)}; Floe supports ${JSON.stringify(allowed)} only (${why})`);
+  }
+}
+
+/**
+ * Reads `config.json` of a HuggingFace Llama folder (`model_type: llama`, or `mistral` without a
+ * sliding window shorter than the context): `hidden_size` → dim, `intermediate_size` → ffnDim,
+ * `num_hidden_layers` → layers, `num_attention_heads` → heads, `vocab_size`,
+ * `max_position_embeddings` → maxLength, `rms_norm_eps` → normEps, `rope_theta` → ropeTheta,
+ * `tie_word_embeddings`; the rest is fixed (rmsnorm, rope, swiglu, no biases). Variants Floe's GPT
+ * cannot express (another `hidden_act`, attention or MLP biases, `rope_scaling`, a `head_dim`
+ * other than hidden_size / heads, grouped-query attention) are errors.
+ *
+ * @throws CheckpointError naming the file and every problem (field, value, what Floe supports).
+ */
+export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
+  const { file, json } = await readHfConfigJson(dir);
+  const f = new Fields(json);
+  const modelType = json.model_type;
+  if (!(HF_LLAMA_MODEL_TYPES as readonly unknown[]).includes(modelType)) {
+    f.problems.push(`model_type is ${JSON.stringify(modelType)}; this reader takes ${HF_LLAMA_MODEL_TYPES.join(', ')}`);
+  }
+  const dim = f.positiveInt('hidden_size');
+  const ffnDim = f.positiveInt('intermediate_size');
+  const layers = f.positiveInt('num_hidden_layers');
+  const heads = f.positiveInt('num_attention_heads');
+  const kvHeads = f.positiveInt('num_key_value_heads', heads);
+  const vocabSize = f.positiveInt('vocab_size');
+  const maxLength = f.positiveInt('max_position_embeddings', 2048);
+  const normEps = f.positive('rms_norm_eps', 1e-6);
+  const ropeTheta = f.positive('rope_theta', 10000);
+  const tie = f.boolean('tie_word_embeddings', false);
+  f.only('hidden_act', 'silu', "Llama's gated MLP is down(silu(gate(x)) * up(x))");
+  f.only('attention_bias', false, "Floe's Llama has no biases in q/k/v/o");
+  f.only('mlp_bias', false, "Floe's Llama has no biases in gate/up/down");
+  const scaling = json.rope_scaling;
+  if (scaling !== undefined && scaling !== null) {
+    const kind = typeof scaling === 'object' ? ((scaling as Record<string, unknown>).rope_type ?? (scaling as Record<string, unknown>).type) : undefined;
+    f.problems.push(
+      `rope_scaling is ${JSON.stringify(scaling)}${kind === undefined ? '' : ` (type ${JSON.stringify(kind)})`}; ` +
+        'Floe supports rope_scaling: null only (plain RoPE with rope_theta): linear, dynamic, yarn, longrope and llama3 scaling are not implemented',
+    );
+  }
+  if (modelType === 'mistral') {
+    const window = json.sliding_window;
+    if (window !== undefined && window !== null && !(typeof window === 'number' && window >= maxLength)) {
+      f.problems.push(`sliding_window is ${JSON.stringify(window)} but max_position_embeddings is ${maxLength}; Floe attends over the whole context, so it supports sliding_window null or at least max_position_embeddings`);
+    }
+  }
+  if (f.problems.length === 0) {
+    if (dim % heads !== 0) f.problems.push(`num_attention_heads ${heads} does not divide hidden_size ${dim}; Floe needs head size = hidden_size / num_attention_heads`);
+    const headDim = json.head_dim;
+    if (headDim !== undefined && headDim !== null && headDim !== dim / heads) {
+      f.problems.push(`head_dim is ${JSON.stringify(headDim)} but hidden_size / num_attention_heads is ${dim / heads}; Floe supports head_dim equal to hidden_size / num_attention_heads only`);
+    }
+    if (kvHeads !== heads) {
+      f.problems.push(
+        `num_key_value_heads is ${kvHeads} but num_attention_heads is ${heads}: grouped-query attention is not supported yet; Floe supports num_key_value_heads equal to num_attention_heads`,
+      );
+    }
+  }
+  if (f.problems.length > 0) throw new CheckpointError(`Cannot import Llama config '${file}': ${f.problems.join('; ')}.`);
+  return {
+    file,
+    kvHeads,
+    architecture: { vocabSize, maxLength, layers, heads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias: false, normEps, ropeTheta },
+    fieldNames: {
+      vocabSize: 'vocab_size',
+      maxLength: 'max_position_embeddings',
+      layers: 'num_hidden_layers',
+      heads: 'num_attention_heads',
+      dim: 'hidden_size',
+      ffnDim: 'intermediate_size',
+      norm: `model_type ${String(modelType)}`,
+      position: `model_type ${String(modelType)}`,
+      activation: 'hidden_act',
+      tieEmbeddings: 'tie_word_embeddings',
+      bias: 'attention_bias',
+      normEps: 'rms_norm_eps',
+      ropeTheta: 'rope_theta',
+    },
+  };
+}

@@ -1,0 +1,248 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { openGptSource } from '../../src/checkpoint';
+import { CheckpointError } from '../../src/errors';
+import { GptModel, LanguageModelTrainer, Rng, Trainer } from '../../src';
+import { expectNoLeak, maxAbsDiff } from '../support/tensors';
+import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
+import { TinyLlama, TinyLlamaOptions, hfLlamaForward, writeTinyLlamaFolder } from './fixtures/tiny-llama-folder';
+import { makeTempDir } from './temp-dir';
+
+/** Fine-tunes the Llama folder with its own tokenizer: `model: { type: gpt, from }`, `tokenizer: { type: hf }`. */
+function fineTuneRecipe(hf: string, outputDir: string, extra: { model?: Record<string, unknown>; trainIters?: number; exitIteration?: number } = {}): Record<string, unknown> {
+  return {
+    type: 'causal',
+    seed: 3,
+    backend: 'cpu',
+    ...QUIET_RUN,
+    epochs: 20,
+    trainIters: extra.trainIters ?? 6,
+    ...(extra.exitIteration === undefined ? {} : { exitIteration: extra.exitIteration }),
+    microBatchSize: 4,
+    logInterval: 1,
+    evalAtEnd: false,
+    outputDir,
+    tokenizer: { type: 'hf', path: hf },
+    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 8, output: 'text', alphabet: 'helowrd' }], maxLength: 12, evalGenerations: 0, cache: false },
+    model: { type: 'gpt', from: hf, ...extra.model },
+    optimizer: { type: 'adamw', lr: 1e-2 },
+    scheduler: { type: 'constant' },
+    checkpoint: [{ type: 'floe', saveEveryNSteps: 3 }],
+    callbacks: [],
+  };
+}
+
+const IDS = [1, 21, 26, 4, 3, 17, 5, 6, 19, 11, 22, 39, 30, 7];
+
+/** Floe's logits for IDS (and IDS reversed) against the hand-computed HF Llama forward. */
+async function compareForward(trainer: Trainer, hf: TinyLlama): Promise<number> {
+  const gpt = (trainer as LanguageModelTrainer).gpt;
+  const ids = tf.tensor2d([IDS, IDS.slice().reverse()], [2, IDS.length], 'int32');
+  const logits = gpt.forward(ids);
+  const got = (await logits.array()) as number[][][];
+  tf.dispose([ids, logits]);
+  const expected = [hfLlamaForward(hf, IDS), hfLlamaForward(hf, IDS.slice().reverse())];
+  // The comparison is sensitive to both settings read from config.json.
+  assert.ok(maxAbsDiff(expected[0].flat(), hfLlamaForward(hf, IDS, { eps: 1e-6 }).flat()) > 1e-4, 'rms_norm_eps shows in the logits');
+  assert.ok(maxAbsDiff(expected[0].flat(), hfLlamaForward(hf, IDS, { ropeTheta: hf.config.rope_theta === 10000 ? 500000 : 10000 }).flat()) > 1e-3, 'rope_theta shows in the logits');
+  return maxAbsDiff(got.flat(2), expected.flat(2));
+}
+
+/** A model of the folder's architecture, its weights loaded; the caller disposes it. */
+async function loadModel(hf: TinyLlama): Promise<GptModel> {
+  const source = await openGptSource(hf.dir);
+  const model = new GptModel({ vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ...source.architecture }, new Rng(1));
+  try {
+    await source.loadWeights(model.params);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+describe('HuggingFace Llama import (model.from)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-llama-')));
+  afterEach(() => cleanup());
+
+  const variants: { name: string; options: TinyLlamaOptions }[] = [
+    { name: 'untied, one model.safetensors, rope_theta 10000', options: {} },
+    { name: 'tied, two shards (a layer\'s q and k in different files), rope_theta 500000, inv_freq buffers', options: { tied: true, shards: 2, ropeTheta: 500000, invFreq: true } },
+    { name: 'BF16 weights (compared with the reference on the BF16-rounded values)', options: { dtype: 'BF16' } },
+  ];
+  for (const variant of variants) {
+    it(`maps a ${variant.name}: the logits match a hand-computed HF Llama and it fine-tunes`, async () => {
+      const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), variant.options);
+      let diff = Infinity;
+      const before = tf.memory().numTensors;
+      const run = await runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'run')), {
+        onTrainerReady: async (trainer) => {
+          const o = (trainer as LanguageModelTrainer).gpt.options;
+          assert.deepEqual(
+            [o.layers, o.dim, o.heads, o.ffnDim, o.maxLength, o.vocabSize, o.normEps, o.ropeTheta, o.tieEmbeddings, o.norm, o.position, o.activation, o.bias],
+            [2, 16, 4, 40, 16, 40, 1e-5, variant.options.ropeTheta ?? 10000, variant.options.tied === true, 'rmsnorm', 'rope', 'swiglu', false],
+          );
+          diff = await compareForward(trainer, hf);
+        },
+      });
+      assert.ok(diff < 1e-4, `max |Floe − reference| = ${diff}`);
+      assert.equal(run.result.globalStep, 6);
+      const losses = [...run.losses.values()];
+      assert.ok(losses.every(Number.isFinite), String(losses));
+      assert.ok(Math.max(...losses.slice(-2)) < losses[0], `the loss falls: ${losses.join(', ')}`);
+      assert.equal(tf.memory().numTensors, before, 'the run freed its tensors');
+      const config = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'checkpoints', 'step-000006', 'model-config.json'), 'utf8'));
+      assert.deepEqual([config.options.ropeTheta, config.options.normEps], [variant.options.ropeTheta ?? 10000, 1e-5]);
+    });
+  }
+
+  it('a run fine-tuning a Llama folder with LoRA resumes from its checkpoint exactly', async () => {
+    const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { ropeTheta: 500000 });
+    const model = { lora: { rank: 2, alpha: 4, targets: ['*.attn.qkv', '*.mlp.up'] } };
+    const whole = await runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'whole'), { model, trainIters: 6 }));
+    await runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'split'), { model, trainIters: 6, exitIteration: 3 }));
+    const resumed = await runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'split'), { model, trainIters: 6 }), { resumeFrom: path.join(dir, 'split') });
+    assert.equal(resumed.result.globalStep, 6);
+    assert.deepEqual([...resumed.losses.keys()], [4, 5, 6]);
+    for (const step of [4, 5, 6]) assert.equal(resumed.losses.get(step), whole.losses.get(step), `loss at step ${step}`);
+    const losses = [...whole.losses.values()];
+    assert.ok(Math.max(...losses.slice(-2)) < losses[0], `LoRA lowers the loss: ${losses.join(', ')}`);
+  });
+
+  it('reads the architecture from config.json and packs q/k/v into attn.qkv (openGptSource)', async () => {
+    const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { shards: 2 });
+    const source = await openGptSource(hf.dir);
+    assert.equal(source.kind, 'hf-llama');
+    assert.deepEqual(source.architecture, {
+      vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ffnDim: 40, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: false, bias: false, normEps: 1e-5, ropeTheta: 10000,
+    });
+    const before = tf.memory().numTensors;
+    const model = await loadModel(hf);
+    try {
+      const values = async (name: string): Promise<number[]> => [...(await (model.params.get(name) as tf.Variable).data())];
+      // PyTorch [out, in] → Floe [in, out]: row i of Floe's matrix is column i of HF's.
+      const transposed = (hfName: string): number[][] => {
+        const w = hf.weights.get(hfName) as { shape: number[]; data: number[] };
+        const [out, inDim] = w.shape;
+        return Array.from({ length: inDim }, (_, i) => Array.from({ length: out }, (_, o) => w.data[o * inDim + i]));
+      };
+      const qkv = ['q', 'k', 'v'].map((p) => transposed(`model.layers.1.self_attn.${p}_proj.weight`));
+      assert.deepEqual(await values('blocks.1.attn.qkv.weight'), qkv[0].flatMap((row, i) => [...row, ...qkv[1][i], ...qkv[2][i]]));
+      assert.deepEqual(await values('blocks.0.mlp.gate.weight'), transposed('model.layers.0.mlp.gate_proj.weight').flat());
+      assert.deepEqual(await values('blocks.0.mlp.up.weight'), transposed('model.layers.0.mlp.up_proj.weight').flat());
+      assert.deepEqual(await values('lm_head.weight'), transposed('lm_head.weight').flat());
+      assert.deepEqual(await values('blocks.1.norm2.weight'), hf.weights.get('model.layers.1.post_attention_layernorm.weight')?.data);
+      assert.deepEqual(await values('embed.tokens.weight'), hf.weights.get('model.embed_tokens.weight')?.data);
+    } finally {
+      model.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('reads a mistral folder whose sliding_window covers the context as Llama', async () => {
+    const hf = writeTinyLlamaFolder(path.join(dir, 'mistral'), { config: { model_type: 'mistral', sliding_window: 16 } });
+    const model = await loadModel(hf);
+    try {
+      const ids = tf.tensor2d([IDS], [1, IDS.length], 'int32');
+      const logits = model.forward(ids);
+      const got = (await logits.array()) as number[][][];
+      tf.dispose([ids, logits]);
+      assert.ok(maxAbsDiff(got[0].flat(), hfLlamaForward(hf, IDS).flat()) < 1e-4);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  describe('refuses, naming the file, the field or tensor, its value and what Floe supports', () => {
+    async function loadError(options: TinyLlamaOptions): Promise<string> {
+      const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), options);
+      const before = tf.memory().numTensors;
+      try {
+        (await loadModel(hf)).dispose();
+      } catch (error) {
+        assert.ok(error instanceof CheckpointError, `${(error as Error).name}: ${(error as Error).message}`);
+        assert.equal(tf.memory().numTensors, before, 'nothing left behind');
+        return error.message;
+      }
+      return assert.fail('expected a CheckpointError');
+    }
+    const configFile = (): RegExp => new RegExp(`'${path.join(dir, 'llama', 'config.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`);
+
+    it('another model_type', async () => {
+      const message = await loadError({ config: { model_type: 'qwen2' } });
+      assert.match(message, /config\.json has model_type "qwen2"; Floe reads model_type gpt2, llama, mistral/);
+    });
+
+    it('hidden_act other than silu', async () => {
+      const message = await loadError({ config: { hidden_act: 'gelu' } });
+      assert.match(message, configFile());
+      assert.match(message, /hidden_act is "gelu"; Floe supports "silu" only/);
+    });
+
+    it('attention or MLP biases', async () => {
+      const message = await loadError({ config: { attention_bias: true, mlp_bias: true } });
+      assert.match(message, /attention_bias is true; Floe supports false only/);
+      assert.match(message, /mlp_bias is true; Floe supports false only/);
+    });
+
+    it('rope_scaling, naming its type', async () => {
+      const message = await loadError({ config: { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 } } });
+      assert.match(message, configFile());
+      assert.match(message, /rope_scaling is \{"rope_type":"llama3".*\} \(type "llama3"\); Floe supports rope_scaling: null only .*llama3 scaling are not implemented/);
+    });
+
+    it('a mistral sliding window shorter than the context', async () => {
+      const message = await loadError({ config: { model_type: 'mistral', sliding_window: 8 } });
+      assert.match(message, /sliding_window is 8 but max_position_embeddings is 16; .*supports sliding_window null or at least max_position_embeddings/);
+    });
+
+    it('a head_dim other than hidden_size / num_attention_heads', async () => {
+      const message = await loadError({ config: { head_dim: 8 } });
+      assert.match(message, /head_dim is 8 but hidden_size \/ num_attention_heads is 4/);
+    });
+
+    it('grouped-query attention (num_key_value_heads < num_attention_heads), for now', async () => {
+      const message = await loadError({ kvHeads: 2 });
+      assert.match(message, /num_key_value_heads is 2 but num_attention_heads is 4: grouped-query attention is not supported yet/);
+    });
+
+    it('a missing tensor, by Floe and Llama name', async () => {
+      const message = await loadError({ omit: ['model.layers.1.self_attn.v_proj.weight', 'model.layers.0.mlp.down_proj.weight'] });
+      assert.match(message, /model\.safetensors/);
+      assert.match(message, /no tensor for 'blocks\.1\.attn\.qkv\.weight' \(Llama 'model\.layers\.1\.self_attn\.v_proj\.weight'\)/);
+      assert.match(message, /no tensor for 'blocks\.0\.mlp\.down\.weight' \(Llama 'model\.layers\.0\.mlp\.down_proj\.weight'\)/);
+    });
+
+    it('an extra tensor, by name and shard', async () => {
+      const message = await loadError({ shards: 2, extra: { 'model.layers.0.self_attn.q_proj.bias': { shape: [16], data: new Array(16).fill(0) } } });
+      assert.match(message, /unexpected tensor 'model\.layers\.0\.self_attn\.q_proj\.bias' in model-00002-of-00002\.safetensors/);
+    });
+
+    it('a shape that does not fit config.json', async () => {
+      const message = await loadError({ writtenConfig: { intermediate_size: 48 } });
+      assert.match(message, /'model\.layers\.0\.mlp\.gate_proj\.weight' in model\.safetensors has shape \[40,16\] but the config implies \[48,16\]/);
+      assert.match(message, /'model\.layers\.1\.mlp\.down_proj\.weight' in model\.safetensors has shape \[16,40\] but the config implies \[16,48\]/);
+    });
+
+    it('a k_proj of the wrong width for num_key_value_heads', async () => {
+      const narrow = { shape: [8, 16], data: new Array(128).fill(0.1) };
+      const message = await loadError({ omit: ['model.layers.0.self_attn.k_proj.weight'], extra: { 'model.layers.0.self_attn.k_proj.weight': narrow } });
+      assert.match(message, /'model\.layers\.0\.self_attn\.k_proj\.weight' in model\.safetensors has shape \[8,16\] but the config implies \[16,16\]/);
+    });
+  });
+
+  it('loading frees every tensor it made (success)', async () => {
+    const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { shards: 2, dtype: 'BF16' });
+    const source = await openGptSource(hf.dir);
+    const model = new GptModel({ vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ...source.architecture }, new Rng(1));
+    try {
+      await expectNoLeak(() => source.loadWeights(model.params), 'loadWeights');
+    } finally {
+      model.dispose();
+    }
+  });
+});
