@@ -177,7 +177,7 @@ export class GptModel {
   summary(): string {
     const o = this.options;
     const lines = [
-      `GptModel: ${o.layers} layers, dim ${o.dim}, ${o.heads} heads, ffn ${o.ffnDim}, vocab ${o.vocabSize}, maxLength ${o.maxLength}`,
+      `GptModel: ${o.layers} layers, dim ${o.dim}, ${o.heads} heads${o.kvHeads < o.heads ? ` (${o.kvHeads} key/value)` : ''}, ffn ${o.ffnDim}, vocab ${o.vocabSize}, maxLength ${o.maxLength}`,
       `  ${o.norm} / ${o.position} / ${o.activation}, tied=${o.tieEmbeddings}, bias=${o.bias}, dropout=${o.dropout}`,
     ];
     if (o.lora !== undefined) lines.push(`  lora: rank ${o.lora.rank}, alpha ${o.lora.alpha}, dropout ${o.lora.dropout} on ${this.lora?.layers.join(', ')}`);
@@ -214,32 +214,55 @@ export class GptModel {
     ctx: { b: number; t: number; mask: tf.Tensor4D; rope: RopeTables | undefined; drop: Dropout; dropsProbs: boolean; cache?: KvCache; layer: number },
   ): tf.Tensor2D {
     const { b, t } = ctx;
-    const { dim, heads } = this.options;
+    const { dim, heads, kvHeads } = this.options;
     const hd = this.headDim;
     const qkv = this.dense(`${prefix}.attn.qkv`, h);
     // With the native kernels and no attention dropout between the products: one fused call
-    // (RoPE rotates q and k in the packed layout first).
-    if (!ctx.dropsProbs && ctx.cache === undefined && canFuseAttention(qkv, ctx.mask, b, heads)) {
+    // (RoPE rotates q and k in the packed layout first). The kernels take 3 equal parts, so
+    // grouped-query attention runs the composite below.
+    if (kvHeads === heads && !ctx.dropsProbs && ctx.cache === undefined && canFuseAttention(qkv, ctx.mask, b, heads)) {
       const rotated = ctx.rope === undefined ? qkv : applyRopePacked(qkv, ctx.rope, b, heads);
       return this.dense(`${prefix}.attn.out`, fusedAttention(rotated, ctx.mask, b, heads) as tf.Tensor2D);
     }
-    const [q, k, v] = tf.split(qkv, 3, 1);
-    // [B·T, D] → [B, H, T, hd]: one 4-D transpose per tensor (5-D transposes are slow on wasm).
+    const [q, k, v] = kvHeads === heads ? tf.split(qkv, 3, 1) : tf.split(qkv, [dim, kvHeads * hd, kvHeads * hd], 1);
+    // [B·T, n·hd] → [B, n, T, hd]: one 4-D transpose per tensor (5-D transposes are slow on wasm).
     // With one token (a cached decoding step) the transpose moves nothing: a reshape does it.
-    const toHeads = (x: tf.Tensor): tf.Tensor4D => (t === 1 ? tf.reshape(x, [b, heads, 1, hd]) : tf.transpose(tf.reshape(x, [b, t, heads, hd]), [0, 2, 1, 3]));
+    const toHeads = (x: tf.Tensor, n: number): tf.Tensor4D => (t === 1 ? tf.reshape(x, [b, n, 1, hd]) : tf.transpose(tf.reshape(x, [b, t, n, hd]), [0, 2, 1, 3]));
     // Scaling q (T·hd values) is cheaper than scaling scores (T·T); RoPE is linear so order is free.
-    let qh = toHeads(tf.mul(q, 1 / Math.sqrt(hd)));
-    let kh = toHeads(k);
+    let qh = toHeads(tf.mul(q, 1 / Math.sqrt(hd)), heads);
+    let kh = toHeads(k, kvHeads);
     if (ctx.rope !== undefined) {
       qh = applyRope(qh, ctx.rope);
       kh = applyRope(kh, ctx.rope);
     }
-    let vh = toHeads(v);
+    let vh = toHeads(v, kvHeads);
+    // The cache holds kvHeads heads: grouping shrinks it by heads / kvHeads.
     if (ctx.cache !== undefined) ({ keys: kh, values: vh } = ctx.cache.extend(ctx.layer, kh, vh));
-    const probs = ctx.drop(maskedSoftmax(tf.matMul(qh, kh, false, true), ctx.mask));
-    const mixed = tf.matMul(probs, vh); // [B, H, T, hd]
+    const mixed = kvHeads === heads ? this.attend(qh, kh, vh, ctx) : this.attendGrouped(qh, kh, vh, ctx);
     const merged = tf.reshape(t === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [b * t, dim]) as tf.Tensor2D;
     return this.dense(`${prefix}.attn.out`, merged);
+  }
+
+  /** `softmax(q·kᵀ + mask)·v` per head: `[B, H, T, hd]` each (keys and values `[B, H, S, hd]`). */
+  private attend(qh: tf.Tensor4D, kh: tf.Tensor4D, vh: tf.Tensor4D, ctx: { mask: tf.Tensor4D; drop: Dropout }): tf.Tensor4D {
+    const probs = ctx.drop(maskedSoftmax(tf.matMul(qh, kh, false, true), ctx.mask));
+    return tf.matMul(probs, vh);
+  }
+
+  /**
+   * Grouped-query attention: query head h reads key/value head ⌊h / g⌋ (g = heads / kvHeads), as
+   * HF's `repeat_kv`. Rather than copying each K/V head g times, a group's g query heads (adjacent
+   * in `[B, H, T, hd]`) are folded into one `[B, kvHeads, g·T, hd]` operand by a free reshape, so
+   * each product runs once per K/V head and its gradient sums the group's contributions itself.
+   */
+  private attendGrouped(qh: tf.Tensor4D, kh: tf.Tensor4D, vh: tf.Tensor4D, ctx: { mask: tf.Tensor4D; drop: Dropout }): tf.Tensor4D {
+    const [b, heads, t, hd] = qh.shape;
+    const [, kvHeads, s] = kh.shape;
+    const grouped = tf.reshape(qh, [b, kvHeads, (heads / kvHeads) * t, hd]);
+    const scores = tf.reshape(tf.matMul(grouped, kh, false, true), [b, heads, t, s]) as tf.Tensor4D;
+    const probs = ctx.drop(maskedSoftmax(scores, ctx.mask));
+    const mixed = tf.matMul(tf.reshape(probs, [b, kvHeads, (heads / kvHeads) * t, s]) as tf.Tensor4D, vh);
+    return tf.reshape(mixed, [b, heads, t, hd]);
   }
 
   private mlp(prefix: string, h: tf.Tensor2D): tf.Tensor2D {

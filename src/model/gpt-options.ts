@@ -12,7 +12,7 @@ export type GptActivation = 'gelu' | 'swiglu';
  * Shape and flavour of a decoder-only transformer. Only the five size fields are required; the
  * rest default to GPT-2 (pre-LayerNorm, learned positions, tanh-GELU, tied head, biases).
  * A Llama-style model is `{ norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false,
- * tieEmbeddings: false }`.
+ * tieEmbeddings: false }`, with `kvHeads` below `heads` for grouped-query attention.
  */
 export interface GptOptions {
   /** Number of token ids. */
@@ -23,6 +23,12 @@ export interface GptOptions {
   layers: number;
   /** Attention heads per block; must divide `dim`. */
   heads: number;
+  /**
+   * Key/value heads per block (grouped-query attention, Llama's `num_key_value_heads`): query
+   * head h reads key/value head ⌊h / (heads / kvHeads)⌋. Must divide `heads`. Default `heads`
+   * (every head its own keys and values, as GPT-2).
+   */
+  kvHeads?: number;
   /** Model (residual stream) width. */
   dim: number;
   /** Hidden width of the MLP. Default `4 * dim` (also for SwiGLU, where Llama uses ~8/3·dim). */
@@ -78,6 +84,7 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
     maxLength: options.maxLength,
     layers: options.layers,
     heads: options.heads,
+    kvHeads: options.kvHeads ?? options.heads,
     dim: options.dim,
     ffnDim: options.ffnDim ?? 4 * options.dim,
     dropout: options.dropout ?? 0,
@@ -92,12 +99,15 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
     explicitTranspose: options.explicitTranspose ?? false,
   };
   const issues: ConfigIssue[] = [];
-  for (const key of ['vocabSize', 'maxLength', 'layers', 'heads', 'dim', 'ffnDim'] as const) {
+  for (const key of ['vocabSize', 'maxLength', 'layers', 'heads', 'kvHeads', 'dim', 'ffnDim'] as const) {
     const v = resolved[key];
     if (!Number.isInteger(v) || v < 1) issues.push({ path: key, message: `must be a positive integer, got ${v}` });
   }
   if (issues.length === 0 && resolved.dim % resolved.heads !== 0) {
     issues.push({ path: 'heads', message: `must divide dim (${resolved.dim}), got ${resolved.heads}` });
+  }
+  if (issues.length === 0 && resolved.heads % resolved.kvHeads !== 0) {
+    issues.push({ path: 'kvHeads', message: `must divide heads (${resolved.heads}): each key/value head serves an equal group of query heads, got ${resolved.kvHeads}` });
   }
   if (issues.length === 0 && resolved.position === 'rope' && (resolved.dim / resolved.heads) % 2 !== 0) {
     issues.push({ path: 'heads', message: `rope needs an even head size, got dim/heads = ${resolved.dim / resolved.heads}` });

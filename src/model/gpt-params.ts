@@ -18,11 +18,13 @@ export interface GptParamSpec {
 
 /**
  * Every parameter of a model with these options, in a stable order. Linear weights are stored
- * `[in, out]` (transpose to get PyTorch's `[out, in]`); `attn.qkv.weight` is `[D, 3D]` with
- * columns `[q | k | v]`, each block split into heads `h·headDim … (h+1)·headDim − 1`.
+ * `[in, out]` (transpose to get PyTorch's `[out, in]`); `attn.qkv.weight` is `[D, D + 2·kvHeads·headDim]`
+ * (`[D, 3D]` unless grouped) with columns `[q | k | v]`, each block split into heads
+ * `h·headDim … (h+1)·headDim − 1` (`heads` query heads, `kvHeads` key and value heads).
  */
 export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
   const d = o.dim;
+  const kvDim = (d / o.heads) * o.kvHeads;
   const specs: GptParamSpec[] = [];
   const add = (name: string, shape: number[], init: GptParamInit): void => {
     specs.push({ name, shape, init });
@@ -40,7 +42,7 @@ export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
   for (let i = 0; i < o.layers; i++) {
     const p = `blocks.${i}`;
     addNorm(`${p}.norm1`);
-    addLinear(`${p}.attn.qkv`, d, 3 * d, 'normal');
+    addLinear(`${p}.attn.qkv`, d, d + 2 * kvDim, 'normal');
     addLinear(`${p}.attn.out`, d, d, 'residual');
     addNorm(`${p}.norm2`);
     addLinear(`${p}.mlp.up`, d, o.ffnDim, 'normal');

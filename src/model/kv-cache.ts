@@ -11,7 +11,8 @@ interface LayerEntry {
  * The keys and values of the tokens a {@link GptModel} has already seen, per layer, for
  * incremental decoding: `model.forward(newIds, { cache })` attends to them and appends the new
  * tokens' own, so each generated token costs one token's forward pass instead of the whole
- * context's. Tensors are `[B, heads, T, headDim]`, keys already rotated when the model uses RoPE.
+ * context's. Tensors are `[B, kvHeads, T, headDim]` (grouped-query attention keeps one per key/value
+ * head, not per query head), keys already rotated when the model uses RoPE.
  *
  * A forward call that fails leaves the cache as it was. The cache owns its tensors: call
  * {@link dispose} when done.
@@ -36,7 +37,7 @@ export class KvCache {
   }
 
   /**
-   * Appends one layer's new keys and values (`[B, H, Tnew, hd]`) to the held ones and returns all
+   * Appends one layer's new keys and values (`[B, kvHeads, Tnew, hd]`) to the held ones and returns all
    * of them. Part of a forward pass: the result stays staged until {@link commit}.
    */
   extend(layer: number, keys: tf.Tensor4D, values: tf.Tensor4D): LayerEntry {

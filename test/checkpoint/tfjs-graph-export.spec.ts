@@ -52,6 +52,7 @@ describe('tfjs graph model export', () => {
   const flavours: Array<[string, Partial<GptOptions>]> = [
     ['GPT-2 style (layernorm, learned positions, gelu, tied head)', {}],
     ['Llama style (rmsnorm, rope, swiglu, untied head, no biases)', { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: false, bias: false }],
+    ['grouped-query (4 heads, 2 key/value heads; rope, biases)', { heads: 4, kvHeads: 2, position: 'rope' }],
   ];
   for (const [name, flavour] of flavours) {
     it(`a ${name} GPT loads with tf.loadGraphModel over HTTP and predicts what GptModel.forward does`, async () => {

@@ -17,7 +17,7 @@ describe('completeBatch', () => {
   for (const backend of ['cpu', 'wasm']) {
     it(`gives the same completions with the KV cache as re-running every row (${backend}; rows of different lengths, past the cache's maxLength), without leaking`, async () => {
       await tf.setBackend(backend);
-      for (const options of [{ maxLength: 10, layers: 2 }, { maxLength: 10, layers: 2, ...LLAMA }]) {
+      for (const options of [{ maxLength: 10, layers: 2 }, { maxLength: 10, layers: 2, ...LLAMA }, { maxLength: 10, layers: 2, ...LLAMA, heads: 4, dim: 16, kvHeads: 2 }]) {
         const model = tinyModel(options);
         try {
           randomizeParams(model, 41);
@@ -25,7 +25,7 @@ describe('completeBatch', () => {
             const run = (kvCache: boolean): Promise<number[][]> => completeBatch(model, PROMPTS, { maxNewTokens: 9, stopTokenId, padId: 0, chunkSize: 4, kvCache });
             const cached = await expectNoLeak(() => run(true), 'completeBatch');
             const whole = await run(false);
-            assert.deepEqual(cached, whole, `${options.position ?? 'learned'} positions, stop ${stopTokenId}`);
+            assert.deepEqual(cached, whole, `${options.position ?? 'learned'} positions, kvHeads ${model.options.kvHeads}, stop ${stopTokenId}`);
             // Rows grow to the context (10 tokens) unless they stop.
             if (stopTokenId === 99) assert.deepEqual(cached.map((c, i) => c.length + PROMPTS[i].length), PROMPTS.map(() => 10));
           }

@@ -35,18 +35,18 @@ describe('KvCache', () => {
     await tf.setBackend('cpu');
   });
 
-  it('gives the logits of one full forward when the sequence is fed in pieces (GPT-2 and Llama layouts, 2 rows)', async () => {
+  it('gives the logits of one full forward when the sequence is fed in pieces (GPT-2 and Llama layouts, grouped-query attention too, 2 rows)', async () => {
     const rows = [
       [1, 2, 3, 4, 5, 6, 0],
       [6, 5, 4, 3, 2, 1, 2],
     ];
-    for (const options of [{ layers: 2 }, { layers: 2, ...LLAMA }]) {
+    for (const options of [{ layers: 2 }, { layers: 2, ...LLAMA }, { layers: 2, ...LLAMA, kvHeads: 1 }, { layers: 2, heads: 4, dim: 16, kvHeads: 2 }]) {
       const model = tinyModel(options);
       try {
         randomizeParams(model, 31);
         const full = await logitsOf(model, rows);
         const pieces = await expectNoLeak(() => cachedLogits(model, rows, [3, 1, 2, 1]), 'cached forward');
-        assertClose(pieces, full, 1e-5, `${options.position ?? 'learned'} positions`);
+        assertClose(pieces, full, 1e-5, `${options.position ?? 'learned'} positions, kvHeads ${model.options.kvHeads} of ${model.options.heads}`);
         // Not vacuous: without the cache the last token alone sees no context and differs.
         const alone = await logitsOf(model, rows.map((r) => r.slice(6)));
         assert.ok(Math.abs(alone[0] - full[6 * model.options.vocabSize]) > 1e-3);
@@ -101,8 +101,8 @@ describe('generate with the KV cache', () => {
     await tf.setBackend('cpu');
   });
 
-  it('produces the same tokens as re-running the whole context, past maxLength too, without leaking', async () => {
-    for (const options of [{ maxLength: 8, layers: 2 }, { maxLength: 8, layers: 2, ...LLAMA }]) {
+  it('produces the same tokens as re-running the whole context, past maxLength too (grouped-query attention too), without leaking', async () => {
+    for (const options of [{ maxLength: 8, layers: 2 }, { maxLength: 8, layers: 2, ...LLAMA }, { maxLength: 8, layers: 2, ...LLAMA, heads: 4, dim: 16, kvHeads: 2 }, { maxLength: 8, layers: 2, kvHeads: 1 }]) {
       const model = tinyModel(options);
       try {
         randomizeParams(model, 33);

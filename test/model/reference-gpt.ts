@@ -8,7 +8,8 @@ export interface RefWeight {
 
 /**
  * Plain-JS (float64) GPT forward for one sequence, written from the textbook formulas and
- * independent of the tfjs code: returns logits [T][V]. Causal attention only.
+ * independent of the tfjs code: returns logits [T][V]. Causal attention only; grouped-query
+ * attention (kvHeads < heads) reads each key/value head from every query head of its group.
  */
 export function referenceForward(
   o: ResolvedGptOptions,
@@ -75,7 +76,10 @@ export function referenceForward(
     const attnOut = xs.map((_, t) => {
       const ctx = new Array<number>(d).fill(0);
       for (let h = 0; h < o.heads; h++) {
-        const head = (t2: number, part: number): number[] => qkv[t2].slice(part * d + h * hd, part * d + (h + 1) * hd);
+        // Columns [q (heads) | k (kvHeads) | v (kvHeads)]; query head h reads key/value head ⌊h / group⌋.
+        const kv = Math.floor(h / (o.heads / o.kvHeads));
+        const start = [h * hd, d + kv * hd, d + o.kvHeads * hd + kv * hd];
+        const head = (t2: number, part: number): number[] => qkv[t2].slice(start[part], start[part] + hd);
         const posed = (t2: number, part: number): number[] => (o.position === 'rope' ? rope(head(t2, part), positions[t2]) : head(t2, part));
         const q = posed(t, 0);
         const scores: number[] = [];

@@ -11,6 +11,7 @@ describe('GptModel training', () => {
   const variants: Array<[string, Partial<GptOptions>]> = [
     ['GPT-2 style (tied)', {}],
     ['Llama style', { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false }],
+    ['Llama style, grouped-query attention (4 heads, 2 key/value)', { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false, heads: 4, kvHeads: 2 }],
   ];
   for (const [label, options] of variants) {
     it(`learns a repeating sequence with Adam, memory flat (${label})`, async () => {

@@ -18,6 +18,8 @@ interface Context {
   o: ResolvedGptOptions;
   /** `[-1, T, H, headDim]` as an int32 shape tensor. */
   headShape: string;
+  /** `[-1, T, kvHeads, headDim]` as an int32 shape tensor. */
+  kvHeadShape: string;
   /** Causal additive mask `[T, T]`. */
   mask: string;
   /** RoPE tables `[T, headDim]` when `position` is rope. */
@@ -44,8 +46,28 @@ function norm(c: Context, x: string, prefix: string): string {
   return g.op('AddV2', [g.op('Mul', [normed, `${prefix}.weight`]), `${prefix}.bias`]);
 }
 
-function toHeads(c: Context, x: string): string {
-  return c.g.op('Transpose', [c.g.op('Reshape', [x, c.headShape]), c.g.ints([0, 2, 1, 3])]);
+function toHeads(c: Context, x: string, shape = c.headShape): string {
+  return c.g.op('Transpose', [c.g.op('Reshape', [x, shape]), c.g.ints([0, 2, 1, 3])]);
+}
+
+/**
+ * The q, k and v heads of the packed projection, `[B, n, T, headDim]` each. With grouped-query
+ * attention (kvHeads < heads) k and v are gathered to the query heads, head h taking K/V head
+ * ⌊h / (heads / kvHeads)⌋ (HF's `repeat_kv`); the model does the same without the copy.
+ */
+function splitHeads(c: Context, qkv: string): { q: string; k: string; v: string } {
+  const { g, o } = c;
+  const headDim = o.dim / o.heads;
+  if (o.kvHeads === o.heads) {
+    const parts = g.op('Split', [g.ints([1], []), qkv], { num_split: { i: '3' } });
+    return { q: toHeads(c, `${parts}:0`), k: toHeads(c, `${parts}:1`), v: toHeads(c, `${parts}:2`) };
+  }
+  const kvDim = o.kvHeads * headDim;
+  const parts = g.op('SplitV', [qkv, g.ints([o.dim, kvDim, kvDim]), g.ints([1], [])], { num_split: { i: '3' } });
+  const group = o.heads / o.kvHeads;
+  const which = g.ints(Array.from({ length: o.heads }, (_, h) => Math.floor(h / group)));
+  const repeat = (x: string): string => g.op('GatherV2', [toHeads(c, x, c.kvHeadShape), which, g.ints([1], [])], { batch_dims: { i: '0' } });
+  return { q: toHeads(c, `${parts}:0`), k: repeat(`${parts}:1`), v: repeat(`${parts}:2`) };
 }
 
 function rope(c: Context, x: string): string {
@@ -58,11 +80,11 @@ function rope(c: Context, x: string): string {
 
 function attention(c: Context, h: string, prefix: string): string {
   const { g, o } = c;
-  const qkv = g.op('Split', [g.ints([1], []), dense(c, h, `${prefix}.attn.qkv`)], { num_split: { i: '3' } });
   const headDim = o.dim / o.heads;
-  let q = toHeads(c, g.op('Mul', [`${qkv}:0`, g.scalar(1 / Math.sqrt(headDim))]));
-  let k = toHeads(c, `${qkv}:1`);
-  const v = toHeads(c, `${qkv}:2`);
+  const heads = splitHeads(c, dense(c, h, `${prefix}.attn.qkv`));
+  let q = g.op('Mul', [heads.q, g.scalar(1 / Math.sqrt(headDim))]);
+  let k = heads.k;
+  const v = heads.v;
   if (c.rope !== undefined) {
     q = rope(c, q);
     k = rope(c, k);
@@ -138,6 +160,7 @@ export async function buildGptGraph(model: GptModel): Promise<GraphDefBuilder> {
     g,
     o,
     headShape: concatShape([g.ints([-1]), tVec, g.ints([o.heads, o.dim / o.heads])]),
+    kvHeadShape: concatShape([g.ints([-1]), tVec, g.ints([o.kvHeads, o.dim / o.heads])]),
     mask: g.op('Mul', [above, g.scalar(MASKED_SCORE)]),
     rope: o.position === 'rope' ? ropeTables(g, o, positions) : undefined,
   };
