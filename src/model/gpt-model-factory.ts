@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min, ValidateNested } from 'class-validator';
-import { GptArchitecture } from '../checkpoint/import/gpt-source';
+import { GptArchitecture, GptSource } from '../checkpoint/import/gpt-source';
 import { mergeGptArchitecture } from '../checkpoint/import/merge-gpt-architecture';
 import { openGptSource } from '../checkpoint/import/open-gpt-source';
 import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
@@ -37,6 +37,18 @@ function headsProblem(c: GptConfig): string | undefined {
   return undefined;
 }
 
+/**
+ * Each key/value head serves an equal group of query heads. Left to the source's architecture
+ * when the model starts `from` pretrained weights.
+ */
+function kvHeadsProblem(c: GptConfig): string | undefined {
+  // Non-integer or out-of-range values are the fields' own errors, reported once there.
+  if (c.from !== undefined || c.kvHeads === undefined || !Number.isInteger(c.kvHeads) || !Number.isInteger(c.heads) || c.kvHeads < 1 || c.heads < 1) return undefined;
+  if (c.heads % c.kvHeads === 0) return undefined;
+  const divisors = Array.from({ length: c.heads }, (_, i) => i + 1).filter((k) => c.heads % k === 0);
+  return `${c.kvHeads} key/value heads do not divide heads ${c.heads} (each key/value head serves an equal group of query heads): choose kvHeads among ${divisors.join(', ')}`;
+}
+
 /** The model must take the data's rows whole (a pretrained source's own length is checked when it is read). */
 function maxLengthProblem(c: GptConfig): string | undefined {
   const data = recipeOf<{ data: { maxLength?: unknown } }>(c)?.data;
@@ -59,6 +71,17 @@ export class GptConfig extends ModelConfig {
   @Max(GPT_LIMITS.heads)
   @ConfigRule('headsDivideDim', headsProblem)
   heads = 4;
+
+  /**
+   * Key/value heads per block for grouped-query attention (Llama's `num_key_value_heads`); must
+   * divide heads (default: heads, one per query head).
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(GPT_LIMITS.heads)
+  @ConfigRule('kvHeadsDivideHeads', kvHeadsProblem)
+  kvHeads?: number;
 
   /** Model width. */
   @HumanNumber()
@@ -139,8 +162,21 @@ export class GptConfig extends ModelConfig {
 
 /** The architecture fields of a GPT config. */
 function architectureOf(c: GptConfig): GptArchitecture {
-  const { vocabSize, maxLength, layers, heads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps } = c;
-  return { vocabSize, maxLength, layers, heads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps };
+  const { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps } = c;
+  return { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps };
+}
+
+/**
+ * A source that names heads but not kvHeads (a checkpoint from before grouped-query attention, a
+ * GPT-2 folder) has one key/value head per query head: said outright, a recipe's kvHeads that
+ * differs is a contradiction rather than a shape error when the weights load. (Only the
+ * architecture is used from the copy; the weights still load from `source`.)
+ */
+function withImpliedKvHeads(source: GptSource): GptSource {
+  const { heads, kvHeads } = source.architecture;
+  if (heads === undefined || kvHeads !== undefined) return source;
+  const field = source.fieldNames.heads ?? 'heads';
+  return { ...source, architecture: { ...source.architecture, kvHeads: heads }, fieldNames: { ...source.fieldNames, kvHeads: `${field}, no key/value head count given` } };
 }
 
 /** Builds a {@link GptModel}, initialised from the recipe's seed. */
@@ -152,7 +188,7 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
   async createModel(): Promise<GptModel> {
     const c = this.config;
     const source = c.from === undefined ? undefined : await openGptSource(path.resolve(this.trainer.context.recipeDir, c.from));
-    const arch = source === undefined ? architectureOf(c) : mergeGptArchitecture({ recipe: architectureOf(c), defaults: architectureOf(new GptConfig()), source });
+    const arch = source === undefined ? architectureOf(c) : mergeGptArchitecture({ recipe: architectureOf(c), defaults: architectureOf(new GptConfig()), source: withImpliedKvHeads(source) });
     const maxLength = arch.maxLength as number;
     const dataMaxLength = (this.trainer.config.data as { maxLength?: number }).maxLength;
     const origin = source === undefined ? '' : ` (from ${source.configFile})`;
