@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { openGptSource } from '../../src/checkpoint';
-import { CheckpointError } from '../../src/errors';
+import { CheckpointError, ConfigError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng, Trainer } from '../../src';
 import { expectNoLeak, maxAbsDiff } from '../support/tensors';
 import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
@@ -73,6 +73,8 @@ describe('HuggingFace Llama import (model.from)', () => {
     { name: 'untied, one model.safetensors, rope_theta 10000', options: {} },
     { name: 'tied, two shards (a layer\'s q and k in different files), rope_theta 500000, inv_freq buffers', options: { tied: true, shards: 2, ropeTheta: 500000, invFreq: true } },
     { name: 'BF16 weights (compared with the reference on the BF16-rounded values)', options: { dtype: 'BF16' } },
+    { name: 'grouped-query attention (num_key_value_heads 2 of 4), two shards', options: { kvHeads: 2, shards: 2 } },
+    { name: 'multi-query attention (num_key_value_heads 1), tied', options: { kvHeads: 1, tied: true } },
   ];
   for (const variant of variants) {
     it(`maps a ${variant.name}: the logits match a hand-computed HF Llama and it fine-tunes`, async () => {
@@ -83,8 +85,8 @@ describe('HuggingFace Llama import (model.from)', () => {
         onTrainerReady: async (trainer) => {
           const o = (trainer as LanguageModelTrainer).gpt.options;
           assert.deepEqual(
-            [o.layers, o.dim, o.heads, o.ffnDim, o.maxLength, o.vocabSize, o.normEps, o.ropeTheta, o.tieEmbeddings, o.norm, o.position, o.activation, o.bias],
-            [2, 16, 4, 40, 16, 40, 1e-5, variant.options.ropeTheta ?? 10000, variant.options.tied === true, 'rmsnorm', 'rope', 'swiglu', false],
+            [o.layers, o.dim, o.heads, o.kvHeads, o.ffnDim, o.maxLength, o.vocabSize, o.normEps, o.ropeTheta, o.tieEmbeddings, o.norm, o.position, o.activation, o.bias],
+            [2, 16, 4, variant.options.kvHeads ?? 4, 40, 16, 40, 1e-5, variant.options.ropeTheta ?? 10000, variant.options.tied === true, 'rmsnorm', 'rope', 'swiglu', false],
           );
           diff = await compareForward(trainer, hf);
         },
@@ -113,12 +115,25 @@ describe('HuggingFace Llama import (model.from)', () => {
     assert.ok(Math.max(...losses.slice(-2)) < losses[0], `LoRA lowers the loss: ${losses.join(', ')}`);
   });
 
+  it('a recipe kvHeads or layers contradicting config.json is an error naming the HF field', async () => {
+    const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { kvHeads: 2 });
+    await assert.rejects(runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'run'), { model: { kvHeads: 1, layers: 3 } })), (error: Error) => {
+      assert.ok(error instanceof ConfigError, error.message);
+      assert.match(error.message, /model\.kvHeads: is 1 but .*config\.json says 2 \(num_key_value_heads\)/);
+      assert.match(error.message, /model\.layers: is 3 but .*config\.json says 2 \(num_hidden_layers\)/);
+      return true;
+    });
+  });
+
   it('reads the architecture from config.json and packs q/k/v into attn.qkv (openGptSource)', async () => {
     const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { shards: 2 });
+    const gqa = await openGptSource(writeTinyLlamaFolder(path.join(dir, 'gqa'), { kvHeads: 2 }).dir);
+    assert.equal(gqa.architecture.kvHeads, 2);
+    assert.equal(gqa.fieldNames.kvHeads, 'num_key_value_heads');
     const source = await openGptSource(hf.dir);
     assert.equal(source.kind, 'hf-llama');
     assert.deepEqual(source.architecture, {
-      vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ffnDim: 40, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: false, bias: false, normEps: 1e-5, ropeTheta: 10000,
+      vocabSize: 40, maxLength: 16, layers: 2, heads: 4, kvHeads: 4, dim: 16, ffnDim: 40, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: false, bias: false, normEps: 1e-5, ropeTheta: 10000,
     });
     const before = tf.memory().numTensors;
     const model = await loadModel(hf);
@@ -205,9 +220,9 @@ describe('HuggingFace Llama import (model.from)', () => {
       assert.match(message, /head_dim is 8 but hidden_size \/ num_attention_heads is 4/);
     });
 
-    it('grouped-query attention (num_key_value_heads < num_attention_heads), for now', async () => {
-      const message = await loadError({ kvHeads: 2 });
-      assert.match(message, /num_key_value_heads is 2 but num_attention_heads is 4: grouped-query attention is not supported yet/);
+    it('num_key_value_heads that does not divide num_attention_heads', async () => {
+      const message = await loadError({ kvHeads: 3 });
+      assert.match(message, /num_key_value_heads 3 does not divide num_attention_heads 4/);
     });
 
     it('a missing tensor, by Floe and Llama name', async () => {
@@ -229,6 +244,7 @@ describe('HuggingFace Llama import (model.from)', () => {
     });
 
     it('a k_proj of the wrong width for num_key_value_heads', async () => {
+      // 8 rows would be num_key_value_heads 2; the config says 4.
       const narrow = { shape: [8, 16], data: new Array(128).fill(0.1) };
       const message = await loadError({ omit: ['model.layers.0.self_attn.k_proj.weight'], extra: { 'model.layers.0.self_attn.k_proj.weight': narrow } });
       assert.match(message, /'model\.layers\.0\.self_attn\.k_proj\.weight' in model\.safetensors has shape \[8,16\] but the config implies \[16,16\]/);

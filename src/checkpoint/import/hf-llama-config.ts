@@ -11,8 +11,6 @@ export interface HfLlamaConfig {
   file: string;
   /** Floe architecture options. */
   architecture: GptArchitecture;
-  /** Key/value heads (`num_key_value_heads`): the k and v projections are `kvHeads · headDim` wide. */
-  kvHeads: number;
   /** HF key of each option, for messages. */
   fieldNames: Partial<Record<GptArchitectureKey, string>>;
 }
@@ -54,7 +52,8 @@ class Fields {
  * `max_position_embeddings` → maxLength, `rms_norm_eps` → normEps, `rope_theta` → ropeTheta,
  * `tie_word_embeddings`; the rest is fixed (rmsnorm, rope, swiglu, no biases). Variants Floe's GPT
  * cannot express (another `hidden_act`, attention or MLP biases, `rope_scaling`, a `head_dim`
- * other than hidden_size / heads, grouped-query attention) are errors.
+ * other than hidden_size / heads) are errors. `num_key_value_heads` → kvHeads (grouped-query
+ * attention; default num_attention_heads).
  *
  * @throws CheckpointError naming the file and every problem (field, value, what Floe supports).
  */
@@ -98,22 +97,20 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
     if (headDim !== undefined && headDim !== null && headDim !== dim / heads) {
       f.problems.push(`head_dim is ${JSON.stringify(headDim)} but hidden_size / num_attention_heads is ${dim / heads}; Floe supports head_dim equal to hidden_size / num_attention_heads only`);
     }
-    if (kvHeads !== heads) {
-      f.problems.push(
-        `num_key_value_heads is ${kvHeads} but num_attention_heads is ${heads}: grouped-query attention is not supported yet; Floe supports num_key_value_heads equal to num_attention_heads`,
-      );
+    if (heads % kvHeads !== 0) {
+      f.problems.push(`num_key_value_heads ${kvHeads} does not divide num_attention_heads ${heads}; Floe's grouped-query attention needs an equal group of query heads per key/value head`);
     }
   }
   if (f.problems.length > 0) throw new CheckpointError(`Cannot import Llama config '${file}': ${f.problems.join('; ')}.`);
   return {
     file,
-    kvHeads,
-    architecture: { vocabSize, maxLength, layers, heads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias: false, normEps, ropeTheta },
+    architecture: { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias: false, normEps, ropeTheta },
     fieldNames: {
       vocabSize: 'vocab_size',
       maxLength: 'max_position_embeddings',
       layers: 'num_hidden_layers',
       heads: 'num_attention_heads',
+      kvHeads: 'num_key_value_heads',
       dim: 'hidden_size',
       ffnDim: 'intermediate_size',
       norm: `model_type ${String(modelType)}`,

@@ -24,7 +24,8 @@ interface Planned {
 /** Widths of the q, k and v column blocks of `attn.qkv.weight`. */
 function qkvWidths(config: HfLlamaConfig): Record<QkvPart, number> {
   const dim = config.architecture.dim as number;
-  const kv = (dim / (config.architecture.heads as number)) * config.kvHeads;
+  const heads = config.architecture.heads as number;
+  const kv = (dim / heads) * (config.architecture.kvHeads ?? heads);
   return { q: dim, k: kv, v: kv };
 }
 
@@ -123,7 +124,7 @@ async function assign(files: string[], planned: readonly Planned[], params: Map<
  * `tokenizer.json`) as a {@link GptSource}: Llama is Floe's GPT with rmsnorm, rope, swiglu and no
  * biases. Names map as in {@link mapHfLlamaName}; PyTorch linear weights `[out, in]` are
  * transposed to Floe's `[in, out]`, and each layer's q/k/v projections are packed into one
- * `attn.qkv.weight`. Half-precision weights widen to float32; `rotary_emb.inv_freq` buffers are
+ * `attn.qkv.weight` (k and v are `kvHeads · headDim` wide with grouped-query attention). Half-precision weights widen to float32; `rotary_emb.inv_freq` buffers are
  * ignored (recomputed from rope_theta), as is a stored `lm_head.weight` when embeddings are tied.
  */
 export async function openHfLlamaSource(dir: string): Promise<GptSource> {
