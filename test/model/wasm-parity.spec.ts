@@ -33,8 +33,10 @@ describe('GptModel on wasm', () => {
     await tf.setBackend('cpu');
   });
 
-  it('gives the same logits, loss and gradients as on cpu (packed segments)', async () => {
-    for (const options of [{}, { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false } as const]) {
+  it('gives the same logits, loss and gradients as on cpu (packed segments; grouped-query attention too)', async () => {
+    const llama = { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false } as const;
+    // Grouped-query attention (2 key/value heads for 4 query heads) runs the composite on wasm too.
+    for (const options of [{}, llama, { ...llama, heads: 4, dim: 16, kvHeads: 2 }]) {
       const rows = [
         [1, 2, 3, 4, 5],
         [6, 5, 4, 3, 2],
