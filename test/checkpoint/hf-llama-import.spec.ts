@@ -3,6 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { openGptSource } from '../../src/checkpoint';
+import { readSafetensorsTensors } from '../../src/checkpoint/formats/read-safetensors-tensors';
+import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors';
 import { CheckpointError, ConfigError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng, Trainer } from '../../src';
 import { expectNoLeak, maxAbsDiff } from '../support/tensors';
@@ -248,6 +250,30 @@ describe('HuggingFace Llama import (model.from)', () => {
       const narrow = { shape: [8, 16], data: new Array(128).fill(0.1) };
       const message = await loadError({ omit: ['model.layers.0.self_attn.k_proj.weight'], extra: { 'model.layers.0.self_attn.k_proj.weight': narrow } });
       assert.match(message, /'model\.layers\.0\.self_attn\.k_proj\.weight' in model\.safetensors has shape \[8,16\] but the config implies \[16,16\]/);
+    });
+
+    it('NaN or infinite weights, by Llama name and shard (not the whole packed qkv)', async () => {
+      const hf = writeTinyLlamaFolder(path.join(dir, 'bad'), { shards: 2 });
+      // Rewrite shard 2 with a NaN in layer 1's k_proj and an infinity in the final norm.
+      const file = path.join(hf.dir, 'model-00002-of-00002.safetensors');
+      const tensors = await readSafetensorsTensors(file);
+      for (const [name, value] of [['model.layers.1.self_attn.k_proj.weight', Number.NaN], ['model.norm.weight', Number.POSITIVE_INFINITY]] as const) {
+        const old = tensors.get(name) as tf.Tensor;
+        tensors.set(name, tf.fill(old.shape, value));
+        old.dispose();
+      }
+      await writeSafetensors(file, tensors);
+      tf.dispose([...tensors.values()]);
+      const before = tf.memory().numTensors;
+      await assert.rejects(loadModel(hf), (error: Error) => {
+        assert.ok(error instanceof CheckpointError, String(error));
+        assert.equal(
+          error.message.split(' (after')[0],
+          `Cannot load Llama weights from '${hf.dir}': model-00002-of-00002.safetensors holds NaN or infinite values, in 'model.layers.1.self_attn.k_proj.weight', 'model.norm.weight'`,
+        );
+        return true;
+      });
+      assert.equal(tf.memory().numTensors, before);
     });
   });
 

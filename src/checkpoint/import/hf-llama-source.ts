@@ -82,40 +82,51 @@ async function plan(files: string[], params: Map<string, tf.Variable>, config: H
 }
 
 /**
- * Loads the planned tensors file by file. q, k and v of a layer may sit in different shards:
- * each waits (transposed) until its layer's three are read, then they are packed into
- * `attn.qkv.weight` as `[q | k | v]` columns.
+ * Loads the planned tensors file by file and returns those holding NaN or an infinity (checked
+ * per source tensor, before packing, so a message names the very projection). q, k and v of a
+ * layer may sit in different shards: each waits (transposed) until its layer's three are read,
+ * then they are packed into `attn.qkv.weight` as `[q | k | v]` columns.
  */
-async function assign(files: string[], planned: readonly Planned[], params: Map<string, tf.Variable>): Promise<void> {
+async function assign(files: string[], planned: readonly Planned[], params: Map<string, tf.Variable>): Promise<Planned[]> {
   const pending = new Map<string, Partial<Record<QkvPart, tf.Tensor>>>();
+  const nonFinite: Planned[] = [];
   try {
     for (const file of files) {
       const { tensors } = await readSafetensors(file);
-      for (const p of planned) {
-        if (p.file !== file) continue;
-        const raw = tensors.get(p.hfName);
-        if (raw === undefined) throw new CheckpointError(`Tensor '${p.hfName}' vanished from ${file} while loading.`);
-        const variable = params.get(p.target) as tf.Variable;
-        if (p.part === undefined) {
-          tf.tidy(() => {
-            const t = rawToTensor(raw, p.hfName);
-            variable.assign(p.transpose ? tf.transpose(t) : t);
-          });
-          continue;
+      const here = planned.filter((p) => p.file === file);
+      const loaded = new Map<string, tf.Tensor>();
+      try {
+        for (const p of here) {
+          const raw = tensors.get(p.hfName);
+          if (raw === undefined) throw new CheckpointError(`Tensor '${p.hfName}' vanished from ${file} while loading.`);
+          loaded.set(p.hfName, rawToTensor(raw, p.hfName));
         }
-        const parts = pending.get(p.target) ?? {};
-        pending.set(p.target, parts);
-        parts[p.part] = tf.tidy(() => tf.transpose(rawToTensor(raw, p.hfName)));
-        if (QKV_PARTS.every((k) => parts[k] !== undefined)) {
-          tf.tidy(() => variable.assign(tf.concat(QKV_PARTS.map((k) => parts[k] as tf.Tensor), 1)));
-          tf.dispose(Object.values(parts));
-          pending.delete(p.target);
+        const bad = new Set(await nonFiniteTensors(loaded));
+        nonFinite.push(...here.filter((p) => bad.has(p.hfName)));
+        for (const p of here) {
+          const t = loaded.get(p.hfName) as tf.Tensor;
+          const variable = params.get(p.target) as tf.Variable;
+          if (p.part === undefined) {
+            tf.tidy(() => variable.assign(p.transpose ? tf.transpose(t) : t));
+            continue;
+          }
+          const parts = pending.get(p.target) ?? {};
+          pending.set(p.target, parts);
+          parts[p.part] = tf.transpose(t);
+          if (QKV_PARTS.every((k) => parts[k] !== undefined)) {
+            tf.tidy(() => variable.assign(tf.concat(QKV_PARTS.map((k) => parts[k] as tf.Tensor), 1)));
+            tf.dispose(Object.values(parts));
+            pending.delete(p.target);
+          }
         }
+      } finally {
+        tf.dispose([...loaded.values()]);
       }
     }
   } finally {
     for (const parts of pending.values()) tf.dispose(Object.values(parts));
   }
+  return nonFinite;
 }
 
 /**
@@ -141,22 +152,18 @@ export async function openHfLlamaSource(dir: string): Promise<GptSource> {
       const optional = options.optional ?? new Set<string>();
       const params = new Map([...all].filter(([name]) => !optional.has(name)));
       const planned = await plan(files, params, config);
-      await assign(files, planned, params);
-      await checkFinite(planned, params, dir);
+      refuseNonFinite(await assign(files, planned, params), dir);
     },
   };
 }
 
 /**
  * Throws when a loaded weight holds NaN or an infinity: trained weights never do, and F64 values
- * beyond float32's range widen to infinities (see the GPT-2 source). Named by the HF tensors
- * that filled the bad parameter.
+ * beyond float32's range widen to infinities (see the GPT-2 source). Such a model would only give
+ * NaN losses.
  */
-async function checkFinite(planned: readonly Planned[], params: Map<string, tf.Variable>, dir: string): Promise<void> {
-  const targets = new Map(planned.map((p) => [p.target, params.get(p.target) as tf.Tensor]));
-  const badTargets = new Set(await nonFiniteTensors(targets));
-  if (badTargets.size === 0) return;
-  const bad = planned.filter((p) => badTargets.has(p.target));
+function refuseNonFinite(bad: readonly Planned[], dir: string): void {
+  if (bad.length === 0) return;
   const files = [...new Set(bad.map((p) => path.basename(p.file)))].join(', ');
   throw new CheckpointError(
     `Cannot load Llama weights from '${dir}': ${files} ${files.includes(',') ? 'hold' : 'holds'} NaN or infinite values, in ${listNames(bad.map((p) => p.hfName))} (after widening to float32). ` +
