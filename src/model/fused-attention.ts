@@ -8,7 +8,8 @@ import { hasKernel } from '../backend/native/fused/fused-kernels';
  * native kernel each way: each head's blocks are read and written in place, so the split into
  * q, k, v, the four head transposes and their gradients' concat disappear. The tape keeps qkv and
  * the probabilities. Undefined when the backend lacks the kernels or the operands do not fit
- * (the caller runs the composite). The mask is a constant: it gets no gradient.
+ * (the caller runs the composite). The mask is a constant: it gets no gradient. Multi-head only:
+ * with grouped-query attention (fewer key/value heads, a narrower qkv) the GPT runs the composite.
  */
 export function fusedAttention(qkv: tf.Tensor2D, mask: tf.Tensor4D, batch: number, heads: number): tf.Tensor2D | undefined {
   if (!canFuseAttention(qkv, mask, batch, heads)) return undefined;

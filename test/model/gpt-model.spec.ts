@@ -256,9 +256,9 @@ describe('GptModel', () => {
   });
 
   describe('memory', () => {
-    it('leaks no tensors for forward + loss inside tidy, with and without segments and gradients', async () => {
+    it('leaks no tensors for forward + loss inside tidy, with and without segments and gradients (grouped-query attention too)', async () => {
       const { crossEntropyLoss } = await import('../../src/model');
-      for (const options of [GPT2, LLAMA, { ...TIED_ROPE_GELU, dropout: 0.1 }]) {
+      for (const options of [GPT2, LLAMA, { ...TIED_ROPE_GELU, dropout: 0.1 }, { ...LLAMA, heads: 4, dim: 16, kvHeads: 2, dropout: 0.1 }]) {
         const model = tinyModel(options);
         try {
           const ids = tf.tensor2d([[1, 2, 3, 4]], undefined, 'int32');
