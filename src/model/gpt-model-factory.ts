@@ -143,8 +143,8 @@ export class GptConfig extends ModelConfig {
 
   /**
    * Start from pretrained weights (path relative to the recipe): a Floe checkpoint or export, a
-   * folder of checkpoints or a run folder (newest), or a HuggingFace GPT-2 folder. The source's
-   * architecture wins; a field set here to a non-default value that contradicts it is an error.
+   * folder of checkpoints or a run folder (newest), or a HuggingFace GPT-2 or Llama-family
+   * (llama, mistral) folder. The source's architecture wins; a field set here to a non-default value that contradicts it is an error.
    */
   @IsOptional()
   @IsPath()
