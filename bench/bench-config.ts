@@ -13,6 +13,10 @@ export interface BenchConfig {
   /** Default warm-up and timed steps per loop (V8 runs wasm slowly for its first seconds). */
   warmupSteps: number;
   timedSteps: number;
+  /** More `model:` settings of the recipe (the data-parallel bench's Llama-style configs). */
+  model?: Record<string, unknown>;
+  /** Warm-up and timed steps of the data-parallel bench, when they differ from its defaults. */
+  dataParallelSteps?: { warmup: number; steps: number };
 }
 
 /** The PERF.md reference GPT: vocab 256, seq 128, batch 16, d 128, 4 heads, 2 layers, MLP 4×. */
@@ -44,6 +48,38 @@ export const D512_CONFIG: BenchConfig = {
 };
 
 export const BENCH_CONFIGS: readonly BenchConfig[] = [REFERENCE_CONFIG, D512_CONFIG];
+
+/**
+ * SmolLM2-135M's shape (Llama style: rmsnorm, rope, SwiGLU, 3 of 9 key/value heads, no biases,
+ * vocabulary 49,152; 135 M parameters) fine-tuned with LoRA rank 8 on the attention layers,
+ * 2 × 256 tokens a step: a fine-tune users run on a CPU. Data-parallel bench only (the
+ * hand-written loop of bench.ts is GPT-2 style). ~2 s a step on one core.
+ */
+export const LLAMA_LORA_CONFIG: BenchConfig = {
+  name: 'llama135m-lora',
+  vocabSize: 49152,
+  seqLength: 256,
+  batchSize: 2,
+  dim: 576,
+  heads: 9,
+  layers: 30,
+  ffnDim: 1536,
+  warmupSteps: 3,
+  timedSteps: 12,
+  model: {
+    vocabSize: 49152,
+    kvHeads: 3,
+    norm: 'rmsnorm',
+    position: 'rope',
+    activation: 'swiglu',
+    bias: false,
+    lora: { rank: 8, targets: ['*.attn.qkv', '*.attn.out'] },
+  },
+  dataParallelSteps: { warmup: 3, steps: 12 },
+};
+
+/** What the data-parallel bench can train (`--config`). */
+export const DATA_PARALLEL_CONFIGS: readonly BenchConfig[] = [...BENCH_CONFIGS, LLAMA_LORA_CONFIG];
 
 /**
  * Model FLOPs per trained token: 3× the forward matmul FLOPs (forward, and backward for inputs

@@ -17,7 +17,7 @@ import { usableCores } from '../src/distributed/distributed-plan';
 import { Logger } from '../src/logging/logger';
 import { runJob } from '../src/trainer/run-job';
 import { BenchArgsError, count } from './bench-args';
-import { BENCH_CONFIGS, BenchConfig, REFERENCE_CONFIG } from './bench-config';
+import { BenchConfig, DATA_PARALLEL_CONFIGS, REFERENCE_CONFIG } from './bench-config';
 
 /** What one row of the report trains with. */
 type Setup = 'process' | 1 | 'auto';
@@ -85,7 +85,7 @@ function recipe(config: BenchConfig, outputDir: string, setup: Setup, steps: num
     outputDir,
     tokenizer: { type: 'byte' },
     data: { type: 'causal', sources: [{ type: 'synthetic', task: 'addition', count, maxDigits: 4 }], maxLength: config.seqLength, trainEvalSplit: [1, 0], cache: false, evalGenerations: 0 },
-    model: { type: 'gpt', maxLength: config.seqLength, layers: config.layers, heads: config.heads, dim: config.dim, ffnDim: config.ffnDim },
+    model: { type: 'gpt', maxLength: config.seqLength, layers: config.layers, heads: config.heads, dim: config.dim, ffnDim: config.ffnDim, ...config.model },
     optimizer: { type: 'adamw', lr: 1e-3 },
     scheduler: { type: 'constant' },
     checkpoint: [],
@@ -118,8 +118,8 @@ export async function benchDataParallel(options: DataParallelBenchOptions = {}):
   // (wasm tier-up and V8 compile threads compete with the workers), and 20-step windows of one
   // run vary by ±5% on this 2-vCPU machine, so 160 timed steps even out the noise.
   const short = config.name === REFERENCE_CONFIG.name;
-  const warmup = options.warmup ?? (short ? 40 : 10);
-  const steps = options.steps ?? (short ? 160 : 30);
+  const warmup = options.warmup ?? config.dataParallelSteps?.warmup ?? (short ? 40 : 10);
+  const steps = options.steps ?? config.dataParallelSteps?.steps ?? (short ? 160 : 30);
   const rounds = Math.max(1, options.rounds ?? 2);
   const log = options.log ?? (() => undefined);
   const cores = usableCores();
@@ -189,9 +189,9 @@ async function main(argv: readonly string[]): Promise<void> {
     else if (flag === '--rounds') options.rounds = count(flag, value(), 1);
     else if (flag === '--config') {
       const name = value();
-      options.config = BENCH_CONFIGS.find((c) => c.name === name);
-      if (options.config === undefined) throw new BenchArgsError(`Unknown --config '${name}'. Supported: ${BENCH_CONFIGS.map((c) => c.name).join(', ')}`);
-    } else throw new BenchArgsError(`Unknown option '${argv[i]}'. Options: --config ref|d512, --steps N, --warmup N, --rounds N, --seed N, --json`);
+      options.config = DATA_PARALLEL_CONFIGS.find((c) => c.name === name);
+      if (options.config === undefined) throw new BenchArgsError(`Unknown --config '${name}'. Supported: ${DATA_PARALLEL_CONFIGS.map((c) => c.name).join(', ')}`);
+    } else throw new BenchArgsError(`Unknown option '${argv[i]}'. Options: --config ${DATA_PARALLEL_CONFIGS.map((c) => c.name).join('|')}, --steps N, --warmup N, --rounds N, --seed N, --json`);
   }
   const report = await benchDataParallel(options);
   process.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDataParallelReport(report)}\n`);
