@@ -49,6 +49,12 @@ function kvHeadsProblem(c: GptConfig): string | undefined {
   return `${c.kvHeads} key/value heads do not divide heads ${c.heads} (each key/value head serves an equal group of query heads): choose kvHeads among ${divisors.join(', ')}`;
 }
 
+/** RoPE settings mean nothing without rotary positions: a learned table would silently ignore them. */
+function ropeOnlyProblem(c: GptConfig): string | undefined {
+  if (c.from !== undefined || c.position === 'rope' || c.ropeTheta === undefined) return undefined;
+  return `is set but position is ${JSON.stringify(c.position)}: ropeTheta is the base frequency of rotary positions; set position: rope or remove ropeTheta`;
+}
+
 /** The model must take the data's rows whole (a pretrained source's own length is checked when it is read). */
 function maxLengthProblem(c: GptConfig): string | undefined {
   const data = recipeOf<{ data: { maxLength?: unknown } }>(c)?.data;
@@ -120,6 +126,13 @@ export class GptConfig extends ModelConfig {
   @IsIn(['learned', 'rope'])
   position: 'learned' | 'rope' = 'learned';
 
+  /** RoPE base frequency (default 10000; Llama 3 uses 500000); with `position: rope` only. */
+  @IsOptional()
+  @IsNumber()
+  @IsPositive()
+  @ConfigRule('ropeOnly', ropeOnlyProblem)
+  ropeTheta?: number;
+
   /** MLP activation: `gelu` (GPT-2) or `swiglu` (Llama). */
   @IsIn(['gelu', 'swiglu'])
   activation: 'gelu' | 'swiglu' = 'gelu';
@@ -162,8 +175,8 @@ export class GptConfig extends ModelConfig {
 
 /** The architecture fields of a GPT config. */
 function architectureOf(c: GptConfig): GptArchitecture {
-  const { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps } = c;
-  return { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps };
+  const { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta } = c;
+  return { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta };
 }
 
 /**
