@@ -13,6 +13,7 @@ import { register } from '../registry/register';
 import { Rng } from '../random';
 import { GptModel } from './gpt-model';
 import { LoraConfig } from './lora-config';
+import { RopeScalingConfig } from './rope-scaling-config';
 import { resolveLoraOptions } from './lora';
 import { GptOptions } from './gpt-options';
 import { ModelConfig, ModelFactory } from './model-factory';
@@ -53,6 +54,12 @@ function kvHeadsProblem(c: GptConfig): string | undefined {
 function ropeOnlyProblem(c: GptConfig): string | undefined {
   if (c.from !== undefined || c.position === 'rope' || c.ropeTheta === undefined) return undefined;
   return `is set but position is ${JSON.stringify(c.position)}: ropeTheta is the base frequency of rotary positions; set position: rope or remove ropeTheta`;
+}
+
+/** As {@link ropeOnlyProblem}, for ropeScaling. */
+function ropeScalingOnlyProblem(c: GptConfig): string | undefined {
+  if (c.from !== undefined || c.position === 'rope' || c.ropeScaling === undefined) return undefined;
+  return `is set but position is ${JSON.stringify(c.position)}: ropeScaling rescales rotary positions; set position: rope or remove ropeScaling`;
 }
 
 /** The model must take the data's rows whole (a pretrained source's own length is checked when it is read). */
@@ -133,6 +140,16 @@ export class GptConfig extends ModelConfig {
   @ConfigRule('ropeOnly', ropeOnlyProblem)
   ropeTheta?: number;
 
+  /**
+   * RoPE frequency scaling, `{ type: llama3, factor, lowFreqFactor, highFreqFactor,
+   * originalMaxLength }` (Llama 3.1/3.2's `rope_scaling`); with `position: rope` only.
+   */
+  @IsOptional()
+  @ValidateNested({ message: 'must be a mapping { type: llama3, factor, lowFreqFactor, highFreqFactor, originalMaxLength }' })
+  @Type(() => RopeScalingConfig)
+  @ConfigRule('ropeScalingOnly', ropeScalingOnlyProblem)
+  ropeScaling?: RopeScalingConfig;
+
   /** MLP activation: `gelu` (GPT-2) or `swiglu` (Llama). */
   @IsIn(['gelu', 'swiglu'])
   activation: 'gelu' | 'swiglu' = 'gelu';
@@ -175,8 +192,8 @@ export class GptConfig extends ModelConfig {
 
 /** The architecture fields of a GPT config. */
 function architectureOf(c: GptConfig): GptArchitecture {
-  const { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta } = c;
-  return { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta };
+  const { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta, ropeScaling } = c;
+  return { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta, ropeScaling };
 }
 
 /**

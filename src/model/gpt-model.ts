@@ -151,7 +151,7 @@ export class GptModel {
       let x = drop(this.embed(inputIds, positions));
       let rope: RopeTables | undefined;
       if (o.position === 'rope') {
-        rope = ropeTables(positions ?? (tf.range(0, t, 1, 'int32').reshape([1, t]) as tf.Tensor2D), this.headDim, o.ropeTheta);
+        rope = ropeTables(positions ?? (tf.range(0, t, 1, 'int32').reshape([1, t]) as tf.Tensor2D), this.headDim, o.ropeTheta, o.ropeScaling);
       }
       for (let i = 0; i < o.layers; i++) {
         const p = `blocks.${i}`;
@@ -178,7 +178,7 @@ export class GptModel {
     const o = this.options;
     const lines = [
       `GptModel: ${o.layers} layers, dim ${o.dim}, ${o.heads} heads${o.kvHeads < o.heads ? ` (${o.kvHeads} key/value)` : ''}, ffn ${o.ffnDim}, vocab ${o.vocabSize}, maxLength ${o.maxLength}`,
-      `  ${o.norm} / ${o.position} / ${o.activation}, tied=${o.tieEmbeddings}, bias=${o.bias}, dropout=${o.dropout}`,
+      `  ${o.norm} / ${o.position}${o.ropeScaling === undefined ? '' : ` (${o.ropeScaling.type} scaling ×${o.ropeScaling.factor})`} / ${o.activation}, tied=${o.tieEmbeddings}, bias=${o.bias}, dropout=${o.dropout}`,
     ];
     if (o.lora !== undefined) lines.push(`  lora: rank ${o.lora.rank}, alpha ${o.lora.alpha}, dropout ${o.lora.dropout} on ${this.lora?.layers.join(', ')}`);
     const width = Math.max(...Array.from(this.params.keys(), (k) => k.length));

@@ -1,4 +1,5 @@
 import { ConfigError, ConfigIssue } from '../errors';
+import { RopeScaling, ropeScalingIssues } from './rope-scaling-config';
 import { gptDenseLayers, loraOptionIssues, LoraOptions, loraTargetIssues, ResolvedLoraOptions, resolveLoraOptions } from './lora';
 
 /** Normalisation layer used before attention, before the MLP and before the LM head. */
@@ -51,6 +52,8 @@ export interface GptOptions {
   initStd?: number;
   /** RoPE base frequency. Default 10000. */
   ropeTheta?: number;
+  /** RoPE frequency scaling (Llama 3.1's `llama3`); rope positions only. Default none. */
+  ropeScaling?: RopeScaling;
   /**
    * Differentiate the model's 2-D matmuls with explicit transposes, so every backward GEMM is an
    * untransposed 2-D product (the only shape the *stock* wasm kernel runs fast, see PERF.md).
@@ -65,9 +68,11 @@ export interface GptOptions {
 }
 
 /** {@link GptOptions} with every default filled in (`lora` stays absent for a plain model). */
-export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora'>> & {
+export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling'>> & {
   /** LoRA options with defaults filled in; absent for a plain model. */
   lora?: ResolvedLoraOptions;
+  /** RoPE scaling; absent for plain RoPE (and learned positions). */
+  ropeScaling?: RopeScaling;
 };
 
 const NORMS: readonly GptNorm[] = ['layernorm', 'rmsnorm'];
@@ -119,6 +124,13 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
   checkChoice(issues, 'norm', resolved.norm, NORMS);
   checkChoice(issues, 'position', resolved.position, POSITIONS);
   checkChoice(issues, 'activation', resolved.activation, ACTIVATIONS);
+  // Only added when set, so a plain model's options (and its model-config.json) stay as they were.
+  if (options.ropeScaling !== undefined) {
+    const scalingIssues = ropeScalingIssues(options.ropeScaling, 'ropeScaling');
+    if (resolved.position !== 'rope') scalingIssues.push({ path: 'ropeScaling', message: `scales rotary positions, but position is '${resolved.position}'; use position 'rope' or leave ropeScaling out` });
+    issues.push(...scalingIssues);
+    if (scalingIssues.length === 0) resolved.ropeScaling = { ...options.ropeScaling };
+  }
   // Only added when set, so a plain model's options (and its model-config.json) stay as they were.
   if (options.lora !== undefined) {
     issues.push(...loraOptionIssues(options.lora, 'lora'));

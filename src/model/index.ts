@@ -14,6 +14,7 @@ export * from './fused-attention';
 export * from './masked-softmax';
 export * from './model-error';
 export * from './rotary';
+export * from './rope-scaling-config';
 export * from './floe-model';
 export * from './model-factory';
 export * from './gpt-model-factory';

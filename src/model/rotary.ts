@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { hasKernel } from '../backend/native/fused/fused-kernels';
 import { ROPE_PACKED, ropePackedAttrs, ropePackedSupports } from '../backend/native/fused/rope-packed-kernel';
+import type { RopeScaling } from './rope-scaling-config';
 
 /** Cosine and signed-sine tables for {@link applyRope}, each `[B or 1, 1, T, headDim]`. */
 export interface RopeTables {
@@ -11,14 +12,37 @@ export interface RopeTables {
 }
 
 /**
- * Builds RoPE tables from integer positions `[B, T]` (or `[1, T]` to broadcast over the batch).
- * Frequencies `f_i = theta^(−2i/headDim)`, i < headDim/2, in the rotate-half (HF Llama) layout:
- * channel i pairs with channel i + headDim/2.
+ * RoPE inverse frequencies `f_i = theta^(−2i/headDim)`, i < headDim/2, computed in float64 and
+ * rounded once to float32; with `scaling` (Llama 3.1's `llama3`, see {@link RopeScaling}) the
+ * long wavelengths are divided by `factor` and the middle band blended, as HF's
+ * `_compute_llama3_parameters`. Every RoPE table (training, KV-cache decoding, packed native
+ * rope, the tfjs graph export) is built from these.
  */
-export function ropeTables(positions: tf.Tensor2D, headDim: number, theta: number): RopeTables {
+export function ropeInverseFrequencies(headDim: number, theta: number, scaling?: RopeScaling): Float32Array {
   const half = headDim / 2;
   const invFreq = new Float32Array(half);
-  for (let i = 0; i < half; i++) invFreq[i] = 1 / Math.pow(theta, (2 * i) / headDim);
+  for (let i = 0; i < half; i++) {
+    const f = 1 / Math.pow(theta, (2 * i) / headDim);
+    invFreq[i] = scaling === undefined ? f : llama3Frequency(f, scaling);
+  }
+  return invFreq;
+}
+
+function llama3Frequency(f: number, s: RopeScaling): number {
+  const wavelength = (2 * Math.PI) / f;
+  if (wavelength < s.originalMaxLength / s.highFreqFactor) return f;
+  if (wavelength > s.originalMaxLength / s.lowFreqFactor) return f / s.factor;
+  const smooth = (s.originalMaxLength / wavelength - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+  return ((1 - smooth) * f) / s.factor + smooth * f;
+}
+
+/**
+ * Builds RoPE tables from integer positions `[B, T]` (or `[1, T]` to broadcast over the batch),
+ * angles `pos·f_i` with {@link ropeInverseFrequencies}, in the rotate-half (HF Llama) layout:
+ * channel i pairs with channel i + headDim/2.
+ */
+export function ropeTables(positions: tf.Tensor2D, headDim: number, theta: number, scaling?: RopeScaling): RopeTables {
+  const invFreq = ropeInverseFrequencies(headDim, theta, scaling);
   return tf.tidy(() => {
     const [b, t] = positions.shape;
     const angles = tf.mul(tf.reshape(tf.cast(positions, 'float32'), [b, t, 1]), tf.tensor1d(invFreq));

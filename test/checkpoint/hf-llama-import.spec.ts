@@ -206,10 +206,10 @@ describe('HuggingFace Llama import (model.from)', () => {
       assert.match(message, /mlp_bias is true; Floe supports false only/);
     });
 
-    it('rope_scaling, naming its type', async () => {
-      const message = await loadError({ config: { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 } } });
+    it('rope_scaling other than llama3, naming its type (llama3: hf-llama3-qwen2-import.spec)', async () => {
+      const message = await loadError({ config: { rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 8 } } });
       assert.match(message, configFile());
-      assert.match(message, /rope_scaling is \{"rope_type":"llama3".*\} \(type "llama3"\); Floe supports rope_scaling: null only .*llama3 scaling are not implemented/);
+      assert.match(message, /rope_scaling has type "yarn" \(\{"rope_type":"yarn".*\}\); Floe supports rope_scaling null .* or rope_type "llama3" .*: linear, dynamic, yarn and longrope scaling are not implemented/);
     });
 
     it('a mistral sliding window shorter than the context', async () => {

@@ -53,6 +53,7 @@ describe('tfjs graph model export', () => {
     ['GPT-2 style (layernorm, learned positions, gelu, tied head)', {}],
     ['Llama style (rmsnorm, rope, swiglu, untied head, no biases)', { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: false, bias: false }],
     ['grouped-query (4 heads, 2 key/value heads; rope, biases)', { heads: 4, kvHeads: 2, position: 'rope' }],
+    ['Llama 3 RoPE scaling (llama3: factor 8, low 1, high 4, original 8)', { position: 'rope', ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 } }],
   ];
   for (const [name, flavour] of flavours) {
     it(`a ${name} GPT loads with tf.loadGraphModel over HTTP and predicts what GptModel.forward does`, async () => {

@@ -6,6 +6,8 @@ import { assertClose, expectNoLeak } from '../support/tensors';
 import { logitsOf, randomizeParams, tinyModel } from './helpers';
 
 const LLAMA: Partial<GptOptions> = { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false };
+/** Llama 3.1's RoPE scaling at a size where it changes every frequency of a tiny head. */
+const LLAMA3_SCALING: GptOptions['ropeScaling'] = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 };
 
 /** Logits `[B, T, V]` of `rows` fed in pieces of the given lengths through one cache. */
 async function cachedLogits(model: GptModel, rows: number[][], pieces: number[]): Promise<Float32Array> {
@@ -40,7 +42,7 @@ describe('KvCache', () => {
       [1, 2, 3, 4, 5, 6, 0],
       [6, 5, 4, 3, 2, 1, 2],
     ];
-    for (const options of [{ layers: 2 }, { layers: 2, ...LLAMA }, { layers: 2, ...LLAMA, kvHeads: 1 }, { layers: 2, heads: 4, dim: 16, kvHeads: 2 }]) {
+    for (const options of [{ layers: 2 }, { layers: 2, ...LLAMA }, { layers: 2, ...LLAMA, kvHeads: 1 }, { layers: 2, heads: 4, dim: 16, kvHeads: 2 }, { layers: 2, ...LLAMA, ropeScaling: LLAMA3_SCALING }]) {
       const model = tinyModel(options);
       try {
         randomizeParams(model, 31);
@@ -67,6 +69,16 @@ describe('KvCache', () => {
         assertClose(await cachedLogits(model, rows, [5, 1, 1, 1]), full, 1e-4, 'wasm');
       } finally {
         model.dispose();
+      }
+      // Llama 3 RoPE scaling: the fused (packed native rope) and cached paths read the same frequencies.
+      const scaled = tinyModel({ layers: 2, ...LLAMA, ropeScaling: LLAMA3_SCALING });
+      try {
+        randomizeParams(scaled, 32);
+        const rows = [[3, 1, 4, 1, 5, 6, 2, 6]];
+        const full = await logitsOf(scaled, rows);
+        assertClose(await cachedLogits(scaled, rows, [5, 1, 1, 1]), full, 1e-4, 'wasm, llama3 scaling');
+      } finally {
+        scaled.dispose();
       }
     } finally {
       await tf.setBackend('cpu');

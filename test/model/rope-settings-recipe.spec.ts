@@ -27,6 +27,22 @@ describe('model.ropeTheta and model.ropeScaling in recipes', () => {
         assert.match(e.message, /must be a positive number/);
       }
     });
+
+    it('takes ropeScaling llama3 with rope positions; refuses it with learned ones, another type or inverted factors, each at its path', async () => {
+      const r = recipes();
+      const scaling = '  ropeScaling: { type: llama3, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8192 }';
+      await validateRecipe(r.write('rope.yaml', [...HEAD, '  position: rope', scaling, ''].join('\n')));
+      const learned = await expectConfigError(validateRecipe(r.write('learned.yaml', [...HEAD, scaling, ''].join('\n'))));
+      assert.equal(
+        learned.message,
+        `Invalid recipe: model.ropeScaling: is set but position is "learned": ropeScaling rescales rotary positions; set position: rope or remove ropeScaling (${r.at('learned.yaml', 6, 16)})`,
+      );
+      const bad = r.write('bad.yaml', [...HEAD, '  position: rope', '  ropeScaling: { type: yarn, factor: 8, lowFreqFactor: 4, highFreqFactor: 1, originalMaxLength: 8192 }', ''].join('\n'));
+      const error = await expectConfigError(validateRecipe(bad));
+      assert.deepEqual(error.issues.map((i) => i.path), ['model.ropeScaling.type', 'model.ropeScaling.highFreqFactor']);
+      assert.match(error.message, /model\.ropeScaling\.type: .*llama3/);
+      assert.match(error.message, /model\.ropeScaling\.highFreqFactor: is 1 but lowFreqFactor is 4: .*highFreqFactor must be greater than lowFreqFactor \(.*bad\.yaml:7:75\)/);
+    });
   });
 
   describe('runs', () => {

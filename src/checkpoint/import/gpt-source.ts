@@ -17,6 +17,7 @@ export const GPT_ARCHITECTURE_KEYS = [
   'bias',
   'normEps',
   'ropeTheta',
+  'ropeScaling',
 ] as const;
 
 /** One architecture option name. */

@@ -1,4 +1,5 @@
 import { CheckpointError } from '../../errors';
+import type { RopeScaling } from '../../model/rope-scaling-config';
 import { GptArchitecture, GptArchitectureKey } from './gpt-source';
 import { readHfConfigJson } from './hf-folder';
 
@@ -45,13 +46,46 @@ class Fields {
   }
 }
 
+const LLAMA3_KEYS = ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'] as const;
+
+/**
+ * `rope_scaling` as Floe's `ropeScaling`: null, absent or `rope_type: default` is plain RoPE;
+ * `llama3` (Llama 3.1/3.2) maps its four numbers; any other type is refused, naming it.
+ */
+function readRopeScaling(scaling: unknown, problems: string[]): RopeScaling | undefined {
+  if (scaling === undefined || scaling === null) return undefined;
+  const supported = 'Floe supports rope_scaling null (plain RoPE with rope_theta) or rope_type "llama3" with factor, low_freq_factor, high_freq_factor and original_max_position_embeddings';
+  if (typeof scaling !== 'object' || Array.isArray(scaling)) {
+    problems.push(`rope_scaling is ${JSON.stringify(scaling)}; ${supported}`);
+    return undefined;
+  }
+  const s = scaling as Record<string, unknown>;
+  const kind = s.rope_type ?? s.type;
+  if (kind === 'default') return undefined;
+  if (kind !== 'llama3') {
+    problems.push(`rope_scaling has type ${JSON.stringify(kind)} (${JSON.stringify(scaling)}); ${supported}: linear, dynamic, yarn and longrope scaling are not implemented`);
+    return undefined;
+  }
+  const bad = LLAMA3_KEYS.filter((key) => typeof s[key] !== 'number' || !Number.isFinite(s[key]) || !((s[key] as number) > 0));
+  if (bad.length > 0) {
+    problems.push(`rope_scaling (llama3) needs positive numbers ${LLAMA3_KEYS.join(', ')}; got ${bad.map((key) => `${key} ${JSON.stringify(s[key])}`).join(', ')}`);
+    return undefined;
+  }
+  const [factor, lowFreqFactor, highFreqFactor, originalMaxLength] = LLAMA3_KEYS.map((key) => s[key] as number);
+  if (!(highFreqFactor > lowFreqFactor)) problems.push(`rope_scaling (llama3) high_freq_factor ${highFreqFactor} must be greater than low_freq_factor ${lowFreqFactor}`);
+  if (!(factor >= 1)) problems.push(`rope_scaling (llama3) factor ${factor} must be at least 1 (it divides the low frequencies to lengthen the context)`);
+  if (!Number.isSafeInteger(originalMaxLength)) problems.push(`rope_scaling (llama3) original_max_position_embeddings ${originalMaxLength} must be a whole number`);
+  return { type: 'llama3', factor, lowFreqFactor, highFreqFactor, originalMaxLength };
+}
+
 /**
  * Reads `config.json` of a HuggingFace Llama folder (`model_type: llama`, or `mistral` without a
  * sliding window shorter than the context): `hidden_size` → dim, `intermediate_size` → ffnDim,
  * `num_hidden_layers` → layers, `num_attention_heads` → heads, `vocab_size`,
  * `max_position_embeddings` → maxLength, `rms_norm_eps` → normEps, `rope_theta` → ropeTheta,
  * `tie_word_embeddings`; the rest is fixed (rmsnorm, rope, swiglu, no biases). Variants Floe's GPT
- * cannot express (another `hidden_act`, attention or MLP biases, `rope_scaling`, a `head_dim`
+ * cannot express (another `hidden_act`, attention or MLP biases, a `rope_scaling` other than
+ * `llama3` (mapped onto `ropeScaling`), a `head_dim`
  * other than hidden_size / heads) are errors. `num_key_value_heads` → kvHeads (grouped-query
  * attention; default num_attention_heads).
  *
@@ -77,14 +111,7 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   f.only('hidden_act', 'silu', "Llama's gated MLP is down(silu(gate(x)) * up(x))");
   f.only('attention_bias', false, "Floe's Llama has no biases in q/k/v/o");
   f.only('mlp_bias', false, "Floe's Llama has no biases in gate/up/down");
-  const scaling = json.rope_scaling;
-  if (scaling !== undefined && scaling !== null) {
-    const kind = typeof scaling === 'object' ? ((scaling as Record<string, unknown>).rope_type ?? (scaling as Record<string, unknown>).type) : undefined;
-    f.problems.push(
-      `rope_scaling is ${JSON.stringify(scaling)}${kind === undefined ? '' : ` (type ${JSON.stringify(kind)})`}; ` +
-        'Floe supports rope_scaling: null only (plain RoPE with rope_theta): linear, dynamic, yarn, longrope and llama3 scaling are not implemented',
-    );
-  }
+  const ropeScaling = readRopeScaling(json.rope_scaling, f.problems);
   if (modelType === 'mistral') {
     const window = json.sliding_window;
     if (window !== undefined && window !== null && !(typeof window === 'number' && window >= maxLength)) {
@@ -104,7 +131,7 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   if (f.problems.length > 0) throw new CheckpointError(`Cannot import Llama config '${file}': ${f.problems.join('; ')}.`);
   return {
     file,
-    architecture: { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias: false, normEps, ropeTheta },
+    architecture: { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias: false, normEps, ropeTheta, ...(ropeScaling === undefined ? {} : { ropeScaling }) },
     fieldNames: {
       vocabSize: 'vocab_size',
       maxLength: 'max_position_embeddings',
@@ -120,6 +147,7 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
       bias: 'attention_bias',
       normEps: 'rms_norm_eps',
       ropeTheta: 'rope_theta',
+      ropeScaling: 'rope_scaling',
     },
   };
 }

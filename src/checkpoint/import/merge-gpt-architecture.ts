@@ -13,6 +13,13 @@ export interface MergeGptArchitectureOptions {
   configPath?: string;
 }
 
+/** Equal values; objects (`ropeScaling`) by their JSON, as model-config.json stores them. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
+  const canonical = (x: object): string => JSON.stringify(Object.fromEntries(Object.entries(x).sort(([k1], [k2]) => (k1 < k2 ? -1 : 1))));
+  return canonical(a) === canonical(b);
+}
+
 /**
  * The architecture of a model loaded `from:` a source: every field the source defines comes from
  * the source; the recipe fills in the rest. A recipe field that differs both from its default and
@@ -29,7 +36,7 @@ export function mergeGptArchitecture(options: MergeGptArchitectureOptions): GptA
     const theirs = source.architecture[key];
     if (theirs === undefined) continue;
     const mine = recipe[key];
-    if (mine !== undefined && mine !== defaults[key] && mine !== theirs) {
+    if (mine !== undefined && !sameValue(mine, defaults[key]) && !sameValue(mine, theirs)) {
       const field = source.fieldNames[key];
       issues.push({
         path: `${configPath}.${key}`,

@@ -1,5 +1,6 @@
 import type { GptModel } from '../../model/gpt-model';
 import type { ResolvedGptOptions } from '../../model/gpt-options';
+import { ropeInverseFrequencies } from '../../model/rotary';
 import { GraphDefBuilder } from './graph-def-builder';
 
 /** Name of the graph's input: int32 token ids `[B, T]`. */
@@ -115,9 +116,11 @@ function ropeTables(g: GraphDefBuilder, o: ResolvedGptOptions, positions: string
   const half = headDim / 2;
   const cos = new Float32Array(o.maxLength * headDim);
   const sinSigned = new Float32Array(o.maxLength * headDim);
+  // The model's own frequencies (and float32 rounding), so the graph's logits match its forward.
+  const invFreq = ropeInverseFrequencies(headDim, o.ropeTheta, o.ropeScaling);
   for (let p = 0; p < o.maxLength; p++) {
     for (let i = 0; i < half; i++) {
-      const angle = Math.fround(p * Math.fround(1 / Math.pow(o.ropeTheta, (2 * i) / headDim)));
+      const angle = Math.fround(p * invFreq[i]);
       cos[p * headDim + i] = cos[p * headDim + i + half] = Math.cos(angle);
       sinSigned[p * headDim + i] = -Math.sin(angle);
       sinSigned[p * headDim + i + half] = Math.sin(angle);

@@ -1,0 +1,134 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { openGptSource } from '../../src/checkpoint';
+import { CheckpointError } from '../../src/errors';
+import { GptModel, LanguageModelTrainer, Rng } from '../../src';
+import { maxAbsDiff } from '../support/tensors';
+import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
+import { TinyLlama, TinyLlamaOptions, hfLlamaForward, writeTinyLlamaFolder } from './fixtures/tiny-llama-folder';
+import { makeTempDir } from './temp-dir';
+
+/** Llama 3.1's rope_scaling at numbers small enough to change every frequency of a 4-wide head. */
+const LLAMA3_SCALING = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 };
+
+const IDS = [1, 21, 26, 4, 3, 17, 5, 6, 19, 11, 22, 39, 30, 7];
+
+/** Fine-tunes the folder with its own tokenizer (`model: { type: gpt, from }`). */
+function fineTuneRecipe(hf: string, outputDir: string, model: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'causal',
+    seed: 3,
+    backend: 'cpu',
+    ...QUIET_RUN,
+    epochs: 20,
+    trainIters: 6,
+    microBatchSize: 4,
+    logInterval: 1,
+    evalAtEnd: false,
+    outputDir,
+    tokenizer: { type: 'hf', path: hf },
+    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 8, output: 'text', alphabet: 'helowrd' }], maxLength: 12, evalGenerations: 0, cache: false },
+    model: { type: 'gpt', from: hf, ...model },
+    optimizer: { type: 'adamw', lr: 1e-2 },
+    scheduler: { type: 'constant' },
+    checkpoint: [{ type: 'floe', saveEveryNSteps: 6 }],
+    callbacks: [],
+  };
+}
+
+/** Max |Floe − reference| over IDS and IDS reversed. */
+async function forwardDiff(gpt: GptModel, hf: TinyLlama): Promise<number> {
+  const ids = tf.tensor2d([IDS, IDS.slice().reverse()], [2, IDS.length], 'int32');
+  const logits = gpt.forward(ids);
+  const got = (await logits.array()) as number[][][];
+  tf.dispose([ids, logits]);
+  return maxAbsDiff(got.flat(2), [hfLlamaForward(hf, IDS), hfLlamaForward(hf, IDS.slice().reverse())].flat(2));
+}
+
+/** Runs a fine-tuning of the folder; checks the logits before training, a falling loss and no leak. */
+async function importAndFineTune(hf: TinyLlama, outputDir: string, model: Record<string, unknown> = {}): Promise<{ diff: number; options: GptModel['options']; modelConfig: Record<string, unknown> }> {
+  let diff = Infinity;
+  let options: GptModel['options'] | undefined;
+  const before = tf.memory().numTensors;
+  const run = await runRecorded(fineTuneRecipe(hf.dir, outputDir, model), {
+    onTrainerReady: async (trainer) => {
+      const gpt = (trainer as LanguageModelTrainer).gpt;
+      options = gpt.options;
+      diff = await forwardDiff(gpt, hf);
+    },
+  });
+  const losses = [...run.losses.values()];
+  assert.ok(losses.every(Number.isFinite), String(losses));
+  assert.ok(Math.max(...losses.slice(-2)) < losses[0], `the loss falls: ${losses.join(', ')}`);
+  assert.equal(tf.memory().numTensors, before, 'the run freed its tensors');
+  const modelConfig = JSON.parse(fs.readFileSync(path.join(outputDir, 'checkpoints', 'step-000006', 'model-config.json'), 'utf8')).options;
+  return { diff, options: options as GptModel['options'], modelConfig };
+}
+
+describe('HuggingFace Llama 3.x and Qwen2 import (model.from)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-llama3-')));
+  afterEach(() => cleanup());
+
+  async function loadError(options: TinyLlamaOptions): Promise<string> {
+    const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), options);
+    const before = tf.memory().numTensors;
+    try {
+      const source = await openGptSource(hf.dir);
+      const model = new GptModel({ vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ...source.architecture }, new Rng(1));
+      try {
+        await source.loadWeights(model.params);
+      } finally {
+        model.dispose();
+      }
+    } catch (error) {
+      assert.ok(error instanceof CheckpointError, `${(error as Error).name}: ${(error as Error).message}`);
+      assert.equal(tf.memory().numTensors, before, 'nothing left behind');
+      return error.message;
+    }
+    return assert.fail('expected a CheckpointError');
+  }
+
+  describe('rope_scaling llama3 (Llama 3.1 / 3.2)', () => {
+    it('maps onto ropeScaling: the logits match the float64 HF forward with llama3 frequencies, it fine-tunes and checkpoints the scaling', async () => {
+      const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { tied: true, ropeTheta: 500000, config: { rope_scaling: LLAMA3_SCALING } });
+      // Not vacuous: the scaling changes the reference's logits.
+      const plain = { ...hf, config: { ...hf.config, rope_scaling: null } };
+      assert.ok(maxAbsDiff(hfLlamaForward(hf, IDS).flat(), hfLlamaForward(plain, IDS).flat()) > 1e-2, 'llama3 scaling shows in the logits');
+      const { diff, options, modelConfig } = await importAndFineTune(hf, path.join(dir, 'run'));
+      assert.ok(diff < 1e-4, `max |Floe − reference| = ${diff}`);
+      const expected = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 };
+      assert.deepEqual([options.ropeScaling, options.ropeTheta], [expected, 500000]);
+      assert.deepEqual(modelConfig.ropeScaling, expected);
+      // The checkpoint carries it: from it the model has the same scaling, and a contradicting recipe is named.
+      const again = await runRecorded({ ...fineTuneRecipe(hf.dir, path.join(dir, 'again')), trainIters: 1, checkpoint: [], model: { type: 'gpt', from: path.join(dir, 'run', 'checkpoints', 'step-000006'), ropeScaling: { ...expected } } }, {
+        onTrainerReady: async (trainer) => assert.deepEqual((trainer as LanguageModelTrainer).gpt.options.ropeScaling, expected),
+      });
+      assert.equal(again.result.globalStep, 1);
+      await assert.rejects(
+        runRecorded({ ...fineTuneRecipe(hf.dir, path.join(dir, 'contra')), model: { type: 'gpt', from: hf.dir, ropeScaling: { ...expected, factor: 4 } } }),
+        /model\.ropeScaling: is \{.*"factor":4.*\} but .*config\.json says \{.*"factor":8.*\} \(rope_scaling\)/,
+      );
+    });
+
+    it('rope_type default (or null) is plain RoPE', async () => {
+      const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { config: { rope_scaling: { rope_type: 'default' } } });
+      const source = await openGptSource(hf.dir);
+      assert.equal(source.architecture.ropeScaling, undefined);
+    });
+
+    it('refuses other rope types, naming the type and what is supported', async () => {
+      for (const type of ['linear', 'dynamic', 'yarn', 'longrope']) {
+        const message = await loadError({ config: { rope_scaling: { type, factor: 2 } } });
+        assert.match(message, new RegExp(`config\\.json': rope_scaling has type "${type}" .*; Floe supports rope_scaling null \\(plain RoPE with rope_theta\\) or rope_type "llama3" with factor, low_freq_factor, high_freq_factor and original_max_position_embeddings`));
+      }
+      const missing = await loadError({ config: { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1 } } });
+      assert.match(missing, /rope_scaling \(llama3\) needs positive numbers .*; got high_freq_factor undefined, original_max_position_embeddings undefined/);
+      const inverted = await loadError({ config: { rope_scaling: { ...LLAMA3_SCALING, high_freq_factor: 1, low_freq_factor: 4 } } });
+      assert.match(inverted, /high_freq_factor 1 must be greater than low_freq_factor 4/);
+    });
+  });
+});
