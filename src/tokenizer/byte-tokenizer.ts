@@ -20,6 +20,10 @@ export class ByteTokenizer implements Tokenizer {
   readonly fingerprint = 'byte-v1';
   /** UTF-8 bytes decode as they are: no clean-up, so later ids never change earlier text. */
   readonly decodeCleansUpSpaces = false;
+  /** No rule of its own: `data.addBos: auto` adds no bos (set `addBos: true` for one). */
+  readonly addsBos = false;
+  /** Where `addsBos` comes from, for the run log. */
+  readonly addsBosSource = 'the byte tokenizer adds none';
 
   private readonly encoder = new TextEncoder();
   // fatal: false turns invalid or truncated sequences into U+FFFD instead of throwing.

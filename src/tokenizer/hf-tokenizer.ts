@@ -6,6 +6,7 @@ import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { DataError } from '../errors';
 import { fsReadReason } from '../errors/fs-error-reason';
 import { guardBpeDrops } from './bpe-drop-guard';
+import { HfBosRule, hfBosRule } from './hf-bos-rule';
 import { hfChatTemplate, tokenString } from './hf-chat-template';
 import { JinjaChatTemplate } from './jinja-chat-template';
 import { Tokenizer } from './tokenizer';
@@ -60,6 +61,10 @@ export class HfTokenizer implements Tokenizer {
   readonly decodeCleansUpSpaces: boolean;
   /** tokenizer_config.json's `chat_template` (or a `chat_template.jinja` beside it), if any. */
   readonly chatTemplate: JinjaChatTemplate | undefined;
+  /** tokenizer_config.json's `add_bos_token`, else whether tokenizer.json's post-processor prepends bos (as transformers decides). */
+  readonly addsBos: boolean;
+  /** Which of the two decided `addsBos`. */
+  readonly addsBosSource: string;
 
   private readonly core: HfCoreTokenizer;
   private readonly source: string;
@@ -72,10 +77,12 @@ export class HfTokenizer implements Tokenizer {
     fingerprints: { all: string; ids: string },
     source: string,
     tokenizerJson: JsonObject,
-    chatTemplate: JinjaChatTemplate | undefined,
+    extras: { chatTemplate: JinjaChatTemplate | undefined; bosRule: HfBosRule },
   ) {
     this.core = core;
-    this.chatTemplate = chatTemplate;
+    this.chatTemplate = extras.chatTemplate;
+    this.addsBos = extras.bosRule.addsBos;
+    this.addsBosSource = extras.bosRule.source;
     this.bosId = ids.bos;
     this.eosId = ids.eos;
     this.padId = ids.pad;
@@ -160,10 +167,12 @@ export class HfTokenizer implements Tokenizer {
       throw new DataError(`${source}: cannot find an end-of-sequence token. Expected 'eos_token' in tokenizer_config.json, an eosToken option, or one of ${EOS_CANDIDATES.join(', ')} in the vocabulary.`);
     }
     // Many tokenizers (GPT-2 style) have a single <|endoftext|> that serves as bos and pad too.
-    const bos = resolve('bos_token', specials.bosToken, BOS_CANDIDATES) ?? eos;
+    const ownBos = resolve('bos_token', specials.bosToken, BOS_CANDIDATES);
+    const bos = ownBos ?? eos;
     const pad = resolve('pad_token', specials.padToken, PAD_CANDIDATES) ?? eos;
+    const configSource = files.configSource ?? 'tokenizer_config.json';
     const chatTemplate = hfChatTemplate(config, {
-      configSource: files.configSource ?? 'tokenizer_config.json',
+      configSource,
       explicit: { bos_token: specials.bosToken, eos_token: specials.eosToken, pad_token: specials.padToken },
       file: files.chatTemplateFile,
     });
@@ -176,7 +185,9 @@ export class HfTokenizer implements Tokenizer {
     // Encoding never adds the post-processor's specials (see encode), so it does not decide ids either.
     const { truncation: _t, padding: _p, post_processor: _pp, version: _v, ...idParts } = tokenizerJson;
     const idFingerprint = createHash('sha256').update(JSON.stringify(idParts)).update(`${bos},${eos},${pad}`).digest('hex');
-    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson, chatTemplate);
+    // What HuggingFace's tokenizer(text) adds first; Floe's encode adds nothing, data.addBos decides.
+    const bosRule = hfBosRule({ config, tokenizerJson, bosId: ownBos, tokenToId: (t) => core.token_to_id(t), configSource });
+    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson, { chatTemplate, bosRule });
   }
 
   /**

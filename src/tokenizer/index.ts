@@ -11,3 +11,4 @@ export * from './hf-tokenizer-factory';
 export * from './encode-prompt';
 export * from './tokenizer-identity';
 export * from './text-stream';
+export * from './add-bos-setting';

@@ -38,6 +38,15 @@ export interface Tokenizer {
    * `data.chatTemplate: tokenizer`. Optional: tokenizers without one leave it unset.
    */
   readonly chatTemplate?: JinjaChatTemplate;
+  /**
+   * The tokenizer's own rule for bos: true when the model it comes with was trained with bos
+   * first (HuggingFace's `add_bos_token`, or a post-processor that prepends bos). `data.addBos:
+   * auto` follows it, for training rows and generation prompts alike. `encode` never adds bos
+   * whatever this says. Optional: unset counts as false.
+   */
+  readonly addsBos?: boolean;
+  /** Which setting decided `addsBos`, for the run log (e.g. `tokenizer_config.json add_bos_token`). */
+  readonly addsBosSource?: string;
   /** Text to ids, without adding bos/eos (the pipeline adds those where it needs them). */
   encode(text: string): number[];
   /** Ids to text; special ids are skipped and invalid input never throws. */
