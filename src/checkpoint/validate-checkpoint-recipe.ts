@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { isPlainObject } from '../config/compose';
 import { validateRecipe, type ResolvedRecipe } from '../config/validate-recipe';
 import { ConfigError } from '../errors';
 import { RECIPE_FILE } from './checkpoint-layout';
@@ -21,7 +22,16 @@ export async function asCheckpointRecipe<T>(dir: string, recipeDir: string, buil
 }
 
 /** Validates the recipe a checkpoint was trained with (see {@link asCheckpointRecipe}). */
-export function validateCheckpointRecipe(dir: string, recipe: Record<string, unknown>, recipeDir: string): Promise<ResolvedRecipe> {
+export async function validateCheckpointRecipe(dir: string, recipe: Record<string, unknown>, recipeDir: string): Promise<ResolvedRecipe> {
   // The run that wrote it is over: where its engines saved does not matter here.
-  return asCheckpointRecipe(dir, recipeDir, () => validateRecipe(recipe, { baseDir: recipeDir, checkCheckpointFolders: false }));
+  const resolved = await asCheckpointRecipe(dir, recipeDir, () => validateRecipe(recipe, { baseDir: recipeDir, checkCheckpointFolders: false }));
+  // A saved recipe has every data setting (defaults filled in) and records what data.addBos resolved
+  // to; one without it was written when the default was false, before `auto`: it stays false.
+  const saved = recipe.data;
+  const data = resolved.config.data as unknown as { addBos?: unknown };
+  if (isPlainObject(saved) && !('addBos' in saved) && data.addBos === 'auto') {
+    data.addBos = false;
+    if (isPlainObject(resolved.resolved.data)) resolved.resolved.data.addBos = false;
+  }
+  return resolved;
 }

@@ -3,6 +3,7 @@ import { resolveCount } from '../config/human-number';
 import { toPlainConfig } from '../config/to-plain';
 import { ConfigError, DataError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
+import { addBosAutoNote, resolveAddBos } from '../tokenizer/add-bos-setting';
 import { chatHeaderProblem } from '../tokenizer/chat-template';
 import { buildComponent } from '../trainer/build-components';
 import type { Trainer } from '../trainer/trainer';
@@ -111,6 +112,9 @@ export async function buildLmData(
   // The weights are in dataConfig too; said here as well so the train entry's identity is its records'.
   const weights = mixNote === undefined ? {} : { weights: mix?.entries.map((e) => e.weight) };
   const cacheDir = config.cache ? path.resolve(config.cacheDir ?? path.join('.floe-cache', 'tokenized')) : undefined;
+  const addBos = resolvedAddBos(trainer, config);
+  // Keyed by what it resolved to: `auto` giving false hashes as `false` did (existing caches stay valid).
+  const dataConfig = { ...(toPlainConfig(config) as Record<string, unknown>), addBos };
   let evalStats: PrepareStats | undefined;
   const prepare = async (part: DataRecord[], name: string) => {
     if (part.length === 0) return [];
@@ -119,10 +123,10 @@ export async function buildLmData(
       sources: [new RecordArraySource(part, { ...identity, split: name, ...(name === 'train' ? weights : {}) })],
       tokenizer: trainer.tokenizer,
       maxLength: config.maxLength,
-      addBos: config.addBos,
+      addBos,
       padToMultipleOf: processing.mode === 'sft' ? config.padToMultipleOf : 1,
       cacheDir,
-      dataConfig: toPlainConfig(config),
+      dataConfig,
     });
     if (name === 'eval') evalStats = stats;
     // floe evaluate --data reads whole files into the eval part: name them, not a split they are not.
@@ -159,7 +163,21 @@ export async function buildLmData(
   };
 }
 
-/** What truncation and dropping did to a split's SFT conversations, or undefined when nothing was lost. */
+/**
+ * `data.addBos` resolved against the run's tokenizer (`auto` → its rule), said once in the log when
+ * `auto` adds bos, and written into the run's resolved recipe, so checkpoints record what training
+ * did (generation prompts follow it even if the tokenizer's files change) and a resume compares
+ * the value, not the word `auto`.
+ */
+function resolvedAddBos(trainer: Trainer, config: LmDataConfig): boolean {
+  const addBos = resolveAddBos(config.addBos, trainer.tokenizer);
+  const note = addBosAutoNote(config.addBos, trainer.tokenizer);
+  if (note !== undefined) trainer.logger.info(note);
+  const data = trainer.context.resolvedRecipe.data;
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) (data as Record<string, unknown>).addBos = addBos;
+  return addBos;
+}
+
 /** What an evaluation covers: records without those dropped, and how many were cut or dropped at maxLength. */
 function evalCounts(records: number, stats: PrepareStats | undefined, maxLength: number): EvalDataSummary {
   if (stats === undefined) return { records, tokens: 0 };
@@ -173,6 +191,7 @@ function evalCounts(records: number, stats: PrepareStats | undefined, maxLength:
   };
 }
 
+/** What truncation and dropping did to a split's SFT conversations, or undefined when nothing was lost. */
 function cutNote(stats: PrepareStats, maxLength: number): string | undefined {
   if (stats.truncated === 0 && stats.dropped === 0) return undefined;
   const of = `of ${stats.records} conversation${stats.records === 1 ? '' : 's'}`;

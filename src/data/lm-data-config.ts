@@ -1,4 +1,5 @@
-import { IsBoolean, IsOptional } from 'class-validator';
+import { IsBoolean, IsOptional, registerDecorator, ValidationArguments } from 'class-validator';
+import { ADD_BOS_SETTINGS } from '../tokenizer/add-bos-setting';
 import { ComponentList } from '../config/component-list';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { SplitDataConfig } from './split-data-config';
@@ -24,9 +25,9 @@ export class LmDataConfig extends SplitDataConfig {
   @IsCount()
   evalGenerations = 200;
 
-  /** Put bos before each text record. */
-  @IsBoolean()
-  addBos = false;
+  /** Put bos before each text record: `auto` (the tokenizer's rule: an hf tokenizer's add_bos_token or post-processor; none for byte), true or false. */
+  @IsAddBosSetting()
+  addBos: 'auto' | boolean = 'auto';
 
   /** Round each batch's length up to a multiple of this (steadier shapes). */
   @HumanNumber()
@@ -41,4 +42,19 @@ export class LmDataConfig extends SplitDataConfig {
   @IsOptional()
   @IsPath()
   cacheDir?: string;
+}
+
+/** `auto`, true or false. */
+function IsAddBosSetting(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isAddBosSetting',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) => (ADD_BOS_SETTINGS as readonly unknown[]).includes(value),
+        defaultMessage: (args: ValidationArguments) => `${args.property} must be auto (the tokenizer's rule), true or false, got ${JSON.stringify(args.value)}`,
+      },
+    });
+  };
 }

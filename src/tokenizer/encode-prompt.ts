@@ -4,7 +4,7 @@ import { Tokenizer } from './tokenizer';
 
 /** How a language model's training rows began, so an inference prompt begins the same way. */
 export interface PromptFormat {
-  /** Training put bos before each text record (`data.addBos`). */
+  /** Training put bos before each text record (`data.addBos` as it resolved: `auto` by the tokenizer's rule). */
   addBos?: boolean;
   /**
    * Wrap the prompt as one user turn of the chat format (Floe's, or the data's Jinja `template`),

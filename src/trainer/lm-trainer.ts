@@ -5,6 +5,7 @@ import { LmBatch } from '../data/lm-batch';
 import { completeBatch } from '../model/complete-batch';
 import { GptModel } from '../model/gpt-model';
 import { encodePrompt } from '../tokenizer/encode-prompt';
+import { resolveAddBos } from '../tokenizer/add-bos-setting';
 import { chatTemplateChangeNote, checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE, tokenizerIdentity } from '../tokenizer/tokenizer-identity';
 import { Trainer } from './trainer';
 import { TrainingResult } from './training-result';
@@ -61,8 +62,8 @@ export abstract class LanguageModelTrainer extends Trainer<LmBatch> {
   async completeExamples(examples: readonly GenerationExample[]): Promise<SampleCompletion[]> {
     const tok = this.tokenizer;
     const longest = Math.max(...examples.map((e) => tok.encode(e.completion).length));
-    // The prompts start as their training rows did (after bos with data.addBos).
-    const addBos = (this.config.data as { addBos?: unknown }).addBos === true;
+    // The prompts start as their training rows did (after bos when data.addBos resolved to true).
+    const addBos = resolveAddBos((this.config.data as { addBos?: unknown }).addBos, tok);
     const produced = await completeBatch(
       this.gpt,
       examples.map((e) => encodePrompt(tok, e.prompt, { addBos })),

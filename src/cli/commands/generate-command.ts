@@ -7,6 +7,7 @@ import { generate } from '../../model/generate';
 import { GptModel } from '../../model/gpt-model';
 import { MAX_SEED, Rng } from '../../random';
 import { encodePrompt, PromptFormat } from '../../tokenizer/encode-prompt';
+import { resolveAddBos } from '../../tokenizer/add-bos-setting';
 import { TextStream } from '../../tokenizer/text-stream';
 import { templateEndOfTurnId } from '../../tokenizer/templated-chat';
 import type { Tokenizer } from '../../tokenizer/tokenizer';
@@ -150,7 +151,7 @@ function promptFormat(config: TrainerConfig, tokenizer: Tokenizer, chat: boolean
     const template = resolveChatTemplate(setting, tokenizer, config.tokenizer.type);
     return { chat: { systemPrompt: typeof data.systemPrompt === 'string' ? data.systemPrompt : undefined, template } };
   }
-  return { addBos: data.addBos === true };
+  return { addBos: resolveAddBos(data.addBos, tokenizer) };
 }
 
 /**
