@@ -158,9 +158,9 @@ export class GptConfig extends ModelConfig {
   @IsBoolean()
   tieEmbeddings = true;
 
-  /** Biases in linear layers (GPT-2 has them, Llama does not). */
-  @IsBoolean()
-  bias = true;
+  /** Biases of the linear layers: `true` all (GPT-2), `false` none (Llama), `qkv` the attention's q/k/v projection only (Qwen2). */
+  @IsIn([true, false, 'qkv'])
+  bias: boolean | 'qkv' = true;
 
   /** Epsilon inside the norms (default 1e-5 for layernorm, 1e-6 for rmsnorm). */
   @IsOptional()
@@ -174,7 +174,7 @@ export class GptConfig extends ModelConfig {
   /**
    * Start from pretrained weights (path relative to the recipe): a Floe checkpoint or export, a
    * folder of checkpoints or a run folder (newest), or a HuggingFace GPT-2 or Llama-family
-   * (llama, mistral) folder. The source's architecture wins; a field set here to a non-default value that contradicts it is an error.
+   * (llama, mistral, qwen2) folder. The source's architecture wins; a field set here to a non-default value that contradicts it is an error.
    */
   @IsOptional()
   @IsPath()

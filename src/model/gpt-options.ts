@@ -8,6 +8,8 @@ export type GptNorm = 'layernorm' | 'rmsnorm';
 export type GptPosition = 'learned' | 'rope';
 /** MLP flavour: GPT-2's tanh-GELU, or Llama's gated SiLU (SwiGLU). */
 export type GptActivation = 'gelu' | 'swiglu';
+/** Which linear layers have a bias: all (GPT-2), none (Llama), or only the q/k/v projection `attn.qkv` (Qwen2). */
+export type GptBias = boolean | 'qkv';
 
 /**
  * Shape and flavour of a decoder-only transformer. Only the five size fields are required; the
@@ -44,8 +46,11 @@ export interface GptOptions {
   activation?: GptActivation;
   /** Reuse the token embedding as the LM head (no `lm_head.weight`). Default true (GPT-2). */
   tieEmbeddings?: boolean;
-  /** Give linear layers a bias (GPT-2 does, Llama does not). Default true. */
-  bias?: boolean;
+  /**
+   * Biases of the linear layers: `true` on every one (GPT-2), `false` on none (Llama), `'qkv'` on
+   * the attention's q/k/v projection `attn.qkv` only (Qwen2). Default true.
+   */
+  bias?: GptBias;
   /** Epsilon inside the norm. Default 1e-5 for layernorm, 1e-6 for rmsnorm. */
   normEps?: number;
   /** Standard deviation of the normal weight init. Default 0.02. */
@@ -78,6 +83,7 @@ export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling
 const NORMS: readonly GptNorm[] = ['layernorm', 'rmsnorm'];
 const POSITIONS: readonly GptPosition[] = ['learned', 'rope'];
 const ACTIVATIONS: readonly GptActivation[] = ['gelu', 'swiglu'];
+const BIASES: readonly GptBias[] = [true, false, 'qkv'];
 
 /**
  * Fills defaults and checks consistency. Throws a {@link ConfigError} listing every problem.
@@ -124,6 +130,7 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
   checkChoice(issues, 'norm', resolved.norm, NORMS);
   checkChoice(issues, 'position', resolved.position, POSITIONS);
   checkChoice(issues, 'activation', resolved.activation, ACTIVATIONS);
+  if (!BIASES.includes(resolved.bias)) issues.push({ path: 'bias', message: `unknown value ${JSON.stringify(resolved.bias)}. Supported: true, false, 'qkv'` });
   // Only added when set, so a plain model's options (and its model-config.json) stay as they were.
   if (options.ropeScaling !== undefined) {
     const scalingIssues = ropeScalingIssues(options.ropeScaling, 'ropeScaling');

@@ -16,6 +16,11 @@ export interface GptParamSpec {
   init: GptParamInit;
 }
 
+/** Whether the linear layer `prefix` (`blocks.0.attn.qkv`, `lm_head`) has a bias under `o.bias`. */
+export function gptLinearHasBias(o: Pick<ResolvedGptOptions, 'bias'>, prefix: string): boolean {
+  return o.bias === true || (o.bias === 'qkv' && prefix.endsWith('.attn.qkv'));
+}
+
 /**
  * Every parameter of a model with these options, in a stable order. Linear weights are stored
  * `[in, out]` (transpose to get PyTorch's `[out, in]`); `attn.qkv.weight` is `[D, D + 2·kvHeads·headDim]`
@@ -31,7 +36,7 @@ export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
   };
   const addLinear = (prefix: string, inDim: number, outDim: number, init: GptParamInit): void => {
     add(`${prefix}.weight`, [inDim, outDim], init);
-    if (o.bias) add(`${prefix}.bias`, [outDim], 'zeros');
+    if (gptLinearHasBias(o, prefix)) add(`${prefix}.bias`, [outDim], 'zeros');
   };
   const addNorm = (prefix: string): void => {
     add(`${prefix}.weight`, [d], 'ones');

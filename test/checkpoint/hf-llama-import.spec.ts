@@ -190,8 +190,8 @@ describe('HuggingFace Llama import (model.from)', () => {
     const configFile = (): RegExp => new RegExp(`'${path.join(dir, 'llama', 'config.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`);
 
     it('another model_type', async () => {
-      const message = await loadError({ config: { model_type: 'qwen2' } });
-      assert.match(message, /config\.json has model_type "qwen2"; Floe reads model_type gpt2, llama, mistral/);
+      const message = await loadError({ config: { model_type: 'gemma2' } });
+      assert.match(message, /config\.json has model_type "gemma2"; Floe reads model_type gpt2, llama, mistral, qwen2/);
     });
 
     it('hidden_act other than silu', async () => {
@@ -235,8 +235,8 @@ describe('HuggingFace Llama import (model.from)', () => {
     });
 
     it('an extra tensor, by name and shard', async () => {
-      const message = await loadError({ shards: 2, extra: { 'model.layers.0.self_attn.q_proj.bias': { shape: [16], data: new Array(16).fill(0) } } });
-      assert.match(message, /unexpected tensor 'model\.layers\.0\.self_attn\.q_proj\.bias' in model-00002-of-00002\.safetensors/);
+      const message = await loadError({ shards: 2, extra: { 'model.layers.0.self_attn.o_proj.bias': { shape: [16], data: new Array(16).fill(0) } } });
+      assert.match(message, /unexpected tensor 'model\.layers\.0\.self_attn\.o_proj\.bias' in model-00002-of-00002\.safetensors/);
     });
 
     it('a shape that does not fit config.json', async () => {

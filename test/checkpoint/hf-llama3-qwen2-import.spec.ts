@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { openGptSource } from '../../src/checkpoint';
+import { readSafetensorsHeader } from '../../src/checkpoint/formats/read-safetensors';
 import { CheckpointError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
@@ -129,6 +130,64 @@ describe('HuggingFace Llama 3.x and Qwen2 import (model.from)', () => {
       assert.match(missing, /rope_scaling \(llama3\) needs positive numbers .*; got high_freq_factor undefined, original_max_position_embeddings undefined/);
       const inverted = await loadError({ config: { rope_scaling: { ...LLAMA3_SCALING, high_freq_factor: 1, low_freq_factor: 4 } } });
       assert.match(inverted, /high_freq_factor 1 must be greater than low_freq_factor 4/);
+    });
+  });
+
+  describe('Qwen2 folders (model_type qwen2)', () => {
+    /** A Qwen2 config: q/k/v biases, no attention_bias/mlp_bias keys, a sliding window that is off. */
+    const qwen2 = (extra: Record<string, unknown> = {}): TinyLlamaOptions['config'] => ({
+      architectures: ['Qwen2ForCausalLM'],
+      model_type: 'qwen2',
+      attention_bias: undefined,
+      mlp_bias: undefined,
+      rope_theta: 1000000,
+      use_sliding_window: false,
+      sliding_window: 4,
+      max_window_layers: 2,
+      ...extra,
+    });
+
+    it('maps q/k/v biases onto attn.qkv.bias (bias: qkv): the logits match the float64 HF forward, it fine-tunes, plain and with LoRA', async () => {
+      const hf = writeTinyLlamaFolder(path.join(dir, 'qwen2'), { qkvBias: true, kvHeads: 2, shards: 2, config: qwen2() });
+      // Not vacuous: the biases change the reference's logits.
+      const unbiased = { ...hf, weights: new Map([...hf.weights].filter(([name]) => !name.endsWith('.bias'))) };
+      assert.ok(maxAbsDiff(hfLlamaForward(hf, IDS).flat(), hfLlamaForward(unbiased, IDS).flat()) > 1e-2, 'the biases show in the logits');
+      const { diff, options, modelConfig } = await importAndFineTune(hf, path.join(dir, 'run'));
+      assert.ok(diff < 1e-4, `max |Floe − reference| = ${diff}`);
+      assert.deepEqual([options.bias, options.kvHeads, options.ropeTheta, options.tieEmbeddings], ['qkv', 2, 1000000, false]);
+      assert.equal(modelConfig.bias, 'qkv');
+      const saved = await readSafetensorsHeader(path.join(dir, 'run', 'checkpoints', 'step-000006', 'model.safetensors'));
+      assert.deepEqual(saved.entries.map((e) => e.name).filter((n) => n.endsWith('.bias')).sort(), ['blocks.0.attn.qkv.bias', 'blocks.1.attn.qkv.bias']);
+      // LoRA on the biased projection: the adapters start at zero (the reference forward), only they train.
+      const lora = await importAndFineTune(hf, path.join(dir, 'lora'), { lora: { rank: 2, alpha: 4, targets: ['*.attn.qkv', '*.mlp.up'] } });
+      assert.ok(lora.diff < 1e-4, `LoRA: max |Floe − reference| = ${lora.diff}`);
+    });
+
+    it('a tied Qwen2 folder (tie_word_embeddings true) matches too', async () => {
+      const hf = writeTinyLlamaFolder(path.join(dir, 'qwen2'), { qkvBias: true, tied: true, config: qwen2() });
+      const source = await openGptSource(hf.dir);
+      assert.deepEqual([source.architecture.bias, source.architecture.tieEmbeddings], ['qkv', true]);
+      const model = new GptModel({ vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ...source.architecture }, new Rng(1));
+      try {
+        await source.loadWeights(model.params);
+        const diff = await forwardDiff(model, hf);
+        assert.ok(diff < 1e-4, `max |Floe − reference| = ${diff}`);
+      } finally {
+        model.dispose();
+      }
+    });
+
+    it('takes use_sliding_window with a window covering the context; refuses a shorter one and a missing bias', async () => {
+      const covering = writeTinyLlamaFolder(path.join(dir, 'covering'), { qkvBias: true, config: qwen2({ use_sliding_window: true, sliding_window: 16 }) });
+      assert.equal((await openGptSource(covering.dir)).architecture.bias, 'qkv');
+      const short = await loadError({ qkvBias: true, config: qwen2({ use_sliding_window: true, sliding_window: 8 }) });
+      assert.match(short, /use_sliding_window is true and sliding_window is 8 but max_position_embeddings is 16; Floe attends over the whole context, so it supports use_sliding_window false, or sliding_window null or at least max_position_embeddings/);
+      fs.rmSync(path.join(dir, 'llama'), { recursive: true });
+      const missing = await loadError({ qkvBias: true, omit: ['model.layers.1.self_attn.k_proj.bias'], config: qwen2() });
+      assert.match(missing, /no tensor for 'blocks\.1\.attn\.qkv\.bias' \(Llama 'model\.layers\.1\.self_attn\.k_proj\.bias'\)/);
+      fs.rmSync(path.join(dir, 'llama'), { recursive: true });
+      const llamaBias = await loadError({ config: { attention_bias: true } });
+      assert.match(llamaBias, /attention_bias is true; Floe supports false only \(Floe's Llama has no biases in q\/k\/v\/o; Qwen2 folders \(model_type qwen2\) have q\/k\/v ones\)/);
     });
   });
 });

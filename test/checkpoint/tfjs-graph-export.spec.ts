@@ -53,12 +53,15 @@ describe('tfjs graph model export', () => {
     ['GPT-2 style (layernorm, learned positions, gelu, tied head)', {}],
     ['Llama style (rmsnorm, rope, swiglu, untied head, no biases)', { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: false, bias: false }],
     ['grouped-query (4 heads, 2 key/value heads; rope, biases)', { heads: 4, kvHeads: 2, position: 'rope' }],
+    ['Qwen2 style (biases on attn.qkv only, grouped-query, rope)', { heads: 4, kvHeads: 2, position: 'rope', norm: 'rmsnorm', activation: 'swiglu', bias: 'qkv' }],
     ['Llama 3 RoPE scaling (llama3: factor 8, low 1, high 4, original 8)', { position: 'rope', ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 } }],
   ];
   for (const [name, flavour] of flavours) {
     it(`a ${name} GPT loads with tf.loadGraphModel over HTTP and predicts what GptModel.forward does`, async () => {
       const before = tf.memory().numTensors;
       const model = new GptModel({ vocabSize: 40, maxLength: 12, layers: 2, heads: 2, dim: 16, ...flavour }, new Rng(5));
+      // Biases start at zero: give them values, so a graph that drops one is caught.
+      for (const [name, v] of model.params) if (name.endsWith('.bias')) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 7)));
       const out = path.join(dir, 'web');
       await writeGptGraphModel(out, model, { shardBytes: 8000 });
       const json = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));

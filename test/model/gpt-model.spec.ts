@@ -21,6 +21,7 @@ describe('GptModel', () => {
       ['layernorm + learned + gelu (GPT-2)', GPT2],
       ['rmsnorm + rope + swiglu (Llama)', LLAMA],
       ['layernorm + rope + gelu, tied, 2 layers', { ...TIED_ROPE_GELU, layers: 2 }],
+      ['Qwen2: rmsnorm + rope + swiglu, biases on attn.qkv only', { ...LLAMA, bias: 'qkv' }],
     ];
     for (const [label, options] of cases) {
       it(`matches a plain-JS reference for ${label}`, async () => {

@@ -31,7 +31,8 @@ export function referenceForward(
     const out = new Array<number>(nOut).fill(0);
     for (let j = 0; j < nOut; j++) {
       for (let i = 0; i < nIn; i++) out[j] += x[i] * W.data[i * nOut + j];
-      if (o.bias) out[j] += get(`${prefix}.bias`).data[j];
+      // bias 'qkv' (Qwen2): only the attention's q/k/v projection has one.
+      if (o.bias === true || (o.bias === 'qkv' && prefix.endsWith('.attn.qkv'))) out[j] += get(`${prefix}.bias`).data[j];
     }
     return out;
   };

@@ -3,8 +3,11 @@ import type { RopeScaling } from '../../model/rope-scaling-config';
 import { GptArchitecture, GptArchitectureKey } from './gpt-source';
 import { readHfConfigJson } from './hf-folder';
 
-/** `model_type`s read as Llama: Mistral is Llama's maths plus an optional sliding window. */
-export const HF_LLAMA_MODEL_TYPES = ['llama', 'mistral'] as const;
+/**
+ * `model_type`s read as Llama: Mistral is Llama's maths plus an optional sliding window, Qwen2
+ * adds biases on the q/k/v projections (and an optional sliding window).
+ */
+export const HF_LLAMA_MODEL_TYPES = ['llama', 'mistral', 'qwen2'] as const;
 
 /** A HuggingFace Llama (or Mistral) `config.json`, mapped onto Floe's GPT options. */
 export interface HfLlamaConfig {
@@ -83,7 +86,8 @@ function readRopeScaling(scaling: unknown, problems: string[]): RopeScaling | un
  * sliding window shorter than the context): `hidden_size` → dim, `intermediate_size` → ffnDim,
  * `num_hidden_layers` → layers, `num_attention_heads` → heads, `vocab_size`,
  * `max_position_embeddings` → maxLength, `rms_norm_eps` → normEps, `rope_theta` → ropeTheta,
- * `tie_word_embeddings`; the rest is fixed (rmsnorm, rope, swiglu, no biases). Variants Floe's GPT
+ * `tie_word_embeddings`; the rest is fixed (rmsnorm, rope, swiglu, no biases; `qwen2`: biases on
+ * q/k/v only, `bias: 'qkv'`, and a sliding window only with `use_sliding_window`). Variants Floe's GPT
  * cannot express (another `hidden_act`, attention or MLP biases, a `rope_scaling` other than
  * `llama3` (mapped onto `ropeScaling`), a `head_dim`
  * other than hidden_size / heads) are errors. `num_key_value_heads` → kvHeads (grouped-query
@@ -109,13 +113,17 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   const ropeTheta = f.positive('rope_theta', 10000);
   const tie = f.boolean('tie_word_embeddings', false);
   f.only('hidden_act', 'silu', "Llama's gated MLP is down(silu(gate(x)) * up(x))");
-  f.only('attention_bias', false, "Floe's Llama has no biases in q/k/v/o");
+  // Qwen2 always has q/k/v biases (no o_proj or MLP ones); its config has no attention_bias.
+  const bias = modelType === 'qwen2' ? 'qkv' : false;
+  f.only('attention_bias', false, modelType === 'qwen2' ? "Floe's Qwen2 has biases on q/k/v only, none on o_proj" : "Floe's Llama has no biases in q/k/v/o; Qwen2 folders (model_type qwen2) have q/k/v ones");
   f.only('mlp_bias', false, "Floe's Llama has no biases in gate/up/down");
   const ropeScaling = readRopeScaling(json.rope_scaling, f.problems);
-  if (modelType === 'mistral') {
+  // Mistral's window applies when set; Qwen2's only with use_sliding_window.
+  if (modelType === 'mistral' || (modelType === 'qwen2' && json.use_sliding_window === true)) {
     const window = json.sliding_window;
+    const which = modelType === 'qwen2' ? 'use_sliding_window is true and sliding_window' : 'sliding_window';
     if (window !== undefined && window !== null && !(typeof window === 'number' && window >= maxLength)) {
-      f.problems.push(`sliding_window is ${JSON.stringify(window)} but max_position_embeddings is ${maxLength}; Floe attends over the whole context, so it supports sliding_window null or at least max_position_embeddings`);
+      f.problems.push(`${which} is ${JSON.stringify(window)} but max_position_embeddings is ${maxLength}; Floe attends over the whole context, so it supports ${modelType === 'qwen2' ? 'use_sliding_window false, or ' : ''}sliding_window null or at least max_position_embeddings`);
     }
   }
   if (f.problems.length === 0) {
@@ -131,7 +139,7 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   if (f.problems.length > 0) throw new CheckpointError(`Cannot import Llama config '${file}': ${f.problems.join('; ')}.`);
   return {
     file,
-    architecture: { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias: false, normEps, ropeTheta, ...(ropeScaling === undefined ? {} : { ropeScaling }) },
+    architecture: { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias, normEps, ropeTheta, ...(ropeScaling === undefined ? {} : { ropeScaling }) },
     fieldNames: {
       vocabSize: 'vocab_size',
       maxLength: 'max_position_embeddings',
@@ -144,7 +152,7 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
       position: `model_type ${String(modelType)}`,
       activation: 'hidden_act',
       tieEmbeddings: 'tie_word_embeddings',
-      bias: 'attention_bias',
+      bias: modelType === 'qwen2' ? 'model_type qwen2' : 'attention_bias',
       normEps: 'rms_norm_eps',
       ropeTheta: 'rope_theta',
       ropeScaling: 'rope_scaling',

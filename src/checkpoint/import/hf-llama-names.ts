@@ -12,11 +12,11 @@ export type HfLlamaMapping =
       /** Transpose `[out, in]` to `[in, out]` on the way in. */
       transpose: boolean;
     }
-  /** One of q/k/v_proj: transposed into its column block of `blocks.N.attn.qkv.weight`. */
+  /** One of q/k/v_proj: transposed into its column block of `blocks.N.attn.qkv.weight` (or its block of `attn.qkv.bias`). */
   | {
       /** Discriminant. */
       kind: 'qkv';
-      /** Floe parameter name (`blocks.N.attn.qkv.weight`). */
+      /** Floe parameter name (`blocks.N.attn.qkv.weight` or `.bias`). */
       name: string;
       /** Which block of columns. */
       part: QkvPart;
@@ -49,6 +49,9 @@ const BLOCK_PARTS: Record<string, [string, boolean]> = {
 
 const QKV: Record<string, QkvPart> = { 'self_attn.q_proj.weight': 'q', 'self_attn.k_proj.weight': 'k', 'self_attn.v_proj.weight': 'v' };
 
+/** Qwen2's q/k/v biases: packed into `attn.qkv.bias` as the weights are into `attn.qkv.weight`. */
+const QKV_BIAS: Record<string, QkvPart> = { 'self_attn.q_proj.bias': 'q', 'self_attn.k_proj.bias': 'k', 'self_attn.v_proj.bias': 'v' };
+
 const TOP_LEVEL: Record<string, string> = {
   'embed_tokens.weight': 'embed.tokens.weight',
   'norm.weight': 'norm.weight',
@@ -57,7 +60,7 @@ const TOP_LEVEL: Record<string, string> = {
 /**
  * Maps a HuggingFace Llama tensor name (`LlamaForCausalLM`'s `model.` prefix optional) to Floe's
  * naming: `embed_tokens` → `embed.tokens`, `layers.N.input_layernorm` → `blocks.N.norm1`,
- * `self_attn.{q,k,v}_proj` → a column block of `blocks.N.attn.qkv`, `o_proj` → `attn.out`,
+ * `self_attn.{q,k,v}_proj` → a column block of `blocks.N.attn.qkv` (weights, and Qwen2's biases), `o_proj` → `attn.out`,
  * `post_attention_layernorm` → `norm2`, `mlp.{gate,up,down}_proj` → `mlp.{gate,up,down}`,
  * `norm` → `norm`, `lm_head` → `lm_head` (all linear weights transposed).
  */
@@ -72,6 +75,8 @@ export function mapHfLlamaName(hfName: string): HfLlamaMapping {
   if (m[2] === 'self_attn.rotary_emb.inv_freq') return { kind: 'ignore' };
   const qkv = QKV[m[2]];
   if (qkv !== undefined) return { kind: 'qkv', name: `${block}.attn.qkv.weight`, part: qkv };
+  const qkvBias = QKV_BIAS[m[2]];
+  if (qkvBias !== undefined) return { kind: 'qkv', name: `${block}.attn.qkv.bias`, part: qkvBias };
   const part = BLOCK_PARTS[m[2]];
   return part === undefined ? { kind: 'unknown' } : { kind: 'param', name: `${block}.${part[0]}`, transpose: part[1] };
 }
@@ -83,6 +88,7 @@ export function floeToHfLlamaNames(floeName: string): string[] {
   const m = /^blocks\.(\d+)\.(.+)$/.exec(floeName);
   if (m === null) return [];
   if (m[2] === 'attn.qkv.weight') return Object.keys(QKV).map((hf) => `model.layers.${m[1]}.${hf}`);
+  if (m[2] === 'attn.qkv.bias') return Object.keys(QKV_BIAS).map((hf) => `model.layers.${m[1]}.${hf}`);
   for (const [hf, [floe]] of Object.entries(BLOCK_PARTS)) if (floe === m[2]) return [`model.layers.${m[1]}.${hf}`];
   return [];
 }

@@ -56,7 +56,8 @@ async function plan(files: string[], params: Map<string, tf.Variable>, config: H
         problems.push(`'${e.name}' in ${path.basename(file)} maps to '${target}', which a model of this config does not have`);
         continue;
       }
-      const floeShape = part === undefined ? variable.shape : [variable.shape[0], widths[part]];
+      // A q/k/v block: columns of the packed weight, or a slice of the packed (Qwen2) bias.
+      const floeShape = part === undefined ? variable.shape : variable.shape.length === 1 ? [widths[part]] : [variable.shape[0], widths[part]];
       const want = transpose ? [...floeShape].reverse() : floeShape;
       const key = part === undefined ? target : `${target}/${part}`;
       if (!tf.util.arraysEqual(e.shape, want)) problems.push(`'${e.name}' in ${path.basename(file)} has shape [${e.shape}] but the config implies [${want}]`);
@@ -70,7 +71,7 @@ async function plan(files: string[], params: Map<string, tf.Variable>, config: H
   }
   for (const name of params.keys()) {
     const hfNames = floeToHfLlamaNames(name);
-    const missing = name.endsWith('.attn.qkv.weight') ? hfNames.filter((_, i) => !covered.has(`${name}/${QKV_PARTS[i]}`)) : covered.has(name) ? [] : hfNames;
+    const missing = /\.attn\.qkv\.(weight|bias)$/.test(name) ? hfNames.filter((_, i) => !covered.has(`${name}/${QKV_PARTS[i]}`)) : covered.has(name) ? [] : hfNames;
     if (missing.length > 0 || hfNames.length === 0) problems.push(`no tensor for '${name}' (Llama ${missing.map((n) => `'${n}'`).join(', ') || '?'})`);
   }
   if (problems.length > 0) {
@@ -114,7 +115,7 @@ async function assign(files: string[], planned: readonly Planned[], params: Map<
           pending.set(p.target, parts);
           parts[p.part] = tf.transpose(t);
           if (QKV_PARTS.every((k) => parts[k] !== undefined)) {
-            tf.tidy(() => variable.assign(tf.concat(QKV_PARTS.map((k) => parts[k] as tf.Tensor), 1)));
+            tf.tidy(() => variable.assign(tf.concat(QKV_PARTS.map((k) => parts[k] as tf.Tensor), variable.shape.length - 1)));
             tf.dispose(Object.values(parts));
             pending.delete(p.target);
           }
@@ -133,7 +134,7 @@ async function assign(files: string[], planned: readonly Planned[], params: Map<
  * A HuggingFace Llama folder (`config.json` with `model_type: llama` or `mistral`,
  * `model.safetensors` or sharded safetensors with `model.safetensors.index.json`, optional
  * `tokenizer.json`) as a {@link GptSource}: Llama is Floe's GPT with rmsnorm, rope, swiglu and no
- * biases. Names map as in {@link mapHfLlamaName}; PyTorch linear weights `[out, in]` are
+ * biases (`qwen2`: q/k/v biases, packed into `attn.qkv.bias` as the weights are). Names map as in {@link mapHfLlamaName}; PyTorch linear weights `[out, in]` are
  * transposed to Floe's `[in, out]`, and each layer's q/k/v projections are packed into one
  * `attn.qkv.weight` (k and v are `kvHeads · headDim` wide with grouped-query attention). Half-precision weights widen to float32; `rotary_emb.inv_freq` buffers are
  * ignored (recomputed from rope_theta), as is a stored `lm_head.weight` when embeddings are tied.

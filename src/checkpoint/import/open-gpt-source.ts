@@ -23,7 +23,7 @@ async function openHfSource(dir: string): Promise<GptSource> {
   if (modelType === undefined || modelType === 'gpt2') return openHfGpt2Source(dir);
   throw new CheckpointError(
     `Cannot import the HuggingFace model in '${dir}': ${file} has model_type ${JSON.stringify(modelType)}; ` +
-      `Floe reads model_type ${HF_MODEL_TYPES.join(', ')} (mistral without a sliding window shorter than the context).`,
+      `Floe reads model_type ${HF_MODEL_TYPES.join(', ')} (mistral and qwen2 without a sliding window shorter than the context).`,
   );
 }
 

@@ -1,5 +1,6 @@
 import type { GptModel } from '../../model/gpt-model';
 import type { ResolvedGptOptions } from '../../model/gpt-options';
+import { gptLinearHasBias } from '../../model/gpt-params';
 import { ropeInverseFrequencies } from '../../model/rotary';
 import { GraphDefBuilder } from './graph-def-builder';
 
@@ -29,7 +30,7 @@ interface Context {
 
 function dense(c: Context, x: string, prefix: string): string {
   const y = c.g.op('MatMul', [x, `${prefix}.weight`], { transpose_a: { b: false }, transpose_b: { b: false } });
-  return c.o.bias ? c.g.op('AddV2', [y, `${prefix}.bias`]) : y;
+  return gptLinearHasBias(c.o, prefix) ? c.g.op('AddV2', [y, `${prefix}.bias`]) : y;
 }
 
 function norm(c: Context, x: string, prefix: string): string {
