@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { openGptSource } from '../../src/checkpoint';
 import { readSafetensorsHeader } from '../../src/checkpoint/formats/read-safetensors';
+import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { CheckpointError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
@@ -104,6 +105,12 @@ describe('HuggingFace Llama 3.x and Qwen2 import (model.from)', () => {
       const expected = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 };
       assert.deepEqual([options.ropeScaling, options.ropeTheta], [expected, 500000]);
       assert.deepEqual(modelConfig.ropeScaling, expected);
+      const loaded = await loadCheckpointModel(path.join(dir, 'run', 'checkpoints', 'step-000006'));
+      try {
+        assert.deepEqual((loaded.model as GptModel).options.ropeScaling, expected);
+      } finally {
+        loaded.dispose();
+      }
       // The checkpoint carries it: from it the model has the same scaling, and a contradicting recipe is named.
       const again = await runRecorded({ ...fineTuneRecipe(hf.dir, path.join(dir, 'again')), trainIters: 1, checkpoint: [], model: { type: 'gpt', from: path.join(dir, 'run', 'checkpoints', 'step-000006'), ropeScaling: { ...expected } } }, {
         onTrainerReady: async (trainer) => assert.deepEqual((trainer as LanguageModelTrainer).gpt.options.ropeScaling, expected),
@@ -158,6 +165,14 @@ describe('HuggingFace Llama 3.x and Qwen2 import (model.from)', () => {
       assert.equal(modelConfig.bias, 'qkv');
       const saved = await readSafetensorsHeader(path.join(dir, 'run', 'checkpoints', 'step-000006', 'model.safetensors'));
       assert.deepEqual(saved.entries.map((e) => e.name).filter((n) => n.endsWith('.bias')).sort(), ['blocks.0.attn.qkv.bias', 'blocks.1.attn.qkv.bias']);
+      const loaded = await loadCheckpointModel(path.join(dir, 'run', 'checkpoints', 'step-000006'));
+      try {
+        const reloaded = loaded.model as GptModel;
+        assert.equal(reloaded.options.bias, 'qkv');
+        assert.deepEqual([...reloaded.params.keys()].filter((n) => n.endsWith('.bias')), ['blocks.0.attn.qkv.bias', 'blocks.1.attn.qkv.bias']);
+      } finally {
+        loaded.dispose();
+      }
       // LoRA on the biased projection: the adapters start at zero (the reference forward), only they train.
       const lora = await importAndFineTune(hf, path.join(dir, 'lora'), { lora: { rank: 2, alpha: 4, targets: ['*.attn.qkv', '*.mlp.up'] } });
       assert.ok(lora.diff < 1e-4, `LoRA: max |Floe − reference| = ${lora.diff}`);
