@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../errors';
 import { isLoraParamName } from '../model/lora';
+import type { WeightTarget } from './import/gpt-source';
 
 /** Options of {@link assignWeights}. */
 export interface AssignWeightsOptions {
@@ -9,11 +10,11 @@ export interface AssignWeightsOptions {
 }
 
 /**
- * Copies loaded tensors into the model's variables by name. Every weight must be present with
+ * Copies loaded tensors into the model's variables (or other load targets) by name. Every weight must be present with
  * the same shape (but `optional` ones may be absent); extra or missing names are an error naming
  * them and the file.
  */
-export function assignWeights(params: Map<string, tf.Variable>, loaded: Map<string, tf.Tensor>, file: string, options: AssignWeightsOptions = {}): void {
+export function assignWeights(params: ReadonlyMap<string, WeightTarget>, loaded: Map<string, tf.Tensor>, file: string, options: AssignWeightsOptions = {}): void {
   const problems: string[] = [];
   for (const [name, variable] of params) {
     const t = loaded.get(name);

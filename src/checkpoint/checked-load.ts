@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../errors';
 import { assignWeights } from './assign-weights';
+import type { WeightTarget } from './import/gpt-source';
 import { MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE, RECIPE_FILE, TRAINER_STATE_FILE } from './checkpoint-layout';
 import { readSafetensorsTensors } from './formats/read-safetensors-tensors';
 import { readModelConfigFile } from './model-config-file';
@@ -72,7 +73,7 @@ export interface LoadCheckedWeightsOptions {
  * there, of the model's shape and a float dtype for a float weight, and finite.
  * @throws CheckpointError naming the file and the tensors.
  */
-export async function loadCheckedWeights(params: Map<string, tf.Variable>, dir: string, options: LoadCheckedWeightsOptions = {}): Promise<void> {
+export async function loadCheckedWeights(params: ReadonlyMap<string, WeightTarget>, dir: string, options: LoadCheckedWeightsOptions = {}): Promise<void> {
   const file = path.join(dir, MODEL_WEIGHTS_FILE);
   const weights = await readSafetensorsTensors(file);
   let nonFinite: string[];

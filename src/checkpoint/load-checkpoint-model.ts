@@ -21,6 +21,9 @@ import { readCheckpointRecipe } from './checkpoint-recipe';
 import { asCheckpointRecipe, validateCheckpointRecipe } from './validate-checkpoint-recipe';
 import { resolveCheckpointDir } from './resolve-checkpoint-dir';
 import { skippedSavesNote } from './incomplete-saves';
+import { readModelConfigFile } from './model-config-file';
+import { openFloeGptSource } from './import/floe-gpt-source';
+import { CHECKED_GPT_SOURCE } from './import/gpt-source';
 
 /** A checkpoint's model and tokenizer, ready for inference or export. */
 export interface LoadedCheckpointModel {
@@ -64,7 +67,10 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
   const state = await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
   const { recipe, recipeDir } = await readCheckpointRecipe(dir, state);
   const model = recipe.model;
-  const fromSelf = isPlainObject(model) && model.from !== undefined;
+  // A model the recipe loaded `from:` elsewhere is rebuilt from the checkpoint itself; so is any
+  // GPT the checkpoint describes: built from its weights, it draws no random init to overwrite.
+  const isGpt = (await readModelConfigFile(dir))?.type === 'gpt';
+  const fromSelf = isPlainObject(model) && (model.from !== undefined || (model.type === 'gpt' && isGpt));
   if (fromSelf) (model as Record<string, unknown>).from = dir;
   const resolved = await validateCheckpointRecipe(dir, recipe, recipeDir);
   const backend: BackendInfo = { name: tf.getBackend() as ConcreteBackendName, requested: tf.getBackend() as ConcreteBackendName, threads: 1, kernelOverrides: [] };
@@ -76,6 +82,8 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
     recipeDir,
     resolvedRecipe: resolved.resolved,
   };
+  // Checked above: the model factory takes it rather than hashing every file of the folder again.
+  if (fromSelf && isGpt) context.container.registerInstance(CHECKED_GPT_SOURCE, await openFloeGptSource(dir, { checked: true }));
   const TrainerClass = resolved.trainerClass as unknown as new (c: TrainerConfig, ctx: RunContext) => Trainer;
   const trainer = new TrainerClass(resolved.config, context);
   trainer.tokenizer = await asCheckpointRecipe(dir, recipeDir, () => buildComponent<TokenizerFactory>(trainer, TOKENIZER_KIND).createTokenizer());

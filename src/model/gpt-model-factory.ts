@@ -1,9 +1,11 @@
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min, ValidateNested } from 'class-validator';
-import { GptArchitecture, GptSource } from '../checkpoint/import/gpt-source';
+import { CHECKED_GPT_SOURCE, GptArchitecture, GptSource } from '../checkpoint/import/gpt-source';
 import { mergeGptArchitecture } from '../checkpoint/import/merge-gpt-architecture';
 import { openGptSource } from '../checkpoint/import/open-gpt-source';
+import { collectWeights } from '../checkpoint/import/collect-weights';
 import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
 import { checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE } from '../tokenizer/tokenizer-identity';
 import { ConfigRule, isFiniteNumber, recipeOf } from '../config/config-rule';
@@ -14,8 +16,9 @@ import { Rng } from '../random';
 import { GptModel } from './gpt-model';
 import { LoraConfig } from './lora-config';
 import { RopeScalingConfig } from './rope-scaling-config';
-import { resolveLoraOptions } from './lora';
-import { GptOptions } from './gpt-options';
+import { loraParamShapes, resolveLoraOptions } from './lora';
+import { GptOptions, resolveGptOptions } from './gpt-options';
+import { gptParamSpecs } from './gpt-params';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
 import { GPT_LIMITS } from './gpt-limits';
@@ -209,7 +212,21 @@ function withImpliedKvHeads(source: GptSource): GptSource {
   return { ...source, architecture: { ...source.architecture, kvHeads: heads }, fieldNames: { ...source.fieldNames, kvHeads: `${field}, no key/value head count given` } };
 }
 
-/** Builds a {@link GptModel}, initialised from the recipe's seed. */
+/**
+ * Runs `build`, reporting a model's own ConfigError (its options, LoRA targets included, checked
+ * against the final architecture: `from` may change it) at recipe paths (`model.lora.targets[1]`;
+ * the run adds file:line:col): one checker for the API and recipes.
+ */
+function atRecipePaths<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.issues.map((issue) => ({ ...issue, path: `model.${issue.path}` })));
+    throw error;
+  }
+}
+
+/** Builds a {@link GptModel}, initialised from the recipe's seed or from `model.from`'s weights. */
 @register()
 export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
   static override readonly type: string = 'gpt';
@@ -217,7 +234,7 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
 
   async createModel(): Promise<GptModel> {
     const c = this.config;
-    const source = c.from === undefined ? undefined : await openGptSource(path.resolve(this.trainer.context.recipeDir, c.from));
+    const source = c.from === undefined ? undefined : await this.openSource(c.from);
     const arch = source === undefined ? architectureOf(c) : mergeGptArchitecture({ recipe: architectureOf(c), defaults: architectureOf(new GptConfig()), source: withImpliedKvHeads(source) });
     const maxLength = arch.maxLength as number;
     const dataMaxLength = (this.trainer.config.data as { maxLength?: number }).maxLength;
@@ -239,30 +256,67 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     }
     const options = { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd };
     const lora = c.lora === undefined ? undefined : resolveLoraOptions(c.lora);
-    const model = this.buildModel(lora === undefined ? options : { ...options, lora });
-    if (source === undefined) return model;
-    try {
-      if (source.kind === 'floe') await this.checkSourceTokenizer(source.dir);
-      // The LoRA factors are new: a base checkpoint lacks them (they keep their init), a LoRA one has them.
-      await source.loadWeights(model.params, { optional: new Set(model.lora?.paramNames ?? []) });
-    } catch (error) {
-      model.dispose();
-      throw error;
+    const full = lora === undefined ? options : { ...options, lora };
+    if (source === undefined) return atRecipePaths(() => new GptModel(full, this.modelRng()));
+    return this.buildFromSource(full, source);
+  }
+
+  /** The source `from` names; one the run's loader already opened and checked is not opened again. */
+  private async openSource(from: string): Promise<GptSource> {
+    const target = path.resolve(this.trainer.context.recipeDir, from);
+    const container = this.trainer.context.container;
+    if (container.isRegistered(CHECKED_GPT_SOURCE)) {
+      const checked = container.resolve<GptSource>(CHECKED_GPT_SOURCE);
+      if (checked.dir === target) return checked;
     }
-    return model;
+    return openGptSource(target);
+  }
+
+  /** The stream the model draws from: its own fork of the seed, so its draws change nothing else in the run. */
+  private modelRng(): Rng {
+    return new Rng(this.trainer.config.seed).fork('model');
   }
 
   /**
-   * The model from the recipe's seed. It checks its own options, LoRA targets included, against
-   * the final architecture (`from` may change it): one checker for the API and recipes, whose
-   * problems are reported here at their recipe paths (`model.lora.targets[1]`; the run adds file:line:col).
+   * The model built straight from the source's weights: no random init is drawn to be
+   * overwritten, and each weight is held once (the variables take the loaded tensors' data).
+   * LoRA factors start as from the seed (bit for bit: the stream is advanced past the skipped
+   * base draws), replaced by the source's when it has them (a LoRA checkpoint).
    */
-  private buildModel(options: GptOptions): GptModel {
+  private async buildFromSource(options: GptOptions, source: GptSource): Promise<GptModel> {
+    // The options are checked before anything loads, as a random init would check them.
+    const resolved = atRecipePaths(() => resolveGptOptions(options));
+    const specs = gptParamSpecs(resolved);
+    const base = new Map(specs.map((spec) => [spec.name, spec.shape]));
+    const loraShapes = loraParamShapes(resolved);
+    if (source.kind === 'floe') await this.checkSourceTokenizer(source.dir);
+    const collector = collectWeights(new Map([...base, ...loraShapes]));
+    let loaded = new Map<string, tf.Tensor>();
     try {
-      return new GptModel(options, new Rng(this.trainer.config.seed).fork('model'));
-    } catch (error) {
-      if (error instanceof ConfigError) throw new ConfigError(error.issues.map((issue) => ({ ...issue, path: `model.${issue.path}` })));
-      throw error;
+      // The LoRA factors are new: a base checkpoint lacks them (they keep their init), a LoRA one has them.
+      await source.loadWeights(collector.targets, { optional: new Set(loraShapes.keys()) });
+      loaded = collector.take();
+      // A weight the source leaves at its constant init (GPT-2's untied head has no bias: zeros).
+      for (const spec of specs) {
+        if (loaded.has(spec.name) || (spec.init !== 'zeros' && spec.init !== 'ones')) continue;
+        loaded.set(spec.name, spec.init === 'zeros' ? tf.zeros(spec.shape) : tf.ones(spec.shape));
+      }
+      const weights = new Map([...loaded].filter(([name]) => base.has(name)));
+      const model = atRecipePaths(() => new GptModel(options, { weights, rng: this.modelRng() }));
+      try {
+        for (const name of loraShapes.keys()) {
+          const factor = loaded.get(name);
+          if (factor !== undefined) model.params.get(name)?.assign(factor);
+        }
+      } catch (error) {
+        model.dispose();
+        throw error;
+      }
+      return model;
+    } finally {
+      // The model's variables share the data; these handles only hold a reference.
+      collector.dispose();
+      tf.dispose([...loaded.values()]);
     }
   }
 

@@ -6,7 +6,7 @@ import { linear } from './dense';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { KvCache } from './kv-cache';
 import { LoraAdapters } from './lora';
-import { createGptParams, gptParamsFrom } from './gpt-params';
+import { createGptParams, gptParamsFrom, skipGptParamDraws } from './gpt-params';
 import { geluTanh, layerNorm, rmsNorm, silu } from './layers';
 import { maskedSoftmax } from './masked-softmax';
 import { ModelError } from './model-error';
@@ -38,10 +38,16 @@ export interface GptForwardOptions {
   padding?: tf.Tensor2D;
 }
 
-/** Initial values of a plain {@link GptModel}'s weights, by parameter name: the model draws no init. */
+/** Initial values of a {@link GptModel}'s base weights, by parameter name: the model draws no init for them. */
 export interface GptInitialWeights {
-  /** One float32 tensor per parameter (`gptParamSpecs` names and shapes); the caller keeps ownership. */
+  /** One float32 tensor per base parameter (`gptParamSpecs` names and shapes, no LoRA factors); the caller keeps ownership. */
   weights: ReadonlyMap<string, tf.Tensor>;
+  /**
+   * The stream a random init would have drawn from (required with `lora`). Advanced as if the
+   * base weights were drawn, so the LoRA factors and the dropout stream are those a random init
+   * followed by a weight load gives, bit for bit. Default: none (a fixed dropout stream).
+   */
+  rng?: Rng;
 }
 
 type Dropout = <T extends tf.Tensor>(x: T) => T;
@@ -69,23 +75,27 @@ export class GptModel {
   /**
    * Creates the variables from `rng` (consumes from it); see `createGptParams`. LoRA factors are
    * drawn after every base weight, so a seed gives the same base weights with or without them.
-   * Given `{ weights }` instead, the variables take those values and nothing is drawn (see
-   * `gptParamsFrom`; a plain model only: LoRA factors start from a seed).
+   * Given `{ weights }` instead, the base variables take those values and nothing is drawn for
+   * them (see `gptParamsFrom`); LoRA factors still start from `rng` (see {@link GptInitialWeights}).
    */
   constructor(options: GptOptions, init: Rng | GptInitialWeights) {
     this.options = resolveGptOptions(options);
+    let rng: Rng | undefined;
     if ('weights' in init) {
-      if (this.options.lora !== undefined) throw new ModelError('GptModel: initial weights are for a plain model; with lora, build it from an Rng (its LoRA factors start from the seed) and load the weights into params');
+      if (this.options.lora !== undefined && init.rng === undefined) throw new ModelError('GptModel: initial weights with lora need { weights, rng }: the LoRA factors start from the seed stream (the base weights come from weights)');
       this.params = gptParamsFrom(this.options, init.weights);
+      rng = init.rng;
+      if (rng !== undefined) skipGptParamDraws(this.options, rng);
       // No seed given: a fixed dropout stream (read only by a training forward without a dropoutSeed).
-      this.dropoutRng = new Rng(0).fork('dropout');
-      return;
+      this.dropoutRng = (rng ?? new Rng(0)).fork('dropout');
+    } else {
+      rng = init;
+      this.params = createGptParams(this.options, rng);
+      this.dropoutRng = rng.fork('dropout');
     }
-    this.params = createGptParams(this.options, init);
-    this.dropoutRng = init.fork('dropout');
-    if (this.options.lora !== undefined) {
+    if (this.options.lora !== undefined && rng !== undefined) {
       try {
-        this.lora = new LoraAdapters(this.options.lora, this, init.fork('lora'));
+        this.lora = new LoraAdapters(this.options.lora, this, rng.fork('lora'));
       } catch (error) {
         this.dispose();
         throw error;

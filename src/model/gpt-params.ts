@@ -109,3 +109,12 @@ export function gptParamsFrom(options: ResolvedGptOptions, weights: ReadonlyMap<
   // No variable name: tfjs names are global, and two models must be able to coexist.
   return new Map(specs.map((spec) => [spec.name, tf.variable(weights.get(spec.name) as tf.Tensor, true)]));
 }
+
+/**
+ * Advances `rng` exactly as {@link createGptParams} does (one fork per drawn parameter) without
+ * drawing: a model given its weights then takes its LoRA factors and dropout stream from the
+ * same state as after a random init, so a fixed seed gives the same run either way.
+ */
+export function skipGptParamDraws(options: ResolvedGptOptions, rng: Rng): void {
+  for (const spec of gptParamSpecs(options)) if (spec.init === 'normal' || spec.init === 'residual') rng.nextUint32();
+}

@@ -80,6 +80,26 @@ export function loraTargetIssues(targets: readonly string[], layers: readonly De
   return unmatchedPatternIssues(targets, names, { path: `${path}.targets`, noun: 'dense layer', label: 'Targets' });
 }
 
+/** The dense layers `targets` adapts, in the model's order. */
+function loraTargetLayers(layers: readonly DenseLayer[], targets: readonly string[]): DenseLayer[] {
+  return layers.filter((l) => matchesAny(l.name, targets));
+}
+
+/**
+ * Names and shapes of the LoRA factors a model with these options has (`p.lora_a` `[in, rank]`,
+ * `p.lora_b` `[rank, out]`, in the model's order); none without `lora`. Known before the model
+ * is built, so a load can read them alongside the base weights.
+ */
+export function loraParamShapes(options: ResolvedGptOptions): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  if (options.lora === undefined) return shapes;
+  for (const layer of loraTargetLayers(gptDenseLayers(options), options.lora.targets)) {
+    shapes.set(`${layer.name}.lora_a`, [layer.inDim, options.lora.rank]);
+    shapes.set(`${layer.name}.lora_b`, [options.lora.rank, layer.outDim]);
+  }
+  return shapes;
+}
+
 /** One adapted layer: its two factors (also in the model's `params`). */
 interface Adapter {
   a: tf.Variable;
@@ -110,7 +130,7 @@ export class LoraAdapters implements ModelAdapter {
     rng: Rng,
   ) {
     this.scale = options.alpha / options.rank;
-    const targeted = gptDenseLayers(model.options).filter((l) => matchesAny(l.name, options.targets));
+    const targeted = loraTargetLayers(gptDenseLayers(model.options), options.targets);
     this.layers = targeted.map((l) => l.name);
     for (const layer of targeted) {
       const bound = 1 / Math.sqrt(layer.inDim);

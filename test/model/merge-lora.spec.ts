@@ -131,7 +131,7 @@ describe('GptModel built from initial weights', () => {
         () => new GptModel(source.options, { weights }),
         /GptModel weights do not fit the options: 'blocks\.0\.attn\.out\.weight' is float32 \[8, 24\], the model needs float32 \[8, 8\]; 'norm\.bias' is missing; 'blocks\.0\.attn\.v\.weight' is not a parameter of the model\. The parameters are: embed\.tokens\.weight, /,
       );
-      assert.throws(() => new GptModel({ ...source.options, lora: { rank: 2 } }, { weights: source.params }), /initial weights are for a plain model; with lora, build it from an Rng/);
+      assert.throws(() => new GptModel({ ...source.options, lora: { rank: 2 } }, { weights: source.params }), /initial weights with lora need \{ weights, rng \}: the LoRA factors start from the seed stream/);
       assert.equal(tf.memory().numTensors, tensors);
     } finally {
       source.dispose();

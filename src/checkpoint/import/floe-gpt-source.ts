@@ -1,13 +1,12 @@
 import * as fs from 'fs/promises';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../errors';
 import { isTrainingCheckpoint, loadCheckedWeights, openCheckedCheckpoint } from '../checked-load';
 import { MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE } from '../checkpoint-layout';
 import { verifyCheckpoint } from '../verify-checkpoint';
 import { MANIFEST_FILE_NAME } from '../io/write-manifest';
 import { readModelConfigFile } from '../model-config-file';
-import { GptSource, LoadSourceWeightsOptions, pickGptArchitecture } from './gpt-source';
+import { GptSource, LoadSourceWeightsOptions, pickGptArchitecture, WeightTarget } from './gpt-source';
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -18,6 +17,18 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/** A training checkpoint gets a resume's checks of the files it reads; an export its manifest's. */
+async function checkFolder(dir: string): Promise<void> {
+  if (await isTrainingCheckpoint(dir)) await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
+  else if (await exists(path.join(dir, MANIFEST_FILE_NAME))) await verifyCheckpoint(dir);
+}
+
+/** Options of {@link openFloeGptSource}. */
+export interface OpenFloeGptSourceOptions {
+  /** The caller has just made a load's checks of the folder (manifest checksums included): they are not made again. */
+  checked?: boolean;
+}
+
 /**
  * A Floe checkpoint or export folder (`model-config.json` + `model.safetensors`, usually with a
  * manifest) as a {@link GptSource}. A training checkpoint is checked as a resume checks it (manifest,
@@ -25,10 +36,8 @@ async function exists(file: string): Promise<boolean> {
  * of a float dtype.
  * Only the weights are used: optimizer and trainer state are not (that is resuming, not `from`).
  */
-export async function openFloeGptSource(dir: string): Promise<GptSource> {
-  // A training checkpoint gets a resume's checks of the files it reads; an export its manifest's.
-  if (await isTrainingCheckpoint(dir)) await openCheckedCheckpoint(dir, { tensorFiles: [MODEL_WEIGHTS_FILE] });
-  else if (await exists(path.join(dir, MANIFEST_FILE_NAME))) await verifyCheckpoint(dir);
+export async function openFloeGptSource(dir: string, options: OpenFloeGptSourceOptions = {}): Promise<GptSource> {
+  if (options.checked !== true) await checkFolder(dir);
   const described = await readModelConfigFile(dir);
   const configFile = path.join(dir, MODEL_CONFIG_FILE);
   if (described === undefined) throw new CheckpointError(`Cannot load a GPT from '${dir}': ${MODEL_CONFIG_FILE} is missing.`);
@@ -39,7 +48,7 @@ export async function openFloeGptSource(dir: string): Promise<GptSource> {
     configFile,
     architecture: pickGptArchitecture(described.options),
     fieldNames: {},
-    async loadWeights(params: Map<string, tf.Variable>, options: LoadSourceWeightsOptions = {}): Promise<void> {
+    async loadWeights(params: ReadonlyMap<string, WeightTarget>, options: LoadSourceWeightsOptions = {}): Promise<void> {
       await loadCheckedWeights(params, dir, { optional: options.optional });
     },
   };

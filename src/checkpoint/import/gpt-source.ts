@@ -46,13 +46,30 @@ export interface GptSource {
   /** The source's own name of each architecture field, for messages (`layers` → `n_layer`). */
   fieldNames: Partial<Record<GptArchitectureKey, string>>;
   /**
-   * Copies the source's weights into the variables of a model built with the merged
-   * architecture. Every variable must be covered and every source tensor used (or knowingly
-   * ignored), except the `optional` ones (LoRA factors), which keep their values when the source
-   * lacks them; otherwise a CheckpointError names the file and the names.
+   * Assigns the source's weights to the targets of a model with the merged architecture (its
+   * variables, or a {@link collectWeights} collector that builds the model from them). Every
+   * target must be covered and every source tensor used (or knowingly ignored), except the
+   * `optional` ones (LoRA factors), which keep their values when the source lacks them; otherwise
+   * a CheckpointError names the file and the names.
    */
-  loadWeights(params: Map<string, tf.Variable>, options?: LoadSourceWeightsOptions): Promise<void>;
+  loadWeights(params: ReadonlyMap<string, WeightTarget>, options?: LoadSourceWeightsOptions): Promise<void>;
 }
+
+/** Where a load puts one weight (a `tf.Variable` is one). */
+export interface WeightTarget {
+  /** The weight's shape. */
+  readonly shape: number[];
+  /** The weight's dtype. */
+  readonly dtype: tf.DataType;
+  /** Takes `value` (of `shape`); the caller still disposes its own handle. */
+  assign(value: tf.Tensor): void;
+}
+
+/**
+ * Run-container token of a {@link GptSource} already opened and checked (by `loadCheckpointModel`):
+ * the GPT factory uses it for a `from` naming the same folder instead of opening (and hashing) it again.
+ */
+export const CHECKED_GPT_SOURCE = Symbol('floe.checkedGptSource');
 
 /** Options of {@link GptSource.loadWeights}. */
 export interface LoadSourceWeightsOptions {

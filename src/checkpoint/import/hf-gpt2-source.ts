@@ -4,7 +4,7 @@ import { CheckpointError } from '../../errors';
 import { rawToTensor } from '../formats/raw-to-tensor';
 import { readSafetensors, readSafetensorsHeader } from '../formats/read-safetensors';
 import { listNames, nonFiniteTensors } from '../non-finite-values';
-import { GptSource, LoadSourceWeightsOptions } from './gpt-source';
+import { GptSource, LoadSourceWeightsOptions, WeightTarget } from './gpt-source';
 import { hfWeightFiles } from './hf-folder';
 import { readHfGpt2Config } from './hf-gpt2-config';
 import { floeToHfGpt2Name, mapHfGpt2Name } from './hf-gpt2-names';
@@ -23,7 +23,7 @@ interface Planned {
  * Checks every tensor's name, dtype and shape from the headers alone (nothing is loaded or
  * assigned until the whole folder is known to fit the model).
  */
-async function plan(files: string[], params: Map<string, tf.Variable>, tied: boolean): Promise<Planned[]> {
+async function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, tied: boolean): Promise<Planned[]> {
   const planned: Planned[] = [];
   const problems: string[] = [];
   const covered = new Set<string>();
@@ -84,25 +84,32 @@ export async function openHfGpt2Source(dir: string): Promise<GptSource> {
     configFile: config.file,
     architecture: config.architecture,
     fieldNames: config.fieldNames,
-    async loadWeights(all: Map<string, tf.Variable>, options: LoadSourceWeightsOptions = {}): Promise<void> {
+    async loadWeights(all: ReadonlyMap<string, WeightTarget>, options: LoadSourceWeightsOptions = {}): Promise<void> {
       // A GPT-2 folder never holds LoRA factors: the optional ones keep their init.
       const optional = options.optional ?? new Set<string>();
       const params = new Map([...all].filter(([name]) => !optional.has(name)));
       const planned = await plan(files, params, tied);
+      const nonFinite: string[] = [];
       for (const file of files) {
         const { tensors } = await readSafetensors(file);
-        for (const p of planned) {
-          if (p.file !== file) continue;
-          const variable = params.get(p.target) as tf.Variable;
-          const raw = tensors.get(p.hfName);
-          if (raw === undefined) throw new CheckpointError(`Tensor '${p.hfName}' vanished from ${file} while loading.`);
-          tf.tidy(() => {
+        // Checked per file as it loads (the targets may not be tensors to read back).
+        const loaded = new Map<string, tf.Tensor>();
+        try {
+          for (const p of planned) {
+            if (p.file !== file) continue;
+            const raw = tensors.get(p.hfName);
+            if (raw === undefined) throw new CheckpointError(`Tensor '${p.hfName}' vanished from ${file} while loading.`);
             const t = rawToTensor(raw, p.hfName);
-            variable.assign(p.transpose ? tf.transpose(t) : t);
-          });
+            loaded.set(p.hfName, t);
+            const target = params.get(p.target) as WeightTarget;
+            tf.tidy(() => target.assign(p.transpose ? tf.transpose(t) : t));
+          }
+          nonFinite.push(...(await nonFiniteTensors(loaded)));
+        } finally {
+          tf.dispose([...loaded.values()]);
         }
       }
-      await checkFinite(planned, params, dir);
+      refuseNonFinite(planned, nonFinite, dir);
     },
   };
 }
@@ -112,9 +119,7 @@ export async function openHfGpt2Source(dir: string): Promise<GptSource> {
  * trained weights never do, and F64 values beyond float32's range widen to infinities. Such a
  * model would only give NaN losses and text from NaN logits.
  */
-async function checkFinite(planned: readonly Planned[], params: Map<string, tf.Variable>, dir: string): Promise<void> {
-  const loaded = new Map(planned.map((p) => [p.hfName, params.get(p.target) as tf.Tensor]));
-  const bad = await nonFiniteTensors(loaded);
+function refuseNonFinite(planned: readonly Planned[], bad: readonly string[], dir: string): void {
   if (bad.length === 0) return;
   const files = [...new Set(planned.filter((p) => bad.includes(p.hfName)).map((p) => path.basename(p.file)))].join(', ');
   throw new CheckpointError(

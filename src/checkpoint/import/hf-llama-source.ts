@@ -4,7 +4,7 @@ import { CheckpointError } from '../../errors';
 import { rawToTensor } from '../formats/raw-to-tensor';
 import { readSafetensors, readSafetensorsHeader } from '../formats/read-safetensors';
 import { listNames, nonFiniteTensors } from '../non-finite-values';
-import { GptSource, LoadSourceWeightsOptions } from './gpt-source';
+import { GptSource, LoadSourceWeightsOptions, WeightTarget } from './gpt-source';
 import { hfWeightFiles } from './hf-folder';
 import { HfLlamaConfig, readHfLlamaConfig } from './hf-llama-config';
 import { QkvPart, floeToHfLlamaNames, mapHfLlamaName } from './hf-llama-names';
@@ -33,7 +33,7 @@ function qkvWidths(config: HfLlamaConfig): Record<QkvPart, number> {
  * Checks every tensor's name, dtype and shape from the headers alone (nothing is loaded or
  * assigned until the whole folder is known to fit the model).
  */
-async function plan(files: string[], params: Map<string, tf.Variable>, config: HfLlamaConfig): Promise<Planned[]> {
+async function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, config: HfLlamaConfig): Promise<Planned[]> {
   const tied = config.architecture.tieEmbeddings === true;
   const widths = qkvWidths(config);
   const planned: Planned[] = [];
@@ -88,7 +88,7 @@ async function plan(files: string[], params: Map<string, tf.Variable>, config: H
  * layer may sit in different shards: each waits (transposed) until its layer's three are read,
  * then they are packed into `attn.qkv.weight` as `[q | k | v]` columns.
  */
-async function assign(files: string[], planned: readonly Planned[], params: Map<string, tf.Variable>): Promise<Planned[]> {
+async function assign(files: string[], planned: readonly Planned[], params: ReadonlyMap<string, WeightTarget>): Promise<Planned[]> {
   const pending = new Map<string, Partial<Record<QkvPart, tf.Tensor>>>();
   const nonFinite: Planned[] = [];
   try {
@@ -106,7 +106,7 @@ async function assign(files: string[], planned: readonly Planned[], params: Map<
         nonFinite.push(...here.filter((p) => bad.has(p.hfName)));
         for (const p of here) {
           const t = loaded.get(p.hfName) as tf.Tensor;
-          const variable = params.get(p.target) as tf.Variable;
+          const variable = params.get(p.target) as WeightTarget;
           if (p.part === undefined) {
             tf.tidy(() => variable.assign(p.transpose ? tf.transpose(t) : t));
             continue;
@@ -148,7 +148,7 @@ export async function openHfLlamaSource(dir: string): Promise<GptSource> {
     configFile: config.file,
     architecture: config.architecture,
     fieldNames: config.fieldNames,
-    async loadWeights(all: Map<string, tf.Variable>, options: LoadSourceWeightsOptions = {}): Promise<void> {
+    async loadWeights(all: ReadonlyMap<string, WeightTarget>, options: LoadSourceWeightsOptions = {}): Promise<void> {
       // A Llama folder never holds LoRA factors: the optional ones keep their init.
       const optional = options.optional ?? new Set<string>();
       const params = new Map([...all].filter(([name]) => !optional.has(name)));

@@ -1,4 +1,5 @@
 export * from './gpt-source';
+export * from './collect-weights';
 export * from './merge-gpt-architecture';
 export * from './hf-gpt2-config';
 export * from './hf-gpt2-names';
