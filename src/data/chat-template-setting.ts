@@ -54,7 +54,8 @@ export function resolveChatTemplate(setting: string | undefined, tokenizer: Toke
     }
     template = tokenizer.chatTemplate;
   } else {
-    template = { text: setting, source: 'data.chatTemplate', specialTokens: tokenizer.chatTemplate?.specialTokens ?? {} };
+    // The tokenizer's special tokens, whether or not it has a template of its own (a base Llama's has none).
+    template = { text: setting, source: 'data.chatTemplate', specialTokens: { ...(tokenizer.templateSpecialTokens ?? tokenizer.chatTemplate?.specialTokens ?? {}) } };
   }
   try {
     parseChatTemplate(template);

@@ -27,14 +27,24 @@ export function hfChatTemplate(
 ): JinjaChatTemplate | undefined {
   const found = templateOf(config.chat_template, options.configSource) ?? options.file;
   if (found === undefined) return undefined;
+  return { text: found.text, source: found.source, specialTokens: hfTemplateSpecialTokens(config, options.explicit) };
+}
+
+/**
+ * The special tokens a chat template sees (`bos_token`, `eos_token`, ...), as HuggingFace's
+ * `special_tokens_map`: those tokenizer_config.json names, `explicit` (the recipe's bosToken, ...)
+ * overriding them. A tokenizer without a template of its own has them too, for a template
+ * written in the recipe.
+ */
+export function hfTemplateSpecialTokens(config: JsonObject, explicit: Partial<Record<'bos_token' | 'eos_token' | 'pad_token', string>>): Record<string, string | string[]> {
   const specialTokens: Record<string, string | string[]> = {};
   for (const field of SPECIAL_TOKEN_FIELDS) {
-    const token = (options.explicit as Record<string, string | undefined>)[field] ?? tokenString(config[field]);
+    const token = (explicit as Record<string, string | undefined>)[field] ?? tokenString(config[field]);
     if (token !== undefined) specialTokens[field] = token;
   }
   const extra = config.additional_special_tokens;
   if (Array.isArray(extra)) specialTokens.additional_special_tokens = extra.map(tokenString).filter((t): t is string => t !== undefined);
-  return { text: found.text, source: found.source, specialTokens };
+  return specialTokens;
 }
 
 function templateOf(value: unknown, configSource: string): { text: string; source: string } | undefined {

@@ -7,7 +7,7 @@ import { DataError } from '../errors';
 import { fsReadReason } from '../errors/fs-error-reason';
 import { guardBpeDrops } from './bpe-drop-guard';
 import { HfBosRule, hfBosRule } from './hf-bos-rule';
-import { hfChatTemplate, tokenString } from './hf-chat-template';
+import { hfChatTemplate, hfTemplateSpecialTokens, tokenString } from './hf-chat-template';
 import { JinjaChatTemplate } from './jinja-chat-template';
 import { Tokenizer } from './tokenizer';
 import { hfModelProblem } from './hf-model-shape';
@@ -61,6 +61,8 @@ export class HfTokenizer implements Tokenizer {
   readonly decodeCleansUpSpaces: boolean;
   /** tokenizer_config.json's `chat_template` (or a `chat_template.jinja` beside it), if any. */
   readonly chatTemplate: JinjaChatTemplate | undefined;
+  /** The special tokens tokenizer_config.json names (the recipe's bosToken, eosToken, padToken override them), for chat templates. */
+  readonly templateSpecialTokens: Readonly<Record<string, string | string[]>>;
   /** tokenizer_config.json's `add_bos_token`, else whether tokenizer.json's post-processor prepends bos (as transformers decides). */
   readonly addsBos: boolean;
   /** Which of the two decided `addsBos`. */
@@ -77,10 +79,11 @@ export class HfTokenizer implements Tokenizer {
     fingerprints: { all: string; ids: string },
     source: string,
     tokenizerJson: JsonObject,
-    extras: { chatTemplate: JinjaChatTemplate | undefined; bosRule: HfBosRule },
+    extras: { chatTemplate: JinjaChatTemplate | undefined; bosRule: HfBosRule; templateSpecialTokens: Record<string, string | string[]> },
   ) {
     this.core = core;
     this.chatTemplate = extras.chatTemplate;
+    this.templateSpecialTokens = extras.templateSpecialTokens;
     this.addsBos = extras.bosRule.addsBos;
     this.addsBosSource = extras.bosRule.source;
     this.bosId = ids.bos;
@@ -171,11 +174,8 @@ export class HfTokenizer implements Tokenizer {
     const bos = ownBos ?? eos;
     const pad = resolve('pad_token', specials.padToken, PAD_CANDIDATES) ?? eos;
     const configSource = files.configSource ?? 'tokenizer_config.json';
-    const chatTemplate = hfChatTemplate(config, {
-      configSource,
-      explicit: { bos_token: specials.bosToken, eos_token: specials.eosToken, pad_token: specials.padToken },
-      file: files.chatTemplateFile,
-    });
+    const explicit = { bos_token: specials.bosToken, eos_token: specials.eosToken, pad_token: specials.padToken };
+    const chatTemplate = hfChatTemplate(config, { configSource, explicit, file: files.chatTemplateFile });
     const fingerprint = createHash('sha256')
       .update(JSON.stringify(tokenizerJson))
       .update(JSON.stringify(config))
@@ -187,7 +187,7 @@ export class HfTokenizer implements Tokenizer {
     const idFingerprint = createHash('sha256').update(JSON.stringify(idParts)).update(`${bos},${eos},${pad}`).digest('hex');
     // What HuggingFace's tokenizer(text) adds first; Floe's encode adds nothing, data.addBos decides.
     const bosRule = hfBosRule({ config, tokenizerJson, bosId: ownBos, tokenToId: (t) => core.token_to_id(t), configSource });
-    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson, { chatTemplate, bosRule });
+    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson, { chatTemplate, bosRule, templateSpecialTokens: hfTemplateSpecialTokens(config, explicit) });
   }
 
   /**

@@ -39,6 +39,12 @@ export interface Tokenizer {
    */
   readonly chatTemplate?: JinjaChatTemplate;
   /**
+   * The special tokens a Jinja chat template sees (`bos_token`, `eos_token`, ...), also for a
+   * template written in the recipe when the tokenizer has none of its own. Optional: unset, such
+   * a template sees none.
+   */
+  readonly templateSpecialTokens?: Readonly<Record<string, string | string[]>>;
+  /**
    * The tokenizer's own rule for bos: true when the model it comes with was trained with bos
    * first (HuggingFace's `add_bos_token`, or a post-processor that prepends bos). `data.addBos:
    * auto` follows it, for training rows and generation prompts alike. `encode` never adds bos

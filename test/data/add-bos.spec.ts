@@ -113,6 +113,12 @@ describe('data.addBos: auto (the tokenizer decides bos)', () => {
     }
   });
 
+  it("gives the same template written in the recipe the tokenizer's bos_token, though its tokenizer_config.json has no chat_template", async () => {
+    const chats = [{ messages: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'world' }] }];
+    const { rows } = await rowsOf(dir, { records: chats, data: { chatTemplate: BOS_TEMPLATE } });
+    assert.deepEqual(rows, [[BOS, 8, 9, 19, 11, 27, 26]]);
+  });
+
   it('refuses another value at data.addBos, with the recipe line and what it takes', async () => {
     const file = path.join(dir, 'recipe.yaml');
     fs.writeFileSync(file, 'type: causal\ndata:\n  type: causal\n  sources: [{ type: synthetic, task: addition }]\n  addBos: yes\n');
