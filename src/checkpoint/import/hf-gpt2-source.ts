@@ -1,68 +1,37 @@
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../errors';
 import { rawToTensor } from '../formats/raw-to-tensor';
-import { readSafetensors, readSafetensorsHeader } from '../formats/read-safetensors';
-import { listNames, nonFiniteTensors } from '../non-finite-values';
+import { readSafetensors } from '../formats/read-safetensors';
+import { nonFiniteTensors } from '../non-finite-values';
 import { GptSource, LoadSourceWeightsOptions, WeightTarget } from './gpt-source';
 import { hfWeightFiles } from './hf-folder';
 import { readHfGpt2Config } from './hf-gpt2-config';
 import { floeToHfGpt2Name, mapHfGpt2Name } from './hf-gpt2-names';
-
-const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
-
-/** Where each source tensor goes. */
-interface Planned {
-  file: string;
-  hfName: string;
-  target: string;
-  transpose: boolean;
-}
+import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights } from './plan-hf-weights';
 
 /**
- * Checks every tensor's name, dtype and shape from the headers alone (nothing is loaded or
- * assigned until the whole folder is known to fit the model).
+ * Checks every tensor's name, dtype and shape from the headers alone (see {@link planHfWeights}):
+ * GPT-2's Conv1D weights are `[in, out]` like Floe's; only an untied `lm_head.weight` is transposed.
  */
-async function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, tied: boolean): Promise<Planned[]> {
-  const planned: Planned[] = [];
-  const problems: string[] = [];
-  const covered = new Set<string>();
-  for (const file of files) {
-    const header = await readSafetensorsHeader(file);
-    for (const e of header.entries) {
-      const m = mapHfGpt2Name(e.name);
-      if (m.kind === 'ignore' || (m.kind === 'lm_head' && tied)) continue;
-      if (m.kind === 'unknown') {
-        problems.push(`unexpected tensor '${e.name}' in ${path.basename(file)}`);
-        continue;
-      }
-      const target = m.kind === 'lm_head' ? 'lm_head.weight' : m.name;
-      const transpose = m.kind === 'lm_head';
-      const variable = params.get(target);
-      if (variable === undefined) {
-        problems.push(`'${e.name}' maps to '${target}', which a model of this config does not have`);
-        continue;
-      }
-      const want = transpose ? [...variable.shape].reverse() : variable.shape;
-      if (!tf.util.arraysEqual(e.shape, want)) problems.push(`'${e.name}' has shape [${e.shape}] but the config implies [${want}]`);
-      else if (!FLOAT_DTYPES.includes(e.dtype)) problems.push(`'${e.name}' has dtype ${e.dtype}, expected a float type (${FLOAT_DTYPES.join(', ')})`);
-      else if (covered.has(target)) problems.push(`'${target}' is stored twice (again as '${e.name}')`);
-      else {
-        covered.add(target);
-        planned.push({ file, hfName: e.name, target, transpose });
-      }
-    }
-  }
-  for (const name of params.keys()) {
-    // GPT-2's untied head has no bias; Floe's zero-initialised one stays zero.
-    if (!covered.has(name) && name !== 'lm_head.bias') problems.push(`no tensor for '${name}' (GPT-2 '${floeToHfGpt2Name(name) ?? '?'}')`);
-  }
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 12).join('; ');
-    const more = problems.length > 12 ? `; and ${problems.length - 12} more` : '';
-    throw new CheckpointError(`Cannot load GPT-2 weights from ${files.join(', ')}: ${shown}${more}.`);
-  }
-  return planned;
+function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, tied: boolean): Promise<PlannedHfTensor[]> {
+  return planHfWeights({
+    files,
+    params,
+    family: 'GPT-2',
+    place(hfName) {
+      const m = mapHfGpt2Name(hfName);
+      if (m.kind === 'ignore' || (m.kind === 'lm_head' && tied)) return 'ignore';
+      if (m.kind === 'unknown') return 'unknown';
+      return m.kind === 'lm_head' ? { target: 'lm_head.weight', transpose: true } : { target: m.name, transpose: false };
+    },
+    unloaded(name, covered) {
+      // GPT-2's untied head has no bias; Floe's zero-initialised one stays zero.
+      if (covered.has(name) || name === 'lm_head.bias') return undefined;
+      return `no tensor for '${name}' (GPT-2 '${floeToHfGpt2Name(name) ?? '?'}')`;
+    },
+    tensorLabel: (hfName) => `'${hfName}'`,
+    storedTwice: (hfName, target) => `'${target}' is stored twice (again as '${hfName}')`,
+  });
 }
 
 /**
@@ -109,21 +78,7 @@ export async function openHfGpt2Source(dir: string): Promise<GptSource> {
           tf.dispose([...loaded.values()]);
         }
       }
-      refuseNonFinite(planned, nonFinite, dir);
+      refuseNonFiniteHfWeights('GPT-2', dir, planned.filter((p) => nonFinite.includes(p.hfName)));
     },
   };
-}
-
-/**
- * Throws when a loaded weight holds NaN or an infinity (as a Floe checkpoint's would be refused):
- * trained weights never do, and F64 values beyond float32's range widen to infinities. Such a
- * model would only give NaN losses and text from NaN logits.
- */
-function refuseNonFinite(planned: readonly Planned[], bad: readonly string[], dir: string): void {
-  if (bad.length === 0) return;
-  const files = [...new Set(planned.filter((p) => bad.includes(p.hfName)).map((p) => path.basename(p.file)))].join(', ');
-  throw new CheckpointError(
-    `Cannot load GPT-2 weights from '${dir}': ${files} ${files.includes(',') ? 'hold' : 'holds'} NaN or infinite values, in ${listNames(bad)} (after widening to float32). ` +
-      'Trained weights never hold them, so the file is damaged or was converted wrongly: download or convert the model again.',
-  );
 }

@@ -2,24 +2,15 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../errors';
 import { rawToTensor } from '../formats/raw-to-tensor';
-import { readSafetensors, readSafetensorsHeader } from '../formats/read-safetensors';
-import { listNames, nonFiniteTensors } from '../non-finite-values';
+import { readSafetensors } from '../formats/read-safetensors';
+import { nonFiniteTensors } from '../non-finite-values';
 import { GptSource, LoadSourceWeightsOptions, WeightTarget } from './gpt-source';
 import { hfWeightFiles } from './hf-folder';
 import { HfLlamaConfig, readHfLlamaConfig } from './hf-llama-config';
 import { QkvPart, floeToHfLlamaNames, mapHfLlamaName } from './hf-llama-names';
+import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights } from './plan-hf-weights';
 
-const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
 const QKV_PARTS: readonly QkvPart[] = ['q', 'k', 'v'];
-
-/** Where one source tensor goes: a whole Floe parameter, or one q/k/v block of a packed one. */
-interface Planned {
-  file: string;
-  hfName: string;
-  target: string;
-  transpose: boolean;
-  part?: QkvPart;
-}
 
 /** Widths of the q, k and v column blocks of `attn.qkv.weight`. */
 function qkvWidths(config: HfLlamaConfig): Record<QkvPart, number> {
@@ -30,56 +21,35 @@ function qkvWidths(config: HfLlamaConfig): Record<QkvPart, number> {
 }
 
 /**
- * Checks every tensor's name, dtype and shape from the headers alone (nothing is loaded or
- * assigned until the whole folder is known to fit the model).
+ * Checks every tensor's name, dtype and shape from the headers alone (see {@link planHfWeights}):
+ * q/k/v projections each fill their block of the packed `attn.qkv` weight (or bias).
  */
-async function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, config: HfLlamaConfig): Promise<Planned[]> {
+function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, config: HfLlamaConfig): Promise<PlannedHfTensor[]> {
   const tied = config.architecture.tieEmbeddings === true;
   const widths = qkvWidths(config);
-  const planned: Planned[] = [];
-  const problems: string[] = [];
-  const covered = new Set<string>();
-  for (const file of files) {
-    const header = await readSafetensorsHeader(file);
-    for (const e of header.entries) {
-      const m = mapHfLlamaName(e.name);
-      if (m.kind === 'ignore' || (m.kind === 'lm_head' && tied)) continue;
-      if (m.kind === 'unknown') {
-        problems.push(`unexpected tensor '${e.name}' in ${path.basename(file)}`);
-        continue;
-      }
-      const target = m.kind === 'lm_head' ? 'lm_head.weight' : m.name;
-      const transpose = m.kind !== 'param' || m.transpose;
-      const part = m.kind === 'qkv' ? m.part : undefined;
-      const variable = params.get(target);
-      if (variable === undefined) {
-        problems.push(`'${e.name}' in ${path.basename(file)} maps to '${target}', which a model of this config does not have`);
-        continue;
-      }
-      // A q/k/v block: columns of the packed weight, or a slice of the packed (Qwen2) bias.
-      const floeShape = part === undefined ? variable.shape : variable.shape.length === 1 ? [widths[part]] : [variable.shape[0], widths[part]];
-      const want = transpose ? [...floeShape].reverse() : floeShape;
-      const key = part === undefined ? target : `${target}/${part}`;
-      if (!tf.util.arraysEqual(e.shape, want)) problems.push(`'${e.name}' in ${path.basename(file)} has shape [${e.shape}] but the config implies [${want}]`);
-      else if (!FLOAT_DTYPES.includes(e.dtype)) problems.push(`'${e.name}' has dtype ${e.dtype}, expected a float type (${FLOAT_DTYPES.join(', ')})`);
-      else if (covered.has(key)) problems.push(`'${e.name}' is stored twice (again in ${path.basename(file)})`);
-      else {
-        covered.add(key);
-        planned.push({ file, hfName: e.name, target, transpose, part });
-      }
-    }
-  }
-  for (const name of params.keys()) {
-    const hfNames = floeToHfLlamaNames(name);
-    const missing = /\.attn\.qkv\.(weight|bias)$/.test(name) ? hfNames.filter((_, i) => !covered.has(`${name}/${QKV_PARTS[i]}`)) : covered.has(name) ? [] : hfNames;
-    if (missing.length > 0 || hfNames.length === 0) problems.push(`no tensor for '${name}' (Llama ${missing.map((n) => `'${n}'`).join(', ') || '?'})`);
-  }
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 12).join('; ');
-    const more = problems.length > 12 ? `; and ${problems.length - 12} more` : '';
-    throw new CheckpointError(`Cannot load Llama weights from ${files.join(', ')}: ${shown}${more}.`);
-  }
-  return planned;
+  return planHfWeights({
+    files,
+    params,
+    family: 'Llama',
+    place(hfName) {
+      const m = mapHfLlamaName(hfName);
+      if (m.kind === 'ignore' || (m.kind === 'lm_head' && tied)) return 'ignore';
+      if (m.kind === 'unknown') return 'unknown';
+      if (m.kind === 'lm_head') return { target: 'lm_head.weight', transpose: true };
+      if (m.kind === 'qkv') return { target: m.name, transpose: true, part: m.part };
+      return { target: m.name, transpose: m.transpose };
+    },
+    // A q/k/v block: columns of the packed weight, or a slice of the packed (Qwen2) bias.
+    partShape: (shape, part) => (shape.length === 1 ? [widths[part as QkvPart]] : [shape[0], widths[part as QkvPart]]),
+    unloaded(name, covered) {
+      const hfNames = floeToHfLlamaNames(name);
+      const missing = /\.attn\.qkv\.(weight|bias)$/.test(name) ? hfNames.filter((_, i) => !covered.has(`${name}/${QKV_PARTS[i]}`)) : covered.has(name) ? [] : hfNames;
+      if (missing.length === 0 && hfNames.length > 0) return undefined;
+      return `no tensor for '${name}' (Llama ${missing.map((n) => `'${n}'`).join(', ') || '?'})`;
+    },
+    tensorLabel: (hfName, file) => `'${hfName}' in ${path.basename(file)}`,
+    storedTwice: (hfName, _key, file) => `'${hfName}' is stored twice (again in ${path.basename(file)})`,
+  });
 }
 
 /**
@@ -88,9 +58,9 @@ async function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, 
  * layer may sit in different shards: each waits (transposed) until its layer's three are read,
  * then they are packed into `attn.qkv.weight` as `[q | k | v]` columns.
  */
-async function assign(files: string[], planned: readonly Planned[], params: ReadonlyMap<string, WeightTarget>): Promise<Planned[]> {
+async function assign(files: string[], planned: readonly PlannedHfTensor[], params: ReadonlyMap<string, WeightTarget>): Promise<PlannedHfTensor[]> {
   const pending = new Map<string, Partial<Record<QkvPart, tf.Tensor>>>();
-  const nonFinite: Planned[] = [];
+  const nonFinite: PlannedHfTensor[] = [];
   try {
     for (const file of files) {
       const { tensors } = await readSafetensors(file);
@@ -113,7 +83,7 @@ async function assign(files: string[], planned: readonly Planned[], params: Read
           }
           const parts = pending.get(p.target) ?? {};
           pending.set(p.target, parts);
-          parts[p.part] = tf.transpose(t);
+          parts[p.part as QkvPart] = tf.transpose(t);
           if (QKV_PARTS.every((k) => parts[k] !== undefined)) {
             tf.tidy(() => variable.assign(tf.concat(QKV_PARTS.map((k) => parts[k] as tf.Tensor), variable.shape.length - 1)));
             tf.dispose(Object.values(parts));
@@ -153,21 +123,7 @@ export async function openHfLlamaSource(dir: string): Promise<GptSource> {
       const optional = options.optional ?? new Set<string>();
       const params = new Map([...all].filter(([name]) => !optional.has(name)));
       const planned = await plan(files, params, config);
-      refuseNonFinite(await assign(files, planned, params), dir);
+      refuseNonFiniteHfWeights('Llama', dir, await assign(files, planned, params));
     },
   };
-}
-
-/**
- * Throws when a loaded weight holds NaN or an infinity: trained weights never do, and F64 values
- * beyond float32's range widen to infinities (see the GPT-2 source). Such a model would only give
- * NaN losses.
- */
-function refuseNonFinite(bad: readonly Planned[], dir: string): void {
-  if (bad.length === 0) return;
-  const files = [...new Set(bad.map((p) => path.basename(p.file)))].join(', ');
-  throw new CheckpointError(
-    `Cannot load Llama weights from '${dir}': ${files} ${files.includes(',') ? 'hold' : 'holds'} NaN or infinite values, in ${listNames(bad.map((p) => p.hfName))} (after widening to float32). ` +
-      'Trained weights never hold them, so the file is damaged or was converted wrongly: download or convert the model again.',
-  );
 }
