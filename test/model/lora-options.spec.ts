@@ -7,28 +7,12 @@ import { ConfigError, ConfigIssue } from '../../src/errors';
 import { GptModel, LoraOptions } from '../../src/model';
 import { Rng } from '../../src/random';
 import { useTempDir } from '../fixtures/supervised';
-
-const MODEL = { layers: 1, heads: 2, dim: 16, maxLength: 16 };
+import { TINY_GPT, tinyGptRecipe } from '../fixtures/tiny-gpt-recipe';
 
 /** A small causal recipe with `model.lora`, as a file: its errors carry file:line:col. */
 function recipeFile(dir: string, lora: unknown): string {
   const file = path.join(dir, 'recipe.yaml');
-  const recipe = {
-    type: 'causal',
-    backend: 'cpu',
-    quiet: true,
-    progress: 'none',
-    report: false,
-    tensorboard: false,
-    trainIters: 1,
-    outputDir: path.join(dir, 'run'),
-    tokenizer: { type: 'byte' },
-    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 8 }], maxLength: 16, cache: false, evalGenerations: 0 },
-    model: { type: 'gpt', ...MODEL, lora },
-    checkpoint: [],
-    callbacks: [],
-  };
-  fs.writeFileSync(file, JSON.stringify(recipe, null, 1));
+  fs.writeFileSync(file, JSON.stringify(tinyGptRecipe({ outputDir: path.join(dir, 'run'), lora }), null, 1));
   return file;
 }
 
@@ -66,7 +50,7 @@ describe('LoRA options: one checker for recipes and the model API', () => {
   it('a bad rank, alpha, dropout, targets list or key gets the same reason from a recipe (with file:line:col) as from new GptModel', async () => {
     for (const lora of BAD) {
       const fromRecipe = await issuesOf(() => validateRecipe(recipeFile(tmp(), lora)));
-      const fromApi = await issuesOf(() => new GptModel({ vocabSize: 7, ...MODEL, lora: lora as LoraOptions }, new Rng(1)));
+      const fromApi = await issuesOf(() => new GptModel({ vocabSize: 7, ...TINY_GPT, lora: lora as LoraOptions }, new Rng(1)));
       assert.deepEqual(reasons(fromApi, 'lora.'), reasons(fromRecipe, 'model.lora.'), JSON.stringify(lora));
       assert.ok(fromRecipe.every((i) => i.location !== undefined && /recipe\.yaml$/.test(i.location.file)), JSON.stringify(fromRecipe));
     }
@@ -76,7 +60,7 @@ describe('LoRA options: one checker for recipes and the model API', () => {
     const lora = { rank: 2, targets: ['*.attn.qkv', '*.mlp.gate'] };
     const tensors = tf.memory().numTensors;
     const fromRun = await issuesOf(() => runJob(recipeFile(tmp(), lora), { logger: new Logger({ sink: () => undefined }) }));
-    const fromApi = await issuesOf(() => new GptModel({ vocabSize: 7, ...MODEL, lora }, new Rng(1)));
+    const fromApi = await issuesOf(() => new GptModel({ vocabSize: 7, ...TINY_GPT, lora }, new Rng(1)));
     assert.equal(tf.memory().numTensors, tensors, 'no tensor leaked');
     assert.equal(fromRun.length, 1, fromRun.map((i) => ConfigError.formatIssue(i)).join('\n'));
     assert.deepEqual(reasons(fromApi, 'lora.'), reasons(fromRun, 'model.lora.'));

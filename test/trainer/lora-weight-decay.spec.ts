@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Logger, runJob, Trainer } from '../../src';
 import { useTempDir } from '../fixtures/supervised';
+import { tinyGptRecipe } from '../fixtures/tiny-gpt-recipe';
 
 const LORA = { rank: 2, targets: ['*.attn.qkv', '*.mlp.down'] };
 
@@ -11,22 +12,7 @@ const LORA = { rank: 2, targets: ['*.attn.qkv', '*.mlp.down'] };
  * then one step with zero gradients moves only what weight decay touches (Adam's step is 0).
  */
 async function decayedWeights(dir: string, optimizer: Record<string, unknown>): Promise<{ decayed: string[]; trainable: string[]; warnings: string[] }> {
-  const recipe = {
-    type: 'causal',
-    backend: 'cpu',
-    quiet: true,
-    progress: 'none',
-    report: false,
-    tensorboard: false,
-    trainIters: 1,
-    outputDir: dir,
-    tokenizer: { type: 'byte' },
-    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 8 }], maxLength: 16, cache: false, evalGenerations: 0 },
-    model: { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 16, lora: LORA },
-    optimizer: { type: 'adamw', lr: 0.1, weightDecay: 0.5, ...optimizer },
-    checkpoint: [],
-    callbacks: [],
-  };
+  const recipe = tinyGptRecipe({ outputDir: dir, lora: LORA, optimizer: { type: 'adamw', lr: 0.1, weightDecay: 0.5, ...optimizer } });
   const warnings: string[] = [];
   let decayed: string[] = [];
   let trainable: string[] = [];
