@@ -8,48 +8,20 @@ import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors
 import { CheckpointError, ConfigError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng, Trainer } from '../../src';
 import { expectNoLeak, maxAbsDiff } from '../support/tensors';
-import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
+import { runRecorded } from './fixtures/tiny-gpt-run';
+import { LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff } from './fixtures/llama-fine-tune';
 import { TinyLlama, TinyLlamaOptions, hfLlamaForward, writeTinyLlamaFolder } from './fixtures/tiny-llama-folder';
 import { makeTempDir } from './temp-dir';
 
-/** Fine-tunes the Llama folder with its own tokenizer: `model: { type: gpt, from }`, `tokenizer: { type: hf }`. */
-function fineTuneRecipe(hf: string, outputDir: string, extra: { model?: Record<string, unknown>; trainIters?: number; exitIteration?: number } = {}): Record<string, unknown> {
-  return {
-    type: 'causal',
-    seed: 3,
-    backend: 'cpu',
-    ...QUIET_RUN,
-    epochs: 20,
-    trainIters: extra.trainIters ?? 6,
-    ...(extra.exitIteration === undefined ? {} : { exitIteration: extra.exitIteration }),
-    microBatchSize: 4,
-    logInterval: 1,
-    evalAtEnd: false,
-    outputDir,
-    tokenizer: { type: 'hf', path: hf },
-    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 8, output: 'text', alphabet: 'helowrd' }], maxLength: 12, evalGenerations: 0, cache: false },
-    model: { type: 'gpt', from: hf, ...extra.model },
-    optimizer: { type: 'adamw', lr: 1e-2 },
-    scheduler: { type: 'constant' },
-    checkpoint: [{ type: 'floe', saveEveryNSteps: 3 }],
-    callbacks: [],
-  };
-}
-
-const IDS = [1, 21, 26, 4, 3, 17, 5, 6, 19, 11, 22, 39, 30, 7];
+const IDS = LLAMA_IDS;
 
 /** Floe's logits for IDS (and IDS reversed) against the hand-computed HF Llama forward. */
 async function compareForward(trainer: Trainer, hf: TinyLlama): Promise<number> {
-  const gpt = (trainer as LanguageModelTrainer).gpt;
-  const ids = tf.tensor2d([IDS, IDS.slice().reverse()], [2, IDS.length], 'int32');
-  const logits = gpt.forward(ids);
-  const got = (await logits.array()) as number[][][];
-  tf.dispose([ids, logits]);
-  const expected = [hfLlamaForward(hf, IDS), hfLlamaForward(hf, IDS.slice().reverse())];
+  const expected = hfLlamaForward(hf, IDS);
   // The comparison is sensitive to both settings read from config.json.
-  assert.ok(maxAbsDiff(expected[0].flat(), hfLlamaForward(hf, IDS, { eps: 1e-6 }).flat()) > 1e-4, 'rms_norm_eps shows in the logits');
-  assert.ok(maxAbsDiff(expected[0].flat(), hfLlamaForward(hf, IDS, { ropeTheta: hf.config.rope_theta === 10000 ? 500000 : 10000 }).flat()) > 1e-3, 'rope_theta shows in the logits');
-  return maxAbsDiff(got.flat(2), expected.flat(2));
+  assert.ok(maxAbsDiff(expected.flat(), hfLlamaForward(hf, IDS, { eps: 1e-6 }).flat()) > 1e-4, 'rms_norm_eps shows in the logits');
+  assert.ok(maxAbsDiff(expected.flat(), hfLlamaForward(hf, IDS, { ropeTheta: hf.config.rope_theta === 10000 ? 500000 : 10000 }).flat()) > 1e-3, 'rope_theta shows in the logits');
+  return llamaForwardDiff((trainer as LanguageModelTrainer).gpt, hf);
 }
 
 /** A model of the folder's architecture, its weights loaded; the caller disposes it. */
@@ -83,7 +55,7 @@ describe('HuggingFace Llama import (model.from)', () => {
       const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), variant.options);
       let diff = Infinity;
       const before = tf.memory().numTensors;
-      const run = await runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'run')), {
+      const run = await runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'run')), {
         onTrainerReady: async (trainer) => {
           const o = (trainer as LanguageModelTrainer).gpt.options;
           assert.deepEqual(
@@ -107,9 +79,9 @@ describe('HuggingFace Llama import (model.from)', () => {
   it('a run fine-tuning a Llama folder with LoRA resumes from its checkpoint exactly', async () => {
     const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { ropeTheta: 500000 });
     const model = { lora: { rank: 2, alpha: 4, targets: ['*.attn.qkv', '*.mlp.up'] } };
-    const whole = await runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'whole'), { model, trainIters: 6 }));
-    await runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'split'), { model, trainIters: 6, exitIteration: 3 }));
-    const resumed = await runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'split'), { model, trainIters: 6 }), { resumeFrom: path.join(dir, 'split') });
+    const whole = await runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'whole'), { model, trainIters: 6 }));
+    await runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'split'), { model, trainIters: 6, exitIteration: 3 }));
+    const resumed = await runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'split'), { model, trainIters: 6 }), { resumeFrom: path.join(dir, 'split') });
     assert.equal(resumed.result.globalStep, 6);
     assert.deepEqual([...resumed.losses.keys()], [4, 5, 6]);
     for (const step of [4, 5, 6]) assert.equal(resumed.losses.get(step), whole.losses.get(step), `loss at step ${step}`);
@@ -119,7 +91,7 @@ describe('HuggingFace Llama import (model.from)', () => {
 
   it('a recipe kvHeads or layers contradicting config.json is an error naming the HF field', async () => {
     const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { kvHeads: 2 });
-    await assert.rejects(runRecorded(fineTuneRecipe(hf.dir, path.join(dir, 'run'), { model: { kvHeads: 1, layers: 3 } })), (error: Error) => {
+    await assert.rejects(runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'run'), { model: { kvHeads: 1, layers: 3 } })), (error: Error) => {
       assert.ok(error instanceof ConfigError, error.message);
       assert.match(error.message, /model\.kvHeads: is 1 but .*config\.json says 2 \(num_key_value_heads\)/);
       assert.match(error.message, /model\.layers: is 3 but .*config\.json says 2 \(num_hidden_layers\)/);

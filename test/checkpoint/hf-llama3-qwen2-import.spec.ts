@@ -8,45 +8,19 @@ import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model'
 import { CheckpointError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
-import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
+import { runRecorded } from './fixtures/tiny-gpt-run';
+import { LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff } from './fixtures/llama-fine-tune';
 import { TinyLlama, TinyLlamaOptions, hfLlamaForward, writeTinyLlamaFolder } from './fixtures/tiny-llama-folder';
 import { makeTempDir } from './temp-dir';
 
 /** Llama 3.1's rope_scaling at numbers small enough to change every frequency of a 4-wide head. */
 const LLAMA3_SCALING = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 };
 
-const IDS = [1, 21, 26, 4, 3, 17, 5, 6, 19, 11, 22, 39, 30, 7];
+const IDS = LLAMA_IDS;
 
-/** Fine-tunes the folder with its own tokenizer (`model: { type: gpt, from }`). */
+/** Fine-tunes the folder with its own tokenizer (`model: { type: gpt, from }`), saving at step 6. */
 function fineTuneRecipe(hf: string, outputDir: string, model: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'causal',
-    seed: 3,
-    backend: 'cpu',
-    ...QUIET_RUN,
-    epochs: 20,
-    trainIters: 6,
-    microBatchSize: 4,
-    logInterval: 1,
-    evalAtEnd: false,
-    outputDir,
-    tokenizer: { type: 'hf', path: hf },
-    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 8, output: 'text', alphabet: 'helowrd' }], maxLength: 12, evalGenerations: 0, cache: false },
-    model: { type: 'gpt', from: hf, ...model },
-    optimizer: { type: 'adamw', lr: 1e-2 },
-    scheduler: { type: 'constant' },
-    checkpoint: [{ type: 'floe', saveEveryNSteps: 6 }],
-    callbacks: [],
-  };
-}
-
-/** Max |Floe − reference| over IDS and IDS reversed. */
-async function forwardDiff(gpt: GptModel, hf: TinyLlama): Promise<number> {
-  const ids = tf.tensor2d([IDS, IDS.slice().reverse()], [2, IDS.length], 'int32');
-  const logits = gpt.forward(ids);
-  const got = (await logits.array()) as number[][][];
-  tf.dispose([ids, logits]);
-  return maxAbsDiff(got.flat(2), [hfLlamaForward(hf, IDS), hfLlamaForward(hf, IDS.slice().reverse())].flat(2));
+  return llamaFineTuneRecipe(hf, outputDir, { model, saveEveryNSteps: 6 });
 }
 
 /** Runs a fine-tuning of the folder; checks the logits before training, a falling loss and no leak. */
@@ -58,7 +32,7 @@ async function importAndFineTune(hf: TinyLlama, outputDir: string, model: Record
     onTrainerReady: async (trainer) => {
       const gpt = (trainer as LanguageModelTrainer).gpt;
       options = gpt.options;
-      diff = await forwardDiff(gpt, hf);
+      diff = await llamaForwardDiff(gpt, hf);
     },
   });
   const losses = [...run.losses.values()];
@@ -185,7 +159,7 @@ describe('HuggingFace Llama 3.x and Qwen2 import (model.from)', () => {
       const model = new GptModel({ vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ...source.architecture }, new Rng(1));
       try {
         await source.loadWeights(model.params);
-        const diff = await forwardDiff(model, hf);
+        const diff = await llamaForwardDiff(model, hf);
         assert.ok(diff < 1e-4, `max |Floe − reference| = ${diff}`);
       } finally {
         model.dispose();
