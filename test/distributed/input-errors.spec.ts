@@ -1,5 +1,4 @@
 import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,22 +9,7 @@ import { rankErrorFacts, reviveFloeError } from '../../src/distributed/rank-erro
 import { runMpiRank } from '../../src/distributed/run-mpi-rank';
 import { FLOE_ENTRY, TINY_FIXTURE } from '../config/plugin-files';
 import { tinyRecipe } from './dp-recipes';
-
-const FLOE_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js');
-const THREADS = { distributed: { backend: 'threads', workers: 2 } };
-const ONE_PROCESS = { distributed: 'none', gradientAccumulationSteps: 2 };
-
-/** `floe train recipe.yaml` in `cwd`: exit code and everything printed. */
-function floeTrain(cwd: string, recipe: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  fs.mkdirSync(cwd, { recursive: true });
-  fs.writeFileSync(path.join(cwd, 'recipe.yaml'), recipe);
-  const child = spawn(process.execPath, [FLOE_BIN, 'train', 'recipe.yaml'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+import { floeTrain, ONE_PROCESS, THREADS } from './floe-train-cli';
 
 /** The status.json of run folder `run` under `cwd`. */
 function status(cwd: string): { state: string; step: number; error: string } {

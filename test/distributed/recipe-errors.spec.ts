@@ -1,33 +1,22 @@
 import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, JobAbortedError, runJob } from '../../src';
 import { runMpiRank } from '../../src/distributed/run-mpi-rank';
 import { readMetrics, tinyRecipe } from './dp-recipes';
-
-const FLOE_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'floe.js');
+import { floeTrain, FloeTrainRun, ONE_PROCESS, THREADS } from './floe-train-cli';
 
 /**
  * 162 training examples in micro-batches of 4 make 41 per epoch: 21 optimizer steps on 2 workers,
  * and on one process accumulating 2 micro-batches. A warmup of 500 steps is longer than either.
  */
 const LONG_WARMUP = { scheduler: { type: 'cosine', warmupSteps: 500 } };
-const THREADS = { distributed: { backend: 'threads', workers: 2 } };
-const ONE_PROCESS = { distributed: 'none', gradientAccumulationSteps: 2 };
 
 /** `floe train recipe.yaml` in `cwd` (the recipe's run folder `run` is relative to it): exit code and everything printed. */
-function floeTrain(cwd: string, fields: Record<string, unknown>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  fs.mkdirSync(cwd, { recursive: true });
+function floeTrainFields(cwd: string, fields: Record<string, unknown>): Promise<FloeTrainRun> {
   // JSON is YAML; the same fields in the same order, so a recipe location is the same line:column in both runs.
-  fs.writeFileSync(path.join(cwd, 'recipe.yaml'), JSON.stringify(tinyRecipe('run', { quiet: false, ...fields })));
-  const child = spawn(process.execPath, [FLOE_BIN, 'train', 'recipe.yaml'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return floeTrain(cwd, JSON.stringify(tinyRecipe('run', { quiet: false, ...fields })));
 }
 
 describe('recipe errors found once the data is built, on worker threads', () => {
@@ -38,7 +27,7 @@ describe('recipe errors found once the data is built, on worker threads', () => 
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('floe train prints a warmup longer than training once, as one process prints it, and exits non-zero', async () => {
-    const [threads, single] = [await floeTrain(path.join(dir, 'threads'), { ...LONG_WARMUP, ...THREADS }), await floeTrain(path.join(dir, 'single'), { ...LONG_WARMUP, ...ONE_PROCESS })];
+    const [threads, single] = [await floeTrainFields(path.join(dir, 'threads'), { ...LONG_WARMUP, ...THREADS }), await floeTrainFields(path.join(dir, 'single'), { ...LONG_WARMUP, ...ONE_PROCESS })];
     const expected = 'error: Invalid recipe: scheduler.warmupSteps: warmup of 500 steps is longer than training (21 optimizer steps); lower it or train longer (recipe.yaml:1:';
     assert.equal(single.code, 1, single.stderr);
     assert.ok(single.stderr.startsWith(expected), single.stderr);
