@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { GptSource, loadCheckpointModel } from '../../src/checkpoint';
 import { GptModel, GptModelFactory, GptOptions, LanguageModelTrainer, Rng } from '../../src';
+import { countNormalDraws } from '../support/normal-draws';
 import { expectNoLeak } from '../support/tensors';
 import { RecordedRun, runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { writeTinyGpt2Folder } from './fixtures/tiny-gpt2-folder';
@@ -34,21 +35,6 @@ async function withPreviousPath<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } finally {
     proto.buildFromSource = current;
-  }
-}
-
-/** Calls of `Rng.prototype.normal` (every normal weight init draws through it) while `fn` runs. */
-async function countNormalDraws<T>(fn: () => Promise<T>): Promise<{ result: T; draws: number }> {
-  const original = Rng.prototype.normal;
-  let draws = 0;
-  Rng.prototype.normal = function (this: Rng): number {
-    draws += 1;
-    return original.call(this);
-  };
-  try {
-    return { result: await fn(), draws };
-  } finally {
-    Rng.prototype.normal = original;
   }
 }
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'assert';
 import { GptModel, GptOptions, mergeLora } from '../../src/model';
 import { Rng } from '../../src/random';
+import { countNormalDraws } from '../support/normal-draws';
 import { expectNoLeak } from '../support/tensors';
 import { randomizeParams } from './helpers';
 
@@ -31,21 +32,6 @@ function previousMerge(model: GptModel): GptModel {
     tf.tidy(() => target.assign(adapted.has(name) ? lora.merged(name.slice(0, -'.weight'.length), source) : source));
   }
   return merged;
-}
-
-/** Calls of `Rng.prototype.normal` (every normal weight init draws through it) while `fn` runs. */
-function countNormalDraws<T>(fn: () => T): { result: T; draws: number } {
-  const original = Rng.prototype.normal;
-  let draws = 0;
-  Rng.prototype.normal = function (this: Rng): number {
-    draws += 1;
-    return original.call(this);
-  };
-  try {
-    return { result: fn(), draws };
-  } finally {
-    Rng.prototype.normal = original;
-  }
 }
 
 describe('mergeLora', () => {
@@ -105,7 +91,7 @@ describe('mergeLora', () => {
       return write.apply(this, args);
     };
     try {
-      const { result: merged, draws } = countNormalDraws(() => mergeLora(model));
+      const { result: merged, draws } = await countNormalDraws(() => mergeLora(model));
       merged.dispose();
       assert.equal(draws, 0, 'the previous merge drew a normal init value for every base weight element');
       // Per adapted layer (2 qkv, lm_head): A·B, the scalar alpha/rank, the scaled product, W + it. The previous merge also wrote 30 random inits.
