@@ -1,3 +1,4 @@
+import { HfCheckpointEngine } from '../checkpoint/export/hf-checkpoint-engine';
 import { SafetensorsCheckpointEngine } from '../checkpoint/export/safetensors-checkpoint-engine';
 import { TfjsCheckpointEngine } from '../checkpoint/export/tfjs-checkpoint-engine';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
@@ -20,6 +21,6 @@ export const DEFAULT_FACTORY_LISTS = {
   optimizer: [AdamWOptimizerFactory, AdamOptimizerFactory, SgdOptimizerFactory],
   /** Scheduler factories: `constant`, `linear`, `cosine`, `wsd`, `inverse-sqrt`. */
   scheduler: [ConstantSchedulerFactory, LinearSchedulerFactory, CosineSchedulerFactory, WsdSchedulerFactory, InverseSqrtSchedulerFactory],
-  /** Checkpoint engines: `floe`, `safetensors`, `tfjs`. */
-  checkpoint: [FloeCheckpointEngine, SafetensorsCheckpointEngine, TfjsCheckpointEngine],
+  /** Checkpoint engines: `floe`, `safetensors`, `tfjs`, `hf`. */
+  checkpoint: [FloeCheckpointEngine, SafetensorsCheckpointEngine, TfjsCheckpointEngine, HfCheckpointEngine],
 } as const;

@@ -284,7 +284,7 @@ describe('floe CLI (in process)', () => {
     it('names a bad choice with the valid ones, and a missing required flag by its --name', async () => {
       const format = await cli('export', '--checkpoint', 'x', '--format', 'onnx', '--out', 'y');
       assert.equal(format.code, 1);
-      assert.deepEqual(format.err, ["error: --format 'onnx' is not one of: safetensors, tfjs.", 'Run floe export --help for usage.']);
+      assert.deepEqual(format.err, ["error: --format 'onnx' is not one of: safetensors, tfjs, hf.", 'Run floe export --help for usage.']);
       const missing = await cli('generate');
       assert.equal(missing.code, 1);
       assert.equal(missing.err[0], 'error: floe generate needs --checkpoint and --prompt.');

@@ -168,7 +168,7 @@ describe('validateRecipe', () => {
     const error = await expectConfigError(validateRecipe(file));
     const [checkpoint, callbacks] = error.issues;
     assert.deepEqual([checkpoint.path, callbacks.path], ['checkpoint[0]', 'callbacks[0]']);
-    assert.equal(checkpoint.message, "is empty: give a mapping with a 'type' (one of: floe, safetensors, tfjs), or remove the item");
+    assert.equal(checkpoint.message, "is empty: give a mapping with a 'type' (one of: floe, safetensors, tfjs, hf), or remove the item");
     assert.match(callbacks.message, /^is empty: give a mapping with a 'type' \(one of: progress, .*\), or remove the item$/);
     assert.equal(`${checkpoint.location?.line}:${checkpoint.location?.col}`, '2:14');
   });

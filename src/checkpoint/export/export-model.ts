@@ -12,14 +12,16 @@ import { writeDirAtomically } from '../io/write-dir-atomically';
 import { MANIFEST_FILE_NAME, writeManifest } from '../io/write-manifest';
 import { writeModelConfigFile } from '../model-config-file';
 import { writeGptGraphModel } from '../tfjs/write-gpt-graph-model';
+import type { HfExportTokenizer } from './hf-export-tokenizer';
+import { HF_CONFIG_FILE, HF_GENERATION_CONFIG_FILE, writeHfFolder } from './write-hf-folder';
 
 /** Interchange formats Floe exports models to. */
-export const EXPORT_FORMATS = ['safetensors', 'tfjs'] as const;
+export const EXPORT_FORMATS = ['safetensors', 'tfjs', 'hf'] as const;
 /** One of {@link EXPORT_FORMATS}. */
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** File whose presence marks a finished export folder of each format. */
-export const EXPORT_MARKER: Readonly<Record<ExportFormat, string>> = { safetensors: MANIFEST_FILE_NAME, tfjs: TFJS_MODEL_JSON };
+export const EXPORT_MARKER: Readonly<Record<ExportFormat, string>> = { safetensors: MANIFEST_FILE_NAME, tfjs: TFJS_MODEL_JSON, hf: HF_CONFIG_FILE };
 
 /** Options of {@link exportModel}. */
 export interface ExportModelOptions {
@@ -31,6 +33,8 @@ export interface ExportModelOptions {
   overwrite?: boolean;
   /** Extra string metadata for the safetensors header (e.g. the step). */
   metadata?: Record<string, string>;
+  /** `hf`: the run's tokenizer (special ids, files to copy); see `hfExportTokenizer`. Unset: no ids, no tokenizer files. */
+  tokenizer?: HfExportTokenizer;
 }
 
 /**
@@ -43,6 +47,10 @@ export interface ExportModelOptions {
  * - `tfjs`: for a GPT, a tfjs graph model (`model.json` + weight shards) that
  *   `tf.loadGraphModel` loads in a browser: int32 ids `[B, T]` in, logits `[B, T, V]` out. Other
  *   models get a weights-only folder (`tf.io` weights manifest, no topology).
+ * - `hf`: for a GPT whose settings map to a HuggingFace architecture (gpt2, llama, qwen2), a folder
+ *   transformers' `from_pretrained` (and llama.cpp's converter) loads: `config.json`,
+ *   `model.safetensors` (HF names and layouts), `generation_config.json` and the tokenizer files
+ *   (`options.tokenizer`). Other models or settings are a CheckpointError naming them.
  */
 export async function exportModel(model: FloeModel, dir: string, options: ExportModelOptions): Promise<void> {
   // A LoRA model exports as the plain GPT it computes: adapters merged into their weights.
@@ -60,6 +68,10 @@ export async function exportModel(model: FloeModel, dir: string, options: Export
     if (model instanceof GptModel) await writeGptGraphModel(dir, model, { overwrite });
     else await writeTfjsWeights(dir, model.params, { overwrite });
     return;
+  }
+  if (options.format === 'hf') {
+    if (!(model instanceof GptModel)) throw new CheckpointError(`Cannot export the model as a HuggingFace folder (--format hf): only 'gpt' models have a HuggingFace architecture, this one is '${options.modelType}'. Use --format safetensors or tfjs.`);
+    return writeHfFolder(dir, model, { overwrite, tokenizer: options.tokenizer });
   }
   if (options.format !== 'safetensors') {
     throw new CheckpointError(`Unknown export format '${String(options.format)}'. Supported: ${EXPORT_FORMATS.join(', ')}.`);
@@ -100,5 +112,16 @@ async function checkReplaceable(dir: string): Promise<void> {
   if (!Object.values(EXPORT_MARKER).some((marker) => names.includes(marker))) refuse(`it has no ${Object.values(EXPORT_MARKER).join(' or ')}`);
 }
 
-/** The files an export folder holds (besides tfjs weight shards). */
-const EXPORT_FILES = new Set([MANIFEST_FILE_NAME, MODEL_WEIGHTS_FILE, MODEL_CONFIG_FILE, TFJS_MODEL_JSON]);
+/** The files an export folder holds (besides tfjs weight shards); the HF ones include the copied tokenizer files. */
+const EXPORT_FILES = new Set([
+  MANIFEST_FILE_NAME,
+  MODEL_WEIGHTS_FILE,
+  MODEL_CONFIG_FILE,
+  TFJS_MODEL_JSON,
+  HF_CONFIG_FILE,
+  HF_GENERATION_CONFIG_FILE,
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'chat_template.jinja',
+]);

@@ -2,3 +2,8 @@ export * from './export-model';
 export * from './export-checkpoint-engine';
 export * from './safetensors-checkpoint-engine';
 export * from './tfjs-checkpoint-engine';
+export * from './hf-checkpoint-engine';
+export * from './hf-export-config';
+export * from './hf-export-names';
+export * from './hf-export-tokenizer';
+export * from './write-hf-folder';

@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { initBackend } from '../../backend/init-backend';
 import { BACKEND_NAMES, BackendName } from '../../backend/backend-names';
 import { EXPORT_FORMATS, ExportFormat, exportModel } from '../../checkpoint/export/export-model';
+import { hfExportTokenizer } from '../../checkpoint/export/hf-export-tokenizer';
 import { findCheckpoints } from '../../checkpoint/find-checkpoints';
 import { loadCheckpointModel } from '../../checkpoint/load-checkpoint-model';
 import { isWeightsOnlyExport } from '../../checkpoint/weights-only-export';
@@ -13,13 +14,14 @@ import { CliIo, EXIT } from '../cli-io';
 import { UsageError } from '../usage-error';
 
 /**
- * `floe export --checkpoint <dir> --format safetensors|tfjs --out <dir>`: writes a checkpoint's
- * model as safetensors (Floe names) or as a tfjs graph model a browser loads.
+ * `floe export --checkpoint <dir> --format safetensors|tfjs|hf --out <dir>`: writes a checkpoint's
+ * model as safetensors (Floe names), as a tfjs graph model a browser loads, or as a HuggingFace
+ * folder (config.json, model.safetensors, generation_config.json, tokenizer files).
  */
 export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
   return yargs.command(
     'export',
-    'Export a checkpoint\'s model: safetensors (weights by Floe name) or tfjs (a GPT as a graph model for tf.loadGraphModel in the browser; other models as their weights only).',
+    'Export a checkpoint\'s model: safetensors (weights by Floe name), tfjs (a GPT as a graph model for tf.loadGraphModel in the browser; other models as their weights only) or hf (a GPT-2, Llama or Qwen2-style GPT as a HuggingFace folder for transformers, vLLM or llama.cpp\'s converter, with its tokenizer files).',
     (y) =>
       y
         .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest); it may also come first: floe export <checkpoint> ...' })
@@ -43,12 +45,13 @@ export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => vo
       const loaded = await loadCheckpointModel(args.checkpoint as string);
       try {
         const format = args.format as ExportFormat;
-        await exportModel(loaded.model, args.out as string, { format, modelType: loaded.config.model.type, overwrite: args.overwrite as boolean, metadata: { step: String(loaded.step) } }).catch(
+        const tokenizer = format === 'hf' ? hfExportTokenizer(loaded.trainer) : undefined;
+        await exportModel(loaded.model, args.out as string, { format, tokenizer, modelType: loaded.config.model.type, overwrite: args.overwrite as boolean, metadata: { step: String(loaded.step) } }).catch(
           (error: unknown) => {
             throw outError(error, args.out as string);
           },
         );
-        io.out(`exported ${path.relative(process.cwd(), loaded.dir) || '.'} (step ${loaded.step}) as ${format} to ${args.out as string}${weightsOnlyNote(format, out, loaded.config.model.type)}`);
+        io.out(`exported ${path.relative(process.cwd(), loaded.dir) || '.'} (step ${loaded.step}) as ${format} to ${args.out as string}${weightsOnlyNote(format, out, loaded.config.model.type)}${tokenizer?.note === undefined ? '' : ` (${tokenizer.note})`}`);
       } finally {
         loaded.dispose();
       }

@@ -1,0 +1,108 @@
+import { CheckpointError } from '../../errors';
+import type { ResolvedGptOptions } from '../../model/gpt-options';
+
+/** The HuggingFace architectures a Floe GPT exports as (`config.json`'s `model_type`). */
+export type HfExportModelType = 'gpt2' | 'llama' | 'qwen2';
+
+/** The GPT settings each HuggingFace architecture needs, for messages and docs. */
+export const HF_EXPORT_ARCHITECTURES =
+  'gpt2 (norm layernorm, position learned, activation gelu, bias true), llama (norm rmsnorm, position rope, activation swiglu, bias false) ' +
+  "or qwen2 (as llama with bias 'qkv')";
+
+/** Token ids written into `config.json` and `generation_config.json` (from the run's tokenizer). */
+export interface HfExportTokenIds {
+  /** Begin-of-sequence id. */
+  bosId: number;
+  /** End-of-sequence id. */
+  eosId: number;
+  /** Padding id. */
+  padId: number;
+}
+
+/**
+ * The HuggingFace architecture computing what a GPT with these options computes: GPT-2 style →
+ * `gpt2`, Llama style → `llama`, Llama style with q/k/v biases → `qwen2`.
+ *
+ * @throws CheckpointError naming the settings without an HF architecture and the valid combinations.
+ */
+export function hfExportModelType(o: ResolvedGptOptions): HfExportModelType {
+  const settings = `model.norm ${o.norm}, model.position ${o.position}, model.activation ${o.activation}, model.bias ${String(o.bias)}`;
+  const refuse = (why: string): never => {
+    throw new CheckpointError(`Cannot export the model as a HuggingFace folder (--format hf / checkpoint type hf): ${why}. HuggingFace architectures Floe writes: ${HF_EXPORT_ARCHITECTURES}.`);
+  };
+  if (o.norm === 'layernorm' && o.position === 'learned' && o.activation === 'gelu') {
+    if (o.bias !== true) refuse(`${settings}: GPT-2 has biases on every linear layer, so it needs model.bias true`);
+    // HF's GPT-2 has no grouped-query attention.
+    if (o.kvHeads !== o.heads) refuse(`model.kvHeads ${o.kvHeads} of model.heads ${o.heads}: GPT-2 (layernorm, learned positions, gelu) has no grouped-query attention, so kvHeads must equal heads`);
+    return 'gpt2';
+  }
+  if (o.norm === 'rmsnorm' && o.position === 'rope' && o.activation === 'swiglu') {
+    if (o.bias === false) return 'llama';
+    if (o.bias === 'qkv') return 'qwen2';
+    refuse(`${settings}: a Llama-style model with biases on every linear layer (bias true) has no HuggingFace architecture (Qwen2 has q/k/v biases only)`);
+  }
+  return refuse(`its settings (${settings}) match no HuggingFace architecture`);
+}
+
+/** `config.json` of the HF folder: the fields transformers' config class (and the Floe importers) read. */
+export function hfExportConfigJson(o: ResolvedGptOptions, modelType: HfExportModelType, ids: HfExportTokenIds | undefined): Record<string, unknown> {
+  const tokens = ids === undefined ? {} : { bos_token_id: ids.bosId, eos_token_id: ids.eosId, pad_token_id: ids.padId };
+  if (modelType === 'gpt2') {
+    return {
+      architectures: ['GPT2LMHeadModel'],
+      model_type: 'gpt2',
+      vocab_size: o.vocabSize,
+      n_positions: o.maxLength,
+      n_ctx: o.maxLength,
+      n_embd: o.dim,
+      n_layer: o.layers,
+      n_head: o.heads,
+      n_inner: o.ffnDim,
+      // Floe's GELU is the tanh form.
+      activation_function: 'gelu_new',
+      layer_norm_epsilon: o.normEps,
+      resid_pdrop: o.dropout,
+      embd_pdrop: o.dropout,
+      attn_pdrop: o.dropout,
+      initializer_range: o.initStd,
+      scale_attn_weights: true,
+      tie_word_embeddings: o.tieEmbeddings,
+      ...tokens,
+      torch_dtype: 'float32',
+      use_cache: true,
+    };
+  }
+  const scaling = o.ropeScaling;
+  return {
+    architectures: [modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
+    model_type: modelType,
+    vocab_size: o.vocabSize,
+    hidden_size: o.dim,
+    intermediate_size: o.ffnDim,
+    num_hidden_layers: o.layers,
+    num_attention_heads: o.heads,
+    num_key_value_heads: o.kvHeads,
+    ...(modelType === 'llama' ? { head_dim: o.dim / o.heads } : {}),
+    hidden_act: 'silu',
+    max_position_embeddings: o.maxLength,
+    rms_norm_eps: o.normEps,
+    rope_theta: o.ropeTheta,
+    rope_scaling:
+      scaling === undefined
+        ? null
+        : { rope_type: 'llama3', factor: scaling.factor, low_freq_factor: scaling.lowFreqFactor, high_freq_factor: scaling.highFreqFactor, original_max_position_embeddings: scaling.originalMaxLength },
+    // Qwen2's q/k/v biases are implied by its model_type; Llama's switches stay off.
+    ...(modelType === 'llama' ? { attention_bias: false, mlp_bias: false } : { use_sliding_window: false, sliding_window: null }),
+    attention_dropout: o.dropout,
+    initializer_range: o.initStd,
+    tie_word_embeddings: o.tieEmbeddings,
+    ...tokens,
+    torch_dtype: 'float32',
+    use_cache: true,
+  };
+}
+
+/** `generation_config.json`: the special ids `generate()` starts, stops and pads with. */
+export function hfGenerationConfigJson(ids: HfExportTokenIds): Record<string, unknown> {
+  return { _from_model_config: true, bos_token_id: ids.bosId, eos_token_id: ids.eosId, pad_token_id: ids.padId };
+}
