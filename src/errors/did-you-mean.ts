@@ -23,6 +23,9 @@ export function closestMatches(word: string, choices: readonly string[]): string
   const lower = word.toLowerCase();
   for (const choice of choices) {
     const d = editDistance(lower, choice.toLowerCase());
+    // A choice that keeps none of the word is no typo of it: 'b' is not one of 'a' (nor of 'c'
+    // beside it), while 'x2' is one of 'x'. Longer words never get that far anyway.
+    if (d >= Math.max(lower.length, choice.length)) continue;
     if (d < bestDistance) {
       best = [choice];
       bestDistance = d;
@@ -30,9 +33,8 @@ export function closestMatches(word: string, choices: readonly string[]): string
       best.push(choice);
     }
   }
-  // Allow roughly one edit per three characters, at least one, but never rewriting the whole word:
-  // 'b' is no typo of 'a' (nor of 'c' beside it), while 'A' still suggests 'a'.
-  const allowed = Math.min(Math.max(1, Math.floor(word.length / 3)), word.length - 1);
+  // Allow roughly one edit per three characters, at least one ('A' still suggests 'a').
+  const allowed = Math.max(1, Math.floor(word.length / 3));
   return bestDistance <= allowed ? best : [];
 }
 

@@ -33,6 +33,12 @@ describe('didYouMean', () => {
     assert.equal(didYouMean('', ['a']), '');
   });
 
+  it('suggests a longer choice that keeps a one-letter word (a letter left out is a typo, as before one-letter rewrites were refused)', () => {
+    assert.deepEqual(closestMatches('x', ['x2', 'y']), ['x2']);
+    assert.equal(didYouMean('a', ['ab', 'b']), " Did you mean 'ab'?");
+    assert.equal(didYouMean('b', ['ab', 'bc']), " Did you mean 'ab' or 'bc'?");
+  });
+
   it('joins words with commas and a final or', () => {
     assert.equal(orList([]), '');
     assert.equal(orList(['a']), "'a'");
