@@ -21,10 +21,16 @@ export interface HfExportTokenizer {
 
 /** The parts of a trainer (or a loaded checkpoint's) the tokenizer export reads. */
 export interface HfExportTokenizerSource {
-  /** The recipe; `config.tokenizer` is the tokenizer section. */
-  config: { tokenizer: unknown };
-  /** The run's context; relative tokenizer paths resolve against `recipeDir`. */
-  context: { recipeDir: string };
+  /** The recipe. */
+  config: {
+    /** Its tokenizer section (an `HfTokenizerConfig` for the `hf` tokenizer). */
+    tokenizer: unknown;
+  };
+  /** The run's context. */
+  context: {
+    /** Folder relative tokenizer paths resolve against. */
+    recipeDir: string;
+  };
   /** The built tokenizer (special ids). */
   tokenizer: Tokenizer;
 }
