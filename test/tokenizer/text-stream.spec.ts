@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import { Rng } from '../../src/random';
 import { ByteTokenizer, HfTokenizer, TextStream, Tokenizer } from '../../src/tokenizer';
+import { byteChars } from './tiny-chatml-tokenizer';
 import { tinyTokenizerJson } from './tiny-hf-tokenizer';
 
 /** Feeds `ids` one at a time; the increments (flush last) and the decode of every id. */
@@ -18,17 +19,6 @@ function assertExact(tokenizer: Tokenizer, ids: readonly number[], label: string
 }
 
 const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-
-/** GPT-2's byte-to-character table: printable Latin-1 bytes stand for themselves, the rest are shifted past 255. */
-function byteChars(): string[] {
-  const chars: string[] = [];
-  let shifted = 0;
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
-    chars.push(String.fromCharCode(printable ? b : 256 + shifted++));
-  }
-  return chars;
-}
 
 /** A GPT-2 style byte-level BPE: the 256 byte tokens, a few merges, <|endoftext|>; decode cleans up spaces (the library's default). */
 function byteLevelTokenizer(config: Record<string, unknown> = {}): HfTokenizer {

@@ -7,7 +7,7 @@ export const CHATML_TEMPLATE =
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 /** GPT-2's byte-to-character table: printable Latin-1 bytes stand for themselves, the rest are shifted past 255. */
-function byteChars(): string[] {
+export function byteChars(): string[] {
   const chars: string[] = [];
   let shifted = 0;
   for (let b = 0; b < 256; b++) {
