@@ -23,9 +23,31 @@ export function formatLocation(loc: SourceLocation | undefined): string {
  * trace for these (exit code 1); anything else is an internal failure (exit code 2).
  */
 export class FloeError extends Error {
+  /**
+   * The recipe setting the error is about (`model.from`) when it is not a {@link ConfigError}
+   * (a folder that holds no model): a run appends where the recipe wrote it, see {@link locateSetting}.
+   */
+  setting?: string;
+  /** The message already ends with the setting's location. */
+  private settingLocated = false;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
+  }
+
+  /**
+   * Appends `(model.from, recipe.yaml:17:9)` to the message of an error with a {@link setting},
+   * once, keeping its class; `locate` gives where the recipe wrote a setting. Returns the error.
+   */
+  locateSetting(locate: (path: string) => SourceLocation | undefined): this {
+    if (this.setting === undefined || this.settingLocated) return this;
+    const location = locate(this.setting);
+    const where = ` (${this.setting}${location === undefined ? '' : `, ${formatLocation(location)}`})`;
+    // Before a closing period, so the sentence still ends the message.
+    this.message = this.message.endsWith('.') ? `${this.message.slice(0, -1)}${where}.` : `${this.message}${where}`;
+    this.settingLocated = true;
+    return this;
   }
 }
 

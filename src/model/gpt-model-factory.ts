@@ -10,7 +10,7 @@ import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
 import { checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE } from '../tokenizer/tokenizer-identity';
 import { ConfigRule, isFiniteNumber, recipeOf } from '../config/config-rule';
 import { HumanNumber, IsCount } from '../config/human-number';
-import { ConfigError } from '../errors';
+import { ConfigError, FloeError } from '../errors';
 import { register } from '../registry/register';
 import { Rng } from '../random';
 import { GptModel } from './gpt-model';
@@ -269,7 +269,13 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
       const checked = container.resolve<GptSource>(CHECKED_GPT_SOURCE);
       if (checked.dir === target) return checked;
     }
-    return openGptSource(target);
+    try {
+      return await openGptSource(target);
+    } catch (error) {
+      // Which recipe line named the folder (the run appends file:line:col); the class stays.
+      if (error instanceof FloeError && error.setting === undefined) error.setting = 'model.from';
+      throw error;
+    }
   }
 
   /** The stream the model draws from: its own fork of the seed, so its draws change nothing else in the run. */

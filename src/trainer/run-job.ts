@@ -9,7 +9,7 @@ import { ReportCallback } from '../callbacks/report-callback';
 import { FloeCheckpointEngine } from '../checkpoint/floe-checkpoint-engine';
 import type { CheckpointFolder } from '../checkpoint/checkpoint-folders';
 import { resolveCheckpointDir } from '../checkpoint/resolve-checkpoint-dir';
-import { CheckpointError, ConfigError } from '../errors';
+import { CheckpointError, ConfigError, FloeError } from '../errors';
 import { rebaseRecipePaths } from '../config/recipe-paths';
 import { RecipeOptions, ResolvedRecipe, recipeCheckpointFolders, validateRecipe } from '../config/validate-recipe';
 import type { Communicator } from '../distributed/communicator';
@@ -56,7 +56,7 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
   if (options.resumeRunFolder === true && options.resumeFrom === undefined) options = { ...options, resumeFrom: resolved.config.outputDir as string };
   // A --resume that names no checkpoint fails before the run folder (maybe an earlier run's) is touched.
   if (options.resumeFrom !== undefined) await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) });
-  const located = (error: unknown): unknown => (error instanceof ConfigError ? error.located((p) => resolved.sourceMap.locateSetting(p)) : error);
+  const located = (error: unknown): unknown => locatedError(error, resolved);
   const outputDir = path.resolve(resolved.config.outputDir as string);
   const folders = recipeCheckpointFolders(resolved.trainerClass, resolved.config);
   // The process that starts the run (not each worker thread) keeps it from mixing with an earlier one.
@@ -69,6 +69,13 @@ export async function runJob(recipe: string | Record<string, unknown>, options: 
   await createCheckpointFolders(folders).catch((error: unknown) => Promise.reject(located(error)));
   // Data parallel (`distributed:`): worker threads or mpirun ranks each run the rest as one rank.
   return runDistributed(recipe, options, resolved.config, (communicator) => runResolvedJob(resolved, options, communicator));
+}
+
+/** A setting found wrong while building (a warmup longer than training, a `from` that holds no model) gets where the recipe wrote it. */
+function locatedError(error: unknown, resolved: ResolvedRecipe): unknown {
+  const locate = (p: string) => resolved.sourceMap.locateSetting(p);
+  if (error instanceof ConfigError) return error.located(locate);
+  return error instanceof FloeError ? error.locateSetting(locate) : error;
 }
 
 /**
@@ -126,7 +133,7 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
     return await trainer.train();
   } catch (caught) {
     // A setting found wrong while building (a warmup longer than training) is located like a validation error.
-    const error = caught instanceof ConfigError ? caught.located((p) => resolved.sourceMap.locateSetting(p)) : caught;
+    const error = locatedError(caught, resolved);
     // status.json says `failed` with the message; the error still propagates. A resume that failed
     // before loading leaves the status of the run it meant to continue (its step and checkpoint).
     const statusFile = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;

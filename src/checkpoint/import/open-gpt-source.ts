@@ -67,8 +67,22 @@ export async function openGptSource(target: string): Promise<GptSource> {
   // A run folder whose floe engine had its own dir: the run's recipe.resolved.yaml names it.
   const resolved = await resolveCheckpointDir(dir).catch(() => undefined);
   if (resolved !== undefined) return openFloeGptSource(resolved);
+  const inside = await modelSubfolders(dir);
   throw new CheckpointError(
     `Cannot load a model from '${dir}': expected a Floe checkpoint (${MODEL_CONFIG_FILE} + model.safetensors), ` +
-      'a folder of step-N checkpoints or a run folder, or a HuggingFace GPT-2 or Llama folder (config.json + model.safetensors).',
+      'a folder of step-N checkpoints or a run folder, or a HuggingFace GPT-2 or Llama folder (config.json + model.safetensors).' +
+      (inside.length === 0 ? '' : ` It holds model folders: point from at one of ${inside.map((name) => path.join(dir, name)).join(', ')}.`),
   );
+}
+
+/** Subfolders (at most 5) that look like a model: a folder of models given where one was meant. */
+async function modelSubfolders(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const found: string[] = [];
+  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const sub = path.join(dir, entry.name);
+    if ((await exists(path.join(sub, MODEL_CONFIG_FILE))) || (await exists(path.join(sub, 'config.json')))) found.push(entry.name);
+    if (found.length === 5) break;
+  }
+  return found;
 }

@@ -1,0 +1,55 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { stringify as toYaml } from 'yaml';
+import { CheckpointError, runJob } from '../../src';
+import { tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
+import { makeTempDir } from '../checkpoint/temp-dir';
+import { cli } from '../support/cli-run';
+
+/** Writes a recipe file (so errors have a file:line:col) and returns its path. */
+function writeRecipe(dir: string, name: string, recipe: Record<string, unknown>): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, toYaml(recipe));
+  return file;
+}
+
+/** The 1-based line:col where `text` first starts in `file`. */
+function lineCol(file: string, text: string): string {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes(text));
+  return `${line + 1}:${lines[line].indexOf(text) + 1}`;
+}
+
+describe('errors found while building a run name the recipe setting and where it is written', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-setting-errors-')));
+  afterEach(() => cleanup());
+
+  it('model.from naming a folder without a model: the folder, what is expected and model.from (file:line:col)', async () => {
+    fs.mkdirSync(path.join(dir, 'notamodel'));
+    fs.writeFileSync(path.join(dir, 'notamodel', 'notes.json'), '{}');
+    const recipe = tinyGptRecipe(path.join(dir, 'run'), { model: { type: 'gpt', from: './notamodel' } });
+    const file = writeRecipe(dir, 'recipe.yaml', recipe);
+    const before = tf.memory().numTensors;
+    const error = await runJob(file).then(() => assert.fail('expected an error'), (e: Error) => e);
+    assert.ok(error instanceof CheckpointError, `${error.name}: ${error.message}`);
+    assert.match(error.message, /^Cannot load a model from '.*notamodel': expected a Floe checkpoint .* or a HuggingFace GPT-2 or Llama folder \(config\.json \+ model\.safetensors\)/);
+    assert.ok(error.message.endsWith(` (model.from, ${path.relative(process.cwd(), file)}:${lineCol(file, './notamodel')}).`), error.message);
+    assert.equal(tf.memory().numTensors, before, 'no tensor left');
+  });
+
+  it('model.from naming a folder of model folders: says which ones to point at', async () => {
+    for (const name of ['llama-a', 'gpt2-b']) {
+      fs.mkdirSync(path.join(dir, 'models', name), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'models', name, 'config.json'), '{}');
+    }
+    const file = writeRecipe(dir, 'recipe.yaml', tinyGptRecipe(path.join(dir, 'run'), { model: { type: 'gpt', from: './models' } }));
+    const run = await cli('train', file);
+    assert.equal(run.code, 1, run.err.join('\n'));
+    const models = path.join(dir, 'models');
+    assert.match(run.err.join('\n'), new RegExp(`It holds model folders: point from at one of ${path.join(models, 'gpt2-b')}, ${path.join(models, 'llama-a')} \\(model\\.from, .*recipe\\.yaml:\\d+:\\d+\\)\\.`));
+  });
+});
