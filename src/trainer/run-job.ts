@@ -53,9 +53,10 @@ export interface RunJobOptions extends RecipeOptions {
 export async function runJob(recipe: string | Record<string, unknown>, options: RunJobOptions = {}): Promise<TrainingResult> {
   const resolved = await validateRecipe(recipe, options);
   // The run folder is known only once the recipe (with its --set overrides) is resolved.
-  if (options.resumeRunFolder === true && options.resumeFrom === undefined) options = { ...options, resumeFrom: resolved.config.outputDir as string };
+  const ofRunFolder = options.resumeRunFolder === true && options.resumeFrom === undefined;
+  if (ofRunFolder) options = { ...options, resumeFrom: resolved.config.outputDir as string };
   // A --resume that names no checkpoint fails before the run folder (maybe an earlier run's) is touched.
-  if (options.resumeFrom !== undefined) await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) });
+  if (options.resumeFrom !== undefined) await resolveCheckpointDir(options.resumeFrom, { checkpointDirs: floeCheckpointDirs(resolved) }).catch((error: unknown) => Promise.reject(ofRunFolder ? resumeRunFolderError(error) : error));
   const located = (error: unknown): unknown => locatedError(error, resolved);
   const outputDir = path.resolve(resolved.config.outputDir as string);
   const folders = recipeCheckpointFolders(resolved.trainerClass, resolved.config);
@@ -76,6 +77,19 @@ function locatedError(error: unknown, resolved: ResolvedRecipe): unknown {
   const locate = (p: string) => resolved.sourceMap.locateSetting(p);
   if (error instanceof ConfigError) return error.located(locate);
   return error instanceof FloeError ? error.locateSetting(locate) : error;
+}
+
+/**
+ * `--resume` with no value on a run that has no checkpoint yet: says that the flag looked in the
+ * recipe's own run folder and what to do instead (start without it, or name a checkpoint).
+ */
+function resumeRunFolderError(error: unknown): unknown {
+  if (!(error instanceof CheckpointError)) return error;
+  return new CheckpointError(
+    `--resume (no value) resumes the newest checkpoint of the recipe's run folder (outputDir), and there is none: ${error.message} ` +
+      'Run without --resume to start the run, or name what to resume: --resume <checkpoint folder, folder of step-N checkpoints or run folder>.',
+    { cause: error },
+  );
 }
 
 /**

@@ -235,7 +235,7 @@ describe('floe CLI (in process)', () => {
       // No checkpoint yet: the error names the run folder the bare flag stands for.
       const early = await cli('train', file, '--resume');
       assert.equal(early.code, 1);
-      assert.ok(early.err[0].startsWith(`error: No Floe checkpoint at '${run}': the path does not exist`), early.err[0]);
+      assert.ok(early.err[0].startsWith(`error: --resume (no value) resumes the newest checkpoint of the recipe's run folder (outputDir), and there is none: No Floe checkpoint at '${run}': the path does not exist`), early.err[0]);
       assert.equal((await cli('train', file)).code, 0);
       const resumed = await cli('train', file, '--resume', '--set', 'epochs=2');
       assert.equal(resumed.code, 0, resumed.err.join('\n'));

@@ -52,4 +52,18 @@ describe('errors found while building a run name the recipe setting and where it
     const models = path.join(dir, 'models');
     assert.match(run.err.join('\n'), new RegExp(`It holds model folders: point from at one of ${path.join(models, 'gpt2-b')}, ${path.join(models, 'llama-a')} \\(model\\.from, .*recipe\\.yaml:\\d+:\\d+\\)\\.`));
   });
+
+  it('floe train --resume with no value before the run saved anything: names the flag and what to do instead', async () => {
+    const file = writeRecipe(dir, 'recipe.yaml', tinyGptRecipe(path.join(dir, 'run')));
+    const run = await cli('train', file, '--resume');
+    assert.equal(run.code, 1, run.err.join('\n'));
+    const err = run.err.join('\n');
+    assert.match(err, /--resume \(no value\) resumes the newest checkpoint of the recipe's run folder \(outputDir\), and there is none: No Floe checkpoint at '.*run': the path does not exist/);
+    assert.match(err, /Run without --resume to start the run, or name what to resume: --resume <checkpoint folder, folder of step-N checkpoints or run folder>\./);
+    assert.ok(!fs.existsSync(path.join(dir, 'run')), 'no run folder made');
+    // A named checkpoint that does not exist keeps its own message: the user typed the path.
+    const named = await cli('train', file, '--resume', path.join(dir, 'elsewhere'));
+    assert.doesNotMatch(named.err.join('\n'), /no value/);
+    assert.match(named.err.join('\n'), /No Floe checkpoint at '.*elsewhere': the path does not exist/);
+  });
 });
