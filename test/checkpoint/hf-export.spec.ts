@@ -2,13 +2,15 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { exportModel, hfExportTokenizer, openGptSource, readSafetensors } from '../../src/checkpoint';
+import { copyHfExportTokenizer, exportModel, hfExportTokenizer, openGptSource, readSafetensors } from '../../src/checkpoint';
 import { loadCheckpointModel, LoadedCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { CheckpointError } from '../../src/errors';
 import { GptModel, GptOptions, Rng } from '../../src';
 import { mergeLora } from '../../src/model/merge-lora';
 import { ByteTokenizer } from '../../src/tokenizer/byte-tokenizer';
 import { HfTokenizer } from '../../src/tokenizer/hf-tokenizer';
+import { HfTokenizerConfig } from '../../src/tokenizer/hf-tokenizer-factory';
+import { writeTinyLlamaTokenizer } from '../tokenizer/tiny-llama-tokenizer';
 import { maxAbsDiff } from '../support/tensors';
 import { QUIET_RUN, runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { HfWeight, hfGpt2Forward, TinyGpt2 } from './fixtures/tiny-gpt2-folder';
@@ -122,6 +124,9 @@ describe('floe export --format hf (HuggingFace folders)', () => {
       assert.deepEqual(fs.readdirSync(out).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
       const tok = await HfTokenizer.load({ path: out });
       assert.deepEqual([tok.encode('hello world'), tok.bosId, tok.eosId], [loaded.tokenizer.encode('hello world'), 1, 2]);
+      // A recipe fine-tunes the export with the export as its tokenizer.
+      const again = await runRecorded({ ...fineTuneRecipe(out, path.join(dir, 'again')), trainIters: 2, checkpoint: [] });
+      assert.equal(again.result.globalStep, 2);
       // The hf checkpoint engine wrote the same folder at step 6.
       const engine = path.join(dir, 'run', 'hf', 'step-000006');
       for (const name of fs.readdirSync(out)) assert.deepEqual(fs.readFileSync(path.join(engine, name)), fs.readFileSync(path.join(out, name)), name);
@@ -238,6 +243,25 @@ describe('floe export --format hf (HuggingFace folders)', () => {
     } finally {
       untied.dispose();
     }
+  });
+
+  it('copies tokenizer_config.json, special_tokens_map.json and chat_template.jinja beside the tokenizer, with the recipe\'s special-token overrides', async () => {
+    const tok = path.join(dir, 'recipe', 'tok');
+    writeTinyLlamaTokenizer(tok);
+    fs.writeFileSync(path.join(tok, 'special_tokens_map.json'), '{"eos_token": "</s>"}');
+    fs.writeFileSync(path.join(tok, 'chat_template.jinja'), '{{ bos_token }}');
+    const config = Object.assign(new HfTokenizerConfig(), { type: 'hf', path: 'tok', eosToken: '<s>' });
+    const t = hfExportTokenizer({ config: { tokenizer: config }, context: { recipeDir: path.join(dir, 'recipe') }, tokenizer: new ByteTokenizer() });
+    assert.deepEqual(Object.keys(t.files).sort(), ['chat_template.jinja', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
+    assert.equal(t.note, undefined);
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out);
+    await copyHfExportTokenizer(out, t);
+    assert.equal(fs.readFileSync(path.join(out, 'chat_template.jinja'), 'utf8'), '{{ bos_token }}');
+    const written = JSON.parse(fs.readFileSync(path.join(out, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    const original = JSON.parse(fs.readFileSync(path.join(tok, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(written, { ...original, eos_token: '<s>' });
+    assert.equal((await HfTokenizer.load({ path: out })).eosId, 1);
   });
 
   it('a byte tokenizer: weights and configs, no tokenizer files, and a note saying so', () => {
