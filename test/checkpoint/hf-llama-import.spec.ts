@@ -9,7 +9,7 @@ import { CheckpointError, ConfigError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng, Trainer } from '../../src';
 import { expectNoLeak, maxAbsDiff } from '../support/tensors';
 import { runRecorded } from './fixtures/tiny-gpt-run';
-import { LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff } from './fixtures/llama-fine-tune';
+import { LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff, llamaLoadError, loadLlamaModel } from './fixtures/llama-import';
 import { TinyLlama, TinyLlamaOptions, hfLlamaForward, writeTinyLlamaFolder } from './fixtures/tiny-llama-folder';
 import { makeTempDir } from './temp-dir';
 
@@ -22,19 +22,6 @@ async function compareForward(trainer: Trainer, hf: TinyLlama): Promise<number> 
   assert.ok(maxAbsDiff(expected.flat(), hfLlamaForward(hf, IDS, { eps: 1e-6 }).flat()) > 1e-4, 'rms_norm_eps shows in the logits');
   assert.ok(maxAbsDiff(expected.flat(), hfLlamaForward(hf, IDS, { ropeTheta: hf.config.rope_theta === 10000 ? 500000 : 10000 }).flat()) > 1e-3, 'rope_theta shows in the logits');
   return llamaForwardDiff((trainer as LanguageModelTrainer).gpt, hf);
-}
-
-/** A model of the folder's architecture, its weights loaded; the caller disposes it. */
-async function loadModel(hf: TinyLlama): Promise<GptModel> {
-  const source = await openGptSource(hf.dir);
-  const model = new GptModel({ vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ...source.architecture }, new Rng(1));
-  try {
-    await source.loadWeights(model.params);
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  return model;
 }
 
 describe('HuggingFace Llama import (model.from)', () => {
@@ -110,7 +97,7 @@ describe('HuggingFace Llama import (model.from)', () => {
       vocabSize: 40, maxLength: 16, layers: 2, heads: 4, kvHeads: 4, dim: 16, ffnDim: 40, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: false, bias: false, normEps: 1e-5, ropeTheta: 10000,
     });
     const before = tf.memory().numTensors;
-    const model = await loadModel(hf);
+    const model = await loadLlamaModel(hf);
     try {
       const values = async (name: string): Promise<number[]> => [...(await (model.params.get(name) as tf.Variable).data())];
       // PyTorch [out, in] → Floe [in, out]: row i of Floe's matrix is column i of HF's.
@@ -134,7 +121,7 @@ describe('HuggingFace Llama import (model.from)', () => {
 
   it('reads a mistral folder whose sliding_window covers the context as Llama', async () => {
     const hf = writeTinyLlamaFolder(path.join(dir, 'mistral'), { config: { model_type: 'mistral', sliding_window: 16 } });
-    const model = await loadModel(hf);
+    const model = await loadLlamaModel(hf);
     try {
       const ids = tf.tensor2d([IDS], [1, IDS.length], 'int32');
       const logits = model.forward(ids);
@@ -147,18 +134,7 @@ describe('HuggingFace Llama import (model.from)', () => {
   });
 
   describe('refuses, naming the file, the field or tensor, its value and what Floe supports', () => {
-    async function loadError(options: TinyLlamaOptions): Promise<string> {
-      const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), options);
-      const before = tf.memory().numTensors;
-      try {
-        (await loadModel(hf)).dispose();
-      } catch (error) {
-        assert.ok(error instanceof CheckpointError, `${(error as Error).name}: ${(error as Error).message}`);
-        assert.equal(tf.memory().numTensors, before, 'nothing left behind');
-        return error.message;
-      }
-      return assert.fail('expected a CheckpointError');
-    }
+    const loadError = (options: TinyLlamaOptions): Promise<string> => llamaLoadError(path.join(dir, 'llama'), options);
     const configFile = (): RegExp => new RegExp(`'${path.join(dir, 'llama', 'config.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`);
 
     it('another model_type', async () => {
@@ -237,7 +213,7 @@ describe('HuggingFace Llama import (model.from)', () => {
       await writeSafetensors(file, tensors);
       tf.dispose([...tensors.values()]);
       const before = tf.memory().numTensors;
-      await assert.rejects(loadModel(hf), (error: Error) => {
+      await assert.rejects(loadLlamaModel(hf), (error: Error) => {
         assert.ok(error instanceof CheckpointError, String(error));
         assert.equal(
           error.message.split(' (after')[0],

@@ -5,11 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { openGptSource } from '../../src/checkpoint';
 import { readSafetensorsHeader } from '../../src/checkpoint/formats/read-safetensors';
 import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
-import { CheckpointError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
 import { runRecorded } from './fixtures/tiny-gpt-run';
-import { LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff } from './fixtures/llama-fine-tune';
+import { LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff, llamaLoadError } from './fixtures/llama-import';
 import { TinyLlama, TinyLlamaOptions, hfLlamaForward, writeTinyLlamaFolder } from './fixtures/tiny-llama-folder';
 import { makeTempDir } from './temp-dir';
 
@@ -49,24 +48,7 @@ describe('HuggingFace Llama 3.x and Qwen2 import (model.from)', () => {
   beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-llama3-')));
   afterEach(() => cleanup());
 
-  async function loadError(options: TinyLlamaOptions): Promise<string> {
-    const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), options);
-    const before = tf.memory().numTensors;
-    try {
-      const source = await openGptSource(hf.dir);
-      const model = new GptModel({ vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, ...source.architecture }, new Rng(1));
-      try {
-        await source.loadWeights(model.params);
-      } finally {
-        model.dispose();
-      }
-    } catch (error) {
-      assert.ok(error instanceof CheckpointError, `${(error as Error).name}: ${(error as Error).message}`);
-      assert.equal(tf.memory().numTensors, before, 'nothing left behind');
-      return error.message;
-    }
-    return assert.fail('expected a CheckpointError');
-  }
+  const loadError = (options: TinyLlamaOptions): Promise<string> => llamaLoadError(path.join(dir, 'llama'), options);
 
   describe('rope_scaling llama3 (Llama 3.1 / 3.2)', () => {
     it('maps onto ropeScaling: the logits match the float64 HF forward with llama3 frequencies, it fine-tunes and checkpoints the scaling', async () => {
