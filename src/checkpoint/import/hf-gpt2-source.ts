@@ -7,7 +7,7 @@ import { GptSource, LoadSourceWeightsOptions, WeightTarget } from './gpt-source'
 import { hfWeightFiles } from './hf-folder';
 import { readHfGpt2Config } from './hf-gpt2-config';
 import { floeToHfGpt2Name, mapHfGpt2Name } from './hf-gpt2-names';
-import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights } from './plan-hf-weights';
+import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights, requiredHfTargets } from './plan-hf-weights';
 
 /**
  * Checks every tensor's name, dtype and shape from the headers alone (see {@link planHfWeights}):
@@ -54,9 +54,7 @@ export async function openHfGpt2Source(dir: string): Promise<GptSource> {
     architecture: config.architecture,
     fieldNames: config.fieldNames,
     async loadWeights(all: ReadonlyMap<string, WeightTarget>, options: LoadSourceWeightsOptions = {}): Promise<void> {
-      // A GPT-2 folder never holds LoRA factors: the optional ones keep their init.
-      const optional = options.optional ?? new Set<string>();
-      const params = new Map([...all].filter(([name]) => !optional.has(name)));
+      const params = requiredHfTargets(all, options);
       const planned = await plan(files, params, tied);
       const nonFinite: string[] = [];
       for (const file of files) {

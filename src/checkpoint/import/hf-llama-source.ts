@@ -8,7 +8,7 @@ import { GptSource, LoadSourceWeightsOptions, WeightTarget } from './gpt-source'
 import { hfWeightFiles } from './hf-folder';
 import { HfLlamaConfig, readHfLlamaConfig } from './hf-llama-config';
 import { QkvPart, floeToHfLlamaNames, mapHfLlamaName } from './hf-llama-names';
-import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights } from './plan-hf-weights';
+import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights, requiredHfTargets } from './plan-hf-weights';
 
 const QKV_PARTS: readonly QkvPart[] = ['q', 'k', 'v'];
 
@@ -119,9 +119,7 @@ export async function openHfLlamaSource(dir: string): Promise<GptSource> {
     architecture: config.architecture,
     fieldNames: config.fieldNames,
     async loadWeights(all: ReadonlyMap<string, WeightTarget>, options: LoadSourceWeightsOptions = {}): Promise<void> {
-      // A Llama folder never holds LoRA factors: the optional ones keep their init.
-      const optional = options.optional ?? new Set<string>();
-      const params = new Map([...all].filter(([name]) => !optional.has(name)));
+      const params = requiredHfTargets(all, options);
       const planned = await plan(files, params, config);
       refuseNonFiniteHfWeights('Llama', dir, await assign(files, planned, params));
     },

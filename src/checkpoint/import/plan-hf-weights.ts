@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../../errors';
 import { readSafetensorsHeader } from '../formats/read-safetensors';
 import { listNames } from '../non-finite-values';
-import type { WeightTarget } from './gpt-source';
+import type { LoadSourceWeightsOptions, WeightTarget } from './gpt-source';
 
 /** Safetensors dtypes a HF import widens to float32. */
 const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
@@ -47,6 +47,12 @@ export interface PlanHfWeightsOptions {
   tensorLabel(hfName: string, file: string): string;
   /** The problem when a second tensor fills `key` (a target, or `target/part`). */
   storedTwice(hfName: string, key: string, file: string): string;
+}
+
+/** The targets a HF folder must cover: all but the `optional` ones (LoRA factors, which a HF folder never holds: they keep their init). */
+export function requiredHfTargets(all: ReadonlyMap<string, WeightTarget>, options: LoadSourceWeightsOptions): Map<string, WeightTarget> {
+  const optional = options.optional ?? new Set<string>();
+  return new Map([...all].filter(([name]) => !optional.has(name)));
 }
 
 /**
