@@ -245,6 +245,21 @@ describe('floe export --format hf (HuggingFace folders)', () => {
     }
   });
 
+  it('the hf engine refuses a model with no HF architecture when the run is built, before any step', async () => {
+    const recipe = tinyGptRecipe(path.join(dir, 'run'), {
+      trainIters: 2,
+      model: { type: 'gpt', layers: 1, heads: 2, dim: 16, maxLength: 16, position: 'rope' },
+      checkpoint: [{ type: 'floe', saveEveryNSteps: 2 }, { type: 'hf', saveEveryNSteps: 2 }],
+    });
+    const steps: number[] = [];
+    await assert.rejects(runRecorded(recipe, { onTrainerReady: async () => void steps.push(1) }), (error: Error) => {
+      assert.match(error.message, /checkpoint\[1\]: Cannot export the model as a HuggingFace folder .*model\.position rope.* match no HuggingFace architecture/);
+      return true;
+    });
+    assert.deepEqual(steps, [], 'no trainer was handed over');
+    assert.equal(fs.existsSync(path.join(dir, 'run', 'checkpoints', 'step-000002')), false);
+  });
+
   it('copies tokenizer_config.json, special_tokens_map.json and chat_template.jinja beside the tokenizer, with the recipe\'s special-token overrides', async () => {
     const tok = path.join(dir, 'recipe', 'tok');
     writeTinyLlamaTokenizer(tok);
