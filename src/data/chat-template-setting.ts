@@ -1,12 +1,15 @@
 import { registerDecorator, ValidationArguments } from 'class-validator';
 import { formatValue } from '../config/format-value';
-import { ConfigError, DataError } from '../errors';
+import { ConfigError, DataError, didYouMean } from '../errors';
 import { JinjaChatTemplate, parseChatTemplate } from '../tokenizer/jinja-chat-template';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 
 /** What `data.chatTemplate` may be, for messages. */
 export const CHAT_TEMPLATE_ALLOWED =
   "floe (Floe's own chat format), tokenizer (the chat_template of the hf tokenizer's tokenizer_config.json, or its chat_template.jinja), or a Jinja template written out (text with {{ or {%)";
+
+/** The keywords `data.chatTemplate` takes (anything else is a template written out). */
+const CHAT_TEMPLATE_KEYWORDS = ['floe', 'tokenizer'];
 
 /** Whether a `data.chatTemplate` value is a Jinja template written out rather than a keyword. */
 export function isInlineChatTemplate(value: string): boolean {
@@ -27,6 +30,8 @@ export function IsChatTemplateSetting(): PropertyDecorator {
       name: 'isChatTemplateSetting',
       target: target.constructor,
       propertyName: propertyName as string,
+      // `tokenizr` → "Did you mean 'tokenizer'?", shown after the location as for other settings.
+      options: { context: { hint: (value: unknown) => (typeof value === 'string' ? didYouMean(value, CHAT_TEMPLATE_KEYWORDS).trim() || undefined : undefined) } },
       validator: {
         validate: (value: unknown) => settingProblem(value) === undefined,
         defaultMessage: (args: ValidationArguments) => `${args.property} ${settingProblem(args.value) ?? ''}`,

@@ -73,6 +73,13 @@ describe('data.chatTemplate', () => {
       assert.match(e.message, /data\.chatTemplate: must be floe \(Floe's own chat format\), tokenizer \(.*\), or a Jinja template written out \(text with \{\{ or \{%\), got "chatml" \((.*)recipe\.yaml:9:17\)/);
       return true;
     });
+    // A typo of a keyword is named, after the location, as other settings' are.
+    await assert.rejects(validateRecipe(writeRecipe(['tokenizer: { type: byte }'], 'tokenizr')), (e: Error) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.match(e.message, /got "tokenizr" \((.*)recipe\.yaml:9:17\)\. Did you mean 'tokenizer'\?$/);
+      return true;
+    });
+    await assert.rejects(validateRecipe(writeRecipe(['tokenizer: { type: byte }'], 'chatml')), (e: Error) => !/Did you mean/.test(e.message));
     const file = writeRecipe(['tokenizer: { type: byte }'], "'{% for m in %}x'");
     await assert.rejects(runJob(file, quiet()), (e: Error) => {
       assert.ok(e instanceof ConfigError, String(e));
