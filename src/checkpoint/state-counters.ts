@@ -1,3 +1,4 @@
+import { isMethodCallbackWrapper } from '../trainer/method-callbacks';
 import type { TrainerState } from '../trainer/trainer-state';
 import type { SavedRunShape } from './saved-run-shape';
 
@@ -94,7 +95,10 @@ function shapeProblems(state: TrainerState, shape: SavedRunShape): string[] {
   return problems;
 }
 
-/** Whether `trainer` runs the base class's `epoch`, `step` and `optimizerStep` (none overridden by a subclass or on the instance). */
+/**
+ * Whether `trainer` runs the base class's `epoch`, `step` and `optimizerStep` (none overridden by a
+ * subclass or on the instance; the wrappers of pre/post method callbacks run them unchanged).
+ */
 export function runsBuiltInLoop(trainer: object): boolean {
   return ['epoch', 'step', 'optimizerStep'].every((method) => definitions(trainer, method) <= 1);
 }
@@ -103,7 +107,8 @@ export function runsBuiltInLoop(trainer: object): boolean {
 function definitions(target: object, method: string): number {
   let count = 0;
   for (let at: object | null = target; at !== null && at !== Object.prototype; at = Object.getPrototypeOf(at)) {
-    if (Object.prototype.hasOwnProperty.call(at, method)) count++;
+    const own = Object.getOwnPropertyDescriptor(at, method);
+    if (own !== undefined && !isMethodCallbackWrapper(own.value)) count++;
   }
   return count;
 }

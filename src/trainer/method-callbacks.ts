@@ -22,6 +22,17 @@ function replacementArgs(returned: unknown, args: unknown[], method: string): un
 /** Methods the base Trainer wraps with pre/post callbacks; subclasses may add their own. */
 export const DEFAULT_CALLBACK_METHODS = ['loss', 'step', 'epoch', 'train', 'evaluate', 'checkpoint'];
 
+/** The wrappers {@link installMethodCallbacks} made. */
+const wrappers = new WeakSet<object>();
+
+/**
+ * Whether `fn` is a wrapper {@link installMethodCallbacks} put on a trainer: it runs the method it
+ * wraps, whose work (the training loop's counting included) stays the same.
+ */
+export function isMethodCallbackWrapper(fn: unknown): boolean {
+  return typeof fn === 'function' && wrappers.has(fn);
+}
+
 /**
  * Wraps each named method of `target` so its pre- and post-callbacks run around it. Methods
  * with no callbacks are left untouched (no overhead on the hot path).
@@ -63,8 +74,10 @@ export function installMethodCallbacks(target: object, methods: readonly string[
       }
       return call(args);
     };
-    self[method] = function wrapped(...args: unknown[]): unknown {
+    const wrapped = function wrapped(...args: unknown[]): unknown {
       return runPre(args, 0);
     };
+    wrappers.add(wrapped);
+    self[method] = wrapped;
   }
 }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Callback, CallbackConfig, CausalTrainer, CheckpointError, Logger, readTrainerStateFile, runJob, TrainerState } from '../../src';
 import { writeManifest } from '../../src/checkpoint/io/write-manifest';
 import { checkStateCounters, runsBuiltInLoop } from '../../src/checkpoint/state-counters';
+import { DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from '../../src/trainer/method-callbacks';
 import { tinyRecipe } from '../distributed/dp-recipes';
 import { useCheckpointCopies } from './fixtures/checkpoint-copies';
 import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
@@ -235,6 +236,18 @@ describe('trainer-state counters checked against each other on resume', () => {
       const wrapped = Object.create(CausalTrainer.prototype);
       wrapped.epoch = async (): Promise<void> => undefined;
       assert.equal(runsBuiltInLoop(wrapped), false);
+    });
+
+    it("a trainer's pre/post method callbacks on step and epoch leave it running the built-in loop (contradictions stay errors)", () => {
+      const trainer = Object.create(CausalTrainer.prototype);
+      installMethodCallbacks(trainer, DEFAULT_CALLBACK_METHODS, [
+        ['post-step', () => undefined],
+        ['pre-epoch', () => undefined],
+      ]);
+      assert.ok(Object.prototype.hasOwnProperty.call(trainer, 'step'), 'the callbacks wrap the instance');
+      assert.equal(runsBuiltInLoop(trainer), true);
+      const state: TrainerState = { globalStep: 0, epochIndex: 0, batchInEpoch: 0, rng: { s: [1, 2, 3, 4] } as TrainerState['rng'], samplesSeen: 4, tokensSeen: 0 };
+      assert.equal(checkStateCounters(state, { builtInLoop: runsBuiltInLoop(trainer) }).errors.length, 1);
     });
   });
 });
