@@ -12,7 +12,7 @@ async function has(dir: string, name: string): Promise<boolean> {
 }
 
 /**
- * True when `dir` is a weights-only export (the `safetensors`/`tfjs` engines, `floe export`): model
+ * True when `dir` is a weights-only export (the `safetensors`/`tfjs`/`hf` engines, `floe export`): model
  * weights, but none of the trainer state, optimizer state and recipe a floe checkpoint holds. A
  * floe checkpoint that lost one of those files is not one: its manifest check names the file.
  */
@@ -26,7 +26,7 @@ export async function isWeightsOnlyExport(dir: string): Promise<boolean> {
 export function weightsOnlyExportError(target: string, exportDir: string): CheckpointError {
   const what = path.resolve(target) === exportDir ? 'is a weights-only export' : `holds only weights-only exports (newest: ${exportDir})`;
   return new CheckpointError(
-    `'${target}' ${what}, written by a safetensors or tfjs checkpoint engine or floe export: it has the model's weights but no trainer state, ` +
+    `'${target}' ${what}, written by a safetensors, tfjs or hf checkpoint engine or floe export: it has the model's weights but no trainer state, ` +
       `optimizer state or recipe, so it cannot be resumed or loaded as a checkpoint. Pass a floe checkpoint instead (the floe engine's ` +
       `folder, by default <run folder>/checkpoints/step-N, or the run folder); a GPT recipe can start training from these weights with model.from.`,
   );

@@ -17,7 +17,7 @@ async function cli(...argv: string[]): Promise<{ code: number; err: string }> {
   return { code: run.code, err: run.err.join('\n') };
 }
 
-const WEIGHTS_ONLY = /is a weights-only export, written by a safetensors or tfjs checkpoint engine or floe export: .* cannot be resumed or loaded as a checkpoint\. Pass a floe checkpoint instead/;
+const WEIGHTS_ONLY = /is a weights-only export, written by a safetensors, tfjs or hf checkpoint engine or floe export: .* cannot be resumed or loaded as a checkpoint\. Pass a floe checkpoint instead/;
 
 describe('what a checkpoint path may name', () => {
   let dir: string;

@@ -204,6 +204,8 @@ describe('floe export --format hf (HuggingFace folders)', () => {
       const diff = maxAbsDiff(hfGpt2Forward(hf, [3, 4, 5, 6, 7, 8, 9]).flat(), (await logits(gpt, [3, 4, 5, 6, 7, 8, 9])).flat());
       assert.ok(diff < 1e-4, `float64 GPT-2 forward on the exported files vs Floe: ${diff}`);
       await assertRoundTrip(out, gpt, [3, 4, 5, 6, 7, 8, 9]);
+      // Weights only: not a checkpoint to export again or resume.
+      await assert.rejects(loadCheckpointModel(out), /is a weights-only export, written by a safetensors, tfjs or hf checkpoint engine or floe export/);
       assert.deepEqual(fs.readdirSync(out).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json']);
     } finally {
       loaded.dispose();
