@@ -239,8 +239,12 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     const maxLength = arch.maxLength as number;
     const dataMaxLength = (this.trainer.config.data as { maxLength?: number }).maxLength;
     const origin = source === undefined ? '' : ` (from ${source.configFile})`;
+    if (dataMaxLength !== undefined && dataMaxLength > maxLength && source !== undefined) {
+      // A from model's positions are fixed by its weights: the data is what to change.
+      throw new ConfigError([{ path: 'data.maxLength', message: `is ${dataMaxLength} but the model${origin} takes at most ${maxLength} positions: set data.maxLength to ${maxLength} or less` }]);
+    }
     if (dataMaxLength !== undefined && dataMaxLength > maxLength) {
-      throw new ConfigError([{ path: 'model.maxLength', message: `is ${maxLength}${origin} but data.maxLength is ${dataMaxLength}; the model must accept the longest training row` }]);
+      throw new ConfigError([{ path: 'model.maxLength', message: `is ${maxLength} but data.maxLength is ${dataMaxLength}; the model must accept the longest training row` }]);
     }
     if ((arch.dim as number) % (arch.heads as number) !== 0) {
       throw new ConfigError([{ path: 'model.heads', message: `${arch.heads} heads do not divide dim ${arch.dim}` }]);

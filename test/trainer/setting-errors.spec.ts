@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { stringify as toYaml } from 'yaml';
-import { CheckpointError, runJob } from '../../src';
+import { CheckpointError, ConfigError, runJob } from '../../src';
+import { writeTinyLlamaFolder } from '../checkpoint/fixtures/tiny-llama-folder';
 import { tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 import { makeTempDir } from '../checkpoint/temp-dir';
 import { cli } from '../support/cli-run';
@@ -51,6 +52,19 @@ describe('errors found while building a run name the recipe setting and where it
     assert.equal(run.code, 1, run.err.join('\n'));
     const models = path.join(dir, 'models');
     assert.match(run.err.join('\n'), new RegExp(`It holds model folders: point from at one of ${path.join(models, 'gpt2-b')}, ${path.join(models, 'llama-a')} \\(model\\.from, .*recipe\\.yaml:\\d+:\\d+\\)\\.`));
+  });
+
+  it("data.maxLength beyond a from model's positions is reported at data.maxLength (file:line:col), saying the most it may be", async () => {
+    writeTinyLlamaFolder(path.join(dir, 'llama'));
+    const recipe = tinyGptRecipe(path.join(dir, 'run'), { model: { type: 'gpt', from: './llama' } });
+    const file = writeRecipe(dir, 'recipe.yaml', { ...recipe, data: { ...(recipe.data as Record<string, unknown>), maxLength: 32 } });
+    const error = await runJob(file).then(() => assert.fail('expected an error'), (e: Error) => e);
+    assert.ok(error instanceof ConfigError, `${error.name}: ${error.message}`);
+    assert.deepEqual(error.issues.map((i) => i.path), ['data.maxLength']);
+    assert.equal(
+      error.message,
+      `Invalid recipe: data.maxLength: is 32 but the model (from ${path.join(dir, 'llama', 'config.json')}) takes at most 16 positions: set data.maxLength to 16 or less (${path.relative(process.cwd(), file)}:${lineCol(file, 'maxLength: 32').split(':')[0]}:${'  maxLength: '.length + 1})`,
+    );
   });
 
   it('floe train --resume with no value before the run saved anything: names the flag and what to do instead', async () => {
