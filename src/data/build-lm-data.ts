@@ -131,8 +131,13 @@ export async function buildLmData(
     if (name === 'eval') evalStats = stats;
     // floe evaluate --data reads whole files into the eval part: name them, not a split they are not.
     const what = whole !== undefined && name === 'eval' ? `--data ${whole.paths.join(', ')}` : `${name} split`;
-    const cut = cutNote(stats, config.maxLength);
-    if (cut !== undefined && examples.length === 0 && name === 'train') throw new DataError(`data: the train split has no rows left: ${cut}`);
+    const cut = cutNote(stats, config.maxLength, (trainer.config.model as { from?: unknown } | undefined)?.from !== undefined);
+    if (cut !== undefined && examples.length === 0 && name === 'train') {
+      const error = new DataError(`data: the train split has no rows left: ${cut}`);
+      // The run appends where the recipe sets data.maxLength.
+      error.setting = 'data.maxLength';
+      throw error;
+    }
     // An emptied eval split costs the evaluation, not the run (as an eval split too small to hold any).
     if (cut !== undefined && examples.length === 0) trainer.logger.warn(`data: the ${what} has no rows left, so no evaluation runs: ${cut}`);
     else if (cut !== undefined) trainer.logger.warn(`data (${what}): ${cut}`);
@@ -191,8 +196,11 @@ function evalCounts(records: number, stats: PrepareStats | undefined, maxLength:
   };
 }
 
-/** What truncation and dropping did to a split's SFT conversations, or undefined when nothing was lost. */
-function cutNote(stats: PrepareStats, maxLength: number): string | undefined {
+/**
+ * What truncation and dropping did to a split's SFT conversations, or undefined when nothing was
+ * lost. With `model.from` the model's positions are fixed, so only data.maxLength is named.
+ */
+function cutNote(stats: PrepareStats, maxLength: number, fromModel: boolean): string | undefined {
   if (stats.truncated === 0 && stats.dropped === 0) return undefined;
   const of = `of ${stats.records} conversation${stats.records === 1 ? '' : 's'}`;
   const parts = [];
@@ -201,7 +209,8 @@ function cutNote(stats: PrepareStats, maxLength: number): string | undefined {
   if (stats.dropped > 0) {
     parts.push(`${stats.dropped} ${stats.truncated > 0 ? were(stats.dropped) : `${of} ${were(stats.dropped)}`} dropped with no trained token left (no assistant reply, or none within the first ${maxLength} tokens)`);
   }
-  return `${parts.join('; ')}. Raise data.maxLength (and model.maxLength) or shorten the data`;
+  const raise = fromModel ? "Raise data.maxLength (at most the model.from model's positions)" : 'Raise data.maxLength (and model.maxLength)';
+  return `${parts.join('; ')}. ${raise} or shorten the data`;
 }
 
 /** How much text the tokenizer could only write as its unknown token. */

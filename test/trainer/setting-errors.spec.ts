@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { stringify as toYaml } from 'yaml';
-import { CheckpointError, ConfigError, runJob } from '../../src';
+import { CheckpointError, ConfigError, DataError, runJob } from '../../src';
 import { writeTinyLlamaFolder } from '../checkpoint/fixtures/tiny-llama-folder';
 import { tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 import { makeTempDir } from '../checkpoint/temp-dir';
@@ -64,6 +64,26 @@ describe('errors found while building a run name the recipe setting and where it
     assert.equal(
       error.message,
       `Invalid recipe: data.maxLength: is 32 but the model (from ${path.join(dir, 'llama', 'config.json')}) takes at most 16 positions: set data.maxLength to 16 or less (${path.relative(process.cwd(), file)}:${lineCol(file, 'maxLength: 32').split(':')[0]}:${'  maxLength: '.length + 1})`,
+    );
+  });
+
+  it('SFT data that maxLength leaves nothing of names data.maxLength (file:line:col) and, with from, only the setting that can change', async () => {
+    writeTinyLlamaFolder(path.join(dir, 'llama'));
+    const chat = { messages: [{ role: 'user', content: 'hello world hello world hello world' }, { role: 'assistant', content: 'hello' }] };
+    fs.writeFileSync(path.join(dir, 'chats.jsonl'), `${JSON.stringify(chat)}\n`.repeat(4));
+    const recipe = tinyGptRecipe(path.join(dir, 'run'), {
+      type: 'sft',
+      tokenizer: { type: 'hf', path: './llama' },
+      data: { type: 'sft', sources: [{ type: 'jsonl', paths: 'chats.jsonl', format: 'chat' }], chatTemplate: "{% for m in messages %}{{ ' ' + m.content }}{% endfor %}", maxLength: 4, cache: false, trainEvalSplit: [1, 0] },
+      model: { type: 'gpt', from: './llama' },
+    });
+    const file = writeRecipe(dir, 'recipe.yaml', recipe);
+    const error = await runJob(file).then(() => assert.fail('expected an error'), (e: Error) => e);
+    assert.ok(error instanceof DataError, `${error.name}: ${error.message}`);
+    assert.match(error.message, /^data: the train split has no rows left: 4 of 4 conversations were longer than maxLength 4 tokens and were cut; 4 were dropped/);
+    assert.ok(
+      error.message.endsWith(`Raise data.maxLength (at most the model.from model's positions) or shorten the data (data.maxLength, ${path.relative(process.cwd(), file)}:${lineCol(file, 'maxLength: 4').replace(/:\d+$/, (col) => `:${Number(col.slice(1)) + 'maxLength: '.length}`)})`),
+      error.message,
     );
   });
 
