@@ -5,6 +5,7 @@ import { HumanNumber, IsCount } from '../config/human-number';
 import { SplitDataConfig } from './split-data-config';
 import { SourceConfig } from './source-factory';
 import { IsPath } from '../config/is-path';
+import { didYouMean } from '../errors';
 
 /** Settings shared by the language-model data factories (`causal`, `sft`). */
 export class LmDataConfig extends SplitDataConfig {
@@ -44,6 +45,19 @@ export class LmDataConfig extends SplitDataConfig {
   cacheDir?: string;
 }
 
+/**
+ * What to write instead of a text `addBos` value, as boolean settings say it: a quoted boolean,
+ * YAML 1.1's yes/no/on/off (text in the YAML 1.2 recipes are read as), or a typo of `auto`.
+ */
+function addBosHint(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const word = value.trim().toLowerCase();
+  if (word === 'true' || word === 'false') return `Write ${word} without quotes: quoted, it is text.`;
+  const yes = ['yes', 'y', 'on'].includes(word);
+  if (yes || ['no', 'n', 'off'].includes(word)) return `Write ${yes ? 'true' : 'false'}: recipes are YAML 1.2, where '${value}' is text, not a boolean.`;
+  return didYouMean(value, ['auto']).trim() || undefined;
+}
+
 /** `auto`, true or false. */
 function IsAddBosSetting(): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
@@ -51,6 +65,7 @@ function IsAddBosSetting(): PropertyDecorator {
       name: 'isAddBosSetting',
       target: target.constructor,
       propertyName: propertyName as string,
+      options: { context: { hint: addBosHint } },
       validator: {
         validate: (value: unknown) => (ADD_BOS_SETTINGS as readonly unknown[]).includes(value),
         defaultMessage: (args: ValidationArguments) => `${args.property} must be auto (the tokenizer's rule), true or false, got ${JSON.stringify(args.value)}`,

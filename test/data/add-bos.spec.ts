@@ -122,7 +122,16 @@ describe('data.addBos: auto (the tokenizer decides bos)', () => {
   it('refuses another value at data.addBos, with the recipe line and what it takes', async () => {
     const file = path.join(dir, 'recipe.yaml');
     fs.writeFileSync(file, 'type: causal\ndata:\n  type: causal\n  sources: [{ type: synthetic, task: addition }]\n  addBos: yes\n');
-    await assert.rejects(validateRecipe(file), /data\.addBos: must be auto \(the tokenizer's rule\), true or false, got "yes" \(.*recipe\.yaml:5:11\)/);
+    await assert.rejects(validateRecipe(file), /data\.addBos: must be auto \(the tokenizer's rule\), true or false, got "yes" \(.*recipe\.yaml:5:11\)\. Write true: recipes are YAML 1\.2, where 'yes' is text, not a boolean\.$/);
+    // As for boolean settings: a quoted boolean, YAML 1.1's off, and a typo of auto.
+    const hint = async (value: string): Promise<string> => {
+      fs.writeFileSync(file, `type: causal\ndata:\n  type: causal\n  sources: [{ type: synthetic, task: addition }]\n  addBos: ${value}\n`);
+      const error = await validateRecipe(file).then(() => assert.fail(`expected ${value} refused`), (e: Error) => e);
+      return error.message.replace(/^.*recipe\.yaml:5:11\)\. /s, '');
+    };
+    assert.equal(await hint('"false"'), 'Write false without quotes: quoted, it is text.');
+    assert.equal(await hint('off'), "Write false: recipes are YAML 1.2, where 'off' is text, not a boolean.");
+    assert.equal(await hint('atuo'), "Did you mean 'auto'?");
   });
 
   it('leaves the byte tokenizer as it was: the quickstart rows are the same ids, and auto shares the token cache of false', async () => {
