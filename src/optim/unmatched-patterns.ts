@@ -31,8 +31,25 @@ export function unmatchedPatternIssues(patterns: readonly string[], names: reado
     issues.push({
       path: `${path}[${i}]`,
       message: `'${pattern}' matches no ${noun} of the model`,
-      hint: `${label} are globs over whole ${noun} names (* is any run, dots included; ? one character); the ${noun}s are: ${listSome(names, maxListed)}.${didYouMean(pattern, names)}`,
+      hint: `${label} are globs over whole ${noun} names (* is any run, dots included; ? one character); the ${noun}s are: ${listSome(names, maxListed)}.${didYouMean(pattern, names) || globTypoHint(pattern, names)}`,
     });
   });
   return issues;
+}
+
+/**
+ * A did-you-mean for a glob whose literal part has a typo, `*.mlp.dwn` → `*.mlp.down`,
+ * `embd.*` → `embed.*`: the part after a leading `*.` (or before a trailing `.*`) is compared with
+ * the names' last (first) dotted segments, as many as it has. Empty when nothing is close.
+ */
+function globTypoHint(pattern: string, names: readonly string[]): string {
+  const leading = /^\*\.([^*?]+)$/.exec(pattern);
+  const trailing = /^([^*?]+)\.\*$/.exec(pattern);
+  const literal = leading?.[1] ?? trailing?.[1];
+  if (literal === undefined) return '';
+  const count = literal.split('.').length;
+  const parts = names.map((name) => name.split('.')).filter((segments) => segments.length > count);
+  const candidates = [...new Set(parts.map((segments) => (leading !== null ? segments.slice(-count) : segments.slice(0, count)).join('.')))];
+  const globs = candidates.map((c) => (leading !== null ? `*.${c}` : `${c}.*`));
+  return didYouMean(pattern, globs);
 }
