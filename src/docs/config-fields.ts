@@ -100,7 +100,9 @@ export function describeConfigFields(cls: Function, options: DescribeOptions = {
       out.push(field);
       continue;
     }
-    const optional = own.some((m) => m.type === 'conditionalValidation');
+    // @IsOptional (a condition) passes a missing value; a condition that still checks it there
+    // (ropeScaling's llama3 numbers) leaves the field required, as failsWhenMissing finds.
+    const optional = own.some((m) => m.type === 'conditionalValidation') && !(missingErrors.get(name) ?? []).some((c) => SHAPE_VALIDATORS.has(c));
     const nested = own.some((m) => m.type === 'nestedValidation') ? nestedClass(cls, name, instance[name]) : undefined;
     if (nested !== undefined) {
       field.nested = nested;

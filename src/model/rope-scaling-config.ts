@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsNumber, IsPositive, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsPositive, Max, Min, ValidateIf } from 'class-validator';
 import { isPlainObject } from '../config/compose';
 import { ConfigRule } from '../config/config-rule';
 import { SourceMap } from '../config/source-map';
@@ -38,6 +38,13 @@ function factorsProblem(c: RopeScalingConfig): string | undefined {
 }
 
 /**
+ * The llama3 numbers are checked unless the type is another one (`{ type: yarn }` alone is
+ * refused by its type, not also by four llama3 fields a yarn user has no reason to write); one
+ * written is always checked.
+ */
+const forLlama3 = ValidateIf((c: RopeScalingConfig, value: unknown) => value !== undefined || typeof c.type !== 'string' || (ROPE_SCALING_TYPES as readonly string[]).includes(c.type));
+
+/**
  * Recipe section `model.ropeScaling`, a {@link RopeScaling}. The model API checks its options by
  * these same rules ({@link ropeScalingIssues}), so both report the same reason for a bad value.
  */
@@ -47,21 +54,25 @@ export class RopeScalingConfig implements RopeScaling {
   type!: RopeScalingType;
 
   /** Low frequencies are divided by this factor (≥ 1; Llama 3.1: 8). */
+  @forLlama3
   @IsNumber()
   @Min(1)
   factor!: number;
 
   /** Wavelengths above originalMaxLength / lowFreqFactor are fully scaled (> 0; Llama 3.1: 1). */
+  @forLlama3
   @IsNumber()
   @IsPositive()
   lowFreqFactor!: number;
 
   /** Wavelengths below originalMaxLength / highFreqFactor are kept (greater than lowFreqFactor; Llama 3.1: 4). */
+  @forLlama3
   @IsNumber()
   @ConfigRule('highAboveLow', factorsProblem)
   highFreqFactor!: number;
 
   /** Context length of pretraining, HF's original_max_position_embeddings (Llama 3.1: 8192). */
+  @forLlama3
   @IsInt()
   @Min(1)
   @Max(GPT_LIMITS.maxLength)

@@ -43,6 +43,19 @@ describe('model.ropeTheta and model.ropeScaling in recipes', () => {
       assert.match(error.message, /model\.ropeScaling\.type: .*llama3/);
       assert.match(error.message, /model\.ropeScaling\.highFreqFactor: is 1 but lowFreqFactor is 4: .*highFreqFactor must be greater than lowFreqFactor \(.*bad\.yaml:7:75\)/);
     });
+
+    it('refuses another type written alone (ropeScaling: { type: yarn }) by its type only, not by the llama3 fields it lacks', async () => {
+      const r = recipes();
+      const yarn = r.write('yarn.yaml', [...HEAD, '  position: rope', '  ropeScaling: { type: yarn }', ''].join('\n'));
+      const error = await expectConfigError(validateRecipe(yarn));
+      assert.equal(error.message, `Invalid recipe: model.ropeScaling.type: must be one of the following values: llama3, got "yarn" (${r.at('yarn.yaml', 7, 24)})`);
+      // llama3 written alone, or no type at all, still lacks its four numbers.
+      for (const [name, scaling] of [['bare', '{ type: llama3 }'], ['untyped', '{ factor: 8 }']]) {
+        const e = await expectConfigError(validateRecipe(r.write(`${name}.yaml`, [...HEAD, '  position: rope', `  ropeScaling: ${scaling}`, ''].join('\n'))));
+        const expected = ['model.ropeScaling.lowFreqFactor', 'model.ropeScaling.highFreqFactor', 'model.ropeScaling.originalMaxLength'];
+        assert.deepEqual(e.issues.map((i) => i.path).sort(), (name === 'bare' ? [...expected, 'model.ropeScaling.factor'] : [...expected, 'model.ropeScaling.type']).sort());
+      }
+    });
   });
 
   describe('runs', () => {
