@@ -75,6 +75,22 @@ describe('floe generate --chat with a Jinja chat template', () => {
     assert.deepEqual(out, replies[0]);
   });
 
+  it("refuses --chat when the tokenizer files lost the template, naming the checkpoint's recipe it comes from", async () => {
+    const tok = path.join(dir, 'tok-lost');
+    writeTinyChatmlTokenizer(tok);
+    const checkpoint = await train('lost', 'tokenizer', { tokenizer: { path: tok } });
+    writeTinyChatmlTokenizer(tok, null);
+    const err: string[] = [];
+    const code = await runCli(['generate', '--checkpoint', checkpoint, '--backend', 'cpu', '--chat', '--prompt', 'hello?'], { out: () => undefined, err: (l) => err.push(l) });
+    assert.equal(code, 1, err.join('\n'));
+    const error = err.find((l) => l.startsWith('error: ')) ?? '';
+    assert.ok(
+      error.startsWith(`error: --chat: the chat format comes from the checkpoint's recipe (${path.join(checkpoint, 'recipe.yaml')}), which no longer works: data.chatTemplate: 'tokenizer' takes the tokenizer's own chat template, and it has none: `),
+      error,
+    );
+    assert.match(error, /Restore the tokenizer files the model was trained with, or generate without --chat\.$/);
+  });
+
   it('prompts a model trained with an inline template with that template', async () => {
     const inline = "{% for m in messages %}{{ m.role + ': ' + m.content + eos_token }}{% endfor %}{% if add_generation_prompt %}{{ 'assistant: ' }}{% endif %}";
     const checkpoint = await train('inline-run', inline);

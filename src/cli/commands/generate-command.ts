@@ -1,8 +1,9 @@
+import * as path from 'path';
 import type { Argv } from 'yargs';
 import { initBackend } from '../../backend/init-backend';
 import { BACKEND_NAMES, BackendName } from '../../backend/backend-names';
 import { loadCheckpointModel } from '../../checkpoint/load-checkpoint-model';
-import { FloeError } from '../../errors';
+import { ConfigError, FloeError } from '../../errors';
 import { generate } from '../../model/generate';
 import { GptModel } from '../../model/gpt-model';
 import { MAX_SEED, Rng } from '../../random';
@@ -53,7 +54,7 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
           throw new FloeError(`checkpoint ${loaded.dir} holds a '${loaded.config.model.type}' model, which does not generate text; use a language-model checkpoint (model type gpt)`);
         }
         const rng = new Rng(args.seed as number);
-        const format = promptFormat(loaded.config, loaded.tokenizer, args.chat as boolean);
+        const format = promptFormat(loaded.config, loaded.tokenizer, { chat: args.chat as boolean, checkpoint: loaded.dir });
         const prompts = (args.prompt as string[]).map((text) => ({ text, ids: encodePrompt(loaded.tokenizer, text, format) }));
         checkPrompts(prompts, loaded.model.options.maxLength);
         const { tokenizer } = loaded;
@@ -144,14 +145,29 @@ class ResultWriter {
  * with --chat, as a user turn with the data's system prompt, in the data's chat format: Floe's, or
  * the Jinja template `data.chatTemplate` names (the tokenizer's, read again from its files).
  */
-function promptFormat(config: TrainerConfig, tokenizer: Tokenizer, chat: boolean): PromptFormat {
+function promptFormat(config: TrainerConfig, tokenizer: Tokenizer, options: { chat: boolean; checkpoint: string }): PromptFormat {
   const data = config.data as { addBos?: unknown; systemPrompt?: unknown; chatTemplate?: unknown };
-  if (chat) {
+  if (options.chat) {
     const setting = typeof data.chatTemplate === 'string' ? data.chatTemplate : undefined;
-    const template = resolveChatTemplate(setting, tokenizer, config.tokenizer.type);
+    const template = checkpointChatTemplate(() => resolveChatTemplate(setting, tokenizer, config.tokenizer.type), options.checkpoint);
     return { chat: { systemPrompt: typeof data.systemPrompt === 'string' ? data.systemPrompt : undefined, template } };
   }
   return { addBos: resolveAddBos(data.addBos, tokenizer) };
+}
+
+/**
+ * The chat template the checkpoint's recipe names. The recipe is the run's, not the user's: a
+ * template that no longer resolves (tokenizer files changed since training) is named as the
+ * checkpoint's recipe.yaml, with what the user can do instead of the recipe's "Allowed" values.
+ */
+function checkpointChatTemplate<T>(resolve: () => T, checkpoint: string): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const issues = error.issues.map((issue) => ({ ...issue, hint: 'Restore the tokenizer files the model was trained with, or generate without --chat.' }));
+    throw new ConfigError(issues, `--chat: the chat format comes from the checkpoint's recipe (${path.join(checkpoint, 'recipe.yaml')}), which no longer works`);
+  }
 }
 
 /**
