@@ -12,6 +12,8 @@ export interface ParseContext {
   flags: string[];
   /** The repeatable flags (`array` options: --prompt, --set, --code take one value each; --data every word after it), without dashes. */
   repeatable: string[];
+  /** The allowed values of flags declared with yargs `choices` (`format` → safetensors, tfjs, hf). */
+  choices?: Record<string, string[]>;
 }
 
 const GLOBAL_FLAGS = ['verbose', 'help', 'version'];
@@ -28,7 +30,7 @@ const VALUE_HINTS: Record<string, string> = {
  */
 export function parseContext(parser: Argv): ParseContext {
   const y = parser as unknown as {
-    getOptions?: () => { key?: Record<string, unknown>; array?: string[] };
+    getOptions?: () => { key?: Record<string, unknown>; array?: string[]; choices?: Record<string, unknown[]> };
     getInternalMethods?: () => { getContext?: () => { commands?: string[]; fullCommands?: string[] } };
   };
   const options = y.getOptions?.();
@@ -40,7 +42,11 @@ export function parseContext(parser: Argv): ParseContext {
   const positionals = [...(full ?? '').matchAll(/[<[]([^>\]]+)[>\]]/g)].map((m) => m[1]);
   const own = keys.filter((k) => !GLOBAL_FLAGS.includes(k) && !positionals.includes(k));
   const repeatable = (options?.array ?? []).filter((k) => own.includes(k));
-  return { command, usage: full === undefined ? undefined : `floe ${full}`, flags: [...own, ...GLOBAL_FLAGS.filter((k) => keys.includes(k))], repeatable };
+  const choices: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(options?.choices ?? {})) {
+    if (Array.isArray(values) && values.length > 0) choices[name] = values.map(String);
+  }
+  return { command, usage: full === undefined ? undefined : `floe ${full}`, flags: [...own, ...GLOBAL_FLAGS.filter((k) => keys.includes(k))], repeatable, choices };
 }
 
 /** `--a, --b`. */
@@ -130,8 +136,9 @@ export function explainUsageFailure(message: string, argv: readonly string[], co
   if (/^Invalid values:/.test(message)) return invalidValues(message);
   const required = /^Missing required arguments?: ([^\n]*)/.exec(message);
   if (required !== null) {
-    const names = required[1].split(', ');
-    const listed = names.length === 1 ? `--${names[0]}` : `${dashed(names.slice(0, -1))} and --${names[names.length - 1]}`;
+    // A flag with choices says them, so the user need not run --help to learn what to write.
+    const names = required[1].split(', ').map((n) => (context.choices?.[n] === undefined ? `--${n}` : `--${n} (one of: ${context.choices[n].join(', ')})`));
+    const listed = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
     return `${context.command === undefined ? 'floe' : `floe ${context.command}`} needs ${listed}.`;
   }
   const following = /^Not enough arguments following: (\S+)$/.exec(message);
