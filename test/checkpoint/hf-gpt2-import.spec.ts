@@ -184,9 +184,17 @@ describe('HuggingFace GPT-2 import (model.from)', () => {
       assert.equal(tf.memory().numTensors, before);
     });
 
-    it('a folder that is neither Floe nor GPT-2', async () => {
+    it('a folder that is neither Floe nor HuggingFace: names every source it reads, with the model_types dispatched', async () => {
       fs.mkdirSync(path.join(dir, 'empty'));
-      await assert.rejects(openGptSource(path.join(dir, 'empty')), /expected a Floe checkpoint .* or a HuggingFace GPT-2 or Llama folder \(config\.json \+ model\.safetensors\)/);
+      const empty = path.join(dir, 'empty');
+      const readable =
+        'a Floe checkpoint or export (model-config.json + model.safetensors), a folder of step-N checkpoints or a run folder, ' +
+        'or a HuggingFace folder (config.json + model.safetensors or its sharded index) whose config.json model_type is gpt2, llama, mistral or qwen2';
+      await assert.rejects(openGptSource(empty), { message: `Cannot load a model from '${empty}': expected ${readable}.` });
+      fs.writeFileSync(path.join(dir, 'model.safetensors'), '');
+      await assert.rejects(openGptSource(path.join(dir, 'model.safetensors')), {
+        message: `Cannot load a model from '${path.join(dir, 'model.safetensors')}': it is a file; expected a folder: ${readable}.`,
+      });
       await assert.rejects(openGptSource(path.join(dir, 'missing')), /does not exist/);
     });
   });

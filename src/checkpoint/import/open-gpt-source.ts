@@ -1,6 +1,6 @@
 import * as fs from 'fs/promises';
 import * as path from 'path';
-import { CheckpointError } from '../../errors';
+import { CheckpointError, orList } from '../../errors';
 import { MODEL_CONFIG_FILE } from '../checkpoint-layout';
 import { findCheckpoints } from '../find-checkpoints';
 import { resolveCheckpointDir } from '../resolve-checkpoint-dir';
@@ -12,15 +12,30 @@ import { openHfGpt2Source } from './hf-gpt2-source';
 import { HF_LLAMA_MODEL_TYPES } from './hf-llama-config';
 import { openHfLlamaSource } from './hf-llama-source';
 
+/**
+ * The opener of each HuggingFace `model_type` `from` reads. The dispatcher and the messages both
+ * read this table, so what a message lists is what is opened.
+ */
+const HF_OPENERS: ReadonlyMap<string, (dir: string) => Promise<GptSource>> = new Map([
+  ['gpt2', openHfGpt2Source],
+  ...HF_LLAMA_MODEL_TYPES.map((type) => [type, openHfLlamaSource] as const),
+]);
+
 /** HuggingFace `model_type`s `from` reads (GPT-2 folders may leave it out). */
-const HF_MODEL_TYPES = ['gpt2', ...HF_LLAMA_MODEL_TYPES];
+const HF_MODEL_TYPES = [...HF_OPENERS.keys()];
+
+/** What `from` reads, for messages: `a Floe checkpoint or export (...), ..., or a HuggingFace folder ...`. */
+const READABLE =
+  `a Floe checkpoint or export (${MODEL_CONFIG_FILE} + model.safetensors), a folder of step-N checkpoints or a run folder, ` +
+  `or a HuggingFace folder (config.json + model.safetensors or its sharded index) whose config.json model_type is ${orList(HF_MODEL_TYPES, (t) => t)}`;
 
 /** Opens a HuggingFace folder by its config.json's model_type. */
 async function openHfSource(dir: string): Promise<GptSource> {
   const { file, json } = await readHfConfigJson(dir);
   const modelType = json.model_type;
-  if ((HF_LLAMA_MODEL_TYPES as readonly unknown[]).includes(modelType)) return openHfLlamaSource(dir);
-  if (modelType === undefined || modelType === 'gpt2') return openHfGpt2Source(dir);
+  // GPT-2's own config.json predates model_type; one without it is read as GPT-2.
+  const open = HF_OPENERS.get(modelType === undefined ? 'gpt2' : String(modelType));
+  if (open !== undefined && (modelType === undefined || typeof modelType === 'string')) return open(dir);
   throw new CheckpointError(
     `Cannot import the HuggingFace model in '${dir}': ${file} has model_type ${JSON.stringify(modelType)}; ` +
       `Floe reads model_type ${HF_MODEL_TYPES.join(', ')} (mistral and qwen2 without a sliding window shorter than the context).`,
@@ -39,7 +54,8 @@ async function exists(file: string): Promise<boolean> {
 /**
  * Opens what a recipe's `model.from` points at: a Floe checkpoint or export folder
  * (`model-config.json`), a folder of `step-N` checkpoints or a run folder (its newest complete
- * checkpoint), or a HuggingFace GPT-2, Llama or Mistral folder (`config.json` + safetensors).
+ * checkpoint), or a HuggingFace folder (`config.json` + safetensors) whose model_type is gpt2,
+ * llama, mistral or qwen2 (the keys of `HF_OPENERS`).
  *
  * @throws CheckpointError naming the folder and what was expected.
  */
@@ -51,7 +67,7 @@ export async function openGptSource(target: string): Promise<GptSource> {
   } catch {
     throw new CheckpointError(`Cannot load a model from '${dir}': it does not exist.`);
   }
-  if (!isDir) throw new CheckpointError(`Cannot load a model from '${dir}': expected a folder, found a file.`);
+  if (!isDir) throw new CheckpointError(`Cannot load a model from '${dir}': it is a file; expected a folder: ${READABLE}.`);
   if (await exists(path.join(dir, MODEL_CONFIG_FILE))) return openFloeGptSource(dir);
   if (await exists(path.join(dir, 'config.json'))) return openHfSource(dir);
   if (await exists(path.join(dir, TFJS_MODEL_JSON))) {
@@ -69,8 +85,7 @@ export async function openGptSource(target: string): Promise<GptSource> {
   if (resolved !== undefined) return openFloeGptSource(resolved);
   const inside = await modelSubfolders(dir);
   throw new CheckpointError(
-    `Cannot load a model from '${dir}': expected a Floe checkpoint (${MODEL_CONFIG_FILE} + model.safetensors), ` +
-      'a folder of step-N checkpoints or a run folder, or a HuggingFace GPT-2 or Llama folder (config.json + model.safetensors).' +
+    `Cannot load a model from '${dir}': expected ${READABLE}.` +
       (inside.length === 0 ? '' : ` It holds model folders: point from at one of ${inside.map((name) => path.join(dir, name)).join(', ')}.`),
   );
 }
