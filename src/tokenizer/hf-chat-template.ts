@@ -19,15 +19,41 @@ export function tokenString(value: unknown): string | undefined {
  * named `default`; else `fileTemplate`, the text of a `chat_template.jinja` beside it (where
  * newer transformers versions save it). The special tokens are those the config names (or
  * `explicit` overrides), as HuggingFace's `special_tokens_map`.
- * @throws DataError when `chat_template` is neither a string nor a list of named templates.
+ * @throws DataError when `chat_template` is neither a string nor a list of named templates, or is
+ * a list without one named `default` and there is no file (HuggingFace then needs one chosen by name).
  */
 export function hfChatTemplate(
   config: JsonObject,
   options: { configSource: string; explicit: Partial<Record<'bos_token' | 'eos_token' | 'pad_token', string>>; file?: { text: string; source: string } },
 ): JinjaChatTemplate | undefined {
-  const found = templateOf(config.chat_template, options.configSource) ?? options.file;
+  const value = config.chat_template;
+  const found = templateOf(value, options.configSource) ?? options.file;
+  if (found === undefined && isNamedList(value)) {
+    const names = value.map((t) => `'${t.name}'`);
+    const what = names.length === 0 ? 'an empty list of named templates' : `a list of named templates (${names.join(', ')}) without one named 'default'`;
+    throw new DataError(
+      `${options.configSource}: field 'chat_template' is ${what}, and there is no chat_template.jinja beside it; HuggingFace then needs the template chosen by name, which Floe does not take. ` +
+        `Name the one to use 'default' in the list, or save it as chat_template.jinja beside ${options.configSource}.`,
+    );
+  }
   if (found === undefined) return undefined;
   return { text: found.text, source: found.source, specialTokens: hfTemplateSpecialTokens(config, options.explicit) };
+}
+
+/**
+ * Whether a `chat_template.jinja` beside tokenizer_config.json is read: as HuggingFace does, when
+ * the config has no usable template (no `chat_template`, null, or a list of named templates
+ * without one named `default`). A usable one in the config wins over the file.
+ */
+export function wantsChatTemplateFile(config: JsonObject): boolean {
+  const value = config.chat_template;
+  if (value === undefined || value === null) return true;
+  return isNamedList(value) && !value.some((t) => t.name === 'default');
+}
+
+/** `[{ name, template }, ...]`: the list form of `chat_template` (HuggingFace's named templates). */
+function isNamedList(value: unknown): value is Array<{ name: string; template: string }> {
+  return Array.isArray(value) && value.every((t) => t !== null && typeof t === 'object' && typeof t.name === 'string' && typeof t.template === 'string');
 }
 
 /**
@@ -51,10 +77,9 @@ function templateOf(value: unknown, configSource: string): { text: string; sourc
   if (value === undefined || value === null) return undefined;
   const source = `chat_template of ${configSource}`;
   if (typeof value === 'string') return { text: value, source };
-  const named = Array.isArray(value) && value.every((t) => t !== null && typeof t === 'object' && typeof t.name === 'string' && typeof t.template === 'string');
-  if (!named) {
+  if (!isNamedList(value)) {
     throw new DataError(`${configSource}: field 'chat_template' is ${JSON.stringify(value).slice(0, 80)}; expected a Jinja template string or a list of { "name", "template" } entries.`);
   }
-  const entry = (value as Array<{ name: string; template: string }>).find((t) => t.name === 'default');
+  const entry = value.find((t) => t.name === 'default');
   return entry === undefined ? undefined : { text: entry.template, source: `${source} (the one named 'default')` };
 }

@@ -7,7 +7,7 @@ import { DataError } from '../errors';
 import { fsReadReason } from '../errors/fs-error-reason';
 import { guardBpeDrops } from './bpe-drop-guard';
 import { HfBosRule, hfBosRule } from './hf-bos-rule';
-import { hfChatTemplate, hfTemplateSpecialTokens, tokenString } from './hf-chat-template';
+import { hfChatTemplate, hfTemplateSpecialTokens, tokenString, wantsChatTemplateFile } from './hf-chat-template';
 import { JinjaChatTemplate } from './jinja-chat-template';
 import { Tokenizer } from './tokenizer';
 import { hfModelProblem } from './hf-model-shape';
@@ -115,7 +115,8 @@ export class HfTokenizer implements Tokenizer {
     // Newer transformers versions save the template as chat_template.jinja beside the config.
     const jinjaPath = path.join(path.dirname(configPath), 'chat_template.jinja');
     let chatTemplateFile: { text: string; source: string } | undefined;
-    if (config.chat_template === undefined && (await exists(jinjaPath))) {
+    // Only when the config has no usable template: HuggingFace's order (null and a list without 'default' included).
+    if (wantsChatTemplateFile(config) && (await exists(jinjaPath))) {
       const text = await fs.readFile(jinjaPath, 'utf8').catch((err: unknown) => {
         throw new DataError(`${jinjaPath}: cannot read file (expected a Jinja chat template): ${fsReadReason(err) ?? (err as Error).message}`, { cause: err });
       });

@@ -132,5 +132,42 @@ describe('chat templates (Jinja)', () => {
       fs.writeFileSync(configFile, JSON.stringify({ ...tinyChatmlConfig(null), chat_template: 42 }));
       await assert.rejects(HfTokenizer.load({ path: dir }), /tokenizer_config\.json: field 'chat_template' is 42; expected a Jinja template string or a list of \{ "name", "template" \} entries/);
     });
+
+    it("falls back to chat_template.jinja when chat_template is null or a list without 'default', as HuggingFace does", async () => {
+      writeTinyChatmlTokenizer(dir, null);
+      const configFile = path.join(dir, 'tokenizer_config.json');
+      const jinja = path.join(dir, 'chat_template.jinja');
+      const writeConfig = (chatTemplate: unknown): void => fs.writeFileSync(configFile, JSON.stringify({ ...tinyChatmlConfig(null), chat_template: chatTemplate }));
+      const loaded = async (): Promise<unknown[]> => {
+        const t = (await HfTokenizer.load({ path: dir })).chatTemplate;
+        return [t?.text, t?.source];
+      };
+      const unnamed = [{ name: 'tool_use', template: 'T' }, { name: 'rag', template: 'R' }];
+      // Without the file: null is no template; a list without 'default' needs a choice Floe cannot make.
+      writeConfig(null);
+      assert.deepEqual(await loaded(), [undefined, undefined]);
+      writeConfig(unnamed);
+      await assert.rejects(HfTokenizer.load({ path: dir }), (e: Error) => {
+        assert.ok(e instanceof DataError, String(e));
+        assert.equal(
+          e.message,
+          `${configFile}: field 'chat_template' is a list of named templates ('tool_use', 'rag') without one named 'default', and there is no chat_template.jinja beside it; ` +
+            `HuggingFace then needs the template chosen by name, which Floe does not take. Name the one to use 'default' in the list, or save it as chat_template.jinja beside ${configFile}.`,
+        );
+        return true;
+      });
+      writeConfig([]);
+      await assert.rejects(HfTokenizer.load({ path: dir }), /field 'chat_template' is an empty list of named templates, and there is no chat_template\.jinja/);
+      // With the file: it is used for null, an empty list and a list without 'default'; a usable config template wins.
+      fs.writeFileSync(jinja, '{{ messages[0].content }}');
+      for (const value of [null, [], unnamed]) {
+        writeConfig(value);
+        assert.deepEqual(await loaded(), ['{{ messages[0].content }}', jinja], JSON.stringify(value));
+      }
+      writeConfig([...unnamed, { name: 'default', template: 'D' }]);
+      assert.deepEqual(await loaded(), ['D', `chat_template of ${configFile} (the one named 'default')`]);
+      writeConfig('S');
+      assert.deepEqual(await loaded(), ['S', `chat_template of ${configFile}`]);
+    });
   });
 });
