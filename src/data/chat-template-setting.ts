@@ -52,7 +52,9 @@ export function resolveChatTemplate(setting: string | undefined, tokenizer: Toke
   if (setting === 'tokenizer') {
     if (tokenizer.chatTemplate === undefined) {
       const why =
-        tokenizerType === 'hf'
+        tokenizer.chatTemplateMissing !== undefined
+          ? tokenizer.chatTemplateMissing
+          : tokenizerType === 'hf'
           ? "its tokenizer_config.json has no 'chat_template' (or no tokenizer_config.json was found beside tokenizer.json, or tokenizer.configPath names none), and there is no chat_template.jinja beside it"
           : `the '${tokenizerType}' tokenizer has none (only an hf tokenizer reads one, from tokenizer_config.json)`;
       throw new ConfigError([{ path: 'data.chatTemplate', message: `'tokenizer' takes the tokenizer's own chat template, and it has none: ${why}`, hint: `Allowed: ${CHAT_TEMPLATE_ALLOWED}.` }]);

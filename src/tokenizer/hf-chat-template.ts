@@ -18,26 +18,33 @@ export function tokenString(value: unknown): string | undefined {
  * `chat_template` string, or from a list of named templates (`[{ name, template }]`) the one
  * named `default`; else `fileTemplate`, the text of a `chat_template.jinja` beside it (where
  * newer transformers versions save it). The special tokens are those the config names (or
- * `explicit` overrides), as HuggingFace's `special_tokens_map`.
- * @throws DataError when `chat_template` is neither a string nor a list of named templates, or is
- * a list without one named `default` and there is no file (HuggingFace then needs one chosen by name).
+ * `explicit` overrides), as HuggingFace's `special_tokens_map`. A list without `default` and no
+ * file is no template here; {@link hfChatTemplateMissing} says why, for when one is asked for.
+ * @throws DataError when `chat_template` is neither a string nor a list of named templates.
  */
 export function hfChatTemplate(
   config: JsonObject,
   options: { configSource: string; explicit: Partial<Record<'bos_token' | 'eos_token' | 'pad_token', string>>; file?: { text: string; source: string } },
 ): JinjaChatTemplate | undefined {
-  const value = config.chat_template;
-  const found = templateOf(value, options.configSource) ?? options.file;
-  if (found === undefined && isNamedList(value)) {
-    const names = value.map((t) => `'${t.name}'`);
-    const what = names.length === 0 ? 'an empty list of named templates' : `a list of named templates (${names.join(', ')}) without one named 'default'`;
-    throw new DataError(
-      `${options.configSource}: field 'chat_template' is ${what}, and there is no chat_template.jinja beside it; HuggingFace then needs the template chosen by name, which Floe does not take. ` +
-        `Name the one to use 'default' in the list, or save it as chat_template.jinja beside ${options.configSource}.`,
-    );
-  }
+  const found = templateOf(config.chat_template, options.configSource) ?? options.file;
   if (found === undefined) return undefined;
   return { text: found.text, source: found.source, specialTokens: hfTemplateSpecialTokens(config, options.explicit) };
+}
+
+/**
+ * Why a config with templates gives none: `chat_template` is a list of named templates without
+ * one named `default` (or empty) and there is no `chat_template.jinja` (HuggingFace then needs one
+ * chosen by name). Undefined otherwise.
+ */
+export function hfChatTemplateMissing(config: JsonObject, options: { configSource: string; file?: { text: string; source: string } }): string | undefined {
+  const value = config.chat_template;
+  if (options.file !== undefined || !isNamedList(value) || value.some((t) => t.name === 'default')) return undefined;
+  const names = value.map((t) => `'${t.name}'`);
+  const what = names.length === 0 ? 'an empty list of named templates' : `a list of named templates (${names.join(', ')}) without one named 'default'`;
+  return (
+    `${options.configSource}: field 'chat_template' is ${what}, and there is no chat_template.jinja beside it; HuggingFace then needs the template chosen by name, which Floe does not take. ` +
+    `Name the one to use 'default' in the list, or save it as chat_template.jinja beside ${options.configSource}.`
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import { DataError } from '../errors';
 import { fsReadReason } from '../errors/fs-error-reason';
 import { guardBpeDrops } from './bpe-drop-guard';
 import { HfBosRule, hfBosRule } from './hf-bos-rule';
-import { hfChatTemplate, hfTemplateSpecialTokens, tokenString, wantsChatTemplateFile } from './hf-chat-template';
+import { hfChatTemplate, hfChatTemplateMissing, hfTemplateSpecialTokens, tokenString, wantsChatTemplateFile } from './hf-chat-template';
 import { JinjaChatTemplate } from './jinja-chat-template';
 import { Tokenizer } from './tokenizer';
 import { hfModelProblem } from './hf-model-shape';
@@ -61,6 +61,7 @@ export class HfTokenizer implements Tokenizer {
   readonly decodeCleansUpSpaces: boolean;
   /** tokenizer_config.json's `chat_template` (or a `chat_template.jinja` beside it), if any. */
   readonly chatTemplate: JinjaChatTemplate | undefined;
+  readonly chatTemplateMissing: string | undefined;
   /** The special tokens tokenizer_config.json names (the recipe's bosToken, eosToken, padToken override them), for chat templates. */
   readonly templateSpecialTokens: Readonly<Record<string, string | string[]>>;
   /** tokenizer_config.json's `add_bos_token`, else whether tokenizer.json's post-processor prepends bos (as transformers decides). */
@@ -79,10 +80,11 @@ export class HfTokenizer implements Tokenizer {
     fingerprints: { all: string; ids: string },
     source: string,
     tokenizerJson: JsonObject,
-    extras: { chatTemplate: JinjaChatTemplate | undefined; bosRule: HfBosRule; templateSpecialTokens: Record<string, string | string[]> },
+    extras: { chatTemplate: JinjaChatTemplate | undefined; chatTemplateMissing?: string; bosRule: HfBosRule; templateSpecialTokens: Record<string, string | string[]> },
   ) {
     this.core = core;
     this.chatTemplate = extras.chatTemplate;
+    this.chatTemplateMissing = extras.chatTemplateMissing;
     this.templateSpecialTokens = extras.templateSpecialTokens;
     this.addsBos = extras.bosRule.addsBos;
     this.addsBosSource = extras.bosRule.source;
@@ -188,7 +190,7 @@ export class HfTokenizer implements Tokenizer {
     const idFingerprint = createHash('sha256').update(JSON.stringify(idParts)).update(`${bos},${eos},${pad}`).digest('hex');
     // What HuggingFace's tokenizer(text) adds first; Floe's encode adds nothing, data.addBos decides.
     const bosRule = hfBosRule({ config, tokenizerJson, bosId: ownBos, tokenToId: (t) => core.token_to_id(t), configSource });
-    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson, { chatTemplate, bosRule, templateSpecialTokens: hfTemplateSpecialTokens(config, explicit) });
+    return new HfTokenizer(core, { bos, eos, pad }, { all: fingerprint, ids: idFingerprint }, source, tokenizerJson, { chatTemplate, chatTemplateMissing: hfChatTemplateMissing(config, { configSource, file: files.chatTemplateFile }), bosRule, templateSpecialTokens: hfTemplateSpecialTokens(config, explicit) });
   }
 
   /**

@@ -39,6 +39,12 @@ export interface Tokenizer {
    */
   readonly chatTemplate?: JinjaChatTemplate;
   /**
+   * Why {@link Tokenizer.chatTemplate} is unset although the tokenizer's files hold templates
+   * (a list of named ones without `default`): said when a recipe asks for the template, not at
+   * load, as HuggingFace raises it only in `apply_chat_template`.
+   */
+  readonly chatTemplateMissing?: string;
+  /**
    * The special tokens a Jinja chat template sees (`bos_token`, `eos_token`, ...), also for a
    * template written in the recipe when the tokenizer has none of its own. Optional: unset, such
    * a template sees none.

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tokenizeRecord } from '../../src/data/tokenize-record';
-import { DataError } from '../../src/errors';
+import { ConfigError, DataError } from '../../src/errors';
+import { resolveChatTemplate } from '../../src/data/chat-template-setting';
 import { ChatMessage, HfTokenizer, JinjaChatTemplate, encodePrompt, renderChat, renderChatTemplateText, templateEndOfTurnId } from '../../src/tokenizer';
 import { CHATML_TEMPLATE, tinyChatmlConfig, tinyChatmlTokenizerJson, writeTinyChatmlTokenizer } from './tiny-chatml-tokenizer';
 import { tinyTokenizerJson } from './tiny-hf-tokenizer';
@@ -146,18 +147,28 @@ describe('chat templates (Jinja)', () => {
       // Without the file: null is no template; a list without 'default' needs a choice Floe cannot make.
       writeConfig(null);
       assert.deepEqual(await loaded(), [undefined, undefined]);
+      // A list without 'default' loads (HuggingFace too raises only in apply_chat_template); asking for it says why.
       writeConfig(unnamed);
-      await assert.rejects(HfTokenizer.load({ path: dir }), (e: Error) => {
-        assert.ok(e instanceof DataError, String(e));
-        assert.equal(
-          e.message,
-          `${configFile}: field 'chat_template' is a list of named templates ('tool_use', 'rag') without one named 'default', and there is no chat_template.jinja beside it; ` +
-            `HuggingFace then needs the template chosen by name, which Floe does not take. Name the one to use 'default' in the list, or save it as chat_template.jinja beside ${configFile}.`,
-        );
-        return true;
-      });
+      const listed = await HfTokenizer.load({ path: dir });
+      assert.equal(listed.chatTemplate, undefined);
+      assert.throws(
+        () => resolveChatTemplate('tokenizer', listed, 'hf'),
+        (e: Error) => {
+          assert.ok(e instanceof ConfigError, String(e));
+          assert.ok(
+            e.message.includes(
+              `data.chatTemplate: 'tokenizer' takes the tokenizer's own chat template, and it has none: ${configFile}: field 'chat_template' is a list of named templates ('tool_use', 'rag') without one named 'default', and there is no chat_template.jinja beside it; ` +
+                `HuggingFace then needs the template chosen by name, which Floe does not take. Name the one to use 'default' in the list, or save it as chat_template.jinja beside ${configFile}.`,
+            ),
+            e.message,
+          );
+          return true;
+        },
+      );
       writeConfig([]);
-      await assert.rejects(HfTokenizer.load({ path: dir }), /field 'chat_template' is an empty list of named templates, and there is no chat_template\.jinja/);
+      assert.match((await HfTokenizer.load({ path: dir })).chatTemplateMissing ?? '', /field 'chat_template' is an empty list of named templates, and there is no chat_template\.jinja/);
+      writeConfig(null);
+      assert.equal((await HfTokenizer.load({ path: dir })).chatTemplateMissing, undefined);
       // With the file: it is used for null, an empty list and a list without 'default'; a usable config template wins.
       fs.writeFileSync(jinja, '{{ messages[0].content }}');
       for (const value of [null, [], unnamed]) {
