@@ -6,3 +6,4 @@ export * from './silence-cpu-banner';
 export * from './wasm-threads';
 export * from './wasm-package';
 export * from './kernels';
+export * from './wasm-memory';

@@ -17,7 +17,8 @@ import { GptModel } from './gpt-model';
 import { LoraConfig } from './lora-config';
 import { RopeScalingConfig } from './rope-scaling-config';
 import { loraParamShapes, resolveLoraOptions } from './lora';
-import { GptOptions, resolveGptOptions } from './gpt-options';
+import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
+import { checkBackendMemory, estimateGptMemory, optimizerStateSlots } from './gpt-memory-estimate';
 import { gptParamSpecs } from './gpt-params';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
@@ -261,7 +262,10 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     const options = { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd };
     const lora = c.lora === undefined ? undefined : resolveLoraOptions(c.lora);
     const full = lora === undefined ? options : { ...options, lora };
-    if (source === undefined) return atRecipePaths(() => new GptModel(full, this.modelRng()));
+    if (source === undefined) {
+      this.checkMemory(atRecipePaths(() => resolveGptOptions(full)), 'model');
+      return atRecipePaths(() => new GptModel(full, this.modelRng()));
+    }
     return this.buildFromSource(full, source);
   }
 
@@ -296,6 +300,7 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
   private async buildFromSource(options: GptOptions, source: GptSource): Promise<GptModel> {
     // The options are checked before anything loads, as a random init would check them.
     const resolved = atRecipePaths(() => resolveGptOptions(options));
+    this.checkMemory(resolved, 'model.from');
     const specs = gptParamSpecs(resolved);
     const base = new Map(specs.map((spec) => [spec.name, spec.shape]));
     const loraShapes = loraParamShapes(resolved);
@@ -328,6 +333,17 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
       collector.dispose();
       tf.dispose([...loaded.values()]);
     }
+  }
+
+  /**
+   * Refuses, before any weight is built or loaded, a run the wasm backend's memory cannot hold
+   * (weights, gradients, optimizer state); warns when it comes close.
+   */
+  private checkMemory(options: ResolvedGptOptions, at: string): void {
+    const { freeze, optimizer } = this.trainer.config;
+    const estimate = estimateGptMemory({ model: options, freeze, optimizer: optimizerStateSlots(optimizer as { type: string; momentum?: unknown }) });
+    const warning = checkBackendMemory({ estimate, backend: this.trainer.backend.name, path: at });
+    if (warning !== undefined && this.trainer.dp.isMain) this.trainer.logger.warn(warning);
   }
 
   /** A Floe checkpoint names its tokenizer: one of the same size but other ids would silently scramble the embeddings. */

@@ -20,3 +20,4 @@ export * from './model-factory';
 export * from './gpt-model-factory';
 export * from './gpt-limits';
 export * from './complete-batch';
+export * from './gpt-memory-estimate';

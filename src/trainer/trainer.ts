@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../backend/backend-names';
+import { wasmOutOfMemoryError } from '../backend/wasm-memory';
 import { Callback, Metrics } from '../callbacks/callback';
 import { CallbackList } from '../callbacks/callback-list';
 import { TrainerControl } from '../callbacks/trainer-control';
@@ -243,7 +244,8 @@ export abstract class Trainer<B = any> {
       await this.callbackList.trainEnd();
     } catch (error) {
       status = 'failed';
-      failure = error;
+      // A full wasm memory surfaces as a raw out-of-bounds RuntimeError: name the cap and what to do.
+      failure = wasmOutOfMemoryError({ error, backend: this.backend.name, heldBytes: tf.memory().numBytes });
       await this.trainLog.logCompletedSteps();
     } finally {
       this.cycle.dispose();

@@ -1,0 +1,125 @@
+import { formatBytes, WASM_MEMORY_ADVICE, WASM_MEMORY_MAX_BYTES } from '../backend/wasm-memory';
+import { ConfigError } from '../errors';
+import { matchesAny } from '../optim/decay-filter';
+import { ResolvedGptOptions } from './gpt-options';
+import { gptParamSpecs } from './gpt-params';
+import { loraParamShapes } from './lora';
+
+/** Bytes of one float32 value: weights, gradients and optimizer moments are all float32. */
+const FLOAT32_BYTES = 4;
+
+/** Share of the wasm memory above which a run is warned about (it may still fail on activations). */
+export const WASM_MEMORY_WARN_FRACTION = 0.75;
+
+/** How many float32 tensors of its size an optimizer keeps per trainable weight. */
+export interface OptimizerStateSlots {
+  /** Moments per trainable weight (AdamW/Adam 2, SGD with momentum 1, plain SGD 0). */
+  slots: number;
+  /** How the count was found, for the message (`adamw: 2 moments`). */
+  label: string;
+}
+
+/**
+ * Optimizer state per trainable weight, read from the recipe's `optimizer` config. A plugin
+ * optimizer Floe cannot know is counted as Adam-like (2), said so in the label.
+ */
+export function optimizerStateSlots(optimizer: { type: string; momentum?: unknown }): OptimizerStateSlots {
+  if (optimizer.type === 'adamw' || optimizer.type === 'adam') return { slots: 2, label: `${optimizer.type}: 2 moments` };
+  if (optimizer.type === 'sgd') {
+    const momentum = typeof optimizer.momentum === 'number' && optimizer.momentum > 0;
+    return momentum ? { slots: 1, label: 'sgd with momentum: 1 buffer' } : { slots: 0, label: 'sgd without momentum: none' };
+  }
+  return { slots: 2, label: `${optimizer.type}: counted as 2 moments, as Adam keeps` };
+}
+
+/** What {@link estimateGptMemory} needs. */
+export interface GptMemoryEstimateOptions {
+  /** The model's resolved options, `lora` included when adapters are added. */
+  model: ResolvedGptOptions;
+  /** The recipe's `freeze` patterns (whole weight names, globs). */
+  freeze: readonly string[];
+  /** Optimizer state per trainable weight. */
+  optimizer: OptimizerStateSlots;
+}
+
+/** Bytes a training run holds on the backend before activations, by part. */
+export interface GptMemoryEstimate {
+  /** Every parameter, LoRA factors included. */
+  params: number;
+  /** Parameters that train (get gradients and optimizer state). */
+  trainableParams: number;
+  /** params × 4. */
+  weightBytes: number;
+  /** trainableParams × 4 (the gradient sums of a step). */
+  gradientBytes: number;
+  /** trainableParams × 4 × optimizer slots. */
+  optimizerBytes: number;
+  /** The sum: a lower bound, activations come on top. */
+  totalBytes: number;
+  /** The optimizer's state count and how it was found. */
+  optimizer: OptimizerStateSlots;
+}
+
+/**
+ * The float32 bytes a run holds for weights, gradients and optimizer state, counted from the
+ * parameter shapes ({@link gptParamSpecs}, {@link loraParamShapes}). With LoRA only the adapters
+ * train (as {@link FrozenParams} decides); `freeze` patterns freeze more. Activations are left out:
+ * they depend on batch, length and kernels, so the total is a lower bound.
+ */
+export function estimateGptMemory(options: GptMemoryEstimateOptions): GptMemoryEstimate {
+  const shapes: Array<[string, number[]]> = gptParamSpecs(options.model).map((spec) => [spec.name, spec.shape]);
+  const lora = loraParamShapes(options.model);
+  shapes.push(...lora);
+  let params = 0;
+  let trainableParams = 0;
+  for (const [name, shape] of shapes) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    params += size;
+    const frozenByLora = lora.size > 0 && !lora.has(name);
+    if (!frozenByLora && !matchesAny(name, options.freeze)) trainableParams += size;
+  }
+  const weightBytes = params * FLOAT32_BYTES;
+  const gradientBytes = trainableParams * FLOAT32_BYTES;
+  const optimizerBytes = trainableParams * FLOAT32_BYTES * options.optimizer.slots;
+  return { params, trainableParams, weightBytes, gradientBytes, optimizerBytes, totalBytes: weightBytes + gradientBytes + optimizerBytes, optimizer: options.optimizer };
+}
+
+/** `1,234,567` for messages. */
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** What {@link checkBackendMemory} needs. */
+export interface BackendMemoryCheckOptions {
+  /** The run's estimate. */
+  estimate: GptMemoryEstimate;
+  /** The backend the run uses; only `wasm` has a shared cap. */
+  backend: string;
+  /** Recipe path the error is reported at (`model`, `model.from`). */
+  path: string;
+  /** The wasm memory maximum (default {@link WASM_MEMORY_MAX_BYTES}; tests pass a small one). */
+  limitBytes?: number;
+}
+
+/**
+ * Refuses, as a {@link ConfigError} at `path`, a run whose estimate exceeds the wasm backend's
+ * memory (it would die mid-load or mid-step with a raw wasm error); returns a warning above
+ * {@link WASM_MEMORY_WARN_FRACTION} of it, else undefined. Other backends have no such cap.
+ */
+export function checkBackendMemory(options: BackendMemoryCheckOptions): string | undefined {
+  const { estimate: e, backend, path } = options;
+  if (backend !== 'wasm') return undefined;
+  const limit = options.limitBytes ?? WASM_MEMORY_MAX_BYTES;
+  const breakdown =
+    `${count(e.params)} parameters (${count(e.trainableParams)} trainable) need at least ${formatBytes(e.totalBytes)} before activations: ` +
+    `weights ${formatBytes(e.weightBytes)} (float32) + gradients ${formatBytes(e.gradientBytes)} + optimizer state ${formatBytes(e.optimizerBytes)} (${e.optimizer.label})`;
+  const cap = `the wasm backend holds every tensor in one WebAssembly memory of at most ${formatBytes(limit)}`;
+  if (e.totalBytes > limit) {
+    throw new ConfigError([{ path, message: `does not fit the wasm backend: ${breakdown}, but ${cap}. ${WASM_MEMORY_ADVICE}.` }]);
+  }
+  if (e.totalBytes > limit * WASM_MEMORY_WARN_FRACTION) {
+    const share = Math.round((e.totalBytes / limit) * 100);
+    return `${path}: ${breakdown}, ${share}% of the wasm backend's ${formatBytes(limit)} memory; activations may not fit. ${WASM_MEMORY_ADVICE}.`;
+  }
+  return undefined;
+}

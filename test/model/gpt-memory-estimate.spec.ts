@@ -1,0 +1,93 @@
+import { strict as assert } from 'assert';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../../src/errors';
+import { checkBackendMemory, estimateGptMemory, optimizerStateSlots, resolveGptOptions, resolveLoraOptions } from '../../src/model';
+import { runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
+import { makeTempDir } from '../checkpoint/temp-dir';
+
+/**
+ * vocab 10, dim 4, 1 layer, ffn 8, 6 positions, layernorm + biases, tied head. By hand, from
+ * gptParamSpecs' shapes: tokens 10·4 = 40, positions 6·4 = 24; the block: norm1 4+4, qkv 4·12+12,
+ * out 4·4+4, norm2 4+4, up 4·8+8, down 8·4+4 = 172; final norm 4+4 = 8. Total 244.
+ */
+const TINY = { vocabSize: 10, maxLength: 6, layers: 1, heads: 2, dim: 4, ffnDim: 8 };
+const ADAMW = optimizerStateSlots({ type: 'adamw' });
+
+describe('estimateGptMemory', () => {
+  it('counts weights, gradients and two AdamW moments per parameter as float32', () => {
+    const e = estimateGptMemory({ model: resolveGptOptions(TINY), freeze: [], optimizer: ADAMW });
+    assert.deepEqual([e.params, e.trainableParams], [244, 244]);
+    assert.deepEqual([e.weightBytes, e.gradientBytes, e.optimizerBytes, e.totalBytes], [976, 976, 1952, 3904]);
+  });
+
+  it('counts one buffer for SGD with momentum and none without', () => {
+    const model = resolveGptOptions(TINY);
+    assert.equal(estimateGptMemory({ model, freeze: [], optimizer: optimizerStateSlots({ type: 'sgd', momentum: 0.9 }) }).totalBytes, 244 * 4 * 3);
+    assert.equal(estimateGptMemory({ model, freeze: [], optimizer: optimizerStateSlots({ type: 'sgd', momentum: 0 }) }).totalBytes, 244 * 4 * 2);
+  });
+
+  it('leaves frozen weights out of gradients and optimizer state', () => {
+    // embed.* freezes the token (40) and position (24) tables: 180 train.
+    const e = estimateGptMemory({ model: resolveGptOptions(TINY), freeze: ['embed.*'], optimizer: ADAMW });
+    assert.deepEqual([e.params, e.trainableParams, e.totalBytes], [244, 180, 244 * 4 + 180 * 4 * 3]);
+  });
+
+  it('with LoRA trains the adapters only, which add their own weights', () => {
+    // qkv: lora_a [4, 2] + lora_b [2, 12] = 32.
+    const model = resolveGptOptions({ ...TINY, lora: resolveLoraOptions({ rank: 2, targets: ['*.attn.qkv'] }) });
+    const e = estimateGptMemory({ model, freeze: [], optimizer: ADAMW });
+    assert.deepEqual([e.params, e.trainableParams, e.totalBytes], [276, 32, 276 * 4 + 32 * 4 * 3]);
+  });
+});
+
+describe('checkBackendMemory', () => {
+  const estimate = estimateGptMemory({ model: resolveGptOptions(TINY), freeze: [], optimizer: ADAMW });
+
+  it('refuses an estimate above the wasm limit at the given path, with the breakdown and what to do', () => {
+    assert.throws(
+      () => checkBackendMemory({ estimate, backend: 'wasm', path: 'model.from', limitBytes: 3000 }),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError, error.message);
+        assert.equal(error.issues[0].path, 'model.from');
+        const m = error.issues[0].message;
+        assert.match(m, /^does not fit the wasm backend: 244 parameters \(244 trainable\) need at least 3\.8 KiB before activations: /);
+        assert.match(m, /weights 1\.0 KiB \(float32\) \+ gradients 1\.0 KiB \+ optimizer state 1\.9 KiB \(adamw: 2 moments\)/);
+        assert.match(m, /one WebAssembly memory of at most 2\.9 KiB/);
+        assert.match(m, /model\.lora/);
+        assert.match(m, /backend: tensorflow after npm install @tensorflow\/tfjs-node/);
+        return true;
+      },
+    );
+  });
+
+  it('warns above 75% of the limit and says nothing below it or on other backends', () => {
+    const warning = checkBackendMemory({ estimate, backend: 'wasm', path: 'model', limitBytes: 4000 });
+    assert.match(warning ?? '', /^model: 244 parameters .*98% of the wasm backend's/);
+    assert.equal(checkBackendMemory({ estimate, backend: 'wasm', path: 'model', limitBytes: 10_000 }), undefined);
+    assert.equal(checkBackendMemory({ estimate, backend: 'cpu', path: 'model', limitBytes: 3000 }), undefined);
+    assert.equal(checkBackendMemory({ estimate, backend: 'tensorflow', path: 'model', limitBytes: 3000 }), undefined);
+  });
+});
+
+describe('GptModelFactory memory check', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-gpt-memory-')));
+  afterEach(() => cleanup());
+
+  it('refuses a fresh model the wasm memory cannot hold at model, before building any weight', async () => {
+    const base = tinyGptRecipe(path.join(dir, 'run'));
+    // 871,305,216 parameters (16 × 50,358,272 per block + 65,568,768 embeddings + 4,096 final norm):
+    // 3.25 GiB of float32 weights, 12.98 GiB with gradients and AdamW; never allocated.
+    const recipe = { ...base, backend: 'wasm', trainIters: 1, checkpoint: [], scheduler: { type: 'constant' }, model: { type: 'gpt', layers: 16, heads: 32, dim: 2048, ffnDim: 8192, vocabSize: 32_000, maxLength: 16 } };
+    const before = tf.memory().numTensors;
+    await assert.rejects(runRecorded(recipe), (error: Error) => {
+      assert.ok(error instanceof ConfigError, error.message);
+      assert.equal(error.issues[0].path, 'model');
+      assert.match(error.message, /model: does not fit the wasm backend: 871,305,216 parameters \(871,305,216 trainable\) need at least 12\.98 GiB .*at most 4\.00 GiB/);
+      return true;
+    });
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
