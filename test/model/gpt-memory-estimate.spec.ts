@@ -1,10 +1,13 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../src/errors';
 import { checkBackendMemory, estimateGptMemory, optimizerStateSlots, resolveGptOptions, resolveLoraOptions } from '../../src/model';
 import { runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 import { makeTempDir } from '../checkpoint/temp-dir';
+import { llamaFineTuneRecipe } from '../checkpoint/fixtures/llama-import';
+import { writeTinyLlamaFolder } from '../checkpoint/fixtures/tiny-llama-folder';
 
 /**
  * vocab 10, dim 4, 1 layer, ffn 8, 6 positions, layernorm + biases, tied head. By hand, from
@@ -90,4 +93,40 @@ describe('GptModelFactory memory check', () => {
     });
     assert.equal(tf.memory().numTensors, before);
   });
+});
+
+describe('GptModelFactory memory check with model.from', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await makeTempDir('floe-gpt-memory-from-')));
+  afterEach(() => cleanup());
+
+  /** A tiny Llama folder whose config.json claims Llama 3.2 1B's shape: refused before its (tiny) weights are read. */
+  function llama1bFolder(): string {
+    const hf = writeTinyLlamaFolder(path.join(dir, 'hf'));
+    const file = path.join(hf.dir, 'config.json');
+    const config = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const big = { hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 128_256, tie_word_embeddings: true };
+    fs.writeFileSync(file, JSON.stringify({ ...config, ...big }));
+    return hf.dir;
+  }
+
+  // 128,256·2048 embeddings + 16 × (q 2048² + k, v 2·2048·512 + o 2048² + 3·2048·8192 + 2 norms 2048) + 2048 = 1,235,814,400.
+  for (const [label, model, counts, total] of [
+    ['full fine-tuning', {}, '1,235,814,400 parameters (1,235,814,400 trainable)', '18.42 GiB'],
+    // Rank 8 on qkv and out: 16 × ((2048·8 + 8·3072) + (2048·8 + 8·2048)) = 1,179,648 trainable, 1,236,994,048 in all.
+    ['LoRA, whose float32 base weights alone exceed it', { lora: { rank: 8 } }, '1,236,994,048 parameters (1,179,648 trainable)', '4.62 GiB'],
+  ] as const) {
+    it(`refuses a 1 B Llama folder on wasm at model.from (${label})`, async () => {
+      const recipe = { ...llamaFineTuneRecipe(llama1bFolder(), path.join(dir, 'run'), { model }), backend: 'wasm' };
+      const before = tf.memory().numTensors;
+      await assert.rejects(runRecorded(recipe), (error: Error) => {
+        assert.ok(error instanceof ConfigError, error.message);
+        assert.equal(error.issues[0].path, 'model.from');
+        assert.ok(error.issues[0].message.startsWith(`does not fit the wasm backend: ${counts} need at least ${total}`), error.message);
+        return true;
+      });
+      assert.equal(tf.memory().numTensors, before);
+    });
+  }
 });
