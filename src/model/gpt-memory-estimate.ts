@@ -115,7 +115,8 @@ export function checkBackendMemory(options: BackendMemoryCheckOptions): string |
     `weights ${formatBytes(e.weightBytes)} (float32) + gradients ${formatBytes(e.gradientBytes)} + optimizer state ${formatBytes(e.optimizerBytes)} (${e.optimizer.label})`;
   const cap = `the wasm backend holds every tensor in one WebAssembly memory of at most ${formatBytes(limit)}`;
   if (e.totalBytes > limit) {
-    throw new ConfigError([{ path, message: `does not fit the wasm backend: ${breakdown}, but ${cap}. ${WASM_MEMORY_ADVICE}.` }]);
+    // The advice is a hint: it follows the location (recipe.yaml:5:9), as the house errors do.
+    throw new ConfigError([{ path, message: `does not fit the wasm backend: ${breakdown}, but ${cap}`, hint: `${WASM_MEMORY_ADVICE}.` }]);
   }
   if (e.totalBytes > limit * WASM_MEMORY_WARN_FRACTION) {
     const share = Math.round((e.totalBytes / limit) * 100);
