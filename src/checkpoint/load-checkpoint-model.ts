@@ -81,6 +81,7 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
     outputDir: path.dirname(path.dirname(dir)),
     recipeDir,
     resolvedRecipe: resolved.resolved,
+    inference: true,
   };
   // Checked above: the model factory takes it rather than hashing every file of the folder again.
   if (fromSelf && isGpt) context.container.registerInstance(CHECKED_GPT_SOURCE, await openFloeGptSource(dir, { checked: true }));

@@ -337,9 +337,11 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
 
   /**
    * Refuses, before any weight is built or loaded, a run the wasm backend's memory cannot hold
-   * (weights, gradients, optimizer state); warns when it comes close.
+   * (weights, gradients, optimizer state); warns when it comes close. Not for a model built to
+   * run a checkpoint (generate, export), which holds its weights only.
    */
   private checkMemory(options: ResolvedGptOptions, at: string): void {
+    if (this.trainer.context.inference === true) return;
     const { freeze, optimizer } = this.trainer.config;
     const estimate = estimateGptMemory({ model: options, freeze, optimizer: optimizerStateSlots(optimizer as { type: string; momentum?: unknown }) });
     const warning = checkBackendMemory({ estimate, backend: this.trainer.backend.name, path: at });

@@ -20,6 +20,11 @@ export interface RunContext {
   resolvedRecipe: Record<string, unknown>;
   /** This run's rank in a data-parallel job (absent when training alone). */
   communicator?: Communicator;
+  /**
+   * The model is built to run, not to train (`floe generate`, `export`, `evaluate` of a checkpoint):
+   * no gradients or optimizer state, so the wasm memory check, which counts them, is skipped.
+   */
+  inference?: boolean;
   /** Files to evaluate whole (`floe evaluate --data`): the data factory reads them as `data.sources` would, every record into the eval loader, no train split. */
   evalData?: EvalDataFiles;
 }
