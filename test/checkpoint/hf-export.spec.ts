@@ -12,35 +12,19 @@ import { HfTokenizer } from '../../src/tokenizer/hf-tokenizer';
 import { HfTokenizerConfig } from '../../src/tokenizer/hf-tokenizer-factory';
 import { writeTinyLlamaTokenizer } from '../tokenizer/tiny-llama-tokenizer';
 import { maxAbsDiff } from '../support/tensors';
-import { QUIET_RUN, runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
+import { runRecorded, tinyGptRecipe } from './fixtures/tiny-gpt-run';
 import { HfWeight, hfGpt2Forward, TinyGpt2 } from './fixtures/tiny-gpt2-folder';
 import { hfLlamaForward, TinyLlama, TinyLlamaConfig, TinyLlamaOptions, writeTinyLlamaFolder } from './fixtures/tiny-llama-folder';
 import { makeTempDir } from './temp-dir';
+import { hfFineTuneRecipe } from './fixtures/hf-fine-tune-recipe';
 
 const LLAMA3_SCALING = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 };
 const IDS = [1, 21, 26, 4, 3, 17, 5, 6, 19, 11, 12, 9];
 
 /** Fine-tunes an HF folder for 6 steps with its own tokenizer, saving a floe and an hf checkpoint at step 6. */
 function fineTuneRecipe(hf: string, outputDir: string, model: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'causal',
-    seed: 3,
-    backend: 'cpu',
-    ...QUIET_RUN,
-    epochs: 20,
-    trainIters: 6,
-    microBatchSize: 4,
-    logInterval: 1,
-    evalAtEnd: false,
-    outputDir,
-    tokenizer: { type: 'hf', path: hf },
-    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 8, output: 'text', alphabet: 'helowrd' }], maxLength: 12, evalGenerations: 0, cache: false },
-    model: { type: 'gpt', from: hf, ...model },
-    optimizer: { type: 'adamw', lr: 1e-2 },
-    scheduler: { type: 'constant' },
-    checkpoint: [{ type: 'floe', saveEveryNSteps: 6 }, { type: 'hf', saveEveryNSteps: 6 }],
-    callbacks: [],
-  };
+  const checkpoint = [{ type: 'floe', saveEveryNSteps: 6 }, { type: 'hf', saveEveryNSteps: 6 }];
+  return hfFineTuneRecipe(hf, outputDir, { model, epochs: 20, trainIters: 6, count: 8, lr: 1e-2, checkpoint });
 }
 
 /** Logits of `model` for IDS, as nested arrays. */

@@ -8,30 +8,14 @@ import { writeSafetensors } from '../../src/checkpoint/formats/write-safetensors
 import { CheckpointError, ConfigError } from '../../src/errors';
 import { GptModel, LanguageModelTrainer, Rng, Trainer } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
-import { QUIET_RUN, runRecorded } from './fixtures/tiny-gpt-run';
+import { hfFineTuneRecipe } from './fixtures/hf-fine-tune-recipe';
+import { runRecorded } from './fixtures/tiny-gpt-run';
 import { TinyGpt2, hfGpt2Forward, writeTinyGpt2Folder } from './fixtures/tiny-gpt2-folder';
 import { makeTempDir } from './temp-dir';
 
 /** Fine-tunes the GPT-2 folder with its own tokenizer: `model: { type: gpt, from }`, `tokenizer: { type: hf }`. */
 function fineTuneRecipe(hf: string, outputDir: string, model: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'causal',
-    seed: 3,
-    backend: 'cpu',
-    ...QUIET_RUN,
-    trainIters: 3,
-    microBatchSize: 4,
-    logInterval: 1,
-    evalAtEnd: false,
-    outputDir,
-    tokenizer: { type: 'hf', path: hf },
-    data: { type: 'causal', sources: [{ type: 'synthetic', task: 'reverse', count: 40, output: 'text', alphabet: 'helowrd' }], maxLength: 12, evalGenerations: 0, cache: false },
-    model: { type: 'gpt', from: hf, ...model },
-    optimizer: { type: 'adamw', lr: 1e-3 },
-    scheduler: { type: 'constant' },
-    checkpoint: [{ type: 'floe', saveEveryNSteps: 3 }],
-    callbacks: [],
-  };
+  return hfFineTuneRecipe(hf, outputDir, { model, trainIters: 3, count: 40, lr: 1e-3, checkpoint: [{ type: 'floe', saveEveryNSteps: 3 }] });
 }
 
 const IDS = [16, 0, 8, 14, 6, 5, 21, 3, 9, 10, 11, 7];
