@@ -1,12 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
-import { CheckpointError } from '../../errors';
-import { rawToTensor } from '../formats/raw-to-tensor';
-import { readSafetensors } from '../formats/read-safetensors';
-import { nonFiniteTensors } from '../non-finite-values';
 import { GptSource, LoadSourceWeightsOptions, WeightTarget } from './gpt-source';
 import { hfWeightFiles } from './hf-folder';
 import { readHfGpt2Config } from './hf-gpt2-config';
 import { floeToHfGpt2Name, mapHfGpt2Name } from './hf-gpt2-names';
+import { loadPlannedHfTensors } from './load-hf-weights';
 import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights, requiredHfTargets } from './plan-hf-weights';
 
 /**
@@ -56,27 +52,7 @@ export async function openHfGpt2Source(dir: string): Promise<GptSource> {
     async loadWeights(all: ReadonlyMap<string, WeightTarget>, options: LoadSourceWeightsOptions = {}): Promise<void> {
       const params = requiredHfTargets(all, options);
       const planned = await plan(files, params, tied);
-      const nonFinite: string[] = [];
-      for (const file of files) {
-        const { tensors } = await readSafetensors(file);
-        // Checked per file as it loads (the targets may not be tensors to read back).
-        const loaded = new Map<string, tf.Tensor>();
-        try {
-          for (const p of planned) {
-            if (p.file !== file) continue;
-            const raw = tensors.get(p.hfName);
-            if (raw === undefined) throw new CheckpointError(`Tensor '${p.hfName}' vanished from ${file} while loading.`);
-            const t = rawToTensor(raw, p.hfName);
-            loaded.set(p.hfName, t);
-            const target = params.get(p.target) as WeightTarget;
-            tf.tidy(() => target.assign(p.transpose ? tf.transpose(t) : t));
-          }
-          nonFinite.push(...(await nonFiniteTensors(loaded)));
-        } finally {
-          tf.dispose([...loaded.values()]);
-        }
-      }
-      refuseNonFiniteHfWeights('GPT-2', dir, planned.filter((p) => nonFinite.includes(p.hfName)));
+      refuseNonFiniteHfWeights('GPT-2', dir, await loadPlannedHfTensors(files, planned, params));
     },
   };
 }

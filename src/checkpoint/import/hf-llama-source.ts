@@ -1,12 +1,8 @@
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
-import { CheckpointError } from '../../errors';
-import { rawToTensor } from '../formats/raw-to-tensor';
-import { readSafetensors } from '../formats/read-safetensors';
-import { nonFiniteTensors } from '../non-finite-values';
 import { GptSource, LoadSourceWeightsOptions, WeightTarget } from './gpt-source';
 import { hfWeightFiles } from './hf-folder';
 import { HfLlamaConfig, readHfLlamaConfig } from './hf-llama-config';
+import { loadPlannedHfTensors } from './load-hf-weights';
 import { QkvPart, floeToHfLlamaNames, mapHfLlamaName } from './hf-llama-names';
 import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights, requiredHfTargets } from './plan-hf-weights';
 
@@ -53,54 +49,6 @@ function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, config
 }
 
 /**
- * Loads the planned tensors file by file and returns those holding NaN or an infinity (checked
- * per source tensor, before packing, so a message names the very projection). q, k and v of a
- * layer may sit in different shards: each waits (transposed) until its layer's three are read,
- * then they are packed into `attn.qkv.weight` as `[q | k | v]` columns.
- */
-async function assign(files: string[], planned: readonly PlannedHfTensor[], params: ReadonlyMap<string, WeightTarget>): Promise<PlannedHfTensor[]> {
-  const pending = new Map<string, Partial<Record<QkvPart, tf.Tensor>>>();
-  const nonFinite: PlannedHfTensor[] = [];
-  try {
-    for (const file of files) {
-      const { tensors } = await readSafetensors(file);
-      const here = planned.filter((p) => p.file === file);
-      const loaded = new Map<string, tf.Tensor>();
-      try {
-        for (const p of here) {
-          const raw = tensors.get(p.hfName);
-          if (raw === undefined) throw new CheckpointError(`Tensor '${p.hfName}' vanished from ${file} while loading.`);
-          loaded.set(p.hfName, rawToTensor(raw, p.hfName));
-        }
-        const bad = new Set(await nonFiniteTensors(loaded));
-        nonFinite.push(...here.filter((p) => bad.has(p.hfName)));
-        for (const p of here) {
-          const t = loaded.get(p.hfName) as tf.Tensor;
-          const variable = params.get(p.target) as WeightTarget;
-          if (p.part === undefined) {
-            tf.tidy(() => variable.assign(p.transpose ? tf.transpose(t) : t));
-            continue;
-          }
-          const parts = pending.get(p.target) ?? {};
-          pending.set(p.target, parts);
-          parts[p.part as QkvPart] = tf.transpose(t);
-          if (QKV_PARTS.every((k) => parts[k] !== undefined)) {
-            tf.tidy(() => variable.assign(tf.concat(QKV_PARTS.map((k) => parts[k] as tf.Tensor), variable.shape.length - 1)));
-            tf.dispose(Object.values(parts));
-            pending.delete(p.target);
-          }
-        }
-      } finally {
-        tf.dispose([...loaded.values()]);
-      }
-    }
-  } finally {
-    for (const parts of pending.values()) tf.dispose(Object.values(parts));
-  }
-  return nonFinite;
-}
-
-/**
  * A HuggingFace Llama folder (`config.json` with `model_type: llama` or `mistral`,
  * `model.safetensors` or sharded safetensors with `model.safetensors.index.json`, optional
  * `tokenizer.json`) as a {@link GptSource}: Llama is Floe's GPT with rmsnorm, rope, swiglu and no
@@ -121,7 +69,7 @@ export async function openHfLlamaSource(dir: string): Promise<GptSource> {
     async loadWeights(all: ReadonlyMap<string, WeightTarget>, options: LoadSourceWeightsOptions = {}): Promise<void> {
       const params = requiredHfTargets(all, options);
       const planned = await plan(files, params, config);
-      refuseNonFiniteHfWeights('Llama', dir, await assign(files, planned, params));
+      refuseNonFiniteHfWeights('Llama', dir, await loadPlannedHfTensors(files, planned, params, QKV_PARTS));
     },
   };
 }
