@@ -157,7 +157,9 @@ function parseFeatureRow(text: string, featureNames: readonly string[], origin: 
     value = JSON.parse(text);
   } catch (error) {
     const pos = jsonErrorPosition(text, error);
-    throw new DataError(`${where}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON: ${jsonErrorMessage(error)}`);
+    // Say what a line must hold: a CSV file given as --input fails here on every line.
+    const expected = `an object keyed by ${featureNames.join(', ')}, or an array of ${featureNames.length} number${featureNames.length === 1 ? '' : 's'}`;
+    throw new DataError(`${where}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON (expected ${expected}): ${jsonErrorMessage(error)}`);
   }
   const cell = (v: unknown, column: string): number => {
     const parsed = typeof v === 'number' ? checkNumberRange(v, column) : typeof v === 'string' ? parseNumberCell(v, column) : `column '${column}' has ${JSON.stringify(v)}, which is not a number`;

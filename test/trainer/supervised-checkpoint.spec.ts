@@ -205,6 +205,12 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
       assert.ok(message.includes(part), `${message} lacks ${part}`);
     }
 
+    // A CSV file given as --input: every line says what a line must hold.
+    const csv = writeFile(tmp(), 'rows.csv', 'a,b\n0.25,120\n');
+    err.length = 0;
+    assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', csv, '--backend', 'cpu'], io), 1);
+    assert.ok(err.join('\n').includes(`${csv}:2:5: invalid JSON (expected an object keyed by a, b, or an array of 2 numbers): `), err.join('\n'));
+
     const blank = writeFile(tmp(), 'blank.jsonl', '\n  \n');
     err.length = 0;
     assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', blank, '--backend', 'cpu'], io), 1);
