@@ -128,13 +128,17 @@ function missingModuleReason(missing: string, requirer: string): string {
 
 /**
  * file:line[:col] of the error in the plugin's own file: a SyntaxError's stack starts with
- * `file:line`; a runtime error's has a frame `(file:line:col)`.
+ * `file:line`, the source line and a line of `^` under the offending token (its column); a
+ * runtime error's has a frame `(file:line:col)`.
  */
 function pluginLocation(error: Error, target: string): string | undefined {
   const stack = typeof error.stack === 'string' ? error.stack : '';
   const display = (file: string): string => path.relative(process.cwd(), file) || file;
-  const first = /^(.+):(\d+)\n/.exec(stack);
-  if (error instanceof SyntaxError && first !== null) return `${display(first[1])}:${first[2]}`;
+  const first = /^(.+):(\d+)\n[^\n]*\n( *)\^|^(.+):(\d+)\n/.exec(stack);
+  if (error instanceof SyntaxError && first !== null) {
+    if (first[1] === undefined) return `${display(first[4])}:${first[5]}`;
+    return `${display(first[1])}:${first[2]}:${first[3].length + 1}`;
+  }
   if (!path.isAbsolute(target)) return undefined;
   const frame = stack.split('\n').find((l) => l.includes(`${target}:`));
   const at = frame === undefined ? null : new RegExp(`${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`).exec(frame);

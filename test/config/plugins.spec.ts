@@ -143,7 +143,7 @@ describe('recipe plugins', () => {
     r.write('plugins/broken.js', 'const a = 1;\nthis is not JavaScript\n');
     const file = r.write('recipe.yaml', 'type: tiny\ncode: plugins/broken.js\n');
     const error = await expectConfigError(validateRecipe(file));
-    assert.match(error.issues[0].message, /^cannot load plugin .*plugins\/broken\.js: Unexpected identifier 'is' \(at .*plugins\/broken\.js:2\)$/);
+    assert.match(error.issues[0].message, /^cannot load plugin .*plugins\/broken\.js: Unexpected identifier 'is' \(at .*plugins\/broken\.js:2:6\)$/);
     // Without a file there, a bare name is a package: the message says how to name a file.
     const pkg = r.write('pkg.yaml', 'type: tiny\ncode: no-such-floe-plugin\n');
     assert.match((await expectConfigError(validateRecipe(pkg))).issues[0].message, /module not found: no-such-floe-plugin \(a file path starts with \.\/\)/);
