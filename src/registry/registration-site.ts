@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { TrainingError } from '../errors';
 
@@ -70,6 +71,17 @@ export function registrationSite(cls: Function): string {
   return site === undefined ? '' : ` (registered at ${site})`;
 }
 
+const existing = new Map<string, boolean>();
+/** Whether `file` is on disk (asked once per file: stacks repeat the same few files). */
+function existsCached(file: string): boolean {
+  let found = existing.get(file);
+  if (found === undefined) {
+    found = fs.existsSync(file);
+    existing.set(file, found);
+  }
+  return found;
+}
+
 /**
  * ` at plugin.js:12:5`: where `error` was thrown from outside Floe and node_modules (the plugin
  * line to look at), or empty when its stack has no such frame.
@@ -81,6 +93,9 @@ export function pluginFrameOf(error: unknown): string {
     if (match === null) continue;
     const file = match[1];
     if (isUnder(file, FLOE_SOURCES) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    // With source maps on, a package's frames name the sources its maps list, outside node_modules
+    // and not on disk (tfjs: `<cwd>/tfjs-core/src/ops/mat_mul.ts`): not a line to look at.
+    if (!existsCached(file)) continue;
     return ` at ${path.relative(process.cwd(), file) || file}:${match[2]}:${match[3]}`;
   }
   return '';

@@ -79,6 +79,18 @@ describe('floe CLI with source maps (bin/floe.js)', () => {
     assert.match(stderr, /Throwing\.loss\(\) threw on training batch 1 .* at plugin\.js:7:\d+: boom/);
   });
 
+  it("a tfjs error inside a plugin's loss() names the plugin's line, not tfjs's mapped sources (was 'at tfjs-core/src/util_base.ts:153:11')", async () => {
+    const r = recipes();
+    const tfjs = require.resolve('@tensorflow/tfjs', { paths: [REPO] });
+    r.write(
+      'plugin.js',
+      [...HEADER, `const tf = require(${JSON.stringify(tfjs)});`, 'class BadShapes extends TinyTrainer {', '  loss(batch) { return tf.matMul(batch.x, tf.ones([3, 3])); }', '}', "BadShapes.type = 'bad-shapes';", 'floe.register(BadShapes);', ''].join('\n'),
+    );
+    const { code, stderr } = await floe(['train', recipeWith(r, 'plugin.js', 'bad-shapes')], r.dir);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /BadShapes\.loss\(\) threw on training batch 1 .* at plugin\.js:5:\d+: Error in matMul: inner shapes/);
+  });
+
   it('a loss() error of a TypeScript plugin on 2 worker threads names the same .ts line as one process', async () => {
     const r = recipes();
     const source = [
