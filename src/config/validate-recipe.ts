@@ -318,7 +318,12 @@ function buildComponentConfig(cls: ComponentClass, raw: Record<string, unknown>,
     const value = raw[field.property];
     if ((value === undefined || (Array.isArray(value) && value.length === 0)) && field.required) {
       const choices = listChoices(ctx.allowed.map((c) => c.type));
-      issues.push({ path: fieldPath, message: `missing '${field.property}' (${field.list ? 'a list of' : 'a'} ${fieldKind.label}${field.list ? 's' : ''}: ${choices})`, location: sourceMap.locate(at) });
+      // An empty list is written in the recipe: say so, at the list, rather than 'missing'.
+      const empty = Array.isArray(value);
+      const message = empty
+        ? `'${field.property}' is empty; list at least one ${fieldKind.label} (${choices})`
+        : `missing '${field.property}' (${field.list ? 'a list of' : 'a'} ${fieldKind.label}${field.list ? 's' : ''}: ${choices})`;
+      issues.push({ path: fieldPath, message, location: sourceMap.locate(empty ? fieldPath : at) });
       continue;
     }
     if (!field.list) {

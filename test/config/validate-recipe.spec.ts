@@ -334,11 +334,14 @@ describe('validateRecipe', () => {
     assert.equal('trainIters' in resolved, false);
   });
 
-  it('rejects an empty list of data sources', async () => {
+  it("rejects an empty list of data sources as empty, at the list (was: 'missing', at data:)", async () => {
     const r = recipes();
     const file = r.write('recipe.yaml', ['type: causal', 'data:', '  type: causal', '  sources: []', ''].join('\n'));
     const error = await expectConfigError(validateRecipe(file));
-    assert.match(error.message, /data\.sources: missing 'sources' \(a list of data sources: synthetic, text, jsonl\)/);
+    assert.match(error.message, /data\.sources: 'sources' is empty; list at least one data source \(synthetic, text, jsonl\) \(\S*recipe\.yaml:4:12\)/);
+    // Left out, it is missing, located at its section.
+    const missing = r.write('missing.yaml', ['type: causal', 'data:', '  type: causal', ''].join('\n'));
+    assert.match((await expectConfigError(validateRecipe(missing))).message, /data\.sources: missing 'sources' \(a list of data sources: synthetic, text, jsonl\) \(\S*missing\.yaml:3:3\)/);
   });
 });
 
