@@ -17,10 +17,11 @@ import { atomicWriteFile } from './io/atomic-write-file';
 import { makeFolder } from './io/make-folder';
 import { writeDirAtomically } from './io/write-dir-atomically';
 import { writeManifest } from './io/write-manifest';
-import { loadCheckedWeights, openCheckedCheckpoint } from './checked-load';
+import { loadCheckedWeights } from './checked-load';
+import { openCheckpointToLoad, pendingResumeOf } from './pending-resume';
 import { readExtraCheckpointFiles, writeExtraCheckpointFiles } from './extra-checkpoint-files';
 import { findCheckpoints } from './find-checkpoints';
-import { findIncompleteSaves, skippedSavesNote } from './incomplete-saves';
+import { findIncompleteSaves } from './incomplete-saves';
 import { newestCheckpointBefore } from './verify-checkpoint';
 import { writeModelConfigFile } from './model-config-file';
 import { listNames, nonFiniteTensors } from './non-finite-values';
@@ -150,12 +151,11 @@ export class FloeCheckpointEngine extends CheckpointEngine<FloeCheckpointConfig>
     // A run folder's checkpoints are in this engine's dir, which may not be `checkpoints`.
     const dir = await resolveCheckpointDir(target, { checkpointDirs: [this.config.dir ?? (this.constructor as typeof FloeCheckpointEngine).defaultDir] });
     const t = this.trainer;
-    const skipped = await skippedSavesNote(dir);
-    if (skipped !== undefined) t.logger.warn(skipped);
-    const parsed = await openCheckedCheckpoint(dir, { tensorFiles: purpose === 'resume' ? [MODEL_WEIGHTS_FILE, OPTIMIZER_STATE_FILE] : [MODEL_WEIGHTS_FILE] });
+    // A resume's checkpoint may have been opened before the model was built, which then took its weights.
+    const pending = purpose === 'resume' ? pendingResumeOf(t, dir) : undefined;
     // What the recipe changed since the save: explains a failed load, and is reported once loaded.
-    const check = await ResumeCheck.compare(t, dir, parsed, purpose);
-    await loadCheckedWeights(t.model.params, dir, { explain: (error) => check.explainWeightsError(error) });
+    const { parsed, check } = pending === undefined ? await openCheckpointToLoad(t, dir, purpose) : await pending.open(t);
+    if (pending?.weightsLoaded !== true) await loadCheckedWeights(t.model.params, dir, { explain: (error) => check.explainWeightsError(error) });
     if (purpose === 'resume') await this.loadOptimizerState(path.join(dir, OPTIMIZER_STATE_FILE), check, parsed.state.globalStep);
     t.restoreState(parsed.state);
     Object.assign(t.lastMetrics, parsed.metrics);

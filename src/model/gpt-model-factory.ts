@@ -23,6 +23,7 @@ import { gptParamSpecs } from './gpt-params';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
 import { GPT_LIMITS } from './gpt-limits';
+import { PENDING_RESUME, PendingResume } from '../checkpoint/pending-resume';
 
 /**
  * Heads must split the width evenly, and with rotary positions into an even head size. Left to
@@ -262,11 +263,19 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     const options = { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd };
     const lora = c.lora === undefined ? undefined : resolveLoraOptions(c.lora);
     const full = lora === undefined ? options : { ...options, lora };
-    if (source === undefined) {
+    const resume = this.pendingResume();
+    if (source === undefined && resume === undefined) {
       this.checkMemory(atRecipePaths(() => resolveGptOptions(full)), 'model');
       return atRecipePaths(() => new GptModel(full, this.modelRng()));
     }
-    return this.buildFromSource(full, source);
+    return this.buildFromSource(full, { source, resume });
+  }
+
+  /** The checkpoint the run resumes from (see PendingResume): the model is built from its weights. */
+  private pendingResume(): PendingResume | undefined {
+    const container = this.trainer.context.container;
+    if (this.trainer.context.inference === true || !container.isRegistered(PENDING_RESUME)) return undefined;
+    return container.resolve<PendingResume>(PENDING_RESUME);
   }
 
   /** The source `from` names; one the run's loader already opened and checked is not opened again. */
@@ -292,24 +301,28 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
   }
 
   /**
-   * The model built straight from the source's weights: no random init is drawn to be
-   * overwritten, and each weight is held once (the variables take the loaded tensors' data).
-   * LoRA factors start as from the seed (bit for bit: the stream is advanced past the skipped
-   * base draws), replaced by the source's when it has them (a LoRA checkpoint).
+   * The model built straight from the source's weights (or, resuming, the checkpoint's): no
+   * random init is drawn to be overwritten, and each weight is held once (the variables take the
+   * loaded tensors' data). LoRA factors start as from the seed (bit for bit: the stream is
+   * advanced past the skipped base draws), replaced by the source's when it has them (a LoRA
+   * checkpoint; a resumed one always has them).
    */
-  private async buildFromSource(options: GptOptions, source: GptSource): Promise<GptModel> {
+  private async buildFromSource(options: GptOptions, from: { source?: GptSource; resume?: PendingResume }): Promise<GptModel> {
+    const { source, resume } = from;
     // The options are checked before anything loads, as a random init would check them.
     const resolved = atRecipePaths(() => resolveGptOptions(options));
-    this.checkMemory(resolved, 'model.from');
+    this.checkMemory(resolved, source === undefined ? 'model' : 'model.from');
     const specs = gptParamSpecs(resolved);
     const base = new Map(specs.map((spec) => [spec.name, spec.shape]));
     const loraShapes = loraParamShapes(resolved);
-    if (source.kind === 'floe') await this.checkSourceTokenizer(source.dir);
+    if (source?.kind === 'floe') await this.checkSourceTokenizer(source.dir);
     const collector = collectWeights(new Map([...base, ...loraShapes]));
     let loaded = new Map<string, tf.Tensor>();
     try {
+      // A resume needs every weight, LoRA factors included, as a load into a built model does.
+      if (resume !== undefined) await resume.loadWeights(this.trainer, collector.targets);
       // The LoRA factors are new: a base checkpoint lacks them (they keep their init), a LoRA one has them.
-      await source.loadWeights(collector.targets, { optional: new Set(loraShapes.keys()) });
+      else await (source as GptSource).loadWeights(collector.targets, { optional: new Set(loraShapes.keys()) });
       loaded = collector.take();
       // A weight the source leaves at its constant init (GPT-2's untied head has no bias: zeros).
       for (const spec of specs) {
@@ -327,6 +340,7 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
         model.dispose();
         throw error;
       }
+      if (resume !== undefined) resume.weightsLoaded = true;
       return model;
     } finally {
       // The model's variables share the data; these handles only hold a reference.

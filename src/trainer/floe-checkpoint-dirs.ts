@@ -8,12 +8,25 @@ import { getComponentKind } from '../registry/component-kind';
  * trainer is built.
  */
 export function floeCheckpointDirs(resolved: ResolvedRecipe): string[] {
+  return floeEngineFolders(resolved).map((e) => e.dir);
+}
+
+/** A recipe's floe engine: its folder relative to the run folder, and whether it auto-resumes. */
+export interface FloeEngineFolder {
+  /** `dir`, or the engine class's default. */
+  dir: string;
+  /** The engine's `autoResume`. */
+  autoResume: boolean;
+}
+
+/** The recipe's floe engines in recipe order (see {@link floeCheckpointDirs}), known before any is built. */
+export function floeEngineFolders(resolved: ResolvedRecipe): FloeEngineFolder[] {
   const kind = getComponentKind('checkpoint');
   if (kind === undefined) return [];
   const classes = allowedClasses(resolved.trainerClass, kind);
   return resolved.config.checkpoint.flatMap((c) => {
     const cls = classes.find((k) => k.type === c.type) as unknown as typeof FloeCheckpointEngine | undefined;
     const isFloe = cls !== undefined && (cls === FloeCheckpointEngine || cls.prototype instanceof FloeCheckpointEngine);
-    return isFloe ? [c.dir ?? cls.defaultDir] : [];
+    return isFloe ? [{ dir: c.dir ?? cls.defaultDir, autoResume: (c as { autoResume?: unknown }).autoResume === true }] : [];
   });
 }

@@ -18,6 +18,7 @@ import { runDistributed } from '../distributed/run-distributed';
 import { Logger, type LoggerOptions } from '../logging/logger';
 import { buildRunTrainer } from './build-run-trainer';
 import { floeCheckpointDirs } from './floe-checkpoint-dirs';
+import { announceResume, findResumeCheckpoint } from './resume-target';
 import { clearEarlierRun, clearedEarlierRunNote, earlierRunError, findEarlierRun, findLiveRun, liveRunError } from './earlier-run';
 import { metricSourcesOf } from '../report/metric-sources';
 import { createCheckpointFolders, createRunFolder } from './run-folder';
@@ -140,6 +141,8 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   if (!config.quiet) logger.info(`floe: trainer '${config.type}' on backend ${backend.name}${rank}, run folder ${path.relative(process.cwd(), outputDir) || '.'}`);
   warnIfSlowKernels(backend.name, isMain, logger);
   try {
+    // Known before setup, so the model can be built from the checkpoint's weights (no random init to overwrite).
+    announceResume(trainer, await findResumeCheckpoint(resolved, { outputDir, resumeFrom: options.resumeFrom }));
     await trainer.setup();
     await resume(trainer, options.resumeFrom, logger);
     if (isMain && resuming) await writeResolvedRecipe();
