@@ -1,7 +1,8 @@
 import { TrainingError } from '../errors';
 
 /**
- * Notices an override of `step()` that calls `super.step(batch)` without awaiting it. The epoch
+ * Notices an override of `step()` (or `epoch()`) that calls `super.step(batch)` without awaiting
+ * it. An `epoch()` one let the run finish, save and report while the epoch still trained. The epoch
  * loop disposes each batch as soon as `step()` returns, so the base step, still running, then
  * failed on a disposed batch with tfjs's "Cannot read properties of undefined (reading
  * 'backend')" as an unhandled rejection that killed the process with no status written.
@@ -9,6 +10,15 @@ import { TrainingError } from '../errors';
 export class StepWatch {
   private running?: Promise<void>;
   private settled = true;
+
+  constructor(
+    /** The watched method, the call an override must await, and why it must. */
+    private readonly watched: { method: string; superCall: string; why: string } = {
+      method: 'step',
+      superCall: 'super.step(batch)',
+      why: 'the batch is disposed as soon as step() returns',
+    },
+  ) {}
 
   /** Follows one run of the base `step()`; its rejection is still the caller's to handle. */
   track(run: Promise<void>): Promise<void> {
@@ -22,12 +32,13 @@ export class StepWatch {
   }
 
   /**
-   * Called right after the trainer's `step()` returned: when the base step is still running,
-   * waits for it (so it does not fail on a disposed batch) and throws, naming the class.
+   * Called right after the trainer's method returned: when the base method is still running,
+   * waits for it (so it does not fail on a disposed batch or model) and throws, naming the class.
    */
   async check(owner: string): Promise<void> {
     if (this.settled) return;
     await this.running;
-    throw new TrainingError(`${owner}.step() returned while super.step(batch) was still running: write 'await super.step(batch)' (the batch is disposed as soon as step() returns)`);
+    const { method, superCall, why } = this.watched;
+    throw new TrainingError(`${owner}.${method}() returned while ${superCall} was still running: write 'await ${superCall}' (${why})`);
   }
 }

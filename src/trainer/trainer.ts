@@ -126,6 +126,7 @@ export abstract class Trainer<B = any> {
   private readonly evaluationRuns = new EvaluationRuns(this);
   private readonly eventLoop = new EventLoopTurns();
   private readonly stepWatch = new StepWatch();
+  private readonly epochWatch = new StepWatch({ method: 'epoch', superCall: 'super.epoch()', why: 'the run would end, save and report while the epoch still trains' });
   private frozen?: { params: Map<string, tf.Variable>; split: FrozenParams };
 
   constructor(
@@ -234,7 +235,10 @@ export abstract class Trainer<B = any> {
       await this.dp.begin(this);
       await this.callbackList.trainBegin();
       checkStepLimitsAtStart(this);
-      for (const _epoch of this.epochs) await this.epoch();
+      for (const _epoch of this.epochs) {
+        await this.epoch();
+        await this.epochWatch.check(this.constructor.name);
+      }
       // A stop mid accumulation cycle drops that cycle: the final record covers completed steps only.
       const completed = dropUnfinishedCycle(this, this.cycleParts);
       if (this.evaluationRuns.dueAtEnd) await this.runEvaluation();
@@ -258,7 +262,12 @@ export abstract class Trainer<B = any> {
   }
 
   /** One pass over this epoch's remaining batches (a final partial accumulation cycle still steps). */
-  async epoch(): Promise<void> {
+  epoch(): Promise<void> {
+    // Tracked, so an override that forgets to await super.epoch() is reported (see StepWatch).
+    return this.epochWatch.track(this.epochPass());
+  }
+
+  private async epochPass(): Promise<void> {
     await this.callbackList.epochBegin();
     let stoppedEarly = false;
     for await (const batch of this.trainBatches) {

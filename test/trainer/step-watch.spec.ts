@@ -37,6 +37,25 @@ describe('a step() override', () => {
     assert.equal(tf.memory().numTensors, before, 'the failed run left tensors behind');
   });
 
+  it("an epoch() override that forgets to await super.epoch() fails naming the class and the fix (was: a 'finished' run while the epoch still trained)", async () => {
+    class NoAwaitEpochTrainer extends TinyTrainer {
+      static override readonly type = 'no-await-epoch';
+      override async epoch(): Promise<void> {
+        void super.epoch();
+      }
+    }
+    register(NoAwaitEpochTrainer);
+    const before = tf.memory().numTensors;
+    await assert.rejects(run('no-await-epoch'), (e: Error) => {
+      assert.ok(e instanceof TrainingError, String(e));
+      assert.equal(e.message, "NoAwaitEpochTrainer.epoch() returned while super.epoch() was still running: write 'await super.epoch()' (the run would end, save and report while the epoch still trains)");
+      return true;
+    });
+    const status = JSON.parse(fs.readFileSync(path.join(dir, 'no-await-epoch', 'status.json'), 'utf8')) as { state: string };
+    assert.equal(status.state, 'failed');
+    assert.equal(tf.memory().numTensors, before, 'the failed run left tensors behind');
+  });
+
   it('that awaits super.step, or skips a batch without calling it, trains', async () => {
     let skipped = 0;
     class SkippingTrainer extends TinyTrainer {
