@@ -6,8 +6,12 @@ export interface TapeNode {
   kernelName: string;
   outputs: tf.Tensor[];
   inputs: tf.NamedTensorMap;
-  /** Returns, per input name, a thunk computing that input's gradient from the outputs' gradients. */
-  gradient?: (dys: (tf.Tensor | null)[]) => Record<string, () => tf.Tensor>;
+  /**
+   * Returns, per input name, a thunk computing that input's gradient from the outputs' gradients.
+   * Floe's pass also says which inputs it will ask for (`wanted`); tfjs's own nodes ignore it, a
+   * checkpointed block uses it to recompute only those gradients.
+   */
+  gradient?: (dys: (tf.Tensor | null)[], wanted?: readonly string[]) => Record<string, () => tf.Tensor>;
   /** Tensors the op kept for its gradient: clones owned by this node alone. */
   saved?: tf.Tensor[];
 }
@@ -17,7 +21,7 @@ export interface TapeNode {
  * Checked once by {@link engineInternals}, so a tfjs upgrade that renames them fails loudly.
  */
 export interface EngineInternals {
-  state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  state: { activeTape: TapeNode[] | null; gradientDepth: number; kernelDepth: number; nextTapeNodeId: number };
   startTape(): void;
   endTape(): void;
   scopedRun<T>(start: () => void, end: () => void, f: () => T): T;
@@ -30,6 +34,11 @@ export function engineInternals(): EngineInternals {
   for (const method of ['startTape', 'endTape', 'scopedRun', 'tidy'] as const) {
     if (typeof engine[method] !== 'function') {
       throw new Error(`this tfjs version's engine has no ${method}(); Floe's gradient pass needs it (tested with @tensorflow/tfjs 4.22)`);
+    }
+  }
+  for (const field of ['gradientDepth', 'kernelDepth', 'nextTapeNodeId'] as const) {
+    if (typeof engine.state[field] !== 'number') {
+      throw new Error(`this tfjs version's engine state has no ${field}; Floe's gradient pass needs it (tested with @tensorflow/tfjs 4.22)`);
     }
   }
   return engine;

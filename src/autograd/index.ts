@@ -1,2 +1,3 @@
 export * from './autograd-errors';
 export * from './frugal-grads';
+export * from './checkpoint';

@@ -15,7 +15,7 @@ import { register } from '../registry/register';
 import { Rng } from '../random';
 import { GptModel } from './gpt-model';
 import { LoraConfig } from './lora-config';
-import { RopeScalingConfig } from './rope-scaling-config';
+import { dynamicContextProblem, RopeScaling, RopeScalingConfig } from './rope-scaling-config';
 import { loraParamShapes, resolveLoraOptions } from './lora';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { checkBackendMemory, estimateGptMemory, optimizerStateSlots } from './gpt-memory-estimate';
@@ -63,8 +63,10 @@ function ropeOnlyProblem(c: GptConfig): string | undefined {
 
 /** As {@link ropeOnlyProblem}, for ropeScaling. */
 function ropeScalingOnlyProblem(c: GptConfig): string | undefined {
-  if (c.from !== undefined || c.position === 'rope' || c.ropeScaling === undefined) return undefined;
-  return `is set but position is ${JSON.stringify(c.position)}: ropeScaling rescales rotary positions; set position: rope or remove ropeScaling`;
+  if (c.from !== undefined || c.ropeScaling === undefined) return undefined;
+  if (c.position !== 'rope') return `is set but position is ${JSON.stringify(c.position)}: ropeScaling rescales rotary positions; set position: rope or remove ropeScaling`;
+  const dynamic = dynamicContextProblem(c.ropeScaling, c.maxLength);
+  return dynamic === undefined ? undefined : `is ${dynamic}`;
 }
 
 /** The model must take the data's rows whole (a pretrained source's own length is checked when it is read). */
@@ -146,11 +148,11 @@ export class GptConfig extends ModelConfig {
   ropeTheta?: number;
 
   /**
-   * RoPE frequency scaling, `{ type: llama3, factor, lowFreqFactor, highFreqFactor,
-   * originalMaxLength }` (Llama 3.1/3.2's `rope_scaling`); with `position: rope` only.
+   * RoPE frequency scaling (HF's `rope_scaling`), `{ type: llama3 | linear | yarn | dynamic,
+   * factor, ... }` with the settings of its type; with `position: rope` only.
    */
   @IsOptional()
-  @ValidateNested({ message: 'must be a mapping { type: llama3, factor, lowFreqFactor, highFreqFactor, originalMaxLength }' })
+  @ValidateNested({ message: 'must be a mapping { type: llama3 | linear | yarn | dynamic, factor, ... }' })
   @Type(() => RopeScalingConfig)
   @ConfigRule('ropeScalingOnly', ropeScalingOnlyProblem)
   ropeScaling?: RopeScalingConfig;
@@ -193,12 +195,21 @@ export class GptConfig extends ModelConfig {
   @ValidateNested({ message: 'must be a mapping { rank, alpha?, targets?, dropout? }' })
   @Type(() => LoraConfig)
   lora?: LoraConfig;
+
+  /**
+   * Activation checkpointing (HF's gradient_checkpointing): keep only each transformer block's
+   * input for the backward pass and run the block again there. About a third more compute for
+   * far less activation memory (long sequences, many layers); the same gradients bit for bit.
+   */
+  @IsBoolean()
+  activationCheckpointing = false;
 }
 
 /** The architecture fields of a GPT config. */
 function architectureOf(c: GptConfig): GptArchitecture {
   const { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta, ropeScaling } = c;
-  return { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta, ropeScaling };
+  // The config's rules hold one type's settings only (validated before this is read).
+  return { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta, ropeScaling: ropeScaling as RopeScaling | undefined };
 }
 
 /**
@@ -260,7 +271,7 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     if (source === undefined && arch.vocabSize !== undefined && tokenizerVocab > arch.vocabSize) {
       throw new ConfigError([{ path: 'model.vocabSize', message: `is ${arch.vocabSize} but the tokenizer (${this.trainer.config.tokenizer.type}) has ${tokenizerVocab} token ids (0..${tokenizerVocab - 1}); set it to at least ${tokenizerVocab}, or leave it out to use the tokenizer's` }]);
     }
-    const options = { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd };
+    const options = { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd, activationCheckpointing: c.activationCheckpointing };
     const lora = c.lora === undefined ? undefined : resolveLoraOptions(c.lora);
     const full = lora === undefined ? options : { ...options, lora };
     const resume = this.pendingResume();

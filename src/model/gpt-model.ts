@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkpointed } from '../autograd/checkpoint';
 import { Rng } from '../random';
 import { causalBias, segmentBias } from './attention-mask';
 import { canFuseAttention, fusedAttention } from './fused-attention';
 import { linear } from './dense';
+import { DropoutSites, NO_DROPOUT } from './dropout-sites';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { KvCache } from './kv-cache';
 import { LoraAdapters } from './lora';
@@ -51,6 +53,17 @@ export interface GptInitialWeights {
 }
 
 type Dropout = <T extends tf.Tensor>(x: T) => T;
+
+/** What every transformer block of one forward call shares. */
+interface BlockContext {
+  b: number;
+  t: number;
+  mask: tf.Tensor4D;
+  rope: RopeTables | undefined;
+  drop: Dropout;
+  dropsProbs: boolean;
+  cache?: KvCache;
+}
 
 /**
  * Decoder-only transformer (GPT-2 / Llama style, pre-norm) as plain tfjs variables and ops.
@@ -137,7 +150,8 @@ export class GptModel {
   private run(inputIds: tf.Tensor2D, opts: GptForwardOptions): tf.Tensor3D {
     const [b, t] = inputIds.shape;
     const o = this.options;
-    const drop = this.dropout(opts);
+    const sites = this.dropout(opts);
+    const drop = sites.drop;
     const dropsProbs = opts.training === true && o.dropout > 0;
     const cache = opts.cache;
     this.lora?.begin(opts);
@@ -163,11 +177,10 @@ export class GptModel {
       if (o.position === 'rope') {
         rope = ropeTables(positions ?? (tf.range(0, t, 1, 'int32').reshape([1, t]) as tf.Tensor2D), this.headDim, o.ropeTheta, o.ropeScaling);
       }
-      for (let i = 0; i < o.layers; i++) {
-        const p = `blocks.${i}`;
-        x = tf.add(x, drop(this.attention(p, this.norm(`${p}.norm1`, x), { b, t, mask, rope, drop, dropsProbs, cache, layer: i })));
-        x = tf.add(x, drop(this.mlp(p, this.norm(`${p}.norm2`, x))));
-      }
+      const ctx: BlockContext = { b, t, mask, rope, drop, dropsProbs, cache };
+      // A KV cache is inference only (no tape): nothing to checkpoint.
+      const checkpoint = o.activationCheckpointing === true && cache === undefined;
+      for (let i = 0; i < o.layers; i++) x = checkpoint ? this.checkpointedBlock(i, x, ctx, sites) : this.block(i, x, ctx);
       const h = this.norm('norm', x);
       const logits = o.tieEmbeddings
         ? linear(h, this.weight('embed.tokens.weight'), { transposeWeight: true, explicitTranspose: o.explicitTranspose })
@@ -205,6 +218,44 @@ export class GptModel {
     this.params.clear();
   }
 
+  /** Transformer block `i`: attention, then the MLP, each a residual branch. */
+  private block(i: number, x: tf.Tensor2D, ctx: BlockContext): tf.Tensor2D {
+    const p = `blocks.${i}`;
+    const h: tf.Tensor2D = tf.add(x, ctx.drop(this.attention(p, this.norm(`${p}.norm1`, x), { ...ctx, layer: i })));
+    return tf.add(h, ctx.drop(this.mlp(p, this.norm(`${p}.norm2`, h))));
+  }
+
+  /**
+   * Block `i` as one checkpointed unit (`activationCheckpointing`): the backward pass keeps only
+   * its input and runs it again, drawing the same dropout masks (the model's and the adapters'
+   * sites from where this block started) and taking the same kernels (same operands), so the
+   * gradients are those of {@link block} bit for bit.
+   */
+  private checkpointedBlock(i: number, x: tf.Tensor2D, ctx: BlockContext, sites: DropoutSites): tf.Tensor2D {
+    const prefix = `blocks.${i}.`;
+    const start = sites.site;
+    const loraStart = this.lora?.dropoutSites();
+    const rope = ctx.rope;
+    let replay = false;
+    return checkpointed({
+      name: `blocks.${i}`,
+      input: x,
+      constants: rope === undefined ? [ctx.mask] : [ctx.mask, rope.cos, rope.sinSigned],
+      weights: new Map([...this.params].filter(([name]) => name.startsWith(prefix))),
+      run: (input, [mask, cos, sinSigned]) => {
+        // The first call is the forward itself: it moves the call's dropout sites on.
+        if (!replay) {
+          replay = true;
+          return this.block(i, input as tf.Tensor2D, ctx);
+        }
+        const tables = rope === undefined ? undefined : { cos: cos as tf.Tensor4D, sinSigned: sinSigned as tf.Tensor4D };
+        const again = { ...ctx, mask: mask as tf.Tensor4D, rope: tables, drop: sites.at(start).drop };
+        const recompute = (): tf.Tensor2D => this.block(i, input as tf.Tensor2D, again);
+        return this.lora === undefined || loraStart === undefined ? recompute() : this.lora.withDropoutSites(loraStart.at(loraStart.site), recompute);
+      },
+    });
+  }
+
   private embed(inputIds: tf.Tensor2D, positions: tf.Tensor2D | undefined): tf.Tensor2D {
     const [b, t] = inputIds.shape;
     const n = b * t;
@@ -221,7 +272,7 @@ export class GptModel {
   private attention(
     prefix: string,
     h: tf.Tensor2D,
-    ctx: { b: number; t: number; mask: tf.Tensor4D; rope: RopeTables | undefined; drop: Dropout; dropsProbs: boolean; cache?: KvCache; layer: number },
+    ctx: BlockContext & { layer: number },
   ): tf.Tensor2D {
     const { b, t } = ctx;
     const { dim, heads, kvHeads } = this.options;
@@ -303,13 +354,11 @@ export class GptModel {
     return v as tf.Tensor as tf.Tensor2D;
   }
 
-  private dropout(opts: GptForwardOptions): Dropout {
+  private dropout(opts: GptForwardOptions): DropoutSites {
     const rate = this.options.dropout;
-    if (opts.training !== true || rate === 0) return (x) => x;
-    // Each dropout site gets its own seed so masks are independent but reproducible.
-    const base = opts.dropoutSeed ?? this.dropoutRng.nextUint32();
-    let site = 0;
-    return (x) => tf.dropout(x, rate, undefined, `${base}:${site++}`) as typeof x;
+    if (opts.training !== true || rate === 0) return NO_DROPOUT;
+    // Each dropout site gets its own seed (`${base}:${site}`) so masks are independent but reproducible.
+    return new DropoutSites(rate, `${opts.dropoutSeed ?? this.dropoutRng.nextUint32()}`);
   }
 
   private checkCache(cache: KvCache, b: number, t: number, opts: GptForwardOptions): void {

@@ -7,6 +7,7 @@ import { matchesAny } from '../optim/decay-filter';
 import { unmatchedPatternIssues } from '../optim/unmatched-patterns';
 import { Rng } from '../random';
 import { linear } from './dense';
+import { DropoutSites, NO_DROPOUT } from './dropout-sites';
 import type { ModelAdapter } from './floe-model';
 import type { ResolvedGptOptions } from './gpt-options';
 import { gptParamSpecs } from './gpt-params';
@@ -117,7 +118,7 @@ export class LoraAdapters implements ModelAdapter {
   readonly layers: readonly string[];
   private readonly adapters = new Map<string, Adapter>();
   private readonly dropoutRng: Rng;
-  private drop: (x: tf.Tensor2D) => tf.Tensor2D = (x) => x;
+  private sites: DropoutSites = NO_DROPOUT;
 
   /**
    * Creates `p.lora_a` (uniform ±1/√in, from `rng.fork(name)`) and `p.lora_b` (zeros, so the model
@@ -163,19 +164,34 @@ export class LoraAdapters implements ModelAdapter {
   begin(opts: { training?: boolean; dropoutSeed?: number }): void {
     const rate = this.options.dropout;
     if (opts.training !== true || rate === 0) {
-      this.drop = (x) => x;
+      this.sites = NO_DROPOUT;
       return;
     }
     const base = opts.dropoutSeed ?? this.dropoutRng.nextUint32();
-    let site = 0;
-    this.drop = (x) => tf.dropout(x, rate, undefined, `${base}:lora:${site++}`) as tf.Tensor2D;
+    this.sites = new DropoutSites(rate, `${base}:lora`);
+  }
+
+  /** The current call's dropout from its next site on, as a copy: a checkpointed block replays its masks from it. */
+  dropoutSites(): DropoutSites {
+    return this.sites.at(this.sites.site);
+  }
+
+  /** Runs `fn` with `sites` as the adapters' dropout (a block's recompute), then restores the current call's. */
+  withDropoutSites<T>(sites: DropoutSites, fn: () => T): T {
+    const current = this.sites;
+    this.sites = sites;
+    try {
+      return fn();
+    } finally {
+      this.sites = current;
+    }
   }
 
   /** `y + scale · (dropout(x) · A) · B` when layer `name` is adapted, else `y` itself. */
   apply(name: string, x: tf.Tensor2D, y: tf.Tensor2D, explicitTranspose: boolean): tf.Tensor2D {
     const adapter = this.adapters.get(name);
     if (adapter === undefined) return y;
-    const product = linear(this.drop(x), adapter.a as tf.Tensor as tf.Tensor2D, { explicitTranspose });
+    const product = linear(this.sites.drop(x), adapter.a as tf.Tensor as tf.Tensor2D, { explicitTranspose });
     // Scaling the [N, rank] product costs rank columns instead of out; scale 1 (alpha = rank, the default) costs nothing.
     const down = this.scale === 1 ? product : (tf.mul(product, this.scale) as tf.Tensor2D);
     return tf.add(y, linear(down, adapter.b as tf.Tensor as tf.Tensor2D, { explicitTranspose }));
