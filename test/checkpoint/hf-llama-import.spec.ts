@@ -154,10 +154,10 @@ describe('HuggingFace Llama import (model.from)', () => {
       assert.match(message, /mlp_bias is true; Floe supports false only/);
     });
 
-    it('rope_scaling other than llama3, naming its type (llama3: hf-llama3-qwen2-import.spec)', async () => {
-      const message = await loadError({ config: { rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 8 } } });
+    it('rope_scaling of a type Floe does not implement (longrope), naming its type (the others: hf-rope-scaling-import.spec)', async () => {
+      const message = await loadError({ config: { rope_scaling: { rope_type: 'longrope', factor: 4, original_max_position_embeddings: 8 } } });
       assert.match(message, configFile());
-      assert.match(message, /rope_scaling has type "yarn" \(\{"rope_type":"yarn".*\}\); Floe supports rope_scaling null .* or rope_type "llama3" .*: linear, dynamic, yarn and longrope scaling are not implemented/);
+      assert.match(message, /rope_scaling has type "longrope" \(\{"rope_type":"longrope".*\}\); Floe supports rope_scaling null .* or rope_type "llama3" .*"linear" \(factor\), "yarn" .*"dynamic" .*: longrope and other types are not implemented/);
     });
 
     it('a mistral sliding window shorter than the context', async () => {

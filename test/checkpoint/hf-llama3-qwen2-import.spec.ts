@@ -85,9 +85,9 @@ describe('HuggingFace Llama 3.x and Qwen2 import (model.from)', () => {
     });
 
     it('refuses other rope types, naming the type and what is supported', async () => {
-      for (const type of ['linear', 'dynamic', 'yarn', 'longrope']) {
+      for (const type of ['longrope', 'ntk']) {
         const message = await loadError({ config: { rope_scaling: { type, factor: 2 } } });
-        assert.match(message, new RegExp(`config\\.json': rope_scaling has type "${type}" .*; Floe supports rope_scaling null \\(plain RoPE with rope_theta\\) or rope_type "llama3" with factor, low_freq_factor, high_freq_factor and original_max_position_embeddings`));
+        assert.match(message, new RegExp(`config\\.json': rope_scaling has type "${type}" .*; Floe supports rope_scaling null \\(plain RoPE with rope_theta\\) or rope_type "llama3" \\(factor, low_freq_factor, high_freq_factor, original_max_position_embeddings\\), "linear" \\(factor\\), "yarn" .* or "dynamic" \\(factor; within max_position_embeddings\\): longrope and other types are not implemented`));
       }
       const missing = await loadError({ config: { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1 } } });
       assert.match(missing, /rope_scaling \(llama3\) needs positive numbers .*; got high_freq_factor undefined, original_max_position_embeddings undefined/);

@@ -70,7 +70,7 @@ describe('RoPE scaling (llama3)', () => {
       return [];
     };
     assert.deepEqual(issues({ ropeScaling: scaling }), ["ropeScaling: scales rotary positions, but position is 'learned'; use position 'rope' or leave ropeScaling out"]);
-    const bad = issues({ position: 'rope', ropeScaling: { ...scaling, type: 'yarn' as 'llama3', highFreqFactor: 1, originalMaxLength: 0 } });
+    const bad = issues({ position: 'rope', ropeScaling: { ...scaling, type: 'longrope' as 'llama3', highFreqFactor: 1, originalMaxLength: 0 } });
     assert.deepEqual(bad.map((m) => m.split(':')[0]), ['ropeScaling.type', 'ropeScaling.highFreqFactor', 'ropeScaling.originalMaxLength']);
     assert.match(bad[0], /llama3/);
     assert.match(bad[1], /highFreqFactor must be greater than lowFreqFactor/);

@@ -37,18 +37,18 @@ describe('model.ropeTheta and model.ropeScaling in recipes', () => {
         learned.message,
         `Invalid recipe: model.ropeScaling: is set but position is "learned": ropeScaling rescales rotary positions; set position: rope or remove ropeScaling (${r.at('learned.yaml', 6, 16)})`,
       );
-      const bad = r.write('bad.yaml', [...HEAD, '  position: rope', '  ropeScaling: { type: yarn, factor: 8, lowFreqFactor: 4, highFreqFactor: 1, originalMaxLength: 8192 }', ''].join('\n'));
+      const bad = r.write('bad.yaml', [...HEAD, '  position: rope', '  ropeScaling: { type: longrope, factor: 8, lowFreqFactor: 4, highFreqFactor: 1, originalMaxLength: 8192 }', ''].join('\n'));
       const error = await expectConfigError(validateRecipe(bad));
       assert.deepEqual(error.issues.map((i) => i.path), ['model.ropeScaling.type', 'model.ropeScaling.highFreqFactor']);
       assert.match(error.message, /model\.ropeScaling\.type: .*llama3/);
-      assert.match(error.message, /model\.ropeScaling\.highFreqFactor: is 1 but lowFreqFactor is 4: .*highFreqFactor must be greater than lowFreqFactor \(.*bad\.yaml:7:75\)/);
+      assert.match(error.message, /model\.ropeScaling\.highFreqFactor: is 1 but lowFreqFactor is 4: .*highFreqFactor must be greater than lowFreqFactor \(.*bad\.yaml:7:79\)/);
     });
 
-    it('refuses another type written alone (ropeScaling: { type: yarn }) by its type only, not by the llama3 fields it lacks', async () => {
+    it('refuses an unknown type written alone (ropeScaling: { type: longrope }) by its type only, not by the fields it lacks', async () => {
       const r = recipes();
-      const yarn = r.write('yarn.yaml', [...HEAD, '  position: rope', '  ropeScaling: { type: yarn }', ''].join('\n'));
-      const error = await expectConfigError(validateRecipe(yarn));
-      assert.equal(error.message, `Invalid recipe: model.ropeScaling.type: must be one of the following values: llama3, got "yarn" (${r.at('yarn.yaml', 7, 24)})`);
+      const longrope = r.write('longrope.yaml', [...HEAD, '  position: rope', '  ropeScaling: { type: longrope }', ''].join('\n'));
+      const error = await expectConfigError(validateRecipe(longrope));
+      assert.equal(error.message, `Invalid recipe: model.ropeScaling.type: must be one of the following values: llama3, linear, yarn, dynamic, got "longrope" (${r.at('longrope.yaml', 7, 24)})`);
       // llama3 written alone, or no type at all, still lacks its four numbers.
       for (const [name, scaling] of [['bare', '{ type: llama3 }'], ['untyped', '{ factor: 8 }']]) {
         const e = await expectConfigError(validateRecipe(r.write(`${name}.yaml`, [...HEAD, '  position: rope', `  ropeScaling: ${scaling}`, ''].join('\n'))));

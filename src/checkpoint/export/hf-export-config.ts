@@ -1,5 +1,6 @@
 import { CheckpointError } from '../../errors';
 import type { ResolvedGptOptions } from '../../model/gpt-options';
+import { hfRopeScalingJson } from './hf-export-rope-scaling';
 
 /** The HuggingFace architectures a Floe GPT exports as (`config.json`'s `model_type`). */
 export type HfExportModelType = 'gpt2' | 'llama' | 'qwen2';
@@ -72,7 +73,6 @@ export function hfExportConfigJson(o: ResolvedGptOptions, modelType: HfExportMod
       use_cache: true,
     };
   }
-  const scaling = o.ropeScaling;
   return {
     architectures: [modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
     model_type: modelType,
@@ -87,10 +87,7 @@ export function hfExportConfigJson(o: ResolvedGptOptions, modelType: HfExportMod
     max_position_embeddings: o.maxLength,
     rms_norm_eps: o.normEps,
     rope_theta: o.ropeTheta,
-    rope_scaling:
-      scaling === undefined
-        ? null
-        : { rope_type: 'llama3', factor: scaling.factor, low_freq_factor: scaling.lowFreqFactor, high_freq_factor: scaling.highFreqFactor, original_max_position_embeddings: scaling.originalMaxLength },
+    rope_scaling: hfRopeScalingJson(o.ropeScaling, o.maxLength),
     // Qwen2's q/k/v biases are implied by its model_type; Llama's switches stay off.
     ...(modelType === 'llama' ? { attention_bias: false, mlp_bias: false } : { use_sliding_window: false, sliding_window: null }),
     attention_dropout: o.dropout,

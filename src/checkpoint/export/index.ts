@@ -4,6 +4,7 @@ export * from './safetensors-checkpoint-engine';
 export * from './tfjs-checkpoint-engine';
 export * from './hf-checkpoint-engine';
 export * from './hf-export-config';
+export * from './hf-export-rope-scaling';
 export * from './hf-export-names';
 export * from './hf-export-tokenizer';
 export * from './write-hf-folder';

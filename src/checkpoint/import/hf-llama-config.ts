@@ -1,7 +1,7 @@
 import { CheckpointError } from '../../errors';
-import type { RopeScaling } from '../../model/rope-scaling-config';
 import { GptArchitecture, GptArchitectureKey } from './gpt-source';
 import { readHfConfigJson } from './hf-folder';
+import { readHfRopeScaling } from './hf-rope-scaling';
 
 /**
  * `model_type`s read as Llama: Mistral is Llama's maths plus an optional sliding window, Qwen2
@@ -49,38 +49,6 @@ class Fields {
   }
 }
 
-const LLAMA3_KEYS = ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'] as const;
-
-/**
- * `rope_scaling` as Floe's `ropeScaling`: null, absent or `rope_type: default` is plain RoPE;
- * `llama3` (Llama 3.1/3.2) maps its four numbers; any other type is refused, naming it.
- */
-function readRopeScaling(scaling: unknown, problems: string[]): RopeScaling | undefined {
-  if (scaling === undefined || scaling === null) return undefined;
-  const supported = 'Floe supports rope_scaling null (plain RoPE with rope_theta) or rope_type "llama3" with factor, low_freq_factor, high_freq_factor and original_max_position_embeddings';
-  if (typeof scaling !== 'object' || Array.isArray(scaling)) {
-    problems.push(`rope_scaling is ${JSON.stringify(scaling)}; ${supported}`);
-    return undefined;
-  }
-  const s = scaling as Record<string, unknown>;
-  const kind = s.rope_type ?? s.type;
-  if (kind === 'default') return undefined;
-  if (kind !== 'llama3') {
-    problems.push(`rope_scaling has type ${JSON.stringify(kind)} (${JSON.stringify(scaling)}); ${supported}: linear, dynamic, yarn and longrope scaling are not implemented`);
-    return undefined;
-  }
-  const bad = LLAMA3_KEYS.filter((key) => typeof s[key] !== 'number' || !Number.isFinite(s[key]) || !((s[key] as number) > 0));
-  if (bad.length > 0) {
-    problems.push(`rope_scaling (llama3) needs positive numbers ${LLAMA3_KEYS.join(', ')}; got ${bad.map((key) => `${key} ${JSON.stringify(s[key])}`).join(', ')}`);
-    return undefined;
-  }
-  const [factor, lowFreqFactor, highFreqFactor, originalMaxLength] = LLAMA3_KEYS.map((key) => s[key] as number);
-  if (!(highFreqFactor > lowFreqFactor)) problems.push(`rope_scaling (llama3) high_freq_factor ${highFreqFactor} must be greater than low_freq_factor ${lowFreqFactor}`);
-  if (!(factor >= 1)) problems.push(`rope_scaling (llama3) factor ${factor} must be at least 1 (it divides the low frequencies to lengthen the context)`);
-  if (!Number.isSafeInteger(originalMaxLength)) problems.push(`rope_scaling (llama3) original_max_position_embeddings ${originalMaxLength} must be a whole number`);
-  return { type: 'llama3', factor, lowFreqFactor, highFreqFactor, originalMaxLength };
-}
-
 /**
  * Reads `config.json` of a HuggingFace Llama folder (`model_type: llama`, or `mistral` without a
  * sliding window shorter than the context): `hidden_size` → dim, `intermediate_size` → ffnDim,
@@ -89,7 +57,8 @@ function readRopeScaling(scaling: unknown, problems: string[]): RopeScaling | un
  * `tie_word_embeddings`; the rest is fixed (rmsnorm, rope, swiglu, no biases; `qwen2`: biases on
  * q/k/v only, `bias: 'qkv'`, and a sliding window only with `use_sliding_window`). Variants Floe's GPT
  * cannot express (another `hidden_act`, attention or MLP biases, a `rope_scaling` other than
- * `llama3` (mapped onto `ropeScaling`), a `head_dim`
+ * `llama3`, `linear`, `yarn` or `dynamic` within the context (mapped onto `ropeScaling` by
+ * {@link readHfRopeScaling}), a `head_dim`
  * other than hidden_size / heads) are errors. `num_key_value_heads` → kvHeads (grouped-query
  * attention; default num_attention_heads).
  *
@@ -117,7 +86,7 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   const bias = modelType === 'qwen2' ? 'qkv' : false;
   f.only('attention_bias', false, modelType === 'qwen2' ? "Floe's Qwen2 has biases on q/k/v only, none on o_proj" : "Floe's Llama has no biases in q/k/v/o; Qwen2 folders (model_type qwen2) have q/k/v ones");
   f.only('mlp_bias', false, "Floe's Llama has no biases in gate/up/down");
-  const ropeScaling = readRopeScaling(json.rope_scaling, f.problems);
+  const ropeScaling = readHfRopeScaling(json.rope_scaling, maxLength, f.problems);
   // Mistral's window applies when set; Qwen2's only with use_sliding_window.
   if (modelType === 'mistral' || (modelType === 'qwen2' && json.use_sliding_window === true)) {
     const window = json.sliding_window;

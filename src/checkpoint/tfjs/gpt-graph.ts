@@ -1,7 +1,7 @@
 import type { GptModel } from '../../model/gpt-model';
 import type { ResolvedGptOptions } from '../../model/gpt-options';
 import { gptLinearHasBias } from '../../model/gpt-params';
-import { ropeInverseFrequencies } from '../../model/rotary';
+import { ropeAttentionFactor, ropeInverseFrequencies } from '../../model/rotary';
 import { GraphDefBuilder } from './graph-def-builder';
 
 /** Name of the graph's input: int32 token ids `[B, T]`. */
@@ -119,12 +119,13 @@ function ropeTables(g: GraphDefBuilder, o: ResolvedGptOptions, positions: string
   const sinSigned = new Float32Array(o.maxLength * headDim);
   // The model's own frequencies (and float32 rounding), so the graph's logits match its forward.
   const invFreq = ropeInverseFrequencies(headDim, o.ropeTheta, o.ropeScaling);
+  const attention = ropeAttentionFactor(o.ropeScaling);
   for (let p = 0; p < o.maxLength; p++) {
     for (let i = 0; i < half; i++) {
       const angle = Math.fround(p * invFreq[i]);
-      cos[p * headDim + i] = cos[p * headDim + i + half] = Math.cos(angle);
-      sinSigned[p * headDim + i] = -Math.sin(angle);
-      sinSigned[p * headDim + i + half] = Math.sin(angle);
+      cos[p * headDim + i] = cos[p * headDim + i + half] = attention * Math.cos(angle);
+      sinSigned[p * headDim + i] = -attention * Math.sin(angle);
+      sinSigned[p * headDim + i + half] = attention * Math.sin(angle);
     }
   }
   const axis0 = g.ints([0], []);
