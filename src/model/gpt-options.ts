@@ -70,14 +70,22 @@ export interface GptOptions {
   explicitTranspose?: boolean;
   /** Low-rank adapters on dense layers (LoRA); absent for a plain model. */
   lora?: LoraOptions;
+  /**
+   * Activation checkpointing: a training forward keeps only each transformer block's input for
+   * the backward pass, which runs the block again (about a third more compute, far less memory;
+   * the same gradients bit for bit). Default false.
+   */
+  activationCheckpointing?: boolean;
 }
 
 /** {@link GptOptions} with every default filled in (`lora` stays absent for a plain model). */
-export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling'>> & {
+export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling' | 'activationCheckpointing'>> & {
   /** LoRA options with defaults filled in; absent for a plain model. */
   lora?: ResolvedLoraOptions;
   /** RoPE scaling; absent for plain RoPE (and learned positions). */
   ropeScaling?: RopeScaling;
+  /** True when blocks are checkpointed; absent otherwise. */
+  activationCheckpointing?: true;
 };
 
 const NORMS: readonly GptNorm[] = ['layernorm', 'rmsnorm'];
@@ -141,6 +149,11 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
     if (scalingIssues.length === 0) resolved.ropeScaling = { ...options.ropeScaling };
   }
   // Only added when set, so a plain model's options (and its model-config.json) stay as they were.
+  if (options.activationCheckpointing !== undefined && typeof options.activationCheckpointing !== 'boolean') {
+    issues.push({ path: 'activationCheckpointing', message: `must be true or false, got ${JSON.stringify(options.activationCheckpointing)}` });
+  }
+  // A training setting, not the architecture: recorded only when on.
+  if (options.activationCheckpointing === true) resolved.activationCheckpointing = true;
   if (options.lora !== undefined) {
     issues.push(...loraOptionIssues(options.lora, 'lora'));
     // Targets are globs over the dense layers: only sound options have them.
