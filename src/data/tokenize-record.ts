@@ -47,8 +47,17 @@ function tokenize(record: DataRecord, tokenizer: Tokenizer, options: TokenizeRec
   let at = 0;
   if (bos === 1) ids[at++] = tokenizer.bosId;
   const ends: number[] = [];
+  const vocab = tokenizer.vocabSize;
   for (const piece of pieces) {
-    for (let i = 0; i < piece.ids.length; i++) ids[at++] = piece.ids[i];
+    for (let i = 0; i < piece.ids.length; i++) {
+      const id = piece.ids[i];
+      // An id outside the vocabulary otherwise fails in the model's embedding lookup (tfjs's
+      // GatherV2 error, blamed on loss()), far from the tokenizer that made it.
+      if (!(id >= 0 && id < vocab && Number.isInteger(id))) {
+        throw new DataError(`the tokenizer's encode() gave id ${id}, outside its vocabulary: ids must be whole numbers in [0, ${vocab}) (vocabSize ${vocab})`);
+      }
+      ids[at++] = id;
+    }
     ends.push(at);
   }
   ids[at] = tokenizer.eosId;

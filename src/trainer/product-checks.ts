@@ -11,7 +11,7 @@ import { pluginCodeError, pluginFrameOf } from '../registry/registration-site';
 const CHECKS: Record<string, (value: unknown) => string[]> = {
   tokenizer: (t) => [
     ...needObject(t, 'a Tokenizer'),
-    ...(isObject(t) ? [...needMethods(t, ['encode', 'decode']), ...needCount(t, 'vocabSize', 1)] : []),
+    ...(isObject(t) ? [...needMethods(t, ['encode', 'decode']), ...needCount(t, 'vocabSize', 1), ...specialIdProblems(t)] : []),
   ],
   data: (d) => {
     if (!isObject(d) || Array.isArray(d) || d instanceof Promise) return [`returned ${describe(d)}; it must return { train: DataLoader, eval?: DataLoader }`];
@@ -143,6 +143,15 @@ function needMethods(value: Record<string, unknown>, names: string[]): string[] 
 function needCount(value: Record<string, unknown>, field: string, min: number): string[] {
   const v = value[field];
   return typeof v === 'number' && Number.isInteger(v) && v >= min ? [] : [`${field} is ${describe(v)}; it must be a whole number ≥ ${min}`];
+}
+
+/** The special ids are ordinary ids: each must be a whole number in `[0, vocabSize)` (was a GatherV2 error in loss()). */
+function specialIdProblems(t: Record<string, unknown>): string[] {
+  const vocab = t.vocabSize;
+  if (typeof vocab !== 'number' || !Number.isInteger(vocab) || vocab < 1) return [];
+  return ['bosId', 'eosId', 'padId']
+    .filter((field) => !(typeof t[field] === 'number' && Number.isInteger(t[field]) && (t[field] as number) >= 0 && (t[field] as number) < vocab))
+    .map((field) => `${field} is ${describe(t[field])}; it must be a whole number in [0, ${vocab}) (vocabSize ${vocab}: special ids are ids of the vocabulary)`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -70,6 +70,16 @@ describe('CausalPacker', () => {
     assert.deepEqual(withBos.ids, [tok.bosId, 97, 98, tok.eosId]);
   });
 
+  it("refuses an id outside the tokenizer's vocabulary, naming the record (was tfjs's GatherV2 error in loss())", () => {
+    const chars: Tokenizer = { vocabSize: 5, bosId: 2, eosId: 3, padId: 4, fingerprint: 'codes', encode: (text) => [...text].map((c) => c.charCodeAt(0)), decode: () => '' };
+    assert.throws(
+      () => tokenizeRecord({ kind: 'text', text: '0', origin: { file: 'a.txt', line: 3 } }, chars),
+      (e: Error) => e instanceof DataError && e.message === "a.txt:3: the tokenizer's encode() gave id 48, outside its vocabulary: ids must be whole numbers in [0, 5) (vocabSize 5)",
+    );
+    assert.throws(() => tokenizeRecord({ kind: 'text', text: 'x', origin: { file: 'a.txt', line: 1 } }, { ...chars, encode: () => [-1] }), /gave id -1, outside/);
+    assert.deepEqual(tokenizeRecord({ kind: 'text', text: 'x', origin: { file: 'a.txt', line: 1 } }, { ...chars, encode: () => [0, 1] }).ids, [0, 1, 3]);
+  });
+
   it('names the record file:line when tokenizing fails', () => {
     const failing: Tokenizer = { ...new ByteTokenizer(), encode: () => { throw new DataError('cannot encode'); }, decode: () => '' };
     assert.throws(

@@ -43,6 +43,15 @@ describe('checkProduct', () => {
     assert.throws(() => checkProduct('optimizer', {}, { applyGradients: () => undefined }), /getState\(\) is missing.*\n  - setState\(\) is missing/);
   });
 
+  it("refuses a tokenizer whose special ids are outside [0, vocabSize) (was tfjs's GatherV2 error in loss())", () => {
+    const tok = { vocabSize: 5, bosId: 5, eosId: 1.5, padId: 4, encode: () => [], decode: () => '' };
+    assert.throws(
+      () => checkProduct('tokenizer', {}, tok),
+      /bosId is the number 5; it must be a whole number in \[0, 5\) \(vocabSize 5: special ids are ids of the vocabulary\)\n  - eosId is the number 1\.5; it must be a whole number in \[0, 5\)/,
+    );
+    checkProduct('tokenizer', {}, { ...tok, bosId: 2, eosId: 3 });
+  });
+
   it('accepts well-formed products', () => {
     const w = tf.variable(tf.zeros([2]));
     try {
