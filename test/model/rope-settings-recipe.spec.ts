@@ -56,6 +56,23 @@ describe('model.ropeTheta and model.ropeScaling in recipes', () => {
         assert.deepEqual(e.issues.map((i) => i.path).sort(), (name === 'bare' ? [...expected, 'model.ropeScaling.factor'] : [...expected, 'model.ropeScaling.type']).sort());
       }
     });
+    it('takes linear, yarn and dynamic with their settings; refuses a setting of another type and dynamic past originalMaxLength, located', async () => {
+      const r = recipes();
+      const rope = (name: string, lines: string[]): string => r.write(`${name}.yaml`, [...HEAD, '  position: rope', '  maxLength: 128', ...lines, ''].join('\n'));
+      await validateRecipe(rope('linear', ['  ropeScaling: { type: linear, factor: 4 }']));
+      await validateRecipe(rope('yarn', ['  ropeScaling: { type: yarn, factor: 4, originalMaxLength: 16, betaFast: 16, betaSlow: 2, attentionFactor: 1.2, truncate: false }']));
+      await validateRecipe(rope('dynamic', ['  ropeScaling: { type: dynamic, factor: 2, originalMaxLength: 128 }']));
+      const foreign = await expectConfigError(validateRecipe(rope('foreign', ['  ropeScaling: { type: linear, factor: 4, betaFast: 16 }'])));
+      assert.equal(foreign.message, `Invalid recipe: model.ropeScaling.betaFast: is not a setting of type linear, which takes factor (${r.at('foreign.yaml', 8, 53)})`);
+      const yarnMissing = await expectConfigError(validateRecipe(rope('missing', ['  ropeScaling: { type: yarn, factor: 4, lowFreqFactor: 1 }'])));
+      assert.deepEqual(yarnMissing.issues.map((i) => i.path).sort(), ['model.ropeScaling.lowFreqFactor', 'model.ropeScaling.originalMaxLength']);
+      assert.match(yarnMissing.message, /lowFreqFactor: is not a setting of type yarn, which takes factor, originalMaxLength \(and optionally betaFast, betaSlow, attentionFactor, mscale, mscaleAllDim, truncate\)/);
+      const dynamic = await expectConfigError(validateRecipe(rope('long', ['  ropeScaling: { type: dynamic, factor: 2, originalMaxLength: 32 }'])));
+      assert.equal(
+        dynamic.message,
+        `Invalid recipe: model.ropeScaling: is dynamic scaling with maxLength 128 above originalMaxLength 32: HF's dynamic NTK raises the RoPE base per sequence length past 32 tokens, which Floe does not implement; set maxLength ≤ 32, or use linear or yarn scaling (${r.at('long.yaml', 8, 16)})`,
+      );
+    });
   });
 
   describe('runs', () => {
