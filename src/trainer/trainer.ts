@@ -20,6 +20,7 @@ import { accumulateMicroBatch, CycleParts, dropUnfinishedCycle } from './cycle-m
 import { EventLoopTurns } from './event-loop-turns';
 import { remainingEpochs } from './remaining-epochs';
 import { StepWatch } from './step-watch';
+import { IdleEpochWatch } from './idle-epoch-watch';
 import type { CompletedStepFigures } from './log-window-steps';
 import { TrainLog } from './train-log';
 import type { FactoryList } from './trainer-kind';
@@ -126,6 +127,7 @@ export abstract class Trainer<B = any> {
   private readonly evaluationRuns = new EvaluationRuns(this);
   private readonly eventLoop = new EventLoopTurns();
   private readonly stepWatch = new StepWatch();
+  private readonly idleEpochs = new IdleEpochWatch();
   private readonly epochWatch = new StepWatch({ method: 'epoch', superCall: 'super.epoch()', why: 'the run would end, save and report while the epoch still trains' });
   private frozen?: { params: Map<string, tf.Variable>; split: FrozenParams };
 
@@ -269,8 +271,10 @@ export abstract class Trainer<B = any> {
 
   private async epochPass(): Promise<void> {
     await this.callbackList.epochBegin();
+    this.idleEpochs.begin(this.trainingProgress());
     let stoppedEarly = false;
     for await (const batch of this.trainBatches) {
+      this.idleEpochs.batchRan();
       try {
         await this.step(batch);
         await this.stepWatch.check(this.constructor.name);
@@ -286,9 +290,15 @@ export abstract class Trainer<B = any> {
     // parallel, a stop not yet synced (asked for mid-cycle on some rank) finishes the cycle here too.
     const finishesCycle = !this.control.shouldStop || (this.dp.size > 1 && !stoppedEarly);
     if (finishesCycle && (this.cycle.microBatches > 0 || this.dp.owesOptimizerStep)) await this.optimizerStep();
+    this.idleEpochs.check({ owner: this.constructor.name, progress: this.trainingProgress(), logger: this.logger });
     await this.callbackList.epochEnd();
     if (!this.control.shouldStop) await this.checkpoint('epoch');
     await this.dp.syncControl(this.control);
+  }
+
+  /** Optimizer steps plus direct optimizer updates: whether an epoch trained at all. */
+  private trainingProgress(): number {
+    return this.state.globalStep + (this.optimizer?.stepCount ?? 0);
   }
 
   /**
@@ -301,6 +311,7 @@ export abstract class Trainer<B = any> {
   }
 
   private async microBatchStep(batch: B): Promise<void> {
+    this.idleEpochs.baseStepRan();
     if (this.cycle.microBatches === 0) {
       this.cycle.begin(this.state, this.rng);
       await this.callbackList.stepBegin();
