@@ -12,11 +12,19 @@ export const ROPE_SCALING_TYPES = ['llama3', 'linear', 'yarn', 'dynamic'] as con
 /** One RoPE scaling type. */
 export type RopeScalingType = (typeof ROPE_SCALING_TYPES)[number];
 
+/** The settings of one RoPE scaling type. */
+export interface RopeScalingFields {
+  /** Settings the type needs. */
+  required: readonly string[];
+  /** Settings the type may have (HF's defaults otherwise). */
+  optional: readonly string[];
+}
+
 /**
- * Every setting of {@link RopeScalingConfig} and the types that take it, the first list being
- * the required ones: a setting of another type is refused, naming the type's own.
+ * The settings of {@link RopeScalingConfig} each type takes: a setting of another type is
+ * refused, naming the type's own.
  */
-export const ROPE_SCALING_FIELDS: Record<RopeScalingType, { required: readonly string[]; optional: readonly string[] }> = {
+export const ROPE_SCALING_FIELDS: Record<RopeScalingType, RopeScalingFields> = {
   llama3: { required: ['factor', 'lowFreqFactor', 'highFreqFactor', 'originalMaxLength'], optional: [] },
   linear: { required: ['factor'], optional: [] },
   yarn: { required: ['factor', 'originalMaxLength'], optional: ['betaFast', 'betaSlow', 'attentionFactor', 'mscale', 'mscaleAllDim', 'truncate'] },

@@ -55,6 +55,7 @@ describe('tfjs graph model export', () => {
     ['grouped-query (4 heads, 2 key/value heads; rope, biases)', { heads: 4, kvHeads: 2, position: 'rope' }],
     ['Qwen2 style (biases on attn.qkv only, grouped-query, rope)', { heads: 4, kvHeads: 2, position: 'rope', norm: 'rmsnorm', activation: 'swiglu', bias: 'qkv' }],
     ['Llama 3 RoPE scaling (llama3: factor 8, low 1, high 4, original 8)', { position: 'rope', ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 } }],
+    ['YaRN RoPE scaling (factor 4, original 6, attention factor 1.5 on cos and sin)', { position: 'rope', ropeScaling: { type: 'yarn', factor: 4, originalMaxLength: 6, betaFast: 4, betaSlow: 0.5, attentionFactor: 1.5 } }],
   ];
   for (const [name, flavour] of flavours) {
     it(`a ${name} GPT loads with tf.loadGraphModel over HTTP and predicts what GptModel.forward does`, async () => {

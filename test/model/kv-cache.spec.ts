@@ -8,6 +8,7 @@ import { logitsOf, randomizeParams, tinyModel } from './helpers';
 const LLAMA: Partial<GptOptions> = { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false };
 /** Llama 3.1's RoPE scaling at a size where it changes every frequency of a tiny head. */
 const LLAMA3_SCALING: GptOptions['ropeScaling'] = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 };
+const YARN_SCALING: GptOptions['ropeScaling'] = { type: 'yarn', factor: 4, originalMaxLength: 6, attentionFactor: 1.5 };
 
 /** Logits `[B, T, V]` of `rows` fed in pieces of the given lengths through one cache. */
 async function cachedLogits(model: GptModel, rows: number[][], pieces: number[]): Promise<Float32Array> {
@@ -42,7 +43,7 @@ describe('KvCache', () => {
       [1, 2, 3, 4, 5, 6, 0],
       [6, 5, 4, 3, 2, 1, 2],
     ];
-    for (const options of [{ layers: 2 }, { layers: 2, ...LLAMA }, { layers: 2, ...LLAMA, kvHeads: 1 }, { layers: 2, heads: 4, dim: 16, kvHeads: 2 }, { layers: 2, ...LLAMA, ropeScaling: LLAMA3_SCALING }]) {
+    for (const options of [{ layers: 2 }, { layers: 2, ...LLAMA }, { layers: 2, ...LLAMA, kvHeads: 1 }, { layers: 2, heads: 4, dim: 16, kvHeads: 2 }, { layers: 2, ...LLAMA, ropeScaling: LLAMA3_SCALING }, { layers: 2, ...LLAMA, ropeScaling: YARN_SCALING }]) {
       const model = tinyModel(options);
       try {
         randomizeParams(model, 31);
