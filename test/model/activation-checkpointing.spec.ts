@@ -2,6 +2,9 @@ import { strict as assert } from 'assert';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { frugalVariableGrads } from '../../src/autograd';
+import { initBackend } from '../../src/backend';
+import { ATTENTION_CORE } from '../../src/backend/native/fused/attention-core-kernels';
+import { hasKernel } from '../../src/backend/native/fused/fused-kernels';
 import { crossEntropyLoss, GptModel, GptOptions, isLoraParamName } from '../../src/model';
 import { Rng } from '../../src/random';
 import { fileBytes, runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
@@ -67,9 +70,13 @@ describe('GptModel activationCheckpointing', () => {
     ['GPT-2 style, dropout 0.1', base],
     ['Llama style, grouped-query attention (4 heads, 2 key/value)', { ...base, ...LLAMA, kvHeads: 2 }],
     ['LoRA with dropout on every dense layer, base frozen', { ...base, lora: { rank: 2, alpha: 4, dropout: 0.2, targets: ['*'] } }],
+    // No attention dropout: with Floe's native kernels (wasm) attention runs fused, rope packed.
+    ['Llama style, LoRA dropout only (fused attention on wasm)', { ...base, ...LLAMA, dropout: 0, lora: { rank: 2, alpha: 4, dropout: 0.2, targets: ['*'] } }],
   ];
-  for (const [label, options] of variants) {
-    it(`gives the gradients of the plain forward bit for bit, leaking nothing (${label})`, async () => {
+  for (const [label, options] of variants) for (const backend of ['cpu', 'wasm'] as const) {
+    it(`gives the gradients of the plain forward bit for bit, leaking nothing (${label}, ${backend})`, async () => {
+      if (backend === 'wasm') await initBackend({ name: 'wasm' });
+      if (backend === 'wasm' && options.dropout === 0) console.log(`      fused attention kernel on wasm: ${hasKernel(ATTENTION_CORE)}`);
       const [plain, checkpointed] = twins(options);
       const data = batch(options, 2, 8);
       try {
@@ -89,6 +96,7 @@ describe('GptModel activationCheckpointing', () => {
         plain.dispose();
         checkpointed.dispose();
         tf.dispose([data.ids, data.labels, data.weights]);
+        await tf.setBackend('cpu');
       }
     });
   }
