@@ -21,3 +21,4 @@ export * from './gpt-model-factory';
 export * from './gpt-limits';
 export * from './complete-batch';
 export * from './gpt-memory-estimate';
+export * from './dropout-sites';
