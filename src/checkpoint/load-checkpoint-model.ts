@@ -111,6 +111,8 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
     model: trainer.model,
     dispose: () => {
       trainer.model.dispose();
+      // A supervised trainer also holds its normalization tensors (they leaked before).
+      if (hasInferenceSetup(trainer)) trainer.disposeInference?.();
       context.container.clearInstances();
     },
   };

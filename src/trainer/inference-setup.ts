@@ -9,6 +9,8 @@ export interface InferenceSetup {
   readonly inferenceFiles: readonly string[];
   /** Builds the model from the checkpoint folder `dir` and `files` (parsed), with its weights checked; on failure nothing stays allocated. */
   setupForInference(dir: string, files: Record<string, unknown>): Promise<void>;
+  /** Frees what {@link setupForInference} allocated besides the model (the loader disposes the model itself). */
+  disposeInference?(): void;
 }
 
 /** Whether `trainer` builds its model for inference itself. */

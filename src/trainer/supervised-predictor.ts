@@ -19,6 +19,7 @@ import { Logger } from '../logging/logger';
 import { RunContext } from './run-context';
 import { outputProbabilities } from './supervised-metrics';
 import { SupervisedTrainer } from './supervised-trainer';
+import { LanguageModelTrainer } from './lm-trainer';
 
 /** One prediction, as `floe predict` prints it (a JSON object per input row). */
 export type Prediction = Record<string, unknown>;
@@ -107,7 +108,12 @@ export async function loadSupervisedPredictor(checkpointDir: string, options: Pr
   const { recipe, recipeDir } = await readCheckpointRecipe(dir, state);
   const resolved = await validateCheckpointRecipe(dir, recipe, recipeDir);
   if (!(resolved.trainerClass.prototype instanceof SupervisedTrainer) && (resolved.trainerClass as unknown) !== SupervisedTrainer) {
-    throw new CheckpointError(`${dir} was trained by trainer '${resolved.config.type}'; prediction from rows needs a supervised trainer's checkpoint`);
+    // A language model's checkpoint is the usual mix-up: name the command that reads it.
+    const isLanguageModel = resolved.trainerClass.prototype instanceof LanguageModelTrainer;
+    const instead = isLanguageModel ? `; it is a language model: generate text from it with floe generate ${dir} --prompt "..."` : '';
+    throw new CheckpointError(
+      `${dir} was trained by trainer '${resolved.config.type}'; prediction from feature rows needs the checkpoint of a supervised trainer (type supervised, or a trainer extending it)${instead}`,
+    );
   }
   const { config } = resolved;
   const backend = await initBackend({ name: options.backend ?? config.backend.name, threads: config.backend.threads });

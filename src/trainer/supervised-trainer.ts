@@ -239,6 +239,11 @@ export class SupervisedTrainer extends Trainer<TabularBatch> implements Supervis
     this.targetNormalizer = stats.targets === undefined ? undefined : new Normalizer(stats.targets);
   }
 
+  /** Frees what {@link setupForInference} allocated besides the model: the normalization tensors. */
+  disposeInference(): void {
+    this.disposeNormalizers();
+  }
+
   /** Frees the normalization tensors. */
   disposeNormalizers(): void {
     this.featureNormalizer?.dispose();

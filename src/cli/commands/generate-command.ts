@@ -14,6 +14,7 @@ import { templateEndOfTurnId } from '../../tokenizer/templated-chat';
 import type { Tokenizer } from '../../tokenizer/tokenizer';
 import { resolveChatTemplate } from '../../data/chat-template-setting';
 import type { TrainerConfig } from '../../trainer/trainer-config';
+import { SupervisedTrainer } from '../../trainer/supervised-trainer';
 import { CliIo, EXIT } from '../cli-io';
 import { UsageError } from '../usage-error';
 
@@ -51,7 +52,9 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
       const loaded = await loadCheckpointModel(args.checkpoint as string);
       try {
         if (!(loaded.model instanceof GptModel)) {
-          throw new FloeError(`checkpoint ${loaded.dir} holds a '${loaded.config.model.type}' model, which does not generate text; use a language-model checkpoint (model type gpt)`);
+          // A supervised checkpoint is the usual mix-up: name the command that reads it.
+          const instead = loaded.trainer instanceof SupervisedTrainer ? `; it was trained on feature rows (trainer '${loaded.config.type}'): predict with floe predict ${loaded.dir} --input rows.jsonl` : '';
+          throw new FloeError(`checkpoint ${loaded.dir} holds a '${loaded.config.model.type}' model, which does not generate text; use a language-model checkpoint (model type gpt)${instead}`);
         }
         const rng = new Rng(args.seed as number);
         const format = promptFormat(loaded.config, loaded.tokenizer, { chat: args.chat as boolean, checkpoint: loaded.dir });
