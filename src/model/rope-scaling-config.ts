@@ -113,14 +113,15 @@ function knownType(type: unknown): RopeScalingType | undefined {
 }
 
 /**
- * A setting is checked when written, or when its type requires it; with no type at all the
- * llama3 numbers are asked for (as before other types existed). An unknown type is refused by
- * its type alone, not also by fields its user had no reason to write ("one error, not five").
+ * A setting is checked when written, or when its type requires it; with no type at all only
+ * `factor`, which every type needs, is asked for beside the type (so the generated reference and
+ * schema mark only those two required). An unknown type is refused by its type alone, not also by
+ * fields its user had no reason to write ("one error, not five").
  */
 const checkedFor = (field: string): PropertyDecorator =>
   ValidateIf((c: RopeScalingConfig, value: unknown) => {
     if (value !== undefined) return true;
-    if (c.type === undefined || c.type === null) return ROPE_SCALING_FIELDS.llama3.required.includes(field);
+    if (c.type === undefined || c.type === null) return field === 'factor';
     const type = knownType(c.type);
     return type !== undefined && ROPE_SCALING_FIELDS[type].required.includes(field);
   });
@@ -151,21 +152,21 @@ export class RopeScalingConfig {
   @Min(1)
   factor!: number;
 
-  /** llama3: wavelengths above originalMaxLength / lowFreqFactor are fully scaled (> 0; Llama 3.1: 1). */
+  /** llama3 (required there): wavelengths above originalMaxLength / lowFreqFactor are fully scaled (> 0; Llama 3.1: 1). */
   @checkedFor('lowFreqFactor')
   @IsNumber()
   @IsPositive()
   @belongsToType('lowFreqFactor')
   lowFreqFactor?: number;
 
-  /** llama3: wavelengths below originalMaxLength / highFreqFactor are kept (greater than lowFreqFactor; Llama 3.1: 4). */
+  /** llama3 (required there): wavelengths below originalMaxLength / highFreqFactor are kept (greater than lowFreqFactor; Llama 3.1: 4). */
   @checkedFor('highFreqFactor')
   @IsNumber()
   @ConfigRule('highAboveLow', factorsProblem)
   @belongsToType('highFreqFactor')
   highFreqFactor?: number;
 
-  /** llama3, yarn, dynamic: context length of pretraining, HF's original_max_position_embeddings (Llama 3.1: 8192); dynamic needs maxLength ≤ it. */
+  /** llama3, yarn, dynamic (required there): context length of pretraining, HF's original_max_position_embeddings (Llama 3.1: 8192); dynamic needs maxLength ≤ it. */
   @checkedFor('originalMaxLength')
   @IsInt()
   @Min(1)

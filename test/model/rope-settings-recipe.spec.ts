@@ -49,11 +49,16 @@ describe('model.ropeTheta and model.ropeScaling in recipes', () => {
       const longrope = r.write('longrope.yaml', [...HEAD, '  position: rope', '  ropeScaling: { type: longrope }', ''].join('\n'));
       const error = await expectConfigError(validateRecipe(longrope));
       assert.equal(error.message, `Invalid recipe: model.ropeScaling.type: must be one of the following values: llama3, linear, yarn, dynamic, got "longrope" (${r.at('longrope.yaml', 7, 24)})`);
-      // llama3 written alone, or no type at all, still lacks its four numbers.
-      for (const [name, scaling] of [['bare', '{ type: llama3 }'], ['untyped', '{ factor: 8 }']]) {
+      // llama3 written alone lacks its four numbers, yarn its two; no type at all lacks the type (and factor, which every type needs).
+      const cases: Array<[string, string, string[]]> = [
+        ['bare', '{ type: llama3 }', ['factor', 'lowFreqFactor', 'highFreqFactor', 'originalMaxLength']],
+        ['yarn', '{ type: yarn }', ['factor', 'originalMaxLength']],
+        ['untyped', '{ factor: 8 }', ['type']],
+        ['empty', '{ originalMaxLength: 8 }', ['type', 'factor']],
+      ];
+      for (const [name, scaling, missing] of cases) {
         const e = await expectConfigError(validateRecipe(r.write(`${name}.yaml`, [...HEAD, '  position: rope', `  ropeScaling: ${scaling}`, ''].join('\n'))));
-        const expected = ['model.ropeScaling.lowFreqFactor', 'model.ropeScaling.highFreqFactor', 'model.ropeScaling.originalMaxLength'];
-        assert.deepEqual(e.issues.map((i) => i.path).sort(), (name === 'bare' ? [...expected, 'model.ropeScaling.factor'] : [...expected, 'model.ropeScaling.type']).sort());
+        assert.deepEqual(e.issues.map((i) => i.path).sort(), missing.map((f) => `model.ropeScaling.${f}`).sort(), name);
       }
     });
     it('takes linear, yarn and dynamic with their settings; refuses a setting of another type and dynamic past originalMaxLength, located', async () => {
