@@ -57,7 +57,7 @@ export interface GptOptions {
   initStd?: number;
   /** RoPE base frequency. Default 10000. */
   ropeTheta?: number;
-  /** RoPE frequency scaling (Llama 3.1's `llama3`); rope positions only. Default none. */
+  /** RoPE frequency scaling (HF's rope_scaling: `llama3`, `linear`, `yarn` or `dynamic` within originalMaxLength); rope positions only. Default none. */
   ropeScaling?: RopeScaling;
   /**
    * Differentiate the model's 2-D matmuls with explicit transposes, so every backward GEMM is an
