@@ -3,9 +3,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { exportModel, openGptSource } from '../../src/checkpoint';
-import { GptModel, Rng, RopeScaling } from '../../src';
+import { GptModel, LanguageModelTrainer, Rng, RopeScaling } from '../../src';
+import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { maxAbsDiff } from '../support/tensors';
-import { LLAMA_IDS, llamaForwardDiff, llamaLoadError, loadLlamaModel } from './fixtures/llama-import';
+import { LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff, llamaLoadError, loadLlamaModel } from './fixtures/llama-import';
+import { runRecorded } from './fixtures/tiny-gpt-run';
 import { hfLlamaForward, TinyLlama, writeTinyLlamaFolder } from './fixtures/tiny-llama-folder';
 import { makeTempDir } from './temp-dir';
 
@@ -77,6 +79,28 @@ describe('HuggingFace rope_scaling linear, yarn, dynamic (model.from, --format h
       assert.equal(tf.memory().numTensors, before, 'nothing left behind');
     });
   }
+
+  it('a yarn folder fine-tunes (loss falls, nothing leaks) and its checkpoint keeps the scaling with its optional settings', async () => {
+    const c = CASES[2];
+    const hf = writeTinyLlamaFolder(path.join(dir, 'llama'), { ropeTheta: c.ropeTheta, config: { rope_scaling: c.hf } });
+    const before = tf.memory().numTensors;
+    let diff = Infinity;
+    const run = await runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'run'), { saveEveryNSteps: 6 }), {
+      onTrainerReady: async (trainer) => {
+        diff = await llamaForwardDiff((trainer as LanguageModelTrainer).gpt, hf);
+      },
+    });
+    assert.ok(diff < 1e-4, `max |Floe − reference| = ${diff}`);
+    const losses = [...run.losses.values()];
+    assert.ok(Math.max(...losses.slice(-2)) < losses[0], `the loss falls: ${losses.join(', ')}`);
+    assert.equal(tf.memory().numTensors, before, 'the run freed its tensors');
+    const loaded = await loadCheckpointModel(path.join(dir, 'run', 'checkpoints', 'step-000006'));
+    try {
+      assert.deepEqual((loaded.model as GptModel).options.ropeScaling, c.floe);
+    } finally {
+      loaded.dispose();
+    }
+  });
 
   it('refuses longrope, dynamic past original_max_position_embeddings, keys of another type, a yarn factor at odds with the lengths', async () => {
     const loadError = (rope_scaling: Record<string, unknown>): Promise<string> => llamaLoadError(path.join(dir, 'llama'), { config: { rope_scaling } });
