@@ -39,7 +39,9 @@ export function composeRecipeFile(file: string, chain: string[] = []): ComposedR
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const near = code === 'ENOENT' ? nearbyRecipe(absolute) : undefined;
-    const reason = code === 'ENOENT' ? `file not found${near === undefined ? '' : `. Did you mean ${displayPath(near)}?`}` : code === 'EISDIR' ? 'it is a folder, not a recipe file (give the .yaml file)' : (error as Error).message;
+    // A relative path resolves against the working folder: name where it looked (runJob from code has no cwd in view).
+    const resolved = display === absolute ? '' : ` (resolved to ${absolute})`;
+    const reason = code === 'ENOENT' ? `file not found${resolved}${near === undefined ? '' : `. Did you mean ${displayPath(near)}?`}` : code === 'EISDIR' ? 'it is a folder, not a recipe file (give the .yaml file)' : (error as Error).message;
     throw new ConfigError([{ path: '', message: `cannot read recipe ${display}: ${reason}` }]);
   }
   const source = parseRecipeText(text, display);

@@ -187,7 +187,7 @@ describe('composeRecipeFile (extends)', () => {
     const r = recipes();
     const real = r.write('base.yaml', 'seed: 1\n');
     const missing = expectConfigErrorSync(() => composeRecipeFile(path.join(r.dir, 'base')));
-    assert.match(missing.message, new RegExp(`file not found\\. Did you mean ${escapeRegExp(path.relative(process.cwd(), real))}\\?$`));
+    assert.match(missing.message, new RegExp(`file not found \\(resolved to ${escapeRegExp(path.join(r.dir, 'base'))}\\)\\. Did you mean ${escapeRegExp(path.relative(process.cwd(), real))}\\?$`));
     const yml = expectConfigErrorSync(() => composeRecipeFile(path.join(r.dir, 'base.yml')));
     assert.match(yml.message, /Did you mean .*base\.yaml\?$/);
     const child = r.write('child.yaml', 'extends: base.yml\n');
@@ -206,7 +206,8 @@ describe('composeRecipeFile (extends)', () => {
   it('rejects a missing recipe and a recipe that is not a mapping', () => {
     const r = recipes();
     const missing = expectConfigErrorSync(() => composeRecipeFile(path.join(r.dir, 'missing.yaml')));
-    assert.equal(missing.message, `Invalid recipe: cannot read recipe ${path.relative(process.cwd(), path.join(r.dir, 'missing.yaml'))}: file not found`);
+    const missingPath = path.join(r.dir, 'missing.yaml');
+    assert.equal(missing.message, `Invalid recipe: cannot read recipe ${path.relative(process.cwd(), missingPath)}: file not found (resolved to ${missingPath})`);
     const list = r.write('list.yaml', '- type: tiny\n');
     const notMapping = expectConfigErrorSync(() => composeRecipeFile(list));
     assert.equal(notMapping.message, `Invalid recipe: a recipe must be a mapping of keys to values (${r.at('list.yaml', 1, 1)})`);

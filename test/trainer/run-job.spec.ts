@@ -37,6 +37,16 @@ describe('runJob', () => {
     assert.deepEqual(lines, [], 'nothing was started');
   });
 
+  it("names the absolute path it tried for a recipe file that is not there (was: 'cannot read recipe nope.yaml: file not found')", async () => {
+    const lines: string[] = [];
+    await assert.rejects(runJob('nope-no-such-recipe.yaml', { logger: quietLogger(lines) }), (e: Error) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.equal(e.message, `Invalid recipe: cannot read recipe nope-no-such-recipe.yaml: file not found (resolved to ${path.resolve('nope-no-such-recipe.yaml')})`);
+      return true;
+    });
+    assert.deepEqual(lines, [], 'nothing was started');
+  });
+
   it('writes recipe.resolved.yaml with absolute data paths, so it reproduces the run from its run folder', async () => {
     fs.mkdirSync(path.join(dir, 'recipes', 'data'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'recipes', 'data', 'a.txt'), 'one line of text\nanother line\n');
