@@ -42,11 +42,22 @@ export async function loadPlugins(recipe: Record<string, unknown>, sourceMap: So
       loaded.push(target);
     } catch (error) {
       const reason = error instanceof FloeError ? error.message : describeImportError(error, target);
-      issues.push({ path: at, message: `cannot load plugin ${spec}: ${reason}`, location: sourceMap.locate(at) });
+      issues.push({ path: at, message: pluginProblem(target, reason), location: sourceMap.locate(at) });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues, 'Cannot load recipe plugins');
   return loaded;
+}
+
+/**
+ * `<plugin>: <reason>`, the plugin named once and as messages show files (relative to the working
+ * folder): the error's header already says plugins could not be loaded, which each line repeated
+ * (`Cannot load recipe plugins: code: cannot load plugin /abs/x.js: /abs/x.js requires ...`).
+ */
+function pluginProblem(target: string, reason: string): string {
+  const shown = path.isAbsolute(target) ? path.relative(process.cwd(), target) || target : target;
+  // A reason that starts by naming the plugin (a module it requires is missing) names it already.
+  return reason.startsWith(`${shown} `) ? reason : `${shown}: ${reason}`;
 }
 
 /**
