@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { validateRecipe } from '../../src';
 import { frugalVariableGrads } from '../../src/autograd';
 import { initBackend } from '../../src/backend';
 import { ATTENTION_CORE } from '../../src/backend/native/fused/attention-core-kernels';
@@ -9,6 +10,7 @@ import { crossEntropyLoss, GptModel, GptOptions, isLoraParamName } from '../../s
 import { Rng } from '../../src/random';
 import { fileBytes, runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 import { makeTempDir } from '../checkpoint/temp-dir';
+import { expectConfigError, useRecipeDir } from '../config/recipe-dir';
 import { expectNoLeak } from '../support/tensors';
 
 const LLAMA: Partial<GptOptions> = { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false };
@@ -119,6 +121,19 @@ describe('GptModel activationCheckpointing', () => {
 
   it('rejects a non-boolean activationCheckpointing, naming the option', () => {
     assert.throws(() => new GptModel({ ...base, activationCheckpointing: 'yes' as unknown as boolean }, new Rng(1)), /activationCheckpointing: must be true or false, got "yes"/);
+  });
+
+  describe('in a recipe', () => {
+    const recipes = useRecipeDir();
+
+    it('takes true or false at model.activationCheckpointing, reporting another value with file:line:col', async () => {
+      const r = recipes();
+      const file = r.write('recipe.yaml', ['type: causal', 'data: { sources: [{ type: synthetic }] }', 'model:', '  type: gpt', '  activationCheckpointing: sometimes', ''].join('\n'));
+      const error = await expectConfigError(validateRecipe(file));
+      assert.deepEqual(error.issues.map((i) => i.path), ['model.activationCheckpointing']);
+      assert.match(error.message, new RegExp(`model\\.activationCheckpointing: .*boolean.*\\(${r.at('recipe.yaml', 5, 28).replace(/[.\\]/g, '\\$&')}\\)`));
+      await validateRecipe(file, { overrides: ['model.activationCheckpointing=true'] });
+    });
   });
 
   describe('in a training run', () => {
