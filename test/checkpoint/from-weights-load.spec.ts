@@ -11,10 +11,12 @@ import { writeTinyGpt2Folder } from './fixtures/tiny-gpt2-folder';
 import { makeTempDir } from './temp-dir';
 
 type FactoryInternals = { trainer: { config: { seed: number } }; checkSourceTokenizer(dir: string): Promise<void> };
-type BuildFromSource = (this: FactoryInternals, options: GptOptions, source: GptSource) => Promise<GptModel>;
+type BuildFromSource = (this: FactoryInternals, options: GptOptions, from: { source?: GptSource; resume?: unknown }) => Promise<GptModel>;
 
 /** The factory's `model.from` path before it built from the weights: a random init from the seed, every weight then copied over it. */
-const previousBuild: BuildFromSource = async function (options, source) {
+const previousBuild: BuildFromSource = async function (options, { source, resume }) {
+  // These specs load `model.from` sources only; a resume never took this path before.
+  if (source === undefined || resume !== undefined) throw new Error('previousBuild: a model.from source only');
   const model = new GptModel(options, new Rng(this.trainer.config.seed).fork('model'));
   try {
     if (source.kind === 'floe') await this.checkSourceTokenizer(source.dir);
