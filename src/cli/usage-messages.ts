@@ -69,11 +69,17 @@ function unknownArguments(list: string, argv: readonly string[], context: ParseC
   const where = context.command === undefined ? '' : ` for floe ${context.command}`;
   const parts: string[] = [];
   if (flags.length > 0) {
-    const suggestions = flags.length === 1 ? closestMatches(flags[0], context.flags) : [];
+    // Named as typed: `-s` was shown as `--s`. Floe's flags have no one-letter forms, so a
+    // one-dash letter is matched against the flags it starts (`-s` → --set).
+    const oneDash = (n: string): boolean => !argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`));
+    const shown = flags.map((n) => `${oneDash(n) ? '-' : '--'}${n}`).join(', ');
+    const letter = flags.length === 1 && flags[0].length === 1 && oneDash(flags[0]);
+    const suggestions = flags.length !== 1 ? [] : letter ? context.flags.filter((f) => f.startsWith(flags[0])) : closestMatches(flags[0], context.flags);
     const hint = suggestions.length === 0 ? '' : ` Did you mean ${orList(suggestions, (f) => `--${f}`)}?`;
     const setHint = flags.includes('set') ? ' (--set overrides a recipe setting: only train, validate and evaluate take it)' : '';
+    const shortHint = letter ? ' (flags have no one-letter forms)' : '';
     const valid = context.flags.length === 0 ? '' : ` ${context.command === undefined ? 'Flags' : 'Its flags'}: ${dashed(context.flags)}.`;
-    parts.push(`Unknown flag${flags.length === 1 ? '' : 's'} ${dashed(flags)}${where}${setHint}.${hint}${valid}`);
+    parts.push(`Unknown flag${flags.length === 1 ? '' : 's'} ${shown}${where}${setHint}${shortHint}.${hint}${valid}`);
   }
   if (words.length > 0) {
     const takesPositionals = context.usage !== undefined && /[<[]/.test(context.usage);

@@ -272,6 +272,10 @@ describe('floe CLI (in process)', () => {
         'error: Unknown flag --resum for floe train. Did you mean --resume? Its flags: --resume, --set, --verbose, --help, --version.',
         'Run floe train --help for usage.',
       ]);
+      // A one-dash letter is named as typed (was: 'Unknown flag --s'), with the flags it starts.
+      const letter = await cli('train', 'r.yaml', '-s', 'epochs=2');
+      assert.equal(letter.code, 1);
+      assert.equal(letter.err[0], 'error: Unknown flag -s for floe train (flags have no one-letter forms). Did you mean --set? Its flags: --resume, --set, --verbose, --help, --version.');
       const extra = await cli('list', 'optimizer', 'extra');
       assert.equal(extra.err[0], "error: Unexpected argument 'extra' for floe list. Usage: floe list [kind].");
       const stdin = await cli('predict', '--checkpoint', 'x', '--input', '-');
