@@ -39,6 +39,13 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
       issues.push({ path: key, message: `--set '${key}' has an empty name between dots`, location });
       continue;
     }
+    // A bracket that is no whole-number index was read as part of a key name: 'unknown key sources[x]'.
+    const badIndex = /\[([^\]]*)\]/g.exec(key.split('.').find((seg) => /\[(?!\d+\])/.test(seg)) ?? '');
+    if (badIndex !== null || /\[(?![^\]]*\])/.test(key)) {
+      const what = badIndex === null ? "an unclosed '['" : `'[${badIndex[1]}]'`;
+      issues.push({ path: key, message: `${what} is not a list index: an item of a list is named by its position from 0, e.g. data.sources[0]`, location });
+      continue;
+    }
     const parts = splitPath(key);
     // The recipe's bases are merged before overrides apply: a --set extends would be ignored.
     if (parts[0] === 'extends') {

@@ -109,6 +109,18 @@ describe('applyOverrides (--set)', () => {
     ]);
   });
 
+  it("names a list index that is no whole number (was: \"unknown key 'sources[x]'. Did you mean 'sources'?\")", () => {
+    const recipe = { data: { sources: [{ type: 'synthetic' }] } };
+    const error = expectConfigErrorSync(() => applyOverrides(recipe, ['data.sources[x].count=1', 'data.sources[-1].count=1', 'data.sources[0.count=1'], new SourceMap()));
+    assert.deepEqual(error.message.split('\n'), [
+      'Invalid --set override (3 problems):',
+      "  - data.sources[x].count: '[x]' is not a list index: an item of a list is named by its position from 0, e.g. data.sources[0] (--set data.sources[x].count=1)",
+      "  - data.sources[-1].count: '[-1]' is not a list index: an item of a list is named by its position from 0, e.g. data.sources[0] (--set data.sources[-1].count=1)",
+      "  - data.sources[0.count: an unclosed '[' is not a list index: an item of a list is named by its position from 0, e.g. data.sources[0] (--set data.sources[0.count=1)",
+    ]);
+    assert.deepEqual(recipe, { data: { sources: [{ type: 'synthetic' }] } }, 'nothing was set');
+  });
+
   it('refuses --set extends=… (bases merge before overrides apply: it was silently ignored)', async () => {
     const r = recipes();
     r.write('bad-base.yaml', 'epochs: -1\n');
