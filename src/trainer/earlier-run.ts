@@ -106,7 +106,8 @@ export function earlierRunError(outputDir: string, earlier: EarlierRun, resuming
     {
       path: 'outputDir',
       message: `${shown} already holds a run (${what.join(', ')}); ${resuming === undefined ? 'a new run' : `resuming ${path.relative(process.cwd(), resuming) || resuming}, a checkpoint of another run folder,`} there would mix with it`,
-      hint: `Continue it with --resume ${shown}, start over in it with --set overwriteOutputDir=true (deletes its checkpoints, metrics and status), or choose another folder with --set outputDir=...`,
+      // A run that saved no checkpoint cannot be continued: --resume would only fail next.
+      hint: `${earlier.checkpoints.length > 0 ? `Continue it with --resume ${shown}, start` : 'It saved no checkpoint to continue from: start'} over in it with --set overwriteOutputDir=true (deletes its checkpoints, metrics and status), or choose another folder with --set outputDir=...`,
     },
   ]);
 }

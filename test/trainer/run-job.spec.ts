@@ -139,6 +139,20 @@ describe('runJob', () => {
     assert.ok(!fs.existsSync(path.join(run, 'status.json')), 'no second status file in the run folder');
   });
 
+  it("does not offer --resume for an earlier run that saved no checkpoint (was: 'Continue it with --resume', which then found no checkpoint)", async () => {
+    const run = path.join(dir, 'no-checkpoints');
+    const recipe = { type: 'tiny', backend: 'cpu', epochs: 1, outputDir: run, checkpoint: [] };
+    await runJob(recipe, { logger: quietLogger() });
+    await assert.rejects(runJob(recipe, { logger: quietLogger() }), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(
+        e.message,
+        /already holds a run \(status finished at step 8, metrics\.jsonl\); a new run there would mix with it\. It saved no checkpoint to continue from: start over in it with --set overwriteOutputDir=true \(deletes its checkpoints, metrics and status\), or choose another folder with --set outputDir=\.\.\.$/,
+      );
+      return true;
+    });
+  });
+
   it('a folder whose earlier run failed before its first step is no earlier run', async () => {
     const run = path.join(dir, 'failed');
     // Fails at setup (a warmup longer than its 8 steps), after the run folder and status.json exist.
