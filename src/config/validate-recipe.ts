@@ -144,7 +144,8 @@ function inFileOrder(issues: ConfigIssue[], files: string[], overrides: readonly
 export function recipeCheckpointFolders(trainerClass: Function, config: TrainerConfig): CheckpointFolder[] {
   const kind = getComponentKind('checkpoint');
   const checkpoint = (config as Partial<TrainerConfig>).checkpoint;
-  if (kind === undefined || !Array.isArray(checkpoint) || config.outputDir === undefined) return [];
+  // A mistyped outputDir (`outputDir: 123`) is already an issue of its own: no folders to compare (path.resolve threw).
+  if (kind === undefined || !Array.isArray(checkpoint) || typeof config.outputDir !== 'string') return [];
   return checkpointFolders({ checkpoint, outputDir: path.resolve(config.outputDir), classes: allowedClasses(trainerClass, kind), section: kind.recipeSection });
 }
 

@@ -68,6 +68,12 @@ describe('validateRecipe', () => {
     assert.deepEqual([one.issues[0].message, one.issues[0].hint], ['must be an array, got 32', undefined]);
   });
 
+  it("a number for outputDir is a recipe error at its line (was: internal error 'The \"paths[0]\" argument must be of type string')", async () => {
+    const file = recipes().write('recipe.yaml', ['type: tiny', 'outputDir: 123', 'checkpoint: [{ type: floe }]', ''].join('\n'));
+    const error = await expectConfigError(validateRecipe(file));
+    assert.match(error.message, /^Invalid recipe: outputDir: must be a path \(a non-empty string\), got 123 \(.*recipe\.yaml:2:12\)$/);
+  });
+
   it('a misspelt choice (progress: lnes) gets the closest allowed value', async () => {
     const file = recipes().write('recipe.yaml', ['type: tiny', 'progress: lnes', ''].join('\n'));
     const error = await expectConfigError(validateRecipe(file));
