@@ -7,3 +7,4 @@ export * from './wasm-threads';
 export * from './wasm-package';
 export * from './kernels';
 export * from './wasm-memory';
+export * from './wasm-malloc-guard';

@@ -4,6 +4,7 @@ import type { BackendInfo, InitBackendOptions } from './backend-names';
 import { checkBackendRequest } from './check-backend';
 import { registerWasmKernelOverrides } from './kernels/register-wasm-kernel-overrides';
 import { startNativeBackend } from './native-backend';
+import { guardWasmMalloc } from './wasm-malloc-guard';
 import { silenceCpuBanner } from './silence-cpu-banner';
 import { loadWasmPackage, wasmBinaryDir } from './wasm-package';
 
@@ -29,6 +30,7 @@ async function startWasm(): Promise<{ threads: number; kernelOverrides: string[]
   configureWasmPaths();
   const kernelOverrides = registerWasmKernelOverrides();
   await selectBackend('wasm');
+  guardWasmMalloc();
   return { threads: loadWasmPackage().getThreadsCount(), kernelOverrides };
 }
 
@@ -39,7 +41,8 @@ async function startWasm(): Promise<{ threads: number; kernelOverrides: string[]
  * - `tensorflow` / `tensorflow-gpu`: needs `@tensorflow/tfjs-node` / `-gpu`; throws
  *   {@link BackendUnavailableError} with the install command when missing.
  * - `wasm`: loads the binaries from node_modules and registers Floe's kernel overrides
- *   (see `registerWasmKernelOverrides`); single-threaded under Node.
+ *   (see `registerWasmKernelOverrides`); single-threaded under Node. A full heap throws at the
+ *   allocation (see `guardWasmMalloc`).
  * - `cpu`: tfjs's pure-JS backend; slow, for tests and reference results.
  *
  * Idempotent: calling it again with the same options returns the same info. Also silences tfjs's
