@@ -24,6 +24,11 @@ const VALUE_HINTS: Record<string, string> = {
   data: ': a data file, folder or glob (repeat --data for more)',
 };
 
+/** What a command's positional may also be, where its name (`<recipe>`) says less than it takes. */
+const POSITIONAL_HINTS: Record<string, string> = {
+  evaluate: ' (a recipe file with --checkpoint <dir>, or a run folder alone: floe evaluate runs/quickstart)',
+};
+
 /**
  * Reads the parse context from yargs. yargs exposes these methods without types; if they change,
  * messages lose the detail (no flag list, no usage) but stay correct.
@@ -151,7 +156,7 @@ export function explainUsageFailure(message: string, argv: readonly string[], co
   if (following !== null) return `--${following[1]} needs a value${VALUE_HINTS[following[1]] ?? '.'}`;
   if (/^Not enough non-option arguments/.test(message) && context.usage !== undefined) {
     const missing = [...context.usage.matchAll(/<([^>]+)>/g)].map((m) => `<${m[1]}>`);
-    return `floe ${context.command ?? ''} needs ${missing.join(' ')}: ${context.usage}`;
+    return `floe ${context.command ?? ''} needs ${missing.join(' ')}${POSITIONAL_HINTS[context.command ?? ''] ?? ''}: ${context.usage}`;
   }
   return message;
 }

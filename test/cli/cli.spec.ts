@@ -317,6 +317,10 @@ describe('floe CLI (in process)', () => {
       assert.equal(noRecipe.code, 1);
       assert.equal(hasStackTrace(noRecipe.err), false);
       assert.deepEqual(noRecipe.err, ['error: floe validate needs <recipe>: floe validate <recipe> [more..]', 'Run floe validate --help for usage.']);
+      // evaluate's <recipe> may be a run folder too: the message says so (was: only 'floe evaluate <recipe>').
+      const noEvaluated = await cli('evaluate');
+      assert.equal(noEvaluated.code, 1);
+      assert.equal(noEvaluated.err[0], 'error: floe evaluate needs <recipe> (a recipe file with --checkpoint <dir>, or a run folder alone: floe evaluate runs/quickstart): floe evaluate <recipe>');
       const swallowed = await cli('validate', '--bogus', 'recipe.yaml');
       assert.equal(swallowed.code, 1);
       assert.equal(
