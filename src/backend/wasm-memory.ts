@@ -61,6 +61,6 @@ export function wasmOutOfMemoryError(options: WasmOutOfMemoryOptions): unknown {
   const message =
     `The wasm backend ran out of memory (tfjs reported "${original}"): its tensors share one WebAssembly memory of at most ` +
     `${formatBytes(limit)} (${limit} bytes), and ${formatBytes(heldBytes)} was held when it failed; activations grow with ` +
-    `microBatchSize × data.maxLength. Lower those, or: ${WASM_MEMORY_ADVICE}.`;
+    `microBatchSize × data.maxLength. Lower those (raise gradientAccumulationSteps to keep the global batch), turn on model.activationCheckpointing, or: ${WASM_MEMORY_ADVICE}.`;
   return new TrainingError(message, { cause: error });
 }

@@ -4,6 +4,7 @@ import { matchesAny } from '../optim/decay-filter';
 import { ResolvedGptOptions } from './gpt-options';
 import { gptParamSpecs } from './gpt-params';
 import { loraParamShapes } from './lora';
+import type { GptActivationEstimate } from './gpt-activation-estimate';
 
 /** Bytes of one float32 value: weights, gradients and optimizer moments are all float32. */
 const FLOAT32_BYTES = 4;
@@ -99,6 +100,8 @@ export interface BackendMemoryCheckOptions {
   path: string;
   /** The wasm memory maximum (default {@link WASM_MEMORY_MAX_BYTES}; tests pass a small one). */
   limitBytes?: number;
+  /** One micro-batch's activations (`estimateGptActivations`); added to the total, refused at `microBatchSize` when they push it over. */
+  activations?: GptActivationEstimate & { checkpointing: boolean };
 }
 
 /**
@@ -114,13 +117,20 @@ export function checkBackendMemory(options: BackendMemoryCheckOptions): string |
     `${count(e.params)} parameters (${count(e.trainableParams)} trainable) need at least ${formatBytes(e.totalBytes)} before activations: ` +
     `weights ${formatBytes(e.weightBytes)} (float32) + gradients ${formatBytes(e.gradientBytes)} + optimizer state ${formatBytes(e.optimizerBytes)} (${e.optimizer.label})`;
   const cap = `the wasm backend holds every tensor in one WebAssembly memory of at most ${formatBytes(limit)}`;
-  if (e.totalBytes > limit) {
+  const act = options.activations;
+  const total = e.totalBytes + (act?.bytes ?? 0);
+  const activations = act === undefined ? '' : `; activations of one micro-batch (${count(act.rows)} token rows) ${formatBytes(act.bytes)}: ${formatBytes(total)} in all`;
+  // Activations alone past the cap: the micro-batch is the knob; a model too big without them is the model's.
+  const at = act !== undefined && e.totalBytes <= limit ? 'microBatchSize' : path;
+  const cut = act === undefined || act.checkpointing || act.checkpointedBytes >= act.bytes ? '' : `model.activationCheckpointing: true (activations ${formatBytes(act.bytes)} -> about ${formatBytes(act.checkpointedBytes)}), `;
+  const advice = act === undefined ? WASM_MEMORY_ADVICE : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`;
+  if (total > limit) {
     // The advice is a hint: it follows the location (recipe.yaml:5:9), as the house errors do.
-    throw new ConfigError([{ path, message: `does not fit the wasm backend: ${breakdown}, but ${cap}`, hint: `${WASM_MEMORY_ADVICE}.` }]);
+    throw new ConfigError([{ path: at, message: `does not fit the wasm backend: ${breakdown}${activations}, but ${cap}`, hint: `${advice}.` }]);
   }
-  if (e.totalBytes > limit * WASM_MEMORY_WARN_FRACTION) {
-    const share = Math.round((e.totalBytes / limit) * 100);
-    return `${path}: ${breakdown}, ${share}% of the wasm backend's ${formatBytes(limit)} memory; activations may not fit. ${WASM_MEMORY_ADVICE}.`;
+  if (total > limit * WASM_MEMORY_WARN_FRACTION) {
+    const share = Math.round((total / limit) * 100);
+    return `${at}: ${breakdown}${activations}, ${share}% of the wasm backend's ${formatBytes(limit)} memory${act === undefined ? '; activations may not fit' : ''}. ${advice}.`;
   }
   return undefined;
 }

@@ -18,8 +18,8 @@ import { LoraConfig } from './lora-config';
 import { dynamicContextProblem, RopeScaling, RopeScalingConfig } from './rope-scaling-config';
 import { loraParamShapes, resolveLoraOptions } from './lora';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
-import { checkBackendMemory, estimateGptMemory, optimizerStateSlots } from './gpt-memory-estimate';
 import { gptParamSpecs } from './gpt-params';
+import { checkGptRunMemory } from './gpt-run-memory-check';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
 import { GPT_LIMITS } from './gpt-limits';
@@ -362,14 +362,16 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
 
   /**
    * Refuses, before any weight is built or loaded, a run the wasm backend's memory cannot hold
-   * (weights, gradients, optimizer state); warns when it comes close. Not for a model built to
-   * run a checkpoint (generate, export), which holds its weights only.
+   * (weights, gradients, optimizer state and one micro-batch's activations); warns when it comes
+   * close. A model built to run, not train (generate, export, evaluate: `context.inference`),
+   * counts its weights and an inference forward only. Under data parallelism each rank has its
+   * own wasm memory and holds all of this for its own micro-batch: the check is per rank as is.
    */
   private checkMemory(options: ResolvedGptOptions, at: string): void {
-    if (this.trainer.context.inference === true) return;
-    const { freeze, optimizer } = this.trainer.config;
-    const estimate = estimateGptMemory({ model: options, freeze, optimizer: optimizerStateSlots(optimizer as { type: string; momentum?: unknown }) });
-    const warning = checkBackendMemory({ estimate, backend: this.trainer.backend.name, path: at });
+    const { freeze, optimizer, microBatchSize, data } = this.trainer.config;
+    const dataMaxLength = (data as { maxLength?: number }).maxLength;
+    const inference = this.trainer.context.inference === true;
+    const warning = checkGptRunMemory({ model: options, freeze, optimizer: optimizer as { type: string; momentum?: unknown }, microBatchSize, dataMaxLength, inference, backend: this.trainer.backend.name, path: at });
     if (warning !== undefined && this.trainer.dp.isMain) this.trainer.logger.warn(warning);
   }
 

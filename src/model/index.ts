@@ -21,4 +21,6 @@ export * from './gpt-model-factory';
 export * from './gpt-limits';
 export * from './complete-batch';
 export * from './gpt-memory-estimate';
+export * from './gpt-activation-estimate';
+export * from './gpt-run-memory-check';
 export * from './dropout-sites';

@@ -13,7 +13,7 @@ import type { Trainer } from './trainer';
  */
 export function buildRunTrainer(
   resolved: ResolvedRecipe,
-  options: { logger: Logger; backend: BackendInfo; outputDir: string; communicator?: Communicator; evalData?: EvalDataFiles },
+  options: { logger: Logger; backend: BackendInfo; outputDir: string; communicator?: Communicator; evalData?: EvalDataFiles; inference?: boolean },
 ): { trainer: Trainer; container: DependencyContainer } {
   const { config } = resolved;
   const container = rootContainer.createChildContainer();

@@ -87,7 +87,8 @@ async function evaluateResolved(resolved: ResolvedRecipe, options: EvaluateJobOp
   const backend = await initBackend({ name: config.backend.name, threads: config.backend.threads });
   // The trainer's run folder is a scratch one: evaluation must not touch the run that saved the checkpoint.
   const outputDir = await fs.mkdtemp(path.join(os.tmpdir(), 'floe-evaluate-'));
-  const { trainer, container } = buildRunTrainer(resolved, { logger, backend, outputDir, communicator, evalData });
+  // inference: the model is evaluated, not trained (the memory check counts no gradients or optimizer state).
+  const { trainer, container } = buildRunTrainer(resolved, { logger, backend, outputDir, communicator, evalData, inference: true });
   try {
     // With a communicator, the trainer's eval loader yields this rank's share.
     await trainer.setup();

@@ -22,7 +22,8 @@ export interface RunContext {
   communicator?: Communicator;
   /**
    * The model is built to run, not to train (`floe generate`, `export`, `evaluate` of a checkpoint):
-   * no gradients or optimizer state, so the wasm memory check, which counts them, is skipped.
+   * no gradients, optimizer state or backward pass, so the wasm memory check counts its weights
+   * and an inference forward only.
    */
   inference?: boolean;
   /** Files to evaluate whole (`floe evaluate --data`): the data factory reads them as `data.sources` would, every record into the eval loader, no train split. */
