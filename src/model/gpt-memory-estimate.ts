@@ -20,11 +20,19 @@ export interface OptimizerStateSlots {
   label: string;
 }
 
+/** The recipe's `optimizer` settings {@link optimizerStateSlots} reads. */
+export interface OptimizerKind {
+  /** The optimizer's `type` (`adamw`, `sgd`, a plugin's). */
+  type: string;
+  /** Its `momentum`, for sgd. */
+  momentum?: unknown;
+}
+
 /**
  * Optimizer state per trainable weight, read from the recipe's `optimizer` config. A plugin
  * optimizer Floe cannot know is counted as Adam-like (2), said so in the label.
  */
-export function optimizerStateSlots(optimizer: { type: string; momentum?: unknown }): OptimizerStateSlots {
+export function optimizerStateSlots(optimizer: OptimizerKind): OptimizerStateSlots {
   if (optimizer.type === 'adamw' || optimizer.type === 'adam') return { slots: 2, label: `${optimizer.type}: 2 moments` };
   if (optimizer.type === 'sgd') {
     const momentum = typeof optimizer.momentum === 'number' && optimizer.momentum > 0;
@@ -100,8 +108,14 @@ export interface BackendMemoryCheckOptions {
   path: string;
   /** The wasm memory maximum (default {@link WASM_MEMORY_MAX_BYTES}; tests pass a small one). */
   limitBytes?: number;
-  /** One micro-batch's activations (`estimateGptActivations`); added to the total, refused at `microBatchSize` when they push it over. */
-  activations?: GptActivationEstimate & { checkpointing: boolean };
+  /** One micro-batch's activations; added to the total, refused at `microBatchSize` when they push it over. */
+  activations?: CheckedActivations;
+}
+
+/** A micro-batch's activations as {@link checkBackendMemory} weighs them (`estimateGptActivations`). */
+export interface CheckedActivations extends GptActivationEstimate {
+  /** Activation checkpointing is on already (or nothing could be checkpointed: inference), so it is not suggested. */
+  checkpointing: boolean;
 }
 
 /**

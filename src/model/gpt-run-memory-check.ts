@@ -1,7 +1,7 @@
 import { ATTENTION_CORE, ATTENTION_CORE_GRAD } from '../backend/native/fused/attention-core-kernels';
 import { hasKernel } from '../backend/native/fused/fused-kernels';
 import { estimateGptActivations } from './gpt-activation-estimate';
-import { checkBackendMemory, estimateGptMemory, optimizerStateSlots } from './gpt-memory-estimate';
+import { checkBackendMemory, estimateGptMemory, OptimizerKind, optimizerStateSlots } from './gpt-memory-estimate';
 import { ResolvedGptOptions } from './gpt-options';
 
 /** What {@link checkGptRunMemory} needs: the model and the recipe's settings that size a step. */
@@ -11,7 +11,7 @@ export interface GptRunMemoryCheckOptions {
   /** The recipe's `freeze` patterns. */
   freeze: readonly string[];
   /** The recipe's `optimizer` config (its type, and momentum for sgd). */
-  optimizer: { type: string; momentum?: unknown };
+  optimizer: OptimizerKind;
   /** The recipe's `microBatchSize`: rows of one forward. */
   microBatchSize: number;
   /** The recipe's `data.maxLength`, if set: rows are cut (and packed) to it, else to the model's. */
