@@ -32,6 +32,8 @@ import { PENDING_RESUME, PendingResume } from '../checkpoint/pending-resume';
 function headsProblem(c: GptConfig): string | undefined {
   // A fractional or out-of-range size is the size field's own error, reported once there.
   if (c.from !== undefined || !Number.isInteger(c.heads) || !Number.isInteger(c.dim) || c.heads < 1 || c.dim < 1) return undefined;
+  // With headDim the heads need not split dim (headDimProblem checks it).
+  if (c.headDim !== undefined) return undefined;
   if (c.dim % c.heads !== 0) {
     const near = [c.heads - 1, c.heads + 1, c.heads - 2, c.heads + 2].filter((h) => h >= 1 && c.dim % h === 0);
     const hint = near.length > 0 ? ` (e.g. heads: ${near[0]})` : '';
@@ -53,6 +55,12 @@ function kvHeadsProblem(c: GptConfig): string | undefined {
   if (c.heads % c.kvHeads === 0) return undefined;
   const divisors = Array.from({ length: c.heads }, (_, i) => i + 1).filter((k) => c.heads % k === 0);
   return `${c.kvHeads} key/value heads do not divide heads ${c.heads} (each key/value head serves an equal group of query heads): choose kvHeads among ${divisors.join(', ')}`;
+}
+
+/** Rotary positions rotate channel pairs: an explicit head size must be even with them. */
+function headDimProblem(c: GptConfig): string | undefined {
+  if (c.from !== undefined || c.headDim === undefined || !Number.isInteger(c.headDim) || c.position !== 'rope' || c.headDim % 2 === 0) return undefined;
+  return `is ${c.headDim} but position: rope rotates channel pairs, so the head size must be even (e.g. ${c.headDim + 1})`;
 }
 
 /** RoPE settings mean nothing without rotary positions: a learned table would silently ignore them. */
@@ -102,6 +110,21 @@ export class GptConfig extends ModelConfig {
   @Max(GPT_LIMITS.heads)
   @ConfigRule('kvHeadsDivideHeads', kvHeadsProblem)
   kvHeads?: number;
+
+  /**
+   * Width of one attention head (HF's `head_dim`; default dim / heads): q is heads × headDim wide,
+   * k and v kvHeads × headDim, and heads need not divide dim. Even with `rope`.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(GPT_LIMITS.dim)
+  @ConfigRule('headDimEvenWithRope', headDimProblem)
+  headDim?: number;
+
+  /** RMSNorm over each query and key head before RoPE (Qwen3's q_norm / k_norm). */
+  @IsBoolean()
+  qkNorm = false;
 
   /** Model width. */
   @HumanNumber()
@@ -181,7 +204,7 @@ export class GptConfig extends ModelConfig {
   /**
    * Start from pretrained weights (path relative to the recipe): a Floe checkpoint or export, a
    * folder of checkpoints or a run folder (newest), or a HuggingFace GPT-2 or Llama-family
-   * (llama, mistral, qwen2) folder. The source's architecture wins; a field set here to a non-default value that contradicts it is an error.
+   * (llama, mistral, qwen2, qwen3) folder. The source's architecture wins; a field set here to a non-default value that contradicts it is an error.
    */
   @IsOptional()
   @IsPath()
@@ -207,9 +230,9 @@ export class GptConfig extends ModelConfig {
 
 /** The architecture fields of a GPT config. */
 function architectureOf(c: GptConfig): GptArchitecture {
-  const { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta, ropeScaling } = c;
+  const { vocabSize, maxLength, layers, heads, kvHeads, dim, headDim, ffnDim, norm, position, activation, tieEmbeddings, bias, qkNorm, normEps, ropeTheta, ropeScaling } = c;
   // The config's rules hold one type's settings only (validated before this is read).
-  return { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm, position, activation, tieEmbeddings, bias, normEps, ropeTheta, ropeScaling: ropeScaling as RopeScaling | undefined };
+  return { vocabSize, maxLength, layers, heads, kvHeads, dim, headDim, ffnDim, norm, position, activation, tieEmbeddings, bias, qkNorm, normEps, ropeTheta, ropeScaling: ropeScaling as RopeScaling | undefined };
 }
 
 /**
@@ -259,7 +282,7 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     if (dataMaxLength !== undefined && dataMaxLength > maxLength) {
       throw new ConfigError([{ path: 'model.maxLength', message: `is ${maxLength} but data.maxLength is ${dataMaxLength}; the model must accept the longest training row` }]);
     }
-    if ((arch.dim as number) % (arch.heads as number) !== 0) {
+    if (arch.headDim === undefined && (arch.dim as number) % (arch.heads as number) !== 0) {
       throw new ConfigError([{ path: 'model.heads', message: `${arch.heads} heads do not divide dim ${arch.dim}` }]);
     }
     // Every id the tokenizer (and so the data) can produce must have an embedding row: a
@@ -368,10 +391,10 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
    * own wasm memory and holds all of this for its own micro-batch: the check is per rank as is.
    */
   private checkMemory(options: ResolvedGptOptions, at: string): void {
-    const { freeze, optimizer, microBatchSize, data } = this.trainer.config;
+    const { freeze, optimizer, microBatchSize, gradientAccumulationSteps, data } = this.trainer.config;
     const dataMaxLength = (data as { maxLength?: number }).maxLength;
     const inference = this.trainer.context.inference === true;
-    const warning = checkGptRunMemory({ model: options, freeze, optimizer: optimizer as { type: string; momentum?: unknown }, microBatchSize, dataMaxLength, inference, backend: this.trainer.backend.name, path: at });
+    const warning = checkGptRunMemory({ model: options, freeze, optimizer: optimizer as { type: string; momentum?: unknown }, microBatchSize, gradientAccumulationSteps, dataMaxLength, inference, backend: this.trainer.backend.name, path: at });
     if (warning !== undefined && this.trainer.dp.isMain) this.trainer.logger.warn(warning);
   }
 

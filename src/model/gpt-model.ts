@@ -5,7 +5,8 @@ import { causalBias, segmentBias } from './attention-mask';
 import { canFuseAttention, fusedAttention } from './fused-attention';
 import { linear } from './dense';
 import { DropoutSites, NO_DROPOUT } from './dropout-sites';
-import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
+import { checkGptForwardInputs } from './gpt-forward-checks';
+import { GptOptions, gptHeadDim, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { KvCache } from './kv-cache';
 import { LoraAdapters } from './lora';
 import { createGptParams, gptParamsFrom, skipGptParamDraws } from './gpt-params';
@@ -128,12 +129,12 @@ export class GptModel {
 
   /** Width of one attention head. */
   get headDim(): number {
-    return this.options.dim / this.options.heads;
+    return gptHeadDim(this.options);
   }
 
   /** Next-token logits `[B, T, V]` for int32 token ids `[B, T]`. */
   forward(inputIds: tf.Tensor2D, opts: GptForwardOptions = {}): tf.Tensor3D {
-    this.checkInputs(inputIds, opts);
+    checkGptForwardInputs(this.options, inputIds, opts);
     const [b, t] = inputIds.shape;
     const cache = opts.cache;
     if (cache === undefined) return this.run(inputIds, opts);
@@ -200,7 +201,7 @@ export class GptModel {
   summary(): string {
     const o = this.options;
     const lines = [
-      `GptModel: ${o.layers} layers, dim ${o.dim}, ${o.heads} heads${o.kvHeads < o.heads ? ` (${o.kvHeads} key/value)` : ''}, ffn ${o.ffnDim}, vocab ${o.vocabSize}, maxLength ${o.maxLength}`,
+      `GptModel: ${o.layers} layers, dim ${o.dim}, ${o.heads} heads${o.kvHeads < o.heads ? ` (${o.kvHeads} key/value)` : ''}${o.headDim === undefined ? '' : ` of ${o.headDim}`}${o.qkNorm === true ? ' (q/k norm)' : ''}, ffn ${o.ffnDim}, vocab ${o.vocabSize}, maxLength ${o.maxLength}`,
       `  ${o.norm} / ${o.position}${o.ropeScaling === undefined ? '' : ` (${o.ropeScaling.type} scaling ×${o.ropeScaling.factor})`} / ${o.activation}, tied=${o.tieEmbeddings}, bias=${o.bias}, dropout=${o.dropout}`,
     ];
     if (o.lora !== undefined) lines.push(`  lora: rank ${o.lora.rank}, alpha ${o.lora.alpha}, dropout ${o.lora.dropout} on ${this.lora?.layers.join(', ')}`);
@@ -275,17 +276,23 @@ export class GptModel {
     ctx: BlockContext & { layer: number },
   ): tf.Tensor2D {
     const { b, t } = ctx;
-    const { dim, heads, kvHeads } = this.options;
+    const { heads, kvHeads } = this.options;
     const hd = this.headDim;
+    const qkNorm = this.options.qkNorm === true;
     const qkv = this.dense(`${prefix}.attn.qkv`, h);
     // With the native kernels and no attention dropout between the products: one fused call
     // (RoPE rotates q and k in the packed layout first). The kernels take 3 equal parts, so
     // grouped-query attention runs the composite below.
     if (kvHeads === heads && !ctx.dropsProbs && ctx.cache === undefined && canFuseAttention(qkv, ctx.mask, b, heads)) {
-      const rotated = ctx.rope === undefined ? qkv : applyRopePacked(qkv, ctx.rope, b, heads);
+      const normed = qkNorm ? this.packedQkNorm(prefix, qkv) : qkv;
+      const rotated = ctx.rope === undefined ? normed : applyRopePacked(normed, ctx.rope, b, heads);
       return this.dense(`${prefix}.attn.out`, fusedAttention(rotated, ctx.mask, b, heads) as tf.Tensor2D);
     }
-    const [q, k, v] = kvHeads === heads ? tf.split(qkv, 3, 1) : tf.split(qkv, [dim, kvHeads * hd, kvHeads * hd], 1);
+    let [q, k, v] = kvHeads === heads ? tf.split(qkv, 3, 1) : tf.split(qkv, [heads * hd, kvHeads * hd, kvHeads * hd], 1);
+    if (qkNorm) {
+      q = this.headNorm(`${prefix}.attn.qNorm`, q as tf.Tensor2D);
+      k = this.headNorm(`${prefix}.attn.kNorm`, k as tf.Tensor2D);
+    }
     // [B·T, n·hd] → [B, n, T, hd]: one 4-D transpose per tensor (5-D transposes are slow on wasm).
     // With one token (a cached decoding step) the transpose moves nothing: a reshape does it.
     const toHeads = (x: tf.Tensor, n: number): tf.Tensor4D => (t === 1 ? tf.reshape(x, [b, n, 1, hd]) : tf.transpose(tf.reshape(x, [b, t, n, hd]), [0, 2, 1, 3]));
@@ -300,8 +307,23 @@ export class GptModel {
     // The cache holds kvHeads heads: grouping shrinks it by heads / kvHeads.
     if (ctx.cache !== undefined) ({ keys: kh, values: vh } = ctx.cache.extend(ctx.layer, kh, vh));
     const mixed = kvHeads === heads ? this.attend(qh, kh, vh, ctx) : this.attendGrouped(qh, kh, vh, ctx);
-    const merged = tf.reshape(t === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [b * t, dim]) as tf.Tensor2D;
+    const merged = tf.reshape(t === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [b * t, heads * hd]) as tf.Tensor2D;
     return this.dense(`${prefix}.attn.out`, merged);
+  }
+
+  /** `qkNorm`: RMSNorm over each head of `x [B·T, n·headDim]` with the heads' shared weight `[headDim]` (Qwen3's q_norm / k_norm). */
+  private headNorm(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+    const [rows, width] = x.shape;
+    const hd = this.headDim;
+    const weight = this.params.get(`${prefix}.weight`) as tf.Tensor1D;
+    const normed = rmsNorm(tf.reshape(x, [(rows * width) / hd, hd]), weight, { eps: this.options.normEps, explicitTranspose: this.options.explicitTranspose });
+    return tf.reshape(normed, [rows, width]);
+  }
+
+  /** {@link headNorm} on the q and k blocks of a packed `qkv` (equal blocks, no grouping), for the fused core. */
+  private packedQkNorm(prefix: string, qkv: tf.Tensor2D): tf.Tensor2D {
+    const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[];
+    return tf.concat([this.headNorm(`${prefix}.attn.qNorm`, q), this.headNorm(`${prefix}.attn.kNorm`, k), v], 1);
   }
 
   /** `softmax(q·kᵀ + mask)·v` per head: `[B, H, T, hd]` each (keys and values `[B, H, S, hd]`). */
@@ -359,41 +381,5 @@ export class GptModel {
     if (opts.training !== true || rate === 0) return NO_DROPOUT;
     // Each dropout site gets its own seed (`${base}:${site}`) so masks are independent but reproducible.
     return new DropoutSites(rate, `${opts.dropoutSeed ?? this.dropoutRng.nextUint32()}`);
-  }
-
-  private checkCache(cache: KvCache, b: number, t: number, opts: GptForwardOptions): void {
-    if (opts.training === true) throw new ModelError('GptModel.forward: a KV cache is for inference; it cannot be used with training: true');
-    if (opts.segmentIds !== undefined) throw new ModelError('GptModel.forward: a KV cache cannot be used with segmentIds (packed rows); decode one sequence per row');
-    const pad = opts.padding;
-    if (pad !== undefined && (pad.rank !== 2 || pad.shape[0] !== b || pad.shape[1] !== t)) {
-      throw new ModelError(`GptModel.forward expects padding [${b}, ${t}] (1 for padding, 0 for tokens), got [${pad.shape.join(', ')}]`);
-    }
-    if (cache.length > 0 && cache.batchSize !== b) {
-      throw new ModelError(`GptModel.forward: the KV cache holds a batch of ${cache.batchSize} rows, but inputIds has ${b}`);
-    }
-    if (cache.length + t > this.options.maxLength) {
-      throw new ModelError(
-        `GptModel.forward: the KV cache holds ${cache.length} tokens; ${t} more make ${cache.length + t}, past the model's maxLength ${this.options.maxLength} (start a new cache over the last ${this.options.maxLength} tokens)`,
-      );
-    }
-  }
-
-  private checkInputs(inputIds: tf.Tensor2D, opts: GptForwardOptions): void {
-    if (inputIds.rank !== 2 || inputIds.dtype !== 'int32') {
-      throw new ModelError(`GptModel.forward expects int32 inputIds [B, T], got ${inputIds.dtype} [${inputIds.shape.join(', ')}]`);
-    }
-    const [b, t] = inputIds.shape;
-    if (b < 1 || t < 1) throw new ModelError(`GptModel.forward got an empty batch [${b}, ${t}]`);
-    if (t > this.options.maxLength) {
-      throw new ModelError(`Sequence length ${t} exceeds the model's maxLength ${this.options.maxLength}`);
-    }
-    if (opts.cache !== undefined) this.checkCache(opts.cache, b, t, opts);
-    else if (opts.padding !== undefined) throw new ModelError('GptModel.forward: padding is for a KV cache (rows of different lengths decoded together); without one, right-pad and read each row at its own last position');
-    for (const key of ['positions', 'segmentIds'] as const) {
-      const x = opts[key];
-      if (x !== undefined && (x.dtype !== 'int32' || x.rank !== 2 || x.shape[0] !== b || x.shape[1] !== t)) {
-        throw new ModelError(`GptModel.forward expects ${key} int32 [${b}, ${t}], got ${x.dtype} [${x.shape.join(', ')}]`);
-      }
-    }
   }
 }

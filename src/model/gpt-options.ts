@@ -24,8 +24,19 @@ export interface GptOptions {
   maxLength: number;
   /** Number of transformer blocks. */
   layers: number;
-  /** Attention heads per block; must divide `dim`. */
+  /** Attention heads per block; must divide `dim` unless `headDim` is given. */
   heads: number;
+  /**
+   * Width of one attention head (HF's `head_dim`): q is `heads · headDim` wide, k and v
+   * `kvHeads · headDim`, and the output projection maps `heads · headDim` back to `dim`. Must be
+   * even with rope. Default `dim / heads` (Qwen3 sets it apart: 1024 wide, 16 heads of 128).
+   */
+  headDim?: number;
+  /**
+   * RMSNorm over each query and key head (weights `[headDim]` shared by the heads, eps `normEps`)
+   * after the projection and before RoPE, as Qwen3's `q_norm` / `k_norm`. Default false.
+   */
+  qkNorm?: boolean;
   /**
    * Key/value heads per block (grouped-query attention, Llama's `num_key_value_heads`): query
    * head h reads key/value head ⌊h / (heads / kvHeads)⌋. Must divide `heads`. Default `heads`
@@ -79,14 +90,23 @@ export interface GptOptions {
 }
 
 /** {@link GptOptions} with every default filled in (`lora` stays absent for a plain model). */
-export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling' | 'activationCheckpointing'>> & {
+export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling' | 'activationCheckpointing' | 'headDim' | 'qkNorm'>> & {
   /** LoRA options with defaults filled in; absent for a plain model. */
   lora?: ResolvedLoraOptions;
   /** RoPE scaling; absent for plain RoPE (and learned positions). */
   ropeScaling?: RopeScaling;
   /** True when blocks are checkpointed; absent otherwise. */
   activationCheckpointing?: true;
+  /** Head width when it differs from `dim / heads`; absent otherwise (read it with {@link gptHeadDim}). */
+  headDim?: number;
+  /** True when q and k heads are normalised; absent otherwise. */
+  qkNorm?: true;
 };
+
+/** Width of one attention head: `headDim` when set, else `dim / heads`. */
+export function gptHeadDim(o: Pick<ResolvedGptOptions, 'dim' | 'heads' | 'headDim'>): number {
+  return o.headDim ?? o.dim / o.heads;
+}
 
 const NORMS: readonly GptNorm[] = ['layernorm', 'rmsnorm'];
 const POSITIONS: readonly GptPosition[] = ['learned', 'rope'];
@@ -122,15 +142,24 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
     const v = resolved[key];
     if (!Number.isInteger(v) || v < 1) issues.push({ path: key, message: `must be a positive integer, got ${v}` });
   }
-  if (issues.length === 0 && resolved.dim % resolved.heads !== 0) {
-    issues.push({ path: 'heads', message: `must divide dim (${resolved.dim}), got ${resolved.heads}` });
+  const headDim = options.headDim;
+  if (headDim !== undefined && (!Number.isInteger(headDim) || headDim < 1)) issues.push({ path: 'headDim', message: `must be a positive integer (the width of one attention head), got ${headDim}` });
+  if (issues.length === 0 && headDim === undefined && resolved.dim % resolved.heads !== 0) {
+    issues.push({ path: 'heads', message: `must divide dim (${resolved.dim}), got ${resolved.heads}; or set headDim` });
   }
   if (issues.length === 0 && resolved.heads % resolved.kvHeads !== 0) {
     issues.push({ path: 'kvHeads', message: `must divide heads (${resolved.heads}): each key/value head serves an equal group of query heads, got ${resolved.kvHeads}` });
   }
-  if (issues.length === 0 && resolved.position === 'rope' && (resolved.dim / resolved.heads) % 2 !== 0) {
+  if (issues.length === 0 && resolved.position === 'rope' && headDim === undefined && (resolved.dim / resolved.heads) % 2 !== 0) {
     issues.push({ path: 'heads', message: `rope needs an even head size, got dim/heads = ${resolved.dim / resolved.heads}` });
   }
+  if (issues.length === 0 && resolved.position === 'rope' && headDim !== undefined && headDim % 2 !== 0) {
+    issues.push({ path: 'headDim', message: `rope rotates channel pairs, so it must be even, got ${headDim}` });
+  }
+  // Only recorded when it differs from dim / heads, so a plain model's options stay as they were.
+  if (issues.length === 0 && headDim !== undefined && headDim * resolved.heads !== resolved.dim) resolved.headDim = headDim;
+  if (options.qkNorm !== undefined && typeof options.qkNorm !== 'boolean') issues.push({ path: 'qkNorm', message: `must be true or false, got ${JSON.stringify(options.qkNorm)}` });
+  if (options.qkNorm === true) resolved.qkNorm = true;
   if (!(resolved.dropout >= 0 && resolved.dropout < 1)) issues.push({ path: 'dropout', message: `must be in [0, 1), got ${resolved.dropout}` });
   if (!(resolved.normEps > 0)) issues.push({ path: 'normEps', message: `must be positive, got ${resolved.normEps}` });
   if (!(resolved.initStd > 0)) issues.push({ path: 'initStd', message: `must be positive, got ${resolved.initStd}` });

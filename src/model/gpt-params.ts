@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
-import { ResolvedGptOptions } from './gpt-options';
+import { gptHeadDim, ResolvedGptOptions } from './gpt-options';
 import { ModelError } from './model-error';
 
 /** How a parameter starts: N(0, std²), N(0, (std/√(2·layers))²) for residual outputs, 0 or 1. */
@@ -23,13 +23,17 @@ export function gptLinearHasBias(o: Pick<ResolvedGptOptions, 'bias'>, prefix: st
 
 /**
  * Every parameter of a model with these options, in a stable order. Linear weights are stored
- * `[in, out]` (transpose to get PyTorch's `[out, in]`); `attn.qkv.weight` is `[D, D + 2·kvHeads·headDim]`
- * (`[D, 3D]` unless grouped) with columns `[q | k | v]`, each block split into heads
- * `h·headDim … (h+1)·headDim − 1` (`heads` query heads, `kvHeads` key and value heads).
+ * `[in, out]` (transpose to get PyTorch's `[out, in]`); `attn.qkv.weight` is
+ * `[D, heads·headDim + 2·kvHeads·headDim]` (`[D, 3D]` unless grouped or `headDim` is set) with
+ * columns `[q | k | v]`, each block split into heads `h·headDim … (h+1)·headDim − 1` (`heads`
+ * query heads, `kvHeads` key and value heads); `attn.out.weight` is `[heads·headDim, D]`. With
+ * `qkNorm`, `attn.qNorm.weight` and `attn.kNorm.weight` `[headDim]` follow `attn.qkv`.
  */
 export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
   const d = o.dim;
-  const kvDim = (d / o.heads) * o.kvHeads;
+  const headDim = gptHeadDim(o);
+  const qDim = headDim * o.heads;
+  const kvDim = headDim * o.kvHeads;
   const specs: GptParamSpec[] = [];
   const add = (name: string, shape: number[], init: GptParamInit): void => {
     specs.push({ name, shape, init });
@@ -47,8 +51,12 @@ export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
   for (let i = 0; i < o.layers; i++) {
     const p = `blocks.${i}`;
     addNorm(`${p}.norm1`);
-    addLinear(`${p}.attn.qkv`, d, d + 2 * kvDim, 'normal');
-    addLinear(`${p}.attn.out`, d, d, 'residual');
+    addLinear(`${p}.attn.qkv`, d, qDim + 2 * kvDim, 'normal');
+    if (o.qkNorm === true) {
+      add(`${p}.attn.qNorm.weight`, [headDim], 'ones');
+      add(`${p}.attn.kNorm.weight`, [headDim], 'ones');
+    }
+    addLinear(`${p}.attn.out`, qDim, d, 'residual');
     addNorm(`${p}.norm2`);
     addLinear(`${p}.mlp.up`, d, o.ffnDim, 'normal');
     if (o.activation === 'swiglu') addLinear(`${p}.mlp.gate`, d, o.ffnDim, 'normal');

@@ -55,14 +55,15 @@ describe('tfjs graph model export', () => {
     ['grouped-query (4 heads, 2 key/value heads; rope, biases)', { heads: 4, kvHeads: 2, position: 'rope' }],
     ['Qwen2 style (biases on attn.qkv only, grouped-query, rope)', { heads: 4, kvHeads: 2, position: 'rope', norm: 'rmsnorm', activation: 'swiglu', bias: 'qkv' }],
     ['Llama 3 RoPE scaling (llama3: factor 8, low 1, high 4, original 8)', { position: 'rope', ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 } }],
+    ['Qwen3 style (qkNorm, headDim 6 of dim 16 / 2 heads, no biases, rmsnorm, rope)', { heads: 2, headDim: 6, qkNorm: true, position: 'rope', norm: 'rmsnorm', activation: 'swiglu', bias: false }],
     ['YaRN RoPE scaling (factor 4, original 6, attention factor 1.5 on cos and sin)', { position: 'rope', ropeScaling: { type: 'yarn', factor: 4, originalMaxLength: 6, betaFast: 4, betaSlow: 0.5, attentionFactor: 1.5 } }],
   ];
   for (const [name, flavour] of flavours) {
     it(`a ${name} GPT loads with tf.loadGraphModel over HTTP and predicts what GptModel.forward does`, async () => {
       const before = tf.memory().numTensors;
       const model = new GptModel({ vocabSize: 40, maxLength: 12, layers: 2, heads: 2, dim: 16, ...flavour }, new Rng(5));
-      // Biases start at zero: give them values, so a graph that drops one is caught.
-      for (const [name, v] of model.params) if (name.endsWith('.bias')) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 7)));
+      // Biases start at zero (q/k norm weights at one): give them values, so a graph that drops one is caught.
+      for (const [name, v] of model.params) if (name.endsWith('.bias') || name.endsWith('Norm.weight')) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 7)));
       const out = path.join(dir, 'web');
       await writeGptGraphModel(out, model, { shardBytes: 8000 });
       const json = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));

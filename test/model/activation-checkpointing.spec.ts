@@ -74,6 +74,8 @@ describe('GptModel activationCheckpointing', () => {
     ['LoRA with dropout on every dense layer, base frozen', { ...base, lora: { rank: 2, alpha: 4, dropout: 0.2, targets: ['*'] } }],
     // No attention dropout: with Floe's native kernels (wasm) attention runs fused, rope packed.
     ['Llama style, LoRA dropout only (fused attention on wasm)', { ...base, ...LLAMA, dropout: 0, lora: { rank: 2, alpha: 4, dropout: 0.2, targets: ['*'] } }],
+    ['Qwen3 style: qkNorm, headDim 6 (not dim / heads), grouped-query', { ...base, ...LLAMA, headDim: 6, qkNorm: true, kvHeads: 2 }],
+    ['Qwen3 style, LoRA, no dropout (qkNorm in the fused attention on wasm)', { ...base, ...LLAMA, dropout: 0, headDim: 6, qkNorm: true, lora: { rank: 2, alpha: 4, targets: ['*'] } }],
   ];
   for (const [label, options] of variants) for (const backend of ['cpu', 'wasm'] as const) {
     it(`gives the gradients of the plain forward bit for bit, leaking nothing (${label}, ${backend})`, async () => {
@@ -86,6 +88,7 @@ describe('GptModel activationCheckpointing', () => {
         for (const model of [plain, checkpointed]) for (const [name, v] of model.params) if (name.endsWith('.lora_b')) v.assign(tf.fill(v.shape, 0.3));
         const expected = gradients(plain, data, 'frugal');
         assert.ok(expected.size > 1);
+        if (options.qkNorm === true && options.lora === undefined) assert.ok(expected.get('blocks.1.attn.kNorm.weight')?.some((g) => g !== 0), 'kNorm gets a gradient');
         const actual = await expectNoLeak(() => gradients(checkpointed, data, 'frugal'), 'a checkpointed gradient pass');
         assertBitIdentical(actual, expected, `${label}, frugal pass`);
         // tfjs's own pass (optimizer.minimize) asks for every input's gradient: the same bits.

@@ -1,5 +1,5 @@
 import type { GptModel } from '../../model/gpt-model';
-import type { ResolvedGptOptions } from '../../model/gpt-options';
+import { gptHeadDim, ResolvedGptOptions } from '../../model/gpt-options';
 import { gptLinearHasBias } from '../../model/gpt-params';
 import { ropeAttentionFactor, ropeInverseFrequencies } from '../../model/rotary';
 import { GraphDefBuilder } from './graph-def-builder';
@@ -48,6 +48,14 @@ function norm(c: Context, x: string, prefix: string): string {
   return g.op('AddV2', [g.op('Mul', [normed, `${prefix}.weight`]), `${prefix}.bias`]);
 }
 
+/** RMSNorm of `x` over its last axis with weight `${prefix}.weight` (any rank: heads `[B, n, T, headDim]`). */
+function headRmsNorm(c: Context, x: string, prefix: string): string {
+  const { g, o } = c;
+  const meanSquare = g.op('Mean', [g.op('Mul', [x, x]), g.ints([-1])], { keep_dims: { b: true } });
+  const normed = g.op('Mul', [x, g.op('Rsqrt', [g.op('AddV2', [meanSquare, g.scalar(o.normEps)])])]);
+  return g.op('Mul', [normed, `${prefix}.weight`]);
+}
+
 function toHeads(c: Context, x: string, shape = c.headShape): string {
   return c.g.op('Transpose', [c.g.op('Reshape', [x, shape]), c.g.ints([0, 2, 1, 3])]);
 }
@@ -59,13 +67,13 @@ function toHeads(c: Context, x: string, shape = c.headShape): string {
  */
 function splitHeads(c: Context, qkv: string): { q: string; k: string; v: string } {
   const { g, o } = c;
-  const headDim = o.dim / o.heads;
+  const headDim = gptHeadDim(o);
   if (o.kvHeads === o.heads) {
     const parts = g.op('Split', [g.ints([1], []), qkv], { num_split: { i: '3' } });
     return { q: toHeads(c, `${parts}:0`), k: toHeads(c, `${parts}:1`), v: toHeads(c, `${parts}:2`) };
   }
   const kvDim = o.kvHeads * headDim;
-  const parts = g.op('SplitV', [qkv, g.ints([o.dim, kvDim, kvDim]), g.ints([1], [])], { num_split: { i: '3' } });
+  const parts = g.op('SplitV', [qkv, g.ints([o.heads * headDim, kvDim, kvDim]), g.ints([1], [])], { num_split: { i: '3' } });
   const group = o.heads / o.kvHeads;
   const which = g.ints(Array.from({ length: o.heads }, (_, h) => Math.floor(h / group)));
   const repeat = (x: string): string => g.op('GatherV2', [toHeads(c, x, c.kvHeadShape), which, g.ints([1], [])], { batch_dims: { i: '0' } });
@@ -82,10 +90,12 @@ function rope(c: Context, x: string): string {
 
 function attention(c: Context, h: string, prefix: string): string {
   const { g, o } = c;
-  const headDim = o.dim / o.heads;
+  const headDim = gptHeadDim(o);
   const heads = splitHeads(c, dense(c, h, `${prefix}.attn.qkv`));
-  let q = g.op('Mul', [heads.q, g.scalar(1 / Math.sqrt(headDim))]);
-  let k = heads.k;
+  // qkNorm: an RMSNorm over each head's last axis, its [headDim] weight broadcast over the heads.
+  const qHeads = o.qkNorm === true ? headRmsNorm(c, heads.q, `${prefix}.attn.qNorm`) : heads.q;
+  let q = g.op('Mul', [qHeads, g.scalar(1 / Math.sqrt(headDim))]);
+  let k = o.qkNorm === true ? headRmsNorm(c, heads.k, `${prefix}.attn.kNorm`) : heads.k;
   const v = heads.v;
   if (c.rope !== undefined) {
     q = rope(c, q);
@@ -93,7 +103,7 @@ function attention(c: Context, h: string, prefix: string): string {
   }
   const scores = g.op('AddV2', [g.op('BatchMatMulV2', [q, k], { adj_x: { b: false }, adj_y: { b: true } }), c.mask]);
   const mixed = g.op('BatchMatMulV2', [g.op('Softmax', [scores]), v], { adj_x: { b: false }, adj_y: { b: false } });
-  const merged = g.op('Reshape', [g.op('Transpose', [mixed, g.ints([0, 2, 1, 3])]), g.ints([-1, o.dim])]);
+  const merged = g.op('Reshape', [g.op('Transpose', [mixed, g.ints([0, 2, 1, 3])]), g.ints([-1, o.heads * headDim])]);
   return dense(c, merged, `${prefix}.attn.out`);
 }
 
@@ -113,7 +123,7 @@ function mlp(c: Context, h: string, prefix: string): string {
 }
 
 function ropeTables(g: GraphDefBuilder, o: ResolvedGptOptions, positions: string): { cos: string; sinSigned: string } {
-  const headDim = o.dim / o.heads;
+  const headDim = gptHeadDim(o);
   const half = headDim / 2;
   const cos = new Float32Array(o.maxLength * headDim);
   const sinSigned = new Float32Array(o.maxLength * headDim);
@@ -164,8 +174,8 @@ export async function buildGptGraph(model: GptModel): Promise<GraphDefBuilder> {
   const c: Context = {
     g,
     o,
-    headShape: concatShape([g.ints([-1]), tVec, g.ints([o.heads, o.dim / o.heads])]),
-    kvHeadShape: concatShape([g.ints([-1]), tVec, g.ints([o.kvHeads, o.dim / o.heads])]),
+    headShape: concatShape([g.ints([-1]), tVec, g.ints([o.heads, gptHeadDim(o)])]),
+    kvHeadShape: concatShape([g.ints([-1]), tVec, g.ints([o.kvHeads, gptHeadDim(o)])]),
     mask: g.op('Mul', [above, g.scalar(MASKED_SCORE)]),
     rope: o.position === 'rope' ? ropeTables(g, o, positions) : undefined,
   };
