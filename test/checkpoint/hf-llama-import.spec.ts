@@ -165,9 +165,9 @@ describe('HuggingFace Llama import (model.from)', () => {
       assert.match(message, /sliding_window is 8 but max_position_embeddings is 16; .*supports sliding_window null or at least max_position_embeddings/);
     });
 
-    it('a head_dim other than hidden_size / num_attention_heads', async () => {
-      const message = await loadError({ config: { head_dim: 8 } });
-      assert.match(message, /head_dim is 8 but hidden_size \/ num_attention_heads is 4/);
+    it('an odd head_dim (rotary positions rotate channel pairs; an even one other than hidden_size / heads loads)', async () => {
+      const message = await loadError({ config: { head_dim: 5 } });
+      assert.match(message, /the head size \(head_dim\) is 5; rotary positions need an even head size/);
     });
 
     it('num_key_value_heads that does not divide num_attention_heads', async () => {

@@ -1,14 +1,14 @@
 import { CheckpointError } from '../../errors';
-import type { ResolvedGptOptions } from '../../model/gpt-options';
+import { gptHeadDim, ResolvedGptOptions } from '../../model/gpt-options';
 import { hfRopeScalingJson } from './hf-export-rope-scaling';
 
 /** The HuggingFace architectures a Floe GPT exports as (`config.json`'s `model_type`). */
-export type HfExportModelType = 'gpt2' | 'llama' | 'qwen2';
+export type HfExportModelType = 'gpt2' | 'llama' | 'qwen2' | 'qwen3';
 
 /** The GPT settings each HuggingFace architecture needs, for messages and docs. */
 export const HF_EXPORT_ARCHITECTURES =
   'gpt2 (norm layernorm, position learned, activation gelu, bias true), llama (norm rmsnorm, position rope, activation swiglu, bias false) ' +
-  "or qwen2 (as llama with bias 'qkv')";
+  "or qwen2 (as llama with bias 'qkv' and headDim dim / heads), or qwen3 (as llama with qkNorm true); llama and qwen3 take any headDim";
 
 /** Token ids written into `config.json` and `generation_config.json` (from the run's tokenizer). */
 export interface HfExportTokenIds {
@@ -22,7 +22,8 @@ export interface HfExportTokenIds {
 
 /**
  * The HuggingFace architecture computing what a GPT with these options computes: GPT-2 style →
- * `gpt2`, Llama style → `llama`, Llama style with q/k/v biases → `qwen2`.
+ * `gpt2`, Llama style → `llama`, Llama style with q/k/v biases → `qwen2`, Llama style with
+ * per-head q/k norms (`qkNorm`) → `qwen3`.
  *
  * @throws CheckpointError naming the settings without an HF architecture and the valid combinations.
  */
@@ -35,11 +36,17 @@ export function hfExportModelType(o: ResolvedGptOptions): HfExportModelType {
     if (o.bias !== true) refuse(`${settings}: GPT-2 has biases on every linear layer, so it needs model.bias true`);
     // HF's GPT-2 has no grouped-query attention.
     if (o.kvHeads !== o.heads) refuse(`model.kvHeads ${o.kvHeads} of model.heads ${o.heads}: GPT-2 (layernorm, learned positions, gelu) has no grouped-query attention, so kvHeads must equal heads`);
+    if (o.headDim !== undefined) refuse(`model.headDim ${o.headDim} is not model.dim / model.heads (${o.dim / o.heads}): GPT-2's head size is always n_embd / n_head`);
+    if (o.qkNorm === true) refuse('model.qkNorm true: GPT-2 has no per-head q/k norms (Qwen3, a Llama-style model, has them)');
     return 'gpt2';
   }
   if (o.norm === 'rmsnorm' && o.position === 'rope' && o.activation === 'swiglu') {
-    if (o.bias === false) return 'llama';
-    if (o.bias === 'qkv') return 'qwen2';
+    if (o.bias === false) return o.qkNorm === true ? 'qwen3' : 'llama';
+    if (o.bias === 'qkv') {
+      if (o.qkNorm === true) refuse("model.bias 'qkv' with model.qkNorm true: Qwen2 has q/k/v biases but no q/k norms, Qwen3 q/k norms but no biases");
+      if (o.headDim !== undefined) refuse(`model.bias 'qkv' with model.headDim ${o.headDim} (not dim / heads = ${o.dim / o.heads}): Qwen2's head size is always hidden_size / num_attention_heads`);
+      return 'qwen2';
+    }
     refuse(`${settings}: a Llama-style model with biases on every linear layer (bias true) has no HuggingFace architecture (Qwen2 has q/k/v biases only)`);
   }
   return refuse(`its settings (${settings}) match no HuggingFace architecture`);
@@ -73,8 +80,9 @@ export function hfExportConfigJson(o: ResolvedGptOptions, modelType: HfExportMod
       use_cache: true,
     };
   }
+  const architectures: Record<string, string> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', qwen3: 'Qwen3ForCausalLM' };
   return {
-    architectures: [modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
+    architectures: [architectures[modelType]],
     model_type: modelType,
     vocab_size: o.vocabSize,
     hidden_size: o.dim,
@@ -82,14 +90,16 @@ export function hfExportConfigJson(o: ResolvedGptOptions, modelType: HfExportMod
     num_hidden_layers: o.layers,
     num_attention_heads: o.heads,
     num_key_value_heads: o.kvHeads,
-    ...(modelType === 'llama' ? { head_dim: o.dim / o.heads } : {}),
+    ...(modelType === 'qwen2' ? {} : { head_dim: gptHeadDim(o) }),
     hidden_act: 'silu',
     max_position_embeddings: o.maxLength,
     rms_norm_eps: o.normEps,
     rope_theta: o.ropeTheta,
     rope_scaling: hfRopeScalingJson(o.ropeScaling, o.maxLength),
     // Qwen2's q/k/v biases are implied by its model_type; Llama's switches stay off.
-    ...(modelType === 'llama' ? { attention_bias: false, mlp_bias: false } : { use_sliding_window: false, sliding_window: null }),
+    ...(modelType === 'llama' ? { attention_bias: false, mlp_bias: false } : {}),
+    ...(modelType === 'qwen3' ? { attention_bias: false } : {}),
+    ...(modelType === 'llama' ? {} : { use_sliding_window: false, sliding_window: null }),
     attention_dropout: o.dropout,
     initializer_range: o.initStd,
     tie_word_embeddings: o.tieEmbeddings,

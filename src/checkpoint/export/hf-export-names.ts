@@ -1,5 +1,5 @@
 import { CheckpointError } from '../../errors';
-import type { ResolvedGptOptions } from '../../model/gpt-options';
+import { gptHeadDim, ResolvedGptOptions } from '../../model/gpt-options';
 import type { RawTensor } from '../formats/safetensors-dtype';
 import { floeToHfGpt2Name, mapHfGpt2Name } from '../import/hf-gpt2-names';
 import { QkvPart, floeToHfLlamaNames, mapHfLlamaName } from '../import/hf-llama-names';
@@ -25,8 +25,9 @@ function f32(data: Float32Array, shape: number[]): RawTensor {
 
 /** Where each of q, k and v starts in `attn.qkv` and how wide it is (k and v are kvHeads·headDim). */
 function qkvBlocks(o: ResolvedGptOptions): Record<QkvPart, [number, number]> {
-  const kv = (o.dim / o.heads) * o.kvHeads;
-  return { q: [0, o.dim], k: [o.dim, kv], v: [o.dim + kv, kv] };
+  const q = gptHeadDim(o) * o.heads;
+  const kv = gptHeadDim(o) * o.kvHeads;
+  return { q: [0, q], k: [q, kv], v: [q + kv, kv] };
 }
 
 /**
@@ -38,8 +39,9 @@ function qkvBlocks(o: ResolvedGptOptions): Record<QkvPart, [number, number]> {
  * - `gpt2`: `transformer.`-prefixed (GPT2LMHeadModel's keys); Conv1D weights are `[in, out]` like
  *   Floe's, so they copy unchanged; `c_attn` keeps `[q | k | v]` columns. An untied `lm_head.weight`
  *   is transposed to `[V, D]`; HF's head has no bias, so a non-zero `lm_head.bias` is refused.
- * - `llama`/`qwen2`: `model.`-prefixed; linear weights transposed to `[out, in]`; `attn.qkv` split
- *   into `q_proj`/`k_proj`/`v_proj` (k/v `kvHeads · headDim` wide), its bias likewise (qwen2).
+ * - `llama`/`qwen2`/`qwen3`: `model.`-prefixed; linear weights transposed to `[out, in]`; `attn.qkv` split
+ *   into `q_proj`/`k_proj`/`v_proj` (q `heads · headDim`, k/v `kvHeads · headDim` wide), its bias
+ *   likewise (qwen2); `attn.qNorm`/`attn.kNorm` as `q_norm`/`k_norm` (qwen3).
  *
  * A tied model has no `lm_head.weight` (transformers ties it to the embedding on load).
  *

@@ -5,11 +5,12 @@ import { readHfRopeScaling } from './hf-rope-scaling';
 
 /**
  * `model_type`s read as Llama: Mistral is Llama's maths plus an optional sliding window, Qwen2
- * adds biases on the q/k/v projections (and an optional sliding window).
+ * adds biases on the q/k/v projections (and an optional sliding window), Qwen3 an RMSNorm over
+ * each query and key head (`q_norm` / `k_norm`, Floe's `qkNorm`) and its own `head_dim`.
  */
-export const HF_LLAMA_MODEL_TYPES = ['llama', 'mistral', 'qwen2'] as const;
+export const HF_LLAMA_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3'] as const;
 
-/** A HuggingFace Llama (or Mistral) `config.json`, mapped onto Floe's GPT options. */
+/** A HuggingFace Llama-family (Llama, Mistral, Qwen2, Qwen3) `config.json`, mapped onto Floe's GPT options. */
 export interface HfLlamaConfig {
   /** The config file read. */
   file: string;
@@ -58,9 +59,9 @@ class Fields {
  * q/k/v only, `bias: 'qkv'`, and a sliding window only with `use_sliding_window`). Variants Floe's GPT
  * cannot express (another `hidden_act`, attention or MLP biases, a `rope_scaling` other than
  * `llama3`, `linear`, `yarn` or `dynamic` within the context (mapped onto `ropeScaling` by
- * {@link readHfRopeScaling}), a `head_dim`
- * other than hidden_size / heads) are errors. `num_key_value_heads` → kvHeads (grouped-query
- * attention; default num_attention_heads).
+ * {@link readHfRopeScaling}), an odd head size) are errors. `num_key_value_heads` → kvHeads (grouped-query
+ * attention; default num_attention_heads); `head_dim` → headDim (default hidden_size /
+ * num_attention_heads); `qwen3` → qkNorm (its `q_norm` / `k_norm`), no biases.
  *
  * @throws CheckpointError naming the file and every problem (field, value, what Floe supports).
  */
@@ -84,23 +85,26 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   f.only('hidden_act', 'silu', "Llama's gated MLP is down(silu(gate(x)) * up(x))");
   // Qwen2 always has q/k/v biases (no o_proj or MLP ones); its config has no attention_bias.
   const bias = modelType === 'qwen2' ? 'qkv' : false;
-  f.only('attention_bias', false, modelType === 'qwen2' ? "Floe's Qwen2 has biases on q/k/v only, none on o_proj" : "Floe's Llama has no biases in q/k/v/o; Qwen2 folders (model_type qwen2) have q/k/v ones");
+  const qkNorm = modelType === 'qwen3';
+  f.only('attention_bias', false, modelType === 'qwen2' ? "Floe's Qwen2 has biases on q/k/v only, none on o_proj" : `Floe's ${modelType === 'qwen3' ? 'Qwen3' : 'Llama'} has no biases in q/k/v/o; Qwen2 folders (model_type qwen2) have q/k/v ones`);
   f.only('mlp_bias', false, "Floe's Llama has no biases in gate/up/down");
   const ropeScaling = readHfRopeScaling(json.rope_scaling, maxLength, f.problems);
-  // Mistral's window applies when set; Qwen2's only with use_sliding_window.
-  if (modelType === 'mistral' || (modelType === 'qwen2' && json.use_sliding_window === true)) {
+  // Mistral's window applies when set; Qwen2's and Qwen3's only with use_sliding_window.
+  const qwen = modelType === 'qwen2' || modelType === 'qwen3';
+  if (modelType === 'mistral' || (qwen && json.use_sliding_window === true)) {
     const window = json.sliding_window;
-    const which = modelType === 'qwen2' ? 'use_sliding_window is true and sliding_window' : 'sliding_window';
+    const which = qwen ? 'use_sliding_window is true and sliding_window' : 'sliding_window';
     if (window !== undefined && window !== null && !(typeof window === 'number' && window >= maxLength)) {
-      f.problems.push(`${which} is ${JSON.stringify(window)} but max_position_embeddings is ${maxLength}; Floe attends over the whole context, so it supports ${modelType === 'qwen2' ? 'use_sliding_window false, or ' : ''}sliding_window null or at least max_position_embeddings`);
+      f.problems.push(`${which} is ${JSON.stringify(window)} but max_position_embeddings is ${maxLength}; Floe attends over the whole context, so it supports ${qwen ? 'use_sliding_window false, or ' : ''}sliding_window null or at least max_position_embeddings`);
     }
   }
+  // Llama and Mistral may set head_dim too; absent or null, it is hidden_size / num_attention_heads.
+  const headDimSet = json.head_dim !== undefined && json.head_dim !== null;
+  const headDim = headDimSet ? f.positiveInt('head_dim') : undefined;
   if (f.problems.length === 0) {
-    if (dim % heads !== 0) f.problems.push(`num_attention_heads ${heads} does not divide hidden_size ${dim}; Floe needs head size = hidden_size / num_attention_heads`);
-    const headDim = json.head_dim;
-    if (headDim !== undefined && headDim !== null && headDim !== dim / heads) {
-      f.problems.push(`head_dim is ${JSON.stringify(headDim)} but hidden_size / num_attention_heads is ${dim / heads}; Floe supports head_dim equal to hidden_size / num_attention_heads only`);
-    }
+    if (headDim === undefined && dim % heads !== 0) f.problems.push(`num_attention_heads ${heads} does not divide hidden_size ${dim} and head_dim is not given; set head_dim, or use a head count that divides hidden_size`);
+    const size = headDim ?? dim / heads;
+    if (size % 2 !== 0) f.problems.push(`the head size (${headDim === undefined ? 'hidden_size / num_attention_heads' : 'head_dim'}) is ${size}; rotary positions need an even head size`);
     if (heads % kvHeads !== 0) {
       f.problems.push(`num_key_value_heads ${kvHeads} does not divide num_attention_heads ${heads}; Floe's grouped-query attention needs an equal group of query heads per key/value head`);
     }
@@ -108,7 +112,13 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   if (f.problems.length > 0) throw new CheckpointError(`Cannot import Llama config '${file}': ${f.problems.join('; ')}.`);
   return {
     file,
-    architecture: { vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias, normEps, ropeTheta, ...(ropeScaling === undefined ? {} : { ropeScaling }) },
+    // A Qwen3 says both (a recipe contradicting them is named); other folders only a head size of their own.
+    architecture: {
+      vocabSize, maxLength, layers, heads, kvHeads, dim, ffnDim, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', tieEmbeddings: tie, bias, normEps, ropeTheta,
+      ...(ropeScaling === undefined ? {} : { ropeScaling }),
+      ...(qkNorm || (headDim !== undefined && headDim * heads !== dim) ? { headDim: headDim ?? dim / heads } : {}),
+      ...(qkNorm ? { qkNorm } : {}),
+    },
     fieldNames: {
       vocabSize: 'vocab_size',
       maxLength: 'max_position_embeddings',
@@ -116,6 +126,8 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
       heads: 'num_attention_heads',
       kvHeads: 'num_key_value_heads',
       dim: 'hidden_size',
+      headDim: headDimSet ? 'head_dim' : 'hidden_size / num_attention_heads, no head_dim given',
+      qkNorm: `model_type ${String(modelType)}`,
       ffnDim: 'intermediate_size',
       norm: `model_type ${String(modelType)}`,
       position: `model_type ${String(modelType)}`,

@@ -42,6 +42,9 @@ const BLOCK_PARTS: Record<string, [string, boolean]> = {
   'input_layernorm.weight': ['norm1.weight', false],
   'self_attn.o_proj.weight': ['attn.out.weight', true],
   'post_attention_layernorm.weight': ['norm2.weight', false],
+  // Qwen3's per-head RMSNorms of q and k ([head_dim], shared by the heads).
+  'self_attn.q_norm.weight': ['attn.qNorm.weight', false],
+  'self_attn.k_norm.weight': ['attn.kNorm.weight', false],
   'mlp.gate_proj.weight': ['mlp.gate.weight', true],
   'mlp.up_proj.weight': ['mlp.up.weight', true],
   'mlp.down_proj.weight': ['mlp.down.weight', true],
@@ -61,7 +64,7 @@ const TOP_LEVEL: Record<string, string> = {
  * Maps a HuggingFace Llama tensor name (`LlamaForCausalLM`'s `model.` prefix optional) to Floe's
  * naming: `embed_tokens` → `embed.tokens`, `layers.N.input_layernorm` → `blocks.N.norm1`,
  * `self_attn.{q,k,v}_proj` → a column block of `blocks.N.attn.qkv` (weights, and Qwen2's biases), `o_proj` → `attn.out`,
- * `post_attention_layernorm` → `norm2`, `mlp.{gate,up,down}_proj` → `mlp.{gate,up,down}`,
+ * `post_attention_layernorm` → `norm2`, Qwen3's `self_attn.{q,k}_norm` → `attn.{q,k}Norm`, `mlp.{gate,up,down}_proj` → `mlp.{gate,up,down}`,
  * `norm` → `norm`, `lm_head` → `lm_head` (all linear weights transposed).
  */
 export function mapHfLlamaName(hfName: string): HfLlamaMapping {

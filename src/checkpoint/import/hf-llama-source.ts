@@ -8,12 +8,12 @@ import { PlannedHfTensor, planHfWeights, refuseNonFiniteHfWeights, requiredHfTar
 
 const QKV_PARTS: readonly QkvPart[] = ['q', 'k', 'v'];
 
-/** Widths of the q, k and v column blocks of `attn.qkv.weight`. */
+/** Widths of the q, k and v column blocks of `attn.qkv.weight` (`heads`, `kvHeads` and `kvHeads` times the head size). */
 function qkvWidths(config: HfLlamaConfig): Record<QkvPart, number> {
-  const dim = config.architecture.dim as number;
-  const heads = config.architecture.heads as number;
-  const kv = (dim / heads) * (config.architecture.kvHeads ?? heads);
-  return { q: dim, k: kv, v: kv };
+  const { dim, heads, kvHeads, headDim } = config.architecture as { dim: number; heads: number; kvHeads?: number; headDim?: number };
+  const size = headDim ?? dim / heads;
+  const kv = size * (kvHeads ?? heads);
+  return { q: size * heads, k: kv, v: kv };
 }
 
 /**
@@ -49,10 +49,10 @@ function plan(files: string[], params: ReadonlyMap<string, WeightTarget>, config
 }
 
 /**
- * A HuggingFace Llama folder (`config.json` with `model_type: llama` or `mistral`,
+ * A HuggingFace Llama-family folder (`config.json` with `model_type` llama, mistral, qwen2 or qwen3,
  * `model.safetensors` or sharded safetensors with `model.safetensors.index.json`, optional
  * `tokenizer.json`) as a {@link GptSource}: Llama is Floe's GPT with rmsnorm, rope, swiglu and no
- * biases (`qwen2`: q/k/v biases, packed into `attn.qkv.bias` as the weights are). Names map as in {@link mapHfLlamaName}; PyTorch linear weights `[out, in]` are
+ * biases (`qwen2`: q/k/v biases, packed into `attn.qkv.bias` as the weights are; `qwen3`: `q_norm` / `k_norm` as `attn.qNorm` / `attn.kNorm`). Names map as in {@link mapHfLlamaName}; PyTorch linear weights `[out, in]` are
  * transposed to Floe's `[in, out]`, and each layer's q/k/v projections are packed into one
  * `attn.qkv.weight` (k and v are `kvHeads · headDim` wide with grouped-query attention). Half-precision weights widen to float32; `rotary_emb.inv_freq` buffers are
  * ignored (recomputed from rope_theta), as is a stored `lm_head.weight` when embeddings are tied.
