@@ -67,6 +67,8 @@ export interface GptMemoryEstimate {
   totalBytes: number;
   /** The optimizer's state count and how it was found. */
   optimizer: OptimizerStateSlots;
+  /** Why the gradients count more than once, for the message (gradient accumulation). */
+  gradientNote?: string;
 }
 
 /**
@@ -129,7 +131,7 @@ export function checkBackendMemory(options: BackendMemoryCheckOptions): string |
   const limit = options.limitBytes ?? WASM_MEMORY_MAX_BYTES;
   const breakdown =
     `${count(e.params)} parameters (${count(e.trainableParams)} trainable) need at least ${formatBytes(e.totalBytes)} before activations: ` +
-    `weights ${formatBytes(e.weightBytes)} (float32) + gradients ${formatBytes(e.gradientBytes)} + optimizer state ${formatBytes(e.optimizerBytes)} (${e.optimizer.label})`;
+    `weights ${formatBytes(e.weightBytes)} (float32) + gradients ${formatBytes(e.gradientBytes)}${e.gradientNote === undefined ? '' : ` (${e.gradientNote})`} + optimizer state ${formatBytes(e.optimizerBytes)} (${e.optimizer.label})`;
   const cap = `the wasm backend holds every tensor in one WebAssembly memory of at most ${formatBytes(limit)}`;
   const act = options.activations;
   const total = e.totalBytes + (act?.bytes ?? 0);

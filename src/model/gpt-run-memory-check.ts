@@ -14,6 +14,8 @@ export interface GptRunMemoryCheckOptions {
   optimizer: OptimizerKind;
   /** The recipe's `microBatchSize`: rows of one forward. */
   microBatchSize: number;
+  /** The recipe's `gradientAccumulationSteps` (default 1): above 1 the sums are held while the next micro-batch makes its gradients. */
+  gradientAccumulationSteps?: number;
   /** The recipe's `data.maxLength`, if set: rows are cut (and packed) to it, else to the model's. */
   dataMaxLength?: number;
   /** The model is built to run, not train (generate, export, evaluate): weights and an inference forward only. */
@@ -40,7 +42,9 @@ export interface GptRunMemoryCheckOptions {
 export function checkGptRunMemory(options: GptRunMemoryCheckOptions): string | undefined {
   const { model, inference } = options;
   const full = estimateGptMemory({ model, freeze: options.freeze, optimizer: optimizerStateSlots(options.optimizer) });
-  const estimate = inference ? { ...full, trainableParams: 0, gradientBytes: 0, optimizerBytes: 0, totalBytes: full.weightBytes, optimizer: { slots: 0, label: 'none: not training' } } : full;
+  const accumulating = (options.gradientAccumulationSteps ?? 1) > 1;
+  const twice = { ...full, gradientBytes: 2 * full.gradientBytes, totalBytes: full.totalBytes + full.gradientBytes, gradientNote: 'twice: the accumulated sums and a micro-batch\'s' };
+  const estimate = inference ? { ...full, trainableParams: 0, gradientBytes: 0, optimizerBytes: 0, totalBytes: full.weightBytes, optimizer: { slots: 0, label: 'none: not training' } } : accumulating ? twice : full;
   // Packing fills rows to data.maxLength; without one, rows run to the model's.
   const length = Math.min(options.dataMaxLength ?? model.maxLength, model.maxLength);
   const fusedAttention = options.fusedAttention ?? (hasKernel(ATTENTION_CORE) && hasKernel(ATTENTION_CORE_GRAD));

@@ -55,6 +55,13 @@ describe('checkGptRunMemory', () => {
     );
   });
 
+  it('counts the gradients twice when accumulating: the sums are held while the next micro-batch makes its own', () => {
+    // 3,904 + 976 more gradient bytes + 5,490 of activations = 10,370: refused at 10,000, which 9,394 fits.
+    const options = { ...run, model: resolveGptOptions(TINY), microBatchSize: 2, dataMaxLength: 6, inference: false, limitBytes: 10_000 };
+    assert.match(checkGptRunMemory(options) ?? '', /^microBatchSize: .*9\.2 KiB in all, 94% of/);
+    assert.throws(() => checkGptRunMemory({ ...options, gradientAccumulationSteps: 2 }), /need at least 4\.8 KiB before activations: weights 1\.0 KiB \(float32\) \+ gradients 1\.9 KiB \(twice: the accumulated sums and a micro-batch's\) \+ optimizer state 1\.9 KiB .*: 10\.1 KiB in all/);
+  });
+
   it('refuses at the model path when the weights alone do not fit', () => {
     assert.throws(() => checkGptRunMemory({ ...run, model: resolveGptOptions(TINY), microBatchSize: 2, inference: false, limitBytes: 3_000 }), (error: ConfigError) => error.issues[0].path === 'model');
   });
