@@ -38,7 +38,7 @@ async function openHfSource(dir: string): Promise<GptSource> {
   if (open !== undefined && (modelType === undefined || typeof modelType === 'string')) return open(dir);
   throw new CheckpointError(
     `Cannot import the HuggingFace model in '${dir}': ${file} has model_type ${JSON.stringify(modelType)}; ` +
-      `Floe reads model_type ${HF_MODEL_TYPES.join(', ')} (mistral and qwen2 without a sliding window shorter than the context).`,
+      `Floe reads model_type ${HF_MODEL_TYPES.join(', ')} (mistral, qwen2 and qwen3 without a sliding window shorter than the context).`,
   );
 }
 
@@ -55,7 +55,7 @@ async function exists(file: string): Promise<boolean> {
  * Opens what a recipe's `model.from` points at: a Floe checkpoint or export folder
  * (`model-config.json`), a folder of `step-N` checkpoints or a run folder (its newest complete
  * checkpoint), or a HuggingFace folder (`config.json` + safetensors) whose model_type is gpt2,
- * llama, mistral or qwen2 (the keys of `HF_OPENERS`).
+ * llama, mistral, qwen2 or qwen3 (the keys of `HF_OPENERS`).
  *
  * @throws CheckpointError naming the folder and what was expected.
  */
