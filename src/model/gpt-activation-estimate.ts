@@ -1,4 +1,4 @@
-import { ResolvedGptOptions } from './gpt-options';
+import { gptHeadDim, ResolvedGptOptions } from './gpt-options';
 import { gptParamSpecs } from './gpt-params';
 import { loraParamShapes } from './lora';
 
@@ -18,6 +18,10 @@ interface PerRow {
   scoresUnfused: number;
   /** Per width when attention runs unfused: q, k, v in heads layout. */
   blockDimUnfused: number;
+  /** Per q/k/v width beyond `dim`'s (a `headDim` wider than dim / heads): q, k, v, their head layouts and rotations. */
+  qkvExtraWidth: number;
+  /** Per query and key width with `qkNorm`: the per-head RMSNorm's values. */
+  qkNormWidth: number;
   /** Per width with dropout (training): masks on the residual branches. */
   blockDimDropout: number;
   /** Per head and key position with dropout: the mask on the attention probabilities. */
@@ -52,6 +56,8 @@ const TRAINING: PerRow = {
   scoresFused: 1.1,
   scoresUnfused: 2.5,
   blockDimUnfused: 7,
+  qkvExtraWidth: 9,
+  qkNormWidth: 1.5,
   blockDimDropout: 9,
   scoresDropout: 3.75,
   vocab: 2.2,
@@ -74,6 +80,8 @@ const INFERENCE: PerRow = {
   scoresFused: 0.1,
   scoresUnfused: 2.1,
   blockDimUnfused: 2.75,
+  qkvExtraWidth: 6,
+  qkNormWidth: 1.5,
   blockDimDropout: 0,
   scoresDropout: 0,
   vocab: 1,
@@ -121,6 +129,10 @@ function perRow(o: ResolvedGptOptions, length: number, fused: boolean, training:
   let block = o.dim * (swiglu ? c.blockDimSwiglu : c.blockDimGelu) + o.ffnDim * (swiglu ? c.ffnSwiglu : c.ffnGelu);
   block += o.heads * length * (unfused ? c.scoresUnfused : c.scoresFused);
   if (unfused) block += o.dim * c.blockDimUnfused;
+  // An explicit headDim (Qwen3) makes q, k and v wider than dim's split: the extra width is counted apart.
+  const headDim = gptHeadDim(o);
+  block += c.qkvExtraWidth * Math.max(0, (o.heads + 2 * o.kvHeads) * (headDim - o.dim / o.heads));
+  if (o.qkNorm === true) block += c.qkNormWidth * (o.heads + o.kvHeads) * headDim;
   if (dropout) block += o.dim * c.blockDimDropout + o.heads * length * c.scoresDropout;
   // Each adapted layer: lora_a is [in, r], lora_b [r, out]; per layer, so divided by the block count.
   let loraWidths = 0;

@@ -36,6 +36,16 @@ describe('estimateGptActivations', () => {
   });
 });
 
+describe('estimateGptActivations with headDim and qkNorm (Qwen3)', () => {
+  it('counts the q/k/v width beyond dim and the per-head norms by hand', () => {
+    // TINY with head size 4 instead of 4 / 2: q, k, v are (2 + 2·2)·(4 − 2) = 12 wider (9 each), the q/k norms
+    // 1.5·(2 + 2)·4 = 24; block 53.2 + 108 + 24 = 185.2, head 68. 328 parameters (qkv 4·24 + 24, out 8·4 + 4,
+    // norms 2·4 in place of 60 + 20): −0.5·328 + 40 = −124. 12·(185.2 + 68) − 124 = 2914.4 floats → 11,658 bytes.
+    const model = resolveGptOptions({ ...TINY, headDim: 4, qkNorm: true });
+    assert.equal(estimateGptActivations({ model, batch: 2, length: 6, fusedAttention: true, mode: 'training' }).bytes, 11_658);
+  });
+});
+
 describe('checkGptRunMemory', () => {
   const run = { freeze: [], optimizer: { type: 'adamw' }, backend: 'wasm', path: 'model', fusedAttention: true };
 
