@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { exportModel, hfExportModelType, readSafetensors } from '../../src/checkpoint';
+import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { CheckpointError } from '../../src/errors';
 import { GptModel, KvCache, LanguageModelTrainer, resolveGptOptions, Rng } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
@@ -121,6 +122,13 @@ describe('HuggingFace Qwen3 import and export (model_type qwen3: head_dim, q_nor
     assert.equal(tf.memory().numTensors, before, 'the run freed its tensors');
     const saved = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'checkpoints', 'step-000006', 'model-config.json'), 'utf8')).options;
     assert.deepEqual([saved.headDim, saved.qkNorm], [6, true]);
+    const loaded = await loadCheckpointModel(path.join(dir, 'run', 'checkpoints', 'step-000006'));
+    try {
+      const reloaded = loaded.model as GptModel;
+      assert.deepEqual([reloaded.options.headDim, reloaded.options.qkNorm, reloaded.params.get('blocks.0.attn.qNorm.weight')?.shape], [6, true, [6]]);
+    } finally {
+      loaded.dispose();
+    }
     // A recipe contradicting the folder's head size is named, with the config key.
     await assert.rejects(runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'contra'), { model: { headDim: 4 } })), /model\.headDim: is 4 but .*config\.json says 6 \(head_dim\)/);
   });
