@@ -25,9 +25,10 @@ const wasmRuntimeError = (globalThis as { WebAssembly?: { RuntimeError: abstract
 
 /**
  * True if `error` (or an error in its `cause` chain: a loss error wraps the tfjs one) is what the
- * wasm backend throws when its memory is full. Past the cap, tfjs-backend-wasm's `malloc` returns
- * 0 and the next kernel writes out of bounds (`RuntimeError: memory access out of bounds`, a
- * `WebAssembly.RuntimeError`); growing the memory itself fails with a RangeError.
+ * wasm backend throws when its memory is full: Floe's guard on tfjs-backend-wasm's `malloc` throws
+ * a RangeError (`WasmHeapFullError`) when it returns 0; unguarded, the next kernel writes out of
+ * bounds (`RuntimeError: memory access out of bounds`, a `WebAssembly.RuntimeError`); growing the
+ * memory itself fails with a RangeError.
  */
 export function isWasmOutOfMemory(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
