@@ -12,6 +12,21 @@ export interface ApplyOverridesOptions {
 }
 
 /**
+ * The first bracket of `key` that is no whole-number index (`'[x]'` in `a[0][x]`), or an unclosed
+ * `'['`, checked per dotted name as {@link splitPath} reads them; undefined when every one is fine.
+ */
+function badListIndex(key: string): string | undefined {
+  for (const segment of key.split('.')) {
+    if (!segment.includes('[')) continue;
+    const groups = [...segment.matchAll(/\[([^[\]]*)\]/g)];
+    const bad = groups.find((m) => !/^\d+$/.test(m[1]));
+    if (bad !== undefined) return `'[${bad[1]}]'`;
+    if (groups.length < segment.split('[').length - 1) return "an unclosed '['";
+  }
+  return undefined;
+}
+
+/**
  * Applies `--set key.path=value` overrides in place. Values are parsed as YAML scalars/flow
  * collections (`1e-3`, `true`, `[0.9, 0.95]`, `{type: sgd}`), so they validate like the file.
  */
@@ -40,9 +55,8 @@ export function applyOverrides(recipe: Record<string, unknown>, overrides: reado
       continue;
     }
     // A bracket that is no whole-number index was read as part of a key name: 'unknown key sources[x]'.
-    const badIndex = /\[([^\]]*)\]/g.exec(key.split('.').find((seg) => /\[(?!\d+\])/.test(seg)) ?? '');
-    if (badIndex !== null || /\[(?![^\]]*\])/.test(key)) {
-      const what = badIndex === null ? "an unclosed '['" : `'[${badIndex[1]}]'`;
+    const what = badListIndex(key);
+    if (what !== undefined) {
       issues.push({ path: key, message: `${what} is not a list index: an item of a list is named by its position from 0, e.g. data.sources[0]`, location });
       continue;
     }

@@ -121,6 +121,16 @@ describe('applyOverrides (--set)', () => {
     assert.deepEqual(recipe, { data: { sources: [{ type: 'synthetic' }] } }, 'nothing was set');
   });
 
+  it('names the bad index, not a good one before it, in nested indices and across dots', () => {
+    const recipe = { data: { sources: [[{ type: 'synthetic' }]] } };
+    const error = expectConfigErrorSync(() => applyOverrides(recipe, ['data.sources[0][x].count=1', 'data.sources[0.b[1]=1'], new SourceMap()));
+    assert.deepEqual(error.message.split('\n'), [
+      'Invalid --set override (2 problems):',
+      "  - data.sources[0][x].count: '[x]' is not a list index: an item of a list is named by its position from 0, e.g. data.sources[0] (--set data.sources[0][x].count=1)",
+      "  - data.sources[0.b[1]: an unclosed '[' is not a list index: an item of a list is named by its position from 0, e.g. data.sources[0] (--set data.sources[0.b[1]=1)",
+    ]);
+  });
+
   it('refuses --set extends=… (bases merge before overrides apply: it was silently ignored)', async () => {
     const r = recipes();
     r.write('bad-base.yaml', 'epochs: -1\n');
