@@ -387,14 +387,15 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
    * Refuses, before any weight is built or loaded, a run the wasm backend's memory cannot hold
    * (weights, gradients, optimizer state and one micro-batch's activations); warns when it comes
    * close. A model built to run, not train (generate, export, evaluate: `context.inference`),
-   * counts its weights and an inference forward only. Under data parallelism each rank has its
+   * counts its weights and one inference forward (`context.inferenceRows`). Each data-parallel rank has its
    * own wasm memory and holds all of this for its own micro-batch: the check is per rank as is.
    */
   private checkMemory(options: ResolvedGptOptions, at: string): void {
     const { freeze, optimizer, microBatchSize, gradientAccumulationSteps, data } = this.trainer.config;
     const dataMaxLength = (data as { maxLength?: number }).maxLength;
     const inference = this.trainer.context.inference === true;
-    const warning = checkGptRunMemory({ model: options, freeze, optimizer: optimizer as { type: string; momentum?: unknown }, microBatchSize, gradientAccumulationSteps, dataMaxLength, inference, backend: this.trainer.backend.name, path: at });
+    const rows = inference ? (this.trainer.context.inferenceRows ?? microBatchSize) : microBatchSize;
+    const warning = checkGptRunMemory({ model: options, freeze, optimizer: optimizer as { type: string; momentum?: unknown }, microBatchSize: rows, gradientAccumulationSteps, dataMaxLength, inference, backend: this.trainer.backend.name, path: at });
     if (warning !== undefined && this.trainer.dp.isMain) this.trainer.logger.warn(warning);
   }
 

@@ -26,6 +26,12 @@ export interface RunContext {
    * and an inference forward only.
    */
   inference?: boolean;
+  /**
+   * Rows of the largest forward a model built to run makes, when not `microBatchSize`: 1 for
+   * `floe generate` (one prompt at a time) and `export` (no forward), so the wasm memory check
+   * does not count a training micro-batch's rows. `floe evaluate` leaves it unset (it evaluates micro-batches).
+   */
+  inferenceRows?: number;
   /** Files to evaluate whole (`floe evaluate --data`): the data factory reads them as `data.sources` would, every record into the eval loader, no train split. */
   evalData?: EvalDataFiles;
 }

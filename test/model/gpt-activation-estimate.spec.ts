@@ -2,6 +2,8 @@ import { strict as assert } from 'assert';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, evaluateJob, Logger } from '../../src';
+import { initBackend } from '../../src/backend/init-backend';
+import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { checkGptRunMemory, estimateGptActivations, GptOptions, resolveGptOptions } from '../../src/model';
 import { runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 import { makeTempDir } from '../checkpoint/temp-dir';
@@ -117,6 +119,18 @@ describe('floe evaluate and the wasm memory check', () => {
     const before = tf.memory().numTensors;
     const result = await evaluateJob(big, { checkpoint: runDir, logger: new Logger({ sink: () => undefined }) });
     assert.ok(Number.isFinite(result.metrics['eval/loss']), JSON.stringify(result.metrics));
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('floe generate and export count one row, not the recipe microBatchSize (a run trained off wasm loads on it)', async () => {
+    // Trained on cpu (no wasm check) with rows that would need ~4.5 GiB for one inference forward of
+    // the whole micro-batch on wasm; generate decodes one prompt at a time, export runs no forward.
+    const runDir = path.join(dir, 'big-batch');
+    await runRecorded(tinyGptRecipe(runDir, { trainIters: 2, microBatchSize: 200_000, checkpoint: [{ type: 'floe', saveEveryNSteps: 2 }] }));
+    await initBackend({ name: 'wasm' });
+    const before = tf.memory().numTensors;
+    const loaded = await loadCheckpointModel(path.join(runDir, 'checkpoints', 'step-000002'), { logger: new Logger({ sink: () => undefined }) });
+    loaded.dispose();
     assert.equal(tf.memory().numTensors, before);
   });
 });
