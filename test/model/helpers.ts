@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { GptModel, GptOptions } from '../../src/model';
+import { GptModel, GptOptions, KvCache } from '../../src/model';
 import { Rng } from '../../src/random';
 import { RefWeight } from './reference-gpt';
 
@@ -44,4 +44,28 @@ export function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
+}
+
+/**
+ * Logits `[B, T, V]` (row-major, as a full forward gives them) of `rows` fed through one
+ * {@link KvCache} in pieces of the given lengths; checks the cache grows by each piece.
+ */
+export async function cachedLogits(model: GptModel, rows: number[][], pieces: number[]): Promise<Float32Array> {
+  const cache = new KvCache();
+  const v = model.options.vocabSize;
+  const perRow: number[][] = rows.map(() => []);
+  try {
+    let at = 0;
+    for (const n of pieces) {
+      const logits = tf.tidy(() => model.forward(tf.tensor2d(rows.map((r) => r.slice(at, at + n)), undefined, 'int32'), { cache }));
+      const values = (await logits.data()) as Float32Array;
+      logits.dispose();
+      rows.forEach((_, b) => perRow[b].push(...values.subarray(b * n * v, (b + 1) * n * v)));
+      at += n;
+      if (cache.length !== at) throw new Error(`the cache holds ${cache.length} positions after ${at} were fed`);
+    }
+  } finally {
+    cache.dispose();
+  }
+  return Float32Array.from(perRow.flat());
 }

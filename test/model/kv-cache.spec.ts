@@ -3,35 +3,13 @@ import { strict as assert } from 'assert';
 import '@tensorflow/tfjs-backend-wasm';
 import { generate, GptModel, GptOptions, KvCache, ModelError } from '../../src/model';
 import { assertClose, expectNoLeak } from '../support/tensors';
-import { logitsOf, randomizeParams, tinyModel } from './helpers';
+import { cachedLogits, logitsOf, randomizeParams, tinyModel } from './helpers';
 
 const LLAMA: Partial<GptOptions> = { norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false, tieEmbeddings: false };
 /** Llama 3.1's RoPE scaling at a size where it changes every frequency of a tiny head. */
 const LLAMA3_SCALING: GptOptions['ropeScaling'] = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxLength: 8 };
 const YARN_SCALING: GptOptions['ropeScaling'] = { type: 'yarn', factor: 4, originalMaxLength: 6, attentionFactor: 1.5 };
 
-/** Logits `[B, T, V]` of `rows` fed in pieces of the given lengths through one cache. */
-async function cachedLogits(model: GptModel, rows: number[][], pieces: number[]): Promise<Float32Array> {
-  const cache = new KvCache();
-  const out: number[] = [];
-  const v = model.options.vocabSize;
-  const perRow: number[][] = rows.map(() => []);
-  try {
-    let at = 0;
-    for (const n of pieces) {
-      const logits = tf.tidy(() => model.forward(tf.tensor2d(rows.map((r) => r.slice(at, at + n)), undefined, 'int32'), { cache }));
-      const values = (await logits.data()) as Float32Array;
-      logits.dispose();
-      rows.forEach((_, b) => perRow[b].push(...values.subarray(b * n * v, (b + 1) * n * v)));
-      at += n;
-      assert.equal(cache.length, at);
-    }
-  } finally {
-    cache.dispose();
-  }
-  for (const row of perRow) out.push(...row);
-  return Float32Array.from(out);
-}
 
 describe('KvCache', () => {
   before(async () => {

@@ -3,36 +3,17 @@ import { strict as assert } from 'assert';
 import '@tensorflow/tfjs-backend-wasm';
 import { validateRecipe } from '../../src';
 import { ConfigError } from '../../src/errors';
-import { GptModel, GptOptions, gptParamSpecs, KvCache, resolveGptOptions } from '../../src/model';
+import { GptModel, GptOptions, gptParamSpecs, resolveGptOptions } from '../../src/model';
 import { Rng } from '../../src/random';
 import { assertClose, expectNoLeak, maxAbsDiff } from '../support/tensors';
 import { runRecorded, tinyGptRecipe } from '../checkpoint/fixtures/tiny-gpt-run';
 import { makeTempDir } from '../checkpoint/temp-dir';
 import { expectConfigError, useRecipeDir } from '../config/recipe-dir';
-import { logitsOf, randomizeParams } from './helpers';
+import { cachedLogits, logitsOf, randomizeParams } from './helpers';
 
 /** Qwen3's shape at toy size: 16 wide, 4 heads of 6 (not 16 / 4), 2 key/value heads, q/k norms. */
 const QWEN3: GptOptions = { vocabSize: 11, maxLength: 16, layers: 2, heads: 4, kvHeads: 2, dim: 16, headDim: 6, qkNorm: true, ffnDim: 24, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false };
 
-/** Logits of `rows` fed through one KV cache in pieces of the given lengths, row-major like a full forward. */
-async function cachedLogits(model: GptModel, rows: number[][], pieces: number[]): Promise<Float32Array> {
-  const cache = new KvCache();
-  const v = model.options.vocabSize;
-  const perRow: number[][] = rows.map(() => []);
-  try {
-    let at = 0;
-    for (const n of pieces) {
-      const logits = tf.tidy(() => model.forward(tf.tensor2d(rows.map((r) => r.slice(at, at + n)), undefined, 'int32'), { cache }));
-      const values = (await logits.data()) as Float32Array;
-      logits.dispose();
-      rows.forEach((_, b) => perRow[b].push(...values.subarray(b * n * v, (b + 1) * n * v)));
-      at += n;
-    }
-  } finally {
-    cache.dispose();
-  }
-  return Float32Array.from(perRow.flat());
-}
 
 function configIssue(options: GptOptions): { path: string; message: string } {
   try {
