@@ -59,7 +59,7 @@ function addBosHint(value: unknown): string | undefined {
 }
 
 /** `auto`, true or false. */
-function IsAddBosSetting(): PropertyDecorator {
+export function IsAddBosSetting(): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
     registerDecorator({
       name: 'isAddBosSetting',

@@ -119,6 +119,7 @@ export class LoraAdapters implements ModelAdapter {
   private readonly adapters = new Map<string, Adapter>();
   private readonly dropoutRng: Rng;
   private sites: DropoutSites = NO_DROPOUT;
+  private off = false;
 
   /**
    * Creates `p.lora_a` (uniform ±1/√in, from `rng.fork(name)`) and `p.lora_b` (zeros, so the model
@@ -187,10 +188,24 @@ export class LoraAdapters implements ModelAdapter {
     }
   }
 
-  /** `y + scale · (dropout(x) · A) · B` when layer `name` is adapted, else `y` itself. */
+  /**
+   * Runs `fn` with every adapter switched off: the model's forward is its base model's (DPO's
+   * reference model without a copy of the weights). The factors are not read, so no gradient reaches them.
+   */
+  withoutAdapters<T>(fn: () => T): T {
+    const was = this.off;
+    this.off = true;
+    try {
+      return fn();
+    } finally {
+      this.off = was;
+    }
+  }
+
+  /** `y + scale · (dropout(x) · A) · B` when layer `name` is adapted (and adapters are on), else `y` itself. */
   apply(name: string, x: tf.Tensor2D, y: tf.Tensor2D, explicitTranspose: boolean): tf.Tensor2D {
     const adapter = this.adapters.get(name);
-    if (adapter === undefined) return y;
+    if (adapter === undefined || this.off) return y;
     const product = linear(this.sites.drop(x), adapter.a as tf.Tensor as tf.Tensor2D, { explicitTranspose });
     // Scaling the [N, rank] product costs rank columns instead of out; scale 1 (alpha = rank, the default) costs nothing.
     const down = this.scale === 1 ? product : (tf.mul(product, this.scale) as tf.Tensor2D);

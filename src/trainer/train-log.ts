@@ -61,13 +61,14 @@ export class TrainLog {
   async log(completed?: CompletedStepFigures): Promise<void> {
     const t = this.trainer;
     const { mean, last } = await this.metrics.flush();
+    const own = await t.trainLogMetrics();
     // Counted with the step's metrics freed: what is left over grows only if something leaks.
     const growth = this.tensorGrowth.check(t.state.globalStep, tf.memory().numTensors);
     if (growth !== undefined) t.logger.warn(tensorGrowthWarning(growth, pluginClassesOf(t)));
     const { tokens, samples, seconds } = completed ?? { tokens: this.window.tokens, samples: this.window.samples, seconds: this.window.seconds };
     // Data parallel: the loss over every rank's micro-batches, the throughput of all ranks.
     const window = await t.dp.reduceWindow({ loss: mean.loss, tokens, samples });
-    await this.report(trainLogRecord(t.state, { lr: t.lr, gradNorm: last.gradNorm, window, seconds, windowSteps: this.windowSteps }));
+    await this.report({ ...trainLogRecord(t.state, { lr: t.lr, gradNorm: last.gradNorm, window, seconds, windowSteps: this.windowSteps }), ...own });
   }
 
   /**

@@ -371,6 +371,14 @@ export abstract class Trainer<B = any> {
     await this.trainLog.log(completed);
   }
 
+  /**
+   * A trainer's own figures for the training log record, over the window's completed steps (e.g.
+   * DPO's rewards); called on every rank at each log, so it may reduce across ranks. None by default.
+   */
+  async trainLogMetrics(): Promise<Metrics> {
+    return {};
+  }
+
   /** Runs `evaluate()` and reports its metrics. */
   protected async runEvaluation(): Promise<Metrics> {
     return this.trainLog.excluding(() => this.evaluationRuns.run());

@@ -21,7 +21,7 @@ function alphabetProblem(c: SyntheticSourceConfig): string | undefined {
 
 /** Config of the `synthetic` source: generated tasks, no download. */
 export class SyntheticSourceConfig extends SourceConfig {
-  /** Task: `addition` ("123+45=168") or `reverse` ("abc>cba"). */
+  /** Task: `addition` ("123+45=168"), `reverse` ("abc>cba"), or `addition-preference` (for `dpo` data: the correct sum chosen, a wrong one rejected). */
   @IsIn(SYNTHETIC_TASKS as unknown as string[])
   task: SyntheticTask = 'addition';
 

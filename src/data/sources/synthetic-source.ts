@@ -4,9 +4,13 @@ import { DataRecord } from '../data-record';
 import { DataSource } from './data-source';
 
 /** Generated tasks. */
-export const SYNTHETIC_TASKS = ['addition', 'reverse'] as const;
+export const SYNTHETIC_TASKS = ['addition', 'reverse', 'addition-preference'] as const;
 
-/** A generated task: `addition` (`123+45=168`) or `reverse` (`abc>cba`). */
+/**
+ * A generated task: `addition` (`123+45=168`) or `reverse` (`abc>cba`). `addition-preference` is
+ * addition for preference data (`dpo`: the correct sum chosen, a wrong one rejected); other data
+ * factories read it as `addition`.
+ */
 export type SyntheticTask = (typeof SYNTHETIC_TASKS)[number];
 
 /**
@@ -94,7 +98,7 @@ export class SyntheticSource implements DataSource {
 
 /** Draws one problem of `options.task` from `rng`. */
 export function generateSyntheticPair(rng: Rng, options: Required<Omit<SyntheticSourceOptions, 'count' | 'seed' | 'output'>>): SyntheticPair {
-  if (options.task === 'addition') {
+  if (options.task === 'addition' || options.task === 'addition-preference') {
     const a = randomOperand(rng, options.minDigits, options.maxDigits);
     const b = randomOperand(rng, options.minDigits, options.maxDigits);
     return { prompt: `${a}+${b}=`, completion: String(a + b) };
@@ -111,7 +115,7 @@ export function generateSyntheticPair(rng: Rng, options: Required<Omit<Synthetic
  * is not in the task's format. Evaluation compares the model's output with this exactly.
  */
 export function solveSynthetic(task: SyntheticTask, prompt: string): string | undefined {
-  if (task === 'addition') {
+  if (task === 'addition' || task === 'addition-preference') {
     const m = /^(\d+)\+(\d+)=$/.exec(prompt);
     return m === null ? undefined : String(Number(m[1]) + Number(m[2]));
   }
