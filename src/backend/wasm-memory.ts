@@ -13,6 +13,10 @@ export const WASM_MEMORY_ADVICE =
   'Train fewer weights (with model.lora or freeze: patterns the rest keep no gradients or optimizer state), use a smaller model, ' +
   'or use backend: tensorflow after npm install @tensorflow/tfjs-node (native memory, no such cap)';
 
+/** {@link WASM_MEMORY_ADVICE} for a model built to run (evaluate, generate, export): no gradients or optimizer state to save. */
+export const WASM_INFERENCE_ADVICE =
+  'Use a smaller model, or the tensorflow backend after npm install @tensorflow/tfjs-node (backend: tensorflow in the recipe, --backend tensorflow for floe generate; native memory, no such cap)';
+
 /** `1.23 GiB` / `456.0 MiB` / `3.8 KiB`: binary units, as the limit is a power of two. */
 export function formatBytes(bytes: number): string {
   if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;

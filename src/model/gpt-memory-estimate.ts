@@ -1,4 +1,4 @@
-import { formatBytes, WASM_MEMORY_ADVICE, WASM_MEMORY_MAX_BYTES } from '../backend/wasm-memory';
+import { formatBytes, WASM_INFERENCE_ADVICE, WASM_MEMORY_ADVICE, WASM_MEMORY_MAX_BYTES } from '../backend/wasm-memory';
 import { ConfigError } from '../errors';
 import { matchesAny } from '../optim/decay-filter';
 import { ResolvedGptOptions } from './gpt-options';
@@ -139,7 +139,12 @@ export function checkBackendMemory(options: BackendMemoryCheckOptions): string |
   // Activations alone past the cap: the micro-batch is the knob; a model too big without them is the model's.
   const at = act !== undefined && e.totalBytes <= limit ? 'microBatchSize' : path;
   const cut = act === undefined || act.checkpointing || act.checkpointedBytes >= act.bytes ? '' : `model.activationCheckpointing: true (activations ${formatBytes(act.bytes)} -> about ${formatBytes(act.checkpointedBytes)}), `;
-  const advice = act === undefined ? WASM_MEMORY_ADVICE : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`;
+  // Nothing trains (a model built to run): LoRA, freeze and accumulation would save nothing.
+  const general = e.trainableParams === 0 ? WASM_INFERENCE_ADVICE : WASM_MEMORY_ADVICE;
+  const advice =
+    act === undefined ? general
+    : e.trainableParams === 0 ? `Lower microBatchSize, use a shorter data.maxLength, or: ${general}`
+    : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`;
   if (total > limit) {
     // The advice is a hint: it follows the location (recipe.yaml:5:9), as the house errors do.
     throw new ConfigError([{ path: at, message: `does not fit the wasm backend: ${breakdown}${activations}, but ${cap}`, hint: `${advice}.` }]);

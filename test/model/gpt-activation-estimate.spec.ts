@@ -100,6 +100,21 @@ describe('checkGptRunMemory', () => {
     // Weights 976 + inference activations 3,899 = 4,875 bytes: 70% of 7,000, no warning.
     assert.equal(checkGptRunMemory({ ...options, inference: true }), undefined);
   });
+
+  it('advises a model built to run without training remedies (LoRA, freeze and accumulation save nothing there)', () => {
+    // Weights 976 + inference activations 3,899 = 4,875 bytes: past 4,000.
+    const options = { ...run, model: resolveGptOptions(TINY), microBatchSize: 2, dataMaxLength: 6, inference: true, limitBytes: 4_000 };
+    assert.throws(
+      () => checkGptRunMemory(options),
+      (error: ConfigError) => {
+        assert.equal(error.issues[0].path, 'microBatchSize');
+        const hint = error.issues[0].hint ?? '';
+        assert.match(hint, /^Lower microBatchSize, use a shorter data\.maxLength, or: Use a smaller model, or the tensorflow backend after npm install @tensorflow\/tfjs-node \(backend: tensorflow in the recipe, --backend tensorflow for floe generate; native memory, no such cap\)\.$/);
+        assert.doesNotMatch(hint, /gradientAccumulationSteps|Train fewer weights|lora|freeze|activationCheckpointing/);
+        return true;
+      },
+    );
+  });
 });
 
 describe('floe evaluate and the wasm memory check', () => {
