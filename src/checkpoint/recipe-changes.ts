@@ -15,7 +15,8 @@ export interface RecipeChange {
  * Settings a resumed run may change without a warning (a path covers everything under it): where
  * the run writes and what it reports, how long it runs, evaluation, checkpoints and callbacks,
  * the failure guard, the backend and the launcher (the rank count is checked on its own, through
- * the global batch), and the cache and held-out prompts, which do not change the training examples.
+ * the global batch), activation checkpointing (bit-identical steps, less memory: a resume is where
+ * it is turned on), and the cache and held-out prompts, which do not change the training examples.
  */
 export const RESUME_EXEMPT_SETTINGS: readonly string[] = [
   'outputDir',
@@ -43,6 +44,7 @@ export const RESUME_EXEMPT_SETTINGS: readonly string[] = [
   'callbacks',
   'backend',
   'distributed',
+  'model.activationCheckpointing',
   'data.cache',
   'data.cacheDir',
   'data.evalGenerations',

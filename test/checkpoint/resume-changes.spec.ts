@@ -50,6 +50,16 @@ describe('resuming with a changed recipe', () => {
     assert.equal(tf.memory().numTensors, before, 'runs left tensors behind');
   });
 
+  it('turning model.activationCheckpointing on to resume (it changes memory, not results) is no change to warn about', async () => {
+    const step3 = await checkpointAtStep3();
+    const model = { ...(tinyGptRecipe(dir).model as Record<string, unknown>), activationCheckpointing: true };
+    const resumed = await runRecorded(tinyGptRecipe(path.join(dir, 'checkpointed'), { trainIters: 6, checkpoint: [{ type: 'floe', saveEveryNSteps: 3 }], model }), { resumeFrom: step3 });
+    assert.deepEqual(warnings(resumed.lines), []);
+    // Bit-identical steps: it ends with the weights of the run it continues.
+    const weights = (run: string): Buffer => fs.readFileSync(path.join(dir, run, 'checkpoints', 'step-000006', 'model.safetensors'));
+    assert.ok(weights('checkpointed').equals(weights('first')), 'the resumed steps differ');
+  });
+
   it('an optimizer type change names optimizer.safetensors and both optimizers', async () => {
     const step3 = await checkpointAtStep3();
     const run = runRecorded(tinyGptRecipe(path.join(dir, 'sgd'), { optimizer: { type: 'sgd', lr: 0.01 } }), { resumeFrom: step3 });
