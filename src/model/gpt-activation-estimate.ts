@@ -22,6 +22,12 @@ interface PerRow {
   qkvExtraWidth: number;
   /** Per query and key width with `qkNorm`: the per-head RMSNorm's values. */
   qkNormWidth: number;
+  /** Per MLP hidden unit, GeGLU beyond SwiGLU: the tanh-GELU of the gate keeps x² and σ besides its output (counted, not measured). */
+  ffnGegluExtra: number;
+  /** Per width with `sandwichNorm`: the two extra norms' outputs and the attention / MLP outputs they keep (counted, not measured). */
+  blockDimSandwich: number;
+  /** Per width outside the blocks with `embedScale`: the scaled embeddings (counted, not measured). */
+  embedScaleDim: number;
   /** Per width with dropout (training): masks on the residual branches. */
   blockDimDropout: number;
   /** Per head and key position with dropout: the mask on the attention probabilities. */
@@ -58,6 +64,9 @@ const TRAINING: PerRow = {
   blockDimUnfused: 7,
   qkvExtraWidth: 9,
   qkNormWidth: 1.5,
+  ffnGegluExtra: 2,
+  blockDimSandwich: 4,
+  embedScaleDim: 1,
   blockDimDropout: 9,
   scoresDropout: 3.75,
   vocab: 2.2,
@@ -82,6 +91,9 @@ const INFERENCE: PerRow = {
   blockDimUnfused: 2.75,
   qkvExtraWidth: 6,
   qkNormWidth: 1.5,
+  ffnGegluExtra: 1,
+  blockDimSandwich: 2,
+  embedScaleDim: 1,
   blockDimDropout: 0,
   scoresDropout: 0,
   vocab: 1,
@@ -122,7 +134,8 @@ export interface GptActivationEstimate {
 /** Values per row of one block, and of the head (logits, cross-entropy, embeddings). */
 function perRow(o: ResolvedGptOptions, length: number, fused: boolean, training: boolean): { block: number; head: number } {
   const c = training ? TRAINING : INFERENCE;
-  const swiglu = o.activation === 'swiglu';
+  // GeGLU has SwiGLU's gate and up projections, and a wider activation's saved values.
+  const swiglu = o.activation !== 'gelu';
   const dropout = training && o.dropout > 0;
   // The fused kernel takes equal q/k/v parts and no dropout between the products (gpt-model.ts' attention).
   const unfused = !fused || o.kvHeads !== o.heads || dropout;
@@ -133,12 +146,14 @@ function perRow(o: ResolvedGptOptions, length: number, fused: boolean, training:
   const headDim = gptHeadDim(o);
   block += c.qkvExtraWidth * Math.max(0, (o.heads + 2 * o.kvHeads) * (headDim - o.dim / o.heads));
   if (o.qkNorm === true) block += c.qkNormWidth * (o.heads + o.kvHeads) * headDim;
+  if (o.activation === 'geglu') block += c.ffnGegluExtra * o.ffnDim;
+  if (o.sandwichNorm === true) block += c.blockDimSandwich * o.dim;
   if (dropout) block += o.dim * c.blockDimDropout + o.heads * length * c.scoresDropout;
   // Each adapted layer: lora_a is [in, r], lora_b [r, out]; per layer, so divided by the block count.
   let loraWidths = 0;
   if (o.lora !== undefined) for (const [name, shape] of loraParamShapes(o)) loraWidths += name.endsWith('.lora_a') ? shape[0] : shape[1];
   block += (c.loraWidth * loraWidths) / o.layers;
-  return { block, head: o.vocabSize * c.vocab + o.dim * c.headDim };
+  return { block, head: o.vocabSize * c.vocab + o.dim * (c.headDim + (o.embedScale === undefined ? 0 : c.embedScaleDim)) };
 }
 
 /**

@@ -23,67 +23,8 @@ import { checkGptRunMemory } from './gpt-run-memory-check';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
 import { GPT_LIMITS } from './gpt-limits';
+import { headDimProblem, headsProblem, kvHeadsProblem, maxLengthProblem, ropeOnlyProblem, ropeScalingOnlyProblem, slidingWindowProblem } from './gpt-config-rules';
 import { PENDING_RESUME, PendingResume } from '../checkpoint/pending-resume';
-
-/**
- * Heads must split the width evenly, and with rotary positions into an even head size. Left to
- * the source's architecture when the model starts `from` pretrained weights.
- */
-function headsProblem(c: GptConfig): string | undefined {
-  // A fractional or out-of-range size is the size field's own error, reported once there.
-  if (c.from !== undefined || !Number.isInteger(c.heads) || !Number.isInteger(c.dim) || c.heads < 1 || c.dim < 1) return undefined;
-  // With headDim the heads need not split dim (headDimProblem checks it).
-  if (c.headDim !== undefined) return undefined;
-  if (c.dim % c.heads !== 0) {
-    const near = [c.heads - 1, c.heads + 1, c.heads - 2, c.heads + 2].filter((h) => h >= 1 && c.dim % h === 0);
-    const hint = near.length > 0 ? ` (e.g. heads: ${near[0]})` : '';
-    return `${c.heads} heads do not divide dim ${c.dim} evenly (each head gets dim / heads channels): choose heads among the divisors of dim${hint}, or a dim that is a multiple of ${c.heads}`;
-  }
-  if (c.position === 'rope' && (c.dim / c.heads) % 2 !== 0) {
-    return `position: rope rotates channel pairs, so the head size dim / heads must be even, got ${c.dim} / ${c.heads} = ${c.dim / c.heads}`;
-  }
-  return undefined;
-}
-
-/**
- * Each key/value head serves an equal group of query heads. Left to the source's architecture
- * when the model starts `from` pretrained weights.
- */
-function kvHeadsProblem(c: GptConfig): string | undefined {
-  // Non-integer or out-of-range values are the fields' own errors, reported once there.
-  if (c.from !== undefined || c.kvHeads === undefined || !Number.isInteger(c.kvHeads) || !Number.isInteger(c.heads) || c.kvHeads < 1 || c.heads < 1) return undefined;
-  if (c.heads % c.kvHeads === 0) return undefined;
-  const divisors = Array.from({ length: c.heads }, (_, i) => i + 1).filter((k) => c.heads % k === 0);
-  return `${c.kvHeads} key/value heads do not divide heads ${c.heads} (each key/value head serves an equal group of query heads): choose kvHeads among ${divisors.join(', ')}`;
-}
-
-/** Rotary positions rotate channel pairs: an explicit head size must be even with them. */
-function headDimProblem(c: GptConfig): string | undefined {
-  if (c.from !== undefined || c.headDim === undefined || !Number.isInteger(c.headDim) || c.position !== 'rope' || c.headDim % 2 === 0) return undefined;
-  return `is ${c.headDim} but position: rope rotates channel pairs, so the head size must be even (e.g. ${c.headDim + 1})`;
-}
-
-/** RoPE settings mean nothing without rotary positions: a learned table would silently ignore them. */
-function ropeOnlyProblem(c: GptConfig): string | undefined {
-  if (c.from !== undefined || c.position === 'rope' || c.ropeTheta === undefined) return undefined;
-  return `is set but position is ${JSON.stringify(c.position)}: ropeTheta is the base frequency of rotary positions; set position: rope or remove ropeTheta`;
-}
-
-/** As {@link ropeOnlyProblem}, for ropeScaling. */
-function ropeScalingOnlyProblem(c: GptConfig): string | undefined {
-  if (c.from !== undefined || c.ropeScaling === undefined) return undefined;
-  if (c.position !== 'rope') return `is set but position is ${JSON.stringify(c.position)}: ropeScaling rescales rotary positions; set position: rope or remove ropeScaling`;
-  const dynamic = dynamicContextProblem(c.ropeScaling, c.maxLength);
-  return dynamic === undefined ? undefined : `is ${dynamic}`;
-}
-
-/** The model must take the data's rows whole (a pretrained source's own length is checked when it is read). */
-function maxLengthProblem(c: GptConfig): string | undefined {
-  const data = recipeOf<{ data: { maxLength?: unknown } }>(c)?.data;
-  const dataMaxLength = data?.maxLength;
-  if (c.from !== undefined || !isFiniteNumber(dataMaxLength) || !isFiniteNumber(c.maxLength) || c.maxLength >= dataMaxLength) return undefined;
-  return `is ${c.maxLength} but data.maxLength is ${dataMaxLength}: the model must accept the longest training row; raise model.maxLength to at least ${dataMaxLength} or lower data.maxLength`;
-}
 
 /** Config of the `gpt` model: a decoder-only transformer (GPT-2 / Llama style). */
 export class GptConfig extends ModelConfig {
@@ -180,9 +121,52 @@ export class GptConfig extends ModelConfig {
   @ConfigRule('ropeScalingOnly', ropeScalingOnlyProblem)
   ropeScaling?: RopeScalingConfig;
 
-  /** MLP activation: `gelu` (GPT-2) or `swiglu` (Llama). */
-  @IsIn(['gelu', 'swiglu'])
-  activation: 'gelu' | 'swiglu' = 'gelu';
+  /** MLP activation: `gelu` (GPT-2), `swiglu` (Llama) or `geglu` (Gemma: tanh-GELU gate). */
+  @IsIn(['gelu', 'swiglu', 'geglu'])
+  activation: 'gelu' | 'swiglu' | 'geglu' = 'gelu';
+
+  /** `1`: norms scale by 1 + weight, weights starting at 0 (Gemma's RMSNorm); `0`: by weight. */
+  @IsOptional()
+  @IsIn([0, 1])
+  normOffset?: 0 | 1;
+
+  /** Factor of the token embeddings before the first block (Gemma: √dim; default 1). */
+  @IsOptional()
+  @IsNumber()
+  @IsPositive()
+  embedScale?: number;
+
+  /** Normalise the attention and MLP outputs again before their residual adds (Gemma's four norms a layer). */
+  @IsBoolean()
+  sandwichNorm = false;
+
+  /** Factor of the attention scores (default 1 / √headDim; Gemma: query_pre_attn_scalar^−0.5). */
+  @IsOptional()
+  @IsNumber()
+  @IsPositive()
+  attnScale?: number;
+
+  /**
+   * Window of the local layers (Gemma 3's sliding_window), with slidingWindowPattern. Floe's
+   * attention is full causal, so sequences are limited to it (data.maxLength at most this).
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @ConfigRule('slidingWindowFits', slidingWindowProblem, { wholeRecipe: true })
+  slidingWindow?: number;
+
+  /** Every N-th layer is global (full attention, ropeTheta, ropeScaling), the others local (Gemma 3: 6); with slidingWindow. */
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  slidingWindowPattern?: number;
+
+  /** RoPE base of the local layers (Gemma's rope_local_base_freq; default ropeTheta). */
+  @IsOptional()
+  @IsNumber()
+  @IsPositive()
+  ropeLocalTheta?: number;
 
   /** Share the token embedding with the output layer. */
   @IsBoolean()
@@ -204,7 +188,7 @@ export class GptConfig extends ModelConfig {
   /**
    * Start from pretrained weights (path relative to the recipe): a Floe checkpoint or export, a
    * folder of checkpoints or a run folder (newest), or a HuggingFace GPT-2 or Llama-family
-   * (llama, mistral, qwen2, qwen3) folder. The source's architecture wins; a field set here to a non-default value that contradicts it is an error.
+   * (llama, mistral, qwen2, qwen3) or Gemma 3 (gemma3_text) folder. The source's architecture wins; a field set here to a non-default value that contradicts it is an error.
    */
   @IsOptional()
   @IsPath()
@@ -231,8 +215,10 @@ export class GptConfig extends ModelConfig {
 /** The architecture fields of a GPT config. */
 function architectureOf(c: GptConfig): GptArchitecture {
   const { vocabSize, maxLength, layers, heads, kvHeads, dim, headDim, ffnDim, norm, position, activation, tieEmbeddings, bias, qkNorm, normEps, ropeTheta, ropeScaling } = c;
+  const { normOffset, embedScale, sandwichNorm, attnScale, slidingWindow, slidingWindowPattern, ropeLocalTheta } = c;
+  const gemma = { normOffset, embedScale, sandwichNorm, attnScale, slidingWindow, slidingWindowPattern, ropeLocalTheta };
   // The config's rules hold one type's settings only (validated before this is read).
-  return { vocabSize, maxLength, layers, heads, kvHeads, dim, headDim, ffnDim, norm, position, activation, tieEmbeddings, bias, qkNorm, normEps, ropeTheta, ropeScaling: ropeScaling as RopeScaling | undefined };
+  return { vocabSize, maxLength, layers, heads, kvHeads, dim, headDim, ffnDim, norm, position, activation, tieEmbeddings, bias, qkNorm, normEps, ropeTheta, ropeScaling: ropeScaling as RopeScaling | undefined, ...gemma };
 }
 
 /**
@@ -281,6 +267,11 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     }
     if (dataMaxLength !== undefined && dataMaxLength > maxLength) {
       throw new ConfigError([{ path: 'model.maxLength', message: `is ${maxLength} but data.maxLength is ${dataMaxLength}; the model must accept the longest training row` }]);
+    }
+    const window = arch.slidingWindowPattern === undefined ? undefined : arch.slidingWindow;
+    if (dataMaxLength !== undefined && window !== undefined && dataMaxLength > window) {
+      const where = source === undefined ? 'model.slidingWindow' : `the model${origin}'s sliding_window`;
+      throw new ConfigError([{ path: 'data.maxLength', message: `is ${dataMaxLength} but ${where} is ${window}: Floe's attention is full causal, which equals the local layers' sliding window only on rows of at most ${window} tokens; set data.maxLength to ${window} or less` }]);
     }
     if (arch.headDim === undefined && (arch.dim as number) % (arch.heads as number) !== 0) {
       throw new ConfigError([{ path: 'model.heads', message: `${arch.heads} heads do not divide dim ${arch.dim}` }]);

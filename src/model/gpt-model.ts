@@ -6,12 +6,12 @@ import { canFuseAttention, fusedAttention } from './fused-attention';
 import { linear } from './dense';
 import { DropoutSites, NO_DROPOUT } from './dropout-sites';
 import { checkGptForwardInputs } from './gpt-forward-checks';
-import { GptOptions, gptHeadDim, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
+import { GptOptions, gptHeadDim, isLocalGptLayer, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
 import { KvCache } from './kv-cache';
 import { LoraAdapters } from './lora';
 import { createGptParams, gptParamsFrom, skipGptParamDraws } from './gpt-params';
 import { geluTanh, layerNorm, rmsNorm, silu } from './layers';
-import { maskedSoftmax } from './masked-softmax';
+import { attend, attendGrouped } from './attention-products';
 import { ModelError } from './model-error';
 import { applyRope, applyRopePacked, ropeTables, RopeTables } from './rotary';
 
@@ -175,13 +175,21 @@ export class GptModel {
       }
       let x = drop(this.embed(inputIds, positions));
       let rope: RopeTables | undefined;
+      let localRope: RopeTables | undefined;
       if (o.position === 'rope') {
-        rope = ropeTables(positions ?? (tf.range(0, t, 1, 'int32').reshape([1, t]) as tf.Tensor2D), this.headDim, o.ropeTheta, o.ropeScaling);
+        const at = positions ?? (tf.range(0, t, 1, 'int32').reshape([1, t]) as tf.Tensor2D);
+        rope = ropeTables(at, this.headDim, o.ropeTheta, o.ropeScaling);
+        // Gemma 3's local layers: their own base, no scaling (HF's rotary_emb_local).
+        if (o.slidingWindowPattern !== undefined) localRope = ropeTables(at, this.headDim, o.ropeLocalTheta ?? o.ropeTheta);
       }
       const ctx: BlockContext = { b, t, mask, rope, drop, dropsProbs, cache };
+      const localCtx: BlockContext = { ...ctx, rope: localRope };
       // A KV cache is inference only (no tape): nothing to checkpoint.
       const checkpoint = o.activationCheckpointing === true && cache === undefined;
-      for (let i = 0; i < o.layers; i++) x = checkpoint ? this.checkpointedBlock(i, x, ctx, sites) : this.block(i, x, ctx);
+      for (let i = 0; i < o.layers; i++) {
+        const layerCtx = isLocalGptLayer(o, i) ? localCtx : ctx;
+        x = checkpoint ? this.checkpointedBlock(i, x, layerCtx, sites) : this.block(i, x, layerCtx);
+      }
       const h = this.norm('norm', x);
       const logits = o.tieEmbeddings
         ? linear(h, this.weight('embed.tokens.weight'), { transposeWeight: true, explicitTranspose: o.explicitTranspose })
@@ -204,6 +212,8 @@ export class GptModel {
       `GptModel: ${o.layers} layers, dim ${o.dim}, ${o.heads} heads${o.kvHeads < o.heads ? ` (${o.kvHeads} key/value)` : ''}${o.headDim === undefined ? '' : ` of ${o.headDim}`}${o.qkNorm === true ? ' (q/k norm)' : ''}, ffn ${o.ffnDim}, vocab ${o.vocabSize}, maxLength ${o.maxLength}`,
       `  ${o.norm} / ${o.position}${o.ropeScaling === undefined ? '' : ` (${o.ropeScaling.type} scaling ×${o.ropeScaling.factor})`} / ${o.activation}, tied=${o.tieEmbeddings}, bias=${o.bias}, dropout=${o.dropout}`,
     ];
+    const gemma = (['normOffset', 'embedScale', 'sandwichNorm', 'attnScale', 'slidingWindow', 'slidingWindowPattern', 'ropeLocalTheta'] as const).filter((key) => o[key] !== undefined);
+    if (gemma.length > 0) lines.push(`  ${gemma.map((key) => `${key}=${o[key]}`).join(', ')}`);
     if (o.lora !== undefined) lines.push(`  lora: rank ${o.lora.rank}, alpha ${o.lora.alpha}, dropout ${o.lora.dropout} on ${this.lora?.layers.join(', ')}`);
     const width = Math.max(...Array.from(this.params.keys(), (k) => k.length));
     for (const [name, v] of this.params) {
@@ -219,11 +229,16 @@ export class GptModel {
     this.params.clear();
   }
 
-  /** Transformer block `i`: attention, then the MLP, each a residual branch. */
+  /** Transformer block `i`: attention, then the MLP, each a residual branch (with `sandwichNorm`, each output normalised again). */
   private block(i: number, x: tf.Tensor2D, ctx: BlockContext): tf.Tensor2D {
     const p = `blocks.${i}`;
-    const h: tf.Tensor2D = tf.add(x, ctx.drop(this.attention(p, this.norm(`${p}.norm1`, x), { ...ctx, layer: i })));
-    return tf.add(h, ctx.drop(this.mlp(p, this.norm(`${p}.norm2`, h))));
+    const sandwich = this.options.sandwichNorm === true;
+    let attn = this.attention(p, this.norm(`${p}.norm1`, x), { ...ctx, layer: i });
+    if (sandwich) attn = this.norm(`${p}.postAttnNorm`, attn);
+    const h: tf.Tensor2D = tf.add(x, ctx.drop(attn));
+    let mlp = this.mlp(p, this.norm(`${p}.norm2`, h));
+    if (sandwich) mlp = this.norm(`${p}.postMlpNorm`, mlp);
+    return tf.add(h, ctx.drop(mlp));
   }
 
   /**
@@ -261,7 +276,9 @@ export class GptModel {
     const [b, t] = inputIds.shape;
     const n = b * t;
     const d = this.options.dim;
-    const tokens = tf.gather(this.weight('embed.tokens.weight'), tf.reshape(inputIds, [n])) as tf.Tensor2D;
+    const gathered = tf.gather(this.weight('embed.tokens.weight'), tf.reshape(inputIds, [n])) as tf.Tensor2D;
+    // Gemma: × √dim as a float32 (HF's embed_scale in the weights' dtype); the tied head reads the unscaled table.
+    const tokens = this.options.embedScale === undefined ? gathered : (tf.mul(gathered, this.options.embedScale) as tf.Tensor2D);
     if (this.options.position !== 'learned') return tokens;
     const table = this.weight('embed.positions.weight');
     if (positions !== undefined) return tf.add(tokens, tf.gather(table, tf.reshape(positions, [n])));
@@ -283,7 +300,9 @@ export class GptModel {
     // With the native kernels and no attention dropout between the products: one fused call
     // (RoPE rotates q and k in the packed layout first). The kernels take 3 equal parts, so
     // grouped-query attention runs the composite below.
-    if (kvHeads === heads && !ctx.dropsProbs && ctx.cache === undefined && canFuseAttention(qkv, ctx.mask, b, heads)) {
+    // The fused kernels scale by 1/√headDim: another attnScale runs the composite.
+    const scale = this.options.attnScale ?? 1 / Math.sqrt(hd);
+    if (kvHeads === heads && this.options.attnScale === undefined && !ctx.dropsProbs && ctx.cache === undefined && canFuseAttention(qkv, ctx.mask, b, heads)) {
       const normed = qkNorm ? this.packedQkNorm(prefix, qkv) : qkv;
       const rotated = ctx.rope === undefined ? normed : applyRopePacked(normed, ctx.rope, b, heads);
       return this.dense(`${prefix}.attn.out`, fusedAttention(rotated, ctx.mask, b, heads) as tf.Tensor2D);
@@ -297,7 +316,7 @@ export class GptModel {
     // With one token (a cached decoding step) the transpose moves nothing: a reshape does it.
     const toHeads = (x: tf.Tensor, n: number): tf.Tensor4D => (t === 1 ? tf.reshape(x, [b, n, 1, hd]) : tf.transpose(tf.reshape(x, [b, t, n, hd]), [0, 2, 1, 3]));
     // Scaling q (T·hd values) is cheaper than scaling scores (T·T); RoPE is linear so order is free.
-    let qh = toHeads(tf.mul(q, 1 / Math.sqrt(hd)), heads);
+    let qh = toHeads(tf.mul(q, scale), heads);
     let kh = toHeads(k, kvHeads);
     if (ctx.rope !== undefined) {
       qh = applyRope(qh, ctx.rope);
@@ -306,7 +325,7 @@ export class GptModel {
     let vh = toHeads(v, kvHeads);
     // The cache holds kvHeads heads: grouping shrinks it by heads / kvHeads.
     if (ctx.cache !== undefined) ({ keys: kh, values: vh } = ctx.cache.extend(ctx.layer, kh, vh));
-    const mixed = kvHeads === heads ? this.attend(qh, kh, vh, ctx) : this.attendGrouped(qh, kh, vh, ctx);
+    const mixed = kvHeads === heads ? attend(qh, kh, vh, ctx) : attendGrouped(qh, kh, vh, ctx);
     const merged = tf.reshape(t === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [b * t, heads * hd]) as tf.Tensor2D;
     return this.dense(`${prefix}.attn.out`, merged);
   }
@@ -315,7 +334,7 @@ export class GptModel {
   private headNorm(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
     const [rows, width] = x.shape;
     const hd = this.headDim;
-    const weight = this.params.get(`${prefix}.weight`) as tf.Tensor1D;
+    const weight = this.normWeight(prefix);
     const normed = rmsNorm(tf.reshape(x, [(rows * width) / hd, hd]), weight, { eps: this.options.normEps, explicitTranspose: this.options.explicitTranspose });
     return tf.reshape(normed, [rows, width]);
   }
@@ -326,40 +345,25 @@ export class GptModel {
     return tf.concat([this.headNorm(`${prefix}.attn.qNorm`, q), this.headNorm(`${prefix}.attn.kNorm`, k), v], 1);
   }
 
-  /** `softmax(q·kᵀ + mask)·v` per head: `[B, H, T, hd]` each (keys and values `[B, H, S, hd]`). */
-  private attend(qh: tf.Tensor4D, kh: tf.Tensor4D, vh: tf.Tensor4D, ctx: { mask: tf.Tensor4D; drop: Dropout }): tf.Tensor4D {
-    const probs = ctx.drop(maskedSoftmax(tf.matMul(qh, kh, false, true), ctx.mask));
-    return tf.matMul(probs, vh);
-  }
-
-  /**
-   * Grouped-query attention: query head h reads key/value head ⌊h / g⌋ (g = heads / kvHeads), as
-   * HF's `repeat_kv`. Rather than copying each K/V head g times, a group's g query heads (adjacent
-   * in `[B, H, T, hd]`) are folded into one `[B, kvHeads, g·T, hd]` operand by a free reshape, so
-   * each product runs once per K/V head and its gradient sums the group's contributions itself.
-   */
-  private attendGrouped(qh: tf.Tensor4D, kh: tf.Tensor4D, vh: tf.Tensor4D, ctx: { mask: tf.Tensor4D; drop: Dropout }): tf.Tensor4D {
-    const [b, heads, t, hd] = qh.shape;
-    const [, kvHeads, s] = kh.shape;
-    const grouped = tf.reshape(qh, [b, kvHeads, (heads / kvHeads) * t, hd]);
-    const scores = tf.reshape(tf.matMul(grouped, kh, false, true), [b, heads, t, s]) as tf.Tensor4D;
-    const probs = ctx.drop(maskedSoftmax(scores, ctx.mask));
-    const mixed = tf.matMul(tf.reshape(probs, [b, kvHeads, (heads / kvHeads) * t, s]) as tf.Tensor4D, vh);
-    return tf.reshape(mixed, [b, heads, t, hd]);
-  }
-
   private mlp(prefix: string, h: tf.Tensor2D): tf.Tensor2D {
     const up = this.dense(`${prefix}.mlp.up`, h);
-    const hidden = this.options.activation === 'swiglu' ? tf.mul(silu(this.dense(`${prefix}.mlp.gate`, h)), up) : geluTanh(up);
+    const activation = this.options.activation;
+    const hidden = activation === 'gelu' ? geluTanh(up) : tf.mul(activation === 'swiglu' ? silu(this.dense(`${prefix}.mlp.gate`, h)) : geluTanh(this.dense(`${prefix}.mlp.gate`, h)), up);
     return this.dense(`${prefix}.mlp.down`, hidden as tf.Tensor2D);
   }
 
   private norm(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
     const o = this.options;
     const normOptions = { eps: o.normEps, explicitTranspose: o.explicitTranspose };
-    const weight = this.params.get(`${prefix}.weight`) as tf.Tensor1D;
+    const weight = this.normWeight(prefix);
     if (o.norm === 'rmsnorm') return rmsNorm(x, weight, normOptions);
     return layerNorm(x, weight, this.params.get(`${prefix}.bias`) as tf.Tensor1D, normOptions);
+  }
+
+  /** A norm's scale: its weight, or with `normOffset` 1 the float32 sum `1 + weight` (Gemma; its gradient is the weight's). */
+  private normWeight(prefix: string): tf.Tensor1D {
+    const weight = this.params.get(`${prefix}.weight`) as tf.Tensor1D;
+    return this.options.normOffset === 1 ? (tf.add(weight, 1) as tf.Tensor1D) : weight;
   }
 
   private dense(prefix: string, x: tf.Tensor2D): tf.Tensor2D {

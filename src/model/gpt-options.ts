@@ -6,8 +6,8 @@ import { gptDenseLayers, loraOptionIssues, LoraOptions, loraTargetIssues, Resolv
 export type GptNorm = 'layernorm' | 'rmsnorm';
 /** How token positions enter the model: a learned table added to embeddings, or rotary q/k. */
 export type GptPosition = 'learned' | 'rope';
-/** MLP flavour: GPT-2's tanh-GELU, or Llama's gated SiLU (SwiGLU). */
-export type GptActivation = 'gelu' | 'swiglu';
+/** MLP flavour: GPT-2's tanh-GELU, Llama's gated SiLU (SwiGLU), or Gemma's gated tanh-GELU (GeGLU: `down(gelu_tanh(gate(x)) · up(x))`). */
+export type GptActivation = 'gelu' | 'swiglu' | 'geglu';
 /** Which linear layers have a bias: all (GPT-2), none (Llama), or only the q/k/v projection `attn.qkv` (Qwen2). */
 export type GptBias = boolean | 'qkv';
 
@@ -71,6 +71,34 @@ export interface GptOptions {
   /** RoPE frequency scaling (HF's rope_scaling: `llama3`, `linear`, `yarn` or `dynamic` within originalMaxLength); rope positions only. Default none. */
   ropeScaling?: RopeScaling;
   /**
+   * 1: every norm scales by `1 + weight` rather than `weight` (Gemma's RMSNorm: `x̂ · (1 + w)`,
+   * the sum rounded to float32 first as HF does), and its weights start at 0. Default 0.
+   */
+  normOffset?: 0 | 1;
+  /** Token embeddings are multiplied by this (as a float32) before the first block: Gemma's `√dim`. Default 1. */
+  embedScale?: number;
+  /**
+   * Gemma's sandwich norms: the attention and MLP outputs are normalised again
+   * (`blocks.N.postAttnNorm`, `blocks.N.postMlpNorm`) before their residual add. Default false.
+   */
+  sandwichNorm?: boolean;
+  /** Factor of the attention scores `q·kᵀ` (Gemma: `query_pre_attn_scalar^−0.5`). Default `1 / √headDim`. */
+  attnScale?: number;
+  /**
+   * Gemma 3's local attention window: with `slidingWindowPattern`, the local layers attend to the
+   * last `slidingWindow` tokens. Floe's attention is full causal, which equals that only on
+   * sequences no longer than the window, so longer ones are refused. Default none.
+   */
+  slidingWindow?: number;
+  /**
+   * With `slidingWindow`: every `slidingWindowPattern`-th layer (i + 1 a multiple of it) is global
+   * (full attention, `ropeTheta` and `ropeScaling`), the others local (the window, `ropeLocalTheta`,
+   * no scaling). At least 2. Gemma 3: 6.
+   */
+  slidingWindowPattern?: number;
+  /** RoPE base of the local layers of a `slidingWindowPattern` (Gemma's `rope_local_base_freq`). Default `ropeTheta`. */
+  ropeLocalTheta?: number;
+  /**
    * Differentiate the model's 2-D matmuls with explicit transposes, so every backward GEMM is an
    * untransposed 2-D product (the only shape the *stock* wasm kernel runs fast, see PERF.md).
    * Default false: Floe's wasm `BatchMatMul` takes transpose flags itself and then picks the
@@ -90,7 +118,7 @@ export interface GptOptions {
 }
 
 /** {@link GptOptions} with every default filled in (`lora` stays absent for a plain model). */
-export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling' | 'activationCheckpointing' | 'headDim' | 'qkNorm'>> & {
+export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling' | 'activationCheckpointing' | 'headDim' | 'qkNorm' | GemmaOptionKey>> & {
   /** LoRA options with defaults filled in; absent for a plain model. */
   lora?: ResolvedLoraOptions;
   /** RoPE scaling; absent for plain RoPE (and learned positions). */
@@ -101,7 +129,35 @@ export type ResolvedGptOptions = Required<Omit<GptOptions, 'lora' | 'ropeScaling
   headDim?: number;
   /** True when q and k heads are normalised; absent otherwise. */
   qkNorm?: true;
+  /** 1 with Gemma's `1 + w` norms; absent otherwise. */
+  normOffset?: 1;
+  /** Embedding factor when not 1; absent otherwise. */
+  embedScale?: number;
+  /** True with sandwich norms; absent otherwise. */
+  sandwichNorm?: true;
+  /** Attention score factor when set; absent otherwise (1 / √headDim). */
+  attnScale?: number;
+  /** Local layers' window; absent without local layers. */
+  slidingWindow?: number;
+  /** Global-layer period; absent without local layers. */
+  slidingWindowPattern?: number;
+  /** Local layers' RoPE base when set; absent otherwise. */
+  ropeLocalTheta?: number;
 };
+
+/** The options Gemma 3 adds, recorded only when set (a plain model's options stay as they were). */
+export type GemmaOptionKey = 'normOffset' | 'embedScale' | 'sandwichNorm' | 'attnScale' | 'slidingWindow' | 'slidingWindowPattern' | 'ropeLocalTheta';
+
+/** Whether layer `i` is a local (sliding-window) layer of a `slidingWindowPattern`. */
+export function isLocalGptLayer(o: Pick<ResolvedGptOptions, 'slidingWindowPattern'>, i: number): boolean {
+  return o.slidingWindowPattern !== undefined && (i + 1) % o.slidingWindowPattern !== 0;
+}
+
+/** The longest sequence the model computes faithfully: `slidingWindow` when it has local layers, else `maxLength`. */
+export function gptContextLimit(o: Pick<ResolvedGptOptions, 'maxLength' | 'slidingWindow' | 'slidingWindowPattern'>): number {
+  const local = o.slidingWindow !== undefined && o.slidingWindowPattern !== undefined;
+  return local ? Math.min(o.maxLength, o.slidingWindow as number) : o.maxLength;
+}
 
 /** Width of one attention head: `headDim` when set, else `dim / heads`. */
 export function gptHeadDim(o: Pick<ResolvedGptOptions, 'dim' | 'heads' | 'headDim'>): number {
@@ -110,7 +166,7 @@ export function gptHeadDim(o: Pick<ResolvedGptOptions, 'dim' | 'heads' | 'headDi
 
 const NORMS: readonly GptNorm[] = ['layernorm', 'rmsnorm'];
 const POSITIONS: readonly GptPosition[] = ['learned', 'rope'];
-const ACTIVATIONS: readonly GptActivation[] = ['gelu', 'swiglu'];
+const ACTIVATIONS: readonly GptActivation[] = ['gelu', 'swiglu', 'geglu'];
 const BIASES: readonly GptBias[] = [true, false, 'qkv'];
 
 /**
@@ -164,6 +220,7 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
   if (!(resolved.normEps > 0)) issues.push({ path: 'normEps', message: `must be positive, got ${resolved.normEps}` });
   if (!(resolved.initStd > 0)) issues.push({ path: 'initStd', message: `must be positive, got ${resolved.initStd}` });
   if (!(resolved.ropeTheta > 0)) issues.push({ path: 'ropeTheta', message: `must be positive, got ${resolved.ropeTheta}` });
+  issues.push(...resolveGemmaOptions(options, resolved));
   checkChoice(issues, 'norm', resolved.norm, NORMS);
   checkChoice(issues, 'position', resolved.position, POSITIONS);
   checkChoice(issues, 'activation', resolved.activation, ACTIVATIONS);
@@ -193,6 +250,41 @@ export function resolveGptOptions(options: GptOptions): ResolvedGptOptions {
   }
   if (issues.length > 0) throw new ConfigError(issues, 'Invalid GPT model options');
   return resolved;
+}
+
+/** Checks and records {@link GemmaOptionKey}s (each only when it is not its default). */
+function resolveGemmaOptions(options: GptOptions, resolved: ResolvedGptOptions): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const finite = (key: 'embedScale' | 'attnScale' | 'ropeLocalTheta', positive: boolean): number | undefined => {
+    const v = options[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || (positive && !(v > 0))) {
+      issues.push({ path: key, message: `must be a finite${positive ? ' positive' : ''} number, got ${JSON.stringify(v)}` });
+      return undefined;
+    }
+    return v;
+  };
+  const normOffset = options.normOffset;
+  if (normOffset !== undefined && normOffset !== 0 && normOffset !== 1) issues.push({ path: 'normOffset', message: `must be 0 (norms scale by w) or 1 (by 1 + w, Gemma), got ${JSON.stringify(normOffset)}` });
+  if (normOffset === 1) resolved.normOffset = 1;
+  const embedScale = finite('embedScale', true);
+  if (embedScale !== undefined && embedScale !== 1) resolved.embedScale = embedScale;
+  const attnScale = finite('attnScale', true);
+  if (attnScale !== undefined) resolved.attnScale = attnScale;
+  if (options.sandwichNorm !== undefined && typeof options.sandwichNorm !== 'boolean') issues.push({ path: 'sandwichNorm', message: `must be true or false, got ${JSON.stringify(options.sandwichNorm)}` });
+  if (options.sandwichNorm === true) resolved.sandwichNorm = true;
+  const { slidingWindow: window, slidingWindowPattern: pattern } = options;
+  if (window !== undefined && (!Number.isInteger(window) || window < 1)) issues.push({ path: 'slidingWindow', message: `must be a positive integer (tokens), got ${JSON.stringify(window)}` });
+  if (pattern !== undefined && (!Number.isInteger(pattern) || pattern < 2)) issues.push({ path: 'slidingWindowPattern', message: `must be an integer of at least 2 (every pattern-th layer is global), got ${JSON.stringify(pattern)}` });
+  if ((window === undefined) !== (pattern === undefined)) {
+    issues.push({ path: window === undefined ? 'slidingWindowPattern' : 'slidingWindow', message: 'needs slidingWindow and slidingWindowPattern together (the local layers and their window)' });
+  }
+  const ropeLocalTheta = finite('ropeLocalTheta', true);
+  if (ropeLocalTheta !== undefined && pattern === undefined) issues.push({ path: 'ropeLocalTheta', message: 'is the RoPE base of the local layers: it needs slidingWindow and slidingWindowPattern' });
+  if (ropeLocalTheta !== undefined && resolved.position !== 'rope') issues.push({ path: 'ropeLocalTheta', message: `is a rotary base, but position is '${resolved.position}'; use position 'rope' or leave ropeLocalTheta out` });
+  if (issues.length === 0 && window !== undefined && pattern !== undefined) Object.assign(resolved, { slidingWindow: window, slidingWindowPattern: pattern });
+  if (issues.length === 0 && ropeLocalTheta !== undefined) resolved.ropeLocalTheta = ropeLocalTheta;
+  return issues;
 }
 
 function checkChoice(issues: ConfigIssue[], path: string, value: string, choices: readonly string[]): void {

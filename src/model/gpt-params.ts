@@ -27,7 +27,9 @@ export function gptLinearHasBias(o: Pick<ResolvedGptOptions, 'bias'>, prefix: st
  * `[D, heads·headDim + 2·kvHeads·headDim]` (`[D, 3D]` unless grouped or `headDim` is set) with
  * columns `[q | k | v]`, each block split into heads `h·headDim … (h+1)·headDim − 1` (`heads`
  * query heads, `kvHeads` key and value heads); `attn.out.weight` is `[heads·headDim, D]`. With
- * `qkNorm`, `attn.qNorm.weight` and `attn.kNorm.weight` `[headDim]` follow `attn.qkv`.
+ * `qkNorm`, `attn.qNorm.weight` and `attn.kNorm.weight` `[headDim]` follow `attn.qkv`; with
+ * `sandwichNorm`, `postAttnNorm` follows `attn.out` and `postMlpNorm` `mlp.down`. Norm weights
+ * start at 1, or 0 with `normOffset` 1.
  */
 export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
   const d = o.dim;
@@ -42,8 +44,10 @@ export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
     add(`${prefix}.weight`, [inDim, outDim], init);
     if (gptLinearHasBias(o, prefix)) add(`${prefix}.bias`, [outDim], 'zeros');
   };
+  // Gemma's norms scale by 1 + w: their weights start at 0, so every norm starts as the identity scale.
+  const normInit: GptParamInit = o.normOffset === 1 ? 'zeros' : 'ones';
   const addNorm = (prefix: string): void => {
-    add(`${prefix}.weight`, [d], 'ones');
+    add(`${prefix}.weight`, [d], normInit);
     if (o.norm === 'layernorm') add(`${prefix}.bias`, [d], 'zeros');
   };
   add('embed.tokens.weight', [o.vocabSize, d], 'normal');
@@ -53,14 +57,16 @@ export function gptParamSpecs(o: ResolvedGptOptions): GptParamSpec[] {
     addNorm(`${p}.norm1`);
     addLinear(`${p}.attn.qkv`, d, qDim + 2 * kvDim, 'normal');
     if (o.qkNorm === true) {
-      add(`${p}.attn.qNorm.weight`, [headDim], 'ones');
-      add(`${p}.attn.kNorm.weight`, [headDim], 'ones');
+      add(`${p}.attn.qNorm.weight`, [headDim], normInit);
+      add(`${p}.attn.kNorm.weight`, [headDim], normInit);
     }
     addLinear(`${p}.attn.out`, qDim, d, 'residual');
+    if (o.sandwichNorm === true) addNorm(`${p}.postAttnNorm`);
     addNorm(`${p}.norm2`);
     addLinear(`${p}.mlp.up`, d, o.ffnDim, 'normal');
-    if (o.activation === 'swiglu') addLinear(`${p}.mlp.gate`, d, o.ffnDim, 'normal');
+    if (o.activation !== 'gelu') addLinear(`${p}.mlp.gate`, d, o.ffnDim, 'normal');
     addLinear(`${p}.mlp.down`, o.ffnDim, d, 'residual');
+    if (o.sandwichNorm === true) addNorm(`${p}.postMlpNorm`);
   }
   addNorm('norm');
   if (!o.tieEmbeddings) addLinear('lm_head', d, o.vocabSize, 'normal');

@@ -2,7 +2,7 @@ import { ATTENTION_CORE, ATTENTION_CORE_GRAD } from '../backend/native/fused/att
 import { hasKernel } from '../backend/native/fused/fused-kernels';
 import { estimateGptActivations } from './gpt-activation-estimate';
 import { checkBackendMemory, estimateGptMemory, OptimizerKind, optimizerStateSlots } from './gpt-memory-estimate';
-import { ResolvedGptOptions } from './gpt-options';
+import { gptContextLimit, ResolvedGptOptions } from './gpt-options';
 
 /** What {@link checkGptRunMemory} needs: the model and the recipe's settings that size a step. */
 export interface GptRunMemoryCheckOptions {
@@ -45,8 +45,9 @@ export function checkGptRunMemory(options: GptRunMemoryCheckOptions): string | u
   const accumulating = (options.gradientAccumulationSteps ?? 1) > 1;
   const twice = { ...full, gradientBytes: 2 * full.gradientBytes, totalBytes: full.totalBytes + full.gradientBytes, gradientNote: 'twice: the accumulated sums and a micro-batch\'s' };
   const estimate = inference ? { ...full, trainableParams: 0, gradientBytes: 0, optimizerBytes: 0, totalBytes: full.weightBytes, optimizer: { slots: 0, label: 'none: not training' } } : accumulating ? twice : full;
-  // Packing fills rows to data.maxLength; without one, rows run to the model's.
-  const length = Math.min(options.dataMaxLength ?? model.maxLength, model.maxLength);
+  // Packing fills rows to data.maxLength; without one, rows run to the model's (a sliding window's at most: longer ones are refused).
+  const limit = gptContextLimit(model);
+  const length = Math.min(options.dataMaxLength ?? limit, limit);
   const fusedAttention = options.fusedAttention ?? (hasKernel(ATTENTION_CORE) && hasKernel(ATTENTION_CORE_GRAD));
   const act = estimateGptActivations({ model, batch: options.microBatchSize, length, fusedAttention, mode: inference ? 'inference' : 'training' });
   const activations = { ...act, checkpointing: inference || model.activationCheckpointing === true };

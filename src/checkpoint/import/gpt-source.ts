@@ -20,6 +20,13 @@ export const GPT_ARCHITECTURE_KEYS = [
   'normEps',
   'ropeTheta',
   'ropeScaling',
+  'normOffset',
+  'embedScale',
+  'sandwichNorm',
+  'attnScale',
+  'slidingWindow',
+  'slidingWindowPattern',
+  'ropeLocalTheta',
 ] as const;
 
 /** One architecture option name. */
@@ -37,8 +44,8 @@ export function pickGptArchitecture(options: Record<string, unknown>): GptArchit
 
 /** Where pretrained GPT weights come from (a recipe's `model: { type: gpt, from: ... }`). */
 export interface GptSource {
-  /** `floe`: a Floe checkpoint or export; `hf-gpt2` / `hf-llama`: a HuggingFace GPT-2 / Llama folder. */
-  kind: 'floe' | 'hf-gpt2' | 'hf-llama';
+  /** `floe`: a Floe checkpoint or export; `hf-gpt2` / `hf-llama` / `hf-gemma3`: a HuggingFace GPT-2 / Llama-family / Gemma 3 folder. */
+  kind: 'floe' | 'hf-gpt2' | 'hf-llama' | 'hf-gemma3';
   /** The folder loaded from (absolute). */
   dir: string;
   /** File the architecture was read from, named in messages. */

@@ -2,6 +2,7 @@ import type { GptModel } from '../../model/gpt-model';
 import { gptHeadDim, ResolvedGptOptions } from '../../model/gpt-options';
 import { gptLinearHasBias } from '../../model/gpt-params';
 import { ropeAttentionFactor, ropeInverseFrequencies } from '../../model/rotary';
+import { CheckpointError } from '../../errors';
 import { GraphDefBuilder } from './graph-def-builder';
 
 /** Name of the graph's input: int32 token ids `[B, T]`. */
@@ -154,6 +155,14 @@ function ropeTables(g: GraphDefBuilder, o: ResolvedGptOptions, positions: string
  */
 export async function buildGptGraph(model: GptModel): Promise<GraphDefBuilder> {
   const o = model.options;
+  // The graph takes any T up to maxLength and cannot refuse one past a sliding window at run time.
+  const gemma = (['normOffset', 'embedScale', 'sandwichNorm', 'attnScale', 'slidingWindow', 'activation'] as const).filter((key) => o[key] !== undefined && (key !== 'activation' || o.activation === 'geglu'));
+  if (gemma.length > 0) {
+    throw new CheckpointError(
+      `Cannot export the model as a tfjs graph (--format tfjs): it has Gemma settings the graph export does not build (${gemma.map((key) => `model.${key} ${JSON.stringify(o[key])}`).join(', ')}). ` +
+        'Export with --format safetensors or --format hf.',
+    );
+  }
   const g = new GraphDefBuilder();
   const ids = g.placeholder(GPT_GRAPH_INPUT, 'int32', [-1, -1]);
   for (const [name, variable] of model.params) g.constant(name, (await variable.data()) as Float32Array, [...variable.shape]);
