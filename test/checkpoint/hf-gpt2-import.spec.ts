@@ -173,7 +173,7 @@ describe('HuggingFace GPT-2 import (model.from)', () => {
       const empty = path.join(dir, 'empty');
       const readable =
         'a Floe checkpoint or export (model-config.json + model.safetensors), a folder of step-N checkpoints or a run folder, ' +
-        'or a HuggingFace folder (config.json + model.safetensors or its sharded index) whose config.json model_type is gpt2, llama, mistral, qwen2 or qwen3';
+        'or a HuggingFace folder (config.json + model.safetensors or its sharded index) whose config.json model_type is gpt2, llama, mistral, qwen2, qwen3 or gemma3_text';
       await assert.rejects(openGptSource(empty), { message: `Cannot load a model from '${empty}': expected ${readable}.` });
       fs.writeFileSync(path.join(dir, 'model.safetensors'), '');
       await assert.rejects(openGptSource(path.join(dir, 'model.safetensors')), {

@@ -37,7 +37,7 @@ describe('errors found while building a run name the recipe setting and where it
     const before = tf.memory().numTensors;
     const error = await runJob(file).then(() => assert.fail('expected an error'), (e: Error) => e);
     assert.ok(error instanceof CheckpointError, `${error.name}: ${error.message}`);
-    assert.match(error.message, /^Cannot load a model from '.*notamodel': expected a Floe checkpoint or export .* or a HuggingFace folder \(config\.json \+ model\.safetensors or its sharded index\) whose config\.json model_type is gpt2, llama, mistral, qwen2 or qwen3 \(model\.from, /);
+    assert.match(error.message, /^Cannot load a model from '.*notamodel': expected a Floe checkpoint or export .* or a HuggingFace folder \(config\.json \+ model\.safetensors or its sharded index\) whose config\.json model_type is gpt2, llama, mistral, qwen2, qwen3 or gemma3_text \(model\.from, /);
     assert.ok(error.message.endsWith(` (model.from, ${path.relative(process.cwd(), file)}:${lineCol(file, './notamodel')}).`), error.message);
     assert.equal(tf.memory().numTensors, before, 'no tensor left');
   });

@@ -41,7 +41,8 @@ function qkvBlocks(o: ResolvedGptOptions): Record<QkvPart, [number, number]> {
  *   is transposed to `[V, D]`; HF's head has no bias, so a non-zero `lm_head.bias` is refused.
  * - `llama`/`qwen2`/`qwen3`: `model.`-prefixed; linear weights transposed to `[out, in]`; `attn.qkv` split
  *   into `q_proj`/`k_proj`/`v_proj` (q `heads · headDim`, k/v `kvHeads · headDim` wide), its bias
- *   likewise (qwen2); `attn.qNorm`/`attn.kNorm` as `q_norm`/`k_norm` (qwen3).
+ *   likewise (qwen2); `attn.qNorm`/`attn.kNorm` as `q_norm`/`k_norm` (qwen3, gemma3_text); gemma3_text's
+ *   four layer norms by Gemma's names (its `w`, stored as is: `normOffset` adds the 1 in the forward).
  *
  * A tied model has no `lm_head.weight` (transformers ties it to the embedding on load).
  *
@@ -71,10 +72,11 @@ export function hfExportTensors(floe: ReadonlyMap<string, RawTensor>, o: Resolve
       else out.set(`transformer.${hf}`, t);
       continue;
     }
-    const hfNames = floeToHfLlamaNames(name);
+    const names = { gemma: modelType === 'gemma3_text' };
+    const hfNames = floeToHfLlamaNames(name, names);
     if (hfNames.length === 0) throw new CheckpointError(`Cannot export weight '${name}' as ${modelType}: it has no HuggingFace Llama name.`);
     for (const hf of hfNames) {
-      const m = mapHfLlamaName(hf);
+      const m = mapHfLlamaName(hf, names);
       if (m.kind === 'qkv') {
         const [from, width] = blocks[m.part];
         out.set(hf, t.shape.length === 1 ? f32(data.slice(from, from + width), [width]) : f32(columnBlockTransposed(data, rows, cols, from, width), [width, rows]));

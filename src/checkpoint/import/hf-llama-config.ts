@@ -21,22 +21,27 @@ export interface HfLlamaConfig {
 }
 
 /** Reads fields of one config object, collecting every problem rather than stopping at the first. */
-class Fields {
+export class HfConfigFields {
+  /** Every problem found so far, each naming its key, value and what is supported. */
   readonly problems: string[] = [];
+  /** Reads `json`. */
   constructor(private readonly json: Record<string, unknown>) {}
 
+  /** A positive integer (or `fallback` when absent). */
   positiveInt(key: string, fallback?: number): number {
     const v = this.json[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) this.problems.push(`${key} is ${JSON.stringify(v)}, expected a positive integer`);
     return v as number;
   }
 
+  /** A positive finite number (or `fallback` when absent). */
   positive(key: string, fallback: number): number {
     const v = this.json[key] ?? fallback;
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) this.problems.push(`${key} is ${JSON.stringify(v)}, expected a positive number`);
     return v as number;
   }
 
+  /** true or false (or `fallback` when absent). */
   boolean(key: string, fallback: boolean): boolean {
     const v = this.json[key] ?? fallback;
     if (typeof v !== 'boolean') this.problems.push(`${key} is ${JSON.stringify(v)}, expected true or false`);
@@ -67,7 +72,7 @@ class Fields {
  */
 export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   const { file, json } = await readHfConfigJson(dir);
-  const f = new Fields(json);
+  const f = new HfConfigFields(json);
   const modelType = json.model_type;
   if (!(HF_LLAMA_MODEL_TYPES as readonly unknown[]).includes(modelType)) {
     f.problems.push(`model_type is ${JSON.stringify(modelType)}; this reader takes ${HF_LLAMA_MODEL_TYPES.join(', ')}`);

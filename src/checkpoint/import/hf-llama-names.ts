@@ -50,6 +50,23 @@ const BLOCK_PARTS: Record<string, [string, boolean]> = {
   'mlp.down_proj.weight': ['mlp.down.weight', true],
 };
 
+/**
+ * Gemma 3's four norms a layer (`sandwichNorm`): `post_attention_layernorm` normalises the
+ * attention output (Llama's is the pre-MLP norm), `pre_feedforward_layernorm` is the pre-MLP norm.
+ */
+const GEMMA_BLOCK_PARTS: Record<string, [string, boolean]> = {
+  ...Object.fromEntries(Object.entries(BLOCK_PARTS).filter(([hf]) => hf !== 'post_attention_layernorm.weight')),
+  'post_attention_layernorm.weight': ['postAttnNorm.weight', false],
+  'pre_feedforward_layernorm.weight': ['norm2.weight', false],
+  'post_feedforward_layernorm.weight': ['postMlpNorm.weight', false],
+};
+
+/** Options of {@link mapHfLlamaName} and {@link floeToHfLlamaNames}. */
+export interface HfLlamaNameOptions {
+  /** Gemma 3's layer norms ({@link GEMMA_BLOCK_PARTS}) instead of Llama's. Default false. */
+  gemma?: boolean;
+}
+
 const QKV: Record<string, QkvPart> = { 'self_attn.q_proj.weight': 'q', 'self_attn.k_proj.weight': 'k', 'self_attn.v_proj.weight': 'v' };
 
 /** Qwen2's q/k/v biases: packed into `attn.qkv.bias` as the weights are into `attn.qkv.weight`. */
@@ -65,9 +82,11 @@ const TOP_LEVEL: Record<string, string> = {
  * naming: `embed_tokens` → `embed.tokens`, `layers.N.input_layernorm` → `blocks.N.norm1`,
  * `self_attn.{q,k,v}_proj` → a column block of `blocks.N.attn.qkv` (weights, and Qwen2's biases), `o_proj` → `attn.out`,
  * `post_attention_layernorm` → `norm2`, Qwen3's `self_attn.{q,k}_norm` → `attn.{q,k}Norm`, `mlp.{gate,up,down}_proj` → `mlp.{gate,up,down}`,
- * `norm` → `norm`, `lm_head` → `lm_head` (all linear weights transposed).
+ * `norm` → `norm`, `lm_head` → `lm_head` (all linear weights transposed). With `gemma`, Gemma 3's
+ * `post_attention_layernorm` → `postAttnNorm`, `pre_feedforward_layernorm` → `norm2`,
+ * `post_feedforward_layernorm` → `postMlpNorm`.
  */
-export function mapHfLlamaName(hfName: string): HfLlamaMapping {
+export function mapHfLlamaName(hfName: string, options: HfLlamaNameOptions = {}): HfLlamaMapping {
   if (hfName === 'lm_head.weight') return { kind: 'lm_head' };
   const name = hfName.startsWith('model.') ? hfName.slice('model.'.length) : hfName;
   const top = TOP_LEVEL[name];
@@ -80,18 +99,18 @@ export function mapHfLlamaName(hfName: string): HfLlamaMapping {
   if (qkv !== undefined) return { kind: 'qkv', name: `${block}.attn.qkv.weight`, part: qkv };
   const qkvBias = QKV_BIAS[m[2]];
   if (qkvBias !== undefined) return { kind: 'qkv', name: `${block}.attn.qkv.bias`, part: qkvBias };
-  const part = BLOCK_PARTS[m[2]];
+  const part = (options.gemma === true ? GEMMA_BLOCK_PARTS : BLOCK_PARTS)[m[2]];
   return part === undefined ? { kind: 'unknown' } : { kind: 'param', name: `${block}.${part[0]}`, transpose: part[1] };
 }
 
 /** The HuggingFace Llama name(s) of a Floe GPT parameter (with the `model.` prefix), for messages. */
-export function floeToHfLlamaNames(floeName: string): string[] {
+export function floeToHfLlamaNames(floeName: string, options: HfLlamaNameOptions = {}): string[] {
   if (floeName === 'lm_head.weight') return ['lm_head.weight'];
   for (const [hf, floe] of Object.entries(TOP_LEVEL)) if (floe === floeName) return [`model.${hf}`];
   const m = /^blocks\.(\d+)\.(.+)$/.exec(floeName);
   if (m === null) return [];
   if (m[2] === 'attn.qkv.weight') return Object.keys(QKV).map((hf) => `model.layers.${m[1]}.${hf}`);
   if (m[2] === 'attn.qkv.bias') return Object.keys(QKV_BIAS).map((hf) => `model.layers.${m[1]}.${hf}`);
-  for (const [hf, [floe]] of Object.entries(BLOCK_PARTS)) if (floe === m[2]) return [`model.layers.${m[1]}.${hf}`];
+  for (const [hf, [floe]] of Object.entries(options.gemma === true ? GEMMA_BLOCK_PARTS : BLOCK_PARTS)) if (floe === m[2]) return [`model.layers.${m[1]}.${hf}`];
   return [];
 }

@@ -6,6 +6,7 @@ export * from './hf-gpt2-names';
 export * from './hf-gpt2-source';
 export * from './hf-folder';
 export * from './hf-llama-config';
+export * from './hf-gemma3-config';
 export * from './hf-rope-scaling';
 export * from './hf-llama-names';
 export * from './hf-llama-source';

@@ -10,7 +10,8 @@ import { GptSource } from './gpt-source';
 import { readHfConfigJson } from './hf-folder';
 import { openHfGpt2Source } from './hf-gpt2-source';
 import { HF_LLAMA_MODEL_TYPES } from './hf-llama-config';
-import { openHfLlamaSource } from './hf-llama-source';
+import { HF_GEMMA3_MODEL_TYPE } from './hf-gemma3-config';
+import { openHfGemma3Source, openHfLlamaSource } from './hf-llama-source';
 
 /**
  * The opener of each HuggingFace `model_type` `from` reads. The dispatcher and the messages both
@@ -19,6 +20,7 @@ import { openHfLlamaSource } from './hf-llama-source';
 const HF_OPENERS: ReadonlyMap<string, (dir: string) => Promise<GptSource>> = new Map([
   ['gpt2', openHfGpt2Source],
   ...HF_LLAMA_MODEL_TYPES.map((type) => [type, openHfLlamaSource] as const),
+  [HF_GEMMA3_MODEL_TYPE, openHfGemma3Source],
 ]);
 
 /** HuggingFace `model_type`s `from` reads (GPT-2 folders may leave it out). */
@@ -38,7 +40,7 @@ async function openHfSource(dir: string): Promise<GptSource> {
   if (open !== undefined && (modelType === undefined || typeof modelType === 'string')) return open(dir);
   throw new CheckpointError(
     `Cannot import the HuggingFace model in '${dir}': ${file} has model_type ${JSON.stringify(modelType)}; ` +
-      `Floe reads model_type ${HF_MODEL_TYPES.join(', ')} (mistral, qwen2 and qwen3 without a sliding window shorter than the context).`,
+      `Floe reads model_type ${HF_MODEL_TYPES.join(', ')} (mistral, qwen2 and qwen3 without a sliding window shorter than the context; gemma3_text runs up to its sliding_window tokens).`,
   );
 }
 
@@ -55,7 +57,7 @@ async function exists(file: string): Promise<boolean> {
  * Opens what a recipe's `model.from` points at: a Floe checkpoint or export folder
  * (`model-config.json`), a folder of `step-N` checkpoints or a run folder (its newest complete
  * checkpoint), or a HuggingFace folder (`config.json` + safetensors) whose model_type is gpt2,
- * llama, mistral, qwen2 or qwen3 (the keys of `HF_OPENERS`).
+ * llama, mistral, qwen2, qwen3 or gemma3_text (the keys of `HF_OPENERS`).
  *
  * @throws CheckpointError naming the folder and what was expected.
  */
