@@ -5,6 +5,8 @@ import { ConfigRule } from '../config/config-rule';
 import { DpoDataFactory } from '../data/dpo-data-factory';
 import { PreferenceBatch } from '../data/pair-batch-iterator';
 import { GptModelFactory } from '../model/gpt-model-factory';
+import { PENDING_RESUME } from '../checkpoint/pending-resume';
+import { TrainingError } from '../errors';
 import { register } from '../registry/register';
 import { DPO_LOSS_TYPES, DpoLossType, dpoLoss, rewardMetrics, sequenceLogps } from './dpo-loss';
 import { LanguageModelTrainer } from './lm-trainer';
@@ -58,7 +60,11 @@ export class DPOTrainer extends LanguageModelTrainer {
 
   override async setup(): Promise<void> {
     await super.setup();
-    // Before any resume restores trained weights: the reference is where training began.
+    // A resumed model is built from the checkpoint's trained weights: without adapters the initial
+    // ones, the reference, are gone (the checkpoint does not hold them). With LoRA the base is the reference.
+    if (this.gpt.lora === undefined && this.context.container.isRegistered(PENDING_RESUME) && this.context.inference !== true) {
+      throw new TrainingError("dpo without model.lora cannot resume: its reference model is the initial weights, which the checkpoint does not hold. Start over (--set overwriteOutputDir=true), or train with model.lora, whose reference is the frozen base model");
+    }
     this.reference = new ReferenceModel(this.gpt);
     if (!this.reference.sharesWeights) this.logger.info('dpo: the reference model is a frozen copy of the initial weights (weight memory doubles; with model.lora the base model serves instead)');
   }
@@ -90,10 +96,13 @@ export class DPOTrainer extends LanguageModelTrainer {
   /** The loss and reward sums of a batch; the caller owns both. */
   dpo(batch: PreferenceBatch): { loss: tf.Scalar; sums: tf.Tensor1D } {
     const c = this.dpoConfig;
-    // A batch step() did not see (a direct call) gets its reference here: its weights are never trainable, so no gradient reaches them.
-    const reference = batch.referenceLogps ?? this.referenceLogps(batch);
-    const policy = sequenceLogps(this.logits(batch), batch.labels, batch.lossMask, { average: c.lossType === 'ipo' });
-    return dpoLoss(policy, reference, { beta: c.beta, labelSmoothing: c.labelSmoothing, lossType: c.lossType });
+    return tf.tidy(() => {
+      // A batch step() did not see (a direct call) gets its reference here: its weights are never trainable, so no gradient reaches them.
+      const reference = batch.referenceLogps ?? this.referenceLogps(batch);
+      const policy = sequenceLogps(this.logits(batch), batch.labels, batch.lossMask, { average: c.lossType === 'ipo' });
+      const { loss, sums } = dpoLoss(policy, reference, { beta: c.beta, labelSmoothing: c.labelSmoothing, lossType: c.lossType });
+      return { loss, sums };
+    });
   }
 
   protected override async optimizerStep(): Promise<void> {
@@ -151,6 +160,8 @@ export class DPOTrainer extends LanguageModelTrainer {
     try {
       return await super.train();
     } finally {
+      // The run disposes the model; the reference's copy is the trainer's own.
+      this.reference.dispose();
       tf.dispose([...this.cycleRewards, ...this.windowRewards].map((w) => w.sums));
       this.cycleRewards = [];
       this.windowRewards = [];
