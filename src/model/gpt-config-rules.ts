@@ -64,12 +64,17 @@ export function maxLengthProblem(c: GptConfig): string | undefined {
   return `is ${c.maxLength} but data.maxLength is ${dataMaxLength}: the model must accept the longest training row; raise model.maxLength to at least ${dataMaxLength} or lower data.maxLength`;
 }
 
-/** The local layers' window needs its layer pattern (and a pattern its window); the data must fit the window. */
-export function slidingWindowProblem(c: GptConfig): string | undefined {
+/** The local layers' window needs its layer pattern (and a pattern its window). */
+export function slidingWindowPairProblem(c: GptConfig): string | undefined {
   if (c.from !== undefined) return undefined;
   if ((c.slidingWindow === undefined) !== (c.slidingWindowPattern === undefined)) return 'needs slidingWindow and slidingWindowPattern together (the local layers and their window)';
   if (c.ropeLocalTheta !== undefined && c.slidingWindowPattern === undefined) return 'ropeLocalTheta is the RoPE base of the local layers: it needs slidingWindow and slidingWindowPattern';
+  return undefined;
+}
+
+/** Floe's attention is full causal: the data's rows must fit the local layers' window. */
+export function slidingWindowFitsProblem(c: GptConfig): string | undefined {
   const dataMaxLength = recipeOf<{ data: { maxLength?: unknown } }>(c)?.data?.maxLength;
-  if (!isFiniteNumber(dataMaxLength) || c.slidingWindow === undefined || !isFiniteNumber(c.slidingWindow) || dataMaxLength <= c.slidingWindow) return undefined;
-  return `slidingWindow is ${c.slidingWindow} but data.maxLength is ${dataMaxLength}: Floe's attention is full causal, equal to the local layers' window only up to it; lower data.maxLength to ${c.slidingWindow}`;
+  if (c.from !== undefined || c.slidingWindowPattern === undefined || !isFiniteNumber(dataMaxLength) || !isFiniteNumber(c.slidingWindow) || dataMaxLength <= c.slidingWindow) return undefined;
+  return `is ${c.slidingWindow} but data.maxLength is ${dataMaxLength}: Floe's attention is full causal, which equals the local layers' window only on rows of at most ${c.slidingWindow} tokens; lower data.maxLength to ${c.slidingWindow}`;
 }

@@ -23,7 +23,7 @@ import { checkGptRunMemory } from './gpt-run-memory-check';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
 import { GPT_LIMITS } from './gpt-limits';
-import { headDimProblem, headsProblem, kvHeadsProblem, maxLengthProblem, ropeOnlyProblem, ropeScalingOnlyProblem, slidingWindowProblem } from './gpt-config-rules';
+import { headDimProblem, headsProblem, kvHeadsProblem, maxLengthProblem, ropeOnlyProblem, ropeScalingOnlyProblem, slidingWindowFitsProblem, slidingWindowPairProblem } from './gpt-config-rules';
 import { PENDING_RESUME, PendingResume } from '../checkpoint/pending-resume';
 
 /** Config of the `gpt` model: a decoder-only transformer (GPT-2 / Llama style). */
@@ -153,7 +153,8 @@ export class GptConfig extends ModelConfig {
   @IsOptional()
   @IsInt()
   @Min(1)
-  @ConfigRule('slidingWindowFits', slidingWindowProblem, { wholeRecipe: true })
+  @ConfigRule('slidingWindowPaired', slidingWindowPairProblem)
+  @ConfigRule('slidingWindowFits', slidingWindowFitsProblem, { wholeRecipe: true })
   slidingWindow?: number;
 
   /** Every N-th layer is global (full attention, ropeTheta, ropeScaling), the others local (Gemma 3: 6); with slidingWindow. */

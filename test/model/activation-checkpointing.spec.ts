@@ -76,6 +76,10 @@ describe('GptModel activationCheckpointing', () => {
     ['Llama style, LoRA dropout only (fused attention on wasm)', { ...base, ...LLAMA, dropout: 0, lora: { rank: 2, alpha: 4, dropout: 0.2, targets: ['*'] } }],
     ['Qwen3 style: qkNorm, headDim 6 (not dim / heads), grouped-query', { ...base, ...LLAMA, headDim: 6, qkNorm: true, kvHeads: 2 }],
     ['Qwen3 style, LoRA, no dropout (qkNorm in the fused attention on wasm)', { ...base, ...LLAMA, dropout: 0, headDim: 6, qkNorm: true, lora: { rank: 2, alpha: 4, targets: ['*'] } }],
+    [
+      'Gemma 3 style: geglu, 1 + w norms, sandwich norms, √dim embeddings, attnScale, local/global RoPE bases',
+      { ...base, ...LLAMA, activation: 'geglu', headDim: 6, qkNorm: true, kvHeads: 1, normOffset: 1, sandwichNorm: true, embedScale: 4, attnScale: 0.3, slidingWindow: 16, slidingWindowPattern: 2, ropeLocalTheta: 100 },
+    ],
   ];
   for (const [label, options] of variants) for (const backend of ['cpu', 'wasm'] as const) {
     it(`gives the gradients of the plain forward bit for bit, leaking nothing (${label}, ${backend})`, async () => {
