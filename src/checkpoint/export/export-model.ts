@@ -47,7 +47,7 @@ export interface ExportModelOptions {
  * - `tfjs`: for a GPT, a tfjs graph model (`model.json` + weight shards) that
  *   `tf.loadGraphModel` loads in a browser: int32 ids `[B, T]` in, logits `[B, T, V]` out. Other
  *   models get a weights-only folder (`tf.io` weights manifest, no topology).
- * - `hf`: for a GPT whose settings map to a HuggingFace architecture (gpt2, llama, qwen2, qwen3), a folder
+ * - `hf`: for a GPT whose settings map to a HuggingFace architecture (gpt2, llama, qwen2, qwen3, gemma3_text), a folder
  *   transformers' `from_pretrained` (and llama.cpp's converter) loads: `config.json`,
  *   `model.safetensors` (HF names and layouts), `generation_config.json` and the tokenizer files
  *   (`options.tokenizer`). Other models or settings are a CheckpointError naming them.

@@ -47,7 +47,7 @@ export class HfCheckpointEngine extends ExportCheckpointEngine<HfCheckpointConfi
 function hfEngineProblem(trainer: Trainer): string | undefined {
   const model = (trainer as { model?: unknown }).model;
   if (model === undefined) return undefined;
-  if (!(model instanceof GptModel)) return `type hf saves 'gpt' models only (HuggingFace architectures gpt2, llama, qwen2, qwen3); this run's model is '${trainer.config.model.type}': use type safetensors or tfjs`;
+  if (!(model instanceof GptModel)) return `type hf saves 'gpt' models only (HuggingFace architectures gpt2, llama, qwen2, qwen3, gemma3_text); this run's model is '${trainer.config.model.type}': use type safetensors or tfjs`;
   try {
     hfExportModelType(model.options);
     return undefined;

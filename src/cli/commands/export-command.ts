@@ -21,7 +21,7 @@ import { UsageError } from '../usage-error';
 export function exportCommand(yargs: Argv, io: CliIo, done: (code: number) => void): Argv {
   return yargs.command(
     'export',
-    'Export a checkpoint\'s model: safetensors (weights by Floe name), tfjs (a GPT as a graph model for tf.loadGraphModel in the browser; other models as their weights only) or hf (a GPT-2, Llama, Qwen2 or Qwen3-style GPT as a HuggingFace folder for transformers, vLLM or llama.cpp\'s converter, with its tokenizer files).',
+    'Export a checkpoint\'s model: safetensors (weights by Floe name), tfjs (a GPT as a graph model for tf.loadGraphModel in the browser; other models as their weights only) or hf (a GPT-2, Llama, Qwen2, Qwen3 or Gemma 3-style GPT as a HuggingFace folder for transformers, vLLM or llama.cpp\'s converter, with its tokenizer files).',
     (y) =>
       y
         .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint folder, folder of step-N checkpoints, or run folder (newest); it may also come first: floe export <checkpoint> ...' })
