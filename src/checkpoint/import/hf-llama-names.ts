@@ -63,7 +63,7 @@ const GEMMA_BLOCK_PARTS: Record<string, [string, boolean]> = {
 
 /** Options of {@link mapHfLlamaName} and {@link floeToHfLlamaNames}. */
 export interface HfLlamaNameOptions {
-  /** Gemma 3's layer norms ({@link GEMMA_BLOCK_PARTS}) instead of Llama's. Default false. */
+  /** Gemma 3's four layer norms (post_attention_layernorm on the attention output, pre_ and post_feedforward_layernorm) instead of Llama's two. Default false. */
   gemma?: boolean;
 }
 
