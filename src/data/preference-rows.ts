@@ -34,6 +34,14 @@ export interface PreferenceRowStats {
   dropped: number;
 }
 
+/** What {@link preferenceExamples} returns. */
+export interface PreferenceExamples {
+  /** The pairs kept, as row pairs. */
+  examples: PreferenceExample[];
+  /** What maxLength cut or dropped. */
+  stats: PreferenceRowStats;
+}
+
 /**
  * Tokenizes pairs into rows: string records as `[bos] prompt response eos` (as SFT's
  * prompt/completion records), chat records rendered with the chat template, prompt then the
@@ -41,7 +49,7 @@ export interface PreferenceRowStats {
  * assistant turns inside it). Rows longer than `maxLength + 1` tokens lose their response's end;
  * a pair whose prompt leaves no response token is dropped and counted.
  */
-export function preferenceExamples(records: readonly PreferenceRecord[], options: PreferenceRowsOptions): { examples: PreferenceExample[]; stats: PreferenceRowStats } {
+export function preferenceExamples(records: readonly PreferenceRecord[], options: PreferenceRowsOptions): PreferenceExamples {
   const stats: PreferenceRowStats = { pairs: records.length, truncated: 0, dropped: 0 };
   const examples: PreferenceExample[] = [];
   for (const record of records) {

@@ -8,7 +8,7 @@ import { GptModelFactory } from '../model/gpt-model-factory';
 import { PENDING_RESUME } from '../checkpoint/pending-resume';
 import { TrainingError } from '../errors';
 import { register } from '../registry/register';
-import { DPO_LOSS_TYPES, DpoLossType, dpoLoss, rewardMetrics, sequenceLogps } from './dpo-loss';
+import { DPO_LOSS_TYPES, DpoLossResult, DpoLossType, dpoLoss, rewardMetrics, sequenceLogps } from './dpo-loss';
 import { LanguageModelTrainer } from './lm-trainer';
 import { ReferenceModel } from './reference-model';
 import { TrainerConfig } from './trainer-config';
@@ -94,7 +94,7 @@ export class DPOTrainer extends LanguageModelTrainer {
   }
 
   /** The loss and reward sums of a batch; the caller owns both. */
-  dpo(batch: PreferenceBatch): { loss: tf.Scalar; sums: tf.Tensor1D } {
+  dpo(batch: PreferenceBatch): DpoLossResult {
     const c = this.dpoConfig;
     return tf.tidy(() => {
       // A batch step() did not see (a direct call) gets its reference here: its weights are never trainable, so no gradient reaches them.
