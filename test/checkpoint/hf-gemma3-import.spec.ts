@@ -2,11 +2,11 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { exportModel, openGptSource, readSafetensors } from '../../src/checkpoint';
+import { buildGptGraph, exportModel, hfExportModelType, openGptSource, readSafetensors } from '../../src/checkpoint';
 import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { frugalVariableGrads } from '../../src/autograd';
 import { CheckpointError } from '../../src/errors';
-import { crossEntropyLoss, GptModel, GptOptions, isLoraParamName, KvCache, LanguageModelTrainer, Rng } from '../../src';
+import { crossEntropyLoss, GptModel, GptOptions, isLoraParamName, KvCache, LanguageModelTrainer, resolveGptOptions, Rng } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
 import { runRecorded } from './fixtures/tiny-gpt-run';
 import { LLAMA_IDS, llamaFineTuneRecipe } from './fixtures/llama-import';
@@ -138,6 +138,21 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
       } finally {
         again.dispose();
       }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('refuses to export part of Gemma 3 as hf (no architecture computes it) and any of it as a tfjs graph', async () => {
+    const llama = { vocabSize: 40, maxLength: 16, layers: 2, heads: 4, dim: 16, norm: 'rmsnorm', position: 'rope', activation: 'swiglu', bias: false } as const;
+    assert.throws(
+      () => hfExportModelType(resolveGptOptions({ ...llama, sandwichNorm: true })),
+      (e: unknown) => e instanceof CheckpointError && /it has Gemma settings \(model\.sandwichNorm true\) but not all of Gemma 3's: it also needs model\.activation geglu, model\.qkNorm true, model\.normOffset 1, model\.embedScale √dim \(4\)/.test(e.message),
+    );
+    const hf = writeTinyGemma3Folder(path.join(dir, 'gemma'));
+    const model = await loadGemma(hf);
+    try {
+      await assert.rejects(buildGptGraph(model), /Cannot export the model as a tfjs graph \(--format tfjs\): it has Gemma settings the graph export does not build \(model\.normOffset 1, .*model\.slidingWindow 16, model\.activation "geglu"\)\. Export with --format safetensors or --format hf/);
     } finally {
       model.dispose();
     }
