@@ -65,6 +65,9 @@ export class DPOTrainer extends LanguageModelTrainer {
     if (this.gpt.lora === undefined && this.context.container.isRegistered(PENDING_RESUME) && this.context.inference !== true) {
       throw new TrainingError("dpo without model.lora cannot resume: its reference model is the initial weights, which the checkpoint does not hold. Start over (--set overwriteOutputDir=true), or train with model.lora, whose reference is the frozen base model");
     }
+    if (this.gpt.lora === undefined && this.context.inference === true) {
+      this.logger.warn('dpo without model.lora: the reference model is the loaded checkpoint itself (the initial weights are not saved), so rewards read 0 and the loss log 2; evaluate a LoRA run for meaningful DPO figures');
+    }
     this.reference = new ReferenceModel(this.gpt);
     if (!this.reference.sharesWeights) this.logger.info('dpo: the reference model is a frozen copy of the initial weights (weight memory doubles; with model.lora the base model serves instead)');
   }
