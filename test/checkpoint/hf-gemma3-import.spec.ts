@@ -235,6 +235,26 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
     assert.match(await gemmaOpenError(path.join(dir, 'f'), { config: { model_type: 'gemma2' } }), /model_type "gemma2"; Floe reads model_type gpt2, llama, mistral, qwen2, qwen3, gemma3_text/);
   });
 
+  it("reads newer transformers' rope_parameters as rope_theta / rope_local_base_freq / rope_scaling, refusing what contradicts them", async () => {
+    const scaled = writeTinyGemma3Folder(path.join(dir, 'a'), { config: { rope_scaling: { rope_type: 'linear', factor: 8 } } });
+    // rope_scaling rescales the full layers only: the logits match the reference that does so.
+    const model = await loadGemma(scaled);
+    try {
+      const diff = await forwardDiff(model, scaled);
+      assert.ok(diff < 1e-4, `linear scaling on the full layers: max |Floe − reference| = ${diff}`);
+    } finally {
+      model.dispose();
+    }
+    const legacy = await openGptSource(scaled.dir);
+    const ropeParameters = { full_attention: { rope_type: 'linear', factor: 8, rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 10000 } };
+    const newer = await openGptSource(writeTinyGemma3Folder(path.join(dir, 'b'), { config: { rope_theta: undefined, rope_local_base_freq: undefined, rope_parameters: ropeParameters } }).dir);
+    assert.deepEqual(newer.architecture, legacy.architecture);
+    assert.deepEqual([newer.architecture.ropeScaling, newer.architecture.ropeTheta, newer.architecture.ropeLocalTheta], [{ type: 'linear', factor: 8 }, 1e6, 10000]);
+    assert.match(await gemmaOpenError(path.join(dir, 'c'), { config: { rope_local_base_freq: 500, rope_parameters: ropeParameters } }), /rope_local_base_freq is 500 but rope_parameters says 10000; give one or make them agree/);
+    const scaledLocal = { ...ropeParameters, sliding_attention: { rope_type: 'linear', factor: 2, rope_theta: 10000 } };
+    assert.match(await gemmaOpenError(path.join(dir, 'd'), { config: { rope_parameters: scaledLocal } }), /rope_parameters\.sliding_attention is .*; Floe supports rope_type "default" \(plain RoPE\) on the sliding layers only/);
+  });
+
   it('reads sliding_window_pattern when layer_types is absent (older transformers), and all-full layer types as no local layers', async () => {
     const byPattern = writeTinyGemma3Folder(path.join(dir, 'a'), { config: { layer_types: undefined, sliding_window_pattern: 3 } });
     const model = await loadGemma(byPattern);

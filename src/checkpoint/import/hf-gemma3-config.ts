@@ -1,6 +1,7 @@
 import { CheckpointError } from '../../errors';
 import { readHfConfigJson } from './hf-folder';
 import { HfConfigFields, HfLlamaConfig } from './hf-llama-config';
+import type { RopeScaling } from '../../model/rope-scaling-config';
 import { readHfRopeScaling } from './hf-rope-scaling';
 
 /** The `model_type` of a HuggingFace Gemma 3 text model (`Gemma3ForCausalLM`). */
@@ -37,6 +38,44 @@ function layerPattern(json: Record<string, unknown>, layers: number, f: HfConfig
   return undefined;
 }
 
+/** The RoPE settings of both layer kinds. */
+interface GemmaRope {
+  ropeTheta: number;
+  ropeLocalTheta: number;
+  ropeScaling?: RopeScaling;
+}
+
+/**
+ * RoPE of the full and the sliding layers: `rope_theta` (1e6), `rope_local_base_freq` (10000) and
+ * `rope_scaling` (full layers only), or newer transformers' `rope_parameters: { full_attention: {
+ * rope_type, rope_theta, ... }, sliding_attention: { rope_type: default, rope_theta } }`; a
+ * top-level value that contradicts `rope_parameters` is a problem.
+ */
+function readGemmaRope(json: Record<string, unknown>, maxLength: number, f: HfConfigFields): GemmaRope {
+  const legacy = { ropeTheta: f.positive('rope_theta', 1e6), ropeLocalTheta: f.positive('rope_local_base_freq', 10000), ropeScaling: readHfRopeScaling(json.rope_scaling, maxLength, f.problems) };
+  const params = json.rope_parameters;
+  if (params === undefined || params === null) return legacy;
+  const perType = params as Record<string, Record<string, unknown> | undefined>;
+  const full = perType.full_attention;
+  const sliding = perType.sliding_attention;
+  const theta = (part: Record<string, unknown> | undefined): unknown => part?.rope_theta;
+  if (typeof params !== 'object' || typeof theta(full) !== 'number' || typeof theta(sliding) !== 'number' || !((theta(full) as number) > 0) || !((theta(sliding) as number) > 0)) {
+    f.problems.push(`rope_parameters is ${JSON.stringify(params)}; Floe reads { full_attention: { rope_type, rope_theta, ... }, sliding_attention: { rope_type: "default", rope_theta } } with positive rope_theta`);
+    return legacy;
+  }
+  const { rope_theta: ropeTheta, ...fullScaling } = full as Record<string, unknown>;
+  const { rope_theta: ropeLocalTheta, ...slidingScaling } = sliding as Record<string, unknown>;
+  if ((slidingScaling.rope_type ?? 'default') !== 'default' || Object.keys(slidingScaling).some((key) => key !== 'rope_type')) {
+    f.problems.push(`rope_parameters.sliding_attention is ${JSON.stringify(sliding)}; Floe supports rope_type "default" (plain RoPE) on the sliding layers only`);
+  }
+  const ropeScaling = readHfRopeScaling(fullScaling, maxLength, f.problems);
+  const read: GemmaRope = { ropeTheta: ropeTheta as number, ropeLocalTheta: ropeLocalTheta as number, ...(ropeScaling === undefined ? {} : { ropeScaling }) };
+  for (const [key, mine] of [['rope_theta', read.ropeTheta], ['rope_local_base_freq', read.ropeLocalTheta]] as const) {
+    if (json[key] !== undefined && json[key] !== null && json[key] !== mine) f.problems.push(`${key} is ${JSON.stringify(json[key])} but rope_parameters says ${mine}; give one or make them agree`);
+  }
+  return read;
+}
+
 /**
  * Reads `config.json` of a HuggingFace Gemma 3 text folder (`model_type: gemma3_text`) onto Floe's
  * GPT options: Llama's fields (`hidden_size`, `intermediate_size`, `num_hidden_layers`,
@@ -47,7 +86,7 @@ function layerPattern(json: Record<string, unknown>, layers: number, f: HfConfig
  * layer → `sandwichNorm`; q_norm / k_norm → `qkNorm`; embeddings × √hidden_size → `embedScale`;
  * `query_pre_attn_scalar` → `attnScale` (its −1/2 power); `sliding_window`, the layer pattern
  * (`layer_types` or `sliding_window_pattern`) and `rope_local_base_freq` → `slidingWindow`,
- * `slidingWindowPattern` and `ropeLocalTheta`. Refused: logit soft-capping (Gemma 2), bidirectional
+ * `slidingWindowPattern` and `ropeLocalTheta` (or the same from `rope_parameters`). Refused: logit soft-capping (Gemma 2), bidirectional
  * attention, biases, another activation, irregular layer types.
  *
  * @throws CheckpointError naming the file and every problem (field, value, what Floe supports).
@@ -65,8 +104,6 @@ export async function readHfGemma3Config(dir: string): Promise<HfLlamaConfig> {
   const vocabSize = f.positiveInt('vocab_size');
   const maxLength = f.positiveInt('max_position_embeddings', 131072);
   const normEps = f.positive('rms_norm_eps', 1e-6);
-  const ropeTheta = f.positive('rope_theta', 1e6);
-  const ropeLocalTheta = f.positive('rope_local_base_freq', 10000);
   const queryScalar = f.positive('query_pre_attn_scalar', 256);
   const slidingWindow = f.positiveInt('sliding_window', 4096);
   const tie = f.boolean('tie_word_embeddings', true);
@@ -75,7 +112,7 @@ export async function readHfGemma3Config(dir: string): Promise<HfLlamaConfig> {
   f.only('final_logit_softcapping', null, 'Gemma 3 has none; soft-capped logits (Gemma 2) are not supported');
   f.only('attn_logit_softcapping', null, 'Gemma 3 has none; soft-capped attention scores (Gemma 2) are not supported');
   f.only('use_bidirectional_attention', false, "Floe's attention is causal");
-  const ropeScaling = readHfRopeScaling(json.rope_scaling, maxLength, f.problems);
+  const { ropeTheta, ropeLocalTheta, ropeScaling } = readGemmaRope(json, maxLength, f);
   const pattern = f.problems.length === 0 ? layerPattern(json, layers, f) : undefined;
   if (f.problems.length === 0) {
     if (headDim % 2 !== 0) f.problems.push(`head_dim is ${headDim}; rotary positions need an even head size`);
