@@ -83,14 +83,23 @@ function checkLogits(logits: ArrayLike<number>): void {
  * then each new token runs alone against the cached keys and values of the ones before
  * ({@link KvCache}). Past `maxLength` tokens the context slides: each step re-runs the model on
  * the last `maxLength` tokens (learned positions shift with the window, so nothing cached stays
- * valid). Leaves no tensors behind.
+ * valid). A model with a `slidingWindow` refuses, before running, a prompt and `maxNewTokens` that
+ * would take it past the window. Leaves no tensors behind.
  */
 export async function generate(model: GptModel, promptIds: number[], options: GenerateOptions): Promise<number[]> {
   if (promptIds.length === 0) throw new ModelError('generate needs a non-empty prompt');
   if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0) {
     throw new ModelError(`maxNewTokens must be a non-negative integer, got ${options.maxNewTokens}`);
   }
-  const { vocabSize, maxLength } = model.options;
+  const { vocabSize, maxLength, slidingWindow } = model.options;
+  // The last new token is never fed back: the model sees prompt + maxNewTokens − 1 tokens at most.
+  const span = promptIds.length + options.maxNewTokens - 1;
+  if (slidingWindow !== undefined && span > slidingWindow) {
+    throw new ModelError(
+      `generate: a prompt of ${promptIds.length} tokens and maxNewTokens ${options.maxNewTokens} run the model over ${span} tokens, past its slidingWindow ${slidingWindow} (model.slidingWindow; HF's sliding_window): ` +
+        `Floe's attention is full causal, which equals the local layers' window only up to ${slidingWindow} tokens. Ask for at most ${Math.max(0, slidingWindow - promptIds.length + 1)} new tokens, or shorten the prompt`,
+    );
+  }
   const tokens = [...promptIds];
   const generated: number[] = [];
   let cache = options.kvCache === false ? undefined : new KvCache();

@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import '@tensorflow/tfjs-backend-wasm';
 import { validateRecipe } from '../../src';
 import { ConfigError } from '../../src/errors';
-import { estimateGptActivations, estimateGptMemory, GptModel, GptOptions, gptParamSpecs, resolveGptOptions } from '../../src/model';
+import { estimateGptActivations, estimateGptMemory, generate, GptModel, GptOptions, gptParamSpecs, resolveGptOptions } from '../../src/model';
 import { Rng } from '../../src/random';
 import { assertClose, expectNoLeak } from '../support/tensors';
 import { expectConfigError, useRecipeDir } from '../config/recipe-dir';
@@ -111,11 +111,14 @@ describe('GptModel Gemma 3 options', () => {
     assert.ok(Math.abs(extra - (4 * 512 * (18 * (2 * 2048 + 4 * 640) + 640) + paramsCredit)) <= 4, `extra ${extra}`);
   });
 
-  it('refuses a sequence past slidingWindow (full causal attention is the window only up to it)', () => {
+  it('refuses a sequence past slidingWindow (full causal attention is the window only up to it), and generate before it runs', async () => {
     const model = new GptModel(GEMMA, new Rng(3));
     const ids = tf.tensor2d([Array.from({ length: 13 }, (_, i) => i % 11)], [1, 13], 'int32');
     try {
       assert.throws(() => model.forward(ids), /sequence length 13 is past the model's slidingWindow 12 \(model\.slidingWindow; HF's sliding_window\)/);
+      // 5 prompt tokens + 8 new feed the model 12 tokens: the window holds them; one more does not.
+      assert.equal((await expectNoLeak(() => generate(model, [1, 2, 3, 4, 5], { maxNewTokens: 8, temperature: 0 }), 'generate')).length, 8);
+      await assert.rejects(generate(model, [1, 2, 3, 4, 5], { maxNewTokens: 9, temperature: 0 }), /generate: a prompt of 5 tokens and maxNewTokens 9 run the model over 13 tokens, past its slidingWindow 12 .* Ask for at most 8 new tokens, or shorten the prompt/);
     } finally {
       ids.dispose();
       model.dispose();
