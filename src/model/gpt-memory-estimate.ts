@@ -69,6 +69,8 @@ export interface GptMemoryEstimate {
   optimizer: OptimizerStateSlots;
   /** Why the gradients count more than once, for the message (gradient accumulation). */
   gradientNote?: string;
+  /** A frozen copy of the weights the trainer holds (DPO's reference without LoRA), counted in `totalBytes`. */
+  weightCopy?: { bytes: number; label: string };
 }
 
 /**
@@ -112,12 +114,16 @@ export interface BackendMemoryCheckOptions {
   limitBytes?: number;
   /** One micro-batch's activations; added to the total, refused at `microBatchSize` when they push it over. */
   activations?: CheckedActivations;
+  /** The trainer's own advice, said first (DPO: LoRA makes its reference free). */
+  advice?: string;
 }
 
 /** A micro-batch's activations as {@link checkBackendMemory} weighs them (`estimateGptActivations`). */
 export interface CheckedActivations extends GptActivationEstimate {
   /** Activation checkpointing is on already (or nothing could be checkpointed: inference), so it is not suggested. */
   checkpointing: boolean;
+  /** What the rows and the peak are, for the message (`2 per pair: ...`). */
+  note?: string;
 }
 
 /**
@@ -131,20 +137,22 @@ export function checkBackendMemory(options: BackendMemoryCheckOptions): string |
   const limit = options.limitBytes ?? WASM_MEMORY_MAX_BYTES;
   const breakdown =
     `${count(e.params)} parameters (${count(e.trainableParams)} trainable) need at least ${formatBytes(e.totalBytes)} before activations: ` +
-    `weights ${formatBytes(e.weightBytes)} (float32) + gradients ${formatBytes(e.gradientBytes)}${e.gradientNote === undefined ? '' : ` (${e.gradientNote})`} + optimizer state ${formatBytes(e.optimizerBytes)} (${e.optimizer.label})`;
+    `weights ${formatBytes(e.weightBytes)} (float32) + gradients ${formatBytes(e.gradientBytes)}${e.gradientNote === undefined ? '' : ` (${e.gradientNote})`} + optimizer state ${formatBytes(e.optimizerBytes)} (${e.optimizer.label})` +
+    (e.weightCopy === undefined ? '' : ` + ${e.weightCopy.label} ${formatBytes(e.weightCopy.bytes)}`);
   const cap = `the wasm backend holds every tensor in one WebAssembly memory of at most ${formatBytes(limit)}`;
   const act = options.activations;
   const total = e.totalBytes + (act?.bytes ?? 0);
-  const activations = act === undefined ? '' : `; activations of one micro-batch (${count(act.rows)} token rows) ${formatBytes(act.bytes)}: ${formatBytes(total)} in all`;
+  const activations = act === undefined ? '' : `; activations of one micro-batch (${count(act.rows)} token rows${act.note === undefined ? '' : `, ${act.note}`}) ${formatBytes(act.bytes)}: ${formatBytes(total)} in all`;
   // Activations alone past the cap: the micro-batch is the knob; a model too big without them is the model's.
   const at = act !== undefined && e.totalBytes <= limit ? 'microBatchSize' : path;
   const cut = act === undefined || act.checkpointing || act.checkpointedBytes >= act.bytes ? '' : `model.activationCheckpointing: true (activations ${formatBytes(act.bytes)} -> about ${formatBytes(act.checkpointedBytes)}), `;
   // Nothing trains (a model built to run): LoRA, freeze and accumulation would save nothing.
   const general = e.trainableParams === 0 ? WASM_INFERENCE_ADVICE : WASM_MEMORY_ADVICE;
+  const own = options.advice === undefined ? '' : `${options.advice}. Else: `;
   const advice =
-    act === undefined ? general
+    own + (act === undefined ? general
     : e.trainableParams === 0 ? `Lower microBatchSize, use a shorter data.maxLength, or: ${general}`
-    : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`;
+    : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`);
   if (total > limit) {
     // The advice is a hint: it follows the location (recipe.yaml:5:9), as the house errors do.
     throw new ConfigError([{ path: at, message: `does not fit the wasm backend: ${breakdown}${activations}, but ${cap}`, hint: `${advice}.` }]);

@@ -3,6 +3,7 @@ import { hasKernel } from '../backend/native/fused/fused-kernels';
 import { estimateGptActivations } from './gpt-activation-estimate';
 import { checkBackendMemory, estimateGptMemory, OptimizerKind, optimizerStateSlots } from './gpt-memory-estimate';
 import { gptContextLimit, ResolvedGptOptions } from './gpt-options';
+import type { TrainerMemoryNeeds } from '../trainer/trainer-memory-needs';
 
 /** What {@link checkGptRunMemory} needs: the model and the recipe's settings that size a step. */
 export interface GptRunMemoryCheckOptions {
@@ -28,6 +29,8 @@ export interface GptRunMemoryCheckOptions {
   fusedAttention?: boolean;
   /** The wasm memory maximum (default `WASM_MEMORY_MAX_BYTES`; tests pass a small one). */
   limitBytes?: number;
+  /** What the trainer holds beyond this (`Trainer.memoryNeeds`: DPO's pair rows and reference). */
+  needs?: TrainerMemoryNeeds;
 }
 
 /**
@@ -40,16 +43,24 @@ export interface GptRunMemoryCheckOptions {
  * time: its temporaries (a few of the largest weight) stay below the activations' peak.
  */
 export function checkGptRunMemory(options: GptRunMemoryCheckOptions): string | undefined {
-  const { model, inference } = options;
-  const full = estimateGptMemory({ model, freeze: options.freeze, optimizer: optimizerStateSlots(options.optimizer) });
+  const { model, inference, needs = {} } = options;
+  const counted = estimateGptMemory({ model, freeze: options.freeze, optimizer: optimizerStateSlots(options.optimizer) });
+  // The copy holds the weights as they are (no LoRA factors: a trainer copies only a model without them).
+  const copy = needs.weightCopy === undefined ? undefined : { bytes: counted.weightBytes, label: needs.weightCopy.label };
+  const full = copy === undefined ? counted : { ...counted, weightCopy: copy, totalBytes: counted.totalBytes + copy.bytes };
   const accumulating = (options.gradientAccumulationSteps ?? 1) > 1;
   const twice = { ...full, gradientBytes: 2 * full.gradientBytes, totalBytes: full.totalBytes + full.gradientBytes, gradientNote: 'twice: the accumulated sums and a micro-batch\'s' };
-  const estimate = inference ? { ...full, trainableParams: 0, gradientBytes: 0, optimizerBytes: 0, totalBytes: full.weightBytes, optimizer: { slots: 0, label: 'none: not training' } } : accumulating ? twice : full;
+  const estimate = inference ? { ...full, trainableParams: 0, gradientBytes: 0, optimizerBytes: 0, totalBytes: full.weightBytes + (copy?.bytes ?? 0), optimizer: { slots: 0, label: 'none: not training' } } : accumulating ? twice : full;
   // Packing fills rows to data.maxLength; without one, rows run to the model's (a sliding window's at most: longer ones are refused).
   const limit = gptContextLimit(model);
   const length = Math.min(options.dataMaxLength ?? limit, limit);
   const fusedAttention = options.fusedAttention ?? (hasKernel(ATTENTION_CORE) && hasKernel(ATTENTION_CORE_GRAD));
-  const act = estimateGptActivations({ model, batch: options.microBatchSize, length, fusedAttention, mode: inference ? 'inference' : 'training' });
-  const activations = { ...act, checkpointing: inference || model.activationCheckpointing === true };
-  return checkBackendMemory({ estimate, backend: options.backend, path: options.path, limitBytes: options.limitBytes, activations });
+  const batch = options.microBatchSize * (needs.rowsPerSample?.factor ?? 1);
+  const act = estimateGptActivations({ model, batch, length, fusedAttention, mode: inference ? 'inference' : 'training' });
+  // A frozen forward (no tape) ends, its values freed, before the training forward begins: the larger peak counts.
+  const frozen = needs.frozenForward === undefined || inference ? undefined : estimateGptActivations({ model, batch, length, fusedAttention, mode: 'inference' });
+  const peak = frozen !== undefined && frozen.bytes > act.bytes ? { bytes: frozen.bytes, checkpointedBytes: frozen.bytes, rows: act.rows } : act;
+  const notes = [needs.rowsPerSample?.note, peak === act ? undefined : `the peak is ${needs.frozenForward}'s forward`].filter((n) => n !== undefined);
+  const activations = { ...peak, checkpointing: inference || model.activationCheckpointing === true, note: notes.length === 0 ? undefined : notes.join('; ') };
+  return checkBackendMemory({ estimate, backend: options.backend, path: options.path, limitBytes: options.limitBytes, activations, advice: needs.weightCopy?.advice });
 }

@@ -1,4 +1,5 @@
 export * from './trainer';
+export * from './trainer-memory-needs';
 export * from './trainer-config';
 export * from './trainer-state';
 export * from './training-result';

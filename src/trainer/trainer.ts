@@ -41,6 +41,7 @@ import { NonFiniteGuard } from '../callbacks/non-finite-guard';
 import { DEFAULT_FACTORY_LISTS } from './default-factories';
 import { DataParallel, LocalDataParallel } from '../distributed/data-parallel';
 import { RankDataParallel } from '../distributed/rank-data-parallel';
+import type { TrainerMemoryNeeds } from './trainer-memory-needs';
 
 export type { FactoryList } from './trainer-kind';
 export { TRAINER_KIND } from './trainer-kind';
@@ -424,4 +425,13 @@ export abstract class Trainer<B = any> {
 
   /** Receives the files named by {@link extraCheckpointFiles} that a loaded checkpoint holds, parsed. */
   restoreExtraCheckpointFiles(_files: Record<string, unknown>): void {}
+
+  /**
+   * What a run of this trainer holds beyond the model, its training state and one forward of
+   * `microBatchSize` rows, for the model factory's memory pre-check (it runs before the model is
+   * built: read the recipe, `config`). Nothing by default.
+   */
+  static memoryNeeds(_config: TrainerConfig): TrainerMemoryNeeds {
+    return {};
+  }
 }
