@@ -25,6 +25,7 @@ import { IsPath } from '../config/is-path';
 import { GPT_LIMITS } from './gpt-limits';
 import { headDimProblem, headsProblem, kvHeadsProblem, maxLengthProblem, ropeOnlyProblem, ropeScalingOnlyProblem, slidingWindowFitsProblem, slidingWindowPairProblem } from './gpt-config-rules';
 import { PENDING_RESUME, PendingResume } from '../checkpoint/pending-resume';
+import type { Trainer } from '../trainer/trainer';
 
 /** Config of the `gpt` model: a decoder-only transformer (GPT-2 / Llama style). */
 export class GptConfig extends ModelConfig {
@@ -256,6 +257,19 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
   static override readonly configType = GptConfig;
 
   async createModel(): Promise<GptModel> {
+    return this.build({ resume: this.pendingResume(), checkMemory: true });
+  }
+
+  /**
+   * The model the run started from, built again whether or not it resumes: `model.from`'s weights
+   * or the seed's init, as at the start (the DPO trainer's reference, when a resume built the model
+   * from the checkpoint). Not memory-checked: the trainer's `memoryNeeds` counted it with the model.
+   */
+  async createInitialModel(): Promise<GptModel> {
+    return this.build({ checkMemory: false });
+  }
+
+  private async build(how: { resume?: PendingResume; checkMemory: boolean }): Promise<GptModel> {
     const c = this.config;
     const source = c.from === undefined ? undefined : await this.openSource(c.from);
     const arch = source === undefined ? architectureOf(c) : mergeGptArchitecture({ recipe: architectureOf(c), defaults: architectureOf(new GptConfig()), source: withImpliedKvHeads(source) });
@@ -289,12 +303,12 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     const options = { ...arch, vocabSize: arch.vocabSize ?? tokenizerVocab, maxLength, layers: arch.layers as number, heads: arch.heads as number, dim: arch.dim as number, dropout: c.dropout, initStd: c.initStd, activationCheckpointing: c.activationCheckpointing };
     const lora = c.lora === undefined ? undefined : resolveLoraOptions(c.lora);
     const full = lora === undefined ? options : { ...options, lora };
-    const resume = this.pendingResume();
+    const resume = how.resume;
     if (source === undefined && resume === undefined) {
-      this.checkMemory(atRecipePaths(() => resolveGptOptions(full)), 'model');
+      if (how.checkMemory) this.checkMemory(atRecipePaths(() => resolveGptOptions(full)), 'model');
       return atRecipePaths(() => new GptModel(full, this.modelRng()));
     }
-    return this.buildFromSource(full, { source, resume });
+    return this.buildFromSource(full, { source, resume, checkMemory: how.checkMemory });
   }
 
   /** The checkpoint the run resumes from (see PendingResume): the model is built from its weights. */
@@ -333,11 +347,11 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
    * advanced past the skipped base draws), replaced by the source's when it has them (a LoRA
    * checkpoint; a resumed one always has them).
    */
-  private async buildFromSource(options: GptOptions, from: { source?: GptSource; resume?: PendingResume }): Promise<GptModel> {
+  private async buildFromSource(options: GptOptions, from: { source?: GptSource; resume?: PendingResume; checkMemory: boolean }): Promise<GptModel> {
     const { source, resume } = from;
     // The options are checked before anything loads, as a random init would check them.
     const resolved = atRecipePaths(() => resolveGptOptions(options));
-    this.checkMemory(resolved, source === undefined ? 'model' : 'model.from');
+    if (from.checkMemory) this.checkMemory(resolved, source === undefined ? 'model' : 'model.from');
     const specs = gptParamSpecs(resolved);
     const base = new Map(specs.map((spec) => [spec.name, spec.shape]));
     const loraShapes = loraParamShapes(resolved);
@@ -387,7 +401,9 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     const dataMaxLength = (data as { maxLength?: number }).maxLength;
     const inference = this.trainer.context.inference === true;
     const rows = inference ? (this.trainer.context.inferenceRows ?? microBatchSize) : microBatchSize;
-    const warning = checkGptRunMemory({ model: options, freeze, optimizer: optimizer as { type: string; momentum?: unknown }, microBatchSize: rows, gradientAccumulationSteps, dataMaxLength, inference, backend: this.trainer.backend.name, path: at });
+    // The trainer's own needs (DPO's pair rows and reference), from its class: the model is not built yet.
+    const needs = (this.trainer.constructor as typeof Trainer).memoryNeeds(this.trainer.config);
+    const warning = checkGptRunMemory({ model: options, freeze, optimizer: optimizer as { type: string; momentum?: unknown }, microBatchSize: rows, gradientAccumulationSteps, dataMaxLength, inference, backend: this.trainer.backend.name, path: at, needs });
     if (warning !== undefined && this.trainer.dp.isMain) this.trainer.logger.warn(warning);
   }
 

@@ -4,6 +4,7 @@ import { Metrics } from '../callbacks/callback';
 import { ConfigRule } from '../config/config-rule';
 import { DpoDataFactory } from '../data/dpo-data-factory';
 import { PreferenceBatch } from '../data/pair-batch-iterator';
+import { GptModel } from '../model/gpt-model';
 import { GptModelFactory } from '../model/gpt-model-factory';
 import { PENDING_RESUME } from '../checkpoint/pending-resume';
 import { TrainingError } from '../errors';
@@ -12,7 +13,11 @@ import { DPO_LOSS_TYPES, DpoLossResult, DpoLossType, dpoLoss, rewardMetrics, seq
 import { LanguageModelTrainer } from './lm-trainer';
 import { ReferenceModel } from './reference-model';
 import { TrainerConfig } from './trainer-config';
+import { TrainerMemoryNeeds } from './trainer-memory-needs';
 import { TrainingResult } from './training-result';
+
+/** Checkpoint file recording which initial weights a run without LoRA took as its reference (their hash), checked on resume. */
+export const DPO_REFERENCE_FILE = 'dpo-reference.json';
 
 /** Recipe of the `dpo` trainer: the usual sections plus the DPO loss settings. */
 export class DpoTrainerConfig extends TrainerConfig {
@@ -48,6 +53,8 @@ export class DPOTrainer extends LanguageModelTrainer {
 
   /** The frozen reference policy (built in `setup()`, from the weights training starts from). */
   reference!: ReferenceModel;
+  /** SHA-256 of the reference copy's weights (no LoRA), saved in {@link DPO_REFERENCE_FILE}. */
+  referenceHash?: string;
   /** Reward sums of the open accumulation cycle's micro-batches, with their pair counts. */
   private cycleRewards: Array<{ sums: tf.Tensor1D; pairs: number }> = [];
   /** Reward sums of the log window's completed steps. */
@@ -58,18 +65,63 @@ export class DPOTrainer extends LanguageModelTrainer {
     return this.config as DpoTrainerConfig;
   }
 
+  /** A micro-batch of B pairs runs 2B rows, the reference's forward (no tape) before the policy's, and without LoRA a copy of the weights. */
+  static override memoryNeeds(config: TrainerConfig): TrainerMemoryNeeds {
+    const lora = (config.model as { lora?: unknown } | undefined)?.lora !== undefined;
+    return {
+      rowsPerSample: { factor: 2, note: "2 per pair: dpo's chosen and rejected rows" },
+      frozenForward: "dpo's reference",
+      weightCopy: lora ? undefined : { label: "dpo's reference model (a frozen copy of the initial weights)", advice: "Add model.lora: it makes dpo's reference model free (the base weights with the adapters off serve as it, no copy)" },
+    };
+  }
+
   override async setup(): Promise<void> {
     await super.setup();
-    // A resumed model is built from the checkpoint's trained weights: without adapters the initial
-    // ones, the reference, are gone (the checkpoint does not hold them). With LoRA the base is the reference.
-    if (this.gpt.lora === undefined && this.context.container.isRegistered(PENDING_RESUME) && this.context.inference !== true) {
-      throw new TrainingError("dpo without model.lora cannot resume: its reference model is the initial weights, which the checkpoint does not hold. Start over (--set overwriteOutputDir=true), or train with model.lora, whose reference is the frozen base model");
-    }
     if (this.gpt.lora === undefined && this.context.inference === true) {
       this.logger.warn('dpo without model.lora: the reference model is the loaded checkpoint itself (the initial weights are not saved), so rewards read 0 and the loss log 2; evaluate a LoRA run for meaningful DPO figures');
     }
-    this.reference = new ReferenceModel(this.gpt);
+    this.reference = new ReferenceModel(this.gpt, await this.initialWeights());
+    this.referenceHash = await this.reference.weightsHash();
     if (!this.reference.sharesWeights) this.logger.info('dpo: the reference model is a frozen copy of the initial weights (weight memory doubles; with model.lora the base model serves instead)');
+  }
+
+  /**
+   * A resumed model was built from the checkpoint's trained weights: without adapters the initial
+   * ones, the reference, are built again from the run's source (`model.from`, or the seed's init);
+   * the resume checks them against the hash the checkpoint recorded. With LoRA the base is the reference.
+   */
+  private async initialWeights(): Promise<GptModel | undefined> {
+    if (this.gpt.lora !== undefined || this.context.inference === true || !this.context.container.isRegistered(PENDING_RESUME)) return undefined;
+    const factory = this.factories.get('model');
+    if (factory instanceof GptModelFactory) return factory.createInitialModel();
+    throw new TrainingError(`dpo without model.lora cannot resume with model type '${this.config.model.type}': its reference model is the initial weights, which the checkpoint does not hold and only the gpt factory rebuilds. Start over (--set overwriteOutputDir=true), or train with model.lora, whose reference is the frozen base model`);
+  }
+
+  /** Adds {@link DPO_REFERENCE_FILE} (without LoRA): the reference's hash and what rebuilds it. */
+  override extraCheckpointFiles(): Record<string, unknown> {
+    const files = super.extraCheckpointFiles();
+    if (this.referenceHash === undefined) return files;
+    return { ...files, [DPO_REFERENCE_FILE]: { weightsSha256: this.referenceHash, source: this.referenceSource() } };
+  }
+
+  /** Refuses a resume whose rebuilt reference differs from the one the run started with. */
+  override restoreExtraCheckpointFiles(files: Record<string, unknown>): void {
+    super.restoreExtraCheckpointFiles(files);
+    const saved = files[DPO_REFERENCE_FILE] as { weightsSha256?: unknown; source?: unknown } | undefined;
+    if (saved === undefined || this.referenceHash === undefined || saved.weightsSha256 === this.referenceHash) return;
+    // The run ends here, before train() (which frees the reference): free the copy now.
+    this.reference.dispose();
+    throw new TrainingError(
+      `${DPO_REFERENCE_FILE}: dpo's reference model, the run's initial weights rebuilt from ${this.referenceSource()}, is not the one the run started with ` +
+        `(weights sha256 ${this.referenceHash.slice(0, 12)}…, the checkpoint recorded ${String(saved.weightsSha256).slice(0, 12)}… from ${String(saved.source)}); ` +
+        'the rewards and loss would measure against another model. Restore model.from\'s files (or the seed) the run started with, start over (--set overwriteOutputDir=true), or train with model.lora, whose reference is in the checkpoint',
+    );
+  }
+
+  /** Where the initial weights come from, for messages. */
+  private referenceSource(): string {
+    const from = (this.config.model as { from?: unknown }).from;
+    return typeof from === 'string' ? `model.from ${from}` : `the seed's init (seed ${this.config.seed})`;
   }
 
   /** A batch weighs its pairs: gradient and eval averages are means over pairs, as one big batch. */

@@ -1,0 +1,75 @@
+import { strict as assert } from 'assert';
+import { ConfigError, DPOTrainer, TrainerConfig } from '../../src';
+import { checkGptRunMemory, estimateGptActivations, estimateGptMemory, GptOptions, optimizerStateSlots, resolveGptOptions } from '../../src/model';
+
+/** vocab 10, dim 4, 1 layer, 2 heads, ffn 8, GELU: 244 parameters (as the estimate specs' TINY). */
+const TINY: GptOptions = { vocabSize: 10, maxLength: 6, layers: 1, heads: 2, dim: 4, ffnDim: 8 };
+const LORA: GptOptions = { ...TINY, lora: { rank: 2, alpha: 4, targets: ['*.attn.*'] } };
+const run = { freeze: [], optimizer: { type: 'adamw' }, backend: 'wasm', path: 'model', fusedAttention: true, microBatchSize: 2, dataMaxLength: 6, inference: false };
+
+/** The `dpo` trainer's needs for a recipe with or without `model.lora`. */
+function dpoNeeds(lora: boolean): ReturnType<typeof DPOTrainer.memoryNeeds> {
+  return DPOTrainer.memoryNeeds({ model: { type: 'gpt', ...(lora ? { lora: {} } : {}) } } as unknown as TrainerConfig);
+}
+
+/** Bytes the check must count: weights, gradients, AdamW, the copy, and the larger of the policy step's and the reference forward's activations over 2B rows. */
+function expectedBytes(options: GptOptions, copy: boolean): number {
+  const model = resolveGptOptions(options);
+  const e = estimateGptMemory({ model, freeze: [], optimizer: optimizerStateSlots({ type: 'adamw' }) });
+  const shape = { model, batch: 2 * run.microBatchSize, length: 6, fusedAttention: true };
+  const act = Math.max(estimateGptActivations({ ...shape, mode: 'training' }).bytes, estimateGptActivations({ ...shape, mode: 'inference' }).bytes);
+  return e.totalBytes + (copy ? e.weightBytes : 0) + act;
+}
+
+describe('DPOTrainer memory check', () => {
+  it('counts 2 rows per pair and, without LoRA, the reference copy of the weights: refused one byte below the sum, with the copy named and LoRA advised', () => {
+    const needs = dpoNeeds(false);
+    const total = expectedBytes(TINY, true);
+    const model = resolveGptOptions(TINY);
+    // The same recipe as a causal run fits with room to spare: what DPO adds is what tips it.
+    assert.equal(checkGptRunMemory({ ...run, model, limitBytes: total - 1 }), undefined);
+    assert.match(checkGptRunMemory({ ...run, model, limitBytes: total, needs }) ?? '', /100% of the wasm backend's/);
+    assert.throws(
+      () => checkGptRunMemory({ ...run, model, limitBytes: total - 1, needs }),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError, error.message);
+        const issue = error.issues[0];
+        assert.equal(issue.path, 'microBatchSize');
+        // 244 float32 weights: a second 976 bytes (1.0 KiB) for the reference; 2 pairs of 6 tokens are 24 rows.
+        assert.match(issue.message, /optimizer state 1\.9 KiB \(adamw: 2 moments\) \+ dpo's reference model \(a frozen copy of the initial weights\) 1\.0 KiB; activations of one micro-batch \(24 token rows, 2 per pair: dpo's chosen and rejected rows\)/);
+        assert.match(issue.hint ?? '', /^Add model\.lora: it makes dpo's reference model free .*\. Else: Lower microBatchSize/);
+        return true;
+      },
+    );
+  });
+
+  it('with LoRA counts no copy (the base weights serve as the reference) but still 2 rows per pair', () => {
+    const needs = dpoNeeds(true);
+    assert.equal(needs.weightCopy, undefined);
+    const total = expectedBytes(LORA, false);
+    const model = resolveGptOptions(LORA);
+    assert.equal(checkGptRunMemory({ ...run, model, limitBytes: total - 1 }), undefined);
+    assert.throws(() => checkGptRunMemory({ ...run, model, limitBytes: total - 1, needs }), (error: ConfigError) => {
+      assert.doesNotMatch(error.issues[0].message, /reference model/);
+      assert.match(error.issues[0].message, /24 token rows, 2 per pair/);
+      return true;
+    });
+    assert.ok(checkGptRunMemory({ ...run, model, limitBytes: total, needs }) !== undefined);
+  });
+
+  it("takes the reference forward's peak when it is the larger: it ends before the policy forward starts, so the two are not added", () => {
+    // 4 blocks of dim 16: an inference forward keeps more (no gradient credit) than the training step.
+    const model = resolveGptOptions({ ...TINY, layers: 4, dim: 16, ffnDim: 64 });
+    const shape = { model, batch: 4, length: 6, fusedAttention: true };
+    const training = estimateGptActivations({ ...shape, mode: 'training' }).bytes;
+    const inference = estimateGptActivations({ ...shape, mode: 'inference' }).bytes;
+    assert.ok(inference > training, `${inference} > ${training}`);
+    const e = estimateGptMemory({ model, freeze: [], optimizer: optimizerStateSlots({ type: 'adamw' }) });
+    const needs = dpoNeeds(true);
+    assert.ok(checkGptRunMemory({ ...run, model, limitBytes: e.totalBytes + inference, needs }) !== undefined);
+    assert.throws(() => checkGptRunMemory({ ...run, model, limitBytes: e.totalBytes + inference - 1, needs }), (error: ConfigError) => {
+      assert.match(error.issues[0].message, /\(24 token rows, 2 per pair: dpo's chosen and rejected rows; the peak is dpo's reference's forward\)/);
+      return true;
+    });
+  });
+});
