@@ -70,7 +70,12 @@ export interface GptMemoryEstimate {
   /** Why the gradients count more than once, for the message (gradient accumulation). */
   gradientNote?: string;
   /** A frozen copy of the weights the trainer holds (DPO's reference without LoRA), counted in `totalBytes`. */
-  weightCopy?: { bytes: number; label: string };
+  weightCopy?: {
+    /** Its float32 bytes (the weights'). */
+    bytes: number;
+    /** What it is, for the message. */
+    label: string;
+  };
 }
 
 /**
