@@ -77,15 +77,14 @@ export class DPOTrainer extends LanguageModelTrainer {
 
   override async setup(): Promise<void> {
     await super.setup();
-    if (this.gpt.lora === undefined && this.context.inference === true) {
-      this.logger.warn('dpo without model.lora: the reference model is the loaded checkpoint itself (the initial weights are not saved), so rewards read 0 and the loss log 2; evaluate a LoRA run for meaningful DPO figures');
-    }
     this.reference = new ReferenceModel(this.gpt, await this.initialWeights());
     this.referenceHash = await this.reference.weightsHash();
     if (!this.reference.sharesWeights) this.logger.info('dpo: the reference model is a frozen copy of the initial weights (weight memory doubles; with model.lora the base model serves instead)');
   }
 
   /**
+   * The reference's initial weights, when the policy was not built from them. An evaluation builds
+   * its model from the run's source before loading the checkpoint, so the copy is right there.
    * A resumed model was built from the checkpoint's trained weights: without adapters the initial
    * ones, the reference, are built again from the run's source (`model.from`, or the seed's init);
    * the resume checks them against the hash the checkpoint recorded. With LoRA the base is the reference.
@@ -104,13 +103,11 @@ export class DPOTrainer extends LanguageModelTrainer {
     return { ...files, [DPO_REFERENCE_FILE]: { weightsSha256: this.referenceHash, source: this.referenceSource() } };
   }
 
-  /** Refuses a resume whose rebuilt reference differs from the one the run started with. */
+  /** Refuses a resume or evaluation whose rebuilt reference differs from the one the run started with. */
   override restoreExtraCheckpointFiles(files: Record<string, unknown>): void {
     super.restoreExtraCheckpointFiles(files);
     const saved = files[DPO_REFERENCE_FILE] as { weightsSha256?: unknown; source?: unknown } | undefined;
     if (saved === undefined || this.referenceHash === undefined || saved.weightsSha256 === this.referenceHash) return;
-    // The run ends here, before train() (which frees the reference): free the copy now.
-    this.reference.dispose();
     throw new TrainingError(
       `${DPO_REFERENCE_FILE}: dpo's reference model, the run's initial weights rebuilt from ${this.referenceSource()}, is not the one the run started with ` +
         `(weights sha256 ${this.referenceHash.slice(0, 12)}…, the checkpoint recorded ${String(saved.weightsSha256).slice(0, 12)}… from ${String(saved.source)}); ` +
@@ -215,11 +212,16 @@ export class DPOTrainer extends LanguageModelTrainer {
     try {
       return await super.train();
     } finally {
-      // The run disposes the model; the reference's copy is the trainer's own.
-      this.reference.dispose();
-      tf.dispose([...this.cycleRewards, ...this.windowRewards].map((w) => w.sums));
-      this.cycleRewards = [];
-      this.windowRewards = [];
+      this.disposeOwnTensors();
     }
+  }
+
+  /** The reference's copy and pending reward sums (the run disposes the model); also after an evaluation or a refused resume. */
+  override disposeOwnTensors(): void {
+    super.disposeOwnTensors();
+    this.reference?.dispose();
+    tf.dispose([...this.cycleRewards, ...this.windowRewards].map((w) => w.sums));
+    this.cycleRewards = [];
+    this.windowRewards = [];
   }
 }

@@ -113,6 +113,7 @@ async function evaluateResolved(resolved: ResolvedRecipe, options: EvaluateJobOp
   } finally {
     trainer.model?.dispose();
     trainer.optimizer?.dispose();
+    trainer.disposeOwnTensors();
     container.clearInstances();
     await fs.rm(outputDir, { recursive: true, force: true });
   }

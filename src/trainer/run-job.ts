@@ -168,6 +168,11 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
         logger.warn(`cleanup: disposing ${part?.constructor?.name ?? 'a part'} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    try {
+      trainer.disposeOwnTensors();
+    } catch (error) {
+      logger.warn(`cleanup: ${trainer.constructor.name}.disposeOwnTensors() failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
     container.clearInstances();
   }
 }

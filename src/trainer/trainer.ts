@@ -427,6 +427,12 @@ export abstract class Trainer<B = any> {
   restoreExtraCheckpointFiles(_files: Record<string, unknown>): void {}
 
   /**
+   * Frees tensors the trainer holds itself (not the model or optimizer, which the run frees), once
+   * the run or evaluation ends, however it ends; safe to call twice. Nothing by default.
+   */
+  disposeOwnTensors(): void {}
+
+  /**
    * What a run of this trainer holds beyond the model, its training state and one forward of
    * `microBatchSize` rows, for the model factory's memory pre-check (it runs before the model is
    * built: read the recipe, `config`). Nothing by default.
