@@ -108,11 +108,16 @@ export class DPOTrainer extends LanguageModelTrainer {
     super.restoreExtraCheckpointFiles(files);
     const saved = files[DPO_REFERENCE_FILE] as { weightsSha256?: unknown; source?: unknown } | undefined;
     if (saved === undefined || this.referenceHash === undefined || saved.weightsSha256 === this.referenceHash) return;
-    throw new TrainingError(
+    const mismatch =
       `${DPO_REFERENCE_FILE}: dpo's reference model, the run's initial weights rebuilt from ${this.referenceSource()}, is not the one the run started with ` +
-        `(weights sha256 ${this.referenceHash.slice(0, 12)}…, the checkpoint recorded ${String(saved.weightsSha256).slice(0, 12)}… from ${String(saved.source)}); ` +
-        'the rewards and loss would measure against another model. Restore model.from\'s files (or the seed) the run started with, start over (--set overwriteOutputDir=true), or train with model.lora, whose reference is in the checkpoint',
-    );
+      `(weights sha256 ${this.referenceHash.slice(0, 12)}…, the checkpoint recorded ${String(saved.weightsSha256).slice(0, 12)}… from ${String(saved.source)})`;
+    const fix = "Restore model.from's files (or the seed) the run started with";
+    // Generate and export never use the reference, and an evaluation can still run: said, not refused.
+    if (this.context.inference === true) {
+      this.logger.warn(`${mismatch}: the DPO rewards and loss of an evaluation measure against another model. ${fix} for the run's figures`);
+      return;
+    }
+    throw new TrainingError(`${mismatch}; the rewards and loss would measure against another model. ${fix}, start over (--set overwriteOutputDir=true), or train with model.lora, whose reference is in the checkpoint`);
   }
 
   /** Where the initial weights come from, for messages. */

@@ -32,7 +32,7 @@ describe('DPOTrainer evaluate', () => {
     const atEnd = (evals as Evals).evals.at(-1) as Metrics;
     const before = tf.memory().numTensors;
     const warnings: string[] = [];
-    const result = await evaluateJob(recipe, { checkpoint: path.join(dir, 'run'), logger: new Logger({ sink: (line) => warnings.push(line) }) });
+    const result = await evaluateJob(recipe, { checkpoint: path.join(dir, 'run'), logger: new Logger({ sink: (_level, line) => warnings.push(line) }) });
     assert.equal(tf.memory().numTensors, before);
     assert.notEqual(result.metrics['eval/rewards/margin'], 0);
     for (const name of ['eval/loss', 'eval/rewards/chosen', 'eval/rewards/rejected', 'eval/rewards/accuracy', 'eval/rewards/margin']) {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Callback, CallbackConfig, CheckpointError, DPO_REFERENCE_FILE, Logger, Metrics, runJob, Trainer } from '../../src';
+import { Callback, CallbackConfig, CheckpointError, DPO_REFERENCE_FILE, evaluateJob, Logger, Metrics, runJob, Trainer } from '../../src';
 import { dpoRecipe } from './dpo-recipe';
 
 /** Keeps each logged step's figures. */
@@ -84,5 +84,10 @@ describe('DPOTrainer resume', () => {
       return true;
     });
     assert.equal(tf.memory().numTensors, tensors, 'the refused resume freed the model and the rebuilt reference');
+    // An evaluation (as generate and export, which never use the reference) runs, and says so.
+    const lines: string[] = [];
+    await evaluateJob({ ...recipe(runDir, { from }), data: { ...(recipe(runDir).data as object), trainEvalSplit: [0.8, 0.2] } }, { checkpoint: path.join(runDir, 'checkpoints', 'step-000003'), logger: new Logger({ sink: (_level, line) => lines.push(line) }) });
+    assert.ok(lines.some((l) => /dpo-reference\.json: dpo's reference model, .* is not the one the run started with .*: the DPO rewards and loss of an evaluation measure against another model/.test(l)), lines.join('\n'));
+    assert.equal(tf.memory().numTensors, tensors);
   });
 });
