@@ -8,6 +8,7 @@ export * from './sft-packer';
 export * from './train-eval-split';
 export * from './epoch-order';
 export * from './collate';
+export * from './shuffled-batches';
 export * from './batch-iterator';
 export * from './stable-hash';
 export * from './example-codec';
