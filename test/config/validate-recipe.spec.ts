@@ -201,7 +201,7 @@ describe('validateRecipe', () => {
     assert.equal(
       error.message,
       "Invalid recipe: optimizer.type 'adam' is not supported by trainer 'sgd-only'. Supported: sgd. 'adam' is a registered optimizer factory (AdamOptimizerFactory) " +
-        "that trainer 'sgd-only' does not list in optimizerFactoryType: choose a trainer that does ('causal', 'sft', 'supervised', 'tiny'), or list it in a trainer subclass's optimizerFactoryType.",
+        "that trainer 'sgd-only' does not list in optimizerFactoryType: choose a trainer that does ('causal', 'sft', 'dpo', 'supervised', 'tiny'), or list it in a trainer subclass's optimizerFactoryType.",
     );
   });
 
