@@ -1,5 +1,8 @@
 import { strict as assert } from 'assert';
-import { ConfigError, DPOTrainer, TrainerConfig } from '../../src';
+import * as os from 'os';
+import * as path from 'path';
+import { ConfigError, DPOTrainer, Logger, runJob, TrainerConfig } from '../../src';
+import { dpoRecipe } from './dpo-recipe';
 import { checkGptRunMemory, estimateGptActivations, estimateGptMemory, GptOptions, optimizerStateSlots, resolveGptOptions } from '../../src/model';
 
 /** vocab 10, dim 4, 1 layer, 2 heads, ffn 8, GELU: 244 parameters (as the estimate specs' TINY). */
@@ -71,5 +74,22 @@ describe('DPOTrainer memory check', () => {
       assert.match(error.issues[0].message, /\(24 token rows, 2 per pair: dpo's chosen and rejected rows; the peak is dpo's reference's forward\)/);
       return true;
     });
+  });
+
+  it("is what the GPT factory asks the trainer's class before building the model (a run on wasm is refused with the trainer's figures)", async () => {
+    const original = DPOTrainer.memoryNeeds;
+    // The real needs with rows scaled past any memory: only a factory that asks the trainer refuses.
+    DPOTrainer.memoryNeeds = (config) => ({ ...original(config), rowsPerSample: { factor: 1e7, note: 'scaled by the spec' } });
+    try {
+      const recipe = dpoRecipe({ outputDir: path.join(os.tmpdir(), 'floe-dpo-memory-never-written'), backend: 'wasm' });
+      await assert.rejects(runJob(recipe, { logger: new Logger({ sink: () => undefined }) }), (error: Error) => {
+        assert.ok(error instanceof ConfigError, error.message);
+        assert.equal(error.issues[0].path, 'microBatchSize');
+        assert.match(error.issues[0].message, /dpo's reference model \(a frozen copy of the initial weights\) .*token rows, scaled by the spec\)/);
+        return true;
+      });
+    } finally {
+      DPOTrainer.memoryNeeds = original;
+    }
   });
 });
