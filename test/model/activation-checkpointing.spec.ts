@@ -117,7 +117,6 @@ describe('GptModel activationCheckpointing', () => {
     try {
       const plainPeak = await peakBytes(plain, data);
       const checkpointedPeak = await peakBytes(checkpointed, data);
-      console.log(`      peak bytes of one gradient pass: ${plainPeak} plain, ${checkpointedPeak} checkpointed (${((100 * checkpointedPeak) / plainPeak).toFixed(0)}%)`);
       assert.ok(checkpointedPeak < 0.5 * plainPeak, `checkpointed peak ${checkpointedPeak} vs plain ${plainPeak}`);
     } finally {
       plain.dispose();
