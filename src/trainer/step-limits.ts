@@ -1,3 +1,4 @@
+import { resolveCount } from '../config/human-number';
 import type { Trainer } from './trainer';
 
 /**
@@ -19,11 +20,13 @@ export function checkStepLimitsAtStart(trainer: Trainer): void {
     trainer.control.shouldStop = true;
     trainer.logger.info(`nothing to train: step ${step} already reaches the run's ${horizon} steps`);
   }
-  const exit = trainer.config.exitIteration;
-  if (exit === undefined) return;
   const warn = (message: string): void => {
     if (trainer.dp.isMain) trainer.logger.warn(message);
   };
+  const short = trainItersBeyondEpochs(trainer);
+  if (short !== undefined && step < horizon) warn(short);
+  const exit = trainer.config.exitIteration;
+  if (exit === undefined) return;
   if (exit <= step) {
     exitIterationPassed.add(trainer);
     if (step < horizon) {
@@ -48,6 +51,22 @@ export function applyStepLimits(trainer: Trainer, step: number): void {
     trainer.control.stop(`exitIteration ${c.exitIteration} reached`);
     trainer.control.shouldSave = true;
   }
+}
+
+/**
+ * `trainIters` caps the run's length, which the epochs set: a count above what the epochs give
+ * is never reached. Said once at the start, with the epochs it would take (the run would
+ * otherwise end early without a word).
+ */
+function trainItersBeyondEpochs(trainer: Trainer): string | undefined {
+  const c = trainer.config;
+  if (c.trainIters === undefined) return undefined;
+  const perEpoch = Math.ceil(trainer.trainBatchesPerEpoch / (c.gradientAccumulationSteps * trainer.dp.size));
+  const full = perEpoch * c.epochs;
+  const asked = resolveCount(c.trainIters, full);
+  if (!(asked > full) || perEpoch === 0) return undefined;
+  const epochs = `${c.epochs} epoch${c.epochs === 1 ? '' : 's'} of ${perEpoch} step${perEpoch === 1 ? '' : 's'}`;
+  return `trainIters ${asked} is more than the ${full} steps of the run's ${epochs}: training ends at step ${full}. To train ${asked} steps, set epochs: ${Math.ceil(asked / perEpoch)}.`;
 }
 
 /** What sets the horizon: `1 epoch of 120 steps`, `2 epochs of 21 steps`, or `trainIters 50`. */

@@ -39,6 +39,16 @@ describe('exitIteration and the training horizon', () => {
     assert.deepEqual([capped.result.status, capped.result.globalStep], ['finished', 5]);
   });
 
+  it('warns once when trainIters is more than the epochs give, with the epochs it would take; says nothing when it caps them', async () => {
+    const { result, warnings } = await run({ outputDir: path.join(dir, 'short'), epochs: 2, trainIters: 20 });
+    assert.deepEqual(warnings, ['warn: trainIters 20 is more than the 16 steps of the run\'s 2 epochs of 8 steps: training ends at step 16. To train 20 steps, set epochs: 3.']);
+    assert.deepEqual([result.status, result.globalStep], ['finished', 16]);
+
+    const capped = await run({ outputDir: path.join(dir, 'capping'), epochs: 2, trainIters: 16 });
+    assert.deepEqual(capped.warnings, []);
+    assert.equal(capped.result.globalStep, 16);
+  });
+
   it('says nothing when exitIteration falls within training, and stops there with a checkpoint', async () => {
     const out = path.join(dir, 'within');
     const { result, warnings } = await run({ outputDir: out, epochs: 2, exitIteration: 8 });
