@@ -71,7 +71,8 @@ export class DpoDataFactory extends DataFactory<DpoDataConfig, PreferenceBatch> 
     const t = this.trainer;
     const records: PreferenceRecord[] = [];
     for (const [i, source] of c.sources.entries()) {
-      const read = await readPreferenceSource(source, { path: `data.sources[${i}]`, cwd: t.context.recipeDir, seed: t.config.seed });
+      const onSkipped = (note: string): void => t.logger.warn(`data.sources[${i}]: ${note}`);
+      const read = await readPreferenceSource(source, { path: `data.sources[${i}]`, cwd: t.context.recipeDir, seed: t.config.seed, onSkipped });
       records.push(...(source.maxRecords === undefined ? read : read.slice(0, source.maxRecords)));
     }
     if (records.length === 0) throw new DataError(`data.sources gave no preference pairs (${c.sources.map((s, i) => `data.sources[${i}] (${s.type})`).join(', ')}). Check that the files have lines { prompt, chosen, rejected }`);

@@ -17,6 +17,8 @@ export interface ReadPreferenceOptions {
   cwd: string;
   /** Seed of generated sources without their own. */
   seed: number;
+  /** Receives the note on lines a `skipInvalid` source skipped (how many, the first reason). */
+  onSkipped?: (note: string) => void;
 }
 
 /** The source kinds preference data reads. */
@@ -32,7 +34,7 @@ export async function readPreferenceSource(source: SourceConfig, options: ReadPr
   const s = source as SourceConfig & Record<string, unknown>;
   if (s.type === 'jsonl') {
     if (s.format !== undefined && s.format !== 'auto') throw new ConfigError([{ path: `${options.path}.format`, message: `dpo data reads { prompt, chosen, rejected } lines and has no format setting; got '${String(s.format)}': remove it` }]);
-    return readPreferenceJsonl(s.paths as string[], { cwd: options.cwd, skipInvalid: s.skipInvalid === true });
+    return readPreferenceJsonl(s.paths as string[], { cwd: options.cwd, skipInvalid: s.skipInvalid === true, onSkipped: options.onSkipped });
   }
   if (s.type === 'synthetic') {
     if (s.task !== 'addition-preference') throw new ConfigError([{ path: `${options.path}.task`, message: `dpo data needs preference pairs: task '${String(s.task)}' has one answer per prompt. Supported here: addition-preference` }]);
@@ -41,26 +43,39 @@ export async function readPreferenceSource(source: SourceConfig, options: ReadPr
   throw new ConfigError([{ path: `${options.path}.type`, message: `dpo data cannot read a '${s.type}' source. Supported: ${PREFERENCE_SOURCES}` }]);
 }
 
-/** Preference pairs from JSON Lines files; blank lines are skipped, bad ones reported by file:line[:col] (or skipped with `skipInvalid`). */
-export async function readPreferenceJsonl(paths: readonly string[], options: { cwd: string; skipInvalid?: boolean }): Promise<PreferenceRecord[]> {
+/**
+ * Preference pairs from JSON Lines files; blank lines are skipped, bad ones reported by
+ * file:line[:col] all at once, or with `skipInvalid` skipped (the good lines around them kept)
+ * and counted in one note to `onSkipped`.
+ */
+export async function readPreferenceJsonl(paths: readonly string[], options: { cwd: string; skipInvalid?: boolean; onSkipped?: (note: string) => void }): Promise<PreferenceRecord[]> {
   const records: PreferenceRecord[] = [];
+  const skip = options.skipInvalid === true;
   const bad = new BadLines('preference JSONL', 'Fix the data, or set skipInvalid: true on the source to skip bad lines.');
+  const skipped: DataError[] = [];
   for (const file of await expandPaths(paths, { cwd: options.cwd, folderExtensions: JSONL_FILE_EXTENSIONS })) {
     for await (const [line, text] of readLinesOrErrors(file)) {
-      bad.line(file, line);
+      if (!skip) bad.line(file, line);
       if (typeof text === 'string' && text.trim() === '') continue;
-      const record = bad.attempt(() => {
+      try {
         if (text instanceof DataError) throw text;
         const locate = (path: ReadonlyArray<string | number>): string => {
           const offset = jsonValueOffset(text, path);
           return offset === undefined ? `${file}:${line}` : `${file}:${line}:${offset + 1}`;
         };
-        return parsePreferenceRecord(parseLine(text, file, line), { file, line }, locate);
-      });
-      if (record !== undefined && !bad.found) records.push(record);
+        const record = parsePreferenceRecord(parseLine(text, file, line), { file, line }, locate);
+        if (!bad.found) records.push(record);
+      } catch (err) {
+        if (!(err instanceof DataError)) throw err;
+        if (skip) skipped.push(err);
+        else bad.add(err);
+      }
     }
   }
-  if (options.skipInvalid !== true) bad.finish();
+  bad.finish();
+  if (skipped.length > 0) {
+    options.onSkipped?.(`skipped ${skipped.length} bad line${skipped.length === 1 ? '' : 's'} (skipInvalid: true) and read ${records.length} pair${records.length === 1 ? '' : 's'}; the first: ${skipped[0].message}`);
+  }
   return records;
 }
 

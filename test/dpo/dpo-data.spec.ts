@@ -96,8 +96,13 @@ describe('dpo data', () => {
       assert.match(e.message, /skipInvalid: true/);
       return true;
     });
-    const kept = await readPreferenceJsonl([file], { cwd: dir, skipInvalid: true });
-    assert.equal(kept.length, 1);
+    // skipInvalid keeps the good lines after the bad ones too, and says what it skipped.
+    fs.appendFileSync(file, `${JSON.stringify({ prompt: 'q', chosen: 'c', rejected: 'd' })}\n`);
+    const notes: string[] = [];
+    const kept = await readPreferenceJsonl([file], { cwd: dir, skipInvalid: true, onSkipped: (n) => notes.push(n) });
+    assert.deepEqual(kept.map((r) => r.prompt), ['p', 'q']);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], /^skipped 5 bad lines \(skipInvalid: true\) and read 2 pairs; the first: .*pairs\.jsonl:2: field 'rejected' is missing/);
   });
 
   it('reads a jsonl file in a run and refuses a source kind or task without preferences, at its recipe path', async () => {
