@@ -2,10 +2,10 @@ import { DataError } from '../../errors';
 import { BadLines } from '../sources/bad-lines';
 import { SettingHint, recipeSettingHint } from '../sources/setting-hint';
 import { expandPaths } from '../sources/glob';
+import { bindCsvHeader, checkRepeatedColumns, JSON_ROW } from './csv-header';
 import { cellPlace, readCsvRecords } from './csv-records';
 import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
-import { parseNumberCell } from './tabular-cells';
 import { TabularRecord } from './tabular-record';
 
 /** What a folder path stands for: its files with these endings. */
@@ -47,8 +47,9 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
         }
         if (header === undefined) {
           header = cells.map((c) => c.trim());
-          bindHeader(reader, header, `${file}:${line}`, { delimiter, settingHint: this.options.settingHint ?? recipeSettingHint(this.options.configPath) });
-          checkRepeatedColumns(header, [...reader.featureNames, ...reader.targetNames], `${file}:${line}`);
+          const location = `${file}:${line}`;
+          bindCsvHeader(header, { delimiter, settingHint: this.options.settingHint ?? recipeSettingHint(this.options.configPath), bind: (h) => reader.bindColumns(h, location, 'the header') });
+          checkRepeatedColumns(header, [...reader.featureNames, ...reader.targetNames], location);
           index = new Map(header.map((name, i) => [name, i]));
           continue;
         }
@@ -62,41 +63,5 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
       if (header === undefined) throw new DataError(`${file}: the file is empty; expected a header row naming the columns`);
     }
     bad.finish();
-  }
-}
-
-const JSON_ROW = 'The first row is a JSON object: for JSON Lines use a jsonl source.';
-
-/** Separators files use instead of the configured one, to explain a header read as one cell. */
-const OTHER_DELIMITERS: Array<[string, string]> = [
-  ['\t', 'a tab ("\\t")'],
-  [';', "';'"],
-  ['|', "'|'"],
-  [',', "','"],
-];
-
-/** Binds the header's columns; a header read as one cell holding another separator says which to set. */
-function bindHeader(reader: RowReader, header: readonly string[], location: string, options: { delimiter: string; settingHint: SettingHint }): void {
-  try {
-    reader.bindColumns(header, location, 'the header');
-  } catch (error) {
-    if (!(error instanceof DataError)) throw error;
-    if (header[0]?.startsWith('{')) throw new DataError(`${error.message} ${JSON_ROW}`);
-    // A first row of numbers is data: the file has no header.
-    if (header.every((cell) => typeof parseNumberCell(cell, '') === 'number')) {
-      throw new DataError(`${error.message} The first row holds only numbers, so it looks like data: a CSV file needs a header row naming its columns first.`);
-    }
-    const other = header.length === 1 ? OTHER_DELIMITERS.find(([d]) => d !== options.delimiter && header[0].includes(d)) : undefined;
-    if (other === undefined) throw error;
-    const shown = options.delimiter === '\t' ? 'a tab' : `'${options.delimiter}'`;
-    throw new DataError(`${error.message} The header is one cell split at ${shown}, but it holds ${other[1]}: if that separates the columns, ${options.settingHint('delimiter', JSON.stringify(other[0]))}.`);
-  }
-}
-
-/** A column read by name must appear once in the header: with two, which one is meant is a guess. */
-function checkRepeatedColumns(header: readonly string[], used: readonly string[], location: string): void {
-  for (const name of new Set(used)) {
-    const cells = header.flatMap((h, i) => (h === name ? [i + 1] : []));
-    if (cells.length > 1) throw new DataError(`${location}: column '${name}' appears ${cells.length} times in the header (cells ${cells.join(', ')}); rename all but one`);
   }
 }
