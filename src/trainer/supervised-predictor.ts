@@ -13,6 +13,7 @@ import { formatOrigin, RecordOrigin } from '../data/data-record';
 import { jsonErrorMessage, jsonErrorPosition } from '../data/json-position';
 import { BadLines } from '../data/sources/bad-lines';
 import { readLines } from '../data/sources/line-reader';
+import { readCsvFeatureRows } from '../data/tabular/csv-feature-rows';
 import { checkNumberRange, missingColumnProblem, parseNumberCell } from '../data/tabular/tabular-cells';
 import { CheckpointError, DataError } from '../errors';
 import { Logger } from '../logging/logger';
@@ -132,16 +133,47 @@ export async function loadSupervisedPredictor(checkpointDir: string, options: Pr
   return new SupervisedPredictor(trainer, options.batchSize);
 }
 
+/** How `floe predict` reads its input file. */
+export type FeatureRowsFormat = 'csv' | 'jsonl';
+
+/** The input formats, for `--format`. */
+export const FEATURE_ROWS_FORMATS: readonly FeatureRowsFormat[] = ['csv', 'jsonl'];
+
+/** Options of {@link readFeatureRows}. */
+export interface FeatureRowsOptions {
+  /** Input format. Default: `csv` for `.csv` and `.tsv` files, else `jsonl`. */
+  format?: FeatureRowsFormat;
+  /** CSV cell separator. Default: a tab for `.tsv` files, else `,`. */
+  delimiter?: string;
+}
+
+/** The format of `file`: the one given, else `csv` for `.csv`/`.tsv` names, else `jsonl`. */
+export function featureRowsFormat(file: string, format?: FeatureRowsFormat): FeatureRowsFormat {
+  if (format !== undefined) return format;
+  return /\.(csv|tsv)$/i.test(file) ? 'csv' : 'jsonl';
+}
+
 /**
- * Reads feature rows from a JSONL file: each line an object keyed by the feature names (other
- * keys are ignored) or an array of numbers in feature order. One error lists the bad rows, each
- * with file:line and the column.
+ * Reads feature rows from a JSONL or CSV file (see {@link featureRowsFormat}). JSONL: each line
+ * an object keyed by the feature names (other keys are ignored) or an array of numbers in feature
+ * order. CSV: read as the csv training source reads it, with a header row naming the columns
+ * (other columns, such as the label, are ignored). One error lists the bad rows, each with
+ * file:line and the column.
  */
-export async function readFeatureRows(file: string, featureNames: readonly string[]): Promise<number[][]> {
-  const rows: number[][] = [];
+export async function readFeatureRows(file: string, featureNames: readonly string[], options: FeatureRowsOptions = {}): Promise<number[][]> {
   await fs.access(file).catch(() => {
     throw new DataError(`${file}: input file not found`);
   });
+  const csv = featureRowsFormat(file, options.format) === 'csv';
+  const rows = csv ? await readCsvFeatureRows(file, featureNames, { delimiter: options.delimiter }) : await readJsonlFeatureRows(file, featureNames);
+  // An empty answer to an empty file would pass for a run that predicted nothing by mistake.
+  const empty = csv ? 'the file has a header and no rows' : 'the file is empty or only blank lines';
+  if (rows.length === 0) throw new DataError(`${file}: no feature rows (${empty}); nothing to predict`);
+  return rows;
+}
+
+async function readJsonlFeatureRows(file: string, featureNames: readonly string[]): Promise<number[][]> {
+  const rows: number[][] = [];
   // Every bad row is reported at once, as the training sources do.
   const bad = new BadLines('input', 'Fix the rows; nothing was predicted.');
   for await (const [line, text] of readLines(file)) {
@@ -151,8 +183,6 @@ export async function readFeatureRows(file: string, featureNames: readonly strin
     if (row !== undefined) rows.push(row);
   }
   bad.finish();
-  // An empty answer to an empty file would pass for a run that predicted nothing by mistake.
-  if (rows.length === 0) throw new DataError(`${file}: no feature rows (the file is empty or only blank lines); nothing to predict`);
   return rows;
 }
 
@@ -165,7 +195,9 @@ function parseFeatureRow(text: string, featureNames: readonly string[], origin: 
     const pos = jsonErrorPosition(text, error);
     // Say what a line must hold: a CSV file given as --input fails here on every line.
     const expected = `an object keyed by ${featureNames.join(', ')}, or an array of ${featureNames.length} number${featureNames.length === 1 ? '' : 's'}`;
-    throw new DataError(`${where}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON (expected ${expected}): ${jsonErrorMessage(error)}`);
+    // A CSV file under another name: say how to read it as one.
+    const csv = /^[^{[]/.test(text.trim()) && text.includes(',') ? '. For a CSV file with a header row, name it .csv or pass --format csv' : '';
+    throw new DataError(`${where}${pos === undefined ? '' : `:${pos.col}`}: invalid JSON (expected ${expected}): ${jsonErrorMessage(error)}${csv}`);
   }
   const cell = (v: unknown, column: string): number => {
     const parsed = typeof v === 'number' ? checkNumberRange(v, column) : typeof v === 'string' ? parseNumberCell(v, column) : `column '${column}' has ${JSON.stringify(v)}, which is not a number`;

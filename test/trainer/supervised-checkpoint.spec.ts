@@ -205,16 +205,58 @@ describe('SupervisedTrainer checkpoints and prediction', () => {
       assert.ok(message.includes(part), `${message} lacks ${part}`);
     }
 
-    // A CSV file given as --input: every line says what a line must hold.
-    const csv = writeFile(tmp(), 'rows.csv', 'a,b\n0.25,120\n');
+    // CSV under a name that is not .csv: every line says what a line must hold, and how to read CSV.
+    const csv = writeFile(tmp(), 'rows.txt', 'a,b\n0.25,120\n');
     err.length = 0;
     assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', csv, '--backend', 'cpu'], io), 1);
     assert.ok(err.join('\n').includes(`${csv}:2:5: invalid JSON (expected an object keyed by a, b, or an array of 2 numbers): `), err.join('\n'));
+    assert.ok(err.join('\n').includes('For a CSV file with a header row, name it .csv or pass --format csv'), err.join('\n'));
 
     const blank = writeFile(tmp(), 'blank.jsonl', '\n  \n');
     err.length = 0;
     assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', blank, '--backend', 'cpu'], io), 1);
     assert.ok(err.join('\n').includes(`${blank}: no feature rows (the file is empty or only blank lines); nothing to predict`), err.join('\n'));
+  });
+  it('floe predict reads a .csv input as the training source does, with predictions bit-identical to the same rows as JSONL', async () => {
+    const jsonl = writeFile(tmp(), 'same.jsonl', '{"a": 0.25, "b": 120}\n{"a": 0.9, "b": 800}\n{"a": 0.5, "b": 5}\n');
+    // Columns in another order, the target column and an extra one: read by name, as in training.
+    const csv = writeFile(tmp(), 'same.csv', 'id,b,y,a\nr1,120,,0.25\nr2,"800",1,0.9\n\nr3,5,2,.5\n');
+    const run = async (args: string[]): Promise<string[]> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--backend', 'cpu', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) }), 0, err.join('\n'));
+      return out;
+    };
+    const fromJsonl = await run(['--input', jsonl]);
+    assert.equal(fromJsonl.length, 3);
+    assert.deepEqual(await run(['--input', csv]), fromJsonl);
+    // --format overrides the name; --delimiter reads another separator.
+    const semi = writeFile(tmp(), 'same.txt', 'a;b\n0.25;120\n0.9;800\n0.5;5\n');
+    assert.deepEqual(await run(['--input', semi, '--format', 'csv', '--delimiter', ';']), fromJsonl);
+    const tsv = writeFile(tmp(), 'same.tsv', 'a\tb\n0.25\t120\n0.9\t800\n0.5\t5\n');
+    assert.deepEqual(await run(['--input', tsv]), fromJsonl);
+  });
+
+  it('floe predict names a bad CSV header or row at file:line:col and predicts nothing', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    const header = writeFile(tmp(), 'header.csv', 'a,bb\n1,2\n');
+    assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', header, '--backend', 'cpu'], io), 1);
+    assert.ok(err.join('\n').includes(`${header}:1: feature column 'b' (the trained model) is not in the header. Columns: a, bb. Did you mean 'bb'? The model reads the features a, b.`), err.join('\n'));
+    err.length = 0;
+    const rows = writeFile(tmp(), 'rows-bad.csv', 'a,b\n1,2\n1, x\n1,2,3\n');
+    assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', rows, '--backend', 'cpu'], io), 1);
+    const message = err.join('\n');
+    assert.match(message, /^error: 2 bad input lines:\n/);
+    for (const part of [`${rows}:3:3: column 'b' has "x", which is not a number`, `${rows}:4:5: expected 2 cells like the header (a, b), got 3`, 'nothing was predicted']) {
+      assert.ok(message.includes(part), `${message}\nlacks ${part}`);
+    }
+    err.length = 0;
+    const onlyHeader = writeFile(tmp(), 'only-header.csv', 'a,b\n');
+    assert.equal(await runCli(['predict', '--checkpoint', checkpoint, '--input', onlyHeader, '--backend', 'cpu'], io), 1);
+    assert.ok(err.join('\n').includes(`${onlyHeader}: no feature rows (the file has a header and no rows); nothing to predict`), err.join('\n'));
+    assert.deepEqual(out, []);
   });
 });
 

@@ -4,6 +4,8 @@ export * from './tabular-batch';
 export * from './tabular-cells';
 export * from './csv-line';
 export * from './csv-records';
+export * from './csv-header';
+export * from './csv-feature-rows';
 export * from './row-reader';
 export * from './normalization-stats';
 export * from './normalizer';
