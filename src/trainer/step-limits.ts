@@ -66,7 +66,7 @@ function trainItersBeyondEpochs(trainer: Trainer): string | undefined {
   const asked = resolveCount(c.trainIters, full);
   if (!(asked > full) || perEpoch === 0) return undefined;
   const epochs = `${c.epochs} epoch${c.epochs === 1 ? '' : 's'} of ${perEpoch} step${perEpoch === 1 ? '' : 's'}`;
-  return `trainIters ${asked} is more than the ${full} steps of the run's ${epochs}: training ends at step ${full}. To train ${asked} steps, set epochs: ${Math.ceil(asked / perEpoch)}.`;
+  return `trainIters ${asked} is more than the ${full} step${full === 1 ? '' : 's'} of the run's ${epochs}: training ends at step ${full}. To train ${asked} steps, set epochs: ${Math.ceil(asked / perEpoch)}.`;
 }
 
 /** What sets the horizon: `1 epoch of 120 steps`, `2 epochs of 21 steps`, or `trainIters 50`. */

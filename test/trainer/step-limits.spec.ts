@@ -44,6 +44,9 @@ describe('exitIteration and the training horizon', () => {
     assert.deepEqual(warnings, ['warn: trainIters 20 is more than the 16 steps of the run\'s 2 epochs of 8 steps: training ends at step 16. To train 20 steps, set epochs: 3.']);
     assert.deepEqual([result.status, result.globalStep], ['finished', 16]);
 
+    const one = await run({ outputDir: path.join(dir, 'one'), microBatchSize: 64, trainIters: 3 });
+    assert.deepEqual(one.warnings, ['warn: trainIters 3 is more than the 1 step of the run\'s 1 epoch of 1 step: training ends at step 1. To train 3 steps, set epochs: 3.']);
+
     const capped = await run({ outputDir: path.join(dir, 'capping'), epochs: 2, trainIters: 16 });
     assert.deepEqual(capped.warnings, []);
     assert.equal(capped.result.globalStep, 16);
