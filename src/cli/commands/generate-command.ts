@@ -59,7 +59,7 @@ export function generateCommand(yargs: Argv, io: CliIo, done: (code: number) => 
         const rng = new Rng(args.seed as number);
         const format = promptFormat(loaded.config, loaded.tokenizer, { chat: args.chat as boolean, checkpoint: loaded.dir });
         const prompts = (args.prompt as string[]).map((text) => ({ text, ids: encodePrompt(loaded.tokenizer, text, format) }));
-        checkPrompts(prompts, loaded.model.options.maxLength);
+        checkPrompts(prompts, { maxLength: loaded.model.options.maxLength, slidingWindow: loaded.model.options.slidingWindow, maxTokens });
         const { tokenizer } = loaded;
         // A reply ends at eos, or at the end-of-turn token the chat template writes after replies (<|im_end|>).
         const endOfTurn = format.chat?.template === undefined ? undefined : templateEndOfTurnId(tokenizer, format.chat.template);
@@ -177,18 +177,34 @@ function checkpointChatTemplate<T>(resolve: () => T, checkpoint: string): T {
  * An empty prompt (nothing to start from) and a prompt longer than the model's context are errors,
  * checked for every prompt before any is generated from. A long one is refused as llama.cpp and
  * vLLM refuse it: the model would see only its last `maxLength` tokens, so its start, often the
- * instruction, would be lost without a word.
+ * instruction, would be lost without a word. So is, for a model with a `slidingWindow` (Gemma 3),
+ * a prompt whose tokens plus `--max-tokens` would pass the window.
  */
-function checkPrompts(prompts: Array<{ text: string; ids: number[] }>, maxLength: number): void {
+function checkPrompts(prompts: Array<{ text: string; ids: number[] }>, limits: { maxLength: number; slidingWindow?: number; maxTokens: number }): void {
+  const { maxLength, slidingWindow, maxTokens } = limits;
   const empty = prompts.findIndex((p) => p.ids.length === 0);
   if (empty >= 0) {
     const what = prompts[empty].text === '' ? 'is empty' : `(${JSON.stringify(prompts[empty].text)}) encodes to no tokens`;
     throw new FloeError(`--prompt ${empty + 1} ${what}: a model trained without data.addBos has no start token to begin from; give it some text`);
   }
-  const long = prompts.map((p, i) => ({ ...p, n: i + 1 })).filter((p) => p.ids.length > maxLength);
-  if (long.length === 0) return;
-  const which = long.map((p) => `--prompt ${p.n} (${quoted(p.text)}) is ${p.ids.length} tokens`);
-  throw new FloeError(`${which.join('; ')}: the model reads at most ${maxLength} tokens (its maxLength); shorten the prompt to ${maxLength} tokens or fewer`);
+  const numbered = prompts.map((p, i) => ({ ...p, n: i + 1 }));
+  const long = numbered.filter((p) => p.ids.length > maxLength);
+  if (long.length > 0) {
+    const which = long.map((p) => `--prompt ${p.n} (${quoted(p.text)}) is ${p.ids.length} tokens`);
+    throw new FloeError(`${which.join('; ')}: the model reads at most ${maxLength} tokens (its maxLength); shorten the prompt to ${maxLength} tokens or fewer`);
+  }
+  if (slidingWindow === undefined) return;
+  // Checked here, before any prompt runs, so the flag is named and no prompt's output is cut short.
+  // The last new token is never fed back: the model sees prompt + maxTokens − 1 tokens.
+  const past = numbered.filter((p) => p.ids.length + maxTokens - 1 > slidingWindow);
+  if (past.length === 0) return;
+  const which = past.map((p) => `--prompt ${p.n} (${quoted(p.text)}) is ${p.ids.length} tokens`).join('; ');
+  const fits = Math.min(...past.map((p) => slidingWindow - p.ids.length + 1));
+  const fix = fits >= 1 ? `pass --max-tokens ${fits} or fewer, or shorten the prompt` : `shorten the prompt to ${slidingWindow - 1} tokens or fewer`;
+  throw new FloeError(
+    `${which}: with --max-tokens ${maxTokens} the model would run over more than its slidingWindow of ${slidingWindow} tokens (the checkpoint's model.slidingWindow; HF's sliding_window), ` +
+      `and Floe's full causal attention equals the local layers' window only up to it: ${fix}`,
+  );
 }
 
 /** A prompt as messages show it: quoted, cut to 40 characters. */
