@@ -16,11 +16,9 @@ import { Tokenizer } from '../tokenizer/tokenizer';
 import { MethodCallback, MethodCallbackEvent, DEFAULT_CALLBACK_METHODS, installMethodCallbacks } from './method-callbacks';
 import { GradientCycle } from './gradient-cycle';
 import { MetricTracker } from './metric-tracker';
-import { accumulateMicroBatch, CycleParts, dropUnfinishedCycle } from './cycle-micro-batches';
-import { EventLoopTurns } from './event-loop-turns';
+import { CycleParts, dropUnfinishedCycle } from './cycle-micro-batches';
+import { EpochLoop } from './epoch-loop';
 import { remainingEpochs } from './remaining-epochs';
-import { StepWatch } from './step-watch';
-import { IdleEpochWatch } from './idle-epoch-watch';
 import type { CompletedStepFigures } from './log-window-steps';
 import { TrainLog } from './train-log';
 import type { FactoryList } from './trainer-kind';
@@ -126,10 +124,7 @@ export abstract class Trainer<B = any> {
   private readonly trainLog = new TrainLog(this, this.metrics);
   private readonly cycleParts: CycleParts = { cycle: this.cycle, metrics: this.metrics, nonFiniteGuard: this.nonFiniteGuard, trainLog: this.trainLog };
   private readonly evaluationRuns = new EvaluationRuns(this);
-  private readonly eventLoop = new EventLoopTurns();
-  private readonly stepWatch = new StepWatch();
-  private readonly idleEpochs = new IdleEpochWatch();
-  private readonly epochWatch = new StepWatch({ method: 'epoch', superCall: 'super.epoch()', why: 'the run would end, save and report while the epoch still trains' });
+  private readonly loop = new EpochLoop(this, { cycleParts: this.cycleParts, optimizerStep: () => this.optimizerStep() });
   private frozen?: { params: Map<string, tf.Variable>; split: FrozenParams };
 
   constructor(
@@ -240,7 +235,7 @@ export abstract class Trainer<B = any> {
       checkStepLimitsAtStart(this);
       for (const _epoch of this.epochs) {
         await this.epoch();
-        await this.epochWatch.check(this.constructor.name);
+        await this.loop.epochWatch.check(this.constructor.name);
       }
       // A stop mid accumulation cycle drops that cycle: the final record covers completed steps only.
       const completed = dropUnfinishedCycle(this, this.cycleParts);
@@ -267,39 +262,7 @@ export abstract class Trainer<B = any> {
   /** One pass over this epoch's remaining batches (a final partial accumulation cycle still steps). */
   epoch(): Promise<void> {
     // Tracked, so an override that forgets to await super.epoch() is reported (see StepWatch).
-    return this.epochWatch.track(this.epochPass());
-  }
-
-  private async epochPass(): Promise<void> {
-    await this.callbackList.epochBegin();
-    this.idleEpochs.begin(this.trainingProgress());
-    let stoppedEarly = false;
-    for await (const batch of this.trainBatches) {
-      this.idleEpochs.batchRan();
-      try {
-        await this.step(batch);
-        await this.stepWatch.check(this.constructor.name);
-      } finally {
-        tf.dispose(batch as unknown as tf.TensorContainer);
-      }
-      await this.eventLoop.maybeTurn();
-      // Data parallel, ranks stop together at an optimizer step (where their flags are synced).
-      stoppedEarly = this.control.shouldStop && (this.dp.size === 1 || this.cycle.microBatches === 0);
-      if (stoppedEarly) break;
-    }
-    // A rank with no batch left in an uneven last cycle still joins that step, with weight 0. Data
-    // parallel, a stop not yet synced (asked for mid-cycle on some rank) finishes the cycle here too.
-    const finishesCycle = !this.control.shouldStop || (this.dp.size > 1 && !stoppedEarly);
-    if (finishesCycle && (this.cycle.microBatches > 0 || this.dp.owesOptimizerStep)) await this.optimizerStep();
-    this.idleEpochs.check({ owner: this.constructor.name, progress: this.trainingProgress(), logger: this.logger });
-    await this.callbackList.epochEnd();
-    if (!this.control.shouldStop) await this.checkpoint('epoch');
-    await this.dp.syncControl(this.control);
-  }
-
-  /** Optimizer steps plus direct optimizer updates: whether an epoch trained at all. */
-  private trainingProgress(): number {
-    return this.state.globalStep + (this.optimizer?.stepCount ?? 0);
+    return this.loop.epochWatch.track(this.loop.pass());
   }
 
   /**
@@ -308,17 +271,7 @@ export abstract class Trainer<B = any> {
    */
   step(batch: B): Promise<void> {
     // Tracked, so an override that forgets to await super.step(batch) is reported (see StepWatch).
-    return this.stepWatch.track(this.microBatchStep(batch));
-  }
-
-  private async microBatchStep(batch: B): Promise<void> {
-    this.idleEpochs.baseStepRan();
-    if (this.cycle.microBatches === 0) {
-      this.cycle.begin(this.state, this.rng);
-      await this.callbackList.stepBegin();
-    }
-    accumulateMicroBatch(this, batch, this.cycleParts);
-    if (this.cycle.microBatches === this.config.gradientAccumulationSteps) await this.optimizerStep();
+    return this.loop.stepWatch.track(this.loop.microBatch(batch));
   }
 
   /** Average, clip, update, then log/evaluate/save as due. */
