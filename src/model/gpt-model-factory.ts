@@ -1,13 +1,9 @@
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min, ValidateNested } from 'class-validator';
 import { CHECKED_GPT_SOURCE, GptArchitecture, GptSource } from '../checkpoint/import/gpt-source';
 import { mergeGptArchitecture } from '../checkpoint/import/merge-gpt-architecture';
 import { openGptSource } from '../checkpoint/import/open-gpt-source';
-import { collectWeights } from '../checkpoint/import/collect-weights';
-import { readExtraCheckpointFiles } from '../checkpoint/extra-checkpoint-files';
-import { checkTokenizerIdentity, TOKENIZER_IDENTITY_FILE } from '../tokenizer/tokenizer-identity';
 import { ConfigRule, isFiniteNumber, recipeOf } from '../config/config-rule';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { ConfigError, FloeError } from '../errors';
@@ -16,16 +12,16 @@ import { Rng } from '../random';
 import { GptModel } from './gpt-model';
 import { LoraConfig } from './lora-config';
 import { dynamicContextProblem, RopeScaling, RopeScalingConfig } from './rope-scaling-config';
-import { loraParamShapes, resolveLoraOptions } from './lora';
+import { resolveLoraOptions } from './lora';
+import { checkTrainerGptMemory } from './gpt-run-memory-check';
+import { atRecipePaths } from './at-recipe-paths';
+import { buildGptFromSource, checkSourceTokenizer } from './gpt-from-source';
 import { GptOptions, ResolvedGptOptions, resolveGptOptions } from './gpt-options';
-import { gptParamSpecs } from './gpt-params';
-import { checkGptRunMemory } from './gpt-run-memory-check';
 import { ModelConfig, ModelFactory } from './model-factory';
 import { IsPath } from '../config/is-path';
 import { GPT_LIMITS } from './gpt-limits';
 import { headDimProblem, headsProblem, kvHeadsProblem, maxLengthProblem, ropeOnlyProblem, ropeScalingOnlyProblem, slidingWindowFitsProblem, slidingWindowPairProblem } from './gpt-config-rules';
 import { PENDING_RESUME, PendingResume } from '../checkpoint/pending-resume';
-import type { Trainer } from '../trainer/trainer';
 
 /** Config of the `gpt` model: a decoder-only transformer (GPT-2 / Llama style). */
 export class GptConfig extends ModelConfig {
@@ -236,20 +232,6 @@ function withImpliedKvHeads(source: GptSource): GptSource {
   return { ...source, architecture: { ...source.architecture, kvHeads: heads }, fieldNames: { ...source.fieldNames, kvHeads: `${field}, no key/value head count given` } };
 }
 
-/**
- * Runs `build`, reporting a model's own ConfigError (its options, LoRA targets included, checked
- * against the final architecture: `from` may change it) at recipe paths (`model.lora.targets[1]`;
- * the run adds file:line:col): one checker for the API and recipes.
- */
-function atRecipePaths<T>(build: () => T): T {
-  try {
-    return build();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(error.issues.map((issue) => ({ ...issue, path: `model.${issue.path}` })));
-    throw error;
-  }
-}
-
 /** Builds a {@link GptModel}, initialised from the recipe's seed or from `model.from`'s weights. */
 @register()
 export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
@@ -340,76 +322,19 @@ export class GptModelFactory extends ModelFactory<GptConfig, GptModel> {
     return new Rng(this.trainer.config.seed).fork('model');
   }
 
-  /**
-   * The model built straight from the source's weights (or, resuming, the checkpoint's): no
-   * random init is drawn to be overwritten, and each weight is held once (the variables take the
-   * loaded tensors' data). LoRA factors start as from the seed (bit for bit: the stream is
-   * advanced past the skipped base draws), replaced by the source's when it has them (a LoRA
-   * checkpoint; a resumed one always has them).
-   */
+  /** The model built straight from the source's (or the resumed checkpoint's) weights: see `buildGptFromSource`. */
   private async buildFromSource(options: GptOptions, from: { source?: GptSource; resume?: PendingResume; checkMemory: boolean }): Promise<GptModel> {
-    const { source, resume } = from;
-    // The options are checked before anything loads, as a random init would check them.
-    const resolved = atRecipePaths(() => resolveGptOptions(options));
-    if (from.checkMemory) this.checkMemory(resolved, source === undefined ? 'model' : 'model.from');
-    const specs = gptParamSpecs(resolved);
-    const base = new Map(specs.map((spec) => [spec.name, spec.shape]));
-    const loraShapes = loraParamShapes(resolved);
-    if (source?.kind === 'floe') await this.checkSourceTokenizer(source.dir);
-    const collector = collectWeights(new Map([...base, ...loraShapes]));
-    let loaded = new Map<string, tf.Tensor>();
-    try {
-      // A resume needs every weight, LoRA factors included, as a load into a built model does.
-      if (resume !== undefined) await resume.loadWeights(this.trainer, collector.targets);
-      // The LoRA factors are new: a base checkpoint lacks them (they keep their init), a LoRA one has them.
-      else await (source as GptSource).loadWeights(collector.targets, { optional: new Set(loraShapes.keys()) });
-      loaded = collector.take();
-      // A weight the source leaves at its constant init (GPT-2's untied head has no bias: zeros).
-      for (const spec of specs) {
-        if (loaded.has(spec.name) || (spec.init !== 'zeros' && spec.init !== 'ones')) continue;
-        loaded.set(spec.name, spec.init === 'zeros' ? tf.zeros(spec.shape) : tf.ones(spec.shape));
-      }
-      const weights = new Map([...loaded].filter(([name]) => base.has(name)));
-      const model = atRecipePaths(() => new GptModel(options, { weights, rng: this.modelRng() }));
-      try {
-        for (const name of loraShapes.keys()) {
-          const factor = loaded.get(name);
-          if (factor !== undefined) model.params.get(name)?.assign(factor);
-        }
-      } catch (error) {
-        model.dispose();
-        throw error;
-      }
-      if (resume !== undefined) resume.weightsLoaded = true;
-      return model;
-    } finally {
-      // The model's variables share the data; these handles only hold a reference.
-      collector.dispose();
-      tf.dispose([...loaded.values()]);
-    }
-  }
-
-  /**
-   * Refuses, before any weight is built or loaded, a run the wasm backend's memory cannot hold
-   * (weights, gradients, optimizer state and one micro-batch's activations); warns when it comes
-   * close. A model built to run, not train (generate, export, evaluate: `context.inference`),
-   * counts its weights and one inference forward (`context.inferenceRows`). Each data-parallel rank has its
-   * own wasm memory and holds all of this for its own micro-batch: the check is per rank as is.
-   */
-  private checkMemory(options: ResolvedGptOptions, at: string): void {
-    const { freeze, optimizer, microBatchSize, gradientAccumulationSteps, data } = this.trainer.config;
-    const dataMaxLength = (data as { maxLength?: number }).maxLength;
-    const inference = this.trainer.context.inference === true;
-    const rows = inference ? (this.trainer.context.inferenceRows ?? microBatchSize) : microBatchSize;
-    // The trainer's own needs (DPO's pair rows and reference), from its class: the model is not built yet.
-    const needs = (this.trainer.constructor as typeof Trainer).memoryNeeds(this.trainer.config);
-    const warning = checkGptRunMemory({ model: options, freeze, optimizer: optimizer as { type: string; momentum?: unknown }, microBatchSize: rows, gradientAccumulationSteps, dataMaxLength, inference, backend: this.trainer.backend.name, path: at, needs });
-    if (warning !== undefined && this.trainer.dp.isMain) this.trainer.logger.warn(warning);
+    const checkMemory = from.checkMemory ? (resolved: ResolvedGptOptions, at: string) => this.checkMemory(resolved, at) : undefined;
+    return buildGptFromSource(this.trainer, options, { source: from.source, resume: from.resume, rng: this.modelRng(), checkMemory, checkTokenizer: (dir) => this.checkSourceTokenizer(dir) });
   }
 
   /** A Floe checkpoint names its tokenizer: one of the same size but other ids would silently scramble the embeddings. */
   private async checkSourceTokenizer(dir: string): Promise<void> {
-    const { [TOKENIZER_IDENTITY_FILE]: identity } = await readExtraCheckpointFiles(dir, [TOKENIZER_IDENTITY_FILE]);
-    checkTokenizerIdentity(identity, this.trainer.tokenizer, { type: this.trainer.config.tokenizer.type, checkpoint: `model.from ${dir}`, file: path.join(dir, TOKENIZER_IDENTITY_FILE) });
+    await checkSourceTokenizer(this.trainer, dir);
+  }
+
+  /** The wasm memory pre-check (`checkTrainerGptMemory`), before any weight is built or loaded. */
+  private checkMemory(options: ResolvedGptOptions, at: string): void {
+    checkTrainerGptMemory(this.trainer, options, at);
   }
 }

@@ -3,6 +3,7 @@ import { hasKernel } from '../backend/native/fused/fused-kernels';
 import { estimateGptActivations } from './gpt-activation-estimate';
 import { checkBackendMemory, estimateGptMemory, OptimizerKind, optimizerStateSlots } from './gpt-memory-estimate';
 import { gptContextLimit, ResolvedGptOptions } from './gpt-options';
+import type { Trainer } from '../trainer/trainer';
 import type { TrainerMemoryNeeds } from '../trainer/trainer-memory-needs';
 
 /** What {@link checkGptRunMemory} needs: the model and the recipe's settings that size a step. */
@@ -63,4 +64,24 @@ export function checkGptRunMemory(options: GptRunMemoryCheckOptions): string | u
   const notes = [needs.rowsPerSample?.note, peak === act ? undefined : `the peak is ${needs.frozenForward}'s forward`].filter((n) => n !== undefined);
   const activations = { ...peak, checkpointing: inference || model.activationCheckpointing === true, note: notes.length === 0 ? undefined : notes.join('; ') };
   return checkBackendMemory({ estimate, backend: options.backend, path: options.path, limitBytes: options.limitBytes, activations, advice: needs.weightCopy?.advice });
+}
+
+/**
+ * The GPT factory's pre-check of `trainer`'s run, before any weight is built or loaded (see
+ * {@link checkGptRunMemory}): the recipe's settings, the trainer's own needs from its class
+ * (`Trainer.memoryNeeds`: the model is not built yet) and `at` the recipe path of the model
+ * (`model`, `model.from`). A model built to run, not train (generate, export, evaluate:
+ * `context.inference`), counts its weights and one inference forward (`context.inferenceRows`).
+ * Each data-parallel rank has its own wasm memory: the check is per rank as is. Throws the
+ * refusal; logs the warning on the main rank.
+ */
+export function checkTrainerGptMemory(trainer: Trainer, model: ResolvedGptOptions, at: string): void {
+  const { freeze, optimizer, microBatchSize, gradientAccumulationSteps, data } = trainer.config;
+  const dataMaxLength = (data as { maxLength?: number }).maxLength;
+  const inference = trainer.context.inference === true;
+  const rows = inference ? (trainer.context.inferenceRows ?? microBatchSize) : microBatchSize;
+  // The trainer's own needs (DPO's pair rows and reference), from its class: the model is not built yet.
+  const needs = (trainer.constructor as typeof Trainer).memoryNeeds(trainer.config);
+  const warning = checkGptRunMemory({ model, freeze, optimizer: optimizer as OptimizerKind, microBatchSize: rows, gradientAccumulationSteps, dataMaxLength, inference, backend: trainer.backend.name, path: at, needs });
+  if (warning !== undefined && trainer.dp.isMain) trainer.logger.warn(warning);
 }
