@@ -117,7 +117,7 @@ export interface BackendMemoryCheckOptions {
   path: string;
   /** The wasm memory maximum (default {@link WASM_MEMORY_MAX_BYTES}; tests pass a small one). */
   limitBytes?: number;
-  /** One micro-batch's activations; added to the total, refused at `microBatchSize` when they push it over. */
+  /** One micro-batch's activations; added to the total, refused at `microBatchSize` when they push it over (unless the command fixes the rows). */
   activations?: CheckedActivations;
   /** The trainer's own advice, said first (DPO: LoRA makes its reference free). */
   advice?: string;
@@ -129,6 +129,11 @@ export interface CheckedActivations extends GptActivationEstimate {
   checkpointing: boolean;
   /** What the rows and the peak are, for the message (`2 per pair: ...`). */
   note?: string;
+  /**
+   * The command fixes the rows (`floe generate` decodes one prompt, `export` runs no forward), not
+   * the recipe's `microBatchSize`: a refusal is the model's, at `path`, with no microBatchSize advice.
+   */
+  fixedRows?: boolean;
 }
 
 /**
@@ -147,15 +152,17 @@ export function checkBackendMemory(options: BackendMemoryCheckOptions): string |
   const cap = `the wasm backend holds every tensor in one WebAssembly memory of at most ${formatBytes(limit)}`;
   const act = options.activations;
   const total = e.totalBytes + (act?.bytes ?? 0);
-  const activations = act === undefined ? '' : `; activations of one micro-batch (${count(act.rows)} token rows${act.note === undefined ? '' : `, ${act.note}`}) ${formatBytes(act.bytes)}: ${formatBytes(total)} in all`;
-  // Activations alone past the cap: the micro-batch is the knob; a model too big without them is the model's.
-  const at = act !== undefined && e.totalBytes <= limit ? 'microBatchSize' : path;
+  const fixedRows = act?.fixedRows === true;
+  const activations = act === undefined ? '' : `; activations of ${fixedRows ? 'one forward' : 'one micro-batch'} (${count(act.rows)} token rows${act.note === undefined ? '' : `, ${act.note}`}) ${formatBytes(act.bytes)}: ${formatBytes(total)} in all`;
+  // Activations alone past the cap: the micro-batch is the knob; a model too big without them is the
+  // model's, and so is one whose rows the command fixes (microBatchSize would change nothing).
+  const at = act !== undefined && !fixedRows && e.totalBytes <= limit ? 'microBatchSize' : path;
   const cut = act === undefined || act.checkpointing || act.checkpointedBytes >= act.bytes ? '' : `model.activationCheckpointing: true (activations ${formatBytes(act.bytes)} -> about ${formatBytes(act.checkpointedBytes)}), `;
   // Nothing trains (a model built to run): LoRA, freeze and accumulation would save nothing.
   const general = e.trainableParams === 0 ? WASM_INFERENCE_ADVICE : WASM_MEMORY_ADVICE;
   const own = options.advice === undefined ? '' : `${options.advice}. Else: `;
   const advice =
-    own + (act === undefined ? general
+    own + (act === undefined || fixedRows ? general
     : e.trainableParams === 0 ? `Lower microBatchSize, use a shorter data.maxLength, or: ${general}`
     : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`);
   if (total > limit) {

@@ -16,6 +16,11 @@ export interface GptRunMemoryCheckOptions {
   optimizer: OptimizerKind;
   /** The recipe's `microBatchSize`: rows of one forward. */
   microBatchSize: number;
+  /**
+   * Rows of the forward when the command fixes them rather than `microBatchSize` (`floe generate`,
+   * `export`: 1; see `RunContext.inferenceRows`), inference only: refused at `path`, not `microBatchSize`.
+   */
+  inferenceRows?: number;
   /** The recipe's `gradientAccumulationSteps` (default 1): above 1 the sums are held while the next micro-batch makes its gradients. */
   gradientAccumulationSteps?: number;
   /** The recipe's `data.maxLength`, if set: rows are cut (and packed) to it, else to the model's. */
@@ -24,7 +29,7 @@ export interface GptRunMemoryCheckOptions {
   inference: boolean;
   /** The backend the run uses; only `wasm` has a shared cap. */
   backend: string;
-  /** Recipe path a model too big by its weights is refused at (`model`, `model.from`); activations are refused at `microBatchSize`. */
+  /** Recipe path a model too big by its weights (or by a forward of `inferenceRows`) is refused at (`model`, `model.from`); activations are refused at `microBatchSize`. */
   path: string;
   /** Whether attention runs the native fused kernel (default: whether the backend has it registered). */
   fusedAttention?: boolean;
@@ -56,13 +61,14 @@ export function checkGptRunMemory(options: GptRunMemoryCheckOptions): string | u
   const limit = gptContextLimit(model);
   const length = Math.min(options.dataMaxLength ?? limit, limit);
   const fusedAttention = options.fusedAttention ?? (hasKernel(ATTENTION_CORE) && hasKernel(ATTENTION_CORE_GRAD));
-  const batch = options.microBatchSize * (needs.rowsPerSample?.factor ?? 1);
+  const fixedRows = inference ? options.inferenceRows : undefined;
+  const batch = fixedRows ?? options.microBatchSize * (needs.rowsPerSample?.factor ?? 1);
   const act = estimateGptActivations({ model, batch, length, fusedAttention, mode: inference ? 'inference' : 'training' });
   // A frozen forward (no tape) ends, its values freed, before the training forward begins: the larger peak counts.
   const frozen = needs.frozenForward === undefined || inference ? undefined : estimateGptActivations({ model, batch, length, fusedAttention, mode: 'inference' });
   const peak = frozen !== undefined && frozen.bytes > act.bytes ? { bytes: frozen.bytes, checkpointedBytes: frozen.bytes, rows: act.rows } : act;
   const notes = [needs.rowsPerSample?.note, peak === act ? undefined : `the peak is ${needs.frozenForward}'s forward`].filter((n) => n !== undefined);
-  const activations = { ...peak, checkpointing: inference || model.activationCheckpointing === true, note: notes.length === 0 ? undefined : notes.join('; ') };
+  const activations = { ...peak, checkpointing: inference || model.activationCheckpointing === true, note: notes.length === 0 ? undefined : notes.join('; '), fixedRows: fixedRows !== undefined };
   return checkBackendMemory({ estimate, backend: options.backend, path: options.path, limitBytes: options.limitBytes, activations, advice: needs.weightCopy?.advice });
 }
 
@@ -79,9 +85,9 @@ export function checkTrainerGptMemory(trainer: Trainer, model: ResolvedGptOption
   const { freeze, optimizer, microBatchSize, gradientAccumulationSteps, data } = trainer.config;
   const dataMaxLength = (data as { maxLength?: number }).maxLength;
   const inference = trainer.context.inference === true;
-  const rows = inference ? (trainer.context.inferenceRows ?? microBatchSize) : microBatchSize;
   // The trainer's own needs (DPO's pair rows and reference), from its class: the model is not built yet.
   const needs = (trainer.constructor as typeof Trainer).memoryNeeds(trainer.config);
-  const warning = checkGptRunMemory({ model, freeze, optimizer: optimizer as OptimizerKind, microBatchSize: rows, gradientAccumulationSteps, dataMaxLength, inference, backend: trainer.backend.name, path: at, needs });
+  const inferenceRows = inference ? trainer.context.inferenceRows : undefined;
+  const warning = checkGptRunMemory({ model, freeze, optimizer: optimizer as OptimizerKind, microBatchSize, inferenceRows, gradientAccumulationSteps, dataMaxLength, inference, backend: trainer.backend.name, path: at, needs });
   if (warning !== undefined && trainer.dp.isMain) trainer.logger.warn(warning);
 }

@@ -115,6 +115,28 @@ describe('checkGptRunMemory', () => {
       },
     );
   });
+
+  it('refuses floe generate and export (one row, fixed by the command) at the model, not microBatchSize, and does not advise lowering it', () => {
+    const model = resolveGptOptions(TINY);
+    // Weights 976 + one 6-token row's inference activations: past the limit by one byte.
+    const oneRow = estimateGptActivations({ model, batch: 1, length: 6, fusedAttention: true, mode: 'inference' }).bytes;
+    const options = { ...run, model, microBatchSize: 64, dataMaxLength: 6, inference: true, inferenceRows: 1, path: 'model.from', limitBytes: 976 + oneRow - 1 };
+    assert.throws(
+      () => checkGptRunMemory(options),
+      (error: ConfigError) => {
+        const issue = error.issues[0];
+        assert.equal(issue.path, 'model.from');
+        assert.match(issue.message, /activations of one forward \(6 token rows\)/);
+        assert.match(issue.hint ?? '', /^Use a smaller model, or the tensorflow backend after npm install @tensorflow\/tfjs-node/);
+        assert.doesNotMatch(issue.hint ?? '', /microBatchSize|data\.maxLength/);
+        return true;
+      },
+    );
+    // The near-miss warning is located and worded alike.
+    const warning = checkGptRunMemory({ ...options, limitBytes: 976 + oneRow }) ?? '';
+    assert.match(warning, /^model\.from: .*100% of the wasm backend's/);
+    assert.doesNotMatch(warning, /microBatchSize/);
+  });
 });
 
 describe('floe evaluate and the wasm memory check', () => {
