@@ -84,6 +84,8 @@ export async function loadCheckpointModel(target: string, options: LoadCheckpoin
     inference: true,
     // One prompt at a time (generate), no forward at all (export): not the recipe's micro-batch.
     inferenceRows: 1,
+    // The trainer's setup() never runs here: no DPO reference copy is built, nor counted.
+    modelOnly: true,
   };
   // Checked above: the model factory takes it rather than hashing every file of the folder again.
   if (fromSelf && isGpt) context.container.registerInstance(CHECKED_GPT_SOURCE, await openFloeGptSource(dir, { checked: true }));

@@ -85,8 +85,9 @@ export function checkTrainerGptMemory(trainer: Trainer, model: ResolvedGptOption
   const { freeze, optimizer, microBatchSize, gradientAccumulationSteps, data } = trainer.config;
   const dataMaxLength = (data as { maxLength?: number }).maxLength;
   const inference = trainer.context.inference === true;
-  // The trainer's own needs (DPO's pair rows and reference), from its class: the model is not built yet.
-  const needs = (trainer.constructor as typeof Trainer).memoryNeeds(trainer.config);
+  // The trainer's own needs (DPO's pair rows and reference), from its class: the model is not built
+  // yet. A model loaded alone (generate, export) runs without the trainer's setup: none of them.
+  const needs = trainer.context.modelOnly === true ? {} : (trainer.constructor as typeof Trainer).memoryNeeds(trainer.config);
   const inferenceRows = inference ? trainer.context.inferenceRows : undefined;
   const warning = checkGptRunMemory({ model, freeze, optimizer: optimizer as OptimizerKind, microBatchSize, inferenceRows, gradientAccumulationSteps, dataMaxLength, inference, backend: trainer.backend.name, path: at, needs });
   if (warning !== undefined && trainer.dp.isMain) trainer.logger.warn(warning);

@@ -32,6 +32,12 @@ export interface RunContext {
    * does not count a training micro-batch's rows. `floe evaluate` leaves it unset (it evaluates micro-batches).
    */
   inferenceRows?: number;
+  /**
+   * Only the model is built, from a checkpoint (`floe generate`, `export`): the trainer's `setup()`
+   * never runs, so what it would hold beside the model (`Trainer.memoryNeeds`: DPO's reference
+   * copy, its pair rows) is neither built nor counted by the memory check. `floe evaluate` leaves it unset.
+   */
+  modelOnly?: boolean;
   /** Files to evaluate whole (`floe evaluate --data`): the data factory reads them as `data.sources` would, every record into the eval loader, no train split. */
   evalData?: EvalDataFiles;
 }

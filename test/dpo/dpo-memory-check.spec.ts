@@ -1,7 +1,11 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConfigError, DPOTrainer, Logger, runJob, TrainerConfig } from '../../src';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DPOTrainer, evaluateJob, Logger, runJob, TrainerConfig } from '../../src';
+import { initBackend } from '../../src/backend/init-backend';
+import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { dpoRecipe } from './dpo-recipe';
 import { checkGptRunMemory, estimateGptActivations, estimateGptMemory, GptOptions, optimizerStateSlots, resolveGptOptions } from '../../src/model';
 
@@ -90,6 +94,45 @@ describe('DPOTrainer memory check', () => {
       });
     } finally {
       DPOTrainer.memoryNeeds = original;
+    }
+  });
+
+  it('floe generate and export of a checkpoint without LoRA neither build nor count the reference copy; floe evaluate (which uses it) still counts it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-dpo-generate-memory-'));
+    const original = DPOTrainer.memoryNeeds;
+    const quiet = { logger: new Logger({ sink: () => undefined }) };
+    try {
+      const recipe = dpoRecipe({ outputDir: path.join(dir, 'run'), extra: { checkpoint: [{ type: 'floe' }] }, data: { trainEvalSplit: [0.8, 0.2] } });
+      await runJob(recipe, quiet);
+      const checkpoint = path.join(dir, 'run', 'checkpoints', 'step-000001');
+      // The trainer's needs scaled past any memory: a check that asks the trainer refuses on wasm.
+      let asked = 0;
+      DPOTrainer.memoryNeeds = (config) => {
+        asked++;
+        return { ...original(config), rowsPerSample: { factor: 1e7, note: 'scaled by the spec' } };
+      };
+      await initBackend({ name: 'wasm' });
+      const before = tf.memory().numTensors;
+      const loaded = await loadCheckpointModel(checkpoint, quiet);
+      try {
+        assert.equal(asked, 0, 'the model-only load does not ask for the trainer\'s needs');
+        assert.equal((loaded.trainer as DPOTrainer).reference, undefined);
+        // The model's weights and nothing else: no frozen copy of them.
+        assert.equal(tf.memory().numTensors - before, loaded.model.params.size);
+      } finally {
+        loaded.dispose();
+      }
+      assert.equal(tf.memory().numTensors, before);
+      await assert.rejects(evaluateJob({ ...recipe, backend: 'wasm' }, { checkpoint: path.join(dir, 'run'), ...quiet }), (error: ConfigError) => {
+        assert.equal(error.issues?.[0].path, 'microBatchSize');
+        assert.match(error.issues[0].message, /dpo's reference model \(a frozen copy of the initial weights\)/);
+        return true;
+      });
+      assert.ok(asked > 0);
+    } finally {
+      DPOTrainer.memoryNeeds = original;
+      await tf.setBackend('cpu');
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
