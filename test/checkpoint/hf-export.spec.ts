@@ -265,6 +265,26 @@ describe('floe export --format hf (HuggingFace folders)', () => {
     assert.equal((await HfTokenizer.load({ path: out })).eosId, 1);
   });
 
+  it('writes the Jinja data.chatTemplate the run trained with as the export\'s chat template, not the source\'s', async () => {
+    const tok = path.join(dir, 'recipe-chat', 'tok');
+    writeTinyLlamaTokenizer(tok);
+    fs.writeFileSync(path.join(tok, 'chat_template.jinja'), '{{ bos_token }}source');
+    const template = "{% for m in messages %}{{ m.role + ': ' + m.content + eos_token }}{% endfor %}";
+    const config = Object.assign(new HfTokenizerConfig(), { type: 'hf', path: 'tok' });
+    const source = { context: { recipeDir: path.join(dir, 'recipe-chat') }, tokenizer: new ByteTokenizer() };
+    // Floe's own format (or the tokenizer's template): the source's files as they are.
+    assert.equal(hfExportTokenizer({ ...source, config: { tokenizer: config, data: { chatTemplate: 'tokenizer' } } }).files['chat_template.jinja'], path.join(tok, 'chat_template.jinja'));
+    const t = hfExportTokenizer({ ...source, config: { tokenizer: config, data: { chatTemplate: template } } });
+    const out = path.join(dir, 'out-chat');
+    fs.mkdirSync(out);
+    await copyHfExportTokenizer(out, t);
+    assert.equal(fs.readFileSync(path.join(out, 'chat_template.jinja'), 'utf8'), template);
+    const written = JSON.parse(fs.readFileSync(path.join(out, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(written.chat_template, template);
+    const original = JSON.parse(fs.readFileSync(path.join(tok, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual({ ...written, chat_template: undefined }, { ...original, chat_template: undefined });
+  });
+
   it('a byte tokenizer: weights and configs, no tokenizer files, and a note saying so', () => {
     const t = hfExportTokenizer({ config: { tokenizer: { type: 'byte' } }, context: { recipeDir: dir }, tokenizer: new ByteTokenizer() });
     assert.deepEqual([t.files, t.ids], [{}, { bosId: 256, eosId: 257, padId: 258 }]);

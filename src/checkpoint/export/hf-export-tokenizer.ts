@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Tokenizer } from '../../tokenizer/tokenizer';
 import { HfTokenizerConfig } from '../../tokenizer/hf-tokenizer-factory';
+import { isInlineChatTemplate } from '../../data/chat-template-setting';
 import type { HfExportTokenIds } from './hf-export-config';
 
 /** Files of an HF tokenizer folder copied beside tokenizer.json and tokenizer_config.json, when present. */
@@ -15,6 +16,11 @@ export interface HfExportTokenizer {
   files: Record<string, string>;
   /** The recipe's bosToken/eosToken/padToken, written over the copied tokenizer_config.json. */
   overrides: Record<string, string>;
+  /**
+   * The Jinja template the run trained with (`data.chatTemplate` written out in the recipe): the
+   * export's chat_template, in chat_template.jinja and tokenizer_config.json, instead of the source's.
+   */
+  chatTemplate?: string;
   /** Why the folder holds no tokenizer, when it does not (shown to the user). */
   note?: string;
 }
@@ -25,6 +31,8 @@ export interface HfExportTokenizerSource {
   config: {
     /** Its tokenizer section (an `HfTokenizerConfig` for the `hf` tokenizer). */
     tokenizer: unknown;
+    /** Its data section (`chatTemplate`, when the data has one). */
+    data?: unknown;
   };
   /** The run's context. */
   context: {
@@ -40,7 +48,9 @@ export interface HfExportTokenizerSource {
  * the tokenizer.json it was read from (under that name whatever the recipe's file is called), its
  * tokenizer_config.json and a special_tokens_map.json / chat_template.jinja beside it. Other
  * tokenizers (`byte`, plugins) have no HF files: the folder gets weights and configs only, and
- * `note` says so (transformers then loads the model, but no `AutoTokenizer`).
+ * `note` says so (transformers then loads the model, but no `AutoTokenizer`). A Jinja
+ * `data.chatTemplate` written out in the recipe replaces the source's chat template, so
+ * `apply_chat_template` writes the format the model was fine-tuned with.
  */
 export function hfExportTokenizer(source: HfExportTokenizerSource): HfExportTokenizer {
   const t = source.tokenizer;
@@ -71,12 +81,19 @@ export function hfExportTokenizer(source: HfExportTokenizerSource): HfExportToke
   if (c.bosToken !== undefined) overrides.bos_token = c.bosToken;
   if (c.eosToken !== undefined) overrides.eos_token = c.eosToken;
   if (c.padToken !== undefined) overrides.pad_token = c.padToken;
-  return { ids, files, overrides };
+  const setting = (source.config.data as { chatTemplate?: unknown } | undefined)?.chatTemplate;
+  if (typeof setting !== 'string' || !isInlineChatTemplate(setting)) return { ids, files, overrides };
+  delete files['chat_template.jinja'];
+  return { ids, files, overrides: { ...overrides, chat_template: setting }, chatTemplate: setting };
 }
 
-/** Copies the tokenizer files into `dir`, writing the recipe's special-token overrides into tokenizer_config.json. */
+/**
+ * Copies the tokenizer files into `dir`, writing the recipe's special-token overrides (and a chat
+ * template of its own) into tokenizer_config.json, the template also as chat_template.jinja.
+ */
 export async function copyHfExportTokenizer(dir: string, tokenizer: HfExportTokenizer): Promise<void> {
   for (const [name, from] of Object.entries(tokenizer.files)) await fs.promises.copyFile(from, path.join(dir, name));
+  if (tokenizer.chatTemplate !== undefined) await fs.promises.writeFile(path.join(dir, 'chat_template.jinja'), tokenizer.chatTemplate);
   if (Object.keys(tokenizer.overrides).length === 0) return;
   const file = path.join(dir, 'tokenizer_config.json');
   const json = fs.existsSync(file) ? (JSON.parse(await fs.promises.readFile(file, 'utf8')) as Record<string, unknown>) : {};
