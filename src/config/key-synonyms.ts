@@ -41,6 +41,9 @@ const SYNONYMS: Record<string, readonly string[]> = {
   gradclip: ['maxGradNorm'],
   clipgradnorm: ['maxGradNorm'],
   gradientclipping: ['maxGradNorm'],
+  // HF config.json's rope_scaling, pasted into model.ropeScaling (its other keys are typo-close).
+  ropetype: ['type'],
+  originalmaxpositionembeddings: ['originalMaxLength'],
   // jsonl `fields`: TRL's prompt-completion datasets, Q&A sets.
   completion: ['response'],
   answer: ['response'],

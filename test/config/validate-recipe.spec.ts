@@ -97,6 +97,21 @@ describe('validateRecipe', () => {
     );
   });
 
+  it("names Floe's key for HF's rope_scaling keys pasted into model.ropeScaling (rope_type, original_max_position_embeddings)", async () => {
+    const ropeScaling = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 };
+    const recipe = { type: 'causal', data: { type: 'causal', sources: [{ type: 'synthetic', task: 'addition' }] }, model: { type: 'gpt', layers: 1, heads: 1, dim: 8, position: 'rope', ropeScaling } };
+    const error = await expectConfigError(validateRecipe(recipe));
+    assert.deepEqual(
+      error.issues.filter((i) => i.message.startsWith('unknown key')).map((i) => `${i.path}: ${i.hint?.replace(/ Allowed: .*/, '')}`),
+      [
+        "model.ropeScaling.rope_type: Floe calls it 'type'.",
+        "model.ropeScaling.low_freq_factor: Did you mean 'lowFreqFactor'?",
+        "model.ropeScaling.high_freq_factor: Did you mean 'highFreqFactor'?",
+        "model.ropeScaling.original_max_position_embeddings: Floe calls it 'originalMaxLength'.",
+      ],
+    );
+  });
+
   it("names the jsonl field Floe reads for TRL's completion and a Q&A set's question / answer", async () => {
     const fields = { question: 'q', completion: 'c' };
     const recipe = { type: 'sft', data: { type: 'sft', sources: [{ type: 'jsonl', paths: __filename, fields }] }, model: { type: 'gpt', layers: 1, heads: 1, dim: 8 } };
