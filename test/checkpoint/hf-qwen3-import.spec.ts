@@ -131,6 +131,11 @@ describe('HuggingFace Qwen3 import and export (model_type qwen3: head_dim, q_nor
     }
     // A recipe contradicting the folder's head size is named, with the config key.
     await assert.rejects(runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'contra'), { model: { headDim: 4 } })), /model\.headDim: is 4 but .*config\.json says 6 \(head_dim\)/);
+    // So is a scaling the folder does not have (rope_scaling null): it was trained without one.
+    await assert.rejects(
+      runRecorded(llamaFineTuneRecipe(hf.dir, path.join(dir, 'scaled'), { model: { ropeScaling: { type: 'linear', factor: 2 } } })),
+      /model\.ropeScaling: is \{"type":"linear","factor":2\} but .*config\.json has no RoPE scaling \(rope_scaling null or absent\), and its weights were trained without it.*remove model\.ropeScaling/s,
+    );
   });
 
   it('refuses a sliding window, q/k/v biases and an odd head_dim, naming the key and what is supported', async () => {

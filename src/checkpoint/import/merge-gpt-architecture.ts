@@ -34,7 +34,12 @@ export function mergeGptArchitecture(options: MergeGptArchitectureOptions): GptA
   const issues: ConfigIssue[] = [];
   for (const key of GPT_ARCHITECTURE_KEYS) {
     const theirs = source.architecture[key];
-    if (theirs === undefined) continue;
+    if (theirs === undefined) {
+      // A rotary source without scaling (HF's rope_scaling null) says "none": a recipe's scaling would change its positions.
+      const unscaled = key === 'ropeScaling' && source.architecture.position === 'rope' && recipe.ropeScaling !== undefined;
+      if (unscaled) issues.push(noScalingIssue(recipe.ropeScaling, source, configPath));
+      continue;
+    }
     const mine = recipe[key];
     if (mine !== undefined && !sameValue(mine, defaults[key]) && !sameValue(mine, theirs)) {
       const field = source.fieldNames[key];
@@ -48,4 +53,14 @@ export function mergeGptArchitecture(options: MergeGptArchitectureOptions): GptA
   }
   if (issues.length > 0) throw new ConfigError(issues, `The recipe contradicts the model it loads from ${source.dir}`);
   return merged as GptArchitecture;
+}
+
+/** The recipe's `ropeScaling` on a rotary source that has none. */
+function noScalingIssue(mine: unknown, source: GptSource, configPath: string): ConfigIssue {
+  const field = source.fieldNames.ropeScaling;
+  return {
+    path: `${configPath}.ropeScaling`,
+    message: `is ${JSON.stringify(mine)} but ${source.configFile} has no RoPE scaling${field === undefined ? '' : ` (${field} null or absent)`}, and its weights were trained without it`,
+    hint: `With 'from', the architecture comes from the source: remove ${configPath}.ropeScaling.`,
+  };
 }
