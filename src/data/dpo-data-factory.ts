@@ -11,7 +11,8 @@ import { DataLoaders } from './data-loader';
 import { PairBatchIterator, PreferenceBatch } from './pair-batch-iterator';
 import { PreferenceRecord } from './preference-record';
 import { PreferenceExample, PreferenceRowStats, preferenceExamples } from './preference-rows';
-import { readPreferenceSource } from './preference-sources';
+import { readPreferenceJsonl, readPreferenceSource } from './preference-sources';
+import { EvalDataFiles } from './eval-data';
 import { SourceConfig } from './source-factory';
 import { SplitDataConfig } from './split-data-config';
 import { dropLastProblem, splitNote } from './split-note';
@@ -69,6 +70,8 @@ export class DpoDataFactory extends DataFactory<DpoDataConfig, PreferenceBatch> 
   async createDataLoaders(): Promise<DataLoaders<PreferenceBatch>> {
     const c = this.config;
     const t = this.trainer;
+    const whole = t.context.evalData;
+    if (whole !== undefined) return this.wholeFileLoaders(whole);
     const records: PreferenceRecord[] = [];
     for (const [i, source] of c.sources.entries()) {
       const onSkipped = (note: string): void => t.logger.warn(`data.sources[${i}]: ${note}`);
@@ -80,17 +83,8 @@ export class DpoDataFactory extends DataFactory<DpoDataConfig, PreferenceBatch> 
     const split = trainEvalSplit(records, { seed: t.config.seed, ratios: c.trainEvalSplit, evalMaxSamples: evalMax, keyOf: pairKey });
     const note = splitNote(c.trainEvalSplit, { items: records.length, eval: split.eval.length, noun: 'pairs', byContent: true });
     if (note !== undefined) t.logger.warn(`data: ${note}`);
-    const addBos = resolveAddBos(c.addBos, t.tokenizer);
-    const bosNote = addBosAutoNote(c.addBos, t.tokenizer);
-    if (bosNote !== undefined) t.logger.info(bosNote);
-    const template = resolveChatTemplate(c.chatTemplate, t.tokenizer, t.config.tokenizer.type);
-    const rows = (part: PreferenceRecord[], name: string): PreferenceExample[] => {
-      const { examples, stats } = preferenceExamples(part, { tokenizer: t.tokenizer, maxLength: c.maxLength, addBos, chat: { systemPrompt: c.systemPrompt, template } });
-      const cut = cutNote(stats, c.maxLength);
-      if (cut !== undefined) t.logger.warn(`data (${name} split): ${cut}`);
-      return examples;
-    };
-    const train = rows(split.train, 'train');
+    const rows = this.rowMaker();
+    const train = rows(split.train, 'train split');
     if (train.length === 0) {
       const error = new DataError(`data: the train split has no preference pairs left (${split.train.length} read, all dropped at maxLength ${c.maxLength}). Raise data.maxLength (and model.maxLength) or shorten the prompts`);
       error.setting = 'data.maxLength';
@@ -98,14 +92,54 @@ export class DpoDataFactory extends DataFactory<DpoDataConfig, PreferenceBatch> 
     }
     const tooFew = dropLastProblem({ trainCount: train.length, noun: 'pairs', batchSize: t.config.microBatchSize, dropLast: c.dropLast });
     if (tooFew !== undefined) throw tooFew;
-    const evalRows = rows(split.eval, 'eval');
+    const evalRows = rows(split.eval, 'eval split');
     const common = { batchSize: t.config.microBatchSize, seed: t.config.seed, padId: t.tokenizer.padId, padToMultipleOf: c.padToMultipleOf };
     return {
       train: new PairBatchIterator({ ...common, examples: train, shuffle: c.shuffle, dropLast: c.dropLast }),
       eval: evalRows.length === 0 ? undefined : new PairBatchIterator({ ...common, examples: evalRows, shuffle: false }),
-      evalSummary: { records: evalRows.length, tokens: evalRows.reduce((n, p) => n + p.chosen.inputIds.length + p.rejected.inputIds.length, 0) },
+      evalSummary: { records: evalRows.length, tokens: tokenCount(evalRows) },
     };
   }
+
+  /**
+   * `floe evaluate --data`: every pair of the files, as jsonl lines `{ prompt, chosen, rejected }`
+   * (with the recipe's first jsonl source's skipInvalid), no split, no shuffling; nothing to train.
+   */
+  private async wholeFileLoaders(whole: EvalDataFiles): Promise<DataLoaders<PreferenceBatch>> {
+    const t = this.trainer;
+    const label = `--data ${whole.paths.join(', ')}`;
+    const jsonl = this.config.sources.find((s) => s.type === 'jsonl') as (SourceConfig & { skipInvalid?: boolean }) | undefined;
+    const records = await readPreferenceJsonl(whole.paths, { cwd: whole.cwd, skipInvalid: jsonl?.skipInvalid === true, onSkipped: (note) => t.logger.warn(`${label}: ${note}`) });
+    if (records.length === 0) throw new DataError(`${label} gave no preference pairs. Check that the files have lines { prompt, chosen, rejected }`);
+    const evalRows = this.rowMaker()(records, label);
+    const common = { batchSize: t.config.microBatchSize, seed: t.config.seed, padId: t.tokenizer.padId, padToMultipleOf: this.config.padToMultipleOf };
+    return {
+      train: new PairBatchIterator({ ...common, examples: [], shuffle: false }),
+      eval: evalRows.length === 0 ? undefined : new PairBatchIterator({ ...common, examples: evalRows, shuffle: false }),
+      evalSummary: { files: [...whole.paths], records: evalRows.length, tokens: tokenCount(evalRows) },
+    };
+  }
+
+  /** Tokenizes pairs into rows with the data settings, warning (naming `what`) about cut and dropped pairs. */
+  private rowMaker(): (part: PreferenceRecord[], what: string) => PreferenceExample[] {
+    const c = this.config;
+    const t = this.trainer;
+    const addBos = resolveAddBos(c.addBos, t.tokenizer);
+    const bosNote = addBosAutoNote(c.addBos, t.tokenizer);
+    if (bosNote !== undefined) t.logger.info(bosNote);
+    const template = resolveChatTemplate(c.chatTemplate, t.tokenizer, t.config.tokenizer.type);
+    return (part, what) => {
+      const { examples, stats } = preferenceExamples(part, { tokenizer: t.tokenizer, maxLength: c.maxLength, addBos, chat: { systemPrompt: c.systemPrompt, template } });
+      const cut = cutNote(stats, c.maxLength);
+      if (cut !== undefined) t.logger.warn(`data (${what}): ${cut}`);
+      return examples;
+    };
+  }
+}
+
+/** Tokens of both rows of every pair. */
+function tokenCount(rows: readonly PreferenceExample[]): number {
+  return rows.reduce((n, p) => n + p.chosen.inputIds.length + p.rejected.inputIds.length, 0);
 }
 
 /** What maxLength did to a split's pairs, or undefined when nothing was lost. */

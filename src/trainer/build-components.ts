@@ -48,7 +48,7 @@ export async function buildTrainerComponents(trainer: Trainer): Promise<void> {
   // Evaluating whole files (floe evaluate --data) reads no training data.
   const evalData = trainer.context.evalData;
   if (evalData !== undefined && loaders.evalSummary?.files === undefined) {
-    throw new ConfigError([{ path: 'data.type', message: `data factory '${trainer.config.data.type}' cannot evaluate whole files (--data ${evalData.paths.join(', ')}); its loaders do not report them in evalSummary.files. The built-in causal, sft and tabular data can` }]);
+    throw new ConfigError([{ path: 'data.type', message: `data factory '${trainer.config.data.type}' cannot evaluate whole files (--data ${evalData.paths.join(', ')}); its loaders do not report them in evalSummary.files. The built-in causal, sft, dpo and tabular data can` }]);
   }
   if (loaders.train.length === 0 && evalData === undefined) {
     throw new ConfigError([{ path: 'data', message: `the training split has no batches (${loaders.train.numExamples} examples, microBatchSize ${trainer.config.microBatchSize})` }]);

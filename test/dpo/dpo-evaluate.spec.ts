@@ -40,4 +40,27 @@ describe('DPOTrainer evaluate', () => {
     }
     assert.ok(!warnings.some((l) => /reference model is the loaded checkpoint/.test(l)), warnings.join('\n'));
   });
+
+  it('floe evaluate --data measures the pairs of whole jsonl files: swapping chosen and rejected swaps the rewards', async () => {
+    const recipe = dpoRecipe({ outputDir: path.join(dir, 'run'), trainIters: 10, extra: { checkpoint: [{ type: 'floe' }] } });
+    await runJob(recipe, { logger: new Logger({ sink: () => undefined }) });
+    const pairs = [1, 2, 3, 4, 5, 6].map((a) => ({ prompt: `${a}+2=`, chosen: `${a + 2}`, rejected: `${a + 5}` }));
+    const write = (name: string, lines: object[]): string => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+      return file;
+    };
+    const right = write('right.jsonl', pairs);
+    const swapped = write('swapped.jsonl', pairs.map((p) => ({ ...p, chosen: p.rejected, rejected: p.chosen })));
+    const before = tf.memory().numTensors;
+    const quiet = { checkpoint: path.join(dir, 'run'), logger: new Logger({ sink: () => undefined }) };
+    const a = await evaluateJob(recipe, { ...quiet, data: [right] });
+    const b = await evaluateJob(recipe, { ...quiet, data: [swapped] });
+    assert.equal(tf.memory().numTensors, before);
+    assert.deepEqual([a.data.files, a.data.records], [[right], 6]);
+    const m = (r: typeof a, name: string): number => r.metrics[`eval/rewards/${name}`];
+    assert.notEqual(m(a, 'margin'), 0);
+    assert.ok(Math.abs(m(a, 'chosen') - m(b, 'rejected')) < 1e-6 && Math.abs(m(a, 'rejected') - m(b, 'chosen')) < 1e-6, `a ${JSON.stringify(a.metrics)}, b ${JSON.stringify(b.metrics)}`);
+    assert.ok(Math.abs(m(a, 'margin') + m(b, 'margin')) < 1e-6);
+  });
 });
