@@ -119,7 +119,7 @@ export interface BackendMemoryCheckOptions {
   limitBytes?: number;
   /** One micro-batch's activations; added to the total, refused at `microBatchSize` when they push it over (unless the command fixes the rows). */
   activations?: CheckedActivations;
-  /** The trainer's own advice, said first (DPO: LoRA makes its reference free). */
+  /** The trainer's own advice (DPO: LoRA makes its reference free): first when dropping the weight copy alone would do, else last. */
   advice?: string;
 }
 
@@ -160,11 +160,17 @@ export function checkBackendMemory(options: BackendMemoryCheckOptions): string |
   const cut = act === undefined || act.checkpointing || act.checkpointedBytes >= act.bytes ? '' : `model.activationCheckpointing: true (activations ${formatBytes(act.bytes)} -> about ${formatBytes(act.checkpointedBytes)}), `;
   // Nothing trains (a model built to run): LoRA, freeze and accumulation would save nothing.
   const general = e.trainableParams === 0 ? WASM_INFERENCE_ADVICE : WASM_MEMORY_ADVICE;
-  const own = options.advice === undefined ? '' : `${options.advice}. Else: `;
-  const advice =
-    own + (act === undefined || fixedRows ? general
+  const rest =
+    act === undefined || fixedRows ? general
     : e.trainableParams === 0 ? `Lower microBatchSize, use a shorter data.maxLength, or: ${general}`
-    : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`);
+    : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`;
+  // The trainer's advice (drop its weight copy) leads only when that alone brings the run under the line.
+  const line = total > limit ? limit : limit * WASM_MEMORY_WARN_FRACTION;
+  const copy = e.weightCopy?.bytes ?? 0;
+  const advice =
+    options.advice === undefined ? rest
+    : total - copy <= line ? `${options.advice}. Else: ${rest}`
+    : `${rest}. ${options.advice}, ${formatBytes(copy)} less: not enough alone`;
   if (total > limit) {
     // The advice is a hint: it follows the location (recipe.yaml:5:9), as the house errors do.
     throw new ConfigError([{ path: at, message: `does not fit the wasm backend: ${breakdown}${activations}, but ${cap}`, hint: `${advice}.` }]);

@@ -50,6 +50,16 @@ describe('DPOTrainer memory check', () => {
     );
   });
 
+  it('advises LoRA last, with what it saves, when dropping the reference copy alone would not make the run fit', () => {
+    const model = resolveGptOptions(TINY);
+    const e = estimateGptMemory({ model, freeze: [], optimizer: optimizerStateSlots({ type: 'adamw' }) });
+    // Short by more than the copy (976 bytes): the micro-batch is the knob, not the reference.
+    assert.throws(() => checkGptRunMemory({ ...run, model, limitBytes: expectedBytes(TINY, true) - e.weightBytes - 1, needs: dpoNeeds(false) }), (error: ConfigError) => {
+      assert.match(error.issues[0].hint ?? '', /^Lower microBatchSize .*\. Add model\.lora: it makes dpo's reference model free .*, 1\.0 KiB less: not enough alone\.$/);
+      return true;
+    });
+  });
+
   it('with LoRA counts no copy (the base weights serve as the reference) but still 2 rows per pair', () => {
     const needs = dpoNeeds(true);
     assert.equal(needs.weightCopy, undefined);
