@@ -78,6 +78,8 @@ export class DpoDataFactory extends DataFactory<DpoDataConfig, PreferenceBatch> 
       const read = await readPreferenceSource(source, { path: `data.sources[${i}]`, cwd: t.context.recipeDir, seed: t.config.seed, onSkipped });
       records.push(...(source.maxRecords === undefined ? read : read.slice(0, source.maxRecords)));
     }
+    const same = samePairNote(records);
+    if (same !== undefined) t.logger.warn(`data: ${same}`);
     if (records.length === 0) throw new DataError(`data.sources gave no preference pairs (${c.sources.map((s, i) => `data.sources[${i}] (${s.type})`).join(', ')}). Check that the files have lines { prompt, chosen, rejected }`);
     const evalMax = c.evalMaxSamples === undefined ? undefined : resolveCount(c.evalMaxSamples, records.length);
     const split = trainEvalSplit(records, { seed: t.config.seed, ratios: c.trainEvalSplit, evalMaxSamples: evalMax, keyOf: pairKey });
@@ -111,6 +113,8 @@ export class DpoDataFactory extends DataFactory<DpoDataConfig, PreferenceBatch> 
     const jsonl = this.config.sources.find((s) => s.type === 'jsonl') as (SourceConfig & { skipInvalid?: boolean }) | undefined;
     const records = await readPreferenceJsonl(whole.paths, { cwd: whole.cwd, skipInvalid: jsonl?.skipInvalid === true, onSkipped: (note) => t.logger.warn(`${label}: ${note}`) });
     if (records.length === 0) throw new DataError(`${label} gave no preference pairs. Check that the files have lines { prompt, chosen, rejected }`);
+    const same = samePairNote(records);
+    if (same !== undefined) t.logger.warn(`${label}: ${same}`);
     const evalRows = this.rowMaker()(records, label);
     const common = { batchSize: t.config.microBatchSize, seed: t.config.seed, padId: t.tokenizer.padId, padToMultipleOf: this.config.padToMultipleOf };
     return {
@@ -149,4 +153,17 @@ export function cutNote(stats: PreferenceRowStats, maxLength: number): string | 
   if (stats.truncated > 0) parts.push(`${stats.truncated} of ${stats.pairs} pairs had a response cut at its end to fit maxLength ${maxLength}`);
   if (stats.dropped > 0) parts.push(`${stats.dropped} of ${stats.pairs} pairs were dropped: the prompt alone leaves no response token within maxLength ${maxLength}`);
   return `${parts.join('; ')}. Raise data.maxLength (and model.maxLength) or shorten the data`;
+}
+
+/**
+ * Pairs whose chosen and rejected responses are the same, counted with the first's file:line: such
+ * a pair gives no gradient (its loss stays log 2) and a tie in rewards/accuracy, a data error
+ * worth a word rather than a refusal (TRL accepts them silently).
+ */
+export function samePairNote(records: readonly PreferenceRecord[]): string | undefined {
+  const same = records.filter((r) => JSON.stringify(r.chosen) === JSON.stringify(r.rejected));
+  if (same.length === 0) return undefined;
+  const { file, line } = same[0].origin;
+  const has = same.length === 1 ? 'has' : 'have';
+  return `${same.length} of ${records.length} pair${records.length === 1 ? '' : 's'} ${has} the same chosen and rejected response (the first at ${file}:${line}): such a pair teaches nothing (its loss stays log 2 = 0.693, its gradient 0) and counts as wrong in rewards/accuracy. Fix or remove them`;
 }

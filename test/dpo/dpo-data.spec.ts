@@ -105,6 +105,17 @@ describe('dpo data', () => {
     assert.match(notes[0], /^skipped 5 bad lines \(skipInvalid: true\) and read 2 pairs; the first: .*pairs\.jsonl:2: field 'rejected' is missing/);
   });
 
+  it('warns about pairs whose chosen and rejected are the same, counting them and naming the first line', async () => {
+    const pair = (chosen: string, rejected: string): string => JSON.stringify({ prompt: 'ab', chosen, rejected });
+    fs.writeFileSync(path.join(dir, 'p.jsonl'), [pair('c', 'd'), pair('e', 'f'), pair('x', 'x'), pair('g', 'h'), pair('y', 'y'), pair('i', 'j'), pair('k', 'l'), pair('m', 'n')].join('\n'));
+    const lines: string[] = [];
+    const ok = await runJob(dpoRecipe({ outputDir: path.join(dir, 'a'), data: { sources: [{ type: 'jsonl', paths: ['p.jsonl'] }] } }), { baseDir: dir, logger: new Logger({ sink: (_level, line) => lines.push(line) }) });
+    assert.equal(ok.status, 'finished');
+    assert.deepEqual(lines.filter((l) => /same chosen and rejected/.test(l)), [
+      `warn: data: 2 of 8 pairs have the same chosen and rejected response (the first at ${path.join(dir, 'p.jsonl')}:3): such a pair teaches nothing (its loss stays log 2 = 0.693, its gradient 0) and counts as wrong in rewards/accuracy. Fix or remove them`,
+    ]);
+  });
+
   it('reads a jsonl file in a run and refuses a source kind or task without preferences, at its recipe path', async () => {
     fs.writeFileSync(path.join(dir, 'p.jsonl'), `${JSON.stringify({ prompt: 'ab', chosen: 'c', rejected: 'd' })}\n`.repeat(8));
     const logger = new Logger({ sink: () => undefined });
