@@ -84,6 +84,18 @@ function queryPreAttnScalar(o: ResolvedGptOptions): number {
   return Math.abs(s - Math.round(s)) <= 1e-9 * s ? Math.round(s) : s;
 }
 
+/** The shape keys every Llama-family config.json shares (Llama, Qwen2/3, Gemma 3). */
+function llamaShapeJson(o: ResolvedGptOptions): Record<string, number> {
+  return {
+    vocab_size: o.vocabSize,
+    hidden_size: o.dim,
+    intermediate_size: o.ffnDim,
+    num_hidden_layers: o.layers,
+    num_attention_heads: o.heads,
+    num_key_value_heads: o.kvHeads,
+  };
+}
+
 /** `config.json` of a `gemma3_text` folder (Gemma3ForCausalLM): the layer types spelled out and as a pattern. */
 function gemma3ConfigJson(o: ResolvedGptOptions, tokens: Record<string, number | undefined>): Record<string, unknown> {
   const pattern = o.slidingWindowPattern;
@@ -91,12 +103,7 @@ function gemma3ConfigJson(o: ResolvedGptOptions, tokens: Record<string, number |
   return {
     architectures: ['Gemma3ForCausalLM'],
     model_type: 'gemma3_text',
-    vocab_size: o.vocabSize,
-    hidden_size: o.dim,
-    intermediate_size: o.ffnDim,
-    num_hidden_layers: o.layers,
-    num_attention_heads: o.heads,
-    num_key_value_heads: o.kvHeads,
+    ...llamaShapeJson(o),
     head_dim: gptHeadDim(o),
     hidden_activation: 'gelu_pytorch_tanh',
     max_position_embeddings: o.maxLength,
@@ -154,12 +161,7 @@ export function hfExportConfigJson(o: ResolvedGptOptions, modelType: HfExportMod
   return {
     architectures: [architectures[modelType]],
     model_type: modelType,
-    vocab_size: o.vocabSize,
-    hidden_size: o.dim,
-    intermediate_size: o.ffnDim,
-    num_hidden_layers: o.layers,
-    num_attention_heads: o.heads,
-    num_key_value_heads: o.kvHeads,
+    ...llamaShapeJson(o),
     ...(modelType === 'qwen2' ? {} : { head_dim: gptHeadDim(o) }),
     hidden_act: 'silu',
     max_position_embeddings: o.maxLength,

@@ -1,6 +1,6 @@
 import { CheckpointError } from '../../errors';
 import { readHfConfigJson } from './hf-folder';
-import { HfConfigFields, HfLlamaConfig } from './hf-llama-config';
+import { HF_LLAMA_FIELD_NAMES, HfConfigFields, HfLlamaConfig } from './hf-llama-config';
 import type { RopeScaling } from '../../model/rope-scaling-config';
 import { readHfRopeScaling } from './hf-rope-scaling';
 
@@ -128,19 +128,9 @@ export async function readHfGemma3Config(dir: string): Promise<HfLlamaConfig> {
       ...(ropeScaling === undefined ? {} : { ropeScaling }),
     },
     fieldNames: {
-      vocabSize: 'vocab_size',
-      maxLength: 'max_position_embeddings',
-      layers: 'num_hidden_layers',
-      heads: 'num_attention_heads',
-      kvHeads: 'num_key_value_heads',
-      dim: 'hidden_size',
+      ...HF_LLAMA_FIELD_NAMES,
       headDim: json.head_dim === undefined ? 'head_dim (default 256)' : 'head_dim',
-      ffnDim: 'intermediate_size',
       activation: 'hidden_activation',
-      tieEmbeddings: 'tie_word_embeddings',
-      normEps: 'rms_norm_eps',
-      ropeTheta: 'rope_theta',
-      ropeScaling: 'rope_scaling',
       ...Object.fromEntries((['norm', 'position', 'bias', 'qkNorm', 'normOffset', 'sandwichNorm'] as const).map((key) => [key, 'model_type gemma3_text'])),
       embedScale: 'sqrt(hidden_size)',
       attnScale: 'query_pre_attn_scalar ** -0.5',

@@ -125,23 +125,28 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
       ...(qkNorm ? { qkNorm } : {}),
     },
     fieldNames: {
-      vocabSize: 'vocab_size',
-      maxLength: 'max_position_embeddings',
-      layers: 'num_hidden_layers',
-      heads: 'num_attention_heads',
-      kvHeads: 'num_key_value_heads',
-      dim: 'hidden_size',
+      ...HF_LLAMA_FIELD_NAMES,
       headDim: headDimSet ? 'head_dim' : 'hidden_size / num_attention_heads, no head_dim given',
       qkNorm: `model_type ${String(modelType)}`,
-      ffnDim: 'intermediate_size',
       norm: `model_type ${String(modelType)}`,
       position: `model_type ${String(modelType)}`,
       activation: 'hidden_act',
-      tieEmbeddings: 'tie_word_embeddings',
       bias: modelType === 'qwen2' ? 'model_type qwen2' : 'attention_bias',
-      normEps: 'rms_norm_eps',
-      ropeTheta: 'rope_theta',
-      ropeScaling: 'rope_scaling',
     },
   };
 }
+
+/** The config.json keys Floe's settings come from in every Llama-family folder (Llama, Mistral, Qwen2/3, Gemma 3). */
+export const HF_LLAMA_FIELD_NAMES = {
+  vocabSize: 'vocab_size',
+  maxLength: 'max_position_embeddings',
+  layers: 'num_hidden_layers',
+  heads: 'num_attention_heads',
+  kvHeads: 'num_key_value_heads',
+  dim: 'hidden_size',
+  ffnDim: 'intermediate_size',
+  tieEmbeddings: 'tie_word_embeddings',
+  normEps: 'rms_norm_eps',
+  ropeTheta: 'rope_theta',
+  ropeScaling: 'rope_scaling',
+} as const;
