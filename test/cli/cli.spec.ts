@@ -281,7 +281,7 @@ describe('floe CLI (in process)', () => {
       const stdin = await cli('predict', '--checkpoint', 'x', '--input', '-');
       assert.equal(
         stdin.err[0],
-        "error: Unexpected argument '-' for floe predict. '-' (standard input) is not read: give a file. It takes flags only: --checkpoint, --input, --backend, --verbose, --help, --version.",
+        "error: Unexpected argument '-' for floe predict. '-' (standard input) is not read: give a file. It takes flags only: --checkpoint, --input, --format, --delimiter, --backend, --verbose, --help, --version.",
       );
     });
 
