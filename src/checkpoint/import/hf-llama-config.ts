@@ -136,7 +136,10 @@ export async function readHfLlamaConfig(dir: string): Promise<HfLlamaConfig> {
   };
 }
 
-/** The config.json keys Floe's settings come from in every Llama-family folder (Llama, Mistral, Qwen2/3, Gemma 3). */
+/**
+ * The config.json keys Floe's settings come from in every Llama-family folder (Llama, Mistral, Qwen2/3, Gemma 3).
+ * @internal
+ */
 export const HF_LLAMA_FIELD_NAMES = {
   vocabSize: 'vocab_size',
   maxLength: 'max_position_embeddings',
