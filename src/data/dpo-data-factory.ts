@@ -14,6 +14,7 @@ import { PreferenceExample, PreferenceRowStats, preferenceExamples } from './pre
 import { readPreferenceJsonl, readPreferenceSource } from './preference-sources';
 import { EvalDataFiles } from './eval-data';
 import { SourceConfig } from './source-factory';
+import { recipeSettingHint, setOptionHint } from './sources/setting-hint';
 import { SplitDataConfig } from './split-data-config';
 import { dropLastProblem, splitNote } from './split-note';
 import { trainEvalSplit } from './train-eval-split';
@@ -110,8 +111,11 @@ export class DpoDataFactory extends DataFactory<DpoDataConfig, PreferenceBatch> 
   private async wholeFileLoaders(whole: EvalDataFiles): Promise<DataLoaders<PreferenceBatch>> {
     const t = this.trainer;
     const label = `--data ${whole.paths.join(', ')}`;
-    const jsonl = this.config.sources.find((s) => s.type === 'jsonl') as (SourceConfig & { skipInvalid?: boolean }) | undefined;
-    const records = await readPreferenceJsonl(whole.paths, { cwd: whole.cwd, skipInvalid: jsonl?.skipInvalid === true, onSkipped: (note) => t.logger.warn(`${label}: ${note}`) });
+    const index = this.config.sources.findIndex((s) => s.type === 'jsonl');
+    const jsonl = index < 0 ? undefined : (this.config.sources[index] as SourceConfig & { skipInvalid?: boolean });
+    // Its files are read with that source's skipInvalid, changed on the command line with --set.
+    const settingHint = index < 0 ? recipeSettingHint('a jsonl source in the recipe (--data files are read with the first one\'s skipInvalid)') : setOptionHint(`data.sources[${index}]`);
+    const records = await readPreferenceJsonl(whole.paths, { cwd: whole.cwd, skipInvalid: jsonl?.skipInvalid === true, onSkipped: (note) => t.logger.warn(`${label}: ${note}`), settingHint });
     if (records.length === 0) throw new DataError(`${label} gave no preference pairs. Check that the files have lines { prompt, chosen, rejected }`);
     const same = samePairNote(records);
     if (same !== undefined) t.logger.warn(`${label}: ${same}`);

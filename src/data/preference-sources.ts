@@ -7,6 +7,7 @@ import { BadLines } from './sources/bad-lines';
 import { expandPaths } from './sources/glob';
 import { JSONL_FILE_EXTENSIONS } from './sources/jsonl-format';
 import { readLinesOrErrors } from './sources/line-reader';
+import { SettingHint, recipeSettingHint } from './sources/setting-hint';
 import { generateSyntheticPair } from './sources/synthetic-source';
 
 /** Options of {@link readPreferenceSource}. */
@@ -34,7 +35,7 @@ export async function readPreferenceSource(source: SourceConfig, options: ReadPr
   const s = source as SourceConfig & Record<string, unknown>;
   if (s.type === 'jsonl') {
     if (s.format !== undefined && s.format !== 'auto') throw new ConfigError([{ path: `${options.path}.format`, message: `dpo data reads { prompt, chosen, rejected } lines and has no format setting; got '${String(s.format)}': remove it` }]);
-    return readPreferenceJsonl(s.paths as string[], { cwd: options.cwd, skipInvalid: s.skipInvalid === true, onSkipped: options.onSkipped });
+    return readPreferenceJsonl(s.paths as string[], { cwd: options.cwd, skipInvalid: s.skipInvalid === true, onSkipped: options.onSkipped, settingHint: recipeSettingHint(options.path) });
   }
   if (s.type === 'synthetic') {
     if (s.task !== 'addition-preference') throw new ConfigError([{ path: `${options.path}.task`, message: `dpo data needs preference pairs: task '${String(s.task)}' has one answer per prompt. Supported here: addition-preference` }]);
@@ -46,12 +47,14 @@ export async function readPreferenceSource(source: SourceConfig, options: ReadPr
 /**
  * Preference pairs from JSON Lines files; blank lines are skipped, bad ones reported by
  * file:line[:col] all at once, or with `skipInvalid` skipped (the good lines around them kept)
- * and counted in one note to `onSkipped`.
+ * and counted in one note to `onSkipped`. The bad-line error says how to set `skipInvalid` with
+ * `settingHint` (default `set skipInvalid: true on the source`; the callers name `data.sources[i]`).
  */
-export async function readPreferenceJsonl(paths: readonly string[], options: { cwd: string; skipInvalid?: boolean; onSkipped?: (note: string) => void }): Promise<PreferenceRecord[]> {
+export async function readPreferenceJsonl(paths: readonly string[], options: { cwd: string; skipInvalid?: boolean; onSkipped?: (note: string) => void; settingHint?: SettingHint }): Promise<PreferenceRecord[]> {
   const records: PreferenceRecord[] = [];
   const skip = options.skipInvalid === true;
-  const bad = new BadLines('preference JSONL', 'Fix the data, or set skipInvalid: true on the source to skip bad lines.');
+  const settingHint = options.settingHint ?? recipeSettingHint();
+  const bad = new BadLines('preference JSONL', `Fix the data, or ${settingHint('skipInvalid', 'true')} to skip bad lines.`);
   const skipped: DataError[] = [];
   for (const file of await expandPaths(paths, { cwd: options.cwd, folderExtensions: JSONL_FILE_EXTENSIONS })) {
     for await (const [line, text] of readLinesOrErrors(file)) {

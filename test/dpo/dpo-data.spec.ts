@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { ByteTokenizer, Logger, PairBatchIterator, preferenceExamples, readPreferenceJsonl, runJob } from '../../src';
+import { ByteTokenizer, Logger, PairBatchIterator, preferenceExamples, readPreferenceJsonl, readPreferenceSource, runJob } from '../../src';
 import { dpoRecipe } from './dpo-recipe';
 
 const tok = new ByteTokenizer();
@@ -103,6 +103,12 @@ describe('dpo data', () => {
     assert.deepEqual(kept.map((r) => r.prompt), ['p', 'q']);
     assert.equal(notes.length, 1);
     assert.match(notes[0], /^skipped 5 bad lines \(skipInvalid: true\) and read 2 pairs; the first: .*pairs\.jsonl:2: field 'rejected' is missing/);
+  });
+
+  it('says which recipe source to set skipInvalid on when a bad line is refused', async () => {
+    fs.writeFileSync(path.join(dir, 'bad.jsonl'), `${JSON.stringify({ prompt: 'p', chosen: 'a' })}\n`);
+    const source = { type: 'jsonl', paths: ['bad.jsonl'] } as unknown as Parameters<typeof readPreferenceSource>[0];
+    await assert.rejects(readPreferenceSource(source, { path: 'data.sources[1]', cwd: dir, seed: 1 }), /Fix the data, or set skipInvalid: true on data\.sources\[1\] to skip bad lines\./);
   });
 
   it('warns about pairs whose chosen and rejected are the same, counting them and naming the first line', async () => {
