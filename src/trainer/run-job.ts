@@ -140,6 +140,8 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
   const rank = communicator === undefined ? '' : `, rank ${communicator.rank} of ${communicator.size} (${communicator.backend})`;
   if (!config.quiet) logger.info(`floe: trainer '${config.type}' on backend ${backend.name}${rank}, run folder ${path.relative(process.cwd(), outputDir) || '.'}`);
   warnIfSlowKernels(backend.name, isMain, logger);
+  // Whether train() was entered: before it nothing trained, whatever step a checkpoint's load set.
+  let training = false;
   try {
     // Known before setup, so the model can be built from the checkpoint's weights (no random init to overwrite).
     announceResume(trainer, await findResumeCheckpoint(resolved, { outputDir, resumeFrom: options.resumeFrom }));
@@ -147,17 +149,20 @@ async function runResolvedJob(resolved: ResolvedRecipe, options: RunJobOptions, 
     await resume(trainer, options.resumeFrom, logger);
     if (isMain && resuming) await writeResolvedRecipe();
     await options.onTrainerReady?.(trainer);
+    training = true;
     return await trainer.train();
   } catch (caught) {
     // A setting found wrong while building (a warmup longer than training) is located like a validation error.
     const error = locatedError(caught, resolved);
-    // status.json says `failed` with the message; the error still propagates. A resume that failed
-    // before loading leaves the status of the run it meant to continue (its step and checkpoint).
+    // status.json says `failed` with the message; the error still propagates. A resume refused before
+    // training (a bad setting, a checkpoint that fails its checks while or after its trainer state
+    // loaded, which sets globalStep) leaves the status of the run it meant to continue.
     const statusFile = metricSourcesOf(outputDir, config.callbacks ?? []).statusFile;
-    const keepStatus = resuming && trainer.globalStep === 0 && (await statusStep(statusFile)) > 0;
+    const keepStatus = resuming && !training && (await statusStep(statusFile)) > 0;
     if (isMain && !keepStatus) await writeFailedStatus({ trainer, outputDir, error, file: statusFile }).catch((e: Error) => logger.warn(`cannot write status.json: ${e.message}`));
-    // The curves up to the failure, with the error (a run that diverged is where a report helps most).
-    if (isMain && trainer.globalStep > 0 && !keepStatus) await trainer.callbackList?.find(ReportCallback)?.write();
+    // The curves up to the failure, with the error (a run that diverged is where a report helps most);
+    // none when nothing trained here: the earlier run's report stays as it was.
+    if (isMain && training && trainer.globalStep > 0) await trainer.callbackList?.find(ReportCallback)?.write();
     throw error;
   } finally {
     // A plugin's model or optimizer that cannot be disposed must not replace the error that ended the run.

@@ -70,20 +70,26 @@ describe('DPOTrainer resume', () => {
     const from = path.join(dir, 'from');
     fs.cpSync(path.join(base, 'checkpoints', 'step-000002'), from, { recursive: true });
     const runDir = path.join(dir, 'run');
-    const whole = await run(recipe(runDir, { from }));
-    const resumed = await run(recipe(runDir, { from }), path.join(runDir, 'checkpoints', 'step-000003'));
+    // With status.json and report.html, which a refused resume must leave as the earlier run wrote them.
+    const runRecipe = (): Record<string, unknown> => ({ ...recipe(runDir, { from }), status: true, metricsLog: true, report: true });
+    const whole = await run(runRecipe());
+    const resumed = await run(runRecipe(), path.join(runDir, 'checkpoints', 'step-000003'));
     assert.deepEqual(pick(resumed), pick(whole.slice(3)));
+    const earlier = ['status.json', 'report.html'].map((f) => fs.readFileSync(path.join(runDir, f), 'utf8'));
+    assert.match(earlier[0], /"state": "finished",\n  "step": 6,/);
 
     fs.rmSync(from, { recursive: true });
     fs.cpSync(path.join(base, 'checkpoints', 'step-000004'), from, { recursive: true });
     const tensors = tf.memory().numTensors;
-    await assert.rejects(runJob(recipe(runDir, { from }), { logger: quiet(), resumeFrom: path.join(runDir, 'checkpoints', 'step-000003') }), (error: Error) => {
+    await assert.rejects(runJob(runRecipe(), { logger: quiet(), resumeFrom: path.join(runDir, 'checkpoints', 'step-000003') }), (error: Error) => {
       assert.ok(error instanceof CheckpointError, `${error.constructor.name}: ${error.message}`);
       assert.match(error.message, new RegExp(`step-000003'.*dpo-reference\\.json: dpo's reference model, the run's initial weights rebuilt from model\\.from ${from.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}, is not the one the run started with \\(weights sha256 [0-9a-f]{12}…, the checkpoint recorded [0-9a-f]{12}… from model\\.from`));
       assert.match(error.message, /Restore model\.from's files/);
       return true;
     });
     assert.equal(tf.memory().numTensors, tensors, 'the refused resume freed the model and the rebuilt reference');
+    // Nothing trained: the earlier run's status (finished, step 6) and report stay (were: failed, and a report rewritten).
+    assert.deepEqual(['status.json', 'report.html'].map((f) => fs.readFileSync(path.join(runDir, f), 'utf8')), earlier);
     // An evaluation (as generate and export, which never use the reference) runs, and says so.
     const lines: string[] = [];
     await evaluateJob({ ...recipe(runDir, { from }), data: { ...(recipe(runDir).data as object), trainEvalSplit: [0.8, 0.2] } }, { checkpoint: path.join(runDir, 'checkpoints', 'step-000003'), logger: new Logger({ sink: (_level, line) => lines.push(line) }) });
