@@ -134,6 +134,26 @@ export interface CheckedActivations extends GptActivationEstimate {
    * the recipe's `microBatchSize`: a refusal is the model's, at `path`, with no microBatchSize advice.
    */
   fixedRows?: boolean;
+  /** The recipe's `microBatchSize` the estimate is for; with {@link totalAt}, the advice says what to lower it to. */
+  microBatchSize?: number;
+  /**
+   * The run's whole estimate at another `microBatchSize` (gradients counted twice when training: the
+   * lowered batch is made up with gradientAccumulationSteps), for the largest one that fits.
+   */
+  totalAt?: (microBatchSize: number) => number;
+}
+
+/** The largest microBatchSize below the run's whose estimate is at most `line` bytes; 0 when none is (or it is not known). */
+function fittingMicroBatchSize(act: CheckedActivations | undefined, line: number): number {
+  if (act?.totalAt === undefined || act.microBatchSize === undefined) return 0;
+  // The estimate grows with the rows: bisect (lo fits, hi does not).
+  let [lo, hi] = [0, act.microBatchSize];
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (act.totalAt(mid) <= line) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -157,15 +177,23 @@ export function checkBackendMemory(options: BackendMemoryCheckOptions): string |
   // Activations alone past the cap: the micro-batch is the knob; a model too big without them is the
   // model's, and so is one whose rows the command fixes (microBatchSize would change nothing).
   const at = act !== undefined && !fixedRows && e.totalBytes <= limit ? 'microBatchSize' : path;
-  const cut = act === undefined || act.checkpointing || act.checkpointedBytes >= act.bytes ? '' : `model.activationCheckpointing: true (activations ${formatBytes(act.bytes)} -> about ${formatBytes(act.checkpointedBytes)}), `;
+  // Under this the run fits (refused) or is no longer warned about: what each advice is weighed against.
+  const line = total > limit ? limit : limit * WASM_MEMORY_WARN_FRACTION;
+  // Checkpointing is offered in the list only when it alone brings the run under the line; else last, with what it saves.
+  const canCut = act !== undefined && !act.checkpointing && act.checkpointedBytes < act.bytes;
+  const cutEnough = canCut && total - act.bytes + act.checkpointedBytes <= line;
+  const cutSays = act === undefined ? '' : `model.activationCheckpointing: true (activations ${formatBytes(act.bytes)} -> about ${formatBytes(act.checkpointedBytes)})`;
+  const cut = cutEnough ? `${cutSays}, ` : '';
+  const cutLast = canCut && !cutEnough ? `. ${cutSays}, ${formatBytes(act.bytes - act.checkpointedBytes)} less: not enough alone` : '';
+  const fits = fixedRows ? 0 : fittingMicroBatchSize(act, line);
+  const lower = `Lower microBatchSize${fits >= 1 ? ` to ${fits}` : ''}`;
   // Nothing trains (a model built to run): LoRA, freeze and accumulation would save nothing.
   const general = e.trainableParams === 0 ? WASM_INFERENCE_ADVICE : WASM_MEMORY_ADVICE;
   const rest =
     act === undefined || fixedRows ? general
-    : e.trainableParams === 0 ? `Lower microBatchSize, use a shorter data.maxLength, or: ${general}`
-    : `Lower microBatchSize (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}`;
+    : e.trainableParams === 0 ? `${lower}, use a shorter data.maxLength, or: ${general}`
+    : `${lower} (raise gradientAccumulationSteps to keep the global batch), use a shorter data.maxLength, ${cut}or: ${WASM_MEMORY_ADVICE}${cutLast}`;
   // The trainer's advice (drop its weight copy) leads only when that alone brings the run under the line.
-  const line = total > limit ? limit : limit * WASM_MEMORY_WARN_FRACTION;
   const copy = e.weightCopy?.bytes ?? 0;
   const advice =
     options.advice === undefined ? rest

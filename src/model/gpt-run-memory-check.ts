@@ -63,12 +63,18 @@ export function checkGptRunMemory(options: GptRunMemoryCheckOptions): string | u
   const fusedAttention = options.fusedAttention ?? (hasKernel(ATTENTION_CORE) && hasKernel(ATTENTION_CORE_GRAD));
   const fixedRows = inference ? options.inferenceRows : undefined;
   const batch = fixedRows ?? options.microBatchSize * (needs.rowsPerSample?.factor ?? 1);
-  const act = estimateGptActivations({ model, batch, length, fusedAttention, mode: inference ? 'inference' : 'training' });
-  // A frozen forward (no tape) ends, its values freed, before the training forward begins: the larger peak counts.
-  const frozen = needs.frozenForward === undefined || inference ? undefined : estimateGptActivations({ model, batch, length, fusedAttention, mode: 'inference' });
-  const peak = frozen !== undefined && frozen.bytes > act.bytes ? { bytes: frozen.bytes, checkpointedBytes: frozen.bytes, rows: act.rows } : act;
-  const notes = [needs.rowsPerSample?.note, peak === act ? undefined : `the peak is ${needs.frozenForward}'s forward`].filter((n) => n !== undefined);
-  const activations = { ...peak, checkpointing: inference || model.activationCheckpointing === true, note: notes.length === 0 ? undefined : notes.join('; '), fixedRows: fixedRows !== undefined };
+  const peakAt = (rows: number): { bytes: number; checkpointedBytes: number; rows: number; frozenPeak: boolean } => {
+    const act = estimateGptActivations({ model, batch: rows, length, fusedAttention, mode: inference ? 'inference' : 'training' });
+    // A frozen forward (no tape) ends, its values freed, before the training forward begins: the larger peak counts.
+    const frozen = needs.frozenForward === undefined || inference ? undefined : estimateGptActivations({ model, batch: rows, length, fusedAttention, mode: 'inference' });
+    return frozen !== undefined && frozen.bytes > act.bytes ? { bytes: frozen.bytes, checkpointedBytes: frozen.bytes, rows: act.rows, frozenPeak: true } : { ...act, frozenPeak: false };
+  };
+  const { frozenPeak, ...peak } = peakAt(batch);
+  const notes = [needs.rowsPerSample?.note, frozenPeak ? `the peak is ${needs.frozenForward}'s forward` : undefined].filter((n) => n !== undefined);
+  // A lower microBatchSize made up with accumulation holds the gradients twice (a model built to run has none).
+  const base = inference ? estimate.totalBytes : twice.totalBytes;
+  const totalAt = (microBatchSize: number): number => base + peakAt(microBatchSize * (needs.rowsPerSample?.factor ?? 1)).bytes;
+  const activations = { ...peak, checkpointing: inference || model.activationCheckpointing === true, note: notes.length === 0 ? undefined : notes.join('; '), fixedRows: fixedRows !== undefined, microBatchSize: options.microBatchSize, totalAt };
   return checkBackendMemory({ estimate, backend: options.backend, path: options.path, limitBytes: options.limitBytes, activations, advice: needs.weightCopy?.advice });
 }
 

@@ -60,11 +60,30 @@ describe('checkGptRunMemory', () => {
         const issue = error.issues[0];
         assert.equal(issue.path, 'microBatchSize');
         assert.match(issue.message, /^does not fit the wasm backend: 244 parameters \(244 trainable\) need at least 3\.8 KiB before activations: .*; activations of one micro-batch \(12 token rows\) 5\.4 KiB: 9\.2 KiB in all, but .* at most 6\.8 KiB$/);
-        assert.match(issue.hint ?? '', /^Lower microBatchSize \(raise gradientAccumulationSteps to keep the global batch\), use a shorter data\.maxLength, model\.activationCheckpointing: true \(activations 5\.4 KiB -> about 5\.1 KiB\), or: Train fewer weights/);
-        assert.match(issue.hint ?? '', /backend: tensorflow/);
+        // Neither microBatchSize 1 (3,904 + 976 accumulated + 2,581 = 7,461) nor checkpointing (9,098) fits: no size said, checkpointing last.
+        assert.match(issue.hint ?? '', /^Lower microBatchSize \(raise gradientAccumulationSteps to keep the global batch\), use a shorter data\.maxLength, or: Train fewer weights/);
+        assert.match(issue.hint ?? '', /backend: tensorflow .*\. model\.activationCheckpointing: true \(activations 5\.4 KiB -> about 5\.1 KiB\), 0\.3 KiB less: not enough alone\.$/);
         return true;
       },
     );
+  });
+
+  it('says the largest microBatchSize that fits, and offers activationCheckpointing last when it alone is not enough', () => {
+    // Activations 2,909 bytes per row of 6 tokens (22,943 at 8): + 3,904 + 976 (the gradients twice, accumulating
+    // to keep the global batch) = 13,279 at 3, 16,188 at 4. Checkpointing alone: 20,775 + 3,904 = 24,679.
+    const options = { ...run, model: resolveGptOptions(TINY), microBatchSize: 8, dataMaxLength: 6, inference: false, limitBytes: 16_000 };
+    assert.throws(
+      () => checkGptRunMemory(options),
+      (error: ConfigError) => {
+        const hint = error.issues[0].hint ?? '';
+        assert.match(hint, /^Lower microBatchSize to 3 \(raise gradientAccumulationSteps to keep the global batch\), use a shorter data\.maxLength, or: Train fewer weights/);
+        assert.match(hint, /\. model\.activationCheckpointing: true \(activations 22\.4 KiB -> about 20\.3 KiB\), 2\.1 KiB less: not enough alone\.$/);
+        return true;
+      },
+    );
+    // The size said fits with the accumulation that keeps the batch; one more does not.
+    assert.doesNotThrow(() => checkGptRunMemory({ ...options, microBatchSize: 3, gradientAccumulationSteps: 3 }));
+    assert.throws(() => checkGptRunMemory({ ...options, microBatchSize: 4, gradientAccumulationSteps: 2 }), ConfigError);
   });
 
   it('counts the gradients twice when accumulating: the sums are held while the next micro-batch makes its own', () => {
@@ -109,7 +128,7 @@ describe('checkGptRunMemory', () => {
       (error: ConfigError) => {
         assert.equal(error.issues[0].path, 'microBatchSize');
         const hint = error.issues[0].hint ?? '';
-        assert.match(hint, /^Lower microBatchSize, use a shorter data\.maxLength, or: Use a smaller model, or the tensorflow backend after npm install @tensorflow\/tfjs-node \(backend: tensorflow in the recipe, --backend tensorflow for floe generate; native memory, no such cap\)\.$/);
+        assert.match(hint, /^Lower microBatchSize to 1, use a shorter data\.maxLength, or: Use a smaller model, or the tensorflow backend after npm install @tensorflow\/tfjs-node \(backend: tensorflow in the recipe, --backend tensorflow for floe generate; native memory, no such cap\)\.$/);
         assert.doesNotMatch(hint, /gradientAccumulationSteps|Train fewer weights|lora|freeze|activationCheckpointing/);
         return true;
       },
