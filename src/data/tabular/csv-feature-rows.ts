@@ -2,7 +2,7 @@ import { DataError } from '../../errors';
 import { BadLines } from '../sources/bad-lines';
 import { SettingHint } from '../sources/setting-hint';
 import { bindCsvHeader, checkRepeatedColumns } from './csv-header';
-import { cellPlace, CsvRecord, readCsvRecords } from './csv-records';
+import { cellCountPlace, cellPlace, readCsvRecords } from './csv-records';
 import { missingColumnProblem, parseNumberCell } from './tabular-cells';
 
 /** Options of {@link readCsvFeatureRows}. */
@@ -48,8 +48,7 @@ export async function readCsvFeatureRows(file: string, featureNames: readonly st
     const width = header.length;
     const row = bad.attempt(() => {
       if (cells.length !== width) {
-        const place = cells.length > width ? cellPlace(record, width) : endPlace(record);
-        throw new DataError(`${file}:${place}: expected ${width} cells like the header (${header?.join(', ')}), got ${cells.length}`);
+        throw new DataError(`${file}:${cellCountPlace(record, width)}: expected ${width} cells like the header (${header?.join(', ')}), got ${cells.length}`);
       }
       return columns.map((index, i) => {
         const value = parseNumberCell(cells[index], featureNames[i]);
@@ -77,10 +76,4 @@ function bindFeatures(header: readonly string[], featureNames: readonly string[]
   const problem = missingColumnProblem({ column: missing[0], role: 'feature', configPath: 'the trained model', available: header, location, container: 'the header' });
   const others = missing.length > 1 ? ` Also missing: ${missing.slice(1).join(', ')}.` : '';
   throw new DataError(`${problem}${others} The model reads the features ${featureNames.join(', ')}.`);
-}
-
-/** `line:col` just past the last cell of a record (where a missing cell would go). */
-function endPlace(record: CsvRecord): string {
-  const lines = (record.text ?? '').split('\n');
-  return `${record.line + lines.length - 1}:${lines[lines.length - 1].length + 1}`;
 }

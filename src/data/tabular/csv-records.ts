@@ -30,6 +30,22 @@ export function cellPlace(record: CsvRecord, index: number): string {
 }
 
 /**
+ * `line:col` of a record that is not `width` cells wide: its first extra cell, or just past its
+ * last cell when cells are missing. Shared by the training source and `floe predict`.
+ */
+export function cellCountPlace(record: CsvRecord, width: number): string {
+  const count = Array.isArray(record.cells) ? record.cells.length : 0;
+  return count > width ? cellPlace(record, width) : endPlace(record);
+}
+
+/** `line:col` just past the end of a record (where a missing cell would go). */
+function endPlace(record: CsvRecord): string {
+  if (record.text === undefined) return `${record.line}`;
+  const lines = record.text.split('\n');
+  return `${record.line + lines.length - 1}:${lines[lines.length - 1].length + 1}`;
+}
+
+/**
  * Streams the records of a CSV file, skipping blank lines. A quoted cell may hold line breaks
  * (RFC 4180): its record then spans lines and is reported at the line it starts on. `onLine` is
  * called with every line read.

@@ -3,7 +3,7 @@ import { BadLines } from '../sources/bad-lines';
 import { SettingHint, recipeSettingHint } from '../sources/setting-hint';
 import { expandPaths } from '../sources/glob';
 import { bindCsvHeader, checkRepeatedColumns, JSON_ROW } from './csv-header';
-import { cellPlace, readCsvRecords } from './csv-records';
+import { cellCountPlace, cellPlace, readCsvRecords } from './csv-records';
 import { FileTabularSource } from './file-tabular-source';
 import { FileColumnsOptions, RowReader } from './row-reader';
 import { TabularRecord } from './tabular-record';
@@ -25,8 +25,8 @@ export interface CsvTabularSourceOptions extends FileColumnsOptions {
 
 /**
  * CSV files with a header row naming the columns, streamed record by record (a quoted cell may
- * span lines). Blank lines are skipped. A header without a configured column stops the read; short rows and non-numeric cells
- * are gathered into one {@link DataError} naming each file:line and column.
+ * span lines). Blank lines are skipped. A header without a configured column stops the read; rows of the wrong width and
+ * non-numeric cells are gathered into one {@link DataError}, each at file:line:col.
  */
 export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions> {
   async *records(): AsyncIterable<TabularRecord> {
@@ -55,7 +55,7 @@ export class CsvTabularSource extends FileTabularSource<CsvTabularSourceOptions>
         }
         const width = header.length;
         const row = bad.attempt(() => {
-          if (cells.length !== width) throw new DataError(`${file}:${line}: expected ${width} cells like the header, got ${cells.length}`);
+          if (cells.length !== width) throw new DataError(`${file}:${cellCountPlace(record, width)}: expected ${width} cells like the header, got ${cells.length}`);
           return reader.read((column) => cells[index.get(column) ?? -1], { file, line }, (column) => `${file}:${cellPlace(record, index.get(column) ?? -1)}`);
         });
         if (row !== undefined && !bad.found) yield row;

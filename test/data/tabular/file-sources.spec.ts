@@ -92,7 +92,7 @@ describe('CsvTabularSource', () => {
         [
           '3 bad CSV lines:',
           `  - ${a}:3:3: column 'b' has "abc", which is not a number (expected a decimal number such as 3, -0.5 or 1e-3)`,
-          `  - ${a}:4: expected 3 cells like the header, got 2`,
+          `  - ${a}:4:4: expected 3 cells like the header, got 2`,
           `  - ${b}:2:1: quoted cell is not closed: it runs on to the end of the file (a quote inside a quoted cell is written "")`,
           'Fix the data.',
         ].join('\n'),
@@ -103,11 +103,22 @@ describe('CsvTabularSource', () => {
 
   it('a row with the wrong number of cells, an unclosed quote or an empty file is an error with its place', async () => {
     const short = writeFile(tmp(), 's.csv', 'a,b,y\n1,2\n');
-    await rejectsWith(readAll(new CsvTabularSource({ paths: [short], features: ['a'], targets: ['y'] })), `${short}:2: expected 3 cells like the header, got 2`);
+    await rejectsWith(readAll(new CsvTabularSource({ paths: [short], features: ['a'], targets: ['y'] })), `${short}:2:4: expected 3 cells like the header, got 2`);
     const quote = writeFile(tmp(), 'q.csv', 'a,y\n"1,2\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [quote], features: ['a'], targets: ['y'] })), `${quote}:2:1: quoted cell is not closed`);
     const empty = writeFile(tmp(), 'empty.csv', '\n');
     await rejectsWith(readAll(new CsvTabularSource({ paths: [empty], features: ['a'], targets: ['y'] })), `${empty}: the file is empty`);
+  });
+
+  it('places a row of the wrong width at file:line:col: its first extra cell, or the end of the record', async () => {
+    const file = writeFile(tmp(), 'w.csv', 'a,b,y\n1,2,3,4\n1,2,3, "4"\n5,"two\nlines"\n');
+    await rejectsWith(
+      readAll(new CsvTabularSource({ paths: [file], features: ['a'], targets: ['y'] })),
+      `${file}:2:7: expected 3 cells like the header, got 4`,
+      `${file}:3:8: expected 3 cells like the header, got 4`,
+      // A quoted cell spanning lines: the missing cell goes after it, on the record's last line.
+      `${file}:5:7: expected 3 cells like the header, got 2`,
+    );
   });
 
   it('reads quoted cells holding line breaks, and spaces around quoted cells, as RFC 4180 records', async () => {
