@@ -6,26 +6,14 @@ import { buildGptGraph, exportModel, hfExportModelType, openGptSource, readSafet
 import { loadCheckpointModel } from '../../src/checkpoint/load-checkpoint-model';
 import { frugalVariableGrads } from '../../src/autograd';
 import { CheckpointError } from '../../src/errors';
-import { crossEntropyLoss, GptModel, GptOptions, isLoraParamName, KvCache, LanguageModelTrainer, resolveGptOptions, Rng } from '../../src';
+import { crossEntropyLoss, GptModel, isLoraParamName, KvCache, LanguageModelTrainer, resolveGptOptions } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
 import { runRecorded } from './fixtures/tiny-gpt-run';
-import { LLAMA_IDS, llamaFineTuneRecipe } from './fixtures/llama-import';
+import { assertReloadedBitForBit, LLAMA_IDS, llamaFineTuneRecipe, loadLlamaModel } from './fixtures/llama-import';
 import { Gemma3ReferenceOptions, hfGemma3Forward, writeTinyGemma3Folder } from './fixtures/tiny-gemma3-folder';
 import { TinyLlama, TinyLlamaConfig, TinyLlamaOptions } from './fixtures/tiny-llama-folder';
 import { makeTempDir } from './temp-dir';
 
-/** A model of the folder's architecture with its weights (plus `extra` options); the caller disposes it. */
-async function loadGemma(hf: TinyLlama, extra: Partial<GptOptions> = {}): Promise<GptModel> {
-  const source = await openGptSource(hf.dir);
-  const model = new GptModel({ ...(source.architecture as GptOptions), ...extra }, new Rng(1));
-  try {
-    await source.loadWeights(model.params);
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  return model;
-}
 
 /** Max |Floe − reference| over LLAMA_IDS and its reverse. */
 async function forwardDiff(model: GptModel, hf: TinyLlama): Promise<number> {
@@ -64,7 +52,7 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
     const mutations: Gemma3ReferenceOptions[] = [{ plainNorms: true }, { noEmbedScale: true }, { silu: true }, { noSandwich: true }, { noQkNorm: true }, { headDimScale: true }, { globalRopeOnly: true }];
     for (const m of mutations) assert.ok(maxAbsDiff(hfGemma3Forward(hf, LLAMA_IDS, m).flat(), ref) > 1e-2, `${JSON.stringify(m)} shows in the logits`);
     const before = tf.memory().numTensors;
-    const model = await loadGemma(hf);
+    const model = await loadLlamaModel(hf);
     try {
       const o = model.options;
       assert.deepEqual(
@@ -83,7 +71,7 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
 
   it('decodes with a KV cache as the full forward, and refuses a context past sliding_window', async () => {
     const hf = writeTinyGemma3Folder(path.join(dir, 'gemma'));
-    const model = await loadGemma(hf);
+    const model = await loadLlamaModel(hf);
     const cache = new KvCache();
     try {
       const full = tf.tidy(() => model.forward(tf.tensor2d([LLAMA_IDS], [1, LLAMA_IDS.length], 'int32')));
@@ -113,7 +101,7 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
 
   it('import → export --format hf → import round-trips bit for bit, as a gemma3_text folder', async () => {
     const hf = writeTinyGemma3Folder(path.join(dir, 'gemma'));
-    const model = await loadGemma(hf);
+    const model = await loadLlamaModel(hf);
     const out = path.join(dir, 'export');
     try {
       const before = tf.memory().numTensors;
@@ -131,13 +119,7 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
       for (const [name, w] of hf.weights) assert.deepEqual(weights.get(name), w, `${name} exported bit for bit (Gemma's w, not 1 + w)`);
       const exported: TinyLlama = { dir: out, config: config as TinyLlamaConfig, weights };
       assert.equal(maxAbsDiff(hfGemma3Forward(exported, LLAMA_IDS).flat(), hfGemma3Forward(hf, LLAMA_IDS).flat()), 0);
-      const again = await loadGemma(exported);
-      try {
-        assert.deepEqual(again.options, model.options);
-        for (const [name, v] of model.params) assert.deepEqual(await (again.params.get(name) as tf.Variable).data(), await v.data(), `${name} round-trips bit for bit`);
-      } finally {
-        again.dispose();
-      }
+      await assertReloadedBitForBit(await loadLlamaModel(exported), model);
     } finally {
       model.dispose();
     }
@@ -150,7 +132,7 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
       (e: unknown) => e instanceof CheckpointError && /it has Gemma settings \(model\.sandwichNorm true\) but not all of Gemma 3's: it also needs model\.activation geglu, model\.qkNorm true, model\.normOffset 1, model\.embedScale √dim \(4\)/.test(e.message),
     );
     const hf = writeTinyGemma3Folder(path.join(dir, 'gemma'));
-    const model = await loadGemma(hf);
+    const model = await loadLlamaModel(hf);
     try {
       await assert.rejects(buildGptGraph(model), /Cannot export the model as a tfjs graph \(--format tfjs\): it has Gemma settings the graph export does not build \(model\.normOffset 1, .*model\.slidingWindow 16, model\.activation "geglu"\)\. Export with --format safetensors or --format hf/);
     } finally {
@@ -160,8 +142,8 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
 
   it('checkpoints activations with gradients bit-identical to the plain forward', async () => {
     const hf = writeTinyGemma3Folder(path.join(dir, 'gemma'));
-    const plain = await loadGemma(hf);
-    const checkpointed = await loadGemma(hf, { activationCheckpointing: true });
+    const plain = await loadLlamaModel(hf);
+    const checkpointed = await loadLlamaModel(hf, { activationCheckpointing: true });
     const ids = tf.tensor2d([LLAMA_IDS.slice(0, 13), LLAMA_IDS.slice(1)], [2, 13], 'int32');
     const labels = tf.tensor2d([LLAMA_IDS.slice(1), LLAMA_IDS.slice(0, 13).reverse()], [2, 13], 'int32');
     const weights = tf.ones([2, 13]) as tf.Tensor2D;
@@ -238,7 +220,7 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
   it("reads newer transformers' rope_parameters as rope_theta / rope_local_base_freq / rope_scaling, refusing what contradicts them", async () => {
     const scaled = writeTinyGemma3Folder(path.join(dir, 'a'), { config: { rope_scaling: { rope_type: 'linear', factor: 8 } } });
     // rope_scaling rescales the full layers only: the logits match the reference that does so.
-    const model = await loadGemma(scaled);
+    const model = await loadLlamaModel(scaled);
     try {
       const diff = await forwardDiff(model, scaled);
       assert.ok(diff < 1e-4, `linear scaling on the full layers: max |Floe − reference| = ${diff}`);
@@ -257,7 +239,7 @@ describe('HuggingFace Gemma 3 text import and export (model_type gemma3_text)', 
 
   it('reads sliding_window_pattern when layer_types is absent (older transformers), and all-full layer types as no local layers', async () => {
     const byPattern = writeTinyGemma3Folder(path.join(dir, 'a'), { config: { layer_types: undefined, sliding_window_pattern: 3 } });
-    const model = await loadGemma(byPattern);
+    const model = await loadLlamaModel(byPattern);
     try {
       assert.equal(model.options.slidingWindowPattern, 3);
       // The same folder as with layer_types: the reference reads layer_types from the written config.

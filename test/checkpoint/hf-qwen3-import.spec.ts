@@ -8,7 +8,7 @@ import { CheckpointError } from '../../src/errors';
 import { GptModel, KvCache, LanguageModelTrainer, resolveGptOptions, Rng } from '../../src';
 import { maxAbsDiff } from '../support/tensors';
 import { runRecorded } from './fixtures/tiny-gpt-run';
-import { LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff, llamaLoadError, loadLlamaModel } from './fixtures/llama-import';
+import { assertReloadedBitForBit, LLAMA_IDS, llamaFineTuneRecipe, llamaForwardDiff, llamaLoadError, loadLlamaModel } from './fixtures/llama-import';
 import { hfLlamaForward, TinyLlama, TinyLlamaConfig, writeTinyLlamaFolder, writeTinyQwen3Folder } from './fixtures/tiny-llama-folder';
 import { makeTempDir } from './temp-dir';
 
@@ -95,13 +95,7 @@ describe('HuggingFace Qwen3 import and export (model_type qwen3: head_dim, q_nor
       assert.deepEqual([...exported.weights.keys()].sort(), [...hf.weights.keys()].sort());
       for (const [name, w] of hf.weights) assert.deepEqual(exported.weights.get(name), w, `${name} exported bit for bit`);
       assert.ok(maxAbsDiff(hfLlamaForward(exported, LLAMA_IDS).flat(), hfLlamaForward(hf, LLAMA_IDS).flat()) === 0);
-      const again = await loadLlamaModel(exported);
-      try {
-        assert.deepEqual(again.options, model.options);
-        for (const [name, v] of model.params) assert.deepEqual(await (again.params.get(name) as tf.Variable).data(), await v.data(), `${name} round-trips bit for bit`);
-      } finally {
-        again.dispose();
-      }
+      await assertReloadedBitForBit(await loadLlamaModel(exported), model);
     } finally {
       model.dispose();
     }
