@@ -84,6 +84,18 @@ function queryPreAttnScalar(o: ResolvedGptOptions): number {
   return Math.abs(s - Math.round(s)) <= 1e-9 * s ? Math.round(s) : s;
 }
 
+/** The keys every Llama-family config.json ends with: dropout, init, tying, special ids, dtype. */
+function llamaTrailerJson(o: ResolvedGptOptions, tokens: Record<string, number | undefined>): Record<string, unknown> {
+  return {
+    attention_dropout: o.dropout,
+    initializer_range: o.initStd,
+    tie_word_embeddings: o.tieEmbeddings,
+    ...tokens,
+    torch_dtype: 'float32',
+    use_cache: true,
+  };
+}
+
 /** The shape keys every Llama-family config.json shares (Llama, Qwen2/3, Gemma 3). */
 function llamaShapeJson(o: ResolvedGptOptions): Record<string, number> {
   return {
@@ -119,12 +131,7 @@ function gemma3ConfigJson(o: ResolvedGptOptions, tokens: Record<string, number |
     attention_bias: false,
     attn_logit_softcapping: null,
     final_logit_softcapping: null,
-    attention_dropout: o.dropout,
-    initializer_range: o.initStd,
-    tie_word_embeddings: o.tieEmbeddings,
-    ...tokens,
-    torch_dtype: 'float32',
-    use_cache: true,
+    ...llamaTrailerJson(o, tokens),
   };
 }
 
@@ -172,12 +179,7 @@ export function hfExportConfigJson(o: ResolvedGptOptions, modelType: HfExportMod
     ...(modelType === 'llama' ? { attention_bias: false, mlp_bias: false } : {}),
     ...(modelType === 'qwen3' ? { attention_bias: false } : {}),
     ...(modelType === 'llama' ? {} : { use_sliding_window: false, sliding_window: null }),
-    attention_dropout: o.dropout,
-    initializer_range: o.initStd,
-    tie_word_embeddings: o.tieEmbeddings,
-    ...tokens,
-    torch_dtype: 'float32',
-    use_cache: true,
+    ...llamaTrailerJson(o, tokens),
   };
 }
 
