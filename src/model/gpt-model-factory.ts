@@ -4,14 +4,14 @@ import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min, Val
 import { CHECKED_GPT_SOURCE, GptArchitecture, GptSource } from '../checkpoint/import/gpt-source';
 import { mergeGptArchitecture } from '../checkpoint/import/merge-gpt-architecture';
 import { openGptSource } from '../checkpoint/import/open-gpt-source';
-import { ConfigRule, isFiniteNumber, recipeOf } from '../config/config-rule';
+import { ConfigRule } from '../config/config-rule';
 import { HumanNumber, IsCount } from '../config/human-number';
 import { ConfigError, FloeError } from '../errors';
 import { register } from '../registry/register';
 import { Rng } from '../random';
 import { GptModel } from './gpt-model';
 import { LoraConfig } from './lora-config';
-import { dynamicContextProblem, RopeScaling, RopeScalingConfig } from './rope-scaling-config';
+import { RopeScaling, RopeScalingConfig } from './rope-scaling-config';
 import { resolveLoraOptions } from './lora';
 import { checkTrainerGptMemory } from './gpt-run-memory-check';
 import { atRecipePaths } from './at-recipe-paths';

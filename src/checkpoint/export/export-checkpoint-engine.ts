@@ -1,4 +1,3 @@
-import * as fs from 'fs/promises';
 import * as path from 'path';
 import { IsOptional } from 'class-validator';
 import { HumanNumber, IsCount } from '../../config/human-number';
